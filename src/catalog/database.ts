@@ -1,0 +1,271 @@
+import { mkdirSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join, resolve } from 'node:path'
+import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
+import { readHolder, runtime } from '../runtime/index.ts'
+import type { FileLock } from '../runtime/index.ts'
+import { KeyedMutex } from '../store/mutex.ts'
+import { migrate } from '../store/migrations.ts'
+import { PGliteDriver } from '../store/pglite/driver.ts'
+import type { PGliteAssets } from '../store/pglite/driver.ts'
+import type { Driver } from '../store/types.ts'
+import { formatType, parseType } from '../types/index.ts'
+import { createDataTable, dropDataTable } from './ddl.ts'
+import * as dirs from './dirs.ts'
+import type { ColumnMd, IfExists, IfNotExists, MediaValidation, TableMd } from './metadata.ts'
+import { checkName, parsePath } from './paths.ts'
+import type { TableState } from './state.ts'
+import { commitVersion, loadTableByPath, mdAtVersion } from './state.ts'
+import type { CatalogContext } from './table.ts'
+import { Table } from './table.ts'
+
+export interface OpenOptions {
+  /** Data dir (default: $TESSERA_HOME, else ~/.tessera). Holds the database, media and the lock file. */
+  readonly home?: string
+  /** Assets for single-binary builds (the CLI passes the embedded ones). */
+  readonly assets?: PGliteAssets
+  /** Free-form description of this process for the lock file ('tessera serve'). */
+  readonly command?: string
+}
+
+export interface CreateTableOptions {
+  readonly primaryKey?: string | readonly string[]
+  readonly ifExists?: IfExists
+  readonly comment?: string
+  readonly mediaValidation?: MediaValidation
+}
+
+export function defaultHome(): string {
+  return process.env.TESSERA_HOME || join(process.env.HOME || process.env.USERPROFILE || '.', '.tessera')
+}
+
+/**
+ * A Tessera database: a catalog of dirs and tables on one store. `Tessera.open()` takes the data dir's kernel lock
+ * first, because PGlite takes none and two processes on one data dir would corrupt it.
+ */
+export class Tessera {
+  readonly #db: Driver
+  readonly #lock: FileLock | undefined
+  readonly #states = new Map<number, TableState>()
+  readonly #locks = new KeyedMutex<number>()
+  readonly #ctx: CatalogContext
+  readonly home: string | undefined
+  #closed = false
+
+  private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined) {
+    this.#db = db
+    this.#lock = lock
+    this.home = home
+    this.#ctx = {
+      db,
+      locks: this.#locks,
+      state: (id) => {
+        const s = this.#states.get(id)
+        if (!s) throw notFound('TABLE_NOT_FOUND', `table #${id} was dropped`, { id })
+        return s
+      },
+      setState: (s) => void this.#states.set(s.id, s),
+      refresh: async (id) => {
+        const r = await db.query<TableState & { id: number }>(`select id, path, kind, version, md from tessera.tables where id = $1`, [id])
+        const row = r.rows[0]
+        if (!row) {
+          this.#states.delete(id)
+          throw notFound('TABLE_NOT_FOUND', `table #${id} was dropped`, { id })
+        }
+        const s: TableState = { id: Number(row.id), path: row.path, kind: row.kind, version: row.version, md: row.md }
+        this.#states.set(s.id, s)
+        return s
+      },
+    }
+  }
+
+  /** Opens (creating if needed) the data dir at `home`, holding its lock until close(). */
+  static async open(options: OpenOptions = {}): Promise<Tessera> {
+    const home = resolve(options.home ?? defaultHome())
+    mkdirSync(home, { recursive: true })
+    const lockPath = join(home, '.lock')
+    const rt = await runtime()
+    const lock = await rt.tryLock(lockPath, { pid: process.pid, hostname: hostname(), since: new Date().toISOString(), ...(options.command ? { command: options.command } : {}) })
+    if (!lock) {
+      const holder = readHolder(lockPath) ?? readHolder(`${lockPath}.pid`)
+      const who = holder ? `process ${holder.pid}${holder.command ? ` (${holder.command})` : ''}${holder.since ? ` since ${holder.since}` : ''}` : 'another process'
+      throw new TesseraError('DATA_DIR_LOCKED', `data dir ${home} is in use by ${who}; stop it, or connect to it over HTTP instead of opening the directory twice`, { home, pid: holder?.pid })
+    }
+    try {
+      const db = await PGliteDriver.open({ dataDir: join(home, 'pgdata'), ...(options.assets ? { assets: options.assets } : {}) })
+      await migrate(db)
+      return new Tessera(db, lock, home)
+    } catch (e) {
+      await lock.release()
+      throw e
+    }
+  }
+
+  /** Wraps an already open store (in-memory tests, the PostgreSQL driver). */
+  static async fromDriver(db: Driver): Promise<Tessera> {
+    await migrate(db)
+    return new Tessera(db, undefined, undefined)
+  }
+
+  /** An in-memory database (nothing persists); `template` starts from a dumped data dir to skip initdb. */
+  static async memory(template?: Blob): Promise<Tessera> {
+    return Tessera.fromDriver(await PGliteDriver.open(template ? { loadDataDir: template } : {}))
+  }
+
+  get driver(): Driver {
+    return this.#db
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#db.close()
+    await this.#lock?.release()
+  }
+
+  // ---------------------------------------------------------------- dirs
+
+  async createDir(path: string, options: dirs.CreateDirOptions = {}): Promise<{ created: boolean }> {
+    const created = await this.#db.transaction((tx) => dirs.createDir(tx, path, options, (p) => this.#dropContents(tx, p)))
+    if (options.ifExists === 'replace' || options.ifExists === 'replace_force') this.#forgetUnder(parsePath(path).path)
+    return { created }
+  }
+
+  async dropDir(path: string, options: dirs.DropDirOptions = {}): Promise<void> {
+    const p = parsePath(path).path
+    await this.#db.transaction(async (tx) => {
+      if (!(await dirs.dirExists(tx, p))) {
+        if (options.ifNotExists === 'ignore') return
+        throw notFound('DIR_NOT_FOUND', `directory '${p}' does not exist`, { path: p })
+      }
+      if ((await dirs.listChildren(tx, p)) > 0 && !options.force) {
+        throw invalid('DIR_NOT_EMPTY', `directory '${p}' is not empty; pass force: true to drop it with everything in it`, { path: p })
+      }
+      await this.#dropContents(tx, p)
+      await tx.query(`delete from tessera.dirs where path = $1`, [p])
+    })
+    this.#forgetUnder(p)
+  }
+
+  listDirs(path = '', options: dirs.ListOptions = {}): Promise<string[]> {
+    return dirs.listDirs(this.#db, path, options)
+  }
+
+  listTables(path = '', options: dirs.ListOptions = {}): Promise<string[]> {
+    return dirs.listTables(this.#db, path, options)
+  }
+
+  /** Moves or renames a dir (with its contents) or a table. */
+  async move(from: string, to: string): Promise<void> {
+    await this.#db.transaction((tx) => dirs.movePath(tx, from, to))
+    for (const s of [...this.#states.values()]) await this.#ctx.refresh(s.id).catch(() => undefined)
+  }
+
+  async #dropContents(tx: import('../store/types.ts').Queryable, path: string): Promise<void> {
+    const r = await tx.query<{ id: number }>(`select id from tessera.tables where starts_with(path, $1) order by id desc`, [`${path}/`])
+    for (const { id } of r.rows) {
+      await dropDataTable(tx, Number(id))
+      await tx.query(`delete from tessera.tables where id = $1`, [id])
+    }
+    await tx.query(`delete from tessera.dirs where starts_with(path, $1)`, [`${path}/`])
+  }
+
+  #forgetUnder(path: string): void {
+    for (const [id, s] of this.#states) if (s.path === path || s.path.startsWith(`${path}/`)) this.#states.delete(id)
+  }
+
+  // ---------------------------------------------------------------- tables
+
+  /**
+   * Creates a table from { column: type } ('int', 'string?', 'image', 'array<float32>[384]').
+   * ifExists: 'error' (default), 'ignore' (return the existing table), 'replace', 'replace_force'.
+   */
+  async createTable(path: string, schema: Record<string, string>, options: CreateTableOptions = {}): Promise<Table> {
+    const p = parsePath(path).path
+    const ifExists = options.ifExists ?? 'error'
+    const columns: ColumnMd[] = Object.entries(schema ?? {}).map(([name, type], id) => ({
+      id, name: checkName(name, 'column name'), type: formatType(parseType(type)), addedIn: 0,
+    }))
+    if (columns.length === 0) throw invalid('INVALID_ARGUMENT', `table '${p}' needs at least one column`)
+    const pkNames = options.primaryKey === undefined ? [] : typeof options.primaryKey === 'string' ? [options.primaryKey] : [...options.primaryKey]
+    const primaryKey = pkNames.map((n) => {
+      const c = columns.find((x) => x.name === n)
+      if (!c) throw invalid('INVALID_ARGUMENT', `primary key column '${n}' is not in the schema of '${p}'`, { column: n })
+      if (parseType(c.type).nullable) throw invalid('INVALID_ARGUMENT', `primary key column '${n}' cannot be nullable ('${c.type}')`, { column: n })
+      if (['json', 'array', 'binary', 'image', 'video', 'audio', 'document'].includes(parseType(c.type).kind)) {
+        throw invalid('INVALID_ARGUMENT', `primary key column '${n}' has type ${c.type}, which cannot be a key`, { column: n })
+      }
+      return c.id
+    })
+    const md: TableMd = {
+      columns, primaryKey, nextColumnId: columns.length, mediaValidation: options.mediaValidation ?? 'on_write',
+      ...(options.comment ? { comment: options.comment } : {}),
+    }
+    const existing = await loadTableByPath(this.#db, p)
+    if (existing) {
+      if (ifExists === 'ignore') return this.#handle(existing)
+      if (ifExists === 'error') throw alreadyExists('TABLE_ALREADY_EXISTS', `table '${p}' already exists; pass ifExists: 'ignore' to use it or 'replace' to recreate it`, { path: p })
+      await this.dropTable(p, { force: ifExists === 'replace_force' })
+    }
+    const state = await this.#db.transaction(async (tx) => {
+      if (await dirs.dirExists(tx, p)) throw alreadyExists('PATH_ALREADY_EXISTS', `'${p}' is a directory`, { path: p })
+      await dirs.requireParentDir(tx, p)
+      const r = await tx.query<{ id: number }>(`insert into tessera.tables(path, kind, version, md) values ($1, 'table', 0, $2::jsonb) returning id`, [p, JSON.stringify(md)])
+      const id = Number(r.rows[0]!.id)
+      await createDataTable(tx, id, md)
+      await commitVersion(tx, id, 0, 'create', md)
+      return { id, path: p, kind: 'table' as const, version: 0, md }
+    }).catch((e) => {
+      if ((e as { code?: string }).code === '23505') throw alreadyExists('TABLE_ALREADY_EXISTS', `table '${p}' already exists`, { path: p })
+      throw e
+    })
+    return this.#handle(state)
+  }
+
+  /** A table by path; 'path:N' gives a read-only handle on version N (time travel). */
+  async getTable(path: string): Promise<Table> {
+    const parsed = parsePath(path, { allowVersion: true })
+    const cachedId = [...this.#states.values()].find((s) => s.path === parsed.path)?.id
+    const state = cachedId !== undefined ? this.#states.get(cachedId)! : await loadTableByPath(this.#db, parsed.path)
+    if (!state) {
+      const isDir = await dirs.dirExists(this.#db, parsed.path)
+      throw notFound('TABLE_NOT_FOUND', isDir ? `'${parsed.path}' is a directory, not a table` : `table '${parsed.path}' does not exist`, { path: parsed.path })
+    }
+    this.#states.set(state.id, state)
+    if (parsed.version === undefined) return new Table(this.#ctx, state.id)
+    const current = await this.#ctx.refresh(state.id)
+    if (parsed.version > current.version) {
+      throw notFound('VERSION_NOT_FOUND', `table '${parsed.path}' has no version ${parsed.version} (current is ${current.version})`, { path: parsed.path, version: parsed.version })
+    }
+    const md = await mdAtVersion(this.#db, state.id, parsed.path, parsed.version)
+    return new Table(this.#ctx, state.id, { version: parsed.version, md, path: parsed.path })
+  }
+
+  /** Alias of getTable, as in Pixeltable's pxt.get_table; accepts 'path:N'. */
+  get(path: string): Promise<Table> {
+    return this.getTable(path)
+  }
+
+  async dropTable(path: string, options: { ifNotExists?: IfNotExists; force?: boolean } = {}): Promise<void> {
+    const p = parsePath(path).path
+    await this.#db.transaction(async (tx) => {
+      const state = await loadTableByPath(tx, p)
+      if (!state) {
+        if (options.ifNotExists === 'ignore') return
+        throw notFound('TABLE_NOT_FOUND', `table '${p}' does not exist`, { path: p })
+      }
+      await dropDataTable(tx, state.id)
+      await tx.query(`delete from tessera.tables where id = $1`, [state.id])
+    })
+    this.#forgetUnder(p)
+  }
+
+  #handle(state: TableState): Table {
+    this.#states.set(state.id, state)
+    return new Table(this.#ctx, state.id)
+  }
+}

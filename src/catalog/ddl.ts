@@ -1,0 +1,50 @@
+import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, quoteIdent, valueColumn } from '../query/sql.ts'
+import type { Queryable } from '../store/types.ts'
+import { parseType, pgType } from '../types/index.ts'
+import type { ColumnMd, TableMd } from './metadata.ts'
+
+// Physical layout of a user table: one Postgres table tessera_data.t<id> with
+//   _rowid  insertion order; shared by all versions of a row
+//   _v_min  first version the row version is visible in
+//   _v_max  first version it is no longer visible in (MAX_VERSION while current)
+//   c<id>   one column per Tessera column (c<id>_et / c<id>_em hold per-cell errors of computed columns)
+
+export function physicalColumns(c: ColumnMd): string[] {
+  const cols = [`${valueColumn(c.id)} ${pgType(parseType(c.type))}`]
+  if (c.computed) cols.push(`${errorTypeColumn(c.id)} text`, `${errorMsgColumn(c.id)} text`)
+  return cols
+}
+
+export async function createDataTable(tx: Queryable, id: number, md: TableMd): Promise<void> {
+  const t = dataTable(id)
+  const cols = md.columns.flatMap(physicalColumns)
+  await tx.exec(`create table ${t} (_rowid bigserial not null, _v_min integer not null, _v_max integer not null default ${MAX_VERSION}${cols.map((c) => `, ${c}`).join('')})`)
+  // Current rows by insertion order (head/tail, paging) and row versions by version (revert, time travel).
+  await tx.exec(`create index ${quoteIdent(`t${id}_rowid`)} on ${t} (_rowid) where _v_max = ${MAX_VERSION}`)
+  await tx.exec(`create index ${quoteIdent(`t${id}_vmin`)} on ${t} (_v_min)`)
+  await tx.exec(`create index ${quoteIdent(`t${id}_vmax`)} on ${t} (_v_max) where _v_max <> ${MAX_VERSION}`)
+  if (md.primaryKey.length > 0) {
+    const key = md.primaryKey.map((cid) => valueColumn(cid)).join(', ')
+    // Unique among current rows only: older versions of a row keep its key.
+    await tx.exec(`create unique index ${quoteIdent(`t${id}_pk`)} on ${t} (${key}) where _v_max = ${MAX_VERSION}`)
+    await tx.exec(`create index ${quoteIdent(`t${id}_pk_hist`)} on ${t} (${key}, _v_min)`)
+  }
+}
+
+export async function dropDataTable(tx: Queryable, id: number): Promise<void> {
+  await tx.exec(`drop table if exists ${dataTable(id)}`)
+}
+
+export async function addPhysicalColumn(tx: Queryable, id: number, c: ColumnMd): Promise<void> {
+  await tx.exec(`alter table ${dataTable(id)} ${physicalColumns(c).map((p) => `add column ${p}`).join(', ')}`)
+}
+
+export async function dropPhysicalColumn(tx: Queryable, id: number, c: ColumnMd): Promise<void> {
+  const names = [valueColumn(c.id), ...(c.computed ? [errorTypeColumn(c.id), errorMsgColumn(c.id)] : [])]
+  await tx.exec(`alter table ${dataTable(id)} ${names.map((n) => `drop column if exists ${n}`).join(', ')}`)
+}
+
+export async function countCurrentRows(db: Queryable, id: number): Promise<number> {
+  const r = await db.query<{ n: number }>(`select count(*)::int as n from ${dataTable(id)} where _v_max = ${MAX_VERSION}`)
+  return r.rows[0]!.n
+}

@@ -1,0 +1,6 @@
+export { Tessera, defaultHome } from './database.ts'
+export type { CreateTableOptions, OpenOptions } from './database.ts'
+export { Table } from './table.ts'
+export type { AddComputedColumnOptions, BatchUpdateOptions, ColumnInfo, InsertOptions, RecomputeOptions, UpdateOptions } from './table.ts'
+export type * from './metadata.ts'
+export { parsePath, checkName } from './paths.ts'

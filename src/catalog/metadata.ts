@@ -1,0 +1,71 @@
+import type { ExprNode } from '../query/nodes/index.ts'
+
+// What the catalog stores about a table (tessera.tables.md, and a copy per version in tessera.versions.md).
+// Columns have stable ids: renaming changes only `name`; the data column is always c<id>.
+
+export type OnError = 'abort' | 'ignore'
+export type MediaValidation = 'on_write' | 'on_read'
+export type IfExists = 'error' | 'ignore' | 'replace' | 'replace_force'
+export type IfNotExists = 'error' | 'ignore'
+
+export interface ComputedMd {
+  readonly expr: ExprNode
+  readonly onError: OnError
+}
+
+export interface ColumnMd {
+  readonly id: number
+  readonly name: string
+  /** Canonical type string ('int', 'image?', 'array<float32>[384]'). */
+  readonly type: string
+  readonly computed?: ComputedMd
+  /** Table version at which the column was added. */
+  readonly addedIn: number
+  readonly mediaValidation?: MediaValidation
+  readonly comment?: string
+  /** Hidden columns (embedding index values) are not selected by default. */
+  readonly hidden?: boolean
+}
+
+export interface TableMd {
+  readonly columns: readonly ColumnMd[]
+  /** Column ids of the primary key, in key order. */
+  readonly primaryKey: readonly number[]
+  readonly nextColumnId: number
+  readonly comment?: string
+  readonly mediaValidation: MediaValidation
+}
+
+export type TableKind = 'table' | 'view' | 'snapshot'
+
+export type VersionKind =
+  | 'create' | 'insert' | 'update' | 'delete' | 'upsert'
+  | 'add_column' | 'drop_column' | 'rename_column' | 'recompute'
+
+export interface VersionInfo {
+  readonly version: number
+  readonly createdAt: Date
+  readonly kind: VersionKind
+  readonly inserted: number
+  readonly updated: number
+  readonly deleted: number
+  readonly errors: number
+  readonly schema: Record<string, string>
+}
+
+/** Result of a data change, with Pixeltable's field names camelCased. */
+export interface UpdateStatus {
+  readonly version: number
+  readonly numRows: number
+  readonly numInserted: number
+  readonly numUpdated: number
+  readonly numDeleted: number
+  readonly numComputedValues: number
+  readonly numExcs: number
+  readonly colsWithExcs: readonly string[]
+  readonly updatedCols: readonly string[]
+}
+
+export function findColumn(md: TableMd, name: string): ColumnMd | undefined {
+  return md.columns.find((c) => c.name === name)
+}

@@ -1,0 +1,578 @@
+import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
+import { ColumnScope, columnRefs, computedPlans, directDependents } from '../compute/computed.ts'
+import type { ComputedPlan } from '../compute/computed.ts'
+import { compileExpr, isSqlExpr } from '../query/compiler.ts'
+import type { ExprLike } from '../query/expr.ts'
+import { Expr, toNode } from '../query/expr.ts'
+import type { ExprNode } from '../query/nodes/index.ts'
+import { colNode, isCol, isFn, printExpr } from '../query/nodes/index.ts'
+import type { Joinable, QueryBackend, SelectArg } from '../query/query.ts'
+import { Query } from '../query/query.ts'
+import type { ResultSet } from '../query/results.ts'
+import type { QuerySource } from '../query/spec.ts'
+import { dataTable, errorTypeColumn, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
+import { containsAggregate, typeOf } from '../query/typecheck.ts'
+import { translateStoreError } from '../store/errors.ts'
+import type { KeyedMutex } from '../store/mutex.ts'
+import type { Driver, Queryable } from '../store/types.ts'
+import { formatType, parseType } from '../types/index.ts'
+import { addPhysicalColumn, countCurrentRows, dropPhysicalColumn } from './ddl.ts'
+import type { ColumnMd, IfExists, IfNotExists, OnError, TableMd, UpdateStatus, VersionInfo, VersionKind } from './metadata.ts'
+import { checkName } from './paths.ts'
+import type { WriteCounts } from './rows.ts'
+import {
+  checkUpdateValues, computeTsColumns, deleteRows, dependentPlans, emptyCounts, insertRows, recomputeTsForVersion,
+  updateRows, writeComputedInPlace,
+} from './rows.ts'
+import type { TableState } from './state.ts'
+import { commitVersion, lockTableRow, mdAtVersion } from './state.ts'
+import { keyOf, missingKeyError, partitionByExistingKey, pkColumns, updateByKey } from './upsert.ts'
+import type { Row } from './validate-rows.ts'
+import { validateRows } from './validate-rows.ts'
+
+/** What a Table handle needs from the database it belongs to. */
+export interface CatalogContext {
+  readonly db: Driver
+  /** Serialises writes and schema changes per table inside this process. */
+  readonly locks: KeyedMutex<number>
+  /** The committed state of a table (cached); throws TABLE_NOT_FOUND once dropped. */
+  state(id: number): TableState
+  /** Replaces the cached state after a committed change. */
+  setState(state: TableState): void
+  /** Re-reads a table's state from the store (another process changed it, or a transaction rolled back). */
+  refresh(id: number): Promise<TableState>
+  /** Called after a committed change, so dependents (views, indexes, jobs) can follow. */
+  afterChange?(state: TableState, kind: VersionKind): Promise<void>
+}
+
+export interface ColumnInfo {
+  readonly name: string
+  readonly type: string
+  readonly computedWith?: string
+  readonly expr?: ExprNode
+  readonly onError?: OnError
+  readonly primaryKey: boolean
+  readonly addedIn: number
+}
+
+export interface InsertOptions {
+  /** 'abort' (default) fails the whole insert on the first computed-column error; 'ignore' stores per-cell errors. */
+  readonly onError?: OnError
+}
+
+export interface UpdateOptions {
+  readonly where?: ExprLike
+  /** Recompute computed columns that depend on the updated columns (default true). */
+  readonly cascade?: boolean
+}
+
+export interface BatchUpdateOptions {
+  /** What to do with a row whose primary key does not exist: 'error' (default), 'ignore' or 'insert'. */
+  readonly ifNotExists?: 'error' | 'ignore' | 'insert'
+  readonly cascade?: boolean
+}
+
+export interface AddComputedColumnOptions {
+  readonly onError?: OnError
+  readonly ifExists?: IfExists
+}
+
+export interface RecomputeOptions {
+  readonly where?: ExprLike
+  /** Only rows whose value failed (errortype is set). */
+  readonly errorsOnly?: boolean
+  readonly cascade?: boolean
+}
+
+type ColumnProxy = Record<string, Expr>
+
+export class Table implements Joinable {
+  readonly #ctx: CatalogContext
+  readonly #id: number
+  readonly #pinned: { readonly version: number; readonly md: TableMd; readonly path: string } | undefined
+  #proxy: ColumnProxy | undefined
+
+  constructor(ctx: CatalogContext, id: number, pinned?: { version: number; md: TableMd; path: string }) {
+    this.#ctx = ctx
+    this.#id = id
+    this.#pinned = pinned
+  }
+
+  get id(): number {
+    return this.#id
+  }
+
+  get path(): string {
+    return this.#pinned?.path ?? this.#ctx.state(this.#id).path
+  }
+
+  get name(): string {
+    return this.path.slice(this.path.lastIndexOf('/') + 1)
+  }
+
+  /** The version this handle reads: a pinned one (time travel) or the current one. */
+  get version(): number {
+    return this.#pinned?.version ?? this.#ctx.state(this.#id).version
+  }
+
+  get isReadOnly(): boolean {
+    return this.#pinned !== undefined || this.#ctx.state(this.#id).kind === 'snapshot'
+  }
+
+  get md(): TableMd {
+    return this.#pinned?.md ?? this.#ctx.state(this.#id).md
+  }
+
+  /** Column references: `docs.c.text.upper()`. */
+  get c(): ColumnProxy {
+    this.#proxy ??= new Proxy({} as ColumnProxy, {
+      get: (_t, name) => (typeof name === 'string' ? this.col(name) : undefined),
+      has: (_t, name) => typeof name === 'string' && this.md.columns.some((c) => c.name === name),
+      ownKeys: () => this.md.columns.filter((c) => !c.hidden).map((c) => c.name),
+      getOwnPropertyDescriptor: (_t, name) =>
+        typeof name === 'string' && this.md.columns.some((c) => c.name === name) ? { enumerable: true, configurable: true, value: this.col(name) } : undefined,
+    })
+    return this.#proxy
+  }
+
+  col(name: string): Expr {
+    if (!this.md.columns.some((c) => c.name === name)) {
+      throw notFound('COLUMN_NOT_FOUND', `unknown column '${name}' in '${this.path}'; columns are: ${this.md.columns.filter((c) => !c.hidden).map((c) => c.name).join(', ')}`, { column: name, table: this.path })
+    }
+    return new Expr(colNode(name, this.path))
+  }
+
+  columns(): ColumnInfo[] {
+    const md = this.md
+    return md.columns.filter((c) => !c.hidden).map((c) => ({
+      name: c.name,
+      type: c.type,
+      ...(c.computed ? { computedWith: printExpr(c.computed.expr), expr: c.computed.expr, onError: c.computed.onError } : {}),
+      primaryKey: md.primaryKey.includes(c.id),
+      addedIn: c.addedIn,
+    }))
+  }
+
+  /** { column: type } of the visible columns. */
+  schema(): Record<string, string> {
+    return Object.fromEntries(this.md.columns.filter((c) => !c.hidden).map((c) => [c.name, c.type]))
+  }
+
+  get primaryKey(): string[] {
+    const md = this.md
+    return md.primaryKey.map((id) => md.columns.find((c) => c.id === id)!.name)
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  querySource(): QuerySource {
+    return { path: this.path, tableId: this.#id, md: this.md, version: this.#pinned?.version }
+  }
+
+  query(): Query {
+    const backend: QueryBackend = {
+      db: this.#ctx.db,
+      currentVersion: async () => (await this.#ctx.refresh(this.#id)).version,
+      ...(this.isReadOnly ? {} : {
+        update: (where: ExprNode | undefined, values: Record<string, unknown>) => this.#update(values, where, true),
+        delete: (where: ExprNode | undefined) => this.#delete(where),
+      }),
+    }
+    return new Query(backend, { from: this.querySource(), joins: [], orderBy: [] })
+  }
+
+  select<R extends Record<string, unknown> = Record<string, unknown>>(...args: SelectArg[]): Query<R> { return this.query().select<R>(...args) }
+  where(cond: ExprLike): Query { return this.query().where(cond) }
+  orderBy(expr: ExprLike, direction: 'asc' | 'desc' = 'asc'): Query { return this.query().orderBy(expr, direction) }
+  groupBy(...exprs: ExprLike[]): Query { return this.query().groupBy(...exprs) }
+  limit(n: number): Query { return this.query().limit(n) }
+  sample(options: { n?: number; fraction?: number; seed?: number }): Query { return this.query().sample(options) }
+  join(other: Joinable, options: { on: ExprLike; how?: 'inner' | 'left' }): Query { return this.query().join(other, options) }
+  distinct(): Query { return this.query().distinct() }
+  collect(): Promise<ResultSet> { return this.query().collect() }
+  head(n = 10): Promise<ResultSet> { return this.query().head(n) }
+  tail(n = 10): Promise<ResultSet> { return this.query().tail(n) }
+  count(): Promise<number> { return this.query().count() }
+  stream(options: { batchSize?: number } = {}): AsyncGenerator<Record<string, unknown>> { return this.query().stream(options) }
+
+  // ---------------------------------------------------------------- writes
+
+  #writable(): TableState {
+    if (this.#pinned) throw invalid('READ_ONLY', `'${this.path}:${this.#pinned.version}' is a past version and read-only; write to '${this.path}'`)
+    const state = this.#ctx.state(this.#id)
+    if (state.kind === 'snapshot') throw invalid('READ_ONLY', `'${state.path}' is a snapshot and read-only`)
+    return state
+  }
+
+  /**
+   * The write protocol: take the table's lock, do slow work (validation, UDFs) outside the transaction, then write
+   * in one short transaction that re-reads the catalog row FOR UPDATE and records the new version.
+   */
+  async #write<P>(
+    kind: VersionKind,
+    prepare: (state: TableState, counts: WriteCounts) => Promise<P>,
+    apply: (tx: Queryable, state: TableState, version: number, prepared: P, counts: WriteCounts) => Promise<TableMd | void>,
+  ): Promise<UpdateStatus> {
+    this.#writable()
+    return this.#ctx.locks.run(this.#id, async () => {
+      for (let attempt = 0; ; attempt++) {
+        const state = this.#ctx.state(this.#id)
+        const counts = emptyCounts()
+        const prepared = await prepare(state, counts)
+        let committed: TableState | undefined
+        try {
+          await this.#ctx.db.transaction(async (tx) => {
+            const locked = await lockTableRow(tx, this.#id, state.path)
+            if (JSON.stringify(locked.md) !== JSON.stringify(state.md)) throw staleSchema
+            const version = locked.version + 1
+            const newMd = (await apply(tx, locked, version, prepared, counts)) ?? locked.md
+            const changed = counts.inserted + counts.updated + counts.deleted > 0 || newMd !== locked.md
+            if (!changed) return
+            await commitVersion(tx, this.#id, version, kind, newMd, { inserted: counts.inserted, updated: counts.updated, deleted: counts.deleted, errors: counts.excs })
+            committed = { ...locked, version, md: newMd }
+          })
+        } catch (e) {
+          if (e === staleSchema && attempt < 3) {
+            await this.#ctx.refresh(this.#id)
+            continue
+          }
+          await this.#ctx.refresh(this.#id).catch(() => undefined)
+          throw translateStoreError(e, { table: state.path, columnNames: new Map(state.md.columns.map((c) => [valueColumn(c.id), c.name])) })
+        }
+        if (committed) {
+          this.#ctx.setState(committed)
+          await this.#ctx.afterChange?.(committed, kind)
+        }
+        return toStatus(committed?.version ?? state.version, counts)
+      }
+    })
+  }
+
+  /** Inserts rows (objects keyed by column name). All or nothing: a bad row rejects the batch, naming row and column. */
+  async insert(rows: readonly Row[] | Row, options: InsertOptions = {}): Promise<UpdateStatus> {
+    const list = Array.isArray(rows) ? rows : [rows]
+    return this.#write('insert', async (state, counts) => {
+      const valid = validateRows(state.md, state.path, list)
+      checkDuplicateKeys(state, valid)
+      const plans = withOnError(computedPlans(state.md), options.onError)
+      return { valid, ts: await computeTsColumns(plans, valid, state.path, counts), plans }
+    }, async (tx, state, version, p, counts) => {
+      await insertRows(tx, { ...state, md: withOnErrorMd(state.md, options.onError) }, version, p.valid, p.ts, counts)
+    })
+  }
+
+  /** Updates rows matching `where` (all rows when omitted). Values are literals or expressions over the old row. */
+  update(values: Record<string, unknown>, options: UpdateOptions = {}): Promise<UpdateStatus> {
+    return this.#update(values, options.where === undefined ? undefined : toNode(options.where), options.cascade ?? true)
+  }
+
+  #update(values: Record<string, unknown>, where: ExprNode | undefined, cascade: boolean): Promise<UpdateStatus> {
+    return this.#write('update', async (state) => {
+      if (where) checkPredicate(state, where)
+      return checkUpdateValues(state.md, state.path, values)
+    }, async (tx, state, version, checked, counts) => {
+      const changed = new Set([...checked.keys()].map((c) => c.name))
+      const recompute = cascade ? dependentPlans(state.md, changed) : []
+      const ts = await updateRows(tx, state, version, where, checked, recompute, counts)
+      await recomputeTsForVersion(tx, state, version, ts, counts)
+    })
+  }
+
+  delete(options: { where?: ExprLike } = {}): Promise<UpdateStatus> {
+    return this.#delete(options.where === undefined ? undefined : toNode(options.where))
+  }
+
+  #delete(where: ExprNode | undefined): Promise<UpdateStatus> {
+    return this.#write('delete', async (state) => {
+      if (where) checkPredicate(state, where)
+    }, async (tx, state, version, _p, counts) => {
+      await deleteRows(tx, state, version, where, counts)
+    })
+  }
+
+  /**
+   * Updates rows by primary key (each row names its key and the columns to change). Rows whose key is missing are
+   * an error, skipped, or inserted, per ifNotExists.
+   */
+  batchUpdate(rows: readonly Row[], options: BatchUpdateOptions = {}): Promise<UpdateStatus> {
+    const ifNotExists = options.ifNotExists ?? 'error'
+    return this.#write(ifNotExists === 'insert' ? 'upsert' : 'update', async (state, counts) => {
+      const pk = pkColumns(state).map((c) => c.name)
+      const partial = validateRows(state.md, state.path, rows, { partial: true, required: pk })
+      checkDuplicateKeys(state, partial)
+      const { existing, missing } = await partitionByExistingKey(this.#ctx.db, state, partial)
+      if (missing.length > 0 && ifNotExists === 'error') throw missingKeyError(state, missing[0]!)
+      const inserts = ifNotExists === 'insert' ? validateRows(state.md, state.path, missing.map((m) => rows[partial.indexOf(m)]!)) : []
+      const ts = await computeTsColumns(computedPlans(state.md), inserts, state.path, counts)
+      return { existing, inserts, ts }
+    }, async (tx, state, version, p, counts) => {
+      const tsPlans = await updateByKey(tx, state, version, p.existing, options.cascade ?? true, counts)
+      await recomputeTsForVersion(tx, state, version, tsPlans, counts)
+      if (p.inserts.length > 0) await insertRows(tx, state, version, p.inserts, p.ts, counts)
+    })
+  }
+
+  /** Inserts rows, replacing the rows that already have their primary key. */
+  upsert(rows: readonly Row[]): Promise<UpdateStatus> {
+    return this.batchUpdate(rows, { ifNotExists: 'insert' })
+  }
+
+  // ---------------------------------------------------------------- schema evolution
+
+  /** Adds a stored column. On a table with rows, the type must be nullable ('int?'): old rows get null. */
+  async addColumn(name: string, type: string, options: { ifExists?: IfExists } = {}): Promise<UpdateStatus> {
+    checkName(name, 'column name')
+    const t = parseType(type)
+    return this.#schemaChange('add_column', name, options.ifExists, async (tx, state, version) => {
+      if (!t.nullable && (await countCurrentRows(tx, state.id)) > 0) {
+        throw invalid('INVALID_TYPE', `column '${name}' of type ${formatType(t)} cannot be added to '${state.path}', which has rows; make it nullable ('${formatType(t)}?')`, { column: name })
+      }
+      const column: ColumnMd = { id: state.md.nextColumnId, name, type: formatType(t), addedIn: version }
+      await addPhysicalColumn(tx, state.id, column)
+      return { ...state.md, columns: [...state.md.columns, column], nextColumnId: state.md.nextColumnId + 1 }
+    })
+  }
+
+  async addColumns(schema: Record<string, string>, options: { ifExists?: IfExists } = {}): Promise<UpdateStatus[]> {
+    const out: UpdateStatus[] = []
+    for (const [name, type] of Object.entries(schema)) out.push(await this.addColumn(name, type, options))
+    return out
+  }
+
+  /**
+   * Adds a column computed from an expression: existing rows are backfilled now, new rows computed on insert, and
+   * the value recomputed when its inputs are updated.
+   */
+  async addComputedColumn(name: string, expr: ExprLike, options: AddComputedColumnOptions = {}): Promise<UpdateStatus> {
+    checkName(name, 'column name')
+    const onError = options.onError ?? 'abort'
+    const node = stripTables(toNode(expr))
+    let backfill: { rows: Row[]; plan: ComputedPlan } | undefined
+    return this.#schemaChange('add_column', name, options.ifExists, async (tx, state, version, counts) => {
+      const scope = new ColumnScope(state.md, (c) => `t.${valueColumn(c.id)}`)
+      const type = typeOf(node, scope)
+      if (containsAggregate(node)) throw invalid('INVALID_EXPRESSION', `a computed column cannot aggregate: ${printExpr(node)}`)
+      const column: ColumnMd = {
+        id: state.md.nextColumnId, name, type: formatType({ ...type, nullable: true }), addedIn: version, computed: { expr: node, onError },
+      }
+      const md: TableMd = { ...state.md, columns: [...state.md.columns, column], nextColumnId: state.md.nextColumnId + 1 }
+      const plan = computedPlans(md).find((p) => p.column.id === column.id)!
+      await addPhysicalColumn(tx, state.id, column)
+      const target = { ...state, md }
+      if (plan.mode === 'sql') {
+        const params = new ParamList()
+        const rowScope = new ColumnScope(md, (c) => `t.${valueColumn(c.id)}`)
+        const r = await tx.query(`update ${dataTable(state.id)} as t set ${valueColumn(column.id)} = ${compileExpr(plan.expr, rowScope, params)} where t._v_max = ${MAX_VERSION}`, params.values)
+        counts.computed += r.affectedRows
+      } else {
+        // Inputs are read inside the transaction (the table lock keeps writers out); values are written in place
+        // because no earlier version's schema has this column.
+        const rows = await readInputs(tx, target, plan, `_v_max = ${MAX_VERSION}`)
+        backfill = { rows, plan }
+        await writeComputedInPlace(tx, target, rows, [plan], counts, `_v_max = ${MAX_VERSION}`)
+      }
+      return md
+    })
+  }
+
+  async dropColumn(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
+    this.#writable()
+    const existing = this.md.columns.find((c) => c.name === name)
+    if (!existing) {
+      if (options.ifNotExists === 'ignore') return toStatus(this.version, emptyCounts())
+      throw notFound('COLUMN_NOT_FOUND', `'${this.path}' has no column '${name}'`, { column: name })
+    }
+    return this.#write('drop_column', async () => undefined, async (_tx, state) => {
+      const column = state.md.columns.find((c) => c.name === name)!
+      if (state.md.primaryKey.includes(column.id)) throw invalid('HAS_DEPENDENTS', `column '${name}' is part of the primary key of '${state.path}' and cannot be dropped`, { column: name })
+      const deps = directDependents(state.md, name)
+      if (deps.length > 0) {
+        throw invalid('HAS_DEPENDENTS', `column '${name}' is used by computed column(s) ${deps.map((d) => `'${d.name}'`).join(', ')}; drop those first`, { column: name, dependents: deps.map((d) => d.name) })
+      }
+      // The data column stays: earlier versions still read it, and revert may bring it back.
+      return { ...state.md, columns: state.md.columns.filter((c) => c.id !== column.id) }
+    })
+  }
+
+  async renameColumn(oldName: string, newName: string): Promise<UpdateStatus> {
+    checkName(newName, 'column name')
+    return this.#write('rename_column', async () => undefined, async (_tx, state) => {
+      const column = state.md.columns.find((c) => c.name === oldName)
+      if (!column) throw notFound('COLUMN_NOT_FOUND', `'${state.path}' has no column '${oldName}'`, { column: oldName })
+      if (state.md.columns.some((c) => c.name === newName)) throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' already has a column '${newName}'`, { column: newName })
+      // Stable ids make this metadata only; computed expressions that name the column are rewritten.
+      const columns = state.md.columns.map((c) => {
+        const renamed = c.id === column.id ? { ...c, name: newName } : c
+        return c.computed ? { ...renamed, computed: { ...c.computed, expr: renameRefs(c.computed.expr, oldName, newName) } } : renamed
+      })
+      return { ...state.md, columns }
+    })
+  }
+
+  /** Recomputes computed columns (as a new version), for rows matching `where`, or only failed cells. */
+  async recomputeColumns(names: string | readonly string[], options: RecomputeOptions = {}): Promise<UpdateStatus> {
+    const list = typeof names === 'string' ? [names] : [...names]
+    const whereNode = options.where === undefined ? undefined : toNode(options.where)
+    return this.#write('recompute', async (state) => {
+      for (const n of list) {
+        const c = state.md.columns.find((x) => x.name === n)
+        if (!c) throw notFound('COLUMN_NOT_FOUND', `'${state.path}' has no column '${n}'`, { column: n })
+        if (!c.computed) throw invalid('INVALID_ARGUMENT', `'${n}' is not a computed column`, { column: n })
+      }
+      if (whereNode) checkPredicate(state, whereNode)
+    }, async (tx, state, version, _p, counts) => {
+      const named = computedPlans(state.md).filter((p) => list.includes(p.column.name))
+      const cascaded = options.cascade === false ? [] : dependentPlans(state.md, new Set(list))
+      const plans = [...named, ...cascaded.filter((p) => !named.some((n) => n.column.id === p.column.id))]
+      let where = whereNode
+      if (options.errorsOnly) {
+        const errs: ExprNode = { fn: 'or', args: named.map((p) => ({ col: p.column.name, prop: 'errortype' as const })).map((c) => ({ fn: 'is_not_null', args: [c] })) }
+        where = where ? { fn: 'and', args: [where, errs] } : errs
+      }
+      const ts = await updateRows(tx, state, version, where, new Map(), plans, counts)
+      await recomputeTsForVersion(tx, state, version, ts, counts)
+      counts.updated = counts.updated
+    })
+  }
+
+  async #schemaChange(
+    kind: VersionKind,
+    name: string,
+    ifExists: IfExists | undefined,
+    apply: (tx: Queryable, state: TableState, version: number, counts: WriteCounts) => Promise<TableMd>,
+  ): Promise<UpdateStatus> {
+    this.#writable()
+    const existing = this.md.columns.find((c) => c.name === name)
+    if (existing) {
+      const mode = ifExists ?? 'error'
+      if (mode === 'ignore') return toStatus(this.version, emptyCounts())
+      if (mode === 'error') throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${this.path}' already has a column '${name}'; pass ifExists: 'ignore' or 'replace'`, { column: name })
+      const deps = directDependents(this.md, name)
+      if (deps.length > 0 && mode === 'replace') {
+        throw invalid('HAS_DEPENDENTS', `column '${name}' is used by ${deps.map((d) => `'${d.name}'`).join(', ')}; use ifExists: 'replace_force' to drop them too`, { column: name })
+      }
+      for (const d of deps) await this.dropColumn(d.name)
+      await this.dropColumn(name)
+    }
+    return this.#write(kind, async () => undefined, async (tx, state, version, _p, counts) => apply(tx, state, version, counts))
+  }
+
+  // ---------------------------------------------------------------- versions
+
+  async history(): Promise<VersionInfo[]> {
+    const r = await this.#ctx.db.query<{ version: number; created_at: Date; kind: VersionInfo['kind']; inserted: number; updated: number; deleted: number; errors: number; md: TableMd }>(
+      `select version, created_at, kind, inserted, updated, deleted, errors, md from tessera.versions where table_id = $1 order by version desc`,
+      [this.#id],
+    )
+    return r.rows.map((x) => ({
+      version: x.version, createdAt: x.created_at, kind: x.kind,
+      inserted: Number(x.inserted), updated: Number(x.updated), deleted: Number(x.deleted), errors: Number(x.errors),
+      schema: Object.fromEntries(x.md.columns.filter((c) => !c.hidden).map((c) => [c.name, c.type])),
+    }))
+  }
+
+  /** Undoes the latest version: its rows disappear, the rows it ended come back, its schema change is undone. */
+  async revert(): Promise<{ version: number }> {
+    this.#writable()
+    return this.#ctx.locks.run(this.#id, async () => {
+      const state = this.#ctx.state(this.#id)
+      let reverted: TableState | undefined
+      await this.#ctx.db.transaction(async (tx) => {
+        const locked = await lockTableRow(tx, this.#id, state.path)
+        const n = locked.version
+        if (n === 0) throw invalid('INVALID_ARGUMENT', `'${state.path}' is at version 0 (its creation), which cannot be reverted; drop the table instead`)
+        await assertRevertable?.(tx, locked)
+        const t = dataTable(this.#id)
+        await tx.query(`delete from ${t} where _v_min = $1`, [n])
+        await tx.query(`update ${t} set _v_max = ${MAX_VERSION} where _v_max = $1`, [n])
+        const prev = await mdAtVersion(tx, this.#id, state.path, n - 1)
+        for (const c of locked.md.columns) {
+          if (c.addedIn === n && !prev.columns.some((p) => p.id === c.id)) await dropPhysicalColumn(tx, this.#id, c)
+        }
+        await tx.query(`delete from tessera.versions where table_id = $1 and version = $2`, [this.#id, n])
+        await tx.query(`update tessera.tables set version = $2, md = $3::jsonb where id = $1`, [this.#id, n - 1, JSON.stringify(prev)])
+        reverted = { ...locked, version: n - 1, md: prev }
+      })
+      this.#ctx.setState(reverted!)
+      await this.#ctx.afterChange?.(reverted!, 'revert' as VersionKind)
+      return { version: reverted!.version }
+    })
+  }
+
+  toString(): string {
+    return `Table(${this.path}${this.#pinned ? `:${this.#pinned.version}` : ''})`
+  }
+}
+
+/** Hook for snapshots (revert must not pass a version a snapshot pins); set by the views/snapshots module. */
+export let assertRevertable: ((tx: Queryable, state: TableState) => Promise<void>) | undefined
+export function setRevertGuard(fn: (tx: Queryable, state: TableState) => Promise<void>): void {
+  assertRevertable = fn
+}
+
+const staleSchema = new Error('stale schema')
+
+function toStatus(version: number, c: WriteCounts): UpdateStatus {
+  return {
+    version,
+    numRows: c.inserted + c.updated + c.deleted,
+    numInserted: c.inserted,
+    numUpdated: c.updated,
+    numDeleted: c.deleted,
+    numComputedValues: c.computed,
+    numExcs: c.excs,
+    colsWithExcs: [...c.colsWithExcs],
+    updatedCols: [],
+  }
+}
+
+function checkPredicate(state: TableState, where: ExprNode): void {
+  const scope = new ColumnScope(state.md, (c) => `t0.${valueColumn(c.id)}`)
+  const t = typeOf(where, scope)
+  if (t.kind !== 'bool') throw invalid('INVALID_EXPRESSION', `where needs a boolean expression, got ${t.kind} from ${printExpr(where)}`)
+  if (!isSqlExpr(where)) throw invalid('INVALID_EXPRESSION', `the where of an update or delete must run in SQL: ${printExpr(where)}`)
+}
+
+function checkDuplicateKeys(state: TableState, rows: readonly Row[]): void {
+  if (state.md.primaryKey.length === 0) return
+  const seen = new Map<string, number>()
+  rows.forEach((r, i) => {
+    const k = keyOf(state, r)
+    const prev = seen.get(k)
+    if (prev !== undefined) throw invalid('CONSTRAINT_VIOLATION', `rows ${prev} and ${i} have the same primary key ${k} in '${state.path}'`, { row: i })
+    seen.set(k, i)
+  })
+}
+
+/** An insert's onError overrides each computed column's own setting for this call. */
+function withOnError(plans: ComputedPlan[], onError: OnError | undefined): ComputedPlan[] {
+  if (!onError) return plans
+  return plans.map((p) => ({ ...p, column: { ...p.column, computed: { ...p.column.computed!, onError } } }))
+}
+
+function withOnErrorMd(md: TableMd, onError: OnError | undefined): TableMd {
+  if (!onError) return md
+  return { ...md, columns: md.columns.map((c) => (c.computed ? { ...c, computed: { ...c.computed, onError } } : c)) }
+}
+
+function stripTables(node: ExprNode): ExprNode {
+  if (isCol(node)) return node.tbl ? { col: node.col, ...(node.prop ? { prop: node.prop } : {}) } : node
+  if (isFn(node)) return { ...node, args: node.args.map(stripTables) }
+  return node
+}
+
+function renameRefs(node: ExprNode, from: string, to: string): ExprNode {
+  if (isCol(node)) return node.col === from ? { ...node, col: to } : node
+  if (isFn(node)) return { ...node, args: node.args.map((a) => renameRefs(a, from, to)) }
+  return node
+}
+
+async function readInputs(tx: Queryable, state: TableState, plan: ComputedPlan, filter: string): Promise<Row[]> {
+  const inputs = state.md.columns.filter((c) => plan.inputs.has(c.name))
+  const cols = ['_rowid', ...inputs.map((c) => `${valueColumn(c.id)} as "${c.name.replaceAll('"', '')}"`)]
+  const r = await tx.query<Row>(`select ${cols.join(', ')} from ${dataTable(state.id)} where ${filter}`)
+  return r.rows
+}
+
+// Re-exported for modules that build on tables (views, indexes).
+export { columnRefs, errorTypeColumn, TesseraError }

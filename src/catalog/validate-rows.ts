@@ -1,0 +1,72 @@
+import * as v from 'valibot'
+import { invalid } from '../errors.ts'
+import type { ColumnType } from '../types/index.ts'
+import { formatType, parseType, valueSchema } from '../types/index.ts'
+import type { ColumnMd, TableMd } from './metadata.ts'
+
+// Checks rows against a table's schema before anything is written: one bad row rejects the whole batch, and the
+// error names the row index and the column, so nothing is half written and the user knows what to fix.
+
+export interface InputColumn {
+  readonly column: ColumnMd
+  readonly type: ColumnType
+  readonly schema: v.GenericSchema<unknown, unknown>
+}
+
+export function inputColumns(md: TableMd): InputColumn[] {
+  return md.columns.filter((c) => !c.computed).map((column) => {
+    const type = parseType(column.type)
+    return { column, type, schema: valueSchema(type) }
+  })
+}
+
+export type Row = Record<string, unknown>
+
+export interface ValidateOptions {
+  /** Rows may omit columns (updates by key): missing ones are left out instead of being required. */
+  readonly partial?: boolean
+  /** Columns that must be present even when partial (the primary key). */
+  readonly required?: readonly string[]
+}
+
+export function validateRows(md: TableMd, path: string, rows: unknown, options: ValidateOptions = {}): Row[] {
+  if (!Array.isArray(rows)) throw invalid('INVALID_ROW', `rows for '${path}' must be an array of objects`)
+  const cols = inputColumns(md)
+  const byName = new Map(cols.map((c) => [c.column.name, c]))
+  const out: Row[] = new Array(rows.length)
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+      throw invalid('INVALID_ROW', `row ${i} of '${path}' is not an object`, { row: i })
+    }
+    for (const key of Object.keys(row)) {
+      if (!byName.has(key)) {
+        const computed = md.columns.find((c) => c.name === key && c.computed)
+        if (computed) throw invalid('INVALID_ROW', `row ${i}, column '${key}': a computed column cannot be set; it is computed from its expression`, { row: i, column: key })
+        throw invalid('INVALID_ROW', `row ${i}: unknown column '${key}' in '${path}'; columns are: ${cols.map((c) => c.column.name).join(', ')}`, { row: i, column: key })
+      }
+    }
+    const clean: Row = {}
+    for (const c of cols) {
+      const name = c.column.name
+      const present = Object.hasOwn(row, name) && (row as Row)[name] !== undefined
+      if (!present) {
+        if (options.partial && !options.required?.includes(name)) continue
+        if (!c.type.nullable) {
+          throw invalid('INVALID_ROW', `row ${i}, column '${name}': a value is required (type ${formatType(c.type)})`, { row: i, column: name })
+        }
+        clean[name] = null
+        continue
+      }
+      const parsed = v.safeParse(c.schema, (row as Row)[name])
+      if (!parsed.success) {
+        const value = (row as Row)[name]
+        const shown = value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value) : typeof value
+        throw invalid('INVALID_ROW', `row ${i}, column '${name}': ${parsed.issues[0].message} for type ${formatType(c.type)}, got ${shown}`, { row: i, column: name })
+      }
+      clean[name] = parsed.output
+    }
+    out[i] = clean
+  }
+  return out
+}

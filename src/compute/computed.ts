@@ -1,0 +1,84 @@
+import type { ColumnMd, TableMd } from '../catalog/metadata.ts'
+import { invalid, notFound } from '../errors.ts'
+import { isSqlExpr } from '../query/compiler.ts'
+import type { ColNode, ExprNode } from '../query/nodes/index.ts'
+import { isCol, isFn, printExpr } from '../query/nodes/index.ts'
+import { functions } from '../query/registry.ts'
+import type { ColumnBinding, Scope } from '../query/typecheck.ts'
+import { parseType } from '../types/index.ts'
+
+// The computed-column graph. A computed column's expression may name earlier columns, computed or not; inlining the
+// computed ones ("substitution") gives an expression over stored input columns only, which SQL or TypeScript can
+// evaluate for a new or updated row in one pass.
+
+export interface ComputedPlan {
+  readonly column: ColumnMd
+  /** The expression with every computed column inlined: it reads input columns only. */
+  readonly expr: ExprNode
+  /** 'sql': computed inside the INSERT/UPDATE statement; 'ts': evaluated in TypeScript (UDFs, per-cell errors). */
+  readonly mode: 'sql' | 'ts'
+  /** Names of the input columns it reads. */
+  readonly inputs: ReadonlySet<string>
+}
+
+export function columnRefs(node: ExprNode, out = new Set<string>()): Set<string> {
+  if (isCol(node)) out.add(node.col)
+  else if (isFn(node)) node.args.forEach((a) => columnRefs(a, out))
+  return out
+}
+
+function canEvalInTs(node: ExprNode): boolean {
+  if (!isFn(node)) return true
+  const def = functions.get(node.fn, node)
+  return (def.eval !== undefined || def.evalBatch !== undefined) && node.args.every(canEvalInTs)
+}
+
+/** Inlines computed columns; refuses cycles and references to unknown columns. */
+export function substitute(node: ExprNode, md: TableMd, seen: ReadonlySet<string> = new Set()): ExprNode {
+  if (isCol(node)) {
+    const c = md.columns.find((x) => x.name === node.col)
+    if (!c) throw notFound('COLUMN_NOT_FOUND', `unknown column '${node.col}' in ${printExpr(node)}`, { column: node.col })
+    if (node.prop || !c.computed) return node.tbl ? ({ col: node.col, ...(node.prop ? { prop: node.prop } : {}) } as ColNode) : node
+    if (seen.has(c.name)) throw invalid('INVALID_EXPRESSION', `computed column '${c.name}' depends on itself`)
+    return substitute(c.computed.expr, md, new Set([...seen, c.name]))
+  }
+  if (isFn(node)) return { ...node, args: node.args.map((a) => substitute(a, md, seen)) }
+  return node
+}
+
+export function computedPlans(md: TableMd): ComputedPlan[] {
+  return md.columns.filter((c) => c.computed).map((column) => {
+    const expr = substitute(column.computed!.expr, md, new Set([column.name]))
+    const sqlOk = isSqlExpr(expr) && !hasProp(expr)
+    const mode = sqlOk && (column.computed!.onError === 'abort' || !canEvalInTs(expr)) ? 'sql' : 'ts'
+    return { column, expr, mode, inputs: columnRefs(expr) }
+  })
+}
+
+function hasProp(node: ExprNode): boolean {
+  return isCol(node) ? node.prop !== undefined : isFn(node) ? node.args.some(hasProp) : false
+}
+
+/** Computed columns whose expressions name `name` directly. */
+export function directDependents(md: TableMd, name: string): ColumnMd[] {
+  return md.columns.filter((c) => c.computed && columnRefs(c.computed.expr).has(name))
+}
+
+/** A scope over a table's columns where each column's SQL is chosen by the caller (x.c3, old.c3, a new value...). */
+export class ColumnScope implements Scope {
+  readonly #md: TableMd
+  readonly #sqlFor: (column: ColumnMd) => string
+
+  constructor(md: TableMd, sqlFor: (column: ColumnMd) => string) {
+    this.#md = md
+    this.#sqlFor = sqlFor
+  }
+
+  resolve(node: ColNode): ColumnBinding {
+    const c = this.#md.columns.find((x) => x.name === node.col)
+    if (!c) {
+      throw notFound('COLUMN_NOT_FOUND', `unknown column '${node.col}'; columns are: ${this.#md.columns.filter((x) => !x.hidden).map((x) => x.name).join(', ')}`, { column: node.col })
+    }
+    return { sql: this.#sqlFor(c), type: parseType(c.type), key: c.name }
+  }
+}

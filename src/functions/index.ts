@@ -1,0 +1,9 @@
+// Importing this module registers every built-in function in the process-wide registry.
+import './core.ts'
+import './string.ts'
+import './json.ts'
+import './array.ts'
+import './aggregates.ts'
+
+export { compareValues, sortCompare, valuesEqual } from './compare.ts'
+export { evalJsonPath, parseJsonPath } from './json.ts'

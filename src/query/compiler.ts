@@ -1,0 +1,56 @@
+import type { ColumnType } from '../types/index.ts'
+import type { ExprNode } from './nodes/index.ts'
+import { isCol, isLit } from './nodes/index.ts'
+import { functions } from './registry.ts'
+import type { SqlEmitter } from './registry.ts'
+import { quoteIdent } from './sql.ts'
+import type { Scope } from './typecheck.ts'
+import { litType, typeOf } from './typecheck.ts'
+
+// Expression → SQL. One recursive visitor; each function definition writes its own SQL from compiled arguments.
+
+/** True when the whole expression can run inside Postgres. */
+export function isSqlExpr(node: ExprNode): boolean {
+  if (isCol(node) || isLit(node)) return true
+  const def = functions.get(node.fn, node)
+  return def.sql !== undefined && node.args.every(isSqlExpr)
+}
+
+export function compileExpr(node: ExprNode, scope: Scope, emit: SqlEmitter): string {
+  if (isCol(node)) {
+    const binding = scope.resolve(node)
+    if (!node.prop) return binding.sql
+    // alias.cN → alias.cN_et / alias.cN_em: the error columns sit beside the value column.
+    return binding.sql + (node.prop === 'errortype' ? '_et' : '_em')
+  }
+  if (isLit(node)) return emit.param(node.lit, litType(node))
+  // x == null / x != null compile to IS [NOT] NULL, so no unused null parameter is emitted.
+  if ((node.fn === 'eq' || node.fn === 'ne') && node.args.length === 2) {
+    const nullSide = node.args.findIndex((a) => isLit(a) && a.lit === null)
+    if (nullSide >= 0) {
+      const other = compileExpr(node.args[1 - nullSide]!, scope, emit)
+      return `(${other} is ${node.fn === 'eq' ? '' : 'not '}null)`
+    }
+  }
+  const def = functions.get(node.fn, node)
+  if (!def.sql) throw new Error(`internal: ${node.fn} has no SQL form`)
+  const types = node.args.map((a) => typeOf(a, scope))
+  const target = def.coerceLiterals ? types.find((t, i) => !isLit(node.args[i]!) && t.kind !== 'json') : undefined
+  const args = node.args.map((a, i) => {
+    if (target && isLit(a) && !a.type && a.lit !== null) {
+      const coerced = coercedLiteralType(litType(a), target)
+      if (coerced) return { sql: emit.param(a.lit, coerced), type: coerced }
+    }
+    return { sql: compileExpr(a, scope, emit), type: types[i]! }
+  })
+  return def.sql(args, emit, node)
+}
+
+/** A string literal compared with a date/timestamp/uuid column is read as that type; an int literal as a float. */
+function coercedLiteralType(lit: ColumnType, target: ColumnType): ColumnType | undefined {
+  if (lit.kind === 'string' && ['timestamp', 'date', 'uuid'].includes(target.kind)) return { kind: target.kind, nullable: false }
+  if (lit.kind === 'int' && target.kind === 'float') return { kind: 'float', nullable: false }
+  return undefined
+}
+
+export { quoteIdent }

@@ -1,0 +1,55 @@
+import { sortCompare } from '../functions/compare.ts'
+import type { Queryable } from '../store/types.ts'
+import { formatType, fromStore } from '../types/index.ts'
+import { evalBatch, type Row } from './evaluator.ts'
+import type { Plan } from './planner.ts'
+import type { ResultColumn } from './results.ts'
+
+// Runs a plan: the SQL statement, then TypeScript filtering/sorting/paging, then TS-only outputs for kept rows only
+// (so a UDF never runs on rows a filter or limit throws away).
+
+export interface ExecutedRows {
+  readonly columns: ResultColumn[]
+  readonly rows: Record<string, unknown>[]
+}
+
+export async function executePlan(db: Queryable, plan: Plan): Promise<ExecutedRows> {
+  const result = await db.query<Row>(plan.sql, plan.params)
+  let rows = result.rows
+
+  if (plan.tsWhere.length > 0) {
+    for (const cond of plan.tsWhere) {
+      const keep = await evalBatch(cond, rows, plan.leaves)
+      rows = rows.filter((_, i) => keep[i] === true)
+    }
+  }
+  if (plan.tsOrder.length > 0) {
+    const keys = await Promise.all(plan.tsOrder.map((o) => evalBatch(o.node, rows, plan.leaves)))
+    const idx = rows.map((_, i) => i)
+    idx.sort((a, b) => {
+      for (let k = 0; k < keys.length; k++) {
+        const c = sortCompare(keys[k]![a], keys[k]![b], plan.tsOrder[k]!.desc)
+        if (c !== 0) return c
+      }
+      return a - b
+    })
+    rows = idx.map((i) => rows[i]!)
+  }
+  if (plan.tsLimit) {
+    const start = plan.tsLimit.offset ?? 0
+    rows = rows.slice(start, plan.tsLimit.limit === undefined ? undefined : start + plan.tsLimit.limit)
+  }
+
+  const tsValues = await Promise.all(plan.outputs.map((o) => (o.sqlKey === undefined ? evalBatch(o.node, rows, plan.leaves) : undefined)))
+  const out = new Array<Record<string, unknown>>(rows.length)
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!
+    const o: Record<string, unknown> = {}
+    for (let k = 0; k < plan.outputs.length; k++) {
+      const p = plan.outputs[k]!
+      o[p.name] = p.sqlKey !== undefined ? fromStore(p.type, r[p.sqlKey]) : (tsValues[k]![i] ?? null)
+    }
+    out[i] = o
+  }
+  return { columns: plan.outputs.map((p) => ({ name: p.name, type: formatType(p.type) })), rows: out }
+}

@@ -1,0 +1,113 @@
+import type { ExprNode } from './nodes/index.ts'
+import { colNode, fnNode, isCol, litNode, printExpr } from './nodes/index.ts'
+
+// The expression builder users hold: `docs.c.price.mul(2).gt(10)`. Immutable: every method returns a new Expr
+// around a new frozen node, so expressions can be shared and reused freely.
+
+export type ExprLike = Expr | ExprNode | string | number | boolean | null | Date | readonly unknown[] | Record<string, unknown>
+
+export function toNode(x: ExprLike | undefined): ExprNode {
+  if (x instanceof Expr) return x.node
+  if (x === undefined) return litNode(null)
+  return litNode(x)
+}
+
+export class Expr {
+  readonly node: ExprNode
+
+  constructor(node: ExprNode) {
+    this.node = node
+  }
+
+  /** Applies any registered function (built-in or UDF) with this expression as the first argument. */
+  apply(fn: string, args: readonly ExprLike[] = [], opts?: Record<string, unknown>): Expr {
+    return new Expr(fnNode(fn, [this.node, ...args.map(toNode)], opts))
+  }
+
+  // comparisons (== null means IS NULL)
+  eq(x: ExprLike): Expr { return this.apply('eq', [x]) }
+  ne(x: ExprLike): Expr { return this.apply('ne', [x]) }
+  gt(x: ExprLike): Expr { return this.apply('gt', [x]) }
+  ge(x: ExprLike): Expr { return this.apply('ge', [x]) }
+  lt(x: ExprLike): Expr { return this.apply('lt', [x]) }
+  le(x: ExprLike): Expr { return this.apply('le', [x]) }
+  isNull(): Expr { return this.apply('is_null') }
+  isNotNull(): Expr { return this.apply('is_not_null') }
+  isin(values: readonly unknown[]): Expr { return this.apply('isin', [], { values: [...values] }) }
+
+  // boolean logic
+  and(...xs: ExprLike[]): Expr { return this.apply('and', xs) }
+  or(...xs: ExprLike[]): Expr { return this.apply('or', xs) }
+  not(): Expr { return this.apply('not') }
+
+  // arithmetic
+  add(x: ExprLike): Expr { return this.apply('add', [x]) }
+  sub(x: ExprLike): Expr { return this.apply('sub', [x]) }
+  mul(x: ExprLike): Expr { return this.apply('mul', [x]) }
+  div(x: ExprLike): Expr { return this.apply('div', [x]) }
+  floordiv(x: ExprLike): Expr { return this.apply('floordiv', [x]) }
+  mod(x: ExprLike): Expr { return this.apply('mod', [x]) }
+  neg(): Expr { return this.apply('neg') }
+
+  // strings
+  contains(s: ExprLike): Expr { return this.apply('contains', [s]) }
+  startswith(s: ExprLike): Expr { return this.apply('startswith', [s]) }
+  endswith(s: ExprLike): Expr { return this.apply('endswith', [s]) }
+  lower(): Expr { return this.apply('lower') }
+  upper(): Expr { return this.apply('upper') }
+  capitalize(): Expr { return this.apply('capitalize') }
+  strip(): Expr { return this.apply('strip') }
+  len(): Expr { return this.apply('len') }
+  find(s: ExprLike): Expr { return this.apply('find', [s]) }
+  replace(from: ExprLike, to: ExprLike): Expr { return this.apply('replace', [from, to]) }
+  concat(s: ExprLike): Expr { return this.apply('concat', [s]) }
+  /** Regular-expression search (Python re.search); flags 'i' for case-insensitive. */
+  match(pattern: string, flags?: 'i'): Expr { return this.apply('match', [], flags ? { pattern, flags } : { pattern }) }
+  regexReplace(pattern: string, replacement: ExprLike, flags?: 'i'): Expr {
+    return this.apply('regex_replace', [replacement], flags ? { pattern, flags } : { pattern })
+  }
+  substr(start: number, end?: number): Expr { return this.apply('substr', [], end === undefined ? { start } : { start, end }) }
+
+  // JSON and arrays
+  /** JSON path: 'a.b[0]', 'items[*].name' (wildcards return a list). */
+  path(path: string): Expr { return this.apply('json_path', [], { path }) }
+  get(key: string): Expr { return this.apply('json_path', [], { path: `[${JSON.stringify(key)}]` }) }
+  at(index: number): Expr { return this.apply('at', [], { index }) }
+  slice(start?: number, end?: number): Expr {
+    return this.apply('slice', [], { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) })
+  }
+  astype(type: string): Expr { return this.apply('astype', [], { type }) }
+
+  /** For computed columns stored with onError 'ignore': the error class and message of each failed cell. */
+  get errortype(): Expr { return this.#prop('errortype') }
+  get errormsg(): Expr { return this.#prop('errormsg') }
+
+  #prop(prop: 'errortype' | 'errormsg'): Expr {
+    if (!isCol(this.node)) throw new TypeError(`${prop} exists only on column references, not on ${printExpr(this.node)}`)
+    return new Expr(colNode(this.node.col, this.node.tbl, prop))
+  }
+
+  toJSON(): ExprNode { return this.node }
+  toString(): string { return printExpr(this.node) }
+}
+
+export const col = (name: string, table?: string): Expr => new Expr(colNode(name, table))
+export const lit = (value: unknown, type?: string): Expr => new Expr(litNode(value, type))
+export const and = (...xs: ExprLike[]): Expr => new Expr(fnNode('and', xs.map(toNode)))
+export const or = (...xs: ExprLike[]): Expr => new Expr(fnNode('or', xs.map(toNode)))
+export const not = (x: ExprLike): Expr => new Expr(fnNode('not', [toNode(x)]))
+export const call = (fn: string, args: readonly ExprLike[] = [], opts?: Record<string, unknown>): Expr =>
+  new Expr(fnNode(fn, args.map(toNode), opts))
+export const ifElse = (cond: ExprLike, a: ExprLike, b: ExprLike): Expr => call('if_else', [cond, a, b])
+export const coalesce = (...xs: ExprLike[]): Expr => call('coalesce', xs)
+
+/** Aggregates for groupBy/select. */
+export const agg = {
+  count: (x?: ExprLike): Expr => call('count', x === undefined ? [] : [x]),
+  countDistinct: (x: ExprLike): Expr => call('count_distinct', [x]),
+  sum: (x: ExprLike): Expr => call('sum', [x]),
+  min: (x: ExprLike): Expr => call('min', [x]),
+  max: (x: ExprLike): Expr => call('max', [x]),
+  mean: (x: ExprLike): Expr => call('mean', [x]),
+  makeList: (x: ExprLike): Expr => call('make_list', [x]),
+}

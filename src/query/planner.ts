@@ -1,0 +1,160 @@
+import { invalid } from '../errors.ts'
+import type { ColumnType } from '../types/index.ts'
+import { compileExpr, isSqlExpr } from './compiler.ts'
+import type { ExprNode } from './nodes/index.ts'
+import { isCol, isFn, printExpr } from './nodes/index.ts'
+import { SourceScope } from './scope.ts'
+import type { QuerySpec } from './spec.ts'
+import { dataTable, ParamList, visibleAt } from './sql.ts'
+import { containsAggregate, typeOf } from './typecheck.ts'
+
+// Turns a QuerySpec into one SQL statement plus the TypeScript work that SQL cannot do (UDFs, model calls).
+// Everything SQL can express runs in Postgres; TS parts see only the SQL-computed leaves they need.
+
+export interface PlannedOutput {
+  readonly name: string
+  readonly type: ColumnType
+  /** Column key of the SQL result holding the value, or undefined when the value is computed in TypeScript. */
+  readonly sqlKey?: string
+  readonly node: ExprNode
+}
+
+export interface Plan {
+  readonly sql: string
+  readonly params: unknown[]
+  readonly outputs: readonly PlannedOutput[]
+  /** SQL-computed subexpressions the TS parts read, by node identity. */
+  readonly leaves: ReadonlyMap<ExprNode, string>
+  readonly tsWhere: readonly ExprNode[]
+  readonly tsOrder: readonly { node: ExprNode; desc: boolean }[]
+  /** limit/offset that must be applied after TS filtering/sorting. */
+  readonly tsLimit?: { readonly limit?: number; readonly offset?: number }
+  readonly scope: SourceScope
+}
+
+function conjuncts(node: ExprNode): ExprNode[] {
+  return isFn(node) && node.fn === 'and' ? node.args.flatMap(conjuncts) : [node]
+}
+
+/** Default output names: a column's own name, else the function name; duplicates get _1, _2... */
+export function defaultName(node: ExprNode, taken: Set<string>): string {
+  const base = isCol(node) ? (node.prop ? `${node.col}_${node.prop}` : node.col) : isFn(node) ? node.fn : 'col'
+  let name = base
+  for (let i = 1; taken.has(name); i++) name = `${base}_${i}`
+  taken.add(name)
+  return name
+}
+
+export function planQuery(spec: QuerySpec): Plan {
+  const sources = [{ source: spec.from, alias: 't0' }, ...spec.joins.map((j, i) => ({ source: j.source, alias: `t${i + 1}` }))]
+  const scope = new SourceScope(sources)
+  const params = new ParamList()
+  const selectList: string[] = []
+  const leaves = new Map<ExprNode, string>()
+
+  const addLeaf = (node: ExprNode): void => {
+    if (leaves.has(node)) return
+    const key = `_l${leaves.size}`
+    leaves.set(node, key)
+    selectList.push(`${compileExpr(node, scope, params)} as "${key}"`)
+  }
+  const collectLeaves = (node: ExprNode): void => {
+    if (isSqlExpr(node)) return addLeaf(node)
+    if (isFn(node)) node.args.forEach(collectLeaves)
+  }
+
+  // Select list (default: every visible column of every table, joined names prefixed on conflict).
+  const items = spec.select ?? sources.flatMap(({ source }, i) =>
+    source.md.columns.filter((c) => !c.hidden).map((c) => ({
+      name: i === 0 || !spec.from.md.columns.some((m) => m.name === c.name) ? c.name : `${source.path.split('/').at(-1)}_${c.name}`,
+      expr: { col: c.name, ...(spec.joins.length > 0 ? { tbl: source.path } : {}) } as ExprNode,
+    })))
+
+  const grouped = (spec.groupBy?.length ?? 0) > 0 || items.some((it) => containsAggregate(it.expr))
+  const outputs: PlannedOutput[] = items.map((it, i) => {
+    const type = typeOf(it.expr, scope)
+    if (isSqlExpr(it.expr)) {
+      const key = `_o${i}`
+      selectList.push(`${compileExpr(it.expr, scope, params)} as "${key}"`)
+      return { name: it.name, type, sqlKey: key, node: it.expr }
+    }
+    if (grouped) {
+      throw invalid('INVALID_EXPRESSION', `${printExpr(it.expr)} runs in TypeScript and cannot be grouped or aggregated; store it as a computed column first`)
+    }
+    collectLeaves(it.expr)
+    return { name: it.name, type, node: it.expr }
+  })
+
+  // Where: SQL-able conjuncts in SQL, the rest in TypeScript.
+  const whereSql: string[] = [visibleAt('t0', spec.from.version)]
+  const tsWhere: ExprNode[] = []
+  if (spec.where) {
+    const wt = typeOf(spec.where, scope)
+    if (wt.kind !== 'bool') throw invalid('INVALID_EXPRESSION', `where() needs a boolean expression, got ${wt.kind} from ${printExpr(spec.where)}`)
+    for (const c of conjuncts(spec.where)) {
+      if (containsAggregate(c)) throw invalid('INVALID_EXPRESSION', `aggregates are not allowed in where(): ${printExpr(c)}`)
+      if (isSqlExpr(c)) whereSql.push(compileExpr(c, scope, params))
+      else {
+        tsWhere.push(c)
+        collectLeaves(c)
+      }
+    }
+  }
+  if (spec.sample?.fraction !== undefined) {
+    whereSql.push(`(abs(hashtextextended(t0._rowid::text, ${params.param(spec.sample.seed, { kind: 'int', nullable: false })})) / 9223372036854775807.0) < ${params.param(spec.sample.fraction, { kind: 'float', nullable: false })}`)
+  }
+
+  // Joins: visibility of the joined table belongs in ON, so left joins keep unmatched rows.
+  const fromSql = [`${dataTable(spec.from.tableId)} as t0`]
+  spec.joins.forEach((j, i) => {
+    const alias = `t${i + 1}`
+    const ot = typeOf(j.on, scope)
+    if (ot.kind !== 'bool') throw invalid('INVALID_EXPRESSION', `join condition must be boolean: ${printExpr(j.on)}`)
+    if (!isSqlExpr(j.on)) throw invalid('INVALID_EXPRESSION', `join condition must run in SQL: ${printExpr(j.on)}`)
+    fromSql.push(`${j.how === 'left' ? 'left join' : 'join'} ${dataTable(j.source.tableId)} as ${alias} on ${visibleAt(alias, j.source.version)} and ${compileExpr(j.on, scope, params)}`)
+  })
+
+  let groupSql = ''
+  if (spec.groupBy && spec.groupBy.length > 0) {
+    groupSql = ` group by ${spec.groupBy.map((g) => {
+      if (!isSqlExpr(g)) throw invalid('INVALID_EXPRESSION', `group_by(${printExpr(g)}) runs in TypeScript; store it as a computed column first`)
+      typeOf(g, scope)
+      return compileExpr(g, scope, params)
+    }).join(', ')}`
+  }
+
+  // Order: SQL unless some key needs TypeScript, then everything sorts in TS.
+  const order = spec.orderBy
+  const tsOrderNeeded = order.some((o) => !isSqlExpr(o.expr))
+  const tsOrder: { node: ExprNode; desc: boolean }[] = []
+  let orderSql = ''
+  if (tsOrderNeeded) {
+    if (grouped) throw invalid('INVALID_EXPRESSION', 'order_by on a TypeScript-computed expression cannot be combined with group_by')
+    for (const o of order) {
+      typeOf(o.expr, scope)
+      collectLeaves(o.expr)
+      tsOrder.push({ node: o.expr, desc: o.desc })
+    }
+  } else {
+    const keys = order.map((o) => (typeOf(o.expr, scope), `${compileExpr(o.expr, scope, params)} ${o.desc ? 'desc' : 'asc'}`))
+    if (spec.sample?.n !== undefined) keys.push(`hashtextextended(t0._rowid::text, ${params.param(spec.sample.seed, { kind: 'int', nullable: false })})`)
+    // Without an order, rows come back in insertion order (head/tail pick the direction).
+    if (order.length === 0 && spec.sample?.n === undefined && !grouped && !spec.distinct) keys.push(`t0._rowid ${spec.insertionOrder ?? 'asc'}`)
+    // A stable tie-break keeps paging and head() deterministic; impossible under distinct/group by.
+    if (!grouped && !spec.distinct && keys.length > 0 && !keys.at(-1)!.startsWith('t0._rowid')) keys.push(`t0._rowid ${spec.insertionOrder ?? 'asc'}`)
+    if (keys.length > 0) orderSql = ` order by ${keys.join(', ')}`
+  }
+
+  const limit = spec.sample?.n !== undefined ? Math.min(spec.sample.n, spec.limit ?? Infinity) : spec.limit
+  const tsPaging = tsWhere.length > 0 || tsOrderNeeded
+  let limitSql = ''
+  if (!tsPaging) {
+    if (limit !== undefined && Number.isFinite(limit)) limitSql += ` limit ${Math.max(0, Math.trunc(limit))}`
+    if (spec.offset) limitSql += ` offset ${Math.max(0, Math.trunc(spec.offset))}`
+  }
+  if (selectList.length === 0) selectList.push('1 as "_none"')
+
+  const sql = `select${spec.distinct ? ' distinct' : ''} ${selectList.join(', ')} from ${fromSql.join(' ')} where ${whereSql.join(' and ')}${groupSql}${orderSql}${limitSql}`
+  const tsLimit = tsPaging ? { ...(limit !== undefined ? { limit } : {}), ...(spec.offset ? { offset: spec.offset } : {}) } : undefined
+  return { sql, params: params.values, outputs, leaves, tsWhere, tsOrder, ...(tsLimit ? { tsLimit } : {}), scope }
+}

@@ -1,0 +1,196 @@
+import { invalid } from '../errors.ts'
+import type { Queryable } from '../store/types.ts'
+import { executePlan } from './executor.ts'
+import type { ExprLike } from './expr.ts'
+import { Expr, toNode } from './expr.ts'
+import type { ExprNode } from './nodes/index.ts'
+import { colNode } from './nodes/index.ts'
+import { defaultName, planQuery } from './planner.ts'
+import { ResultSet } from './results.ts'
+import type { JoinItem, OrderItem, QuerySource, QuerySpec, SampleSpec, SelectItem } from './spec.ts'
+
+/** What a query needs from the catalog: a connection, the current version to pin streams, and mutation hooks. */
+export interface QueryBackend {
+  readonly db: Queryable
+  currentVersion(tableId: number): Promise<number>
+  update?(where: ExprNode | undefined, values: Record<string, unknown>): Promise<unknown>
+  delete?(where: ExprNode | undefined): Promise<unknown>
+}
+
+/** Anything that can be joined: a Table handle exposes its source. */
+export interface Joinable {
+  querySource(): QuerySource
+}
+
+export type SelectArg = ExprLike | Record<string, ExprLike>
+
+/**
+ * An immutable query builder: each method returns a new Query. Nothing runs until collect(), head(), tail(),
+ * count(), first() or stream().
+ */
+export class Query<T extends Record<string, unknown> = Record<string, unknown>> {
+  readonly #spec: QuerySpec
+  readonly #backend: QueryBackend
+
+  constructor(backend: QueryBackend, spec: QuerySpec) {
+    this.#backend = backend
+    this.#spec = spec
+  }
+
+  get spec(): QuerySpec {
+    return this.#spec
+  }
+
+  #with(patch: Partial<QuerySpec>): Query<T> {
+    return new Query<T>(this.#backend, { ...this.#spec, ...patch })
+  }
+
+  where(cond: ExprLike): Query<T> {
+    const node = toNode(cond)
+    return this.#with({ where: this.#spec.where ? { fn: 'and', args: [this.#spec.where, node] } : node })
+  }
+
+  /** select(expr, ...), select('col', ...) or select({ name: expr, ... }). */
+  select<R extends Record<string, unknown> = Record<string, unknown>>(...args: SelectArg[]): Query<R> {
+    const taken = new Set<string>()
+    const items: SelectItem[] = []
+    for (const a of args) {
+      if (typeof a === 'string') items.push({ name: defaultName(colNode(a), taken), expr: colNode(a) })
+      else if (a instanceof Expr) items.push({ name: defaultName(a.node, taken), expr: a.node })
+      else if (a && typeof a === 'object' && !Array.isArray(a) && !(a instanceof Date) && !isNodeLike(a)) {
+        for (const [name, e] of Object.entries(a)) {
+          if (taken.has(name)) throw invalid('INVALID_ARGUMENT', `select(): output name '${name}' is used twice`)
+          taken.add(name)
+          items.push({ name, expr: typeof e === 'string' ? colNode(e) : toNode(e as ExprLike) })
+        }
+      } else {
+        const node = toNode(a as ExprLike)
+        items.push({ name: defaultName(node, taken), expr: node })
+      }
+    }
+    return new Query<R>(this.#backend, { ...this.#spec, select: items })
+  }
+
+  orderBy(expr: ExprLike, direction: 'asc' | 'desc' = 'asc'): Query<T> {
+    const node = typeof expr === 'string' ? colNode(expr) : toNode(expr)
+    const item: OrderItem = { expr: node, desc: direction === 'desc' }
+    return this.#with({ orderBy: [...this.#spec.orderBy, item] })
+  }
+
+  groupBy(...exprs: ExprLike[]): Query<T> {
+    return this.#with({ groupBy: exprs.map((e) => (typeof e === 'string' ? colNode(e) : toNode(e))) })
+  }
+
+  limit(n: number): Query<T> {
+    if (!Number.isInteger(n) || n < 0) throw invalid('INVALID_ARGUMENT', `limit must be a non-negative integer, got ${n}`)
+    return this.#with({ limit: n })
+  }
+
+  offset(n: number): Query<T> {
+    if (!Number.isInteger(n) || n < 0) throw invalid('INVALID_ARGUMENT', `offset must be a non-negative integer, got ${n}`)
+    return this.#with({ offset: n })
+  }
+
+  distinct(): Query<T> {
+    return this.#with({ distinct: true })
+  }
+
+  /** A deterministic random sample: n rows, or each row with probability `fraction`, for a given seed. */
+  sample(options: { n?: number; fraction?: number; seed?: number }): Query<T> {
+    const { n, fraction, seed = 0 } = options
+    if ((n === undefined) === (fraction === undefined)) throw invalid('INVALID_ARGUMENT', 'sample() needs exactly one of n or fraction')
+    if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw invalid('INVALID_ARGUMENT', `sample n must be a non-negative integer, got ${n}`)
+    if (fraction !== undefined && !(fraction >= 0 && fraction <= 1)) throw invalid('INVALID_ARGUMENT', `sample fraction must be in [0, 1], got ${fraction}`)
+    const sample: SampleSpec = { ...(n !== undefined ? { n } : {}), ...(fraction !== undefined ? { fraction } : {}), seed }
+    return this.#with({ sample })
+  }
+
+  join(other: Joinable, options: { on: ExprLike; how?: 'inner' | 'left' }): Query<T> {
+    const item: JoinItem = { source: other.querySource(), on: toNode(options.on), how: options.how ?? 'inner' }
+    return this.#with({ joins: [...this.#spec.joins, item] })
+  }
+
+  async collect(): Promise<ResultSet<T>> {
+    const { columns, rows } = await executePlan(this.#backend.db, planQuery(this.#spec))
+    return new ResultSet<T>(columns, rows as T[])
+  }
+
+  /** The first n rows in insertion order (or the query's order). */
+  head(n = 10): Promise<ResultSet<T>> {
+    return this.#with({ limit: n, insertionOrder: 'asc' }).collect()
+  }
+
+  /** The last n rows in insertion order, oldest first. */
+  async tail(n = 10): Promise<ResultSet<T>> {
+    if (this.#spec.orderBy.length > 0) {
+      const total = await this.count()
+      return this.#with({ offset: Math.max(0, total - n), limit: n }).collect()
+    }
+    const r = await this.#with({ limit: n, insertionOrder: 'desc' }).collect()
+    return new ResultSet<T>(r.columns, [...r.rows].reverse())
+  }
+
+  async first(): Promise<T | undefined> {
+    return (await this.#with({ limit: 1 }).collect()).rows[0]
+  }
+
+  async count(): Promise<number> {
+    const grouped = (this.#spec.groupBy?.length ?? 0) > 0 || this.#spec.distinct
+    const plan = planQuery(grouped ? this.#spec : { ...this.#spec, select: [{ name: 'n', expr: { lit: 1 } }], orderBy: [] })
+    if (plan.tsWhere.length > 0 || grouped || this.#spec.limit !== undefined || this.#spec.sample?.n !== undefined) {
+      return (await executePlan(this.#backend.db, plan)).rows.length
+    }
+    const r = await this.#backend.db.query<{ n: number }>(`select count(*)::int as n from (${plan.sql}) as q`, plan.params)
+    return r.rows[0]!.n
+  }
+
+  /**
+   * Streams the result in pages without holding it all in memory. The read is pinned at the version current when
+   * the stream starts, so concurrent writes never make it skip or repeat rows.
+   */
+  async *stream(options: { batchSize?: number } = {}): AsyncGenerator<T> {
+    const batchSize = options.batchSize ?? 1000
+    const from = this.#spec.from
+    const version = from.version ?? (await this.#backend.currentVersion(from.tableId))
+    const joins = this.#spec.joins.map((j) => ({ ...j, source: { ...j.source, version: j.source.version ?? version } }))
+    const pinned = this.#with({ from: { ...from, version }, joins, insertionOrder: this.#spec.insertionOrder ?? 'asc' })
+    const end = this.#spec.limit === undefined ? Infinity : (this.#spec.offset ?? 0) + this.#spec.limit
+    for (let offset = this.#spec.offset ?? 0; offset < end; offset += batchSize) {
+      const page = await pinned.#with({ offset, limit: Math.min(batchSize, end - offset) }).collect()
+      yield* page.rows
+      if (page.rows.length < batchSize) return
+    }
+  }
+
+  /** Updates the rows this query's where() selects (single-table queries only). */
+  async update(values: Record<string, unknown>): Promise<unknown> {
+    if (!this.#backend.update || this.#spec.joins.length > 0) throw invalid('INVALID_ARGUMENT', 'update() works on a filtered table, not on joins or read-only versions')
+    return this.#backend.update(this.#spec.where, values)
+  }
+
+  async delete(): Promise<unknown> {
+    if (!this.#backend.delete || this.#spec.joins.length > 0) throw invalid('INVALID_ARGUMENT', 'delete() works on a filtered table, not on joins or read-only versions')
+    return this.#backend.delete(this.#spec.where)
+  }
+
+  /** The JSON form of this query, as the HTTP API takes it. */
+  toJSON(): Record<string, unknown> {
+    const s = this.#spec
+    return {
+      table: s.from.version === undefined ? s.from.path : `${s.from.path}:${s.from.version}`,
+      ...(s.select ? { select: s.select.map((i) => ({ name: i.name, expr: i.expr })) } : {}),
+      ...(s.where ? { where: s.where } : {}),
+      ...(s.orderBy.length ? { orderBy: s.orderBy.map((o) => ({ expr: o.expr, desc: o.desc })) } : {}),
+      ...(s.groupBy ? { groupBy: s.groupBy } : {}),
+      ...(s.limit !== undefined ? { limit: s.limit } : {}),
+      ...(s.offset !== undefined ? { offset: s.offset } : {}),
+      ...(s.distinct ? { distinct: true } : {}),
+      ...(s.sample ? { sample: s.sample } : {}),
+      ...(s.joins.length ? { joins: s.joins.map((j) => ({ table: j.source.path, on: j.on, how: j.how })) } : {}),
+    }
+  }
+}
+
+function isNodeLike(x: object): boolean {
+  return 'col' in x || 'lit' in x || 'fn' in x
+}

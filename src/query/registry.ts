@@ -1,0 +1,101 @@
+import { invalid } from '../errors.ts'
+import type { ColumnType } from '../types/index.ts'
+import { formatType } from '../types/index.ts'
+import type { FnNode } from './nodes/index.ts'
+import { printExpr } from './nodes/index.ts'
+
+// Every function an expression can name (operators, built-ins, user UDFs) is a FunctionDef here. A definition may
+// compile to SQL, evaluate in TypeScript, or both: the planner runs as much as it can in SQL and the rest in batches.
+
+export interface SqlArg {
+  readonly sql: string
+  readonly type: ColumnType
+}
+
+export interface SqlEmitter {
+  /** Adds a parameter and returns its placeholder, cast to the Postgres type of `type` when given. */
+  param(value: unknown, type?: ColumnType): string
+}
+
+export interface AggregateImpl<S = unknown> {
+  init(): S
+  step(state: S, args: readonly unknown[]): S
+  final(state: S): unknown
+}
+
+export interface FunctionDef {
+  readonly name: string
+  readonly kind: 'scalar' | 'aggregate'
+  readonly minArgs: number
+  readonly maxArgs: number
+  /** Checks argument types and returns the result type; throws a RequestError naming the expression otherwise. */
+  returnType(argTypes: readonly ColumnType[], node: FnNode): ColumnType
+  sql?(args: readonly SqlArg[], emit: SqlEmitter, node: FnNode): string
+  /** Row-at-a-time evaluation. Unless nullSafe, a null argument short-circuits to null. */
+  eval?(args: readonly unknown[], node: FnNode): unknown
+  /** Batch evaluation (UDFs that batch, call services, or run models). Receives one array per argument. */
+  evalBatch?(argColumns: readonly (readonly unknown[])[], node: FnNode): Promise<unknown[]>
+  readonly nullSafe?: boolean
+  /** Literal arguments take the type of the first non-literal argument (comparisons: date_col == '2024-01-01'). */
+  readonly coerceLiterals?: boolean
+  readonly aggregate?: AggregateImpl
+  /** False for functions whose result changes between calls (uuid4, now, remote models): never cached or folded. */
+  readonly deterministic?: boolean
+}
+
+export class FunctionRegistry {
+  readonly #defs = new Map<string, FunctionDef>()
+
+  register(def: FunctionDef, options: { replace?: boolean } = {}): FunctionDef {
+    if (this.#defs.has(def.name) && !options.replace) {
+      throw invalid('INVALID_ARGUMENT', `function '${def.name}' is already registered`)
+    }
+    this.#defs.set(def.name, def)
+    return def
+  }
+
+  has(name: string): boolean {
+    return this.#defs.has(name)
+  }
+
+  get(name: string, node?: FnNode): FunctionDef {
+    const def = this.#defs.get(name)
+    if (!def) {
+      throw invalid('INVALID_EXPRESSION', `unknown function '${name}'${node ? ` in ${printExpr(node)}` : ''}`, { function: name })
+    }
+    return def
+  }
+
+  names(): string[] {
+    return [...this.#defs.keys()].sort()
+  }
+}
+
+/** The process-wide registry: built-ins register at import, UDFs when they are defined. */
+export const functions = new FunctionRegistry()
+
+// ---- helpers shared by function modules ----
+
+export function typeError(node: FnNode, message: string): Error {
+  return invalid('INVALID_EXPRESSION', `${message} in ${printExpr(node)}`, { expression: printExpr(node) })
+}
+
+export function expectKinds(node: FnNode, argTypes: readonly ColumnType[], index: number, kinds: readonly string[]): void {
+  const t = argTypes[index]
+  if (!t || !kinds.includes(t.kind)) {
+    throw typeError(node, `${node.fn}() argument ${index + 1} must be ${kinds.join(' or ')}, got ${t ? formatType(t) : 'nothing'}`)
+  }
+}
+
+export const anyNullable = (types: readonly ColumnType[]): boolean => types.some((t) => t.nullable)
+
+export const t = (kind: ColumnType['kind'], nullable = false, extra: Partial<ColumnType> = {}): ColumnType =>
+  Object.freeze({ kind, nullable, ...extra })
+
+export function scalar(def: Omit<FunctionDef, 'kind'> & { kind?: 'scalar' }): FunctionDef {
+  return functions.register({ ...def, kind: 'scalar' })
+}
+
+export function aggregate(def: Omit<FunctionDef, 'kind'> & { kind?: 'aggregate' }): FunctionDef {
+  return functions.register({ ...def, kind: 'aggregate' })
+}

@@ -1,0 +1,48 @@
+import type { TableMd } from '../catalog/metadata.ts'
+import type { ExprNode } from './nodes/index.ts'
+
+/** A table as a query reads it: its schema and the version it is read at (undefined = current). */
+export interface QuerySource {
+  readonly path: string
+  readonly tableId: number
+  readonly md: TableMd
+  readonly version: number | undefined
+}
+
+export interface SelectItem {
+  readonly name: string
+  readonly expr: ExprNode
+}
+
+export interface OrderItem {
+  readonly expr: ExprNode
+  readonly desc: boolean
+}
+
+export interface JoinItem {
+  readonly source: QuerySource
+  readonly on: ExprNode
+  readonly how: 'inner' | 'left'
+}
+
+export interface SampleSpec {
+  readonly n?: number
+  readonly fraction?: number
+  readonly seed: number
+}
+
+/** Everything a query says, as plain data: the builder produces it, the planner consumes it. */
+export interface QuerySpec {
+  readonly from: QuerySource
+  readonly joins: readonly JoinItem[]
+  readonly where?: ExprNode
+  readonly select?: readonly SelectItem[]
+  readonly orderBy: readonly OrderItem[]
+  readonly groupBy?: readonly ExprNode[]
+  readonly limit?: number
+  readonly offset?: number
+  readonly distinct?: boolean
+  readonly sample?: SampleSpec
+  /** head()/tail(): order by insertion when no orderBy is given. */
+  readonly insertionOrder?: 'asc' | 'desc'
+}

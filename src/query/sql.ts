@@ -1,0 +1,48 @@
+import type { ColumnType } from '../types/index.ts'
+import { pgType } from '../types/index.ts'
+import type { SqlEmitter } from './registry.ts'
+
+// The one place identifiers are quoted and values become $n parameters. Nothing user-provided is ever spliced
+// into SQL text: names go through quoteIdent (and are validated upstream), values through ParamList.
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+export const DATA_SCHEMA = 'tessera_data'
+/** _v_max of a row that is part of the current version. */
+export const MAX_VERSION = 2147483647
+
+export const dataTable = (tableId: number): string => `${DATA_SCHEMA}.${quoteIdent(`t${tableId}`)}`
+export const valueColumn = (colId: number): string => `c${colId}`
+export const errorTypeColumn = (colId: number): string => `c${colId}_et`
+export const errorMsgColumn = (colId: number): string => `c${colId}_em`
+
+/** Rows visible at a version: the current one (undefined) or an older one (time travel). */
+export function visibleAt(alias: string, version: number | undefined): string {
+  if (version === undefined) return `${alias}._v_max = ${MAX_VERSION}`
+  const v = Math.trunc(version)
+  return `${alias}._v_min <= ${v} and ${alias}._v_max > ${v}`
+}
+
+export function toParam(value: unknown, type?: ColumnType): unknown {
+  if (value === null || value === undefined) return null
+  if (type?.kind === 'json') return JSON.stringify(value)
+  if (type?.kind === 'timestamp' && typeof value === 'string') return new Date(value)
+  if (type?.kind === 'date' && value instanceof Date) return value.toISOString().slice(0, 10)
+  return value
+}
+
+export class ParamList implements SqlEmitter {
+  readonly values: unknown[] = []
+
+  constructor(start: readonly unknown[] = []) {
+    this.values.push(...start)
+  }
+
+  param(value: unknown, type?: ColumnType): string {
+    this.values.push(toParam(value, type))
+    const placeholder = `$${this.values.length}`
+    return type ? `${placeholder}::${pgType(type)}` : placeholder
+  }
+}

@@ -1,0 +1,57 @@
+import { invalid } from '../errors.ts'
+import type { ColumnType } from '../types/index.ts'
+import { parseType } from '../types/index.ts'
+import type { ColNode, ExprNode, LitNode } from './nodes/index.ts'
+import { isCol, isLit, printExpr } from './nodes/index.ts'
+import { functions } from './registry.ts'
+
+/** What a column reference means in the query being compiled: its SQL (alias.column) and its type. */
+export interface ColumnBinding {
+  readonly sql: string
+  readonly type: ColumnType
+  /** Name of the binding in TypeScript evaluation rows. */
+  readonly key: string
+}
+
+export interface Scope {
+  resolve(node: ColNode): ColumnBinding
+}
+
+const STRING_T: ColumnType = Object.freeze({ kind: 'string', nullable: true })
+
+export function litType(node: LitNode): ColumnType {
+  if (node.type) return parseType(node.type)
+  const v = node.lit
+  if (v === null || v === undefined) return Object.freeze({ kind: 'json', nullable: true })
+  if (typeof v === 'number') return Object.freeze({ kind: Number.isInteger(v) ? 'int' : 'float', nullable: false })
+  if (typeof v === 'bigint') return Object.freeze({ kind: 'int', nullable: false })
+  if (typeof v === 'string') return Object.freeze({ kind: 'string', nullable: false })
+  if (typeof v === 'boolean') return Object.freeze({ kind: 'bool', nullable: false })
+  if (v instanceof Date) return Object.freeze({ kind: 'timestamp', nullable: false })
+  if (v instanceof Uint8Array) return Object.freeze({ kind: 'binary', nullable: false })
+  return Object.freeze({ kind: 'json', nullable: false })
+}
+
+/** The type of an expression in a scope; throws a RequestError naming the expression when it does not type-check. */
+export function typeOf(node: ExprNode, scope: Scope): ColumnType {
+  if (isCol(node)) {
+    if (node.prop) {
+      scope.resolve({ col: node.col, ...(node.tbl ? { tbl: node.tbl } : {}) })
+      return STRING_T
+    }
+    return scope.resolve(node).type
+  }
+  if (isLit(node)) return litType(node)
+  const def = functions.get(node.fn, node)
+  const n = node.args.length
+  if (n < def.minArgs || n > def.maxArgs) {
+    const want = def.minArgs === def.maxArgs ? `${def.minArgs}` : `${def.minArgs}..${def.maxArgs === Infinity ? 'n' : def.maxArgs}`
+    throw invalid('INVALID_EXPRESSION', `${node.fn}() takes ${want} arguments, got ${n} in ${printExpr(node)}`, { expression: printExpr(node) })
+  }
+  return def.returnType(node.args.map((a) => typeOf(a, scope)), node)
+}
+
+export function containsAggregate(node: ExprNode): boolean {
+  if (isCol(node) || isLit(node)) return false
+  return functions.get(node.fn, node).kind === 'aggregate' || node.args.some(containsAggregate)
+}

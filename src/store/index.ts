@@ -1,0 +1,5 @@
+export type { Driver, Queryable, QueryResult, StoreCapabilities } from './types.ts'
+export { Mutex, KeyedMutex } from './mutex.ts'
+export { migrate, SCHEMA_VERSION } from './migrations.ts'
+export { PGliteDriver } from './pglite/driver.ts'
+export type { PGliteAssets, PGliteOpenOptions } from './pglite/driver.ts'

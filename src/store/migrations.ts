@@ -1,0 +1,54 @@
+import type { Queryable } from './types.ts'
+
+// The catalog schema. Each entry runs once, in order, inside one transaction; the applied count lives in
+// tessera.meta so an older binary refuses a newer data dir instead of misreading it.
+
+const MIGRATIONS: readonly string[] = [
+  `
+  create schema if not exists tessera;
+  create schema if not exists tessera_data;
+  create table tessera.dirs (
+    id bigserial primary key,
+    path text not null unique,
+    created_at timestamptz not null default now()
+  );
+  create table tessera.tables (
+    id bigserial primary key,
+    path text not null unique,
+    kind text not null,
+    version integer not null default 0,
+    md jsonb not null,
+    created_at timestamptz not null default now()
+  );
+  create table tessera.versions (
+    table_id bigint not null references tessera.tables(id) on delete cascade,
+    version integer not null,
+    created_at timestamptz not null default now(),
+    kind text not null,
+    inserted bigint not null default 0,
+    updated bigint not null default 0,
+    deleted bigint not null default 0,
+    errors bigint not null default 0,
+    md jsonb not null,
+    primary key (table_id, version)
+  );
+  `,
+]
+
+export const SCHEMA_VERSION = MIGRATIONS.length
+
+export async function migrate(db: Queryable & { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> }): Promise<void> {
+  await db.exec(`create schema if not exists tessera; create table if not exists tessera.meta (key text primary key, value jsonb not null)`)
+  await db.transaction(async (tx) => {
+    const r = await tx.query<{ value: number }>(`select value from tessera.meta where key = 'schema_version' for update`)
+    const applied = r.rows[0]?.value ?? 0
+    if (applied > MIGRATIONS.length) {
+      throw new Error(`data dir catalog is version ${applied}, newer than this build understands (${MIGRATIONS.length}); upgrade tessera`)
+    }
+    for (let i = applied; i < MIGRATIONS.length; i++) await tx.exec(MIGRATIONS[i]!)
+    await tx.query(
+      `insert into tessera.meta(key, value) values ('schema_version', $1::jsonb) on conflict (key) do update set value = excluded.value`,
+      [JSON.stringify(MIGRATIONS.length)],
+    )
+  })
+}

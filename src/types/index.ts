@@ -1,0 +1,3 @@
+export * from './column-type.ts'
+export { pgType, toStoreJson, fromStore } from './pg.ts'
+export { valueSchema } from './validate.ts'
