@@ -1,4 +1,4 @@
-import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
+import { alreadyExists, ConcurrencyError, invalid, notFound, TesseraError } from '../errors.ts'
 import { ColumnScope, columnRefs, computedPlans, directDependents } from '../compute/computed.ts'
 import type { ComputedPlan } from '../compute/computed.ts'
 import { compileExpr, isSqlExpr } from '../query/compiler.ts'
@@ -29,6 +29,10 @@ import { commitVersion, lockTableRow, mdAtVersion } from './state.ts'
 import { keyOf, missingKeyError, partitionByExistingKey, pkColumns, updateByKey } from './upsert.ts'
 import type { Row } from './validate-rows.ts'
 import { validateRows } from './validate-rows.ts'
+import * as indexes from '../index/index.ts'
+import type { AddEmbeddingIndexOptions, HybridSearchOptions, IndexInfo } from '../index/index.ts'
+import { validateMediaRows } from '../media/index.ts'
+import type { MediaEnv } from '../media/index.ts'
 
 /** What a Table handle needs from the database it belongs to. */
 export interface CatalogContext {
@@ -43,6 +47,8 @@ export interface CatalogContext {
   refresh(id: number): Promise<TableState>
   /** Called after a committed change, so dependents (views, indexes, jobs) can follow. */
   afterChange?(state: TableState, kind: VersionKind): Promise<void>
+  /** Where uploaded media bytes go and remote media is cached; media cells are normalized (and checked) with it. */
+  readonly media?: MediaEnv
 }
 
 export interface ColumnInfo {
@@ -75,6 +81,9 @@ export interface BatchUpdateOptions {
 export interface AddComputedColumnOptions {
   readonly onError?: OnError
   readonly ifExists?: IfExists
+  /** Internal (embedding indexes): a column not selected by default, and extra work in the same version. */
+  readonly hidden?: boolean
+  readonly afterAdd?: (tx: Queryable, md: TableMd, column: ColumnMd, state: TableState) => Promise<TableMd>
 }
 
 export interface RecomputeOptions {
@@ -177,6 +186,7 @@ export class Table implements Joinable {
         update: (where: ExprNode | undefined, values: Record<string, unknown>) => this.#update(values, where, true),
         delete: (where: ExprNode | undefined) => this.#delete(where),
       }),
+      rewrite: (spec) => indexes.rewriteSimilarity(this.#ctx.db, spec),
     }
     return new Query(backend, { from: this.querySource(), joins: [], orderBy: [] })
   }
@@ -252,7 +262,7 @@ export class Table implements Joinable {
   async insert(rows: readonly Row[] | Row, options: InsertOptions = {}): Promise<UpdateStatus> {
     const list = Array.isArray(rows) ? rows : [rows]
     return this.#write('insert', async (state, counts) => {
-      const valid = validateRows(state.md, state.path, list)
+      const valid = await mediaRows(this.#ctx, state, validateRows(state.md, state.path, list))
       checkDuplicateKeys(state, valid)
       const plans = withOnError(computedPlans(state.md), options.onError)
       return { valid, ts: await computeTsColumns(plans, valid, state.path, counts), plans }
@@ -298,11 +308,11 @@ export class Table implements Joinable {
     const ifNotExists = options.ifNotExists ?? 'error'
     return this.#write(ifNotExists === 'insert' ? 'upsert' : 'update', async (state, counts) => {
       const pk = pkColumns(state).map((c) => c.name)
-      const partial = validateRows(state.md, state.path, rows, { partial: true, required: pk })
+      const partial = await mediaRows(this.#ctx, state, validateRows(state.md, state.path, rows, { partial: true, required: pk }))
       checkDuplicateKeys(state, partial)
       const { existing, missing } = await partitionByExistingKey(this.#ctx.db, state, partial)
       if (missing.length > 0 && ifNotExists === 'error') throw missingKeyError(state, missing[0]!)
-      const inserts = ifNotExists === 'insert' ? validateRows(state.md, state.path, missing.map((m) => rows[partial.indexOf(m)]!)) : []
+      const inserts = ifNotExists === 'insert' ? await mediaRows(this.#ctx, state, validateRows(state.md, state.path, missing.map((m) => rows[partial.indexOf(m)]!))) : []
       const ts = await computeTsColumns(computedPlans(state.md), inserts, state.path, counts)
       return { existing, inserts, ts }
     }, async (tx, state, version, p, counts) => {
@@ -354,6 +364,7 @@ export class Table implements Joinable {
       if (containsAggregate(node)) throw invalid('INVALID_EXPRESSION', `a computed column cannot aggregate: ${printExpr(node)}`)
       const column: ColumnMd = {
         id: state.md.nextColumnId, name, type: formatType({ ...type, nullable: true }), addedIn: version, computed: { expr: node, onError },
+        ...(options.hidden ? { hidden: true } : {}),
       }
       const md: TableMd = { ...state.md, columns: [...state.md.columns, column], nextColumnId: state.md.nextColumnId + 1 }
       const plan = computedPlans(md).find((p) => p.column.id === column.id)!
@@ -371,7 +382,7 @@ export class Table implements Joinable {
         backfill = { rows, plan }
         await writeComputedInPlace(tx, target, rows, [plan], counts, `_v_max = ${MAX_VERSION}`)
       }
-      return md
+      return options.afterAdd ? options.afterAdd(tx, md, column, state) : md
     })
   }
 
@@ -390,7 +401,8 @@ export class Table implements Joinable {
         throw invalid('HAS_DEPENDENTS', `column '${name}' is used by computed column(s) ${deps.map((d) => `'${d.name}'`).join(', ')}; drop those first`, { column: name, dependents: deps.map((d) => d.name) })
       }
       // The data column stays: earlier versions still read it, and revert may bring it back.
-      return { ...state.md, columns: state.md.columns.filter((c) => c.id !== column.id) }
+      const indexes = state.md.indexes?.filter((i) => i.valueColumnId !== column.id)
+      return { ...state.md, columns: state.md.columns.filter((c) => c.id !== column.id), ...(indexes ? { indexes } : {}) }
     })
   }
 
@@ -457,6 +469,26 @@ export class Table implements Joinable {
     return this.#write(kind, async () => undefined, async (tx, state, version, _p, counts) => apply(tx, state, version, counts))
   }
 
+  // ---------------------------------------------------------------- embedding indexes (src/index/)
+
+  /** Indexes `column` by embedding: a hidden computed column of vectors plus a pgvector HNSW index. */
+  addEmbeddingIndex(column: string, options: AddEmbeddingIndexOptions): Promise<UpdateStatus> {
+    return indexes.addEmbeddingIndex(this, column, options, (name, expr, o) => this.addComputedColumn(name, expr, o))
+  }
+
+  dropEmbeddingIndex(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
+    return indexes.dropEmbeddingIndex(this, name, options)
+  }
+
+  listIndexes(): IndexInfo[] {
+    return indexes.listIndexes(this.md)
+  }
+
+  /** Full-text and vector search over `options.column`, fused by reciprocal rank. */
+  hybridSearch(query: string, options: HybridSearchOptions): Promise<ResultSet> {
+    return indexes.hybridSearch(this, query, options)
+  }
+
   // ---------------------------------------------------------------- versions
 
   async history(): Promise<VersionInfo[]> {
@@ -471,8 +503,12 @@ export class Table implements Joinable {
     }))
   }
 
-  /** Undoes the latest version: its rows disappear, the rows it ended come back, its schema change is undone. */
-  async revert(): Promise<{ version: number }> {
+  /**
+   * Undoes the latest version: its rows disappear, the rows it ended come back, its schema change is undone.
+   * `expectVersion`: revert only if the latest version is still this one (an import undoing its own batches must
+   * not pop a version another writer committed in between); otherwise CONCURRENCY_CONFLICT and nothing changes.
+   */
+  async revert(options: { expectVersion?: number } = {}): Promise<{ version: number }> {
     this.#writable()
     return this.#ctx.locks.run(this.#id, async () => {
       const state = this.#ctx.state(this.#id)
@@ -481,6 +517,9 @@ export class Table implements Joinable {
         const locked = await lockTableRow(tx, this.#id, state.path)
         const n = locked.version
         if (n === 0) throw invalid('INVALID_ARGUMENT', `'${state.path}' is at version 0 (its creation), which cannot be reverted; drop the table instead`)
+        if (options.expectVersion !== undefined && n !== options.expectVersion) {
+          throw new ConcurrencyError('CONCURRENCY_CONFLICT', `'${state.path}' is at version ${n}, not ${options.expectVersion}: another write came after it, so it was not reverted`, { version: n, expected: options.expectVersion })
+        }
         await assertRevertable?.(tx, locked)
         const t = dataTable(this.#id)
         await tx.query(`delete from ${t} where _v_min = $1`, [n])
@@ -511,6 +550,11 @@ export function setRevertGuard(fn: (tx: Queryable, state: TableState) => Promise
 }
 
 const staleSchema = new Error('stale schema')
+
+/** Media cells become canonical refs (uploads stored, files checked per mediaValidation), outside any transaction. */
+function mediaRows(ctx: CatalogContext, state: TableState, rows: Row[]): Promise<Row[]> | Row[] {
+  return ctx.media ? validateMediaRows(state.md, state.path, rows, ctx.media) : rows
+}
 
 function toStatus(version: number, c: WriteCounts): UpdateStatus {
   return {
