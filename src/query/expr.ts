@@ -48,6 +48,22 @@ export class Expr {
   floordiv(x: ExprLike): Expr { return this.apply('floordiv', [x]) }
   mod(x: ExprLike): Expr { return this.apply('mod', [x]) }
   neg(): Expr { return this.apply('neg') }
+  abs(): Expr { return this.apply('abs') }
+  /** Half away from zero, to `digits` decimals (negative digits round to tens, hundreds...). */
+  round(digits = 0): Expr { return this.apply('round', [], digits === 0 ? undefined : { digits }) }
+  floor(): Expr { return this.apply('floor') }
+  ceil(): Expr { return this.apply('ceil') }
+  clip(lo: ExprLike, hi: ExprLike): Expr { return this.apply('clip', [lo, hi]) }
+
+  // timestamps and dates (fields in UTC)
+  year(): Expr { return this.apply('year') }
+  month(): Expr { return this.apply('month') }
+  day(): Expr { return this.apply('day') }
+  hour(): Expr { return this.apply('hour') }
+  minute(): Expr { return this.apply('minute') }
+  second(): Expr { return this.apply('second') }
+  weekday(): Expr { return this.apply('weekday') }
+  strftime(format: string): Expr { return this.apply('strftime', [], { format }) }
 
   // strings
   contains(s: ExprLike): Expr { return this.apply('contains', [s]) }
