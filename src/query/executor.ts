@@ -4,6 +4,7 @@ import { formatType, fromStore } from '../types/index.ts'
 import { evalBatch, type Row } from './evaluator.ts'
 import type { Plan } from './planner.ts'
 import type { ResultColumn } from './results.ts'
+import { groupInTs } from './ts-group.ts'
 
 // Runs a plan: the SQL statement, then TypeScript filtering/sorting/paging, then TS-only outputs for kept rows only
 // (so a UDF never runs on rows a filter or limit throws away).
@@ -23,6 +24,7 @@ export async function executePlan(db: Queryable, plan: Plan): Promise<ExecutedRo
       rows = rows.filter((_, i) => keep[i] === true)
     }
   }
+  if (plan.tsGroupBy) return groupInTs(plan, rows)
   if (plan.tsOrder.length > 0) {
     const keys = await Promise.all(plan.tsOrder.map((o) => evalBatch(o.node, rows, plan.leaves)))
     const idx = rows.map((_, i) => i)

@@ -7,6 +7,7 @@ import { SourceScope } from './scope.ts'
 import type { QuerySpec } from './spec.ts'
 import { dataTable, ParamList, visibleAt } from './sql.ts'
 import { containsAggregate, typeOf } from './typecheck.ts'
+import { functions } from './registry.ts'
 
 // Turns a QuerySpec into one SQL statement plus the TypeScript work that SQL cannot do (UDFs, model calls).
 // Everything SQL can express runs in Postgres; TS parts see only the SQL-computed leaves they need.
@@ -29,6 +30,8 @@ export interface Plan {
   readonly tsOrder: readonly { node: ExprNode; desc: boolean }[]
   /** limit/offset that must be applied after TS filtering/sorting. */
   readonly tsLimit?: { readonly limit?: number; readonly offset?: number }
+  /** Set when grouping runs in TypeScript (user aggregates, TS group keys): the group keys ([] = one group). */
+  readonly tsGroupBy?: readonly ExprNode[]
   readonly scope: SourceScope
 }
 
@@ -71,8 +74,18 @@ export function planQuery(spec: QuerySpec): Plan {
     })))
 
   const grouped = (spec.groupBy?.length ?? 0) > 0 || items.some((it) => containsAggregate(it.expr))
+  // Grouping that SQL cannot do (a UDA, a UDF key) runs in TypeScript: SQL only fetches the leaves it needs.
+  const tsGrouped = grouped && (items.some((it) => !isSqlExpr(it.expr)) || (spec.groupBy ?? []).some((g) => !isSqlExpr(g)))
+  const collectGroupedLeaves = (node: ExprNode): void => {
+    if (!containsAggregate(node)) return collectLeaves(node)
+    if (isFn(node)) node.args.forEach(functions.get(node.fn, node).kind === 'aggregate' ? collectLeaves : collectGroupedLeaves)
+  }
   const outputs: PlannedOutput[] = items.map((it, i) => {
     const type = typeOf(it.expr, scope)
+    if (tsGrouped) {
+      collectGroupedLeaves(it.expr)
+      return { name: it.name, type, node: it.expr }
+    }
     if (isSqlExpr(it.expr)) {
       const key = `_o${i}`
       selectList.push(`${compileExpr(it.expr, scope, params)} as "${key}"`)
@@ -115,7 +128,9 @@ export function planQuery(spec: QuerySpec): Plan {
   })
 
   let groupSql = ''
-  if (spec.groupBy && spec.groupBy.length > 0) {
+  if (tsGrouped) {
+    for (const g of spec.groupBy ?? []) (typeOf(g, scope), collectLeaves(g))
+  } else if (spec.groupBy && spec.groupBy.length > 0) {
     groupSql = ` group by ${spec.groupBy.map((g) => {
       if (!isSqlExpr(g)) throw invalid('INVALID_EXPRESSION', `group_by(${printExpr(g)}) runs in TypeScript; store it as a computed column first`)
       typeOf(g, scope)
@@ -125,14 +140,15 @@ export function planQuery(spec: QuerySpec): Plan {
 
   // Order: SQL unless some key needs TypeScript, then everything sorts in TS.
   const order = spec.orderBy
-  const tsOrderNeeded = order.some((o) => !isSqlExpr(o.expr))
+  const tsOrderNeeded = tsGrouped || order.some((o) => !isSqlExpr(o.expr))
   const tsOrder: { node: ExprNode; desc: boolean }[] = []
   let orderSql = ''
   if (tsOrderNeeded) {
-    if (grouped) throw invalid('INVALID_EXPRESSION', 'order_by on a TypeScript-computed expression cannot be combined with group_by')
+    if (grouped && !tsGrouped) throw invalid('INVALID_EXPRESSION', 'order_by on a TypeScript-computed expression cannot be combined with a group_by that runs in SQL')
     for (const o of order) {
       typeOf(o.expr, scope)
-      collectLeaves(o.expr)
+      if (tsGrouped) collectGroupedLeaves(o.expr)
+      else collectLeaves(o.expr)
       tsOrder.push({ node: o.expr, desc: o.desc })
     }
   } else {
@@ -156,5 +172,5 @@ export function planQuery(spec: QuerySpec): Plan {
 
   const sql = `select${spec.distinct ? ' distinct' : ''} ${selectList.join(', ')} from ${fromSql.join(' ')} where ${whereSql.join(' and ')}${groupSql}${orderSql}${limitSql}`
   const tsLimit = tsPaging ? { ...(limit !== undefined ? { limit } : {}), ...(spec.offset ? { offset: spec.offset } : {}) } : undefined
-  return { sql, params: params.values, outputs, leaves, tsWhere, tsOrder, ...(tsLimit ? { tsLimit } : {}), scope }
+  return { sql, params: params.values, outputs, leaves, tsWhere, tsOrder, ...(tsLimit ? { tsLimit } : {}), ...(tsGrouped ? { tsGroupBy: spec.groupBy ?? [] } : {}), scope }
 }
