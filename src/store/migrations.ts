@@ -33,6 +33,18 @@ const MIGRATIONS: readonly string[] = [
     primary key (table_id, version)
   );
   `,
+  // API tokens: only a SHA-256 of each token is stored; scopes are dir prefixes with read or write access.
+  `
+  create table tessera.tokens (
+    id bigserial primary key,
+    name text not null unique,
+    hash text not null unique,
+    admin boolean not null default false,
+    scopes jsonb not null default '[]',
+    created_at timestamptz not null default now(),
+    revoked_at timestamptz
+  );
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
