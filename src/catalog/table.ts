@@ -124,6 +124,11 @@ export class Table implements Joinable {
     return this.#pinned?.version ?? this.#ctx.state(this.#id).version
   }
 
+  /** The version a time-travel handle ('path:N') is pinned at; undefined for the live table. */
+  get pinnedVersion(): number | undefined {
+    return this.#pinned?.version
+  }
+
   get isReadOnly(): boolean {
     return this.#pinned !== undefined || this.#ctx.state(this.#id).kind === 'snapshot'
   }

@@ -1,0 +1,58 @@
+import { Tessera } from '../../catalog/index.ts'
+import { runtime } from '../../runtime/index.ts'
+import { createApp } from '../../server/app.ts'
+import { hashToken, TokenStore } from '../../server/tokens.ts'
+import type { Command } from '../command.ts'
+import { err, HOME_OPTION, out } from '../command.ts'
+import { VERSION } from '../version.ts'
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'start the HTTP API on a data dir (default ~/.tessera)',
+  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet]',
+  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
+  async run(values) {
+    const port = Number(values.port ?? process.env.TESSERA_PORT ?? 8080)
+    const host = String(values.host ?? process.env.TESSERA_HOST ?? '127.0.0.1')
+    const db = await Tessera.open({ ...(values.home ? { home: String(values.home) } : {}), command: `tessera serve :${port}` })
+    const tokens = new TokenStore(db.driver)
+    // TESSERA_ADMIN_TOKEN bootstraps an admin token in containers, where no one runs `tessera token create`.
+    const envToken = process.env.TESSERA_ADMIN_TOKEN
+    if (envToken && !(await tokens.list()).some((t) => t.name === `env-admin-${hashToken(envToken).slice(0, 8)}`)) {
+      await tokens.create(`env-admin-${hashToken(envToken).slice(0, 8)}`, { admin: true, token: envToken })
+    }
+    // Without tokens, a loopback-only server is open (a local demo); anything reachable from outside needs tokens.
+    const auth = String(values.auth ?? process.env.TESSERA_AUTH ?? ((await tokens.count()) > 0 ? 'required' : 'none'))
+    if (auth !== 'required' && auth !== 'none') {
+      err(`--auth must be 'required' or 'none', got '${auth}'`)
+      await db.close()
+      return 2
+    }
+    if (auth === 'none' && !LOOPBACK.has(host)) {
+      err(`refusing to serve ${host} without API tokens: create one (tessera token create NAME --admin, or TESSERA_ADMIN_TOKEN) or bind to 127.0.0.1`)
+      await db.close()
+      return 2
+    }
+    const app = createApp(db, {
+      version: VERSION,
+      tokens,
+      ...(auth === 'required' ? { authenticate: tokens.authenticate } : {}),
+      ...(values.quiet ? {} : { log: (l: string) => out(`${new Date().toISOString()} ${l}`) }),
+    })
+    const server = await (await runtime()).serve(app.fetch, { port, hostname: host })
+    out(`tessera ${VERSION} serving ${db.home} at http://${host}:${server.port} (auth: ${auth})`)
+    await new Promise<void>((resolve) => {
+      const stop = async (signal: string) => {
+        out(`${signal}: finishing in-flight requests, then closing the data dir`)
+        await server.stop()
+        await db.close()
+        resolve()
+      }
+      process.once('SIGINT', () => void stop('SIGINT'))
+      process.once('SIGTERM', () => void stop('SIGTERM'))
+    })
+    return 0
+  },
+}

@@ -1,0 +1,3 @@
+export { connect, RemoteTable, RemoteTessera } from './remote.ts'
+export { RemoteQuery } from './remote-query.ts'
+export type { ClientOptions } from './http.ts'

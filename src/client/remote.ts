@@ -1,0 +1,217 @@
+import type { ColumnInfo, CreateTableOptions, UpdateStatus, VersionInfo } from '../catalog/index.ts'
+import type { IfExists, IfNotExists, OnError } from '../catalog/metadata.ts'
+import { notFound } from '../errors.ts'
+import type { ExprLike } from '../query/expr.ts'
+import { Expr, toNode } from '../query/expr.ts'
+import { colNode } from '../query/nodes/index.ts'
+import type { ResultSet } from '../query/results.ts'
+import type { ClientOptions } from './http.ts'
+import { HttpTransport } from './http.ts'
+import { encodeValues, RemoteQuery } from './remote-query.ts'
+import type { RemoteJoinable } from './remote-query.ts'
+
+// The HTTP client with the in-process library's interface: `await Tessera.connect(url, { token })` gives an object
+// whose dirs, tables, rows, queries and versions behave like `await Tessera.open()`'s, over the API.
+
+interface TableInfo {
+  path: string
+  version: number
+  readOnly: boolean
+  primaryKey: string[]
+  columns: ColumnInfo[]
+}
+
+type Row = Record<string, unknown>
+
+export class RemoteTable implements RemoteJoinable {
+  readonly #http: HttpTransport
+  #info: TableInfo
+  #proxy: Record<string, Expr> | undefined
+
+  constructor(http: HttpTransport, info: TableInfo) {
+    this.#http = http
+    this.#info = info
+  }
+
+  get path(): string { return this.#info.path }
+  get version(): number { return this.#info.version }
+  get isReadOnly(): boolean { return this.#info.readOnly }
+  get primaryKey(): string[] { return this.#info.primaryKey }
+  columns(): ColumnInfo[] { return this.#info.columns }
+  schema(): Record<string, string> { return Object.fromEntries(this.#info.columns.map((c) => [c.name, c.type])) }
+
+  get c(): Record<string, Expr> {
+    this.#proxy ??= new Proxy({} as Record<string, Expr>, { get: (_t, name) => (typeof name === 'string' ? this.col(name) : undefined) })
+    return this.#proxy
+  }
+
+  col(name: string): Expr {
+    if (!this.#info.columns.some((c) => c.name === name)) {
+      throw notFound('COLUMN_NOT_FOUND', `unknown column '${name}' in '${this.path}'; columns are: ${this.#info.columns.map((c) => c.name).join(', ')}`, { column: name })
+    }
+    return new Expr(colNode(name, this.path.replace(/:\d+$/, '')))
+  }
+
+  #url(action: string): string {
+    return `/api/v1/tables/${this.#info.path}/-/${action}`
+  }
+
+  /** Re-reads the table's schema and version from the server. */
+  async refresh(): Promise<this> {
+    this.#info = await this.#http.request<TableInfo>('GET', `/api/v1/tables/${this.#info.path}`)
+    return this
+  }
+
+  async #status(p: Promise<UpdateStatus>): Promise<UpdateStatus> {
+    const s = await p
+    this.#info = { ...this.#info, version: s.version }
+    return s
+  }
+
+  query(): RemoteQuery { return new RemoteQuery(this.#http, { table: this.#info.path }) }
+  select<R extends Row = Row>(...args: (ExprLike | Record<string, ExprLike>)[]): RemoteQuery<R> { return this.query().select<R>(...args) }
+  where(cond: ExprLike): RemoteQuery { return this.query().where(cond) }
+  orderBy(expr: ExprLike, direction: 'asc' | 'desc' = 'asc'): RemoteQuery { return this.query().orderBy(expr, direction) }
+  groupBy(...exprs: ExprLike[]): RemoteQuery { return this.query().groupBy(...exprs) }
+  limit(n: number): RemoteQuery { return this.query().limit(n) }
+  sample(options: { n?: number; fraction?: number; seed?: number }): RemoteQuery { return this.query().sample(options) }
+  join(other: RemoteJoinable, options: { on: ExprLike; how?: 'inner' | 'left' }): RemoteQuery { return this.query().join(other, options) }
+  collect(): Promise<ResultSet> { return this.query().collect() }
+  head(n = 10): Promise<ResultSet> { return this.query().head(n) }
+  tail(n = 10): Promise<ResultSet> { return this.query().tail(n) }
+  count(): Promise<number> { return this.query().count() }
+  stream(options: { batchSize?: number } = {}): AsyncGenerator<Row> { return this.query().stream(options) }
+
+  insert(rows: readonly Row[] | Row, options: { onError?: OnError } = {}): Promise<UpdateStatus> {
+    return this.#status(this.#http.request('POST', this.#url('rows'), { rows: Array.isArray(rows) ? rows : [rows], ...options }))
+  }
+
+  update(values: Row, options: { where?: ExprLike; cascade?: boolean } = {}): Promise<UpdateStatus> {
+    return this.#status(this.#http.request('PATCH', this.#url('rows'), {
+      values: encodeValues(values),
+      ...(options.where !== undefined ? { where: toNode(options.where) } : {}),
+      ...(options.cascade !== undefined ? { cascade: options.cascade } : {}),
+    }))
+  }
+
+  delete(options: { where?: ExprLike } = {}): Promise<UpdateStatus> {
+    return this.#status(this.#http.request('POST', this.#url('delete'), options.where !== undefined ? { where: toNode(options.where) } : {}))
+  }
+
+  batchUpdate(rows: readonly Row[], options: { ifNotExists?: 'error' | 'ignore' | 'insert'; cascade?: boolean } = {}): Promise<UpdateStatus> {
+    return this.#status(this.#http.request('POST', this.#url('batch-update'), { rows, ...options }))
+  }
+
+  upsert(rows: readonly Row[]): Promise<UpdateStatus> {
+    return this.batchUpdate(rows, { ifNotExists: 'insert' })
+  }
+
+  async #schema(p: Promise<{ status: UpdateStatus; table: TableInfo }>): Promise<UpdateStatus> {
+    const r = await p
+    this.#info = r.table
+    return r.status
+  }
+
+  addColumn(name: string, type: string, options: { ifExists?: IfExists } = {}): Promise<UpdateStatus> {
+    return this.#schema(this.#http.request('POST', this.#url('columns'), { name, type, ...options }))
+  }
+
+  async addColumns(schema: Record<string, string>, options: { ifExists?: IfExists } = {}): Promise<UpdateStatus[]> {
+    const out: UpdateStatus[] = []
+    for (const [name, type] of Object.entries(schema)) out.push(await this.addColumn(name, type, options))
+    return out
+  }
+
+  addComputedColumn(name: string, expr: ExprLike, options: { onError?: OnError; ifExists?: IfExists } = {}): Promise<UpdateStatus> {
+    return this.#schema(this.#http.request('POST', this.#url('columns'), { name, expr: toNode(expr), ...options }))
+  }
+
+  dropColumn(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
+    return this.#schema(this.#http.request('DELETE', `${this.#url('columns')}/${name}${options.ifNotExists ? `?ifNotExists=${options.ifNotExists}` : ''}`))
+  }
+
+  renameColumn(oldName: string, newName: string): Promise<UpdateStatus> {
+    return this.#schema(this.#http.request('POST', `${this.#url('columns')}/${oldName}/rename`, { to: newName }))
+  }
+
+  recomputeColumns(names: string | readonly string[], options: { where?: ExprLike; errorsOnly?: boolean; cascade?: boolean } = {}): Promise<UpdateStatus> {
+    return this.#status(this.#http.request('POST', this.#url('recompute'), {
+      columns: names, ...(options.where !== undefined ? { where: toNode(options.where) } : {}),
+      ...(options.errorsOnly !== undefined ? { errorsOnly: options.errorsOnly } : {}),
+      ...(options.cascade !== undefined ? { cascade: options.cascade } : {}),
+    }))
+  }
+
+  async history(): Promise<VersionInfo[]> {
+    const r = await this.#http.request<{ versions: (VersionInfo & { createdAt: string })[] }>('GET', this.#url('history'))
+    return r.versions.map((v) => ({ ...v, createdAt: new Date(v.createdAt) }))
+  }
+
+  async revert(): Promise<{ version: number }> {
+    const r = await this.#http.request<{ version: number }>('POST', this.#url('revert'))
+    this.#info = { ...this.#info, version: r.version }
+    await this.refresh()
+    return r
+  }
+}
+
+export class RemoteTessera {
+  readonly #http: HttpTransport
+  readonly url: string
+
+  constructor(url: string, options: ClientOptions = {}) {
+    this.url = url
+    this.#http = new HttpTransport(url, options)
+  }
+
+  /** The raw transport, for routes the typed client does not wrap yet. */
+  get http(): HttpTransport { return this.#http }
+
+  async health(): Promise<{ status: string; version: string }> {
+    return this.#http.request('GET', '/health')
+  }
+
+  async createDir(path: string, options: { ifExists?: IfExists; parents?: boolean } = {}): Promise<{ created: boolean }> {
+    return this.#http.request('POST', '/api/v1/dirs', { path, ...options })
+  }
+
+  async dropDir(path: string, options: { force?: boolean; ifNotExists?: IfNotExists } = {}): Promise<void> {
+    const q = new URLSearchParams({ ...(options.force ? { force: 'true' } : {}), ...(options.ifNotExists ? { ifNotExists: options.ifNotExists } : {}) })
+    await this.#http.request('DELETE', `/api/v1/dirs/${path}${q.size ? `?${q}` : ''}`)
+  }
+
+  async listDirs(path = '', options: { recursive?: boolean } = {}): Promise<string[]> {
+    return (await this.#http.request<{ dirs: string[] }>('GET', `/api/v1/dirs?path=${encodeURIComponent(path)}&recursive=${options.recursive ?? false}`)).dirs
+  }
+
+  async listTables(path = '', options: { recursive?: boolean } = {}): Promise<string[]> {
+    return (await this.#http.request<{ tables: string[] }>('GET', `/api/v1/tables?dir=${encodeURIComponent(path)}&recursive=${options.recursive ?? false}`)).tables
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    await this.#http.request('POST', '/api/v1/move', { from, to })
+  }
+
+  async createTable(path: string, schema: Record<string, string>, options: CreateTableOptions = {}): Promise<RemoteTable> {
+    return new RemoteTable(this.#http, await this.#http.request<TableInfo>('POST', '/api/v1/tables', { path, schema, ...options }))
+  }
+
+  async getTable(path: string): Promise<RemoteTable> {
+    return new RemoteTable(this.#http, await this.#http.request<TableInfo>('GET', `/api/v1/tables/${path}`))
+  }
+
+  get(path: string): Promise<RemoteTable> { return this.getTable(path) }
+
+  async dropTable(path: string, options: { force?: boolean; ifNotExists?: IfNotExists } = {}): Promise<void> {
+    const q = new URLSearchParams({ ...(options.force ? { force: 'true' } : {}), ...(options.ifNotExists ? { ifNotExists: options.ifNotExists } : {}) })
+    await this.#http.request('DELETE', `/api/v1/tables/${path}${q.size ? `?${q}` : ''}`)
+  }
+
+  /** Nothing to release for HTTP; present so code written for the library runs unchanged. */
+  async close(): Promise<void> {}
+}
+
+/** Connects to a running Tessera server (same interface as Tessera.open's result). */
+export function connect(url: string, options: ClientOptions = {}): RemoteTessera {
+  return new RemoteTessera(url, options)
+}

@@ -1,0 +1,48 @@
+import { Hono } from 'hono'
+import type { Tessera } from '../catalog/index.ts'
+import { authMiddleware } from './auth.ts'
+import type { AuthEnv, AuthOptions } from './auth.ts'
+import { errorBody, toErrorResponse } from './errors.ts'
+import { dirRoutes } from './routes/dirs.ts'
+import { queryRoutes } from './routes/query.ts'
+import { tableRoutes } from './routes/tables.ts'
+import { tokenRoutes } from './routes/tokens.ts'
+import { TokenStore } from './tokens.ts'
+
+// The HTTP API over one Tessera instance. No defaults are chosen here: bin/ picks the store, runtime and port.
+
+export interface AppOptions extends AuthOptions {
+  /** Token administration routes use this store (default: one over the database's catalog). */
+  readonly tokens?: TokenStore
+  /** Request log sink (one line per request); omit to log nothing. */
+  readonly log?: (line: string) => void
+  readonly version?: string
+}
+
+export function createApp(db: Tessera, options: AppOptions = {}) {
+  const app = new Hono<AuthEnv>()
+  app.onError((err, c) => toErrorResponse(err, c))
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404))
+
+  if (options.log) {
+    const log = options.log
+    app.use(async (c, next) => {
+      const start = performance.now()
+      await next()
+      log(`${c.req.method} ${c.req.path} ${c.res.status} ${(performance.now() - start).toFixed(1)}ms`)
+    })
+  }
+
+  app.get('/health', (c) => c.json({ status: 'ok', version: options.version ?? 'dev' }))
+
+  const api = new Hono<AuthEnv>()
+  api.use(authMiddleware(options))
+  api.route('/', dirRoutes(db))
+  api.route('/', tableRoutes(db))
+  api.route('/', queryRoutes(db))
+  api.route('/', tokenRoutes(options.tokens ?? new TokenStore(db.driver)))
+  app.route('/api/v1', api)
+  return app
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,73 @@
+import type { MiddlewareHandler } from 'hono'
+import { TesseraError } from '../errors.ts'
+
+// Who is calling, and which dir prefixes they may read or write. The HTTP layer checks every path it touches
+// against the principal, so tenants under user_<id>/ never see each other.
+
+export type Access = 'read' | 'write'
+
+export interface Scope {
+  /** A dir prefix ('' = everything, 'user_42' = user_42 and below). */
+  readonly prefix: string
+  readonly access: Access
+}
+
+export interface Principal {
+  readonly name: string
+  readonly admin: boolean
+  readonly scopes: readonly Scope[]
+}
+
+export const ANONYMOUS_ADMIN: Principal = Object.freeze({ name: 'local', admin: true, scopes: [{ prefix: '', access: 'write' as const }] })
+
+export function covers(prefix: string, path: string): boolean {
+  return prefix === '' || path === prefix || path.startsWith(`${prefix}/`)
+}
+
+export function canAccess(p: Principal, path: string, access: Access): boolean {
+  if (p.admin) return true
+  return p.scopes.some((s) => covers(s.prefix, path) && (access === 'read' || s.access === 'write'))
+}
+
+/** Paths a principal may list: inside its scopes, plus the dirs above them (so it can navigate down to them). */
+export function canSee(p: Principal, path: string): boolean {
+  if (p.admin) return true
+  return p.scopes.some((s) => covers(s.prefix, path) || covers(path, s.prefix))
+}
+
+export function requireAccess(p: Principal, path: string, access: Access): void {
+  if (!canAccess(p, path, access)) {
+    throw new TesseraError('FORBIDDEN', `token '${p.name}' has no ${access} access to '${path || '/'}'`, { path, access })
+  }
+}
+
+export function requireAdmin(p: Principal): void {
+  if (!p.admin) throw new TesseraError('FORBIDDEN', `token '${p.name}' is not an admin token`)
+}
+
+/** Resolves a bearer token to a principal; undefined means the token is unknown. */
+export type Authenticator = (token: string) => Promise<Principal | undefined>
+
+export interface AuthOptions {
+  /** No authenticator: every request is the local admin (only allowed when bound to loopback; the CLI checks). */
+  readonly authenticate?: Authenticator
+}
+
+export type AuthEnv = { Variables: { principal: Principal } }
+
+export function authMiddleware(options: AuthOptions): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    if (!options.authenticate) {
+      c.set('principal', ANONYMOUS_ADMIN)
+      return next()
+    }
+    const header = c.req.header('authorization') ?? ''
+    const m = /^Bearer\s+(.+)$/i.exec(header)
+    const token = m?.[1]?.trim() ?? c.req.query('token')
+    if (!token) throw new TesseraError('UNAUTHORIZED', 'missing API token: send Authorization: Bearer <token>')
+    const principal = await options.authenticate(token)
+    if (!principal) throw new TesseraError('UNAUTHORIZED', 'unknown or revoked API token')
+    c.set('principal', principal)
+    return next()
+  }
+}

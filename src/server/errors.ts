@@ -1,0 +1,62 @@
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import * as v from 'valibot'
+import type { ErrorCode } from '../errors.ts'
+import { TesseraError } from '../errors.ts'
+
+// The one place errors become HTTP responses: body { error: { code, message, details? } }, status from the code.
+// Bad input is always 4xx; only bugs are 500.
+
+export const STATUS = {
+  DIR_NOT_FOUND: 404,
+  TABLE_NOT_FOUND: 404,
+  COLUMN_NOT_FOUND: 404,
+  VERSION_NOT_FOUND: 404,
+  INDEX_NOT_FOUND: 404,
+  JOB_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  DIR_ALREADY_EXISTS: 409,
+  TABLE_ALREADY_EXISTS: 409,
+  COLUMN_ALREADY_EXISTS: 409,
+  INDEX_ALREADY_EXISTS: 409,
+  PATH_ALREADY_EXISTS: 409,
+  DIR_NOT_EMPTY: 409,
+  HAS_DEPENDENTS: 409,
+  CONSTRAINT_VIOLATION: 409,
+  CONCURRENCY_CONFLICT: 409,
+  READ_ONLY: 409,
+  INVALID_ARGUMENT: 400,
+  INVALID_NAME: 400,
+  INVALID_TYPE: 400,
+  INVALID_ROW: 400,
+  INVALID_EXPRESSION: 400,
+  INVALID_MEDIA: 400,
+  COMPUTATION_FAILED: 422,
+  DATA_DIR_LOCKED: 423,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const satisfies Record<ErrorCode, number>
+
+export function errorBody(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+  return { error: { code, message, ...(details ? { details } : {}) } }
+}
+
+export function toErrorResponse(err: unknown, c: Context, log: (msg: string, e: unknown) => void = console.error): Response {
+  if (err instanceof TesseraError) {
+    return c.json(errorBody(err.code, err.message, err.details ? { ...err.details } : undefined), STATUS[err.code] as 400)
+  }
+  if (err instanceof v.ValiError) {
+    const issue = err.issues[0]
+    const path = issue.path?.map((p: { key: unknown }) => String(p.key)).join('.') ?? ''
+    return c.json(errorBody('INVALID_ARGUMENT', `${path ? `${path}: ` : ''}${issue.message}`, path ? { path } : undefined), 400)
+  }
+  if (err instanceof HTTPException) {
+    const status = err.status
+    const code: ErrorCode = status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'FORBIDDEN' : status === 404 ? 'NOT_FOUND' : status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT'
+    return c.json(errorBody(code, err.message || 'request failed'), status)
+  }
+  log(`internal error on ${c.req.method} ${c.req.path}`, err)
+  return c.json(errorBody('INTERNAL', 'internal error; see the server log'), 500)
+}

@@ -1,0 +1,47 @@
+import { Hono } from 'hono'
+import type { Context } from 'hono'
+import { stream } from 'hono/streaming'
+import type { Tessera } from '../../catalog/index.ts'
+import { parsePath } from '../../catalog/paths.ts'
+import { queryFromJson } from '../../query/json-query.ts'
+import { requireAccess } from '../auth.ts'
+import type { AuthEnv } from '../auth.ts'
+import { jsonReplacer, sendJson } from '../json.ts'
+import { TABLE } from './tables.ts'
+
+// Queries in the JSON expression form. `Accept: application/x-ndjson` streams rows one JSON line each (pinned at
+// the version current when the stream starts), so a large result never has to fit in memory on either side.
+
+export function queryRoutes(db: Tessera) {
+  const app = new Hono<AuthEnv>()
+
+  const run = async (c: Context<AuthEnv>, body: Record<string, unknown>) => {
+    const tables = [body.table, ...(Array.isArray(body.joins) ? body.joins.map((j: { table?: unknown }) => j?.table) : [])]
+    for (const t of tables) if (typeof t === 'string') requireAccess(c.var.principal, parsePath(t, { allowVersion: true }).path, 'read')
+    const query = await queryFromJson(db, body)
+    if ((c.req.header('accept') ?? '').includes('application/x-ndjson')) {
+      c.header('content-type', 'application/x-ndjson; charset=utf-8')
+      const batchSize = Math.min(Number(c.req.query('batchSize') ?? 1000), 10000)
+      return stream(c, async (s) => {
+        for await (const row of query.stream({ batchSize })) await s.write(JSON.stringify(row, jsonReplacer) + '\n')
+      })
+    }
+    if (body.count === true) return c.json({ count: await query.count() })
+    return sendJson(c, (await query.collect()).toJSON())
+  }
+
+  app.post('/query', async (c) => run(c, await readBody(c)))
+  app.post(`/tables/${TABLE}/-/query`, async (c) => run(c, { ...(await readBody(c)), table: c.req.param('path') }))
+  return app
+}
+
+async function readBody(c: { req: { text(): Promise<string> } }): Promise<Record<string, unknown>> {
+  const text = await c.req.text()
+  if (text.trim() === '') return {}
+  try {
+    const parsed = JSON.parse(text)
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed
+  } catch { /* fall through */ }
+  const { invalid } = await import('../../errors.ts')
+  throw invalid('INVALID_ARGUMENT', 'query body must be a JSON object')
+}

@@ -1,0 +1,168 @@
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import type { Table, Tessera } from '../../catalog/index.ts'
+import { parsePath } from '../../catalog/paths.ts'
+import { Expr } from '../../query/expr.ts'
+import { canSee, requireAccess } from '../auth.ts'
+import type { Access, AuthEnv } from '../auth.ts'
+import { boolQuery, readJson, sendJson } from '../json.ts'
+import { ExprSchema, IfExistsSchema, IfNotExistsSchema, OnErrorSchema, RowsSchema } from '../schemas.ts'
+
+// Tables, rows, columns and versions. A table path may contain '/', so actions follow a '/-/' separator:
+// /api/v1/tables/prod_app/docs/-/rows. Names never contain '-', so the separator is unambiguous.
+
+export const TABLE = ':path{[A-Za-z_][A-Za-z0-9_/]*(?::[0-9]+)?}'
+
+const CreateTable = v.strictObject({
+  path: v.string(),
+  schema: v.record(v.string(), v.string()),
+  primaryKey: v.optional(v.union([v.string(), v.array(v.string())])),
+  ifExists: v.optional(IfExistsSchema),
+  comment: v.optional(v.string()),
+  mediaValidation: v.optional(v.picklist(['on_write', 'on_read'])),
+})
+const Insert = v.strictObject({ rows: RowsSchema, onError: v.optional(OnErrorSchema) })
+const Update = v.strictObject({ values: v.record(v.string(), v.unknown()), where: v.optional(ExprSchema), cascade: v.optional(v.boolean()) })
+const Delete = v.strictObject({ where: v.optional(ExprSchema) })
+const BatchUpdate = v.strictObject({ rows: RowsSchema, ifNotExists: v.optional(v.picklist(['error', 'ignore', 'insert'])), cascade: v.optional(v.boolean()) })
+const AddColumn = v.strictObject({
+  name: v.string(),
+  type: v.optional(v.string()),
+  expr: v.optional(ExprSchema),
+  onError: v.optional(OnErrorSchema),
+  ifExists: v.optional(IfExistsSchema),
+})
+const Rename = v.strictObject({ to: v.string() })
+const Recompute = v.strictObject({
+  columns: v.union([v.string(), v.array(v.string())]),
+  where: v.optional(ExprSchema),
+  errorsOnly: v.optional(v.boolean()),
+  cascade: v.optional(v.boolean()),
+})
+
+export function tableInfo(t: Table) {
+  return {
+    path: t.pinnedVersion === undefined ? t.path : `${t.path}:${t.pinnedVersion}`,
+    version: t.version,
+    readOnly: t.isReadOnly,
+    primaryKey: t.primaryKey,
+    columns: t.columns(),
+    ...(t.md.comment ? { comment: t.md.comment } : {}),
+  }
+}
+
+export function tableRoutes(db: Tessera) {
+  const app = new Hono<AuthEnv>()
+
+  /** Resolves the :path param (maybe 'path:N') after checking the caller's access to it. */
+  const table = async (c: { req: { param(k: 'path'): string }; var: AuthEnv['Variables'] }, access: Access): Promise<Table> => {
+    const raw = c.req.param('path')
+    requireAccess(c.var.principal, parsePath(raw, { allowVersion: true }).path, access)
+    return db.getTable(raw)
+  }
+
+  app.get('/tables', async (c) => {
+    const tables = await db.listTables(c.req.query('dir') ?? '', { recursive: boolQuery(c.req.query('recursive')) ?? false })
+    return c.json({ tables: tables.filter((t) => canSee(c.var.principal, t)) })
+  })
+
+  app.post('/tables', async (c) => {
+    const body = await readJson(c, CreateTable)
+    requireAccess(c.var.principal, parsePath(body.path).path, 'write')
+    const before = body.ifExists === 'ignore' ? await db.listTables(parsePath(body.path).path.split('/').slice(0, -1).join('/')).catch(() => []) : []
+    const t = await db.createTable(body.path, body.schema, body)
+    return c.json(tableInfo(t), before.includes(t.path) ? 200 : 201)
+  })
+
+  app.get(`/tables/${TABLE}`, async (c) => c.json(tableInfo(await table(c, 'read'))))
+
+  app.delete(`/tables/${TABLE}`, async (c) => {
+    const path = c.req.param('path')
+    requireAccess(c.var.principal, parsePath(path).path, 'write')
+    await db.dropTable(path, { force: boolQuery(c.req.query('force')) ?? false, ifNotExists: v.parse(v.optional(IfNotExistsSchema), c.req.query('ifNotExists')) ?? 'error' })
+    return c.json({ dropped: parsePath(path).path })
+  })
+
+  // rows
+  app.get(`/tables/${TABLE}/-/rows`, async (c) => {
+    const t = await table(c, 'read')
+    const limit = Math.min(Number(c.req.query('limit') ?? 100), 10000)
+    const offset = Number(c.req.query('offset') ?? 0)
+    const [rows, total] = await Promise.all([t.query().offset(offset).limit(limit).collect(), t.count()])
+    return sendJson(c, { ...rows.toJSON(), total, offset, limit })
+  })
+
+  app.post(`/tables/${TABLE}/-/rows`, async (c) => {
+    const body = await readJson(c, Insert)
+    const t = await table(c, 'write')
+    return c.json(await t.insert(body.rows, body.onError ? { onError: body.onError } : {}), 201)
+  })
+
+  app.patch(`/tables/${TABLE}/-/rows`, async (c) => {
+    const body = await readJson(c, Update)
+    const t = await table(c, 'write')
+    return c.json(await t.update(body.values, { ...(body.where ? { where: new Expr(body.where) } : {}), cascade: body.cascade ?? true }))
+  })
+
+  app.post(`/tables/${TABLE}/-/delete`, async (c) => {
+    const body = await readJson(c, Delete)
+    const t = await table(c, 'write')
+    return c.json(await t.delete(body.where ? { where: new Expr(body.where) } : {}))
+  })
+
+  app.post(`/tables/${TABLE}/-/batch-update`, async (c) => {
+    const body = await readJson(c, BatchUpdate)
+    const t = await table(c, 'write')
+    return c.json(await t.batchUpdate(body.rows, { ifNotExists: body.ifNotExists ?? 'error', cascade: body.cascade ?? true }))
+  })
+
+  // columns
+  app.post(`/tables/${TABLE}/-/columns`, async (c) => {
+    const body = await readJson(c, AddColumn)
+    const t = await table(c, 'write')
+    const opts = body.ifExists ? { ifExists: body.ifExists } : {}
+    if ((body.type === undefined) === (body.expr === undefined)) {
+      return c.json({ error: { code: 'INVALID_ARGUMENT', message: 'give exactly one of type (a stored column) or expr (a computed column)' } }, 400)
+    }
+    const status = body.expr
+      ? await t.addComputedColumn(body.name, new Expr(body.expr), { ...opts, ...(body.onError ? { onError: body.onError } : {}) })
+      : await t.addColumn(body.name, body.type!, opts)
+    return c.json({ status, table: tableInfo(t) }, 201)
+  })
+
+  app.delete(`/tables/${TABLE}/-/columns/:name`, async (c) => {
+    const t = await table(c, 'write')
+    const status = await t.dropColumn(c.req.param('name'), { ifNotExists: v.parse(v.optional(IfNotExistsSchema), c.req.query('ifNotExists')) ?? 'error' })
+    return c.json({ status, table: tableInfo(t) })
+  })
+
+  app.post(`/tables/${TABLE}/-/columns/:name/rename`, async (c) => {
+    const body = await readJson(c, Rename)
+    const t = await table(c, 'write')
+    const status = await t.renameColumn(c.req.param('name'), body.to)
+    return c.json({ status, table: tableInfo(t) })
+  })
+
+  app.post(`/tables/${TABLE}/-/recompute`, async (c) => {
+    const body = await readJson(c, Recompute)
+    const t = await table(c, 'write')
+    return c.json(await t.recomputeColumns(body.columns, {
+      ...(body.where ? { where: new Expr(body.where) } : {}),
+      ...(body.errorsOnly !== undefined ? { errorsOnly: body.errorsOnly } : {}),
+      ...(body.cascade !== undefined ? { cascade: body.cascade } : {}),
+    }))
+  })
+
+  // versions
+  app.get(`/tables/${TABLE}/-/history`, async (c) => {
+    const t = await table(c, 'read')
+    return c.json({ versions: await t.history() })
+  })
+
+  app.post(`/tables/${TABLE}/-/revert`, async (c) => {
+    const t = await table(c, 'write')
+    return c.json(await t.revert())
+  })
+
+  return app
+}

@@ -1,0 +1,35 @@
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import { requireAdmin } from '../auth.ts'
+import type { AuthEnv } from '../auth.ts'
+import { readJson } from '../json.ts'
+import { ScopeSchema } from '../tokens.ts'
+import type { TokenStore } from '../tokens.ts'
+
+const CreateToken = v.strictObject({
+  name: v.string(),
+  admin: v.optional(v.boolean()),
+  scopes: v.optional(v.array(ScopeSchema)),
+})
+
+/** Token administration (admin tokens only). The plain token is in the create response and nowhere else. */
+export function tokenRoutes(tokens: TokenStore) {
+  const app = new Hono<AuthEnv>()
+  app.post('/tokens', async (c) => {
+    requireAdmin(c.var.principal)
+    const body = await readJson(c, CreateToken)
+    const token = await tokens.create(body.name, { ...(body.admin ? { admin: true } : {}), ...(body.scopes ? { scopes: body.scopes } : {}) })
+    return c.json({ name: body.name, token }, 201)
+  })
+  app.get('/tokens', async (c) => {
+    requireAdmin(c.var.principal)
+    return c.json({ tokens: await tokens.list() })
+  })
+  app.delete('/tokens/:name', async (c) => {
+    requireAdmin(c.var.principal)
+    await tokens.revoke(c.req.param('name'))
+    return c.json({ revoked: c.req.param('name') })
+  })
+  app.get('/whoami', (c) => c.json(c.var.principal))
+  return app
+}

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { connect } from '../../src/client/index.ts'
+import type { RemoteTessera } from '../../src/client/index.ts'
+import type { Tessera } from '../../src/index.ts'
+import { createApp } from '../../src/server/app.ts'
+import { memoryDb } from '../support/db.ts'
+
+let db: Tessera
+let app: ReturnType<typeof createApp>
+let client: RemoteTessera
+beforeAll(async () => {
+  db = await memoryDb()
+  app = createApp(db)
+  client = connect('http://tessera.test', { fetch: async (req) => app.fetch(req) })
+})
+afterAll(async () => { await db.close() })
+
+const call = async (method: string, path: string, body?: unknown) => {
+  const res = await app.request(path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) })
+  return { status: res.status, body: await res.json() as any }
+}
+
+describe('HTTP API: status codes and error bodies', () => {
+  test('health', async () => {
+    expect((await call('GET', '/health')).body.status).toBe('ok')
+  })
+
+  test('not found → 404, conflict → 409, invalid → 400, with stable codes', async () => {
+    let r = await call('GET', '/api/v1/tables/nope')
+    expect(r.status).toBe(404)
+    expect(r.body.error.code).toBe('TABLE_NOT_FOUND')
+    r = await call('POST', '/api/v1/dirs', { path: 'h' })
+    expect(r.status).toBe(201)
+    r = await call('POST', '/api/v1/dirs', { path: 'h' })
+    expect(r.status).toBe(409)
+    expect(r.body.error.code).toBe('DIR_ALREADY_EXISTS')
+    r = await call('POST', '/api/v1/dirs', { path: 'h', ifExists: 'ignore' })
+    expect(r.status).toBe(200)
+    r = await call('POST', '/api/v1/tables', { path: 'h/t', schema: { id: 'int', name: 'string' }, primaryKey: 'id' })
+    expect(r.status).toBe(201)
+    expect(r.body.columns.map((c: any) => c.name)).toEqual(['id', 'name'])
+    r = await call('POST', '/api/v1/tables/h/t/-/rows', { rows: [{ id: 1, name: 'a' }, { id: 2, name: 3 }] })
+    expect(r.status).toBe(400)
+    expect(r.body.error.code).toBe('INVALID_ROW')
+    expect(r.body.error.details).toEqual({ row: 1, column: 'name' })
+    r = await call('POST', '/api/v1/tables/h/t/-/rows', { rows: [{ id: 1, name: 'a' }] })
+    expect(r.status).toBe(201)
+    expect(r.body.numInserted).toBe(1)
+    r = await call('POST', '/api/v1/tables/h/t/-/rows', { rows: [{ id: 1, name: 'dup' }] })
+    expect(r.status).toBe(409)
+    expect(r.body.error.code).toBe('CONSTRAINT_VIOLATION')
+    r = await call('POST', '/api/v1/tables/h/t/-/rows', { rowz: [] })
+    expect(r.status).toBe(400)
+    const bad = await app.request('/api/v1/tables/h/t/-/rows', { method: 'POST', body: '{not json' })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as any).error.message).toContain('not valid JSON')
+    r = await call('POST', '/api/v1/tables', { path: 'h/bad', schema: { x: 'wat' } })
+    expect(r.status).toBe(400)
+    expect(r.body.error.code).toBe('INVALID_TYPE')
+    r = await call('GET', '/api/v1/nothing-here')
+    expect(r.status).toBe(404)
+  })
+})
+
+describe('HTTP client: the library interface over the API', () => {
+  test('dirs, tables, rows, versions, columns', async () => {
+    await client.createDir('c')
+    const t = await client.createTable('c/docs', { id: 'int', text: 'string', at: 'timestamp?', raw: 'binary?' }, { primaryKey: 'id' })
+    expect(await client.listTables('c')).toEqual(['c/docs'])
+    const when = new Date('2024-01-02T03:04:05Z')
+    let s = await t.insert([{ id: 1, text: 'hello', at: when, raw: new Uint8Array([1, 2, 3]) }, { id: 2, text: 'world' }])
+    expect(s.numInserted).toBe(2)
+    const rows = (await t.select('id', 'text', 'at', 'raw').orderBy('id').collect()).rows
+    expect(rows[0]).toEqual({ id: 1, text: 'hello', at: when, raw: new Uint8Array([1, 2, 3]) })
+    expect(rows[1]!.at).toBeNull()
+    s = await t.update({ text: t.c.text.upper() }, { where: t.c.id.eq(2) })
+    expect(s.numUpdated).toBe(1)
+    await t.addComputedColumn('n', t.c.text.len())
+    expect(t.schema().n).toBe('int?')
+    expect((await t.select('id', 'n').collect()).rows).toEqual([{ id: 1, n: 5 }, { id: 2, n: 5 }])
+    expect(await t.where(t.c.text.eq('WORLD')).count()).toBe(1)
+    await t.upsert([{ id: 3, text: 'new' }])
+    await t.delete({ where: t.c.id.eq(1) })
+    const h = await t.history()
+    expect(h.map((v) => v.kind)).toEqual(['delete', 'upsert', 'add_column', 'update', 'insert', 'create'])
+    expect(h[0]!.createdAt).toBeInstanceOf(Date)
+    const old = await client.get('c/docs:1')
+    expect((await old.select('id', 'text').collect()).rows).toEqual([{ id: 1, text: 'hello' }, { id: 2, text: 'world' }])
+    await t.revert()
+    expect(await t.count()).toBe(3)
+    await t.renameColumn('n', 'length')
+    expect(Object.keys(t.schema())).toEqual(['id', 'text', 'at', 'raw', 'length'])
+    const streamed: unknown[] = []
+    for await (const r of t.select('id').stream({ batchSize: 2 })) streamed.push(r)
+    expect(streamed).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }])
+    const e = await client.getTable('c/missing').catch((x) => x)
+    expect(e.code).toBe('TABLE_NOT_FOUND')
+    expect(e.name).toBe('NotFoundError')
+    await client.dropTable('c/docs')
+    await client.dropDir('c')
+    expect(await client.listDirs()).not.toContain('c')
+  })
+})
