@@ -1,0 +1,85 @@
+import * as v from 'valibot'
+import type { ColumnType } from '../../types/index.ts'
+import { formatType, isMedia, parseType, valueSchema } from '../../types/index.ts'
+import { isAbsolute, resolve } from 'node:path'
+
+// Raw file values → the values Table.insert takes. Text cells (CSV/TSV) are parsed per column type first (numbers,
+// booleans, JSON for json/array columns); then the column type's own valibot schema checks and normalises them, so
+// an import accepts exactly what insert() accepts and the error names the same rule.
+
+export interface ColumnConverter {
+  readonly name: string
+  readonly type: ColumnType
+  /** The value to insert, or throws a ConvertError saying what is wrong with it. */
+  convert(raw: unknown): unknown
+}
+
+export class ConvertError extends Error {}
+
+const TEXT_KINDS = new Set(['string', 'binary', 'json'])
+const TRUE = new Set(['true', 't', 'yes', 'y', '1'])
+const FALSE = new Set(['false', 'f', 'no', 'n', '0'])
+
+function fromText(t: ColumnType, s: string): unknown {
+  switch (t.kind) {
+    case 'int': {
+      if (!/^\s*[+-]?\d+\s*$/.test(s)) throw new ConvertError('expected an integer')
+      return Number(s)
+    }
+    case 'float': {
+      const n = Number(s)
+      if (s.trim() === '' || (Number.isNaN(n) && s.trim() !== 'NaN')) throw new ConvertError('expected a number')
+      return n
+    }
+    case 'bool': {
+      const w = s.trim().toLowerCase()
+      if (TRUE.has(w)) return true
+      if (FALSE.has(w)) return false
+      throw new ConvertError('expected true or false')
+    }
+    case 'json': case 'array': {
+      try {
+        return JSON.parse(s)
+      } catch {
+        // A json column also takes plain text (a CSV cell `hello` is the JSON string "hello").
+        if (t.kind === 'json') return s
+        throw new ConvertError('expected a JSON array')
+      }
+    }
+    default: return s
+  }
+}
+
+export function converter(name: string, typeSpec: string, text: boolean, baseDir?: string): ColumnConverter {
+  const type = parseType(typeSpec)
+  const schema = valueSchema(type)
+  // A media path written relative to the input file (an export with copied media) means relative to that file.
+  const media = isMedia(type) && baseDir !== undefined
+  return {
+    name,
+    type,
+    convert(raw) {
+      let x = raw
+      // A missing field is null; an empty text cell is null unless the column holds text ('""' in CSV).
+      if (x === undefined || (text && x === '' && !TEXT_KINDS.has(type.kind))) x = null
+      else if (text && typeof x === 'string') x = fromText(type, x)
+      else if (type.kind === 'int' && typeof x === 'bigint') x = Number(x)
+      else if (type.kind === 'json' && x instanceof Date) x = x.toISOString()
+      if (media && typeof x === 'string' && x !== '' && !isAbsolute(x) && !/^[a-z][a-z0-9+.-]*:/i.test(x)) x = resolve(baseDir!, x)
+      if (x === null && !type.nullable) throw new ConvertError(`a value is required (type ${formatType(type)})`)
+      const parsed = v.safeParse(schema, x)
+      if (!parsed.success) throw new ConvertError(`${parsed.issues[0].message} for type ${formatType(type)}`)
+      return parsed.output
+    },
+  }
+}
+
+/** A raw value shortened for an error message. */
+export function showValue(x: unknown): string {
+  if (x === null || x === undefined) return String(x)
+  if (typeof x === 'string') return JSON.stringify(x.length > 40 ? x.slice(0, 40) + '…' : x)
+  if (typeof x === 'bigint') return String(x)
+  if (x instanceof Uint8Array) return `<${x.length} bytes>`
+  const s = JSON.stringify(x) ?? String(x)
+  return s.length > 40 ? s.slice(0, 40) + '…' : s
+}

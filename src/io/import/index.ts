@@ -1,0 +1,99 @@
+import { statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import type { Tessera } from '../../catalog/database.ts'
+import { invalid } from '../../errors.ts'
+import type { ByteInput, ImportBody } from './bytes.ts'
+import { bodyInput, fileInput } from './bytes.ts'
+import { csvSource } from './csv.ts'
+import { jsonSource } from './json.ts'
+import { mediaFolderSource } from './media-folder.ts'
+import { parquetBody, parquetFile, parquetSource } from './parquet.ts'
+import type { ParquetInput } from './parquet.ts'
+import type { ImportResult, ImportRunOptions } from './run.ts'
+import { runImport } from './run.ts'
+import type { RecordSource } from './source.ts'
+
+// Public import entry points: importFile for a path (file or media folder), importData for a body an HTTP route
+// or a caller already holds (a ReadableStream upload, bytes). Both stream; neither reads a whole file.
+
+export type ImportFormat = 'csv' | 'tsv' | 'json' | 'jsonl' | 'parquet' | 'media'
+
+export interface ImportOptions extends ImportRunOptions {
+  /** Default: from the file extension (a directory is 'media'). */
+  readonly format?: ImportFormat
+  /** CSV field delimiter (default ',' for csv, tab for tsv). */
+  readonly delimiter?: string
+  /** Media folders: only files matching this glob relative to the folder ('**\/*.jpg'). */
+  readonly glob?: string
+}
+
+export interface ImportDataOptions extends ImportOptions {
+  readonly format: Exclude<ImportFormat, 'media'>
+  /** What to call the input in messages and reports (default 'upload'). */
+  readonly name?: string
+}
+
+const EXTENSIONS: Record<string, ImportFormat> = {
+  csv: 'csv', tsv: 'tsv', tab: 'tsv', json: 'json', jsonl: 'jsonl', ndjson: 'jsonl', parquet: 'parquet', pq: 'parquet',
+}
+
+export function formatOf(path: string): ImportFormat | undefined {
+  const base = path.replace(/\.(gz)$/i, '')
+  const dot = base.lastIndexOf('.')
+  return dot < 0 ? undefined : EXTENSIONS[base.slice(dot + 1).toLowerCase()]
+}
+
+/**
+ * Imports a CSV/TSV, JSON (array or lines), Parquet file, or a folder of media files into a table, creating the
+ * table from inferred types when it does not exist. All or nothing unless onBadRow is 'skip'.
+ */
+export async function importFile(db: Tessera, tablePath: string, file: string, options: ImportOptions = {}): Promise<ImportResult> {
+  let isDir: boolean
+  try {
+    isDir = statSync(file).isDirectory()
+  } catch {
+    throw invalid('INVALID_ARGUMENT', `cannot import '${file}': no such file or directory`, { file })
+  }
+  const format = options.format ?? (isDir ? 'media' : formatOf(file))
+  if (!format) throw invalid('INVALID_ARGUMENT', `cannot tell the format of '${file}' from its extension; pass format: 'csv' | 'tsv' | 'json' | 'jsonl' | 'parquet'`, { file })
+  if (format === 'media') {
+    if (!isDir) throw invalid('INVALID_ARGUMENT', `format 'media' imports a folder; '${file}' is a file`, { file })
+    return runImport(db, tablePath, mediaFolderSource(file, options.glob ? { glob: options.glob } : {}), options)
+  }
+  if (isDir) throw invalid('INVALID_ARGUMENT', `'${file}' is a folder; pass format: 'media' (or omit format) to import its files`, { file })
+  if (format === 'parquet') return withParquet(await parquetFile(file), (src) => runImport(db, tablePath, src, { baseDir: dirname(resolve(file)), ...options }))
+  return runImport(db, tablePath, await textSource(fileInput(file), format, options), { baseDir: dirname(resolve(file)), ...options })
+}
+
+/**
+ * Imports a body held in memory or arriving as a stream (an HTTP upload): `format` is required. Parquet bodies
+ * that arrive as streams are spooled to a temp file first, because Parquet is read from its footer.
+ */
+export async function importData(db: Tessera, tablePath: string, body: ImportBody, options: ImportDataOptions): Promise<ImportResult> {
+  const input = bodyInput(body, options.name ?? 'upload')
+  if (options.format === 'parquet') {
+    const bytes = body instanceof Uint8Array ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : undefined
+    return withParquet(await parquetBody(input, bytes), (src) => runImport(db, tablePath, src, options))
+  }
+  if (!(options.format in { csv: 1, tsv: 1, json: 1, jsonl: 1 })) {
+    throw invalid('INVALID_ARGUMENT', `unknown import format '${String(options.format)}'; use csv, tsv, json, jsonl or parquet`)
+  }
+  return runImport(db, tablePath, await textSource(input, options.format, options), options)
+}
+
+async function textSource(input: ByteInput, format: 'csv' | 'tsv' | 'json' | 'jsonl', options: ImportOptions): Promise<RecordSource> {
+  if (format === 'json' || format === 'jsonl') return jsonSource(input)
+  return csvSource(input, { delimiter: options.delimiter ?? (format === 'tsv' ? '\t' : ','), skipBad: options.onBadRow === 'skip' })
+}
+
+async function withParquet<T>(input: ParquetInput, fn: (src: RecordSource) => Promise<T>): Promise<T> {
+  try {
+    return await fn(await parquetSource(input))
+  } finally {
+    await input.close()
+  }
+}
+
+export type { ImportBody } from './bytes.ts'
+export type { ImportProblem, ImportProgress, ImportResult, OnBadRow } from './run.ts'
+export { mediaKindOf } from './media-folder.ts'

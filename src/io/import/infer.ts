@@ -1,0 +1,99 @@
+import type { ColumnType } from '../../types/index.ts'
+import { formatType, parseType } from '../../types/index.ts'
+
+// Column types from a sample of rows. Text formats (CSV/TSV) give strings, so each value is classified by what it
+// parses as; JSON gives typed values, whose strings are only checked for timestamps, dates and UUIDs (a JSON "123"
+// stays a string). The widest kind seen wins (int < float < string; anything mixed falls back to string or json).
+
+type Kind = 'null' | 'int' | 'float' | 'bool' | 'timestamp' | 'date' | 'uuid' | 'json' | 'string'
+
+const INT_RE = /^[+-]?\d+$/
+const FLOAT_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/
+const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/i
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const BOOL_WORDS = new Set(['true', 'false'])
+
+export function classifyText(s: string): Kind {
+  if (s === '') return 'null'
+  if (INT_RE.test(s)) return Number.isSafeInteger(Number(s)) ? 'int' : 'float'
+  if (FLOAT_RE.test(s)) return 'float'
+  if (BOOL_WORDS.has(s.toLowerCase())) return 'bool'
+  if (DATE_RE.test(s) && !Number.isNaN(Date.parse(s))) return 'date'
+  if (TIMESTAMP_RE.test(s) && !Number.isNaN(Date.parse(s))) return 'timestamp'
+  if (UUID_RE.test(s)) return 'uuid'
+  const c = s[0]
+  if (c === '{' || c === '[') {
+    try {
+      JSON.parse(s)
+      return 'json'
+    } catch {
+      return 'string'
+    }
+  }
+  return 'string'
+}
+
+export function classifyValue(x: unknown): Kind {
+  if (x === null || x === undefined) return 'null'
+  if (typeof x === 'bigint') return 'int'
+  if (typeof x === 'number') return Number.isSafeInteger(x) ? 'int' : 'float'
+  if (typeof x === 'boolean') return 'bool'
+  if (x instanceof Date) return 'timestamp'
+  if (typeof x === 'string') {
+    if (x === '') return 'string'
+    if (DATE_RE.test(x) && !Number.isNaN(Date.parse(x))) return 'date'
+    if (TIMESTAMP_RE.test(x) && !Number.isNaN(Date.parse(x))) return 'timestamp'
+    if (UUID_RE.test(x)) return 'uuid'
+    return 'string'
+  }
+  return 'json'
+}
+
+function widen(a: Kind, b: Kind): Kind {
+  if (a === b || b === 'null') return a
+  if (a === 'null') return b
+  if ((a === 'int' && b === 'float') || (a === 'float' && b === 'int')) return 'float'
+  if ((a === 'date' && b === 'timestamp') || (a === 'timestamp' && b === 'date')) return 'timestamp'
+  if (a === 'json' || b === 'json') return 'json'
+  return 'string'
+}
+
+/** Accumulates what each column's sampled values look like. */
+export class TypeSampler {
+  readonly #kinds = new Map<string, Kind>()
+  readonly #nulls = new Set<string>()
+  readonly #text: boolean
+
+  /** `text`: values are strings from a text format (CSV/TSV) rather than typed values. */
+  constructor(text: boolean) {
+    this.#text = text
+  }
+
+  add(row: Record<string, unknown>): void {
+    for (const [name, value] of Object.entries(row)) {
+      const k = this.#text && typeof value === 'string' ? classifyText(value) : classifyValue(value)
+      if (k === 'null') this.#nulls.add(name)
+      this.#kinds.set(name, widen(this.#kinds.get(name) ?? 'null', k))
+    }
+  }
+
+  /**
+   * The schema: `columns` in file order; columns missing from some sampled row are nullable; a column with only
+   * empty values is a nullable string; `override` replaces inferred types by name.
+   */
+  schema(columns: readonly string[], seenIn: ReadonlyMap<string, number>, sampled: number, override: Readonly<Record<string, string>> = {}): Record<string, string> {
+    const out: Record<string, string> = {}
+    for (const name of columns) {
+      if (override[name] !== undefined) {
+        out[name] = formatType(parseType(override[name]))
+        continue
+      }
+      const kind = this.#kinds.get(name) ?? 'null'
+      const nullable = kind === 'null' || this.#nulls.has(name) || (seenIn.get(name) ?? 0) < sampled
+      const t: ColumnType = parseType(kind === 'null' ? 'string' : kind)
+      out[name] = formatType({ ...t, nullable })
+    }
+    return out
+  }
+}

@@ -1,0 +1,316 @@
+import { createWriteStream } from 'node:fs'
+import type { WriteStream } from 'node:fs'
+import type { Tessera } from '../../catalog/database.ts'
+import type { Table } from '../../catalog/table.ts'
+import { invalid, isTesseraError, TesseraError } from '../../errors.ts'
+import type { ColumnConverter } from './convert.ts'
+import { ConvertError, converter, showValue } from './convert.ts'
+import { TypeSampler } from './infer.ts'
+import type { BadRecord, GoodRecord, RecordSource, SourceRecord } from './source.ts'
+import { isBad } from './source.ts'
+
+// The import loop shared by every format: sample → decide the schema (the table's, or inferred for a new table)
+// → convert and check each record → insert in batches through Table.insert (each batch all or nothing).
+//
+// All or nothing across batches: each batch is one table version. When the import fails (abort mode, a bad row,
+// an unreadable file, a cancelled signal), the versions it made are reverted newest first, each with
+// revert({ expectVersion }) so a version another writer committed in between is never popped; a table the import
+// created is dropped instead. We chose this over validating the whole input before writing because it reads the
+// input once (uploads cannot be re-read) and also covers failures only the store can see (a duplicate key with
+// existing rows, a computed column that fails). If another writer interleaves, the undo stops there and the error
+// says which versions remain.
+
+export type OnBadRow = 'abort' | 'skip'
+
+export interface ImportProgress {
+  readonly rowsRead: number
+  readonly rowsInserted: number
+  readonly rowsSkipped: number
+  readonly bytesRead: number
+  readonly totalBytes?: number
+}
+
+export interface ImportProblem {
+  readonly file: string
+  readonly line?: number
+  readonly row?: number
+  readonly column?: string
+  readonly error: string
+}
+
+export interface ImportRunOptions {
+  /** Column types overriding the inferred ones (new tables), e.g. { photo: 'image', emb: 'array<float32>[3]' }. */
+  readonly schema?: Readonly<Record<string, string>>
+  /** Create the table from the inferred schema when it does not exist (default true). */
+  readonly createTable?: boolean
+  readonly primaryKey?: string | readonly string[]
+  /** Rows per Table.insert call, i.e. per table version (default 10,000). */
+  readonly batchSize?: number
+  /** Rows read before deciding the column types of a new table (default 1,000). */
+  readonly sampleSize?: number
+  /** 'abort' (default): the first bad row fails the import and nothing stays written. 'skip': bad rows are reported and left out. */
+  readonly onBadRow?: OnBadRow
+  /** JSON Lines file receiving each skipped row (skip mode): { file, line|row, column, error, record }. */
+  readonly reportFile?: string
+  /** Called after each batch is written. */
+  readonly onProgress?: (p: ImportProgress) => void
+  /** Relative media paths in the input resolve against this folder (importFile: the file's folder). */
+  readonly baseDir?: string
+  /** Cancels the import; what it wrote is undone as for a failure. */
+  readonly signal?: AbortSignal
+}
+
+export interface ImportResult {
+  readonly table: string
+  readonly created: boolean
+  readonly schema: Record<string, string>
+  readonly rowsRead: number
+  readonly rowsInserted: number
+  readonly rowsSkipped: number
+  /** The table versions this import committed (one per batch). */
+  readonly versions: readonly number[]
+  /** The first 100 problems (skip mode); all of them are in reportFile. */
+  readonly problems: readonly ImportProblem[]
+  readonly reportFile?: string
+}
+
+const ROW_LEVEL_CODES = new Set(['INVALID_ROW', 'CONSTRAINT_VIOLATION', 'COMPUTATION_FAILED', 'INVALID_MEDIA'])
+
+class BadRow extends Error {
+  constructor(readonly loc: number, readonly column: string | undefined, message: string, readonly record?: unknown) {
+    super(message)
+  }
+}
+
+export async function runImport(db: Tessera, tablePath: string, source: RecordSource, options: ImportRunOptions = {}): Promise<ImportResult> {
+  const mode = options.onBadRow ?? 'abort'
+  const batchSize = options.batchSize ?? 10_000
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw invalid('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}`)
+  const it = source.records[Symbol.asyncIterator]()
+  const where = (loc: number) => `${source.name}, ${source.unit} ${loc}`
+
+  // 1. sample
+  const sample: SourceRecord[] = []
+  const sampleSize = options.sampleSize ?? 1000
+  const sampler = new TypeSampler(source.text)
+  const order: string[] = [...(source.columns ?? [])]
+  const seenIn = new Map<string, number>()
+  let sampled = 0
+  let exhausted = false
+  while (sampled < sampleSize) {
+    const n = await it.next()
+    if (n.done) {
+      exhausted = true
+      break
+    }
+    sample.push(n.value)
+    if (isBad(n.value)) continue
+    sampled++
+    sampler.add(n.value.values)
+    for (const k of Object.keys(n.value.values)) {
+      if (!seenIn.has(k) && !source.columns) order.push(k)
+      seenIn.set(k, (seenIn.get(k) ?? 0) + 1)
+    }
+  }
+
+  // 2. the table
+  let table: Table | undefined
+  let created = false
+  try {
+    table = await db.getTable(tablePath)
+  } catch (e) {
+    if (!isTesseraError(e) || e.code !== 'TABLE_NOT_FOUND') throw e
+    if (options.createTable === false) throw e
+  }
+  if (table === undefined) {
+    if (order.length === 0) throw invalid('INVALID_ARGUMENT', `${source.name}: no columns found (empty input?); cannot create '${tablePath}' from it`, { file: source.name })
+    const goodSample = sample.filter((r): r is GoodRecord => !isBad(r)).map((r) => r.values)
+    const declared = source.typesFor?.(goodSample) ?? source.types
+    const schema = declared
+      ? Object.fromEntries(order.map((c) => [c, options.schema?.[c] ?? declared[c] ?? 'json?']))
+      : sampler.schema(order, seenIn, sampled, options.schema)
+    table = await db.createTable(tablePath, schema, options.primaryKey === undefined ? {} : { primaryKey: options.primaryKey })
+    created = true
+  }
+  const target = table
+  const inputs = target.columns().filter((c) => !c.computedWith)
+  const byName = new Map(inputs.map((c) => [c.name, c]))
+  const converters = new Map<string, ColumnConverter>()
+  for (const name of order) {
+    const c = byName.get(name)
+    if (!c) {
+      if (created) continue
+      const computed = target.columns().some((x) => x.name === name)
+      await undo()
+      throw invalid('INVALID_ROW', `${source.name}: column '${name}' ${computed ? 'is a computed column of' : 'is not in'} '${target.path}'${computed ? ' and cannot be set' : `; its columns are: ${inputs.map((x) => x.name).join(', ')}`}`, { file: source.name, column: name })
+    }
+    converters.set(name, converter(name, c.type, source.text, options.baseDir))
+  }
+  if (source.columns) {
+    for (const c of inputs) {
+      if (!converters.has(c.name) && !c.type.endsWith('?')) {
+        await undo()
+        throw invalid('INVALID_ROW', `${source.name}: column '${c.name}' of '${target.path}' is required (type ${c.type}) but the input has no such column`, { file: source.name, column: c.name })
+      }
+    }
+  }
+
+  // 3. stream, convert, insert
+  const versions: number[] = []
+  const problems: ImportProblem[] = []
+  let report: WriteStream | undefined
+  let rowsRead = 0
+  let rowsInserted = 0
+  let rowsSkipped = 0
+  let batch: Record<string, unknown>[] = []
+  let locs: number[] = []
+
+  function problem(loc: number, column: string | undefined, error: string, record?: unknown): void {
+    rowsSkipped++
+    const p: ImportProblem = { file: source.name, [source.unit]: loc, ...(column ? { column } : {}), error }
+    if (problems.length < 100) problems.push(p)
+    if (options.reportFile) {
+      report ??= createWriteStream(options.reportFile)
+      report.write(JSON.stringify({ ...p, ...(record !== undefined ? { record } : {}) }, reportReplacer) + '\n')
+    }
+  }
+
+  function bad(loc: number, column: string | undefined, message: string, record?: unknown): void {
+    if (mode === 'abort') throw new BadRow(loc, column, message, record)
+    problem(loc, column, message, record)
+  }
+
+  function convert(r: GoodRecord): Record<string, unknown> | undefined {
+    const row: Record<string, unknown> = {}
+    for (const key of Object.keys(r.values)) {
+      if (!converters.has(key)) {
+        bad(r.loc, key, `unknown column '${key}'; '${target.path}' has: ${inputs.map((x) => x.name).join(', ')}`, r.values)
+        return undefined
+      }
+    }
+    for (const [name, conv] of converters) {
+      const raw = r.values[name]
+      try {
+        row[name] = conv.convert(raw)
+      } catch (e) {
+        if (!(e instanceof ConvertError)) throw e
+        bad(r.loc, name, `${e.message}, got ${showValue(raw)}`, r.values)
+        return undefined
+      }
+    }
+    return row
+  }
+
+  async function insert(rows: Record<string, unknown>[], at: number[]): Promise<void> {
+    try {
+      const st = await target.insert(rows)
+      if (st.numInserted > 0) versions.push(st.version)
+      rowsInserted += st.numInserted
+    } catch (e) {
+      if (!isTesseraError(e) || !ROW_LEVEL_CODES.has(e.code)) throw e
+      const i = typeof e.details?.row === 'number' ? e.details.row : undefined
+      const column = typeof e.details?.column === 'string' ? e.details.column : undefined
+      const msg = e.message.replace(/^row \d+(, column '[^']*')?(: |, )/, '')
+      if (mode === 'abort') {
+        if (i !== undefined && at[i] !== undefined) throw new BadRow(at[i]!, column, msg)
+        throw new TesseraError(e.code, `${source.name}, ${source.unit}s ${at[0]}–${at.at(-1)}: ${e.message}`, { ...e.details, file: source.name }, { cause: e })
+      }
+      if (rows.length === 1) return problem(at[0]!, column, msg)
+      if (i !== undefined && i < rows.length) {
+        // The failing row is known: report it and retry the rest without it.
+        problem(at[i]!, column, msg)
+        await insert([...rows.slice(0, i), ...rows.slice(i + 1)], [...at.slice(0, i), ...at.slice(i + 1)])
+        return
+      }
+      const half = rows.length >> 1
+      await insert(rows.slice(0, half), at.slice(0, half))
+      await insert(rows.slice(half), at.slice(half))
+    }
+  }
+
+  async function flush(): Promise<void> {
+    if (batch.length === 0) return
+    const rows = batch
+    const at = locs
+    batch = []
+    locs = []
+    await insert(rows, at)
+    options.onProgress?.({ rowsRead, rowsInserted, rowsSkipped, bytesRead: source.bytesRead(), ...(source.totalBytes !== undefined ? { totalBytes: source.totalBytes } : {}) })
+  }
+
+  async function handle(rec: SourceRecord): Promise<void> {
+    rowsRead++
+    if (isBad(rec)) return bad(rec.loc, undefined, rec.error, rec.raw)
+    const row = convert(rec)
+    if (!row) return
+    batch.push(row)
+    locs.push(rec.loc)
+    if (batch.length >= batchSize) await flush()
+  }
+
+  async function undo(): Promise<string> {
+    if (created) {
+      await db.dropTable(target.path, { ifNotExists: 'ignore', force: true })
+      return `nothing was imported ('${target.path}' was not created)`
+    }
+    for (let k = versions.length - 1; k >= 0; k--) {
+      try {
+        await target.revert({ expectVersion: versions[k]! })
+      } catch (e) {
+        const left = versions.slice(0, k + 1)
+        return `the import could NOT be fully undone: version(s) ${left.join(', ')} of '${target.path}' remain (${(e as Error).message})`
+      }
+    }
+    return `nothing was imported ('${target.path}' is unchanged, at version ${target.version})`
+  }
+
+  try {
+    for (const rec of sample) {
+      options.signal?.throwIfAborted()
+      await handle(rec)
+    }
+    sample.length = 0
+    if (!exhausted) {
+      for (let n = await it.next(); !n.done; n = await it.next()) {
+        options.signal?.throwIfAborted()
+        await handle(n.value)
+      }
+    }
+    await flush()
+  } catch (e) {
+    const outcome = await undo()
+    await closeReport(report)
+    if (e instanceof BadRow) {
+      throw invalid('INVALID_ROW', `${where(e.loc)}${e.column ? `, column '${e.column}'` : ''}: ${e.message}; ${outcome}`, {
+        file: source.name, [source.unit]: e.loc, ...(e.column ? { column: e.column } : {}),
+      })
+    }
+    if (isTesseraError(e)) throw new TesseraError(e.code, `${e.message}; ${outcome}`, { ...e.details, file: source.name }, { cause: e })
+    throw invalid('INVALID_ARGUMENT', `${source.name}: ${(e as Error).message}; ${outcome}`, { file: source.name })
+  }
+  await closeReport(report)
+  return {
+    table: target.path,
+    created,
+    schema: target.schema(),
+    rowsRead,
+    rowsInserted,
+    rowsSkipped,
+    versions,
+    problems,
+    ...(options.reportFile && report ? { reportFile: options.reportFile } : {}),
+  }
+}
+
+function closeReport(report: WriteStream | undefined): Promise<void> {
+  if (!report) return Promise.resolve()
+  return new Promise((resolve, reject) => report.end((e?: Error | null) => (e ? reject(e) : resolve())))
+}
+
+function reportReplacer(_k: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : String(v)
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64')
+  return v
+}
+
+export type { BadRecord }

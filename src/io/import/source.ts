@@ -1,0 +1,37 @@
+// What every import format produces: records with their place in the input (line for text formats, row for
+// Parquet and folders), so errors and the skip report can point at the exact spot.
+
+export interface GoodRecord {
+  readonly loc: number
+  readonly values: Record<string, unknown>
+}
+
+/** A record the format itself could not read (a bad quote, a JSON line that does not parse). */
+export interface BadRecord {
+  readonly loc: number
+  readonly error: string
+  readonly raw?: string
+}
+
+export type SourceRecord = GoodRecord | BadRecord
+
+export const isBad = (r: SourceRecord): r is BadRecord => 'error' in r
+
+export interface RecordSource {
+  /** The input's name in messages: a file path, or what the caller calls an upload. */
+  readonly name: string
+  /** 'line' for CSV/TSV/JSON(L), 'row' for Parquet and folders. */
+  readonly unit: 'line' | 'row'
+  /** Values are text (CSV/TSV cells) to parse per column type, rather than typed values. */
+  readonly text: boolean
+  /** Column names in file order, when the format declares them (CSV header, Parquet schema). */
+  readonly columns?: readonly string[]
+  /** Column types the input itself declares (Parquet written by Tessera, media folders). */
+  readonly types?: Readonly<Record<string, string>>
+  /** Types decided from the sampled rows (a folder's path column is 'image' when every file is an image). */
+  typesFor?(sample: readonly Record<string, unknown>[]): Record<string, string>
+  readonly records: AsyncIterable<SourceRecord>
+  /** Bytes consumed so far, and the total when known, for progress bars. */
+  bytesRead(): number
+  readonly totalBytes?: number
+}
