@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs'
-import { hostname } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
+import { createMediaEnv, registerMediaEnv } from '../media/index.ts'
+import type { MediaEnv } from '../media/index.ts'
 import { readHolder, runtime } from '../runtime/index.ts'
 import type { FileLock } from '../runtime/index.ts'
 import { KeyedMutex } from '../store/mutex.ts'
@@ -17,7 +19,11 @@ import { checkName, parsePath } from './paths.ts'
 import type { TableState } from './state.ts'
 import { commitVersion, loadTableByPath, mdAtVersion } from './state.ts'
 import type { CatalogContext } from './table.ts'
-import { Table } from './table.ts'
+import { setRevertGuard, Table } from './table.ts'
+import * as views from './views.ts'
+import { toNode } from '../query/expr.ts'
+import type { ExprLike } from '../query/expr.ts'
+import { stripTables } from '../compute/computed.ts'
 
 export interface OpenOptions {
   /** Data dir (default: $TESSERA_HOME, else ~/.tessera). Holds the database, media and the lock file. */
@@ -26,6 +32,8 @@ export interface OpenOptions {
   readonly assets?: PGliteAssets
   /** Free-form description of this process for the lock file ('tessera serve'). */
   readonly command?: string
+  /** Bound of the remote-media file cache <home>/cache in bytes (default 1 GiB, least recently used evicted). */
+  readonly mediaCacheBytes?: number
 }
 
 export interface CreateTableOptions {
@@ -33,6 +41,15 @@ export interface CreateTableOptions {
   readonly ifExists?: IfExists
   readonly comment?: string
   readonly mediaValidation?: MediaValidation
+}
+
+setRevertGuard(views.assertBaseRevertable)
+
+/** Iterators live in src/iterators/, loaded on first use (they pull in document and media libraries). */
+const resolveIterator: views.IteratorResolver = async (name) => {
+  const mod = (await import('../iterators/index.ts')) as unknown as { getIterator?: (n: string) => views.ViewIterator }
+  if (!mod.getIterator) throw invalid('INVALID_ARGUMENT', 'iterators are not available in this build')
+  return mod.getIterator(name)
 }
 
 export function defaultHome(): string {
@@ -50,14 +67,22 @@ export class Tessera {
   readonly #locks = new KeyedMutex<number>()
   readonly #ctx: CatalogContext
   readonly home: string | undefined
+  /** Media store (<home>/media; a temp dir for in-memory databases) and remote-file cache (<home>/cache). */
+  readonly media: MediaEnv
+  readonly #unregisterMedia: () => void
   #closed = false
 
-  private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined) {
+  private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined, mediaCacheBytes?: number) {
     this.#db = db
     this.#lock = lock
     this.home = home
+    // Nothing is created on disk until media is first stored or fetched.
+    const mediaHome = home ?? join(tmpdir(), `tessera-mem-${process.pid}-${Math.random().toString(36).slice(2)}`)
+    this.media = createMediaEnv(mediaHome, mediaCacheBytes !== undefined ? { cacheMaxBytes: mediaCacheBytes } : {})
+    this.#unregisterMedia = registerMediaEnv(this.media)
     this.#ctx = {
       db,
+      media: this.media,
       locks: this.#locks,
       state: (id) => {
         const s = this.#states.get(id)
@@ -76,6 +101,7 @@ export class Tessera {
         this.#states.set(s.id, s)
         return s
       },
+      afterChange: (state, kind) => this.#followBase(state, kind),
     }
   }
 
@@ -94,7 +120,7 @@ export class Tessera {
     try {
       const db = await PGliteDriver.open({ dataDir: join(home, 'pgdata'), ...(options.assets ? { assets: options.assets } : {}) })
       await migrate(db)
-      return new Tessera(db, lock, home)
+      return new Tessera(db, lock, home, options.mediaCacheBytes)
     } catch (e) {
       await lock.release()
       throw e
@@ -123,6 +149,7 @@ export class Tessera {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#unregisterMedia()
     await this.#db.close()
     await this.#lock?.release()
   }
@@ -236,6 +263,7 @@ export class Tessera {
       throw notFound('TABLE_NOT_FOUND', isDir ? `'${parsed.path}' is a directory, not a table` : `table '${parsed.path}' does not exist`, { path: parsed.path })
     }
     this.#states.set(state.id, state)
+    if (state.kind === 'view' && parsed.version === undefined) await this.#catchUp(state)
     if (parsed.version === undefined) return new Table(this.#ctx, state.id)
     const current = await this.#ctx.refresh(state.id)
     if (parsed.version > current.version) {
@@ -250,18 +278,119 @@ export class Tessera {
     return this.getTable(path)
   }
 
+  /** Drops a table, view or snapshot. Dependents (views, snapshots) need force: true, and are dropped with it. */
   async dropTable(path: string, options: { ifNotExists?: IfNotExists; force?: boolean } = {}): Promise<void> {
     const p = parsePath(path).path
+    const dropped: string[] = []
     await this.#db.transaction(async (tx) => {
       const state = await loadTableByPath(tx, p)
       if (!state) {
         if (options.ifNotExists === 'ignore') return
         throw notFound('TABLE_NOT_FOUND', `table '${p}' does not exist`, { path: p })
       }
-      await dropDataTable(tx, state.id)
-      await tx.query(`delete from tessera.tables where id = $1`, [state.id])
+      const drop = async (s: TableState): Promise<void> => {
+        const deps = await views.dependentsOf(tx, s.id)
+        if (deps.length > 0 && !options.force) {
+          throw invalid('HAS_DEPENDENTS', `'${s.path}' has dependents ${deps.map((d) => `'${d.path}'`).join(', ')}; drop them first or pass force: true`, { dependents: deps.map((d) => d.path) })
+        }
+        for (const d of deps) await drop(d)
+        if (s.kind !== 'snapshot') await dropDataTable(tx, s.id)
+        await tx.query(`delete from tessera.tables where id = $1`, [s.id])
+        dropped.push(s.path)
+      }
+      await drop(state)
     })
-    this.#forgetUnder(p)
+    for (const d of dropped) this.#forgetUnder(d)
+  }
+
+  // ---------------------------------------------------------------- views and snapshots
+
+  /**
+   * Creates a view over a table: its rows are the base rows matching `where`, optionally expanded by an iterator
+   * (one base row → many rows with `pos`); it can have computed columns of its own and follows every base change.
+   */
+  async createView(path: string, base: Table | string, options: { where?: ExprLike; iterator?: views.ViewSpec['iterator']; ifExists?: IfExists } = {}): Promise<Table> {
+    const p = parsePath(path).path
+    const baseTable = typeof base === 'string' ? await this.getTable(base) : base
+    if (baseTable.pinnedVersion !== undefined || baseTable.md.snapshot) throw invalid('INVALID_ARGUMENT', `a view needs a live base table, not '${baseTable.path}' at a fixed version; use createSnapshot for that`)
+    const existing = await loadTableByPath(this.#db, p)
+    if (existing) {
+      const mode = options.ifExists ?? 'error'
+      if (mode === 'ignore') return this.getTable(p)
+      if (mode === 'error') throw alreadyExists('TABLE_ALREADY_EXISTS', `'${p}' already exists; pass ifExists: 'ignore' to use it or 'replace' to recreate it`, { path: p })
+      await this.dropTable(p, { force: mode === 'replace_force' })
+    }
+    const baseState = this.#ctx.state(baseTable.id)
+    const where = options.where === undefined ? undefined : stripTables(toNode(options.where))
+    const md = await views.viewMd(baseState, { ...(where ? { where } : {}), ...(options.iterator ? { iterator: options.iterator } : {}) }, resolveIterator)
+    const id = await this.#db.transaction(async (tx) => {
+      if (await dirs.dirExists(tx, p)) throw alreadyExists('PATH_ALREADY_EXISTS', `'${p}' is a directory`, { path: p })
+      await dirs.requireParentDir(tx, p)
+      const r = await tx.query<{ id: number }>(`insert into tessera.tables(path, kind, version, md) values ($1, 'view', 0, $2::jsonb) returning id`, [p, JSON.stringify(md)])
+      const newId = Number(r.rows[0]!.id)
+      await createDataTable(tx, newId, md)
+      await commitVersion(tx, newId, 0, 'create', md)
+      return newId
+    })
+    this.#states.set(id, { id, path: p, kind: 'view', version: 0, md })
+    // The first sync fills the view with the base's current rows.
+    await this.#locks.run(baseTable.id, () => this.#syncView(id, this.#ctx.state(baseTable.id)))
+    return new Table(this.#ctx, id)
+  }
+
+  /** Creates a read-only snapshot of a table at its current version (or the version of a 'path:N' handle). */
+  async createSnapshot(path: string, base: Table | string, options: { ifExists?: IfExists } = {}): Promise<Table> {
+    const p = parsePath(path).path
+    const baseTable = typeof base === 'string' ? await this.getTable(base) : base
+    const existing = await loadTableByPath(this.#db, p)
+    if (existing) {
+      const mode = options.ifExists ?? 'error'
+      if (mode === 'ignore') return this.getTable(p)
+      if (mode === 'error') throw alreadyExists('TABLE_ALREADY_EXISTS', `'${p}' already exists`, { path: p })
+      await this.dropTable(p, { force: mode === 'replace_force' })
+    }
+    const source = baseTable.querySource()
+    const version = source.version ?? baseTable.version
+    const md: TableMd = { ...source.md, snapshot: { baseId: source.tableId, version } }
+    const id = await this.#db.transaction(async (tx) => {
+      await dirs.requireParentDir(tx, p)
+      const r = await tx.query<{ id: number }>(`insert into tessera.tables(path, kind, version, md) values ($1, 'snapshot', 0, $2::jsonb) returning id`, [p, JSON.stringify(md)])
+      const newId = Number(r.rows[0]!.id)
+      await commitVersion(tx, newId, 0, 'create', md)
+      return newId
+    })
+    this.#states.set(id, { id, path: p, kind: 'snapshot', version: 0, md })
+    return new Table(this.#ctx, id)
+  }
+
+  /** After a committed change of `state`, its views follow (and their views, recursively). */
+  async #followBase(state: TableState, kind: string): Promise<void> {
+    const deps = (await views.dependentsOf(this.#db, state.id)).filter((d) => d.kind === 'view')
+    for (const d of deps) {
+      this.#states.set(d.id, d)
+      if (kind === 'revert' && d.md.view!.syncedBaseVersion > state.version) {
+        await new Table(this.#ctx, d.id).revert()
+        continue
+      }
+      await this.#syncView(d.id, state)
+    }
+  }
+
+  /** A view left behind (a crash between a base commit and its sync) catches up when it is opened. */
+  async #catchUp(view: TableState): Promise<void> {
+    const baseId = view.md.view!.baseId
+    const base = this.#states.get(baseId) ?? (await this.#ctx.refresh(baseId))
+    if (base.version > view.md.view!.syncedBaseVersion) await this.#locks.run(baseId, () => this.#syncView(view.id, this.#ctx.state(baseId)))
+  }
+
+  async #syncView(viewId: number, base: TableState): Promise<void> {
+    const next = await this.#locks.run(viewId, async () => {
+      const view = await this.#ctx.refresh(viewId)
+      const s = await views.syncView(this.#db, view, base, resolveIterator)
+      if (s) this.#states.set(s.id, s)
+      return s
+    })
+    if (next) await this.#followBase(next, 'sync')
   }
 
   #handle(state: TableState): Table {

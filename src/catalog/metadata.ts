@@ -34,13 +34,52 @@ export interface TableMd {
   readonly nextColumnId: number
   readonly comment?: string
   readonly mediaValidation: MediaValidation
+  /** Views: what the view is over and how far it has followed its base. */
+  readonly view?: ViewMd
+  /** Snapshots: the base table and the version they pin. */
+  readonly snapshot?: SnapshotMd
+  /** Embedding indexes (src/index/): each reads a hidden computed column holding the vectors. */
+  readonly indexes?: readonly IndexMd[]
+}
+
+export type IndexMetric = 'cosine' | 'ip' | 'l2'
+
+export interface IndexMd {
+  readonly name: string
+  readonly kind: 'embedding'
+  /** The indexed column (text or image). */
+  readonly columnId: number
+  /** The hidden computed column with the vectors (array<float32>[dims]). */
+  readonly valueColumnId: number
+  readonly metric: IndexMetric
+  readonly dims: number
+  /** The embedder as data: a registered function, its options, and what it embeds. */
+  readonly embed: { readonly fn: string; readonly opts: Readonly<Record<string, unknown>>; readonly modality: 'text' | 'image' }
+  readonly addedIn: number
+}
+
+export interface ViewMd {
+  readonly baseId: number
+  /** Only base rows matching this predicate belong to the view. */
+  readonly where?: ExprNode
+  /** One base row → many view rows (chunks, frames, tiles), each with `pos`. */
+  readonly iterator?: { readonly name: string; readonly input: string; readonly args: Readonly<Record<string, unknown>> }
+  /** View column id → base column id, for the base columns the view carries. */
+  readonly baseColumns: readonly (readonly [number, number])[]
+  /** The base version the view's rows reflect. */
+  readonly syncedBaseVersion: number
+}
+
+export interface SnapshotMd {
+  readonly baseId: number
+  readonly version: number
 }
 
 export type TableKind = 'table' | 'view' | 'snapshot'
 
 export type VersionKind =
   | 'create' | 'insert' | 'update' | 'delete' | 'upsert'
-  | 'add_column' | 'drop_column' | 'rename_column' | 'recompute'
+  | 'add_column' | 'drop_column' | 'rename_column' | 'recompute' | 'sync'
 
 export interface VersionInfo {
   readonly version: number

@@ -1,5 +1,5 @@
 import { alreadyExists, ConcurrencyError, invalid, notFound, TesseraError } from '../errors.ts'
-import { ColumnScope, columnRefs, computedPlans, directDependents } from '../compute/computed.ts'
+import { ColumnScope, columnRefs, computedPlans, directDependents, stripTables } from '../compute/computed.ts'
 import type { ComputedPlan } from '../compute/computed.ts'
 import { compileExpr, isSqlExpr } from '../query/compiler.ts'
 import type { ExprLike } from '../query/expr.ts'
@@ -180,6 +180,9 @@ export class Table implements Joinable {
   // ---------------------------------------------------------------- queries
 
   querySource(): QuerySource {
+    const snap = this.md.snapshot
+    // A snapshot has no rows of its own: it reads its base's rows at the pinned version.
+    if (snap) return { path: this.path, tableId: snap.baseId, md: this.md, version: snap.version }
     return { path: this.path, tableId: this.#id, md: this.md, version: this.#pinned?.version }
   }
 
@@ -211,6 +214,12 @@ export class Table implements Joinable {
   stream(options: { batchSize?: number } = {}): AsyncGenerator<Record<string, unknown>> { return this.query().stream(options) }
 
   // ---------------------------------------------------------------- writes
+
+  /** Rows of a view come from its base: they are never inserted, updated or deleted directly. */
+  #rowsWritable(): void {
+    const state = this.#writable()
+    if (state.kind === 'view') throw invalid('READ_ONLY', `'${state.path}' is a view: its rows follow its base table; change the base instead`)
+  }
 
   #writable(): TableState {
     if (this.#pinned) throw invalid('READ_ONLY', `'${this.path}:${this.#pinned.version}' is a past version and read-only; write to '${this.path}'`)
@@ -266,6 +275,7 @@ export class Table implements Joinable {
   /** Inserts rows (objects keyed by column name). All or nothing: a bad row rejects the batch, naming row and column. */
   async insert(rows: readonly Row[] | Row, options: InsertOptions = {}): Promise<UpdateStatus> {
     const list = Array.isArray(rows) ? rows : [rows]
+    this.#rowsWritable()
     return this.#write('insert', async (state, counts) => {
       const valid = await mediaRows(this.#ctx, state, validateRows(state.md, state.path, list))
       checkDuplicateKeys(state, valid)
@@ -277,11 +287,12 @@ export class Table implements Joinable {
   }
 
   /** Updates rows matching `where` (all rows when omitted). Values are literals or expressions over the old row. */
-  update(values: Record<string, unknown>, options: UpdateOptions = {}): Promise<UpdateStatus> {
+  async update(values: Record<string, unknown>, options: UpdateOptions = {}): Promise<UpdateStatus> {
     return this.#update(values, options.where === undefined ? undefined : toNode(options.where), options.cascade ?? true)
   }
 
-  #update(values: Record<string, unknown>, where: ExprNode | undefined, cascade: boolean): Promise<UpdateStatus> {
+  async #update(values: Record<string, unknown>, where: ExprNode | undefined, cascade: boolean): Promise<UpdateStatus> {
+    this.#rowsWritable()
     return this.#write('update', async (state) => {
       if (where) checkPredicate(state, where)
       return checkUpdateValues(state.md, state.path, values)
@@ -293,11 +304,12 @@ export class Table implements Joinable {
     })
   }
 
-  delete(options: { where?: ExprLike } = {}): Promise<UpdateStatus> {
+  async delete(options: { where?: ExprLike } = {}): Promise<UpdateStatus> {
     return this.#delete(options.where === undefined ? undefined : toNode(options.where))
   }
 
-  #delete(where: ExprNode | undefined): Promise<UpdateStatus> {
+  async #delete(where: ExprNode | undefined): Promise<UpdateStatus> {
+    this.#rowsWritable()
     return this.#write('delete', async (state) => {
       if (where) checkPredicate(state, where)
     }, async (tx, state, version, _p, counts) => {
@@ -309,8 +321,9 @@ export class Table implements Joinable {
    * Updates rows by primary key (each row names its key and the columns to change). Rows whose key is missing are
    * an error, skipped, or inserted, per ifNotExists.
    */
-  batchUpdate(rows: readonly Row[], options: BatchUpdateOptions = {}): Promise<UpdateStatus> {
+  async batchUpdate(rows: readonly Row[], options: BatchUpdateOptions = {}): Promise<UpdateStatus> {
     const ifNotExists = options.ifNotExists ?? 'error'
+    this.#rowsWritable()
     return this.#write(ifNotExists === 'insert' ? 'upsert' : 'update', async (state, counts) => {
       const pk = pkColumns(state).map((c) => c.name)
       const partial = await mediaRows(this.#ctx, state, validateRows(state.md, state.path, rows, { partial: true, required: pk }))
@@ -602,12 +615,6 @@ function withOnError(plans: ComputedPlan[], onError: OnError | undefined): Compu
 function withOnErrorMd(md: TableMd, onError: OnError | undefined): TableMd {
   if (!onError) return md
   return { ...md, columns: md.columns.map((c) => (c.computed ? { ...c, computed: { ...c.computed, onError } } : c)) }
-}
-
-function stripTables(node: ExprNode): ExprNode {
-  if (isCol(node)) return node.tbl ? { col: node.col, ...(node.prop ? { prop: node.prop } : {}) } : node
-  if (isFn(node)) return { ...node, args: node.args.map(stripTables) }
-  return node
 }
 
 function renameRefs(node: ExprNode, from: string, to: string): ExprNode {

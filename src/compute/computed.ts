@@ -82,3 +82,10 @@ export class ColumnScope implements Scope {
     return { sql: this.#sqlFor(c), type: parseType(c.type), key: c.name }
   }
 }
+
+/** Drops table qualifiers from column references: stored expressions name columns of their own table only. */
+export function stripTables(node: ExprNode): ExprNode {
+  if (isCol(node)) return node.tbl ? ({ col: node.col, ...(node.prop ? { prop: node.prop } : {}) } as ColNode) : node
+  if (isFn(node)) return { ...node, args: node.args.map(stripTables) }
+  return node
+}

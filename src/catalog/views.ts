@@ -1,0 +1,166 @@
+import { invalid, TesseraError } from '../errors.ts'
+import { ColumnScope, computedPlans } from '../compute/computed.ts'
+import { compileExpr } from '../query/compiler.ts'
+import type { ExprNode } from '../query/nodes/index.ts'
+import { printExpr } from '../query/nodes/index.ts'
+import { dataTable, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
+import { typeOf } from '../query/typecheck.ts'
+import type { Queryable } from '../store/types.ts'
+import { formatType, fromStore, parseType } from '../types/index.ts'
+import type { ColumnMd, TableMd, ViewMd } from './metadata.ts'
+import { computeTsColumns, emptyCounts, insertRows } from './rows.ts'
+import type { TableState } from './state.ts'
+import { commitVersion, lockTableRow } from './state.ts'
+import type { Row } from './validate-rows.ts'
+
+// Views follow their base table. A view stores its own rows (the base columns it carries, iterator outputs, its own
+// computed columns) in its own data table, with a hidden _base_rowid naming the base row each came from.
+// After every base change, the delta between the base version the view reflects and the current one is applied:
+// base row versions that ended leave the view, new current ones enter it (filtered, expanded by the iterator,
+// computed). Each sync is one view version, so a base revert can be mirrored by reverting that view version.
+
+export const BASE_ROWID = '_base_rowid'
+
+/** An iterator: one input value → many rows. src/iterators/ provides them by name. */
+export interface ViewIterator {
+  readonly outputs: Readonly<Record<string, string>>
+  run(input: unknown, args: Readonly<Record<string, unknown>>): AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>
+}
+
+export type IteratorResolver = (name: string) => Promise<ViewIterator>
+
+export interface ViewSpec {
+  readonly where?: ExprNode
+  readonly iterator?: { readonly name: string; readonly input: string; readonly args?: Readonly<Record<string, unknown>> }
+}
+
+/** The metadata of a new view over `base`: all visible base columns, then pos + iterator outputs. */
+export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: IteratorResolver): Promise<TableMd> {
+  const baseScope = new ColumnScope(base.md, (c) => `b.${valueColumn(c.id)}`)
+  if (spec.where) {
+    const t = typeOf(spec.where, baseScope)
+    if (t.kind !== 'bool') throw invalid('INVALID_EXPRESSION', `a view's where must be boolean, got ${formatType(t)} from ${printExpr(spec.where)}`)
+  }
+  const columns: ColumnMd[] = []
+  const baseColumns: [number, number][] = []
+  for (const c of base.md.columns.filter((x) => !x.hidden)) {
+    const id = columns.length
+    columns.push({ id, name: c.name, type: formatType({ ...parseType(c.type), nullable: true }), addedIn: 0 })
+    baseColumns.push([id, c.id])
+  }
+  if (spec.iterator) {
+    const input = base.md.columns.find((c) => c.name === spec.iterator!.input)
+    if (!input) throw invalid('COLUMN_NOT_FOUND', `iterator input column '${spec.iterator.input}' is not in '${base.path}'`)
+    const it = await resolveIterator(spec.iterator.name)
+    for (const [name, type] of [['pos', 'int'], ...Object.entries(it.outputs)] as const) {
+      if (columns.some((c) => c.name === name)) throw invalid('COLUMN_ALREADY_EXISTS', `iterator output '${name}' clashes with base column '${name}' of '${base.path}'`)
+      columns.push({ id: columns.length, name, type: formatType(parseType(type)), addedIn: 0 })
+    }
+  }
+  columns.push({ id: columns.length, name: BASE_ROWID, type: 'int', addedIn: 0, hidden: true })
+  const view: ViewMd = {
+    baseId: base.id,
+    ...(spec.where ? { where: spec.where } : {}),
+    ...(spec.iterator ? { iterator: { name: spec.iterator.name, input: spec.iterator.input, args: spec.iterator.args ?? {} } } : {}),
+    baseColumns,
+    syncedBaseVersion: -1,
+  }
+  return { columns, primaryKey: [], nextColumnId: columns.length, mediaValidation: 'on_read', view }
+}
+
+/** Reads the base rows that entered between two base versions (current at `to`), as view input rows. */
+async function enteringRows(db: Queryable, base: TableState, view: TableState, from: number, to: number): Promise<Row[]> {
+  const vmd = view.md.view!
+  const baseScope = new ColumnScope(base.md, (c) => `b.${valueColumn(c.id)}`)
+  const params = new ParamList()
+  const cols = vmd.baseColumns.map(([vid, bid]) => `b.${valueColumn(bid)} as "v${vid}"`)
+  const where = [`b._v_min > ${Math.trunc(from)}`, `b._v_min <= ${Math.trunc(to)}`, `b._v_max > ${Math.trunc(to)}`]
+  if (vmd.where) where.push(compileExpr(vmd.where, baseScope, params))
+  const r = await db.query<Row>(`select b._rowid as "_rid", ${cols.join(', ')} from ${dataTable(base.id)} as b where ${where.join(' and ')} order by b._rowid`, params.values)
+  return r.rows.map((row) => {
+    const out: Row = { [BASE_ROWID]: row._rid }
+    for (const [vid, bid] of vmd.baseColumns) {
+      const vc = view.md.columns.find((c) => c.id === vid)!
+      const bc = base.md.columns.find((c) => c.id === bid)
+      out[vc.name] = bc ? fromStore(parseType(bc.type), row[`v${vid}`]) : null
+    }
+    return out
+  })
+}
+
+/** Expands entering rows through the view's iterator (pos 0..n-1 per base row). */
+async function expand(rows: Row[], view: TableState, resolveIterator: IteratorResolver): Promise<Row[]> {
+  const spec = view.md.view!.iterator
+  if (!spec) return rows
+  const it = await resolveIterator(spec.name)
+  const out: Row[] = []
+  for (const row of rows) {
+    const input = row[spec.input]
+    if (input === null || input === undefined) continue
+    let pos = 0
+    try {
+      for await (const part of it.run(input, spec.args)) out.push({ ...row, ...part, pos: pos++ })
+    } catch (e) {
+      throw new TesseraError('COMPUTATION_FAILED', `iterator '${spec.name}' failed on base row ${row[BASE_ROWID]} of view '${view.path}': ${(e as Error).message}`, { view: view.path }, { cause: e })
+    }
+  }
+  return out
+}
+
+/**
+ * Brings a view up to its base's current version. Call with the base's lock held (no base write in between);
+ * takes the view's row lock. Returns the view's new state, or undefined when it was already in step.
+ */
+export async function syncView(db: { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> } & Queryable, view: TableState, base: TableState, resolveIterator: IteratorResolver): Promise<TableState | undefined> {
+  const from = view.md.view!.syncedBaseVersion
+  const to = base.version
+  if (from >= to) return undefined
+  // Slow work (iterators, TypeScript-computed columns) happens before the write transaction.
+  const entering = await expand(await enteringRows(db, base, view, from, to), view, resolveIterator)
+  const counts = emptyCounts()
+  const ts = await computeTsColumns(computedPlans(view.md), entering, view.path, counts)
+  let next: TableState | undefined
+  await db.transaction(async (tx) => {
+    const locked = await lockTableRow(tx, view.id, view.path)
+    const version = locked.version + 1
+    // Base row versions that ended in (from, to] and existed at `from` leave the view.
+    const ended = await tx.query(
+      `update ${dataTable(view.id)} as v set _v_max = $1 where v._v_max = ${MAX_VERSION} and v.${valueColumn(locked.md.columns.find((c) => c.name === BASE_ROWID)!.id)} in ` +
+      `(select b._rowid from ${dataTable(base.id)} as b where b._v_max > ${Math.trunc(from)} and b._v_max <= ${Math.trunc(to)} and b._v_min <= ${Math.trunc(from)})`,
+      [version],
+    )
+    counts.deleted += ended.affectedRows
+    await insertRows(tx, locked, version, entering, ts, counts)
+    const md: TableMd = { ...locked.md, view: { ...locked.md.view!, syncedBaseVersion: to } }
+    await commitVersion(tx, view.id, version, 'sync', md, { inserted: counts.inserted, deleted: counts.deleted, errors: counts.excs })
+    next = { ...locked, version, md }
+  })
+  return next
+}
+
+/** Views and snapshots over a table (its dependents), newest first. */
+export async function dependentsOf(db: Queryable, baseId: number): Promise<TableState[]> {
+  const r = await db.query<TableState & { id: number }>(
+    `select id, path, kind, version, md from tessera.tables where (md->'view'->>'baseId')::bigint = $1 or (md->'snapshot'->>'baseId')::bigint = $1 order by id desc`,
+    [baseId],
+  )
+  return r.rows.map((x) => ({ id: Number(x.id), path: x.path, kind: x.kind, version: x.version, md: x.md }))
+}
+
+/**
+ * Checked before a revert pops version `state.version`: no snapshot may pin it, and no view may have changes of its
+ * own after following it (those would be lost silently).
+ */
+export async function assertBaseRevertable(tx: Queryable, state: TableState): Promise<void> {
+  for (const d of await dependentsOf(tx, state.id)) {
+    if (d.md.snapshot && d.md.snapshot.version >= state.version) {
+      throw invalid('HAS_DEPENDENTS', `version ${state.version} of '${state.path}' is pinned by snapshot '${d.path}'; drop the snapshot before reverting past it`, { snapshot: d.path })
+    }
+    if (d.md.view && d.md.view.syncedBaseVersion >= state.version) {
+      const last = await tx.query<{ kind: string }>(`select kind from tessera.versions where table_id = $1 order by version desc limit 1`, [d.id])
+      if (last.rows[0]?.kind !== 'sync') {
+        throw invalid('HAS_DEPENDENTS', `view '${d.path}' changed after following version ${state.version} of '${state.path}' (its latest version is a ${last.rows[0]?.kind}); revert the view first`, { view: d.path })
+      }
+    }
+  }
+}
