@@ -28,10 +28,10 @@ export async function csvSource(input: ByteInput, options: CsvOptions = {}): Pro
     cast: (value, ctx) => (value === '' && !ctx.quoting && !ctx.header ? null : value) as string,
     ...(options.skipBad ? { skip_records_with_error: true } : {}),
   })
+  // Skip events fire while csv-parse reads ahead, so they are queued and yielded in line order below.
   let lastLine = 0
   parser.on('skip', (e: CsvError & { lines?: number }) => {
-    skipped.push({ loc: e.lines ?? lastLine + 1, error: e.message, ...(typeof e.record === 'string' ? { raw: e.record } : {}) })
-    if (e.lines) lastLine = e.lines
+    skipped.push({ loc: e.lines ?? 0, error: e.message, ...(typeof e.record === 'string' ? { raw: e.record } : {}) })
   })
   pipeline(Readable.from(chunks), parser, () => undefined)
   const it = (parser as AsyncIterable<string[]>)[Symbol.asyncIterator]()
@@ -43,25 +43,34 @@ export async function csvSource(input: ByteInput, options: CsvOptions = {}): Pro
     return line
   }
 
-  let first: IteratorResult<string[]>
-  try {
-    first = await it.next()
-  } catch (e) {
-    throw invalid('INVALID_ARGUMENT', `${input.name}: cannot read the CSV header: ${(e as Error).message}`, { file: input.name })
-  }
-  while (!first.done && first.value.length === 1 && !first.value[0]) {
-    endLine(first.value)
-    first = await it.next()
-  }
-  if (!first.done) endLine(first.value)
-  const header = first.done ? [] : first.value.map((h, i) => h?.trim() || `column_${i + 1}`)
-  const seen = new Set<string>()
-  for (const h of header) {
-    if (seen.has(h)) throw invalid('INVALID_ARGUMENT', `${input.name}, line 1: column '${h}' appears twice in the header`, { file: input.name, line: 1, column: h })
-    seen.add(h)
-  }
-
+  let header: string[] | undefined
   async function* records(): AsyncGenerator<SourceRecord> {
+    // The header is read here, not before: csv-parse may fail on a later line of the same chunk, and that error
+    // should name its line rather than look like a header problem.
+    for (;;) {
+      let first: IteratorResult<string[]>
+      try {
+        first = await it.next()
+      } catch (e) {
+        const err = e as CsvError & { lines?: number }
+        yield { loc: err.lines ?? 1, error: err.message }
+        return
+      }
+      if (first.done) {
+        header = []
+        return
+      }
+      endLine(first.value)
+      if (first.value.length === 1 && !first.value[0]) continue // blank lines before the header
+      header = first.value.map((h, i) => h?.trim() || `column_${i + 1}`)
+      break
+    }
+    const seen = new Set<string>()
+    for (const h of header) {
+      if (seen.has(h)) throw invalid('INVALID_ARGUMENT', `${input.name}, line 1: column '${h}' appears twice in the header`, { file: input.name, line: 1, column: h })
+      seen.add(h)
+    }
+    const cols = header
     for (;;) {
       let next: IteratorResult<string[]>
       try {
@@ -72,20 +81,33 @@ export async function csvSource(input: ByteInput, options: CsvOptions = {}): Pro
         yield { loc: err.lines ?? lastLine + 1, error: err.message }
         return
       }
-      yield* skipped.splice(0)
-      if (next.done) return
+      if (next.done) {
+        yield* skipped.splice(0)
+        return
+      }
+      // A skipped record took the line(s) right before this one.
+      while (skipped.length > 0 && skipped[0]!.loc <= lastLine + 1) {
+        const bad = skipped.shift()!
+        lastLine = Math.max(lastLine, bad.loc)
+        yield bad
+      }
       const record = next.value
       const line = endLine(record)
-      if (record.length === 1 && record[0] === null && header.length > 1) continue // a blank line
-      if (record.length !== header.length) {
-        yield { loc: line, error: `has ${record.length} fields, the header has ${header.length}`, raw: record.join(options.delimiter ?? ',') }
+      if (record.length === 1 && record[0] === null && cols.length > 1) continue // a blank line
+      if (record.length !== cols.length) {
+        yield { loc: line, error: `has ${record.length} fields, the header has ${cols.length}`, raw: record.join(options.delimiter ?? ',') }
         continue
       }
       const values: Record<string, unknown> = {}
-      for (let i = 0; i < header.length; i++) values[header[i]!] = record[i]
+      for (let i = 0; i < cols.length; i++) values[cols[i]!] = record[i]
       yield { loc: line, values }
     }
   }
 
-  return { name: input.name, unit: 'line', text: true, columns: header, records: records(), bytesRead, ...(input.size !== undefined ? { totalBytes: input.size } : {}) }
+  return {
+    name: input.name, unit: 'line', text: true, records: records(), bytesRead,
+    get columns() {
+      return header
+    }, ...(input.size !== undefined ? { totalBytes: input.size } : {}),
+  }
 }

@@ -93,7 +93,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   const sample: SourceRecord[] = []
   const sampleSize = options.sampleSize ?? 1000
   const sampler = new TypeSampler(source.text)
-  const order: string[] = [...(source.columns ?? [])]
+  const keys: string[] = []
   const seenIn = new Map<string, number>()
   let sampled = 0
   let exhausted = false
@@ -108,12 +108,28 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     sampled++
     sampler.add(n.value.values)
     for (const k of Object.keys(n.value.values)) {
-      if (!seenIn.has(k) && !source.columns) order.push(k)
+      if (!seenIn.has(k)) keys.push(k)
       seenIn.set(k, (seenIn.get(k) ?? 0) + 1)
     }
   }
 
+  const unreadable = sample.find(isBad)
+  if (unreadable && mode === 'abort') {
+    throw invalid('INVALID_ROW', `${where(unreadable.loc)}: ${unreadable.error}; nothing was imported`, { file: source.name, [source.unit]: unreadable.loc })
+  }
+
+  // Formats with a header (CSV, Parquet) know their columns once the first record is read.
+  const order: string[] = source.columns ? [...source.columns] : keys
+
   // 2. the table
+  const versions: number[] = []
+  const problems: ImportProblem[] = []
+  let report: WriteStream | undefined
+  let rowsRead = 0
+  let rowsInserted = 0
+  let rowsSkipped = 0
+  let batch: Record<string, unknown>[] = []
+  let locs: number[] = []
   let table: Table | undefined
   let created = false
   try {
@@ -133,6 +149,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     created = true
   }
   const target = table
+  const path = target.path // read once: after an undo drops a created table, the handle no longer answers
   const inputs = target.columns().filter((c) => !c.computedWith)
   const byName = new Map(inputs.map((c) => [c.name, c]))
   const converters = new Map<string, ColumnConverter>()
@@ -142,7 +159,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
       if (created) continue
       const computed = target.columns().some((x) => x.name === name)
       await undo()
-      throw invalid('INVALID_ROW', `${source.name}: column '${name}' ${computed ? 'is a computed column of' : 'is not in'} '${target.path}'${computed ? ' and cannot be set' : `; its columns are: ${inputs.map((x) => x.name).join(', ')}`}`, { file: source.name, column: name })
+      throw invalid('INVALID_ROW', `${source.name}: column '${name}' ${computed ? 'is a computed column of' : 'is not in'} '${path}'${computed ? ' and cannot be set' : `; its columns are: ${inputs.map((x) => x.name).join(', ')}`}`, { file: source.name, column: name })
     }
     converters.set(name, converter(name, c.type, source.text, options.baseDir))
   }
@@ -150,20 +167,12 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     for (const c of inputs) {
       if (!converters.has(c.name) && !c.type.endsWith('?')) {
         await undo()
-        throw invalid('INVALID_ROW', `${source.name}: column '${c.name}' of '${target.path}' is required (type ${c.type}) but the input has no such column`, { file: source.name, column: c.name })
+        throw invalid('INVALID_ROW', `${source.name}: column '${c.name}' of '${path}' is required (type ${c.type}) but the input has no such column`, { file: source.name, column: c.name })
       }
     }
   }
 
   // 3. stream, convert, insert
-  const versions: number[] = []
-  const problems: ImportProblem[] = []
-  let report: WriteStream | undefined
-  let rowsRead = 0
-  let rowsInserted = 0
-  let rowsSkipped = 0
-  let batch: Record<string, unknown>[] = []
-  let locs: number[] = []
 
   function problem(loc: number, column: string | undefined, error: string, record?: unknown): void {
     rowsSkipped++
@@ -184,7 +193,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     const row: Record<string, unknown> = {}
     for (const key of Object.keys(r.values)) {
       if (!converters.has(key)) {
-        bad(r.loc, key, `unknown column '${key}'; '${target.path}' has: ${inputs.map((x) => x.name).join(', ')}`, r.values)
+        bad(r.loc, key, `unknown column '${key}'; '${path}' has: ${inputs.map((x) => x.name).join(', ')}`, r.values)
         return undefined
       }
     }
@@ -250,18 +259,18 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
 
   async function undo(): Promise<string> {
     if (created) {
-      await db.dropTable(target.path, { ifNotExists: 'ignore', force: true })
-      return `nothing was imported ('${target.path}' was not created)`
+      await db.dropTable(path, { ifNotExists: 'ignore', force: true })
+      return `nothing was imported ('${path}' was not created)`
     }
     for (let k = versions.length - 1; k >= 0; k--) {
       try {
         await target.revert({ expectVersion: versions[k]! })
       } catch (e) {
         const left = versions.slice(0, k + 1)
-        return `the import could NOT be fully undone: version(s) ${left.join(', ')} of '${target.path}' remain (${(e as Error).message})`
+        return `the import could NOT be fully undone: version(s) ${left.join(', ')} of '${path}' remain (${(e as Error).message})`
       }
     }
-    return `nothing was imported ('${target.path}' is unchanged, at version ${target.version})`
+    return `nothing was imported ('${path}' is unchanged, at version ${target.version})`
   }
 
   try {
@@ -290,7 +299,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   }
   await closeReport(report)
   return {
-    table: target.path,
+    table: path,
     created,
     schema: target.schema(),
     rowsRead,

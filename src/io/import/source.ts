@@ -24,7 +24,7 @@ export interface RecordSource {
   readonly unit: 'line' | 'row'
   /** Values are text (CSV/TSV cells) to parse per column type, rather than typed values. */
   readonly text: boolean
-  /** Column names in file order, when the format declares them (CSV header, Parquet schema). */
+  /** Column names in file order, when the format declares them (CSV header, Parquet schema); may be known only after the first record. */
   readonly columns?: readonly string[]
   /** Column types the input itself declares (Parquet written by Tessera, media folders). */
   readonly types?: Readonly<Record<string, string>>
