@@ -1,6 +1,7 @@
 import { PGlite, types } from '@electric-sql/pglite'
 import type { Extension } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
+import { embeddedAssets } from '../../runtime/assets.ts'
 import type { Driver, Queryable, QueryResult, StoreCapabilities } from '../types.ts'
 
 // The embedded store: PGlite (Postgres in wasm) in this process, on a data dir or in memory.
@@ -55,13 +56,15 @@ export class PGliteDriver extends PGliteQueryable implements Driver {
   }
 
   static async open(options: PGliteOpenOptions = {}): Promise<PGliteDriver> {
+    // Inside a compiled binary PGlite cannot find its files by path: use the ones the binary carries.
+    const assets = options.assets ?? (await embeddedAssets())?.pglite
     const pg = await PGlite.create({
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-      ...(options.assets?.pgliteWasmModule ? { pgliteWasmModule: options.assets.pgliteWasmModule } : {}),
-      ...(options.assets?.initdbWasmModule ? { initdbWasmModule: options.assets.initdbWasmModule } : {}),
-      ...(options.assets?.fsBundle ? { fsBundle: options.assets.fsBundle } : {}),
-      extensions: { vector: vectorExtension(options.assets) },
+      ...(assets?.pgliteWasmModule ? { pgliteWasmModule: assets.pgliteWasmModule } : {}),
+      ...(assets?.initdbWasmModule ? { initdbWasmModule: assets.initdbWasmModule } : {}),
+      ...(assets?.fsBundle ? { fsBundle: assets.fsBundle } : {}),
+      extensions: { vector: vectorExtension(assets) },
       // Dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the local time zone.
       parsers: { [DATE_OID]: (s: string) => s },
     })

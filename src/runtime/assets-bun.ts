@@ -1,0 +1,38 @@
+import { feature } from 'bun:bundle'
+import { readFileSync } from 'node:fs'
+import initdbWasmPath from '../../node_modules/@electric-sql/pglite/dist/initdb.wasm' with { type: 'file' }
+import pgliteDataPath from '../../node_modules/@electric-sql/pglite/dist/pglite.data' with { type: 'file' }
+import pgliteWasmPath from '../../node_modules/@electric-sql/pglite/dist/pglite.wasm' with { type: 'file' }
+import vectorBundle from '../../node_modules/@electric-sql/pglite-pgvector/dist/vector.tar.gz' with { type: 'file' }
+import ortMjsPath from '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs' with { type: 'file' }
+import ortWasmPath from '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm' with { type: 'file' }
+import type { EmbeddedAssets, OrtWasmPaths } from './assets.ts'
+import { realFile } from './assets-real-file.ts'
+
+// Bun only, and only inside a compiled binary (assets.ts checks; Deno rejects this import attribute): the
+// `with { type: 'file' }` imports make `bun build --compile` embed these files and yield their /$bunfs/ paths.
+// The paths go through node_modules because neither package exports its dist/ files.
+
+let ort: Promise<OrtWasmPaths> | undefined
+
+export async function loadEmbeddedAssets(): Promise<EmbeddedAssets> {
+  const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
+    WebAssembly.compile(readFileSync(pgliteWasmPath)),
+    WebAssembly.compile(readFileSync(initdbWasmPath)),
+  ])
+  return {
+    pglite: {
+      pgliteWasmModule,
+      initdbWasmModule,
+      fsBundle: new Blob([readFileSync(pgliteDataPath)]),
+      // PGlite streams the extension tarball from a path; Bun cannot stream from inside the binary.
+      vectorBundlePath: realFile(vectorBundle, 'pgvector.tar.gz'),
+    },
+    ortWasm() {
+      ort ??= Promise.resolve({ wasm: realFile(ortWasmPath, 'ort-wasm-simd-threaded.wasm'), mjs: realFile(ortMjsPath, 'ort-wasm-simd-threaded.mjs') })
+      return ort
+    },
+    // `bun build --feature=NATIVE_ONNX` keeps this branch (and the 45 MB library it embeds); otherwise it is removed.
+    ...(feature('NATIVE_ONNX') ? { ortNative: async () => (await import('./assets-onnx-native.ts')).preloadOnnxRuntime() } : {}),
+  }
+}

@@ -1,0 +1,65 @@
+import type { PGliteAssets } from '../store/pglite/driver.ts'
+
+// Files a single binary carries inside itself. `bun build --compile` embeds only what it sees imported, and PGlite
+// and onnxruntime-web load their wasm/data files at run time by path, so build.ts's binary reaches them through
+// assets-bun.ts (imports `with { type: 'file' }`). Everywhere else (bun/deno/node on the sources) this returns
+// undefined and the packages find their files in node_modules as usual.
+
+/** Real file paths of onnxruntime-web's wasm backend: set `ort.env.wasm.wasmPaths = { wasm, mjs }`. */
+export interface OrtWasmPaths {
+  readonly wasm: string
+  readonly mjs: string
+}
+
+export interface EmbeddedAssets {
+  readonly pglite: PGliteAssets
+  /** Copies (once) onnxruntime-web's wasm files out of the binary, where its loader can read and import them. */
+  ortWasm(): Promise<OrtWasmPaths>
+  /**
+   * Only in binaries built with `--native-onnx`: makes `import('onnxruntime-node')` work by loading the embedded
+   * libonnxruntime.so first (the addon's own copy next to it is not in the binary). Absent otherwise.
+   */
+  readonly ortNative?: () => Promise<void>
+}
+
+/** True inside a `bun build --compile` binary: its modules live in Bun's embedded file system. */
+export function isCompiledBinary(): boolean {
+  if (!(globalThis as { Bun?: unknown }).Bun) return false
+  const url = import.meta.url
+  return url.includes('/$bunfs/') || url.includes('~BUN')
+}
+
+let loaded: Promise<EmbeddedAssets> | undefined
+
+/** The embedded assets of a compiled binary, or undefined when running from sources. */
+export function embeddedAssets(): Promise<EmbeddedAssets | undefined> {
+  if (!isCompiledBinary()) return Promise.resolve(undefined)
+  loaded ??= import('./assets-bun.ts').then((m) => m.loadEmbeddedAssets())
+  return loaded
+}
+
+/** How this process can run ONNX models: what src/inference/ asks before importing an onnxruntime package. */
+export interface OnnxRuntimeEnv {
+  /** onnxruntime-node can be imported (it may still fail to load; the caller falls back to onnxruntime-web). */
+  readonly native: boolean
+  /** Set inside a binary: onnxruntime-web must be pointed at these files before its first session. */
+  readonly wasmPaths?: OrtWasmPaths
+}
+
+let onnx: Promise<OnnxRuntimeEnv> | undefined
+
+export function onnxRuntimeEnv(): Promise<OnnxRuntimeEnv> {
+  onnx ??= (async () => {
+    const assets = await embeddedAssets()
+    if (!assets) return { native: true }
+    const wasmPaths = await assets.ortWasm()
+    if (!assets.ortNative) return { native: false, wasmPaths }
+    try {
+      await assets.ortNative()
+      return { native: true, wasmPaths }
+    } catch {
+      return { native: false, wasmPaths }
+    }
+  })()
+  return onnx
+}
