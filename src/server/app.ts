@@ -3,10 +3,13 @@ import type { Tessera } from '../catalog/index.ts'
 import { authMiddleware } from './auth.ts'
 import type { AuthEnv, AuthOptions } from './auth.ts'
 import { errorBody, toErrorResponse } from './errors.ts'
-import { dirRoutes } from './routes/dirs.ts'
-import { queryRoutes } from './routes/query.ts'
-import { tableRoutes } from './routes/tables.ts'
-import { tokenRoutes } from './routes/tokens.ts'
+import { Metrics } from './metrics.ts'
+import { openApiDocument } from './openapi.ts'
+import type { OperationDoc } from './openapi.ts'
+import { dirDocs, dirRoutes } from './routes/dirs.ts'
+import { queryDocs, queryRoutes } from './routes/query.ts'
+import { tableDocs, tableRoutes } from './routes/tables.ts'
+import { tokenDocs, tokenRoutes } from './routes/tokens.ts'
 import { TokenStore } from './tokens.ts'
 
 // The HTTP API over one Tessera instance. No defaults are chosen here: bin/ picks the store, runtime and port.
@@ -33,7 +36,12 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
     })
   }
 
+  const metrics = new Metrics()
+  app.use(metrics.middleware())
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version ?? 'dev' }))
+  app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }))
+  const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs]
+  app.get('/openapi.json', (c) => c.json(openApiDocument(docs, options.version ?? 'dev')))
 
   const api = new Hono<AuthEnv>()
   api.use(authMiddleware(options))

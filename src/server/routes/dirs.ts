@@ -5,6 +5,7 @@ import { parsePath } from '../../catalog/paths.ts'
 import { canSee, requireAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
 import { boolQuery, readJson } from '../json.ts'
+import type { OperationDoc } from '../openapi.ts'
 import { IfExistsSchema, IfNotExistsSchema } from '../schemas.ts'
 
 const CreateDir = v.strictObject({
@@ -14,6 +15,13 @@ const CreateDir = v.strictObject({
 })
 
 const Move = v.strictObject({ from: v.string(), to: v.string() })
+
+export const dirDocs: OperationDoc[] = [
+  { method: 'get', path: '/api/v1/dirs', summary: 'List dirs', tag: 'dirs', query: ['path', 'recursive'] },
+  { method: 'post', path: '/api/v1/dirs', summary: 'Create a dir', tag: 'dirs', body: CreateDir, success: 201 },
+  { method: 'delete', path: '/api/v1/dirs/{path}', summary: 'Drop a dir (force: with its contents)', tag: 'dirs', query: ['force', 'ifNotExists'] },
+  { method: 'post', path: '/api/v1/move', summary: 'Move or rename a dir or table', tag: 'dirs', body: Move },
+]
 
 export function dirRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()

@@ -3,7 +3,8 @@ import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/paths.ts'
-import { queryFromJson } from '../../query/json-query.ts'
+import { JsonQuerySchema, queryFromJson } from '../../query/json-query.ts'
+import type { OperationDoc } from '../openapi.ts'
 import { requireAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
 import { jsonReplacer, sendJson } from '../json.ts'
@@ -11,6 +12,11 @@ import { TABLE } from './tables.ts'
 
 // Queries in the JSON expression form. `Accept: application/x-ndjson` streams rows one JSON line each (pinned at
 // the version current when the stream starts), so a large result never has to fit in memory on either side.
+
+export const queryDocs: OperationDoc[] = [
+  { method: 'post', path: '/api/v1/query', summary: 'Run a query (Accept: application/x-ndjson streams rows)', tag: 'query', body: JsonQuerySchema, query: ['batchSize'] },
+  { method: 'post', path: '/api/v1/tables/{path}/-/query', summary: 'Run a query on one table', tag: 'query', body: JsonQuerySchema },
+]
 
 export function queryRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()

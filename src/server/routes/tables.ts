@@ -6,6 +6,7 @@ import { Expr } from '../../query/expr.ts'
 import { canSee, requireAccess } from '../auth.ts'
 import type { Access, AuthEnv } from '../auth.ts'
 import { boolQuery, readJson, sendJson } from '../json.ts'
+import type { OperationDoc } from '../openapi.ts'
 import { ExprSchema, IfExistsSchema, IfNotExistsSchema, OnErrorSchema, RowsSchema } from '../schemas.ts'
 
 // Tables, rows, columns and versions. A table path may contain '/', so actions follow a '/-/' separator:
@@ -50,6 +51,25 @@ export function tableInfo(t: Table) {
     ...(t.md.comment ? { comment: t.md.comment } : {}),
   }
 }
+
+const T = '/api/v1/tables/{path}'
+export const tableDocs: OperationDoc[] = [
+  { method: 'get', path: '/api/v1/tables', summary: 'List tables in a dir', tag: 'tables', query: ['dir', 'recursive'] },
+  { method: 'post', path: '/api/v1/tables', summary: 'Create a table', tag: 'tables', body: CreateTable, success: 201 },
+  { method: 'get', path: T, summary: "A table's schema and version ('path:N' for a past version)", tag: 'tables' },
+  { method: 'delete', path: T, summary: 'Drop a table (force drops its views and snapshots)', tag: 'tables', query: ['force', 'ifNotExists'] },
+  { method: 'get', path: `${T}/-/rows`, summary: 'Rows, paged in insertion order', tag: 'rows', query: ['limit', 'offset'] },
+  { method: 'post', path: `${T}/-/rows`, summary: 'Insert rows (all or nothing)', tag: 'rows', body: Insert, success: 201 },
+  { method: 'patch', path: `${T}/-/rows`, summary: 'Update rows matching where', tag: 'rows', body: Update },
+  { method: 'post', path: `${T}/-/delete`, summary: 'Delete rows matching where', tag: 'rows', body: Delete },
+  { method: 'post', path: `${T}/-/batch-update`, summary: 'Update by primary key (ifNotExists: insert = upsert)', tag: 'rows', body: BatchUpdate },
+  { method: 'post', path: `${T}/-/columns`, summary: 'Add a column (type) or a computed column (expr)', tag: 'columns', body: AddColumn, success: 201 },
+  { method: 'delete', path: `${T}/-/columns/{name}`, summary: 'Drop a column', tag: 'columns', query: ['ifNotExists'] },
+  { method: 'post', path: `${T}/-/columns/{name}/rename`, summary: 'Rename a column', tag: 'columns', body: Rename },
+  { method: 'post', path: `${T}/-/recompute`, summary: 'Recompute computed columns', tag: 'columns', body: Recompute },
+  { method: 'get', path: `${T}/-/history`, summary: 'Versions, newest first', tag: 'versions' },
+  { method: 'post', path: `${T}/-/revert`, summary: 'Undo the latest version', tag: 'versions' },
+]
 
 export function tableRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()

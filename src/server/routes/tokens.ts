@@ -3,6 +3,7 @@ import * as v from 'valibot'
 import { requireAdmin } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
 import { readJson } from '../json.ts'
+import type { OperationDoc } from '../openapi.ts'
 import { ScopeSchema } from '../tokens.ts'
 import type { TokenStore } from '../tokens.ts'
 
@@ -11,6 +12,13 @@ const CreateToken = v.strictObject({
   admin: v.optional(v.boolean()),
   scopes: v.optional(v.array(ScopeSchema)),
 })
+
+export const tokenDocs: OperationDoc[] = [
+  { method: 'post', path: '/api/v1/tokens', summary: 'Create an API token (admin); the token is returned only here', tag: 'auth', body: CreateToken, success: 201 },
+  { method: 'get', path: '/api/v1/tokens', summary: 'List tokens (admin)', tag: 'auth' },
+  { method: 'delete', path: '/api/v1/tokens/{name}', summary: 'Revoke a token (admin)', tag: 'auth' },
+  { method: 'get', path: '/api/v1/whoami', summary: 'The calling principal and its scopes', tag: 'auth' },
+]
 
 /** Token administration (admin tokens only). The plain token is in the create response and nowhere else. */
 export function tokenRoutes(tokens: TokenStore) {
