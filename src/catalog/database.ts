@@ -21,6 +21,8 @@ import { commitVersion, loadTableByPath, mdAtVersion } from './state.ts'
 import type { CatalogContext } from './table.ts'
 import { setRevertGuard, Table } from './table.ts'
 import * as views from './views.ts'
+import { checkIntegrity } from './check.ts'
+import type { CheckProblem } from './check.ts'
 import { toNode } from '../query/expr.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { stripTables } from '../compute/computed.ts'
@@ -32,6 +34,8 @@ export interface OpenOptions {
   readonly assets?: PGliteAssets
   /** Free-form description of this process for the lock file ('tessera serve'). */
   readonly command?: string
+  /** Start a NEW data dir from a database dump (`tessera restore`); ignored when the dir already has a database. */
+  readonly restoreFrom?: Blob
   /** Bound of the remote-media file cache <home>/cache in bytes (default 1 GiB, least recently used evicted). */
   readonly mediaCacheBytes?: number
 }
@@ -118,7 +122,7 @@ export class Tessera {
       throw new TesseraError('DATA_DIR_LOCKED', `data dir ${home} is in use by ${who}; stop it, or connect to it over HTTP instead of opening the directory twice`, { home, pid: holder?.pid })
     }
     try {
-      const db = await PGliteDriver.open({ dataDir: join(home, 'pgdata'), ...(options.assets ? { assets: options.assets } : {}) })
+      const db = await PGliteDriver.open({ dataDir: join(home, 'pgdata'), ...(options.assets ? { assets: options.assets } : {}), ...(options.restoreFrom ? { loadDataDir: options.restoreFrom } : {}) })
       await migrate(db)
       return new Tessera(db, lock, home, options.mediaCacheBytes)
     } catch (e) {
@@ -152,6 +156,11 @@ export class Tessera {
     this.#unregisterMedia()
     await this.#db.close()
     await this.#lock?.release()
+  }
+
+  /** Verifies the catalog against the stored data; an empty problem list means the data dir is consistent. */
+  check(): Promise<{ tables: number; problems: CheckProblem[] }> {
+    return checkIntegrity(this.#db)
   }
 
   // ---------------------------------------------------------------- dirs

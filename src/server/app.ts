@@ -6,6 +6,7 @@ import { errorBody, toErrorResponse } from './errors.ts'
 import { Metrics } from './metrics.ts'
 import { openApiDocument } from './openapi.ts'
 import type { OperationDoc } from './openapi.ts'
+import { adminDocs, adminRoutes } from './routes/admin.ts'
 import { dirDocs, dirRoutes } from './routes/dirs.ts'
 import { queryDocs, queryRoutes } from './routes/query.ts'
 import { tableDocs, tableRoutes } from './routes/tables.ts'
@@ -40,7 +41,7 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   app.use(metrics.middleware())
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version ?? 'dev' }))
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }))
-  const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs]
+  const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs, ...adminDocs]
   app.get('/openapi.json', (c) => c.json(openApiDocument(docs, options.version ?? 'dev')))
 
   const api = new Hono<AuthEnv>()
@@ -49,6 +50,7 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   api.route('/', tableRoutes(db))
   api.route('/', queryRoutes(db))
   api.route('/', tokenRoutes(options.tokens ?? new TokenStore(db.driver)))
+  api.route('/', adminRoutes(db))
   app.route('/api/v1', api)
   return app
 }

@@ -26,8 +26,8 @@ describe('auth', () => {
   })
 
   test('no token → 401; unknown token → 401', async () => {
-    expect((await as().listDirs().catch((e) => e)).code).toBe('UNAUTHORIZED')
-    expect((await as('tsr_nope').listDirs().catch((e) => e)).code).toBe('UNAUTHORIZED')
+    expect((await as().listDirs().catch((e: any) => e)).code).toBe('UNAUTHORIZED')
+    expect((await as('tsr_nope').listDirs().catch((e: any) => e)).code).toBe('UNAUTHORIZED')
   })
 
   test('tenants under user_<id>/ cannot see or touch each other', async () => {
@@ -42,18 +42,18 @@ describe('auth', () => {
     await t.insert([{ text: 'mine' }])
     expect(await u1.listDirs()).toEqual(['user_1'])
     expect(await u1.listTables('user_1')).toEqual(['user_1/notes'])
-    expect((await u1.getTable('user_2/secret').catch((e) => e)).code).toBe('FORBIDDEN')
-    expect((await u1.createTable('user_2/evil', { x: 'int' }).catch((e) => e)).code).toBe('FORBIDDEN')
-    expect((await u1.http.request('POST', '/api/v1/query', { table: 'user_2/secret' }).catch((e) => e)).code).toBe('FORBIDDEN')
-    expect((await u1.http.request('POST', '/api/v1/query', { table: 'user_1/notes', joins: [{ table: 'user_2/secret', on: { lit: true } }] }).catch((e) => e)).code).toBe('FORBIDDEN')
-    expect((await u1.move('user_1/notes', 'user_2/notes').catch((e) => e)).code).toBe('FORBIDDEN')
-    expect((await u1.http.request('GET', '/api/v1/tokens').catch((e) => e)).code).toBe('FORBIDDEN')
+    expect((await u1.getTable('user_2/secret').catch((e: any) => e)).code).toBe('FORBIDDEN')
+    expect((await u1.createTable('user_2/evil', { x: 'int' }).catch((e: any) => e)).code).toBe('FORBIDDEN')
+    expect((await u1.http.request<any>('POST', '/api/v1/query', { table: 'user_2/secret' }).catch((e: any) => e)).code).toBe('FORBIDDEN')
+    expect((await u1.http.request<any>('POST', '/api/v1/query', { table: 'user_1/notes', joins: [{ table: 'user_2/secret', on: { lit: true } }] }).catch((e: any) => e)).code).toBe('FORBIDDEN')
+    expect((await u1.move('user_1/notes', 'user_2/notes').catch((e: any) => e)).code).toBe('FORBIDDEN')
+    expect((await u1.http.request<any>('GET', '/api/v1/tokens').catch((e: any) => e)).code).toBe('FORBIDDEN')
     const ro = as(reader.token)
     const rt = await ro.getTable('user_1/notes')
     expect((await rt.collect()).rows).toEqual([{ text: 'mine' }])
-    expect((await rt.insert([{ text: 'no' }]).catch((e) => e)).code).toBe('FORBIDDEN')
+    expect((await rt.insert([{ text: 'no' }]).catch((e: any) => e)).code).toBe('FORBIDDEN')
     await root.http.request('DELETE', '/api/v1/tokens/u1')
-    expect((await u1.listDirs().catch((e) => e)).code).toBe('UNAUTHORIZED')
+    expect((await u1.listDirs().catch((e: any) => e)).code).toBe('UNAUTHORIZED')
   })
 
   test('openapi and metrics', async () => {

@@ -1,7 +1,11 @@
 import type { Command } from '../command.ts'
+import { backupCommand } from './backup.ts'
+import { checkCommand } from './check.ts'
+import { doctorCommand } from './doctor.ts'
 import { initCommand } from './init.ts'
+import { restoreCommand } from './restore.ts'
 import { serveCommand } from './serve.ts'
 import { tokenCommand } from './token.ts'
 
 /** Every CLI command; `tessera help` lists them in this order. */
-export const COMMANDS: readonly Command[] = [serveCommand, initCommand, tokenCommand]
+export const COMMANDS: readonly Command[] = [serveCommand, initCommand, doctorCommand, checkCommand, backupCommand, restoreCommand, tokenCommand]

@@ -1,0 +1,54 @@
+import type { Queryable } from '../store/types.ts'
+import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, valueColumn } from '../query/sql.ts'
+import type { TableKind, TableMd } from './metadata.ts'
+
+// Integrity check of the catalog against the data: versions contiguous, data tables and columns present, row
+// version bounds sane, primary keys unique among current rows, views and snapshots pointing at what exists.
+
+export interface CheckProblem {
+  readonly table: string
+  readonly problem: string
+}
+
+export async function checkIntegrity(db: Queryable): Promise<{ tables: number; problems: CheckProblem[] }> {
+  const problems: CheckProblem[] = []
+  const tables = await db.query<{ id: number; path: string; kind: TableKind; version: number; md: TableMd }>(`select id, path, kind, version, md from tessera.tables order by path`)
+  const byId = new Map(tables.rows.map((t) => [Number(t.id), t]))
+  for (const t of tables.rows) {
+    const id = Number(t.id)
+    const p = (problem: string) => problems.push({ table: t.path, problem })
+    const versions = (await db.query<{ version: number }>(`select version from tessera.versions where table_id = $1 order by version`, [id])).rows.map((r) => r.version)
+    if (versions.length !== t.version + 1 || versions.some((v, i) => v !== i)) p(`versions are not 0..${t.version} without gaps (found ${versions.length} versions)`)
+    if (t.md.snapshot) {
+      const base = byId.get(t.md.snapshot.baseId)
+      if (!base) p(`snapshot of a table that no longer exists (#${t.md.snapshot.baseId})`)
+      else if (base.version < t.md.snapshot.version) p(`snapshot pins version ${t.md.snapshot.version} but '${base.path}' is at ${base.version}`)
+      continue
+    }
+    if (t.md.view) {
+      const base = byId.get(t.md.view.baseId)
+      if (!base) p(`view of a table that no longer exists (#${t.md.view.baseId})`)
+      else if (t.md.view.syncedBaseVersion > base.version) p(`view reflects base version ${t.md.view.syncedBaseVersion} but '${base.path}' is at ${base.version}`)
+    }
+    const cols = await db.query<{ column_name: string }>(
+      `select column_name from information_schema.columns where table_schema = 'tessera_data' and table_name = $1`, [`t${id}`])
+    if (cols.rows.length === 0) {
+      p(`data table tessera_data.t${id} is missing`)
+      continue
+    }
+    const have = new Set(cols.rows.map((c) => c.column_name))
+    for (const c of t.md.columns) {
+      const needed = [valueColumn(c.id), ...(c.computed ? [errorTypeColumn(c.id), errorMsgColumn(c.id)] : [])]
+      for (const n of needed) if (!have.has(n)) p(`column '${c.name}' has no data column ${n}`)
+    }
+    const bad = await db.query<{ n: number }>(
+      `select count(*)::int as n from ${dataTable(id)} where _v_min > $1 or _v_max <= _v_min or (_v_max <> ${MAX_VERSION} and _v_max > $1)`, [t.version])
+    if (bad.rows[0]!.n > 0) p(`${bad.rows[0]!.n} row versions lie outside versions 0..${t.version}`)
+    if (t.md.primaryKey.length > 0 && t.md.primaryKey.every((cid) => have.has(valueColumn(cid)))) {
+      const key = t.md.primaryKey.map((cid) => valueColumn(cid)).join(', ')
+      const dup = await db.query<{ n: number }>(`select count(*)::int as n from (select ${key} from ${dataTable(id)} where _v_max = ${MAX_VERSION} group by ${key} having count(*) > 1) d`)
+      if (dup.rows[0]!.n > 0) p(`${dup.rows[0]!.n} primary keys appear more than once among current rows`)
+    }
+  }
+  return { tables: tables.rows.length, problems }
+}

@@ -1,0 +1,73 @@
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join, resolve } from 'node:path'
+import { defaultHome, Tessera } from '../../catalog/index.ts'
+import { readHolder, runtime } from '../../runtime/index.ts'
+import { SCHEMA_VERSION } from '../../store/migrations.ts'
+import type { Command } from '../command.ts'
+import { HOME_OPTION, out } from '../command.ts'
+
+function dirSize(path: string): { bytes: number; files: number } {
+  if (!existsSync(path)) return { bytes: 0, files: 0 }
+  let bytes = 0
+  let files = 0
+  for (const e of readdirSync(path, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue
+    files++
+    bytes += statSync(join(e.parentPath, e.name)).size
+  }
+  return { bytes, files }
+}
+
+const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+export const doctorCommand: Command = {
+  name: 'doctor',
+  summary: 'explain a data dir: who holds its lock, what it contains, whether it opens',
+  usage: 'tessera doctor [--home DIR]',
+  options: { ...HOME_OPTION },
+  async run(values) {
+    const home = resolve(String(values.home ?? defaultHome()))
+    out(`data dir: ${home}${existsSync(home) ? '' : ' (does not exist yet: `tessera init` creates it)'}`)
+    if (!existsSync(home)) return 0
+    const lockPath = join(home, '.lock')
+    const rt = await runtime()
+    const lock = await rt.tryLock(lockPath, { pid: process.pid, hostname: hostname(), command: 'tessera doctor' })
+    if (!lock) {
+      const h = readHolder(lockPath) ?? readHolder(`${lockPath}.pid`)
+      out(`lock: held by process ${h?.pid ?? '?'}${h?.command ? ` (${h.command})` : ''}${h?.since ? ` since ${h.since}` : ''}${h?.hostname ? ` on ${h.hostname}` : ''}` +
+        (h && h.hostname === hostname() ? (alive(h.pid) ? ', running' : ', NOT running (the kernel lock says otherwise: another mount namespace?)') : ''))
+      out('  the data dir is in use: talk to that process over HTTP, or stop it (SIGTERM finishes in-flight writes) before opening the dir')
+    } else {
+      await lock.release()
+      out('lock: free (no process has the data dir open)')
+    }
+    for (const sub of ['pgdata', 'media', 'cache']) {
+      const s = dirSize(join(home, sub))
+      out(`${sub}: ${mb(s.bytes)} in ${s.files} files`)
+    }
+    if (!lock) return 0
+    try {
+      const db = await Tessera.open({ home, command: 'tessera doctor' })
+      const r = await db.driver.query<{ kind: string; n: number }>(`select kind, count(*)::int as n from tessera.tables group by kind order by kind`)
+      const v = await db.driver.query<{ value: number }>(`select value from tessera.meta where key = 'schema_version'`)
+      out(`catalog: version ${v.rows[0]?.value} (this build understands ${SCHEMA_VERSION}); ${r.rows.map((x) => `${x.n} ${x.kind}s`).join(', ') || 'no tables'}`)
+      const { problems } = await db.check()
+      out(problems.length === 0 ? 'integrity: ok' : `integrity: ${problems.length} problems (run tessera check for details)`)
+      await db.close()
+    } catch (e) {
+      out(`open: FAILED: ${(e as Error).message}`)
+      return 1
+    }
+    return 0
+  },
+}
