@@ -57,7 +57,8 @@ scalar({
       const s = emit.param(start, t('int'))
       const e = end === undefined ? `jsonb_array_length(${a!.sql})` : end >= 0 ? emit.param(end, t('int')) : `(jsonb_array_length(${a!.sql}) + ${emit.param(end, t('int'))})`
       const sx = start >= 0 ? s : `(jsonb_array_length(${a!.sql}) + ${s})`
-      return `(select coalesce(jsonb_agg(e order by o), '[]'::jsonb) from jsonb_array_elements(${a!.sql}) with ordinality as x(e, o) where o - 1 >= ${sx} and o - 1 < ${e})`
+      // Only arrays slice (as in TypeScript): null, objects and scalars give null instead of [] or an error.
+      return `(case when jsonb_typeof(${a!.sql}) = 'array' then (select coalesce(jsonb_agg(e order by o), '[]'::jsonb) from jsonb_array_elements(${a!.sql}) with ordinality as x(e, o) where o - 1 >= ${sx} and o - 1 < ${e}) end)`
     }
     const n = `coalesce(array_length(${a!.sql}, 1), 0)`
     const lo = start >= 0 ? `${start + 1}` : `greatest(${n} + ${start + 1}, 1)`

@@ -115,6 +115,9 @@ scalar({
   eval: ([a]) => !a,
 })
 
+// JS arithmetic yields -0 (0 * -1, Math.floor(0 / -2)); Postgres integers have no -0, so results are normalised.
+const noNegZero = (x: number): number => (x === 0 ? 0 : x)
+
 function numericResult(node: FnNode, [a, b]: readonly ColumnType[], forceFloat = false): ColumnType {
   if (!isNumeric(a!) || !isNumeric(b!)) {
     throw typeError(node, `${node.fn}() needs numbers, got ${formatType(a!)} and ${formatType(b!)}`)
@@ -142,7 +145,7 @@ scalar({
   name: 'mul', minArgs: 2, maxArgs: 2,
   returnType: (types, node) => numericResult(node, types),
   sql: ([a, b]) => `(${a!.sql} * ${b!.sql})`,
-  eval: ([a, b]) => (a as number) * (b as number),
+  eval: ([a, b]) => noNegZero((a as number) * (b as number)),
 })
 // `/` is true division (5 / 2 = 2.5), as in Python; floordiv is `//`.
 scalar({
@@ -158,7 +161,7 @@ scalar({
     const q = `floor(${a!.sql}::double precision / nullif(${b!.sql}, 0))`
     return a!.type.kind === 'int' && b!.type.kind === 'int' ? `${q}::bigint` : q
   },
-  eval: ([a, b]) => ((b as number) === 0 ? null : Math.floor((a as number) / (b as number))),
+  eval: ([a, b]) => ((b as number) === 0 ? null : noNegZero(Math.floor((a as number) / (b as number)))),
 })
 // Python-style modulo: the result has the divisor's sign.
 scalar({
@@ -170,7 +173,7 @@ scalar({
     const y = `nullif(${b!.sql}, 0)::double precision`
     return `(${x} - ${y} * floor(${x} / ${y}))`
   },
-  eval: ([a, b]) => ((b as number) === 0 ? null : (((a as number) % (b as number)) + (b as number)) % (b as number)),
+  eval: ([a, b]) => ((b as number) === 0 ? null : noNegZero((((a as number) % (b as number)) + (b as number)) % (b as number))),
 })
 scalar({
   name: 'neg', minArgs: 1, maxArgs: 1,
@@ -179,11 +182,12 @@ scalar({
     return a!
   },
   sql: ([a]) => `(- ${a!.sql})`,
-  eval: ([a]) => -(a as number),
+  eval: ([a]) => noNegZero(-(a as number)),
 })
 
+// SQL semantics: x in () is false even for a null x; otherwise a null x, or no match with a null in the list, is null.
 scalar({
-  name: 'isin', minArgs: 1, maxArgs: 1,
+  name: 'isin', minArgs: 1, maxArgs: 1, nullSafe: true,
   returnType: ([a], node) => {
     if (!Array.isArray(node.opts?.values)) throw typeError(node, 'isin() needs a list of values')
     return BOOL(a!.nullable)
@@ -194,7 +198,13 @@ scalar({
     if (a!.type.kind === 'json') return `(${a!.sql} = any(${emit.param(values.map((x) => JSON.stringify(x)))}::jsonb[]))`
     return `(${a!.sql} = any(${emit.param(values)}::${pgType({ ...a!.type, nullable: false })}[]))`
   },
-  eval: ([a], node) => (node.opts!.values as unknown[]).some((x) => valuesEqual(a, x)),
+  eval: ([a], node) => {
+    const values = node.opts!.values as unknown[]
+    if (values.length === 0) return false
+    if (isNullish(a)) return null
+    if (values.some((x) => !isNullish(x) && valuesEqual(a, x))) return true
+    return values.some(isNullish) ? null : false
+  },
 })
 
 scalar({
@@ -207,6 +217,8 @@ scalar({
     const target = parseType(String(node.opts!.type))
     if (a!.type.kind === 'json' && target.kind !== 'json') return unwrapJson(a!, target)
     if (target.kind === 'json') return `to_jsonb(${a!.sql})`
+    // Postgres has no bigint/double → boolean cast; Python's bool(x) is x != 0.
+    if (target.kind === 'bool' && isNumeric(a!.type)) return `(${a!.sql} <> 0)`
     return `(${a!.sql})::${pgType(target)}`
   },
   eval: ([a], node) => castValue(a, parseType(String(node.opts!.type)), node),
@@ -216,16 +228,24 @@ function castValue(value: unknown, target: ColumnType, node: FnNode): unknown {
   switch (target.kind) {
     case 'string': return typeof value === 'string' ? value : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value)
     case 'int': {
-      const n = typeof value === 'string' ? Number(value.trim()) : Number(value)
+      // As Postgres: strings must be integer literals ('1.5', '', '0x10' fail); floats round half away from zero.
+      if (typeof value === 'string' && !/^\s*[+-]?\d+\s*$/.test(value)) throw typeError(node, `cannot cast ${JSON.stringify(value)} to int`)
+      const n = Number(value)
       if (!Number.isFinite(n)) throw typeError(node, `cannot cast ${JSON.stringify(value)} to int`)
-      return Math.round(n)
+      return noNegZero(Math.sign(n) * Math.round(Math.abs(n)))
     }
     case 'float': {
-      const n = Number(value)
-      if (Number.isNaN(n) && value !== 'NaN') throw typeError(node, `cannot cast ${JSON.stringify(value)} to float`)
+      const n = typeof value === 'string' && value.trim() === '' ? Number.NaN : Number(value)
+      if (Number.isNaN(n) && !(typeof value === 'string' && value.trim().toLowerCase() === 'nan')) throw typeError(node, `cannot cast ${JSON.stringify(value)} to float`)
       return n
     }
-    case 'bool': return typeof value === 'string' ? ['true', 't', 'yes', 'y', '1', 'on'].includes(value.toLowerCase()) : Boolean(value)
+    case 'bool': {
+      if (typeof value !== 'string') return typeof value === 'number' ? value !== 0 : Boolean(value)
+      const s = value.trim().toLowerCase()
+      if (['true', 't', 'yes', 'y', '1', 'on'].includes(s)) return true
+      if (['false', 'f', 'no', 'n', '0', 'off'].includes(s)) return false
+      throw typeError(node, `cannot cast ${JSON.stringify(value)} to bool`)
+    }
     case 'timestamp': return value instanceof Date ? value : new Date(value as string)
     case 'json': return value
     default: return value

@@ -4,7 +4,8 @@ import type { FnNode } from '../query/nodes/index.ts'
 // JSON paths: `meta.path('a[0].b')`, wildcards `meta.path('items[*].name')` (→ a list). Paths are parsed here into
 // steps and rendered as an SQL/JSON path parameter, so no user text reaches SQL.
 
-export type PathStep = { key: string } | { index: number } | { wildcard: true }
+/** `[*]` ranges over an array's elements, `.*` over an object's values. */
+export type PathStep = { key: string } | { index: number } | { wildcard: 'index' | 'key' }
 
 export function parseJsonPath(path: string, node?: FnNode): PathStep[] {
   const steps: PathStep[] = []
@@ -20,7 +21,8 @@ export function parseJsonPath(path: string, node?: FnNode): PathStep[] {
       throw node ? typeError(node, msg) : new Error(msg)
     }
     if (m[1] !== undefined) steps.push({ key: m[1] })
-    else if (m[2] === '*' || m[0].trim().endsWith('*')) steps.push({ wildcard: true })
+    else if (m[2] === '*') steps.push({ wildcard: 'index' })
+    else if (m[0].trim().endsWith('*')) steps.push({ wildcard: 'key' })
     else if (m[2] !== undefined) steps.push({ index: Number(m[2]) })
     else steps.push({ key: m[4]! })
     pos = re.lastIndex
@@ -28,13 +30,16 @@ export function parseJsonPath(path: string, node?: FnNode): PathStep[] {
   return steps
 }
 
+// Strict mode: lax mode would unwrap arrays for key steps and wrap scalars for index steps, which the TypeScript
+// evaluator does not do; errors strict mode raises (a missing key) are silenced by the `silent` argument instead.
 export function toSqlJsonPath(steps: readonly PathStep[]): string {
-  return '$' + steps.map((s) => ('key' in s ? `.${JSON.stringify(s.key)}` : 'index' in s ? (s.index < 0 ? `[last${s.index + 1 === 0 ? '' : ` - ${-s.index - 1}`}]` : `[${s.index}]`) : '[*]')).join('')
+  return 'strict $' + steps.map((s) => ('key' in s ? `.${JSON.stringify(s.key)}` : 'index' in s ? (s.index < 0 ? `[last${s.index + 1 === 0 ? '' : ` - ${-s.index - 1}`}]` : `[${s.index}]`) : s.wildcard === 'index' ? '[*]' : '.*')).join('')
 }
 
 export function evalJsonPath(value: unknown, steps: readonly PathStep[]): unknown {
   let current: unknown[] = [value]
-  let multi = false
+  // A wildcard makes the result a list, even when an earlier step already matched nothing (→ []).
+  const multi = steps.some((s) => 'wildcard' in s)
   for (const step of steps) {
     const next: unknown[] = []
     for (const v of current) {
@@ -45,10 +50,10 @@ export function evalJsonPath(value: unknown, steps: readonly PathStep[]): unknow
           const i = step.index < 0 ? v.length + step.index : step.index
           if (i >= 0 && i < v.length) next.push(v[i])
         }
-      } else {
-        multi = true
+      } else if (step.wildcard === 'index') {
         if (Array.isArray(v)) next.push(...v)
-        else if (v && typeof v === 'object') next.push(...Object.values(v))
+      } else if (v && typeof v === 'object' && !Array.isArray(v)) {
+        next.push(...Object.values(v))
       }
     }
     current = next
@@ -69,7 +74,7 @@ scalar({
     const steps = pathOf(node)
     const wildcard = steps.some((s) => 'wildcard' in s)
     const fn = wildcard ? 'jsonb_path_query_array' : 'jsonb_path_query_first'
-    return `${fn}(${a!.sql}, ${emit.param(toSqlJsonPath(steps))}::jsonpath)`
+    return `${fn}(${a!.sql}, ${emit.param(toSqlJsonPath(steps))}::jsonpath, '{}'::jsonb, true)`
   },
   eval: ([a], node) => evalJsonPath(a, pathOf(node)),
 })
@@ -78,8 +83,15 @@ scalar({
   name: 'json_dumps', minArgs: 1, maxArgs: 1,
   returnType: (types, node) => (expectKinds(node, types, 0, ['json']), t('string', types[0]!.nullable)),
   sql: ([a]) => `(${a!.sql})::text`,
-  eval: ([a]) => JSON.stringify(a),
+  eval: ([a]) => pgJsonText(a),
 })
+
+/** JSON text as Postgres prints jsonb (and Python's json.dumps): `{"a": [1, 2]}`, so both sides agree. */
+export function pgJsonText(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(pgJsonText).join(', ')}]`
+  if (x && typeof x === 'object') return `{${Object.entries(x).map(([k, v]) => `${JSON.stringify(k)}: ${pgJsonText(v)}`).join(', ')}}`
+  return JSON.stringify(x) ?? 'null'
+}
 scalar({
   name: 'json_loads', minArgs: 1, maxArgs: 1,
   returnType: (types, node) => (expectKinds(node, types, 0, ['string']), t('json', true)),

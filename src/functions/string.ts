@@ -29,7 +29,7 @@ scalar({
   returnType: (types, node) => (expectKinds(node, types, 0, ['string', 'array', 'json']), t('int', types[0]!.nullable || types[0]!.kind === 'json')),
   sql: ([a]) => {
     if (a!.type.kind === 'string') return `char_length(${a!.sql})`
-    if (a!.type.kind === 'array') return `coalesce(array_length(${a!.sql}, 1), 0)::bigint`
+    if (a!.type.kind === 'array') return `(case when ${a!.sql} is not null then coalesce(array_length(${a!.sql}, 1), 0) end)::bigint`
     return `(case jsonb_typeof(${a!.sql}) when 'array' then jsonb_array_length(${a!.sql}) when 'object' then (select count(*) from jsonb_object_keys(${a!.sql})) when 'string' then char_length(${a!.sql} #>> '{}') end)::bigint`
   },
   eval: ([a]) => (typeof a === 'string' ? [...a].length : Array.isArray(a) ? a.length : a && typeof a === 'object' ? Object.keys(a).length : null),
@@ -99,10 +99,11 @@ scalar({
   sql: ([a], emit, node) => {
     const start = Number(node.opts?.start ?? 0)
     const end = node.opts?.end
+    // substr() takes int4 positions, so bounds are cast to int (a bigint parameter finds no substr(text, bigint)).
     const n = `char_length(${a!.sql})`
-    const s = start >= 0 ? `${emit.param(start + 1, t('int'))}` : `greatest(${n} + ${emit.param(start + 1, t('int'))}, 1)`
+    const s = start >= 0 ? `${emit.param(start + 1, t('int'))}::int` : `greatest(${n} + ${emit.param(start + 1, t('int'))}::int, 1)`
     if (end === undefined || end === null) return `substr(${a!.sql}, ${s})`
-    const e = Number(end) >= 0 ? emit.param(Number(end), t('int')) : `(${n} + ${emit.param(Number(end), t('int'))})`
+    const e = Number(end) >= 0 ? `${emit.param(Number(end), t('int'))}::int` : `(${n} + ${emit.param(Number(end), t('int'))}::int)`
     return `substr(${a!.sql}, ${s}, greatest(${e} - ${s} + 1, 0))`
   },
   eval: ([a], node) => {

@@ -1,5 +1,5 @@
 import type { ExprNode } from './nodes/index.ts'
-import { colNode, fnNode, isCol, litNode, printExpr } from './nodes/index.ts'
+import { colNode, fnNode, isCol, isExprNode, litNode, printExpr } from './nodes/index.ts'
 
 // The expression builder users hold: `docs.c.price.mul(2).gt(10)`. Immutable: every method returns a new Expr
 // around a new frozen node, so expressions can be shared and reused freely.
@@ -9,6 +9,8 @@ export type ExprLike = Expr | ExprNode | string | number | boolean | null | Date
 export function toNode(x: ExprLike | undefined): ExprNode {
   if (x instanceof Expr) return x.node
   if (x === undefined) return litNode(null)
+  // A JSON-form node ({ col: 'id' }) is an expression, not a JSON literal; wrap such a value in lit() to mean the data.
+  if (isExprNode(x)) return x
   return litNode(x)
 }
 

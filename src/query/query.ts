@@ -7,6 +7,7 @@ import type { ExprNode } from './nodes/index.ts'
 import { colNode } from './nodes/index.ts'
 import { defaultName, planQuery } from './planner.ts'
 import { ResultSet } from './results.ts'
+import { translateQueryError } from './sql-errors.ts'
 import type { JoinItem, OrderItem, QuerySource, QuerySpec, SampleSpec, SelectItem } from './spec.ts'
 
 /** What a query needs from the catalog: a connection, the current version to pin streams, and mutation hooks. */
@@ -111,7 +112,7 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
   }
 
   async collect(): Promise<ResultSet<T>> {
-    const { columns, rows } = await executePlan(this.#backend.db, planQuery(this.#spec))
+    const { columns, rows } = await executePlan(this.#backend.db, planQuery(this.#spec)).catch((e) => Promise.reject(translateQueryError(e, this.#spec)))
     return new ResultSet<T>(columns, rows as T[])
   }
 
@@ -138,9 +139,9 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
     const grouped = (this.#spec.groupBy?.length ?? 0) > 0 || this.#spec.distinct
     const plan = planQuery(grouped ? this.#spec : { ...this.#spec, select: [{ name: 'n', expr: { lit: 1 } }], orderBy: [] })
     if (plan.tsWhere.length > 0 || grouped || this.#spec.limit !== undefined || this.#spec.sample?.n !== undefined) {
-      return (await executePlan(this.#backend.db, plan)).rows.length
+      return (await executePlan(this.#backend.db, plan).catch((e) => Promise.reject(translateQueryError(e, this.#spec)))).rows.length
     }
-    const r = await this.#backend.db.query<{ n: number }>(`select count(*)::int as n from (${plan.sql}) as q`, plan.params)
+    const r = await this.#backend.db.query<{ n: number }>(`select count(*)::int as n from (${plan.sql}) as q`, plan.params).catch((e) => Promise.reject(translateQueryError(e, this.#spec)))
     return r.rows[0]!.n
   }
 
@@ -186,7 +187,7 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
       ...(s.offset !== undefined ? { offset: s.offset } : {}),
       ...(s.distinct ? { distinct: true } : {}),
       ...(s.sample ? { sample: s.sample } : {}),
-      ...(s.joins.length ? { joins: s.joins.map((j) => ({ table: j.source.path, on: j.on, how: j.how })) } : {}),
+      ...(s.joins.length ? { joins: s.joins.map((j) => ({ table: j.source.version === undefined ? j.source.path : `${j.source.path}:${j.source.version}`, on: j.on, how: j.how })) } : {}),
     }
   }
 }

@@ -1,5 +1,5 @@
 export type { ColNode, ExprNode, FnNode, LitNode } from './types.ts'
-export { isCol, isFn, isLit } from './types.ts'
+export { isCol, isExprNode, isFn, isLit } from './types.ts'
 export { colNode, fnNode, litNode } from './factories.ts'
 export { ExprNodeSchema } from './schema.ts'
 export { printExpr } from './print.ts'

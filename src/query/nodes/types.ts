@@ -26,3 +26,19 @@ export type ExprNode = ColNode | LitNode | FnNode
 export const isCol = (n: ExprNode): n is ColNode => typeof (n as ColNode).col === 'string'
 export const isLit = (n: ExprNode): n is LitNode => 'lit' in n
 export const isFn = (n: ExprNode): n is FnNode => typeof (n as FnNode).fn === 'string'
+
+const KEYS = { col: ['col', 'tbl', 'prop'], lit: ['lit', 'type'], fn: ['fn', 'args', 'opts'] } as const
+
+/**
+ * True for a plain object with exactly an expression node's shape ({col}, {lit}, {fn, args}), checked recursively:
+ * the builder accepts JSON-form nodes where it takes an expression. Anything else is a JSON literal.
+ */
+export function isExprNode(x: unknown): x is ExprNode {
+  if (!x || typeof x !== 'object' || Array.isArray(x) || x instanceof Date) return false
+  const o = x as Record<string, unknown>
+  const kind = typeof o.col === 'string' ? 'col' : 'lit' in o ? 'lit' : typeof o.fn === 'string' ? 'fn' : undefined
+  if (!kind || !Object.keys(o).every((k) => (KEYS[kind] as readonly string[]).includes(k))) return false
+  if (kind === 'col') return (o.tbl === undefined || typeof o.tbl === 'string') && (o.prop === undefined || o.prop === 'errortype' || o.prop === 'errormsg')
+  if (kind === 'lit') return o.type === undefined || typeof o.type === 'string'
+  return Array.isArray(o.args) && o.args.every(isExprNode) && (o.opts === undefined || (typeof o.opts === 'object' && o.opts !== null && !Array.isArray(o.opts)))
+}

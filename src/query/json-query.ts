@@ -1,0 +1,204 @@
+import * as v from 'valibot'
+import type { Tessera } from '../catalog/database.ts'
+import { invalid, TesseraError } from '../errors.ts'
+import { Expr } from './expr.ts'
+import type { ExprNode } from './nodes/index.ts'
+import { ExprNodeSchema, isFn, printExpr } from './nodes/index.ts'
+import type { Query } from './query.ts'
+import { SourceScope } from './scope.ts'
+import { containsAggregate, typeOf } from './typecheck.ts'
+
+// The JSON form of a query, as the HTTP API takes it. queryFromJson builds the very Query the library builds, so
+// `queryFromJson(db, q.toJSON())` runs the same query; errors name the JSON path of the part that is wrong.
+
+const Int0 = v.pipe(v.number(), v.integer(), v.minValue(0))
+const Seed = v.optional(v.pipe(v.number(), v.integer()))
+
+export const JsonQuerySchema = v.strictObject({
+  table: v.pipe(v.string(), v.minLength(1)),
+  select: v.optional(v.union([
+    v.array(v.strictObject({ name: v.pipe(v.string(), v.minLength(1)), expr: ExprNodeSchema })),
+    v.record(v.pipe(v.string(), v.minLength(1)), ExprNodeSchema),
+  ], 'expected [{"name": ..., "expr": ...}] or {"name": expr}')),
+  where: v.optional(ExprNodeSchema),
+  orderBy: v.optional(v.array(v.strictObject({ expr: ExprNodeSchema, desc: v.optional(v.boolean()) }))),
+  groupBy: v.optional(v.array(ExprNodeSchema)),
+  limit: v.optional(Int0),
+  offset: v.optional(Int0),
+  distinct: v.optional(v.boolean()),
+  sample: v.optional(v.union([
+    v.strictObject({ n: Int0, seed: Seed }),
+    v.strictObject({ fraction: v.pipe(v.number(), v.minValue(0), v.maxValue(1)), seed: Seed }),
+  ], 'expected {"n": count, "seed"?: int} or {"fraction": 0..1, "seed"?: int}')),
+  joins: v.optional(v.array(v.strictObject({
+    table: v.pipe(v.string(), v.minLength(1)),
+    on: ExprNodeSchema,
+    how: v.optional(v.picklist(['inner', 'left'])),
+  }))),
+  /** Read by the HTTP route (answer with the row count instead of rows); the query itself ignores it. */
+  count: v.optional(v.boolean()),
+})
+
+export type JsonQuery = v.InferOutput<typeof JsonQuerySchema>
+
+const keyPath = (key: unknown): string =>
+  typeof key === 'number' ? `[${key}]` : typeof key === 'string' && /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`
+
+const joinPath = (keys: readonly unknown[]): string => keys.map(keyPath).join('').replace(/^\./, '')
+
+/**
+ * The most specific issue and its full path: valibot reports a failed union at the union, with sub-issues whose
+ * paths are relative to the union's input; the deepest sub-issue says what is wrong.
+ */
+function deepest(issue: v.BaseIssue<unknown>, prefix: readonly unknown[] = []): { issue: v.BaseIssue<unknown>; path: unknown[] } {
+  const own = [...prefix, ...(issue.path?.map((p) => p.key) ?? [])]
+  let best = { issue, path: own }
+  for (const sub of issue.issues ?? []) {
+    const d = deepest(sub, own)
+    if (d.path.length > best.path.length) best = d
+  }
+  return best
+}
+
+const EXPECTED = 'expected an expression: {"col": name}, {"lit": value} or {"fn": name, "args": [...]}'
+const isPlain = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x)
+
+/**
+ * The first problem in an expression's JSON form, with its path. A union of the three node shapes cannot say which
+ * shape was meant; the key present (col, lit or fn) does, so the message is about that shape.
+ */
+function exprIssue(x: unknown, path: string): string | undefined {
+  if (!isPlain(x)) return `${path}: ${EXPECTED}`
+  const kind = 'col' in x ? 'col' : 'lit' in x ? 'lit' : 'fn' in x ? 'fn' : undefined
+  if (!kind) return `${path}: ${EXPECTED}`
+  const allowed = { col: ['col', 'tbl', 'prop'], lit: ['lit', 'type'], fn: ['fn', 'args', 'opts'] }[kind]
+  const extra = Object.keys(x).find((k) => !allowed.includes(k))
+  if (extra !== undefined) return `${path}${keyPath(extra)}: unknown key '${extra}' in ${kind === 'col' ? 'a column reference' : kind === 'lit' ? 'a literal' : 'a function call'} (allowed: ${allowed.join(', ')})`
+  if (kind === 'col') {
+    if (typeof x.col !== 'string' || x.col === '') return `${path}.col: expected a column name`
+    if (x.tbl !== undefined && typeof x.tbl !== 'string') return `${path}.tbl: expected a table path`
+    if (x.prop !== undefined && x.prop !== 'errortype' && x.prop !== 'errormsg') return `${path}.prop: expected 'errortype' or 'errormsg'`
+    return undefined
+  }
+  if (kind === 'lit') return x.type !== undefined && typeof x.type !== 'string' ? `${path}.type: expected a type such as 'timestamp'` : undefined
+  if (typeof x.fn !== 'string' || x.fn === '') return `${path}.fn: expected a function name`
+  if (x.opts !== undefined && !isPlain(x.opts)) return `${path}.opts: expected an object of options`
+  if (x.args === undefined) return undefined
+  if (!Array.isArray(x.args)) return `${path}.args: expected a list of expressions`
+  for (let i = 0; i < x.args.length; i++) {
+    const issue = exprIssue(x.args[i], `${path}.args[${i}]`)
+    if (issue) return issue
+  }
+  return undefined
+}
+
+/** The expressions of a body that has the right outer shape, with their paths. */
+function exprPositions(b: Record<string, unknown>): [unknown, string][] {
+  const out: [unknown, string][] = []
+  if (Array.isArray(b.select)) b.select.forEach((s, i) => isPlain(s) && 'expr' in s && out.push([s.expr, `select[${i}].expr`]))
+  else if (isPlain(b.select)) for (const [k, e] of Object.entries(b.select)) out.push([e, `select${keyPath(k)}`])
+  if ('where' in b && b.where !== undefined) out.push([b.where, 'where'])
+  if (Array.isArray(b.orderBy)) b.orderBy.forEach((o, i) => isPlain(o) && 'expr' in o && out.push([o.expr, `orderBy[${i}].expr`]))
+  if (Array.isArray(b.groupBy)) b.groupBy.forEach((g, i) => out.push([g, `groupBy[${i}]`]))
+  if (Array.isArray(b.joins)) b.joins.forEach((j, i) => isPlain(j) && 'on' in j && out.push([j.on, `joins[${i}].on`]))
+  return out
+}
+
+/** Parses and validates a JSON query body; throws INVALID_ARGUMENT naming the JSON path of the bad part. */
+export function parseJsonQuery(body: unknown): JsonQuery {
+  const parsed = v.safeParse(JsonQuerySchema, body)
+  if (parsed.success) return parsed.output
+  if (isPlain(body)) {
+    for (const [expr, at] of exprPositions(body)) {
+      const issue = exprIssue(expr, at)
+      if (issue) throw invalid('INVALID_ARGUMENT', issue, { path: issue.slice(0, issue.indexOf(': ')) })
+    }
+  }
+  const { issue, path: keys } = deepest(parsed.issues[0])
+  const path = joinPath(keys)
+  throw invalid('INVALID_ARGUMENT', `${path || 'query'}: ${issue.message}`, { path })
+}
+
+/** Re-throws a TesseraError with the JSON path in front of its message, keeping its class and code. */
+function atPath(e: unknown, path: string): unknown {
+  if (!(e instanceof TesseraError)) return e
+  const Ctor = e.constructor as new (code: TesseraError['code'], message: string, details?: Record<string, unknown>) => TesseraError
+  return new Ctor(e.code, `${path}: ${e.message}`, { ...e.details, path })
+}
+
+/** Type-checks an expression; on failure, names the deepest argument that fails on its own. */
+function check(node: ExprNode, scope: SourceScope, path: string): void {
+  try {
+    typeOf(node, scope)
+  } catch (e) {
+    if (isFn(node)) {
+      node.args.forEach((a, i) => {
+        let ok = true
+        try {
+          typeOf(a, scope)
+        } catch {
+          ok = false
+        }
+        if (!ok) check(a, scope, `${path}.args[${i}]`)
+      })
+    }
+    throw atPath(e, path)
+  }
+}
+
+function checkBool(node: ExprNode, scope: SourceScope, path: string, what: string): void {
+  check(node, scope, path)
+  const t = typeOf(node, scope)
+  if (t.kind !== 'bool') throw invalid('INVALID_EXPRESSION', `${path}: ${what} needs a boolean expression, got ${t.kind} from ${printExpr(node)}`, { path })
+}
+
+async function table(db: Tessera, path: string, at: string) {
+  try {
+    return await db.getTable(path)
+  } catch (e) {
+    throw atPath(e, at)
+  }
+}
+
+/** Builds the Query a JSON body describes (tables resolved through db.getTable, 'dir/t:3' reads version 3). */
+export async function queryFromJson(db: Tessera, body: unknown): Promise<Query> {
+  const j = parseJsonQuery(body)
+  let q: Query = (await table(db, j.table, 'table')).query()
+  for (const [i, join] of (j.joins ?? []).entries()) {
+    q = q.join(await table(db, join.table, `joins[${i}].table`), { on: new Expr(join.on), how: join.how ?? 'inner' })
+  }
+  const scope = new SourceScope([{ source: q.spec.from, alias: 't0' }, ...q.spec.joins.map((x, i) => ({ source: x.source, alias: `t${i + 1}` }))])
+  j.joins?.forEach((join, i) => checkBool(join.on, scope, `joins[${i}].on`, 'a join condition'))
+
+  if (j.where) {
+    checkBool(j.where, scope, 'where', 'where')
+    if (containsAggregate(j.where)) throw invalid('INVALID_EXPRESSION', `where: aggregates are not allowed in where: ${printExpr(j.where)}`, { path: 'where' })
+    q = q.where(new Expr(j.where))
+  }
+  if (j.select) {
+    const items = Array.isArray(j.select)
+      ? j.select.map((s, i) => ({ name: s.name, expr: s.expr, path: `select[${i}]`, exprPath: `select[${i}].expr` }))
+      : Object.entries(j.select).map(([name, expr]) => ({ name, expr, path: `select${keyPath(name)}`, exprPath: `select${keyPath(name)}` }))
+    const seen = new Set<string>()
+    for (const it of items) {
+      if (seen.has(it.name)) throw invalid('INVALID_ARGUMENT', `${it.path}: output name '${it.name}' is used twice`, { path: it.path })
+      seen.add(it.name)
+      check(it.expr, scope, it.exprPath)
+    }
+    // One record per item keeps the order (an object would move integer-like names first).
+    q = q.select(...items.map((it) => ({ [it.name]: new Expr(it.expr) })))
+  }
+  j.orderBy?.forEach((o, i) => {
+    check(o.expr, scope, `orderBy[${i}].expr`)
+    q = q.orderBy(new Expr(o.expr), o.desc ? 'desc' : 'asc')
+  })
+  if (j.groupBy) {
+    j.groupBy.forEach((g, i) => check(g, scope, `groupBy[${i}]`))
+    q = q.groupBy(...j.groupBy.map((g) => new Expr(g)))
+  }
+  if (j.limit !== undefined) q = q.limit(j.limit)
+  if (j.offset !== undefined) q = q.offset(j.offset)
+  if (j.distinct) q = q.distinct()
+  if (j.sample) q = q.sample(j.sample)
+  return q
+}

@@ -1,0 +1,51 @@
+import { invalid } from '../errors.ts'
+import { translateStoreError } from '../store/errors.ts'
+import { parseType, pgType } from '../types/index.ts'
+import type { ExprNode, FnNode } from './nodes/index.ts'
+import { isFn, printExpr } from './nodes/index.ts'
+import type { QuerySpec } from './spec.ts'
+
+// Postgres reports a bad cast or regex without saying which expression caused it; this names the expression, so a
+// query fails the same way whether the expression ran in SQL or in TypeScript.
+
+function fnNodes(spec: QuerySpec): FnNode[] {
+  const out: FnNode[] = []
+  const walk = (n: ExprNode): void => {
+    if (!isFn(n)) return
+    out.push(n)
+    n.args.forEach(walk)
+  }
+  for (const n of [spec.where, ...(spec.select ?? []).map((s) => s.expr), ...spec.orderBy.map((o) => o.expr), ...(spec.groupBy ?? []), ...spec.joins.map((j) => j.on)]) {
+    if (n) walk(n)
+  }
+  return out
+}
+
+const pgTypeOf = (spec: unknown): string | undefined => {
+  try {
+    return pgType(parseType(String(spec)))
+  } catch {
+    return undefined
+  }
+}
+
+export function translateQueryError(e: unknown, spec: QuerySpec): unknown {
+  const err = e as { code?: unknown; message?: unknown }
+  if (!err || typeof err.code !== 'string' || typeof err.message !== 'string') return e
+  const table = spec.from.path
+  // 22P02 invalid_text_representation, 22007/22008 datetime format/overflow, 22003 out of range.
+  const bad = /^invalid input syntax for type ([\w ]+?): "(.*)"$/.exec(err.message) ?? /^(?:date\/time field value out of range|value .* is out of range for type ([\w ]+?)): "?(.*?)"?$/.exec(err.message)
+  if (bad && err.code.startsWith('22')) {
+    const casts = fnNodes(spec).filter((n) => n.fn === 'astype' && (!bad[1] || pgTypeOf(n.opts?.type) === bad[1]))
+    if (casts.length > 0) {
+      const where = casts.map(printExpr).join(' or ')
+      return invalid('INVALID_EXPRESSION', `cannot cast ${JSON.stringify(bad[2])} to ${String(casts[0]!.opts?.type)} in ${where}`, { expression: where, table })
+    }
+  }
+  if (err.code === '2201B') {
+    const regexes = fnNodes(spec).filter((n) => n.fn === 'match' || n.fn === 'regex_replace')
+    const where = regexes.map(printExpr).join(' or ')
+    return invalid('INVALID_EXPRESSION', `${err.message}${where ? ` in ${where}` : ''}`, { expression: where, table })
+  }
+  return translateStoreError(e, { table })
+}
