@@ -1,11 +1,13 @@
 import type { Command } from '../command.ts'
+import { applyCommand } from './apply.ts'
 import { backupCommand } from './backup.ts'
 import { checkCommand } from './check.ts'
 import { doctorCommand } from './doctor.ts'
 import { initCommand } from './init.ts'
 import { restoreCommand } from './restore.ts'
+import { runCommand } from './run.ts'
 import { serveCommand } from './serve.ts'
 import { tokenCommand } from './token.ts'
 
 /** Every CLI command; `tessera help` lists them in this order. */
-export const COMMANDS: readonly Command[] = [serveCommand, initCommand, doctorCommand, checkCommand, backupCommand, restoreCommand, tokenCommand]
+export const COMMANDS: readonly Command[] = [serveCommand, initCommand, applyCommand, runCommand, doctorCommand, checkCommand, backupCommand, restoreCommand, tokenCommand]

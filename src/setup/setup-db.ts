@@ -1,0 +1,170 @@
+import type { IfExists } from '../catalog/metadata.ts'
+import type { ExprLike } from '../query/expr.ts'
+import { Expr, toNode } from '../query/expr.ts'
+import { stripTables } from '../compute/computed.ts'
+import { colNode, printExpr } from '../query/nodes/index.ts'
+import { resolveEnvPath } from './env.ts'
+
+const show = (e: ExprLike): string => printExpr(stripTables(toNode(e)))
+
+// What a setup file sees as `db`: the catalog calls a deploy script makes, each of which first looks at what exists
+// and says what it would change. With plan: true nothing is changed; otherwise the change is made. So
+// `tessera apply setup.ts --plan` and a second `tessera apply setup.ts` both report exactly what is (not) done.
+
+/** The part of the library (or HTTP client) interface a setup needs; Tessera and RemoteTessera both fit. */
+export interface SetupTarget {
+  createDir(path: string, options?: { ifExists?: IfExists; parents?: boolean }): Promise<unknown>
+  listDirs(path?: string, options?: { recursive?: boolean }): Promise<string[]>
+  listTables(path?: string, options?: { recursive?: boolean }): Promise<string[]>
+  createTable(path: string, schema: Record<string, string>, options?: Record<string, unknown>): Promise<SetupTargetTable>
+  getTable(path: string): Promise<SetupTargetTable>
+  createView?(path: string, base: never, options?: Record<string, unknown>): Promise<SetupTargetTable>
+}
+
+export interface SetupTargetTable {
+  readonly path: string
+  schema(): Record<string, string>
+  count(): Promise<number>
+  col(name: string): Expr
+  addColumn(name: string, type: string, options?: { ifExists?: IfExists }): Promise<unknown>
+  addComputedColumn(name: string, expr: ExprLike, options?: { onError?: 'abort' | 'ignore'; ifExists?: IfExists }): Promise<unknown>
+  dropColumn(name: string, options?: { ifNotExists?: 'error' | 'ignore' }): Promise<unknown>
+  addEmbeddingIndex?(column: string, options: Record<string, unknown>): Promise<unknown>
+  listIndexes?(): unknown
+}
+
+export interface SetupOptions {
+  readonly plan: boolean
+  readonly env?: string
+}
+
+export class SetupDb {
+  readonly changes: string[] = []
+  readonly #target: SetupTarget
+  readonly #options: SetupOptions
+
+  constructor(target: SetupTarget, options: SetupOptions) {
+    this.#target = target
+    this.#options = options
+  }
+
+  /** The environment-qualified form of a path ('app/docs' → 'prod_app/docs' under TESSERA_ENV=prod). */
+  path(path: string): string {
+    return resolveEnvPath(path, this.#options.env)
+  }
+
+  get planning(): boolean {
+    return this.#options.plan
+  }
+
+  async #exists(path: string, kind: 'dir' | 'table'): Promise<boolean> {
+    const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : ''
+    try {
+      const list = kind === 'dir' ? await this.#target.listDirs(parent) : await this.#target.listTables(parent)
+      return list.includes(path)
+    } catch {
+      return false // the parent itself does not exist yet
+    }
+  }
+
+  async createDir(path: string, options: { parents?: boolean } = {}): Promise<void> {
+    const p = this.path(path)
+    if (await this.#exists(p, 'dir')) return
+    this.changes.push(`create dir ${p}`)
+    if (!this.planning) await this.#target.createDir(p, { ifExists: 'ignore', parents: options.parents ?? true })
+  }
+
+  /** Creates the table if it does not exist; an existing table is kept as it is (its differences are reported). */
+  async createTable(path: string, schema: Record<string, string>, options: { primaryKey?: string | string[]; comment?: string } = {}): Promise<SetupTable> {
+    const p = this.path(path)
+    if (await this.#exists(p, 'table')) {
+      const t = await this.#target.getTable(p)
+      const have = t.schema()
+      for (const [name, type] of Object.entries(schema)) {
+        if (!(name in have)) this.changes.push(`note: ${p} has no column '${name}' (${type}); add it with addColumn`)
+        else if (have[name] !== type && have[name] !== `${type}?`) this.changes.push(`note: ${p}.${name} is ${have[name]}, setup says ${type}`)
+      }
+      return new SetupTable(this, t, p)
+    }
+    this.changes.push(`create table ${p} (${Object.entries(schema).map(([n, t]) => `${n} ${t}`).join(', ')})`)
+    if (this.planning) return new SetupTable(this, undefined, p, schema)
+    return new SetupTable(this, await this.#target.createTable(p, schema, { ...options, ifExists: 'ignore' }), p)
+  }
+
+  async createView(path: string, base: SetupTable, options: { where?: ExprLike; iterator?: Record<string, unknown> } = {}): Promise<SetupTable> {
+    const p = this.path(path)
+    if (await this.#exists(p, 'table')) return new SetupTable(this, await this.#target.getTable(p), p)
+    this.changes.push(`create view ${p} over ${base.path}${options.where !== undefined ? ` where ${show(options.where)}` : ''}${options.iterator ? ` iterating ${JSON.stringify(options.iterator)}` : ''}`)
+    if (this.planning || !base.target) return new SetupTable(this, undefined, p, base.schema())
+    if (!this.#target.createView) throw new Error('this target cannot create views')
+    return new SetupTable(this, await this.#target.createView(p, base.target as never, { ...options, ifExists: 'ignore' }), p)
+  }
+
+  async getTable(path: string): Promise<SetupTable> {
+    const p = this.path(path)
+    return new SetupTable(this, await this.#target.getTable(p), p)
+  }
+}
+
+/** A table in a setup: schema changes are checked, described, and made unless planning. */
+export class SetupTable {
+  readonly #db: SetupDb
+  readonly #planned: Record<string, string>
+  readonly target: SetupTargetTable | undefined
+  readonly path: string
+
+  constructor(db: SetupDb, target: SetupTargetTable | undefined, path: string, plannedSchema: Record<string, string> = {}) {
+    this.#db = db
+    this.target = target
+    this.path = path
+    this.#planned = { ...plannedSchema }
+  }
+
+  schema(): Record<string, string> {
+    return { ...(this.target?.schema() ?? {}), ...this.#planned }
+  }
+
+  get c(): Record<string, Expr> {
+    return new Proxy({} as Record<string, Expr>, { get: (_t, name) => (typeof name === 'string' ? this.col(name) : undefined) })
+  }
+
+  col(name: string): Expr {
+    return this.target && name in this.target.schema() ? this.target.col(name) : new Expr(colNode(name))
+  }
+
+  async #rows(): Promise<number> {
+    return this.target ? this.target.count() : 0
+  }
+
+  async addColumn(name: string, type: string): Promise<void> {
+    if (name in this.schema()) return
+    this.#planned[name] = type
+    this.#db.changes.push(`add column ${this.path}.${name} ${type}`)
+    if (!this.#db.planning && this.target) await this.target.addColumn(name, type, { ifExists: 'ignore' })
+  }
+
+  /** ifExists 'replace' recomputes when the expression changed; the default keeps an existing column. */
+  async addComputedColumn(name: string, expr: ExprLike, options: { onError?: 'abort' | 'ignore'; ifExists?: 'ignore' | 'replace' } = {}): Promise<void> {
+    const exists = name in this.schema()
+    if (exists && options.ifExists !== 'replace') return
+    const rows = await this.#rows()
+    this.#planned[name] = 'computed'
+    this.#db.changes.push(`${exists ? 'replace' : 'add'} computed column ${this.path}.${name} = ${show(expr)}${rows ? ` (backfill of ${rows} rows)` : ''}`)
+    if (!this.#db.planning && this.target) await this.target.addComputedColumn(name, expr, { ...(options.onError ? { onError: options.onError } : {}), ifExists: exists ? 'replace' : 'ignore' })
+  }
+
+  async addEmbeddingIndex(column: string, options: Record<string, unknown> & { name?: string } = {}): Promise<void> {
+    const existing = this.target?.listIndexes ? ((await this.target.listIndexes()) as { name: string; column?: string }[]) : []
+    const name = options.name
+    if (existing.some((i) => (name ? i.name === name : i.column === column))) return
+    const rows = await this.#rows()
+    this.#db.changes.push(`add embedding index on ${this.path}.${column}${name ? ` (${name})` : ''}${rows ? `: embed and index ${rows} rows` : ''}`)
+    if (!this.#db.planning && this.target?.addEmbeddingIndex) await this.target.addEmbeddingIndex(column, { ...options, ifExists: 'ignore' })
+  }
+
+  async dropColumn(name: string): Promise<void> {
+    if (!(name in this.schema())) return
+    this.#db.changes.push(`drop column ${this.path}.${name}`)
+    if (!this.#db.planning && this.target) await this.target.dropColumn(name, { ifNotExists: 'ignore' })
+  }
+}

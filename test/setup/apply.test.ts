@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Tessera } from '../../src/index.ts'
+import { applySetup, defineSetup, resolveEnvPath } from '../../src/setup/index.ts'
+import type { SetupTarget } from '../../src/setup/setup-db.ts'
+import { memoryDb, tempDir } from '../support/db.ts'
+
+let db: Tessera
+beforeAll(async () => { db = await memoryDb() })
+afterAll(async () => { await db.close() })
+
+const setupV1 = defineSetup(async (s) => {
+  await s.createDir('app')
+  const docs = await s.createTable('app/docs', { id: 'int', text: 'string' }, { primaryKey: 'id' })
+  await docs.addComputedColumn('upper', docs.c.text.upper())
+  await s.createView('app/short', docs, { where: docs.c.id.lt(10) })
+})
+const setupV2 = defineSetup(async (s) => {
+  await setupV1(s)
+  const docs = await s.getTable('app/docs')
+  await docs.addColumn('note', 'string?')
+  await docs.addComputedColumn('len', docs.c.text.len())
+})
+
+describe('setup files', () => {
+  test('plan changes nothing; apply creates; a second apply changes nothing and says so', async () => {
+    const target = db as unknown as SetupTarget
+    const plan = await applySetup(setupV1, target, { plan: true })
+    expect(plan.changes).toEqual([
+      'create dir app',
+      'create table app/docs (id int, text string)',
+      'add computed column app/docs.upper = upper(text)',
+      'create view app/short over app/docs where (id < 10)',
+    ])
+    expect(await db.listDirs()).toEqual([])
+    const first = await applySetup(setupV1, target)
+    expect(first.changes).toEqual(plan.changes)
+    expect(await db.listTables('app')).toEqual(['app/docs', 'app/short'])
+    const second = await applySetup(setupV1, target)
+    expect(second).toEqual({ changes: [], changed: false })
+
+    const docs = await db.getTable('app/docs')
+    await docs.insert([{ id: 1, text: 'a' }, { id: 2, text: 'bb' }, { id: 20, text: 'ccc' }])
+    const plan2 = await applySetup(setupV2, target, { plan: true })
+    expect(plan2.changes).toEqual(['add column app/docs.note string?', 'add computed column app/docs.len = len(text) (backfill of 3 rows)'])
+    expect(docs.schema().len).toBeUndefined()
+    await applySetup(setupV2, target)
+    expect((await docs.select('id', 'len').collect()).rows).toEqual([{ id: 1, len: 1 }, { id: 2, len: 2 }, { id: 20, len: 3 }])
+    expect((await applySetup(setupV2, target)).changed).toBe(false)
+    expect(await (await db.getTable('app/short')).count()).toBe(2)
+  })
+
+  test('environment namespaces resolve in one place', async () => {
+    expect(resolveEnvPath('app/docs', 'prod')).toBe('prod_app/docs')
+    expect(resolveEnvPath('prod_app/docs', 'prod')).toBe('prod_app/docs')
+    expect(resolveEnvPath('app/docs', undefined)).toBe('app/docs')
+    const r = await applySetup(setupV1, db as unknown as SetupTarget, { env: 'staging' })
+    expect(r.changes[0]).toBe('create dir staging_app')
+    expect(await db.listTables('staging_app')).toEqual(['staging_app/docs', 'staging_app/short'])
+  })
+
+  test('tessera apply CLI: --plan, apply, apply again', async () => {
+    const dir = tempDir()
+    const file = join(dir, 'setup.ts')
+    writeFileSync(file, `import { defineSetup } from ${JSON.stringify(join(import.meta.dir, '../../src/setup/index.ts'))}
+export default defineSetup(async (db) => {
+  await db.createDir('app')
+  const t = await db.createTable('app/t', { id: 'int', name: 'string' })
+  await t.addComputedColumn('shout', t.c.name.upper())
+})
+`)
+    const bin = join(import.meta.dir, '../../bin/tessera.ts')
+    const run = async (...args: string[]) => {
+      const p = Bun.spawn([process.execPath, bin, 'apply', file, '--home', join(dir, 'data'), ...args], { stdout: 'pipe', stderr: 'pipe' })
+      const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited])
+      return { out, code }
+    }
+    const plan = await run('--plan')
+    expect(plan.out).toContain('would create table app/t (id int, name string)')
+    expect(plan.out).toContain('plan: changes above would be made')
+    expect((await run()).out).toContain('applied')
+    const again = await run()
+    expect(again.code).toBe(0)
+    expect(again.out).toContain('nothing to change')
+  }, 120000)
+})
