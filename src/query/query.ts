@@ -16,6 +16,8 @@ export interface QueryBackend {
   currentVersion(tableId: number): Promise<number>
   update?(where: ExprNode | undefined, values: Record<string, unknown>): Promise<unknown>
   delete?(where: ExprNode | undefined): Promise<unknown>
+  /** Async work a query needs before SQL planning (embedding a similarity() query); returns the spec to plan. */
+  rewrite?(spec: QuerySpec): Promise<QuerySpec>
 }
 
 /** Anything that can be joined: a Table handle exposes its source. */
@@ -111,8 +113,12 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
     return this.#with({ joins: [...this.#spec.joins, item] })
   }
 
+  async #rewritten(): Promise<QuerySpec> {
+    return this.#backend.rewrite ? this.#backend.rewrite(this.#spec) : this.#spec
+  }
+
   async collect(): Promise<ResultSet<T>> {
-    const { columns, rows } = await executePlan(this.#backend.db, planQuery(this.#spec)).catch((e) => Promise.reject(translateQueryError(e, this.#spec)))
+    const { columns, rows } = await executePlan(this.#backend.db, planQuery(await this.#rewritten())).catch((e) => Promise.reject(translateQueryError(e, this.#spec)))
     return new ResultSet<T>(columns, rows as T[])
   }
 
@@ -137,7 +143,8 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
 
   async count(): Promise<number> {
     const grouped = (this.#spec.groupBy?.length ?? 0) > 0 || this.#spec.distinct
-    const plan = planQuery(grouped ? this.#spec : { ...this.#spec, select: [{ name: 'n', expr: { lit: 1 } }], orderBy: [] })
+    const spec = await this.#rewritten()
+    const plan = planQuery(grouped ? spec : { ...spec, select: [{ name: 'n', expr: { lit: 1 } }], orderBy: [] })
     if (plan.tsWhere.length > 0 || grouped || this.#spec.limit !== undefined || this.#spec.sample?.n !== undefined) {
       return (await executePlan(this.#backend.db, plan).catch((e) => Promise.reject(translateQueryError(e, this.#spec)))).rows.length
     }

@@ -1,0 +1,106 @@
+import type { ColumnMd, IfExists, IfNotExists, IndexMd, IndexMetric, TableMd, UpdateStatus } from '../catalog/metadata.ts'
+import type { Table } from '../catalog/table.ts'
+import type { TableState } from '../catalog/state.ts'
+import { alreadyExists, invalid, notFound } from '../errors.ts'
+import type { Embedder } from '../inference/index.ts'
+import { withDims } from '../inference/index.ts'
+import { Expr } from '../query/expr.ts'
+import { dataTable, MAX_VERSION, quoteIdent, valueColumn } from '../query/sql.ts'
+import type { Queryable } from '../store/types.ts'
+import { parseType } from '../types/index.ts'
+import { vectorCast } from './functions.ts'
+
+// An embedding index is a hidden computed column (the vectors, kept in sync by the computed-column machinery on
+// insert, update, delete and revert) plus a pgvector HNSW expression index over the current rows. The physical
+// index lives and dies with the physical column, so reverting the version that added it removes both.
+
+export interface AddEmbeddingIndexOptions {
+  readonly embed: Embedder
+  readonly metric?: IndexMetric
+  readonly name?: string
+  readonly ifExists?: IfExists
+  /** 'abort' (default): an input the embedder cannot read fails the write; 'ignore' stores a per-cell error. */
+  readonly onError?: 'abort' | 'ignore'
+}
+
+export interface IndexInfo {
+  readonly name: string
+  readonly column: string
+  readonly metric: IndexMetric
+  readonly dims: number
+  readonly embed: IndexMd['embed']
+}
+
+const OPCLASS: Record<IndexMetric, string> = { cosine: 'vector_cosine_ops', ip: 'vector_ip_ops', l2: 'vector_l2_ops' }
+const hiddenName = (index: string): string => `_idx_${index}`
+export const physicalIndexName = (tableId: number, valueColumnId: number): string => `t${tableId}_e${valueColumnId}`
+
+/** The physical HNSW index; `if not exists`, so re-creating after a revert of a drop is harmless. */
+export async function createHnsw(tx: Queryable, tableId: number, idx: Pick<IndexMd, 'valueColumnId' | 'metric' | 'dims'>): Promise<void> {
+  await tx.exec(`create index if not exists ${quoteIdent(physicalIndexName(tableId, idx.valueColumnId))} on ${dataTable(tableId)} using hnsw (${vectorCast(valueColumn(idx.valueColumnId), idx.dims)} ${OPCLASS[idx.metric]}) where _v_max = ${MAX_VERSION}`)
+}
+
+export function listIndexes(md: TableMd): IndexInfo[] {
+  return (md.indexes ?? []).map((i) => ({
+    name: i.name, column: md.columns.find((c) => c.id === i.columnId)?.name ?? `#${i.columnId}`, metric: i.metric, dims: i.dims, embed: i.embed,
+  }))
+}
+
+type AddHidden = (name: string, expr: Expr, options: {
+  onError: 'abort' | 'ignore'
+  hidden: true
+  afterAdd: (tx: Queryable, md: TableMd, column: ColumnMd, state: TableState) => Promise<TableMd>
+}) => Promise<UpdateStatus>
+
+export async function addEmbeddingIndex(table: Table, column: string, options: AddEmbeddingIndexOptions, addHidden: AddHidden): Promise<UpdateStatus> {
+  const md = table.md
+  const source = md.columns.find((c) => c.name === column && !c.hidden)
+  if (!source) throw notFound('COLUMN_NOT_FOUND', `'${table.path}' has no column '${column}' to index`, { column, table: table.path })
+  const metric = options.metric ?? 'cosine'
+  if (!(metric in OPCLASS)) throw invalid('INVALID_ARGUMENT', `unknown metric '${metric}'; use cosine, ip or l2`)
+  if (!options.embed || typeof options.embed.fn !== 'string') throw invalid('INVALID_ARGUMENT', `addEmbeddingIndex('${column}') needs embed: an embedder such as embedders.lexical()`)
+  const kind = parseType(source.type).kind
+  const fits = options.embed.modality === 'text' ? kind === 'string' : ['image', 'string', 'binary'].includes(kind)
+  if (!fits) throw invalid('INVALID_ARGUMENT', `a ${options.embed.modality} embedder cannot index column '${column}' of type ${source.type}`, { column })
+  const existing = md.indexes ?? []
+  const name = options.name ?? firstFree(existing)
+  if (existing.some((i) => i.name === name)) {
+    const mode = options.ifExists ?? 'error'
+    if (mode === 'ignore') return statusOf(table)
+    if (mode === 'error') throw alreadyExists('INDEX_ALREADY_EXISTS', `'${table.path}' already has an index '${name}'; pass ifExists: 'ignore' or 'replace'`, { index: name })
+    await dropEmbeddingIndex(table, name, {})
+  }
+  const embed = await withDims(options.embed)
+  const expr = new Expr({ fn: embed.fn, args: [{ col: column }], opts: embed.opts })
+  return addHidden(hiddenName(name), expr, {
+    onError: options.onError ?? 'abort',
+    hidden: true,
+    afterAdd: async (tx, newMd, valueCol, state) => {
+      const idx: IndexMd = {
+        name, kind: 'embedding', columnId: source.id, valueColumnId: valueCol.id, metric, dims: embed.opts.dims,
+        embed: { fn: embed.fn, opts: embed.opts, modality: embed.modality }, addedIn: valueCol.addedIn,
+      }
+      await createHnsw(tx, state.id, idx)
+      return { ...newMd, indexes: [...(newMd.indexes ?? []), idx] }
+    },
+  })
+}
+
+export async function dropEmbeddingIndex(table: Table, name: string, options: { ifNotExists?: IfNotExists }): Promise<UpdateStatus> {
+  const idx = table.md.indexes?.find((i) => i.name === name)
+  if (!idx) {
+    if (options.ifNotExists === 'ignore') return statusOf(table)
+    throw notFound('INDEX_NOT_FOUND', `'${table.path}' has no index '${name}'; indexes are: ${listIndexes(table.md).map((i) => i.name).join(', ') || '(none)'}`, { index: name })
+  }
+  // Dropping the hidden column drops the index entry with it (Table.dropColumn); the physical column and HNSW
+  // index stay for earlier versions, as with any dropped column, and new rows store null there.
+  return table.dropColumn(table.md.columns.find((c) => c.id === idx.valueColumnId)!.name)
+}
+
+function firstFree(existing: readonly IndexMd[]): string {
+  for (let i = 0; ; i++) if (!existing.some((x) => x.name === `idx${i}`)) return `idx${i}`
+}
+
+function statusOf(table: Table): UpdateStatus {
+  return { version: table.version, numRows: 0, numInserted: 0, numUpdated: 0, numDeleted: 0, numComputedValues: 0, numExcs: 0, colsWithExcs: [], updatedCols: [] }
+}

@@ -1,0 +1,93 @@
+import { invalid } from '../errors.ts'
+import type { IndexMetric } from '../catalog/metadata.ts'
+import type { FnNode } from '../query/nodes/index.ts'
+import { expectKinds, scalar, t, typeError } from '../query/registry.ts'
+
+// SQL functions behind similarity search and full-text search. `similarity` itself is a placeholder the query
+// rewrite (similarity.ts) replaces before planning, once the query's embedding is known; what reaches SQL is
+// vector_distance/vector_similarity over the index's hidden column, written so pgvector's HNSW index matches.
+
+export const DISTANCE_OP: Record<IndexMetric, string> = { cosine: '<=>', ip: '<#>', l2: '<->' }
+
+function vecOpts(node: FnNode): { vector: number[]; metric: IndexMetric; dims: number } {
+  const { vector, metric, dims } = node.opts ?? {}
+  if (!Array.isArray(vector) || typeof dims !== 'number' || !(typeof metric === 'string' && metric in DISTANCE_OP)) {
+    throw typeError(node, `${node.fn}() needs opts.vector, opts.dims and opts.metric (cosine, ip or l2)`)
+  }
+  return { vector: vector as number[], metric: metric as IndexMetric, dims }
+}
+
+/** The SQL of the index expression and of the distance a query orders by: the two must match textually. */
+export const vectorCast = (sql: string, dims: number): string => `(${sql}::vector(${Math.trunc(dims)}))`
+
+function distanceSql(node: FnNode, colSql: string, param: (v: unknown) => string): string {
+  const { vector, metric, dims } = vecOpts(node)
+  if (vector.length !== dims) throw typeError(node, `query vector has ${vector.length} dimensions, the index has ${dims}`)
+  return `(${vectorCast(colSql, dims)} ${DISTANCE_OP[metric]} ${param(`[${vector.join(',')}]`)}::vector(${dims}))`
+}
+
+function distanceTs(node: FnNode, v: readonly number[]): number {
+  const { vector, metric } = vecOpts(node)
+  let dot = 0, na = 0, nb = 0, l2 = 0
+  for (let i = 0; i < vector.length; i++) {
+    const a = v[i] ?? 0, b = vector[i]!
+    dot += a * b; na += a * a; nb += b * b; l2 += (a - b) ** 2
+  }
+  return metric === 'cosine' ? 1 - dot / Math.sqrt(na * nb) : metric === 'ip' ? -dot : Math.sqrt(l2)
+}
+
+scalar({
+  name: 'vector_distance', minArgs: 1, maxArgs: 1, deterministic: true,
+  returnType: (types, node) => (expectKinds(node, types, 0, ['array']), vecOpts(node), t('float', true)),
+  sql: ([a], emit, node) => distanceSql(node, a!.sql, (v) => emit.param(v)),
+  eval: ([a], node) => distanceTs(node, a as number[]),
+})
+
+// Higher is closer: cosine similarity, inner product, or the negated L2 distance.
+scalar({
+  name: 'vector_similarity', minArgs: 1, maxArgs: 1, deterministic: true,
+  returnType: (types, node) => (expectKinds(node, types, 0, ['array']), vecOpts(node), t('float', true)),
+  sql: ([a], emit, node) => {
+    const d = distanceSql(node, a!.sql, (v) => emit.param(v))
+    return vecOpts(node).metric === 'cosine' ? `(1 - ${d})` : `(-${d})`
+  },
+  eval: ([a], node) => {
+    const d = distanceTs(node, a as number[])
+    return vecOpts(node).metric === 'cosine' ? 1 - d : -d
+  },
+})
+
+scalar({
+  name: 'similarity', minArgs: 1, maxArgs: 1, deterministic: true,
+  returnType: (types, node) => (expectKinds(node, types, 0, ['string', 'image', 'binary', 'array']), t('float', true)),
+  eval: (_a, node) => {
+    throw invalid('INVALID_EXPRESSION', `similarity() must be resolved against an embedding index before it runs; query it through a table (in ${node.fn})`)
+  },
+})
+
+// Full text: Postgres text search with a fixed configuration name (validated, inlined so a GIN index on the
+// same expression can match).
+function language(node: FnNode): string {
+  const lang = node.opts?.language ?? 'english'
+  if (typeof lang !== 'string' || !/^[a-z_]+$/.test(lang)) throw typeError(node, `${node.fn}() opts.language must be a text search configuration name like 'english' or 'simple'`)
+  return `'${lang}'::regconfig`
+}
+
+scalar({
+  name: 'fts_match', minArgs: 2, maxArgs: 2, deterministic: true,
+  returnType: (types, node) => (expectKinds(node, types, 0, ['string']), expectKinds(node, types, 1, ['string']), language(node), t('bool', true)),
+  sql: ([a, q], _e, node) => `(to_tsvector(${language(node)}, ${a!.sql}) @@ websearch_to_tsquery(${language(node)}, ${q!.sql}))`,
+})
+
+scalar({
+  name: 'fts_rank', minArgs: 2, maxArgs: 2, deterministic: true,
+  returnType: (types, node) => (expectKinds(node, types, 0, ['string']), expectKinds(node, types, 1, ['string']), language(node), t('float', true)),
+  sql: ([a, q], _e, node) => `ts_rank_cd(to_tsvector(${language(node)}, ${a!.sql}), websearch_to_tsquery(${language(node)}, ${q!.sql}))::double precision`,
+})
+
+// The row's insertion id: hybrid search fuses two rankings of the same rows by it.
+scalar({
+  name: 'row_id', minArgs: 0, maxArgs: 0, deterministic: true,
+  returnType: () => t('int', false),
+  sql: () => 't0._rowid',
+})

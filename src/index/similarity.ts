@@ -1,0 +1,121 @@
+import type { IndexMd } from '../catalog/metadata.ts'
+import { invalid, notFound } from '../errors.ts'
+import { embedValues } from '../inference/index.ts'
+import type { ExprNode, FnNode } from '../query/nodes/index.ts'
+import { isCol, isFn, printExpr } from '../query/nodes/index.ts'
+import type { QuerySource, QuerySpec } from '../query/spec.ts'
+import type { Queryable } from '../store/types.ts'
+
+// col.similarity(query) names a query, not a vector: the vector needs a model run, which cannot happen inside SQL
+// planning. This rewrite runs first (QueryBackend.rewrite): it embeds each query once, replaces similarity() with
+// vector_similarity() over the index's hidden column, and turns orderBy(similarity, 'desc') into
+// orderBy(distance, 'asc'), the form pgvector's HNSW index answers. Filtered top-k uses iterative index scans, so a
+// selective where still returns k rows.
+
+const queryCache = new Map<string, number[]>()
+const QUERY_CACHE_MAX = 256
+const tuned = new WeakSet<object>()
+
+function walk(node: ExprNode, fn: (n: FnNode) => ExprNode | undefined): ExprNode {
+  if (!isFn(node)) return node
+  const replaced = fn(node)
+  if (replaced) return replaced
+  const args = node.args.map((a) => walk(a, fn))
+  return args.every((a, i) => a === node.args[i]) ? node : { ...node, args }
+}
+
+function hasSimilarity(node: ExprNode | undefined): boolean {
+  return !!node && isFn(node) && (node.fn === 'similarity' || node.args.some(hasSimilarity))
+}
+
+export async function rewriteSimilarity(db: Queryable, spec: QuerySpec): Promise<QuerySpec> {
+  const nodes = [spec.where, ...(spec.select ?? []).map((s) => s.expr), ...spec.orderBy.map((o) => o.expr)]
+  if (!nodes.some(hasSimilarity)) return spec
+  if (!tuned.has(db)) {
+    // Keep scanning the HNSW graph until enough rows pass the filter (pgvector >= 0.8).
+    await db.exec('set hnsw.iterative_scan = relaxed_order')
+    tuned.add(db)
+  }
+  const resolved = new Map<FnNode, { sim: FnNode; dist: FnNode }>()
+  const collect = async (node: ExprNode | undefined): Promise<void> => {
+    if (!node || !isFn(node)) return
+    if (node.fn === 'similarity') {
+      if (!resolved.has(node)) resolved.set(node, await resolve(spec, node))
+      return
+    }
+    for (const a of node.args) await collect(a)
+  }
+  for (const n of nodes) await collect(n)
+  const sim = (n: ExprNode): ExprNode => walk(n, (f) => resolved.get(f)?.sim)
+  return {
+    ...spec,
+    ...(spec.where ? { where: sim(spec.where) } : {}),
+    ...(spec.select ? { select: spec.select.map((s) => ({ ...s, expr: sim(s.expr) })) } : {}),
+    orderBy: spec.orderBy.map((o) => {
+      const r = isFn(o.expr) ? resolved.get(o.expr) : undefined
+      // Ordering by similarity descending is ordering by distance ascending: the index's own order.
+      return r ? { expr: r.dist, desc: !o.desc } : { ...o, expr: sim(o.expr) }
+    }),
+  }
+}
+
+async function resolve(spec: QuerySpec, node: FnNode): Promise<{ sim: FnNode; dist: FnNode }> {
+  const target = node.args[0]
+  if (!target || !isCol(target) || target.prop) throw invalid('INVALID_EXPRESSION', `similarity() works on an indexed column, not on ${printExpr(node)}`)
+  const sources = [spec.from, ...spec.joins.map((j) => j.source)]
+  const hit = sources
+    .filter((s) => !target.tbl || s.path === target.tbl || s.path.split('/').at(-1) === target.tbl)
+    .map((s) => ({ s, c: s.md.columns.find((c) => c.name === target.col && !c.hidden) }))
+    .find((x) => x.c)
+  if (!hit) throw notFound('COLUMN_NOT_FOUND', `unknown column '${target.col}' in ${printExpr(node)}`, { column: target.col })
+  const idx = pickIndex(hit.s, hit.c!.id, target.col, node.opts?.idx)
+  const vector = await queryVector(idx, node.opts?.query, node)
+  const valueCol = hit.s.md.columns.find((c) => c.id === idx.valueColumnId)!
+  const arg: ExprNode = { col: valueCol.name, ...(target.tbl ? { tbl: target.tbl } : {}) }
+  const opts = { vector, metric: idx.metric, dims: idx.dims }
+  return { sim: { fn: 'vector_similarity', args: [arg], opts }, dist: { fn: 'vector_distance', args: [arg], opts } }
+}
+
+function pickIndex(source: QuerySource, columnId: number, column: string, name: unknown): IndexMd {
+  const onColumn = (source.md.indexes ?? []).filter((i) => i.columnId === columnId)
+  if (name !== undefined) {
+    const idx = onColumn.find((i) => i.name === name)
+    if (!idx) throw notFound('INDEX_NOT_FOUND', `column '${column}' of '${source.path}' has no index '${String(name)}'; its indexes are: ${onColumn.map((i) => i.name).join(', ') || '(none)'}`, { index: name, column })
+    return idx
+  }
+  if (onColumn.length === 0) throw notFound('INDEX_NOT_FOUND', `column '${column}' of '${source.path}' has no embedding index; add one with addEmbeddingIndex('${column}', { embed })`, { column })
+  if (onColumn.length > 1) throw invalid('INVALID_ARGUMENT', `column '${column}' of '${source.path}' has several indexes (${onColumn.map((i) => i.name).join(', ')}); pick one with similarity(query, { idx })`, { column })
+  return onColumn[0]!
+}
+
+async function queryVector(idx: IndexMd, query: unknown, node: FnNode): Promise<number[]> {
+  const q = query as Record<string, unknown> | undefined
+  let vector: number[] | undefined
+  let value: unknown
+  let modality: 'text' | 'image'
+  if (Array.isArray(query) || ArrayBuffer.isView(query) && !(query instanceof Uint8Array)) vector = Array.from(query as ArrayLike<number>)
+  else if (q && typeof q === 'object' && 'vector' in q) vector = Array.from(q.vector as ArrayLike<number>)
+  if (vector) {
+    if (vector.length !== idx.dims || vector.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
+      throw invalid('INVALID_ARGUMENT', `similarity(): the query vector must have ${idx.dims} finite numbers for index '${idx.name}', got ${vector.length}`, { index: idx.name })
+    }
+    return vector
+  }
+  if (typeof query === 'string') [value, modality] = [query, 'text']
+  else if (q && typeof q === 'object' && 'text' in q) [value, modality] = [q.text, 'text']
+  else if (query instanceof Uint8Array) [value, modality] = [query, 'image']
+  else if (q && typeof q === 'object' && 'image' in q) [value, modality] = [q.image, 'image']
+  else throw invalid('INVALID_ARGUMENT', `similarity() takes a string, { text }, { image } or { vector }, got ${JSON.stringify(query)?.slice(0, 60)} in ${printExpr(node)}`)
+  if (modality !== idx.embed.modality) {
+    throw invalid('INVALID_ARGUMENT', `index '${idx.name}' embeds ${idx.embed.modality}s; similarity() got a ${modality} query`, { index: idx.name })
+  }
+  const key = typeof value === 'string' ? `${idx.embed.fn}|${JSON.stringify(idx.embed.opts)}|${modality}|${value}` : undefined
+  const cached = key ? queryCache.get(key) : undefined
+  if (cached) return cached
+  const [v] = await embedValues(idx.embed, [value])
+  if (key) {
+    if (queryCache.size >= QUERY_CACHE_MAX) queryCache.delete(queryCache.keys().next().value!)
+    queryCache.set(key, v!)
+  }
+  return v!
+}

@@ -1,0 +1,56 @@
+import { invalid } from '../errors.ts'
+import type { FnNode } from '../query/nodes/index.ts'
+import { functions } from '../query/registry.ts'
+import type { ImagePreprocess } from './image.ts'
+import { LEXICAL_DEFAULT_DIMS, LEXICAL_DEFAULT_SEED } from './lexical.ts'
+
+// An embedder is plain data naming a registered function and its options, so an embedding index stores it in the
+// catalog (as its hidden column's expression) and any process, or the HTTP API, can rebuild it.
+
+export interface Embedder {
+  /** The registered function: 'lexical_embed', 'embed_text' or 'embed_image' (or a UDF with the same contract). */
+  readonly fn: string
+  readonly opts: Readonly<Record<string, unknown>>
+  /** What it embeds: similarity(string) needs 'text', similarity({ image }) needs 'image'. */
+  readonly modality: 'text' | 'image'
+}
+
+export const embedders = {
+  /** The built-in lexical embedder (no download; no semantics: shared words and word pieces only). */
+  lexical(options: { dims?: number; seed?: number } = {}): Embedder {
+    return { fn: 'lexical_embed', opts: { dims: options.dims ?? LEXICAL_DEFAULT_DIMS, seed: options.seed ?? LEXICAL_DEFAULT_SEED }, modality: 'text' }
+  },
+  /** A sentence-transformers ONNX export: a local folder or 'hf:org/name'. */
+  text(model: string, options: { dims?: number; maxLength?: number } = {}): Embedder {
+    return { fn: 'embed_text', opts: { model, ...options }, modality: 'text' }
+  },
+  /** An ONNX image model with its preprocessing; `output` picks pooled features or logits. */
+  image(model: string, options: ImagePreprocess & { output?: string; dims?: number } = {}): Embedder {
+    return { fn: 'embed_image', opts: { model, ...options }, modality: 'image' }
+  },
+}
+
+export function embedderNode(e: Embedder, arg: FnNode['args'][number]): FnNode {
+  return { fn: e.fn, args: [arg], opts: e.opts }
+}
+
+/** Embeds values (texts or image references) with an embedder, outside any query. */
+export async function embedValues(e: Embedder, values: readonly unknown[]): Promise<number[][]> {
+  const node = embedderNode(e, { lit: null })
+  const def = functions.get(e.fn, node)
+  if (!def.evalBatch) throw invalid('INVALID_ARGUMENT', `embedder function '${e.fn}' has no batch evaluation`)
+  return (await def.evalBatch([values], node)) as number[][]
+}
+
+/** The embedder with its output size filled in (measured on a probe input when the options do not say). */
+export async function withDims(e: Embedder): Promise<Embedder & { opts: { dims: number } }> {
+  if (typeof e.opts.dims === 'number') return e as Embedder & { opts: { dims: number } }
+  const probe = e.modality === 'text' ? 'probe' : await probeImage()
+  const [v] = await embedValues(e, [probe])
+  return { ...e, opts: { ...e.opts, dims: v!.length } }
+}
+
+async function probeImage(): Promise<Uint8Array> {
+  const { default: sharp } = await import('sharp')
+  return new Uint8Array(await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toBuffer())
+}

@@ -1,0 +1,9 @@
+// Local inference: ONNX sessions and providers, model sources, tokenizers, embedders, OCR.
+import './functions.ts'
+
+export { embedders, embedValues, withDims } from './embedders.ts'
+export type { Embedder } from './embedders.ts'
+export { defaultProvider, getSession } from './runtime.ts'
+export type { Provider } from './runtime.ts'
+export { modelCacheDir, hfEndpoint, resolveModel } from './models.ts'
+export { buildModel } from './onnx-proto.ts'
