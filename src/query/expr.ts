@@ -95,6 +95,11 @@ export class Expr {
     return this.apply('slice', [], { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) })
   }
   astype(type: string): Expr { return this.apply('astype', [], { type }) }
+  /**
+   * Similarity (higher is closer) to a text, { image }, or { vector } through this column's embedding index
+   * (`idx` picks one when the column has several); usable in select, where and orderBy.
+   */
+  similarity(query: unknown, options: { idx?: string } = {}): Expr { return this.apply('similarity', [], { query, ...(options.idx ? { idx: options.idx } : {}) }) }
 
   /** For computed columns stored with onError 'ignore': the error class and message of each failed cell. */
   get errortype(): Expr { return this.#prop('errortype') }
