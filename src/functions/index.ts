@@ -8,6 +8,7 @@ import './math.ts'
 import './timestamp.ts'
 import './uuid.ts'
 import './json-keys.ts'
+import './openai.ts'
 
 export { compareValues, sortCompare, valuesEqual } from './compare.ts'
 export { evalJsonPath, parseJsonPath } from './json.ts'
