@@ -14,3 +14,5 @@ export { TesseraError, NotFoundError, AlreadyExistsError, RequestError, Concurre
 export type { ErrorCode } from './errors.ts'
 export { parseType, formatType } from './types/index.ts'
 export type { ColumnType } from './types/index.ts'
+export { udf, uda, TransientError, HttpError, checkResponse } from './compute/index.ts'
+export { math, timestamp, uuid, json, openai } from './functions/index.ts'
