@@ -12,3 +12,8 @@ import './openai.ts'
 
 export { compareValues, sortCompare, valuesEqual } from './compare.ts'
 export { evalJsonPath, parseJsonPath } from './json.ts'
+export { math } from './math.ts'
+export { timestamp } from './timestamp.ts'
+export { uuid } from './uuid.ts'
+export { json } from './json-keys.ts'
+export { openai } from './openai.ts'
