@@ -8,6 +8,7 @@ import { openApiDocument } from './openapi.ts'
 import type { OperationDoc } from './openapi.ts'
 import { adminDocs, adminRoutes } from './routes/admin.ts'
 import { dirDocs, dirRoutes } from './routes/dirs.ts'
+import { ioDocs, ioRoutes } from './routes/io.ts'
 import { queryDocs, queryRoutes } from './routes/query.ts'
 import { tableDocs, tableRoutes } from './routes/tables.ts'
 import { tokenDocs, tokenRoutes } from './routes/tokens.ts'
@@ -41,7 +42,7 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   app.use(metrics.middleware())
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version ?? 'dev' }))
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }))
-  const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs, ...adminDocs]
+  const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs, ...adminDocs, ...ioDocs]
   app.get('/openapi.json', (c) => c.json(openApiDocument(docs, options.version ?? 'dev')))
 
   const api = new Hono<AuthEnv>()
@@ -51,6 +52,7 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   api.route('/', queryRoutes(db))
   api.route('/', tokenRoutes(options.tokens ?? new TokenStore(db.driver)))
   api.route('/', adminRoutes(db))
+  api.route('/', ioRoutes(db))
   app.route('/api/v1', api)
   return app
 }

@@ -3,6 +3,8 @@ import { applyCommand } from './apply.ts'
 import { backupCommand } from './backup.ts'
 import { checkCommand } from './check.ts'
 import { doctorCommand } from './doctor.ts'
+import { exportCommand } from './export.ts'
+import { importCommand } from './import.ts'
 import { initCommand } from './init.ts'
 import { restoreCommand } from './restore.ts'
 import { runCommand } from './run.ts'
@@ -10,4 +12,4 @@ import { serveCommand } from './serve.ts'
 import { tokenCommand } from './token.ts'
 
 /** Every CLI command; `tessera help` lists them in this order. */
-export const COMMANDS: readonly Command[] = [serveCommand, initCommand, applyCommand, runCommand, doctorCommand, checkCommand, backupCommand, restoreCommand, tokenCommand]
+export const COMMANDS: readonly Command[] = [serveCommand, initCommand, applyCommand, importCommand, exportCommand, runCommand, doctorCommand, checkCommand, backupCommand, restoreCommand, tokenCommand]

@@ -1,0 +1,19 @@
+// A one-line progress display on stderr: redrawn in place on a terminal, a line every few seconds otherwise
+// (so logs of cron jobs stay readable).
+
+export function progressBar(label: string): { update(text: string, fraction?: number): void; done(text: string): void } {
+  const tty = process.stderr.isTTY
+  let last = 0
+  return {
+    update(text, fraction) {
+      const now = Date.now()
+      if (!tty && now - last < 5000) return
+      last = now
+      const bar = fraction === undefined ? '' : `[${'#'.repeat(Math.round(fraction * 30)).padEnd(30, '.')}] ${(fraction * 100).toFixed(0).padStart(3)}% `
+      process.stderr.write(tty ? `\r${label} ${bar}${text}\x1b[K` : `${label} ${bar}${text}\n`)
+    },
+    done(text) {
+      process.stderr.write(tty ? `\r${label} ${text}\x1b[K\n` : `${label} ${text}\n`)
+    },
+  }
+}
