@@ -1,0 +1,25 @@
+import { expect, test } from 'bun:test'
+import { CASES, runBench } from '../../bench/run.ts'
+import { ratio } from '../../bench/lib/harness.ts'
+
+// Keeps the bench harness from rotting: every case runs at a tiny size and reports finite figures for both sides.
+// No timing is asserted here; the figures live in BENCHMARKS.md.
+
+test('every bench case runs at 200 rows and reports Tessera, baseline and ratio', async () => {
+  const results = await runBench({ sizes: [200], reps: 1, quiet: true })
+  for (const c of CASES) expect(results.some((m) => m.case === c.name)).toBe(true)
+  for (const m of results) {
+    expect(m.size).toBe(200)
+    expect(Number.isFinite(m.tessera) && m.tessera > 0).toBe(true)
+    expect(Number.isFinite(m.baseline) && m.baseline > 0).toBe(true)
+    expect(Number.isFinite(ratio(m))).toBe(true)
+  }
+  const metrics = new Set(results.map((m) => `${m.case}: ${m.metric}`))
+  for (const want of ['insert: insert rows/s', 'query: point query by primary key', 'versions: time travel: point query by primary key', 'memory: peak RSS']) {
+    expect(metrics.has(want)).toBe(true)
+  }
+}, 240_000)
+
+test('an unknown case name is refused with the list of cases', async () => {
+  await expect(runBench({ cases: ['nope'], sizes: [200], quiet: true })).rejects.toThrow(/unknown bench case\(s\): nope; cases are: insert, computed/)
+})
