@@ -1,47 +1,106 @@
 // Builds Tessera as one executable: `bun build.ts` → dist/tessera (linux-x64 unless --target says otherwise).
 //
-//   bun build.ts                                   dist/tessera for this machine (bun-linux-x64)
-//   bun build.ts --target bun-linux-arm64          another platform (Bun fetches that runtime, so once online)
+//   bun build.ts                                   dist/tessera for linux-x64, native inference and images
+//   bun build.ts --slim                            without onnxruntime-node's and sharp's native libraries (-65 MB):
+//                                                  inference runs on onnxruntime-web (wasm), no image decoding
+//   bun build.ts --target bun-linux-arm64          another platform (always slim: node_modules holds the
+//                                                  linux-x64 native libraries only; Bun fetches that runtime once)
 //   bun build.ts --outfile /usr/local/bin/tessera  somewhere else
-//   bun build.ts --native-onnx                     also embed onnxruntime-node's libonnxruntime.so (+45 MB,
-//                                                  linux-x64 only): native CPU inference instead of wasm
 //
-// PGlite's wasm/data, the pgvector tarball and onnxruntime-web's wasm are embedded through
-// src/runtime/assets-bun.ts. sharp (libvips) is not carried: image decoding needs the sources + node_modules.
-import { parseArgs } from 'node:util'
-import { statSync } from 'node:fs'
+// Embedded through src/runtime/assets-bun.ts: PGlite's wasm/data, the pgvector tarball, onnxruntime-web's wasm.
+// Embedded through the native plugin below: onnxruntime-node's and sharp's addons and the shared libraries they
+// link against, which `bun build --compile` does not follow on its own (src/runtime/assets-native.ts says why).
+import type { BunPlugin } from 'bun'
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+
+const ROOT = import.meta.dir
+const NM = join(ROOT, 'node_modules')
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
   options: {
     target: { type: 'string', default: 'bun-linux-x64' },
-    outfile: { type: 'string', default: join(import.meta.dir, 'dist', 'tessera') },
-    'native-onnx': { type: 'boolean', default: false },
+    outfile: { type: 'string', default: join(ROOT, 'dist', 'tessera') },
+    slim: { type: 'boolean', default: false },
+    // Another entry point built the same way (test/binary/ builds a probe of the native addons with it).
+    entry: { type: 'string', default: join(ROOT, 'bin', 'tessera.ts') },
     help: { type: 'boolean', short: 'h' },
   },
 })
 if (values.help) {
-  console.log('usage: bun build.ts [--target bun-linux-x64|bun-linux-arm64|bun-darwin-arm64|...] [--outfile dist/tessera] [--native-onnx]')
+  console.log('usage: bun build.ts [--target bun-linux-x64|bun-linux-arm64|bun-darwin-arm64|...] [--outfile dist/tessera] [--slim]')
   process.exit(0)
 }
-if (values['native-onnx'] && values.target !== 'bun-linux-x64') {
-  console.error('--native-onnx embeds the linux-x64 libonnxruntime.so from node_modules; it only works with --target bun-linux-x64')
-  process.exit(2)
+const native = !values.slim && values.target === 'bun-linux-x64' && process.platform === 'linux' && process.arch === 'x64'
+
+/** The one file in `dir` whose name starts with `prefix` (versioned library names change with the packages). */
+function findFile(dir: string, prefix: string): string {
+  const found = readdirSync(dir).filter((f) => f.startsWith(prefix))
+  if (found.length !== 1) throw new Error(`expected one ${prefix}* in ${dir}, found ${found.length}: reinstall node_modules or build with --slim`)
+  return join(dir, found[0]!)
+}
+
+/** Patches a dependency's source; fails the build (not the binary at run time) when an upgrade changed it. */
+function replaceOnce(source: string, from: string, to: string, file: string): string {
+  if (source.split(from).length !== 2) throw new Error(`${file}: expected one '${from}' to patch; update build.ts's native plugin`)
+  return source.replace(from, to)
+}
+
+/**
+ * Prepends a preload of each addon's shared library to the module that loads the addon, and makes sharp's
+ * loader require its linux-x64 addon by a static name (it picks one at run time, which the bundler cannot see).
+ * The bundler then embeds the .node files itself.
+ */
+function nativePlugin(): BunPlugin {
+  const helper = JSON.stringify(join(ROOT, 'src', 'runtime', 'assets-native.ts'))
+  const preload = (lib: string, symbol: string) => [
+    `import { preloadSharedLibrary } from ${helper}`,
+    `import lib from ${JSON.stringify(lib)} with { type: 'file' }`,
+    `preloadSharedLibrary(lib, ${JSON.stringify(lib.split('/').pop())}, ${JSON.stringify(symbol)})`,
+  ].join('\n')
+  const libs: Record<string, string> = {
+    onnx: preload(join(NM, 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime.so.1'), 'OrtGetApiBase'),
+    vips: preload(findFile(join(NM, '@img', 'sharp-libvips-linux-x64', 'lib'), 'libvips-cpp.so'), 'vips_version'),
+  }
+  return {
+    name: 'tessera-native-addons',
+    setup(build) {
+      build.onResolve({ filter: /^tessera-native:/ }, (args) => ({ path: args.path.slice('tessera-native:'.length), namespace: 'tessera-native' }))
+      build.onLoad({ filter: /.*/, namespace: 'tessera-native' }, (args) => ({ contents: libs[args.path]!, loader: 'ts' }))
+      build.onLoad({ filter: /[\\/]onnxruntime-node[\\/]dist[\\/]binding\.js$/ }, (args) => ({
+        contents: `require('tessera-native:onnx');\n${readFileSync(args.path, 'utf8')}`,
+        loader: 'js',
+      }))
+      // transformers.js loads onnxruntime-node through createRequire, which the bundler cannot follow either.
+      build.onLoad({ filter: /[\\/]@huggingface[\\/]transformers[\\/]dist[\\/]transformers\.node\.mjs$/ }, (args) => ({
+        contents: replaceOnce(readFileSync(args.path, 'utf8'), 'requireFromHere("onnxruntime-node")', 'require("onnxruntime-node")', args.path),
+        loader: 'js',
+      }))
+      build.onLoad({ filter: /[\\/]sharp[\\/]dist[\\/]sharp\.mjs$/ }, () => ({
+        contents: `import 'tessera-native:vips'\nconst sharp = require('@img/sharp-linux-x64/sharp.node')\nexport default sharp\n`,
+        loader: 'js',
+      }))
+    },
+  }
 }
 
 const started = performance.now()
 const result = await Bun.build({
-  entrypoints: [join(import.meta.dir, 'bin', 'tessera.ts')],
+  entrypoints: [values.entry],
   // The binary runs in whatever directory it is started from: a stray .env or bunfig.toml there must not change it.
   compile: { target: values.target as Bun.Build.CompileTarget, outfile: values.outfile, autoloadDotenv: false, autoloadBunfig: false },
   minify: true,
+  // Compiled in (stack traces name src/ files and lines); the .map file Bun also writes beside it is removed below.
   sourcemap: 'linked',
-  features: values['native-onnx'] ? ['NATIVE_ONNX'] : [],
+  features: native ? ['NATIVE_ADDONS'] : [],
+  plugins: native ? [nativePlugin()] : [],
 })
 if (!result.success) {
   for (const log of result.logs) console.error(log)
   process.exit(1)
 }
+rmSync(`${values.outfile}.map`, { force: true })
 const mb = (statSync(values.outfile).size / 1024 / 1024).toFixed(1)
-console.log(`built ${values.outfile} (${values.target}${values['native-onnx'] ? ', native onnx' : ''}): ${mb} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+console.log(`built ${values.outfile} (${values.target}${native ? ', native onnxruntime + sharp' : ', slim'}): ${mb} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`)

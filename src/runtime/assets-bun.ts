@@ -32,7 +32,7 @@ export async function loadEmbeddedAssets(): Promise<EmbeddedAssets> {
       ort ??= Promise.resolve({ wasm: realFile(ortWasmPath, 'ort-wasm-simd-threaded.wasm'), mjs: realFile(ortMjsPath, 'ort-wasm-simd-threaded.mjs') })
       return ort
     },
-    // `bun build --feature=NATIVE_ONNX` keeps this branch (and the 45 MB library it embeds); otherwise it is removed.
-    ...(feature('NATIVE_ONNX') ? { ortNative: async () => (await import('./assets-onnx-native.ts')).preloadOnnxRuntime() } : {}),
+    // build.ts sets NATIVE_ADDONS when it embeds onnxruntime-node's and sharp's native libraries (linux-x64).
+    nativeAddons: feature('NATIVE_ADDONS') ? true : false,
   }
 }

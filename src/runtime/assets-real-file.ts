@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,11 +6,11 @@ import { join } from 'node:path'
  * Copies a file embedded in the binary to a real file under the temp dir, for code that streams, imports or
  * dlopens it by path, which Bun cannot do from inside the binary. The directory is named by the content's hash,
  * so binaries of different versions never share a stale copy; written via rename, so racing processes never see
- * half a file.
+ * half a file. Bun only (Bun.hash: ~10 ms for 45 MB, where sha256 takes ~100 ms).
  */
 export function realFile(embedded: string, name: string): string {
   const bytes = readFileSync(embedded)
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16)
+  const hash = Bun.hash(bytes).toString(16).padStart(16, '0')
   const dir = join(tmpdir(), `tessera-assets-${process.getuid?.() ?? 'user'}`, hash)
   const target = join(dir, name)
   if (existsSync(target)) return target

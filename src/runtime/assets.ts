@@ -16,10 +16,10 @@ export interface EmbeddedAssets {
   /** Copies (once) onnxruntime-web's wasm files out of the binary, where its loader can read and import them. */
   ortWasm(): Promise<OrtWasmPaths>
   /**
-   * Only in binaries built with `--native-onnx`: makes `import('onnxruntime-node')` work by loading the embedded
-   * libonnxruntime.so first (the addon's own copy next to it is not in the binary). Absent otherwise.
+   * Whether onnxruntime-node and sharp work in this binary: build.ts embeds their native libraries for linux-x64
+   * (not with --slim or other targets). Without them, importing either package throws.
    */
-  readonly ortNative?: () => Promise<void>
+  readonly nativeAddons: boolean
 }
 
 /** True inside a `bun build --compile` binary: its modules live in Bun's embedded file system. */
@@ -49,17 +49,6 @@ export interface OnnxRuntimeEnv {
 let onnx: Promise<OnnxRuntimeEnv> | undefined
 
 export function onnxRuntimeEnv(): Promise<OnnxRuntimeEnv> {
-  onnx ??= (async () => {
-    const assets = await embeddedAssets()
-    if (!assets) return { native: true }
-    const wasmPaths = await assets.ortWasm()
-    if (!assets.ortNative) return { native: false, wasmPaths }
-    try {
-      await assets.ortNative()
-      return { native: true, wasmPaths }
-    } catch {
-      return { native: false, wasmPaths }
-    }
-  })()
+  onnx ??= embeddedAssets().then(async (assets) => (assets ? { native: assets.nativeAddons, wasmPaths: await assets.ortWasm() } : { native: true }))
   return onnx
 }
