@@ -1,4 +1,5 @@
 import { afterAll, expect, test } from 'bun:test'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect } from '../../src/client/index.ts'
 import { tempDir } from '../support/db.ts'
@@ -47,6 +48,17 @@ test('init, serve, refused second writer, doctor, graceful stop, check, backup, 
   await t.insert([{ id: 0, text: 'first' }])
   expect((await run('backup', join(tempDir(), 'remote'), '--url', `http://127.0.0.1:${port}`)).code).toBe(0)
 
+  // a batch job runs beside the server, over HTTP
+  const job = join(tempDir(), 'job.ts')
+  writeFileSync(job, `export default async function (db, args) {
+  const t = await db.getTable('ops')
+  await t.insert([{ id: -1, text: 'from job ' + args.join(' ') }])
+}
+`)
+  const jr = await run('run', job, '--url', `http://127.0.0.1:${port}`, 'nightly')
+  expect(jr.code).toBe(0)
+  expect((await t.where(t.c.id.eq(-1)).select('text').collect()).rows).toEqual([{ text: 'from job nightly' }])
+
   // SIGTERM while a large insert is in flight: the insert completes, then the server closes the data dir.
   const big = t.insert(Array.from({ length: 20000 }, (_, i) => ({ id: i + 1, text: `row ${i}` })))
   await Bun.sleep(30)
@@ -70,7 +82,7 @@ test('init, serve, refused second writer, doctor, graceful stop, check, backup, 
 
   const server2 = await startServer(restored, port + 2)
   const t2 = await connect(`http://127.0.0.1:${port + 2}`).getTable('ops')
-  expect(await t2.count()).toBe(20001)
+  expect(await t2.count()).toBe(20002)
   server2.kill('SIGTERM')
   expect(await server2.exited).toBe(0)
 }, 180000)
