@@ -26,6 +26,7 @@ import type { CheckProblem } from './check.ts'
 import { toNode } from '../query/expr.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { stripTables } from '../compute/computed.ts'
+import { Jobs } from '../compute/jobs.ts'
 
 export interface OpenOptions {
   /** Data dir (default: $TESSERA_HOME, else ~/.tessera). Holds the database, media and the lock file. */
@@ -75,6 +76,7 @@ export class Tessera {
   readonly media: MediaEnv
   readonly #unregisterMedia: () => void
   #closed = false
+  #jobs: Jobs | undefined
 
   private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined, mediaCacheBytes?: number) {
     this.#db = db
@@ -146,6 +148,11 @@ export class Tessera {
     return this.#db
   }
 
+  /** Background jobs (long backfills): start, list, get, wait, cancel, resume. */
+  get jobs(): Jobs {
+    return (this.#jobs ??= new Jobs({ db: this.#db, ctx: this.#ctx, getTable: (path) => this.getTable(path) }))
+  }
+
   get closed(): boolean {
     return this.#closed
   }
@@ -153,6 +160,7 @@ export class Tessera {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.#jobs?.stopAll()
     this.#unregisterMedia()
     await this.#db.close()
     await this.#lock?.release()

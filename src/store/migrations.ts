@@ -45,6 +45,23 @@ const MIGRATIONS: readonly string[] = [
     revoked_at timestamptz
   );
   `,
+  // Background jobs (src/compute/jobs.ts): progress is written with each batch, so a resumed job skips done rows.
+  `
+  create table tessera.jobs (
+    id bigserial primary key,
+    table_id bigint not null references tessera.tables(id) on delete cascade,
+    kind text not null,
+    column_name text not null,
+    spec jsonb not null,
+    status text not null,
+    rows_done bigint not null default 0,
+    rows_total bigint not null default 0,
+    cursor bigint not null default 0,
+    error text,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now()
+  );
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

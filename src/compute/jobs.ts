@@ -1,0 +1,310 @@
+import type { ColumnMd, OnError, TableMd, VersionKind } from '../catalog/metadata.ts'
+import { addPhysicalColumn } from '../catalog/ddl.ts'
+import { computeTsColumns, emptyCounts } from '../catalog/rows.ts'
+import type { TableState } from '../catalog/state.ts'
+import { commitVersion, lockTableRow } from '../catalog/state.ts'
+import type { CatalogContext, Table } from '../catalog/table.ts'
+import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
+import { compileExpr } from '../query/compiler.ts'
+import { toNode } from '../query/expr.ts'
+import type { ExprLike } from '../query/expr.ts'
+import type { ExprNode } from '../query/nodes/index.ts'
+import { printExpr } from '../query/nodes/index.ts'
+import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../query/sql.ts'
+import { containsAggregate, typeOf } from '../query/typecheck.ts'
+import type { Driver, Queryable } from '../store/types.ts'
+import { formatType, parseType, pgType, toStoreJson } from '../types/index.ts'
+import { ColumnScope, computedPlans, directDependents, stripTables } from './computed.ts'
+
+// Background jobs: long backfills of a new computed column (re-embedding a table with a new model) that run in
+// batches outside long transactions. The job adds the column hidden, computes rows in order of _rowid, and writes each
+// batch with its progress in one short transaction, so a crash loses at most the batch in flight and a resumed job
+// skips rows already done. New and updated rows compute the hidden column themselves. While the job runs, readers see
+// the table as before (including an older column of the same name); when it finishes, the column is revealed (and
+// replaces the old one) in one new table version.
+
+export type JobStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted'
+
+export interface JobInfo {
+  readonly id: number
+  readonly kind: 'add_computed_column'
+  readonly table: string
+  readonly column: string
+  /** 'interrupted': the catalog says running, but no process runs it (the process stopped); resume() continues it. */
+  readonly status: JobStatus
+  readonly rowsDone: number
+  readonly rowsTotal: number
+  readonly error: string | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+export interface StartJobOptions {
+  readonly table: Table | string
+  readonly column: string
+  readonly expr: ExprLike
+  readonly onError?: OnError
+  /** 'replace': an existing column of that name keeps serving until the job finishes, then is replaced. */
+  readonly ifExists?: 'error' | 'replace'
+  /** Rows per batch (one short write transaction each); default 256. */
+  readonly batchSize?: number
+}
+
+interface JobSpec {
+  readonly columnId: number
+  readonly hiddenName: string
+  readonly onError: OnError
+  readonly ifExists: 'error' | 'replace'
+  readonly batchSize: number
+  /** Rows inserted after the job started compute themselves; the job covers rows up to here. */
+  readonly maxRowid: number
+}
+
+interface JobRow {
+  id: number
+  table_id: number
+  path: string | null
+  kind: 'add_computed_column'
+  column_name: string
+  spec: JobSpec
+  status: Exclude<JobStatus, 'interrupted'>
+  rows_done: number
+  rows_total: number
+  cursor: number
+  error: string | null
+  created_at: Date
+  updated_at: Date
+}
+
+export interface JobsContext {
+  readonly db: Driver
+  readonly ctx: CatalogContext
+  readonly getTable: (path: string) => Promise<Table>
+}
+
+const SELECT_JOB = `select j.id, j.table_id, t.path, j.kind, j.column_name, j.spec, j.status, j.rows_done, j.rows_total, j.cursor, j.error, j.created_at, j.updated_at from tessera.jobs j left join tessera.tables t on t.id = j.table_id`
+
+export class Jobs {
+  readonly #c: JobsContext
+  /** Jobs this process is running: a stop flag and the loop's promise. */
+  readonly #running = new Map<number, { stop: boolean; done: Promise<void> }>()
+
+  constructor(c: JobsContext) {
+    this.#c = c
+  }
+
+  /** Starts a background job computing `column` from `expr`; returns once the job is recorded and running. */
+  async start(options: StartJobOptions): Promise<JobInfo> {
+    const table = typeof options.table === 'string' ? await this.#c.getTable(options.table) : options.table
+    if (table.isReadOnly) throw invalid('READ_ONLY', `${table} is read-only`)
+    const node = stripTables(toNode(options.expr))
+    if (containsAggregate(node)) throw invalid('INVALID_EXPRESSION', `a computed column cannot aggregate: ${printExpr(node)}`)
+    const ifExists = options.ifExists ?? 'error'
+    const onError = options.onError ?? 'ignore'
+    const batchSize = Math.max(1, Math.floor(options.batchSize ?? 256))
+    let jobId = 0
+    await this.#changeMd(table.id, 'add_column', async (tx, state, version) => {
+      const existing = state.md.columns.find((c) => c.name === options.column && !c.hidden)
+      if (existing && ifExists !== 'replace') {
+        throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' already has a column '${options.column}'; pass ifExists: 'replace' to compute the new one in the background and swap it in when done`, { column: options.column })
+      }
+      const type = typeOf(node, new ColumnScope(state.md, (c) => `t.${valueColumn(c.id)}`))
+      const stats = await tx.query<{ n: number; m: number | null }>(`select count(*)::int as n, max(_rowid)::bigint as m from ${dataTable(state.id)} where _v_max = ${MAX_VERSION}`)
+      const r = await tx.query<{ id: number }>(
+        `insert into tessera.jobs(table_id, kind, column_name, spec, status, rows_total) values ($1, 'add_computed_column', $2, '{}'::jsonb, 'running', $3) returning id`,
+        [state.id, options.column, stats.rows[0]!.n],
+      )
+      jobId = Number(r.rows[0]!.id)
+      const column: ColumnMd = {
+        id: state.md.nextColumnId, name: `_job${jobId}_${options.column}`, type: formatType({ ...type, nullable: true }), addedIn: version,
+        computed: { expr: node, onError }, hidden: true,
+      }
+      const spec: JobSpec = { columnId: column.id, hiddenName: column.name, onError, ifExists, batchSize, maxRowid: Number(stats.rows[0]!.m ?? 0) }
+      await tx.query(`update tessera.jobs set spec = $2::jsonb where id = $1`, [jobId, JSON.stringify(spec)])
+      await addPhysicalColumn(tx, state.id, column)
+      return { ...state.md, columns: [...state.md.columns, column], nextColumnId: state.md.nextColumnId + 1 }
+    })
+    this.#launch(jobId)
+    return this.get(jobId)
+  }
+
+  async list(): Promise<JobInfo[]> {
+    const r = await this.#c.db.query<JobRow>(`${SELECT_JOB} order by j.id`)
+    return r.rows.map((row) => this.#info(row))
+  }
+
+  async get(id: number): Promise<JobInfo> {
+    return this.#info(await this.#row(id))
+  }
+
+  /** Resolves when the job stops running in this process (done, failed or cancelled). */
+  async wait(id: number): Promise<JobInfo> {
+    await this.#running.get(id)?.done
+    return this.get(id)
+  }
+
+  /**
+   * Stops a job after the batch in flight; progress is kept, so resume(id) can continue it. With dropColumn, the
+   * partly computed hidden column is removed instead (a new table version) and the job cannot be resumed.
+   */
+  async cancel(id: number, options: { dropColumn?: boolean } = {}): Promise<JobInfo> {
+    const row = await this.#row(id)
+    const run = this.#running.get(id)
+    if (run) {
+      run.stop = true
+      await run.done
+    }
+    if (row.status === 'running' || row.status === 'failed' || row.status === 'cancelled') {
+      await this.#c.db.query(`update tessera.jobs set status = 'cancelled', updated_at = now() where id = $1 and status <> 'done'`, [id])
+    }
+    if (options.dropColumn && row.status !== 'done') {
+      await this.#changeMd(row.table_id, 'drop_column', async (_tx, state) => ({ ...state.md, columns: state.md.columns.filter((c) => c.id !== row.spec.columnId) }))
+      await this.#c.db.query(`update tessera.jobs set error = 'cancelled; the partial column was dropped' where id = $1`, [id])
+    }
+    return this.get(id)
+  }
+
+  /** Continues interrupted, cancelled or failed jobs (all of them when no id is given), skipping rows already done. */
+  async resume(id?: number): Promise<JobInfo[]> {
+    const rows = id === undefined ? (await this.#c.db.query<JobRow>(`${SELECT_JOB} where j.status <> 'done' order by j.id`)).rows : [await this.#row(id)]
+    const out: JobInfo[] = []
+    for (const row of rows) {
+      if (this.#running.has(row.id) || row.status === 'done') {
+        out.push(this.#info(row))
+        continue
+      }
+      const state = await this.#c.ctx.refresh(row.table_id)
+      if (!state.md.columns.some((c) => c.id === row.spec.columnId)) {
+        throw invalid('INVALID_ARGUMENT', `job ${row.id} cannot resume: its column was dropped (cancelled with dropColumn, or by hand); start a new job`, { job: row.id })
+      }
+      await this.#c.db.query(`update tessera.jobs set status = 'running', error = null, updated_at = now() where id = $1`, [row.id])
+      this.#launch(row.id)
+      out.push(await this.get(row.id))
+    }
+    return out
+  }
+
+  /** Stops every loop of this process without changing job status (close(); after reopen they show 'interrupted'). */
+  async stopAll(): Promise<void> {
+    for (const run of this.#running.values()) run.stop = true
+    await Promise.all([...this.#running.values()].map((r) => r.done))
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  async #row(id: number): Promise<JobRow> {
+    const r = await this.#c.db.query<JobRow>(`${SELECT_JOB} where j.id = $1`, [id])
+    if (!r.rows[0]) throw notFound('JOB_NOT_FOUND', `no job ${id}; db.jobs.list() shows the jobs there are`, { job: id })
+    return r.rows[0]
+  }
+
+  #info(row: JobRow): JobInfo {
+    const status: JobStatus = row.status === 'running' && !this.#running.has(Number(row.id)) ? 'interrupted' : row.status
+    return {
+      id: Number(row.id), kind: row.kind, table: row.path ?? `#${row.table_id}`, column: row.column_name, status,
+      rowsDone: Number(row.rows_done), rowsTotal: Number(row.rows_total), error: row.error, createdAt: row.created_at, updatedAt: row.updated_at,
+    }
+  }
+
+  #launch(id: number): void {
+    const run = { stop: false, done: Promise.resolve() }
+    run.done = this.#loop(id, run).catch(async (e) => {
+      const msg = e instanceof TesseraError ? e.message : `${(e as Error).name ?? 'Error'}: ${(e as Error).message ?? e}`
+      await this.#c.db.query(`update tessera.jobs set status = 'failed', error = $2, updated_at = now() where id = $1 and status = 'running'`, [id, msg]).catch(() => undefined)
+    }).finally(() => this.#running.delete(id))
+    this.#running.set(id, run)
+  }
+
+  async #loop(id: number, run: { stop: boolean }): Promise<void> {
+    for (;;) {
+      if (run.stop) return
+      const job = await this.#row(id)
+      if (job.status !== 'running') return
+      const state = await this.#c.ctx.refresh(job.table_id)
+      const plan = computedPlans(state.md).find((p) => p.column.id === job.spec.columnId)
+      if (!plan) throw invalid('INVALID_ARGUMENT', `the column of job ${id} was dropped from '${state.path}'`)
+      const inputs = state.md.columns.filter((c) => plan.inputs.has(c.name))
+      // A hash of the inputs as read: the write applies only where they are unchanged (an update in between has
+      // already recomputed the row through the normal cascade).
+      const hash = (alias: string) => `md5(row(${inputs.map((c) => `${alias}.${valueColumn(c.id)}`).join(', ')})::text)`
+      const batch = await this.#c.db.query<Record<string, unknown>>(
+        `select t._rowid, ${hash('t')} as _h${inputs.map((c) => `, t.${valueColumn(c.id)} as ${quoteIdent(c.name)}`).join('')} from ${dataTable(state.id)} as t
+         where t._v_max = ${MAX_VERSION} and t._rowid > $1 and t._rowid <= $2 order by t._rowid limit $3`,
+        [job.cursor, job.spec.maxRowid, job.spec.batchSize],
+      )
+      if (batch.rows.length === 0) return this.#finish(job)
+      const last = Number(batch.rows.at(-1)!._rowid)
+      const counts = emptyCounts()
+      // Slow work (UDFs, models, services) happens here, outside any transaction and lock.
+      const ts = plan.mode === 'ts' ? (await computeTsColumns([plan], batch.rows, state.path, counts)).get(plan.column.id)! : undefined
+      if (run.stop) return
+      await this.#c.ctx.locks.run(state.id, () => this.#c.db.transaction(async (tx) => {
+        const c = plan.column
+        const params = new ParamList()
+        if (ts) {
+          const type = parseType(c.type)
+          const docs = batch.rows.map((row, i) => ({
+            _rowid: row._rowid, _h: row._h, v: toStoreJson(type, ts.values[i]), et: ts.errors[i]?.errortype ?? null, em: ts.errors[i]?.errormsg ?? null,
+          }))
+          await tx.query(
+            `update ${dataTable(state.id)} as t set ${valueColumn(c.id)} = x.v, ${errorTypeColumn(c.id)} = x.et, ${errorMsgColumn(c.id)} = x.em
+             from jsonb_to_recordset($1::jsonb) as x(_rowid bigint, _h text, v ${pgType(type)}, et text, em text)
+             where t._rowid = x._rowid and t._v_max = ${MAX_VERSION} and ${hash('t')} = x._h`,
+            [JSON.stringify(docs)],
+          )
+        } else {
+          const first = params.param(Number(batch.rows[0]!._rowid))
+          const scope = new ColumnScope(state.md, (col) => `t.${valueColumn(col.id)}`)
+          await tx.query(
+            `update ${dataTable(state.id)} as t set ${valueColumn(c.id)} = ${compileExpr(plan.expr, scope, params)}
+             where t._v_max = ${MAX_VERSION} and t._rowid between ${first}::bigint and ${params.param(last)}::bigint`,
+            params.values,
+          )
+        }
+        await tx.query(`update tessera.jobs set cursor = $2, rows_done = rows_done + $3, updated_at = now() where id = $1`, [id, last, batch.rows.length])
+      }))
+    }
+  }
+
+  /** Reveals the finished column (replacing an old one of that name) in one new table version. */
+  async #finish(job: JobRow): Promise<void> {
+    await this.#changeMd(job.table_id, 'add_column', async (tx, state) => {
+      const hidden = state.md.columns.find((c) => c.id === job.spec.columnId)
+      if (!hidden) throw invalid('INVALID_ARGUMENT', `the column of job ${job.id} was dropped from '${state.path}'`)
+      const old = state.md.columns.find((c) => c.name === job.column_name && !c.hidden)
+      let columns = state.md.columns
+      if (old) {
+        if (job.spec.ifExists !== 'replace') throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' got a column '${job.column_name}' while job ${job.id} ran; cancel the job or drop that column`, { column: job.column_name })
+        if (state.md.primaryKey.includes(old.id)) throw invalid('HAS_DEPENDENTS', `column '${old.name}' is part of the primary key of '${state.path}' and cannot be replaced`, { column: old.name })
+        const deps = directDependents(state.md, old.name).filter((d) => d.id !== hidden.id)
+        if (deps.length > 0) throw invalid('HAS_DEPENDENTS', `column '${old.name}' is used by computed column(s) ${deps.map((d) => `'${d.name}'`).join(', ')}; drop those before job ${job.id} can replace it, then resume it`, { column: old.name })
+        // As in dropColumn, the old data column stays for earlier versions.
+        columns = columns.filter((c) => c.id !== old.id)
+      }
+      const { hidden: _h, ...shown } = hidden
+      await tx.query(`update tessera.jobs set status = 'done', updated_at = now() where id = $1`, [job.id])
+      return { ...state.md, columns: columns.map((c) => (c.id === hidden.id ? { ...shown, name: job.column_name } : c)) }
+    })
+  }
+
+  /** A schema change under the table's lock, committed as a new version (the same protocol as Table's writes). */
+  async #changeMd(tableId: number, kind: VersionKind, apply: (tx: Queryable, state: TableState, version: number) => Promise<TableMd>): Promise<void> {
+    const { ctx, db } = this.#c
+    let committed: TableState | undefined
+    await ctx.locks.run(tableId, async () => {
+      const current = await ctx.refresh(tableId)
+      await db.transaction(async (tx) => {
+        const locked = await lockTableRow(tx, tableId, current.path)
+        const version = locked.version + 1
+        const md = await apply(tx, locked, version)
+        await commitVersion(tx, tableId, version, kind, md)
+        committed = { ...locked, version, md }
+      }).catch(async (e) => {
+        await ctx.refresh(tableId).catch(() => undefined)
+        throw e
+      })
+      ctx.setState(committed!)
+    })
+    await ctx.afterChange?.(committed!, kind)
+  }
+}
