@@ -1,5 +1,5 @@
-import { alreadyExists, ConcurrencyError, invalid, notFound, TesseraError } from '../errors.ts'
-import { ColumnScope, columnRefs, computedPlans, directDependents, stripTables } from '../compute/computed.ts'
+import { alreadyExists, ConcurrencyError, invalid, notFound } from '../errors.ts'
+import { ColumnScope, computedPlans, directDependents, stripTables } from '../compute/computed.ts'
 import type { ComputedPlan } from '../compute/computed.ts'
 import { compileExpr, isSqlExpr } from '../query/compiler.ts'
 import type { ExprLike } from '../query/expr.ts'
@@ -10,7 +10,7 @@ import type { Joinable, QueryBackend, SelectArg } from '../query/query.ts'
 import { Query } from '../query/query.ts'
 import type { ResultSet } from '../query/results.ts'
 import type { QuerySource } from '../query/spec.ts'
-import { dataTable, errorTypeColumn, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
+import { dataTable, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
 import { containsAggregate, typeOf } from '../query/typecheck.ts'
 import { translateStoreError } from '../store/errors.ts'
 import type { KeyedMutex } from '../store/mutex.ts'
@@ -375,7 +375,6 @@ export class Table implements Joinable {
     checkName(name, 'column name')
     const onError = options.onError ?? 'abort'
     const node = stripTables(toNode(expr))
-    let backfill: { rows: Row[]; plan: ComputedPlan } | undefined
     return this.#schemaChange('add_column', name, options.ifExists, async (tx, state, version, counts) => {
       const scope = new ColumnScope(state.md, (c) => `t.${valueColumn(c.id)}`)
       const type = typeOf(node, scope)
@@ -397,7 +396,6 @@ export class Table implements Joinable {
         // Inputs are read inside the transaction (the table lock keeps writers out); values are written in place
         // because no earlier version's schema has this column.
         const rows = await readInputs(tx, target, plan, `_v_max = ${MAX_VERSION}`)
-        backfill = { rows, plan }
         await writeComputedInPlace(tx, target, rows, [plan], counts, `_v_max = ${MAX_VERSION}`)
       }
       return options.afterAdd ? options.afterAdd(tx, md, column, state) : md
@@ -461,7 +459,6 @@ export class Table implements Joinable {
       }
       const ts = await updateRows(tx, state, version, where, new Map(), plans, counts)
       await recomputeTsForVersion(tx, state, version, ts, counts)
-      counts.updated = counts.updated
     })
   }
 
@@ -634,5 +631,3 @@ async function readInputs(tx: Queryable, state: TableState, plan: ComputedPlan, 
   return r.rows
 }
 
-// Re-exported for modules that build on tables (views, indexes).
-export { columnRefs, errorTypeColumn, TesseraError }
