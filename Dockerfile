@@ -19,9 +19,10 @@ RUN bun install --production --ignore-scripts
 COPY tsconfig.json build.ts ./
 COPY bin ./bin
 COPY src ./src
+# On amd64 the binary carries onnxruntime-node and sharp natively; elsewhere it is slim (onnxruntime-web, no sharp).
 RUN bun build.ts --outfile /out/tessera
 
-# ---- run: the binary alone (no node_modules, no bun)
+# ---- run: the binary alone (no node_modules, no bun); it needs glibc and libstdc++, both in debian-slim
 FROM debian:bookworm-slim
 RUN groupadd --system --gid 10001 tessera \
  && useradd --system --uid 10001 --gid tessera --home-dir /data --no-create-home tessera \

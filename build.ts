@@ -1,10 +1,10 @@
-// Builds Tessera as one executable: `bun build.ts` → dist/tessera (linux-x64 unless --target says otherwise).
+// Builds Tessera as one executable: `bun build.ts` → dist/tessera for this platform (here linux-x64).
 //
-//   bun build.ts                                   dist/tessera for linux-x64, native inference and images
+//   bun build.ts                                   dist/tessera; on linux with native inference and images
 //   bun build.ts --slim                            without onnxruntime-node's and sharp's native libraries (-65 MB):
 //                                                  inference runs on onnxruntime-web (wasm), no image decoding
-//   bun build.ts --target bun-linux-arm64          another platform (always slim: node_modules holds the
-//                                                  linux-x64 native libraries only; Bun fetches that runtime once)
+//   bun build.ts --target bun-darwin-arm64         another platform (always slim: node_modules holds this
+//                                                  machine's native libraries only; Bun downloads that runtime)
 //   bun build.ts --outfile /usr/local/bin/tessera  somewhere else
 //
 // Embedded through src/runtime/assets-bun.ts: PGlite's wasm/data, the pgvector tarball, onnxruntime-web's wasm.
@@ -21,7 +21,7 @@ const NM = join(ROOT, 'node_modules')
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
   options: {
-    target: { type: 'string', default: 'bun-linux-x64' },
+    target: { type: 'string', default: `bun-${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}` },
     outfile: { type: 'string', default: join(ROOT, 'dist', 'tessera') },
     slim: { type: 'boolean', default: false },
     // Another entry point built the same way (test/binary/ builds a probe of the native addons with it).
@@ -33,7 +33,10 @@ if (values.help) {
   console.log('usage: bun build.ts [--target bun-linux-x64|bun-linux-arm64|bun-darwin-arm64|...] [--outfile dist/tessera] [--slim]')
   process.exit(0)
 }
-const native = !values.slim && values.target === 'bun-linux-x64' && process.platform === 'linux' && process.arch === 'x64'
+// The native libraries come from this machine's node_modules, so only a build for this machine can carry them
+// (verified on linux-x64; linux-arm64 follows the same package layout).
+const ARCH = process.arch
+const native = !values.slim && values.target === `bun-linux-${ARCH}` && process.platform === 'linux' && (ARCH === 'x64' || ARCH === 'arm64')
 
 /** The one file in `dir` whose name starts with `prefix` (versioned library names change with the packages). */
 function findFile(dir: string, prefix: string): string {
@@ -50,7 +53,7 @@ function replaceOnce(source: string, from: string, to: string, file: string): st
 
 /**
  * Prepends a preload of each addon's shared library to the module that loads the addon, and makes sharp's
- * loader require its linux-x64 addon by a static name (it picks one at run time, which the bundler cannot see).
+ * loader require this machine's addon by a static name (it picks one at run time, which the bundler cannot see).
  * The bundler then embeds the .node files itself.
  */
 function nativePlugin(): BunPlugin {
@@ -61,8 +64,8 @@ function nativePlugin(): BunPlugin {
     `preloadSharedLibrary(lib, ${JSON.stringify(lib.split('/').pop())}, ${JSON.stringify(symbol)})`,
   ].join('\n')
   const libs: Record<string, string> = {
-    onnx: preload(join(NM, 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime.so.1'), 'OrtGetApiBase'),
-    vips: preload(findFile(join(NM, '@img', 'sharp-libvips-linux-x64', 'lib'), 'libvips-cpp.so'), 'vips_version'),
+    onnx: preload(join(NM, 'onnxruntime-node', 'bin', 'napi-v6', 'linux', ARCH, 'libonnxruntime.so.1'), 'OrtGetApiBase'),
+    vips: preload(findFile(join(NM, '@img', `sharp-libvips-linux-${ARCH}`, 'lib'), 'libvips-cpp.so'), 'vips_version'),
   }
   return {
     name: 'tessera-native-addons',
@@ -79,7 +82,7 @@ function nativePlugin(): BunPlugin {
         loader: 'js',
       }))
       build.onLoad({ filter: /[\\/]sharp[\\/]dist[\\/]sharp\.mjs$/ }, () => ({
-        contents: `import 'tessera-native:vips'\nconst sharp = require('@img/sharp-linux-x64/sharp.node')\nexport default sharp\n`,
+        contents: `import 'tessera-native:vips'\nconst sharp = require('@img/sharp-linux-${ARCH}/sharp.node')\nexport default sharp\n`,
         loader: 'js',
       }))
     },
