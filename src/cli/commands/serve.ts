@@ -1,4 +1,6 @@
-import { Tessera } from '../../catalog/index.ts'
+import { resolve } from 'node:path'
+import { defaultHome, Tessera } from '../../catalog/index.ts'
+import { readConfigFile, resolveServerConfig } from '../config.ts'
 import { runtime } from '../../runtime/index.ts'
 import { createApp } from '../../server/app.ts'
 import { hashToken, TokenStore } from '../../server/tokens.ts'
@@ -11,12 +13,13 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the HTTP API on a data dir (default ~/.tessera)',
-  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet]',
-  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
+  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE]',
+  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' } },
   async run(values) {
-    const port = Number(values.port ?? process.env.TESSERA_PORT ?? 8080)
-    const host = String(values.host ?? process.env.TESSERA_HOST ?? '127.0.0.1')
-    const db = await Tessera.open({ ...(values.home ? { home: String(values.home) } : {}), command: `tessera serve :${port}` })
+    const home = resolve(String(values.home ?? defaultHome()))
+    const config = resolveServerConfig(values, readConfigFile(values.config as string | undefined, home))
+    const { port, host } = config
+    const db = await Tessera.open({ home, command: `tessera serve :${port}`, ...(config.mediaCacheBytes !== undefined ? { mediaCacheBytes: config.mediaCacheBytes } : {}) })
     const tokens = new TokenStore(db.driver)
     // TESSERA_ADMIN_TOKEN bootstraps an admin token in containers, where no one runs `tessera token create`.
     const envToken = process.env.TESSERA_ADMIN_TOKEN
@@ -24,7 +27,7 @@ export const serveCommand: Command = {
       await tokens.create(`env-admin-${hashToken(envToken).slice(0, 8)}`, { admin: true, token: envToken })
     }
     // Without tokens, a loopback-only server is open (a local demo); anything reachable from outside needs tokens.
-    const auth = String(values.auth ?? process.env.TESSERA_AUTH ?? ((await tokens.count()) > 0 ? 'required' : 'none'))
+    const auth = String(config.auth ?? ((await tokens.count()) > 0 ? 'required' : 'none'))
     if (auth !== 'required' && auth !== 'none') {
       err(`--auth must be 'required' or 'none', got '${auth}'`)
       await db.close()
@@ -39,7 +42,7 @@ export const serveCommand: Command = {
       version: VERSION,
       tokens,
       ...(auth === 'required' ? { authenticate: tokens.authenticate } : {}),
-      ...(values.quiet ? {} : { log: (l: string) => out(`${new Date().toISOString()} ${l}`) }),
+      ...(config.quiet ? {} : { log: (l: string) => out(`${new Date().toISOString()} ${l}`) }),
     })
     const server = await (await runtime()).serve(app.fetch, { port, hostname: host })
     out(`tessera ${VERSION} serving ${db.home} at http://${host}:${server.port} (auth: ${auth})`)
