@@ -83,7 +83,11 @@ function checkArray(x: unknown, shape: readonly (number | null)[] | undefined, d
   return undefined
 }
 
-const mediaSchema = v.pipe(v.string('expected a path, file:// or http(s) URL'), v.minLength(1, 'empty media reference'))
+// Bytes (uploads) are accepted here and stored by the media pass (src/media/rows.ts), which returns their ref.
+const mediaSchema = v.union([
+  v.pipe(v.string(), v.minLength(1, 'empty media reference')),
+  v.instance(Uint8Array),
+], 'expected a path, file:// or http(s) URL, data: URL, or bytes')
 
 function baseSchema(t: ColumnType): v.GenericSchema<unknown, unknown> {
   switch (t.kind) {

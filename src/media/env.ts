@@ -1,0 +1,82 @@
+import { existsSync, mkdtempSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { invalid, notFound } from '../errors.ts'
+import { FileCache } from './cache.ts'
+import type { FileCacheOptions } from './cache.ts'
+import { formatMediaRef, parseMediaRef } from './refs.ts'
+import type { MediaBackend } from './store.ts'
+import { MediaStore } from './store.ts'
+
+// The media environment of one database: its store (uploads, derived images, audio chunks) and its remote-file
+// cache. Functions evaluated inside expressions get no database handle, so open databases register their
+// environment here; store refs are content-addressed, so any registered store that holds a key answers for it.
+
+export interface MediaEnv {
+  readonly store: MediaBackend
+  readonly cache: FileCache
+}
+
+export interface MediaEnvOptions {
+  /** Bound of <home>/cache in bytes (default 1 GiB). */
+  readonly cacheMaxBytes?: number
+  readonly fetch?: FileCacheOptions['fetch']
+}
+
+/** <home>/media for uploads, <home>/cache for remote files. */
+export function createMediaEnv(home: string, options: MediaEnvOptions = {}): MediaEnv {
+  return {
+    store: new MediaStore(join(home, 'media')),
+    cache: new FileCache(join(home, 'cache'), cacheOptions(options)),
+  }
+}
+
+function cacheOptions(o: MediaEnvOptions): FileCacheOptions {
+  return { ...(o.cacheMaxBytes !== undefined ? { maxBytes: o.cacheMaxBytes } : {}), ...(o.fetch ? { fetch: o.fetch } : {}) }
+}
+
+const registered: MediaEnv[] = []
+let fallback: MediaEnv | undefined
+
+/** Makes an environment the current one (Tessera.open/memory call this); returns a function that unregisters it. */
+export function registerMediaEnv(env: MediaEnv): () => void {
+  registered.push(env)
+  return () => {
+    const i = registered.lastIndexOf(env)
+    if (i >= 0) registered.splice(i, 1)
+  }
+}
+
+/** The most recently registered environment, else a process-wide one in a temp dir. */
+export function currentMediaEnv(): MediaEnv {
+  const last = registered[registered.length - 1]
+  if (last) return last
+  fallback ??= createMediaEnv(mkdtempSync(join(tmpdir(), 'tessera-media-')))
+  return fallback
+}
+
+/**
+ * A local file path for a media reference: local paths as they are, store refs from the store that holds them,
+ * URLs through the file cache (fetched once).
+ */
+export async function resolveMedia(ref: string, env: MediaEnv = currentMediaEnv()): Promise<string> {
+  const p = parseMediaRef(ref)
+  if (!p) throw invalid('INVALID_MEDIA', `'${short(ref)}' is not a media reference (a path, file:// or http(s) URL, or a stored media:// ref)`, { ref: short(ref) })
+  if (p.kind === 'path') {
+    if (!existsSync(p.path)) throw notFound('NOT_FOUND', `media file ${p.path} does not exist`, { ref: p.path })
+    return p.path
+  }
+  if (p.kind === 'url') return env.cache.get(p.url)
+  const canonical = formatMediaRef(p)
+  const stores = [env.store, ...registered.map((e) => e.store).reverse(), ...(fallback ? [fallback.store] : [])]
+  for (const s of stores) if (s.scheme === p.scheme && (await s.exists(canonical))) return s.path(canonical)
+  throw notFound('NOT_FOUND', `media ${canonical} is in no open media store`, { ref: canonical })
+}
+
+/** The bytes behind a media reference. */
+export async function readMedia(ref: string, env?: MediaEnv): Promise<Uint8Array> {
+  return new Uint8Array(await readFile(await resolveMedia(ref, env)))
+}
+
+export const short = (s: string): string => (s.length > 60 ? `${s.slice(0, 60)}…` : s)

@@ -1,0 +1,49 @@
+import type { TableMd } from '../catalog/metadata.ts'
+import type { MediaKind } from '../types/index.ts'
+import { isMedia, parseType } from '../types/index.ts'
+import type { MediaEnv } from './env.ts'
+import { validateMediaValue } from './validate.ts'
+
+// The row-level pass the catalog runs after schema validation and before writing: every media cell becomes its
+// canonical reference, and with media_validation 'on_write' its file is decoded. Runs outside any transaction.
+
+const PARALLEL = 8
+
+export async function validateMediaRows<R extends Record<string, unknown>>(md: TableMd, table: string, rows: readonly R[], env: MediaEnv): Promise<R[]> {
+  const cols = md.columns.filter((c) => !c.computed && isMedia(parseType(c.type)))
+  if (cols.length === 0) return [...rows]
+  const out = rows.map((r) => ({ ...r }))
+  const jobs: (() => Promise<void>)[] = []
+  out.forEach((row, i) => {
+    for (const c of cols) {
+      const value = row[c.name]
+      if (value === null || value === undefined) continue
+      const mode = c.mediaValidation ?? md.mediaValidation ?? 'on_write'
+      jobs.push(async () => {
+        ;(row as Record<string, unknown>)[c.name] = await validateMediaValue(parseType(c.type).kind as MediaKind, value, { env, mode, row: i, column: c.name, table })
+      })
+    }
+  })
+  // Report the first failing row in row order, whatever order the parallel checks finish in.
+  const results = await runLimited(jobs, PARALLEL)
+  const firstError = results.find((r) => r !== undefined)
+  if (firstError) throw firstError
+  return out
+}
+
+async function runLimited(jobs: readonly (() => Promise<void>)[], limit: number): Promise<unknown[]> {
+  const errors: unknown[] = new Array(jobs.length).fill(undefined)
+  let next = 0
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++
+      try {
+        await jobs[i]!()
+      } catch (e) {
+        errors[i] = e
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker))
+  return errors
+}

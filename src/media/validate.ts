@@ -1,0 +1,167 @@
+import { open, readFile, stat } from 'node:fs/promises'
+import { invalid, TesseraError } from '../errors.ts'
+import type { MediaKind } from '../types/index.ts'
+import type { MediaEnv } from './env.ts'
+import { resolveMedia, short } from './env.ts'
+import { findTool, runTool } from './ffmpeg.ts'
+import { extensionOf, formatMediaRef, parseMediaRef } from './refs.ts'
+import { extForMime, isText, sniff } from './sniff.ts'
+import { flacDuration, wavInfo } from './wav.ts'
+
+// Media validation: a value given for an image/video/audio/document column becomes one canonical text reference
+// (absolute path, URL, or media:// for uploaded bytes); with 'on_write' the file is also opened and decoded, so a
+// broken upload fails the insert, naming row and column, instead of failing every computed column later.
+
+export interface MediaInfo {
+  readonly format: string
+  readonly width?: number
+  readonly height?: number
+  readonly durationSec?: number
+  readonly pages?: number
+}
+
+export interface MediaValidationContext {
+  readonly env: MediaEnv
+  /** 'on_write' (default) decodes the file now; 'on_read' only normalizes the reference. */
+  readonly mode?: 'on_write' | 'on_read'
+  readonly row?: number
+  readonly column?: string
+  readonly table?: string
+}
+
+const HEAD_BYTES = 64 * 1024
+const DOC_TEXT_EXT = new Set(['txt', 'md', 'markdown', 'html', 'htm', 'text', 'csv', 'json', 'xml'])
+
+/** Normalizes (and with on_write, decodes) one media value; returns the reference to store. */
+export async function validateMediaValue(kind: MediaKind, value: unknown, ctx: MediaValidationContext): Promise<string> {
+  const where = ctx.row !== undefined || ctx.column !== undefined ? `row ${ctx.row ?? '?'}, column '${ctx.column ?? '?'}': ` : ''
+  const fail = (msg: string, cause?: unknown): never => {
+    throw new TesseraError('INVALID_MEDIA', `${where}${msg}`, { ...(ctx.row !== undefined ? { row: ctx.row } : {}), ...(ctx.column ? { column: ctx.column } : {}) }, cause ? { cause } : undefined)
+  }
+  const onWrite = (ctx.mode ?? 'on_write') === 'on_write'
+  const uploaded = uploadedBytes(value)
+  if (uploaded) {
+    const found = sniff(uploaded.bytes.subarray(0, HEAD_BYTES))
+    const ext = found?.ext ?? uploaded.ext ?? (kind === 'document' && isText(uploaded.bytes) ? 'txt' : '')
+    if (onWrite && !ext) fail(`uploaded bytes (${uploaded.bytes.length} B) are not a recognised ${kind} format`)
+    const ref = await ctx.env.store.put(uploaded.bytes, ext)
+    if (onWrite) {
+      try {
+        await checkMediaFile(kind, await ctx.env.store.path(ref))
+      } catch (e) {
+        fail(`uploaded bytes are not a valid ${kind}: ${(e as Error).message}`, e)
+      }
+    }
+    return ref
+  }
+  if (typeof value !== 'string' || value.length === 0) fail(`expected ${kind === 'image' || kind === 'audio' ? 'an' : 'a'} ${kind} reference (path, file:// or http(s) URL, media:// ref, data: URL) or bytes, got ${value === null ? 'null' : typeof value}`)
+  const parsed = parseMediaRef(value as string)
+  if (!parsed) return fail(`'${short(value as string)}' is not a path, file:// or http(s) URL, or media:// reference`)
+  const ref = formatMediaRef(parsed)
+  if (!onWrite) return ref
+  let file: string
+  try {
+    file = await resolveMedia(ref, ctx.env)
+  } catch (e) {
+    return fail((e as Error).message, e)
+  }
+  try {
+    await checkMediaFile(kind, file)
+  } catch (e) {
+    fail(`${short(ref)} is not a valid ${kind}: ${(e as Error).message}`, e)
+  }
+  return ref
+}
+
+/** Decodes enough of a local file to be sure it is the given kind; returns what was learnt. */
+export async function checkMediaFile(kind: MediaKind, file: string): Promise<MediaInfo> {
+  const head = await readHead(file)
+  const found = sniff(head)
+  switch (kind) {
+    case 'image': {
+      // Loaded on first use: sharp is a native module that databases without images never need.
+      const sharp = (await import('sharp')).default
+      let m: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>
+      try {
+        m = await sharp(file).metadata()
+      } catch (e) {
+        throw invalid('INVALID_MEDIA', `sharp cannot decode it (${(e as Error).message})`)
+      }
+      if (!m.width || !m.height) throw invalid('INVALID_MEDIA', 'image has no dimensions')
+      return { format: m.format ?? found?.ext ?? 'unknown', width: m.width, height: m.height }
+    }
+    case 'audio': {
+      if (found?.kind !== 'audio' && !(found?.kind === 'video' && found.ext === 'mp4')) throw invalid('INVALID_MEDIA', `not a recognised audio container (wav, mp3, ogg, flac, m4a)${found ? `; it looks like ${found.kind}/${found.ext}` : ''}`)
+      if (found.ext === 'wav') {
+        return { format: 'wav', durationSec: wavInfo(head, (await stat(file)).size).durationSec }
+      }
+      if (found.ext === 'flac') {
+        const d = flacDuration(head)
+        return d === undefined ? { format: 'flac' } : { format: 'flac', durationSec: d }
+      }
+      return { format: found.ext }
+    }
+    case 'video': {
+      if (found?.kind !== 'video') throw invalid('INVALID_MEDIA', `not a recognised video container (mp4, mov, webm, mkv, avi, ogv)${found ? `; it looks like ${found.kind}/${found.ext}` : ''}`)
+      const ffprobe = findTool('ffprobe')
+      if (!ffprobe) return { format: found.ext }
+      return { format: found.ext, ...(await probeVideo(ffprobe, file)) }
+    }
+    case 'document': {
+      const ext = extensionOf(file)
+      if (found?.ext === 'pdf') {
+        const { getDocumentProxy } = await import('unpdf')
+        try {
+          const pdf = await getDocumentProxy(new Uint8Array(await readFile(file)))
+          const pages = pdf.numPages
+          await pdf.cleanup()
+          return { format: 'pdf', pages }
+        } catch (e) {
+          throw invalid('INVALID_MEDIA', `unpdf cannot read the PDF (${(e as Error).message})`)
+        }
+      }
+      if (found?.ext === 'html') return { format: 'html' }
+      if (found) throw invalid('INVALID_MEDIA', `a ${found.kind}/${found.ext} file is not a document (pdf, html, markdown, text)`)
+      if (!isText(await readFile(file))) throw invalid('INVALID_MEDIA', 'not a PDF and not UTF-8 text')
+      return { format: DOC_TEXT_EXT.has(ext) ? (ext === 'htm' ? 'html' : ext === 'markdown' ? 'md' : ext) : 'txt' }
+    }
+  }
+}
+
+async function probeVideo(ffprobe: string, file: string): Promise<Partial<MediaInfo>> {
+  let out: Uint8Array
+  try {
+    out = await runTool(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height:format=duration', '-of', 'json', file])
+  } catch (e) {
+    throw invalid('INVALID_MEDIA', `ffprobe cannot read it (${(e as Error).message})`)
+  }
+  const j = JSON.parse(new TextDecoder().decode(out)) as { streams?: { width?: number; height?: number }[]; format?: { duration?: string } }
+  const s = j.streams?.[0]
+  if (!s) throw invalid('INVALID_MEDIA', 'ffprobe finds no video stream')
+  return { ...(s.width ? { width: s.width } : {}), ...(s.height ? { height: s.height } : {}), ...(j.format?.duration ? { durationSec: Number(j.format.duration) } : {}) }
+}
+
+async function readHead(file: string): Promise<Uint8Array> {
+  const fh = await open(file, 'r')
+  try {
+    const buf = new Uint8Array(HEAD_BYTES)
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0)
+    return buf.subarray(0, bytesRead)
+  } finally {
+    await fh.close()
+  }
+}
+
+/** Bytes given directly (Uint8Array, ArrayBuffer, Node Buffer) or as a data: URL (base64 over HTTP). */
+function uploadedBytes(value: unknown): { bytes: Uint8Array; ext?: string } | undefined {
+  if (value instanceof Uint8Array) return { bytes: value }
+  if (value instanceof ArrayBuffer) return { bytes: new Uint8Array(value) }
+  if (typeof value === 'string' && value.startsWith('data:')) {
+    const m = /^data:([^;,]*)(;base64)?,(.*)$/s.exec(value)
+    if (!m) return undefined
+    const bytes = m[2] ? new Uint8Array(Buffer.from(m[3]!, 'base64')) : new TextEncoder().encode(decodeURIComponent(m[3]!))
+    const ext = m[1] ? extForMime(m[1]) : undefined
+    return ext ? { bytes, ext } : { bytes }
+  }
+  return undefined
+}
