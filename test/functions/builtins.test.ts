@@ -21,7 +21,7 @@ const ROWS = [
 beforeAll(async () => {
   db = await memoryDb()
   t = await db.createTable('f', { id: 'int', x: 'float', ts: 'timestamp', d: 'date', m: 'json' })
-})
+}, 120_000)
 afterAll(() => db.close())
 
 const cases = (): Record<string, [Expr, unknown, unknown]> => ({
