@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -28,8 +28,11 @@ function ensureBuilt(outfile: string, ...args: string[]): number {
   try { built = statSync(outfile).mtimeMs } catch { /* not built yet */ }
   if (built > sources) return 0
   const start = performance.now()
-  const r = Bun.spawnSync([process.execPath, join(ROOT, 'build.ts'), '--outfile', outfile, ...args], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' })
+  // Built beside the target and renamed over it, so a test run in parallel never starts a half-written binary.
+  const tmp = `${outfile}.${process.pid}.tmp`
+  const r = Bun.spawnSync([process.execPath, join(ROOT, 'build.ts'), '--outfile', tmp, ...args], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' })
   if (r.exitCode !== 0) throw new Error(`build.ts ${args.join(' ')} failed:\n${r.stdout.toString()}\n${r.stderr.toString()}`)
+  renameSync(tmp, outfile)
   return performance.now() - start
 }
 
