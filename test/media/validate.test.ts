@@ -18,7 +18,7 @@ const server = Bun.serve({
   hostname: '127.0.0.1', port: 0,
   async fetch(req) {
     served++
-    if (new URL(req.url).pathname === '/red.png') return new Response(await png(5, 3))
+    if (new URL(req.url).pathname === '/red.png') return new Response(Buffer.from(await png(5, 3)))
     return new Response('not an image')
   },
 })

@@ -1,0 +1,91 @@
+import type { Block } from './document-parse.ts'
+import { parseDocument } from './document-parse.ts'
+import type { IteratorRow } from './registry.ts'
+import { optionError, registerIterator } from './registry.ts'
+import { charCost, sentences, splitByBudget, tokenCost } from './text.ts'
+import { tokenCounter } from './tokens.ts'
+
+// document_splitter: a document (PDF, HTML, Markdown, text) into chunks. Separators combine as in Pixeltable:
+// 'heading' / 'page' / 'paragraph' / 'sentence' choose the units; 'char_limit' / 'token_limit' then cut each unit to
+// `limit` with `overlap`. No separator at all gives one chunk for the whole document.
+
+export type Separator = 'heading' | 'page' | 'paragraph' | 'sentence' | 'char_limit' | 'token_limit'
+const SEPARATORS: readonly Separator[] = ['heading', 'page', 'paragraph', 'sentence', 'char_limit', 'token_limit']
+
+export interface DocumentSplitterOptions {
+  /** 'heading,token_limit' or ['heading', 'token_limit']. */
+  readonly separators?: string | readonly Separator[]
+  /** Characters (char_limit) or tokens (token_limit) per chunk. */
+  readonly limit?: number
+  /** Characters or tokens repeated from the end of the previous chunk. */
+  readonly overlap?: number
+  /** Folder with tokenizer.json for token_limit; without it tokens are whitespace-separated words. */
+  readonly tokenizer?: string
+  /** Metadata columns to fill: 'title', 'heading', 'page' (default all three). */
+  readonly metadata?: string | readonly string[]
+}
+
+export function parseSeparators(name: string, s: DocumentSplitterOptions['separators']): Set<Separator> {
+  const list = (typeof s === 'string' ? s.split(',') : [...(s ?? [])]).map((x) => x.trim().toLowerCase()).filter(Boolean)
+  for (const x of list) if (!SEPARATORS.includes(x as Separator)) throw optionError(name, `unknown separator '${x}'; use ${SEPARATORS.join(', ')}`)
+  const set = new Set(list as Separator[])
+  if (set.has('char_limit') && set.has('token_limit')) throw optionError(name, 'use char_limit or token_limit, not both')
+  return set
+}
+
+export interface Unit {
+  readonly text: string
+  readonly heading: Readonly<Record<string, string>>
+  readonly page?: number
+}
+
+/** Groups blocks into units per the separators (before limits). */
+export function groupBlocks(blocks: readonly Block[], seps: ReadonlySet<Separator>): Unit[] {
+  if (seps.has('sentence')) return blocks.flatMap((b) => sentences(b.text).map((text) => ({ ...b, text })))
+  if (seps.has('paragraph')) return [...blocks]
+  const units: Unit[] = []
+  for (const b of blocks) {
+    const last = units[units.length - 1]
+    const sameHeading = !seps.has('heading') || (last && JSON.stringify(last.heading) === JSON.stringify(b.heading))
+    const samePage = !seps.has('page') || last?.page === b.page
+    if (last && sameHeading && samePage) {
+      // A unit spanning pages keeps the page it starts on.
+      units[units.length - 1] = { ...last, text: `${last.text}\n\n${b.text}` }
+    } else {
+      units.push(b.page === undefined ? { text: b.text, heading: b.heading } : { text: b.text, heading: b.heading, page: b.page })
+    }
+  }
+  return units
+}
+
+export const documentSplitter = registerIterator<DocumentSplitterOptions>({
+  name: 'document_splitter',
+  input: 'document',
+  outputs: { text: 'string', title: 'string?', heading: 'json?', page: 'int?' },
+  async *run(input, options = {}): AsyncIterable<IteratorRow> {
+    const name = 'document_splitter'
+    if (typeof input !== 'string') throw optionError(name, `input must be a document reference, got ${typeof input}`)
+    const seps = parseSeparators(name, options.separators)
+    const limited = seps.has('char_limit') || seps.has('token_limit')
+    const limit = options.limit
+    const overlap = options.overlap ?? 0
+    if (limited && (typeof limit !== 'number' || limit < 1)) throw optionError(name, 'char_limit/token_limit need a positive limit')
+    if (overlap < 0 || (limit !== undefined && overlap >= limit)) throw optionError(name, 'overlap must be >= 0 and below limit')
+    const meta = new Set(typeof options.metadata === 'string' ? options.metadata.split(',').map((s) => s.trim()) : options.metadata ?? ['title', 'heading', 'page'])
+    const doc = await parseDocument(input)
+    const cost = seps.has('token_limit') ? tokenCost(await tokenCounter(options.tokenizer)) : charCost
+    let pos = 0
+    for (const unit of groupBlocks(doc.blocks, seps)) {
+      const pieces = limited ? splitByBudget(unit.text, limit!, overlap, cost) : [unit.text]
+      for (const text of pieces) {
+        yield {
+          pos: pos++,
+          text,
+          title: meta.has('title') ? doc.title ?? null : null,
+          heading: meta.has('heading') && Object.keys(unit.heading).length > 0 ? unit.heading : null,
+          page: meta.has('page') ? unit.page ?? null : null,
+        }
+      }
+    }
+  },
+})

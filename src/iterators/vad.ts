@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { TesseraError } from '../errors.ts'
+
+// Silero VAD (v5, shipped inside @ricky0123/vad-web) run with onnxruntime-node: speech probability per 32 ms frame
+// of 16 kHz mono audio. Frames carry the previous frame's last 64 samples, as silero-vad's own wrapper does.
+
+export const VAD_RATE = 16000
+export const VAD_FRAME = 512
+const CONTEXT = 64
+
+export function sileroModelPath(): string {
+  let dir: string
+  try {
+    dir = join(dirname(createRequire(import.meta.url).resolve('@ricky0123/vad-web/package.json')), 'dist')
+  } catch {
+    throw new TesseraError('UNAVAILABLE', 'silence splitting with the Silero VAD needs the npm package @ricky0123/vad-web (it ships the model)')
+  }
+  const file = join(dir, 'silero_vad_v5.onnx')
+  if (!existsSync(file)) throw new TesseraError('UNAVAILABLE', `Silero VAD model not found at ${file}`)
+  return file
+}
+
+type Ort = typeof import('onnxruntime-node')
+let session: Promise<{ ort: Ort; s: import('onnxruntime-node').InferenceSession }> | undefined
+
+/** Speech probabilities, one per VAD_FRAME samples of 16 kHz mono audio. */
+export async function speechProbabilities(samples: Float32Array): Promise<Float32Array> {
+  session ??= (async () => {
+    const ort = await import('onnxruntime-node')
+    return { ort, s: await ort.InferenceSession.create(sileroModelPath(), { intraOpNumThreads: 1, interOpNumThreads: 1 }) }
+  })()
+  const { ort, s } = await session
+  const frames = Math.ceil(samples.length / VAD_FRAME)
+  const out = new Float32Array(frames)
+  let state = new ort.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128])
+  const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(VAD_RATE)]), [1])
+  let context = new Float32Array(CONTEXT)
+  for (let f = 0; f < frames; f++) {
+    const frame = new Float32Array(VAD_FRAME)
+    frame.set(samples.subarray(f * VAD_FRAME, (f + 1) * VAD_FRAME))
+    const x = new Float32Array(CONTEXT + VAD_FRAME)
+    x.set(context, 0)
+    x.set(frame, CONTEXT)
+    context = frame.slice(-CONTEXT)
+    const r = await s.run({ input: new ort.Tensor('float32', x, [1, x.length]), state, sr })
+    state = r.stateN as typeof state
+    out[f] = (r.output!.data as Float32Array)[0]!
+  }
+  return out
+}
