@@ -63,7 +63,7 @@ export interface ViewMd {
   /** Only base rows matching this predicate belong to the view. */
   readonly where?: ExprNode
   /** One base row → many view rows (chunks, frames, tiles), each with `pos`. */
-  readonly iterator?: { readonly name: string; readonly input: string; readonly args: Readonly<Record<string, unknown>> }
+  readonly iterator?: { readonly name: string; readonly input: string; readonly inputColumn?: string; readonly args: Readonly<Record<string, unknown>> }
   /** View column id → base column id, for the base columns the view carries. */
   readonly baseColumns: readonly (readonly [number, number])[]
   /** The base version the view's rows reflect. */

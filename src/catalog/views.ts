@@ -53,7 +53,9 @@ export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: 
     if (!input) throw invalid('COLUMN_NOT_FOUND', `iterator input column '${spec.iterator.input}' is not in '${base.path}'`)
     const it = await resolveIterator(spec.iterator.name)
     for (const [name, type] of [['pos', 'int'], ...Object.entries(it.outputs)] as const) {
-      if (columns.some((c) => c.name === name)) throw invalid('COLUMN_ALREADY_EXISTS', `iterator output '${name}' clashes with base column '${name}' of '${base.path}'`)
+      // An output named like a base column wins the name; the base column is carried as base_<name>.
+      const clash = columns.findIndex((c) => c.name === name)
+      if (clash >= 0) columns[clash] = { ...columns[clash]!, name: `base_${name}` }
       columns.push({ id: columns.length, name, type: formatType(parseType(type)), addedIn: 0 })
     }
   }
@@ -61,11 +63,18 @@ export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: 
   const view: ViewMd = {
     baseId: base.id,
     ...(spec.where ? { where: spec.where } : {}),
-    ...(spec.iterator ? { iterator: { name: spec.iterator.name, input: spec.iterator.input, args: spec.iterator.args ?? {} } } : {}),
+    ...(spec.iterator ? { iterator: { name: spec.iterator.name, input: spec.iterator.input, inputColumn: inputColumnName(columns, baseColumns, base, spec.iterator.input), args: spec.iterator.args ?? {} } } : {}),
     baseColumns,
     syncedBaseVersion: -1,
   }
   return { columns, primaryKey: [], nextColumnId: columns.length, mediaValidation: 'on_read', view }
+}
+
+/** The view column carrying the iterator's input (renamed base_<name> when an output took its name). */
+function inputColumnName(columns: readonly ColumnMd[], baseColumns: readonly (readonly [number, number])[], base: TableState, input: string): string {
+  const baseId = base.md.columns.find((c) => c.name === input)!.id
+  const viewId = baseColumns.find(([, b]) => b === baseId)![0]
+  return columns.find((c) => c.id === viewId)!.name
 }
 
 /** Reads the base rows that entered between two base versions (current at `to`), as view input rows. */
@@ -95,7 +104,7 @@ async function expand(rows: Row[], view: TableState, resolveIterator: IteratorRe
   const it = await resolveIterator(spec.name)
   const out: Row[] = []
   for (const row of rows) {
-    const input = row[spec.input]
+    const input = row[spec.inputColumn ?? spec.input]
     if (input === null || input === undefined) continue
     let pos = 0
     try {
