@@ -202,6 +202,19 @@ export class RemoteTessera {
 
   get(path: string): Promise<RemoteTable> { return this.getTable(path) }
 
+  async createView(path: string, base: RemoteTable | string, options: { where?: ExprLike; iterator?: { name: string; input: string; args?: Record<string, unknown> }; ifExists?: IfExists } = {}): Promise<RemoteTable> {
+    return new RemoteTable(this.#http, await this.#http.request<TableInfo>('POST', '/api/v1/views', {
+      path, base: typeof base === 'string' ? base : base.path,
+      ...(options.where !== undefined ? { where: toNode(options.where) } : {}),
+      ...(options.iterator ? { iterator: options.iterator } : {}),
+      ...(options.ifExists ? { ifExists: options.ifExists } : {}),
+    }))
+  }
+
+  async createSnapshot(path: string, base: RemoteTable | string, options: { ifExists?: IfExists } = {}): Promise<RemoteTable> {
+    return new RemoteTable(this.#http, await this.#http.request<TableInfo>('POST', '/api/v1/snapshots', { path, base: typeof base === 'string' ? base : base.path, ...options }))
+  }
+
   async dropTable(path: string, options: { force?: boolean; ifNotExists?: IfNotExists } = {}): Promise<void> {
     const q = new URLSearchParams({ ...(options.force ? { force: 'true' } : {}), ...(options.ifNotExists ? { ifNotExists: options.ifNotExists } : {}) })
     await this.#http.request('DELETE', `/api/v1/tables/${path}${q.size ? `?${q}` : ''}`)

@@ -101,3 +101,18 @@ describe('HTTP client: the library interface over the API', () => {
     expect(await client.listDirs()).not.toContain('c')
   })
 })
+
+describe('HTTP: views and snapshots', () => {
+  test('create a filter view and a snapshot over HTTP', async () => {
+    const t = await client.createTable('vs_base', { id: 'int', price: 'float' })
+    await t.insert([{ id: 1, price: 1 }, { id: 2, price: 5 }])
+    const view = await client.createView('vs_cheap', t, { where: t.c.price.lt(2) })
+    const snap = await client.createSnapshot('vs_snap', 'vs_base')
+    await t.insert([{ id: 3, price: 0.5 }])
+    expect((await view.select('id').collect()).rows).toEqual([{ id: 1 }, { id: 3 }])
+    expect(await snap.count()).toBe(2)
+    expect(snap.isReadOnly).toBe(true)
+    const e = await view.insert([{ id: 9, price: 0 }]).catch((x: any) => x)
+    expect(e.code).toBe('READ_ONLY')
+  })
+})

@@ -34,6 +34,14 @@ const AddColumn = v.strictObject({
   ifExists: v.optional(IfExistsSchema),
 })
 const Rename = v.strictObject({ to: v.string() })
+const CreateView = v.strictObject({
+  path: v.string(),
+  base: v.string(),
+  where: v.optional(ExprSchema),
+  iterator: v.optional(v.strictObject({ name: v.string(), input: v.string(), args: v.optional(v.record(v.string(), v.unknown())) })),
+  ifExists: v.optional(IfExistsSchema),
+})
+const CreateSnapshot = v.strictObject({ path: v.string(), base: v.string(), ifExists: v.optional(IfExistsSchema) })
 const Recompute = v.strictObject({
   columns: v.union([v.string(), v.array(v.string())]),
   where: v.optional(ExprSchema),
@@ -44,6 +52,7 @@ const Recompute = v.strictObject({
 export function tableInfo(t: Table) {
   return {
     path: t.pinnedVersion === undefined ? t.path : `${t.path}:${t.pinnedVersion}`,
+    kind: t.md.snapshot ? 'snapshot' : t.md.view ? 'view' : 'table',
     version: t.version,
     readOnly: t.isReadOnly,
     primaryKey: t.primaryKey,
@@ -57,6 +66,8 @@ export const tableDocs: OperationDoc[] = [
   { method: 'get', path: '/api/v1/tables', summary: 'List tables in a dir', tag: 'tables', query: ['dir', 'recursive'] },
   { method: 'post', path: '/api/v1/tables', summary: 'Create a table', tag: 'tables', body: CreateTable, success: 201 },
   { method: 'get', path: T, summary: "A table's schema and version ('path:N' for a past version)", tag: 'tables' },
+  { method: 'post', path: '/api/v1/views', summary: 'Create a view (where filter and/or iterator) over a table', tag: 'tables', body: CreateView, success: 201 },
+  { method: 'post', path: '/api/v1/snapshots', summary: "Create a read-only snapshot of a table ('base:N' for a version)", tag: 'tables', body: CreateSnapshot, success: 201 },
   { method: 'delete', path: T, summary: 'Drop a table (force drops its views and snapshots)', tag: 'tables', query: ['force', 'ifNotExists'] },
   { method: 'get', path: `${T}/-/rows`, summary: 'Rows, paged in insertion order', tag: 'rows', query: ['limit', 'offset'] },
   { method: 'post', path: `${T}/-/rows`, summary: 'Insert rows (all or nothing)', tag: 'rows', body: Insert, success: 201 },
@@ -95,6 +106,25 @@ export function tableRoutes(db: Tessera) {
   })
 
   app.get(`/tables/${TABLE}`, async (c) => c.json(tableInfo(await table(c, 'read'))))
+
+  app.post('/views', async (c) => {
+    const body = await readJson(c, CreateView)
+    requireAccess(c.var.principal, parsePath(body.path).path, 'write')
+    requireAccess(c.var.principal, parsePath(body.base).path, 'read')
+    const view = await db.createView(body.path, body.base, {
+      ...(body.where ? { where: new Expr(body.where) } : {}),
+      ...(body.iterator ? { iterator: body.iterator } : {}),
+      ...(body.ifExists ? { ifExists: body.ifExists } : {}),
+    })
+    return c.json(tableInfo(view), 201)
+  })
+
+  app.post('/snapshots', async (c) => {
+    const body = await readJson(c, CreateSnapshot)
+    requireAccess(c.var.principal, parsePath(body.path).path, 'write')
+    requireAccess(c.var.principal, parsePath(body.base, { allowVersion: true }).path, 'read')
+    return c.json(tableInfo(await db.createSnapshot(body.path, body.base, body.ifExists ? { ifExists: body.ifExists } : {})), 201)
+  })
 
   app.delete(`/tables/${TABLE}`, async (c) => {
     const path = c.req.param('path')
