@@ -2,13 +2,14 @@ import { mkdirSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
-import { createMediaEnv, registerMediaEnv } from '../media/index.ts'
+import { createMediaEnv, MediaStore, registerMediaEnv } from '../media/index.ts'
 import type { MediaEnv } from '../media/index.ts'
 import { readHolder, runtime } from '../runtime/index.ts'
 import type { FileLock } from '../runtime/index.ts'
 import { KeyedMutex } from '../store/mutex.ts'
 import { migrate } from '../store/migrations.ts'
 import { PGliteDriver } from '../store/pglite/driver.ts'
+import { PostgresDriver } from '../store/postgres/driver.ts'
 import type { PGliteAssets } from '../store/pglite/driver.ts'
 import type { Driver } from '../store/types.ts'
 import { formatType, parseType } from '../types/index.ts'
@@ -39,6 +40,13 @@ export interface OpenOptions {
   readonly restoreFrom?: Blob
   /** Bound of the remote-media file cache <home>/cache in bytes (default 1 GiB, least recently used evicted). */
   readonly mediaCacheBytes?: number
+  /**
+   * A PostgreSQL server (postgres://user:pass@host:5432/db) instead of the embedded store: many Tessera processes,
+   * on many machines, may open the same one. `home` then only holds the media cache (and media, unless mediaDir).
+   */
+  readonly database?: string
+  /** Where uploaded media is stored (default <home>/media); with a server database, a path every process shares. */
+  readonly mediaDir?: string
 }
 
 export interface CreateTableOptions {
@@ -49,6 +57,11 @@ export interface CreateTableOptions {
 }
 
 setRevertGuard(views.assertBaseRevertable)
+
+/** NOTIFY channel of catalog changes (a trigger on tessera.tables, see store/migrations.ts). */
+const CATALOG_CHANNEL = 'tessera_catalog'
+/** Advisory lock key of catalog migrations (table ids, the other keys, are positive). */
+const MIGRATION_LOCK = -1
 
 /** Iterators live in src/iterators/, loaded on first use (they pull in document and media libraries). */
 const resolveIterator: views.IteratorResolver = async (name) => {
@@ -77,14 +90,16 @@ export class Tessera {
   readonly #unregisterMedia: () => void
   #closed = false
   #jobs: Jobs | undefined
+  #unlisten: (() => Promise<void>) | undefined
 
-  private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined, mediaCacheBytes?: number) {
+  private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined, mediaCacheBytes?: number, mediaDir?: string) {
     this.#db = db
     this.#lock = lock
     this.home = home
     // Nothing is created on disk until media is first stored or fetched.
     const mediaHome = home ?? join(tmpdir(), `tessera-mem-${process.pid}-${Math.random().toString(36).slice(2)}`)
-    this.media = createMediaEnv(mediaHome, mediaCacheBytes !== undefined ? { cacheMaxBytes: mediaCacheBytes } : {})
+    const env = createMediaEnv(mediaHome, mediaCacheBytes !== undefined ? { cacheMaxBytes: mediaCacheBytes } : {})
+    this.media = mediaDir ? { ...env, store: new MediaStore(resolve(mediaDir)) } : env
     this.#unregisterMedia = registerMediaEnv(this.media)
     this.#ctx = {
       db,
@@ -113,6 +128,7 @@ export class Tessera {
 
   /** Opens (creating if needed) the data dir at `home`, holding its lock until close(). */
   static async open(options: OpenOptions = {}): Promise<Tessera> {
+    if (options.database) return Tessera.#openServer(options.database, options)
     const home = resolve(options.home ?? defaultHome())
     mkdirSync(home, { recursive: true })
     const lockPath = join(home, '.lock')
@@ -126,17 +142,46 @@ export class Tessera {
     try {
       const db = await PGliteDriver.open({ dataDir: join(home, 'pgdata'), ...(options.assets ? { assets: options.assets } : {}), ...(options.restoreFrom ? { loadDataDir: options.restoreFrom } : {}) })
       await migrate(db)
-      return new Tessera(db, lock, home, options.mediaCacheBytes)
+      return new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir)
     } catch (e) {
       await lock.release()
       throw e
     }
   }
 
+  /** A PostgreSQL server: no file lock (the server arbitrates); processes migrate one at a time. */
+  static async #openServer(url: string, options: OpenOptions): Promise<Tessera> {
+    const home = resolve(options.home ?? defaultHome())
+    const db = await PostgresDriver.open({ url })
+    try {
+      return await Tessera.fromDriver(db, { ...options, home })
+    } catch (e) {
+      await db.close()
+      throw e
+    }
+  }
+
   /** Wraps an already open store (in-memory tests, the PostgreSQL driver). */
-  static async fromDriver(db: Driver): Promise<Tessera> {
-    await migrate(db)
-    return new Tessera(db, undefined, undefined)
+  static async fromDriver(db: Driver, options: Pick<OpenOptions, 'home' | 'mediaDir' | 'mediaCacheBytes'> = {}): Promise<Tessera> {
+    if (db instanceof PostgresDriver) await db.withLock(MIGRATION_LOCK, () => migrate(db))
+    else await migrate(db)
+    const t = new Tessera(db, undefined, options.home, options.mediaCacheBytes, options.mediaDir)
+    // Other processes on a shared server change tables too: their commits arrive as notifications, and the cached
+    // state of those tables is re-read, so this process does not keep serving a schema that has changed.
+    if (db.listen) t.#unlisten = await db.listen(CATALOG_CHANNEL, (payload) => t.#onCatalogChange(payload))
+    return t
+  }
+
+  #onCatalogChange(payload: string): void {
+    let change: { id: number; version: number | null; path: string | null }
+    try {
+      change = JSON.parse(payload)
+    } catch {
+      return
+    }
+    const cached = this.#states.get(Number(change.id))
+    if (!cached || (cached.version === change.version && cached.path === change.path)) return
+    void this.#ctx.refresh(cached.id).catch(() => undefined)
   }
 
   /** An in-memory database (nothing persists); `template` starts from a dumped data dir to skip initdb. */
@@ -162,6 +207,7 @@ export class Tessera {
     this.#closed = true
     await this.#jobs?.stopAll()
     this.#unregisterMedia()
+    await this.#unlisten?.().catch(() => undefined)
     await this.#db.close()
     await this.#lock?.release()
   }
@@ -273,7 +319,8 @@ export class Tessera {
   /** A table by path; 'path:N' gives a read-only handle on version N (time travel). */
   async getTable(path: string): Promise<Table> {
     const parsed = parsePath(path, { allowVersion: true })
-    const cachedId = [...this.#states.values()].find((s) => s.path === parsed.path)?.id
+    // On a shared server another process may have changed the table since it was cached: read it (one row).
+    const cachedId = this.#db.kind === 'pglite' ? [...this.#states.values()].find((s) => s.path === parsed.path)?.id : undefined
     const state = cachedId !== undefined ? this.#states.get(cachedId)! : await loadTableByPath(this.#db, parsed.path)
     if (!state) {
       const isDir = await dirs.dirExists(this.#db, parsed.path)

@@ -242,10 +242,20 @@ export class Table implements Joinable {
       for (let attempt = 0; ; attempt++) {
         const state = this.#ctx.state(this.#id)
         const counts = emptyCounts()
-        const prepared = await prepare(state, counts)
+        let prepared: P
+        try {
+          prepared = await prepare(state, counts)
+        } catch (e) {
+          // Another process may have changed the schema this was checked against (a column it names was added).
+          if (attempt < 3 && JSON.stringify((await this.#ctx.refresh(this.#id)).md) !== JSON.stringify(state.md)) continue
+          throw e
+        }
+        const prepCounts = { ...counts, colsWithExcs: new Set(counts.colsWithExcs) }
         let committed: TableState | undefined
         try {
           await this.#ctx.db.transaction(async (tx) => {
+            // A server store may run this again after a serialization failure: start from the prepared counts.
+            Object.assign(counts, { ...prepCounts, colsWithExcs: new Set(prepCounts.colsWithExcs) })
             const locked = await lockTableRow(tx, this.#id, state.path)
             if (JSON.stringify(locked.md) !== JSON.stringify(state.md)) throw staleSchema
             const version = locked.version + 1
@@ -254,7 +264,7 @@ export class Table implements Joinable {
             if (!changed) return
             await commitVersion(tx, this.#id, version, kind, newMd, { inserted: counts.inserted, updated: counts.updated, deleted: counts.deleted, errors: counts.excs })
             committed = { ...locked, version, md: newMd }
-          })
+          }, { lockKey: this.#id })
         } catch (e) {
           if (e === staleSchema && attempt < 3) {
             await this.#ctx.refresh(this.#id)
@@ -546,7 +556,7 @@ export class Table implements Joinable {
         await tx.query(`delete from tessera.versions where table_id = $1 and version = $2`, [this.#id, n])
         await tx.query(`update tessera.tables set version = $2, md = $3::jsonb where id = $1`, [this.#id, n - 1, JSON.stringify(prev)])
         reverted = { ...locked, version: n - 1, md: prev }
-      })
+      }, { lockKey: this.#id })
       this.#ctx.setState(reverted!)
       await this.#ctx.afterChange?.(reverted!, 'revert' as VersionKind)
       return { version: reverted!.version }

@@ -1,5 +1,7 @@
-export type { Driver, Queryable, QueryResult, StoreCapabilities } from './types.ts'
+export type { Driver, Queryable, QueryResult, StoreCapabilities, TransactionOptions } from './types.ts'
 export { Mutex, KeyedMutex } from './mutex.ts'
 export { migrate, SCHEMA_VERSION } from './migrations.ts'
 export { PGliteDriver } from './pglite/driver.ts'
 export type { PGliteAssets, PGliteOpenOptions } from './pglite/driver.ts'
+export { PostgresDriver } from './postgres/driver.ts'
+export type { PostgresOpenOptions } from './postgres/driver.ts'

@@ -62,6 +62,21 @@ const MIGRATIONS: readonly string[] = [
     updated_at timestamptz not null default now()
   );
   `,
+  // Every committed change of a table's catalog row is announced on 'tessera_catalog', so processes sharing a
+  // server store re-read the tables they cache (PGlite has one process; nobody listens there).
+  `
+  create function tessera.notify_table_change() returns trigger language plpgsql as $$
+  begin
+    if tg_op = 'DELETE' then
+      perform pg_notify('tessera_catalog', json_build_object('id', old.id, 'version', null, 'path', null)::text);
+    else
+      perform pg_notify('tessera_catalog', json_build_object('id', new.id, 'version', new.version, 'path', new.path)::text);
+    end if;
+    return null;
+  end $$;
+  create trigger tables_changed after update or delete on tessera.tables
+    for each row execute function tessera.notify_table_change();
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -17,10 +17,26 @@ export interface StoreCapabilities {
   readonly vector: boolean
 }
 
+export interface TransactionOptions {
+  /**
+   * Serialises this transaction with every other one naming the same key, in any process (a table id: writes and
+   * schema changes of one table). PGlite is one connection and ignores it; the server store takes an advisory lock.
+   */
+  readonly lockKey?: number
+}
+
 export interface Driver extends Queryable {
   readonly kind: 'pglite' | 'postgres'
   readonly capabilities: StoreCapabilities
-  /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
+   * Runs fn in one transaction; commits when it resolves, rolls back when it throws. A server store may run fn
+   * again after a serialization failure, so fn must only act through `tx` (reset any counters it fills).
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>
+  /**
+   * Server stores shared by several processes: calls onMessage with each payload NOTIFYed on `channel` until the
+   * returned function is called. Absent on PGlite (one process owns the store, nothing to hear).
+   */
+  listen?(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>
   close(): Promise<void>
 }

@@ -1,0 +1,75 @@
+// Generated from test/catalog/views.test.ts: the same scenarios, run on whichever store the caller passes in. Keep in step with it.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import type { Tessera } from '../../src/index.ts'
+import type { MakeDb } from './make-db.ts'
+
+export function viewsSuite(makeDb: MakeDb): void {
+  let db: Tessera
+  beforeAll(async () => { db = await makeDb() })
+  afterAll(async () => { await db.close() })
+
+  const err = (p: Promise<unknown>) => p.then(() => undefined, (e) => e)
+
+  describe('views', () => {
+    test('filter view with its own computed column follows inserts, updates, deletes and reverts', async () => {
+      const base = await db.createTable('items', { id: 'int', name: 'string', price: 'float' }, { primaryKey: 'id' })
+      await base.insert([{ id: 1, name: 'apple', price: 1.5 }, { id: 2, name: 'melon', price: 4 }, { id: 3, name: 'kiwi', price: 0.5 }])
+      const cheap = await db.createView('cheap', base, { where: base.c.price.lt(2) })
+      await cheap.addComputedColumn('label', cheap.c.name.upper())
+      const rows = async () => (await cheap.select('id', 'name', 'label').orderBy('id').collect()).rows
+      expect(await rows()).toEqual([{ id: 1, name: 'apple', label: 'APPLE' }, { id: 3, name: 'kiwi', label: 'KIWI' }])
+
+      await base.insert([{ id: 4, name: 'fig', price: 1 }, { id: 5, name: 'mango', price: 3 }])
+      expect((await rows()).map((r) => r.id)).toEqual([1, 3, 4])
+      await base.update({ price: 9 }, { where: base.c.id.eq(1) }) // leaves the view
+      await base.update({ price: 1 }, { where: base.c.id.eq(2) }) // enters it
+      await base.update({ name: 'kiwano' }, { where: base.c.id.eq(3) }) // changes inside it
+      expect(await rows()).toEqual([{ id: 2, name: 'melon', label: 'MELON' }, { id: 3, name: 'kiwano', label: 'KIWANO' }, { id: 4, name: 'fig', label: 'FIG' }])
+      await base.delete({ where: base.c.id.eq(4) })
+      expect((await rows()).map((r) => r.id)).toEqual([2, 3])
+
+      await base.revert() // the delete
+      expect((await rows()).map((r) => r.id)).toEqual([2, 3, 4])
+      await base.revert() // the rename
+      expect((await rows()).find((r) => r.id === 3)!.label).toBe('KIWI')
+
+      expect((await err(cheap.insert([{ id: 9 }]))).code).toBe('READ_ONLY')
+      expect((await err(db.dropTable('items'))).code).toBe('HAS_DEPENDENTS')
+      // views are tables for queries: history, time travel
+      expect((await cheap.history())[0]!.kind).toBe('sync')
+      await db.dropTable('items', { force: true })
+      expect((await err(db.getTable('cheap'))).code).toBe('TABLE_NOT_FOUND')
+    })
+
+    test('a view of a view', async () => {
+      const base = await db.createTable('nums', { n: 'int' })
+      await base.insert([1, 2, 3, 4, 5, 6].map((n) => ({ n })))
+      const even = await db.createView('even', base, { where: base.c.n.mod(2).eq(0) })
+      const big = await db.createView('big_even', even, { where: even.c.n.gt(2) })
+      expect((await big.select('n').collect()).rows).toEqual([{ n: 4 }, { n: 6 }])
+      await base.insert([{ n: 8 }, { n: 9 }])
+      expect((await big.select('n').collect()).rows).toEqual([{ n: 4 }, { n: 6 }, { n: 8 }])
+    })
+  })
+
+  describe('snapshots', () => {
+    test('pin a version, are read-only, and block reverting past them', async () => {
+      const t = await db.createTable('snapbase', { id: 'int', v: 'string' })
+      await t.insert([{ id: 1, v: 'a' }])
+      const snap = await db.createSnapshot('snap1', t)
+      await t.update({ v: 'b' })
+      await t.insert([{ id: 2, v: 'c' }])
+      expect((await snap.select('id', 'v').collect()).rows).toEqual([{ id: 1, v: 'a' }])
+      expect(snap.isReadOnly).toBe(true)
+      expect((await err(snap.insert([{ id: 3, v: 'x' }]))).code).toBe('READ_ONLY')
+      await t.revert()
+      await t.revert()
+      expect((await err(t.revert())).code).toBe('HAS_DEPENDENTS') // version 1 is pinned by snap1
+      const old = await db.createSnapshot('snap0', 'snapbase:0')
+      expect(await old.count()).toBe(0)
+      await db.dropTable('snap1')
+      await t.revert()
+      expect(await t.count()).toBe(0)
+    })
+  })
+}
