@@ -9,6 +9,7 @@ import type { OperationDoc } from './openapi.ts'
 import { adminDocs, adminRoutes } from './routes/admin.ts'
 import { dirDocs, dirRoutes } from './routes/dirs.ts'
 import { ioDocs, ioRoutes } from './routes/io.ts'
+import { jobDocs, jobRoutes } from './routes/jobs.ts'
 import { queryDocs, queryRoutes } from './routes/query.ts'
 import { tableDocs, tableRoutes } from './routes/tables.ts'
 import { tokenDocs, tokenRoutes } from './routes/tokens.ts'
@@ -42,7 +43,7 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   app.use(metrics.middleware())
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version ?? 'dev' }))
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }))
-  const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs, ...adminDocs, ...ioDocs]
+  const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs, ...adminDocs, ...ioDocs, ...jobDocs]
   app.get('/openapi.json', (c) => c.json(openApiDocument(docs, options.version ?? 'dev')))
 
   const api = new Hono<AuthEnv>()
@@ -53,6 +54,7 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   api.route('/', tokenRoutes(options.tokens ?? new TokenStore(db.driver)))
   api.route('/', adminRoutes(db))
   api.route('/', ioRoutes(db))
+  api.route('/', jobRoutes(db))
   app.route('/api/v1', api)
   return app
 }

@@ -116,3 +116,23 @@ describe('HTTP: views and snapshots', () => {
     expect(e.code).toBe('READ_ONLY')
   })
 })
+
+describe('HTTP: background jobs', () => {
+  test('start a job, watch its progress as server-sent events, see the column', async () => {
+    const t = await client.createTable('jobs_t', { id: 'int', name: 'string' })
+    await t.insert(Array.from({ length: 300 }, (_, i) => ({ id: i, name: `n${i}` })))
+    const r = await app.request('/api/v1/jobs', { method: 'POST', body: JSON.stringify({ table: 'jobs_t', column: 'shout', expr: { fn: 'upper', args: [{ col: 'name' }] }, batchSize: 100 }) })
+    expect(r.status).toBe(201)
+    const job = (await r.json()) as any
+    const events = await (await app.request(`/api/v1/jobs/${job.id}/events?intervalMs=100`)).text()
+    expect(events).toContain('event: progress')
+    expect(events).toContain('event: end')
+    const last = JSON.parse(events.trim().split('\n').filter((l) => l.startsWith('data:')).at(-1)!.slice(5))
+    expect(last).toMatchObject({ status: 'done', rowsDone: 300, rowsTotal: 300 })
+    await t.refresh()
+    expect((await t.where(t.c.id.eq(7)).select('shout').collect()).rows).toEqual([{ shout: 'N7' }])
+    const list = (await (await app.request('/api/v1/jobs')).json()) as any
+    expect(list.jobs.some((j: any) => j.id === job.id)).toBe(true)
+    expect((await app.request('/api/v1/jobs/99999')).status).toBe(404)
+  })
+})

@@ -1,0 +1,87 @@
+import { Hono } from 'hono'
+import { streamSSE } from 'hono/streaming'
+import * as v from 'valibot'
+import type { Tessera } from '../../catalog/index.ts'
+import { parsePath } from '../../catalog/paths.ts'
+import type { JobInfo } from '../../compute/jobs.ts'
+import { Expr } from '../../query/expr.ts'
+import { canAccess, requireAccess } from '../auth.ts'
+import type { AuthEnv } from '../auth.ts'
+import { readJson } from '../json.ts'
+import type { OperationDoc } from '../openapi.ts'
+import { ExprSchema, OnErrorSchema } from '../schemas.ts'
+
+// Background jobs (long backfills): start, watch (JSON or server-sent events), cancel, resume. A job is visible to
+// tokens that can read its table; changing it needs write access.
+
+const StartJob = v.strictObject({
+  table: v.string(),
+  column: v.string(),
+  expr: ExprSchema,
+  onError: v.optional(OnErrorSchema),
+  ifExists: v.optional(v.picklist(['error', 'replace'])),
+  batchSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+})
+
+export const jobDocs: OperationDoc[] = [
+  { method: 'post', path: '/api/v1/jobs', summary: 'Start a background job computing a column in batches (the old column keeps serving until it is done)', tag: 'jobs', body: StartJob, success: 201 },
+  { method: 'get', path: '/api/v1/jobs', summary: 'Jobs visible to this token', tag: 'jobs' },
+  { method: 'get', path: '/api/v1/jobs/{id}', summary: 'A job and its progress', tag: 'jobs' },
+  { method: 'get', path: '/api/v1/jobs/{id}/events', summary: 'Server-sent events with progress until the job ends', tag: 'jobs' },
+  { method: 'post', path: '/api/v1/jobs/{id}/cancel', summary: 'Cancel a running job', tag: 'jobs' },
+  { method: 'post', path: '/api/v1/jobs/{id}/resume', summary: 'Resume an interrupted or cancelled job', tag: 'jobs' },
+]
+
+const ENDED = new Set(['done', 'failed', 'cancelled'])
+
+export function jobRoutes(db: Tessera) {
+  const app = new Hono<AuthEnv>()
+  const job = async (id: string, principal: AuthEnv['Variables']['principal'], access: 'read' | 'write'): Promise<JobInfo> => {
+    const info = await db.jobs.get(Number(id))
+    requireAccess(principal, info.table, access)
+    return info
+  }
+
+  app.post('/jobs', async (c) => {
+    const body = await readJson(c, StartJob)
+    requireAccess(c.var.principal, parsePath(body.table).path, 'write')
+    const info = await db.jobs.start({
+      table: body.table, column: body.column, expr: new Expr(body.expr),
+      ...(body.onError ? { onError: body.onError } : {}), ...(body.ifExists ? { ifExists: body.ifExists } : {}),
+      ...(body.batchSize ? { batchSize: body.batchSize } : {}),
+    })
+    return c.json(info, 201)
+  })
+
+  app.get('/jobs', async (c) => c.json({ jobs: (await db.jobs.list()).filter((j) => canAccess(c.var.principal, j.table, 'read')) }))
+  app.get('/jobs/:id', async (c) => c.json(await job(c.req.param('id'), c.var.principal, 'read')))
+
+  app.get('/jobs/:id/events', async (c) => {
+    const id = c.req.param('id')
+    await job(id, c.var.principal, 'read')
+    const interval = Math.max(100, Number(c.req.query('intervalMs') ?? 500))
+    return streamSSE(c, async (s) => {
+      let last = ''
+      for (;;) {
+        const info = await db.jobs.get(Number(id))
+        const data = JSON.stringify(info)
+        if (data !== last) await s.writeSSE({ event: 'progress', data })
+        last = data
+        if (ENDED.has(info.status) || info.status === 'interrupted' || s.aborted) break
+        await s.sleep(interval)
+      }
+      await s.writeSSE({ event: 'end', data: last })
+    })
+  })
+
+  app.post('/jobs/:id/cancel', async (c) => {
+    await job(c.req.param('id'), c.var.principal, 'write')
+    return c.json(await db.jobs.cancel(Number(c.req.param('id')), { dropColumn: c.req.query('dropColumn') === 'true' }))
+  })
+
+  app.post('/jobs/:id/resume', async (c) => {
+    await job(c.req.param('id'), c.var.principal, 'write')
+    return c.json({ jobs: await db.jobs.resume(Number(c.req.param('id'))) })
+  })
+  return app
+}
