@@ -1,7 +1,7 @@
 import { PGlite, types } from '@electric-sql/pglite'
 import type { Extension } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
-import { embeddedAssets } from '../../runtime/assets.ts'
+import { embeddedAssets } from '../../runtime/index.ts'
 import type { Driver, Queryable, QueryResult, StoreCapabilities } from '../types.ts'
 
 // The embedded store: PGlite (Postgres in wasm) in this process, on a data dir or in memory.
