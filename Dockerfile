@@ -1,7 +1,8 @@
 # Tessera in a container: the single binary (build.ts) on a small Debian, the data dir on a volume.
 #
 #   docker build -t tessera .
-#   docker run -d -p 8080:8080 -v tessera-data:/data -e TESSERA_ADMIN_TOKEN="$(openssl rand -hex 32)" tessera
+#   TOKEN=$(openssl rand -hex 32)
+#   docker run -d --name tessera -p 8080:8080 -v tessera-data:/data -e TESSERA_ADMIN_TOKEN="$TOKEN" tessera
 #   curl -H "Authorization: Bearer $TOKEN" localhost:8080/api/v1/tables
 #
 # The server listens on 0.0.0.0 inside the container, and `tessera serve` refuses a non-loopback address unless
@@ -14,7 +15,7 @@ FROM oven/bun:1.4.5 AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # Production dependencies only (bun reads package-lock.json). Install scripts are not needed: onnxruntime-node and
-# sharp ship their linux-x64 binaries inside their packages.
+# sharp ship their prebuilt linux binaries inside their packages.
 RUN bun install --production --ignore-scripts
 COPY tsconfig.json build.ts ./
 COPY bin ./bin
@@ -33,12 +34,12 @@ ENV TESSERA_HOME=/data \
     TESSERA_PORT=8080
 VOLUME /data
 EXPOSE 8080
-# The binary copies a few embedded files (pgvector, onnxruntime-web wasm) to $TMPDIR (/tmp) on first use: with a
-# read-only root file system, mount a tmpfs there. The data dir takes a kernel lock: run one container per volume
+# The binary copies a few embedded files (pgvector, onnxruntime's and libvips' libraries) to $TMPDIR (/tmp) on first
+# use: with a read-only root file system, mount a tmpfs there. The data dir takes a kernel lock: run one container per volume
 # (a second one is refused with the holder's pid). SIGTERM (docker stop) finishes in-flight requests and closes
 # the data dir cleanly.
 # The image has no curl: bash's /dev/tcp asks /health (unauthenticated) directly.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
-  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '\"ok\"' <&3"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /health HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && grep -q '\"status\":\"ok\"' <&3"]
 ENTRYPOINT ["tessera"]
 CMD ["serve", "--host", "0.0.0.0"]
