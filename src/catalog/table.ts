@@ -491,7 +491,14 @@ export class Table implements Joinable {
       for (const d of deps) await this.dropColumn(d.name)
       await this.dropColumn(name)
     }
-    return this.#write(kind, async () => undefined, async (tx, state, version, _p, counts) => apply(tx, state, version, counts))
+    return this.#write(kind, async () => undefined, async (tx, state, version, _p, counts) => {
+      // Checked again on the locked state: a concurrent writer (here or in another process) may have added it.
+      if (state.md.columns.some((c) => c.name === name)) {
+        if (ifExists === 'ignore') return state.md
+        throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' already has a column '${name}'`, { column: name })
+      }
+      return apply(tx, state, version, counts)
+    })
   }
 
   // ---------------------------------------------------------------- embedding indexes (src/index/)

@@ -1,4 +1,4 @@
-// Generated from SRC: the same scenarios, run on whichever store the caller passes in. Keep in step with it.
+import type { Fixture } from '../query/fixture.ts'
 import { ROWS, SCHEMA } from '../query/fixture.ts'
 import type { MakeDb } from './make-db.ts'
 

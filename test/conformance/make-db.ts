@@ -1,4 +1,4 @@
-// Generated from SRC: the same scenarios, run on whichever store the caller passes in. Keep in step with it.
+import type { Tessera } from '../../src/index.ts'
 
 /** A fresh, empty database on the store under test (each call independent). */
 export type MakeDb = () => Promise<Tessera>

@@ -13,13 +13,16 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the HTTP API on a data dir (default ~/.tessera)',
-  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE]',
-  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' } },
+  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR]',
+  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' } },
   async run(values) {
     const home = resolve(String(values.home ?? defaultHome()))
     const config = resolveServerConfig(values, readConfigFile(values.config as string | undefined, home))
     const { port, host } = config
-    const db = await Tessera.open({ home, command: `tessera serve :${port}`, ...(config.mediaCacheBytes !== undefined ? { mediaCacheBytes: config.mediaCacheBytes } : {}) })
+    // A PostgreSQL server instead of the data dir lets several `tessera serve` processes (machines) share one store.
+    const database = (values.database as string | undefined) ?? process.env.TESSERA_DATABASE_URL
+    const mediaDir = (values['media-dir'] as string | undefined) ?? process.env.TESSERA_MEDIA_DIR
+    const db = await Tessera.open({ home, command: `tessera serve :${port}`, ...(database ? { database } : {}), ...(mediaDir ? { mediaDir } : {}), ...(config.mediaCacheBytes !== undefined ? { mediaCacheBytes: config.mediaCacheBytes } : {}) })
     const tokens = new TokenStore(db.driver)
     // TESSERA_ADMIN_TOKEN bootstraps an admin token in containers, where no one runs `tessera token create`.
     const envToken = process.env.TESSERA_ADMIN_TOKEN
@@ -45,7 +48,8 @@ export const serveCommand: Command = {
       ...(config.quiet ? {} : { log: (l: string) => out(`${new Date().toISOString()} ${l}`) }),
     })
     const server = await (await runtime()).serve(app.fetch, { port, hostname: host })
-    out(`tessera ${VERSION} serving ${db.home} at http://${host}:${server.port} (auth: ${auth})`)
+    const where = database ? database.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : db.home
+    out(`tessera ${VERSION} serving ${where} at http://${host}:${server.port} (auth: ${auth})`)
     await new Promise<void>((resolve) => {
       const stop = async (signal: string) => {
         out(`${signal}: finishing in-flight requests, then closing the data dir`)
