@@ -1,0 +1,132 @@
+// Embedding and vector-search benchmark. Run: npx bun bench/embedding.ts [N=10000]
+// Prints Tessera's figures beside same-run baselines: a raw onnxruntime loop for embedding throughput, raw pgvector
+// SQL on the same PGlite and exact (brute-force) search for latency and recall@10.
+import { join } from 'node:path'
+import { Tessera, embedders } from '../src/index.ts'
+import { embedValues } from '../src/inference/index.ts'
+import { imageEmbed, preprocessImage } from '../src/inference/image.ts'
+import { lexicalFeatures, lexicalModel } from '../src/inference/lexical.ts'
+import { getSession } from '../src/inference/runtime.ts'
+import { dataTable, MAX_VERSION, valueColumn } from '../src/query/sql.ts'
+
+const N = Number(process.argv[2] ?? process.env.BENCH_N ?? 10_000)
+const QUERIES = 200
+const K = 10
+const MODELS = process.env.TESSERA_TEST_MODELS ?? join(import.meta.dir, '../../shared/models')
+
+const WORDS = ('time year people way day man thing woman life child world school state family student group country problem hand part place case week company system program question work government number night point home water room mother area money story fact month lot right study book eye job word business issue side kind head house service friend father power hour game line end member law car city community name president team minute idea kid body information back parent face others level office door health person art war history party result change morning reason research girl guy moment air teacher force education').split(' ')
+let seed = 42
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+const sentence = (n = 8) => Array.from({ length: n }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ')
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!
+const fmt = (x: number) => x.toFixed(2)
+const time = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+  const t0 = performance.now()
+  const r = await fn()
+  return [r, performance.now() - t0]
+}
+
+// ---------------------------------------------------------------- embedding throughput
+{
+  const texts = Array.from({ length: 5000 }, () => sentence(12))
+  await embedValues(embedders.lexical(), texts.slice(0, 10)) // warm: session creation is not throughput
+  const bytes = lexicalModel()
+  const { session } = await getSession(bytes, { key: 'bench:raw', provider: 'cpu' })
+  const ort = await import('onnxruntime-node')
+  // Alternate the two, best of 3 each: the machine is shared, so single runs are noisy.
+  let tessera = Infinity, raw = Infinity
+  for (let round = 0; round < 3; round++) {
+  tessera = Math.min(tessera, (await time(() => embedValues(embedders.lexical(), texts)))[1])
+  raw = Math.min(raw, (await time(async () => {
+    for (let i = 0; i < texts.length; i += 256) {
+      const slice = texts.slice(i, i + 256)
+      const feats = slice.map((t) => lexicalFeatures(t))
+      const width = Math.max(...feats.map((f) => f.size))
+      const ids = new BigInt64Array(slice.length * width)
+      const w = new Float32Array(slice.length * width)
+      feats.forEach((f, r) => {
+        let j = r * width
+        for (const [b, x] of f) (ids[j] = BigInt(b)), (w[j++] = x)
+      })
+      await session.run({ ids: new ort.Tensor('int64', ids, [slice.length, width]), weights: new ort.Tensor('float32', w, [slice.length, width]) } as never)
+    }
+  }))[1])
+  }
+  console.log(`lexical embed, ${texts.length} texts: tessera ${fmt(texts.length / (tessera / 1000))}/s, raw onnxruntime ${fmt(texts.length / (raw / 1000))}/s, ratio ${fmt(raw / tessera)}`)
+
+  const model = join(MODELS, 'mobilenetv2/mobilenetv2-12-int8.onnx')
+  const photos = ['dog', 'eagle', 'giraffe', 'horses', 'person', 'kite', 'scream'].map((n) => join(MODELS, 'testdata', `${n}.jpg`))
+  const images = Array.from({ length: 64 }, (_, i) => photos[i % photos.length]!)
+  await imageEmbed(model, images.slice(0, 2))
+  const [, tImg] = await time(() => imageEmbed(model, images))
+  const img = await getSession(model, { provider: 'cpu' })
+  const [, rImg] = await time(async () => {
+    for (let i = 0; i < images.length; i += 16) {
+      const slice = images.slice(i, i + 16)
+      const pre = await Promise.all(slice.map((p) => preprocessImage(p)))
+      const batch = new Float32Array(pre.length * 3 * 224 * 224)
+      pre.forEach((x, j) => batch.set(x.data, j * 3 * 224 * 224))
+      await img.session.run({ input: new ort.Tensor('float32', batch, [pre.length, 3, 224, 224]) } as never)
+    }
+  })
+  console.log(`image embed (mobilenetv2 int8), ${images.length} images: tessera ${fmt(images.length / (tImg / 1000))}/s, raw onnxruntime+sharp ${fmt(images.length / (rImg / 1000))}/s, ratio ${fmt(rImg / tImg)}`)
+}
+
+// ---------------------------------------------------------------- search
+const db = await Tessera.memory()
+const t = await db.createTable('docs', { id: 'int', text: 'string', cat: 'int' }, { primaryKey: 'id' })
+const rows = Array.from({ length: N }, (_, i) => ({ id: i, text: sentence(10), cat: i % 10 }))
+const [, tIns] = await time(() => t.insert(rows))
+const [, tIdx] = await time(() => t.addEmbeddingIndex('text', { embed: embedders.lexical(), metric: 'cosine', name: 'lex' }))
+console.log(`N=${N}: insert ${fmt(tIns / 1000)} s, addEmbeddingIndex (embed backfill + HNSW build) ${fmt(tIdx / 1000)} s`)
+const MORE = 200
+const extra = Array.from({ length: MORE }, (_, i) => ({ id: N + i, text: sentence(10), cat: i % 10 }))
+const [, tIns2] = await time(() => t.insert(extra))
+console.log(`insert ${MORE} more rows with the index maintained: ${fmt(tIns2)} ms (pgvector HNSW inserts dominate; see bench/embedding-hnsw-insert.ts)`)
+await db.driver.exec('analyze')
+
+const idx = t.md.indexes![0]!
+const vcol = valueColumn(idx.valueColumnId)
+const all = (await db.driver.query<{ r: number; v: number[]; cat: number }>(`select _rowid as r, ${vcol} as v, ${valueColumn(t.md.columns.find((c) => c.name === 'cat')!.id)} as cat from ${dataTable(t.id)} where _v_max = ${MAX_VERSION}`)).rows
+const idOf = new Map<number, number>()
+const idRows = (await db.driver.query<{ r: number; id: number }>(`select _rowid as r, ${valueColumn(t.md.columns.find((c) => c.name === 'id')!.id)}::int as id from ${dataTable(t.id)} where _v_max = ${MAX_VERSION}`)).rows
+for (const r of idRows) idOf.set(Number(r.r), r.id)
+const queries = await embedValues(embedders.lexical(), Array.from({ length: QUERIES }, () => sentence(4)))
+
+function exact(q: number[], filter?: number): number[] {
+  const scored = all.filter((r) => filter === undefined || Number(r.cat) === filter).map((r) => {
+    let d = 0
+    for (let i = 0; i < q.length; i++) d += q[i]! * r.v[i]!
+    return [idOf.get(Number(r.r))!, d] as const
+  })
+  return scored.sort((a, b) => b[1] - a[1]).slice(0, K).map((x) => x[0])
+}
+const recall = (got: number[], truth: number[]) => got.filter((x) => truth.includes(x)).length / truth.length
+
+async function run(label: string, filter?: number) {
+  const lat: number[] = [], rawLat: number[] = [], exLat: number[] = []
+  let rec = 0, rawRec = 0, short = 0
+  const idCol = valueColumn(t.md.columns.find((c) => c.name === 'id')!.id)
+  const catCol = valueColumn(t.md.columns.find((c) => c.name === 'cat')!.id)
+  for (const q of queries) {
+    const sim = t.c.text.similarity({ vector: q })
+    const base = filter === undefined ? t.query() : t.where(t.c.cat.eq(filter))
+    const [res, ms] = await time(() => base.orderBy(sim, 'desc').limit(K).select({ id: t.c.id }).collect())
+    lat.push(ms)
+    const sql = `select ${idCol}::int as id from ${dataTable(t.id)} where _v_max = ${MAX_VERSION}${filter === undefined ? '' : ` and ${catCol} = ${filter}`} order by (${vcol}::vector(${idx.dims})) <=> $1::vector(${idx.dims}) limit ${K}`
+    const [raw, rms] = await time(() => db.driver.query<{ id: number }>(sql, [`[${q.join(',')}]`]))
+    rawLat.push(rms)
+    const [truth, ems] = await time(async () => exact(q, filter))
+    exLat.push(ems)
+    const got = res.rows.map((r) => r.id as number)
+    if (got.length < K) short++
+    rec += recall(got, truth)
+    rawRec += recall(raw.rows.map((r) => r.id), truth)
+  }
+  console.log(`${label}: tessera p50 ${fmt(pct(lat, 50))} ms p99 ${fmt(pct(lat, 99))} ms recall@10 ${fmt(rec / QUERIES)} (${short} short results) | raw pgvector SQL p50 ${fmt(pct(rawLat, 50))} ms p99 ${fmt(pct(rawLat, 99))} ms recall@10 ${fmt(rawRec / QUERIES)} | exact JS scan p50 ${fmt(pct(exLat, 50))} ms | tessera/raw p50 ratio ${fmt(pct(lat, 50) / pct(rawLat, 50))}`)
+}
+await run(`top-${K} of ${N + MORE}`)
+await run(`filtered top-${K} (cat = 3, 10%)`, 3)
+const [, textMs] = await time(() => t.orderBy(t.c.text.similarity('family house money'), 'desc').limit(K).select('id').collect())
+console.log(`text query incl. embedding (first call, then cached): ${fmt(textMs)} ms`)
+await db.close()
