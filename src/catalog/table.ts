@@ -1,4 +1,4 @@
-import { alreadyExists, ConcurrencyError, invalid, notFound } from '../errors.ts'
+import { alreadyExists, ConcurrencyError, invalid, notFound, TesseraError } from '../errors.ts'
 import { ColumnScope, computedPlans, directDependents, stripTables } from '../compute/computed.ts'
 import type { ComputedPlan } from '../compute/computed.ts'
 import { compileExpr, isSqlExpr } from '../query/compiler.ts'
@@ -504,7 +504,11 @@ export class Table implements Joinable {
   // ---------------------------------------------------------------- embedding indexes (src/index/)
 
   /** Indexes `column` by embedding: a hidden computed column of vectors plus a pgvector HNSW index. */
-  addEmbeddingIndex(column: string, options: AddEmbeddingIndexOptions): Promise<UpdateStatus> {
+  async addEmbeddingIndex(column: string, options: AddEmbeddingIndexOptions): Promise<UpdateStatus> {
+    // A PostgreSQL server may lack pgvector (PGlite always has it): say what to install instead of a SQL error.
+    if (!this.#ctx.db.capabilities.vector) {
+      throw new TesseraError('UNAVAILABLE', `cannot index '${this.path}.${column}': the PostgreSQL server has no pgvector extension; install it on the server (Debian/Ubuntu: apt install postgresql-15-pgvector, matching the server's major version) and run CREATE EXTENSION vector in the database (or let Tessera create it on its next start)`, { column, table: this.path })
+    }
     return indexes.addEmbeddingIndex(this, column, options, (name, expr, o) => this.addComputedColumn(name, expr, o))
   }
 
