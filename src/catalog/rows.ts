@@ -33,9 +33,11 @@ export interface WriteCounts {
   computed: number
   excs: number
   readonly colsWithExcs: Set<string>
+  /** Columns whose values an update changed: the set columns and the computed columns recomputed from them. */
+  readonly updatedCols: Set<string>
 }
 
-export const emptyCounts = (): WriteCounts => ({ inserted: 0, updated: 0, deleted: 0, computed: 0, excs: 0, colsWithExcs: new Set() })
+export const emptyCounts = (): WriteCounts => ({ inserted: 0, updated: 0, deleted: 0, computed: 0, excs: 0, colsWithExcs: new Set(), updatedCols: new Set() })
 
 export function columnNameMap(md: TableMd): Map<string, string> {
   return new Map(md.columns.map((c) => [valueColumn(c.id), c.name]))
@@ -238,6 +240,7 @@ export async function updateRows(
   const sql = `with old as (update ${table} as t0 set _v_max = ${params.param(version)}::integer where t0._v_max = ${MAX_VERSION}${whereSql} returning t0.*) insert into ${table} (${target.join(', ')}) select ${select.join(', ')} from old`
   try {
     const r = await tx.query(sql, params.values)
+    if (r.affectedRows > 0) for (const name of [...[...values.keys()].map((c) => c.name), ...recompute.map((p) => p.column.name)]) counts.updatedCols.add(name)
     counts.updated += r.affectedRows
     counts.computed += r.affectedRows * recompute.filter((p) => p.mode === 'sql').length
   } catch (e) {

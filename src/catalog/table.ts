@@ -602,7 +602,7 @@ function toStatus(version: number, c: WriteCounts): UpdateStatus {
     numComputedValues: c.computed,
     numExcs: c.excs,
     colsWithExcs: [...c.colsWithExcs],
-    updatedCols: [],
+    updatedCols: [...c.updatedCols],
   }
 }
 

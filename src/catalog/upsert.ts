@@ -104,6 +104,7 @@ export async function updateByKey(tx: Queryable, state: TableState, version: num
         Object.fromEntries([...pk, ...setCols].map((c) => [valueColumn(c.id), toStoreJson(parseType(c.type), r[c.name])])))
       params.values[0] = JSON.stringify(docs)
       const res = await tx.query(sql, params.values)
+      if (res.affectedRows > 0) for (const name of [...changed, ...recompute.map((p) => p.column.name)]) counts.updatedCols.add(name)
       counts.updated += res.affectedRows
       counts.computed += res.affectedRows * recompute.filter((p) => p.mode === 'sql').length
     }

@@ -163,3 +163,25 @@ describe('versions', () => {
     expect(t.schema().b).toBe('float?')
   })
 })
+
+describe('update statuses', () => {
+  test('updatedCols names the set columns and the computed columns recomputed from them', async () => {
+    const t = await db.createTable('st1', { id: 'int', a: 'string', b: 'string' }, { primaryKey: 'id' })
+    await t.insert([{ id: 1, a: 'x', b: 'y' }])
+    await t.addComputedColumn('ua', t.c.a.upper())
+    await t.addComputedColumn('ub', t.c.b.upper())
+    let s = await t.update({ a: 'z' })
+    expect(s.updatedCols.toSorted()).toEqual(['a', 'ua'])
+    expect(s.numComputedValues).toBe(1)
+    s = await t.update({ b: 'w' }, { cascade: false })
+    expect(s.updatedCols).toEqual(['b'])
+    expect((await t.select('ub').collect()).rows).toEqual([{ ub: 'Y' }]) // not recomputed
+    s = await t.batchUpdate([{ id: 1, b: 'q' }])
+    expect(s.updatedCols.toSorted()).toEqual(['b', 'ub'])
+    s = await t.recomputeColumns('ub')
+    expect(s.updatedCols).toEqual(['ub'])
+    s = await t.insert([{ id: 2, a: 'n', b: 'm' }])
+    expect(s.updatedCols).toEqual([])
+    expect(s.numComputedValues).toBe(2)
+  })
+})
