@@ -41,5 +41,7 @@ EXPOSE 8080
 # The image has no curl: bash's /dev/tcp asks /health (unauthenticated) directly.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
   CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /health HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && grep -q '\"status\":\"ok\"' <&3"]
-ENTRYPOINT ["tessera"]
-CMD ["serve", "--host", "0.0.0.0"]
+# The deploy story: a setup file applied at every start (idempotent: a second apply changes nothing), then serve.
+# Mount or COPY your setup as /app/setup.ts (setup files need no imports: `export default async (db) => { ... }`).
+COPY --chown=tessera:tessera examples/setup.ts /app/setup.ts
+CMD ["sh", "-c", "tessera apply /app/setup.ts && exec tessera serve --host 0.0.0.0"]
