@@ -2,7 +2,7 @@ import { invalid } from '../errors.ts'
 import { imageBytes } from './media.ts'
 import { resolveModel } from './models.ts'
 import type { Provider } from './runtime.ts'
-import { getSession, inBatches, tensor } from './runtime.ts'
+import { getSession, inBatches, tensor, toNumbers } from './runtime.ts'
 import { normalize } from './sentence.ts'
 
 // Image embeddings from any ONNX image model: decode with sharp, resize, scale, normalise per channel, lay out as
@@ -78,7 +78,7 @@ export async function imageEmbed(model: string, images: readonly unknown[], opti
     const out = (await session.run({ [session.inputNames[0]!]: await tensor(provider, 'float32', batch, dims) }))[output]!
     const d = (out.data as Float32Array).length / slice.length
     return Array.from({ length: slice.length }, (_, i) => {
-      const v = Array.from((out.data as Float32Array).subarray(i * d, (i + 1) * d))
+      const v = toNumbers(out.data as Float32Array, i * d, d)
       return options.normalize === false ? v : normalize(v)
     })
   })

@@ -106,6 +106,13 @@ export function rows2d(t: OrtTensor): number[][] {
   const [n, d] = [t.dims[0]!, t.dims.slice(1).reduce((a, b) => a * b, 1)]
   const data = t.data as Float32Array
   const out: number[][] = new Array(n)
-  for (let i = 0; i < n; i++) out[i] = Array.from(data.subarray(i * d, (i + 1) * d))
+  for (let i = 0; i < n; i++) out[i] = toNumbers(data, i * d, d)
+  return out
+}
+
+/** A plain array from part of a typed array. A loop: Array.from(subarray) measured ~15x slower on Bun. */
+export function toNumbers(data: ArrayLike<number>, offset: number, length: number): number[] {
+  const out = new Array<number>(length)
+  for (let j = 0; j < length; j++) out[j] = data[offset + j]!
   return out
 }

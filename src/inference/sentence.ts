@@ -1,7 +1,7 @@
 import { TesseraError } from '../errors.ts'
 import { resolveModel } from './models.ts'
 import type { Provider } from './runtime.ts'
-import { getSession, inBatches, tensor } from './runtime.ts'
+import { getSession, inBatches, tensor, toNumbers } from './runtime.ts'
 import { loadTokenizer } from './tokenizer.ts'
 
 // Sentence embeddings for any sentence-transformers ONNX export: tokenize → model → mean of the token vectors under
@@ -48,14 +48,14 @@ export function meanPool(hidden: Float32Array, mask: BigInt64Array, n: number, l
       const off = (i * len + t) * dims
       for (let d = 0; d < dims; d++) v[d]! += hidden[off + d]!
     }
-    out.push(normalize(Array.from(v, (x) => x / Math.max(count, 1))))
+    out.push(normalize(toNumbers(v, 0, dims).map((x) => x / Math.max(count, 1))))
   }
   return out
 }
 
 function normalizeRows(data: Float32Array, n: number): number[][] {
   const d = data.length / n
-  return Array.from({ length: n }, (_, i) => normalize(Array.from(data.subarray(i * d, (i + 1) * d))))
+  return Array.from({ length: n }, (_, i) => normalize(toNumbers(data, i * d, d)))
 }
 
 export function normalize(v: number[]): number[] {
