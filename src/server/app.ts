@@ -10,6 +10,7 @@ import { adminDocs, adminRoutes } from './routes/admin.ts'
 import { dirDocs, dirRoutes } from './routes/dirs.ts'
 import { ioDocs, ioRoutes } from './routes/io.ts'
 import { jobDocs, jobRoutes } from './routes/jobs.ts'
+import { consoleApiRoutes, consoleRoutes } from './routes/console.ts'
 import { queryDocs, queryRoutes } from './routes/query.ts'
 import { tableDocs, tableRoutes } from './routes/tables.ts'
 import { tokenDocs, tokenRoutes } from './routes/tokens.ts'
@@ -55,7 +56,9 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   api.route('/', adminRoutes(db))
   api.route('/', ioRoutes(db))
   api.route('/', jobRoutes(db))
+  api.route('/', consoleApiRoutes(db))
   app.route('/api/v1', api)
+  app.route('/', consoleRoutes())
   return app
 }
 

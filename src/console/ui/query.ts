@@ -1,0 +1,104 @@
+import { useState } from 'preact/hooks'
+import { html } from './html.ts'
+import { api } from './api.ts'
+import type { ColumnInfo, Result, TableInfo } from './api.ts'
+import { mediaColumnsOf } from './browse.ts'
+import { Grid } from './grid.ts'
+import { ErrorBox, JsonBlock } from './ui.ts'
+
+// A filter / order / limit builder. It produces the JSON body POST /api/v1/query takes and shows it, so what a user
+// clicks together here is what they would send from any language.
+
+interface Cond { col: string; op: string; value: string }
+
+const OPS: { op: string; label: string; unary?: boolean; kinds?: string[] }[] = [
+  { op: 'eq', label: '=' }, { op: 'ne', label: '≠' }, { op: 'gt', label: '>' }, { op: 'ge', label: '≥' },
+  { op: 'lt', label: '<' }, { op: 'le', label: '≤' },
+  { op: 'contains', label: 'contains', kinds: ['string'] }, { op: 'startswith', label: 'starts with', kinds: ['string'] },
+  { op: 'is_null', label: 'is null', unary: true }, { op: 'is_not_null', label: 'is not null', unary: true },
+]
+
+const kindOf = (c: ColumnInfo | undefined): string => (c?.type ?? 'string').replace(/\?$/, '').replace(/[<[].*$/, '')
+
+/** A typed literal from what was typed in the value box. */
+export function literal(c: ColumnInfo | undefined, text: string): unknown {
+  const kind = kindOf(c)
+  if (kind === 'int' || kind === 'float') return text.trim() === '' || Number.isNaN(Number(text)) ? text : Number(text)
+  if (kind === 'bool') return text === 'true' ? true : text === 'false' ? false : text
+  if (kind === 'json' || kind === 'array') { try { return JSON.parse(text) } catch { return text } }
+  return text
+}
+
+export function buildQuery(info: TableInfo, conds: Cond[], join: 'and' | 'or', order: { col: string; desc: boolean }, limit: number) {
+  const preds = conds.filter((c) => c.col).map((c) => {
+    const col = { col: c.col }
+    const meta = OPS.find((o) => o.op === c.op)!
+    return meta.unary ? { fn: c.op, args: [col] } : { fn: c.op, args: [col, { lit: literal(info.columns.find((x) => x.name === c.col), c.value) }] }
+  })
+  const where = preds.length === 0 ? undefined : preds.length === 1 ? preds[0] : { fn: join, args: preds }
+  return {
+    table: info.path,
+    ...(where ? { where } : {}),
+    ...(order.col ? { orderBy: [{ expr: { col: order.col }, ...(order.desc ? { desc: true } : {}) }] } : {}),
+    limit,
+  }
+}
+
+export function QueryView({ info }: { info: TableInfo }) {
+  const first = info.columns[0]?.name ?? ''
+  const [conds, setConds] = useState<Cond[]>([{ col: first, op: 'eq', value: '' }])
+  const [join, setJoin] = useState<'and' | 'or'>('and')
+  const [order, setOrder] = useState({ col: '', desc: false })
+  const [limit, setLimit] = useState(50)
+  const [result, setResult] = useState<Result | undefined>()
+  const [error, setError] = useState<unknown>()
+  const [busy, setBusy] = useState(false)
+  const body = buildQuery(info, conds, join, order, limit)
+  const set = (i: number, patch: Partial<Cond>) => setConds(conds.map((c, j) => (j === i ? { ...c, ...patch } : c)))
+  const run = async (e: Event) => {
+    e.preventDefault()
+    setBusy(true)
+    setError(undefined)
+    try { setResult(await api<Result>('POST', '/query', body)) } catch (err) { setError(err); setResult(undefined) } finally { setBusy(false) }
+  }
+  return html`
+    <section aria-label="query builder">
+      <form class="builder" onSubmit=${run}>
+        <fieldset>
+          <legend>Filter</legend>
+          ${conds.map((c, i) => {
+            const col = info.columns.find((x) => x.name === c.col)
+            const ops = OPS.filter((o) => !o.kinds || o.kinds.includes(kindOf(col)))
+            const unary = OPS.find((o) => o.op === c.op)?.unary
+            return html`<div class="cond">
+              ${i > 0 ? html`<span class="join">${join}</span>` : null}
+              <select aria-label="column" value=${c.col} onChange=${(e: Event) => set(i, { col: (e.target as HTMLSelectElement).value })}>
+                ${info.columns.map((x) => html`<option value=${x.name}>${x.name}</option>`)}
+              </select>
+              <select aria-label="operator" value=${c.op} onChange=${(e: Event) => set(i, { op: (e.target as HTMLSelectElement).value })}>
+                ${ops.map((o) => html`<option value=${o.op}>${o.label}</option>`)}
+              </select>
+              ${unary ? null : html`<input aria-label="value" class="value" value=${c.value} onInput=${(e: Event) => set(i, { value: (e.target as HTMLInputElement).value })} placeholder=${kindOf(col)} />`}
+              <button type="button" class="icon" aria-label="remove condition" onClick=${() => setConds(conds.filter((_, j) => j !== i))}>✕</button>
+            </div>`
+          })}
+          <div class="row-actions">
+            <button type="button" onClick=${() => setConds([...conds, { col: first, op: 'eq', value: '' }])}>+ Condition</button>
+            ${conds.length > 1 ? html`<label>Combine <select value=${join} onChange=${(e: Event) => setJoin((e.target as HTMLSelectElement).value as 'and' | 'or')}><option value="and">all (and)</option><option value="or">any (or)</option></select></label>` : null}
+          </div>
+        </fieldset>
+        <fieldset class="inline">
+          <legend>Order and limit</legend>
+          <label>Order by <select value=${order.col} onChange=${(e: Event) => setOrder({ ...order, col: (e.target as HTMLSelectElement).value })}>
+            <option value="">(none)</option>${info.columns.map((x) => html`<option value=${x.name}>${x.name}</option>`)}
+          </select></label>
+          <label><input type="checkbox" checked=${order.desc} onChange=${(e: Event) => setOrder({ ...order, desc: (e.target as HTMLInputElement).checked })} /> descending</label>
+          <label>Limit <input type="number" min="0" max="10000" class="num-input" value=${limit} onInput=${(e: Event) => setLimit(Number((e.target as HTMLInputElement).value) || 0)} /></label>
+          <button type="submit" class="primary" disabled=${busy}>Run query</button>
+        </fieldset>
+      </form>
+      <${JsonBlock} label="POST /api/v1/query" value=${body} />
+      <${ErrorBox} error=${error} />
+      ${result ? html`<p class="count" aria-live="polite">${result.rows.length} row${result.rows.length === 1 ? '' : 's'}</p><${Grid} table=${info.path} result=${result} mediaColumns=${mediaColumnsOf(info)} caption="query result" />` : null}
+    </section>`
+}
