@@ -1,4 +1,4 @@
-// Generated from test/compute/udf.test.ts: the same scenarios, run on whichever store the caller passes in. Keep in step with it.
+// Shared scenarios, run on every store by test/store/<store>.test.ts (moved here from test/compute/udf.test.ts).
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { agg } from '../../src/index.ts'
 import type { Table, Tessera } from '../../src/index.ts'

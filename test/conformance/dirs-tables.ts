@@ -1,4 +1,4 @@
-// Generated from test/catalog/dirs-tables.test.ts: the same scenarios, run on whichever store the caller passes in. Keep in step with it.
+// Shared scenarios, run on every store by test/store/<store>.test.ts (moved here from test/catalog/dirs-tables.test.ts).
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Tessera } from '../../src/index.ts'
 import type { MakeDb } from './make-db.ts'

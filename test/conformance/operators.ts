@@ -1,4 +1,4 @@
-// Generated from test/query/operators.test.ts: the same scenarios, run on whichever store the caller passes in. Keep in step with it.
+// Shared scenarios, run on every store by test/store/<store>.test.ts (moved here from test/query/operators.test.ts).
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Expr, Table } from '../../src/index.ts'
 import { call, coalesce, ifElse, lit, not } from '../../src/index.ts'

@@ -1,4 +1,4 @@
-// Generated from test/catalog/rows-versions.test.ts: the same scenarios, run on whichever store the caller passes in. Keep in step with it.
+// Shared scenarios, run on every store by test/store/<store>.test.ts (moved here from test/catalog/rows-versions.test.ts).
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Tessera } from '../../src/index.ts'
 import type { MakeDb } from './make-db.ts'
@@ -163,6 +163,28 @@ export function rowsVersionsSuite(makeDb: MakeDb): void {
       // replace
       await t.addColumn('b', 'float?', { ifExists: 'replace' })
       expect(t.schema().b).toBe('float?')
+    })
+  })
+
+  describe('update statuses', () => {
+    test('updatedCols names the set columns and the computed columns recomputed from them', async () => {
+      const t = await db.createTable('st1', { id: 'int', a: 'string', b: 'string' }, { primaryKey: 'id' })
+      await t.insert([{ id: 1, a: 'x', b: 'y' }])
+      await t.addComputedColumn('ua', t.c.a.upper())
+      await t.addComputedColumn('ub', t.c.b.upper())
+      let s = await t.update({ a: 'z' })
+      expect(s.updatedCols.toSorted()).toEqual(['a', 'ua'])
+      expect(s.numComputedValues).toBe(1)
+      s = await t.update({ b: 'w' }, { cascade: false })
+      expect(s.updatedCols).toEqual(['b'])
+      expect((await t.select('ub').collect()).rows).toEqual([{ ub: 'Y' }]) // not recomputed
+      s = await t.batchUpdate([{ id: 1, b: 'q' }])
+      expect(s.updatedCols.toSorted()).toEqual(['b', 'ub'])
+      s = await t.recomputeColumns('ub')
+      expect(s.updatedCols).toEqual(['ub'])
+      s = await t.insert([{ id: 2, a: 'n', b: 'm' }])
+      expect(s.updatedCols).toEqual([])
+      expect(s.numComputedValues).toBe(2)
     })
   })
 }

@@ -1,4 +1,4 @@
-// Generated from test/catalog/views.test.ts: the same scenarios, run on whichever store the caller passes in. Keep in step with it.
+// Shared scenarios, run on every store by test/store/<store>.test.ts (moved here from test/catalog/views.test.ts).
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Tessera } from '../../src/index.ts'
 import type { MakeDb } from './make-db.ts'
@@ -70,6 +70,30 @@ export function viewsSuite(makeDb: MakeDb): void {
       await db.dropTable('snap1')
       await t.revert()
       expect(await t.count()).toBe(0)
+    })
+  })
+
+  describe('iterator views', () => {
+    test('one base row → many rows with pos; new base rows expand only themselves; deletes remove their parts', async () => {
+      const docs = await db.createTable('docs', { id: 'int', text: 'string' }, { primaryKey: 'id' })
+      await docs.insert([{ id: 1, text: 'One. Two. Three.' }, { id: 2, text: 'Alpha beta.' }])
+      const chunks = await db.createView('chunks', docs, { iterator: { name: 'string_splitter', input: 'text', args: { separators: 'sentence' } } })
+      expect(Object.keys(chunks.schema())).toEqual(['id', 'base_text', 'pos', 'text'])
+      await chunks.addComputedColumn('n', chunks.c.text.len())
+      const rows = async () => (await chunks.select('id', 'pos', 'text').orderBy('id').orderBy('pos').collect()).rows
+      expect(await rows()).toEqual([
+        { id: 1, pos: 0, text: 'One.' }, { id: 1, pos: 1, text: 'Two.' }, { id: 1, pos: 2, text: 'Three.' }, { id: 2, pos: 0, text: 'Alpha beta.' },
+      ])
+      const before = (await chunks.history()).length
+      await docs.insert([{ id: 3, text: 'New one. Here.' }])
+      expect((await chunks.where(chunks.c.id.eq(3)).select('pos', 'text', 'n').collect()).rows).toEqual([{ pos: 0, text: 'New one.', n: 8 }, { pos: 1, text: 'Here.', n: 5 }])
+      const sync = (await chunks.history())[0]!
+      expect(sync.inserted).toBe(2) // only the new document was split
+      expect((await chunks.history()).length).toBe(before + 1)
+      await docs.delete({ where: docs.c.id.eq(1) })
+      expect((await rows()).map((r) => r.id)).toEqual([2, 3, 3])
+      await docs.update({ text: 'Changed. Text. Now. Four.' }, { where: docs.c.id.eq(2) })
+      expect((await chunks.where(chunks.c.id.eq(2)).count())).toBe(4)
     })
   })
 }
