@@ -1,0 +1,298 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { BrowserContext, Page } from 'playwright-core'
+import { chromium } from 'playwright-core'
+import type { Tessera } from '../../src/index.ts'
+import { embedders, udf } from '../../src/index.ts'
+import { createApp } from '../../src/server/app.ts'
+import { TokenStore } from '../../src/server/tokens.ts'
+import { memoryDb, MODELS_DIR } from '../support/db.ts'
+import { dataUrl, squarePng, toneWav } from './fixtures.ts'
+
+// The web console in a real browser (Debian's chromium through playwright-core; no browser download): log in with a
+// token, browse, query, search, upload, revert, watch a job; keyboard use; no horizontal overflow on desktop and
+// phone widths. Screenshots go to test-artifacts/console/.
+
+setDefaultTimeout(90_000)
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const ARTIFACTS = join(import.meta.dir, '../../test-artifacts/console')
+const MOBILENET = join(MODELS_DIR, 'mobilenetv2/mobilenetv2-12-int8.onnx')
+const DOG = join(MODELS_DIR, 'testdata/dog.jpg')
+const haveModel = existsSync(MOBILENET) && existsSync(DOG)
+
+let db: Tessera
+let server: ReturnType<typeof Bun.serve>
+let browser: BrowserContext
+let page: Page
+let base = ''
+let admin = ''
+let reader = ''
+
+const slowLen = udf({ name: 'console_test_slow_len', returns: 'int', params: ['string'], fn: async (s: string) => { await Bun.sleep(60); return s.length } })
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false })
+}
+
+/** Nothing may scroll sideways: wide grids scroll inside their own box. */
+async function expectNoOverflow(): Promise<void> {
+  const [scroll, inner] = await page.evaluate(() => [document.scrollingElement!.scrollWidth, innerWidth])
+  expect(scroll).toBeLessThanOrEqual(inner)
+}
+
+async function login(token: string): Promise<void> {
+  await page.goto(`${base}/`)
+  await page.locator('#token').waitFor()
+  await page.locator('#token').fill(token)
+  await page.keyboard.press('Enter') // Enter submits the form
+  await page.locator('.top .who').waitFor()
+}
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  db = await memoryDb()
+  const tokens = new TokenStore(db.driver)
+  admin = await tokens.create('admin', { admin: true })
+  reader = await tokens.create('viewer', { scopes: [{ prefix: 'demo', access: 'read' }] })
+  const app = createApp(db, { tokens, authenticate: tokens.authenticate })
+  server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: app.fetch, idleTimeout: 60 })
+  base = `http://127.0.0.1:${server.port}`
+
+  await db.createDir('demo')
+  const colors: [string, string][] = [['red', '#d33'], ['green', '#2a2'], ['blue', '#33d'], ['orange', '#f80'], ['purple', '#828']]
+  const photos = await db.createTable('demo/photos', { id: 'int', title: 'string', photo: 'image?', clip: 'audio?', meta: 'json?' }, { primaryKey: 'id' })
+  // Photos as files on disk: the image embedder reads paths (it does not resolve media:// refs yet).
+  const photoDir = mkdtempSync(join(tmpdir(), 'tessera-console-photos-'))
+  await photos.insert(await Promise.all(colors.map(async ([name, hex], i) => ({
+    id: i + 1, title: `${name} square`, photo: (writeFileSync(join(photoDir, `${name}.png`), await squarePng(hex, 96, name[0]!.toUpperCase())), join(photoDir, `${name}.png`)),
+    ...(i === 0 ? { clip: dataUrl(toneWav(), 'audio/wav') } : {}),
+    meta: { color: hex, tags: ['generated', name], size: { w: 96, h: 96, note: 'a long json value that folds in the grid' } },
+  }))))
+  if (haveModel) await photos.insert([{ id: 6, title: 'a dog', photo: DOG }])
+  await photos.addComputedColumn('shout', photos.c.title.upper())
+  await photos.addComputedColumn('as_number', photos.c.title.astype('int'), { onError: 'ignore' })
+  await photos.addEmbeddingIndex('title', { embed: embedders.lexical({ dims: 64 }), name: 'by_title' })
+  if (haveModel) await photos.addEmbeddingIndex('photo', { embed: embedders.image(MOBILENET), name: 'by_photo', onError: 'ignore' })
+
+  const notes = await db.createTable('demo/notes', { text: 'string' })
+  await notes.insert(Array.from({ length: 60 }, (_, i) => ({ text: `note ${i}: ${['cats purr softly', 'dogs bark loudly', 'birds sing at dawn'][i % 3]}` })))
+
+  // A fresh profile every run (playwright takes it as the persistent context's dir, not as --user-data-dir).
+  browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'tessera-chromium-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  })
+  page = browser.pages()[0] ?? (await browser.newPage())
+  page.on('pageerror', (e) => { throw e })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  server?.stop(true)
+  await db?.close()
+})
+
+describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
+  test('login: a bad token is refused, a good one signs in (Enter submits)', async () => {
+    await page.goto(`${base}/`)
+    await page.locator('#token').fill('not-a-token')
+    await page.keyboard.press('Enter')
+    await expect(page.locator('.error').textContent()).resolves.toContain('unknown or revoked API token')
+    await shot('01-login')
+    await login(admin)
+    await expect(page.locator('.top .who').textContent()).resolves.toContain('admin')
+    await expect(page.locator('.tree').textContent()).resolves.toContain('photos')
+    await expectNoOverflow()
+  })
+
+  test('browse: the tree, a paged grid with thumbnails, audio, folded JSON and error badges', async () => {
+    await page.locator('.tree a', { hasText: 'photos' }).click()
+    await page.locator('.grid img').first().waitFor()
+    const thumbs = await page.locator('.grid .thumb img').count()
+    expect(thumbs).toBe(haveModel ? 6 : 5)
+    // thumbnails really loaded (decoded by the browser, so served as images)
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.grid .thumb img')].every((i) => i.complete && i.naturalWidth > 0))
+    expect(await page.locator('.grid audio').count()).toBe(1)
+    expect(await page.locator('.grid details.json').count()).toBeGreaterThan(0)
+    // as_number = astype(title, int) fails on every row: a badge with the error type and message
+    expect(await page.locator('.grid .err-badge').count()).toBe(haveModel ? 6 : 5)
+    await expect(page.locator('.grid .err-badge').first().textContent()).resolves.toMatch(/\S/)
+    await expect(page.locator('.grid tbody tr').first().textContent()).resolves.toContain('RED SQUARE')
+    await expectNoOverflow()
+    await shot('02-browse')
+
+    await page.locator('.tree a', { hasText: 'notes' }).click()
+    await page.waitForFunction(() => document.querySelector('.page-info')?.textContent === 'Page 1 of 3 · 60 rows')
+    await page.getByRole('button', { name: 'Next →' }).click()
+    await page.waitForFunction(() => document.querySelector('.page-info')?.textContent?.includes('Page 2 of 3'))
+    await page.waitForFunction(() => document.querySelector('.grid tbody tr')?.textContent?.includes('note 25'))
+  })
+
+  test('schema: types, nullability, computed expressions, dependents, indexes', async () => {
+    await page.goto(`${base}/#/t/demo/photos?tab=schema`)
+    const schema = page.locator('table.schema')
+    await schema.waitFor()
+    const text = await schema.textContent()
+    expect(text).toContain('upper(title)')
+    expect(text).toContain('shout, as_number, index by_title') // title's dependents
+    await expect(page.locator('section[aria-label="schema"]').textContent()).resolves.toContain('lexical_embed')
+    await expectNoOverflow()
+    await shot('03-schema')
+  })
+
+  test('query: the builder shows the JSON it sends, Enter runs it, results in the grid', async () => {
+    await page.goto(`${base}/#/t/demo/photos?tab=query`)
+    const cond = page.locator('.cond').first()
+    await cond.locator('select[aria-label="column"]').selectOption('title')
+    await cond.locator('select[aria-label="operator"]').selectOption('contains')
+    await cond.locator('input[aria-label="value"]').fill('e s')
+    await page.locator('label', { hasText: 'Order by' }).locator('select').selectOption('id')
+    await page.locator('label', { hasText: 'descending' }).locator('input').check()
+    const json = JSON.parse((await page.locator('.api-json code').textContent())!)
+    expect(json).toEqual({ table: 'demo/photos', where: { fn: 'contains', args: [{ col: 'title' }, { lit: 'e s' }] }, orderBy: [{ expr: { col: 'id' }, desc: true }], limit: 50 })
+    await cond.locator('input[aria-label="value"]').focus()
+    await page.keyboard.press('Enter')
+    await page.locator('.count').waitFor()
+    await expect(page.locator('.count').textContent()).resolves.toBe('3 rows')
+    const titles = await page.locator('.grid tbody tr td:nth-child(2)').allTextContents()
+    expect(titles).toEqual(['purple square', 'orange square', 'blue square'])
+    await expectNoOverflow()
+    await shot('04-query')
+    // a bad query shows the API's error
+    await cond.locator('select[aria-label="column"]').selectOption('id')
+    await cond.locator('select[aria-label="operator"]').selectOption('gt')
+    await cond.locator('input[aria-label="value"]').fill('abc')
+    await page.getByRole('button', { name: 'Run query' }).click()
+    await expect(page.locator('.error').textContent()).resolves.toContain('INVALID')
+  })
+
+  test('search: by typed text, and by an uploaded image when an image index exists', async () => {
+    await page.goto(`${base}/#/t/demo/photos?tab=search`)
+    await page.locator('select', { hasText: 'by_title' }).selectOption('by_title')
+    await page.locator('input[aria-label="search text"]').fill('orange')
+    await page.keyboard.press('Enter')
+    await page.locator('.grid tbody tr').first().waitFor()
+    await expect(page.locator('.grid tbody tr').first().textContent()).resolves.toContain('orange square')
+    const headers = await page.locator('.grid thead th .col-name').allTextContents()
+    expect(headers.at(-1)).toBe('score')
+    await shot('05-search-text')
+    if (!haveModel) {
+      console.warn(`image search skipped: ${MOBILENET} or ${DOG} is missing (test data, see ../shared/models)`)
+      return
+    }
+    await page.locator('select', { hasText: 'by_photo' }).selectOption('by_photo')
+    await page.locator('.drop input[type=file]').setInputFiles(DOG)
+    await page.locator('.query-image img').waitFor()
+    await page.waitForFunction(() => document.querySelector('.grid tbody tr')?.textContent?.includes('a dog'))
+    const score = Number(await page.locator('.grid tbody tr').first().locator('td').last().textContent())
+    expect(score).toBeGreaterThan(0.99) // the same photo: cosine similarity 1
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.grid .thumb img')].every((i) => i.complete && i.naturalWidth > 0))
+    await expectNoOverflow()
+    await shot('06-search-image')
+  })
+
+  test('upload: dropped files are inserted, a broken one shows its error on its own row', async () => {
+    await page.goto(`${base}/#/t/demo/photos?tab=upload`)
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-upload-'))
+    writeFileSync(join(dir, 'teal.png'), await squarePng('#099', 80, 'T'))
+    writeFileSync(join(dir, 'broken.png'), 'this is not a png')
+    await page.locator('.drop input[type=file]').setInputFiles([join(dir, 'teal.png'), join(dir, 'broken.png')])
+    await page.locator('table.pending tbody tr').nth(1).waitFor()
+    const rows = page.locator('table.pending tbody tr')
+    await rows.nth(0).locator('input[aria-label="id"]').fill('100')
+    await rows.nth(0).locator('input[aria-label="title"]').fill('teal upload')
+    await rows.nth(1).locator('input[aria-label="id"]').fill('101')
+    await rows.nth(1).locator('input[aria-label="title"]').fill('broken upload')
+    await page.getByRole('button', { name: 'Insert 2 rows' }).click()
+    await page.locator('.summary', { hasText: 'inserted' }).waitFor()
+    await expect(page.locator('.summary').textContent()).resolves.toBe('1 row inserted, 1 failed')
+    await expect(rows.nth(0).locator('.status').textContent()).resolves.toContain('inserted')
+    const err = await rows.nth(1).locator('.row-error').textContent()
+    expect(err).toContain('INVALID_MEDIA'.length ? 'photo' : '')
+    expect(err).toMatch(/not a (valid|recognised) image/)
+    expect(await (await db.getTable('demo/photos')).where({ fn: 'eq', args: [{ col: 'id' }, { lit: 100 }] }).count()).toBe(1)
+    await expectNoOverflow()
+    await shot('07-upload')
+  })
+
+  test('history: revert undoes the upload (asked twice)', async () => {
+    const t = await db.getTable('demo/photos')
+    const before = t.version
+    await page.goto(`${base}/#/t/demo/photos?tab=history`)
+    await page.locator('table.history tbody tr').first().waitFor()
+    await expect(page.locator('table.history tbody tr td').first().textContent()).resolves.toBe(String(before))
+    await page.getByRole('button', { name: `Revert version ${before}` }).click()
+    await shot('08-history-confirm')
+    await page.getByRole('button', { name: `Confirm: undo version ${before}` }).click()
+    await page.waitForFunction((v) => document.querySelector('table.history tbody tr td')?.textContent === String(v), before - 1)
+    expect((await db.getTable('demo/photos')).version).toBe(before - 1)
+    expect(await (await db.getTable('demo/photos')).where({ fn: 'eq', args: [{ col: 'id' }, { lit: 100 }] }).count()).toBe(0)
+  })
+
+  test('jobs: live progress over server-sent events, and cancel', async () => {
+    const info = await db.jobs.start({ table: 'demo/notes', column: 'slow_len', expr: slowLen({ col: 'text' } as never), batchSize: 2 })
+    await page.goto(`${base}/#/jobs`)
+    const job = page.locator(`li[data-job="${info.id}"]`)
+    await job.waitFor()
+    // progress arrives by SSE without reloading: the count moves past 0
+    await page.waitForFunction((id) => {
+      const m = document.querySelector(`li[data-job="${id}"] .job-count`)?.textContent?.match(/^(\d+) \/ (\d+)/)
+      return !!m && Number(m[1]) > 0 && Number(m[1]) < Number(m[2])
+    }, info.id, { timeout: 15000 })
+    await shot('09-jobs-running')
+    await job.getByRole('button', { name: 'Cancel' }).click()
+    await page.waitForFunction((id) => document.querySelector(`li[data-job="${id}"] .status`)?.textContent === 'cancelled', info.id)
+    expect((await db.jobs.get(info.id)).status).toBe('cancelled')
+    await expectNoOverflow()
+  })
+
+  test('keyboard: Tab reaches the tree and the tabs; arrow keys move between tabs', async () => {
+    await page.goto(`${base}/#/t/demo/photos`)
+    await page.reload()
+    await page.locator('.grid').waitFor()
+    const seen: string[] = []
+    for (let i = 0; i < 25; i++) {
+      await page.keyboard.press('Tab')
+      seen.push(await page.evaluate(() => { const a = document.activeElement as HTMLElement | null; return `${a?.tagName}:${a?.getAttribute('role') ?? ''}:${a?.textContent?.trim().slice(0, 20)}` }))
+    }
+    expect(seen.filter((s) => s.startsWith('A::') && s.includes('photos'))).toHaveLength(1)
+    expect(seen.some((s) => s === 'BUTTON:tab:rows')).toBe(true)
+    await page.locator('#tab-rows').focus()
+    await page.keyboard.press('ArrowRight')
+    await page.waitForFunction(() => location.hash.includes('tab=schema'))
+  })
+
+  test('a read-only token sees no upload tab and no revert button; the API refuses its writes', async () => {
+    await page.evaluate(() => { sessionStorage.clear(); localStorage.clear() })
+    await login(reader)
+    await expect(page.locator('.top .who').textContent()).resolves.toContain('viewer')
+    await page.goto(`${base}/#/t/demo/photos?tab=history`)
+    await page.locator('table.history').waitFor()
+    expect(await page.locator('[role=tab]', { hasText: 'upload' }).count()).toBe(0)
+    expect(await page.getByRole('button', { name: /Revert/ }).count()).toBe(0)
+    const status = await page.evaluate(async (token) => (await fetch('/api/v1/tables/demo/photos/-/revert', { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status, reader)
+    expect(status).toBe(403)
+    await shot('10-read-only')
+  })
+
+  test('phone width (390×844): no horizontal overflow in any view', async () => {
+    await page.setViewportSize({ width: 390, height: 844 })
+    for (const [hash, ready, name] of [
+      ['#/', '.tree', 'home'], ['#/t/demo/photos', '.grid', 'rows'], ['#/t/demo/photos?tab=schema', 'table.schema', 'schema'],
+      ['#/t/demo/photos?tab=query', '.builder', 'query'], ['#/t/demo/photos?tab=search', '.builder', 'search'],
+      ['#/t/demo/photos?tab=history', 'table.history', 'history'], ['#/jobs', '.jobs', 'jobs'],
+    ] as const) {
+      await page.goto(`${base}/${hash}`)
+      await page.locator(ready).first().waitFor()
+      await expectNoOverflow()
+      await shot(`11-phone-${name}`)
+    }
+    await page.setViewportSize({ width: 1280, height: 800 })
+  })
+})
