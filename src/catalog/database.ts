@@ -15,7 +15,7 @@ import type { Driver } from '../store/types.ts'
 import { formatType, parseType } from '../types/index.ts'
 import { createDataTable, dropDataTable } from './ddl.ts'
 import * as dirs from './dirs.ts'
-import type { ColumnMd, IfExists, IfNotExists, MediaValidation, TableMd } from './metadata.ts'
+import type { ColumnMd, IfExists, IfNotExists, MediaValidation, TableKind, TableMd } from './metadata.ts'
 import { checkName, parsePath } from './paths.ts'
 import type { TableState } from './state.ts'
 import { commitVersion, loadTableByPath, mdAtVersion } from './state.ts'
@@ -295,24 +295,9 @@ export class Tessera {
       columns, primaryKey, nextColumnId: columns.length, mediaValidation: options.mediaValidation ?? 'on_write',
       ...(options.comment ? { comment: options.comment } : {}),
     }
-    const existing = await loadTableByPath(this.#db, p)
-    if (existing) {
-      if (ifExists === 'ignore') return this.#handle(existing)
-      if (ifExists === 'error') throw alreadyExists('TABLE_ALREADY_EXISTS', `table '${p}' already exists; pass ifExists: 'ignore' to use it or 'replace' to recreate it`, { path: p })
-      await this.dropTable(p, { force: ifExists === 'replace_force' })
-    }
-    const state = await this.#db.transaction(async (tx) => {
-      if (await dirs.dirExists(tx, p)) throw alreadyExists('PATH_ALREADY_EXISTS', `'${p}' is a directory`, { path: p })
-      await dirs.requireParentDir(tx, p)
-      const r = await tx.query<{ id: number }>(`insert into tessera.tables(path, kind, version, md) values ($1, 'table', 0, $2::jsonb) returning id`, [p, JSON.stringify(md)])
-      const id = Number(r.rows[0]!.id)
-      await createDataTable(tx, id, md)
-      await commitVersion(tx, id, 0, 'create', md)
-      return { id, path: p, kind: 'table' as const, version: 0, md }
-    }).catch((e) => {
-      if ((e as { code?: string }).code === '23505') throw alreadyExists('TABLE_ALREADY_EXISTS', `table '${p}' already exists`, { path: p })
-      throw e
-    })
+    const existing = await this.#existing(p, ifExists)
+    if (existing) return existing
+    const state = await this.#createRecord(p, 'table', md)
     return this.#handle(state)
   }
 
@@ -377,26 +362,12 @@ export class Tessera {
     const p = parsePath(path).path
     const baseTable = typeof base === 'string' ? await this.getTable(base) : base
     if (baseTable.pinnedVersion !== undefined || baseTable.md.snapshot) throw invalid('INVALID_ARGUMENT', `a view needs a live base table, not '${baseTable.path}' at a fixed version; use createSnapshot for that`)
-    const existing = await loadTableByPath(this.#db, p)
-    if (existing) {
-      const mode = options.ifExists ?? 'error'
-      if (mode === 'ignore') return this.getTable(p)
-      if (mode === 'error') throw alreadyExists('TABLE_ALREADY_EXISTS', `'${p}' already exists; pass ifExists: 'ignore' to use it or 'replace' to recreate it`, { path: p })
-      await this.dropTable(p, { force: mode === 'replace_force' })
-    }
+    const existing = await this.#existing(p, options.ifExists ?? 'error')
+    if (existing) return existing
     const baseState = this.#ctx.state(baseTable.id)
     const where = options.where === undefined ? undefined : stripTables(toNode(options.where))
     const md = await views.viewMd(baseState, { ...(where ? { where } : {}), ...(options.iterator ? { iterator: options.iterator } : {}) }, resolveIterator)
-    const id = await this.#db.transaction(async (tx) => {
-      if (await dirs.dirExists(tx, p)) throw alreadyExists('PATH_ALREADY_EXISTS', `'${p}' is a directory`, { path: p })
-      await dirs.requireParentDir(tx, p)
-      const r = await tx.query<{ id: number }>(`insert into tessera.tables(path, kind, version, md) values ($1, 'view', 0, $2::jsonb) returning id`, [p, JSON.stringify(md)])
-      const newId = Number(r.rows[0]!.id)
-      await createDataTable(tx, newId, md)
-      await commitVersion(tx, newId, 0, 'create', md)
-      return newId
-    })
-    this.#states.set(id, { id, path: p, kind: 'view', version: 0, md })
+    const { id } = await this.#createRecord(p, 'view', md)
     // The first sync fills the view with the base's current rows.
     await this.#locks.run(baseTable.id, () => this.#syncView(id, this.#ctx.state(baseTable.id)))
     return new Table(this.#ctx, id)
@@ -406,25 +377,12 @@ export class Tessera {
   async createSnapshot(path: string, base: Table | string, options: { ifExists?: IfExists } = {}): Promise<Table> {
     const p = parsePath(path).path
     const baseTable = typeof base === 'string' ? await this.getTable(base) : base
-    const existing = await loadTableByPath(this.#db, p)
-    if (existing) {
-      const mode = options.ifExists ?? 'error'
-      if (mode === 'ignore') return this.getTable(p)
-      if (mode === 'error') throw alreadyExists('TABLE_ALREADY_EXISTS', `'${p}' already exists`, { path: p })
-      await this.dropTable(p, { force: mode === 'replace_force' })
-    }
+    const existing = await this.#existing(p, options.ifExists ?? 'error')
+    if (existing) return existing
     const source = baseTable.querySource()
     const version = source.version ?? baseTable.version
     const md: TableMd = { ...source.md, snapshot: { baseId: source.tableId, version } }
-    const id = await this.#db.transaction(async (tx) => {
-      await dirs.requireParentDir(tx, p)
-      const r = await tx.query<{ id: number }>(`insert into tessera.tables(path, kind, version, md) values ($1, 'snapshot', 0, $2::jsonb) returning id`, [p, JSON.stringify(md)])
-      const newId = Number(r.rows[0]!.id)
-      await commitVersion(tx, newId, 0, 'create', md)
-      return newId
-    })
-    this.#states.set(id, { id, path: p, kind: 'snapshot', version: 0, md })
-    return new Table(this.#ctx, id)
+    return this.#handle(await this.#createRecord(p, 'snapshot', md))
   }
 
   /** After a committed change of `state`, its views follow (and their views, recursively). */
@@ -455,6 +413,34 @@ export class Tessera {
       return s
     })
     if (next) await this.#followBase(next, 'sync')
+  }
+
+  /** ifExists for tables, views and snapshots: the existing handle ('ignore'), an error, or nothing after dropping it. */
+  async #existing(p: string, ifExists: IfExists): Promise<Table | undefined> {
+    const existing = await loadTableByPath(this.#db, p)
+    if (!existing) return undefined
+    if (ifExists === 'ignore') return existing.kind === 'view' ? this.getTable(p) : this.#handle(existing)
+    if (ifExists === 'error') throw alreadyExists('TABLE_ALREADY_EXISTS', `'${p}' already exists; pass ifExists: 'ignore' to use it or 'replace' to recreate it`, { path: p })
+    await this.dropTable(p, { force: ifExists === 'replace_force' })
+    return undefined
+  }
+
+  /** The catalog row, the data table (snapshots have none: they read their base) and version 0, in one transaction. */
+  async #createRecord(p: string, kind: TableKind, md: TableMd): Promise<TableState> {
+    const state = await this.#db.transaction(async (tx) => {
+      if (await dirs.dirExists(tx, p)) throw alreadyExists('PATH_ALREADY_EXISTS', `'${p}' is a directory`, { path: p })
+      await dirs.requireParentDir(tx, p)
+      const r = await tx.query<{ id: number }>(`insert into tessera.tables(path, kind, version, md) values ($1, $2, 0, $3::jsonb) returning id`, [p, kind, JSON.stringify(md)])
+      const id = Number(r.rows[0]!.id)
+      if (kind !== 'snapshot') await createDataTable(tx, id, md)
+      await commitVersion(tx, id, 0, 'create', md)
+      return { id, path: p, kind, version: 0, md }
+    }).catch((e) => {
+      if ((e as { code?: string }).code === '23505') throw alreadyExists('TABLE_ALREADY_EXISTS', `'${p}' already exists`, { path: p })
+      throw e
+    })
+    this.#states.set(state.id, state)
+    return state
   }
 
   #handle(state: TableState): Table {
