@@ -105,7 +105,7 @@ const recall = (got: number[], truth: number[]) => got.filter((x) => truth.inclu
 
 async function run(label: string, filter?: number) {
   const lat: number[] = [], rawLat: number[] = [], exLat: number[] = []
-  let rec = 0, rawRec = 0, short = 0
+  let rec = 0, rawRec = 0, short = 0, rawShort = 0
   const idCol = valueColumn(t.md.columns.find((c) => c.name === 'id')!.id)
   const catCol = valueColumn(t.md.columns.find((c) => c.name === 'cat')!.id)
   for (const q of queries) {
@@ -122,8 +122,9 @@ async function run(label: string, filter?: number) {
     if (got.length < K) short++
     rec += recall(got, truth)
     rawRec += recall(raw.rows.map((r) => r.id), truth)
+    if (raw.rows.length < K) rawShort++
   }
-  console.log(`${label}: tessera p50 ${fmt(pct(lat, 50))} ms p99 ${fmt(pct(lat, 99))} ms recall@10 ${fmt(rec / QUERIES)} (${short} short results) | raw pgvector SQL p50 ${fmt(pct(rawLat, 50))} ms p99 ${fmt(pct(rawLat, 99))} ms recall@10 ${fmt(rawRec / QUERIES)} | exact JS scan p50 ${fmt(pct(exLat, 50))} ms | tessera/raw p50 ratio ${fmt(pct(lat, 50) / pct(rawLat, 50))}`)
+  console.log(`${label}: tessera p50 ${fmt(pct(lat, 50))} ms p99 ${fmt(pct(lat, 99))} ms recall@10 ${fmt(rec / QUERIES)} (${short} short results) | raw pgvector SQL p50 ${fmt(pct(rawLat, 50))} ms p99 ${fmt(pct(rawLat, 99))} ms recall@10 ${fmt(rawRec / QUERIES)} (${rawShort} short) | exact JS scan p50 ${fmt(pct(exLat, 50))} ms | tessera/raw p50 ratio ${fmt(pct(lat, 50) / pct(rawLat, 50))}`)
 }
 await run(`top-${K} of ${N + MORE}`)
 await run(`filtered top-${K} (cat = 3, 10%)`, 3)
