@@ -42,7 +42,7 @@ export function Cell({ table, column, value, error, mediaColumn = true }: CellPr
     if (kind === 'image') return html`<a href=${full} target="_blank" rel="noopener" class="thumb"><img src=${mediaUrl(table, column.name, value, 160)} alt=${`${column.name}: ${fileName(value)}`} loading="lazy" /></a>`
     if (kind === 'audio') return html`<audio controls preload="none" src=${full} aria-label=${`${column.name} audio`}></audio>`
     if (kind === 'video') return html`<video controls preload="metadata" src=${full} class="video"></video>`
-    return html`<a href=${full} target="_blank" rel="noopener" class="doc">📄 ${fileName(value)}</a>`
+    return html`<a href=${full} target="_blank" rel="noopener" class="doc">${fileName(value)}</a>`
   }
   if (kind === 'json' || kind === 'array' || typeof value === 'object') {
     if (kind === 'array' && Array.isArray(value) && value.length > 8) {

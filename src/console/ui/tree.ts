@@ -25,9 +25,9 @@ export function buildTree(dirs: string[], tables: string[]): Node {
 function Branch({ node, selected }: { node: Node; selected: string | undefined }) {
   return html`<ul role="group">
     ${[...node.dirs.values()].sort((a, b) => a.name.localeCompare(b.name)).map((d) => html`<li class="dir">
-      <details open><summary>📁 ${d.name}</summary><${Branch} node=${d} selected=${selected} /></details>
+      <details open><summary>${d.name}/</summary><${Branch} node=${d} selected=${selected} /></details>
     </li>`)}
-    ${[...node.tables].sort().map((t) => html`<li class="table"><a href=${`#/t/${t}`} aria-current=${t === selected ? 'page' : undefined}>▦ ${t.split('/').at(-1)}</a></li>`)}
+    ${[...node.tables].sort().map((t) => html`<li class="table"><a href=${`#/t/${t}`} aria-current=${t === selected ? 'page' : undefined}>${t.split('/').at(-1)}</a></li>`)}
   </ul>`
 }
 
