@@ -62,7 +62,7 @@ export async function createDemo(db: Tessera, options: { reset?: boolean; dir?: 
 
   const articles = await db.createTable(`${dir}/articles`, { title: 'string', body: 'string' }, { comment: 'short texts (tessera demo)' })
   await articles.insert(ARTICLES.map(([title, body]) => ({ title, body })))
-  await articles.addComputedColumn('words', call('len', [articles.c.body]))
+  await articles.addComputedColumn('chars', call('len', [articles.c.body]))
   await articles.addEmbeddingIndex('body', { embed: embedders.lexical(), name: 'bodies' })
   return { created: true, tables }
 }
