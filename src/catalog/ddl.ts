@@ -25,9 +25,9 @@ export async function createDataTable(tx: Queryable, id: number, md: TableMd): P
   await tx.exec(`create index ${quoteIdent(`t${id}_vmax`)} on ${t} (_v_max) where _v_max <> ${MAX_VERSION}`)
   if (md.primaryKey.length > 0) {
     const key = md.primaryKey.map((cid) => valueColumn(cid)).join(', ')
-    // Unique among current rows only: older versions of a row keep its key.
-    await tx.exec(`create unique index ${quoteIdent(`t${id}_pk`)} on ${t} (${key}) where _v_max = ${MAX_VERSION}`)
-    await tx.exec(`create index ${quoteIdent(`t${id}_pk_hist`)} on ${t} (${key}, _v_min)`)
+    // One index serves both the key's uniqueness among current rows (they all have _v_max = MAX) and lookups of a
+    // key at any version (its prefix). Ended versions of a key differ in _v_max, since a version changes a row once.
+    await tx.exec(`create unique index ${quoteIdent(`t${id}_pk`)} on ${t} (${key}, _v_max)`)
   }
 }
 

@@ -17,7 +17,14 @@ export function translateStoreError(e: unknown, context: { table?: string; colum
     context.columnNames ? s.replace(/\bc(\d+)\b/g, (m) => context.columnNames!.get(m) ?? m) : s
   if (err.code === '23505') {
     const m = /Key \((.*)\)=\((.*)\) already exists/.exec(err.detail ?? '')
-    const key = m ? `(${rename(m[1]!)})=(${m[2]})` : ''
+    // The key index ends with _v_max (see src/catalog/ddl.ts); users know only their key columns.
+    const names = m ? m[1]!.split(', ') : []
+    const values = m ? m[2]!.split(', ') : []
+    if (names.at(-1) === '_v_max' && values.length === names.length) {
+      names.pop()
+      values.pop()
+    }
+    const key = m ? `(${rename(names.join(', '))})=(${values.join(', ')})` : ''
     return invalid('CONSTRAINT_VIOLATION', `duplicate primary key ${key}${where}: a row with this key already exists; use upsert (batchUpdate with ifNotExists: 'insert') to replace it`, { table: context.table })
   }
   if (err.code === '23502') return invalid('CONSTRAINT_VIOLATION', `a required value is missing${where}: ${rename(err.message ?? '')}`, { table: context.table })
