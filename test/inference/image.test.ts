@@ -47,6 +47,17 @@ describe('image embedder', () => {
       await expect(t.select(t.c.photo.similarity('a dog')).collect()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
     })
 
+    test('uploaded image bytes (stored as media:// refs) are embedded and searchable', async () => {
+      const t = await db.createTable('uploads', { name: 'string', photo: 'image' })
+      await t.addEmbeddingIndex('photo', { embed: embedders.image(MOBILENET), metric: 'cosine' })
+      await t.insert(PHOTOS.slice(0, 3).map((p) => ({ name: p.split('/').at(-1)!.replace('.jpg', ''), photo: new Uint8Array(readFileSync(p)) })))
+      const stored = (await t.select('photo').collect()).column('photo') as string[]
+      expect(stored.every((r) => r.startsWith('media://'))).toBe(true)
+      const sim = t.c.photo.similarity({ image: PHOTOS[2] })
+      const rows = (await t.orderBy(sim, 'desc').limit(1).select({ name: t.c.name, score: sim }).collect()).rows
+      expect(rows[0]).toMatchObject({ name: 'giraffe' })
+    })
+
     test('embed_image as a computed column (array<float32>[1000])', async () => {
       const t = await db.createTable('photos2', { photo: 'image' })
       await t.insert([{ photo: PHOTOS[0] }])
