@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { onnxRuntimeEnv } from '../runtime/index.ts'
 import { invalid, TesseraError } from '../errors.ts'
 
 // ONNX Runtime behind one small surface. onnxruntime-node (native CPU, CUDA EP where its binaries are installed)
@@ -33,8 +34,25 @@ function loadOrt(provider: Provider): Promise<OrtModule> {
     nodeOrt ??= import('onnxruntime-node') as unknown as Promise<OrtModule>
     return nodeOrt
   }
-  webOrt ??= (import(provider === 'webgpu' ? 'onnxruntime-web/webgpu' : 'onnxruntime-web') as unknown as Promise<OrtModule>)
+  webOrt ??= (async () => {
+    const ort = (await import(provider === 'webgpu' ? 'onnxruntime-web/webgpu' : 'onnxruntime-web')) as unknown as OrtModule
+    // Inside a single binary the wasm files are embedded; they are copied out and named here.
+    const { wasmPaths } = await onnxRuntimeEnv()
+    if (wasmPaths && ort.env?.wasm) (ort.env.wasm as { wasmPaths?: unknown }).wasmPaths = wasmPaths
+    return ort
+  })()
   return webOrt
+}
+
+/**
+ * The provider this build can run: a slim or non-linux binary has no onnxruntime-node (importing it throws), so
+ * cpu/cuda become wasm there; a binary has no WebGPU either.
+ */
+async function runnable(provider: Provider): Promise<Provider> {
+  const env = await onnxRuntimeEnv()
+  if (!env.native && (provider === 'cpu' || provider === 'cuda')) return 'wasm'
+  if (provider === 'webgpu' && env.wasmPaths) return 'wasm'
+  return provider
 }
 
 /** The provider to use: TESSERA_EP when set, else CUDA when an NVIDIA device is visible, else native CPU. */
@@ -51,7 +69,7 @@ export function defaultProvider(env: Record<string, string | undefined> = proces
 
 /** A Tensor of the module that runs `provider`. */
 export async function tensor(provider: Provider, type: 'float32' | 'int64', data: Float32Array | BigInt64Array, dims: readonly number[]): Promise<OrtTensor> {
-  const ort = await loadOrt(provider)
+  const ort = await loadOrt(await runnable(provider))
   return new ort.Tensor(type, data, dims)
 }
 
@@ -80,7 +98,8 @@ export function getSession(model: string | Uint8Array, options: { key?: string; 
   return s
 }
 
-async function createSession(model: string | Uint8Array, provider: Provider): Promise<LoadedSession> {
+async function createSession(model: string | Uint8Array, wanted: Provider): Promise<LoadedSession> {
+  const provider = await runnable(wanted)
   const ort = await loadOrt(provider)
   const executionProviders = provider === 'cpu' ? ['cpu'] : provider === 'cuda' ? ['cuda', 'cpu'] : [provider, 'wasm']
   try {
