@@ -118,7 +118,8 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
   }
 
   async collect(): Promise<ResultSet<T>> {
-    const { columns, rows } = await executePlan(this.#backend.db, planQuery(await this.#rewritten())).catch((e) => Promise.reject(translateQueryError(e, this.#spec)))
+    const spec = await this.#rewritten()
+    const { columns, rows } = await executePlan(this.#backend.db, planQuery(spec)).catch((e) => Promise.reject(translateQueryError(e, spec)))
     return new ResultSet<T>(columns, rows as T[])
   }
 
@@ -146,9 +147,9 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
     const spec = await this.#rewritten()
     const plan = planQuery(grouped ? spec : { ...spec, select: [{ name: 'n', expr: { lit: 1 } }], orderBy: [] })
     if (plan.tsWhere.length > 0 || grouped || this.#spec.limit !== undefined || this.#spec.sample?.n !== undefined) {
-      return (await executePlan(this.#backend.db, plan).catch((e) => Promise.reject(translateQueryError(e, this.#spec)))).rows.length
+      return (await executePlan(this.#backend.db, plan).catch((e) => Promise.reject(translateQueryError(e, spec)))).rows.length
     }
-    const r = await this.#backend.db.query<{ n: number }>(`select count(*)::int as n from (${plan.sql}) as q`, plan.params).catch((e) => Promise.reject(translateQueryError(e, this.#spec)))
+    const r = await this.#backend.db.query<{ n: number }>(`select count(*)::int as n from (${plan.sql}) as q`, plan.params).catch((e) => Promise.reject(translateQueryError(e, spec)))
     return r.rows[0]!.n
   }
 
