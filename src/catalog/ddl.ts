@@ -19,8 +19,9 @@ export async function createDataTable(tx: Queryable, id: number, md: TableMd): P
   const t = dataTable(id)
   const cols = md.columns.flatMap(physicalColumns)
   await tx.exec(`create table ${t} (_rowid bigserial not null, _v_min integer not null, _v_max integer not null default ${MAX_VERSION}${cols.map((c) => `, ${c}`).join('')})`)
-  // Current rows by insertion order (head/tail, paging) and row versions by version (revert, time travel).
-  await tx.exec(`create index ${quoteIdent(`t${id}_rowid`)} on ${t} (_rowid) where _v_max = ${MAX_VERSION}`)
+  // Row versions by the version that made them (revert, view sync, recompute of a version's rows). Insertion
+  // order (head/tail) needs no index of its own: a top-N sort over a scan is cheap, an index on every insert is not
+  // (measured: dropping it took library inserts from ~0.64x to ~0.8x of raw PGlite).
   await tx.exec(`create index ${quoteIdent(`t${id}_vmin`)} on ${t} (_v_min)`)
   await tx.exec(`create index ${quoteIdent(`t${id}_vmax`)} on ${t} (_v_max) where _v_max <> ${MAX_VERSION}`)
   if (md.primaryKey.length > 0) {

@@ -48,6 +48,24 @@ export function defaultName(node: ExprNode, taken: Set<string>): string {
   return name
 }
 
+/** True when the where clause fixes every primary-key column to a literal (a point lookup: at most one row). */
+function pinsPrimaryKey(spec: QuerySpec): boolean {
+  const pk = spec.from.md.primaryKey
+  if (pk.length === 0 || spec.joins.length > 0 || !spec.where) return false
+  const pinned = new Set<string>()
+  for (const c of conjuncts(spec.where)) {
+    if (!isFn(c) || c.fn !== 'eq' || c.args.length !== 2) continue
+    const [a, b] = c.args as [ExprNode, ExprNode]
+    const col = isCol(a) && !a.prop ? a : isCol(b) && !b.prop ? b : undefined
+    const lit = col === a ? b : a
+    if (col && 'lit' in lit && lit.lit !== null) pinned.add(col.col)
+  }
+  return pk.every((id) => {
+    const name = spec.from.md.columns.find((c) => c.id === id)?.name
+    return name !== undefined && pinned.has(name)
+  })
+}
+
 export function planQuery(spec: QuerySpec): Plan {
   const sources = [{ source: spec.from, alias: 't0' }, ...spec.joins.map((j, i) => ({ source: j.source, alias: `t${i + 1}` }))]
   const scope = new SourceScope(sources)
@@ -154,10 +172,14 @@ export function planQuery(spec: QuerySpec): Plan {
   } else {
     const keys = order.map((o) => (typeOf(o.expr, scope), `${compileExpr(o.expr, scope, params)} ${o.desc ? 'desc' : 'asc'}`))
     if (spec.sample?.n !== undefined) keys.push(`hashtextextended(t0._rowid::text, ${params.param(spec.sample.seed, { kind: 'int', nullable: false })})`)
-    // Without an order, rows come back in insertion order (head/tail pick the direction).
-    if (order.length === 0 && spec.sample?.n === undefined && !grouped && !spec.distinct) keys.push(`t0._rowid ${spec.insertionOrder ?? 'asc'}`)
-    // A stable tie-break keeps paging and head() deterministic; impossible under distinct/group by.
-    if (!grouped && !spec.distinct && keys.length > 0 && !keys.at(-1)!.startsWith('t0._rowid')) keys.push(`t0._rowid ${spec.insertionOrder ?? 'asc'}`)
+    // Without an order, rows come back in insertion order (head/tail pick the direction) — unless the where pins
+    // the whole primary key: at most one row, and a sort would only cost planning time on the hottest query.
+    if (order.length === 0 && spec.sample?.n === undefined && !grouped && !spec.distinct && !pinsPrimaryKey(spec)) keys.push(`t0._rowid ${spec.insertionOrder ?? 'asc'}`)
+    // A tie-break on insertion order where determinism is needed: paging (offset, head/tail, stream) and vector
+    // search (HNSW answers approximately; the tie-break also makes pgvector read past exact ties). Elsewhere it
+    // would slow every top-N sort by about half for nothing. Impossible under distinct/group by.
+    const needsTieBreak = spec.offset !== undefined || spec.insertionOrder !== undefined || order.some((o) => isFn(o.expr) && o.expr.fn === 'vector_distance')
+    if (needsTieBreak && !grouped && !spec.distinct && keys.length > 0 && !keys.at(-1)!.startsWith('t0._rowid')) keys.push(`t0._rowid ${spec.insertionOrder ?? 'asc'}`)
     if (keys.length > 0) orderSql = ` order by ${keys.join(', ')}`
   }
 
