@@ -11,6 +11,8 @@ import { dirDocs, dirRoutes } from './routes/dirs.ts'
 import { ioDocs, ioRoutes } from './routes/io.ts'
 import { jobDocs, jobRoutes } from './routes/jobs.ts'
 import { consoleApiRoutes, consoleRoutes } from './routes/console.ts'
+import { mediaDocs } from './routes/console-media.ts'
+import { searchDocs } from './routes/console-search.ts'
 import { queryDocs, queryRoutes } from './routes/query.ts'
 import { tableDocs, tableRoutes } from './routes/tables.ts'
 import { tokenDocs, tokenRoutes } from './routes/tokens.ts'
@@ -44,7 +46,7 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   app.use(metrics.middleware())
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version ?? 'dev' }))
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }))
-  const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs, ...adminDocs, ...ioDocs, ...jobDocs]
+  const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs, ...adminDocs, ...ioDocs, ...jobDocs, ...searchDocs, ...mediaDocs]
   app.get('/openapi.json', (c) => c.json(openApiDocument(docs, options.version ?? 'dev')))
 
   const api = new Hono<AuthEnv>()

@@ -60,6 +60,7 @@ describe('auth', () => {
     const doc = (await (await app.request('/openapi.json')).json()) as any
     expect(doc.openapi).toBe('3.1.0')
     expect(Object.keys(doc.paths)).toContain('/api/v1/tables/{path}/-/rows')
+    for (const p of ['/api/v1/jobs', '/api/v1/views', '/api/v1/export', '/api/v1/tables/{path}/-/search', '/api/v1/tables/{path}/-/media']) expect(Object.keys(doc.paths)).toContain(p)
     expect(doc.paths['/api/v1/tables'].post.requestBody.content['application/json'].schema.required).toContain('schema')
     expect(JSON.stringify(doc)).not.toContain('$defs')
     const metrics = await (await app.request('/metrics')).text()

@@ -7,12 +7,17 @@ import { extensionOf, mimeForExt, resolveMedia, sniff } from '../../media/index.
 import { parseType } from '../../types/index.ts'
 import { requireAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
+import type { OperationDoc } from '../openapi.ts'
 import { TABLE } from './tables.ts'
 
 // The bytes behind a media cell, for <img>/<audio> tags (the web console's thumbnails and players). A client names
 // the table, the column and the reference it read from a row; the reference is served only if that column holds it
 // at the version read, so a token can never use this route to read files that are not in a table it may read.
 // `w=N` returns an image thumbnail of at most N×N pixels (webp), cached in memory.
+
+export const mediaDocs: OperationDoc[] = [
+  { method: 'get', path: '/api/v1/tables/{path}/-/media', summary: "The bytes behind a media cell (w=N: a webp thumbnail); only references the column holds", tag: 'media', query: ['column', 'ref', 'w', 'token'] },
+]
 
 const THUMB_CACHE_MAX = 512
 const thumbs = new Map<string, Uint8Array>()

@@ -7,6 +7,7 @@ import { Expr } from '../../query/expr.ts'
 import { requireAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
+import type { OperationDoc } from '../openapi.ts'
 import { ExprSchema } from '../schemas.ts'
 import { TABLE } from './tables.ts'
 
@@ -25,6 +26,11 @@ const Search = v.strictObject({
   /** Fuse full-text ranking with the vector ranking (text queries on string columns). */
   hybrid: v.optional(v.boolean()),
 })
+
+export const searchDocs: OperationDoc[] = [
+  { method: 'get', path: '/api/v1/tables/{path}/-/indexes', summary: "A table's embedding indexes", tag: 'search' },
+  { method: 'post', path: '/api/v1/tables/{path}/-/search', summary: 'Similarity search by text or image (data: URL or base64), optionally hybrid with full text', tag: 'search', body: Search },
+]
 
 function imageBytes(s: string): Uint8Array {
   const m = /^data:[^;,]*;base64,(.*)$/s.exec(s)
