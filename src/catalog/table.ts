@@ -423,8 +423,16 @@ export class Table implements Joinable {
       const column = state.md.columns.find((c) => c.name === name)!
       if (state.md.primaryKey.includes(column.id)) throw invalid('HAS_DEPENDENTS', `column '${name}' is part of the primary key of '${state.path}' and cannot be dropped`, { column: name })
       const deps = directDependents(state.md, name)
+      // An embedding index's vectors are a hidden computed column: name the index, which is what users created.
+      const indexOf = (c: ColumnMd) => state.md.indexes?.find((i) => i.valueColumnId === c.id)
+      const depIndexes = deps.filter(indexOf).map((c) => indexOf(c)!.name)
+      const depColumns = deps.filter((c) => !indexOf(c)).map((c) => c.name)
       if (deps.length > 0) {
-        throw invalid('HAS_DEPENDENTS', `column '${name}' is used by computed column(s) ${deps.map((d) => `'${d.name}'`).join(', ')}; drop those first`, { column: name, dependents: deps.map((d) => d.name) })
+        const what = [
+          ...(depColumns.length ? [`computed column(s) ${depColumns.map((n) => `'${n}'`).join(', ')}`] : []),
+          ...(depIndexes.length ? [`embedding index(es) ${depIndexes.map((n) => `'${n}'`).join(', ')} (dropEmbeddingIndex)`] : []),
+        ]
+        throw invalid('HAS_DEPENDENTS', `column '${name}' is used by ${what.join(' and ')}; drop those first`, { column: name, dependents: [...depColumns, ...depIndexes] })
       }
       // The data column stays: earlier versions still read it, and revert may bring it back.
       const indexes = state.md.indexes?.filter((i) => i.valueColumnId !== column.id)

@@ -102,6 +102,8 @@ describe('embedding index', () => {
     const back = t.c.text.similarity('volcano', { idx: 'a' })
     expect((await t.orderBy(back, 'desc').limit(1).select({ id: t.c.id }).collect()).rows[0]!.id).toBe(2)
     await expect(t.select(t.c.id.similarity('x')).collect()).rejects.toThrow()
+    // the indexed column cannot be dropped from under its indexes; the error names them, not their hidden columns
+    await expect(t.dropColumn('text')).rejects.toMatchObject({ code: 'HAS_DEPENDENTS', message: expect.stringMatching(/embedding index\(es\) 'a', 'b' \(dropEmbeddingIndex\)/) })
   })
 
   test('reverting the version that added an index removes it', async () => {
