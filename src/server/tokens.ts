@@ -9,6 +9,7 @@ import type { Authenticator, Principal, Scope } from './auth.ts'
 // so a copied data dir leaks no usable token. Scopes are dir prefixes with read or write access.
 
 const PREFIX = 'tsr_'
+const CACHE_MS = 5_000
 
 export const ScopeSchema = v.object({ prefix: v.string(), access: v.picklist(['read', 'write']) })
 
@@ -33,8 +34,11 @@ export function parseScope(s: string): Scope {
 
 export class TokenStore {
   readonly #db: Queryable
-  /** Authenticated tokens by hash, so a request costs no query; cleared on every change. */
-  readonly #cache = new Map<string, Principal | null>()
+  /**
+   * Authenticated tokens by hash, so a request costs no query; cleared on every change made here, and entries expire
+   * after CACHE_MS so a token revoked by another process (PostgreSQL store) stops working within seconds.
+   */
+  readonly #cache = new Map<string, { principal: Principal | null; at: number }>()
 
   constructor(db: Queryable) {
     this.#db = db
@@ -77,13 +81,14 @@ export class TokenStore {
   readonly authenticate: Authenticator = async (token: string) => {
     const hash = hashToken(token)
     const cached = this.#cache.get(hash)
-    if (cached !== undefined) return cached ?? undefined
+    if (cached && Date.now() - cached.at < CACHE_MS) return cached.principal ?? undefined
     const r = await this.#db.query<{ name: string; hash: string; admin: boolean; scopes: Scope[] }>(
       `select name, hash, admin, scopes from tessera.tokens where hash = $1 and revoked_at is null`, [hash])
     const row = r.rows[0]
     const ok = row && timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))
     const principal: Principal | null = ok ? { name: row.name, admin: row.admin, scopes: row.scopes } : null
-    this.#cache.set(hash, principal)
+    if (this.#cache.size > 10_000) this.#cache.clear()
+    this.#cache.set(hash, { principal, at: Date.now() })
     return principal ?? undefined
   }
 }
