@@ -195,7 +195,7 @@ export function checkUpdateValues(md: TableMd, path: string, values: UpdateValue
 }
 
 /** Values that look like expression JSON ({"col": ...}, {"fn": ...}) over HTTP; plain JSON values stay literals. */
-function isExprJson(x: unknown): boolean {
+export function isExprJson(x: unknown): boolean {
   return !!x && typeof x === 'object' && !Array.isArray(x) && (('col' in x && Object.keys(x).every((k) => ['col', 'tbl', 'prop'].includes(k))) || ('fn' in x && 'args' in x))
 }
 

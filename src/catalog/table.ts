@@ -15,13 +15,13 @@ import { containsAggregate, typeOf } from '../query/typecheck.ts'
 import { translateStoreError } from '../store/errors.ts'
 import type { KeyedMutex } from '../store/mutex.ts'
 import type { Driver, Queryable } from '../store/types.ts'
-import { formatType, parseType } from '../types/index.ts'
+import { formatType, isMedia, parseType } from '../types/index.ts'
 import { addPhysicalColumn, countCurrentRows, dropPhysicalColumn } from './ddl.ts'
 import type { ColumnMd, IfExists, IfNotExists, OnError, TableMd, UpdateStatus, VersionInfo, VersionKind } from './metadata.ts'
 import { checkName } from './paths.ts'
 import type { WriteCounts } from './rows.ts'
 import {
-  checkUpdateValues, computeTsColumns, deleteRows, dependentPlans, emptyCounts, insertRows, recomputeTsForVersion,
+  checkUpdateValues, computeTsColumns, isExprJson, deleteRows, dependentPlans, emptyCounts, insertRows, recomputeTsForVersion,
   updateRows, writeComputedInPlace,
 } from './rows.ts'
 import type { TableState } from './state.ts'
@@ -305,13 +305,26 @@ export class Table implements Joinable {
     this.#rowsWritable()
     return this.#write('update', async (state) => {
       if (where) checkPredicate(state, where)
-      return checkUpdateValues(state.md, state.path, values)
+      return checkUpdateValues(state.md, state.path, await this.#mediaValues(state, values))
     }, async (tx, state, version, checked, counts) => {
       const changed = new Set([...checked.keys()].map((c) => c.name))
       const recompute = cascade ? dependentPlans(state.md, changed) : []
       const ts = await updateRows(tx, state, version, where, checked, recompute, counts)
       await recomputeTsForVersion(tx, state, version, ts, counts)
     })
+  }
+
+  /** Literal values for media columns get the same treatment as inserted ones (stored, normalized, checked). */
+  async #mediaValues(state: TableState, values: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const media = this.#ctx.media
+    if (!media || !values || typeof values !== 'object') return values
+    const literal = Object.fromEntries(Object.entries(values).filter(([k, v]) => {
+      const c = state.md.columns.find((x) => x.name === k)
+      return c && !c.computed && isMedia(parseType(c.type)) && v !== null && v !== undefined && !(v instanceof Expr) && !isExprJson(v)
+    }))
+    if (Object.keys(literal).length === 0) return values
+    const [checked] = await validateMediaRows(state.md, state.path, [literal], media)
+    return { ...values, ...checked }
   }
 
   async delete(options: { where?: ExprLike } = {}): Promise<UpdateStatus> {

@@ -60,6 +60,17 @@ describe('media columns on insert', () => {
     expect(await t.count()).toBe(0)
   })
 
+  test('update with a literal media value is stored and checked like an insert', async () => {
+    const t = await db.createTable('upd', { id: 'int', photo: 'image?' })
+    await t.insert([{ id: 1, photo: null }])
+    await t.update({ photo: await png(3, 3, '#00ff00') }, { where: t.c.id.eq(1) })
+    const [row] = (await t.collect()).rows
+    expect(String(row!.photo)).toStartWith('media://')
+    const junk = file('junk3.jpg', 'nope')
+    await expect(t.update({ photo: junk })).rejects.toMatchObject({ code: 'INVALID_MEDIA' })
+    expect((await t.collect()).rows[0]!.photo).toBe(row!.photo)
+  })
+
   test("on_read stores the reference without opening the file", async () => {
     const t = await db.createTable('lazy', { id: 'int', photo: 'image' }, { mediaValidation: 'on_read' })
     const junk = file('junk2.jpg', 'still not a jpeg')
