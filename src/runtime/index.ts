@@ -1,7 +1,7 @@
 import type { Runtime } from './types.ts'
 
 export type { FileLock, LockHolder, Runtime, RunningServer, ServeOptions } from './types.ts'
-export { readHolder } from './lock-file.ts'
+export { isAlive, readHolder } from './lock-file.ts'
 export { embeddedAssets, isCompiledBinary, onnxRuntimeEnv } from './assets.ts'
 export type { EmbeddedAssets, OnnxRuntimeEnv, OrtWasmPaths } from './assets.ts'
 

@@ -16,3 +16,13 @@ export function readHolder(path: string): LockHolder | undefined {
     return undefined
   }
 }
+
+/** Whether a process with this pid exists (on this host); EPERM means it exists but belongs to someone else. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

@@ -1,19 +1,10 @@
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { describeHolder, readHolder } from './lock-file.ts'
+import { describeHolder, isAlive, readHolder } from './lock-file.ts'
 import type { FileLock, LockHolder, RunningServer, Runtime, ServeOptions } from './types.ts'
 
 // Node has no flock binding. The fallback is an exclusive-create pid file whose holder is checked for liveness:
 // good enough for the library under Node; the server runs on Bun or Deno, which take a real kernel lock.
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 export const nodeRuntime: Runtime = {
   name: 'node',

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { defaultHome, Tessera } from '../../catalog/index.ts'
-import { readHolder, runtime } from '../../runtime/index.ts'
+import { isAlive, readHolder, runtime } from '../../runtime/index.ts'
 import { SCHEMA_VERSION } from '../../store/migrations.ts'
 import type { Command } from '../command.ts'
 import { HOME_OPTION, out } from '../command.ts'
@@ -21,15 +21,6 @@ function dirSize(path: string): { bytes: number; files: number } {
 
 const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'explain a data dir: who holds its lock, what it contains, whether it opens',
@@ -45,7 +36,7 @@ export const doctorCommand: Command = {
     if (!lock) {
       const h = readHolder(lockPath) ?? readHolder(`${lockPath}.pid`)
       out(`lock: held by process ${h?.pid ?? '?'}${h?.command ? ` (${h.command})` : ''}${h?.since ? ` since ${h.since}` : ''}${h?.hostname ? ` on ${h.hostname}` : ''}` +
-        (h && h.hostname === hostname() ? (alive(h.pid) ? ', running' : ', NOT running (the kernel lock says otherwise: another mount namespace?)') : ''))
+        (h && h.hostname === hostname() ? (isAlive(h.pid) ? ', running' : ', NOT running (the kernel lock says otherwise: another mount namespace?)') : ''))
       out('  the data dir is in use: talk to that process over HTTP, or stop it (SIGTERM finishes in-flight writes) before opening the dir')
     } else {
       await lock.release()
