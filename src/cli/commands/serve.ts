@@ -47,6 +47,15 @@ export const serveCommand: Command = {
       ...(auth === 'required' ? { authenticate: tokens.authenticate } : {}),
       ...(config.quiet ? {} : { log: (l: string) => out(`${new Date().toISOString()} ${l}`) }),
     })
+    // Background jobs a crash or stop interrupted continue where they stopped (their batches are committed). Only on
+    // the embedded store: with several processes on one PostgreSQL, 'interrupted' may mean running elsewhere.
+    const interrupted = db.driver.kind === 'pglite' ? (await db.jobs.list()).filter((j) => j.status === 'interrupted') : []
+    for (const job of interrupted) {
+      await db.jobs.resume(job.id).then(
+        () => out(`resumed job ${job.id} (${job.table}.${job.column}: ${job.rowsDone}/${job.rowsTotal} rows done)`),
+        (e) => err(`job ${job.id} could not resume: ${(e as Error).message}`),
+      )
+    }
     const server = await (await runtime()).serve(app.fetch, { port, hostname: host })
     const where = database ? database.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : db.home
     out(`tessera ${VERSION} serving ${where} at http://${host}:${server.port} (auth: ${auth})`)
