@@ -124,3 +124,15 @@ describe('sentence embedder', () => {
     })
   })
 })
+
+// Semantic quality needs a real sentence-transformers ONNX export, which cannot be downloaded here: set
+// TESSERA_TEXT_MODEL to its folder (model.onnx + tokenizer.json) to run this; otherwise it is skipped, saying why.
+const TEXT_MODEL = process.env.TESSERA_TEXT_MODEL
+describe.skipIf(!TEXT_MODEL)('sentence embedder on a real model (TESSERA_TEXT_MODEL)', () => {
+  test('paraphrases are closer than unrelated sentences', async () => {
+    const [a, b, c] = await sentenceEmbed(TEXT_MODEL!, ['a cat sits on the mat', 'a kitten is resting on a rug', 'stock markets fell sharply today'])
+    const dot = (x: number[], y: number[]) => x.reduce((s, v, i) => s + v * y[i]!, 0)
+    expect(dot(a!, b!)).toBeGreaterThan(dot(a!, c!) + 0.1)
+  })
+})
+if (!TEXT_MODEL) console.log('skipping semantic text-embedding test: set TESSERA_TEXT_MODEL to a sentence-transformers ONNX export')
