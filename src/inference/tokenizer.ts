@@ -29,13 +29,19 @@ export function loadTokenizer(dir: string): Promise<TextTokenizer> {
   return t
 }
 
-async function create(dir: string): Promise<TextTokenizer> {
+/** The tokenizer of a folder with tokenizer.json (+ tokenizer_config.json), as @huggingface/transformers builds it. */
+export async function loadHfTokenizer(dir: string): Promise<{ tokenizer: unknown; config: Record<string, unknown> }> {
   const file = join(dir, 'tokenizer.json')
-  if (!existsSync(file)) throw notFound('NOT_FOUND', `no tokenizer.json in model folder ${dir}`, { model: dir })
+  if (!existsSync(file)) throw notFound('NOT_FOUND', `no tokenizer.json in ${dir}`, { tokenizer: dir })
   const configFile = join(dir, 'tokenizer_config.json')
   const config = existsSync(configFile) ? JSON.parse(readFileSync(configFile, 'utf8')) : {}
   const { PreTrainedTokenizer } = await import('@huggingface/transformers')
-  const tok = new PreTrainedTokenizer(JSON.parse(readFileSync(file, 'utf8')), config) as unknown as HfTokenizer
+  return { tokenizer: new PreTrainedTokenizer(JSON.parse(readFileSync(file, 'utf8')), config), config }
+}
+
+async function create(dir: string): Promise<TextTokenizer> {
+  const { tokenizer, config } = await loadHfTokenizer(dir)
+  const tok = tokenizer as HfTokenizer
   const modelMax = typeof config.model_max_length === 'number' && config.model_max_length < 100_000 ? config.model_max_length : 512
   return {
     encode(texts, maxLength = modelMax) {

@@ -1,6 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { notFound } from '../errors.ts'
+import { loadHfTokenizer } from '../inference/tokenizer.ts'
 
 // Token counting for token_limit splitting. With a tokenizer folder (tokenizer.json, as models ship it) counts are
 // the model's own; without one, a token is a whitespace-separated word, which undercounts subword tokens by roughly
@@ -26,12 +24,7 @@ export function tokenCounter(dir: string | undefined): Promise<TokenCounter> {
   let p = loaded.get(dir)
   if (!p) {
     p = (async () => {
-      const file = join(dir, 'tokenizer.json')
-      if (!existsSync(file)) throw notFound('NOT_FOUND', `no tokenizer.json in tokenizer folder ${dir}`, { tokenizer: dir })
-      const cfgFile = join(dir, 'tokenizer_config.json')
-      const config = existsSync(cfgFile) ? JSON.parse(readFileSync(cfgFile, 'utf8')) : {}
-      const { PreTrainedTokenizer } = await import('@huggingface/transformers')
-      const tok = new PreTrainedTokenizer(JSON.parse(readFileSync(file, 'utf8')), config) as unknown as Encoder
+      const tok = (await loadHfTokenizer(dir)).tokenizer as Encoder
       const memo = new Map<string, number>()
       return {
         name: dir,
