@@ -2,13 +2,12 @@ import { afterAll, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { connect } from '../../src/client/index.ts'
 import { Tessera } from '../../src/index.ts'
+import { killServers, startServe } from '../support/cli.ts'
 import { tempDir } from '../support/db.ts'
 
 // A background job left interrupted (its process stopped mid-way) continues when `tessera serve` starts.
 
-const BIN = join(import.meta.dir, '../../bin/tessera.ts')
-const procs: ReturnType<typeof Bun.spawn>[] = []
-afterAll(() => procs.forEach((p) => p.kill(9)))
+afterAll(killServers)
 
 test('tessera serve resumes an interrupted background job at start', async () => {
   const home = join(tempDir(), 'data')
@@ -22,16 +21,7 @@ test('tessera serve resumes an interrupted background job at start', async () =>
   await reopened.close()
 
   const port = 21000 + Math.floor(Math.random() * 20000)
-  const proc = Bun.spawn([process.execPath, BIN, 'serve', '--home', home, '--port', String(port), '--quiet'], { stdout: 'pipe', stderr: 'pipe' })
-  procs.push(proc)
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
-  let text = ''
-  while (!text.includes('serving')) {
-    const { value, done } = await reader.read()
-    if (done) throw new Error(`server exited: ${text} ${await new Response(proc.stderr).text()}`)
-    text += new TextDecoder().decode(value)
-  }
-  reader.releaseLock()
+  const { proc, output: text } = await startServe(home, port)
   expect(text).toContain(`resumed job ${job.id} (big.shout:`)
   const client = connect(`http://127.0.0.1:${port}`)
   let status = ''

@@ -2,34 +2,15 @@ import { afterAll, expect, test } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect } from '../../src/client/index.ts'
+import { killServers, runCli, startServe } from '../support/cli.ts'
 import { tempDir } from '../support/db.ts'
 
 // The CLI as an operator uses it: init, serve, a refused second serve, doctor, graceful SIGTERM during a write,
 // check, backup (local and over HTTP) and restore.
 
-const BIN = join(import.meta.dir, '../../bin/tessera.ts')
-const procs: ReturnType<typeof Bun.spawn>[] = []
-afterAll(() => procs.forEach((p) => p.kill(9)))
-
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn([process.execPath, BIN, ...args], { stdout: 'pipe', stderr: 'pipe' })
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
-  return { code, stdout, stderr }
-}
-
-async function startServer(home: string, port: number) {
-  const p = Bun.spawn([process.execPath, BIN, 'serve', '--home', home, '--port', String(port), '--quiet'], { stdout: 'pipe', stderr: 'pipe' })
-  procs.push(p)
-  const reader = (p.stdout as ReadableStream<Uint8Array>).getReader()
-  let text = ''
-  while (!text.includes('serving')) {
-    const { value, done } = await reader.read()
-    if (done) throw new Error(`server exited: ${text} ${await new Response(p.stderr).text()}`)
-    text += new TextDecoder().decode(value)
-  }
-  reader.releaseLock()
-  return p
-}
+afterAll(killServers)
+const run = runCli
+const startServer = async (home: string, port: number) => (await startServe(home, port)).proc
 
 test('init, serve, refused second writer, doctor, graceful stop, check, backup, restore', async () => {
   const home = join(tempDir(), 'data')
