@@ -48,6 +48,21 @@ export function defaultName(node: ExprNode, taken: Set<string>): string {
   return name
 }
 
+/**
+ * With group_by (or aggregates), each output must be an aggregate, a group_by expression, or built from those:
+ * `upper(s)` grouped by `s` is fine, a bare `id` is not. Said here, naming the output, rather than by Postgres.
+ */
+function checkGroupedOutputs(items: readonly { name: string; expr: ExprNode }[], groupBy: readonly ExprNode[]): void {
+  const key = (n: ExprNode): string => JSON.stringify(n, (k, v) => (k === 'tbl' ? undefined : v))
+  const keys = new Set(groupBy.map(key))
+  const allowed = (n: ExprNode): boolean => keys.has(key(n)) || containsAggregate(n) || (isFn(n) ? n.args.every(allowed) : !isCol(n))
+  for (const it of items) {
+    if (!allowed(it.expr)) {
+      throw invalid('INVALID_EXPRESSION', `output '${it.name}' (${printExpr(it.expr)}) must be an aggregate or one of the group_by expressions${groupBy.length ? ` (${groupBy.map(printExpr).join(', ')})` : ''}`, { expression: printExpr(it.expr) })
+    }
+  }
+}
+
 /** True when the where clause fixes every primary-key column to a literal (a point lookup: at most one row). */
 function pinsPrimaryKey(spec: QuerySpec): boolean {
   const pk = spec.from.md.primaryKey
@@ -94,6 +109,7 @@ export function planQuery(spec: QuerySpec): Plan {
   const grouped = (spec.groupBy?.length ?? 0) > 0 || items.some((it) => containsAggregate(it.expr))
   // Grouping that SQL cannot do (a UDA, a UDF key) runs in TypeScript: SQL only fetches the leaves it needs.
   const tsGrouped = grouped && (items.some((it) => !isSqlExpr(it.expr)) || (spec.groupBy ?? []).some((g) => !isSqlExpr(g)))
+  if (grouped) checkGroupedOutputs(items, spec.groupBy ?? [])
   const collectGroupedLeaves = (node: ExprNode): void => {
     if (!containsAggregate(node)) return collectLeaves(node)
     if (isFn(node)) node.args.forEach(functions.get(node.fn, node).kind === 'aggregate' ? collectLeaves : collectGroupedLeaves)

@@ -84,6 +84,14 @@ export function queriesSuite(makeDb: MakeDb): void {
       const w = await fx.t.where(fx.t.c.i).collect().catch((e) => e)
       expect(w.message).toBe('where() needs a boolean expression, got int from q/t.i')
     })
+    test('with group_by, a plain column that is not a group key is named, not a database error', async () => {
+      const err = await fx.t.groupBy(fx.t.c.g).select({ g: fx.t.c.g, id: fx.t.c.id }).collect().catch((e) => e)
+      expect(err.code).toBe('INVALID_EXPRESSION')
+      expect(err.message).toBe("output 'id' (q/t.id) must be an aggregate or one of the group_by expressions (q/t.g)")
+      // built from group keys and aggregates is fine
+      const ok = await fx.t.groupBy(fx.t.c.g).select({ G: fx.t.c.g.upper(), n: agg.count().add(1) }).orderBy(fx.t.c.g.upper()).collect()
+      expect(ok.rows.length).toBeGreaterThan(0)
+    })
     test('a JSON-form node is an expression, not a literal', async () => {
       expect((await fx.t.select({ v: { fn: 'add', args: [{ col: 'i' }, { lit: 1 }] } }).orderBy('id').collect()).column('v')).toEqual([8, -6, 1, null, 4])
     })
