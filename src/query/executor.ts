@@ -1,10 +1,10 @@
-import { sortCompare } from '../functions/compare.ts'
 import type { Queryable } from '../store/types.ts'
 import { formatType, fromStore } from '../types/index.ts'
 import { evalBatch, type Row } from './evaluator.ts'
 import type { Plan } from './planner.ts'
 import type { ResultColumn } from './results.ts'
 import { groupInTs } from './ts-group.ts'
+import { sortByKeys, tsPage } from './ts-order.ts'
 
 // Runs a plan: the SQL statement, then TypeScript filtering/sorting/paging, then TS-only outputs for kept rows only
 // (so a UDF never runs on rows a filter or limit throws away).
@@ -25,22 +25,8 @@ export async function executePlan(db: Queryable, plan: Plan): Promise<ExecutedRo
     }
   }
   if (plan.tsGroupBy) return groupInTs(plan, rows)
-  if (plan.tsOrder.length > 0) {
-    const keys = await Promise.all(plan.tsOrder.map((o) => evalBatch(o.node, rows, plan.leaves)))
-    const idx = rows.map((_, i) => i)
-    idx.sort((a, b) => {
-      for (let k = 0; k < keys.length; k++) {
-        const c = sortCompare(keys[k]![a], keys[k]![b], plan.tsOrder[k]!.desc)
-        if (c !== 0) return c
-      }
-      return a - b
-    })
-    rows = idx.map((i) => rows[i]!)
-  }
-  if (plan.tsLimit) {
-    const start = plan.tsLimit.offset ?? 0
-    rows = rows.slice(start, plan.tsLimit.limit === undefined ? undefined : start + plan.tsLimit.limit)
-  }
+  if (plan.tsOrder.length > 0) rows = sortByKeys(rows, await Promise.all(plan.tsOrder.map((o) => evalBatch(o.node, rows, plan.leaves))), plan)
+  rows = tsPage(rows, plan)
 
   const tsValues = await Promise.all(plan.outputs.map((o) => (o.sqlKey === undefined ? evalBatch(o.node, rows, plan.leaves) : undefined)))
   const out = new Array<Record<string, unknown>>(rows.length)

@@ -1,5 +1,4 @@
 import { invalid } from '../errors.ts'
-import { sortCompare } from '../functions/compare.ts'
 import { formatType, fromStore } from '../types/index.ts'
 import { evalBatch } from './evaluator.ts'
 import type { Row } from './evaluator.ts'
@@ -8,6 +7,7 @@ import type { ExprNode } from './nodes/index.ts'
 import { isCol, isFn, printExpr } from './nodes/index.ts'
 import type { Plan } from './planner.ts'
 import { functions } from './registry.ts'
+import { sortByKeys, tsPage } from './ts-order.ts'
 import { containsAggregate } from './typecheck.ts'
 
 // group_by in TypeScript, for what SQL cannot aggregate (user aggregates, UDF group keys). Rows arrive ungrouped; each
@@ -52,22 +52,8 @@ export async function groupInTs(plan: Plan, rows: readonly Row[]): Promise<Execu
   let groups = [...byKey.values()]
   if (keys.length === 0 && groups.length === 0) groups = [[]]
 
-  if (plan.tsOrder.length > 0) {
-    const orderKeys = await Promise.all(plan.tsOrder.map((o) => evalGrouped(o.node, rows, groups, plan.leaves)))
-    const idx = groups.map((_, i) => i)
-    idx.sort((a, b) => {
-      for (let k = 0; k < orderKeys.length; k++) {
-        const c = sortCompare(orderKeys[k]![a], orderKeys[k]![b], plan.tsOrder[k]!.desc)
-        if (c !== 0) return c
-      }
-      return a - b
-    })
-    groups = idx.map((i) => groups[i]!)
-  }
-  if (plan.tsLimit) {
-    const start = plan.tsLimit.offset ?? 0
-    groups = groups.slice(start, plan.tsLimit.limit === undefined ? undefined : start + plan.tsLimit.limit)
-  }
+  if (plan.tsOrder.length > 0) groups = sortByKeys(groups, await Promise.all(plan.tsOrder.map((o) => evalGrouped(o.node, rows, groups, plan.leaves))), plan)
+  groups = tsPage(groups, plan)
   const values = await Promise.all(plan.outputs.map((o) => evalGrouped(o.node, rows, groups, plan.leaves)))
   const out = groups.map((_, gi) => Object.fromEntries(plan.outputs.map((o, k) => [o.name, fromStore(o.type, values[k]![gi] ?? null)])))
   return { columns: plan.outputs.map((p) => ({ name: p.name, type: formatType(p.type) })), rows: out }
