@@ -6,6 +6,9 @@
 set -euo pipefail
 PORT="${TESSERA_TEST_PG_PORT:-5432}"
 log() { echo "start-postgres: $*" >&2; }
+# Only the export line may reach stdout (the caller evals it): everything the Debian tools print goes to stderr
+# (pg_ctlcluster says "Removed stale pid file" when a previous server was killed, which once broke CI's eval).
+exec 3>&1 1>&2
 
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   log "installing postgresql (apt)"
@@ -26,7 +29,8 @@ if ! pg_isready -q -h 127.0.0.1 -p "$PORT"; then
     pg_createcluster "$VER" main -p "$PORT" >/dev/null
   fi
   log "starting cluster $VER/main on 127.0.0.1:$PORT"
-  pg_ctlcluster "$VER" main start -o "-c listen_addresses=127.0.0.1 -c port=$PORT -c max_connections=200"
+  # 3>&-: the server must not hold the caller's stdout pipe open, or $(...) would wait forever.
+  pg_ctlcluster "$VER" main start -o "-c listen_addresses=127.0.0.1 -c port=$PORT -c max_connections=200" 3>&-
   for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p "$PORT" && break; sleep 0.2; done
 fi
 
@@ -38,4 +42,4 @@ do $$ begin
 end $$;
 select 'create database tessera_test owner tessera' where not exists (select from pg_database where datname = 'tessera_test') \gexec
 SQL
-echo "export TESSERA_TEST_DATABASE_URL=postgres://tessera:tessera@127.0.0.1:$PORT/tessera_test"
+echo >&3 "export TESSERA_TEST_DATABASE_URL=postgres://tessera:tessera@127.0.0.1:$PORT/tessera_test"
