@@ -56,6 +56,8 @@ export interface IndexMd {
   /** The embedder as data: a registered function, its options, and what it embeds. */
   readonly embed: { readonly fn: string; readonly opts: Readonly<Record<string, unknown>>; readonly modality: 'text' | 'image' }
   readonly addedIn: number
+  /** Text indexes: the text search configuration of the companion full-text (GIN) index hybrid search uses. */
+  readonly fullText?: { readonly language: string }
 }
 
 export interface ViewMd {

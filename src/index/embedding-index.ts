@@ -8,11 +8,14 @@ import { Expr } from '../query/expr.ts'
 import { dataTable, MAX_VERSION, quoteIdent, valueColumn } from '../query/sql.ts'
 import type { Queryable } from '../store/types.ts'
 import { parseType } from '../types/index.ts'
-import { vectorCast } from './functions.ts'
+import { tsvectorSql, vectorCast } from './functions.ts'
 
 // An embedding index is a hidden computed column (the vectors, kept in sync by the computed-column machinery on
 // insert, update, delete and revert) plus a pgvector HNSW expression index over the current rows. The physical
 // index lives and dies with the physical column, so reverting the version that added it removes both.
+// A text index also gets a full-text GIN index over the source column's current rows (to_tsvector with a fixed
+// configuration), so hybrid search's text side is an index scan instead of parsing every row (measured at 100k
+// rows: 1.5-2.5 s → 60 ms). Like the HNSW index it is never dropped with the index: earlier versions may use it.
 
 export interface AddEmbeddingIndexOptions {
   readonly embed: Embedder
@@ -21,6 +24,11 @@ export interface AddEmbeddingIndexOptions {
   readonly ifExists?: IfExists
   /** 'abort' (default): an input the embedder cannot read fails the write; 'ignore' stores a per-cell error. */
   readonly onError?: 'abort' | 'ignore'
+  /**
+   * Text indexes on string columns: the text search configuration ('english' by default, 'simple', 'german', ...)
+   * of the full-text index hybrid search uses, or false for none.
+   */
+  readonly fullText?: string | false
 }
 
 export interface IndexInfo {
@@ -29,11 +37,25 @@ export interface IndexInfo {
   readonly metric: IndexMetric
   readonly dims: number
   readonly embed: IndexMd['embed']
+  /** The full-text configuration hybrid search uses on this column (text indexes on string columns). */
+  readonly fullText?: string
 }
 
 const OPCLASS: Record<IndexMetric, string> = { cosine: 'vector_cosine_ops', ip: 'vector_ip_ops', l2: 'vector_l2_ops' }
 const hiddenName = (index: string): string => `_idx_${index}`
 export const physicalIndexName = (tableId: number, valueColumnId: number): string => `t${tableId}_e${valueColumnId}`
+
+export const fullTextIndexName = (tableId: number, columnId: number, language: string): string => `t${tableId}_c${columnId}_fts_${language}`
+
+/** The GIN index over a text column's current rows for full-text matching in one configuration. */
+export async function createFullTextIndex(tx: Queryable, tableId: number, columnId: number, language: string): Promise<void> {
+  const known = await tx.query('select 1 from pg_ts_config where cfgname = $1', [language])
+  if (known.rows.length === 0) {
+    const names = (await tx.query<{ cfgname: string }>('select cfgname from pg_ts_config order by cfgname')).rows.map((r) => r.cfgname)
+    throw invalid('INVALID_ARGUMENT', `fullText: no text search configuration '${language}' on this database; it has ${names.join(', ')}`)
+  }
+  await tx.exec(`create index if not exists ${quoteIdent(fullTextIndexName(tableId, columnId, language))} on ${dataTable(tableId)} using gin (${tsvectorSql(valueColumn(columnId), language)}) where _v_max = ${MAX_VERSION}`)
+}
 
 /** The physical HNSW index; `if not exists`, so re-creating after a revert of a drop is harmless. */
 export async function createHnsw(tx: Queryable, tableId: number, idx: Pick<IndexMd, 'valueColumnId' | 'metric' | 'dims'>): Promise<void> {
@@ -43,6 +65,7 @@ export async function createHnsw(tx: Queryable, tableId: number, idx: Pick<Index
 export function listIndexes(md: TableMd): IndexInfo[] {
   return (md.indexes ?? []).map((i) => ({
     name: i.name, column: md.columns.find((c) => c.id === i.columnId)?.name ?? `#${i.columnId}`, metric: i.metric, dims: i.dims, embed: i.embed,
+    ...(i.fullText ? { fullText: i.fullText.language } : {}),
   }))
 }
 
@@ -62,6 +85,10 @@ export async function addEmbeddingIndex(table: Table, column: string, options: A
   const kind = parseType(source.type).kind
   const fits = options.embed.modality === 'text' ? kind === 'string' : ['image', 'string', 'binary'].includes(kind)
   if (!fits) throw invalid('INVALID_ARGUMENT', `a ${options.embed.modality} embedder cannot index column '${column}' of type ${source.type}`, { column })
+  const fullText = kind === 'string' && options.embed.modality === 'text' && options.fullText !== false ? options.fullText ?? 'english' : undefined
+  if (fullText !== undefined && (typeof fullText !== 'string' || !/^[a-z_]+$/.test(fullText))) {
+    throw invalid('INVALID_ARGUMENT', `fullText must be a text search configuration name like 'english' or 'simple', or false (got ${JSON.stringify(fullText)})`)
+  }
   const existing = md.indexes ?? []
   const name = options.name ?? firstFree(existing)
   if (existing.some((i) => i.name === name)) {
@@ -79,8 +106,10 @@ export async function addEmbeddingIndex(table: Table, column: string, options: A
       const idx: IndexMd = {
         name, kind: 'embedding', columnId: source.id, valueColumnId: valueCol.id, metric, dims: embed.opts.dims,
         embed: { fn: embed.fn, opts: embed.opts, modality: embed.modality }, addedIn: valueCol.addedIn,
+        ...(fullText ? { fullText: { language: fullText } } : {}),
       }
       await createHnsw(tx, state.id, idx)
+      if (fullText) await createFullTextIndex(tx, state.id, source.id, fullText)
       return { ...newMd, indexes: [...(newMd.indexes ?? []), idx] }
     },
   })

@@ -70,19 +70,23 @@ scalar({
 function language(node: FnNode): string {
   const lang = node.opts?.language ?? 'english'
   if (typeof lang !== 'string' || !/^[a-z_]+$/.test(lang)) throw typeError(node, `${node.fn}() opts.language must be a text search configuration name like 'english' or 'simple'`)
-  return `'${lang}'::regconfig`
+  return lang
 }
+
+/** The document side of full-text matching; the full-text GIN index (embedding-index.ts) is on this expression. */
+export const tsvectorSql = (columnSql: string, lang: string): string => `to_tsvector('${lang}'::regconfig, ${columnSql})`
+const tsquerySql = (querySql: string, lang: string): string => `websearch_to_tsquery('${lang}'::regconfig, ${querySql})`
 
 scalar({
   name: 'fts_match', minArgs: 2, maxArgs: 2, deterministic: true,
   returnType: (types, node) => (expectKinds(node, types, 0, ['string']), expectKinds(node, types, 1, ['string']), language(node), t('bool', true)),
-  sql: ([a, q], _e, node) => `(to_tsvector(${language(node)}, ${a!.sql}) @@ websearch_to_tsquery(${language(node)}, ${q!.sql}))`,
+  sql: ([a, q], _e, node) => `(${tsvectorSql(a!.sql, language(node))} @@ ${tsquerySql(q!.sql, language(node))})`,
 })
 
 scalar({
   name: 'fts_rank', minArgs: 2, maxArgs: 2, deterministic: true,
   returnType: (types, node) => (expectKinds(node, types, 0, ['string']), expectKinds(node, types, 1, ['string']), language(node), t('float', true)),
-  sql: ([a, q], _e, node) => `ts_rank_cd(to_tsvector(${language(node)}, ${a!.sql}), websearch_to_tsquery(${language(node)}, ${q!.sql}))::double precision`,
+  sql: ([a, q], _e, node) => `ts_rank_cd(${tsvectorSql(a!.sql, language(node))}, ${tsquerySql(q!.sql, language(node))})::double precision`,
 })
 
 // The row's insertion id: hybrid search fuses two rankings of the same rows by it.

@@ -15,7 +15,7 @@ export interface HybridSearchOptions {
   readonly where?: ExprLike
   /** Candidates taken from each side (default 4k). */
   readonly candidates?: number
-  /** Text search configuration (default 'english'). */
+  /** Text search configuration (default: the index's full-text configuration, else 'english'). */
   readonly language?: string
   /** The RRF constant (default 60). */
   readonly rrfK?: number
@@ -27,7 +27,8 @@ export async function hybridSearch(table: Table, query: string, options: HybridS
   const n = options.candidates ?? Math.max(k * 4, 20)
   const rrfK = options.rrfK ?? 60
   const col = table.col(options.column)
-  const lang = { language: options.language ?? 'english' }
+  const index = table.listIndexes().find((i) => i.column === options.column && (options.idx === undefined || i.name === options.idx))
+  const lang = { language: options.language ?? index?.fullText ?? 'english' }
   const visible = Object.fromEntries(Object.keys(table.schema()).map((c) => [c, table.col(c)]))
   const base = options.where === undefined ? table.query() : table.where(options.where)
   const rank = call('fts_rank', [col, query], lang)

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Table, Tessera } from '../../src/index.ts'
 import { call, embedders } from '../../src/index.ts'
+import { planQuery } from '../../src/query/planner.ts'
 import { memoryDb } from '../support/db.ts'
 
 setDefaultTimeout(30_000)
@@ -69,5 +70,46 @@ describe('hybridSearch', () => {
     expect(rows.slice(2).every((r) => r.textRank === null)).toBe(true)
     expect(rows.every((r) => (r.id as number) > 4)).toBe(true)
     expect(rows[0]).toHaveProperty('text')
+  })
+})
+
+describe('full-text index', () => {
+  const explain = async (q: ReturnType<Table['where']>): Promise<string> => {
+    const plan = planQuery(q.spec)
+    // 12 rows are cheaper to scan than to look up; forbid scans (and the primary key's plain index scan) to see
+    // that the full-text index matches the expression.
+    await db.driver.exec('analyze; set enable_seqscan = off; set enable_indexscan = off')
+    try {
+      return (await db.driver.query<{ 'QUERY PLAN': string }>(`explain ${plan.sql}`, plan.params)).rows.map((r) => r['QUERY PLAN']).join('\n')
+    } finally {
+      await db.driver.exec('reset enable_seqscan; reset enable_indexscan')
+    }
+  }
+
+  test('a text index on a string column brings an english full-text index that full-text matching uses', async () => {
+    expect(t.listIndexes()[0]).toMatchObject({ column: 'text', fullText: 'english' })
+    expect(await explain(t.where(call('fts_match', [t.c.text, 'coral'])))).toMatch(/Bitmap Index Scan on t\d+_c\d+_fts_english/)
+    // Another configuration is not indexed: still correct, by scanning.
+    expect(await explain(t.where(call('fts_match', [t.c.text, 'coral'], { language: 'simple' })))).not.toMatch(/fts_/)
+  })
+
+  test('fullText picks the configuration hybrid search uses; false adds none; an unknown one is refused by name', async () => {
+    const s = await db.createTable('wiki_simple', { id: 'int', text: 'string' })
+    await s.insert(DOCS.map((text, id) => ({ id, text })))
+    await s.addEmbeddingIndex('text', { embed: embedders.lexical(), fullText: 'simple' })
+    expect(s.listIndexes()[0]!.fullText).toBe('simple')
+    expect(await explain(s.where(call('fts_match', [s.c.text, 'corals'], { language: 'simple' })))).toMatch(/_fts_simple/)
+    // 'simple' does not stem: 'corals' matches only the document with that exact word, on the full-text side.
+    const rows = (await s.hybridSearch('corals', { column: 'text', k: 12 })).rows
+    expect(rows.filter((r) => r.textRank !== null).map((r) => r.id)).toEqual([5])
+
+    const none = await db.createTable('wiki_none', { text: 'string' })
+    await none.addEmbeddingIndex('text', { embed: embedders.lexical(), fullText: false })
+    expect(none.listIndexes()[0]!.fullText).toBeUndefined()
+
+    const bad = await db.createTable('wiki_bad', { text: 'string' })
+    await expect(bad.addEmbeddingIndex('text', { embed: embedders.lexical(), fullText: 'klingon' })).rejects.toThrow(/no text search configuration 'klingon'.*english/)
+    expect(bad.listIndexes()).toEqual([])
+    expect(Object.keys(bad.schema())).toEqual(['text'])
   })
 })
