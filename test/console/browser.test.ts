@@ -146,7 +146,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await shot('03-schema')
   })
 
-  test('query: the builder shows the JSON it sends, Enter runs it, results in the grid', async () => {
+  test('query: the builder shows the JSON it sends, Enter runs it, results in the grid with error badges', async () => {
     await page.goto(`${base}/#/t/demo/photos?tab=query`)
     const cond = page.locator('.cond').first()
     await cond.locator('select[aria-label="column"]').selectOption('title')
@@ -155,13 +155,33 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await page.locator('label', { hasText: 'Order by' }).locator('select').selectOption('id')
     await page.locator('label', { hasText: 'descending' }).locator('input').check()
     const json = JSON.parse((await page.locator('.api-json code').textContent())!)
-    expect(json).toEqual({ table: 'demo/photos', where: { fn: 'contains', args: [{ col: 'title' }, { lit: 'e s' }] }, orderBy: [{ expr: { col: 'id' }, desc: true }], limit: 50 })
+    // every column, plus errortype/errormsg of the computed ones (shout, as_number) for the grid's error badges
+    const cols = ['id', 'title', 'photo', 'clip', 'meta', 'shout', 'as_number']
+    const select = Object.fromEntries(cols.flatMap((c) => [[c, { col: c }], ...(c === 'shout' || c === 'as_number'
+      ? [[`${c}#errortype`, { col: c, prop: 'errortype' }], [`${c}#errormsg`, { col: c, prop: 'errormsg' }]] : [])]))
+    expect(json).toEqual({ table: 'demo/photos', select, where: { fn: 'contains', args: [{ col: 'title' }, { lit: 'e s' }] }, orderBy: [{ expr: { col: 'id' }, desc: true }], limit: 50 })
+    expect(Object.keys(json.select)).toEqual(Object.keys(select)) // in column order
     await cond.locator('input[aria-label="value"]').focus()
     await page.keyboard.press('Enter')
     await page.locator('.count').waitFor()
     await expect(page.locator('.count').textContent()).resolves.toBe('3 rows')
     const titles = await page.locator('.grid tbody tr td:nth-child(2)').allTextContents()
     expect(titles).toEqual(['purple square', 'orange square', 'blue square'])
+    // the error outputs are folded into their column, not shown as columns of their own
+    const headers = await page.locator('.grid thead th .col-name').allTextContents()
+    expect(headers).toEqual(cols)
+    // as_number = astype(title, int) failed on every row: the same badges as the Rows tab, with the stored error
+    const t = await db.getTable('demo/photos')
+    const stored = (await t.where(t.c.id.eq(5)).select({ et: t.c.as_number.errortype, em: t.c.as_number.errormsg }).collect()).toObjects()[0]!
+    expect(stored.et).toEqual(expect.any(String))
+    const badges = page.locator('.grid tbody td:nth-child(7) .err-badge')
+    expect(await badges.count()).toBe(3)
+    expect(await badges.first().isVisible()).toBe(true)
+    await expect(badges.first().getAttribute('title')).resolves.toBe(`${stored.et}: ${stored.em}`)
+    await expect(badges.first().textContent()).resolves.toContain(String(stored.et))
+    // shout did not fail: its cells show values
+    await expect(page.locator('.grid tbody tr').first().locator('td:nth-child(6)').textContent()).resolves.toBe('PURPLE SQUARE')
+    expect(await page.locator('.grid tbody td:nth-child(6) .err-badge').count()).toBe(0)
     await expectNoOverflow()
     await shot('04-query')
     // a bad query shows the API's error

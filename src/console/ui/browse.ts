@@ -9,15 +9,21 @@ import { ErrorBox } from './ui.ts'
 
 const PAGE = 25
 
-/** The select list that reads every column plus each computed column's errortype/errormsg. */
-export function selectWithErrors(info: TableInfo) {
-  return info.columns.flatMap((c) => [
-    { name: c.name, expr: { col: c.name } },
-    ...(c.computedWith ? [
-      { name: `${c.name}${ERR_TYPE}`, expr: { col: c.name, prop: 'errortype' } },
-      { name: `${c.name}${ERR_MSG}`, expr: { col: c.name, prop: 'errormsg' } },
-    ] : []),
-  ])
+/**
+ * A `{ name: expr }` select of every column plus, for each computed column, its cell error as two more outputs,
+ * `<col>#errortype` and `<col>#errormsg`, which the grid folds into that column's cells as badges. The Rows tab
+ * reads pages with it and the Query tab sends (and shows) it, so both grids show the same badges.
+ */
+export function selectWithErrors(info: TableInfo): Record<string, { col: string; prop?: 'errortype' | 'errormsg' }> {
+  const select: Record<string, { col: string; prop?: 'errortype' | 'errormsg' }> = {}
+  for (const c of info.columns) {
+    select[c.name] = { col: c.name }
+    if (c.computedWith) {
+      select[`${c.name}${ERR_TYPE}`] = { col: c.name, prop: 'errortype' }
+      select[`${c.name}${ERR_MSG}`] = { col: c.name, prop: 'errormsg' }
+    }
+  }
+  return select
 }
 
 export const mediaColumnsOf = (info: TableInfo): Set<string> =>

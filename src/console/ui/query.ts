@@ -2,12 +2,13 @@ import { useState } from 'preact/hooks'
 import { html } from './html.ts'
 import { api } from './api.ts'
 import type { ColumnInfo, Result, TableInfo } from './api.ts'
-import { mediaColumnsOf } from './browse.ts'
+import { mediaColumnsOf, selectWithErrors } from './browse.ts'
 import { Grid } from './grid.ts'
 import { ErrorBox, JsonBlock } from './ui.ts'
 
 // A filter / order / limit builder. It produces the JSON body POST /api/v1/query takes and shows it, so what a user
-// clicks together here is what they would send from any language.
+// clicks together here is what they would send from any language. Results go to the same grid as the Rows tab,
+// with the same per-cell error badges for computed columns.
 
 interface Cond { col: string; op: string; value: string }
 
@@ -38,6 +39,9 @@ export function buildQuery(info: TableInfo, conds: Cond[], join: 'and' | 'or', o
   const where = preds.length === 0 ? undefined : preds.length === 1 ? preds[0] : { fn: join, args: preds }
   return {
     table: info.path,
+    // Without a select the API returns the visible columns; a table with computed columns lists them all so that it
+    // can add each computed column's errortype/errormsg (for the grid's error badges).
+    ...(info.columns.some((c) => c.computedWith) ? { select: selectWithErrors(info) } : {}),
     ...(where ? { where } : {}),
     ...(order.col ? { orderBy: [{ expr: { col: order.col }, ...(order.desc ? { desc: true } : {}) }] } : {}),
     limit,
