@@ -39,12 +39,13 @@ export function buildQuery(info: TableInfo, conds: Cond[], join: 'and' | 'or', o
   const where = preds.length === 0 ? undefined : preds.length === 1 ? preds[0] : { fn: join, args: preds }
   return {
     table: info.path,
-    // Without a select the API returns the visible columns; a table with computed columns lists them all so that it
-    // can add each computed column's errortype/errormsg (for the grid's error badges).
-    ...(info.columns.some((c) => c.computedWith) ? { select: selectWithErrors(info) } : {}),
     ...(where ? { where } : {}),
     ...(order.col ? { orderBy: [{ expr: { col: order.col }, ...(order.desc ? { desc: true } : {}) }] } : {}),
     limit,
+    // Without a select the API returns the visible columns; a table with computed columns lists them all so that it
+    // can add each computed column's errortype/errormsg for the grid's error badges. Last, so that the part the user
+    // built (where, order, limit) is what the shown JSON starts with.
+    ...(info.columns.some((c) => c.computedWith) ? { select: selectWithErrors(info) } : {}),
   }
 }
 
