@@ -4,10 +4,13 @@ import { notFound } from '../errors.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { Expr, toNode } from '../query/expr.ts'
 import { colNode } from '../query/nodes/index.ts'
-import type { ResultSet } from '../query/results.ts'
+import { ResultSet } from '../query/results.ts'
+import type { ResultColumn } from '../query/results.ts'
+import type { AddEmbeddingIndexOptions, HybridSearchOptions, IndexInfo } from '../index/index.ts'
 import type { ClientOptions } from './http.ts'
 import { HttpTransport } from './http.ts'
-import { encodeValues, RemoteQuery } from './remote-query.ts'
+import { RemoteJobs } from './remote-jobs.ts'
+import { encodeValues, RemoteQuery, reviveRows } from './remote-query.ts'
 import type { RemoteJoinable } from './remote-query.ts'
 
 // The HTTP client with the in-process library's interface: `await Tessera.connect(url, { token })` gives an object
@@ -19,6 +22,7 @@ interface TableInfo {
   readOnly: boolean
   primaryKey: string[]
   columns: ColumnInfo[]
+  indexes?: IndexInfo[]
 }
 
 type Row = Record<string, unknown>
@@ -142,6 +146,26 @@ export class RemoteTable implements RemoteJoinable {
     }))
   }
 
+  // embedding indexes and search (the embedder travels as data: embedders.lexical() and friends are plain objects)
+  listIndexes(): IndexInfo[] { return this.#info.indexes ?? [] }
+
+  addEmbeddingIndex(column: string, options: AddEmbeddingIndexOptions): Promise<UpdateStatus> {
+    return this.#schema(this.#http.request('POST', this.#url('indexes'), { column, ...options }))
+  }
+
+  dropEmbeddingIndex(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
+    return this.#schema(this.#http.request('DELETE', `${this.#url('indexes')}/${name}${options.ifNotExists ? `?ifNotExists=${options.ifNotExists}` : ''}`))
+  }
+
+  /** Full text and vectors fused by reciprocal rank, as Table.hybridSearch. */
+  async hybridSearch(query: string, options: HybridSearchOptions): Promise<ResultSet> {
+    const { where, ...rest } = options
+    const r = await this.#http.request<{ columns: ResultColumn[]; rows: Record<string, unknown>[] }>('POST', this.#url('search'), {
+      text: query, hybrid: true, ...rest, ...(where !== undefined ? { where: toNode(where) } : {}),
+    })
+    return new ResultSet(r.columns, reviveRows(r.columns, r.rows))
+  }
+
   async history(): Promise<VersionInfo[]> {
     const r = await this.#http.request<{ versions: (VersionInfo & { createdAt: string })[] }>('GET', this.#url('history'))
     return r.versions.map((v) => ({ ...v, createdAt: new Date(v.createdAt) }))
@@ -157,6 +181,7 @@ export class RemoteTable implements RemoteJoinable {
 
 export class RemoteTessera {
   readonly #http: HttpTransport
+  #jobs: RemoteJobs | undefined
   readonly url: string
 
   constructor(url: string, options: ClientOptions = {}) {
@@ -166,6 +191,9 @@ export class RemoteTessera {
 
   /** The raw transport, for routes the typed client does not wrap yet. */
   get http(): HttpTransport { return this.#http }
+
+  /** Background jobs (long backfills) on the server: start, list, get, wait, cancel, resume, as db.jobs. */
+  get jobs(): RemoteJobs { return (this.#jobs ??= new RemoteJobs(this.#http)) }
 
   async health(): Promise<{ status: string; version: string }> {
     return this.#http.request('GET', '/health')

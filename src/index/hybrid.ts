@@ -2,6 +2,7 @@ import type { Table } from '../catalog/table.ts'
 import { invalid } from '../errors.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { call } from '../query/expr.ts'
+import type { Expr } from '../query/expr.ts'
 import { ResultSet } from '../query/results.ts'
 
 // Hybrid search: Postgres full-text ranking and vector similarity, each taking its own top candidates, fused by
@@ -19,6 +20,21 @@ export interface HybridSearchOptions {
   readonly language?: string
   /** The RRF constant (default 60). */
   readonly rrfK?: number
+  /** Also return `<col>#errortype` and `<col>#errormsg` for each computed column (as the console's grids show). */
+  readonly withErrors?: boolean
+}
+
+/** The outputs a search returns for its table: every visible column, and the per-cell errors when asked. */
+export function searchOutputs(table: Table, withErrors = false): Record<string, Expr> {
+  const out: Record<string, Expr> = {}
+  for (const c of table.columns()) {
+    out[c.name] = table.col(c.name)
+    if (withErrors && c.computedWith !== undefined) {
+      out[`${c.name}#errortype`] = table.col(c.name).errortype
+      out[`${c.name}#errormsg`] = table.col(c.name).errormsg
+    }
+  }
+  return out
 }
 
 export async function hybridSearch(table: Table, query: string, options: HybridSearchOptions): Promise<ResultSet> {
@@ -29,7 +45,7 @@ export async function hybridSearch(table: Table, query: string, options: HybridS
   const col = table.col(options.column)
   const index = table.listIndexes().find((i) => i.column === options.column && (options.idx === undefined || i.name === options.idx))
   const lang = { language: options.language ?? index?.fullText ?? 'english' }
-  const visible = Object.fromEntries(Object.keys(table.schema()).map((c) => [c, table.col(c)]))
+  const visible = searchOutputs(table, options.withErrors)
   const base = options.where === undefined ? table.query() : table.where(options.where)
   const rank = call('fts_rank', [col, query], lang)
   const sim = col.similarity(query, options.idx ? { idx: options.idx } : {})

@@ -1,6 +1,6 @@
 import { invalid } from '../errors.ts'
 import type { FnNode } from '../query/nodes/index.ts'
-import { functions } from '../query/registry.ts'
+import { functions, t } from '../query/registry.ts'
 import type { ImagePreprocess } from './image.ts'
 import { LEXICAL_DEFAULT_DIMS, LEXICAL_DEFAULT_SEED } from './lexical.ts'
 
@@ -44,10 +44,25 @@ export async function embedValues(e: Embedder, values: readonly unknown[]): Prom
 
 /** The embedder with its output size filled in (measured on a probe input when the options do not say). */
 export async function withDims(e: Embedder): Promise<Embedder & { opts: { dims: number } }> {
+  checkModality(e)
   if (typeof e.opts.dims === 'number') return e as Embedder & { opts: { dims: number } }
   const probe = e.modality === 'text' ? 'probe' : await probeImage()
   const [v] = await embedValues(e, [probe])
   return { ...e, opts: { ...e.opts, dims: v!.length } }
+}
+
+/**
+ * An embedder arriving as data (HTTP, setup files) may name a modality its function cannot take; the function's own
+ * type check says so before any probe or query runs it on the wrong kind of input.
+ */
+function checkModality(e: Embedder): void {
+  if (e.modality !== 'text' && e.modality !== 'image') throw invalid('INVALID_ARGUMENT', `embedder '${e.fn}': modality must be 'text' or 'image' (got ${JSON.stringify(e.modality)})`)
+  const node = embedderNode(e, { col: '(indexed column)' })
+  try {
+    functions.get(e.fn, node).returnType([t(e.modality === 'text' ? 'string' : 'image')], node)
+  } catch (err) {
+    throw invalid('INVALID_ARGUMENT', `embedder '${e.fn}' cannot be used with modality '${e.modality}': ${(err as Error).message}`)
+  }
 }
 
 async function probeImage(): Promise<Uint8Array> {

@@ -12,7 +12,7 @@ import { ioDocs, ioRoutes } from './routes/io.ts'
 import { jobDocs, jobRoutes } from './routes/jobs.ts'
 import { consoleApiRoutes, consoleRoutes } from './routes/console.ts'
 import { mediaDocs } from './routes/console-media.ts'
-import { searchDocs } from './routes/console-search.ts'
+import { indexDocs, indexRoutes } from './routes/indexes.ts'
 import { queryDocs, queryRoutes } from './routes/query.ts'
 import { tableDocs, tableRoutes } from './routes/tables.ts'
 import { tokenDocs, tokenRoutes } from './routes/tokens.ts'
@@ -46,13 +46,14 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   app.use(metrics.middleware())
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version ?? 'dev' }))
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }))
-  const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs, ...adminDocs, ...ioDocs, ...jobDocs, ...searchDocs, ...mediaDocs]
+  const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs, ...adminDocs, ...ioDocs, ...jobDocs, ...indexDocs, ...mediaDocs]
   app.get('/openapi.json', (c) => c.json(openApiDocument(docs, options.version ?? 'dev')))
 
   const api = new Hono<AuthEnv>()
   api.use(authMiddleware(options))
   api.route('/', dirRoutes(db))
   api.route('/', tableRoutes(db))
+  api.route('/', indexRoutes(db))
   api.route('/', queryRoutes(db))
   api.route('/', tokenRoutes(options.tokens ?? new TokenStore(db.driver)))
   api.route('/', adminRoutes(db))

@@ -200,7 +200,13 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await page.locator('.grid tbody tr').first().waitFor()
     await expect(page.locator('.grid tbody tr').first().textContent()).resolves.toContain('orange square')
     const headers = await page.locator('.grid thead th .col-name').allTextContents()
-    expect(headers.at(-1)).toBe('score')
+    expect(headers).toEqual(['id', 'title', 'photo', 'clip', 'meta', 'shout', 'as_number', 'score'])
+    // the request asks for per-cell errors (the table has computed columns); as_number failed on every row
+    expect(JSON.parse((await page.locator('.api-json code').textContent())!)).toMatchObject({ text: 'orange', errors: true })
+    const badge = page.locator('.grid tbody tr').first().locator('td:nth-child(7) .err-badge')
+    expect(await badge.isVisible()).toBe(true)
+    await expect(badge.getAttribute('title')).resolves.toMatch(/\S+: \S+/)
+    expect(await page.locator('.grid tbody td:nth-child(6) .err-badge').count()).toBe(0)
     await shot('05-search-text')
     if (!haveModel) {
       console.warn(`image search skipped: ${MOBILENET} or ${DOG} is missing (test data, see ../shared/models)`)

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { connect } from '../../src/client/index.ts'
 import type { RemoteTessera } from '../../src/client/index.ts'
 import type { Tessera } from '../../src/index.ts'
+import { embedders } from '../../src/index.ts'
 import { createApp } from '../../src/server/app.ts'
 import { memoryDb } from '../support/db.ts'
 
@@ -134,5 +135,70 @@ describe('HTTP: background jobs', () => {
     const list = (await (await app.request('/api/v1/jobs')).json()) as any
     expect(list.jobs.some((j: any) => j.id === job.id)).toBe(true)
     expect((await app.request('/api/v1/jobs/99999')).status).toBe(404)
+  })
+})
+
+describe('HTTP: embedding indexes and search through the client', () => {
+  test('add, list, search, hybrid search and drop an index, as the library does', async () => {
+    const t = await client.createTable('idx_docs', { id: 'int', text: 'string' })
+    await t.insert([
+      { id: 1, text: 'volcanoes erupt lava and ash' }, { id: 2, text: 'the stock market fell sharply' },
+      { id: 3, text: 'lava flows cooled into basalt' }, { id: 4, text: 'interest rates and bond markets' },
+    ])
+    const status = await t.addEmbeddingIndex('text', { embed: embedders.lexical(), name: 'lex' })
+    expect(status.numComputedValues).toBe(4)
+    expect(t.listIndexes()).toEqual([expect.objectContaining({ name: 'lex', column: 'text', metric: 'cosine', fullText: 'english' })])
+    expect(Object.keys(t.schema())).toEqual(['id', 'text']) // the vectors stay hidden
+    // Same again with ifExists: 'ignore' changes nothing (a setup script run at every deploy).
+    await t.addEmbeddingIndex('text', { embed: embedders.lexical(), name: 'lex', ifExists: 'ignore' })
+    expect(t.listIndexes().length).toBe(1)
+
+    const sim = t.c.text.similarity('lava')
+    const top = (await t.orderBy(sim, 'desc').limit(2).select({ id: t.c.id, score: sim }).collect()).rows
+    expect(top.map((r) => r.id).sort()).toEqual([1, 3])
+    const hybrid = (await t.hybridSearch('lava basalt', { column: 'text', k: 2, where: t.c.id.gt(0) })).rows
+    expect(hybrid[0]).toMatchObject({ id: 3, textRank: 1 })
+    expect(typeof hybrid[0]!.score).toBe('number')
+
+    // errors: true brings each computed column's per-cell error, on both search paths
+    await t.addComputedColumn('num', t.c.text.astype('int'), { onError: 'ignore' })
+    for (const hybrid of [false, true]) {
+      const r = await call('POST', '/api/v1/tables/idx_docs/-/search', { column: 'text', text: 'lava', k: 1, hybrid, errors: true })
+      expect(r.status).toBe(200)
+      expect(r.body.rows[0]).toMatchObject({ id: expect.any(Number), num: null, 'num#errortype': expect.any(String), 'num#errormsg': expect.stringContaining('') })
+      expect(r.body.columns.map((c: any) => c.name)).toContain('num#errortype')
+    }
+    expect(Object.keys((await call('POST', '/api/v1/tables/idx_docs/-/search', { column: 'text', text: 'lava', k: 1 })).body.rows[0])).not.toContain('num#errortype')
+    await t.dropColumn('num')
+
+    const bad = await t.addEmbeddingIndex('text', { embed: { fn: 'no_such_embedder', opts: {}, modality: 'text' } }).catch((e: any) => e)
+    expect(bad).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no_such_embedder/) })
+    const liar = await t.addEmbeddingIndex('text', { embed: { ...embedders.lexical(), modality: 'image' } }).catch((e: any) => e)
+    expect(liar.message).toMatch(/'lexical_embed' cannot be used with modality 'image'.*must be string/)
+    const dup = await t.addEmbeddingIndex('text', { embed: embedders.lexical(), name: 'lex' }).catch((e: any) => e)
+    expect(dup.code).toBe('INDEX_ALREADY_EXISTS')
+
+    await t.dropEmbeddingIndex('lex')
+    expect(t.listIndexes()).toEqual([])
+    expect(((await t.dropEmbeddingIndex('lex').catch((e: any) => e)) as any).code).toBe('INDEX_NOT_FOUND')
+    await t.dropEmbeddingIndex('lex', { ifNotExists: 'ignore' })
+    expect((await call('GET', '/api/v1/tables/idx_docs/-/indexes')).body.indexes).toEqual([])
+    const doc = (await call('GET', '/openapi.json')).body
+    expect(doc.paths['/api/v1/tables/{path}/-/indexes'].post).toBeDefined()
+    expect(doc.paths['/api/v1/tables/{path}/-/indexes/{name}'].delete).toBeDefined()
+  })
+
+  test('client jobs: start, wait, list, as db.jobs', async () => {
+    const t = await client.createTable('rjobs_t', { id: 'int', name: 'string' })
+    await t.insert(Array.from({ length: 250 }, (_, i) => ({ id: i, name: `n${i}` })))
+    const job = await client.jobs.start({ table: t, column: 'shout', expr: t.c.name.upper(), batchSize: 100 })
+    expect(job).toMatchObject({ table: 'rjobs_t', column: 'shout' })
+    expect(job.createdAt).toBeInstanceOf(Date)
+    const done = await client.jobs.wait(job.id, { pollMs: 50 })
+    expect(done).toMatchObject({ status: 'done', rowsDone: 250, rowsTotal: 250 })
+    expect((await client.jobs.list()).some((j) => j.id === job.id)).toBe(true)
+    await t.refresh()
+    expect((await t.where(t.c.id.eq(3)).select('shout').collect()).rows).toEqual([{ shout: 'N3' }])
+    expect(((await client.jobs.get(99999).catch((e: any) => e)) as any).code).toBe('JOB_NOT_FOUND')
   })
 })

@@ -24,7 +24,9 @@ export function SearchView({ info, indexes }: { info: TableInfo; indexes: IndexI
   if (!idx) return html`<p class="empty">This table has no embedding index. Add one with <code>table.addEmbeddingIndex(column, { embed })</code>.</p>`
   const byImage = idx.embed.modality === 'image'
   const textColumn = /^string\??$/.test(info.columns.find((c) => c.name === idx.column)?.type ?? '')
-  const body = { column: idx.column, idx: idx.name, k, ...(byImage ? { image: image ? `${image.url.slice(0, 40)}…` : '(data: URL)' } : { text, ...(hybrid && textColumn ? { hybrid: true } : {}) }) }
+  // errors: computed cells that failed come back as <col>#errortype/#errormsg, shown as badges like the Rows grid.
+  const errors = info.columns.some((c) => c.computedWith !== undefined)
+  const body = { column: idx.column, idx: idx.name, k, ...(byImage ? { image: image ? `${image.url.slice(0, 40)}…` : '(data: URL)' } : { text, ...(hybrid && textColumn ? { hybrid: true } : {}) }), ...(errors ? { errors: true } : {}) }
   const run = async (e?: Event) => {
     e?.preventDefault()
     if (byImage ? !image : !text.trim()) return

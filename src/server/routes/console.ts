@@ -3,7 +3,6 @@ import type { Tessera } from '../../catalog/index.ts'
 import { CONSOLE_CSS, CONSOLE_HASH, CONSOLE_JS } from '../../console/bundle.generated.ts'
 import type { AuthEnv } from '../auth.ts'
 import { consoleMediaRoutes } from './console-media.ts'
-import { consoleSearchRoutes } from './console-search.ts'
 
 // The web console: one HTML page at '/', its script and stylesheet (bundled into the binary as strings, see
 // src/console/build-bundle.ts). The page holds no data and needs no token; everything it shows comes from the
@@ -41,10 +40,9 @@ export function consoleRoutes() {
   return app
 }
 
-/** The API routes the console needs beyond the core ones (media bytes, indexes, search); mounted under /api/v1. */
+/** The API routes the console needs beyond the core ones (media bytes); mounted under /api/v1. */
 export function consoleApiRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
   app.route('/', consoleMediaRoutes(db))
-  app.route('/', consoleSearchRoutes(db))
   return app
 }

@@ -57,6 +57,7 @@ export function tableInfo(t: Table) {
     readOnly: t.isReadOnly,
     primaryKey: t.primaryKey,
     columns: t.columns(),
+    indexes: t.listIndexes(),
     ...(t.md.comment ? { comment: t.md.comment } : {}),
   }
 }

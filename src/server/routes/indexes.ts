@@ -1,0 +1,117 @@
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import type { Table, Tessera } from '../../catalog/index.ts'
+import { parsePath } from '../../catalog/paths.ts'
+import { invalid } from '../../errors.ts'
+import { searchOutputs } from '../../index/hybrid.ts'
+import { Expr } from '../../query/expr.ts'
+import { requireAccess } from '../auth.ts'
+import type { Access, AuthEnv } from '../auth.ts'
+import { readJson, sendJson } from '../json.ts'
+import type { OperationDoc } from '../openapi.ts'
+import { ExprSchema, IfExistsSchema, IfNotExistsSchema } from '../schemas.ts'
+import { TABLE, tableInfo } from './tables.ts'
+
+// Embedding indexes (add, list, drop) and search over them: similarity by text or by an image sent in the request
+// (a data: URL or base64), and hybrid (full text + vector) search. The query route also takes similarity() with a
+// text query; an image cannot travel inside a JSON expression as bytes, hence the search route.
+
+/** An embedder as data, as `embedders.lexical()`, `embedders.text(model)` and `embedders.image(model)` return it. */
+const Embedder = v.strictObject({
+  fn: v.pipe(v.string(), v.minLength(1)),
+  opts: v.optional(v.record(v.string(), v.unknown()), {}),
+  modality: v.picklist(['text', 'image']),
+})
+
+const AddIndex = v.strictObject({
+  column: v.pipe(v.string(), v.minLength(1)),
+  embed: Embedder,
+  metric: v.optional(v.picklist(['cosine', 'ip', 'l2'])),
+  name: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an index name is letters, digits and _'))),
+  ifExists: v.optional(IfExistsSchema),
+  onError: v.optional(v.picklist(['abort', 'ignore'])),
+  /** Text indexes on string columns: the full-text configuration hybrid search uses ('english'), or false. */
+  fullText: v.optional(v.union([v.pipe(v.string(), v.regex(/^[a-z_]+$/)), v.literal(false)])),
+})
+
+const Search = v.strictObject({
+  column: v.pipe(v.string(), v.minLength(1)),
+  text: v.optional(v.string()),
+  /** An image as a data: URL or plain base64. */
+  image: v.optional(v.string()),
+  idx: v.optional(v.string()),
+  k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
+  where: v.optional(ExprSchema),
+  /** Fuse full-text ranking with the vector ranking (text queries on string columns). */
+  hybrid: v.optional(v.boolean()),
+  /** Hybrid only: candidates from each side, the text search configuration, the reciprocal-rank constant. */
+  candidates: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000))),
+  language: v.optional(v.pipe(v.string(), v.regex(/^[a-z_]+$/))),
+  rrfK: v.optional(v.pipe(v.number(), v.minValue(0))),
+  /** Also return `<col>#errortype` and `<col>#errormsg` for each computed column. */
+  errors: v.optional(v.boolean()),
+})
+
+export const indexDocs: OperationDoc[] = [
+  { method: 'get', path: '/api/v1/tables/{path}/-/indexes', summary: "A table's embedding indexes", tag: 'search' },
+  { method: 'post', path: '/api/v1/tables/{path}/-/indexes', summary: 'Add an embedding index (an embedder as data, e.g. {"fn":"lexical_embed","opts":{},"modality":"text"})', tag: 'search', body: AddIndex, success: 201 },
+  { method: 'delete', path: '/api/v1/tables/{path}/-/indexes/{name}', summary: 'Drop an embedding index', tag: 'search', query: ['ifNotExists'] },
+  { method: 'post', path: '/api/v1/tables/{path}/-/search', summary: 'Similarity search by text or image (data: URL or base64), optionally hybrid with full text', tag: 'search', body: Search },
+]
+
+function imageBytes(s: string): Uint8Array {
+  const m = /^data:[^;,]*;base64,(.*)$/s.exec(s)
+  const b64 = m ? m[1]! : s
+  if (!/^[A-Za-z0-9+/=\s]+$/.test(b64)) throw invalid('INVALID_ARGUMENT', 'image: expected a base64 data: URL or plain base64')
+  return new Uint8Array(Buffer.from(b64, 'base64'))
+}
+
+export function indexRoutes(db: Tessera) {
+  const app = new Hono<AuthEnv>()
+  const table = async (c: { req: { param(k: 'path'): string }; var: AuthEnv['Variables'] }, access: Access): Promise<Table> => {
+    const raw = c.req.param('path')
+    requireAccess(c.var.principal, parsePath(raw, { allowVersion: true }).path, access)
+    return db.getTable(raw)
+  }
+
+  app.get(`/tables/${TABLE}/-/indexes`, async (c) => c.json({ indexes: (await table(c, 'read')).listIndexes() }))
+
+  app.post(`/tables/${TABLE}/-/indexes`, async (c) => {
+    const body = await readJson(c, AddIndex)
+    const t = await table(c, 'write')
+    const before = t.listIndexes().length
+    const { column, ...options } = body
+    const status = await t.addEmbeddingIndex(column, options)
+    return c.json({ status, table: tableInfo(t) }, t.listIndexes().length > before ? 201 : 200)
+  })
+
+  app.delete(`/tables/${TABLE}/-/indexes/:name`, async (c) => {
+    const t = await table(c, 'write')
+    const status = await t.dropEmbeddingIndex(c.req.param('name'), { ifNotExists: v.parse(v.optional(IfNotExistsSchema), c.req.query('ifNotExists')) ?? 'error' })
+    return c.json({ status, table: tableInfo(t) })
+  })
+
+  app.post(`/tables/${TABLE}/-/search`, async (c) => {
+    const body = await readJson(c, Search)
+    const t = await table(c, 'read')
+    if ((body.text === undefined) === (body.image === undefined)) throw invalid('INVALID_ARGUMENT', 'give exactly one of text or image to search by')
+    const k = body.k ?? 10
+    const where = body.where ? new Expr(body.where) : undefined
+    if (body.hybrid) {
+      if (body.text === undefined) throw invalid('INVALID_ARGUMENT', 'hybrid search takes a text query, not an image')
+      const { column, idx, candidates, language, rrfK } = body
+      const rs = await t.hybridSearch(body.text, {
+        column, k, ...(idx ? { idx } : {}), ...(where ? { where } : {}),
+        ...(candidates ? { candidates } : {}), ...(language ? { language } : {}), ...(rrfK !== undefined ? { rrfK } : {}),
+        ...(body.errors ? { withErrors: true } : {}),
+      })
+      return sendJson(c, rs.toJSON())
+    }
+    const query = body.text !== undefined ? body.text : { image: imageBytes(body.image!) }
+    const sim = t.col(body.column).similarity(query, body.idx ? { idx: body.idx } : {})
+    const q = (where ? t.where(where) : t.query()).orderBy(sim, 'desc').limit(k).select({ ...searchOutputs(t, body.errors), score: sim })
+    return sendJson(c, (await q.collect()).toJSON())
+  })
+
+  return app
+}
