@@ -1,3 +1,4 @@
+import type { CheckProblem } from '../catalog/check.ts'
 import type { ColumnInfo, CreateTableOptions, UpdateStatus, VersionInfo } from '../catalog/index.ts'
 import type { IfExists, IfNotExists, OnError } from '../catalog/metadata.ts'
 import { notFound } from '../errors.ts'
@@ -38,6 +39,7 @@ export class RemoteTable implements RemoteJoinable {
   }
 
   get path(): string { return this.#info.path }
+  get name(): string { return this.path.replace(/:\d+$/, '').split('/').at(-1)! }
   get version(): number { return this.#info.version }
   get isReadOnly(): boolean { return this.#info.readOnly }
   get primaryKey(): string[] { return this.#info.primaryKey }
@@ -77,6 +79,7 @@ export class RemoteTable implements RemoteJoinable {
   where(cond: ExprLike): RemoteQuery { return this.query().where(cond) }
   orderBy(expr: ExprLike, direction: 'asc' | 'desc' = 'asc'): RemoteQuery { return this.query().orderBy(expr, direction) }
   groupBy(...exprs: ExprLike[]): RemoteQuery { return this.query().groupBy(...exprs) }
+  distinct(): RemoteQuery { return this.query().distinct() }
   limit(n: number): RemoteQuery { return this.query().limit(n) }
   sample(options: { n?: number; fraction?: number; seed?: number }): RemoteQuery { return this.query().sample(options) }
   join(other: RemoteJoinable, options: { on: ExprLike; how?: 'inner' | 'left' }): RemoteQuery { return this.query().join(other, options) }
@@ -194,6 +197,11 @@ export class RemoteTessera {
 
   /** Background jobs (long backfills) on the server: start, list, get, wait, cancel, resume, as db.jobs. */
   get jobs(): RemoteJobs { return (this.#jobs ??= new RemoteJobs(this.#http)) }
+
+  /** Integrity check of the catalog and data (admin token), as db.check(). */
+  async check(): Promise<{ tables: number; problems: CheckProblem[] }> {
+    return this.#http.request('GET', '/api/v1/admin/check')
+  }
 
   async health(): Promise<{ status: string; version: string }> {
     return this.#http.request('GET', '/health')

@@ -201,4 +201,16 @@ describe('HTTP: embedding indexes and search through the client', () => {
     expect((await t.where(t.c.id.eq(3)).select('shout').collect()).rows).toEqual([{ shout: 'N3' }])
     expect(((await client.jobs.get(99999).catch((e: any) => e)) as any).code).toBe('JOB_NOT_FOUND')
   })
+
+  test('client distinct, name and check, as the library', async () => {
+    const t = await client.createTable('cl_misc/d', { k: 'string' }).catch(async () => {
+      await client.createDir('cl_misc')
+      return client.createTable('cl_misc/d', { k: 'string' })
+    })
+    expect(t.name).toBe('d')
+    await t.insert([{ k: 'a' }, { k: 'b' }, { k: 'a' }])
+    expect((await t.select('k').distinct().orderBy(t.c.k).collect()).rows).toEqual([{ k: 'a' }, { k: 'b' }])
+    expect((await t.distinct().count())).toBe(2)
+    expect(await client.check()).toEqual(await db.check())
+  })
 })
