@@ -4,6 +4,7 @@ import { vector } from '@electric-sql/pglite-pgvector'
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import type { Table } from '../../src/index.ts'
 import { embedders, Tessera } from '../../src/index.ts'
+import { createApp } from '../../src/server/app.ts'
 import { dropCreatedDatabases, pgSkipReason, serverDb } from './pg-support.ts'
 
 // Vector features over the server driver: PGlite with pgvector behind the PostgreSQL wire protocol
@@ -50,6 +51,19 @@ describe('pgvector over the postgres driver (pglite-socket)', () => {
     const sim = docs.c.text.similarity('zeppelin airship')
     const top = (await docs.orderBy(sim, 'desc').limit(1).select({ id: docs.c.id }).collect()).rows
     expect(top).toEqual([{ id: 1000 }])
+  })
+
+  test('hybrid search uses the full-text index on the server driver too', async () => {
+    expect(docs.listIndexes()[0]!.fullText).toBe('english')
+    const rows = (await docs.hybridSearch('volcano eruption', { column: 'text', k: 3, where: docs.c.cat.lt(5) })).rows
+    expect(rows).toHaveLength(3)
+    for (const r of rows) expect(r).toMatchObject({ text: expect.stringContaining('volcano'), textRank: expect.any(Number) })
+  })
+
+  test('the backup route says to use pg_dump on a server store (no dump of its own)', async () => {
+    const res = await createApp(db).request('/api/v1/admin/backup', { method: 'POST' })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as any).error.message).toContain('pg_dump')
   })
 })
 

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { invalid } from '../../errors.ts'
 import type { Tessera } from '../../catalog/index.ts'
 import { requireAdmin } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
@@ -14,7 +15,10 @@ export function adminRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
   app.post('/admin/backup', async (c) => {
     requireAdmin(c.var.principal)
-    const dump = await (db.driver as unknown as { dump(): Promise<Blob> }).dump()
+    const driver = db.driver as unknown as { dump?(): Promise<Blob> }
+    // A PostgreSQL server is backed up with its own tools (and replication); only the embedded store dumps itself.
+    if (typeof driver.dump !== 'function') throw invalid('INVALID_ARGUMENT', 'this server runs on a PostgreSQL database: back it up with pg_dump (or the server\'s own backups), and copy the media folder')
+    const dump = await driver.dump()
     return c.body(await dump.arrayBuffer(), 200, { 'content-type': 'application/gzip', 'content-disposition': 'attachment; filename="pgdata.tar.gz"' })
   })
   app.get('/admin/check', async (c) => {
