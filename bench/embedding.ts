@@ -128,6 +128,37 @@ async function run(label: string, filter?: number) {
 }
 await run(`top-${K} of ${N + MORE}`)
 await run(`filtered top-${K} (cat = 3, 10%)`, 3)
+
+// Hybrid search: Tessera's hybridSearch against the same two queries in raw SQL on the same PGlite (full text on the
+// GIN expression index, pgvector on HNSW) fused in a few lines of JS; and the raw full-text side with the index
+// disabled, which is what hybrid search paid before text indexes brought a full-text index.
+{
+  const HQ = 50
+  const texts = Array.from({ length: HQ }, () => sentence(2))
+  await t.hybridSearch(texts[0]!, { column: 'text', k: K }) // warm
+  const textCol = valueColumn(t.md.columns.find((c) => c.name === 'text')!.id)
+  const idCol = valueColumn(t.md.columns.find((c) => c.name === 'id')!.id)
+  const n = K * 4
+  const ftsSql = `select _rowid as r, ${idCol}::int as id from ${dataTable(t.id)} where _v_max = ${MAX_VERSION} and to_tsvector('english'::regconfig, ${textCol}) @@ websearch_to_tsquery('english'::regconfig, $1)
+    order by ts_rank_cd(to_tsvector('english'::regconfig, ${textCol}), websearch_to_tsquery('english'::regconfig, $1)) desc limit ${n}`
+  const vecSql = `select _rowid as r, ${idCol}::int as id from ${dataTable(t.id)} where _v_max = ${MAX_VERSION} order by (${vcol}::vector(${idx.dims})) <=> $1::vector(${idx.dims}) limit ${n}`
+  const lat: number[] = [], rawLat: number[] = [], noIdx: number[] = []
+  for (const q of texts) {
+    lat.push((await time(() => t.hybridSearch(q, { column: 'text', k: K })))[1])
+    rawLat.push((await time(async () => {
+      const [v] = await embedValues(embedders.lexical(), [q])
+      const [a, b] = await Promise.all([db.driver.query<{ r: number; id: number }>(ftsSql, [q]), db.driver.query<{ r: number; id: number }>(vecSql, [`[${v!.join(',')}]`])])
+      const score = new Map<number, number>()
+      for (const side of [a.rows, b.rows]) side.forEach((row, i) => score.set(Number(row.r), (score.get(Number(row.r)) ?? 0) + 1 / (61 + i)))
+      return [...score.entries()].sort((x, y) => y[1] - x[1]).slice(0, K)
+    }))[1])
+  }
+  await db.driver.exec('set enable_bitmapscan = off; set enable_indexscan = off')
+  for (const q of texts.slice(0, 5)) noIdx.push((await time(() => db.driver.query(ftsSql, [q])))[1])
+  await db.driver.exec('reset enable_bitmapscan; reset enable_indexscan')
+  console.log(`hybrid search (2-word queries, k=${K}): tessera p50 ${fmt(pct(lat, 50))} ms p99 ${fmt(pct(lat, 99))} ms | raw SQL (both sides + JS fusion) p50 ${fmt(pct(rawLat, 50))} ms p99 ${fmt(pct(rawLat, 99))} ms | tessera/raw p50 ratio ${fmt(pct(lat, 50) / pct(rawLat, 50))} | raw full-text side without its GIN index p50 ${fmt(pct(noIdx, 50))} ms`)
+}
+
 const [, textMs] = await time(() => t.orderBy(t.c.text.similarity('family house money'), 'desc').limit(K).select('id').collect())
 console.log(`text query incl. embedding (first call, then cached): ${fmt(textMs)} ms`)
 await db.close()
