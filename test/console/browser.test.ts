@@ -9,6 +9,7 @@ import { embedders, udf } from '../../src/index.ts'
 import { createApp } from '../../src/server/app.ts'
 import { TokenStore } from '../../src/server/tokens.ts'
 import { memoryDb, MODELS_DIR } from '../support/db.ts'
+import { pdf } from '../media/fixtures.ts'
 import { dataUrl, squarePng, toneWav } from './fixtures.ts'
 
 // The web console in a real browser (Debian's chromium through playwright-core; no browser download): log in with a
@@ -80,6 +81,23 @@ beforeAll(async () => {
   const notes = await db.createTable('demo/notes', { text: 'string' })
   await notes.insert(Array.from({ length: 60 }, (_, i) => ({ text: `note ${i}: ${['cats purr softly', 'dogs bark loudly', 'birds sing at dawn'][i % 3]}` })))
 
+  // Documents for the text previews: markdown longer than the preview, short text, a PDF upload, and a file that
+  // stopped parsing after it was stored.
+  const docDir = mkdtempSync(join(tmpdir(), 'tessera-console-docs-'))
+  const docFile = (name: string, body: string) => (writeFileSync(join(docDir, name), body), join(docDir, name))
+  const guide = `# Field guide\n\nHow to read the tables: every row is one observation, every column one measurement.\n\n## Setup\n\n` +
+    Array.from({ length: 60 }, (_, i) => `Paragraph ${i}: the quick brown fox jumps over the lazy dog.`).join('\n\n')
+  const docs = await db.createTable('demo/docs', { id: 'int', name: 'string', doc: 'document?' }, { primaryKey: 'id' })
+  await docs.insert([
+    { id: 1, name: 'guide', doc: docFile('field-guide.md', guide) },
+    { id: 2, name: 'memo', doc: docFile('memo.txt', 'Short memo: lunch at noon.') },
+    { id: 3, name: 'report', doc: dataUrl(pdf([['Quarterly report', 'Revenue grew in every region'], ['Second page']]), 'application/pdf') },
+    { id: 4, name: 'broken', doc: docFile('broken.txt', 'fine when stored') },
+    // more rows than the grid's box shows at once: their previews are asked for when they scroll into view
+    ...Array.from({ length: 26 }, (_, i) => ({ id: 5 + i, name: `filler ${5 + i}`, doc: docFile(`filler-${5 + i}.txt`, `Filler document number ${5 + i}.`) })),
+  ])
+  writeFileSync(join(docDir, 'broken.txt'), '%PDF-1.4\nnot really a pdf\n')
+
   // A fresh profile every run (playwright takes it as the persistent context's dir, not as --user-data-dir).
   browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'tessera-chromium-')), {
     executablePath: CHROMIUM,
@@ -132,6 +150,59 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await page.getByRole('button', { name: 'Next →' }).click()
     await page.waitForFunction(() => document.querySelector('.page-info')?.textContent?.includes('Page 2 of 3'))
     await page.waitForFunction(() => document.querySelector('.grid tbody tr')?.textContent?.includes('note 25'))
+  })
+
+  test('documents: each cell shows the start of its text, expands (keyboard) to the longer preview, keeps the link', async () => {
+    const asked: string[] = []
+    const onRequest = (r: { url(): string }) => { if (r.url().includes('preview=text')) asked.push(new URL(r.url()).searchParams.get('ref')!) }
+    page.on('request', onRequest)
+    await page.goto(`${base}/#/t/demo/docs`)
+    const row = (name: string) => page.locator('.grid tbody tr', { hasText: name })
+    await row('guide').locator('.doc-snippet', { hasText: 'Field guide' }).waitFor()
+    // lazily: the rows below the grid's scroll box have not asked for their text yet
+    expect(await page.locator('.grid tbody tr').count()).toBe(25)
+    await page.waitForTimeout(300)
+    expect(asked.length).toBeGreaterThanOrEqual(4)
+    expect(asked.length).toBeLessThan(25)
+    expect(asked.some((r) => r.endsWith('filler-25.txt'))).toBe(false)
+    await expect(row('filler 25').locator('summary').textContent()).resolves.toBe('Loading preview…')
+    await row('filler 25').scrollIntoViewIfNeeded()
+    await row('filler 25').locator('.doc-snippet', { hasText: 'Filler document number 25.' }).waitFor()
+    page.off('request', onRequest)
+    await page.locator('.grid-wrap').evaluate((el) => { el.scrollTop = 0 })
+    const snippet = (await row('guide').locator('summary .doc-snippet').textContent())!
+    expect(snippet.startsWith('Field guide How to read the tables: every row is one observation')).toBe(true)
+    expect(snippet.endsWith('…')).toBe(true)
+    expect(snippet.length).toBeLessThanOrEqual(121)
+    // short text needs no disclosure; the PDF's text comes from unpdf
+    await row('memo').locator('.doc-snippet', { hasText: 'Short memo' }).waitFor()
+    expect(await row('memo').locator('details').count()).toBe(0)
+    await row('report').locator('.doc-snippet', { hasText: 'Quarterly report Revenue grew in every region' }).waitFor()
+    // the link still opens the file itself
+    const href = (await row('guide').locator('a.doc').getAttribute('href'))!
+    expect(href).toContain('/-/media?')
+    expect(href).not.toContain('preview=')
+    await expect(row('guide').locator('a.doc').textContent()).resolves.toBe('field-guide.md')
+    // keyboard: the summary takes focus and Enter opens the full preview
+    const details = row('guide').locator('details.doc-preview')
+    expect(await details.getAttribute('open')).toBeNull()
+    await row('guide').locator('summary').focus()
+    await page.keyboard.press('Enter')
+    await row('guide').locator('.doc-text').waitFor({ state: 'visible' })
+    expect(await details.getAttribute('open')).not.toBeNull()
+    const full = (await row('guide').locator('.doc-text').textContent())!
+    expect(full).toContain('Setup')
+    expect(full).toContain('Paragraph 20: the quick brown fox')
+    expect(full.length).toBeGreaterThan(1500)
+    expect(full.length).toBeLessThanOrEqual(2002)
+    await expect(row('guide').locator('.doc-meta').textContent()).resolves.toMatch(/^MD · “Field guide” · first [\d,]+ characters$/)
+    // a document that no longer parses says so in its cell, with the server's reason
+    const failed = row('broken').locator('details.doc-failed')
+    await failed.locator('summary', { hasText: 'No text preview' }).waitFor()
+    await failed.locator('summary').click()
+    await expect(failed.locator('.long').textContent()).resolves.toContain("in column 'doc' of 'demo/docs'")
+    await expectNoOverflow()
+    await shot('02b-documents')
   })
 
   test('schema: types, nullability, computed expressions, dependents, indexes', async () => {
@@ -310,7 +381,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
   test('phone width (390×844): no horizontal overflow in any view', async () => {
     await page.setViewportSize({ width: 390, height: 844 })
     for (const [hash, ready, name] of [
-      ['#/', '.tree', 'home'], ['#/t/demo/photos', '.grid', 'rows'], ['#/t/demo/photos?tab=schema', 'table.schema', 'schema'],
+      ['#/', '.tree', 'home'], ['#/t/demo/photos', '.grid', 'rows'], ['#/t/demo/docs', '.grid .doc-cell summary .doc-snippet', 'documents'], ['#/t/demo/photos?tab=schema', 'table.schema', 'schema'],
       ['#/t/demo/photos?tab=query', '.builder', 'query'], ['#/t/demo/photos?tab=search', '.builder', 'search'],
       ['#/t/demo/photos?tab=history', 'table.history', 'history'], ['#/jobs', '.jobs', 'jobs'],
     ] as const) {
@@ -319,6 +390,14 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
       await expectNoOverflow()
       await shot(`11-phone-${name}`)
     }
+    // an opened document preview wraps inside its cell too
+    await page.goto(`${base}/#/t/demo/docs`)
+    const guide = page.locator('.grid tbody tr', { hasText: 'guide' })
+    await guide.locator('summary .doc-snippet').waitFor()
+    await guide.locator('summary').click()
+    await guide.locator('.doc-text').waitFor({ state: 'visible' })
+    await expectNoOverflow()
+    await shot('11-phone-documents-open')
     await page.setViewportSize({ width: 1280, height: 800 })
   })
 })
