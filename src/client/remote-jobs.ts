@@ -1,4 +1,4 @@
-import type { JobInfo, StartJobOptions } from '../compute/jobs.ts'
+import type { JobInfo, StartIndexJobOptions, StartJobOptions } from '../compute/jobs.ts'
 import { toNode } from '../query/expr.ts'
 import type { HttpTransport } from './http.ts'
 
@@ -20,6 +20,16 @@ export class RemoteJobs {
   async start(options: Omit<StartJobOptions, 'table'> & { readonly table: string | { readonly path: string } }): Promise<JobInfo> {
     const { table, expr, ...rest } = options
     return revive(await this.#http.request<WireJob>('POST', '/api/v1/jobs', { ...rest, table: typeof table === 'string' ? table : table.path, expr: toNode(expr) }))
+  }
+
+  /** Builds an embedding index in the server's background, as db.jobs.startIndex. */
+  async startIndex(options: Omit<StartIndexJobOptions, 'table'> & { readonly table: string | { readonly path: string } }): Promise<JobInfo> {
+    const { table, column, embed, name, metric, fullText, onError, ifExists, batchSize } = options
+    return revive(await this.#http.request<WireJob>('POST', '/api/v1/jobs', {
+      table: typeof table === 'string' ? table : table.path, column,
+      index: { embed, ...(name ? { name } : {}), ...(metric ? { metric } : {}), ...(fullText !== undefined ? { fullText } : {}) },
+      ...(onError ? { onError } : {}), ...(ifExists ? { ifExists } : {}), ...(batchSize ? { batchSize } : {}),
+    }))
   }
 
   async list(): Promise<JobInfo[]> {

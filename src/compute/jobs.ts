@@ -1,4 +1,7 @@
-import type { ColumnMd, OnError, TableMd, VersionKind } from '../catalog/metadata.ts'
+import type { ColumnMd, IndexMd, OnError, TableMd, VersionKind } from '../catalog/metadata.ts'
+import { checkEmbeddingIndex, createHnsw, createPhysicalIndexes, embedExpr, hiddenIndexColumn, indexMdOf } from '../index/embedding-index.ts'
+import type { AddEmbeddingIndexOptions } from '../index/embedding-index.ts'
+import { withDims } from '../inference/index.ts'
 import { addPhysicalColumn } from '../catalog/ddl.ts'
 import { computeTsColumns, emptyCounts } from '../catalog/rows.ts'
 import type { TableState } from '../catalog/state.ts'
@@ -25,11 +28,16 @@ import { ColumnScope, computedPlans, directDependents, stripTables } from './com
 
 export type JobStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted'
 
+export type JobKind = 'add_computed_column' | 'add_embedding_index'
+
 export interface JobInfo {
   readonly id: number
-  readonly kind: 'add_computed_column'
+  readonly kind: JobKind
   readonly table: string
+  /** The computed column being added, or the column an index job indexes. */
   readonly column: string
+  /** Index jobs: the name of the embedding index being built. */
+  readonly index?: string
   /** 'interrupted': the catalog says running, but no process runs it (the process stopped); resume() continues it. */
   readonly status: JobStatus
   readonly rowsDone: number
@@ -50,6 +58,19 @@ export interface StartJobOptions {
   readonly batchSize?: number
 }
 
+/**
+ * A background embedding index build: the vectors fill a hidden column batch by batch (with its HNSW index kept up
+ * as they arrive), and the index entry appears, replacing one of the same name, in one version at the end.
+ */
+export interface StartIndexJobOptions extends Omit<AddEmbeddingIndexOptions, 'ifExists'> {
+  readonly table: Table | string
+  /** The column to index. */
+  readonly column: string
+  /** 'replace': an index of that name keeps serving until the new one is complete, then is swapped out. */
+  readonly ifExists?: 'error' | 'replace'
+  readonly batchSize?: number
+}
+
 interface JobSpec {
   readonly columnId: number
   readonly hiddenName: string
@@ -58,13 +79,15 @@ interface JobSpec {
   readonly batchSize: number
   /** Rows inserted after the job started compute themselves; the job covers rows up to here. */
   readonly maxRowid: number
+  /** Index jobs: the index entry to add when the vectors are complete (valueColumnId and addedIn come from columnId). */
+  readonly index?: Omit<IndexMd, 'valueColumnId' | 'addedIn'>
 }
 
 interface JobRow {
   id: number
   table_id: number
   path: string | null
-  kind: 'add_computed_column'
+  kind: JobKind
   column_name: string
   spec: JobSpec
   status: Exclude<JobStatus, 'interrupted'>
@@ -100,28 +123,76 @@ export class Jobs {
     const node = stripTables(toNode(options.expr))
     if (containsAggregate(node)) throw invalid('INVALID_EXPRESSION', `a computed column cannot aggregate: ${printExpr(node)}`)
     const ifExists = options.ifExists ?? 'error'
-    const onError = options.onError ?? 'ignore'
-    const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1000))
+    return this.#create(table, {
+      kind: 'add_computed_column', columnName: options.column, hiddenName: (id) => `_job${id}_${options.column}`, node,
+      onError: options.onError ?? 'ignore', ifExists, batchSize: options.batchSize,
+      check: (state) => {
+        const existing = state.md.columns.find((c) => c.name === options.column && !c.hidden)
+        if (existing && ifExists !== 'replace') {
+          throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' already has a column '${options.column}'; pass ifExists: 'replace' to compute the new one in the background and swap it in when done`, { column: options.column })
+        }
+      },
+    })
+  }
+
+  /**
+   * Builds an embedding index in the background (re-embedding with a new model, say): the table stays writable and an
+   * index of the same name keeps serving searches until the new one is complete (ifExists: 'replace').
+   */
+  async startIndex(options: StartIndexJobOptions): Promise<JobInfo> {
+    const table = typeof options.table === 'string' ? await this.#c.getTable(options.table) : options.table
+    if (table.isReadOnly) throw invalid('READ_ONLY', `${table} is read-only`)
+    const checked = checkEmbeddingIndex(table.md, table.path, options.column, options)
+    const ifExists = options.ifExists ?? 'error'
+    const embed = await withDims(options.embed) // may load the model: before any lock
+    const { valueColumnId: _v, addedIn: _a, ...index } = indexMdOf(checked, embed, { id: 0, addedIn: 0 })
+    return this.#create(table, {
+      kind: 'add_embedding_index', columnName: options.column, hiddenName: (id) => `_job${id}_idx_${checked.name}`, node: embedExpr(embed, options.column).node,
+      onError: options.onError ?? 'abort', ifExists, batchSize: options.batchSize, index,
+      check: (state) => {
+        if (state.md.indexes?.some((i) => i.name === checked.name) && ifExists !== 'replace') {
+          throw alreadyExists('INDEX_ALREADY_EXISTS', `'${state.path}' already has an index '${checked.name}'; pass ifExists: 'replace' to build the new one in the background and swap it in when done`, { index: checked.name })
+        }
+      },
+      afterAdd: (tx, state, column) => createHnsw(tx, state.id, { valueColumnId: column.id, metric: index.metric, dims: index.dims }),
+    })
+  }
+
+  /** Records a job and its hidden column (one new table version), then starts its loop in this process. */
+  async #create(table: Table, job: {
+    kind: JobKind
+    columnName: string
+    hiddenName: (jobId: number) => string
+    node: ExprNode
+    onError: OnError
+    ifExists: 'error' | 'replace'
+    batchSize: number | undefined
+    index?: JobSpec['index']
+    check: (state: TableState) => void
+    afterAdd?: (tx: Queryable, state: TableState, column: ColumnMd) => Promise<void>
+  }): Promise<JobInfo> {
+    const batchSize = Math.max(1, Math.floor(job.batchSize ?? 1000))
     let jobId = 0
     await this.#changeMd(table.id, 'add_column', async (tx, state, version) => {
-      const existing = state.md.columns.find((c) => c.name === options.column && !c.hidden)
-      if (existing && ifExists !== 'replace') {
-        throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' already has a column '${options.column}'; pass ifExists: 'replace' to compute the new one in the background and swap it in when done`, { column: options.column })
-      }
-      const type = typeOf(node, new ColumnScope(state.md, (c) => `t.${valueColumn(c.id)}`))
+      job.check(state)
+      const type = typeOf(job.node, new ColumnScope(state.md, (c) => `t.${valueColumn(c.id)}`))
       const stats = await tx.query<{ n: number; m: number | null }>(`select count(*)::int as n, max(_rowid)::bigint as m from ${dataTable(state.id)} where _v_max = ${MAX_VERSION}`)
       const r = await tx.query<{ id: number }>(
-        `insert into tessera.jobs(table_id, kind, column_name, spec, status, rows_total) values ($1, 'add_computed_column', $2, '{}'::jsonb, 'running', $3) returning id`,
-        [state.id, options.column, stats.rows[0]!.n],
+        `insert into tessera.jobs(table_id, kind, column_name, spec, status, rows_total) values ($1, $2, $3, '{}'::jsonb, 'running', $4) returning id`,
+        [state.id, job.kind, job.columnName, stats.rows[0]!.n],
       )
       jobId = Number(r.rows[0]!.id)
       const column: ColumnMd = {
-        id: state.md.nextColumnId, name: `_job${jobId}_${options.column}`, type: formatType({ ...type, nullable: true }), addedIn: version,
-        computed: { expr: node, onError }, hidden: true,
+        id: state.md.nextColumnId, name: job.hiddenName(jobId), type: formatType({ ...type, nullable: true }), addedIn: version,
+        computed: { expr: job.node, onError: job.onError }, hidden: true,
       }
-      const spec: JobSpec = { columnId: column.id, hiddenName: column.name, onError, ifExists, batchSize, maxRowid: Number(stats.rows[0]!.m ?? 0) }
+      const spec: JobSpec = {
+        columnId: column.id, hiddenName: column.name, onError: job.onError, ifExists: job.ifExists, batchSize, maxRowid: Number(stats.rows[0]!.m ?? 0),
+        ...(job.index ? { index: job.index } : {}),
+      }
       await tx.query(`update tessera.jobs set spec = $2::jsonb where id = $1`, [jobId, JSON.stringify(spec)])
       await addPhysicalColumn(tx, state.id, column)
+      await job.afterAdd?.(tx, state, column)
       return { ...state.md, columns: [...state.md.columns, column], nextColumnId: state.md.nextColumnId + 1 }
     })
     this.#launch(jobId)
@@ -201,7 +272,7 @@ export class Jobs {
   #info(row: JobRow): JobInfo {
     const status: JobStatus = row.status === 'running' && !this.#running.has(Number(row.id)) ? 'interrupted' : row.status
     return {
-      id: Number(row.id), kind: row.kind, table: row.path ?? `#${row.table_id}`, column: row.column_name, status,
+      id: Number(row.id), kind: row.kind, table: row.path ?? `#${row.table_id}`, column: row.column_name, ...(row.spec.index ? { index: row.spec.index.name } : {}), status,
       rowsDone: Number(row.rows_done), rowsTotal: Number(row.rows_total), error: row.error, createdAt: row.created_at, updatedAt: row.updated_at,
     }
   }
@@ -271,6 +342,10 @@ export class Jobs {
     await this.#changeMd(job.table_id, 'add_column', async (tx, state) => {
       const hidden = state.md.columns.find((c) => c.id === job.spec.columnId)
       if (!hidden) throw invalid('INVALID_ARGUMENT', `the column of job ${job.id} was dropped from '${state.path}'`)
+      if (job.spec.index) {
+        await tx.query(`update tessera.jobs set status = 'done', updated_at = now() where id = $1`, [job.id])
+        return this.#swapInIndex(tx, state, job, hidden)
+      }
       const old = state.md.columns.find((c) => c.name === job.column_name && !c.hidden)
       let columns = state.md.columns
       if (old) {
@@ -285,6 +360,22 @@ export class Jobs {
       await tx.query(`update tessera.jobs set status = 'done', updated_at = now() where id = $1`, [job.id])
       return { ...state.md, columns: columns.map((c) => (c.id === hidden.id ? { ...shown, name: job.column_name } : c)) }
     })
+  }
+
+  /** An index job's end: its entry replaces one of the same name (whose vectors column goes, as in dropEmbeddingIndex). */
+  async #swapInIndex(tx: Queryable, state: TableState, job: JobRow, hidden: ColumnMd): Promise<TableMd> {
+    const spec = job.spec.index!
+    const old = state.md.indexes?.find((i) => i.name === spec.name)
+    if (old && job.spec.ifExists !== 'replace') {
+      throw alreadyExists('INDEX_ALREADY_EXISTS', `'${state.path}' got an index '${spec.name}' while job ${job.id} ran; cancel the job or drop that index`, { index: spec.name })
+    }
+    if (!state.md.columns.some((c) => c.id === spec.columnId)) throw invalid('INVALID_ARGUMENT', `the column job ${job.id} indexes was dropped from '${state.path}'`)
+    const idx: IndexMd = { ...spec, valueColumnId: hidden.id, addedIn: hidden.addedIn }
+    await createPhysicalIndexes(tx, state.id, idx)
+    const columns = state.md.columns
+      .filter((c) => c.id !== old?.valueColumnId)
+      .map((c) => (c.id === hidden.id ? { ...c, name: hiddenIndexColumn(spec.name) } : c))
+    return { ...state.md, columns, indexes: [...(state.md.indexes ?? []).filter((i) => i !== old), idx] }
   }
 
   /** A schema change under the table's lock, committed as a new version (the same protocol as Table's writes). */

@@ -42,7 +42,8 @@ export interface IndexInfo {
 }
 
 const OPCLASS: Record<IndexMetric, string> = { cosine: 'vector_cosine_ops', ip: 'vector_ip_ops', l2: 'vector_l2_ops' }
-const hiddenName = (index: string): string => `_idx_${index}`
+/** The hidden computed column holding an index's vectors. */
+export const hiddenIndexColumn = (index: string): string => `_idx_${index}`
 export const physicalIndexName = (tableId: number, valueColumnId: number): string => `t${tableId}_e${valueColumnId}`
 
 export const fullTextIndexName = (tableId: number, columnId: number, language: string): string => `t${tableId}_c${columnId}_fts_${language}`
@@ -75,10 +76,20 @@ type AddHidden = (name: string, expr: Expr, options: {
   afterAdd: (tx: Queryable, md: TableMd, column: ColumnMd, state: TableState) => Promise<TableMd>
 }) => Promise<UpdateStatus>
 
-export async function addEmbeddingIndex(table: Table, column: string, options: AddEmbeddingIndexOptions, addHidden: AddHidden): Promise<UpdateStatus> {
-  const md = table.md
+/** An index request checked against the table's schema, before any model runs. */
+export interface CheckedIndex {
+  readonly name: string
+  readonly source: ColumnMd
+  readonly metric: IndexMetric
+  readonly fullText: string | undefined
+  /** An index of that name exists already. */
+  readonly exists: boolean
+}
+
+/** The checks addEmbeddingIndex and background index jobs share: column, metric, embedder fit, full text, name. */
+export function checkEmbeddingIndex(md: TableMd, path: string, column: string, options: AddEmbeddingIndexOptions): CheckedIndex {
   const source = md.columns.find((c) => c.name === column && !c.hidden)
-  if (!source) throw notFound('COLUMN_NOT_FOUND', `'${table.path}' has no column '${column}' to index`, { column, table: table.path })
+  if (!source) throw notFound('COLUMN_NOT_FOUND', `'${path}' has no column '${column}' to index`, { column, table: path })
   const metric = options.metric ?? 'cosine'
   if (!(metric in OPCLASS)) throw invalid('INVALID_ARGUMENT', `unknown metric '${metric}'; use cosine, ip or l2`)
   if (!options.embed || typeof options.embed.fn !== 'string') throw invalid('INVALID_ARGUMENT', `addEmbeddingIndex('${column}') needs embed: an embedder such as embedders.lexical()`)
@@ -91,25 +102,43 @@ export async function addEmbeddingIndex(table: Table, column: string, options: A
   }
   const existing = md.indexes ?? []
   const name = options.name ?? firstFree(existing)
-  if (existing.some((i) => i.name === name)) {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw invalid('INVALID_NAME', `index name '${name}': use letters, digits and _`, { index: name })
+  return { name, source, metric, fullText, exists: existing.some((i) => i.name === name) }
+}
+
+/** The catalog entry of an index whose vectors are in `valueColumn`. */
+export function indexMdOf(checked: CheckedIndex, embed: Embedder & { opts: { dims: number } }, valueCol: Pick<ColumnMd, 'id' | 'addedIn'>): IndexMd {
+  return {
+    name: checked.name, kind: 'embedding', columnId: checked.source.id, valueColumnId: valueCol.id, metric: checked.metric, dims: embed.opts.dims,
+    embed: { fn: embed.fn, opts: embed.opts, modality: embed.modality }, addedIn: valueCol.addedIn,
+    ...(checked.fullText ? { fullText: { language: checked.fullText } } : {}),
+  }
+}
+
+/** The vectors' expression: the embedder applied to the indexed column. */
+export const embedExpr = (embed: Embedder, column: string): Expr => new Expr({ fn: embed.fn, args: [{ col: column }], opts: embed.opts })
+
+/** The physical indexes of an index entry: HNSW over its vectors, and the full-text index of a text column. */
+export async function createPhysicalIndexes(tx: Queryable, tableId: number, idx: IndexMd): Promise<void> {
+  await createHnsw(tx, tableId, idx)
+  if (idx.fullText) await createFullTextIndex(tx, tableId, idx.columnId, idx.fullText.language)
+}
+
+export async function addEmbeddingIndex(table: Table, column: string, options: AddEmbeddingIndexOptions, addHidden: AddHidden): Promise<UpdateStatus> {
+  const checked = checkEmbeddingIndex(table.md, table.path, column, options)
+  if (checked.exists) {
     const mode = options.ifExists ?? 'error'
     if (mode === 'ignore') return statusOf(table)
-    if (mode === 'error') throw alreadyExists('INDEX_ALREADY_EXISTS', `'${table.path}' already has an index '${name}'; pass ifExists: 'ignore' or 'replace'`, { index: name })
-    await dropEmbeddingIndex(table, name, {})
+    if (mode === 'error') throw alreadyExists('INDEX_ALREADY_EXISTS', `'${table.path}' already has an index '${checked.name}'; pass ifExists: 'ignore' or 'replace' (or build the new one in the background: db.jobs.startIndex)`, { index: checked.name })
+    await dropEmbeddingIndex(table, checked.name, {})
   }
   const embed = await withDims(options.embed)
-  const expr = new Expr({ fn: embed.fn, args: [{ col: column }], opts: embed.opts })
-  return addHidden(hiddenName(name), expr, {
+  return addHidden(hiddenIndexColumn(checked.name), embedExpr(embed, column), {
     onError: options.onError ?? 'abort',
     hidden: true,
     afterAdd: async (tx, newMd, valueCol, state) => {
-      const idx: IndexMd = {
-        name, kind: 'embedding', columnId: source.id, valueColumnId: valueCol.id, metric, dims: embed.opts.dims,
-        embed: { fn: embed.fn, opts: embed.opts, modality: embed.modality }, addedIn: valueCol.addedIn,
-        ...(fullText ? { fullText: { language: fullText } } : {}),
-      }
-      await createHnsw(tx, state.id, idx)
-      if (fullText) await createFullTextIndex(tx, state.id, source.id, fullText)
+      const idx = indexMdOf(checked, embed, valueCol)
+      await createPhysicalIndexes(tx, state.id, idx)
       return { ...newMd, indexes: [...(newMd.indexes ?? []), idx] }
     },
   })

@@ -202,6 +202,20 @@ describe('HTTP: embedding indexes and search through the client', () => {
     expect(((await client.jobs.get(99999).catch((e: any) => e)) as any).code).toBe('JOB_NOT_FOUND')
   })
 
+  test('client jobs: an embedding index built in the background', async () => {
+    const t = await client.createTable('rjobs_idx', { id: 'int', text: 'string' })
+    await t.insert([{ id: 1, text: 'lava and ash' }, { id: 2, text: 'bonds and rates' }])
+    const job = await client.jobs.startIndex({ table: t, column: 'text', embed: embedders.lexical(), name: 'lex', batchSize: 1 })
+    expect(job).toMatchObject({ kind: 'add_embedding_index', index: 'lex', column: 'text' })
+    expect((await client.jobs.wait(job.id, { pollMs: 20 })).status).toBe('done')
+    await t.refresh()
+    expect(t.listIndexes()).toEqual([expect.objectContaining({ name: 'lex', column: 'text' })])
+    expect((await t.orderBy(t.c.text.similarity('lava'), 'desc').limit(1).select('id').collect()).rows).toEqual([{ id: 1 }])
+    const both = await call('POST', '/api/v1/jobs', { table: 'rjobs_idx', column: 'text', expr: { col: 'text' }, index: { embed: embedders.lexical() } })
+    expect(both.status).toBe(400)
+    expect(both.body.error.message).toContain('exactly one of expr')
+  })
+
   test('client distinct, name and check, as the library', async () => {
     const t = await client.createTable('cl_misc/d', { k: 'string' }).catch(async () => {
       await client.createDir('cl_misc')

@@ -9,23 +9,16 @@ import { requireAccess } from '../auth.ts'
 import type { Access, AuthEnv } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { ExprSchema, IfExistsSchema, IfNotExistsSchema } from '../schemas.ts'
+import { EmbedderSchema, ExprSchema, IfExistsSchema, IfNotExistsSchema } from '../schemas.ts'
 import { TABLE, tableInfo } from './tables.ts'
 
 // Embedding indexes (add, list, drop) and search over them: similarity by text or by an image sent in the request
 // (a data: URL or base64), and hybrid (full text + vector) search. The query route also takes similarity() with a
 // text query; an image cannot travel inside a JSON expression as bytes, hence the search route.
 
-/** An embedder as data, as `embedders.lexical()`, `embedders.text(model)` and `embedders.image(model)` return it. */
-const Embedder = v.strictObject({
-  fn: v.pipe(v.string(), v.minLength(1)),
-  opts: v.optional(v.record(v.string(), v.unknown()), {}),
-  modality: v.picklist(['text', 'image']),
-})
-
 const AddIndex = v.strictObject({
   column: v.pipe(v.string(), v.minLength(1)),
-  embed: Embedder,
+  embed: EmbedderSchema,
   metric: v.optional(v.picklist(['cosine', 'ip', 'l2'])),
   name: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an index name is letters, digits and _'))),
   ifExists: v.optional(IfExistsSchema),

@@ -4,27 +4,36 @@ import * as v from 'valibot'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/paths.ts'
 import type { JobInfo } from '../../compute/jobs.ts'
+import { invalid } from '../../errors.ts'
 import { Expr } from '../../query/expr.ts'
 import { canAccess, requireAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
 import { readJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { ExprSchema, OnErrorSchema } from '../schemas.ts'
+import { EmbedderSchema, ExprSchema, OnErrorSchema } from '../schemas.ts'
 
 // Background jobs (long backfills): start, watch (JSON or server-sent events), cancel, resume. A job is visible to
 // tokens that can read its table; changing it needs write access.
 
 const StartJob = v.strictObject({
   table: v.string(),
+  /** The computed column to add (with expr), or the column to index (with index). */
   column: v.string(),
-  expr: ExprSchema,
+  expr: v.optional(ExprSchema),
+  /** Build an embedding index on `column` instead (the embedder as data, as in POST …/-/indexes). */
+  index: v.optional(v.strictObject({
+    embed: EmbedderSchema,
+    name: v.optional(v.string()),
+    metric: v.optional(v.picklist(['cosine', 'ip', 'l2'])),
+    fullText: v.optional(v.union([v.pipe(v.string(), v.regex(/^[a-z_]+$/)), v.literal(false)])),
+  })),
   onError: v.optional(OnErrorSchema),
   ifExists: v.optional(v.picklist(['error', 'replace'])),
   batchSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 })
 
 export const jobDocs: OperationDoc[] = [
-  { method: 'post', path: '/api/v1/jobs', summary: 'Start a background job computing a column in batches (the old column keeps serving until it is done)', tag: 'jobs', body: StartJob, success: 201 },
+  { method: 'post', path: '/api/v1/jobs', summary: 'Start a background job computing a column (expr) or building an embedding index (index) in batches; the old one keeps serving until it is done', tag: 'jobs', body: StartJob, success: 201 },
   { method: 'get', path: '/api/v1/jobs', summary: 'Jobs visible to this token', tag: 'jobs' },
   { method: 'get', path: '/api/v1/jobs/{id}', summary: 'A job and its progress', tag: 'jobs' },
   { method: 'get', path: '/api/v1/jobs/{id}/events', summary: 'Server-sent events with progress until the job ends', tag: 'jobs' },
@@ -45,8 +54,19 @@ export function jobRoutes(db: Tessera) {
   app.post('/jobs', async (c) => {
     const body = await readJson(c, StartJob)
     requireAccess(c.var.principal, parsePath(body.table).path, 'write')
+    if ((body.expr === undefined) === (body.index === undefined)) throw invalid('INVALID_ARGUMENT', 'give exactly one of expr (a computed column) or index (an embedding index on column)')
+    if (body.index) {
+      const { embed, name, metric, fullText } = body.index
+      const info = await db.jobs.startIndex({
+        table: body.table, column: body.column, embed: { ...embed, opts: embed.opts ?? {} },
+        ...(name ? { name } : {}), ...(metric ? { metric } : {}), ...(fullText !== undefined ? { fullText } : {}),
+        ...(body.onError ? { onError: body.onError } : {}), ...(body.ifExists ? { ifExists: body.ifExists } : {}),
+        ...(body.batchSize ? { batchSize: body.batchSize } : {}),
+      })
+      return c.json(info, 201)
+    }
     const info = await db.jobs.start({
-      table: body.table, column: body.column, expr: new Expr(body.expr),
+      table: body.table, column: body.column, expr: new Expr(body.expr!),
       ...(body.onError ? { onError: body.onError } : {}), ...(body.ifExists ? { ifExists: body.ifExists } : {}),
       ...(body.batchSize ? { batchSize: body.batchSize } : {}),
     })
