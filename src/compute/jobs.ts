@@ -68,6 +68,7 @@ export interface StartIndexJobOptions extends Omit<AddEmbeddingIndexOptions, 'if
   readonly column: string
   /** 'replace': an index of that name keeps serving until the new one is complete, then is swapped out. */
   readonly ifExists?: 'error' | 'replace'
+  /** Rows per batch (default 100: HNSW upkeep makes index rows costlier than plain computed values). */
   readonly batchSize?: number
 }
 
@@ -148,7 +149,9 @@ export class Jobs {
     const { valueColumnId: _v, addedIn: _a, ...index } = indexMdOf(checked, embed, { id: 0, addedIn: 0 })
     return this.#create(table, {
       kind: 'add_embedding_index', columnName: options.column, hiddenName: (id) => `_job${id}_idx_${checked.name}`, node: embedExpr(embed, options.column).node,
-      onError: options.onError ?? 'abort', ifExists, batchSize: options.batchSize, index,
+      // Small batches by default: each batch also inserts its rows into the HNSW index (a few ms per row), and on the
+      // embedded store a batch's statement holds the process, so 100 rows keep other requests waiting well under 1 s.
+      onError: options.onError ?? 'abort', ifExists, batchSize: options.batchSize ?? 100, index,
       check: (state) => {
         if (state.md.indexes?.some((i) => i.name === checked.name) && ifExists !== 'replace') {
           throw alreadyExists('INDEX_ALREADY_EXISTS', `'${state.path}' already has an index '${checked.name}'; pass ifExists: 'replace' to build the new one in the background and swap it in when done`, { index: checked.name })

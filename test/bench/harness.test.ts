@@ -23,3 +23,14 @@ test('every bench case runs at 200 rows and reports Tessera, baseline and ratio'
 test('an unknown case name is refused with the list of cases', async () => {
   await expect(runBench({ cases: ['nope'], sizes: [200], quiet: true })).rejects.toThrow(/unknown bench case\(s\): nope; cases are: insert, computed/)
 })
+
+// The standalone benchmarks run at a tiny size too, so their baselines and printed ratios keep working.
+test.each([
+  ['bench/index-job.ts', ['300'], /background\/blocking build time ratio \d/],
+  ['bench/embedding.ts', ['300'], /hybrid search .* tessera\/raw p50 ratio \d/],
+])('%s runs at a tiny size and prints its ratio', async (script, args, want) => {
+  const proc = Bun.spawn([process.execPath, script, ...args], { cwd: `${import.meta.dir}/../..`, stdout: 'pipe', stderr: 'pipe' })
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  expect(code, err).toBe(0)
+  expect(out).toMatch(want)
+}, 240_000)
