@@ -1,5 +1,5 @@
 import type { ColumnMd, IndexMd, OnError, TableMd, VersionKind } from '../catalog/metadata.ts'
-import { checkEmbeddingIndex, createHnsw, createPhysicalIndexes, embedExpr, hiddenIndexColumn, indexMdOf } from '../index/embedding-index.ts'
+import { checkEmbeddingIndex, createHnsw, createPhysicalIndexes, embedExpr, indexMdOf, withIndex } from '../index/embedding-index.ts'
 import type { AddEmbeddingIndexOptions } from '../index/embedding-index.ts'
 import { withDims } from '../inference/index.ts'
 import { addPhysicalColumn } from '../catalog/ddl.ts'
@@ -375,10 +375,7 @@ export class Jobs {
     if (!state.md.columns.some((c) => c.id === spec.columnId)) throw invalid('INVALID_ARGUMENT', `the column job ${job.id} indexes was dropped from '${state.path}'`)
     const idx: IndexMd = { ...spec, valueColumnId: hidden.id, addedIn: hidden.addedIn }
     await createPhysicalIndexes(tx, state.id, idx)
-    const columns = state.md.columns
-      .filter((c) => c.id !== old?.valueColumnId)
-      .map((c) => (c.id === hidden.id ? { ...c, name: hiddenIndexColumn(spec.name) } : c))
-    return { ...state.md, columns, indexes: [...(state.md.indexes ?? []).filter((i) => i !== old), idx] }
+    return withIndex(state.md, idx)
   }
 
   /** A schema change under the table's lock, committed as a new version (the same protocol as Table's writes). */

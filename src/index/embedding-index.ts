@@ -124,22 +124,36 @@ export async function createPhysicalIndexes(tx: Queryable, tableId: number, idx:
   if (idx.fullText) await createFullTextIndex(tx, tableId, idx.columnId, idx.fullText.language)
 }
 
+/**
+ * The schema with `idx` in place: an index of the same name is replaced (its vectors column leaves the schema, as in
+ * dropEmbeddingIndex) and the new vectors column takes the index's usual hidden name.
+ */
+export function withIndex(md: TableMd, idx: IndexMd): TableMd {
+  const old = md.indexes?.find((i) => i.name === idx.name)
+  const columns = md.columns
+    .filter((c) => c.id !== old?.valueColumnId)
+    .map((c) => (c.id === idx.valueColumnId ? { ...c, name: hiddenIndexColumn(idx.name) } : c))
+  return { ...md, columns, indexes: [...(md.indexes ?? []).filter((i) => i !== old), idx] }
+}
+
 export async function addEmbeddingIndex(table: Table, column: string, options: AddEmbeddingIndexOptions, addHidden: AddHidden): Promise<UpdateStatus> {
   const checked = checkEmbeddingIndex(table.md, table.path, column, options)
   if (checked.exists) {
     const mode = options.ifExists ?? 'error'
     if (mode === 'ignore') return statusOf(table)
     if (mode === 'error') throw alreadyExists('INDEX_ALREADY_EXISTS', `'${table.path}' already has an index '${checked.name}'; pass ifExists: 'ignore' or 'replace' (or build the new one in the background: db.jobs.startIndex)`, { index: checked.name })
-    await dropEmbeddingIndex(table, checked.name, {})
   }
   const embed = await withDims(options.embed)
-  return addHidden(hiddenIndexColumn(checked.name), embedExpr(embed, column), {
+  // Replacing: the new vectors column starts under a temporary name and the swap happens in the same version, so a
+  // search never finds the index missing.
+  const hiddenName = checked.exists ? `${hiddenIndexColumn(checked.name)}_new${table.md.nextColumnId}` : hiddenIndexColumn(checked.name)
+  return addHidden(hiddenName, embedExpr(embed, column), {
     onError: options.onError ?? 'abort',
     hidden: true,
     afterAdd: async (tx, newMd, valueCol, state) => {
       const idx = indexMdOf(checked, embed, valueCol)
       await createPhysicalIndexes(tx, state.id, idx)
-      return { ...newMd, indexes: [...(newMd.indexes ?? []), idx] }
+      return withIndex(newMd, idx)
     },
   })
 }

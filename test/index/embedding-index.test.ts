@@ -106,6 +106,21 @@ describe('embedding index', () => {
     await expect(t.dropColumn('text')).rejects.toMatchObject({ code: 'HAS_DEPENDENTS', message: expect.stringMatching(/embedding index\(es\) 'a', 'b' \(dropEmbeddingIndex\)/) })
   })
 
+  test("ifExists: 'replace' swaps the index in one version; revert brings the old one back", async () => {
+    const t = await db.createTable('swap', { id: 'int', text: 'string' })
+    await t.insert(TOPICS.map((text, id) => ({ id, text })))
+    await t.addEmbeddingIndex('text', { embed: embedders.lexical({ dims: 32 }), name: 'x' })
+    const v = t.version
+    await t.addEmbeddingIndex('text', { embed: embedders.lexical({ dims: 48 }), name: 'x', ifExists: 'replace' })
+    expect(t.version).toBe(v + 1) // no version in between where 'x' is missing
+    expect(t.listIndexes()).toEqual([expect.objectContaining({ name: 'x', dims: 48 })])
+    expect(t.md.columns.filter((c) => c.hidden).map((c) => c.name)).toEqual(['_idx_x'])
+    expect((await top(t, 'rocket launch', 1))[0]!.id).toBe(4)
+    await t.revert()
+    expect(t.listIndexes()).toEqual([expect.objectContaining({ name: 'x', dims: 32 })])
+    expect((await top(t, 'volcano', 1))[0]!.id).toBe(2)
+  })
+
   test('reverting the version that added an index removes it', async () => {
     const t = await db.createTable('rev', { id: 'int', text: 'string' })
     await t.insert([{ id: 1, text: 'alpha' }])
