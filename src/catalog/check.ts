@@ -1,9 +1,11 @@
 import type { Queryable } from '../store/types.ts'
 import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, valueColumn } from '../query/sql.ts'
+import { fullTextIndexName, physicalIndexName } from '../index/embedding-index.ts'
 import type { TableKind, TableMd } from './metadata.ts'
 
 // Integrity check of the catalog against the data: versions contiguous, data tables and columns present, row
-// version bounds sane, primary keys unique among current rows, views and snapshots pointing at what exists.
+// version bounds sane, primary keys unique among current rows, views and snapshots pointing at what exists, and
+// embedding indexes whole (their physical indexes present, a vector for every current row that has an input).
 
 export interface CheckProblem {
   readonly table: string
@@ -49,6 +51,23 @@ export async function checkIntegrity(db: Queryable): Promise<{ tables: number; p
       const dup = await db.query<{ n: number }>(`select count(*)::int as n from (select ${key} from ${dataTable(id)} where _v_max = ${MAX_VERSION} group by ${key} having count(*) > 1) d`)
       if (dup.rows[0]!.n > 0) p(`${dup.rows[0]!.n} primary keys appear more than once among current rows`)
     }
+    await checkIndexes(db, id, t.md, have, p)
   }
   return { tables: tables.rows.length, problems }
+}
+
+/** An embedding index's HNSW (and full-text) index exist, and no current row with an input lacks its vector. */
+async function checkIndexes(db: Queryable, id: number, md: TableMd, have: Set<string>, p: (problem: string) => void): Promise<void> {
+  if (!md.indexes?.length) return
+  const physical = new Set((await db.query<{ indexname: string }>(`select indexname from pg_indexes where schemaname = 'tessera_data' and tablename = $1`, [`t${id}`])).rows.map((r) => r.indexname))
+  for (const idx of md.indexes) {
+    const vectors = valueColumn(idx.valueColumnId)
+    if (!md.columns.some((c) => c.id === idx.valueColumnId)) p(`index '${idx.name}' has no vectors column in the schema`)
+    if (!physical.has(physicalIndexName(id, idx.valueColumnId))) p(`index '${idx.name}' has no HNSW index ${physicalIndexName(id, idx.valueColumnId)}`)
+    if (idx.fullText && !physical.has(fullTextIndexName(id, idx.columnId, idx.fullText.language))) p(`index '${idx.name}' has no full-text index ${fullTextIndexName(id, idx.columnId, idx.fullText.language)}`)
+    if (!have.has(vectors) || !have.has(valueColumn(idx.columnId))) continue
+    const missing = await db.query<{ n: number }>(
+      `select count(*)::int as n from ${dataTable(id)} where _v_max = ${MAX_VERSION} and ${valueColumn(idx.columnId)} is not null and ${vectors} is null and ${errorTypeColumn(idx.valueColumnId)} is null`)
+    if (missing.rows[0]!.n > 0) p(`index '${idx.name}': ${missing.rows[0]!.n} current rows have a value but no vector (rebuild it: addEmbeddingIndex with ifExists: 'replace')`)
+  }
 }

@@ -121,6 +121,23 @@ describe('embedding index', () => {
     expect((await top(t, 'volcano', 1))[0]!.id).toBe(2)
   })
 
+  test('check() finds an index whose vectors or physical indexes went missing', async () => {
+    const t = await db.createTable('chk', { id: 'int', text: 'string' })
+    await t.insert(TOPICS.map((text, id) => ({ id, text })))
+    await t.addEmbeddingIndex('text', { embed: embedders.lexical({ dims: 16 }), name: 'c' })
+    const mine = async () => (await db.check()).problems.filter((x) => x.table === 'chk').map((x) => x.problem)
+    expect(await mine()).toEqual([])
+    const idx = t.md.indexes![0]!
+    // Damage it behind Tessera's back: one vector erased, the HNSW and full-text indexes dropped.
+    await db.driver.exec(`update tessera_data.t${t.id} set c${idx.valueColumnId} = null where c${t.md.columns.find((c) => c.name === 'id')!.id} = 1`)
+    await db.driver.exec(`drop index tessera_data.t${t.id}_e${idx.valueColumnId}; drop index tessera_data.t${t.id}_c${idx.columnId}_fts_english`)
+    const problems = await mine()
+    expect(problems).toContain(`index 'c' has no HNSW index t${t.id}_e${idx.valueColumnId}`)
+    expect(problems).toContain(`index 'c' has no full-text index t${t.id}_c${idx.columnId}_fts_english`)
+    expect(problems.some((x) => x.startsWith("index 'c': 1 current rows have a value but no vector"))).toBe(true)
+    await db.dropTable('chk')
+  })
+
   test('reverting the version that added an index removes it', async () => {
     const t = await db.createTable('rev', { id: 'int', text: 'string' })
     await t.insert([{ id: 1, text: 'alpha' }])
