@@ -19,6 +19,17 @@ export interface SetupTarget {
   createTable(path: string, schema: Record<string, string>, options?: Record<string, unknown>): Promise<SetupTargetTable>
   getTable(path: string): Promise<SetupTargetTable>
   createView?(path: string, base: never, options?: Record<string, unknown>): Promise<SetupTargetTable>
+  /** Background jobs (index rebuilds with background: true). */
+  readonly jobs?: { startIndex(options: Record<string, unknown> & { table: string; column: string }): Promise<{ id: number }> }
+}
+
+/** An index as listIndexes() reports it (the parts a setup compares). */
+interface ExistingIndex {
+  readonly name: string
+  readonly column?: string
+  readonly metric?: string
+  readonly fullText?: string
+  readonly embed?: { readonly fn: string; readonly opts?: Readonly<Record<string, unknown>> }
 }
 
 export interface SetupTargetTable {
@@ -31,6 +42,7 @@ export interface SetupTargetTable {
   dropColumn(name: string, options?: { ifNotExists?: 'error' | 'ignore' }): Promise<unknown>
   addEmbeddingIndex?(column: string, options: Record<string, unknown>): Promise<unknown>
   listIndexes?(): unknown
+  columns?(): readonly { name: string; computedWith?: string; onError?: string }[]
 }
 
 export interface SetupOptions {
@@ -55,6 +67,10 @@ export class SetupDb {
 
   get planning(): boolean {
     return this.#options.plan
+  }
+
+  get target(): SetupTarget {
+    return this.#target
   }
 
   async #exists(path: string, kind: 'dir' | 'table'): Promise<boolean> {
@@ -143,23 +159,45 @@ export class SetupTable {
     if (!this.#db.planning && this.target) await this.target.addColumn(name, type, { ifExists: 'ignore' })
   }
 
-  /** ifExists 'replace' recomputes when the expression changed; the default keeps an existing column. */
+  /** ifExists 'replace' recomputes when the expression (or onError) changed; the default keeps an existing column. */
   async addComputedColumn(name: string, expr: ExprLike, options: { onError?: 'abort' | 'ignore'; ifExists?: 'ignore' | 'replace' } = {}): Promise<void> {
     const exists = name in this.schema()
     if (exists && options.ifExists !== 'replace') return
+    const current = this.target?.columns?.().find((c) => c.name === name)
+    if (current && current.computedWith === show(expr) && (current.onError ?? 'abort') === (options.onError ?? 'abort')) return
     const rows = await this.#rows()
     this.#planned[name] = 'computed'
     this.#db.changes.push(`${exists ? 'replace' : 'add'} computed column ${this.path}.${name} = ${show(expr)}${rows ? ` (backfill of ${rows} rows)` : ''}`)
     if (!this.#db.planning && this.target) await this.target.addComputedColumn(name, expr, { ...(options.onError ? { onError: options.onError } : {}), ifExists: exists ? 'replace' : 'ignore' })
   }
 
-  async addEmbeddingIndex(column: string, options: Record<string, unknown> & { name?: string } = {}): Promise<void> {
-    const existing = this.target?.listIndexes ? ((await this.target.listIndexes()) as { name: string; column?: string }[]) : []
+  /**
+   * Adds the index unless one of that name (or, unnamed, on that column) exists. With ifExists 'replace', an existing
+   * index built differently (another embedder, its options, metric or full-text configuration) is rebuilt, in the
+   * background with background: true (the old index serves until the new one is complete); an identical one is kept.
+   */
+  async addEmbeddingIndex(column: string, options: Record<string, unknown> & { name?: string; ifExists?: 'ignore' | 'replace'; background?: boolean } = {}): Promise<void> {
+    const existing = this.target?.listIndexes ? ((await this.target.listIndexes()) as ExistingIndex[]) : []
+    const { ifExists, background, ...indexOptions } = options
     const name = options.name
-    if (existing.some((i) => (name ? i.name === name : i.column === column))) return
+    const found = existing.find((i) => (name ? i.name === name : i.column === column))
+    if (found && (ifExists !== 'replace' || sameIndex(found, indexOptions))) return
     const rows = await this.#rows()
-    this.#db.changes.push(`add embedding index on ${this.path}.${column}${name ? ` (${name})` : ''}${rows ? `: embed and index ${rows} rows` : ''}`)
-    if (!this.#db.planning && this.target?.addEmbeddingIndex) await this.target.addEmbeddingIndex(column, { ...options, ifExists: 'ignore' })
+    const what = `embedding index on ${this.path}.${column}${name ? ` (${name})` : ''}`
+    if (found) {
+      this.#db.changes.push(`replace ${what}: ${describe(found.embed)} → ${describe(indexOptions.embed as ExistingIndex['embed'])}${rows ? `, re-embed ${rows} rows` : ''}${background ? ' in the background' : ''}`)
+    } else {
+      this.#db.changes.push(`add ${what}${rows ? `: embed and index ${rows} rows` : ''}`)
+    }
+    if (this.#db.planning || !this.target?.addEmbeddingIndex) return
+    if (found && background) {
+      if (!this.#db.target.jobs) throw new Error(`background: true needs a target with jobs (db.jobs.startIndex)`)
+      const job = await this.#db.target.jobs.startIndex({ ...indexOptions, table: this.path, column, name: found.name, ifExists: 'replace' })
+      // An embedded apply exits before the job ends: `tessera serve` resumes it (with --url the server runs it).
+      this.#db.changes[this.#db.changes.length - 1] += ` (job ${job.id})`
+      return
+    }
+    await this.target.addEmbeddingIndex(column, { ...indexOptions, ...(found ? { name: found.name } : {}), ifExists: found ? 'replace' : 'ignore' })
   }
 
   async dropColumn(name: string): Promise<void> {
@@ -167,4 +205,16 @@ export class SetupTable {
     this.#db.changes.push(`drop column ${this.path}.${name}`)
     if (!this.#db.planning && this.target) await this.target.dropColumn(name, { ifNotExists: 'ignore' })
   }
+}
+
+const describe = (embed: ExistingIndex['embed'] | undefined): string => (embed ? `${embed.fn}(${JSON.stringify(embed.opts ?? {})})` : '(no embedder)')
+
+/** Whether an existing index is what the setup asks for; options the setup leaves out (dims, say) match anything. */
+function sameIndex(found: ExistingIndex, wanted: Record<string, unknown>): boolean {
+  const embed = wanted.embed as ExistingIndex['embed'] | undefined
+  if (!embed || embed.fn !== found.embed?.fn) return false
+  for (const [k, v] of Object.entries(embed.opts ?? {})) if (JSON.stringify(found.embed?.opts?.[k]) !== JSON.stringify(v)) return false
+  if ((wanted.metric ?? 'cosine') !== (found.metric ?? 'cosine')) return false
+  if (wanted.fullText !== undefined && (wanted.fullText || undefined) !== found.fullText) return false
+  return true
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Tessera } from '../../src/index.ts'
+import { embedders } from '../../src/index.ts'
 import { applySetup, defineSetup, resolveEnvPath } from '../../src/setup/index.ts'
 import type { SetupTarget } from '../../src/setup/setup-db.ts'
 import { memoryDb, tempDir } from '../support/db.ts'
@@ -49,6 +50,37 @@ describe('setup files', () => {
     expect((await docs.select('id', 'len').collect()).rows).toEqual([{ id: 1, len: 1 }, { id: 2, len: 2 }, { id: 20, len: 3 }])
     expect((await applySetup(setupV2, target)).changed).toBe(false)
     expect(await (await db.getTable('app/short')).count()).toBe(2)
+  })
+
+  test("ifExists 'replace' rebuilds only what changed: computed columns and embedding indexes (also in the background)", async () => {
+    const target = db as unknown as SetupTarget
+    const setup = (dims: number, expr: 'upper' | 'lower', background = false) => defineSetup(async (s) => {
+      await s.createDir('idx_app')
+      const docs = await s.createTable('idx_app/docs', { id: 'int', text: 'string' })
+      await docs.addComputedColumn('shout', expr === 'upper' ? docs.c.text.upper() : docs.c.text.lower(), { ifExists: 'replace' })
+      await docs.addEmbeddingIndex('text', { embed: embedders.lexical({ dims }), name: 'lex', ifExists: 'replace', background })
+    })
+    await applySetup(setup(32, 'upper'), target)
+    const docs = await db.getTable('idx_app/docs')
+    await docs.insert([{ id: 1, text: 'Lava' }, { id: 2, text: 'Bonds' }, { id: 3, text: 'Cake' }])
+    expect(await applySetup(setup(32, 'upper'), target)).toEqual({ changes: [], changed: false })
+
+    const plan = await applySetup(setup(48, 'lower'), target, { plan: true })
+    expect(plan.changes).toEqual([
+      'replace computed column idx_app/docs.shout = lower(text) (backfill of 3 rows)',
+      expect.stringMatching(/^replace embedding index on idx_app\/docs\.text \(lex\): lexical_embed\(\{"dims":32,.*\}\) → lexical_embed\(\{"dims":48,.*\}\), re-embed 3 rows$/),
+    ])
+    await applySetup(setup(48, 'lower'), target)
+    expect(docs.listIndexes()).toEqual([expect.objectContaining({ name: 'lex', dims: 48 })])
+    expect((await docs.where(docs.c.id.eq(1)).select('shout').collect()).rows).toEqual([{ shout: 'lava' }])
+    expect((await applySetup(setup(48, 'lower'), target)).changed).toBe(false)
+
+    const bg = await applySetup(setup(16, 'lower', true), target)
+    expect(bg.changes).toEqual([expect.stringMatching(/re-embed 3 rows in the background$/)])
+    const job = (await db.jobs.list()).filter((j) => j.kind === 'add_embedding_index').at(-1)!
+    expect((await db.jobs.wait(job.id)).status).toBe('done')
+    expect(docs.listIndexes()).toEqual([expect.objectContaining({ name: 'lex', dims: 16 })])
+    expect((await applySetup(setup(16, 'lower', true), target)).changed).toBe(false)
   })
 
   test('environment namespaces resolve in one place', async () => {
