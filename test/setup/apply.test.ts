@@ -76,7 +76,7 @@ describe('setup files', () => {
     expect((await applySetup(setup(48, 'lower'), target)).changed).toBe(false)
 
     const bg = await applySetup(setup(16, 'lower', true), target)
-    expect(bg.changes).toEqual([expect.stringMatching(/re-embed 3 rows in the background$/)])
+    expect(bg.changes).toEqual([expect.stringMatching(/re-embed 3 rows in the background \(job \d+\)$/)])
     const job = (await db.jobs.list()).filter((j) => j.kind === 'add_embedding_index').at(-1)!
     expect((await db.jobs.wait(job.id)).status).toBe('done')
     expect(docs.listIndexes()).toEqual([expect.objectContaining({ name: 'lex', dims: 16 })])
