@@ -89,7 +89,7 @@ export class RemoteQuery<T extends Record<string, unknown> = Record<string, unkn
   }
 
   async collect(): Promise<ResultSet<T>> {
-    const r = await this.#http.request<{ columns: ResultColumn[]; rows: Record<string, unknown>[] }>('POST', '/api/v1/query', this.#body)
+    const r = await this.#http.request<{ columns: ResultColumn[]; rows: Record<string, unknown>[] }>('POST', '/api/v1/query', wireNode(this.#body))
     return new ResultSet<T>(r.columns, reviveRows(r.columns, r.rows) as T[])
   }
 
@@ -103,12 +103,12 @@ export class RemoteQuery<T extends Record<string, unknown> = Record<string, unkn
   async first(): Promise<T | undefined> { return (await this.#with({ limit: 1 }).collect()).rows[0] }
 
   async count(): Promise<number> {
-    return (await this.#http.request<{ count: number }>('POST', '/api/v1/query', { ...this.#body, count: true })).count
+    return (await this.#http.request<{ count: number }>('POST', '/api/v1/query', wireNode({ ...this.#body, count: true }))).count
   }
 
   /** Streams rows as NDJSON from the server, pinned at the version current when the stream starts. */
   async *stream(options: { batchSize?: number } = {}): AsyncGenerator<T> {
-    const res = await this.#http.raw('POST', `/api/v1/query?batchSize=${options.batchSize ?? 1000}`, this.#body, { accept: 'application/x-ndjson' })
+    const res = await this.#http.raw('POST', `/api/v1/query?batchSize=${options.batchSize ?? 1000}`, wireNode(this.#body), { accept: 'application/x-ndjson' })
     if (!res.ok) throw invalid('INVALID_ARGUMENT', `stream failed: HTTP ${res.status} ${await res.text()}`)
     const decoder = new TextDecoder()
     let buf = ''
@@ -125,16 +125,40 @@ export class RemoteQuery<T extends Record<string, unknown> = Record<string, unkn
 
   async update(values: Record<string, unknown>): Promise<unknown> {
     const path = `/api/v1/tables/${this.#body.table}/-/rows`
-    return this.#http.request('PATCH', path, { values: encodeValues(values), ...(this.#body.where ? { where: this.#body.where } : {}) })
+    return this.#http.request('PATCH', path, { values: encodeValues(values), ...(this.#body.where ? { where: wireNode(this.#body.where) } : {}) })
   }
 
   async delete(): Promise<unknown> {
-    return this.#http.request('POST', `/api/v1/tables/${this.#body.table}/-/delete`, this.#body.where ? { where: this.#body.where } : {})
+    return this.#http.request('POST', `/api/v1/tables/${this.#body.table}/-/delete`, this.#body.where ? { where: wireNode(this.#body.where) } : {})
   }
 
   toJSON(): Body {
-    return this.#body
+    return wireNode(this.#body)
   }
+}
+
+/** Bytes as they travel over HTTP where a media reference is expected: a base64 data: URL. */
+export function bytesToDataUrl(value: unknown): unknown {
+  const bytes = value instanceof Uint8Array ? value : value instanceof ArrayBuffer ? new Uint8Array(value) : undefined
+  return bytes ? `data:application/octet-stream;base64,${Buffer.from(bytes).toString('base64')}` : value
+}
+
+/**
+ * An expression tree ready for JSON: a similarity query by image bytes becomes a data: URL (plain JSON would turn the
+ * bytes into a bare base64 string, which the server would read as a file path).
+ */
+export function wireNode<N>(node: N): N {
+  if (Array.isArray(node)) return node.map(wireNode) as N
+  if (!node || typeof node !== 'object' || ArrayBuffer.isView(node)) return node
+  const n = node as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(n)) out[k] = k === 'lit' ? v : wireNode(v)
+  if (n.fn === 'similarity' && n.opts && typeof n.opts === 'object') {
+    const q = (n.opts as Record<string, unknown>).query
+    const image = q instanceof Uint8Array || q instanceof ArrayBuffer ? q : q && typeof q === 'object' && 'image' in q ? (q as { image: unknown }).image : undefined
+    if (image !== undefined) out.opts = { ...(n.opts as object), query: { image: bytesToDataUrl(image) } }
+  }
+  return out as N
 }
 
 export function encodeValues(values: Record<string, unknown>): Record<string, unknown> {

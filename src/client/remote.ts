@@ -11,7 +11,7 @@ import type { AddEmbeddingIndexOptions, HybridSearchOptions, IndexInfo } from '.
 import type { ClientOptions } from './http.ts'
 import { HttpTransport } from './http.ts'
 import { RemoteJobs } from './remote-jobs.ts'
-import { encodeValues, RemoteQuery, reviveRows } from './remote-query.ts'
+import { bytesToDataUrl, encodeValues, RemoteQuery, reviveRows, wireNode } from './remote-query.ts'
 import type { RemoteJoinable } from './remote-query.ts'
 
 // The HTTP client with the in-process library's interface: `await Tessera.connect(url, { token })` gives an object
@@ -89,13 +89,24 @@ export class RemoteTable implements RemoteJoinable {
   count(): Promise<number> { return this.query().count() }
   stream(options: { batchSize?: number } = {}): AsyncGenerator<Row> { return this.query().stream(options) }
 
+  /** Rows ready for JSON: bytes in media columns travel as data: URLs (a bare base64 string would read as a path). */
+  #wireRows(rows: readonly Row[]): Row[] {
+    const media = this.#info.columns.filter((c) => /^(image|audio|video|document)\??$/.test(c.type)).map((c) => c.name)
+    if (media.length === 0) return [...rows]
+    return rows.map((r) => {
+      const out = { ...r }
+      for (const m of media) if (m in out) out[m] = bytesToDataUrl(out[m])
+      return out
+    })
+  }
+
   insert(rows: readonly Row[] | Row, options: { onError?: OnError } = {}): Promise<UpdateStatus> {
-    return this.#status(this.#http.request('POST', this.#url('rows'), { rows: Array.isArray(rows) ? rows : [rows], ...options }))
+    return this.#status(this.#http.request('POST', this.#url('rows'), { rows: this.#wireRows(Array.isArray(rows) ? rows : [rows]), ...options }))
   }
 
   update(values: Row, options: { where?: ExprLike; cascade?: boolean } = {}): Promise<UpdateStatus> {
     return this.#status(this.#http.request('PATCH', this.#url('rows'), {
-      values: encodeValues(values),
+      values: encodeValues(this.#wireRows([values])[0]!),
       ...(options.where !== undefined ? { where: toNode(options.where) } : {}),
       ...(options.cascade !== undefined ? { cascade: options.cascade } : {}),
     }))
@@ -106,7 +117,7 @@ export class RemoteTable implements RemoteJoinable {
   }
 
   batchUpdate(rows: readonly Row[], options: { ifNotExists?: 'error' | 'ignore' | 'insert'; cascade?: boolean } = {}): Promise<UpdateStatus> {
-    return this.#status(this.#http.request('POST', this.#url('batch-update'), { rows, ...options }))
+    return this.#status(this.#http.request('POST', this.#url('batch-update'), { rows: this.#wireRows(rows), ...options }))
   }
 
   upsert(rows: readonly Row[]): Promise<UpdateStatus> {

@@ -1,12 +1,13 @@
 import { invalid, TesseraError } from '../errors.ts'
-import { readMedia } from '../media/index.ts'
+import { readMedia, uploadedBytes } from '../media/index.ts'
 
 // Image inputs for models: bytes, or any media reference an image column stores (a path, a file:// URL, an
-// http(s) URL fetched once into the media cache, or an uploaded media:// file), read through the media layer.
+// http(s) URL fetched once into the media cache, or an uploaded media:// file), read through the media layer;
+// or a data: URL.
 
 export async function imageBytes(ref: unknown): Promise<Uint8Array> {
-  if (ref instanceof Uint8Array) return ref
-  if (ref instanceof ArrayBuffer) return new Uint8Array(ref)
+  const given = uploadedBytes(ref) // bytes, or a data: URL (how bytes travel over HTTP)
+  if (given) return given.bytes
   if (typeof ref !== 'string' || ref === '') throw invalid('INVALID_MEDIA', `expected an image (bytes, path or URL), got ${typeof ref}`)
   try {
     return await readMedia(ref)

@@ -153,7 +153,7 @@ async function readHead(file: string): Promise<Uint8Array> {
 }
 
 /** Bytes given directly (Uint8Array, ArrayBuffer, Node Buffer) or as a data: URL (base64 over HTTP). */
-function uploadedBytes(value: unknown): { bytes: Uint8Array; ext?: string } | undefined {
+export function uploadedBytes(value: unknown): { bytes: Uint8Array; ext?: string } | undefined {
   if (value instanceof Uint8Array) return { bytes: value }
   if (value instanceof ArrayBuffer) return { bytes: new Uint8Array(value) }
   if (typeof value === 'string' && value.startsWith('data:')) {

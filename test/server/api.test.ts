@@ -4,7 +4,9 @@ import type { RemoteTessera } from '../../src/client/index.ts'
 import type { Tessera } from '../../src/index.ts'
 import { embedders } from '../../src/index.ts'
 import { createApp } from '../../src/server/app.ts'
-import { memoryDb } from '../support/db.ts'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { memoryDb, MODELS_DIR } from '../support/db.ts'
 
 let db: Tessera
 let app: ReturnType<typeof createApp>
@@ -186,6 +188,23 @@ describe('HTTP: embedding indexes and search through the client', () => {
     const doc = (await call('GET', '/openapi.json')).body
     expect(doc.paths['/api/v1/tables/{path}/-/indexes'].post).toBeDefined()
     expect(doc.paths['/api/v1/tables/{path}/-/indexes/{name}'].delete).toBeDefined()
+  })
+
+  test('bytes over the client: an image inserted as bytes, and a similarity search by image bytes', async () => {
+    const dog = new Uint8Array(readFileSync(join(MODELS_DIR, 'testdata/dog.jpg')))
+    const eagle = new Uint8Array(readFileSync(join(MODELS_DIR, 'testdata/eagle.jpg')))
+    const t = await client.createTable('cl_photos', { id: 'int', photo: 'image', raw: 'binary?' })
+    await t.insert([{ id: 1, photo: dog, raw: new Uint8Array([1, 2, 3]) }, { id: 2, photo: eagle.buffer }])
+    const rows = (await t.orderBy(t.c.id).select('id', 'photo', 'raw').collect()).rows
+    expect(rows[0]).toMatchObject({ id: 1, photo: expect.stringMatching(/^media:\/\/[0-9a-f]+\.jpg$/), raw: new Uint8Array([1, 2, 3]) })
+    await t.update({ photo: eagle }, { where: t.c.id.eq(1) })
+    await t.update({ photo: dog }, { where: t.c.id.eq(1) })
+    await t.addEmbeddingIndex('photo', { embed: embedders.image(join(MODELS_DIR, 'mobilenetv2/mobilenetv2-12-int8.onnx')) })
+    const sim = t.c.photo.similarity({ image: dog })
+    const top = (await t.orderBy(sim, 'desc').limit(2).select({ id: t.c.id, score: sim }).collect()).rows
+    expect(top[0]).toMatchObject({ id: 1 })
+    expect(top[0]!.score as number).toBeGreaterThan(0.99) // the same photo
+    expect(await t.where(t.c.photo.similarity(eagle).gt(0.99)).count()).toBe(1)
   })
 
   test('client jobs: start, wait, list, as db.jobs', async () => {
