@@ -12,6 +12,8 @@ const ConfigSchema = v.strictObject({
   auth: v.optional(v.picklist(['required', 'none'])),
   quiet: v.optional(v.boolean()),
   mediaCacheBytes: v.optional(v.pipe(v.number(), v.minValue(0))),
+  /** Folders whose files non-admin tokens may reference by local path. */
+  mediaRoots: v.optional(v.array(v.string())),
 })
 
 export type ServerConfig = v.InferOutput<typeof ConfigSchema>
@@ -38,6 +40,8 @@ export function readConfigFile(path: string | undefined, home: string | undefine
 
 /** flags > TESSERA_* env > config file > defaults. */
 export function resolveServerConfig(flags: Record<string, unknown>, file: ServerConfig): Required<Omit<ServerConfig, 'auth' | 'mediaCacheBytes'>> & Pick<ServerConfig, 'auth' | 'mediaCacheBytes'> {
+  // --media-root may repeat or hold a comma-separated list; TESSERA_MEDIA_ROOTS is comma-separated too.
+  const list = (x: unknown): string[] | undefined => x === undefined ? undefined : (Array.isArray(x) ? x : [x]).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean)
   const env = process.env
   const auth = (flags.auth ?? env.TESSERA_AUTH ?? file.auth) as ServerConfig['auth']
   const cache = env.TESSERA_MEDIA_CACHE_BYTES ? Number(env.TESSERA_MEDIA_CACHE_BYTES) : file.mediaCacheBytes
@@ -45,6 +49,7 @@ export function resolveServerConfig(flags: Record<string, unknown>, file: Server
     port: Number(flags.port ?? env.TESSERA_PORT ?? file.port ?? 8080),
     host: String(flags.host ?? env.TESSERA_HOST ?? file.host ?? '127.0.0.1'),
     quiet: Boolean(flags.quiet ?? (env.TESSERA_QUIET ? env.TESSERA_QUIET === '1' : file.quiet) ?? false),
+    mediaRoots: list(flags['media-root']) ?? list(env.TESSERA_MEDIA_ROOTS) ?? file.mediaRoots ?? [],
     ...(auth ? { auth } : {}),
     ...(cache !== undefined ? { mediaCacheBytes: cache } : {}),
   }

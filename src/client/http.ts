@@ -46,7 +46,7 @@ export class HttpTransport {
   }
 }
 
-function toError(status: number, data: { error?: { code?: ErrorCode; message?: string; details?: Record<string, unknown> } } | undefined): TesseraError {
+export function toError(status: number, data: { error?: { code?: ErrorCode; message?: string; details?: Record<string, unknown> } } | undefined): TesseraError {
   const code = data?.error?.code ?? 'INTERNAL'
   const message = data?.error?.message ?? `HTTP ${status}`
   const details = data?.error?.details

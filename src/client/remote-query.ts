@@ -1,4 +1,3 @@
-import { invalid } from '../errors.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { Expr, toNode } from '../query/expr.ts'
 import type { ExprNode } from '../query/nodes/index.ts'
@@ -7,6 +6,7 @@ import { ResultSet } from '../query/results.ts'
 import type { ResultColumn } from '../query/results.ts'
 import { parseType } from '../types/index.ts'
 import type { HttpTransport } from './http.ts'
+import { toError } from './http.ts'
 
 // The Query builder over HTTP: the same methods as the in-process Query, building the JSON query body the server
 // takes. Values come back as JSON and are revived by column type (timestamps → Date, binary → Uint8Array).
@@ -109,7 +109,7 @@ export class RemoteQuery<T extends Record<string, unknown> = Record<string, unkn
   /** Streams rows as NDJSON from the server, pinned at the version current when the stream starts. */
   async *stream(options: { batchSize?: number } = {}): AsyncGenerator<T> {
     const res = await this.#http.raw('POST', `/api/v1/query?batchSize=${options.batchSize ?? 1000}`, wireNode(this.#body), { accept: 'application/x-ndjson' })
-    if (!res.ok) throw invalid('INVALID_ARGUMENT', `stream failed: HTTP ${res.status} ${await res.text()}`)
+    if (!res.ok) throw toError(res.status, await res.json().catch(() => undefined))
     const decoder = new TextDecoder()
     let buf = ''
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -118,7 +118,11 @@ export class RemoteQuery<T extends Record<string, unknown> = Record<string, unkn
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl)
         buf = buf.slice(nl + 1)
-        if (line.trim()) yield JSON.parse(line) as T
+        if (!line.trim()) continue
+        const row = JSON.parse(line)
+        // The server's last line when the query failed after rows were sent (see src/server/routes/query.ts).
+        if (row && typeof row === 'object' && '$error' in row) throw toError(500, { error: row.$error })
+        yield row as T
       }
     }
   }

@@ -1,4 +1,4 @@
-import { invalid } from '../errors.ts'
+import { invalid, TesseraError } from '../errors.ts'
 import { imageBytes } from './media.ts'
 import { resolveModel } from './models.ts'
 import type { Provider } from './runtime.ts'
@@ -43,6 +43,7 @@ export async function preprocessImage(input: unknown, p: ImagePreprocess = {}): 
     raw = await sharp(await imageBytes(input)).rotate().removeAlpha().toColorspace('srgb')
       .resize(width, height, { fit: p.fit ?? 'cover', background: { r: 0, g: 0, b: 0 } }).raw().toBuffer()
   } catch (e) {
+    if (e instanceof TesseraError && e.code === 'FORBIDDEN') throw e
     throw invalid('INVALID_MEDIA', `cannot decode image ${typeof input === 'string' ? input : '(bytes)'}: ${(e as Error).message}`)
   }
   const scale = p.scale ?? 255

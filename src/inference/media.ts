@@ -12,7 +12,7 @@ export async function imageBytes(ref: unknown): Promise<Uint8Array> {
   try {
     return await readMedia(ref)
   } catch (e) {
-    if (e instanceof TesseraError && e.code === 'INVALID_MEDIA') throw e
+    if (e instanceof TesseraError && (e.code === 'INVALID_MEDIA' || e.code === 'FORBIDDEN')) throw e
     throw invalid('INVALID_MEDIA', `cannot read image ${ref.slice(0, 200)}: ${(e as Error).message}`, { media: ref.slice(0, 200) })
   }
 }

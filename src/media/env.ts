@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { invalid, notFound } from '../errors.ts'
+import { checkLocalRead } from './access.ts'
 import { FileCache } from './cache.ts'
 import type { FileCacheOptions } from './cache.ts'
 import { formatMediaRef, parseMediaRef } from './refs.ts'
@@ -64,6 +65,7 @@ export async function resolveMedia(ref: string, env: MediaEnv = currentMediaEnv(
   const p = parseMediaRef(ref)
   if (!p) throw invalid('INVALID_MEDIA', `'${short(ref)}' is not a media reference (a path, file:// or http(s) URL, or a stored media:// ref)`, { ref: short(ref) })
   if (p.kind === 'path') {
+    checkLocalRead(p.path)
     if (!existsSync(p.path)) throw notFound('NOT_FOUND', `media file ${p.path} does not exist`, { ref: p.path })
     return p.path
   }

@@ -1,4 +1,6 @@
 // Media references, the local media store, the remote-file cache and media validation.
+export { canonicalDir, checkLocalRead, withMediaAccess } from './access.ts'
+export type { MediaAccess } from './access.ts'
 export { DEFAULT_CACHE_BYTES, FileCache } from './cache.ts'
 export type { FileCacheOptions } from './cache.ts'
 export { createMediaEnv, currentMediaEnv, readMedia, registerMediaEnv, resolveMedia } from './env.ts'

@@ -1,5 +1,6 @@
 import { open, readFile, stat } from 'node:fs/promises'
 import { invalid, TesseraError } from '../errors.ts'
+import { checkLocalRead } from './access.ts'
 import type { MediaKind } from '../types/index.ts'
 import type { MediaEnv } from './env.ts'
 import { resolveMedia, short } from './env.ts'
@@ -36,7 +37,9 @@ const DOC_TEXT_EXT = new Set(['txt', 'md', 'markdown', 'html', 'htm', 'text', 'c
 export async function validateMediaValue(kind: MediaKind, value: unknown, ctx: MediaValidationContext): Promise<string> {
   const where = ctx.row !== undefined || ctx.column !== undefined ? `row ${ctx.row ?? '?'}, column '${ctx.column ?? '?'}': ` : ''
   const fail = (msg: string, cause?: unknown): never => {
-    throw new TesseraError('INVALID_MEDIA', `${where}${msg}`, { ...(ctx.row !== undefined ? { row: ctx.row } : {}), ...(ctx.column ? { column: ctx.column } : {}) }, cause ? { cause } : undefined)
+    // A refused local path stays FORBIDDEN (403), with the row and column added.
+    const code = cause instanceof TesseraError && cause.code === 'FORBIDDEN' ? 'FORBIDDEN' : 'INVALID_MEDIA'
+    throw new TesseraError(code, `${where}${msg}`, { ...(ctx.row !== undefined ? { row: ctx.row } : {}), ...(ctx.column ? { column: ctx.column } : {}) }, cause ? { cause } : undefined)
   }
   const onWrite = (ctx.mode ?? 'on_write') === 'on_write'
   const uploaded = uploadedBytes(value)
@@ -58,6 +61,14 @@ export async function validateMediaValue(kind: MediaKind, value: unknown, ctx: M
   const parsed = parseMediaRef(value as string)
   if (!parsed) return fail(`'${short(value as string)}' is not a path, file:// or http(s) URL, or media:// reference`)
   const ref = formatMediaRef(parsed)
+  // Checked even when validation waits for the read: the caller may not be allowed to reference that file at all.
+  if (parsed.kind === 'path') {
+    try {
+      checkLocalRead(parsed.path)
+    } catch (e) {
+      fail((e as Error).message, e)
+    }
+  }
   if (!onWrite) return ref
   let file: string
   try {

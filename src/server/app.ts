@@ -13,6 +13,7 @@ import { jobDocs, jobRoutes } from './routes/jobs.ts'
 import { consoleApiRoutes, consoleRoutes } from './routes/console.ts'
 import { mediaDocs } from './routes/console-media.ts'
 import { indexDocs, indexRoutes } from './routes/indexes.ts'
+import { canonicalDir, withMediaAccess } from '../media/index.ts'
 import { queryDocs, queryRoutes } from './routes/query.ts'
 import { tableDocs, tableRoutes } from './routes/tables.ts'
 import { tokenDocs, tokenRoutes } from './routes/tokens.ts'
@@ -26,6 +27,11 @@ export interface AppOptions extends AuthOptions {
   /** Request log sink (one line per request); omit to log nothing. */
   readonly log?: (line: string) => void
   readonly version?: string
+  /**
+   * Directories whose files non-admin tokens may reference by local path (media values, similarity queries, media
+   * functions). Admin tokens, and the open loopback mode, read any path; everyone may send bytes or URLs.
+   */
+  readonly mediaRoots?: readonly string[]
 }
 
 export function createApp(db: Tessera, options: AppOptions = {}) {
@@ -51,6 +57,12 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
 
   const api = new Hono<AuthEnv>()
   api.use(authMiddleware(options))
+  const roots = (options.mediaRoots ?? []).map(canonicalDir)
+  api.use((c, next) => {
+    const p = c.var.principal
+    if (!p) return next()
+    return withMediaAccess({ localRoots: p.admin ? 'any' : roots, who: `token '${p.name}'` }, () => next())
+  })
   api.route('/', dirRoutes(db))
   api.route('/', tableRoutes(db))
   api.route('/', indexRoutes(db))

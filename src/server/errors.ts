@@ -60,3 +60,10 @@ export function toErrorResponse(err: unknown, c: Context, log: (msg: string, e: 
   log(`internal error on ${c.req.method} ${c.req.path}`, err)
   return c.json(errorBody('INTERNAL', 'internal error; see the server log'), 500)
 }
+
+/** An error as JSON for places that cannot change the status any more (the last line of a stream). */
+export function errorPayload(err: unknown, log: (msg: string, e: unknown) => void = console.error): ReturnType<typeof errorBody>['error'] {
+  if (err instanceof TesseraError) return errorBody(err.code, err.message, err.details ? { ...err.details } : undefined).error
+  log('internal error in a stream', err)
+  return errorBody('INTERNAL', 'internal error; see the server log').error
+}

@@ -40,7 +40,8 @@ beforeAll(async () => {
   admin = await tokens.create('admin', { admin: true })
   reader = await tokens.create('reader', { scopes: [{ prefix: 'shop', access: 'read' }] })
   other = await tokens.create('other', { scopes: [{ prefix: 'elsewhere', access: 'write' }] })
-  app = createApp(db, { tokens, authenticate: tokens.authenticate })
+  // The operator opened docDir to tokens (tessera serve --media-root): the reader token previews files there.
+  app = createApp(db, { tokens, authenticate: tokens.authenticate, mediaRoots: [docDir] })
   await db.createDir('shop')
   const t = await db.createTable('shop/items', { name: 'string', photo: 'image?' })
   await t.insert([{ name: 'red square', photo: dataUrl(await squarePng('#d00')) }, { name: 'blue square', photo: dataUrl(await squarePng('#00d')) }, { name: 'no photo' }])

@@ -4,6 +4,7 @@ import type { RemoteTessera } from '../../src/client/index.ts'
 import type { Tessera } from '../../src/index.ts'
 import { embedders } from '../../src/index.ts'
 import { createApp } from '../../src/server/app.ts'
+import { udf } from '../../src/compute/udf.ts'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { memoryDb, MODELS_DIR } from '../support/db.ts'
@@ -233,6 +234,19 @@ describe('HTTP: embedding indexes and search through the client', () => {
     const both = await call('POST', '/api/v1/jobs', { table: 'rjobs_idx', column: 'text', expr: { col: 'text' }, index: { embed: embedders.lexical() } })
     expect(both.status).toBe(400)
     expect(both.body.error.message).toContain('exactly one of expr')
+  })
+
+  test('a stream that fails after its first rows ends with the error, never a silent truncation', async () => {
+    // A TypeScript function (registered in this process, which is also the server's) that fails on the third row.
+    udf({ name: 'test_stream_fails_on_3', returns: 'int', fn: (x: number) => { if (x === 3) throw new Error('three is right out'); return x * 10 } })
+    const t = await client.createTable('cl_stream', { id: 'int' })
+    await t.insert([{ id: 1 }, { id: 2 }, { id: 3 }])
+    const got: unknown[] = []
+    const err = await (async () => {
+      for await (const row of t.orderBy(t.c.id).select({ n: t.c.id.apply('test_stream_fails_on_3') }).stream({ batchSize: 1 })) got.push(row)
+    })().catch((e: any) => e)
+    expect(got).toEqual([{ n: 10 }, { n: 20 }])
+    expect(err).toMatchObject({ code: 'COMPUTATION_FAILED', message: expect.stringContaining('three is right out') })
   })
 
   test('client distinct, name and check, as the library', async () => {

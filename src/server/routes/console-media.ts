@@ -5,7 +5,7 @@ import { parsePath } from '../../catalog/paths.ts'
 import { invalid, isTesseraError, notFound } from '../../errors.ts'
 import { parseDocument } from '../../iterators/document-parse.ts'
 import type { ParsedDocument } from '../../iterators/document-parse.ts'
-import { checkMediaFile, extensionOf, mimeForExt, resolveMedia, sniff } from '../../media/index.ts'
+import { checkMediaFile, extensionOf, mimeForExt, resolveMedia, sniff, withMediaAccess } from '../../media/index.ts'
 import { parseType } from '../../types/index.ts'
 import { requireAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
@@ -80,8 +80,10 @@ async function documentPreview(file: string, describe: string, details: Record<s
   let p = previews.get(key)
   if (!p) {
     p = (async () => {
-      // A resolved local path is itself a reference, and keeps the extension the parser dispatches on.
-      const doc = await parseDocument(file)
+      // A resolved local path is itself a reference, and keeps the extension the parser dispatches on. The caller's
+      // right to this file was checked when its reference was resolved (a media:// upload resolves into the data
+      // dir's store, which callers cannot name by path), so the parse reads it as the server.
+      const doc = await withMediaAccess({ localRoots: 'any', who: 'server' }, () => parseDocument(file))
       const { text, truncated } = previewText(doc)
       // parseDocument keeps only pages with text; the page count comes from the PDF itself.
       const pages = doc.format === 'pdf' ? ((await checkMediaFile('document', file).catch(() => undefined))?.pages ?? doc.blocks.reduce((n, b) => Math.max(n, b.page ?? 0), 0)) : 0

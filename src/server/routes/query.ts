@@ -7,11 +7,14 @@ import { JsonQuerySchema, queryFromJson } from '../../query/json-query.ts'
 import type { OperationDoc } from '../openapi.ts'
 import { requireAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
+import { errorPayload } from '../errors.ts'
 import { jsonReplacer, sendJson } from '../json.ts'
 import { TABLE } from './tables.ts'
 
 // Queries in the JSON expression form. `Accept: application/x-ndjson` streams rows one JSON line each (pinned at
-// the version current when the stream starts), so a large result never has to fit in memory on either side.
+// the version current when the stream starts), so a large result never has to fit in memory on either side. A
+// failure before the first row is an ordinary error response; after it, the status is sent already, so the stream
+// ends with one line {"$error": {code, message}} (no column name starts with '$'), never a silent truncation.
 
 export const queryDocs: OperationDoc[] = [
   { method: 'post', path: '/api/v1/query', summary: 'Run a query (Accept: application/x-ndjson streams rows)', tag: 'query', body: JsonQuerySchema, query: ['batchSize'] },
@@ -28,8 +31,12 @@ export function queryRoutes(db: Tessera) {
     if ((c.req.header('accept') ?? '').includes('application/x-ndjson')) {
       c.header('content-type', 'application/x-ndjson; charset=utf-8')
       const batchSize = Math.min(Number(c.req.query('batchSize') ?? 1000), 10000)
+      const rows = query.stream({ batchSize })[Symbol.asyncIterator]()
+      const first = await rows.next()
       return stream(c, async (s) => {
-        for await (const row of query.stream({ batchSize })) await s.write(JSON.stringify(row, jsonReplacer) + '\n')
+        for (let r = first; !r.done; r = await rows.next()) await s.write(JSON.stringify(r.value, jsonReplacer) + '\n')
+      }, async (e, s) => {
+        await s.write(JSON.stringify({ $error: errorPayload(e) }) + '\n')
       })
     }
     if (body.count === true) return c.json({ count: await query.count() })
