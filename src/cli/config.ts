@@ -14,6 +14,8 @@ const ConfigSchema = v.strictObject({
   mediaCacheBytes: v.optional(v.pipe(v.number(), v.minValue(0))),
   /** Folders whose files non-admin tokens may reference by local path. */
   mediaRoots: v.optional(v.array(v.string())),
+  /** Let non-admin tokens' media URLs reach the server's own networks (loopback, private, link-local). */
+  mediaAllowPrivate: v.optional(v.boolean()),
 })
 
 export type ServerConfig = v.InferOutput<typeof ConfigSchema>
@@ -50,6 +52,7 @@ export function resolveServerConfig(flags: Record<string, unknown>, file: Server
     host: String(flags.host ?? env.TESSERA_HOST ?? file.host ?? '127.0.0.1'),
     quiet: Boolean(flags.quiet ?? (env.TESSERA_QUIET ? env.TESSERA_QUIET === '1' : file.quiet) ?? false),
     mediaRoots: list(flags['media-root']) ?? list(env.TESSERA_MEDIA_ROOTS) ?? file.mediaRoots ?? [],
+    mediaAllowPrivate: Boolean(flags['media-allow-private'] ?? (env.TESSERA_MEDIA_ALLOW_PRIVATE ? env.TESSERA_MEDIA_ALLOW_PRIVATE === '1' : file.mediaAllowPrivate) ?? false),
     ...(auth ? { auth } : {}),
     ...(cache !== undefined ? { mediaCacheBytes: cache } : {}),
   }

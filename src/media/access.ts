@@ -1,18 +1,24 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { lookup } from 'node:dns/promises'
 import { realpathSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { resolve, sep } from 'node:path'
 import { TesseraError } from '../errors.ts'
 
 // Which local files a piece of work may read as media. In-process use reads any path (the caller owns the machine);
 // the HTTP server runs each request under its caller's access, so a tenant's token cannot make the server read (and
 // serve back, thumbnail, OCR or embed) files outside the directories the operator opened (tessera serve
-// --media-root DIR). Uploaded bytes, media:// refs and http(s) URLs are not local paths and are not limited here.
+// --media-root DIR). Likewise for URLs: a tenant's URL may not point the server at its own network (loopback,
+// private, link-local addresses such as a cloud metadata service), whose answers the media route would hand back,
+// unless the operator allows it (--media-allow-private). Uploaded bytes and media:// refs are not limited here.
 
 export interface MediaAccess {
   /** 'any', or the directories whose files may be read by path. */
   readonly localRoots: 'any' | readonly string[]
   /** Who is asking, for the error message ("token 'alice'"). */
   readonly who: string
+  /** Whether http(s) URLs may reach loopback, private and link-local addresses (default: no). */
+  readonly privateUrls?: boolean
 }
 
 const current = new AsyncLocalStorage<MediaAccess>()
@@ -42,4 +48,33 @@ export function checkLocalRead(path: string): void {
   throw new TesseraError('FORBIDDEN',
     `${access.who} may not read the server's local file ${path}: send the bytes (a data: URL) or an http(s) URL, or have the operator serve that folder (tessera serve --media-root DIR)`,
     { media: path })
+}
+
+/**
+ * Throws FORBIDDEN when the current work may not fetch this URL because its host is (or resolves to) an address on
+ * the server's own networks. Checked before each fetch; a name that resolves differently later (DNS rebinding) is
+ * not covered.
+ */
+export async function checkRemoteFetch(url: string): Promise<void> {
+  const access = current.getStore()
+  if (!access || access.privateUrls) return
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '')
+  const addresses = isIP(host) ? [host] : await lookup(host, { all: true }).then((r) => r.map((a) => a.address), () => [] as string[])
+  const inside = addresses.find(isInternalAddress)
+  if (inside === undefined) return
+  throw new TesseraError('FORBIDDEN',
+    `${access.who} may not have the server fetch ${url}: ${host} is ${inside === host ? 'an address' : `${inside}, an address`} on the server's own network (the operator can allow it: tessera serve --media-allow-private)`,
+    { media: url })
+}
+
+/** Loopback, private, link-local, carrier-grade NAT, unspecified and multicast addresses, IPv4 and IPv6. */
+export function isInternalAddress(address: string): boolean {
+  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/i.exec(address)
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])]
+    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224
+  }
+  const v6 = address.toLowerCase()
+  return v6 === '::' || v6 === '::1' || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6) || /^ff/.test(v6)
 }

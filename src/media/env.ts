@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { invalid, notFound } from '../errors.ts'
-import { checkLocalRead } from './access.ts'
+import { checkLocalRead, checkRemoteFetch } from './access.ts'
 import { FileCache } from './cache.ts'
 import type { FileCacheOptions } from './cache.ts'
 import { formatMediaRef, parseMediaRef } from './refs.ts'
@@ -69,7 +69,10 @@ export async function resolveMedia(ref: string, env: MediaEnv = currentMediaEnv(
     if (!existsSync(p.path)) throw notFound('NOT_FOUND', `media file ${p.path} does not exist`, { ref: p.path })
     return p.path
   }
-  if (p.kind === 'url') return env.cache.get(p.url)
+  if (p.kind === 'url') {
+    await checkRemoteFetch(p.url)
+    return env.cache.get(p.url)
+  }
   const canonical = formatMediaRef(p)
   const stores = [env.store, ...registered.map((e) => e.store).reverse(), ...(fallback ? [fallback.store] : [])]
   for (const s of stores) if (s.scheme === p.scheme && (await s.exists(canonical))) return s.path(canonical)

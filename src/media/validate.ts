@@ -1,6 +1,6 @@
 import { open, readFile, stat } from 'node:fs/promises'
 import { invalid, TesseraError } from '../errors.ts'
-import { checkLocalRead } from './access.ts'
+import { checkLocalRead, checkRemoteFetch } from './access.ts'
 import type { MediaKind } from '../types/index.ts'
 import type { MediaEnv } from './env.ts'
 import { resolveMedia, short } from './env.ts'
@@ -62,12 +62,11 @@ export async function validateMediaValue(kind: MediaKind, value: unknown, ctx: M
   if (!parsed) return fail(`'${short(value as string)}' is not a path, file:// or http(s) URL, or media:// reference`)
   const ref = formatMediaRef(parsed)
   // Checked even when validation waits for the read: the caller may not be allowed to reference that file at all.
-  if (parsed.kind === 'path') {
-    try {
-      checkLocalRead(parsed.path)
-    } catch (e) {
-      fail((e as Error).message, e)
-    }
+  try {
+    if (parsed.kind === 'path') checkLocalRead(parsed.path)
+    if (parsed.kind === 'url') await checkRemoteFetch(parsed.url)
+  } catch (e) {
+    fail((e as Error).message, e)
   }
   if (!onWrite) return ref
   let file: string

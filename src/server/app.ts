@@ -32,6 +32,8 @@ export interface AppOptions extends AuthOptions {
    * functions). Admin tokens, and the open loopback mode, read any path; everyone may send bytes or URLs.
    */
   readonly mediaRoots?: readonly string[]
+  /** Let non-admin tokens' media URLs reach loopback, private and link-local addresses (default: refused). */
+  readonly mediaAllowPrivate?: boolean
 }
 
 export function createApp(db: Tessera, options: AppOptions = {}) {
@@ -61,7 +63,7 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   api.use((c, next) => {
     const p = c.var.principal
     if (!p) return next()
-    return withMediaAccess({ localRoots: p.admin ? 'any' : roots, who: `token '${p.name}'` }, () => next())
+    return withMediaAccess({ localRoots: p.admin ? 'any' : roots, who: `token '${p.name}'`, privateUrls: p.admin || !!options.mediaAllowPrivate }, () => next())
   })
   api.route('/', dirRoutes(db))
   api.route('/', tableRoutes(db))

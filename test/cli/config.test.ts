@@ -15,11 +15,11 @@ test('flags beat TESSERA_* env, env beats the config file, the file beats defaul
   delete process.env.TESSERA_HOST
   delete process.env.TESSERA_AUTH
   delete process.env.TESSERA_MEDIA_ROOTS
-  expect(resolveServerConfig({}, file)).toEqual({ port: 9001, host: '127.0.0.2', auth: 'required', quiet: true, mediaRoots: [] })
+  expect(resolveServerConfig({}, file)).toEqual({ port: 9001, host: '127.0.0.2', auth: 'required', quiet: true, mediaRoots: [], mediaAllowPrivate: false })
   process.env.TESSERA_PORT = '9002'
   expect(resolveServerConfig({}, file).port).toBe(9002)
   expect(resolveServerConfig({ port: '9003' }, file).port).toBe(9003)
-  expect(resolveServerConfig({}, {})).toEqual({ port: 9002, host: '127.0.0.1', quiet: false, mediaRoots: [] })
+  expect(resolveServerConfig({}, {})).toEqual({ port: 9002, host: '127.0.0.1', quiet: false, mediaRoots: [], mediaAllowPrivate: false })
   // media roots: repeated flags or a comma list, then TESSERA_MEDIA_ROOTS, then the file
   expect(resolveServerConfig({}, { mediaRoots: ['/srv/a'] }).mediaRoots).toEqual(['/srv/a'])
   process.env.TESSERA_MEDIA_ROOTS = '/srv/b, /srv/c'

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { connect } from '../../src/client/index.ts'
 import type { RemoteTessera } from '../../src/client/index.ts'
 import type { Tessera } from '../../src/index.ts'
+import { isInternalAddress } from '../../src/media/index.ts'
 import { createApp } from '../../src/server/app.ts'
 import { TokenStore } from '../../src/server/tokens.ts'
 import { memoryDb, MODELS_DIR, tempDir } from '../support/db.ts'
@@ -16,6 +17,7 @@ let db: Tessera
 let app: ReturnType<typeof createApp>
 let admin: RemoteTessera
 let tenant: RemoteTessera
+let tenantToken: string
 const dir = tempDir('tessera-media-access-')
 const served = join(dir, 'served')
 const secret = join(dir, 'secret.txt')
@@ -34,11 +36,46 @@ beforeAll(async () => {
   app = createApp(db, { authenticate: tokens.authenticate, tokens, mediaRoots: [served] })
   admin = as(await tokens.create('root', { admin: true }))
   await admin.createDir('user_1')
-  tenant = as((await admin.http.request<{ token: string }>('POST', '/api/v1/tokens', { name: 'u1', scopes: [{ prefix: 'user_1', access: 'write' }] })).token)
+  tenantToken = (await admin.http.request<{ token: string }>('POST', '/api/v1/tokens', { name: 'u1', scopes: [{ prefix: 'user_1', access: 'write' }] })).token
+  tenant = as(tenantToken)
 })
 afterAll(async () => { await db.close() })
 
 const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`)
+
+describe('media URLs over HTTP', () => {
+  test("a tenant's URL may not reach the server's own network; an admin's may, and so may the tenant's when allowed", async () => {
+    const local = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('internal only: credentials', { headers: { 'content-type': 'text/plain' } }) })
+    try {
+      const url = `http://127.0.0.1:${local.port}/meta.txt`
+      const docs = await tenant.createTable('user_1/urls', { doc: 'document' })
+      expect(await code(docs.insert([{ doc: url }]))).toMatch(/^FORBIDDEN: row 0, column 'doc': token 'u1' may not have the server fetch .*127\.0\.0\.1.*own network/)
+      expect(await code(docs.insert([{ doc: `http://localhost:${local.port}/meta.txt` }]))).toMatch(/^FORBIDDEN: .*127\.0\.0\.1, an address on the server's own network|^FORBIDDEN: .*::1, an address/)
+      expect(await docs.count()).toBe(0)
+      // An admin may (and what it stored is still not fetched again for the tenant through the media route).
+      await (await admin.getTable('user_1/urls')).insert([{ doc: url }])
+      expect((await tenant.http.raw('GET', `/api/v1/tables/user_1/urls/-/media?column=doc&ref=${encodeURIComponent(url)}`)).status).toBe(403)
+      // An operator who allows private URLs lets the tenant's through.
+      const tokens = new TokenStore(db.driver)
+      const allowing = createApp(db, { authenticate: tokens.authenticate, tokens, mediaAllowPrivate: true })
+      const sameTenant = connect('http://t', { token: tenantToken, fetch: async (r) => allowing.fetch(r) })
+      await (await sameTenant.getTable('user_1/urls')).insert([{ doc: url }])
+      const served = await sameTenant.http.raw('GET', `/api/v1/tables/user_1/urls/-/media?column=doc&ref=${encodeURIComponent(url)}`)
+      expect(await served.text()).toBe('internal only: credentials')
+    } finally {
+      local.stop(true)
+    }
+  })
+
+  test('internal addresses are recognised, IPv4 and IPv6', () => {
+    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '224.0.0.1']) {
+      expect([a, isInternalAddress(a)]).toEqual([a, true])
+    }
+    for (const a of ['8.8.8.8', '172.32.0.1', '192.169.0.1', '100.128.0.1', '2001:4860:4860::8888', '::ffff:8.8.8.8']) {
+      expect([a, isInternalAddress(a)]).toEqual([a, false])
+    }
+  })
+})
 
 describe('local media paths over HTTP', () => {
   test('a tenant cannot insert a server path outside the media roots, nor learn whether it exists', async () => {

@@ -13,8 +13,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the HTTP API on a data dir (default ~/.tessera)',
-  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR] [--media-root DIR[,DIR…]]',
-  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true } },
+  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR] [--media-root DIR[,DIR…]] [--media-allow-private]',
+  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true }, 'media-allow-private': { type: 'boolean' } },
   async run(values) {
     const home = resolve(String(values.home ?? defaultHome()))
     const config = resolveServerConfig(values, readConfigFile(values.config as string | undefined, home))
@@ -48,6 +48,7 @@ export const serveCommand: Command = {
       ...(config.quiet ? {} : { log: (l: string) => out(`${new Date().toISOString()} ${l}`) }),
       // Folders non-admin tokens may reference by local path (admins and the open loopback mode read any path).
       mediaRoots: config.mediaRoots,
+      mediaAllowPrivate: config.mediaAllowPrivate,
     })
     // Background jobs a crash or stop interrupted continue where they stopped (their batches are committed). Only on
     // the embedded store: with several processes on one PostgreSQL, 'interrupted' may mean running elsewhere.
