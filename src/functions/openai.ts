@@ -1,4 +1,6 @@
 import { runChunks } from '../compute/calls.ts'
+import { TesseraError } from '../errors.ts'
+import { restrictedCaller } from '../media/index.ts'
 import type { CallPolicy } from '../compute/calls.ts'
 import { RateLimiter, Semaphore } from '../compute/rate-limit.ts'
 import { checkResponse, TransientError } from '../compute/retry.ts'
@@ -47,8 +49,15 @@ export function configure(options: OpenAIConfig): void {
   policy = buildPolicy(config)
 }
 
+/** The server's API key goes to whatever base URL is used: a scoped token may not choose one (it could collect the key). */
+function checkBaseUrlOption(node: FnNode): void {
+  const who = node.opts?.baseUrl !== undefined ? restrictedCaller() : undefined
+  if (who) throw new TesseraError('FORBIDDEN', `${who} may not set opts.baseUrl of ${node.fn}(): the server's base URL (TESSERA_OPENAI_BASE_URL) is used with its API key; only admin tokens choose another`)
+}
+
 function baseUrl(node: FnNode): string {
   const fromOpts = typeof node.opts?.baseUrl === 'string' ? node.opts.baseUrl : undefined
+  checkBaseUrlOption(node) // again at call time: a background job may outlive the request that planned it
   const url = fromOpts ?? config.baseUrl ?? process.env.TESSERA_OPENAI_BASE_URL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1'
   return url.replace(/\/+$/, '')
 }
@@ -95,7 +104,7 @@ function messagesOf(input: unknown, node: FnNode): Message[] {
 // openai.chat(prompt | messages, { model, system?, temperature?, max_tokens? }) → the first choice's text.
 scalar({
   name: 'openai.chat', minArgs: 1, maxArgs: 1, deterministic: false,
-  returnType: (types, node) => (expectKinds(node, types, 0, ['string', 'json']), modelOf(node), t('string', true)),
+  returnType: (types, node) => (expectKinds(node, types, 0, ['string', 'json']), modelOf(node), checkBaseUrlOption(node), t('string', true)),
   evalBatch: async ([inputs], node) => {
     const model = modelOf(node)
     return runChunks(inputs!, 1, policy, async ([input]) => {
@@ -118,6 +127,7 @@ function dimensionsOf(node: FnNode): number | undefined {
 scalar({
   name: 'openai.embeddings', minArgs: 1, maxArgs: 1,
   returnType: (types, node) => {
+    checkBaseUrlOption(node)
     expectKinds(node, types, 0, ['string'])
     modelOf(node)
     const d = dimensionsOf(node)

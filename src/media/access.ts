@@ -28,6 +28,12 @@ export function withMediaAccess<T>(access: MediaAccess, fn: () => T): T {
   return current.run(access, fn)
 }
 
+/** Who is asking, when the current work runs under a restricted caller (a scoped token); undefined otherwise. */
+export function restrictedCaller(): string | undefined {
+  const access = current.getStore()
+  return access && access.localRoots !== 'any' ? access.who : undefined
+}
+
 /** A root directory as compared: absolute, with symlinks resolved when it exists. */
 export function canonicalDir(dir: string): string {
   const abs = resolve(dir)
