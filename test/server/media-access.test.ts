@@ -69,11 +69,9 @@ describe('media URLs over HTTP', () => {
 
   test("a tenant may not point openai functions at another base URL (the server's API key would go there)", async () => {
     const q = { table: 'user_1/urls', select: [{ name: 'a', expr: { fn: 'openai.chat', args: [{ lit: 'hi' }], opts: { model: 'm', baseUrl: 'https://collector.example/v1' } } }] }
-    const refused = await tenant.http.request('POST', '/api/v1/query', q).then(() => 'ok', (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`)
-    expect(refused).toMatch(/^FORBIDDEN: select\[0\]\.expr: token 'u1' may not set opts\.baseUrl of openai\.chat\(\)/)
+    expect(await code(tenant.http.request('POST', '/api/v1/query', q))).toMatch(/^FORBIDDEN: select\[0\]\.expr: token 'u1' may not set opts\.baseUrl of openai\.chat\(\)/)
     const docs = await tenant.getTable('user_1/urls')
-    const added = await docs.addComputedColumn('emb', { fn: 'openai.embeddings', args: [{ col: 'doc' }], opts: { model: 'm', baseUrl: 'http://x' } } as never).then(() => 'ok', (e: { code?: string }) => e.code)
-    expect(added).toBe('FORBIDDEN')
+    expect(await code(docs.addComputedColumn('emb', { fn: 'openai.embeddings', args: [{ col: 'doc' }], opts: { model: 'm', baseUrl: 'http://x' } } as never))).toMatch(/^FORBIDDEN/)
   })
 
   test('internal addresses are recognised, IPv4 and IPv6', () => {
