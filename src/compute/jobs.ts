@@ -2,6 +2,8 @@ import type { ColumnMd, IndexMd, OnError, TableMd, VersionKind } from '../catalo
 import { checkEmbeddingIndex, createHnsw, createPhysicalIndexes, embedExpr, indexMdOf, withIndex } from '../index/embedding-index.ts'
 import type { AddEmbeddingIndexOptions } from '../index/embedding-index.ts'
 import { withDims } from '../inference/index.ts'
+import { currentMediaAccess, withMediaAccess } from '../media/index.ts'
+import type { MediaAccess } from '../media/index.ts'
 import { addPhysicalColumn } from '../catalog/ddl.ts'
 import { computeTsColumns, emptyCounts } from '../catalog/rows.ts'
 import type { TableState } from '../catalog/state.ts'
@@ -82,6 +84,8 @@ interface JobSpec {
   readonly maxRowid: number
   /** Index jobs: the index entry to add when the vectors are complete (valueColumnId and addedIn come from columnId). */
   readonly index?: Omit<IndexMd, 'valueColumnId' | 'addedIn'>
+  /** The media access of whoever started the job (a scoped token over HTTP), kept so a resumed job has no more. */
+  readonly access?: MediaAccess
 }
 
 interface JobRow {
@@ -175,6 +179,7 @@ export class Jobs {
     afterAdd?: (tx: Queryable, state: TableState, column: ColumnMd) => Promise<void>
   }): Promise<JobInfo> {
     const batchSize = Math.max(1, Math.floor(job.batchSize ?? 1000))
+    const access = currentMediaAccess()
     let jobId = 0
     await this.#changeMd(table.id, 'add_column', async (tx, state, version) => {
       job.check(state)
@@ -191,14 +196,14 @@ export class Jobs {
       }
       const spec: JobSpec = {
         columnId: column.id, hiddenName: column.name, onError: job.onError, ifExists: job.ifExists, batchSize, maxRowid: Number(stats.rows[0]!.m ?? 0),
-        ...(job.index ? { index: job.index } : {}),
+        ...(job.index ? { index: job.index } : {}), ...(access ? { access } : {}),
       }
       await tx.query(`update tessera.jobs set spec = $2::jsonb where id = $1`, [jobId, JSON.stringify(spec)])
       await addPhysicalColumn(tx, state.id, column)
       await job.afterAdd?.(tx, state, column)
       return { ...state.md, columns: [...state.md.columns, column], nextColumnId: state.md.nextColumnId + 1 }
     })
-    this.#launch(jobId)
+    this.#launch(jobId, access)
     return this.get(jobId)
   }
 
@@ -252,7 +257,7 @@ export class Jobs {
         throw invalid('INVALID_ARGUMENT', `job ${row.id} cannot resume: its column was dropped (cancelled with dropColumn, or by hand); start a new job`, { job: row.id })
       }
       await this.#c.db.query(`update tessera.jobs set status = 'running', error = null, updated_at = now() where id = $1`, [row.id])
-      this.#launch(row.id)
+      this.#launch(row.id, row.spec.access)
       out.push(await this.get(row.id))
     }
     return out
@@ -280,9 +285,11 @@ export class Jobs {
     }
   }
 
-  #launch(id: number): void {
+  /** Runs a job's loop in this process, under the media access of whoever started it. */
+  #launch(id: number, access: MediaAccess | undefined): void {
     const run = { stop: false, done: Promise.resolve() }
-    run.done = this.#loop(id, run).catch(async (e) => {
+    const loop = () => this.#loop(id, run)
+    run.done = (access ? withMediaAccess(access, loop) : loop()).catch(async (e) => {
       const msg = e instanceof TesseraError ? e.message : `${(e as Error).name ?? 'Error'}: ${(e as Error).message ?? e}`
       await this.#c.db.query(`update tessera.jobs set status = 'failed', error = $2, updated_at = now() where id = $1 and status = 'running'`, [id, msg]).catch(() => undefined)
     }).finally(() => this.#running.delete(id))

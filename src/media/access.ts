@@ -28,6 +28,11 @@ export function withMediaAccess<T>(access: MediaAccess, fn: () => T): T {
   return current.run(access, fn)
 }
 
+/** The access the current work runs under (undefined: unrestricted, in-process use). */
+export function currentMediaAccess(): MediaAccess | undefined {
+  return current.getStore()
+}
+
 /** Who is asking, when the current work runs under a restricted caller (a scoped token); undefined otherwise. */
 export function restrictedCaller(): string | undefined {
   const access = current.getStore()

@@ -1,5 +1,5 @@
 // Media references, the local media store, the remote-file cache and media validation.
-export { canonicalDir, checkLocalRead, checkRemoteFetch, isInternalAddress, restrictedCaller, withMediaAccess } from './access.ts'
+export { canonicalDir, checkLocalRead, checkRemoteFetch, currentMediaAccess, isInternalAddress, restrictedCaller, withMediaAccess } from './access.ts'
 export type { MediaAccess } from './access.ts'
 export { DEFAULT_CACHE_BYTES, FileCache } from './cache.ts'
 export type { FileCacheOptions } from './cache.ts'

@@ -74,6 +74,17 @@ describe('media URLs over HTTP', () => {
     expect(await code(docs.addComputedColumn('emb', { fn: 'openai.embeddings', args: [{ col: 'doc' }], opts: { model: 'm', baseUrl: 'http://x' } } as never))).toMatch(/^FORBIDDEN/)
   })
 
+  test("a background job keeps its starter's access, also when resumed outside any request (after a restart)", async () => {
+    const t = await tenant.createTable('user_1/paths', { p: 'string' })
+    await t.insert([{ p: secretImage }])
+    const job = await tenant.jobs.start({ table: t, column: 'thumb', expr: { fn: 'image_thumbnail', args: [{ col: 'p' }], opts: { size: 16 } } as never, onError: 'abort' })
+    const failed = await tenant.jobs.wait(job.id, { pollMs: 20 })
+    expect(failed).toMatchObject({ status: 'failed', error: expect.stringContaining("token 'u1' may not read the server's local file") })
+    // In-process resume (as `tessera serve` does at start) has no request around it: the stored access still applies.
+    await db.jobs.resume(job.id)
+    expect(await db.jobs.wait(job.id)).toMatchObject({ status: 'failed', error: expect.stringContaining("token 'u1'") })
+  })
+
   test('internal addresses are recognised, IPv4 and IPv6', () => {
     for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '224.0.0.1']) {
       expect([a, isInternalAddress(a)]).toEqual([a, true])
