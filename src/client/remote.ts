@@ -11,7 +11,7 @@ import type { AddEmbeddingIndexOptions, HybridSearchOptions, IndexInfo } from '.
 import type { ClientOptions } from './http.ts'
 import { HttpTransport } from './http.ts'
 import { RemoteJobs } from './remote-jobs.ts'
-import { bytesToDataUrl, encodeValues, RemoteQuery, reviveRows, wireNode } from './remote-query.ts'
+import { bytesToDataUrl, encodeValues, RemoteQuery, reviveRows } from './remote-query.ts'
 import type { RemoteJoinable } from './remote-query.ts'
 
 // The HTTP client with the in-process library's interface: `await Tessera.connect(url, { token })` gives an object

@@ -1,16 +1,14 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import type { Table, Tessera } from '../../catalog/index.ts'
-import { parsePath } from '../../catalog/paths.ts'
+import type { Tessera } from '../../catalog/index.ts'
 import { invalid } from '../../errors.ts'
 import { searchOutputs } from '../../index/hybrid.ts'
 import { Expr } from '../../query/expr.ts'
-import { requireAccess } from '../auth.ts'
 import type { Access, AuthEnv } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
 import { EmbedderSchema, ExprSchema, IfExistsSchema, IfNotExistsSchema } from '../schemas.ts'
-import { TABLE, tableInfo } from './tables.ts'
+import { TABLE, tableFromParam, tableInfo } from './tables.ts'
 
 // Embedding indexes (add, list, drop) and search over them: similarity by text or by an image sent in the request
 // (a data: URL or base64), and hybrid (full text + vector) search. The query route also takes similarity() with a
@@ -61,11 +59,7 @@ function imageBytes(s: string): Uint8Array {
 
 export function indexRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
-  const table = async (c: { req: { param(k: 'path'): string }; var: AuthEnv['Variables'] }, access: Access): Promise<Table> => {
-    const raw = c.req.param('path')
-    requireAccess(c.var.principal, parsePath(raw, { allowVersion: true }).path, access)
-    return db.getTable(raw)
-  }
+  const table = (c: Parameters<typeof tableFromParam>[1], access: Access) => tableFromParam(db, c, access)
 
   app.get(`/tables/${TABLE}/-/indexes`, async (c) => c.json({ indexes: (await table(c, 'read')).listIndexes() }))
 

@@ -83,15 +83,16 @@ export const tableDocs: OperationDoc[] = [
   { method: 'post', path: `${T}/-/revert`, summary: 'Undo the latest version', tag: 'versions' },
 ]
 
+/** The table named by a route's :path param (maybe 'path:N'), after checking the caller's access to it. */
+export async function tableFromParam(db: Tessera, c: { req: { param(k: 'path'): string }; var: AuthEnv['Variables'] }, access: Access): Promise<Table> {
+  const raw = c.req.param('path')
+  requireAccess(c.var.principal, parsePath(raw, { allowVersion: true }).path, access)
+  return db.getTable(raw)
+}
+
 export function tableRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
-
-  /** Resolves the :path param (maybe 'path:N') after checking the caller's access to it. */
-  const table = async (c: { req: { param(k: 'path'): string }; var: AuthEnv['Variables'] }, access: Access): Promise<Table> => {
-    const raw = c.req.param('path')
-    requireAccess(c.var.principal, parsePath(raw, { allowVersion: true }).path, access)
-    return db.getTable(raw)
-  }
+  const table = (c: Parameters<typeof tableFromParam>[1], access: Access) => tableFromParam(db, c, access)
 
   app.get('/tables', async (c) => {
     const tables = await db.listTables(c.req.query('dir') ?? '', { recursive: boolQuery(c.req.query('recursive')) ?? false })
