@@ -20,7 +20,10 @@ export interface SetupTarget {
   getTable(path: string): Promise<SetupTargetTable>
   createView?(path: string, base: never, options?: Record<string, unknown>): Promise<SetupTargetTable>
   /** Background jobs (index rebuilds with background: true). */
-  readonly jobs?: { startIndex(options: Record<string, unknown> & { table: string; column: string }): Promise<{ id: number }> }
+  readonly jobs?: {
+    startIndex(options: Record<string, unknown> & { table: string; column: string }): Promise<{ id: number }>
+    list(): Promise<readonly { id: number; table: string; index?: string; status: string }[]>
+  }
 }
 
 /** An index as listIndexes() reports it (the parts a setup compares). */
@@ -182,6 +185,9 @@ export class SetupTable {
     const name = options.name
     const found = existing.find((i) => (name ? i.name === name : i.column === column))
     if (found && (ifExists !== 'replace' || sameIndex(found, indexOptions))) return
+    // A background rebuild a previous apply started is still under way (or waits for `tessera serve` to resume it).
+    const jobs = found && background ? (await this.#db.target.jobs?.list()) ?? [] : []
+    if (jobs.some((j) => j.table === this.path && j.index === found!.name && (j.status === 'running' || j.status === 'interrupted'))) return
     const rows = await this.#rows()
     const what = `embedding index on ${this.path}.${column}${name ? ` (${name})` : ''}`
     if (found) {

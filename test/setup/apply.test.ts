@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Tessera } from '../../src/index.ts'
 import { embedders } from '../../src/index.ts'
+import { udf } from '../../src/compute/udf.ts'
 import { applySetup, defineSetup, resolveEnvPath } from '../../src/setup/index.ts'
 import type { SetupTarget } from '../../src/setup/setup-db.ts'
 import { memoryDb, tempDir } from '../support/db.ts'
@@ -81,6 +82,22 @@ describe('setup files', () => {
     expect((await db.jobs.wait(job.id)).status).toBe('done')
     expect(docs.listIndexes()).toEqual([expect.objectContaining({ name: 'lex', dims: 16 })])
     expect((await applySetup(setup(16, 'lower', true), target)).changed).toBe(false)
+
+    // While a background rebuild is under way, applying again starts no second job.
+    let open!: () => void
+    const gate = new Promise<void>((r) => (open = r))
+    udf({ name: 'test_setup_gated_embed', returns: 'array<float32>[8]', batchSize: 10, fn: async (texts: string[]) => (texts.length > 1 && (await gate), texts.map(() => [1, 0, 0, 0, 0, 0, 0, 0])) })
+    const gated = defineSetup(async (s) => {
+      const d = await s.getTable('idx_app/docs')
+      await d.addEmbeddingIndex('text', { embed: { fn: 'test_setup_gated_embed', opts: { dims: 8 }, modality: 'text' }, name: 'lex', ifExists: 'replace', background: true })
+    })
+    expect((await applySetup(gated, target)).changed).toBe(true)
+    const jobsBefore = (await db.jobs.list()).length
+    expect(await applySetup(gated, target)).toEqual({ changes: [], changed: false })
+    expect((await db.jobs.list()).length).toBe(jobsBefore)
+    open()
+    expect((await db.jobs.wait((await db.jobs.list()).at(-1)!.id)).status).toBe('done')
+    expect(docs.listIndexes()).toEqual([expect.objectContaining({ name: 'lex', dims: 8 })])
   })
 
   test('environment namespaces resolve in one place', async () => {
