@@ -61,14 +61,17 @@ export async function validateMediaValue(kind: MediaKind, value: unknown, ctx: M
   const parsed = parseMediaRef(value as string)
   if (!parsed) return fail(`'${short(value as string)}' is not a path, file:// or http(s) URL, or media:// reference`)
   const ref = formatMediaRef(parsed)
-  // Checked even when validation waits for the read: the caller may not be allowed to reference that file at all.
-  try {
-    if (parsed.kind === 'path') checkLocalRead(parsed.path)
-    if (parsed.kind === 'url') await checkRemoteFetch(parsed.url)
-  } catch (e) {
-    fail((e as Error).message, e)
+  if (!onWrite) {
+    // Validation waits for the read, but the caller may not be allowed to reference that file at all (on_write gets
+    // the same check from resolveMedia below; doing it here too would resolve paths and look up hosts twice).
+    try {
+      if (parsed.kind === 'path') checkLocalRead(parsed.path)
+      if (parsed.kind === 'url') await checkRemoteFetch(parsed.url)
+    } catch (e) {
+      fail((e as Error).message, e)
+    }
+    return ref
   }
-  if (!onWrite) return ref
   let file: string
   try {
     file = await resolveMedia(ref, ctx.env)
