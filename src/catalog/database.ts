@@ -14,6 +14,8 @@ import type { PGliteAssets } from '../store/pglite/driver.ts'
 import type { Driver } from '../store/types.ts'
 import { formatType, parseType } from '../types/index.ts'
 import { createDataTable, dropDataTable } from './ddl.ts'
+import { repairUncommittedWrites } from './data-table.ts'
+import type { Repair } from './data-table.ts'
 import * as dirs from './dirs.ts'
 import type { ColumnMd, IfExists, IfNotExists, MediaValidation, TableKind, TableMd } from './metadata.ts'
 import { checkName, parsePath } from './paths.ts'
@@ -89,6 +91,8 @@ export class Tessera {
   readonly media: MediaEnv
   readonly #unregisterMedia: () => void
   #closed = false
+  /** What open removed of writes killed before they committed (reported by check()). */
+  #repaired: Repair[] = []
   #jobs: Jobs | undefined
   #unlisten: (() => Promise<void>) | undefined
 
@@ -142,7 +146,10 @@ export class Tessera {
     try {
       const db = await PGliteDriver.open({ dataDir: join(home, 'pgdata'), ...(options.assets ? { assets: options.assets } : {}), ...(options.restoreFrom ? { loadDataDir: options.restoreFrom } : {}) })
       await migrate(db)
-      return new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir)
+      const repaired = await repairUncommittedWrites(db)
+      const t = new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir)
+      t.#repaired = repaired
+      return t
     } catch (e) {
       await lock.release()
       throw e
@@ -213,8 +220,8 @@ export class Tessera {
   }
 
   /** Verifies the catalog against the stored data; an empty problem list means the data dir is consistent. */
-  check(): Promise<{ tables: number; problems: CheckProblem[] }> {
-    return checkIntegrity(this.#db)
+  async check(): Promise<{ tables: number; problems: CheckProblem[]; repaired: Repair[] }> {
+    return { ...(await checkIntegrity(this.#db)), repaired: this.#repaired }
   }
 
   // ---------------------------------------------------------------- dirs
@@ -408,9 +415,7 @@ export class Tessera {
   async #syncView(viewId: number, base: TableState): Promise<void> {
     const next = await this.#locks.run(viewId, async () => {
       const view = await this.#ctx.refresh(viewId)
-      const s = await views.syncView(this.#db, view, base, resolveIterator)
-      if (s) this.#states.set(s.id, s)
-      return s
+      return views.syncView(this.#ctx, view, base, resolveIterator)
     })
     if (next) await this.#followBase(next, 'sync')
   }

@@ -91,6 +91,8 @@ export async function insertRows(
   tsValues: Map<number, { values: unknown[]; errors: (CellError | null)[] }>,
   counts: WriteCounts,
   rowIds?: readonly number[],
+  from = 0,
+  to = rows.length,
 ): Promise<void> {
   const md = state.md
   const inputs = inputColumns(md)
@@ -127,8 +129,8 @@ export async function insertRows(
   }
   const sqlPlans = plans.filter((p) => p.mode === 'sql')
   const sql = `insert into ${dataTable(state.id)} (${targetCols.join(', ')}) select ${selectCols.join(', ')} from jsonb_to_recordset(${jsonParam}::jsonb) as x(${recordCols.join(', ')})`
-  for (let start = 0; start < rows.length; start += INSERT_BATCH) {
-    const end = Math.min(rows.length, start + INSERT_BATCH)
+  for (let start = from; start < to; start += INSERT_BATCH) {
+    const end = Math.min(to, start + INSERT_BATCH)
     const docs = new Array<Record<string, unknown>>(end - start)
     for (let i = start; i < end; i++) {
       const row = rows[i]!
@@ -153,8 +155,8 @@ export async function insertRows(
       throw sqlComputeError(e, state, sqlPlans, start)
     }
   }
-  counts.inserted += rows.length
-  counts.computed += rows.length * sqlPlans.length
+  counts.inserted += to - from
+  counts.computed += (to - from) * sqlPlans.length
 }
 
 function sqlComputeError(e: unknown, state: TableState, sqlPlans: readonly ComputedPlan[], batchStart: number): unknown {

@@ -56,3 +56,9 @@ export async function mdAtVersion(db: Queryable, id: number, path: string, versi
   if (!r.rows[0]) throw notFound('VERSION_NOT_FOUND', `table '${path}' has no version ${version}`, { path, version })
   return r.rows[0].md
 }
+
+/** Makes `version - 1` the table's current version again, with schema `md` (revert: the version's rows are undone). */
+export async function popVersion(tx: Queryable, id: number, version: number, md: TableMd): Promise<void> {
+  await tx.query(`delete from tessera.versions where table_id = $1 and version = $2`, [id, version])
+  await tx.query(`update tessera.tables set version = $2, md = $3::jsonb where id = $1`, [id, version - 1, JSON.stringify(md)])
+}

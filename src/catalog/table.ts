@@ -25,7 +25,9 @@ import {
   updateRows, writeComputedInPlace,
 } from './rows.ts'
 import type { TableState } from './state.ts'
-import { commitVersion, lockTableRow, mdAtVersion } from './state.ts'
+import { mdAtVersion } from './state.ts'
+import { commitChange, toStatus } from './commit.ts'
+import { undoVersion } from './data-table.ts'
 import { keyOf, missingKeyError, partitionByExistingKey, pkColumns, updateByKey } from './upsert.ts'
 import type { Row } from './validate-rows.ts'
 import { validateRows } from './validate-rows.ts'
@@ -46,7 +48,7 @@ export interface CatalogContext {
   /** Re-reads a table's state from the store (another process changed it, or a transaction rolled back). */
   refresh(id: number): Promise<TableState>
   /** Called after a committed change, so dependents (views, indexes, jobs) can follow. */
-  afterChange?(state: TableState, kind: VersionKind): Promise<void>
+  afterChange?(state: TableState, kind: VersionKind | 'revert'): Promise<void>
   /** Where uploaded media bytes go and remote media is cached; media cells are normalized (and checked) with it. */
   readonly media?: MediaEnv
 }
@@ -228,72 +230,35 @@ export class Table implements Joinable {
     return state
   }
 
-  /**
-   * The write protocol: take the table's lock, do slow work (validation, UDFs) outside the transaction, then write
-   * in one short transaction that re-reads the catalog row FOR UPDATE and records the new version.
-   */
+  /** A change of this table through the one commit unit (src/catalog/commit.ts). */
   async #write<P>(
     kind: VersionKind,
     prepare: (state: TableState, counts: WriteCounts) => Promise<P>,
     apply: (tx: Queryable, state: TableState, version: number, prepared: P, counts: WriteCounts) => Promise<TableMd | void>,
   ): Promise<UpdateStatus> {
     this.#writable()
-    return this.#ctx.locks.run(this.#id, async () => {
-      for (let attempt = 0; ; attempt++) {
-        const state = this.#ctx.state(this.#id)
-        const counts = emptyCounts()
-        let prepared: P
-        try {
-          prepared = await prepare(state, counts)
-        } catch (e) {
-          // Another process may have changed the schema this was checked against (a column it names was added).
-          if (attempt < 3 && JSON.stringify((await this.#ctx.refresh(this.#id)).md) !== JSON.stringify(state.md)) continue
-          throw e
-        }
-        const prepCounts = { ...counts, colsWithExcs: new Set(counts.colsWithExcs) }
-        let committed: TableState | undefined
-        try {
-          await this.#ctx.db.transaction(async (tx) => {
-            // A server store may run this again after a serialization failure: start from the prepared counts.
-            Object.assign(counts, { ...prepCounts, colsWithExcs: new Set(prepCounts.colsWithExcs) })
-            const locked = await lockTableRow(tx, this.#id, state.path)
-            if (JSON.stringify(locked.md) !== JSON.stringify(state.md)) throw staleSchema
-            const version = locked.version + 1
-            const newMd = (await apply(tx, locked, version, prepared, counts)) ?? locked.md
-            const changed = counts.inserted + counts.updated + counts.deleted > 0 || newMd !== locked.md
-            if (!changed) return
-            await commitVersion(tx, this.#id, version, kind, newMd, { inserted: counts.inserted, updated: counts.updated, deleted: counts.deleted, errors: counts.excs })
-            committed = { ...locked, version, md: newMd }
-          }, { lockKey: this.#id })
-        } catch (e) {
-          if (e === staleSchema && attempt < 3) {
-            await this.#ctx.refresh(this.#id)
-            continue
-          }
-          await this.#ctx.refresh(this.#id).catch(() => undefined)
-          throw translateStoreError(e, { table: state.path, columnNames: new Map(state.md.columns.map((c) => [valueColumn(c.id), c.name])) })
-        }
-        if (committed) {
-          this.#ctx.setState(committed)
-          await this.#ctx.afterChange?.(committed, kind)
-        }
-        return toStatus(committed?.version ?? state.version, counts)
-      }
-    })
+    return (await commitChange(this.#ctx, this.#id, { kind, prepare, apply })).status
   }
 
   /** Inserts rows (objects keyed by column name). All or nothing: a bad row rejects the batch, naming row and column. */
   async insert(rows: readonly Row[] | Row, options: InsertOptions = {}): Promise<UpdateStatus> {
     const list = Array.isArray(rows) ? rows : [rows]
     this.#rowsWritable()
-    return this.#write('insert', async (state, counts) => {
-      const valid = await mediaRows(this.#ctx, state, validateRows(state.md, state.path, list))
-      checkDuplicateKeys(state, valid)
-      const plans = withOnError(computedPlans(state.md), options.onError)
-      return { valid, ts: await computeTsColumns(plans, valid, state.path, counts), plans }
-    }, async (tx, state, version, p, counts) => {
-      await insertRows(tx, { ...state, md: withOnErrorMd(state.md, options.onError) }, version, p.valid, p.ts, counts)
+    const { status } = await commitChange(this.#ctx, this.#id, {
+      kind: 'insert',
+      prepare: async (state, counts) => {
+        const valid = await mediaRows(this.#ctx, state, await validateRows(state.md, state.path, list))
+        checkDuplicateKeys(state, valid)
+        const plans = withOnError(computedPlans(state.md), options.onError)
+        return { valid, ts: await computeTsColumns(plans, valid, state.path, counts) }
+      },
+      rows: {
+        count: (p) => p.valid.length,
+        write: (tx, state, version, p, counts, start, end) =>
+          insertRows(tx, { ...state, md: withOnErrorMd(state.md, options.onError) }, version, p.valid, p.ts, counts, undefined, start, end),
+      },
     })
+    return status
   }
 
   /** Updates rows matching `where` (all rows when omitted). Values are literals or expressions over the old row. */
@@ -567,32 +532,24 @@ export class Table implements Joinable {
    */
   async revert(options: { expectVersion?: number } = {}): Promise<{ version: number }> {
     this.#writable()
-    return this.#ctx.locks.run(this.#id, async () => {
-      const state = this.#ctx.state(this.#id)
-      let reverted: TableState | undefined
-      await this.#ctx.db.transaction(async (tx) => {
-        const locked = await lockTableRow(tx, this.#id, state.path)
+    const { committed } = await commitChange(this.#ctx, this.#id, {
+      kind: 'revert',
+      apply: async (tx, locked) => {
         const n = locked.version
-        if (n === 0) throw invalid('INVALID_ARGUMENT', `'${state.path}' is at version 0 (its creation), which cannot be reverted; drop the table instead`)
+        if (n === 0) throw invalid('INVALID_ARGUMENT', `'${locked.path}' is at version 0 (its creation), which cannot be reverted; drop the table instead`)
         if (options.expectVersion !== undefined && n !== options.expectVersion) {
-          throw new ConcurrencyError('CONCURRENCY_CONFLICT', `'${state.path}' is at version ${n}, not ${options.expectVersion}: another write came after it, so it was not reverted`, { version: n, expected: options.expectVersion })
+          throw new ConcurrencyError('CONCURRENCY_CONFLICT', `'${locked.path}' is at version ${n}, not ${options.expectVersion}: another write came after it, so it was not reverted`, { version: n, expected: options.expectVersion })
         }
         await assertRevertable?.(tx, locked)
-        const t = dataTable(this.#id)
-        await tx.query(`delete from ${t} where _v_min = $1`, [n])
-        await tx.query(`update ${t} set _v_max = ${MAX_VERSION} where _v_max = $1`, [n])
-        const prev = await mdAtVersion(tx, this.#id, state.path, n - 1)
+        await undoVersion(tx, this.#id, n)
+        const prev = await mdAtVersion(tx, this.#id, locked.path, n - 1)
         for (const c of locked.md.columns) {
           if (c.addedIn === n && !prev.columns.some((p) => p.id === c.id)) await dropPhysicalColumn(tx, this.#id, c)
         }
-        await tx.query(`delete from tessera.versions where table_id = $1 and version = $2`, [this.#id, n])
-        await tx.query(`update tessera.tables set version = $2, md = $3::jsonb where id = $1`, [this.#id, n - 1, JSON.stringify(prev)])
-        reverted = { ...locked, version: n - 1, md: prev }
-      }, { lockKey: this.#id })
-      this.#ctx.setState(reverted!)
-      await this.#ctx.afterChange?.(reverted!, 'revert' as VersionKind)
-      return { version: reverted!.version }
+        return { pop: true, md: prev }
+      },
     })
+    return { version: committed!.version }
   }
 
   toString(): string {
@@ -606,25 +563,9 @@ export function setRevertGuard(fn: (tx: Queryable, state: TableState) => Promise
   assertRevertable = fn
 }
 
-const staleSchema = new Error('stale schema')
-
 /** Media cells become canonical refs (uploads stored, files checked per mediaValidation), outside any transaction. */
 function mediaRows(ctx: CatalogContext, state: TableState, rows: Row[]): Promise<Row[]> | Row[] {
   return ctx.media ? validateMediaRows(state.md, state.path, rows, ctx.media) : rows
-}
-
-function toStatus(version: number, c: WriteCounts): UpdateStatus {
-  return {
-    version,
-    numRows: c.inserted + c.updated + c.deleted,
-    numInserted: c.inserted,
-    numUpdated: c.updated,
-    numDeleted: c.deleted,
-    numComputedValues: c.computed,
-    numExcs: c.excs,
-    colsWithExcs: [...c.colsWithExcs],
-    updatedCols: [...c.updatedCols],
-  }
 }
 
 function checkPredicate(state: TableState, where: ExprNode): void {

@@ -8,9 +8,10 @@ import { typeOf } from '../query/typecheck.ts'
 import type { Queryable } from '../store/types.ts'
 import { formatType, fromStore, parseType } from '../types/index.ts'
 import type { ColumnMd, TableMd, ViewMd } from './metadata.ts'
-import { computeTsColumns, emptyCounts, insertRows } from './rows.ts'
+import { computeTsColumns, insertRows } from './rows.ts'
+import { commitLocked } from './commit.ts'
+import type { CatalogContext } from './table.ts'
 import type { TableState } from './state.ts'
-import { commitVersion, lockTableRow } from './state.ts'
 import type { Row } from './validate-rows.ts'
 
 // Views follow their base table. A view stores its own rows (the base columns it carries, iterator outputs, its own
@@ -117,34 +118,42 @@ async function expand(rows: Row[], view: TableState, resolveIterator: IteratorRe
 }
 
 /**
- * Brings a view up to its base's current version. Call with the base's lock held (no base write in between);
- * takes the view's row lock. Returns the view's new state, or undefined when it was already in step.
+ * Brings a view up to its base's current version, as one view version through the commit unit. Call with the view's
+ * lock held; base row versions are read by version range, so a base write in progress stays unseen.
+ * Returns the view's new state, or undefined when it was already in step.
  */
-export async function syncView(db: { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> } & Queryable, view: TableState, base: TableState, resolveIterator: IteratorResolver): Promise<TableState | undefined> {
+export async function syncView(ctx: CatalogContext, view: TableState, base: TableState, resolveIterator: IteratorResolver): Promise<TableState | undefined> {
   const from = view.md.view!.syncedBaseVersion
   const to = base.version
   if (from >= to) return undefined
-  // Slow work (iterators, TypeScript-computed columns) happens before the write transaction.
-  const entering = await expand(await enteringRows(db, base, view, from, to), view, resolveIterator)
-  const counts = emptyCounts()
-  const ts = await computeTsColumns(computedPlans(view.md), entering, view.path, counts)
-  let next: TableState | undefined
-  await db.transaction(async (tx) => {
-    const locked = await lockTableRow(tx, view.id, view.path)
-    const version = locked.version + 1
-    // Base row versions that ended in (from, to] and existed at `from` leave the view.
-    const ended = await tx.query(
-      `update ${dataTable(view.id)} as v set _v_max = $1 where v._v_max = ${MAX_VERSION} and v.${valueColumn(locked.md.columns.find((c) => c.name === BASE_ROWID)!.id)} in ` +
-      `(select b._rowid from ${dataTable(base.id)} as b where b._v_max > ${Math.trunc(from)} and b._v_max <= ${Math.trunc(to)} and b._v_min <= ${Math.trunc(from)})`,
-      [version],
-    )
-    counts.deleted += ended.affectedRows
-    await insertRows(tx, locked, version, entering, ts, counts)
-    const md: TableMd = { ...locked.md, view: { ...locked.md.view!, syncedBaseVersion: to } }
-    await commitVersion(tx, view.id, version, 'sync', md, { inserted: counts.inserted, deleted: counts.deleted, errors: counts.excs })
-    next = { ...locked, version, md }
+  const { committed } = await commitLocked(ctx, view.id, {
+    kind: 'sync',
+    // Slow work (iterators, TypeScript-computed columns) happens before any write.
+    prepare: async (state, counts) => {
+      const entering = await expand(await enteringRows(ctx.db, base, state, from, to), state, resolveIterator)
+      return { entering, ts: await computeTsColumns(computedPlans(state.md), entering, state.path, counts) }
+    },
+    rows: {
+      count: (p) => p.entering.length,
+      write: (tx, state, version, p, counts, start, end) => insertRows(tx, state, version, p.entering, p.ts, counts, undefined, start, end),
+    },
+    apply: async (tx, locked, version, _p, counts) => {
+      // Base row versions that ended in (from, to] and existed at `from` leave the view.
+      counts.deleted += await endRowsOfEndedBaseRows(tx, locked, base.id, from, to, version)
+      return { ...locked.md, view: { ...locked.md.view!, syncedBaseVersion: to } }
+    },
   })
-  return next
+  return committed
+}
+
+/** Rows written under `version` itself are the entering ones (a staged sync writes them first): they stay. */
+async function endRowsOfEndedBaseRows(tx: Queryable, view: TableState, baseId: number, from: number, to: number, version: number): Promise<number> {
+  const ended = await tx.query(
+    `update ${dataTable(view.id)} as v set _v_max = $1 where v._v_max = ${MAX_VERSION} and v._v_min < $1 and v.${valueColumn(view.md.columns.find((c) => c.name === BASE_ROWID)!.id)} in ` +
+    `(select b._rowid from ${dataTable(baseId)} as b where b._v_max > ${Math.trunc(from)} and b._v_max <= ${Math.trunc(to)} and b._v_min <= ${Math.trunc(from)})`,
+    [version],
+  )
+  return ended.affectedRows
 }
 
 /** Views and snapshots over a table (its dependents), newest first. */

@@ -7,7 +7,7 @@ import type { MediaAccess } from '../media/index.ts'
 import { addPhysicalColumn } from '../catalog/ddl.ts'
 import { computeTsColumns, emptyCounts } from '../catalog/rows.ts'
 import type { TableState } from '../catalog/state.ts'
-import { commitVersion, lockTableRow } from '../catalog/state.ts'
+import { commitChange } from '../catalog/commit.ts'
 import type { CatalogContext, Table } from '../catalog/table.ts'
 import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
 import { compileExpr } from '../query/compiler.ts'
@@ -319,6 +319,7 @@ export class Jobs {
       // Slow work (UDFs, models, services) happens here, outside any transaction and lock.
       const ts = plan.mode === 'ts' ? (await computeTsColumns([plan], batch.rows, state.path, counts)).get(plan.column.id)! : undefined
       if (run.stop) return
+      // A batch waits behind foreground writes on the embedded store, but is never starved (src/store/scheduler.ts).
       await this.#c.ctx.locks.run(state.id, () => this.#c.db.transaction(async (tx) => {
         const c = plan.column
         const params = new ParamList()
@@ -343,7 +344,7 @@ export class Jobs {
           )
         }
         await tx.query(`update tessera.jobs set cursor = $2, rows_done = rows_done + $3, updated_at = now() where id = $1`, [id, last, batch.rows.length])
-      }))
+      }, { lockKey: state.id, priority: 'background' }))
     }
   }
 
@@ -385,24 +386,9 @@ export class Jobs {
     return withIndex(state.md, idx)
   }
 
-  /** A schema change under the table's lock, committed as a new version (the same protocol as Table's writes). */
+  /** A schema change of the job's table through the commit unit (src/catalog/commit.ts). */
   async #changeMd(tableId: number, kind: VersionKind, apply: (tx: Queryable, state: TableState, version: number) => Promise<TableMd>): Promise<void> {
-    const { ctx, db } = this.#c
-    let committed: TableState | undefined
-    await ctx.locks.run(tableId, async () => {
-      const current = await ctx.refresh(tableId)
-      await db.transaction(async (tx) => {
-        const locked = await lockTableRow(tx, tableId, current.path)
-        const version = locked.version + 1
-        const md = await apply(tx, locked, version)
-        await commitVersion(tx, tableId, version, kind, md)
-        committed = { ...locked, version, md }
-      }).catch(async (e) => {
-        await ctx.refresh(tableId).catch(() => undefined)
-        throw e
-      })
-      ctx.setState(committed!)
-    })
-    await ctx.afterChange?.(committed!, kind)
+    await this.#c.ctx.refresh(tableId)
+    await commitChange(this.#c.ctx, tableId, { kind, apply: (tx, state, version) => apply(tx, state, version) })
   }
 }

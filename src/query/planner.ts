@@ -133,7 +133,7 @@ export function planQuery(spec: QuerySpec): Plan {
   })
 
   // Where: SQL-able conjuncts in SQL, the rest in TypeScript.
-  const whereSql: string[] = [visibleAt('t0', spec.from.version)]
+  const whereSql: string[] = [visibleAt('t0', spec.from.version, spec.from.tableId)]
   const tsWhere: ExprNode[] = []
   if (spec.where) {
     const wt = typeOf(spec.where, scope)
@@ -158,7 +158,7 @@ export function planQuery(spec: QuerySpec): Plan {
     const ot = typeOf(j.on, scope)
     if (ot.kind !== 'bool') throw invalid('INVALID_EXPRESSION', `join condition must be boolean: ${printExpr(j.on)}`)
     if (!isSqlExpr(j.on)) throw invalid('INVALID_EXPRESSION', `join condition must run in SQL: ${printExpr(j.on)}`)
-    fromSql.push(`${j.how === 'left' ? 'left join' : 'join'} ${dataTable(j.source.tableId)} as ${alias} on ${visibleAt(alias, j.source.version)} and ${compileExpr(j.on, scope, params)}`)
+    fromSql.push(`${j.how === 'left' ? 'left join' : 'join'} ${dataTable(j.source.tableId)} as ${alias} on ${visibleAt(alias, j.source.version, j.source.tableId)} and ${compileExpr(j.on, scope, params)}`)
   })
 
   let groupSql = ''

@@ -18,9 +18,13 @@ export const valueColumn = (colId: number): string => `c${colId}`
 export const errorTypeColumn = (colId: number): string => `c${colId}_et`
 export const errorMsgColumn = (colId: number): string => `c${colId}_em`
 
-/** Rows visible at a version: the current one (undefined) or an older one (time travel). */
-export function visibleAt(alias: string, version: number | undefined): string {
-  if (version === undefined) return `${alias}._v_max = ${MAX_VERSION}`
+/**
+ * Rows visible at a version: the current one (undefined) or an older one (time travel). Current reads are bounded by
+ * the committed version as the catalog has it in the same snapshot, because a staged write (src/catalog/commit.ts)
+ * writes rows under the next version in steps before committing it: those rows stay unseen until its final step.
+ */
+export function visibleAt(alias: string, version: number | undefined, tableId: number): string {
+  if (version === undefined) return `${alias}._v_max = ${MAX_VERSION} and ${alias}._v_min <= (select version from tessera.tables where id = ${Math.trunc(tableId)})`
   const v = Math.trunc(version)
   return `${alias}._v_min <= ${v} and ${alias}._v_max > ${v}`
 }

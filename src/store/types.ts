@@ -15,6 +15,12 @@ export interface Queryable {
 export interface StoreCapabilities {
   /** pgvector is installed and usable. */
   readonly vector: boolean
+  /**
+   * One connection that every statement waits for (PGlite): long writes are cut into short steps under a version
+   * readers cannot see yet, so reads get the store between steps (src/catalog/commit.ts). A server store has real
+   * concurrency (MVCC): a long write transaction blocks no reader, so it writes in one transaction.
+   */
+  readonly stagedWrites?: boolean
 }
 
 export interface TransactionOptions {
@@ -23,6 +29,11 @@ export interface TransactionOptions {
    * schema changes of one table). PGlite is one connection and ignores it; the server store takes an advisory lock.
    */
   readonly lockKey?: number
+  /**
+   * Background work (jobs) waits behind foreground writes on a single-connection store, but never starves
+   * (src/store/scheduler.ts). Ignored by server stores.
+   */
+  readonly priority?: 'write' | 'background'
 }
 
 export interface Driver extends Queryable {

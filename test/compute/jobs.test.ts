@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs'
 import { Tessera } from '../../src/index.ts'
 import { udf } from '../../src/compute/udf.ts'
 import { tempDir } from '../support/db.ts'
+import { throwing } from '../support/settle.ts'
 
 // A background job over a file data dir: progress is visible, the old column keeps serving, cancel keeps progress,
 // and after a restart the job resumes without recomputing rows already done.
@@ -109,8 +110,8 @@ describe('background jobs', () => {
 
   test('errors: a name in use, an unknown job, a failing expression with abort', async () => {
     const t = await db!.getTable('docs')
-    await expect(db!.jobs.start({ table: t, column: 'emb', expr: slowLen(t.c.text) })).rejects.toThrow(/already has a column 'emb'; pass ifExists: 'replace'/)
-    await expect(db!.jobs.get(9999)).rejects.toThrow(/no job 9999/)
+    await expect(await throwing(db!.jobs.start({ table: t, column: 'emb', expr: slowLen(t.c.text) }))).toThrow(/already has a column 'emb'; pass ifExists: 'replace'/)
+    await expect(await throwing(db!.jobs.get(9999))).toThrow(/no job 9999/)
     const boom = udf({ name: 'test_job_boom', returns: 'int', fn: (s: string) => { if (s.length > 3) throw new Error('too long'); return 1 } })
     const j = await db!.jobs.start({ table: t, column: 'boom', expr: boom(t.c.text), onError: 'abort' })
     const failed = await db!.jobs.wait(j.id)

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Table, Tessera } from '../../src/index.ts'
 import { openai } from '../../src/functions/openai.ts'
 import { memoryDb } from '../support/db.ts'
+import { throwing } from '../support/settle.ts'
 
 // A fake OpenAI-compatible server on 127.0.0.1: embeddings are [length, vowels, 1]; the first embeddings request
 // gets a 429; any input containing FORBIDDEN gets a permanent 400.
@@ -77,7 +78,7 @@ describe('openai-compatible client', () => {
     expect(Array.from(rows[1]!.emb as number[])).toEqual([2, 1, 1])
     expect(rows[1]!.et).toBeNull()
     // with the default onError ('abort') the same row refuses the insert
-    await expect(t.insert([{ id: 6, text: 'FORBIDDEN again' }])).rejects.toThrow(/HTTP 400/)
+    await expect(await throwing(t.insert([{ id: 6, text: 'FORBIDDEN again' }]))).toThrow(/HTTP 400/)
     expect(await t.count()).toBe(5)
   })
 
@@ -92,7 +93,7 @@ describe('openai-compatible client', () => {
   })
 
   test('a model is required, and the base URL may come from the options', async () => {
-    await expect(t.select({ e: openai.embeddings(t.c.text, { model: '' }) }).collect()).rejects.toThrow(/needs opts.model/)
+    await expect(await throwing(t.select({ e: openai.embeddings(t.c.text, { model: '' }) }).collect())).toThrow(/needs opts.model/)
     const other = `http://127.0.0.1:${server.port}/v1/`
     const rows = (await t.where(t.c.id.eq(2)).select({ e: openai.embeddings(t.c.text, { model: 'x', baseUrl: other }) }).collect()).rows
     expect(Array.from(rows[0]!.e as number[])).toEqual([3, 0, 1])
@@ -101,7 +102,7 @@ describe('openai-compatible client', () => {
   test('an unreachable server is a transient error, retried, then reported', async () => {
     const dead = 'http://127.0.0.1:9/v1'
     const t0 = performance.now()
-    await expect(t.where(t.c.id.eq(1)).select({ e: openai.embeddings(t.c.text, { model: 'x', baseUrl: dead }) }).collect()).rejects.toThrow(/POST http:\/\/127.0.0.1:9\/v1\/embeddings failed/)
+    await expect(await throwing(t.where(t.c.id.eq(1)).select({ e: openai.embeddings(t.c.text, { model: 'x', baseUrl: dead }) }).collect())).toThrow(/POST http:\/\/127.0.0.1:9\/v1\/embeddings failed/)
     expect(performance.now() - t0).toBeLessThan(10_000)
   })
 })

@@ -4,6 +4,7 @@ import { embedders } from '../../src/index.ts'
 import { planQuery } from '../../src/query/planner.ts'
 import { rewriteSimilarity } from '../../src/index/index.ts'
 import { memoryDb } from '../support/db.ts'
+import { throwing, rejection } from '../support/settle.ts'
 
 setDefaultTimeout(30_000)
 
@@ -87,23 +88,23 @@ describe('embedding index', () => {
     await t.insert(TOPICS.map((text, id) => ({ id, text })))
     await t.addEmbeddingIndex('text', { embed: embedders.lexical({ dims: 32 }), name: 'a' })
     await t.addEmbeddingIndex('text', { embed: embedders.lexical({ dims: 48, seed: 5 }), name: 'b', metric: 'ip' })
-    await expect(top(t, 'rocket')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('several indexes') })
+    await expect(await rejection(top(t, 'rocket'))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('several indexes') })
     const sim = t.c.text.similarity('rocket orbit', { idx: 'b' })
     const rows = (await t.orderBy(sim, 'desc').limit(1).select({ id: t.c.id }).collect()).rows
     expect(rows[0]!.id).toBe(4)
-    await expect(t.addEmbeddingIndex('text', { embed: embedders.lexical(), name: 'a' })).rejects.toMatchObject({ code: 'INDEX_ALREADY_EXISTS' })
+    await expect(await rejection(t.addEmbeddingIndex('text', { embed: embedders.lexical(), name: 'a' }))).toMatchObject({ code: 'INDEX_ALREADY_EXISTS' })
     expect((await t.addEmbeddingIndex('text', { embed: embedders.lexical(), name: 'a', ifExists: 'ignore' })).numRows).toBe(0)
     await t.dropEmbeddingIndex('a')
     expect(t.listIndexes().map((i) => i.name)).toEqual(['b'])
-    await expect(t.dropEmbeddingIndex('a')).rejects.toMatchObject({ code: 'INDEX_NOT_FOUND' })
+    await expect(await rejection(t.dropEmbeddingIndex('a'))).toMatchObject({ code: 'INDEX_NOT_FOUND' })
     expect((await top(t, 'football goal', 1))[0]!.id).toBe(1)
     await t.revert() // the drop is undone: index 'a' is back and usable
     expect(t.listIndexes().map((i) => i.name).sort()).toEqual(['a', 'b'])
     const back = t.c.text.similarity('volcano', { idx: 'a' })
     expect((await t.orderBy(back, 'desc').limit(1).select({ id: t.c.id }).collect()).rows[0]!.id).toBe(2)
-    await expect(t.select(t.c.id.similarity('x')).collect()).rejects.toThrow()
+    await expect(await throwing(t.select(t.c.id.similarity('x')).collect())).toThrow()
     // the indexed column cannot be dropped from under its indexes; the error names them, not their hidden columns
-    await expect(t.dropColumn('text')).rejects.toMatchObject({ code: 'HAS_DEPENDENTS', message: expect.stringMatching(/embedding index\(es\) 'a', 'b' \(dropEmbeddingIndex\)/) })
+    await expect(await rejection(t.dropColumn('text'))).toMatchObject({ code: 'HAS_DEPENDENTS', message: expect.stringMatching(/embedding index\(es\) 'a', 'b' \(dropEmbeddingIndex\)/) })
   })
 
   test("ifExists: 'replace' swaps the index in one version; revert brings the old one back", async () => {
@@ -145,6 +146,6 @@ describe('embedding index', () => {
     await t.revert()
     expect(t.listIndexes()).toEqual([])
     expect(t.md.columns.some((c) => c.hidden)).toBe(false)
-    await expect(top(t, 'alpha')).rejects.toMatchObject({ code: 'INDEX_NOT_FOUND' })
+    await expect(await rejection(top(t, 'alpha'))).toMatchObject({ code: 'INDEX_NOT_FOUND' })
   })
 })

@@ -3,6 +3,7 @@ import type { Table, Tessera } from '../../src/index.ts'
 import { call, embedders } from '../../src/index.ts'
 import { planQuery } from '../../src/query/planner.ts'
 import { memoryDb } from '../support/db.ts'
+import { throwing } from '../support/settle.ts'
 
 setDefaultTimeout(30_000)
 
@@ -108,7 +109,7 @@ describe('full-text index', () => {
     expect(none.listIndexes()[0]!.fullText).toBeUndefined()
 
     const bad = await db.createTable('wiki_bad', { text: 'string' })
-    await expect(bad.addEmbeddingIndex('text', { embed: embedders.lexical(), fullText: 'klingon' })).rejects.toThrow(/no text search configuration 'klingon'.*english/)
+    await expect(await throwing(bad.addEmbeddingIndex('text', { embed: embedders.lexical(), fullText: 'klingon' }))).toThrow(/no text search configuration 'klingon'.*english/)
     expect(bad.listIndexes()).toEqual([])
     expect(Object.keys(bad.schema())).toEqual(['text'])
   })

@@ -7,6 +7,7 @@ import { planQuery } from '../../src/query/planner.ts'
 import { dataTable, MAX_VERSION, valueColumn } from '../../src/query/sql.ts'
 import { rewriteSimilarity } from '../../src/index/index.ts'
 import { memoryDb } from '../support/db.ts'
+import { throwing, rejection } from '../support/settle.ts'
 
 // Switching an embedding index to a new model in the background (db.jobs.startIndex): the table stays writable, the
 // old index serves searches until the new one is complete, then the new entry replaces it in one version.
@@ -85,10 +86,10 @@ describe('background embedding index build', () => {
     const sim = t.c.text.similarity('chocolate cake', { idx: 'small' })
     expect(((await t.orderBy(sim, 'desc').limit(1).select('text').collect()).rows[0]!.text as string)).toContain('chocolate')
 
-    await expect(db.jobs.startIndex({ table: t, column: 'text', embed: embedders.lexical(), name: 'small' })).rejects.toMatchObject({ code: 'INDEX_ALREADY_EXISTS' })
-    await expect(db.jobs.startIndex({ table: t, column: 'nope', embed: embedders.lexical() })).rejects.toMatchObject({ code: 'COLUMN_NOT_FOUND' })
-    await expect(db.jobs.startIndex({ table: t, column: 'id', embed: embedders.lexical() })).rejects.toThrow(/cannot index column 'id'/)
-    await expect(db.jobs.startIndex({ table: t, column: 'text', embed: { ...embedders.lexical(), modality: 'image' } })).rejects.toThrow(/modality 'image'/)
+    await expect(await rejection(db.jobs.startIndex({ table: t, column: 'text', embed: embedders.lexical(), name: 'small' }))).toMatchObject({ code: 'INDEX_ALREADY_EXISTS' })
+    await expect(await rejection(db.jobs.startIndex({ table: t, column: 'nope', embed: embedders.lexical() }))).toMatchObject({ code: 'COLUMN_NOT_FOUND' })
+    await expect(await throwing(db.jobs.startIndex({ table: t, column: 'id', embed: embedders.lexical() }))).toThrow(/cannot index column 'id'/)
+    await expect(await throwing(db.jobs.startIndex({ table: t, column: 'text', embed: { ...embedders.lexical(), modality: 'image' } }))).toThrow(/modality 'image'/)
   })
 
   test('cancel with dropColumn leaves the indexes as they were', async () => {

@@ -5,6 +5,7 @@ import type { Tessera } from '../../src/index.ts'
 import { call, embedders } from '../../src/index.ts'
 import { imageEmbed, preprocessImage } from '../../src/inference/image.ts'
 import { memoryDb, MODELS_DIR } from '../support/db.ts'
+import { rejection } from '../support/settle.ts'
 
 setDefaultTimeout(60_000)
 
@@ -44,7 +45,7 @@ describe('image embedder', () => {
       const rows = (await t.orderBy(sim, 'desc').limit(3).select({ name: t.c.name, score: sim }).collect()).rows
       expect(rows[0]).toMatchObject({ name: 'eagle' })
       expect(rows[0]!.score as number).toBeCloseTo(1, 4)
-      await expect(t.select(t.c.photo.similarity('a dog')).collect()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+      await expect(await rejection(t.select(t.c.photo.similarity('a dog')).collect())).toMatchObject({ code: 'INVALID_ARGUMENT' })
     })
 
     test('uploaded image bytes (stored as media:// refs) are embedded and searchable', async () => {

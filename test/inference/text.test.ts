@@ -8,6 +8,7 @@ import { meanPool, sentenceEmbed } from '../../src/inference/sentence.ts'
 import { loadTokenizer } from '../../src/inference/tokenizer.ts'
 import { MODELS_DIR, tempDir } from '../support/db.ts'
 import { TOY_DIMS, writeToyTextModel } from './toy-model.ts'
+import { rejection } from '../support/settle.ts'
 
 setDefaultTimeout(30_000)
 
@@ -119,8 +120,8 @@ describe('sentence embedder', () => {
     })
 
     test('a missing model is NOT_FOUND, a bad name INVALID_ARGUMENT', async () => {
-      await expect(resolveModel('hf:acme/missing')).rejects.toMatchObject({ code: 'NOT_FOUND' })
-      await expect(resolveModel('hf:not a name')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+      await expect(await rejection(resolveModel('hf:acme/missing'))).toMatchObject({ code: 'NOT_FOUND' })
+      await expect(await rejection(resolveModel('hf:not a name'))).toMatchObject({ code: 'INVALID_ARGUMENT' })
     })
   })
 })

@@ -7,6 +7,7 @@ import { decodeWav, findTool, readMedia, resolveMedia } from '../../src/media/in
 import { MODELS_DIR, tempDir } from '../support/db.ts'
 import { concat, png, tones, vowelSamples } from '../media/fixtures.ts'
 import { encodeWav } from '../../src/media/index.ts'
+import { throwing, rejection } from '../support/settle.ts'
 
 const dir = tempDir()
 const file = (name: string, body: Uint8Array | string) => {
@@ -35,7 +36,7 @@ describe('tile_iterator', () => {
     const rows = await run('tile_iterator', join(MODELS_DIR, 'testdata/dog.jpg'), { tileSize: [256, 256] })
     expect(rows.length).toBe(9) // 768x576 → 3 x 3, the bottom row 64 px high
     expect(rows[8]!.tile_box).toEqual([512, 512, 768, 576])
-    await expect(run('tile_iterator', join(MODELS_DIR, 'testdata/dog.jpg'), { tileSize: 10, overlap: 10 })).rejects.toThrow(/overlap must be/)
+    await expect(await throwing(run('tile_iterator', join(MODELS_DIR, 'testdata/dog.jpg'), { tileSize: 10, overlap: 10 }))).toThrow(/overlap must be/)
   })
 })
 
@@ -77,14 +78,14 @@ describe('audio_splitter', () => {
   test('non-WAV audio needs ffmpeg, and says so when it is missing', async () => {
     const mp3 = file('x.mp3', new Uint8Array([0x49, 0x44, 0x33, 3, 0, 0, 0, 0, 0, 0, 0, 0]))
     if (findTool('ffmpeg')) return
-    await expect(run('audio_splitter', mp3, {})).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('needs ffmpeg') })
+    await expect(await rejection(run('audio_splitter', mp3, {}))).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('needs ffmpeg') })
   })
 })
 
 describe('frame_iterator', () => {
   test('without ffmpeg: a clear UNAVAILABLE error naming ffmpeg', async () => {
     if (findTool('ffmpeg')) return
-    await expect(run('frame_iterator', file('v.mp4', 'x'), { fps: 1 })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/frame_iterator .*needs ffmpeg/) })
+    await expect(await rejection(run('frame_iterator', file('v.mp4', 'x'), { fps: 1 }))).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/frame_iterator .*needs ffmpeg/) })
   })
 
   test.skipIf(!findTool('ffmpeg'))('with ffmpeg: frames of a generated test video at 2 fps', async () => {

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { FileCache } from '../../src/media/index.ts'
 import { tempDir } from '../support/db.ts'
+import { rejection } from '../support/settle.ts'
 
 // A local HTTP server stands in for remote media; it counts requests so "fetched once" is observable.
 const hits = new Map<string, number>()
@@ -55,7 +56,7 @@ describe('FileCache', () => {
 
   test('HTTP errors are INVALID_MEDIA naming the URL and status', async () => {
     const cache = new FileCache(tempDir())
-    await expect(cache.get(url('/missing/x.png'))).rejects.toMatchObject({ code: 'INVALID_MEDIA', message: expect.stringContaining('HTTP 404') })
+    await expect(await rejection(cache.get(url('/missing/x.png')))).toMatchObject({ code: 'INVALID_MEDIA', message: expect.stringContaining('HTTP 404') })
     expect(cache.totalBytes).toBe(0)
   })
 })

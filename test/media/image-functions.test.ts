@@ -6,6 +6,7 @@ import { image } from '../../src/functions/index.ts'
 import { resolveMedia } from '../../src/media/index.ts'
 import { memoryDb, MODELS_DIR } from '../support/db.ts'
 import { png } from './fixtures.ts'
+import { throwing } from '../support/settle.ts'
 
 let db: Tessera
 let t: Table
@@ -63,6 +64,6 @@ describe('image functions', () => {
   test('computed columns store derived images; bad options fail at definition', async () => {
     await t.addComputedColumn('thumb_w', image.width(image.resize(t.c.photo, { height: 5 })))
     expect((await t.orderBy('id').select('thumb_w').collect()).rows.map((r) => r.thumb_w)).toEqual([10, 7, 5])
-    await expect(t.select({ x: image.convert(t.c.photo, { format: 'gif' as 'png' }) }).collect()).rejects.toThrow(/format must be png, jpeg or webp/)
+    await expect(await throwing(t.select({ x: image.convert(t.c.photo, { format: 'gif' as 'png' }) }).collect())).toThrow(/format must be png, jpeg or webp/)
   })
 })

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { MediaStore, parseMediaRef, formatMediaRef, extensionOf, sniff, wavInfo, decodeWav, encodeWav } from '../../src/media/index.ts'
 import { tempDir } from '../support/db.ts'
 import { pdf, png, tones } from './fixtures.ts'
+import { throwing } from '../support/settle.ts'
 
 describe('MediaStore', () => {
   test('content-addressed files under <dir>/<2 hex>/<sha256>.<ext>, idempotent put, open/exists/delete', async () => {
@@ -24,8 +25,8 @@ describe('MediaStore', () => {
     expect(await store.delete(ref)).toBe(true)
     expect(await store.delete(ref)).toBe(false)
     expect(existsSync(file)).toBe(false)
-    await expect(store.open(ref)).rejects.toThrow(/not in the media store/)
-    await expect(store.put(bytes, 'bad/ext')).rejects.toThrow(/extension/)
+    await expect(await throwing(store.open(ref))).toThrow(/not in the media store/)
+    await expect(await throwing(store.put(bytes, 'bad/ext'))).toThrow(/extension/)
   })
 })
 

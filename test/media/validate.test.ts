@@ -5,6 +5,7 @@ import type { Tessera } from '../../src/index.ts'
 import { checkMediaFile, resolveMedia, validateMediaValue } from '../../src/media/index.ts'
 import { memoryDb, MODELS_DIR, tempDir } from '../support/db.ts'
 import { pdf, png, tones } from './fixtures.ts'
+import { throwing, rejection } from '../support/settle.ts'
 
 let db: Tessera
 const dir = tempDir()
@@ -52,11 +53,11 @@ describe('media columns on insert', () => {
   test("on_write rejects undecodable files, naming row and column; nothing is written", async () => {
     const t = await db.createTable('strict', { id: 'int', photo: 'image' })
     const junk = file('junk.jpg', 'definitely not a jpeg')
-    await expect(t.insert([{ id: 1, photo: await png(2, 2) }, { id: 2, photo: junk }])).rejects.toMatchObject({
+    await expect(await rejection(t.insert([{ id: 1, photo: await png(2, 2) }, { id: 2, photo: junk }]))).toMatchObject({
       code: 'INVALID_MEDIA', message: expect.stringMatching(/^row 1, column 'photo': .*junk\.jpg is not a valid image/), details: { row: 1, column: 'photo' },
     })
-    await expect(t.insert([{ id: 3, photo: join(dir, 'absent.png') }])).rejects.toThrow(/row 0, column 'photo': media file .*absent\.png does not exist/)
-    await expect(t.insert([{ id: 4, photo: `http://127.0.0.1:${server.port}/text.png` }])).rejects.toThrow(/row 0, column 'photo'.*not a valid image/)
+    await expect(await throwing(t.insert([{ id: 3, photo: join(dir, 'absent.png') }]))).toThrow(/row 0, column 'photo': media file .*absent\.png does not exist/)
+    await expect(await throwing(t.insert([{ id: 4, photo: `http://127.0.0.1:${server.port}/text.png` }]))).toThrow(/row 0, column 'photo'.*not a valid image/)
     expect(await t.count()).toBe(0)
   })
 
@@ -67,7 +68,7 @@ describe('media columns on insert', () => {
     const [row] = (await t.collect()).rows
     expect(String(row!.photo)).toStartWith('media://')
     const junk = file('junk3.jpg', 'nope')
-    await expect(t.update({ photo: junk })).rejects.toMatchObject({ code: 'INVALID_MEDIA' })
+    await expect(await rejection(t.update({ photo: junk }))).toMatchObject({ code: 'INVALID_MEDIA' })
     expect((await t.collect()).rows[0]!.photo).toBe(row!.photo)
   })
 
@@ -90,10 +91,10 @@ describe('media columns on insert', () => {
     expect(rows[0]!.a).toMatch(/\.wav$/)
     expect(rows[0]!.d).toMatch(/\.pdf$/)
     expect(rows[2]!.d).toMatch(/\.html$/)
-    await expect(t.insert([{ id: 9, a: await png(2, 2) }])).rejects.toThrow(/column 'a'.*not a valid audio.*looks like image\/png/)
-    await expect(t.insert([{ id: 9, d: await png(2, 2) }])).rejects.toThrow(/column 'd'.*not a valid document/)
-    await expect(t.insert([{ id: 9, d: file('broken.pdf', '%PDF-1.4\ngarbage') }])).rejects.toThrow(/column 'd'.*unpdf cannot read/)
-    await expect(t.insert([{ id: 9, v: file('x.mp4', 'nope') }])).rejects.toThrow(/column 'v'.*not a recognised video container/)
+    await expect(await throwing(t.insert([{ id: 9, a: await png(2, 2) }]))).toThrow(/column 'a'.*not a valid audio.*looks like image\/png/)
+    await expect(await throwing(t.insert([{ id: 9, d: await png(2, 2) }]))).toThrow(/column 'd'.*not a valid document/)
+    await expect(await throwing(t.insert([{ id: 9, d: file('broken.pdf', '%PDF-1.4\ngarbage') }]))).toThrow(/column 'd'.*unpdf cannot read/)
+    await expect(await throwing(t.insert([{ id: 9, v: file('x.mp4', 'nope') }]))).toThrow(/column 'v'.*not a recognised video container/)
     if (!Bun.which('ffprobe')) {
       await t.insert([{ id: 10, v: mp4 }]) // a container header is all that can be checked without ffprobe
       expect(await t.where(t.c.id.eq(10)).count()).toBe(1)
@@ -106,6 +107,6 @@ describe('media columns on insert', () => {
     expect((await checkMediaFile('document', file('three.pdf', pdf([['a'], ['b'], ['c']])))).pages).toBe(3)
     const ref = await validateMediaValue('document', 'relative-does-not-matter.txt', { env: db.media, mode: 'on_read' })
     expect(ref).toBe(join(process.cwd(), 'relative-does-not-matter.txt'))
-    await expect(validateMediaValue('image', 42, { env: db.media, row: 7, column: 'p' })).rejects.toThrow(/^row 7, column 'p': expected an image reference/)
+    await expect(await throwing(validateMediaValue('image', 42, { env: db.media, row: 7, column: 'p' }))).toThrow(/^row 7, column 'p': expected an image reference/)
   })
 })

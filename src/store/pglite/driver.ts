@@ -1,90 +1,171 @@
-import { PGlite, types } from '@electric-sql/pglite'
-import type { Extension } from '@electric-sql/pglite'
-import { vector } from '@electric-sql/pglite-pgvector'
-import { embeddedAssets } from '../../runtime/index.ts'
-import type { Driver, Queryable, QueryResult, StoreCapabilities } from '../types.ts'
+import type { Driver, Queryable, QueryResult, StoreCapabilities, TransactionOptions } from '../types.ts'
+import { StoreScheduler } from '../scheduler.ts'
+import type { StoreClass } from '../scheduler.ts'
+import type { PGliteAssets, PGliteOpenOptions } from './direct.ts'
+import { deserializeError } from './protocol.ts'
+import type { WorkerRequest, WorkerResponse } from './protocol.ts'
 
-// The embedded store: PGlite (Postgres in wasm) in this process, on a data dir or in memory.
-// PGlite takes no file lock of its own; the caller (Tessera.open) holds the data dir lock before calling open().
+// The embedded store as the rest of Tessera sees it: PGlite runs in its own thread (worker.ts), so no statement,
+// however long, holds the thread that serves HTTP, answers /health and hears signals. Each call here is a message
+// to that worker; the scheduler decides whose message goes next (reads before write steps, jobs never starved).
 
-/** Assets a single binary passes in explicitly, because bundlers cannot see PGlite's runtime file loads. */
-export interface PGliteAssets {
-  readonly pgliteWasmModule?: WebAssembly.Module
-  readonly initdbWasmModule?: WebAssembly.Module
-  readonly fsBundle?: Blob
-  /** A real file path of pgvector's vector.tar.gz (Bun cannot stream a file from inside a compiled binary). */
-  readonly vectorBundlePath?: string
+export type { PGliteAssets, PGliteOpenOptions }
+
+/** A request without its id (the connection numbers them). */
+type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never
+
+type Pending = { resolve: (r: { result: unknown; busyMs: number }) => void; reject: (e: unknown) => void }
+
+interface WorkerLike {
+  postMessage(m: WorkerRequest): void
+  onmessage: ((ev: MessageEvent<WorkerResponse>) => void) | null
+  onerror: ((ev: ErrorEvent) => void) | null
+  terminate(): void
+  ref?(): void
+  unref?(): void
 }
 
-export interface PGliteOpenOptions {
-  /** A directory on disk, or undefined for an in-memory database. */
-  readonly dataDir?: string
-  /** A dumped data dir (dumpDataDir) to start from: tests use it to skip initdb. */
-  readonly loadDataDir?: Blob
-  readonly assets?: PGliteAssets
+/** The store worker's entry; a compiled binary carries it as an extra entrypoint of `bun build --compile`. */
+function startWorker(): WorkerLike {
+  return new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }) as unknown as WorkerLike
 }
 
-const DATE_OID = 1082
+class WorkerConnection {
+  readonly #worker: WorkerLike
+  readonly #pending = new Map<number, Pending>()
+  #nextId = 1
+  #failed: Error | undefined
 
-function vectorExtension(assets?: PGliteAssets): Extension {
-  if (!assets?.vectorBundlePath) return vector as Extension
-  const bundlePath = new URL(`file://${assets.vectorBundlePath}`)
-  return { name: 'vector', setup: async (_pg: unknown, emscriptenOpts: unknown) => ({ emscriptenOpts, bundlePath }) } as Extension
+  constructor(worker: WorkerLike) {
+    this.#worker = worker
+    worker.onmessage = (ev) => {
+      const res = ev.data
+      const p = this.#pending.get(res.id)
+      if (!p) return
+      this.#pending.delete(res.id)
+      this.#refWhileBusy()
+      if (res.ok) p.resolve({ result: res.result, busyMs: res.busyMs })
+      else p.reject(deserializeError(res.error))
+    }
+    // A worker that dies (out of memory, a wasm abort) fails every waiting call instead of leaving it hanging.
+    worker.onerror = (ev) => {
+      ev.preventDefault?.()
+      this.#failed = new Error(`the embedded store's worker failed: ${ev.message || 'unknown error'}`)
+      for (const p of this.#pending.values()) p.reject(this.#failed)
+      this.#pending.clear()
+      this.#refWhileBusy()
+    }
+    this.#refWhileBusy()
+  }
+
+  send(req: RequestBody): Promise<{ result: unknown; busyMs: number }> {
+    if (this.#failed) return Promise.reject(this.#failed)
+    const id = this.#nextId++
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject })
+      this.#refWhileBusy()
+      this.#worker.postMessage({ ...req, id } as WorkerRequest)
+    })
+  }
+
+  // An idle worker must not keep the process alive (a script that forgot close() still exits), but one with a
+  // call in flight must: otherwise a process waiting only on the store would exit mid-call.
+  #refWhileBusy(): void {
+    if (this.#pending.size > 0) this.#worker.ref?.()
+    else this.#worker.unref?.()
+  }
+
+  terminate(): void {
+    this.#worker.terminate()
+  }
 }
 
-class PGliteQueryable implements Queryable {
-  constructor(protected readonly db: Pick<PGlite, 'query' | 'exec'>) {}
+class WorkerQueryable implements Queryable {
+  constructor(protected readonly conn: WorkerConnection, protected readonly onBusy: (ms: number) => void) {}
 
   async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    const r = await this.db.query<R>(sql, params as unknown[] | undefined)
-    return { rows: r.rows, affectedRows: r.affectedRows ?? 0 }
+    const { result, busyMs } = await this.conn.send({ op: 'query', sql, ...(params ? { params: [...params] } : {}) })
+    this.onBusy(busyMs)
+    return result as QueryResult<R>
   }
 
   async exec(sql: string): Promise<void> {
-    await this.db.exec(sql)
+    const { busyMs } = await this.conn.send({ op: 'exec', sql })
+    this.onBusy(busyMs)
   }
 }
 
-export class PGliteDriver extends PGliteQueryable implements Driver {
+export class PGliteDriver implements Driver {
   readonly kind = 'pglite' as const
-  readonly capabilities: StoreCapabilities = { vector: true }
-  readonly #pg: PGlite
+  readonly capabilities: StoreCapabilities = { vector: true, stagedWrites: true }
+  readonly scheduler = new StoreScheduler()
+  readonly #conn: WorkerConnection
+  #busyMs = 0
+  #closed = false
 
-  private constructor(pg: PGlite) {
-    super(pg)
-    this.#pg = pg
+  private constructor(conn: WorkerConnection) {
+    this.#conn = conn
   }
 
   static async open(options: PGliteOpenOptions = {}): Promise<PGliteDriver> {
-    // Inside a compiled binary PGlite cannot find its files by path: use the ones the binary carries.
-    const assets = options.assets ?? (await embeddedAssets())?.pglite
-    const pg = await PGlite.create({
-      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-      ...(assets?.pgliteWasmModule ? { pgliteWasmModule: assets.pgliteWasmModule } : {}),
-      ...(assets?.initdbWasmModule ? { initdbWasmModule: assets.initdbWasmModule } : {}),
-      ...(assets?.fsBundle ? { fsBundle: assets.fsBundle } : {}),
-      extensions: { vector: vectorExtension(assets) },
-      // Dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the local time zone.
-      parsers: { [DATE_OID]: (s: string) => s },
-    })
-    await pg.exec('create extension if not exists vector')
-    return new PGliteDriver(pg)
+    // Assets are not passed across: inside a binary the worker finds the embedded ones itself (runtime/assets.ts).
+    const conn = new WorkerConnection(startWorker())
+    try {
+      await conn.send({ op: 'open', options: { ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}) } })
+    } catch (e) {
+      conn.terminate()
+      throw e
+    }
+    return new PGliteDriver(conn)
   }
 
-  // PGlite's transaction() holds its own mutex, so no other statement interleaves with an open transaction.
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.#pg.transaction((tx) => fn(new PGliteQueryable(tx)))
+  /** Milliseconds the store has spent executing statements since it opened. */
+  get busyMs(): number {
+    return this.#busyMs
+  }
+
+  readonly #onBusy = (ms: number): void => {
+    this.#busyMs += ms
+  }
+
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    return this.scheduler.run('read', () => new WorkerQueryable(this.#conn, this.#onBusy).query<R>(sql, params))
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.scheduler.run('read', () => new WorkerQueryable(this.#conn, this.#onBusy).exec(sql))
+  }
+
+  /** One transaction holds the store from BEGIN to COMMIT: nothing else interleaves, as with PGlite's own. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const cls: StoreClass = options.priority === 'background' ? 'background' : 'write'
+    return this.scheduler.run(cls, async () => {
+      const tx = new WorkerQueryable(this.#conn, this.#onBusy)
+      await tx.exec('begin')
+      let result: T
+      try {
+        result = await fn(tx)
+      } catch (e) {
+        await tx.exec('rollback').catch(() => undefined)
+        throw e
+      }
+      await tx.exec('commit')
+      return result
+    })
   }
 
   /** A tarball of the whole data dir (backups; test templates). */
   async dump(): Promise<Blob> {
-    return this.#pg.dumpDataDir('gzip')
+    return this.scheduler.run('read', async () => (await this.#conn.send({ op: 'dump' })).result as Blob)
   }
 
   async close(): Promise<void> {
-    if (!this.#pg.closed) await this.#pg.close()
+    if (this.#closed) return
+    this.#closed = true
+    try {
+      await this.scheduler.run('write', () => this.#conn.send({ op: 'close' }))
+    } finally {
+      this.#conn.terminate()
+    }
   }
 }
-
-export { types as pgliteTypes }

@@ -1,0 +1,177 @@
+import { ConcurrencyError } from '../errors.ts'
+import { translateStoreError } from '../store/errors.ts'
+import type { Queryable } from '../store/types.ts'
+import { valueColumn } from '../query/sql.ts'
+import { deleteRowsOfVersion } from './data-table.ts'
+import type { TableMd, UpdateStatus, VersionKind } from './metadata.ts'
+import type { WriteCounts } from './rows.ts'
+import { emptyCounts } from './rows.ts'
+import type { TableState } from './state.ts'
+import { commitVersion, lockTableRow, popVersion } from './state.ts'
+import type { CatalogContext } from './table.ts'
+
+// The one commit unit: every change of a table's version (row writes, schema changes, view syncs, job column
+// swaps, reverts) goes through commitChange. It holds the table's lock, does slow work (validation, UDFs, models,
+// media) outside any transaction, and records the new version in one short final transaction that re-reads the
+// catalog row FOR UPDATE. On a single-connection store (PGlite) bulk rows are written before that, in short steps
+// under the new version, which readers cannot see until the final step records it: reads and other tables' writes
+// get the store between steps (src/store/scheduler.ts), and a failed or killed write leaves nothing visible.
+
+/** Store time one step aims at: reads wait at most about this long behind a big write. */
+export const STEP_TARGET_MS = 40
+/** Rows of the first step; later steps are sized from the measured time per row. */
+const FIRST_STEP_ROWS = 500
+const MAX_STEP_ROWS = 20_000
+
+/** What a change records: a version kind, or 'revert' (which pops the latest version instead of adding one). */
+export type ChangeKind = VersionKind | 'revert'
+
+/** Rows a change writes: in steps on a single-connection store, else inside the final transaction. */
+export interface ChangeRows<P> {
+  readonly count: (prepared: P) => number
+  write(tx: Queryable, state: TableState, version: number, prepared: P, counts: WriteCounts, start: number, end: number): Promise<void>
+}
+
+/** The final step may pop the latest version instead of adding one (revert). */
+export interface PopVersion {
+  readonly pop: true
+  readonly md: TableMd
+}
+
+export interface Change<P> {
+  readonly kind: ChangeKind
+  /** Slow work outside any transaction; runs again when the schema it checked against changed meanwhile. */
+  readonly prepare?: (state: TableState, counts: WriteCounts) => Promise<P>
+  readonly rows?: ChangeRows<P>
+  /** The final transaction: the new schema (or nothing: same schema), or a PopVersion. */
+  readonly apply?: (tx: Queryable, locked: TableState, version: number, prepared: P, counts: WriteCounts) => Promise<TableMd | PopVersion | void>
+  /** Background jobs: their transactions wait behind foreground writes (never starved). */
+  readonly background?: boolean
+}
+
+export interface ChangeResult {
+  readonly status: UpdateStatus
+  /** The state after the change; undefined when nothing changed. */
+  readonly committed: TableState | undefined
+}
+
+const staleSchema = new Error('stale schema')
+
+export async function commitChange<P>(ctx: CatalogContext, tableId: number, change: Change<P>): Promise<ChangeResult> {
+  return ctx.locks.run(tableId, async () => {
+    const result = await commitLocked(ctx, tableId, change)
+    // Dependents follow under this table's lock, so they see its changes in commit order (a revert mirrored by a
+    // view must not overtake the write that came before it).
+    if (result.committed) await ctx.afterChange?.(result.committed, change.kind)
+    return result
+  })
+}
+
+/** commitChange for a caller that already holds the table's lock (a view sync runs under its view's lock). */
+export async function commitLocked<P>(ctx: CatalogContext, tableId: number, change: Change<P>): Promise<ChangeResult> {
+  const txOptions = { lockKey: tableId, ...(change.background ? { priority: 'background' as const } : {}) }
+  for (let attempt = 0; ; attempt++) {
+    const state = ctx.state(tableId)
+    const counts = emptyCounts()
+    let prepared: P
+    try {
+      prepared = change.prepare ? await change.prepare(state, counts) : (undefined as P)
+    } catch (e) {
+      // Another process may have changed the schema this was checked against (a column it names was added).
+      if (attempt < 3 && !sameMd((await ctx.refresh(tableId)).md, state.md)) continue
+      throw e
+    }
+    const version = state.version + 1
+    const total = change.rows?.count(prepared) ?? 0
+    // A write that fits in one step needs no staging: it goes into the final transaction as it is.
+    const staged = total > FIRST_STEP_ROWS && ctx.db.capabilities.stagedWrites === true
+    const translate = (e: unknown) => translateStoreError(e, { table: state.path, columnNames: new Map(state.md.columns.map((c) => [valueColumn(c.id), c.name])) })
+    if (staged) {
+      try {
+        await writeSteps(ctx, state, version, prepared, counts, change.rows!, total, txOptions)
+      } catch (e) {
+        await discardStaged(ctx, state, version)
+        throw translate(e)
+      }
+    }
+    const afterSteps = cloneCounts(counts)
+    let committed: TableState | undefined
+    try {
+      await ctx.db.transaction(async (tx) => {
+        // A server store may run this again after a serialization failure: start from the counts before it.
+        Object.assign(counts, cloneCounts(afterSteps))
+        const locked = await lockTableRow(tx, tableId, state.path)
+        if (!sameMd(locked.md, state.md)) throw staleSchema
+        if (staged && locked.version !== state.version) {
+          // Only this process writes a PGlite data dir, and it held the table's lock throughout.
+          throw new ConcurrencyError('CONCURRENCY_CONFLICT', `'${state.path}' moved to version ${locked.version} during a staged write at ${version}`, { version: locked.version })
+        }
+        const v = locked.version + 1
+        if (!staged && total > 0) await change.rows!.write(tx, locked, v, prepared, counts, 0, total)
+        const out = change.apply ? await change.apply(tx, locked, v, prepared, counts) : undefined
+        if (out && 'pop' in out) {
+          await popVersion(tx, tableId, locked.version, out.md)
+          committed = { ...locked, version: locked.version - 1, md: out.md }
+          return
+        }
+        const newMd = out ?? locked.md
+        if (counts.inserted + counts.updated + counts.deleted === 0 && newMd === locked.md) return
+        await commitVersion(tx, tableId, v, change.kind as VersionKind, newMd, { inserted: counts.inserted, updated: counts.updated, deleted: counts.deleted, errors: counts.excs })
+        committed = { ...locked, version: v, md: newMd }
+      }, txOptions)
+    } catch (e) {
+      if (staged) await discardStaged(ctx, state, version)
+      if (e === staleSchema && attempt < 3) {
+        await ctx.refresh(tableId)
+        continue
+      }
+      await ctx.refresh(tableId).catch(() => undefined)
+      throw translate(e)
+    }
+    if (committed) ctx.setState(committed)
+    return { status: toStatus(committed?.version ?? state.version, counts), committed }
+  }
+}
+
+/** Writes rows [0, total) in transactions of about STEP_TARGET_MS each, sized from the time per row so far. */
+async function writeSteps<P>(
+  ctx: CatalogContext, state: TableState, version: number, prepared: P, counts: WriteCounts, rows: ChangeRows<P>, total: number,
+  txOptions: { lockKey: number; priority?: 'background' },
+): Promise<void> {
+  let size = Math.min(FIRST_STEP_ROWS, total)
+  for (let start = 0; start < total;) {
+    const end = Math.min(total, start + size)
+    const began = performance.now()
+    await ctx.db.transaction((tx) => rows.write(tx, state, version, prepared, counts, start, end), txOptions)
+    const perRow = (performance.now() - began) / (end - start)
+    size = Math.max(1, Math.min(MAX_STEP_ROWS, Math.floor(STEP_TARGET_MS / Math.max(perRow, 1e-4))))
+    start = end
+  }
+}
+
+/** Removes the rows a failed staged write left under its version (at open, leftovers of a killed one go too). */
+async function discardStaged(ctx: CatalogContext, state: TableState, version: number): Promise<void> {
+  await ctx.db.transaction((tx) => deleteRowsOfVersion(tx, state.id, version)).catch(() => undefined)
+}
+
+function sameMd(a: TableMd, b: TableMd): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b)
+}
+
+function cloneCounts(c: WriteCounts): WriteCounts {
+  return { ...c, colsWithExcs: new Set(c.colsWithExcs), updatedCols: new Set(c.updatedCols) }
+}
+
+export function toStatus(version: number, c: WriteCounts): UpdateStatus {
+  return {
+    version,
+    numRows: c.inserted + c.updated + c.deleted,
+    numInserted: c.inserted,
+    numUpdated: c.updated,
+    numDeleted: c.deleted,
+    numComputedValues: c.computed,
+    numExcs: c.excs,
+    colsWithExcs: [...c.colsWithExcs],
+    updatedCols: [...c.updatedCols],
+  }
+}

@@ -1,0 +1,91 @@
+import { PGlite, types } from '@electric-sql/pglite'
+import type { Extension } from '@electric-sql/pglite'
+import { vector } from '@electric-sql/pglite-pgvector'
+import { embeddedAssets } from '../../runtime/index.ts'
+import type { Driver, Queryable, QueryResult, StoreCapabilities } from '../types.ts'
+
+// PGlite (Postgres in wasm) on the calling thread, on a data dir or in memory. Tessera runs it inside the store
+// worker (worker.ts): a statement holds the thread that runs it, and that must never be the serving thread.
+// PGlite takes no file lock of its own; the caller (Tessera.open) holds the data dir lock before calling open().
+
+/** Assets a single binary passes in explicitly, because bundlers cannot see PGlite's runtime file loads. */
+export interface PGliteAssets {
+  readonly pgliteWasmModule?: WebAssembly.Module
+  readonly initdbWasmModule?: WebAssembly.Module
+  readonly fsBundle?: Blob
+  /** A real file path of pgvector's vector.tar.gz (Bun cannot stream a file from inside a compiled binary). */
+  readonly vectorBundlePath?: string
+}
+
+export interface PGliteOpenOptions {
+  /** A directory on disk, or undefined for an in-memory database. */
+  readonly dataDir?: string
+  /** A dumped data dir (dumpDataDir) to start from: tests use it to skip initdb. */
+  readonly loadDataDir?: Blob
+  readonly assets?: PGliteAssets
+}
+
+const DATE_OID = 1082
+
+function vectorExtension(assets?: PGliteAssets): Extension {
+  if (!assets?.vectorBundlePath) return vector as Extension
+  const bundlePath = new URL(`file://${assets.vectorBundlePath}`)
+  return { name: 'vector', setup: async (_pg: unknown, emscriptenOpts: unknown) => ({ emscriptenOpts, bundlePath }) } as Extension
+}
+
+class PGliteQueryable implements Queryable {
+  constructor(protected readonly db: Pick<PGlite, 'query' | 'exec'>) {}
+
+  async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    const r = await this.db.query<R>(sql, params as unknown[] | undefined)
+    return { rows: r.rows, affectedRows: r.affectedRows ?? 0 }
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.db.exec(sql)
+  }
+}
+
+export class PGliteDirect extends PGliteQueryable implements Driver {
+  readonly kind = 'pglite' as const
+  readonly capabilities: StoreCapabilities = { vector: true }
+  readonly #pg: PGlite
+
+  private constructor(pg: PGlite) {
+    super(pg)
+    this.#pg = pg
+  }
+
+  static async open(options: PGliteOpenOptions = {}): Promise<PGliteDirect> {
+    // Inside a compiled binary PGlite cannot find its files by path: use the ones the binary carries.
+    const assets = options.assets ?? (await embeddedAssets())?.pglite
+    const pg = await PGlite.create({
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+      ...(assets?.pgliteWasmModule ? { pgliteWasmModule: assets.pgliteWasmModule } : {}),
+      ...(assets?.initdbWasmModule ? { initdbWasmModule: assets.initdbWasmModule } : {}),
+      ...(assets?.fsBundle ? { fsBundle: assets.fsBundle } : {}),
+      extensions: { vector: vectorExtension(assets) },
+      // Dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the local time zone.
+      parsers: { [DATE_OID]: (s: string) => s },
+    })
+    await pg.exec('create extension if not exists vector')
+    return new PGliteDirect(pg)
+  }
+
+  // PGlite's transaction() holds its own mutex, so no other statement interleaves with an open transaction.
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#pg.transaction((tx) => fn(new PGliteQueryable(tx)))
+  }
+
+  /** A tarball of the whole data dir (backups; test templates). */
+  async dump(): Promise<Blob> {
+    return this.#pg.dumpDataDir('gzip')
+  }
+
+  async close(): Promise<void> {
+    if (!this.#pg.closed) await this.#pg.close()
+  }
+}
+
+export { types as pgliteTypes }

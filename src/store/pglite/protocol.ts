@@ -1,0 +1,45 @@
+// Messages between the serving thread and the store worker (worker.ts). Plain data only: everything crosses the
+// thread boundary by structured clone.
+
+export interface WorkerOpenOptions {
+  /** A directory on disk, or undefined for an in-memory database. */
+  readonly dataDir?: string
+  /** A dumped data dir to start from (tests, restores, the binary's ready template). */
+  readonly loadDataDir?: Blob
+}
+
+export type WorkerRequest =
+  | { readonly id: number; readonly op: 'open'; readonly options: WorkerOpenOptions }
+  | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[] }
+  | { readonly id: number; readonly op: 'exec'; readonly sql: string }
+  | { readonly id: number; readonly op: 'dump' }
+  | { readonly id: number; readonly op: 'close' }
+
+/** A Postgres error as data: its message and the fields Tessera reads (code, detail, ...). */
+export interface SerializedError {
+  readonly message: string
+  readonly name?: string
+  readonly fields: Record<string, unknown>
+}
+
+export type WorkerResponse =
+  /** `busyMs`: how long the statement held the store, for step sizing and metrics. */
+  | { readonly id: number; readonly ok: true; readonly result: unknown; readonly busyMs: number }
+  | { readonly id: number; readonly ok: false; readonly error: SerializedError; readonly busyMs: number }
+
+export function serializeError(e: unknown): SerializedError {
+  if (!(e instanceof Error)) return { message: String(e), fields: {} }
+  const fields: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(e)) {
+    if (v === undefined || typeof v === 'function' || (typeof v === 'object' && v !== null && !Array.isArray(v))) continue
+    fields[k] = v
+  }
+  return { message: e.message, name: e.name, fields }
+}
+
+export function deserializeError(s: SerializedError): Error {
+  const e = new Error(s.message)
+  if (s.name) e.name = s.name
+  Object.assign(e, s.fields)
+  return e
+}
