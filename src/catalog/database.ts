@@ -28,6 +28,11 @@ import { toNode } from '../query/expr.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { stripTables } from '../compute/computed.ts'
 import { Jobs } from '../compute/jobs.ts'
+import { collectMedia, compactDatabase, CompactionSchedule } from './compact.ts'
+import type { CompactOptions, CompactReport } from './compact.ts'
+import { assertRevertRetained, assertVersionRetained, effectivePolicy, storePolicy } from './retention.ts'
+import type { EffectiveRetention, RetentionPolicy } from './retention.ts'
+import type { GcOptions, GcReport } from '../media/index.ts'
 
 export interface OpenOptions {
   /** Data dir (default: $TESSERA_HOME, else ~/.tessera). Holds the database, media and the lock file. */
@@ -56,7 +61,10 @@ export interface CreateTableOptions {
   readonly mediaValidation?: MediaValidation
 }
 
-setRevertGuard(views.assertBaseRevertable)
+setRevertGuard(async (tx, state) => {
+  await views.assertBaseRevertable(tx, state)
+  await assertRevertRetained(tx, state)
+})
 
 /** NOTIFY channel of catalog changes (a trigger on tessera.tables, see store/migrations.ts). */
 const CATALOG_CHANNEL = 'tessera_catalog'
@@ -91,6 +99,9 @@ export class Tessera {
   #closed = false
   #jobs: Jobs | undefined
   #unlisten: (() => Promise<void>) | undefined
+  /** Compactions and media collections run one at a time. */
+  #lifecycle: Promise<unknown> = Promise.resolve()
+  #schedule: CompactionSchedule | undefined
 
   private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined, mediaCacheBytes?: number, mediaDir?: string) {
     this.#db = db
@@ -205,6 +216,7 @@ export class Tessera {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.#schedule?.stop()
     await this.#jobs?.stopAll()
     this.#unregisterMedia()
     await this.#unlisten?.().catch(() => undefined)
@@ -213,8 +225,65 @@ export class Tessera {
   }
 
   /** Verifies the catalog against the stored data; an empty problem list means the data dir is consistent. */
-  check(): Promise<{ tables: number; problems: CheckProblem[] }> {
-    return checkIntegrity(this.#db)
+  async check(): Promise<{ tables: number; problems: CheckProblem[]; media: GcReport }> {
+    const r = await checkIntegrity(this.#db)
+    // Orphans are garbage, not damage (gc removes them); a file rows refer to but the store lacks is a problem.
+    const media = await this.#serialized(() => collectMedia(this.#db, this.media.store, { dryRun: true }))
+    const problems = [...r.problems, ...media.missing.slice(0, 100).map((ref) => ({ table: '(media)', problem: `${ref} is referenced by rows but missing from the media store` }))]
+    if (media.missing.length > 100) problems.push({ table: '(media)', problem: `${media.missing.length - 100} more referenced media files are missing` })
+    return { tables: r.tables, problems, media }
+  }
+
+  // ---------------------------------------------------------------- data lifecycle (retention.ts, compact.ts)
+
+  /**
+   * Sets the retention policy of a table (or view), or with no path the database default for tables without one:
+   * `{ keepVersions: 10 }`, `{ keepFor: '7d' }`, or both (a version is kept when either keeps it); null removes it.
+   * Nothing is removed until compact() runs.
+   */
+  async setRetention(policy: RetentionPolicy | null, path?: string): Promise<void> {
+    const id = path === undefined ? undefined : await this.#tableId(path)
+    await storePolicy(this.#db, id, policy)
+  }
+
+  /** The policy that applies to a table (its own or the database default), or the database default. */
+  async getRetention(path?: string): Promise<EffectiveRetention> {
+    return effectivePolicy(this.#db, path === undefined ? undefined : await this.#tableId(path))
+  }
+
+  /**
+   * Removes the row versions no retained version can see (retention policies; keepVersions/keepFor here override
+   * them for this run), vacuums, and deletes media files no remaining row refers to. History stays as metadata;
+   * time travel to a removed version fails naming the oldest retained one.
+   */
+  compact(options: CompactOptions = {}): Promise<CompactReport> {
+    return this.#serialized(() => compactDatabase({ db: this.#db, store: this.media.store, ...(this.#db.kind === 'pglite' && this.home ? { dataDir: join(this.home, 'pgdata') } : {}) }, options))
+  }
+
+  /** Deletes media files no row version refers to (written more than graceSeconds ago, default an hour). */
+  gc(options: GcOptions = {}): Promise<GcReport> {
+    return this.#serialized(() => collectMedia(this.#db, this.media.store, options))
+  }
+
+  /** Compacts every intervalSeconds in the background (plain VACUUM) until close(); `tessera serve --compact-every`. */
+  startCompaction(intervalSeconds: number, log: (line: string) => void = () => undefined): void {
+    if (!Number.isFinite(intervalSeconds) || intervalSeconds < 1) throw invalid('INVALID_ARGUMENT', `the compaction interval must be at least 1 second, got ${intervalSeconds}`)
+    if (this.#schedule) throw invalid('INVALID_ARGUMENT', 'background compaction is already running')
+    this.#schedule = new CompactionSchedule(() => this.compact({ full: false }), intervalSeconds * 1000, log)
+  }
+
+  #serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lifecycle.then(fn, fn)
+    this.#lifecycle = run.catch(() => undefined)
+    return run
+  }
+
+  async #tableId(path: string): Promise<number> {
+    const p = parsePath(path).path
+    const s = await loadTableByPath(this.#db, p)
+    if (!s) throw notFound('TABLE_NOT_FOUND', `table '${p}' does not exist`, { path: p })
+    if (s.kind === 'snapshot') throw invalid('INVALID_ARGUMENT', `'${p}' is a snapshot: it keeps exactly one version of its base, and has no retention of its own`)
+    return s.id
   }
 
   // ---------------------------------------------------------------- dirs
@@ -318,6 +387,7 @@ export class Tessera {
     if (parsed.version > current.version) {
       throw notFound('VERSION_NOT_FOUND', `table '${parsed.path}' has no version ${parsed.version} (current is ${current.version})`, { path: parsed.path, version: parsed.version })
     }
+    if (state.kind !== 'snapshot') await assertVersionRetained(this.#db, state.id, parsed.path, parsed.version)
     const md = await mdAtVersion(this.#db, state.id, parsed.path, parsed.version)
     return new Table(this.#ctx, state.id, { version: parsed.version, md, path: parsed.path })
   }
