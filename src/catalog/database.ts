@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
-import { createMediaEnv, MediaStore, registerMediaEnv } from '../media/index.ts'
+import { createMediaEnv, MediaStore, openMediaStore, registerMediaEnv } from '../media/index.ts'
 import type { MediaEnv } from '../media/index.ts'
 import { readHolder, runtime } from '../runtime/index.ts'
 import type { FileLock } from '../runtime/index.ts'
@@ -52,6 +52,12 @@ export interface OpenOptions {
   readonly database?: string
   /** Where uploaded media is stored (default <home>/media); with a server database, a path every process shares. */
   readonly mediaDir?: string
+  /**
+   * Where uploaded and computed media is stored, instead of mediaDir: 's3://bucket/prefix' (an S3-compatible bucket;
+   * credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, endpoint from AWS_ENDPOINT_URL_S3 or
+   * AWS_ENDPOINT_URL, region from AWS_REGION) or a local folder. Reads go through a file cache in <home>/cache-s3.
+   */
+  readonly mediaStore?: string
 }
 
 export interface CreateTableOptions {
@@ -103,14 +109,15 @@ export class Tessera {
   #lifecycle: Promise<unknown> = Promise.resolve()
   #schedule: CompactionSchedule | undefined
 
-  private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined, mediaCacheBytes?: number, mediaDir?: string) {
+  private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined, mediaCacheBytes?: number, mediaDir?: string, mediaStore?: string) {
     this.#db = db
     this.#lock = lock
     this.home = home
     // Nothing is created on disk until media is first stored or fetched.
     const mediaHome = home ?? join(tmpdir(), `tessera-mem-${process.pid}-${Math.random().toString(36).slice(2)}`)
     const env = createMediaEnv(mediaHome, mediaCacheBytes !== undefined ? { cacheMaxBytes: mediaCacheBytes } : {})
-    this.media = mediaDir ? { ...env, store: new MediaStore(resolve(mediaDir)) } : env
+    const cacheSettings = { cacheDir: join(mediaHome, 'cache-s3'), ...(mediaCacheBytes !== undefined ? { cacheMaxBytes: mediaCacheBytes } : {}) }
+    this.media = mediaStore ? { ...env, store: openMediaStore(mediaStore, cacheSettings) } : mediaDir ? { ...env, store: new MediaStore(resolve(mediaDir)) } : env
     this.#unregisterMedia = registerMediaEnv(this.media)
     this.#ctx = {
       db,
@@ -141,6 +148,8 @@ export class Tessera {
   static async open(options: OpenOptions = {}): Promise<Tessera> {
     if (options.database) return Tessera.#openServer(options.database, options)
     const home = resolve(options.home ?? defaultHome())
+    // A bad media store setting (no credentials, a malformed URL) fails before the data dir is opened and locked.
+    if (options.mediaStore) openMediaStore(options.mediaStore, { cacheDir: join(home, 'cache-s3') })
     mkdirSync(home, { recursive: true })
     const lockPath = join(home, '.lock')
     const rt = await runtime()
@@ -153,7 +162,7 @@ export class Tessera {
     try {
       const db = await PGliteDriver.open({ dataDir: join(home, 'pgdata'), ...(options.assets ? { assets: options.assets } : {}), ...(options.restoreFrom ? { loadDataDir: options.restoreFrom } : {}) })
       await migrate(db)
-      return new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir)
+      return new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir, options.mediaStore)
     } catch (e) {
       await lock.release()
       throw e
@@ -173,10 +182,10 @@ export class Tessera {
   }
 
   /** Wraps an already open store (in-memory tests, the PostgreSQL driver). */
-  static async fromDriver(db: Driver, options: Pick<OpenOptions, 'home' | 'mediaDir' | 'mediaCacheBytes'> = {}): Promise<Tessera> {
+  static async fromDriver(db: Driver, options: Pick<OpenOptions, 'home' | 'mediaDir' | 'mediaCacheBytes' | 'mediaStore'> = {}): Promise<Tessera> {
     if (db instanceof PostgresDriver) await db.withLock(MIGRATION_LOCK, () => migrate(db))
     else await migrate(db)
-    const t = new Tessera(db, undefined, options.home, options.mediaCacheBytes, options.mediaDir)
+    const t = new Tessera(db, undefined, options.home, options.mediaCacheBytes, options.mediaDir, options.mediaStore)
     // Other processes on a shared server change tables too: their commits arrive as notifications, and the cached
     // state of those tables is re-read, so this process does not keep serving a schema that has changed.
     if (db.listen) t.#unlisten = await db.listen(CATALOG_CHANNEL, (payload) => t.#onCatalogChange(payload))

@@ -18,3 +18,7 @@ export { checkMediaFile, uploadedBytes, validateMediaValue } from './validate.ts
 export type { MediaInfo, MediaValidationContext } from './validate.ts'
 export { decodeWav, encodeWav, flacDuration, resample, toMono, wavInfo } from './wav.ts'
 export type { DecodedAudio, WavInfo } from './wav.ts'
+export { openMediaStore } from './backends.ts'
+export type { MediaStoreSettings } from './backends.ts'
+export { parseS3Url, S3MediaStore, s3SettingsFromEnv, S3_SCHEME } from './s3.ts'
+export type { S3Credentials, S3Location, S3StoreOptions } from './s3.ts'
