@@ -12,6 +12,7 @@ import type { TableKind, TableMd } from './metadata.ts'
 import { planRetention } from './retention.ts'
 import type { RetentionOverride } from './retention.ts'
 import { lockTableRow } from './state.ts'
+import { openDestinations } from './destinations.ts'
 
 // db.compact(): for each table and view, decide the retained versions (retention.ts), delete the row versions none
 // of them can see in short batches (each its own transaction, so writers and readers interleave), drop data columns
@@ -150,10 +151,29 @@ async function compactTable(db: Driver, id: number, path: string, options: Compa
   return { ...base, rowVersionsRemoved: removed, bytesAfter: await tableBytes(db, id), vacuum }
 }
 
-/** Mark (every store ref a remaining row version holds) and sweep (the store's other objects). */
+/**
+ * Mark (every store ref a remaining row version holds) and sweep (each store's other objects): the database's store
+ * and the destinations of computed media columns. A ref is missing when no store that could hold it does.
+ */
 export async function collectMedia(db: Driver, store: MediaBackend, options: GcOptions = {}): Promise<GcReport> {
-  const referenced = await collectStoreRefs(db, [store.refPrefix])
-  return sweepMedia(store, referenced, options)
+  const stores = [store]
+  for (const s of (await openDestinations(db)).stores) if (!stores.includes(s) && !stores.some((x) => sameStore(x, s))) stores.push(s)
+  const referenced = await collectStoreRefs(db, [...new Set(stores.map((s) => s.refPrefix))])
+  const reports = [] as GcReport[]
+  for (const s of stores) reports.push(await sweepMedia(s, referenced, options))
+  if (reports.length === 1) return reports[0]!
+  const missing = [...new Set(reports.flatMap((r) => r.missing))].filter((ref) => stores.every((s, i) => !s.owns(ref) || reports[i]!.missing.includes(ref))).sort()
+  const sum = (k: 'files' | 'bytes' | 'orphans' | 'orphanBytes' | 'recent' | 'deleted' | 'bytesFreed') => reports.reduce((a, r) => a + r[k], 0)
+  return {
+    files: sum('files'), bytes: sum('bytes'), orphans: sum('orphans'), orphanBytes: sum('orphanBytes'), recent: sum('recent'), deleted: sum('deleted'), bytesFreed: sum('bytesFreed'),
+    missing, orphanRefs: reports.flatMap((r) => r.orphanRefs).slice(0, 1000), dryRun: options.dryRun === true,
+  }
+}
+
+/** Two handles on one store: the same bucket and prefix, or the same local folder. */
+function sameStore(a: MediaBackend, b: MediaBackend): boolean {
+  const dir = (s: MediaBackend) => (s as { dir?: string }).dir
+  return a.refPrefix === b.refPrefix && dir(a) === dir(b)
 }
 
 async function dirBytes(dir: string): Promise<number> {

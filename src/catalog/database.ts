@@ -30,6 +30,7 @@ import { stripTables } from '../compute/computed.ts'
 import { Jobs } from '../compute/jobs.ts'
 import { collectMedia, compactDatabase, CompactionSchedule } from './compact.ts'
 import type { CompactOptions, CompactReport } from './compact.ts'
+import { openDestinations } from './destinations.ts'
 import { assertRevertRetained, assertVersionRetained, effectivePolicy, storePolicy } from './retention.ts'
 import type { EffectiveRetention, RetentionPolicy } from './retention.ts'
 import type { GcOptions, GcReport } from '../media/index.ts'
@@ -162,7 +163,9 @@ export class Tessera {
     try {
       const db = await PGliteDriver.open({ dataDir: join(home, 'pgdata'), ...(options.assets ? { assets: options.assets } : {}), ...(options.restoreFrom ? { loadDataDir: options.restoreFrom } : {}) })
       await migrate(db)
-      return new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir, options.mediaStore)
+      const t = new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir, options.mediaStore)
+      await openDestinations(db)
+      return t
     } catch (e) {
       await lock.release()
       throw e
@@ -186,6 +189,7 @@ export class Tessera {
     if (db instanceof PostgresDriver) await db.withLock(MIGRATION_LOCK, () => migrate(db))
     else await migrate(db)
     const t = new Tessera(db, undefined, options.home, options.mediaCacheBytes, options.mediaDir, options.mediaStore)
+    await openDestinations(db)
     // Other processes on a shared server change tables too: their commits arrive as notifications, and the cached
     // state of those tables is re-read, so this process does not keep serving a schema that has changed.
     if (db.listen) t.#unlisten = await db.listen(CATALOG_CHANNEL, (payload) => t.#onCatalogChange(payload))

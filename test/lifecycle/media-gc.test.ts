@@ -2,7 +2,7 @@ import { expect, test } from 'bun:test'
 import { utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { Tessera } from '../../src/index.ts'
+import { image, Tessera } from '../../src/index.ts'
 import { MediaStore } from '../../src/media/index.ts'
 import { runCli } from '../support/cli.ts'
 import { memoryDb, tempDir } from '../support/db.ts'
@@ -58,6 +58,28 @@ test('failed inserts, reverts and deleted rows plus compaction leave no files be
     const c = await db.check()
     expect(c.problems).toEqual([])
     expect(c.media.missing).toEqual([])
+  } finally {
+    await db.close()
+  }
+})
+
+test('a computed media column with a folder destination writes there; its files are collected after a drop', async () => {
+  const db = await memoryDb()
+  const dest = tempDir('tessera-dest-')
+  try {
+    const t = await db.createTable('d', { id: 'int', img: 'image' })
+    await t.insert([{ id: 1, img: png(1) }, { id: 2, img: png(2) }])
+    await t.addComputedColumn('small', image.resize(t.c.img, { width: 2, height: 2 }), { destination: dest })
+    const destStore = new MediaStore(dest)
+    const inDest = async () => { const out: string[] = []; for await (const o of destStore.list()) out.push(o.ref); return out }
+    const refs = (await t.orderBy(t.c.id).collect()).rows.map((r) => r.small as string)
+    expect((await inDest()).sort()).toEqual([...new Set(refs)].sort())
+    expect((await storeFiles(db)).length).toBe(2) // only the uploads are in the database's store
+    expect((await db.check()).media).toMatchObject({ orphans: 0, missing: [] })
+    await db.dropTable('d')
+    const r = await db.gc({ graceSeconds: 0 })
+    expect(r.deleted).toBe(2 + new Set(refs).size)
+    expect(await inDest()).toEqual([])
   } finally {
     await db.close()
   }

@@ -89,9 +89,18 @@ test('a database with --media-store s3://… keeps uploads in the bucket, reads 
     const w = await t.select({ w: image.width(t.c.img) }).collect()
     expect(w.rows[0]!.w).toBe(8)
     expect((await db.check()).media).toMatchObject({ files: 1, orphans: 0, missing: [] })
+    // A computed media column with a destination writes its values there (Pixeltable's destination=).
+    await t.addComputedColumn('thumb', image.resize(t.c.img, { width: 4, height: 3 }), { destination: `s3://${BUCKET}/thumbs/` })
+    const thumb = (await t.collect()).rows[0]!.thumb as string
+    expect(thumb.startsWith(`s3://${BUCKET}/thumbs/`)).toBe(true)
+    expect((await t.select({ w: image.width(t.c.thumb) }).collect()).rows[0]!.w).toBe(4)
+    await t.insert([{ id: 2, img: new Uint8Array(await sharp({ create: { width: 10, height: 10, channels: 3, background: '#0f0' } }).png().toBuffer()) }])
+    expect(((await t.where(t.c.id.eq(2)).collect()).rows[0]!.thumb as string).startsWith(`s3://${BUCKET}/thumbs/`)).toBe(true)
+    expect((await db.check()).media).toMatchObject({ files: 4, orphans: 0, missing: [] })
+    await expect(t.addComputedColumn('n2', t.c.id.add(1), { destination: `s3://${BUCKET}/x` })).rejects.toThrow("destination applies to media columns; 'n2' computes int")
     await db.dropTable('pics')
     const r = await db.gc({ graceSeconds: 0 })
-    expect(r.deleted).toBe(1)
+    expect(r.deleted).toBe(4)
     expect(await db.media.store.exists(ref)).toBe(false)
   } finally {
     await db.close()
