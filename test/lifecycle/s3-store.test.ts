@@ -108,3 +108,14 @@ test('a database with --media-store s3://… keeps uploads in the bucket, reads 
   }
   await expect(Tessera.open({ home: tempDir(), mediaStore: 's3://Bad_Bucket' })).rejects.toThrow('is not an S3 location')
 })
+
+test('the same store runs under Deno (aws4fetch: fetch + WebCrypto)', async () => {
+  const deno = join(import.meta.dir, '../../node_modules/.bin/deno')
+  const p = Bun.spawn([deno, 'run', '-A', join(import.meta.dir, 'fixtures/s3-deno.ts'), endpoint, BUCKET, join(tempDir(), 'cache')], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NO_COLOR: '1' } })
+  const [out, errText, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
+  expect(errText.includes('error') ? errText : '').toBe('')
+  expect(code).toBe(0)
+  const r = JSON.parse(out.trim().split('\n').at(-1)!)
+  expect(r.ref).toStartWith(`s3://${BUCKET}/deno/`)
+  expect(r).toMatchObject({ text: 'from deno', listed: [r.ref], deleted: true, exists: false })
+})
