@@ -1,5 +1,7 @@
-import { expect, test } from 'bun:test'
-import { memoryDb } from '../support/db.ts'
+import { afterAll, expect, test } from 'bun:test'
+import { Tessera } from '../../src/index.ts'
+import { memoryDb, tempDir } from '../support/db.ts'
+import { dropCreatedDatabases, freshDatabaseUrl, pgSkipReason } from '../store/pg-support.ts'
 
 // Retention and compaction: row versions no retained version can see are removed, what remains reads exactly as
 // before, history stays, and reads or reverts of removed versions are refused by name.
@@ -110,6 +112,28 @@ test('keepFor keeps recent versions; a dropped column leaves the data table once
     await expect(db.setRetention({ keepVersions: 0 }, 'c')).rejects.toThrow('keepVersions must be an integer >= 1')
     await expect(db.setRetention({ keepFor: 'soon' })).rejects.toThrow("keepFor must be seconds or a duration like '90s'")
     await expect(db.compact({ tables: ['nope'] })).rejects.toThrow("compact: table 'nope' does not exist")
+  } finally {
+    await db.close()
+  }
+})
+
+// The same compaction on a PostgreSQL server store (batches under advisory locks, VACUUM outside transactions).
+const pgSkip = pgSkipReason()
+if (pgSkip) console.warn(pgSkip)
+afterAll(() => dropCreatedDatabases(), 30_000)
+test.skipIf(pgSkip !== undefined)('compaction on the PostgreSQL server store', async () => {
+  const db = await Tessera.open({ database: await freshDatabaseUrl(), home: tempDir() })
+  try {
+    const t = await db.createTable('pg_docs', { id: 'int', n: 'int' }, { primaryKey: 'id' })
+    await t.insert(Array.from({ length: 50 }, (_, i) => ({ id: i, n: 0 })))
+    for (let r = 1; r <= 3; r++) await t.update({ n: r }, { where: t.c.id.lt(10 * r) })
+    const current = (await t.orderBy(t.c.id).collect()).rows
+    const r = await db.compact({ keepVersions: 1, batchSize: 7 })
+    expect(r.tables.find((x) => x.path === 'pg_docs')!.rowVersionsRemoved).toBe(60)
+    expect(r.dataDirBytesBefore).toBeUndefined()
+    expect((await t.orderBy(t.c.id).collect()).rows).toEqual(current)
+    expect((await db.getTable('pg_docs:2').catch((e) => e)).message).toContain('oldest retained version is 4')
+    expect((await db.check()).problems).toEqual([])
   } finally {
     await db.close()
   }
