@@ -11,6 +11,7 @@ import {
 import type { TableKind, TableMd } from './metadata.ts'
 import { planRetention } from './retention.ts'
 import type { RetentionOverride } from './retention.ts'
+import { parsePath } from './paths.ts'
 import { lockTableRow } from './state.ts'
 import { openDestinations } from './destinations.ts'
 
@@ -84,7 +85,8 @@ export async function compactDatabase(ctx: CompactContext, options: CompactOptio
   const all = (await db.query<TableRow>(`select id, path, kind, version, md from tessera.tables where kind <> 'snapshot' order by id`)).rows
   let targets = all
   if (options.tables) {
-    targets = options.tables.map((p) => {
+    targets = options.tables.map((given) => {
+      const p = parsePath(given).path
       const t = all.find((x) => x.path === p)
       if (!t) throw notFound('TABLE_NOT_FOUND', `compact: table '${p}' does not exist (snapshots have no rows of their own)`, { path: p })
       return t
