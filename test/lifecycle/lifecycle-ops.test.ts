@@ -1,6 +1,6 @@
 import { expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { Tessera } from '../../src/index.ts'
+import { connect, Tessera } from '../../src/index.ts'
 import { createApp } from '../../src/server/app.ts'
 import { runCli } from '../support/cli.ts'
 import { memoryDb, tempDir } from '../support/db.ts'
@@ -32,6 +32,26 @@ test('admin routes set retention, compact (with a dry run) and collect media; ba
     expect((await call('gc', { graceSeconds: -1 })).status).toBe(400)
     expect((await call('compact', { tables: ['missing'] })).status).toBe(404)
   } finally {
+    await db.close()
+  }
+})
+
+test('the HTTP client has the same setRetention, compact and gc', async () => {
+  const db = await memoryDb()
+  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: createApp(db).fetch })
+  try {
+    const client = connect(`http://127.0.0.1:${server.port}`)
+    const t = await client.createTable('r', { id: 'int', n: 'int' })
+    await t.insert([{ id: 1, n: 0 }])
+    await t.update({ n: 1 })
+    expect(await client.setRetention({ keepVersions: 1 }, 'r')).toEqual({ keepVersions: 1, source: 'table' })
+    expect((await client.compact({ dryRun: true })).rowVersionsRemoved).toBe(1)
+    expect((await client.compact()).rowVersionsRemoved).toBe(1)
+    expect((await client.gc({ dryRun: true })).orphans).toBe(0)
+    expect((await client.check()).media.missing).toEqual([])
+    await expect(client.get('r:1')).rejects.toThrow("version 1 of table 'r' was removed by compaction")
+  } finally {
+    server.stop(true)
     await db.close()
   }
 })
