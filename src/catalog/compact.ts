@@ -129,7 +129,7 @@ async function compactTable(db: Driver, id: number, path: string, options: Compa
     const override = { ...(options.keepVersions !== undefined ? { keepVersions: options.keepVersions } : {}), ...(options.keepFor !== undefined ? { keepFor: options.keepFor } : {}) }
     const p = await planRetention(tx, state, override, { record: !dryRun })
     const readable = await readableColumnIds(tx, id, p.retained, state.md)
-    const columnsDropped = dryRun ? [] : await dropUnreadColumns(tx, id, readable)
+    const columnsDropped = await dropUnreadColumns(tx, id, readable, dryRun)
     return { ...p, version: state.version, columnsDropped }
   }, { lockKey: id })
   const bytesBefore = await tableBytes(db, id)

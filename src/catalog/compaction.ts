@@ -55,16 +55,16 @@ export async function checkpoint(db: Queryable): Promise<void> {
 
 /**
  * Drops physical columns no retained version's schema has (columns dropped, or added and reverted, whose values
- * only compacted versions could read). Returns the dropped column names.
+ * only compacted versions could read). Returns the dropped column names (dryRun: those it would drop).
  */
-export async function dropUnreadColumns(tx: Queryable, tableId: number, readable: ReadonlySet<number>): Promise<string[]> {
+export async function dropUnreadColumns(tx: Queryable, tableId: number, readable: ReadonlySet<number>, dryRun = false): Promise<string[]> {
   const cols = await tx.query<{ column_name: string }>(
     `select column_name from information_schema.columns where table_schema = $1 and table_name = $2`, [DATA_SCHEMA, `t${tableId}`])
   const drop = cols.rows.map((c) => c.column_name).filter((n) => {
     const m = /^c(\d+)(_et|_em)?$/.exec(n)
     return m !== null && !readable.has(Number(m[1]))
   })
-  if (drop.length) await tx.exec(`alter table ${dataTable(tableId)} ${drop.map((n) => `drop column if exists ${quoteIdent(n)}`).join(', ')}`)
+  if (drop.length && !dryRun) await tx.exec(`alter table ${dataTable(tableId)} ${drop.map((n) => `drop column if exists ${quoteIdent(n)}`).join(', ')}`)
   return drop
 }
 

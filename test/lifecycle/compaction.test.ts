@@ -102,6 +102,7 @@ test('keepFor keeps recent versions; a dropped column leaves the data table once
     expect(await db.getRetention('c')).toEqual({ keepSeconds: 3600, source: 'database' })
     expect((await db.compact()).rowVersionsRemoved).toBe(0)
     await t.dropColumn('b')
+    expect((await db.compact({ keepVersions: 1, dryRun: true })).tables.find((x) => x.path === 'c')!.columnsDropped).toEqual(['c2'])
     const r = await db.compact({ keepVersions: 1 })
     const c = r.tables.find((x) => x.path === 'c')!
     expect(c.rowVersionsRemoved).toBe(1)
