@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
-import { createMediaEnv, MediaStore, registerMediaEnv } from '../media/index.ts'
+import { createMediaEnv, MediaStore, openMediaStore, registerMediaEnv } from '../media/index.ts'
 import type { MediaEnv } from '../media/index.ts'
 import { readHolder, runtime } from '../runtime/index.ts'
 import type { FileLock } from '../runtime/index.ts'
@@ -30,6 +30,12 @@ import { toNode } from '../query/expr.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { stripTables } from '../compute/computed.ts'
 import { Jobs } from '../compute/jobs.ts'
+import { collectMedia, compactDatabase, CompactionSchedule } from './compact.ts'
+import type { CompactOptions, CompactReport } from './compact.ts'
+import { openDestinations } from './destinations.ts'
+import { assertRevertRetained, assertVersionRetained, effectivePolicy, storePolicy } from './retention.ts'
+import type { EffectiveRetention, RetentionPolicy } from './retention.ts'
+import type { GcOptions, GcReport } from '../media/index.ts'
 
 export interface OpenOptions {
   /** Data dir (default: $TESSERA_HOME, else ~/.tessera). Holds the database, media and the lock file. */
@@ -49,6 +55,12 @@ export interface OpenOptions {
   readonly database?: string
   /** Where uploaded media is stored (default <home>/media); with a server database, a path every process shares. */
   readonly mediaDir?: string
+  /**
+   * Where uploaded and computed media is stored, instead of mediaDir: 's3://bucket/prefix' (an S3-compatible bucket;
+   * credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, endpoint from AWS_ENDPOINT_URL_S3 or
+   * AWS_ENDPOINT_URL, region from AWS_REGION) or a local folder. Reads go through a file cache in <home>/cache-s3.
+   */
+  readonly mediaStore?: string
 }
 
 export interface CreateTableOptions {
@@ -58,7 +70,10 @@ export interface CreateTableOptions {
   readonly mediaValidation?: MediaValidation
 }
 
-setRevertGuard(views.assertBaseRevertable)
+setRevertGuard(async (tx, state) => {
+  await views.assertBaseRevertable(tx, state)
+  await assertRevertRetained(tx, state)
+})
 
 /** NOTIFY channel of catalog changes (a trigger on tessera.tables, see store/migrations.ts). */
 const CATALOG_CHANNEL = 'tessera_catalog'
@@ -95,15 +110,19 @@ export class Tessera {
   #repaired: Repair[] = []
   #jobs: Jobs | undefined
   #unlisten: (() => Promise<void>) | undefined
+  /** Compactions and media collections run one at a time. */
+  #lifecycle: Promise<unknown> = Promise.resolve()
+  #schedule: CompactionSchedule | undefined
 
-  private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined, mediaCacheBytes?: number, mediaDir?: string) {
+  private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined, mediaCacheBytes?: number, mediaDir?: string, mediaStore?: string) {
     this.#db = db
     this.#lock = lock
     this.home = home
     // Nothing is created on disk until media is first stored or fetched.
     const mediaHome = home ?? join(tmpdir(), `tessera-mem-${process.pid}-${Math.random().toString(36).slice(2)}`)
     const env = createMediaEnv(mediaHome, mediaCacheBytes !== undefined ? { cacheMaxBytes: mediaCacheBytes } : {})
-    this.media = mediaDir ? { ...env, store: new MediaStore(resolve(mediaDir)) } : env
+    const cacheSettings = { cacheDir: join(mediaHome, 'cache-s3'), ...(mediaCacheBytes !== undefined ? { cacheMaxBytes: mediaCacheBytes } : {}) }
+    this.media = mediaStore ? { ...env, store: openMediaStore(mediaStore, cacheSettings) } : mediaDir ? { ...env, store: new MediaStore(resolve(mediaDir)) } : env
     this.#unregisterMedia = registerMediaEnv(this.media)
     this.#ctx = {
       db,
@@ -134,6 +153,8 @@ export class Tessera {
   static async open(options: OpenOptions = {}): Promise<Tessera> {
     if (options.database) return Tessera.#openServer(options.database, options)
     const home = resolve(options.home ?? defaultHome())
+    // A bad media store setting (no credentials, a malformed URL) fails before the data dir is opened and locked.
+    if (options.mediaStore) openMediaStore(options.mediaStore, { cacheDir: join(home, 'cache-s3') })
     mkdirSync(home, { recursive: true })
     const lockPath = join(home, '.lock')
     const rt = await runtime()
@@ -147,8 +168,9 @@ export class Tessera {
       const db = await PGliteDriver.open({ dataDir: join(home, 'pgdata'), ...(options.assets ? { assets: options.assets } : {}), ...(options.restoreFrom ? { loadDataDir: options.restoreFrom } : {}) })
       await migrate(db)
       const repaired = await repairUncommittedWrites(db)
-      const t = new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir)
+      const t = new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir, options.mediaStore)
       t.#repaired = repaired
+      await openDestinations(db)
       return t
     } catch (e) {
       await lock.release()
@@ -169,10 +191,11 @@ export class Tessera {
   }
 
   /** Wraps an already open store (in-memory tests, the PostgreSQL driver). */
-  static async fromDriver(db: Driver, options: Pick<OpenOptions, 'home' | 'mediaDir' | 'mediaCacheBytes'> = {}): Promise<Tessera> {
+  static async fromDriver(db: Driver, options: Pick<OpenOptions, 'home' | 'mediaDir' | 'mediaCacheBytes' | 'mediaStore'> = {}): Promise<Tessera> {
     if (db instanceof PostgresDriver) await db.withLock(MIGRATION_LOCK, () => migrate(db))
     else await migrate(db)
-    const t = new Tessera(db, undefined, options.home, options.mediaCacheBytes, options.mediaDir)
+    const t = new Tessera(db, undefined, options.home, options.mediaCacheBytes, options.mediaDir, options.mediaStore)
+    await openDestinations(db)
     // Other processes on a shared server change tables too: their commits arrive as notifications, and the cached
     // state of those tables is re-read, so this process does not keep serving a schema that has changed.
     if (db.listen) t.#unlisten = await db.listen(CATALOG_CHANNEL, (payload) => t.#onCatalogChange(payload))
@@ -212,6 +235,7 @@ export class Tessera {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.#schedule?.stop()
     await this.#jobs?.stopAll()
     this.#unregisterMedia()
     await this.#unlisten?.().catch(() => undefined)
@@ -220,8 +244,65 @@ export class Tessera {
   }
 
   /** Verifies the catalog against the stored data; an empty problem list means the data dir is consistent. */
-  async check(): Promise<{ tables: number; problems: CheckProblem[]; repaired: Repair[] }> {
-    return { ...(await checkIntegrity(this.#db)), repaired: this.#repaired }
+  async check(): Promise<{ tables: number; problems: CheckProblem[]; media: GcReport; repaired: Repair[] }> {
+    const r = await checkIntegrity(this.#db)
+    // Orphans are garbage, not damage (gc removes them); a file rows refer to but the store lacks is a problem.
+    const media = await this.#serialized(() => collectMedia(this.#db, this.media.store, { dryRun: true }))
+    const problems = [...r.problems, ...media.missing.slice(0, 100).map((ref) => ({ table: '(media)', problem: `${ref} is referenced by rows but missing from the media store` }))]
+    if (media.missing.length > 100) problems.push({ table: '(media)', problem: `${media.missing.length - 100} more referenced media files are missing` })
+    return { tables: r.tables, problems, media, repaired: this.#repaired }
+  }
+
+  // ---------------------------------------------------------------- data lifecycle (retention.ts, compact.ts)
+
+  /**
+   * Sets the retention policy of a table (or view), or with no path the database default for tables without one:
+   * `{ keepVersions: 10 }`, `{ keepFor: '7d' }`, or both (a version is kept when either keeps it); null removes it.
+   * Nothing is removed until compact() runs.
+   */
+  async setRetention(policy: RetentionPolicy | null, path?: string): Promise<void> {
+    const id = path === undefined ? undefined : await this.#tableId(path)
+    await storePolicy(this.#db, id, policy)
+  }
+
+  /** The policy that applies to a table (its own or the database default), or the database default. */
+  async getRetention(path?: string): Promise<EffectiveRetention> {
+    return effectivePolicy(this.#db, path === undefined ? undefined : await this.#tableId(path))
+  }
+
+  /**
+   * Removes the row versions no retained version can see (retention policies; keepVersions/keepFor here override
+   * them for this run), vacuums, and deletes media files no remaining row refers to. History stays as metadata;
+   * time travel to a removed version fails naming the oldest retained one.
+   */
+  compact(options: CompactOptions = {}): Promise<CompactReport> {
+    return this.#serialized(() => compactDatabase({ db: this.#db, store: this.media.store, ...(this.#db.kind === 'pglite' && this.home ? { dataDir: join(this.home, 'pgdata') } : {}) }, options))
+  }
+
+  /** Deletes media files no row version refers to (written more than graceSeconds ago, default an hour). */
+  gc(options: GcOptions = {}): Promise<GcReport> {
+    return this.#serialized(() => collectMedia(this.#db, this.media.store, options))
+  }
+
+  /** Compacts every intervalSeconds in the background (plain VACUUM) until close(); `tessera serve --compact-every`. */
+  startCompaction(intervalSeconds: number, log: (line: string) => void = () => undefined): void {
+    if (!Number.isFinite(intervalSeconds) || intervalSeconds < 1) throw invalid('INVALID_ARGUMENT', `the compaction interval must be at least 1 second, got ${intervalSeconds}`)
+    if (this.#schedule) throw invalid('INVALID_ARGUMENT', 'background compaction is already running')
+    this.#schedule = new CompactionSchedule(() => this.compact({ full: false }), intervalSeconds * 1000, log)
+  }
+
+  #serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lifecycle.then(fn, fn)
+    this.#lifecycle = run.catch(() => undefined)
+    return run
+  }
+
+  async #tableId(path: string): Promise<number> {
+    const p = parsePath(path).path
+    const s = await loadTableByPath(this.#db, p)
+    if (!s) throw notFound('TABLE_NOT_FOUND', `table '${p}' does not exist`, { path: p })
+    if (s.kind === 'snapshot') throw invalid('INVALID_ARGUMENT', `'${p}' is a snapshot: it keeps exactly one version of its base, and has no retention of its own`)
+    return s.id
   }
 
   // ---------------------------------------------------------------- dirs
@@ -325,6 +406,7 @@ export class Tessera {
     if (parsed.version > current.version) {
       throw notFound('VERSION_NOT_FOUND', `table '${parsed.path}' has no version ${parsed.version} (current is ${current.version})`, { path: parsed.path, version: parsed.version })
     }
+    if (state.kind !== 'snapshot') await assertVersionRetained(this.#db, state.id, parsed.path, parsed.version)
     const md = await mdAtVersion(this.#db, state.id, parsed.path, parsed.version)
     return new Table(this.#ctx, state.id, { version: parsed.version, md, path: parsed.path })
   }

@@ -25,6 +25,8 @@ export interface ColumnMd {
   readonly comment?: string
   /** Hidden columns (embedding index values) are not selected by default. */
   readonly hidden?: boolean
+  /** Computed media columns: the store their values are written to ('s3://bucket/prefix' or a folder). */
+  readonly destination?: string
 }
 
 export interface TableMd {

@@ -18,6 +18,7 @@ import type { ColumnMd, TableMd } from './metadata.ts'
 import type { TableState } from './state.ts'
 import type { Row } from './validate-rows.ts'
 import { inputColumns } from './validate-rows.ts'
+import { withMediaDestination } from '../media/index.ts'
 
 // Row writes. Every write adds row versions instead of changing rows in place: a row visible at version v has
 // _v_min <= v < _v_max. Updates end the old version (_v_max = V) and insert the new one (_v_min = V), so time travel
@@ -56,7 +57,8 @@ export async function computeTsColumns(
     if (p.mode !== 'ts') continue
     const type = parseType(p.column.type)
     const schema = valueSchema({ ...type, nullable: true })
-    const { values, errors } = await evalCells(p.expr, rows, leaves)
+    // Media a column produces go to its destination store when it has one (Pixeltable's destination=).
+    const { values, errors } = await withMediaDestination(p.column.destination, () => evalCells(p.expr, rows, leaves))
     for (let i = 0; i < values.length; i++) {
       if (errors[i]) continue
       const parsed = v.safeParse(schema, values[i])

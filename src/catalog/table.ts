@@ -34,6 +34,7 @@ import { validateRows } from './validate-rows.ts'
 import * as indexes from '../index/index.ts'
 import type { AddEmbeddingIndexOptions, HybridSearchOptions, IndexInfo } from '../index/index.ts'
 import { validateMediaRows } from '../media/index.ts'
+import { checkDestination, recordDestination } from './destinations.ts'
 import type { MediaEnv } from '../media/index.ts'
 
 /** What a Table handle needs from the database it belongs to. */
@@ -86,6 +87,8 @@ export interface AddComputedColumnOptions {
   /** Internal (embedding indexes): a column not selected by default, and extra work in the same version. */
   readonly hidden?: boolean
   readonly afterAdd?: (tx: Queryable, md: TableMd, column: ColumnMd, state: TableState) => Promise<TableMd>
+  /** Media columns: store computed values here ('s3://bucket/prefix' or a folder) instead of the database's store. */
+  readonly destination?: string
 }
 
 export interface RecomputeOptions {
@@ -363,6 +366,7 @@ export class Table implements Joinable {
     checkName(name, 'column name')
     const onError = options.onError ?? 'abort'
     const node = stripTables(toNode(expr))
+    const destination = options.destination === undefined ? undefined : checkDestination(options.destination)
     return this.#schemaChange('add_column', name, options.ifExists, async (tx, state, version, counts) => {
       const scope = new ColumnScope(state.md, (c) => `t.${valueColumn(c.id)}`)
       const type = typeOf(node, scope)
@@ -370,6 +374,7 @@ export class Table implements Joinable {
       const column: ColumnMd = {
         id: state.md.nextColumnId, name, type: formatType({ ...type, nullable: true }), addedIn: version, computed: { expr: node, onError },
         ...(options.hidden ? { hidden: true } : {}),
+        ...(destination ? { destination: await recordDestination(tx, destination, type, name) } : {}),
       }
       const md: TableMd = { ...state.md, columns: [...state.md.columns, column], nextColumnId: state.md.nextColumnId + 1 }
       const plan = computedPlans(md).find((p) => p.column.id === column.id)!

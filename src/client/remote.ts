@@ -1,5 +1,6 @@
 import type { CheckProblem } from '../catalog/check.ts'
-import type { ColumnInfo, CreateTableOptions, UpdateStatus, VersionInfo } from '../catalog/index.ts'
+import type { ColumnInfo, CompactOptions, CompactReport, CreateTableOptions, EffectiveRetention, RetentionPolicy, UpdateStatus, VersionInfo } from '../catalog/index.ts'
+import type { GcOptions, GcReport } from '../media/index.ts'
 import type { IfExists, IfNotExists, OnError } from '../catalog/metadata.ts'
 import { notFound } from '../errors.ts'
 import type { ExprLike } from '../query/expr.ts'
@@ -210,8 +211,21 @@ export class RemoteTessera {
   get jobs(): RemoteJobs { return (this.#jobs ??= new RemoteJobs(this.#http)) }
 
   /** Integrity check of the catalog and data (admin token), as db.check(). */
-  async check(): Promise<{ tables: number; problems: CheckProblem[] }> {
+  async check(): Promise<{ tables: number; problems: CheckProblem[]; media: GcReport }> {
     return this.#http.request('GET', '/api/v1/admin/check')
+  }
+
+  /** Retention, compaction and media GC (admin token), as db.setRetention(), db.compact(), db.gc(). */
+  async setRetention(policy: RetentionPolicy | null, path?: string): Promise<EffectiveRetention> {
+    return this.#http.request('POST', '/api/v1/admin/retention', { policy, ...(path !== undefined ? { path } : {}) })
+  }
+
+  async compact(options: CompactOptions = {}): Promise<CompactReport> {
+    return this.#http.request('POST', '/api/v1/admin/compact', options)
+  }
+
+  async gc(options: GcOptions = {}): Promise<GcReport> {
+    return this.#http.request('POST', '/api/v1/admin/gc', options)
   }
 
   async health(): Promise<{ status: string; version: string }> {

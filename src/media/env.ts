@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { invalid, notFound } from '../errors.ts'
 import { checkLocalRead, checkRemoteFetch } from './access.ts'
 import { FileCache } from './cache.ts'
+import { activeDestination, destinationStores } from './destination.ts'
 import type { FileCacheOptions } from './cache.ts'
 import { formatMediaRef, parseMediaRef } from './refs.ts'
 import type { MediaBackend } from './store.ts'
@@ -49,12 +50,15 @@ export function registerMediaEnv(env: MediaEnv): () => void {
   }
 }
 
-/** The most recently registered environment, else a process-wide one in a temp dir. */
+/**
+ * The most recently registered environment, else a process-wide one in a temp dir; inside a computed column with a
+ * destination (destination.ts), that destination is its store.
+ */
 export function currentMediaEnv(): MediaEnv {
+  const dest = activeDestination()
   const last = registered[registered.length - 1]
-  if (last) return last
-  fallback ??= createMediaEnv(mkdtempSync(join(tmpdir(), 'tessera-media-')))
-  return fallback
+  const env = last ?? (fallback ??= createMediaEnv(mkdtempSync(join(tmpdir(), 'tessera-media-'))))
+  return dest ? { ...env, store: dest } : env
 }
 
 /**
@@ -74,7 +78,7 @@ export async function resolveMedia(ref: string, env: MediaEnv = currentMediaEnv(
     return env.cache.get(p.url)
   }
   const canonical = formatMediaRef(p)
-  const stores = [env.store, ...registered.map((e) => e.store).reverse(), ...(fallback ? [fallback.store] : [])]
+  const stores = [env.store, ...registered.map((e) => e.store).reverse(), ...(fallback ? [fallback.store] : []), ...destinationStores()]
   for (const s of stores) if (s.scheme === p.scheme && (await s.exists(canonical))) return s.path(canonical)
   throw notFound('NOT_FOUND', `media ${canonical} is in no open media store`, { ref: canonical })
 }

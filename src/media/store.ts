@@ -1,12 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { notFound, invalid } from '../errors.ts'
 import { parseMediaRef, STORE_SCHEME } from './refs.ts'
 
-// Where uploaded media bytes live. The interface is what the rest of Tessera uses, so an S3-compatible store can
-// implement it later (its `path` would download into the file cache); MediaStore is the local, content-addressed one.
+// Where uploaded and computed media bytes live. The interface is what the rest of Tessera uses: MediaStore is the
+// local, content-addressed one; S3MediaStore (s3.ts) keeps the same keys in a bucket and reads through the file cache.
+
+/** One stored object, as garbage collection (gc.ts) sees it. */
+export interface StoredMedia {
+  readonly ref: string
+  readonly bytes: number
+  /** Last write (a put of bytes already there counts: it renews the object, see put). */
+  readonly modifiedMs: number
+}
 
 export interface MediaBackend {
   /** The ref scheme this store answers for ('media', later 's3'). */
@@ -20,6 +28,12 @@ export interface MediaBackend {
   exists(ref: string): Promise<boolean>
   /** Removes the bytes; false when they were not there. */
   delete(ref: string): Promise<boolean>
+  /** Every object this store holds (content-addressed keys only; anything else in its folder or prefix is left alone). */
+  list(): AsyncIterable<StoredMedia>
+  /** The text every ref of this store starts with ('media://', 's3://bucket/prefix/'). */
+  readonly refPrefix: string
+  /** True when the ref names an object of this store. */
+  owns(ref: string): boolean
 }
 
 /**
@@ -28,6 +42,7 @@ export interface MediaBackend {
  */
 export class MediaStore implements MediaBackend {
   readonly scheme = STORE_SCHEME
+  readonly refPrefix = `${STORE_SCHEME}://`
   readonly dir: string
 
   constructor(dir: string) {
@@ -45,6 +60,11 @@ export class MediaStore implements MediaBackend {
       const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
       await writeFile(tmp, bytes)
       await rename(tmp, file)
+    } else {
+      // Garbage collection spares files written within its grace period: storing bytes that were already here (an
+      // orphan about to be collected) must count as a new write, or a row committed now could lose its file.
+      const now = new Date()
+      await utimes(file, now, now).catch(() => undefined)
     }
     return `${this.scheme}://${key}`
   }
@@ -71,7 +91,19 @@ export class MediaStore implements MediaBackend {
     return true
   }
 
-  /** True when this store owns the ref (its scheme) and holds it. */
+  async *list(): AsyncIterable<StoredMedia> {
+    if (!existsSync(this.dir)) return
+    for (const shard of (await readdir(this.dir)).sort()) {
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue
+      for (const name of (await readdir(join(this.dir, shard)).catch(() => [] as string[])).sort()) {
+        if (!name.startsWith(shard) || !/^[0-9a-f]{64}(\.[a-z0-9]{1,10})?$/.test(name)) continue // temp files, strangers
+        const s = await stat(join(this.dir, shard, name)).catch(() => undefined)
+        if (s?.isFile()) yield { ref: `${this.scheme}://${name}`, bytes: s.size, modifiedMs: s.mtimeMs }
+      }
+    }
+  }
+
+  /** True when the ref is a ref of this store's scheme. */
   owns(ref: string): boolean {
     const p = parseMediaRef(ref)
     return p?.kind === 'store' && p.scheme === this.scheme

@@ -77,6 +77,22 @@ const MIGRATIONS: readonly string[] = [
   create trigger tables_changed after update or delete on tessera.tables
     for each row execute function tessera.notify_table_change();
   `,
+  // Data lifecycle (src/catalog/retention.ts): a retention policy per table (the database default lives in
+  // tessera.meta 'retention'), and what compaction removed: row versions only versions >= oldest, or a version in
+  // kept (pinned by a snapshot), can still see. Version metadata in tessera.versions is never removed.
+  `
+  create table tessera.retention (
+    table_id bigint primary key references tessera.tables(id) on delete cascade,
+    keep_versions integer,
+    keep_seconds bigint
+  );
+  create table tessera.compacted (
+    table_id bigint primary key references tessera.tables(id) on delete cascade,
+    oldest integer not null,
+    kept integer[] not null default '{}',
+    compacted_at timestamptz not null default now()
+  );
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

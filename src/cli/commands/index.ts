@@ -2,6 +2,8 @@ import type { Command } from '../command.ts'
 import { applyCommand } from './apply.ts'
 import { backupCommand } from './backup.ts'
 import { checkCommand } from './check.ts'
+import { compactCommand } from './compact.ts'
+import { gcCommand } from './gc.ts'
 import { demoCommand } from './demo.ts'
 import { doctorCommand } from './doctor.ts'
 import { exportCommand } from './export.ts'
@@ -13,4 +15,4 @@ import { serveCommand } from './serve.ts'
 import { tokenCommand } from './token.ts'
 
 /** Every CLI command; `tessera help` lists them in this order. */
-export const COMMANDS: readonly Command[] = [serveCommand, demoCommand, initCommand, applyCommand, importCommand, exportCommand, runCommand, doctorCommand, checkCommand, backupCommand, restoreCommand, tokenCommand]
+export const COMMANDS: readonly Command[] = [serveCommand, demoCommand, initCommand, applyCommand, importCommand, exportCommand, runCommand, doctorCommand, checkCommand, compactCommand, gcCommand, backupCommand, restoreCommand, tokenCommand]

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { defaultHome, Tessera } from '../../catalog/index.ts'
+import { defaultHome, parseDuration, Tessera } from '../../catalog/index.ts'
 import { readConfigFile, resolveServerConfig } from '../config.ts'
 import { runtime } from '../../runtime/index.ts'
 import { createApp } from '../../server/app.ts'
@@ -13,8 +13,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the HTTP API on a data dir (default ~/.tessera)',
-  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR] [--media-root DIR[,DIR…]] [--media-allow-private]',
-  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true }, 'media-allow-private': { type: 'boolean' } },
+  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR | --media-store s3://bucket/prefix] [--media-root DIR[,DIR…]] [--media-allow-private] [--compact-every 1h]',
+  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true }, 'media-allow-private': { type: 'boolean' }, 'media-store': { type: 'string' }, 'compact-every': { type: 'string' } },
   async run(values) {
     const home = resolve(String(values.home ?? defaultHome()))
     const config = resolveServerConfig(values, readConfigFile(values.config as string | undefined, home))
@@ -22,7 +22,11 @@ export const serveCommand: Command = {
     // A PostgreSQL server instead of the data dir lets several `tessera serve` processes (machines) share one store.
     const database = (values.database as string | undefined) ?? process.env.TESSERA_DATABASE_URL
     const mediaDir = (values['media-dir'] as string | undefined) ?? process.env.TESSERA_MEDIA_DIR
-    const db = await Tessera.open({ home, command: `tessera serve :${port}`, ...(database ? { database } : {}), ...(mediaDir ? { mediaDir } : {}), ...(config.mediaCacheBytes !== undefined ? { mediaCacheBytes: config.mediaCacheBytes } : {}) })
+    const mediaStore = (values['media-store'] as string | undefined) ?? process.env.TESSERA_MEDIA_STORE
+    // Background compaction (retention policies, plain VACUUM, media GC) every interval: '1h', '30m', seconds.
+    const compactEvery = (values['compact-every'] as string | undefined) ?? process.env.TESSERA_COMPACT_EVERY
+    const compactSeconds = compactEvery ? parseDuration(/^\d+$/.test(compactEvery) ? Number(compactEvery) : compactEvery, '--compact-every') : undefined
+    const db = await Tessera.open({ home, command: `tessera serve :${port}`, ...(database ? { database } : {}), ...(mediaDir ? { mediaDir } : {}), ...(mediaStore ? { mediaStore } : {}), ...(config.mediaCacheBytes !== undefined ? { mediaCacheBytes: config.mediaCacheBytes } : {}) })
     const tokens = new TokenStore(db.driver)
     // TESSERA_ADMIN_TOKEN bootstraps an admin token in containers, where no one runs `tessera token create`.
     const envToken = process.env.TESSERA_ADMIN_TOKEN
@@ -59,6 +63,7 @@ export const serveCommand: Command = {
         (e) => err(`job ${job.id} could not resume: ${(e as Error).message}`),
       )
     }
+    if (compactSeconds) db.startCompaction(compactSeconds, (l) => out(`${new Date().toISOString()} ${l}`))
     const server = await (await runtime()).serve(app.fetch, { port, hostname: host })
     const where = database ? database.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : db.home
     out(`tessera ${VERSION} serving ${where} at http://${host}:${server.port} (auth: ${auth})`)

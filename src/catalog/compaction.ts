@@ -1,0 +1,113 @@
+import { dataTable, DATA_SCHEMA, MAX_VERSION, quoteIdent, valueColumn } from '../query/sql.ts'
+import type { Queryable } from '../store/types.ts'
+import { isMedia, parseType } from '../types/index.ts'
+import type { TableMd } from './metadata.ts'
+import type { RetainedVersions } from './retention.ts'
+
+// The SQL compaction and media collection run over the data tables (tessera_data.t<id>), in one place. A row version
+// [_v_min, _v_max) is needed while some retained version v has _v_min <= v < _v_max; current rows always are.
+
+/** Row versions no retained version can see: ended at or before `oldest`, and visible at no kept version. */
+function unseenPredicate(): string {
+  return `_v_max <> ${MAX_VERSION} and _v_max <= $1 and not exists (select 1 from unnest($2::integer[]) as k(v) where _v_min <= k.v and _v_max > k.v)`
+}
+
+/** Deletes up to `limit` unseen row versions (one short statement); returns how many went. */
+export async function deleteUnseenBatch(tx: Queryable, tableId: number, r: RetainedVersions, limit: number): Promise<number> {
+  const t = dataTable(tableId)
+  const res = await tx.query(
+    `delete from ${t} where ctid = any(array(select ctid from ${t} where ${unseenPredicate()} limit $3))`,
+    [r.oldest, [...r.kept], Math.max(1, Math.trunc(limit))],
+  )
+  return res.affectedRows
+}
+
+/** How many row versions compaction would remove (dry runs). */
+export async function countUnseen(db: Queryable, tableId: number, r: RetainedVersions): Promise<number> {
+  const res = await db.query<{ n: number }>(`select count(*)::int as n from ${dataTable(tableId)} where ${unseenPredicate()}`, [r.oldest, [...r.kept]])
+  return res.rows[0]!.n
+}
+
+export async function countRowVersions(db: Queryable, tableId: number): Promise<number> {
+  const res = await db.query<{ n: number }>(`select count(*)::int as n from ${dataTable(tableId)}`)
+  return res.rows[0]!.n
+}
+
+/** Bytes of a data table with its indexes and TOAST. */
+export async function tableBytes(db: Queryable, tableId: number): Promise<number> {
+  const res = await db.query<{ n: string | number | null }>(`select pg_total_relation_size(to_regclass($1)) as n`, [`${DATA_SCHEMA}.t${tableId}`])
+  return Number(res.rows[0]?.n ?? 0)
+}
+
+/**
+ * VACUUM cannot run inside a transaction. Plain VACUUM makes the space of removed rows reusable (files keep their
+ * size, later writes fill the holes); VACUUM FULL rewrites the table and its indexes into new files, returning the
+ * space to the file system, but holds the table exclusively while it copies.
+ */
+export async function vacuumTable(db: Queryable, tableId: number, full: boolean): Promise<void> {
+  await db.exec(`vacuum ${full ? '(full) ' : ''}${dataTable(tableId)}`)
+}
+
+/** Lets the store recycle write-ahead log segments a rewrite produced (PGlite keeps its WAL in the data dir). */
+export async function checkpoint(db: Queryable): Promise<void> {
+  await db.exec('checkpoint')
+}
+
+/**
+ * Drops physical columns no retained version's schema has (columns dropped, or added and reverted, whose values
+ * only compacted versions could read). Returns the dropped column names (dryRun: those it would drop).
+ */
+export async function dropUnreadColumns(tx: Queryable, tableId: number, readable: ReadonlySet<number>, dryRun = false): Promise<string[]> {
+  const cols = await tx.query<{ column_name: string }>(
+    `select column_name from information_schema.columns where table_schema = $1 and table_name = $2`, [DATA_SCHEMA, `t${tableId}`])
+  const drop = cols.rows.map((c) => c.column_name).filter((n) => {
+    const m = /^c(\d+)(_et|_em)?$/.exec(n)
+    return m !== null && !readable.has(Number(m[1]))
+  })
+  if (drop.length && !dryRun) await tx.exec(`alter table ${dataTable(tableId)} ${drop.map((n) => `drop column if exists ${quoteIdent(n)}`).join(', ')}`)
+  return drop
+}
+
+/** Column ids of the schemas of the retained versions (the current one included). */
+export async function readableColumnIds(db: Queryable, tableId: number, r: RetainedVersions, currentMd: TableMd): Promise<Set<number>> {
+  const ids = new Set(currentMd.columns.map((c) => c.id))
+  const res = await db.query<{ id: number }>(
+    `select distinct (c->>'id')::int as id from tessera.versions v, jsonb_array_elements(v.md->'columns') c where v.table_id = $1 and (v.version >= $2 or v.version = any($3::integer[]))`,
+    [tableId, r.oldest, [...r.kept]],
+  )
+  for (const row of res.rows) ids.add(Number(row.id))
+  return ids
+}
+
+/**
+ * Every store reference (refs starting with one of `prefixes`, e.g. 'media://') held by any row version of any data
+ * table, in media-typed columns of any schema the table ever had. What compaction removed is no longer here, so this
+ * is exactly what retained versions, snapshots (they read their base's rows) and written job batches refer to.
+ */
+export async function collectStoreRefs(db: Queryable, prefixes: readonly string[]): Promise<Set<string>> {
+  const refs = new Set<string>()
+  if (prefixes.length === 0) return refs
+  const tables = await db.query<{ id: number }>(`select id from tessera.tables where kind <> 'snapshot' order by id`)
+  for (const { id } of tables.rows) {
+    const tableId = Number(id)
+    const cols = await db.query<{ id: number; type: string }>(
+      `select distinct (c->>'id')::int as id, c->>'type' as type from tessera.versions v, jsonb_array_elements(v.md->'columns') c where v.table_id = $1`, [tableId])
+    const physical = new Set((await db.query<{ column_name: string }>(
+      `select column_name from information_schema.columns where table_schema = $1 and table_name = $2`, [DATA_SCHEMA, `t${tableId}`])).rows.map((c) => c.column_name))
+    const mediaCols = [...new Set(cols.rows.filter((c) => isMediaType(c.type)).map((c) => valueColumn(Number(c.id))))].filter((n) => physical.has(n))
+    for (const col of mediaCols) {
+      const like = prefixes.map((_, i) => `${col} like $${i + 1}`).join(' or ')
+      const res = await db.query<{ r: string }>(`select distinct ${col} as r from ${dataTable(tableId)} where ${like}`, prefixes.map((p) => `${p.replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_')}%`))
+      for (const row of res.rows) refs.add(row.r)
+    }
+  }
+  return refs
+}
+
+function isMediaType(type: string): boolean {
+  try {
+    return isMedia(parseType(type))
+  } catch {
+    return false
+  }
+}

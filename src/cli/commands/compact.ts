@@ -1,0 +1,63 @@
+import { describeCompaction, Tessera } from '../../catalog/index.ts'
+import type { Command } from '../command.ts'
+import { err, HOME_OPTION, out } from '../command.ts'
+import { mediaStoreOptions, MEDIA_STORE_OPTIONS } from './gc.ts'
+
+// `tessera compact`: removes row versions no retained version can see (retention policies, or --keep-versions /
+// --keep-for for this run; --save stores them as the policy), vacuums and collects unreferenced media.
+
+export const compactCommand: Command = {
+  name: 'compact',
+  summary: 'remove row versions outside the retention policy, vacuum, and delete unreferenced media',
+  usage: 'tessera compact [--home DIR] [--keep-versions N] [--keep-for 7d] [--table PATH]… [--save] [--full | --no-full] [--no-media] [--grace SECONDS] [--dry-run] [--json]',
+  options: {
+    ...HOME_OPTION, ...MEDIA_STORE_OPTIONS,
+    'keep-versions': { type: 'string' }, 'keep-for': { type: 'string' }, table: { type: 'string', multiple: true }, save: { type: 'boolean' },
+    full: { type: 'boolean' }, 'no-full': { type: 'boolean' }, 'no-media': { type: 'boolean' }, grace: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' },
+  },
+  async run(values) {
+    const keepVersions = values['keep-versions'] === undefined ? undefined : Number(values['keep-versions'])
+    const keepFor = values['keep-for'] === undefined ? undefined : /^\d+$/.test(String(values['keep-for'])) ? Number(values['keep-for']) : String(values['keep-for'])
+    const grace = values.grace === undefined ? undefined : Number(values.grace)
+    const tables = values.table as string[] | undefined
+    if (values.full && values['no-full']) {
+      err('pass either --full or --no-full')
+      return 2
+    }
+    if (values.save && keepVersions === undefined && keepFor === undefined) {
+      err('--save stores --keep-versions and/or --keep-for as the retention policy: pass at least one')
+      return 2
+    }
+    const db = await Tessera.open({ ...(values.home ? { home: String(values.home) } : {}), ...mediaStoreOptions(values), command: 'tessera compact' })
+    try {
+      const policy = { ...(keepVersions !== undefined ? { keepVersions } : {}), ...(keepFor !== undefined ? { keepFor } : {}) }
+      if (values.save) {
+        for (const t of tables ?? [undefined]) await db.setRetention(policy, t)
+        out(`retention saved for ${tables ? tables.join(', ') : 'the database (tables without a policy of their own)'}`)
+      }
+      const report = await db.compact({
+        ...(values.save ? {} : policy),
+        ...(tables ? { tables } : {}),
+        ...(values.full ? { full: true } : values['no-full'] ? { full: false } : {}),
+        ...(values['no-media'] ? { media: false } : {}),
+        ...(grace !== undefined ? { graceSeconds: grace } : {}),
+        ...(values['dry-run'] ? { dryRun: true } : {}),
+      })
+      if (values.json) out(JSON.stringify(report, null, 2))
+      else {
+        for (const t of report.tables) {
+          if (t.rowVersionsRemoved === 0 && t.columnsDropped.length === 0) continue
+          const kept = t.keptVersions.length ? ` + ${t.keptVersions.join(', ')} (snapshots)` : ''
+          out(`${t.path}: versions ${t.oldestVersion}..${t.version}${kept} kept, ${t.rowVersionsRemoved} row versions ${report.dryRun ? 'to remove' : 'removed'}${t.columnsDropped.length ? `, ${t.columnsDropped.length} dropped columns' data` : ''}${report.dryRun ? '' : `, ${(t.bytesBefore / 1048576).toFixed(1)} → ${(t.bytesAfter / 1048576).toFixed(1)} MB (${t.vacuum} vacuum)`}`)
+        }
+        out(describeCompaction(report))
+      }
+      return 0
+    } catch (e) {
+      err((e as Error).message)
+      return 2
+    } finally {
+      await db.close()
+    }
+  },
+}

@@ -1,0 +1,47 @@
+import { Tessera } from '../../catalog/index.ts'
+import type { OpenOptions } from '../../catalog/index.ts'
+import type { Command } from '../command.ts'
+import { err, HOME_OPTION, out } from '../command.ts'
+
+// `tessera gc`: deletes media files no remaining row version refers to (after a drop, a revert, a failed insert,
+// or compaction); --dry-run lists what would go.
+
+/** Where media lives, for the lifecycle commands: the same flags and variables as `tessera serve`. */
+export const MEDIA_STORE_OPTIONS = { 'media-dir': { type: 'string' }, 'media-store': { type: 'string' } } as const
+
+export function mediaStoreOptions(values: Record<string, unknown>): Pick<OpenOptions, 'mediaDir' | 'mediaStore'> {
+  const mediaDir = (values['media-dir'] as string | undefined) ?? process.env.TESSERA_MEDIA_DIR
+  const mediaStore = (values['media-store'] as string | undefined) ?? process.env.TESSERA_MEDIA_STORE
+  return { ...(mediaDir ? { mediaDir } : {}), ...(mediaStore ? { mediaStore } : {}) }
+}
+
+const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`
+
+export const gcCommand: Command = {
+  name: 'gc',
+  summary: 'delete media files no row version refers to (--dry-run lists them)',
+  usage: 'tessera gc [--home DIR] [--media-dir DIR | --media-store s3://bucket/prefix] [--grace SECONDS] [--dry-run] [--json]',
+  options: { ...HOME_OPTION, ...MEDIA_STORE_OPTIONS, grace: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+  async run(values) {
+    const grace = values.grace === undefined ? undefined : Number(values.grace)
+    if (grace !== undefined && !(Number.isFinite(grace) && grace >= 0)) {
+      err(`--grace must be a number of seconds >= 0, got '${String(values.grace)}'`)
+      return 2
+    }
+    const db = await Tessera.open({ ...(values.home ? { home: String(values.home) } : {}), ...mediaStoreOptions(values), command: 'tessera gc' })
+    try {
+      const r = await db.gc({ ...(grace !== undefined ? { graceSeconds: grace } : {}), ...(values['dry-run'] ? { dryRun: true } : {}) })
+      if (values.json) {
+        out(JSON.stringify(r, null, 2))
+        return 0
+      }
+      if (r.dryRun) for (const ref of r.orphanRefs) out(`would delete ${ref}`)
+      if (r.orphans > r.orphanRefs.length) out(`… and ${r.orphans - r.orphanRefs.length} more`)
+      for (const ref of r.missing.slice(0, 20)) err(`missing: ${ref} is referenced by rows but not in the media store`)
+      out(`${r.files} media files (${mb(r.bytes)}): ${r.orphans} unreferenced (${mb(r.orphanBytes)})${r.dryRun ? ' would be deleted' : `, ${r.deleted} deleted (${mb(r.bytesFreed)})`}; ${r.recent} unreferenced but younger than the grace period kept; ${r.missing.length} missing`)
+      return 0
+    } finally {
+      await db.close()
+    }
+  },
+}
