@@ -18,6 +18,7 @@ import { queryDocs, queryRoutes } from './routes/query.ts'
 import { tableDocs, tableRoutes } from './routes/tables.ts'
 import { tokenDocs, tokenRoutes } from './routes/tokens.ts'
 import { TokenStore } from './tokens.ts'
+import { withCaller } from '../ai/index.ts'
 
 // The HTTP API over one Tessera instance. No defaults are chosen here: bin/ picks the store, runtime and port.
 
@@ -65,6 +66,7 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
     if (!p) return next()
     return withMediaAccess({ localRoots: p.admin ? 'any' : roots, who: `token '${p.name}'`, privateUrls: p.admin || !!options.mediaAllowPrivate }, () => next())
   })
+  api.use((c, next) => withCaller(c.var.principal, () => next())) // retrieval functions check the caller's scopes
   api.route('/', dirRoutes(db))
   api.route('/', tableRoutes(db))
   api.route('/', indexRoutes(db))
