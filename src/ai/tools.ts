@@ -44,6 +44,7 @@ function specOf(source: ToolSource): ToolSpec {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw invalid('INVALID_ARGUMENT', `tools(): tool name '${name}' must be 1-64 letters, digits, _ or -`)
   if (!functions.has(u.udf.fnName)) throw invalid('INVALID_ARGUMENT', `tools(): unknown function '${u.udf.fnName}'`)
   const params = u.params as Record<string, unknown>
+  if (!params || typeof params !== 'object') throw invalid('INVALID_ARGUMENT', `tools(): tool '${name}' needs params (a valibot object schema or { argName: 'type' }, in the UDF's argument order)`)
   let parameters: JsonSchema
   let args: string[]
   if (params && (params as { type?: unknown }).type === 'object' && typeof (params as { entries?: unknown }).entries === 'object') {
