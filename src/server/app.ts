@@ -19,6 +19,7 @@ import { tableDocs, tableRoutes } from './routes/tables.ts'
 import { tokenDocs, tokenRoutes } from './routes/tokens.ts'
 import { TokenStore } from './tokens.ts'
 import { withCaller } from '../ai/index.ts'
+import { mcpRoutes } from '../mcp/index.ts'
 
 // The HTTP API over one Tessera instance. No defaults are chosen here: bin/ picks the store, runtime and port.
 
@@ -76,6 +77,7 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   api.route('/', ioRoutes(db))
   api.route('/', jobRoutes(db))
   api.route('/', consoleApiRoutes(db))
+  api.route('/', mcpRoutes(db, { version: options.version ?? 'dev' })) // POST /api/v1/mcp
   app.route('/api/v1', api)
   app.route('/', consoleRoutes())
   return app
