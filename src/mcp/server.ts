@@ -14,6 +14,10 @@ import type { McpTool } from './tools.ts'
 // auth, so an MCP client sends the same bearer token and reaches the same tables. Stateless: each POST gets a fresh
 // server and transport (no session to keep, nothing held between requests), answered as plain JSON.
 
+export const mcpDocs = [
+  { method: 'post' as const, path: '/api/v1/mcp', tag: 'mcp', summary: 'MCP endpoint (Streamable HTTP, JSON-RPC 2.0): tools to list, describe, query, search and insert into tables, and the retrieval functions' },
+]
+
 export interface McpOptions {
   /** Retrieval functions offered as tools (default: every one this process defined). */
   readonly functions?: readonly RetrievalFunction[]

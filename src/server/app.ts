@@ -19,7 +19,7 @@ import { tableDocs, tableRoutes } from './routes/tables.ts'
 import { tokenDocs, tokenRoutes } from './routes/tokens.ts'
 import { TokenStore } from './tokens.ts'
 import { withCaller } from '../ai/index.ts'
-import { mcpRoutes } from '../mcp/index.ts'
+import { mcpDocs, mcpRoutes } from '../mcp/index.ts'
 import { routeSignature } from '../setup/index.ts'
 import type { DeclaredRoute } from '../setup/index.ts'
 import { declaredRouteDocs, declaredRoutes } from './routes/declared.ts'
@@ -62,7 +62,7 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version ?? 'dev' }))
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }))
   const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs, ...adminDocs, ...ioDocs, ...jobDocs, ...indexDocs, ...mediaDocs]
-  docs.push(...declaredRouteDocs(options.routes ?? []))
+  docs.push(...mcpDocs, ...declaredRouteDocs(options.routes ?? []))
   const routeSigs = (options.routes ?? []).map(routeSignature) // `tessera apply --plan --url` compares against these
   app.get('/openapi.json', (c) => c.json({ ...openApiDocument(docs, options.version ?? 'dev'), 'x-tessera-routes': routeSigs }))
 

@@ -4,6 +4,7 @@ import { Expr, toNode } from '../query/expr.ts'
 import { stripTables } from '../compute/computed.ts'
 import { colNode, printExpr } from '../query/nodes/index.ts'
 import { resolveEnvPath } from './env.ts'
+import * as valibot from 'valibot'
 import { RouteSet } from './routes.ts'
 
 const show = (e: ExprLike): string => printExpr(stripTables(toNode(e)))
@@ -60,6 +61,8 @@ export class SetupDb {
   readonly #options: SetupOptions
   /** Declared service routes (route.insert / route.query / route.call), served by `tessera serve --setup`. */
   readonly route: RouteSet
+  /** valibot, for route schemas in setup files that import nothing (the single binary resolves no packages). */
+  readonly v = valibot
 
   constructor(target: SetupTarget, options: SetupOptions) {
     this.#target = target
