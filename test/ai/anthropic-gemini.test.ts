@@ -50,6 +50,13 @@ beforeAll(async () => {
     if (req.path.endsWith(':batchEmbedContents')) {
       return Response.json({ embeddings: req.body.requests.map((r: any) => ({ values: [r.content.parts[0].text.length, r.outputDimensionality ?? 0] })) })
     }
+    if (req.path.endsWith(':streamGenerateContent')) {
+      return sse([
+        [undefined, { candidates: [{ content: { role: 'model', parts: [{ text: 'The weather ' }] }, index: 0 }], modelVersion: 'gemini-s' }],
+        [undefined, { candidates: [{ content: { role: 'model', parts: [{ text: 'is mild.' }] }, index: 0 }], modelVersion: 'gemini-s' }],
+        [undefined, { candidates: [{ content: { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Oslo' } } }] }, finishReason: 'STOP', index: 0 }], usageMetadata: { totalTokenCount: 9 }, modelVersion: 'gemini-s' }],
+      ])
+    }
     if (req.path.endsWith(':generateContent')) {
       const parts = req.body.contents[0].parts
       if (parts[0].text === 'FORBIDDEN') return Response.json({ error: { code: 400, message: 'Invalid argument', status: 'INVALID_ARGUMENT' } }, { status: 400 })
@@ -139,6 +146,17 @@ describe('gemini provider', () => {
     })
     expect(rows[0]!.r.candidates[0].content.parts[0]).toEqual({ functionCall: { name: 'get_weather', args: { city: 'Berlin' } } })
     expect(rows[0]!.r.usageMetadata.totalTokenCount).toBe(6)
+  })
+
+  test('stream: streamGenerateContent?alt=sse, text parts joined, the function call kept, usage from the last chunk', async () => {
+    const rows = (await t.select({ r: gemini.generateContent(t.c.q, { model: 'gemini-s', stream: true }) }).collect()).rows as { r: any }[]
+    const req = google.seen.at(-1)!
+    expect(req.path).toBe('/v1beta/models/gemini-s:streamGenerateContent')
+    expect(req.body.stream).toBeUndefined()
+    expect(rows[0]!.r).toEqual({
+      modelVersion: 'gemini-s', usageMetadata: { totalTokenCount: 9 },
+      candidates: [{ index: 0, finishReason: 'STOP', content: { role: 'model', parts: [{ text: 'The weather is mild.' }, { functionCall: { name: 'get_weather', args: { city: 'Oslo' } } }] } }],
+    })
   })
 
   test('chat-style messages become contents (assistant → model); vision sends inline_data', async () => {

@@ -6,7 +6,7 @@ import { expectKinds, scalar, t, typeError } from '../../query/registry.ts'
 import type { ColumnType } from '../../types/index.ts'
 import type { ProviderConfig } from '../client.ts'
 import { ProviderClient } from '../client.ts'
-import { encodeImage, modelOf, passThrough } from '../common.ts'
+import { encodeImage, modelOf, passThrough, serverSentEvents } from '../common.ts'
 import { convertTools, geminiDeclaration } from '../tool-specs.ts'
 import type { ToolSpec } from '../tool-specs.ts'
 
@@ -20,6 +20,8 @@ export interface GeminiOptions {
   readonly baseUrl?: string
   readonly tools?: readonly ToolSpec[] | readonly unknown[]
   readonly generationConfig?: Record<string, unknown>
+  /** Stream (streamGenerateContent, server-sent events) and store the assembled response. */
+  readonly stream?: boolean
   readonly [field: string]: unknown
 }
 export interface GeminiEmbeddingOptions {
@@ -60,7 +62,35 @@ async function generate(node: FnNode, contents: Content[]): Promise<unknown> {
   const native = declarations?.filter((d, i) => d === (node.opts!.tools as unknown[])[i])
   const tools = declarations ? [...(ours!.length ? [{ functionDeclarations: ours }] : []), ...native!] : undefined
   const system = typeof node.opts?.system === 'string' ? { systemInstruction: { parts: [{ text: node.opts.system }] } } : {}
-  return client.post(node, `${modelPath(model)}:generateContent`, { contents, ...system, ...(tools ? { tools } : {}), ...passThrough(node) })
+  const body = { contents, ...system, ...(tools ? { tools } : {}), ...passThrough(node) }
+  if (node.opts?.stream !== true) return client.post(node, `${modelPath(model)}:generateContent`, body)
+  return assembleGeminiStream(serverSentEvents(await client.request(node, `${modelPath(model)}:streamGenerateContent?alt=sse`, body)))
+}
+
+type Part = { text?: string; [k: string]: unknown }
+type StreamChunk = { candidates?: { content?: { role?: string; parts?: Part[] }; finishReason?: string; [k: string]: unknown }[]; usageMetadata?: unknown; modelVersion?: string; error?: { message?: string } }
+
+/** streamGenerateContent chunks → one response: consecutive text parts joined, other parts (functionCall) kept. */
+export async function assembleGeminiStream(events: AsyncIterable<{ data: unknown }>): Promise<unknown> {
+  const parts: Part[] = []
+  let last: StreamChunk = {}
+  let candidate: Record<string, unknown> = {}
+  for await (const { data } of events) {
+    const chunk = data as StreamChunk
+    if (chunk.error) throw new Error(`stream error: ${chunk.error.message ?? JSON.stringify(chunk.error)}`)
+    last = { ...last, ...chunk }
+    const c = chunk.candidates?.[0]
+    if (!c) continue
+    const { content, ...rest } = c
+    candidate = { ...candidate, ...rest }
+    for (const p of content?.parts ?? []) {
+      const prev = parts.at(-1)
+      if (typeof p.text === 'string' && Object.keys(p).length === 1 && prev && typeof prev.text === 'string' && Object.keys(prev).length === 1) prev.text += p.text
+      else parts.push({ ...p })
+    }
+  }
+  const { candidates: _c, ...head } = last
+  return { ...head, candidates: [{ ...candidate, content: { role: 'model', parts } }] }
 }
 
 const checkPrompt = (types: readonly ColumnType[], node: FnNode) => {
