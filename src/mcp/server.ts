@@ -51,7 +51,11 @@ function mcpServer(tools: readonly McpTool[], principal: Principal, version: str
 
 export function mcpRoutes(db: Tessera, options: McpOptions = {}) {
   const app = new Hono<AuthEnv>()
-  app.all('/mcp', async (c) => {
+  // Stateless: no server-initiated stream (GET) and no session to end (DELETE); clients take 405 as "not offered".
+  const notOffered = () => Response.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this endpoint is stateless; send requests with POST' }, id: null }, { status: 405, headers: { allow: 'POST' } })
+  app.get('/mcp', notOffered)
+  app.delete('/mcp', notOffered)
+  app.post('/mcp', async (c) => {
     const tools = allTools(db, options.functions)
     const server = mcpServer(tools, c.var.principal, options.version ?? 'dev')
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })

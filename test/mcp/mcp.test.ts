@@ -120,6 +120,18 @@ describe('MCP endpoint', () => {
     expect(await docs.count()).toBe(3)
   })
 
+  test('stateless: GET (a server stream) and DELETE (a session) are 405; bad JSON is a JSON-RPC parse error', async () => {
+    const headers = { authorization: `Bearer ${admin}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json' }
+    for (const method of ['GET', 'DELETE']) {
+      const r = await app.request('/api/v1/mcp', { method, headers })
+      expect(r.status).toBe(405)
+      expect(r.headers.get('allow')).toBe('POST')
+    }
+    const bad = await app.request('/api/v1/mcp', { method: 'POST', headers, body: 'not json' })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: { code: number } }).error.code).toBe(-32700)
+  })
+
   test('no token or an unknown token: refused before MCP starts', async () => {
     await expect(client()).rejects.toThrow(/401|missing API token/)
     await expect(client('tsr_unknown')).rejects.toThrow(/401|unknown or revoked/)
