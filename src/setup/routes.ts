@@ -1,7 +1,9 @@
 import { toJsonSchema } from '@valibot/to-json-schema'
 import * as v from 'valibot'
 import { invalid } from '../errors.ts'
+import type { RetrievalFunction } from '../ai/index.ts'
 import type { Query } from '../query/query.ts'
+import type { ColumnType } from '../types/index.ts'
 
 // Declared service routes: in a setup file, `db.route.insert('/ingest', docs)`, `db.route.query('/search', params,
 // fn)` and `db.route.call('/ask', params, fn)` declare application endpoints with valibot-typed parameters and
@@ -80,9 +82,20 @@ export class RouteSet {
     this.#add({ kind: 'insert', path, table: tablePath, ...options })
   }
 
-  /** POST {path} with the parameters runs the query `fn` builds from them and answers its rows. */
-  query<P extends Params>(path: string, params: P, fn: (params: v.InferOutput<P>, ctx: RouteContext) => Query | Promise<Query>, options: RouteOptions = {}): void {
-    this.#add({ kind: 'query', path, params, fn, ...options })
+  /**
+   * POST {path} with the parameters runs the query `fn` builds from them and answers its rows. Or serves a retrieval
+   * function: `route.query('/search', searchDocs)` (its parameters and description).
+   */
+  query<P extends Params>(path: string, params: P, fn: (params: v.InferOutput<P>, ctx: RouteContext) => Query | Promise<Query>, options?: RouteOptions): void
+  query(path: string, retrieval: RetrievalFunction, options?: RouteOptions): void
+  query(path: string, params: Params | RetrievalFunction, fn?: unknown, options: RouteOptions = {}): void {
+    if (typeof params === 'function') {
+      const r = params
+      const opts = (fn ?? {}) as RouteOptions
+      this.#add({ kind: 'query', path, params: paramsSchema(r.params), fn: (p: Record<string, unknown>) => r.build(p), description: opts.description ?? r.description, ...(opts.result ? { result: opts.result } : {}) })
+      return
+    }
+    this.#add({ kind: 'query', path, params, fn: fn as (p: unknown, ctx: RouteContext) => Query | Promise<Query>, ...options })
   }
 
   /** POST {path} with the parameters calls `fn` and answers its result (JSON). */
@@ -94,6 +107,15 @@ export class RouteSet {
   qualify(path: string): string {
     return this.#qualify(path)
   }
+}
+
+/** A retrieval function's parameters as the valibot object a route validates requests with. */
+function paramsSchema(params: RetrievalFunction['params']): Params {
+  const of = (t: ColumnType): v.GenericSchema => {
+    const base: v.GenericSchema = t.kind === 'string' ? v.string() : t.kind === 'int' ? v.pipe(v.number(), v.integer()) : t.kind === 'float' ? v.number() : t.kind === 'bool' ? v.boolean() : v.unknown()
+    return t.nullable ? v.nullish(base) : base
+  }
+  return v.object(Object.fromEntries(params.map((p) => [p.name, p.description ? v.pipe(of(p.type), v.description(p.description)) : of(p.type)])))
 }
 
 export function routeSignature(r: DeclaredRoute): RouteSignature {

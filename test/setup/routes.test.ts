@@ -7,6 +7,7 @@ import { TokenStore } from '../../src/server/tokens.ts'
 import { applySetup, defineSetup, loadRoutes } from '../../src/setup/index.ts'
 import type { SetupTarget } from '../../src/setup/index.ts'
 import { memoryDb } from '../support/db.ts'
+import { retrievalFunction } from '../../src/ai/index.ts'
 
 // Declared service routes: a setup file declares /ingest, /search and /stats; `tessera serve --setup` (loadRoutes +
 // createApp) serves them under /api/v1/app with the API's tokens, validates parameters and results, lists them in
@@ -106,6 +107,28 @@ describe('declared routes', () => {
       'remove route POST /api/v1/app/stats (call)',
     ])
     expect(plan.changed).toBe(true)
+  })
+
+  test('a retrieval function served as a route: its parameters, description and scoping', async () => {
+    const byWord = retrievalFunction({
+      name: 'routes_test_by_word', description: 'Documents containing a word',
+      params: { word: 'string', k: 'int?' }, paramDescriptions: { word: 'one word' },
+      query: async ({ word, k }) => {
+        const t = await db.getTable('app/docs')
+        return t.where(t.c.text.contains(word)).orderBy(t.c.id).limit(k ?? 10).select('id', 'text')
+      },
+    })
+    const { routes } = await loadRoutes(defineSetup(async (s) => { s.route.query('/by-word', byWord) }), db as unknown as SetupTarget)
+    const tokens = new TokenStore(db.driver)
+    const own = createApp(db, { authenticate: tokens.authenticate, tokens, routes })
+    const ask = (body: unknown, token = admin) => own.request('/api/v1/app/by-word', { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${token}` } })
+    expect(await (await ask({ word: 'lava', k: 1 })).json()).toEqual({ rows: [{ id: 1, text: 'lava flows' }] })
+    expect(((await (await ask({ word: 'lava' })).json()) as { rows: unknown[] }).rows).toHaveLength(2)
+    expect((await ask({ word: 3 })).status).toBe(400)
+    expect((await ask({ word: 'lava' }, outsider)).status).toBe(403)
+    const doc = (await (await own.request('/openapi.json')).json()) as Record<string, any>
+    expect(doc.paths['/api/v1/app/by-word'].post.summary).toBe('Documents containing a word')
+    expect(doc.paths['/api/v1/app/by-word'].post.requestBody.content['application/json'].schema).toMatchObject({ properties: { word: { type: 'string', description: 'one word' } }, required: ['word'] })
   })
 
   test('route paths are checked when declared', async () => {
