@@ -1,3 +1,5 @@
+import { EventSourceParserStream } from 'eventsource-parser/stream'
+import type { EventSourceMessage } from 'eventsource-parser/stream'
 import { readMedia } from '../media/index.ts'
 import { sniff } from '../media/index.ts'
 import { typeError } from '../query/registry.ts'
@@ -53,27 +55,10 @@ function mimeOf(bytes: Uint8Array): string {
 /** Server-sent events from a streaming response: {event, data} per message, `data` parsed as JSON ([DONE] ends). */
 export async function* serverSentEvents(res: Response): AsyncGenerator<{ event: string; data: unknown }> {
   if (!res.body) return
-  const decoder = new TextDecoder()
-  let buffer = ''
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true }).replaceAll('\r\n', '\n')
-    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-      const block = buffer.slice(0, end)
-      buffer = buffer.slice(end + 2)
-      let event = 'message'
-      const data: string[] = []
-      for (const line of block.split('\n')) {
-        if (line.startsWith(':')) continue // a comment (keep-alive)
-        const colon = line.indexOf(':')
-        const field = colon < 0 ? line : line.slice(0, colon)
-        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '')
-        if (field === 'event') event = value
-        else if (field === 'data') data.push(value)
-      }
-      if (!data.length) continue
-      const text = data.join('\n')
-      if (text === '[DONE]') return
-      yield { event, data: JSON.parse(text) }
-    }
+  // maxBufferSize bounds what one unterminated event may hold, so a misbehaving server cannot grow it without end.
+  const events = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream({ onError: 'terminate', maxBufferSize: 16 * 1024 * 1024 }))
+  for await (const e of events as unknown as AsyncIterable<EventSourceMessage>) {
+    if (e.data === '[DONE]') return
+    yield { event: e.event ?? 'message', data: JSON.parse(e.data) }
   }
 }
