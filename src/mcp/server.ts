@@ -5,6 +5,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprot
 import type { Tessera } from '../catalog/index.ts'
 import { withCaller } from '../ai/index.ts'
 import type { RetrievalFunction } from '../ai/index.ts'
+import { callerOf } from '../server/routes/declared.ts'
 import type { AuthEnv, Principal } from '../server/auth.ts'
 import { jsonReplacer } from '../server/json.ts'
 import { allTools } from './tools.ts'
@@ -34,7 +35,7 @@ function mcpServer(tools: readonly McpTool[], principal: Principal, version: str
     if (!tool) return { isError: true, content: [{ type: 'text' as const, text: `no tool named '${req.params.name}'` }] }
     try {
       // Retrieval functions check the tables they read against the caller, as inside the HTTP API.
-      const result = await withCaller(principal, () => tool.run(req.params.arguments, principal))
+      const result = await withCaller(callerOf(principal), () => tool.run(req.params.arguments, principal))
       const text = JSON.stringify(result, jsonReplacer)
       return {
         content: [{ type: 'text' as const, text }],

@@ -22,7 +22,7 @@ import { withCaller } from '../ai/index.ts'
 import { mcpDocs, mcpRoutes } from '../mcp/index.ts'
 import { routeSignature } from '../setup/index.ts'
 import type { DeclaredRoute } from '../setup/index.ts'
-import { declaredRouteDocs, declaredRoutes } from './routes/declared.ts'
+import { callerOf, declaredRouteDocs, declaredRoutes } from './routes/declared.ts'
 
 // The HTTP API over one Tessera instance. No defaults are chosen here: bin/ picks the store, runtime and port.
 
@@ -74,7 +74,7 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
     if (!p) return next()
     return withMediaAccess({ localRoots: p.admin ? 'any' : roots, who: `token '${p.name}'`, privateUrls: p.admin || !!options.mediaAllowPrivate }, () => next())
   })
-  api.use((c, next) => withCaller(c.var.principal, () => next())) // retrieval functions check the caller's scopes
+  api.use((c, next) => withCaller(callerOf(c.var.principal), () => next())) // retrieval functions check the caller's scopes
   api.route('/', dirRoutes(db))
   api.route('/', tableRoutes(db))
   api.route('/', indexRoutes(db))

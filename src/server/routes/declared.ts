@@ -4,10 +4,11 @@ import * as v from 'valibot'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/paths.ts'
 import { plainRows, tablesRead, withCaller } from '../../ai/index.ts'
+import type { Caller } from '../../ai/index.ts'
 import { invalid } from '../../errors.ts'
 import { or } from '../../query/index.ts'
 import type { DeclaredRoute, RouteContext } from '../../setup/index.ts'
-import { requireAccess } from '../auth.ts'
+import { canAccess, requireAccess } from '../auth.ts'
 import type { AuthEnv, Principal } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
@@ -18,6 +19,9 @@ import type { OperationDoc } from '../openapi.ts'
 // its result schema, so a route answers the types its OpenAPI entry promises.
 
 const MAX_ROWS = 10_000
+
+/** The principal as src/ai checks it when a retrieval function reads tables on a request's behalf. */
+export const callerOf = (p: Principal): Caller => ({ name: `token '${p.name}'`, canRead: (path) => canAccess(p, path, 'read') })
 
 export function declaredRouteDocs(routes: readonly DeclaredRoute[]): OperationDoc[] {
   return routes.map((r) => ({
@@ -79,7 +83,7 @@ export function declaredRoutes(db: Tessera, routes: readonly DeclaredRoute[]) {
       const params = await readJson(c, route.params)
       const principal = c.var.principal
       const ctx = context(db, route, principal)
-      return withCaller(principal, async () => {
+      return withCaller(callerOf(principal), async () => {
         if (route.kind === 'query') {
           const q = await route.fn(params, ctx)
           for (const t of tablesRead(q)) requireAccess(principal, t, 'read')
