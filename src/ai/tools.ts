@@ -81,12 +81,17 @@ export interface ToolCall {
   readonly args: Record<string, unknown>
 }
 
+/** Arguments as the LLM sent them: an object, or a JSON string of one (a malformed one becomes the call's error). */
 const parseArgs = (s: unknown): Record<string, unknown> => {
   if (s && typeof s === 'object') return s as Record<string, unknown>
   if (typeof s !== 'string' || s.trim() === '') return {}
-  const parsed = JSON.parse(s)
-  return parsed && typeof parsed === 'object' ? parsed : {}
+  try {
+    const parsed = JSON.parse(s)
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed
+  } catch { /* reported below */ }
+  return { [BAD_ARGS]: s }
 }
+const BAD_ARGS = '$unparsed'
 
 type Json = Record<string, any>
 export type ResponseFormat = 'openai-chat' | 'openai-responses' | 'anthropic' | 'gemini'
@@ -168,6 +173,7 @@ scalar({
         const spec = specs.get(c.name)
         try {
           if (!spec) throw new Error(`no tool named '${c.name}' (tools: ${[...specs.keys()].join(', ')})`)
+          if (BAD_ARGS in c.args) throw new Error(`the arguments are not a JSON object: ${String(c.args[BAD_ARGS]).slice(0, 200)}`)
           results.push({ ...c, result: await runTool(spec, c.args) })
         } catch (e) {
           results.push({ ...c, error: (e as Error).message ?? String(e) })

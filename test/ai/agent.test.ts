@@ -80,12 +80,14 @@ describe('agent pattern', () => {
     expect(spec!.parameters).toMatchObject({ type: 'object', properties: { a: { type: 'number', description: 'first' }, b: { type: 'number' } }, required: ['a', 'b'] })
     const t = await db.createTable('calc', { id: 'int', r: 'json' })
     const call = (name: string, args: unknown) => ({ choices: [{ message: { role: 'assistant', tool_calls: [{ id: 'x', type: 'function', function: { name, arguments: JSON.stringify(args) } }] } }] })
-    await t.insert([{ id: 1, r: call('add_numbers', { a: 2, b: 3.5 }) }, { id: 2, r: call('add_numbers', { a: 'two', b: 1 }) }, { id: 3, r: call('nope', {}) }, { id: 4, r: { choices: [{ message: { role: 'assistant', content: 'no tools' } }] } }])
+    const malformed = { choices: [{ message: { role: 'assistant', tool_calls: [{ id: 'y', type: 'function', function: { name: 'add_numbers', arguments: '{"a": 1,' } }] } }] }
+    await t.insert([{ id: 1, r: call('add_numbers', { a: 2, b: 3.5 }) }, { id: 2, r: call('add_numbers', { a: 'two', b: 1 }) }, { id: 3, r: call('nope', {}) }, { id: 4, r: { choices: [{ message: { role: 'assistant', content: 'no tools' } }] } }, { id: 5, r: malformed }])
     const rows = (await t.select({ out: invokeTools(tools([{ udf: add, description: 'Adds', params: { a: 'float', b: 'float' } }]), t.c.r) }).orderBy(t.c.id).collect()).rows
     expect(rows[0]!.out).toEqual([{ id: 'x', name: 'add_numbers', args: { a: 2, b: 3.5 }, result: 5.5 }])
     expect((rows[1]!.out as { error: string }[])[0]!.error).toContain("argument 'a' must be float")
     expect((rows[2]!.out as { error: string }[])[0]!.error).toContain("no tool named 'nope'")
     expect(rows[3]!.out).toEqual([])
+    expect((rows[4]!.out as { error: string }[])[0]!.error).toContain('the arguments are not a JSON object: {"a": 1,')
     expect(() => tools([{ udf: add, description: 'a', params: {} }, { udf: add, description: 'b', params: {} }])).toThrow(/two tools are named/)
     expect(() => tools([{ udf: add, description: 'a' } as never])).toThrow(/needs params/)
   })
