@@ -22,3 +22,5 @@ export { getIterator, listIterators, registerIterator } from './iterators/index.
 export type { IteratorDef, IteratorRow } from './iterators/index.ts'
 export { applySetup, defineSetup, resolveEnvPath } from './setup/index.ts'
 export { connect } from './client/index.ts'
+export { anthropic, gemini, ollama, vllm, llamacpp, openAICompatible, tools, invokeTools, toolMessages, retrievalFunction, setOutboundFetch } from './ai/index.ts'
+export type { ToolSpec, ToolResult, RetrievalFunction, ProviderConfig, AnthropicOptions, GeminiOptions, ChatOptions } from './ai/index.ts'

@@ -18,6 +18,11 @@ import { queryDocs, queryRoutes } from './routes/query.ts'
 import { tableDocs, tableRoutes } from './routes/tables.ts'
 import { tokenDocs, tokenRoutes } from './routes/tokens.ts'
 import { TokenStore } from './tokens.ts'
+import { withCaller } from '../ai/index.ts'
+import { mcpDocs, mcpRoutes } from '../mcp/index.ts'
+import { routeSignature } from '../setup/index.ts'
+import type { DeclaredRoute } from '../setup/index.ts'
+import { callerOf, declaredRouteDocs, declaredRoutes } from './routes/declared.ts'
 
 // The HTTP API over one Tessera instance. No defaults are chosen here: bin/ picks the store, runtime and port.
 
@@ -34,6 +39,8 @@ export interface AppOptions extends AuthOptions {
   readonly mediaRoots?: readonly string[]
   /** Let non-admin tokens' media URLs reach loopback, private and link-local addresses (default: refused). */
   readonly mediaAllowPrivate?: boolean
+  /** Service routes a setup file declares (route.insert/query/call), served at /api/v1/app/<path>. */
+  readonly routes?: readonly DeclaredRoute[]
 }
 
 export function createApp(db: Tessera, options: AppOptions = {}) {
@@ -55,7 +62,9 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version ?? 'dev' }))
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }))
   const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs, ...adminDocs, ...ioDocs, ...jobDocs, ...indexDocs, ...mediaDocs]
-  app.get('/openapi.json', (c) => c.json(openApiDocument(docs, options.version ?? 'dev')))
+  docs.push(...mcpDocs, ...declaredRouteDocs(options.routes ?? []))
+  const routeSigs = (options.routes ?? []).map(routeSignature) // `tessera apply --plan --url` compares against these
+  app.get('/openapi.json', (c) => c.json({ ...openApiDocument(docs, options.version ?? 'dev'), 'x-tessera-routes': routeSigs }))
 
   const api = new Hono<AuthEnv>()
   api.use(authMiddleware(options))
@@ -65,6 +74,7 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
     if (!p) return next()
     return withMediaAccess({ localRoots: p.admin ? 'any' : roots, who: `token '${p.name}'`, privateUrls: p.admin || !!options.mediaAllowPrivate }, () => next())
   })
+  api.use((c, next) => withCaller(callerOf(c.var.principal), () => next())) // retrieval functions check the caller's scopes
   api.route('/', dirRoutes(db))
   api.route('/', tableRoutes(db))
   api.route('/', indexRoutes(db))
@@ -74,6 +84,8 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   api.route('/', ioRoutes(db))
   api.route('/', jobRoutes(db))
   api.route('/', consoleApiRoutes(db))
+  api.route('/', mcpRoutes(db, { version: options.version ?? 'dev' })) // POST /api/v1/mcp
+  api.route('/', declaredRoutes(db, options.routes ?? [])) // POST /api/v1/app/<path>
   app.route('/api/v1', api)
   app.route('/', consoleRoutes())
   return app

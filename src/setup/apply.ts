@@ -1,6 +1,8 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { invalid } from '../errors.ts'
+import { diffRoutes, routeSignature } from './routes.ts'
+import type { DeclaredRoute, RouteSignature } from './routes.ts'
 import type { SetupTarget } from './setup-db.ts'
 import { SetupDb } from './setup-db.ts'
 
@@ -17,13 +19,37 @@ export interface ApplyResult {
   readonly changes: readonly string[]
   /** False when the data already matched the setup (nothing was, or would be, changed). */
   readonly changed: boolean
+  /** The service routes the setup declares, when it declares any (served by `tessera serve --setup FILE`). */
+  readonly routes?: readonly DeclaredRoute[]
 }
 
 export async function applySetup(setup: SetupFn | string, target: SetupTarget, options: { plan?: boolean; env?: string } = {}): Promise<ApplyResult> {
   const fn = typeof setup === 'string' ? await loadSetup(setup) : setup
   const db = new SetupDb(target, { plan: options.plan ?? false, ...(options.env ? { env: options.env } : {}) })
   await fn(db)
-  return { changes: db.changes, changed: db.changes.some((c) => !c.startsWith('note:')) }
+  const routes = db.route.routes
+  const served = await servedRoutes(target)
+  // Against a server (--url), route changes are what that server would start or stop serving; an embedded target
+  // serves nothing, so its routes are listed as notes for `tessera serve --setup`.
+  const routeLines = served ? diffRoutes(served, routes.map(routeSignature)) : diffRoutes([], routes.map(routeSignature)).map((l) => `note: ${l.replace(/^add /, '')}, served by tessera serve --setup`)
+  const changes = [...db.changes, ...routeLines]
+  return { changes, changed: changes.some((c) => !c.startsWith('note:')), ...(routes.length ? { routes } : {}) }
+}
+
+/** The routes a remote target (the HTTP client) serves, from its /openapi.json; undefined for an embedded target. */
+async function servedRoutes(target: SetupTarget): Promise<RouteSignature[] | undefined> {
+  const http = (target as { http?: { request?: (method: string, path: string) => Promise<unknown> } }).http
+  if (typeof http?.request !== 'function') return undefined
+  const doc = (await http.request('GET', '/openapi.json')) as { 'x-tessera-routes'?: RouteSignature[] }
+  return doc['x-tessera-routes'] ?? []
+}
+
+/** The routes a setup file declares, collected without changing anything (`tessera serve --setup FILE`). */
+export async function loadRoutes(setup: SetupFn | string, target: SetupTarget, options: { env?: string } = {}): Promise<{ routes: readonly DeclaredRoute[]; pending: readonly string[] }> {
+  const fn = typeof setup === 'string' ? await loadSetup(setup) : setup
+  const db = new SetupDb(target, { plan: true, ...(options.env ? { env: options.env } : {}) })
+  await fn(db)
+  return { routes: db.route.routes, pending: db.changes.filter((c) => !c.startsWith('note:')) }
 }
 
 async function loadSetup(file: string): Promise<SetupFn> {

@@ -1,4 +1,7 @@
-export { applySetup, defineSetup } from './apply.ts'
+export { applySetup, defineSetup, loadRoutes } from './apply.ts'
 export type { ApplyResult, SetupFn } from './apply.ts'
 export { SetupDb, SetupTable } from './setup-db.ts'
+export type { SetupTarget } from './setup-db.ts'
 export { currentEnv, resolveEnvPath } from './env.ts'
+export { RouteSet, diffRoutes, jsonSchema, routeSignature } from './routes.ts'
+export type { DeclaredRoute, RouteContext, RouteOptions, RouteSignature } from './routes.ts'

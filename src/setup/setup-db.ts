@@ -4,6 +4,8 @@ import { Expr, toNode } from '../query/expr.ts'
 import { stripTables } from '../compute/computed.ts'
 import { colNode, printExpr } from '../query/nodes/index.ts'
 import { resolveEnvPath } from './env.ts'
+import * as valibot from 'valibot'
+import { RouteSet } from './routes.ts'
 
 const show = (e: ExprLike): string => printExpr(stripTables(toNode(e)))
 
@@ -57,10 +59,15 @@ export class SetupDb {
   readonly changes: string[] = []
   readonly #target: SetupTarget
   readonly #options: SetupOptions
+  /** Declared service routes (route.insert / route.query / route.call), served by `tessera serve --setup`. */
+  readonly route: RouteSet
+  /** valibot, for route schemas in setup files that import nothing (the single binary resolves no packages). */
+  readonly v = valibot
 
   constructor(target: SetupTarget, options: SetupOptions) {
     this.#target = target
     this.#options = options
+    this.route = new RouteSet((p) => this.path(p))
   }
 
   /** The environment-qualified form of a path ('app/docs' → 'prod_app/docs' under TESSERA_ENV=prod). */

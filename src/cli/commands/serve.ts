@@ -3,6 +3,8 @@ import { defaultHome, parseDuration, Tessera } from '../../catalog/index.ts'
 import { readConfigFile, resolveServerConfig } from '../config.ts'
 import { runtime } from '../../runtime/index.ts'
 import { createApp } from '../../server/app.ts'
+import { loadRoutes } from '../../setup/index.ts'
+import type { SetupTarget } from '../../setup/index.ts'
 import { hashToken, TokenStore } from '../../server/tokens.ts'
 import type { Command } from '../command.ts'
 import { err, HOME_OPTION, out } from '../command.ts'
@@ -13,8 +15,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the HTTP API on a data dir (default ~/.tessera)',
-  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR | --media-store s3://bucket/prefix] [--media-root DIR[,DIR…]] [--media-allow-private] [--compact-every 1h]',
-  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true }, 'media-allow-private': { type: 'boolean' }, 'media-store': { type: 'string' }, 'compact-every': { type: 'string' } },
+  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR | --media-store s3://bucket/prefix] [--media-root DIR[,DIR…]] [--media-allow-private] [--compact-every 1h] [--setup setup.ts]',
+  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true }, 'media-allow-private': { type: 'boolean' }, 'media-store': { type: 'string' }, 'compact-every': { type: 'string' }, setup: { type: 'string' } },
   async run(values) {
     const home = resolve(String(values.home ?? defaultHome()))
     const config = resolveServerConfig(values, readConfigFile(values.config as string | undefined, home))
@@ -45,8 +47,12 @@ export const serveCommand: Command = {
       await db.close()
       return 2
     }
+    // Service routes a setup file declares (route.insert/query/call): collected without changing anything.
+    const declared = values.setup ? await loadRoutes(String(values.setup), db as unknown as SetupTarget, process.env.TESSERA_ENV ? { env: process.env.TESSERA_ENV } : {}) : undefined
+    for (const c of declared?.pending ?? []) err(`warning: ${values.setup} is not applied yet (tessera apply): would ${c}`)
     const app = createApp(db, {
       version: VERSION,
+      ...(declared ? { routes: declared.routes } : {}),
       tokens,
       ...(auth === 'required' ? { authenticate: tokens.authenticate } : {}),
       ...(config.quiet ? {} : { log: (l: string) => out(`${new Date().toISOString()} ${l}`) }),

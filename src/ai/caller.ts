@@ -1,0 +1,33 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { TesseraError } from '../errors.ts'
+
+// The token a request runs under, for the code it reaches indirectly: a retrieval function inside a select, an
+// insert's computed column or an MCP tool call reads other tables than the one the route checked, so it checks them
+// here against the same scopes. The server hands in the check (src/ai knows nothing of tokens); outside a request
+// (the library, background jobs) there is no caller and no check. Ambient like the media access rules, because
+// function evaluation has no request context of its own to pass it through.
+
+export interface Caller {
+  /** Names the caller in errors ('token tenant1'). */
+  readonly name: string
+  canRead(tablePath: string): boolean
+}
+
+const current = new AsyncLocalStorage<Caller>()
+
+export function withCaller<T>(caller: Caller, fn: () => T): T {
+  return current.run(caller, fn)
+}
+
+export function currentCaller(): Caller | undefined {
+  return current.getStore()
+}
+
+/** Throws FORBIDDEN unless the current caller (if any) may read every table in `paths`. */
+export function requireCallerRead(paths: readonly string[], what: string): void {
+  const caller = current.getStore()
+  if (!caller) return
+  for (const path of paths) {
+    if (!caller.canRead(path)) throw new TesseraError('FORBIDDEN', `${caller.name} has no read access to '${path}', which ${what} reads`, { path, access: 'read' })
+  }
+}

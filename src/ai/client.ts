@@ -1,0 +1,131 @@
+import type { CallPolicy } from '../compute/calls.ts'
+import { RateLimiter, Semaphore } from '../compute/rate-limit.ts'
+import { checkResponse, TransientError } from '../compute/retry.ts'
+import type { RetryOptions } from '../compute/retry.ts'
+import { TesseraError } from '../errors.ts'
+import { restrictedCaller } from '../media/index.ts'
+import type { FnNode } from '../query/nodes/index.ts'
+import { AdaptiveGate } from './limits.ts'
+import { sendOutbound } from './outbound.ts'
+
+// The client core every provider module shares: where requests go (base URL and key from configure(), else the
+// environment), how they are throttled (concurrency, optional rate limit, the adaptive gate fed by the provider's
+// rate-limit headers) and retried (408/429/5xx and network errors, with backoff honouring retry-after). Keys are never
+// stored in expressions, so the catalog holds no secret, and error messages name the endpoint, never the key.
+
+export interface ProviderConfig {
+  readonly baseUrl?: string
+  readonly apiKey?: string
+  /** Extra headers (organisation, project, proxies). */
+  readonly headers?: Record<string, string>
+  /** Requests in flight at once, over all columns and queries (default 8). */
+  readonly concurrency?: number
+  readonly rateLimit?: { readonly perSecond: number }
+  /** Default: 4 retries, 500 ms first backoff. */
+  readonly retries?: RetryOptions
+  /** Per request (default 120 s). */
+  readonly timeoutMs?: number
+  /** Texts per embeddings request (default 64). */
+  readonly embeddingBatchSize?: number
+}
+
+export interface ProviderSpec {
+  /** 'openai', 'anthropic', 'gemini', 'ollama'...: names the functions (`<name>.chat`) and the environment variables. */
+  readonly name: string
+  readonly defaultBaseUrl: string
+  /** Environment variables read for the base URL and key, first set wins (TESSERA_<NAME>_* come first). */
+  readonly baseUrlEnv?: readonly string[]
+  readonly apiKeyEnv?: readonly string[]
+  /** Request headers carrying the key. */
+  readonly authHeaders: (key: string) => Record<string, string>
+  /** Headers every request carries (anthropic-version...). */
+  readonly fixedHeaders?: Record<string, string>
+}
+
+export class ProviderClient {
+  readonly spec: ProviderSpec
+  #config: ProviderConfig = {}
+  #policy: CallPolicy
+  readonly gate = new AdaptiveGate()
+
+  constructor(spec: ProviderSpec) {
+    this.spec = spec
+    this.#policy = buildPolicy(this.#config)
+  }
+
+  configure(options: ProviderConfig): void {
+    this.#config = { ...this.#config, ...options }
+    this.#policy = buildPolicy(this.#config)
+  }
+
+  get config(): ProviderConfig {
+    return this.#config
+  }
+
+  get policy(): CallPolicy {
+    return this.#policy
+  }
+
+  #env(names: readonly string[] | undefined, own: string): string | undefined {
+    for (const n of [`TESSERA_${this.spec.name.toUpperCase()}_${own}`, ...(names ?? [])]) {
+      const value = process.env[n]
+      if (value) return value
+    }
+    return undefined
+  }
+
+  /** The server's key goes to whatever base URL is used: a scoped token may not choose one (it could collect the key). */
+  checkBaseUrlOption(node: FnNode): void {
+    const who = node.opts?.baseUrl !== undefined ? restrictedCaller() : undefined
+    if (who) throw new TesseraError('FORBIDDEN', `${who} may not set opts.baseUrl of ${node.fn}(): the server's base URL (TESSERA_${this.spec.name.toUpperCase()}_BASE_URL) is used with its API key; only admin tokens choose another`)
+  }
+
+  baseUrl(node?: FnNode): string {
+    const fromOpts = typeof node?.opts?.baseUrl === 'string' ? node.opts.baseUrl : undefined
+    if (node) this.checkBaseUrlOption(node) // again at call time: a background job may outlive the request that planned it
+    const url = fromOpts ?? this.#config.baseUrl ?? this.#env(this.spec.baseUrlEnv, 'BASE_URL') ?? this.spec.defaultBaseUrl
+    return url.replace(/\/+$/, '')
+  }
+
+  apiKey(): string | undefined {
+    return this.#config.apiKey ?? this.#env(this.spec.apiKeyEnv, 'API_KEY')
+  }
+
+  /** One POST, gated by the provider's rate-limit state; failures become TransientError (retried) or HttpError. */
+  async request(node: FnNode | undefined, path: string, body: unknown): Promise<Response> {
+    const key = this.apiKey()
+    const url = `${this.baseUrl(node)}${path}`
+    await this.gate.wait()
+    let res: Response
+    try {
+      res = await sendOutbound(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...this.spec.fixedHeaders, ...(key ? this.spec.authHeaders(key) : {}), ...this.#config.headers },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.#config.timeoutMs ?? 120_000),
+      })
+    } catch (e) {
+      // Timeouts and refused connections are worth a retry; the message names the endpoint, never the key.
+      throw new TransientError(`POST ${url} failed: ${(e as Error).message ?? e}`, { cause: e })
+    }
+    this.gate.note(res.headers, res.status)
+    return checkResponse(res, `POST ${url}`)
+  }
+
+  async post(node: FnNode | undefined, path: string, body: unknown): Promise<unknown> {
+    const res = await this.request(node, path, body)
+    try {
+      return await res.json()
+    } catch (e) {
+      throw new Error(`POST ${this.baseUrl(node)}${path}: the response is not JSON (${(e as Error).message})`)
+    }
+  }
+}
+
+function buildPolicy(c: ProviderConfig): CallPolicy {
+  return {
+    semaphore: new Semaphore(c.concurrency ?? 8),
+    ...(c.rateLimit ? { limiter: new RateLimiter(c.rateLimit.perSecond) } : {}),
+    retries: c.retries ?? { max: 4, backoffMs: 500 },
+  }
+}

@@ -1,0 +1,125 @@
+import { runChunks } from '../../compute/calls.ts'
+import { call } from '../../query/expr.ts'
+import type { Expr, ExprLike } from '../../query/expr.ts'
+import type { FnNode } from '../../query/nodes/index.ts'
+import { expectKinds, scalar, t } from '../../query/registry.ts'
+import type { ColumnType } from '../../types/index.ts'
+import type { ProviderConfig } from '../client.ts'
+import { ProviderClient } from '../client.ts'
+import { encodeImage, messagesOf, modelOf, passThrough, serverSentEvents } from '../common.ts'
+import type { Message } from '../common.ts'
+import { anthropicTool, convertTools } from '../tool-specs.ts'
+import type { ToolSpec } from '../tool-specs.ts'
+
+// Anthropic's Messages API (POST /v1/messages, x-api-key, anthropic-version): messages with tool use, vision input
+// and streaming. anthropic.messages returns the whole message (content blocks incl. tool_use, stop_reason, usage);
+// anthropic.vision returns the text of a prompt about one image.
+
+export interface AnthropicOptions {
+  readonly model: string
+  /** Required by the API; default 1024. */
+  readonly max_tokens?: number
+  readonly system?: string
+  readonly baseUrl?: string
+  readonly temperature?: number
+  readonly tools?: readonly ToolSpec[] | readonly unknown[]
+  /** Stream (server-sent events) and store the assembled message. */
+  readonly stream?: boolean
+  readonly [field: string]: unknown
+}
+
+const client = new ProviderClient({
+  name: 'anthropic', defaultBaseUrl: 'https://api.anthropic.com/v1',
+  baseUrlEnv: ['ANTHROPIC_BASE_URL'], apiKeyEnv: ['ANTHROPIC_API_KEY'],
+  authHeaders: (key) => ({ 'x-api-key': key }),
+  fixedHeaders: { 'anthropic-version': '2023-06-01' },
+})
+
+type AnthropicMessage = { content?: { type: string; text?: string; [k: string]: unknown }[]; [k: string]: unknown }
+
+async function send(node: FnNode, messages: Message[]): Promise<AnthropicMessage> {
+  // System text is a top-level field here, not a message: opts.system and any role 'system' messages go there.
+  const system = [typeof node.opts?.system === 'string' ? node.opts.system : undefined, ...messages.filter((m) => m.role === 'system').map((m) => String(m.content))].filter((s) => s !== undefined)
+  const tools = convertTools(node.opts?.tools, anthropicTool)
+  const body = {
+    model: modelOf(node, 'claude-sonnet-4-5'),
+    max_tokens: typeof node.opts?.max_tokens === 'number' ? node.opts.max_tokens : 1024,
+    messages: messages.filter((m) => m.role !== 'system'),
+    ...(system.length ? { system: system.join('\n\n') } : {}),
+    ...(tools ? { tools } : {}),
+    ...passThrough(node, ['max_tokens']),
+  }
+  if (node.opts?.stream !== true) return (await client.post(node, '/messages', body)) as AnthropicMessage
+  return assembleMessageStream(serverSentEvents(await client.request(node, '/messages', { ...body, stream: true })))
+}
+
+type StreamEvent = {
+  type: string; message?: AnthropicMessage; index?: number; content_block?: Record<string, unknown>
+  delta?: { type?: string; text?: string; partial_json?: string; thinking?: string; stop_reason?: unknown; stop_sequence?: unknown }
+  usage?: Record<string, unknown>; error?: { message?: string }
+}
+
+/** message_start, content_block_start/delta/stop, message_delta, message_stop → the message a plain call returns. */
+export async function assembleMessageStream(events: AsyncIterable<{ data: unknown }>): Promise<AnthropicMessage> {
+  let message: AnthropicMessage = {}
+  const blocks: Record<string, unknown>[] = []
+  const partialJson = new Map<number, string>()
+  for await (const { data } of events) {
+    const e = data as StreamEvent
+    if (e.type === 'error') throw new Error(`stream error: ${e.error?.message ?? JSON.stringify(e.error)}`)
+    if (e.type === 'message_start' && e.message) message = { ...e.message }
+    else if (e.type === 'content_block_start' && e.content_block) blocks[e.index ?? blocks.length] = { ...e.content_block }
+    else if (e.type === 'content_block_delta' && e.delta) {
+      const b = blocks[e.index ?? 0]!
+      if (e.delta.type === 'text_delta') b.text = String(b.text ?? '') + (e.delta.text ?? '')
+      else if (e.delta.type === 'thinking_delta') b.thinking = String(b.thinking ?? '') + (e.delta.thinking ?? '')
+      else if (e.delta.type === 'input_json_delta') partialJson.set(e.index ?? 0, (partialJson.get(e.index ?? 0) ?? '') + (e.delta.partial_json ?? ''))
+    } else if (e.type === 'content_block_stop') {
+      const json = partialJson.get(e.index ?? 0)
+      if (json !== undefined) blocks[e.index ?? 0]!.input = json === '' ? {} : JSON.parse(json)
+    } else if (e.type === 'message_delta') {
+      message = { ...message, ...e.delta, usage: { ...(message.usage as object), ...e.usage } }
+      delete (message as Record<string, unknown>).type
+      message.type = 'message'
+    }
+  }
+  return { ...message, content: blocks as AnthropicMessage['content'] }
+}
+
+const firstText = (m: AnthropicMessage): string | null => (m.content?.find((b) => b.type === 'text')?.text ?? null)
+
+const checkPrompt = (types: readonly ColumnType[], node: FnNode) => {
+  expectKinds(node, types, 0, ['string', 'json'])
+  modelOf(node, 'claude-sonnet-4-5')
+  client.checkBaseUrlOption(node)
+}
+const rows = <R>(inputs: readonly unknown[], fn: (i: number) => Promise<R>) =>
+  runChunks(inputs.map((_, i) => i), 1, client.policy, async ([i]) => [await fn(i!)])
+
+scalar({
+  name: 'anthropic.messages', minArgs: 1, maxArgs: 1, deterministic: false,
+  returnType: (types, node) => (checkPrompt(types, node), t('json', true)),
+  evalBatch: async ([inputs], node) => rows(inputs!, (i) => send(node, messagesOf(inputs![i], node, { inlineSystem: false }))),
+})
+
+scalar({
+  name: 'anthropic.vision', minArgs: 2, maxArgs: 2, deterministic: false,
+  returnType: (types, node) => (checkPrompt(types, node), expectKinds(node, types, 1, ['image', 'string']), t('string', true)),
+  evalBatch: async ([prompts, images], node) => rows(prompts!, async (i) => {
+    const img = await encodeImage(images![i] as string)
+    return firstText(await send(node, [{ role: 'user', content: [
+      { type: 'image', source: { type: 'base64', media_type: img.mime, data: img.base64 } },
+      { type: 'text', text: String(prompts![i]) },
+    ] }]))
+  }),
+})
+
+/** Anthropic: `anthropic.messages(t.c.question, { model: 'claude-sonnet-4-5', max_tokens: 512, tools })`. */
+export const anthropic = {
+  /** The whole message as JSON: content blocks (text, tool_use), stop_reason, usage. */
+  messages: (input: ExprLike, opts: AnthropicOptions): Expr => call('anthropic.messages', [input], { ...opts }),
+  /** A prompt about an image; the first text block. */
+  vision: (prompt: ExprLike, image: ExprLike, opts: AnthropicOptions): Expr => call('anthropic.vision', [prompt, image], { ...opts }),
+  configure: (config: ProviderConfig): void => client.configure(config),
+  client,
+}

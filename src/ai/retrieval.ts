@@ -1,0 +1,148 @@
+import { toJsonSchema } from '@valibot/to-json-schema'
+import { invalid } from '../errors.ts'
+import { Expr, toNode } from '../query/expr.ts'
+import type { ExprLike } from '../query/expr.ts'
+import { fnNode } from '../query/nodes/index.ts'
+import type { Query } from '../query/query.ts'
+import { functions, typeError } from '../query/registry.ts'
+import type { FunctionDef } from '../query/registry.ts'
+import type { ColumnType } from '../types/index.ts'
+import { formatType, isAssignable, parseType } from '../types/index.ts'
+import { requireCallerRead } from './caller.ts'
+import type { JsonSchema } from './tool-specs.ts'
+
+// Retrieval functions (Pixeltable's @pxt.query): a named, parameterized query over tables, e.g. the top-k chunks most
+// similar to a question. Called with expressions it is an expression (select, computed columns, invokeTools), its
+// result a JSON list of rows; called with values (.run) it returns the rows; tools() offers it to an LLM and the MCP
+// endpoint lists it. The query is built per call from the arguments, so it always reads the tables' current version.
+
+export interface RetrievalOptions<P extends Record<string, string>> {
+  /** Registry name, stored in computed columns: keep it stable. Letters, digits and _ (it is also the tool name). */
+  readonly name: string
+  /** What it returns, for the LLM and the MCP tool list. */
+  readonly description: string
+  /** Parameters in call order: name → Tessera type ('string', 'int', 'float', 'bool', 'json'). */
+  readonly params: P
+  /** Builds the query for one call. */
+  readonly query: (args: { [K in keyof P]: any }) => Query | Promise<Query>
+  /** Describes each parameter to an LLM. */
+  readonly paramDescriptions?: Partial<Record<keyof P, string>>
+}
+
+export interface RetrievalFunction {
+  (...args: ExprLike[]): Expr
+  readonly fnName: string
+  readonly description: string
+  readonly params: readonly { readonly name: string; readonly type: ColumnType; readonly description?: string }[]
+  readonly def: FunctionDef
+  /** JSON Schema of the arguments object (for tools and MCP). */
+  readonly parameters: JsonSchema
+  /** The query for these arguments (callers check access to query.spec's tables before running it). */
+  build(args: Record<string, unknown>): Promise<Query>
+  /** Runs it: the rows as plain objects. */
+  run(args: Record<string, unknown>): Promise<Record<string, unknown>[]>
+}
+
+const declared = new Map<string, RetrievalFunction>()
+
+/** Every retrieval function defined in this process (the MCP endpoint offers them as tools). */
+export function retrievalFunctions(): RetrievalFunction[] {
+  return [...declared.values()]
+}
+
+/** The tables a query reads: its source and joins. */
+export function tablesRead(q: Query): string[] {
+  return [q.spec.from.path, ...q.spec.joins.map((j) => j.source.path)]
+}
+
+export function jsonSchemaOfType(type: ColumnType): JsonSchema {
+  switch (type.kind) {
+    case 'string': return { type: 'string' }
+    case 'int': return { type: 'integer' }
+    case 'float': return { type: 'number' }
+    case 'bool': return { type: 'boolean' }
+    case 'timestamp': return { type: 'string', format: 'date-time' }
+    case 'date': return { type: 'string', format: 'date' }
+    case 'array': return { type: 'array', items: { type: 'number' } }
+    case 'image': case 'video': case 'audio': case 'document': return { type: 'string', description: `${type.kind}: a URL or data: URL` }
+    default: return {}
+  }
+}
+
+/** Checks an argument value against a parameter type (values from an LLM or an MCP client). */
+export function checkValue(fn: string, name: string, type: ColumnType, value: unknown): unknown {
+  if (value === undefined || value === null) {
+    if (type.nullable) return null
+    throw invalid('INVALID_ARGUMENT', `${fn}(): argument '${name}' is required (${formatType(type)})`)
+  }
+  const ok = type.kind === 'string' ? typeof value === 'string'
+    : type.kind === 'int' ? Number.isInteger(value)
+    : type.kind === 'float' ? typeof value === 'number' && Number.isFinite(value)
+    : type.kind === 'bool' ? typeof value === 'boolean'
+    : true
+  if (!ok) throw invalid('INVALID_ARGUMENT', `${fn}(): argument '${name}' must be ${formatType(type)}, got ${JSON.stringify(value)?.slice(0, 60)}`)
+  return value
+}
+
+export function retrievalFunction<P extends Record<string, string>>(options: RetrievalOptions<P>): RetrievalFunction {
+  const { name, description } = options
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name ?? '')) throw invalid('INVALID_ARGUMENT', `retrievalFunction(): name must be letters, digits and _ (a tool name), got '${name}'`)
+  if (typeof options.query !== 'function') throw invalid('INVALID_ARGUMENT', `retrievalFunction '${name}' needs query, a function`)
+  const params = Object.entries(options.params).map(([p, t]) => ({
+    name: p, type: parseType(t), ...(options.paramDescriptions?.[p] ? { description: options.paramDescriptions[p] as string } : {}),
+  }))
+  const parameters: JsonSchema = {
+    type: 'object',
+    properties: Object.fromEntries(params.map((p) => [p.name, { ...jsonSchemaOfType(p.type), ...(p.description ? { description: p.description } : {}) }])),
+    required: params.filter((p) => !p.type.nullable).map((p) => p.name),
+    additionalProperties: false,
+  }
+  const build = async (args: Record<string, unknown>): Promise<Query> => {
+    const checked = Object.fromEntries(params.map((p) => [p.name, checkValue(name, p.name, p.type, args[p.name])]))
+    return options.query(checked as { [K in keyof P]: any })
+  }
+  const run = async (args: Record<string, unknown>) => {
+    const q = await build(args)
+    // A scoped token reaches only what it may read, whether it calls this over MCP, a route or inside a query.
+    requireCallerRead(tablesRead(q), `retrieval function ${name}()`)
+    return plainRows((await q.collect()).rows)
+  }
+  const def: FunctionDef = {
+    name, kind: 'scalar', minArgs: params.length, maxArgs: params.length, deterministic: false, nullSafe: true,
+    returnType: (types, node) => {
+      types.forEach((t, i) => {
+        const p = params[i]!
+        if (p.type.kind !== 'json' && !isAssignable({ ...t, nullable: false }, { ...p.type, nullable: false })) {
+          throw typeError(node, `${name}() argument ${i + 1} (${p.name}) must be ${formatType(p.type)}, got ${formatType(t)}`)
+        }
+      })
+      return { kind: 'json', nullable: true }
+    },
+    evalBatch: async (columns) => {
+      const n = columns[0]?.length ?? 0
+      const out: unknown[] = []
+      for (let i = 0; i < n; i++) out.push(await run(Object.fromEntries(params.map((p, j) => [p.name, columns[j]![i]]))))
+      return out
+    },
+  }
+  functions.register(def, { replace: true })
+  const callable = (...args: ExprLike[]): Expr => new Expr(fnNode(name, args.map(toNode)))
+  const fn = Object.assign(callable, { fnName: name, description, params, def, parameters, build, run }) as RetrievalFunction
+  declared.set(name, fn)
+  return fn
+}
+
+/** A valibot object schema as the JSON Schema a tool's parameters take. */
+export function jsonSchemaOfValibot(schema: Parameters<typeof toJsonSchema>[0]): JsonSchema {
+  const { $schema: _s, ...rest } = toJsonSchema(schema, { errorMode: 'ignore' }) as JsonSchema
+  return rest
+}
+
+/** Rows as JSON values (vectors as number lists, bytes as base64, times as ISO strings), to store in a json cell. */
+export function plainRows(rows: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+  return JSON.parse(JSON.stringify(rows, (_k, v) => {
+    if (v instanceof Uint8Array) return Buffer.from(v).toString('base64')
+    if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>)
+    return v
+  }))
+}

@@ -1,0 +1,223 @@
+import { invalid } from '../errors.ts'
+import { call } from '../query/expr.ts'
+import type { Expr, ExprLike } from '../query/expr.ts'
+import { fnNode, litNode } from '../query/nodes/index.ts'
+import type { FnNode } from '../query/nodes/index.ts'
+import { functions, scalar, t } from '../query/registry.ts'
+import { parseType } from '../types/index.ts'
+import type { ColumnType } from '../types/index.ts'
+import { checkValue, jsonSchemaOfType, jsonSchemaOfValibot } from './retrieval.ts'
+import type { RetrievalFunction } from './retrieval.ts'
+import { isToolSpec } from './tool-specs.ts'
+import type { JsonSchema, ToolSpec } from './tool-specs.ts'
+
+// Tools for LLMs: tools([...]) describes UDFs and retrieval functions to a provider (name, description, JSON schema of
+// the arguments); invokeTools(tools, response) is an expression that runs the calls an LLM's response asked for;
+// toolMessages(prompt, response, results) builds the follow-up conversation for the final answer. Together they make
+// the agent pattern as computed columns: prompt → LLM with tools → tool results → final answer.
+
+/** A UDF (from udf()) as tools() takes it: the function plus what the LLM should know about it. */
+export interface UdfTool {
+  readonly udf: { readonly fnName: string }
+  /** Tool name (default: the UDF's name, dots as '__'). */
+  readonly name?: string
+  readonly description: string
+  /**
+   * The arguments in the UDF's parameter order: a valibot object schema (v.object({ city: v.string() })), or
+   * name → Tessera type ({ city: 'string', days: 'int' }).
+   */
+  readonly params: Record<string, string> | { readonly type: 'object'; readonly entries: Record<string, unknown> }
+}
+
+type ToolSource = RetrievalFunction | UdfTool
+
+const toolName = (n: string) => n.replaceAll('.', '__')
+
+function specOf(source: ToolSource): ToolSpec {
+  if (typeof source === 'function') {
+    const r = source as RetrievalFunction
+    return { name: toolName(r.fnName), description: r.description, parameters: r.parameters, fn: r.fnName, args: r.params.map((p) => p.name) }
+  }
+  const u = source as UdfTool
+  if (!u?.udf?.fnName) throw invalid('INVALID_ARGUMENT', 'tools(): each tool is a retrieval function or { udf, description, params }')
+  const name = u.name ?? toolName(u.udf.fnName)
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw invalid('INVALID_ARGUMENT', `tools(): tool name '${name}' must be 1-64 letters, digits, _ or -`)
+  if (!functions.has(u.udf.fnName)) throw invalid('INVALID_ARGUMENT', `tools(): unknown function '${u.udf.fnName}'`)
+  const params = u.params as Record<string, unknown>
+  if (!params || typeof params !== 'object') throw invalid('INVALID_ARGUMENT', `tools(): tool '${name}' needs params (a valibot object schema or { argName: 'type' }, in the UDF's argument order)`)
+  let parameters: JsonSchema
+  let args: string[]
+  if (params && (params as { type?: unknown }).type === 'object' && typeof (params as { entries?: unknown }).entries === 'object') {
+    parameters = jsonSchemaOfValibot(params as never)
+    args = Object.keys((params as { entries: Record<string, unknown> }).entries)
+  } else {
+    const types = Object.entries(params as Record<string, string>).map(([k, v]) => [k, parseType(v)] as const)
+    parameters = {
+      type: 'object',
+      properties: Object.fromEntries(types.map(([k, ty]) => [k, jsonSchemaOfType(ty)])),
+      required: types.filter(([, ty]) => !ty.nullable).map(([k]) => k),
+      additionalProperties: false,
+    }
+    args = types.map(([k]) => k)
+  }
+  return { name, description: u.description, parameters, fn: u.udf.fnName, args }
+}
+
+/** The tool list to pass as opts.tools to any provider's chat function and to invokeTools. */
+export function tools(sources: readonly ToolSource[]): ToolSpec[] {
+  const specs = sources.map(specOf)
+  const seen = new Set<string>()
+  for (const s of specs) {
+    if (seen.has(s.name)) throw invalid('INVALID_ARGUMENT', `tools(): two tools are named '${s.name}'`)
+    seen.add(s.name)
+  }
+  return specs
+}
+
+/** One tool call an LLM asked for, in the provider-neutral form. */
+export interface ToolCall {
+  readonly id: string
+  readonly name: string
+  readonly args: Record<string, unknown>
+}
+
+/** Arguments as the LLM sent them: an object, or a JSON string of one (a malformed one becomes the call's error). */
+const parseArgs = (s: unknown): Record<string, unknown> => {
+  if (s && typeof s === 'object') return s as Record<string, unknown>
+  if (typeof s !== 'string' || s.trim() === '') return {}
+  try {
+    const parsed = JSON.parse(s)
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed
+  } catch { /* reported below */ }
+  return { [BAD_ARGS]: s }
+}
+const BAD_ARGS = '$unparsed'
+
+type Json = Record<string, any>
+export type ResponseFormat = 'openai-chat' | 'openai-responses' | 'anthropic' | 'gemini'
+
+/** Which provider's response this is (each one carries tool calls differently). */
+export function responseFormat(r: unknown): ResponseFormat | undefined {
+  if (!r || typeof r !== 'object') return undefined
+  const x = r as Json
+  if (Array.isArray(x.choices)) return 'openai-chat'
+  if (Array.isArray(x.output)) return 'openai-responses'
+  if (Array.isArray(x.candidates)) return 'gemini'
+  if (Array.isArray(x.content)) return 'anthropic'
+  return undefined
+}
+
+/** The tool calls in a chat completion, Responses object, Anthropic message or Gemini response. */
+export function toolCallsOf(response: unknown): ToolCall[] {
+  const r = response as Json
+  switch (responseFormat(r)) {
+    case 'openai-chat':
+      return (r.choices[0]?.message?.tool_calls ?? []).map((c: Json) => ({ id: String(c.id), name: String(c.function?.name), args: parseArgs(c.function?.arguments) }))
+    case 'openai-responses':
+      return r.output.filter((o: Json) => o.type === 'function_call').map((o: Json) => ({ id: String(o.call_id), name: String(o.name), args: parseArgs(o.arguments) }))
+    case 'anthropic':
+      return r.content.filter((b: Json) => b.type === 'tool_use').map((b: Json) => ({ id: String(b.id), name: String(b.name), args: parseArgs(b.input) }))
+    case 'gemini':
+      return (r.candidates[0]?.content?.parts ?? []).filter((p: Json) => p.functionCall).map((p: Json, i: number) => ({ id: String(p.functionCall.id ?? `${p.functionCall.name}_${i}`), name: String(p.functionCall.name), args: parseArgs(p.functionCall.args) }))
+    default:
+      return []
+  }
+}
+
+/** One executed call: the result, or the error message (so the LLM can see what went wrong). */
+export interface ToolResult {
+  readonly id: string
+  readonly name: string
+  readonly args: Record<string, unknown>
+  readonly result?: unknown
+  readonly error?: string
+}
+
+function specsOf(node: FnNode): ToolSpec[] {
+  const specs = node.opts?.tools
+  if (!Array.isArray(specs) || !specs.every(isToolSpec)) throw invalid('INVALID_EXPRESSION', `${node.fn}() needs opts.tools from tools([...])`)
+  return specs
+}
+
+/** The declared type of each of a function's parameters, when it declares them (retrieval functions do). */
+function paramTypes(spec: ToolSpec): (ColumnType | undefined)[] {
+  const props = (spec.parameters.properties ?? {}) as Record<string, { type?: string }>
+  const required = new Set((spec.parameters.required ?? []) as string[])
+  const kinds: Record<string, string> = { string: 'string', integer: 'int', number: 'float', boolean: 'bool' }
+  return spec.args.map((a) => {
+    const k = kinds[props[a]?.type ?? '']
+    return k ? parseType(required.has(a) ? k : `${k}?`) : undefined
+  })
+}
+
+/** Runs one tool call through the function registry, as a one-row batch. */
+export async function runTool(spec: ToolSpec, callArgs: Record<string, unknown>): Promise<unknown> {
+  const types = paramTypes(spec)
+  const values = spec.args.map((a, i) => (types[i] ? checkValue(spec.name, a, types[i]!, callArgs[a]) : callArgs[a] ?? null))
+  const def = functions.get(spec.fn)
+  const node = fnNode(spec.fn, values.map((v) => litNode(v)))
+  if (!def.nullSafe && values.some((v) => v === null)) return null
+  if (def.evalBatch) return (await def.evalBatch(values.map((v) => [v]), node))[0]
+  if (def.eval) return def.eval(values, node)
+  throw new Error(`function ${spec.fn} cannot be called as a tool`)
+}
+
+scalar({
+  name: 'ai.invoke_tools', minArgs: 1, maxArgs: 1, deterministic: false,
+  returnType: (_types, node) => (specsOf(node), t('json', true)),
+  evalBatch: async ([responses], node) => {
+    const specs = new Map(specsOf(node).map((s) => [s.name, s]))
+    return Promise.all(responses!.map(async (response) => {
+      const results: ToolResult[] = []
+      for (const c of toolCallsOf(response)) {
+        const spec = specs.get(c.name)
+        try {
+          if (!spec) throw new Error(`no tool named '${c.name}' (tools: ${[...specs.keys()].join(', ')})`)
+          if (BAD_ARGS in c.args) throw new Error(`the arguments are not a JSON object: ${String(c.args[BAD_ARGS]).slice(0, 200)}`)
+          results.push({ ...c, result: await runTool(spec, c.args) })
+        } catch (e) {
+          results.push({ ...c, error: (e as Error).message ?? String(e) })
+        }
+      }
+      return results
+    }))
+  },
+})
+
+const asText = (r: ToolResult): string => JSON.stringify(r.error !== undefined ? { error: r.error } : r.result ?? null)
+
+/** The conversation that lets the LLM answer from the tool results, in the format of the response it continues. */
+export function followUp(prompt: unknown, response: unknown, results: readonly ToolResult[]): unknown[] {
+  const history = typeof prompt === 'string' ? undefined : (prompt as unknown[])
+  const r = response as Json
+  switch (responseFormat(r)) {
+    case 'openai-chat':
+      return [...(history ?? [{ role: 'user', content: prompt }]), r.choices[0].message, ...results.map((x) => ({ role: 'tool', tool_call_id: x.id, content: asText(x) }))]
+    case 'openai-responses':
+      return [...(history ?? [{ role: 'user', content: prompt }]), ...r.output, ...results.map((x) => ({ type: 'function_call_output', call_id: x.id, output: asText(x) }))]
+    case 'anthropic':
+      return [...(history ?? [{ role: 'user', content: prompt }]), { role: 'assistant', content: r.content },
+        ...(results.length ? [{ role: 'user', content: results.map((x) => ({ type: 'tool_result', tool_use_id: x.id, content: asText(x), ...(x.error !== undefined ? { is_error: true } : {}) })) }] : [])]
+    case 'gemini':
+      return [...(history ?? [{ role: 'user', parts: [{ text: prompt }] }]), r.candidates[0].content,
+        ...(results.length ? [{ role: 'user', parts: results.map((x) => ({ functionResponse: { name: x.name, response: x.error !== undefined ? { error: x.error } : { result: x.result ?? null } } })) }] : [])]
+    default:
+      throw new TypeError(`toolMessages(): not a chat completion, Responses, Anthropic or Gemini response: ${JSON.stringify(response)?.slice(0, 80)}`)
+  }
+}
+
+scalar({
+  name: 'ai.tool_messages', minArgs: 3, maxArgs: 3,
+  returnType: () => t('json', true),
+  eval: ([prompt, response, results]) => followUp(prompt, response, (results ?? []) as ToolResult[]),
+})
+
+/** Runs the tool calls in `response` (an LLM's JSON result): a JSON list of {id, name, args, result | error}. */
+export function invokeTools(toolList: readonly ToolSpec[], response: ExprLike): Expr {
+  return call('ai.invoke_tools', [response], { tools: toolList })
+}
+
+/** prompt (or messages) + the LLM's response + invokeTools' results → the messages for the final LLM call. */
+export function toolMessages(prompt: ExprLike, response: ExprLike, results: ExprLike): Expr {
+  return call('ai.tool_messages', [prompt, response, results])
+}

@@ -1,0 +1,112 @@
+import { toJsonSchema } from '@valibot/to-json-schema'
+import * as v from 'valibot'
+import type { Tessera } from '../catalog/index.ts'
+import { parsePath } from '../catalog/paths.ts'
+import { plainRows, retrievalFunctions } from '../ai/index.ts'
+import type { RetrievalFunction } from '../ai/index.ts'
+import { queryFromJson } from '../query/json-query.ts'
+import { canAccess, requireAccess } from '../server/auth.ts'
+import type { Principal } from '../server/auth.ts'
+
+// The tools the MCP endpoint offers: the catalog (list, describe), queries in the HTTP API's JSON form, similarity and
+// hybrid search, insert, and the retrieval functions the application defined. Every tool checks the caller's token
+// exactly as the HTTP routes do; inputs are validated with bounds before they reach the engine.
+
+export interface McpTool {
+  readonly name: string
+  readonly description: string
+  readonly inputSchema: Record<string, unknown>
+  run(args: unknown, principal: Principal): Promise<unknown>
+}
+
+const MAX_ROWS = 1000
+const Path = v.pipe(v.string(), v.minLength(1), v.maxLength(512))
+const K = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_ROWS)), 10)
+
+function schemaOf(s: v.GenericSchema): Record<string, unknown> {
+  const { $schema: _s, ...rest } = toJsonSchema(s, { errorMode: 'ignore' }) as Record<string, unknown>
+  return rest
+}
+
+function tool<S extends v.GenericSchema>(name: string, description: string, schema: S, run: (args: v.InferOutput<S>, p: Principal) => Promise<unknown>): McpTool {
+  return {
+    name, description, inputSchema: schemaOf(schema),
+    run: (args, p) => {
+      const parsed = v.safeParse(schema, args ?? {})
+      if (!parsed.success) {
+        const issue = parsed.issues[0]
+        const path = issue.path?.map((x) => String(x.key)).join('.')
+        throw new TypeError(`${name}: ${path ? `${path}: ` : ''}${issue.message}`)
+      }
+      return run(parsed.output, p)
+    },
+  }
+}
+
+/** A table's columns that are worth showing an LLM (vectors are long and meaningless to it). */
+const readableColumns = (schema: Record<string, string>) => Object.entries(schema).filter(([, t]) => !t.startsWith('array')).map(([n]) => n)
+
+export function builtinTools(db: Tessera): McpTool[] {
+  const table = async (path: string, p: Principal, access: 'read' | 'write') => {
+    requireAccess(p, parsePath(path, { allowVersion: access === 'read' }).path, access)
+    return db.getTable(path)
+  }
+  return [
+    tool('list_tables', 'List the tables (and views) the token may read, optionally under a directory.',
+      v.strictObject({ dir: v.optional(v.pipe(v.string(), v.maxLength(512)), '') }),
+      async ({ dir }, p) => (await db.listTables(dir, { recursive: true })).filter((t) => canAccess(p, t, 'read'))),
+    tool('describe_table', 'Columns with their types (computed columns with their expressions), embedding indexes and the row count of a table.',
+      v.strictObject({ table: Path }),
+      async ({ table: path }, p) => {
+        const t = await table(path, p, 'read')
+        return {
+          table: path, rows: await t.count(),
+          columns: t.columns().map((c) => ({ name: c.name, type: c.type, ...(c.computedWith ? { computedWith: c.computedWith } : {}) })),
+          indexes: t.listIndexes().map((i) => ({ name: i.name, column: i.column, metric: i.metric, ...(i.fullText ? { fullText: i.fullText } : {}) })),
+        }
+      }),
+    tool('query', `Run a query in Tessera's JSON form: {table, select?, where?, orderBy?, limit?, ...}; expressions are {"col": name}, {"lit": value}, {"fn": name, "args": [...]}. At most ${MAX_ROWS} rows.`,
+      v.strictObject({ query: v.record(v.string(), v.unknown()) }),
+      async ({ query }, p) => {
+        const tables = [query.table, ...(Array.isArray(query.joins) ? query.joins.map((j: { table?: unknown }) => j?.table) : [])]
+        for (const t of tables) if (typeof t === 'string') requireAccess(p, parsePath(t, { allowVersion: true }).path, 'read')
+        const limit = typeof query.limit === 'number' ? Math.min(query.limit, MAX_ROWS) : MAX_ROWS
+        const q = await queryFromJson(db, { ...query, limit })
+        return plainRows((await q.collect()).rows)
+      }),
+    tool('similarity_search', 'The k rows whose column (it needs an embedding index) is most similar to a text, with their scores.',
+      v.strictObject({ table: Path, column: v.pipe(v.string(), v.minLength(1), v.maxLength(128)), text: v.pipe(v.string(), v.minLength(1), v.maxLength(10_000)), k: K }),
+      async ({ table: path, column, text, k }, p) => {
+        const t = await table(path, p, 'read')
+        const sim = t.col(column).similarity(text)
+        const select = Object.fromEntries([...readableColumns(t.schema()).map((n) => [n, t.col(n)]), ['score', sim]])
+        return plainRows((await t.orderBy(sim, 'desc').limit(k).select(select).collect()).rows)
+      }),
+    tool('hybrid_search', 'Full-text and vector search over a text column with an embedding index, fused by reciprocal rank.',
+      v.strictObject({ table: Path, column: v.pipe(v.string(), v.minLength(1), v.maxLength(128)), text: v.pipe(v.string(), v.minLength(1), v.maxLength(10_000)), k: K }),
+      async ({ table: path, column, text, k }, p) => {
+        const t = await table(path, p, 'read')
+        const rows = plainRows((await t.hybridSearch(text, { column, k })).rows)
+        const hidden = new Set(Object.entries(t.schema()).filter(([, ty]) => ty.startsWith('array')).map(([n]) => n))
+        return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([n]) => !hidden.has(n))))
+      }),
+    tool('insert', 'Insert rows (a list of objects, column → value) into a table; computed columns are computed. Returns the counts.',
+      v.strictObject({ table: Path, rows: v.pipe(v.array(v.record(v.string(), v.unknown())), v.minLength(1), v.maxLength(MAX_ROWS)), onError: v.optional(v.picklist(['abort', 'ignore']), 'abort') }),
+      async ({ table: path, rows, onError }, p) => {
+        const t = await table(path, p, 'write')
+        const st = await t.insert(rows, { onError })
+        return { inserted: st.numInserted, version: st.version, errors: st.numExcs, columnsWithErrors: st.colsWithExcs }
+      }),
+  ]
+}
+
+/** A retrieval function as an MCP tool: its own name, description and argument schema. */
+export function retrievalTool(fn: RetrievalFunction): McpTool {
+  return { name: fn.fnName, description: fn.description, inputSchema: fn.parameters, run: (args) => fn.run((args ?? {}) as Record<string, unknown>) }
+}
+
+export function allTools(db: Tessera, functions: readonly RetrievalFunction[] = retrievalFunctions()): McpTool[] {
+  const builtins = builtinTools(db)
+  const names = new Set(builtins.map((t) => t.name))
+  return [...builtins, ...functions.filter((f) => !names.has(f.fnName)).map(retrievalTool)]
+}

@@ -1,0 +1,101 @@
+import { Hono } from 'hono'
+import type { Context } from 'hono'
+import * as v from 'valibot'
+import type { Tessera } from '../../catalog/index.ts'
+import { parsePath } from '../../catalog/paths.ts'
+import { plainRows, tablesRead, withCaller } from '../../ai/index.ts'
+import type { Caller } from '../../ai/index.ts'
+import { invalid } from '../../errors.ts'
+import { or } from '../../query/index.ts'
+import type { DeclaredRoute, RouteContext } from '../../setup/index.ts'
+import { canAccess, requireAccess } from '../auth.ts'
+import type { AuthEnv, Principal } from '../auth.ts'
+import { readJson, sendJson } from '../json.ts'
+import type { OperationDoc } from '../openapi.ts'
+
+// Serves the routes a setup file declares (route.insert / route.query / route.call) at POST /api/v1/app/<path>,
+// inside the API's auth: every table a route touches is checked against the caller's token, as the generic routes
+// do. Parameters are validated with the route's valibot schema before anything runs; results are checked against
+// its result schema, so a route answers the types its OpenAPI entry promises.
+
+const MAX_ROWS = 10_000
+
+/** The principal as src/ai checks it when a retrieval function reads tables on a request's behalf. */
+export const callerOf = (p: Principal): Caller => ({ name: `token '${p.name}'`, canRead: (path) => canAccess(p, path, 'read') })
+
+export function declaredRouteDocs(routes: readonly DeclaredRoute[]): OperationDoc[] {
+  return routes.map((r) => ({
+    method: 'post' as const, path: `/api/v1/app${r.path}`, tag: 'app',
+    summary: r.description ?? (r.kind === 'insert' ? `Insert rows into ${r.table}` : r.kind === 'query' ? 'Run a declared query' : 'Call a declared function'),
+    ...(r.kind === 'insert' ? { body: v.union([r.params ?? v.record(v.string(), v.unknown()), v.object({ rows: v.array(r.params ?? v.record(v.string(), v.unknown())) })]) } : { body: r.params }),
+  }))
+}
+
+function checkResult(route: DeclaredRoute, schema: v.GenericSchema | undefined, value: unknown, what: string): void {
+  if (!schema) return
+  const r = v.safeParse(schema, value)
+  if (!r.success) {
+    const issue = r.issues[0]
+    const field = issue.path?.map((p) => String(p.key)).join('.')
+    throw new Error(`route ${route.path}: ${what}${field ? ` field '${field}'` : ''} does not match its declared result: ${issue.message}`)
+  }
+}
+
+function context(db: Tessera, route: DeclaredRoute, principal: Principal): RouteContext {
+  return {
+    db,
+    table: async (path: string, access: 'read' | 'write' = 'read') => {
+      const full = route.qualify(path)
+      requireAccess(principal, parsePath(full, { allowVersion: access === 'read' }).path, access)
+      return db.getTable(full)
+    },
+  }
+}
+
+async function insert(c: Context<AuthEnv>, db: Tessera, route: Extract<DeclaredRoute, { kind: 'insert' }>): Promise<Response> {
+  requireAccess(c.var.principal, route.table, 'write')
+  const body = await readJson(c, v.record(v.string(), v.unknown()))
+  const rows = (Array.isArray(body.rows) ? body.rows : [body]) as Record<string, unknown>[]
+  if (rows.length === 0 || rows.length > MAX_ROWS) throw invalid('INVALID_ARGUMENT', `route ${route.path}: send 1 to ${MAX_ROWS} rows`)
+  const checked = route.params ? rows.map((r, i) => {
+    const p = v.safeParse(route.params!, r)
+    if (!p.success) {
+      const issue = p.issues[0]
+      throw invalid('INVALID_ROW', `route ${route.path}: row ${i}${issue.path ? `, field '${issue.path.map((x) => String(x.key)).join('.')}'` : ''}: ${issue.message}`, { row: i })
+    }
+    return p.output as Record<string, unknown>
+  }) : rows
+  const t = await db.getTable(route.table)
+  const st = await t.insert(checked)
+  if (!route.returns?.length) return c.json({ inserted: st.numInserted, version: st.version })
+  const pk = t.columns().filter((col) => col.primaryKey).map((col) => col.name)
+  if (pk.length === 0) throw new Error(`route ${route.path}: returns needs a primary key on ${route.table}`)
+  const match = or(...checked.map((r) => pk.map((k) => t.col(k).eq(r[k] as never)).reduce((a, b) => a.and(b))))
+  const back = await t.where(match).select(Object.fromEntries([...pk, ...route.returns].map((n) => [n, t.col(n)]))).collect()
+  return sendJson(c, { inserted: st.numInserted, version: st.version, rows: plainRows(back.rows) })
+}
+
+export function declaredRoutes(db: Tessera, routes: readonly DeclaredRoute[]) {
+  const app = new Hono<AuthEnv>()
+  for (const route of routes) {
+    app.post(`/app${route.path}`, async (c) => {
+      if (route.kind === 'insert') return insert(c, db, route)
+      const params = await readJson(c, route.params)
+      const principal = c.var.principal
+      const ctx = context(db, route, principal)
+      return withCaller(callerOf(principal), async () => {
+        if (route.kind === 'query') {
+          const q = await route.fn(params, ctx)
+          for (const t of tablesRead(q)) requireAccess(principal, t, 'read')
+          const rows = plainRows((await q.limit(Math.min(q.spec.limit ?? MAX_ROWS, MAX_ROWS)).collect()).rows)
+          rows.forEach((r, i) => checkResult(route, route.result, r, `row ${i}`))
+          return sendJson(c, { rows })
+        }
+        const result = await route.fn(params, ctx)
+        checkResult(route, route.result, result, 'the result')
+        return sendJson(c, result ?? null)
+      })
+    })
+  }
+  return app
+}

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import * as v from 'valibot'
+import { invokeTools, openai, retrievalFunction, toolMessages, tools, udf } from '../../src/index.ts'
+import type { Tessera } from '../../src/index.ts'
+import { followUp, toolCallsOf } from '../../src/ai/index.ts'
+import { memoryDb } from '../support/db.ts'
+import { fakeServer } from './fake-llm.ts'
+import type { FakeServer } from './fake-llm.ts'
+
+// The agent pattern as computed columns, as the README shows it: prompt → LLM with tools → tool results → final
+// answer, with a fake OpenAI server that asks for a tool when it has no tool results and answers from them otherwise.
+
+let db: Tessera
+let llm: FakeServer
+
+beforeAll(async () => {
+  llm = fakeServer((req) => {
+    const messages = req.body.messages as { role: string; content: unknown; tool_call_id?: string }[]
+    const toolMsgs = messages.filter((m) => m.role === 'tool')
+    if (toolMsgs.length) {
+      return Response.json({ id: 'c2', object: 'chat.completion', model: req.body.model, choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `From the tools: ${toolMsgs.map((m) => m.content).join(' | ')}` } }] })
+    }
+    const prompt = String(messages.at(-1)!.content)
+    const call = prompt.includes('weather')
+      ? { id: 'call_w', type: 'function', function: { name: 'weather', arguments: JSON.stringify({ city: 'Reykjavik' }) } }
+      : { id: 'call_k', type: 'function', function: { name: 'search_kb', arguments: JSON.stringify({ topic: 'volcano', k: 1 }) } }
+    return Response.json({ id: 'c1', object: 'chat.completion', model: req.body.model, choices: [{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: null, tool_calls: [call] } }] })
+  })
+  openai.configure({ baseUrl: `${llm.url}/v1`, apiKey: 'k', retries: { max: 1, backoffMs: 5 } })
+  db = await memoryDb()
+}, 120_000)
+afterAll(async () => {
+  await db.close()
+  llm.stop()
+})
+
+describe('agent pattern', () => {
+  test('the README example: tools from a UDF and a retrieval function, four computed columns', async () => {
+    // --- README: AI applications / agent ---
+    await db.createDir('app')
+    const docs = await db.createTable('app/docs', { id: 'int', topic: 'string', text: 'string' })
+    await docs.insert([{ id: 1, topic: 'volcano', text: 'Lava flows downhill.' }, { id: 2, topic: 'ocean', text: 'Tides follow the moon.' }])
+
+    const searchKb = retrievalFunction({
+      name: 'search_kb', description: 'Up to k documents about a topic',
+      params: { topic: 'string', k: 'int' },
+      query: ({ topic, k }) => docs.where(docs.c.topic.eq(topic)).limit(k).select({ text: docs.c.text }),
+    })
+    const weather = udf({ name: 'weather', returns: 'json', params: ['string'], fn: (city: string) => ({ city, celsius: 4 }) })
+    const toolbox = tools([searchKb, { udf: weather, description: 'Current weather in a city', params: { city: 'string' } }])
+
+    const chat = await db.createTable('app/chat', { id: 'int', prompt: 'string' })
+    await chat.addComputedColumn('response', openai.chatCompletions(chat.c.prompt, { model: 'gpt-4o-mini', tools: toolbox }))
+    await chat.addComputedColumn('tool_results', invokeTools(toolbox, chat.c.response))
+    await chat.addComputedColumn('answer', openai.chat(toolMessages(chat.c.prompt, chat.c.response, chat.c.tool_results), { model: 'gpt-4o-mini' }))
+    await chat.insert([{ id: 1, prompt: 'What do my notes say about volcanoes?' }, { id: 2, prompt: 'What is the weather in Reykjavik?' }])
+    const rows = (await chat.select('id', 'tool_results', 'answer').orderBy(chat.c.id).collect()).rows
+    // --- end of README example ---
+
+    expect(rows[0]!.tool_results).toEqual([{ id: 'call_k', name: 'search_kb', args: { topic: 'volcano', k: 1 }, result: [{ text: 'Lava flows downhill.' }] }])
+    expect(rows[0]!.answer).toBe('From the tools: [{"text":"Lava flows downhill."}]')
+    expect(rows[1]!.tool_results).toEqual([{ id: 'call_w', name: 'weather', args: { city: 'Reykjavik' }, result: { city: 'Reykjavik', celsius: 4 } }])
+    expect(rows[1]!.answer).toBe('From the tools: {"city":"Reykjavik","celsius":4}')
+    // The final request carried the whole conversation in the chat wire format.
+    const final = llm.seen.filter((s) => s.body.messages.some((m: { role: string }) => m.role === 'tool')).at(-1)!
+    expect(final.body.messages).toEqual([
+      { role: 'user', content: 'What is the weather in Reykjavik?' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_w', type: 'function', function: { name: 'weather', arguments: '{"city":"Reykjavik"}' } }] },
+      { role: 'tool', tool_call_id: 'call_w', content: '{"city":"Reykjavik","celsius":4}' },
+    ])
+    expect(final.body.tools).toBeUndefined()
+    // The first request described both tools.
+    expect(llm.seen[0]!.body.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(['search_kb', 'weather'])
+  })
+
+  test('tool parameters from a valibot schema; bad arguments and unknown tools become error entries the LLM can read', async () => {
+    const add = udf({ name: 'add_numbers', returns: 'float', params: ['float', 'float'], fn: (a: number, b: number) => a + b })
+    const [spec] = tools([{ udf: add, description: 'Adds two numbers', params: v.object({ a: v.pipe(v.number(), v.description('first')), b: v.number() }) }])
+    expect(spec!.args).toEqual(['a', 'b'])
+    expect(spec!.parameters).toMatchObject({ type: 'object', properties: { a: { type: 'number', description: 'first' }, b: { type: 'number' } }, required: ['a', 'b'] })
+    const t = await db.createTable('calc', { id: 'int', r: 'json' })
+    const call = (name: string, args: unknown) => ({ choices: [{ message: { role: 'assistant', tool_calls: [{ id: 'x', type: 'function', function: { name, arguments: JSON.stringify(args) } }] } }] })
+    const malformed = { choices: [{ message: { role: 'assistant', tool_calls: [{ id: 'y', type: 'function', function: { name: 'add_numbers', arguments: '{"a": 1,' } }] } }] }
+    await t.insert([{ id: 1, r: call('add_numbers', { a: 2, b: 3.5 }) }, { id: 2, r: call('add_numbers', { a: 'two', b: 1 }) }, { id: 3, r: call('nope', {}) }, { id: 4, r: { choices: [{ message: { role: 'assistant', content: 'no tools' } }] } }, { id: 5, r: malformed }])
+    const rows = (await t.select({ out: invokeTools(tools([{ udf: add, description: 'Adds', params: { a: 'float', b: 'float' } }]), t.c.r) }).orderBy(t.c.id).collect()).rows
+    expect(rows[0]!.out).toEqual([{ id: 'x', name: 'add_numbers', args: { a: 2, b: 3.5 }, result: 5.5 }])
+    expect((rows[1]!.out as { error: string }[])[0]!.error).toContain("argument 'a' must be float")
+    expect((rows[2]!.out as { error: string }[])[0]!.error).toContain("no tool named 'nope'")
+    expect(rows[3]!.out).toEqual([])
+    expect((rows[4]!.out as { error: string }[])[0]!.error).toContain('the arguments are not a JSON object: {"a": 1,')
+    expect(() => tools([{ udf: add, description: 'a', params: {} }, { udf: add, description: 'b', params: {} }])).toThrow(/two tools are named/)
+    expect(() => tools([{ udf: add, description: 'a' } as never])).toThrow(/needs params/)
+  })
+
+  test('tool calls and follow-up messages in the Anthropic, Gemini and Responses formats', () => {
+    const results = [{ id: 'toolu_1', name: 'weather', args: { city: 'Oslo' }, result: { celsius: 2 } }]
+    const claude = { id: 'm', type: 'message', role: 'assistant', content: [{ type: 'text', text: 'checking' }, { type: 'tool_use', id: 'toolu_1', name: 'weather', input: { city: 'Oslo' } }] }
+    expect(toolCallsOf(claude)).toEqual([{ id: 'toolu_1', name: 'weather', args: { city: 'Oslo' } }])
+    expect(followUp('weather?', claude, results)).toEqual([
+      { role: 'user', content: 'weather?' },
+      { role: 'assistant', content: claude.content },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '{"celsius":2}' }] },
+    ])
+    const gem = { candidates: [{ content: { role: 'model', parts: [{ functionCall: { name: 'weather', args: { city: 'Oslo' } } }] } }] }
+    expect(toolCallsOf(gem)).toEqual([{ id: 'weather_0', name: 'weather', args: { city: 'Oslo' } }])
+    expect(followUp('weather?', gem, [{ ...results[0]!, id: 'weather_0' }])).toEqual([
+      { role: 'user', parts: [{ text: 'weather?' }] },
+      { role: 'model', parts: [{ functionCall: { name: 'weather', args: { city: 'Oslo' } } }] },
+      { role: 'user', parts: [{ functionResponse: { name: 'weather', response: { result: { celsius: 2 } } } }] },
+    ])
+    const resp = { output: [{ type: 'function_call', call_id: 'call_1', name: 'weather', arguments: '{"city":"Oslo"}' }] }
+    expect(toolCallsOf(resp)).toEqual([{ id: 'call_1', name: 'weather', args: { city: 'Oslo' } }])
+    expect(followUp('weather?', resp, [{ ...results[0]!, id: 'call_1', error: 'down' }]).at(-1)).toEqual({ type: 'function_call_output', call_id: 'call_1', output: '{"error":"down"}' })
+  })
+})
