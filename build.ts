@@ -91,7 +91,8 @@ function nativePlugin(): BunPlugin {
 
 const started = performance.now()
 const result = await Bun.build({
-  entrypoints: [values.entry],
+  // The embedded store runs in a Worker (src/store/pglite/worker.ts): a compiled binary holds it only as an entrypoint.
+  entrypoints: [values.entry, join(ROOT, 'src', 'store', 'pglite', 'worker.ts')],
   // The binary runs in whatever directory it is started from: a stray .env or bunfig.toml there must not change it.
   compile: { target: values.target as Bun.Build.CompileTarget, outfile: values.outfile, autoloadDotenv: false, autoloadBunfig: false },
   minify: true,

@@ -45,6 +45,11 @@ export interface Change<P> {
   readonly rows?: ChangeRows<P>
   /** The final transaction: the new schema (or nothing: same schema), or a PopVersion. */
   readonly apply?: (tx: Queryable, locked: TableState, version: number, prepared: P, counts: WriteCounts) => Promise<TableMd | PopVersion | void>
+  /**
+   * The prepared work read rows (values computed outside the transaction): the final step needs the version it
+   * read at, and a change committed meanwhile (another process on a server store) makes it prepare again.
+   */
+  readonly readsRows?: (prepared: P) => boolean
   /** Background jobs: their transactions wait behind foreground writes (never starved). */
   readonly background?: boolean
 }
@@ -102,6 +107,7 @@ export async function commitLocked<P>(ctx: CatalogContext, tableId: number, chan
         Object.assign(counts, cloneCounts(afterSteps))
         const locked = await lockTableRow(tx, tableId, state.path)
         if (!sameMd(locked.md, state.md)) throw staleSchema
+        if (change.readsRows?.(prepared) && locked.version !== state.version) throw staleSchema
         if (staged && locked.version !== state.version) {
           // Only this process writes a PGlite data dir, and it held the table's lock throughout.
           throw new ConcurrencyError('CONCURRENCY_CONFLICT', `'${state.path}' moved to version ${locked.version} during a staged write at ${version}`, { version: locked.version })

@@ -9,7 +9,7 @@ import { Expr } from '../query/expr.ts'
 import type { ExprNode } from '../query/nodes/index.ts'
 import { isCol, printExpr } from '../query/nodes/index.ts'
 import { ExprNodeSchema } from '../query/nodes/schema.ts'
-import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
+import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../query/sql.ts'
 import { typeOf } from '../query/typecheck.ts'
 import { translateStoreError } from '../store/errors.ts'
 import type { Queryable } from '../store/types.ts'
@@ -277,13 +277,30 @@ export async function recomputeTsForVersion(tx: Queryable, state: TableState, ve
 
 /** Computes plans for rows (with _rowid and input values by name) and writes value + error columns in place. */
 export async function writeComputedInPlace(tx: Queryable, state: TableState, rows: readonly Row[], plans: readonly ComputedPlan[], counts: WriteCounts, rowFilter: string): Promise<void> {
+  await writeComputedValues(tx, state, await computeInPlace(state, rows, plans, counts), rowFilter)
+}
+
+/** TypeScript-computed values for rows identified by _rowid, computed before the transaction that writes them. */
+export interface ComputedInPlace {
+  readonly rows: readonly Row[]
+  readonly values: Map<number, { values: unknown[]; errors: (CellError | null)[] }>
+}
+
+/** Computes plans for rows (with _rowid and input values by name). Runs outside any transaction. */
+export async function computeInPlace(state: TableState, rows: readonly Row[], plans: readonly ComputedPlan[], counts: WriteCounts): Promise<ComputedInPlace> {
   const inputs = inputColumns(state.md)
   const decoded = rows.map((row) => {
     const o: Row = { _rowid: row._rowid }
     for (const c of inputs) o[c.column.name] = row[c.column.name]
     return o
   })
-  const ts = await computeTsColumns(plans, decoded, state.path, counts)
+  return { rows: decoded, values: await computeTsColumns(plans, decoded, state.path, counts) }
+}
+
+/** Writes computed values (and their per-cell errors) in place, by _rowid, into the rows matching rowFilter. */
+export async function writeComputedValues(tx: Queryable, state: TableState, computed: ComputedInPlace, rowFilter: string): Promise<void> {
+  const { rows: decoded, values: ts } = computed
+  if (ts.size === 0 || decoded.length === 0) return
   const sets: string[] = []
   const recordCols = ['_rowid bigint']
   for (const [colId] of ts) {
@@ -307,6 +324,27 @@ export async function writeComputedInPlace(tx: Queryable, state: TableState, row
     })
     await tx.query(sql, [JSON.stringify(docs)])
   }
+}
+
+/**
+ * Before an update: reads the rows it will change as they will be after it (input columns by name, the set values
+ * applied) and computes the TypeScript-mode plans for them, outside any transaction: a UDF may take its time, or
+ * query this database, without holding the store. Undefined when no TypeScript plan is involved.
+ */
+export async function precomputeUpdate(
+  db: Queryable, state: TableState, where: ExprNode | undefined, values: Map<ColumnMd, ExprNode>, plans: readonly ComputedPlan[], counts: WriteCounts,
+): Promise<ComputedInPlace | undefined> {
+  const tsPlans = plans.filter((p) => p.mode === 'ts')
+  if (tsPlans.length === 0) return undefined
+  const params = new ParamList()
+  const scope = new ColumnScope(state.md, (c) => `t0.${valueColumn(c.id)}`)
+  const cols = inputColumns(state.md).map((c) => {
+    const set = [...values].find(([col]) => col.id === c.column.id)
+    return `${set ? `(${compileExpr(set[1], scope, params)})` : `t0.${valueColumn(c.column.id)}`} as ${quoteIdent(c.column.name)}`
+  })
+  const whereSql = where ? ` and ${compileExpr(where, scope, params)}` : ''
+  const r = await db.query<Row>(`select t0._rowid, ${cols.join(', ')} from ${dataTable(state.id)} as t0 where t0._v_max = ${MAX_VERSION}${whereSql}`, params.values)
+  return computeInPlace(state, r.rows, tsPlans, counts)
 }
 
 export async function deleteRows(tx: Queryable, state: TableState, version: number, where: ExprNode | undefined, counts: WriteCounts): Promise<void> {

@@ -19,9 +19,10 @@ import { formatType, isMedia, parseType } from '../types/index.ts'
 import { addPhysicalColumn, countCurrentRows, dropPhysicalColumn } from './ddl.ts'
 import type { ColumnMd, IfExists, IfNotExists, OnError, TableMd, UpdateStatus, VersionInfo, VersionKind } from './metadata.ts'
 import { checkName } from './paths.ts'
-import type { WriteCounts } from './rows.ts'
+import type { ComputedInPlace, WriteCounts } from './rows.ts'
 import {
-  checkUpdateValues, computeTsColumns, isExprJson, deleteRows, dependentPlans, emptyCounts, insertRows, recomputeTsForVersion,
+  checkUpdateValues, computeInPlace, computeTsColumns, isExprJson, deleteRows, dependentPlans, emptyCounts, insertRows, precomputeUpdate, recomputeTsForVersion,
+  writeComputedValues,
   updateRows, writeComputedInPlace,
 } from './rows.ts'
 import type { TableState } from './state.ts'
@@ -271,15 +272,22 @@ export class Table implements Joinable {
 
   async #update(values: Record<string, unknown>, where: ExprNode | undefined, cascade: boolean): Promise<UpdateStatus> {
     this.#rowsWritable()
-    return this.#write('update', async (state) => {
-      if (where) checkPredicate(state, where)
-      return checkUpdateValues(state.md, state.path, await this.#mediaValues(state, values))
-    }, async (tx, state, version, checked, counts) => {
-      const changed = new Set([...checked.keys()].map((c) => c.name))
-      const recompute = cascade ? dependentPlans(state.md, changed) : []
-      const ts = await updateRows(tx, state, version, where, checked, recompute, counts)
-      await recomputeTsForVersion(tx, state, version, ts, counts)
+    this.#writable()
+    const { status } = await commitChange(this.#ctx, this.#id, {
+      kind: 'update',
+      prepare: async (state, counts) => {
+        if (where) checkPredicate(state, where)
+        const checked = checkUpdateValues(state.md, state.path, await this.#mediaValues(state, values))
+        const recompute = cascade ? dependentPlans(state.md, new Set([...checked.keys()].map((c) => c.name))) : []
+        return { checked, recompute, computed: await precomputeUpdate(this.#ctx.db, state, where, checked, recompute, counts) }
+      },
+      readsRows: (p) => p.computed !== undefined,
+      apply: async (tx, state, version, p, counts) => {
+        await updateRows(tx, state, version, where, p.checked, p.recompute, counts)
+        if (p.computed) await writeComputedValues(tx, state, p.computed, `_v_min = ${Math.trunc(version)}`)
+      },
     })
+    return status
   }
 
   /** Literal values for media columns get the same treatment as inserted ones (stored, normalized, checked). */
@@ -367,31 +375,41 @@ export class Table implements Joinable {
     const onError = options.onError ?? 'abort'
     const node = stripTables(toNode(expr))
     const destination = options.destination === undefined ? undefined : checkDestination(options.destination)
-    return this.#schemaChange('add_column', name, options.ifExists, async (tx, state, version, counts) => {
+    // The column as it will be added, from a given state (the same in prepare and in the final step: the commit unit
+    // re-checks that the schema did not change in between).
+    const define = (state: TableState, version: number) => {
       const scope = new ColumnScope(state.md, (c) => `t.${valueColumn(c.id)}`)
       const type = typeOf(node, scope)
       if (containsAggregate(node)) throw invalid('INVALID_EXPRESSION', `a computed column cannot aggregate: ${printExpr(node)}`)
       const column: ColumnMd = {
         id: state.md.nextColumnId, name, type: formatType({ ...type, nullable: true }), addedIn: version, computed: { expr: node, onError },
         ...(options.hidden ? { hidden: true } : {}),
-        ...(destination ? { destination: await recordDestination(tx, destination, type, name) } : {}),
       }
       const md: TableMd = { ...state.md, columns: [...state.md.columns, column], nextColumnId: state.md.nextColumnId + 1 }
-      const plan = computedPlans(md).find((p) => p.column.id === column.id)!
+      return { type, column, md, plan: computedPlans(md).find((p) => p.column.id === column.id)! }
+    }
+    return this.#schemaChange<ComputedInPlace | undefined>('add_column', name, options.ifExists, async (tx, state, version, counts, computed) => {
+      const def = define(state, version)
+      const column: ColumnMd = destination ? { ...def.column, destination: await recordDestination(tx, destination, def.type, name) } : def.column
+      const md: TableMd = destination ? { ...def.md, columns: def.md.columns.map((c) => (c.id === column.id ? column : c)) } : def.md
       await addPhysicalColumn(tx, state.id, column)
-      const target = { ...state, md }
-      if (plan.mode === 'sql') {
+      if (def.plan.mode === 'sql') {
         const params = new ParamList()
         const rowScope = new ColumnScope(md, (c) => `t.${valueColumn(c.id)}`)
-        const r = await tx.query(`update ${dataTable(state.id)} as t set ${valueColumn(column.id)} = ${compileExpr(plan.expr, rowScope, params)} where t._v_max = ${MAX_VERSION}`, params.values)
+        const r = await tx.query(`update ${dataTable(state.id)} as t set ${valueColumn(column.id)} = ${compileExpr(def.plan.expr, rowScope, params)} where t._v_max = ${MAX_VERSION}`, params.values)
         counts.computed += r.affectedRows
-      } else {
-        // Inputs are read inside the transaction (the table lock keeps writers out); values are written in place
-        // because no earlier version's schema has this column.
-        const rows = await readInputs(tx, target, plan, `_v_max = ${MAX_VERSION}`)
-        await writeComputedInPlace(tx, target, rows, [plan], counts, `_v_max = ${MAX_VERSION}`)
+      } else if (computed) {
+        // Values are written in place: no earlier version's schema has this column.
+        await writeComputedValues(tx, { ...state, md }, computed, `_v_max = ${MAX_VERSION}`)
       }
       return options.afterAdd ? options.afterAdd(tx, md, column, state) : md
+    }, async (state, counts) => {
+      // TypeScript-computed values (UDFs, models, services) are computed here, outside any transaction: a slow UDF
+      // does not hold the store, and one that queries this database does not wait for itself.
+      const def = define(state, state.version + 1)
+      if (def.plan.mode !== 'ts') return undefined
+      const target = { ...state, md: def.md }
+      return computeInPlace(target, await readInputs(this.#ctx.db, target, def.plan, `_v_max = ${MAX_VERSION}`), [def.plan], counts)
     })
   }
 
@@ -442,32 +460,41 @@ export class Table implements Joinable {
   async recomputeColumns(names: string | readonly string[], options: RecomputeOptions = {}): Promise<UpdateStatus> {
     const list = typeof names === 'string' ? [names] : [...names]
     const whereNode = options.where === undefined ? undefined : toNode(options.where)
-    return this.#write('recompute', async (state) => {
-      for (const n of list) {
-        const c = state.md.columns.find((x) => x.name === n)
-        if (!c) throw notFound('COLUMN_NOT_FOUND', `'${state.path}' has no column '${n}'`, { column: n })
-        if (!c.computed) throw invalid('INVALID_ARGUMENT', `'${n}' is not a computed column`, { column: n })
-      }
-      if (whereNode) checkPredicate(state, whereNode)
-    }, async (tx, state, version, _p, counts) => {
-      const named = computedPlans(state.md).filter((p) => list.includes(p.column.name))
-      const cascaded = options.cascade === false ? [] : dependentPlans(state.md, new Set(list))
-      const plans = [...named, ...cascaded.filter((p) => !named.some((n) => n.column.id === p.column.id))]
-      let where = whereNode
-      if (options.errorsOnly) {
-        const errs: ExprNode = { fn: 'or', args: named.map((p) => ({ col: p.column.name, prop: 'errortype' as const })).map((c) => ({ fn: 'is_not_null', args: [c] })) }
-        where = where ? { fn: 'and', args: [where, errs] } : errs
-      }
-      const ts = await updateRows(tx, state, version, where, new Map(), plans, counts)
-      await recomputeTsForVersion(tx, state, version, ts, counts)
+    this.#writable()
+    const { status } = await commitChange(this.#ctx, this.#id, {
+      kind: 'recompute',
+      prepare: async (state, counts) => {
+        for (const n of list) {
+          const c = state.md.columns.find((x) => x.name === n)
+          if (!c) throw notFound('COLUMN_NOT_FOUND', `'${state.path}' has no column '${n}'`, { column: n })
+          if (!c.computed) throw invalid('INVALID_ARGUMENT', `'${n}' is not a computed column`, { column: n })
+        }
+        if (whereNode) checkPredicate(state, whereNode)
+        const named = computedPlans(state.md).filter((p) => list.includes(p.column.name))
+        const cascaded = options.cascade === false ? [] : dependentPlans(state.md, new Set(list))
+        const plans = [...named, ...cascaded.filter((p) => !named.some((n) => n.column.id === p.column.id))]
+        let where = whereNode
+        if (options.errorsOnly) {
+          const errs: ExprNode = { fn: 'or', args: named.map((p) => ({ col: p.column.name, prop: 'errortype' as const })).map((c) => ({ fn: 'is_not_null', args: [c] })) }
+          where = where ? { fn: 'and', args: [where, errs] } : errs
+        }
+        return { plans, where, computed: await precomputeUpdate(this.#ctx.db, state, where, new Map(), plans, counts) }
+      },
+      readsRows: (p) => p.computed !== undefined,
+      apply: async (tx, state, version, p, counts) => {
+        await updateRows(tx, state, version, p.where, new Map(), p.plans, counts)
+        if (p.computed) await writeComputedValues(tx, state, p.computed, `_v_min = ${Math.trunc(version)}`)
+      },
     })
+    return status
   }
 
-  async #schemaChange(
+  async #schemaChange<P = undefined>(
     kind: VersionKind,
     name: string,
     ifExists: IfExists | undefined,
-    apply: (tx: Queryable, state: TableState, version: number, counts: WriteCounts) => Promise<TableMd>,
+    apply: (tx: Queryable, state: TableState, version: number, counts: WriteCounts, prepared: P) => Promise<TableMd>,
+    prepare?: (state: TableState, counts: WriteCounts) => Promise<P>,
   ): Promise<UpdateStatus> {
     this.#writable()
     const existing = this.md.columns.find((c) => c.name === name)
@@ -482,14 +509,19 @@ export class Table implements Joinable {
       for (const d of deps) await this.dropColumn(d.name)
       await this.dropColumn(name)
     }
-    return this.#write(kind, async () => undefined, async (tx, state, version, _p, counts) => {
-      // Checked again on the locked state: a concurrent writer (here or in another process) may have added it.
-      if (state.md.columns.some((c) => c.name === name)) {
-        if (ifExists === 'ignore') return state.md
-        throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' already has a column '${name}'`, { column: name })
-      }
-      return apply(tx, state, version, counts)
+    const { status } = await commitChange<P>(this.#ctx, this.#id, {
+      kind,
+      ...(prepare ? { prepare, readsRows: (p: P) => p !== undefined } : {}),
+      apply: async (tx, state, version, prepared, counts) => {
+        // Checked again on the locked state: a concurrent writer (here or in another process) may have added it.
+        if (state.md.columns.some((c) => c.name === name)) {
+          if (ifExists === 'ignore') return state.md
+          throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' already has a column '${name}'`, { column: name })
+        }
+        return apply(tx, state, version, counts, prepared)
+      },
     })
+    return status
   }
 
   // ---------------------------------------------------------------- embedding indexes (src/index/)

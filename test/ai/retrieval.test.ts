@@ -15,7 +15,6 @@ import { throwing } from '../support/settle.ts'
 // is made in — select, insert, backfill, update cascade, background job, over HTTP, as a tool — on both stores.
 // Each context gets a fresh database and a timeout, so a hang fails that test instead of blocking the suite.
 
-const HANG = 'needs the write-engine change (computed values outside the writer\'s transaction)'
 const CONTEXT_TIMEOUT = 20_000
 
 const DOCS = [
@@ -49,7 +48,7 @@ async function fixture(makeDb: MakeDb, name: string): Promise<Fixture> {
 
 const ids = (v: unknown) => (v as { id: number }[] | null)?.map((r) => r.id)
 
-function contextSuite(store: string, makeDb: MakeDb, hangs: { backfill?: boolean; cascade?: boolean } = {}) {
+function contextSuite(store: string, makeDb: MakeDb) {
   const name = `search_docs_${store}`
   const withFixture = (fn: (f: Fixture) => Promise<void>) => async () => {
     const f = await fixture(makeDb, name)
@@ -75,14 +74,14 @@ function contextSuite(store: string, makeDb: MakeDb, hangs: { backfill?: boolean
     expect(ids((await qs.select('hits').collect()).rows[0]!.hits)).toEqual([4, 2, 1])
   }), CONTEXT_TIMEOUT)
 
-  ;(hangs.backfill ? test.skip : test)(`backfill of existing rows${hangs.backfill ? ` (skipped: ${HANG})` : ''}`, withFixture(async ({ qs, search }) => {
+  test('backfill of existing rows', withFixture(async ({ qs, search }) => {
     await qs.insert([{ id: 1, topic: 'ocean', k: 1 }, { id: 2, topic: 'volcano', k: 1 }])
     const st = await qs.addComputedColumn('hits', search(qs.c.topic, qs.c.k))
     expect(st.numExcs).toBe(0)
     expect((await qs.select('hits').orderBy(qs.c.id).collect()).rows.map((r) => ids(r.hits))).toEqual([[3], [4]])
   }), CONTEXT_TIMEOUT)
 
-  ;(hangs.cascade ? test.skip : test)(`update cascade recomputes${hangs.cascade ? ` (skipped: ${HANG})` : ''}`, withFixture(async ({ qs, search }) => {
+  test('update cascade recomputes', withFixture(async ({ qs, search }) => {
     await qs.addComputedColumn('hits', search(qs.c.topic, qs.c.k))
     await qs.insert([{ id: 1, topic: 'ocean', k: 2 }])
     await qs.where(qs.c.id.eq(1)).update({ topic: 'volcano' })
@@ -128,7 +127,7 @@ function contextSuite(store: string, makeDb: MakeDb, hangs: { backfill?: boolean
 }
 
 describe('retrieval functions: pglite', () => {
-  if (storeEnabled('pglite')) contextSuite('pglite', memoryDb, { backfill: true, cascade: true })
+  if (storeEnabled('pglite')) contextSuite('pglite', memoryDb)
 
   test('top-k by similarity to an argument (embedding index), in select and as a retrieval function', async () => {
     const db = await memoryDb()

@@ -3,6 +3,7 @@ import { StoreScheduler } from '../scheduler.ts'
 import type { StoreClass } from '../scheduler.ts'
 import type { PGliteAssets, PGliteOpenOptions } from './direct.ts'
 import { deserializeError } from './protocol.ts'
+import { isCompiledBinary } from '../../runtime/index.ts'
 import type { WorkerRequest, WorkerResponse } from './protocol.ts'
 
 // The embedded store as the rest of Tessera sees it: PGlite runs in its own thread (worker.ts), so no statement,
@@ -25,9 +26,13 @@ interface WorkerLike {
   unref?(): void
 }
 
-/** The store worker's entry; a compiled binary carries it as an extra entrypoint of `bun build --compile`. */
+/**
+ * The store worker's entry. A compiled binary carries it as an extra entrypoint of `bun build --compile` (build.ts),
+ * addressed by its path from the project root; from sources it is the file beside this one.
+ */
 function startWorker(): WorkerLike {
-  return new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }) as unknown as WorkerLike
+  const entry = isCompiledBinary() ? './src/store/pglite/worker.ts' : new URL('./worker.ts', import.meta.url)
+  return new Worker(entry, { type: 'module' }) as unknown as WorkerLike
 }
 
 class WorkerConnection {
