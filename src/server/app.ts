@@ -4,6 +4,7 @@ import { authMiddleware } from './auth.ts'
 import type { AuthEnv, AuthOptions } from './auth.ts'
 import { errorBody, toErrorResponse } from './errors.ts'
 import { Metrics } from './metrics.ts'
+import type { Drain } from './drain.ts'
 import { openApiDocument } from './openapi.ts'
 import type { OperationDoc } from './openapi.ts'
 import { adminDocs, adminRoutes } from './routes/admin.ts'
@@ -41,12 +42,15 @@ export interface AppOptions extends AuthOptions {
   readonly mediaAllowPrivate?: boolean
   /** Service routes a setup file declares (route.insert/query/call), served at /api/v1/app/<path>. */
   readonly routes?: readonly DeclaredRoute[]
+  /** Graceful shutdown (tessera serve): once draining, every request answers 503 and /health says 'draining'. */
+  readonly drain?: Drain
 }
 
 export function createApp(db: Tessera, options: AppOptions = {}) {
   const app = new Hono<AuthEnv>()
   app.onError((err, c) => toErrorResponse(err, c))
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404))
+  if (options.drain) app.use(options.drain.middleware())
 
   if (options.log) {
     const log = options.log

@@ -3,6 +3,7 @@ import { defaultHome, parseDuration, Tessera } from '../../catalog/index.ts'
 import { readConfigFile, resolveServerConfig } from '../config.ts'
 import { runtime } from '../../runtime/index.ts'
 import { createApp } from '../../server/app.ts'
+import { Drain } from '../../server/drain.ts'
 import { loadRoutes } from '../../setup/index.ts'
 import type { SetupTarget } from '../../setup/index.ts'
 import { hashToken, TokenStore } from '../../server/tokens.ts'
@@ -15,8 +16,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the HTTP API on a data dir (default ~/.tessera)',
-  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR | --media-store s3://bucket/prefix] [--media-root DIR[,DIR…]] [--media-allow-private] [--compact-every 1h] [--setup setup.ts]',
-  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true }, 'media-allow-private': { type: 'boolean' }, 'media-store': { type: 'string' }, 'compact-every': { type: 'string' }, setup: { type: 'string' } },
+  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR | --media-store s3://bucket/prefix] [--media-root DIR[,DIR…]] [--media-allow-private] [--compact-every 1h] [--setup setup.ts] [--drain-timeout 30s]',
+  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true }, 'media-allow-private': { type: 'boolean' }, 'media-store': { type: 'string' }, 'compact-every': { type: 'string' }, setup: { type: 'string' }, 'drain-timeout': { type: 'string' } },
   async run(values) {
     const home = resolve(String(values.home ?? defaultHome()))
     const config = resolveServerConfig(values, readConfigFile(values.config as string | undefined, home))
@@ -28,6 +29,9 @@ export const serveCommand: Command = {
     // Background compaction (retention policies, plain VACUUM, media GC) every interval: '1h', '30m', seconds.
     const compactEvery = (values['compact-every'] as string | undefined) ?? process.env.TESSERA_COMPACT_EVERY
     const compactSeconds = compactEvery ? parseDuration(/^\d+$/.test(compactEvery) ? Number(compactEvery) : compactEvery, '--compact-every') : undefined
+    // SIGTERM: refuse new requests at once, let those in flight finish for up to this long, then close the store.
+    const drainEvery = (values['drain-timeout'] as string | undefined) ?? process.env.TESSERA_DRAIN_TIMEOUT ?? '30s'
+    const drainSeconds = parseDuration(/^\d+$/.test(drainEvery) ? Number(drainEvery) : drainEvery, '--drain-timeout')
     const db = await Tessera.open({ home, command: `tessera serve :${port}`, ...(database ? { database } : {}), ...(mediaDir ? { mediaDir } : {}), ...(mediaStore ? { mediaStore } : {}), ...(config.mediaCacheBytes !== undefined ? { mediaCacheBytes: config.mediaCacheBytes } : {}) })
     const tokens = new TokenStore(db.driver)
     // TESSERA_ADMIN_TOKEN bootstraps an admin token in containers, where no one runs `tessera token create`.
@@ -50,8 +54,10 @@ export const serveCommand: Command = {
     // Service routes a setup file declares (route.insert/query/call): collected without changing anything.
     const declared = values.setup ? await loadRoutes(String(values.setup), db as unknown as SetupTarget, process.env.TESSERA_ENV ? { env: process.env.TESSERA_ENV } : {}) : undefined
     for (const c of declared?.pending ?? []) err(`warning: ${values.setup} is not applied yet (tessera apply): would ${c}`)
+    const drain = new Drain()
     const app = createApp(db, {
       version: VERSION,
+      drain,
       ...(declared ? { routes: declared.routes } : {}),
       tokens,
       ...(auth === 'required' ? { authenticate: tokens.authenticate } : {}),
@@ -75,9 +81,15 @@ export const serveCommand: Command = {
     out(`tessera ${VERSION} serving ${where} at http://${host}:${server.port} (auth: ${auth})`)
     await new Promise<void>((resolve) => {
       const stop = async (signal: string) => {
-        out(`${signal}: finishing in-flight requests, then closing the data dir`)
-        await server.stop()
-        await db.close()
+        out(`${signal}: draining (new requests get 503), waiting up to ${drainSeconds} s for ${drain.inflight} in-flight request(s)`)
+        const drained = await drain.start(drainSeconds * 1000)
+        if (!drained) err(`drain timeout: ${drain.inflight} request(s) still running are cut off; an unfinished write leaves nothing visible`)
+        // Closing waits for the store's current step; past the drain timeout nothing more is waited for.
+        const closed = Promise.allSettled([server.stop(), db.close()])
+        if (!drained || !(await Promise.race([closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 5_000).unref?.())]))) {
+          err('closing did not finish in time; exiting')
+        }
+        out('stopped')
         resolve()
       }
       process.once('SIGINT', () => void stop('SIGINT'))
