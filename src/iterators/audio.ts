@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { currentMediaEnv, decodeWav, encodeWav, requireTool, resolveMedia, resample, runTool, sniff, toMono } from '../media/index.ts'
 import type { DecodedAudio } from '../media/index.ts'
 import type { IteratorRow } from './registry.ts'
-import { optionError, registerIterator } from './registry.ts'
+import { checkOptions, optionError, registerIterator } from './registry.ts'
 import { speechProbabilities, VAD_FRAME, VAD_RATE } from './vad.ts'
 
 // audio_splitter: an audio file into chunks, either of fixed duration (with overlap) or at silences. Silence is
@@ -91,11 +91,15 @@ function fixedSegments(durationSec: number, o: AudioSplitterOptions): [number, n
   return out
 }
 
+const AUDIO_OPTIONS = ['mode', 'chunkDurationSec', 'overlapSec', 'minChunkDurationSec', 'detector', 'threshold', 'minSilenceSec', 'minSegmentSec', 'padSec']
+
 export const audioSplitter = registerIterator<AudioSplitterOptions>({
   name: 'audio_splitter',
   input: 'audio',
   outputs: { audio_chunk: 'audio', start_time_sec: 'float', end_time_sec: 'float' },
+  options: AUDIO_OPTIONS,
   async *run(input, options = {}): AsyncIterable<IteratorRow> {
+    checkOptions('audio_splitter', options, AUDIO_OPTIONS)
     if (typeof input !== 'string') throw optionError('audio_splitter', `input must be an audio reference, got ${typeof input}`)
     const mode = options.mode ?? 'fixed'
     if (mode !== 'fixed' && mode !== 'silence') throw optionError('audio_splitter', `mode must be 'fixed' or 'silence', got ${JSON.stringify(mode)}`)

@@ -1,7 +1,7 @@
 import type { Block } from './document-parse.ts'
 import { parseDocument } from './document-parse.ts'
 import type { IteratorRow } from './registry.ts'
-import { optionError, registerIterator } from './registry.ts'
+import { checkOptions, optionError, registerIterator } from './registry.ts'
 import { charCost, sentences, splitByBudget, tokenCost } from './text.ts'
 import { tokenCounter } from './tokens.ts'
 
@@ -58,12 +58,16 @@ export function groupBlocks(blocks: readonly Block[], seps: ReadonlySet<Separato
   return units
 }
 
+const DOC_OPTIONS = ['separators', 'limit', 'overlap', 'tokenizer', 'metadata']
+
 export const documentSplitter = registerIterator<DocumentSplitterOptions>({
   name: 'document_splitter',
   input: 'document',
   outputs: { text: 'string', title: 'string?', heading: 'json?', page: 'int?' },
+  options: DOC_OPTIONS,
   async *run(input, options = {}): AsyncIterable<IteratorRow> {
     const name = 'document_splitter'
+    checkOptions(name, options, DOC_OPTIONS)
     if (typeof input !== 'string') throw optionError(name, `input must be a document reference, got ${typeof input}`)
     const seps = parseSeparators(name, options.separators)
     const limited = seps.has('char_limit') || seps.has('token_limit')

@@ -1,6 +1,6 @@
 // Iterators: one input value → many rows with `pos`. Importing this module registers the built-in ones.
 export { collectRows, getIterator, listIterators, registerIterator } from './registry.ts'
-export type { IteratorDef, IteratorRow } from './registry.ts'
+export type { IteratorDef, IteratorRow, OnReadColumn } from './registry.ts'
 export { documentSplitter } from './document-splitter.ts'
 export type { DocumentSplitterOptions, Separator } from './document-splitter.ts'
 export { parseDocument } from './document-parse.ts'
