@@ -176,6 +176,8 @@ export function checkUpdateValues(md: TableMd, path: string, values: UpdateValue
     const column = md.columns.find((c) => c.name === name)
     if (!column) throw invalid('INVALID_ARGUMENT', `update: unknown column '${name}' in '${path}'`, { column: name })
     if (column.computed) throw invalid('INVALID_ARGUMENT', `update: '${name}' is a computed column; update its inputs or use recomputeColumns`, { column: name })
+    // Keys identify a row across its versions (the key index and upserts rely on it), as in Pixeltable.
+    if (md.primaryKey.includes(column.id)) throw invalid('INVALID_ARGUMENT', `update: '${name}' is part of the primary key of '${path}', which cannot change; delete the row and insert it with the new key`, { column: name })
     const type = parseType(column.type)
     const node = raw instanceof Expr ? raw.node : isExprJson(raw) ? v.parse(ExprNodeSchema, raw) : undefined
     if (node) {
