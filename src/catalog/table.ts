@@ -289,10 +289,13 @@ export class Table implements Joinable {
     return this.#write('insert', async (state, counts) => {
       const valid = await mediaRows(this.#ctx, state, validateRows(state.md, state.path, list))
       checkDuplicateKeys(state, valid)
-      const plans = withOnError(computedPlans(state.md), options.onError)
+      // As in Pixeltable, an insert aborts on a failing cell unless it says otherwise, whatever onError the column was
+      // added with (that one governs its backfill).
+      // Plans from the effective setting: it also decides which columns compute in SQL (abort) or TypeScript.
+      const plans = computedPlans(withOnErrorMd(state.md, options.onError ?? 'abort'))
       return { valid, ts: await computeTsColumns(plans, valid, state.path, counts), plans }
     }, async (tx, state, version, p, counts) => {
-      await insertRows(tx, { ...state, md: withOnErrorMd(state.md, options.onError) }, version, p.valid, p.ts, counts)
+      await insertRows(tx, { ...state, md: withOnErrorMd(state.md, options.onError ?? 'abort') }, version, p.valid, p.ts, counts)
     })
   }
 
@@ -650,11 +653,6 @@ function checkDuplicateKeys(state: TableState, rows: readonly Row[]): void {
 }
 
 /** An insert's onError overrides each computed column's own setting for this call. */
-function withOnError(plans: ComputedPlan[], onError: OnError | undefined): ComputedPlan[] {
-  if (!onError) return plans
-  return plans.map((p) => ({ ...p, column: { ...p.column, computed: { ...p.column.computed!, onError } } }))
-}
-
 function withOnErrorMd(md: TableMd, onError: OnError | undefined): TableMd {
   if (!onError) return md
   return { ...md, columns: md.columns.map((c) => (c.computed ? { ...c, computed: { ...c.computed, onError } } : c)) }

@@ -24,4 +24,24 @@ export function lifecycleDefectsSuite(makeDb: MakeDb): void {
       expect((await t.orderBy(t.c.id).select('id', 'name').collect()).rows).toEqual([{ id: 1, name: 'z' }, { id: 2, name: 'y' }])
     })
   })
+
+  describe('insert aborts by default, whatever onError a column was added with', () => {
+    test('a column added with onError: ignore stores errors for its backfill; later inserts abort unless they say ignore', async () => {
+      const { udf } = await import('../../src/index.ts')
+      const fails = udf({ name: 'fails_on_x_i20', returns: 'string', fn: (s: string) => { if (s === 'x') throw new Error('bad x'); return s.toUpperCase() } })
+      const t = await db.createTable('onerr_default', { id: 'int', s: 'string' })
+      await t.insert([{ id: 1, s: 'a' }, { id: 2, s: 'x' }])
+      const added = await t.addComputedColumn('up', fails(t.c.s), { onError: 'ignore' })
+      expect(added.numExcs).toBe(1)
+      const e = await err(t.insert([{ id: 3, s: 'x' }]))
+      expect(e.code).toBe('COMPUTATION_FAILED')
+      expect(e.message).toContain("computed column 'up'")
+      expect(await t.count()).toBe(2)
+      const ok = await t.insert([{ id: 3, s: 'x' }], { onError: 'ignore' })
+      expect(ok.numExcs).toBe(1)
+      expect((await t.where(t.c.id.eq(3)).select({ up: t.c.up, et: t.c.up.errortype }).collect()).rows).toEqual([{ up: null, et: 'Error' }])
+      await t.insert([{ id: 4, s: 'b' }])
+      expect(await t.count()).toBe(4)
+    })
+  })
 }
