@@ -44,4 +44,16 @@ export function lifecycleDefectsSuite(makeDb: MakeDb): void {
       expect(await t.count()).toBe(4)
     })
   })
+
+  describe('messages say what is wrong and what works', () => {
+    test('NaN into a float column is named as NaN', async () => {
+      const t = await db.createTable('nan_float', { id: 'int', x: 'float' })
+      const e = await err(t.insert([{ id: 1, x: Number.NaN }]))
+      expect(e.code).toBe('INVALID_ROW')
+      expect(e.message).toContain("row 0, column 'x': NaN is not a storable number")
+      expect(e.message).not.toContain('expected a number, got number')
+      await t.insert([{ id: 1, x: 1.5 }, { id: 2, x: 2n }])
+      expect(await t.count()).toBe(2)
+    })
+  })
 }
