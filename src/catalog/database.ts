@@ -429,7 +429,7 @@ export class Tessera {
   async #createRecord(p: string, kind: TableKind, md: TableMd): Promise<TableState> {
     const state = await this.#db.transaction(async (tx) => {
       if (await dirs.dirExists(tx, p)) throw alreadyExists('PATH_ALREADY_EXISTS', `'${p}' is a directory`, { path: p })
-      await dirs.requireParentDir(tx, p)
+      await dirs.requireParentDir(tx, p, 'table')
       const r = await tx.query<{ id: number }>(`insert into tessera.tables(path, kind, version, md) values ($1, $2, 0, $3::jsonb) returning id`, [p, kind, JSON.stringify(md)])
       const id = Number(r.rows[0]!.id)
       if (kind !== 'snapshot') await createDataTable(tx, id, md)

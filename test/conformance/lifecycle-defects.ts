@@ -55,5 +55,14 @@ export function lifecycleDefectsSuite(makeDb: MakeDb): void {
       await t.insert([{ id: 1, x: 1.5 }, { id: 2, x: 2n }])
       expect(await t.count()).toBe(2)
     })
+
+    test('createTable in a missing dir suggests createDir with parents: true (createTable has no such option)', async () => {
+      const e = await err(db.createTable('no_such_dir/sub/t', { id: 'int' }))
+      expect(e.code).toBe('DIR_NOT_FOUND')
+      expect(e.message).toContain("createDir('no_such_dir/sub', { parents: true })")
+      await db.createDir('no_such_dir/sub', { parents: true })
+      await db.createTable('no_such_dir/sub/t', { id: 'int' })
+      expect(await err(db.createDir('other_missing/sub'))).toMatchObject({ message: expect.stringContaining('pass parents: true') })
+    })
   })
 }
