@@ -25,6 +25,8 @@ import * as views from './views.ts'
 import { checkIntegrity } from './check.ts'
 import type { CheckProblem } from './check.ts'
 import { toNode } from '../query/expr.ts'
+import type { Query } from '../query/query.ts'
+import { isQuery, viewBaseOf } from '../query/view-base.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { stripTables } from '../compute/computed.ts'
 import { Jobs } from '../compute/jobs.ts'
@@ -358,14 +360,22 @@ export class Tessera {
    * Creates a view over a table: its rows are the base rows matching `where`, optionally expanded by an iterator
    * (one base row → many rows with `pos`); it can have computed columns of its own and follows every base change.
    */
-  async createView(path: string, base: Table | string, options: { where?: ExprLike; iterator?: views.ViewSpec['iterator']; ifExists?: IfExists } = {}): Promise<Table> {
+  async createView(path: string, base: Table | Query | string, options: { where?: ExprLike; iterator?: views.ViewSpec['iterator']; ifExists?: IfExists } = {}): Promise<Table> {
     const p = parsePath(path).path
-    const baseTable = typeof base === 'string' ? await this.getTable(base) : base
+    // Options are never silently dropped: Pixeltable's sample= and the like are refused by name.
+    const unknown = Object.keys(options ?? {}).filter((k) => !['where', 'iterator', 'ifExists'].includes(k) && (options as Record<string, unknown>)[k] !== undefined)
+    if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `createView: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes where, iterator and ifExists${unknown.includes('sample') ? ' (a view follows every base change, so it cannot sample; filter with where)' : ''}`, { option: unknown[0] })
+    // A query base (t.where(...)) contributes its filter; anything else it says is refused by name.
+    const fromQuery = isQuery(base) ? viewBaseOf(base) : undefined
+    if (fromQuery && fromQuery.source.version !== undefined) throw invalid('INVALID_ARGUMENT', `a view needs a live base table, not '${fromQuery.source.path}' at a fixed version; use createSnapshot for that`)
+    const baseTable = fromQuery ? await this.getTable(fromQuery.source.path) : typeof base === 'string' ? await this.getTable(base) : base as Table
     if (baseTable.pinnedVersion !== undefined || baseTable.md.snapshot) throw invalid('INVALID_ARGUMENT', `a view needs a live base table, not '${baseTable.path}' at a fixed version; use createSnapshot for that`)
     const existing = await this.#existing(p, options.ifExists ?? 'error')
     if (existing) return existing
     const baseState = this.#ctx.state(baseTable.id)
-    const where = options.where === undefined ? undefined : stripTables(toNode(options.where))
+    const own = options.where === undefined ? undefined : stripTables(toNode(options.where))
+    const inherited = fromQuery?.where ? stripTables(fromQuery.where) : undefined
+    const where = own && inherited ? { fn: 'and', args: [inherited, own] } : own ?? inherited
     const md = await views.viewMd(baseState, { ...(where ? { where } : {}), ...(options.iterator ? { iterator: options.iterator } : {}) }, resolveIterator)
     const { id } = await this.#createRecord(p, 'view', md)
     // The first sync fills the view with the base's current rows.

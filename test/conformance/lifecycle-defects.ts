@@ -65,4 +65,25 @@ export function lifecycleDefectsSuite(makeDb: MakeDb): void {
       expect(await err(db.createDir('other_missing/sub'))).toMatchObject({ message: expect.stringContaining('pass parents: true') })
     })
   })
+
+  describe('views over queries', () => {
+    test('a view over t.where(...) follows the filter; select(), sample() and a sample option are refused by name', async () => {
+      const t = await db.createTable('vq_base', { id: 'int', name: 'string' })
+      await t.insert([{ id: 1, name: 'a' }, { id: 2, name: 'b' }, { id: 3, name: 'c' }])
+      const v = await db.createView('vq_where', t.where(t.c.id.gt(1)), { where: t.c.id.lt(3) })
+      expect((await v.select('id').collect()).rows).toEqual([{ id: 2 }])
+      await t.insert([{ id: 0, name: 'z' }, { id: 2, name: 'bb' }])
+      expect((await v.orderBy(v.c.name).select('id', 'name').collect()).rows).toEqual([{ id: 2, name: 'b' }, { id: 2, name: 'bb' }])
+      let e = await err(db.createView('vq_sel', t.select({ id: t.c.id })))
+      expect(e.code).toBe('INVALID_ARGUMENT')
+      expect(e.message).toContain('a view over a query can only filter it with where(); this query also has select()')
+      e = await err(db.createView('vq_sample', t.sample({ fraction: 0.5 })))
+      expect(e.message).toContain('sample()')
+      e = await err(db.createView('vq_opt', t, { sample: { n: 1 } } as never))
+      expect(e.message).toContain("createView: unknown option 'sample'")
+      e = await err(db.createView('vq_order', t.where(t.c.id.gt(1)).orderBy(t.c.id)))
+      expect(e.message).toContain('orderBy()')
+      for (const p of ['vq_sel', 'vq_sample', 'vq_opt', 'vq_order']) expect(await db.getTable(p).then(() => true, () => false)).toBe(false)
+    })
+  })
 }
