@@ -9,7 +9,7 @@ import { colNode, isCol, isFn, printExpr } from '../query/nodes/index.ts'
 import type { Joinable, QueryBackend, SelectArg } from '../query/query.ts'
 import { Query } from '../query/query.ts'
 import type { ResultSet } from '../query/results.ts'
-import type { QuerySource } from '../query/spec.ts'
+import type { JoinHow, QuerySource } from '../query/spec.ts'
 import { dataTable, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
 import { containsAggregate, typeOf } from '../query/typecheck.ts'
 import { translateStoreError } from '../store/errors.ts'
@@ -205,7 +205,7 @@ export class Table implements Joinable {
   groupBy(...exprs: ExprLike[]): Query { return this.query().groupBy(...exprs) }
   limit(n: number): Query { return this.query().limit(n) }
   sample(options: { n?: number; fraction?: number; seed?: number }): Query { return this.query().sample(options) }
-  join(other: Joinable, options: { on: ExprLike; how?: 'inner' | 'left' }): Query { return this.query().join(other, options) }
+  join(other: Joinable, options: { on?: ExprLike; how?: JoinHow }): Query { return this.query().join(other, options) }
   distinct(): Query { return this.query().distinct() }
   collect(): Promise<ResultSet> { return this.query().collect() }
   head(n = 10): Promise<ResultSet> { return this.query().head(n) }

@@ -132,8 +132,16 @@ export function planQuery(spec: QuerySpec): Plan {
     return { name: it.name, type, node: it.expr }
   })
 
+  // Which row versions each table contributes. With a right or full join, rows of the left side may be missing
+  // from the result (nulls), so no table's visibility can sit in WHERE: each is read through a derived table that
+  // keeps only its visible versions. Otherwise the left table's visibility is in WHERE and a joined one's in ON
+  // (so left joins keep unmatched rows), which Postgres plans best.
+  const outer = spec.joins.some((j) => j.how === 'right' || j.how === 'full')
+  const tableSql = (tableId: number, alias: string, version: number | undefined): string =>
+    outer ? `(select * from ${dataTable(tableId)} as ${alias} where ${visibleAt(alias, version)}) as ${alias}` : `${dataTable(tableId)} as ${alias}`
+
   // Where: SQL-able conjuncts in SQL, the rest in TypeScript.
-  const whereSql: string[] = [visibleAt('t0', spec.from.version)]
+  const whereSql: string[] = outer ? ['true'] : [visibleAt('t0', spec.from.version)]
   const tsWhere: ExprNode[] = []
   if (spec.where) {
     const wt = typeOf(spec.where, scope)
@@ -151,14 +159,22 @@ export function planQuery(spec: QuerySpec): Plan {
     whereSql.push(`(abs(hashtextextended(t0._rowid::text, ${params.param(spec.sample.seed, { kind: 'int', nullable: false })})) / 9223372036854775807.0) < ${params.param(spec.sample.fraction, { kind: 'float', nullable: false })}`)
   }
 
-  // Joins: visibility of the joined table belongs in ON, so left joins keep unmatched rows.
-  const fromSql = [`${dataTable(spec.from.tableId)} as t0`]
+  const fromSql = [tableSql(spec.from.tableId, 't0', spec.from.version)]
   spec.joins.forEach((j, i) => {
     const alias = `t${i + 1}`
+    const table = tableSql(j.source.tableId, alias, j.source.version)
+    if (j.how === 'cross' || !j.on) {
+      if (j.how !== 'cross') throw invalid('INVALID_EXPRESSION', `a ${j.how} join needs a join condition (on)`)
+      fromSql.push(`cross join ${table}`)
+      if (!outer) whereSql.push(visibleAt(alias, j.source.version))
+      return
+    }
     const ot = typeOf(j.on, scope)
     if (ot.kind !== 'bool') throw invalid('INVALID_EXPRESSION', `join condition must be boolean: ${printExpr(j.on)}`)
     if (!isSqlExpr(j.on)) throw invalid('INVALID_EXPRESSION', `join condition must run in SQL: ${printExpr(j.on)}`)
-    fromSql.push(`${j.how === 'left' ? 'left join' : 'join'} ${dataTable(j.source.tableId)} as ${alias} on ${visibleAt(alias, j.source.version)} and ${compileExpr(j.on, scope, params)}`)
+    const kind = { inner: 'join', left: 'left join', right: 'right join', full: 'full join' }[j.how]
+    if (!kind) throw invalid('INVALID_ARGUMENT', `unknown join kind ${JSON.stringify(j.how)}`)
+    fromSql.push(`${kind} ${table} on ${outer ? '' : `${visibleAt(alias, j.source.version)} and `}${compileExpr(j.on, scope, params)}`)
   })
 
   let groupSql = ''

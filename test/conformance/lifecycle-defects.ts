@@ -1,6 +1,7 @@
 // Regression tests for the defects and silently ignored options of issue 20, run on every store.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Tessera } from '../../src/index.ts'
+import { queryFromJson } from '../../src/query/json-query.ts'
 import type { MakeDb } from './make-db.ts'
 
 export function lifecycleDefectsSuite(makeDb: MakeDb): void {
@@ -84,6 +85,44 @@ export function lifecycleDefectsSuite(makeDb: MakeDb): void {
       e = await err(db.createView('vq_order', t.where(t.c.id.gt(1)).orderBy(t.c.id)))
       expect(e.message).toContain('orderBy()')
       for (const p of ['vq_sel', 'vq_sample', 'vq_opt', 'vq_order']) expect(await db.getTable(p).then(() => true, () => false)).toBe(false)
+    })
+  })
+
+  describe('joins: right, full and cross work in the library and the JSON API alike', () => {
+    test('each join kind returns what SQL says, at the table versions read; unknown kinds are refused', async () => {
+      const a = await db.createTable('j_a', { id: 'int', x: 'string' })
+      const b = await db.createTable('j_b', { id: 'int', y: 'string' })
+      await a.insert([{ id: 1, x: 'a1' }, { id: 2, x: 'a2' }])
+      await b.insert([{ id: 2, y: 'b2' }, { id: 3, y: 'b3' }])
+      // an old row version on each side must not show up in any join
+      await a.update({ x: 'a1!' }, { where: a.c.id.eq(1) })
+      await b.update({ y: 'b3!' }, { where: b.c.id.eq(3) })
+      const sel = (q: ReturnType<typeof a.join>) => q.select({ ax: a.c.x, by: b.c.y })
+      const rows = async (q: ReturnType<typeof a.join>) => {
+        const lib = (await sel(q).collect()).rows
+        const json = (await (await queryFromJson(db, JSON.parse(JSON.stringify(sel(q).toJSON())))).collect()).rows
+        expect(json).toEqual(lib)
+        return [...lib].sort((p, q2) => JSON.stringify(p).localeCompare(JSON.stringify(q2)))
+      }
+      const on = a.c.id.eq(b.c.id)
+      expect(await rows(a.join(b, { on }))).toEqual([{ ax: 'a2', by: 'b2' }])
+      expect(await rows(a.join(b, { on, how: 'left' }))).toEqual([{ ax: 'a1!', by: null }, { ax: 'a2', by: 'b2' }])
+      expect(await rows(a.join(b, { on, how: 'right' }))).toEqual([{ ax: 'a2', by: 'b2' }, { ax: null, by: 'b3!' }])
+      expect(await rows(a.join(b, { on, how: 'full' }))).toEqual([{ ax: 'a1!', by: null }, { ax: 'a2', by: 'b2' }, { ax: null, by: 'b3!' }])
+      expect(await rows(a.join(b, { how: 'cross' }))).toEqual([{ ax: 'a1!', by: 'b2' }, { ax: 'a1!', by: 'b3!' }, { ax: 'a2', by: 'b2' }, { ax: 'a2', by: 'b3!' }])
+      // a where over a full join filters the joined rows; time travel reads each side at its version
+      expect(await rows(a.join(b, { on, how: 'full' }).where(b.c.y.isNull()))).toEqual([{ ax: 'a1!', by: null }])
+      const a1 = await db.get('j_a:1')
+      const old = (await a1.join(b, { on: a1.c.id.eq(b.c.id), how: 'full' }).select({ ax: a1.c.x, by: b.c.y }).collect()).rows
+      expect(old.map((r) => r.ax).sort()).toEqual(['a1', 'a2', null])
+      expect(await a.join(b, { on, how: 'right' }).count()).toBe(2)
+
+      expect(await err(Promise.resolve().then(() => a.join(b, { on, how: 'outer' as never })))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining("join how must be one of 'inner', 'left', 'right', 'full', 'cross'") })
+      expect(await err(Promise.resolve().then(() => a.join(b, { on, how: 'cross' })))).toMatchObject({ message: expect.stringContaining('a cross join pairs every row with every row and takes no on') })
+      expect(await err(Promise.resolve().then(() => a.join(b, { how: 'full' })))).toMatchObject({ message: expect.stringContaining('a full join needs on') })
+      expect(await err(queryFromJson(db, { table: 'j_a', joins: [{ table: 'j_b', how: 'outer', on: { lit: true } }] }))).toMatchObject({ code: 'INVALID_ARGUMENT' })
+      expect(await err(queryFromJson(db, { table: 'j_a', joins: [{ table: 'j_b', how: 'cross', on: { lit: true } }] }))).toMatchObject({ message: expect.stringContaining('joins[0].on: a cross join takes no on') })
+      expect(await err(queryFromJson(db, { table: 'j_a', joins: [{ table: 'j_b', how: 'right' }] }))).toMatchObject({ message: expect.stringContaining('joins[0].on: a right join needs on') })
     })
   })
 }
