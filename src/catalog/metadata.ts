@@ -11,6 +11,8 @@ export type IfNotExists = 'error' | 'ignore'
 export interface ComputedMd {
   readonly expr: ExprNode
   readonly onError: OnError
+  /** false: nothing is stored; the value is computed from the expression whenever the column is read. */
+  readonly stored?: false
 }
 
 export interface ColumnMd {
@@ -105,6 +107,11 @@ export interface UpdateStatus {
   readonly numExcs: number
   readonly colsWithExcs: readonly string[]
   readonly updatedCols: readonly string[]
+}
+
+/** Columns with a data column of their own (all but computed columns with stored: false). */
+export function isStored(c: ColumnMd): boolean {
+  return c.computed?.stored !== false
 }
 
 export function findColumn(md: TableMd, name: string): ColumnMd | undefined {

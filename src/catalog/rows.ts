@@ -15,6 +15,7 @@ import { translateStoreError } from '../store/errors.ts'
 import type { Queryable } from '../store/types.ts'
 import { formatType, isAssignable, parseType, pgType, toStoreJson, valueSchema } from '../types/index.ts'
 import type { ColumnMd, TableMd } from './metadata.ts'
+import { isStored } from './metadata.ts'
 import type { TableState } from './state.ts'
 import type { Row } from './validate-rows.ts'
 import { inputColumns } from './validate-rows.ts'
@@ -223,7 +224,7 @@ export async function updateRows(
   const newScope = new ColumnScope(md, (c) => newSql.get(c.id) ?? `old.${valueColumn(c.id)}`)
   const target: string[] = ['_rowid', '_v_min']
   const select: string[] = ['old._rowid', `${params.param(version)}::integer`]
-  for (const c of md.columns) {
+  for (const c of md.columns.filter(isStored)) {
     const name = valueColumn(c.id)
     const p = recompute.find((x) => x.column.id === c.id)
     target.push(name)

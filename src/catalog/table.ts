@@ -81,6 +81,8 @@ export interface BatchUpdateOptions {
 export interface AddComputedColumnOptions {
   readonly onError?: OnError
   readonly ifExists?: IfExists
+  /** false: nothing is stored or backfilled; the value is computed from the expression whenever it is read. */
+  readonly stored?: boolean
   /** Internal (embedding indexes): a column not selected by default, and extra work in the same version. */
   readonly hidden?: boolean
   readonly afterAdd?: (tx: Queryable, md: TableMd, column: ColumnMd, state: TableState) => Promise<TableMd>
@@ -400,16 +402,21 @@ export class Table implements Joinable {
   async addComputedColumn(name: string, expr: ExprLike, options: AddComputedColumnOptions = {}): Promise<UpdateStatus> {
     checkName(name, 'column name')
     const onError = options.onError ?? 'abort'
+    const stored = options.stored ?? true
+    if (typeof stored !== 'boolean') throw invalid('INVALID_ARGUMENT', `addComputedColumn: stored must be true or false, got ${JSON.stringify(options.stored)}`, { column: name })
+    if (!stored && options.hidden) throw invalid('INVALID_ARGUMENT', 'an index column must be stored')
     const node = stripTables(toNode(expr))
     return this.#schemaChange('add_column', name, options.ifExists, async (tx, state, version, counts) => {
       const scope = new ColumnScope(state.md, (c) => `t.${valueColumn(c.id)}`)
       const type = typeOf(node, scope)
       if (containsAggregate(node)) throw invalid('INVALID_EXPRESSION', `a computed column cannot aggregate: ${printExpr(node)}`)
       const column: ColumnMd = {
-        id: state.md.nextColumnId, name, type: formatType({ ...type, nullable: true }), addedIn: version, computed: { expr: node, onError },
+        id: state.md.nextColumnId, name, type: formatType({ ...type, nullable: true }), addedIn: version, computed: { expr: node, onError, ...(stored ? {} : { stored: false as const }) },
         ...(options.hidden ? { hidden: true } : {}),
       }
       const md: TableMd = { ...state.md, columns: [...state.md.columns, column], nextColumnId: state.md.nextColumnId + 1 }
+      // Unstored: no data column and no backfill; queries compute it (src/query/planner.ts).
+      if (!stored) return md
       const plan = computedPlans(md).find((p) => p.column.id === column.id)!
       await addPhysicalColumn(tx, state.id, column)
       const target = { ...state, md }
@@ -480,6 +487,7 @@ export class Table implements Joinable {
         const c = state.md.columns.find((x) => x.name === n)
         if (!c) throw notFound('COLUMN_NOT_FOUND', `'${state.path}' has no column '${n}'`, { column: n })
         if (!c.computed) throw invalid('INVALID_ARGUMENT', `'${n}' is not a computed column`, { column: n })
+        if (c.computed.stored === false) throw invalid('INVALID_ARGUMENT', `'${n}' is not stored (stored: false): it is computed on every read, so there is nothing to recompute`, { column: n })
       }
       if (whereNode) checkPredicate(state, whereNode)
     }, async (tx, state, version, _p, counts) => {

@@ -24,6 +24,10 @@ export const BASE_ROWID = '_base_rowid'
 /** An iterator: one input value → many rows. src/iterators/ provides them by name. */
 export interface ViewIterator {
   readonly outputs: Readonly<Record<string, string>>
+  /** Option names it takes; others are refused when the view is made. */
+  readonly options?: readonly string[]
+  /** Outputs computed when read instead of stored (unstored video frames): a function over 'input' and outputs. */
+  onRead?(args: Readonly<Record<string, unknown>> | undefined): Readonly<Record<string, { readonly type: string; readonly fn: string; readonly args: readonly string[] }>>
   run(input: unknown, args: Readonly<Record<string, unknown>>): AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>
 }
 
@@ -45,6 +49,11 @@ export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: 
   const baseColumns: [number, number][] = []
   for (const c of base.md.columns.filter((x) => !x.hidden)) {
     const id = columns.length
+    // An unstored base column stays unstored here: the same definition over the carried columns.
+    if (c.computed?.stored === false) {
+      columns.push({ id, name: c.name, type: c.type, addedIn: 0, computed: c.computed })
+      continue
+    }
     columns.push({ id, name: c.name, type: formatType({ ...parseType(c.type), nullable: true }), addedIn: 0 })
     baseColumns.push([id, c.id])
   }
@@ -52,11 +61,22 @@ export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: 
     const input = base.md.columns.find((c) => c.name === spec.iterator!.input)
     if (!input) throw invalid('COLUMN_NOT_FOUND', `iterator input column '${spec.iterator.input}' is not in '${base.path}'`)
     const it = await resolveIterator(spec.iterator.name)
+    const args = spec.iterator.args ?? {}
+    const unknown = it.options ? Object.keys(args).filter((k) => !it.options!.includes(k)) : []
+    if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `${spec.iterator.name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes ${it.options!.map((k) => `'${k}'`).join(', ')}`, { iterator: spec.iterator.name })
+    const onRead = it.onRead?.(args) ?? {}
     for (const [name, type] of [['pos', 'int'], ...Object.entries(it.outputs)] as const) {
       // An output named like a base column wins the name; the base column is carried as base_<name>.
       const clash = columns.findIndex((c) => c.name === name)
       if (clash >= 0) columns[clash] = { ...columns[clash]!, name: `base_${name}` }
+      if (onRead[name]) continue
       columns.push({ id: columns.length, name, type: formatType(parseType(type)), addedIn: 0 })
+    }
+    // Outputs computed when read: unstored columns over the input column and the stored outputs.
+    const inputName = inputColumnName(columns, baseColumns, base, spec.iterator.input)
+    for (const [name, r] of Object.entries(onRead)) {
+      const expr: ExprNode = { fn: r.fn, args: r.args.map((a) => ({ col: a === 'input' ? inputName : a })) }
+      columns.push({ id: columns.length, name, type: formatType({ ...parseType(r.type), nullable: true }), addedIn: 0, computed: { expr, onError: 'abort', stored: false } })
     }
   }
   columns.push({ id: columns.length, name: BASE_ROWID, type: 'int', addedIn: 0, hidden: true })

@@ -8,6 +8,7 @@ import type { QuerySpec } from './spec.ts'
 import { dataTable, ParamList, visibleAt } from './sql.ts'
 import { containsAggregate, typeOf } from './typecheck.ts'
 import { functions } from './registry.ts'
+import { inlineUnstored, inlineUnstoredSpec } from './unstored.ts'
 
 // Turns a QuerySpec into one SQL statement plus the TypeScript work that SQL cannot do (UDFs, model calls).
 // Everything SQL can express runs in Postgres; TS parts see only the SQL-computed leaves they need.
@@ -81,7 +82,8 @@ function pinsPrimaryKey(spec: QuerySpec): boolean {
   })
 }
 
-export function planQuery(spec: QuerySpec): Plan {
+export function planQuery(original: QuerySpec): Plan {
+  const spec = inlineUnstoredSpec(original)
   const sources = [{ source: spec.from, alias: 't0' }, ...spec.joins.map((j, i) => ({ source: j.source, alias: `t${i + 1}` }))]
   const scope = new SourceScope(sources)
   const params = new ParamList()
@@ -103,7 +105,7 @@ export function planQuery(spec: QuerySpec): Plan {
   const items = spec.select ?? sources.flatMap(({ source }, i) =>
     source.md.columns.filter((c) => !c.hidden).map((c) => ({
       name: i === 0 || !spec.from.md.columns.some((m) => m.name === c.name) ? c.name : `${source.path.split('/').at(-1)}_${c.name}`,
-      expr: { col: c.name, ...(spec.joins.length > 0 ? { tbl: source.path } : {}) } as ExprNode,
+      expr: inlineUnstored({ col: c.name, ...(spec.joins.length > 0 ? { tbl: source.path } : {}) } as ExprNode, sources.map((x) => x.source)),
     })))
 
   const grouped = (spec.groupBy?.length ?? 0) > 0 || items.some((it) => containsAggregate(it.expr))

@@ -125,4 +125,50 @@ export function lifecycleDefectsSuite(makeDb: MakeDb): void {
       expect(await err(queryFromJson(db, { table: 'j_a', joins: [{ table: 'j_b', how: 'right' }] }))).toMatchObject({ message: expect.stringContaining('joins[0].on: a right join needs on') })
     })
   })
+
+  describe('stored: false computed columns are computed on read', () => {
+    test('nothing is stored or backfilled; reads, filters, sorts, joins and dependent columns see the current value', async () => {
+      const { udf } = await import('../../src/index.ts')
+      const t = await db.createTable('unst', { id: 'int', s: 'string' }, { primaryKey: 'id' })
+      await t.insert([{ id: 1, s: 'b' }, { id: 2, s: 'a' }])
+      let calls = 0
+      const shout = udf({ name: 'unst_shout_i20', returns: 'string', fn: (x: string) => (calls++, `${x}!`) })
+      const st = await t.addComputedColumn('up', t.c.s.upper(), { stored: false })
+      expect(st.numComputedValues).toBe(0)
+      await t.addComputedColumn('loud', shout(t.c.up), { stored: false })
+      expect(calls).toBe(0)
+      expect(t.columns().find((c) => c.name === 'up')).toMatchObject({ computedWith: expect.stringContaining('upper') })
+      expect((await t.orderBy(t.c.up).select('id', 'up', 'loud').collect()).rows).toEqual([{ id: 2, up: 'A', loud: 'A!' }, { id: 1, up: 'B', loud: 'B!' }])
+      expect(calls).toBe(2)
+      expect((await t.where(t.c.up.eq('B')).select('id').collect()).rows).toEqual([{ id: 1 }])
+      expect((await t.orderBy(t.c.id).collect()).rows).toEqual([{ id: 1, s: 'b', up: 'B', loud: 'B!' }, { id: 2, s: 'a', up: 'A', loud: 'A!' }])
+      // inputs change: the next read sees it, with no recompute
+      await t.update({ s: 'c' }, { where: t.c.id.eq(1) })
+      await t.insert([{ id: 3, s: 'd' }])
+      expect((await t.orderBy(t.c.id).select('up').collect()).rows.map((r) => r.up)).toEqual(['C', 'A', 'D'])
+      // a stored column over an unstored one computes from the inputs
+      await t.addComputedColumn('up_len', t.c.up.len())
+      expect((await t.orderBy(t.c.id).select('up_len').collect()).rows.map((r) => r.up_len)).toEqual([1, 1, 1])
+      // errortype of an unstored column is null: nothing is stored
+      expect((await t.where(t.c.id.eq(1)).select({ e: t.c.up.errortype }).collect()).rows).toEqual([{ e: null }])
+      // joins qualify the definition with its own table
+      const o = await db.createTable('unst_other', { id: 'int', up: 'string' })
+      await o.insert([{ id: 1, up: 'x' }])
+      expect((await t.join(o, { on: t.c.id.eq(o.c.id) }).select({ mine: t.c.up, theirs: o.c.up }).collect()).rows).toEqual([{ mine: 'C', theirs: 'x' }])
+      // a view carries it unstored; time travel reads it too
+      const v = await db.createView('unst_view', t, { where: t.c.id.gt(1) })
+      expect((await v.orderBy(v.c.id).select('up').collect()).rows.map((r) => r.up)).toEqual(['A', 'D'])
+      expect((await (await db.get('unst:2')).orderBy('id').select('up').collect()).rows.map((r) => r.up)).toEqual(['B', 'A'])
+      expect(await err(t.recomputeColumns('up'))).toMatchObject({ message: expect.stringContaining("'up' is not stored") })
+      expect(await err(t.addComputedColumn('bad', t.c.s.upper(), { stored: 'no' as never }))).toMatchObject({ message: expect.stringContaining('stored must be true or false') })
+      expect((await db.check()).problems).toEqual([])
+      await db.dropTable('unst_view')
+      await t.dropColumn('up_len')
+      await t.dropColumn('loud')
+      await t.dropColumn('up')
+      expect(Object.keys(t.schema())).toEqual(['id', 's'])
+      await t.revert()
+      expect((await t.orderBy(t.c.id).select('up').collect()).rows.map((r) => r.up)).toEqual(['C', 'A', 'D'])
+    })
+  })
 }
