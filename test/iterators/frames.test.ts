@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { collectRows, getIterator } from '../../src/iterators/index.ts'
 import { findTool, readMedia, runTool, videoFrameAt } from '../../src/media/index.ts'
-import { tempDir } from '../support/db.ts'
+import { memoryDb, tempDir } from '../support/db.ts'
 
 // frame_iterator against videos ffmpeg makes here: key frames, sampling, unstored frames, and memory that stays
 // bounded whatever the video's length. Without ffmpeg these tests skip (the UNAVAILABLE error is tested in
@@ -63,6 +63,35 @@ describe.skipIf(!ffmpeg)('frame_iterator with ffmpeg', () => {
     const bad = join(dir, 'bad.mp4')
     await Bun.write(bad, 'not a video at all')
     await expect(run(bad, {})).rejects.toThrow(/ffmpeg exited/)
+  })
+
+  test('a view with stored: false keeps frame_idx and pos_msec; its frame column is read from the video', async () => {
+    const db = await memoryDb()
+    try {
+      const videos = await db.createTable('videos', { id: 'int', video: 'video' })
+      await videos.insert([{ id: 1, video: await video }])
+      const lazy = await db.createView('frames_lazy', videos, { iterator: { name: 'frame_iterator', input: 'video', args: { fps: 1, stored: false } } })
+      const eager = await db.createView('frames_eager', videos, { iterator: { name: 'frame_iterator', input: 'video', args: { fps: 1 } } })
+      expect(lazy.columns().find((c) => c.name === 'frame')).toMatchObject({ type: 'image?', computedWith: expect.stringContaining('video_frame') })
+      expect((await lazy.orderBy(lazy.c.pos).select('pos_msec').collect()).rows.map((r) => r.pos_msec)).toEqual([0, 1000, 2000, 3000, 4000])
+      const a = (await lazy.orderBy(lazy.c.pos).select('frame').collect()).rows
+      const b = (await eager.orderBy(eager.c.pos).select('frame').collect()).rows
+      expect(a.length).toBe(5)
+      for (let i = 0; i < 5; i++) {
+        const pa = await sharp(await readMedia(a[i]!.frame as string)).raw().toBuffer()
+        const pb = await sharp(await readMedia(b[i]!.frame as string)).raw().toBuffer()
+        expect(pa.equals(pb)).toBe(true)
+      }
+      // a filter on the stored columns reads only the frames asked for
+      expect((await lazy.where(lazy.c.frame_idx.eq(2)).select('frame').collect()).rows.length).toBe(1)
+      const keys = await db.createView('frames_key', videos, { iterator: { name: 'frame_iterator', input: 'video', args: { keyframesOnly: true, stored: false } } })
+      expect((await keys.select('pos_msec').collect()).rows.map((r) => r.pos_msec)).toEqual([0, 2000, 4000])
+      // an option the iterator does not take is refused when the view is made, even over an empty table
+      const empty = await db.createTable('no_videos', { video: 'video' })
+      await expect(db.createView('frames_typo', empty, { iterator: { name: 'frame_iterator', input: 'video', args: { keyframes: true } } })).rejects.toThrow(/unknown option 'keyframes'/)
+    } finally {
+      await db.close()
+    }
   })
 
   test('memory stays bounded: every frame of a 2-minute 720p video (91 MB of PNGs) within 80 MB of RSS growth', async () => {
