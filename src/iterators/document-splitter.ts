@@ -1,5 +1,5 @@
 import type { Block } from './document-parse.ts'
-import { parseDocument } from './document-parse.ts'
+import { streamDocument } from './document-parse.ts'
 import type { IteratorRow } from './registry.ts'
 import { checkOptions, optionError, registerIterator } from './registry.ts'
 import { charCost, sentences, splitByBudget, tokenCost } from './text.ts'
@@ -39,6 +39,23 @@ export interface Unit {
   readonly page?: number
 }
 
+/** groupBlocks over a stream of blocks: a unit is emitted once the block after it starts another one. */
+export async function* groupBlockStream(blocks: AsyncIterable<Block>, seps: ReadonlySet<Separator>): AsyncGenerator<Unit> {
+  if (seps.has('sentence') || seps.has('paragraph')) {
+    // Units never span blocks here.
+    for await (const b of blocks) yield* groupBlocks([b], seps)
+    return
+  }
+  let pending: Unit | undefined
+  for await (const b of blocks) {
+    const units = groupBlocks(pending ? [pending, b] : [b], seps)
+    // All but the last unit are complete: the last may still grow with the next block.
+    for (const u of units.slice(0, -1)) yield u
+    pending = units.at(-1)
+  }
+  if (pending) yield pending
+}
+
 /** Groups blocks into units per the separators (before limits). */
 export function groupBlocks(blocks: readonly Block[], seps: ReadonlySet<Separator>): Unit[] {
   if (seps.has('sentence')) return blocks.flatMap((b) => sentences(b.text).map((text) => ({ ...b, text })))
@@ -76,10 +93,10 @@ export const documentSplitter = registerIterator<DocumentSplitterOptions>({
     if (limited && (typeof limit !== 'number' || limit < 1)) throw optionError(name, 'char_limit/token_limit need a positive limit')
     if (overlap < 0 || (limit !== undefined && overlap >= limit)) throw optionError(name, 'overlap must be >= 0 and below limit')
     const meta = new Set(typeof options.metadata === 'string' ? options.metadata.split(',').map((s) => s.trim()) : options.metadata ?? ['title', 'heading', 'page'])
-    const doc = await parseDocument(input)
+    const doc = await streamDocument(input)
     const cost = seps.has('token_limit') ? tokenCost(await tokenCounter(options.tokenizer)) : charCost
     let pos = 0
-    for (const unit of groupBlocks(doc.blocks, seps)) {
+    for await (const unit of groupBlockStream(doc.blocks, seps)) {
       const pieces = limited ? splitByBudget(unit.text, limit!, overlap, cost) : [unit.text]
       for (const text of pieces) {
         yield {
