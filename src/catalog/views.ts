@@ -9,6 +9,8 @@ import type { Queryable } from '../store/types.ts'
 import { formatType, fromStore, parseType } from '../types/index.ts'
 import type { ColumnMd, TableMd, ViewMd } from './metadata.ts'
 import { computeTsColumns, emptyCounts, insertRows } from './rows.ts'
+import type { WriteCounts } from './rows.ts'
+import type { CellError } from '../query/evaluator.ts'
 import type { TableState } from './state.ts'
 import { commitVersion, lockTableRow } from './state.ts'
 import type { Row } from './validate-rows.ts'
@@ -117,23 +119,28 @@ async function enteringRows(db: Queryable, base: TableState, view: TableState, f
   })
 }
 
-/** Expands entering rows through the view's iterator (pos 0..n-1 per base row). */
-async function expand(rows: Row[], view: TableState, resolveIterator: IteratorResolver): Promise<Row[]> {
+/**
+ * Expands entering rows through the view's iterator (pos 0..n-1 per base row) and computes the view's TypeScript
+ * columns, batch by batch (src/iterators/expand.ts), so computed values are made for a bounded number of rows at a time.
+ */
+async function expandAndCompute(rows: Row[], view: TableState, resolveIterator: IteratorResolver, counts: WriteCounts): Promise<{ rows: Row[]; ts: Map<number, { values: unknown[]; errors: (CellError | null)[] }> }> {
+  const plans = computedPlans(view.md)
   const spec = view.md.view!.iterator
-  if (!spec) return rows
+  if (!spec) return { rows, ts: await computeTsColumns(plans, rows, view.path, counts) }
   const it = await resolveIterator(spec.name)
+  const { expandInBatches } = await import('../iterators/index.ts')
   const out: Row[] = []
-  for (const row of rows) {
-    const input = row[spec.inputColumn ?? spec.input]
-    if (input === null || input === undefined) continue
-    let pos = 0
-    try {
-      for await (const part of it.run(input, spec.args)) out.push({ ...row, ...part, pos: pos++ })
-    } catch (e) {
-      throw new TesseraError('COMPUTATION_FAILED', `iterator '${spec.name}' failed on base row ${row[BASE_ROWID]} of view '${view.path}': ${(e as Error).message}`, { view: view.path }, { cause: e })
+  const ts = new Map<number, { values: unknown[]; errors: (CellError | null)[] }>()
+  const opts = { input: spec.inputColumn ?? spec.input, args: spec.args, rowId: (r: Row) => r[BASE_ROWID], view: view.path, iterator: spec.name }
+  for await (const batch of expandInBatches(it as never, rows, opts)) {
+    for (const [id, r] of await computeTsColumns(plans, batch, view.path, counts)) {
+      const acc = ts.get(id) ?? { values: [], errors: [] }
+      for (let i = 0; i < r.values.length; i++) (acc.values.push(r.values[i]), acc.errors.push(r.errors[i] ?? null))
+      ts.set(id, acc)
     }
+    for (const r of batch) out.push(r)
   }
-  return out
+  return { rows: out, ts }
 }
 
 /**
@@ -145,9 +152,8 @@ export async function syncView(db: { transaction<T>(fn: (tx: Queryable) => Promi
   const to = base.version
   if (from >= to) return undefined
   // Slow work (iterators, TypeScript-computed columns) happens before the write transaction.
-  const entering = await expand(await enteringRows(db, base, view, from, to), view, resolveIterator)
   const counts = emptyCounts()
-  const ts = await computeTsColumns(computedPlans(view.md), entering, view.path, counts)
+  const { rows: entering, ts } = await expandAndCompute(await enteringRows(db, base, view, from, to), view, resolveIterator, counts)
   let next: TableState | undefined
   await db.transaction(async (tx) => {
     const locked = await lockTableRow(tx, view.id, view.path)
