@@ -27,6 +27,7 @@ import type { CheckProblem } from './check.ts'
 import { toNode } from '../query/expr.ts'
 import type { Query } from '../query/query.ts'
 import { isQuery, viewBaseOf } from '../query/view-base.ts'
+import { currentEnv, resolveEnvPath } from '../setup/env.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { stripTables } from '../compute/computed.ts'
 import { Jobs } from '../compute/jobs.ts'
@@ -49,6 +50,11 @@ export interface OpenOptions {
   readonly database?: string
   /** Where uploaded media is stored (default <home>/media); with a server database, a path every process shares. */
   readonly mediaDir?: string
+  /**
+   * Environment namespace (default $TESSERA_ENV): with 'prod', 'app/docs' means 'prod_app/docs' in every call, as
+   * `tessera apply` resolves a setup file's paths, so application code and its setup see the same tables.
+   */
+  readonly env?: string
 }
 
 export interface CreateTableOptions {
@@ -144,7 +150,9 @@ export class Tessera {
     try {
       const db = await PGliteDriver.open({ dataDir: join(home, 'pgdata'), ...(options.assets ? { assets: options.assets } : {}), ...(options.restoreFrom ? { loadDataDir: options.restoreFrom } : {}) })
       await migrate(db)
-      return new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir)
+      const t = new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir)
+      t.#env = envOption(options)
+      return t
     } catch (e) {
       await lock.release()
       throw e
@@ -156,7 +164,7 @@ export class Tessera {
     const home = resolve(options.home ?? defaultHome())
     const db = await PostgresDriver.open({ url })
     try {
-      return await Tessera.fromDriver(db, { ...options, home })
+      return await Tessera.fromDriver(db, { ...options, home, env: envOption(options) })
     } catch (e) {
       await db.close()
       throw e
@@ -164,10 +172,12 @@ export class Tessera {
   }
 
   /** Wraps an already open store (in-memory tests, the PostgreSQL driver). */
-  static async fromDriver(db: Driver, options: Pick<OpenOptions, 'home' | 'mediaDir' | 'mediaCacheBytes'> = {}): Promise<Tessera> {
+  static async fromDriver(db: Driver, options: Pick<OpenOptions, 'home' | 'mediaDir' | 'mediaCacheBytes' | 'env'> = {}): Promise<Tessera> {
     if (db instanceof PostgresDriver) await db.withLock(MIGRATION_LOCK, () => migrate(db))
     else await migrate(db)
     const t = new Tessera(db, undefined, options.home, options.mediaCacheBytes, options.mediaDir)
+    // Only what the caller passes: open() reads TESSERA_ENV, in-memory and wrapped stores do not.
+    t.#env = options.env?.trim() || undefined
     // Other processes on a shared server change tables too: their commits arrive as notifications, and the cached
     // state of those tables is re-read, so this process does not keep serving a schema that has changed.
     if (db.listen) t.#unlisten = await db.listen(CATALOG_CHANNEL, (payload) => t.#onCatalogChange(payload))
@@ -189,6 +199,18 @@ export class Tessera {
   /** An in-memory database (nothing persists); `template` starts from a dumped data dir to skip initdb. */
   static async memory(template?: Blob): Promise<Tessera> {
     return Tessera.fromDriver(await PGliteDriver.open(template ? { loadDataDir: template } : {}))
+  }
+
+  /** The environment namespace paths are resolved in (TESSERA_ENV), if any. */
+  get env(): string | undefined {
+    return this.#env
+  }
+
+  #env: string | undefined
+
+  /** 'app/docs' → 'prod_app/docs' under env 'prod' (paths already in the namespace stay as they are). */
+  #envPath(path: string): string {
+    return this.#env && typeof path === 'string' ? resolveEnvPath(path, this.#env) : path
   }
 
   get driver(): Driver {
@@ -222,13 +244,14 @@ export class Tessera {
   // ---------------------------------------------------------------- dirs
 
   async createDir(path: string, options: dirs.CreateDirOptions = {}): Promise<{ created: boolean }> {
+    path = this.#envPath(path)
     const created = await this.#db.transaction((tx) => dirs.createDir(tx, path, options, (p) => this.#dropContents(tx, p)))
     if (options.ifExists === 'replace' || options.ifExists === 'replace_force') this.#forgetUnder(parsePath(path).path)
     return { created }
   }
 
   async dropDir(path: string, options: dirs.DropDirOptions = {}): Promise<void> {
-    const p = parsePath(path).path
+    const p = parsePath(this.#envPath(path)).path
     await this.#db.transaction(async (tx) => {
       if (!(await dirs.dirExists(tx, p))) {
         if (options.ifNotExists === 'ignore') return
@@ -244,16 +267,16 @@ export class Tessera {
   }
 
   listDirs(path = '', options: dirs.ListOptions = {}): Promise<string[]> {
-    return dirs.listDirs(this.#db, path, options)
+    return dirs.listDirs(this.#db, path ? this.#envPath(path) : path, options)
   }
 
   listTables(path = '', options: dirs.ListOptions = {}): Promise<string[]> {
-    return dirs.listTables(this.#db, path, options)
+    return dirs.listTables(this.#db, path ? this.#envPath(path) : path, options)
   }
 
   /** Moves or renames a dir (with its contents) or a table. */
   async move(from: string, to: string): Promise<void> {
-    await this.#db.transaction((tx) => dirs.movePath(tx, from, to))
+    await this.#db.transaction((tx) => dirs.movePath(tx, this.#envPath(from), this.#envPath(to)))
     for (const s of [...this.#states.values()]) await this.#ctx.refresh(s.id).catch(() => undefined)
   }
 
@@ -277,7 +300,7 @@ export class Tessera {
    * ifExists: 'error' (default), 'ignore' (return the existing table), 'replace', 'replace_force'.
    */
   async createTable(path: string, schema: Record<string, string>, options: CreateTableOptions = {}): Promise<Table> {
-    const p = parsePath(path).path
+    const p = parsePath(this.#envPath(path)).path
     const ifExists = options.ifExists ?? 'error'
     const columns: ColumnMd[] = Object.entries(schema ?? {}).map(([name, type], id) => ({
       id, name: checkName(name, 'column name'), type: formatType(parseType(type)), addedIn: 0,
@@ -305,7 +328,7 @@ export class Tessera {
 
   /** A table by path; 'path:N' gives a read-only handle on version N (time travel). */
   async getTable(path: string): Promise<Table> {
-    const parsed = parsePath(path, { allowVersion: true })
+    const parsed = parsePath(this.#envPath(path), { allowVersion: true })
     // On a shared server another process may have changed the table since it was cached: read it (one row).
     const cachedId = this.#db.kind === 'pglite' ? [...this.#states.values()].find((s) => s.path === parsed.path)?.id : undefined
     const state = cachedId !== undefined ? this.#states.get(cachedId)! : await loadTableByPath(this.#db, parsed.path)
@@ -331,7 +354,7 @@ export class Tessera {
 
   /** Drops a table, view or snapshot. Dependents (views, snapshots) need force: true, and are dropped with it. */
   async dropTable(path: string, options: { ifNotExists?: IfNotExists; force?: boolean } = {}): Promise<void> {
-    const p = parsePath(path).path
+    const p = parsePath(this.#envPath(path)).path
     const dropped: string[] = []
     await this.#db.transaction(async (tx) => {
       const state = await loadTableByPath(tx, p)
@@ -361,7 +384,7 @@ export class Tessera {
    * (one base row → many rows with `pos`); it can have computed columns of its own and follows every base change.
    */
   async createView(path: string, base: Table | Query | string, options: { where?: ExprLike; iterator?: views.ViewSpec['iterator']; ifExists?: IfExists } = {}): Promise<Table> {
-    const p = parsePath(path).path
+    const p = parsePath(this.#envPath(path)).path
     // Options are never silently dropped: Pixeltable's sample= and the like are refused by name.
     const unknown = Object.keys(options ?? {}).filter((k) => !['where', 'iterator', 'ifExists'].includes(k) && (options as Record<string, unknown>)[k] !== undefined)
     if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `createView: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes where, iterator and ifExists${unknown.includes('sample') ? ' (a view follows every base change, so it cannot sample; filter with where)' : ''}`, { option: unknown[0] })
@@ -385,7 +408,7 @@ export class Tessera {
 
   /** Creates a read-only snapshot of a table at its current version (or the version of a 'path:N' handle). */
   async createSnapshot(path: string, base: Table | string, options: { ifExists?: IfExists } = {}): Promise<Table> {
-    const p = parsePath(path).path
+    const p = parsePath(this.#envPath(path)).path
     const baseTable = typeof base === 'string' ? await this.getTable(base) : base
     const existing = await this.#existing(p, options.ifExists ?? 'error')
     if (existing) return existing
@@ -457,4 +480,9 @@ export class Tessera {
     this.#states.set(state.id, state)
     return new Table(this.#ctx, state.id)
   }
+}
+
+/** The env namespace a Tessera.open() works in: the option, else TESSERA_ENV (the same rule as tessera apply). */
+function envOption(options: OpenOptions): string | undefined {
+  return options.env !== undefined ? options.env.trim() || undefined : currentEnv()
 }
