@@ -12,7 +12,7 @@ import { PGliteDriver } from '../store/pglite/driver.ts'
 import { PostgresDriver } from '../store/postgres/driver.ts'
 import type { PGliteAssets } from '../store/pglite/driver.ts'
 import type { Driver } from '../store/types.ts'
-import { formatType, parseType } from '../types/index.ts'
+import { formatType, isMedia, parseType } from '../types/index.ts'
 import { createDataTable, dropDataTable } from './ddl.ts'
 import * as dirs from './dirs.ts'
 import type { ColumnMd, IfExists, IfNotExists, MediaValidation, TableKind, TableMd } from './metadata.ts'
@@ -20,7 +20,7 @@ import { checkName, parsePath } from './paths.ts'
 import type { TableState } from './state.ts'
 import { commitVersion, loadTableByPath, mdAtVersion } from './state.ts'
 import type { CatalogContext } from './table.ts'
-import { setRevertGuard, Table } from './table.ts'
+import { refuseUnknownOptions, setRevertGuard, Table } from './table.ts'
 import * as views from './views.ts'
 import { checkIntegrity } from './check.ts'
 import type { CheckProblem } from './check.ts'
@@ -301,9 +301,12 @@ export class Tessera {
    */
   async createTable(path: string, schema: Record<string, string>, options: CreateTableOptions = {}): Promise<Table> {
     const p = parsePath(this.#envPath(path)).path
+    refuseUnknownOptions('createTable', options, ['primaryKey', 'ifExists', 'comment', 'mediaValidation'])
     const ifExists = options.ifExists ?? 'error'
     const columns: ColumnMd[] = Object.entries(schema ?? {}).map(([name, type], id) => ({
       id, name: checkName(name, 'column name'), type: formatType(parseType(type)), addedIn: 0,
+      // Media columns store a bad file's error per cell (insert with onError: 'ignore').
+      ...(isMedia(parseType(type)) ? { cellErrors: true as const } : {}),
     }))
     if (columns.length === 0) throw invalid('INVALID_ARGUMENT', `table '${p}' needs at least one column`)
     const pkNames = options.primaryKey === undefined ? [] : typeof options.primaryKey === 'string' ? [options.primaryKey] : [...options.primaryKey]

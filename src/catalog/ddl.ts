@@ -2,7 +2,7 @@ import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, quoteIdent, va
 import type { Queryable } from '../store/types.ts'
 import { parseType, pgType } from '../types/index.ts'
 import type { ColumnMd, TableMd } from './metadata.ts'
-import { isStored } from './metadata.ts'
+import { hasErrorColumns, isStored } from './metadata.ts'
 
 // Physical layout of a user table: one Postgres table tessera_data.t<id> with
 //   _rowid  insertion order; shared by all versions of a row
@@ -13,7 +13,7 @@ import { isStored } from './metadata.ts'
 export function physicalColumns(c: ColumnMd): string[] {
   if (!isStored(c)) return []
   const cols = [`${valueColumn(c.id)} ${pgType(parseType(c.type))}`]
-  if (c.computed) cols.push(`${errorTypeColumn(c.id)} text`, `${errorMsgColumn(c.id)} text`)
+  if (hasErrorColumns(c)) cols.push(`${errorTypeColumn(c.id)} text`, `${errorMsgColumn(c.id)} text`)
   return cols
 }
 
@@ -45,7 +45,7 @@ export async function addPhysicalColumn(tx: Queryable, id: number, c: ColumnMd):
 
 export async function dropPhysicalColumn(tx: Queryable, id: number, c: ColumnMd): Promise<void> {
   if (!isStored(c)) return
-  const names = [valueColumn(c.id), ...(c.computed ? [errorTypeColumn(c.id), errorMsgColumn(c.id)] : [])]
+  const names = [valueColumn(c.id), ...(hasErrorColumns(c) ? [errorTypeColumn(c.id), errorMsgColumn(c.id)] : [])]
   await tx.exec(`alter table ${dataTable(id)} ${names.map((n) => `drop column if exists ${n}`).join(', ')}`)
 }
 

@@ -27,6 +27,11 @@ export interface ColumnMd {
   readonly comment?: string
   /** Hidden columns (embedding index values) are not selected by default. */
   readonly hidden?: boolean
+  /**
+   * Media columns created since per-cell media errors exist: they have errortype/errormsg data columns, so an
+   * insert with onError: 'ignore' stores an invalid file as null plus its error (as Pixeltable does).
+   */
+  readonly cellErrors?: true
 }
 
 export interface TableMd {
@@ -112,6 +117,11 @@ export interface UpdateStatus {
 /** Columns with a data column of their own (all but computed columns with stored: false). */
 export function isStored(c: ColumnMd): boolean {
   return c.computed?.stored !== false
+}
+
+/** Columns with errortype/errormsg data columns: stored computed columns, and media columns with cellErrors. */
+export function hasErrorColumns(c: ColumnMd): boolean {
+  return (!!c.computed && isStored(c)) || c.cellErrors === true
 }
 
 export function findColumn(md: TableMd, name: string): ColumnMd | undefined {

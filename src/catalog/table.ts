@@ -31,7 +31,7 @@ import type { Row } from './validate-rows.ts'
 import { validateRows } from './validate-rows.ts'
 import * as indexes from '../index/index.ts'
 import type { AddEmbeddingIndexOptions, HybridSearchOptions, IndexInfo } from '../index/index.ts'
-import { validateMediaRows } from '../media/index.ts'
+import { validateMediaRows, validateMediaRowsIgnoringErrors } from '../media/index.ts'
 import type { MediaEnv } from '../media/index.ts'
 
 /** What a Table handle needs from the database it belongs to. */
@@ -287,17 +287,25 @@ export class Table implements Joinable {
   /** Inserts rows (objects keyed by column name). All or nothing: a bad row rejects the batch, naming row and column. */
   async insert(rows: readonly Row[] | Row, options: InsertOptions = {}): Promise<UpdateStatus> {
     const list = Array.isArray(rows) ? rows : [rows]
+    refuseUnknownOptions('insert', options, ['onError'])
     this.#rowsWritable()
+    const onError = options.onError ?? 'abort'
     return this.#write('insert', async (state, counts) => {
-      const valid = await mediaRows(this.#ctx, state, validateRows(state.md, state.path, list))
+      const checked = validateRows(state.md, state.path, list)
+      // onError: 'ignore' also covers bad media files: null plus the error in the cell, as in Pixeltable.
+      const media = onError === 'ignore' && this.#ctx.media ? await validateMediaRowsIgnoringErrors(state.md, state.path, checked, this.#ctx.media) : undefined
+      const valid = media ? media.rows : await mediaRows(this.#ctx, state, checked)
+      for (const e of media?.errors ?? []) {
+        for (const name of Object.keys(e ?? {})) (counts.excs++, counts.colsWithExcs.add(name))
+      }
       checkDuplicateKeys(state, valid)
       // As in Pixeltable, an insert aborts on a failing cell unless it says otherwise, whatever onError the column was
       // added with (that one governs its backfill).
       // Plans from the effective setting: it also decides which columns compute in SQL (abort) or TypeScript.
-      const plans = computedPlans(withOnErrorMd(state.md, options.onError ?? 'abort'))
-      return { valid, ts: await computeTsColumns(plans, valid, state.path, counts), plans }
+      const plans = computedPlans(withOnErrorMd(state.md, onError))
+      return { valid, ts: await computeTsColumns(plans, valid, state.path, counts), plans, mediaErrors: media?.errors }
     }, async (tx, state, version, p, counts) => {
-      await insertRows(tx, { ...state, md: withOnErrorMd(state.md, options.onError ?? 'abort') }, version, p.valid, p.ts, counts)
+      await insertRows(tx, { ...state, md: withOnErrorMd(state.md, onError) }, version, p.valid, p.ts, counts, undefined, p.mediaErrors)
     })
   }
 
@@ -378,12 +386,13 @@ export class Table implements Joinable {
   /** Adds a stored column. On a table with rows, the type must be nullable ('int?'): old rows get null. */
   async addColumn(name: string, type: string, options: { ifExists?: IfExists } = {}): Promise<UpdateStatus> {
     checkName(name, 'column name')
+    refuseUnknownOptions('addColumn', options, ['ifExists'])
     const t = parseType(type)
     return this.#schemaChange('add_column', name, options.ifExists, async (tx, state, version) => {
       if (!t.nullable && (await countCurrentRows(tx, state.id)) > 0) {
         throw invalid('INVALID_TYPE', `column '${name}' of type ${formatType(t)} cannot be added to '${state.path}', which has rows; make it nullable ('${formatType(t)}?')`, { column: name })
       }
-      const column: ColumnMd = { id: state.md.nextColumnId, name, type: formatType(t), addedIn: version }
+      const column: ColumnMd = { id: state.md.nextColumnId, name, type: formatType(t), addedIn: version, ...(isMedia(t) ? { cellErrors: true as const } : {}) }
       await addPhysicalColumn(tx, state.id, column)
       return { ...state.md, columns: [...state.md.columns, column], nextColumnId: state.md.nextColumnId + 1 }
     })
@@ -401,6 +410,7 @@ export class Table implements Joinable {
    */
   async addComputedColumn(name: string, expr: ExprLike, options: AddComputedColumnOptions = {}): Promise<UpdateStatus> {
     checkName(name, 'column name')
+    refuseUnknownOptions('addComputedColumn', options, ['onError', 'ifExists', 'stored', 'hidden', 'afterAdd'])
     const onError = options.onError ?? 'abort'
     const stored = options.stored ?? true
     if (typeof stored !== 'boolean') throw invalid('INVALID_ARGUMENT', `addComputedColumn: stored must be true or false, got ${JSON.stringify(options.stored)}`, { column: name })
@@ -618,6 +628,13 @@ export function setRevertGuard(fn: (tx: Queryable, state: TableState) => Promise
 }
 
 const staleSchema = new Error('stale schema')
+
+/** An option is never silently ignored: names a call does not take are refused, with the ones it does. */
+export function refuseUnknownOptions(call: string, options: object | undefined, known: readonly string[]): void {
+  if (!options || typeof options !== 'object') return
+  const unknown = Object.keys(options).filter((k) => !known.includes(k) && (options as Record<string, unknown>)[k] !== undefined)
+  if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `${call}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes ${known.map((k) => `'${k}'`).join(', ')}`, { option: unknown[0] })
+}
 
 /** Media cells become canonical refs (uploads stored, files checked per mediaValidation), outside any transaction. */
 function mediaRows(ctx: CatalogContext, state: TableState, rows: Row[]): Promise<Row[]> | Row[] {

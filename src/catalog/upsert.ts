@@ -5,7 +5,7 @@ import { compileExpr } from '../query/compiler.ts'
 import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
 import type { Queryable } from '../store/types.ts'
 import { parseType, pgType, toStoreJson } from '../types/index.ts'
-import { isStored } from './metadata.ts'
+import { hasErrorColumns, isStored } from './metadata.ts'
 import type { TableState } from './state.ts'
 import type { Row } from './validate-rows.ts'
 import { INSERT_BATCH } from './rows.ts'
@@ -91,9 +91,9 @@ export async function updateByKey(tx: Queryable, state: TableState, version: num
       else if (p?.mode === 'sql') select.push(compileExpr(p.expr, newScope, params))
       else if (p?.mode === 'ts') select.push('null')
       else select.push(`old.${name}`)
-      if (c.computed) {
+      if (hasErrorColumns(c)) {
         target.push(errorTypeColumn(c.id), errorMsgColumn(c.id))
-        select.push(...(p ? ['null', 'null'] : [`old.${errorTypeColumn(c.id)}`, `old.${errorMsgColumn(c.id)}`]))
+        select.push(...(p || changed.has(c.name) ? ['null', 'null'] : [`old.${errorTypeColumn(c.id)}`, `old.${errorMsgColumn(c.id)}`]))
       }
     }
     const table = dataTable(state.id)

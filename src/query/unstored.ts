@@ -22,6 +22,10 @@ export function inlineUnstored(node: ExprNode, sources: Sources, seen: ReadonlyS
   if (!isCol(node)) return node
   const source = sourceOf(node, sources)
   const column = source?.md.columns.find((c) => c.name === node.col)
+  // errortype/errormsg exist for computed columns and media columns with per-cell errors; said here, not by SQL.
+  if (node.prop && column && !column.computed && !column.cellErrors) {
+    throw invalid('INVALID_EXPRESSION', `column '${column.name}' has no ${node.prop}: only computed columns${column.type.startsWith('image') || column.type.startsWith('video') || column.type.startsWith('audio') || column.type.startsWith('document') ? ' and media columns created with per-cell errors' : ' and media columns'} store per-cell errors`, { column: column.name })
+  }
   if (!source || !column?.computed || column.computed.stored !== false) return node
   if (node.prop) return { lit: null, type: 'string?' }
   const key = `${source.path}.${column.name}`
@@ -33,12 +37,16 @@ export function inlineUnstored(node: ExprNode, sources: Sources, seen: ReadonlyS
   return inlineUnstored(expr, sources, new Set([...seen, key]))
 }
 
+const hasProp = (n: ExprNode): boolean => (isCol(n) ? n.prop !== undefined : isFn(n) ? n.args.some(hasProp) : false)
+const mentionsErrors = (spec: QuerySpec): boolean =>
+  [spec.where, ...(spec.select ?? []).map((s) => s.expr), ...spec.orderBy.map((o) => o.expr), ...(spec.groupBy ?? []), ...spec.joins.map((j) => j.on)].some((n) => n !== undefined && hasProp(n))
+
 const hasUnstored = (sources: Sources): boolean => sources.some((s) => s.md.columns.some((c) => c.computed?.stored === false))
 
 /** The spec with unstored columns inlined in every expression it holds (a no-op for tables without them). */
 export function inlineUnstoredSpec(spec: QuerySpec): QuerySpec {
   const sources = [spec.from, ...spec.joins.map((j) => j.source)]
-  if (!hasUnstored(sources)) return spec
+  if (!hasUnstored(sources) && !mentionsErrors(spec)) return spec
   const f = (n: ExprNode) => inlineUnstored(n, sources)
   return {
     ...spec,

@@ -171,4 +171,35 @@ export function lifecycleDefectsSuite(makeDb: MakeDb): void {
       expect((await t.orderBy(t.c.id).select('up').collect()).rows.map((r) => r.up)).toEqual(['C', 'A', 'D'])
     })
   })
+
+  describe('an invalid media file with onError: ignore is stored as null plus its error', () => {
+    test('as in Pixeltable: the insert goes through, the cell holds the error; the default still refuses the batch', async () => {
+      const { writeFileSync, mkdtempSync } = await import('node:fs')
+      const { tmpdir } = await import('node:os')
+      const { join } = await import('node:path')
+      const sharp = (await import('sharp')).default
+      const dir = mkdtempSync(join(tmpdir(), 'tessera-i20-media-'))
+      const good = join(dir, 'good.png')
+      writeFileSync(good, await sharp({ create: { width: 4, height: 3, channels: 3, background: '#f00' } }).png().toBuffer())
+      const bad = join(dir, 'bad.png')
+      writeFileSync(bad, 'not an image')
+      const t = await db.createTable('media_ign', { id: 'int', photo: 'image' }, { primaryKey: 'id' })
+      const e = await err(t.insert([{ id: 1, photo: good }, { id: 2, photo: bad }]))
+      expect(e.code).toBe('INVALID_MEDIA')
+      expect(await t.count()).toBe(0)
+      const st = await t.insert([{ id: 1, photo: good }, { id: 2, photo: bad }], { onError: 'ignore' })
+      expect(st).toMatchObject({ numInserted: 2, numExcs: 1, colsWithExcs: ['photo'] })
+      const rows = (await t.orderBy(t.c.id).select({ id: t.c.id, photo: t.c.photo, et: t.c.photo.errortype, em: t.c.photo.errormsg }).collect()).rows
+      expect(rows[0]).toMatchObject({ id: 1, et: null, em: null })
+      expect(rows[0]!.photo).toEqual(expect.any(String))
+      expect(rows[1]).toMatchObject({ id: 2, photo: null, et: 'INVALID_MEDIA', em: expect.stringContaining('sharp cannot decode it') })
+      // a computed column over it sees null; an update with a good file clears the error
+      await t.addComputedColumn('w', t.c.photo.astype('string').len(), { onError: 'ignore' })
+      await t.update({ photo: good }, { where: t.c.id.eq(2) })
+      expect((await t.where(t.c.id.eq(2)).select({ et: t.c.photo.errortype }).collect()).rows).toEqual([{ et: null }])
+      // errortype of a column that cannot hold errors is refused by name, not a SQL error
+      expect(await err(t.select({ x: t.c.id.errortype }).collect())).toMatchObject({ code: 'INVALID_EXPRESSION', message: expect.stringContaining("column 'id' has no errortype") })
+      expect((await db.check()).problems).toEqual([])
+    })
+  })
 }

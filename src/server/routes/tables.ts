@@ -104,7 +104,8 @@ export function tableRoutes(db: Tessera) {
     const body = await readJson(c, CreateTable)
     requireAccess(c.var.principal, parsePath(body.path).path, 'write')
     const before = body.ifExists === 'ignore' ? await db.listTables(parsePath(body.path).path.split('/').slice(0, -1).join('/')).catch(() => []) : []
-    const t = await db.createTable(body.path, body.schema, body)
+    const { path, schema, ...options } = body
+    const t = await db.createTable(path, schema, options)
     return c.json(tableInfo(t), before.includes(t.path) ? 200 : 201)
   })
 
