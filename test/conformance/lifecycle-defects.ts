@@ -202,4 +202,20 @@ export function lifecycleDefectsSuite(makeDb: MakeDb): void {
       expect((await db.check()).problems).toEqual([])
     })
   })
+
+  describe('no silent options', () => {
+    test('createTable, insert, addColumn and addComputedColumn refuse names they do not take', async () => {
+      let e = await err(db.createTable('opt_t', { id: 'int' }, { primary_key: 'id' } as never))
+      expect(e).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining("createTable: unknown option 'primary_key'; it takes 'primaryKey'") })
+      const t = await db.createTable('opt_t', { id: 'int', s: 'string' })
+      e = await err(t.insert([{ id: 1, s: 'a' }], { on_error: 'ignore' } as never))
+      expect(e.message).toContain("insert: unknown option 'on_error'")
+      e = await err(t.addComputedColumn('up', t.c.s.upper(), { destination: 's3://b' } as never))
+      expect(e.message).toContain("addComputedColumn: unknown option 'destination'")
+      e = await err(t.addColumn('n', 'int?', { nullable: true } as never))
+      expect(e.message).toContain("addColumn: unknown option 'nullable'")
+      expect(Object.keys(t.schema())).toEqual(['id', 's'])
+      expect(await t.count()).toBe(0)
+    })
+  })
 }
