@@ -10,6 +10,7 @@ import type { Joinable, QueryBackend, SelectArg } from '../query/query.ts'
 import { Query } from '../query/query.ts'
 import type { ResultSet } from '../query/results.ts'
 import type { JoinHow, QuerySource } from '../query/spec.ts'
+import { inlineUnstored } from '../query/unstored.ts'
 import { dataTable, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
 import { containsAggregate, typeOf } from '../query/typecheck.ts'
 import { translateStoreError } from '../store/errors.ts'
@@ -316,6 +317,8 @@ export class Table implements Joinable {
 
   async #update(values: Record<string, unknown>, where: ExprNode | undefined, cascade: boolean): Promise<UpdateStatus> {
     this.#rowsWritable()
+    // A filter on a stored: false column filters on its definition.
+    if (where) where = inlineUnstored(where, [this.querySource()])
     return this.#write('update', async (state) => {
       if (where) checkPredicate(state, where)
       return checkUpdateValues(state.md, state.path, await this.#mediaValues(state, values))
@@ -346,6 +349,7 @@ export class Table implements Joinable {
 
   async #delete(where: ExprNode | undefined): Promise<UpdateStatus> {
     this.#rowsWritable()
+    if (where) where = inlineUnstored(where, [this.querySource()])
     return this.#write('delete', async (state) => {
       if (where) checkPredicate(state, where)
     }, async (tx, state, version, _p, counts) => {

@@ -160,6 +160,11 @@ export function lifecycleDefectsSuite(makeDb: MakeDb): void {
       expect((await v.orderBy(v.c.id).select('up').collect()).rows.map((r) => r.up)).toEqual(['A', 'D'])
       expect((await (await db.get('unst:2')).orderBy('id').select('up').collect()).rows.map((r) => r.up)).toEqual(['B', 'A'])
       expect(await err(t.recomputeColumns('up'))).toMatchObject({ message: expect.stringContaining("'up' is not stored") })
+      // updates and deletes filter on the definition
+      await t.update({ s: 'dd' }, { where: t.c.up.eq('D') })
+      expect((await t.where(t.c.id.eq(3)).select('up').collect()).rows).toEqual([{ up: 'DD' }])
+      expect((await v.orderBy(v.c.id).select('up').collect()).rows.map((r) => r.up)).toEqual(['A', 'DD'])
+      expect(await err(t.delete({ where: t.c.loud.eq('x') }))).toMatchObject({ code: 'INVALID_EXPRESSION', message: expect.stringContaining('must run in SQL') })
       expect(await err(t.addComputedColumn('bad', t.c.s.upper(), { stored: 'no' as never }))).toMatchObject({ message: expect.stringContaining('stored must be true or false') })
       expect((await db.check()).problems).toEqual([])
       await db.dropTable('unst_view')
@@ -168,7 +173,7 @@ export function lifecycleDefectsSuite(makeDb: MakeDb): void {
       await t.dropColumn('up')
       expect(Object.keys(t.schema())).toEqual(['id', 's'])
       await t.revert()
-      expect((await t.orderBy(t.c.id).select('up').collect()).rows.map((r) => r.up)).toEqual(['C', 'A', 'D'])
+      expect((await t.orderBy(t.c.id).select('up').collect()).rows.map((r) => r.up)).toEqual(['C', 'A', 'DD'])
     })
   })
 
