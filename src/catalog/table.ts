@@ -312,6 +312,7 @@ export class Table implements Joinable {
 
   /** Updates rows matching `where` (all rows when omitted). Values are literals or expressions over the old row. */
   async update(values: Record<string, unknown>, options: UpdateOptions = {}): Promise<UpdateStatus> {
+    refuseUnknownOptions('update', options, ['where', 'cascade'])
     return this.#update(values, options.where === undefined ? undefined : toNode(options.where), options.cascade ?? true)
   }
 
@@ -344,6 +345,7 @@ export class Table implements Joinable {
   }
 
   async delete(options: { where?: ExprLike } = {}): Promise<UpdateStatus> {
+    refuseUnknownOptions('delete', options, ['where'])
     return this.#delete(options.where === undefined ? undefined : toNode(options.where))
   }
 
@@ -362,6 +364,7 @@ export class Table implements Joinable {
    * an error, skipped, or inserted, per ifNotExists.
    */
   async batchUpdate(rows: readonly Row[], options: BatchUpdateOptions = {}): Promise<UpdateStatus> {
+    refuseUnknownOptions('batchUpdate', options, ['ifNotExists', 'cascade'])
     const ifNotExists = options.ifNotExists ?? 'error'
     this.#rowsWritable()
     return this.#write(ifNotExists === 'insert' ? 'upsert' : 'update', async (state, counts) => {
@@ -494,6 +497,7 @@ export class Table implements Joinable {
 
   /** Recomputes computed columns (as a new version), for rows matching `where`, or only failed cells. */
   async recomputeColumns(names: string | readonly string[], options: RecomputeOptions = {}): Promise<UpdateStatus> {
+    refuseUnknownOptions('recomputeColumns', options, ['where', 'errorsOnly', 'cascade'])
     const list = typeof names === 'string' ? [names] : [...names]
     const whereNode = options.where === undefined ? undefined : toNode(options.where)
     return this.#write('recompute', async (state) => {
