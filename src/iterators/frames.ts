@@ -63,6 +63,11 @@ export const frameIterator = registerIterator<FrameOptions>({
         if (tb) timeBase = [Number(tb[1]), Number(tb[2])]
         const pts = /\bpts:\s*(-?\d+)/.exec(line)
         if (pts && timeBase) times.push((Number(pts[1]) * timeBase[0] * 1000) / timeBase[1])
+        else if (pts) {
+          // No time base reported (another ffmpeg version): its rounded pts_time is the next best thing.
+          const t = /pts_time:\s*(-?[\d.]+)/.exec(line)
+          if (t) times.push(Number(t[1]) * 1000)
+        }
         return true
       },
     })
