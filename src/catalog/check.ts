@@ -2,6 +2,7 @@ import type { Queryable } from '../store/types.ts'
 import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, valueColumn } from '../query/sql.ts'
 import { fullTextIndexName, physicalIndexName } from '../index/embedding-index.ts'
 import type { TableKind, TableMd } from './metadata.ts'
+import { hasErrorColumns, isStored } from './metadata.ts'
 
 // Integrity check of the catalog against the data: versions contiguous, data tables and columns present, row
 // version bounds sane, primary keys unique among current rows, views and snapshots pointing at what exists, and
@@ -39,8 +40,8 @@ export async function checkIntegrity(db: Queryable): Promise<{ tables: number; p
       continue
     }
     const have = new Set(cols.rows.map((c) => c.column_name))
-    for (const c of t.md.columns) {
-      const needed = [valueColumn(c.id), ...(c.computed ? [errorTypeColumn(c.id), errorMsgColumn(c.id)] : [])]
+    for (const c of t.md.columns.filter(isStored)) {
+      const needed = [valueColumn(c.id), ...(hasErrorColumns(c) ? [errorTypeColumn(c.id), errorMsgColumn(c.id)] : [])]
       for (const n of needed) if (!have.has(n)) p(`column '${c.name}' has no data column ${n}`)
     }
     const bad = await db.query<{ n: number }>(

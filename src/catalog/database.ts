@@ -12,7 +12,7 @@ import { PGliteDriver } from '../store/pglite/driver.ts'
 import { PostgresDriver } from '../store/postgres/driver.ts'
 import type { PGliteAssets } from '../store/pglite/driver.ts'
 import type { Driver } from '../store/types.ts'
-import { formatType, parseType } from '../types/index.ts'
+import { formatType, isMedia, parseType } from '../types/index.ts'
 import { createDataTable, dropDataTable } from './ddl.ts'
 import { repairUncommittedWrites } from './data-table.ts'
 import type { Repair } from './data-table.ts'
@@ -22,11 +22,14 @@ import { checkName, parsePath } from './paths.ts'
 import type { TableState } from './state.ts'
 import { commitVersion, loadTableByPath, mdAtVersion } from './state.ts'
 import type { CatalogContext } from './table.ts'
-import { setRevertGuard, Table } from './table.ts'
+import { refuseUnknownOptions, setRevertGuard, Table } from './table.ts'
 import * as views from './views.ts'
 import { checkIntegrity } from './check.ts'
 import type { CheckProblem } from './check.ts'
 import { toNode } from '../query/expr.ts'
+import type { Query } from '../query/query.ts'
+import { isQuery, viewBaseOf } from '../query/view-base.ts'
+import { currentEnv, resolveEnvPath } from '../setup/env.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { stripTables } from '../compute/computed.ts'
 import { Jobs } from '../compute/jobs.ts'
@@ -61,6 +64,11 @@ export interface OpenOptions {
    * AWS_ENDPOINT_URL, region from AWS_REGION) or a local folder. Reads go through a file cache in <home>/cache-s3.
    */
   readonly mediaStore?: string
+  /**
+   * Environment namespace (default $TESSERA_ENV): with 'prod', 'app/docs' means 'prod_app/docs' in every call, as
+   * `tessera apply` resolves a setup file's paths, so application code and its setup see the same tables.
+   */
+  readonly env?: string
 }
 
 export interface CreateTableOptions {
@@ -170,6 +178,7 @@ export class Tessera {
       const repaired = await repairUncommittedWrites(db)
       const t = new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir, options.mediaStore)
       t.#repaired = repaired
+      t.#env = envOption(options)
       await openDestinations(db)
       return t
     } catch (e) {
@@ -183,7 +192,7 @@ export class Tessera {
     const home = resolve(options.home ?? defaultHome())
     const db = await PostgresDriver.open({ url })
     try {
-      return await Tessera.fromDriver(db, { ...options, home })
+      return await Tessera.fromDriver(db, { ...options, home, env: envOption(options) })
     } catch (e) {
       await db.close()
       throw e
@@ -191,10 +200,12 @@ export class Tessera {
   }
 
   /** Wraps an already open store (in-memory tests, the PostgreSQL driver). */
-  static async fromDriver(db: Driver, options: Pick<OpenOptions, 'home' | 'mediaDir' | 'mediaCacheBytes' | 'mediaStore'> = {}): Promise<Tessera> {
+  static async fromDriver(db: Driver, options: Pick<OpenOptions, 'home' | 'mediaDir' | 'mediaCacheBytes' | 'mediaStore' | 'env'> = {}): Promise<Tessera> {
     if (db instanceof PostgresDriver) await db.withLock(MIGRATION_LOCK, () => migrate(db))
     else await migrate(db)
     const t = new Tessera(db, undefined, options.home, options.mediaCacheBytes, options.mediaDir, options.mediaStore)
+    // Only what the caller passes: open() reads TESSERA_ENV, in-memory and wrapped stores do not.
+    t.#env = options.env?.trim() || undefined
     await openDestinations(db)
     // Other processes on a shared server change tables too: their commits arrive as notifications, and the cached
     // state of those tables is re-read, so this process does not keep serving a schema that has changed.
@@ -217,6 +228,18 @@ export class Tessera {
   /** An in-memory database (nothing persists); `template` starts from a dumped data dir to skip initdb. */
   static async memory(template?: Blob): Promise<Tessera> {
     return Tessera.fromDriver(await PGliteDriver.open(template ? { loadDataDir: template } : {}))
+  }
+
+  /** The environment namespace paths are resolved in (TESSERA_ENV), if any. */
+  get env(): string | undefined {
+    return this.#env
+  }
+
+  #env: string | undefined
+
+  /** 'app/docs' → 'prod_app/docs' under env 'prod' (paths already in the namespace stay as they are). */
+  #envPath(path: string): string {
+    return this.#env && typeof path === 'string' ? resolveEnvPath(path, this.#env) : path
   }
 
   get driver(): Driver {
@@ -308,13 +331,14 @@ export class Tessera {
   // ---------------------------------------------------------------- dirs
 
   async createDir(path: string, options: dirs.CreateDirOptions = {}): Promise<{ created: boolean }> {
+    path = this.#envPath(path)
     const created = await this.#db.transaction((tx) => dirs.createDir(tx, path, options, (p) => this.#dropContents(tx, p)))
     if (options.ifExists === 'replace' || options.ifExists === 'replace_force') this.#forgetUnder(parsePath(path).path)
     return { created }
   }
 
   async dropDir(path: string, options: dirs.DropDirOptions = {}): Promise<void> {
-    const p = parsePath(path).path
+    const p = parsePath(this.#envPath(path)).path
     await this.#db.transaction(async (tx) => {
       if (!(await dirs.dirExists(tx, p))) {
         if (options.ifNotExists === 'ignore') return
@@ -330,16 +354,16 @@ export class Tessera {
   }
 
   listDirs(path = '', options: dirs.ListOptions = {}): Promise<string[]> {
-    return dirs.listDirs(this.#db, path, options)
+    return dirs.listDirs(this.#db, path ? this.#envPath(path) : path, options)
   }
 
   listTables(path = '', options: dirs.ListOptions = {}): Promise<string[]> {
-    return dirs.listTables(this.#db, path, options)
+    return dirs.listTables(this.#db, path ? this.#envPath(path) : path, options)
   }
 
   /** Moves or renames a dir (with its contents) or a table. */
   async move(from: string, to: string): Promise<void> {
-    await this.#db.transaction((tx) => dirs.movePath(tx, from, to))
+    await this.#db.transaction((tx) => dirs.movePath(tx, this.#envPath(from), this.#envPath(to)))
     for (const s of [...this.#states.values()]) await this.#ctx.refresh(s.id).catch(() => undefined)
   }
 
@@ -363,10 +387,13 @@ export class Tessera {
    * ifExists: 'error' (default), 'ignore' (return the existing table), 'replace', 'replace_force'.
    */
   async createTable(path: string, schema: Record<string, string>, options: CreateTableOptions = {}): Promise<Table> {
-    const p = parsePath(path).path
+    const p = parsePath(this.#envPath(path)).path
+    refuseUnknownOptions('createTable', options, ['primaryKey', 'ifExists', 'comment', 'mediaValidation'])
     const ifExists = options.ifExists ?? 'error'
     const columns: ColumnMd[] = Object.entries(schema ?? {}).map(([name, type], id) => ({
       id, name: checkName(name, 'column name'), type: formatType(parseType(type)), addedIn: 0,
+      // Media columns store a bad file's error per cell (insert with onError: 'ignore').
+      ...(isMedia(parseType(type)) ? { cellErrors: true as const } : {}),
     }))
     if (columns.length === 0) throw invalid('INVALID_ARGUMENT', `table '${p}' needs at least one column`)
     const pkNames = options.primaryKey === undefined ? [] : typeof options.primaryKey === 'string' ? [options.primaryKey] : [...options.primaryKey]
@@ -391,7 +418,7 @@ export class Tessera {
 
   /** A table by path; 'path:N' gives a read-only handle on version N (time travel). */
   async getTable(path: string): Promise<Table> {
-    const parsed = parsePath(path, { allowVersion: true })
+    const parsed = parsePath(this.#envPath(path), { allowVersion: true })
     // On a shared server another process may have changed the table since it was cached: read it (one row).
     const cachedId = this.#db.kind === 'pglite' ? [...this.#states.values()].find((s) => s.path === parsed.path)?.id : undefined
     const state = cachedId !== undefined ? this.#states.get(cachedId)! : await loadTableByPath(this.#db, parsed.path)
@@ -418,7 +445,7 @@ export class Tessera {
 
   /** Drops a table, view or snapshot. Dependents (views, snapshots) need force: true, and are dropped with it. */
   async dropTable(path: string, options: { ifNotExists?: IfNotExists; force?: boolean } = {}): Promise<void> {
-    const p = parsePath(path).path
+    const p = parsePath(this.#envPath(path)).path
     const dropped: string[] = []
     await this.#db.transaction(async (tx) => {
       const state = await loadTableByPath(tx, p)
@@ -447,14 +474,22 @@ export class Tessera {
    * Creates a view over a table: its rows are the base rows matching `where`, optionally expanded by an iterator
    * (one base row → many rows with `pos`); it can have computed columns of its own and follows every base change.
    */
-  async createView(path: string, base: Table | string, options: { where?: ExprLike; iterator?: views.ViewSpec['iterator']; ifExists?: IfExists } = {}): Promise<Table> {
-    const p = parsePath(path).path
-    const baseTable = typeof base === 'string' ? await this.getTable(base) : base
+  async createView(path: string, base: Table | Query | string, options: { where?: ExprLike; iterator?: views.ViewSpec['iterator']; ifExists?: IfExists } = {}): Promise<Table> {
+    const p = parsePath(this.#envPath(path)).path
+    // Options are never silently dropped: Pixeltable's sample= and the like are refused by name.
+    const unknown = Object.keys(options ?? {}).filter((k) => !['where', 'iterator', 'ifExists'].includes(k) && (options as Record<string, unknown>)[k] !== undefined)
+    if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `createView: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes where, iterator and ifExists${unknown.includes('sample') ? ' (a view follows every base change, so it cannot sample; filter with where)' : ''}`, { option: unknown[0] })
+    // A query base (t.where(...)) contributes its filter; anything else it says is refused by name.
+    const fromQuery = isQuery(base) ? viewBaseOf(base) : undefined
+    if (fromQuery && fromQuery.source.version !== undefined) throw invalid('INVALID_ARGUMENT', `a view needs a live base table, not '${fromQuery.source.path}' at a fixed version; use createSnapshot for that`)
+    const baseTable = fromQuery ? await this.getTable(fromQuery.source.path) : typeof base === 'string' ? await this.getTable(base) : base as Table
     if (baseTable.pinnedVersion !== undefined || baseTable.md.snapshot) throw invalid('INVALID_ARGUMENT', `a view needs a live base table, not '${baseTable.path}' at a fixed version; use createSnapshot for that`)
     const existing = await this.#existing(p, options.ifExists ?? 'error')
     if (existing) return existing
     const baseState = this.#ctx.state(baseTable.id)
-    const where = options.where === undefined ? undefined : stripTables(toNode(options.where))
+    const own = options.where === undefined ? undefined : stripTables(toNode(options.where))
+    const inherited = fromQuery?.where ? stripTables(fromQuery.where) : undefined
+    const where = own && inherited ? { fn: 'and', args: [inherited, own] } : own ?? inherited
     const md = await views.viewMd(baseState, { ...(where ? { where } : {}), ...(options.iterator ? { iterator: options.iterator } : {}) }, resolveIterator)
     const { id } = await this.#createRecord(p, 'view', md)
     // The first sync fills the view with the base's current rows.
@@ -464,7 +499,7 @@ export class Tessera {
 
   /** Creates a read-only snapshot of a table at its current version (or the version of a 'path:N' handle). */
   async createSnapshot(path: string, base: Table | string, options: { ifExists?: IfExists } = {}): Promise<Table> {
-    const p = parsePath(path).path
+    const p = parsePath(this.#envPath(path)).path
     const baseTable = typeof base === 'string' ? await this.getTable(base) : base
     const existing = await this.#existing(p, options.ifExists ?? 'error')
     if (existing) return existing
@@ -516,7 +551,7 @@ export class Tessera {
   async #createRecord(p: string, kind: TableKind, md: TableMd): Promise<TableState> {
     const state = await this.#db.transaction(async (tx) => {
       if (await dirs.dirExists(tx, p)) throw alreadyExists('PATH_ALREADY_EXISTS', `'${p}' is a directory`, { path: p })
-      await dirs.requireParentDir(tx, p)
+      await dirs.requireParentDir(tx, p, 'table')
       const r = await tx.query<{ id: number }>(`insert into tessera.tables(path, kind, version, md) values ($1, $2, 0, $3::jsonb) returning id`, [p, kind, JSON.stringify(md)])
       const id = Number(r.rows[0]!.id)
       if (kind !== 'snapshot') await createDataTable(tx, id, md)
@@ -534,4 +569,9 @@ export class Tessera {
     this.#states.set(state.id, state)
     return new Table(this.#ctx, state.id)
   }
+}
+
+/** The env namespace a Tessera.open() works in: the option, else TESSERA_ENV (the same rule as tessera apply). */
+function envOption(options: OpenOptions): string | undefined {
+  return options.env !== undefined ? options.env.trim() || undefined : currentEnv()
 }

@@ -2,6 +2,7 @@ import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, quoteIdent, va
 import type { Queryable } from '../store/types.ts'
 import { parseType, pgType } from '../types/index.ts'
 import type { ColumnMd, TableMd } from './metadata.ts'
+import { hasErrorColumns, isStored } from './metadata.ts'
 
 // Physical layout of a user table: one Postgres table tessera_data.t<id> with
 //   _rowid  insertion order; shared by all versions of a row
@@ -10,8 +11,9 @@ import type { ColumnMd, TableMd } from './metadata.ts'
 //   c<id>   one column per Tessera column (c<id>_et / c<id>_em hold per-cell errors of computed columns)
 
 export function physicalColumns(c: ColumnMd): string[] {
+  if (!isStored(c)) return []
   const cols = [`${valueColumn(c.id)} ${pgType(parseType(c.type))}`]
-  if (c.computed) cols.push(`${errorTypeColumn(c.id)} text`, `${errorMsgColumn(c.id)} text`)
+  if (hasErrorColumns(c)) cols.push(`${errorTypeColumn(c.id)} text`, `${errorMsgColumn(c.id)} text`)
   return cols
 }
 
@@ -37,11 +39,13 @@ export async function dropDataTable(tx: Queryable, id: number): Promise<void> {
 }
 
 export async function addPhysicalColumn(tx: Queryable, id: number, c: ColumnMd): Promise<void> {
+  if (!isStored(c)) return
   await tx.exec(`alter table ${dataTable(id)} ${physicalColumns(c).map((p) => `add column ${p}`).join(', ')}`)
 }
 
 export async function dropPhysicalColumn(tx: Queryable, id: number, c: ColumnMd): Promise<void> {
-  const names = [valueColumn(c.id), ...(c.computed ? [errorTypeColumn(c.id), errorMsgColumn(c.id)] : [])]
+  if (!isStored(c)) return
+  const names = [valueColumn(c.id), ...(hasErrorColumns(c) ? [errorTypeColumn(c.id), errorMsgColumn(c.id)] : [])]
   await tx.exec(`alter table ${dataTable(id)} ${names.map((n) => `drop column if exists ${n}`).join(', ')}`)
 }
 

@@ -15,10 +15,12 @@ export async function tableExists(db: Queryable, path: string): Promise<boolean>
   return (await db.query(`select 1 from tessera.tables where path = $1`, [path])).rows.length > 0
 }
 
-export async function requireParentDir(db: Queryable, path: string): Promise<void> {
+export async function requireParentDir(db: Queryable, path: string, creating: 'dir' | 'table' = 'dir'): Promise<void> {
   const parent = parentOf(path)
   if (!(await dirExists(db, parent))) {
-    throw notFound('DIR_NOT_FOUND', `directory '${parent}' does not exist (needed for '${path}'); create it first or pass parents: true`, { path: parent })
+    // Only createDir takes parents: true; a table's dir is made first.
+    const fix = creating === 'dir' ? 'create it first or pass parents: true' : `create it first with createDir('${parent}', { parents: true })`
+    throw notFound('DIR_NOT_FOUND', `directory '${parent}' does not exist (needed for '${path}'); ${fix}`, { path: parent })
   }
 }
 

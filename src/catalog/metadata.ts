@@ -11,6 +11,8 @@ export type IfNotExists = 'error' | 'ignore'
 export interface ComputedMd {
   readonly expr: ExprNode
   readonly onError: OnError
+  /** false: nothing is stored; the value is computed from the expression whenever the column is read. */
+  readonly stored?: false
 }
 
 export interface ColumnMd {
@@ -27,6 +29,11 @@ export interface ColumnMd {
   readonly hidden?: boolean
   /** Computed media columns: the store their values are written to ('s3://bucket/prefix' or a folder). */
   readonly destination?: string
+  /**
+   * Media columns created since per-cell media errors exist: they have errortype/errormsg data columns, so an
+   * insert with onError: 'ignore' stores an invalid file as null plus its error (as Pixeltable does).
+   */
+  readonly cellErrors?: true
 }
 
 export interface TableMd {
@@ -107,6 +114,16 @@ export interface UpdateStatus {
   readonly numExcs: number
   readonly colsWithExcs: readonly string[]
   readonly updatedCols: readonly string[]
+}
+
+/** Columns with a data column of their own (all but computed columns with stored: false). */
+export function isStored(c: ColumnMd): boolean {
+  return c.computed?.stored !== false
+}
+
+/** Columns with errortype/errormsg data columns: stored computed columns, and media columns with cellErrors. */
+export function hasErrorColumns(c: ColumnMd): boolean {
+  return (!!c.computed && isStored(c)) || c.cellErrors === true
 }
 
 export function findColumn(md: TableMd, name: string): ColumnMd | undefined {

@@ -15,6 +15,7 @@ import { translateStoreError } from '../store/errors.ts'
 import type { Queryable } from '../store/types.ts'
 import { formatType, isAssignable, parseType, pgType, toStoreJson, valueSchema } from '../types/index.ts'
 import type { ColumnMd, TableMd } from './metadata.ts'
+import { hasErrorColumns, isStored } from './metadata.ts'
 import type { TableState } from './state.ts'
 import type { Row } from './validate-rows.ts'
 import { inputColumns } from './validate-rows.ts'
@@ -93,11 +94,14 @@ export async function insertRows(
   tsValues: Map<number, { values: unknown[]; errors: (CellError | null)[] }>,
   counts: WriteCounts,
   rowIds?: readonly number[],
+  /** Per row, the media cells stored as null plus their error (insert with onError: 'ignore'). */
+  cellErrors?: readonly (Readonly<Record<string, CellError>> | undefined)[],
   from = 0,
   to = rows.length,
 ): Promise<void> {
   const md = state.md
   const inputs = inputColumns(md)
+  const errorInputs = inputs.filter((c) => c.column.cellErrors)
   const plans = computedPlans(md)
   const recordCols: string[] = []
   const targetCols: string[] = ['_v_min']
@@ -116,6 +120,13 @@ export async function insertRows(
     recordCols.push(`${name} ${pgType(c.type)}`)
     targetCols.push(name)
     selectCols.push(`x.${name}`)
+  }
+  for (const c of errorInputs) {
+    const et = errorTypeColumn(c.column.id)
+    const em = errorMsgColumn(c.column.id)
+    recordCols.push(`${et} text`, `${em} text`)
+    targetCols.push(et, em)
+    selectCols.push(`x.${et}`, `x.${em}`)
   }
   const scope = new ColumnScope(md, (c) => `x.${valueColumn(c.id)}`)
   for (const p of plans) {
@@ -139,6 +150,13 @@ export async function insertRows(
       const doc: Record<string, unknown> = {}
       if (rowIds) doc._rowid = rowIds[i]
       for (const c of inputs) doc[valueColumn(c.column.id)] = toStoreJson(c.type, row[c.column.name])
+      const errs = cellErrors?.[i]
+      if (errs) {
+        for (const c of errorInputs) {
+          const e = errs[c.column.name]
+          if (e) (doc[errorTypeColumn(c.column.id)] = e.errortype, doc[errorMsgColumn(c.column.id)] = e.errormsg)
+        }
+      }
       for (const [colId, r] of tsValues) {
         const type = parseType(md.columns.find((c) => c.id === colId)!.type)
         doc[valueColumn(colId)] = toStoreJson(type, r.values[i])
@@ -180,6 +198,8 @@ export function checkUpdateValues(md: TableMd, path: string, values: UpdateValue
     const column = md.columns.find((c) => c.name === name)
     if (!column) throw invalid('INVALID_ARGUMENT', `update: unknown column '${name}' in '${path}'`, { column: name })
     if (column.computed) throw invalid('INVALID_ARGUMENT', `update: '${name}' is a computed column; update its inputs or use recomputeColumns`, { column: name })
+    // Keys identify a row across its versions (the key index and upserts rely on it), as in Pixeltable.
+    if (md.primaryKey.includes(column.id)) throw invalid('INVALID_ARGUMENT', `update: '${name}' is part of the primary key of '${path}', which cannot change; delete the row and insert it with the new key`, { column: name })
     const type = parseType(column.type)
     const node = raw instanceof Expr ? raw.node : isExprJson(raw) ? v.parse(ExprNodeSchema, raw) : undefined
     if (node) {
@@ -225,7 +245,7 @@ export async function updateRows(
   const newScope = new ColumnScope(md, (c) => newSql.get(c.id) ?? `old.${valueColumn(c.id)}`)
   const target: string[] = ['_rowid', '_v_min']
   const select: string[] = ['old._rowid', `${params.param(version)}::integer`]
-  for (const c of md.columns) {
+  for (const c of md.columns.filter(isStored)) {
     const name = valueColumn(c.id)
     const p = recompute.find((x) => x.column.id === c.id)
     target.push(name)
@@ -233,9 +253,10 @@ export async function updateRows(
     else if (p?.mode === 'sql') select.push(compileExpr(p.expr, newScope, params))
     else if (p?.mode === 'ts') select.push('null')
     else select.push(`old.${name}`)
-    if (c.computed) {
+    if (hasErrorColumns(c)) {
       target.push(errorTypeColumn(c.id), errorMsgColumn(c.id))
-      if (p) select.push('null', 'null')
+      // Recomputed, or set to a new (checked) value: the old error no longer applies.
+      if (p || newSql.has(c.id)) select.push('null', 'null')
       else select.push(`old.${errorTypeColumn(c.id)}`, `old.${errorMsgColumn(c.id)}`)
     }
   }

@@ -9,7 +9,8 @@ import { colNode, isCol, isFn, printExpr } from '../query/nodes/index.ts'
 import type { Joinable, QueryBackend, SelectArg } from '../query/query.ts'
 import { Query } from '../query/query.ts'
 import type { ResultSet } from '../query/results.ts'
-import type { QuerySource } from '../query/spec.ts'
+import type { JoinHow, QuerySource } from '../query/spec.ts'
+import { inlineUnstored } from '../query/unstored.ts'
 import { dataTable, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
 import { containsAggregate, typeOf } from '../query/typecheck.ts'
 import { translateStoreError } from '../store/errors.ts'
@@ -34,7 +35,7 @@ import type { Row } from './validate-rows.ts'
 import { validateRows } from './validate-rows.ts'
 import * as indexes from '../index/index.ts'
 import type { AddEmbeddingIndexOptions, HybridSearchOptions, IndexInfo } from '../index/index.ts'
-import { validateMediaRows } from '../media/index.ts'
+import { validateMediaRows, validateMediaRowsIgnoringErrors } from '../media/index.ts'
 import { checkDestination, recordDestination } from './destinations.ts'
 import type { MediaEnv } from '../media/index.ts'
 
@@ -85,6 +86,8 @@ export interface BatchUpdateOptions {
 export interface AddComputedColumnOptions {
   readonly onError?: OnError
   readonly ifExists?: IfExists
+  /** false: nothing is stored or backfilled; the value is computed from the expression whenever it is read. */
+  readonly stored?: boolean
   /** Internal (embedding indexes): a column not selected by default, and extra work in the same version. */
   readonly hidden?: boolean
   readonly afterAdd?: (tx: Queryable, md: TableMd, column: ColumnMd, state: TableState) => Promise<TableMd>
@@ -211,7 +214,7 @@ export class Table implements Joinable {
   groupBy(...exprs: ExprLike[]): Query { return this.query().groupBy(...exprs) }
   limit(n: number): Query { return this.query().limit(n) }
   sample(options: { n?: number; fraction?: number; seed?: number }): Query { return this.query().sample(options) }
-  join(other: Joinable, options: { on: ExprLike; how?: 'inner' | 'left' }): Query { return this.query().join(other, options) }
+  join(other: Joinable, options: { on?: ExprLike; how?: JoinHow }): Query { return this.query().join(other, options) }
   distinct(): Query { return this.query().distinct() }
   collect(): Promise<ResultSet> { return this.query().collect() }
   head(n = 10): Promise<ResultSet> { return this.query().head(n) }
@@ -247,19 +250,30 @@ export class Table implements Joinable {
   /** Inserts rows (objects keyed by column name). All or nothing: a bad row rejects the batch, naming row and column. */
   async insert(rows: readonly Row[] | Row, options: InsertOptions = {}): Promise<UpdateStatus> {
     const list = Array.isArray(rows) ? rows : [rows]
+    refuseUnknownOptions('insert', options, ['onError'])
     this.#rowsWritable()
+    const onError = options.onError ?? 'abort'
     const { status } = await commitChange(this.#ctx, this.#id, {
       kind: 'insert',
       prepare: async (state, counts) => {
-        const valid = await mediaRows(this.#ctx, state, await validateRows(state.md, state.path, list))
+        const checked = await validateRows(state.md, state.path, list)
+        // onError: 'ignore' also covers bad media files: null plus the error in the cell, as in Pixeltable.
+        const media = onError === 'ignore' && this.#ctx.media ? await validateMediaRowsIgnoringErrors(state.md, state.path, checked, this.#ctx.media) : undefined
+        const valid = media ? media.rows : await mediaRows(this.#ctx, state, checked)
+        for (const e of media?.errors ?? []) {
+          for (const name of Object.keys(e ?? {})) (counts.excs++, counts.colsWithExcs.add(name))
+        }
         checkDuplicateKeys(state, valid)
-        const plans = withOnError(computedPlans(state.md), options.onError)
-        return { valid, ts: await computeTsColumns(plans, valid, state.path, counts) }
+        // As in Pixeltable, an insert aborts on a failing cell unless it says otherwise, whatever onError the column
+        // was added with (that one governs its backfill). Plans from the effective setting: it also decides which
+        // columns compute in SQL (abort) or TypeScript.
+        const plans = computedPlans(withOnErrorMd(state.md, onError))
+        return { valid, ts: await computeTsColumns(plans, valid, state.path, counts), mediaErrors: media?.errors }
       },
       rows: {
         count: (p) => p.valid.length,
         write: (tx, state, version, p, counts, start, end) =>
-          insertRows(tx, { ...state, md: withOnErrorMd(state.md, options.onError) }, version, p.valid, p.ts, counts, undefined, start, end),
+          insertRows(tx, { ...state, md: withOnErrorMd(state.md, onError) }, version, p.valid, p.ts, counts, undefined, p.mediaErrors, start, end),
       },
     })
     return status
@@ -267,12 +281,15 @@ export class Table implements Joinable {
 
   /** Updates rows matching `where` (all rows when omitted). Values are literals or expressions over the old row. */
   async update(values: Record<string, unknown>, options: UpdateOptions = {}): Promise<UpdateStatus> {
+    refuseUnknownOptions('update', options, ['where', 'cascade'])
     return this.#update(values, options.where === undefined ? undefined : toNode(options.where), options.cascade ?? true)
   }
 
   async #update(values: Record<string, unknown>, where: ExprNode | undefined, cascade: boolean): Promise<UpdateStatus> {
     this.#rowsWritable()
     this.#writable()
+    // A filter on a stored: false column filters on its definition.
+    if (where) where = inlineUnstored(where, [this.querySource()])
     const { status } = await commitChange(this.#ctx, this.#id, {
       kind: 'update',
       prepare: async (state, counts) => {
@@ -304,11 +321,13 @@ export class Table implements Joinable {
   }
 
   async delete(options: { where?: ExprLike } = {}): Promise<UpdateStatus> {
+    refuseUnknownOptions('delete', options, ['where'])
     return this.#delete(options.where === undefined ? undefined : toNode(options.where))
   }
 
   async #delete(where: ExprNode | undefined): Promise<UpdateStatus> {
     this.#rowsWritable()
+    if (where) where = inlineUnstored(where, [this.querySource()])
     return this.#write('delete', async (state) => {
       if (where) checkPredicate(state, where)
     }, async (tx, state, version, _p, counts) => {
@@ -321,6 +340,7 @@ export class Table implements Joinable {
    * an error, skipped, or inserted, per ifNotExists.
    */
   async batchUpdate(rows: readonly Row[], options: BatchUpdateOptions = {}): Promise<UpdateStatus> {
+    refuseUnknownOptions('batchUpdate', options, ['ifNotExists', 'cascade'])
     const ifNotExists = options.ifNotExists ?? 'error'
     this.#rowsWritable()
     return this.#write(ifNotExists === 'insert' ? 'upsert' : 'update', async (state, counts) => {
@@ -349,12 +369,13 @@ export class Table implements Joinable {
   /** Adds a stored column. On a table with rows, the type must be nullable ('int?'): old rows get null. */
   async addColumn(name: string, type: string, options: { ifExists?: IfExists } = {}): Promise<UpdateStatus> {
     checkName(name, 'column name')
+    refuseUnknownOptions('addColumn', options, ['ifExists'])
     const t = parseType(type)
     return this.#schemaChange('add_column', name, options.ifExists, async (tx, state, version) => {
       if (!t.nullable && (await countCurrentRows(tx, state.id)) > 0) {
         throw invalid('INVALID_TYPE', `column '${name}' of type ${formatType(t)} cannot be added to '${state.path}', which has rows; make it nullable ('${formatType(t)}?')`, { column: name })
       }
-      const column: ColumnMd = { id: state.md.nextColumnId, name, type: formatType(t), addedIn: version }
+      const column: ColumnMd = { id: state.md.nextColumnId, name, type: formatType(t), addedIn: version, ...(isMedia(t) ? { cellErrors: true as const } : {}) }
       await addPhysicalColumn(tx, state.id, column)
       return { ...state.md, columns: [...state.md.columns, column], nextColumnId: state.md.nextColumnId + 1 }
     })
@@ -372,7 +393,11 @@ export class Table implements Joinable {
    */
   async addComputedColumn(name: string, expr: ExprLike, options: AddComputedColumnOptions = {}): Promise<UpdateStatus> {
     checkName(name, 'column name')
+    refuseUnknownOptions('addComputedColumn', options, ['onError', 'ifExists', 'stored', 'hidden', 'afterAdd', 'destination'])
     const onError = options.onError ?? 'abort'
+    const stored = options.stored ?? true
+    if (typeof stored !== 'boolean') throw invalid('INVALID_ARGUMENT', `addComputedColumn: stored must be true or false, got ${JSON.stringify(options.stored)}`, { column: name })
+    if (!stored && options.hidden) throw invalid('INVALID_ARGUMENT', 'an index column must be stored')
     const node = stripTables(toNode(expr))
     const destination = options.destination === undefined ? undefined : checkDestination(options.destination)
     // The column as it will be added, from a given state (the same in prepare and in the final step: the commit unit
@@ -382,14 +407,16 @@ export class Table implements Joinable {
       const type = typeOf(node, scope)
       if (containsAggregate(node)) throw invalid('INVALID_EXPRESSION', `a computed column cannot aggregate: ${printExpr(node)}`)
       const column: ColumnMd = {
-        id: state.md.nextColumnId, name, type: formatType({ ...type, nullable: true }), addedIn: version, computed: { expr: node, onError },
+        id: state.md.nextColumnId, name, type: formatType({ ...type, nullable: true }), addedIn: version, computed: { expr: node, onError, ...(stored ? {} : { stored: false as const }) },
         ...(options.hidden ? { hidden: true } : {}),
       }
       const md: TableMd = { ...state.md, columns: [...state.md.columns, column], nextColumnId: state.md.nextColumnId + 1 }
-      return { type, column, md, plan: computedPlans(md).find((p) => p.column.id === column.id)! }
+      return { type, column, md, plan: computedPlans(md).find((p) => p.column.id === column.id) }
     }
     return this.#schemaChange<ComputedInPlace | undefined>('add_column', name, options.ifExists, async (tx, state, version, counts, computed) => {
       const def = define(state, version)
+      // Unstored: no data column and no backfill; queries compute it (src/query/planner.ts).
+      if (!stored || !def.plan) return def.md
       const column: ColumnMd = destination ? { ...def.column, destination: await recordDestination(tx, destination, def.type, name) } : def.column
       const md: TableMd = destination ? { ...def.md, columns: def.md.columns.map((c) => (c.id === column.id ? column : c)) } : def.md
       await addPhysicalColumn(tx, state.id, column)
@@ -407,7 +434,7 @@ export class Table implements Joinable {
       // TypeScript-computed values (UDFs, models, services) are computed here, outside any transaction: a slow UDF
       // does not hold the store, and one that queries this database does not wait for itself.
       const def = define(state, state.version + 1)
-      if (def.plan.mode !== 'ts') return undefined
+      if (!def.plan || def.plan.mode !== 'ts') return undefined
       const target = { ...state, md: def.md }
       return computeInPlace(target, await readInputs(this.#ctx.db, target, def.plan, `_v_max = ${MAX_VERSION}`), [def.plan], counts)
     })
@@ -458,6 +485,7 @@ export class Table implements Joinable {
 
   /** Recomputes computed columns (as a new version), for rows matching `where`, or only failed cells. */
   async recomputeColumns(names: string | readonly string[], options: RecomputeOptions = {}): Promise<UpdateStatus> {
+    refuseUnknownOptions('recomputeColumns', options, ['where', 'errorsOnly', 'cascade'])
     const list = typeof names === 'string' ? [names] : [...names]
     const whereNode = options.where === undefined ? undefined : toNode(options.where)
     this.#writable()
@@ -468,6 +496,7 @@ export class Table implements Joinable {
           const c = state.md.columns.find((x) => x.name === n)
           if (!c) throw notFound('COLUMN_NOT_FOUND', `'${state.path}' has no column '${n}'`, { column: n })
           if (!c.computed) throw invalid('INVALID_ARGUMENT', `'${n}' is not a computed column`, { column: n })
+          if (c.computed.stored === false) throw invalid('INVALID_ARGUMENT', `'${n}' is not stored (stored: false): it is computed on every read, so there is nothing to recompute`, { column: n })
         }
         if (whereNode) checkPredicate(state, whereNode)
         const named = computedPlans(state.md).filter((p) => list.includes(p.column.name))
@@ -600,6 +629,13 @@ export function setRevertGuard(fn: (tx: Queryable, state: TableState) => Promise
   assertRevertable = fn
 }
 
+/** An option is never silently ignored: names a call does not take are refused, with the ones it does. */
+export function refuseUnknownOptions(call: string, options: object | undefined, known: readonly string[]): void {
+  if (!options || typeof options !== 'object') return
+  const unknown = Object.keys(options).filter((k) => !known.includes(k) && (options as Record<string, unknown>)[k] !== undefined)
+  if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `${call}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes ${known.map((k) => `'${k}'`).join(', ')}`, { option: unknown[0] })
+}
+
 /** Media cells become canonical refs (uploads stored, files checked per mediaValidation), outside any transaction. */
 function mediaRows(ctx: CatalogContext, state: TableState, rows: Row[]): Promise<Row[]> | Row[] {
   return ctx.media ? validateMediaRows(state.md, state.path, rows, ctx.media) : rows
@@ -628,11 +664,6 @@ function checkDuplicateKeys(state: TableState, rows: readonly Row[]): void {
 }
 
 /** An insert's onError overrides each computed column's own setting for this call. */
-function withOnError(plans: ComputedPlan[], onError: OnError | undefined): ComputedPlan[] {
-  if (!onError) return plans
-  return plans.map((p) => ({ ...p, column: { ...p.column, computed: { ...p.column.computed!, onError } } }))
-}
-
 function withOnErrorMd(md: TableMd, onError: OnError | undefined): TableMd {
   if (!onError) return md
   return { ...md, columns: md.columns.map((c) => (c.computed ? { ...c, computed: { ...c.computed, onError } } : c)) }

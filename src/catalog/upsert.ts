@@ -5,6 +5,7 @@ import { compileExpr } from '../query/compiler.ts'
 import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
 import type { Queryable } from '../store/types.ts'
 import { parseType, pgType, toStoreJson } from '../types/index.ts'
+import { hasErrorColumns, isStored } from './metadata.ts'
 import type { TableState } from './state.ts'
 import type { Row } from './validate-rows.ts'
 import { INSERT_BATCH } from './rows.ts'
@@ -82,7 +83,7 @@ export async function updateByKey(tx: Queryable, state: TableState, version: num
     const newScope = new ColumnScope(md, (c) => (changed.has(c.name) ? `x.${valueColumn(c.id)}` : `old.${valueColumn(c.id)}`))
     const target: string[] = ['_rowid', '_v_min']
     const select: string[] = ['old._rowid', `${versionParam}::integer`]
-    for (const c of md.columns) {
+    for (const c of md.columns.filter(isStored)) {
       const name = valueColumn(c.id)
       const p = recompute.find((x) => x.column.id === c.id)
       target.push(name)
@@ -90,9 +91,9 @@ export async function updateByKey(tx: Queryable, state: TableState, version: num
       else if (p?.mode === 'sql') select.push(compileExpr(p.expr, newScope, params))
       else if (p?.mode === 'ts') select.push('null')
       else select.push(`old.${name}`)
-      if (c.computed) {
+      if (hasErrorColumns(c)) {
         target.push(errorTypeColumn(c.id), errorMsgColumn(c.id))
-        select.push(...(p ? ['null', 'null'] : [`old.${errorTypeColumn(c.id)}`, `old.${errorMsgColumn(c.id)}`]))
+        select.push(...(p || changed.has(c.name) ? ['null', 'null'] : [`old.${errorTypeColumn(c.id)}`, `old.${errorMsgColumn(c.id)}`]))
       }
     }
     const table = dataTable(state.id)

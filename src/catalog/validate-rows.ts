@@ -78,7 +78,7 @@ export function validateRows(md: TableMd, path: string, rows: unknown, options: 
       }
       const parsed = v.safeParse(c.schema, value)
       if (!parsed.success) {
-        const shown = value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value) : typeof value
+        const shown = value === null ? 'null' : typeof value === 'number' && Number.isNaN(value) ? 'NaN' : typeof value === 'string' ? JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value) : typeof value
         throw invalid('INVALID_ROW', `row ${i}, column '${name}': ${parsed.issues[0].message} for type ${formatType(c.type)}, got ${shown}`, { row: i, column: name })
       }
       clean[name] = parsed.output

@@ -9,6 +9,8 @@ import type { Queryable } from '../store/types.ts'
 import { formatType, fromStore, parseType } from '../types/index.ts'
 import type { ColumnMd, TableMd, ViewMd } from './metadata.ts'
 import { computeTsColumns, insertRows } from './rows.ts'
+import type { WriteCounts } from './rows.ts'
+import type { CellError } from '../query/evaluator.ts'
 import { commitLocked } from './commit.ts'
 import type { CatalogContext } from './table.ts'
 import type { TableState } from './state.ts'
@@ -25,6 +27,10 @@ export const BASE_ROWID = '_base_rowid'
 /** An iterator: one input value → many rows. src/iterators/ provides them by name. */
 export interface ViewIterator {
   readonly outputs: Readonly<Record<string, string>>
+  /** Option names it takes; others are refused when the view is made. */
+  readonly options?: readonly string[]
+  /** Outputs computed when read instead of stored (unstored video frames): a function over 'input' and outputs. */
+  onRead?(args: Readonly<Record<string, unknown>> | undefined): Readonly<Record<string, { readonly type: string; readonly fn: string; readonly args: readonly string[] }>>
   run(input: unknown, args: Readonly<Record<string, unknown>>): AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>
 }
 
@@ -46,6 +52,11 @@ export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: 
   const baseColumns: [number, number][] = []
   for (const c of base.md.columns.filter((x) => !x.hidden)) {
     const id = columns.length
+    // An unstored base column stays unstored here: the same definition over the carried columns.
+    if (c.computed?.stored === false) {
+      columns.push({ id, name: c.name, type: c.type, addedIn: 0, computed: c.computed })
+      continue
+    }
     columns.push({ id, name: c.name, type: formatType({ ...parseType(c.type), nullable: true }), addedIn: 0 })
     baseColumns.push([id, c.id])
   }
@@ -53,11 +64,22 @@ export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: 
     const input = base.md.columns.find((c) => c.name === spec.iterator!.input)
     if (!input) throw invalid('COLUMN_NOT_FOUND', `iterator input column '${spec.iterator.input}' is not in '${base.path}'`)
     const it = await resolveIterator(spec.iterator.name)
+    const args = spec.iterator.args ?? {}
+    const unknown = it.options ? Object.keys(args).filter((k) => !it.options!.includes(k)) : []
+    if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `${spec.iterator.name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes ${it.options!.map((k) => `'${k}'`).join(', ')}`, { iterator: spec.iterator.name })
+    const onRead = it.onRead?.(args) ?? {}
     for (const [name, type] of [['pos', 'int'], ...Object.entries(it.outputs)] as const) {
       // An output named like a base column wins the name; the base column is carried as base_<name>.
       const clash = columns.findIndex((c) => c.name === name)
       if (clash >= 0) columns[clash] = { ...columns[clash]!, name: `base_${name}` }
+      if (onRead[name]) continue
       columns.push({ id: columns.length, name, type: formatType(parseType(type)), addedIn: 0 })
+    }
+    // Outputs computed when read: unstored columns over the input column and the stored outputs.
+    const inputName = inputColumnName(columns, baseColumns, base, spec.iterator.input)
+    for (const [name, r] of Object.entries(onRead)) {
+      const expr: ExprNode = { fn: r.fn, args: r.args.map((a) => ({ col: a === 'input' ? inputName : a })) }
+      columns.push({ id: columns.length, name, type: formatType({ ...parseType(r.type), nullable: true }), addedIn: 0, computed: { expr, onError: 'abort', stored: false } })
     }
   }
   columns.push({ id: columns.length, name: BASE_ROWID, type: 'int', addedIn: 0, hidden: true })
@@ -98,23 +120,28 @@ async function enteringRows(db: Queryable, base: TableState, view: TableState, f
   })
 }
 
-/** Expands entering rows through the view's iterator (pos 0..n-1 per base row). */
-async function expand(rows: Row[], view: TableState, resolveIterator: IteratorResolver): Promise<Row[]> {
+/**
+ * Expands entering rows through the view's iterator (pos 0..n-1 per base row) and computes the view's TypeScript
+ * columns, batch by batch (src/iterators/expand.ts), so computed values are made for a bounded number of rows at a time.
+ */
+async function expandAndCompute(rows: Row[], view: TableState, resolveIterator: IteratorResolver, counts: WriteCounts): Promise<{ rows: Row[]; ts: Map<number, { values: unknown[]; errors: (CellError | null)[] }> }> {
+  const plans = computedPlans(view.md)
   const spec = view.md.view!.iterator
-  if (!spec) return rows
+  if (!spec) return { rows, ts: await computeTsColumns(plans, rows, view.path, counts) }
   const it = await resolveIterator(spec.name)
+  const { expandInBatches } = await import('../iterators/index.ts')
   const out: Row[] = []
-  for (const row of rows) {
-    const input = row[spec.inputColumn ?? spec.input]
-    if (input === null || input === undefined) continue
-    let pos = 0
-    try {
-      for await (const part of it.run(input, spec.args)) out.push({ ...row, ...part, pos: pos++ })
-    } catch (e) {
-      throw new TesseraError('COMPUTATION_FAILED', `iterator '${spec.name}' failed on base row ${row[BASE_ROWID]} of view '${view.path}': ${(e as Error).message}`, { view: view.path }, { cause: e })
+  const ts = new Map<number, { values: unknown[]; errors: (CellError | null)[] }>()
+  const opts = { input: spec.inputColumn ?? spec.input, args: spec.args, rowId: (r: Row) => r[BASE_ROWID], view: view.path, iterator: spec.name }
+  for await (const batch of expandInBatches(it as never, rows, opts)) {
+    for (const [id, r] of await computeTsColumns(plans, batch, view.path, counts)) {
+      const acc = ts.get(id) ?? { values: [], errors: [] }
+      for (let i = 0; i < r.values.length; i++) (acc.values.push(r.values[i]), acc.errors.push(r.errors[i] ?? null))
+      ts.set(id, acc)
     }
+    for (const r of batch) out.push(r)
   }
-  return out
+  return { rows: out, ts }
 }
 
 /**
@@ -128,14 +155,14 @@ export async function syncView(ctx: CatalogContext, view: TableState, base: Tabl
   if (from >= to) return undefined
   const { committed } = await commitLocked(ctx, view.id, {
     kind: 'sync',
-    // Slow work (iterators, TypeScript-computed columns) happens before any write.
+    // Slow work (iterators, TypeScript-computed columns) happens before any write, in bounded batches.
     prepare: async (state, counts) => {
-      const entering = await expand(await enteringRows(ctx.db, base, state, from, to), state, resolveIterator)
-      return { entering, ts: await computeTsColumns(computedPlans(state.md), entering, state.path, counts) }
+      const { rows: entering, ts } = await expandAndCompute(await enteringRows(ctx.db, base, state, from, to), state, resolveIterator, counts)
+      return { entering, ts }
     },
     rows: {
       count: (p) => p.entering.length,
-      write: (tx, state, version, p, counts, start, end) => insertRows(tx, state, version, p.entering, p.ts, counts, undefined, start, end),
+      write: (tx, state, version, p, counts, start, end) => insertRows(tx, state, version, p.entering, p.ts, counts, undefined, undefined, start, end),
     },
     apply: async (tx, locked, version, _p, counts) => {
       // Base row versions that ended in (from, to] and existed at `from` leave the view.

@@ -25,7 +25,7 @@ interface Body {
   offset?: number
   distinct?: boolean
   sample?: { n?: number; fraction?: number; seed?: number }
-  joins?: { table: string; on: ExprNode; how: 'inner' | 'left' }[]
+  joins?: { table: string; on?: ExprNode; how: 'inner' | 'left' | 'right' | 'full' | 'cross' }[]
 }
 
 export function reviveRows(columns: readonly ResultColumn[], rows: Record<string, unknown>[]): Record<string, unknown>[] {
@@ -84,8 +84,9 @@ export class RemoteQuery<T extends Record<string, unknown> = Record<string, unkn
   distinct(): RemoteQuery<T> { return this.#with({ distinct: true }) }
   sample(options: { n?: number; fraction?: number; seed?: number }): RemoteQuery<T> { return this.#with({ sample: options }) }
 
-  join(other: RemoteJoinable, options: { on: ExprLike; how?: 'inner' | 'left' }): RemoteQuery<T> {
-    return this.#with({ joins: [...(this.#body.joins ?? []), { table: other.path, on: toNode(options.on), how: options.how ?? 'inner' }] })
+  /** As the library's join: how 'inner' (default), 'left', 'right', 'full', or 'cross' (no on); the server checks them. */
+  join(other: RemoteJoinable, options: { on?: ExprLike; how?: 'inner' | 'left' | 'right' | 'full' | 'cross' }): RemoteQuery<T> {
+    return this.#with({ joins: [...(this.#body.joins ?? []), { table: other.path, ...(options.on !== undefined ? { on: toNode(options.on) } : {}), how: options.how ?? 'inner' }] })
   }
 
   async collect(): Promise<ResultSet<T>> {

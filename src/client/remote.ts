@@ -83,7 +83,7 @@ export class RemoteTable implements RemoteJoinable {
   distinct(): RemoteQuery { return this.query().distinct() }
   limit(n: number): RemoteQuery { return this.query().limit(n) }
   sample(options: { n?: number; fraction?: number; seed?: number }): RemoteQuery { return this.query().sample(options) }
-  join(other: RemoteJoinable, options: { on: ExprLike; how?: 'inner' | 'left' }): RemoteQuery { return this.query().join(other, options) }
+  join(other: RemoteJoinable, options: { on?: ExprLike; how?: 'inner' | 'left' | 'right' | 'full' | 'cross' }): RemoteQuery { return this.query().join(other, options) }
   collect(): Promise<ResultSet> { return this.query().collect() }
   head(n = 10): Promise<ResultSet> { return this.query().head(n) }
   tail(n = 10): Promise<ResultSet> { return this.query().tail(n) }
@@ -141,7 +141,7 @@ export class RemoteTable implements RemoteJoinable {
     return out
   }
 
-  addComputedColumn(name: string, expr: ExprLike, options: { onError?: OnError; ifExists?: IfExists } = {}): Promise<UpdateStatus> {
+  addComputedColumn(name: string, expr: ExprLike, options: { onError?: OnError; ifExists?: IfExists; stored?: boolean } = {}): Promise<UpdateStatus> {
     return this.#schema(this.#http.request('POST', this.#url('columns'), { name, expr: toNode(expr), ...options }))
   }
 

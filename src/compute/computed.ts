@@ -47,7 +47,8 @@ export function substitute(node: ExprNode, md: TableMd, seen: ReadonlySet<string
 }
 
 export function computedPlans(md: TableMd): ComputedPlan[] {
-  return md.columns.filter((c) => c.computed).map((column) => {
+  // Columns with stored: false are computed when read (src/query/planner.ts), never written.
+  return md.columns.filter((c) => c.computed && c.computed.stored !== false).map((column) => {
     const expr = substitute(column.computed!.expr, md, new Set([column.name]))
     const sqlOk = isSqlExpr(expr) && !hasProp(expr)
     const mode = sqlOk && (column.computed!.onError === 'abort' || !canEvalInTs(expr)) ? 'sql' : 'ts'

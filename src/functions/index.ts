@@ -10,6 +10,7 @@ import './timestamp.ts'
 import './uuid.ts'
 import './json-keys.ts'
 import './openai.ts'
+import './video.ts'
 
 export { compareValues, sortCompare, valuesEqual } from './compare.ts'
 export { evalJsonPath, parseJsonPath } from './json.ts'

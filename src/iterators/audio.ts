@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises'
-import { currentMediaEnv, decodeWav, encodeWav, requireTool, resolveMedia, resample, runTool, sniff, toMono } from '../media/index.ts'
+import { currentMediaEnv, decodeWav, encodeWav, requireTool, resolveMedia, runTool, sniff } from '../media/index.ts'
 import type { DecodedAudio } from '../media/index.ts'
 import type { IteratorRow } from './registry.ts'
-import { optionError, registerIterator } from './registry.ts'
-import { speechProbabilities, VAD_FRAME, VAD_RATE } from './vad.ts'
+import { checkOptions, optionError, registerIterator } from './registry.ts'
+import { VadStream, VAD_FRAME, VAD_RATE } from './vad.ts'
+import { openAudioStream, SampleWindow, StreamResampler } from './audio-stream.ts'
 
 // audio_splitter: an audio file into chunks, either of fixed duration (with overlap) or at silences. Silence is
 // found by the Silero VAD (speech vs. anything else, the default) or by signal energy (any sound vs. quiet; use it
@@ -30,6 +31,7 @@ export interface AudioSplitterOptions {
   readonly padSec?: number
 }
 
+/** The whole file decoded in memory (previews, tests); the splitter itself reads a stream (audio-stream.ts). */
 export async function decodeAudio(ref: string): Promise<DecodedAudio> {
   const file = await resolveMedia(ref)
   const bytes = new Uint8Array(await readFile(file))
@@ -59,56 +61,140 @@ export function segmentsFromActivity(active: ArrayLike<boolean>, frameSec: numbe
   return out.map(([s, e]) => [Math.max(0, s - o.padSec), Math.min(o.durationSec, e + o.padSec)])
 }
 
-async function silenceSegments(mono: Float32Array, rate: number, durationSec: number, o: AudioSplitterOptions): Promise<[number, number][]> {
-  const common = { minSilenceSec: o.minSilenceSec ?? 0.3, minSegmentSec: o.minSegmentSec ?? 0.25, padSec: o.padSec ?? 0.1, durationSec }
-  if ((o.detector ?? 'vad') === 'vad') {
-    const p = await speechProbabilities(resample(mono, rate, VAD_RATE))
-    const th = o.threshold ?? 0.5
-    return segmentsFromActivity(Array.from(p, (x) => x >= th), VAD_FRAME / VAD_RATE, common)
-  }
-  const frame = Math.max(1, Math.round(rate * 0.02))
-  const th = 10 ** ((o.threshold ?? -40) / 20)
+/**
+ * Pass one of silence splitting: reads the audio as a stream and finds where the sound is (per-frame activity is a
+ * few bytes per 20-32 ms, so an hour of audio is kept as ~100k booleans, not as samples).
+ */
+async function silenceSegments(ref: string, o: AudioSplitterOptions): Promise<{ segs: [number, number][]; rate: number }> {
+  const audio = await openAudioStream(ref)
+  const rate = audio.sampleRate
+  const vad = (o.detector ?? 'vad') === 'vad'
   const active: boolean[] = []
-  for (let at = 0; at < mono.length; at += frame) {
-    let sum = 0
-    const end = Math.min(mono.length, at + frame)
-    for (let i = at; i < end; i++) sum += mono[i]! * mono[i]!
-    active.push(Math.sqrt(sum / (end - at)) >= th)
+  let samples = 0
+  const mono = (block: Float32Array[]): Float32Array => {
+    if (block.length === 1) return block[0]!
+    const out = new Float32Array(block[0]!.length)
+    for (const ch of block) for (let i = 0; i < out.length; i++) out[i]! += ch[i]! / block.length
+    return out
   }
-  return segmentsFromActivity(active, frame / rate, common)
+  try {
+    if (vad) {
+      const th = o.threshold ?? 0.5
+      const stream = new VadStream()
+      const resampler = new StreamResampler(rate, VAD_RATE)
+      for await (const block of audio.blocks) {
+        samples += block[0]!.length
+        for (const p of await stream.push(resampler.push(mono(block)))) active.push(p >= th)
+      }
+      for (const p of await stream.end()) active.push(p >= th)
+    } else {
+      const frame = Math.max(1, Math.round(rate * 0.02))
+      const th = 10 ** ((o.threshold ?? -40) / 20)
+      let sum = 0
+      let n = 0
+      for await (const block of audio.blocks) {
+        const m = mono(block)
+        samples += m.length
+        for (let i = 0; i < m.length; i++) {
+          sum += m[i]! * m[i]!
+          if (++n === frame) {
+            active.push(Math.sqrt(sum / n) >= th)
+            sum = 0
+            n = 0
+          }
+        }
+      }
+      if (n > 0) active.push(Math.sqrt(sum / n) >= th)
+    }
+  } finally {
+    audio.close()
+  }
+  const frameSec = vad ? VAD_FRAME / VAD_RATE : Math.max(1, Math.round(rate * 0.02)) / rate
+  const common = { minSilenceSec: o.minSilenceSec ?? 0.3, minSegmentSec: o.minSegmentSec ?? 0.25, padSec: o.padSec ?? 0.1, durationSec: samples / rate }
+  return { segs: segmentsFromActivity(active, frameSec, common), rate }
 }
 
-function fixedSegments(durationSec: number, o: AudioSplitterOptions): [number, number][] {
+/**
+ * Fixed-length chunks cut from the stream as their samples arrive (the window holds one chunk plus a block); the
+ * same ranges as cutting the whole signal: starts at k * (len - overlap), the last chunk shorter, dropped under
+ * minChunkDurationSec.
+ */
+async function* fixedChunks(ref: string, o: AudioSplitterOptions): AsyncGenerator<{ a: number; b: number; rate: number; channels: Float32Array[] }> {
   const len = o.chunkDurationSec ?? 30
   const overlap = o.overlapSec ?? 0
   if (!(len > 0) || overlap < 0 || overlap >= len) throw optionError('audio_splitter', 'chunkDurationSec must be > 0 and overlapSec in [0, chunkDurationSec)')
-  const out: [number, number][] = []
-  for (let s = 0; s < durationSec - 1e-9; s += len - overlap) {
-    const e = Math.min(durationSec, s + len)
-    if (e - s >= (o.minChunkDurationSec ?? 0)) out.push([s, e])
-    if (e >= durationSec) break
+  const minLen = o.minChunkDurationSec ?? 0
+  const audio = await openAudioStream(ref)
+  const rate = audio.sampleRate
+  const range = (k: number): [number, number] => [Math.round(k * (len - overlap) * rate), Math.round((k * (len - overlap) + len) * rate)]
+  const win = new SampleWindow(audio.channelCount)
+  let k = 0
+  let lastEnd = -1
+  try {
+    for await (const block of audio.blocks) {
+      win.append(block)
+      for (let [a, b] = range(k); b <= win.end; [a, b] = range(++k)) {
+        // The consumer encodes the chunk before this generator resumes, so views need no copy.
+        if (len >= minLen) yield { a, b, rate, channels: win.view(a, b) }
+        lastEnd = b
+        win.dropBefore(range(k + 1)[0])
+      }
+    }
+  } finally {
+    audio.close()
   }
-  return out
+  // The stream's end is known now: the chunks that reach it.
+  const total = win.end
+  const dur = total / rate
+  if (lastEnd === total) return
+  for (; ; k++) {
+    const s = k * (len - overlap)
+    if (s >= dur - 1e-9) return
+    const e = Math.min(dur, s + len)
+    const [a, b] = [Math.round(s * rate), Math.round(e * rate)]
+    if (e - s >= minLen) yield { a, b, rate, channels: win.view(a, b) }
+    if (e >= dur) return
+  }
 }
+
+/** Pass two of silence splitting: the segments' samples, cut from a second read of the stream. */
+async function* segmentChunks(ref: string, segs: readonly [number, number][]): AsyncGenerator<{ a: number; b: number; rate: number; channels: Float32Array[] }> {
+  if (segs.length === 0) return
+  const audio = await openAudioStream(ref)
+  const rate = audio.sampleRate
+  const ranges = segs.map(([s, e]) => [Math.round(s * rate), Math.round(e * rate)] as const)
+  const win = new SampleWindow(audio.channelCount)
+  let i = 0
+  try {
+    for await (const block of audio.blocks) {
+      win.append(block)
+      for (; i < ranges.length && ranges[i]![1] <= win.end; i++) yield { a: ranges[i]![0], b: ranges[i]![1], rate, channels: win.view(ranges[i]![0], ranges[i]![1]) }
+      // Segments come in order (padded ones may overlap the previous one): keep from the next one's start.
+      win.dropBefore(i < ranges.length ? ranges[i]![0] : win.end)
+    }
+  } finally {
+    audio.close()
+  }
+  for (; i < ranges.length; i++) yield { a: ranges[i]![0], b: Math.min(ranges[i]![1], win.end), rate, channels: win.view(ranges[i]![0], ranges[i]![1]) }
+}
+
+const AUDIO_OPTIONS = ['mode', 'chunkDurationSec', 'overlapSec', 'minChunkDurationSec', 'detector', 'threshold', 'minSilenceSec', 'minSegmentSec', 'padSec']
 
 export const audioSplitter = registerIterator<AudioSplitterOptions>({
   name: 'audio_splitter',
   input: 'audio',
   outputs: { audio_chunk: 'audio', start_time_sec: 'float', end_time_sec: 'float' },
+  options: AUDIO_OPTIONS,
   async *run(input, options = {}): AsyncIterable<IteratorRow> {
+    checkOptions('audio_splitter', options, AUDIO_OPTIONS)
     if (typeof input !== 'string') throw optionError('audio_splitter', `input must be an audio reference, got ${typeof input}`)
     const mode = options.mode ?? 'fixed'
     if (mode !== 'fixed' && mode !== 'silence') throw optionError('audio_splitter', `mode must be 'fixed' or 'silence', got ${JSON.stringify(mode)}`)
-    const audio = await decodeAudio(input)
-    const rate = audio.sampleRate
-    const segs = mode === 'fixed' ? fixedSegments(audio.durationSec, options) : await silenceSegments(toMono(audio), rate, audio.durationSec, options)
+    const chunks = mode === 'fixed' ? fixedChunks(input, options) : segmentChunks(input, (await silenceSegments(input, options)).segs)
     const store = currentMediaEnv().store
     let pos = 0
-    for (const [s, e] of segs) {
-      const a = Math.round(s * rate)
-      const b = Math.round(e * rate)
-      const wav = encodeWav(audio.channels.map((c) => c.subarray(a, b)), rate)
-      yield { pos: pos++, audio_chunk: await store.put(wav, 'wav'), start_time_sec: a / rate, end_time_sec: b / rate }
+    for await (const { a, b, rate, channels } of chunks) {
+      yield { pos: pos++, audio_chunk: await store.put(encodeWav(channels, rate), 'wav'), start_time_sec: a / rate, end_time_sec: b / rate }
     }
   },
 })

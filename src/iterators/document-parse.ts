@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { open, readFile } from 'node:fs/promises'
 import { resolveMedia } from '../media/index.ts'
 import { extensionOf, isText, sniff } from '../media/index.ts'
 import { invalid } from '../errors.ts'
@@ -36,36 +37,70 @@ export async function parseDocument(ref: string): Promise<ParsedDocument> {
 
 export function parseMarkdown(text: string): ParsedDocument {
   const blocks: Block[] = []
-  let heading: Record<string, string> = {}
-  let title: string | undefined
-  let buf: string[] = []
-  let fence = false
-  const flush = () => {
-    for (const p of paragraphs(buf.join('\n'))) blocks.push({ text: p, heading })
-    buf = []
+  const p = new MarkdownBlocks((b) => blocks.push(b))
+  p.write(text)
+  p.end()
+  return p.title === undefined ? { format: 'md', blocks } : { format: 'md', title: p.title, blocks }
+}
+
+/** Markdown parsed as text arrives (line by line): a paragraph is emitted at the blank line or heading after it. */
+class MarkdownBlocks {
+  title: string | undefined
+  #heading: Record<string, string> = {}
+  #buf: string[] = []
+  #fence = false
+  #partial = ''
+
+  constructor(readonly emit: (b: Block) => void, readonly markdown = true) {}
+
+  write(text: string): void {
+    const lines = (this.#partial + text).split(/\r?\n/)
+    this.#partial = lines.pop() ?? ''
+    for (const line of lines) this.#line(line)
   }
-  for (const line of text.split(/\r?\n/)) {
-    if (/^\s*(```|~~~)/.test(line)) fence = !fence
-    const m = fence ? null : /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line)
+
+  end(): void {
+    if (this.#partial) this.#line(this.#partial)
+    this.#partial = ''
+    this.#flush()
+  }
+
+  #flush(): void {
+    for (const p of paragraphs(this.#buf.join('\n'))) this.emit({ text: p, heading: this.#heading })
+    this.#buf = []
+  }
+
+  #line(line: string): void {
+    if (this.markdown && /^\s*(```|~~~)/.test(line)) this.#fence = !this.#fence
+    const m = this.#fence || !this.markdown ? null : /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line)
     if (m) {
-      flush()
+      this.#flush()
       const level = m[1]!.length
-      heading = withHeading(heading, level, m[2]!)
-      if (level === 1 && title === undefined) title = m[2]!
-      continue
+      this.#heading = withHeading(this.#heading, level, m[2]!)
+      if (level === 1 && this.title === undefined) this.title = m[2]!
+      return
     }
-    buf.push(line)
+    // A blank line ends paragraphs (paragraphs() would split there anyway): nothing before it is held.
+    if (/^[ \t]*$/.test(line) && !this.#fence) this.#flush()
+    else this.#buf.push(line)
   }
-  flush()
-  return title === undefined ? { format: 'md', blocks } : { format: 'md', title, blocks }
 }
 
 const BLOCK_TAGS = new Set(['p', 'div', 'li', 'pre', 'blockquote', 'td', 'th', 'tr', 'section', 'article', 'br', 'dt', 'dd', 'figcaption', 'table', 'ul', 'ol'])
 const SKIP_TAGS = new Set(['script', 'style', 'noscript', 'template', 'head'])
 
 export async function parseHtml(html: string): Promise<ParsedDocument> {
-  const { Parser } = await import('htmlparser2')
   const blocks: Block[] = []
+  const p = await htmlBlocks((b) => blocks.push(b))
+  p.write(html)
+  p.end()
+  const title = p.title()
+  return title === undefined ? { format: 'html', blocks } : { format: 'html', title, blocks }
+}
+
+/** HTML parsed as it arrives (htmlparser2 is a streaming parser): blocks are emitted as their tags close. */
+async function htmlBlocks(emit: (b: Block) => void): Promise<{ write(s: string): void; end(): void; title(): string | undefined }> {
+  const { Parser } = await import('htmlparser2')
   let heading: Record<string, string> = {}
   let title: string | undefined
   let text = ''
@@ -75,7 +110,7 @@ export async function parseHtml(html: string): Promise<ParsedDocument> {
   let titleText = ''
   const flush = () => {
     const t = text.replace(/\s+/g, ' ').trim()
-    if (t) blocks.push({ text: t, heading })
+    if (t) emit({ text: t, heading })
     text = ''
   }
   const parser = new Parser({
@@ -105,10 +140,92 @@ export async function parseHtml(html: string): Promise<ParsedDocument> {
       } else if (BLOCK_TAGS.has(name)) flush()
     },
   }, { decodeEntities: true, lowerCaseTags: true })
-  parser.write(html)
-  parser.end()
-  flush()
-  return title === undefined ? { format: 'html', blocks } : { format: 'html', title, blocks }
+  return { write: (s) => parser.write(s), end: () => (parser.end(), flush()), title: () => title }
+}
+
+/** A document whose blocks are read as a stream (a large text, Markdown or HTML file is never whole in memory). */
+export interface DocumentStream {
+  readonly format: ParsedDocument['format']
+  readonly title?: string
+  readonly blocks: AsyncIterable<Block>
+}
+
+const READ_CHUNK = 1 << 18
+
+/**
+ * Like parseDocument, but text formats are read from disk in pieces and their blocks come as they are parsed. The
+ * title (first H1, or HTML <title>) is known before the first block: a quick first pass finds it. PDFs are parsed
+ * whole (the PDF library needs the whole file), then handed out block by block.
+ */
+export async function streamDocument(ref: string): Promise<DocumentStream> {
+  const file = await resolveMedia(ref)
+  const head = await readHead(file, 1024)
+  const found = sniff(head)
+  const ext = extensionOf(file)
+  if (found?.ext === 'pdf') {
+    const doc = await parsePdf(new Uint8Array(await readFile(file)))
+    return { ...doc, blocks: (async function* () { yield* doc.blocks })() }
+  }
+  if (found && found.kind !== 'document') throw invalid('INVALID_MEDIA', `${ref} is a ${found.kind}/${found.ext} file, not a document`)
+  if (!isText(head.subarray(0, Math.max(0, head.length - 4)))) throw invalid('INVALID_MEDIA', `${ref} is neither a PDF nor UTF-8 text`)
+  const format: ParsedDocument['format'] = found?.ext === 'html' || ext === 'html' || ext === 'htm' ? 'html' : ext === 'md' || ext === 'markdown' ? 'md' : 'txt'
+  const makeParser = async (emit: (b: Block) => void): Promise<{ write(s: string): void; end(): void; title(): string | undefined }> => {
+    if (format === 'html') return htmlBlocks(emit)
+    // Plain text is paragraphs only: a '#' line is text, not a heading.
+    const md = new MarkdownBlocks(emit, format === 'md')
+    return { write: (s) => md.write(s), end: () => md.end(), title: () => md.title }
+  }
+  let title: string | undefined
+  if (format !== 'txt') {
+    const first = await makeParser(() => undefined)
+    for await (const text of readText(file, ref)) {
+      first.write(text)
+      if (first.title() !== undefined) break
+    }
+    title = first.title()
+  }
+  async function* blocks(): AsyncGenerator<Block> {
+    const queue: Block[] = []
+    const parser = await makeParser((b) => queue.push(b))
+    for await (const text of readText(file, ref)) {
+      parser.write(text)
+      yield* queue.splice(0)
+    }
+    parser.end()
+    yield* queue.splice(0)
+  }
+  return { format, ...(title === undefined ? {} : { title }), blocks: blocks() }
+}
+
+async function readHead(file: string, n: number): Promise<Uint8Array> {
+  const fh = await open(file, 'r')
+  try {
+    const buf = new Uint8Array(n)
+    const { bytesRead } = await fh.read(buf, 0, n, 0)
+    return buf.subarray(0, bytesRead)
+  } finally {
+    await fh.close()
+  }
+}
+
+/** The file's text in pieces; invalid UTF-8 anywhere fails with the document named. */
+async function* readText(file: string, ref: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  const stream = createReadStream(file, { highWaterMark: READ_CHUNK })
+  try {
+    for await (const chunk of stream) yield decode(decoder, chunk as Uint8Array, true, ref)
+    yield decode(decoder, new Uint8Array(0), false, ref)
+  } finally {
+    stream.destroy()
+  }
+}
+
+function decode(d: TextDecoder, b: Uint8Array, more: boolean, ref: string): string {
+  try {
+    return d.decode(b, { stream: more })
+  } catch {
+    throw invalid('INVALID_MEDIA', `${ref} is neither a PDF nor UTF-8 text`)
+  }
 }
 
 export async function parsePdf(bytes: Uint8Array): Promise<ParsedDocument> {

@@ -1,7 +1,7 @@
 import type { Block } from './document-parse.ts'
-import { parseDocument } from './document-parse.ts'
+import { streamDocument } from './document-parse.ts'
 import type { IteratorRow } from './registry.ts'
-import { optionError, registerIterator } from './registry.ts'
+import { checkOptions, optionError, registerIterator } from './registry.ts'
 import { charCost, sentences, splitByBudget, tokenCost } from './text.ts'
 import { tokenCounter } from './tokens.ts'
 
@@ -39,6 +39,23 @@ export interface Unit {
   readonly page?: number
 }
 
+/** groupBlocks over a stream of blocks: a unit is emitted once the block after it starts another one. */
+export async function* groupBlockStream(blocks: AsyncIterable<Block>, seps: ReadonlySet<Separator>): AsyncGenerator<Unit> {
+  if (seps.has('sentence') || seps.has('paragraph')) {
+    // Units never span blocks here.
+    for await (const b of blocks) yield* groupBlocks([b], seps)
+    return
+  }
+  let pending: Unit | undefined
+  for await (const b of blocks) {
+    const units = groupBlocks(pending ? [pending, b] : [b], seps)
+    // All but the last unit are complete: the last may still grow with the next block.
+    for (const u of units.slice(0, -1)) yield u
+    pending = units.at(-1)
+  }
+  if (pending) yield pending
+}
+
 /** Groups blocks into units per the separators (before limits). */
 export function groupBlocks(blocks: readonly Block[], seps: ReadonlySet<Separator>): Unit[] {
   if (seps.has('sentence')) return blocks.flatMap((b) => sentences(b.text).map((text) => ({ ...b, text })))
@@ -58,12 +75,16 @@ export function groupBlocks(blocks: readonly Block[], seps: ReadonlySet<Separato
   return units
 }
 
+const DOC_OPTIONS = ['separators', 'limit', 'overlap', 'tokenizer', 'metadata']
+
 export const documentSplitter = registerIterator<DocumentSplitterOptions>({
   name: 'document_splitter',
   input: 'document',
   outputs: { text: 'string', title: 'string?', heading: 'json?', page: 'int?' },
+  options: DOC_OPTIONS,
   async *run(input, options = {}): AsyncIterable<IteratorRow> {
     const name = 'document_splitter'
+    checkOptions(name, options, DOC_OPTIONS)
     if (typeof input !== 'string') throw optionError(name, `input must be a document reference, got ${typeof input}`)
     const seps = parseSeparators(name, options.separators)
     const limited = seps.has('char_limit') || seps.has('token_limit')
@@ -72,10 +93,10 @@ export const documentSplitter = registerIterator<DocumentSplitterOptions>({
     if (limited && (typeof limit !== 'number' || limit < 1)) throw optionError(name, 'char_limit/token_limit need a positive limit')
     if (overlap < 0 || (limit !== undefined && overlap >= limit)) throw optionError(name, 'overlap must be >= 0 and below limit')
     const meta = new Set(typeof options.metadata === 'string' ? options.metadata.split(',').map((s) => s.trim()) : options.metadata ?? ['title', 'heading', 'page'])
-    const doc = await parseDocument(input)
+    const doc = await streamDocument(input)
     const cost = seps.has('token_limit') ? tokenCost(await tokenCounter(options.tokenizer)) : charCost
     let pos = 0
-    for (const unit of groupBlocks(doc.blocks, seps)) {
+    for await (const unit of groupBlockStream(doc.blocks, seps)) {
       const pieces = limited ? splitByBudget(unit.text, limit!, overlap, cost) : [unit.text]
       for (const text of pieces) {
         yield {

@@ -1,6 +1,6 @@
 // Iterators: one input value → many rows with `pos`. Importing this module registers the built-in ones.
 export { collectRows, getIterator, listIterators, registerIterator } from './registry.ts'
-export type { IteratorDef, IteratorRow } from './registry.ts'
+export type { IteratorDef, IteratorRow, OnReadColumn } from './registry.ts'
 export { documentSplitter } from './document-splitter.ts'
 export type { DocumentSplitterOptions, Separator } from './document-splitter.ts'
 export { parseDocument } from './document-parse.ts'
@@ -17,3 +17,5 @@ export { sentences, paragraphs, splitByBudget } from './text.ts'
 export { tokenCounter, whitespaceTokens } from './tokens.ts'
 export type { TokenCounter } from './tokens.ts'
 export { speechProbabilities } from './vad.ts'
+export { expandInBatches } from './expand.ts'
+export type { ExpandedRow, ExpandOptions } from './expand.ts'

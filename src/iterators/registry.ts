@@ -13,6 +13,19 @@ export interface IteratorDef<O = Record<string, unknown>> {
   /** Type of the input value ('document', 'string', 'image', 'audio', 'video'). */
   readonly input: string
   run(input: unknown, options?: O): AsyncIterable<IteratorRow>
+  /** The option names it takes: any other name is refused (an option is never silently ignored). */
+  readonly options?: readonly string[]
+  /**
+   * Output columns not stored but computed when read, per the options (unstored video frames): a registered
+   * function over 'input' (the view's input column) and other outputs by name. run() does not yield them.
+   */
+  onRead?(options: O | undefined): Readonly<Record<string, OnReadColumn>>
+}
+
+export interface OnReadColumn {
+  readonly type: string
+  readonly fn: string
+  readonly args: readonly string[]
 }
 
 const defs = new Map<string, IteratorDef<never>>()
@@ -41,3 +54,11 @@ export async function collectRows(rows: AsyncIterable<IteratorRow>): Promise<Ite
 }
 
 export const optionError = (iterator: string, message: string) => invalid('INVALID_ARGUMENT', `${iterator}: ${message}`, { iterator })
+
+/** Refuses option names an iterator does not take, naming them and the ones it does. */
+export function checkOptions(iterator: string, options: object | undefined, known: readonly string[]): void {
+  if (options === undefined || options === null) return
+  if (typeof options !== 'object' || Array.isArray(options)) throw optionError(iterator, `options must be an object, got ${JSON.stringify(options)}`)
+  const unknown = Object.keys(options).filter((k) => !known.includes(k) && (options as Record<string, unknown>)[k] !== undefined)
+  if (unknown.length > 0) throw optionError(iterator, `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes ${known.map((k) => `'${k}'`).join(', ')}`)
+}

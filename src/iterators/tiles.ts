@@ -1,7 +1,7 @@
 import { currentMediaEnv } from '../media/index.ts'
 import { loadSharp, openImage } from '../functions/image.ts'
 import type { IteratorRow } from './registry.ts'
-import { optionError, registerIterator } from './registry.ts'
+import { checkOptions, optionError, registerIterator } from './registry.ts'
 
 // tile_iterator: an image into tiles of tileSize with overlap, row by row from the top left. Edge tiles are clipped
 // to the image (smaller, never padded). Tiles are stored as PNGs in the media store.
@@ -30,8 +30,10 @@ export const tileIterator = registerIterator<TileOptions>({
   name: 'tile_iterator',
   input: 'image',
   outputs: { tile: 'image', tile_coord: 'json', tile_box: 'json' },
+  options: ['tileSize', 'overlap'],
   async *run(input, options): AsyncIterable<IteratorRow> {
     const name = 'tile_iterator'
+    checkOptions(name, options, ['tileSize', 'overlap'])
     if (typeof input !== 'string') throw optionError(name, `input must be an image reference, got ${typeof input}`)
     if (!options?.tileSize) throw optionError(name, 'tileSize is required')
     const [tw, th] = pair(options.tileSize)

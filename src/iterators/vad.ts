@@ -25,28 +25,68 @@ export function sileroModelPath(): string {
 type Ort = typeof import('onnxruntime-node')
 let session: Promise<{ ort: Ort; s: import('onnxruntime-node').InferenceSession }> | undefined
 
-/** Speech probabilities, one per VAD_FRAME samples of 16 kHz mono audio. */
-export async function speechProbabilities(samples: Float32Array): Promise<Float32Array> {
+async function vadSession() {
   session ??= (async () => {
     const ort = await import('onnxruntime-node')
     return { ort, s: await ort.InferenceSession.create(sileroModelPath(), { intraOpNumThreads: 1, interOpNumThreads: 1 }) }
   })()
-  const { ort, s } = await session
-  const frames = Math.ceil(samples.length / VAD_FRAME)
-  const out = new Float32Array(frames)
-  let state = new ort.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128])
-  const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(VAD_RATE)]), [1])
-  let context = new Float32Array(CONTEXT)
-  for (let f = 0; f < frames; f++) {
-    const frame = new Float32Array(VAD_FRAME)
-    frame.set(samples.subarray(f * VAD_FRAME, (f + 1) * VAD_FRAME))
-    const x = new Float32Array(CONTEXT + VAD_FRAME)
-    x.set(context, 0)
-    x.set(frame, CONTEXT)
-    context = frame.slice(-CONTEXT)
-    const r = await s.run({ input: new ort.Tensor('float32', x, [1, x.length]), state, sr })
-    state = r.stateN as typeof state
-    out[f] = (r.output!.data as Float32Array)[0]!
+  return session
+}
+
+/**
+ * The VAD over audio that arrives in pieces (a long file read as a stream): push 16 kHz mono samples, get the
+ * speech probability of every VAD_FRAME completed so far; end() pads and scores the last partial frame. The model's
+ * state and the 64-sample context carry from frame to frame, exactly as over the whole signal at once.
+ */
+export class VadStream {
+  #pending = new Float32Array(0)
+  #state: import('onnxruntime-node').Tensor | undefined
+  #context = new Float32Array(CONTEXT)
+
+  async push(samples: Float32Array): Promise<Float32Array> {
+    const all = new Float32Array(this.#pending.length + samples.length)
+    all.set(this.#pending)
+    all.set(samples, this.#pending.length)
+    const frames = Math.floor(all.length / VAD_FRAME)
+    this.#pending = all.slice(frames * VAD_FRAME)
+    return this.#score(all.subarray(0, frames * VAD_FRAME), frames)
   }
+
+  async end(): Promise<Float32Array> {
+    if (this.#pending.length === 0) return new Float32Array(0)
+    const last = new Float32Array(VAD_FRAME)
+    last.set(this.#pending)
+    this.#pending = new Float32Array(0)
+    return this.#score(last, 1)
+  }
+
+  async #score(samples: Float32Array, frames: number): Promise<Float32Array> {
+    const { ort, s } = await vadSession()
+    const out = new Float32Array(frames)
+    let state: import('onnxruntime-node').Tensor = this.#state ?? new ort.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128])
+    const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(VAD_RATE)]), [1])
+    for (let f = 0; f < frames; f++) {
+      const frame = samples.subarray(f * VAD_FRAME, (f + 1) * VAD_FRAME)
+      const x = new Float32Array(CONTEXT + VAD_FRAME)
+      x.set(this.#context, 0)
+      x.set(frame, CONTEXT)
+      this.#context = frame.slice(-CONTEXT)
+      const r: Record<string, import('onnxruntime-node').Tensor> = await s.run({ input: new ort.Tensor('float32', x, [1, x.length]), state, sr })
+      state = r.stateN!
+      out[f] = (r.output!.data as Float32Array)[0]!
+    }
+    this.#state = state
+    return out
+  }
+}
+
+/** Speech probabilities, one per VAD_FRAME samples of 16 kHz mono audio. */
+export async function speechProbabilities(samples: Float32Array): Promise<Float32Array> {
+  const vad = new VadStream()
+  const a = await vad.push(samples)
+  const b = await vad.end()
+  const out = new Float32Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
   return out
 }

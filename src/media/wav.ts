@@ -70,7 +70,28 @@ export function decodeWav(b: Uint8Array): DecodedAudio {
   return { sampleRate: info.sampleRate, channels, durationSec: info.durationSec }
 }
 
-function sampleReader(dv: DataView, info: WavInfo): (at: number) => number {
+/**
+ * Decodes whole sample frames of a WAV's data chunk (a block of it, as a stream delivers them) into one
+ * Float32Array per channel; the caller keeps any partial frame at the end for the next block.
+ */
+export function decodePcmFrames(block: Uint8Array, info: Pick<WavInfo, 'channels' | 'bitsPerSample' | 'format'>, into?: readonly Float32Array[]): Float32Array[] {
+  const bytes = info.bitsPerSample / 8
+  const frames = Math.floor(block.length / (bytes * info.channels))
+  const dv = new DataView(block.buffer, block.byteOffset, block.byteLength)
+  // `into` (reused by a stream reader, large enough) saves an allocation per block; views of it are returned.
+  const channels = into && into[0]!.length >= frames ? into.map((c) => c.subarray(0, frames)) : Array.from({ length: info.channels }, () => new Float32Array(frames))
+  const read = sampleReader(dv, info)
+  let at = 0
+  for (let i = 0; i < frames; i++) {
+    for (let c = 0; c < info.channels; c++) {
+      channels[c]![i] = read(at)
+      at += bytes
+    }
+  }
+  return channels
+}
+
+function sampleReader(dv: DataView, info: Pick<WavInfo, 'bitsPerSample' | 'format'>): (at: number) => number {
   if (info.format === 3) return info.bitsPerSample === 64 ? (at) => dv.getFloat64(at, true) : (at) => dv.getFloat32(at, true)
   switch (info.bitsPerSample) {
     case 8: return (at) => (dv.getUint8(at) - 128) / 128

@@ -32,8 +32,8 @@ export const JsonQuerySchema = v.strictObject({
   ], 'expected {"n": count, "seed"?: int} or {"fraction": 0..1, "seed"?: int}')),
   joins: v.optional(v.array(v.strictObject({
     table: v.pipe(v.string(), v.minLength(1)),
-    on: ExprNodeSchema,
-    how: v.optional(v.picklist(['inner', 'left'])),
+    on: v.optional(ExprNodeSchema),
+    how: v.optional(v.picklist(['inner', 'left', 'right', 'full', 'cross'])),
   }))),
   /** Read by the HTTP route (answer with the row count instead of rows); the query itself ignores it. */
   count: v.optional(v.boolean()),
@@ -165,10 +165,12 @@ export async function queryFromJson(db: Tessera, body: unknown): Promise<Query> 
   const j = parseJsonQuery(body)
   let q: Query = (await table(db, j.table, 'table')).query()
   for (const [i, join] of (j.joins ?? []).entries()) {
-    q = q.join(await table(db, join.table, `joins[${i}].table`), { on: new Expr(join.on), how: join.how ?? 'inner' })
+    const how = join.how ?? 'inner'
+    if ((how === 'cross') === (join.on !== undefined)) throw invalid('INVALID_ARGUMENT', how === 'cross' ? `joins[${i}].on: a cross join takes no on` : `joins[${i}].on: a${how === 'inner' ? 'n' : ''} ${how} join needs on`, { path: `joins[${i}].on` })
+    q = q.join(await table(db, join.table, `joins[${i}].table`), { ...(join.on ? { on: new Expr(join.on) } : {}), how })
   }
   const scope = new SourceScope([{ source: q.spec.from, alias: 't0' }, ...q.spec.joins.map((x, i) => ({ source: x.source, alias: `t${i + 1}` }))])
-  j.joins?.forEach((join, i) => checkBool(join.on, scope, `joins[${i}].on`, 'a join condition'))
+  j.joins?.forEach((join, i) => join.on && checkBool(join.on, scope, `joins[${i}].on`, 'a join condition'))
 
   if (j.where) {
     checkBool(j.where, scope, 'where', 'where')

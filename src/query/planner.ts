@@ -8,6 +8,7 @@ import type { QuerySpec } from './spec.ts'
 import { dataTable, ParamList, visibleAt } from './sql.ts'
 import { containsAggregate, typeOf } from './typecheck.ts'
 import { functions } from './registry.ts'
+import { inlineUnstored, inlineUnstoredSpec } from './unstored.ts'
 
 // Turns a QuerySpec into one SQL statement plus the TypeScript work that SQL cannot do (UDFs, model calls).
 // Everything SQL can express runs in Postgres; TS parts see only the SQL-computed leaves they need.
@@ -81,7 +82,8 @@ function pinsPrimaryKey(spec: QuerySpec): boolean {
   })
 }
 
-export function planQuery(spec: QuerySpec): Plan {
+export function planQuery(original: QuerySpec): Plan {
+  const spec = inlineUnstoredSpec(original)
   const sources = [{ source: spec.from, alias: 't0' }, ...spec.joins.map((j, i) => ({ source: j.source, alias: `t${i + 1}` }))]
   const scope = new SourceScope(sources)
   const params = new ParamList()
@@ -103,7 +105,7 @@ export function planQuery(spec: QuerySpec): Plan {
   const items = spec.select ?? sources.flatMap(({ source }, i) =>
     source.md.columns.filter((c) => !c.hidden).map((c) => ({
       name: i === 0 || !spec.from.md.columns.some((m) => m.name === c.name) ? c.name : `${source.path.split('/').at(-1)}_${c.name}`,
-      expr: { col: c.name, ...(spec.joins.length > 0 ? { tbl: source.path } : {}) } as ExprNode,
+      expr: inlineUnstored({ col: c.name, ...(spec.joins.length > 0 ? { tbl: source.path } : {}) } as ExprNode, sources.map((x) => x.source)),
     })))
 
   const grouped = (spec.groupBy?.length ?? 0) > 0 || items.some((it) => containsAggregate(it.expr))
@@ -132,8 +134,16 @@ export function planQuery(spec: QuerySpec): Plan {
     return { name: it.name, type, node: it.expr }
   })
 
+  // Which row versions each table contributes. With a right or full join, rows of the left side may be missing
+  // from the result (nulls), so no table's visibility can sit in WHERE: each is read through a derived table that
+  // keeps only its visible versions. Otherwise the left table's visibility is in WHERE and a joined one's in ON
+  // (so left joins keep unmatched rows), which Postgres plans best.
+  const outer = spec.joins.some((j) => j.how === 'right' || j.how === 'full')
+  const tableSql = (tableId: number, alias: string, version: number | undefined): string =>
+    outer ? `(select * from ${dataTable(tableId)} as ${alias} where ${visibleAt(alias, version, tableId)}) as ${alias}` : `${dataTable(tableId)} as ${alias}`
+
   // Where: SQL-able conjuncts in SQL, the rest in TypeScript.
-  const whereSql: string[] = [visibleAt('t0', spec.from.version, spec.from.tableId)]
+  const whereSql: string[] = outer ? ['true'] : [visibleAt('t0', spec.from.version, spec.from.tableId)]
   const tsWhere: ExprNode[] = []
   if (spec.where) {
     const wt = typeOf(spec.where, scope)
@@ -151,14 +161,22 @@ export function planQuery(spec: QuerySpec): Plan {
     whereSql.push(`(abs(hashtextextended(t0._rowid::text, ${params.param(spec.sample.seed, { kind: 'int', nullable: false })})) / 9223372036854775807.0) < ${params.param(spec.sample.fraction, { kind: 'float', nullable: false })}`)
   }
 
-  // Joins: visibility of the joined table belongs in ON, so left joins keep unmatched rows.
-  const fromSql = [`${dataTable(spec.from.tableId)} as t0`]
+  const fromSql = [tableSql(spec.from.tableId, 't0', spec.from.version)]
   spec.joins.forEach((j, i) => {
     const alias = `t${i + 1}`
+    const table = tableSql(j.source.tableId, alias, j.source.version)
+    if (j.how === 'cross' || !j.on) {
+      if (j.how !== 'cross') throw invalid('INVALID_EXPRESSION', `a ${j.how} join needs a join condition (on)`)
+      fromSql.push(`cross join ${table}`)
+      if (!outer) whereSql.push(visibleAt(alias, j.source.version, j.source.tableId))
+      return
+    }
     const ot = typeOf(j.on, scope)
     if (ot.kind !== 'bool') throw invalid('INVALID_EXPRESSION', `join condition must be boolean: ${printExpr(j.on)}`)
     if (!isSqlExpr(j.on)) throw invalid('INVALID_EXPRESSION', `join condition must run in SQL: ${printExpr(j.on)}`)
-    fromSql.push(`${j.how === 'left' ? 'left join' : 'join'} ${dataTable(j.source.tableId)} as ${alias} on ${visibleAt(alias, j.source.version, j.source.tableId)} and ${compileExpr(j.on, scope, params)}`)
+    const kind = { inner: 'join', left: 'left join', right: 'right join', full: 'full join' }[j.how]
+    if (!kind) throw invalid('INVALID_ARGUMENT', `unknown join kind ${JSON.stringify(j.how)}`)
+    fromSql.push(`${kind} ${table} on ${outer ? '' : `${visibleAt(alias, j.source.version, j.source.tableId)} and `}${compileExpr(j.on, scope, params)}`)
   })
 
   let groupSql = ''

@@ -8,7 +8,8 @@ import { colNode } from './nodes/index.ts'
 import { defaultName, planQuery } from './planner.ts'
 import { ResultSet } from './results.ts'
 import { translateQueryError } from './sql-errors.ts'
-import type { JoinItem, OrderItem, QuerySource, QuerySpec, SampleSpec, SelectItem } from './spec.ts'
+import type { JoinHow, JoinItem, OrderItem, QuerySource, QuerySpec, SampleSpec, SelectItem } from './spec.ts'
+import { JOIN_HOWS } from './spec.ts'
 
 /** What a query needs from the catalog: a connection, the current version to pin streams, and mutation hooks. */
 export interface QueryBackend {
@@ -108,8 +109,13 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
     return this.#with({ sample })
   }
 
-  join(other: Joinable, options: { on: ExprLike; how?: 'inner' | 'left' }): Query<T> {
-    const item: JoinItem = { source: other.querySource(), on: toNode(options.on), how: options.how ?? 'inner' }
+  /** Joins another table: how is 'inner' (default), 'left', 'right', 'full' or 'cross' (which takes no on). */
+  join(other: Joinable, options: { on?: ExprLike; how?: JoinHow }): Query<T> {
+    const how = options?.how ?? 'inner'
+    if (!JOIN_HOWS.includes(how)) throw invalid('INVALID_ARGUMENT', `join how must be one of ${JOIN_HOWS.map((h) => `'${h}'`).join(', ')}, got ${JSON.stringify(how)}`, { option: 'how' })
+    if (how === 'cross' && options.on !== undefined) throw invalid('INVALID_ARGUMENT', 'a cross join pairs every row with every row and takes no on; use an inner join with on, or filter with where()', { option: 'on' })
+    if (how !== 'cross' && options?.on === undefined) throw invalid('INVALID_ARGUMENT', `a${how === 'inner' ? 'n' : ''} ${how} join needs on (a boolean expression over both tables); how: 'cross' joins every pair`, { option: 'on' })
+    const item: JoinItem = { source: other.querySource(), ...(options.on !== undefined ? { on: toNode(options.on) } : {}), how }
     return this.#with({ joins: [...this.#spec.joins, item] })
   }
 
@@ -195,7 +201,7 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
       ...(s.offset !== undefined ? { offset: s.offset } : {}),
       ...(s.distinct ? { distinct: true } : {}),
       ...(s.sample ? { sample: s.sample } : {}),
-      ...(s.joins.length ? { joins: s.joins.map((j) => ({ table: j.source.version === undefined ? j.source.path : `${j.source.path}:${j.source.version}`, on: j.on, how: j.how })) } : {}),
+      ...(s.joins.length ? { joins: s.joins.map((j) => ({ table: j.source.version === undefined ? j.source.path : `${j.source.path}:${j.source.version}`, ...(j.on ? { on: j.on } : {}), how: j.how })) } : {}),
     }
   }
 }

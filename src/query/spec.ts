@@ -19,10 +19,14 @@ export interface OrderItem {
   readonly desc: boolean
 }
 
+export type JoinHow = 'inner' | 'left' | 'right' | 'full' | 'cross'
+export const JOIN_HOWS: readonly JoinHow[] = ['inner', 'left', 'right', 'full', 'cross']
+
 export interface JoinItem {
   readonly source: QuerySource
-  readonly on: ExprNode
-  readonly how: 'inner' | 'left'
+  /** Absent for a cross join only. */
+  readonly on?: ExprNode
+  readonly how: JoinHow
 }
 
 export interface SampleSpec {

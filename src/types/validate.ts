@@ -97,7 +97,12 @@ function baseSchema(t: ColumnType): v.GenericSchema<unknown, unknown> {
       v.transform((n) => Number(n)),
       v.check((n) => Number.isSafeInteger(n), 'expected an integer within ±2^53'),
     )
-    case 'float': return v.pipe(v.union([v.number(), v.bigint()], 'expected a number'), v.transform((n) => Number(n)))
+    case 'float': return v.pipe(
+      // valibot's number() refuses NaN with the type's own message ("expected a number, got number"): say what it is.
+      v.union([v.number(), v.bigint(), v.custom<number>((x) => typeof x === 'number' && Number.isNaN(x), 'NaN')], 'expected a number'),
+      v.check((n) => !(typeof n === 'number' && Number.isNaN(n)), 'NaN is not a storable number (use null for a missing value)'),
+      v.transform((n) => Number(n)),
+    )
     case 'bool': return v.boolean('expected true or false')
     case 'timestamp': return timestampSchema
     case 'date': return dateSchema

@@ -1,6 +1,7 @@
 import { computedUdfSuite } from './computed-udf.ts'
 import { dirsTablesSuite } from './dirs-tables.ts'
 import { jsonQuerySuite } from './json-query.ts'
+import { lifecycleDefectsSuite } from './lifecycle-defects.ts'
 import type { MakeDb } from './make-db.ts'
 import { operatorsSuite } from './operators.ts'
 import { queriesSuite } from './queries.ts'
@@ -18,6 +19,7 @@ export const SUITES: Record<string, (makeDb: MakeDb) => void> = {
   operators: operatorsSuite,
   'json queries': jsonQuerySuite,
   'computed columns and udfs': computedUdfSuite,
+  'issue 20 defects and options': lifecycleDefectsSuite,
 }
 
 /** Stores to test, from STORES (e.g. STORES=pglite,postgres); all by default. */

@@ -294,7 +294,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await shot('06-search-image')
   })
 
-  test('upload: dropped files are inserted, a broken one shows its error on its own row', async () => {
+  test('upload: dropped files are inserted; a broken one is stored as null plus its error (onError: ignore)', async () => {
     await page.goto(`${base}/#/t/demo/photos?tab=upload`)
     const dir = mkdtempSync(join(tmpdir(), 'tessera-upload-'))
     writeFileSync(join(dir, 'teal.png'), await squarePng('#099', 80, 'T'))
@@ -308,12 +308,15 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await rows.nth(1).locator('input[aria-label="title"]').fill('broken upload')
     await page.getByRole('button', { name: 'Insert 2 rows' }).click()
     await page.locator('.summary', { hasText: 'inserted' }).waitFor()
-    await expect(await (page.locator('.summary').textContent())).toBe('1 row inserted, 1 failed')
+    // The upload inserts with onError: 'ignore', so (as in Pixeltable) the broken file is stored as null plus its
+    // error in its own cell, and its row is inserted with the error flagged.
+    await expect(await (page.locator('.summary').textContent())).toBe('2 rows inserted')
     await expect(await (rows.nth(0).locator('.status').textContent())).toContain('inserted')
-    const err = await rows.nth(1).locator('.row-error').textContent()
-    expect(err).toContain('INVALID_MEDIA'.length ? 'photo' : '')
-    expect(err).toMatch(/not a (valid|recognised) image/)
-    expect(await (await db.getTable('demo/photos')).where({ fn: 'eq', args: [{ col: 'id' }, { lit: 100 }] }).count()).toBe(1)
+    await expect(await (rows.nth(1).locator('.status').textContent())).toContain('failed')
+    const photos = await db.getTable('demo/photos')
+    expect(await photos.where({ fn: 'eq', args: [{ col: 'id' }, { lit: 100 }] }).count()).toBe(1)
+    const broken = (await photos.where({ fn: 'eq', args: [{ col: 'id' }, { lit: 101 }] }).select({ photo: photos.c.photo, et: photos.c.photo.errortype, em: photos.c.photo.errormsg }).collect()).rows
+    expect(broken).toEqual([{ photo: null, et: 'INVALID_MEDIA', em: expect.stringMatching(/not a (valid|recognised) image|cannot decode/) }])
     await expectNoOverflow()
     await shot('07-upload')
   })

@@ -19,7 +19,8 @@ export const applyCommand: Command = {
     const env = (values.env as string | undefined) ?? process.env.TESSERA_ENV
     const token = (values.token as string | undefined) ?? process.env.TESSERA_TOKEN
     const remote = values.url ? connect(String(values.url), token ? { token } : {}) : undefined
-    const db = remote ? undefined : await Tessera.open({ ...(values.home ? { home: String(values.home) } : {}), command: 'tessera apply' })
+    // The data dir is opened in the same env namespace the setup's paths are resolved in.
+    const db = remote ? undefined : await Tessera.open({ ...(values.home ? { home: String(values.home) } : {}), command: 'tessera apply', ...(env ? { env } : {}) })
     try {
       const target = (remote ?? db) as unknown as SetupTarget
       const result = await applySetup(file, target, { plan: !!values.plan, ...(env ? { env } : {}) })

@@ -32,6 +32,7 @@ const AddColumn = v.strictObject({
   expr: v.optional(ExprSchema),
   onError: v.optional(OnErrorSchema),
   ifExists: v.optional(IfExistsSchema),
+  stored: v.optional(v.boolean()),
 })
 const Rename = v.strictObject({ to: v.string() })
 const CreateView = v.strictObject({
@@ -103,7 +104,8 @@ export function tableRoutes(db: Tessera) {
     const body = await readJson(c, CreateTable)
     requireAccess(c.var.principal, parsePath(body.path).path, 'write')
     const before = body.ifExists === 'ignore' ? await db.listTables(parsePath(body.path).path.split('/').slice(0, -1).join('/')).catch(() => []) : []
-    const t = await db.createTable(body.path, body.schema, body)
+    const { path, schema, ...options } = body
+    const t = await db.createTable(path, schema, options)
     return c.json(tableInfo(t), before.includes(t.path) ? 200 : 201)
   })
 
@@ -177,7 +179,7 @@ export function tableRoutes(db: Tessera) {
       return c.json({ error: { code: 'INVALID_ARGUMENT', message: 'give exactly one of type (a stored column) or expr (a computed column)' } }, 400)
     }
     const status = body.expr
-      ? await t.addComputedColumn(body.name, new Expr(body.expr), { ...opts, ...(body.onError ? { onError: body.onError } : {}) })
+      ? await t.addComputedColumn(body.name, new Expr(body.expr), { ...opts, ...(body.onError ? { onError: body.onError } : {}), ...(body.stored !== undefined ? { stored: body.stored } : {}) })
       : await t.addColumn(body.name, body.type!, opts)
     return c.json({ status, table: tableInfo(t) }, 201)
   })

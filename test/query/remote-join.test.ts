@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { connect } from '../../src/client/index.ts'
+import type { Tessera } from '../../src/index.ts'
+import { createApp } from '../../src/server/app.ts'
+import { memoryDb } from '../support/db.ts'
+import { rejection } from '../support/settle.ts'
+
+// The HTTP client joins as the library does: right, full and cross joins give the library's rows; a bad kind is the
+// server's 400 naming it. Also stored: false columns over HTTP.
+
+let db: Tessera
+beforeAll(async () => { db = await memoryDb() })
+afterAll(async () => { await db.close() })
+
+test('right, full and cross joins over HTTP equal the library; stored: false columns too', async () => {
+  const app = createApp(db)
+  const client = connect('http://tessera.test', { fetch: async (req) => app.fetch(req) })
+  const a = await db.createTable('ra', { id: 'int', x: 'string' })
+  const b = await db.createTable('rb', { id: 'int', y: 'string' })
+  await a.insert([{ id: 1, x: 'a1' }, { id: 2, x: 'a2' }])
+  await b.insert([{ id: 2, y: 'b2' }, { id: 3, y: 'b3' }])
+  const ra = await client.getTable('ra')
+  const rb = await client.getTable('rb')
+  const sort = (rows: readonly Record<string, unknown>[]) => [...rows].sort((p, q) => JSON.stringify(p).localeCompare(JSON.stringify(q)))
+  for (const how of ['inner', 'left', 'right', 'full'] as const) {
+    const lib = (await a.join(b, { on: a.c.id.eq(b.c.id), how }).select({ x: a.c.x, y: b.c.y }).collect()).rows
+    const http = (await ra.join(rb, { on: ra.c.id.eq(rb.c.id), how }).select({ x: ra.c.x, y: rb.c.y }).collect()).rows
+    expect(sort(http)).toEqual(sort(lib))
+  }
+  expect((await ra.join(rb, { how: 'cross' }).select({ x: ra.c.x, y: rb.c.y }).collect()).rows.length).toBe(4)
+  await expect(await rejection(ra.join(rb, { on: ra.c.id.eq(rb.c.id), how: 'outer' as never }).collect())).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('joins[0].how') })
+  await ra.addComputedColumn('up', ra.c.x.upper(), { stored: false })
+  expect((await a.orderBy(a.c.id).select('up').collect()).rows).toEqual([{ up: 'A1' }, { up: 'A2' }])
+})
