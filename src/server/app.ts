@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import type { Tessera } from '../catalog/index.ts'
-import { authMiddleware } from './auth.ts'
+import { bodyLimit } from 'hono/body-limit'
+import { authMiddleware, requireAdmin } from './auth.ts'
 import type { AuthEnv, AuthOptions } from './auth.ts'
 import { errorBody, toErrorResponse } from './errors.ts'
 import { Metrics } from './metrics.ts'
@@ -18,6 +19,9 @@ import { queryDocs, queryRoutes } from './routes/query.ts'
 import { tableDocs, tableRoutes } from './routes/tables.ts'
 import { tokenDocs, tokenRoutes } from './routes/tokens.ts'
 import { TokenStore } from './tokens.ts'
+import { loopbackOnly } from './loopback.ts'
+import { DEFAULT_LIMITS, tooLarge } from './request.ts'
+import type { RequestLimits } from './request.ts'
 
 // The HTTP API over one Tessera instance. No defaults are chosen here: bin/ picks the store, runtime and port.
 
@@ -34,11 +38,19 @@ export interface AppOptions extends AuthOptions {
   readonly mediaRoots?: readonly string[]
   /** Let non-admin tokens' media URLs reach loopback, private and link-local addresses (default: refused). */
   readonly mediaAllowPrivate?: boolean
+  /** Request limits (body size, rows per insert, rows per JSON answer); each defaults to DEFAULT_LIMITS. */
+  readonly limits?: Partial<RequestLimits>
+  /** Serve /metrics without a token (default: an admin token is needed, as for the admin routes). */
+  readonly metricsPublic?: boolean
 }
 
 export function createApp(db: Tessera, options: AppOptions = {}) {
   const app = new Hono<AuthEnv>()
+  const limits: RequestLimits = { ...DEFAULT_LIMITS, ...options.limits }
   app.onError((err, c) => toErrorResponse(err, c))
+  // Without tokens (the open loopback mode), only same-origin requests naming a loopback host are served, so neither
+  // another web page nor a DNS-rebound name can drive the API from a browser.
+  if (!options.authenticate) app.use(loopbackOnly())
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404))
 
   if (options.log) {
@@ -53,11 +65,31 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   const metrics = new Metrics()
   app.use(metrics.middleware())
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version ?? 'dev' }))
+  // Metrics name routes and load, so they need an admin token unless the operator made them public.
+  if (!options.metricsPublic) {
+    app.use('/metrics', authMiddleware(options))
+    app.use('/metrics', async (c, next) => {
+      requireAdmin(c.var.principal)
+      await next()
+    })
+  }
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }))
   const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs, ...adminDocs, ...ioDocs, ...jobDocs, ...indexDocs, ...mediaDocs]
   app.get('/openapi.json', (c) => c.json(openApiDocument(docs, options.version ?? 'dev')))
 
   const api = new Hono<AuthEnv>()
+  // The body limit applies to every route but the streamed import, which never holds its body in memory.
+  const limitBody = bodyLimit({
+    maxSize: limits.maxBodyBytes,
+    onError: () => {
+      throw tooLarge(`request body is larger than ${limits.maxBodyBytes} bytes (limit): send rows in smaller requests, or stream a file to POST /api/v1/tables/{path}/-/import`, { limit: limits.maxBodyBytes })
+    },
+  })
+  api.use((c, next) => (c.req.path.endsWith('/-/import') ? next() : limitBody(c, next)))
+  api.use(async (c, next) => {
+    c.set('limits', limits)
+    await next()
+  })
   api.use(authMiddleware(options))
   const roots = (options.mediaRoots ?? []).map(canonicalDir)
   api.use((c, next) => {

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { TesseraError } from '../errors.ts'
+import type { RequestLimits } from './request.ts'
 
 // Who is calling, and which dir prefixes they may read or write. The HTTP layer checks every path it touches
 // against the principal, so tenants under user_<id>/ never see each other.
@@ -53,7 +54,8 @@ export interface AuthOptions {
   readonly authenticate?: Authenticator
 }
 
-export type AuthEnv = { Variables: { principal: Principal } }
+/** Request variables: the caller, and the request limits routes check (set by createApp). */
+export type AuthEnv = { Variables: { principal: Principal; limits: RequestLimits } }
 
 export function authMiddleware(options: AuthOptions): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {

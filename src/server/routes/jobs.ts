@@ -4,32 +4,34 @@ import * as v from 'valibot'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/paths.ts'
 import type { JobInfo } from '../../compute/jobs.ts'
-import { invalid } from '../../errors.ts'
+import { invalid, isTesseraError, notFound } from '../../errors.ts'
 import { Expr } from '../../query/expr.ts'
-import { canAccess, requireAccess } from '../auth.ts'
+import { canAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
 import { readJson } from '../json.ts'
+import { boolParam, intParam, NameSchema, PathSchema } from '../request.ts'
+import { assertCanTouch } from '../tenant.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { EmbedderSchema, ExprSchema, OnErrorSchema } from '../schemas.ts'
+import { EmbedderSchema, ExprSchema, LanguageSchema, OnErrorSchema } from '../schemas.ts'
 
 // Background jobs (long backfills): start, watch (JSON or server-sent events), cancel, resume. A job is visible to
 // tokens that can read its table; changing it needs write access.
 
 const StartJob = v.strictObject({
-  table: v.string(),
+  table: PathSchema,
   /** The computed column to add (with expr), or the column to index (with index). */
-  column: v.string(),
+  column: NameSchema,
   expr: v.optional(ExprSchema),
   /** Build an embedding index on `column` instead (the embedder as data, as in POST …/-/indexes). */
   index: v.optional(v.strictObject({
     embed: EmbedderSchema,
-    name: v.optional(v.string()),
+    name: v.optional(NameSchema),
     metric: v.optional(v.picklist(['cosine', 'ip', 'l2'])),
-    fullText: v.optional(v.union([v.pipe(v.string(), v.regex(/^[a-z_]+$/)), v.literal(false)])),
+    fullText: v.optional(v.union([LanguageSchema, v.literal(false)])),
   })),
   onError: v.optional(OnErrorSchema),
   ifExists: v.optional(v.picklist(['error', 'replace'])),
-  batchSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  batchSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))),
 })
 
 export const jobDocs: OperationDoc[] = [
@@ -45,15 +47,19 @@ const ENDED = new Set(['done', 'failed', 'cancelled'])
 
 export function jobRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
+  // A job id that is malformed, unknown, or names a job on a table the caller may not read: the same 404.
   const job = async (id: string, principal: AuthEnv['Variables']['principal'], access: 'read' | 'write'): Promise<JobInfo> => {
-    const info = await db.jobs.get(Number(id))
-    requireAccess(principal, info.table, access)
+    const missing = () => notFound('JOB_NOT_FOUND', `no job '${id.slice(0, 40)}'; GET /api/v1/jobs lists the jobs this token can see`)
+    if (!/^[1-9][0-9]{0,14}$/.test(id)) throw missing()
+    const info = await db.jobs.get(Number(id)).catch((e) => Promise.reject(isTesseraError(e) && e.code === 'JOB_NOT_FOUND' ? missing() : e))
+    if (!canAccess(principal, info.table, 'read')) throw missing()
+    assertCanTouch(principal, info.table, access)
     return info
   }
 
   app.post('/jobs', async (c) => {
     const body = await readJson(c, StartJob)
-    requireAccess(c.var.principal, parsePath(body.table).path, 'write')
+    assertCanTouch(c.var.principal, parsePath(body.table).path, 'write')
     if ((body.expr === undefined) === (body.index === undefined)) throw invalid('INVALID_ARGUMENT', 'give exactly one of expr (a computed column) or index (an embedding index on column)')
     if (body.index) {
       const { embed, name, metric, fullText } = body.index
@@ -79,7 +85,7 @@ export function jobRoutes(db: Tessera) {
   app.get('/jobs/:id/events', async (c) => {
     const id = c.req.param('id')
     await job(id, c.var.principal, 'read')
-    const interval = Math.max(100, Number(c.req.query('intervalMs') ?? 500))
+    const interval = intParam(c, 'intervalMs', { min: 100, max: 60_000 }, 500)
     return streamSSE(c, async (s) => {
       let last = ''
       for (;;) {
@@ -96,7 +102,7 @@ export function jobRoutes(db: Tessera) {
 
   app.post('/jobs/:id/cancel', async (c) => {
     await job(c.req.param('id'), c.var.principal, 'write')
-    return c.json(await db.jobs.cancel(Number(c.req.param('id')), { dropColumn: c.req.query('dropColumn') === 'true' }))
+    return c.json(await db.jobs.cancel(Number(c.req.param('id')), { dropColumn: boolParam(c, 'dropColumn') ?? false }))
   })
 
   app.post('/jobs/:id/resume', async (c) => {
