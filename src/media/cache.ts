@@ -1,26 +1,31 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
-import { rename, rm, utimes, writeFile } from 'node:fs/promises'
+import { rename, rm, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
-import { invalid } from '../errors.ts'
+import { currentMediaAccess } from './access.ts'
+import { downloadOutbound } from './outbound/index.ts'
+import type { OutboundOptions } from './outbound/index.ts'
 import { extensionOf } from './refs.ts'
 
 // Remote media (http/https) is fetched once into <home>/cache and read from there afterwards. The cache is bounded
 // in bytes and evicts the least recently used file; recency survives restarts through file mtimes (touched on use).
+// Downloads go through the one outbound fetcher (size cap, timeouts, address checks on every redirect hop). What was
+// fetched with internal addresses allowed (an admin, in-process use) is cached apart from what was fetched without,
+// so a tenant never gets, from the cache, an answer its own fetch would have been refused.
 
 export const DEFAULT_CACHE_BYTES = 1024 * 1024 * 1024
 
 export interface FileCacheOptions {
   /** Upper bound of the cache's total file size (default 1 GiB). The newest file is kept even when it alone exceeds it. */
   readonly maxBytes?: number
-  /** Custom fetch (tests, auth headers). */
-  readonly fetch?: (url: string) => Promise<Response>
+  /** Limits and settings of each download (size cap, timeouts; see downloadOutbound). */
+  readonly download?: OutboundOptions
 }
 
 export class FileCache {
   readonly dir: string
   readonly maxBytes: number
-  readonly #fetch: (url: string) => Promise<Response>
+  readonly #options: OutboundOptions
   /** key → size, in recency order (first = least recently used). */
   readonly #entries = new Map<string, number>()
   readonly #pending = new Map<string, Promise<string>>()
@@ -32,7 +37,7 @@ export class FileCache {
   constructor(dir: string, options: FileCacheOptions = {}) {
     this.dir = dir
     this.maxBytes = options.maxBytes ?? DEFAULT_CACHE_BYTES
-    this.#fetch = options.fetch ?? ((url) => fetch(url))
+    this.#options = options.download ?? {}
   }
 
   get totalBytes(): number {
@@ -49,7 +54,7 @@ export class FileCache {
   /** Local path of the URL's bytes, downloading them on the first use. */
   async get(url: string): Promise<string> {
     this.#load()
-    const key = cacheKey(url)
+    const key = cacheKey(url, privateReach())
     const file = join(this.dir, key)
     if (this.#entries.has(key) && existsSync(file)) {
       this.#touch(key)
@@ -66,28 +71,20 @@ export class FileCache {
 
   has(url: string): boolean {
     this.#load()
-    return this.#entries.has(cacheKey(url))
+    return this.#entries.has(cacheKey(url, privateReach()))
   }
 
   async #download(url: string, key: string, file: string): Promise<string> {
-    let res: Response
-    try {
-      res = await this.#fetch(url)
-    } catch (e) {
-      throw invalid('INVALID_MEDIA', `could not fetch ${url}: ${(e as Error).message}`, { url })
-    }
-    if (!res.ok) throw invalid('INVALID_MEDIA', `could not fetch ${url}: HTTP ${res.status}`, { url, status: res.status })
-    const bytes = new Uint8Array(await res.arrayBuffer())
     mkdirSync(this.dir, { recursive: true })
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-    await writeFile(tmp, bytes)
+    const { bytes: size } = await downloadOutbound(url, tmp, this.#options)
     await rename(tmp, file)
     this.fetches++
     const old = this.#entries.get(key)
     if (old !== undefined) this.#total -= old
     this.#entries.delete(key)
-    this.#entries.set(key, bytes.length)
-    this.#total += bytes.length
+    this.#entries.set(key, size)
+    this.#total += size
     await this.#evict(key)
     return file
   }
@@ -124,8 +121,14 @@ export class FileCache {
   }
 }
 
-function cacheKey(url: string): string {
+/** Whether the current work may reach internal addresses (as downloadOutbound decides it). */
+const privateReach = (): boolean => {
+  const access = currentMediaAccess()
+  return !access || !!access.privateUrls
+}
+
+function cacheKey(url: string, privateReach: boolean): string {
   const ext = extensionOf(new URL(url).pathname)
-  const sha = createHash('sha256').update(url).digest('hex')
+  const sha = createHash('sha256').update(privateReach ? `${url}\u0000private` : url).digest('hex')
   return /^[a-z0-9]{1,10}$/.test(ext) ? `${sha}.${ext}` : sha
 }

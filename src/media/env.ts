@@ -22,7 +22,8 @@ export interface MediaEnv {
 export interface MediaEnvOptions {
   /** Bound of <home>/cache in bytes (default 1 GiB). */
   readonly cacheMaxBytes?: number
-  readonly fetch?: FileCacheOptions['fetch']
+  /** Limits of remote media downloads (size cap, timeouts). */
+  readonly download?: FileCacheOptions['download']
 }
 
 /** <home>/media for uploads, <home>/cache for remote files. */
@@ -34,7 +35,7 @@ export function createMediaEnv(home: string, options: MediaEnvOptions = {}): Med
 }
 
 function cacheOptions(o: MediaEnvOptions): FileCacheOptions {
-  return { ...(o.cacheMaxBytes !== undefined ? { maxBytes: o.cacheMaxBytes } : {}), ...(o.fetch ? { fetch: o.fetch } : {}) }
+  return { ...(o.cacheMaxBytes !== undefined ? { maxBytes: o.cacheMaxBytes } : {}), ...(o.download ? { download: o.download } : {}) }
 }
 
 const registered: MediaEnv[] = []
