@@ -219,7 +219,7 @@ describe('HTTP: embedding indexes and search through the client', () => {
     expect((await client.jobs.list()).some((j) => j.id === job.id)).toBe(true)
     await t.refresh()
     expect((await t.where(t.c.id.eq(3)).select('shout').collect()).rows).toEqual([{ shout: 'N3' }])
-    expect(((await client.jobs.get(99999).catch((e: any) => e)) as any).code).toBe('JOB_NOT_FOUND')
+    expect(((await client.jobs.get('0'.repeat(32)).catch((e: any) => e)) as any).code).toBe('JOB_NOT_FOUND')
   })
 
   test('client jobs: an embedding index built in the background', async () => {

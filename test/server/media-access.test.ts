@@ -81,8 +81,9 @@ describe('media URLs over HTTP', () => {
     const failed = await tenant.jobs.wait(job.id, { pollMs: 20 })
     expect(failed).toMatchObject({ status: 'failed', error: expect.stringContaining("token 'u1' may not read the server's local file") })
     // In-process resume (as `tessera serve` does at start) has no request around it: the stored access still applies.
-    await db.jobs.resume(job.id)
-    expect(await db.jobs.wait(job.id)).toMatchObject({ status: 'failed', error: expect.stringContaining("token 'u1'") })
+    const inProcess = (await db.jobs.list()).find((j) => j.key === job.id)!
+    await db.jobs.resume(inProcess.id)
+    expect(await db.jobs.wait(inProcess.id)).toMatchObject({ status: 'failed', error: expect.stringContaining("token 'u1'") })
   })
 
   test('internal addresses are recognised, IPv4 and IPv6', () => {

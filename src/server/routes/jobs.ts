@@ -4,7 +4,7 @@ import * as v from 'valibot'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/paths.ts'
 import type { JobInfo } from '../../compute/jobs.ts'
-import { invalid, isTesseraError, notFound } from '../../errors.ts'
+import { invalid, notFound } from '../../errors.ts'
 import { Expr } from '../../query/expr.ts'
 import { canAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
@@ -45,14 +45,21 @@ export const jobDocs: OperationDoc[] = [
 
 const ENDED = new Set(['done', 'failed', 'cancelled'])
 
+/** A job as the API shows it: named by its unguessable key (the catalog's sequential id stays inside). */
+export function wireJob(info: JobInfo) {
+  const { key, id: _id, ...rest } = info
+  return { id: key, ...rest }
+}
+
 export function jobRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
-  // A job id that is malformed, unknown, or names a job on a table the caller may not read: the same 404.
-  const job = async (id: string, principal: AuthEnv['Variables']['principal'], access: 'read' | 'write'): Promise<JobInfo> => {
-    const missing = () => notFound('JOB_NOT_FOUND', `no job '${id.slice(0, 40)}'; GET /api/v1/jobs lists the jobs this token can see`)
-    if (!/^[1-9][0-9]{0,14}$/.test(id)) throw missing()
-    const info = await db.jobs.get(Number(id)).catch((e) => Promise.reject(isTesseraError(e) && e.code === 'JOB_NOT_FOUND' ? missing() : e))
-    if (!canAccess(principal, info.table, 'read')) throw missing()
+  // A job key that is malformed, unknown, or names a job on a table the caller may not read: the same 404, and the
+  // access check comes before anything about the job is said.
+  const job = async (key: string, principal: AuthEnv['Variables']['principal'], access: 'read' | 'write'): Promise<JobInfo> => {
+    const missing = () => notFound('JOB_NOT_FOUND', `no job '${key.slice(0, 40)}'; GET /api/v1/jobs lists the jobs this token can see`)
+    if (!/^[0-9a-f]{32}$/.test(key)) throw missing()
+    const info = (await db.jobs.list()).find((j) => j.key === key)
+    if (!info || !canAccess(principal, info.table, 'read')) throw missing()
     assertCanTouch(principal, info.table, access)
     return info
   }
@@ -69,28 +76,27 @@ export function jobRoutes(db: Tessera) {
         ...(body.onError ? { onError: body.onError } : {}), ...(body.ifExists ? { ifExists: body.ifExists } : {}),
         ...(body.batchSize ? { batchSize: body.batchSize } : {}),
       })
-      return c.json(info, 201)
+      return c.json(wireJob(info), 201)
     }
     const info = await db.jobs.start({
       table: body.table, column: body.column, expr: new Expr(body.expr!),
       ...(body.onError ? { onError: body.onError } : {}), ...(body.ifExists ? { ifExists: body.ifExists } : {}),
       ...(body.batchSize ? { batchSize: body.batchSize } : {}),
     })
-    return c.json(info, 201)
+    return c.json(wireJob(info), 201)
   })
 
-  app.get('/jobs', async (c) => c.json({ jobs: (await db.jobs.list()).filter((j) => canAccess(c.var.principal, j.table, 'read')) }))
-  app.get('/jobs/:id', async (c) => c.json(await job(c.req.param('id'), c.var.principal, 'read')))
+  app.get('/jobs', async (c) => c.json({ jobs: (await db.jobs.list()).filter((j) => canAccess(c.var.principal, j.table, 'read')).map(wireJob) }))
+  app.get('/jobs/:id', async (c) => c.json(wireJob(await job(c.req.param('id'), c.var.principal, 'read'))))
 
   app.get('/jobs/:id/events', async (c) => {
-    const id = c.req.param('id')
-    await job(id, c.var.principal, 'read')
+    const { id } = await job(c.req.param('id'), c.var.principal, 'read')
     const interval = intParam(c, 'intervalMs', { min: 100, max: 60_000 }, 500)
     return streamSSE(c, async (s) => {
       let last = ''
       for (;;) {
-        const info = await db.jobs.get(Number(id))
-        const data = JSON.stringify(info)
+        const info = await db.jobs.get(id)
+        const data = JSON.stringify(wireJob(info))
         if (data !== last) await s.writeSSE({ event: 'progress', data })
         last = data
         if (ENDED.has(info.status) || info.status === 'interrupted' || s.aborted) break
@@ -101,13 +107,13 @@ export function jobRoutes(db: Tessera) {
   })
 
   app.post('/jobs/:id/cancel', async (c) => {
-    await job(c.req.param('id'), c.var.principal, 'write')
-    return c.json(await db.jobs.cancel(Number(c.req.param('id')), { dropColumn: boolParam(c, 'dropColumn') ?? false }))
+    const { id } = await job(c.req.param('id'), c.var.principal, 'write')
+    return c.json(wireJob(await db.jobs.cancel(id, { dropColumn: boolParam(c, 'dropColumn') ?? false })))
   })
 
   app.post('/jobs/:id/resume', async (c) => {
-    await job(c.req.param('id'), c.var.principal, 'write')
-    return c.json({ jobs: await db.jobs.resume(Number(c.req.param('id'))) })
+    const { id } = await job(c.req.param('id'), c.var.principal, 'write')
+    return c.json({ jobs: (await db.jobs.resume(id)).map(wireJob) })
   })
   return app
 }
