@@ -18,6 +18,16 @@ export interface MediaAccess {
   readonly who: string
   /** Whether http(s) URLs may reach loopback, private and link-local addresses (default: no). */
   readonly privateUrls?: boolean
+  /**
+   * The work only reads (a query, a search, an export): media it derives (a resized image) goes to the bounded
+   * cache, never into the media store, so readers cannot grow the data dir.
+   */
+  readonly readOnly?: boolean
+}
+
+/** Whether the current work only reads (see MediaAccess.readOnly). */
+export function readOnlyWork(): boolean {
+  return !!current.getStore()?.readOnly
 }
 
 const current = new AsyncLocalStorage<MediaAccess>()

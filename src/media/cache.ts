@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
-import { rename, rm, utimes } from 'node:fs/promises'
+import { rename, rm, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { currentMediaAccess } from './access.ts'
 import { downloadOutbound } from './outbound/index.ts'
 import type { OutboundOptions } from './outbound/index.ts'
-import { extensionOf } from './refs.ts'
+import { extensionOf, STORE_SCHEME } from './refs.ts'
 
 // Remote media (http/https) is fetched once into <home>/cache and read from there afterwards. The cache is bounded
 // in bytes and evicts the least recently used file; recency survives restarts through file mtimes (touched on use).
@@ -69,6 +69,46 @@ export class FileCache {
     return p
   }
 
+  /**
+   * Keeps a derived file (an image a read-only query made) in the cache instead of the media store: reads never
+   * write to the store, and what they derive is bounded and evicted like any cached file. Returns the same
+   * content-addressed 'media://<sha256>.<ext>' ref the store would, which resolveMedia also finds here.
+   */
+  async putDerived(bytes: Uint8Array, ext: string): Promise<string> {
+    this.#load()
+    const cleanExt = ext.replace(/^\./, '').toLowerCase()
+    if (cleanExt && !/^[a-z0-9]{1,10}$/.test(cleanExt)) throw new TypeError(`bad media file extension '${ext}'`)
+    const sha = createHash('sha256').update(bytes).digest('hex')
+    const ref = `${STORE_SCHEME}://${cleanExt ? `${sha}.${cleanExt}` : sha}`
+    const key = derivedKey(ref)
+    const file = join(this.dir, key)
+    if (this.#entries.has(key) && existsSync(file)) {
+      this.#touch(key)
+      return ref
+    }
+    mkdirSync(this.dir, { recursive: true })
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+    await writeFile(tmp, bytes)
+    await rename(tmp, file)
+    const old = this.#entries.get(key)
+    if (old !== undefined) this.#total -= old
+    this.#entries.delete(key)
+    this.#entries.set(key, bytes.length)
+    this.#total += bytes.length
+    await this.#evict(key)
+    return ref
+  }
+
+  /** The file of a derived 'media://' ref kept here, or undefined (never made, or evicted). */
+  derivedFile(ref: string): string | undefined {
+    this.#load()
+    const key = derivedKey(ref)
+    const file = join(this.dir, key)
+    if (!this.#entries.has(key) || !existsSync(file)) return undefined
+    this.#touch(key)
+    return file
+  }
+
   has(url: string): boolean {
     this.#load()
     return this.#entries.has(cacheKey(url, privateReach()))
@@ -126,6 +166,9 @@ const privateReach = (): boolean => {
   const access = currentMediaAccess()
   return !access || !!access.privateUrls
 }
+
+/** Derived files are named after their content hash, apart from URL entries (which are hashes of URLs). */
+const derivedKey = (ref: string): string => `derived-${ref.slice(ref.indexOf('://') + 3).replace(/[^0-9a-z.]/g, '')}`
 
 function cacheKey(url: string, privateReach: boolean): string {
   const ext = extensionOf(new URL(url).pathname)

@@ -77,6 +77,9 @@ export async function resolveMedia(ref: string, env: MediaEnv = currentMediaEnv(
   const canonical = formatMediaRef(p)
   const stores = [env.store, ...registered.map((e) => e.store).reverse(), ...(fallback ? [fallback.store] : [])]
   for (const s of stores) if (s.scheme === p.scheme && (await s.exists(canonical))) return s.path(canonical)
+  // An image a read-only query derived lives in the bounded cache, not the store (reads never write).
+  const derived = env.cache.derivedFile(canonical)
+  if (derived) return derived
   throw notFound('NOT_FOUND', `media ${canonical} is in no open media store`, { ref: canonical })
 }
 

@@ -95,7 +95,9 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   api.use((c, next) => {
     const p = c.var.principal
     if (!p) return next()
-    return withMediaAccess({ localRoots: p.admin ? 'any' : roots, who: `token '${p.name}'`, privateUrls: p.admin || !!options.mediaAllowPrivate }, () => next())
+    // Reads (GET, queries, searches, exports) never write: what they derive stays in the bounded cache.
+    const readOnly = c.req.method === 'GET' || /\/(query|export|-\/search)$/.test(c.req.path)
+    return withMediaAccess({ localRoots: p.admin ? 'any' : roots, who: `token '${p.name}'`, privateUrls: p.admin || !!options.mediaAllowPrivate, readOnly }, () => next())
   })
   api.route('/', dirRoutes(db))
   api.route('/', tableRoutes(db))

@@ -194,3 +194,20 @@ export function stringParam(c: Ctx, name: string, maxLength = 4096): string | un
   if (raw !== undefined && raw.length > maxLength) throw invalid('INVALID_ARGUMENT', `query parameter '${name}' is longer than ${maxLength} characters (limit)`, { parameter: name })
   return raw
 }
+
+// ---- settings ----
+
+const LIMIT_FLAGS = { maxBodyBytes: ['max-body-bytes', 'TESSERA_MAX_BODY_BYTES'], maxInsertRows: ['max-insert-rows', 'TESSERA_MAX_INSERT_ROWS'], maxAnswerRows: ['max-answer-rows', 'TESSERA_MAX_ANSWER_ROWS'] } as const
+
+/** Request limits from `tessera serve` flags (--max-body-bytes N, …) or TESSERA_* variables; unset ones stay default. */
+export function requestLimitsFrom(flags: Record<string, unknown>, env: Record<string, string | undefined> = process.env): Partial<RequestLimits> {
+  const out: Record<string, number> = {}
+  for (const [key, [flag, name]] of Object.entries(LIMIT_FLAGS)) {
+    const raw = flags[flag] ?? env[name]
+    if (raw === undefined || raw === '') continue
+    const n = Number(raw)
+    if (!Number.isSafeInteger(n) || n < 1) throw invalid('INVALID_ARGUMENT', `--${flag} (${name}) must be a positive integer, got '${String(raw)}'`)
+    out[key] = n
+  }
+  return out
+}
