@@ -28,7 +28,8 @@ const Update = v.strictObject({ values: v.record(NameSchema, v.unknown()), where
 // Deleting every row must be explicit: an empty body (a client that forgot its filter) is refused.
 const Delete = v.pipe(
   v.strictObject({ where: v.optional(ExprSchema), all: v.optional(v.literal(true)) }),
-  v.check((b) => (b.where === undefined) !== (b.all === undefined), 'give where (the rows to delete) or {"all": true} to delete every row, not both'),
+  v.check((b) => b.where !== undefined || b.all !== undefined, 'refusing to delete every row by default: give where (the rows to delete), or {"all": true} to delete every row'),
+  v.check((b) => b.where === undefined || b.all === undefined, 'give where or {"all": true}, not both'),
 )
 const BatchUpdate = v.strictObject({ rows: RowsSchema, ifNotExists: v.optional(v.picklist(['error', 'ignore', 'insert'])), cascade: v.optional(v.boolean()) })
 const AddColumn = v.strictObject({
