@@ -151,7 +151,7 @@ export function tableRoutes(db: Tessera) {
 
   // rows
   app.get(`/tables/${TABLE}/-/rows`, async (c) => {
-    const limit = intParam(c, 'limit', { min: 1, max: 10_000 }, 100)
+    const limit = intParam(c, 'limit', { min: 1, max: Math.min(10_000, c.var.limits.maxAnswerRows) }, Math.min(100, c.var.limits.maxAnswerRows))
     const offset = intParam(c, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER }, 0)
     const t = await table(c, 'read')
     const [rows, total] = await Promise.all([t.query().offset(offset).limit(limit).collect(), t.count()])
