@@ -85,12 +85,13 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
       throw tooLarge(`request body is larger than ${limits.maxBodyBytes} bytes (limit): send rows in smaller requests, or stream a file to POST /api/v1/tables/{path}/-/import`, { limit: limits.maxBodyBytes })
     },
   })
-  api.use((c, next) => (c.req.path.endsWith('/-/import') ? next() : limitBody(c, next)))
   api.use(async (c, next) => {
     c.set('limits', limits)
     await next()
   })
+  // Authentication first: nobody without a token gets a body read, not even up to the limit.
   api.use(authMiddleware(options))
+  api.use((c, next) => (c.req.path.endsWith('/-/import') ? next() : limitBody(c, next)))
   const roots = (options.mediaRoots ?? []).map(canonicalDir)
   api.use((c, next) => {
     const p = c.var.principal

@@ -34,14 +34,22 @@ export { tooLarge }
 
 // ---- bodies ----
 
-/** The nesting depth of a parsed JSON value, stopping (without recursion) as soon as it passes `limit`. */
-export function jsonDepthExceeds(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]]
-  while (stack.length > 0) {
-    const [x, d] = stack.pop()!
-    if (x === null || typeof x !== 'object') continue
-    if (d > limit) return true
-    for (const child of Array.isArray(x) ? x : Object.values(x)) if (child !== null && typeof child === 'object') stack.push([child, d + 1])
+/**
+ * Whether JSON text nests arrays/objects deeper than `limit`: one pass over the characters (brackets inside strings
+ * do not count), before JSON.parse, so a 5,000-deep body never reaches the parser or a recursive walk.
+ */
+export function jsonTextNestsDeeper(text: string, limit: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (inString) {
+      if (ch === 92) i++ // backslash: skip the escaped character
+      else if (ch === 34) inString = false
+    } else if (ch === 34) inString = true
+    else if (ch === 123 || ch === 91) {
+      if (++depth > limit) return true
+    } else if (ch === 125 || ch === 93) depth--
   }
   return false
 }
@@ -61,14 +69,12 @@ export async function readJsonValue(c: Context): Promise<unknown> {
   if (!isJsonType(c.req.header('content-type'))) {
     throw new TesseraError('UNSUPPORTED_MEDIA_TYPE', `send the request body as JSON with 'content-type: application/json' (got '${(c.req.header('content-type') ?? 'none').slice(0, 60)}')`)
   }
-  let body: unknown
+  if (jsonTextNestsDeeper(text, MAX_JSON_DEPTH)) throw invalid('INVALID_ARGUMENT', `request body nests deeper than ${MAX_JSON_DEPTH} levels (limit; expressions may nest ${EXPR_LIMITS.depth} calls deep)`, { limit: MAX_JSON_DEPTH })
   try {
-    body = JSON.parse(text)
+    return JSON.parse(text)
   } catch (e) {
     throw invalid('INVALID_ARGUMENT', `request body is not valid JSON: ${(e as Error).message}`)
   }
-  if (jsonDepthExceeds(body, MAX_JSON_DEPTH)) throw invalid('INVALID_ARGUMENT', `request body nests deeper than ${MAX_JSON_DEPTH} levels (limit; expressions may nest ${EXPR_LIMITS.depth} calls deep)`, { limit: MAX_JSON_DEPTH })
-  return body
 }
 
 /** A JSON object body (an empty body is `{}`), validated by `schema`. */
