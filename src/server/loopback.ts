@@ -21,7 +21,7 @@ export function loopbackOnly(): MiddlewareHandler {
     }
     if (c.req.path.startsWith('/api/') || c.req.path === '/metrics') {
       const origin = c.req.header('origin')
-      if (origin !== undefined && origin !== `${new URL(c.req.url).protocol}//${host}`) {
+      if (origin !== undefined && origin !== `${c.req.url.slice(0, c.req.url.indexOf(':'))}://${host}`) {
         throw new TesseraError('FORBIDDEN', `cross-origin request from '${origin.slice(0, 80)}' refused: without API tokens this server only answers its own console and non-browser clients`)
       }
       const site = c.req.header('sec-fetch-site')
