@@ -44,7 +44,7 @@ const CreateView = v.strictObject({
   path: PathSchema,
   base: PathSchema,
   where: v.optional(ExprSchema),
-  iterator: v.optional(v.strictObject({ name: v.pipe(v.string(), v.regex(/^[a-z_][a-z0-9_]{0,63}$/, 'an iterator name is lower-case letters, digits and _')), input: NameSchema, args: v.optional(v.record(NameSchema, v.unknown())) })),
+  iterator: v.optional(v.strictObject({ name: v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_.]{0,127}$/, 'an iterator name is letters, digits, _ and .')), input: NameSchema, args: v.optional(v.record(NameSchema, v.unknown())) })),
   ifExists: v.optional(IfExistsSchema),
 })
 const CreateSnapshot = v.strictObject({ path: PathSchema, base: VersionedPathSchema, ifExists: v.optional(IfExistsSchema) })
