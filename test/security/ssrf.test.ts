@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect } from '../../src/client/index.ts'
 import type { RemoteTessera } from '../../src/client/index.ts'
 import type { Tessera } from '../../src/index.ts'
-import { downloadOutbound, internalReason, withMediaAccess } from '../../src/media/index.ts'
+import { downloadOutbound, FileCache, internalReason, withMediaAccess } from '../../src/media/index.ts'
 import { createApp } from '../../src/server/app.ts'
 import { TokenStore } from '../../src/server/tokens.ts'
 import { memoryDb, MODELS_DIR, tempDir } from '../support/db.ts'
@@ -184,6 +184,19 @@ describe('the outbound fetcher', () => {
     const start = Date.now()
     expect(await outcome(downloadOutbound(`http://127.0.0.1:${internal.port}/slow`, target(), { allowPrivate: true, totalTimeoutMs: 300 }))).toMatch(/within 300 ms \(limit\)/)
     expect(Date.now() - start).toBeLessThan(3_000)
+  })
+
+  test('the media cache: capped downloads leave nothing behind; what was fetched with private reach is kept apart', async () => {
+    const cacheDir = join(dir, 'cache')
+    const cache = new FileCache(cacheDir, { download: { maxBytes: 1024 * 1024 } })
+    expect(await outcome(cache.get(`http://127.0.0.1:${internal.port}/big-chunked`))).toMatch(/\(limit\)/)
+    expect(cache.keys()).toEqual([])
+    expect(existsSync(cacheDir) ? readdirSync(cacheDir) : []).toEqual([])
+    // In-process (private reach) the internal answer is cached; a tenant asking for the same URL does not get it.
+    const url = `http://127.0.0.1:${internal.port}/cached.txt`
+    expect(readFileSync(await cache.get(url), 'utf8')).toBe(SECRET)
+    expect(await withMediaAccess(tenantAccess, async () => cache.has(url))).toBe(false)
+    expect(await outcome(withMediaAccess(tenantAccess, () => cache.get(url)))).toMatch(/^FORBIDDEN/)
   })
 
   test('only http and https; no credentials in URLs', async () => {
