@@ -120,6 +120,9 @@ function request(url: URL, target: { address: string; family: 4 | 6 }, options: 
       method: 'GET',
       headers: { 'user-agent': 'tessera', accept: '*/*', 'accept-encoding': 'identity', ...options.headers },
       lookup: fixedLookup(target.address, target.family),
+      // No pooled connections: a socket opened for one caller's check (an admin's, to an internal address) must not
+      // be reused for a request whose own check went to a different address.
+      agent: false,
       family: target.family,
       ...(url.protocol === 'https:' && !isIP(host) ? { servername: host } : {}),
       signal,
