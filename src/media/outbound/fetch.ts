@@ -107,7 +107,7 @@ const fixedLookup = (address: string, family: 4 | 6): LookupFunction =>
     else cb(null, address, family)
   }) as unknown as LookupFunction
 
-function request(url: URL, target: { address: string; family: 4 | 6 }, options: OutboundOptions, signal: AbortSignal): Promise<IncomingMessage> {
+function request(url: URL, target: { address: string; family: 4 | 6 }, options: OutboundOptions, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<IncomingMessage> {
   const connectMs = options.connectTimeoutMs ?? OUTBOUND_DEFAULTS.connectTimeoutMs
   return new Promise((resolve, reject) => {
     const host = url.hostname.replace(/^\[|\]$/g, '')
@@ -118,7 +118,7 @@ function request(url: URL, target: { address: string; family: 4 | 6 }, options: 
       port: url.port || (url.protocol === 'https:' ? 443 : 80),
       path: `${url.pathname}${url.search}`,
       method: 'GET',
-      headers: { 'user-agent': 'tessera', accept: '*/*', 'accept-encoding': 'identity', ...options.headers },
+      headers: { 'user-agent': 'tessera', accept: '*/*', 'accept-encoding': 'identity', ...headers },
       lookup: fixedLookup(target.address, target.family),
       // No pooled connections: a socket opened for one caller's check (an admin's, to an internal address) must not
       // be reused for a request whose own check went to a different address.
@@ -160,11 +160,13 @@ export async function downloadOutbound(url: string, target: string, options: Out
   } catch {
     throw fail('not a valid URL')
   }
+  const origin = current.origin
   for (let hop = 0; ; hop++) {
     const targetAddress = await resolveTarget(current, options)
     let res: IncomingMessage
     try {
-      res = await request(current, targetAddress, options, signal)
+      // The caller's headers (credentials, say) go to the URL's own origin only, never along a redirect elsewhere.
+      res = await request(current, targetAddress, options, current.origin === origin ? options.headers ?? {} : {}, signal)
     } catch (e) {
       throw fail(timeout.aborted ? `no answer within ${totalMs} ms (limit)` : (e as Error).message)
     }
