@@ -1,3 +1,4 @@
 export { connect, RemoteTable, RemoteTessera } from './remote.ts'
 export { RemoteQuery } from './remote-query.ts'
 export type { ClientOptions } from './http.ts'
+export type { RemoteJobInfo } from './remote-jobs.ts'

@@ -134,7 +134,7 @@ export class RemoteQuery<T extends Record<string, unknown> = Record<string, unkn
   }
 
   async delete(): Promise<unknown> {
-    return this.#http.request('POST', `/api/v1/tables/${this.#body.table}/-/delete`, this.#body.where ? { where: wireNode(this.#body.where) } : {})
+    return this.#http.request('POST', `/api/v1/tables/${this.#body.table}/-/delete`, this.#body.where ? { where: wireNode(this.#body.where) } : { all: true })
   }
 
   toJSON(): Body {

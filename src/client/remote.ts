@@ -114,7 +114,7 @@ export class RemoteTable implements RemoteJoinable {
   }
 
   delete(options: { where?: ExprLike } = {}): Promise<UpdateStatus> {
-    return this.#status(this.#http.request('POST', this.#url('delete'), options.where !== undefined ? { where: toNode(options.where) } : {}))
+    return this.#status(this.#http.request('POST', this.#url('delete'), options.where !== undefined ? { where: toNode(options.where) } : { all: true }))
   }
 
   batchUpdate(rows: readonly Row[], options: { ifNotExists?: 'error' | 'ignore' | 'insert'; cascade?: boolean } = {}): Promise<UpdateStatus> {

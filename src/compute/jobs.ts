@@ -34,6 +34,8 @@ export type JobKind = 'add_computed_column' | 'add_embedding_index'
 
 export interface JobInfo {
   readonly id: number
+  /** Unguessable; the HTTP API's name for the job (its id there). */
+  readonly key: string
   readonly kind: JobKind
   readonly table: string
   /** The computed column being added, or the column an index job indexes. */
@@ -90,6 +92,7 @@ interface JobSpec {
 
 interface JobRow {
   id: number
+  key: string
   table_id: number
   path: string | null
   kind: JobKind
@@ -110,7 +113,7 @@ export interface JobsContext {
   readonly getTable: (path: string) => Promise<Table>
 }
 
-const SELECT_JOB = `select j.id, j.table_id, t.path, j.kind, j.column_name, j.spec, j.status, j.rows_done, j.rows_total, j.cursor, j.error, j.created_at, j.updated_at from tessera.jobs j left join tessera.tables t on t.id = j.table_id`
+const SELECT_JOB = `select j.id, j.key, j.table_id, t.path, j.kind, j.column_name, j.spec, j.status, j.rows_done, j.rows_total, j.cursor, j.error, j.created_at, j.updated_at from tessera.jobs j left join tessera.tables t on t.id = j.table_id`
 
 export class Jobs {
   readonly #c: JobsContext
@@ -280,7 +283,7 @@ export class Jobs {
   #info(row: JobRow): JobInfo {
     const status: JobStatus = row.status === 'running' && !this.#running.has(Number(row.id)) ? 'interrupted' : row.status
     return {
-      id: Number(row.id), kind: row.kind, table: row.path ?? `#${row.table_id}`, column: row.column_name, ...(row.spec.index ? { index: row.spec.index.name } : {}), status,
+      id: Number(row.id), key: row.key, kind: row.kind, table: row.path ?? `#${row.table_id}`, column: row.column_name, ...(row.spec.index ? { index: row.spec.index.name } : {}), status,
       rowsDone: Number(row.rows_done), rowsTotal: Number(row.rows_total), error: row.error, createdAt: row.created_at, updatedAt: row.updated_at,
     }
   }

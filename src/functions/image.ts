@@ -1,5 +1,5 @@
 import type { Sharp } from 'sharp'
-import { currentMediaEnv, resolveMedia } from '../media/index.ts'
+import { currentMediaEnv, readOnlyWork, resolveMedia } from '../media/index.ts'
 import type { FnNode } from '../query/nodes/index.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { call } from '../query/expr.ts'
@@ -22,10 +22,12 @@ export async function openImage(ref: string): Promise<Sharp> {
   return sharp(await resolveMedia(ref))
 }
 
-/** Encodes a pipeline and stores it, returning the media:// ref. */
+/** Encodes a pipeline and stores it, returning the media:// ref (read-only work keeps it in the bounded cache). */
 export async function storeImage(img: Sharp, format: OutFormat = 'png'): Promise<string> {
-  const bytes = await encode(img, format).toBuffer()
-  return currentMediaEnv().store.put(new Uint8Array(bytes), format === 'jpeg' ? 'jpg' : format)
+  const bytes = new Uint8Array(await encode(img, format).toBuffer())
+  const ext = format === 'jpeg' ? 'jpg' : format
+  const env = currentMediaEnv()
+  return readOnlyWork() ? env.cache.putDerived(bytes, ext) : env.store.put(bytes, ext)
 }
 
 type OutFormat = 'png' | 'jpeg' | 'webp'

@@ -1,7 +1,9 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { homedir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import { invalid, notFound, TesseraError } from '../errors.ts'
+import { downloadOutbound, isInternalAddress } from '../media/index.ts'
 
 // Where models come from: a local folder (model.onnx + tokenizer.json/config.json), or `hf:org/name[@revision]`
 // fetched once from a Hugging Face-compatible endpoint into a cache folder and read from disk ever after.
@@ -73,16 +75,21 @@ async function fetchHf(source: string): Promise<ModelFolder> {
 
 /** Downloads to a temporary name and renames, so an interrupted download never looks complete. False on 404. */
 async function download(url: string, target: string, source: string): Promise<boolean> {
-  let res: Response
-  try {
-    res = await fetch(url, { redirect: 'follow' })
-  } catch (e) {
-    throw new TesseraError('UNAVAILABLE', `cannot download model '${source}' from ${url}: ${(e as Error).message}`, { model: source, url }, { cause: e })
-  }
-  if (res.status === 404) return false
-  if (!res.ok) throw new TesseraError('UNAVAILABLE', `downloading model '${source}': ${url} answered ${res.status}`, { model: source, url })
   const tmp = `${target}.part${process.pid}`
-  writeFileSync(tmp, new Uint8Array(await res.arrayBuffer()))
+  // Through the one outbound fetcher (streamed to disk, size cap, timeouts, redirects checked hop by hop). Internal
+  // addresses only when the operator's endpoint is one itself (a mirror on the local network).
+  const host = new URL(url).hostname
+  const localEndpoint = isIP(host.replace(/^\[|\]$/g, '')) ? isInternalAddress(host.replace(/^\[|\]$/g, '')) : host === 'localhost'
+  try {
+    await downloadOutbound(url, tmp, { ...MODEL_DOWNLOAD, allowPrivate: localEndpoint, errorCode: 'UNAVAILABLE' })
+  } catch (e) {
+    if (e instanceof TesseraError && e.details?.status === 404) return false
+    const why = e instanceof TesseraError ? e.message : (e as Error).message
+    throw new TesseraError('UNAVAILABLE', `cannot download model '${source}': ${why}`, { model: source, url }, { cause: e })
+  }
   renameSync(tmp, target)
   return true
 }
+
+/** Model files are large (an ONNX export is up to a few GiB) and may come slowly. */
+const MODEL_DOWNLOAD = { maxBytes: 16 * 1024 ** 3, connectTimeoutMs: 30_000, totalTimeoutMs: 60 * 60_000 } as const

@@ -5,7 +5,8 @@ import { parsePath } from '../catalog/paths.ts'
 import { plainRows, retrievalFunctions } from '../ai/index.ts'
 import type { RetrievalFunction } from '../ai/index.ts'
 import { queryFromJson } from '../query/json-query.ts'
-import { canAccess, requireAccess } from '../server/auth.ts'
+import { canAccess } from '../server/auth.ts'
+import { assertCanTouch } from '../server/tenant.ts'
 import type { Principal } from '../server/auth.ts'
 
 // The tools the MCP endpoint offers: the catalog (list, describe), queries in the HTTP API's JSON form, similarity and
@@ -48,7 +49,7 @@ const readableColumns = (schema: Record<string, string>) => Object.entries(schem
 
 export function builtinTools(db: Tessera): McpTool[] {
   const table = async (path: string, p: Principal, access: 'read' | 'write') => {
-    requireAccess(p, parsePath(path, { allowVersion: access === 'read' }).path, access)
+    assertCanTouch(p, parsePath(path, { allowVersion: access === 'read' }).path, access)
     return db.getTable(path)
   }
   return [
@@ -69,7 +70,7 @@ export function builtinTools(db: Tessera): McpTool[] {
       v.strictObject({ query: v.record(v.string(), v.unknown()) }),
       async ({ query }, p) => {
         const tables = [query.table, ...(Array.isArray(query.joins) ? query.joins.map((j: { table?: unknown }) => j?.table) : [])]
-        for (const t of tables) if (typeof t === 'string') requireAccess(p, parsePath(t, { allowVersion: true }).path, 'read')
+        for (const t of tables) if (typeof t === 'string') assertCanTouch(p, parsePath(t, { allowVersion: true }).path, 'read')
         const limit = typeof query.limit === 'number' ? Math.min(query.limit, MAX_ROWS) : MAX_ROWS
         const q = await queryFromJson(db, { ...query, limit })
         return plainRows((await q.collect()).rows)

@@ -1,9 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { lookup } from 'node:dns/promises'
 import { realpathSync } from 'node:fs'
-import { isIP } from 'node:net'
 import { resolve, sep } from 'node:path'
 import { TesseraError } from '../errors.ts'
+import { resolveTarget } from './outbound/fetch.ts'
 
 // Which local files a piece of work may read as media. In-process use reads any path (the caller owns the machine);
 // the HTTP server runs each request under its caller's access, so a tenant's token cannot make the server read (and
@@ -19,6 +18,16 @@ export interface MediaAccess {
   readonly who: string
   /** Whether http(s) URLs may reach loopback, private and link-local addresses (default: no). */
   readonly privateUrls?: boolean
+  /**
+   * The work only reads (a query, a search, an export): media it derives (a resized image) goes to the bounded
+   * cache, never into the media store, so readers cannot grow the data dir.
+   */
+  readonly readOnly?: boolean
+}
+
+/** Whether the current work only reads (see MediaAccess.readOnly). */
+export function readOnlyWork(): boolean {
+  return !!current.getStore()?.readOnly
 }
 
 const current = new AsyncLocalStorage<MediaAccess>()
@@ -63,29 +72,21 @@ export function checkLocalRead(path: string): void {
 
 /**
  * Throws FORBIDDEN when the current work may not fetch this URL because its host is (or resolves to) an address on
- * the server's own networks. Checked before each fetch; a name that resolves differently later (DNS rebinding) is
- * not covered.
+ * the server's own networks: the early check at insert, so a refused URL is never stored. The fetch itself checks
+ * again, hop by hop, and connects to the address it checked (outbound/fetch.ts), so a name that resolves
+ * differently later (DNS rebinding) or a redirect cannot get around it.
  */
 export async function checkRemoteFetch(url: string): Promise<void> {
   const access = current.getStore()
   if (!access || access.privateUrls) return
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '')
-  const addresses = isIP(host) ? [host] : await lookup(host, { all: true }).then((r) => r.map((a) => a.address), () => [] as string[])
-  const inside = addresses.find(isInternalAddress)
-  if (inside === undefined) return
-  throw new TesseraError('FORBIDDEN',
-    `${access.who} may not have the server fetch ${url}: ${host} is ${inside === host ? 'an address' : `${inside}, an address`} on the server's own network (the operator can allow it: tessera serve --media-allow-private)`,
-    { media: url })
-}
-
-/** Loopback, private, link-local, carrier-grade NAT, unspecified and multicast addresses, IPv4 and IPv6. */
-export function isInternalAddress(address: string): boolean {
-  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/i.exec(address)
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])]
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return
   }
-  const v6 = address.toLowerCase()
-  return v6 === '::' || v6 === '::1' || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6) || /^ff/.test(v6)
+  await resolveTarget(parsed).catch((e: unknown) => {
+    // A host that does not resolve now is the fetch's problem (it may answer later); only a refusal stops here.
+    if (e instanceof TesseraError && e.code === 'FORBIDDEN') throw e
+  })
 }

@@ -23,7 +23,8 @@ export interface MediaEnv {
 export interface MediaEnvOptions {
   /** Bound of <home>/cache in bytes (default 1 GiB). */
   readonly cacheMaxBytes?: number
-  readonly fetch?: FileCacheOptions['fetch']
+  /** Limits of remote media downloads (size cap, timeouts). */
+  readonly download?: FileCacheOptions['download']
 }
 
 /** <home>/media for uploads, <home>/cache for remote files. */
@@ -35,7 +36,7 @@ export function createMediaEnv(home: string, options: MediaEnvOptions = {}): Med
 }
 
 function cacheOptions(o: MediaEnvOptions): FileCacheOptions {
-  return { ...(o.cacheMaxBytes !== undefined ? { maxBytes: o.cacheMaxBytes } : {}), ...(o.fetch ? { fetch: o.fetch } : {}) }
+  return { ...(o.cacheMaxBytes !== undefined ? { maxBytes: o.cacheMaxBytes } : {}), ...(o.download ? { download: o.download } : {}) }
 }
 
 const registered: MediaEnv[] = []
@@ -80,6 +81,9 @@ export async function resolveMedia(ref: string, env: MediaEnv = currentMediaEnv(
   const canonical = formatMediaRef(p)
   const stores = [env.store, ...registered.map((e) => e.store).reverse(), ...(fallback ? [fallback.store] : []), ...destinationStores()]
   for (const s of stores) if (s.scheme === p.scheme && (await s.exists(canonical))) return s.path(canonical)
+  // An image a read-only query derived lives in the bounded cache, not the store (reads never write).
+  const derived = env.cache.derivedFile(canonical)
+  if (derived) return derived
   throw notFound('NOT_FOUND', `media ${canonical} is in no open media store`, { ref: canonical })
 }
 

@@ -1,5 +1,7 @@
 // Media references, the local media store, the remote-file cache and media validation.
-export { canonicalDir, checkLocalRead, checkRemoteFetch, currentMediaAccess, isInternalAddress, restrictedCaller, withMediaAccess } from './access.ts'
+export { canonicalDir, checkLocalRead, checkRemoteFetch, currentMediaAccess, readOnlyWork, restrictedCaller, withMediaAccess } from './access.ts'
+export { downloadOutbound, internalReason, isInternalAddress, OUTBOUND_DEFAULTS, resolveTarget } from './outbound/index.ts'
+export type { OutboundOptions, OutboundResult } from './outbound/index.ts'
 export type { MediaAccess } from './access.ts'
 export { DEFAULT_CACHE_BYTES, FileCache } from './cache.ts'
 export type { FileCacheOptions } from './cache.ts'

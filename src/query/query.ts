@@ -165,6 +165,8 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
    */
   async *stream(options: { batchSize?: number } = {}): AsyncGenerator<T> {
     const batchSize = options.batchSize ?? 1000
+    // A page size of 0 (or less, or a fraction) would step the offset by nothing and loop forever.
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw invalid('INVALID_ARGUMENT', `stream batchSize must be a positive integer, got ${batchSize}`)
     const from = this.#spec.from
     const version = from.version ?? (await this.#backend.currentVersion(from.tableId))
     const joins = this.#spec.joins.map((j) => ({ ...j, source: { ...j.source, version: j.source.version ?? version } }))

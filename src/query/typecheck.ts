@@ -11,6 +11,8 @@ export interface ColumnBinding {
   readonly type: ColumnType
   /** Name of the binding in TypeScript evaluation rows. */
   readonly key: string
+  /** Whether the column is computed (only computed columns have errortype/errormsg beside them). */
+  readonly computed?: boolean
 }
 
 export interface Scope {
@@ -20,7 +22,13 @@ export interface Scope {
 const STRING_T: ColumnType = Object.freeze({ kind: 'string', nullable: true })
 
 export function litType(node: LitNode): ColumnType {
-  if (node.type) return parseType(node.type)
+  if (node.type) {
+    const t = parseType(node.type)
+    if ((t.kind === 'timestamp' || t.kind === 'date') && typeof node.lit === 'string' && Number.isNaN(Date.parse(node.lit))) {
+      throw invalid('INVALID_EXPRESSION', `'${node.lit.slice(0, 40)}' is not a ${t.kind} (use ISO 8601, e.g. '2026-12-02T10:00:00Z')`, { expression: printExpr(node) })
+    }
+    return t
+  }
   const v = node.lit
   if (v === null || v === undefined) return Object.freeze({ kind: 'json', nullable: true })
   if (typeof v === 'number') return Object.freeze({ kind: Number.isInteger(v) ? 'int' : 'float', nullable: false })
@@ -36,7 +44,8 @@ export function litType(node: LitNode): ColumnType {
 export function typeOf(node: ExprNode, scope: Scope): ColumnType {
   if (isCol(node)) {
     if (node.prop) {
-      scope.resolve({ col: node.col, ...(node.tbl ? { tbl: node.tbl } : {}) })
+      const binding = scope.resolve({ col: node.col, ...(node.tbl ? { tbl: node.tbl } : {}) })
+      if (binding.computed === false) throw invalid('INVALID_EXPRESSION', `'${node.col}' is not a computed column: only computed columns have ${node.prop} (in ${printExpr(node)})`, { expression: printExpr(node) })
       return STRING_T
     }
     return scope.resolve(node).type
@@ -47,6 +56,9 @@ export function typeOf(node: ExprNode, scope: Scope): ColumnType {
   if (n < def.minArgs || n > def.maxArgs) {
     const want = def.minArgs === def.maxArgs ? `${def.minArgs}` : `${def.minArgs}..${def.maxArgs === Infinity ? 'n' : def.maxArgs}`
     throw invalid('INVALID_EXPRESSION', `${node.fn}() takes ${want} arguments, got ${n} in ${printExpr(node)}`, { expression: printExpr(node) })
+  }
+  if (def.kind === 'aggregate' && node.args.some(containsAggregate)) {
+    throw invalid('INVALID_EXPRESSION', `aggregates cannot be nested: ${printExpr(node)}`, { expression: printExpr(node) })
   }
   return def.returnType(node.args.map((a) => typeOf(a, scope)), node)
 }

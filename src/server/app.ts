@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import type { Tessera } from '../catalog/index.ts'
-import { authMiddleware } from './auth.ts'
+import { bodyLimit } from 'hono/body-limit'
+import { authMiddleware, requireAdmin } from './auth.ts'
 import type { AuthEnv, AuthOptions } from './auth.ts'
 import { errorBody, toErrorResponse } from './errors.ts'
 import { Metrics } from './metrics.ts'
@@ -24,6 +25,9 @@ import { mcpDocs, mcpRoutes } from '../mcp/index.ts'
 import { routeSignature } from '../setup/index.ts'
 import type { DeclaredRoute } from '../setup/index.ts'
 import { callerOf, declaredRouteDocs, declaredRoutes } from './routes/declared.ts'
+import { loopbackOnly } from './loopback.ts'
+import { DEFAULT_LIMITS, tooLarge } from './request.ts'
+import type { RequestLimits } from './request.ts'
 
 // The HTTP API over one Tessera instance. No defaults are chosen here: bin/ picks the store, runtime and port.
 
@@ -44,11 +48,19 @@ export interface AppOptions extends AuthOptions {
   readonly routes?: readonly DeclaredRoute[]
   /** Graceful shutdown (tessera serve): once draining, every request answers 503 and /health says 'draining'. */
   readonly drain?: Drain
+  /** Request limits (body size, rows per insert, rows per JSON answer); each defaults to DEFAULT_LIMITS. */
+  readonly limits?: Partial<RequestLimits>
+  /** Serve /metrics without a token (default: an admin token is needed, as for the admin routes). */
+  readonly metricsPublic?: boolean
 }
 
 export function createApp(db: Tessera, options: AppOptions = {}) {
   const app = new Hono<AuthEnv>()
+  const limits: RequestLimits = { ...DEFAULT_LIMITS, ...options.limits }
   app.onError((err, c) => toErrorResponse(err, c))
+  // Without tokens (the open loopback mode), only same-origin requests naming a loopback host are served, so neither
+  // another web page nor a DNS-rebound name can drive the API from a browser.
+  if (!options.authenticate) app.use(loopbackOnly())
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404))
   if (options.drain) app.use(options.drain.middleware())
 
@@ -64,6 +76,14 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   const metrics = new Metrics()
   app.use(metrics.middleware())
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version ?? 'dev' }))
+  // Metrics name routes and load, so they need an admin token unless the operator made them public.
+  if (!options.metricsPublic) {
+    app.use('/metrics', authMiddleware(options))
+    app.use('/metrics', async (c, next) => {
+      requireAdmin(c.var.principal)
+      await next()
+    })
+  }
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }))
   const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs, ...adminDocs, ...ioDocs, ...jobDocs, ...indexDocs, ...mediaDocs]
   docs.push(...mcpDocs, ...declaredRouteDocs(options.routes ?? []))
@@ -71,12 +91,27 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   app.get('/openapi.json', (c) => c.json({ ...openApiDocument(docs, options.version ?? 'dev'), 'x-tessera-routes': routeSigs }))
 
   const api = new Hono<AuthEnv>()
+  // The body limit applies to every route but the streamed import, which never holds its body in memory.
+  const limitBody = bodyLimit({
+    maxSize: limits.maxBodyBytes,
+    onError: () => {
+      throw tooLarge(`request body is larger than ${limits.maxBodyBytes} bytes (limit): send rows in smaller requests, or stream a file to POST /api/v1/tables/{path}/-/import`, { limit: limits.maxBodyBytes })
+    },
+  })
+  api.use(async (c, next) => {
+    c.set('limits', limits)
+    await next()
+  })
+  // Authentication first: nobody without a token gets a body read, not even up to the limit.
   api.use(authMiddleware(options))
+  api.use((c, next) => (c.req.path.endsWith('/-/import') ? next() : limitBody(c, next)))
   const roots = (options.mediaRoots ?? []).map(canonicalDir)
   api.use((c, next) => {
     const p = c.var.principal
     if (!p) return next()
-    return withMediaAccess({ localRoots: p.admin ? 'any' : roots, who: `token '${p.name}'`, privateUrls: p.admin || !!options.mediaAllowPrivate }, () => next())
+    // Reads (GET, queries, searches, exports) never write: what they derive stays in the bounded cache.
+    const readOnly = c.req.method === 'GET' || /\/(query|export|-\/search)$/.test(c.req.path)
+    return withMediaAccess({ localRoots: p.admin ? 'any' : roots, who: `token '${p.name}'`, privateUrls: p.admin || !!options.mediaAllowPrivate, readOnly }, () => next())
   })
   api.use((c, next) => withCaller(callerOf(c.var.principal), () => next())) // retrieval functions check the caller's scopes
   api.route('/', dirRoutes(db))

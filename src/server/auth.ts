@@ -1,8 +1,9 @@
 import type { MiddlewareHandler } from 'hono'
 import { TesseraError } from '../errors.ts'
+import type { RequestLimits } from './request.ts'
 
-// Who is calling, and which dir prefixes they may read or write. The HTTP layer checks every path it touches
-// against the principal, so tenants under user_<id>/ never see each other.
+// Who is calling, and which dir prefixes they may read or write. Routes check every path they touch through
+// tenant.ts's assertCanTouch (the one tenant boundary), so tenants under user_<id>/ never see each other.
 
 export type Access = 'read' | 'write'
 
@@ -35,12 +36,6 @@ export function canSee(p: Principal, path: string): boolean {
   return p.scopes.some((s) => covers(s.prefix, path) || covers(path, s.prefix))
 }
 
-export function requireAccess(p: Principal, path: string, access: Access): void {
-  if (!canAccess(p, path, access)) {
-    throw new TesseraError('FORBIDDEN', `token '${p.name}' has no ${access} access to '${path || '/'}'`, { path, access })
-  }
-}
-
 export function requireAdmin(p: Principal): void {
   if (!p.admin) throw new TesseraError('FORBIDDEN', `token '${p.name}' is not an admin token`)
 }
@@ -53,7 +48,8 @@ export interface AuthOptions {
   readonly authenticate?: Authenticator
 }
 
-export type AuthEnv = { Variables: { principal: Principal } }
+/** Request variables: the caller, and the request limits routes check (set by createApp). */
+export type AuthEnv = { Variables: { principal: Principal; limits: RequestLimits } }
 
 export function authMiddleware(options: AuthOptions): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {

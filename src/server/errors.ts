@@ -3,6 +3,8 @@ import { HTTPException } from 'hono/http-exception'
 import * as v from 'valibot'
 import type { ErrorCode } from '../errors.ts'
 import { TesseraError } from '../errors.ts'
+import type { Principal } from './auth.ts'
+import { redactForeignNames } from './tenant.ts'
 
 // The one place errors become HTTP responses: body { error: { code, message, details? } }, status from the code.
 // Bad input is always 4xx; only bugs are 500.
@@ -31,6 +33,8 @@ export const STATUS = {
   INVALID_ROW: 400,
   INVALID_EXPRESSION: 400,
   INVALID_MEDIA: 400,
+  TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   COMPUTATION_FAILED: 422,
   DATA_DIR_LOCKED: 423,
   UNAUTHORIZED: 401,
@@ -45,7 +49,9 @@ export function errorBody(code: ErrorCode, message: string, details?: Record<str
 
 export function toErrorResponse(err: unknown, c: Context, log: (msg: string, e: unknown) => void = console.error): Response {
   if (err instanceof TesseraError) {
-    return c.json(errorBody(err.code, err.message, err.details ? { ...err.details } : undefined), STATUS[err.code] as 400)
+    // Errors never name another tenant's objects (a revert refused because of B's snapshot, say).
+    const e = redactForeignNames((c.var as { principal?: Principal } | undefined)?.principal, err)
+    return c.json(errorBody(e.code, e.message, e.details ? { ...e.details } : undefined), STATUS[e.code] as 400)
   }
   if (err instanceof v.ValiError) {
     const issue = err.issues[0]

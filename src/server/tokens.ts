@@ -10,8 +10,10 @@ import type { Authenticator, Principal, Scope } from './auth.ts'
 
 const PREFIX = 'tsr_'
 const CACHE_MS = 5_000
+/** Names of tokens made from TESSERA_ADMIN_TOKEN start with this. */
+const ENV_ADMIN = 'env-admin-'
 
-export const ScopeSchema = v.object({ prefix: v.string(), access: v.picklist(['read', 'write']) })
+export const ScopeSchema = v.strictObject({ prefix: v.pipe(v.string(), v.maxLength(4096)), access: v.picklist(['read', 'write']) })
 
 export interface TokenInfo {
   readonly name: string
@@ -30,6 +32,23 @@ export function parseScope(s: string): Scope {
   if (access !== 'read' && access !== 'write') throw invalid('INVALID_ARGUMENT', `bad scope '${s}': use <dir prefix>:read or <dir prefix>:write`)
   const raw = i < 0 ? s : s.slice(0, i)
   return { prefix: raw === '' || raw === '/' ? '' : parsePath(raw).path, access }
+}
+
+/**
+ * Scopes as they are matched: each prefix a valid dir path without surrounding slashes ('' or '/' = everything), so
+ * a scope that could never match ('user_1/', ' user_1', 'a b') is refused at creation instead of silently granting
+ * nothing; duplicates and scopes implied by a wider one of at least the same access are dropped.
+ */
+export function normalizeScopes(scopes: readonly Scope[]): Scope[] {
+  const parsed = scopes.map((s) => {
+    if (s.prefix === '' || s.prefix === '/') return { prefix: '', access: s.access }
+    if (s.prefix !== s.prefix.trim() || /\/\/|^\/|\/$/.test(s.prefix)) {
+      throw invalid('INVALID_ARGUMENT', `bad scope prefix '${s.prefix}': write a dir path such as 'user_1' or 'prod/app' (no leading, trailing or double '/'), or '' for everything`)
+    }
+    return { prefix: parsePath(s.prefix).path, access: s.access }
+  })
+  const covers = (a: Scope, b: Scope) => (a.prefix === '' || b.prefix === a.prefix || b.prefix.startsWith(`${a.prefix}/`)) && (a.access === 'write' || b.access === 'read')
+  return parsed.filter((s, i) => !parsed.some((o, j) => j !== i && covers(o, s) && (!covers(s, o) || j < i)))
 }
 
 export class TokenStore {
@@ -52,7 +71,7 @@ export class TokenStore {
   /** Creates a token and returns it in plain text: the only time it is visible. */
   async create(name: string, options: { admin?: boolean; scopes?: readonly Scope[]; token?: string } = {}): Promise<string> {
     if (!/^[\w.@-]{1,64}$/.test(name)) throw invalid('INVALID_NAME', `bad token name '${name}'`)
-    const scopes = (options.scopes ?? []).map((s) => v.parse(ScopeSchema, s))
+    const scopes = normalizeScopes((options.scopes ?? []).map((s) => v.parse(ScopeSchema, s)))
     if (!options.admin && scopes.length === 0) throw invalid('INVALID_ARGUMENT', `token '${name}' needs at least one scope, or admin`)
     const token = options.token ?? PREFIX + randomBytes(32).toString('base64url')
     try {
@@ -76,6 +95,19 @@ export class TokenStore {
     const r = await this.#db.query(`update tessera.tokens set revoked_at = now() where name = $1 and revoked_at is null`, [name])
     if (r.affectedRows === 0) throw notFound('NOT_FOUND', `no active token named '${name}'`)
     this.#cache.clear()
+  }
+
+  /**
+   * The admin token of TESSERA_ADMIN_TOKEN (containers, where no one runs `tessera token create`): it becomes the one
+   * active environment admin token, so restarting with a new value revokes the previous one. Returns its name.
+   */
+  async setEnvAdmin(token: string): Promise<string> {
+    const name = `${ENV_ADMIN}${hashToken(token).slice(0, 8)}`
+    await this.#db.query(`update tessera.tokens set revoked_at = now() where starts_with(name, $1) and name <> $2 and revoked_at is null`, [ENV_ADMIN, name])
+    const r = await this.#db.query(`update tessera.tokens set revoked_at = null where name = $1 and hash = $2`, [name, hashToken(token)])
+    if (r.affectedRows === 0) await this.create(name, { admin: true, token })
+    this.#cache.clear()
+    return name
   }
 
   readonly authenticate: Authenticator = async (token: string) => {

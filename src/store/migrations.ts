@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Queryable } from './types.ts'
 
 // The catalog schema. Each entry runs once, in order, inside one transaction; the applied count lives in
@@ -93,9 +94,16 @@ const MIGRATIONS: readonly string[] = [
     compacted_at timestamptz not null default now()
   );
   `,
+  // Jobs get an unguessable key (122 random bits): the HTTP API names jobs by it, so ids cannot be enumerated.
+  `
+  alter table tessera.jobs add column key text not null default replace(gen_random_uuid()::text, '-', '');
+  create unique index jobs_key on tessera.jobs(key);
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
+/** Names the migrations' exact text (a cached test template made by another branch's migrations is not reused). */
+export const SCHEMA_DIGEST = createHash('sha256').update(MIGRATIONS.join('\u0000')).digest('hex').slice(0, 12)
 
 export async function migrate(db: Queryable & { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> }): Promise<void> {
   await db.exec(`create schema if not exists tessera; create table if not exists tessera.meta (key text primary key, value jsonb not null)`)

@@ -41,7 +41,7 @@ export function parseType(spec: string | ColumnType): ColumnType {
     nullable = true
     s = s.slice(0, -1).trim()
   }
-  const kind = ALIASES[s]
+  const kind = Object.hasOwn(ALIASES, s) ? ALIASES[s] : undefined // own keys only: '__proto__' is not a type
   if (kind) return Object.freeze({ kind, nullable })
   const m = ARRAY_RE.exec(s)
   if (m) {

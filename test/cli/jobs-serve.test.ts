@@ -26,7 +26,7 @@ test('tessera serve resumes an interrupted background job at start', async () =>
   const client = connect(`http://127.0.0.1:${port}`)
   let status = ''
   for (let i = 0; i < 1200 && status !== 'done'; i++) {
-    status = (await client.http.request<{ status: string }>('GET', `/api/v1/jobs/${job.id}`)).status
+    status = (await client.http.request<{ status: string }>('GET', `/api/v1/jobs/${job.key}`)).status
     if (status !== 'done') await Bun.sleep(50)
   }
   expect(status).toBe('done')

@@ -338,16 +338,16 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
   test('jobs: live progress over server-sent events, and cancel', async () => {
     const info = await db.jobs.start({ table: 'demo/notes', column: 'slow_len', expr: slowLen({ col: 'text' } as never), batchSize: 2 })
     await page.goto(`${base}/#/jobs`)
-    const job = page.locator(`li[data-job="${info.id}"]`)
+    const job = page.locator(`li[data-job="${info.key}"]`) // the API names jobs by their unguessable key
     await job.waitFor()
     // progress arrives by SSE without reloading: the count moves past 0
     await page.waitForFunction((id) => {
       const m = document.querySelector(`li[data-job="${id}"] .job-count`)?.textContent?.match(/^(\d+) \/ (\d+)/)
       return !!m && Number(m[1]) > 0 && Number(m[1]) < Number(m[2])
-    }, info.id, { timeout: 15000 })
+    }, info.key, { timeout: 15000 })
     await shot('09-jobs-running')
     await job.getByRole('button', { name: 'Cancel' }).click()
-    await page.waitForFunction((id) => document.querySelector(`li[data-job="${id}"] .status`)?.textContent === 'cancelled', info.id)
+    await page.waitForFunction((id) => document.querySelector(`li[data-job="${id}"] .status`)?.textContent === 'cancelled', info.key)
     expect((await db.jobs.get(info.id)).status).toBe('cancelled')
     await expectNoOverflow()
   })

@@ -15,7 +15,7 @@ let client: RemoteTessera
 beforeAll(async () => {
   db = await memoryDb()
   app = createApp(db)
-  client = connect('http://tessera.test', { fetch: async (req) => app.fetch(req) })
+  client = connect('http://localhost', { fetch: async (req) => app.fetch(req) })
 })
 afterAll(async () => { await db.close() })
 
@@ -55,7 +55,7 @@ describe('HTTP API: status codes and error bodies', () => {
     expect(r.body.error.code).toBe('CONSTRAINT_VIOLATION')
     r = await call('POST', '/api/v1/tables/h/t/-/rows', { rowz: [] })
     expect(r.status).toBe(400)
-    const bad = await app.request('/api/v1/tables/h/t/-/rows', { method: 'POST', body: '{not json' })
+    const bad = await app.request('/api/v1/tables/h/t/-/rows', { method: 'POST', body: '{not json', headers: { 'content-type': 'application/json' } })
     expect(bad.status).toBe(400)
     expect(((await bad.json()) as any).error.message).toContain('not valid JSON')
     r = await call('POST', '/api/v1/tables', { path: 'h/bad', schema: { x: 'wat' } })
@@ -125,7 +125,7 @@ describe('HTTP: background jobs', () => {
   test('start a job, watch its progress as server-sent events, see the column', async () => {
     const t = await client.createTable('jobs_t', { id: 'int', name: 'string' })
     await t.insert(Array.from({ length: 300 }, (_, i) => ({ id: i, name: `n${i}` })))
-    const r = await app.request('/api/v1/jobs', { method: 'POST', body: JSON.stringify({ table: 'jobs_t', column: 'shout', expr: { fn: 'upper', args: [{ col: 'name' }] }, batchSize: 100 }) })
+    const r = await app.request('/api/v1/jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ table: 'jobs_t', column: 'shout', expr: { fn: 'upper', args: [{ col: 'name' }] }, batchSize: 100 }) })
     expect(r.status).toBe(201)
     const job = (await r.json()) as any
     const events = await (await app.request(`/api/v1/jobs/${job.id}/events?intervalMs=100`)).text()
@@ -219,7 +219,7 @@ describe('HTTP: embedding indexes and search through the client', () => {
     expect((await client.jobs.list()).some((j) => j.id === job.id)).toBe(true)
     await t.refresh()
     expect((await t.where(t.c.id.eq(3)).select('shout').collect()).rows).toEqual([{ shout: 'N3' }])
-    expect(((await client.jobs.get(99999).catch((e: any) => e)) as any).code).toBe('JOB_NOT_FOUND')
+    expect(((await client.jobs.get('0'.repeat(32)).catch((e: any) => e)) as any).code).toBe('JOB_NOT_FOUND')
   })
 
   test('client jobs: an embedding index built in the background', async () => {

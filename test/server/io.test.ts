@@ -29,10 +29,10 @@ test('HTTP import streams an upload into a new table; a bad file changes nothing
   expect(t.version).toBe(version)
   expect(await t.count()).toBe(3)
 
-  r = await app.request('/api/v1/export?format=csv', { method: 'POST', body: JSON.stringify({ table: 'people', where: { fn: 'gt', args: [{ col: 'id' }, { lit: 1 }] } }) })
+  r = await app.request('/api/v1/export?format=csv', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ table: 'people', where: { fn: 'gt', args: [{ col: 'id' }, { lit: 1 }] } }) })
   expect(r.headers.get('content-type')).toContain('text/csv')
   expect(await r.text()).toBe('id,name,score\n2,bob,\n3,cy,2\n')
-  r = await app.request('/api/v1/export?format=jsonl', { method: 'POST', body: JSON.stringify({ table: 'people', select: [{ name: 'n', expr: { fn: 'upper', args: [{ col: 'name' }] } }] }) })
+  r = await app.request('/api/v1/export?format=jsonl', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ table: 'people', select: [{ name: 'n', expr: { fn: 'upper', args: [{ col: 'name' }] } }] }) })
   expect((await r.text()).trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ n: 'ANN' }, { n: 'BOB' }, { n: 'CY' }])
 })
 

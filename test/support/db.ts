@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Tessera } from '../../src/index.ts'
 import { PGliteDriver } from '../../src/store/index.ts'
-import { SCHEMA_VERSION } from '../../src/store/migrations.ts'
+import { SCHEMA_DIGEST, SCHEMA_VERSION } from '../../src/store/migrations.ts'
 
 // initdb costs ~4 s; a dumped, migrated data dir loads in ~0.6 s. The dump is cached on disk across test files.
 
-const TEMPLATE = join(tmpdir(), `tessera-test-template-v${SCHEMA_VERSION}.tar.gz`)
+const TEMPLATE = join(tmpdir(), `tessera-test-template-v${SCHEMA_VERSION}-${SCHEMA_DIGEST}.tar.gz`)
 let template: Promise<Blob> | undefined
 
 export function templateBlob(): Promise<Blob> {

@@ -6,7 +6,8 @@ import { createApp } from '../../server/app.ts'
 import { Drain } from '../../server/drain.ts'
 import { loadRoutes } from '../../setup/index.ts'
 import type { SetupTarget } from '../../setup/index.ts'
-import { hashToken, TokenStore } from '../../server/tokens.ts'
+import { requestLimitsFrom } from '../../server/request.ts'
+import { TokenStore } from '../../server/tokens.ts'
 import type { Command } from '../command.ts'
 import { err, HOME_OPTION, out } from '../command.ts'
 import { VERSION } from '../version.ts'
@@ -16,8 +17,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the HTTP API on a data dir (default ~/.tessera)',
-  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR | --media-store s3://bucket/prefix] [--media-root DIR[,DIR…]] [--media-allow-private] [--compact-every 1h] [--setup setup.ts] [--drain-timeout 30s]',
-  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true }, 'media-allow-private': { type: 'boolean' }, 'media-store': { type: 'string' }, 'compact-every': { type: 'string' }, setup: { type: 'string' }, 'drain-timeout': { type: 'string' } },
+  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR | --media-store s3://bucket/prefix] [--media-root DIR[,DIR…]] [--media-allow-private] [--compact-every 1h] [--setup setup.ts] [--drain-timeout 30s] [--metrics-public] [--max-body-bytes N] [--max-insert-rows N] [--max-answer-rows N]',
+  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true }, 'media-allow-private': { type: 'boolean' }, 'media-store': { type: 'string' }, 'compact-every': { type: 'string' }, setup: { type: 'string' }, 'drain-timeout': { type: 'string' }, 'metrics-public': { type: 'boolean' }, 'max-body-bytes': { type: 'string' }, 'max-insert-rows': { type: 'string' }, 'max-answer-rows': { type: 'string' } },
   async run(values) {
     const home = resolve(String(values.home ?? defaultHome()))
     const config = resolveServerConfig(values, readConfigFile(values.config as string | undefined, home))
@@ -35,10 +36,9 @@ export const serveCommand: Command = {
     const db = await Tessera.open({ home, command: `tessera serve :${port}`, ...(database ? { database } : {}), ...(mediaDir ? { mediaDir } : {}), ...(mediaStore ? { mediaStore } : {}), ...(config.mediaCacheBytes !== undefined ? { mediaCacheBytes: config.mediaCacheBytes } : {}) })
     const tokens = new TokenStore(db.driver)
     // TESSERA_ADMIN_TOKEN bootstraps an admin token in containers, where no one runs `tessera token create`.
+    // A new value replaces the previous one (which stops working).
     const envToken = process.env.TESSERA_ADMIN_TOKEN
-    if (envToken && !(await tokens.list()).some((t) => t.name === `env-admin-${hashToken(envToken).slice(0, 8)}`)) {
-      await tokens.create(`env-admin-${hashToken(envToken).slice(0, 8)}`, { admin: true, token: envToken })
-    }
+    if (envToken) await tokens.setEnvAdmin(envToken)
     // Without tokens, a loopback-only server is open (a local demo); anything reachable from outside needs tokens.
     const auth = String(config.auth ?? ((await tokens.count()) > 0 ? 'required' : 'none'))
     if (auth !== 'required' && auth !== 'none') {
@@ -65,6 +65,8 @@ export const serveCommand: Command = {
       // Folders non-admin tokens may reference by local path (admins and the open loopback mode read any path).
       mediaRoots: config.mediaRoots,
       mediaAllowPrivate: config.mediaAllowPrivate,
+      metricsPublic: Boolean(values['metrics-public'] ?? process.env.TESSERA_METRICS_PUBLIC === '1'),
+      limits: requestLimitsFrom(values),
     })
     // Background jobs a crash or stop interrupted continue where they stopped (their batches are committed). Only on
     // the embedded store: with several processes on one PostgreSQL, 'interrupted' may mean running elsewhere.

@@ -7,7 +7,7 @@ import { ErrorBox } from './ui.ts'
 // Background jobs with live progress: one EventSource per running job (/jobs/:id/events; EventSource cannot send
 // headers, so the token rides in the query string), and cancel for tokens that may write the job's table.
 
-interface Job { id: number; kind: string; table: string; column: string; index?: string; status: string; rowsDone: number; rowsTotal: number; error: string | null; updatedAt: string }
+interface Job { id: string; kind: string; table: string; column: string; index?: string; status: string; rowsDone: number; rowsTotal: number; error: string | null; updatedAt: string }
 
 function useJobEvents(job: Job, onUpdate: (j: Job) => void) {
   useEffect(() => {
@@ -31,9 +31,9 @@ function JobRow({ job, principal, onUpdate }: { job: Job; principal: Principal |
     try { onUpdate(await api<Job>('POST', `/jobs/${job.id}/cancel`)) } catch (e) { setError(e) }
   }
   return html`<li class=${`job ${job.status}`} data-job=${job.id}>
-    <div class="job-head"><strong>#${job.id}</strong> <span>${job.kind.replaceAll('_', ' ')}</span> <code>${job.table}.${job.column}</code>${job.index ? html` <span>index <code>${job.index}</code></span>` : null} <span class=${`status s-${job.status}`}>${job.status}</span></div>
+    <div class="job-head"><strong title=${job.id}>#${job.id.slice(0, 8)}</strong> <span>${job.kind.replaceAll('_', ' ')}</span> <code>${job.table}.${job.column}</code>${job.index ? html` <span>index <code>${job.index}</code></span>` : null} <span class=${`status s-${job.status}`}>${job.status}</span></div>
     <div class="progress-line">
-      <progress max="100" value=${pct} aria-label=${`job ${job.id} progress`}></progress>
+      <progress max="100" value=${pct} aria-label=${`job ${job.id.slice(0, 8)} progress`}></progress>
       <span class="job-count">${job.rowsDone} / ${job.rowsTotal} rows (${pct}%)</span>
       ${job.status === 'running' && canWrite(principal, job.table) ? html`<button type="button" class="danger" onClick=${cancel}>Cancel</button>` : null}
     </div>
@@ -45,7 +45,8 @@ function JobRow({ job, principal, onUpdate }: { job: Job; principal: Principal |
 export function JobsView({ principal }: { principal: Principal | undefined }) {
   const [jobs, setJobs] = useState<Job[] | undefined>()
   const [error, setError] = useState<unknown>()
-  const load = () => api<{ jobs: Job[] }>('GET', '/jobs').then((r) => setJobs(r.jobs.sort((a, b) => b.id - a.id)), setError)
+  // The API lists jobs oldest first.
+  const load = () => api<{ jobs: Job[] }>('GET', '/jobs').then((r) => setJobs([...r.jobs].reverse()), setError)
   useEffect(() => { void load() }, [])
   const update = (j: Job) => setJobs((js) => js?.map((x) => (x.id === j.id ? { ...x, ...j } : x)))
   return html`<section aria-label="jobs" class="jobs">

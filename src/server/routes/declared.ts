@@ -8,7 +8,8 @@ import type { Caller } from '../../ai/index.ts'
 import { invalid } from '../../errors.ts'
 import { or } from '../../query/index.ts'
 import type { DeclaredRoute, RouteContext } from '../../setup/index.ts'
-import { canAccess, requireAccess } from '../auth.ts'
+import { canAccess } from '../auth.ts'
+import { assertCanTouch } from '../tenant.ts'
 import type { AuthEnv, Principal } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
@@ -46,14 +47,14 @@ function context(db: Tessera, route: DeclaredRoute, principal: Principal): Route
     db,
     table: async (path: string, access: 'read' | 'write' = 'read') => {
       const full = route.qualify(path)
-      requireAccess(principal, parsePath(full, { allowVersion: access === 'read' }).path, access)
+      assertCanTouch(principal, parsePath(full, { allowVersion: access === 'read' }).path, access)
       return db.getTable(full)
     },
   }
 }
 
 async function insert(c: Context<AuthEnv>, db: Tessera, route: Extract<DeclaredRoute, { kind: 'insert' }>): Promise<Response> {
-  requireAccess(c.var.principal, route.table, 'write')
+  assertCanTouch(c.var.principal, route.table, 'write')
   const body = await readJson(c, v.record(v.string(), v.unknown()))
   const rows = (Array.isArray(body.rows) ? body.rows : [body]) as Record<string, unknown>[]
   if (rows.length === 0 || rows.length > MAX_ROWS) throw invalid('INVALID_ARGUMENT', `route ${route.path}: send 1 to ${MAX_ROWS} rows`)
@@ -86,7 +87,7 @@ export function declaredRoutes(db: Tessera, routes: readonly DeclaredRoute[]) {
       return withCaller(callerOf(principal), async () => {
         if (route.kind === 'query') {
           const q = await route.fn(params, ctx)
-          for (const t of tablesRead(q)) requireAccess(principal, t, 'read')
+          for (const t of tablesRead(q)) assertCanTouch(principal, t, 'read')
           const rows = plainRows((await q.limit(Math.min(q.spec.limit ?? MAX_ROWS, MAX_ROWS)).collect()).rows)
           rows.forEach((r, i) => checkResult(route, route.result, r, `row ${i}`))
           return sendJson(c, { rows })

@@ -2,19 +2,20 @@ import { Hono } from 'hono'
 import * as v from 'valibot'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/paths.ts'
-import { canSee, requireAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
-import { boolQuery, readJson } from '../json.ts'
+import { readJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { IfExistsSchema, IfNotExistsSchema } from '../schemas.ts'
+import { boolParam, enumParam, PathSchema, stringParam } from '../request.ts'
+import { IfExistsSchema } from '../schemas.ts'
+import { assertCanList, assertCanTouch, assertDependentsWritable, visibleOnly } from '../tenant.ts'
 
 const CreateDir = v.strictObject({
-  path: v.string(),
+  path: PathSchema,
   ifExists: v.optional(IfExistsSchema),
   parents: v.optional(v.boolean()),
 })
 
-const Move = v.strictObject({ from: v.string(), to: v.string() })
+const Move = v.strictObject({ from: PathSchema, to: PathSchema })
 
 export const dirDocs: OperationDoc[] = [
   { method: 'get', path: '/api/v1/dirs', summary: 'List dirs', tag: 'dirs', query: ['path', 'recursive'] },
@@ -27,29 +28,35 @@ export function dirRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
 
   app.get('/dirs', async (c) => {
-    const path = c.req.query('path') ?? ''
-    const dirs = await db.listDirs(path, { recursive: boolQuery(c.req.query('recursive')) ?? false })
-    return c.json({ dirs: dirs.filter((d) => canSee(c.var.principal, d)) })
+    const path = parsePath(stringParam(c, 'path') ?? '', { allowRoot: true }).path
+    assertCanList(c.var.principal, path)
+    const dirs = await db.listDirs(path, { recursive: boolParam(c, 'recursive') ?? false })
+    return c.json({ dirs: visibleOnly(c.var.principal, dirs) })
   })
 
   app.post('/dirs', async (c) => {
     const body = await readJson(c, CreateDir)
-    requireAccess(c.var.principal, parsePath(body.path).path, 'write')
-    const r = await db.createDir(body.path, body)
-    return c.json({ path: parsePath(body.path).path, created: r.created }, r.created ? 201 : 200)
+    const path = parsePath(body.path).path
+    assertCanTouch(c.var.principal, path, 'create', 'dir')
+    const r = await db.createDir(path, body)
+    return c.json({ path, created: r.created }, r.created ? 201 : 200)
   })
 
   app.delete('/dirs/:path{[A-Za-z_][A-Za-z0-9_/]*}', async (c) => {
-    const path = c.req.param('path')
-    requireAccess(c.var.principal, path, 'write')
-    await db.dropDir(path, { force: boolQuery(c.req.query('force')) ?? false, ifNotExists: v.parse(v.optional(IfNotExistsSchema), c.req.query('ifNotExists')) ?? 'error' })
+    const path = parsePath(c.req.param('path')).path
+    assertCanTouch(c.var.principal, path, 'write', 'dir')
+    const force = boolParam(c, 'force') ?? false
+    const ifNotExists = enumParam(c, 'ifNotExists', ['error', 'ignore'] as const, 'error')
+    // Tables in the dir may have views or snapshots elsewhere, which a force drop would take with them.
+    if (force) await assertDependentsWritable(db, c.var.principal, await db.listTables(path, { recursive: true }).catch(() => []), `directory '${path}'`)
+    await db.dropDir(path, { force, ifNotExists })
     return c.json({ dropped: path })
   })
 
   app.post('/move', async (c) => {
     const body = await readJson(c, Move)
-    requireAccess(c.var.principal, parsePath(body.from).path, 'write')
-    requireAccess(c.var.principal, parsePath(body.to).path, 'write')
+    assertCanTouch(c.var.principal, parsePath(body.from).path, 'write', 'path')
+    assertCanTouch(c.var.principal, parsePath(body.to).path, 'create', 'path')
     await db.move(body.from, body.to)
     return c.json({ moved: body })
   })

@@ -7,7 +7,8 @@ import { Expr } from '../../query/expr.ts'
 import type { Access, AuthEnv } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { EmbedderSchema, ExprSchema, IfExistsSchema, IfNotExistsSchema } from '../schemas.ts'
+import { enumParam, NameSchema } from '../request.ts'
+import { EmbedderSchema, ExprSchema, IfExistsSchema, LanguageSchema } from '../schemas.ts'
 import { TABLE, tableFromParam, tableInfo } from './tables.ts'
 
 // Embedding indexes (add, list, drop) and search over them: similarity by text or by an image sent in the request
@@ -15,30 +16,30 @@ import { TABLE, tableFromParam, tableInfo } from './tables.ts'
 // text query; an image cannot travel inside a JSON expression as bytes, hence the search route.
 
 const AddIndex = v.strictObject({
-  column: v.pipe(v.string(), v.minLength(1)),
+  column: NameSchema,
   embed: EmbedderSchema,
   metric: v.optional(v.picklist(['cosine', 'ip', 'l2'])),
-  name: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an index name is letters, digits and _'))),
+  name: v.optional(NameSchema),
   ifExists: v.optional(IfExistsSchema),
   onError: v.optional(v.picklist(['abort', 'ignore'])),
   /** Text indexes on string columns: the full-text configuration hybrid search uses ('english'), or false. */
-  fullText: v.optional(v.union([v.pipe(v.string(), v.regex(/^[a-z_]+$/)), v.literal(false)])),
+  fullText: v.optional(v.union([LanguageSchema, v.literal(false)])),
 })
 
 const Search = v.strictObject({
-  column: v.pipe(v.string(), v.minLength(1)),
-  text: v.optional(v.string()),
+  column: NameSchema,
+  text: v.optional(v.pipe(v.string(), v.maxLength(100_000))),
   /** An image as a data: URL or plain base64. */
   image: v.optional(v.string()),
-  idx: v.optional(v.string()),
+  idx: v.optional(NameSchema),
   k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
   where: v.optional(ExprSchema),
   /** Fuse full-text ranking with the vector ranking (text queries on string columns). */
   hybrid: v.optional(v.boolean()),
   /** Hybrid only: candidates from each side, the text search configuration, the reciprocal-rank constant. */
   candidates: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000))),
-  language: v.optional(v.pipe(v.string(), v.regex(/^[a-z_]+$/))),
-  rrfK: v.optional(v.pipe(v.number(), v.minValue(0))),
+  language: v.optional(LanguageSchema),
+  rrfK: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1_000_000))),
   /** Also return `<col>#errortype` and `<col>#errormsg` for each computed column. */
   errors: v.optional(v.boolean()),
 })
@@ -73,8 +74,10 @@ export function indexRoutes(db: Tessera) {
   })
 
   app.delete(`/tables/${TABLE}/-/indexes/:name`, async (c) => {
+    const name = v.parse(NameSchema, c.req.param('name'))
+    const ifNotExists = enumParam(c, 'ifNotExists', ['error', 'ignore'] as const, 'error')
     const t = await table(c, 'write')
-    const status = await t.dropEmbeddingIndex(c.req.param('name'), { ifNotExists: v.parse(v.optional(IfNotExistsSchema), c.req.query('ifNotExists')) ?? 'error' })
+    const status = await t.dropEmbeddingIndex(name, { ifNotExists })
     return c.json({ status, table: tableInfo(t) })
   })
 

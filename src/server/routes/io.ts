@@ -2,62 +2,105 @@ import { Hono } from 'hono'
 import * as v from 'valibot'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/paths.ts'
+import { errorPayload } from '../errors.ts'
 import { exportQuery, importData } from '../../io/index.ts'
 import type { ExportFormat } from '../../io/index.ts'
-import { queryFromJson } from '../../query/json-query.ts'
-import { requireAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
-import { boolQuery } from '../json.ts'
+import { readJsonObject } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
+import { boolParam, enumParam, intParam, NameSchema, stringParam } from '../request.ts'
+import { assertCanTouch } from '../tenant.ts'
+import { queryFromRequest } from './query.ts'
 import { TABLE } from './tables.ts'
 
-// Data in and out over HTTP, streamed both ways: an upload goes into importData as it arrives, an export is
-// written into the response as it is read (pinned at one version).
+// Data in and out over HTTP, streamed both ways: an upload goes into importData as it arrives (the one route the
+// body size limit does not apply to), an export is written into the response as it is read (pinned at one
+// version). An export that fails before its first byte is an ordinary error response; one that fails later ends
+// the stream cleanly with an error record (JSON Lines: {"$error": {...}}; CSV: a last line "$error,CODE,message";
+// Parquet: the file ends without its footer, so no reader takes it for complete), never with a reset connection.
 
-const Format = v.picklist(['csv', 'tsv', 'json', 'jsonl', 'parquet'])
-const ExportFormatSchema = v.picklist(['jsonl', 'csv', 'parquet'])
+const FORMATS = ['csv', 'tsv', 'json', 'jsonl', 'parquet'] as const
+const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet'] as const
 
 export const ioDocs: OperationDoc[] = [
   { method: 'post', path: '/api/v1/tables/{path}/-/import', summary: 'Stream a CSV/TSV/JSON/JSONL/Parquet body into a table (created from inferred types when missing); all or nothing unless onBadRow=skip', tag: 'io', query: ['format', 'primaryKey', 'onBadRow', 'createTable', 'batchSize'] },
-  { method: 'post', path: '/api/v1/export', summary: 'Stream a query result (JSON query body) as JSONL, CSV or Parquet', tag: 'io', query: ['format'] },
+  { method: 'post', path: '/api/v1/export', summary: 'Stream a query result (JSON query body) as JSONL, CSV or Parquet', tag: 'io', query: ['format', 'batchSize'] },
 ]
 
 const CONTENT_TYPES: Record<ExportFormat, string> = {
   jsonl: 'application/x-ndjson; charset=utf-8', csv: 'text/csv; charset=utf-8', parquet: 'application/vnd.apache.parquet',
 }
 
+const csvField = (s: string): string => `"${s.replaceAll('"', '""').replace(/[\r\n]+/g, ' ')}"`
+
+function errorRecord(format: ExportFormat, e: unknown): Uint8Array | undefined {
+  const err = errorPayload(e)
+  if (format === 'jsonl') return new TextEncoder().encode(`${JSON.stringify({ $error: err })}\n`)
+  if (format === 'csv') return new TextEncoder().encode(`\n$error,${err.code},${csvField(err.message)}\n`)
+  return undefined
+}
+
 export function ioRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
 
   app.post(`/tables/${TABLE}/-/import`, async (c) => {
-    const path = c.req.param('path')
-    requireAccess(c.var.principal, parsePath(path).path, 'write')
-    const format = v.parse(Format, c.req.query('format'))
-    const primaryKey = c.req.query('primaryKey')
-    const batchSize = c.req.query('batchSize')
+    const path = parsePath(c.req.param('path')).path
+    const format = enumParam(c, 'format', FORMATS)
+    if (!format) return c.json({ error: { code: 'INVALID_ARGUMENT', message: `query parameter 'format' is required: one of ${FORMATS.join(', ')}` } }, 400)
+    const primaryKey = stringParam(c, 'primaryKey', 4096)?.split(',').map((k) => v.parse(NameSchema, k.trim()))
+    const onBadRow = enumParam(c, 'onBadRow', ['error', 'skip'] as const, 'error')
+    const createTable = boolParam(c, 'createTable')
+    const batchSize = intParam(c, 'batchSize', { min: 1, max: 100_000 })
+    assertCanTouch(c.var.principal, path, 'write')
     const body = c.req.raw.body
     if (!body) return c.json({ error: { code: 'INVALID_ARGUMENT', message: 'the request body holds the file to import' } }, 400)
     const result = await importData(db, path, body, {
       format,
       name: `upload to ${path}`,
-      ...(primaryKey ? { primaryKey: primaryKey.split(',') } : {}),
-      ...(c.req.query('onBadRow') === 'skip' ? { onBadRow: 'skip' as const } : {}),
-      ...(boolQuery(c.req.query('createTable')) === false ? { createTable: false } : {}),
-      ...(batchSize ? { batchSize: Number(batchSize) } : {}),
+      ...(primaryKey ? { primaryKey } : {}),
+      ...(onBadRow === 'skip' ? { onBadRow: 'skip' as const } : {}),
+      ...(createTable === false ? { createTable: false } : {}),
+      ...(batchSize ? { batchSize } : {}),
       signal: c.req.raw.signal,
     })
     return c.json(result, 201)
   })
 
   app.post('/export', async (c) => {
-    const format = v.parse(ExportFormatSchema, c.req.query('format') ?? 'jsonl')
-    const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>
-    const tables = [body.table, ...(Array.isArray(body.joins) ? body.joins.map((j: { table?: unknown }) => j?.table) : [])]
-    for (const t of tables) if (typeof t === 'string') requireAccess(c.var.principal, parsePath(t, { allowVersion: true }).path, 'read')
-    const query = await queryFromJson(db, body)
+    const format = enumParam(c, 'format', EXPORT_FORMATS, 'jsonl')
+    const batchSize = intParam(c, 'batchSize', { min: 1, max: 100_000 }, 10_000)
+    const query = await queryFromRequest(db, c, await readJsonObject(c))
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>()
-    // Errors after the first byte cannot change the status any more; they end the stream early.
-    void exportQuery(query, writable, { format }).catch(() => writable.abort().catch(() => undefined))
+    const out = writable.getWriter()
+    // The response starts with the first byte the export writes; a failure before it is answered as an error.
+    let started = false
+    let markStarted!: () => void
+    const firstByte = new Promise<void>((resolve) => { markStarted = resolve })
+    const sink = new WritableStream<Uint8Array>({
+      write: (chunk) => {
+        started = true
+        markStarted()
+        return out.write(chunk)
+      },
+      close: () => {
+        markStarted()
+        return out.close()
+      },
+      // exportQuery aborts its sink on failure; the failure is handled below, so the response is not reset.
+      abort: () => undefined,
+    })
+    const done = exportQuery(query, sink, { format, batchSize }).then(() => undefined, async (e: unknown) => {
+      if (!started) return e
+      const record = errorRecord(format, e)
+      if (record) await out.write(record).catch(() => undefined)
+      await out.close().catch(() => undefined)
+      return undefined
+    })
+    const early = await Promise.race([firstByte.then(() => undefined), done])
+    if (early !== undefined) {
+      await out.abort().catch(() => undefined)
+      throw early
+    }
     return new Response(readable, { headers: { 'content-type': CONTENT_TYPES[format] } })
   })
 

@@ -4,32 +4,34 @@ import * as v from 'valibot'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/paths.ts'
 import type { JobInfo } from '../../compute/jobs.ts'
-import { invalid } from '../../errors.ts'
+import { invalid, notFound } from '../../errors.ts'
 import { Expr } from '../../query/expr.ts'
-import { canAccess, requireAccess } from '../auth.ts'
+import { canAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
 import { readJson } from '../json.ts'
+import { boolParam, intParam, NameSchema, PathSchema } from '../request.ts'
+import { assertCanTouch } from '../tenant.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { EmbedderSchema, ExprSchema, OnErrorSchema } from '../schemas.ts'
+import { EmbedderSchema, ExprSchema, LanguageSchema, OnErrorSchema } from '../schemas.ts'
 
 // Background jobs (long backfills): start, watch (JSON or server-sent events), cancel, resume. A job is visible to
 // tokens that can read its table; changing it needs write access.
 
 const StartJob = v.strictObject({
-  table: v.string(),
+  table: PathSchema,
   /** The computed column to add (with expr), or the column to index (with index). */
-  column: v.string(),
+  column: NameSchema,
   expr: v.optional(ExprSchema),
   /** Build an embedding index on `column` instead (the embedder as data, as in POST …/-/indexes). */
   index: v.optional(v.strictObject({
     embed: EmbedderSchema,
-    name: v.optional(v.string()),
+    name: v.optional(NameSchema),
     metric: v.optional(v.picklist(['cosine', 'ip', 'l2'])),
-    fullText: v.optional(v.union([v.pipe(v.string(), v.regex(/^[a-z_]+$/)), v.literal(false)])),
+    fullText: v.optional(v.union([LanguageSchema, v.literal(false)])),
   })),
   onError: v.optional(OnErrorSchema),
   ifExists: v.optional(v.picklist(['error', 'replace'])),
-  batchSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  batchSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))),
 })
 
 export const jobDocs: OperationDoc[] = [
@@ -43,17 +45,28 @@ export const jobDocs: OperationDoc[] = [
 
 const ENDED = new Set(['done', 'failed', 'cancelled'])
 
+/** A job as the API shows it: named by its unguessable key (the catalog's sequential id stays inside). */
+export function wireJob(info: JobInfo) {
+  const { key, id: _id, ...rest } = info
+  return { id: key, ...rest }
+}
+
 export function jobRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
-  const job = async (id: string, principal: AuthEnv['Variables']['principal'], access: 'read' | 'write'): Promise<JobInfo> => {
-    const info = await db.jobs.get(Number(id))
-    requireAccess(principal, info.table, access)
+  // A job key that is malformed, unknown, or names a job on a table the caller may not read: the same 404, and the
+  // access check comes before anything about the job is said.
+  const job = async (key: string, principal: AuthEnv['Variables']['principal'], access: 'read' | 'write'): Promise<JobInfo> => {
+    const missing = () => notFound('JOB_NOT_FOUND', `no job '${key.slice(0, 40)}'; GET /api/v1/jobs lists the jobs this token can see`)
+    if (!/^[0-9a-f]{32}$/.test(key)) throw missing()
+    const info = (await db.jobs.list()).find((j) => j.key === key)
+    if (!info || !canAccess(principal, info.table, 'read')) throw missing()
+    assertCanTouch(principal, info.table, access)
     return info
   }
 
   app.post('/jobs', async (c) => {
     const body = await readJson(c, StartJob)
-    requireAccess(c.var.principal, parsePath(body.table).path, 'write')
+    assertCanTouch(c.var.principal, parsePath(body.table).path, 'write')
     if ((body.expr === undefined) === (body.index === undefined)) throw invalid('INVALID_ARGUMENT', 'give exactly one of expr (a computed column) or index (an embedding index on column)')
     if (body.index) {
       const { embed, name, metric, fullText } = body.index
@@ -63,28 +76,27 @@ export function jobRoutes(db: Tessera) {
         ...(body.onError ? { onError: body.onError } : {}), ...(body.ifExists ? { ifExists: body.ifExists } : {}),
         ...(body.batchSize ? { batchSize: body.batchSize } : {}),
       })
-      return c.json(info, 201)
+      return c.json(wireJob(info), 201)
     }
     const info = await db.jobs.start({
       table: body.table, column: body.column, expr: new Expr(body.expr!),
       ...(body.onError ? { onError: body.onError } : {}), ...(body.ifExists ? { ifExists: body.ifExists } : {}),
       ...(body.batchSize ? { batchSize: body.batchSize } : {}),
     })
-    return c.json(info, 201)
+    return c.json(wireJob(info), 201)
   })
 
-  app.get('/jobs', async (c) => c.json({ jobs: (await db.jobs.list()).filter((j) => canAccess(c.var.principal, j.table, 'read')) }))
-  app.get('/jobs/:id', async (c) => c.json(await job(c.req.param('id'), c.var.principal, 'read')))
+  app.get('/jobs', async (c) => c.json({ jobs: (await db.jobs.list()).filter((j) => canAccess(c.var.principal, j.table, 'read')).map(wireJob) }))
+  app.get('/jobs/:id', async (c) => c.json(wireJob(await job(c.req.param('id'), c.var.principal, 'read'))))
 
   app.get('/jobs/:id/events', async (c) => {
-    const id = c.req.param('id')
-    await job(id, c.var.principal, 'read')
-    const interval = Math.max(100, Number(c.req.query('intervalMs') ?? 500))
+    const { id } = await job(c.req.param('id'), c.var.principal, 'read')
+    const interval = intParam(c, 'intervalMs', { min: 100, max: 60_000 }, 500)
     return streamSSE(c, async (s) => {
       let last = ''
       for (;;) {
-        const info = await db.jobs.get(Number(id))
-        const data = JSON.stringify(info)
+        const info = await db.jobs.get(id)
+        const data = JSON.stringify(wireJob(info))
         if (data !== last) await s.writeSSE({ event: 'progress', data })
         last = data
         if (ENDED.has(info.status) || info.status === 'interrupted' || s.aborted) break
@@ -95,13 +107,13 @@ export function jobRoutes(db: Tessera) {
   })
 
   app.post('/jobs/:id/cancel', async (c) => {
-    await job(c.req.param('id'), c.var.principal, 'write')
-    return c.json(await db.jobs.cancel(Number(c.req.param('id')), { dropColumn: c.req.query('dropColumn') === 'true' }))
+    const { id } = await job(c.req.param('id'), c.var.principal, 'write')
+    return c.json(wireJob(await db.jobs.cancel(id, { dropColumn: boolParam(c, 'dropColumn') ?? false })))
   })
 
   app.post('/jobs/:id/resume', async (c) => {
-    await job(c.req.param('id'), c.var.principal, 'write')
-    return c.json({ jobs: await db.jobs.resume(Number(c.req.param('id'))) })
+    const { id } = await job(c.req.param('id'), c.var.principal, 'write')
+    return c.json({ jobs: (await db.jobs.resume(id)).map(wireJob) })
   })
   return app
 }

@@ -4,33 +4,52 @@ import { stream } from 'hono/streaming'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/paths.ts'
 import { JsonQuerySchema, queryFromJson } from '../../query/json-query.ts'
+import type { Query } from '../../query/query.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { requireAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
 import { errorPayload } from '../errors.ts'
-import { jsonReplacer, sendJson } from '../json.ts'
+import { jsonReplacer, readJsonObject, sendJson } from '../json.ts'
+import { checkQueryLimits, intParam, tooLarge } from '../request.ts'
+import { assertCanTouch } from '../tenant.ts'
 import { TABLE } from './tables.ts'
 
 // Queries in the JSON expression form. `Accept: application/x-ndjson` streams rows one JSON line each (pinned at
 // the version current when the stream starts), so a large result never has to fit in memory on either side. A
 // failure before the first row is an ordinary error response; after it, the status is sent already, so the stream
 // ends with one line {"$error": {code, message}} (no column name starts with '$'), never a silent truncation.
+// A plain JSON answer holds at most maxAnswerRows rows; larger results are streamed or paged.
 
 export const queryDocs: OperationDoc[] = [
   { method: 'post', path: '/api/v1/query', summary: 'Run a query (Accept: application/x-ndjson streams rows)', tag: 'query', body: JsonQuerySchema, query: ['batchSize'] },
-  { method: 'post', path: '/api/v1/tables/{path}/-/query', summary: 'Run a query on one table', tag: 'query', body: JsonQuerySchema },
+  { method: 'post', path: '/api/v1/tables/{path}/-/query', summary: 'Run a query on one table', tag: 'query', body: JsonQuerySchema, query: ['batchSize'] },
 ]
+
+/** Reads, checks (size limits, the caller's read access to every table) and builds a JSON query. */
+export async function queryFromRequest(db: Tessera, c: Context<AuthEnv>, body: Record<string, unknown>): Promise<Query> {
+  checkQueryLimits(body)
+  const tables = [body.table, ...(Array.isArray(body.joins) ? body.joins.map((j: { table?: unknown } | null) => j?.table) : [])]
+  for (const t of tables) if (typeof t === 'string') assertCanTouch(c.var.principal, parsePath(t, { allowVersion: true }).path, 'read')
+  return queryFromJson(db, body)
+}
+
+/** The query's rows as a JSON answer, refused beyond the row cap (checked by reading one row more than allowed). */
+export async function boundedRows(c: Context<AuthEnv>, query: Query, requested: number | undefined) {
+  const max = c.var.limits.maxAnswerRows
+  const advice = `stream it (Accept: application/x-ndjson, or POST /api/v1/export) or page it with limit and offset`
+  if (requested !== undefined && requested > max) throw tooLarge(`limit ${requested} is more than ${max} rows (the cap on one JSON answer): ${advice}`, { limit: max })
+  const rs = await (requested === undefined ? query.limit(max + 1) : query).collect()
+  if (rs.rows.length > max) throw tooLarge(`the answer has more than ${max} rows (the cap on one JSON answer): ${advice}`, { limit: max })
+  return rs
+}
 
 export function queryRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
 
   const run = async (c: Context<AuthEnv>, body: Record<string, unknown>) => {
-    const tables = [body.table, ...(Array.isArray(body.joins) ? body.joins.map((j: { table?: unknown }) => j?.table) : [])]
-    for (const t of tables) if (typeof t === 'string') requireAccess(c.var.principal, parsePath(t, { allowVersion: true }).path, 'read')
-    const query = await queryFromJson(db, body)
+    const batchSize = intParam(c, 'batchSize', { min: 1, max: 10_000 }, 1000)
+    const query = await queryFromRequest(db, c, body)
     if ((c.req.header('accept') ?? '').includes('application/x-ndjson')) {
       c.header('content-type', 'application/x-ndjson; charset=utf-8')
-      const batchSize = Math.min(Number(c.req.query('batchSize') ?? 1000), 10000)
       const rows = query.stream({ batchSize })[Symbol.asyncIterator]()
       const first = await rows.next()
       return stream(c, async (s) => {
@@ -40,21 +59,10 @@ export function queryRoutes(db: Tessera) {
       })
     }
     if (body.count === true) return c.json({ count: await query.count() })
-    return sendJson(c, (await query.collect()).toJSON())
+    return sendJson(c, (await boundedRows(c, query, typeof body.limit === 'number' ? body.limit : undefined)).toJSON())
   }
 
-  app.post('/query', async (c) => run(c, await readBody(c)))
-  app.post(`/tables/${TABLE}/-/query`, async (c) => run(c, { ...(await readBody(c)), table: c.req.param('path') }))
+  app.post('/query', async (c) => run(c, await readJsonObject(c)))
+  app.post(`/tables/${TABLE}/-/query`, async (c) => run(c, { ...(await readJsonObject(c)), table: c.req.param('path') }))
   return app
-}
-
-async function readBody(c: { req: { text(): Promise<string> } }): Promise<Record<string, unknown>> {
-  const text = await c.req.text()
-  if (text.trim() === '') return {}
-  try {
-    const parsed = JSON.parse(text)
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed
-  } catch { /* fall through */ }
-  const { invalid } = await import('../../errors.ts')
-  throw invalid('INVALID_ARGUMENT', 'query body must be a JSON object')
 }

@@ -3,11 +3,12 @@ import * as v from 'valibot'
 import type { Table, Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/paths.ts'
 import { Expr } from '../../query/expr.ts'
-import { canSee, requireAccess } from '../auth.ts'
 import type { Access, AuthEnv } from '../auth.ts'
-import { boolQuery, readJson, sendJson } from '../json.ts'
+import { readJson, sendJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { ExprSchema, IfExistsSchema, IfNotExistsSchema, OnErrorSchema, RowsSchema } from '../schemas.ts'
+import { boolParam, enumParam, intParam, NameSchema, PathSchema, stringParam, tooLarge, VersionedPathSchema } from '../request.ts'
+import { ExprSchema, IfExistsSchema, OnErrorSchema, RowsSchema, TypeSchema } from '../schemas.ts'
+import { assertCanList, assertCanTouch, assertDependentsWritable, visibleOnly } from '../tenant.ts'
 
 // Tables, rows, columns and versions. A table path may contain '/', so actions follow a '/-/' separator:
 // /api/v1/tables/prod_app/docs/-/rows. Names never contain '-', so the separator is unambiguous.
@@ -15,36 +16,41 @@ import { ExprSchema, IfExistsSchema, IfNotExistsSchema, OnErrorSchema, RowsSchem
 export const TABLE = ':path{[A-Za-z_][A-Za-z0-9_/]*(?::[0-9]+)?}'
 
 const CreateTable = v.strictObject({
-  path: v.string(),
-  schema: v.record(v.string(), v.string()),
-  primaryKey: v.optional(v.union([v.string(), v.array(v.string())])),
+  path: PathSchema,
+  schema: v.pipe(v.record(NameSchema, TypeSchema), v.check((s) => Object.keys(s).length <= 1000, 'a table has at most 1000 columns (limit)')),
+  primaryKey: v.optional(v.union([NameSchema, v.pipe(v.array(NameSchema), v.maxLength(32))])),
   ifExists: v.optional(IfExistsSchema),
-  comment: v.optional(v.string()),
+  comment: v.optional(v.pipe(v.string(), v.maxLength(10_000))),
   mediaValidation: v.optional(v.picklist(['on_write', 'on_read'])),
 })
 const Insert = v.strictObject({ rows: RowsSchema, onError: v.optional(OnErrorSchema) })
-const Update = v.strictObject({ values: v.record(v.string(), v.unknown()), where: v.optional(ExprSchema), cascade: v.optional(v.boolean()) })
-const Delete = v.strictObject({ where: v.optional(ExprSchema) })
+const Update = v.strictObject({ values: v.record(NameSchema, v.unknown()), where: v.optional(ExprSchema), cascade: v.optional(v.boolean()) })
+// Deleting every row must be explicit: an empty body (a client that forgot its filter) is refused.
+const Delete = v.pipe(
+  v.strictObject({ where: v.optional(ExprSchema), all: v.optional(v.literal(true)) }),
+  v.check((b) => b.where !== undefined || b.all !== undefined, 'refusing to delete every row by default: give where (the rows to delete), or {"all": true} to delete every row'),
+  v.check((b) => b.where === undefined || b.all === undefined, 'give where or {"all": true}, not both'),
+)
 const BatchUpdate = v.strictObject({ rows: RowsSchema, ifNotExists: v.optional(v.picklist(['error', 'ignore', 'insert'])), cascade: v.optional(v.boolean()) })
 const AddColumn = v.strictObject({
-  name: v.string(),
-  type: v.optional(v.string()),
+  name: NameSchema,
+  type: v.optional(TypeSchema),
   expr: v.optional(ExprSchema),
   onError: v.optional(OnErrorSchema),
   ifExists: v.optional(IfExistsSchema),
   stored: v.optional(v.boolean()),
 })
-const Rename = v.strictObject({ to: v.string() })
+const Rename = v.strictObject({ to: NameSchema })
 const CreateView = v.strictObject({
-  path: v.string(),
-  base: v.string(),
+  path: PathSchema,
+  base: PathSchema,
   where: v.optional(ExprSchema),
-  iterator: v.optional(v.strictObject({ name: v.string(), input: v.string(), args: v.optional(v.record(v.string(), v.unknown())) })),
+  iterator: v.optional(v.strictObject({ name: v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_.]{0,127}$/, 'an iterator name is letters, digits, _ and .')), input: NameSchema, args: v.optional(v.record(NameSchema, v.unknown())) })),
   ifExists: v.optional(IfExistsSchema),
 })
-const CreateSnapshot = v.strictObject({ path: v.string(), base: v.string(), ifExists: v.optional(IfExistsSchema) })
+const CreateSnapshot = v.strictObject({ path: PathSchema, base: VersionedPathSchema, ifExists: v.optional(IfExistsSchema) })
 const Recompute = v.strictObject({
-  columns: v.union([v.string(), v.array(v.string())]),
+  columns: v.union([NameSchema, v.pipe(v.array(NameSchema), v.maxLength(1000))]),
   where: v.optional(ExprSchema),
   errorsOnly: v.optional(v.boolean()),
   cascade: v.optional(v.boolean()),
@@ -74,7 +80,7 @@ export const tableDocs: OperationDoc[] = [
   { method: 'get', path: `${T}/-/rows`, summary: 'Rows, paged in insertion order', tag: 'rows', query: ['limit', 'offset'] },
   { method: 'post', path: `${T}/-/rows`, summary: 'Insert rows (all or nothing)', tag: 'rows', body: Insert, success: 201 },
   { method: 'patch', path: `${T}/-/rows`, summary: 'Update rows matching where', tag: 'rows', body: Update },
-  { method: 'post', path: `${T}/-/delete`, summary: 'Delete rows matching where', tag: 'rows', body: Delete },
+  { method: 'post', path: `${T}/-/delete`, summary: 'Delete rows matching where ({"all": true} deletes every row; an empty body is refused)', tag: 'rows', body: Delete },
   { method: 'post', path: `${T}/-/batch-update`, summary: 'Update by primary key (ifNotExists: insert = upsert)', tag: 'rows', body: BatchUpdate },
   { method: 'post', path: `${T}/-/columns`, summary: 'Add a column (type) or a computed column (expr)', tag: 'columns', body: AddColumn, success: 201 },
   { method: 'delete', path: `${T}/-/columns/{name}`, summary: 'Drop a column', tag: 'columns', query: ['ifNotExists'] },
@@ -87,24 +93,29 @@ export const tableDocs: OperationDoc[] = [
 /** The table named by a route's :path param (maybe 'path:N'), after checking the caller's access to it. */
 export async function tableFromParam(db: Tessera, c: { req: { param(k: 'path'): string }; var: AuthEnv['Variables'] }, access: Access): Promise<Table> {
   const raw = c.req.param('path')
-  requireAccess(c.var.principal, parsePath(raw, { allowVersion: true }).path, access)
+  assertCanTouch(c.var.principal, parsePath(raw, { allowVersion: true }).path, access)
   return db.getTable(raw)
 }
+
+const IF_NOT_EXISTS = ['error', 'ignore'] as const
 
 export function tableRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
   const table = (c: Parameters<typeof tableFromParam>[1], access: Access) => tableFromParam(db, c, access)
 
   app.get('/tables', async (c) => {
-    const tables = await db.listTables(c.req.query('dir') ?? '', { recursive: boolQuery(c.req.query('recursive')) ?? false })
-    return c.json({ tables: tables.filter((t) => canSee(c.var.principal, t)) })
+    const dir = parsePath(stringParam(c, 'dir') ?? '', { allowRoot: true }).path
+    assertCanList(c.var.principal, dir)
+    const tables = await db.listTables(dir, { recursive: boolParam(c, 'recursive') ?? false })
+    return c.json({ tables: visibleOnly(c.var.principal, tables) })
   })
 
   app.post('/tables', async (c) => {
     const body = await readJson(c, CreateTable)
-    requireAccess(c.var.principal, parsePath(body.path).path, 'write')
-    const before = body.ifExists === 'ignore' ? await db.listTables(parsePath(body.path).path.split('/').slice(0, -1).join('/')).catch(() => []) : []
-    const { path, schema, ...options } = body
+    const path = parsePath(body.path).path
+    assertCanTouch(c.var.principal, path, 'create')
+    const before = body.ifExists === 'ignore' ? await db.listTables(path.split('/').slice(0, -1).join('/')).catch(() => []) : []
+    const { path: _path, schema, ...options } = body
     const t = await db.createTable(path, schema, options)
     return c.json(tableInfo(t), before.includes(t.path) ? 200 : 201)
   })
@@ -113,8 +124,8 @@ export function tableRoutes(db: Tessera) {
 
   app.post('/views', async (c) => {
     const body = await readJson(c, CreateView)
-    requireAccess(c.var.principal, parsePath(body.path).path, 'write')
-    requireAccess(c.var.principal, parsePath(body.base).path, 'read')
+    assertCanTouch(c.var.principal, parsePath(body.path).path, 'create')
+    assertCanTouch(c.var.principal, parsePath(body.base).path, 'read')
     const view = await db.createView(body.path, body.base, {
       ...(body.where ? { where: new Expr(body.where) } : {}),
       ...(body.iterator ? { iterator: body.iterator } : {}),
@@ -125,29 +136,38 @@ export function tableRoutes(db: Tessera) {
 
   app.post('/snapshots', async (c) => {
     const body = await readJson(c, CreateSnapshot)
-    requireAccess(c.var.principal, parsePath(body.path).path, 'write')
-    requireAccess(c.var.principal, parsePath(body.base, { allowVersion: true }).path, 'read')
+    assertCanTouch(c.var.principal, parsePath(body.path).path, 'create')
+    assertCanTouch(c.var.principal, parsePath(body.base, { allowVersion: true }).path, 'read')
     return c.json(tableInfo(await db.createSnapshot(body.path, body.base, body.ifExists ? { ifExists: body.ifExists } : {})), 201)
   })
 
   app.delete(`/tables/${TABLE}`, async (c) => {
-    const path = c.req.param('path')
-    requireAccess(c.var.principal, parsePath(path).path, 'write')
-    await db.dropTable(path, { force: boolQuery(c.req.query('force')) ?? false, ifNotExists: v.parse(v.optional(IfNotExistsSchema), c.req.query('ifNotExists')) ?? 'error' })
-    return c.json({ dropped: parsePath(path).path })
+    const path = parsePath(c.req.param('path')).path
+    assertCanTouch(c.var.principal, path, 'write')
+    const force = boolParam(c, 'force') ?? false
+    const ifNotExists = enumParam(c, 'ifNotExists', IF_NOT_EXISTS, 'error')
+    if (force) await assertDependentsWritable(db, c.var.principal, [path], `'${path}'`)
+    await db.dropTable(path, { force, ifNotExists })
+    return c.json({ dropped: path })
   })
 
   // rows
   app.get(`/tables/${TABLE}/-/rows`, async (c) => {
+    const limit = intParam(c, 'limit', { min: 1, max: Math.min(10_000, c.var.limits.maxAnswerRows) }, Math.min(100, c.var.limits.maxAnswerRows))
+    const offset = intParam(c, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER }, 0)
     const t = await table(c, 'read')
-    const limit = Math.min(Number(c.req.query('limit') ?? 100), 10000)
-    const offset = Number(c.req.query('offset') ?? 0)
     const [rows, total] = await Promise.all([t.query().offset(offset).limit(limit).collect(), t.count()])
     return sendJson(c, { ...rows.toJSON(), total, offset, limit })
   })
 
+  const checkRowCount = (c: { var: AuthEnv['Variables'] }, rows: readonly unknown[]) => {
+    const max = c.var.limits.maxInsertRows
+    if (rows.length > max) throw tooLarge(`${rows.length} rows in one request, more than ${max} (limit): send them in smaller requests, or stream a file to POST /api/v1/tables/{path}/-/import (CSV, JSON Lines, Parquet) for large loads`, { limit: max })
+  }
+
   app.post(`/tables/${TABLE}/-/rows`, async (c) => {
     const body = await readJson(c, Insert)
+    checkRowCount(c, body.rows)
     const t = await table(c, 'write')
     return c.json(await t.insert(body.rows, body.onError ? { onError: body.onError } : {}), 201)
   })
@@ -166,6 +186,7 @@ export function tableRoutes(db: Tessera) {
 
   app.post(`/tables/${TABLE}/-/batch-update`, async (c) => {
     const body = await readJson(c, BatchUpdate)
+    checkRowCount(c, body.rows)
     const t = await table(c, 'write')
     return c.json(await t.batchUpdate(body.rows, { ifNotExists: body.ifNotExists ?? 'error', cascade: body.cascade ?? true }))
   })
@@ -185,18 +206,20 @@ export function tableRoutes(db: Tessera) {
   })
 
   app.delete(`/tables/${TABLE}/-/columns/:name`, async (c) => {
+    const name = v.parse(NameSchema, c.req.param('name'))
+    const ifNotExists = enumParam(c, 'ifNotExists', IF_NOT_EXISTS, 'error')
     const t = await table(c, 'write')
-    const status = await t.dropColumn(c.req.param('name'), { ifNotExists: v.parse(v.optional(IfNotExistsSchema), c.req.query('ifNotExists')) ?? 'error' })
+    const status = await t.dropColumn(name, { ifNotExists })
     return c.json({ status, table: tableInfo(t) })
   })
 
   app.post(`/tables/${TABLE}/-/columns/:name/rename`, async (c) => {
     const body = await readJson(c, Rename)
+    const name = v.parse(NameSchema, c.req.param('name'))
     const t = await table(c, 'write')
-    const status = await t.renameColumn(c.req.param('name'), body.to)
+    const status = await t.renameColumn(name, body.to)
     return c.json({ status, table: tableInfo(t) })
   })
-
   app.post(`/tables/${TABLE}/-/recompute`, async (c) => {
     const body = await readJson(c, Recompute)
     const t = await table(c, 'write')

@@ -8,9 +8,9 @@ import { ScopeSchema } from '../tokens.ts'
 import type { TokenStore } from '../tokens.ts'
 
 const CreateToken = v.strictObject({
-  name: v.string(),
+  name: v.pipe(v.string(), v.regex(/^[\w.@-]{1,64}$/, 'a token name is 1 to 64 letters, digits and _ . @ -')),
   admin: v.optional(v.boolean()),
-  scopes: v.optional(v.array(ScopeSchema)),
+  scopes: v.optional(v.pipe(v.array(ScopeSchema), v.maxLength(100))),
 })
 
 export const tokenDocs: OperationDoc[] = [
@@ -35,7 +35,7 @@ export function tokenRoutes(tokens: TokenStore) {
   })
   app.delete('/tokens/:name', async (c) => {
     requireAdmin(c.var.principal)
-    await tokens.revoke(c.req.param('name'))
+    await tokens.revoke(v.parse(CreateToken.entries.name, c.req.param('name')))
     return c.json({ revoked: c.req.param('name') })
   })
   app.get('/whoami', (c) => c.json(c.var.principal))

@@ -1,0 +1,219 @@
+import type { Context } from 'hono'
+import * as v from 'valibot'
+import { checkName, parsePath } from '../catalog/index.ts'
+import { invalid, TesseraError } from '../errors.ts'
+
+// The one request layer: every route reads its body, query parameters and path parameters through these helpers,
+// so what reaches the engine has been checked against a schema with bounds (integers in range, enums from a fixed
+// list, names through the catalog's one name check, expressions within size limits). Anything that fails is a 4xx
+// naming the parameter and the limit; a 5xx can only be a bug.
+
+/** Limits an operator can change (tessera serve passes them through createApp's options). */
+export interface RequestLimits {
+  /** Largest request body in bytes (the streamed import route is exempt: it never holds the body). */
+  readonly maxBodyBytes: number
+  /** Most rows one insert or batch-update request may carry. */
+  readonly maxInsertRows: number
+  /** Most rows a non-streamed query answer may hold (stream or page for more). */
+  readonly maxAnswerRows: number
+}
+
+export const DEFAULT_LIMITS: RequestLimits = Object.freeze({
+  maxBodyBytes: 64 * 1024 * 1024,
+  maxInsertRows: 100_000,
+  maxAnswerRows: 100_000,
+})
+
+/** Expression size limits: deeper or wider trees are refused before anything walks them recursively. */
+export const EXPR_LIMITS = Object.freeze({ depth: 64, args: 1_000, nodes: 20_000, selectItems: 1_000 })
+/** Any JSON body: nesting beyond this is refused before validation (expressions nest two levels per node). */
+export const MAX_JSON_DEPTH = 2 * EXPR_LIMITS.depth + 16
+
+const tooLarge = (message: string, details?: Record<string, unknown>) => new TesseraError('TOO_LARGE', message, details)
+export { tooLarge }
+
+// ---- bodies ----
+
+/**
+ * Whether JSON text nests arrays/objects deeper than `limit`: one pass over the characters (brackets inside strings
+ * do not count), before JSON.parse, so a 5,000-deep body never reaches the parser or a recursive walk.
+ */
+export function jsonTextNestsDeeper(text: string, limit: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (inString) {
+      if (ch === 92) i++ // backslash: skip the escaped character
+      else if (ch === 34) inString = false
+    } else if (ch === 34) inString = true
+    else if (ch === 123 || ch === 91) {
+      if (++depth > limit) return true
+    } else if (ch === 125 || ch === 93) depth--
+  }
+  return false
+}
+
+const isJsonType = (type: string | undefined): boolean => {
+  const t = (type ?? '').split(';')[0]!.trim().toLowerCase()
+  return t === 'application/json' || /^application\/[\w.+-]+\+json$/.test(t)
+}
+
+/**
+ * The request body as parsed JSON: an empty body is `undefined`; a non-empty one must be sent as application/json
+ * (a cross-site form or text/plain POST cannot be), parse, and nest at most MAX_JSON_DEPTH levels.
+ */
+export async function readJsonValue(c: Context): Promise<unknown> {
+  const text = await c.req.text()
+  if (text.trim() === '') return undefined
+  if (!isJsonType(c.req.header('content-type'))) {
+    throw new TesseraError('UNSUPPORTED_MEDIA_TYPE', `send the request body as JSON with 'content-type: application/json' (got '${(c.req.header('content-type') ?? 'none').slice(0, 60)}')`)
+  }
+  if (jsonTextNestsDeeper(text, MAX_JSON_DEPTH)) throw invalid('INVALID_ARGUMENT', `request body nests deeper than ${MAX_JSON_DEPTH} levels (limit; expressions may nest ${EXPR_LIMITS.depth} calls deep)`, { limit: MAX_JSON_DEPTH })
+  try {
+    return JSON.parse(text)
+  } catch (e) {
+    throw invalid('INVALID_ARGUMENT', `request body is not valid JSON: ${(e as Error).message}`)
+  }
+}
+
+/** A JSON object body (an empty body is `{}`), validated by `schema`. */
+export async function readJson<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {
+  const body = await readJsonValue(c)
+  return v.parse(schema, body === undefined ? {} : body)
+}
+
+/** A JSON object body, not validated further here (the query routes validate it with the query's own schema). */
+export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+  const body = await readJsonValue(c)
+  if (body === undefined) return {}
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalid('INVALID_ARGUMENT', 'the request body must be a JSON object')
+  return body as Record<string, unknown>
+}
+
+// ---- schema pieces ----
+
+// The catalog's own checks run inside the schema and throw their own errors (INVALID_NAME with the catalog's
+// message), so a name refused here reads exactly as the same name refused by the library.
+const catalogCheck = (fn: (s: string) => unknown) => v.check<string>((s) => {
+  fn(s)
+  return true
+})
+
+/** A column, index or other object name: the catalog's one name check. */
+export const NameSchema = v.pipe(v.string(), v.maxLength(256), catalogCheck((s) => checkName(s, 'name')))
+/** A dir or table path ('a/b'). */
+export const PathSchema = v.pipe(v.string(), v.maxLength(4096), catalogCheck((s) => parsePath(s)))
+/** A table path that may name a version ('a/b:3'). */
+export const VersionedPathSchema = v.pipe(v.string(), v.maxLength(4096), catalogCheck((s) => parsePath(s, { allowVersion: true })))
+
+/** Problems with an expression's size, or undefined. Iterative, so a 5,000-deep tree cannot overflow the stack. */
+export function exprLimitIssue(expr: unknown, at = 'expression'): string | undefined {
+  const stack: [unknown, number][] = [[expr, 1]]
+  let nodes = 0
+  while (stack.length > 0) {
+    const [x, depth] = stack.pop()!
+    if (x === null || typeof x !== 'object' || Array.isArray(x)) continue
+    if (++nodes > EXPR_LIMITS.nodes) return `${at}: more than ${EXPR_LIMITS.nodes} nodes (limit)`
+    if (depth > EXPR_LIMITS.depth) return `${at}: nests deeper than ${EXPR_LIMITS.depth} calls (limit)`
+    const args = (x as { args?: unknown }).args
+    if (Array.isArray(args)) {
+      if (args.length > EXPR_LIMITS.args) return `${at}: a call has ${args.length} arguments, more than ${EXPR_LIMITS.args} (limit)`
+      for (const a of args) stack.push([a, depth + 1])
+    }
+  }
+  return undefined
+}
+
+/** Throws a 400 naming the limit when a query body's expressions or select list are too large. */
+export function checkQueryLimits(body: Record<string, unknown>): void {
+  const select = body.select
+  const items = Array.isArray(select) ? select.length : select && typeof select === 'object' ? Object.keys(select).length : 0
+  if (items > EXPR_LIMITS.selectItems) throw invalid('INVALID_EXPRESSION', `select: ${items} items, more than ${EXPR_LIMITS.selectItems} (limit)`, { path: 'select', limit: EXPR_LIMITS.selectItems })
+  const exprs: [unknown, string][] = []
+  if (Array.isArray(select)) select.forEach((s, i) => exprs.push([(s as { expr?: unknown } | null)?.expr, `select[${i}].expr`]))
+  else if (select && typeof select === 'object') for (const [k, e] of Object.entries(select)) exprs.push([e, `select.${k}`])
+  exprs.push([body.where, 'where'])
+  if (Array.isArray(body.orderBy)) body.orderBy.forEach((o, i) => exprs.push([(o as { expr?: unknown } | null)?.expr, `orderBy[${i}].expr`]))
+  if (Array.isArray(body.groupBy)) body.groupBy.forEach((g, i) => exprs.push([g, `groupBy[${i}]`]))
+  if (Array.isArray(body.joins)) body.joins.forEach((j, i) => exprs.push([(j as { on?: unknown } | null)?.on, `joins[${i}].on`]))
+  for (const [e, at] of exprs) {
+    const issue = exprLimitIssue(e, at)
+    if (issue) throw invalid('INVALID_EXPRESSION', issue, { path: at })
+  }
+  for (const key of ['orderBy', 'groupBy', 'joins'] as const) {
+    const list = body[key]
+    if (Array.isArray(list) && list.length > EXPR_LIMITS.selectItems) throw invalid('INVALID_EXPRESSION', `${key}: ${list.length} items, more than ${EXPR_LIMITS.selectItems} (limit)`, { path: key })
+  }
+}
+
+/** An expression with the size limits checked before (and the shape checked by) the expression schema. */
+export function limitedExpr<S extends v.GenericSchema>(schema: S) {
+  return v.pipe(schema, v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return
+    const issue = exprLimitIssue(dataset.value)
+    if (issue) addIssue({ message: issue })
+  }))
+}
+
+// ---- query parameters ----
+
+type Ctx = { req: { query(name: string): string | undefined } }
+
+const shown = (s: string): string => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s)
+
+/** An integer query parameter in [min, max]; absent → `fallback`. */
+export function intParam(c: Ctx, name: string, range: { min: number; max: number }, fallback: number): number
+export function intParam(c: Ctx, name: string, range: { min: number; max: number }): number | undefined
+export function intParam(c: Ctx, name: string, range: { min: number; max: number }, fallback?: number): number | undefined {
+  const raw = c.req.query(name)
+  if (raw === undefined) return fallback
+  const n = /^-?\d{1,16}$/.test(raw.trim()) ? Number(raw) : Number.NaN
+  if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
+    throw invalid('INVALID_ARGUMENT', `query parameter '${name}' must be an integer from ${range.min} to ${range.max}, got ${shown(raw)}`, { parameter: name })
+  }
+  return n
+}
+
+/** A boolean query parameter: '', 'true', '1' → true; 'false', '0' → false; absent → undefined. */
+export function boolParam(c: Ctx, name: string): boolean | undefined {
+  const raw = c.req.query(name)
+  if (raw === undefined) return undefined
+  if (raw === '' || raw === 'true' || raw === '1') return true
+  if (raw === 'false' || raw === '0') return false
+  throw invalid('INVALID_ARGUMENT', `query parameter '${name}' must be true or false, got ${shown(raw)}`, { parameter: name })
+}
+
+/** One of a fixed list of values (compared as strings: no prototype keys); absent → `fallback`. */
+export function enumParam<T extends string>(c: Ctx, name: string, values: readonly T[], fallback: T): T
+export function enumParam<T extends string>(c: Ctx, name: string, values: readonly T[]): T | undefined
+export function enumParam<T extends string>(c: Ctx, name: string, values: readonly T[], fallback?: T): T | undefined {
+  const raw = c.req.query(name)
+  if (raw === undefined) return fallback
+  if (!values.includes(raw as T)) throw invalid('INVALID_ARGUMENT', `query parameter '${name}' must be one of ${values.join(', ')}, got ${shown(raw)}`, { parameter: name })
+  return raw as T
+}
+
+/** A string query parameter of bounded length; absent → undefined. */
+export function stringParam(c: Ctx, name: string, maxLength = 4096): string | undefined {
+  const raw = c.req.query(name)
+  if (raw !== undefined && raw.length > maxLength) throw invalid('INVALID_ARGUMENT', `query parameter '${name}' is longer than ${maxLength} characters (limit)`, { parameter: name })
+  return raw
+}
+
+// ---- settings ----
+
+const LIMIT_FLAGS = { maxBodyBytes: ['max-body-bytes', 'TESSERA_MAX_BODY_BYTES'], maxInsertRows: ['max-insert-rows', 'TESSERA_MAX_INSERT_ROWS'], maxAnswerRows: ['max-answer-rows', 'TESSERA_MAX_ANSWER_ROWS'] } as const
+
+/** Request limits from `tessera serve` flags (--max-body-bytes N, …) or TESSERA_* variables; unset ones stay default. */
+export function requestLimitsFrom(flags: Record<string, unknown>, env: Record<string, string | undefined> = process.env): Partial<RequestLimits> {
+  const out: Record<string, number> = {}
+  for (const [key, [flag, name]] of Object.entries(LIMIT_FLAGS)) {
+    const raw = flags[flag] ?? env[name]
+    if (raw === undefined || raw === '') continue
+    const n = Number(raw)
+    if (!Number.isSafeInteger(n) || n < 1) throw invalid('INVALID_ARGUMENT', `--${flag} (${name}) must be a positive integer, got '${String(raw)}'`)
+    out[key] = n
+  }
+  return out
+}
