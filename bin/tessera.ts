@@ -1,4 +1,4 @@
-#!/usr/bin/env bun
+#!/usr/bin/env -S bun --no-install
 import { main } from '../src/cli/main.ts'
 
 process.exitCode = await main(process.argv.slice(2))

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { invalid } from '../errors.ts'
+import { aliasModules } from '../runtime/index.ts'
 import type { SetupTarget } from './setup-db.ts'
 import { SetupDb } from './setup-db.ts'
 
@@ -27,8 +28,18 @@ export async function applySetup(setup: SetupFn | string, target: SetupTarget, o
 }
 
 async function loadSetup(file: string): Promise<SetupFn> {
-  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown; setup?: unknown }
+  const mod = (await importUserModule(file)) as { default?: unknown; setup?: unknown }
   const fn = mod.default ?? mod.setup
   if (typeof fn !== 'function') throw invalid('INVALID_ARGUMENT', `${file} must export a default setup function: export default defineSetup(async (db) => { ... })`)
   return fn as SetupFn
+}
+
+/**
+ * Imports a user's module (a setup file, a batch job) with 'tessera' and 'tessera/client' bound to the running
+ * Tessera, from any folder and inside the binary, never looked up on disk or in a registry.
+ */
+export async function importUserModule(file: string): Promise<Record<string, unknown>> {
+  // Loaded lazily: src/index.ts re-exports this module.
+  await aliasModules({ tessera: () => import('../index.ts'), 'tessera/client': () => import('../client/index.ts') })
+  return (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>
 }

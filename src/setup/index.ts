@@ -1,4 +1,4 @@
-export { applySetup, defineSetup } from './apply.ts'
+export { applySetup, defineSetup, importUserModule } from './apply.ts'
 export type { ApplyResult, SetupFn } from './apply.ts'
 export { SetupDb, SetupTable } from './setup-db.ts'
 export { currentEnv, resolveEnvPath } from './env.ts'

@@ -1,6 +1,5 @@
-import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { connect } from '../../client/index.ts'
+import { importUserModule } from '../../setup/index.ts'
 import type { Command } from '../command.ts'
 import { err } from '../command.ts'
 
@@ -20,7 +19,7 @@ export const runCommand: Command = {
       return 2
     }
     const token = (values.token as string | undefined) ?? process.env.TESSERA_TOKEN
-    const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown }
+    const mod = (await importUserModule(file)) as { default?: unknown }
     if (typeof mod.default !== 'function') {
       err(`${file} must export a default async function (db, args) => { ... }`)
       return 2
