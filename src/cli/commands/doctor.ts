@@ -6,6 +6,7 @@ import { isAlive, readHolder, runtime } from '../../runtime/index.ts'
 import { SCHEMA_VERSION } from '../../store/migrations.ts'
 import type { Command } from '../command.ts'
 import { HOME_OPTION, out } from '../command.ts'
+import { homeOption } from '../target.ts'
 
 function dirSize(path: string): { bytes: number; files: number } {
   if (!existsSync(path)) return { bytes: 0, files: 0 }
@@ -26,8 +27,15 @@ export const doctorCommand: Command = {
   summary: 'explain a data dir: who holds its lock, what it contains, whether it opens',
   usage: 'tessera doctor [--home DIR]',
   options: { ...HOME_OPTION },
+  help: `Safe beside a running server: it only reads the lock file and sizes then, and opens the dir only when free.
+
+options:
+  -d, --home DIR     the data dir (default $TESSERA_HOME, else ~/.tessera)
+
+examples:
+  tessera doctor --home /data`,
   async run(values) {
-    const home = resolve(String(values.home ?? defaultHome()))
+    const home = resolve(homeOption(values) ?? defaultHome())
     out(`data dir: ${home}${existsSync(home) ? '' : ' (does not exist yet: `tessera init` creates it)'}`)
     if (!existsSync(home)) return 0
     const lockPath = join(home, '.lock')

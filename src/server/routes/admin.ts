@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { basename } from 'node:path'
 import { Hono } from 'hono'
 import { invalid } from '../../errors.ts'
 import type { Tessera } from '../../catalog/index.ts'
@@ -8,7 +10,11 @@ import type { OperationDoc } from '../openapi.ts'
 export const adminDocs: OperationDoc[] = [
   { method: 'post', path: '/api/v1/admin/backup', summary: 'A consistent dump of the database (gzip tar; admin)', tag: 'admin' },
   { method: 'get', path: '/api/v1/admin/check', summary: 'Integrity check of the catalog and data (admin)', tag: 'admin' },
+  { method: 'get', path: '/api/v1/admin/media', summary: 'Keys of the media store files, for backups (admin)', tag: 'admin' },
+  { method: 'get', path: '/api/v1/admin/media/{key}', summary: 'One media store file by key, for backups (admin)', tag: 'admin' },
 ]
+
+const MEDIA_KEY = /^[0-9a-f]{64}(\.[a-z0-9]{1,10})?$/
 
 /** Operations on the whole data dir (admin tokens only). */
 export function adminRoutes(db: Tessera) {
@@ -24,6 +30,20 @@ export function adminRoutes(db: Tessera) {
   app.get('/admin/check', async (c) => {
     requireAdmin(c.var.principal)
     return c.json(await db.check())
+  })
+  // `tessera backup --url` copies the media store file by file (content-addressed keys; <dir>/<2 hex>/<key>).
+  app.get('/admin/media', async (c) => {
+    requireAdmin(c.var.principal)
+    const dir = (db.media.store as { dir?: string }).dir
+    const files = dir && existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).map((f) => basename(f)).filter((f) => MEDIA_KEY.test(f)) : []
+    return c.json({ files })
+  })
+  app.get('/admin/media/:key', async (c) => {
+    requireAdmin(c.var.principal)
+    const key = c.req.param('key')
+    if (!MEDIA_KEY.test(key)) throw invalid('INVALID_ARGUMENT', `'${key}' is not a media store key (sha256 hex, optional extension)`)
+    const bytes = await db.media.store.open(`${db.media.store.scheme}://${key}`)
+    return c.body(bytes.slice().buffer, 200, { 'content-type': 'application/octet-stream' })
   })
   return app
 }
