@@ -42,7 +42,7 @@ examples:
     const rt = await runtime()
     const lock = await rt.tryLock(lockPath, { pid: process.pid, hostname: hostname(), command: 'tessera doctor' })
     if (!lock) {
-      const h = readHolder(lockPath) ?? readHolder(`${lockPath}.pid`)
+      const h = readHolder(lockPath)
       out(`lock: held by process ${h?.pid ?? '?'}${h?.command ? ` (${h.command})` : ''}${h?.since ? ` since ${h.since}` : ''}${h?.hostname ? ` on ${h.hostname}` : ''}` +
         (h && h.hostname === hostname() ? (isAlive(h.pid) ? ', running' : ', NOT running (the kernel lock says otherwise: another mount namespace?)') : ''))
       out('  the data dir is in use: talk to that process over HTTP, or stop it (SIGTERM finishes in-flight writes) before opening the dir')
