@@ -1,9 +1,11 @@
 import { existsSync, statSync } from 'node:fs'
-import { Tessera } from '../catalog/index.ts'
+import { join, resolve } from 'node:path'
+import { defaultHome, Tessera } from '../catalog/index.ts'
+import { embeddedAssets } from '../runtime/index.ts'
 import { connect } from '../client/index.ts'
 import type { RemoteTessera } from '../client/index.ts'
 import type { OptionValues } from './command.ts'
-import { UsageError } from './command.ts'
+import { err, UsageError } from './command.ts'
 
 // What most commands work on: a data dir opened in this process (--home), or a running server over HTTP (--url,
 // with --token). The client has the library's interface, so one command body serves both.
@@ -36,7 +38,7 @@ export async function openTarget(values: OptionValues, command: string): Promise
     return connect(url, token ? { token } : {})
   }
   const home = homeOption(values)
-  return Tessera.open({ ...(home ? { home } : {}), command })
+  return Tessera.open({ ...(home ? { home } : {}), command, ...(await freshStart(home)) })
 }
 
 export function isRemote(target: Target): target is RemoteTessera {
@@ -54,7 +56,20 @@ export async function withTarget<T>(values: OptionValues, command: string, fn: (
 }
 
 /** Opens the data dir (--home) in this process, for commands that work on files (backup, import, export). */
-export function openHome(values: OptionValues, command: string): Promise<Tessera> {
+export async function openHome(values: OptionValues, command: string): Promise<Tessera> {
   const home = homeOption(values)
-  return Tessera.open({ ...(home ? { home } : {}), command })
+  return Tessera.open({ ...(home ? { home } : {}), command, ...(await freshStart(home)) })
+}
+
+/**
+ * How a data dir that has no database yet starts: the binary loads the initialized database it carries (well under
+ * a second); from sources, initdb and the migrations run (seconds), and a line says so instead of a silent wait.
+ */
+export async function freshStart(home: string | undefined): Promise<{ restoreFrom?: Blob }> {
+  const dir = resolve(home ?? defaultHome())
+  if (existsSync(join(dir, 'pgdata'))) return {}
+  const assets = await embeddedAssets()
+  if (assets) return { restoreFrom: assets.databaseTemplate() }
+  err(`initializing a new data dir at ${dir} (a few seconds, once)`)
+  return {}
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { TesseraError } from '../errors.ts'
+import { bundledModelFile } from '../runtime/index.ts'
 
 // Silero VAD (v5, shipped inside @ricky0123/vad-web) run with onnxruntime-node: speech probability per 32 ms frame
 // of 16 kHz mono audio. Frames carry the previous frame's last 64 samples, as silero-vad's own wrapper does.
@@ -11,6 +12,8 @@ export const VAD_FRAME = 512
 const CONTEXT = 64
 
 export function sileroModelPath(): string {
+  const bundled = bundledModelFile('silero_vad_v5.onnx')   // inside the binary
+  if (bundled) return bundled
   let dir: string
   try {
     dir = join(dirname(createRequire(import.meta.url).resolve('@ricky0123/vad-web/package.json')), 'dist')

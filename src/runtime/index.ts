@@ -3,8 +3,8 @@ import type { Runtime } from './types.ts'
 
 export type { FileLock, LockHolder, Runtime, RunningServer, ServeOptions } from './types.ts'
 export { isAlive, readHolder } from './lock-file.ts'
-export { embeddedAssets, isCompiledBinary, onnxRuntimeEnv } from './assets.ts'
-export type { EmbeddedAssets, OnnxRuntimeEnv, OrtWasmPaths } from './assets.ts'
+export { bundledModelFile, embeddedAssets, isCompiledBinary, onnxRuntimeEnv } from './assets.ts'
+export type { BundledModelFile, EmbeddedAssets, OnnxRuntimeEnv, OrtWasmPaths } from './assets.ts'
 
 export { detectRuntime } from './detect.ts'
 export type { RuntimeName } from './detect.ts'

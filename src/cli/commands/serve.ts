@@ -7,7 +7,7 @@ import { hashToken, TokenStore } from '../../server/tokens.ts'
 import type { Command } from '../command.ts'
 import { err, HOME_OPTION, out } from '../command.ts'
 import { intOption } from '../format.ts'
-import { homeOption } from '../target.ts'
+import { freshStart, homeOption } from '../target.ts'
 import { VERSION } from '../version.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
@@ -45,7 +45,7 @@ examples:
     // A PostgreSQL server instead of the data dir lets several `tessera serve` processes (machines) share one store.
     const database = (values.database as string | undefined) ?? process.env.TESSERA_DATABASE_URL
     const mediaDir = (values['media-dir'] as string | undefined) ?? process.env.TESSERA_MEDIA_DIR
-    const db = await Tessera.open({ home, command: `tessera serve :${port}`, ...(database ? { database } : {}), ...(mediaDir ? { mediaDir } : {}), ...(config.mediaCacheBytes !== undefined ? { mediaCacheBytes: config.mediaCacheBytes } : {}) })
+    const db = await Tessera.open({ home, command: `tessera serve :${port}`, ...(database ? { database } : (await freshStart(home))), ...(mediaDir ? { mediaDir } : {}), ...(config.mediaCacheBytes !== undefined ? { mediaCacheBytes: config.mediaCacheBytes } : {}) })
     const tokens = new TokenStore(db.driver)
     // TESSERA_ADMIN_TOKEN bootstraps an admin token in containers, where no one runs `tessera token create`.
     const envToken = process.env.TESSERA_ADMIN_TOKEN
