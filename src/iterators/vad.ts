@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { TesseraError } from '../errors.ts'
+import { getSession, tensor } from '../inference/index.ts'
 import { bundledModelFile } from '../runtime/index.ts'
 
 // Silero VAD (v5, shipped inside @ricky0123/vad-web) run with onnxruntime-node: speech probability per 32 ms frame
@@ -25,20 +26,14 @@ export function sileroModelPath(): string {
   return file
 }
 
-type Ort = typeof import('onnxruntime-node')
-let session: Promise<{ ort: Ort; s: import('onnxruntime-node').InferenceSession }> | undefined
-
 /** Speech probabilities, one per VAD_FRAME samples of 16 kHz mono audio. */
 export async function speechProbabilities(samples: Float32Array): Promise<Float32Array> {
-  session ??= (async () => {
-    const ort = await import('onnxruntime-node')
-    return { ort, s: await ort.InferenceSession.create(sileroModelPath(), { intraOpNumThreads: 1, interOpNumThreads: 1 }) }
-  })()
-  const { ort, s } = await session
+  // Through src/inference's sessions: onnxruntime-node where the build has it, onnxruntime-web (wasm) in a slim binary.
+  const { session: s, provider } = await getSession(sileroModelPath(), { provider: 'cpu' })
   const frames = Math.ceil(samples.length / VAD_FRAME)
   const out = new Float32Array(frames)
-  let state = new ort.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128])
-  const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(VAD_RATE)]), [1])
+  let state = await tensor(provider, 'float32', new Float32Array(2 * 128), [2, 1, 128])
+  const sr = await tensor(provider, 'int64', BigInt64Array.from([BigInt(VAD_RATE)]), [1])
   let context = new Float32Array(CONTEXT)
   for (let f = 0; f < frames; f++) {
     const frame = new Float32Array(VAD_FRAME)
@@ -47,7 +42,7 @@ export async function speechProbabilities(samples: Float32Array): Promise<Float3
     x.set(context, 0)
     x.set(frame, CONTEXT)
     context = frame.slice(-CONTEXT)
-    const r = await s.run({ input: new ort.Tensor('float32', x, [1, x.length]), state, sr })
+    const r = await s.run({ input: await tensor(provider, 'float32', x, [1, x.length]), state, sr })
     state = r.stateN as typeof state
     out[f] = (r.output!.data as Float32Array)[0]!
   }
