@@ -40,6 +40,14 @@ async function loadSetup(file: string): Promise<SetupFn> {
  */
 export async function importUserModule(file: string): Promise<Record<string, unknown>> {
   // Loaded lazily: src/index.ts re-exports this module.
-  await aliasModules({ tessera: () => import('../index.ts'), 'tessera/client': () => import('../client/index.ts') })
-  return (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>
+  const aliased = await aliasModules({ tessera: () => import('../index.ts'), 'tessera/client': () => import('../client/index.ts') })
+  try {
+    return (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>
+  } catch (e) {
+    // Deno has no way to bind a bare name at run time: it resolves 'tessera' from the file's own project only.
+    if (!aliased && /['"]?tessera(\/client)?['"]? (is )?not a dependency|Cannot find (module|package) 'tessera/.test((e as Error).message)) {
+      throw invalid('INVALID_ARGUMENT', `${file} imports 'tessera', which Deno cannot bind to this Tessera outside its project: run the command with Bun (npx bun bin/tessera.ts) or the binary, or import from the checkout's src/index.ts`)
+    }
+    throw e
+  }
 }
