@@ -116,6 +116,10 @@ const result = await Bun.build({
   // The binary runs in whatever directory it is started from: a stray .env or bunfig.toml there must not change it.
   compile: { target: values.target as Bun.Build.CompileTarget, outfile: values.outfile, autoloadDotenv: false, autoloadBunfig: false },
   minify: true,
+  // JavaScriptCore bytecode compiled in: the CLI starts in ~0.08 s instead of ~0.5 s (parsing ~40 MB of bundled
+  // JavaScript at every start), at ~13 MB more binary.
+  bytecode: true,
+  format: 'esm',
   // Compiled in (stack traces name src/ files and lines); the .map file Bun also writes beside it is removed below.
   sourcemap: 'linked',
   features: native ? ['NATIVE_ADDONS'] : [],

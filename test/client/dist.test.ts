@@ -81,6 +81,12 @@ console.log(JSON.stringify(await clientScript(connect, process.argv[2], 'from_no
     expect(JSON.parse(stdout)).toEqual(expected)
   }, 60_000)
 
+  test("Node resolves 'tessera/client' to the built JavaScript (package.json exports)", () => {
+    const p = Bun.spawnSync(['node', '--input-type=module', '-e', "const m = await import('tessera/client'); console.log(import.meta.resolve('tessera/client'), typeof m.connect)"], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' })
+    expect(p.stderr.toString()).toBe('')
+    expect(p.stdout.toString().trim()).toBe(`file://${join(DIST, 'index.js')} function`)
+  }, 60_000)
+
   test.skipIf(!existsSync(CHROMIUM))('runs in Chromium', async () => {
     let browser: BrowserContext | undefined
     try {
