@@ -47,8 +47,13 @@ export function resolveServerConfig(flags: Record<string, unknown>, file: Server
   const env = process.env
   const auth = (flags.auth ?? env.TESSERA_AUTH ?? file.auth) as ServerConfig['auth']
   const cache = env.TESSERA_MEDIA_CACHE_BYTES ? Number(env.TESSERA_MEDIA_CACHE_BYTES) : file.mediaCacheBytes
+  const rawPort = flags.port ?? env.TESSERA_PORT ?? file.port ?? 8080
+  const port = Number(rawPort)
+  if (!/^\d+$/.test(String(rawPort).trim()) || port > 65535) {
+    throw invalid('INVALID_ARGUMENT', `the port must be a whole number from 0 to 65535 (0: any free port), got '${String(rawPort)}' (from --port, TESSERA_PORT or tessera.json)`)
+  }
   return {
-    port: Number(flags.port ?? env.TESSERA_PORT ?? file.port ?? 8080),
+    port,
     host: String(flags.host ?? env.TESSERA_HOST ?? file.host ?? '127.0.0.1'),
     quiet: Boolean(flags.quiet ?? (env.TESSERA_QUIET ? env.TESSERA_QUIET === '1' : file.quiet) ?? false),
     mediaRoots: list(flags['media-root']) ?? list(env.TESSERA_MEDIA_ROOTS) ?? file.mediaRoots ?? [],

@@ -17,3 +17,29 @@ export function progressBar(label: string): { update(text: string, fraction?: nu
     },
   }
 }
+
+/**
+ * Progress of a long step whose size is unknown (a database dump, a setup file): the step's name and the seconds
+ * spent, redrawn each second on a terminal (every 5 s in logs). `step` names the next step; `stop` ends the line.
+ */
+export function ticker(label: string): { step(text: string): void; stop(text: string): void } {
+  const bar = progressBar(label)
+  const started = Date.now()
+  let current = ''
+  const draw = () => bar.update(`${current} ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  const timer = setInterval(draw, 1000)
+  timer.unref?.()
+  let stopped = false
+  return {
+    step(text) {
+      current = text
+      draw()
+    },
+    stop(text) {
+      if (stopped) return
+      stopped = true
+      clearInterval(timer)
+      bar.done(`${text} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+    },
+  }
+}

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../errors.ts'
 import { AlreadyExistsError, NotFoundError, RequestError, TesseraError } from '../errors.ts'
-import { jsonReplacer } from '../server/json.ts'
+import { jsonReplacer } from './base64.ts'
 
 // The client's one HTTP primitive: JSON in, JSON out, API errors rebuilt as the same TesseraError classes the
 // in-process library throws, so calling code handles both alike.

@@ -4,7 +4,10 @@ import type { ExprNode } from '../query/nodes/index.ts'
 import { colNode } from '../query/nodes/index.ts'
 import { ResultSet } from '../query/results.ts'
 import type { ResultColumn } from '../query/results.ts'
-import { parseType } from '../types/index.ts'
+// column-type.ts, not types/index.ts: the rest of types/ converts values for the server (Buffer), and the client
+// must stay browser-safe.
+import { parseType } from '../types/column-type.ts'
+import { base64ToBytes, bytesToBase64 } from './base64.ts'
 import type { HttpTransport } from './http.ts'
 import { toError } from './http.ts'
 
@@ -32,7 +35,7 @@ export function reviveRows(columns: readonly ResultColumn[], rows: Record<string
   const revivers = columns.flatMap((c) => {
     const kind = parseType(c.type).kind
     if (kind === 'timestamp') return [[c.name, (x: unknown) => (typeof x === 'string' ? new Date(x) : x)] as const]
-    if (kind === 'binary') return [[c.name, (x: unknown) => (typeof x === 'string' ? new Uint8Array(Buffer.from(x, 'base64')) : x)] as const]
+    if (kind === 'binary') return [[c.name, (x: unknown) => (typeof x === 'string' ? base64ToBytes(x) : x)] as const]
     return []
   })
   if (revivers.length === 0) return rows
@@ -145,7 +148,7 @@ export class RemoteQuery<T extends Record<string, unknown> = Record<string, unkn
 /** Bytes as they travel over HTTP where a media reference is expected: a base64 data: URL. */
 export function bytesToDataUrl(value: unknown): unknown {
   const bytes = value instanceof Uint8Array ? value : value instanceof ArrayBuffer ? new Uint8Array(value) : undefined
-  return bytes ? `data:application/octet-stream;base64,${Buffer.from(bytes).toString('base64')}` : value
+  return bytes ? `data:application/octet-stream;base64,${bytesToBase64(bytes)}` : value
 }
 
 /**

@@ -3,7 +3,7 @@ import './functions.ts'
 
 export { embedders, embedValues, withDims } from './embedders.ts'
 export type { Embedder } from './embedders.ts'
-export { defaultProvider, getSession } from './runtime.ts'
+export { defaultProvider, getSession, tensor } from './runtime.ts'
 export type { Provider } from './runtime.ts'
 export { modelCacheDir, hfEndpoint, resolveModel } from './models.ts'
 export { buildModel } from './onnx-proto.ts'

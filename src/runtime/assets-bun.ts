@@ -6,6 +6,9 @@ import pgliteWasmPath from '../../node_modules/@electric-sql/pglite/dist/pglite.
 import vectorBundle from '../../node_modules/@electric-sql/pglite-pgvector/dist/vector.tar.gz' with { type: 'file' }
 import ortMjsPath from '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs' with { type: 'file' }
 import ortWasmPath from '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm' with { type: 'file' }
+// Written by build.ts before it compiles (a migrated data dir, dumped); absent from a source checkout, where this
+// file is never loaded.
+import databaseTemplatePath from '../../dist/template/pgdata.tar.gz' with { type: 'file' }
 import type { EmbeddedAssets, OrtWasmPaths } from './assets.ts'
 import { realFile } from './assets-real-file.ts'
 
@@ -34,5 +37,6 @@ export async function loadEmbeddedAssets(): Promise<EmbeddedAssets> {
     },
     // build.ts sets NATIVE_ADDONS when it embeds onnxruntime-node's and sharp's native libraries (linux-x64).
     nativeAddons: feature('NATIVE_ADDONS') ? true : false,
+    databaseTemplate: () => new Blob([readFileSync(databaseTemplatePath)]),
   }
 }

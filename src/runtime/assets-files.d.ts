@@ -20,3 +20,11 @@ declare module '*.so.1' {
   const path: string
   export default path
 }
+declare module '*.onnx' {
+  const path: string
+  export default path
+}
+declare module '*.txt' {
+  const path: string
+  export default path
+}

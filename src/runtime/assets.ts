@@ -1,4 +1,5 @@
 import type { PGliteAssets } from '../store/pglite/driver.ts'
+import { realFile } from './assets-real-file.ts'
 
 // Files a single binary carries inside itself. `bun build --compile` embeds only what it sees imported, and PGlite
 // and onnxruntime-web load their wasm/data files at run time by path, so build.ts's binary reaches them through
@@ -20,6 +21,11 @@ export interface EmbeddedAssets {
    * (not with --slim or other targets). Without them, importing either package throws.
    */
   readonly nativeAddons: boolean
+  /**
+   * A dump of a freshly initialized and migrated data dir, made by build.ts: a new data dir starts from it in well
+   * under a second instead of running initdb and the migrations (seconds).
+   */
+  databaseTemplate(): Blob
 }
 
 /** True inside a `bun build --compile` binary: its modules live in Bun's embedded file system. */
@@ -51,4 +57,17 @@ let onnx: Promise<OnnxRuntimeEnv> | undefined
 export function onnxRuntimeEnv(): Promise<OnnxRuntimeEnv> {
   onnx ??= embeddedAssets().then(async (assets) => (assets ? { native: assets.nativeAddons, wasmPaths: await assets.ortWasm() } : { native: true }))
   return onnx
+}
+
+/** Model files the binary carries (src/runtime/assets-models.ts). */
+export type BundledModelFile = 'ch_PP-OCRv4_det_infer.onnx' | 'ch_PP-OCRv4_rec_infer.onnx' | 'ppocr_keys_v1.txt' | 'silero_vad_v5.onnx'
+
+/**
+ * Inside a compiled binary: a real file holding one of the model files it carries (copied out once). From sources:
+ * undefined, and the caller finds the file in node_modules. Synchronous (Bun's require), so path helpers can stay so.
+ */
+export function bundledModelFile(name: BundledModelFile): string | undefined {
+  if (!isCompiledBinary()) return undefined
+  const { MODEL_FILES } = require('./assets-models.ts') as typeof import('./assets-models.ts')
+  return realFile(MODEL_FILES[name], name)
 }

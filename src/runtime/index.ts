@@ -1,18 +1,15 @@
+import { detectRuntime } from './detect.ts'
 import type { Runtime } from './types.ts'
 
 export type { FileLock, LockHolder, Runtime, RunningServer, ServeOptions } from './types.ts'
 export { isAlive, readHolder } from './lock-file.ts'
-export { embeddedAssets, isCompiledBinary, onnxRuntimeEnv } from './assets.ts'
-export type { EmbeddedAssets, OnnxRuntimeEnv, OrtWasmPaths } from './assets.ts'
+export { bundledModelFile, embeddedAssets, isCompiledBinary, onnxRuntimeEnv } from './assets.ts'
+export type { BundledModelFile, EmbeddedAssets, OnnxRuntimeEnv, OrtWasmPaths } from './assets.ts'
 
-export type RuntimeName = Runtime['name']
-
-export function detectRuntime(): RuntimeName {
-  const g = globalThis as { Bun?: unknown; Deno?: unknown }
-  if (g.Bun) return 'bun'
-  if (g.Deno) return 'deno'
-  return 'node'
-}
+export { detectRuntime } from './detect.ts'
+export type { RuntimeName } from './detect.ts'
+export { aliasModules } from './module-alias.ts'
+export type { ModuleLoader } from './module-alias.ts'
 
 let current: Promise<Runtime> | undefined
 

@@ -1,30 +1,21 @@
-import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { describeHolder, isAlive, readHolder } from './lock-file.ts'
+import { TesseraError } from '../errors.ts'
 import type { FileLock, LockHolder, RunningServer, Runtime, ServeOptions } from './types.ts'
 
-// Node has no flock binding. The fallback is an exclusive-create pid file whose holder is checked for liveness:
-// good enough for the library under Node; the server runs on Bun or Deno, which take a real kernel lock.
+// Node has no flock binding without a compiled addon (and Tessera installs none), and a lock that Bun's and Deno's
+// flock does not see is worse than none: a Node process once opened a data dir held by a running server, and an
+// acknowledged row was lost. So on Node, data dirs are refused; Node programs talk to a server through the HTTP
+// client ('tessera/client', built to plain JavaScript by `npm run build:client`).
+
+export const NODE_REFUSAL = 'Tessera opens data dirs only under Bun or Deno: Node cannot take the kernel lock (flock) that ' +
+  'Bun and Deno processes hold on <home>/.lock, so a second process could open the same dir and lose rows. From Node, ' +
+  "run `tessera serve` and use the HTTP client: import { connect } from 'tessera/client'"
 
 export const nodeRuntime: Runtime = {
   name: 'node',
 
-  async tryLock(path: string, holder: LockHolder): Promise<FileLock | undefined> {
-    const pidPath = `${path}.pid`
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(pidPath, 'wx')
-        writeSync(fd, describeHolder(holder))
-        closeSync(fd)
-        return { path: pidPath, async release() { try { unlinkSync(pidPath) } catch { /* already gone */ } } }
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-        const current = readHolder(pidPath)
-        if (current && isAlive(current.pid)) return undefined
-        try { unlinkSync(pidPath) } catch { /* raced with another remover */ }
-      }
-    }
-    return undefined
+  async tryLock(path: string, _holder: LockHolder): Promise<FileLock | undefined> {
+    throw new TesseraError('UNAVAILABLE', NODE_REFUSAL, { path })
   },
 
   async serve(fetch, options: ServeOptions): Promise<RunningServer> {
@@ -34,7 +25,7 @@ export const nodeRuntime: Runtime = {
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v)
       const response = await fetch(new Request(`http://${req.headers.host ?? 'localhost'}${req.url}`, { method: req.method, headers, body }))
       res.writeHead(response.status, Object.fromEntries(response.headers))
-      res.end(Buffer.from(await response.arrayBuffer()))
+      res.end(new Uint8Array(await response.arrayBuffer()))
     })
     await new Promise<void>((resolve) => server.listen(options.port, options.hostname, resolve))
     const address = server.address()

@@ -1,4 +1,4 @@
-export { applySetup, defineSetup, loadRoutes } from './apply.ts'
+export { applySetup, defineSetup, importUserModule, loadRoutes } from './apply.ts'
 export type { ApplyResult, SetupFn } from './apply.ts'
 export { SetupDb, SetupTable } from './setup-db.ts'
 export type { SetupTarget } from './setup-db.ts'

@@ -1,40 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { copyFileSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ensureBuilt, ROOT } from './build-once.ts'
 
 // The single binary, end to end: built once by build.ts (skipped while dist/tessera is newer than every source
 // file), copied alone into an empty directory (no node_modules anywhere near it), then driven as a user would.
 
-const ROOT = join(import.meta.dir, '..', '..')
 const DIST = join(ROOT, 'dist', 'tessera')
-
-function newestSource(path: string): number {
-  const st = statSync(path)
-  if (!st.isDirectory()) return st.mtimeMs
-  let newest = 0
-  for (const name of readdirSync(path)) newest = Math.max(newest, newestSource(join(path, name)))
-  return newest
-}
-
-const SOURCES = ['src', 'bin', 'build.ts', 'package.json', 'test/binary/fixtures']
 const PROBE = join(import.meta.dir, 'fixtures', 'probe.ts')
 const NATIVE = process.platform === 'linux' && process.arch === 'x64'
-
-/** Runs build.ts unless `outfile` is newer than every source file; returns how long the build took (0 = skipped). */
-function ensureBuilt(outfile: string, ...args: string[]): number {
-  const sources = Math.max(...SOURCES.map((p) => newestSource(join(ROOT, p))))
-  let built = 0
-  try { built = statSync(outfile).mtimeMs } catch { /* not built yet */ }
-  if (built > sources) return 0
-  const start = performance.now()
-  // Built beside the target and renamed over it, so a test run in parallel never starts a half-written binary.
-  const tmp = `${outfile}.${process.pid}.tmp`
-  const r = Bun.spawnSync([process.execPath, join(ROOT, 'build.ts'), '--outfile', tmp, ...args], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' })
-  if (r.exitCode !== 0) throw new Error(`build.ts ${args.join(' ')} failed:\n${r.stdout.toString()}\n${r.stderr.toString()}`)
-  renameSync(tmp, outfile)
-  return performance.now() - start
-}
 
 type Child = ReturnType<typeof Bun.spawn<'ignore', 'pipe', 'pipe'>>
 

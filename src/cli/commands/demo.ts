@@ -1,7 +1,9 @@
-import { Tessera } from '../../catalog/index.ts'
 import { createDemo } from '../../console/demo-data.ts'
 import type { Command } from '../command.ts'
 import { HOME_OPTION, out } from '../command.ts'
+import { intOption } from '../format.ts'
+import { ticker } from '../progress.ts'
+import { homeOption, openHome } from '../target.ts'
 import { serveCommand } from './serve.ts'
 
 // `tessera demo`: a demo dir (generated images, texts, computed columns, embedding indexes), then the server with
@@ -12,12 +14,26 @@ export const demoCommand: Command = {
   summary: 'create a small demo dir and serve the web console on it',
   usage: 'tessera demo [--home DIR] [--port 8080] [--reset] [--no-serve]',
   options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, reset: { type: 'boolean' }, 'no-serve': { type: 'boolean' } },
+  help: `Creates demo/... tables (generated images and texts, computed columns, embedding indexes) in the data dir, then
+serves the web console on 127.0.0.1. Use a separate data dir: the demo tables are not for production.
+
+options:
+  -d, --home DIR     the data dir (default $TESSERA_HOME, else ~/.tessera)
+  -p, --port N       the console's port (default 8080)
+  --reset            drop and recreate the demo tables
+  --no-serve         create the tables only
+
+examples:
+  tessera demo --home ./demo-data
+  tessera demo --home ./demo-data --port 9000 --reset`,
   async run(values) {
-    const home = values.home ? String(values.home) : undefined
-    const port = String(values.port ?? process.env.TESSERA_PORT ?? 8080)
-    const db = await Tessera.open({ ...(home ? { home } : {}), command: 'tessera demo' })
+    const home = homeOption(values)
+    const port = String(intOption('--port', String(values.port ?? process.env.TESSERA_PORT ?? 8080), 0, 65535))
+    const db = await openHome(values, 'tessera demo')
     const started = performance.now()
-    const demo = await createDemo(db, { reset: values.reset === true })
+    const steps = ticker('demo')
+    steps.step('creating tables, images, computed columns and indexes')
+    const demo = await createDemo(db, { reset: values.reset === true }).finally(() => steps.stop('done'))
     out(demo.created
       ? `created ${demo.tables.join(', ')} in ${db.home} (${((performance.now() - started) / 1000).toFixed(1)} s)`
       : `${demo.tables.join(', ')} already exist in ${db.home} (--reset recreates them)`)

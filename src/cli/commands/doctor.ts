@@ -6,6 +6,7 @@ import { isAlive, readHolder, runtime } from '../../runtime/index.ts'
 import { SCHEMA_VERSION } from '../../store/migrations.ts'
 import type { Command } from '../command.ts'
 import { HOME_OPTION, out } from '../command.ts'
+import { homeOption } from '../target.ts'
 
 function dirSize(path: string): { bytes: number; files: number } {
   if (!existsSync(path)) return { bytes: 0, files: 0 }
@@ -26,15 +27,22 @@ export const doctorCommand: Command = {
   summary: 'explain a data dir: who holds its lock, what it contains, whether it opens',
   usage: 'tessera doctor [--home DIR]',
   options: { ...HOME_OPTION },
+  help: `Safe beside a running server: it only reads the lock file and sizes then, and opens the dir only when free.
+
+options:
+  -d, --home DIR     the data dir (default $TESSERA_HOME, else ~/.tessera)
+
+examples:
+  tessera doctor --home /data`,
   async run(values) {
-    const home = resolve(String(values.home ?? defaultHome()))
+    const home = resolve(homeOption(values) ?? defaultHome())
     out(`data dir: ${home}${existsSync(home) ? '' : ' (does not exist yet: `tessera init` creates it)'}`)
     if (!existsSync(home)) return 0
     const lockPath = join(home, '.lock')
     const rt = await runtime()
     const lock = await rt.tryLock(lockPath, { pid: process.pid, hostname: hostname(), command: 'tessera doctor' })
     if (!lock) {
-      const h = readHolder(lockPath) ?? readHolder(`${lockPath}.pid`)
+      const h = readHolder(lockPath)
       out(`lock: held by process ${h?.pid ?? '?'}${h?.command ? ` (${h.command})` : ''}${h?.since ? ` since ${h.since}` : ''}${h?.hostname ? ` on ${h.hostname}` : ''}` +
         (h && h.hostname === hostname() ? (isAlive(h.pid) ? ', running' : ', NOT running (the kernel lock says otherwise: another mount namespace?)') : ''))
       out('  the data dir is in use: talk to that process over HTTP, or stop it (SIGTERM finishes in-flight writes) before opening the dir')

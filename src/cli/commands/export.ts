@@ -1,26 +1,36 @@
-import { Tessera } from '../../catalog/index.ts'
 import { exportQuery } from '../../io/index.ts'
 import type { ExportFormat } from '../../io/index.ts'
 import { queryFromJson } from '../../query/json-query.ts'
 import type { Command } from '../command.ts'
-import { err, HOME_OPTION, out } from '../command.ts'
+import { HOME_OPTION, out, UsageError } from '../command.ts'
+import { parseJsonOption } from '../format.ts'
 import { progressBar } from '../progress.ts'
+import { openHome } from '../target.ts'
 
 export const exportCommand: Command = {
   name: 'export',
   summary: 'export a table or query result to JSONL, CSV or Parquet (streamed)',
   usage: "tessera export TABLE[:version] OUT.(jsonl|csv|parquet) [--query '{\"where\": ...}'] [--media copy] [--home DIR]",
+  help: `Streams the rows (any size) to a file; the format follows the extension unless --format says otherwise.
+
+options:
+  --query JSON       the JSON body of POST /api/v1/query without "table" (where, select, orderBy, limit, ...)
+  --format F         jsonl|csv|parquet
+  --media copy       copy media files into a folder beside OUT and write relative paths
+  -d, --home DIR     the data dir (a running server: POST /api/v1/export)
+
+examples:
+  tessera export app/people people.parquet
+  tessera export app/docs:3 v3.jsonl
+  tessera export app/people adults.csv --query '{"where": {"fn": "ge", "args": [{"col": "age"}, {"lit": 18}]}}'`,
   options: { ...HOME_OPTION, query: { type: 'string' }, format: { type: 'string' }, media: { type: 'string' } },
   async run(values, positionals) {
     const [table, target] = positionals
-    if (!table || !target) {
-      err(`usage: ${exportCommand.usage}`)
-      return 2
-    }
-    const db = await Tessera.open({ ...(values.home ? { home: String(values.home) } : {}), command: 'tessera export' })
+    if (!table || !target) throw new UsageError('give the table and the output file')
+    const spec = values.query ? parseJsonOption('--query', String(values.query)) : {}
+    const db = await openHome(values, 'tessera export')
     const bar = progressBar(`export ${table} → ${target}`)
     try {
-      const spec = values.query ? JSON.parse(String(values.query)) : {}
       const query = await queryFromJson(db, { ...spec, table })
       const r = await exportQuery(query, target, {
         ...(values.format ? { format: values.format as ExportFormat } : {}),

@@ -1,32 +1,50 @@
 import { statSync } from 'node:fs'
-import { Tessera } from '../../catalog/index.ts'
+import { dirname } from 'node:path/posix'
+import { TesseraError } from '../../errors.ts'
 import { importFile } from '../../io/index.ts'
 import type { ImportFormat } from '../../io/index.ts'
 import type { Command } from '../command.ts'
-import { err, HOME_OPTION, out } from '../command.ts'
+import { HOME_OPTION, out, UsageError } from '../command.ts'
+import { intOption } from '../format.ts'
 import { progressBar } from '../progress.ts'
+import { openHome } from '../target.ts'
+
+const HELP = `Streams the file: CSV/TSV, JSON (an array), JSONL, Parquet, or a folder of media files (one row per file, with
+its path). A missing table is created from the file's inferred types (--type overrides one column). A bad row fails
+the whole import and nothing stays written, unless --skip-bad-rows writes them to --report instead.
+
+options:
+  --format F         csv|tsv|json|jsonl|parquet|folder (default: from the file name)
+  --type COL:TYPE    a column's type when creating the table, e.g. photo:image, at:timestamp (repeatable)
+  --primary-key C    the primary key column(s) of a new table, comma-separated
+  --skip-bad-rows    skip rows that do not fit, listing them in --report FILE
+  --glob PATTERN     which files of a folder, e.g. '**/*.jpg'
+  --batch-size N     rows per insert (default 1000)
+  -p, --parents      create the table's dirs when missing
+  -d, --home DIR     the data dir (not open in another process: import into a running server with
+                     POST /api/v1/tables/{path}/-/import)
+
+examples:
+  tessera import people.csv app/people --primary-key id -p
+  tessera import ./photos app/photos --glob '**/*.jpg'
+  tessera import big.csv app/events --skip-bad-rows --report bad.jsonl`
 
 export const importCommand: Command = {
   name: 'import',
   summary: 'import a CSV/TSV/JSON/JSONL/Parquet file or a folder of media files into a table (streamed)',
-  usage: 'tessera import FILE|FOLDER TABLE [--format csv] [--type col:type ...] [--primary-key id] [--skip-bad-rows --report bad.jsonl] [--glob "**/*.jpg"] [--home DIR]',
+  usage: 'tessera import FILE|FOLDER TABLE [--format csv] [--type col:type ...] [--primary-key id] [--skip-bad-rows --report bad.jsonl] [--glob "**/*.jpg"] [-p] [--home DIR]',
+  help: HELP,
   options: {
     ...HOME_OPTION, format: { type: 'string' }, type: { type: 'string', multiple: true }, 'primary-key': { type: 'string' },
-    'skip-bad-rows': { type: 'boolean' }, report: { type: 'string' }, glob: { type: 'string' }, 'batch-size': { type: 'string' },
+    'skip-bad-rows': { type: 'boolean' }, report: { type: 'string' }, glob: { type: 'string' }, 'batch-size': { type: 'string' }, parents: { type: 'boolean', short: 'p' },
   },
   async run(values, positionals) {
     const [file, table] = positionals
-    if (!file || !table) {
-      err(`usage: ${importCommand.usage}`)
-      return 2
-    }
+    if (!file || !table) throw new UsageError('give the file (or folder) and the table to import into')
     const schema: Record<string, string> = {}
     for (const t of (values.type as string[] | undefined) ?? []) {
       const i = t.indexOf(':')
-      if (i <= 0) {
-        err(`--type takes column:type, got '${t}'`)
-        return 2
-      }
+      if (i <= 0) throw new UsageError(`--type takes column:type, got '${t}'`)
       schema[t.slice(0, i)] = t.slice(i + 1)
     }
     let totalBytes: number | undefined
@@ -34,9 +52,12 @@ export const importCommand: Command = {
       const st = statSync(file)
       totalBytes = st.isFile() ? st.size : undefined
     } catch { /* importFile reports it */ }
-    const db = await Tessera.open({ ...(values.home ? { home: String(values.home) } : {}), command: 'tessera import' })
+    const batchSize = intOption('--batch-size', values['batch-size'] as string | undefined, 1, 100_000)
+    const db = await openHome(values, 'tessera import')
     const bar = progressBar(`import ${file} → ${table}`)
     try {
+      const parent = dirname(table.replace(/:\d+$/, ''))
+      if (values.parents && parent !== '.') await db.createDir(parent, { parents: true, ifExists: 'ignore' })
       const r = await importFile(db, table, file, {
         ...(values.format ? { format: values.format as ImportFormat } : {}),
         ...(Object.keys(schema).length ? { schema } : {}),
@@ -44,12 +65,15 @@ export const importCommand: Command = {
         ...(values['skip-bad-rows'] ? { onBadRow: 'skip' as const } : {}),
         ...(values.report ? { reportFile: String(values.report) } : {}),
         ...(values.glob ? { glob: String(values.glob) } : {}),
-        ...(values['batch-size'] ? { batchSize: Number(values['batch-size']) } : {}),
+        ...(batchSize !== undefined ? { batchSize } : {}),
         onProgress: (p) => bar.update(`${p.rowsInserted} rows${p.rowsSkipped ? `, ${p.rowsSkipped} skipped` : ''}`, totalBytes ? Math.min(1, p.bytesRead / totalBytes) : undefined),
       })
       bar.done(`${r.rowsInserted} rows imported${r.rowsSkipped ? `, ${r.rowsSkipped} skipped${r.reportFile ? ` (see ${r.reportFile})` : ''}` : ''}${r.created ? ` into new table (${Object.entries(r.schema).map(([k, t]) => `${k} ${t}`).join(', ')})` : ''}`)
       out(JSON.stringify({ table: r.table, rowsInserted: r.rowsInserted, rowsSkipped: r.rowsSkipped, created: r.created }))
       return 0
+    } catch (e) {
+      if (e instanceof TesseraError && e.code === 'DIR_NOT_FOUND') throw new TesseraError(e.code, `${e.message.replace(/; create it first or pass parents: true$/, '')}: pass --parents (-p) to create it, or 'tessera mkdir'`)
+      throw e
     } finally {
       await db.close()
     }

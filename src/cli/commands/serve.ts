@@ -10,6 +10,8 @@ import { requestLimitsFrom } from '../../server/request.ts'
 import { TokenStore } from '../../server/tokens.ts'
 import type { Command } from '../command.ts'
 import { err, HOME_OPTION, out } from '../command.ts'
+import { intOption } from '../format.ts'
+import { freshStart, homeOption } from '../target.ts'
 import { VERSION } from '../version.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
@@ -19,8 +21,38 @@ export const serveCommand: Command = {
   summary: 'start the HTTP API on a data dir (default ~/.tessera)',
   usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR | --media-store s3://bucket/prefix] [--media-root DIR[,DIR…]] [--media-allow-private] [--compact-every 1h] [--setup setup.ts] [--drain-timeout 30s] [--metrics-public] [--max-body-bytes N] [--max-insert-rows N] [--max-answer-rows N]',
   options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true }, 'media-allow-private': { type: 'boolean' }, 'media-store': { type: 'string' }, 'compact-every': { type: 'string' }, setup: { type: 'string' }, 'drain-timeout': { type: 'string' }, 'metrics-public': { type: 'boolean' }, 'max-body-bytes': { type: 'string' }, 'max-insert-rows': { type: 'string' }, 'max-answer-rows': { type: 'string' } },
+  help: `Serves the HTTP API (/api/v1), the web console (/), /openapi.json, /metrics and /health. The data dir is locked
+while it runs (one process per data dir); SIGTERM/SIGINT: new requests get 503 at once, in-flight ones finish
+(up to --drain-timeout), then the data dir is closed.
+Settings: flags > TESSERA_* environment > <home>/tessera.json (or --config) > defaults.
+
+options:
+  -d, --home DIR             the data dir (default $TESSERA_HOME, else ~/.tessera)
+  -p, --port N               default 8080 ($TESSERA_PORT); 0 picks a free port
+  --host ADDR                default 127.0.0.1 ($TESSERA_HOST); other addresses need API tokens
+  --auth required|none       default: required once a token exists ($TESSERA_AUTH)
+  -q, --quiet                no request log
+  --config FILE              settings file (default <home>/tessera.json)
+  --database URL             a PostgreSQL server instead of the data dir ($TESSERA_DATABASE_URL)
+  --media-dir DIR            where uploaded media go (shared by all servers on PostgreSQL; $TESSERA_MEDIA_DIR)
+  --media-root DIR[,DIR]     folders non-admin tokens may reference by path (repeatable; $TESSERA_MEDIA_ROOTS)
+  --media-allow-private      let media URLs reach loopback/private networks
+  --media-store s3://B/P     uploaded and computed media in an S3-compatible bucket ($TESSERA_MEDIA_STORE)
+  --compact-every 1h         background compaction (retention policies, VACUUM, media GC; $TESSERA_COMPACT_EVERY)
+  --setup FILE               serve the routes a setup file declares (route.insert/query/call)
+  --drain-timeout 30s        on SIGTERM: new requests get 503, in-flight ones get this long ($TESSERA_DRAIN_TIMEOUT)
+  --metrics-public           /metrics without a token
+  --max-body-bytes N         largest request body (default 64 MB; 413 beyond)
+  --max-insert-rows N        most rows per insert request (default 100,000; larger loads: the streamed import)
+  --max-answer-rows N        most rows in one JSON query answer (default 100,000; stream or page beyond)
+
+examples:
+  tessera serve --home ./data --port 9000
+  TESSERA_ADMIN_TOKEN=$TOKEN tessera serve --host 0.0.0.0
+  tessera serve --database postgres://user:pass@db:5432/tessera --media-dir /mnt/shared/media`,
   async run(values) {
-    const home = resolve(String(values.home ?? defaultHome()))
+    intOption('--port', values.port as string | undefined, 0, 65535)
+    const home = resolve(homeOption(values) ?? defaultHome())
     const config = resolveServerConfig(values, readConfigFile(values.config as string | undefined, home))
     const { port, host } = config
     // A PostgreSQL server instead of the data dir lets several `tessera serve` processes (machines) share one store.
@@ -33,7 +65,7 @@ export const serveCommand: Command = {
     // SIGTERM: refuse new requests at once, let those in flight finish for up to this long, then close the store.
     const drainEvery = (values['drain-timeout'] as string | undefined) ?? process.env.TESSERA_DRAIN_TIMEOUT ?? '30s'
     const drainSeconds = parseDuration(/^\d+$/.test(drainEvery) ? Number(drainEvery) : drainEvery, '--drain-timeout')
-    const db = await Tessera.open({ home, command: `tessera serve :${port}`, ...(database ? { database } : {}), ...(mediaDir ? { mediaDir } : {}), ...(mediaStore ? { mediaStore } : {}), ...(config.mediaCacheBytes !== undefined ? { mediaCacheBytes: config.mediaCacheBytes } : {}) })
+    const db = await Tessera.open({ home, command: `tessera serve :${port}`, ...(database ? { database } : (await freshStart(home))), ...(mediaDir ? { mediaDir } : {}), ...(mediaStore ? { mediaStore } : {}), ...(config.mediaCacheBytes !== undefined ? { mediaCacheBytes: config.mediaCacheBytes } : {}) })
     const tokens = new TokenStore(db.driver)
     // TESSERA_ADMIN_TOKEN bootstraps an admin token in containers, where no one runs `tessera token create`.
     // A new value replaces the previous one (which stops working).
@@ -78,7 +110,10 @@ export const serveCommand: Command = {
       )
     }
     if (compactSeconds) db.startCompaction(compactSeconds, (l) => out(`${new Date().toISOString()} ${l}`))
-    const server = await (await runtime()).serve(app.fetch, { port, hostname: host })
+    const server = await (await runtime()).serve(app.fetch, { port, hostname: host }).catch(async (e: unknown) => {
+      await db.close()
+      throw Object.assign(e as Error, { port })
+    })
     const where = database ? database.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : db.home
     out(`tessera ${VERSION} serving ${where} at http://${host}:${server.port} (auth: ${auth})`)
     await new Promise<void>((resolve) => {

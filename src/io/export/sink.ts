@@ -25,9 +25,13 @@ export function fileSink(path: string): Sink {
     async write(bytes) {
       if (failed) throw failed
       n += bytes.byteLength
+      // Each wait removes both of its listeners when either fires (left behind, one 'error' listener per wait
+      // piled up on large exports: MaxListenersExceededWarning).
       if (!out.write(bytes)) await new Promise<void>((resolve, reject) => {
-        out.once('drain', resolve)
-        out.once('error', reject)
+        const onDrain = () => { out.off('error', onError); resolve() }
+        const onError = (e: Error) => { out.off('drain', onDrain); reject(e) }
+        out.once('drain', onDrain)
+        out.once('error', onError)
       })
     },
     async close() {

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { basename } from 'node:path'
 import { Hono } from 'hono'
 import * as v from 'valibot'
 import { invalid } from '../../errors.ts'
@@ -24,7 +26,11 @@ export const adminDocs: OperationDoc[] = [
   { method: 'post', path: '/api/v1/admin/compact', summary: 'Remove row versions outside the retention policies, vacuum, collect media (admin)', tag: 'admin', body: Compact },
   { method: 'post', path: '/api/v1/admin/gc', summary: 'Delete media files no row version refers to (admin)', tag: 'admin', body: Gc },
   { method: 'post', path: '/api/v1/admin/retention', summary: 'Set (policy: null removes) the retention policy of a table, or the database default (admin)', tag: 'admin', body: Retention },
+  { method: 'get', path: '/api/v1/admin/media', summary: 'Keys of the media store files, for backups (admin)', tag: 'admin' },
+  { method: 'get', path: '/api/v1/admin/media/{key}', summary: 'One media store file by key, for backups (admin)', tag: 'admin' },
 ]
+
+const MEDIA_KEY = /^[0-9a-f]{64}(\.[a-z0-9]{1,10})?$/
 
 /** Operations on the whole data dir (admin tokens only). */
 export function adminRoutes(db: Tessera) {
@@ -55,6 +61,20 @@ export function adminRoutes(db: Tessera) {
     const body = await readJson(c, Retention)
     await db.setRetention(body.policy, body.path)
     return c.json(await db.getRetention(body.path))
+  })
+  // `tessera backup --url` copies the media store file by file (content-addressed keys; <dir>/<2 hex>/<key>).
+  app.get('/admin/media', async (c) => {
+    requireAdmin(c.var.principal)
+    const dir = (db.media.store as { dir?: string }).dir
+    const files = dir && existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).map((f) => basename(f)).filter((f) => MEDIA_KEY.test(f)) : []
+    return c.json({ files })
+  })
+  app.get('/admin/media/:key', async (c) => {
+    requireAdmin(c.var.principal)
+    const key = c.req.param('key')
+    if (!MEDIA_KEY.test(key)) throw invalid('INVALID_ARGUMENT', `'${key}' is not a media store key (sha256 hex, optional extension)`)
+    const bytes = await db.media.store.open(`${db.media.store.scheme}://${key}`)
+    return c.body(bytes.slice().buffer, 200, { 'content-type': 'application/octet-stream' })
   })
   return app
 }

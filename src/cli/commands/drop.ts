@@ -1,0 +1,42 @@
+import { NotFoundError } from '../../errors.ts'
+import type { Command } from '../command.ts'
+import { out, TARGET_HELP, TARGET_OPTIONS, UsageError } from '../command.ts'
+import { withTarget } from '../target.ts'
+
+export const dropCommand: Command = {
+  name: 'drop',
+  summary: 'drop a table, view, snapshot or dir (--force: with what depends on it / what it contains)',
+  usage: 'tessera drop PATH [--force] [--if-exists] [--home DIR | --url URL --token T]',
+  options: { ...TARGET_OPTIONS, force: { type: 'boolean', short: 'f' }, 'if-exists': { type: 'boolean' } },
+  help: `A table with views or snapshots, or a dir that is not empty, is refused unless --force (which drops them too).
+Dropped data cannot be reverted: 'tessera backup' first when in doubt.
+
+options:
+  -f, --force        also drop dependent views and snapshots, or everything in the dir
+  --if-exists        succeed when PATH does not exist
+${TARGET_HELP}
+
+examples:
+  tessera drop app/old_docs
+  tessera drop scratch --force`,
+  async run(values, positionals) {
+    const path = positionals[0]
+    if (!path) throw new UsageError('name the table or dir to drop')
+    const force = values.force === true
+    const ifNotExists = values['if-exists'] ? 'ignore' as const : 'error' as const
+    const what = await withTarget(values, 'tessera drop', async (db) => {
+      // One path is either a table or a dir: try the table first.
+      const isTable = await db.getTable(path).then(() => true, (e) => {
+        if (e instanceof NotFoundError) return false
+        throw e
+      })
+      if (isTable) {
+        await db.dropTable(path, { force })
+        return 'table'
+      }
+      await db.dropDir(path, { force, ifNotExists })
+      return 'dir'
+    })
+    out(`dropped ${what} ${path}`)
+  },
+}

@@ -1,0 +1,86 @@
+import { queryFromJson } from '../../query/json-query.ts'
+import type { Command } from '../command.ts'
+import { JSON_OPTION, out, TARGET_HELP, TARGET_OPTIONS, UsageError } from '../command.ts'
+import { intOption, parseJsonOption, printJson, printRows, toJsonText } from '../format.ts'
+import { isRemote, withTarget } from '../target.ts'
+
+// `tessera query`: the HTTP API's JSON query (POST /api/v1/query) from the shell, on a data dir or a server.
+
+interface Answer {
+  readonly columns: readonly { readonly name: string }[]
+  readonly rows: readonly Record<string, unknown>[]
+}
+
+const MAX_LIMIT = 1_000_000
+
+export const queryCommand: Command = {
+  name: 'query',
+  summary: 'run a query (the JSON form of POST /api/v1/query) and print the rows as a table, JSON, JSONL or CSV',
+  usage: `tessera query TABLE[:version] ['{"where": ..., "select": ..., "orderBy": ...}'] [--limit 20] [--count] [--json | --jsonl | --csv] [--home DIR | --url URL --token T]`,
+  options: {
+    ...TARGET_OPTIONS, ...JSON_OPTION, jsonl: { type: 'boolean' }, csv: { type: 'boolean' }, count: { type: 'boolean' },
+    limit: { type: 'string', short: 'n' }, query: { type: 'string', short: 'q' },
+  },
+  help: `The query is the JSON body of POST /api/v1/query without "table": "where", "select", "orderBy", "groupBy",
+"limit", "offset", "distinct", "sample", "joins". Expressions are {"col": name}, {"lit": value},
+{"fn": name, "args": [...]}.
+
+options:
+  -q, --query JSON   the query (or give it as the second argument)
+  -n, --limit N      at most N rows (default 20 for the table display; --json/--jsonl/--csv default to all rows)
+  --count            print the number of matching rows only
+  --json             {"columns": [...], "rows": [...]}
+  --jsonl            one JSON object per row
+  --csv              CSV with a header line
+${TARGET_HELP}
+
+examples:
+  tessera query app/docs
+  tessera query app/docs '{"where": {"fn": "gt", "args": [{"col": "id"}, {"lit": 10}]}, "select": {"id": {"col": "id"}}}'
+  tessera query app/docs:3 --count
+  tessera query app/docs --jsonl --url http://127.0.0.1:8080 --token $TOKEN > docs.jsonl`,
+  async run(values, positionals) {
+    const [table, inline, ...extra] = positionals
+    if (!table) throw new UsageError('name the table to query')
+    if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}' (quote the JSON query as one argument)`)
+    if (inline !== undefined && values.query !== undefined) throw new UsageError('give the query either as an argument or with --query, not both')
+    const text = inline ?? (values.query as string | undefined)
+    const spec = text === undefined ? {} : parseJsonOption('the query', text)
+    if ('table' in spec && spec.table !== table) throw new UsageError('the table is the first argument; leave "table" out of the JSON')
+    const machine = values.json || values.jsonl || values.csv
+    const display = !machine && !values.count
+    const limit = intOption('--limit', values.limit as string | undefined, 0, MAX_LIMIT) ?? (typeof spec.limit === 'number' ? spec.limit : display ? 20 : undefined)
+    // One row more than shown tells whether the table display left rows out.
+    const body = { ...spec, table, ...(limit !== undefined ? { limit: display ? limit + 1 : limit } : {}) }
+
+    const answer = await withTarget(values, 'tessera query', async (db): Promise<Answer | number> => {
+      if (isRemote(db)) {
+        if (values.count) return (await db.http.request<{ count: number }>('POST', '/api/v1/query', { ...body, count: true })).count
+        return db.http.request<Answer>('POST', '/api/v1/query', body)
+      }
+      const query = await queryFromJson(db, body)
+      if (values.count) return query.count()
+      return (await query.collect()).toJSON()
+    })
+    if (typeof answer === 'number') return out(String(answer))
+    if (values.json) return printJson(answer)
+    if (values.jsonl) {
+      for (const row of answer.rows) out(toJsonText(row))
+      return
+    }
+    const columns = answer.columns.map((c) => c.name)
+    if (values.csv) {
+      const field = (x: unknown) => {
+        const s = x === null || x === undefined ? '' : typeof x === 'object' && !(x instanceof Date) ? toJsonText(x) : x instanceof Date ? x.toISOString() : String(x)
+        return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
+      }
+      out(columns.map(field).join(','))
+      for (const row of answer.rows) out(columns.map((c) => field(row[c])).join(','))
+      return
+    }
+    const more = limit !== undefined && answer.rows.length > limit
+    const rows = more ? answer.rows.slice(0, limit) : answer.rows
+    printRows(rows, columns)
+    out(`(${rows.length} row${rows.length === 1 ? '' : 's'}${more ? `; more match: --limit N shows more, --count counts them` : ''})`)
+  },
+}

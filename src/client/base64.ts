@@ -1,0 +1,21 @@
+// Base64 without Node's Buffer: the client runs in browsers, Deno, Bun and Node ≥ 18 (atob/btoa exist in all).
+
+const CHUNK = 0x8000
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let binary = ''
+  for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK))
+  return btoa(binary)
+}
+
+export function base64ToBytes(text: string): Uint8Array {
+  const binary = atob(text)
+  const bytes = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+  return bytes
+}
+
+/** JSON.stringify replacer with the API's encoding of bytes (base64). */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? bytesToBase64(value) : value
+}

@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { encodeWav, findTool, runTool } from '../../src/media/index.ts'
+import { concat, vowelSamples } from '../media/fixtures.ts'
+import { MODELS_DIR } from '../support/db.ts'
+import { ensureBuilt, ROOT } from './build-once.ts'
+
+// The README's features against the binary alone: copied into an empty folder and run with `env -i` (no
+// node_modules, no bun, no PATH except a folder holding ffmpeg, which frame_iterator says it needs). A setup file
+// that imports 'tessera' defines the tables; the server computes images, OCR, Silero VAD silence splits and video
+// frames, lexical and image indexes; a job runs with `tessera run`; the console's page loads; the database CLI
+// commands work against the server and the data dir. Then the same for the --slim build.
+
+const MOBILENET = join(MODELS_DIR, 'mobilenetv2/mobilenetv2-12-int8.onnx')
+const FFMPEG = findTool('ffmpeg')
+const BUILDS = { native: { file: join(ROOT, 'dist', 'tessera'), args: [] as string[] }, slim: { file: join(ROOT, 'dist', 'tessera-slim'), args: ['--slim'] } }
+
+type Child = ReturnType<typeof Bun.spawn<'ignore', 'pipe', 'pipe'>>
+const children: Child[] = []
+const folders: string[] = []
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill(9)
+  for (const f of folders) rmSync(f, { recursive: true, force: true })
+})
+
+async function render(text: string): Promise<Uint8Array> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="140"><rect width="100%" height="100%" fill="white"/><text x="30" y="90" font-family="DejaVu Sans, sans-serif" font-size="42" fill="black">${text}</text></svg>`
+  return new Uint8Array(await sharp(Buffer.from(svg)).png().toBuffer())
+}
+const dataUrl = (bytes: Uint8Array, mime: string) => `data:${mime};base64,${Buffer.from(bytes).toString('base64')}`
+
+/** An empty folder with the binary, input files, and a PATH folder holding only ffmpeg. */
+async function workspace(binary: string): Promise<{ dir: string; exe: string; env: Record<string, string> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-features-'))
+  folders.push(dir)
+  const exe = join(dir, 'tessera')
+  copyFileSync(binary, exe)
+  const tools = join(dir, 'tools')
+  mkdirSync(tools)
+  if (FFMPEG) symlinkSync(FFMPEG, join(tools, 'ffmpeg'))
+  mkdirSync(join(dir, 'tmp'))
+  return { dir, exe, env: { HOME: dir, TMPDIR: join(dir, 'tmp'), PATH: tools } }
+}
+
+const SETUP = (withImageIndex: boolean) => `import { call, defineSetup, embedders, image } from 'tessera'
+export default defineSetup(async (db) => {
+  await db.createDir('media')
+  const photos = await db.createTable('media/photos', { id: 'int', photo: 'image' }, { primaryKey: 'id' })
+  await photos.addComputedColumn('width', image.width(photos.col('photo')))
+  await photos.addComputedColumn('thumb', image.thumbnail(photos.col('photo'), 32))
+  await photos.addComputedColumn('text', call('ocr', [photos.col('photo')]))
+  ${withImageIndex ? `await photos.addEmbeddingIndex('photo', { embed: embedders.image(${JSON.stringify(MOBILENET)}), name: 'img' })` : ''}
+  const docs = await db.createTable('media/docs', { id: 'int', text: 'string' }, { primaryKey: 'id' })
+  await docs.addEmbeddingIndex('text', { embed: embedders.lexical(), name: 'lex' })
+  const sounds = await db.createTable('media/sounds', { id: 'int', audio: 'audio' })
+  await db.createView('media/speech', sounds, { iterator: { name: 'audio_splitter', input: 'audio', args: { mode: 'silence', padSec: 0 } } })
+  const clips = await db.createTable('media/clips', { id: 'int', video: 'video' })
+  await db.createView('media/frames', clips, { iterator: { name: 'frame_iterator', input: 'video', args: { fps: 2 } } })
+})
+`
+
+const JOB = `import { col } from 'tessera'
+export default async function (db) {
+  const docs = await db.getTable('media/docs')
+  await docs.insert([{ id: 3, text: 'written by a job' }])
+  console.log('job saw', await docs.where(col('id').gt(0)).count(), 'docs')
+}
+`
+
+function run(ws: { dir: string; exe: string; env: Record<string, string> }, args: string[]): Child {
+  const child = Bun.spawn([ws.exe, ...args], { cwd: ws.dir, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: ws.env })
+  children.push(child)
+  return child
+}
+
+async function finish(child: Child): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  return { code, stdout, stderr }
+}
+
+async function ok(ws: Parameters<typeof run>[0], ...args: string[]): Promise<string> {
+  const r = await finish(run(ws, args))
+  if (r.code !== 0) throw new Error(`tessera ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`)
+  return r.stdout
+}
+
+async function post<T>(base: string, path: string, body: unknown): Promise<T> {
+  const res = await fetch(`${base}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const json = await res.json()
+  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(json)}`)
+  return json as T
+}
+
+for (const [kind, build] of Object.entries(BUILDS)) {
+  describe(`${kind} binary alone with env -i`, () => {
+    let ws: Awaited<ReturnType<typeof workspace>>
+    let server: Child | undefined
+    let base = ''
+    // The slim build has no native image library: what needs decoded pixels is expected to fail there, clearly.
+    const decodesImages = kind === 'native'
+
+    beforeAll(async () => {
+      const ms = ensureBuilt(build.file, ...build.args)
+      if (ms) console.log(`build.ts ${build.args.join(' ')}: ${(ms / 1000).toFixed(1)} s`)
+      ws = await workspace(build.file)
+    }, 300_000)
+
+    afterAll(() => server?.kill(9))
+
+    test('a setup file importing tessera, then serve: fresh data dir', async () => {
+      writeFileSync(join(ws.dir, 'setup.ts'), SETUP(decodesImages && existsSync(MOBILENET)))
+      const applied = await finish(run(ws, ['apply', 'setup.ts', '--home', 'data']))
+      expect(applied.stderr).not.toContain('error')
+      expect(applied.stdout).toContain('create view media/frames')
+      expect(applied.code).toBe(0)
+      server = run(ws, ['serve', '--home', 'data', '--port', '0', '--quiet'])
+      const reader = server.stdout.getReader()
+      let seen = ''
+      while (!/ at http:\/\/[^:]+:(\d+)/.test(seen)) {
+        const { value, done } = await reader.read()
+        if (done) throw new Error(`serve exited: ${seen} ${await new Response(server.stderr).text()}`)
+        seen += new TextDecoder().decode(value)
+      }
+      reader.releaseLock()
+      base = `http://127.0.0.1:${seen.match(/ at http:\/\/[^:]+:(\d+)/)![1]}`
+      expect((await fetch(`${base}/health`)).status).toBe(200)
+    }, 120_000)
+
+    test('the web console page', async () => {
+      const res = await fetch(`${base}/`)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toContain('text/html')
+      expect(await res.text()).toContain('<script')
+    })
+
+    test.skipIf(!decodesImages)('images: functions, OCR, image index', async () => {
+      const photo = new Uint8Array(await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3366cc' } }).png().toBuffer())
+      await post(base, '/tables/media/photos/-/rows', { rows: [{ id: 1, photo: dataUrl(await render('INVOICE 4711'), 'image/png') }, { id: 2, photo: dataUrl(photo, 'image/png') }] })
+      const { rows } = await post<{ rows: { id: number; width: number; text: string; thumb: string }[] }>(base, '/query', { table: 'media/photos', select: { id: { col: 'id' }, width: { col: 'width' }, text: { col: 'text' }, thumb: { col: 'thumb' } }, orderBy: [{ expr: { col: 'id' } }] })
+      expect(rows.map((r) => [r.id, r.width, r.text])).toEqual([[1, 640, 'INVOICE 4711'], [2, 64, '']])
+      expect(rows[1]!.thumb).toMatch(/^data:image\/webp;base64,|^media:\/\//)
+      if (existsSync(MOBILENET)) {
+        const hits = await post<{ rows: { id: number }[] }>(base, '/tables/media/photos/-/search', { column: 'photo', image: dataUrl(photo, 'image/png'), k: 1 })
+        expect(hits.rows[0]!.id).toBe(2)
+      } else console.log(`image index skipped: no model at ${MOBILENET}`)
+    }, 180_000)
+
+    test.skipIf(decodesImages)('slim: image decoding fails with a clear error, not a 500', async () => {
+      const res = await fetch(`${base}/api/v1/tables/media/photos/-/rows`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rows: [{ id: 1, photo: dataUrl(await render('x'), 'image/png') }] }) })
+      expect(res.status).toBeLessThan(500)
+      expect(res.status).toBeGreaterThanOrEqual(400)
+    }, 60_000)
+
+    test('lexical index search and a job with tessera run', async () => {
+      await post(base, '/tables/media/docs/-/rows', { rows: [{ id: 1, text: 'lava flows from the volcano' }, { id: 2, text: 'a quiet library reading room' }] })
+      const hits = await post<{ rows: { id: number }[] }>(base, '/tables/media/docs/-/search', { column: 'text', text: 'volcano lava', k: 1 })
+      expect(hits.rows[0]!.id).toBe(1)
+      writeFileSync(join(ws.dir, 'job.ts'), JOB)
+      expect(await ok(ws, 'run', 'job.ts', '--url', base)).toContain('job saw 3 docs')
+    }, 120_000)
+
+    test('audio: silence split with the Silero VAD', async () => {
+      const sr = 16000
+      const speech = concat([new Float32Array(sr * 0.5), vowelSamples(1.2), new Float32Array(sr * 1), vowelSamples(0.8), new Float32Array(sr * 1)])
+      await post(base, '/tables/media/sounds/-/rows', { rows: [{ id: 1, audio: dataUrl(encodeWav([speech], sr), 'audio/wav') }] })
+      const { count } = await post<{ count: number }>(base, '/query', { table: 'media/speech', count: true })
+      expect(count).toBe(2)
+    }, 120_000)
+
+    test.skipIf(!FFMPEG)('video: frames with ffmpeg on PATH', async () => {
+      const clip = join(ws.dir, 'clip.mp4')
+      await runTool(FFMPEG!, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10:duration=2', '-pix_fmt', 'yuv420p', clip])
+      await post(base, '/tables/media/clips/-/rows', { rows: [{ id: 1, video: clip }] })
+      const { rows } = await post<{ rows: { pos_msec: number }[] }>(base, '/query', { table: 'media/frames', select: { pos_msec: { col: 'pos_msec' } }, orderBy: [{ expr: { col: 'pos_msec' } }] })
+      expect(rows.map((r) => r.pos_msec)).toEqual([0, 500, 1000, 1500])
+    }, 120_000)
+
+    test('the database CLI against the server, then against the data dir', async () => {
+      expect(await ok(ws, 'ls', 'media', '--url', base)).toContain('media/docs\n')
+      expect(JSON.parse(await ok(ws, 'describe', 'media/docs', '--json', '--url', base))).toMatchObject({ rows: 3 })
+      expect(await ok(ws, 'query', 'media/docs', '--count', '--url', base)).toBe('3\n')
+      server!.kill('SIGTERM')
+      expect(await server!.exited).toBe(0)
+      expect(await ok(ws, 'history', 'media/docs', '--home', 'data')).toContain('insert')
+      expect(await ok(ws, 'check', '--home', 'data')).toContain('ok:')
+    }, 120_000)
+  })
+}
