@@ -127,7 +127,7 @@ const loads: Load[] = [
   { name: `(c) background index rebuild over ${REBUILD} rows`, search: true, prepare: async (run) => {
     await table(`load/c_${run}`, REBUILD, true)
     return async () => {
-      const job = (await api('POST', '/jobs', { table: 'load/searched', column: 'text', index: { name: 'lex', embed: { fn: 'lexical_embed', opts: { dims: 256 + (run === 'idle' ? 0 : 1) }, modality: 'text' }, ifExists: 'replace' } })) as { key?: string; id?: string }
+      const job = (await api('POST', '/jobs', { table: 'load/searched', column: 'text', index: { name: 'lex', embed: { fn: 'lexical_embed', opts: { dims: 256 + (run === 'idle' ? 0 : 1) }, modality: 'text' } }, ifExists: 'replace' })) as { key?: string; id?: string }
       await waitJob(String(job.key ?? job.id))
     }
   } },

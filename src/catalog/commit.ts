@@ -20,8 +20,8 @@ import type { CatalogContext } from './table.ts'
 /** Store time one step aims at: reads wait at most about this long behind a big write. */
 export const STEP_TARGET_MS = 40
 /** Rows of the first step; later steps are sized from the measured time per row. */
-const FIRST_STEP_ROWS = 500
-const MAX_STEP_ROWS = 20_000
+const FIRST_STEP_ROWS = 200
+const MAX_STEP_ROWS = 5_000
 
 /** What a change records: a version kind, or 'revert' (which pops the latest version instead of adding one). */
 export type ChangeKind = VersionKind | 'revert'

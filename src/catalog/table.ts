@@ -32,7 +32,7 @@ import { commitChange, toStatus } from './commit.ts'
 import { undoVersion } from './data-table.ts'
 import { keyOf, missingKeyError, partitionByExistingKey, pkColumns, updateByKey } from './upsert.ts'
 import type { Row } from './validate-rows.ts'
-import { validateRows } from './validate-rows.ts'
+import { validateRows, validateRowsYielding } from './validate-rows.ts'
 import * as indexes from '../index/index.ts'
 import type { AddEmbeddingIndexOptions, HybridSearchOptions, IndexInfo } from '../index/index.ts'
 import { validateMediaRows, validateMediaRowsIgnoringErrors } from '../media/index.ts'
@@ -256,7 +256,7 @@ export class Table implements Joinable {
     const { status } = await commitChange(this.#ctx, this.#id, {
       kind: 'insert',
       prepare: async (state, counts) => {
-        const checked = await validateRows(state.md, state.path, list)
+        const checked = await validateRowsYielding(state.md, state.path, list)
         // onError: 'ignore' also covers bad media files: null plus the error in the cell, as in Pixeltable.
         const media = onError === 'ignore' && this.#ctx.media ? await validateMediaRowsIgnoringErrors(state.md, state.path, checked, this.#ctx.media) : undefined
         const valid = media ? media.rows : await mediaRows(this.#ctx, state, checked)

@@ -7,7 +7,7 @@ import type { MediaAccess } from '../media/index.ts'
 import { addPhysicalColumn } from '../catalog/ddl.ts'
 import { computeTsColumns, emptyCounts } from '../catalog/rows.ts'
 import type { TableState } from '../catalog/state.ts'
-import { commitChange } from '../catalog/commit.ts'
+import { commitChange, STEP_TARGET_MS } from '../catalog/commit.ts'
 import type { CatalogContext, Table } from '../catalog/table.ts'
 import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
 import { compileExpr } from '../query/compiler.ts'
@@ -300,6 +300,9 @@ export class Jobs {
   }
 
   async #loop(id: number, run: { stop: boolean }): Promise<void> {
+    // Rows per batch: the job's batchSize at most, fewer when one batch's write would hold the store for longer
+    // than a step (HNSW upkeep costs milliseconds a row on PGlite): a read waits for at most one such step.
+    let limit: number | undefined
     for (;;) {
       if (run.stop) return
       const job = await this.#row(id)
@@ -314,7 +317,7 @@ export class Jobs {
       const batch = await this.#c.db.query<Record<string, unknown>>(
         `select t._rowid, ${hash('t')} as _h${inputs.map((c) => `, t.${valueColumn(c.id)} as ${quoteIdent(c.name)}`).join('')} from ${dataTable(state.id)} as t
          where t._v_max = ${MAX_VERSION} and t._rowid > $1 and t._rowid <= $2 order by t._rowid limit $3`,
-        [job.cursor, job.spec.maxRowid, job.spec.batchSize],
+        [job.cursor, job.spec.maxRowid, Math.min(job.spec.batchSize, limit ?? job.spec.batchSize)],
       )
       if (batch.rows.length === 0) return this.#finish(job)
       const last = Number(batch.rows.at(-1)!._rowid)
@@ -323,6 +326,7 @@ export class Jobs {
       const ts = plan.mode === 'ts' ? (await computeTsColumns([plan], batch.rows, state.path, counts)).get(plan.column.id)! : undefined
       if (run.stop) return
       // A batch waits behind foreground writes on the embedded store, but is never starved (src/store/scheduler.ts).
+      const writeStarted = performance.now()
       await this.#c.ctx.locks.run(state.id, () => this.#c.db.transaction(async (tx) => {
         const c = plan.column
         const params = new ParamList()
@@ -348,6 +352,8 @@ export class Jobs {
         }
         await tx.query(`update tessera.jobs set cursor = $2, rows_done = rows_done + $3, updated_at = now() where id = $1`, [id, last, batch.rows.length])
       }, { lockKey: state.id, priority: 'background' }))
+      const perRow = (performance.now() - writeStarted) / batch.rows.length
+      limit = Math.max(1, Math.min(job.spec.batchSize, Math.floor(STEP_TARGET_MS / Math.max(perRow, 1e-3))))
     }
   }
 

@@ -1,0 +1,47 @@
+import { afterAll, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import { Tessera } from '../../src/index.ts'
+import { killServers, startServe } from '../support/cli.ts'
+import { tempDir } from '../support/db.ts'
+
+// SIGTERM during a long write: new requests get 503 at once (/health says 'draining'), the write in flight finishes,
+// and the process exits 0 with the data dir consistent.
+
+afterAll(killServers)
+
+test('SIGTERM during a long insert: 503 for new requests, the insert commits, exit 0, check clean', async () => {
+  const home = join(tempDir(), 'data')
+  const port = 21000 + Math.floor(Math.random() * 20000)
+  const { proc } = await startServe(home, port, '--drain-timeout', '60s')
+  const base = `http://127.0.0.1:${port}/api/v1`
+  const json = { 'content-type': 'application/json' }
+  expect((await fetch(`${base}/tables`, { method: 'POST', headers: json, body: JSON.stringify({ path: 'big', schema: { id: 'int', text: 'string' }, primaryKey: 'id' }) })).status).toBe(201)
+
+  const rows = Array.from({ length: 100_000 }, (_, i) => ({ id: i, text: `row ${i} with some words in it` }))
+  const insert = fetch(`${base}/tables/big/-/rows`, { method: 'POST', headers: json, body: JSON.stringify({ rows }) })
+  // The insert is in the server when the signal comes (its rows are being validated and written in steps).
+  await Bun.sleep(400)
+  proc.kill('SIGTERM')
+  await Bun.sleep(50)
+  const health = await fetch(`http://127.0.0.1:${port}/health`)
+  expect(health.status).toBe(503)
+  expect(await health.json()).toEqual({ status: 'draining' })
+  const late = await fetch(`${base}/tables/big/-/rows`, { method: 'POST', headers: json, body: JSON.stringify({ rows: [{ id: -1, text: 'too late' }] }) })
+  expect(late.status).toBe(503)
+  expect(((await late.json()) as { error: { code: string } }).error.code).toBe('UNAVAILABLE')
+
+  const res = await insert
+  expect(res.status).toBe(201)
+  expect(((await res.json()) as { numInserted: number }).numInserted).toBe(100_000)
+  expect(await proc.exited).toBe(0)
+
+  const db = await Tessera.open({ home })
+  try {
+    const t = await db.getTable('big')
+    expect(await t.count()).toBe(100_000)
+    expect(await t.where(t.c.id.eq(-1)).count()).toBe(0)
+    expect((await db.check()).problems).toEqual([])
+  } finally {
+    await db.close()
+  }
+}, 180_000)
