@@ -23,7 +23,10 @@ scalar({
   evalBatch: async ([texts], node) => {
     const { lexicalEmbed } = await import('./lexical.ts')
     const o = node.opts ?? {}
-    return lexicalEmbed(texts as string[], { ...(typeof o.dims === 'number' ? { dims: o.dims } : {}), ...(typeof o.seed === 'number' ? { seed: o.seed } : {}) })
+    return lexicalEmbed(texts as string[], {
+      ...(typeof o.dims === 'number' ? { dims: o.dims } : {}), ...(typeof o.seed === 'number' ? { seed: o.seed } : {}),
+      ...(o.projection === 'sparse' ? { projection: 'sparse' as const } : {}),
+    })
   },
 })
 
