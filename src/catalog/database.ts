@@ -28,6 +28,7 @@ import { toNode } from '../query/expr.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { stripTables } from '../compute/computed.ts'
 import { Jobs } from '../compute/jobs.ts'
+import { attachVectorIndexes, detachVectorIndexes, vectorIndexesAfterCommit } from '../index/index.ts'
 
 export interface OpenOptions {
   /** Data dir (default: $TESSERA_HOME, else ~/.tessera). Holds the database, media and the lock file. */
@@ -101,6 +102,7 @@ export class Tessera {
     const env = createMediaEnv(mediaHome, mediaCacheBytes !== undefined ? { cacheMaxBytes: mediaCacheBytes } : {})
     this.media = mediaDir ? { ...env, store: new MediaStore(resolve(mediaDir)) } : env
     this.#unregisterMedia = registerMediaEnv(this.media)
+    attachVectorIndexes(db, home)
     this.#ctx = {
       db,
       media: this.media,
@@ -122,7 +124,7 @@ export class Tessera {
         this.#states.set(s.id, s)
         return s
       },
-      afterChange: (state, kind) => this.#followBase(state, kind),
+      afterChange: (state, kind) => (vectorIndexesAfterCommit(db, state.id, state.md, kind), this.#followBase(state, kind)),
     }
   }
 
@@ -208,6 +210,7 @@ export class Tessera {
     await this.#jobs?.stopAll()
     this.#unregisterMedia()
     await this.#unlisten?.().catch(() => undefined)
+    await detachVectorIndexes(this.#db)
     await this.#db.close()
     await this.#lock?.release()
   }

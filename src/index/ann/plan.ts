@@ -1,0 +1,74 @@
+import type { IndexMd } from '../../catalog/metadata.ts'
+import { isSqlExpr } from '../../query/compiler.ts'
+import { executePlan } from '../../query/executor.ts'
+import type { ExprNode, FnNode } from '../../query/nodes/index.ts'
+import { planQuery } from '../../query/planner.ts'
+import type { QuerySpec } from '../../query/spec.ts'
+import type { Queryable } from '../../store/types.ts'
+import { vectorIndexesOf } from './manager.ts'
+
+// Top-k on the embedded store, per query: exact search (pgvector distances in SQL over the matching rows) when the
+// filter leaves few rows, when the index is not ready, for time travel and when asked (exact: true); otherwise the
+// native index proposes candidates, and SQL ranks them by exact distance together with the rows written after the
+// version the index covers. The candidate count adapts: it starts from the filter's estimated selectivity and grows
+// until enough candidates pass the filter (or falls back to exact), so a filtered search never returns fewer than k
+// rows when k exist.
+
+export const annLimits = {
+  /** A filter matching at most this many rows is searched exactly. */
+  exactRows: 2048,
+  /** Candidates that must pass the filter, as a multiple of k, before the ranked answer is trusted. */
+  passFactor: 2,
+}
+
+export interface AnnQueryOptions {
+  readonly efSearch?: number
+  readonly exact?: boolean
+}
+
+/**
+ * Adds the native index's candidates to a resolved top-k spec when that is the better plan; returns the spec
+ * unchanged (exact search in SQL) otherwise. `dist` is the vector_distance node the spec orders by.
+ */
+export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist: FnNode, options: AnnQueryOptions): Promise<QuerySpec> {
+  const manager = vectorIndexesOf(db)
+  if (!manager || options.exact) return spec
+  const first = spec.orderBy[0]
+  if (first?.expr !== dist || first.desc || spec.limit === undefined || spec.joins.length > 0 || spec.groupBy?.length || spec.distinct || spec.sample) return spec
+  if (spec.from.version !== undefined || (spec.where && !isSqlExpr(spec.where))) return spec
+  const entry = manager.entry(spec.from.tableId, idx)
+  entry.touch()
+  const native = entry.native
+  const covered = entry.version
+  if (!native || covered < 0) return spec
+  const k = spec.limit + (spec.offset ?? 0)
+  const total = Math.max(native.size, 1)
+  if (k === 0 || k * 4 >= total) return spec
+
+  let selectivity = 1
+  if (spec.where) {
+    const matching = await countRows(db, spec, spec.where, annLimits.exactRows + 1)
+    if (matching <= annLimits.exactRows) return spec
+    // A lower bound: the probe stops counting at exactRows + 1.
+    selectivity = Math.min(1, matching / total)
+  }
+  const efSearch = options.efSearch ?? entry.settings.efSearch
+  const query = Float32Array.from(dist.opts!.vector as number[])
+  let fetch = Math.max(efSearch, Math.ceil((k * annLimits.passFactor) / selectivity))
+  for (;;) {
+    const keys = native.search(query, Math.min(fetch, total))
+    const candidates: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: `{${keys.join(',')}}`, after: covered } }
+    const where: ExprNode = spec.where ? { fn: 'and', args: [spec.where, candidates] } : candidates
+    const need = spec.where ? k * annLimits.passFactor : k
+    if (keys.length >= total || (await countRows(db, spec, where, need)) >= need) {
+      return keys.length >= total ? spec : { ...spec, where }
+    }
+    fetch *= 4
+  }
+}
+
+/** Rows matching `where` in the query's table, counted up to `cap`. */
+async function countRows(db: Queryable, spec: QuerySpec, where: ExprNode, cap: number): Promise<number> {
+  const probe: QuerySpec = { from: spec.from, joins: [], where, select: [{ name: 'one', expr: { lit: 1 } }], orderBy: [], limit: cap }
+  return (await executePlan(db, planQuery(probe))).rows.length
+}
