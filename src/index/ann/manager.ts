@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { IndexMd, TableMd, VersionKind } from '../../catalog/metadata.ts'
 import type { Driver } from '../../store/types.ts'
@@ -180,9 +180,9 @@ export class AnnEntry {
     this.native.save(this.path)
     const note: Note = { format: 1, version: this.version, stamp: this.stamp, settings: this.settings }
     writeFileSync(`${metaPath(this.path)}.tmp`, JSON.stringify(note))
+    renameSync(`${metaPath(this.path)}.tmp`, metaPath(this.path))
     // Written after the index: a crash in between leaves an older note with a newer index, which holds every row
     // of the older version too (a superset), so a catch-up from the older version is still right.
-    writeFileSync(metaPath(this.path), JSON.stringify(note))
     this.#savedAt = Date.now()
     this.#dirty = false
   }

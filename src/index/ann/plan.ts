@@ -45,26 +45,22 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const total = Math.max(native.size, 1)
   if (k === 0 || k * 4 >= total) return spec
 
-  let selectivity = 1
-  if (spec.where) {
-    const matching = await countRows(db, spec, spec.where, annLimits.exactRows + 1)
-    if (matching <= annLimits.exactRows) return spec
-    // A lower bound: the probe stops counting at exactRows + 1.
-    selectivity = Math.min(1, matching / total)
-  }
+  if (spec.where && (await countRows(db, spec, spec.where, annLimits.exactRows + 1)) <= annLimits.exactRows) return spec
   const efSearch = options.efSearch ?? entry.settings.efSearch
   const query = Float32Array.from(dist.opts!.vector as number[])
-  let fetch = Math.max(efSearch, Math.ceil((k * annLimits.passFactor) / selectivity))
-  for (;;) {
-    const keys = native.search(query, Math.min(fetch, total))
+  const need = spec.where ? k * annLimits.passFactor : k
+  let fetch = Math.max(efSearch, need)
+  // Past a quarter of the rows, ranking them all exactly costs about as much as the candidates would.
+  while (fetch * 4 < total) {
+    const keys = native.search(query, fetch)
     const candidates: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: `{${keys.join(',')}}`, after: covered } }
     const where: ExprNode = spec.where ? { fn: 'and', args: [spec.where, candidates] } : candidates
-    const need = spec.where ? k * annLimits.passFactor : k
-    if (keys.length >= total || (await countRows(db, spec, where, need)) >= need) {
-      return keys.length >= total ? spec : { ...spec, where }
-    }
-    fetch *= 4
+    const passing = await countRows(db, spec, where, fetch)
+    if (passing >= need) return { ...spec, where }
+    // The share of candidates passing the filter near this query says how many more to fetch.
+    fetch = Math.max(fetch * 2, Math.ceil((need * 1.5 * fetch) / Math.max(passing, 1)))
   }
+  return spec
 }
 
 /** Rows matching `where` in the query's table, counted up to `cap`. */
