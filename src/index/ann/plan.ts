@@ -6,6 +6,7 @@ import { planQuery } from '../../query/planner.ts'
 import type { QuerySpec } from '../../query/spec.ts'
 import type { Queryable } from '../../store/types.ts'
 import { vectorIndexesOf } from './manager.ts'
+import { rowsAfter } from './store.ts'
 
 // Top-k on the embedded store, per query: exact search (pgvector distances in SQL over the matching rows) when the
 // filter leaves few rows, when the index is not ready, for time travel and when asked (exact: true); otherwise the
@@ -19,6 +20,8 @@ export const annLimits = {
   exactRows: 2048,
   /** Candidates that must pass the filter, as a multiple of k, before the ranked answer is trusted. */
   passFactor: 2,
+  /** Rows written since the index's version that are listed with the candidates; beyond, they are scanned. */
+  tailRows: 5000,
 }
 
 export interface AnnQueryOptions {
@@ -49,11 +52,15 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const efSearch = options.efSearch ?? entry.settings.efSearch
   const query = Float32Array.from(dist.opts!.vector as number[])
   const need = spec.where ? k * annLimits.passFactor : k
+  // The rows written since the covered version join every candidate list (ranked exactly with them).
+  const tail = await rowsAfter(db, spec.from.tableId, covered, annLimits.tailRows)
+  const bigTail = tail.length > annLimits.tailRows
   let fetch = Math.max(efSearch, need)
   // Past a quarter of the rows, ranking them all exactly costs about as much as the candidates would.
   while (fetch * 4 < total) {
     const keys = native.search(query, fetch)
-    const candidates: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: `{${keys.join(',')}}`, after: covered } }
+    const list = bigTail ? `{${keys.join(',')}}` : `{${[...keys, ...tail].join(',')}}`
+    const candidates: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: list, ...(bigTail ? { after: covered } : {}) } }
     const where: ExprNode = spec.where ? { fn: 'and', args: [spec.where, candidates] } : candidates
     const passing = await countRows(db, spec, where, fetch)
     if (passing >= need) return { ...spec, where }

@@ -33,6 +33,12 @@ export async function readVectors(db: Queryable, tableId: number, valueColumnId:
   return { keys: keys.subarray(0, n), vectors: vectors.subarray(0, n * dims), lastRowId: r.rows.length < limit ? -1 : last }
 }
 
+/** The current rows written after `version` (the native index does not hold them yet), up to `cap` + 1 of them. */
+export async function rowsAfter(db: Queryable, tableId: number, version: number, cap: number): Promise<string[]> {
+  const r = await db.query<{ r: string | number }>(`select _rowid as r from ${dataTable(tableId)} where _v_min > $1 and _v_max = ${MAX_VERSION} limit $2`, [version, cap + 1])
+  return r.rows.map((x) => String(x.r))
+}
+
 /** The commit time of a table version as text, or undefined when that version does not exist. */
 export async function versionStamp(db: Queryable, tableId: number, version: number): Promise<string | undefined> {
   const r = await db.query<{ s: string }>(`select created_at::text as s from tessera.versions where table_id = $1 and version = $2`, [tableId, version])
