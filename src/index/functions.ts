@@ -23,7 +23,9 @@ export const vectorCast = (sql: string, dims: number): string => `(${sql}::vecto
 function distanceSql(node: FnNode, colSql: string, param: (v: unknown) => string): string {
   const { vector, metric, dims } = vecOpts(node)
   if (vector.length !== dims) throw typeError(node, `query vector has ${vector.length} dimensions, the index has ${dims}`)
-  return `(${vectorCast(colSql, dims)} ${DISTANCE_OP[metric]} ${param(`[${vector.join(',')}]`)}::vector(${dims}))`
+  const sql = `(${vectorCast(colSql, dims)} ${DISTANCE_OP[metric]} ${param(`[${vector.join(',')}]`)}::vector(${dims}))`
+  // exact: an expression no HNSW index matches, so a PostgreSQL server ranks every row instead of scanning the graph.
+  return node.opts?.exact === true ? `(${sql} + 0)` : sql
 }
 
 function distanceTs(node: FnNode, v: readonly number[]): number {

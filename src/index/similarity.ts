@@ -95,8 +95,8 @@ async function resolve(spec: QuerySpec, node: FnNode): Promise<Resolved> {
   const vector = await queryVector(idx, node.opts?.query, node)
   const valueCol = hit.s.md.columns.find((c) => c.id === idx.valueColumnId)!
   const arg: ExprNode = { col: valueCol.name, ...(target.tbl ? { tbl: target.tbl } : {}) }
-  const opts = { vector, metric: idx.metric, dims: idx.dims }
   const options = searchOptions(node)
+  const opts = { vector, metric: idx.metric, dims: idx.dims, ...(options.exact ? { exact: true } : {}) }
   // The native candidates only make sense for the query's own table (the planner checks it is the only one).
   const onFrom = hit.s === spec.from
   return { sim: { fn: 'vector_similarity', args: [arg], opts }, dist: { fn: 'vector_distance', args: [arg], opts }, idx, options: onFrom ? options : { ...options, exact: true } }
