@@ -201,3 +201,36 @@ describe('native index on disk', () => {
     expect(existsSync(join(dir, files[0]!))).toBe(false)
   })
 })
+
+describe('vector index over HTTP', () => {
+  test('an index over a column of vectors with knobs; similarity with efSearch and exact in a JSON query', async () => {
+    const { createApp } = await import('../../src/server/app.ts')
+    const db = await memoryDb()
+    try {
+      const app = createApp(db)
+      const call = async (method: string, path: string, body?: unknown) => {
+        const res = await app.request(path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) })
+        return { status: res.status, body: (await res.json()) as any }
+      }
+      expect((await call('POST', '/api/v1/tables', { path: 'own', schema: { id: 'int', emb: 'array<float32>[4]' }, primaryKey: 'id' })).status).toBe(201)
+      const rows = Array.from({ length: 50 }, (_, id) => ({ id, emb: [Math.cos(id), Math.sin(id), id % 3, 1] }))
+      expect((await call('POST', '/api/v1/tables/own/-/rows', { rows })).status).toBe(201)
+      const bad = await call('POST', '/api/v1/tables/own/-/indexes', { column: 'emb', m: 1 })
+      expect(bad.status).toBe(400)
+      const made = await call('POST', '/api/v1/tables/own/-/indexes', { column: 'emb', name: 'e', metric: 'l2', m: 8, efConstruction: 32, quantization: 'f16' })
+      expect(made.status).toBe(201)
+      const listed = await call('GET', '/api/v1/tables/own/-/indexes')
+      expect(listed.body.indexes[0]).toMatchObject({ name: 'e', metric: 'l2', dims: 4, ann: { m: 8, efConstruction: 32, quantization: 'f16' } })
+      for (const opts of [{ efSearch: 100 }, { exact: true }]) {
+        const sim = { fn: 'similarity', args: [{ col: 'emb' }], opts: { query: { vector: rows[7]!.emb }, ...opts } }
+        const r = await call('POST', '/api/v1/query', { table: 'own', orderBy: [{ expr: sim, desc: true }], limit: 3, select: [{ name: 'id', expr: { col: 'id' } }] })
+        expect(r.status).toBe(200)
+        expect(r.body.rows[0]).toEqual({ id: 7 })
+      }
+      const wrong = { fn: 'similarity', args: [{ col: 'emb' }], opts: { query: { vector: rows[7]!.emb }, efSearch: -1 } }
+      expect((await call('POST', '/api/v1/query', { table: 'own', orderBy: [{ expr: wrong, desc: true }], limit: 3 })).status).toBe(400)
+    } finally {
+      await db.close()
+    }
+  })
+})
