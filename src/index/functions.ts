@@ -80,6 +80,29 @@ scalar({
   },
 })
 
+// The native path's row id and rank (src/index/ann/plan.ts): the candidates it ranked by the index's distances are
+// fetched and ordered by their place in that list, so no vector is cast or compared in SQL.
+scalar({
+  name: 'ann_rowid', minArgs: 0, maxArgs: 0, deterministic: true,
+  returnType: () => t('int', false),
+  sql: () => 't0._rowid',
+  eval: (_a, node) => {
+    throw invalid('INVALID_EXPRESSION', `${node.fn}() runs in SQL only`)
+  },
+})
+
+scalar({
+  name: 'ann_rank', minArgs: 0, maxArgs: 0, deterministic: true,
+  returnType: (_types, node) => {
+    if (typeof node.opts?.keys !== 'string' || !/^\{[0-9,]*\}$/.test(node.opts.keys)) throw typeError(node, 'ann_rank() needs opts.keys ({1,2})')
+    return t('int', true)
+  },
+  sql: (_a, emit, node) => `array_position(${emit.param(node.opts!.keys)}::bigint[], t0._rowid)`,
+  eval: (_a, node) => {
+    throw invalid('INVALID_EXPRESSION', `${node.fn}() runs in SQL only`)
+  },
+})
+
 scalar({
   name: 'similarity', minArgs: 1, maxArgs: 1, deterministic: true,
   returnType: (types, node) => (expectKinds(node, types, 0, ['string', 'image', 'binary', 'array']), t('float', true)),

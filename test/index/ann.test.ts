@@ -156,6 +156,12 @@ describe('native ANN index (embedded store)', () => {
       expect(approx.filter((r) => exact.some((e) => e.id === r.id)).length).toBeGreaterThanOrEqual(9)
       for (const r of approx) expect(r.score).toBeCloseTo(idx === 'l2' ? -Math.hypot(...vectors[r.id as number]!.map((x, i) => x - q[i]!)) : dot(vectors[r.id as number]!, q), 4)
     }
+    // A new row is found at once through every index, quantized ones included (SQL ranks the tail with them).
+    const fresh = clustered()
+    await s.insert([{ id: 99_999, emb: fresh }])
+    for (const idx of ['l2', 'ip', 'c8']) {
+      expect((await s.orderBy(s.c.emb.similarity({ vector: fresh }, { idx }), 'desc').limit(1).select({ id: s.c.id }).collect()).rows).toEqual([{ id: 99_999 }])
+    }
   })
 })
 

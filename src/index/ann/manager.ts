@@ -15,7 +15,8 @@ import { countVectors, currentVersion, markNative, readVectors, versionStamp } f
 // time. At open, a note naming a version the table no longer has (revert, restore of an older backup), or with a
 // different commit time (reverted and written again), or no note at all, means a rebuild; otherwise a catch-up.
 
-const PAGE = 2048
+// Rows read per statement: PGlite runs on the calling thread; ~50k floats a page keeps a read to tens of ms.
+const PAGE = 128
 /** Saves at most this often while rows keep coming (each save writes the whole file). */
 const SAVE_EVERY_MS = 30_000
 
@@ -198,7 +199,7 @@ export class AnnEntry {
     let have = 0
     let after = 0
     do {
-      const page = await readVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.settings.dims, { after: -1, upTo: this.version }, after, 8192)
+      const page = await readVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.settings.dims, { after: -1, upTo: this.version }, after, PAGE)
       have += this.native.contains(page.keys).filter(Boolean).length
       after = page.lastRowId
     } while (after >= 0)

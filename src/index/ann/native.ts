@@ -75,10 +75,14 @@ export class NativeIndex {
     if (keys.length > 0) this.#index.remove(keys)
   }
 
-  /** The `count` nearest keys to `query` (usearch explores max(count, efSearch) candidates). */
-  search(query: Float32Array, count: number): BigUint64Array {
-    if (this.size === 0) return new BigUint64Array(0)
-    return this.#index.search(query, Math.min(count, this.size), 1).keys
+  /**
+   * The `count` nearest keys to `query` with their distances (usearch explores max(count, efSearch) candidates).
+   * Distances follow usearch's metric: 1 − cosine, 1 − dot, or squared L2 — the order of pgvector's.
+   */
+  search(query: Float32Array, count: number): { keys: BigUint64Array; distances: Float32Array } {
+    if (this.size === 0) return { keys: new BigUint64Array(0), distances: new Float32Array(0) }
+    const m = this.#index.search(query, Math.min(count, this.size), 1)
+    return { keys: m.keys, distances: m.distances }
   }
 
   contains(keys: BigUint64Array): boolean[] {
@@ -118,4 +122,17 @@ export async function addInSlices(index: NativeIndex, keys: BigUint64Array, vect
     batch = Math.max(8, Math.min(4096, Math.round(n * (budgetMs / Math.max(ms, 0.5)))))
     await new Promise((r) => setTimeout(r, 0))
   }
+}
+
+/** A distance in the native index's terms, for rows it does not hold yet (ranked together with its candidates). */
+export function nativeDistance(metric: AnnSettings['metric'], a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0, na = 0, nb = 0, l2 = 0
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = b[i]!
+    dot += x * y
+    na += x * x
+    nb += y * y
+    l2 += (x - y) * (x - y)
+  }
+  return metric === 'cosine' ? 1 - dot / (Math.sqrt(na * nb) || 1) : metric === 'ip' ? 1 - dot : l2
 }

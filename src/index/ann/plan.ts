@@ -6,6 +6,7 @@ import { planQuery } from '../../query/planner.ts'
 import type { QuerySpec } from '../../query/spec.ts'
 import type { Queryable } from '../../store/types.ts'
 import { vectorIndexesOf } from './manager.ts'
+import { nativeDistance } from './native.ts'
 import { rowsAfter } from './store.ts'
 
 // Top-k on the embedded store, per query: exact search (pgvector distances in SQL over the matching rows) when the
@@ -52,22 +53,48 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const efSearch = options.efSearch ?? entry.settings.efSearch
   const query = Float32Array.from(dist.opts!.vector as number[])
   const need = spec.where ? k * annLimits.passFactor : k
-  // The rows written since the covered version join every candidate list (ranked exactly with them).
-  const tail = await rowsAfter(db, spec.from.tableId, covered, annLimits.tailRows)
-  const bigTail = tail.length > annLimits.tailRows
+  // f32 distances from the index are exact: rank by them and fetch only the top rows. Quantized ones are not: SQL
+  // re-ranks the candidates by pgvector's exact distance.
+  const byIndex = entry.settings.quantization === 'f32'
+  // The rows written since the covered version join every candidate list, with their distances computed here.
+  const tail = await rowsAfter(db, spec.from.tableId, idx.valueColumnId, covered, annLimits.tailRows, byIndex)
+  if (tail.length > annLimits.tailRows) return spec
+  const tailDistance = new Map(tail.filter((r) => r.vector).map((r) => [r.key, nativeDistance(idx.metric, r.vector!, query)]))
   let fetch = Math.max(efSearch, need)
   // Past a quarter of the rows, ranking them all exactly costs about as much as the candidates would.
   while (fetch * 4 < total) {
-    const keys = native.search(query, fetch)
-    const list = bigTail ? `{${keys.join(',')}}` : `{${[...keys, ...tail].join(',')}}`
-    const candidates: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: list, ...(bigTail ? { after: covered } : {}) } }
+    const found = native.search(query, fetch)
+    const distance = new Map<string, number>()
+    found.keys.forEach((key, i) => distance.set(String(key), found.distances[i]!))
+    // A row updated since the covered version: the index holds its old vector; the tail has the current one.
+    // (Quantized indexes fetched no tail vectors: SQL ranks those rows with the rest.)
+    for (const r of tail) {
+      if (!byIndex) distance.set(r.key, 0)
+      else if (r.vector) distance.set(r.key, tailDistance.get(r.key)!)
+      else distance.delete(r.key)
+    }
+    const list = `{${[...distance.keys()].join(',')}}`
+    const candidates: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: list } }
     const where: ExprNode = spec.where ? { fn: 'and', args: [spec.where, candidates] } : candidates
-    const passing = await countRows(db, spec, where, fetch)
-    if (passing >= need) return { ...spec, where }
+    const passing = await passingRows(db, spec, where)
+    if (passing.length >= need) {
+      if (!byIndex) return { ...spec, where }
+      // The top rows in the index's order; SQL fetches just those and keeps that order.
+      const top = passing.sort((a, b) => distance.get(a)! - distance.get(b)! || Number(a) - Number(b)).slice(0, k)
+      const keys = `{${top.join(',')}}`
+      const only: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys } }
+      return { ...spec, where: spec.where ? { fn: 'and', args: [spec.where, only] } : only, orderBy: [{ expr: { fn: 'ann_rank', args: [], opts: { keys } }, desc: false }, ...spec.orderBy.slice(1)] }
+    }
     // The share of candidates passing the filter near this query says how many more to fetch.
-    fetch = Math.max(fetch * 2, Math.ceil((need * 1.5 * fetch) / Math.max(passing, 1)))
+    fetch = Math.max(fetch * 2, Math.ceil((need * 1.5 * fetch) / Math.max(passing.length, 1)))
   }
   return spec
+}
+
+/** The _rowid of the current rows matching `where` (a candidate list bounds them). */
+async function passingRows(db: Queryable, spec: QuerySpec, where: ExprNode): Promise<string[]> {
+  const probe: QuerySpec = { from: spec.from, joins: [], where, select: [{ name: 'r', expr: { fn: 'ann_rowid', args: [] } }], orderBy: [{ expr: { fn: 'ann_rowid', args: [] }, desc: false }] }
+  return (await executePlan(db, planQuery(probe))).rows.map((r) => String(r.r))
 }
 
 /** Rows matching `where` in the query's table, counted up to `cap`. */

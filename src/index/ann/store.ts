@@ -11,13 +11,14 @@ export interface VectorPage {
 }
 
 /**
- * Rows whose vector was written in versions (after, upTo] and is still current at upTo, after `afterRowId`, in
- * _rowid order; `after` = -1 reads every row current at upTo.
+ * Current rows whose vector was written in versions (after, upTo], after `afterRowId`, in _rowid order (the current
+ * rows' _rowid index pages through them); `after` = -1 reads every current row written up to upTo. Rows changed
+ * since upTo are the next catch-up's: the native index only serves reads of the current version.
  */
 export async function readVectors(db: Queryable, tableId: number, valueColumnId: number, dims: number, range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<VectorPage> {
   const v = valueColumn(valueColumnId)
   const r = await db.query<{ r: string | number; v: number[] }>(
-    `select _rowid as r, ${v} as v from ${dataTable(tableId)} where _v_min > $1 and _v_min <= $2 and _v_max > $2 and ${v} is not null and _rowid > $3 order by _rowid limit $4`,
+    `select _rowid as r, ${v} as v from ${dataTable(tableId)} where _v_max = ${MAX_VERSION} and _rowid > $3 and _v_min > $1 and _v_min <= $2 and ${v} is not null order by _rowid limit $4`,
     [range.after, range.upTo, afterRowId, limit],
   )
   const keys = new BigUint64Array(r.rows.length)
@@ -33,10 +34,14 @@ export async function readVectors(db: Queryable, tableId: number, valueColumnId:
   return { keys: keys.subarray(0, n), vectors: vectors.subarray(0, n * dims), lastRowId: r.rows.length < limit ? -1 : last }
 }
 
-/** The current rows written after `version` (the native index does not hold them yet), up to `cap` + 1 of them. */
-export async function rowsAfter(db: Queryable, tableId: number, version: number, cap: number): Promise<string[]> {
-  const r = await db.query<{ r: string | number }>(`select _rowid as r from ${dataTable(tableId)} where _v_min > $1 and _v_max = ${MAX_VERSION} limit $2`, [version, cap + 1])
-  return r.rows.map((x) => String(x.r))
+/**
+ * The current rows written after `version` (the native index does not hold them yet), up to `cap` + 1 of them,
+ * with their vectors when asked (null for a row without one).
+ */
+export async function rowsAfter(db: Queryable, tableId: number, valueColumnId: number, version: number, cap: number, withVectors: boolean): Promise<{ key: string; vector: number[] | null }[]> {
+  const v = withVectors ? `, ${valueColumn(valueColumnId)} as v` : ''
+  const r = await db.query<{ r: string | number; v?: number[] | null }>(`select _rowid as r${v} from ${dataTable(tableId)} where _v_min > $1 and _v_max = ${MAX_VERSION} limit $2`, [version, cap + 1])
+  return r.rows.map((x) => ({ key: String(x.r), vector: x.v ?? null }))
 }
 
 /** The commit time of a table version as text, or undefined when that version does not exist. */
@@ -50,9 +55,9 @@ export async function currentVersion(db: Queryable, tableId: number): Promise<nu
   return r.rows[0]?.version
 }
 
-/** Current rows with a vector at `version` (what a complete index of that version holds). */
+/** Current rows with a vector written up to `version` (what a complete index of that version holds). */
 export async function countVectors(db: Queryable, tableId: number, valueColumnId: number, version: number): Promise<number> {
-  const r = await db.query<{ n: number }>(`select count(*)::int as n from ${dataTable(tableId)} where _v_min <= $1 and _v_max > $1 and ${valueColumn(valueColumnId)} is not null`, [version])
+  const r = await db.query<{ n: number }>(`select count(*)::int as n from ${dataTable(tableId)} where _v_max = ${MAX_VERSION} and _v_min <= $1 and ${valueColumn(valueColumnId)} is not null`, [version])
   return r.rows[0]!.n
 }
 
