@@ -49,17 +49,36 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const total = Math.max(native.size, 1)
   if (k === 0 || k * 4 >= total) return spec
 
-  if (spec.where && (await countRows(db, spec, spec.where, annLimits.exactRows + 1)) <= annLimits.exactRows) return spec
-  const efSearch = options.efSearch ?? entry.settings.efSearch
-  const query = Float32Array.from(dist.opts!.vector as number[])
-  const need = spec.where ? k * annLimits.passFactor : k
   // f32 distances from the index are exact: rank by them and fetch only the top rows. Quantized ones are not: SQL
   // re-ranks the candidates by pgvector's exact distance.
   const byIndex = entry.settings.quantization === 'f32'
+  const matching = spec.where ? await passingRows(db, spec, spec.where, annLimits.exactRows + 1) : undefined
+  if (matching && matching.length <= annLimits.exactRows && !byIndex) return spec
+  const efSearch = options.efSearch ?? entry.settings.efSearch
+  const query = Float32Array.from(dist.opts!.vector as number[])
+  const need = spec.where ? k * annLimits.passFactor : k
   // The rows written since the covered version join every candidate list, with their distances computed here.
   const tail = await rowsAfter(db, spec.from.tableId, idx.valueColumnId, covered, annLimits.tailRows, byIndex)
   if (tail.length > annLimits.tailRows) return spec
   const tailDistance = new Map(tail.filter((r) => r.vector).map((r) => [r.key, nativeDistance(idx.metric, r.vector!, query)]))
+  const ranked = (keys: string[], distance: Map<string, number>): QuerySpec => {
+    // The top rows in the index's order; SQL fetches just those and keeps that order.
+    const top = keys.sort((a, b) => distance.get(a)! - distance.get(b)! || Number(a) - Number(b)).slice(0, k)
+    const list = `{${top.join(',')}}`
+    const only: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: list } }
+    return { ...spec, where: spec.where ? { fn: 'and', args: [spec.where, only] } : only, orderBy: [{ expr: { fn: 'ann_rank', args: [], opts: { keys: list } }, desc: false }, ...spec.orderBy.slice(1)] }
+  }
+  if (matching && matching.length <= annLimits.exactRows) {
+    // A selective filter: every matching row ranked by the index's distance (a search as wide as the index, which
+    // native code does in milliseconds), unless some row is missing from the graph — then exact SQL.
+    const found = native.search(query, total)
+    const distance = new Map<string, number>()
+    found.keys.forEach((key, i) => distance.set(String(key), found.distances[i]!))
+    for (const r of tail) if (r.vector) distance.set(r.key, tailDistance.get(r.key)!)
+    const noVector = new Set(tail.filter((r) => !r.vector).map((r) => r.key))
+    const keys = matching.filter((key) => !noVector.has(key))
+    return keys.every((key) => distance.has(key)) ? ranked(keys, distance) : spec
+  }
   let fetch = Math.max(efSearch, need)
   // Past a quarter of the rows, ranking them all exactly costs about as much as the candidates would.
   while (fetch * 4 < total) {
@@ -77,28 +96,15 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     const candidates: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: list } }
     const where: ExprNode = spec.where ? { fn: 'and', args: [spec.where, candidates] } : candidates
     const passing = await passingRows(db, spec, where)
-    if (passing.length >= need) {
-      if (!byIndex) return { ...spec, where }
-      // The top rows in the index's order; SQL fetches just those and keeps that order.
-      const top = passing.sort((a, b) => distance.get(a)! - distance.get(b)! || Number(a) - Number(b)).slice(0, k)
-      const keys = `{${top.join(',')}}`
-      const only: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys } }
-      return { ...spec, where: spec.where ? { fn: 'and', args: [spec.where, only] } : only, orderBy: [{ expr: { fn: 'ann_rank', args: [], opts: { keys } }, desc: false }, ...spec.orderBy.slice(1)] }
-    }
+    if (passing.length >= need) return byIndex ? ranked(passing, distance) : { ...spec, where }
     // The share of candidates passing the filter near this query says how many more to fetch.
     fetch = Math.max(fetch * 2, Math.ceil((need * 1.5 * fetch) / Math.max(passing.length, 1)))
   }
   return spec
 }
 
-/** The _rowid of the current rows matching `where` (a candidate list bounds them). */
-async function passingRows(db: Queryable, spec: QuerySpec, where: ExprNode): Promise<string[]> {
-  const probe: QuerySpec = { from: spec.from, joins: [], where, select: [{ name: 'r', expr: { fn: 'ann_rowid', args: [] } }], orderBy: [{ expr: { fn: 'ann_rowid', args: [] }, desc: false }] }
+/** The _rowid of the current rows matching `where`, up to `cap` of them. */
+async function passingRows(db: Queryable, spec: QuerySpec, where: ExprNode, cap?: number): Promise<string[]> {
+  const probe: QuerySpec = { from: spec.from, joins: [], where, select: [{ name: 'r', expr: { fn: 'ann_rowid', args: [] } }], orderBy: [{ expr: { fn: 'ann_rowid', args: [] }, desc: false }], ...(cap ? { limit: cap } : {}) }
   return (await executePlan(db, planQuery(probe))).rows.map((r) => String(r.r))
-}
-
-/** Rows matching `where` in the query's table, counted up to `cap`. */
-async function countRows(db: Queryable, spec: QuerySpec, where: ExprNode, cap: number): Promise<number> {
-  const probe: QuerySpec = { from: spec.from, joins: [], where, select: [{ name: 'one', expr: { lit: 1 } }], orderBy: [], limit: cap }
-  return (await executePlan(db, planQuery(probe))).rows.length
 }
