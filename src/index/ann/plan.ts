@@ -9,19 +9,21 @@ import { vectorIndexesOf } from './manager.ts'
 import { nativeDistance } from './native.ts'
 import { rowsAfter } from './store.ts'
 
-// Top-k on the embedded store, per query: exact search (pgvector distances in SQL over the matching rows) when the
-// filter leaves few rows, when the index is not ready, for time travel and when asked (exact: true); otherwise the
-// native index proposes candidates, and SQL ranks them by exact distance together with the rows written after the
-// version the index covers. The candidate count adapts: it starts from the filter's estimated selectivity and grows
-// until enough candidates pass the filter (or falls back to exact), so a filtered search never returns fewer than k
-// rows when k exist.
+// Top-k on the embedded store, per query. Exact search (pgvector distances in SQL) for time travel, when asked
+// (exact: true), while the index is not ready, and on small tables. Otherwise the native index ranks:
+// - a selective filter (≤ exactRows matching rows): every matching row, by the index's distance;
+// - else candidates from the index, over-fetched until enough of them pass the filter (the share that passes says
+//   how many more to fetch), so a filtered search never returns fewer than k rows when k exist.
+// Rows written after the version the index covers are listed with the candidates and ranked by a distance computed
+// here. With f32 vectors the index's distances are exact, so SQL only fetches the top rows in that order; quantized
+// indexes (f16, i8) have SQL re-rank the candidates by exact distance.
 
 export const annLimits = {
-  /** A filter matching at most this many rows is searched exactly. */
+  /** A filter matching at most this many rows has all of them ranked (no over-fetch). */
   exactRows: 2048,
   /** Candidates that must pass the filter, as a multiple of k, before the ranked answer is trusted. */
   passFactor: 2,
-  /** Rows written since the index's version that are listed with the candidates; beyond, they are scanned. */
+  /** Rows written since the index's version that are listed with the candidates; beyond, the search is exact. */
   tailRows: 5000,
 }
 
