@@ -9,13 +9,6 @@ import { lexicalFeatures, lexicalModel } from '../src/inference/lexical.ts'
 import { getSession } from '../src/inference/runtime.ts'
 import { dataTable, MAX_VERSION, valueColumn } from '../src/query/sql.ts'
 
-// `npx bun bench/embedding.ts ann [N=20000]`: vector search only — Tessera's native index against hnswlib-node and
-// LanceDB HNSW-SQ on the same generated 384-d vectors (random and clustered), each built in its own process.
-if (process.argv[2] === 'ann') {
-  await annComparison(Number(process.argv[3] ?? 20_000))
-  process.exit(0)
-}
-
 const N = Number(process.argv[2] ?? process.env.BENCH_N ?? 10_000)
 const QUERIES = 200
 const K = 10
@@ -31,6 +24,19 @@ const time = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
   const t0 = performance.now()
   const r = await fn()
   return [r, performance.now() - t0]
+}
+
+// `npx bun bench/embedding.ts ann [N=20000]`: vector search only — Tessera's native index against hnswlib-node and
+// LanceDB HNSW-SQ on the same generated 384-d vectors (random and clustered), each built in its own process.
+if (process.argv[2] === 'ann') {
+  await annComparison(Number(process.argv[3] ?? 20_000))
+  process.exit(0)
+}
+// `npx bun bench/embedding.ts insert [N=50000]`: an insert into a table with a lexical index against the same
+// insert into the same table without one, and the embedding alone (the rest is storing the vectors in PGlite).
+if (process.argv[2] === 'insert') {
+  await insertComparison(Number(process.argv[3] ?? 50_000))
+  process.exit(0)
 }
 
 // ---------------------------------------------------------------- embedding throughput
@@ -200,4 +206,18 @@ async function annComparison(n: number): Promise<void> {
       row(`${p}% rows: recall@10`, (o) => o.results[p]!.recall, 3)
     }
   }
+}
+
+async function insertComparison(n: number): Promise<void> {
+  const { loadavg } = await import('node:os')
+  const db = await Tessera.memory()
+  const rows = Array.from({ length: n }, (_, i) => ({ id: i, text: sentence(10) }))
+  const plain = await db.createTable('plain', { id: 'int', text: 'string' })
+  const indexed = await db.createTable('indexed', { id: 'int', text: 'string' })
+  await indexed.addEmbeddingIndex('text', { embed: embedders.lexical(), name: 'lex' })
+  const [, tPlain] = await time(() => plain.insert(rows))
+  const [, tIndexed] = await time(() => indexed.insert(rows))
+  const [, tEmbed] = await time(() => embedValues(embedders.lexical(), rows.map((r) => r.text)))
+  console.log(`insert ${n} rows (load ${loadavg()[0]!.toFixed(1)}): plain ${fmt(tPlain / 1000)} s, with a lexical index ${fmt(tIndexed / 1000)} s (ratio ${fmt(tIndexed / tPlain)}; target <= 10); embedding alone ${fmt(tEmbed / 1000)} s (${fmt(n / (tEmbed / 1000))} texts/s)`)
+  await db.close()
 }

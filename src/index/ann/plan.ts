@@ -74,12 +74,18 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     // A selective filter: every matching row ranked by the index's distance (a search as wide as the index, which
     // native code does in milliseconds), unless some row is missing from the graph — then exact SQL.
     const found = native.search(query, total)
+    const inTail = new Set(tail.map((r) => r.key))
+    const wanted = new Set(matching.filter((key) => !inTail.has(key)).map((key) => BigInt(key)))
+    // The index answers in distance order: keep the matching keys' first k (and count that it had them all).
     const distance = new Map<string, number>()
-    found.keys.forEach((key, i) => distance.set(String(key), found.distances[i]!))
-    for (const r of tail) if (r.vector) distance.set(r.key, tailDistance.get(r.key)!)
-    const noVector = new Set(tail.filter((r) => !r.vector).map((r) => r.key))
-    const keys = matching.filter((key) => !noVector.has(key))
-    return keys.every((key) => distance.has(key)) ? ranked(keys, distance) : spec
+    let seen = 0
+    for (let i = 0; i < found.keys.length; i++) {
+      if (!wanted.has(found.keys[i]!)) continue
+      if (seen++ < k) distance.set(String(found.keys[i]!), found.distances[i]!)
+    }
+    if (seen < wanted.size) return spec
+    for (const r of tail) if (r.vector && matching.includes(r.key)) distance.set(r.key, tailDistance.get(r.key)!)
+    return ranked([...distance.keys()], distance)
   }
   let fetch = Math.max(efSearch, need)
   // Past a quarter of the rows, ranking them all exactly costs about as much as the candidates would.
