@@ -11,15 +11,15 @@ import { rowsAfter } from './store.ts'
 
 // Top-k on the embedded store, per query. Exact search (pgvector distances in SQL) for time travel, when asked
 // (exact: true), while the index is not ready, and on small tables. Otherwise the native index ranks:
-// - a selective filter (≤ exactRows matching rows): every matching row, by the index's distance;
-// - else candidates from the index, over-fetched until enough of them pass the filter (the share that passes says
-//   how many more to fetch), so a filtered search never returns fewer than k rows when k exist.
+// candidates from the index, over-fetched until enough of them pass the filter (the share that passes says how many
+// more to fetch; a selective filter's rows are listed once and checked here), so a filtered search never returns
+// fewer than k rows when k exist; past a quarter of the rows, exact.
 // Rows written after the version the index covers are listed with the candidates and ranked by a distance computed
 // here. With f32 vectors the index's distances are exact, so SQL only fetches the top rows in that order; quantized
 // indexes (f16, i8) have SQL re-rank the candidates by exact distance.
 
 export const annLimits = {
-  /** A filter matching at most this many rows has all of them ranked (no over-fetch). */
+  /** A filter matching at most this many rows is checked against their list instead of in SQL per round. */
   exactRows: 2048,
   /** Candidates that must pass the filter, as a multiple of k, before the ranked answer is trusted. */
   passFactor: 2,
@@ -54,8 +54,6 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   // f32 distances from the index are exact: rank by them and fetch only the top rows. Quantized ones are not: SQL
   // re-ranks the candidates by pgvector's exact distance.
   const byIndex = entry.settings.quantization === 'f32'
-  const matching = spec.where ? await passingRows(db, spec, spec.where, annLimits.exactRows + 1) : undefined
-  if (matching && matching.length <= annLimits.exactRows && !byIndex) return spec
   const efSearch = options.efSearch ?? entry.settings.efSearch
   const query = Float32Array.from(dist.opts!.vector as number[])
   const need = spec.where ? k * annLimits.passFactor : k
@@ -70,23 +68,8 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     const only: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: list } }
     return { ...spec, where: spec.where ? { fn: 'and', args: [spec.where, only] } : only, orderBy: [{ expr: { fn: 'ann_rank', args: [], opts: { keys: list } }, desc: false }, ...spec.orderBy.slice(1)] }
   }
-  if (matching && matching.length <= annLimits.exactRows) {
-    // A selective filter: every matching row ranked by the index's distance (a search as wide as the index, which
-    // native code does in milliseconds), unless some row is missing from the graph — then exact SQL.
-    const found = native.search(query, total)
-    const inTail = new Set(tail.map((r) => r.key))
-    const wanted = new Set(matching.filter((key) => !inTail.has(key)).map((key) => BigInt(key)))
-    // The index answers in distance order: keep the matching keys' first k (and count that it had them all).
-    const distance = new Map<string, number>()
-    let seen = 0
-    for (let i = 0; i < found.keys.length; i++) {
-      if (!wanted.has(found.keys[i]!)) continue
-      if (seen++ < k) distance.set(String(found.keys[i]!), found.distances[i]!)
-    }
-    if (seen < wanted.size) return spec
-    for (const r of tail) if (r.vector && matching.includes(r.key)) distance.set(r.key, tailDistance.get(r.key)!)
-    return ranked([...distance.keys()], distance)
-  }
+  // A selective filter's matching rows, once the candidates suggest it is selective (then checked here, not in SQL).
+  let matching: Set<string> | undefined
   let fetch = Math.max(efSearch, need)
   // Past a quarter of the rows, ranking them all exactly costs about as much as the candidates would.
   while (fetch * 4 < total) {
@@ -103,10 +86,36 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     const list = `{${[...distance.keys()].join(',')}}`
     const candidates: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: list } }
     const where: ExprNode = spec.where ? { fn: 'and', args: [spec.where, candidates] } : candidates
-    const passing = await passingRows(db, spec, where)
+    const passing = matching ? [...distance.keys()].filter((key) => matching!.has(key)) : await passingRows(db, spec, where)
     if (passing.length >= need) return byIndex ? ranked(passing, distance) : { ...spec, where }
+    if (spec.where && !matching && passing.length * total < fetch * annLimits.exactRows) {
+      // Few candidates pass: list the filter's rows once (a bounded probe) and check candidates against that list.
+      const rows = await passingRows(db, spec, spec.where, annLimits.exactRows + 1)
+      if (rows.length <= annLimits.exactRows) {
+        if (rows.length <= k * annLimits.passFactor) return spec
+        matching = new Set(rows)
+        fetch = Math.max(fetch * 2, Math.ceil((need * 1.5 * total) / rows.length))
+        continue
+      }
+    }
     // The share of candidates passing the filter near this query says how many more to fetch.
     fetch = Math.max(fetch * 2, Math.ceil((need * 1.5 * fetch) / Math.max(passing.length, 1)))
+  }
+  if (matching && byIndex) {
+    // Still too few: every matching row ranked by the index's distance (a search as wide as the index), unless some
+    // matching row is missing from the graph — then exact SQL.
+    const found = native.search(query, total)
+    const inTail = new Set(tail.map((r) => r.key))
+    const wanted = new Set([...matching].filter((key) => !inTail.has(key)).map((key) => BigInt(key)))
+    const distance = new Map<string, number>()
+    let seen = 0
+    for (let i = 0; i < found.keys.length; i++) {
+      if (!wanted.has(found.keys[i]!)) continue
+      if (seen++ < k) distance.set(String(found.keys[i]!), found.distances[i]!)
+    }
+    if (seen < wanted.size) return spec
+    for (const r of tail) if (r.vector && matching.has(r.key)) distance.set(r.key, tailDistance.get(r.key)!)
+    return ranked([...distance.keys()], distance)
   }
   return spec
 }
