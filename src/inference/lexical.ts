@@ -56,6 +56,26 @@ export function lexicalFeatures(text: string, seed = LEXICAL_DEFAULT_SEED): Map<
 export type LexicalProjection = 'dense' | 'sparse'
 const SPARSE_NONZEROS = 16
 
+/**
+ * The same features as lexicalFeatures, into reusable buffers (no Map, no strings per n-gram): bucket → summed raw
+ * count in `counts` (zeroed again by the caller), touched buckets listed in `touched`; returns how many.
+ */
+function featuresInto(text: string, seed: number, counts: Float64Array, touched: Int32Array): number {
+  const wordStart = fnvChars(fnvStart(seed), 'w:', 0, 2)
+  const gramStart = fnvChars(fnvStart(seed), 'g:', 0, 2)
+  let n = 0
+  const add = (b: number, w: number) => {
+    if (counts[b] === 0 && n < touched.length) touched[n++] = b
+    counts[b]! += w
+  }
+  for (const word of text.toLowerCase().normalize('NFKC').match(WORD_RE) ?? []) {
+    add(fnvChars(wordStart, word, 0, word.length) % LEXICAL_FEATURES, 1)
+    const padded = `<${word}>`
+    for (let len = 3; len <= 4; len++) for (let i = 0; i + len <= padded.length; i++) add(fnvChars(gramStart, padded, i, i + len) % LEXICAL_FEATURES, NGRAM_WEIGHT)
+  }
+  return n
+}
+
 /** The dense projection matrix, [LEXICAL_FEATURES × dims] row-major, as in the ONNX model's initializer. */
 function projection(dims: number, seed: number): Float32Array {
   const key = `${dims}:${seed}`
@@ -102,10 +122,17 @@ function projectDense(text: string, proj: Float32Array, dims: number, seed: numb
   }
 }
 
+const scratch = { counts: new Float64Array(LEXICAL_FEATURES), touched: new Int32Array(LEXICAL_FEATURES) }
+
 function projectSparse(text: string, p: ReturnType<typeof sparseProjection>, seed: number, acc: Float32Array): void {
   acc.fill(0)
   const { positions, signs, nonzeros } = p
-  for (const [b, w] of lexicalFeatures(text, seed)) {
+  const { counts, touched } = scratch
+  const n = featuresInto(text, seed, counts, touched)
+  for (let t = 0; t < n; t++) {
+    const b = touched[t]!
+    const w = 1 + Math.log(counts[b]!)
+    counts[b] = 0
     for (let j = b * nonzeros, end = j + nonzeros; j < end; j++) acc[positions[j]!]! += signs[j]! * w
   }
 }
