@@ -334,6 +334,7 @@ export class Tessera {
   async dropTable(path: string, options: { ifNotExists?: IfNotExists; force?: boolean } = {}): Promise<void> {
     const p = parsePath(path).path
     const dropped: string[] = []
+    const droppedIds: number[] = []
     await this.#db.transaction(async (tx) => {
       const state = await loadTableByPath(tx, p)
       if (!state) {
@@ -349,10 +350,12 @@ export class Tessera {
         if (s.kind !== 'snapshot') await dropDataTable(tx, s.id)
         await tx.query(`delete from tessera.tables where id = $1`, [s.id])
         dropped.push(s.path)
+        droppedIds.push(s.id)
       }
       await drop(state)
     })
     for (const d of dropped) this.#forgetUnder(d)
+    for (const id of droppedIds) vectorIndexesAfterCommit(this.#db, id, undefined, 'drop')
   }
 
   // ---------------------------------------------------------------- views and snapshots

@@ -203,8 +203,15 @@ describe('native index on disk', () => {
     expect(JSON.parse(readFileSync(join(dir, files[1]!), 'utf8')).stamp).toBe(note.stamp)
     expect((await db.check()).problems).toEqual([])
     await t.dropEmbeddingIndex('lex')
-    await db.close()
     expect(existsSync(join(dir, files[0]!))).toBe(false)
+    // Dropping a table removes its indexes' files too.
+    await t.addEmbeddingIndex('text', { embed: embedders.lexical({ dims: 32 }), name: 'again' })
+    await settle(db, t)
+    await db.close()
+    db = await Tessera.open({ home })
+    await db.dropTable('docs')
+    await db.close()
+    expect(readdirSync(dir)).toEqual([])
   })
 })
 

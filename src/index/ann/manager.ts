@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { IndexMd, TableMd, VersionKind } from '../../catalog/metadata.ts'
 import type { Driver } from '../../store/types.ts'
@@ -246,10 +246,20 @@ export class VectorIndexes {
       this.#entries.delete(key)
       e.dispose()
     }
+    this.#removeStaleFiles(tableId, new Set((md?.indexes ?? []).map((i) => i.valueColumnId)))
     for (const idx of md?.indexes ?? []) {
       const e = this.entry(tableId, idx)
       // Recomputing a column rewrites vectors in place (no new row version): only a rebuild sees that.
       e.kick(kind === 'recompute')
+    }
+  }
+
+  /** Files of the table's indexes that no longer exist (dropped while not loaded, or with the table). */
+  #removeStaleFiles(tableId: number, live: Set<number>): void {
+    if (!this.#dir || !existsSync(this.#dir)) return
+    for (const f of readdirSync(this.#dir)) {
+      const m = /^t(\d+)-.*-c(\d+)\.usearch/.exec(f)
+      if (m && Number(m[1]) === tableId && !live.has(Number(m[2]))) rmSync(join(this.#dir, f), { force: true })
     }
   }
 
