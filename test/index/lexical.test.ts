@@ -38,3 +38,8 @@ describe('lexical embedder in JS', () => {
     expect(viaFn).toEqual(direct!)
   })
 })
+
+test('an unknown projection is refused by name', async () => {
+  const { withDims } = await import('../../src/inference/index.ts')
+  await expect(withDims({ fn: 'lexical_embed', opts: { projection: 'fast' }, modality: 'text' })).rejects.toThrow(/projection must be 'sparse' or 'dense'/)
+})
