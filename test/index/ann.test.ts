@@ -114,6 +114,23 @@ describe('native ANN index (embedded store)', () => {
     expect(entry!.version).toBe(t.version)
   })
 
+  test('after most rows are deleted a search still returns k live rows, at once and after catch-up', async () => {
+    const s = await db.createTable('mostly_gone', { id: 'int', emb: 'array<float32>[24]' })
+    await s.insert(vectors.slice(0, 4000).map((emb, id) => ({ id, emb })))
+    await s.addEmbeddingIndex('emb', { name: 'e' })
+    await settle(db, s)
+    expect(vectorIndexesOf(db.driver)!.entries(s.id)[0]!.liveOnly).toBe(true)
+    await s.delete({ where: s.c.id.ge(100) })
+    const top = async () => (await s.orderBy(s.c.emb.similarity({ vector: vectors[3000]! }), 'desc').limit(10).select({ id: s.c.id }).collect()).rows.map((r) => r.id as number)
+    const truth = exactTop(vectors[3000]!, 10, (id) => id < 100)
+    expect(await top()).toEqual(truth)
+    await settle(db, s)
+    const entry = vectorIndexesOf(db.driver)!.entries(s.id)[0]!
+    expect(entry.native!.size).toBe(100)
+    expect(entry.liveOnly).toBe(true)
+    expect(await top()).toEqual(truth)
+  })
+
   test('time travel answers exactly at an old version; revert repairs the index', async () => {
     const before = t.version
     const q = clustered()

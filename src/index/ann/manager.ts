@@ -4,7 +4,7 @@ import type { IndexMd, TableMd, VersionKind } from '../../catalog/metadata.ts'
 import type { Driver } from '../../store/types.ts'
 import type { AnnSettings } from './native.ts'
 import { ANN_DEFAULTS, addInSlices, metaPath, NativeIndex, removeIndexFiles } from './native.ts'
-import { countVectors, currentVersion, markNative, readVectors, versionStamp } from './store.ts'
+import { countVectors, currentVersion, markNative, readVectors, rowsEnded, versionStamp } from './store.ts'
 
 // The native indexes of one embedded store. Each index is a derived structure: it holds, keyed by _rowid, the
 // vector of every row current at the version it `covers` (plus keys of rows deleted since, which queries skip).
@@ -38,6 +38,13 @@ export class AnnEntry {
   #rebuild = false
   #savedAt = 0
   #dirty = false
+  /** Commits that may have ended rows (anything but inserts), counted so a run knows whether it saw them all. */
+  #endings = 0
+  /**
+   * Every key in the native index is a current row (deleted rows' keys were removed up to the covered version and
+   * no commit since could have ended a row): an unfiltered search needs no check that its candidates are live.
+   */
+  liveOnly = false
   lastError: unknown
 
   constructor(readonly owner: VectorIndexes, readonly tableId: number, readonly idx: IndexMd, readonly settings: AnnSettings, readonly path: string | undefined) {}
@@ -98,7 +105,20 @@ export class AnnEntry {
     return this.#closed
   }
 
+  /** A commit that may have ended rows (update, delete, revert, ...). */
+  noteEndings(): void {
+    this.#endings++
+    this.liveOnly = false
+  }
+
   async #run(): Promise<void> {
+    const endings = this.#endings
+    await this.#step()
+    // Nothing ended rows while this ran, and the index is at (at least) the version read at its start.
+    if (this.native && endings === this.#endings) this.liveOnly = true
+  }
+
+  async #step(): Promise<void> {
     const db = this.owner.db
     if (this.#rebuild || !this.native) {
       const rebuild = this.#rebuild
@@ -108,7 +128,7 @@ export class AnnEntry {
         this.native = undefined
         this.version = -1
       } else if (await this.#load()) {
-        return this.#run()
+        return this.#step()
       }
       await this.#build()
       return
@@ -124,6 +144,7 @@ export class AnnEntry {
     }
     const stamp = (await versionStamp(db, this.tableId, target))!
     await this.#addRows(this.native, { after: this.version, upTo: target })
+    this.native.remove(await rowsEnded(db, this.tableId, this.version, target))
     if (this.#closed) return
     this.version = target
     this.stamp = stamp
@@ -249,6 +270,7 @@ export class VectorIndexes {
     this.#removeStaleFiles(tableId, new Set((md?.indexes ?? []).map((i) => i.valueColumnId)))
     for (const idx of md?.indexes ?? []) {
       const e = this.entry(tableId, idx)
+      if (kind !== 'insert' && kind !== 'create') e.noteEndings()
       // Recomputing a column rewrites vectors in place (no new row version): only a rebuild sees that.
       e.kick(kind === 'recompute')
     }

@@ -25,6 +25,8 @@ export const annLimits = {
   passFactor: 2,
   /** Rows written since the index's version that are listed with the candidates; beyond, the search is exact. */
   tailRows: 5000,
+  /** Extra rows listed beyond k when candidates are not checked first (rows ended by a commit the hook missed). */
+  margin: 10,
 }
 
 export interface AnnQueryOptions {
@@ -61,9 +63,9 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const tail = await rowsAfter(db, spec.from.tableId, idx.valueColumnId, covered, annLimits.tailRows, byIndex)
   if (tail.length > annLimits.tailRows) return spec
   const tailDistance = new Map(tail.filter((r) => r.vector).map((r) => [r.key, nativeDistance(idx.metric, r.vector!, query)]))
-  const ranked = (keys: string[], distance: Map<string, number>): QuerySpec => {
+  const ranked = (keys: string[], distance: Map<string, number>, count = k): QuerySpec => {
     // The top rows in the index's order; SQL fetches just those and keeps that order.
-    const top = keys.sort((a, b) => distance.get(a)! - distance.get(b)! || Number(a) - Number(b)).slice(0, k)
+    const top = keys.sort((a, b) => distance.get(a)! - distance.get(b)! || Number(a) - Number(b)).slice(0, count)
     const list = `{${top.join(',')}}`
     const only: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: list } }
     return { ...spec, where: spec.where ? { fn: 'and', args: [spec.where, only] } : only, orderBy: [{ expr: { fn: 'ann_rank', args: [], opts: { keys: list } }, desc: false }, ...spec.orderBy.slice(1)] }
@@ -86,6 +88,8 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     const list = `{${[...distance.keys()].join(',')}}`
     const candidates: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: list } }
     const where: ExprNode = spec.where ? { fn: 'and', args: [spec.where, candidates] } : candidates
+    // Unfiltered, with only live rows in the index: every candidate passes (no statement to check it).
+    if (!spec.where && entry.liveOnly && byIndex && distance.size >= k) return ranked([...distance.keys()], distance, k + annLimits.margin)
     const passing = matching ? [...distance.keys()].filter((key) => matching!.has(key)) : await passingRows(db, spec, where)
     if (passing.length >= need) return byIndex ? ranked(passing, distance) : { ...spec, where }
     if (spec.where && !matching && passing.length * total < fetch * annLimits.exactRows) {

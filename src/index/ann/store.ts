@@ -44,6 +44,19 @@ export async function rowsAfter(db: Queryable, tableId: number, valueColumnId: n
   return r.rows.map((x) => ({ key: String(x.r), vector: x.v ?? null }))
 }
 
+/**
+ * Rows that stopped being current in versions (after, upTo] and have no current version now (deleted, not updated):
+ * their keys leave the native index, so candidates are live rows.
+ */
+export async function rowsEnded(db: Queryable, tableId: number, after: number, upTo: number): Promise<BigUint64Array> {
+  const t = dataTable(tableId)
+  const r = await db.query<{ r: string | number }>(
+    `select distinct d._rowid as r from ${t} d where d._v_max > $1 and d._v_max <= $2 and d._v_max <> ${MAX_VERSION} and not exists (select 1 from ${t} c where c._v_max = ${MAX_VERSION} and c._rowid = d._rowid)`,
+    [after, upTo],
+  )
+  return BigUint64Array.from(r.rows, (x) => BigInt(x.r))
+}
+
 /** The commit time of a table version as text, or undefined when that version does not exist. */
 export async function versionStamp(db: Queryable, tableId: number, version: number): Promise<string | undefined> {
   const r = await db.query<{ s: string }>(`select created_at::text as s from tessera.versions where table_id = $1 and version = $2`, [tableId, version])
