@@ -1,5 +1,8 @@
 // The libraries alone, no Tessera: usearch 2.26.2 against hnswlib-node on the same vectors, the measurement behind
 // the choice of usearch for the native index (README, Vector index). Run: npx bun bench/lib/ann-raw.ts
+import * as u from 'usearch'
+import { HierarchicalNSW } from 'hnswlib-node'
+
 const N = 20000, D = 384
 let seed = 1
 const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296)
@@ -8,8 +11,6 @@ const centers = Array.from({ length: 100 }, () => Float32Array.from({ length: D 
 const gen = () => { const c = centers[Math.floor(rand() * 100)]!; const v = Float32Array.from(c, (x) => x + 0.5 * gauss()); const n = Math.hypot(...v); return v.map((x) => x / n) }
 const data = Array.from({ length: N }, gen), queries = Array.from({ length: 200 }, gen)
 const flat = new Float32Array(N * D); data.forEach((v, i) => flat.set(v, i * D))
-const u = await import('usearch')
-const { HierarchicalNSW } = await import('hnswlib-node')
 let t0 = performance.now()
 const ix = new u.Index({ dimensions: D, metric: 'cos' as never, quantization: 'f32' as never, connectivity: 16, expansion_add: 64, expansion_search: 40, multi: false })
 ix.add(BigUint64Array.from({ length: N }, (_, i) => BigInt(i)), flat, 0)
