@@ -59,22 +59,16 @@ scalar({
   },
 })
 
-// The native index's candidates for a top-k (src/index/ann/): rows whose _rowid it returned or that were written
-// after the version it covers (listed, or when too many to list, `after` that version). Only planned for
-// single-table queries, whose table is t0. A plain list lets the _rowid index answer; the OR form scans.
+// The native index's candidates for a top-k (src/index/ann/): the rows whose _rowid it listed (from the index, and
+// the rows written after the version the index covers). Only planned for single-table queries, whose table is t0;
+// a plain list lets the current rows' _rowid index answer.
 scalar({
   name: 'ann_candidates', minArgs: 0, maxArgs: 0, deterministic: true,
   returnType: (_types, node) => {
-    const { keys, after } = node.opts ?? {}
-    if (typeof keys !== 'string' || !/^\{[0-9,]*\}$/.test(keys) || !(after === undefined || Number.isInteger(after))) {
-      throw typeError(node, 'ann_candidates() needs opts.keys ({1,2}) and optionally opts.after (a version)')
-    }
+    if (typeof node.opts?.keys !== 'string' || !/^\{[0-9,]*\}$/.test(node.opts.keys)) throw typeError(node, 'ann_candidates() needs opts.keys ({1,2})')
     return t('bool', false)
   },
-  sql: (_a, emit, node) => {
-    const any = `t0._rowid = any(${emit.param(node.opts!.keys)}::bigint[])`
-    return node.opts!.after === undefined ? `(${any})` : `(${any} or t0._v_min > ${Math.trunc(node.opts!.after as number)})`
-  },
+  sql: (_a, emit, node) => `(t0._rowid = any(${emit.param(node.opts!.keys)}::bigint[]))`,
   eval: (_a, node) => {
     throw invalid('INVALID_EXPRESSION', `${node.fn}() runs in SQL only`)
   },
