@@ -26,6 +26,19 @@ const time = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
   return [r, performance.now() - t0]
 }
 
+// `npx bun bench/embedding.ts ann [N=20000]`: vector search only — Tessera's native index against hnswlib-node and
+// LanceDB HNSW-SQ on the same generated 384-d vectors (random and clustered), each built in its own process.
+if (process.argv[2] === 'ann') {
+  await annComparison(Number(process.argv[3] ?? 20_000))
+  process.exit(0)
+}
+// `npx bun bench/embedding.ts insert [N=50000]`: an insert into a table with a lexical index against the same
+// insert into the same table without one, and the embedding alone (the rest is storing the vectors in PGlite).
+if (process.argv[2] === 'insert') {
+  await insertComparison(Number(process.argv[3] ?? 50_000))
+  process.exit(0)
+}
+
 // ---------------------------------------------------------------- embedding throughput
 {
   const texts = Array.from({ length: 5000 }, () => sentence(12))
@@ -162,3 +175,49 @@ await run(`filtered top-${K} (cat = 3, 10%)`, 3)
 const [, textMs] = await time(() => t.orderBy(t.c.text.similarity('family house money'), 'desc').limit(K).select('id').collect())
 console.log(`text query incl. embedding (first call, then cached): ${fmt(textMs)} ms`)
 await db.close()
+
+async function annComparison(n: number): Promise<void> {
+  const { spawnSync } = await import('node:child_process')
+  const { loadavg } = await import('node:os')
+  const peers = ['tessera', 'hnswlib', 'lancedb'] as const
+  type Out = { buildMs: number; rssMb: number; diskMb: number; results: Record<string, { p50: number; recall: number; short: number }> }
+  console.log(`vector search, ${n} x 384, top-10, M=16 efConstruction=64 ef=40 (LanceDB: IVF_HNSW_SQ, 1 partition); load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)
+  for (const kind of ['clustered', 'random']) {
+    const out: Partial<Record<(typeof peers)[number], Out>> = {}
+    for (const peer of peers) {
+      const r = spawnSync(process.execPath, [join(import.meta.dir, 'lib/ann-peer.ts'), peer, String(n), kind, '384'], { encoding: 'utf8', maxBuffer: 1 << 24 })
+      const line = r.stdout.trim().split('\n').at(-1) ?? ''
+      try {
+        out[peer] = JSON.parse(line) as Out
+      } catch {
+        console.log(`${peer} (${kind}) failed: ${r.stderr.slice(-500)}`)
+      }
+    }
+    const t = out.tessera, h = out.hnswlib, l = out.lancedb
+    const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? (a / b).toFixed(2) : '-')
+    const row = (label: string, f: (o: Out) => number, digits = 1) =>
+      console.log(`  ${label.padEnd(26)} tessera ${t ? f(t).toFixed(digits) : '-'} | hnswlib ${h ? f(h).toFixed(digits) : '-'} | lancedb ${l ? f(l).toFixed(digits) : '-'} | tessera/hnswlib ${ratio(t && f(t), h && f(h))} | tessera/lancedb ${ratio(t && f(t), l && f(l))}`)
+    console.log(`${kind}: (load ${loadavg()[0]!.toFixed(1)})`)
+    row('build s', (o) => o.buildMs / 1000)
+    row('RSS after build MB', (o) => o.rssMb, 0)
+    row('on disk MB', (o) => o.diskMb)
+    for (const p of ['100', '50', '10', '1']) {
+      row(`${p}% rows: p50 ms`, (o) => o.results[p]!.p50, 2)
+      row(`${p}% rows: recall@10`, (o) => o.results[p]!.recall, 3)
+    }
+  }
+}
+
+async function insertComparison(n: number): Promise<void> {
+  const { loadavg } = await import('node:os')
+  const db = await Tessera.memory()
+  const rows = Array.from({ length: n }, (_, i) => ({ id: i, text: sentence(10) }))
+  const plain = await db.createTable('plain', { id: 'int', text: 'string' })
+  const indexed = await db.createTable('indexed', { id: 'int', text: 'string' })
+  await indexed.addEmbeddingIndex('text', { embed: embedders.lexical(), name: 'lex' })
+  const [, tPlain] = await time(() => plain.insert(rows))
+  const [, tIndexed] = await time(() => indexed.insert(rows))
+  const [, tEmbed] = await time(() => embedValues(embedders.lexical(), rows.map((r) => r.text)))
+  console.log(`insert ${n} rows (load ${loadavg()[0]!.toFixed(1)}): plain ${fmt(tPlain / 1000)} s, with a lexical index ${fmt(tIndexed / 1000)} s (ratio ${fmt(tIndexed / tPlain)}; target <= 10); embedding alone ${fmt(tEmbed / 1000)} s (${fmt(n / (tEmbed / 1000))} texts/s)`)
+  await db.close()
+}

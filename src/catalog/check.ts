@@ -1,6 +1,7 @@
 import type { Queryable } from '../store/types.ts'
 import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, valueColumn } from '../query/sql.ts'
 import { fullTextIndexName, physicalIndexName } from '../index/embedding-index.ts'
+import { checkVectorIndexes, isNative } from '../index/index.ts'
 import type { TableKind, TableMd } from './metadata.ts'
 import { hasErrorColumns, isStored } from './metadata.ts'
 
@@ -61,10 +62,13 @@ export async function checkIntegrity(db: Queryable): Promise<{ tables: number; p
 async function checkIndexes(db: Queryable, id: number, md: TableMd, have: Set<string>, p: (problem: string) => void): Promise<void> {
   if (!md.indexes?.length) return
   const physical = new Set((await db.query<{ indexname: string }>(`select indexname from pg_indexes where schemaname = 'tessera_data' and tablename = $1`, [`t${id}`])).rows.map((r) => r.indexname))
+  // The embedded store keeps a native index beside PGlite instead of HNSW (src/index/ann/): check that one.
+  const native = await isNative(db)
+  if (native) for (const problem of await checkVectorIndexes(db, id, md)) p(problem)
   for (const idx of md.indexes) {
     const vectors = valueColumn(idx.valueColumnId)
     if (!md.columns.some((c) => c.id === idx.valueColumnId)) p(`index '${idx.name}' has no vectors column in the schema`)
-    if (!physical.has(physicalIndexName(id, idx.valueColumnId))) p(`index '${idx.name}' has no HNSW index ${physicalIndexName(id, idx.valueColumnId)}`)
+    if (!native && !physical.has(physicalIndexName(id, idx.valueColumnId))) p(`index '${idx.name}' has no HNSW index ${physicalIndexName(id, idx.valueColumnId)}`)
     if (idx.fullText && !physical.has(fullTextIndexName(id, idx.columnId, idx.fullText.language))) p(`index '${idx.name}' has no full-text index ${fullTextIndexName(id, idx.columnId, idx.fullText.language)}`)
     if (!have.has(vectors) || !have.has(valueColumn(idx.columnId))) continue
     const missing = await db.query<{ n: number }>(

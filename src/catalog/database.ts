@@ -39,6 +39,7 @@ import { openDestinations } from './destinations.ts'
 import { assertRevertRetained, assertVersionRetained, effectivePolicy, storePolicy } from './retention.ts'
 import type { EffectiveRetention, RetentionPolicy } from './retention.ts'
 import type { GcOptions, GcReport } from '../media/index.ts'
+import { attachVectorIndexes, detachVectorIndexes, vectorIndexesAfterCommit } from '../index/index.ts'
 
 export interface OpenOptions {
   /** Data dir (default: $TESSERA_HOME, else ~/.tessera). Holds the database, media and the lock file. */
@@ -132,6 +133,7 @@ export class Tessera {
     const cacheSettings = { cacheDir: join(mediaHome, 'cache-s3'), ...(mediaCacheBytes !== undefined ? { cacheMaxBytes: mediaCacheBytes } : {}) }
     this.media = mediaStore ? { ...env, store: openMediaStore(mediaStore, cacheSettings) } : mediaDir ? { ...env, store: new MediaStore(resolve(mediaDir)) } : env
     this.#unregisterMedia = registerMediaEnv(this.media)
+    attachVectorIndexes(db, home)
     this.#ctx = {
       db,
       media: this.media,
@@ -153,7 +155,7 @@ export class Tessera {
         this.#states.set(s.id, s)
         return s
       },
-      afterChange: (state, kind) => this.#followBase(state, kind),
+      afterChange: (state, kind) => (vectorIndexesAfterCommit(db, state.id, state.md, kind), this.#followBase(state, kind)),
     }
   }
 
@@ -262,6 +264,7 @@ export class Tessera {
     await this.#jobs?.stopAll()
     this.#unregisterMedia()
     await this.#unlisten?.().catch(() => undefined)
+    await detachVectorIndexes(this.#db)
     await this.#db.close()
     await this.#lock?.release()
   }
@@ -447,6 +450,7 @@ export class Tessera {
   async dropTable(path: string, options: { ifNotExists?: IfNotExists; force?: boolean } = {}): Promise<void> {
     const p = parsePath(this.#envPath(path)).path
     const dropped: string[] = []
+    const droppedIds: number[] = []
     await this.#db.transaction(async (tx) => {
       const state = await loadTableByPath(tx, p)
       if (!state) {
@@ -462,10 +466,12 @@ export class Tessera {
         if (s.kind !== 'snapshot') await dropDataTable(tx, s.id)
         await tx.query(`delete from tessera.tables where id = $1`, [s.id])
         dropped.push(s.path)
+        droppedIds.push(s.id)
       }
       await drop(state)
     })
     for (const d of dropped) this.#forgetUnder(d)
+    for (const id of droppedIds) vectorIndexesAfterCommit(this.#db, id, undefined, 'drop')
   }
 
   // ---------------------------------------------------------------- views and snapshots

@@ -62,11 +62,13 @@ export interface IndexMd {
   readonly valueColumnId: number
   readonly metric: IndexMetric
   readonly dims: number
-  /** The embedder as data: a registered function, its options, and what it embeds. */
-  readonly embed: { readonly fn: string; readonly opts: Readonly<Record<string, unknown>>; readonly modality: 'text' | 'image' }
+  /** The embedder as data: a registered function, its options, and what it embeds ('vector': the column holds vectors). */
+  readonly embed: { readonly fn: string; readonly opts: Readonly<Record<string, unknown>>; readonly modality: 'text' | 'image' | 'vector' }
   readonly addedIn: number
   /** Text indexes: the text search configuration of the companion full-text (GIN) index hybrid search uses. */
   readonly fullText?: { readonly language: string }
+  /** HNSW settings given at creation (src/index/ann/); absent ones take the defaults. */
+  readonly ann?: { readonly m?: number; readonly efConstruction?: number; readonly efSearch?: number; readonly quantization?: 'f32' | 'f16' | 'i8' }
 }
 
 export interface ViewMd {

@@ -1,7 +1,6 @@
 import type { ColumnMd, IndexMd, OnError, TableMd, VersionKind } from '../catalog/metadata.ts'
-import { checkEmbeddingIndex, createHnsw, createPhysicalIndexes, embedExpr, indexMdOf, withIndex } from '../index/embedding-index.ts'
+import { checkEmbeddingIndex, createHnsw, createPhysicalIndexes, embedExpr, indexEmbedder, indexMdOf, withIndex } from '../index/embedding-index.ts'
 import type { AddEmbeddingIndexOptions } from '../index/embedding-index.ts'
-import { withDims } from '../inference/index.ts'
 import { currentMediaAccess, withMediaAccess } from '../media/index.ts'
 import type { MediaAccess } from '../media/index.ts'
 import { addPhysicalColumn } from '../catalog/ddl.ts'
@@ -152,7 +151,7 @@ export class Jobs {
     if (table.isReadOnly) throw invalid('READ_ONLY', `${table} is read-only`)
     const checked = checkEmbeddingIndex(table.md, table.path, options.column, options)
     const ifExists = options.ifExists ?? 'error'
-    const embed = await withDims(options.embed) // may load the model: before any lock
+    const embed = await indexEmbedder(checked, options.embed) // may load the model: before any lock
     const { valueColumnId: _v, addedIn: _a, ...index } = indexMdOf(checked, embed, { id: 0, addedIn: 0 })
     return this.#create(table, {
       kind: 'add_embedding_index', columnName: options.column, hiddenName: (id) => `_job${id}_idx_${checked.name}`, node: embedExpr(embed, options.column).node,

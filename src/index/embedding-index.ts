@@ -8,18 +8,32 @@ import { Expr } from '../query/expr.ts'
 import { dataTable, MAX_VERSION, quoteIdent, valueColumn } from '../query/sql.ts'
 import type { Queryable } from '../store/types.ts'
 import { parseType } from '../types/index.ts'
+import { createRowIdIndex, isNative } from './ann/index.ts'
 import { tsvectorSql, vectorCast } from './functions.ts'
 
 // An embedding index is a hidden computed column (the vectors, kept in sync by the computed-column machinery on
-// insert, update, delete and revert) plus a pgvector HNSW expression index over the current rows. The physical
+// insert, update, delete and revert) plus an ANN index over the current rows: on the embedded store a native one
+// beside PGlite (src/index/ann/, kept up after commits), on a PostgreSQL server pgvector's HNSW expression index.
+// A column that already holds vectors (array<float32>[n]) is indexed without an embedder: the hidden column is then
+// a copy of it, so both stores and every code path see the same shape. The physical
 // index lives and dies with the physical column, so reverting the version that added it removes both.
 // A text index also gets a full-text GIN index over the source column's current rows (to_tsvector with a fixed
 // configuration), so hybrid search's text side is an index scan instead of parsing every row (measured at 100k
 // rows: 1.5-2.5 s → 60 ms). Like the HNSW index it is never dropped with the index: earlier versions may use it.
 
 export interface AddEmbeddingIndexOptions {
-  readonly embed: Embedder
+  /** How values become vectors; leave it out for a column that holds vectors already (array<float32>[n]). */
+  readonly embed?: Embedder
   readonly metric?: IndexMetric
+  /** HNSW graph degree (default 16; pgvector's m on a PostgreSQL server). */
+  readonly m?: number
+  /** Candidates kept while building (default 64; pgvector's ef_construction). */
+  readonly efConstruction?: number
+  /** Candidates explored per search unless a query says otherwise (default 40; pgvector's hnsw.ef_search). */
+  readonly efSearch?: number
+  /** How the embedded store's native index keeps vectors: 'f32' (default), 'f16' or 'i8' (cosine only). Answers are ranked by exact distances either way. */
+  readonly quantization?: 'f32' | 'f16' | 'i8'
+
   readonly name?: string
   readonly ifExists?: IfExists
   /** 'abort' (default): an input the embedder cannot read fails the write; 'ignore' stores a per-cell error. */
@@ -39,6 +53,8 @@ export interface IndexInfo {
   readonly embed: IndexMd['embed']
   /** The full-text configuration hybrid search uses on this column (text indexes on string columns). */
   readonly fullText?: string
+  /** HNSW settings given at creation (the rest are defaults). */
+  readonly ann?: IndexMd['ann']
 }
 
 const OPCLASS: Record<IndexMetric, string> = { cosine: 'vector_cosine_ops', ip: 'vector_ip_ops', l2: 'vector_l2_ops' }
@@ -58,15 +74,22 @@ export async function createFullTextIndex(tx: Queryable, tableId: number, column
   await tx.exec(`create index if not exists ${quoteIdent(fullTextIndexName(tableId, columnId, language))} on ${dataTable(tableId)} using gin (${tsvectorSql(valueColumn(columnId), language)}) where _v_max = ${MAX_VERSION}`)
 }
 
-/** The physical HNSW index; `if not exists`, so re-creating after a revert of a drop is harmless. */
-export async function createHnsw(tx: Queryable, tableId: number, idx: Pick<IndexMd, 'valueColumnId' | 'metric' | 'dims'>): Promise<void> {
-  await tx.exec(`create index if not exists ${quoteIdent(physicalIndexName(tableId, idx.valueColumnId))} on ${dataTable(tableId)} using hnsw (${vectorCast(valueColumn(idx.valueColumnId), idx.dims)} ${OPCLASS[idx.metric]}) where _v_max = ${MAX_VERSION}`)
+/**
+ * The physical ANN index; `if not exists`, so re-creating after a revert of a drop is harmless. On the embedded
+ * store the native index (built after the commit) takes HNSW's place: only the _rowid b-tree its candidates are
+ * fetched through is made here.
+ */
+export async function createHnsw(tx: Queryable, tableId: number, idx: Pick<IndexMd, 'valueColumnId' | 'metric' | 'dims'> & { ann?: IndexMd['ann'] }): Promise<void> {
+  if (await isNative(tx)) return createRowIdIndex(tx, tableId)
+  const m = idx.ann?.m, efc = idx.ann?.efConstruction
+  const withSql = m !== undefined || efc !== undefined ? ` with (${[m !== undefined ? `m = ${Math.trunc(m)}` : '', efc !== undefined ? `ef_construction = ${Math.trunc(efc)}` : ''].filter(Boolean).join(', ')})` : ''
+  await tx.exec(`create index if not exists ${quoteIdent(physicalIndexName(tableId, idx.valueColumnId))} on ${dataTable(tableId)} using hnsw (${vectorCast(valueColumn(idx.valueColumnId), idx.dims)} ${OPCLASS[idx.metric]})${withSql} where _v_max = ${MAX_VERSION}`)
 }
 
 export function listIndexes(md: TableMd): IndexInfo[] {
   return (md.indexes ?? []).map((i) => ({
     name: i.name, column: md.columns.find((c) => c.id === i.columnId)?.name ?? `#${i.columnId}`, metric: i.metric, dims: i.dims, embed: i.embed,
-    ...(i.fullText ? { fullText: i.fullText.language } : {}),
+    ...(i.fullText ? { fullText: i.fullText.language } : {}), ...(i.ann ? { ann: i.ann } : {}),
   }))
 }
 
@@ -84,6 +107,9 @@ export interface CheckedIndex {
   readonly fullText: string | undefined
   /** An index of that name exists already. */
   readonly exists: boolean
+  readonly ann: NonNullable<IndexMd['ann']> | undefined
+  /** The column's vector length when it holds vectors (no embedder). */
+  readonly vectorDims: number | undefined
 }
 
 /** The checks addEmbeddingIndex and background index jobs share: column, metric, embedder fit, full text, name. */
@@ -92,31 +118,66 @@ export function checkEmbeddingIndex(md: TableMd, path: string, column: string, o
   if (!source) throw notFound('COLUMN_NOT_FOUND', `'${path}' has no column '${column}' to index`, { column, table: path })
   const metric = options.metric ?? 'cosine'
   if (!(metric in OPCLASS)) throw invalid('INVALID_ARGUMENT', `unknown metric '${metric}'; use cosine, ip or l2`)
-  if (!options.embed || typeof options.embed.fn !== 'string') throw invalid('INVALID_ARGUMENT', `addEmbeddingIndex('${column}') needs embed: an embedder such as embedders.lexical()`)
-  const kind = parseType(source.type).kind
-  const fits = options.embed.modality === 'text' ? kind === 'string' : ['image', 'string', 'binary'].includes(kind)
-  if (!fits) throw invalid('INVALID_ARGUMENT', `a ${options.embed.modality} embedder cannot index column '${column}' of type ${source.type}`, { column })
-  const fullText = kind === 'string' && options.embed.modality === 'text' && options.fullText !== false ? options.fullText ?? 'english' : undefined
+  const type = parseType(source.type)
+  const kind = type.kind
+  const ann = checkAnnOptions(options, metric)
+  let vectorDims: number | undefined
+  if (!options.embed) {
+    // Bring your own vectors: a float32 array column of one fixed length.
+    vectorDims = kind === 'array' && (type.dtype ?? 'float32') === 'float32' && type.shape?.length === 1 && typeof type.shape[0] === 'number' ? type.shape[0] : undefined
+    if (vectorDims === undefined || vectorDims < 1) {
+      throw invalid('INVALID_ARGUMENT', `addEmbeddingIndex('${column}') needs embed: an embedder such as embedders.lexical(), unless the column holds vectors (type array<float32>[n]; it is ${source.type})`, { column })
+    }
+    if (options.fullText) throw invalid('INVALID_ARGUMENT', `fullText needs a text column and embedder; '${column}' holds vectors`, { column })
+  } else {
+    if (typeof options.embed.fn !== 'string') throw invalid('INVALID_ARGUMENT', `addEmbeddingIndex('${column}'): embed must be an embedder such as embedders.lexical()`)
+    const fits = options.embed.modality === 'text' ? kind === 'string' : ['image', 'string', 'binary'].includes(kind)
+    if (!fits) throw invalid('INVALID_ARGUMENT', `a ${options.embed.modality} embedder cannot index column '${column}' of type ${source.type}${kind === 'array' ? ' (a column of vectors is indexed without embed)' : ''}`, { column })
+  }
+  const fullText = kind === 'string' && options.embed?.modality === 'text' && options.fullText !== false ? options.fullText ?? 'english' : undefined
   if (fullText !== undefined && (typeof fullText !== 'string' || !/^[a-z_]+$/.test(fullText))) {
     throw invalid('INVALID_ARGUMENT', `fullText must be a text search configuration name like 'english' or 'simple', or false (got ${JSON.stringify(fullText)})`)
   }
   const existing = md.indexes ?? []
   const name = options.name ?? firstFree(existing)
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw invalid('INVALID_NAME', `index name '${name}': use letters, digits and _`, { index: name })
-  return { name, source, metric, fullText, exists: existing.some((i) => i.name === name) }
+  return { name, source, metric, fullText, exists: existing.some((i) => i.name === name), ann, vectorDims }
 }
+
+/** HNSW knobs, bounded as pgvector bounds them (so both stores accept the same ones). */
+function checkAnnOptions(options: AddEmbeddingIndexOptions, metric: IndexMetric): NonNullable<IndexMd['ann']> | undefined {
+  const int = (name: 'm' | 'efConstruction' | 'efSearch', min: number, max: number): number | undefined => {
+    const x = options[name]
+    if (x === undefined) return undefined
+    if (!Number.isInteger(x) || x < min || x > max) throw invalid('INVALID_ARGUMENT', `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(x)}`)
+    return x
+  }
+  const m = int('m', 2, 100), efConstruction = int('efConstruction', 4, 1000), efSearch = int('efSearch', 1, 1000)
+  if (efConstruction !== undefined && efConstruction < 2 * (m ?? 16)) throw invalid('INVALID_ARGUMENT', `efConstruction (${efConstruction}) must be at least twice m (${m ?? 16})`)
+  const q = options.quantization
+  if (q !== undefined && !['f32', 'f16', 'i8'].includes(q)) throw invalid('INVALID_ARGUMENT', `quantization must be 'f32', 'f16' or 'i8', got ${JSON.stringify(q)}`)
+  if (q === 'i8' && metric !== 'cosine') throw invalid('INVALID_ARGUMENT', `quantization 'i8' works with metric 'cosine' only (it scales unit vectors to bytes); use 'f16' for ${metric}`)
+  const ann = { ...(m !== undefined ? { m } : {}), ...(efConstruction !== undefined ? { efConstruction } : {}), ...(efSearch !== undefined ? { efSearch } : {}), ...(q !== undefined ? { quantization: q } : {}) }
+  return Object.keys(ann).length > 0 ? ann : undefined
+}
+
+/** The "embedder" of an index over a column of vectors: the column itself. */
+const ownVectors = (dims: number): Embedder & { opts: { dims: number } } => ({ fn: 'vectors', opts: { dims }, modality: 'vector' as never })
 
 /** The catalog entry of an index whose vectors are in `valueColumn`. */
 export function indexMdOf(checked: CheckedIndex, embed: Embedder & { opts: { dims: number } }, valueCol: Pick<ColumnMd, 'id' | 'addedIn'>): IndexMd {
   return {
     name: checked.name, kind: 'embedding', columnId: checked.source.id, valueColumnId: valueCol.id, metric: checked.metric, dims: embed.opts.dims,
     embed: { fn: embed.fn, opts: embed.opts, modality: embed.modality }, addedIn: valueCol.addedIn,
-    ...(checked.fullText ? { fullText: { language: checked.fullText } } : {}),
+    ...(checked.fullText ? { fullText: { language: checked.fullText } } : {}), ...(checked.ann ? { ann: checked.ann } : {}),
   }
 }
 
-/** The vectors' expression: the embedder applied to the indexed column. */
-export const embedExpr = (embed: Embedder, column: string): Expr => new Expr({ fn: embed.fn, args: [{ col: column }], opts: embed.opts })
+/** The vectors' expression: the embedder applied to the indexed column (or the column, when it holds vectors). */
+export const embedExpr = (embed: Embedder, column: string): Expr => (embed.fn === 'vectors' && (embed.modality as string) === 'vector' ? new Expr({ col: column }) : new Expr({ fn: embed.fn, args: [{ col: column }], opts: embed.opts }))
+
+/** The embedder with its dims: the given one, or the column's own vectors. */
+export const indexEmbedder = async (checked: CheckedIndex, embed: Embedder | undefined): Promise<Embedder & { opts: { dims: number } }> => (embed ? withDims(embed) : ownVectors(checked.vectorDims!))
 
 /** The physical indexes of an index entry: HNSW over its vectors, and the full-text index of a text column. */
 export async function createPhysicalIndexes(tx: Queryable, tableId: number, idx: IndexMd): Promise<void> {
@@ -143,7 +204,7 @@ export async function addEmbeddingIndex(table: Table, column: string, options: A
     if (mode === 'ignore') return statusOf(table)
     if (mode === 'error') throw alreadyExists('INDEX_ALREADY_EXISTS', `'${table.path}' already has an index '${checked.name}'; pass ifExists: 'ignore' or 'replace' (or build the new one in the background: db.jobs.startIndex)`, { index: checked.name })
   }
-  const embed = await withDims(options.embed)
+  const embed = await indexEmbedder(checked, options.embed)
   // Replacing: the new vectors column starts under a temporary name and the swap happens in the same version, so a
   // search never finds the index missing.
   const hiddenName = checked.exists ? `${hiddenIndexColumn(checked.name)}_new${table.md.nextColumnId}` : hiddenIndexColumn(checked.name)

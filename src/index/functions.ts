@@ -23,7 +23,9 @@ export const vectorCast = (sql: string, dims: number): string => `(${sql}::vecto
 function distanceSql(node: FnNode, colSql: string, param: (v: unknown) => string): string {
   const { vector, metric, dims } = vecOpts(node)
   if (vector.length !== dims) throw typeError(node, `query vector has ${vector.length} dimensions, the index has ${dims}`)
-  return `(${vectorCast(colSql, dims)} ${DISTANCE_OP[metric]} ${param(`[${vector.join(',')}]`)}::vector(${dims}))`
+  const sql = `(${vectorCast(colSql, dims)} ${DISTANCE_OP[metric]} ${param(`[${vector.join(',')}]`)}::vector(${dims}))`
+  // exact: an expression no HNSW index matches, so a PostgreSQL server ranks every row instead of scanning the graph.
+  return node.opts?.exact === true ? `(${sql} + 0)` : sql
 }
 
 function distanceTs(node: FnNode, v: readonly number[]): number {
@@ -54,6 +56,44 @@ scalar({
   eval: ([a], node) => {
     const d = distanceTs(node, a as number[])
     return vecOpts(node).metric === 'cosine' ? 1 - d : -d
+  },
+})
+
+// The native index's candidates for a top-k (src/index/ann/): the rows whose _rowid it listed (from the index, and
+// the rows written after the version the index covers). Only planned for single-table queries, whose table is t0;
+// a plain list lets the current rows' _rowid index answer.
+scalar({
+  name: 'ann_candidates', minArgs: 0, maxArgs: 0, deterministic: true,
+  returnType: (_types, node) => {
+    if (typeof node.opts?.keys !== 'string' || !/^\{[0-9,]*\}$/.test(node.opts.keys)) throw typeError(node, 'ann_candidates() needs opts.keys ({1,2})')
+    return t('bool', false)
+  },
+  sql: (_a, emit, node) => `(t0._rowid = any(${emit.param(node.opts!.keys)}::bigint[]))`,
+  eval: (_a, node) => {
+    throw invalid('INVALID_EXPRESSION', `${node.fn}() runs in SQL only`)
+  },
+})
+
+// The native path's row id and rank (src/index/ann/plan.ts): the candidates it ranked by the index's distances are
+// fetched and ordered by their place in that list, so no vector is cast or compared in SQL.
+scalar({
+  name: 'ann_rowid', minArgs: 0, maxArgs: 0, deterministic: true,
+  returnType: () => t('int', false),
+  sql: () => 't0._rowid',
+  eval: (_a, node) => {
+    throw invalid('INVALID_EXPRESSION', `${node.fn}() runs in SQL only`)
+  },
+})
+
+scalar({
+  name: 'ann_rank', minArgs: 0, maxArgs: 0, deterministic: true,
+  returnType: (_types, node) => {
+    if (typeof node.opts?.keys !== 'string' || !/^\{[0-9,]*\}$/.test(node.opts.keys)) throw typeError(node, 'ann_rank() needs opts.keys ({1,2})')
+    return t('int', true)
+  },
+  sql: (_a, emit, node) => `array_position(${emit.param(node.opts!.keys)}::bigint[], t0._rowid)`,
+  eval: (_a, node) => {
+    throw invalid('INVALID_EXPRESSION', `${node.fn}() runs in SQL only`)
   },
 })
 

@@ -1,4 +1,5 @@
-// Embedding indexes (pgvector HNSW over hidden computed columns), similarity rewrite, full-text and hybrid search.
+// Embedding indexes (hidden computed columns of vectors; a native ANN index on the embedded store, pgvector HNSW on a
+// PostgreSQL server), similarity rewrite, full-text and hybrid search.
 import './functions.ts'
 
 export { addEmbeddingIndex, dropEmbeddingIndex, listIndexes, createHnsw, physicalIndexName } from './embedding-index.ts'
@@ -6,3 +7,4 @@ export type { AddEmbeddingIndexOptions, IndexInfo } from './embedding-index.ts'
 export { rewriteSimilarity } from './similarity.ts'
 export { hybridSearch } from './hybrid.ts'
 export type { HybridSearchOptions } from './hybrid.ts'
+export { attachVectorIndexes, checkVectorIndexes, detachVectorIndexes, isNative, vectorIndexesAfterCommit, vectorIndexesOf } from './ann/index.ts'

@@ -1,10 +1,12 @@
 import type { IndexMd } from '../catalog/metadata.ts'
 import { invalid, notFound } from '../errors.ts'
+import type { Embedder } from '../inference/index.ts'
 import { embedValues } from '../inference/index.ts'
 import type { ExprNode, FnNode } from '../query/nodes/index.ts'
 import { isCol, isFn, printExpr } from '../query/nodes/index.ts'
 import type { QuerySource, QuerySpec } from '../query/spec.ts'
 import type { Queryable } from '../store/types.ts'
+import { planAnn } from './ann/index.ts'
 
 // col.similarity(query) names a query, not a vector: the vector needs a model run, which cannot happen inside SQL
 // planning. This rewrite runs first (QueryBackend.rewrite): it embeds each query once, replaces similarity() with
@@ -36,7 +38,7 @@ export async function rewriteSimilarity(db: Queryable, spec: QuerySpec): Promise
     await db.exec('set hnsw.iterative_scan = relaxed_order')
     tuned.add(db)
   }
-  const resolved = new Map<FnNode, { sim: FnNode; dist: FnNode }>()
+  const resolved = new Map<FnNode, Resolved>()
   const collect = async (node: ExprNode | undefined): Promise<void> => {
     if (!node || !isFn(node)) return
     if (node.fn === 'similarity') {
@@ -47,7 +49,7 @@ export async function rewriteSimilarity(db: Queryable, spec: QuerySpec): Promise
   }
   for (const n of nodes) await collect(n)
   const sim = (n: ExprNode): ExprNode => walk(n, (f) => resolved.get(f)?.sim)
-  return {
+  const rewritten: QuerySpec = {
     ...spec,
     ...(spec.where ? { where: sim(spec.where) } : {}),
     ...(spec.select ? { select: spec.select.map((s) => ({ ...s, expr: sim(s.expr) })) } : {}),
@@ -57,9 +59,30 @@ export async function rewriteSimilarity(db: Queryable, spec: QuerySpec): Promise
       return r ? { expr: r.dist, desc: !o.desc } : { ...o, expr: sim(o.expr) }
     }),
   }
+  // A top-k by similarity on the embedded store: the native index's candidates when that is the better plan.
+  const top = rewritten.orderBy[0]
+  const byIndex = top && [...resolved.values()].find((r) => r.dist === top.expr)
+  return byIndex ? planAnn(db, rewritten, byIndex.idx, byIndex.dist, byIndex.options) : rewritten
 }
 
-async function resolve(spec: QuerySpec, node: FnNode): Promise<{ sim: FnNode; dist: FnNode }> {
+interface Resolved {
+  readonly sim: FnNode
+  readonly dist: FnNode
+  readonly idx: IndexMd
+  readonly options: { efSearch?: number; exact?: boolean }
+}
+
+/** similarity(query, { efSearch, exact }): checked here, since the options arrive as data from HTTP too. */
+function searchOptions(node: FnNode): Resolved['options'] {
+  const { efSearch, exact } = node.opts ?? {}
+  if (efSearch !== undefined && !(Number.isInteger(efSearch) && (efSearch as number) >= 1 && (efSearch as number) <= 10_000)) {
+    throw invalid('INVALID_ARGUMENT', `similarity(): efSearch must be an integer from 1 to 10000, got ${JSON.stringify(efSearch)}`)
+  }
+  if (exact !== undefined && typeof exact !== 'boolean') throw invalid('INVALID_ARGUMENT', `similarity(): exact must be true or false, got ${JSON.stringify(exact)}`)
+  return { ...(efSearch !== undefined ? { efSearch: efSearch as number } : {}), ...(exact !== undefined ? { exact: exact as boolean } : {}) }
+}
+
+async function resolve(spec: QuerySpec, node: FnNode): Promise<Resolved> {
   const target = node.args[0]
   if (!target || !isCol(target) || target.prop) throw invalid('INVALID_EXPRESSION', `similarity() works on an indexed column, not on ${printExpr(node)}`)
   const sources = [spec.from, ...spec.joins.map((j) => j.source)]
@@ -72,8 +95,11 @@ async function resolve(spec: QuerySpec, node: FnNode): Promise<{ sim: FnNode; di
   const vector = await queryVector(idx, node.opts?.query, node)
   const valueCol = hit.s.md.columns.find((c) => c.id === idx.valueColumnId)!
   const arg: ExprNode = { col: valueCol.name, ...(target.tbl ? { tbl: target.tbl } : {}) }
-  const opts = { vector, metric: idx.metric, dims: idx.dims }
-  return { sim: { fn: 'vector_similarity', args: [arg], opts }, dist: { fn: 'vector_distance', args: [arg], opts } }
+  const options = searchOptions(node)
+  const opts = { vector, metric: idx.metric, dims: idx.dims, ...(options.exact ? { exact: true } : {}) }
+  // The native candidates only make sense for the query's own table (the planner checks it is the only one).
+  const onFrom = hit.s === spec.from
+  return { sim: { fn: 'vector_similarity', args: [arg], opts }, dist: { fn: 'vector_distance', args: [arg], opts }, idx, options: onFrom ? options : { ...options, exact: true } }
 }
 
 function pickIndex(source: QuerySource, columnId: number, column: string, name: unknown): IndexMd {
@@ -106,13 +132,16 @@ async function queryVector(idx: IndexMd, query: unknown, node: FnNode): Promise<
   else if (query instanceof Uint8Array) [value, modality] = [query, 'image']
   else if (q && typeof q === 'object' && 'image' in q) [value, modality] = [q.image, 'image']
   else throw invalid('INVALID_ARGUMENT', `similarity() takes a string, { text }, { image } or { vector }, got ${JSON.stringify(query)?.slice(0, 60)} in ${printExpr(node)}`)
+  if (idx.embed.modality === 'vector') {
+    throw invalid('INVALID_ARGUMENT', `index '${idx.name}' is over a column of vectors; similarity() needs a vector ({ vector: [...] } or an array) of ${idx.dims} numbers`, { index: idx.name })
+  }
   if (modality !== idx.embed.modality) {
     throw invalid('INVALID_ARGUMENT', `index '${idx.name}' embeds ${idx.embed.modality}s; similarity() got a ${modality} query`, { index: idx.name })
   }
   const key = typeof value === 'string' ? `${idx.embed.fn}|${JSON.stringify(idx.embed.opts)}|${modality}|${value}` : undefined
   const cached = key ? queryCache.get(key) : undefined
   if (cached) return cached
-  const [v] = await embedValues(idx.embed, [value])
+  const [v] = await embedValues(idx.embed as Embedder, [value])
   if (key) {
     if (queryCache.size >= QUERY_CACHE_MAX) queryCache.delete(queryCache.keys().next().value!)
     queryCache.set(key, v!)

@@ -16,9 +16,16 @@ export interface Embedder {
 }
 
 export const embedders = {
-  /** The built-in lexical embedder (no download; no semantics: shared words and word pieces only). */
-  lexical(options: { dims?: number; seed?: number } = {}): Embedder {
-    return { fn: 'lexical_embed', opts: { dims: options.dims ?? LEXICAL_DEFAULT_DIMS, seed: options.seed ?? LEXICAL_DEFAULT_SEED }, modality: 'text' }
+  /**
+   * The built-in lexical embedder (no download; no semantics: shared words and word pieces only). New indexes use the
+   * fast sparse projection; `projection: 'dense'` gives the vectors of indexes made before it (lexical.ts).
+   */
+  lexical(options: { dims?: number; seed?: number; projection?: 'dense' | 'sparse' } = {}): Embedder {
+    const projection = options.projection ?? 'sparse'
+    return {
+      fn: 'lexical_embed', modality: 'text',
+      opts: { dims: options.dims ?? LEXICAL_DEFAULT_DIMS, seed: options.seed ?? LEXICAL_DEFAULT_SEED, ...(projection === 'sparse' ? { projection } : {}) },
+    }
   },
   /** A sentence-transformers ONNX export: a local folder or 'hf:org/name'. */
   text(model: string, options: { dims?: number; maxLength?: number } = {}): Embedder {

@@ -19,11 +19,18 @@ function modelOpt(node: FnNode): string {
 
 scalar({
   name: 'lexical_embed', minArgs: 1, maxArgs: 1, deterministic: true,
-  returnType: (types, node) => (expectKinds(node, types, 0, ['string']), vectorType(node, types[0]!.nullable)),
+  returnType: (types, node) => {
+    const projection = node.opts?.projection
+    if (projection !== undefined && projection !== 'sparse' && projection !== 'dense') throw typeError(node, `lexical_embed() opts.projection must be 'sparse' or 'dense'`)
+    return (expectKinds(node, types, 0, ['string']), vectorType(node, types[0]!.nullable))
+  },
   evalBatch: async ([texts], node) => {
     const { lexicalEmbed } = await import('./lexical.ts')
     const o = node.opts ?? {}
-    return lexicalEmbed(texts as string[], { ...(typeof o.dims === 'number' ? { dims: o.dims } : {}), ...(typeof o.seed === 'number' ? { seed: o.seed } : {}) })
+    return lexicalEmbed(texts as string[], {
+      ...(typeof o.dims === 'number' ? { dims: o.dims } : {}), ...(typeof o.seed === 'number' ? { seed: o.seed } : {}),
+      ...(o.projection === 'sparse' ? { projection: 'sparse' as const } : {}),
+    })
   },
 })
 

@@ -97,9 +97,13 @@ export class Expr {
   astype(type: string): Expr { return this.apply('astype', [], { type }) }
   /**
    * Similarity (higher is closer) to a text, { image }, or { vector } through this column's embedding index
-   * (`idx` picks one when the column has several); usable in select, where and orderBy.
+   * (`idx` picks one when the column has several); usable in select, where and orderBy. `efSearch` widens the
+   * approximate search for this query; `exact: true` ranks every row exactly.
    */
-  similarity(query: unknown, options: { idx?: string } = {}): Expr { return this.apply('similarity', [], { query, ...(options.idx ? { idx: options.idx } : {}) }) }
+  similarity(query: unknown, options: { idx?: string; efSearch?: number; exact?: boolean } = {}): Expr {
+    const { idx, efSearch, exact } = options
+    return this.apply('similarity', [], { query, ...(idx ? { idx } : {}), ...(efSearch !== undefined ? { efSearch } : {}), ...(exact !== undefined ? { exact } : {}) })
+  }
 
   /** For computed columns stored with onError 'ignore': the error class and message of each failed cell. */
   get errortype(): Expr { return this.#prop('errortype') }

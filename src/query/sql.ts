@@ -24,7 +24,9 @@ export const errorMsgColumn = (colId: number): string => `c${colId}_em`
  * writes rows under the next version in steps before committing it: those rows stay unseen until its final step.
  */
 export function visibleAt(alias: string, version: number | undefined, tableId: number): string {
-  if (version === undefined) return `${alias}._v_max = ${MAX_VERSION} and ${alias}._v_min <= (select version from tessera.tables where id = ${Math.trunc(tableId)})`
+  // `+ 0`: the bound holds for nearly every row, but with a subquery the planner cannot know that and would pick the
+  // _v_min index over a selective one (the primary key, a full-text index); as an expression it stays a filter.
+  if (version === undefined) return `${alias}._v_max = ${MAX_VERSION} and ${alias}._v_min + 0 <= (select version from tessera.tables where id = ${Math.trunc(tableId)})`
   const v = Math.trunc(version)
   return `${alias}._v_min <= ${v} and ${alias}._v_max > ${v}`
 }

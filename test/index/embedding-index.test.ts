@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import type { Table, Tessera } from '../../src/index.ts'
 import { embedders } from '../../src/index.ts'
 import { planQuery } from '../../src/query/planner.ts'
-import { rewriteSimilarity } from '../../src/index/index.ts'
+import { rewriteSimilarity, vectorIndexesOf } from '../../src/index/index.ts'
 import { memoryDb } from '../support/db.ts'
 import { throwing, rejection } from '../support/settle.ts'
 
@@ -44,14 +44,19 @@ describe('embedding index', () => {
     expect(scores[0]).toBeGreaterThan(0.3)
   })
 
-  test('orderBy(similarity, desc) runs on the HNSW index', async () => {
-    // 200 rows are cheaper to scan than to search; forbid the scan to see that the index matches the expression.
-    await db.driver.exec('set enable_seqscan = off')
+  test('orderBy(similarity, desc) runs on the native index on the embedded store (no pgvector HNSW there)', async () => {
+    await Promise.all(vectorIndexesOf(db.driver)!.entries(docs.id).map((e) => e.settled()))
     const q = docs.orderBy(docs.c.text.similarity('rocket'), 'desc').limit(3)
-    const plan = planQuery(await rewriteSimilarity(db.driver, q.spec))
+    const spec = await rewriteSimilarity(db.driver, q.spec)
+    expect(JSON.stringify(spec.where)).toContain('ann_candidates')
+    // Forbid the scan to see that the candidates are fetched through the _rowid index.
+    await db.driver.exec('set enable_seqscan = off')
+    const plan = planQuery(spec)
     const explain = (await db.driver.query<{ 'QUERY PLAN': string }>(`explain ${plan.sql}`, plan.params)).rows.map((r) => r['QUERY PLAN']).join('\n')
     await db.driver.exec('reset enable_seqscan')
-    expect(explain).toMatch(/Index Scan using t\d+_e\d+/)
+    expect(explain).toContain(`t${docs.id}_rowid_cur`)
+    const physical = await db.driver.query<{ indexname: string }>(`select indexname from pg_indexes where tablename = $1`, [`t${docs.id}`])
+    expect(physical.rows.map((r) => r.indexname).filter((n) => /_e\d+$/.test(n))).toEqual([])
   })
 
   test('filtered top-k returns k rows (iterative scan)', async () => {
@@ -129,13 +134,19 @@ describe('embedding index', () => {
     const mine = async () => (await db.check()).problems.filter((x) => x.table === 'chk').map((x) => x.problem)
     expect(await mine()).toEqual([])
     const idx = t.md.indexes![0]!
-    // Damage it behind Tessera's back: one vector erased, the HNSW and full-text indexes dropped.
+    // Damage it behind Tessera's back: one vector erased, the native index loses a row, the full-text index dropped.
     await db.driver.exec(`update tessera_data.t${t.id} set c${idx.valueColumnId} = null where c${t.md.columns.find((c) => c.name === 'id')!.id} = 1`)
-    await db.driver.exec(`drop index tessera_data.t${t.id}_e${idx.valueColumnId}; drop index tessera_data.t${t.id}_c${idx.columnId}_fts_english`)
+    await db.driver.exec(`drop index tessera_data.t${t.id}_c${idx.columnId}_fts_english`)
+    const entry = vectorIndexesOf(db.driver)!.entries(t.id)[0]!
+    await entry.settled()
+    entry.native!.remove(BigUint64Array.of(3n))
     const problems = await mine()
-    expect(problems).toContain(`index 'c' has no HNSW index t${t.id}_e${idx.valueColumnId}`)
+    expect(problems.some((x) => /^native index 'c' lacks 1 of the \d+ vectors of version \d+/.test(x))).toBe(true)
     expect(problems).toContain(`index 'c' has no full-text index t${t.id}_c${idx.columnId}_fts_english`)
     expect(problems.some((x) => x.startsWith("index 'c': 1 current rows have a value but no vector"))).toBe(true)
+    // The check started a rebuild: the native index is whole again.
+    await entry.settled()
+    expect((await mine()).filter((x) => x.startsWith('native'))).toEqual([])
     await db.dropTable('chk')
   })
 

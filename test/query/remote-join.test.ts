@@ -14,7 +14,7 @@ afterAll(async () => { await db.close() })
 
 test('right, full and cross joins over HTTP equal the library; stored: false columns too', async () => {
   const app = createApp(db)
-  const client = connect('http://tessera.test', { fetch: async (req) => app.fetch(req) })
+  const client = connect('http://localhost', { fetch: async (req) => app.fetch(req) })
   const a = await db.createTable('ra', { id: 'int', x: 'string' })
   const b = await db.createTable('rb', { id: 'int', y: 'string' })
   await a.insert([{ id: 1, x: 'a1' }, { id: 2, x: 'a2' }])

@@ -60,6 +60,24 @@ describe('pgvector over the postgres driver (pglite-socket)', () => {
     for (const r of rows) expect(r).toMatchObject({ text: expect.stringContaining('volcano'), textRank: expect.any(Number) })
   })
 
+  test('knobs map to pgvector (m, ef_construction); a column of vectors is indexed; exact: true ranks every row', async () => {
+    let seed = 3
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5
+    const vecs = Array.from({ length: 300 }, () => Array.from({ length: 8 }, rand))
+    const t = await db.createTable('own', { id: 'int', emb: 'array<float32>[8]' })
+    await t.insert(vecs.map((emb, id) => ({ id, emb })))
+    await t.addEmbeddingIndex('emb', { name: 'e', metric: 'l2', m: 8, efConstruction: 32, efSearch: 64 })
+    const defs = await db.driver.query<{ indexdef: string }>(`select indexdef from pg_indexes where tablename = $1 and indexdef like '%hnsw%'`, [`t${t.id}`])
+    expect(defs.rows).toHaveLength(1)
+    expect(defs.rows[0]!.indexdef).toMatch(/vector_l2_ops\) WITH \(m='?8'?, ef_construction='?32'?\)/)
+    const q = vecs[17]!
+    const exact = (await t.orderBy(t.c.emb.similarity({ vector: q }, { exact: true }), 'desc').limit(5).select({ id: t.c.id }).collect()).rows.map((r) => r.id)
+    const truth = vecs.map((v, id) => [id, Math.hypot(...v.map((x, i) => x - q[i]!))] as const).sort((a, b) => a[1] - b[1]).slice(0, 5).map(([id]) => id)
+    expect(exact).toEqual(truth)
+    const approx = (await t.orderBy(t.c.emb.similarity({ vector: q }), 'desc').limit(5).select({ id: t.c.id }).collect()).rows.map((r) => r.id)
+    expect(approx[0]).toBe(17)
+  })
+
   test('the backup route says to use pg_dump on a server store (no dump of its own)', async () => {
     const res = await createApp(db).request('/api/v1/admin/backup', { method: 'POST' })
     expect(res.status).toBe(400)

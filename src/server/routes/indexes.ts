@@ -17,8 +17,14 @@ import { TABLE, tableFromParam, tableInfo } from './tables.ts'
 
 const AddIndex = v.strictObject({
   column: NameSchema,
-  embed: EmbedderSchema,
+  /** Left out for a column that holds vectors (array<float32>[n]). */
+  embed: v.optional(EmbedderSchema),
   metric: v.optional(v.picklist(['cosine', 'ip', 'l2'])),
+  /** HNSW knobs (bounds checked again by addEmbeddingIndex, which names the rule). */
+  m: v.optional(v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(100))),
+  efConstruction: v.optional(v.pipe(v.number(), v.integer(), v.minValue(4), v.maxValue(1000))),
+  efSearch: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
+  quantization: v.optional(v.picklist(['f32', 'f16', 'i8'])),
   name: v.optional(NameSchema),
   ifExists: v.optional(IfExistsSchema),
   onError: v.optional(v.picklist(['abort', 'ignore'])),
@@ -33,6 +39,9 @@ const Search = v.strictObject({
   image: v.optional(v.string()),
   idx: v.optional(NameSchema),
   k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
+  /** Candidates the approximate search explores, or exact: true to rank every row. */
+  efSearch: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000))),
+  exact: v.optional(v.boolean()),
   where: v.optional(ExprSchema),
   /** Fuse full-text ranking with the vector ranking (text queries on string columns). */
   hybrid: v.optional(v.boolean()),
@@ -98,7 +107,7 @@ export function indexRoutes(db: Tessera) {
       return sendJson(c, rs.toJSON())
     }
     const query = body.text !== undefined ? body.text : { image: imageBytes(body.image!) }
-    const sim = t.col(body.column).similarity(query, body.idx ? { idx: body.idx } : {})
+    const sim = t.col(body.column).similarity(query, { ...(body.idx ? { idx: body.idx } : {}), ...(body.efSearch ? { efSearch: body.efSearch } : {}), ...(body.exact !== undefined ? { exact: body.exact } : {}) })
     const q = (where ? t.where(where) : t.query()).orderBy(sim, 'desc').limit(k).select({ ...searchOutputs(t, body.errors), score: sim })
     return sendJson(c, (await q.collect()).toJSON())
   })

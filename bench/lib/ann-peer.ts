@@ -1,0 +1,141 @@
+// One peer of the vector-search comparison (bench/embedding.ts ann): builds its index over the shared generated
+// vectors in this process alone (so RSS is its own), runs the same queries, prints one JSON line.
+// Run: npx bun bench/lib/ann-peer.ts <tessera|hnswlib|lancedb> <N> <random|clustered> <dims>
+import { mkdtempSync, readdirSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const [peer, nArg, kind, dArg] = process.argv.slice(2)
+const N = Number(nArg), D = Number(dArg), Q = 100, K = 10
+const M = 16, EFC = 64, EF = 40
+
+let seed = 12345
+const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296)
+const gauss = () => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand())
+function normalize(v: Float32Array): Float32Array {
+  let n = 0
+  for (const x of v) n += x * x
+  n = Math.sqrt(n)
+  for (let i = 0; i < v.length; i++) v[i]! /= n
+  return v
+}
+const centers = Array.from({ length: 100 }, () => Float32Array.from({ length: D }, gauss))
+const gen = (): Float32Array => kind === 'clustered'
+  ? normalize(Float32Array.from(centers[Math.floor(rand() * centers.length)]!, (c) => c + 0.5 * gauss()))
+  : normalize(Float32Array.from({ length: D }, gauss))
+const data = Array.from({ length: N }, gen)
+const cat = Int32Array.from({ length: N }, (_, i) => i % 100)
+const queries = Array.from({ length: Q }, gen)
+const FILTERS = [1, 10, 50] // % of rows kept: cat < p
+
+function truth(q: Float32Array, p: number): number[] {
+  const scored: [number, number][] = []
+  for (let i = 0; i < N; i++) {
+    if (cat[i]! >= p) continue
+    let d = 0
+    const v = data[i]!
+    for (let j = 0; j < D; j++) d += v[j]! * q[j]!
+    scored.push([i, d])
+  }
+  return scored.sort((a, b) => b[1] - a[1]).slice(0, K).map((x) => x[0])
+}
+const dirSize = (dir: string): number => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).reduce((s, e) => s + statSync(join(e.parentPath, e.name)).size, 0)
+
+interface Peer {
+  build(): Promise<void>
+  search(q: Float32Array, p: number): Promise<number[]>
+  diskBytes(): Promise<number>
+}
+
+async function tessera(): Promise<Peer> {
+  const { Tessera } = await import('../../src/index.ts')
+  const { vectorIndexesOf } = await import('../../src/index/index.ts')
+  const home = mkdtempSync(join(tmpdir(), 'ann-bench-'))
+  const db = await Tessera.open({ home })
+  const t = await db.createTable('v', { id: 'int', cat: 'int', emb: `array<float32>[${D}]` })
+  const load0 = performance.now()
+  for (let i = 0; i < N; i += 1000) await t.insert(data.slice(i, i + 1000).map((v, j) => ({ id: i + j, cat: cat[i + j]!, emb: Array.from(v) })))
+  console.error(`tessera: rows stored in ${((performance.now() - load0) / 1000).toFixed(1)} s (not part of build)`)
+  return {
+    async build() {
+      await t.addEmbeddingIndex('emb', { name: 'e', metric: 'cosine', m: M, efConstruction: EFC, efSearch: EF })
+      await Promise.all(vectorIndexesOf(db.driver)!.entries(t.id).map((e) => e.settled()))
+    },
+    async search(q, p) {
+      const sim = t.c.emb.similarity({ vector: q })
+      const base = p >= 100 ? t.query() : t.where(t.c.cat.lt(p))
+      return (await base.orderBy(sim, 'desc').limit(K).select({ id: t.c.id }).collect()).rows.map((r) => r.id as number)
+    },
+    async diskBytes() {
+      await db.close()
+      return dirSize(join(home, 'indexes'))
+    },
+  }
+}
+
+async function hnswlib(): Promise<Peer> {
+  const { HierarchicalNSW } = await import('hnswlib-node')
+  const dir = mkdtempSync(join(tmpdir(), 'ann-bench-'))
+  const index = new HierarchicalNSW('cosine', D)
+  return {
+    async build() {
+      index.initIndex(N, M, EFC, 100)
+      for (let i = 0; i < N; i++) index.addPoint(Array.from(data[i]!), i)
+      index.setEf(EF)
+    },
+    async search(q, p) {
+      const arr = Array.from(q)
+      return p >= 100 ? index.searchKnn(arr, K).neighbors : index.searchKnn(arr, K, (label: number) => cat[label]! < p).neighbors
+    },
+    async diskBytes() {
+      await index.writeIndex(join(dir, 'index.bin'))
+      return dirSize(dir)
+    },
+  }
+}
+
+async function lancedb(): Promise<Peer> {
+  const lance = await import('@lancedb/lancedb')
+  const dir = mkdtempSync(join(tmpdir(), 'ann-bench-'))
+  const conn = await lance.connect(dir)
+  let table: Awaited<ReturnType<typeof conn.createTable>>
+  return {
+    async build() {
+      table = await conn.createTable('v', data.map((v, i) => ({ id: i, cat: cat[i]!, vector: Array.from(v) })))
+      await table.createIndex('vector', { config: lance.Index.hnswSq({ distanceType: 'cosine', numPartitions: 1, m: M, efConstruction: EFC }) })
+    },
+    async search(q, p) {
+      let query = table.vectorSearch(Array.from(q)).distanceType('cosine').ef(EF).limit(K).select(['id'])
+      if (p < 100) query = query.where(`cat < ${p}`)
+      return (await query.toArray()).map((r: { id: number }) => Number(r.id))
+    },
+    async diskBytes() {
+      return dirSize(dir)
+    },
+  }
+}
+
+const impl = await ({ tessera, hnswlib, lancedb } as Record<string, () => Promise<Peer>>)[peer!]!()
+const b0 = performance.now()
+await impl.build()
+const buildMs = performance.now() - b0
+Bun.gc(true)
+const rssMb = process.memoryUsage().rss / 2 ** 20
+const results: Record<string, { p50: number; recall: number; short: number }> = {}
+for (const p of [100, ...FILTERS]) {
+  const lat: number[] = []
+  let hits = 0, short = 0
+  for (const q of queries) {
+    const want = truth(q, p)
+    const t0 = performance.now()
+    const got = await impl.search(q, p)
+    lat.push(performance.now() - t0)
+    if (got.length < K) short++
+    hits += got.filter((id) => want.includes(id)).length
+  }
+  lat.sort((a, b) => a - b)
+  results[p] = { p50: lat[Math.floor(lat.length / 2)]!, recall: hits / (Q * K), short }
+}
+const diskMb = (await impl.diskBytes()) / 2 ** 20
+console.log(JSON.stringify({ peer, N, kind, D, buildMs, rssMb, diskMb, results }))
+process.exit(0)

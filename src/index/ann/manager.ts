@@ -1,0 +1,320 @@
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { IndexMd, TableMd, VersionKind } from '../../catalog/metadata.ts'
+import type { Driver } from '../../store/types.ts'
+import type { AnnSettings } from './native.ts'
+import { ANN_DEFAULTS, addInSlices, metaPath, NativeIndex, removeIndexFiles } from './native.ts'
+import { countVectors, currentVersion, markNative, readVectors, rowsEnded, versionStamp } from './store.ts'
+
+// The native indexes of one embedded store. Each index is a derived structure: it holds, keyed by _rowid, the
+// vector of every row current at the version it `covers` (plus keys of rows deleted since, which queries skip).
+// Queries add the rows written after that version by exact search, so a search never misses a row while an index
+// builds or catches up. Everything here runs in the background: commits only note the new version.
+//
+// On disk (<home>/indexes/): the usearch file and a JSON note of the version it covers, with that version's commit
+// time. At open, a note naming a version the table no longer has (revert, restore of an older backup), or with a
+// different commit time (reverted and written again), or no note at all, means a rebuild; otherwise a catch-up.
+
+// Rows read per statement: PGlite runs on the calling thread; ~50k floats a page keeps a read to tens of ms.
+const PAGE = 128
+/** Saves at most this often while rows keep coming (each save writes the whole file). */
+const SAVE_EVERY_MS = 30_000
+
+interface Note {
+  readonly format: 1
+  readonly version: number
+  readonly stamp: string
+  readonly settings: AnnSettings
+}
+
+export class AnnEntry {
+  native: NativeIndex | undefined
+  /** The table version the native index holds every current row of; -1 while none is ready. */
+  version = -1
+  stamp = ''
+  #task: Promise<void> | undefined
+  #again = false
+  #closed = false
+  #rebuild = false
+  #savedAt = 0
+  #dirty = false
+  /** Commits that may have ended rows (anything but inserts), counted so a run knows whether it saw them all. */
+  #endings = 0
+  /**
+   * Every key in the native index is a current row (deleted rows' keys were removed up to the covered version and
+   * no commit since could have ended a row): an unfiltered search needs no check that its candidates are live.
+   */
+  liveOnly = false
+  lastError: unknown
+
+  constructor(readonly owner: VectorIndexes, readonly tableId: number, readonly idx: IndexMd, readonly settings: AnnSettings, readonly path: string | undefined) {}
+
+  /** Starts (or queues) bringing the index up to the table's current version. */
+  kick(rebuild = false): void {
+    if (this.#closed) return
+    if (rebuild) this.#rebuild = true
+    if (this.#task) {
+      this.#again = true
+      return
+    }
+    this.#task = this.#run().catch((e) => {
+      this.lastError = e
+    }).finally(() => {
+      this.#task = undefined
+      if (this.#again && !this.#closed) {
+        this.#again = false
+        this.kick()
+      }
+    })
+  }
+
+  /**
+   * From queries, at most once a second: catch up with commits that did not pass the catalog's hook (another
+   * writer's, a background job's). The rows are searched exactly until then, so this is about speed only.
+   */
+  touch(): void {
+    const now = Date.now()
+    if (now - this.#touched < 1000) return
+    this.#touched = now
+    if (!this.#task) this.kick()
+  }
+  #touched = Date.now()
+
+  /** Resolves when no upkeep is running or queued (tests, check, benchmarks). */
+  async settled(): Promise<void> {
+    while (this.#task) await this.#task
+  }
+
+  async close(save: boolean): Promise<void> {
+    this.#closed = true
+    await this.#task?.catch(() => undefined)
+    if (save && this.#dirty) this.#save()
+  }
+
+  dispose(): void {
+    this.#closed = true
+    this.native = undefined
+    const path = this.path
+    if (!path) return
+    // A running build may still save: remove the files once it has stopped.
+    if (this.#task) void this.#task.finally(() => removeIndexFiles(path))
+    else removeIndexFiles(path)
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** A commit that may have ended rows (update, delete, revert, ...). */
+  noteEndings(): void {
+    this.#endings++
+    this.liveOnly = false
+  }
+
+  async #run(): Promise<void> {
+    const endings = this.#endings
+    await this.#step()
+    // Nothing ended rows while this ran, and the index is at (at least) the version read at its start.
+    if (this.native && endings === this.#endings) this.liveOnly = true
+  }
+
+  async #step(): Promise<void> {
+    const db = this.owner.db
+    if (this.#rebuild || !this.native) {
+      const rebuild = this.#rebuild
+      this.#rebuild = false
+      if (rebuild) {
+        // Its vectors may be stale (recomputed in place): exact search until the new one is ready.
+        this.native = undefined
+        this.version = -1
+      } else if (await this.#load()) {
+        return this.#step()
+      }
+      await this.#build()
+      return
+    }
+    const target = await currentVersion(db, this.tableId)
+    if (target === undefined || target === this.version) return
+    if (target < this.version || (await versionStamp(db, this.tableId, this.version)) !== this.stamp) {
+      // The version the index saw is gone (reverted): some of its vectors may be of rows no longer current.
+      this.native = undefined
+      this.version = -1
+      await this.#build()
+      return
+    }
+    const stamp = (await versionStamp(db, this.tableId, target))!
+    await this.#addRows(this.native, { after: this.version, upTo: target })
+    this.native.remove(await rowsEnded(db, this.tableId, this.version, target))
+    if (this.#closed) return
+    this.version = target
+    this.stamp = stamp
+    this.#dirty = true
+    if (Date.now() - this.#savedAt > SAVE_EVERY_MS) this.#save()
+  }
+
+  /** A saved index whose note still names a version of this table as it is. */
+  async #load(): Promise<boolean> {
+    if (!this.path || !existsSync(metaPath(this.path))) return false
+    let note: Note
+    try {
+      note = JSON.parse(readFileSync(metaPath(this.path), 'utf8')) as Note
+    } catch {
+      return false
+    }
+    if (note.format !== 1 || JSON.stringify(note.settings) !== JSON.stringify(this.settings)) return false
+    if ((await versionStamp(this.owner.db, this.tableId, note.version)) !== note.stamp) return false
+    const native = await NativeIndex.open(this.path, this.settings)
+    if (!native || this.#closed) return false
+    this.native = native
+    this.version = note.version
+    this.stamp = note.stamp
+    this.#savedAt = Date.now()
+    return true
+  }
+
+  async #build(): Promise<void> {
+    const db = this.owner.db
+    const target = await currentVersion(db, this.tableId)
+    if (target === undefined) return
+    const stamp = (await versionStamp(db, this.tableId, target))!
+    const native = await NativeIndex.create(this.settings)
+    await this.#addRows(native, { after: -1, upTo: target })
+    if (this.#closed) return
+    this.native = native
+    this.version = target
+    this.stamp = stamp
+    this.#save()
+    // Rows committed while it built are picked up by the next pass.
+    this.#again = true
+  }
+
+  async #addRows(native: NativeIndex, range: { after: number; upTo: number }): Promise<void> {
+    let after = 0
+    do {
+      const page = await readVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.settings.dims, range, after, PAGE)
+      await addInSlices(native, page.keys, page.vectors, 30, () => this.#closed)
+      after = page.lastRowId
+    } while (after >= 0 && !this.#closed)
+  }
+
+  #save(): void {
+    if (!this.path || !this.native) return
+    this.native.save(this.path)
+    const note: Note = { format: 1, version: this.version, stamp: this.stamp, settings: this.settings }
+    writeFileSync(`${metaPath(this.path)}.tmp`, JSON.stringify(note))
+    renameSync(`${metaPath(this.path)}.tmp`, metaPath(this.path))
+    // Written after the index: a crash in between leaves an older note with a newer index, which holds every row
+    // of the older version too (a superset), so a catch-up from the older version is still right.
+    this.#savedAt = Date.now()
+    this.#dirty = false
+  }
+
+  /** Problems `tessera check` reports: the index misses rows of the version it says it covers. */
+  async problems(): Promise<string[]> {
+    await this.settled()
+    if (!this.native) return this.lastError ? [`native index '${this.idx.name}' failed to build: ${String((this.lastError as Error).message ?? this.lastError)}`] : []
+    const out: string[] = []
+    const stamp = await versionStamp(this.owner.db, this.tableId, this.version)
+    if (stamp !== this.stamp) out.push(`native index '${this.idx.name}' covers version ${this.version}, which the table no longer has as it was (it is rebuilt)`)
+    const expected = await countVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.version)
+    let have = 0
+    let after = 0
+    do {
+      const page = await readVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.settings.dims, { after: -1, upTo: this.version }, after, PAGE)
+      have += this.native.contains(page.keys).filter(Boolean).length
+      after = page.lastRowId
+    } while (after >= 0)
+    if (have < expected) out.push(`native index '${this.idx.name}' lacks ${expected - have} of the ${expected} vectors of version ${this.version} (it is rebuilt)`)
+    if (out.length > 0) this.kick(true)
+    return out
+  }
+}
+
+export function annSettings(idx: IndexMd): AnnSettings {
+  const a = idx.ann ?? {}
+  return {
+    metric: idx.metric, dims: idx.dims, m: a.m ?? ANN_DEFAULTS.m, efConstruction: a.efConstruction ?? ANN_DEFAULTS.efConstruction,
+    efSearch: a.efSearch ?? ANN_DEFAULTS.efSearch, quantization: a.quantization ?? ANN_DEFAULTS.quantization,
+  }
+}
+
+/** The native indexes of one embedded store (memory-only when it has no home). */
+export class VectorIndexes {
+  readonly #entries = new Map<string, AnnEntry>()
+  readonly #dir: string | undefined
+
+  constructor(readonly db: Driver, home: string | undefined) {
+    this.#dir = home ? join(home, 'indexes') : undefined
+  }
+
+  /** The entry of an index, created (and its load or build started) on first use. */
+  entry(tableId: number, idx: IndexMd): AnnEntry {
+    const key = `${tableId}:${idx.valueColumnId}`
+    let e = this.#entries.get(key)
+    if (!e) {
+      const path = this.#dir ? join(this.#dir, `t${tableId}-${idx.name}-c${idx.valueColumnId}.usearch`) : undefined
+      this.#entries.set(key, (e = new AnnEntry(this, tableId, idx, annSettings(idx), path)))
+      e.kick()
+    }
+    return e
+  }
+
+  /** After a commit: bring the table's indexes along; forget indexes the table no longer has. */
+  afterCommit(tableId: number, md: TableMd | undefined, kind: VersionKind | 'revert' | 'drop'): void {
+    const live = new Set((md?.indexes ?? []).map((i) => `${tableId}:${i.valueColumnId}`))
+    for (const [key, e] of this.#entries) {
+      if (e.tableId !== tableId || live.has(key)) continue
+      this.#entries.delete(key)
+      e.dispose()
+    }
+    this.#removeStaleFiles(tableId, new Set((md?.indexes ?? []).map((i) => i.valueColumnId)))
+    for (const idx of md?.indexes ?? []) {
+      const e = this.entry(tableId, idx)
+      if (kind !== 'insert' && kind !== 'create') e.noteEndings()
+      // Recomputing a column rewrites vectors in place (no new row version): only a rebuild sees that.
+      e.kick(kind === 'recompute')
+    }
+  }
+
+  /** Files of the table's indexes that no longer exist (dropped while not loaded, or with the table). */
+  #removeStaleFiles(tableId: number, live: Set<number>): void {
+    if (!this.#dir || !existsSync(this.#dir)) return
+    for (const f of readdirSync(this.#dir)) {
+      const m = /^t(\d+)-.*-c(\d+)\.usearch/.exec(f)
+      if (m && Number(m[1]) === tableId && !live.has(Number(m[2]))) rmSync(join(this.#dir, f), { force: true })
+    }
+  }
+
+  entries(tableId?: number): AnnEntry[] {
+    return [...this.#entries.values()].filter((e) => tableId === undefined || e.tableId === tableId)
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#entries.values()].map((e) => e.close(true)))
+    this.#entries.clear()
+  }
+}
+
+const managers = new WeakMap<object, VectorIndexes>()
+
+/** Attaches native indexes to an embedded store; `home` persists them under <home>/indexes/. */
+export function attachVectorIndexes(db: Driver, home: string | undefined): void {
+  if (db.kind !== 'pglite' || managers.has(db)) return
+  managers.set(db, new VectorIndexes(db, home))
+  void markNative(db).catch(() => undefined)
+}
+
+export const vectorIndexesOf = (db: object): VectorIndexes | undefined => managers.get(db)
+
+/** The catalog's hook after a version commits (insert, update, delete, schema change, revert). */
+export function vectorIndexesAfterCommit(db: object, tableId: number, md: TableMd | undefined, kind: VersionKind | 'revert' | 'drop'): void {
+  managers.get(db)?.afterCommit(tableId, md, kind)
+}
+
+/** Saves every index and stops upkeep; the store closes after. */
+export async function detachVectorIndexes(db: object): Promise<void> {
+  const m = managers.get(db)
+  if (!m) return
+  managers.delete(db)
+  await m.close()
+}

@@ -1,0 +1,92 @@
+import type { Queryable } from '../../store/types.ts'
+import { dataTable, MAX_VERSION, quoteIdent, valueColumn } from '../../query/sql.ts'
+
+// The few statements the native index needs from the data table: its vectors by row, in _rowid pages, and the stamp
+// (commit time) of a version, which tells a version that was reverted and written again from the one the index saw.
+
+export interface VectorPage {
+  readonly keys: BigUint64Array
+  readonly vectors: Float32Array
+  readonly lastRowId: number
+}
+
+/**
+ * Current rows whose vector was written in versions (after, upTo], after `afterRowId`, in _rowid order (the current
+ * rows' _rowid index pages through them); `after` = -1 reads every current row written up to upTo. Rows changed
+ * since upTo are the next catch-up's: the native index only serves reads of the current version.
+ */
+export async function readVectors(db: Queryable, tableId: number, valueColumnId: number, dims: number, range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<VectorPage> {
+  const v = valueColumn(valueColumnId)
+  const r = await db.query<{ r: string | number; v: number[] }>(
+    `select _rowid as r, ${v} as v from ${dataTable(tableId)} where _v_max = ${MAX_VERSION} and _rowid > $3 and _v_min > $1 and _v_min <= $2 and ${v} is not null order by _rowid limit $4`,
+    [range.after, range.upTo, afterRowId, limit],
+  )
+  const keys = new BigUint64Array(r.rows.length)
+  const vectors = new Float32Array(r.rows.length * dims)
+  let n = 0
+  for (const row of r.rows) {
+    if (!Array.isArray(row.v) || row.v.length !== dims) continue
+    keys[n] = BigInt(row.r)
+    vectors.set(row.v, n * dims)
+    n++
+  }
+  const last = r.rows.length > 0 ? Number(r.rows[r.rows.length - 1]!.r) : afterRowId
+  return { keys: keys.subarray(0, n), vectors: vectors.subarray(0, n * dims), lastRowId: r.rows.length < limit ? -1 : last }
+}
+
+/**
+ * The current rows written after `version` (the native index does not hold them yet), up to `cap` + 1 of them,
+ * with their vectors when asked (null for a row without one).
+ */
+export async function rowsAfter(db: Queryable, tableId: number, valueColumnId: number, version: number, cap: number, withVectors: boolean): Promise<{ key: string; vector: number[] | null }[]> {
+  const v = withVectors ? `, ${valueColumn(valueColumnId)} as v` : ''
+  const r = await db.query<{ r: string | number; v?: number[] | null }>(`select _rowid as r${v} from ${dataTable(tableId)} where _v_min > $1 and _v_max = ${MAX_VERSION} limit $2`, [version, cap + 1])
+  return r.rows.map((x) => ({ key: String(x.r), vector: x.v ?? null }))
+}
+
+/**
+ * Rows that stopped being current in versions (after, upTo] and have no current version now (deleted, not updated):
+ * their keys leave the native index, so candidates are live rows.
+ */
+export async function rowsEnded(db: Queryable, tableId: number, after: number, upTo: number): Promise<BigUint64Array> {
+  const t = dataTable(tableId)
+  const r = await db.query<{ r: string | number }>(
+    `select distinct d._rowid as r from ${t} d where d._v_max > $1 and d._v_max <= $2 and d._v_max <> ${MAX_VERSION} and not exists (select 1 from ${t} c where c._v_max = ${MAX_VERSION} and c._rowid = d._rowid)`,
+    [after, upTo],
+  )
+  return BigUint64Array.from(r.rows, (x) => BigInt(x.r))
+}
+
+/** The commit time of a table version as text, or undefined when that version does not exist. */
+export async function versionStamp(db: Queryable, tableId: number, version: number): Promise<string | undefined> {
+  const r = await db.query<{ s: string }>(`select created_at::text as s from tessera.versions where table_id = $1 and version = $2`, [tableId, version])
+  return r.rows[0]?.s
+}
+
+export async function currentVersion(db: Queryable, tableId: number): Promise<number | undefined> {
+  const r = await db.query<{ version: number }>(`select version from tessera.tables where id = $1`, [tableId])
+  return r.rows[0]?.version
+}
+
+/** Current rows with a vector written up to `version` (what a complete index of that version holds). */
+export async function countVectors(db: Queryable, tableId: number, valueColumnId: number, version: number): Promise<number> {
+  const r = await db.query<{ n: number }>(`select count(*)::int as n from ${dataTable(tableId)} where _v_max = ${MAX_VERSION} and _v_min <= $1 and ${valueColumn(valueColumnId)} is not null`, [version])
+  return r.rows[0]!.n
+}
+
+/**
+ * The b-tree the query's candidate predicate (_rowid = any(...)) probes; created with an index on the embedded store.
+ * Partial on current rows like the other index structures: older versions are searched exactly.
+ */
+export async function createRowIdIndex(tx: Queryable, tableId: number): Promise<void> {
+  await tx.exec(`create index if not exists ${quoteIdent(`t${tableId}_rowid_cur`)} on ${dataTable(tableId)} (_rowid) where _v_max = ${MAX_VERSION}`)
+}
+
+// The embedded store's connection carries this setting while a native index manager is attached to it, so code that
+// only gets a transaction (index creation, check) knows to leave pgvector's HNSW out on that store.
+const MARK = 'tessera.native_ann'
+export const markNative = (db: Queryable): Promise<void> => db.exec(`set ${MARK} = 'on'`)
+export async function isNative(db: Queryable): Promise<boolean> {
+  const r = await db.query<{ on: string | null }>(`select current_setting('${MARK}', true) as on`)
+  return r.rows[0]?.on === 'on'
+}

@@ -1,0 +1,267 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Table } from '../../src/index.ts'
+import { embedders, Tessera } from '../../src/index.ts'
+import { annLimits } from '../../src/index/ann/index.ts'
+import { rewriteSimilarity, vectorIndexesOf } from '../../src/index/index.ts'
+import { memoryDb, tempDir } from '../support/db.ts'
+import { throwing, rejection } from '../support/settle.ts'
+
+setDefaultTimeout(120_000)
+
+// The embedded store's native index on generated clustered vectors (a column of vectors, no embedder): answers are
+// checked against exact top-k computed here in JS, for filters from 0.1% to 100% of the rows.
+
+const DIMS = 24
+const N = 10_000
+let seed = 7
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+const gauss = () => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand())
+const unit = (v: number[]) => {
+  const n = Math.hypot(...v)
+  return v.map((x) => Math.fround(x / n))
+}
+const centers = Array.from({ length: 40 }, () => Array.from({ length: DIMS }, gauss))
+const clustered = () => unit(centers[Math.floor(rand() * centers.length)]!.map((c) => c + 0.35 * gauss()))
+const dot = (a: readonly number[], b: readonly number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0)
+
+const settle = (db: Tessera, t: Table) => Promise.all(vectorIndexesOf(db.driver)!.entries(t.id).map((e) => e.settled()))
+
+describe('native ANN index (embedded store)', () => {
+  let db: Tessera
+  let t: Table
+  const vectors: number[][] = []
+  beforeAll(async () => {
+    db = await memoryDb()
+    t = await db.createTable('vecs', { id: 'int', bucket: 'int', emb: 'array<float32>[24]' }, { primaryKey: 'id' })
+    for (let i = 0; i < N; i++) vectors.push(clustered())
+    // bucket = id % 1000: "bucket < n" keeps n/10 % of the rows.
+    for (let i = 0; i < N; i += 2500) await t.insert(vectors.slice(i, i + 2500).map((emb, j) => ({ id: i + j, bucket: (i + j) % 1000, emb })))
+    await t.addEmbeddingIndex('emb', { name: 'e', metric: 'cosine' })
+    await settle(db, t)
+  })
+  afterAll(() => db.close())
+
+  const exactTop = (q: number[], k: number, keep: (id: number) => boolean) =>
+    vectors.map((v, id) => [id, dot(v, q)] as const).filter(([id]) => keep(id)).sort((a, b) => b[1] - a[1]).slice(0, k).map(([id]) => id)
+
+  const search = async (q: number[], k: number, maxBucket?: number, options: { exact?: boolean; efSearch?: number } = {}) => {
+    const sim = t.c.emb.similarity({ vector: q }, options)
+    const base = maxBucket === undefined ? t.query() : t.where(t.c.bucket.lt(maxBucket))
+    return (await base.orderBy(sim, 'desc').limit(k).select({ id: t.c.id, score: sim }).collect()).rows
+  }
+
+  test('indexes a column of vectors without an embedder; the native index holds every row', async () => {
+    expect(t.listIndexes()).toEqual([expect.objectContaining({ name: 'e', column: 'emb', dims: 24, embed: { fn: 'vectors', opts: { dims: 24 }, modality: 'vector' } })])
+    const [entry] = vectorIndexesOf(db.driver)!.entries(t.id)
+    expect(entry!.native!.size).toBe(N)
+    expect(entry!.version).toBe(t.version)
+    await expect(await rejection(search([1, 2], 3))).toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await expect(await throwing(t.orderBy(t.c.emb.similarity('text'), 'desc').limit(3).collect())).toThrow(/column of vectors/)
+  })
+
+  test('recall@10 >= 0.95 for filters keeping 0.1% to 100% of the rows, never fewer than k rows', async () => {
+    // A lower exact-search threshold than the default, so 1% and 10% filters go through the native index too.
+    const saved = annLimits.exactRows
+    annLimits.exactRows = 50
+    try {
+      for (const maxBucket of [1, 10, 100, 500, undefined]) {
+        let hits = 0
+        const Q = 30
+        for (let i = 0; i < Q; i++) {
+          const q = clustered()
+          const keep = (id: number) => maxBucket === undefined || id % 1000 < maxBucket
+          const truth = exactTop(q, 10, keep)
+          const got = (await search(q, 10, maxBucket)).map((r) => r.id as number)
+          expect(got).toHaveLength(10)
+          for (const id of got) expect(keep(id)).toBe(true)
+          hits += got.filter((id) => truth.includes(id)).length
+        }
+        expect({ maxBucket, recall: hits / (Q * 10) }).toEqual({ maxBucket, recall: expect.any(Number) })
+        expect(hits / (Q * 10)).toBeGreaterThanOrEqual(0.95)
+      }
+      // The native candidates were used (not an exact scan) for the 10% filter.
+      const spec = await rewriteSimilarity(db.driver, t.where(t.c.bucket.lt(100)).orderBy(t.c.emb.similarity({ vector: clustered() }), 'desc').limit(10).spec)
+      expect(JSON.stringify(spec.where)).toContain('ann_candidates')
+    } finally {
+      annLimits.exactRows = saved
+    }
+  })
+
+  test('exact: true and a wider efSearch give the exact answer', async () => {
+    const q = clustered()
+    const truth = exactTop(q, 10, () => true)
+    expect((await search(q, 10, undefined, { exact: true })).map((r) => r.id)).toEqual(truth)
+    const spec = await rewriteSimilarity(db.driver, t.orderBy(t.c.emb.similarity({ vector: q }, { exact: true }), 'desc').limit(10).spec)
+    expect(JSON.stringify(spec.where ?? null)).not.toContain('ann_candidates')
+    const wide = (await search(q, 10, undefined, { efSearch: 400 })).map((r) => r.id)
+    expect(wide.filter((id) => truth.includes(id as number)).length).toBeGreaterThanOrEqual(9)
+    await expect(await rejection(search(q, 10, undefined, { efSearch: 0 }))).toMatchObject({ code: 'INVALID_ARGUMENT' })
+  })
+
+  test('rows are searchable as soon as their insert returns; updates and deletes are seen at once', async () => {
+    const q = clustered()
+    const far = unit(q.map((x) => -x))
+    await t.insert([{ id: N, bucket: 0, emb: q }])
+    expect((await search(q, 1))[0]).toEqual({ id: N, score: expect.closeTo(1, 4) })
+    await t.update({ emb: far }, { where: t.c.id.eq(N) })
+    expect((await search(q, 3)).map((r) => r.id)).not.toContain(N)
+    expect((await search(far, 1))[0]!.id).toBe(N)
+    await t.delete({ where: t.c.id.eq(N) })
+    expect((await search(far, 1))[0]!.id).not.toBe(N)
+    await settle(db, t)
+    const [entry] = vectorIndexesOf(db.driver)!.entries(t.id)
+    expect(entry!.version).toBe(t.version)
+  })
+
+  test('after most rows are deleted a search still returns k live rows, at once and after catch-up', async () => {
+    const s = await db.createTable('mostly_gone', { id: 'int', emb: 'array<float32>[24]' })
+    await s.insert(vectors.slice(0, 4000).map((emb, id) => ({ id, emb })))
+    await s.addEmbeddingIndex('emb', { name: 'e' })
+    await settle(db, s)
+    expect(vectorIndexesOf(db.driver)!.entries(s.id)[0]!.liveOnly).toBe(true)
+    await s.delete({ where: s.c.id.ge(100) })
+    const top = async () => (await s.orderBy(s.c.emb.similarity({ vector: vectors[3000]! }), 'desc').limit(10).select({ id: s.c.id }).collect()).rows.map((r) => r.id as number)
+    const truth = exactTop(vectors[3000]!, 10, (id) => id < 100)
+    expect(await top()).toEqual(truth)
+    await settle(db, s)
+    const entry = vectorIndexesOf(db.driver)!.entries(s.id)[0]!
+    expect(entry.native!.size).toBe(100)
+    expect(entry.liveOnly).toBe(true)
+    expect(await top()).toEqual(truth)
+  })
+
+  test('time travel answers exactly at an old version; revert repairs the index', async () => {
+    const before = t.version
+    const q = clustered()
+    await t.insert([{ id: N + 1, bucket: 0, emb: q }])
+    await settle(db, t)
+    const old = await db.getTable(`vecs:${before}`)
+    const oldTop = (await old.orderBy(old.c.emb.similarity({ vector: q }), 'desc').limit(5).select({ id: old.c.id }).collect()).rows.map((r) => r.id)
+    expect(oldTop).not.toContain(N + 1)
+    expect(oldTop).toEqual(exactTop(q, 5, () => true))
+    await t.revert()
+    expect((await search(q, 1))[0]!.id).not.toBe(N + 1)
+    await settle(db, t)
+    const [entry] = vectorIndexesOf(db.driver)!.entries(t.id)
+    expect(entry!.version).toBe(before)
+    expect(await entry!.problems()).toEqual([])
+  })
+
+  test('knobs are checked and kept: metric, m, efConstruction, efSearch, quantization', async () => {
+    await expect(await throwing(t.addEmbeddingIndex('emb', { name: 'bad', m: 1 }))).toThrow(/m must be an integer from 2 to 100/)
+    await expect(await throwing(t.addEmbeddingIndex('emb', { name: 'bad', m: 16, efConstruction: 20 }))).toThrow(/at least twice m/)
+    await expect(await throwing(t.addEmbeddingIndex('emb', { name: 'bad', metric: 'l2', quantization: 'i8' }))).toThrow(/'cosine' only/)
+    await expect(await throwing(t.addEmbeddingIndex('bucket', { name: 'bad' }))).toThrow(/needs embed/)
+    const s = await db.createTable('small', { id: 'int', emb: 'array<float32>[24]' })
+    await s.insert(vectors.slice(0, 3000).map((emb, id) => ({ id, emb })))
+    for (const [name, metric, quantization] of [['l2', 'l2', 'f16'], ['ip', 'ip', 'f32'], ['c8', 'cosine', 'i8']] as const) {
+      await s.addEmbeddingIndex('emb', { name, metric, quantization, m: 8, efConstruction: 32, efSearch: 64 })
+    }
+    expect(s.listIndexes().map((i) => [i.name, i.metric, i.ann])).toEqual([
+      ['l2', 'l2', { m: 8, efConstruction: 32, efSearch: 64, quantization: 'f16' }],
+      ['ip', 'ip', { m: 8, efConstruction: 32, efSearch: 64, quantization: 'f32' }],
+      ['c8', 'cosine', { m: 8, efConstruction: 32, efSearch: 64, quantization: 'i8' }],
+    ])
+    await settle(db, s)
+    for (const idx of ['l2', 'ip', 'c8']) {
+      const q = clustered()
+      const sim = s.c.emb.similarity({ vector: q }, { idx })
+      const approx = (await s.orderBy(sim, 'desc').limit(10).select({ id: s.c.id, score: sim }).collect()).rows
+      const exact = (await s.orderBy(s.c.emb.similarity({ vector: q }, { idx, exact: true }), 'desc').limit(10).select({ id: s.c.id, score: sim }).collect()).rows
+      // Scores are exact distances either way; the approximate ranking finds (nearly) the same rows.
+      expect(approx.filter((r) => exact.some((e) => e.id === r.id)).length).toBeGreaterThanOrEqual(9)
+      for (const r of approx) expect(r.score).toBeCloseTo(idx === 'l2' ? -Math.hypot(...vectors[r.id as number]!.map((x, i) => x - q[i]!)) : dot(vectors[r.id as number]!, q), 4)
+    }
+    // A new row is found at once through every index, quantized ones included (SQL ranks the tail with them).
+    const fresh = clustered()
+    await s.insert([{ id: 99_999, emb: fresh }])
+    for (const idx of ['l2', 'ip', 'c8']) {
+      expect((await s.orderBy(s.c.emb.similarity({ vector: fresh }, { idx }), 'desc').limit(1).select({ id: s.c.id }).collect()).rows).toEqual([{ id: 99_999 }])
+    }
+  })
+})
+
+describe('native index on disk', () => {
+  test('saved with the version it covers, loaded at open, rebuilt when its note no longer matches the table', async () => {
+    const home = tempDir()
+    const texts = Array.from({ length: 300 }, (_, i) => `note ${i} about ${['rivers', 'mountains', 'oceans'][i % 3]} and ${i % 7} stones`)
+    let db = await Tessera.open({ home })
+    let t = await db.createTable('docs', { id: 'int', text: 'string' })
+    await t.insert(texts.map((text, id) => ({ id, text })))
+    await t.addEmbeddingIndex('text', { embed: embedders.lexical({ dims: 32 }), name: 'lex' })
+    await settle(db, t)
+    const version = t.version
+    await db.close()
+    const dir = join(home, 'indexes')
+    const files = readdirSync(dir).sort()
+    expect(files).toEqual([expect.stringMatching(/^t\d+-lex-c\d+\.usearch$/), expect.stringMatching(/^t\d+-lex-c\d+\.usearch\.json$/)])
+    const note = JSON.parse(readFileSync(join(dir, files[1]!), 'utf8'))
+    expect(note).toMatchObject({ format: 1, version, settings: { metric: 'cosine', dims: 32, m: 16 } })
+    const savedAt = statSync(join(dir, files[0]!)).mtimeMs
+
+    // Reopened: the file is loaded as it is (no rebuild, so no new save), and a search works at once.
+    db = await Tessera.open({ home })
+    t = await db.getTable('docs')
+    const top = async () => (await t.orderBy(t.c.text.similarity('rivers stones'), 'desc').limit(3).select({ id: t.c.id }).collect()).rows
+    expect(await top()).toHaveLength(3)
+    await settle(db, t)
+    expect(vectorIndexesOf(db.driver)!.entries(t.id)[0]!.version).toBe(version)
+    await db.close()
+    expect(statSync(join(dir, files[0]!)).mtimeMs).toBe(savedAt)
+
+    // A note naming a version as it no longer is (reverted and written again): rebuilt at open, answers unchanged.
+    writeFileSync(join(dir, files[1]!), JSON.stringify({ ...note, stamp: '2000-01-01 00:00:00+00' }))
+    db = await Tessera.open({ home })
+    t = await db.getTable('docs')
+    const answer = await top()
+    await settle(db, t)
+    expect(await top()).toEqual(answer)
+    expect(JSON.parse(readFileSync(join(dir, files[1]!), 'utf8')).stamp).toBe(note.stamp)
+    expect((await db.check()).problems).toEqual([])
+    await t.dropEmbeddingIndex('lex')
+    expect(existsSync(join(dir, files[0]!))).toBe(false)
+    // Dropping a table removes its indexes' files too.
+    await t.addEmbeddingIndex('text', { embed: embedders.lexical({ dims: 32 }), name: 'again' })
+    await settle(db, t)
+    await db.close()
+    db = await Tessera.open({ home })
+    await db.dropTable('docs')
+    await db.close()
+    expect(readdirSync(dir)).toEqual([])
+  })
+})
+
+describe('vector index over HTTP', () => {
+  test('an index over a column of vectors with knobs; similarity with efSearch and exact in a JSON query', async () => {
+    const { createApp } = await import('../../src/server/app.ts')
+    const db = await memoryDb()
+    try {
+      const app = createApp(db)
+      const call = async (method: string, path: string, body?: unknown) => {
+        const res = await app.request(path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) })
+        return { status: res.status, body: (await res.json()) as any }
+      }
+      expect((await call('POST', '/api/v1/tables', { path: 'own', schema: { id: 'int', emb: 'array<float32>[4]' }, primaryKey: 'id' })).status).toBe(201)
+      const rows = Array.from({ length: 50 }, (_, id) => ({ id, emb: [Math.cos(id), Math.sin(id), id % 3, 1] }))
+      expect((await call('POST', '/api/v1/tables/own/-/rows', { rows })).status).toBe(201)
+      const bad = await call('POST', '/api/v1/tables/own/-/indexes', { column: 'emb', m: 1 })
+      expect(bad.status).toBe(400)
+      const made = await call('POST', '/api/v1/tables/own/-/indexes', { column: 'emb', name: 'e', metric: 'l2', m: 8, efConstruction: 32, quantization: 'f16' })
+      expect(made.status).toBe(201)
+      const listed = await call('GET', '/api/v1/tables/own/-/indexes')
+      expect(listed.body.indexes[0]).toMatchObject({ name: 'e', metric: 'l2', dims: 4, ann: { m: 8, efConstruction: 32, quantization: 'f16' } })
+      for (const opts of [{ efSearch: 100 }, { exact: true }]) {
+        const sim = { fn: 'similarity', args: [{ col: 'emb' }], opts: { query: { vector: rows[7]!.emb }, ...opts } }
+        const r = await call('POST', '/api/v1/query', { table: 'own', orderBy: [{ expr: sim, desc: true }], limit: 3, select: [{ name: 'id', expr: { col: 'id' } }] })
+        expect(r.status).toBe(200)
+        expect(r.body.rows[0]).toEqual({ id: 7 })
+      }
+      const wrong = { fn: 'similarity', args: [{ col: 'emb' }], opts: { query: { vector: rows[7]!.emb }, efSearch: -1 } }
+      expect((await call('POST', '/api/v1/query', { table: 'own', orderBy: [{ expr: wrong, desc: true }], limit: 3 })).status).toBe(400)
+    } finally {
+      await db.close()
+    }
+  })
+})
