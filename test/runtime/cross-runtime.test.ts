@@ -20,7 +20,7 @@ const children: Child[] = []
 
 beforeAll(() => {
   mkdirSync(NODE_DIR, { recursive: true })
-  const r = Bun.spawnSync([process.execPath, 'build', HOLDER, '--target', 'node', '--packages', 'external', '--splitting', '--external', 'bun:*', '--outdir', NODE_DIR], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' })
+  const r = Bun.spawnSync([process.execPath, 'build', HOLDER, '--target', 'node', '--packages', 'external', '--splitting', '--external', 'bun:*', '--external', '*.tar.gz', '--outdir', NODE_DIR], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' })
   if (r.exitCode !== 0) throw new Error(`bundling the holder for Node failed: ${r.stderr.toString()}`)
 }, 120_000)
 
