@@ -1,4 +1,8 @@
 import type { CallPolicy } from '../compute/calls.ts'
+import { runChunks } from '../compute/calls.ts'
+import { expectKinds } from '../query/registry.ts'
+import type { ColumnType } from '../types/index.ts'
+import { modelOf } from './common.ts'
 import { RateLimiter, Semaphore } from '../compute/rate-limit.ts'
 import { checkResponse, TransientError } from '../compute/retry.ts'
 import type { RetryOptions } from '../compute/retry.ts'
@@ -72,6 +76,18 @@ export class ProviderClient {
       if (value) return value
     }
     return undefined
+  }
+
+  /** Plan-time check of a prompt function: a string or JSON prompt first, a model (or the default), no baseUrl from a scoped token. */
+  checkPrompt(types: readonly ColumnType[], node: FnNode, defaultModel: string): void {
+    expectKinds(node, types, 0, ['string', 'json'])
+    modelOf(node, defaultModel)
+    this.checkBaseUrlOption(node)
+  }
+
+  /** One request per row, under this provider's concurrency, rate limit and retries. */
+  perRow<R>(inputs: readonly unknown[], fn: (i: number) => Promise<R>): Promise<R[]> {
+    return runChunks(inputs.map((_, i) => i), 1, this.policy, async ([i]) => [await fn(i!)])
   }
 
   /** The server's key goes to whatever base URL is used: a scoped token may not choose one (it could collect the key). */

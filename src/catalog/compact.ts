@@ -13,6 +13,7 @@ import { planRetention } from './retention.ts'
 import type { RetentionOverride } from './retention.ts'
 import { parsePath } from './paths.ts'
 import { lockTableRow } from './state.ts'
+import type { TableRow } from './state.ts'
 import { openDestinations } from './destinations.ts'
 
 // db.compact(): for each table and view, decide the retained versions (retention.ts), delete the row versions none
@@ -62,13 +63,6 @@ export interface CompactReport {
 export const COMPACT_BATCH = 5000
 const FULL_VACUUM_SHARE = 0.2
 
-interface TableRow {
-  id: number
-  path: string
-  kind: TableKind
-  version: number
-  md: TableMd
-}
 
 export interface CompactContext {
   readonly db: Driver

@@ -11,7 +11,8 @@ export interface TableState {
   readonly md: TableMd
 }
 
-interface TableRow {
+/** A row of tessera.tables as the store returns it. */
+export interface TableRow {
   id: number
   path: string
   kind: TableKind

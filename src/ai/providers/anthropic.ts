@@ -1,4 +1,3 @@
-import { runChunks } from '../../compute/calls.ts'
 import { call } from '../../query/expr.ts'
 import type { Expr, ExprLike } from '../../query/expr.ts'
 import type { FnNode } from '../../query/nodes/index.ts'
@@ -88,13 +87,8 @@ export async function assembleMessageStream(events: AsyncIterable<{ data: unknow
 
 const firstText = (m: AnthropicMessage): string | null => (m.content?.find((b) => b.type === 'text')?.text ?? null)
 
-const checkPrompt = (types: readonly ColumnType[], node: FnNode) => {
-  expectKinds(node, types, 0, ['string', 'json'])
-  modelOf(node, 'claude-sonnet-4-5')
-  client.checkBaseUrlOption(node)
-}
-const rows = <R>(inputs: readonly unknown[], fn: (i: number) => Promise<R>) =>
-  runChunks(inputs.map((_, i) => i), 1, client.policy, async ([i]) => [await fn(i!)])
+const checkPrompt = (types: readonly ColumnType[], node: FnNode) => client.checkPrompt(types, node, 'claude-sonnet-4-5')
+const rows = <R>(inputs: readonly unknown[], fn: (i: number) => Promise<R>) => client.perRow(inputs, fn)
 
 scalar({
   name: 'anthropic.messages', minArgs: 1, maxArgs: 1, deterministic: false,

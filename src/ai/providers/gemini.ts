@@ -93,13 +93,8 @@ export async function assembleGeminiStream(events: AsyncIterable<{ data: unknown
   return { ...head, candidates: [{ ...candidate, content: { role: 'model', parts } }] }
 }
 
-const checkPrompt = (types: readonly ColumnType[], node: FnNode) => {
-  expectKinds(node, types, 0, ['string', 'json'])
-  modelOf(node, 'gemini-2.5-flash')
-  client.checkBaseUrlOption(node)
-}
-const rows = <R>(inputs: readonly unknown[], fn: (i: number) => Promise<R>) =>
-  runChunks(inputs.map((_, i) => i), 1, client.policy, async ([i]) => [await fn(i!)])
+const checkPrompt = (types: readonly ColumnType[], node: FnNode) => client.checkPrompt(types, node, 'gemini-2.5-flash')
+const rows = <R>(inputs: readonly unknown[], fn: (i: number) => Promise<R>) => client.perRow(inputs, fn)
 
 type GenerateResponse = { candidates?: { content?: { parts?: { text?: string }[] } }[] }
 const firstText = (r: GenerateResponse): string | null => r.candidates?.[0]?.content?.parts?.filter((p) => typeof p.text === 'string').map((p) => p.text).join('') ?? null

@@ -104,13 +104,8 @@ function dimensionsOf(node: FnNode): number | undefined {
 /** Registers <name>.chat, .chat_completions, .vision, .embeddings (and .responses for OpenAI itself) on `client`. */
 export function registerOpenAIFunctions(client: ProviderClient, options: { responses: boolean }) {
   const p = client.spec.name
-  const prompt = (types: readonly import('../../types/index.ts').ColumnType[], node: FnNode) => {
-    expectKinds(node, types, 0, ['string', 'json'])
-    modelOf(node, 'gpt-4o-mini')
-    client.checkBaseUrlOption(node)
-  }
-  const rows = <R>(inputs: readonly unknown[], fn: (i: number) => Promise<R>) =>
-    runChunks(inputs.map((_, i) => i), 1, client.policy, async ([i]) => [await fn(i!)])
+  const prompt = (types: readonly import('../../types/index.ts').ColumnType[], node: FnNode) => client.checkPrompt(types, node, 'gpt-4o-mini')
+  const rows = <R>(inputs: readonly unknown[], fn: (i: number) => Promise<R>) => client.perRow(inputs, fn)
 
   scalar({
     name: `${p}.chat`, minArgs: 1, maxArgs: 1, deterministic: false,
