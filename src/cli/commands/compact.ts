@@ -10,6 +10,25 @@ export const compactCommand: Command = {
   name: 'compact',
   summary: 'remove row versions outside the retention policy, vacuum, and delete unreferenced media',
   usage: 'tessera compact [--home DIR] [--keep-versions N] [--keep-for 7d] [--table PATH]… [--save] [--full | --no-full] [--no-media] [--grace SECONDS] [--dry-run] [--json]',
+  help: `Removes the row versions no retained version can see (the retention policies, or --keep-versions/--keep-for for
+this run), vacuums, and deletes media files no remaining row refers to. History stays as metadata; time travel to a
+removed version fails naming the oldest retained one. Stop the server first, or use POST /api/v1/admin/compact.
+
+options:
+  -d, --home DIR          the data dir (default $TESSERA_HOME, else ~/.tessera)
+  --keep-versions N       keep the last N versions of each table (this run; --save stores it as the default policy)
+  --keep-for 7d           keep versions newer than this (s, m, h, d)
+  --table PATH            only these tables (repeatable)
+  --save                  store the given rules as the database's retention policy
+  --full | --no-full      force VACUUM FULL (rewrite, the dir shrinks) or plain VACUUM (default: by the share removed)
+  --no-media              skip the media garbage collection
+  --grace SECONDS         spare media files younger than this (default 3600)
+  --dry-run               report what would be removed, remove nothing
+  --json                  the report as JSON
+
+examples:
+  tessera compact --home ./data --keep-versions 1 --dry-run
+  tessera compact --home ./data --keep-for 30d --save`,
   options: {
     ...HOME_OPTION, ...MEDIA_STORE_OPTIONS,
     'keep-versions': { type: 'string' }, 'keep-for': { type: 'string' }, table: { type: 'string', multiple: true }, save: { type: 'boolean' },

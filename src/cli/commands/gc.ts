@@ -21,6 +21,21 @@ export const gcCommand: Command = {
   name: 'gc',
   summary: 'delete media files no row version refers to (--dry-run lists them)',
   usage: 'tessera gc [--home DIR] [--media-dir DIR | --media-store s3://bucket/prefix] [--grace SECONDS] [--dry-run] [--json]',
+  help: `Deletes media files (uploads, computed media) that no row version of any table refers to any more: after drops,
+reverts, failed inserts, and deletes that compaction removed. Files younger than --grace are spared (a write may
+be storing bytes before its rows commit).
+
+options:
+  -d, --home DIR                   the data dir (default $TESSERA_HOME, else ~/.tessera)
+  --media-dir DIR                  the media folder, when not <home>/media
+  --media-store s3://bucket/prefix the bucket media live in
+  --grace SECONDS                  spare files younger than this (default 3600)
+  --dry-run                        list what would be deleted
+  --json                           the report as JSON
+
+examples:
+  tessera gc --home ./data --dry-run
+  tessera gc --media-store s3://media-bucket/prod --grace 600`,
   options: { ...HOME_OPTION, ...MEDIA_STORE_OPTIONS, grace: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
   async run(values) {
     const grace = values.grace === undefined ? undefined : Number(values.grace)

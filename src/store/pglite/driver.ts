@@ -27,12 +27,19 @@ interface WorkerLike {
 }
 
 /**
+ * The runtime's own Worker, taken when this module loads: onnxruntime-web's Emscripten glue later replaces
+ * globalThis.Worker with node:worker_threads' Worker (another event API), after which a store worker started with
+ * the global would never be heard from.
+ */
+const RuntimeWorker = globalThis.Worker
+
+/**
  * The store worker's entry. A compiled binary carries it as an extra entrypoint of `bun build --compile` (build.ts),
  * addressed by its path from the project root; from sources it is the file beside this one.
  */
 function startWorker(): WorkerLike {
   const entry = isCompiledBinary() ? './src/store/pglite/worker.ts' : new URL('./worker.ts', import.meta.url)
-  return new Worker(entry, { type: 'module' }) as unknown as WorkerLike
+  return new RuntimeWorker(entry, { type: 'module' }) as unknown as WorkerLike
 }
 
 class WorkerConnection {
