@@ -68,6 +68,10 @@ export class PGliteDirect extends PGliteQueryable implements Driver {
       extensions: { vector: vectorExtension(assets) },
       // Dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the local time zone.
       parsers: { [DATE_OID]: (s: string) => s },
+      // Postgres keeps finished WAL segments for reuse up to max_wal_size (1 GB by default): a data dir that saw many
+      // updates kept ~130 MB of them, twice the data after compaction (BENCHMARKS.md). A smaller bound checkpoints
+      // more often and recycles fewer segments.
+      postgresqlconf: ["max_wal_size = '64MB'", "min_wal_size = '32MB'"],
     })
     await pg.exec('create extension if not exists vector')
     return new PGliteDirect(pg)
