@@ -36,6 +36,6 @@ export class SourceScope implements Scope {
     }
     const { s, column } = hits[0]!
     const physical = valueColumn(column.id)
-    return { sql: `${s.alias}.${physical}`, type: parseType(column.type), key: `${s.alias}_${physical}`, computed: column.computed !== undefined }
+    return { sql: `${s.alias}.${physical}`, type: parseType(column.type), key: `${s.alias}_${physical}`, computed: column.computed !== undefined || column.cellErrors === true }
   }
 }

@@ -11,7 +11,7 @@ export interface ColumnBinding {
   readonly type: ColumnType
   /** Name of the binding in TypeScript evaluation rows. */
   readonly key: string
-  /** Whether the column is computed (only computed columns have errortype/errormsg beside them). */
+  /** The column has per-cell error columns (errortype/errormsg): a stored computed column, or a media column made since they exist. */
   readonly computed?: boolean
 }
 
@@ -45,7 +45,7 @@ export function typeOf(node: ExprNode, scope: Scope): ColumnType {
   if (isCol(node)) {
     if (node.prop) {
       const binding = scope.resolve({ col: node.col, ...(node.tbl ? { tbl: node.tbl } : {}) })
-      if (binding.computed === false) throw invalid('INVALID_EXPRESSION', `'${node.col}' is not a computed column: only computed columns have ${node.prop} (in ${printExpr(node)})`, { expression: printExpr(node) })
+      if (binding.computed === false) throw invalid('INVALID_EXPRESSION', `'${node.col}' has no per-cell errors: only computed (and media) columns have ${node.prop} (in ${printExpr(node)})`, { expression: printExpr(node) })
       return STRING_T
     }
     return scope.resolve(node).type

@@ -129,7 +129,7 @@ describe('single binary', () => {
 
     child.kill('SIGTERM')
     expect(await child.exited).toBe(0)
-    expect(await out.all()).toContain('SIGTERM: finishing in-flight requests')
+    expect(await out.all()).toContain('SIGTERM: draining (new requests get 503)')
   }, 60_000)
 
   test('restarts on the existing data dir with the rows intact', async () => {
