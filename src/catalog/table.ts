@@ -409,6 +409,8 @@ export class Table implements Joinable {
       const column: ColumnMd = {
         id: state.md.nextColumnId, name, type: formatType({ ...type, nullable: true }), addedIn: version, computed: { expr: node, onError, ...(stored ? {} : { stored: false as const }) },
         ...(options.hidden ? { hidden: true } : {}),
+        // Known before the final step: values computed ahead of it are written to the destination already.
+        ...(destination ? { destination } : {}),
       }
       const md: TableMd = { ...state.md, columns: [...state.md.columns, column], nextColumnId: state.md.nextColumnId + 1 }
       return { type, column, md, plan: computedPlans(md).find((p) => p.column.id === column.id) }
@@ -417,8 +419,8 @@ export class Table implements Joinable {
       const def = define(state, version)
       // Unstored: no data column and no backfill; queries compute it (src/query/planner.ts).
       if (!stored || !def.plan) return def.md
-      const column: ColumnMd = destination ? { ...def.column, destination: await recordDestination(tx, destination, def.type, name) } : def.column
-      const md: TableMd = destination ? { ...def.md, columns: def.md.columns.map((c) => (c.id === column.id ? column : c)) } : def.md
+      if (destination) await recordDestination(tx, destination, def.type, name)
+      const { column, md } = def
       await addPhysicalColumn(tx, state.id, column)
       if (def.plan.mode === 'sql') {
         const params = new ParamList()

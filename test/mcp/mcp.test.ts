@@ -110,7 +110,8 @@ describe('MCP endpoint', () => {
     expect(json(await call(c, 'list_tables', {}))).toEqual(['user_1/notes'])
     const desc = await call(c, 'describe_table', { table: 'kb/docs' })
     expect(desc.isError).toBe(true)
-    expect(desc.content[0]!.text).toContain("FORBIDDEN: token 'tenant1' has no read access to 'kb/docs'")
+    // What a token may not read answers like a missing table (the tenant boundary): no existence oracle.
+    expect(desc.content[0]!.text).toContain("TABLE_NOT_FOUND: table 'kb/docs' does not exist")
     expect((await call(c, 'query', { query: { table: 'kb/docs' } })).isError).toBe(true)
     expect((await call(c, 'similarity_search', { table: 'kb/docs', column: 'text', text: 'lava' })).isError).toBe(true)
     expect((await call(c, 'insert', { table: 'kb/docs', rows: [{ id: 9, text: 'x' }] })).isError).toBe(true)

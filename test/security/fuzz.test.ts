@@ -97,6 +97,10 @@ const VALID: Record<string, unknown> = {
   'post /api/v1/export': { table: 'fz/t', where: { lit: true } },
   'post /api/v1/jobs': { table: 'fz/t', column: 'j2', expr: { fn: 'lower', args: [{ col: 's' }] } },
   'post /api/v1/tokens': { name: 'fz-tok', scopes: [{ prefix: 'fz', access: 'read' }] },
+  'post /api/v1/admin/compact': { dryRun: true, tables: ['fz/t'] },
+  'post /api/v1/admin/gc': { dryRun: true },
+  'post /api/v1/admin/retention': { path: 'fz/t', policy: { keepVersions: 50 } },
+  'post /api/v1/mcp': { jsonrpc: '2.0', id: 1, method: 'tools/list' },
 }
 
 interface Op { method: string; path: string; query: string[]; body: boolean }
