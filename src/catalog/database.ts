@@ -334,6 +334,7 @@ export class Tessera {
   // ---------------------------------------------------------------- dirs
 
   async createDir(path: string, options: dirs.CreateDirOptions = {}): Promise<{ created: boolean }> {
+    refuseUnknownOptions('createDir', options, ['ifExists', 'parents'])
     path = this.#envPath(path)
     const created = await this.#db.transaction((tx) => dirs.createDir(tx, path, options, (p) => this.#dropContents(tx, p)))
     if (options.ifExists === 'replace' || options.ifExists === 'replace_force') this.#forgetUnder(parsePath(path).path)
@@ -341,6 +342,7 @@ export class Tessera {
   }
 
   async dropDir(path: string, options: dirs.DropDirOptions = {}): Promise<void> {
+    refuseUnknownOptions('dropDir', options, ['force', 'ifNotExists'])
     const p = parsePath(this.#envPath(path)).path
     await this.#db.transaction(async (tx) => {
       if (!(await dirs.dirExists(tx, p))) {
@@ -448,6 +450,7 @@ export class Tessera {
 
   /** Drops a table, view or snapshot. Dependents (views, snapshots) need force: true, and are dropped with it. */
   async dropTable(path: string, options: { ifNotExists?: IfNotExists; force?: boolean } = {}): Promise<void> {
+    refuseUnknownOptions('dropTable', options, ['ifNotExists', 'force'])
     const p = parsePath(this.#envPath(path)).path
     const dropped: string[] = []
     const droppedIds: number[] = []
@@ -505,6 +508,7 @@ export class Tessera {
 
   /** Creates a read-only snapshot of a table at its current version (or the version of a 'path:N' handle). */
   async createSnapshot(path: string, base: Table | string, options: { ifExists?: IfExists } = {}): Promise<Table> {
+    refuseUnknownOptions('createSnapshot', options, ['ifExists'])
     const p = parsePath(this.#envPath(path)).path
     const baseTable = typeof base === 'string' ? await this.getTable(base) : base
     const existing = await this.#existing(p, options.ifExists ?? 'error')

@@ -443,6 +443,7 @@ export class Table implements Joinable {
   }
 
   async dropColumn(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
+    refuseUnknownOptions('dropColumn', options, ['ifNotExists'])
     this.#writable()
     const existing = this.md.columns.find((c) => c.name === name)
     if (!existing) {
@@ -559,6 +560,7 @@ export class Table implements Joinable {
 
   /** Indexes `column` by embedding: a hidden computed column of vectors plus a pgvector HNSW index. */
   async addEmbeddingIndex(column: string, options: AddEmbeddingIndexOptions): Promise<UpdateStatus> {
+    refuseUnknownOptions('addEmbeddingIndex', options, ['embed', 'metric', 'm', 'efConstruction', 'efSearch', 'quantization', 'name', 'ifExists', 'onError', 'fullText'])
     // A PostgreSQL server may lack pgvector (PGlite always has it): say what to install instead of a SQL error.
     if (!this.#ctx.db.capabilities.vector) {
       throw new TesseraError('UNAVAILABLE', `cannot index '${this.path}.${column}': the PostgreSQL server has no pgvector extension; install it on the server (Debian/Ubuntu: apt install postgresql-15-pgvector, matching the server's major version) and run CREATE EXTENSION vector in the database (or let Tessera create it on its next start)`, { column, table: this.path })
@@ -566,7 +568,8 @@ export class Table implements Joinable {
     return indexes.addEmbeddingIndex(this, column, options, (name, expr, o) => this.addComputedColumn(name, expr, o))
   }
 
-  dropEmbeddingIndex(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
+  async dropEmbeddingIndex(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
+    refuseUnknownOptions('dropEmbeddingIndex', options, ['ifNotExists'])
     return indexes.dropEmbeddingIndex(this, name, options)
   }
 

@@ -38,7 +38,8 @@ export function dirRoutes(db: Tessera) {
     const body = await readJson(c, CreateDir)
     const path = parsePath(body.path).path
     assertCanTouch(c.var.principal, path, 'create', 'dir')
-    const r = await db.createDir(path, body)
+    const { path: _path, ...options } = body
+    const r = await db.createDir(path, options)
     return c.json({ path, created: r.created }, r.created ? 201 : 200)
   })
 
