@@ -47,8 +47,10 @@ VOLUME /data
 EXPOSE 8080
 # The binary copies a few embedded files (pgvector, onnxruntime's and libvips' libraries) to $TMPDIR (/tmp) on first
 # use: with a read-only root file system, mount a tmpfs there. The data dir takes a kernel lock: run one container
-# per volume (a second one is refused with the holder's pid). SIGTERM (docker stop) finishes in-flight requests and
-# closes the data dir cleanly.
+# per volume (a second one is refused with the holder's pid). SIGTERM (docker stop) drains: new requests get 503 at
+# once, in-flight ones get --drain-timeout (30 s) to finish, then the data dir closes. Docker's own grace period is
+# 10 s: stop with `docker stop -t 35` (compose.yaml sets stop_grace_period: 35s, the Kubernetes examples 60 s).
+STOPSIGNAL SIGTERM
 # The image has no curl: bash's /dev/tcp asks /health (unauthenticated) on the port the server was given.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
   CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${TESSERA_PORT:-8080} && printf 'GET /health HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && grep -q '\"status\":\"ok\"' <&3"]
