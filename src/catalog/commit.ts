@@ -50,6 +50,8 @@ export interface Change<P> {
    * read at, and a change committed meanwhile (another process on a server store) makes it prepare again.
    */
   readonly readsRows?: (prepared: P) => boolean
+  /** Undoes what a staged write's steps did besides adding rows (a backfill's new data column), when it fails. */
+  readonly undo?: (tx: Queryable, state: TableState, prepared: P) => Promise<void>
   /** Background jobs: their transactions wait behind foreground writes (never starved). */
   readonly background?: boolean
 }
@@ -95,7 +97,7 @@ export async function commitLocked<P>(ctx: CatalogContext, tableId: number, chan
       try {
         await writeSteps(ctx, state, version, prepared, counts, change.rows!, total, txOptions)
       } catch (e) {
-        await discardStaged(ctx, state, version)
+        await discardStaged(ctx, state, version, change, prepared)
         throw translate(e)
       }
     }
@@ -126,7 +128,7 @@ export async function commitLocked<P>(ctx: CatalogContext, tableId: number, chan
         committed = { ...locked, version: v, md: newMd }
       }, txOptions)
     } catch (e) {
-      if (staged) await discardStaged(ctx, state, version)
+      if (staged) await discardStaged(ctx, state, version, change, prepared)
       if (e === staleSchema && attempt < 3) {
         await ctx.refresh(tableId)
         continue
@@ -156,8 +158,11 @@ async function writeSteps<P>(
 }
 
 /** Removes the rows a failed staged write left under its version (at open, leftovers of a killed one go too). */
-async function discardStaged(ctx: CatalogContext, state: TableState, version: number): Promise<void> {
-  await ctx.db.transaction((tx) => deleteRowsOfVersion(tx, state.id, version)).catch(() => undefined)
+async function discardStaged<P>(ctx: CatalogContext, state: TableState, version: number, change: Change<P>, prepared: P): Promise<void> {
+  await ctx.db.transaction(async (tx) => {
+    await deleteRowsOfVersion(tx, state.id, version)
+    await change.undo?.(tx, state, prepared)
+  }).catch(() => undefined)
 }
 
 function sameMd(a: TableMd, b: TableMd): boolean {

@@ -1,4 +1,4 @@
-import { dataTable, MAX_VERSION } from '../query/sql.ts'
+import { DATA_SCHEMA, dataTable, MAX_VERSION, quoteIdent } from '../query/sql.ts'
 import type { Driver, Queryable } from '../store/types.ts'
 
 // Statements over the versioned data tables (tessera_data.t<id>) that move whole versions: undoing one (revert),
@@ -32,7 +32,10 @@ export async function discardUncommitted(tx: Queryable, tableId: number, version
 
 export interface Repair {
   readonly table: string
+  /** Row versions of writes that never committed, removed. */
   readonly rows: number
+  /** Data columns of a backfill that never committed, dropped. */
+  readonly columns?: readonly string[]
 }
 
 /**
@@ -40,11 +43,26 @@ export interface Repair {
  * short transaction). Nothing of it was ever visible; this only gives the space back and keeps `check` clean.
  */
 export async function repairUncommittedWrites(db: Driver): Promise<Repair[]> {
-  const tables = await db.query<{ id: number; path: string; version: number }>(`select id, path, version from tessera.tables where kind <> 'snapshot'`)
+  const tables = await db.query<{ id: number; path: string; version: number; next: number }>(`select id, path, version, (md->>'nextColumnId')::int as next from tessera.tables where kind <> 'snapshot'`)
   const repairs: Repair[] = []
   for (const t of tables.rows) {
     const rows = await db.transaction((tx) => discardUncommitted(tx, Number(t.id), t.version))
-    if (rows > 0) repairs.push({ table: t.path, rows })
+    const columns = await db.transaction((tx) => dropUncommittedColumns(tx, Number(t.id), t.next))
+    if (rows > 0 || columns.length > 0) repairs.push({ table: t.path, rows, ...(columns.length > 0 ? { columns } : {}) })
   }
   return repairs
+}
+
+/**
+ * Data columns of ids no committed schema has handed out yet (>= nextColumnId): a backfill killed between its steps
+ * and its final step made them. No version reads them; a later column of that id would collide with them.
+ */
+async function dropUncommittedColumns(tx: Queryable, tableId: number, nextColumnId: number): Promise<string[]> {
+  const r = await tx.query<{ name: string }>(`select column_name as name from information_schema.columns where table_schema = '${DATA_SCHEMA}' and table_name = $1`, [`t${tableId}`])
+  const orphans = r.rows.map((c) => c.name).filter((n) => {
+    const m = /^c(\d+)(_et|_em)?$/.exec(n)
+    return m !== null && Number(m[1]) >= nextColumnId
+  })
+  if (orphans.length > 0) await tx.exec(`alter table ${dataTable(tableId)} ${orphans.map((n) => `drop column if exists ${quoteIdent(n)}`).join(', ')}`)
+  return orphans
 }

@@ -38,9 +38,10 @@ export async function dropDataTable(tx: Queryable, id: number): Promise<void> {
   await tx.exec(`drop table if exists ${dataTable(id)}`)
 }
 
-export async function addPhysicalColumn(tx: Queryable, id: number, c: ColumnMd): Promise<void> {
+export async function addPhysicalColumn(tx: Queryable, id: number, c: ColumnMd, options: { ifNotExists?: boolean } = {}): Promise<void> {
   if (!isStored(c)) return
-  await tx.exec(`alter table ${dataTable(id)} ${physicalColumns(c).map((p) => `add column ${p}`).join(', ')}`)
+  const add = options.ifNotExists ? 'add column if not exists' : 'add column'
+  await tx.exec(`alter table ${dataTable(id)} ${physicalColumns(c).map((p) => `${add} ${p}`).join(', ')}`)
 }
 
 export async function dropPhysicalColumn(tx: Queryable, id: number, c: ColumnMd): Promise<void> {

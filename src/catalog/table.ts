@@ -29,6 +29,7 @@ import {
 import type { TableState } from './state.ts'
 import { mdAtVersion } from './state.ts'
 import { commitChange, toStatus } from './commit.ts'
+import type { Change } from './commit.ts'
 import { undoVersion } from './data-table.ts'
 import { keyOf, missingKeyError, partitionByExistingKey, pkColumns, updateByKey } from './upsert.ts'
 import type { Row } from './validate-rows.ts'
@@ -415,30 +416,51 @@ export class Table implements Joinable {
       const md: TableMd = { ...state.md, columns: [...state.md.columns, column], nextColumnId: state.md.nextColumnId + 1 }
       return { type, column, md, plan: computedPlans(md).find((p) => p.column.id === column.id) }
     }
-    return this.#schemaChange<ComputedInPlace | undefined>('add_column', name, options.ifExists, async (tx, state, version, counts, computed) => {
+    return this.#schemaChange<Backfill | undefined>('add_column', name, options.ifExists, async (tx, state, version) => {
       const def = define(state, version)
       // Unstored: no data column and no backfill; queries compute it (src/query/planner.ts).
       if (!stored || !def.plan) return def.md
       if (destination) await recordDestination(tx, destination, def.type, name)
       const { column, md } = def
-      await addPhysicalColumn(tx, state.id, column)
-      if (def.plan.mode === 'sql') {
-        const params = new ParamList()
-        const rowScope = new ColumnScope(md, (c) => `t.${valueColumn(c.id)}`)
-        const r = await tx.query(`update ${dataTable(state.id)} as t set ${valueColumn(column.id)} = ${compileExpr(def.plan.expr, rowScope, params)} where t._v_max = ${MAX_VERSION}`, params.values)
-        counts.computed += r.affectedRows
-      } else if (computed) {
-        // Values are written in place: no earlier version's schema has this column.
-        await writeComputedValues(tx, { ...state, md }, computed, `_v_max = ${MAX_VERSION}`)
-      }
+      // Values were written by the backfill's steps (on PGlite, before this final step, into a data column no version
+      // has yet) or just now in this transaction; a table without rows gets its column here.
+      await addPhysicalColumn(tx, state.id, column, { ifNotExists: true })
       return options.afterAdd ? options.afterAdd(tx, md, column, state) : md
     }, async (state, counts) => {
+      const def = define(state, state.version + 1)
+      if (!stored || !def.plan) return undefined
+      const target = { ...state, md: def.md }
       // TypeScript-computed values (UDFs, models, services) are computed here, outside any transaction: a slow UDF
       // does not hold the store, and one that queries this database does not wait for itself.
-      const def = define(state, state.version + 1)
-      if (!def.plan || def.plan.mode !== 'ts') return undefined
-      const target = { ...state, md: def.md }
-      return computeInPlace(target, await readInputs(this.#ctx.db, target, def.plan, `_v_max = ${MAX_VERSION}`), [def.plan], counts)
+      if (def.plan.mode === 'ts') {
+        const computed = computeInPlace(target, await readInputs(this.#ctx.db, target, def.plan, `_v_max = ${MAX_VERSION}`), [def.plan], counts)
+        return { target, column: def.column, computed: await computed, rowids: [] }
+      }
+      const r = await this.#ctx.db.query<{ _rowid: number }>(`select _rowid from ${dataTable(state.id)} where _v_max = ${MAX_VERSION} order by _rowid`)
+      return { target, column: def.column, plan: def.plan, rowids: r.rows.map((x) => Number(x._rowid)) }
+    }, {
+      rows: {
+        count: (b) => (b ? (b.computed ? b.computed.rows.length : b.rowids.length) : 0),
+        // One slice of the backfill: the new data column first (no version's schema has it, so readers never see it),
+        // then the values of rows [start, end) in place.
+        write: async (tx, state, _version, b, counts, start, end) => {
+          if (!b) return
+          if (start === 0) await addPhysicalColumn(tx, state.id, b.column, { ifNotExists: true })
+          if (b.computed) {
+            await writeComputedValues(tx, b.target, sliceComputed(b.computed, start, end), `_v_max = ${MAX_VERSION}`)
+            return
+          }
+          const params = new ParamList()
+          const rowScope = new ColumnScope(b.target.md, (c) => `t.${valueColumn(c.id)}`)
+          const r = await tx.query(
+            `update ${dataTable(state.id)} as t set ${valueColumn(b.column.id)} = ${compileExpr(b.plan!.expr, rowScope, params)} where t._v_max = ${MAX_VERSION} and t._rowid between ${params.param(b.rowids[start])}::bigint and ${params.param(b.rowids[end - 1])}::bigint`,
+            params.values)
+          counts.computed += r.affectedRows
+        },
+      },
+      undo: async (tx, state, b) => {
+        if (b) await dropPhysicalColumn(tx, state.id, b.column)
+      },
     })
   }
 
@@ -527,6 +549,7 @@ export class Table implements Joinable {
     ifExists: IfExists | undefined,
     apply: (tx: Queryable, state: TableState, version: number, counts: WriteCounts, prepared: P) => Promise<TableMd>,
     prepare?: (state: TableState, counts: WriteCounts) => Promise<P>,
+    staged?: Pick<Change<P>, 'rows' | 'undo'>,
   ): Promise<UpdateStatus> {
     this.#writable()
     const existing = this.md.columns.find((c) => c.name === name)
@@ -544,6 +567,7 @@ export class Table implements Joinable {
     const { status } = await commitChange<P>(this.#ctx, this.#id, {
       kind,
       ...(prepare ? { prepare, readsRows: (p: P) => p !== undefined } : {}),
+      ...staged,
       apply: async (tx, state, version, prepared, counts) => {
         // Checked again on the locked state: a concurrent writer (here or in another process) may have added it.
         if (state.md.columns.some((c) => c.name === name)) {
@@ -625,6 +649,24 @@ export class Table implements Joinable {
 
   toString(): string {
     return `Table(${this.path}${this.#pinned ? `:${this.#pinned.version}` : ''})`
+  }
+}
+
+/** A computed column's backfill, prepared outside any transaction and written in slices. */
+interface Backfill {
+  readonly target: TableState
+  readonly column: ColumnMd
+  /** SQL-mode: the expression, computed in place for the current rows, ordered by _rowid. */
+  readonly plan?: ComputedPlan
+  readonly rowids: readonly number[]
+  /** TypeScript-mode: the values, computed before any write. */
+  readonly computed?: ComputedInPlace
+}
+
+function sliceComputed(c: ComputedInPlace, start: number, end: number): ComputedInPlace {
+  return {
+    rows: c.rows.slice(start, end),
+    values: new Map([...c.values].map(([id, v]) => [id, { values: v.values.slice(start, end), errors: v.errors.slice(start, end) }])),
   }
 }
 

@@ -133,3 +133,40 @@ test('kill -9 at random moments of staged writes, 10 times: acknowledged rows st
   // The writer never pauses between inserts, so kills land inside staged writes: opening must have removed leftovers.
   expect(repairedRounds).toBeGreaterThan(0)
 }, 300_000)
+
+test('a computed-column backfill that fails in a later step leaves no data column behind; the column can be added after', async () => {
+  const db = await memoryDb()
+  dbs.push(db)
+  const t = await db.createTable('t', { id: 'int', text: 'string' }, { primaryKey: 'id' })
+  await t.insert(Array.from({ length: 20_000 }, (_, i) => ({ id: i, text: i === 15_000 ? 'oops' : String(i) })))
+  const dataColumns = async () => (await db.driver.query<{ n: string }>(`select column_name as n from information_schema.columns where table_schema = 'tessera_data' and table_name = $1 order by 1`, [`t${t.id}`])).rows.map((r) => r.n)
+  const before = { columns: await dataColumns(), version: t.version }
+  const err = await t.addComputedColumn('n', t.c.text.astype('int')).then(() => undefined, (e: unknown) => e as Error)
+  expect(err?.message).toMatch(/oops|invalid input/)
+  expect({ columns: await dataColumns(), version: t.version }).toEqual(before)
+  expect(t.schema()).toEqual({ id: 'int', text: 'string' })
+  await t.update({ text: '15000' }, { where: t.c.id.eq(15_000) })
+  expect((await t.addComputedColumn('n', t.c.text.astype('int'))).numComputedValues).toBe(20_000)
+  expect(await t.where(t.c.n.eq(t.c.id)).count()).toBe(20_000)
+})
+
+test('a data column left by a backfill killed before its final step is dropped at open and reported', async () => {
+  const home = join(tempDir(), 'data')
+  let db = await Tessera.open({ home })
+  const t = await db.createTable('t', { id: 'int' })
+  await t.insert([{ id: 1 }])
+  // What a killed backfill leaves: a data column with the id the next column would get, in no version's schema.
+  await db.driver.exec(`alter table tessera_data.t${t.id} add column c${t.md.nextColumnId} integer`)
+  await db.close()
+  db = await Tessera.open({ home })
+  try {
+    const check = await db.check()
+    expect(check.problems).toEqual([])
+    expect(check.repaired).toEqual([{ table: 't', rows: 0, columns: [`c${t.md.nextColumnId}`] }])
+    const again = await db.getTable('t')
+    expect((await again.addComputedColumn('twice', again.c.id.mul(2))).numComputedValues).toBe(1)
+    expect((await again.select('twice').collect()).rows).toEqual([{ twice: 2 }])
+  } finally {
+    await db.close()
+  }
+})
