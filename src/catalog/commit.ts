@@ -141,6 +141,11 @@ export async function commitLocked<P>(ctx: CatalogContext, tableId: number, chan
   }
 }
 
+/** Rows for the next step of about STEP_TARGET_MS, from the store time a row took so far (at least 1, at most max). */
+export function stepRows(msPerRow: number, max: number): number {
+  return Math.max(1, Math.min(max, Math.floor(STEP_TARGET_MS / Math.max(msPerRow, 1e-4))))
+}
+
 /** Writes rows [0, total) in transactions of about STEP_TARGET_MS each, sized from the time per row so far. */
 async function writeSteps<P>(
   ctx: CatalogContext, state: TableState, version: number, prepared: P, counts: WriteCounts, rows: ChangeRows<P>, total: number,
@@ -151,8 +156,7 @@ async function writeSteps<P>(
     const end = Math.min(total, start + size)
     const began = performance.now()
     await ctx.db.transaction((tx) => rows.write(tx, state, version, prepared, counts, start, end), txOptions)
-    const perRow = (performance.now() - began) / (end - start)
-    size = Math.max(1, Math.min(MAX_STEP_ROWS, Math.floor(STEP_TARGET_MS / Math.max(perRow, 1e-4))))
+    size = stepRows((performance.now() - began) / (end - start), MAX_STEP_ROWS)
     start = end
   }
 }

@@ -13,7 +13,6 @@ import type { JoinHow, QuerySource } from '../query/spec.ts'
 import { inlineUnstored } from '../query/unstored.ts'
 import { dataTable, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
 import { containsAggregate, typeOf } from '../query/typecheck.ts'
-import { translateStoreError } from '../store/errors.ts'
 import type { KeyedMutex } from '../store/mutex.ts'
 import type { Driver, Queryable } from '../store/types.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
@@ -24,7 +23,7 @@ import type { ComputedInPlace, WriteCounts } from './rows.ts'
 import {
   checkUpdateValues, computeInPlace, computeTsColumns, isExprJson, deleteRows, dependentPlans, emptyCounts, insertRows, precomputeUpdate, recomputeTsForVersion,
   writeComputedValues,
-  updateRows, writeComputedInPlace,
+  updateRows,
 } from './rows.ts'
 import type { TableState } from './state.ts'
 import { mdAtVersion } from './state.ts'

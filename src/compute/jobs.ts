@@ -6,7 +6,7 @@ import type { MediaAccess } from '../media/index.ts'
 import { addPhysicalColumn } from '../catalog/ddl.ts'
 import { computeTsColumns, emptyCounts } from '../catalog/rows.ts'
 import type { TableState } from '../catalog/state.ts'
-import { commitChange, STEP_TARGET_MS } from '../catalog/commit.ts'
+import { commitChange, stepRows } from '../catalog/commit.ts'
 import type { CatalogContext, Table } from '../catalog/table.ts'
 import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
 import { compileExpr } from '../query/compiler.ts'
@@ -351,8 +351,7 @@ export class Jobs {
         }
         await tx.query(`update tessera.jobs set cursor = $2, rows_done = rows_done + $3, updated_at = now() where id = $1`, [id, last, batch.rows.length])
       }, { lockKey: state.id, priority: 'background' }))
-      const perRow = (performance.now() - writeStarted) / batch.rows.length
-      limit = Math.max(1, Math.min(job.spec.batchSize, Math.floor(STEP_TARGET_MS / Math.max(perRow, 1e-3))))
+      limit = stepRows((performance.now() - writeStarted) / batch.rows.length, job.spec.batchSize)
     }
   }
 
