@@ -2,7 +2,7 @@ import { ConcurrencyError } from '../errors.ts'
 import { translateStoreError } from '../store/errors.ts'
 import type { Queryable } from '../store/types.ts'
 import { valueColumn } from '../query/sql.ts'
-import { deleteRowsOfVersion } from './data-table.ts'
+import { undoVersion } from './data-table.ts'
 import type { TableMd, UpdateStatus, VersionKind } from './metadata.ts'
 import type { WriteCounts } from './rows.ts'
 import { emptyCounts } from './rows.ts'
@@ -52,6 +52,11 @@ export interface Change<P> {
   readonly readsRows?: (prepared: P) => boolean
   /** Undoes what a staged write's steps did besides adding rows (a backfill's new data column), when it fails. */
   readonly undo?: (tx: Queryable, state: TableState, prepared: P) => Promise<void>
+  /**
+   * Work after the final step that no reader depends on, still under the table's lock: a staged revert removes the
+   * popped version's rows in steps. Leftovers of a process killed in it are removed at open.
+   */
+  readonly cleanup?: (committed: TableState) => Promise<void>
   /** Background jobs: their transactions wait behind foreground writes (never starved). */
   readonly background?: boolean
 }
@@ -137,6 +142,7 @@ export async function commitLocked<P>(ctx: CatalogContext, tableId: number, chan
       throw translate(e)
     }
     if (committed) ctx.setState(committed)
+    if (committed && change.cleanup) await change.cleanup(committed)
     return { status: toStatus(committed?.version ?? state.version, counts), committed }
   }
 }
@@ -144,6 +150,19 @@ export async function commitLocked<P>(ctx: CatalogContext, tableId: number, chan
 /** Rows for the next step of about STEP_TARGET_MS, from the store time a row took so far (at least 1, at most max). */
 export function stepRows(msPerRow: number, max: number): number {
   return Math.max(1, Math.min(max, Math.floor(STEP_TARGET_MS / Math.max(msPerRow, 1e-4))))
+}
+
+/**
+ * Runs `step` in transactions of about STEP_TARGET_MS each until it changes nothing: it is given how many rows to
+ * change and returns how many it changed.
+ */
+export async function runInSteps(ctx: CatalogContext, tableId: number, step: (tx: Queryable, limit: number) => Promise<number>): Promise<void> {
+  for (let size = FIRST_STEP_ROWS; ;) {
+    const began = performance.now()
+    const n = await ctx.db.transaction((tx) => step(tx, size), { lockKey: tableId })
+    if (n === 0) return
+    size = stepRows((performance.now() - began) / n, MAX_STEP_ROWS)
+  }
 }
 
 /** Writes rows [0, total) in transactions of about STEP_TARGET_MS each, sized from the time per row so far. */
@@ -161,10 +180,13 @@ async function writeSteps<P>(
   }
 }
 
-/** Removes the rows a failed staged write left under its version (at open, leftovers of a killed one go too). */
+/**
+ * Undoes what a failed staged write did under its version: its rows go, the rows it ended are current again (at open,
+ * leftovers of a killed one go the same way).
+ */
 async function discardStaged<P>(ctx: CatalogContext, state: TableState, version: number, change: Change<P>, prepared: P): Promise<void> {
   await ctx.db.transaction(async (tx) => {
-    await deleteRowsOfVersion(tx, state.id, version)
+    await undoVersion(tx, state.id, version)
     await change.undo?.(tx, state, prepared)
   }).catch(() => undefined)
 }

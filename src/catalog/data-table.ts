@@ -12,10 +12,19 @@ export async function undoVersion(tx: Queryable, tableId: number, version: numbe
   await tx.query(`update ${t} set _v_max = ${MAX_VERSION} where _v_max = $1`, [version])
 }
 
-/** Deletes the rows a staged write wrote under `version` before it failed (they were never visible). */
-export async function deleteRowsOfVersion(tx: Queryable, tableId: number, version: number): Promise<number> {
-  const r = await tx.query(`delete from ${dataTable(tableId)} where _v_min = $1`, [version])
-  return r.affectedRows
+/**
+ * One step of undoing a version that is no longer committed (a staged revert popped it): up to `limit` of its rows
+ * are removed, and once none is left, up to `limit` of the rows it ended are current again (in that order: a row's
+ * key may not be current twice). Returns the row versions changed; 0 when the version is gone.
+ */
+export async function undoVersionStep(tx: Queryable, tableId: number, version: number, limit: number): Promise<number> {
+  const t = dataTable(tableId)
+  // The version as a literal: the planner then proves `_v_max = v` implies the _v_max index's `_v_max <> MAX`.
+  const v = Math.trunc(version)
+  const removed = await tx.query(`delete from ${t} where ctid = any(array(select ctid from ${t} where _v_min = ${v} limit $1))`, [limit])
+  if (removed.affectedRows > 0) return removed.affectedRows
+  const reopened = await tx.query(`update ${t} set _v_max = ${MAX_VERSION} where ctid = any(array(select ctid from ${t} where _v_max = ${v} limit $1))`, [limit])
+  return reopened.affectedRows
 }
 
 /**

@@ -235,6 +235,7 @@ export async function updateRows(
   values: Map<ColumnMd, ExprNode>,
   recompute: readonly ComputedPlan[],
   counts: WriteCounts,
+  rows?: readonly string[],
 ): Promise<ComputedPlan[]> {
   const md = state.md
   const params = new ParamList()
@@ -260,7 +261,7 @@ export async function updateRows(
       else select.push(`old.${errorTypeColumn(c.id)}`, `old.${errorMsgColumn(c.id)}`)
     }
   }
-  const whereSql = where ? ` and ${compileExpr(where, whereScope, params)}` : ''
+  const whereSql = (where ? ` and ${compileExpr(where, whereScope, params)}` : '') + onlyRowVersions('t0', rows, params)
   const table = dataTable(state.id)
   const sql = `with old as (update ${table} as t0 set _v_max = ${params.param(version)}::integer where t0._v_max = ${MAX_VERSION}${whereSql} returning t0.*) insert into ${table} (${target.join(', ')}) select ${select.join(', ')} from old`
   try {
@@ -277,28 +278,6 @@ export async function updateRows(
 /** Computed columns to recompute when `changed` columns change: those reading any of them (cascade). */
 export function dependentPlans(md: TableMd, changed: ReadonlySet<string>): ComputedPlan[] {
   return computedPlans(md).filter((p) => [...p.inputs].some((n) => changed.has(n)))
-}
-
-/**
- * Recomputes TypeScript-mode computed columns for the rows created at `version` (after an update), in place:
- * those row versions are not committed yet, so no reader can have seen them.
- */
-export async function recomputeTsForVersion(tx: Queryable, state: TableState, version: number, plans: readonly ComputedPlan[], counts: WriteCounts): Promise<void> {
-  if (plans.length === 0) return
-  const md = state.md
-  const inputs = inputColumns(md)
-  const table = dataTable(state.id)
-  const r = await tx.query<Record<string, unknown>>(
-    `select _rowid, ${inputs.map((c) => `${valueColumn(c.column.id)} as "${c.column.name}"`).join(', ')} from ${table} where _v_min = $1 and _v_max = ${MAX_VERSION}`,
-    [version],
-  )
-  if (r.rows.length === 0) return
-  await writeComputedInPlace(tx, state, r.rows, plans, counts, `_v_min = ${Math.trunc(version)}`)
-}
-
-/** Computes plans for rows (with _rowid and input values by name) and writes value + error columns in place. */
-export async function writeComputedInPlace(tx: Queryable, state: TableState, rows: readonly Row[], plans: readonly ComputedPlan[], counts: WriteCounts, rowFilter: string): Promise<void> {
-  await writeComputedValues(tx, state, await computeInPlace(state, rows, plans, counts), rowFilter)
 }
 
 /** TypeScript-computed values for rows identified by _rowid, computed before the transaction that writes them. */
@@ -350,11 +329,12 @@ export async function writeComputedValues(tx: Queryable, state: TableState, comp
 /**
  * Before an update: reads the rows it will change as they will be after it (input columns by name, the set values
  * applied) and computes the TypeScript-mode plans for them, outside any transaction: a UDF may take its time, or
- * query this database, without holding the store. Undefined when no TypeScript plan is involved.
+ * query this database, without holding the store. Undefined when no TypeScript plan is involved. `tids` are the
+ * row versions the values belong to, in the same order (see matchingRows).
  */
 export async function precomputeUpdate(
   db: Queryable, state: TableState, where: ExprNode | undefined, values: Map<ColumnMd, ExprNode>, plans: readonly ComputedPlan[], counts: WriteCounts,
-): Promise<ComputedInPlace | undefined> {
+): Promise<(ComputedInPlace & { readonly tids: readonly string[] }) | undefined> {
   const tsPlans = plans.filter((p) => p.mode === 'ts')
   if (tsPlans.length === 0) return undefined
   const params = new ParamList()
@@ -364,14 +344,62 @@ export async function precomputeUpdate(
     return `${set ? `(${compileExpr(set[1], scope, params)})` : `t0.${valueColumn(c.column.id)}`} as ${quoteIdent(c.column.name)}`
   })
   const whereSql = where ? ` and ${compileExpr(where, scope, params)}` : ''
-  const r = await db.query<Row>(`select t0._rowid, ${cols.join(', ')} from ${dataTable(state.id)} as t0 where t0._v_max = ${MAX_VERSION}${whereSql}`, params.values)
-  return computeInPlace(state, r.rows, tsPlans, counts)
+  const rows = await readPaged<Row & { _tid: string }>(db, state, `select t0.ctid::text as _tid, t0._rowid, ${cols.join(', ')} from ${dataTable(state.id)} as t0 where t0._v_max = ${MAX_VERSION}${whereSql}`, params)
+  return { ...(await computeInPlace(state, rows, tsPlans, counts)), tids: rows.map((r) => r._tid) }
 }
 
-export async function deleteRows(tx: Queryable, state: TableState, version: number, where: ExprNode | undefined, counts: WriteCounts): Promise<void> {
+/**
+ * The current row versions an update or delete will change, by physical address (ctid), for a staged write
+ * (src/catalog/commit.ts) that changes them a slice per step: a tid list finds its rows without a scan, and under the
+ * table's lock nothing else moves them before the write (each row version is changed once, by this write).
+ */
+export async function matchingRows(db: Queryable, state: TableState, where: ExprNode | undefined): Promise<string[]> {
   const params = new ParamList()
   const scope = new ColumnScope(state.md, (c) => `t0.${valueColumn(c.id)}`)
   const whereSql = where ? ` and ${compileExpr(where, scope, params)}` : ''
+  const rows = await readPaged<{ _tid: string }>(db, state, `select t0.ctid::text as _tid from ${dataTable(state.id)} as t0 where t0._v_max = ${MAX_VERSION}${whereSql}`, params)
+  return rows.map((r) => r._tid)
+}
+
+/** Blocks one read covers (8 kB each): a page of a big table's rows is read in about a step's time. */
+const READ_PAGE_BLOCKS = 256
+
+/**
+ * Runs a select over the data table (alias t0, ending in its WHERE clause) block range by block range (a TID range
+ * scan needs no index), so a big table is read in short statements that other callers' reads come between.
+ */
+async function readPaged<R>(db: Queryable, state: TableState, sql: string, params: ParamList): Promise<R[]> {
+  const size = await db.query<{ blocks: number }>(`select (pg_relation_size($1::regclass) / current_setting('block_size')::int)::int as blocks`, [dataTable(state.id)])
+  const blocks = size.rows[0]!.blocks
+  const from = params.param(0)
+  const to = params.param(0)
+  const paged = `${sql} and t0.ctid >= format('(%s,0)', ${from}::int)::tid and t0.ctid < format('(%s,0)', ${to}::int)::tid`
+  const out: R[] = []
+  for (let start = 0; start <= blocks; start += READ_PAGE_BLOCKS) {
+    params.values[params.values.length - 2] = start
+    params.values[params.values.length - 1] = start + READ_PAGE_BLOCKS
+    const r = await db.query<R>(paged, params.values)
+    for (const row of r.rows) out.push(row)
+  }
+  return out
+}
+
+function onlyRowVersions(alias: string, tids: readonly string[] | undefined, params: ParamList): string {
+  return tids ? ` and ${alias}.ctid = any(${params.param([...tids])}::tid[])` : ''
+}
+
+/** The slice [start, end) of values computed ahead of a staged write, for the step that writes those rows. */
+export function sliceComputed(c: ComputedInPlace, start: number, end: number): ComputedInPlace {
+  return {
+    rows: c.rows.slice(start, end),
+    values: new Map([...c.values].map(([id, v]) => [id, { values: v.values.slice(start, end), errors: v.errors.slice(start, end) }])),
+  }
+}
+
+export async function deleteRows(tx: Queryable, state: TableState, version: number, where: ExprNode | undefined, counts: WriteCounts, rows?: readonly string[]): Promise<void> {
+  const params = new ParamList()
+  const scope = new ColumnScope(state.md, (c) => `t0.${valueColumn(c.id)}`)
+  const whereSql = (where ? ` and ${compileExpr(where, scope, params)}` : '') + onlyRowVersions('t0', rows, params)
   const r = await tx.query(`update ${dataTable(state.id)} as t0 set _v_max = ${params.param(version)}::integer where t0._v_max = ${MAX_VERSION}${whereSql}`, params.values)
   counts.deleted += r.affectedRows
 }

@@ -21,18 +21,18 @@ import type { ColumnMd, IfExists, IfNotExists, OnError, TableMd, UpdateStatus, V
 import { checkName } from './paths.ts'
 import type { ComputedInPlace, WriteCounts } from './rows.ts'
 import {
-  checkUpdateValues, computeInPlace, computeTsColumns, isExprJson, deleteRows, dependentPlans, emptyCounts, insertRows, precomputeUpdate, recomputeTsForVersion,
+  checkUpdateValues, computeInPlace, computeTsColumns, isExprJson, deleteRows, dependentPlans, emptyCounts, insertRows, matchingRows, precomputeUpdate, sliceComputed,
   writeComputedValues,
   updateRows,
 } from './rows.ts'
 import type { TableState } from './state.ts'
 import { mdAtVersion } from './state.ts'
-import { commitChange, toStatus } from './commit.ts'
+import { commitChange, runInSteps, toStatus } from './commit.ts'
 import type { Change } from './commit.ts'
-import { undoVersion } from './data-table.ts'
-import { keyOf, missingKeyError, partitionByExistingKey, pkColumns, updateByKey } from './upsert.ts'
+import { undoVersion, undoVersionStep } from './data-table.ts'
+import { keyOf, missingKeyError, partitionByExistingKey, pkColumns, setColumns, storedRow, updateByKey } from './upsert.ts'
 import type { Row } from './validate-rows.ts'
-import { validateRows, validateRowsYielding } from './validate-rows.ts'
+import { inputColumns, validateRows, validateRowsYielding } from './validate-rows.ts'
 import * as indexes from '../index/index.ts'
 import type { AddEmbeddingIndexOptions, HybridSearchOptions, IndexInfo } from '../index/index.ts'
 import { validateMediaRows, validateMediaRowsIgnoringErrors } from '../media/index.ts'
@@ -192,7 +192,7 @@ export class Table implements Joinable {
     const snap = this.md.snapshot
     // A snapshot has no rows of its own: it reads its base's rows at the pinned version.
     if (snap) return { path: this.path, tableId: snap.baseId, md: this.md, version: snap.version }
-    return { path: this.path, tableId: this.#id, md: this.md, version: this.#pinned?.version }
+    return { path: this.path, tableId: this.#id, md: this.md, version: this.#pinned?.version, ...(this.#ctx.db.capabilities.stagedWrites ? { stagedWrites: true } : {}) }
   }
 
   query(): Query {
@@ -290,17 +290,40 @@ export class Table implements Joinable {
     this.#writable()
     // A filter on a stored: false column filters on its definition.
     if (where) where = inlineUnstored(where, [this.querySource()])
+    return this.#changeRows('update', async (state) => {
+      if (where) checkPredicate(state, where)
+      const checked = checkUpdateValues(state.md, state.path, await this.#mediaValues(state, values))
+      const recompute = cascade ? dependentPlans(state.md, new Set([...checked.keys()].map((c) => c.name))) : []
+      return { where, values: checked, recompute }
+    })
+  }
+
+  /**
+   * An update or recompute of the rows matching a filter, through the commit unit. TypeScript-computed values are
+   * computed before any write; on a store that stages writes (PGlite) the matching row versions are listed first and
+   * changed a slice per step under the next version, which readers see only once its final step commits.
+   */
+  async #changeRows(kind: 'update' | 'recompute', describe: (state: TableState) => Promise<RowsChange>): Promise<UpdateStatus> {
+    const staged = this.#ctx.db.capabilities.stagedWrites === true
     const { status } = await commitChange(this.#ctx, this.#id, {
-      kind: 'update',
+      kind,
       prepare: async (state, counts) => {
-        if (where) checkPredicate(state, where)
-        const checked = checkUpdateValues(state.md, state.path, await this.#mediaValues(state, values))
-        const recompute = cascade ? dependentPlans(state.md, new Set([...checked.keys()].map((c) => c.name))) : []
-        return { checked, recompute, computed: await precomputeUpdate(this.#ctx.db, state, where, checked, recompute, counts) }
+        const change = await describe(state)
+        const computed = await precomputeUpdate(this.#ctx.db, state, change.where, change.values, change.recompute, counts)
+        const tids = staged ? (computed?.tids ?? (await matchingRows(this.#ctx.db, state, change.where))) : undefined
+        return { ...change, computed, tids }
       },
       readsRows: (p) => p.computed !== undefined,
+      rows: {
+        count: (p) => p.tids?.length ?? 0,
+        write: async (tx, state, version, p, counts, start, end) => {
+          await updateRows(tx, state, version, p.where, p.values, p.recompute, counts, p.tids!.slice(start, end))
+          if (p.computed) await writeComputedValues(tx, state, sliceComputed(p.computed, start, end), `_v_min = ${Math.trunc(version)}`)
+        },
+      },
       apply: async (tx, state, version, p, counts) => {
-        await updateRows(tx, state, version, where, p.checked, p.recompute, counts)
+        if (p.tids) return
+        await updateRows(tx, state, version, p.where, p.values, p.recompute, counts)
         if (p.computed) await writeComputedValues(tx, state, p.computed, `_v_min = ${Math.trunc(version)}`)
       },
     })
@@ -328,11 +351,23 @@ export class Table implements Joinable {
   async #delete(where: ExprNode | undefined): Promise<UpdateStatus> {
     this.#rowsWritable()
     if (where) where = inlineUnstored(where, [this.querySource()])
-    return this.#write('delete', async (state) => {
-      if (where) checkPredicate(state, where)
-    }, async (tx, state, version, _p, counts) => {
-      await deleteRows(tx, state, version, where, counts)
+    const staged = this.#ctx.db.capabilities.stagedWrites === true
+    const { status } = await commitChange(this.#ctx, this.#id, {
+      kind: 'delete',
+      // On a store that stages writes, the rows to end are listed first and ended a slice per step (see #changeRows).
+      prepare: async (state) => {
+        if (where) checkPredicate(state, where)
+        return staged ? await matchingRows(this.#ctx.db, state, where) : undefined
+      },
+      rows: {
+        count: (tids) => tids?.length ?? 0,
+        write: (tx, state, version, tids, counts, start, end) => deleteRows(tx, state, version, where, counts, tids!.slice(start, end)),
+      },
+      apply: async (tx, state, version, tids, counts) => {
+        if (!tids) await deleteRows(tx, state, version, where, counts)
+      },
     })
+    return status
   }
 
   /**
@@ -342,21 +377,42 @@ export class Table implements Joinable {
   async batchUpdate(rows: readonly Row[], options: BatchUpdateOptions = {}): Promise<UpdateStatus> {
     refuseUnknownOptions('batchUpdate', options, ['ifNotExists', 'cascade'])
     const ifNotExists = options.ifNotExists ?? 'error'
+    const cascade = options.cascade ?? true
     this.#rowsWritable()
-    return this.#write(ifNotExists === 'insert' ? 'upsert' : 'update', async (state, counts) => {
-      const pk = pkColumns(state).map((c) => c.name)
-      const partial = await mediaRows(this.#ctx, state, validateRows(state.md, state.path, rows, { partial: true, required: pk }))
-      checkDuplicateKeys(state, partial)
-      const { existing, missing } = await partitionByExistingKey(this.#ctx.db, state, partial)
-      if (missing.length > 0 && ifNotExists === 'error') throw missingKeyError(state, missing[0]!)
-      const inserts = ifNotExists === 'insert' ? await mediaRows(this.#ctx, state, validateRows(state.md, state.path, missing.map((m) => rows[partial.indexOf(m)]!))) : []
-      const ts = await computeTsColumns(computedPlans(state.md), inserts, state.path, counts)
-      return { existing, inserts, ts }
-    }, async (tx, state, version, p, counts) => {
-      const tsPlans = await updateByKey(tx, state, version, p.existing, options.cascade ?? true, counts)
-      await recomputeTsForVersion(tx, state, version, tsPlans, counts)
-      if (p.inserts.length > 0) await insertRows(tx, state, version, p.inserts, p.ts, counts)
+    this.#writable()
+    const { status } = await commitChange(this.#ctx, this.#id, {
+      kind: ifNotExists === 'insert' ? 'upsert' : 'update',
+      prepare: async (state, counts) => {
+        const pk = pkColumns(state).map((c) => c.name)
+        const partial = await mediaRows(this.#ctx, state, validateRows(state.md, state.path, rows, { partial: true, required: pk }))
+        checkDuplicateKeys(state, partial)
+        const tsPlans = cascade ? computedPlans(state.md).filter((p) => p.mode === 'ts') : []
+        const { existing, missing, current } = await partitionByExistingKey(this.#ctx.db, state, partial, tsPlans.length > 0 ? inputColumns(state.md).map((c) => c.column) : [])
+        if (missing.length > 0 && ifNotExists === 'error') throw missingKeyError(state, missing[0]!)
+        const inserts = ifNotExists === 'insert' ? await mediaRows(this.#ctx, state, validateRows(state.md, state.path, missing.map((m) => rows[partial.indexOf(m)]!))) : []
+        const ts = await computeTsColumns(computedPlans(state.md), inserts, state.path, counts)
+        return { ...(await precomputeByKey(state, existing, current, tsPlans, counts)), inserts, ts }
+      },
+      // TypeScript cascades were computed from the rows as read: a change in between makes it prepare again.
+      readsRows: (p) => p.segments.length > 0,
+      // Updates by key, then inserts: in steps on a store that stages writes, else in the final transaction.
+      rows: {
+        count: (p) => p.existing.length + p.inserts.length,
+        write: async (tx, state, version, p, counts, start, end) => {
+          const updated = p.existing.length
+          if (start < updated) {
+            const last = Math.min(end, updated)
+            await updateByKey(tx, state, version, p.existing.slice(start, last), cascade, counts)
+            for (const seg of p.segments) {
+              const from = Math.max(start, seg.start), to = Math.min(last, seg.end)
+              if (from < to) await writeComputedValues(tx, state, sliceComputed(seg.computed, from - seg.start, to - seg.start), `_v_min = ${Math.trunc(version)}`)
+            }
+          }
+          if (end > updated) await insertRows(tx, state, version, p.inserts, p.ts, counts, undefined, undefined, Math.max(0, start - updated), end - updated)
+        },
+      },
     })
+    return status
   }
 
   /** Inserts rows, replacing the rows that already have their primary key. */
@@ -513,33 +569,24 @@ export class Table implements Joinable {
     const list = typeof names === 'string' ? [names] : [...names]
     const whereNode = options.where === undefined ? undefined : toNode(options.where)
     this.#writable()
-    const { status } = await commitChange(this.#ctx, this.#id, {
-      kind: 'recompute',
-      prepare: async (state, counts) => {
-        for (const n of list) {
-          const c = state.md.columns.find((x) => x.name === n)
-          if (!c) throw notFound('COLUMN_NOT_FOUND', `'${state.path}' has no column '${n}'`, { column: n })
-          if (!c.computed) throw invalid('INVALID_ARGUMENT', `'${n}' is not a computed column`, { column: n })
-          if (c.computed.stored === false) throw invalid('INVALID_ARGUMENT', `'${n}' is not stored (stored: false): it is computed on every read, so there is nothing to recompute`, { column: n })
-        }
-        if (whereNode) checkPredicate(state, whereNode)
-        const named = computedPlans(state.md).filter((p) => list.includes(p.column.name))
-        const cascaded = options.cascade === false ? [] : dependentPlans(state.md, new Set(list))
-        const plans = [...named, ...cascaded.filter((p) => !named.some((n) => n.column.id === p.column.id))]
-        let where = whereNode
-        if (options.errorsOnly) {
-          const errs: ExprNode = { fn: 'or', args: named.map((p) => ({ col: p.column.name, prop: 'errortype' as const })).map((c) => ({ fn: 'is_not_null', args: [c] })) }
-          where = where ? { fn: 'and', args: [where, errs] } : errs
-        }
-        return { plans, where, computed: await precomputeUpdate(this.#ctx.db, state, where, new Map(), plans, counts) }
-      },
-      readsRows: (p) => p.computed !== undefined,
-      apply: async (tx, state, version, p, counts) => {
-        await updateRows(tx, state, version, p.where, new Map(), p.plans, counts)
-        if (p.computed) await writeComputedValues(tx, state, p.computed, `_v_min = ${Math.trunc(version)}`)
-      },
+    return this.#changeRows('recompute', async (state) => {
+      for (const n of list) {
+        const c = state.md.columns.find((x) => x.name === n)
+        if (!c) throw notFound('COLUMN_NOT_FOUND', `'${state.path}' has no column '${n}'`, { column: n })
+        if (!c.computed) throw invalid('INVALID_ARGUMENT', `'${n}' is not a computed column`, { column: n })
+        if (c.computed.stored === false) throw invalid('INVALID_ARGUMENT', `'${n}' is not stored (stored: false): it is computed on every read, so there is nothing to recompute`, { column: n })
+      }
+      if (whereNode) checkPredicate(state, whereNode)
+      const named = computedPlans(state.md).filter((p) => list.includes(p.column.name))
+      const cascaded = options.cascade === false ? [] : dependentPlans(state.md, new Set(list))
+      const plans = [...named, ...cascaded.filter((p) => !named.some((n) => n.column.id === p.column.id))]
+      let where = whereNode
+      if (options.errorsOnly) {
+        const errs: ExprNode = { fn: 'or', args: named.map((p) => ({ col: p.column.name, prop: 'errortype' as const })).map((c) => ({ fn: 'is_not_null', args: [c] })) }
+        where = where ? { fn: 'and', args: [where, errs] } : errs
+      }
+      return { where, values: new Map(), recompute: plans }
     })
-    return status
   }
 
   async #schemaChange<P = undefined>(
@@ -626,6 +673,10 @@ export class Table implements Joinable {
    */
   async revert(options: { expectVersion?: number } = {}): Promise<{ version: number }> {
     this.#writable()
+    // On a store that stages writes, the final step only pops the version: readers bounded by the committed version
+    // stop seeing its rows and see the rows it ended again at once (src/query/sql.ts visibleAt); the rows themselves
+    // are put back in steps after it, under the table's lock.
+    const staged = this.#ctx.db.capabilities.stagedWrites === true
     const { committed } = await commitChange(this.#ctx, this.#id, {
       kind: 'revert',
       apply: async (tx, locked) => {
@@ -635,13 +686,14 @@ export class Table implements Joinable {
           throw new ConcurrencyError('CONCURRENCY_CONFLICT', `'${locked.path}' is at version ${n}, not ${options.expectVersion}: another write came after it, so it was not reverted`, { version: n, expected: options.expectVersion })
         }
         await assertRevertable?.(tx, locked)
-        await undoVersion(tx, this.#id, n)
+        if (!staged) await undoVersion(tx, this.#id, n)
         const prev = await mdAtVersion(tx, this.#id, locked.path, n - 1)
         for (const c of locked.md.columns) {
           if (c.addedIn === n && !prev.columns.some((p) => p.id === c.id)) await dropPhysicalColumn(tx, this.#id, c)
         }
         return { pop: true, md: prev }
       },
+      ...(staged ? { cleanup: (state: TableState) => runInSteps(this.#ctx, this.#id, (tx, limit) => undoVersionStep(tx, this.#id, state.version + 1, limit)) } : {}),
     })
     return { version: committed!.version }
   }
@@ -649,6 +701,38 @@ export class Table implements Joinable {
   toString(): string {
     return `Table(${this.path}${this.#pinned ? `:${this.#pinned.version}` : ''})`
   }
+}
+
+/**
+ * Before an update by key: the rows in groups that set the same columns, and for each group the TypeScript-computed
+ * columns its cascade recomputes, computed from the stored rows with the new values applied (outside any
+ * transaction, like precomputeUpdate). `segments` say which rows of `existing` each computed slice belongs to.
+ */
+async function precomputeByKey(state: TableState, rows: readonly Row[], current: Map<string, Row>, tsPlans: readonly ComputedPlan[], counts: WriteCounts): Promise<{ existing: Row[]; segments: { start: number; end: number; computed: ComputedInPlace }[] }> {
+  const groups = new Map<string, Row[]>()
+  for (const r of rows) {
+    const key = Object.keys(r).sort().join(',')
+    groups.set(key, [...(groups.get(key) ?? []), r])
+  }
+  const existing: Row[] = []
+  const segments: { start: number; end: number; computed: ComputedInPlace }[] = []
+  for (const group of groups.values()) {
+    const start = existing.length
+    existing.push(...group)
+    const changed = setColumns(state, group[0]!)
+    const plans = tsPlans.filter((p) => changed.some((c) => p.inputs.has(c.name)))
+    if (plans.length === 0) continue
+    const after = group.map((r) => ({ ...storedRow(state, current, r), ...Object.fromEntries(changed.map((c) => [c.name, r[c.name]])) }))
+    segments.push({ start, end: existing.length, computed: await computeInPlace(state, after, plans, counts) })
+  }
+  return { existing, segments }
+}
+
+/** What an update or recompute changes: the rows matching `where`, the set values, the columns recomputed. */
+interface RowsChange {
+  readonly where: ExprNode | undefined
+  readonly values: Map<ColumnMd, ExprNode>
+  readonly recompute: ComputedPlan[]
 }
 
 /** A computed column's backfill, prepared outside any transaction and written in slices. */
@@ -662,12 +746,6 @@ interface Backfill {
   readonly computed?: ComputedInPlace
 }
 
-function sliceComputed(c: ComputedInPlace, start: number, end: number): ComputedInPlace {
-  return {
-    rows: c.rows.slice(start, end),
-    values: new Map([...c.values].map(([id, v]) => [id, { values: v.values.slice(start, end), errors: v.errors.slice(start, end) }])),
-  }
-}
 
 /** Hook for snapshots (revert must not pass a version a snapshot pins); set by the views/snapshots module. */
 export let assertRevertable: ((tx: Queryable, state: TableState) => Promise<void>) | undefined

@@ -1,11 +1,11 @@
 import { invalid, notFound } from '../errors.ts'
 import { ColumnScope, computedPlans } from '../compute/computed.ts'
-import type { ComputedPlan } from '../compute/computed.ts'
 import { compileExpr } from '../query/compiler.ts'
-import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
+import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../query/sql.ts'
 import type { Queryable } from '../store/types.ts'
 import { parseType, pgType, toStoreJson } from '../types/index.ts'
 import { hasErrorColumns, isStored } from './metadata.ts'
+import type { ColumnMd } from './metadata.ts'
 import type { TableState } from './state.ts'
 import type { Row } from './validate-rows.ts'
 import { INSERT_BATCH } from './rows.ts'
@@ -24,25 +24,42 @@ export function pkColumns(state: TableState) {
   return state.md.primaryKey.map((id) => state.md.columns.find((c) => c.id === id)!)
 }
 
-/** Splits rows into those whose key exists (at the current version) and those whose key does not. */
-export async function partitionByExistingKey(tx: Queryable, state: TableState, rows: readonly Row[]): Promise<{ existing: Row[]; missing: Row[] }> {
+/**
+ * Splits rows into those whose key exists (at the current version) and those whose key does not; `current` holds the
+ * existing rows as stored, by key: their _rowid and the values of `columns` by name (what a cascade recomputes from).
+ */
+export async function partitionByExistingKey(
+  tx: Queryable, state: TableState, rows: readonly Row[], columns: readonly ColumnMd[] = [],
+): Promise<{ existing: Row[]; missing: Row[]; current: Map<string, Row> }> {
   const pk = pkColumns(state)
-  const existingKeys = new Set<string>()
+  const current = new Map<string, Row>()
+  const read = [...pk, ...columns.filter((c) => !pk.includes(c))]
   for (let start = 0; start < rows.length; start += INSERT_BATCH) {
     const chunk = rows.slice(start, start + INSERT_BATCH)
     const rec = pk.map((c) => `${valueColumn(c.id)} ${pgType(parseType(c.type))}`).join(', ')
     const on = pk.map((c) => `t.${valueColumn(c.id)} = x.${valueColumn(c.id)}`).join(' and ')
     const docs = chunk.map((r) => Object.fromEntries(pk.map((c) => [valueColumn(c.id), toStoreJson(parseType(c.type), r[c.name])])))
     const res = await tx.query<Record<string, unknown>>(
-      `select ${pk.map((c) => `t.${valueColumn(c.id)} as "${c.name}"`).join(', ')} from ${dataTable(state.id)} as t join jsonb_to_recordset($1::jsonb) as x(${rec}) on ${on} where t._v_max = ${MAX_VERSION}`,
+      `select t._rowid, ${read.map((c) => `t.${valueColumn(c.id)} as ${quoteIdent(c.name)}`).join(', ')} from ${dataTable(state.id)} as t join jsonb_to_recordset($1::jsonb) as x(${rec}) on ${on} where t._v_max = ${MAX_VERSION}`,
       [JSON.stringify(docs)],
     )
-    for (const r of res.rows) existingKeys.add(keyOf(state, normalizeKey(state, r)))
+    for (const r of res.rows) current.set(keyOf(state, normalizeKey(state, r)), r)
   }
   const existing: Row[] = []
   const missing: Row[] = []
-  for (const r of rows) (existingKeys.has(keyOf(state, normalizeKey(state, r))) ? existing : missing).push(r)
-  return { existing, missing }
+  for (const r of rows) (current.has(keyOf(state, normalizeKey(state, r))) ? existing : missing).push(r)
+  return { existing, missing, current }
+}
+
+/** The row as stored, by the key of an update row. */
+export function storedRow(state: TableState, current: Map<string, Row>, row: Row): Row {
+  return current.get(keyOf(state, normalizeKey(state, row)))!
+}
+
+/** The columns an update row sets: present in it, stored, not computed, not part of the key. */
+export function setColumns(state: TableState, row: Row): ColumnMd[] {
+  const pk = new Set(state.md.primaryKey)
+  return state.md.columns.filter((c) => !c.computed && !pk.has(c.id) && Object.hasOwn(row, c.name))
 }
 
 /** Keys read back from Postgres and keys from input must serialise alike (Dates, numbers). */
@@ -56,14 +73,15 @@ function normalizeKey(state: TableState, row: Row): Row {
   return out
 }
 
-/** Updates existing rows by key; returns the TS-mode computed columns that must be recomputed for `version`. */
-export async function updateByKey(tx: Queryable, state: TableState, version: number, rows: readonly Row[], cascade: boolean, counts: WriteCounts): Promise<ComputedPlan[]> {
-  if (rows.length === 0) return []
+/**
+ * Updates existing rows by key, recomputing SQL-mode dependents in the statement; TypeScript-mode dependents are left
+ * null here and written by the caller from values computed before (precomputeByKey in table.ts).
+ */
+export async function updateByKey(tx: Queryable, state: TableState, version: number, rows: readonly Row[], cascade: boolean, counts: WriteCounts): Promise<void> {
+  if (rows.length === 0) return
   const md = state.md
   const pk = pkColumns(state)
-  const pkIds = new Set(pk.map((c) => c.id))
   const plans = computedPlans(md)
-  const tsNeeded = new Map<number, ComputedPlan>()
   // Rows that set different column sets are written in separate statements.
   const groups = new Map<string, Row[]>()
   for (const r of rows) {
@@ -71,10 +89,9 @@ export async function updateByKey(tx: Queryable, state: TableState, version: num
     groups.set(key, [...(groups.get(key) ?? []), r])
   }
   for (const [, group] of groups) {
-    const setCols = md.columns.filter((c) => !c.computed && !pkIds.has(c.id) && Object.hasOwn(group[0]!, c.name))
+    const setCols = setColumns(state, group[0]!)
     const changed = new Set(setCols.map((c) => c.name))
     const recompute = cascade ? plans.filter((p) => [...p.inputs].some((n) => changed.has(n))) : []
-    for (const p of recompute) if (p.mode === 'ts') tsNeeded.set(p.column.id, p)
     const params = new ParamList()
     const docParam = params.param(null)
     const versionParam = params.param(version)
@@ -110,7 +127,6 @@ export async function updateByKey(tx: Queryable, state: TableState, version: num
       counts.computed += res.affectedRows * recompute.filter((p) => p.mode === 'sql').length
     }
   }
-  return [...tsNeeded.values()]
 }
 
 export function missingKeyError(state: TableState, row: Row) {

@@ -4,7 +4,7 @@ import { compileExpr, isSqlExpr } from './compiler.ts'
 import type { ExprNode } from './nodes/index.ts'
 import { isCol, isFn, printExpr } from './nodes/index.ts'
 import { SourceScope } from './scope.ts'
-import type { QuerySpec } from './spec.ts'
+import type { QuerySource, QuerySpec } from './spec.ts'
 import { dataTable, ParamList, visibleAt } from './sql.ts'
 import { containsAggregate, typeOf } from './typecheck.ts'
 import { functions } from './registry.ts'
@@ -139,11 +139,12 @@ export function planQuery(original: QuerySpec): Plan {
   // keeps only its visible versions. Otherwise the left table's visibility is in WHERE and a joined one's in ON
   // (so left joins keep unmatched rows), which Postgres plans best.
   const outer = spec.joins.some((j) => j.how === 'right' || j.how === 'full')
-  const tableSql = (tableId: number, alias: string, version: number | undefined): string =>
-    outer ? `(select * from ${dataTable(tableId)} as ${alias} where ${visibleAt(alias, version, tableId)}) as ${alias}` : `${dataTable(tableId)} as ${alias}`
+  const visible = (alias: string, source: QuerySource): string => visibleAt(alias, source.version, source.tableId, source.stagedWrites)
+  const tableSql = (source: QuerySource, alias: string): string =>
+    outer ? `(select * from ${dataTable(source.tableId)} as ${alias} where ${visible(alias, source)}) as ${alias}` : `${dataTable(source.tableId)} as ${alias}`
 
   // Where: SQL-able conjuncts in SQL, the rest in TypeScript.
-  const whereSql: string[] = outer ? ['true'] : [visibleAt('t0', spec.from.version, spec.from.tableId)]
+  const whereSql: string[] = outer ? ['true'] : [visible('t0', spec.from)]
   const tsWhere: ExprNode[] = []
   if (spec.where) {
     const wt = typeOf(spec.where, scope)
@@ -161,14 +162,14 @@ export function planQuery(original: QuerySpec): Plan {
     whereSql.push(`(abs(hashtextextended(t0._rowid::text, ${params.param(spec.sample.seed, { kind: 'int', nullable: false })})) / 9223372036854775807.0) < ${params.param(spec.sample.fraction, { kind: 'float', nullable: false })}`)
   }
 
-  const fromSql = [tableSql(spec.from.tableId, 't0', spec.from.version)]
+  const fromSql = [tableSql(spec.from, 't0')]
   spec.joins.forEach((j, i) => {
     const alias = `t${i + 1}`
-    const table = tableSql(j.source.tableId, alias, j.source.version)
+    const table = tableSql(j.source, alias)
     if (j.how === 'cross' || !j.on) {
       if (j.how !== 'cross') throw invalid('INVALID_EXPRESSION', `a ${j.how} join needs a join condition (on)`)
       fromSql.push(`cross join ${table}`)
-      if (!outer) whereSql.push(visibleAt(alias, j.source.version, j.source.tableId))
+      if (!outer) whereSql.push(visible(alias, j.source))
       return
     }
     const ot = typeOf(j.on, scope)
@@ -176,7 +177,7 @@ export function planQuery(original: QuerySpec): Plan {
     if (!isSqlExpr(j.on)) throw invalid('INVALID_EXPRESSION', `join condition must run in SQL: ${printExpr(j.on)}`)
     const kind = { inner: 'join', left: 'left join', right: 'right join', full: 'full join' }[j.how]
     if (!kind) throw invalid('INVALID_ARGUMENT', `unknown join kind ${JSON.stringify(j.how)}`)
-    fromSql.push(`${kind} ${table} on ${outer ? '' : `${visibleAt(alias, j.source.version, j.source.tableId)} and `}${compileExpr(j.on, scope, params)}`)
+    fromSql.push(`${kind} ${table} on ${outer ? '' : `${visible(alias, j.source)} and `}${compileExpr(j.on, scope, params)}`)
   })
 
   let groupSql = ''

@@ -7,6 +7,8 @@ export interface QuerySource {
   readonly tableId: number
   readonly md: TableMd
   readonly version: number | undefined
+  /** The store stages updates and deletes (src/catalog/commit.ts): current reads use the two-arm visibility. */
+  readonly stagedWrites?: boolean
 }
 
 export interface SelectItem {

@@ -22,11 +22,19 @@ export const errorMsgColumn = (colId: number): string => `c${colId}_em`
  * Rows visible at a version: the current one (undefined) or an older one (time travel). Current reads are bounded by
  * the committed version as the catalog has it in the same snapshot, because a staged write (src/catalog/commit.ts)
  * writes rows under the next version in steps before committing it: those rows stay unseen until its final step.
+ * `stagedEnds`: the store stages updates and deletes too (PGlite), so a row such a write has already ended (its
+ * _v_max is the uncommitted version) is still current for readers until that version commits.
  */
-export function visibleAt(alias: string, version: number | undefined, tableId: number): string {
+export function visibleAt(alias: string, version: number | undefined, tableId: number, stagedEnds = false): string {
   // `+ 0`: the bound holds for nearly every row, but with a subquery the planner cannot know that and would pick the
   // _v_min index over a selective one (the primary key, a full-text index); as an expression it stays a filter.
-  if (version === undefined) return `${alias}._v_max = ${MAX_VERSION} and ${alias}._v_min + 0 <= (select version from tessera.tables where id = ${Math.trunc(tableId)})`
+  const committed = `(select version from tessera.tables where id = ${Math.trunc(tableId)})`
+  const current = `${alias}._v_max = ${MAX_VERSION} and ${alias}._v_min + 0 <= ${committed}`
+  // Two arms, not `_v_max > committed`: the first keeps the partial indexes on current rows (key, full text, _rowid)
+  // usable, the second is a range over the _v_max index that finds nothing unless a staged update or delete runs
+  // (measured on 100k rows: point reads and _rowid probes as fast as the one-arm form; a range form fell back to
+  // the _v_min index, 30-100x slower).
+  if (version === undefined) return stagedEnds ? `((${current}) or (${alias}._v_max <> ${MAX_VERSION} and ${alias}._v_max > ${committed} and ${alias}._v_min + 0 <= ${committed}))` : current
   const v = Math.trunc(version)
   return `${alias}._v_min <= ${v} and ${alias}._v_max > ${v}`
 }
