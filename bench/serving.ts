@@ -3,6 +3,7 @@
 // primary-key point read over HTTP every 20 ms (similarity searches too during the index rebuild). Printed: probe
 // latencies p50/p99/max per load, the loads' own time idle vs probed, and the idle probe latencies as the baseline.
 //   npx bun bench/serving.ts [indexedRows=5000] [plainRows=400000] [rebuildRows=20000] [backfillRows=100000]
+// (the backfill size is also the update/delete load's: (e) updates every row, deletes half and reverts the delete)
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir, loadavg } from 'node:os'
 import { join } from 'node:path'
@@ -134,6 +135,15 @@ const loads: Load[] = [
   { name: `(d) ${BACKFILL}-row computed-column backfill`, prepare: async (run) => {
     await table(`load/d_${run}`, BACKFILL)
     return () => api('POST', `/tables/load/d_${run}/-/columns`, { name: 'upper', expr: { fn: 'upper', args: [{ col: 'text' }] } }).then(() => undefined)
+  } },
+  // Staged on the embedded store too: the rows they end stay current for readers until the final step.
+  { name: `(e) update of ${BACKFILL} rows, then delete of ${BACKFILL / 2} and a revert`, prepare: async (run) => {
+    await table(`load/e_${run}`, BACKFILL)
+    return async () => {
+      await api('PATCH', `/tables/load/e_${run}/-/rows`, { values: { text: 'changed' }, where: { fn: 'ge', args: [{ col: 'id' }, { lit: 0 }] } })
+      await api('POST', `/tables/load/e_${run}/-/delete`, { where: { fn: 'ge', args: [{ col: 'id' }, { lit: BACKFILL / 2 }] } })
+      await api('POST', `/tables/load/e_${run}/-/revert`)
+    }
   } },
 ]
 
