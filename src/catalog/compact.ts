@@ -7,7 +7,7 @@ import type { GcOptions, GcReport, MediaBackend } from '../media/index.ts'
 import type { Driver } from '../store/types.ts'
 import {
   checkpoint, collectStoreRefs, countRowVersions, countUnseen, deleteUnseenBatch, dropUnreadColumns, readableColumnIds, tableBytes, vacuumTable,
-} from './compaction.ts'
+} from './data-table/index.ts'
 import type { TableKind, TableMd } from './metadata.ts'
 import { planRetention } from './retention.ts'
 import type { RetentionOverride } from './retention.ts'

@@ -1,7 +1,7 @@
 import { alreadyExists, ConcurrencyError, invalid, notFound, TesseraError } from '../errors.ts'
 import { ColumnScope, computedPlans, directDependents, stripTables } from '../compute/computed.ts'
 import type { ComputedPlan } from '../compute/computed.ts'
-import { compileExpr, isSqlExpr } from '../query/compiler.ts'
+import { isSqlExpr } from '../query/compiler.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { Expr, toNode } from '../query/expr.ts'
 import type { ExprNode } from '../query/nodes/index.ts'
@@ -11,12 +11,12 @@ import { Query } from '../query/query.ts'
 import type { ResultSet } from '../query/results.ts'
 import type { JoinHow, QuerySource } from '../query/spec.ts'
 import { inlineUnstored } from '../query/unstored.ts'
-import { dataTable, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
+import { MAX_VERSION, valueColumn } from '../query/sql.ts'
 import { containsAggregate, typeOf } from '../query/typecheck.ts'
 import type { KeyedMutex } from '../store/mutex.ts'
 import type { Driver, Queryable } from '../store/types.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
-import { addPhysicalColumn, countCurrentRows, dropPhysicalColumn } from './ddl.ts'
+import { addPhysicalColumn, backfillRows, countCurrentRows, dropPhysicalColumn, readCurrentInputs, undoVersion, undoVersionStep } from './data-table/index.ts'
 import type { ColumnMd, IfExists, IfNotExists, OnError, TableMd, UpdateStatus, VersionInfo, VersionKind } from './metadata.ts'
 import { checkName } from './paths.ts'
 import type { ComputedInPlace, WriteCounts } from './rows.ts'
@@ -29,7 +29,6 @@ import type { TableState } from './state.ts'
 import { mdAtVersion } from './state.ts'
 import { commitChange, runInSteps, toStatus } from './commit.ts'
 import type { Change } from './commit.ts'
-import { undoVersion, undoVersionStep } from './data-table.ts'
 import { keyOf, missingKeyError, partitionByExistingKey, pkColumns, setColumns, storedRow, updateByKey } from './upsert.ts'
 import type { Row } from './validate-rows.ts'
 import { inputColumns, validateRows, validateRowsYielding } from './validate-rows.ts'
@@ -488,29 +487,20 @@ export class Table implements Joinable {
       // TypeScript-computed values (UDFs, models, services) are computed here, outside any transaction: a slow UDF
       // does not hold the store, and one that queries this database does not wait for itself.
       if (def.plan.mode === 'ts') {
-        const computed = computeInPlace(target, await readInputs(this.#ctx.db, target, def.plan, `_v_max = ${MAX_VERSION}`), [def.plan], counts)
-        return { target, column: def.column, computed: await computed, rowids: [] }
+        const rows = await readCurrentInputs(this.#ctx.db, target, def.plan)
+        return { target, column: def.column, computed: await computeInPlace(target, rows, [def.plan], counts), tids: rows.map((r) => r._tid) }
       }
-      const r = await this.#ctx.db.query<{ _rowid: number }>(`select _rowid from ${dataTable(state.id)} where _v_max = ${MAX_VERSION} order by _rowid`)
-      return { target, column: def.column, plan: def.plan, rowids: r.rows.map((x) => Number(x._rowid)) }
+      return { target, column: def.column, plan: def.plan, tids: await matchingRows(this.#ctx.db, state, undefined) }
     }, {
       rows: {
-        count: (b) => (b ? (b.computed ? b.computed.rows.length : b.rowids.length) : 0),
+        count: (b) => b?.tids.length ?? 0,
         // One slice of the backfill: the new data column first (no version's schema has it, so readers never see it),
-        // then the values of rows [start, end) in place.
+        // then the values of rows [start, end) in place, found by their row version address.
         write: async (tx, state, _version, b, counts, start, end) => {
           if (!b) return
           if (start === 0) await addPhysicalColumn(tx, state.id, b.column, { ifNotExists: true })
-          if (b.computed) {
-            await writeComputedValues(tx, b.target, sliceComputed(b.computed, start, end), `_v_max = ${MAX_VERSION}`)
-            return
-          }
-          const params = new ParamList()
-          const rowScope = new ColumnScope(b.target.md, (c) => `t.${valueColumn(c.id)}`)
-          const r = await tx.query(
-            `update ${dataTable(state.id)} as t set ${valueColumn(b.column.id)} = ${compileExpr(b.plan!.expr, rowScope, params)} where t._v_max = ${MAX_VERSION} and t._rowid between ${params.param(b.rowids[start])}::bigint and ${params.param(b.rowids[end - 1])}::bigint`,
-            params.values)
-          counts.computed += r.affectedRows
+          if (b.computed) await writeComputedValues(tx, b.target, sliceComputed(b.computed, start, end), `_v_max = ${MAX_VERSION}`, b.tids.slice(start, end))
+          else counts.computed += await backfillRows(tx, b.target, b.plan!, b.tids.slice(start, end))
         },
       },
       undo: async (tx, state, b) => {
@@ -739,9 +729,10 @@ interface RowsChange {
 interface Backfill {
   readonly target: TableState
   readonly column: ColumnMd
-  /** SQL-mode: the expression, computed in place for the current rows, ordered by _rowid. */
+  /** SQL-mode: the expression, computed in place for the current rows. */
   readonly plan?: ComputedPlan
-  readonly rowids: readonly number[]
+  /** The current row versions it writes (aligned with `computed` in TypeScript mode), by address. */
+  readonly tids: readonly string[]
   /** TypeScript-mode: the values, computed before any write. */
   readonly computed?: ComputedInPlace
 }
@@ -799,10 +790,4 @@ function renameRefs(node: ExprNode, from: string, to: string): ExprNode {
   return node
 }
 
-async function readInputs(tx: Queryable, state: TableState, plan: ComputedPlan, filter: string): Promise<Row[]> {
-  const inputs = state.md.columns.filter((c) => plan.inputs.has(c.name))
-  const cols = ['_rowid', ...inputs.map((c) => `${valueColumn(c.id)} as "${c.name.replaceAll('"', '')}"`)]
-  const r = await tx.query<Row>(`select ${cols.join(', ')} from ${dataTable(state.id)} where ${filter}`)
-  return r.rows
-}
 

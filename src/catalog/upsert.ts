@@ -1,27 +1,16 @@
-import { invalid, notFound } from '../errors.ts'
-import { ColumnScope, computedPlans } from '../compute/computed.ts'
-import { compileExpr } from '../query/compiler.ts'
-import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../query/sql.ts'
+import { notFound } from '../errors.ts'
 import type { Queryable } from '../store/types.ts'
-import { parseType, pgType, toStoreJson } from '../types/index.ts'
-import { hasErrorColumns, isStored } from './metadata.ts'
 import type { ColumnMd } from './metadata.ts'
 import type { TableState } from './state.ts'
 import type { Row } from './validate-rows.ts'
-import { INSERT_BATCH } from './rows.ts'
-import type { WriteCounts } from './rows.ts'
+import { readCurrentByKey } from './data-table/index.ts'
+
+export { pkColumns, setColumns, updateByKey } from './data-table/index.ts'
 
 // Updates by primary key (Pixeltable's batch_update): each row names its key and the columns to change.
 
 export function keyOf(state: TableState, row: Row): string {
   return JSON.stringify(state.md.primaryKey.map((id) => row[state.md.columns.find((c) => c.id === id)!.name]))
-}
-
-export function pkColumns(state: TableState) {
-  if (state.md.primaryKey.length === 0) {
-    throw invalid('INVALID_ARGUMENT', `'${state.path}' has no primary key; updates by key need one (createTable(..., { primaryKey: [...] }))`)
-  }
-  return state.md.primaryKey.map((id) => state.md.columns.find((c) => c.id === id)!)
 }
 
 /**
@@ -31,20 +20,8 @@ export function pkColumns(state: TableState) {
 export async function partitionByExistingKey(
   tx: Queryable, state: TableState, rows: readonly Row[], columns: readonly ColumnMd[] = [],
 ): Promise<{ existing: Row[]; missing: Row[]; current: Map<string, Row> }> {
-  const pk = pkColumns(state)
   const current = new Map<string, Row>()
-  const read = [...pk, ...columns.filter((c) => !pk.includes(c))]
-  for (let start = 0; start < rows.length; start += INSERT_BATCH) {
-    const chunk = rows.slice(start, start + INSERT_BATCH)
-    const rec = pk.map((c) => `${valueColumn(c.id)} ${pgType(parseType(c.type))}`).join(', ')
-    const on = pk.map((c) => `t.${valueColumn(c.id)} = x.${valueColumn(c.id)}`).join(' and ')
-    const docs = chunk.map((r) => Object.fromEntries(pk.map((c) => [valueColumn(c.id), toStoreJson(parseType(c.type), r[c.name])])))
-    const res = await tx.query<Record<string, unknown>>(
-      `select t._rowid, ${read.map((c) => `t.${valueColumn(c.id)} as ${quoteIdent(c.name)}`).join(', ')} from ${dataTable(state.id)} as t join jsonb_to_recordset($1::jsonb) as x(${rec}) on ${on} where t._v_max = ${MAX_VERSION}`,
-      [JSON.stringify(docs)],
-    )
-    for (const r of res.rows) current.set(keyOf(state, normalizeKey(state, r)), r)
-  }
+  for (const r of await readCurrentByKey(tx, state, rows, columns)) current.set(keyOf(state, normalizeKey(state, r)), r)
   const existing: Row[] = []
   const missing: Row[] = []
   for (const r of rows) (current.has(keyOf(state, normalizeKey(state, r))) ? existing : missing).push(r)
@@ -56,12 +33,6 @@ export function storedRow(state: TableState, current: Map<string, Row>, row: Row
   return current.get(keyOf(state, normalizeKey(state, row)))!
 }
 
-/** The columns an update row sets: present in it, stored, not computed, not part of the key. */
-export function setColumns(state: TableState, row: Row): ColumnMd[] {
-  const pk = new Set(state.md.primaryKey)
-  return state.md.columns.filter((c) => !c.computed && !pk.has(c.id) && Object.hasOwn(row, c.name))
-}
-
 /** Keys read back from Postgres and keys from input must serialise alike (Dates, numbers). */
 function normalizeKey(state: TableState, row: Row): Row {
   const out: Row = { ...row }
@@ -71,62 +42,6 @@ function normalizeKey(state: TableState, row: Row): Row {
     if (v instanceof Date) out[c.name] = v.toISOString()
   }
   return out
-}
-
-/**
- * Updates existing rows by key, recomputing SQL-mode dependents in the statement; TypeScript-mode dependents are left
- * null here and written by the caller from values computed before (precomputeByKey in table.ts).
- */
-export async function updateByKey(tx: Queryable, state: TableState, version: number, rows: readonly Row[], cascade: boolean, counts: WriteCounts): Promise<void> {
-  if (rows.length === 0) return
-  const md = state.md
-  const pk = pkColumns(state)
-  const plans = computedPlans(md)
-  // Rows that set different column sets are written in separate statements.
-  const groups = new Map<string, Row[]>()
-  for (const r of rows) {
-    const key = Object.keys(r).sort().join(',')
-    groups.set(key, [...(groups.get(key) ?? []), r])
-  }
-  for (const [, group] of groups) {
-    const setCols = setColumns(state, group[0]!)
-    const changed = new Set(setCols.map((c) => c.name))
-    const recompute = cascade ? plans.filter((p) => [...p.inputs].some((n) => changed.has(n))) : []
-    const params = new ParamList()
-    const docParam = params.param(null)
-    const versionParam = params.param(version)
-    const recordCols = [...pk, ...setCols].map((c) => `${valueColumn(c.id)} ${pgType(parseType(c.type))}`)
-    const on = (a: string, b: string) => pk.map((c) => `${a}.${valueColumn(c.id)} = ${b}.${valueColumn(c.id)}`).join(' and ')
-    const newScope = new ColumnScope(md, (c) => (changed.has(c.name) ? `x.${valueColumn(c.id)}` : `old.${valueColumn(c.id)}`))
-    const target: string[] = ['_rowid', '_v_min']
-    const select: string[] = ['old._rowid', `${versionParam}::integer`]
-    for (const c of md.columns.filter(isStored)) {
-      const name = valueColumn(c.id)
-      const p = recompute.find((x) => x.column.id === c.id)
-      target.push(name)
-      if (changed.has(c.name)) select.push(`x.${name}`)
-      else if (p?.mode === 'sql') select.push(compileExpr(p.expr, newScope, params))
-      else if (p?.mode === 'ts') select.push('null')
-      else select.push(`old.${name}`)
-      if (hasErrorColumns(c)) {
-        target.push(errorTypeColumn(c.id), errorMsgColumn(c.id))
-        select.push(...(p || changed.has(c.name) ? ['null', 'null'] : [`old.${errorTypeColumn(c.id)}`, `old.${errorMsgColumn(c.id)}`]))
-      }
-    }
-    const table = dataTable(state.id)
-    const sql = `with x as (select * from jsonb_to_recordset(${docParam}::jsonb) as r(${recordCols.join(', ')})), ` +
-      `old as (update ${table} as t0 set _v_max = ${versionParam}::integer from x where t0._v_max = ${MAX_VERSION} and ${on('t0', 'x')} returning t0.*) ` +
-      `insert into ${table} (${target.join(', ')}) select ${select.join(', ')} from old join x on ${on('old', 'x')}`
-    for (let start = 0; start < group.length; start += INSERT_BATCH) {
-      const docs = group.slice(start, start + INSERT_BATCH).map((r) =>
-        Object.fromEntries([...pk, ...setCols].map((c) => [valueColumn(c.id), toStoreJson(parseType(c.type), r[c.name])])))
-      params.values[0] = JSON.stringify(docs)
-      const res = await tx.query(sql, params.values)
-      if (res.affectedRows > 0) for (const name of [...changed, ...recompute.map((p) => p.column.name)]) counts.updatedCols.add(name)
-      counts.updated += res.affectedRows
-      counts.computed += res.affectedRows * recompute.filter((p) => p.mode === 'sql').length
-    }
-  }
 }
 
 export function missingKeyError(state: TableState, row: Row) {

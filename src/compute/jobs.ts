@@ -3,7 +3,7 @@ import { checkEmbeddingIndex, createHnsw, createPhysicalIndexes, embedExpr, inde
 import type { AddEmbeddingIndexOptions } from '../index/embedding-index.ts'
 import { currentMediaAccess, withMediaAccess } from '../media/index.ts'
 import type { MediaAccess } from '../media/index.ts'
-import { addPhysicalColumn } from '../catalog/ddl.ts'
+import { addPhysicalColumn } from '../catalog/data-table/index.ts'
 import { computeTsColumns, emptyCounts } from '../catalog/rows.ts'
 import type { TableState } from '../catalog/state.ts'
 import { commitChange, stepRows } from '../catalog/commit.ts'

@@ -185,7 +185,7 @@ async function changedTable(db: Tessera, n: number) {
 test('readers never see a staged update, delete or revert half done', async () => {
   const db = await memoryDb()
   dbs.push(db)
-  const t = await changedTable(db, 40_000)
+  const t = await changedTable(db, 20_000)
   const observe = async <T>(write: Promise<T>, probe: () => Promise<string>): Promise<Set<string>> => {
     const seen = new Set<string>()
     let done = false
@@ -205,16 +205,16 @@ test('readers never see a staged update, delete or revert half done', async () =
     uncommitted = Math.max(uncommitted, r.rows[0]!.n)
     return `${await t.count()}/${await t.where(t.c.text.eq('new')).count()}/${await t.where(t.c.loud.eq('NEW')).count()}`
   }
-  const byUpdate = await observe(t.update({ text: 'new' }, { where: t.c.id.lt(30_000) }), updated)
+  const byUpdate = await observe(t.update({ text: 'new' }, { where: t.c.id.lt(15_000) }), updated)
   expect(uncommitted).toBeGreaterThan(0)
-  expect([...byUpdate].filter((s) => s !== '40000/0/0' && s !== '40000/30000/30000')).toEqual([])
-  expect(byUpdate.has('40000/30000/30000')).toBe(true)
+  expect([...byUpdate].filter((s) => s !== '20000/0/0' && s !== '20000/15000/15000')).toEqual([])
+  expect(byUpdate.has('20000/15000/15000')).toBe(true)
   const byDelete = await observe(t.delete({ where: t.c.id.ge(5_000) }), () => t.count().then(String))
-  expect([...byDelete].filter((s) => s !== '40000' && s !== '5000')).toEqual([])
+  expect([...byDelete].filter((s) => s !== '20000' && s !== '5000')).toEqual([])
   const byRevert = await observe(t.revert(), () => t.count().then(String))
-  expect([...byRevert].filter((s) => s !== '40000' && s !== '5000')).toEqual([])
-  expect(await t.count()).toBe(40_000)
-  expect(await updated()).toBe('40000/30000/30000')
+  expect([...byRevert].filter((s) => s !== '20000' && s !== '5000')).toEqual([])
+  expect(await t.count()).toBe(20_000)
+  expect(await updated()).toBe('20000/15000/15000')
   expect((await db.check()).problems).toEqual([])
 })
 

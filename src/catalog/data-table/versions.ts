@@ -1,5 +1,5 @@
-import { DATA_SCHEMA, dataTable, MAX_VERSION, quoteIdent } from '../query/sql.ts'
-import type { Driver, Queryable } from '../store/types.ts'
+import { DATA_SCHEMA, dataTable, MAX_VERSION, quoteIdent } from '../../query/sql.ts'
+import type { Driver, Queryable } from '../../store/types.ts'
 
 // Statements over the versioned data tables (tessera_data.t<id>) that move whole versions: undoing one (revert),
 // discarding the rows of a write that never committed, and clearing what a killed write left behind.

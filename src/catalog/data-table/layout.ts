@@ -1,8 +1,8 @@
-import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, quoteIdent, valueColumn } from '../query/sql.ts'
-import type { Queryable } from '../store/types.ts'
-import { parseType, pgType } from '../types/index.ts'
-import type { ColumnMd, TableMd } from './metadata.ts'
-import { hasErrorColumns, isStored } from './metadata.ts'
+import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, quoteIdent, valueColumn } from '../../query/sql.ts'
+import type { Queryable } from '../../store/types.ts'
+import { parseType, pgType } from '../../types/index.ts'
+import type { ColumnMd, TableMd } from '../metadata.ts'
+import { hasErrorColumns, isStored } from '../metadata.ts'
 
 // Physical layout of a user table: one Postgres table tessera_data.t<id> with
 //   _rowid  insertion order; shared by all versions of a row

@@ -1,8 +1,8 @@
-import { dataTable, DATA_SCHEMA, MAX_VERSION, quoteIdent, valueColumn } from '../query/sql.ts'
-import type { Queryable } from '../store/types.ts'
-import { isMedia, parseType } from '../types/index.ts'
-import type { TableMd } from './metadata.ts'
-import type { RetainedVersions } from './retention.ts'
+import { dataTable, DATA_SCHEMA, MAX_VERSION, quoteIdent, valueColumn } from '../../query/sql.ts'
+import type { Queryable } from '../../store/types.ts'
+import { isMedia, parseType } from '../../types/index.ts'
+import type { TableMd } from '../metadata.ts'
+import type { RetainedVersions } from '../retention.ts'
 
 // The SQL compaction and media collection run over the data tables (tessera_data.t<id>), in one place. A row version
 // [_v_min, _v_max) is needed while some retained version v has _v_min <= v < _v_max; current rows always are.
