@@ -1,5 +1,6 @@
 import type { Queryable } from '../store/types.ts'
-import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, valueColumn } from '../query/sql.ts'
+import { errorMsgColumn, errorTypeColumn, valueColumn } from '../query/sql.ts'
+import { countDuplicateKeys, countRowsWithoutVector, countRowVersionsOutside, dataColumnNames, physicalIndexNames } from './data-table/index.ts'
 import { fullTextIndexName, physicalIndexName } from '../index/embedding-index.ts'
 import { checkVectorIndexes, isNative } from '../index/index.ts'
 import type { TableKind, TableMd } from './metadata.ts'
@@ -34,24 +35,20 @@ export async function checkIntegrity(db: Queryable): Promise<{ tables: number; p
       if (!base) p(`view of a table that no longer exists (#${t.md.view.baseId})`)
       else if (t.md.view.syncedBaseVersion > base.version) p(`view reflects base version ${t.md.view.syncedBaseVersion} but '${base.path}' is at ${base.version}`)
     }
-    const cols = await db.query<{ column_name: string }>(
-      `select column_name from information_schema.columns where table_schema = 'tessera_data' and table_name = $1`, [`t${id}`])
-    if (cols.rows.length === 0) {
+    const have = new Set(await dataColumnNames(db, id))
+    if (have.size === 0) {
       p(`data table tessera_data.t${id} is missing`)
       continue
     }
-    const have = new Set(cols.rows.map((c) => c.column_name))
     for (const c of t.md.columns.filter(isStored)) {
       const needed = [valueColumn(c.id), ...(hasErrorColumns(c) ? [errorTypeColumn(c.id), errorMsgColumn(c.id)] : [])]
       for (const n of needed) if (!have.has(n)) p(`column '${c.name}' has no data column ${n}`)
     }
-    const bad = await db.query<{ n: number }>(
-      `select count(*)::int as n from ${dataTable(id)} where _v_min > $1 or _v_max <= _v_min or (_v_max <> ${MAX_VERSION} and _v_max > $1)`, [t.version])
-    if (bad.rows[0]!.n > 0) p(`${bad.rows[0]!.n} row versions lie outside versions 0..${t.version}`)
+    const bad = await countRowVersionsOutside(db, id, t.version)
+    if (bad > 0) p(`${bad} row versions lie outside versions 0..${t.version}`)
     if (t.md.primaryKey.length > 0 && t.md.primaryKey.every((cid) => have.has(valueColumn(cid)))) {
-      const key = t.md.primaryKey.map((cid) => valueColumn(cid)).join(', ')
-      const dup = await db.query<{ n: number }>(`select count(*)::int as n from (select ${key} from ${dataTable(id)} where _v_max = ${MAX_VERSION} group by ${key} having count(*) > 1) d`)
-      if (dup.rows[0]!.n > 0) p(`${dup.rows[0]!.n} primary keys appear more than once among current rows`)
+      const dup = await countDuplicateKeys(db, id, t.md.primaryKey)
+      if (dup > 0) p(`${dup} primary keys appear more than once among current rows`)
     }
     await checkIndexes(db, id, t.md, have, p)
   }
@@ -61,7 +58,7 @@ export async function checkIntegrity(db: Queryable): Promise<{ tables: number; p
 /** An embedding index's HNSW (and full-text) index exist, and no current row with an input lacks its vector. */
 async function checkIndexes(db: Queryable, id: number, md: TableMd, have: Set<string>, p: (problem: string) => void): Promise<void> {
   if (!md.indexes?.length) return
-  const physical = new Set((await db.query<{ indexname: string }>(`select indexname from pg_indexes where schemaname = 'tessera_data' and tablename = $1`, [`t${id}`])).rows.map((r) => r.indexname))
+  const physical = new Set(await physicalIndexNames(db, id))
   // The embedded store keeps a native index beside PGlite instead of HNSW (src/index/ann/): check that one.
   const native = await isNative(db)
   if (native) for (const problem of await checkVectorIndexes(db, id, md)) p(problem)
@@ -71,8 +68,7 @@ async function checkIndexes(db: Queryable, id: number, md: TableMd, have: Set<st
     if (!native && !physical.has(physicalIndexName(id, idx.valueColumnId))) p(`index '${idx.name}' has no HNSW index ${physicalIndexName(id, idx.valueColumnId)}`)
     if (idx.fullText && !physical.has(fullTextIndexName(id, idx.columnId, idx.fullText.language))) p(`index '${idx.name}' has no full-text index ${fullTextIndexName(id, idx.columnId, idx.fullText.language)}`)
     if (!have.has(vectors) || !have.has(valueColumn(idx.columnId))) continue
-    const missing = await db.query<{ n: number }>(
-      `select count(*)::int as n from ${dataTable(id)} where _v_max = ${MAX_VERSION} and ${valueColumn(idx.columnId)} is not null and ${vectors} is null and ${errorTypeColumn(idx.valueColumnId)} is null`)
-    if (missing.rows[0]!.n > 0) p(`index '${idx.name}': ${missing.rows[0]!.n} current rows have a value but no vector (rebuild it: addEmbeddingIndex with ifExists: 'replace')`)
+    const missing = await countRowsWithoutVector(db, id, idx.columnId, idx.valueColumnId)
+    if (missing > 0) p(`index '${idx.name}': ${missing} current rows have a value but no vector (rebuild it: addEmbeddingIndex with ifExists: 'replace')`)
   }
 }

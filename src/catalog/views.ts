@@ -1,9 +1,8 @@
 import { invalid, TesseraError } from '../errors.ts'
 import { ColumnScope, computedPlans } from '../compute/computed.ts'
-import { compileExpr } from '../query/compiler.ts'
 import type { ExprNode } from '../query/nodes/index.ts'
 import { printExpr } from '../query/nodes/index.ts'
-import { dataTable, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
+import { valueColumn } from '../query/sql.ts'
 import { typeOf } from '../query/typecheck.ts'
 import type { Queryable } from '../store/types.ts'
 import { formatType, fromStore, parseType } from '../types/index.ts'
@@ -12,6 +11,7 @@ import { computeTsColumns, insertRows } from './rows.ts'
 import type { WriteCounts } from './rows.ts'
 import type { CellError } from '../query/evaluator.ts'
 import { commitLocked } from './commit.ts'
+import { endRowsOfEndedBaseRows, readEnteringBaseRows } from './data-table/index.ts'
 import type { CatalogContext } from './table.ts'
 import type { TableState } from './state.ts'
 import type { Row } from './validate-rows.ts'
@@ -103,13 +103,8 @@ function inputColumnName(columns: readonly ColumnMd[], baseColumns: readonly (re
 /** Reads the base rows that entered between two base versions (current at `to`), as view input rows. */
 async function enteringRows(db: Queryable, base: TableState, view: TableState, from: number, to: number): Promise<Row[]> {
   const vmd = view.md.view!
-  const baseScope = new ColumnScope(base.md, (c) => `b.${valueColumn(c.id)}`)
-  const params = new ParamList()
-  const cols = vmd.baseColumns.map(([vid, bid]) => `b.${valueColumn(bid)} as "v${vid}"`)
-  const where = [`b._v_min > ${Math.trunc(from)}`, `b._v_min <= ${Math.trunc(to)}`, `b._v_max > ${Math.trunc(to)}`]
-  if (vmd.where) where.push(compileExpr(vmd.where, baseScope, params))
-  const r = await db.query<Row>(`select b._rowid as "_rid", ${cols.join(', ')} from ${dataTable(base.id)} as b where ${where.join(' and ')} order by b._rowid`, params.values)
-  return r.rows.map((row) => {
+  const r = await readEnteringBaseRows(db, base, vmd, from, to)
+  return r.map((row) => {
     const out: Row = { [BASE_ROWID]: row._rid }
     for (const [vid, bid] of vmd.baseColumns) {
       const vc = view.md.columns.find((c) => c.id === vid)!
@@ -166,22 +161,13 @@ export async function syncView(ctx: CatalogContext, view: TableState, base: Tabl
     },
     apply: async (tx, locked, version, _p, counts) => {
       // Base row versions that ended in (from, to] and existed at `from` leave the view.
-      counts.deleted += await endRowsOfEndedBaseRows(tx, locked, base.id, from, to, version)
+      counts.deleted += await endRowsOfEndedBaseRows(tx, locked.id, valueColumn(locked.md.columns.find((c) => c.name === BASE_ROWID)!.id), base.id, from, to, version)
       return { ...locked.md, view: { ...locked.md.view!, syncedBaseVersion: to } }
     },
   })
   return committed
 }
 
-/** Rows written under `version` itself are the entering ones (a staged sync writes them first): they stay. */
-async function endRowsOfEndedBaseRows(tx: Queryable, view: TableState, baseId: number, from: number, to: number, version: number): Promise<number> {
-  const ended = await tx.query(
-    `update ${dataTable(view.id)} as v set _v_max = $1 where v._v_max = ${MAX_VERSION} and v._v_min < $1 and v.${valueColumn(view.md.columns.find((c) => c.name === BASE_ROWID)!.id)} in ` +
-    `(select b._rowid from ${dataTable(baseId)} as b where b._v_max > ${Math.trunc(from)} and b._v_max <= ${Math.trunc(to)} and b._v_min <= ${Math.trunc(from)})`,
-    [version],
-  )
-  return ended.affectedRows
-}
 
 /** Views and snapshots over a table (its dependents), newest first. */
 export async function dependentsOf(db: Queryable, baseId: number): Promise<TableState[]> {

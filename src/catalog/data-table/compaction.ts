@@ -1,5 +1,7 @@
-import { dataTable, DATA_SCHEMA, MAX_VERSION, quoteIdent, valueColumn } from '../../query/sql.ts'
+import { dataTable, DATA_SCHEMA, MAX_VERSION, valueColumn } from '../../query/sql.ts'
 import type { Queryable } from '../../store/types.ts'
+import { dataColumnNames } from './check.ts'
+import { dropDataColumnsWhere } from './layout.ts'
 import { isMedia, parseType } from '../../types/index.ts'
 import type { TableMd } from '../metadata.ts'
 import type { RetainedVersions } from '../retention.ts'
@@ -58,14 +60,7 @@ export async function checkpoint(db: Queryable): Promise<void> {
  * only compacted versions could read). Returns the dropped column names (dryRun: those it would drop).
  */
 export async function dropUnreadColumns(tx: Queryable, tableId: number, readable: ReadonlySet<number>, dryRun = false): Promise<string[]> {
-  const cols = await tx.query<{ column_name: string }>(
-    `select column_name from information_schema.columns where table_schema = $1 and table_name = $2`, [DATA_SCHEMA, `t${tableId}`])
-  const drop = cols.rows.map((c) => c.column_name).filter((n) => {
-    const m = /^c(\d+)(_et|_em)?$/.exec(n)
-    return m !== null && !readable.has(Number(m[1]))
-  })
-  if (drop.length && !dryRun) await tx.exec(`alter table ${dataTable(tableId)} ${drop.map((n) => `drop column if exists ${quoteIdent(n)}`).join(', ')}`)
-  return drop
+  return dropDataColumnsWhere(tx, tableId, (columnId) => !readable.has(columnId), dryRun)
 }
 
 /** Column ids of the schemas of the retained versions (the current one included). */
@@ -92,8 +87,7 @@ export async function collectStoreRefs(db: Queryable, prefixes: readonly string[
     const tableId = Number(id)
     const cols = await db.query<{ id: number; type: string }>(
       `select distinct (c->>'id')::int as id, c->>'type' as type from tessera.versions v, jsonb_array_elements(v.md->'columns') c where v.table_id = $1`, [tableId])
-    const physical = new Set((await db.query<{ column_name: string }>(
-      `select column_name from information_schema.columns where table_schema = $1 and table_name = $2`, [DATA_SCHEMA, `t${tableId}`])).rows.map((c) => c.column_name))
+    const physical = new Set(await dataColumnNames(db, tableId))
     const mediaCols = [...new Set(cols.rows.filter((c) => isMediaType(c.type)).map((c) => valueColumn(Number(c.id))))].filter((n) => physical.has(n))
     for (const col of mediaCols) {
       const like = prefixes.map((_, i) => `${col} like $${i + 1}`).join(' or ')

@@ -1,5 +1,6 @@
 import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, quoteIdent, valueColumn } from '../../query/sql.ts'
 import type { Queryable } from '../../store/types.ts'
+import { dataColumnNames } from './check.ts'
 import { parseType, pgType } from '../../types/index.ts'
 import type { ColumnMd, TableMd } from '../metadata.ts'
 import { hasErrorColumns, isStored } from '../metadata.ts'
@@ -53,4 +54,17 @@ export async function dropPhysicalColumn(tx: Queryable, id: number, c: ColumnMd)
 export async function countCurrentRows(db: Queryable, id: number): Promise<number> {
   const r = await db.query<{ n: number }>(`select count(*)::int as n from ${dataTable(id)} where _v_max = ${MAX_VERSION}`)
   return r.rows[0]!.n
+}
+
+/**
+ * Drops the data columns (values and per-cell errors) of the column ids `drop` picks; returns their names (dryRun:
+ * the names it would drop). Compaction drops what no retained version reads; opening drops what no commit made.
+ */
+export async function dropDataColumnsWhere(tx: Queryable, tableId: number, drop: (columnId: number) => boolean, dryRun = false): Promise<string[]> {
+  const names = (await dataColumnNames(tx, tableId)).filter((n) => {
+    const m = /^c(\d+)(_et|_em)?$/.exec(n)
+    return m !== null && drop(Number(m[1]))
+  })
+  if (names.length > 0 && !dryRun) await tx.exec(`alter table ${dataTable(tableId)} ${names.map((n) => `drop column if exists ${quoteIdent(n)}`).join(', ')}`)
+  return names
 }

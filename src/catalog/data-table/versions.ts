@@ -1,4 +1,5 @@
-import { DATA_SCHEMA, dataTable, MAX_VERSION, quoteIdent } from '../../query/sql.ts'
+import { dataTable, MAX_VERSION } from '../../query/sql.ts'
+import { dropDataColumnsWhere } from './layout.ts'
 import type { Driver, Queryable } from '../../store/types.ts'
 
 // Statements over the versioned data tables (tessera_data.t<id>) that move whole versions: undoing one (revert),
@@ -67,11 +68,5 @@ export async function repairUncommittedWrites(db: Driver): Promise<Repair[]> {
  * and its final step made them. No version reads them; a later column of that id would collide with them.
  */
 async function dropUncommittedColumns(tx: Queryable, tableId: number, nextColumnId: number): Promise<string[]> {
-  const r = await tx.query<{ name: string }>(`select column_name as name from information_schema.columns where table_schema = '${DATA_SCHEMA}' and table_name = $1`, [`t${tableId}`])
-  const orphans = r.rows.map((c) => c.name).filter((n) => {
-    const m = /^c(\d+)(_et|_em)?$/.exec(n)
-    return m !== null && Number(m[1]) >= nextColumnId
-  })
-  if (orphans.length > 0) await tx.exec(`alter table ${dataTable(tableId)} ${orphans.map((n) => `drop column if exists ${quoteIdent(n)}`).join(', ')}`)
-  return orphans
+  return dropDataColumnsWhere(tx, tableId, (columnId) => columnId >= nextColumnId)
 }

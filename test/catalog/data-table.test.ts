@@ -1,0 +1,104 @@
+import { expect, test } from 'bun:test'
+import {
+  countDuplicateKeys, createDataTable, deleteRows, discardUncommitted, emptyCounts, endRowsOfEndedBaseRows, insertRows, readCurrentByKey,
+  undoVersionStep, updateRows,
+} from '../../src/catalog/data-table/index.ts'
+import type { ColumnMd, TableMd } from '../../src/catalog/metadata.ts'
+import { computedPlans } from '../../src/compute/computed.ts'
+import type { TableState } from '../../src/catalog/state.ts'
+import type { Queryable } from '../../src/store/types.ts'
+// The library's entrance registers the built-in functions the compiler emits (upper, comparisons).
+import '../../src/index.ts'
+
+// Exact SQL of the data-table layer (src/catalog/data-table/), in Kysely's style: each statement a write or a read
+// sends is asserted as text and parameters, so a change of the physical layout shows up here as a reviewed diff.
+// Behaviour is covered elsewhere (the conformance suites, test/store/staged-writes.test.ts); this pins the form.
+
+/** A store that records statements and answers each with `rows` and `affected`. */
+function recorder(rows: Record<string, unknown>[] = [], affected = 0) {
+  const sent: { sql: string; params?: readonly unknown[] }[] = []
+  const db: Queryable = {
+    query: async <R>(sql: string, params?: readonly unknown[]) => (sent.push({ sql, ...(params ? { params } : {}) }), { rows: rows as R[], affectedRows: affected }),
+    exec: async (sql: string) => void sent.push({ sql }),
+  }
+  return { db, sent }
+}
+
+const col = (id: number, name: string, type: string, extra: Partial<ColumnMd> = {}): ColumnMd => ({ id, name, type, addedIn: 0, ...extra })
+const md: TableMd = {
+  columns: [col(1, 'id', 'int'), col(2, 'text', 'string?'), col(3, 'loud', 'string?', { computed: { expr: { fn: 'upper', args: [{ col: 'text' }] }, onError: 'abort' } })],
+  primaryKey: [1], nextColumnId: 4, mediaValidation: 'on_write',
+}
+const state: TableState = { id: 7, path: 'docs', kind: 'table', version: 4, md }
+
+test('layout: a data table with version columns, the version indexes and the key index', async () => {
+  const { db, sent } = recorder()
+  await createDataTable(db, 7, md)
+  expect(sent.map((s) => s.sql)).toEqual([
+    'create table tessera_data."t7" (_rowid bigserial not null, _v_min integer not null, _v_max integer not null default 2147483647, c1 bigint, c2 text, c3 text, c3_et text, c3_em text)',
+    'create index "t7_vmin" on tessera_data."t7" (_v_min)',
+    'create index "t7_vmax" on tessera_data."t7" (_v_max) where _v_max <> 2147483647',
+    'create unique index "t7_pk" on tessera_data."t7" (c1, _v_max)',
+  ])
+})
+
+test('insert: one JSON document per batch, SQL-computed columns computed in the statement', async () => {
+  const { db, sent } = recorder([], 2)
+  const counts = emptyCounts()
+  await insertRows(db, state, 5, [{ id: 1, text: 'a' }, { id: 2, text: null }], new Map(), counts)
+  expect(sent).toEqual([{
+    sql: 'insert into tessera_data."t7" (_v_min, c1, c2, c3) select $2::integer, x.c1, x.c2, upper(x.c2) from jsonb_to_recordset($1::jsonb) as x(c1 bigint, c2 text)',
+    params: ['[{"c1":1,"c2":"a"},{"c1":2,"c2":null}]', 5],
+  }])
+  expect([counts.inserted, counts.computed]).toEqual([2, 2])
+})
+
+test('update: ends the matching current row versions and inserts their successors, recomputing dependents', async () => {
+  const { db, sent } = recorder([], 3)
+  const counts = emptyCounts()
+  await updateRows(db, state, 5, { fn: 'gt', args: [{ col: 'id' }, { lit: 10 }] }, new Map([[md.columns[1]!, { lit: 'new', type: 'string?' }]]), computedPlans(md), counts, ['(0,1)', '(2,5)'])
+  expect(sent).toEqual([{
+    sql: 'with old as (update tessera_data."t7" as t0 set _v_max = $7::integer where t0._v_max = 2147483647 and (t0.c1 > $3::bigint) and t0.ctid >= format(\'(%s,0)\', $4::int)::tid and t0.ctid < format(\'(%s,0)\', $5::int)::tid and t0.ctid = any($6::tid[]) returning t0.*) insert into tessera_data."t7" (_rowid, _v_min, c1, c2, c3, c3_et, c3_em) select old._rowid, $2::integer, old.c1, ($1::text), upper(($1::text)), null, null from old',
+    params: ['new', 5, 10, 0, 3, ['(0,1)', '(2,5)'], 5],
+  }])
+  expect(counts.updated).toBe(3)
+})
+
+test('delete: ends the matching current row versions', async () => {
+  const { db, sent } = recorder([], 1)
+  await deleteRows(db, state, 5, { fn: 'eq', args: [{ col: 'text' }, { lit: 'x' }] }, emptyCounts())
+  expect(sent).toEqual([{ sql: 'update tessera_data."t7" as t0 set _v_max = $2::integer where t0._v_max = 2147483647 and (t0.c2 = $1::text)', params: ['x', 5] }])
+})
+
+test('keys: current rows found by key through the key index', async () => {
+  const { db, sent } = recorder()
+  await readCurrentByKey(db, state, [{ id: 1 }, { id: 2 }], [md.columns[1]!])
+  expect(sent).toEqual([{
+    sql: 'select t._rowid, t.c1 as "id", t.c2 as "text" from tessera_data."t7" as t join jsonb_to_recordset($1::jsonb) as x(c1 bigint) on t.c1 = x.c1 where t._v_max = 2147483647',
+    params: ['[{"c1":1},{"c1":2}]'],
+  }])
+  const dup = recorder([{ n: 0 }])
+  await countDuplicateKeys(dup.db, 7, [1])
+  expect(dup.sent.map((s) => s.sql)).toEqual(['select count(*)::int as n from (select c1 from tessera_data."t7" where _v_max = 2147483647 group by c1 having count(*) > 1) d'])
+})
+
+test('versions: a popped version is undone a step at a time (its rows first, then the rows it ended); leftovers at open', async () => {
+  const first = recorder([], 200)
+  expect(await undoVersionStep(first.db, 7, 5, 200)).toBe(200)
+  expect(first.sent).toEqual([{ sql: 'delete from tessera_data."t7" where ctid = any(array(select ctid from tessera_data."t7" where _v_min = 5 limit $1))', params: [200] }])
+  const open = recorder([], 0)
+  await discardUncommitted(open.db, 7, 4)
+  expect(open.sent).toEqual([
+    { sql: 'delete from tessera_data."t7" where _v_min > $1', params: [4] },
+    { sql: 'update tessera_data."t7" set _v_max = 2147483647 where _v_max <> 2147483647 and _v_max > $1', params: [4] },
+  ])
+})
+
+test('views: view rows whose base row version ended in the synced range end too', async () => {
+  const { db, sent } = recorder([], 0)
+  await endRowsOfEndedBaseRows(db, 9, 'c4', 7, 2, 4, 3)
+  expect(sent).toEqual([{
+    sql: 'update tessera_data."t9" as v set _v_max = $1 where v._v_max = 2147483647 and v._v_min < $1 and v.c4 in (select b._rowid from tessera_data."t7" as b where b._v_max > 2 and b._v_max <= 4 and b._v_min <= 2)',
+    params: [3],
+  }])
+})
