@@ -18,7 +18,8 @@ export interface EmbeddedAssets {
   ortWasm(): Promise<OrtWasmPaths>
   /**
    * Whether onnxruntime-node and sharp work in this binary: build.ts embeds their native libraries for linux-x64
-   * (not with --slim or other targets). Without them, importing either package throws.
+   * (not with --slim or other targets). Without them, onnxruntime-node throws on import (src/inference/ uses
+   * onnxruntime-web) and sharp is its WebAssembly build (assets-sharp-wasm.ts).
    */
   readonly nativeAddons: boolean
   /**
