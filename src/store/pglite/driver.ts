@@ -53,7 +53,8 @@ let prestarted: WorkerLike | undefined
  * unused one keeps no process alive.
  */
 export function prestartStoreWorker(): void {
-  if (prestarted) return
+  // Only where a Worker can be unref'd (Bun): elsewhere an unused one would keep a failed command from exiting.
+  if (prestarted || !('unref' in RuntimeWorker.prototype)) return
   prestarted = startWorker()
   prestarted.unref?.()
 }
