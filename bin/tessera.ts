@@ -1,11 +1,15 @@
 #!/usr/bin/env -S bun --no-install
-import { embeddedAssets } from '../src/runtime/index.ts'
-
-// Inside the binary, compiling the embedded database engine (WebAssembly, ~0.4 s) starts now and overlaps with
-// loading the CLI's modules, for the commands that open a data dir. From sources this does nothing.
+// For the commands that open a data dir, the embedded store's worker starts first: it loads and compiles the
+// database engine (WebAssembly, ~0.4 s inside the binary) while this thread loads the CLI's modules.
 const QUICK = new Set(['help', '--help', '-h', 'version', '--version', 'completion', 'run'])
 const argv = process.argv.slice(2)
-if (argv[0] && !QUICK.has(argv[0]) && !argv.includes('--url') && !argv.includes('--help')) void embeddedAssets().catch(() => undefined)
+const opensDataDir = argv[0] && !QUICK.has(argv[0]) && !argv.some((a) => a === '--url' || a === '--help' || a === '--database' || a.startsWith('--database=')) && !process.env.TESSERA_DATABASE_URL
+if (opensDataDir) {
+  const { prestartStoreWorker } = await import('../src/store/index.ts')
+  prestartStoreWorker()
+}
 
 const { main } = await import('../src/cli/main.ts')
 process.exitCode = await main(argv)
+
+export {}   // a module (top-level await), exporting nothing

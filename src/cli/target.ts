@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { defaultHome, Tessera } from '../catalog/index.ts'
 import type { OpenOptions } from '../catalog/index.ts'
@@ -40,7 +40,27 @@ export async function openTarget(values: OptionValues, command: string, extra: P
     return connect(url, token ? { token } : {})
   }
   const home = homeOption(values)
-  return Tessera.open({ ...extra, ...(home ? { home } : {}), command, ...(await freshStart(home)) })
+  return openDataDir({ ...extra, ...(home ? { home } : {}), command, ...(await freshStart(home)) })
+}
+
+/**
+ * Tessera.open, saying so on stderr when it takes longer than a second (a slow disk, a large catalog, migrations
+ * after an upgrade, a loaded machine), so a slow start is never a silent one. Said by `serve` always (its output is a
+ * log) and by one-shot commands only to a terminal (a script reading their stderr gets only errors).
+ */
+export async function openDataDir(options: OpenOptions, say: { always?: boolean } = {}): Promise<Tessera> {
+  const where = options.database ? 'the database server' : `the data dir ${resolve(options.home ?? defaultHome())}`
+  const started = performance.now()
+  const tell = say.always || process.stderr.isTTY ? err : () => undefined
+  const notice = setTimeout(() => tell(`opening ${where} ...`), 1000)
+  try {
+    const db = await Tessera.open(options)
+    const ms = performance.now() - started
+    if (ms >= 1000) tell(`opened ${where} in ${(ms / 1000).toFixed(1)} s`)
+    return db
+  } finally {
+    clearTimeout(notice)
+  }
 }
 
 export function isRemote(target: Target): target is RemoteTessera {
@@ -60,18 +80,23 @@ export async function withTarget<T>(values: OptionValues, command: string, fn: (
 /** Opens the data dir (--home) in this process, for commands that work on files (backup, import, export). */
 export async function openHome(values: OptionValues, command: string): Promise<Tessera> {
   const home = homeOption(values)
-  return Tessera.open({ ...(home ? { home } : {}), command, ...(await freshStart(home)) })
+  return openDataDir({ ...(home ? { home } : {}), command, ...(await freshStart(home)) })
 }
 
 /**
- * How a data dir that has no database yet starts: the binary loads the initialized database it carries (well under
+ * How a data dir that has no database yet starts: the binary writes the initialized database it carries (well under
  * a second); from sources, initdb and the migrations run (seconds), and a line says so instead of a silent wait.
+ * Returns nothing to pass on (the database is in place, or Tessera.open initializes one).
  */
 export async function freshStart(home: string | undefined): Promise<{ restoreFrom?: Blob }> {
   const dir = resolve(home ?? defaultHome())
   if (existsSync(join(dir, 'pgdata'))) return {}
   const assets = await embeddedAssets()
-  if (assets) return { restoreFrom: assets.databaseTemplate() }
+  if (assets) {
+    mkdirSync(dir, { recursive: true })
+    await assets.writeDatabaseTemplate(join(dir, 'pgdata'))
+    return {}
+  }
   err(`initializing a new data dir at ${dir} (a few seconds, once)`)
   return {}
 }

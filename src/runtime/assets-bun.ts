@@ -1,5 +1,6 @@
 import { feature } from 'bun:bundle'
-import { readFileSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import initdbWasmPath from '../../node_modules/@electric-sql/pglite/dist/initdb.wasm' with { type: 'file' }
 import pgliteDataPath from '../../node_modules/@electric-sql/pglite/dist/pglite.data' with { type: 'file' }
 import pgliteWasmPath from '../../node_modules/@electric-sql/pglite/dist/pglite.wasm' with { type: 'file' }
@@ -9,6 +10,7 @@ import ortWasmPath from '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-t
 // Written by build.ts before it compiles (a migrated data dir, dumped); absent from a source checkout, where this
 // file is never loaded.
 import databaseTemplatePath from '../../dist/template/pgdata.tar.gz' with { type: 'file' }
+import type { PGliteAssets } from '../store/pglite/driver.ts'
 import type { EmbeddedAssets, OrtWasmPaths } from './assets.ts'
 import { realFile } from './assets-real-file.ts'
 
@@ -17,19 +19,21 @@ import { realFile } from './assets-real-file.ts'
 // The paths go through node_modules because neither package exports its dist/ files.
 
 let ort: Promise<OrtWasmPaths> | undefined
+let initdb: Promise<WebAssembly.Module> | undefined
+let pglite: Promise<PGliteAssets> | undefined
 
 export async function loadEmbeddedAssets(): Promise<EmbeddedAssets> {
-  const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
-    WebAssembly.compile(readFileSync(pgliteWasmPath)),
-    WebAssembly.compile(readFileSync(initdbWasmPath)),
-  ])
   return {
-    pglite: {
-      pgliteWasmModule,
-      initdbWasmModule,
-      fsBundle: new Blob([readFileSync(pgliteDataPath)]),
-      // PGlite streams the extension tarball from a path; Bun cannot stream from inside the binary.
-      vectorBundlePath: realFile(vectorBundle, 'pgvector.tar.gz'),
+    // Compiling PGlite's 9 MB of WebAssembly is most of an existing data dir's start: only the store worker does it,
+    // from the moment it loads (src/store/pglite/worker.ts).
+    pglite() {
+      pglite ??= WebAssembly.compile(readFileSync(pgliteWasmPath)).then((pgliteWasmModule) => ({
+        pgliteWasmModule,
+        fsBundle: new Blob([readFileSync(pgliteDataPath)]),
+        // PGlite streams the extension tarball from a path; Bun cannot stream from inside the binary.
+        vectorBundlePath: realFile(vectorBundle, 'pgvector.tar.gz'),
+      }))
+      return pglite
     },
     ortWasm() {
       ort ??= Promise.resolve({ wasm: realFile(ortWasmPath, 'ort-wasm-simd-threaded.wasm'), mjs: realFile(ortMjsPath, 'ort-wasm-simd-threaded.mjs') })
@@ -37,6 +41,27 @@ export async function loadEmbeddedAssets(): Promise<EmbeddedAssets> {
     },
     // build.ts sets NATIVE_ADDONS when it embeds onnxruntime-node's and sharp's native libraries (linux-x64).
     nativeAddons: feature('NATIVE_ADDONS') ? true : false,
-    databaseTemplate: () => new Blob([readFileSync(databaseTemplatePath)]),
+    initdbWasmModule() {
+      initdb ??= WebAssembly.compile(readFileSync(initdbWasmPath))
+      return initdb
+    },
+    writeDatabaseTemplate,
+  }
+}
+
+async function writeDatabaseTemplate(pgdata: string): Promise<boolean> {
+  if (existsSync(pgdata)) return false
+  const partial = join(dirname(pgdata), `.pgdata-template-${process.pid}`)
+  rmSync(partial, { recursive: true, force: true })
+  try {
+    await new Bun.Archive(readFileSync(databaseTemplatePath)).extract(partial)
+    chmodSync(partial, 0o700)   // what initdb gives a data dir
+    renameSync(partial, pgdata)
+    return true
+  } catch (e) {
+    rmSync(partial, { recursive: true, force: true })
+    // Another process wrote it first (the data dir lock then decides which one runs).
+    if (existsSync(pgdata)) return false
+    throw e
   }
 }

@@ -28,3 +28,7 @@ declare module '*.txt' {
   const path: string
   export default path
 }
+declare module '*.cjs' {
+  const path: string
+  export default path
+}

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
 /**
  * Copies a file embedded in the binary to a real file under the temp dir, for code that streams, imports or
@@ -17,6 +17,17 @@ export function realFile(embedded: string, name: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const tmp = `${target}.${process.pid}.tmp`
   writeFileSync(tmp, bytes)
+  renameSync(tmp, target)
+  return target
+}
+
+/** Copies an embedded file to `name` in the same folder as `besidePath` (a file realFile wrote), for loaders that
+ * look for their companion files next to themselves. Same write-then-rename as realFile. */
+export function realFileBeside(embedded: string, name: string, besidePath: string): string {
+  const target = join(dirname(besidePath), name)
+  if (existsSync(target)) return target
+  const tmp = `${target}.${process.pid}.tmp`
+  writeFileSync(tmp, readFileSync(embedded))
   renameSync(tmp, target)
   return target
 }

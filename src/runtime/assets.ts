@@ -13,19 +13,25 @@ export interface OrtWasmPaths {
 }
 
 export interface EmbeddedAssets {
-  readonly pglite: PGliteAssets
+  /** PGlite's engine, compiled on first call (the store worker calls it as it starts), and its data files. */
+  pglite(): Promise<PGliteAssets>
   /** Copies (once) onnxruntime-web's wasm files out of the binary, where its loader can read and import them. */
   ortWasm(): Promise<OrtWasmPaths>
   /**
    * Whether onnxruntime-node and sharp work in this binary: build.ts embeds their native libraries for linux-x64
-   * (not with --slim or other targets). Without them, importing either package throws.
+   * (not with --slim or other targets). Without them, onnxruntime-node throws on import (src/inference/ uses
+   * onnxruntime-web) and sharp is its WebAssembly build (assets-sharp-wasm.ts).
    */
   readonly nativeAddons: boolean
+  /** PGlite's initdb, compiled on first call: only a data dir with neither a database nor a template needs it. */
+  initdbWasmModule(): Promise<WebAssembly.Module>
   /**
-   * A dump of a freshly initialized and migrated data dir, made by build.ts: a new data dir starts from it in well
-   * under a second instead of running initdb and the migrations (seconds).
+   * Writes the binary's ready database (a freshly initialized and migrated data dir, made by build.ts) to `pgdata`
+   * with Bun's native tar extraction, so a new data dir starts in well under a second instead of running initdb and
+   * the migrations (seconds) or untarring through PGlite's WebAssembly file system (seconds, too). Atomic: the files
+   * are written beside it and renamed into place; returns false (writing nothing) when `pgdata` already exists.
    */
-  databaseTemplate(): Blob
+  writeDatabaseTemplate(pgdata: string): Promise<boolean>
 }
 
 /** True inside a `bun build --compile` binary: its modules live in Bun's embedded file system. */

@@ -1,7 +1,7 @@
 export type { Driver, Queryable, QueryResult, StoreCapabilities, TransactionOptions } from './types.ts'
 export { Mutex, KeyedMutex } from './mutex.ts'
 export { migrate, SCHEMA_VERSION } from './migrations.ts'
-export { PGliteDriver } from './pglite/driver.ts'
+export { PGliteDriver, prestartStoreWorker } from './pglite/driver.ts'
 export { PGliteDirect } from './pglite/direct.ts'
 export { StoreScheduler, AGING_MS } from './scheduler.ts'
 export type { StoreClass, ClassStats } from './scheduler.ts'

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { defaultHome, parseDuration, Tessera } from '../../catalog/index.ts'
+import { defaultHome, parseDuration } from '../../catalog/index.ts'
 import { readConfigFile, resolveServerConfig } from '../config.ts'
 import { runtime } from '../../runtime/index.ts'
 import { createApp } from '../../server/app.ts'
@@ -11,7 +11,7 @@ import { TokenStore } from '../../server/tokens.ts'
 import type { Command } from '../command.ts'
 import { err, HOME_OPTION, out } from '../command.ts'
 import { intOption } from '../format.ts'
-import { freshStart, homeOption } from '../target.ts'
+import { freshStart, homeOption, openDataDir } from '../target.ts'
 import { VERSION } from '../version.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
@@ -65,7 +65,7 @@ examples:
     // SIGTERM: refuse new requests at once, let those in flight finish for up to this long, then close the store.
     const drainEvery = (values['drain-timeout'] as string | undefined) ?? process.env.TESSERA_DRAIN_TIMEOUT ?? '30s'
     const drainSeconds = parseDuration(/^\d+$/.test(drainEvery) ? Number(drainEvery) : drainEvery, '--drain-timeout')
-    const db = await Tessera.open({ home, command: `tessera serve :${port}`, ...(database ? { database } : (await freshStart(home))), ...(mediaDir ? { mediaDir } : {}), ...(mediaStore ? { mediaStore } : {}), ...(config.mediaCacheBytes !== undefined ? { mediaCacheBytes: config.mediaCacheBytes } : {}) })
+    const db = await openDataDir({ home, command: `tessera serve :${port}`, ...(database ? { database } : (await freshStart(home))), ...(mediaDir ? { mediaDir } : {}), ...(mediaStore ? { mediaStore } : {}), ...(config.mediaCacheBytes !== undefined ? { mediaCacheBytes: config.mediaCacheBytes } : {}) }, { always: true })
     const tokens = new TokenStore(db.driver)
     // TESSERA_ADMIN_TOKEN bootstraps an admin token in containers, where no one runs `tessera token create`.
     // A new value replaces the previous one (which stops working).

@@ -1,4 +1,6 @@
 import { PGlite, types } from '@electric-sql/pglite'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Extension } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
 import { embeddedAssets } from '../../runtime/index.ts'
@@ -58,12 +60,16 @@ export class PGliteDirect extends PGliteQueryable implements Driver {
 
   static async open(options: PGliteOpenOptions = {}): Promise<PGliteDirect> {
     // Inside a compiled binary PGlite cannot find its files by path: use the ones the binary carries.
-    const assets = options.assets ?? (await embeddedAssets())?.pglite
+    const embedded = options.assets ? undefined : await embeddedAssets()
+    const assets = options.assets ?? (await embedded?.pglite())
+    // initdb is compiled only when it will run: not for an existing database, nor one loaded from a dump.
+    const needsInitdb = !options.loadDataDir && !(options.dataDir && existsSync(join(options.dataDir, 'PG_VERSION')))
+    const initdbWasmModule = assets?.initdbWasmModule ?? (needsInitdb ? await embedded?.initdbWasmModule() : undefined)
     const pg = await PGlite.create({
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
       ...(assets?.pgliteWasmModule ? { pgliteWasmModule: assets.pgliteWasmModule } : {}),
-      ...(assets?.initdbWasmModule ? { initdbWasmModule: assets.initdbWasmModule } : {}),
+      ...(initdbWasmModule ? { initdbWasmModule } : {}),
       ...(assets?.fsBundle ? { fsBundle: assets.fsBundle } : {}),
       extensions: { vector: vectorExtension(assets) },
       // Dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the local time zone.

@@ -38,8 +38,25 @@ const RuntimeWorker = globalThis.Worker
  * addressed by its path from the project root; from sources it is the file beside this one.
  */
 function startWorker(): WorkerLike {
+  const early = prestarted
+  prestarted = undefined
+  if (early) return early
   const entry = isCompiledBinary() ? './src/store/pglite/worker.ts' : new URL('./worker.ts', import.meta.url)
   return new RuntimeWorker(entry, { type: 'module' }) as unknown as WorkerLike
+}
+
+let prestarted: WorkerLike | undefined
+
+/**
+ * Starts the store worker before the data dir is opened (bin/tessera.ts, first thing for commands that open one), so
+ * the worker's start and its WebAssembly compile overlap with loading everything else. The next open() takes it; an
+ * unused one keeps no process alive.
+ */
+export function prestartStoreWorker(): void {
+  // Only where a Worker can be unref'd (Bun): elsewhere an unused one would keep a failed command from exiting.
+  if (prestarted || !('unref' in RuntimeWorker.prototype)) return
+  prestarted = startWorker()
+  prestarted.unref?.()
 }
 
 class WorkerConnection {

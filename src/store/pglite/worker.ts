@@ -1,3 +1,4 @@
+import { embeddedAssets } from '../../runtime/index.ts'
 import { PGliteDirect } from './direct.ts'
 import { serializeError } from './protocol.ts'
 import type { WorkerRequest, WorkerResponse } from './protocol.ts'
@@ -8,6 +9,10 @@ import type { WorkerRequest, WorkerResponse } from './protocol.ts'
 declare const self: { onmessage: ((ev: { data: WorkerRequest }) => void) | null; postMessage(m: WorkerResponse): void; close(): void }
 
 let db: PGliteDirect | undefined
+
+// Inside a binary, the embedded engine's WebAssembly compiles from the moment this thread starts, while the serving
+// thread is still loading its modules (the 'open' message finds it compiled or under way). From sources: nothing.
+void embeddedAssets().then((assets) => assets?.pglite()).catch(() => undefined)
 
 async function handle(req: WorkerRequest): Promise<unknown> {
   switch (req.op) {
