@@ -11,7 +11,7 @@ import { computeTsColumns, insertRows } from './rows.ts'
 import type { WriteCounts } from './rows.ts'
 import type { CellError } from '../query/evaluator.ts'
 import { commitLocked } from './commit.ts'
-import { endRowsOfEndedBaseRows, readEnteringBaseRows } from './data-table/index.ts'
+import { endRowsOfEndedBaseRows, endRowVersions, readEnteringBaseRows, viewRowsOfEndedBaseRows } from './data-table/index.ts'
 import type { CatalogContext } from './table.ts'
 import type { TableState } from './state.ts'
 import type { Row } from './validate-rows.ts'
@@ -148,20 +148,28 @@ export async function syncView(ctx: CatalogContext, view: TableState, base: Tabl
   const from = view.md.view!.syncedBaseVersion
   const to = base.version
   if (from >= to) return undefined
+  const staged = ctx.db.capabilities.stagedWrites === true
+  const baseRowId = (md: TableMd) => valueColumn(md.columns.find((c) => c.name === BASE_ROWID)!.id)
   const { committed } = await commitLocked(ctx, view.id, {
     kind: 'sync',
-    // Slow work (iterators, TypeScript-computed columns) happens before any write, in bounded batches.
+    // Slow work (iterators, TypeScript-computed columns) happens before any write, in bounded batches. On a store
+    // that stages writes, the view rows that leave are listed too and ended in steps after the entering ones.
     prepare: async (state, counts) => {
       const { rows: entering, ts } = await expandAndCompute(await enteringRows(ctx.db, base, state, from, to), state, resolveIterator, counts)
-      return { entering, ts }
+      const leaving = staged ? await viewRowsOfEndedBaseRows(ctx.db, state.id, baseRowId(state.md), base.id, from, to) : undefined
+      return { entering, ts, leaving }
     },
     rows: {
-      count: (p) => p.entering.length,
-      write: (tx, state, version, p, counts, start, end) => insertRows(tx, state, version, p.entering, p.ts, counts, undefined, undefined, start, end),
+      count: (p) => p.entering.length + (p.leaving?.length ?? 0),
+      write: async (tx, state, version, p, counts, start, end) => {
+        const n = p.entering.length
+        if (start < n) await insertRows(tx, state, version, p.entering, p.ts, counts, undefined, undefined, start, Math.min(end, n))
+        if (end > n) counts.deleted += await endRowVersions(tx, state.id, version, p.leaving!.slice(Math.max(0, start - n), end - n))
+      },
     },
-    apply: async (tx, locked, version, _p, counts) => {
+    apply: async (tx, locked, version, p, counts) => {
       // Base row versions that ended in (from, to] and existed at `from` leave the view.
-      counts.deleted += await endRowsOfEndedBaseRows(tx, locked.id, valueColumn(locked.md.columns.find((c) => c.name === BASE_ROWID)!.id), base.id, from, to, version)
+      if (!p.leaving) counts.deleted += await endRowsOfEndedBaseRows(tx, locked.id, baseRowId(locked.md), base.id, from, to, version)
       return { ...locked.md, view: { ...locked.md.view!, syncedBaseVersion: to } }
     },
   })

@@ -321,3 +321,23 @@ test('upsert and batchUpdate compute TypeScript cascades before writing: a UDF t
   await t.batchUpdate([{ id: 999, text: 'quiet' }], { cascade: false })
   expect((await t.where(t.c.id.eq(999)).select('tag').collect()).rows).toEqual([{ tag: 'row 999:2' }])
 })
+
+test('a view follows a big delete of its base in steps, and its readers see the old rows or the new ones, never half', async () => {
+  const db = await memoryDb()
+  dbs.push(db)
+  const t = await changedTable(db, 20_000)
+  const v = await db.createView('low', t.where(t.c.id.lt(15_000)))
+  expect(await v.count()).toBe(15_000)
+  const seen = new Set<number>()
+  let done = false
+  const del = t.delete({ where: t.c.id.ge(1_000) }).finally(() => (done = true))
+  while (!done) {
+    seen.add(await v.count())
+    await Bun.sleep(3)
+  }
+  await del
+  seen.add(await v.count())
+  expect([...seen].filter((n) => n !== 15_000 && n !== 1_000)).toEqual([])
+  expect(await v.count()).toBe(1_000)
+  expect((await db.check()).problems).toEqual([])
+})

@@ -273,6 +273,13 @@ async function readPaged<R>(db: Queryable, state: TableState, sql: string, param
   return out
 }
 
+/** Ends the current row versions `tids` as of `version` (a staged step of a view sync); returns how many. */
+export async function endRowVersions(tx: Queryable, tableId: number, version: number, tids: readonly string[]): Promise<number> {
+  const params = new ParamList()
+  const r = await tx.query(`update ${dataTable(tableId)} as t0 set _v_max = ${params.param(version)}::integer where t0._v_max = ${MAX_VERSION}${onlyRowVersions('t0', tids, params)}`, params.values)
+  return r.affectedRows
+}
+
 /** Only the row versions `tids`: a TID range scan over their blocks, then the list (Postgres hashes it). */
 function onlyRowVersions(alias: string, tids: readonly string[] | undefined, params: ParamList): string {
   return tids ? `${blockRange(alias, tids, params)} and ${alias}.ctid = any(${params.param([...tids])}::tid[])` : ''

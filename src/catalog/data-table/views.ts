@@ -24,6 +24,15 @@ export async function readEnteringBaseRows(db: Queryable, base: TableState, view
   return r.rows
 }
 
+/** The current view rows whose base row version ended in (from, to] and existed at `from`, by row version address. */
+export async function viewRowsOfEndedBaseRows(db: Queryable, viewId: number, baseRowIdColumn: string, baseId: number, from: number, to: number): Promise<string[]> {
+  const r = await db.query<{ t: string }>(
+    `select v.ctid::text as t from ${dataTable(viewId)} as v where v._v_max = ${MAX_VERSION} and v.${baseRowIdColumn} in ` +
+    `(select b._rowid from ${dataTable(baseId)} as b where b._v_max > ${Math.trunc(from)} and b._v_max <= ${Math.trunc(to)} and b._v_min <= ${Math.trunc(from)}) order by v.ctid`,
+  )
+  return r.rows.map((x) => x.t)
+}
+
 /**
  * Ends (as of `version`) the view rows whose base row version ended in (from, to] and existed at `from`. Rows written
  * under `version` itself are the entering ones (a staged sync writes them first): they stay. Returns how many ended.
