@@ -1,6 +1,6 @@
 import { alreadyExists, ConcurrencyError, invalid, notFound, TesseraError } from '../errors.ts'
-import { ColumnScope, computedPlans, directDependents, stripTables } from '../compute/computed.ts'
-import type { ComputedPlan } from '../compute/computed.ts'
+import { ColumnScope, computedPlans, directDependents, stripTables } from './computed.ts'
+import type { ComputedPlan } from './computed.ts'
 import { compileExpr, isSqlExpr } from '../query/compiler.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { Expr, toNode } from '../query/expr.ts'

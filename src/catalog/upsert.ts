@@ -1,6 +1,6 @@
 import { invalid, notFound } from '../errors.ts'
-import { ColumnScope, computedPlans } from '../compute/computed.ts'
-import type { ComputedPlan } from '../compute/computed.ts'
+import { ColumnScope, computedPlans } from './computed.ts'
+import type { ComputedPlan } from './computed.ts'
 import { compileExpr } from '../query/compiler.ts'
 import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, valueColumn } from '../query/sql.ts'
 import type { Queryable } from '../store/types.ts'
