@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { CallPolicy } from '../compute/calls.ts'
 import { runChunks } from '../compute/calls.ts'
 import { expectKinds } from '../query/registry.ts'
@@ -46,6 +47,16 @@ export interface ProviderSpec {
   readonly fixedHeaders?: Record<string, string>
 }
 
+// A database's own provider settings (Tessera.open({ providers: { openai: { baseUrl, apiKey } } })): its execution
+// context (src/catalog/context.ts) enters them, so two databases in one process can talk to different endpoints with
+// different keys. They override, per provider, what configure() set for the whole process.
+const scopedConfigs = new AsyncLocalStorage<Readonly<Record<string, ProviderConfig>>>()
+
+/** Runs fn (and everything it awaits) with these per-provider settings over the process-wide ones. */
+export function withProviderConfigs<T>(configs: Readonly<Record<string, ProviderConfig>>, fn: () => Promise<T>): Promise<T> {
+  return scopedConfigs.run(configs, fn)
+}
+
 export class ProviderClient {
   readonly spec: ProviderSpec
   #config: ProviderConfig = {}
@@ -60,15 +71,24 @@ export class ProviderClient {
   configure(options: ProviderConfig): void {
     this.#config = { ...this.#config, ...options }
     this.#policy = buildPolicy(this.#config)
+    this.#scopedPolicies = new WeakMap()
   }
 
+  /** The settings in force: the running database's for this provider over the process-wide ones. */
   get config(): ProviderConfig {
-    return this.#config
+    const own = scopedConfigs.getStore()?.[this.spec.name]
+    return own ? { ...this.#config, ...own } : this.#config
   }
 
   get policy(): CallPolicy {
-    return this.#policy
+    const own = scopedConfigs.getStore()?.[this.spec.name]
+    if (!own) return this.#policy
+    let policy = this.#scopedPolicies.get(own)
+    if (!policy) this.#scopedPolicies.set(own, (policy = buildPolicy({ ...this.#config, ...own })))
+    return policy
   }
+
+  #scopedPolicies = new WeakMap<ProviderConfig, CallPolicy>()
 
   #env(names: readonly string[] | undefined, own: string): string | undefined {
     for (const n of [`TESSERA_${this.spec.name.toUpperCase()}_${own}`, ...(names ?? [])]) {
@@ -99,12 +119,12 @@ export class ProviderClient {
   baseUrl(node?: FnNode): string {
     const fromOpts = typeof node?.opts?.baseUrl === 'string' ? node.opts.baseUrl : undefined
     if (node) this.checkBaseUrlOption(node) // again at call time: a background job may outlive the request that planned it
-    const url = fromOpts ?? this.#config.baseUrl ?? this.#env(this.spec.baseUrlEnv, 'BASE_URL') ?? this.spec.defaultBaseUrl
+    const url = fromOpts ?? this.config.baseUrl ?? this.#env(this.spec.baseUrlEnv, 'BASE_URL') ?? this.spec.defaultBaseUrl
     return url.replace(/\/+$/, '')
   }
 
   apiKey(): string | undefined {
-    return this.#config.apiKey ?? this.#env(this.spec.apiKeyEnv, 'API_KEY')
+    return this.config.apiKey ?? this.#env(this.spec.apiKeyEnv, 'API_KEY')
   }
 
   /** One POST, gated by the provider's rate-limit state; failures become TransientError (retried) or HttpError. */
@@ -116,9 +136,9 @@ export class ProviderClient {
     try {
       res = await sendOutbound(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...this.spec.fixedHeaders, ...(key ? this.spec.authHeaders(key) : {}), ...this.#config.headers },
+        headers: { 'content-type': 'application/json', ...this.spec.fixedHeaders, ...(key ? this.spec.authHeaders(key) : {}), ...this.config.headers },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#config.timeoutMs ?? 120_000),
+        signal: AbortSignal.timeout(this.config.timeoutMs ?? 120_000),
       })
     } catch (e) {
       // Timeouts and refused connections are worth a retry; the message names the endpoint, never the key.

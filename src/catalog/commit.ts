@@ -2,6 +2,7 @@ import { ConcurrencyError } from '../errors.ts'
 import { translateStoreError } from '../store/errors.ts'
 import type { Queryable } from '../store/types.ts'
 import { valueColumn } from '../query/sql.ts'
+import { inContext } from './context.ts'
 import { undoVersion } from './data-table/index.ts'
 import type { TableMd, UpdateStatus, VersionKind } from './metadata.ts'
 import type { WriteCounts } from './rows.ts'
@@ -70,17 +71,22 @@ export interface ChangeResult {
 const staleSchema = new Error('stale schema')
 
 export async function commitChange<P>(ctx: CatalogContext, tableId: number, change: Change<P>): Promise<ChangeResult> {
-  return ctx.locks.run(tableId, async () => {
-    const result = await commitLocked(ctx, tableId, change)
+  // The database's execution context: computed values, derived media and provider calls are this database's.
+  return inContext(ctx.exec, () => ctx.locks.run(tableId, async () => {
+    const result = await commitInContext(ctx, tableId, change)
     // Dependents follow under this table's lock, so they see its changes in commit order (a revert mirrored by a
     // view must not overtake the write that came before it).
     if (result.committed) await ctx.afterChange?.(result.committed, change.kind)
     return result
-  })
+  }))
 }
 
 /** commitChange for a caller that already holds the table's lock (a view sync runs under its view's lock). */
-export async function commitLocked<P>(ctx: CatalogContext, tableId: number, change: Change<P>): Promise<ChangeResult> {
+export function commitLocked<P>(ctx: CatalogContext, tableId: number, change: Change<P>): Promise<ChangeResult> {
+  return inContext(ctx.exec, () => commitInContext(ctx, tableId, change))
+}
+
+async function commitInContext<P>(ctx: CatalogContext, tableId: number, change: Change<P>): Promise<ChangeResult> {
   const txOptions = { lockKey: tableId, ...(change.background ? { priority: 'background' as const } : {}) }
   for (let attempt = 0; ; attempt++) {
     const state = ctx.state(tableId)

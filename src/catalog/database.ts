@@ -29,17 +29,22 @@ import type { CheckProblem } from './check.ts'
 import { toNode } from '../query/expr.ts'
 import type { Query } from '../query/query.ts'
 import { isQuery, viewBaseOf } from '../query/view-base.ts'
-import { currentEnv, resolveEnvPath } from '../setup/env.ts'
+import { currentEnv, resolveEnvPath } from './environments.ts'
 import type { ExprLike } from '../query/expr.ts'
-import { stripTables } from '../compute/computed.ts'
-import { Jobs } from '../compute/jobs.ts'
+import { stripTables } from './computed.ts'
+import { Jobs } from './jobs.ts'
 import { collectMedia, compactDatabase, CompactionSchedule } from './compact.ts'
 import type { CompactOptions, CompactReport } from './compact.ts'
 import { openDestinations } from './destinations.ts'
 import { assertRevertRetained, assertVersionRetained, effectivePolicy, storePolicy } from './retention.ts'
 import type { EffectiveRetention, RetentionPolicy } from './retention.ts'
 import type { GcOptions, GcReport } from '../media/index.ts'
-import { attachVectorIndexes, detachVectorIndexes, vectorIndexesAfterCommit } from '../index/index.ts'
+import { attachVectorIndexes, detachVectorIndexes, vectorIndexesAfterCommit, VECTOR_SESSION_SETTINGS } from '../index/index.ts'
+import type { ProviderConfig } from '../ai/index.ts'
+import { applySessionSettings, execContext } from './context.ts'
+
+/** Session settings every store connection of a database gets (catalog/context.ts). */
+const SESSION_SETTINGS: Readonly<Record<string, string>> = { ...VECTOR_SESSION_SETTINGS }
 
 export interface OpenOptions {
   /** Data dir (default: $TESSERA_HOME, else ~/.tessera). Holds the database, media and the lock file. */
@@ -70,6 +75,12 @@ export interface OpenOptions {
    * `tessera apply` resolves a setup file's paths, so application code and its setup see the same tables.
    */
   readonly env?: string
+  /**
+   * This database's LLM provider settings (`{ openai: { baseUrl, apiKey } }`), over the process-wide ones
+   * (`openai.configure()`, the environment): its computed columns and queries use them, another database in the same
+   * process does not.
+   */
+  readonly providers?: Readonly<Record<string, ProviderConfig>>
 }
 
 export interface CreateTableOptions {
@@ -123,7 +134,7 @@ export class Tessera {
   #lifecycle: Promise<unknown> = Promise.resolve()
   #schedule: CompactionSchedule | undefined
 
-  private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined, mediaCacheBytes?: number, mediaDir?: string, mediaStore?: string) {
+  private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined, mediaCacheBytes?: number, mediaDir?: string, mediaStore?: string, providers?: OpenOptions['providers']) {
     this.#db = db
     this.#lock = lock
     this.home = home
@@ -137,6 +148,7 @@ export class Tessera {
     this.#ctx = {
       db,
       media: this.media,
+      exec: execContext({ db, media: this.media, settings: SESSION_SETTINGS, ...(providers ? { providers } : {}) }),
       locks: this.#locks,
       state: (id) => {
         const s = this.#states.get(id)
@@ -177,8 +189,9 @@ export class Tessera {
     try {
       const db = await PGliteDriver.open({ dataDir: join(home, 'pgdata'), ...(options.assets ? { assets: options.assets } : {}), ...(options.restoreFrom ? { loadDataDir: options.restoreFrom } : {}) })
       await migrate(db)
+      await applySessionSettings(db, SESSION_SETTINGS)
       const repaired = await repairUncommittedWrites(db)
-      const t = new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir, options.mediaStore)
+      const t = new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir, options.mediaStore, options.providers)
       t.#repaired = repaired
       t.#env = envOption(options)
       await openDestinations(db)
@@ -192,7 +205,7 @@ export class Tessera {
   /** A PostgreSQL server: no file lock (the server arbitrates); processes migrate one at a time. */
   static async #openServer(url: string, options: OpenOptions): Promise<Tessera> {
     const home = resolve(options.home ?? defaultHome())
-    const db = await PostgresDriver.open({ url })
+    const db = await PostgresDriver.open({ url, settings: SESSION_SETTINGS })
     try {
       return await Tessera.fromDriver(db, { ...options, home, env: envOption(options) })
     } catch (e) {
@@ -202,10 +215,11 @@ export class Tessera {
   }
 
   /** Wraps an already open store (in-memory tests, the PostgreSQL driver). */
-  static async fromDriver(db: Driver, options: Pick<OpenOptions, 'home' | 'mediaDir' | 'mediaCacheBytes' | 'mediaStore' | 'env'> = {}): Promise<Tessera> {
+  static async fromDriver(db: Driver, options: Pick<OpenOptions, 'home' | 'mediaDir' | 'mediaCacheBytes' | 'mediaStore' | 'env' | 'providers'> = {}): Promise<Tessera> {
     if (db instanceof PostgresDriver) await db.withLock(MIGRATION_LOCK, () => migrate(db))
     else await migrate(db)
-    const t = new Tessera(db, undefined, options.home, options.mediaCacheBytes, options.mediaDir, options.mediaStore)
+    await applySessionSettings(db, SESSION_SETTINGS)
+    const t = new Tessera(db, undefined, options.home, options.mediaCacheBytes, options.mediaDir, options.mediaStore, options.providers)
     // Only what the caller passes: open() reads TESSERA_ENV, in-memory and wrapped stores do not.
     t.#env = options.env?.trim() || undefined
     await openDestinations(db)

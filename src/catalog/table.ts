@@ -1,6 +1,8 @@
 import { alreadyExists, ConcurrencyError, invalid, notFound, TesseraError } from '../errors.ts'
-import { ColumnScope, computedPlans, directDependents, stripTables } from '../compute/computed.ts'
-import type { ComputedPlan } from '../compute/computed.ts'
+import { ColumnScope, computedPlans, directDependents, stripTables } from './computed.ts'
+import type { ComputedPlan } from './computed.ts'
+import { inContext } from './context.ts'
+import type { ExecContext } from './context.ts'
 import { isSqlExpr } from '../query/compiler.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { Expr, toNode } from '../query/expr.ts'
@@ -53,6 +55,8 @@ export interface CatalogContext {
   afterChange?(state: TableState, kind: VersionKind | 'revert'): Promise<void>
   /** Where uploaded media bytes go and remote media is cached; media cells are normalized (and checked) with it. */
   readonly media?: MediaEnv
+  /** The database's execution context: writes (commit.ts), queries and jobs run inside it (catalog/context.ts). */
+  readonly exec?: ExecContext
 }
 
 export interface ColumnInfo {
@@ -203,6 +207,7 @@ export class Table implements Joinable {
         delete: (where: ExprNode | undefined) => this.#delete(where),
       }),
       rewrite: (spec) => indexes.rewriteSimilarity(this.#ctx.db, spec),
+      run: (fn) => inContext(this.#ctx.exec, fn),
     }
     return new Query(backend, { from: this.querySource(), joins: [], orderBy: [] })
   }

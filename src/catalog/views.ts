@@ -1,5 +1,5 @@
 import { invalid, TesseraError } from '../errors.ts'
-import { ColumnScope, computedPlans } from '../compute/computed.ts'
+import { ColumnScope, computedPlans } from './computed.ts'
 import type { ExprNode } from '../query/nodes/index.ts'
 import { printExpr } from '../query/nodes/index.ts'
 import { valueColumn } from '../query/sql.ts'

@@ -1,8 +1,8 @@
-import type { JobInfo, StartIndexJobOptions, StartJobOptions } from '../compute/jobs.ts'
+import type { JobInfo, StartIndexJobOptions, StartJobOptions } from '../catalog/jobs.ts'
 import { toNode } from '../query/expr.ts'
 import type { HttpTransport } from './http.ts'
 
-// db.jobs over HTTP: the same methods and JobInfo objects as the in-process Jobs (src/compute/jobs.ts). A job runs in
+// db.jobs over HTTP: the same methods and JobInfo objects as the in-process Jobs (src/catalog/jobs.ts). A job runs in
 // the server process, so wait() follows it until it ends rather than until a local loop stops.
 
 const ENDED = new Set<JobInfo['status']>(['done', 'failed', 'cancelled', 'interrupted'])

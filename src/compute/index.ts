@@ -1,7 +1,6 @@
-// Public surface of src/compute: user-defined functions and aggregates, retry helpers, background jobs.
+// Public surface of src/compute: user-defined functions and aggregates, batching, rate limits and retries. Computed-column
+// planning and the backfill jobs are catalog code (src/catalog/computed.ts, jobs.ts).
 export { udf, uda } from './udf.ts'
 export type { Udf, UdfOptions, UdaOptions } from './udf.ts'
 export { TransientError, HttpError, checkResponse, isTransient, withRetry } from './retry.ts'
 export type { RetryOptions } from './retry.ts'
-export { Jobs } from './jobs.ts'
-export type { JobInfo, JobStatus, StartJobOptions } from './jobs.ts'

@@ -4,7 +4,7 @@ import './functions.ts'
 
 export { addEmbeddingIndex, dropEmbeddingIndex, listIndexes, createHnsw, physicalIndexName } from './embedding-index.ts'
 export type { AddEmbeddingIndexOptions, IndexInfo } from './embedding-index.ts'
-export { rewriteSimilarity } from './similarity.ts'
+export { rewriteSimilarity, VECTOR_SESSION_SETTINGS } from './similarity.ts'
 export { hybridSearch } from './hybrid.ts'
 export type { HybridSearchOptions } from './hybrid.ts'
 export { attachVectorIndexes, checkVectorIndexes, detachVectorIndexes, isNative, vectorIndexesAfterCommit, vectorIndexesOf } from './ann/index.ts'

@@ -16,7 +16,13 @@ import { planAnn } from './ann/index.ts'
 
 const queryCache = new Map<string, number[]>()
 const QUERY_CACHE_MAX = 256
-const tuned = new WeakSet<object>()
+
+/**
+ * Session settings a database's store connections need for similarity search: keep scanning the HNSW graph until
+ * enough rows pass the filter (pgvector >= 0.8), so a filtered top-k is full. The database applies them to every
+ * connection when it opens (catalog/context.ts), not here on whichever connection a query happens to get.
+ */
+export const VECTOR_SESSION_SETTINGS: Readonly<Record<string, string>> = { 'hnsw.iterative_scan': 'relaxed_order' }
 
 function walk(node: ExprNode, fn: (n: FnNode) => ExprNode | undefined): ExprNode {
   if (!isFn(node)) return node
@@ -33,11 +39,6 @@ function hasSimilarity(node: ExprNode | undefined): boolean {
 export async function rewriteSimilarity(db: Queryable, spec: QuerySpec): Promise<QuerySpec> {
   const nodes = [spec.where, ...(spec.select ?? []).map((s) => s.expr), ...spec.orderBy.map((o) => o.expr)]
   if (!nodes.some(hasSimilarity)) return spec
-  if (!tuned.has(db)) {
-    // Keep scanning the HNSW graph until enough rows pass the filter (pgvector >= 0.8).
-    await db.exec('set hnsw.iterative_scan = relaxed_order')
-    tuned.add(db)
-  }
   const resolved = new Map<FnNode, Resolved>()
   const collect = async (node: ExprNode | undefined): Promise<void> => {
     if (!node || !isFn(node)) return

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { existsSync, mkdtempSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,8 +13,11 @@ import type { MediaBackend } from './store.ts'
 import { MediaStore } from './store.ts'
 
 // The media environment of one database: its store (uploads, derived images, audio chunks) and its remote-file
-// cache. Functions evaluated inside expressions get no database handle, so open databases register their
-// environment here; store refs are content-addressed, so any registered store that holds a key answers for it.
+// cache. A database runs its queries, writes and jobs inside its execution context (src/catalog/context.ts), which
+// makes its environment the current one here (withMediaEnv), so functions that produce media write to the store of
+// the database evaluating them, even with several databases open in one process. Code outside any database (an
+// iterator run by hand) gets the most recently opened database's environment, else a temporary one. Store refs are
+// content-addressed, so any open store that holds a key answers for it when a ref is read.
 
 export interface MediaEnv {
   readonly store: MediaBackend
@@ -51,14 +55,21 @@ export function registerMediaEnv(env: MediaEnv): () => void {
   }
 }
 
+const scoped = new AsyncLocalStorage<MediaEnv>()
+
+/** Runs fn (and everything it awaits) with `env` as the current media environment: a database's context enters it. */
+export function withMediaEnv<T>(env: MediaEnv, fn: () => Promise<T>): Promise<T> {
+  return scoped.run(env, fn)
+}
+
 /**
- * The most recently registered environment, else a process-wide one in a temp dir; inside a computed column with a
- * destination (destination.ts), that destination is its store.
+ * The environment of the database whose work is running (withMediaEnv), else the most recently registered one, else
+ * a process-wide one in a temp dir; inside a computed column with a destination (destination.ts), that destination
+ * is its store.
  */
 export function currentMediaEnv(): MediaEnv {
   const dest = activeDestination()
-  const last = registered[registered.length - 1]
-  const env = last ?? (fallback ??= createMediaEnv(mkdtempSync(join(tmpdir(), 'tessera-media-'))))
+  const env = scoped.getStore() ?? registered[registered.length - 1] ?? (fallback ??= createMediaEnv(mkdtempSync(join(tmpdir(), 'tessera-media-'))))
   return dest ? { ...env, store: dest } : env
 }
 

@@ -19,6 +19,8 @@ export interface QueryBackend {
   delete?(where: ExprNode | undefined): Promise<unknown>
   /** Async work a query needs before SQL planning (embedding a similarity() query); returns the spec to plan. */
   rewrite?(spec: QuerySpec): Promise<QuerySpec>
+  /** Runs a query's work (rewrite, statement, evaluation) in its database's execution context (catalog/context.ts). */
+  run?<R>(fn: () => Promise<R>): Promise<R>
 }
 
 /** Anything that can be joined: a Table handle exposes its source. */
@@ -123,7 +125,11 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
     return this.#backend.rewrite ? this.#backend.rewrite(this.#spec) : this.#spec
   }
 
-  async collect(): Promise<ResultSet<T>> {
+  collect(): Promise<ResultSet<T>> {
+    return this.#backend.run ? this.#backend.run(() => this.#collect()) : this.#collect()
+  }
+
+  async #collect(): Promise<ResultSet<T>> {
     const spec = await this.#rewritten()
     const { columns, rows } = await executePlan(this.#backend.db, planQuery(spec)).catch((e) => Promise.reject(translateQueryError(e, spec)))
     return new ResultSet<T>(columns, rows as T[])
@@ -148,7 +154,11 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
     return (await this.#with({ limit: 1 }).collect()).rows[0]
   }
 
-  async count(): Promise<number> {
+  count(): Promise<number> {
+    return this.#backend.run ? this.#backend.run(() => this.#count()) : this.#count()
+  }
+
+  async #count(): Promise<number> {
     const grouped = (this.#spec.groupBy?.length ?? 0) > 0 || this.#spec.distinct
     const spec = await this.#rewritten()
     const plan = planQuery(grouped ? spec : { ...spec, select: [{ name: 'n', expr: { lit: 1 } }], orderBy: [] })

@@ -2,6 +2,6 @@ export { applySetup, defineSetup, importUserModule, loadRoutes } from './apply.t
 export type { ApplyResult, SetupFn } from './apply.ts'
 export { SetupDb, SetupTable } from './setup-db.ts'
 export type { SetupTarget } from './setup-db.ts'
-export { currentEnv, resolveEnvPath } from './env.ts'
+export { currentEnv, resolveEnvPath } from '../catalog/index.ts'
 export { RouteSet, diffRoutes, jsonSchema, routeSignature } from './routes.ts'
 export type { DeclaredRoute, RouteContext, RouteOptions, RouteSignature } from './routes.ts'

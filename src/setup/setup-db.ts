@@ -1,9 +1,9 @@
 import type { IfExists } from '../catalog/metadata.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { Expr, toNode } from '../query/expr.ts'
-import { stripTables } from '../compute/computed.ts'
+import { stripTables } from '../catalog/computed.ts'
 import { colNode, printExpr } from '../query/nodes/index.ts'
-import { resolveEnvPath } from './env.ts'
+import { resolveEnvPath } from '../catalog/environments.ts'
 import * as valibot from 'valibot'
 import { RouteSet } from './routes.ts'
 

@@ -17,7 +17,7 @@ export function translateStoreError(e: unknown, context: { table?: string; colum
     context.columnNames ? s.replace(/\bc(\d+)\b/g, (m) => context.columnNames!.get(m) ?? m) : s
   if (err.code === '23505') {
     const m = /Key \((.*)\)=\((.*)\) already exists/.exec(err.detail ?? '')
-    // The key index ends with _v_max (see src/catalog/ddl.ts); users know only their key columns.
+    // The key index ends with _v_max (see src/catalog/data-table/layout.ts); users know only their key columns.
     const names = m ? m[1]!.split(', ') : []
     const values = m ? m[2]!.split(', ') : []
     if (names.at(-1) === '_v_max' && values.length === names.length) {

@@ -46,7 +46,7 @@ const MIGRATIONS: readonly string[] = [
     revoked_at timestamptz
   );
   `,
-  // Background jobs (src/compute/jobs.ts): progress is written with each batch, so a resumed job skips done rows.
+  // Background jobs (src/catalog/jobs.ts): progress is written with each batch, so a resumed job skips done rows.
   `
   create table tessera.jobs (
     id bigserial primary key,

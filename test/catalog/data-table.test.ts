@@ -4,7 +4,7 @@ import {
   undoVersionStep, updateRows,
 } from '../../src/catalog/data-table/index.ts'
 import type { ColumnMd, TableMd } from '../../src/catalog/metadata.ts'
-import { computedPlans } from '../../src/compute/computed.ts'
+import { computedPlans } from '../../src/catalog/computed.ts'
 import type { TableState } from '../../src/catalog/state.ts'
 import type { Queryable } from '../../src/store/types.ts'
 // The library's entrance registers the built-in functions the compiler emits (upper, comparisons).

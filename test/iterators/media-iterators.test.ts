@@ -7,7 +7,7 @@ import { decodeWav, findTool, readMedia, resolveMedia } from '../../src/media/in
 import { MODELS_DIR, tempDir } from '../support/db.ts'
 import { concat, png, tones, vowelSamples } from '../media/fixtures.ts'
 import { encodeWav } from '../../src/media/index.ts'
-import { throwing, rejection } from '../support/settle.ts'
+import { throwing } from '../support/settle.ts'
 
 const dir = tempDir()
 const file = (name: string, body: Uint8Array | string) => {
@@ -16,6 +16,20 @@ const file = (name: string, body: Uint8Array | string) => {
   return p
 }
 const run = (name: string, input: unknown, args: Record<string, unknown>) => collectRows(getIterator(name).run(input, args))
+
+/**
+ * Runs an iterator in a child process that cannot find ffmpeg (PATH is an empty folder, no TESSERA_FFMPEG), so the
+ * missing-tool errors are tested on every machine, including CI's, which has ffmpeg. Returns the child's outcome.
+ */
+async function withoutFfmpeg(name: string, input: string, args: Record<string, unknown>): Promise<unknown> {
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), PATH: tempDir() }
+  delete env.TESSERA_FFMPEG
+  delete env.TESSERA_FFPROBE
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, 'fixtures/without-tools.ts'), name, input, JSON.stringify(args)], { env, stdout: 'pipe', stderr: 'inherit' })
+  const out = await new Response(child.stdout).text()
+  expect(await child.exited).toBe(0)
+  return JSON.parse(out.trim().split('\n').at(-1)!)
+}
 
 describe('tile_iterator', () => {
   test('tiles with overlap cover the image row by row; edge tiles are clipped', async () => {
@@ -77,16 +91,14 @@ describe('audio_splitter', () => {
 
   test('non-WAV audio needs ffmpeg, and says so when it is missing', async () => {
     const mp3 = file('x.mp3', new Uint8Array([0x49, 0x44, 0x33, 3, 0, 0, 0, 0, 0, 0, 0, 0]))
-    if (findTool('ffmpeg')) return
-    await expect(await rejection(run('audio_splitter', mp3, {}))).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('needs ffmpeg') })
-  })
+    expect(await withoutFfmpeg('audio_splitter', mp3, {})).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('needs ffmpeg') })
+  }, 60_000)
 })
 
 describe('frame_iterator', () => {
   test('without ffmpeg: a clear UNAVAILABLE error naming ffmpeg', async () => {
-    if (findTool('ffmpeg')) return
-    await expect(await rejection(run('frame_iterator', file('v.mp4', 'x'), { fps: 1 }))).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/frame_iterator .*needs ffmpeg/) })
-  })
+    expect(await withoutFfmpeg('frame_iterator', file('v.mp4', 'x'), { fps: 1 })).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/frame_iterator .*needs ffmpeg/) })
+  }, 60_000)
 
   test.skipIf(!findTool('ffmpeg'))('with ffmpeg: frames of a generated test video at 2 fps', async () => {
     const { runTool } = await import('../../src/media/index.ts')

@@ -1,5 +1,5 @@
 import { invalid } from '../../errors.ts'
-import { ColumnScope, computedPlans } from '../../compute/computed.ts'
+import { ColumnScope, computedPlans } from '../computed.ts'
 import { compileExpr } from '../../query/compiler.ts'
 import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/sql.ts'
 import type { Queryable } from '../../store/types.ts'

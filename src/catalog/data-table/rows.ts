@@ -1,6 +1,6 @@
 import { TesseraError } from '../../errors.ts'
-import { ColumnScope, computedPlans } from '../../compute/computed.ts'
-import type { ComputedPlan } from '../../compute/computed.ts'
+import { ColumnScope, computedPlans } from '../computed.ts'
+import type { ComputedPlan } from '../computed.ts'
 import { compileExpr } from '../../query/compiler.ts'
 import type { CellError } from '../../query/evaluator.ts'
 import type { ExprNode } from '../../query/nodes/index.ts'

@@ -1,4 +1,4 @@
-import { ColumnScope } from '../../compute/computed.ts'
+import { ColumnScope } from '../computed.ts'
 import { compileExpr } from '../../query/compiler.ts'
 import { dataTable, MAX_VERSION, ParamList, valueColumn } from '../../query/sql.ts'
 import type { Queryable } from '../../store/types.ts'

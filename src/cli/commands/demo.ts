@@ -1,4 +1,4 @@
-import { createDemo } from '../../console/demo-data.ts'
+import { createDemo } from '../demo-data.ts'
 import type { Command } from '../command.ts'
 import { HOME_OPTION, out } from '../command.ts'
 import { intOption } from '../format.ts'

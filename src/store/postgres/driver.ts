@@ -15,6 +15,8 @@ export interface PostgresOpenOptions {
   readonly max?: number
   /** Attempts of a transaction that keeps hitting serialization failures or deadlocks (default 12). */
   readonly maxAttempts?: number
+  /** Session settings every pooled connection starts with (sent at connect): the database's, not one SET somewhere. */
+  readonly settings?: Readonly<Record<string, string>>
 }
 
 type Sql = postgres.Sql<Record<string, never>>
@@ -60,7 +62,7 @@ export class PostgresDriver extends PostgresQueryable implements Driver {
       // Server notices ('schema already exists, skipping') are not the user's business.
       onnotice: () => undefined,
       transform: { undefined: null },
-      connection: { application_name: 'tessera' },
+      connection: { application_name: 'tessera', ...options.settings },
     }) as unknown as Sql
     try {
       const capabilities = { vector: await enableVector(sql) }

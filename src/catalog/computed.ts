@@ -1,4 +1,4 @@
-import type { ColumnMd, TableMd } from '../catalog/metadata.ts'
+import type { ColumnMd, TableMd } from './metadata.ts'
 import { invalid, notFound } from '../errors.ts'
 import { isSqlExpr } from '../query/compiler.ts'
 import type { ColNode, ExprNode } from '../query/nodes/index.ts'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Tessera } from '../../src/index.ts'
-import { createDemo } from '../../src/console/demo-data.ts'
+import { createDemo } from '../../src/cli/demo-data.ts'
 import { createApp } from '../../src/server/app.ts'
 import { memoryDb } from '../support/db.ts'
 

@@ -1,13 +1,13 @@
 import { toJsonSchema } from '@valibot/to-json-schema'
 import * as v from 'valibot'
-import type { Tessera } from '../catalog/index.ts'
-import { parsePath } from '../catalog/paths.ts'
-import { plainRows, retrievalFunctions } from '../ai/index.ts'
-import type { RetrievalFunction } from '../ai/index.ts'
-import { queryFromJson } from '../query/json-query.ts'
-import { canAccess } from '../server/auth.ts'
-import { assertCanTouch } from '../server/tenant.ts'
-import type { Principal } from '../server/auth.ts'
+import type { Tessera } from '../../catalog/index.ts'
+import { parsePath } from '../../catalog/paths.ts'
+import { plainRows, retrievalFunctions } from '../../ai/index.ts'
+import type { RetrievalFunction } from '../../ai/index.ts'
+import { queryFromJson } from '../../query/json-query.ts'
+import { canAccess } from '../auth.ts'
+import { assertCanTouch } from '../tenant.ts'
+import type { Principal } from '../auth.ts'
 
 // The tools the MCP endpoint offers: the catalog (list, describe), queries in the HTTP API's JSON form, similarity and
 // hybrid search, insert, and the retrieval functions the application defined. Every tool checks the caller's token

@@ -1,13 +1,14 @@
-import type { ColumnMd, IndexMd, OnError, TableMd, VersionKind } from '../catalog/metadata.ts'
+import type { ColumnMd, IndexMd, OnError, TableMd, VersionKind } from './metadata.ts'
 import { checkEmbeddingIndex, createHnsw, createPhysicalIndexes, embedExpr, indexEmbedder, indexMdOf, withIndex } from '../index/embedding-index.ts'
 import type { AddEmbeddingIndexOptions } from '../index/embedding-index.ts'
 import { currentMediaAccess, withMediaAccess } from '../media/index.ts'
 import type { MediaAccess } from '../media/index.ts'
-import { addPhysicalColumn } from '../catalog/data-table/index.ts'
-import { computeTsColumns, emptyCounts } from '../catalog/rows.ts'
-import type { TableState } from '../catalog/state.ts'
-import { commitChange, stepRows } from '../catalog/commit.ts'
-import type { CatalogContext, Table } from '../catalog/table.ts'
+import { addPhysicalColumn } from './data-table/index.ts'
+import { computeTsColumns, emptyCounts } from './rows.ts'
+import type { TableState } from './state.ts'
+import { commitChange, stepRows } from './commit.ts'
+import { inContext } from './context.ts'
+import type { CatalogContext, Table } from './table.ts'
 import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
 import { compileExpr } from '../query/compiler.ts'
 import { toNode } from '../query/expr.ts'
@@ -287,10 +288,10 @@ export class Jobs {
     }
   }
 
-  /** Runs a job's loop in this process, under the media access of whoever started it. */
+  /** Runs a job's loop in this process, in its database's context, under the media access of whoever started it. */
   #launch(id: number, access: MediaAccess | undefined): void {
     const run = { stop: false, done: Promise.resolve() }
-    const loop = () => this.#loop(id, run)
+    const loop = () => inContext(this.#c.ctx.exec, () => this.#loop(id, run))
     run.done = (access ? withMediaAccess(access, loop) : loop()).catch(async (e) => {
       const msg = e instanceof TesseraError ? e.message : `${(e as Error).name ?? 'Error'}: ${(e as Error).message ?? e}`
       await this.#c.db.query(`update tessera.jobs set status = 'failed', error = $2, updated_at = now() where id = $1 and status = 'running'`, [id, msg]).catch(() => undefined)
