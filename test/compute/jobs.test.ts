@@ -58,7 +58,8 @@ describe('background jobs', () => {
     expect(cancelled.status).toBe('cancelled')
     expect(cancelled.rowsDone).toBeGreaterThanOrEqual(300)
     expect(cancelled.rowsDone).toBeLessThan(N)
-    expect(cancelled.rowsDone % 100).toBe(0) // whole batches only
+    // Batches are sized to ~40 ms of store time (at most batchSize), so rowsDone need not be a multiple of 100; that
+    // only whole batches count is checked after the resume below (exactly the rows not done are computed again).
     expect((await db.jobs.list()).map((j) => j.id)).toContain(id)
     expect(t.schema().emb).toBe('string?')
 
