@@ -3,22 +3,21 @@ import { checkEmbeddingIndex, createHnsw, createPhysicalIndexes, embedExpr, inde
 import type { AddEmbeddingIndexOptions } from '../index/embedding-index.ts'
 import { currentMediaAccess, withMediaAccess } from '../media/index.ts'
 import type { MediaAccess } from '../media/index.ts'
-import { addPhysicalColumn } from './data-table/index.ts'
+import { addPhysicalColumn, currentRowStats, readJobBatch, writeJobBatch } from './data-table/index.ts'
 import { computeTsColumns, emptyCounts } from './rows.ts'
 import type { TableState } from './state.ts'
 import { commitChange, stepRows } from './commit.ts'
 import { inContext } from './context.ts'
 import type { CatalogContext, Table } from './table.ts'
 import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
-import { compileExpr } from '../query/compiler.ts'
 import { toNode } from '../query/expr.ts'
 import type { ExprLike } from '../query/expr.ts'
 import type { ExprNode } from '../query/nodes/index.ts'
 import { printExpr } from '../query/nodes/index.ts'
-import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../query/sql.ts'
+import { valueColumn } from '../query/sql.ts'
 import { containsAggregate, typeOf } from '../query/typecheck.ts'
 import type { Driver, Queryable } from '../store/types.ts'
-import { formatType, parseType, pgType, toStoreJson } from '../types/index.ts'
+import { formatType } from '../types/index.ts'
 import { ColumnScope, computedPlans, directDependents, stripTables } from './computed.ts'
 
 // Background jobs: long backfills of a new computed column (re-embedding a table with a new model) that run in
@@ -187,10 +186,10 @@ export class Jobs {
     await this.#changeMd(table.id, 'add_column', async (tx, state, version) => {
       job.check(state)
       const type = typeOf(job.node, new ColumnScope(state.md, (c) => `t.${valueColumn(c.id)}`))
-      const stats = await tx.query<{ n: number; m: number | null }>(`select count(*)::int as n, max(_rowid)::bigint as m from ${dataTable(state.id)} where _v_max = ${MAX_VERSION}`)
+      const stats = await currentRowStats(tx, state.id)
       const r = await tx.query<{ id: number }>(
         `insert into tessera.jobs(table_id, kind, column_name, spec, status, rows_total) values ($1, $2, $3, '{}'::jsonb, 'running', $4) returning id`,
-        [state.id, job.kind, job.columnName, stats.rows[0]!.n],
+        [state.id, job.kind, job.columnName, stats.count],
       )
       jobId = Number(r.rows[0]!.id)
       const column: ColumnMd = {
@@ -198,7 +197,7 @@ export class Jobs {
         computed: { expr: job.node, onError: job.onError }, hidden: true,
       }
       const spec: JobSpec = {
-        columnId: column.id, hiddenName: column.name, onError: job.onError, ifExists: job.ifExists, batchSize, maxRowid: Number(stats.rows[0]!.m ?? 0),
+        columnId: column.id, hiddenName: column.name, onError: job.onError, ifExists: job.ifExists, batchSize, maxRowid: stats.maxRowId,
         ...(job.index ? { index: job.index } : {}), ...(access ? { access } : {}),
       }
       await tx.query(`update tessera.jobs set spec = $2::jsonb where id = $1`, [jobId, JSON.stringify(spec)])
@@ -310,15 +309,7 @@ export class Jobs {
       const state = await this.#c.ctx.refresh(job.table_id)
       const plan = computedPlans(state.md).find((p) => p.column.id === job.spec.columnId)
       if (!plan) throw invalid('INVALID_ARGUMENT', `the column of job ${id} was dropped from '${state.path}'`)
-      const inputs = state.md.columns.filter((c) => plan.inputs.has(c.name))
-      // A hash of the inputs as read: the write applies only where they are unchanged (an update in between has
-      // already recomputed the row through the normal cascade).
-      const hash = (alias: string) => `md5(row(${inputs.map((c) => `${alias}.${valueColumn(c.id)}`).join(', ')})::text)`
-      const batch = await this.#c.db.query<Record<string, unknown>>(
-        `select t._rowid, ${hash('t')} as _h${inputs.map((c) => `, t.${valueColumn(c.id)} as ${quoteIdent(c.name)}`).join('')} from ${dataTable(state.id)} as t
-         where t._v_max = ${MAX_VERSION} and t._rowid > $1 and t._rowid <= $2 order by t._rowid limit $3`,
-        [job.cursor, job.spec.maxRowid, Math.min(job.spec.batchSize, limit ?? job.spec.batchSize)],
-      )
+      const batch = await readJobBatch(this.#c.db, state, plan, job.cursor, job.spec.maxRowid, Math.min(job.spec.batchSize, limit ?? job.spec.batchSize))
       if (batch.rows.length === 0) return this.#finish(job)
       const last = Number(batch.rows.at(-1)!._rowid)
       const counts = emptyCounts()
@@ -328,28 +319,7 @@ export class Jobs {
       // A batch waits behind foreground writes on the embedded store, but is never starved (src/store/scheduler.ts).
       const writeStarted = performance.now()
       await this.#c.ctx.locks.run(state.id, () => this.#c.db.transaction(async (tx) => {
-        const c = plan.column
-        const params = new ParamList()
-        if (ts) {
-          const type = parseType(c.type)
-          const docs = batch.rows.map((row, i) => ({
-            _rowid: row._rowid, _h: row._h, v: toStoreJson(type, ts.values[i]), et: ts.errors[i]?.errortype ?? null, em: ts.errors[i]?.errormsg ?? null,
-          }))
-          await tx.query(
-            `update ${dataTable(state.id)} as t set ${valueColumn(c.id)} = x.v, ${errorTypeColumn(c.id)} = x.et, ${errorMsgColumn(c.id)} = x.em
-             from jsonb_to_recordset($1::jsonb) as x(_rowid bigint, _h text, v ${pgType(type)}, et text, em text)
-             where t._rowid = x._rowid and t._v_max = ${MAX_VERSION} and ${hash('t')} = x._h`,
-            [JSON.stringify(docs)],
-          )
-        } else {
-          const first = params.param(Number(batch.rows[0]!._rowid))
-          const scope = new ColumnScope(state.md, (col) => `t.${valueColumn(col.id)}`)
-          await tx.query(
-            `update ${dataTable(state.id)} as t set ${valueColumn(c.id)} = ${compileExpr(plan.expr, scope, params)}
-             where t._v_max = ${MAX_VERSION} and t._rowid between ${first}::bigint and ${params.param(last)}::bigint`,
-            params.values,
-          )
-        }
+        await writeJobBatch(tx, state, plan, batch.rows, ts)
         await tx.query(`update tessera.jobs set cursor = $2, rows_done = rows_done + $3, updated_at = now() where id = $1`, [id, last, batch.rows.length])
       }, { lockKey: state.id, priority: 'background' }))
       limit = stepRows((performance.now() - writeStarted) / batch.rows.length, job.spec.batchSize)

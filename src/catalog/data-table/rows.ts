@@ -289,7 +289,7 @@ function onlyRowVersions(alias: string, tids: readonly string[] | undefined, par
  * The blocks holding `tids`, as bounds Postgres turns into a TID range scan: a step reads only its own blocks, so a
  * staged write reads the table once in all (with `ctid = any(...)` alone the planner scans the whole table).
  */
-function blockRange(alias: string, tids: readonly string[], params: ParamList): string {
+export function blockRange(alias: string, tids: readonly string[], params: ParamList): string {
   if (tids.length === 0) return ' and false'
   let first = Infinity
   let last = -1

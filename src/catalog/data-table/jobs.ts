@@ -1,0 +1,69 @@
+import { ColumnScope } from '../computed.ts'
+import type { ComputedPlan } from '../computed.ts'
+import { compileExpr } from '../../query/compiler.ts'
+import type { CellError } from '../../query/evaluator.ts'
+import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/sql.ts'
+import type { Queryable } from '../../store/types.ts'
+import { parseType, pgType, toStoreJson } from '../../types/index.ts'
+import type { TableState } from '../state.ts'
+import { blockRange } from './rows.ts'
+
+// Background jobs' statements (src/catalog/jobs.ts): a job computes a hidden column batch by batch in _rowid order,
+// outside any transaction, and writes each batch in place into the current row versions it read.
+
+/** How many current rows there are and the highest _rowid among them (what a new job will cover). */
+export async function currentRowStats(db: Queryable, tableId: number): Promise<{ count: number; maxRowId: number }> {
+  const r = await db.query<{ n: number; m: number | string | null }>(`select count(*)::int as n, max(_rowid)::bigint as m from ${dataTable(tableId)} where _v_max = ${MAX_VERSION}`)
+  return { count: r.rows[0]!.n, maxRowId: Number(r.rows[0]!.m ?? 0) }
+}
+
+/** A row of a job's batch: _rowid, its row version's address (_tid), a hash of its inputs (_h), the inputs by name. */
+export type JobBatchRow = Record<string, unknown> & { _rowid: number | string; _tid: string; _h: string }
+
+/** A hash of the plan's inputs as stored: a batch's write applies only where they are unchanged since its read. */
+const inputsHash = (state: TableState, plan: ComputedPlan, alias: string): string =>
+  `md5(row(${state.md.columns.filter((c) => plan.inputs.has(c.name)).map((c) => `${alias}.${valueColumn(c.id)}`).join(', ')})::text)`
+
+/** The next batch of current rows after `cursor` (a _rowid) up to `maxRowId`, in _rowid order. */
+export async function readJobBatch(db: Queryable, state: TableState, plan: ComputedPlan, cursor: number, maxRowId: number, limit: number): Promise<{ rows: JobBatchRow[] }> {
+  const inputs = state.md.columns.filter((c) => plan.inputs.has(c.name))
+  const r = await db.query<JobBatchRow>(
+    `select t._rowid, t.ctid::text as _tid, ${inputsHash(state, plan, 't')} as _h${inputs.map((c) => `, t.${valueColumn(c.id)} as ${quoteIdent(c.name)}`).join('')} from ${dataTable(state.id)} as t
+     where t._v_max = ${MAX_VERSION} and t._rowid > $1 and t._rowid <= $2 order by t._rowid limit $3`,
+    [cursor, maxRowId, limit],
+  )
+  return { rows: r.rows }
+}
+
+/**
+ * Writes a batch's values into the row versions it read, found by address within their blocks (a join on _rowid
+ * would scan the table for every batch). A row updated or deleted since the read has a new or ended version there
+ * and is skipped: an update recomputed it through its cascade. TypeScript values come in `ts` (aligned with rows);
+ * an SQL-mode column is computed in the statement.
+ */
+export async function writeJobBatch(tx: Queryable, state: TableState, plan: ComputedPlan, rows: readonly JobBatchRow[], ts?: { values: unknown[]; errors: (CellError | null)[] }): Promise<void> {
+  if (rows.length === 0) return
+  const c = plan.column
+  const params = new ParamList()
+  const blocks = blockRange('t', rows.map((r) => r._tid), params)
+  if (ts) {
+    const type = parseType(c.type)
+    const docs = rows.map((row, i) => ({
+      _rowid: row._rowid, _tid: row._tid, _h: row._h, v: toStoreJson(type, ts.values[i]), et: ts.errors[i]?.errortype ?? null, em: ts.errors[i]?.errormsg ?? null,
+    }))
+    await tx.query(
+      `update ${dataTable(state.id)} as t set ${valueColumn(c.id)} = x.v, ${errorTypeColumn(c.id)} = x.et, ${errorMsgColumn(c.id)} = x.em
+       from jsonb_to_recordset(${params.param(JSON.stringify(docs))}::jsonb) as x(_rowid bigint, _tid text, _h text, v ${pgType(type)}, et text, em text)
+       where t.ctid = x._tid::tid and t._rowid = x._rowid and t._v_max = ${MAX_VERSION} and ${inputsHash(state, plan, 't')} = x._h${blocks}`,
+      params.values,
+    )
+    return
+  }
+  const scope = new ColumnScope(state.md, (col) => `t.${valueColumn(col.id)}`)
+  const set = `${valueColumn(c.id)} = ${compileExpr(plan.expr, scope, params)}`
+  await tx.query(
+    `update ${dataTable(state.id)} as t set ${set}
+     where t._v_max = ${MAX_VERSION} and t._rowid between ${params.param(Number(rows[0]!._rowid))}::bigint and ${params.param(Number(rows.at(-1)!._rowid))}::bigint${blocks}`,
+    params.values,
+  )
+}
