@@ -148,6 +148,15 @@ export class PGliteDriver implements Driver {
     return this.scheduler.run('read', () => new WorkerQueryable(this.#conn, this.#onBusy).exec(sql))
   }
 
+  /** A bulk load (imports): one write-class turn of the store per call, so reads run between batches. */
+  copyFrom(target: string, csv: string): Promise<number> {
+    return this.scheduler.run('write', async () => {
+      const { result, busyMs } = await this.#conn.send({ op: 'copy', target, csv })
+      this.#onBusy(busyMs)
+      return result as number
+    })
+  }
+
   /** One transaction holds the store from BEGIN to COMMIT: nothing else interleaves, as with PGlite's own. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const cls: StoreClass = options.priority === 'background' ? 'background' : 'write'

@@ -12,6 +12,8 @@ export type WorkerRequest =
   | { readonly id: number; readonly op: 'open'; readonly options: WorkerOpenOptions }
   | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[] }
   | { readonly id: number; readonly op: 'exec'; readonly sql: string }
+  /** COPY … FROM '/dev/blob': `csv` is the payload PGlite reads as the blob (a string crosses threads cheaply). */
+  | { readonly id: number; readonly op: 'copy'; readonly target: string; readonly csv: string }
   | { readonly id: number; readonly op: 'dump' }
   | { readonly id: number; readonly op: 'close' }
 
