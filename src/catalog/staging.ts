@@ -107,12 +107,13 @@ export class BulkLoad {
     if (keys.length === 0) return []
     const names = this.#md.primaryKey.map((id) => this.#md.columns.find((c) => c.id === id)!.name)
     const keyText = keys.map((k) => `s.${k}::text`).join(` || ', ' || `)
+    const matches = (alias: string) => keys.map((k) => `${alias}.${k} = s.${k}`).join(' and ')
+    // A window over the key finds repeats inside the input in one sort; the key index finds existing rows.
     const r = await this.#ctx.db.query<{ line: number; key: string; existing: boolean }>(
-      `select s._line::float8 as line, ${keyText} as key, exists (select 1 from ${dataTable(this.#tableId)} d where ${keys.map((k) => `d.${k} = s.${k}`).join(' and ')} and d._v_max = ${MAX_VERSION}) as existing
-       from ${this.#staging} s
-       where exists (select 1 from ${dataTable(this.#tableId)} d where ${keys.map((k) => `d.${k} = s.${k}`).join(' and ')} and d._v_max = ${MAX_VERSION})
-          or exists (select 1 from ${this.#staging} e where ${keys.map((k) => `e.${k} = s.${k}`).join(' and ')} and e._seq < s._seq)
-       order by s._seq limit $1`, [limit])
+      `select line, key, existing from (select s._seq, s._line::float8 as line, ${keyText} as key,
+         row_number() over (partition by ${keys.map((k) => `s.${k}`).join(', ')} order by s._seq) as n,
+         exists (select 1 from ${dataTable(this.#tableId)} d where ${matches('d')} and d._v_max = ${MAX_VERSION}) as existing
+       from ${this.#staging} s) z where n > 1 or existing order by _seq limit $1`, [limit])
     return r.rows.map((x) => ({
       line: Number(x.line),
       code: 'CONSTRAINT_VIOLATION' as const,
@@ -137,8 +138,10 @@ export class BulkLoad {
     const { status } = await commitChange(this.#ctx, this.#tableId, {
       kind: 'insert',
       prepare: async (state, counts) => {
-        if (JSON.stringify(state.md) !== JSON.stringify(this.#md)) {
-          throw new ConcurrencyError('CONCURRENCY_CONFLICT', `the schema of '${state.path}' changed during the import; nothing was imported`, { table: state.path })
+        // The staging table has the columns of the schema it was opened with: the insert must still have that shape.
+        const now = insertShape(withOnErrorMd(state.md, this.#onError), 0, new ParamList())
+        if (JSON.stringify([now.source, now.target, now.select]) !== JSON.stringify([this.#shape.source, this.#shape.target, this.#shape.select])) {
+          throw new ConcurrencyError('CONCURRENCY_CONFLICT', `the columns of '${state.path}' changed during the import`, { table: state.path })
         }
         addCounts(counts, this.#counts)
       },
