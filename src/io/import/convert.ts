@@ -81,6 +81,11 @@ export function converter(name: string, typeSpec: string, text: boolean, baseDir
       }
       // Values already in the form the schema returns unchanged skip valibot (as insert() does for bulk rows).
       if (canonical?.(x)) return x
+      // A timestamp text: what the schema's string branch does (Date.parse, then a Date), without its union.
+      if (type.kind === 'timestamp' && typeof x === 'string') {
+        const ms = Date.parse(x)
+        if (!Number.isNaN(ms)) return new Date(ms)
+      }
       const parsed = v.safeParse(schema, x)
       if (!parsed.success) throw new ConvertError(`${parsed.issues[0].message} for type ${formatType(type)}`)
       return parsed.output

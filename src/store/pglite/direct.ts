@@ -83,8 +83,8 @@ export class PGliteDirect extends PGliteQueryable implements Driver {
   }
 
   /** COPY from a CSV payload, which PGlite reads as the file '/dev/blob'. */
-  async copyFrom(target: string, csv: string): Promise<number> {
-    const r = await this.#pg.query(`copy ${target} from '/dev/blob' with (format csv)`, [], { blob: new Blob([csv]) })
+  async copyFrom(target: string, csv: string | Uint8Array): Promise<number> {
+    const r = await this.#pg.query(`copy ${target} from '/dev/blob' with (format csv)`, [], { blob: new Blob([csv as BlobPart]) })
     return r.affectedRows ?? 0
   }
 
