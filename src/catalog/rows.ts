@@ -215,8 +215,9 @@ export async function insertRows(
 
 /** Source types that travel as one flat Postgres array each (json cells as their JSON text). */
 const UNNEST_TYPES = new Set(['bigint', 'text', 'double precision', 'boolean', 'timestamptz', 'date', 'uuid', 'jsonb'])
-/** Inserts up to this many rows use unnest(); bigger ones the jsonb document (measured, BENCHMARKS.md). */
-export const UNNEST_MAX_ROWS = 50_000
+/** Writes of up to this many rows (a statement's range: a small insert, or a staged write's first step) use unnest();
+ * bigger ones the jsonb document. Measured on the library insert (BENCHMARKS.md, "Import and insert statement forms"). */
+export const UNNEST_MAX_ROWS = 2000
 
 function sqlComputeError(e: unknown, state: TableState, sqlPlans: readonly ComputedPlan[], batchStart: number): unknown {
   const t = translateStoreError(e, { table: state.path, columnNames: columnNameMap(state.md) })
