@@ -172,6 +172,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
       }
     }
   }
+  const declaredColumns = source.columns !== undefined && source.columns.every((c) => converters.has(c))
   // Columns of the table the input lacks are null (nullable ones; a required one missing fails the row).
   const absent = inputs.filter((c) => !converters.has(c.name)).map((c) => converter(c.name, c.type, source.text, options.baseDir))
 
@@ -195,7 +196,8 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   // Converted once: the values are what insert() would store, so the bulk load does not validate them again.
   function convert(r: GoodRecord): Record<string, unknown> | undefined {
     const row: Record<string, unknown> = {}
-    for (const key in r.values) {
+    // Inputs with declared columns (a CSV header, a Parquet schema) were checked against the table once, up front.
+    if (!declaredColumns) for (const key in r.values) {
       if (!converters.has(key)) {
         bad(r.loc, key, `unknown column '${key}'; '${path}' has: ${inputs.map((x) => x.name).join(', ')}`, r.values)
         return undefined
