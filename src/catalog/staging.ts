@@ -121,6 +121,31 @@ export class BulkLoad {
     }))
   }
 
+  /**
+   * The input place of the first staged row a SQL-computed column fails on (a commit step failed with it), found by
+   * halving _seq ranges with a query that evaluates the insert's select list without writing; undefined if none.
+   */
+  async firstFailingLine(): Promise<number | undefined> {
+    this.#assertOpen()
+    const params = new ParamList()
+    const shape = insertShape(withOnErrorMd(this.#md, this.#onError), 0, params)
+    if (shape.sqlPlans.length === 0) return undefined
+    const a = `$${params.values.length + 1}::bigint`
+    const b = `$${params.values.length + 2}::bigint`
+    const sql = `select count(row(${shape.select.join(', ')})) as n from ${this.#staging} as x where x._seq >= ${a} and x._seq < ${b}`
+    const fails = (lo: number, hi: number) => this.#ctx.db.query(sql, [...params.values, lo, hi]).then(() => false, () => true)
+    let lo = 0
+    let hi = this.#next
+    if (!(await fails(lo, hi))) return undefined
+    while (hi - lo > 1) {
+      const mid = lo + Math.floor((hi - lo) / 2)
+      if (await fails(lo, mid)) hi = mid
+      else lo = mid
+    }
+    const r = await this.#ctx.db.query<{ line: number }>(`select _line::float8 as line from ${this.#staging} where _seq = $1`, [lo])
+    return r.rows[0] ? Number(r.rows[0].line) : undefined
+  }
+
   /** Leaves the rows of these input places out of the load (skip mode). */
   async remove(lines: readonly number[]): Promise<void> {
     this.#assertOpen()

@@ -120,6 +120,22 @@ test('duplicate keys only the store sees (an existing row, or a later batch): li
   expect((await t.where(t.c.id.eq(150)).collect()).rows).toEqual([{ id: 150, name: 'name 150' }])
 })
 
+test('a computed column failing in SQL on one row: abort names its line, skip leaves that row out', async () => {
+  const t = await db.createTable('ratio', { id: 'int', s: 'string' })
+  await t.addComputedColumn('q', t.c.s.astype('int'))
+  const lines = Array.from({ length: 3000 }, (_, i) => `${i},${i === 2100 ? 'abc' : i}`) // not a number on line 2102
+  const p = join(dir, 'ratio.csv')
+  writeFileSync(p, `id,s\n${lines.join('\n')}\n`)
+  const e = await failure(importFile(db, 'ratio', p, { batchSize: 1000 }))
+  expect(e.message).toContain(`${p}, line 2102: `)
+  expect(e.message).toContain('invalid input syntax for type bigint')
+  expect(e.details).toMatchObject({ line: 2102 })
+  expect([t.version, await t.count()]).toEqual([1, 0])
+  const r = await importFile(db, 'ratio', p, { batchSize: 1000, onBadRow: 'skip' })
+  expect([r.rowsInserted, r.problems.map((x) => x.line), r.versions]).toEqual([2999, [2102], [2]])
+  expect((await t.where(t.c.id.eq(2999)).select('q').collect()).rows).toEqual([{ q: 2999 }])
+})
+
 test('a cancelled import leaves nothing, also when it is cancelled at its last moment', async () => {
   const t = await db.createTable('cancel', { id: 'int', name: 'string' })
   const p = csv('cancel.csv', 'id,name', people(0, 9000))

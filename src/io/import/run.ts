@@ -4,6 +4,7 @@ import type { Tessera } from '../../catalog/database.ts'
 import type { Table } from '../../catalog/table.ts'
 import type { BulkLoad } from '../../catalog/staging.ts'
 import { invalid, isTesseraError, TesseraError } from '../../errors.ts'
+import type { ErrorCode } from '../../errors.ts'
 import type { ColumnConverter } from './convert.ts'
 import { ConvertError, converter, showValue } from './convert.ts'
 import { TypeSampler } from './infer.ts'
@@ -78,7 +79,7 @@ export interface ImportResult {
 const ROW_LEVEL_CODES = new Set(['INVALID_ROW', 'CONSTRAINT_VIOLATION', 'COMPUTATION_FAILED', 'INVALID_MEDIA'])
 
 class BadRow extends Error {
-  constructor(readonly loc: number, readonly column: string | undefined, message: string, readonly record?: unknown, readonly code: 'INVALID_ROW' | 'CONSTRAINT_VIOLATION' = 'INVALID_ROW') {
+  constructor(readonly loc: number, readonly column: string | undefined, message: string, readonly record?: unknown, readonly code: ErrorCode = 'INVALID_ROW') {
     super(message)
   }
 }
@@ -287,13 +288,22 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
         rowsInserted = st.numInserted
         return st.numInserted > 0 ? [st.version] : []
       } catch (e) {
-        if (!isTesseraError(e) || e.code !== 'CONSTRAINT_VIOLATION') throw e
-        const dups = await load.duplicateKeys()
-        if (dups.length === 0) throw e
-        if (mode === 'abort') throw new BadRow(dups[0]!.line, undefined, dups[0]!.error, undefined, 'CONSTRAINT_VIOLATION')
-        for (const d of dups) problem(d.line, undefined, d.error)
-        rowsInserted -= dups.length
-        await load.remove(dups.map((d) => d.line))
+        if (!isTesseraError(e)) throw e
+        if (e.code === 'CONSTRAINT_VIOLATION') {
+          const dups = await load.duplicateKeys()
+          if (dups.length === 0) throw e
+          if (mode === 'abort') throw new BadRow(dups[0]!.line, undefined, dups[0]!.error, undefined, 'CONSTRAINT_VIOLATION')
+          for (const d of dups) problem(d.line, undefined, d.error)
+          await load.remove(dups.map((d) => d.line))
+          continue
+        }
+        // A computed column that runs in SQL failed on some row: find it, name its line, and (skip) go on without it.
+        if (e.code !== 'COMPUTATION_FAILED' && e.code !== 'INVALID_ARGUMENT') throw e
+        const line = await load.firstFailingLine()
+        if (line === undefined) throw e
+        if (mode === 'abort') throw new BadRow(line, undefined, e.message, undefined, e.code)
+        problem(line, undefined, e.message)
+        await load.remove([line])
       }
     }
   }
