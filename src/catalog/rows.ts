@@ -163,25 +163,31 @@ export async function insertRows(
       : `jsonb_to_recordset($${first}::jsonb) as x(${shape.source.map((c) => `${c.name} ${c.pgType}`).join(', ')})`
     return `insert into ${dataTable(state.id)} (${shape.target.join(', ')}) select ${shape.select.join(', ')} from ${from}`
   }
-  // One source value per cell, in shape.source order; the same values feed either form.
+  // One source value per cell, in shape.source order, into a reused array; the same values feed either form.
+  const out: unknown[] = new Array(shape.source.length)
   const cells = (i: number): unknown[] => {
     const row = rows[i]!
-    const out: unknown[] = []
-    if (rowIds) out.push(rowIds[i])
-    for (const c of inputs) out.push(toStoreJson(c.type, row[c.column.name]))
+    let k = 0
+    if (rowIds) out[k++] = rowIds[i]
+    for (const c of inputs) out[k++] = toStoreJson(c.type, row[c.column.name])
     const errs = cellErrors?.[i]
     for (const c of errorInputs) {
       const e = errs?.[c.column.name]
-      out.push(e?.errortype ?? null, e?.errormsg ?? null)
+      out[k++] = e?.errortype ?? null
+      out[k++] = e?.errormsg ?? null
     }
     for (const [colId, r] of tsValues) {
       const err = r.errors[i]
-      out.push(toStoreJson(tsTypes.get(colId)!, r.values[i]), err?.errortype ?? null, err?.errormsg ?? null)
+      out[k++] = toStoreJson(tsTypes.get(colId)!, r.values[i])
+      out[k++] = err?.errortype ?? null
+      out[k++] = err?.errormsg ?? null
     }
     return out
   }
   const sqlUnnest = unnestable ? statement(true) : ''
   const sqlJson = statement(false)
+  const names = shape.source.map((c) => c.name)
+  const isJson = shape.source.map((c) => c.pgType === 'jsonb')
   for (let start = from; start < to; start += INSERT_BATCH) {
     const end = Math.min(to, start + INSERT_BATCH)
     const useUnnest = unnest(to - from)
@@ -190,7 +196,7 @@ export async function insertRows(
       const columns = shape.source.map(() => new Array<unknown>(end - start))
       for (let i = start; i < end; i++) {
         const c = cells(i)
-        for (let k = 0; k < c.length; k++) columns[k]![i - start] = shape.source[k]!.pgType === 'jsonb' && c[k] !== null ? JSON.stringify(c[k]) : c[k]
+        for (let k = 0; k < c.length; k++) columns[k]![i - start] = isJson[k] && c[k] !== null ? JSON.stringify(c[k]) : c[k]
       }
       values = [...params.values, ...columns]
     } else {
@@ -198,7 +204,7 @@ export async function insertRows(
       for (let i = start; i < end; i++) {
         const c = cells(i)
         const doc: Record<string, unknown> = {}
-        for (let k = 0; k < c.length; k++) if (c[k] !== null) doc[shape.source[k]!.name] = c[k]
+        for (let k = 0; k < c.length; k++) if (c[k] !== null) doc[names[k]!] = c[k]
         docs[i - start] = doc
       }
       values = [...params.values, JSON.stringify(docs)]
