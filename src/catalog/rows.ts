@@ -24,9 +24,9 @@ import type { ComputedInPlace, WriteCounts } from './data-table/index.ts'
 // of TypeScript-mode computed columns (outside any transaction), and update values. The statements themselves are
 // re-exported here for the catalog code that writes rows.
 export {
-  INSERT_BATCH, columnNameMap, deleteRows, emptyCounts, insertRows, matchingRows, sliceComputed, updateRows, writeComputedValues,
+  INSERT_BATCH, UNNEST_MAX_ROWS, columnNameMap, deleteRows, emptyCounts, insertRows, insertShape, matchingRows, sliceComputed, updateRows, writeComputedValues,
 } from './data-table/index.ts'
-export type { ComputedInPlace, WriteCounts } from './data-table/index.ts'
+export type { ComputedInPlace, InsertShape, SourceColumn, WriteCounts } from './data-table/index.ts'
 
 /** Evaluates the TypeScript-computed columns for rows keyed by input column name. Runs outside any transaction. */
 export async function computeTsColumns(

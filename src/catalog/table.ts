@@ -31,12 +31,14 @@ import type { TableState } from './state.ts'
 import { mdAtVersion } from './state.ts'
 import { commitChange, runInSteps, toStatus } from './commit.ts'
 import type { Change } from './commit.ts'
+import { prepareInsert, withOnErrorMd } from './insert-prepare.ts'
+import { BulkLoad } from './data-table/staging.ts'
 import { keyOf, missingKeyError, partitionByExistingKey, pkColumns, setColumns, storedRow, updateByKey } from './upsert.ts'
 import type { Row } from './validate-rows.ts'
 import { inputColumns, validateRows, validateRowsYielding } from './validate-rows.ts'
 import * as indexes from '../index/index.ts'
 import type { AddEmbeddingIndexOptions, HybridSearchOptions, IndexInfo } from '../index/index.ts'
-import { validateMediaRows, validateMediaRowsIgnoringErrors } from '../media/index.ts'
+import { validateMediaRows } from '../media/index.ts'
 import { checkDestination, recordDestination } from './destinations.ts'
 import type { MediaEnv } from '../media/index.ts'
 
@@ -261,18 +263,7 @@ export class Table implements Joinable {
       kind: 'insert',
       prepare: async (state, counts) => {
         const checked = await validateRowsYielding(state.md, state.path, list)
-        // onError: 'ignore' also covers bad media files: null plus the error in the cell, as in Pixeltable.
-        const media = onError === 'ignore' && this.#ctx.media ? await validateMediaRowsIgnoringErrors(state.md, state.path, checked, this.#ctx.media) : undefined
-        const valid = media ? media.rows : await mediaRows(this.#ctx, state, checked)
-        for (const e of media?.errors ?? []) {
-          for (const name of Object.keys(e ?? {})) (counts.excs++, counts.colsWithExcs.add(name))
-        }
-        checkDuplicateKeys(state, valid)
-        // As in Pixeltable, an insert aborts on a failing cell unless it says otherwise, whatever onError the column
-        // was added with (that one governs its backfill). Plans from the effective setting: it also decides which
-        // columns compute in SQL (abort) or TypeScript.
-        const plans = computedPlans(withOnErrorMd(state.md, onError))
-        return { valid, ts: await computeTsColumns(plans, valid, state.path, counts), mediaErrors: media?.errors }
+        return prepareInsert(this.#ctx.media, state, checked, onError, counts, (valid) => checkDuplicateKeys(state, valid))
       },
       rows: {
         count: (p) => p.valid.length,
@@ -281,6 +272,16 @@ export class Table implements Joinable {
       },
     })
     return status
+  }
+
+  /**
+   * A bulk load (imports): rows are staged outside any version and inserted by its commit() as ONE version, which
+   * readers see only once it is complete; until then (or after discard()) the table is unchanged (staging.ts).
+   */
+  bulkLoad(options: InsertOptions = {}): Promise<BulkLoad> {
+    refuseUnknownOptions('bulkLoad', options, ['onError'])
+    this.#rowsWritable()
+    return BulkLoad.open(this.#ctx, this.#id, options.onError ?? 'abort')
   }
 
   /** Updates rows matching `where` (all rows when omitted). Values are literals or expressions over the old row. */
@@ -781,12 +782,6 @@ function checkDuplicateKeys(state: TableState, rows: readonly Row[]): void {
     if (prev !== undefined) throw invalid('CONSTRAINT_VIOLATION', `rows ${prev} and ${i} have the same primary key ${keyOf(state, rows[i]!)} in '${state.path}'`, { row: i })
     seen.set(k, i)
   }
-}
-
-/** An insert's onError overrides each computed column's own setting for this call. */
-function withOnErrorMd(md: TableMd, onError: OnError | undefined): TableMd {
-  if (!onError) return md
-  return { ...md, columns: md.columns.map((c) => (c.computed ? { ...c, computed: { ...c.computed, onError } } : c)) }
 }
 
 function renameRefs(node: ExprNode, from: string, to: string): ExprNode {

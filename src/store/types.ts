@@ -49,5 +49,11 @@ export interface Driver extends Queryable {
    * returned function is called. Absent on PGlite (one process owns the store, nothing to hear).
    */
   listen?(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>
+  /**
+   * Bulk load through COPY: `target` is a quoted table and column list (`t ("a", "b")`), `csv` rows in COPY's CSV
+   * format (unquoted empty field = NULL). Returns the rows loaded. Runs outside any transaction (its own statement).
+   * Absent where the store has no safe COPY path (the server store: callers fall back to a parameterized insert).
+   */
+  copyFrom?(target: string, csv: string): Promise<number>
   close(): Promise<void>
 }

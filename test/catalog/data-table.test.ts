@@ -42,15 +42,20 @@ test('layout: a data table with version columns, the version indexes and the key
   ])
 })
 
-test('insert: one JSON document per batch, SQL-computed columns computed in the statement', async () => {
+test('insert: per-column arrays through unnest() for small batches, one JSON document per batch above; SQL-computed columns in the statement', async () => {
   const { db, sent } = recorder([], 2)
   const counts = emptyCounts()
   await insertRows(db, state, 5, [{ id: 1, text: 'a' }, { id: 2, text: null }], new Map(), counts)
   expect(sent).toEqual([{
-    sql: 'insert into tessera_data."t7" (_v_min, c1, c2, c3) select $2::integer, x.c1, x.c2, upper(x.c2) from jsonb_to_recordset($1::jsonb) as x(c1 bigint, c2 text)',
-    params: ['[{"c1":1,"c2":"a"},{"c1":2,"c2":null}]', 5],
+    sql: 'insert into tessera_data."t7" (_v_min, c1, c2, c3) select $1::integer, x.c1, x.c2, upper(x.c2) from unnest($2::bigint[], $3::text[]) as x(c1, c2)',
+    params: [5, [1, 2], ['a', null]],
   }])
   expect([counts.inserted, counts.computed]).toEqual([2, 2])
+  const big = recorder([], 3_000)
+  await insertRows(big.db, state, 5, Array.from({ length: 3_000 }, (_, i) => ({ id: i, text: null })), new Map(), emptyCounts())
+  expect(big.sent.map((s) => s.sql)).toEqual([
+    'insert into tessera_data."t7" (_v_min, c1, c2, c3) select $1::integer, x.c1, x.c2, upper(x.c2) from jsonb_to_recordset($2::jsonb) as x(c1 bigint, c2 text)',
+  ])
 })
 
 test('update: ends the matching current row versions and inserts their successors, recomputing dependents', async () => {

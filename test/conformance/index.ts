@@ -1,5 +1,6 @@
 import { computedUdfSuite } from './computed-udf.ts'
 import { dirsTablesSuite } from './dirs-tables.ts'
+import { importsSuite } from './imports.ts'
 import { jsonQuerySuite } from './json-query.ts'
 import { lifecycleDefectsSuite } from './lifecycle-defects.ts'
 import type { MakeDb } from './make-db.ts'
@@ -20,6 +21,7 @@ export const SUITES: Record<string, (makeDb: MakeDb) => void> = {
   'json queries': jsonQuerySuite,
   'computed columns and udfs': computedUdfSuite,
   'issue 20 defects and options': lifecycleDefectsSuite,
+  imports: importsSuite,
 }
 
 /** Stores to test, from STORES (e.g. STORES=pglite,postgres); all by default. */

@@ -39,6 +39,53 @@ export function columnNameMap(md: TableMd): Map<string, string> {
   return new Map(md.columns.map((c) => [valueColumn(c.id), c.name]))
 }
 
+/** A column of the row source an insert reads (`x`): its data-table name and Postgres type. */
+export interface SourceColumn {
+  readonly name: string
+  readonly pgType: string
+}
+
+/**
+ * The shape of an insert into a table's data table from a row source `x`: the source holds the input columns, the
+ * per-cell error columns of media inputs and the TypeScript-computed columns (value + error); SQL-mode computed
+ * columns are computed in the select list. Shared by the batch inserts below and the staged bulk load (staging.ts).
+ */
+export interface InsertShape {
+  readonly source: readonly SourceColumn[]
+  readonly target: readonly string[]
+  readonly select: readonly string[]
+  readonly sqlPlans: readonly ComputedPlan[]
+}
+
+export function insertShape(md: TableMd, version: number, params: ParamList, withRowIds = false): InsertShape {
+  const inputs = inputColumns(md)
+  const source: SourceColumn[] = []
+  const target: string[] = ['_v_min']
+  const select: string[] = [`${params.param(version)}::integer`]
+  const pass = (name: string, type: string) => {
+    source.push({ name, pgType: type })
+    target.push(name)
+    select.push(`x.${name}`)
+  }
+  if (withRowIds) pass('_rowid', 'bigint')
+  for (const c of inputs) pass(valueColumn(c.column.id), pgType(c.type))
+  for (const c of inputs) if (c.column.cellErrors) (pass(errorTypeColumn(c.column.id), 'text'), pass(errorMsgColumn(c.column.id), 'text'))
+  const scope = new ColumnScope(md, (c) => `x.${valueColumn(c.id)}`)
+  const plans = computedPlans(md)
+  for (const p of plans) {
+    const name = valueColumn(p.column.id)
+    if (p.mode === 'sql') {
+      target.push(name)
+      select.push(compileExpr(p.expr, scope, params))
+    } else {
+      pass(name, pgType(parseType(p.column.type)))
+      pass(errorTypeColumn(p.column.id), 'text')
+      pass(errorMsgColumn(p.column.id), 'text')
+    }
+  }
+  return { source, target, select, sqlPlans: plans.filter((p) => p.mode === 'sql') }
+}
+
 /**
  * Inserts validated rows as new rows of `version`, computing SQL-mode computed columns inside the statement and
  * storing the TypeScript-computed values passed in.
@@ -59,82 +106,82 @@ export async function insertRows(
   const md = state.md
   const inputs = inputColumns(md)
   const errorInputs = inputs.filter((c) => c.column.cellErrors)
-  const plans = computedPlans(md)
-  const recordCols: string[] = []
-  const targetCols: string[] = ['_v_min']
-  const selectCols: string[] = []
   const params = new ParamList()
-  const jsonParam = params.param(null) // $1: the batch document, filled per batch
-  const versionParam = params.param(version)
-  selectCols.push(`${versionParam}::integer`)
-  if (rowIds) {
-    recordCols.push('_rowid bigint')
-    targetCols.push('_rowid')
-    selectCols.push('x._rowid')
+  const shape = insertShape(md, version, params, rowIds !== undefined)
+  const first = params.values.length + 1 // the batch's parameter(s) come after the shape's
+  const tsTypes = new Map([...tsValues.keys()].map((id) => [id, parseType(md.columns.find((c) => c.id === id)!.type)]))
+  // Statement form by batch size (bench/run.ts insert): per-column arrays through unnest() beat one jsonb document
+  // on small batches; where a column cannot travel as a flat array (arrays, bytes) the document is the only form.
+  const unnestable = shape.source.every((c) => UNNEST_TYPES.has(c.pgType))
+  const unnest = (n: number) => unnestable && n <= UNNEST_MAX_ROWS
+  const statement = (useUnnest: boolean) => {
+    const from = useUnnest
+      ? `unnest(${shape.source.map((c, k) => `$${first + k}::${c.pgType}[]`).join(', ')}) as x(${shape.source.map((c) => c.name).join(', ')})`
+      : `jsonb_to_recordset($${first}::jsonb) as x(${shape.source.map((c) => `${c.name} ${c.pgType}`).join(', ')})`
+    return `insert into ${dataTable(state.id)} (${shape.target.join(', ')}) select ${shape.select.join(', ')} from ${from}`
   }
-  for (const c of inputs) {
-    const name = valueColumn(c.column.id)
-    recordCols.push(`${name} ${pgType(c.type)}`)
-    targetCols.push(name)
-    selectCols.push(`x.${name}`)
-  }
-  for (const c of errorInputs) {
-    const et = errorTypeColumn(c.column.id)
-    const em = errorMsgColumn(c.column.id)
-    recordCols.push(`${et} text`, `${em} text`)
-    targetCols.push(et, em)
-    selectCols.push(`x.${et}`, `x.${em}`)
-  }
-  const scope = new ColumnScope(md, (c) => `x.${valueColumn(c.id)}`)
-  for (const p of plans) {
-    const name = valueColumn(p.column.id)
-    targetCols.push(name)
-    if (p.mode === 'sql') {
-      selectCols.push(compileExpr(p.expr, scope, params))
-    } else {
-      recordCols.push(`${name} ${pgType(parseType(p.column.type))}`, `${errorTypeColumn(p.column.id)} text`, `${errorMsgColumn(p.column.id)} text`)
-      targetCols.push(errorTypeColumn(p.column.id), errorMsgColumn(p.column.id))
-      selectCols.push(`x.${name}`, `x.${errorTypeColumn(p.column.id)}`, `x.${errorMsgColumn(p.column.id)}`)
+  // One source value per cell, in shape.source order, into a reused array; the same values feed either form.
+  const out: unknown[] = new Array(shape.source.length)
+  const cells = (i: number): unknown[] => {
+    const row = rows[i]!
+    let k = 0
+    if (rowIds) out[k++] = rowIds[i]
+    for (const c of inputs) out[k++] = toStoreJson(c.type, row[c.column.name])
+    const errs = cellErrors?.[i]
+    for (const c of errorInputs) {
+      const e = errs?.[c.column.name]
+      out[k++] = e?.errortype ?? null
+      out[k++] = e?.errormsg ?? null
     }
+    for (const [colId, r] of tsValues) {
+      const err = r.errors[i]
+      out[k++] = toStoreJson(tsTypes.get(colId)!, r.values[i])
+      out[k++] = err?.errortype ?? null
+      out[k++] = err?.errormsg ?? null
+    }
+    return out
   }
-  const sqlPlans = plans.filter((p) => p.mode === 'sql')
-  const sql = `insert into ${dataTable(state.id)} (${targetCols.join(', ')}) select ${selectCols.join(', ')} from jsonb_to_recordset(${jsonParam}::jsonb) as x(${recordCols.join(', ')})`
+  const sqlUnnest = unnestable ? statement(true) : ''
+  const sqlJson = statement(false)
+  const names = shape.source.map((c) => c.name)
+  const isJson = shape.source.map((c) => c.pgType === 'jsonb')
   for (let start = from; start < to; start += INSERT_BATCH) {
     const end = Math.min(to, start + INSERT_BATCH)
-    const docs = new Array<Record<string, unknown>>(end - start)
-    for (let i = start; i < end; i++) {
-      const row = rows[i]!
-      const doc: Record<string, unknown> = {}
-      if (rowIds) doc._rowid = rowIds[i]
-      for (const c of inputs) doc[valueColumn(c.column.id)] = toStoreJson(c.type, row[c.column.name])
-      const errs = cellErrors?.[i]
-      if (errs) {
-        for (const c of errorInputs) {
-          const e = errs[c.column.name]
-          if (e) (doc[errorTypeColumn(c.column.id)] = e.errortype, doc[errorMsgColumn(c.column.id)] = e.errormsg)
-        }
+    const useUnnest = unnest(to - from)
+    let values: unknown[]
+    if (useUnnest) {
+      const columns = shape.source.map(() => new Array<unknown>(end - start))
+      for (let i = start; i < end; i++) {
+        const c = cells(i)
+        for (let k = 0; k < c.length; k++) columns[k]![i - start] = isJson[k] && c[k] !== null ? JSON.stringify(c[k]) : c[k]
       }
-      for (const [colId, r] of tsValues) {
-        const type = parseType(md.columns.find((c) => c.id === colId)!.type)
-        doc[valueColumn(colId)] = toStoreJson(type, r.values[i])
-        const err = r.errors[i]
-        if (err) {
-          doc[errorTypeColumn(colId)] = err.errortype
-          doc[errorMsgColumn(colId)] = err.errormsg
-        }
+      values = [...params.values, ...columns]
+    } else {
+      const docs = new Array<Record<string, unknown>>(end - start)
+      for (let i = start; i < end; i++) {
+        const c = cells(i)
+        const doc: Record<string, unknown> = {}
+        for (let k = 0; k < c.length; k++) if (c[k] !== null) doc[names[k]!] = c[k]
+        docs[i - start] = doc
       }
-      docs[i - start] = doc
+      values = [...params.values, JSON.stringify(docs)]
     }
-    params.values[0] = JSON.stringify(docs)
     try {
-      await tx.query(sql, params.values)
+      await tx.query(useUnnest ? sqlUnnest : sqlJson, values)
     } catch (e) {
-      throw sqlComputeError(e, state, sqlPlans, start)
+      throw sqlComputeError(e, state, shape.sqlPlans, start)
     }
   }
   counts.inserted += to - from
-  counts.computed += (to - from) * sqlPlans.length
+  counts.computed += (to - from) * shape.sqlPlans.length
 }
+
+/** Source types that travel as one flat Postgres array each (json cells as their JSON text). */
+const UNNEST_TYPES = new Set(['bigint', 'text', 'double precision', 'boolean', 'timestamptz', 'date', 'uuid', 'jsonb'])
+/** Writes of up to this many rows (a statement's range: a small insert, or a staged write's first step) use unnest();
+ * bigger ones the jsonb document. Measured on the library insert (BENCHMARKS.md, "Import and insert statement forms"). */
+export const UNNEST_MAX_ROWS = 2000
+
 
 function sqlComputeError(e: unknown, state: TableState, sqlPlans: readonly ComputedPlan[], batchStart: number): unknown {
   const t = translateStoreError(e, { table: state.path, columnNames: columnNameMap(state.md) })

@@ -19,7 +19,7 @@ options:
   --primary-key C    the primary key column(s) of a new table, comma-separated
   --skip-bad-rows    skip rows that do not fit, listing them in --report FILE
   --glob PATTERN     which files of a folder, e.g. '**/*.jpg'
-  --batch-size N     rows per insert (default 1000)
+  --batch-size N     rows per staged batch (default 10000; the whole import is one version)
   -p, --parents      create the table's dirs when missing
   -d, --home DIR     the data dir (not open in another process: import into a running server with
                      POST /api/v1/tables/{path}/-/import)

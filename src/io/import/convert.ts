@@ -50,11 +50,20 @@ function fromText(t: ColumnType, s: string): unknown {
   }
 }
 
+// Mirrors src/catalog/validate-rows.ts: values these accept pass their valibot schema unchanged.
+const CANONICAL: Partial<Record<ColumnType['kind'], (x: unknown) => boolean>> = {
+  string: (x) => typeof x === 'string',
+  int: (x) => Number.isSafeInteger(x),
+  float: (x) => typeof x === 'number' && !Number.isNaN(x),
+  bool: (x) => typeof x === 'boolean',
+}
+
 export function converter(name: string, typeSpec: string, text: boolean, baseDir?: string): ColumnConverter {
   const type = parseType(typeSpec)
   const schema = valueSchema(type)
   // A media path written relative to the input file (an export with copied media) means relative to that file.
   const media = isMedia(type) && baseDir !== undefined
+  const canonical = CANONICAL[type.kind]
   return {
     name,
     type,
@@ -66,7 +75,17 @@ export function converter(name: string, typeSpec: string, text: boolean, baseDir
       else if (type.kind === 'int' && typeof x === 'bigint') x = Number(x)
       else if (type.kind === 'json' && x instanceof Date) x = x.toISOString()
       if (media && typeof x === 'string' && x !== '' && !isAbsolute(x) && !/^[a-z][a-z0-9+.-]*:/i.test(x)) x = resolve(baseDir!, x)
-      if (x === null && !type.nullable) throw new ConvertError(`a value is required (type ${formatType(type)})`)
+      if (x === null) {
+        if (!type.nullable) throw new ConvertError(`a value is required (type ${formatType(type)})`)
+        return null
+      }
+      // Values already in the form the schema returns unchanged skip valibot (as insert() does for bulk rows).
+      if (canonical?.(x)) return x
+      // A timestamp text: what the schema's string branch does (Date.parse, then a Date), without its union.
+      if (type.kind === 'timestamp' && typeof x === 'string') {
+        const ms = Date.parse(x)
+        if (!Number.isNaN(ms)) return new Date(ms)
+      }
       const parsed = v.safeParse(schema, x)
       if (!parsed.success) throw new ConvertError(`${parsed.issues[0].message} for type ${formatType(type)}`)
       return parsed.output

@@ -2,7 +2,9 @@ import { createWriteStream } from 'node:fs'
 import type { WriteStream } from 'node:fs'
 import type { Tessera } from '../../catalog/database.ts'
 import type { Table } from '../../catalog/table.ts'
+import type { BulkLoad } from '../../catalog/index.ts'
 import { invalid, isTesseraError, TesseraError } from '../../errors.ts'
+import type { ErrorCode } from '../../errors.ts'
 import type { ColumnConverter } from './convert.ts'
 import { ConvertError, converter, showValue } from './convert.ts'
 import { TypeSampler } from './infer.ts'
@@ -10,15 +12,15 @@ import type { BadRecord, GoodRecord, RecordSource, SourceRecord } from './source
 import { isBad } from './source.ts'
 
 // The import loop shared by every format: sample → decide the schema (the table's, or inferred for a new table)
-// → convert and check each record → insert in batches through Table.insert (each batch all or nothing).
+// → convert each record once (the converters check it as insert() would) → stage batches through the table's bulk
+// load (src/catalog/data-table/staging.ts: COPY into a staging table, the next batch converted while the store copies this one)
+// → one commit that inserts every staged row as ONE table version.
 //
-// All or nothing across batches: each batch is one table version. When the import fails (abort mode, a bad row,
-// an unreadable file, a cancelled signal), the versions it made are reverted newest first, each with
-// revert({ expectVersion }) so a version another writer committed in between is never popped; a table the import
-// created is dropped instead. We chose this over validating the whole input before writing because it reads the
-// input once (uploads cannot be re-read) and also covers failures only the store can see (a duplicate key with
-// existing rows, a computed column that fails). If another writer interleaves, the undo stops there and the error
-// says which versions remain.
+// All or nothing: nothing is visible before the final commit step, and a failure before it (abort mode, a bad row,
+// an unreadable file, a cancelled signal, a key only the store sees as duplicate) discards the staging table; a
+// table the import created is dropped. The input is read once (uploads cannot be re-read). Row-level failures
+// name the input line: the converters name it for bad values; a batch the store refuses is narrowed down to its
+// failing row (COPY says which); duplicate keys are looked up in the staging table.
 
 export type OnBadRow = 'abort' | 'skip'
 
@@ -44,7 +46,7 @@ export interface ImportRunOptions {
   /** Create the table from the inferred schema when it does not exist (default true). */
   readonly createTable?: boolean
   readonly primaryKey?: string | readonly string[]
-  /** Rows per Table.insert call, i.e. per table version (default 10,000). */
+  /** Rows per staged batch (default 10,000); the whole import is one table version whatever the batch size. */
   readonly batchSize?: number
   /** Rows read before deciding the column types of a new table (default 1,000). */
   readonly sampleSize?: number
@@ -52,7 +54,7 @@ export interface ImportRunOptions {
   readonly onBadRow?: OnBadRow
   /** JSON Lines file receiving each skipped row (skip mode): { file, line|row, column, error, record }. */
   readonly reportFile?: string
-  /** Called after each batch is written. */
+  /** Called after each batch is staged (rowsInserted counts staged rows until the final commit), and at the end. */
   readonly onProgress?: (p: ImportProgress) => void
   /** Relative media paths in the input resolve against this folder (importFile: the file's folder). */
   readonly baseDir?: string
@@ -67,7 +69,7 @@ export interface ImportResult {
   readonly rowsRead: number
   readonly rowsInserted: number
   readonly rowsSkipped: number
-  /** The table versions this import committed (one per batch). */
+  /** The table version this import committed (one, or none when nothing was imported). */
   readonly versions: readonly number[]
   /** The first 100 problems (skip mode); all of them are in reportFile. */
   readonly problems: readonly ImportProblem[]
@@ -77,7 +79,7 @@ export interface ImportResult {
 const ROW_LEVEL_CODES = new Set(['INVALID_ROW', 'CONSTRAINT_VIOLATION', 'COMPUTATION_FAILED', 'INVALID_MEDIA'])
 
 class BadRow extends Error {
-  constructor(readonly loc: number, readonly column: string | undefined, message: string, readonly record?: unknown) {
+  constructor(readonly loc: number, readonly column: string | undefined, message: string, readonly record?: unknown, readonly code: ErrorCode = 'INVALID_ROW') {
     super(message)
   }
 }
@@ -122,7 +124,6 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   const order: string[] = source.columns ? [...source.columns] : keys
 
   // 2. the table
-  const versions: number[] = []
   const problems: ImportProblem[] = []
   let report: WriteStream | undefined
   let rowsRead = 0
@@ -153,6 +154,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   const inputs = target.columns().filter((c) => !c.computedWith)
   const byName = new Map(inputs.map((c) => [c.name, c]))
   const converters = new Map<string, ColumnConverter>()
+  let load: BulkLoad | undefined
   for (const name of order) {
     const c = byName.get(name)
     if (!c) {
@@ -171,8 +173,11 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
       }
     }
   }
+  const declaredColumns = source.columns !== undefined && source.columns.every((c) => converters.has(c))
+  // Columns of the table the input lacks are null (nullable ones; a required one missing fails the row).
+  const absent = inputs.filter((c) => !converters.has(c.name)).map((c) => converter(c.name, c.type, source.text, options.baseDir))
 
-  // 3. stream, convert, insert
+  // 3. stream, convert, stage
 
   function problem(loc: number, column: string | undefined, error: string, record?: unknown): void {
     rowsSkipped++
@@ -189,32 +194,44 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     problem(loc, column, message, record)
   }
 
+  // Converted once: the values are what insert() would store, so the bulk load does not validate them again.
   function convert(r: GoodRecord): Record<string, unknown> | undefined {
     const row: Record<string, unknown> = {}
-    for (const key of Object.keys(r.values)) {
+    // Inputs with declared columns (a CSV header, a Parquet schema) were checked against the table once, up front.
+    if (!declaredColumns) for (const key in r.values) {
       if (!converters.has(key)) {
         bad(r.loc, key, `unknown column '${key}'; '${path}' has: ${inputs.map((x) => x.name).join(', ')}`, r.values)
         return undefined
       }
     }
-    for (const [name, conv] of converters) {
-      const raw = r.values[name]
+    for (const conv of converters.values()) {
+      const raw = r.values[conv.name]
       try {
-        row[name] = conv.convert(raw)
+        row[conv.name] = conv.convert(raw)
       } catch (e) {
         if (!(e instanceof ConvertError)) throw e
-        bad(r.loc, name, `${e.message}, got ${showValue(raw)}`, r.values)
+        bad(r.loc, conv.name, `${e.message}, got ${showValue(raw)}`, r.values)
+        return undefined
+      }
+    }
+    for (const conv of absent) {
+      try {
+        row[conv.name] = conv.convert(undefined)
+      } catch (e) {
+        if (!(e instanceof ConvertError)) throw e
+        bad(r.loc, conv.name, e.message, r.values)
         return undefined
       }
     }
     return row
   }
 
-  async function insert(rows: Record<string, unknown>[], at: number[]): Promise<void> {
+  /** Stages a batch; a row the store (or a media check, or a computed column) refuses is narrowed down and named. */
+  async function stage(rows: Record<string, unknown>[], at: number[]): Promise<void> {
+    if (rows.length === 0) return
     try {
-      const st = await target.insert(rows)
-      if (st.numInserted > 0) versions.push(st.version)
-      rowsInserted += st.numInserted
+      await load!.add(rows, at)
+      rowsInserted += rows.length
     } catch (e) {
       if (!isTesseraError(e) || !ROW_LEVEL_CODES.has(e.code)) throw e
       const i = typeof e.details?.row === 'number' ? e.details.row : undefined
@@ -222,29 +239,34 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
       const msg = e.message.replace(/^row \d+(, column '[^']*')?(: |, )/, '')
       if (mode === 'abort') {
         if (i !== undefined && at[i] !== undefined) throw new BadRow(at[i]!, column, msg)
-        throw new TesseraError(e.code, `${source.name}, ${source.unit}s ${at[0]}–${at.at(-1)}: ${e.message}`, { ...e.details, file: source.name }, { cause: e })
-      }
-      if (rows.length === 1) return problem(at[0]!, column, msg)
+        if (rows.length === 1) throw new BadRow(at[0]!, column, msg)
+      } else if (rows.length === 1) return problem(at[0]!, column, msg)
       if (i !== undefined && i < rows.length) {
-        // The failing row is known: report it and retry the rest without it.
-        problem(at[i]!, column, msg)
-        await insert([...rows.slice(0, i), ...rows.slice(i + 1)], [...at.slice(0, i), ...at.slice(i + 1)])
+        // The failing row is known: report it and stage the rest without it.
+        if (mode === 'skip') problem(at[i]!, column, msg)
+        await stage([...rows.slice(0, i), ...rows.slice(i + 1)], [...at.slice(0, i), ...at.slice(i + 1)])
         return
       }
       const half = rows.length >> 1
-      await insert(rows.slice(0, half), at.slice(0, half))
-      await insert(rows.slice(half), at.slice(half))
+      await stage(rows.slice(0, half), at.slice(0, half))
+      await stage(rows.slice(half), at.slice(half))
     }
   }
 
+  const progress = () => options.onProgress?.({ rowsRead, rowsInserted, rowsSkipped, bytesRead: source.bytesRead(), ...(source.totalBytes !== undefined ? { totalBytes: source.totalBytes } : {}) })
+
+  // One batch is staged while the next is converted: the store copies on its own thread (PGlite's worker).
+  let inFlight: Promise<void> | undefined
   async function flush(): Promise<void> {
     if (batch.length === 0) return
     const rows = batch
     const at = locs
     batch = []
     locs = []
-    await insert(rows, at)
-    options.onProgress?.({ rowsRead, rowsInserted, rowsSkipped, bytesRead: source.bytesRead(), ...(source.totalBytes !== undefined ? { totalBytes: source.totalBytes } : {}) })
+    if (inFlight) await inFlight
+    load ??= await target.bulkLoad()
+    inFlight = stage(rows, at).then(progress)
+    inFlight.catch(() => undefined) // awaited at the next flush or at the end; never unhandled meanwhile
   }
 
   async function handle(rec: SourceRecord): Promise<void> {
@@ -257,22 +279,45 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     if (batch.length >= batchSize) await flush()
   }
 
+  /** Keys only the store can see as duplicates (with existing rows, or between batches): named by line. */
+  async function commit(): Promise<number[]> {
+    if (!load) return []
+    for (;;) {
+      try {
+        const st = await load.commit()
+        rowsInserted = st.numInserted
+        return st.numInserted > 0 ? [st.version] : []
+      } catch (e) {
+        if (!isTesseraError(e)) throw e
+        if (e.code === 'CONSTRAINT_VIOLATION') {
+          const dups = await load.duplicateKeys()
+          if (dups.length === 0) throw e
+          if (mode === 'abort') throw new BadRow(dups[0]!.line, undefined, dups[0]!.error, undefined, 'CONSTRAINT_VIOLATION')
+          for (const d of dups) problem(d.line, undefined, d.error)
+          await load.remove(dups.map((d) => d.line))
+          continue
+        }
+        // A computed column that runs in SQL failed on some row: find it, name its line, and (skip) go on without it.
+        if (e.code !== 'COMPUTATION_FAILED' && e.code !== 'INVALID_ARGUMENT') throw e
+        const line = await load.firstFailingLine()
+        if (line === undefined) throw e
+        if (mode === 'abort') throw new BadRow(line, undefined, e.message, undefined, e.code)
+        problem(line, undefined, e.message)
+        await load.remove([line])
+      }
+    }
+  }
+
   async function undo(): Promise<string> {
+    await load?.discard()
     if (created) {
       await db.dropTable(path, { ifNotExists: 'ignore', force: true })
       return `nothing was imported ('${path}' was not created)`
     }
-    for (let k = versions.length - 1; k >= 0; k--) {
-      try {
-        await target.revert({ expectVersion: versions[k]! })
-      } catch (e) {
-        const left = versions.slice(0, k + 1)
-        return `the import could NOT be fully undone: version(s) ${left.join(', ')} of '${path}' remain (${(e as Error).message})`
-      }
-    }
     return `nothing was imported ('${path}' is unchanged, at version ${target.version})`
   }
 
+  let versions: number[]
   try {
     for (const rec of sample) {
       options.signal?.throwIfAborted()
@@ -286,15 +331,19 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
       }
     }
     await flush()
+    if (inFlight) await inFlight
+    options.signal?.throwIfAborted()
+    versions = await commit()
+    if (load) progress()
   } catch (e) {
     const outcome = await undo()
     await closeReport(report)
     if (e instanceof BadRow) {
-      throw invalid('INVALID_ROW', `${where(e.loc)}${e.column ? `, column '${e.column}'` : ''}: ${e.message}; ${outcome}`, {
+      throw invalid(e.code, `${where(e.loc)}${e.column ? `, column '${e.column}'` : ''}: ${e.message}; ${outcome}`, {
         file: source.name, [source.unit]: e.loc, ...(e.column ? { column: e.column } : {}),
       })
     }
-    if (isTesseraError(e)) throw new TesseraError(e.code, `${e.message}; ${outcome}`, { ...e.details, file: source.name }, { cause: e })
+    if (isTesseraError(e)) throw new TesseraError(e.code, `${source.name}: ${e.message}; ${outcome}`, { ...e.details, file: source.name }, { cause: e })
     throw invalid('INVALID_ARGUMENT', `${source.name}: ${(e as Error).message}; ${outcome}`, { file: source.name })
   }
   await closeReport(report)

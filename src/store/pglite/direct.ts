@@ -88,6 +88,12 @@ export class PGliteDirect extends PGliteQueryable implements Driver {
     return this.#pg.transaction((tx) => fn(new PGliteQueryable(tx)))
   }
 
+  /** COPY from a CSV payload, which PGlite reads as the file '/dev/blob'. */
+  async copyFrom(target: string, csv: string | Uint8Array): Promise<number> {
+    const r = await this.#pg.query(`copy ${target} from '/dev/blob' with (format csv)`, [], { blob: new Blob([csv as BlobPart]) })
+    return r.affectedRows ?? 0
+  }
+
   /** A tarball of the whole data dir (backups; test templates). */
   async dump(): Promise<Blob> {
     return this.#pg.dumpDataDir('gzip')

@@ -26,6 +26,8 @@ async function handle(req: WorkerRequest): Promise<unknown> {
     case 'exec':
       await store().exec(req.sql)
       return null
+    case 'copy':
+      return store().copyFrom(req.target, req.csv)
     case 'dump':
       return store().dump()
     case 'close':
