@@ -10,7 +10,7 @@ export interface WorkerOpenOptions {
 
 export type WorkerRequest =
   | { readonly id: number; readonly op: 'open'; readonly options: WorkerOpenOptions }
-  | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[] }
+  | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[]; readonly prepare?: boolean }
   | { readonly id: number; readonly op: 'exec'; readonly sql: string }
   | { readonly id: number; readonly op: 'dump' }
   | { readonly id: number; readonly op: 'close' }
