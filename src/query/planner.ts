@@ -1,11 +1,12 @@
 import { invalid } from '../errors.ts'
 import type { ColumnType } from '../types/index.ts'
 import { compileExpr, isSqlExpr } from './compiler.ts'
-import type { ExprNode } from './nodes/index.ts'
+import type { ExprNode, LitNode } from './nodes/index.ts'
 import { isCol, isFn, printExpr } from './nodes/index.ts'
 import { SourceScope } from './scope.ts'
 import type { QuerySpec } from './spec.ts'
 import { dataTable, ParamList, visibleAt } from './sql.ts'
+import type { LiteralSource } from './sql.ts'
 import { containsAggregate, typeOf } from './typecheck.ts'
 import { functions } from './registry.ts'
 import { inlineUnstored, inlineUnstoredSpec } from './unstored.ts'
@@ -24,6 +25,10 @@ export interface PlannedOutput {
 export interface Plan {
   readonly sql: string
   readonly params: unknown[]
+  /** Which literal of the query's shape each parameter came from (set when planned for the plan cache). */
+  readonly paramSources?: readonly (LiteralSource | undefined)[]
+  /** Ask the store to keep the statement prepared (a plan from the plan cache). */
+  readonly prepare?: boolean
   readonly outputs: readonly PlannedOutput[]
   /** SQL-computed subexpressions the TS parts read, by node identity. */
   readonly leaves: ReadonlyMap<ExprNode, string>
@@ -82,11 +87,12 @@ function pinsPrimaryKey(spec: QuerySpec): boolean {
   })
 }
 
-export function planQuery(original: QuerySpec): Plan {
+/** `slots` numbers the literals of the query's shape (plan-cache.ts), so the plan records where each parameter came from. */
+export function planQuery(original: QuerySpec, slots?: ReadonlyMap<LitNode, number>): Plan {
   const spec = inlineUnstoredSpec(original)
   const sources = [{ source: spec.from, alias: 't0' }, ...spec.joins.map((j, i) => ({ source: j.source, alias: `t${i + 1}` }))]
   const scope = new SourceScope(sources)
-  const params = new ParamList()
+  const params = new ParamList([], slots)
   const selectList: string[] = []
   const leaves = new Map<ExprNode, string>()
 
@@ -228,5 +234,5 @@ export function planQuery(original: QuerySpec): Plan {
 
   const sql = `select${spec.distinct ? ' distinct' : ''} ${selectList.join(', ')} from ${fromSql.join(' ')} where ${whereSql.join(' and ')}${groupSql}${orderSql}${limitSql}`
   const tsLimit = tsPaging ? { ...(limit !== undefined ? { limit } : {}), ...(spec.offset ? { offset: spec.offset } : {}) } : undefined
-  return { sql, params: params.values, outputs, leaves, tsWhere, tsOrder, ...(tsLimit ? { tsLimit } : {}), ...(tsGrouped ? { tsGroupBy: spec.groupBy ?? [] } : {}), scope }
+  return { sql, params: params.values, ...(slots ? { paramSources: params.sources } : {}), outputs, leaves, tsWhere, tsOrder, ...(tsLimit ? { tsLimit } : {}), ...(tsGrouped ? { tsGroupBy: spec.groupBy ?? [] } : {}), scope }
 }

@@ -6,6 +6,8 @@ import { Expr, toNode } from './expr.ts'
 import type { ExprNode } from './nodes/index.ts'
 import { colNode } from './nodes/index.ts'
 import { defaultName, planQuery } from './planner.ts'
+import { planCacheFor } from './plan-cache.ts'
+import type { PlanCache } from './plan-cache.ts'
 import { ResultSet } from './results.ts'
 import { translateQueryError } from './sql-errors.ts'
 import type { JoinHow, JoinItem, OrderItem, QuerySource, QuerySpec, SampleSpec, SelectItem } from './spec.ts'
@@ -19,6 +21,8 @@ export interface QueryBackend {
   delete?(where: ExprNode | undefined): Promise<unknown>
   /** Async work a query needs before SQL planning (embedding a similarity() query); returns the spec to plan. */
   rewrite?(spec: QuerySpec): Promise<QuerySpec>
+  /** Plans by shape for this database; by default the one kept for `db` (plan-cache.ts). */
+  readonly planCache?: PlanCache
 }
 
 /** Anything that can be joined: a Table handle exposes its source. */
@@ -125,7 +129,8 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
 
   async collect(): Promise<ResultSet<T>> {
     const spec = await this.#rewritten()
-    const { columns, rows } = await executePlan(this.#backend.db, planQuery(spec)).catch((e) => Promise.reject(translateQueryError(e, spec)))
+    const plans = this.#backend.planCache ?? planCacheFor(this.#backend.db)
+    const { columns, rows } = await executePlan(this.#backend.db, plans.plan(spec)).catch((e) => Promise.reject(translateQueryError(e, spec)))
     return new ResultSet<T>(columns, rows as T[])
   }
 

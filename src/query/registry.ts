@@ -1,7 +1,7 @@
 import { invalid } from '../errors.ts'
 import type { ColumnType } from '../types/index.ts'
 import { formatType } from '../types/index.ts'
-import type { FnNode } from './nodes/index.ts'
+import type { FnNode, LitNode } from './nodes/index.ts'
 import { printExpr } from './nodes/index.ts'
 
 // Every function an expression can name (operators, built-ins, user UDFs) is a FunctionDef here. A definition may
@@ -15,6 +15,8 @@ export interface SqlArg {
 export interface SqlEmitter {
   /** Adds a parameter and returns its placeholder, cast to the Postgres type of `type` when given. */
   param(value: unknown, type?: ColumnType): string
+  /** A literal of the expression as a parameter; the plan cache refills it with the next query's value. */
+  literal?(node: LitNode, type: ColumnType): string
 }
 
 export interface AggregateImpl<S = unknown> {
@@ -45,13 +47,20 @@ export interface FunctionDef {
 
 export class FunctionRegistry {
   readonly #defs = new Map<string, FunctionDef>()
+  #generation = 0
 
   register(def: FunctionDef, options: { replace?: boolean } = {}): FunctionDef {
     if (this.#defs.has(def.name) && !options.replace) {
       throw invalid('INVALID_ARGUMENT', `function '${def.name}' is already registered`)
     }
     this.#defs.set(def.name, def)
+    this.#generation++
     return def
+  }
+
+  /** Changes whenever a definition is added or replaced: cached plans compiled against older ones are not reused. */
+  get generation(): number {
+    return this.#generation
   }
 
   has(name: string): boolean {
