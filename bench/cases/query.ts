@@ -4,9 +4,11 @@ import type { PGlite } from '@electric-sql/pglite'
 import { agg } from '../../src/index.ts'
 import type { Query, Table } from '../../src/index.ts'
 import { PGliteDriver } from '../../src/store/index.ts'
+import { PlanCache } from '../../src/query/plan-cache.ts'
+import { planQuery } from '../../src/query/planner.ts'
 import type { BenchEnv } from '../lib/env.ts'
 import type { BenchCase, BenchContext, Measurement } from '../lib/harness.ts'
-import { latencies } from '../lib/harness.ts'
+import { latencies, median, timeIt } from '../lib/harness.ts'
 import { keys, loadBoth } from '../lib/setup.ts'
 
 // Reads through the library against the same SQL a user would hand-write on raw PGlite, on the same rows.
@@ -73,6 +75,34 @@ export async function measureReads(ctx: BenchContext, caseName: string, table: T
   return out
 }
 
+/**
+ * JS planning alone, per query: a cached shape (PlanCache.plan: shape key, lookup, parameters refilled) against
+ * planning it afresh (planQuery), for the point lookup and the top-10 query. Medians of 3 rounds of 20k plans.
+ */
+async function measurePlanning(ctx: BenchContext, table: Table): Promise<Measurement[]> {
+  const ks = keys(ctx.size, 1000)
+  const shapes: [string, (i: number) => Query][] = [
+    ['JS planning: point query, cached shape', (i) => table.where(table.c.id.eq(ks[i % ks.length]!))],
+    ['JS planning: order_by + limit(10), cached shape', () => table.orderBy(table.c.score, 'desc').limit(10)],
+  ]
+  const out: Measurement[] = []
+  for (const [metric, make] of shapes) {
+    const specs = ks.map((_, i) => make(i).spec)
+    const cache = new PlanCache()
+    cache.plan(specs[0]!)
+    const n = 20_000
+    const perPlan = async (fn: (i: number) => unknown) => (await timeIt(async () => { for (let i = 0; i < n; i++) fn(i) })) / n * 1000
+    const cached: number[] = []
+    const fresh: number[] = []
+    for (let r = 0; r < 3; r++) {
+      cached.push(await perPlan((i) => cache.plan(specs[i % specs.length]!)))
+      fresh.push(await perPlan((i) => planQuery(specs[i % specs.length]!)))
+    }
+    out.push({ case: 'query', size: ctx.size, metric, tessera: median(cached), baseline: median(fresh), unit: 'us/op', against: 'planning afresh (planQuery)', note: 'target: cached <= 5 us' })
+  }
+  return out
+}
+
 /** The raw data dir, copied (as a dump) into a fresh dir opened behind its own store worker. */
 async function rawBehindWorker(env: BenchEnv, pg: PGlite): Promise<PGliteDriver> {
   const blob = await pg.dumpDataDir('none')
@@ -88,7 +118,7 @@ export const queryCase: BenchCase = {
     const { table } = await loadBoth(db, pg, ctx.size)
     const hop = await rawBehindWorker(ctx.env, pg)
     try {
-      return await measureReads(ctx, 'query', table, pg, 'raw PGlite SQL', hop)
+      return [...(await measurePlanning(ctx, table)), ...(await measureReads(ctx, 'query', table, pg, 'raw PGlite SQL', hop))]
     } finally {
       await hop.close()
     }
