@@ -7,7 +7,7 @@ import { evalCells } from '../query/evaluator.ts'
 import type { CellError } from '../query/evaluator.ts'
 import { Expr } from '../query/expr.ts'
 import type { ExprNode } from '../query/nodes/index.ts'
-import { isCol, printExpr } from '../query/nodes/index.ts'
+import { isCol, isExprNode, printExpr } from '../query/nodes/index.ts'
 import { ExprNodeSchema } from '../query/nodes/schema.ts'
 import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../query/sql.ts'
 import { typeOf } from '../query/typecheck.ts'
@@ -218,10 +218,8 @@ export function checkUpdateValues(md: TableMd, path: string, values: UpdateValue
   return out
 }
 
-/** Values that look like expression JSON ({"col": ...}, {"fn": ...}) over HTTP; plain JSON values stay literals. */
-export function isExprJson(x: unknown): boolean {
-  return !!x && typeof x === 'object' && !Array.isArray(x) && (('col' in x && Object.keys(x).every((k) => ['col', 'tbl', 'prop'].includes(k))) || ('fn' in x && 'args' in x))
-}
+/** Update values that are expression JSON: the one node check (isExprNode), as in the builder; other JSON stays a value. */
+export const isExprJson = isExprNode
 
 /**
  * Ends the current version of every row matching `where` and inserts its successor with the new values, recomputing

@@ -2,7 +2,7 @@ import { invalid } from '../errors.ts'
 import type { ColumnType } from '../types/index.ts'
 import { compileExpr, isSqlExpr } from './compiler.ts'
 import type { ExprNode, LitNode } from './nodes/index.ts'
-import { isCol, isFn, printExpr } from './nodes/index.ts'
+import { colNode, isCol, isFn, printExpr } from './nodes/index.ts'
 import { SourceScope } from './scope.ts'
 import type { QuerySpec } from './spec.ts'
 import { dataTable, ParamList, visibleAt } from './sql.ts'
@@ -111,7 +111,7 @@ export function planQuery(original: QuerySpec, slots?: ReadonlyMap<LitNode, numb
   const items = spec.select ?? sources.flatMap(({ source }, i) =>
     source.md.columns.filter((c) => !c.hidden).map((c) => ({
       name: i === 0 || !spec.from.md.columns.some((m) => m.name === c.name) ? c.name : `${source.path.split('/').at(-1)}_${c.name}`,
-      expr: inlineUnstored({ col: c.name, ...(spec.joins.length > 0 ? { tbl: source.path } : {}) } as ExprNode, sources.map((x) => x.source)),
+      expr: inlineUnstored(colNode(c.name, spec.joins.length > 0 ? source.path : undefined), sources.map((x) => x.source)),
     })))
 
   const grouped = (spec.groupBy?.length ?? 0) > 0 || items.some((it) => containsAggregate(it.expr))
