@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as v from 'valibot'
@@ -68,5 +69,23 @@ describe('src/query builds nodes through the factories only', () => {
     const text = readFileSync(join(dir, file), 'utf8').split('\n').filter((l) => !l.trim().startsWith('//') && !l.trim().startsWith('*'))
     const offending = text.filter((l) => /\{ (fn|col|lit): /.test(l) || /\{ \.\.\.(node|n), args/.test(l))
     expect(offending).toEqual([])
+  })
+})
+
+describe('core operators without src/functions', () => {
+  test('a fresh process compiles a > b having imported only the query compiler', () => {
+    // Own process: in this one the built-ins are already loaded by other test files.
+    const code = `
+      import { compileExpr } from './src/query/compiler.ts'
+      import { functions } from './src/query/registry.ts'
+      import { ParamList } from './src/query/sql.ts'
+      import { parseType } from './src/types/index.ts'
+      const scope = { resolve: (n) => ({ sql: 't0.' + n.col, type: parseType('int'), key: n.col }) }
+      const params = new ParamList()
+      const sql = compileExpr({ fn: 'and', args: [{ fn: 'gt', args: [{ col: 'a' }, { col: 'b' }] }, { fn: 'eq', args: [{ col: 'a' }, { lit: 1 }] }] }, scope, params)
+      console.log(JSON.stringify({ sql, params: params.values, upper: functions.has('upper') }))`
+    const r = spawnSync(process.execPath, ['-e', code], { cwd: join(import.meta.dir, '../..'), encoding: 'utf8' })
+    expect(r.stderr).toBe('')
+    expect(JSON.parse(r.stdout)).toEqual({ sql: '((t0.a > t0.b) and (t0.a = $1::bigint))', params: [1], upper: false })
   })
 })
