@@ -64,7 +64,9 @@ export function readOps(n: number): ReadOp[] {
  */
 export async function measureReads(ctx: BenchContext, caseName: string, table: Table, pg: PGlite, against: string, hop?: RawSql): Promise<Measurement[]> {
   const out: Measurement[] = []
-  for (const op of readOps(ctx.size)) {
+  // BENCH_READS=point,order_by picks read operations by a word of their metric (a short run at 1M rows).
+  const only = process.env.BENCH_READS?.split(',').filter(Boolean)
+  for (const op of readOps(ctx.size).filter((o) => !only || only.some((w) => o.metric.includes(w)))) {
     const sides = [(i: number) => op.query(table, i).collect(), (i: number) => op.raw(pg, i), ...(hop ? [(i: number) => op.raw(hop, i)] : [])]
     const [lib, raw, rawHop] = await latencies(ctx.reps, op.ops(ctx.size), sides)
     out.push({ case: caseName, size: ctx.size, metric: op.metric, tessera: lib!, baseline: raw!, unit: 'us/op', against, ...(op.target ? { target: op.target } : {}) })
