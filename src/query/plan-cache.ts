@@ -36,6 +36,9 @@ export class PlanCache {
   }
 
   plan(spec: QuerySpec): Plan {
+    // Pages of a stream differ only in their offset, which is part of the SQL text: each would be a new shape, and
+    // a long stream would push every hot shape out. Paged reads are planned per call, as before.
+    if (spec.offset) return planQuery(spec)
     const shape = queryShape(spec)
     const cached = this.#plans.get(shape.key)
     if (cached) {
