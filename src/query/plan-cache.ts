@@ -15,6 +15,12 @@ import { toParam } from './sql.ts'
 // Only plans that run wholly in SQL are kept: TypeScript filters, sorts, groups and outputs hold the literal nodes of
 // the query that planned them, and those would be the wrong ones for the next query of the shape.
 
+/**
+ * Shapes longer than this carry data, not structure (a similarity query's vector, ANN candidate keys, a long isin
+ * list, all in node options): each is its own shape, so keeping them would only push the hot ones out.
+ */
+const MAX_SHAPE_KEY = 2048
+
 interface CachedPlan {
   readonly plan: Plan
   /** Per parameter: the literal slot that fills it (undefined: a value the shape fixes, reused as is). */
@@ -40,6 +46,7 @@ export class PlanCache {
     // a long stream would push every hot shape out. Paged reads are planned per call, as before.
     if (spec.offset) return planQuery(spec)
     const shape = queryShape(spec)
+    if (shape.key.length > MAX_SHAPE_KEY) return planQuery(spec)
     const cached = this.#plans.get(shape.key)
     if (cached) {
       this.#hits++

@@ -87,6 +87,16 @@ describe('plan cache: what is kept', () => {
     expect(cache.stats).toEqual({ size: 0, hits: 0, misses: 0 })
   })
 
+  test('a shape carrying data (a long isin list in its options) is planned per call, not kept', () => {
+    const cache = new PlanCache()
+    const long = Array.from({ length: 1000 }, (_, i) => i)
+    const plan = cache.plan(t.where(t.c.id.isin(long)).spec)
+    expect(plan.prepare).toBeUndefined()
+    expect(cache.stats).toEqual({ size: 0, hits: 0, misses: 0 })
+    cache.plan(t.where(t.c.id.isin([1, 2])).spec)
+    expect(cache.stats.size).toBe(1)
+  })
+
   test('bounded: the least recently used shape goes', () => {
     const cache = new PlanCache(3)
     for (const n of [1, 2, 3]) cache.plan(t.limit(n).spec)
