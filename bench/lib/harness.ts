@@ -99,22 +99,21 @@ export function trimmedMean(xs: readonly number[]): number {
  * run under the same background load; `rounds * ops` operations a side, reported as a trimmed mean.
  */
 export async function latency(rounds: number, ops: number, a: (i: number) => Promise<unknown>, b: (i: number) => Promise<unknown>): Promise<{ a: number; b: number }> {
+  const [ta, tb] = await latencies(rounds, ops, [a, b])
+  return { a: ta!, b: tb! }
+}
+
+/** latency() for any number of sides: op i runs every side, in an order that rotates with i. */
+export async function latencies(rounds: number, ops: number, sides: readonly ((i: number) => Promise<unknown>)[]): Promise<number[]> {
   // Warm-up: plan caches, JIT, Postgres buffers.
-  for (let i = 0; i < Math.min(ops, 20); i++) {
-    await a(i)
-    await b(i)
-  }
-  const ta: number[] = []
-  const tb: number[] = []
+  for (let i = 0; i < Math.min(ops, 20); i++) for (const side of sides) await side(i)
+  const times = sides.map(() => [] as number[])
   const total = rounds * ops
   for (let i = 0; i < total; i++) {
-    if (i % 2 === 0) {
-      ta.push(await timeIt(() => a(i)))
-      tb.push(await timeIt(() => b(i)))
-    } else {
-      tb.push(await timeIt(() => b(i)))
-      ta.push(await timeIt(() => a(i)))
+    for (let k = 0; k < sides.length; k++) {
+      const s = (i + k) % sides.length
+      times[s]!.push(await timeIt(() => sides[s]!(i)))
     }
   }
-  return { a: trimmedMean(ta) * 1000, b: trimmedMean(tb) * 1000 }
+  return times.map((t) => trimmedMean(t) * 1000)
 }

@@ -35,7 +35,7 @@ export function line(m: Measurement): string {
   return [
     m.case.padEnd(9), fmtSize(m.size).padStart(5), ' ', m.metric.padEnd(44),
     `${fmtValue(m.tessera, m.unit)}${unit}`.padStart(16), `${fmtValue(m.baseline, m.unit)}${unit}`.padStart(16),
-    `x${ratio(m).toFixed(2)}`.padStart(8), ' ', targetText(m).padEnd(11), ` vs ${m.against}`,
+    `x${ratio(m).toFixed(2)}`.padStart(8), ' ', targetText(m).padEnd(11), ` vs ${m.against}`, m.note ? ` (${m.note})` : '',
   ].join('')
 }
 

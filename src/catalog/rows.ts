@@ -6,7 +6,7 @@ import { evalCells } from '../query/evaluator.ts'
 import type { CellError } from '../query/evaluator.ts'
 import { Expr } from '../query/expr.ts'
 import type { ExprNode } from '../query/nodes/index.ts'
-import { isCol, printExpr } from '../query/nodes/index.ts'
+import { isCol, isExprNode, printExpr } from '../query/nodes/index.ts'
 import { ExprNodeSchema } from '../query/nodes/schema.ts'
 import { valueColumn } from '../query/sql.ts'
 import { typeOf } from '../query/typecheck.ts'
@@ -96,10 +96,8 @@ export function checkUpdateValues(md: TableMd, path: string, values: UpdateValue
   return out
 }
 
-/** Values that look like expression JSON ({"col": ...}, {"fn": ...}) over HTTP; plain JSON values stay literals. */
-export function isExprJson(x: unknown): boolean {
-  return !!x && typeof x === 'object' && !Array.isArray(x) && (('col' in x && Object.keys(x).every((k) => ['col', 'tbl', 'prop'].includes(k))) || ('fn' in x && 'args' in x))
-}
+/** Update values that are expression JSON: the one node check (isExprNode), as in the builder; other JSON stays a value. */
+export const isExprJson = isExprNode
 
 /** Computed columns to recompute when `changed` columns change: those reading any of them (cascade). */
 export function dependentPlans(md: TableMd, changed: ReadonlySet<string>): ComputedPlan[] {

@@ -1,5 +1,5 @@
-// Importing this module registers every built-in function in the process-wide registry.
-import './core.ts'
+// Importing this module registers the built-in functions in the process-wide registry (the core operators are
+// registered by the registry itself: src/query/operators.ts).
 import './string.ts'
 import './json.ts'
 import './array.ts'
@@ -12,7 +12,7 @@ import './json-keys.ts'
 import './openai.ts'
 import './video.ts'
 
-export { compareValues, sortCompare, valuesEqual } from './compare.ts'
+export { compareValues, sortCompare, valuesEqual } from '../query/compare.ts'
 export { evalJsonPath, parseJsonPath } from './json.ts'
 export { math } from './math.ts'
 export { timestamp } from './timestamp.ts'

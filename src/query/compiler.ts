@@ -1,5 +1,5 @@
 import type { ColumnType } from '../types/index.ts'
-import type { ExprNode } from './nodes/index.ts'
+import type { ExprNode, LitNode } from './nodes/index.ts'
 import { isCol, isLit } from './nodes/index.ts'
 import { functions } from './registry.ts'
 import type { SqlEmitter } from './registry.ts'
@@ -23,7 +23,7 @@ export function compileExpr(node: ExprNode, scope: Scope, emit: SqlEmitter): str
     // alias.cN → alias.cN_et / alias.cN_em: the error columns sit beside the value column.
     return binding.sql + (node.prop === 'errortype' ? '_et' : '_em')
   }
-  if (isLit(node)) return emit.param(node.lit, litType(node))
+  if (isLit(node)) return literal(emit, node, litType(node))
   // x == null / x != null compile to IS [NOT] NULL, so no unused null parameter is emitted.
   if ((node.fn === 'eq' || node.fn === 'ne') && node.args.length === 2) {
     const nullSide = node.args.findIndex((a) => isLit(a) && a.lit === null)
@@ -39,12 +39,14 @@ export function compileExpr(node: ExprNode, scope: Scope, emit: SqlEmitter): str
   const args = node.args.map((a, i) => {
     if (target && isLit(a) && !a.type && a.lit !== null) {
       const coerced = coercedLiteralType(litType(a), target)
-      if (coerced) return { sql: emit.param(a.lit, coerced), type: coerced }
+      if (coerced) return { sql: literal(emit, a, coerced), type: coerced }
     }
     return { sql: compileExpr(a, scope, emit), type: types[i]! }
   })
   return def.sql(args, emit, node)
 }
+
+const literal = (emit: SqlEmitter, node: LitNode, type: ColumnType): string => (emit.literal ? emit.literal(node, type) : emit.param(node.lit, type))
 
 /** A string literal compared with a date/timestamp/uuid column is read as that type; an int literal as a float. */
 function coercedLiteralType(lit: ColumnType, target: ColumnType): ColumnType | undefined {

@@ -15,7 +15,7 @@ export interface ExecutedRows {
 }
 
 export async function executePlan(db: Queryable, plan: Plan): Promise<ExecutedRows> {
-  const result = await db.query<Row>(plan.sql, plan.params)
+  const result = await db.query<Row>(plan.sql, plan.params, plan.prepare ? { prepare: true } : undefined)
   let rows = result.rows
 
   if (plan.tsWhere.length > 0) {

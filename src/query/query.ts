@@ -4,8 +4,10 @@ import { executePlan } from './executor.ts'
 import type { ExprLike } from './expr.ts'
 import { Expr, toNode } from './expr.ts'
 import type { ExprNode } from './nodes/index.ts'
-import { colNode } from './nodes/index.ts'
+import { colNode, fnNode, isExprNode, litNode } from './nodes/index.ts'
 import { defaultName, planQuery } from './planner.ts'
+import { planCacheFor } from './plan-cache.ts'
+import type { PlanCache } from './plan-cache.ts'
 import { ResultSet } from './results.ts'
 import { translateQueryError } from './sql-errors.ts'
 import type { JoinHow, JoinItem, OrderItem, QuerySource, QuerySpec, SampleSpec, SelectItem } from './spec.ts'
@@ -21,6 +23,8 @@ export interface QueryBackend {
   rewrite?(spec: QuerySpec): Promise<QuerySpec>
   /** Runs a query's work (rewrite, statement, evaluation) in its database's execution context (catalog/context.ts). */
   run?<R>(fn: () => Promise<R>): Promise<R>
+  /** Plans by shape for this database; by default the one kept for `db` (plan-cache.ts). */
+  readonly planCache?: PlanCache
 }
 
 /** Anything that can be joined: a Table handle exposes its source. */
@@ -53,7 +57,7 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
 
   where(cond: ExprLike): Query<T> {
     const node = toNode(cond)
-    return this.#with({ where: this.#spec.where ? { fn: 'and', args: [this.#spec.where, node] } : node })
+    return this.#with({ where: this.#spec.where ? fnNode('and', [this.#spec.where, node]) : node })
   }
 
   /** select(expr, ...), select('col', ...) or select({ name: expr, ... }). */
@@ -63,7 +67,7 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
     for (const a of args) {
       if (typeof a === 'string') items.push({ name: defaultName(colNode(a), taken), expr: colNode(a) })
       else if (a instanceof Expr) items.push({ name: defaultName(a.node, taken), expr: a.node })
-      else if (a && typeof a === 'object' && !Array.isArray(a) && !(a instanceof Date) && !isNodeLike(a)) {
+      else if (a && typeof a === 'object' && !Array.isArray(a) && !(a instanceof Date) && !isExprNode(a)) {
         for (const [name, e] of Object.entries(a)) {
           if (taken.has(name)) throw invalid('INVALID_ARGUMENT', `select(): output name '${name}' is used twice`)
           taken.add(name)
@@ -88,13 +92,11 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
   }
 
   limit(n: number): Query<T> {
-    if (!Number.isInteger(n) || n < 0) throw invalid('INVALID_ARGUMENT', `limit must be a non-negative integer, got ${n}`)
-    return this.#with({ limit: n })
+    return this.#with({ limit: rowCount('limit', n) })
   }
 
   offset(n: number): Query<T> {
-    if (!Number.isInteger(n) || n < 0) throw invalid('INVALID_ARGUMENT', `offset must be a non-negative integer, got ${n}`)
-    return this.#with({ offset: n })
+    return this.#with({ offset: rowCount('offset', n) })
   }
 
   distinct(): Query<T> {
@@ -105,7 +107,7 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
   sample(options: { n?: number; fraction?: number; seed?: number }): Query<T> {
     const { n, fraction, seed = 0 } = options
     if ((n === undefined) === (fraction === undefined)) throw invalid('INVALID_ARGUMENT', 'sample() needs exactly one of n or fraction')
-    if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw invalid('INVALID_ARGUMENT', `sample n must be a non-negative integer, got ${n}`)
+    if (n !== undefined) rowCount('sample n', n)
     if (fraction !== undefined && !(fraction >= 0 && fraction <= 1)) throw invalid('INVALID_ARGUMENT', `sample fraction must be in [0, 1], got ${fraction}`)
     const sample: SampleSpec = { ...(n !== undefined ? { n } : {}), ...(fraction !== undefined ? { fraction } : {}), seed }
     return this.#with({ sample })
@@ -131,17 +133,20 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
 
   async #collect(): Promise<ResultSet<T>> {
     const spec = await this.#rewritten()
-    const { columns, rows } = await executePlan(this.#backend.db, planQuery(spec)).catch((e) => Promise.reject(translateQueryError(e, spec)))
+    const plans = this.#backend.planCache ?? planCacheFor(this.#backend.db)
+    const { columns, rows } = await executePlan(this.#backend.db, plans.plan(spec)).catch((e) => Promise.reject(translateQueryError(e, spec)))
     return new ResultSet<T>(columns, rows as T[])
   }
 
   /** The first n rows in insertion order (or the query's order). */
   head(n = 10): Promise<ResultSet<T>> {
+    rowCount('head n', n)
     return this.#with({ limit: n, insertionOrder: 'asc' }).collect()
   }
 
   /** The last n rows in insertion order, oldest first. */
   async tail(n = 10): Promise<ResultSet<T>> {
+    rowCount('tail n', n)
     if (this.#spec.orderBy.length > 0) {
       const total = await this.count()
       return this.#with({ offset: Math.max(0, total - n), limit: n }).collect()
@@ -161,7 +166,7 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
   async #count(): Promise<number> {
     const grouped = (this.#spec.groupBy?.length ?? 0) > 0 || this.#spec.distinct
     const spec = await this.#rewritten()
-    const plan = planQuery(grouped ? spec : { ...spec, select: [{ name: 'n', expr: { lit: 1 } }], orderBy: [] })
+    const plan = planQuery(grouped ? spec : { ...spec, select: [{ name: 'n', expr: litNode(1) }], orderBy: [] })
     if (plan.tsWhere.length > 0 || grouped || this.#spec.limit !== undefined || this.#spec.sample?.n !== undefined) {
       return (await executePlan(this.#backend.db, plan).catch((e) => Promise.reject(translateQueryError(e, spec)))).rows.length
     }
@@ -218,6 +223,11 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
   }
 }
 
-function isNodeLike(x: object): boolean {
-  return 'col' in x || 'lit' in x || 'fn' in x
+/**
+ * Every row count the builder takes (limit, offset, head, tail, sample n) is checked here, once: the planner and
+ * the SQL it writes can then trust them (a fraction or a negative number never reaches a LIMIT clause).
+ */
+function rowCount(what: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw invalid('INVALID_ARGUMENT', `${what} must be a non-negative integer, got ${n}`)
+  return n
 }

@@ -1,8 +1,8 @@
 import { invalid } from '../errors.ts'
 import type { ColumnType } from '../types/index.ts'
-import { formatType } from '../types/index.ts'
-import type { FnNode } from './nodes/index.ts'
+import type { FnNode, LitNode } from './nodes/index.ts'
 import { printExpr } from './nodes/index.ts'
+import { registerOperators } from './operators.ts'
 
 // Every function an expression can name (operators, built-ins, user UDFs) is a FunctionDef here. A definition may
 // compile to SQL, evaluate in TypeScript, or both: the planner runs as much as it can in SQL and the rest in batches.
@@ -15,6 +15,8 @@ export interface SqlArg {
 export interface SqlEmitter {
   /** Adds a parameter and returns its placeholder, cast to the Postgres type of `type` when given. */
   param(value: unknown, type?: ColumnType): string
+  /** A literal of the expression as a parameter; the plan cache refills it with the next query's value. */
+  literal?(node: LitNode, type: ColumnType): string
 }
 
 export interface AggregateImpl<S = unknown> {
@@ -45,13 +47,20 @@ export interface FunctionDef {
 
 export class FunctionRegistry {
   readonly #defs = new Map<string, FunctionDef>()
+  #generation = 0
 
   register(def: FunctionDef, options: { replace?: boolean } = {}): FunctionDef {
     if (this.#defs.has(def.name) && !options.replace) {
       throw invalid('INVALID_ARGUMENT', `function '${def.name}' is already registered`)
     }
     this.#defs.set(def.name, def)
+    this.#generation++
     return def
+  }
+
+  /** Changes whenever a definition is added or replaced: cached plans compiled against older ones are not reused. */
+  get generation(): number {
+    return this.#generation
   }
 
   has(name: string): boolean {
@@ -71,26 +80,17 @@ export class FunctionRegistry {
   }
 }
 
-/** The process-wide registry: built-ins register at import, UDFs when they are defined. */
+/**
+ * The process-wide registry. The core operators (comparison, logic, arithmetic, casts: operators.ts) are part of the
+ * query language and are registered here, with the registry itself, so compiling `a > b` never depends on another
+ * module having been imported; the other built-ins (src/functions/) and UDFs register into it as they load.
+ */
 export const functions = new FunctionRegistry()
+registerOperators(functions)
 
-// ---- helpers shared by function modules ----
+// ---- helpers shared by function modules (defined in function-helpers.ts, which the operators use too) ----
 
-export function typeError(node: FnNode, message: string): Error {
-  return invalid('INVALID_EXPRESSION', `${message} in ${printExpr(node)}`, { expression: printExpr(node) })
-}
-
-export function expectKinds(node: FnNode, argTypes: readonly ColumnType[], index: number, kinds: readonly string[]): void {
-  const t = argTypes[index]
-  if (!t || !kinds.includes(t.kind)) {
-    throw typeError(node, `${node.fn}() argument ${index + 1} must be ${kinds.join(' or ')}, got ${t ? formatType(t) : 'nothing'}`)
-  }
-}
-
-export const anyNullable = (types: readonly ColumnType[]): boolean => types.some((t) => t.nullable)
-
-export const t = (kind: ColumnType['kind'], nullable = false, extra: Partial<ColumnType> = {}): ColumnType =>
-  Object.freeze({ kind, nullable, ...extra })
+export { anyNullable, expectKinds, t, typeError } from './function-helpers.ts'
 
 export function scalar(def: Omit<FunctionDef, 'kind'> & { kind?: 'scalar' }): FunctionDef {
   return functions.register({ ...def, kind: 'scalar' })

@@ -1,5 +1,6 @@
 import type { ColumnType } from '../types/index.ts'
 import { pgType } from '../types/index.ts'
+import type { LitNode } from './nodes/index.ts'
 import type { SqlEmitter } from './registry.ts'
 
 // The one place identifiers are quoted and values become $n parameters. Nothing user-provided is ever spliced
@@ -47,16 +48,36 @@ export function toParam(value: unknown, type?: ColumnType): unknown {
   return value
 }
 
+/** Where a parameter's value comes from in a cached plan: literal number `slot` of the query's shape, as `type`. */
+export interface LiteralSource {
+  readonly slot: number
+  readonly type: ColumnType | undefined
+}
+
 export class ParamList implements SqlEmitter {
   readonly values: unknown[] = []
+  /** Per parameter: the shape's literal it was made from, or undefined for a value fixed by the shape itself. */
+  readonly sources: (LiteralSource | undefined)[] = []
+  readonly #slots: ReadonlyMap<LitNode, number> | undefined
 
-  constructor(start: readonly unknown[] = []) {
+  /** `slots` numbers the query's literals (src/query/shape.ts), so a plan can be refilled with other values. */
+  constructor(start: readonly unknown[] = [], slots?: ReadonlyMap<LitNode, number>) {
     this.values.push(...start)
+    this.sources.length = start.length
+    this.#slots = slots
   }
 
   param(value: unknown, type?: ColumnType): string {
     this.values.push(toParam(value, type))
+    this.sources.push(undefined)
     const placeholder = `$${this.values.length}`
     return type ? `${placeholder}::${pgType(type)}` : placeholder
+  }
+
+  literal(node: LitNode, type: ColumnType): string {
+    const placeholder = this.param(node.lit, type)
+    const slot = this.#slots?.get(node)
+    if (slot !== undefined) this.sources[this.sources.length - 1] = { slot, type }
+    return placeholder
   }
 }

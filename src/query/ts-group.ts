@@ -4,7 +4,7 @@ import { evalBatch } from './evaluator.ts'
 import type { Row } from './evaluator.ts'
 import type { ExecutedRows } from './executor.ts'
 import type { ExprNode } from './nodes/index.ts'
-import { isCol, isFn, printExpr } from './nodes/index.ts'
+import { colNode, isCol, isFn, printExpr, withArgs } from './nodes/index.ts'
 import type { Plan } from './planner.ts'
 import { functions } from './registry.ts'
 import { sortByKeys, tsPage } from './ts-order.ts'
@@ -34,7 +34,7 @@ async function evalGrouped(node: ExprNode, rows: readonly Row[], groups: readonl
   // A scalar over aggregates (sum(x) / count()): its arguments per group become the rows it is evaluated on.
   const argValues = await Promise.all(node.args.map((a) => evalGrouped(a, rows, groups, leaves)))
   const perGroup: Row[] = groups.map((_, gi) => Object.fromEntries(argValues.map((v, k) => [`a${k}`, v[gi]])))
-  const shell: ExprNode = { ...node, args: node.args.map((_, k) => ({ col: `a${k}` })) }
+  const shell = withArgs(node, node.args.map((_, k) => colNode(`a${k}`)))
   return evalBatch(shell, perGroup, (n) => (isCol(n) ? n.col : undefined))
 }
 

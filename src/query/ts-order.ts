@@ -1,4 +1,4 @@
-import { sortCompare } from '../functions/compare.ts'
+import { sortCompare } from './compare.ts'
 import type { Plan } from './planner.ts'
 
 // Ordering and paging done in TypeScript (after a TS filter, or over groups formed in TS), shared by the row and

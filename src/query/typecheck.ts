@@ -2,7 +2,7 @@ import { invalid } from '../errors.ts'
 import type { ColumnType } from '../types/index.ts'
 import { parseType } from '../types/index.ts'
 import type { ColNode, ExprNode, LitNode } from './nodes/index.ts'
-import { isCol, isLit, printExpr } from './nodes/index.ts'
+import { colNode, isCol, isFn, isLit, printExpr, someNode } from './nodes/index.ts'
 import { functions } from './registry.ts'
 
 /** What a column reference means in the query being compiled: its SQL (alias.column) and its type. */
@@ -44,7 +44,7 @@ export function litType(node: LitNode): ColumnType {
 export function typeOf(node: ExprNode, scope: Scope): ColumnType {
   if (isCol(node)) {
     if (node.prop) {
-      const binding = scope.resolve({ col: node.col, ...(node.tbl ? { tbl: node.tbl } : {}) })
+      const binding = scope.resolve(colNode(node.col, node.tbl))
       if (binding.computed === false) throw invalid('INVALID_EXPRESSION', `'${node.col}' has no per-cell errors: only computed (and media) columns have ${node.prop} (in ${printExpr(node)})`, { expression: printExpr(node) })
       return STRING_T
     }
@@ -64,6 +64,5 @@ export function typeOf(node: ExprNode, scope: Scope): ColumnType {
 }
 
 export function containsAggregate(node: ExprNode): boolean {
-  if (isCol(node) || isLit(node)) return false
-  return functions.get(node.fn, node).kind === 'aggregate' || node.args.some(containsAggregate)
+  return someNode(node, (n) => isFn(n) && functions.get(n.fn, n).kind === 'aggregate')
 }

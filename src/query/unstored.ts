@@ -1,6 +1,6 @@
 import { invalid } from '../errors.ts'
 import type { ColNode, ExprNode } from './nodes/index.ts'
-import { isCol, isFn } from './nodes/index.ts'
+import { colNode, isCol, isFn, litNode, mapNodes, someNode, withArgs } from './nodes/index.ts'
 import type { QuerySource, QuerySpec } from './spec.ts'
 
 // Computed columns added with stored: false have no data column: wherever a query names one, its expression takes
@@ -18,7 +18,7 @@ function sourceOf(node: ColNode, sources: Sources): QuerySource | undefined {
 
 /** The expression with every unstored computed column replaced by its definition. */
 export function inlineUnstored(node: ExprNode, sources: Sources, seen: ReadonlySet<string> = new Set()): ExprNode {
-  if (isFn(node)) return { ...node, args: node.args.map((a) => inlineUnstored(a, sources, seen)) }
+  if (isFn(node)) return withArgs(node, node.args.map((a) => inlineUnstored(a, sources, seen)))
   if (!isCol(node)) return node
   const source = sourceOf(node, sources)
   const column = source?.md.columns.find((c) => c.name === node.col)
@@ -27,17 +27,16 @@ export function inlineUnstored(node: ExprNode, sources: Sources, seen: ReadonlyS
     throw invalid('INVALID_EXPRESSION', `column '${column.name}' has no ${node.prop}: only computed columns${column.type.startsWith('image') || column.type.startsWith('video') || column.type.startsWith('audio') || column.type.startsWith('document') ? ' and media columns created with per-cell errors' : ' and media columns'} store per-cell errors`, { column: column.name })
   }
   if (!source || !column?.computed || column.computed.stored !== false) return node
-  if (node.prop) return { lit: null, type: 'string?' }
+  if (node.prop) return litNode(null, 'string?')
   const key = `${source.path}.${column.name}`
   if (seen.has(key)) throw invalid('INVALID_EXPRESSION', `computed column '${column.name}' depends on itself`)
   // The definition names columns of its own table: qualify them when the query reads several tables.
-  const qualify = (n: ExprNode): ExprNode =>
-    isCol(n) ? { ...n, tbl: source.path } : isFn(n) ? { ...n, args: n.args.map(qualify) } : n
-  const expr = sources.length > 1 ? qualify(column.computed.expr) : column.computed.expr
+  const qualify = (n: ExprNode): ExprNode => (isCol(n) ? colNode(n.col, source.path, n.prop) : n)
+  const expr = sources.length > 1 ? mapNodes(column.computed.expr, qualify) : column.computed.expr
   return inlineUnstored(expr, sources, new Set([...seen, key]))
 }
 
-const hasProp = (n: ExprNode): boolean => (isCol(n) ? n.prop !== undefined : isFn(n) ? n.args.some(hasProp) : false)
+const hasProp = (n: ExprNode): boolean => someNode(n, (x) => isCol(x) && x.prop !== undefined)
 const mentionsErrors = (spec: QuerySpec): boolean =>
   [spec.where, ...(spec.select ?? []).map((s) => s.expr), ...spec.orderBy.map((o) => o.expr), ...(spec.groupBy ?? []), ...spec.joins.map((j) => j.on)].some((n) => n !== undefined && hasProp(n))
 

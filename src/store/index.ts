@@ -1,4 +1,4 @@
-export type { Driver, Queryable, QueryResult, StoreCapabilities, TransactionOptions } from './types.ts'
+export type { Driver, Queryable, QueryOptions, QueryResult, StoreCapabilities, TransactionOptions } from './types.ts'
 export { Mutex, KeyedMutex } from './mutex.ts'
 export { migrate, SCHEMA_VERSION } from './migrations.ts'
 export { PGliteDriver, prestartStoreWorker } from './pglite/driver.ts'

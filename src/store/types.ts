@@ -6,8 +6,16 @@ export interface QueryResult<R = Record<string, unknown>> {
   readonly affectedRows: number
 }
 
+export interface QueryOptions {
+  /**
+   * Keep this statement prepared (named) on the connection and reuse it when the same text comes again: the query
+   * compiler sets it for plans it caches by shape. The server store prepares every statement anyway.
+   */
+  readonly prepare?: boolean
+}
+
 export interface Queryable {
-  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>>
   /** Runs one or more statements without parameters (DDL, migrations). */
   exec(sql: string): Promise<void>
 }

@@ -30,13 +30,14 @@ export const isFn = (n: ExprNode): n is FnNode => typeof (n as FnNode).fn === 's
 const KEYS = { col: ['col', 'tbl', 'prop'], lit: ['lit', 'type'], fn: ['fn', 'args', 'opts'] } as const
 
 /**
- * True for a plain object with exactly an expression node's shape ({col}, {lit}, {fn, args}), checked recursively:
- * the builder accepts JSON-form nodes where it takes an expression. Anything else is a JSON literal.
+ * THE check for "is this an expression node": a plain object with exactly a node's shape ({col}, {lit}, {fn, args}),
+ * checked recursively. The builder, select() and update values use it to tell a JSON-form expression from a JSON
+ * value (anything else is a literal); whatever it accepts, ExprNodeSchema accepts too (test/query/nodes.test.ts).
  */
 export function isExprNode(x: unknown): x is ExprNode {
   if (!x || typeof x !== 'object' || Array.isArray(x) || x instanceof Date) return false
   const o = x as Record<string, unknown>
-  const kind = typeof o.col === 'string' ? 'col' : 'lit' in o ? 'lit' : typeof o.fn === 'string' ? 'fn' : undefined
+  const kind = typeof o.col === 'string' && o.col !== '' ? 'col' : 'lit' in o ? 'lit' : typeof o.fn === 'string' && o.fn !== '' ? 'fn' : undefined
   if (!kind || !Object.keys(o).every((k) => (KEYS[kind] as readonly string[]).includes(k))) return false
   if (kind === 'col') return (o.tbl === undefined || typeof o.tbl === 'string') && (o.prop === undefined || o.prop === 'errortype' || o.prop === 'errormsg')
   if (kind === 'lit') return o.type === undefined || typeof o.type === 'string'

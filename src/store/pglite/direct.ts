@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import type { Extension } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
 import { embeddedAssets } from '../../runtime/index.ts'
-import type { Driver, Queryable, QueryResult, StoreCapabilities } from '../types.ts'
+import type { Driver, Queryable, QueryOptions, QueryResult, StoreCapabilities } from '../types.ts'
+import { PreparedStatements } from './prepared.ts'
 
 // PGlite (Postgres in wasm) on the calling thread, on a data dir or in memory. Tessera runs it inside the store
 // worker (worker.ts): a statement holds the thread that runs it, and that must never be the serving thread.
@@ -36,9 +37,11 @@ function vectorExtension(assets?: PGliteAssets): Extension {
 }
 
 class PGliteQueryable implements Queryable {
-  constructor(protected readonly db: Pick<PGlite, 'query' | 'exec'>) {}
+  /** Named statements: only on the connection itself (a PGlite transaction object has no protocol entry). */
+  constructor(protected readonly db: Pick<PGlite, 'query' | 'exec'>, protected readonly prepared?: PreparedStatements) {}
 
-  async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+  async query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+    if (options?.prepare && this.prepared) return this.prepared.query<R>(sql, params)
     const r = await this.db.query<R>(sql, params as unknown[] | undefined)
     return { rows: r.rows, affectedRows: r.affectedRows ?? 0 }
   }
@@ -54,7 +57,7 @@ export class PGliteDirect extends PGliteQueryable implements Driver {
   readonly #pg: PGlite
 
   private constructor(pg: PGlite) {
-    super(pg)
+    super(pg, new PreparedStatements(pg))
     this.#pg = pg
   }
 

@@ -1,4 +1,4 @@
-import type { Driver, Queryable, QueryResult, StoreCapabilities, TransactionOptions } from '../types.ts'
+import type { Driver, Queryable, QueryOptions, QueryResult, StoreCapabilities, TransactionOptions } from '../types.ts'
 import { StoreScheduler } from '../scheduler.ts'
 import type { StoreClass } from '../scheduler.ts'
 import type { PGliteAssets, PGliteOpenOptions } from './direct.ts'
@@ -112,8 +112,8 @@ class WorkerConnection {
 class WorkerQueryable implements Queryable {
   constructor(protected readonly conn: WorkerConnection, protected readonly onBusy: (ms: number) => void) {}
 
-  async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    const { result, busyMs } = await this.conn.send({ op: 'query', sql, ...(params ? { params: [...params] } : {}) })
+  async query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+    const { result, busyMs } = await this.conn.send({ op: 'query', sql, ...(params ? { params: [...params] } : {}), ...(options?.prepare ? { prepare: true } : {}) })
     this.onBusy(busyMs)
     return result as QueryResult<R>
   }
@@ -157,8 +157,8 @@ export class PGliteDriver implements Driver {
     this.#busyMs += ms
   }
 
-  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    return this.scheduler.run('read', () => new WorkerQueryable(this.#conn, this.#onBusy).query<R>(sql, params))
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+    return this.scheduler.run('read', () => new WorkerQueryable(this.#conn, this.#onBusy).query<R>(sql, params, options))
   }
 
   exec(sql: string): Promise<void> {

@@ -10,7 +10,7 @@ export interface WorkerOpenOptions {
 
 export type WorkerRequest =
   | { readonly id: number; readonly op: 'open'; readonly options: WorkerOpenOptions }
-  | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[] }
+  | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[]; readonly prepare?: boolean }
   | { readonly id: number; readonly op: 'exec'; readonly sql: string }
   /** COPY … FROM '/dev/blob': `csv` is the UTF-8 payload PGlite reads as the blob (its buffer is transferred, not copied). */
   | { readonly id: number; readonly op: 'copy'; readonly target: string; readonly csv: Uint8Array }

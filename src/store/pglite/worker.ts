@@ -20,8 +20,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       db = await PGliteDirect.open(req.options)
       return null
     case 'query': {
-      const r = await store().query(req.sql, req.params)
-      return r
+      return store().query(req.sql, req.params, req.prepare ? { prepare: true } : undefined)
     }
     case 'exec':
       await store().exec(req.sql)

@@ -1,5 +1,5 @@
 import postgres from 'postgres'
-import type { Driver, Queryable, QueryResult, StoreCapabilities, TransactionOptions } from '../types.ts'
+import type { Driver, Queryable, QueryOptions, QueryResult, StoreCapabilities, TransactionOptions } from '../types.ts'
 import { isRetryable, retryDelayMs } from './retry.ts'
 import { PG_TYPES } from './types.ts'
 
@@ -28,7 +28,8 @@ export const ADVISORY_NAMESPACE = 0x7e55e7a
 class PostgresQueryable implements Queryable {
   constructor(protected readonly conn: Conn) {}
 
-  async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+  // options.prepare is the default here: every statement is prepared (named) on its connection.
+  async query<R>(sql: string, params?: readonly unknown[], _options?: QueryOptions): Promise<QueryResult<R>> {
     // Named prepared statements: one round trip per query once a connection has seen the statement.
     const r = await this.conn.unsafe(sql, (params ?? []) as postgres.ParameterOrJSON<never>[], { prepare: true })
     return { rows: [...r] as R[], affectedRows: r.count ?? 0 }

@@ -1,11 +1,22 @@
 import type { ColumnType } from '../types/index.ts'
 import { commonType, formatType, isNumeric, parseType, pgType } from '../types/index.ts'
-import type { FnNode } from '../query/nodes/index.ts'
-import { anyNullable, scalar, t, typeError } from '../query/registry.ts'
-import type { SqlArg } from '../query/registry.ts'
+import type { FnNode } from './nodes/index.ts'
+import { anyNullable, t, typeError } from './function-helpers.ts'
+import type { FunctionDef, FunctionRegistry, SqlArg } from './registry.ts'
 import { compareValues, valuesEqual } from './compare.ts'
 
-// Operators: comparison, boolean logic, arithmetic, membership, null tests, casts, conditionals.
+// The core operators of the query language: comparison, boolean logic, arithmetic, membership, null tests, casts,
+// conditionals. registry.ts registers them with the process-wide registry (registerOperators), so the compiler
+// never depends on src/functions/ being imported for its side effects.
+
+const OPERATORS: FunctionDef[] = []
+const scalar = (def: Omit<FunctionDef, 'kind'>): void => {
+  OPERATORS.push({ ...def, kind: 'scalar' })
+}
+
+export function registerOperators(registry: FunctionRegistry): void {
+  for (const def of OPERATORS) registry.register(def, { replace: true })
+}
 
 const BOOL = (nullable: boolean): ColumnType => t('bool', nullable)
 

@@ -1,0 +1,48 @@
+import { compileExpr } from './compiler.ts'
+import type { LogicalSelect, LogicalSource, OrderKey } from './logical-plan.ts'
+import type { SourceScope } from './scope.ts'
+import type { ParamList } from './sql.ts'
+import { dataTable, visibleAt } from './sql.ts'
+
+// The statement emitter: writes the one SELECT of a logical plan (logical-plan.ts). Expressions go through the
+// compiler (values as $n); tables, versions and visibility through sql.ts. Parts are compiled in a fixed order —
+// select list, where, sample, joins, group by, order by — so parameters number the same for the same plan.
+
+const INT = { kind: 'int', nullable: false } as const
+const FLOAT = { kind: 'float', nullable: false } as const
+const JOIN_SQL = { inner: 'join', left: 'left join', right: 'right join', full: 'full join', cross: 'cross join' } as const
+
+export function emitSelect(s: LogicalSelect, scope: SourceScope, params: ParamList): string {
+  const derived = s.visibilityInDerivedTables
+  const table = (t: LogicalSource): string =>
+    derived ? `(select * from ${dataTable(t.tableId)} as ${t.alias} where ${visibleAt(t.alias, t.version, t.tableId, t.stagedWrites)}) as ${t.alias}` : `${dataTable(t.tableId)} as ${t.alias}`
+
+  const columns = s.columns.map((c) => `${compileExpr(c.node, scope, params)} as "${c.key}"`)
+  if (columns.length === 0) columns.push('1 as "_none"')
+
+  const where = derived ? ['true'] : [visibleAt(s.from.alias, s.from.version, s.from.tableId, s.from.stagedWrites)]
+  for (const c of s.where) where.push(compileExpr(c, scope, params))
+  if (s.sampleFraction) {
+    where.push(`(abs(hashtextextended(t0._rowid::text, ${params.param(s.sampleFraction.seed, INT)})) / 9223372036854775807.0) < ${params.param(s.sampleFraction.fraction, FLOAT)}`)
+  }
+
+  const from = [table(s.from)]
+  for (const j of s.joins) {
+    if (j.how === 'cross' || !j.on) {
+      from.push(`cross join ${table(j)}`)
+      if (!derived) where.push(visibleAt(j.alias, j.version, j.tableId, j.stagedWrites))
+      continue
+    }
+    from.push(`${JOIN_SQL[j.how]} ${table(j)} on ${derived ? '' : `${visibleAt(j.alias, j.version, j.tableId, j.stagedWrites)} and `}${compileExpr(j.on, scope, params)}`)
+  }
+
+  const group = s.groupBy.length > 0 ? ` group by ${s.groupBy.map((g) => compileExpr(g, scope, params)).join(', ')}` : ''
+  const orderKey = (k: OrderKey): string =>
+    k.kind === 'expr' ? `${compileExpr(k.node, scope, params)} ${k.desc ? 'desc' : 'asc'}`
+      : k.kind === 'rowid' ? `t0._rowid ${k.dir}`
+      : `hashtextextended(t0._rowid::text, ${params.param(k.seed, INT)})`
+  const order = s.orderBy.length > 0 ? ` order by ${s.orderBy.map(orderKey).join(', ')}` : ''
+  const limit = (s.limit !== undefined ? ` limit ${Math.max(0, Math.trunc(s.limit))}` : '') + (s.offset ? ` offset ${Math.max(0, Math.trunc(s.offset))}` : '')
+
+  return `select${s.distinct ? ' distinct' : ''} ${columns.join(', ')} from ${from.join(' ')} where ${where.join(' and ')}${group}${order}${limit}`
+}

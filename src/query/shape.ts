@@ -1,0 +1,72 @@
+import type { ExprNode, LitNode } from './nodes/index.ts'
+import { isCol, isLit } from './nodes/index.ts'
+import { functions } from './registry.ts'
+import type { QuerySource, QuerySpec } from './spec.ts'
+
+// A query's shape: everything that decides its SQL text (tables and their schemas, the expression tree, names,
+// limits), with each literal reduced to what changes the SQL (its kind, null or not, a forced type). Two queries of
+// one shape compile to the same statement with different parameters, so the plan cache keys on this string and
+// refills the parameters from `literals`, which lists the literal nodes in the order the key visits them.
+
+export interface QueryShape {
+  readonly key: string
+  readonly literals: readonly LitNode[]
+}
+
+/** Schemas by identity: a table's metadata object is replaced on every schema change, so a new one is a new shape. */
+const schemaIds = new WeakMap<object, number>()
+let nextSchemaId = 1
+
+function schemaId(md: object): number {
+  let id = schemaIds.get(md)
+  if (id === undefined) schemaIds.set(md, (id = nextSchemaId++))
+  return id
+}
+
+/** Length-prefixed, so no name can be read as part of the next one. */
+const str = (s: string): string => `${s.length}:${s}`
+
+/** What decides a literal's SQL: null compiles to IS NULL, and the JS type decides the parameter's cast. */
+function literalKind(n: LitNode): string {
+  const v = n.lit
+  const kind = v === null ? 'n' : v === undefined ? 'u' : typeof v === 'number' ? (Number.isInteger(v) ? 'i' : 'f')
+    : typeof v === 'bigint' ? 'i' : typeof v === 'string' ? 's' : typeof v === 'boolean' ? 'b'
+    : v instanceof Date ? 'd' : v instanceof Uint8Array ? 'y' : 'j'
+  return n.type === undefined ? kind : `${kind}${str(n.type)}`
+}
+
+export function queryShape(spec: QuerySpec): QueryShape {
+  const literals: LitNode[] = []
+  const expr = (n: ExprNode): string => {
+    if (isCol(n)) return `c${str(n.col)}${n.tbl !== undefined ? `t${str(n.tbl)}` : ''}${n.prop !== undefined ? `p${n.prop}` : ''}`
+    if (isLit(n)) {
+      literals.push(n)
+      return `l${literalKind(n)}`
+    }
+    let s = `f${str(n.fn)}(`
+    for (const a of n.args) s += `${expr(a)},`
+    return n.opts ? `${s})${str(JSON.stringify(n.opts))}` : `${s})`
+  }
+  const source = (s: QuerySource): string => `${s.tableId}@${s.version ?? ''}#${schemaId(s.md)}${str(s.path)}`
+  let key = `F${functions.generation}|${source(spec.from)}`
+  for (const j of spec.joins) key += `|J${j.how}${source(j.source)}${j.on ? expr(j.on) : ''}`
+  if (spec.where) key += `|W${expr(spec.where)}`
+  if (spec.select) {
+    key += '|S'
+    for (const it of spec.select) key += `${str(it.name)}${expr(it.expr)}`
+  }
+  if (spec.orderBy.length > 0) {
+    key += '|O'
+    for (const o of spec.orderBy) key += `${expr(o.expr)}${o.desc ? 'd' : 'a'}`
+  }
+  if (spec.groupBy) {
+    key += '|G'
+    for (const g of spec.groupBy) key += expr(g)
+  }
+  if (spec.limit !== undefined) key += `|L${spec.limit}`
+  if (spec.offset !== undefined) key += `|K${spec.offset}`
+  if (spec.distinct) key += '|D'
+  if (spec.sample) key += `|R${spec.sample.n ?? ''},${spec.sample.fraction ?? ''},${spec.sample.seed}`
+  if (spec.insertionOrder) key += `|I${spec.insertionOrder}`
+  return { key, literals }
+}
