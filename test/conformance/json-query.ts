@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { agg, col } from '../../src/index.ts'
 import type { Query } from '../../src/index.ts'
-import { parseJsonQuery, queryFromJson } from '../../src/query/json-query.ts'
+import { parseJsonQuery, queryFromJson } from '../../src/api/json-query.ts'
 import type { Fixture } from './fixture.ts'
 import { fixture } from './fixture.ts'
 

@@ -1,7 +1,7 @@
 // Regression tests for the defects and silently ignored options of issue 20, run on every store.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Tessera } from '../../src/index.ts'
-import { queryFromJson } from '../../src/query/json-query.ts'
+import { queryFromJson } from '../../src/api/json-query.ts'
 import type { MakeDb } from './make-db.ts'
 
 export function lifecycleDefectsSuite(makeDb: MakeDb): void {
