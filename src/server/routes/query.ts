@@ -8,7 +8,7 @@ import type { Query } from '../../query/query.ts'
 import type { OperationDoc } from '../openapi.ts'
 import type { AuthEnv } from '../auth.ts'
 import { errorPayload } from '../errors.ts'
-import { jsonReplacer, readJsonObject, sendJson } from '../json.ts'
+import { jsonReplacer, readJsonObject, sendRows } from '../json.ts'
 import { checkQueryLimits, intParam, tooLarge } from '../request.ts'
 import { assertCanTouch } from '../tenant.ts'
 import { TABLE } from './tables.ts'
@@ -59,7 +59,7 @@ export function queryRoutes(db: Tessera) {
       })
     }
     if (body.count === true) return c.json({ count: await query.count() })
-    return sendJson(c, (await boundedRows(c, query, typeof body.limit === 'number' ? body.limit : undefined)).toJSON())
+    return sendRows(c, (await boundedRows(c, query, typeof body.limit === 'number' ? body.limit : undefined)).toJSON())
   }
 
   app.post('/query', async (c) => run(c, await readJsonObject(c)))
