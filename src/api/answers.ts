@@ -99,6 +99,7 @@ export const VersionInfoSchema = v.object({
 /** A version as it travels (createdAt an ISO string; the client makes it a Date). */
 export type VersionInfoWire = v.InferOutput<typeof VersionInfoSchema>
 export const HistoryAnswerSchema = v.object({ versions: v.array(VersionInfoSchema) })
+export type HistoryAnswer = v.InferOutput<typeof HistoryAnswerSchema>
 
 export const RevertAnswerSchema = v.object({ version: Count })
 

@@ -6,7 +6,9 @@ import type { ExprNode } from '../query/nodes/index.ts'
 import { ExprNodeSchema, isFn, printExpr } from '../query/nodes/index.ts'
 import type { Query } from '../query/query.ts'
 import { SourceScope } from '../query/scope.ts'
+import type { QuerySource } from '../query/spec.ts'
 import { containsAggregate, typeOf } from '../query/typecheck.ts'
+import { inlineUnstored } from '../query/unstored.ts'
 
 // The JSON form of a query, as the HTTP API takes it. queryFromJson builds the very Query the library builds, so
 // `queryFromJson(db, q.toJSON())` runs the same query; errors name the JSON path of the part that is wrong.
@@ -240,9 +242,13 @@ function atPath(e: unknown, path: string): unknown {
   return new Ctor(e.code, `${path}: ${e.message}`, { ...e.details, path })
 }
 
-/** Type-checks an expression; on failure, names the deepest argument that fails on its own. */
-function check(node: ExprNode, scope: SourceScope, path: string): void {
+/**
+ * Type-checks an expression; on failure, names the deepest argument that fails on its own. Per-cell error references
+ * (x.errortype) are checked first, by the planner's own rule, so they fail with the library's message.
+ */
+function check(node: ExprNode, scope: SourceScope, path: string, sources: readonly QuerySource[]): void {
   try {
+    inlineUnstored(node, sources)
     typeOf(node, scope)
   } catch (e) {
     if (isFn(node)) {
@@ -253,15 +259,15 @@ function check(node: ExprNode, scope: SourceScope, path: string): void {
         } catch {
           ok = false
         }
-        if (!ok) check(a, scope, `${path}.args[${i}]`)
+        if (!ok) check(a, scope, `${path}.args[${i}]`, sources)
       })
     }
     throw atPath(e, path)
   }
 }
 
-function checkBool(node: ExprNode, scope: SourceScope, path: string, what: string): void {
-  check(node, scope, path)
+function checkBool(node: ExprNode, scope: SourceScope, path: string, what: string, sources: readonly QuerySource[]): void {
+  check(node, scope, path, sources)
   const t = typeOf(node, scope)
   if (t.kind !== 'bool') throw invalid('INVALID_EXPRESSION', `${path}: ${what} needs a boolean expression, got ${t.kind} from ${printExpr(node)}`, { path })
 }
@@ -283,11 +289,12 @@ export async function queryFromJson(db: Tessera, body: unknown): Promise<Query> 
     if ((how === 'cross') === (join.on !== undefined)) throw invalid('INVALID_ARGUMENT', how === 'cross' ? `joins[${i}].on: a cross join takes no on` : `joins[${i}].on: a${how === 'inner' ? 'n' : ''} ${how} join needs on`, { path: `joins[${i}].on` })
     q = q.join(await table(db, join.table, `joins[${i}].table`), { ...(join.on ? { on: new Expr(join.on) } : {}), how })
   }
+  const sources = [q.spec.from, ...q.spec.joins.map((x) => x.source)]
   const scope = new SourceScope([{ source: q.spec.from, alias: 't0' }, ...q.spec.joins.map((x, i) => ({ source: x.source, alias: `t${i + 1}` }))])
-  j.joins?.forEach((join, i) => join.on && checkBool(join.on, scope, `joins[${i}].on`, 'a join condition'))
+  j.joins?.forEach((join, i) => join.on && checkBool(join.on, scope, `joins[${i}].on`, 'a join condition', sources))
 
   if (j.where) {
-    checkBool(j.where, scope, 'where', 'where')
+    checkBool(j.where, scope, 'where', 'where()', sources)
     if (containsAggregate(j.where)) throw invalid('INVALID_EXPRESSION', `where: aggregates are not allowed in where: ${printExpr(j.where)}`, { path: 'where' })
     q = q.where(new Expr(j.where))
   }
@@ -299,17 +306,17 @@ export async function queryFromJson(db: Tessera, body: unknown): Promise<Query> 
     for (const it of items) {
       if (seen.has(it.name)) throw invalid('INVALID_ARGUMENT', `${it.path}: output name '${it.name}' is used twice`, { path: it.path })
       seen.add(it.name)
-      check(it.expr, scope, it.exprPath)
+      check(it.expr, scope, it.exprPath, sources)
     }
     // One record per item keeps the order (an object would move integer-like names first).
     q = q.select(...items.map((it) => ({ [it.name]: new Expr(it.expr) })))
   }
   j.orderBy?.forEach((o, i) => {
-    check(o.expr, scope, `orderBy[${i}].expr`)
+    check(o.expr, scope, `orderBy[${i}].expr`, sources)
     q = q.orderBy(new Expr(o.expr), o.desc ? 'desc' : 'asc')
   })
   if (j.groupBy) {
-    j.groupBy.forEach((g, i) => check(g, scope, `groupBy[${i}]`))
+    j.groupBy.forEach((g, i) => check(g, scope, `groupBy[${i}]`, sources))
     q = q.groupBy(...j.groupBy.map((g) => new Expr(g)))
   }
   if (j.limit !== undefined) q = q.limit(j.limit)
