@@ -31,7 +31,7 @@ export const ColumnInfoSchema = v.object({
 export type ColumnInfo = v.InferOutput<typeof ColumnInfoSchema>
 
 /** An embedder as data ({fn, opts, modality}), as embedders.lexical()/text()/image() return it. */
-export const EmbedderInfoSchema = v.object({ fn: Str, opts: v.optional(v.record(Str, v.unknown())), modality: v.picklist(['text', 'image']) })
+export const EmbedderInfoSchema = v.object({ fn: Str, opts: v.optional(v.record(Str, v.unknown())), modality: v.picklist(['text', 'image', 'vector']) })
 
 export const IndexInfoSchema = v.object({
   name: Str,

@@ -9,7 +9,7 @@ import { parseType } from '../types/column-type.ts'
 import { base64ToBytes, bytesToBase64 } from './base64.ts'
 import type { HttpTransport } from './http.ts'
 import { toError } from './http.ts'
-import type { QueryAnswer, ResultColumn, UpdateStatus } from '../api/answers.ts'
+import type { QueryAnswer, ResultColumn, UpdateStatus } from '../api/index.ts'
 import { errorOf, invalid, TesseraError } from '../errors.ts'
 
 // The Query builder over HTTP: the same methods as the in-process Query, building the JSON query body the server

@@ -1,6 +1,6 @@
 import type { CheckProblem } from '../catalog/check.ts'
 import type { CompactOptions, CompactReport, CreateTableOptions, EffectiveRetention, RetentionPolicy, VersionInfo } from '../catalog/index.ts'
-import type { ColumnInfo, HistoryAnswer, IndexInfo, SchemaChangeAnswer, TableInfo, UpdateStatus } from '../api/answers.ts'
+import type { ColumnInfo, HistoryAnswer, IndexInfo, SchemaChangeAnswer, TableApi, TableInfo, TesseraApi, UpdateStatus } from '../api/index.ts'
 import type { GcOptions, GcReport } from '../media/index.ts'
 import type { IfExists, IfNotExists, OnError } from '../catalog/metadata.ts'
 import { invalid, notFound } from '../errors.ts'
@@ -22,7 +22,7 @@ import type { QueryOwner, RemoteJoinable } from './remote-query.ts'
 
 type Row = Record<string, unknown>
 
-export class RemoteTable implements RemoteJoinable {
+export class RemoteTable implements RemoteJoinable, TableApi {
   readonly #http: HttpTransport
   #info: TableInfo
   #proxy: Record<string, Expr> | undefined
@@ -212,7 +212,7 @@ export class RemoteTable implements RemoteJoinable {
   }
 }
 
-export class RemoteTessera {
+export class RemoteTessera implements TesseraApi<RemoteTable> {
   readonly #http: HttpTransport
   #jobs: RemoteJobs | undefined
   /** Live table handles (weakly held), so move() can move them along as the library's handles move. */

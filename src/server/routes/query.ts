@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { QueryAnswerSchema } from '../../api/index.ts'
 import * as v from 'valibot'
 import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
@@ -25,8 +26,8 @@ import { TABLE } from './tables.ts'
 const QueryRequestSchema = v.object({ ...JsonQuerySchema.entries, head: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))), tail: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))) })
 
 export const queryDocs: OperationDoc[] = [
-  { method: 'post', path: '/api/v1/query', summary: 'Run a query (Accept: application/x-ndjson streams rows)', tag: 'query', body: QueryRequestSchema, query: ['batchSize'] },
-  { method: 'post', path: '/api/v1/tables/{path}/-/query', summary: 'Run a query on one table', tag: 'query', body: QueryRequestSchema, query: ['batchSize'] },
+  { method: 'post', path: '/api/v1/query', summary: 'Run a query (Accept: application/x-ndjson streams rows)', tag: 'query', body: QueryRequestSchema, query: ['batchSize'], answer: QueryAnswerSchema },
+  { method: 'post', path: '/api/v1/tables/{path}/-/query', summary: 'Run a query on one table', tag: 'query', body: QueryRequestSchema, query: ['batchSize'], answer: QueryAnswerSchema },
 ]
 
 /** Reads, checks (size limits, the caller's read access to every table) and builds a JSON query. */

@@ -1,4 +1,6 @@
 import { Hono } from 'hono'
+import type { TableInfo } from '../../api/index.ts'
+import { HistoryAnswerSchema, RevertAnswerSchema, SchemaChangeAnswerSchema, TableInfoSchema, TableListAnswerSchema, UpdateStatusSchema } from '../../api/index.ts'
 import * as v from 'valibot'
 import type { Table, Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/paths.ts'
@@ -61,7 +63,8 @@ const Recompute = callBody({
   cascade: v.optional(v.boolean()),
 }, call('recomputeColumns', ['columns'], ['where', 'errorsOnly', 'cascade']))
 
-export function tableInfo(t: Table) {
+/** A table as the API answers it: the contract's TableInfo (src/api). */
+export function tableInfo(t: Table): TableInfo {
   return {
     path: t.pinnedVersion === undefined ? t.path : `${t.path}:${t.pinnedVersion}`,
     kind: t.md.snapshot ? 'snapshot' : t.md.view ? 'view' : 'table',
@@ -76,23 +79,23 @@ export function tableInfo(t: Table) {
 
 const T = '/api/v1/tables/{path}'
 export const tableDocs: OperationDoc[] = [
-  { method: 'get', path: '/api/v1/tables', summary: 'List tables in a dir', tag: 'tables', query: ['dir', 'recursive'] },
-  { method: 'post', path: '/api/v1/tables', summary: 'Create a table', tag: 'tables', body: CreateTable, success: 201 },
-  { method: 'get', path: T, summary: "A table's schema and version ('path:N' for a past version)", tag: 'tables' },
-  { method: 'post', path: '/api/v1/views', summary: 'Create a view (where filter and/or iterator) over a table', tag: 'tables', body: CreateView, success: 201 },
-  { method: 'post', path: '/api/v1/snapshots', summary: "Create a read-only snapshot of a table ('base:N' for a version)", tag: 'tables', body: CreateSnapshot, success: 201 },
+  { method: 'get', path: '/api/v1/tables', summary: 'List tables in a dir', tag: 'tables', query: ['dir', 'recursive'], answer: TableListAnswerSchema },
+  { method: 'post', path: '/api/v1/tables', summary: 'Create a table', tag: 'tables', body: CreateTable, success: 201, answer: TableInfoSchema },
+  { method: 'get', path: T, summary: "A table's schema and version ('path:N' for a past version)", tag: 'tables', answer: TableInfoSchema },
+  { method: 'post', path: '/api/v1/views', summary: 'Create a view (where filter and/or iterator) over a table', tag: 'tables', body: CreateView, success: 201, answer: TableInfoSchema },
+  { method: 'post', path: '/api/v1/snapshots', summary: "Create a read-only snapshot of a table ('base:N' for a version)", tag: 'tables', body: CreateSnapshot, success: 201, answer: TableInfoSchema },
   { method: 'delete', path: T, summary: 'Drop a table (force drops its views and snapshots)', tag: 'tables', query: ['force', 'ifNotExists'] },
   { method: 'get', path: `${T}/-/rows`, summary: 'Rows, paged in insertion order', tag: 'rows', query: ['limit', 'offset'] },
-  { method: 'post', path: `${T}/-/rows`, summary: 'Insert rows (all or nothing)', tag: 'rows', body: Insert, success: 201 },
-  { method: 'patch', path: `${T}/-/rows`, summary: 'Update rows matching where', tag: 'rows', body: Update },
-  { method: 'post', path: `${T}/-/delete`, summary: 'Delete rows matching where ({"all": true} deletes every row; an empty body is refused)', tag: 'rows', body: Delete },
-  { method: 'post', path: `${T}/-/batch-update`, summary: 'Update by primary key (ifNotExists: insert = upsert)', tag: 'rows', body: BatchUpdate },
-  { method: 'post', path: `${T}/-/columns`, summary: 'Add a column (type) or a computed column (expr)', tag: 'columns', body: AddColumn, success: 201 },
-  { method: 'delete', path: `${T}/-/columns/{name}`, summary: 'Drop a column', tag: 'columns', query: ['ifNotExists'] },
-  { method: 'post', path: `${T}/-/columns/{name}/rename`, summary: 'Rename a column', tag: 'columns', body: Rename },
-  { method: 'post', path: `${T}/-/recompute`, summary: 'Recompute computed columns', tag: 'columns', body: Recompute },
-  { method: 'get', path: `${T}/-/history`, summary: 'Versions, newest first', tag: 'versions' },
-  { method: 'post', path: `${T}/-/revert`, summary: 'Undo the latest version', tag: 'versions' },
+  { method: 'post', path: `${T}/-/rows`, summary: 'Insert rows (all or nothing)', tag: 'rows', body: Insert, success: 201, answer: UpdateStatusSchema },
+  { method: 'patch', path: `${T}/-/rows`, summary: 'Update rows matching where', tag: 'rows', body: Update, answer: UpdateStatusSchema },
+  { method: 'post', path: `${T}/-/delete`, summary: 'Delete rows matching where ({"all": true} deletes every row; an empty body is refused)', tag: 'rows', body: Delete, answer: UpdateStatusSchema },
+  { method: 'post', path: `${T}/-/batch-update`, summary: 'Update by primary key (ifNotExists: insert = upsert)', tag: 'rows', body: BatchUpdate, answer: UpdateStatusSchema },
+  { method: 'post', path: `${T}/-/columns`, summary: 'Add a column (type) or a computed column (expr)', tag: 'columns', body: AddColumn, success: 201, answer: SchemaChangeAnswerSchema },
+  { method: 'delete', path: `${T}/-/columns/{name}`, summary: 'Drop a column', tag: 'columns', query: ['ifNotExists'], answer: SchemaChangeAnswerSchema },
+  { method: 'post', path: `${T}/-/columns/{name}/rename`, summary: 'Rename a column', tag: 'columns', body: Rename, answer: SchemaChangeAnswerSchema },
+  { method: 'post', path: `${T}/-/recompute`, summary: 'Recompute computed columns', tag: 'columns', body: Recompute, answer: UpdateStatusSchema },
+  { method: 'get', path: `${T}/-/history`, summary: 'Versions, newest first', tag: 'versions', answer: HistoryAnswerSchema },
+  { method: 'post', path: `${T}/-/revert`, summary: 'Undo the latest version', tag: 'versions', answer: RevertAnswerSchema },
 ]
 
 /** The table named by a route's :path param (maybe 'path:N'), after checking the caller's access to it. */
