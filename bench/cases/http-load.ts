@@ -7,34 +7,46 @@ import { loadBoth } from '../lib/setup.ts'
 import { bareApp, serve } from './http.ts'
 import { readOps } from './query.ts'
 
-// HTTP point reads under load: CLIENTS concurrent clients send point queries by primary key for SECONDS, to
+// HTTP point reads under load: CLIENTS concurrent clients send point queries by primary key for SECONDS per side, to
 // Tessera's app (POST /api/v1/query with the query's JSON form) and to a bare Hono route running the same SQL on raw
-// PGlite, both served by Bun.serve in this process. Each round measures both sides (the order rotates); the figures
+// PGlite, both served by Bun.serve in this process. Each round measures every side in alternating slices; the figures
 // are the medians over the rounds of requests per second and of the 99th-percentile latency. A third server, the
 // library's own query behind the bare route, splits the gap into the library's share and the HTTP layer's.
 
 const CLIENTS = Number(process.env.BENCH_HTTP_CLIENTS ?? 32)
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5)
+/** Sides alternate every SLICE_MS within a round. */
+const SLICE_MS = 500
 
 interface LoadResult { readonly rps: number; readonly p99: number }
 
-async function load(send: (i: number) => Promise<unknown>): Promise<LoadResult> {
-  const times: number[] = []
-  const end = performance.now() + SECONDS * 1000
-  let next = 0
+/** Load accumulated over slices: requests, seconds, latencies. */
+class Tally {
+  requests = 0
+  seconds = 0
+  readonly times: number[] = []
+  result(): LoadResult {
+    const sorted = [...this.times].sort((a, b) => a - b)
+    return { rps: this.requests / this.seconds, p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]! }
+  }
+}
+
+/** CLIENTS clients sending for `ms`, into a tally. */
+async function slice(send: (i: number) => Promise<unknown>, ms: number, into: Tally, start: number): Promise<void> {
+  const end = performance.now() + ms
+  let next = start
   const client = async () => {
     while (performance.now() < end) {
       const i = next++
       const t0 = performance.now()
       await send(i)
-      times.push(performance.now() - t0)
+      into.times.push(performance.now() - t0)
+      into.requests++
     }
   }
   const t0 = performance.now()
   await Promise.all(Array.from({ length: CLIENTS }, client))
-  const elapsed = (performance.now() - t0) / 1000
-  const sorted = times.sort((a, b) => a - b)
-  return { rps: times.length / elapsed, p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]! }
+  into.seconds += (performance.now() - t0) / 1000
 }
 
 async function post(url: string, body: string): Promise<void> {
@@ -72,13 +84,22 @@ export const httpLoadCase: BenchCase = {
     const results: LoadResult[][] = [[], [], []]
     try {
       for (let i = 0; i < 200; i++) for (const s of sides) await s(i) // warm-up: JIT, plan caches, buffers
+      // Each round alternates the sides in short slices (the order rotating), so a change in the machine's load
+      // during the round lands on every side instead of on whichever ran then.
+      const slices = Math.max(1, Math.round((SECONDS * 1000) / SLICE_MS))
       for (let r = 0; r < reps; r++) {
-        for (let k = 0; k < sides.length; k++) {
-          const side = (k + r) % sides.length
-          const res = await load(sides[side]!)
+        const tallies = sides.map(() => new Tally())
+        for (let k = 0; k < slices; k++) {
+          for (let j = 0; j < sides.length; j++) {
+            const side = (j + k + r) % sides.length
+            await slice(sides[side]!, SLICE_MS, tallies[side]!, k * 100_000)
+          }
+        }
+        tallies.forEach((t, side) => {
+          const res = t.result()
           results[side]!.push(res)
           ctx.log(`round ${r + 1} ${names[side]}: ${res.rps.toFixed(0)} req/s, p99 ${res.p99.toFixed(1)} ms (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})`)
-        }
+        })
       }
     } finally {
       tessera.stop()
