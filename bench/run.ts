@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { compactionCase } from './cases/compaction.ts'
 import { httpCase } from './cases/http.ts'
+import { httpLoadCase } from './cases/http-load.ts'
 import { computedInsertCase, insertCase } from './cases/insert.ts'
 import { memoryCase } from './cases/memory.ts'
 import { queryCase } from './cases/query.ts'
@@ -15,7 +16,7 @@ import { fmtSize, header, line, machine, scaling } from './lib/report.ts'
 //   BENCH_LARGE=1 bun bench/run.ts    adds 1M rows
 //   BENCH_SIZES=200 BENCH_REPS=1      any sizes / repetitions; --json=out.json writes the measurements
 
-export const CASES: readonly BenchCase[] = [insertCase, computedInsertCase, queryCase, httpCase, versionsCase, memoryCase, compactionCase]
+export const CASES: readonly BenchCase[] = [insertCase, computedInsertCase, queryCase, httpCase, httpLoadCase, versionsCase, memoryCase, compactionCase]
 
 export interface RunOptions {
   readonly cases?: readonly string[]

@@ -1,38 +1,58 @@
-// Every failure a user can cause is a TesseraError with a stable code; the HTTP layer maps codes to statuses in one
-// table (src/server/errors.ts), so the code list here is the contract shared by the library and the API.
+// Every failure a user can cause is a TesseraError with a stable code. ERROR_CODES is the one table of codes: the
+// error class a code is thrown as, its HTTP status and whether retrying can help all derive from it, so the library,
+// the server and the HTTP client agree (a CONCURRENCY_CONFLICT is a ConcurrencyError in-process and over HTTP).
 
-export type ErrorCode =
-  | 'DIR_NOT_FOUND'
-  | 'TABLE_NOT_FOUND'
-  | 'COLUMN_NOT_FOUND'
-  | 'VERSION_NOT_FOUND'
-  | 'INDEX_NOT_FOUND'
-  | 'JOB_NOT_FOUND'
-  | 'NOT_FOUND'
-  | 'DIR_ALREADY_EXISTS'
-  | 'TABLE_ALREADY_EXISTS'
-  | 'COLUMN_ALREADY_EXISTS'
-  | 'INDEX_ALREADY_EXISTS'
-  | 'PATH_ALREADY_EXISTS'
-  | 'DIR_NOT_EMPTY'
-  | 'HAS_DEPENDENTS'
-  | 'INVALID_ARGUMENT'
-  | 'INVALID_NAME'
-  | 'INVALID_TYPE'
-  | 'INVALID_ROW'
-  | 'INVALID_EXPRESSION'
-  | 'INVALID_MEDIA'
-  | 'TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'CONSTRAINT_VIOLATION'
-  | 'READ_ONLY'
-  | 'COMPUTATION_FAILED'
-  | 'DATA_DIR_LOCKED'
-  | 'CONCURRENCY_CONFLICT'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'UNAVAILABLE'
-  | 'INTERNAL'
+/** Which class a code is thrown as (and caught by). */
+export type ErrorFamily = 'not_found' | 'already_exists' | 'invalid' | 'conflict' | 'concurrency' | 'computation' | 'auth' | 'unavailable' | 'internal'
+
+export interface ErrorSpec {
+  readonly status: number
+  readonly family: ErrorFamily
+  /** The same call may succeed later without changing it (a lost race, a busy or stopping server). */
+  readonly retryable: boolean
+}
+
+const spec = (status: number, family: ErrorFamily, retryable = false): ErrorSpec => ({ status, family, retryable })
+
+export const ERROR_CODES = {
+  DIR_NOT_FOUND: spec(404, 'not_found'),
+  TABLE_NOT_FOUND: spec(404, 'not_found'),
+  COLUMN_NOT_FOUND: spec(404, 'not_found'),
+  VERSION_NOT_FOUND: spec(404, 'not_found'),
+  INDEX_NOT_FOUND: spec(404, 'not_found'),
+  JOB_NOT_FOUND: spec(404, 'not_found'),
+  NOT_FOUND: spec(404, 'not_found'),
+  DIR_ALREADY_EXISTS: spec(409, 'already_exists'),
+  TABLE_ALREADY_EXISTS: spec(409, 'already_exists'),
+  COLUMN_ALREADY_EXISTS: spec(409, 'already_exists'),
+  INDEX_ALREADY_EXISTS: spec(409, 'already_exists'),
+  PATH_ALREADY_EXISTS: spec(409, 'already_exists'),
+  DIR_NOT_EMPTY: spec(409, 'conflict'),
+  HAS_DEPENDENTS: spec(409, 'conflict'),
+  CONSTRAINT_VIOLATION: spec(409, 'conflict'),
+  READ_ONLY: spec(409, 'conflict'),
+  CONCURRENCY_CONFLICT: spec(409, 'concurrency', true),
+  INVALID_ARGUMENT: spec(400, 'invalid'),
+  INVALID_NAME: spec(400, 'invalid'),
+  INVALID_TYPE: spec(400, 'invalid'),
+  INVALID_ROW: spec(400, 'invalid'),
+  INVALID_EXPRESSION: spec(400, 'invalid'),
+  INVALID_MEDIA: spec(400, 'invalid'),
+  TOO_LARGE: spec(413, 'invalid'),
+  UNSUPPORTED_MEDIA_TYPE: spec(415, 'invalid'),
+  COMPUTATION_FAILED: spec(422, 'computation'),
+  DATA_DIR_LOCKED: spec(423, 'unavailable', true),
+  UNAUTHORIZED: spec(401, 'auth'),
+  FORBIDDEN: spec(403, 'auth'),
+  UNAVAILABLE: spec(503, 'unavailable', true),
+  /** The data dir's catalog could not be brought to this build's schema (too new, or a migration failed). */
+  MIGRATION_FAILED: spec(500, 'internal'),
+  INTERNAL: spec(500, 'internal'),
+} as const satisfies Record<string, ErrorSpec>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(ERROR_CODES, code)
 
 export class TesseraError extends Error {
   override readonly name: string = 'TesseraError'
@@ -46,34 +66,77 @@ export class TesseraError extends Error {
     this.details = details
   }
 
+  get status(): number { return ERROR_CODES[this.code].status }
+  get family(): ErrorFamily { return ERROR_CODES[this.code].family }
+  get retryable(): boolean { return ERROR_CODES[this.code].retryable }
+
   toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
     return this.details ? { code: this.code, message: this.message, details: { ...this.details } } : { code: this.code, message: this.message }
   }
 }
 
 export class NotFoundError extends TesseraError {
-  override readonly name = 'NotFoundError'
+  override readonly name: string = 'NotFoundError'
 }
 
 export class AlreadyExistsError extends TesseraError {
-  override readonly name = 'AlreadyExistsError'
+  override readonly name: string = 'AlreadyExistsError'
 }
 
 /** The request itself is wrong: bad names, types, rows or expressions. Never a 500. */
 export class RequestError extends TesseraError {
-  override readonly name = 'RequestError'
+  override readonly name: string = 'RequestError'
 }
 
+/** The request is well formed but the data's state refuses it (a duplicate key, dependents, a read-only table). */
+export class ConflictError extends RequestError {
+  override readonly name: string = 'ConflictError'
+}
+
+/** Another write came first; the same call may succeed when retried. */
 export class ConcurrencyError extends TesseraError {
-  override readonly name = 'ConcurrencyError'
+  override readonly name: string = 'ConcurrencyError'
 }
 
-export const notFound = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
-  new NotFoundError(code, message, details)
-export const alreadyExists = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
-  new AlreadyExistsError(code, message, details)
-export const invalid = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
-  new RequestError(code, message, details)
+/** A computed column, UDF or iterator failed on the data. */
+export class ComputationError extends TesseraError {
+  override readonly name: string = 'ComputationError'
+}
+
+/** Missing, unknown or insufficient credentials. */
+export class AuthError extends TesseraError {
+  override readonly name: string = 'AuthError'
+}
+
+/** The service (or a resource it needs) cannot serve now: a locked data dir, a missing extension, a stopping server. */
+export class UnavailableError extends TesseraError {
+  override readonly name: string = 'UnavailableError'
+}
+
+type ErrorClass = new (code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) => TesseraError
+
+const CLASS_OF: Record<ErrorFamily, ErrorClass> = {
+  not_found: NotFoundError,
+  already_exists: AlreadyExistsError,
+  invalid: RequestError,
+  conflict: ConflictError,
+  concurrency: ConcurrencyError,
+  computation: ComputationError,
+  auth: AuthError,
+  unavailable: UnavailableError,
+  internal: TesseraError,
+}
+
+/** The error for a code, as the class its family names: the one way an error is built from a code. */
+export function errorOf(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): TesseraError {
+  return new CLASS_OF[ERROR_CODES[code].family](code, message, details, options)
+}
+
+// The helpers below read well at call sites; the class still follows the code (invalid('READ_ONLY') is a ConflictError).
+export const notFound = (code: ErrorCode, message: string, details?: Record<string, unknown>) => errorOf(code, message, details)
+export const alreadyExists = (code: ErrorCode, message: string, details?: Record<string, unknown>) => errorOf(code, message, details)
+export const invalid = (code: ErrorCode, message: string, details?: Record<string, unknown>) => errorOf(code, message, details)
+export const conflict = (code: ErrorCode, message: string, details?: Record<string, unknown>) => errorOf(code, message, details)
 
 export function isTesseraError(e: unknown): e is TesseraError {
   return e instanceof TesseraError

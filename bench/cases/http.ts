@@ -14,13 +14,13 @@ import { readOps } from './query.ts'
 
 const HTTP_BATCH = 5000
 
-function serve(fetch: (req: Request) => Response | Promise<Response>): { url: string; stop(): void } {
+export function serve(fetch: (req: Request) => Response | Promise<Response>): { url: string; stop(): void } {
   const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch })
   return { url: `http://127.0.0.1:${server.port}`, stop: () => void server.stop(true) }
 }
 
 /** The baseline server: a bare Hono app over the raw PGlite. */
-function bareApp(pg: PGlite, n: number): Hono {
+export function bareApp(pg: PGlite, n: number): Hono {
   const ops = readOps(n)
   const app = new Hono()
   app.post('/rows/:table', async (c) => {

@@ -15,7 +15,12 @@ export function base64ToBytes(text: string): Uint8Array {
   return bytes
 }
 
-/** JSON.stringify replacer with the API's encoding of bytes (base64). */
+/**
+ * JSON.stringify replacer with the API's encodings: bytes as base64; a bigint as a number when it is exact, else as
+ * its digits (JSON.stringify throws on a bigint; the library takes 2n for a float or int column).
+ */
 export function jsonReplacer(_key: string, value: unknown): unknown {
-  return value instanceof Uint8Array ? bytesToBase64(value) : value
+  if (value instanceof Uint8Array) return bytesToBase64(value)
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()
+  return value
 }

@@ -1,5 +1,4 @@
-import type { ErrorCode } from '../errors.ts'
-import { AlreadyExistsError, NotFoundError, RequestError, TesseraError } from '../errors.ts'
+import { errorOf, isErrorCode, TesseraError } from '../errors.ts'
 import { jsonReplacer } from './base64.ts'
 
 // The client's one HTTP primitive: JSON in, JSON out, API errors rebuilt as the same TesseraError classes the
@@ -46,14 +45,17 @@ export class HttpTransport {
   }
 }
 
-export function toError(status: number, data: { error?: { code?: ErrorCode; message?: string; details?: Record<string, unknown> } } | undefined): TesseraError {
-  const code = data?.error?.code ?? 'INTERNAL'
-  const message = data?.error?.message ?? `HTTP ${status}`
-  const details = data?.error?.details
-  if (status === 404) return new NotFoundError(code, message, details)
-  if (code.endsWith('ALREADY_EXISTS')) return new AlreadyExistsError(code, message, details)
-  if (status >= 400 && status < 500 && status !== 401 && status !== 403) return new RequestError(code, message, details)
-  return new TesseraError(code, message, details)
+/**
+ * An API error answer as the error the library would have thrown: the class follows the error CODE through the one
+ * code table (src/errors.ts), never the HTTP status, so CONCURRENCY_CONFLICT is a ConcurrencyError over HTTP too.
+ */
+export function toError(status: number, data: { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined): TesseraError {
+  const e = data?.error
+  const message = typeof e?.message === 'string' ? e.message : `HTTP ${status}`
+  const details = e?.details && typeof e.details === 'object' ? (e.details as Record<string, unknown>) : undefined
+  // A code this client does not know (a newer server) keeps its name in the message and becomes the generic error.
+  if (!isErrorCode(e?.code)) return new TesseraError(status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT', `${typeof e?.code === 'string' ? `${e.code}: ` : ''}${message}`, details)
+  return errorOf(e.code, message, details)
 }
 
 export const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')

@@ -1,42 +1,49 @@
 import type { CheckProblem } from '../catalog/check.ts'
-import type { ColumnInfo, CompactOptions, CompactReport, CreateTableOptions, EffectiveRetention, RetentionPolicy, UpdateStatus, VersionInfo } from '../catalog/index.ts'
+import type { CompactOptions, CompactReport, CreateTableOptions, EffectiveRetention, RetentionPolicy, VersionInfo } from '../catalog/index.ts'
+import type { ColumnInfo, HistoryAnswer, IndexInfo, SchemaChangeAnswer, TableApi, TableInfo, TesseraApi, UpdateStatus } from '../api/index.ts'
 import type { GcOptions, GcReport } from '../media/index.ts'
 import type { IfExists, IfNotExists, OnError } from '../catalog/metadata.ts'
-import { notFound } from '../errors.ts'
+import { invalid, notFound } from '../errors.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { Expr, toNode } from '../query/expr.ts'
 import { colNode } from '../query/nodes/index.ts'
 import { ResultSet } from '../query/results.ts'
 import type { ResultColumn } from '../query/results.ts'
-import type { AddEmbeddingIndexOptions, HybridSearchOptions, IndexInfo } from '../index/index.ts'
+import type { AddEmbeddingIndexOptions, HybridSearchOptions } from '../index/index.ts'
 import type { ClientOptions } from './http.ts'
 import { HttpTransport } from './http.ts'
 import { RemoteJobs } from './remote-jobs.ts'
 import { bytesToDataUrl, encodeValues, RemoteQuery, reviveRows } from './remote-query.ts'
-import type { RemoteJoinable } from './remote-query.ts'
+import type { QueryOwner, RemoteJoinable } from './remote-query.ts'
 
 // The HTTP client with the in-process library's interface: `await Tessera.connect(url, { token })` gives an object
 // whose dirs, tables, rows, queries and versions behave like `await Tessera.open()`'s, over the API.
 
-interface TableInfo {
-  path: string
-  version: number
-  readOnly: boolean
-  primaryKey: string[]
-  columns: ColumnInfo[]
-  indexes?: IndexInfo[]
-}
 
 type Row = Record<string, unknown>
 
-export class RemoteTable implements RemoteJoinable {
+export class RemoteTable implements RemoteJoinable, TableApi {
   readonly #http: HttpTransport
   #info: TableInfo
   #proxy: Record<string, Expr> | undefined
+  readonly #owner: QueryOwner = {
+    onStatus: (s) => { this.#info = { ...this.#info, version: s.version } },
+    wireValues: (values) => this.#wireRows([values])[0]!,
+  }
 
   constructor(http: HttpTransport, info: TableInfo) {
     this.#http = http
     this.#info = info
+  }
+
+  /**
+   * After db.move(): a handle follows its table to the new path, as the library's handles do (they name the table
+   * by id). Called by RemoteTessera.move for every live handle under `from`.
+   */
+  followMove(from: string, to: string): void {
+    const [path, version] = this.#info.path.split(':') as [string, string | undefined]
+    if (path !== from && !path.startsWith(`${from}/`)) return
+    this.#info = { ...this.#info, path: `${to}${path.slice(from.length)}${version !== undefined ? `:${version}` : ''}` }
   }
 
   get path(): string { return this.#info.path }
@@ -71,11 +78,11 @@ export class RemoteTable implements RemoteJoinable {
 
   async #status(p: Promise<UpdateStatus>): Promise<UpdateStatus> {
     const s = await p
-    this.#info = { ...this.#info, version: s.version }
+    this.#owner.onStatus(s)
     return s
   }
 
-  query(): RemoteQuery { return new RemoteQuery(this.#http, { table: this.#info.path }) }
+  query(): RemoteQuery { return new RemoteQuery(this.#http, { table: this.#info.path }, this.#owner) }
   select<R extends Row = Row>(...args: (ExprLike | Record<string, ExprLike>)[]): RemoteQuery<R> { return this.query().select<R>(...args) }
   where(cond: ExprLike): RemoteQuery { return this.query().where(cond) }
   orderBy(expr: ExprLike, direction: 'asc' | 'desc' = 'asc'): RemoteQuery { return this.query().orderBy(expr, direction) }
@@ -90,8 +97,19 @@ export class RemoteTable implements RemoteJoinable {
   count(): Promise<number> { return this.query().count() }
   stream(options: { batchSize?: number } = {}): AsyncGenerator<Row> { return this.query().stream(options) }
 
-  /** Rows ready for JSON: bytes in media columns travel as data: URLs (a bare base64 string would read as a path). */
+  /**
+   * Rows ready for JSON: bytes in media columns travel as data: URLs (a bare base64 string would read as a path), and
+   * numbers JSON cannot carry are refused here, as the library refuses them, instead of arriving as null.
+   */
   #wireRows(rows: readonly Row[]): Row[] {
+    rows.forEach((r, i) => {
+      if (!r || typeof r !== 'object') return
+      for (const [k, x] of Object.entries(r)) {
+        if (typeof x !== 'number' || Number.isFinite(x)) continue
+        const what = Number.isNaN(x) ? 'NaN is not a storable number (use null for a missing value)' : `${x} cannot be sent as JSON (the HTTP API carries finite numbers only)`
+        throw invalid('INVALID_ROW', `row ${i}, column '${k}': ${what}`, { row: i, column: k })
+      }
+    })
     const media = this.#info.columns.filter((c) => /^(image|audio|video|document)\??$/.test(c.type)).map((c) => c.name)
     if (media.length === 0) return [...rows]
     return rows.map((r) => {
@@ -101,11 +119,11 @@ export class RemoteTable implements RemoteJoinable {
     })
   }
 
-  insert(rows: readonly Row[] | Row, options: { onError?: OnError } = {}): Promise<UpdateStatus> {
+  async insert(rows: readonly Row[] | Row, options: { onError?: OnError } = {}): Promise<UpdateStatus> {
     return this.#status(this.#http.request('POST', this.#url('rows'), { rows: this.#wireRows(Array.isArray(rows) ? rows : [rows]), ...options }))
   }
 
-  update(values: Row, options: { where?: ExprLike; cascade?: boolean } = {}): Promise<UpdateStatus> {
+  async update(values: Row, options: { where?: ExprLike; cascade?: boolean } = {}): Promise<UpdateStatus> {
     return this.#status(this.#http.request('PATCH', this.#url('rows'), {
       values: encodeValues(this.#wireRows([values])[0]!),
       ...(options.where !== undefined ? { where: toNode(options.where) } : {}),
@@ -117,7 +135,7 @@ export class RemoteTable implements RemoteJoinable {
     return this.#status(this.#http.request('POST', this.#url('delete'), options.where !== undefined ? { where: toNode(options.where) } : { all: true }))
   }
 
-  batchUpdate(rows: readonly Row[], options: { ifNotExists?: 'error' | 'ignore' | 'insert'; cascade?: boolean } = {}): Promise<UpdateStatus> {
+  async batchUpdate(rows: readonly Row[], options: { ifNotExists?: 'error' | 'ignore' | 'insert'; cascade?: boolean } = {}): Promise<UpdateStatus> {
     return this.#status(this.#http.request('POST', this.#url('batch-update'), { rows: this.#wireRows(rows), ...options }))
   }
 
@@ -125,7 +143,7 @@ export class RemoteTable implements RemoteJoinable {
     return this.batchUpdate(rows, { ifNotExists: 'insert' })
   }
 
-  async #schema(p: Promise<{ status: UpdateStatus; table: TableInfo }>): Promise<UpdateStatus> {
+  async #schema(p: Promise<SchemaChangeAnswer>): Promise<UpdateStatus> {
     const r = await p
     this.#info = r.table
     return r.status
@@ -182,8 +200,8 @@ export class RemoteTable implements RemoteJoinable {
   }
 
   async history(): Promise<VersionInfo[]> {
-    const r = await this.#http.request<{ versions: (VersionInfo & { createdAt: string })[] }>('GET', this.#url('history'))
-    return r.versions.map((v) => ({ ...v, createdAt: new Date(v.createdAt) }))
+    const r = await this.#http.request<HistoryAnswer>('GET', this.#url('history'))
+    return r.versions.map((v) => ({ ...v, createdAt: new Date(v.createdAt) }) as VersionInfo)
   }
 
   async revert(): Promise<{ version: number }> {
@@ -194,9 +212,11 @@ export class RemoteTable implements RemoteJoinable {
   }
 }
 
-export class RemoteTessera {
+export class RemoteTessera implements TesseraApi<RemoteTable> {
   readonly #http: HttpTransport
   #jobs: RemoteJobs | undefined
+  /** Live table handles (weakly held), so move() can move them along as the library's handles move. */
+  readonly #handles = new Set<WeakRef<RemoteTable>>()
   readonly url: string
 
   constructor(url: string, options: ClientOptions = {}) {
@@ -251,34 +271,47 @@ export class RemoteTessera {
 
   async move(from: string, to: string): Promise<void> {
     await this.#http.request('POST', '/api/v1/move', { from, to })
+    for (const ref of this.#handles) {
+      const t = ref.deref()
+      if (t) t.followMove(from, to)
+      else this.#handles.delete(ref)
+    }
   }
 
   async createTable(path: string, schema: Record<string, string>, options: CreateTableOptions = {}): Promise<RemoteTable> {
-    return new RemoteTable(this.#http, await this.#http.request<TableInfo>('POST', '/api/v1/tables', { path, schema, ...options }))
+    return this.#handle(await this.#http.request<TableInfo>('POST', '/api/v1/tables', { path, schema, ...options }))
   }
 
   async getTable(path: string): Promise<RemoteTable> {
-    return new RemoteTable(this.#http, await this.#http.request<TableInfo>('GET', `/api/v1/tables/${path}`))
+    return this.#handle(await this.#http.request<TableInfo>('GET', `/api/v1/tables/${path}`))
   }
 
   get(path: string): Promise<RemoteTable> { return this.getTable(path) }
 
-  async createView(path: string, base: RemoteTable | string, options: { where?: ExprLike; iterator?: { name: string; input: string; args?: Record<string, unknown> }; ifExists?: IfExists } = {}): Promise<RemoteTable> {
-    return new RemoteTable(this.#http, await this.#http.request<TableInfo>('POST', '/api/v1/views', {
-      path, base: typeof base === 'string' ? base : base.path,
-      ...(options.where !== undefined ? { where: toNode(options.where) } : {}),
-      ...(options.iterator ? { iterator: options.iterator } : {}),
-      ...(options.ifExists ? { ifExists: options.ifExists } : {}),
+  /** A view over a table, or over t.where(...) (the view follows that filter too), as db.createView. */
+  async createView(path: string, base: RemoteTable | RemoteQuery | string, options: { where?: ExprLike; iterator?: { name: string; input: string; args?: Record<string, unknown> }; ifExists?: IfExists } = {}): Promise<RemoteTable> {
+    const { where, ...rest } = options
+    return this.#handle(await this.#http.request<TableInfo>('POST', '/api/v1/views', {
+      path, base: typeof base === 'string' ? base : base instanceof RemoteQuery ? base.toJSON() : base.path,
+      ...(where !== undefined ? { where: toNode(where) } : {}),
+      ...rest,
     }))
   }
 
   async createSnapshot(path: string, base: RemoteTable | string, options: { ifExists?: IfExists } = {}): Promise<RemoteTable> {
-    return new RemoteTable(this.#http, await this.#http.request<TableInfo>('POST', '/api/v1/snapshots', { path, base: typeof base === 'string' ? base : base.path, ...options }))
+    return this.#handle(await this.#http.request<TableInfo>('POST', '/api/v1/snapshots', { path, base: typeof base === 'string' ? base : base.path, ...options }))
   }
 
   async dropTable(path: string, options: { force?: boolean; ifNotExists?: IfNotExists } = {}): Promise<void> {
     const q = new URLSearchParams({ ...(options.force ? { force: 'true' } : {}), ...(options.ifNotExists ? { ifNotExists: options.ifNotExists } : {}) })
     await this.#http.request('DELETE', `/api/v1/tables/${path}${q.size ? `?${q}` : ''}`)
+  }
+
+  #handle(info: TableInfo): RemoteTable {
+    const t = new RemoteTable(this.#http, info)
+    if (this.#handles.size > 1000) for (const ref of this.#handles) if (!ref.deref()) this.#handles.delete(ref)
+    this.#handles.add(new WeakRef(t))
+    return t
   }
 
   /** Nothing to release for HTTP; present so code written for the library runs unchanged. */

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
-import { TesseraError } from '../errors.ts'
+import { errorOf } from '../errors.ts'
 import type { RequestLimits } from './request.ts'
 
 // Who is calling, and which dir prefixes they may read or write. Routes check every path they touch through
@@ -37,7 +37,7 @@ export function canSee(p: Principal, path: string): boolean {
 }
 
 export function requireAdmin(p: Principal): void {
-  if (!p.admin) throw new TesseraError('FORBIDDEN', `token '${p.name}' is not an admin token`)
+  if (!p.admin) throw errorOf('FORBIDDEN', `token '${p.name}' is not an admin token`)
 }
 
 /** Resolves a bearer token to a principal; undefined means the token is unknown. */
@@ -60,9 +60,9 @@ export function authMiddleware(options: AuthOptions): MiddlewareHandler<AuthEnv>
     const header = c.req.header('authorization') ?? ''
     const m = /^Bearer\s+(.+)$/i.exec(header)
     const token = m?.[1]?.trim() ?? c.req.query('token')
-    if (!token) throw new TesseraError('UNAUTHORIZED', 'missing API token: send Authorization: Bearer <token>')
+    if (!token) throw errorOf('UNAUTHORIZED', 'missing API token: send Authorization: Bearer <token>')
     const principal = await options.authenticate(token)
-    if (!principal) throw new TesseraError('UNAUTHORIZED', 'unknown or revoked API token')
+    if (!principal) throw errorOf('UNAUTHORIZED', 'unknown or revoked API token')
     c.set('principal', principal)
     return next()
   }

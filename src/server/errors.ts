@@ -2,46 +2,16 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import * as v from 'valibot'
 import type { ErrorCode } from '../errors.ts'
-import { TesseraError } from '../errors.ts'
+import { ERROR_CODES, TesseraError } from '../errors.ts'
 import type { Principal } from './auth.ts'
 import { redactForeignNames } from './tenant.ts'
 
-// The one place errors become HTTP responses: body { error: { code, message, details? } }, status from the code.
+// The one place errors become HTTP responses: body { error: { code, message, details? } }, status from the code's
+// row in ERROR_CODES.
 // Bad input is always 4xx; only bugs are 500.
 
-export const STATUS = {
-  DIR_NOT_FOUND: 404,
-  TABLE_NOT_FOUND: 404,
-  COLUMN_NOT_FOUND: 404,
-  VERSION_NOT_FOUND: 404,
-  INDEX_NOT_FOUND: 404,
-  JOB_NOT_FOUND: 404,
-  NOT_FOUND: 404,
-  DIR_ALREADY_EXISTS: 409,
-  TABLE_ALREADY_EXISTS: 409,
-  COLUMN_ALREADY_EXISTS: 409,
-  INDEX_ALREADY_EXISTS: 409,
-  PATH_ALREADY_EXISTS: 409,
-  DIR_NOT_EMPTY: 409,
-  HAS_DEPENDENTS: 409,
-  CONSTRAINT_VIOLATION: 409,
-  CONCURRENCY_CONFLICT: 409,
-  READ_ONLY: 409,
-  INVALID_ARGUMENT: 400,
-  INVALID_NAME: 400,
-  INVALID_TYPE: 400,
-  INVALID_ROW: 400,
-  INVALID_EXPRESSION: 400,
-  INVALID_MEDIA: 400,
-  TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  COMPUTATION_FAILED: 422,
-  DATA_DIR_LOCKED: 423,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  UNAVAILABLE: 503,
-  INTERNAL: 500,
-} as const satisfies Record<ErrorCode, number>
+/** HTTP status per code, derived from the one code table (src/errors.ts). */
+export const STATUS = Object.fromEntries(Object.entries(ERROR_CODES).map(([code, e]) => [code, e.status])) as Record<ErrorCode, number>
 
 export function errorBody(code: ErrorCode, message: string, details?: Record<string, unknown>) {
   return { error: { code, message, ...(details ? { details } : {}) } }
@@ -51,7 +21,7 @@ export function toErrorResponse(err: unknown, c: Context, log: (msg: string, e: 
   if (err instanceof TesseraError) {
     // Errors never name another tenant's objects (a revert refused because of B's snapshot, say).
     const e = redactForeignNames((c.var as { principal?: Principal } | undefined)?.principal, err)
-    return c.json(errorBody(e.code, e.message, e.details ? { ...e.details } : undefined), STATUS[e.code] as 400)
+    return c.json(errorBody(e.code, e.message, e.details ? { ...e.details } : undefined), e.status as 400)
   }
   if (err instanceof v.ValiError) {
     const issue = err.issues[0]

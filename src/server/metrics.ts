@@ -5,11 +5,13 @@ import type { MiddlewareHandler } from 'hono'
 
 const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-interface Series { count: number; sum: number; buckets: number[] }
+/** One route pattern and method: requests by status and a latency histogram (per-bucket counts, summed at render). */
+interface Series { readonly labels: string; readonly statuses: Map<number, number>; count: number; sum: number; readonly buckets: number[] }
 
 export class Metrics {
-  readonly #requests = new Map<string, number>()
-  readonly #latency = new Map<string, Series>()
+  // Keyed by method and route pattern, so a request costs one short key and a few increments (the labels text is
+  // made once per series, not per request: this runs on every request of the hot path).
+  readonly #series = new Map<string, Series>()
   #inFlight = 0
   readonly #started = Date.now()
 
@@ -21,27 +23,32 @@ export class Metrics {
         await next()
       } finally {
         this.#inFlight--
-        const route = c.req.routePath || 'unmatched'
-        const seconds = (performance.now() - start) / 1000
-        const key = `method="${c.req.method}",route="${route.replaceAll('"', '')}",status="${c.res.status}"`
-        this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1)
-        const lk = `method="${c.req.method}",route="${route.replaceAll('"', '')}"`
-        let s = this.#latency.get(lk)
-        if (!s) this.#latency.set(lk, (s = { count: 0, sum: 0, buckets: BUCKETS.map(() => 0) }))
-        s.count++
-        s.sum += seconds
-        BUCKETS.forEach((b, i) => { if (seconds <= b) s!.buckets[i]!++ })
+        this.#record(c.req.method, c.req.routePath || 'unmatched', c.res.status, (performance.now() - start) / 1000)
       }
     }
+  }
+
+  #record(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${route}`
+    let s = this.#series.get(key)
+    if (!s) this.#series.set(key, (s = { labels: `method="${method}",route="${route.replaceAll('"', '')}"`, statuses: new Map(), count: 0, sum: 0, buckets: BUCKETS.map(() => 0) }))
+    s.statuses.set(status, (s.statuses.get(status) ?? 0) + 1)
+    s.count++
+    s.sum += seconds
+    let i = 0
+    while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++
+    if (i < BUCKETS.length) s.buckets[i]!++
   }
 
   render(): string {
     const lines: string[] = []
     lines.push('# HELP tessera_http_requests_total HTTP requests by route pattern and status.', '# TYPE tessera_http_requests_total counter')
-    for (const [k, v] of this.#requests) lines.push(`tessera_http_requests_total{${k}} ${v}`)
+    for (const s of this.#series.values()) for (const [status, n] of s.statuses) lines.push(`tessera_http_requests_total{${s.labels},status="${status}"} ${n}`)
     lines.push('# HELP tessera_http_request_duration_seconds Request latency by route pattern.', '# TYPE tessera_http_request_duration_seconds histogram')
-    for (const [k, s] of this.#latency) {
-      BUCKETS.forEach((b, i) => lines.push(`tessera_http_request_duration_seconds_bucket{${k},le="${b}"} ${s.buckets[i]}`))
+    for (const s of this.#series.values()) {
+      const k = s.labels
+      let cumulative = 0
+      BUCKETS.forEach((b, i) => lines.push(`tessera_http_request_duration_seconds_bucket{${k},le="${b}"} ${(cumulative += s.buckets[i]!)}`))
       lines.push(`tessera_http_request_duration_seconds_bucket{${k},le="+Inf"} ${s.count}`)
       lines.push(`tessera_http_request_duration_seconds_sum{${k}} ${s.sum}`)
       lines.push(`tessera_http_request_duration_seconds_count{${k}} ${s.count}`)

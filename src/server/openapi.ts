@@ -1,5 +1,6 @@
 import { toJsonSchema } from '@valibot/to-json-schema'
 import type * as v from 'valibot'
+import { ErrorAnswerSchema } from '../api/index.ts'
 import { ExprNodeSchema } from '../query/nodes/schema.ts'
 
 // /openapi.json is generated from the same valibot schemas the routes validate with, so the document cannot drift
@@ -14,6 +15,8 @@ export interface OperationDoc {
   readonly body?: v.GenericSchema
   readonly query?: readonly string[]
   readonly success?: number
+  /** The answer's schema, from the API contract (src/api/answers.ts). */
+  readonly answer?: v.GenericSchema
 }
 
 const ERROR = {
@@ -47,7 +50,7 @@ export function openApiDocument(ops: readonly OperationDoc[], version: string): 
       ...(params.length ? { parameters: params } : {}),
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(op.body, defs) } } } } : {}),
       responses: {
-        [String(op.success ?? 200)]: { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } },
+        [String(op.success ?? 200)]: { description: 'OK', content: { 'application/json': { schema: op.answer ? schemaOf(op.answer, defs) : { type: 'object' } } } },
         '400': ERROR, '401': ERROR, '403': ERROR, '404': ERROR, '409': ERROR,
       },
     }
@@ -60,10 +63,7 @@ export function openApiDocument(ops: readonly OperationDoc[], version: string): 
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
         ...defs,
-        Error: {
-          type: 'object', required: ['error'],
-          properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } } } },
-        },
+        Error: schemaOf(ErrorAnswerSchema, defs),
       },
     },
     security: [{ bearer: [] }],

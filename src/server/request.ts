@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import * as v from 'valibot'
 import { checkName, parsePath } from '../catalog/index.ts'
-import { invalid, TesseraError } from '../errors.ts'
+import { errorOf, invalid } from '../errors.ts'
 
 // The one request layer: every route reads its body, query parameters and path parameters through these helpers,
 // so what reaches the engine has been checked against a schema with bounds (integers in range, enums from a fixed
@@ -29,7 +29,7 @@ export const EXPR_LIMITS = Object.freeze({ depth: 64, args: 1_000, nodes: 20_000
 /** Any JSON body: nesting beyond this is refused before validation (expressions nest two levels per node). */
 export const MAX_JSON_DEPTH = 2 * EXPR_LIMITS.depth + 16
 
-const tooLarge = (message: string, details?: Record<string, unknown>) => new TesseraError('TOO_LARGE', message, details)
+const tooLarge = (message: string, details?: Record<string, unknown>) => errorOf('TOO_LARGE', message, details)
 export { tooLarge }
 
 // ---- bodies ----
@@ -67,7 +67,7 @@ export async function readJsonValue(c: Context): Promise<unknown> {
   const text = await c.req.text()
   if (text.trim() === '') return undefined
   if (!isJsonType(c.req.header('content-type'))) {
-    throw new TesseraError('UNSUPPORTED_MEDIA_TYPE', `send the request body as JSON with 'content-type: application/json' (got '${(c.req.header('content-type') ?? 'none').slice(0, 60)}')`)
+    throw errorOf('UNSUPPORTED_MEDIA_TYPE', `send the request body as JSON with 'content-type: application/json' (got '${(c.req.header('content-type') ?? 'none').slice(0, 60)}')`)
   }
   if (jsonTextNestsDeeper(text, MAX_JSON_DEPTH)) throw invalid('INVALID_ARGUMENT', `request body nests deeper than ${MAX_JSON_DEPTH} levels (limit; expressions may nest ${EXPR_LIMITS.depth} calls deep)`, { limit: MAX_JSON_DEPTH })
   // A big body costs milliseconds to scan and to parse: other requests (a /health probe) get the thread in between,

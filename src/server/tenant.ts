@@ -1,5 +1,6 @@
 import type { Tessera } from '../catalog/index.ts'
-import { notFound, TesseraError } from '../errors.ts'
+import { errorOf, notFound } from '../errors.ts'
+import type { TesseraError } from '../errors.ts'
 import { canAccess, canSee } from './auth.ts'
 import type { Access, Principal } from './auth.ts'
 
@@ -23,11 +24,11 @@ export function invisible(kind: TouchKind, path: string): TesseraError {
  */
 export function assertCanTouch(p: Principal, path: string, mode: Access | 'create', kind: TouchKind = 'table'): void {
   if (mode === 'create') {
-    if (!canAccess(p, path, 'write')) throw new TesseraError('FORBIDDEN', `token '${p.name}' may not create '${path}'`, { path })
+    if (!canAccess(p, path, 'write')) throw errorOf('FORBIDDEN', `token '${p.name}' may not create '${path}'`, { path })
     return
   }
   if (!canAccess(p, path, 'read')) throw invisible(kind, path)
-  if (mode === 'write' && !canAccess(p, path, 'write')) throw new TesseraError('FORBIDDEN', `token '${p.name}' has no write access to '${path}'`, { path, access: 'write' })
+  if (mode === 'write' && !canAccess(p, path, 'write')) throw errorOf('FORBIDDEN', `token '${p.name}' has no write access to '${path}'`, { path, access: 'write' })
 }
 
 /** A dir a caller lists: visible when inside its scopes or above them (to navigate down); else missing. */
@@ -69,7 +70,7 @@ export async function assertDependentsWritable(db: Tessera, p: Principal, paths:
   if (p.admin) return
   const foreign = (await dependentsOf(db, paths)).filter((d) => !canAccess(p, d, 'write'))
   if (foreign.length > 0) {
-    throw new TesseraError('HAS_DEPENDENTS', `${what} has views or snapshots outside this token's scope; they are not dropped with it: ask their owner or an admin to drop them first`)
+    throw errorOf('HAS_DEPENDENTS', `${what} has views or snapshots outside this token's scope; they are not dropped with it: ask their owner or an admin to drop them first`)
   }
 }
 
@@ -87,8 +88,7 @@ export function redactForeignNames(p: Principal | undefined, err: TesseraError):
   })
   const foreign = named.some((path) => /^[A-Za-z_][\w/]*(?::\d+)?$/.test(path) && !canAccess(p, path.replace(/:\d+$/, ''), 'read'))
   if (!foreign) return err
-  const Ctor = err.constructor as new (code: TesseraError['code'], message: string) => TesseraError
-  return new Ctor(err.code, err.code === 'HAS_DEPENDENTS'
+  return errorOf(err.code, err.code === 'HAS_DEPENDENTS'
     ? 'this change would affect views or snapshots outside this token\'s scope; ask their owner or an admin'
     : 'this request touches objects outside this token\'s scope')
 }

@@ -1,3 +1,4 @@
+import type { TableApi, TesseraApi } from '../api/index.ts'
 import type { IfExists } from '../catalog/metadata.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { Expr, toNode } from '../query/expr.ts'
@@ -13,13 +14,11 @@ const show = (e: ExprLike): string => printExpr(stripTables(toNode(e)))
 // and says what it would change. With plan: true nothing is changed; otherwise the change is made. So
 // `tessera apply setup.ts --plan` and a second `tessera apply setup.ts` both report exactly what is (not) done.
 
-/** The part of the library (or HTTP client) interface a setup needs; Tessera and RemoteTessera both fit. */
-export interface SetupTarget {
-  createDir(path: string, options?: { ifExists?: IfExists; parents?: boolean }): Promise<unknown>
-  listDirs(path?: string, options?: { recursive?: boolean }): Promise<string[]>
-  listTables(path?: string, options?: { recursive?: boolean }): Promise<string[]>
-  createTable(path: string, schema: Record<string, string>, options?: Record<string, unknown>): Promise<SetupTargetTable>
-  getTable(path: string): Promise<SetupTargetTable>
+/**
+ * The part of the API contract (src/api: TesseraApi, which the library and the HTTP client both implement) a setup
+ * needs, so a setup file runs unchanged against a data dir or a server.
+ */
+export type SetupTarget = Pick<TesseraApi<SetupTargetTable & TableApi>, 'createDir' | 'listDirs' | 'listTables' | 'createTable' | 'getTable'> & {
   createView?(path: string, base: never, options?: Record<string, unknown>): Promise<SetupTargetTable>
   /** Background jobs (index rebuilds with background: true). */
   readonly jobs?: {
@@ -37,17 +36,9 @@ interface ExistingIndex {
   readonly embed?: { readonly fn: string; readonly opts?: Readonly<Record<string, unknown>> }
 }
 
-export interface SetupTargetTable {
-  readonly path: string
-  schema(): Record<string, string>
-  count(): Promise<number>
-  col(name: string): Expr
-  addColumn(name: string, type: string, options?: { ifExists?: IfExists }): Promise<unknown>
-  addComputedColumn(name: string, expr: ExprLike, options?: { onError?: 'abort' | 'ignore'; ifExists?: IfExists }): Promise<unknown>
-  dropColumn(name: string, options?: { ifNotExists?: 'error' | 'ignore' }): Promise<unknown>
+/** A table as a setup sees it: the contract's TableApi, and embedding indexes where the target offers them. */
+export type SetupTargetTable = Pick<TableApi, 'path' | 'schema' | 'count' | 'col' | 'addColumn' | 'addComputedColumn' | 'dropColumn' | 'listIndexes' | 'columns'> & {
   addEmbeddingIndex?(column: string, options: Record<string, unknown>): Promise<unknown>
-  listIndexes?(): unknown
-  columns?(): readonly { name: string; computedWith?: string; onError?: string }[]
 }
 
 export interface SetupOptions {
@@ -187,7 +178,7 @@ export class SetupTable {
    * background with background: true (the old index serves until the new one is complete); an identical one is kept.
    */
   async addEmbeddingIndex(column: string, options: Record<string, unknown> & { name?: string; ifExists?: 'ignore' | 'replace'; background?: boolean } = {}): Promise<void> {
-    const existing = this.target?.listIndexes ? ((await this.target.listIndexes()) as ExistingIndex[]) : []
+    const existing: readonly ExistingIndex[] = this.target ? this.target.listIndexes() : []
     const { ifExists, background, ...indexOptions } = options
     const name = options.name
     const found = existing.find((i) => (name ? i.name === name : i.column === column))

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { TesseraError } from '../errors.ts'
 import type { Queryable } from './types.ts'
 
 // The catalog schema. Each entry runs once, in order, inside one transaction; the applied count lives in
@@ -111,9 +112,15 @@ export async function migrate(db: Queryable & { transaction<T>(fn: (tx: Queryabl
     const r = await tx.query<{ value: number }>(`select value from tessera.meta where key = 'schema_version' for update`)
     const applied = r.rows[0]?.value ?? 0
     if (applied > MIGRATIONS.length) {
-      throw new Error(`data dir catalog is version ${applied}, newer than this build understands (${MIGRATIONS.length}); upgrade tessera`)
+      throw new TesseraError('MIGRATION_FAILED', `data dir catalog is version ${applied}, newer than this build understands (${MIGRATIONS.length}); upgrade tessera`, { applied, supported: MIGRATIONS.length })
     }
-    for (let i = applied; i < MIGRATIONS.length; i++) await tx.exec(MIGRATIONS[i]!)
+    for (let i = applied; i < MIGRATIONS.length; i++) {
+      try {
+        await tx.exec(MIGRATIONS[i]!)
+      } catch (e) {
+        throw new TesseraError('MIGRATION_FAILED', `migrating the data dir catalog from version ${i} to ${i + 1} failed: ${(e as Error).message}; nothing was changed`, { from: i, to: i + 1 }, { cause: e })
+      }
+    }
     await tx.query(
       `insert into tessera.meta(key, value) values ('schema_version', $1::jsonb) on conflict (key) do update set value = excluded.value`,
       [JSON.stringify(MIGRATIONS.length)],

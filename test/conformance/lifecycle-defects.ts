@@ -1,8 +1,8 @@
 // Regression tests for the defects and silently ignored options of issue 20, run on every store.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Tessera } from '../../src/index.ts'
-import { queryFromJson } from '../../src/query/json-query.ts'
 import type { MakeDb } from './make-db.ts'
+import { runJsonQuery } from './make-db.ts'
 
 export function lifecycleDefectsSuite(makeDb: MakeDb): void {
   let db: Tessera
@@ -100,7 +100,7 @@ export function lifecycleDefectsSuite(makeDb: MakeDb): void {
       const sel = (q: ReturnType<typeof a.join>) => q.select({ ax: a.c.x, by: b.c.y })
       const rows = async (q: ReturnType<typeof a.join>) => {
         const lib = (await sel(q).collect()).rows
-        const json = (await (await queryFromJson(db, JSON.parse(JSON.stringify(sel(q).toJSON())))).collect()).rows
+        const json = (await runJsonQuery(db, JSON.parse(JSON.stringify(sel(q).toJSON())))).rows
         expect(json).toEqual(lib)
         return [...lib].sort((p, q2) => JSON.stringify(p).localeCompare(JSON.stringify(q2)))
       }
@@ -120,9 +120,9 @@ export function lifecycleDefectsSuite(makeDb: MakeDb): void {
       expect(await err(Promise.resolve().then(() => a.join(b, { on, how: 'outer' as never })))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining("join how must be one of 'inner', 'left', 'right', 'full', 'cross'") })
       expect(await err(Promise.resolve().then(() => a.join(b, { on, how: 'cross' })))).toMatchObject({ message: expect.stringContaining('a cross join pairs every row with every row and takes no on') })
       expect(await err(Promise.resolve().then(() => a.join(b, { how: 'full' })))).toMatchObject({ message: expect.stringContaining('a full join needs on') })
-      expect(await err(queryFromJson(db, { table: 'j_a', joins: [{ table: 'j_b', how: 'outer', on: { lit: true } }] }))).toMatchObject({ code: 'INVALID_ARGUMENT' })
-      expect(await err(queryFromJson(db, { table: 'j_a', joins: [{ table: 'j_b', how: 'cross', on: { lit: true } }] }))).toMatchObject({ message: expect.stringContaining('joins[0].on: a cross join takes no on') })
-      expect(await err(queryFromJson(db, { table: 'j_a', joins: [{ table: 'j_b', how: 'right' }] }))).toMatchObject({ message: expect.stringContaining('joins[0].on: a right join needs on') })
+      expect(await err(runJsonQuery(db, { table: 'j_a', joins: [{ table: 'j_b', how: 'outer', on: { lit: true } }] }))).toMatchObject({ code: 'INVALID_ARGUMENT' })
+      expect(await err(runJsonQuery(db, { table: 'j_a', joins: [{ table: 'j_b', how: 'cross', on: { lit: true } }] }))).toMatchObject({ message: expect.stringContaining('joins[0].on: a cross join takes no on') })
+      expect(await err(runJsonQuery(db, { table: 'j_a', joins: [{ table: 'j_b', how: 'right' }] }))).toMatchObject({ message: expect.stringContaining('joins[0].on: a right join needs on') })
     })
   })
 

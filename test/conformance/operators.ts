@@ -13,6 +13,7 @@ import { fixture, tsOnly, values } from './fixture.ts'
 //   j = {a:[1,2,3],b:'x',n:5,items:[{name:p},{name:q}]}, {a:[5],n:2}, null, {a:[],items:[]}, [1,2]
 //   ts = 2024-01-01, 2024-06-15T12:30, null, 2023-03-04T05:06:07, 2025-01-01   d = 2024-02-03, 2023-12-31, null, 2024-02-29, 2025-01-01
 import type { MakeDb } from './make-db.ts'
+import { isRemote } from './make-db.ts'
 
 export function operatorsSuite(makeDb: MakeDb): void {
   let fx: Fixture
@@ -124,14 +125,17 @@ export function operatorsSuite(makeDb: MakeDb): void {
     for (const [name, make, expected] of CASES) {
       test(name, async () => {
         const e = make(fx.t.c)
-        const sqlPlan = planQuery(fx.t.select({ v: e }).spec)
-        const tsPlan = planQuery(fx.t.select({ v: tsOnly(e) }).spec)
-        if (name !== 'literal') {
+        // The plans are the library's own; through HTTP only the values can be compared.
+        if (!isRemote(fx.db) && name !== 'literal') {
+          const sqlPlan = planQuery(fx.t.select({ v: e }).spec)
+          const tsPlan = planQuery(fx.t.select({ v: tsOnly(e) }).spec)
           expect(sqlPlan.outputs[0]!.sqlKey).toBeDefined()
           expect(tsPlan.outputs[0]!.sqlKey).toBeUndefined()
         }
-        expect(await values(fx.t, e)).toEqual(expected)
-        expect(await values(fx.t, tsOnly(e))).toEqual(expected)
+        // JSON has no -0: through HTTP a -0 arrives as 0.
+        const want = isRemote(fx.db) ? expected.map((x) => (Object.is(x, -0) ? 0 : x)) : expected
+        expect(await values(fx.t, e)).toEqual(want)
+        expect(await values(fx.t, tsOnly(e))).toEqual(want)
       })
     }
   })
@@ -151,7 +155,7 @@ export function operatorsSuite(makeDb: MakeDb): void {
         const e = make(fx.t.c)
         expect((await fx.t.where(e).orderBy('id').collect()).column('id')).toEqual(ids)
         const ts = fx.t.where(tsOnly(e)).orderBy('id')
-        expect(planQuery(ts.spec).tsWhere.length).toBeGreaterThan(0)
+        if (!isRemote(fx.db)) expect(planQuery(ts.spec).tsWhere.length).toBeGreaterThan(0)
         expect((await ts.collect()).column('id')).toEqual(ids)
       })
     }

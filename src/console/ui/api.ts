@@ -1,24 +1,16 @@
 // The console's only way to the server: the public HTTP API under /api/v1, with the user's token. The server
 // checks every call; the scope helpers here only hide controls a token could not use anyway.
 
+import type { QueryAnswer } from '../../api/index.ts'
+
 const TOKEN_KEY = 'tessera.token'
 
 export interface Scope { readonly prefix: string; readonly access: 'read' | 'write' }
 export interface Principal { readonly name: string; readonly admin: boolean; readonly scopes: readonly Scope[] }
 
-export interface ColumnInfo {
-  readonly name: string
-  readonly type: string
-  readonly computedWith?: string
-  readonly expr?: unknown
-  readonly onError?: string
-  readonly primaryKey: boolean
-  readonly addedIn: number
-}
-export interface TableInfo { readonly path: string; readonly version: number; readonly readOnly: boolean; readonly primaryKey: string[]; readonly columns: ColumnInfo[]; readonly comment?: string }
-export interface IndexInfo { readonly name: string; readonly column: string; readonly metric: string; readonly dims: number; readonly embed: { fn: string; modality: 'text' | 'image' } }
-export interface ResultColumn { readonly name: string; readonly type: string }
-export interface Result { readonly columns: ResultColumn[]; readonly rows: Record<string, unknown>[] }
+// The API's answers are typed by the one contract (src/api), which the server's answers are checked against.
+export type { ColumnInfo, IndexInfo, ResultColumn, TableInfo } from '../../api/index.ts'
+export type Result = QueryAnswer
 
 export class ApiError extends Error {
   readonly status: number

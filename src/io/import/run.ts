@@ -3,7 +3,7 @@ import type { WriteStream } from 'node:fs'
 import type { Tessera } from '../../catalog/database.ts'
 import type { Table } from '../../catalog/table.ts'
 import type { BulkLoad } from '../../catalog/index.ts'
-import { invalid, isTesseraError, TesseraError } from '../../errors.ts'
+import { errorOf, invalid, isTesseraError, TesseraError } from '../../errors.ts'
 import type { ErrorCode } from '../../errors.ts'
 import type { ColumnConverter } from './convert.ts'
 import { ConvertError, converter, showValue } from './convert.ts'
@@ -343,8 +343,10 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
         file: source.name, [source.unit]: e.loc, ...(e.column ? { column: e.column } : {}),
       })
     }
-    if (isTesseraError(e)) throw new TesseraError(e.code, `${source.name}: ${e.message}; ${outcome}`, { ...e.details, file: source.name }, { cause: e })
-    throw invalid('INVALID_ARGUMENT', `${source.name}: ${(e as Error).message}; ${outcome}`, { file: source.name })
+    if (isTesseraError(e)) throw errorOf(e.code, `${e.message}; ${outcome}`, { ...e.details, file: source.name }, { cause: e })
+    if (isInputError(e)) throw invalid('INVALID_ARGUMENT', `${source.name}: ${(e as Error).message}; ${outcome}`, { file: source.name })
+    // Anything else is a bug in the import, not in the user's file: a 500 with the cause kept for the log.
+    throw errorOf('INTERNAL', `${source.name}: import failed: ${(e as Error)?.message ?? String(e)}; ${outcome}`, { file: source.name }, { cause: e })
   }
   await closeReport(report)
   return {
@@ -372,3 +374,10 @@ function reportReplacer(_k: string, v: unknown): unknown {
 }
 
 export type { BadRecord }
+
+/** Errors the input causes: unparsable text (csv-parse's CsvError, JSON's SyntaxError), a file that cannot be read. */
+function isInputError(e: unknown): boolean {
+  if (!(e instanceof Error)) return false
+  const code = (e as { code?: unknown }).code
+  return e instanceof SyntaxError || e.name === 'CsvError' || e.name === 'AbortError' || (typeof code === 'string' && (code.startsWith('CSV_') || /^E[A-Z]+$/.test(code)))
+}

@@ -1,14 +1,17 @@
 import { Hono } from 'hono'
+import { QueryAnswerSchema } from '../../api/index.ts'
+import * as v from 'valibot'
 import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/paths.ts'
-import { JsonQuerySchema, queryFromJson } from '../../query/json-query.ts'
+import { JsonQuerySchema, queryFromJson } from '../../api/json-query.ts'
 import type { Query } from '../../query/query.ts'
 import type { OperationDoc } from '../openapi.ts'
 import type { AuthEnv } from '../auth.ts'
+import { invalid } from '../../errors.ts'
 import { errorPayload } from '../errors.ts'
-import { jsonReplacer, readJsonObject, sendJson } from '../json.ts'
+import { jsonReplacer, readJsonObject, sendRows } from '../json.ts'
 import { checkQueryLimits, intParam, tooLarge } from '../request.ts'
 import { assertCanTouch } from '../tenant.ts'
 import { TABLE } from './tables.ts'
@@ -19,9 +22,12 @@ import { TABLE } from './tables.ts'
 // ends with one line {"$error": {code, message}} (no column name starts with '$'), never a silent truncation.
 // A plain JSON answer holds at most maxAnswerRows rows; larger results are streamed or paged.
 
+/** The query's JSON form plus head or tail: the first or last n rows in insertion order, as Query.head()/tail(). */
+const QueryRequestSchema = v.object({ ...JsonQuerySchema.entries, head: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))), tail: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))) })
+
 export const queryDocs: OperationDoc[] = [
-  { method: 'post', path: '/api/v1/query', summary: 'Run a query (Accept: application/x-ndjson streams rows)', tag: 'query', body: JsonQuerySchema, query: ['batchSize'] },
-  { method: 'post', path: '/api/v1/tables/{path}/-/query', summary: 'Run a query on one table', tag: 'query', body: JsonQuerySchema, query: ['batchSize'] },
+  { method: 'post', path: '/api/v1/query', summary: 'Run a query (Accept: application/x-ndjson streams rows)', tag: 'query', body: QueryRequestSchema, query: ['batchSize'], answer: QueryAnswerSchema },
+  { method: 'post', path: '/api/v1/tables/{path}/-/query', summary: 'Run a query on one table', tag: 'query', body: QueryRequestSchema, query: ['batchSize'], answer: QueryAnswerSchema },
 ]
 
 /** Reads, checks (size limits, the caller's read access to every table) and builds a JSON query. */
@@ -42,12 +48,26 @@ export async function boundedRows(c: Context<AuthEnv>, query: Query, requested: 
   return rs
 }
 
+/** A body's head or tail: at most one, a count up to the JSON answer cap. */
+function endsOf(c: Context<AuthEnv>, head: unknown, tail: unknown): { head: number; tail?: never } | { head?: never; tail: number } | undefined {
+  if (head === undefined && tail === undefined) return undefined
+  if (head !== undefined && tail !== undefined) throw invalid('INVALID_ARGUMENT', 'give head or tail, not both', { path: 'head' })
+  const [key, n] = head !== undefined ? ['head', head] as const : ['tail', tail] as const
+  const max = c.var.limits.maxAnswerRows
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) throw invalid('INVALID_ARGUMENT', `${key}: expected a row count from 0 to ${max}`, { path: key })
+  return key === 'head' ? { head: n } : { tail: n }
+}
+
 export function queryRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
 
-  const run = async (c: Context<AuthEnv>, body: Record<string, unknown>) => {
+  const run = async (c: Context<AuthEnv>, request: Record<string, unknown>) => {
     const batchSize = intParam(c, 'batchSize', { min: 1, max: 10_000 }, 1000)
+    // head/tail (n rows in insertion order, as Query.head/tail) are read here; the rest is the query's JSON form.
+    const { head, tail, ...body } = request
+    const ends = endsOf(c, head, tail)
     const query = await queryFromRequest(db, c, body)
+    if (ends) return sendRows(c, (await (ends.head !== undefined ? query.head(ends.head) : query.tail(ends.tail))).toJSON())
     if ((c.req.header('accept') ?? '').includes('application/x-ndjson')) {
       c.header('content-type', 'application/x-ndjson; charset=utf-8')
       const rows = query.stream({ batchSize })[Symbol.asyncIterator]()
@@ -59,7 +79,7 @@ export function queryRoutes(db: Tessera) {
       })
     }
     if (body.count === true) return c.json({ count: await query.count() })
-    return sendJson(c, (await boundedRows(c, query, typeof body.limit === 'number' ? body.limit : undefined)).toJSON())
+    return sendRows(c, (await boundedRows(c, query, typeof body.limit === 'number' ? body.limit : undefined)).toJSON())
   }
 
   app.post('/query', async (c) => run(c, await readJsonObject(c)))
