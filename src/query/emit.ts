@@ -1,4 +1,6 @@
 import { compileExpr } from './compiler.ts'
+import type { ExprNode } from './nodes/index.ts'
+import { someNode } from './nodes/index.ts'
 import type { LogicalSelect, LogicalSource, OrderKey } from './logical-plan.ts'
 import type { SourceScope } from './scope.ts'
 import type { ParamList } from './sql.ts'
@@ -36,9 +38,13 @@ export function emitSelect(s: LogicalSelect, scope: SourceScope, params: ParamLi
     from.push(`${JOIN_SQL[j.how]} ${table(j)} on ${derived ? '' : `${visibleAt(j.alias, j.version, j.tableId, j.stagedWrites)} and `}${compileExpr(j.on, scope, params)}`)
   }
 
-  const group = s.groupBy.length > 0 ? ` group by ${s.groupBy.map((g) => compileExpr(g, scope, params)).join(', ')}` : ''
+  // A group key (or a grouped query's sort key) with a literal that is also an output goes by its position: compiled twice, a literal in it would be two different
+  // parameters, and Postgres would not see the output as grouped (`select a = $1 ... group by a = $2` fails).
+  const sameAs = (g: ExprNode) => { const text = JSON.stringify(g); return s.columns.findIndex((c) => JSON.stringify(c.node) === text) }
+  const groupKey = (g: ExprNode) => { const i = someNode(g, (n) => 'lit' in n) ? sameAs(g) : -1; return i >= 0 ? String(i + 1) : compileExpr(g, scope, params) }
+  const group = s.groupBy.length > 0 ? ` group by ${s.groupBy.map(groupKey).join(', ')}` : ''
   const orderKey = (k: OrderKey): string =>
-    k.kind === 'expr' ? `${compileExpr(k.node, scope, params)} ${k.desc ? 'desc' : 'asc'}`
+    k.kind === 'expr' ? `${s.groupBy.length > 0 ? groupKey(k.node) : compileExpr(k.node, scope, params)} ${k.desc ? 'desc' : 'asc'}`
       : k.kind === 'rowid' ? `t0._rowid ${k.dir}`
       : `hashtextextended(t0._rowid::text, ${params.param(k.seed, INT)})`
   const order = s.orderBy.length > 0 ? ` order by ${s.orderBy.map(orderKey).join(', ')}` : ''

@@ -1,4 +1,5 @@
-import type { LitNode } from './nodes/index.ts'
+import type { ExprNode, LitNode } from './nodes/index.ts'
+import { someNode } from './nodes/index.ts'
 import { litType } from './typecheck.ts'
 import type { Plan } from './planner.ts'
 import { planQuery } from './planner.ts'
@@ -45,6 +46,9 @@ export class PlanCache {
     // Pages of a stream differ only in their offset, which is part of the SQL text: each would be a new shape, and
     // a long stream would push every hot shape out. Paged reads are planned per call, as before.
     if (spec.offset) return planQuery(spec)
+    // A group key with a literal is matched to equal outputs by value (emit.ts): two queries of one shape may differ
+    // there, so such plans are made per call.
+    if (spec.groupBy?.length && [...spec.groupBy, ...spec.orderBy.map((o) => o.expr)].some(hasLiteral)) return planQuery(spec)
     const shape = queryShape(spec)
     if (shape.key.length > MAX_SHAPE_KEY) return planQuery(spec)
     const cached = this.#plans.get(shape.key)
@@ -69,6 +73,8 @@ export class PlanCache {
     this.#plans.clear()
   }
 }
+
+const hasLiteral = (node: ExprNode): boolean => someNode(node, (n) => 'lit' in n)
 
 /** Literal node → its slot; undefined when one node sits in two places (its params could not be told apart). */
 function slotsOf(literals: readonly LitNode[]): Map<LitNode, number> | undefined {
