@@ -59,6 +59,18 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const efSearch = options.efSearch ?? entry.settings.efSearch
   const query = Float32Array.from(dist.opts!.vector as number[])
   const need = spec.where ? k * annLimits.passFactor : k
+
+  if (!spec.where && entry.liveOnly) {
+    // Unfiltered, with only live rows in the index: one statement fetches the nearest candidates together with the
+    // rows written after the covered version (ranked by their exact distance), so no statement lists those first.
+    const found = await native.search(query, Math.max(efSearch, k + annLimits.margin))
+    const keys = `{${found.keys.join(',')}}`
+    const scope: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys, after: covered } }
+    if (!byIndex) return { ...spec, where: scope }
+    const dists = `{${Array.from(found.distances, (d) => pgDistance(idx.metric, d)).join(',')}}`
+    const order: ExprNode = { fn: 'ann_order', args: [dist], opts: { keys, dists, after: covered } }
+    return { ...spec, where: scope, orderBy: [{ expr: order, desc: false }, ...spec.orderBy.slice(1)] }
+  }
   // The rows written since the covered version join every candidate list, with their distances computed here.
   const tail = await rowsAfter(db, spec.from.tableId, idx.valueColumnId, covered, annLimits.tailRows, byIndex)
   if (tail.length > annLimits.tailRows) return spec
@@ -75,7 +87,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   let fetch = Math.max(efSearch, need)
   // Past a quarter of the rows, ranking them all exactly costs about as much as the candidates would.
   while (fetch * 4 < total) {
-    const found = native.search(query, fetch)
+    const found = await native.search(query, fetch)
     const distance = new Map<string, number>()
     found.keys.forEach((key, i) => distance.set(String(key), found.distances[i]!))
     // A row updated since the covered version: the index holds its old vector; the tail has the current one.
@@ -88,8 +100,6 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     const list = `{${[...distance.keys()].join(',')}}`
     const candidates: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: list } }
     const where: ExprNode = spec.where ? { fn: 'and', args: [spec.where, candidates] } : candidates
-    // Unfiltered, with only live rows in the index: every candidate passes (no statement to check it).
-    if (!spec.where && entry.liveOnly && byIndex && distance.size >= k) return ranked([...distance.keys()], distance, k + annLimits.margin)
     const passing = matching ? [...distance.keys()].filter((key) => matching!.has(key)) : await passingRows(db, spec, where)
     if (passing.length >= need) return byIndex ? ranked(passing, distance) : { ...spec, where }
     if (spec.where && !matching && passing.length * total < fetch * annLimits.exactRows) {
@@ -108,7 +118,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   if (matching && byIndex) {
     // Still too few: every matching row ranked by the index's distance (a search as wide as the index), unless some
     // matching row is missing from the graph — then exact SQL.
-    const found = native.search(query, total)
+    const found = await native.search(query, total)
     const inTail = new Set(tail.map((r) => r.key))
     const wanted = new Set([...matching].filter((key) => !inTail.has(key)).map((key) => BigInt(key)))
     const distance = new Map<string, number>()
@@ -122,6 +132,12 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     return ranked([...distance.keys()], distance)
   }
   return spec
+}
+
+/** usearch's distance as pgvector's: 1 − cosine is the same; 1 − dot becomes −dot; squared L2 becomes L2. */
+function pgDistance(metric: IndexMd['metric'], d: number): number {
+  if (!Number.isFinite(d)) return 1e30
+  return metric === 'ip' ? d - 1 : metric === 'l2' ? Math.sqrt(Math.max(d, 0)) : d
 }
 
 /** The _rowid of the current rows matching `where`, up to `cap` of them. */
