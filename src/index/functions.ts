@@ -2,6 +2,7 @@ import { invalid } from '../errors.ts'
 import type { IndexMetric } from '../catalog/metadata.ts'
 import type { FnNode } from '../query/nodes/index.ts'
 import { expectKinds, scalar, t, typeError } from '../query/registry.ts'
+import { dataTable, MAX_VERSION } from '../query/sql.ts'
 
 // SQL functions behind similarity search and full-text search. `similarity` itself is a placeholder the query
 // rewrite (similarity.ts) replaces before planning, once the query's embedding is known; what reaches SQL is
@@ -61,8 +62,10 @@ scalar({
 
 // The native index's candidates for a top-k (src/index/ann/): the rows whose _rowid it listed (from the index, and
 // the rows written after the version the index covers). Only planned for single-table queries, whose table is t0;
-// a plain list lets the current rows' _rowid index answer. With opts.after (the version the index covers), every
-// row written after that version is a candidate too, so a search needs no statement to list those first.
+// a plain list lets the current rows' _rowid index answer. With opts.after (the version the index covers) and
+// opts.table (the table's id), every current row written after that version is a candidate too, so a search needs
+// no statement to list those first: they are listed by a subquery on the _v_min index (an OR of the two conditions
+// would make Postgres scan every current row).
 const keyList = (node: FnNode): string => {
   if (typeof node.opts?.keys !== 'string' || !/^\{[0-9,]*\}$/.test(node.opts.keys)) throw typeError(node, `${node.fn}() needs opts.keys ({1,2})`)
   return node.opts.keys
@@ -76,11 +79,18 @@ const afterVersion = (node: FnNode): number | undefined => {
 
 scalar({
   name: 'ann_candidates', minArgs: 0, maxArgs: 0, deterministic: true,
-  returnType: (_types, node) => (keyList(node), afterVersion(node), t('bool', false)),
+  returnType: (_types, node) => {
+    keyList(node)
+    if (afterVersion(node) !== undefined && !Number.isSafeInteger(node.opts?.table)) throw typeError(node, 'ann_candidates() with opts.after needs opts.table')
+    return t('bool', false)
+  },
   sql: (_a, emit, node) => {
-    const listed = `t0._rowid = any(${emit.param(keyList(node))}::bigint[])`
+    const listed = `${emit.param(keyList(node))}::bigint[]`
     const after = afterVersion(node)
-    return after === undefined ? `(${listed})` : `(${listed} or t0._v_min > ${after})`
+    if (after === undefined) return `(t0._rowid = any(${listed}))`
+    // `+ 0`: only the _v_min index is probed (with the plain condition Postgres also walks every current row's _rowid).
+    const newer = `array(select _rowid from ${dataTable(node.opts!.table as number)} where _v_min > ${after} and _v_max + 0 = ${MAX_VERSION})`
+    return `(t0._rowid = any(array_cat(${listed}, ${newer})))`
   },
   eval: (_a, node) => {
     throw invalid('INVALID_EXPRESSION', `${node.fn}() runs in SQL only`)

@@ -80,11 +80,21 @@ class InThreadHost implements Host {
 }
 
 let host: Promise<Host> | undefined
+let onThisThread = false
+
+/**
+ * Tests: 'thread' runs indexes created from now on on this thread (as where no worker can start); 'auto' goes back
+ * to the worker. Indexes already open keep where they are.
+ */
+export function chooseAnnEngine(where: 'auto' | 'thread'): void {
+  onThisThread = where === 'thread'
+  host = undefined
+}
 
 /** The index worker, started on first use; the same engine on this thread when a worker cannot start or answer. */
 function engineHost(): Promise<Host> {
   host ??= (async () => {
-    if (RuntimeWorker && process.env.TESSERA_ANN_WORKER !== '0') {
+    if (RuntimeWorker && !onThisThread) {
       let worker: WorkerHost | undefined
       try {
         const entry = isCompiledBinary() ? './src/index/ann/engine-worker.ts' : new URL('./engine-worker.ts', import.meta.url)
@@ -199,16 +209,3 @@ export function removeIndexFiles(path: string): void {
 }
 
 export const metaPath = (path: string): string => `${path}.json`
-
-/** A distance in the native index's terms, for rows it does not hold yet (ranked together with its candidates). */
-export function nativeDistance(metric: AnnSettings['metric'], a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0, na = 0, nb = 0, l2 = 0
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = b[i]!
-    dot += x * y
-    na += x * x
-    nb += y * y
-    l2 += (x - y) * (x - y)
-  }
-  return metric === 'cosine' ? 1 - dot / (Math.sqrt(na * nb) || 1) : metric === 'ip' ? 1 - dot : l2
-}

@@ -44,14 +44,10 @@ export async function readVectors(db: Queryable, tableId: number, valueColumnId:
   return { keys: keys.subarray(0, n), vectors: vectors.subarray(0, n * dims), lastRowId: r.rows.length < limit ? -1 : last }
 }
 
-/**
- * The current rows written after `version` (the native index does not hold them yet), up to `cap` + 1 of them,
- * with their vectors when asked (null for a row without one).
- */
-export async function rowsAfter(db: Queryable, tableId: number, valueColumnId: number, version: number, cap: number, withVectors: boolean): Promise<{ key: string; vector: number[] | null }[]> {
-  const v = withVectors ? `, ${valueColumn(valueColumnId)} as v` : ''
-  const r = await db.query<{ r: string | number; v?: number[] | null }>(`select _rowid as r${v} from ${dataTable(tableId)} where _v_min > $1 and _v_max = ${MAX_VERSION} limit $2`, [version, cap + 1])
-  return r.rows.map((x) => ({ key: String(x.r), vector: x.v ?? null }))
+/** The _rowid of the current rows written after `version` (the native index does not hold them yet), up to cap + 1. */
+export async function rowsAfter(db: Queryable, tableId: number, version: number, cap: number): Promise<string[]> {
+  const r = await db.query<{ r: string | number }>(`select _rowid as r from ${dataTable(tableId)} where _v_min > $1 and _v_max = ${MAX_VERSION} limit $2`, [version, cap + 1])
+  return r.rows.map((x) => String(x.r))
 }
 
 /**
