@@ -34,6 +34,8 @@ export interface Plan {
   /** Set when grouping runs in TypeScript (user aggregates, TS group keys): the group keys ([] = one group). */
   readonly tsGroupBy?: readonly ExprNode[]
   readonly scope: SourceScope
+  /** SET LOCAL before the statement (QuerySpec.storeSettings). */
+  readonly storeSettings?: Readonly<Record<string, string | number>>
 }
 
 function conjuncts(node: ExprNode): ExprNode[] {
@@ -228,5 +230,5 @@ export function planQuery(original: QuerySpec): Plan {
 
   const sql = `select${spec.distinct ? ' distinct' : ''} ${selectList.join(', ')} from ${fromSql.join(' ')} where ${whereSql.join(' and ')}${groupSql}${orderSql}${limitSql}`
   const tsLimit = tsPaging ? { ...(limit !== undefined ? { limit } : {}), ...(spec.offset ? { offset: spec.offset } : {}) } : undefined
-  return { sql, params: params.values, outputs, leaves, tsWhere, tsOrder, ...(tsLimit ? { tsLimit } : {}), ...(tsGrouped ? { tsGroupBy: spec.groupBy ?? [] } : {}), scope }
+  return { sql, params: params.values, outputs, leaves, tsWhere, tsOrder, ...(tsLimit ? { tsLimit } : {}), ...(tsGrouped ? { tsGroupBy: spec.groupBy ?? [] } : {}), scope, ...(spec.storeSettings ? { storeSettings: spec.storeSettings } : {}) }
 }

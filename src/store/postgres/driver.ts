@@ -60,7 +60,9 @@ export class PostgresDriver extends PostgresQueryable implements Driver {
       // Server notices ('schema already exists, skipping') are not the user's business.
       onnotice: () => undefined,
       transform: { undefined: null },
-      connection: { application_name: 'tessera' },
+      // pgvector's iterative index scans on every pooled connection (a filtered top-k still returns k rows); a
+      // query's own hnsw.ef_search is SET LOCAL in its transaction (src/index/similarity.ts).
+      connection: { application_name: 'tessera', 'hnsw.iterative_scan': 'relaxed_order' },
     }) as unknown as Sql
     try {
       const capabilities = { vector: await enableVector(sql) }
