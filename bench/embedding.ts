@@ -187,6 +187,7 @@ async function annComparison(n: number): Promise<void> {
     for (const peer of peers) {
       const r = spawnSync(process.execPath, [join(import.meta.dir, 'lib/ann-peer.ts'), peer, String(n), kind, '384'], { encoding: 'utf8', maxBuffer: 1 << 24 })
       const line = r.stdout.trim().split('\n').at(-1) ?? ''
+      for (const note of r.stderr.split('\n').filter((x) => x.includes('build split'))) console.log(`  (${kind}) ${note}`)
       try {
         out[peer] = JSON.parse(line) as Out
       } catch {

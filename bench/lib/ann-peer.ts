@@ -58,8 +58,14 @@ async function tessera(): Promise<Peer> {
   console.error(`tessera: rows stored in ${((performance.now() - load0) / 1000).toFixed(1)} s (not part of build)`)
   return {
     async build() {
+      const t0 = performance.now()
       await t.addEmbeddingIndex('emb', { name: 'e', metric: 'cosine', m: M, efConstruction: EFC, efSearch: EF })
-      await Promise.all(vectorIndexesOf(db.driver)!.entries(t.id).map((e) => e.settled()))
+      const t1 = performance.now()
+      const [entry] = vectorIndexesOf(db.driver)!.entries(t.id)
+      await entry!.settled()
+      // Where the build went: the index column's commit, then the native fill (reads of vectors overlap the adds).
+      const fill = entry!.lastFill
+      console.error(`tessera build split: addEmbeddingIndex ${(t1 - t0).toFixed(0)} ms; native fill of ${fill?.rows} rows: waiting for vector pages ${fill?.readWaitMs.toFixed(0)} ms, adding ${fill?.addMs.toFixed(0)} ms`)
     },
     async search(q, p) {
       const sim = t.c.emb.similarity({ vector: q })

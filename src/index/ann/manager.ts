@@ -44,6 +44,11 @@ export class AnnEntry {
    */
   liveOnly = false
   lastError: unknown
+  /**
+   * Where the last build or catch-up spent its time (benchmarks): waiting for pages of vectors from the store, and
+   * adding them (the next page is read meanwhile).
+   */
+  lastFill: { rows: number; readWaitMs: number; addMs: number; startedAt: number } | undefined
 
   constructor(readonly owner: VectorIndexes, readonly tableId: number, readonly idx: IndexMd, readonly settings: AnnSettings, readonly path: string | undefined) {}
 
@@ -211,9 +216,15 @@ export class AnnEntry {
   async #addRows(native: NativeIndex, range: { after: number; upTo: number }): Promise<void> {
     const rows = vectorPageRows(this.settings.dims)
     const read = (after: number) => readVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.settings.dims, range, after, rows)
+    const stats = { rows: 0, readWaitMs: 0, addMs: 0, startedAt: performance.now() }
+    this.lastFill = stats
     let next = read(0)
     for (;;) {
+      const t0 = performance.now()
       const page = await next
+      const t1 = performance.now()
+      stats.readWaitMs += t1 - t0
+      stats.rows += page.keys.length
       const more = page.lastRowId >= 0 && !this.#closed
       if (more) {
         next = read(page.lastRowId)
@@ -221,6 +232,7 @@ export class AnnEntry {
         next.catch(() => undefined)
       }
       await native.add(page.keys, page.vectors, () => this.#closed)
+      stats.addMs += performance.now() - t1
       if (!more || this.#closed) return
     }
   }

@@ -6,20 +6,19 @@ import { planQuery } from '../../query/planner.ts'
 import type { QuerySpec } from '../../query/spec.ts'
 import type { Queryable } from '../../store/types.ts'
 import { vectorIndexesOf } from './manager.ts'
-import { rowsAfter } from './store.ts'
 
 // Top-k on the embedded store, per query. Exact search (pgvector distances in SQL) for time travel, when asked
 // (exact: true), while the index is not ready, and on small tables. Otherwise the native index ranks:
 // candidates from the index, over-fetched until enough of them pass the filter (the share that passes says how many
-// more to fetch; a selective filter's rows are listed once and checked here), so a filtered search never returns
-// fewer than k rows when k exist; past a quarter of the rows, exact.
+// more to fetch), so a filtered search never returns fewer than k rows when k exist; a selective filter's rows
+// (at most exactRows) are listed once and ranked exactly; past a quarter of the rows, exact.
 // Rows written after the version the index covers join the candidates in the final statement (a subquery on the
 // _v_min index lists them) and are ranked there by their exact distance, so an unfiltered search is one index search
 // and one statement. With f32 vectors the index's distances are exact, so SQL orders the candidates by them;
 // quantized indexes (f16, i8) have SQL re-rank the candidates by exact distance.
 
 export const annLimits = {
-  /** A filter matching at most this many rows is checked against their list instead of in SQL per round. */
+  /** A filter matching at most this many rows has them ranked exactly (listed once) instead of over-fetching. */
   exactRows: 2048,
   /** Candidates that must pass the filter, as a multiple of k, before the ranked answer is trusted. */
   passFactor: 2,
@@ -63,10 +62,13 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const table = spec.from.tableId
   const scope = (keys: Iterable<string>): ExprNode => ({ fn: 'ann_candidates', args: [], opts: { keys: `{${[...keys].join(',')}}`, after: covered, table } })
   const withScope = (keys: Iterable<string>): ExprNode => (spec.where ? { fn: 'and', args: [spec.where, scope(keys)] } : scope(keys))
-  /** The final statement: the listed candidates (nearest first, at most k + margin) and the newer rows, in order. */
+  /**
+   * The final statement: the listed candidates and the newer rows, in order. With exact (f32) distances only the
+   * nearest k + margin candidates are listed; quantized ones list every candidate for SQL to re-rank exactly.
+   */
   const ranked = (keys: string[], distance: Map<string, number>): QuerySpec => {
+    if (!byIndex) return { ...spec, where: withScope(keys) }
     const top = keys.sort((a, b) => distance.get(a)! - distance.get(b)! || Number(a) - Number(b)).slice(0, k + annLimits.margin)
-    if (!byIndex) return { ...spec, where: withScope(top) }
     const order: ExprNode = {
       fn: 'ann_order', args: [dist], opts: { keys: `{${top.join(',')}}`, dists: `{${top.map((key) => pgDistance(idx.metric, distance.get(key)!)).join(',')}}`, after: covered },
     }
@@ -84,51 +86,27 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     const distance = await search(Math.max(efSearch, k + annLimits.margin))
     return ranked([...distance.keys()], distance)
   }
-  // A selective filter's matching rows, once the candidates suggest it is selective (then checked here, not in SQL).
-  let matching: Set<string> | undefined
   let fetch = Math.max(efSearch, need)
   // Past a quarter of the rows, ranking them all exactly costs about as much as the candidates would.
   while (fetch * 4 < total) {
     const distance = await search(fetch)
-    let passing: string[]
-    if (matching) passing = [...distance.keys()].filter((key) => matching!.has(key))
-    else {
-      // The candidates that pass the filter (and are live), with the newer rows that pass it; a huge number of
-      // newer rows (a bulk write the index has not caught up with yet) makes exact search the better plan.
-      const cap = fetch + annLimits.tailRows
-      passing = await passingRows(db, spec, withScope(distance.keys()), cap)
-      if (passing.length >= cap) return spec
-    }
+    // The candidates that pass the filter (and are live), with the newer rows that pass it; a huge number of newer
+    // rows (a bulk write the index has not caught up with yet) makes exact search the better plan.
+    const cap = fetch + annLimits.tailRows
+    const passing = await passingRows(db, spec, withScope(distance.keys()), cap)
+    if (passing.length >= cap) return spec
     if (passing.length >= need) return ranked(passing.filter((key) => distance.has(key)), distance)
-    if (spec.where && !matching && passing.length * total < fetch * annLimits.exactRows) {
-      // Few candidates pass: list the filter's rows once (a bounded probe) and check candidates against that list.
+    if (spec.where && passing.length * total < fetch * annLimits.exactRows) {
+      // Few candidates pass: the filter looks selective. List its rows (a bounded probe); when there are few, rank
+      // exactly just those (cheaper than a search wide enough to find k of them).
       const rows = await passingRows(db, spec, spec.where, annLimits.exactRows + 1)
       if (rows.length <= annLimits.exactRows) {
-        if (rows.length <= k * annLimits.passFactor) return spec
-        matching = new Set(rows)
-        fetch = Math.max(fetch * 2, Math.ceil((need * 1.5 * total) / rows.length))
-        continue
+        const listed: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: `{${rows.join(',')}}` } }
+        return { ...spec, where: { fn: 'and', args: [spec.where, listed] } }
       }
     }
     // The share of candidates passing the filter near this query says how many more to fetch.
     fetch = Math.max(fetch * 2, Math.ceil((need * 1.5 * fetch) / Math.max(passing.length, 1)))
-  }
-  if (matching && byIndex) {
-    // Still too few: every matching row ranked by the index's distance (a search as wide as the index), unless some
-    // matching row is missing from the graph — then exact SQL. Rows written after the covered version are ranked
-    // by the final statement itself.
-    const found = await native.search(query, total)
-    const newer = new Set(await rowsAfter(db, table, covered, annLimits.tailRows))
-    if (newer.size > annLimits.tailRows) return spec
-    const wanted = new Set([...matching].filter((key) => !newer.has(key)).map((key) => BigInt(key)))
-    const distance = new Map<string, number>()
-    let seen = 0
-    for (let i = 0; i < found.keys.length; i++) {
-      if (!wanted.has(found.keys[i]!)) continue
-      if (seen++ < k + annLimits.margin) distance.set(String(found.keys[i]!), found.distances[i]!)
-    }
-    if (seen < wanted.size) return spec
-    return ranked([...distance.keys()], distance)
   }
   return spec
 }

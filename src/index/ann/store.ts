@@ -44,12 +44,6 @@ export async function readVectors(db: Queryable, tableId: number, valueColumnId:
   return { keys: keys.subarray(0, n), vectors: vectors.subarray(0, n * dims), lastRowId: r.rows.length < limit ? -1 : last }
 }
 
-/** The _rowid of the current rows written after `version` (the native index does not hold them yet), up to cap + 1. */
-export async function rowsAfter(db: Queryable, tableId: number, version: number, cap: number): Promise<string[]> {
-  const r = await db.query<{ r: string | number }>(`select _rowid as r from ${dataTable(tableId)} where _v_min > $1 and _v_max = ${MAX_VERSION} limit $2`, [version, cap + 1])
-  return r.rows.map((x) => String(x.r))
-}
-
 /**
  * Rows that stopped being current in versions (after, upTo] and have no current version now (deleted, not updated):
  * their keys leave the native index, so candidates are live rows.
