@@ -96,9 +96,10 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     const passing = await passingRows(db, spec, withScope(distance.keys()), cap)
     if (passing.length >= cap) return spec
     if (passing.length >= need) return ranked(passing.filter((key) => distance.has(key)), distance)
-    if (spec.where && passing.length * total < fetch * annLimits.exactRows) {
+    if (spec.where && passing.length * total < fetch * (annLimits.exactRows / 4)) {
       // Few candidates pass: the filter looks selective. List its rows (a bounded probe); when there are few, rank
-      // exactly just those (cheaper than a search wide enough to find k of them).
+      // exactly just those (cheaper than a search wide enough to find k of them). Listing is a scan of the filter
+      // and exact ranking costs per row, so a filter estimated at more than a quarter of exactRows over-fetches.
       const rows = await passingRows(db, spec, spec.where, annLimits.exactRows + 1)
       if (rows.length <= annLimits.exactRows) {
         const listed: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: `{${rows.join(',')}}` } }
