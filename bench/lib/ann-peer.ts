@@ -1,7 +1,7 @@
 // One peer of the vector-search comparison (bench/embedding.ts ann): builds its index over the shared generated
 // vectors in this process alone (so RSS is its own), runs the same queries, prints one JSON line.
 // Run: npx bun bench/lib/ann-peer.ts <tessera|hnswlib|lancedb> <N> <random|clustered> <dims>
-import { mkdtempSync, readdirSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -39,6 +39,13 @@ function truth(q: Float32Array, p: number): number[] {
   }
   return scored.sort((a, b) => b[1] - a[1]).slice(0, K).map((x) => x[0])
 }
+// Every directory a peer makes is removed at exit (a 20k Tessera home is ~270 MB).
+const made: string[] = []
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'ann-bench-'))
+  made.push(dir)
+  return dir
+}
 const dirSize = (dir: string): number => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).reduce((s, e) => s + statSync(join(e.parentPath, e.name)).size, 0)
 
 interface Peer {
@@ -50,7 +57,7 @@ interface Peer {
 async function tessera(): Promise<Peer> {
   const { Tessera } = await import('../../src/index.ts')
   const { vectorIndexesOf } = await import('../../src/index/index.ts')
-  const home = mkdtempSync(join(tmpdir(), 'ann-bench-'))
+  const home = tempDir()
   const db = await Tessera.open({ home })
   const t = await db.createTable('v', { id: 'int', cat: 'int', emb: `array<float32>[${D}]` })
   const load0 = performance.now()
@@ -81,7 +88,7 @@ async function tessera(): Promise<Peer> {
 
 async function hnswlib(): Promise<Peer> {
   const { HierarchicalNSW } = await import('hnswlib-node')
-  const dir = mkdtempSync(join(tmpdir(), 'ann-bench-'))
+  const dir = tempDir()
   const index = new HierarchicalNSW('cosine', D)
   return {
     async build() {
@@ -102,7 +109,7 @@ async function hnswlib(): Promise<Peer> {
 
 async function lancedb(): Promise<Peer> {
   const lance = await import('@lancedb/lancedb')
-  const dir = mkdtempSync(join(tmpdir(), 'ann-bench-'))
+  const dir = tempDir()
   const conn = await lance.connect(dir)
   let table: Awaited<ReturnType<typeof conn.createTable>>
   return {
@@ -144,4 +151,5 @@ for (const p of [100, ...FILTERS]) {
 }
 const diskMb = (await impl.diskBytes()) / 2 ** 20
 console.log(JSON.stringify({ peer, N, kind, D, buildMs, rssMb, diskMb, results }))
+for (const dir of made) rmSync(dir, { recursive: true, force: true })
 process.exit(0)
