@@ -156,7 +156,8 @@ await writeDatabaseTemplate()
 if (!native) writeSharpWasm()
 // Every file the binary runs as a module of its own (a Worker's file must be an entry point of the build too).
 // The embedded store runs in a Worker (src/store/pglite/worker.ts): a compiled binary holds it only as an entrypoint.
-const ENTRYPOINTS = [values.entry, join(ROOT, 'src', 'store', 'pglite', 'worker.ts')]
+// The native vector indexes run in a Worker too (src/index/ann/engine-worker.ts).
+const ENTRYPOINTS = [values.entry, join(ROOT, 'src', 'store', 'pglite', 'worker.ts'), join(ROOT, 'src', 'index', 'ann', 'engine-worker.ts')]
 const result = await Bun.build({
   entrypoints: ENTRYPOINTS,
   // The binary runs in whatever directory it is started from: a stray .env or bunfig.toml there must not change it.

@@ -1,7 +1,7 @@
 // One peer of the vector-search comparison (bench/embedding.ts ann): builds its index over the shared generated
 // vectors in this process alone (so RSS is its own), runs the same queries, prints one JSON line.
 // Run: npx bun bench/lib/ann-peer.ts <tessera|hnswlib|lancedb> <N> <random|clustered> <dims>
-import { mkdtempSync, readdirSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -39,6 +39,13 @@ function truth(q: Float32Array, p: number): number[] {
   }
   return scored.sort((a, b) => b[1] - a[1]).slice(0, K).map((x) => x[0])
 }
+// Every directory a peer makes is removed at exit (a 20k Tessera home is ~270 MB).
+const made: string[] = []
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'ann-bench-'))
+  made.push(dir)
+  return dir
+}
 const dirSize = (dir: string): number => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).reduce((s, e) => s + statSync(join(e.parentPath, e.name)).size, 0)
 
 interface Peer {
@@ -50,7 +57,7 @@ interface Peer {
 async function tessera(): Promise<Peer> {
   const { Tessera } = await import('../../src/index.ts')
   const { vectorIndexesOf } = await import('../../src/index/index.ts')
-  const home = mkdtempSync(join(tmpdir(), 'ann-bench-'))
+  const home = tempDir()
   const db = await Tessera.open({ home })
   const t = await db.createTable('v', { id: 'int', cat: 'int', emb: `array<float32>[${D}]` })
   const load0 = performance.now()
@@ -58,8 +65,14 @@ async function tessera(): Promise<Peer> {
   console.error(`tessera: rows stored in ${((performance.now() - load0) / 1000).toFixed(1)} s (not part of build)`)
   return {
     async build() {
+      const t0 = performance.now()
       await t.addEmbeddingIndex('emb', { name: 'e', metric: 'cosine', m: M, efConstruction: EFC, efSearch: EF })
-      await Promise.all(vectorIndexesOf(db.driver)!.entries(t.id).map((e) => e.settled()))
+      const t1 = performance.now()
+      const [entry] = vectorIndexesOf(db.driver)!.entries(t.id)
+      await entry!.settled()
+      // Where the build went: the index column's commit, then the native fill (reads of vectors overlap the adds).
+      const fill = entry!.lastFill
+      console.error(`tessera build split: addEmbeddingIndex ${(t1 - t0).toFixed(0)} ms; native fill of ${fill?.rows} rows: waiting for vector pages ${fill?.readWaitMs.toFixed(0)} ms, adding ${fill?.addMs.toFixed(0)} ms`)
     },
     async search(q, p) {
       const sim = t.c.emb.similarity({ vector: q })
@@ -75,7 +88,7 @@ async function tessera(): Promise<Peer> {
 
 async function hnswlib(): Promise<Peer> {
   const { HierarchicalNSW } = await import('hnswlib-node')
-  const dir = mkdtempSync(join(tmpdir(), 'ann-bench-'))
+  const dir = tempDir()
   const index = new HierarchicalNSW('cosine', D)
   return {
     async build() {
@@ -96,7 +109,7 @@ async function hnswlib(): Promise<Peer> {
 
 async function lancedb(): Promise<Peer> {
   const lance = await import('@lancedb/lancedb')
-  const dir = mkdtempSync(join(tmpdir(), 'ann-bench-'))
+  const dir = tempDir()
   const conn = await lance.connect(dir)
   let table: Awaited<ReturnType<typeof conn.createTable>>
   return {
@@ -138,4 +151,5 @@ for (const p of [100, ...FILTERS]) {
 }
 const diskMb = (await impl.diskBytes()) / 2 ** 20
 console.log(JSON.stringify({ peer, N, kind, D, buildMs, rssMb, diskMb, results }))
+for (const dir of made) rmSync(dir, { recursive: true, force: true })
 process.exit(0)

@@ -2,6 +2,7 @@ import { invalid } from '../errors.ts'
 import type { IndexMetric } from '../catalog/metadata.ts'
 import type { FnNode } from '../query/nodes/index.ts'
 import { expectKinds, scalar, t, typeError } from '../query/registry.ts'
+import { dataTable, MAX_VERSION } from '../query/sql.ts'
 
 // SQL functions behind similarity search and full-text search. `similarity` itself is a placeholder the query
 // rewrite (similarity.ts) replaces before planning, once the query's embedding is known; what reaches SQL is
@@ -61,14 +62,52 @@ scalar({
 
 // The native index's candidates for a top-k (src/index/ann/): the rows whose _rowid it listed (from the index, and
 // the rows written after the version the index covers). Only planned for single-table queries, whose table is t0;
-// a plain list lets the current rows' _rowid index answer.
+// a plain list lets the current rows' _rowid index answer. With opts.after (the version the index covers) and
+// opts.table (the table's id), every current row written after that version is a candidate too, so a search needs
+// no statement to list those first: they are listed by a subquery on the _v_min index (an OR of the two conditions
+// would make Postgres scan every current row).
+const keyList = (node: FnNode): string => {
+  if (typeof node.opts?.keys !== 'string' || !/^\{[0-9,]*\}$/.test(node.opts.keys)) throw typeError(node, `${node.fn}() needs opts.keys ({1,2})`)
+  return node.opts.keys
+}
+const afterVersion = (node: FnNode): number | undefined => {
+  const after = node.opts?.after
+  if (after === undefined) return undefined
+  if (!Number.isSafeInteger(after)) throw typeError(node, `${node.fn}() opts.after must be a version number`)
+  return after as number
+}
+
 scalar({
   name: 'ann_candidates', minArgs: 0, maxArgs: 0, deterministic: true,
   returnType: (_types, node) => {
-    if (typeof node.opts?.keys !== 'string' || !/^\{[0-9,]*\}$/.test(node.opts.keys)) throw typeError(node, 'ann_candidates() needs opts.keys ({1,2})')
+    keyList(node)
+    if (afterVersion(node) !== undefined && !Number.isSafeInteger(node.opts?.table)) throw typeError(node, 'ann_candidates() with opts.after needs opts.table')
     return t('bool', false)
   },
-  sql: (_a, emit, node) => `(t0._rowid = any(${emit.param(node.opts!.keys)}::bigint[]))`,
+  sql: (_a, emit, node) => {
+    const listed = `${emit.param(keyList(node))}::bigint[]`
+    const after = afterVersion(node)
+    if (after === undefined) return `(t0._rowid = any(${listed}))`
+    // `+ 0`: only the _v_min index is probed (with the plain condition Postgres also walks every current row's _rowid).
+    const newer = `array(select _rowid from ${dataTable(node.opts!.table as number)} where _v_min > ${after} and _v_max + 0 = ${MAX_VERSION})`
+    return `(t0._rowid = any(array_cat(${listed}, ${newer})))`
+  },
+  eval: (_a, node) => {
+    throw invalid('INVALID_EXPRESSION', `${node.fn}() runs in SQL only`)
+  },
+})
+
+// The order of the native path's candidates: the index's own distance (opts.dists, in the order of opts.keys) for
+// the rows it holds as of version opts.after, and the exact distance (the argument) for rows written after it.
+scalar({
+  name: 'ann_order', minArgs: 1, maxArgs: 1, deterministic: true,
+  returnType: (_types, node) => {
+    keyList(node)
+    if (afterVersion(node) === undefined) throw typeError(node, 'ann_order() needs opts.after')
+    if (typeof node.opts?.dists !== 'string' || !/^\{[-0-9.e,+]*\}$/i.test(node.opts.dists)) throw typeError(node, 'ann_order() needs opts.dists ({0.1,0.2})')
+    return t('float', true)
+  },
+  sql: ([d], emit, node) => `(case when t0._v_min > ${afterVersion(node)} then ${d!.sql} else (${emit.param(node.opts!.dists)}::float8[])[array_position(${emit.param(keyList(node))}::bigint[], t0._rowid)] end)`,
   eval: (_a, node) => {
     throw invalid('INVALID_EXPRESSION', `${node.fn}() runs in SQL only`)
   },

@@ -6,13 +6,14 @@ import type { ExprNode, FnNode } from '../query/nodes/index.ts'
 import { isCol, isFn, printExpr } from '../query/nodes/index.ts'
 import type { QuerySource, QuerySpec } from '../query/spec.ts'
 import type { Queryable } from '../store/types.ts'
-import { planAnn } from './ann/index.ts'
+import { planAnn, vectorIndexesOf } from './ann/index.ts'
 
 // col.similarity(query) names a query, not a vector: the vector needs a model run, which cannot happen inside SQL
 // planning. This rewrite runs first (QueryBackend.rewrite): it embeds each query once, replaces similarity() with
 // vector_similarity() over the index's hidden column, and turns orderBy(similarity, 'desc') into
-// orderBy(distance, 'asc'), the form pgvector's HNSW index answers. Filtered top-k uses iterative index scans, so a
-// selective where still returns k rows.
+// orderBy(distance, 'asc'), the form pgvector's HNSW index answers. On a PostgreSQL server a top-k runs with
+// pgvector's settings local to its own transaction (never a session SET on a pooled connection): hnsw.ef_search from
+// the query's or the index's efSearch, and iterative index scans, so a selective where still returns k rows.
 
 const queryCache = new Map<string, number[]>()
 const QUERY_CACHE_MAX = 256
@@ -23,6 +24,9 @@ const QUERY_CACHE_MAX = 256
  * connection when it opens (catalog/context.ts), not here on whichever connection a query happens to get.
  */
 export const VECTOR_SESSION_SETTINGS: Readonly<Record<string, string>> = { 'hnsw.iterative_scan': 'relaxed_order' }
+
+/** pgvector's bound on hnsw.ef_search. */
+const PG_EF_SEARCH_MAX = 1000
 
 function walk(node: ExprNode, fn: (n: FnNode) => ExprNode | undefined): ExprNode {
   if (!isFn(node)) return node
@@ -63,7 +67,25 @@ export async function rewriteSimilarity(db: Queryable, spec: QuerySpec): Promise
   // A top-k by similarity on the embedded store: the native index's candidates when that is the better plan.
   const top = rewritten.orderBy[0]
   const byIndex = top && [...resolved.values()].find((r) => r.dist === top.expr)
-  return byIndex ? planAnn(db, rewritten, byIndex.idx, byIndex.dist, byIndex.options) : rewritten
+  if (!byIndex) return rewritten
+  // No native index manager (a PostgreSQL server): pgvector's HNSW answers, with the query's ef_search if any.
+  if (!vectorIndexesOf(db)) {
+    const settings = hnswSettings(byIndex, rewritten)
+    return settings ? { ...rewritten, storeSettings: settings } : rewritten
+  }
+  return planAnn(db, rewritten, byIndex.idx, byIndex.dist, byIndex.options)
+}
+
+/**
+ * pgvector's settings for a top-k on a server when the query or the index names an efSearch: hnsw.ef_search (at
+ * least k), with iterative scans (which every connection of the server store has on already), which keep walking
+ * the graph until enough rows pass the filter (pgvector >= 0.8). Without one, the server's default ef_search.
+ */
+function hnswSettings(r: Resolved, spec: QuerySpec): Record<string, string | number> | undefined {
+  const ef = r.options.efSearch ?? r.idx.ann?.efSearch
+  if (ef === undefined) return undefined
+  const k = (spec.limit ?? 0) + (spec.offset ?? 0)
+  return { 'hnsw.ef_search': Math.min(PG_EF_SEARCH_MAX, Math.max(ef, k)), 'hnsw.iterative_scan': 'relaxed_order' }
 }
 
 interface Resolved {

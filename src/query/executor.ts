@@ -15,7 +15,7 @@ export interface ExecutedRows {
 }
 
 export async function executePlan(db: Queryable, plan: Plan): Promise<ExecutedRows> {
-  const result = await db.query<Row>(plan.sql, plan.params, plan.prepare ? { prepare: true } : undefined)
+  const result = plan.storeSettings ? await withSettings(db, plan.storeSettings, (q) => q.query<Row>(plan.sql, plan.params)) : await db.query<Row>(plan.sql, plan.params, plan.prepare ? { prepare: true } : undefined)
   let rows = result.rows
 
   if (plan.tsWhere.length > 0) {
@@ -40,4 +40,21 @@ export async function executePlan(db: Queryable, plan: Plan): Promise<ExecutedRo
     out[i] = o
   }
   return { columns: plan.outputs.map((p) => ({ name: p.name, type: formatType(p.type) })), rows: out }
+}
+
+/**
+ * Runs fn with settings local to one transaction (its own, or the caller's when db is one already), so a setting
+ * never outlives the statement on a pooled connection.
+ */
+async function withSettings<T>(db: Queryable, settings: Readonly<Record<string, string | number>>, fn: (q: Queryable) => Promise<T>): Promise<T> {
+  const sql = Object.entries(settings).map(([name, value]) => {
+    if (!/^[a-z_]+\.[a-z_]+$/.test(name) || !/^[A-Za-z0-9_.]+$/.test(String(value))) throw new Error(`bad store setting ${name} = ${String(value)}`)
+    return `set local ${name} = '${String(value)}'`
+  }).join('; ')
+  const run = async (q: Queryable): Promise<T> => {
+    await q.exec(sql)
+    return fn(q)
+  }
+  const driver = db as Queryable & { transaction?: <R>(f: (tx: Queryable) => Promise<R>) => Promise<R> }
+  return driver.transaction ? driver.transaction(run) : run(db)
 }

@@ -46,6 +46,8 @@ export class PlanCache {
     // Pages of a stream differ only in their offset, which is part of the SQL text: each would be a new shape, and
     // a long stream would push every hot shape out. Paged reads are planned per call, as before.
     if (spec.offset) return planQuery(spec)
+    // Store settings (a top-k's hnsw.ef_search) are not part of the shape: such plans are made per call.
+    if (spec.storeSettings) return planQuery(spec)
     // A group key with a literal is matched to equal outputs by value (emit.ts): two queries of one shape may differ
     // there, so such plans are made per call.
     if (spec.groupBy?.length && [...spec.groupBy, ...spec.orderBy.map((o) => o.expr)].some(hasLiteral)) return planQuery(spec)

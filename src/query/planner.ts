@@ -31,6 +31,8 @@ export interface Plan {
   /** Set when grouping runs in TypeScript (user aggregates, TS group keys): the group keys ([] = one group). */
   readonly tsGroupBy?: readonly ExprNode[]
   readonly scope: SourceScope
+  /** SET LOCAL before the statement (QuerySpec.storeSettings). */
+  readonly storeSettings?: Readonly<Record<string, string | number>>
 }
 
 /** Default output names: a column's own name, else the function name; duplicates get _1, _2... */
@@ -51,5 +53,6 @@ export function planQuery(spec: QuerySpec, slots?: ReadonlyMap<LitNode, number>)
   return {
     sql, params: params.values, ...(slots ? { paramSources: params.sources } : {}),
     outputs, leaves, tsWhere, tsOrder, ...(tsLimit ? { tsLimit } : {}), ...(tsGroupBy ? { tsGroupBy } : {}), scope,
+    ...(spec.storeSettings ? { storeSettings: spec.storeSettings } : {}),
   }
 }

@@ -51,4 +51,6 @@ export interface QuerySpec {
   readonly sample?: SampleSpec
   /** head()/tail(): order by insertion when no orderBy is given. */
   readonly insertionOrder?: 'asc' | 'desc'
+  /** Settings the statement runs under, local to its transaction (pgvector's hnsw.ef_search for a top-k). */
+  readonly storeSettings?: Readonly<Record<string, string | number>>
 }

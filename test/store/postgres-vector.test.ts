@@ -47,6 +47,33 @@ describe('pgvector over the postgres driver (pglite-socket)', () => {
     expect(scores[0]).toBeGreaterThan(0.3)
   })
 
+  test("a query's efSearch is pgvector's hnsw.ef_search, local to its own transaction, with iterative scans", async () => {
+    const driver = db.driver as typeof db.driver & { transaction: typeof db.driver.transaction }
+    const original = driver.transaction.bind(driver)
+    const sent: string[] = []
+    driver.transaction = ((fn: (tx: never) => Promise<unknown>, options?: never) =>
+      original(async (tx) => fn({ query: tx.query.bind(tx), exec: async (sql: string) => (sent.push(sql), tx.exec(sql)) } as never), options)) as typeof driver.transaction
+    try {
+      const sim = docs.c.text.similarity('volcano lava', { efSearch: 77 })
+      // A filter keeping 10% of the rows still gets k rows: the scan goes on until enough pass.
+      const rows = (await docs.where(docs.c.cat.eq(3)).orderBy(sim, 'desc').limit(5).select({ id: docs.c.id }).collect()).rows
+      expect(rows).toHaveLength(5)
+      expect(sent.join('; ')).toContain("set local hnsw.ef_search = '77'")
+      expect(sent.join('; ')).toContain("set local hnsw.iterative_scan = 'relaxed_order'")
+    } finally {
+      driver.transaction = original
+    }
+    // Nothing leaked into the session (the PGlite behind the socket is one session for every pooled connection).
+    const after = await db.driver.query<{ ef: string }>("select current_setting('hnsw.ef_search') as ef")
+    expect(after.rows[0]).toEqual({ ef: '40' })
+    // Without an efSearch anywhere, no transaction: the server's default ef_search (iterative scans are every
+    // connection's startup setting on a real server; see the test against one below).
+    sent.length = 0
+    const rows = (await docs.where(docs.c.cat.eq(3)).orderBy(docs.c.text.similarity('volcano lava'), 'desc').limit(5).select({ id: docs.c.id }).collect()).rows
+    expect(rows.length).toBeGreaterThan(0)
+    expect(sent).toEqual([])
+  })
+
   test('new rows are embedded on insert and found', async () => {
     await docs.insert({ id: 1000, text: 'zeppelin airship zeppelin', cat: 1 })
     const sim = docs.c.text.similarity('zeppelin airship')
@@ -104,6 +131,17 @@ async function availableExtension(name: string): Promise<boolean> {
 
 describe.skipIf(!!noVectorSkip)('a server without pgvector', () => {
   afterAll(() => dropCreatedDatabases(), 30_000)
+  test('every pooled connection starts with iterative index scans (a startup setting, not a SET on one connection)', async () => {
+    const db = await serverDb()
+    try {
+      // Concurrent reads spread over several pooled connections; each must have the setting.
+      const seen = await Promise.all(Array.from({ length: 8 }, () => db.driver.query<{ scan: string; pid: number }>("select current_setting('hnsw.iterative_scan', true) as scan, pg_backend_pid() as pid, pg_sleep(0.05)")))
+      expect(new Set(seen.map((r) => r.rows[0]!.pid)).size).toBeGreaterThan(1)
+      for (const r of seen) expect(r.rows[0]!.scan).toBe('relaxed_order')
+    } finally {
+      await db.close()
+    }
+  })
   test('capabilities.vector is false and addEmbeddingIndex says what to install', async () => {
     const db = await serverDb()
     try {

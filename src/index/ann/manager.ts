@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import type { IndexMd, TableMd, VersionKind } from '../../catalog/metadata.ts'
 import type { Driver } from '../../store/types.ts'
 import type { AnnSettings } from './native.ts'
-import { ANN_DEFAULTS, addInSlices, metaPath, NativeIndex, removeIndexFiles } from './native.ts'
-import { countVectors, currentVersion, markNative, readVectors, rowsEnded, versionStamp } from './store.ts'
+import { ANN_DEFAULTS, metaPath, NativeIndex, removeIndexFiles } from './native.ts'
+import { countVectors, currentVersion, markNative, readVectors, rowsEnded, vectorPageRows, versionStamp } from './store.ts'
 
 // The native indexes of one embedded store. Each index is a derived structure: it holds, keyed by _rowid, the
 // vector of every row current at the version it `covers` (plus keys of rows deleted since, which queries skip).
@@ -15,8 +15,6 @@ import { countVectors, currentVersion, markNative, readVectors, rowsEnded, versi
 // time. At open, a note naming a version the table no longer has (revert, restore of an older backup), or with a
 // different commit time (reverted and written again), or no note at all, means a rebuild; otherwise a catch-up.
 
-// Rows read per statement: PGlite runs on the calling thread; ~50k floats a page keeps a read to tens of ms.
-const PAGE = 128
 /** Saves at most this often while rows keep coming (each save writes the whole file). */
 const SAVE_EVERY_MS = 30_000
 
@@ -46,6 +44,11 @@ export class AnnEntry {
    */
   liveOnly = false
   lastError: unknown
+  /**
+   * Where the last build or catch-up spent its time (benchmarks): waiting for pages of vectors from the store, and
+   * adding them (the next page is read meanwhile).
+   */
+  lastFill: { rows: number; readWaitMs: number; addMs: number; startedAt: number } | undefined
 
   constructor(readonly owner: VectorIndexes, readonly tableId: number, readonly idx: IndexMd, readonly settings: AnnSettings, readonly path: string | undefined) {}
 
@@ -88,17 +91,26 @@ export class AnnEntry {
   async close(save: boolean): Promise<void> {
     this.#closed = true
     await this.#task?.catch(() => undefined)
-    if (save && this.#dirty) this.#save()
+    if (save && this.#dirty) await this.#save().catch((e) => (this.lastError = e))
+    await this.#drop(this.native)
+    this.native = undefined
   }
 
   dispose(): void {
     this.#closed = true
+    const native = this.native
     this.native = undefined
     const path = this.path
-    if (!path) return
-    // A running build may still save: remove the files once it has stopped.
-    if (this.#task) void this.#task.finally(() => removeIndexFiles(path))
-    else removeIndexFiles(path)
+    // A running build may still save: free the graph and remove the files once it has stopped.
+    void (this.#task ?? Promise.resolve()).catch(() => undefined).finally(async () => {
+      await this.#drop(native)
+      if (path) removeIndexFiles(path)
+    })
+  }
+
+  /** Frees a graph in the engine (a replaced or closed one). */
+  async #drop(native: NativeIndex | undefined): Promise<void> {
+    await native?.drop().catch(() => undefined)
   }
 
   get closed(): boolean {
@@ -125,6 +137,7 @@ export class AnnEntry {
       this.#rebuild = false
       if (rebuild) {
         // Its vectors may be stale (recomputed in place): exact search until the new one is ready.
+        void this.#drop(this.native)
         this.native = undefined
         this.version = -1
       } else if (await this.#load()) {
@@ -137,6 +150,7 @@ export class AnnEntry {
     if (target === undefined || target === this.version) return
     if (target < this.version || (await versionStamp(db, this.tableId, this.version)) !== this.stamp) {
       // The version the index saw is gone (reverted): some of its vectors may be of rows no longer current.
+      void this.#drop(this.native)
       this.native = undefined
       this.version = -1
       await this.#build()
@@ -144,12 +158,12 @@ export class AnnEntry {
     }
     const stamp = (await versionStamp(db, this.tableId, target))!
     await this.#addRows(this.native, { after: this.version, upTo: target })
-    this.native.remove(await rowsEnded(db, this.tableId, this.version, target))
+    await this.native.remove(await rowsEnded(db, this.tableId, this.version, target))
     if (this.#closed) return
     this.version = target
     this.stamp = stamp
     this.#dirty = true
-    if (Date.now() - this.#savedAt > SAVE_EVERY_MS) this.#save()
+    if (Date.now() - this.#savedAt > SAVE_EVERY_MS) await this.#save()
   }
 
   /** A saved index whose note still names a version of this table as it is. */
@@ -164,7 +178,11 @@ export class AnnEntry {
     if (note.format !== 1 || JSON.stringify(note.settings) !== JSON.stringify(this.settings)) return false
     if ((await versionStamp(this.owner.db, this.tableId, note.version)) !== note.stamp) return false
     const native = await NativeIndex.open(this.path, this.settings)
-    if (!native || this.#closed) return false
+    if (!native) return false
+    if (this.#closed) {
+      await this.#drop(native)
+      return false
+    }
     this.native = native
     this.version = note.version
     this.stamp = note.stamp
@@ -179,27 +197,49 @@ export class AnnEntry {
     const stamp = (await versionStamp(db, this.tableId, target))!
     const native = await NativeIndex.create(this.settings)
     await this.#addRows(native, { after: -1, upTo: target })
-    if (this.#closed) return
+    if (this.#closed) {
+      await this.#drop(native)
+      return
+    }
     this.native = native
     this.version = target
     this.stamp = stamp
-    this.#save()
+    await this.#save()
     // Rows committed while it built are picked up by the next pass.
     this.#again = true
   }
 
+  /**
+   * Reads the range's vectors page by page while the engine adds the page before (the store's worker and the
+   * index's run side by side; this thread only passes pages along).
+   */
   async #addRows(native: NativeIndex, range: { after: number; upTo: number }): Promise<void> {
-    let after = 0
-    do {
-      const page = await readVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.settings.dims, range, after, PAGE)
-      await addInSlices(native, page.keys, page.vectors, 30, () => this.#closed)
-      after = page.lastRowId
-    } while (after >= 0 && !this.#closed)
+    const rows = vectorPageRows(this.settings.dims)
+    const read = (after: number) => readVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.settings.dims, range, after, rows)
+    const stats = { rows: 0, readWaitMs: 0, addMs: 0, startedAt: performance.now() }
+    this.lastFill = stats
+    let next = read(0)
+    for (;;) {
+      const t0 = performance.now()
+      const page = await next
+      const t1 = performance.now()
+      stats.readWaitMs += t1 - t0
+      stats.rows += page.keys.length
+      const more = page.lastRowId >= 0 && !this.#closed
+      if (more) {
+        next = read(page.lastRowId)
+        // Not awaited when closing meanwhile: a failure then (the store closed too) is nobody's.
+        next.catch(() => undefined)
+      }
+      await native.add(page.keys, page.vectors, () => this.#closed)
+      stats.addMs += performance.now() - t1
+      if (!more || this.#closed) return
+    }
   }
 
-  #save(): void {
+  async #save(): Promise<void> {
     if (!this.path || !this.native) return
-    this.native.save(this.path)
+    await this.native.save(this.path)
     const note: Note = { format: 1, version: this.version, stamp: this.stamp, settings: this.settings }
     writeFileSync(`${metaPath(this.path)}.tmp`, JSON.stringify(note))
     renameSync(`${metaPath(this.path)}.tmp`, metaPath(this.path))
@@ -220,8 +260,8 @@ export class AnnEntry {
     let have = 0
     let after = 0
     do {
-      const page = await readVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.settings.dims, { after: -1, upTo: this.version }, after, PAGE)
-      have += this.native.contains(page.keys).filter(Boolean).length
+      const page = await readVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.settings.dims, { after: -1, upTo: this.version }, after, vectorPageRows(this.settings.dims))
+      have += (await this.native.contains(page.keys)).filter(Boolean).length
       after = page.lastRowId
     } while (after >= 0)
     if (have < expected) out.push(`native index '${this.idx.name}' lacks ${expected - have} of the ${expected} vectors of version ${this.version} (it is rebuilt)`)

@@ -1,101 +1,206 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import { mkdirSync, renameSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { IndexMetric } from '../../catalog/metadata.ts'
+import { isCompiledBinary } from '../../runtime/index.ts'
+import { Engine } from './engine.ts'
+import type { AnnSettings, EngineReply, EngineRequest } from './engine.ts'
 
-// The native HNSW graph: usearch (C++, prebuilt for linux/macOS/windows, the library DuckDB's vector search uses).
-// Calls into it are synchronous, so adds go in batches sized to stay under a time budget per call, with a yield to
-// the event loop between (see addInSlices); searches take well under a millisecond or two.
+// The native HNSW graphs: usearch (C++, prebuilt for linux/macOS/windows, the library DuckDB's vector search uses),
+// owned by one index worker per process (engine-worker.ts), so that bulk adds (with usearch's own threads), loads
+// and saves never hold the serving thread; a search costs one message each way. Where no worker can start, the same
+// engine runs on this thread and adds are sized to stay near a time budget per call.
 
-export type Quantization = 'f32' | 'f16' | 'i8'
-
-export interface AnnSettings {
-  readonly metric: IndexMetric
-  readonly dims: number
-  /** Graph degree (HNSW M). */
-  readonly m: number
-  readonly efConstruction: number
-  readonly efSearch: number
-  readonly quantization: Quantization
-}
+export type { AnnSettings, Quantization } from './engine.ts'
 
 export const ANN_DEFAULTS = { m: 16, efConstruction: 64, efSearch: 40, quantization: 'f32' } as const
 
-type UsearchModule = typeof import('usearch')
-let usearch: Promise<UsearchModule> | undefined
-// Loaded on first use, so a process that never searches vectors on the embedded store never loads the addon.
-const load = (): Promise<UsearchModule> => (usearch ??= import('usearch'))
+/** How long one add request may take: a search of another index waits at most about this long behind it. */
+const ADD_BUDGET_MS = 40
 
-const METRIC: Record<IndexMetric, string> = { cosine: 'cos', ip: 'ip', l2: 'l2sq' }
+interface Host {
+  call(req: EngineRequest): Promise<EngineReply>
+}
 
-/** One usearch index; keys are the table's _rowid. */
+/** The runtime's own Worker, taken when this module loads (onnxruntime-web's glue may replace the global later). */
+const RuntimeWorker = globalThis.Worker as typeof Worker | undefined
+
+class WorkerHost implements Host {
+  readonly #worker: Worker
+  readonly #pending = new Map<number, { resolve: (r: EngineReply) => void; reject: (e: Error) => void }>()
+  #seq = 0
+  #failed: Error | undefined
+
+  constructor(worker: Worker) {
+    this.#worker = worker
+    worker.onmessage = (ev: MessageEvent<{ seq: number; ok: boolean; reply?: EngineReply; message?: string }>) => {
+      const m = ev.data
+      const p = this.#pending.get(m.seq)
+      if (!p) return
+      this.#pending.delete(m.seq)
+      this.#refWhileBusy()
+      if (m.ok) p.resolve(m.reply!)
+      else p.reject(new Error(m.message))
+    }
+    worker.onerror = (ev: ErrorEvent) => {
+      ev.preventDefault?.()
+      this.#failed = new Error(`the native index worker failed: ${ev.message || 'unknown error'}`)
+      for (const p of this.#pending.values()) p.reject(this.#failed)
+      this.#pending.clear()
+      this.#refWhileBusy()
+    }
+    this.#refWhileBusy()
+  }
+
+  call(req: EngineRequest): Promise<EngineReply> {
+    if (this.#failed) return Promise.reject(this.#failed)
+    const seq = ++this.#seq
+    return new Promise<EngineReply>((resolve, reject) => {
+      this.#pending.set(seq, { resolve, reject })
+      this.#refWhileBusy()
+      this.#worker.postMessage({ seq, req })
+    })
+  }
+
+  terminate(): void {
+    this.#worker.terminate()
+  }
+
+  // An idle worker must not keep the process alive; a busy one must, or an awaited reply could be lost at exit.
+  #refWhileBusy(): void {
+    const w = this.#worker as Worker & { ref?(): void; unref?(): void }
+    if (this.#pending.size > 0) w.ref?.()
+    else w.unref?.()
+  }
+}
+
+class InThreadHost implements Host {
+  constructor(readonly engine: Engine) {}
+  async call(req: EngineRequest): Promise<EngineReply> {
+    return this.engine.handle(req)
+  }
+}
+
+let host: Promise<Host> | undefined
+let onThisThread = false
+
+/**
+ * Tests: 'thread' runs indexes created from now on on this thread (as where no worker can start); 'auto' goes back
+ * to the worker. Indexes already open keep where they are.
+ */
+export function chooseAnnEngine(where: 'auto' | 'thread'): void {
+  onThisThread = where === 'thread'
+  host = undefined
+}
+
+/** The index worker, started on first use; the same engine on this thread when a worker cannot start or answer. */
+function engineHost(): Promise<Host> {
+  host ??= (async () => {
+    if (RuntimeWorker && !onThisThread) {
+      let worker: WorkerHost | undefined
+      try {
+        const entry = isCompiledBinary() ? './src/index/ann/engine-worker.ts' : new URL('./engine-worker.ts', import.meta.url)
+        worker = new WorkerHost(new RuntimeWorker(entry, { type: 'module' }))
+        await Promise.race([worker.call({ op: 'ping' }), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer')), 20_000).unref?.())])
+        return worker
+      } catch {
+        worker?.terminate()
+      }
+    }
+    return new InThreadHost(new Engine(await import('usearch')))
+  })()
+  return host
+}
+
+/** Whether the indexes live in the index worker (false: on this thread). */
+export const inWorker = async (): Promise<boolean> => (await engineHost()) instanceof WorkerHost
+
+let nextId = 1
+
+/** One usearch index, keyed by the table's _rowid. Its size is known here after every request. */
 export class NativeIndex {
-  readonly #index: import('usearch').Index
+  readonly #host: Host
+  readonly #id: number
   readonly settings: AnnSettings
+  #size = 0
+  #batch = 64
 
-  private constructor(index: import('usearch').Index, settings: AnnSettings) {
-    this.#index = index
+  private constructor(host: Host, id: number, settings: AnnSettings) {
+    this.#host = host
+    this.#id = id
     this.settings = settings
   }
 
   static async create(settings: AnnSettings): Promise<NativeIndex> {
-    const u = await load()
-    const index = new u.Index({
-      dimensions: settings.dims, metric: METRIC[settings.metric] as never, quantization: settings.quantization as never,
-      connectivity: settings.m, expansion_add: settings.efConstruction, expansion_search: settings.efSearch, multi: false,
-    })
-    return new NativeIndex(index, settings)
+    const h = await engineHost()
+    const ix = new NativeIndex(h, nextId++, settings)
+    await h.call({ op: 'create', id: ix.#id, settings })
+    return ix
   }
 
-  /** Loads a saved index; undefined when the file is missing or unreadable (the caller rebuilds). */
+  /** Loads a saved index; undefined when the file is missing, unreadable or of other dimensions (the caller rebuilds). */
   static async open(path: string, settings: AnnSettings): Promise<NativeIndex | undefined> {
-    if (!existsSync(path)) return undefined
-    const ix = await NativeIndex.create(settings)
-    try {
-      ix.#index.load(path)
-    } catch {
-      return undefined
-    }
-    return ix.#index.dimensions() === settings.dims ? ix : undefined
+    const h = await engineHost()
+    const ix = new NativeIndex(h, nextId++, settings)
+    const r = await h.call({ op: 'load', id: ix.#id, settings, path })
+    if (!r.loaded) return undefined
+    ix.#size = r.size
+    return ix
   }
 
   get size(): number {
-    return Number(this.#index.size())
+    return this.#size
   }
 
-  /** Adds (or replaces) vectors; synchronous, so callers keep batches small (addInSlices). */
-  add(keys: BigUint64Array, vectors: Float32Array): void {
-    const present = this.#index.contains(keys) as boolean[] | boolean
-    const list = Array.isArray(present) ? present : [present]
-    const stale = keys.filter((_, i) => list[i])
-    if (stale.length > 0) this.#index.remove(stale)
-    this.#index.add(keys, vectors, 0)
+  async #call(req: EngineRequest): Promise<EngineReply> {
+    const r = await this.#host.call(req)
+    this.#size = r.size
+    return r
   }
 
-  remove(keys: BigUint64Array): void {
-    if (keys.length > 0) this.#index.remove(keys)
+  /**
+   * Adds (or replaces) vectors, in requests sized by the measured rate to stay near ADD_BUDGET_MS each (with a turn
+   * of this thread's event loop between, when the engine runs here); stops early when `isCancelled`.
+   */
+  async add(keys: BigUint64Array, vectors: Float32Array, isCancelled: () => boolean = () => false): Promise<void> {
+    const dims = this.settings.dims
+    for (let i = 0; i < keys.length; ) {
+      if (isCancelled()) return
+      const n = Math.min(this.#batch, keys.length - i)
+      // Copies: a request crosses threads by structured clone, and views of a bigger page would clone all of it.
+      const r = await this.#call({ op: 'add', id: this.#id, keys: keys.slice(i, i + n), vectors: vectors.slice(i * dims, (i + n) * dims) })
+      i += n
+      this.#batch = Math.max(8, Math.min(8192, Math.round(n * (ADD_BUDGET_MS / Math.max(r.ms ?? 1, 0.5)))))
+      if (this.#host instanceof InThreadHost) await new Promise((resolve) => setTimeout(resolve, 0))
+    }
+  }
+
+  async remove(keys: BigUint64Array): Promise<void> {
+    if (keys.length > 0) await this.#call({ op: 'remove', id: this.#id, keys })
   }
 
   /**
    * The `count` nearest keys to `query` with their distances (usearch explores max(count, efSearch) candidates).
    * Distances follow usearch's metric: 1 − cosine, 1 − dot, or squared L2 — the order of pgvector's.
    */
-  search(query: Float32Array, count: number): { keys: BigUint64Array; distances: Float32Array } {
-    if (this.size === 0) return { keys: new BigUint64Array(0), distances: new Float32Array(0) }
-    const m = this.#index.search(query, Math.min(count, this.size), 1)
-    return { keys: m.keys, distances: m.distances }
+  async search(query: Float32Array, count: number): Promise<{ keys: BigUint64Array; distances: Float32Array }> {
+    const r = await this.#call({ op: 'search', id: this.#id, query, count })
+    return { keys: r.keys!, distances: r.distances! }
   }
 
-  contains(keys: BigUint64Array): boolean[] {
-    const r = this.#index.contains(keys) as boolean[] | boolean
-    return Array.isArray(r) ? r : [r]
+  async contains(keys: BigUint64Array): Promise<boolean[]> {
+    return (await this.#call({ op: 'contains', id: this.#id, keys })).present!
   }
 
   /** Writes to `path` through a temporary file, so a crash leaves the old file or the new one, never half of one. */
-  save(path: string): void {
+  async save(path: string): Promise<void> {
     mkdirSync(dirname(path), { recursive: true })
     const tmp = `${path}.tmp`
-    this.#index.save(tmp)
+    await this.#call({ op: 'save', id: this.#id, path: tmp })
     renameSync(tmp, path)
+  }
+
+  /** Frees the graph (the object must not be used after). */
+  async drop(): Promise<void> {
+    await this.#host.call({ op: 'drop', id: this.#id })
   }
 }
 
@@ -104,35 +209,3 @@ export function removeIndexFiles(path: string): void {
 }
 
 export const metaPath = (path: string): string => `${path}.json`
-
-/**
- * Adds rows in calls that each stay near `budgetMs` of blocking: the batch size adapts to the measured rate, with a
- * macrotask yield between calls so requests and timers run in between.
- */
-export async function addInSlices(index: NativeIndex, keys: BigUint64Array, vectors: Float32Array, budgetMs = 30, isCancelled: () => boolean = () => false): Promise<void> {
-  const dims = index.settings.dims
-  let batch = 32
-  for (let i = 0; i < keys.length; ) {
-    if (isCancelled()) return
-    const n = Math.min(batch, keys.length - i)
-    const t0 = performance.now()
-    index.add(keys.subarray(i, i + n), vectors.subarray(i * dims, (i + n) * dims))
-    const ms = performance.now() - t0
-    i += n
-    batch = Math.max(8, Math.min(4096, Math.round(n * (budgetMs / Math.max(ms, 0.5)))))
-    await new Promise((r) => setTimeout(r, 0))
-  }
-}
-
-/** A distance in the native index's terms, for rows it does not hold yet (ranked together with its candidates). */
-export function nativeDistance(metric: AnnSettings['metric'], a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0, na = 0, nb = 0, l2 = 0
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = b[i]!
-    dot += x * y
-    na += x * x
-    nb += y * y
-    l2 += (x - y) * (x - y)
-  }
-  return metric === 'cosine' ? 1 - dot / (Math.sqrt(na * nb) || 1) : metric === 'ip' ? 1 - dot : l2
-}

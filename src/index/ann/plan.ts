@@ -6,24 +6,23 @@ import { planQuery } from '../../query/planner.ts'
 import type { QuerySpec } from '../../query/spec.ts'
 import type { Queryable } from '../../store/types.ts'
 import { vectorIndexesOf } from './manager.ts'
-import { nativeDistance } from './native.ts'
-import { rowsAfter } from './store.ts'
 
 // Top-k on the embedded store, per query. Exact search (pgvector distances in SQL) for time travel, when asked
 // (exact: true), while the index is not ready, and on small tables. Otherwise the native index ranks:
 // candidates from the index, over-fetched until enough of them pass the filter (the share that passes says how many
-// more to fetch; a selective filter's rows are listed once and checked here), so a filtered search never returns
-// fewer than k rows when k exist; past a quarter of the rows, exact.
-// Rows written after the version the index covers are listed with the candidates and ranked by a distance computed
-// here. With f32 vectors the index's distances are exact, so SQL only fetches the top rows in that order; quantized
-// indexes (f16, i8) have SQL re-rank the candidates by exact distance.
+// more to fetch), so a filtered search never returns fewer than k rows when k exist; a selective filter's rows
+// (at most exactRows) are listed once and ranked exactly; past a quarter of the rows, exact.
+// Rows written after the version the index covers join the candidates in the final statement (a subquery on the
+// _v_min index lists them) and are ranked there by their exact distance, so an unfiltered search is one index search
+// and one statement. With f32 vectors the index's distances are exact, so SQL orders the candidates by them;
+// quantized indexes (f16, i8) have SQL re-rank the candidates by exact distance.
 
 export const annLimits = {
-  /** A filter matching at most this many rows is checked against their list instead of in SQL per round. */
+  /** A filter matching at most this many rows has them ranked exactly (listed once) instead of over-fetching. */
   exactRows: 2048,
   /** Candidates that must pass the filter, as a multiple of k, before the ranked answer is trusted. */
   passFactor: 2,
-  /** Rows written since the index's version that are listed with the candidates; beyond, the search is exact. */
+  /** Rows written since the index's version that join the candidates of a filtered search; beyond, it is exact. */
   tailRows: 5000,
   /** Extra rows listed beyond k when candidates are not checked first (rows ended by a commit the hook missed). */
   margin: 10,
@@ -53,75 +52,70 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const total = Math.max(native.size, 1)
   if (k === 0 || k * 4 >= total) return spec
 
-  // f32 distances from the index are exact: rank by them and fetch only the top rows. Quantized ones are not: SQL
-  // re-ranks the candidates by pgvector's exact distance.
+  // f32 distances from the index are exact: SQL orders the candidates by them. Quantized ones are not: SQL re-ranks
+  // the candidates by pgvector's exact distance. Either way the rows written after the covered version join the
+  // candidates in the same statement (ann_candidates with `after`), ranked by their exact distance.
   const byIndex = entry.settings.quantization === 'f32'
   const efSearch = options.efSearch ?? entry.settings.efSearch
   const query = Float32Array.from(dist.opts!.vector as number[])
   const need = spec.where ? k * annLimits.passFactor : k
-  // The rows written since the covered version join every candidate list, with their distances computed here.
-  const tail = await rowsAfter(db, spec.from.tableId, idx.valueColumnId, covered, annLimits.tailRows, byIndex)
-  if (tail.length > annLimits.tailRows) return spec
-  const tailDistance = new Map(tail.filter((r) => r.vector).map((r) => [r.key, nativeDistance(idx.metric, r.vector!, query)]))
-  const ranked = (keys: string[], distance: Map<string, number>, count = k): QuerySpec => {
-    // The top rows in the index's order; SQL fetches just those and keeps that order.
-    const top = keys.sort((a, b) => distance.get(a)! - distance.get(b)! || Number(a) - Number(b)).slice(0, count)
-    const list = `{${top.join(',')}}`
-    const only: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: list } }
-    return { ...spec, where: spec.where ? { fn: 'and', args: [spec.where, only] } : only, orderBy: [{ expr: { fn: 'ann_rank', args: [], opts: { keys: list } }, desc: false }, ...spec.orderBy.slice(1)] }
+  const table = spec.from.tableId
+  const scope = (keys: Iterable<string>): ExprNode => ({ fn: 'ann_candidates', args: [], opts: { keys: `{${[...keys].join(',')}}`, after: covered, table } })
+  const withScope = (keys: Iterable<string>): ExprNode => (spec.where ? { fn: 'and', args: [spec.where, scope(keys)] } : scope(keys))
+  /**
+   * The final statement: the listed candidates and the newer rows, in order. With exact (f32) distances only the
+   * nearest k + margin candidates are listed; quantized ones list every candidate for SQL to re-rank exactly.
+   */
+  const ranked = (keys: string[], distance: Map<string, number>): QuerySpec => {
+    if (!byIndex) return { ...spec, where: withScope(keys) }
+    const top = keys.sort((a, b) => distance.get(a)! - distance.get(b)! || Number(a) - Number(b)).slice(0, k + annLimits.margin)
+    const order: ExprNode = {
+      fn: 'ann_order', args: [dist], opts: { keys: `{${top.join(',')}}`, dists: `{${top.map((key) => pgDistance(idx.metric, distance.get(key)!)).join(',')}}`, after: covered },
+    }
+    return { ...spec, where: withScope(top), orderBy: [{ expr: order, desc: false }, ...spec.orderBy.slice(1)] }
   }
-  // A selective filter's matching rows, once the candidates suggest it is selective (then checked here, not in SQL).
-  let matching: Set<string> | undefined
+  const search = async (count: number): Promise<Map<string, number>> => {
+    const found = await native.search(query, count)
+    const distance = new Map<string, number>()
+    found.keys.forEach((key, i) => distance.set(String(key), found.distances[i]!))
+    return distance
+  }
+
+  // Unfiltered, with only live rows in the index: every candidate passes, so no statement checks them.
+  if (!spec.where && entry.liveOnly) {
+    const distance = await search(Math.max(efSearch, k + annLimits.margin))
+    return ranked([...distance.keys()], distance)
+  }
   let fetch = Math.max(efSearch, need)
   // Past a quarter of the rows, ranking them all exactly costs about as much as the candidates would.
   while (fetch * 4 < total) {
-    const found = native.search(query, fetch)
-    const distance = new Map<string, number>()
-    found.keys.forEach((key, i) => distance.set(String(key), found.distances[i]!))
-    // A row updated since the covered version: the index holds its old vector; the tail has the current one.
-    // (Quantized indexes fetched no tail vectors: SQL ranks those rows with the rest.)
-    for (const r of tail) {
-      if (!byIndex) distance.set(r.key, 0)
-      else if (r.vector) distance.set(r.key, tailDistance.get(r.key)!)
-      else distance.delete(r.key)
-    }
-    const list = `{${[...distance.keys()].join(',')}}`
-    const candidates: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: list } }
-    const where: ExprNode = spec.where ? { fn: 'and', args: [spec.where, candidates] } : candidates
-    // Unfiltered, with only live rows in the index: every candidate passes (no statement to check it).
-    if (!spec.where && entry.liveOnly && byIndex && distance.size >= k) return ranked([...distance.keys()], distance, k + annLimits.margin)
-    const passing = matching ? [...distance.keys()].filter((key) => matching!.has(key)) : await passingRows(db, spec, where)
-    if (passing.length >= need) return byIndex ? ranked(passing, distance) : { ...spec, where }
-    if (spec.where && !matching && passing.length * total < fetch * annLimits.exactRows) {
-      // Few candidates pass: list the filter's rows once (a bounded probe) and check candidates against that list.
+    const distance = await search(fetch)
+    // The candidates that pass the filter (and are live), with the newer rows that pass it; a huge number of newer
+    // rows (a bulk write the index has not caught up with yet) makes exact search the better plan.
+    const cap = fetch + annLimits.tailRows
+    const passing = await passingRows(db, spec, withScope(distance.keys()), cap)
+    if (passing.length >= cap) return spec
+    if (passing.length >= need) return ranked(passing.filter((key) => distance.has(key)), distance)
+    if (spec.where && passing.length * total < fetch * (annLimits.exactRows / 4)) {
+      // Few candidates pass: the filter looks selective. List its rows (a bounded probe); when there are few, rank
+      // exactly just those (cheaper than a search wide enough to find k of them). Listing is a scan of the filter
+      // and exact ranking costs per row, so a filter estimated at more than a quarter of exactRows over-fetches.
       const rows = await passingRows(db, spec, spec.where, annLimits.exactRows + 1)
       if (rows.length <= annLimits.exactRows) {
-        if (rows.length <= k * annLimits.passFactor) return spec
-        matching = new Set(rows)
-        fetch = Math.max(fetch * 2, Math.ceil((need * 1.5 * total) / rows.length))
-        continue
+        const listed: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: `{${rows.join(',')}}` } }
+        return { ...spec, where: { fn: 'and', args: [spec.where, listed] } }
       }
     }
     // The share of candidates passing the filter near this query says how many more to fetch.
     fetch = Math.max(fetch * 2, Math.ceil((need * 1.5 * fetch) / Math.max(passing.length, 1)))
   }
-  if (matching && byIndex) {
-    // Still too few: every matching row ranked by the index's distance (a search as wide as the index), unless some
-    // matching row is missing from the graph — then exact SQL.
-    const found = native.search(query, total)
-    const inTail = new Set(tail.map((r) => r.key))
-    const wanted = new Set([...matching].filter((key) => !inTail.has(key)).map((key) => BigInt(key)))
-    const distance = new Map<string, number>()
-    let seen = 0
-    for (let i = 0; i < found.keys.length; i++) {
-      if (!wanted.has(found.keys[i]!)) continue
-      if (seen++ < k) distance.set(String(found.keys[i]!), found.distances[i]!)
-    }
-    if (seen < wanted.size) return spec
-    for (const r of tail) if (r.vector && matching.has(r.key)) distance.set(r.key, tailDistance.get(r.key)!)
-    return ranked([...distance.keys()], distance)
-  }
   return spec
+}
+
+/** usearch's distance as pgvector's: 1 − cosine is the same; 1 − dot becomes −dot; squared L2 becomes L2. */
+function pgDistance(metric: IndexMd['metric'], d: number): number {
+  if (!Number.isFinite(d)) return 1e30
+  return metric === 'ip' ? d - 1 : metric === 'l2' ? Math.sqrt(Math.max(d, 0)) : d
 }
 
 /** The _rowid of the current rows matching `where`, up to `cap` of them. */

@@ -63,6 +63,8 @@ export class PostgresDriver extends PostgresQueryable implements Driver {
       // Server notices ('schema already exists, skipping') are not the user's business.
       onnotice: () => undefined,
       transform: { undefined: null },
+      // Session settings the database asks for on every pooled connection (pgvector's iterative index scans, so a
+      // filtered top-k still returns k rows); a query's own hnsw.ef_search is SET LOCAL in its transaction.
       connection: { application_name: 'tessera', ...options.settings },
     }) as unknown as Sql
     try {
