@@ -2,8 +2,8 @@ import { EventSourceParserStream } from 'eventsource-parser/stream'
 import type { EventSourceMessage } from 'eventsource-parser/stream'
 import { readMedia } from '../media/index.ts'
 import { sniff } from '../media/index.ts'
-import { typeError } from '../query/registry.ts'
-import type { FnNode } from '../query/nodes/index.ts'
+import { typeError } from '../query/index.ts'
+import type { FnNode } from '../query/index.ts'
 
 // Pieces the provider modules share: option checks, prompts → messages, images → base64, server-sent events.
 

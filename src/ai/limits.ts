@@ -1,4 +1,4 @@
-import { sleep } from '../compute/retry.ts'
+import { sleep } from '../compute/index.ts'
 
 // Adaptive limits: providers say how much budget is left (x-ratelimit-remaining-requests / -tokens with a reset
 // time, Anthropic's anthropic-ratelimit-*-remaining / -reset) and how long to back off (retry-after). One gate per

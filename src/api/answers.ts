@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { ERROR_CODES } from '../errors.ts'
-import { ExprNodeSchema } from '../query/nodes/schema.ts'
+import { ExprNodeSchema } from '../query/index.ts'
 
 // What the HTTP API answers, as valibot schemas: the server's answers are built to these shapes (test/server checks
 // them), /openapi.json describes them, and the client and the console take their types from them. Browser-safe:

@@ -1,6 +1,4 @@
-import type { ExprLike } from '../query/expr.ts'
-import type { Expr } from '../query/expr.ts'
-import type { ResultSet } from '../query/results.ts'
+import type { ExprLike, Expr, ResultSet } from '../query/index.ts'
 import type { ColumnInfo, IndexInfo, UpdateStatus } from './answers.ts'
 
 // The one interface of a Tessera database, whether it is open in this process (Tessera.open: src/catalog) or a server

@@ -3,3 +3,5 @@
 // The server's reader of the query JSON (json-query.ts) is server code and is imported by path, not from here.
 export * from './answers.ts'
 export type * from './contract.ts'
+// What other folders import from this one (added by the barrels codemod).
+export { JsonQuerySchema, queryFromJson } from './json-query.ts'

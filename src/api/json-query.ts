@@ -1,14 +1,8 @@
 import * as v from 'valibot'
-import type { Tessera } from '../catalog/database.ts'
+import type { Tessera } from '../catalog/index.ts'
 import { invalid, TesseraError } from '../errors.ts'
-import { Expr } from '../query/expr.ts'
-import type { ExprNode } from '../query/nodes/index.ts'
-import { ExprNodeSchema, isFn, printExpr } from '../query/nodes/index.ts'
-import type { Query } from '../query/query.ts'
-import { SourceScope } from '../query/scope.ts'
-import type { QuerySource } from '../query/spec.ts'
-import { containsAggregate, typeOf } from '../query/typecheck.ts'
-import { inlineUnstored } from '../query/unstored.ts'
+import { Expr, ExprNodeSchema, isFn, printExpr, SourceScope, containsAggregate, typeOf, inlineUnstored } from '../query/index.ts'
+import type { ExprNode, Query, QuerySource } from '../query/index.ts'
 
 // The JSON form of a query, as the HTTP API takes it. queryFromJson builds the very Query the library builds, so
 // `queryFromJson(db, q.toJSON())` runs the same query; errors name the JSON path of the part that is wrong.

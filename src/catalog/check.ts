@@ -1,8 +1,7 @@
-import type { Queryable } from '../store/types.ts'
-import { errorMsgColumn, errorTypeColumn, valueColumn } from '../query/sql.ts'
+import type { Queryable } from '../store/index.ts'
+import { errorMsgColumn, errorTypeColumn, valueColumn } from '../query/index.ts'
 import { countDuplicateKeys, countRowsWithoutVector, countRowVersionsOutside, dataColumnNames, physicalIndexNames } from './data-table/index.ts'
-import { fullTextIndexName, physicalIndexName } from '../index/embedding-index.ts'
-import { checkVectorIndexes, isNative } from '../index/index.ts'
+import { fullTextIndexName, physicalIndexName, checkVectorIndexes, isNative } from '../index/index.ts'
 import type { TableKind, TableMd } from './metadata.ts'
 import { hasErrorColumns, isStored } from './metadata.ts'
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { isTesseraError, notFound } from '../errors.ts'
 import { sweepMedia } from '../media/index.ts'
 import type { GcOptions, GcReport, MediaBackend } from '../media/index.ts'
-import type { Driver } from '../store/types.ts'
+import type { Driver } from '../store/index.ts'
 import {
   checkpoint, collectStoreRefs, countRowVersions, countUnseen, deleteUnseenBatch, dropUnreadColumns, readableColumnIds, tableBytes, vacuumTable,
 } from './data-table/index.ts'

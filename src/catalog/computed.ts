@@ -1,10 +1,7 @@
 import type { ColumnMd, TableMd } from './metadata.ts'
 import { invalid, notFound } from '../errors.ts'
-import { isSqlExpr } from '../query/compiler.ts'
-import type { ColNode, ExprNode } from '../query/nodes/index.ts'
-import { isCol, isFn, printExpr } from '../query/nodes/index.ts'
-import { functions } from '../query/registry.ts'
-import type { ColumnBinding, Scope } from '../query/typecheck.ts'
+import { isSqlExpr, isCol, isFn, printExpr, functions } from '../query/index.ts'
+import type { ColNode, ExprNode, ColumnBinding, Scope } from '../query/index.ts'
 import { parseType } from '../types/index.ts'
 
 // The computed-column graph. A computed column's expression may name earlier columns, computed or not; inlining the

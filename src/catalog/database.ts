@@ -6,12 +6,8 @@ import { createMediaEnv, MediaStore, openMediaStore, registerMediaEnv } from '..
 import type { MediaEnv } from '../media/index.ts'
 import { readHolder, runtime } from '../runtime/index.ts'
 import type { FileLock } from '../runtime/index.ts'
-import { KeyedMutex } from '../store/mutex.ts'
-import { migrate } from '../store/migrations.ts'
-import { PGliteDriver } from '../store/pglite/driver.ts'
-import { PostgresDriver } from '../store/postgres/driver.ts'
-import type { PGliteAssets } from '../store/pglite/driver.ts'
-import type { Driver } from '../store/types.ts'
+import { KeyedMutex, migrate, PGliteDriver, PostgresDriver } from '../store/index.ts'
+import type { PGliteAssets, Driver } from '../store/index.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
 import { createDataTable, dropDataTable } from './data-table/index.ts'
 import { repairUncommittedWrites } from './data-table/index.ts'
@@ -26,11 +22,9 @@ import { refuseUnknownOptions, setRevertGuard, Table } from './table.ts'
 import * as views from './views.ts'
 import { checkIntegrity } from './check.ts'
 import type { CheckProblem } from './check.ts'
-import { toNode } from '../query/expr.ts'
-import type { Query } from '../query/query.ts'
-import { isQuery, viewBaseOf } from '../query/view-base.ts'
+import { toNode, isQuery, viewBaseOf } from '../query/index.ts'
+import type { Query, ExprLike } from '../query/index.ts'
 import { currentEnv, resolveEnvPath } from './environments.ts'
-import type { ExprLike } from '../query/expr.ts'
 import { stripTables } from './computed.ts'
 import { Jobs } from './jobs.ts'
 import { collectMedia, compactDatabase, CompactionSchedule } from './compact.ts'
@@ -386,7 +380,7 @@ export class Tessera {
     for (const s of [...this.#states.values()]) await this.#ctx.refresh(s.id).catch(() => undefined)
   }
 
-  async #dropContents(tx: import('../store/types.ts').Queryable, path: string): Promise<void> {
+  async #dropContents(tx: import('../store/index.ts').Queryable, path: string): Promise<void> {
     const r = await tx.query<{ id: number }>(`select id from tessera.tables where starts_with(path, $1) order by id desc`, [`${path}/`])
     for (const { id } of r.rows) {
       await dropDataTable(tx, Number(id))

@@ -1,7 +1,7 @@
 import { invalid } from '../errors.ts'
 import { canonicalDestination, destinationStore } from '../media/index.ts'
 import type { MediaBackend } from '../media/index.ts'
-import type { Queryable } from '../store/types.ts'
+import type { Queryable } from '../store/index.ts'
 import type { ColumnType } from '../types/index.ts'
 import { formatType, isMedia } from '../types/index.ts'
 

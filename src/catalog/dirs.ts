@@ -1,5 +1,5 @@
 import { alreadyExists, invalid, notFound } from '../errors.ts'
-import type { Queryable } from '../store/types.ts'
+import type { Queryable } from '../store/index.ts'
 import type { IfExists, IfNotExists } from './metadata.ts'
 import { parentOf, parsePath } from './paths.ts'
 

@@ -12,3 +12,6 @@ export { Jobs } from './jobs.ts'
 export type { JobInfo, JobStatus, StartJobOptions } from './jobs.ts'
 export { currentEnv, resolveEnvPath } from './environments.ts'
 export type { BulkLoad } from './data-table/staging.ts'
+// What other folders import from this one (added by the barrels codemod).
+export { stripTables } from './computed.ts'
+export type { TableState } from './state.ts'

@@ -1,5 +1,5 @@
 import { computedPlans } from './computed.ts'
-import type { CellError } from '../query/evaluator.ts'
+import type { CellError } from '../query/index.ts'
 import type { MediaEnv } from '../media/index.ts'
 import { validateMediaRows, validateMediaRowsIgnoringErrors } from '../media/index.ts'
 import type { OnError, TableMd } from './metadata.ts'

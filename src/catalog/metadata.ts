@@ -1,4 +1,4 @@
-import type { ExprNode } from '../query/nodes/index.ts'
+import type { ExprNode } from '../query/index.ts'
 
 // What the catalog stores about a table (tessera.tables.md, and a copy per version in tessera.versions.md).
 // Columns have stable ids: renaming changes only `name`; the data column is always c<id>.

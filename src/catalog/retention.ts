@@ -1,5 +1,5 @@
 import { invalid, notFound } from '../errors.ts'
-import type { Queryable } from '../store/types.ts'
+import type { Queryable } from '../store/index.ts'
 import type { TableState } from './state.ts'
 import { dependentsOf } from './views.ts'
 

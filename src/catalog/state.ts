@@ -1,5 +1,5 @@
 import { notFound } from '../errors.ts'
-import type { Queryable } from '../store/types.ts'
+import type { Queryable } from '../store/index.ts'
 import type { TableKind, TableMd, VersionKind } from './metadata.ts'
 
 /** A table as the catalog knows it at one moment: identity, current version and schema. */

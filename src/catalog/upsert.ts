@@ -1,5 +1,5 @@
 import { notFound } from '../errors.ts'
-import type { Queryable } from '../store/types.ts'
+import type { Queryable } from '../store/index.ts'
 import type { ColumnMd } from './metadata.ts'
 import type { TableState } from './state.ts'
 import type { Row } from './validate-rows.ts'

@@ -1,6 +1,6 @@
 import type { Tessera } from '../catalog/index.ts'
 import { embedders } from '../inference/index.ts'
-import { call } from '../query/expr.ts'
+import { call } from '../query/index.ts'
 
 // The `tessera demo` data: a dir with a table of generated images (rendered from SVG with sharp) with computed
 // columns and a text index on their captions, and a table of short texts with a lexical index (hybrid search).

@@ -1,6 +1,5 @@
 import { formatType, isNumeric } from '../types/index.ts'
-import { aggregate, t, typeError } from '../query/registry.ts'
-import { compareValues } from '../query/compare.ts'
+import { aggregate, t, typeError, compareValues } from '../query/index.ts'
 
 // Aggregates for group_by: each has SQL and a TypeScript implementation (used when the argument is computed in TS).
 

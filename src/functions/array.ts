@@ -1,7 +1,7 @@
 import { formatType } from '../types/index.ts'
 import type { ColumnType } from '../types/index.ts'
-import { expectKinds, scalar, t, typeError } from '../query/registry.ts'
-import type { FnNode } from '../query/nodes/index.ts'
+import { expectKinds, scalar, t, typeError } from '../query/index.ts'
+import type { FnNode } from '../query/index.ts'
 
 // Array indexing and slicing with Python semantics (0-based, end exclusive, negatives from the end), for array
 // columns (Postgres arrays, 1-based) and JSON arrays.

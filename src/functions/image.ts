@@ -1,9 +1,7 @@
 import type { Sharp } from 'sharp'
 import { currentMediaEnv, readOnlyWork, resolveMedia } from '../media/index.ts'
-import type { FnNode } from '../query/nodes/index.ts'
-import type { ExprLike } from '../query/expr.ts'
-import { call } from '../query/expr.ts'
-import { expectKinds, scalar, t, typeError } from '../query/registry.ts'
+import type { FnNode, ExprLike } from '../query/index.ts'
+import { call, expectKinds, scalar, t, typeError } from '../query/index.ts'
 
 // Image functions over image references, with sharp. Functions that make a new image store it in the current media
 // store (content-addressed, so the same result is one file) and return its media:// ref; image_thumbnail returns a

@@ -1,6 +1,5 @@
-import { call } from '../query/expr.ts'
-import type { Expr, ExprLike } from '../query/expr.ts'
-import { expectKinds, scalar, t } from '../query/registry.ts'
+import { call, expectKinds, scalar, t } from '../query/index.ts'
+import type { Expr, ExprLike } from '../query/index.ts'
 
 // Object inspection for JSON values: keys, values, has_key. Keys come back in jsonb's order (shorter keys first, then
 // bytewise), in TypeScript too, so a result does not depend on which side computed it.

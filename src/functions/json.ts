@@ -1,5 +1,5 @@
-import { expectKinds, scalar, t, typeError } from '../query/registry.ts'
-import type { FnNode } from '../query/nodes/index.ts'
+import { expectKinds, scalar, t, typeError } from '../query/index.ts'
+import type { FnNode } from '../query/index.ts'
 
 // JSON paths: `meta.path('a[0].b')`, wildcards `meta.path('items[*].name')` (→ a list). Paths are parsed here into
 // steps and rendered as an SQL/JSON path parameter, so no user text reaches SQL.

@@ -1,8 +1,5 @@
-import { call } from '../query/expr.ts'
-import type { Expr, ExprLike } from '../query/expr.ts'
-import type { FnNode } from '../query/nodes/index.ts'
-import { scalar, t, typeError } from '../query/registry.ts'
-import type { SqlArg } from '../query/registry.ts'
+import { call, scalar, t, typeError } from '../query/index.ts'
+import type { Expr, ExprLike, FnNode, SqlArg } from '../query/index.ts'
 import type { ColumnType } from '../types/index.ts'
 import { commonType, formatType, isNumeric, pgType } from '../types/index.ts'
 

@@ -1,5 +1,5 @@
-import { expectKinds, scalar, t, typeError } from '../query/registry.ts'
-import type { FnNode } from '../query/nodes/index.ts'
+import { expectKinds, scalar, t, typeError } from '../query/index.ts'
+import type { FnNode } from '../query/index.ts'
 
 // String methods. Regexes use Postgres POSIX syntax in SQL and JavaScript syntax in TypeScript; the common subset
 // (classes, anchors, quantifiers, groups) behaves the same in both.

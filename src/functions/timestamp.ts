@@ -1,8 +1,5 @@
-import { call } from '../query/expr.ts'
-import type { Expr, ExprLike } from '../query/expr.ts'
-import type { FnNode } from '../query/nodes/index.ts'
-import { expectKinds, scalar, t, typeError } from '../query/registry.ts'
-import type { SqlArg } from '../query/registry.ts'
+import { call, expectKinds, scalar, t, typeError } from '../query/index.ts'
+import type { Expr, ExprLike, FnNode, SqlArg } from '../query/index.ts'
 
 // Timestamp and date functions. Timestamps are stored as timestamptz; every field and truncation here is taken in
 // UTC, in SQL and in TypeScript alike, so a computed column gives the same answer whichever side computes it.

@@ -1,6 +1,5 @@
-import { call } from '../query/expr.ts'
-import type { Expr, ExprLike } from '../query/expr.ts'
-import { expectKinds, scalar, t } from '../query/registry.ts'
+import { call, expectKinds, scalar, t } from '../query/index.ts'
+import type { Expr, ExprLike } from '../query/index.ts'
 
 // UUIDs: uuid4() makes a new random one per row (never cached or folded); uuid_str/uuid_parse convert to and from
 // the canonical lowercase text form.

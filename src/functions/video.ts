@@ -1,5 +1,5 @@
 import { currentMediaEnv, videoFrameAt } from '../media/index.ts'
-import { expectKinds, scalar, t } from '../query/registry.ts'
+import { expectKinds, scalar, t } from '../query/index.ts'
 
 // video_frame(video, pos_msec): the frame shown at a timestamp, as an image in the media store (content-addressed,
 // so reading the same frame again is the same file). Views made with frame_iterator({ stored: false }) compute their

@@ -1,8 +1,7 @@
 import { invalid } from '../errors.ts'
-import type { IndexMetric } from '../catalog/metadata.ts'
-import type { FnNode } from '../query/nodes/index.ts'
-import { expectKinds, scalar, t, typeError } from '../query/registry.ts'
-import { dataTable, MAX_VERSION } from '../query/sql.ts'
+import type { IndexMetric } from '../catalog/index.ts'
+import type { FnNode } from '../query/index.ts'
+import { expectKinds, scalar, t, typeError, dataTable, MAX_VERSION } from '../query/index.ts'
 
 // SQL functions behind similarity search and full-text search. `similarity` itself is a placeholder the query
 // rewrite (similarity.ts) replaces before planning, once the query's embedding is known; what reaches SQL is

@@ -1,9 +1,7 @@
-import type { Table } from '../catalog/table.ts'
+import type { Table } from '../catalog/index.ts'
 import { invalid } from '../errors.ts'
-import type { ExprLike } from '../query/expr.ts'
-import { call } from '../query/expr.ts'
-import type { Expr } from '../query/expr.ts'
-import { ResultSet } from '../query/results.ts'
+import type { ExprLike, Expr } from '../query/index.ts'
+import { call, ResultSet } from '../query/index.ts'
 
 // Hybrid search: Postgres full-text ranking and vector similarity, each taking its own top candidates, fused by
 // reciprocal rank (score = Σ 1 / (rrfK + rank)), which needs no score calibration between the two.

@@ -8,3 +8,6 @@ export { rewriteSimilarity, VECTOR_SESSION_SETTINGS } from './similarity.ts'
 export { hybridSearch } from './hybrid.ts'
 export type { HybridSearchOptions } from './hybrid.ts'
 export { attachVectorIndexes, checkVectorIndexes, detachVectorIndexes, isNative, vectorIndexesAfterCommit, vectorIndexesOf } from './ann/index.ts'
+// What other folders import from this one (added by the barrels codemod).
+export { checkEmbeddingIndex, createPhysicalIndexes, embedExpr, fullTextIndexName, indexEmbedder, indexMdOf, withIndex } from './embedding-index.ts'
+export { searchOutputs } from './hybrid.ts'

@@ -1,11 +1,10 @@
-import type { IndexMd } from '../catalog/metadata.ts'
+import type { IndexMd } from '../catalog/index.ts'
 import { invalid, notFound } from '../errors.ts'
 import type { Embedder } from '../inference/index.ts'
 import { embedValues } from '../inference/index.ts'
-import type { ExprNode, FnNode } from '../query/nodes/index.ts'
-import { isCol, isFn, printExpr } from '../query/nodes/index.ts'
-import type { QuerySource, QuerySpec } from '../query/spec.ts'
-import type { Queryable } from '../store/types.ts'
+import type { ExprNode, FnNode, QuerySource, QuerySpec } from '../query/index.ts'
+import { isCol, isFn, printExpr } from '../query/index.ts'
+import type { Queryable } from '../store/index.ts'
 import { planAnn, vectorIndexesOf } from './ann/index.ts'
 
 // col.similarity(query) names a query, not a vector: the vector needs a model run, which cannot happen inside SQL

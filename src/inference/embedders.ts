@@ -1,6 +1,6 @@
 import { invalid } from '../errors.ts'
-import type { FnNode } from '../query/nodes/index.ts'
-import { functions, t } from '../query/registry.ts'
+import type { FnNode } from '../query/index.ts'
+import { functions, t } from '../query/index.ts'
 import type { ImagePreprocess } from './image.ts'
 import { LEXICAL_DEFAULT_DIMS, LEXICAL_DEFAULT_SEED } from './lexical.ts'
 

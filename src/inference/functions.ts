@@ -1,5 +1,5 @@
-import { expectKinds, scalar, t, typeError } from '../query/registry.ts'
-import type { FnNode } from '../query/nodes/index.ts'
+import { expectKinds, scalar, t, typeError } from '../query/index.ts'
+import type { FnNode } from '../query/index.ts'
 import type { ColumnType } from '../types/index.ts'
 
 // Model functions for computed columns and queries. Each runs in TypeScript in batches (evalBatch) and imports its

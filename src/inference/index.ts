@@ -7,3 +7,5 @@ export { defaultProvider, getSession, tensor } from './runtime.ts'
 export type { Provider } from './runtime.ts'
 export { modelCacheDir, hfEndpoint, resolveModel } from './models.ts'
 export { buildModel } from './onnx-proto.ts'
+// What other folders import from this one (added by the barrels codemod).
+export { loadHfTokenizer } from './tokenizer.ts'

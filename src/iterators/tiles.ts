@@ -1,5 +1,5 @@
 import { currentMediaEnv } from '../media/index.ts'
-import { loadSharp, openImage } from '../functions/image.ts'
+import { loadSharp, openImage } from '../functions/index.ts'
 import type { IteratorRow } from './registry.ts'
 import { checkOptions, optionError, registerIterator } from './registry.ts'
 

@@ -1,4 +1,4 @@
-import { loadHfTokenizer } from '../inference/tokenizer.ts'
+import { loadHfTokenizer } from '../inference/index.ts'
 
 // Token counting for token_limit splitting. With a tokenizer folder (tokenizer.json, as models ship it) counts are
 // the model's own; without one, a token is a whitespace-separated word, which undercounts subword tokens by roughly

@@ -1,4 +1,4 @@
-import type { TableMd } from '../catalog/metadata.ts'
+import type { TableMd } from '../catalog/index.ts'
 import type { MediaKind } from '../types/index.ts'
 import { isMedia, parseType } from '../types/index.ts'
 import type { MediaEnv } from './env.ts'

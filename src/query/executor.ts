@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/types.ts'
+import type { Queryable } from '../store/index.ts'
 import { formatType, fromStore } from '../types/index.ts'
 import { evalBatch, type Row } from './evaluator.ts'
 import type { Plan } from './planner.ts'

@@ -1,5 +1,5 @@
 import { invalid } from '../errors.ts'
-import type { Queryable } from '../store/types.ts'
+import type { Queryable } from '../store/index.ts'
 import { executePlan } from './executor.ts'
 import type { ExprLike } from './expr.ts'
 import { Expr, toNode } from './expr.ts'

@@ -1,4 +1,4 @@
-import type { TableMd } from '../catalog/metadata.ts'
+import type { TableMd } from '../catalog/index.ts'
 import type { ExprNode } from './nodes/index.ts'
 
 /** A table as a query reads it: its schema and the version it is read at (undefined = current). */

@@ -1,5 +1,5 @@
 import { invalid } from '../errors.ts'
-import { translateStoreError } from '../store/errors.ts'
+import { translateStoreError } from '../store/index.ts'
 import { parseType, pgType } from '../types/index.ts'
 import type { ExprNode, FnNode } from './nodes/index.ts'
 import { isFn, printExpr } from './nodes/index.ts'

@@ -10,7 +10,7 @@ import ortWasmPath from '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-t
 // Written by build.ts before it compiles (a migrated data dir, dumped); absent from a source checkout, where this
 // file is never loaded.
 import databaseTemplatePath from '../../dist/template/pgdata.tar.gz' with { type: 'file' }
-import type { PGliteAssets } from '../store/pglite/driver.ts'
+import type { PGliteAssets } from '../store/index.ts'
 import type { EmbeddedAssets, OrtWasmPaths } from './assets.ts'
 import { realFile } from './assets-real-file.ts'
 

@@ -1,4 +1,4 @@
-import type { PGliteAssets } from '../store/pglite/driver.ts'
+import type { PGliteAssets } from '../store/index.ts'
 import { realFile } from './assets-real-file.ts'
 
 // Files a single binary carries inside itself. `bun build --compile` embeds only what it sees imported, and PGlite

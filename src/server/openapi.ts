@@ -1,7 +1,7 @@
 import { toJsonSchema } from '@valibot/to-json-schema'
 import type * as v from 'valibot'
 import { ErrorAnswerSchema } from '../api/index.ts'
-import { ExprNodeSchema } from '../query/nodes/schema.ts'
+import { ExprNodeSchema } from '../query/index.ts'
 
 // /openapi.json is generated from the same valibot schemas the routes validate with, so the document cannot drift
 // from what the server accepts.

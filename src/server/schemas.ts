@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { ExprNodeSchema } from '../query/nodes/schema.ts'
+import { ExprNodeSchema } from '../query/index.ts'
 import { parseType } from '../types/index.ts'
 import { limitedExpr, NameSchema } from './request.ts'
 

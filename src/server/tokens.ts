@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import * as v from 'valibot'
 import { alreadyExists, invalid, notFound } from '../errors.ts'
-import { parsePath } from '../catalog/paths.ts'
-import type { Queryable } from '../store/types.ts'
+import { parsePath } from '../catalog/index.ts'
+import type { Queryable } from '../store/index.ts'
 import type { Authenticator, Principal, Scope } from './auth.ts'
 
 // API tokens. A token is 32 random bytes shown once at creation ('tsr_' + base64url); only its SHA-256 is stored,

@@ -2,7 +2,7 @@ import { toJsonSchema } from '@valibot/to-json-schema'
 import * as v from 'valibot'
 import { invalid } from '../errors.ts'
 import type { RetrievalFunction } from '../ai/index.ts'
-import type { Query } from '../query/query.ts'
+import type { Query } from '../query/index.ts'
 import type { ColumnType } from '../types/index.ts'
 
 // Declared service routes: in a setup file, `db.route.insert('/ingest', docs)`, `db.route.query('/search', params,

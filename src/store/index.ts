@@ -8,3 +8,5 @@ export type { StoreClass, ClassStats } from './scheduler.ts'
 export type { PGliteAssets, PGliteOpenOptions } from './pglite/driver.ts'
 export { PostgresDriver } from './postgres/driver.ts'
 export type { PostgresOpenOptions } from './postgres/driver.ts'
+// What other folders import from this one (added by the barrels codemod).
+export { translateStoreError } from './errors.ts'

@@ -1,5 +1,5 @@
-import { DATA_SCHEMA, dataTable, errorTypeColumn, MAX_VERSION, valueColumn } from '../../query/sql.ts'
-import type { Queryable } from '../../store/types.ts'
+import { DATA_SCHEMA, dataTable, errorTypeColumn, MAX_VERSION, valueColumn } from '../../query/index.ts'
+import type { Queryable } from '../../store/index.ts'
 
 // The statements `tessera check` runs over a data table (src/catalog/check.ts decides what is a problem).
 

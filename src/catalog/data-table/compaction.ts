@@ -1,5 +1,5 @@
-import { dataTable, DATA_SCHEMA, MAX_VERSION, valueColumn } from '../../query/sql.ts'
-import type { Queryable } from '../../store/types.ts'
+import { dataTable, DATA_SCHEMA, MAX_VERSION, valueColumn } from '../../query/index.ts'
+import type { Queryable } from '../../store/index.ts'
 import { dataColumnNames } from './check.ts'
 import { dropDataColumnsWhere } from './layout.ts'
 import { isMedia, parseType } from '../../types/index.ts'

@@ -1,5 +1,5 @@
-import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, quoteIdent, valueColumn } from '../../query/sql.ts'
-import type { Queryable } from '../../store/types.ts'
+import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, quoteIdent, valueColumn } from '../../query/index.ts'
+import type { Queryable } from '../../store/index.ts'
 import { dataColumnNames } from './check.ts'
 import { parseType, pgType } from '../../types/index.ts'
 import type { ColumnMd, TableMd } from '../metadata.ts'

@@ -1,6 +1,6 @@
 import { ConcurrencyError, invalid } from '../../errors.ts'
-import { dataTable, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/sql.ts'
-import { translateStoreError } from '../../store/errors.ts'
+import { dataTable, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/index.ts'
+import { translateStoreError } from '../../store/index.ts'
 import { parseType, toStoreJson } from '../../types/index.ts'
 import { commitChange } from '../commit.ts'
 import { prepareInsert, withOnErrorMd } from '../insert-prepare.ts'

@@ -1,6 +1,6 @@
-import { dataTable, MAX_VERSION } from '../../query/sql.ts'
+import { dataTable, MAX_VERSION } from '../../query/index.ts'
 import { dropDataColumnsWhere } from './layout.ts'
-import type { Driver, Queryable } from '../../store/types.ts'
+import type { Driver, Queryable } from '../../store/index.ts'
 
 // Statements over the versioned data tables (tessera_data.t<id>) that move whole versions: undoing one (revert),
 // discarding the rows of a write that never committed, and clearing what a killed write left behind.

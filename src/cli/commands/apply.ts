@@ -1,5 +1,5 @@
 import { applySetup } from '../../setup/index.ts'
-import type { SetupTarget } from '../../setup/setup-db.ts'
+import type { SetupTarget } from '../../setup/index.ts'
 import type { Command } from '../command.ts'
 import { out, TARGET_HELP, TARGET_OPTIONS, UsageError } from '../command.ts'
 import { ticker } from '../progress.ts'

@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect } from '../../client/index.ts'
-import { PGliteDriver } from '../../store/pglite/driver.ts'
+import { PGliteDriver } from '../../store/index.ts'
 import type { Command } from '../command.ts'
 import { HOME_OPTION, out, UsageError } from '../command.ts'
 import { progressBar, ticker } from '../progress.ts'
@@ -14,7 +14,7 @@ async function backupServer(url: string, token: string | undefined, outDir: stri
   const steps = ticker(`backup ${url}`)
   steps.step('dumping the database')
   const res = await http.raw('POST', '/api/v1/admin/backup')
-  if (!res.ok) throw (await import('../../client/http.ts')).toError(res.status, await res.json().catch(() => undefined))
+  if (!res.ok) throw (await import('../../client/index.ts')).toError(res.status, await res.json().catch(() => undefined))
   writeFileSync(join(outDir, 'pgdata.tar.gz'), new Uint8Array(await res.arrayBuffer()))
   steps.stop('database dumped')
   // The media store's files, one request each (content-addressed: the same layout as <home>/media).
@@ -22,7 +22,7 @@ async function backupServer(url: string, token: string | undefined, outDir: stri
   const bar = progressBar('media')
   for (const [i, key] of files.entries()) {
     const file = await http.raw('GET', `/api/v1/admin/media/${key}`)
-    if (!file.ok) throw (await import('../../client/http.ts')).toError(file.status, await file.json().catch(() => undefined))
+    if (!file.ok) throw (await import('../../client/index.ts')).toError(file.status, await file.json().catch(() => undefined))
     mkdirSync(join(outDir, 'media', key.slice(0, 2)), { recursive: true })
     writeFileSync(join(outDir, 'media', key.slice(0, 2), key), new Uint8Array(await file.arrayBuffer()))
     bar.update(`${i + 1}/${files.length} files`, (i + 1) / files.length)

@@ -1,6 +1,6 @@
 import { exportQuery } from '../../io/index.ts'
 import type { ExportFormat } from '../../io/index.ts'
-import { queryFromJson } from '../../api/json-query.ts'
+import { queryFromJson } from '../../api/index.ts'
 import type { Command } from '../command.ts'
 import { HOME_OPTION, out, UsageError } from '../command.ts'
 import { parseJsonOption } from '../format.ts'

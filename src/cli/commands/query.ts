@@ -1,4 +1,4 @@
-import { queryFromJson } from '../../api/json-query.ts'
+import { queryFromJson } from '../../api/index.ts'
 import type { Command } from '../command.ts'
 import { JSON_OPTION, out, TARGET_HELP, TARGET_OPTIONS, UsageError } from '../command.ts'
 import { intOption, parseJsonOption, printJson, printRows, toJsonText } from '../format.ts'

@@ -1,6 +1,6 @@
 import { Tessera } from '../../catalog/index.ts'
 import { connect } from '../../client/index.ts'
-import { parseScope, TokenStore } from '../../server/tokens.ts'
+import { parseScope, TokenStore } from '../../server/index.ts'
 import type { Command } from '../command.ts'
 import { err, JSON_OPTION, out, TARGET_HELP, TARGET_OPTIONS, UsageError } from '../command.ts'
 import { printJson, printRows } from '../format.ts'

@@ -1,4 +1,4 @@
-import type { TableMd } from '../../catalog/metadata.ts'
+import type { TableMd } from '../../catalog/index.ts'
 import { vectorIndexesOf } from './manager.ts'
 
 /**

@@ -1,4 +1,4 @@
-import type { IndexMetric } from '../../catalog/metadata.ts'
+import type { IndexMetric } from '../../catalog/index.ts'
 
 // The usearch indexes of this process, driven by plain-data requests: the same code runs in the index worker
 // (engine-worker.ts), so that builds, loads and saves never hold the serving thread, or on the calling thread where

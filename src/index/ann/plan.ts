@@ -1,10 +1,7 @@
-import type { IndexMd } from '../../catalog/metadata.ts'
-import { isSqlExpr } from '../../query/compiler.ts'
-import { executePlan } from '../../query/executor.ts'
-import type { ExprNode, FnNode } from '../../query/nodes/index.ts'
-import { planQuery } from '../../query/planner.ts'
-import type { QuerySpec } from '../../query/spec.ts'
-import type { Queryable } from '../../store/types.ts'
+import type { IndexMd } from '../../catalog/index.ts'
+import { isSqlExpr, executePlan, planQuery } from '../../query/index.ts'
+import type { ExprNode, FnNode, QuerySpec } from '../../query/index.ts'
+import type { Queryable } from '../../store/index.ts'
 import { vectorIndexesOf } from './manager.ts'
 
 // Top-k on the embedded store, per query. Exact search (pgvector distances in SQL) for time travel, when asked

@@ -1,5 +1,5 @@
-import type { Queryable } from '../../store/types.ts'
-import { dataTable, MAX_VERSION, quoteIdent, valueColumn } from '../../query/sql.ts'
+import type { Queryable } from '../../store/index.ts'
+import { dataTable, MAX_VERSION, quoteIdent, valueColumn } from '../../query/index.ts'
 
 // The few statements the native index needs from the data table: its vectors by row, in _rowid pages, and the stamp
 // (commit time) of a version, which tells a version that was reverted and written again from the one the index saw.

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import type { Tessera } from '../../catalog/database.ts'
+import type { Tessera } from '../../catalog/index.ts'
 import { invalid } from '../../errors.ts'
 import type { ByteInput, ImportBody } from './bytes.ts'
 import { bodyInput, fileInput } from './bytes.ts'

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import type { Tessera } from '../../catalog/index.ts'
-import { CONSOLE_CSS, CONSOLE_HASH, CONSOLE_JS } from '../../console/bundle.generated.ts'
+import { CONSOLE_CSS, CONSOLE_HASH, CONSOLE_JS } from '../../console/index.ts'
 import type { AuthEnv } from '../auth.ts'
 import { consoleMediaRoutes } from './console-media.ts'
 

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
 import type { Tessera } from '../../catalog/index.ts'
-import { parsePath } from '../../catalog/paths.ts'
+import { parsePath } from '../../catalog/index.ts'
 import type { AuthEnv } from '../auth.ts'
 import { readJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'

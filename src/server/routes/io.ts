@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
 import type { Tessera } from '../../catalog/index.ts'
-import { parsePath } from '../../catalog/paths.ts'
+import { parsePath } from '../../catalog/index.ts'
 import { errorPayload } from '../errors.ts'
 import { exportQuery, importData } from '../../io/index.ts'
 import type { ExportFormat } from '../../io/index.ts'
