@@ -197,9 +197,17 @@ async function discardStaged<P>(ctx: CatalogContext, state: TableState, version:
   }).catch(() => undefined)
 }
 
+/**
+ * The same schema, whatever the order of keys: the catalog row comes back from jsonb with its keys reordered, while
+ * the state a change just committed has them as built (comparing JSON text made the first write after every schema
+ * change fail its final check and write everything a second time).
+ */
 function sameMd(a: TableMd, b: TableMd): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b)
+  return a === b || canonicalJson(a) === canonicalJson(b)
 }
+
+const canonicalJson = (x: unknown): string =>
+  JSON.stringify(x, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0))) : v))
 
 function cloneCounts(c: WriteCounts): WriteCounts {
   return { ...c, colsWithExcs: new Set(c.colsWithExcs), updatedCols: new Set(c.updatedCols) }
