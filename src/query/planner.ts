@@ -2,8 +2,7 @@ import type { ExprNode, LitNode } from './nodes/index.ts'
 import { isCol, isFn } from './nodes/index.ts'
 import { emitSelect } from './emit.ts'
 import { logicalPlan } from './logical-plan.ts'
-import type { PlannedOutput } from './logical-plan.ts'
-import type { SourceScope } from './scope.ts'
+import type { LogicalPlan, PlannedOutput } from './logical-plan.ts'
 import type { QuerySpec } from './spec.ts'
 import { ParamList } from './sql.ts'
 import type { LiteralSource } from './sql.ts'
@@ -14,23 +13,14 @@ import type { LiteralSource } from './sql.ts'
 
 export type { PlannedOutput }
 
-export interface Plan {
+/** The logical plan's TypeScript work (outputs, leaves, TS filters, sorts, paging, grouping) plus its one statement. */
+export interface Plan extends Omit<LogicalPlan, 'select'> {
   readonly sql: string
   readonly params: unknown[]
   /** Which literal of the query's shape each parameter came from (set when planned for the plan cache). */
   readonly paramSources?: readonly (LiteralSource | undefined)[]
   /** Ask the store to keep the statement prepared (a plan from the plan cache). */
   readonly prepare?: boolean
-  readonly outputs: readonly PlannedOutput[]
-  /** SQL-computed subexpressions the TS parts read, by node identity. */
-  readonly leaves: ReadonlyMap<ExprNode, string>
-  readonly tsWhere: readonly ExprNode[]
-  readonly tsOrder: readonly { node: ExprNode; desc: boolean }[]
-  /** limit/offset that must be applied after TS filtering/sorting. */
-  readonly tsLimit?: { readonly limit?: number; readonly offset?: number }
-  /** Set when grouping runs in TypeScript (user aggregates, TS group keys): the group keys ([] = one group). */
-  readonly tsGroupBy?: readonly ExprNode[]
-  readonly scope: SourceScope
   /** SET LOCAL before the statement (QuerySpec.storeSettings). */
   readonly storeSettings?: Readonly<Record<string, string | number>>
 }
