@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { Table, Tessera, TesseraError } from '../../src/index.ts'
 import { exportQuery, importFile } from '../../src/index.ts'
 import { memoryDb, tempDir } from '../support/db.ts'
+import { rejection } from '../support/settle.ts'
 
 // Broken inputs: the error names the file, the line (or row) and the column, and the table is left exactly as it
 // was (same version, same rows) however many batches had already been written. Skip mode reports and goes on.
@@ -18,14 +19,8 @@ const file = (name: string, text: string) => {
 }
 const csvRows = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, k) => `${from + k},name ${from + k}\n`).join('')
 
-async function failure(p: Promise<unknown>): Promise<TesseraError> {
-  try {
-    await p
-  } catch (e) {
-    return e as TesseraError
-  }
-  throw new Error('expected the import to fail')
-}
+/** What the import failed with (test/support/settle.ts; fails when it succeeded). */
+const failure = async (p: Promise<unknown>): Promise<TesseraError> => (await rejection(p)) as TesseraError
 
 async function snapshot() {
   return { version: t.version, rows: (await t.orderBy('id').collect()).rows, history: (await t.history()).length }

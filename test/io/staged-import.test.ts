@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { Table, TesseraError } from '../../src/index.ts'
 import { embedders, importFile, Tessera } from '../../src/index.ts'
 import { memoryDb, tempDir } from '../support/db.ts'
+import { rejection } from '../support/settle.ts'
 
 // Imports stage their rows (COPY into a temporary table) and commit them as ONE table version through the commit
 // unit (src/catalog/data-table/staging.ts): nothing is visible before the final step, a failure anywhere leaves nothing, and
@@ -18,14 +19,8 @@ const csv = (name: string, header: string, lines: string[]) => {
 }
 const people = (from: number, n: number) => Array.from({ length: n }, (_, k) => `${from + k},name ${from + k}`)
 
-async function failure(p: Promise<unknown>): Promise<TesseraError> {
-  try {
-    await p
-  } catch (e) {
-    return e as TesseraError
-  }
-  throw new Error('expected the import to fail')
-}
+/** What the import failed with (test/support/settle.ts; fails when it succeeded). */
+const failure = async (p: Promise<unknown>): Promise<TesseraError> => (await rejection(p)) as TesseraError
 
 async function state(t: Table) {
   const physical = await db.driver.query<{ n: number }>(`select count(*)::int as n from tessera_data.t${t.id}`)
