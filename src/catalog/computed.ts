@@ -53,6 +53,11 @@ export function computedPlans(md: TableMd): ComputedPlan[] {
   })
 }
 
+/** Computed columns to recompute when `changed` columns change: those reading any of them (cascade). */
+export function dependentPlans(md: TableMd, changed: ReadonlySet<string>): ComputedPlan[] {
+  return computedPlans(md).filter((p) => [...p.inputs].some((n) => changed.has(n)))
+}
+
 function hasProp(node: ExprNode): boolean {
   return isCol(node) ? node.prop !== undefined : isFn(node) ? node.args.some(hasProp) : false
 }

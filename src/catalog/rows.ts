@@ -93,10 +93,7 @@ export function checkUpdateValues(md: TableMd, path: string, values: UpdateValue
 /** Update values that are expression JSON: the one node check (isExprNode), as in the builder; other JSON stays a value. */
 export const isExprJson = isExprNode
 
-/** Computed columns to recompute when `changed` columns change: those reading any of them (cascade). */
-export function dependentPlans(md: TableMd, changed: ReadonlySet<string>): ComputedPlan[] {
-  return computedPlans(md).filter((p) => [...p.inputs].some((n) => changed.has(n)))
-}
+export { dependentPlans } from './computed.ts'
 
 /** Computes plans for rows (with _rowid and input values by name). Runs outside any transaction. */
 export async function computeInPlace(state: TableState, rows: readonly Row[], plans: readonly ComputedPlan[], counts: WriteCounts): Promise<ComputedInPlace> {

@@ -22,7 +22,7 @@ import { commitChange, runInSteps, toStatus } from './commit.ts'
 import type { Change } from './commit.ts'
 import { prepareInsert, withOnErrorMd } from './insert-prepare.ts'
 import { BulkLoad } from './data-table/staging.ts'
-import { keyOf, missingKeyError, partitionByExistingKey, pkColumns, setColumns, storedRow, updateByKey } from './upsert.ts'
+import { groupBySetColumns, keyOf, missingKeyError, partitionByExistingKey, pkColumns, setColumns, storedRow, updateByKey } from './upsert.ts'
 import type { Row } from './validate-rows.ts'
 import { inputColumns, validateRows, validateRowsYielding } from './validate-rows.ts'
 import * as indexes from '../index/index.ts'
@@ -694,14 +694,9 @@ export class Table implements Joinable {
  * transaction, like precomputeUpdate). `segments` say which rows of `existing` each computed slice belongs to.
  */
 async function precomputeByKey(state: TableState, rows: readonly Row[], current: Map<string, Row>, tsPlans: readonly ComputedPlan[], counts: WriteCounts): Promise<{ existing: Row[]; segments: { start: number; end: number; computed: ComputedInPlace }[] }> {
-  const groups = new Map<string, Row[]>()
-  for (const r of rows) {
-    const key = Object.keys(r).sort().join(',')
-    groups.set(key, [...(groups.get(key) ?? []), r])
-  }
   const existing: Row[] = []
   const segments: { start: number; end: number; computed: ComputedInPlace }[] = []
-  for (const group of groups.values()) {
+  for (const group of groupBySetColumns(rows)) {
     const start = existing.length
     existing.push(...group)
     const changed = setColumns(state, group[0]!)

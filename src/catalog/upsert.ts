@@ -5,7 +5,7 @@ import type { TableState } from './state.ts'
 import type { Row } from './validate-rows.ts'
 import { readCurrentByKey } from './data-table/index.ts'
 
-export { pkColumns, setColumns, updateByKey } from './data-table/index.ts'
+export { groupBySetColumns, pkColumns, setColumns, updateByKey } from './data-table/index.ts'
 
 // Updates by primary key (Pixeltable's batch_update): each row names its key and the columns to change.
 

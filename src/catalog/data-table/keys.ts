@@ -1,5 +1,5 @@
 import { invalid } from '../../errors.ts'
-import { ColumnScope, computedPlans } from '../computed.ts'
+import { ColumnScope, dependentPlans } from '../computed.ts'
 import { compileExpr, dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import { parseType, pgType, toStoreJson } from '../../types/index.ts'
@@ -24,6 +24,18 @@ export function pkColumns(state: TableState) {
 export function setColumns(state: TableState, row: Row): ColumnMd[] {
   const pk = new Set(state.md.primaryKey)
   return state.md.columns.filter((c) => !c.computed && !pk.has(c.id) && Object.hasOwn(row, c.name))
+}
+
+/** Update rows grouped by the columns they name (in order of first appearance): one statement per group. */
+export function groupBySetColumns(rows: readonly Row[]): Row[][] {
+  const groups = new Map<string, Row[]>()
+  for (const r of rows) {
+    const key = Object.keys(r).sort().join(',')
+    const group = groups.get(key)
+    if (group) group.push(r)
+    else groups.set(key, [r])
+  }
+  return [...groups.values()]
 }
 
 /**
@@ -53,17 +65,11 @@ export async function updateByKey(tx: Queryable, state: TableState, version: num
   if (rows.length === 0) return
   const md = state.md
   const pk = pkColumns(state)
-  const plans = computedPlans(md)
   // Rows that set different column sets are written in separate statements.
-  const groups = new Map<string, Row[]>()
-  for (const r of rows) {
-    const key = Object.keys(r).sort().join(',')
-    groups.set(key, [...(groups.get(key) ?? []), r])
-  }
-  for (const [, group] of groups) {
+  for (const group of groupBySetColumns(rows)) {
     const setCols = setColumns(state, group[0]!)
     const changed = new Set(setCols.map((c) => c.name))
-    const recompute = cascade ? plans.filter((p) => [...p.inputs].some((n) => changed.has(n))) : []
+    const recompute = cascade ? dependentPlans(md, changed) : []
     const params = new ParamList()
     const docParam = params.param(null)
     const versionParam = params.param(version)

@@ -23,11 +23,15 @@ export async function readEnteringBaseRows(db: Queryable, base: TableState, view
   return r.rows
 }
 
+/** The base rows (_rowid) whose version current at `from` ended in (from, to]: their view rows leave. */
+const endedBaseRows = (baseId: number, from: number, to: number): string =>
+  `(select b._rowid from ${dataTable(baseId)} as b where b._v_max > ${Math.trunc(from)} and b._v_max <= ${Math.trunc(to)} and b._v_min <= ${Math.trunc(from)})`
+
 /** The current view rows whose base row version ended in (from, to] and existed at `from`, by row version address. */
 export async function viewRowsOfEndedBaseRows(db: Queryable, viewId: number, baseRowIdColumn: string, baseId: number, from: number, to: number): Promise<string[]> {
   const r = await db.query<{ t: string }>(
     `select v.ctid::text as t from ${dataTable(viewId)} as v where v._v_max = ${MAX_VERSION} and v.${baseRowIdColumn} in ` +
-    `(select b._rowid from ${dataTable(baseId)} as b where b._v_max > ${Math.trunc(from)} and b._v_max <= ${Math.trunc(to)} and b._v_min <= ${Math.trunc(from)}) order by v.ctid`,
+    `${endedBaseRows(baseId, from, to)} order by v.ctid`,
   )
   return r.rows.map((x) => x.t)
 }
@@ -39,7 +43,7 @@ export async function viewRowsOfEndedBaseRows(db: Queryable, viewId: number, bas
 export async function endRowsOfEndedBaseRows(tx: Queryable, viewId: number, baseRowIdColumn: string, baseId: number, from: number, to: number, version: number): Promise<number> {
   const ended = await tx.query(
     `update ${dataTable(viewId)} as v set _v_max = $1 where v._v_max = ${MAX_VERSION} and v._v_min < $1 and v.${baseRowIdColumn} in ` +
-    `(select b._rowid from ${dataTable(baseId)} as b where b._v_max > ${Math.trunc(from)} and b._v_max <= ${Math.trunc(to)} and b._v_min <= ${Math.trunc(from)})`,
+    endedBaseRows(baseId, from, to),
     [version],
   )
   return ended.affectedRows
