@@ -71,30 +71,18 @@ interface Probes {
   search: number[]
 }
 
-/** Probes every PROBE_EVERY_MS until stopped; latency counted from when each probe was due (a stalled server counts). */
+/**
+ * Probes every PROBE_EVERY_MS until stopped, from a Worker (bench/lib/prober-worker.ts) so that this thread's own
+ * work (building 50k-row bodies) is not counted as the server's latency.
+ */
 function probe(pointTable: string, maxId: number, searchTable?: string): { stop: () => Promise<Probes> } {
-  const out: Probes = { health: [], point: [], search: [] }
-  let running = true
-  const loop = async (kind: keyof Probes, send: () => Promise<Response>) => {
-    const start = performance.now()
-    for (let k = 1; running; k++) {
-      const due = start + k * PROBE_EVERY_MS
-      const wait = due - performance.now()
-      if (wait > 0) await Bun.sleep(wait)
-      const r = await send()
-      await r.arrayBuffer()
-      if (!r.ok) throw new Error(`${kind} probe answered ${r.status}`)
-      out[kind].push(performance.now() - due)
-      while (start + (k + 1) * PROBE_EVERY_MS < performance.now()) k++
-    }
-  }
-  const json = { 'content-type': 'application/json' }
-  const loops = [
-    loop('health', () => fetch(`${base}/health`)),
-    loop('point', () => fetch(`${base}/api/v1/query`, { method: 'POST', headers: json, body: JSON.stringify({ table: pointTable, where: { fn: 'eq', args: [{ col: 'id' }, { lit: Math.floor(rand() * maxId) }] } }) })),
-    ...(searchTable ? [loop('search', () => fetch(`${base}/api/v1/tables/${searchTable}/-/search`, { method: 'POST', headers: json, body: JSON.stringify({ column: 'text', text: sentence(), k: 10 }) }))] : []),
-  ]
-  return { stop: async () => ((running = false), await Promise.all(loops), out) }
+  const worker = new Worker(new URL('./lib/prober-worker.ts', import.meta.url).href)
+  const done = new Promise<Probes>((resolve, reject) => {
+    worker.onmessage = (e: MessageEvent<Probes>) => resolve(e.data)
+    worker.onerror = (e) => reject(new Error(`prober: ${e.message}`))
+  })
+  worker.postMessage({ start: { base, pointTable, maxId, ...(searchTable ? { searchTable } : {}), everyMs: PROBE_EVERY_MS } })
+  return { stop: async () => { worker.postMessage({ stop: true }); const out = await done; worker.terminate(); return out } }
 }
 
 const summary = (xs: number[]) => `p50 ${f1(pct(xs, 50))} p99 ${f1(pct(xs, 99))} max ${f1(Math.max(...xs))} ms (${xs.length})`

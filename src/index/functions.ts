@@ -112,6 +112,21 @@ scalar({
   },
 })
 
+// A block range of the table (t0): rows whose address lies in blocks [opts.from, opts.to). Postgres answers it with
+// a TID range scan, so an exact top-k can rank a big table a slice of blocks at a time (src/index/ann/exact.ts).
+scalar({
+  name: 'ann_blocks', minArgs: 0, maxArgs: 0, deterministic: true,
+  returnType: (_types, node) => {
+    const { from, to } = node.opts ?? {}
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || (from as number) < 0 || (to as number) < (from as number)) throw typeError(node, 'ann_blocks() needs opts.from and opts.to (block numbers, from <= to)')
+    return t('bool', false)
+  },
+  sql: (_a, emit, node) => `(t0.ctid >= format('(%s,0)', ${emit.param(node.opts!.from)}::int)::tid and t0.ctid < format('(%s,0)', ${emit.param(node.opts!.to)}::int)::tid)`,
+  eval: (_a, node) => {
+    throw invalid('INVALID_EXPRESSION', `${node.fn}() runs in SQL only`)
+  },
+})
+
 // The native path's row id and rank (src/index/ann/plan.ts): the candidates it ranked by the index's distances are
 // fetched and ordered by their place in that list, so no vector is cast or compared in SQL.
 scalar({

@@ -5,7 +5,7 @@ import { embedValues } from '../inference/index.ts'
 import type { ExprNode, FnNode, QuerySource, QuerySpec } from '../query/index.ts'
 import { isCol, isFn, printExpr } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
-import { planAnn, vectorIndexesOf } from './ann/index.ts'
+import { exactInSlices, planAnn, vectorIndexesOf } from './ann/index.ts'
 
 // col.similarity(query) names a query, not a vector: the vector needs a model run, which cannot happen inside SQL
 // planning. This rewrite runs first (QueryBackend.rewrite): it embeds each query once, replaces similarity() with
@@ -72,7 +72,10 @@ export async function rewriteSimilarity(db: Queryable, spec: QuerySpec): Promise
     const settings = hnswSettings(byIndex, rewritten)
     return settings ? { ...rewritten, storeSettings: settings } : rewritten
   }
-  return planAnn(db, rewritten, byIndex.idx, byIndex.dist, byIndex.options)
+  // When the index does not answer (not built yet, exact: true, time travel, a filter too wide), the exact ranking
+  // runs a slice of the table per statement, so reads waiting on the store come in between.
+  const planned = await planAnn(db, rewritten, byIndex.idx, byIndex.dist, byIndex.options)
+  return planned === rewritten ? exactInSlices(db, rewritten, byIndex.dist) : planned
 }
 
 /**

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path'
 import type { Table } from '../../src/index.ts'
 import { embedders, Tessera } from '../../src/index.ts'
-import { annLimits } from '../../src/index/ann/index.ts'
+import { annLimits, exactStepLimits } from '../../src/index/ann/index.ts'
 import { rewriteSimilarity, vectorIndexesOf } from '../../src/index/index.ts'
 import { memoryDb, tempDir } from '../support/db.ts'
 import { throwing, rejection } from '../support/settle.ts'
@@ -94,7 +94,11 @@ describe('native ANN index (embedded store)', () => {
     const truth = exactTop(q, 10, () => true)
     expect((await search(q, 10, undefined, { exact: true })).map((r) => r.id)).toEqual(truth)
     const spec = await rewriteSimilarity(db.driver, t.orderBy(t.c.emb.similarity({ vector: q }, { exact: true }), 'desc').limit(10).spec)
-    expect(JSON.stringify(spec.where ?? null)).not.toContain('ann_candidates')
+    // Exact: ordered by the exact distance, over candidates that slices of the table ranked exactly (exact.ts), not
+    // by the index's distances.
+    expect((spec.orderBy[0]!.expr as { fn: string }).fn).toBe('vector_distance')
+    const keys = String((spec.where as { opts?: { keys?: string } }).opts?.keys).slice(1, -1).split(',')
+    expect(keys.length).toBeGreaterThan(10) // the nearest 10 of each slice
     const wide = (await search(q, 10, undefined, { efSearch: 400 })).map((r) => r.id)
     expect(wide.filter((id) => truth.includes(id as number)).length).toBeGreaterThanOrEqual(9)
     await expect(await rejection(search(q, 10, undefined, { efSearch: 0 }))).toMatchObject({ code: 'INVALID_ARGUMENT' })
@@ -178,6 +182,29 @@ describe('native ANN index (embedded store)', () => {
     const [entry] = vectorIndexesOf(db.driver)!.entries(t.id)
     expect(entry!.version).toBe(before)
     expect(await entry!.problems()).toEqual([])
+  })
+
+  test('an exact search ranks the table a slice of blocks per statement: same answer, and reads run in between', async () => {
+    const saved = { ...exactStepLimits }
+    exactStepLimits.maxSliceBlocks = 2 // many slices, whatever this machine's speed
+    try {
+      const q = clustered()
+      expect((await search(q, 10, undefined, { exact: true })).map((r) => r.id)).toEqual(exactTop(q, 10, () => true))
+      expect((await search(q, 7, 300, { exact: true })).map((r) => r.id)).toEqual(exactTop(q, 7, (id) => id % 1000 < 300))
+      const old = await db.getTable(`vecs:${t.version}`)
+      const oldTop = await old.orderBy(old.c.emb.similarity({ vector: q }), 'desc').limit(5).select({ id: old.c.id }).collect()
+      expect(oldTop.rows.map((r) => r.id)).toEqual(exactTop(q, 5, () => true))
+      // A point read sent after the search started answers before it ends: it ran between two slices (with one
+      // statement ranking every row, it would wait for the whole search).
+      const order: string[] = []
+      const searching = search(q, 10, undefined, { exact: true }).then(() => order.push('search'))
+      await new Promise((r) => setTimeout(r, 5))
+      const reading = t.where(t.c.id.eq(17)).collect().then(() => order.push('point'))
+      await Promise.all([searching, reading])
+      expect(order).toEqual(['point', 'search'])
+    } finally {
+      Object.assign(exactStepLimits, saved)
+    }
   })
 
   test('knobs are checked and kept: metric, m, efConstruction, efSearch, quantization', async () => {

@@ -68,6 +68,12 @@ export async function currentVersion(db: Queryable, tableId: number): Promise<nu
   return r.rows[0]?.version
 }
 
+/** How many 8 kB blocks the table's heap holds: what a block-paged exact search walks over (exact.ts). */
+export async function tableBlocks(db: Queryable, tableId: number): Promise<number> {
+  const r = await db.query<{ blocks: number }>(`select (pg_relation_size($1::regclass) / current_setting('block_size')::int)::int as blocks`, [dataTable(tableId)])
+  return r.rows[0]!.blocks
+}
+
 /** Current rows with a vector written up to `version` (what a complete index of that version holds). */
 export async function countVectors(db: Queryable, tableId: number, valueColumnId: number, version: number): Promise<number> {
   const r = await db.query<{ n: number }>(`select count(*)::int as n from ${dataTable(tableId)} where _v_max = ${MAX_VERSION} and _v_min <= $1 and ${valueColumn(valueColumnId)} is not null`, [version])
