@@ -127,6 +127,19 @@ scalar({
   },
 })
 
+// Rows written after version opts.after (src/index/ann/plan.ts ranks a big tail of them in slices).
+scalar({
+  name: 'ann_newer', minArgs: 0, maxArgs: 0, deterministic: true,
+  returnType: (_types, node) => {
+    if (afterVersion(node) === undefined) throw typeError(node, 'ann_newer() needs opts.after')
+    return t('bool', false)
+  },
+  sql: (_a, emit, node) => `(t0._v_min > ${emit.param(afterVersion(node))}::integer)`,
+  eval: (_a, node) => {
+    throw invalid('INVALID_EXPRESSION', `${node.fn}() runs in SQL only`)
+  },
+})
+
 // The native path's row id and rank (src/index/ann/plan.ts): the candidates it ranked by the index's distances are
 // fetched and ordered by their place in that list, so no vector is cast or compared in SQL.
 scalar({

@@ -150,6 +150,33 @@ describe('native ANN index (embedded store)', () => {
     await db.dropTable('metrics')
   })
 
+  test('a long tail of rows the index has not caught up with is ranked a slice at a time, not in the final statement', async () => {
+    const saved = { tail: annLimits.tailInStatement, single: exactStepLimits.singleStatementBlocks }
+    annLimits.tailInStatement = 3
+    exactStepLimits.singleStatementBlocks = 0
+    try {
+      const m = await db.createTable('tail', { id: 'int', emb: 'array<float32>[24]' })
+      await m.insert(vectors.slice(0, 2000).map((emb, id) => ({ id, emb })))
+      await m.addEmbeddingIndex('emb', { name: 'e' })
+      await settle(db, m)
+      const q = vectors[1234]!
+      const fresh = Array.from({ length: 40 }, (_, i) => q.map((x, j) => Math.fround(x + 0.02 * Math.sin(i * 7 + j))))
+      await m.insert(fresh.map((emb, i) => ({ id: 2000 + i, emb })))
+      const query = m.orderBy(m.c.emb.similarity({ vector: q }), 'desc').limit(10).select({ id: m.c.id })
+      // Planned before the index caught up: the 40 new rows are more than tailInStatement, so slices ranked them
+      // and the final statement lists only rows written after the version the slices read (the current one).
+      const spec = JSON.stringify((await rewriteSimilarity(db.driver, query.spec)).where)
+      expect(spec).toContain(`"after":${m.version}`)
+      const all = [...vectors.slice(0, 2000), ...fresh]
+      const truth = all.map((v, id) => [id, dot(v, q) / Math.hypot(...v)] as const).sort((a, b) => b[1] - a[1]).slice(0, 10).map(([id]) => id)
+      expect((await query.collect()).rows.map((r) => r.id)).toEqual(truth)
+      await db.dropTable('tail')
+    } finally {
+      annLimits.tailInStatement = saved.tail
+      exactStepLimits.singleStatementBlocks = saved.single
+    }
+  })
+
   test('after most rows are deleted a search still returns k live rows, at once and after catch-up', async () => {
     const s = await db.createTable('mostly_gone', { id: 'int', emb: 'array<float32>[24]' })
     await s.insert(vectors.slice(0, 4000).map((emb, id) => ({ id, emb })))

@@ -23,19 +23,36 @@ export const exactStepLimits = {
  * slice by slice; the spec unchanged when it is small, or not a plain single-table top-k.
  */
 export async function exactInSlices(db: Queryable, spec: QuerySpec, dist: FnNode): Promise<QuerySpec> {
+  if (!sliceable(spec, dist)) return spec
+  const sliced = await topInSlices(db, spec, dist)
+  if (!sliced) return spec
+  const candidates: ExprNode = fnNode('ann_candidates', [], {
+    keys: `{${sliced.keys.join(',')}}`,
+    ...(spec.from.version === undefined ? { after: sliced.pinned, table: spec.from.tableId } : {}),
+  })
+  return { ...spec, where: spec.where ? fnNode('and', [spec.where, candidates]) : candidates }
+}
+
+/** A plain single-table top-k by `dist`, with a filter SQL can run: what slices can rank. */
+export function sliceable(spec: QuerySpec, dist: FnNode): boolean {
   const first = spec.orderBy[0]
-  if (first?.expr !== dist || first.desc || spec.limit === undefined || spec.joins.length > 0 || spec.groupBy?.length || spec.distinct || spec.sample) return spec
-  if (spec.where && !isSqlExpr(spec.where)) return spec
+  if (first?.expr !== dist || first.desc || spec.limit === undefined || spec.joins.length > 0 || spec.groupBy?.length || spec.distinct || spec.sample) return false
+  return !spec.where || isSqlExpr(spec.where)
+}
+
+/**
+ * The _rowid of each slice's nearest k rows (k = limit + offset) among those `spec` selects, read at one version (the
+ * committed one, or the version a time-travel query names) so that rows moved by a write between two slices are
+ * neither missed nor counted twice: current rows written after `pinned` are the caller's to add. Undefined when the
+ * table is small enough for one statement (or has no committed version).
+ */
+export async function topInSlices(db: Queryable, spec: QuerySpec, dist: FnNode): Promise<{ keys: string[]; pinned: number } | undefined> {
   const table = spec.from.tableId
   const blocks = await tableBlocks(db, table)
-  if (blocks <= exactStepLimits.singleStatementBlocks) return spec
-  const k = spec.limit + (spec.offset ?? 0)
-  if (k === 0) return spec
-  // Slices read one version (the committed one, or the version a time-travel query names), so rows moved by a
-  // write between two slices are neither missed nor counted twice; current rows written after it join the final
-  // statement through ann_candidates' `after`.
+  const k = (spec.limit ?? 0) + (spec.offset ?? 0)
+  if (blocks <= exactStepLimits.singleStatementBlocks || k === 0) return undefined
   const pinned = spec.from.version ?? (await currentVersion(db, table))
-  if (pinned === undefined) return spec
+  if (pinned === undefined) return undefined
   const keys: string[] = []
   let sliceBlocks = 8
   for (let from = 0; from <= blocks; ) {
@@ -55,9 +72,5 @@ export async function exactInSlices(db: Queryable, spec: QuerySpec, dist: FnNode
     const scale = Math.min(4, Math.max(0.25, exactStepLimits.sliceMs / Math.max(took, 1)))
     sliceBlocks = Math.max(1, Math.min(exactStepLimits.maxSliceBlocks, Math.round(sliceBlocks * scale)))
   }
-  const candidates: ExprNode = fnNode('ann_candidates', [], {
-    keys: `{${keys.join(',')}}`,
-    ...(spec.from.version === undefined ? { after: pinned, table } : {}),
-  })
-  return { ...spec, where: spec.where ? fnNode('and', [spec.where, candidates]) : candidates }
+  return { keys, pinned }
 }

@@ -1,8 +1,10 @@
 import type { IndexMd } from '../../catalog/index.ts'
-import { isSqlExpr, executePlan, planQuery } from '../../query/index.ts'
+import { isSqlExpr, executePlan, fnNode, planQuery } from '../../query/index.ts'
 import type { ExprNode, FnNode, QuerySpec } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import { vectorIndexesOf } from './manager.ts'
+import { topInSlices } from './exact.ts'
+import { countNewerRows } from './store.ts'
 
 // Top-k on the embedded store, per query. Exact search (pgvector distances in SQL) for time travel, when asked
 // (exact: true), while the index is not ready, and on small tables. Otherwise the native index ranks:
@@ -23,6 +25,12 @@ export const annLimits = {
   tailRows: 5000,
   /** Extra rows listed beyond k when candidates are not checked first (rows ended by a commit the hook missed). */
   margin: 10,
+  /**
+   * Rows written since the index's version that the final statement ranks by exact distance itself; a longer tail
+   * (a bulk write the index has not caught up with) is ranked a slice at a time first, so that no statement holds
+   * the store for long (20,000 rows in one statement: ~5 s in WASM Postgres).
+   */
+  tailInStatement: 512,
 }
 
 export interface AnnQueryOptions {
@@ -57,7 +65,8 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const query = Float32Array.from(dist.opts!.vector as number[])
   const need = spec.where ? k * annLimits.passFactor : k
   const table = spec.from.tableId
-  const scope = (keys: Iterable<string>): ExprNode => ({ fn: 'ann_candidates', args: [], opts: { keys: `{${[...keys].join(',')}}`, after: covered, table } })
+  const tail = await tailCandidates(db, spec, dist, covered)
+  const scope = (keys: Iterable<string>): ExprNode => ({ fn: 'ann_candidates', args: [], opts: { keys: `{${[...keys, ...tail.keys].join(',')}}`, after: tail.after, table } })
   const withScope = (keys: Iterable<string>): ExprNode => (spec.where ? { fn: 'and', args: [spec.where, scope(keys)] } : scope(keys))
   /**
    * The final statement: the listed candidates and the newer rows, in order. With exact (f32) distances only the
@@ -107,6 +116,19 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     fetch = Math.max(fetch * 2, Math.ceil((need * 1.5 * fetch) / Math.max(passing.length, 1)))
   }
   return spec
+}
+
+/**
+ * The rows written after the covered version, as the final statement takes them: all of them through
+ * ann_candidates' `after` when there are few; when there are many, each slice's nearest rows among them (exact.ts),
+ * with `after` moved to the version the slices read, so only rows written since join through the subquery.
+ */
+async function tailCandidates(db: Queryable, spec: QuerySpec, dist: FnNode, covered: number): Promise<{ keys: string[]; after: number }> {
+  const newer = await countNewerRows(db, spec.from.tableId, covered, annLimits.tailInStatement + 1)
+  if (newer <= annLimits.tailInStatement) return { keys: [], after: covered }
+  const onlyNewer = fnNode('ann_newer', [], { after: covered })
+  const sliced = await topInSlices(db, { ...spec, where: spec.where ? fnNode('and', [spec.where, onlyNewer]) : onlyNewer }, dist)
+  return sliced ? { keys: sliced.keys, after: sliced.pinned } : { keys: [], after: covered }
 }
 
 /** usearch's distance as pgvector's: 1 − cosine is the same; 1 − dot becomes −dot; squared L2 becomes L2. */

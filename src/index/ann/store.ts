@@ -68,6 +68,12 @@ export async function currentVersion(db: Queryable, tableId: number): Promise<nu
   return r.rows[0]?.version
 }
 
+/** How many current rows were written after `after`, counted up to `cap` (the _v_min index answers). */
+export async function countNewerRows(db: Queryable, tableId: number, after: number, cap: number): Promise<number> {
+  const r = await db.query<{ n: number }>(`select count(*)::int as n from (select 1 from ${dataTable(tableId)} where _v_min > $1 and _v_max = ${MAX_VERSION} limit $2) as newer`, [after, cap])
+  return r.rows[0]!.n
+}
+
 /** How many 8 kB blocks the table's heap holds: what a block-paged exact search walks over (exact.ts). */
 export async function tableBlocks(db: Queryable, tableId: number): Promise<number> {
   const r = await db.query<{ blocks: number }>(`select (pg_relation_size($1::regclass) / current_setting('block_size')::int)::int as blocks`, [dataTable(tableId)])
