@@ -22,6 +22,13 @@ export {
 } from './data-table/index.ts'
 export type { ComputedInPlace, InsertShape, SourceColumn, WriteCounts } from './data-table/index.ts'
 
+/** Serving-thread time one chunk of computed-column evaluation aims at (computeTsColumns). */
+const CHUNK_MS = 8
+const FIRST_CHUNK_ROWS = 64
+/** Model UDFs batch their own calls; chunks never grow past what one batch of theirs would hold anyway. */
+const MAX_CHUNK_ROWS = 4096
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 /** Evaluates the TypeScript-computed columns for rows keyed by input column name. Runs outside any transaction. */
 export async function computeTsColumns(
   plans: readonly ComputedPlan[],
@@ -35,16 +42,40 @@ export async function computeTsColumns(
     if (p.mode !== 'ts') continue
     const type = parseType(p.column.type)
     const schema = valueSchema({ ...type, nullable: true })
-    // Media a column produces go to its destination store when it has one (Pixeltable's destination=).
-    const { values, errors } = await withMediaDestination(p.column.destination, () => evalCells(p.expr, rows, leaves))
-    for (let i = 0; i < values.length; i++) {
-      if (errors[i]) continue
-      const parsed = v.safeParse(schema, values[i])
-      if (parsed.success) values[i] = parsed.output
-      else {
-        values[i] = null
-        errors[i] = { errortype: 'TypeError', errormsg: `${printExpr(p.expr)} returned ${JSON.stringify(values[i])?.slice(0, 60)}, not ${formatType(type)}: ${parsed.issues[0].message}` }
+    const values: unknown[] = []
+    const errors: (CellError | null)[] = []
+    // In chunks sized to a few ms, with the event loop let through between them: this runs on the serving thread,
+    // and 5,000 rows of a lexical embedding plus the check of each vector held /health for 150-280 ms at a time.
+    let chunk = FIRST_CHUNK_ROWS
+    for (let start = 0; start < rows.length; ) {
+      const started = performance.now()
+      // Whether the event loop got a turn during the chunk: then the function waited on something (a remote model, a
+      // worker) and the time was not this thread's, so the chunk grows instead of shrinking to tiny remote batches.
+      let turned = false
+      setImmediate(() => (turned = true))
+      const part = rows.length <= chunk && start === 0 ? rows : rows.slice(start, start + chunk)
+      // Media a column produces go to its destination store when it has one (Pixeltable's destination=).
+      const cells = await withMediaDestination(p.column.destination, () => evalCells(p.expr, part, leaves))
+      for (let i = 0; i < cells.values.length; i++) {
+        let value = cells.values[i]
+        let error = cells.errors[i] ?? null
+        if (!error) {
+          const parsed = v.safeParse(schema, value)
+          if (parsed.success) value = parsed.output
+          else {
+            error = { errortype: 'TypeError', errormsg: `${printExpr(p.expr)} returned ${JSON.stringify(value)?.slice(0, 60)}, not ${formatType(type)}: ${parsed.issues[0].message}` }
+            value = null
+          }
+        }
+        values.push(value)
+        errors.push(error)
       }
+      start += part.length
+      // With onError 'abort' the first failing chunk is enough: the write is refused whatever the rest computes.
+      if (start >= rows.length || (p.column.computed!.onError === 'abort' && cells.errors.some((e) => e !== null))) break
+      const took = turned ? 0 : performance.now() - started
+      chunk = Math.max(16, Math.min(MAX_CHUNK_ROWS, Math.round(chunk * Math.min(4, Math.max(0.25, CHUNK_MS / Math.max(took, 0.5))))))
+      await nextTurn()
     }
     const failed = errors.findIndex((e) => e !== null)
     if (failed >= 0 && p.column.computed!.onError === 'abort') {
