@@ -3,8 +3,9 @@ import { PGliteDirect } from './direct.ts'
 import { serializeError } from './protocol.ts'
 import type { WorkerRequest, WorkerResponse } from './protocol.ts'
 
-// The store worker: the only thread that runs PGlite. The serving thread sends one request at a time (its scheduler
-// decides the order), so this loop needs no queue of its own; it answers each request with how long it took.
+// The store worker: the only thread that runs PGlite. The serving thread's scheduler decides the order of requests
+// and may send a few reads before the first is answered (scheduler.ts READS_IN_FLIGHT); they run here one after
+// another, in the order they came, each answered with how long it took.
 
 declare const self: { onmessage: ((ev: { data: WorkerRequest }) => void) | null; postMessage(m: WorkerResponse): void; close(): void }
 
@@ -41,16 +42,27 @@ function store(): PGliteDirect {
   return db
 }
 
+/** The request being run: the next one starts when it ends (prepared statements go through execProtocol, which
+ * takes no lock of PGlite's, so two requests must never interleave). */
+let running: Promise<void> = Promise.resolve()
+
 self.onmessage = (ev) => {
   const req = ev.data
+  running = running.then(() => run(req))
+}
+
+async function run(req: WorkerRequest): Promise<void> {
   const started = performance.now()
   const fail = (e: unknown) => self.postMessage({ id: req.id, ok: false, error: serializeError(e), busyMs: performance.now() - started })
-  handle(req).then((result) => {
+  try {
+    const result = await handle(req)
     try {
       self.postMessage({ id: req.id, ok: true, result, busyMs: performance.now() - started })
     } catch (e) {
       // A value that cannot cross threads must still answer the caller, or it would wait forever.
       fail(e)
     }
-  }, fail)
+  } catch (e) {
+    fail(e)
+  }
 }
