@@ -1,27 +1,18 @@
 import { Hono } from 'hono'
-import * as v from 'valibot'
+import { CreateDirRequestSchema, MoveRequestSchema } from '../../api/index.ts'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
 import type { AuthEnv } from '../auth.ts'
 import { readJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { boolParam, enumParam, PathSchema, stringParam } from '../request.ts'
-import { IfExistsSchema } from '../schemas.ts'
+import { boolParam, enumParam, stringParam } from '../request.ts'
 import { assertCanList, assertCanTouch, assertDependentsWritable, visibleOnly } from '../tenant.ts'
-
-const CreateDir = v.strictObject({
-  path: PathSchema,
-  ifExists: v.optional(IfExistsSchema),
-  parents: v.optional(v.boolean()),
-})
-
-const Move = v.strictObject({ from: PathSchema, to: PathSchema })
 
 export const dirDocs: OperationDoc[] = [
   { method: 'get', path: '/api/v1/dirs', summary: 'List dirs', tag: 'dirs', query: ['path', 'recursive'] },
-  { method: 'post', path: '/api/v1/dirs', summary: 'Create a dir', tag: 'dirs', body: CreateDir, success: 201 },
+  { method: 'post', path: '/api/v1/dirs', summary: 'Create a dir', tag: 'dirs', body: CreateDirRequestSchema, success: 201 },
   { method: 'delete', path: '/api/v1/dirs/{path}', summary: 'Drop a dir (force: with its contents)', tag: 'dirs', query: ['force', 'ifNotExists'] },
-  { method: 'post', path: '/api/v1/move', summary: 'Move or rename a dir or table', tag: 'dirs', body: Move },
+  { method: 'post', path: '/api/v1/move', summary: 'Move or rename a dir or table', tag: 'dirs', body: MoveRequestSchema },
 ]
 
 export function dirRoutes(db: Tessera) {
@@ -35,7 +26,7 @@ export function dirRoutes(db: Tessera) {
   })
 
   app.post('/dirs', async (c) => {
-    const body = await readJson(c, CreateDir)
+    const body = await readJson(c, CreateDirRequestSchema)
     const path = parsePath(body.path).path
     assertCanTouch(c.var.principal, path, 'create', 'dir')
     const { path: _path, ...options } = body
@@ -55,7 +46,7 @@ export function dirRoutes(db: Tessera) {
   })
 
   app.post('/move', async (c) => {
-    const body = await readJson(c, Move)
+    const body = await readJson(c, MoveRequestSchema)
     assertCanTouch(c.var.principal, parsePath(body.from).path, 'write', 'path')
     assertCanTouch(c.var.principal, parsePath(body.to).path, 'create', 'path')
     await db.move(body.from, body.to)

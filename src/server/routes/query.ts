@@ -1,6 +1,5 @@
 import { Hono } from 'hono'
-import { QueryAnswerSchema, JsonQuerySchema, queryFromJson } from '../../api/index.ts'
-import * as v from 'valibot'
+import { QueryAnswerSchema, QueryRequestSchema, queryFromJson } from '../../api/index.ts'
 import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
 import type { Tessera } from '../../catalog/index.ts'
@@ -20,9 +19,6 @@ import { TABLE } from './tables.ts'
 // failure before the first row is an ordinary error response; after it, the status is sent already, so the stream
 // ends with one line {"$error": {code, message}} (no column name starts with '$'), never a silent truncation.
 // A plain JSON answer holds at most maxAnswerRows rows; larger results are streamed or paged.
-
-/** The query's JSON form plus head or tail: the first or last n rows in insertion order, as Query.head()/tail(). */
-const QueryRequestSchema = v.object({ ...JsonQuerySchema.entries, head: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))), tail: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))) })
 
 export const queryDocs: OperationDoc[] = [
   { method: 'post', path: '/api/v1/query', summary: 'Run a query (Accept: application/x-ndjson streams rows)', tag: 'query', body: QueryRequestSchema, query: ['batchSize'], answer: QueryAnswerSchema },
