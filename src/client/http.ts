@@ -5,7 +5,8 @@ import { jsonReplacer } from './base64.ts'
 // in-process library throws, so calling code handles both alike.
 
 export interface ClientOptions {
-  readonly token?: string
+  /** The API token, or a function read at each request (a browser app whose user logs in and out: the console). */
+  readonly token?: string | (() => string | undefined)
   /** Custom fetch (tests call an in-process Hono app's fetch). */
   readonly fetch?: (req: Request) => Promise<Response>
 }
@@ -19,6 +20,12 @@ export class HttpTransport {
     this.#options = options
   }
 
+  /** The token the next request sends ('' when none). */
+  get token(): string {
+    const t = this.#options.token
+    return (typeof t === 'function' ? t() : t) ?? ''
+  }
+
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const res = await this.raw(method, path, body, headers)
     const text = await res.text()
@@ -28,11 +35,12 @@ export class HttpTransport {
   }
 
   async raw(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    const token = this.token
     const req = new Request(`${this.#base}${path}`, {
       method,
       headers: {
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(this.#options.token ? { authorization: `Bearer ${this.#options.token}` } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...headers,
       },
       ...(body !== undefined ? { body: JSON.stringify(body, jsonReplacer) } : {}),

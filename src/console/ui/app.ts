@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { html } from './html.ts'
-import { api, ApiError, getToken, setToken } from './api.ts'
+import { api, getToken, isTesseraError, setToken } from './api.ts'
 import type { Principal } from './api.ts'
 import { JobsView } from './jobs.ts'
 import { TableView, TABS } from './table-view.ts'
@@ -50,7 +50,7 @@ export function App() {
   const [error, setError] = useState<unknown>()
   const [menu, setMenu] = useState(false)
 
-  const whoami = () => api<Principal>('GET', '/whoami').then(setPrincipal, (e) => (e instanceof ApiError && e.status === 401 ? setPrincipal(null) : setError(e)))
+  const whoami = () => api<Principal>('GET', '/whoami').then(setPrincipal, (e) => (isTesseraError(e) && e.code === 'UNAUTHORIZED' ? setPrincipal(null) : setError(e)))
   useEffect(() => { void whoami() }, [])
   useEffect(() => {
     const on = () => { setRoute(parseHash(location.hash)); setMenu(false) }
