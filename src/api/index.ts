@@ -4,6 +4,7 @@
 // the server (the name, path and type checks are the catalog's own).
 export * from './answers.ts'
 export * from './requests.ts'
+export * from './params.ts'
 export {
   EXPR_LIMITS, exprLimitIssue, limitedExpr, NameSchema, PathSchema, VersionedPathSchema, IfExistsSchema, IfNotExistsSchema,
   OnErrorSchema, MetricSchema, ExprSchema, RowsSchema, TypeSchema, EmbedderSchema, LanguageSchema, TEXT_SEARCH_LANGUAGES, ScopeSchema,

@@ -4,11 +4,15 @@ import {
   BoolOption, call, callBody, EmbedderSchema, ExprSchema, IfExistsSchema, LanguageSchema, MetricSchema, NameSchema, OnErrorSchema,
   PathSchema, RowsSchema, ScopeSchema, TypeSchema, VersionedPathSchema,
 } from './request-pieces.ts'
+import type { Frozen } from './contract.ts'
 
 // What the HTTP API takes, as valibot schemas with their bounds: the server validates every request body with these
 // (each schema built once, at load) before anything reaches the engine, /openapi.json is generated from them, and the
 // HTTP client and the console build their bodies typed by the inferred types (`…Request`: what a caller sends).
 // Bodies that stand for a library call refuse unknown options in the library's words (callBody).
+
+/** What a caller sends to a route: the schema's input, read-only (the client never changes what it is given). */
+export type RequestOf<S extends v.GenericSchema> = Frozen<v.InferInput<S>>
 
 // ---- dirs ----
 
@@ -17,10 +21,10 @@ export const CreateDirRequestSchema = v.strictObject({
   ifExists: v.optional(IfExistsSchema),
   parents: v.optional(v.boolean()),
 })
-export type CreateDirRequest = v.InferInput<typeof CreateDirRequestSchema>
+export type CreateDirRequest = RequestOf<typeof CreateDirRequestSchema>
 
 export const MoveRequestSchema = v.strictObject({ from: PathSchema, to: PathSchema })
-export type MoveRequest = v.InferInput<typeof MoveRequestSchema>
+export type MoveRequest = RequestOf<typeof MoveRequestSchema>
 
 // ---- tables, views, snapshots ----
 
@@ -32,7 +36,7 @@ export const CreateTableRequestSchema = callBody({
   comment: v.optional(v.pipe(v.string(), v.maxLength(10_000))),
   mediaValidation: v.optional(v.picklist(['on_write', 'on_read'])),
 }, call('createTable', ['path', 'schema'], ['primaryKey', 'ifExists', 'comment', 'mediaValidation']))
-export type CreateTableRequest = v.InferInput<typeof CreateTableRequestSchema>
+export type CreateTableRequest = RequestOf<typeof CreateTableRequestSchema>
 
 /** A view's iterator: a registered iterator by name, the column it reads, its arguments. */
 export const IteratorRequestSchema = v.strictObject({
@@ -40,6 +44,7 @@ export const IteratorRequestSchema = v.strictObject({
   input: NameSchema,
   args: v.optional(v.record(NameSchema, v.unknown())),
 })
+export type IteratorRequest = RequestOf<typeof IteratorRequestSchema>
 
 export const CreateViewRequestSchema = callBody({
   path: PathSchema,
@@ -49,18 +54,18 @@ export const CreateViewRequestSchema = callBody({
   iterator: v.optional(IteratorRequestSchema),
   ifExists: v.optional(IfExistsSchema),
 }, call('createView', ['path', 'base'], ['where', 'iterator', 'ifExists']))
-export type CreateViewRequest = v.InferInput<typeof CreateViewRequestSchema>
+export type CreateViewRequest = RequestOf<typeof CreateViewRequestSchema>
 
 export const CreateSnapshotRequestSchema = callBody({ path: PathSchema, base: VersionedPathSchema, ifExists: v.optional(IfExistsSchema) }, call('createSnapshot', ['path', 'base'], ['ifExists']))
-export type CreateSnapshotRequest = v.InferInput<typeof CreateSnapshotRequestSchema>
+export type CreateSnapshotRequest = RequestOf<typeof CreateSnapshotRequestSchema>
 
 // ---- rows ----
 
 export const InsertRequestSchema = callBody({ rows: RowsSchema, onError: v.optional(OnErrorSchema) }, call('insert', ['rows'], ['onError']))
-export type InsertRequest = v.InferInput<typeof InsertRequestSchema>
+export type InsertRequest = RequestOf<typeof InsertRequestSchema>
 
 export const UpdateRequestSchema = callBody({ values: v.record(NameSchema, v.unknown()), where: v.optional(ExprSchema), cascade: v.optional(v.boolean()) }, call('update', ['values'], ['where', 'cascade']))
-export type UpdateRequest = v.InferInput<typeof UpdateRequestSchema>
+export type UpdateRequest = RequestOf<typeof UpdateRequestSchema>
 
 // Deleting every row must be explicit: an empty body (a client that forgot its filter) is refused.
 export const DeleteRequestSchema = v.pipe(
@@ -68,10 +73,10 @@ export const DeleteRequestSchema = v.pipe(
   v.check((b) => b.where !== undefined || b.all !== undefined, 'refusing to delete every row by default: give where (the rows to delete), or {"all": true} to delete every row'),
   v.check((b) => b.where === undefined || b.all === undefined, 'give where or {"all": true}, not both'),
 )
-export type DeleteRequest = v.InferInput<typeof DeleteRequestSchema>
+export type DeleteRequest = RequestOf<typeof DeleteRequestSchema>
 
 export const BatchUpdateRequestSchema = callBody({ rows: RowsSchema, ifNotExists: v.optional(v.picklist(['error', 'ignore', 'insert'])), cascade: v.optional(v.boolean()) }, call('batchUpdate', ['rows'], ['ifNotExists', 'cascade']))
-export type BatchUpdateRequest = v.InferInput<typeof BatchUpdateRequestSchema>
+export type BatchUpdateRequest = RequestOf<typeof BatchUpdateRequestSchema>
 
 // ---- columns ----
 
@@ -86,10 +91,10 @@ export const AddColumnRequestSchema = callBody({
 }, (b) => (b.expr !== undefined
   ? { call: 'addComputedColumn', fields: ['name', 'expr'], options: ['onError', 'ifExists', 'stored'] }
   : { call: 'addColumn', fields: ['name', 'type'], options: ['ifExists'] }))
-export type AddColumnRequest = v.InferInput<typeof AddColumnRequestSchema>
+export type AddColumnRequest = RequestOf<typeof AddColumnRequestSchema>
 
 export const RenameColumnRequestSchema = v.strictObject({ to: NameSchema })
-export type RenameColumnRequest = v.InferInput<typeof RenameColumnRequestSchema>
+export type RenameColumnRequest = RequestOf<typeof RenameColumnRequestSchema>
 
 export const RecomputeRequestSchema = callBody({
   columns: v.union([NameSchema, v.pipe(v.array(NameSchema), v.maxLength(1000))]),
@@ -97,27 +102,31 @@ export const RecomputeRequestSchema = callBody({
   errorsOnly: v.optional(v.boolean()),
   cascade: v.optional(v.boolean()),
 }, call('recomputeColumns', ['columns'], ['where', 'errorsOnly', 'cascade']))
-export type RecomputeRequest = v.InferInput<typeof RecomputeRequestSchema>
+export type RecomputeRequest = RequestOf<typeof RecomputeRequestSchema>
 
 // ---- embedding indexes and search ----
+
+/** HNSW knobs of an index (bounds checked again by addEmbeddingIndex, which names the rule). */
+const HNSW_KNOBS = {
+  m: v.optional(v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(100))),
+  efConstruction: v.optional(v.pipe(v.number(), v.integer(), v.minValue(4), v.maxValue(1000))),
+  efSearch: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
+  quantization: v.optional(v.picklist(['f32', 'f16', 'i8'])),
+}
 
 export const AddIndexRequestSchema = v.strictObject({
   column: NameSchema,
   /** Left out for a column that holds vectors (array<float32>[n]). */
   embed: v.optional(EmbedderSchema),
   metric: v.optional(MetricSchema),
-  /** HNSW knobs (bounds checked again by addEmbeddingIndex, which names the rule). */
-  m: v.optional(v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(100))),
-  efConstruction: v.optional(v.pipe(v.number(), v.integer(), v.minValue(4), v.maxValue(1000))),
-  efSearch: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
-  quantization: v.optional(v.picklist(['f32', 'f16', 'i8'])),
+  ...HNSW_KNOBS,
   name: v.optional(NameSchema),
   ifExists: v.optional(IfExistsSchema),
   onError: v.optional(OnErrorSchema),
   /** Text indexes on string columns: the full-text configuration hybrid search uses ('english'), or false. */
   fullText: v.optional(v.union([LanguageSchema, v.literal(false)])),
 })
-export type AddIndexRequest = v.InferInput<typeof AddIndexRequestSchema>
+export type AddIndexRequest = RequestOf<typeof AddIndexRequestSchema>
 
 export const SearchRequestSchema = v.strictObject({
   column: NameSchema,
@@ -139,7 +148,7 @@ export const SearchRequestSchema = v.strictObject({
   /** Also return `<col>#errortype` and `<col>#errormsg` for each computed column. */
   errors: v.optional(v.boolean()),
 })
-export type SearchRequest = v.InferInput<typeof SearchRequestSchema>
+export type SearchRequest = RequestOf<typeof SearchRequestSchema>
 
 // ---- queries ----
 
@@ -149,7 +158,7 @@ export type SearchRequest = v.InferInput<typeof SearchRequestSchema>
  * (which names the JSON path of what is wrong); this schema is what /openapi.json and the client's types say.
  */
 export const QueryRequestSchema = v.object({ ...JsonQuerySchema.entries, head: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))), tail: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))) })
-export type QueryRequest = v.InferInput<typeof QueryRequestSchema>
+export type QueryRequest = RequestOf<typeof QueryRequestSchema>
 
 // ---- background jobs ----
 
@@ -164,12 +173,13 @@ export const StartJobRequestSchema = v.strictObject({
     name: v.optional(NameSchema),
     metric: v.optional(MetricSchema),
     fullText: v.optional(v.union([LanguageSchema, v.literal(false)])),
+    ...HNSW_KNOBS,
   })),
   onError: v.optional(OnErrorSchema),
   ifExists: v.optional(v.picklist(['error', 'replace'])),
   batchSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))),
 })
-export type StartJobRequest = v.InferInput<typeof StartJobRequestSchema>
+export type StartJobRequest = RequestOf<typeof StartJobRequestSchema>
 
 // ---- tokens ----
 
@@ -178,19 +188,19 @@ export const CreateTokenRequestSchema = v.strictObject({
   admin: v.optional(v.boolean()),
   scopes: v.optional(v.pipe(v.array(ScopeSchema), v.maxLength(100))),
 })
-export type CreateTokenRequest = v.InferInput<typeof CreateTokenRequestSchema>
+export type CreateTokenRequest = RequestOf<typeof CreateTokenRequestSchema>
 
 // ---- data lifecycle (README "Data lifecycle"): the same options as db.compact(), db.gc() and db.setRetention() ----
 
 const Duration = v.union([v.pipe(v.number(), v.minValue(0), v.maxValue(3.2e9)), v.pipe(v.string(), v.maxLength(20))])
 export const RetentionPolicySchema = v.strictObject({ keepVersions: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2 ** 31 - 1))), keepFor: v.optional(Duration) })
 export const GcRequestSchema = v.strictObject({ dryRun: v.optional(v.boolean()), graceSeconds: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(3.2e9))) })
-export type GcRequest = v.InferInput<typeof GcRequestSchema>
+export type GcRequest = RequestOf<typeof GcRequestSchema>
 export const CompactRequestSchema = v.strictObject({
   ...RetentionPolicySchema.entries, ...GcRequestSchema.entries,
   tables: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(1000))), v.maxLength(10000))),
   full: v.optional(v.boolean()), media: v.optional(v.boolean()), batchSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000_000))),
 })
-export type CompactRequest = v.InferInput<typeof CompactRequestSchema>
+export type CompactRequest = RequestOf<typeof CompactRequestSchema>
 export const RetentionRequestSchema = v.strictObject({ path: v.optional(v.pipe(v.string(), v.maxLength(1000))), policy: v.nullable(RetentionPolicySchema) })
-export type RetentionRequest = v.InferInput<typeof RetentionRequestSchema>
+export type RetentionRequest = RequestOf<typeof RetentionRequestSchema>

@@ -1,3 +1,4 @@
+import type { ParamSpecs, ParamValue } from '../api/index.ts'
 import { errorOf, isErrorCode, TesseraError } from '../errors.ts'
 import { jsonReplacer } from './base64.ts'
 
@@ -64,6 +65,16 @@ export function toError(status: number, data: { error?: { code?: unknown; messag
   // A code this client does not know (a newer server) keeps its name in the message and becomes the generic error.
   if (!isErrorCode(e?.code)) return new TesseraError(status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT', `${typeof e?.code === 'string' ? `${e.code}: ` : ''}${message}`, details)
   return errorOf(e.code, message, details)
+}
+
+/**
+ * A route's query string ('' or '?a=1&b=x') from values typed by its parameter set in the API contract
+ * (src/api/params.ts); undefined and false are left out (every boolean parameter defaults to false).
+ */
+export function queryString<P extends ParamSpecs>(values: { readonly [K in keyof P]?: ParamValue<P[K]> }): string {
+  const q = new URLSearchParams()
+  for (const [k, x] of Object.entries(values)) if (x !== undefined && x !== false) q.set(k, String(x))
+  return q.size ? `?${q}` : ''
 }
 
 export const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')

@@ -1,7 +1,7 @@
 export { connect, RemoteTable, RemoteTessera } from './remote.ts'
 export { RemoteQuery } from './remote-query.ts'
 export type { ClientOptions } from './http.ts'
-export { HttpTransport, toError } from './http.ts'
+export { HttpTransport, queryString, toError } from './http.ts'
 // The library's error classes: an API error is rebuilt as the class its code names (http.ts), so callers catch by class.
 export { TesseraError, NotFoundError, AlreadyExistsError, RequestError, ConflictError, ConcurrencyError, ComputationError, AuthError, UnavailableError, isTesseraError, ERROR_CODES } from '../errors.ts'
 export type { ErrorCode, ErrorFamily } from '../errors.ts'

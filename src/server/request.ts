@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import * as v from 'valibot'
 import { EXPR_LIMITS, exprLimitIssue } from '../api/index.ts'
+import type { ParamSpec, ParamSpecs, ParamValue, ParamValues } from '../api/index.ts'
 import { errorOf, invalid } from '../errors.ts'
 
 // The one request layer: every route reads its body, query parameters and path parameters through these helpers,
@@ -161,6 +162,29 @@ export function enumParam<T extends string>(c: Ctx, name: string, values: readon
   if (raw === undefined) return fallback
   if (!values.includes(raw as T)) throw invalid('INVALID_ARGUMENT', `query parameter '${name}' must be one of ${values.join(', ')}, got ${shown(raw)}`, { parameter: name })
   return raw as T
+}
+
+/**
+ * A query parameter as the API contract describes it (src/api/params.ts): its kind, bounds and default. A required one
+ * that is absent is refused naming what it takes.
+ */
+export function readParam<P extends ParamSpec>(c: Ctx, name: string, spec: P): ParamValue<P> {
+  if (spec.required && c.req.query(name) === undefined) {
+    throw invalid('INVALID_ARGUMENT', `query parameter '${name}' is required${spec.kind === 'enum' ? `: one of ${spec.values.join(', ')}` : ''}`, { parameter: name })
+  }
+  switch (spec.kind) {
+    case 'int': return (spec.default === undefined ? intParam(c, name, spec) : intParam(c, name, spec, spec.default)) as ParamValue<P>
+    case 'bool': return boolParam(c, name) as ParamValue<P>
+    case 'enum': return (spec.default === undefined ? enumParam(c, name, spec.values) : enumParam(c, name, spec.values, spec.default)) as ParamValue<P>
+    case 'string': return stringParam(c, name, spec.maxLength) as ParamValue<P>
+  }
+}
+
+/** Every parameter of a route's set (src/api/params.ts), read and checked. */
+export function readParams<P extends ParamSpecs>(c: Ctx, specs: P): ParamValues<P> {
+  const out: Record<string, unknown> = {}
+  for (const [name, spec] of Object.entries(specs)) out[name] = readParam(c, name, spec)
+  return out as ParamValues<P>
 }
 
 /** A string query parameter of bounded length; absent → undefined. */

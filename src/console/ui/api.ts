@@ -3,16 +3,16 @@
 // and the library throw. The server checks every call; the scope helpers here only hide controls a token could not
 // use anyway.
 
-import type { CountAnswer, InsertRequest, QueryAnswer, QueryRequest, SearchRequest, UpdateStatus } from '../../api/index.ts'
-import { HttpTransport } from '../../client/index.ts'
+import type { CountAnswer, DirListAnswer, InsertRequest, JobEventsParams, ListDirsParams, ListTablesParams, MediaParams, PrincipalAnswer, QueryAnswer, QueryRequest, SearchRequest, TableListAnswer, UpdateStatus } from '../../api/index.ts'
+import { HttpTransport, queryString } from '../../client/index.ts'
 
 const TOKEN_KEY = 'tessera.token'
 
-export interface Scope { readonly prefix: string; readonly access: 'read' | 'write' }
-export interface Principal { readonly name: string; readonly admin: boolean; readonly scopes: readonly Scope[] }
+/** The signed-in token, as GET /whoami answers it. */
+export type Principal = PrincipalAnswer
 
 // The API's answers and request bodies are typed by the one contract (src/api), which the server validates with.
-export type { ColumnInfo, IndexInfo, QueryRequest, ResultColumn, SearchRequest, TableInfo } from '../../api/index.ts'
+export type { ColumnInfo, DocumentPreview, IndexInfo, HistoryAnswer, JobInfoWire as Job, JobListAnswer, QueryRequest, ResultColumn, SearchRequest, TableInfo, VersionInfoWire as Version } from '../../api/index.ts'
 export type Result = QueryAnswer
 // Errors the API answers, as the client rebuilds them (class from the code; status, code and details on it).
 export { isTesseraError, NotFoundError } from '../../client/index.ts'
@@ -41,6 +41,15 @@ export const runQuery = (body: QueryRequest): Promise<Result> => api<Result>('PO
 export const countRows = (table: string): Promise<CountAnswer> => api<CountAnswer>('POST', '/query', { table, count: true } satisfies QueryRequest)
 export const search = (table: string, body: SearchRequest): Promise<Result> => api<Result>('POST', tableUrl(table, 'search'), body)
 export const insertRows = (table: string, body: InsertRequest): Promise<UpdateStatus> => api<UpdateStatus>('POST', tableUrl(table, 'rows'), body)
+export const whoami = (): Promise<Principal> => api<Principal>('GET', '/whoami')
+/** Every dir and table (the tree), whatever the token may list. */
+export const listAll = async (): Promise<{ dirs: string[]; tables: string[] }> => {
+  const [d, t] = await Promise.all([
+    api<DirListAnswer>('GET', `/dirs${queryString<typeof ListDirsParams>({ recursive: true })}`),
+    api<TableListAnswer>('GET', `/tables${queryString<typeof ListTablesParams>({ recursive: true })}`),
+  ])
+  return { dirs: d.dirs, tables: t.tables }
+}
 
 /** Table paths contain '/', which the API keeps as is; each segment is still URL-encoded. */
 export const tableUrl = (path: string, action?: string): string =>
@@ -48,12 +57,16 @@ export const tableUrl = (path: string, action?: string): string =>
 
 /** A URL for <img>/<audio> tags, which cannot send headers: the token goes in the query string. */
 export function mediaUrl(table: string, column: string, ref: string, thumb?: number): string {
-  const q = new URLSearchParams({ column, ref })
-  if (thumb) q.set('w', String(thumb))
-  const token = getToken()
-  if (token) q.set('token', token)
-  return `/api/v1${tableUrl(table, 'media')}?${q}`
+  return `/api/v1${tableUrl(table, 'media')}${queryString<typeof MediaParams>({ column, ref, ...(thumb ? { w: thumb } : {}), token: getToken() || undefined })}`
 }
+
+/** A document's text preview (GET …/-/media?preview=text; JSON, so it goes with the header like any call). */
+export const mediaPreviewUrl = (table: string, column: string, ref: string): string =>
+  `${tableUrl(table, 'media')}${queryString<typeof MediaParams>({ column, ref, preview: 'text' })}`
+
+/** Server-sent progress of a job (EventSource cannot send headers: the token goes in the query string). */
+export const jobEventsUrl = (id: string, intervalMs: number): string =>
+  `/api/v1/jobs/${encodeURIComponent(id)}/events${queryString<typeof JobEventsParams & { token: typeof MediaParams.token }>({ intervalMs, token: getToken() || undefined })}`
 
 const covers = (prefix: string, path: string): boolean => prefix === '' || path === prefix || path.startsWith(`${prefix}/`)
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { basename } from 'node:path'
 import { Hono } from 'hono'
-import { CompactRequestSchema, GcRequestSchema, RetentionRequestSchema } from '../../api/index.ts'
+import { CheckAnswerSchema, CompactReportSchema, CompactRequestSchema, GcReportSchema, GcRequestSchema, RetentionAnswerSchema, RetentionRequestSchema } from '../../api/index.ts'
 import { invalid } from '../../errors.ts'
 import type { Tessera } from '../../catalog/index.ts'
 import { requireAdmin } from '../auth.ts'
@@ -11,10 +11,10 @@ import { readJson } from '../json.ts'
 
 export const adminDocs: OperationDoc[] = [
   { method: 'post', path: '/api/v1/admin/backup', summary: 'A consistent dump of the database (gzip tar; admin)', tag: 'admin' },
-  { method: 'get', path: '/api/v1/admin/check', summary: 'Integrity check of the catalog and data (admin)', tag: 'admin' },
-  { method: 'post', path: '/api/v1/admin/compact', summary: 'Remove row versions outside the retention policies, vacuum, collect media (admin)', tag: 'admin', body: CompactRequestSchema },
-  { method: 'post', path: '/api/v1/admin/gc', summary: 'Delete media files no row version refers to (admin)', tag: 'admin', body: GcRequestSchema },
-  { method: 'post', path: '/api/v1/admin/retention', summary: 'Set (policy: null removes) the retention policy of a table, or the database default (admin)', tag: 'admin', body: RetentionRequestSchema },
+  { method: 'get', path: '/api/v1/admin/check', summary: 'Integrity check of the catalog and data (admin)', tag: 'admin', answer: CheckAnswerSchema },
+  { method: 'post', path: '/api/v1/admin/compact', summary: 'Remove row versions outside the retention policies, vacuum, collect media (admin)', tag: 'admin', body: CompactRequestSchema, answer: CompactReportSchema },
+  { method: 'post', path: '/api/v1/admin/gc', summary: 'Delete media files no row version refers to (admin)', tag: 'admin', body: GcRequestSchema, answer: GcReportSchema },
+  { method: 'post', path: '/api/v1/admin/retention', summary: 'Set (policy: null removes) the retention policy of a table, or the database default (admin)', tag: 'admin', body: RetentionRequestSchema, answer: RetentionAnswerSchema },
   { method: 'get', path: '/api/v1/admin/media', summary: 'Keys of the media store files, for backups (admin)', tag: 'admin' },
   { method: 'get', path: '/api/v1/admin/media/{key}', summary: 'One media store file by key, for backups (admin)', tag: 'admin' },
 ]

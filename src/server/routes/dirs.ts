@@ -1,17 +1,17 @@
 import { Hono } from 'hono'
-import { CreateDirRequestSchema, MoveRequestSchema } from '../../api/index.ts'
+import { CreateDirRequestSchema, CreatedAnswerSchema, DirListAnswerSchema, DropParams, ListDirsParams, MoveRequestSchema } from '../../api/index.ts'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
 import type { AuthEnv } from '../auth.ts'
 import { readJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { boolParam, enumParam, stringParam } from '../request.ts'
+import { readParams } from '../request.ts'
 import { assertCanList, assertCanTouch, assertDependentsWritable, visibleOnly } from '../tenant.ts'
 
 export const dirDocs: OperationDoc[] = [
-  { method: 'get', path: '/api/v1/dirs', summary: 'List dirs', tag: 'dirs', query: ['path', 'recursive'] },
-  { method: 'post', path: '/api/v1/dirs', summary: 'Create a dir', tag: 'dirs', body: CreateDirRequestSchema, success: 201 },
-  { method: 'delete', path: '/api/v1/dirs/{path}', summary: 'Drop a dir (force: with its contents)', tag: 'dirs', query: ['force', 'ifNotExists'] },
+  { method: 'get', path: '/api/v1/dirs', summary: 'List dirs', tag: 'dirs', params: ListDirsParams, answer: DirListAnswerSchema },
+  { method: 'post', path: '/api/v1/dirs', summary: 'Create a dir', tag: 'dirs', body: CreateDirRequestSchema, success: 201, answer: CreatedAnswerSchema },
+  { method: 'delete', path: '/api/v1/dirs/{path}', summary: 'Drop a dir (force: with its contents)', tag: 'dirs', params: DropParams },
   { method: 'post', path: '/api/v1/move', summary: 'Move or rename a dir or table', tag: 'dirs', body: MoveRequestSchema },
 ]
 
@@ -19,9 +19,10 @@ export function dirRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
 
   app.get('/dirs', async (c) => {
-    const path = parsePath(stringParam(c, 'path') ?? '', { allowRoot: true }).path
+    const params = readParams(c, ListDirsParams)
+    const path = parsePath(params.path ?? '', { allowRoot: true }).path
     assertCanList(c.var.principal, path)
-    const dirs = await db.listDirs(path, { recursive: boolParam(c, 'recursive') ?? false })
+    const dirs = await db.listDirs(path, { recursive: params.recursive ?? false })
     return c.json({ dirs: visibleOnly(c.var.principal, dirs) })
   })
 
@@ -37,8 +38,7 @@ export function dirRoutes(db: Tessera) {
   app.delete('/dirs/:path{[A-Za-z_][A-Za-z0-9_/]*}', async (c) => {
     const path = parsePath(c.req.param('path')).path
     assertCanTouch(c.var.principal, path, 'write', 'dir')
-    const force = boolParam(c, 'force') ?? false
-    const ifNotExists = enumParam(c, 'ifNotExists', ['error', 'ignore'] as const, 'error')
+    const { force = false, ifNotExists } = readParams(c, DropParams)
     // Tables in the dir may have views or snapshots elsewhere, which a force drop would take with them.
     if (force) await assertDependentsWritable(db, c.var.principal, await db.listTables(path, { recursive: true }).catch(() => []), `directory '${path}'`)
     await db.dropDir(path, { force, ifNotExists })

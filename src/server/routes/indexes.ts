@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import { AddIndexRequestSchema, NameSchema, SearchRequestSchema } from '../../api/index.ts'
+import { AddIndexRequestSchema, DropPartParams, IndexListAnswerSchema, NameSchema, QueryAnswerSchema, SchemaChangeAnswerSchema, SearchRequestSchema } from '../../api/index.ts'
 import type { Tessera } from '../../catalog/index.ts'
 import { invalid } from '../../errors.ts'
 import { searchOutputs } from '../../index/index.ts'
@@ -8,7 +8,7 @@ import { Expr } from '../../query/index.ts'
 import type { Access, AuthEnv } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { enumParam } from '../request.ts'
+import { readParams } from '../request.ts'
 import { TABLE, tableFromParam, tableInfo } from './tables.ts'
 
 // Embedding indexes (add, list, drop) and search over them: similarity by text or by an image sent in the request
@@ -16,10 +16,10 @@ import { TABLE, tableFromParam, tableInfo } from './tables.ts'
 // text query; an image cannot travel inside a JSON expression as bytes, hence the search route.
 
 export const indexDocs: OperationDoc[] = [
-  { method: 'get', path: '/api/v1/tables/{path}/-/indexes', summary: "A table's embedding indexes", tag: 'search' },
-  { method: 'post', path: '/api/v1/tables/{path}/-/indexes', summary: 'Add an embedding index (an embedder as data, e.g. {"fn":"lexical_embed","opts":{},"modality":"text"})', tag: 'search', body: AddIndexRequestSchema, success: 201 },
-  { method: 'delete', path: '/api/v1/tables/{path}/-/indexes/{name}', summary: 'Drop an embedding index', tag: 'search', query: ['ifNotExists'] },
-  { method: 'post', path: '/api/v1/tables/{path}/-/search', summary: 'Similarity search by text or image (data: URL or base64), optionally hybrid with full text', tag: 'search', body: SearchRequestSchema },
+  { method: 'get', path: '/api/v1/tables/{path}/-/indexes', summary: "A table's embedding indexes", tag: 'search', answer: IndexListAnswerSchema },
+  { method: 'post', path: '/api/v1/tables/{path}/-/indexes', summary: 'Add an embedding index (an embedder as data, e.g. {"fn":"lexical_embed","opts":{},"modality":"text"})', tag: 'search', body: AddIndexRequestSchema, success: 201, answer: SchemaChangeAnswerSchema },
+  { method: 'delete', path: '/api/v1/tables/{path}/-/indexes/{name}', summary: 'Drop an embedding index', tag: 'search', params: DropPartParams, answer: SchemaChangeAnswerSchema },
+  { method: 'post', path: '/api/v1/tables/{path}/-/search', summary: 'Similarity search by text or image (data: URL or base64), optionally hybrid with full text', tag: 'search', body: SearchRequestSchema, answer: QueryAnswerSchema },
 ]
 
 function imageBytes(s: string): Uint8Array {
@@ -46,7 +46,7 @@ export function indexRoutes(db: Tessera) {
 
   app.delete(`/tables/${TABLE}/-/indexes/:name`, async (c) => {
     const name = v.parse(NameSchema, c.req.param('name'))
-    const ifNotExists = enumParam(c, 'ifNotExists', ['error', 'ignore'] as const, 'error')
+    const { ifNotExists } = readParams(c, DropPartParams)
     const t = await table(c, 'write')
     const status = await t.dropEmbeddingIndex(name, { ifNotExists })
     return c.json({ status, table: tableInfo(t) })

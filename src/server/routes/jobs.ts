@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { streamSSE } from 'hono/streaming'
-import { StartJobRequestSchema } from '../../api/index.ts'
+import { CancelJobParams, JobEventsParams, JobInfoSchema, JobListAnswerSchema, StartJobRequestSchema } from '../../api/index.ts'
 import type { Tessera, JobInfo } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
 import { invalid, notFound } from '../../errors.ts'
@@ -8,7 +8,7 @@ import { Expr } from '../../query/index.ts'
 import { canAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
 import { readJson } from '../json.ts'
-import { boolParam, intParam } from '../request.ts'
+import { readParams } from '../request.ts'
 import { assertCanTouch } from '../tenant.ts'
 import type { OperationDoc } from '../openapi.ts'
 
@@ -16,12 +16,12 @@ import type { OperationDoc } from '../openapi.ts'
 // tokens that can read its table; changing it needs write access.
 
 export const jobDocs: OperationDoc[] = [
-  { method: 'post', path: '/api/v1/jobs', summary: 'Start a background job computing a column (expr) or building an embedding index (index) in batches; the old one keeps serving until it is done', tag: 'jobs', body: StartJobRequestSchema, success: 201 },
-  { method: 'get', path: '/api/v1/jobs', summary: 'Jobs visible to this token', tag: 'jobs' },
-  { method: 'get', path: '/api/v1/jobs/{id}', summary: 'A job and its progress', tag: 'jobs' },
-  { method: 'get', path: '/api/v1/jobs/{id}/events', summary: 'Server-sent events with progress until the job ends', tag: 'jobs' },
-  { method: 'post', path: '/api/v1/jobs/{id}/cancel', summary: 'Cancel a running job', tag: 'jobs' },
-  { method: 'post', path: '/api/v1/jobs/{id}/resume', summary: 'Resume an interrupted or cancelled job', tag: 'jobs' },
+  { method: 'post', path: '/api/v1/jobs', summary: 'Start a background job computing a column (expr) or building an embedding index (index) in batches; the old one keeps serving until it is done', tag: 'jobs', body: StartJobRequestSchema, success: 201, answer: JobInfoSchema },
+  { method: 'get', path: '/api/v1/jobs', summary: 'Jobs visible to this token', tag: 'jobs', answer: JobListAnswerSchema },
+  { method: 'get', path: '/api/v1/jobs/{id}', summary: 'A job and its progress', tag: 'jobs', answer: JobInfoSchema },
+  { method: 'get', path: '/api/v1/jobs/{id}/events', summary: 'Server-sent events with progress until the job ends', tag: 'jobs', params: JobEventsParams },
+  { method: 'post', path: '/api/v1/jobs/{id}/cancel', summary: 'Cancel a running job', tag: 'jobs', params: CancelJobParams, answer: JobInfoSchema },
+  { method: 'post', path: '/api/v1/jobs/{id}/resume', summary: 'Resume an interrupted or cancelled job', tag: 'jobs', answer: JobListAnswerSchema },
 ]
 
 const ENDED = new Set(['done', 'failed', 'cancelled'])
@@ -50,10 +50,9 @@ export function jobRoutes(db: Tessera) {
     assertCanTouch(c.var.principal, parsePath(body.table).path, 'write')
     if ((body.expr === undefined) === (body.index === undefined)) throw invalid('INVALID_ARGUMENT', 'give exactly one of expr (a computed column) or index (an embedding index on column)')
     if (body.index) {
-      const { embed, name, metric, fullText } = body.index
+      const { embed, ...index } = body.index
       const info = await db.jobs.startIndex({
-        table: body.table, column: body.column, embed: { ...embed, opts: embed.opts ?? {} },
-        ...(name ? { name } : {}), ...(metric ? { metric } : {}), ...(fullText !== undefined ? { fullText } : {}),
+        table: body.table, column: body.column, embed: { ...embed, opts: embed.opts ?? {} }, ...index,
         ...(body.onError ? { onError: body.onError } : {}), ...(body.ifExists ? { ifExists: body.ifExists } : {}),
         ...(body.batchSize ? { batchSize: body.batchSize } : {}),
       })
@@ -72,7 +71,7 @@ export function jobRoutes(db: Tessera) {
 
   app.get('/jobs/:id/events', async (c) => {
     const { id } = await job(c.req.param('id'), c.var.principal, 'read')
-    const interval = intParam(c, 'intervalMs', { min: 100, max: 60_000 }, 500)
+    const interval = readParams(c, JobEventsParams).intervalMs
     return streamSSE(c, async (s) => {
       let last = ''
       for (;;) {
@@ -89,7 +88,7 @@ export function jobRoutes(db: Tessera) {
 
   app.post('/jobs/:id/cancel', async (c) => {
     const { id } = await job(c.req.param('id'), c.var.principal, 'write')
-    return c.json(wireJob(await db.jobs.cancel(id, { dropColumn: boolParam(c, 'dropColumn') ?? false })))
+    return c.json(wireJob(await db.jobs.cancel(id, { dropColumn: readParams(c, CancelJobParams).dropColumn ?? false })))
   })
 
   app.post('/jobs/:id/resume', async (c) => {

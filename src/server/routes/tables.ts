@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import type { TableInfo } from '../../api/index.ts'
 import {
   AddColumnRequestSchema, BatchUpdateRequestSchema, CreateSnapshotRequestSchema, CreateTableRequestSchema, CreateViewRequestSchema, DeleteRequestSchema,
-  HistoryAnswerSchema, InsertRequestSchema, NameSchema, RecomputeRequestSchema, RenameColumnRequestSchema, RevertAnswerSchema, SchemaChangeAnswerSchema,
+  DropParams, DropPartParams, HistoryAnswerSchema, InsertRequestSchema, ListTablesParams, RowsPageParams, NameSchema, RecomputeRequestSchema, RenameColumnRequestSchema, RevertAnswerSchema, SchemaChangeAnswerSchema,
   TableInfoSchema, TableListAnswerSchema, UpdateRequestSchema, UpdateStatusSchema,
 } from '../../api/index.ts'
 import * as v from 'valibot'
@@ -12,7 +12,7 @@ import { Expr } from '../../query/index.ts'
 import type { Access, AuthEnv } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { boolParam, enumParam, intParam, stringParam, tooLarge } from '../request.ts'
+import { readParam, readParams, tooLarge } from '../request.ts'
 import { queryFromRequest } from './query.ts'
 import { assertCanList, assertCanTouch, assertDependentsWritable, visibleOnly } from '../tenant.ts'
 
@@ -37,19 +37,19 @@ export function tableInfo(t: Table): TableInfo {
 
 const T = '/api/v1/tables/{path}'
 export const tableDocs: OperationDoc[] = [
-  { method: 'get', path: '/api/v1/tables', summary: 'List tables in a dir', tag: 'tables', query: ['dir', 'recursive'], answer: TableListAnswerSchema },
+  { method: 'get', path: '/api/v1/tables', summary: 'List tables in a dir', tag: 'tables', params: ListTablesParams, answer: TableListAnswerSchema },
   { method: 'post', path: '/api/v1/tables', summary: 'Create a table', tag: 'tables', body: CreateTableRequestSchema, success: 201, answer: TableInfoSchema },
   { method: 'get', path: T, summary: "A table's schema and version ('path:N' for a past version)", tag: 'tables', answer: TableInfoSchema },
   { method: 'post', path: '/api/v1/views', summary: 'Create a view (where filter and/or iterator) over a table', tag: 'tables', body: CreateViewRequestSchema, success: 201, answer: TableInfoSchema },
   { method: 'post', path: '/api/v1/snapshots', summary: "Create a read-only snapshot of a table ('base:N' for a version)", tag: 'tables', body: CreateSnapshotRequestSchema, success: 201, answer: TableInfoSchema },
-  { method: 'delete', path: T, summary: 'Drop a table (force drops its views and snapshots)', tag: 'tables', query: ['force', 'ifNotExists'] },
-  { method: 'get', path: `${T}/-/rows`, summary: 'Rows, paged in insertion order', tag: 'rows', query: ['limit', 'offset'] },
+  { method: 'delete', path: T, summary: 'Drop a table (force drops its views and snapshots)', tag: 'tables', params: DropParams },
+  { method: 'get', path: `${T}/-/rows`, summary: 'Rows, paged in insertion order', tag: 'rows', params: RowsPageParams },
   { method: 'post', path: `${T}/-/rows`, summary: 'Insert rows (all or nothing)', tag: 'rows', body: InsertRequestSchema, success: 201, answer: UpdateStatusSchema },
   { method: 'patch', path: `${T}/-/rows`, summary: 'Update rows matching where', tag: 'rows', body: UpdateRequestSchema, answer: UpdateStatusSchema },
   { method: 'post', path: `${T}/-/delete`, summary: 'Delete rows matching where ({"all": true} deletes every row; an empty body is refused)', tag: 'rows', body: DeleteRequestSchema, answer: UpdateStatusSchema },
   { method: 'post', path: `${T}/-/batch-update`, summary: 'Update by primary key (ifNotExists: insert = upsert)', tag: 'rows', body: BatchUpdateRequestSchema, answer: UpdateStatusSchema },
   { method: 'post', path: `${T}/-/columns`, summary: 'Add a column (type) or a computed column (expr)', tag: 'columns', body: AddColumnRequestSchema, success: 201, answer: SchemaChangeAnswerSchema },
-  { method: 'delete', path: `${T}/-/columns/{name}`, summary: 'Drop a column', tag: 'columns', query: ['ifNotExists'], answer: SchemaChangeAnswerSchema },
+  { method: 'delete', path: `${T}/-/columns/{name}`, summary: 'Drop a column', tag: 'columns', params: DropPartParams, answer: SchemaChangeAnswerSchema },
   { method: 'post', path: `${T}/-/columns/{name}/rename`, summary: 'Rename a column', tag: 'columns', body: RenameColumnRequestSchema, answer: SchemaChangeAnswerSchema },
   { method: 'post', path: `${T}/-/recompute`, summary: 'Recompute computed columns', tag: 'columns', body: RecomputeRequestSchema, answer: UpdateStatusSchema },
   { method: 'get', path: `${T}/-/history`, summary: 'Versions, newest first', tag: 'versions', answer: HistoryAnswerSchema },
@@ -63,16 +63,15 @@ export async function tableFromParam(db: Tessera, c: { req: { param(k: 'path'): 
   return db.getTable(raw)
 }
 
-const IF_NOT_EXISTS = ['error', 'ignore'] as const
-
 export function tableRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
   const table = (c: Parameters<typeof tableFromParam>[1], access: Access) => tableFromParam(db, c, access)
 
   app.get('/tables', async (c) => {
-    const dir = parsePath(stringParam(c, 'dir') ?? '', { allowRoot: true }).path
+    const params = readParams(c, ListTablesParams)
+    const dir = parsePath(params.dir ?? '', { allowRoot: true }).path
     assertCanList(c.var.principal, dir)
-    const tables = await db.listTables(dir, { recursive: boolParam(c, 'recursive') ?? false })
+    const tables = await db.listTables(dir, { recursive: params.recursive ?? false })
     return c.json({ tables: visibleOnly(c.var.principal, tables) })
   })
 
@@ -111,8 +110,7 @@ export function tableRoutes(db: Tessera) {
   app.delete(`/tables/${TABLE}`, async (c) => {
     const path = parsePath(c.req.param('path')).path
     assertCanTouch(c.var.principal, path, 'write')
-    const force = boolParam(c, 'force') ?? false
-    const ifNotExists = enumParam(c, 'ifNotExists', IF_NOT_EXISTS, 'error')
+    const { force = false, ifNotExists } = readParams(c, DropParams)
     if (force) await assertDependentsWritable(db, c.var.principal, [path], `'${path}'`)
     await db.dropTable(path, { force, ifNotExists })
     return c.json({ dropped: path })
@@ -120,8 +118,11 @@ export function tableRoutes(db: Tessera) {
 
   // rows
   app.get(`/tables/${TABLE}/-/rows`, async (c) => {
-    const limit = intParam(c, 'limit', { min: 1, max: Math.min(10_000, c.var.limits.maxAnswerRows) }, Math.min(100, c.var.limits.maxAnswerRows))
-    const offset = intParam(c, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER }, 0)
+    // The page size is also capped by this server's answer-row limit.
+    const cap = c.var.limits.maxAnswerRows
+    const { limit: page } = RowsPageParams
+    const limit = readParam(c, 'limit', { ...page, max: Math.min(page.max, cap), default: Math.min(page.default, cap) })
+    const offset = readParam(c, 'offset', RowsPageParams.offset)
     const t = await table(c, 'read')
     const [rows, total] = await Promise.all([t.query().offset(offset).limit(limit).collect(), t.count()])
     return sendJson(c, { ...rows.toJSON(), total, offset, limit })
@@ -174,7 +175,7 @@ export function tableRoutes(db: Tessera) {
 
   app.delete(`/tables/${TABLE}/-/columns/:name`, async (c) => {
     const name = v.parse(NameSchema, c.req.param('name'))
-    const ifNotExists = enumParam(c, 'ifNotExists', IF_NOT_EXISTS, 'error')
+    const { ifNotExists } = readParams(c, DropPartParams)
     const t = await table(c, 'write')
     const status = await t.dropColumn(name, { ifNotExists })
     return c.json({ status, table: tableInfo(t) })
