@@ -5,6 +5,7 @@
 export * from './answers.ts'
 export * from './requests.ts'
 export * from './params.ts'
+export * from './mcp-tools.ts'
 export {
   EXPR_LIMITS, exprLimitIssue, limitedExpr, NameSchema, PathSchema, VersionedPathSchema, IfExistsSchema, IfNotExistsSchema,
   OnErrorSchema, MetricSchema, ExprSchema, RowsSchema, TypeSchema, EmbedderSchema, LanguageSchema, TEXT_SEARCH_LANGUAGES, ScopeSchema,
