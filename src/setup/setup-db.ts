@@ -1,4 +1,4 @@
-import type { AddIndexRequest, IteratorRequest, StartJobRequest, TableApi, TesseraApi } from '../api/index.ts'
+import type { AddIndexRequest, CreateTableRequest, IteratorRequest, StartJobRequest, TableApi, TesseraApi } from '../api/index.ts'
 import type { IfExists } from '../catalog/index.ts'
 import type { ExprLike } from '../query/index.ts'
 import { Expr, toNode, colNode, printExpr } from '../query/index.ts'
@@ -96,7 +96,7 @@ export class SetupDb {
   }
 
   /** Creates the table if it does not exist; an existing table is kept as it is (its differences are reported). */
-  async createTable(path: string, schema: Record<string, string>, options: { primaryKey?: string | string[]; comment?: string } = {}): Promise<SetupTable> {
+  async createTable(path: string, schema: Record<string, string>, options: Pick<CreateTableRequest, 'primaryKey' | 'comment' | 'mediaValidation'> = {}): Promise<SetupTable> {
     const p = this.path(path)
     if (await this.#exists(p, 'table')) {
       const t = await this.#target.getTable(p)
