@@ -1,5 +1,4 @@
 import type { AddIndexRequest, CreateTableRequest, IteratorRequest, StartJobRequest, TableApi, TesseraApi } from '../api/index.ts'
-import type { IfExists } from '../catalog/index.ts'
 import type { ExprLike } from '../query/index.ts'
 import { Expr, toNode, colNode, printExpr } from '../query/index.ts'
 import { stripTables, resolveEnvPath } from '../catalog/index.ts'
