@@ -102,6 +102,7 @@ export const HistoryAnswerSchema = v.object({ versions: v.array(VersionInfoSchem
 export type HistoryAnswer = v.InferOutput<typeof HistoryAnswerSchema>
 
 export const RevertAnswerSchema = v.object({ version: Count })
+export type RevertAnswer = v.InferOutput<typeof RevertAnswerSchema>
 
 export const JobInfoSchema = v.object({
   /** The job's unguessable key: the API names jobs by it. */
@@ -119,9 +120,97 @@ export const JobInfoSchema = v.object({
 })
 export type JobInfoWire = v.InferOutput<typeof JobInfoSchema>
 export const JobListAnswerSchema = v.object({ jobs: v.array(JobInfoSchema) })
+export type JobListAnswer = v.InferOutput<typeof JobListAnswerSchema>
+export const IndexListAnswerSchema = v.object({ indexes: v.array(IndexInfoSchema) })
+export type IndexListAnswer = v.InferOutput<typeof IndexListAnswerSchema>
 
 export const TableListAnswerSchema = v.object({ tables: v.array(Str) })
+export type TableListAnswer = v.InferOutput<typeof TableListAnswerSchema>
 export const DirListAnswerSchema = v.object({ dirs: v.array(Str) })
+export type DirListAnswer = v.InferOutput<typeof DirListAnswerSchema>
 export const CreatedAnswerSchema = v.object({ created: v.boolean() })
+export type CreatedAnswer = v.InferOutput<typeof CreatedAnswerSchema>
 export const HealthAnswerSchema = v.object({ status: Str, version: Str })
 export type HealthAnswer = v.InferOutput<typeof HealthAnswerSchema>
+
+// ---- data lifecycle and integrity (admin routes; as db.gc(), db.compact(), db.setRetention(), db.check()) ----
+
+/** What a media collection found and did. */
+export const GcReportSchema = v.object({
+  files: Count,
+  bytes: Count,
+  orphans: Count,
+  orphanBytes: Count,
+  recent: Count,
+  deleted: Count,
+  bytesFreed: Count,
+  /** Refs that rows hold but the store lacks (lost files: restore them from a backup). */
+  missing: v.array(Str),
+  /** The orphans' refs (the first 1,000). */
+  orphanRefs: v.array(Str),
+  dryRun: v.boolean(),
+})
+export type GcReportAnswer = v.InferOutput<typeof GcReportSchema>
+
+export const TableCompactionSchema = v.object({
+  path: Str,
+  version: Count,
+  oldestVersion: Count,
+  keptVersions: v.array(Count),
+  rowVersionsRemoved: Count,
+  columnsDropped: v.array(Str),
+  bytesBefore: Count,
+  bytesAfter: Count,
+  vacuum: v.picklist(['full', 'plain', 'none']),
+})
+export const CompactReportSchema = v.object({
+  tables: v.array(TableCompactionSchema),
+  rowVersionsRemoved: Count,
+  bytesFreed: v.number(),
+  dataDirBytesBefore: v.optional(Count),
+  dataDirBytesAfter: v.optional(Count),
+  media: v.optional(GcReportSchema),
+  dryRun: v.boolean(),
+  ms: v.number(),
+})
+export type CompactReportAnswer = v.InferOutput<typeof CompactReportSchema>
+
+/** A table's retention policy in stored form, and where it came from ('none': every version is kept). */
+export const RetentionAnswerSchema = v.object({
+  keepVersions: v.optional(Count),
+  keepSeconds: v.optional(v.number()),
+  source: v.picklist(['table', 'database', 'none']),
+})
+export type RetentionAnswer = v.InferOutput<typeof RetentionAnswerSchema>
+
+/** GET /admin/check: catalog and data problems (none on a healthy database), the media store, repairs made at open. */
+export const CheckAnswerSchema = v.object({
+  tables: Count,
+  problems: v.array(v.object({ table: Str, problem: Str })),
+  media: GcReportSchema,
+  repaired: v.optional(v.array(v.object({ table: Str, rows: Count, columns: v.optional(v.array(Str)) }))),
+})
+export type CheckAnswer = v.InferOutput<typeof CheckAnswerSchema>
+
+// ---- the caller and the console's media previews ----
+
+/** GET /whoami: the calling token's name, whether it is an admin token, and its dir-prefix scopes. */
+export const PrincipalAnswerSchema = v.object({
+  name: Str,
+  admin: v.boolean(),
+  scopes: v.array(v.object({ prefix: Str, access: v.picklist(['read', 'write']) })),
+})
+export type PrincipalAnswer = v.InferOutput<typeof PrincipalAnswerSchema>
+
+/** GET …/-/media?preview=text: the start of a document's plain text. */
+export const DocumentPreviewSchema = v.object({
+  text: Str,
+  /** True when the document has more text than `text` shows. */
+  truncated: v.boolean(),
+  /** PDF page count. */
+  pages: v.optional(Count),
+  title: v.optional(Str),
+  /** The parsed format: pdf, html, md or txt. */
+  kind: v.picklist(['pdf', 'html', 'md', 'txt']),
+})
+export type DocumentPreview = v.InferOutput<typeof DocumentPreviewSchema>

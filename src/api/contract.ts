@@ -1,5 +1,6 @@
 import type { ExprLike, Expr, ResultSet } from '../query/index.ts'
 import type { ColumnInfo, IndexInfo, UpdateStatus } from './answers.ts'
+import type { CreateTableRequest, IteratorRequest } from './requests.ts'
 
 // The one interface of a Tessera database, whether it is open in this process (Tessera.open: src/catalog) or a server
 // reached over HTTP (connect: src/client). Both implement it (test/client/contract.test.ts checks it at compile
@@ -104,10 +105,11 @@ export interface TesseraApi<Table extends TableApi = TableApi> {
   listDirs(path?: string, options?: { recursive?: boolean }): Promise<string[]>
   listTables(path?: string, options?: { recursive?: boolean }): Promise<string[]>
   move(from: string, to: string): Promise<void>
-  createTable(path: string, schema: Record<string, string>, options?: { primaryKey?: string | string[]; ifExists?: IfExists; comment?: string; mediaValidation?: 'on_write' | 'on_read' }): Promise<Table>
+  /** The options are POST /tables's body without path and schema (src/api/requests.ts). */
+  createTable(path: string, schema: Record<string, string>, options?: Omit<CreateTableRequest, 'path' | 'schema'>): Promise<Table>
   getTable(path: string): Promise<Table>
   get(path: string): Promise<Table>
-  createView(path: string, base: Table | string, options?: { where?: ExprLike; iterator?: { name: string; input: string; args?: Record<string, unknown> }; ifExists?: IfExists }): Promise<Table>
+  createView(path: string, base: Table | string, options?: { where?: ExprLike; iterator?: IteratorRequest; ifExists?: IfExists }): Promise<Table>
   createSnapshot(path: string, base: Table | string, options?: { ifExists?: IfExists }): Promise<Table>
   dropTable(path: string, options?: { force?: boolean; ifNotExists?: IfNotExists }): Promise<void>
   close(): Promise<void>

@@ -1,3 +1,4 @@
+import type { ParamSpecs, ParamValue } from '../api/index.ts'
 import { errorOf, isErrorCode, TesseraError } from '../errors.ts'
 import { jsonReplacer } from './base64.ts'
 
@@ -5,7 +6,8 @@ import { jsonReplacer } from './base64.ts'
 // in-process library throws, so calling code handles both alike.
 
 export interface ClientOptions {
-  readonly token?: string
+  /** The API token, or a function read at each request (a browser app whose user logs in and out: the console). */
+  readonly token?: string | (() => string | undefined)
   /** Custom fetch (tests call an in-process Hono app's fetch). */
   readonly fetch?: (req: Request) => Promise<Response>
 }
@@ -19,6 +21,12 @@ export class HttpTransport {
     this.#options = options
   }
 
+  /** The token the next request sends ('' when none). */
+  get token(): string {
+    const t = this.#options.token
+    return (typeof t === 'function' ? t() : t) ?? ''
+  }
+
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const res = await this.raw(method, path, body, headers)
     const text = await res.text()
@@ -28,11 +36,12 @@ export class HttpTransport {
   }
 
   async raw(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    const token = this.token
     const req = new Request(`${this.#base}${path}`, {
       method,
       headers: {
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(this.#options.token ? { authorization: `Bearer ${this.#options.token}` } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...headers,
       },
       ...(body !== undefined ? { body: JSON.stringify(body, jsonReplacer) } : {}),
@@ -56,6 +65,16 @@ export function toError(status: number, data: { error?: { code?: unknown; messag
   // A code this client does not know (a newer server) keeps its name in the message and becomes the generic error.
   if (!isErrorCode(e?.code)) return new TesseraError(status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT', `${typeof e?.code === 'string' ? `${e.code}: ` : ''}${message}`, details)
   return errorOf(e.code, message, details)
+}
+
+/**
+ * A route's query string ('' or '?a=1&b=x') from values typed by its parameter set in the API contract
+ * (src/api/params.ts); undefined and false are left out (every boolean parameter defaults to false).
+ */
+export function queryString<P extends ParamSpecs>(values: { readonly [K in keyof P]?: ParamValue<P[K]> }): string {
+  const q = new URLSearchParams()
+  for (const [k, x] of Object.entries(values)) if (x !== undefined && x !== false) q.set(k, String(x))
+  return q.size ? `?${q}` : ''
 }
 
 export const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')

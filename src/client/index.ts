@@ -1,6 +1,8 @@
 export { connect, RemoteTable, RemoteTessera } from './remote.ts'
 export { RemoteQuery } from './remote-query.ts'
 export type { ClientOptions } from './http.ts'
+export { HttpTransport, queryString, toError } from './http.ts'
+// The library's error classes: an API error is rebuilt as the class its code names (http.ts), so callers catch by class.
+export { TesseraError, NotFoundError, AlreadyExistsError, RequestError, ConflictError, ConcurrencyError, ComputationError, AuthError, UnavailableError, isTesseraError, ERROR_CODES } from '../errors.ts'
+export type { ErrorCode, ErrorFamily } from '../errors.ts'
 export type { RemoteJobInfo } from './remote-jobs.ts'
-// What other folders import from this one (added by the barrels codemod).
-export { toError } from './http.ts'

@@ -1,17 +1,17 @@
-import type { CheckProblem } from '../catalog/check.ts'
-import type { CompactOptions, CompactReport, CreateTableOptions, EffectiveRetention, RetentionPolicy, VersionInfo } from '../catalog/index.ts'
-import type { ColumnInfo, HistoryAnswer, IndexInfo, SchemaChangeAnswer, TableApi, TableInfo, TesseraApi, UpdateStatus } from '../api/index.ts'
-import type { GcOptions, GcReport } from '../media/index.ts'
-import type { IfExists, IfNotExists, OnError } from '../catalog/metadata.ts'
+import type {
+  AddColumnRequest, AddIndexRequest, DropParams, DropPartParams, Frozen, ListDirsParams, ListTablesParams, BatchUpdateRequest, CheckAnswer, ColumnInfo, CompactReportAnswer, CompactRequest, CreateDirRequest, CreatedAnswer,
+  CreateSnapshotRequest, CreateTableRequest, CreateViewRequest, DeleteRequest, DirListAnswer, GcReportAnswer, GcRequest, HealthAnswer, HistoryAnswer,
+  IfExists, IfNotExists, IndexInfo, InsertRequest, MoveRequest, OnError, QueryAnswer, RecomputeRequest, RenameColumnRequest, RetentionAnswer,
+  RetentionRequest, RevertAnswer, SchemaChangeAnswer, SearchRequest, TableApi, TableInfo, TableListAnswer, TesseraApi, UpdateRequest, UpdateStatus,
+  VersionInfoApi,
+} from '../api/index.ts'
 import { invalid, notFound } from '../errors.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { Expr, toNode } from '../query/expr.ts'
 import { colNode } from '../query/nodes/index.ts'
 import { ResultSet } from '../query/results.ts'
-import type { ResultColumn } from '../query/results.ts'
-import type { AddEmbeddingIndexOptions, HybridSearchOptions } from '../index/index.ts'
 import type { ClientOptions } from './http.ts'
-import { HttpTransport } from './http.ts'
+import { HttpTransport, queryString } from './http.ts'
 import { RemoteJobs } from './remote-jobs.ts'
 import { bytesToDataUrl, encodeValues, RemoteQuery, reviveRows } from './remote-query.ts'
 import type { QueryOwner, RemoteJoinable } from './remote-query.ts'
@@ -21,6 +21,15 @@ import type { QueryOwner, RemoteJoinable } from './remote-query.ts'
 
 
 type Row = Record<string, unknown>
+
+/** Options of createTable: the request body without the path and schema. */
+export type CreateTableOptions = Omit<CreateTableRequest, 'path' | 'schema'>
+/** Options of addEmbeddingIndex, as the library's (the embedder travels as data: embedders.lexical() and friends). */
+export type AddEmbeddingIndexOptions = Omit<AddIndexRequest, 'column'>
+/** Options of hybridSearch, as the library's: where as an expression, withErrors for the per-cell errors. */
+export type HybridSearchOptions = Pick<SearchRequest, 'column' | 'k' | 'idx' | 'candidates' | 'language' | 'rrfK'> & { readonly where?: ExprLike; readonly withErrors?: boolean }
+/** A retention policy (keepVersions, keepFor), as db.setRetention takes it. */
+export type RetentionPolicy = NonNullable<RetentionRequest['policy']>
 
 export class RemoteTable implements RemoteJoinable, TableApi {
   readonly #http: HttpTransport
@@ -120,7 +129,7 @@ export class RemoteTable implements RemoteJoinable, TableApi {
   }
 
   async insert(rows: readonly Row[] | Row, options: { onError?: OnError } = {}): Promise<UpdateStatus> {
-    return this.#status(this.#http.request('POST', this.#url('rows'), { rows: this.#wireRows(Array.isArray(rows) ? rows : [rows]), ...options }))
+    return this.#status(this.#http.request('POST', this.#url('rows'), { rows: this.#wireRows(Array.isArray(rows) ? rows : [rows]), ...options } satisfies InsertRequest))
   }
 
   async update(values: Row, options: { where?: ExprLike; cascade?: boolean } = {}): Promise<UpdateStatus> {
@@ -128,15 +137,15 @@ export class RemoteTable implements RemoteJoinable, TableApi {
       values: encodeValues(this.#wireRows([values])[0]!),
       ...(options.where !== undefined ? { where: toNode(options.where) } : {}),
       ...(options.cascade !== undefined ? { cascade: options.cascade } : {}),
-    }))
+    } satisfies UpdateRequest))
   }
 
   delete(options: { where?: ExprLike } = {}): Promise<UpdateStatus> {
-    return this.#status(this.#http.request('POST', this.#url('delete'), options.where !== undefined ? { where: toNode(options.where) } : { all: true }))
+    return this.#status(this.#http.request('POST', this.#url('delete'), (options.where !== undefined ? { where: toNode(options.where) } : { all: true }) satisfies DeleteRequest))
   }
 
   async batchUpdate(rows: readonly Row[], options: { ifNotExists?: 'error' | 'ignore' | 'insert'; cascade?: boolean } = {}): Promise<UpdateStatus> {
-    return this.#status(this.#http.request('POST', this.#url('batch-update'), { rows: this.#wireRows(rows), ...options }))
+    return this.#status(this.#http.request('POST', this.#url('batch-update'), { rows: this.#wireRows(rows), ...options } satisfies BatchUpdateRequest))
   }
 
   upsert(rows: readonly Row[]): Promise<UpdateStatus> {
@@ -150,7 +159,7 @@ export class RemoteTable implements RemoteJoinable, TableApi {
   }
 
   addColumn(name: string, type: string, options: { ifExists?: IfExists } = {}): Promise<UpdateStatus> {
-    return this.#schema(this.#http.request('POST', this.#url('columns'), { name, type, ...options }))
+    return this.#schema(this.#http.request('POST', this.#url('columns'), { name, type, ...options } satisfies AddColumnRequest))
   }
 
   async addColumns(schema: Record<string, string>, options: { ifExists?: IfExists } = {}): Promise<UpdateStatus[]> {
@@ -160,15 +169,15 @@ export class RemoteTable implements RemoteJoinable, TableApi {
   }
 
   addComputedColumn(name: string, expr: ExprLike, options: { onError?: OnError; ifExists?: IfExists; stored?: boolean } = {}): Promise<UpdateStatus> {
-    return this.#schema(this.#http.request('POST', this.#url('columns'), { name, expr: toNode(expr), ...options }))
+    return this.#schema(this.#http.request('POST', this.#url('columns'), { name, expr: toNode(expr), ...options } satisfies AddColumnRequest))
   }
 
   dropColumn(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
-    return this.#schema(this.#http.request('DELETE', `${this.#url('columns')}/${name}${options.ifNotExists ? `?ifNotExists=${options.ifNotExists}` : ''}`))
+    return this.#schema(this.#http.request('DELETE', `${this.#url('columns')}/${name}${queryString<typeof DropPartParams>(options)}`))
   }
 
   renameColumn(oldName: string, newName: string): Promise<UpdateStatus> {
-    return this.#schema(this.#http.request('POST', `${this.#url('columns')}/${oldName}/rename`, { to: newName }))
+    return this.#schema(this.#http.request('POST', `${this.#url('columns')}/${oldName}/rename`, { to: newName } satisfies RenameColumnRequest))
   }
 
   recomputeColumns(names: string | readonly string[], options: { where?: ExprLike; errorsOnly?: boolean; cascade?: boolean } = {}): Promise<UpdateStatus> {
@@ -176,36 +185,36 @@ export class RemoteTable implements RemoteJoinable, TableApi {
       columns: names, ...(options.where !== undefined ? { where: toNode(options.where) } : {}),
       ...(options.errorsOnly !== undefined ? { errorsOnly: options.errorsOnly } : {}),
       ...(options.cascade !== undefined ? { cascade: options.cascade } : {}),
-    }))
+    } satisfies RecomputeRequest))
   }
 
   // embedding indexes and search (the embedder travels as data: embedders.lexical() and friends are plain objects)
   listIndexes(): IndexInfo[] { return this.#info.indexes ?? [] }
 
   addEmbeddingIndex(column: string, options: AddEmbeddingIndexOptions): Promise<UpdateStatus> {
-    return this.#schema(this.#http.request('POST', this.#url('indexes'), { column, ...options }))
+    return this.#schema(this.#http.request('POST', this.#url('indexes'), { column, ...options } satisfies AddIndexRequest))
   }
 
   dropEmbeddingIndex(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
-    return this.#schema(this.#http.request('DELETE', `${this.#url('indexes')}/${name}${options.ifNotExists ? `?ifNotExists=${options.ifNotExists}` : ''}`))
+    return this.#schema(this.#http.request('DELETE', `${this.#url('indexes')}/${name}${queryString<typeof DropPartParams>(options)}`))
   }
 
   /** Full text and vectors fused by reciprocal rank, as Table.hybridSearch. */
   async hybridSearch(query: string, options: HybridSearchOptions): Promise<ResultSet> {
-    const { where, ...rest } = options
-    const r = await this.#http.request<{ columns: ResultColumn[]; rows: Record<string, unknown>[] }>('POST', this.#url('search'), {
-      text: query, hybrid: true, ...rest, ...(where !== undefined ? { where: toNode(where) } : {}),
-    })
+    const { where, withErrors, ...rest } = options
+    const r = await this.#http.request<QueryAnswer>('POST', this.#url('search'), {
+      text: query, hybrid: true, ...rest, ...(where !== undefined ? { where: toNode(where) } : {}), ...(withErrors ? { errors: true } : {}),
+    } satisfies SearchRequest)
     return new ResultSet(r.columns, reviveRows(r.columns, r.rows))
   }
 
-  async history(): Promise<VersionInfo[]> {
+  async history(): Promise<VersionInfoApi[]> {
     const r = await this.#http.request<HistoryAnswer>('GET', this.#url('history'))
-    return r.versions.map((v) => ({ ...v, createdAt: new Date(v.createdAt) }) as VersionInfo)
+    return r.versions.map((v) => ({ ...v, createdAt: new Date(v.createdAt) }))
   }
 
-  async revert(): Promise<{ version: number }> {
-    const r = await this.#http.request<{ version: number }>('POST', this.#url('revert'))
+  async revert(): Promise<RevertAnswer> {
+    const r = await this.#http.request<RevertAnswer>('POST', this.#url('revert'))
     this.#info = { ...this.#info, version: r.version }
     await this.refresh()
     return r
@@ -231,46 +240,45 @@ export class RemoteTessera implements TesseraApi<RemoteTable> {
   get jobs(): RemoteJobs { return (this.#jobs ??= new RemoteJobs(this.#http)) }
 
   /** Integrity check of the catalog and data (admin token), as db.check(). */
-  async check(): Promise<{ tables: number; problems: CheckProblem[]; media: GcReport }> {
+  async check(): Promise<Frozen<CheckAnswer>> {
     return this.#http.request('GET', '/api/v1/admin/check')
   }
 
   /** Retention, compaction and media GC (admin token), as db.setRetention(), db.compact(), db.gc(). */
-  async setRetention(policy: RetentionPolicy | null, path?: string): Promise<EffectiveRetention> {
-    return this.#http.request('POST', '/api/v1/admin/retention', { policy, ...(path !== undefined ? { path } : {}) })
+  async setRetention(policy: RetentionPolicy | null, path?: string): Promise<Frozen<RetentionAnswer>> {
+    return this.#http.request('POST', '/api/v1/admin/retention', { policy, ...(path !== undefined ? { path } : {}) } satisfies RetentionRequest)
   }
 
-  async compact(options: CompactOptions = {}): Promise<CompactReport> {
+  async compact(options: CompactRequest = {}): Promise<Frozen<CompactReportAnswer>> {
     return this.#http.request('POST', '/api/v1/admin/compact', options)
   }
 
-  async gc(options: GcOptions = {}): Promise<GcReport> {
+  async gc(options: GcRequest = {}): Promise<Frozen<GcReportAnswer>> {
     return this.#http.request('POST', '/api/v1/admin/gc', options)
   }
 
-  async health(): Promise<{ status: string; version: string }> {
+  async health(): Promise<HealthAnswer> {
     return this.#http.request('GET', '/health')
   }
 
-  async createDir(path: string, options: { ifExists?: IfExists; parents?: boolean } = {}): Promise<{ created: boolean }> {
-    return this.#http.request('POST', '/api/v1/dirs', { path, ...options })
+  async createDir(path: string, options: Omit<CreateDirRequest, 'path'> = {}): Promise<CreatedAnswer> {
+    return this.#http.request('POST', '/api/v1/dirs', { path, ...options } satisfies CreateDirRequest)
   }
 
   async dropDir(path: string, options: { force?: boolean; ifNotExists?: IfNotExists } = {}): Promise<void> {
-    const q = new URLSearchParams({ ...(options.force ? { force: 'true' } : {}), ...(options.ifNotExists ? { ifNotExists: options.ifNotExists } : {}) })
-    await this.#http.request('DELETE', `/api/v1/dirs/${path}${q.size ? `?${q}` : ''}`)
+    await this.#http.request('DELETE', `/api/v1/dirs/${path}${queryString<typeof DropParams>(options)}`)
   }
 
   async listDirs(path = '', options: { recursive?: boolean } = {}): Promise<string[]> {
-    return (await this.#http.request<{ dirs: string[] }>('GET', `/api/v1/dirs?path=${encodeURIComponent(path)}&recursive=${options.recursive ?? false}`)).dirs
+    return (await this.#http.request<DirListAnswer>('GET', `/api/v1/dirs${queryString<typeof ListDirsParams>({ path, recursive: options.recursive })}`)).dirs
   }
 
   async listTables(path = '', options: { recursive?: boolean } = {}): Promise<string[]> {
-    return (await this.#http.request<{ tables: string[] }>('GET', `/api/v1/tables?dir=${encodeURIComponent(path)}&recursive=${options.recursive ?? false}`)).tables
+    return (await this.#http.request<TableListAnswer>('GET', `/api/v1/tables${queryString<typeof ListTablesParams>({ dir: path, recursive: options.recursive })}`)).tables
   }
 
   async move(from: string, to: string): Promise<void> {
-    await this.#http.request('POST', '/api/v1/move', { from, to })
+    await this.#http.request('POST', '/api/v1/move', { from, to } satisfies MoveRequest)
     for (const ref of this.#handles) {
       const t = ref.deref()
       if (t) t.followMove(from, to)
@@ -279,7 +287,7 @@ export class RemoteTessera implements TesseraApi<RemoteTable> {
   }
 
   async createTable(path: string, schema: Record<string, string>, options: CreateTableOptions = {}): Promise<RemoteTable> {
-    return this.#handle(await this.#http.request<TableInfo>('POST', '/api/v1/tables', { path, schema, ...options }))
+    return this.#handle(await this.#http.request<TableInfo>('POST', '/api/v1/tables', { path, schema, ...options } satisfies CreateTableRequest))
   }
 
   async getTable(path: string): Promise<RemoteTable> {
@@ -289,22 +297,21 @@ export class RemoteTessera implements TesseraApi<RemoteTable> {
   get(path: string): Promise<RemoteTable> { return this.getTable(path) }
 
   /** A view over a table, or over t.where(...) (the view follows that filter too), as db.createView. */
-  async createView(path: string, base: RemoteTable | RemoteQuery | string, options: { where?: ExprLike; iterator?: { name: string; input: string; args?: Record<string, unknown> }; ifExists?: IfExists } = {}): Promise<RemoteTable> {
+  async createView(path: string, base: RemoteTable | RemoteQuery | string, options: Omit<CreateViewRequest, 'path' | 'base' | 'where'> & { where?: ExprLike } = {}): Promise<RemoteTable> {
     const { where, ...rest } = options
     return this.#handle(await this.#http.request<TableInfo>('POST', '/api/v1/views', {
-      path, base: typeof base === 'string' ? base : base instanceof RemoteQuery ? base.toJSON() : base.path,
+      path, base: typeof base === 'string' ? base : base instanceof RemoteQuery ? base.toJSON() as CreateViewRequest['base'] : base.path,
       ...(where !== undefined ? { where: toNode(where) } : {}),
       ...rest,
-    }))
+    } satisfies CreateViewRequest))
   }
 
-  async createSnapshot(path: string, base: RemoteTable | string, options: { ifExists?: IfExists } = {}): Promise<RemoteTable> {
-    return this.#handle(await this.#http.request<TableInfo>('POST', '/api/v1/snapshots', { path, base: typeof base === 'string' ? base : base.path, ...options }))
+  async createSnapshot(path: string, base: RemoteTable | string, options: Omit<CreateSnapshotRequest, 'path' | 'base'> = {}): Promise<RemoteTable> {
+    return this.#handle(await this.#http.request<TableInfo>('POST', '/api/v1/snapshots', { path, base: typeof base === 'string' ? base : base.path, ...options } satisfies CreateSnapshotRequest))
   }
 
   async dropTable(path: string, options: { force?: boolean; ifNotExists?: IfNotExists } = {}): Promise<void> {
-    const q = new URLSearchParams({ ...(options.force ? { force: 'true' } : {}), ...(options.ifNotExists ? { ifNotExists: options.ifNotExists } : {}) })
-    await this.#http.request('DELETE', `/api/v1/tables/${path}${q.size ? `?${q}` : ''}`)
+    await this.#http.request('DELETE', `/api/v1/tables/${path}${queryString<typeof DropParams>(options)}`)
   }
 
   #handle(info: TableInfo): RemoteTable {

@@ -1,10 +1,11 @@
 import { toJsonSchema } from '@valibot/to-json-schema'
 import type * as v from 'valibot'
 import { ErrorAnswerSchema } from '../api/index.ts'
+import type { ParamSpec, ParamSpecs } from '../api/index.ts'
 import { ExprNodeSchema } from '../query/index.ts'
 
-// /openapi.json is generated from the same valibot schemas the routes validate with, so the document cannot drift
-// from what the server accepts.
+// /openapi.json is generated from the API contract the routes validate with (src/api: request bodies, query-string
+// parameters and answers), so the document cannot drift from what the server accepts.
 
 export interface OperationDoc {
   readonly method: 'get' | 'post' | 'patch' | 'delete'
@@ -13,10 +14,22 @@ export interface OperationDoc {
   readonly summary: string
   readonly tag: string
   readonly body?: v.GenericSchema
-  readonly query?: readonly string[]
+  /** Query-string parameters with their bounds (src/api/params.ts). */
+  readonly params?: ParamSpecs
   readonly success?: number
   /** The answer's schema, from the API contract (src/api/answers.ts). */
   readonly answer?: v.GenericSchema
+}
+
+/** A query-string parameter's JSON Schema: its type, bounds, values and default. */
+function paramSchema(p: ParamSpec): Record<string, unknown> {
+  const dflt = 'default' in p && p.default !== undefined ? { default: p.default } : {}
+  switch (p.kind) {
+    case 'int': return { type: 'integer', minimum: p.min, maximum: p.max, ...dflt }
+    case 'bool': return { type: 'boolean' }
+    case 'enum': return { type: 'string', enum: [...p.values], ...dflt }
+    case 'string': return { type: 'string', maxLength: p.maxLength }
+  }
 }
 
 const ERROR = {
@@ -41,7 +54,7 @@ export function openApiDocument(ops: readonly OperationDoc[], version: string): 
   for (const op of ops) {
     const params = [
       ...[...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
-      ...(op.query ?? []).map((q) => ({ name: q, in: 'query', required: false, schema: { type: 'string' } })),
+      ...Object.entries(op.params ?? {}).map(([name, p]) => ({ name, in: 'query', required: !!p.required, schema: paramSchema(p) })),
     ]
     paths[op.path] ??= {}
     paths[op.path]![op.method] = {

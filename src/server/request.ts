@@ -1,11 +1,13 @@
 import type { Context } from 'hono'
 import * as v from 'valibot'
-import { checkName, parsePath } from '../catalog/index.ts'
+import { EXPR_LIMITS, exprLimitIssue } from '../api/index.ts'
+import type { ParamSpec, ParamSpecs, ParamValue, ParamValues } from '../api/index.ts'
 import { errorOf, invalid } from '../errors.ts'
 
 // The one request layer: every route reads its body, query parameters and path parameters through these helpers,
-// so what reaches the engine has been checked against a schema with bounds (integers in range, enums from a fixed
-// list, names through the catalog's one name check, expressions within size limits). Anything that fails is a 4xx
+// so what reaches the engine has been checked against a schema with bounds (the request schemas of the API contract,
+// src/api/requests.ts: integers in range, enums from a fixed list, names through the catalog's one name check,
+// expressions within size limits). Anything that fails is a 4xx
 // naming the parameter and the limit; a 5xx can only be a bug.
 
 /** Limits an operator can change (tessera serve passes them through createApp's options). */
@@ -24,8 +26,6 @@ export const DEFAULT_LIMITS: RequestLimits = Object.freeze({
   maxAnswerRows: 100_000,
 })
 
-/** Expression size limits: deeper or wider trees are refused before anything walks them recursively. */
-export const EXPR_LIMITS = Object.freeze({ depth: 64, args: 1_000, nodes: 20_000, selectItems: 1_000 })
 /** Any JSON body: nesting beyond this is refused before validation (expressions nest two levels per node). */
 export const MAX_JSON_DEPTH = 2 * EXPR_LIMITS.depth + 16
 
@@ -102,39 +102,7 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
   return body as Record<string, unknown>
 }
 
-// ---- schema pieces ----
-
-// The catalog's own checks run inside the schema and throw their own errors (INVALID_NAME with the catalog's
-// message), so a name refused here reads exactly as the same name refused by the library.
-const catalogCheck = (fn: (s: string) => unknown) => v.check<string>((s) => {
-  fn(s)
-  return true
-})
-
-/** A column, index or other object name: the catalog's one name check. */
-export const NameSchema = v.pipe(v.string(), v.maxLength(256), catalogCheck((s) => checkName(s, 'name')))
-/** A dir or table path ('a/b'). */
-export const PathSchema = v.pipe(v.string(), v.maxLength(4096), catalogCheck((s) => parsePath(s)))
-/** A table path that may name a version ('a/b:3'). */
-export const VersionedPathSchema = v.pipe(v.string(), v.maxLength(4096), catalogCheck((s) => parsePath(s, { allowVersion: true })))
-
-/** Problems with an expression's size, or undefined. Iterative, so a 5,000-deep tree cannot overflow the stack. */
-export function exprLimitIssue(expr: unknown, at = 'expression'): string | undefined {
-  const stack: [unknown, number][] = [[expr, 1]]
-  let nodes = 0
-  while (stack.length > 0) {
-    const [x, depth] = stack.pop()!
-    if (x === null || typeof x !== 'object' || Array.isArray(x)) continue
-    if (++nodes > EXPR_LIMITS.nodes) return `${at}: more than ${EXPR_LIMITS.nodes} nodes (limit)`
-    if (depth > EXPR_LIMITS.depth) return `${at}: nests deeper than ${EXPR_LIMITS.depth} calls (limit)`
-    const args = (x as { args?: unknown }).args
-    if (Array.isArray(args)) {
-      if (args.length > EXPR_LIMITS.args) return `${at}: a call has ${args.length} arguments, more than ${EXPR_LIMITS.args} (limit)`
-      for (const a of args) stack.push([a, depth + 1])
-    }
-  }
-  return undefined
-}
+// ---- query bodies ----
 
 /** Throws a 400 naming the limit when a query body's expressions or select list are too large. */
 export function checkQueryLimits(body: Record<string, unknown>): void {
@@ -156,15 +124,6 @@ export function checkQueryLimits(body: Record<string, unknown>): void {
     const list = body[key]
     if (Array.isArray(list) && list.length > EXPR_LIMITS.selectItems) throw invalid('INVALID_EXPRESSION', `${key}: ${list.length} items, more than ${EXPR_LIMITS.selectItems} (limit)`, { path: key })
   }
-}
-
-/** An expression with the size limits checked before (and the shape checked by) the expression schema. */
-export function limitedExpr<S extends v.GenericSchema>(schema: S) {
-  return v.pipe(schema, v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return
-    const issue = exprLimitIssue(dataset.value)
-    if (issue) addIssue({ message: issue })
-  }))
 }
 
 // ---- query parameters ----
@@ -203,6 +162,29 @@ export function enumParam<T extends string>(c: Ctx, name: string, values: readon
   if (raw === undefined) return fallback
   if (!values.includes(raw as T)) throw invalid('INVALID_ARGUMENT', `query parameter '${name}' must be one of ${values.join(', ')}, got ${shown(raw)}`, { parameter: name })
   return raw as T
+}
+
+/**
+ * A query parameter as the API contract describes it (src/api/params.ts): its kind, bounds and default. A required one
+ * that is absent is refused naming what it takes.
+ */
+export function readParam<P extends ParamSpec>(c: Ctx, name: string, spec: P): ParamValue<P> {
+  if (spec.required && c.req.query(name) === undefined) {
+    throw invalid('INVALID_ARGUMENT', `query parameter '${name}' is required${spec.kind === 'enum' ? `: one of ${spec.values.join(', ')}` : ''}`, { parameter: name })
+  }
+  switch (spec.kind) {
+    case 'int': return (spec.default === undefined ? intParam(c, name, spec) : intParam(c, name, spec, spec.default)) as ParamValue<P>
+    case 'bool': return boolParam(c, name) as ParamValue<P>
+    case 'enum': return (spec.default === undefined ? enumParam(c, name, spec.values) : enumParam(c, name, spec.values, spec.default)) as ParamValue<P>
+    case 'string': return stringParam(c, name, spec.maxLength) as ParamValue<P>
+  }
+}
+
+/** Every parameter of a route's set (src/api/params.ts), read and checked. */
+export function readParams<P extends ParamSpecs>(c: Ctx, specs: P): ParamValues<P> {
+  const out: Record<string, unknown> = {}
+  for (const [name, spec] of Object.entries(specs)) out[name] = readParam(c, name, spec)
+  return out as ParamValues<P>
 }
 
 /** A string query parameter of bounded length; absent → undefined. */

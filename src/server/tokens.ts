@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import * as v from 'valibot'
 import { alreadyExists, invalid, notFound } from '../errors.ts'
 import { parsePath } from '../catalog/index.ts'
+import { ScopeSchema } from '../api/index.ts'
 import type { Queryable } from '../store/index.ts'
 import type { Authenticator, Principal, Scope } from './auth.ts'
 
@@ -13,7 +14,6 @@ const CACHE_MS = 5_000
 /** Names of tokens made from TESSERA_ADMIN_TOKEN start with this. */
 const ENV_ADMIN = 'env-admin-'
 
-export const ScopeSchema = v.strictObject({ prefix: v.pipe(v.string(), v.maxLength(4096)), access: v.picklist(['read', 'write']) })
 
 export interface TokenInfo {
   readonly name: string

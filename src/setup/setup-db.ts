@@ -1,9 +1,9 @@
-import type { TableApi, TesseraApi } from '../api/index.ts'
-import type { IfExists } from '../catalog/index.ts'
+import type { AddIndexRequest, CreateTableRequest, IteratorRequest, StartJobRequest, TableApi, TesseraApi } from '../api/index.ts'
 import type { ExprLike } from '../query/index.ts'
 import { Expr, toNode, colNode, printExpr } from '../query/index.ts'
 import { stripTables, resolveEnvPath } from '../catalog/index.ts'
 import * as valibot from 'valibot'
+import { invalid } from '../errors.ts'
 import { RouteSet } from './routes.ts'
 
 const show = (e: ExprLike): string => printExpr(stripTables(toNode(e)))
@@ -17,13 +17,18 @@ const show = (e: ExprLike): string => printExpr(stripTables(toNode(e)))
  * needs, so a setup file runs unchanged against a data dir or a server.
  */
 export type SetupTarget = Pick<TesseraApi<SetupTargetTable & TableApi>, 'createDir' | 'listDirs' | 'listTables' | 'createTable' | 'getTable'> & {
-  createView?(path: string, base: never, options?: Record<string, unknown>): Promise<SetupTargetTable>
-  /** Background jobs (index rebuilds with background: true). */
+  createView?(path: string, base: never, options?: { where?: ExprLike; iterator?: IteratorRequest; ifExists?: 'ignore' }): Promise<SetupTargetTable>
+  /** Background jobs (index rebuilds with background: true), with the options POST /api/v1/jobs takes. */
   readonly jobs?: {
-    startIndex(options: Record<string, unknown> & { table: string; column: string }): Promise<{ id: number }>
-    list(): Promise<readonly { id: number; table: string; index?: string; status: string }[]>
+    startIndex(options: IndexJobOptions): Promise<{ id: number | string }>
+    list(): Promise<readonly { id: number | string; table: string; index?: string; status: string }[]>
   }
 }
+
+/** An embedding index as the API contract describes one (POST …/-/indexes), without the column it is on. */
+export type IndexOptions = Omit<AddIndexRequest, 'column'>
+/** A background index build as the API contract describes one (POST /api/v1/jobs with index). */
+type IndexJobOptions = Omit<StartJobRequest, 'expr' | 'index'> & NonNullable<StartJobRequest['index']>
 
 /** An index as listIndexes() reports it (the parts a setup compares). */
 interface ExistingIndex {
@@ -36,7 +41,7 @@ interface ExistingIndex {
 
 /** A table as a setup sees it: the contract's TableApi, and embedding indexes where the target offers them. */
 export type SetupTargetTable = Pick<TableApi, 'path' | 'schema' | 'count' | 'col' | 'addColumn' | 'addComputedColumn' | 'dropColumn' | 'listIndexes' | 'columns'> & {
-  addEmbeddingIndex?(column: string, options: Record<string, unknown>): Promise<unknown>
+  addEmbeddingIndex?(column: string, options: IndexOptions): Promise<unknown>
 }
 
 export interface SetupOptions {
@@ -90,7 +95,7 @@ export class SetupDb {
   }
 
   /** Creates the table if it does not exist; an existing table is kept as it is (its differences are reported). */
-  async createTable(path: string, schema: Record<string, string>, options: { primaryKey?: string | string[]; comment?: string } = {}): Promise<SetupTable> {
+  async createTable(path: string, schema: Record<string, string>, options: Pick<CreateTableRequest, 'primaryKey' | 'comment' | 'mediaValidation'> = {}): Promise<SetupTable> {
     const p = this.path(path)
     if (await this.#exists(p, 'table')) {
       const t = await this.#target.getTable(p)
@@ -106,7 +111,7 @@ export class SetupDb {
     return new SetupTable(this, await this.#target.createTable(p, schema, { ...options, ifExists: 'ignore' }), p)
   }
 
-  async createView(path: string, base: SetupTable, options: { where?: ExprLike; iterator?: Record<string, unknown> } = {}): Promise<SetupTable> {
+  async createView(path: string, base: SetupTable, options: { where?: ExprLike; iterator?: IteratorRequest } = {}): Promise<SetupTable> {
     const p = this.path(path)
     if (await this.#exists(p, 'table')) return new SetupTable(this, await this.#target.getTable(p), p)
     this.changes.push(`create view ${p} over ${base.path}${options.where !== undefined ? ` where ${show(options.where)}` : ''}${options.iterator ? ` iterating ${JSON.stringify(options.iterator)}` : ''}`)
@@ -175,7 +180,7 @@ export class SetupTable {
    * index built differently (another embedder, its options, metric or full-text configuration) is rebuilt, in the
    * background with background: true (the old index serves until the new one is complete); an identical one is kept.
    */
-  async addEmbeddingIndex(column: string, options: Record<string, unknown> & { name?: string; ifExists?: 'ignore' | 'replace'; background?: boolean } = {}): Promise<void> {
+  async addEmbeddingIndex(column: string, options: Omit<IndexOptions, 'ifExists'> & { ifExists?: 'ignore' | 'replace'; background?: boolean } = {}): Promise<void> {
     const existing: readonly ExistingIndex[] = this.target ? this.target.listIndexes() : []
     const { ifExists, background, ...indexOptions } = options
     const name = options.name
@@ -187,14 +192,17 @@ export class SetupTable {
     const rows = await this.#rows()
     const what = `embedding index on ${this.path}.${column}${name ? ` (${name})` : ''}`
     if (found) {
-      this.#db.changes.push(`replace ${what}: ${describe(found.embed)} → ${describe(indexOptions.embed as ExistingIndex['embed'])}${rows ? `, re-embed ${rows} rows` : ''}${background ? ' in the background' : ''}`)
+      this.#db.changes.push(`replace ${what}: ${describe(found.embed)} → ${describe(indexOptions.embed)}${rows ? `, re-embed ${rows} rows` : ''}${background ? ' in the background' : ''}`)
     } else {
       this.#db.changes.push(`add ${what}${rows ? `: embed and index ${rows} rows` : ''}`)
     }
     if (this.#db.planning || !this.target?.addEmbeddingIndex) return
     if (found && background) {
       if (!this.#db.target.jobs) throw new Error(`background: true needs a target with jobs (db.jobs.startIndex)`)
-      const job = await this.#db.target.jobs.startIndex({ ...indexOptions, table: this.path, column, name: found.name, ifExists: 'replace' })
+      const { embed, name: _name, ...rest } = indexOptions
+      // A job builds vectors with an embedder; a column of vectors is indexed in place, without a job.
+      if (!embed) throw invalid('INVALID_ARGUMENT', `${what}: background: true rebuilds with an embedder; give embed, or leave background out`)
+      const job = await this.#db.target.jobs.startIndex({ ...rest, embed, table: this.path, column, name: found.name, ifExists: 'replace' })
       // An embedded apply exits before the job ends: `tessera serve` resumes it (with --url the server runs it).
       this.#db.changes[this.#db.changes.length - 1] += ` (job ${job.id})`
       return
@@ -212,8 +220,8 @@ export class SetupTable {
 const describe = (embed: ExistingIndex['embed'] | undefined): string => (embed ? `${embed.fn}(${JSON.stringify(embed.opts ?? {})})` : '(no embedder)')
 
 /** Whether an existing index is what the setup asks for; options the setup leaves out (dims, say) match anything. */
-function sameIndex(found: ExistingIndex, wanted: Record<string, unknown>): boolean {
-  const embed = wanted.embed as ExistingIndex['embed'] | undefined
+function sameIndex(found: ExistingIndex, wanted: IndexOptions): boolean {
+  const embed = wanted.embed
   if (!embed || embed.fn !== found.embed?.fn) return false
   for (const [k, v] of Object.entries(embed.opts ?? {})) if (JSON.stringify(found.embed?.opts?.[k]) !== JSON.stringify(v)) return false
   if ((wanted.metric ?? 'cosine') !== (found.metric ?? 'cosine')) return false

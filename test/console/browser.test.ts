@@ -122,6 +122,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await page.locator('#token').fill('not-a-token')
     await page.keyboard.press('Enter')
     await expect(await (page.locator('.error').textContent())).toContain('unknown or revoked API token')
+    // The error is the HTTP client's, rebuilt from the answer's code (src/client/http.ts), which the box shows.
+    expect(await page.locator('.error strong').textContent()).toBe('UNAUTHORIZED')
     await shot('01-login')
     await login(admin)
     await expect(await (page.locator('.top .who').textContent())).toContain('admin')

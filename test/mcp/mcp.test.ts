@@ -103,6 +103,12 @@ describe('MCP endpoint', () => {
     const nope = await call(c, 'describe_table', { table: 'kb/none' })
     expect(nope.isError).toBe(true)
     expect(nope.content[0]!.text).toContain('kb/none')
+    // The query tool holds queries to POST /query's size limits: a 100-deep expression is refused naming the limit.
+    let deep: Record<string, unknown> = { col: 'text' }
+    for (let i = 0; i < 100; i++) deep = { fn: 'upper', args: [deep] }
+    const tooDeep = await call(c, 'query', { query: { table: 'kb/docs', select: { x: deep } } })
+    expect(tooDeep.isError).toBe(true)
+    expect(tooDeep.content[0]!.text).toContain('select.x: nests deeper than 64 calls (limit)')
   })
 
   test('scoped like the HTTP API: a tenant sees and writes only its prefix, including through retrieval functions', async () => {

@@ -3,7 +3,7 @@ import { udf } from '../../src/index.ts'
 import type { Tessera } from '../../src/index.ts'
 import { runtime } from '../../src/runtime/index.ts'
 import { createApp } from '../../src/server/app.ts'
-import { EXPR_LIMITS } from '../../src/server/request.ts'
+import { EXPR_LIMITS } from '../../src/api/index.ts'
 import { memoryDb } from '../support/db.ts'
 import { throwing } from '../support/settle.ts'
 

@@ -1,28 +1,21 @@
-// The console's only way to the server: the public HTTP API under /api/v1, with the user's token. The server
-// checks every call; the scope helpers here only hide controls a token could not use anyway.
+// The console's only way to the server: the public HTTP API under /api/v1, through the HTTP client's transport
+// (src/client) with the user's token, so an error answer is rebuilt from its code as the same error class the client
+// and the library throw. The server checks every call; the scope helpers here only hide controls a token could not
+// use anyway.
 
-import type { QueryAnswer } from '../../api/index.ts'
+import type { CountAnswer, DirListAnswer, InsertRequest, JobEventsParams, ListDirsParams, ListTablesParams, MediaParams, PrincipalAnswer, QueryAnswer, QueryRequest, SearchRequest, TableListAnswer, UpdateStatus } from '../../api/index.ts'
+import { HttpTransport, queryString } from '../../client/index.ts'
 
 const TOKEN_KEY = 'tessera.token'
 
-export interface Scope { readonly prefix: string; readonly access: 'read' | 'write' }
-export interface Principal { readonly name: string; readonly admin: boolean; readonly scopes: readonly Scope[] }
+/** The signed-in token, as GET /whoami answers it. */
+export type Principal = PrincipalAnswer
 
-// The API's answers are typed by the one contract (src/api), which the server's answers are checked against.
-export type { ColumnInfo, IndexInfo, ResultColumn, TableInfo } from '../../api/index.ts'
+// The API's answers and request bodies are typed by the one contract (src/api), which the server validates with.
+export type { ColumnInfo, DocumentPreview, IndexInfo, HistoryAnswer, JobInfoWire as Job, JobListAnswer, QueryRequest, ResultColumn, SearchRequest, TableInfo, VersionInfoWire as Version } from '../../api/index.ts'
 export type Result = QueryAnswer
-
-export class ApiError extends Error {
-  readonly status: number
-  readonly code: string
-  readonly details: Record<string, unknown> | undefined
-  constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
-    super(message)
-    this.status = status
-    this.code = code
-    this.details = details
-  }
-}
+// Errors the API answers, as the client rebuilds them (class from the code; status, code and details on it).
+export { isTesseraError, NotFoundError } from '../../client/index.ts'
 
 export function getToken(): string {
   return sessionStorage.getItem(TOKEN_KEY) ?? localStorage.getItem(TOKEN_KEY) ?? ''
@@ -34,24 +27,28 @@ export function setToken(token: string, remember: boolean): void {
   if (token) (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, token)
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const token = getToken()
-  const res = await fetch(`/api/v1${path}`, {
-    method,
-    headers: {
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  })
-  const text = await res.text()
-  let data: unknown
-  try { data = text ? JSON.parse(text) : undefined } catch { data = undefined }
-  if (!res.ok) {
-    const e = (data as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error
-    throw new ApiError(res.status, e?.code ?? 'HTTP_ERROR', e?.message ?? `HTTP ${res.status}`, e?.details)
-  }
-  return data as T
+// The token is read at each request: logging in or out takes effect at once.
+const transport = new HttpTransport(`${location.origin}/api/v1`, { token: getToken })
+
+/** One API call: `path` is under /api/v1; the body is sent as JSON; a failure throws the client's TesseraError. */
+export function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  return transport.request<T>(method, path, body)
+}
+
+// The calls that send a body, typed by the contract's request types (what the server validates them against).
+/** POST /query: rows, or { count } when the body asks for the count. */
+export const runQuery = (body: QueryRequest): Promise<Result> => api<Result>('POST', '/query', body)
+export const countRows = (table: string): Promise<CountAnswer> => api<CountAnswer>('POST', '/query', { table, count: true } satisfies QueryRequest)
+export const search = (table: string, body: SearchRequest): Promise<Result> => api<Result>('POST', tableUrl(table, 'search'), body)
+export const insertRows = (table: string, body: InsertRequest): Promise<UpdateStatus> => api<UpdateStatus>('POST', tableUrl(table, 'rows'), body)
+export const whoami = (): Promise<Principal> => api<Principal>('GET', '/whoami')
+/** Every dir and table (the tree), whatever the token may list. */
+export const listAll = async (): Promise<{ dirs: string[]; tables: string[] }> => {
+  const [d, t] = await Promise.all([
+    api<DirListAnswer>('GET', `/dirs${queryString<typeof ListDirsParams>({ recursive: true })}`),
+    api<TableListAnswer>('GET', `/tables${queryString<typeof ListTablesParams>({ recursive: true })}`),
+  ])
+  return { dirs: d.dirs, tables: t.tables }
 }
 
 /** Table paths contain '/', which the API keeps as is; each segment is still URL-encoded. */
@@ -60,12 +57,16 @@ export const tableUrl = (path: string, action?: string): string =>
 
 /** A URL for <img>/<audio> tags, which cannot send headers: the token goes in the query string. */
 export function mediaUrl(table: string, column: string, ref: string, thumb?: number): string {
-  const q = new URLSearchParams({ column, ref })
-  if (thumb) q.set('w', String(thumb))
-  const token = getToken()
-  if (token) q.set('token', token)
-  return `/api/v1${tableUrl(table, 'media')}?${q}`
+  return `/api/v1${tableUrl(table, 'media')}${queryString<typeof MediaParams>({ column, ref, ...(thumb ? { w: thumb } : {}), token: getToken() || undefined })}`
 }
+
+/** A document's text preview (GET …/-/media?preview=text; JSON, so it goes with the header like any call). */
+export const mediaPreviewUrl = (table: string, column: string, ref: string): string =>
+  `${tableUrl(table, 'media')}${queryString<typeof MediaParams>({ column, ref, preview: 'text' })}`
+
+/** Server-sent progress of a job (EventSource cannot send headers: the token goes in the query string). */
+export const jobEventsUrl = (id: string, intervalMs: number): string =>
+  `/api/v1/jobs/${encodeURIComponent(id)}/events${queryString<typeof JobEventsParams & { token: typeof MediaParams.token }>({ intervalMs, token: getToken() || undefined })}`
 
 const covers = (prefix: string, path: string): boolean => prefix === '' || path === prefix || path.startsWith(`${prefix}/`)
 

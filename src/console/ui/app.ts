@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { html } from './html.ts'
-import { api, ApiError, getToken, setToken } from './api.ts'
+import { getToken, isTesseraError, listAll, setToken, whoami as fetchWhoami } from './api.ts'
 import type { Principal } from './api.ts'
 import { JobsView } from './jobs.ts'
 import { TableView, TABS } from './table-view.ts'
@@ -28,7 +28,7 @@ function Login({ onLogin, message }: { onLogin: () => void; message: string | un
   const submit = async (e: Event) => {
     e.preventDefault()
     setToken(token.trim(), remember)
-    try { await api('GET', '/whoami'); onLogin() } catch (err) { setToken('', false); setError(err) }
+    try { await fetchWhoami(); onLogin() } catch (err) { setToken('', false); setError(err) }
   }
   return html`<main class="login">
     <form onSubmit=${submit} class="login-form">
@@ -50,7 +50,7 @@ export function App() {
   const [error, setError] = useState<unknown>()
   const [menu, setMenu] = useState(false)
 
-  const whoami = () => api<Principal>('GET', '/whoami').then(setPrincipal, (e) => (e instanceof ApiError && e.status === 401 ? setPrincipal(null) : setError(e)))
+  const whoami = () => fetchWhoami().then(setPrincipal, (e) => (isTesseraError(e) && e.code === 'UNAUTHORIZED' ? setPrincipal(null) : setError(e)))
   useEffect(() => { void whoami() }, [])
   useEffect(() => {
     const on = () => { setRoute(parseHash(location.hash)); setMenu(false) }
@@ -59,8 +59,7 @@ export function App() {
   }, [])
   useEffect(() => {
     if (!principal) return
-    Promise.all([api<{ dirs: string[] }>('GET', '/dirs?recursive=true'), api<{ tables: string[] }>('GET', '/tables?recursive=true')])
-      .then(([d, t]) => setCatalog({ dirs: d.dirs, tables: t.tables }), setError)
+    listAll().then(setCatalog, setError)
   }, [principal, route.path])
 
   if (principal === undefined) return error ? html`<main class="login"><${ErrorBox} error=${error} /></main>` : html`<p class="loading">Loading…</p>`

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { html } from './html.ts'
-import { api } from './api.ts'
+import { countRows, runQuery } from './api.ts'
 import type { Result, TableInfo } from './api.ts'
 import { ERR_MSG, ERR_TYPE, Grid } from './grid.ts'
 import { ErrorBox } from './ui.ts'
@@ -39,8 +39,8 @@ export function Browse({ info }: { info: TableInfo }) {
     let live = true
     setError(undefined)
     Promise.all([
-      api<Result>('POST', '/query', { table: info.path, select: selectWithErrors(info), offset: page * PAGE, limit: PAGE }),
-      api<{ count: number }>('POST', '/query', { table: info.path, count: true }),
+      runQuery({ table: info.path, select: selectWithErrors(info), offset: page * PAGE, limit: PAGE }),
+      countRows(info.path),
     ]).then(([r, c]) => { if (live) { setResult(r); setTotal(c.count) } }, (e) => live && setError(e))
     return () => { live = false }
   }, [info.path, info.version, page])

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { html } from './html.ts'
-import { api, mediaUrl, tableUrl } from './api.ts'
-import type { ResultColumn } from './api.ts'
+import { api, mediaPreviewUrl, mediaUrl } from './api.ts'
+import type { DocumentPreview, ResultColumn } from './api.ts'
 
 // One grid cell, rendered by column type: thumbnails, players, document text previews, folded JSON, per-cell error
 // badges.
@@ -26,7 +26,7 @@ function Text({ value }: { value: string }) {
 }
 
 /** The media route's answer to preview=text. */
-export interface DocPreview { readonly text: string; readonly truncated: boolean; readonly pages?: number; readonly title?: string; readonly kind: string }
+export type DocPreview = DocumentPreview
 
 const SNIPPET = 120
 const PREVIEW_CACHE_MAX = 200
@@ -37,7 +37,7 @@ function loadPreview(table: string, column: string, ref: string): Promise<DocPre
   const key = `${table}\u0000${column}\u0000${ref}`
   let p = previews.get(key)
   if (!p) {
-    p = api<DocPreview>('GET', `${tableUrl(table, 'media')}?${new URLSearchParams({ column, ref, preview: 'text' })}`)
+    p = api<DocPreview>('GET', mediaPreviewUrl(table, column, ref))
     if (previews.size >= PREVIEW_CACHE_MAX) previews.delete(previews.keys().next().value!)
     previews.set(key, p)
     p.catch(() => { if (previews.get(key) === p) previews.delete(key) }) // a failure is asked again next time

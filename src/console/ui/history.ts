@@ -1,12 +1,11 @@
 import { useEffect, useState } from 'preact/hooks'
 import { html } from './html.ts'
 import { api, tableUrl } from './api.ts'
-import type { TableInfo } from './api.ts'
+import type { HistoryAnswer, TableInfo, Version } from './api.ts'
 import { ErrorBox } from './ui.ts'
 
 // Version history, newest first; the latest version can be reverted (write scope only, asked twice).
 
-interface Version { version: number; createdAt: string; kind: string; inserted: number; updated: number; deleted: number; errors: number }
 
 export function HistoryView({ info, writable, onChange }: { info: TableInfo; writable: boolean; onChange: () => void }) {
   const [versions, setVersions] = useState<Version[] | undefined>()
@@ -15,7 +14,7 @@ export function HistoryView({ info, writable, onChange }: { info: TableInfo; wri
   const [busy, setBusy] = useState(false)
   useEffect(() => {
     let live = true
-    api<{ versions: Version[] }>('GET', tableUrl(info.path, 'history')).then((r) => live && setVersions(r.versions), (e) => live && setError(e))
+    api<HistoryAnswer>('GET', tableUrl(info.path, 'history')).then((r) => live && setVersions(r.versions), (e) => live && setError(e))
     return () => { live = false }
   }, [info.path, info.version])
   const revert = async () => {

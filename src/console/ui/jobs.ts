@@ -1,21 +1,17 @@
 import { useEffect, useState } from 'preact/hooks'
 import { html } from './html.ts'
-import { api, canWrite, getToken } from './api.ts'
-import type { Principal } from './api.ts'
+import { api, canWrite, jobEventsUrl } from './api.ts'
+import type { Job, JobListAnswer, Principal } from './api.ts'
 import { ErrorBox } from './ui.ts'
 
 // Background jobs with live progress: one EventSource per running job (/jobs/:id/events; EventSource cannot send
 // headers, so the token rides in the query string), and cancel for tokens that may write the job's table.
 
-interface Job { id: string; kind: string; table: string; column: string; index?: string; status: string; rowsDone: number; rowsTotal: number; error: string | null; updatedAt: string }
 
 function useJobEvents(job: Job, onUpdate: (j: Job) => void) {
   useEffect(() => {
     if (job.status !== 'running') return
-    const q = new URLSearchParams({ intervalMs: '300' })
-    const token = getToken()
-    if (token) q.set('token', token)
-    const es = new EventSource(`/api/v1/jobs/${job.id}/events?${q}`)
+    const es = new EventSource(jobEventsUrl(job.id, 300))
     es.addEventListener('progress', (e) => onUpdate(JSON.parse((e as MessageEvent).data)))
     es.addEventListener('end', () => es.close())
     es.onerror = () => es.close()
@@ -46,7 +42,7 @@ export function JobsView({ principal }: { principal: Principal | undefined }) {
   const [jobs, setJobs] = useState<Job[] | undefined>()
   const [error, setError] = useState<unknown>()
   // The API lists jobs oldest first.
-  const load = () => api<{ jobs: Job[] }>('GET', '/jobs').then((r) => setJobs([...r.jobs].reverse()), setError)
+  const load = () => api<JobListAnswer>('GET', '/jobs').then((r) => setJobs([...r.jobs].reverse()), setError)
   useEffect(() => { void load() }, [])
   const update = (j: Job) => setJobs((js) => js?.map((x) => (x.id === j.id ? { ...x, ...j } : x)))
   return html`<section aria-label="jobs" class="jobs">

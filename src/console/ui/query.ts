@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks'
 import { html } from './html.ts'
-import { api } from './api.ts'
-import type { ColumnInfo, Result, TableInfo } from './api.ts'
+import { runQuery } from './api.ts'
+import type { ColumnInfo, QueryRequest, Result, TableInfo } from './api.ts'
 import { mediaColumnsOf, selectWithErrors } from './browse.ts'
 import { Grid } from './grid.ts'
 import { ErrorBox, JsonBlock } from './ui.ts'
@@ -30,7 +30,7 @@ export function literal(c: ColumnInfo | undefined, text: string): unknown {
   return text
 }
 
-export function buildQuery(info: TableInfo, conds: Cond[], join: 'and' | 'or', order: { col: string; desc: boolean }, limit: number) {
+export function buildQuery(info: TableInfo, conds: Cond[], join: 'and' | 'or', order: { col: string; desc: boolean }, limit: number): QueryRequest {
   const preds = conds.filter((c) => c.col).map((c) => {
     const col = { col: c.col }
     const meta = OPS.find((o) => o.op === c.op)!
@@ -64,7 +64,7 @@ export function QueryView({ info }: { info: TableInfo }) {
     e.preventDefault()
     setBusy(true)
     setError(undefined)
-    try { setResult(await api<Result>('POST', '/query', body)) } catch (err) { setError(err); setResult(undefined) } finally { setBusy(false) }
+    try { setResult(await runQuery(body)) } catch (err) { setError(err); setResult(undefined) } finally { setBusy(false) }
   }
   return html`
     <section aria-label="query builder">

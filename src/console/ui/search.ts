@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { html } from './html.ts'
-import { api, tableUrl } from './api.ts'
-import type { IndexInfo, Result, TableInfo } from './api.ts'
+import { search, tableUrl } from './api.ts'
+import type { IndexInfo, Result, SearchRequest, TableInfo } from './api.ts'
 import { mediaColumnsOf } from './browse.ts'
 import { DropZone, readDataUrl } from './drop.ts'
 import { Grid } from './grid.ts'
@@ -26,14 +26,14 @@ export function SearchView({ info, indexes }: { info: TableInfo; indexes: IndexI
   const textColumn = /^string\??$/.test(info.columns.find((c) => c.name === idx.column)?.type ?? '')
   // errors: computed cells that failed come back as <col>#errortype/#errormsg, shown as badges like the Rows grid.
   const errors = info.columns.some((c) => c.computedWith !== undefined)
-  const body = { column: idx.column, idx: idx.name, k, ...(byImage ? { image: image ? `${image.url.slice(0, 40)}…` : '(data: URL)' } : { text, ...(hybrid && textColumn ? { hybrid: true } : {}) }), ...(errors ? { errors: true } : {}) }
+  const body: SearchRequest = { column: idx.column, idx: idx.name, k, ...(byImage ? { image: image ? `${image.url.slice(0, 40)}…` : '(data: URL)' } : { text, ...(hybrid && textColumn ? { hybrid: true } : {}) }), ...(errors ? { errors: true } : {}) }
   const run = async (e?: Event) => {
     e?.preventDefault()
     if (byImage ? !image : !text.trim()) return
     setBusy(true)
     setError(undefined)
     try {
-      setResult(await api<Result>('POST', tableUrl(info.path, 'search'), { ...body, ...(byImage ? { image: image!.url } : {}) }))
+      setResult(await search(info.path, { ...body, ...(byImage ? { image: image!.url } : {}) }))
     } catch (err) { setError(err); setResult(undefined) } finally { setBusy(false) }
   }
   const pick = async (files: File[]) => {

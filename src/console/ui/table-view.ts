@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { html } from './html.ts'
-import { api, ApiError, canWrite, tableUrl } from './api.ts'
+import { api, canWrite, NotFoundError, tableUrl } from './api.ts'
 import type { IndexInfo, Principal, TableInfo } from './api.ts'
 import { Browse } from './browse.ts'
 import { HistoryView } from './history.ts'
@@ -24,7 +24,7 @@ export function TableView({ path, tab, principal, onTab }: { path: string; tab: 
     let live = true
     setError(undefined)
     api<TableInfo>('GET', tableUrl(path)).then((i) => live && setInfo(i), (e) => live && setError(e))
-    api<{ indexes: IndexInfo[] }>('GET', tableUrl(path, 'indexes')).then((r) => live && setIndexes(r.indexes), (e) => live && !(e instanceof ApiError && e.status === 404) && setError(e))
+    api<{ indexes: IndexInfo[] }>('GET', tableUrl(path, 'indexes')).then((r) => live && setIndexes(r.indexes), (e) => live && !(e instanceof NotFoundError) && setError(e))
     return () => { live = false }
   }, [path, tick])
   const writable = canWrite(principal, path) && !info?.readOnly

@@ -1,12 +1,12 @@
 import { html } from './html.ts'
-import { ApiError } from './api.ts'
+import { isTesseraError } from './api.ts'
 
 // Small shared pieces.
 
 export function ErrorBox({ error }: { error: unknown }) {
   if (!error) return null
-  const e = error as Partial<ApiError> & Error
-  return html`<div class="error" role="alert">${e instanceof ApiError ? html`<strong>${e.code}</strong> ` : null}${e.message ?? String(e)}</div>`
+  const e = error as Partial<Error>
+  return html`<div class="error" role="alert">${isTesseraError(error) ? html`<strong>${error.code}</strong> ` : null}${e.message ?? String(error)}</div>`
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v)

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks'
 import { html } from './html.ts'
-import { api, ApiError, tableUrl } from './api.ts'
+import { insertRows, isTesseraError } from './api.ts'
 import type { ColumnInfo, TableInfo } from './api.ts'
 import { DropZone, readDataUrl } from './drop.ts'
 import { literal } from './query.ts'
@@ -84,12 +84,12 @@ export function UploadView({ info, onChange }: { info: TableInfo; onChange: () =
     try {
       while (todo.length > 0) {
         try {
-          const s = await api<{ numInserted: number; numExcs: number }>('POST', tableUrl(info.path, 'rows'), { rows: todo.map(toRow), onError: 'ignore' })
+          const s = await insertRows(info.path, { rows: todo.map(toRow), onError: 'ignore' })
           inserted += s.numInserted
           for (const r of todo) marks.set(r.id, { status: 'ok', ...(s.numExcs > 0 ? { message: 'inserted; some computed cells failed (see the rows)' } : {}) })
           todo = []
         } catch (e) {
-          const row = e instanceof ApiError ? e.details?.row : undefined
+          const row = isTesseraError(e) ? e.details?.row : undefined
           if (typeof row !== 'number' || !todo[row]) {
             for (const r of todo) marks.set(r.id, { status: 'error', message: (e as Error).message })
             todo = []

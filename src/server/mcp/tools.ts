@@ -4,14 +4,19 @@ import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
 import { plainRows, retrievalFunctions } from '../../ai/index.ts'
 import type { RetrievalFunction } from '../../ai/index.ts'
-import { queryFromJson } from '../../api/index.ts'
+import {
+  DescribeTableToolSchema, HybridSearchToolSchema, InsertToolSchema, ListTablesToolSchema, MCP_MAX_ROWS as MAX_ROWS, queryFromJson, QueryToolSchema,
+  SimilaritySearchToolSchema,
+} from '../../api/index.ts'
 import { canAccess } from '../auth.ts'
+import { checkQueryLimits } from '../request.ts'
 import { assertCanTouch } from '../tenant.ts'
 import type { Principal } from '../auth.ts'
 
 // The tools the MCP endpoint offers: the catalog (list, describe), queries in the HTTP API's JSON form, similarity and
 // hybrid search, insert, and the retrieval functions the application defined. Every tool checks the caller's token
-// exactly as the HTTP routes do; inputs are validated with bounds before they reach the engine.
+// exactly as the HTTP routes do; inputs are validated with bounds (the API contract's tool schemas, src/api/mcp-tools.ts)
+// before they reach the engine.
 
 export interface McpTool {
   readonly name: string
@@ -19,10 +24,6 @@ export interface McpTool {
   readonly inputSchema: Record<string, unknown>
   run(args: unknown, principal: Principal): Promise<unknown>
 }
-
-const MAX_ROWS = 1000
-const Path = v.pipe(v.string(), v.minLength(1), v.maxLength(512))
-const K = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_ROWS)), 10)
 
 function schemaOf(s: v.GenericSchema): Record<string, unknown> {
   const { $schema: _s, ...rest } = toJsonSchema(s, { errorMode: 'ignore' }) as Record<string, unknown>
@@ -54,10 +55,10 @@ export function builtinTools(db: Tessera): McpTool[] {
   }
   return [
     tool('list_tables', 'List the tables (and views) the token may read, optionally under a directory.',
-      v.strictObject({ dir: v.optional(v.pipe(v.string(), v.maxLength(512)), '') }),
+      ListTablesToolSchema,
       async ({ dir }, p) => (await db.listTables(dir, { recursive: true })).filter((t) => canAccess(p, t, 'read'))),
     tool('describe_table', 'Columns with their types (computed columns with their expressions), embedding indexes and the row count of a table.',
-      v.strictObject({ table: Path }),
+      DescribeTableToolSchema,
       async ({ table: path }, p) => {
         const t = await table(path, p, 'read')
         return {
@@ -67,8 +68,10 @@ export function builtinTools(db: Tessera): McpTool[] {
         }
       }),
     tool('query', `Run a query in Tessera's JSON form: {table, select?, where?, orderBy?, limit?, ...}; expressions are {"col": name}, {"lit": value}, {"fn": name, "args": [...]}. At most ${MAX_ROWS} rows.`,
-      v.strictObject({ query: v.record(v.string(), v.unknown()) }),
+      QueryToolSchema,
       async ({ query }, p) => {
+        // The same size limits as POST /query (expression depth, width and nodes; select items), before anything walks it.
+        checkQueryLimits(query)
         const tables = [query.table, ...(Array.isArray(query.joins) ? query.joins.map((j: { table?: unknown }) => j?.table) : [])]
         for (const t of tables) if (typeof t === 'string') assertCanTouch(p, parsePath(t, { allowVersion: true }).path, 'read')
         const limit = typeof query.limit === 'number' ? Math.min(query.limit, MAX_ROWS) : MAX_ROWS
@@ -76,7 +79,7 @@ export function builtinTools(db: Tessera): McpTool[] {
         return plainRows((await q.collect()).rows)
       }),
     tool('similarity_search', 'The k rows whose column (it needs an embedding index) is most similar to a text, with their scores.',
-      v.strictObject({ table: Path, column: v.pipe(v.string(), v.minLength(1), v.maxLength(128)), text: v.pipe(v.string(), v.minLength(1), v.maxLength(10_000)), k: K }),
+      SimilaritySearchToolSchema,
       async ({ table: path, column, text, k }, p) => {
         const t = await table(path, p, 'read')
         const sim = t.col(column).similarity(text)
@@ -84,7 +87,7 @@ export function builtinTools(db: Tessera): McpTool[] {
         return plainRows((await t.orderBy(sim, 'desc').limit(k).select(select).collect()).rows)
       }),
     tool('hybrid_search', 'Full-text and vector search over a text column with an embedding index, fused by reciprocal rank.',
-      v.strictObject({ table: Path, column: v.pipe(v.string(), v.minLength(1), v.maxLength(128)), text: v.pipe(v.string(), v.minLength(1), v.maxLength(10_000)), k: K }),
+      HybridSearchToolSchema,
       async ({ table: path, column, text, k }, p) => {
         const t = await table(path, p, 'read')
         const rows = plainRows((await t.hybridSearch(text, { column, k })).rows)
@@ -92,7 +95,7 @@ export function builtinTools(db: Tessera): McpTool[] {
         return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([n]) => !hidden.has(n))))
       }),
     tool('insert', 'Insert rows (a list of objects, column → value) into a table; computed columns are computed. Returns the counts.',
-      v.strictObject({ table: Path, rows: v.pipe(v.array(v.record(v.string(), v.unknown())), v.minLength(1), v.maxLength(MAX_ROWS)), onError: v.optional(v.picklist(['abort', 'ignore']), 'abort') }),
+      InsertToolSchema,
       async ({ table: path, rows, onError }, p) => {
         const t = await table(path, p, 'write')
         const st = await t.insert(rows, { onError })

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { basename } from 'node:path'
 import { Hono } from 'hono'
-import * as v from 'valibot'
+import { CheckAnswerSchema, CompactReportSchema, CompactRequestSchema, GcReportSchema, GcRequestSchema, RetentionAnswerSchema, RetentionRequestSchema } from '../../api/index.ts'
 import { invalid } from '../../errors.ts'
 import type { Tessera } from '../../catalog/index.ts'
 import { requireAdmin } from '../auth.ts'
@@ -9,23 +9,12 @@ import type { AuthEnv } from '../auth.ts'
 import type { OperationDoc } from '../openapi.ts'
 import { readJson } from '../json.ts'
 
-// Data lifecycle (README "Data lifecycle"): the same options as db.compact(), db.gc() and db.setRetention().
-const Duration = v.union([v.pipe(v.number(), v.minValue(0), v.maxValue(3.2e9)), v.pipe(v.string(), v.maxLength(20))])
-const Policy = v.strictObject({ keepVersions: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2 ** 31 - 1))), keepFor: v.optional(Duration) })
-const Gc = v.strictObject({ dryRun: v.optional(v.boolean()), graceSeconds: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(3.2e9))) })
-const Compact = v.strictObject({
-  ...Policy.entries, ...Gc.entries,
-  tables: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(1000))), v.maxLength(10000))),
-  full: v.optional(v.boolean()), media: v.optional(v.boolean()), batchSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000_000))),
-})
-const Retention = v.strictObject({ path: v.optional(v.pipe(v.string(), v.maxLength(1000))), policy: v.nullable(Policy) })
-
 export const adminDocs: OperationDoc[] = [
   { method: 'post', path: '/api/v1/admin/backup', summary: 'A consistent dump of the database (gzip tar; admin)', tag: 'admin' },
-  { method: 'get', path: '/api/v1/admin/check', summary: 'Integrity check of the catalog and data (admin)', tag: 'admin' },
-  { method: 'post', path: '/api/v1/admin/compact', summary: 'Remove row versions outside the retention policies, vacuum, collect media (admin)', tag: 'admin', body: Compact },
-  { method: 'post', path: '/api/v1/admin/gc', summary: 'Delete media files no row version refers to (admin)', tag: 'admin', body: Gc },
-  { method: 'post', path: '/api/v1/admin/retention', summary: 'Set (policy: null removes) the retention policy of a table, or the database default (admin)', tag: 'admin', body: Retention },
+  { method: 'get', path: '/api/v1/admin/check', summary: 'Integrity check of the catalog and data (admin)', tag: 'admin', answer: CheckAnswerSchema },
+  { method: 'post', path: '/api/v1/admin/compact', summary: 'Remove row versions outside the retention policies, vacuum, collect media (admin)', tag: 'admin', body: CompactRequestSchema, answer: CompactReportSchema },
+  { method: 'post', path: '/api/v1/admin/gc', summary: 'Delete media files no row version refers to (admin)', tag: 'admin', body: GcRequestSchema, answer: GcReportSchema },
+  { method: 'post', path: '/api/v1/admin/retention', summary: 'Set (policy: null removes) the retention policy of a table, or the database default (admin)', tag: 'admin', body: RetentionRequestSchema, answer: RetentionAnswerSchema },
   { method: 'get', path: '/api/v1/admin/media', summary: 'Keys of the media store files, for backups (admin)', tag: 'admin' },
   { method: 'get', path: '/api/v1/admin/media/{key}', summary: 'One media store file by key, for backups (admin)', tag: 'admin' },
 ]
@@ -49,16 +38,16 @@ export function adminRoutes(db: Tessera) {
   })
   app.post('/admin/compact', async (c) => {
     requireAdmin(c.var.principal)
-    const body = await readJson(c, Compact)
+    const body = await readJson(c, CompactRequestSchema)
     return c.json(await db.compact(body))
   })
   app.post('/admin/gc', async (c) => {
     requireAdmin(c.var.principal)
-    return c.json(await db.gc(await readJson(c, Gc)))
+    return c.json(await db.gc(await readJson(c, GcRequestSchema)))
   })
   app.post('/admin/retention', async (c) => {
     requireAdmin(c.var.principal)
-    const body = await readJson(c, Retention)
+    const body = await readJson(c, RetentionRequestSchema)
     await db.setRetention(body.policy, body.path)
     return c.json(await db.getRetention(body.path))
   })

@@ -8,7 +8,9 @@ import type { ParsedDocument } from '../../iterators/index.ts'
 import { checkMediaFile, extensionOf, mimeForExt, resolveMedia, sniff, withMediaAccess } from '../../media/index.ts'
 import { parseType } from '../../types/index.ts'
 import { assertCanTouch } from '../tenant.ts'
-import { enumParam, intParam, stringParam } from '../request.ts'
+import { MediaParams } from '../../api/index.ts'
+import type { DocumentPreview } from '../../api/index.ts'
+import { readParam } from '../request.ts'
 import type { AuthEnv } from '../auth.ts'
 import type { OperationDoc } from '../openapi.ts'
 import { TABLE } from './tables.ts'
@@ -21,23 +23,14 @@ import { TABLE } from './tables.ts'
 // the same parser as the document_splitter iterator and cached in memory.
 
 export const mediaDocs: OperationDoc[] = [
-  { method: 'get', path: '/api/v1/tables/{path}/-/media', summary: "The bytes behind a media cell (w=N, 1..2048: a webp thumbnail; preview=text: a document's first ~2000 characters of plain text as JSON { text, truncated, pages?, title?, kind }); only references the column holds", tag: 'media', query: ['column', 'ref', 'w', 'preview', 'token'] },
+  { method: 'get', path: '/api/v1/tables/{path}/-/media', summary: "The bytes behind a media cell (w=N, 1..2048: a webp thumbnail; preview=text: a document's first ~2000 characters of plain text as JSON { text, truncated, pages?, title?, kind }); only references the column holds", tag: 'media', params: MediaParams },
 ]
 
 const THUMB_CACHE_MAX = 512
 const thumbs = new Map<string, Uint8Array>()
 
-/** What preview=text answers. */
-export interface DocumentPreview {
-  readonly text: string
-  /** True when the document has more text than `text` shows. */
-  readonly truncated: boolean
-  /** PDF page count. */
-  readonly pages?: number
-  readonly title?: string
-  /** The parsed format: pdf, html, md or txt. */
-  readonly kind: ParsedDocument['format']
-}
+/** What preview=text answers: the contract's DocumentPreview (src/api). */
+export type { DocumentPreview }
 
 export const PREVIEW_CHARS = 2000
 /** Larger files are not parsed for a preview (the whole file is read and parsed; the link still opens it). */
@@ -108,10 +101,11 @@ export function consoleMediaRoutes(db: Tessera) {
 
   app.get(`/tables/${TABLE}/-/media`, async (c) => {
     const raw = c.req.param('path')
-    const column = stringParam(c, 'column', 256) ?? ''
-    const ref = stringParam(c, 'ref', 8192) ?? ''
-    const w = intParam(c, 'w', { min: 0, max: 2048 }, 0)
-    const preview = enumParam(c, 'preview', ['text'] as const)
+    // The token parameter is read by the auth layer.
+    const column = readParam(c, 'column', MediaParams.column) ?? ''
+    const ref = readParam(c, 'ref', MediaParams.ref) ?? ''
+    const w = readParam(c, 'w', MediaParams.w)
+    const preview = readParam(c, 'preview', MediaParams.preview)
     assertCanTouch(c.var.principal, parsePath(raw, { allowVersion: true }).path, 'read')
     const t = await db.getTable(raw)
     const info = t.columns().find((x) => x.name === column)

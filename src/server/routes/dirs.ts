@@ -1,41 +1,33 @@
 import { Hono } from 'hono'
-import * as v from 'valibot'
+import { CreateDirRequestSchema, CreatedAnswerSchema, DirListAnswerSchema, DropParams, ListDirsParams, MoveRequestSchema } from '../../api/index.ts'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
 import type { AuthEnv } from '../auth.ts'
 import { readJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { boolParam, enumParam, PathSchema, stringParam } from '../request.ts'
-import { IfExistsSchema } from '../schemas.ts'
+import { readParams } from '../request.ts'
 import { assertCanList, assertCanTouch, assertDependentsWritable, visibleOnly } from '../tenant.ts'
 
-const CreateDir = v.strictObject({
-  path: PathSchema,
-  ifExists: v.optional(IfExistsSchema),
-  parents: v.optional(v.boolean()),
-})
-
-const Move = v.strictObject({ from: PathSchema, to: PathSchema })
-
 export const dirDocs: OperationDoc[] = [
-  { method: 'get', path: '/api/v1/dirs', summary: 'List dirs', tag: 'dirs', query: ['path', 'recursive'] },
-  { method: 'post', path: '/api/v1/dirs', summary: 'Create a dir', tag: 'dirs', body: CreateDir, success: 201 },
-  { method: 'delete', path: '/api/v1/dirs/{path}', summary: 'Drop a dir (force: with its contents)', tag: 'dirs', query: ['force', 'ifNotExists'] },
-  { method: 'post', path: '/api/v1/move', summary: 'Move or rename a dir or table', tag: 'dirs', body: Move },
+  { method: 'get', path: '/api/v1/dirs', summary: 'List dirs', tag: 'dirs', params: ListDirsParams, answer: DirListAnswerSchema },
+  { method: 'post', path: '/api/v1/dirs', summary: 'Create a dir', tag: 'dirs', body: CreateDirRequestSchema, success: 201, answer: CreatedAnswerSchema },
+  { method: 'delete', path: '/api/v1/dirs/{path}', summary: 'Drop a dir (force: with its contents)', tag: 'dirs', params: DropParams },
+  { method: 'post', path: '/api/v1/move', summary: 'Move or rename a dir or table', tag: 'dirs', body: MoveRequestSchema },
 ]
 
 export function dirRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
 
   app.get('/dirs', async (c) => {
-    const path = parsePath(stringParam(c, 'path') ?? '', { allowRoot: true }).path
+    const params = readParams(c, ListDirsParams)
+    const path = parsePath(params.path ?? '', { allowRoot: true }).path
     assertCanList(c.var.principal, path)
-    const dirs = await db.listDirs(path, { recursive: boolParam(c, 'recursive') ?? false })
+    const dirs = await db.listDirs(path, { recursive: params.recursive ?? false })
     return c.json({ dirs: visibleOnly(c.var.principal, dirs) })
   })
 
   app.post('/dirs', async (c) => {
-    const body = await readJson(c, CreateDir)
+    const body = await readJson(c, CreateDirRequestSchema)
     const path = parsePath(body.path).path
     assertCanTouch(c.var.principal, path, 'create', 'dir')
     const { path: _path, ...options } = body
@@ -46,8 +38,7 @@ export function dirRoutes(db: Tessera) {
   app.delete('/dirs/:path{[A-Za-z_][A-Za-z0-9_/]*}', async (c) => {
     const path = parsePath(c.req.param('path')).path
     assertCanTouch(c.var.principal, path, 'write', 'dir')
-    const force = boolParam(c, 'force') ?? false
-    const ifNotExists = enumParam(c, 'ifNotExists', ['error', 'ignore'] as const, 'error')
+    const { force = false, ifNotExists } = readParams(c, DropParams)
     // Tables in the dir may have views or snapshots elsewhere, which a force drop would take with them.
     if (force) await assertDependentsWritable(db, c.var.principal, await db.listTables(path, { recursive: true }).catch(() => []), `directory '${path}'`)
     await db.dropDir(path, { force, ifNotExists })
@@ -55,7 +46,7 @@ export function dirRoutes(db: Tessera) {
   })
 
   app.post('/move', async (c) => {
-    const body = await readJson(c, Move)
+    const body = await readJson(c, MoveRequestSchema)
     assertCanTouch(c.var.principal, parsePath(body.from).path, 'write', 'path')
     assertCanTouch(c.var.principal, parsePath(body.to).path, 'create', 'path')
     await db.move(body.from, body.to)

@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
+import { AddIndexRequestSchema, DropPartParams, IndexListAnswerSchema, NameSchema, QueryAnswerSchema, SchemaChangeAnswerSchema, SearchRequestSchema } from '../../api/index.ts'
 import type { Tessera } from '../../catalog/index.ts'
 import { invalid } from '../../errors.ts'
 import { searchOutputs } from '../../index/index.ts'
@@ -7,57 +8,18 @@ import { Expr } from '../../query/index.ts'
 import type { Access, AuthEnv } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { enumParam, NameSchema } from '../request.ts'
-import { EmbedderSchema, ExprSchema, IfExistsSchema, LanguageSchema } from '../schemas.ts'
+import { readParams } from '../request.ts'
 import { TABLE, tableFromParam, tableInfo } from './tables.ts'
 
 // Embedding indexes (add, list, drop) and search over them: similarity by text or by an image sent in the request
 // (a data: URL or base64), and hybrid (full text + vector) search. The query route also takes similarity() with a
 // text query; an image cannot travel inside a JSON expression as bytes, hence the search route.
 
-const AddIndex = v.strictObject({
-  column: NameSchema,
-  /** Left out for a column that holds vectors (array<float32>[n]). */
-  embed: v.optional(EmbedderSchema),
-  metric: v.optional(v.picklist(['cosine', 'ip', 'l2'])),
-  /** HNSW knobs (bounds checked again by addEmbeddingIndex, which names the rule). */
-  m: v.optional(v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(100))),
-  efConstruction: v.optional(v.pipe(v.number(), v.integer(), v.minValue(4), v.maxValue(1000))),
-  efSearch: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
-  quantization: v.optional(v.picklist(['f32', 'f16', 'i8'])),
-  name: v.optional(NameSchema),
-  ifExists: v.optional(IfExistsSchema),
-  onError: v.optional(v.picklist(['abort', 'ignore'])),
-  /** Text indexes on string columns: the full-text configuration hybrid search uses ('english'), or false. */
-  fullText: v.optional(v.union([LanguageSchema, v.literal(false)])),
-})
-
-const Search = v.strictObject({
-  column: NameSchema,
-  text: v.optional(v.pipe(v.string(), v.maxLength(100_000))),
-  /** An image as a data: URL or plain base64. */
-  image: v.optional(v.string()),
-  idx: v.optional(NameSchema),
-  k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
-  /** Candidates the approximate search explores, or exact: true to rank every row. */
-  efSearch: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000))),
-  exact: v.optional(v.boolean()),
-  where: v.optional(ExprSchema),
-  /** Fuse full-text ranking with the vector ranking (text queries on string columns). */
-  hybrid: v.optional(v.boolean()),
-  /** Hybrid only: candidates from each side, the text search configuration, the reciprocal-rank constant. */
-  candidates: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000))),
-  language: v.optional(LanguageSchema),
-  rrfK: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1_000_000))),
-  /** Also return `<col>#errortype` and `<col>#errormsg` for each computed column. */
-  errors: v.optional(v.boolean()),
-})
-
 export const indexDocs: OperationDoc[] = [
-  { method: 'get', path: '/api/v1/tables/{path}/-/indexes', summary: "A table's embedding indexes", tag: 'search' },
-  { method: 'post', path: '/api/v1/tables/{path}/-/indexes', summary: 'Add an embedding index (an embedder as data, e.g. {"fn":"lexical_embed","opts":{},"modality":"text"})', tag: 'search', body: AddIndex, success: 201 },
-  { method: 'delete', path: '/api/v1/tables/{path}/-/indexes/{name}', summary: 'Drop an embedding index', tag: 'search', query: ['ifNotExists'] },
-  { method: 'post', path: '/api/v1/tables/{path}/-/search', summary: 'Similarity search by text or image (data: URL or base64), optionally hybrid with full text', tag: 'search', body: Search },
+  { method: 'get', path: '/api/v1/tables/{path}/-/indexes', summary: "A table's embedding indexes", tag: 'search', answer: IndexListAnswerSchema },
+  { method: 'post', path: '/api/v1/tables/{path}/-/indexes', summary: 'Add an embedding index (an embedder as data, e.g. {"fn":"lexical_embed","opts":{},"modality":"text"})', tag: 'search', body: AddIndexRequestSchema, success: 201, answer: SchemaChangeAnswerSchema },
+  { method: 'delete', path: '/api/v1/tables/{path}/-/indexes/{name}', summary: 'Drop an embedding index', tag: 'search', params: DropPartParams, answer: SchemaChangeAnswerSchema },
+  { method: 'post', path: '/api/v1/tables/{path}/-/search', summary: 'Similarity search by text or image (data: URL or base64), optionally hybrid with full text', tag: 'search', body: SearchRequestSchema, answer: QueryAnswerSchema },
 ]
 
 function imageBytes(s: string): Uint8Array {
@@ -74,7 +36,7 @@ export function indexRoutes(db: Tessera) {
   app.get(`/tables/${TABLE}/-/indexes`, async (c) => c.json({ indexes: (await table(c, 'read')).listIndexes() }))
 
   app.post(`/tables/${TABLE}/-/indexes`, async (c) => {
-    const body = await readJson(c, AddIndex)
+    const body = await readJson(c, AddIndexRequestSchema)
     const t = await table(c, 'write')
     const before = t.listIndexes().length
     const { column, ...options } = body
@@ -84,14 +46,14 @@ export function indexRoutes(db: Tessera) {
 
   app.delete(`/tables/${TABLE}/-/indexes/:name`, async (c) => {
     const name = v.parse(NameSchema, c.req.param('name'))
-    const ifNotExists = enumParam(c, 'ifNotExists', ['error', 'ignore'] as const, 'error')
+    const { ifNotExists } = readParams(c, DropPartParams)
     const t = await table(c, 'write')
     const status = await t.dropEmbeddingIndex(name, { ifNotExists })
     return c.json({ status, table: tableInfo(t) })
   })
 
   app.post(`/tables/${TABLE}/-/search`, async (c) => {
-    const body = await readJson(c, Search)
+    const body = await readJson(c, SearchRequestSchema)
     const t = await table(c, 'read')
     if ((body.text === undefined) === (body.image === undefined)) throw invalid('INVALID_ARGUMENT', 'give exactly one of text or image to search by')
     const k = body.k ?? 10

@@ -8,7 +8,8 @@ import type { ExportFormat } from '../../io/index.ts'
 import type { AuthEnv } from '../auth.ts'
 import { readJsonObject } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { boolParam, enumParam, intParam, NameSchema, stringParam } from '../request.ts'
+import { ExportParams, ImportParams, NameSchema } from '../../api/index.ts'
+import { readParams } from '../request.ts'
 import { assertCanTouch } from '../tenant.ts'
 import { queryFromRequest } from './query.ts'
 import { TABLE } from './tables.ts'
@@ -19,12 +20,10 @@ import { TABLE } from './tables.ts'
 // the stream cleanly with an error record (JSON Lines: {"$error": {...}}; CSV: a last line "$error,CODE,message";
 // Parquet: the file ends without its footer, so no reader takes it for complete), never with a reset connection.
 
-const FORMATS = ['csv', 'tsv', 'json', 'jsonl', 'parquet'] as const
-const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet'] as const
 
 export const ioDocs: OperationDoc[] = [
-  { method: 'post', path: '/api/v1/tables/{path}/-/import', summary: 'Stream a CSV/TSV/JSON/JSONL/Parquet body into a table (created from inferred types when missing); all or nothing unless onBadRow=skip', tag: 'io', query: ['format', 'primaryKey', 'onBadRow', 'createTable', 'batchSize'] },
-  { method: 'post', path: '/api/v1/export', summary: 'Stream a query result (JSON query body) as JSONL, CSV or Parquet', tag: 'io', query: ['format', 'batchSize'] },
+  { method: 'post', path: '/api/v1/tables/{path}/-/import', summary: 'Stream a CSV/TSV/JSON/JSONL/Parquet body into a table (created from inferred types when missing); all or nothing unless onBadRow=skip', tag: 'io', params: ImportParams },
+  { method: 'post', path: '/api/v1/export', summary: 'Stream a query result (JSON query body) as JSONL, CSV or Parquet', tag: 'io', params: ExportParams },
 ]
 
 const CONTENT_TYPES: Record<ExportFormat, string> = {
@@ -45,12 +44,10 @@ export function ioRoutes(db: Tessera) {
 
   app.post(`/tables/${TABLE}/-/import`, async (c) => {
     const path = parsePath(c.req.param('path')).path
-    const format = enumParam(c, 'format', FORMATS)
-    if (!format) return c.json({ error: { code: 'INVALID_ARGUMENT', message: `query parameter 'format' is required: one of ${FORMATS.join(', ')}` } }, 400)
-    const primaryKey = stringParam(c, 'primaryKey', 4096)?.split(',').map((k) => v.parse(NameSchema, k.trim()))
-    const onBadRow = enumParam(c, 'onBadRow', ['error', 'skip'] as const, 'error')
-    const createTable = boolParam(c, 'createTable')
-    const batchSize = intParam(c, 'batchSize', { min: 1, max: 100_000 })
+    const params = readParams(c, ImportParams)
+    const format = params.format
+    const primaryKey = params.primaryKey?.split(',').map((k) => v.parse(NameSchema, k.trim()))
+    const { onBadRow, createTable, batchSize } = params
     assertCanTouch(c.var.principal, path, 'write')
     const body = c.req.raw.body
     if (!body) return c.json({ error: { code: 'INVALID_ARGUMENT', message: 'the request body holds the file to import' } }, 400)
@@ -67,8 +64,7 @@ export function ioRoutes(db: Tessera) {
   })
 
   app.post('/export', async (c) => {
-    const format = enumParam(c, 'format', EXPORT_FORMATS, 'jsonl')
-    const batchSize = intParam(c, 'batchSize', { min: 1, max: 100_000 }, 10_000)
+    const { format, batchSize } = readParams(c, ExportParams)
     const query = await queryFromRequest(db, c, await readJsonObject(c))
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>()
     const out = writable.getWriter()

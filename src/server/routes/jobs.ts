@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { streamSSE } from 'hono/streaming'
-import * as v from 'valibot'
+import { CancelJobParams, JobEventsParams, JobInfoSchema, JobListAnswerSchema, StartJobRequestSchema } from '../../api/index.ts'
 import type { Tessera, JobInfo } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
 import { invalid, notFound } from '../../errors.ts'
@@ -8,38 +8,20 @@ import { Expr } from '../../query/index.ts'
 import { canAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
 import { readJson } from '../json.ts'
-import { boolParam, intParam, NameSchema, PathSchema } from '../request.ts'
+import { readParams } from '../request.ts'
 import { assertCanTouch } from '../tenant.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { EmbedderSchema, ExprSchema, LanguageSchema, OnErrorSchema } from '../schemas.ts'
 
 // Background jobs (long backfills): start, watch (JSON or server-sent events), cancel, resume. A job is visible to
 // tokens that can read its table; changing it needs write access.
 
-const StartJob = v.strictObject({
-  table: PathSchema,
-  /** The computed column to add (with expr), or the column to index (with index). */
-  column: NameSchema,
-  expr: v.optional(ExprSchema),
-  /** Build an embedding index on `column` instead (the embedder as data, as in POST …/-/indexes). */
-  index: v.optional(v.strictObject({
-    embed: EmbedderSchema,
-    name: v.optional(NameSchema),
-    metric: v.optional(v.picklist(['cosine', 'ip', 'l2'])),
-    fullText: v.optional(v.union([LanguageSchema, v.literal(false)])),
-  })),
-  onError: v.optional(OnErrorSchema),
-  ifExists: v.optional(v.picklist(['error', 'replace'])),
-  batchSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))),
-})
-
 export const jobDocs: OperationDoc[] = [
-  { method: 'post', path: '/api/v1/jobs', summary: 'Start a background job computing a column (expr) or building an embedding index (index) in batches; the old one keeps serving until it is done', tag: 'jobs', body: StartJob, success: 201 },
-  { method: 'get', path: '/api/v1/jobs', summary: 'Jobs visible to this token', tag: 'jobs' },
-  { method: 'get', path: '/api/v1/jobs/{id}', summary: 'A job and its progress', tag: 'jobs' },
-  { method: 'get', path: '/api/v1/jobs/{id}/events', summary: 'Server-sent events with progress until the job ends', tag: 'jobs' },
-  { method: 'post', path: '/api/v1/jobs/{id}/cancel', summary: 'Cancel a running job', tag: 'jobs' },
-  { method: 'post', path: '/api/v1/jobs/{id}/resume', summary: 'Resume an interrupted or cancelled job', tag: 'jobs' },
+  { method: 'post', path: '/api/v1/jobs', summary: 'Start a background job computing a column (expr) or building an embedding index (index) in batches; the old one keeps serving until it is done', tag: 'jobs', body: StartJobRequestSchema, success: 201, answer: JobInfoSchema },
+  { method: 'get', path: '/api/v1/jobs', summary: 'Jobs visible to this token', tag: 'jobs', answer: JobListAnswerSchema },
+  { method: 'get', path: '/api/v1/jobs/{id}', summary: 'A job and its progress', tag: 'jobs', answer: JobInfoSchema },
+  { method: 'get', path: '/api/v1/jobs/{id}/events', summary: 'Server-sent events with progress until the job ends', tag: 'jobs', params: JobEventsParams },
+  { method: 'post', path: '/api/v1/jobs/{id}/cancel', summary: 'Cancel a running job', tag: 'jobs', params: CancelJobParams, answer: JobInfoSchema },
+  { method: 'post', path: '/api/v1/jobs/{id}/resume', summary: 'Resume an interrupted or cancelled job', tag: 'jobs', answer: JobListAnswerSchema },
 ]
 
 const ENDED = new Set(['done', 'failed', 'cancelled'])
@@ -64,14 +46,13 @@ export function jobRoutes(db: Tessera) {
   }
 
   app.post('/jobs', async (c) => {
-    const body = await readJson(c, StartJob)
+    const body = await readJson(c, StartJobRequestSchema)
     assertCanTouch(c.var.principal, parsePath(body.table).path, 'write')
     if ((body.expr === undefined) === (body.index === undefined)) throw invalid('INVALID_ARGUMENT', 'give exactly one of expr (a computed column) or index (an embedding index on column)')
     if (body.index) {
-      const { embed, name, metric, fullText } = body.index
+      const { embed, ...index } = body.index
       const info = await db.jobs.startIndex({
-        table: body.table, column: body.column, embed: { ...embed, opts: embed.opts ?? {} },
-        ...(name ? { name } : {}), ...(metric ? { metric } : {}), ...(fullText !== undefined ? { fullText } : {}),
+        table: body.table, column: body.column, embed: { ...embed, opts: embed.opts ?? {} }, ...index,
         ...(body.onError ? { onError: body.onError } : {}), ...(body.ifExists ? { ifExists: body.ifExists } : {}),
         ...(body.batchSize ? { batchSize: body.batchSize } : {}),
       })
@@ -90,7 +71,7 @@ export function jobRoutes(db: Tessera) {
 
   app.get('/jobs/:id/events', async (c) => {
     const { id } = await job(c.req.param('id'), c.var.principal, 'read')
-    const interval = intParam(c, 'intervalMs', { min: 100, max: 60_000 }, 500)
+    const interval = readParams(c, JobEventsParams).intervalMs
     return streamSSE(c, async (s) => {
       let last = ''
       for (;;) {
@@ -107,7 +88,7 @@ export function jobRoutes(db: Tessera) {
 
   app.post('/jobs/:id/cancel', async (c) => {
     const { id } = await job(c.req.param('id'), c.var.principal, 'write')
-    return c.json(wireJob(await db.jobs.cancel(id, { dropColumn: boolParam(c, 'dropColumn') ?? false })))
+    return c.json(wireJob(await db.jobs.cancel(id, { dropColumn: readParams(c, CancelJobParams).dropColumn ?? false })))
   })
 
   app.post('/jobs/:id/resume', async (c) => {

@@ -1,6 +1,5 @@
 import { Hono } from 'hono'
-import { QueryAnswerSchema, JsonQuerySchema, queryFromJson } from '../../api/index.ts'
-import * as v from 'valibot'
+import { QueryAnswerSchema, QueryParams, QueryRequestSchema, queryFromJson } from '../../api/index.ts'
 import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
 import type { Tessera } from '../../catalog/index.ts'
@@ -11,7 +10,7 @@ import type { AuthEnv } from '../auth.ts'
 import { invalid } from '../../errors.ts'
 import { errorPayload } from '../errors.ts'
 import { jsonReplacer, readJsonObject, sendRows } from '../json.ts'
-import { checkQueryLimits, intParam, tooLarge } from '../request.ts'
+import { checkQueryLimits, readParam, tooLarge } from '../request.ts'
 import { assertCanTouch } from '../tenant.ts'
 import { TABLE } from './tables.ts'
 
@@ -21,12 +20,9 @@ import { TABLE } from './tables.ts'
 // ends with one line {"$error": {code, message}} (no column name starts with '$'), never a silent truncation.
 // A plain JSON answer holds at most maxAnswerRows rows; larger results are streamed or paged.
 
-/** The query's JSON form plus head or tail: the first or last n rows in insertion order, as Query.head()/tail(). */
-const QueryRequestSchema = v.object({ ...JsonQuerySchema.entries, head: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))), tail: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))) })
-
 export const queryDocs: OperationDoc[] = [
-  { method: 'post', path: '/api/v1/query', summary: 'Run a query (Accept: application/x-ndjson streams rows)', tag: 'query', body: QueryRequestSchema, query: ['batchSize'], answer: QueryAnswerSchema },
-  { method: 'post', path: '/api/v1/tables/{path}/-/query', summary: 'Run a query on one table', tag: 'query', body: QueryRequestSchema, query: ['batchSize'], answer: QueryAnswerSchema },
+  { method: 'post', path: '/api/v1/query', summary: 'Run a query (Accept: application/x-ndjson streams rows)', tag: 'query', body: QueryRequestSchema, params: QueryParams, answer: QueryAnswerSchema },
+  { method: 'post', path: '/api/v1/tables/{path}/-/query', summary: 'Run a query on one table', tag: 'query', body: QueryRequestSchema, params: QueryParams, answer: QueryAnswerSchema },
 ]
 
 /** Reads, checks (size limits, the caller's read access to every table) and builds a JSON query. */
@@ -61,7 +57,7 @@ export function queryRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
 
   const run = async (c: Context<AuthEnv>, request: Record<string, unknown>) => {
-    const batchSize = intParam(c, 'batchSize', { min: 1, max: 10_000 }, 1000)
+    const batchSize = readParam(c, 'batchSize', QueryParams.batchSize)
     // head/tail (n rows in insertion order, as Query.head/tail) are read here; the rest is the query's JSON form.
     const { head, tail, ...body } = request
     const ends = endsOf(c, head, tail)

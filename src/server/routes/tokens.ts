@@ -1,20 +1,14 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
+import { CreateTokenRequestSchema } from '../../api/index.ts'
 import { requireAdmin } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
 import { readJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { ScopeSchema } from '../tokens.ts'
 import type { TokenStore } from '../tokens.ts'
 
-const CreateToken = v.strictObject({
-  name: v.pipe(v.string(), v.regex(/^[\w.@-]{1,64}$/, 'a token name is 1 to 64 letters, digits and _ . @ -')),
-  admin: v.optional(v.boolean()),
-  scopes: v.optional(v.pipe(v.array(ScopeSchema), v.maxLength(100))),
-})
-
 export const tokenDocs: OperationDoc[] = [
-  { method: 'post', path: '/api/v1/tokens', summary: 'Create an API token (admin); the token is returned only here', tag: 'auth', body: CreateToken, success: 201 },
+  { method: 'post', path: '/api/v1/tokens', summary: 'Create an API token (admin); the token is returned only here', tag: 'auth', body: CreateTokenRequestSchema, success: 201 },
   { method: 'get', path: '/api/v1/tokens', summary: 'List tokens (admin)', tag: 'auth' },
   { method: 'delete', path: '/api/v1/tokens/{name}', summary: 'Revoke a token (admin)', tag: 'auth' },
   { method: 'get', path: '/api/v1/whoami', summary: 'The calling principal and its scopes', tag: 'auth' },
@@ -25,7 +19,7 @@ export function tokenRoutes(tokens: TokenStore) {
   const app = new Hono<AuthEnv>()
   app.post('/tokens', async (c) => {
     requireAdmin(c.var.principal)
-    const body = await readJson(c, CreateToken)
+    const body = await readJson(c, CreateTokenRequestSchema)
     const token = await tokens.create(body.name, { ...(body.admin ? { admin: true } : {}), ...(body.scopes ? { scopes: body.scopes } : {}) })
     return c.json({ name: body.name, token }, 201)
   })
@@ -35,7 +29,7 @@ export function tokenRoutes(tokens: TokenStore) {
   })
   app.delete('/tokens/:name', async (c) => {
     requireAdmin(c.var.principal)
-    await tokens.revoke(v.parse(CreateToken.entries.name, c.req.param('name')))
+    await tokens.revoke(v.parse(CreateTokenRequestSchema.entries.name, c.req.param('name')))
     return c.json({ revoked: c.req.param('name') })
   })
   app.get('/whoami', (c) => c.json(c.var.principal))

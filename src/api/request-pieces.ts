@@ -1,15 +1,62 @@
 import * as v from 'valibot'
+import { checkName, parsePath } from '../catalog/index.ts'
 import { ExprNodeSchema } from '../query/index.ts'
 import { parseType } from '../types/index.ts'
-import { limitedExpr, NameSchema } from './request.ts'
 
-// Request-body pieces shared by several routes.
+// The bounded building blocks of the request schemas (requests.ts): names and paths through the catalog's own checks,
+// expressions within size limits, rows, column types, embedders. Each is a valibot schema built once at load.
+
+/** Expression size limits: deeper or wider trees are refused before anything walks them recursively. */
+export const EXPR_LIMITS = Object.freeze({ depth: 64, args: 1_000, nodes: 20_000, selectItems: 1_000 })
+
+// The catalog's own checks run inside the schema and throw their own errors (INVALID_NAME with the catalog's
+// message), so a name refused here reads exactly as the same name refused by the library.
+const catalogCheck = (fn: (s: string) => unknown) => v.check<string>((s) => {
+  fn(s)
+  return true
+})
+
+/** A column, index or other object name: the catalog's one name check. */
+export const NameSchema = v.pipe(v.string(), v.maxLength(256), catalogCheck((s) => checkName(s, 'name')))
+/** A dir or table path ('a/b'). */
+export const PathSchema = v.pipe(v.string(), v.maxLength(4096), catalogCheck((s) => parsePath(s)))
+/** A table path that may name a version ('a/b:3'). */
+export const VersionedPathSchema = v.pipe(v.string(), v.maxLength(4096), catalogCheck((s) => parsePath(s, { allowVersion: true })))
+
+/** Problems with an expression's size, or undefined. Iterative, so a 5,000-deep tree cannot overflow the stack. */
+export function exprLimitIssue(expr: unknown, at = 'expression'): string | undefined {
+  const stack: [unknown, number][] = [[expr, 1]]
+  let nodes = 0
+  while (stack.length > 0) {
+    const [x, depth] = stack.pop()!
+    if (x === null || typeof x !== 'object' || Array.isArray(x)) continue
+    if (++nodes > EXPR_LIMITS.nodes) return `${at}: more than ${EXPR_LIMITS.nodes} nodes (limit)`
+    if (depth > EXPR_LIMITS.depth) return `${at}: nests deeper than ${EXPR_LIMITS.depth} calls (limit)`
+    const args = (x as { args?: unknown }).args
+    if (Array.isArray(args)) {
+      if (args.length > EXPR_LIMITS.args) return `${at}: a call has ${args.length} arguments, more than ${EXPR_LIMITS.args} (limit)`
+      for (const a of args) stack.push([a, depth + 1])
+    }
+  }
+  return undefined
+}
+
+/** An expression with the size limits checked before (and the shape checked by) the expression schema. */
+export function limitedExpr<S extends v.GenericSchema>(schema: S) {
+  return v.pipe(schema, v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return
+    const issue = exprLimitIssue(dataset.value)
+    if (issue) addIssue({ message: issue })
+  }))
+}
 
 export const IfExistsSchema = v.picklist(['error', 'ignore', 'replace', 'replace_force'])
 export const IfNotExistsSchema = v.picklist(['error', 'ignore'])
 export const OnErrorSchema = v.picklist(['abort', 'ignore'])
-/** An expression's JSON form, within the size limits of request.ts (depth, width, nodes). */
+export const MetricSchema = v.picklist(['cosine', 'ip', 'l2'])
+/** An expression's JSON form, within the size limits above (depth, width, nodes). */
 export const ExprSchema = limitedExpr(ExprNodeSchema)
+
 /**
  * Rows of an insert or batch update: an array of plain objects, checked without copying each row (the table checks
  * every value against its column type next, so a per-row copy here was a second full pass over large inserts).
@@ -53,12 +100,15 @@ export const TEXT_SEARCH_LANGUAGES = [
   'russian', 'serbian', 'spanish', 'swedish', 'tamil', 'turkish', 'yiddish',
 ] as const
 export const LanguageSchema = v.picklist(TEXT_SEARCH_LANGUAGES, `unknown text search language; use one of ${TEXT_SEARCH_LANGUAGES.join(', ')}`)
-export { NameSchema }
+
+/** A token scope: a dir prefix with read or write access. */
+export const ScopeSchema = v.strictObject({ prefix: v.pipe(v.string(), v.maxLength(4096)), access: v.picklist(['read', 'write']) })
 
 /**
  * A request body for one library call: its fields, and unknown keys refused with the library's own words
  * ("createTable: unknown option 'primary_key'; it takes 'primaryKey', ..."), so a misspelt option reads the same over
  * HTTP as in-process. `shape` picks the call from the body when one route serves two (addColumn/addComputedColumn).
+ * Typed as the strict object it checks (the loose object inside only lets the unknown keys reach the check).
  */
 export function callBody<E extends v.ObjectEntries>(entries: E, shape: (input: Record<string, unknown>) => { call: string; fields: readonly string[]; options: readonly string[] }) {
   return v.pipe(
@@ -71,7 +121,7 @@ export function callBody<E extends v.ObjectEntries>(entries: E, shape: (input: R
       if (unknown.length > 0) addIssue({ message: `${call}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes ${options.map((k) => `'${k}'`).join(', ')}` })
     }),
     v.transform((x) => x as v.InferOutput<v.ObjectSchema<E, undefined>>),
-  )
+  ) as unknown as v.GenericSchema<v.InferInput<v.ObjectSchema<E, undefined>>, v.InferOutput<v.ObjectSchema<E, undefined>>>
 }
 
 /** One call's fixed shape (most routes). */
