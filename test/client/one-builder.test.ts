@@ -170,6 +170,20 @@ describe('the HTTP executor', () => {
     }
   })
 
+  test('stream() of a snapshot and of a view over HTTP gives the library\'s rows', async () => {
+    const base = await db.createTable('ob_base', { k: 'int' })
+    await base.insert([1, 2, 3].map((k) => ({ k })))
+    await db.createSnapshot('ob_snap', base)
+    await db.createView('ob_view', base, { where: base.c.k.gt(1) })
+    await base.insert([{ k: 4 }])
+    for (const path of ['ob_snap', 'ob_view']) {
+      const all = async (t: Table | RemoteTable) => { const out = []; for await (const r of t.select('k').stream({ batchSize: 2 })) out.push(r); return out }
+      const [l, r] = [await all(await db.getTable(path)), await all(await client.getTable(path))]
+      expect({ path, rows: r }).toEqual({ path, rows: l })
+      expect(l.length).toBe(3)
+    }
+  })
+
   test('the JSON form carries insertionOrder for head/tail/stream pages, and the server reads it', async () => {
     const page = ra.query().limit(2)
     const body = { ...page.toJSON(), insertionOrder: 'desc' }
