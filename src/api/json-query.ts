@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Tessera } from '../catalog/index.ts'
 import { invalid, TesseraError } from '../errors.ts'
-import { Expr, ExprNodeSchema, isFn, printExpr, SourceScope, containsAggregate, typeOf, inlineUnstored } from '../query/index.ts'
+import { Expr, ExprNodeSchema, inInsertionOrder, isFn, printExpr, SourceScope, containsAggregate, typeOf, inlineUnstored } from '../query/index.ts'
 import type { ExprNode, Query, QuerySource } from '../query/index.ts'
 
 // The JSON form of a query, as the HTTP API takes it. queryFromJson builds the very Query the library builds, so
@@ -31,6 +31,8 @@ export const JsonQuerySchema = v.strictObject({
     on: v.optional(ExprNodeSchema),
     how: v.optional(v.picklist(['inner', 'left', 'right', 'full', 'cross'])),
   }))),
+  /** Order by insertion where orderBy leaves rows tied (or is absent): what head(), tail() and stream() send. */
+  insertionOrder: v.optional(v.picklist(['asc', 'desc'])),
   /** Read by the HTTP route (answer with the row count instead of rows); the query itself ignores it. */
   count: v.optional(v.boolean()),
 })
@@ -109,7 +111,7 @@ const SELECT_KEYS = new Set(['name', 'expr'])
 const ORDER_KEYS = new Set(['expr', 'desc'])
 const JOIN_KEYS = new Set(['table', 'on', 'how'])
 const JOIN_HOWS = new Set(['inner', 'left', 'right', 'full', 'cross'])
-const BODY_KEYS = new Set(['table', 'select', 'where', 'orderBy', 'groupBy', 'limit', 'offset', 'distinct', 'sample', 'joins', 'count'])
+const BODY_KEYS = new Set(['table', 'select', 'where', 'orderBy', 'groupBy', 'limit', 'offset', 'distinct', 'sample', 'joins', 'insertionOrder', 'count'])
 
 const onlyKeys = (o: Record<string, unknown>, keys: Set<string>): boolean => {
   for (const k in o) if (!keys.has(k)) return false
@@ -195,6 +197,7 @@ export function fastJsonQuery(b: unknown): JsonQuery | undefined {
   }
   for (const k of ['limit', 'offset'] as const) if (b[k] !== undefined) { if (!isCount(b[k])) return undefined; out[k] = b[k] }
   for (const k of ['distinct', 'count'] as const) if (b[k] !== undefined) { if (typeof b[k] !== 'boolean') return undefined; out[k] = b[k] }
+  if (b.insertionOrder !== undefined) { if (b.insertionOrder !== 'asc' && b.insertionOrder !== 'desc') return undefined; out.insertionOrder = b.insertionOrder }
   if (b.sample !== undefined || b.joins !== undefined) {
     // Rare in hot paths: the schema reads them (and the rest again).
     if (b.sample !== undefined) return undefined
@@ -317,5 +320,6 @@ export async function queryFromJson(db: Tessera, body: unknown): Promise<Query> 
   if (j.offset !== undefined) q = q.offset(j.offset)
   if (j.distinct) q = q.distinct()
   if (j.sample) q = q.sample(j.sample)
+  if (j.insertionOrder) q = inInsertionOrder(q, j.insertionOrder)
   return q
 }

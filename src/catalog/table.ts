@@ -3,8 +3,8 @@ import { ColumnScope, computedPlans, directDependents, stripTables } from './com
 import type { ComputedPlan } from './computed.ts'
 import { inContext } from './context.ts'
 import type { ExecContext } from './context.ts'
-import { isSqlExpr, Expr, toNode, colNode, isCol, isFn, printExpr, Query, inlineUnstored, MAX_VERSION, valueColumn, containsAggregate, typeOf } from '../query/index.ts'
-import type { ExprLike, ExprNode, Joinable, QueryBackend, SelectArg, ResultSet, JoinHow, QuerySource } from '../query/index.ts'
+import { isSqlExpr, Expr, toNode, colNode, isCol, isFn, printExpr, Query, LocalExecutor, inlineUnstored, MAX_VERSION, valueColumn, containsAggregate, typeOf } from '../query/index.ts'
+import type { ExprLike, ExprNode, Joinable, SelectArg, ResultSet, JoinHow, QuerySource } from '../query/index.ts'
 import type { KeyedMutex, Driver, Queryable } from '../store/index.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
 import { addPhysicalColumn, backfillRows, countCurrentRows, dropPhysicalColumn, readCurrentInputs, undoVersion, undoVersionStep } from './data-table/index.ts'
@@ -103,6 +103,7 @@ export class Table implements Joinable {
   readonly #id: number
   readonly #pinned: { readonly version: number; readonly md: TableMd; readonly path: string } | undefined
   #proxy: ColumnProxy | undefined
+  #queries: LocalExecutor | undefined
 
   constructor(ctx: CatalogContext, id: number, pinned?: { version: number; md: TableMd; path: string }) {
     this.#ctx = ctx
@@ -190,17 +191,19 @@ export class Table implements Joinable {
   }
 
   query(): Query {
-    const backend: QueryBackend = {
+    // One executor per handle: what it holds (connection, read-only or not, context) never changes for a handle.
+    this.#queries ??= new LocalExecutor({
       db: this.#ctx.db,
-      currentVersion: async () => (await this.#ctx.refresh(this.#id)).version,
+      // Any table of this database: a stream pins each table it reads at that table's own current version.
+      currentVersion: async (tableId) => (await this.#ctx.refresh(tableId)).version,
       ...(this.isReadOnly ? {} : {
         update: (where: ExprNode | undefined, values: Record<string, unknown>) => this.#update(values, where, true),
         delete: (where: ExprNode | undefined) => this.#delete(where),
       }),
       rewrite: (spec) => indexes.rewriteSimilarity(this.#ctx.db, spec),
       run: (fn) => inContext(this.#ctx.exec, fn),
-    }
-    return new Query(backend, { from: this.querySource(), joins: [], orderBy: [] })
+    })
+    return new Query(this.#queries, { from: this.querySource(), joins: [], orderBy: [] })
   }
 
   select<R extends Record<string, unknown> = Record<string, unknown>>(...args: SelectArg[]): Query<R> { return this.query().select<R>(...args) }

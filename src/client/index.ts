@@ -1,5 +1,8 @@
 export { connect, RemoteTable, RemoteTessera } from './remote.ts'
-export { RemoteQuery } from './remote-query.ts'
+// The one query builder: the library's Query, run over HTTP by HttpExecutor (RemoteQuery is its type here).
+export { Query } from '../query/query.ts'
+export { HttpExecutor } from './http-executor.ts'
+export type { RemoteQuery, RemoteSource } from './http-executor.ts'
 export type { ClientOptions } from './http.ts'
 export { HttpTransport, queryString, toError } from './http.ts'
 // The library's error classes: an API error is rebuilt as the class its code names (http.ts), so callers catch by class.

@@ -13,8 +13,10 @@ import { ResultSet } from '../query/results.ts'
 import type { ClientOptions } from './http.ts'
 import { HttpTransport, queryString } from './http.ts'
 import { RemoteJobs } from './remote-jobs.ts'
-import { bytesToDataUrl, encodeValues, RemoteQuery, reviveRows } from './remote-query.ts'
-import type { QueryOwner, RemoteJoinable } from './remote-query.ts'
+import { bytesToDataUrl, encodeValues, HttpExecutor, reviveRows } from './http-executor.ts'
+import type { QueryOwner, RemoteQuery, RemoteSource } from './http-executor.ts'
+import { Query } from '../query/query.ts'
+import type { Joinable } from '../query/query.ts'
 
 // The HTTP client with the in-process library's interface: `await Tessera.connect(url, { token })` gives an object
 // whose dirs, tables, rows, queries and versions behave like `await Tessera.open()`'s, over the API.
@@ -31,10 +33,11 @@ export type HybridSearchOptions = Pick<SearchRequest, 'column' | 'k' | 'idx' | '
 /** A retention policy (keepVersions, keepFor), as db.setRetention takes it. */
 export type RetentionPolicy = NonNullable<RetentionRequest['policy']>
 
-export class RemoteTable implements RemoteJoinable, TableApi {
+export class RemoteTable implements Joinable<RemoteSource>, TableApi {
   readonly #http: HttpTransport
   #info: TableInfo
   #proxy: Record<string, Expr> | undefined
+  #queries: HttpExecutor | undefined
   readonly #owner: QueryOwner = {
     onStatus: (s) => { this.#info = { ...this.#info, version: s.version } },
     wireValues: (values) => this.#wireRows([values])[0]!,
@@ -91,7 +94,18 @@ export class RemoteTable implements RemoteJoinable, TableApi {
     return s
   }
 
-  query(): RemoteQuery { return new RemoteQuery(this.#http, { table: this.#info.path }, this.#owner) }
+  /** The table as its queries name it: the path, and the version a 'path:N' handle reads (else the current one). */
+  querySource(): RemoteSource {
+    const m = /^(.*):(\d+)$/.exec(this.#info.path)
+    return m ? { path: m[1]!, version: Number(m[2]) } : { path: this.#info.path, version: undefined }
+  }
+
+  /** The library's query builder (src/query/query.ts), run by POST /api/v1/query. */
+  query(): RemoteQuery {
+    this.#queries ??= new HttpExecutor(this.#http, { owner: this.#owner, writable: !this.isReadOnly })
+    return new Query(this.#queries, { from: this.querySource(), joins: [], orderBy: [] })
+  }
+
   select<R extends Row = Row>(...args: (ExprLike | Record<string, ExprLike>)[]): RemoteQuery<R> { return this.query().select<R>(...args) }
   where(cond: ExprLike): RemoteQuery { return this.query().where(cond) }
   orderBy(expr: ExprLike, direction: 'asc' | 'desc' = 'asc'): RemoteQuery { return this.query().orderBy(expr, direction) }
@@ -99,7 +113,7 @@ export class RemoteTable implements RemoteJoinable, TableApi {
   distinct(): RemoteQuery { return this.query().distinct() }
   limit(n: number): RemoteQuery { return this.query().limit(n) }
   sample(options: { n?: number; fraction?: number; seed?: number }): RemoteQuery { return this.query().sample(options) }
-  join(other: RemoteJoinable, options: { on?: ExprLike; how?: 'inner' | 'left' | 'right' | 'full' | 'cross' }): RemoteQuery { return this.query().join(other, options) }
+  join(other: Joinable<RemoteSource>, options: { on?: ExprLike; how?: 'inner' | 'left' | 'right' | 'full' | 'cross' }): RemoteQuery { return this.query().join(other, options) }
   collect(): Promise<ResultSet> { return this.query().collect() }
   head(n = 10): Promise<ResultSet> { return this.query().head(n) }
   tail(n = 10): Promise<ResultSet> { return this.query().tail(n) }
@@ -300,7 +314,7 @@ export class RemoteTessera implements TesseraApi<RemoteTable> {
   async createView(path: string, base: RemoteTable | RemoteQuery | string, options: Omit<CreateViewRequest, 'path' | 'base' | 'where'> & { where?: ExprLike } = {}): Promise<RemoteTable> {
     const { where, ...rest } = options
     return this.#handle(await this.#http.request<TableInfo>('POST', '/api/v1/views', {
-      path, base: typeof base === 'string' ? base : base instanceof RemoteQuery ? base.toJSON() as CreateViewRequest['base'] : base.path,
+      path, base: typeof base === 'string' ? base : base instanceof Query ? base.toJSON() as CreateViewRequest['base'] : base.path,
       ...(where !== undefined ? { where: toNode(where) } : {}),
       ...rest,
     } satisfies CreateViewRequest))

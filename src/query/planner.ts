@@ -1,5 +1,4 @@
 import type { ExprNode, LitNode } from './nodes/index.ts'
-import { isCol, isFn } from './nodes/index.ts'
 import { emitSelect } from './emit.ts'
 import { logicalPlan } from './logical-plan.ts'
 import type { LogicalPlan, PlannedOutput } from './logical-plan.ts'
@@ -23,15 +22,6 @@ export interface Plan extends Omit<LogicalPlan, 'select'> {
   readonly prepare?: boolean
   /** SET LOCAL before the statement (QuerySpec.storeSettings). */
   readonly storeSettings?: Readonly<Record<string, string | number>>
-}
-
-/** Default output names: a column's own name, else the function name; duplicates get _1, _2... */
-export function defaultName(node: ExprNode, taken: Set<string>): string {
-  const base = isCol(node) ? (node.prop ? `${node.col}_${node.prop}` : node.col) : isFn(node) ? node.fn : 'col'
-  let name = base
-  for (let i = 1; taken.has(name); i++) name = `${base}_${i}`
-  taken.add(name)
-  return name
 }
 
 /** `slots` numbers the literals of the query's shape (plan-cache.ts), so the plan records where each parameter came from. */

@@ -1,67 +1,106 @@
+import type { UpdateStatusApi } from '../api/index.ts'
 import { invalid } from '../errors.ts'
-import type { Queryable } from '../store/index.ts'
-import { executePlan } from './executor.ts'
 import type { ExprLike } from './expr.ts'
 import { Expr, toNode } from './expr.ts'
 import type { ExprNode } from './nodes/index.ts'
-import { colNode, fnNode, isExprNode, litNode } from './nodes/index.ts'
-import { defaultName, planQuery } from './planner.ts'
-import { planCacheFor } from './plan-cache.ts'
-import type { PlanCache } from './plan-cache.ts'
+import { colNode, fnNode, isExprNode } from './nodes/index.ts'
+import { defaultName } from './output-names.ts'
 import { ResultSet } from './results.ts'
-import { translateQueryError } from './sql-errors.ts'
-import type { JoinHow, JoinItem, OrderItem, QuerySource, QuerySpec, SampleSpec, SelectItem } from './spec.ts'
+import type { JoinHow, JoinItem, OrderItem, QuerySource, QuerySpec, SampleSpec, SelectItem, SourceRef } from './spec.ts'
 import { JOIN_HOWS } from './spec.ts'
 
-/** What a query needs from the catalog: a connection, the current version to pin streams, and mutation hooks. */
-export interface QueryBackend {
-  readonly db: Queryable
-  currentVersion(tableId: number): Promise<number>
-  update?(where: ExprNode | undefined, values: Record<string, unknown>): Promise<unknown>
-  delete?(where: ExprNode | undefined): Promise<unknown>
-  /** Async work a query needs before SQL planning (embedding a similarity() query); returns the spec to plan. */
-  rewrite?(spec: QuerySpec): Promise<QuerySpec>
-  /** Runs a query's work (rewrite, statement, evaluation) in its database's execution context (catalog/context.ts). */
-  run?<R>(fn: () => Promise<R>): Promise<R>
-  /** Plans by shape for this database; by default the one kept for `db` (plan-cache.ts). */
-  readonly planCache?: PlanCache
+// The one query builder, for the library and the HTTP client alike. It checks arguments, names outputs and builds
+// the spec; an executor runs it: the local planner (local-executor.ts) or POST /api/v1/query of the spec's JSON form
+// (src/client/http-executor.ts). Browser-safe: nothing here may import the planner, the store, Buffer or node:.
+
+/** Runs what the builder built. S is how it knows tables: QuerySource (id, schema) locally, a path over HTTP. */
+export interface QueryExecutor<S extends SourceRef = QuerySource> {
+  collect(spec: QuerySpec<S>): Promise<ResultSet>
+  count(spec: QuerySpec<S>): Promise<number>
+  /** The version of a table current now: stream() pins each table it reads there. */
+  currentVersion(source: S): Promise<number>
+  /** Absent where rows cannot be written (a past version, a snapshot). */
+  update?(spec: QuerySpec<S>, values: Record<string, unknown>): Promise<UpdateStatusApi>
+  delete?(spec: QuerySpec<S>): Promise<UpdateStatusApi>
 }
 
-/** Anything that can be joined: a Table handle exposes its source. */
-export interface Joinable {
-  querySource(): QuerySource
+/** Anything that can be joined: a table handle exposes its source (the library's by id, the client's by path). */
+export interface Joinable<S extends SourceRef = QuerySource> {
+  querySource(): S
 }
 
 export type SelectArg = ExprLike | Record<string, ExprLike>
+
+/** A table reference in the JSON form: its path, with ':N' when it is read at version N. */
+const tableRef = (s: SourceRef): string => (s.version === undefined ? s.path : `${s.path}:${s.version}`)
+
+/** The JSON form of a query, as POST /api/v1/query takes it (src/api/json-query.ts reads it back into a Query). */
+export interface QueryJson {
+  table: string
+  select?: { name: string; expr: ExprNode }[]
+  where?: ExprNode
+  orderBy?: { expr: ExprNode; desc: boolean }[]
+  groupBy?: ExprNode[]
+  limit?: number
+  offset?: number
+  distinct?: boolean
+  sample?: SampleSpec
+  joins?: { table: string; on?: ExprNode; how: JoinHow }[]
+  /** Set by head(), tail() and stream() only: order by insertion where orderBy leaves rows tied (or is absent). */
+  insertionOrder?: 'asc' | 'desc'
+}
+
+export function specToJson(s: QuerySpec<SourceRef>): QueryJson {
+  return {
+    table: tableRef(s.from),
+    ...(s.select ? { select: s.select.map((i) => ({ name: i.name, expr: i.expr })) } : {}),
+    ...(s.where ? { where: s.where } : {}),
+    ...(s.orderBy.length ? { orderBy: s.orderBy.map((o) => ({ expr: o.expr, desc: o.desc })) } : {}),
+    ...(s.groupBy ? { groupBy: [...s.groupBy] } : {}),
+    ...(s.limit !== undefined ? { limit: s.limit } : {}),
+    ...(s.offset !== undefined ? { offset: s.offset } : {}),
+    ...(s.distinct ? { distinct: true } : {}),
+    ...(s.sample ? { sample: s.sample } : {}),
+    ...(s.joins.length ? { joins: s.joins.map((j) => ({ table: tableRef(j.source), ...(j.on ? { on: j.on } : {}), how: j.how })) } : {}),
+    ...(s.insertionOrder ? { insertionOrder: s.insertionOrder } : {}),
+  }
+}
+
+// Module-private: lets the JSON reader set what no builder method sets (insertionOrder), without a public method.
+let patchSpec: <T extends Record<string, unknown>, S extends SourceRef>(q: Query<T, S>, patch: Partial<QuerySpec<S>>) => Query<T, S>
 
 /**
  * An immutable query builder: each method returns a new Query. Nothing runs until collect(), head(), tail(),
  * count(), first() or stream().
  */
-export class Query<T extends Record<string, unknown> = Record<string, unknown>> {
-  readonly #spec: QuerySpec
-  readonly #backend: QueryBackend
+export class Query<T extends Record<string, unknown> = Record<string, unknown>, S extends SourceRef = QuerySource> {
+  static {
+    patchSpec = (q, patch) => q.#with(patch)
+  }
 
-  constructor(backend: QueryBackend, spec: QuerySpec) {
-    this.#backend = backend
+  readonly #spec: QuerySpec<S>
+  readonly #executor: QueryExecutor<S>
+
+  constructor(executor: QueryExecutor<S>, spec: QuerySpec<S>) {
+    this.#executor = executor
     this.#spec = spec
   }
 
-  get spec(): QuerySpec {
+  get spec(): QuerySpec<S> {
     return this.#spec
   }
 
-  #with(patch: Partial<QuerySpec>): Query<T> {
-    return new Query<T>(this.#backend, { ...this.#spec, ...patch })
+  #with(patch: Partial<QuerySpec<S>>): Query<T, S> {
+    return new Query<T, S>(this.#executor, { ...this.#spec, ...patch })
   }
 
-  where(cond: ExprLike): Query<T> {
+  where(cond: ExprLike): Query<T, S> {
     const node = toNode(cond)
     return this.#with({ where: this.#spec.where ? fnNode('and', [this.#spec.where, node]) : node })
   }
 
   /** select(expr, ...), select('col', ...) or select({ name: expr, ... }). */
-  select<R extends Record<string, unknown> = Record<string, unknown>>(...args: SelectArg[]): Query<R> {
+  select<R extends Record<string, unknown> = Record<string, unknown>>(...args: SelectArg[]): Query<R, S> {
     const taken = new Set<string>()
     const items: SelectItem[] = []
     for (const a of args) {
@@ -78,33 +117,33 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
         items.push({ name: defaultName(node, taken), expr: node })
       }
     }
-    return new Query<R>(this.#backend, { ...this.#spec, select: items })
+    return new Query<R, S>(this.#executor, { ...this.#spec, select: items })
   }
 
-  orderBy(expr: ExprLike, direction: 'asc' | 'desc' = 'asc'): Query<T> {
+  orderBy(expr: ExprLike, direction: 'asc' | 'desc' = 'asc'): Query<T, S> {
     const node = typeof expr === 'string' ? colNode(expr) : toNode(expr)
     const item: OrderItem = { expr: node, desc: direction === 'desc' }
     return this.#with({ orderBy: [...this.#spec.orderBy, item] })
   }
 
-  groupBy(...exprs: ExprLike[]): Query<T> {
+  groupBy(...exprs: ExprLike[]): Query<T, S> {
     return this.#with({ groupBy: exprs.map((e) => (typeof e === 'string' ? colNode(e) : toNode(e))) })
   }
 
-  limit(n: number): Query<T> {
+  limit(n: number): Query<T, S> {
     return this.#with({ limit: rowCount('limit', n) })
   }
 
-  offset(n: number): Query<T> {
+  offset(n: number): Query<T, S> {
     return this.#with({ offset: rowCount('offset', n) })
   }
 
-  distinct(): Query<T> {
+  distinct(): Query<T, S> {
     return this.#with({ distinct: true })
   }
 
   /** A deterministic random sample: n rows, or each row with probability `fraction`, for a given seed. */
-  sample(options: { n?: number; fraction?: number; seed?: number }): Query<T> {
+  sample(options: { n?: number; fraction?: number; seed?: number }): Query<T, S> {
     const { n, fraction, seed = 0 } = options
     if ((n === undefined) === (fraction === undefined)) throw invalid('INVALID_ARGUMENT', 'sample() needs exactly one of n or fraction')
     if (n !== undefined) rowCount('sample n', n)
@@ -114,28 +153,17 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
   }
 
   /** Joins another table: how is 'inner' (default), 'left', 'right', 'full' or 'cross' (which takes no on). */
-  join(other: Joinable, options: { on?: ExprLike; how?: JoinHow }): Query<T> {
+  join(other: Joinable<S>, options: { on?: ExprLike; how?: JoinHow }): Query<T, S> {
     const how = options?.how ?? 'inner'
     if (!JOIN_HOWS.includes(how)) throw invalid('INVALID_ARGUMENT', `join how must be one of ${JOIN_HOWS.map((h) => `'${h}'`).join(', ')}, got ${JSON.stringify(how)}`, { option: 'how' })
     if (how === 'cross' && options.on !== undefined) throw invalid('INVALID_ARGUMENT', 'a cross join pairs every row with every row and takes no on; use an inner join with on, or filter with where()', { option: 'on' })
     if (how !== 'cross' && options?.on === undefined) throw invalid('INVALID_ARGUMENT', `a${how === 'inner' ? 'n' : ''} ${how} join needs on (a boolean expression over both tables); how: 'cross' joins every pair`, { option: 'on' })
-    const item: JoinItem = { source: other.querySource(), ...(options.on !== undefined ? { on: toNode(options.on) } : {}), how }
+    const item: JoinItem<S> = { source: other.querySource(), ...(options.on !== undefined ? { on: toNode(options.on) } : {}), how }
     return this.#with({ joins: [...this.#spec.joins, item] })
   }
 
-  async #rewritten(): Promise<QuerySpec> {
-    return this.#backend.rewrite ? this.#backend.rewrite(this.#spec) : this.#spec
-  }
-
   collect(): Promise<ResultSet<T>> {
-    return this.#backend.run ? this.#backend.run(() => this.#collect()) : this.#collect()
-  }
-
-  async #collect(): Promise<ResultSet<T>> {
-    const spec = await this.#rewritten()
-    const plans = this.#backend.planCache ?? planCacheFor(this.#backend.db)
-    const { columns, rows } = await executePlan(this.#backend.db, plans.plan(spec)).catch((e) => Promise.reject(translateQueryError(e, spec)))
-    return new ResultSet<T>(columns, rows as T[])
+    return this.#executor.collect(this.#spec) as Promise<ResultSet<T>>
   }
 
   /** The first n rows in insertion order (or the query's order). */
@@ -160,32 +188,23 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
   }
 
   count(): Promise<number> {
-    return this.#backend.run ? this.#backend.run(() => this.#count()) : this.#count()
-  }
-
-  async #count(): Promise<number> {
-    const grouped = (this.#spec.groupBy?.length ?? 0) > 0 || this.#spec.distinct
-    const spec = await this.#rewritten()
-    const plan = planQuery(grouped ? spec : { ...spec, select: [{ name: 'n', expr: litNode(1) }], orderBy: [] })
-    if (plan.tsWhere.length > 0 || grouped || this.#spec.limit !== undefined || this.#spec.sample?.n !== undefined) {
-      return (await executePlan(this.#backend.db, plan).catch((e) => Promise.reject(translateQueryError(e, spec)))).rows.length
-    }
-    const r = await this.#backend.db.query<{ n: number }>(`select count(*)::int as n from (${plan.sql}) as q`, plan.params).catch((e) => Promise.reject(translateQueryError(e, spec)))
-    return r.rows[0]!.n
+    return this.#executor.count(this.#spec)
   }
 
   /**
-   * Streams the result in pages without holding it all in memory. The read is pinned at the version current when
-   * the stream starts, so concurrent writes never make it skip or repeat rows.
+   * Streams the result in pages without holding it all in memory. Every table read is pinned at its version current
+   * when the stream starts, so concurrent writes never make it skip or repeat rows.
    */
   async *stream(options: { batchSize?: number } = {}): AsyncGenerator<T> {
     const batchSize = options.batchSize ?? 1000
     // A page size of 0 (or less, or a fraction) would step the offset by nothing and loop forever.
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw invalid('INVALID_ARGUMENT', `stream batchSize must be a positive integer, got ${batchSize}`)
-    const from = this.#spec.from
-    const version = from.version ?? (await this.#backend.currentVersion(from.tableId))
-    const joins = this.#spec.joins.map((j) => ({ ...j, source: { ...j.source, version: j.source.version ?? version } }))
-    const pinned = this.#with({ from: { ...from, version }, joins, insertionOrder: this.#spec.insertionOrder ?? 'asc' })
+    const pin = async (source: S): Promise<S> => (source.version !== undefined ? source : { ...source, version: await this.#executor.currentVersion(source) })
+    const from = await pin(this.#spec.from)
+    // Versions count per table: each joined table is pinned at its own current version.
+    const joins: JoinItem<S>[] = []
+    for (const j of this.#spec.joins) joins.push({ ...j, source: await pin(j.source) })
+    const pinned = this.#with({ from, joins, insertionOrder: this.#spec.insertionOrder ?? 'asc' })
     const end = this.#spec.limit === undefined ? Infinity : (this.#spec.offset ?? 0) + this.#spec.limit
     for (let offset = this.#spec.offset ?? 0; offset < end; offset += batchSize) {
       const page = await pinned.#with({ offset, limit: Math.min(batchSize, end - offset) }).collect()
@@ -195,32 +214,25 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>> 
   }
 
   /** Updates the rows this query's where() selects (single-table queries only). */
-  async update(values: Record<string, unknown>): Promise<unknown> {
-    if (!this.#backend.update || this.#spec.joins.length > 0) throw invalid('INVALID_ARGUMENT', 'update() works on a filtered table, not on joins or read-only versions')
-    return this.#backend.update(this.#spec.where, values)
+  async update(values: Record<string, unknown>): Promise<UpdateStatusApi> {
+    if (!this.#executor.update || this.#spec.joins.length > 0) throw invalid('INVALID_ARGUMENT', 'update() works on a filtered table, not on joins or read-only versions')
+    return this.#executor.update(this.#spec, values)
   }
 
-  async delete(): Promise<unknown> {
-    if (!this.#backend.delete || this.#spec.joins.length > 0) throw invalid('INVALID_ARGUMENT', 'delete() works on a filtered table, not on joins or read-only versions')
-    return this.#backend.delete(this.#spec.where)
+  async delete(): Promise<UpdateStatusApi> {
+    if (!this.#executor.delete || this.#spec.joins.length > 0) throw invalid('INVALID_ARGUMENT', 'delete() works on a filtered table, not on joins or read-only versions')
+    return this.#executor.delete(this.#spec)
   }
 
   /** The JSON form of this query, as the HTTP API takes it. */
-  toJSON(): Record<string, unknown> {
-    const s = this.#spec
-    return {
-      table: s.from.version === undefined ? s.from.path : `${s.from.path}:${s.from.version}`,
-      ...(s.select ? { select: s.select.map((i) => ({ name: i.name, expr: i.expr })) } : {}),
-      ...(s.where ? { where: s.where } : {}),
-      ...(s.orderBy.length ? { orderBy: s.orderBy.map((o) => ({ expr: o.expr, desc: o.desc })) } : {}),
-      ...(s.groupBy ? { groupBy: s.groupBy } : {}),
-      ...(s.limit !== undefined ? { limit: s.limit } : {}),
-      ...(s.offset !== undefined ? { offset: s.offset } : {}),
-      ...(s.distinct ? { distinct: true } : {}),
-      ...(s.sample ? { sample: s.sample } : {}),
-      ...(s.joins.length ? { joins: s.joins.map((j) => ({ table: j.source.version === undefined ? j.source.path : `${j.source.path}:${j.source.version}`, ...(j.on ? { on: j.on } : {}), how: j.how })) } : {}),
-    }
+  toJSON(): QueryJson {
+    return specToJson(this.#spec)
   }
+}
+
+/** The query ordered by insertion where its orderBy leaves rows tied: the JSON form's insertionOrder (json-query.ts). */
+export function inInsertionOrder<T extends Record<string, unknown>, S extends SourceRef>(q: Query<T, S>, order: 'asc' | 'desc'): Query<T, S> {
+  return patchSpec(q, { insertionOrder: order } as Partial<QuerySpec<S>>)
 }
 
 /**

@@ -1,12 +1,19 @@
 import type { TableMd } from '../catalog/index.ts'
 import type { ExprNode } from './nodes/index.ts'
 
-/** A table as a query reads it: its schema and the version it is read at (undefined = current). */
-export interface QuerySource {
+/**
+ * A table as the query builder knows it: its path and the version it is read at (undefined = current). That is all
+ * the builder and the JSON form need; an executor may know more (the library's QuerySource: id and schema).
+ */
+export interface SourceRef {
   readonly path: string
+  readonly version: number | undefined
+}
+
+/** A table as the local planner reads it: its schema and the version it is read at (undefined = current). */
+export interface QuerySource extends SourceRef {
   readonly tableId: number
   readonly md: TableMd
-  readonly version: number | undefined
   /** The store stages updates and deletes (src/catalog/commit.ts): current reads use the two-arm visibility. */
   readonly stagedWrites?: boolean
 }
@@ -24,8 +31,8 @@ export interface OrderItem {
 export type JoinHow = 'inner' | 'left' | 'right' | 'full' | 'cross'
 export const JOIN_HOWS: readonly JoinHow[] = ['inner', 'left', 'right', 'full', 'cross']
 
-export interface JoinItem {
-  readonly source: QuerySource
+export interface JoinItem<S extends SourceRef = QuerySource> {
+  readonly source: S
   /** Absent for a cross join only. */
   readonly on?: ExprNode
   readonly how: JoinHow
@@ -37,10 +44,13 @@ export interface SampleSpec {
   readonly seed: number
 }
 
-/** Everything a query says, as plain data: the builder produces it, the planner consumes it. */
-export interface QuerySpec {
-  readonly from: QuerySource
-  readonly joins: readonly JoinItem[]
+/**
+ * Everything a query says, as plain data: the builder produces it, an executor runs it (the planner, or POST /query
+ * of its JSON form). S is how the executor knows its tables (QuerySource locally, a path over HTTP).
+ */
+export interface QuerySpec<S extends SourceRef = QuerySource> {
+  readonly from: S
+  readonly joins: readonly JoinItem<S>[]
   readonly where?: ExprNode
   readonly select?: readonly SelectItem[]
   readonly orderBy: readonly OrderItem[]

@@ -1,6 +1,6 @@
 import type { Tessera } from '../../src/index.ts'
 import { RemoteTessera } from '../../src/client/index.ts'
-import { reviveRows } from '../../src/client/remote-query.ts'
+import { reviveRows } from '../../src/client/http-executor.ts'
 import type { ResultColumn } from '../../src/query/results.ts'
 import { queryFromJson } from '../../src/api/json-query.ts'
 

@@ -1,0 +1,77 @@
+import type { UpdateStatusApi } from '../api/index.ts'
+import type { Queryable } from '../store/index.ts'
+import { executePlan } from './executor.ts'
+import type { ExprNode } from './nodes/index.ts'
+import { litNode } from './nodes/index.ts'
+import { planQuery } from './planner.ts'
+import { planCacheFor } from './plan-cache.ts'
+import type { PlanCache } from './plan-cache.ts'
+import type { QueryExecutor } from './query.ts'
+import { ResultSet } from './results.ts'
+import { translateQueryError } from './sql-errors.ts'
+import type { QuerySource, QuerySpec } from './spec.ts'
+
+// The in-process executor of the one query builder (query.ts): plans by shape (plan-cache.ts), rewrites similarity
+// queries first, runs the statement and the TypeScript work in the database's execution context.
+
+/** What a query needs from the catalog: a connection, the current version to pin streams, and mutation hooks. */
+export interface QueryBackend {
+  readonly db: Queryable
+  /** The current version of a table of this database (stream() pins every table it reads). */
+  currentVersion(tableId: number): Promise<number>
+  update?(where: ExprNode | undefined, values: Record<string, unknown>): Promise<UpdateStatusApi>
+  delete?(where: ExprNode | undefined): Promise<UpdateStatusApi>
+  /** Async work a query needs before SQL planning (embedding a similarity() query); returns the spec to plan. */
+  rewrite?(spec: QuerySpec): Promise<QuerySpec>
+  /** Runs a query's work (rewrite, statement, evaluation) in its database's execution context (catalog/context.ts). */
+  run?<R>(fn: () => Promise<R>): Promise<R>
+  /** Plans by shape for this database; by default the one kept for `db` (plan-cache.ts). */
+  readonly planCache?: PlanCache
+}
+
+export class LocalExecutor implements QueryExecutor<QuerySource> {
+  readonly #backend: QueryBackend
+  readonly update?: (spec: QuerySpec, values: Record<string, unknown>) => Promise<UpdateStatusApi>
+  readonly delete?: (spec: QuerySpec) => Promise<UpdateStatusApi>
+
+  constructor(backend: QueryBackend) {
+    this.#backend = backend
+    const { update, delete: del } = backend
+    if (update) this.update = (spec, values) => update(spec.where, values)
+    if (del) this.delete = (spec) => del(spec.where)
+  }
+
+  collect(spec: QuerySpec): Promise<ResultSet> {
+    return this.#backend.run ? this.#backend.run(() => this.#collect(spec)) : this.#collect(spec)
+  }
+
+  count(spec: QuerySpec): Promise<number> {
+    return this.#backend.run ? this.#backend.run(() => this.#count(spec)) : this.#count(spec)
+  }
+
+  currentVersion(source: QuerySource): Promise<number> {
+    return this.#backend.currentVersion(source.tableId)
+  }
+
+  async #rewritten(spec: QuerySpec): Promise<QuerySpec> {
+    return this.#backend.rewrite ? this.#backend.rewrite(spec) : spec
+  }
+
+  async #collect(query: QuerySpec): Promise<ResultSet> {
+    const spec = await this.#rewritten(query)
+    const plans = this.#backend.planCache ?? planCacheFor(this.#backend.db)
+    const { columns, rows } = await executePlan(this.#backend.db, plans.plan(spec)).catch((e) => Promise.reject(translateQueryError(e, spec)))
+    return new ResultSet(columns, rows)
+  }
+
+  async #count(query: QuerySpec): Promise<number> {
+    const grouped = (query.groupBy?.length ?? 0) > 0 || query.distinct
+    const spec = await this.#rewritten(query)
+    const plan = planQuery(grouped ? spec : { ...spec, select: [{ name: 'n', expr: litNode(1) }], orderBy: [] })
+    if (plan.tsWhere.length > 0 || grouped || query.limit !== undefined || query.sample?.n !== undefined) {
+      return (await executePlan(this.#backend.db, plan).catch((e) => Promise.reject(translateQueryError(e, spec)))).rows.length
+    }
+    const r = await this.#backend.db.query<{ n: number }>(`select count(*)::int as n from (${plan.sql}) as q`, plan.params).catch((e) => Promise.reject(translateQueryError(e, spec)))
+    return r.rows[0]!.n
+  }
+}
