@@ -47,5 +47,12 @@ export function translateQueryError(e: unknown, spec: QuerySpec): unknown {
     const where = regexes.map(printExpr).join(' or ')
     return invalid('INVALID_EXPRESSION', `${err.message}${where ? ` in ${where}` : ''}`, { expression: where, table })
   }
+  if (err.code === '42P10' && spec.distinct) {
+    // Postgres orders distinct rows only by what they hold: an order key must be one of the selected outputs.
+    const selected = new Set((spec.select ?? []).map((i) => JSON.stringify(i.expr)))
+    const missing = spec.orderBy.filter((o) => !selected.has(JSON.stringify(o.expr))).map((o) => printExpr(o.expr))
+    const what = missing.length > 0 ? missing.join(', ') : spec.orderBy.map((o) => printExpr(o.expr)).join(', ')
+    return invalid('INVALID_ARGUMENT', `distinct() rows can only be ordered by selected outputs; ${what} is not one: select it too, or order by an output`, { expression: what, table })
+  }
   return translateStoreError(e, { table })
 }

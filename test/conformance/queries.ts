@@ -4,6 +4,7 @@ import * as v from 'valibot'
 import { agg, col } from '../../src/index.ts'
 import type { Fixture } from './fixture.ts'
 import { fixture, tsOnly } from './fixture.ts'
+import { rejection } from '../support/settle.ts'
 
 // Query clauses against hand-computed answers over the fixture (see operators.test.ts for its values; g = a, b, a, null, b).
 import type { MakeDb } from './make-db.ts'
@@ -46,6 +47,12 @@ export function queriesSuite(makeDb: MakeDb): void {
     test('distinct', async () => {
       expect((await fx.t.select(fx.t.c.g).distinct().orderBy(fx.t.c.g, 'desc').collect()).column('g')).toEqual([null, 'b', 'a'])
       expect(await fx.t.select(fx.t.c.g).distinct().count()).toBe(3)
+    })
+    test('distinct rows ordered by something not selected: a clear error naming the order key, on every store', async () => {
+      const e = await rejection(fx.t.select(fx.t.c.g).distinct().orderBy(fx.t.c.id.mod(2)).collect())
+      expect(e).toMatchObject({ code: 'INVALID_ARGUMENT' })
+      expect(String((e as Error).message)).toContain('distinct() rows can only be ordered by selected outputs')
+      expect(String((e as Error).message)).toContain('% 2')
     })
     test('order asc/desc with nulls last ascending, first descending; SQL and TS agree', async () => {
       const c = fx.t.c
