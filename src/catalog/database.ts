@@ -43,7 +43,10 @@ const SESSION_SETTINGS: Readonly<Record<string, string>> = { ...VECTOR_SESSION_S
 export interface OpenOptions {
   /** Data dir (default: $TESSERA_HOME, else ~/.tessera). Holds the database, media and the lock file. */
   readonly home?: string
-  /** Assets for single-binary builds (the CLI passes the embedded ones). */
+  /**
+   * PGlite's run-time files, decided by the entry point and handed to the store worker (the CLI passes a binary's
+   * embedded ones as file paths: src/cli/target.ts). None: PGlite's own in node_modules.
+   */
   readonly assets?: PGliteAssets
   /** Free-form description of this process for the lock file ('tessera serve'). */
   readonly command?: string

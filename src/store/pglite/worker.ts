@@ -1,4 +1,4 @@
-import { embeddedAssets } from '../../runtime/index.ts'
+import { prepareAssets } from './assets.ts'
 import { PGliteDirect } from './direct.ts'
 import { serializeError } from './protocol.ts'
 import type { WorkerRequest, WorkerResponse } from './protocol.ts'
@@ -10,12 +10,11 @@ declare const self: { onmessage: ((ev: { data: WorkerRequest }) => void) | null;
 
 let db: PGliteDirect | undefined
 
-// Inside a binary, the embedded engine's WebAssembly compiles from the moment this thread starts, while the serving
-// thread is still loading its modules (the 'open' message finds it compiled or under way). From sources: nothing.
-void embeddedAssets().then((assets) => assets?.pglite()).catch(() => undefined)
-
 async function handle(req: WorkerRequest): Promise<unknown> {
   switch (req.op) {
+    case 'prepare':
+      prepareAssets(req.assets)
+      return null
     case 'open':
       db = await PGliteDirect.open(req.options)
       return null
@@ -43,6 +42,9 @@ function store(): PGliteDirect {
 
 self.onmessage = (ev) => {
   const req = ev.data
+  // The engine's WebAssembly compiles from the moment the entry point names it, while the serving thread is still
+  // loading its modules (the 'open' message finds it compiled or under way). Nobody waits for an answer.
+  if (req.op === 'prepare') return void handle(req)
   const started = performance.now()
   const fail = (e: unknown) => self.postMessage({ id: req.id, ok: false, error: serializeError(e), busyMs: performance.now() - started })
   handle(req).then((result) => {
