@@ -22,7 +22,7 @@ import { refuseUnknownOptions, setRevertGuard, Table } from './table.ts'
 import * as views from './views.ts'
 import { checkIntegrity } from './check.ts'
 import type { CheckProblem } from './check.ts'
-import { toNode, isQuery, viewBaseOf } from '../query/index.ts'
+import { fnNode, toNode, isQuery, viewBaseOf } from '../query/index.ts'
 import type { Query, ExprLike } from '../query/index.ts'
 import { currentEnv, resolveEnvPath } from './environments.ts'
 import { stripTables } from './computed.ts'
@@ -509,7 +509,7 @@ export class Tessera {
     const baseState = this.#ctx.state(baseTable.id)
     const own = options.where === undefined ? undefined : stripTables(toNode(options.where))
     const inherited = fromQuery?.where ? stripTables(fromQuery.where) : undefined
-    const where = own && inherited ? { fn: 'and', args: [inherited, own] } : own ?? inherited
+    const where = own && inherited ? fnNode('and', [inherited, own]) : own ?? inherited
     const md = await views.viewMd(baseState, { ...(where ? { where } : {}), ...(options.iterator ? { iterator: options.iterator } : {}) }, resolveIterator)
     const { id } = await this.#createRecord(p, 'view', md)
     // The first sync fills the view with the base's current rows.
