@@ -32,6 +32,7 @@ export interface LoadedAssets {
 }
 
 const compiled = new Map<string, Promise<WebAssembly.Module>>()
+const bundles = new Map<string, Blob>()
 
 /** Compiles a wasm file once per path in this thread: a prepare() and the open() that follows share one compile. */
 function compileFile(what: string, path: string): Promise<WebAssembly.Module> {
@@ -60,12 +61,27 @@ function readAsset(what: string, path: string): Uint8Array<ArrayBuffer> {
   }
 }
 
+/** PGlite's data files as the Blob it takes, read once per path in this thread. */
+function readBundle(path: string): Blob {
+  let blob = bundles.get(path)
+  if (!blob) bundles.set(path, (blob = new Blob([readAsset('data files (fsBundlePath)', path)])))
+  return blob
+}
+
 /**
  * Starts compiling the engine before the data dir is opened (the store worker, as soon as the entry point names the
  * assets), so the compile overlaps with everything the serving thread still loads. Errors surface at open.
  */
 export function prepareAssets(assets: PGliteAssets): void {
   if (assets.pgliteWasmPath && !assets.pgliteWasmModule) compileFile('engine (pgliteWasmPath)', assets.pgliteWasmPath).catch(() => undefined)
+  // Read while the engine compiles (on the runtime's compiler threads), not after.
+  if (assets.fsBundlePath && !assets.fsBundle) {
+    try {
+      readBundle(assets.fsBundlePath)
+    } catch {
+      // reported by the open that needs it
+    }
+  }
 }
 
 /** The assets PGlite.create is given; initdb is compiled only when it will run. */
@@ -77,7 +93,7 @@ export async function loadAssets(assets: PGliteAssets | undefined, needsInitdb: 
   ])
   // PGlite streams the bundle only while it starts, and then fails without naming it.
   if (assets.vectorBundlePath && !existsSync(assets.vectorBundlePath)) throw new Error(`the store's pgvector bundle (vectorBundlePath) ${assets.vectorBundlePath} does not exist`)
-  const fsBundle = assets.fsBundle ?? (assets.fsBundlePath ? new Blob([readAsset('data files (fsBundlePath)', assets.fsBundlePath)]) : undefined)
+  const fsBundle = assets.fsBundle ?? (assets.fsBundlePath ? readBundle(assets.fsBundlePath) : undefined)
   return {
     ...(pgliteWasmModule ? { pgliteWasmModule } : {}),
     ...(initdbWasmModule ? { initdbWasmModule } : {}),
