@@ -53,7 +53,7 @@ test('expression nodes outside src/query are built by the frozen factories (colN
     /\{\s*(col|lit)\s*:(?!\s*(string|number|unknown)\b\s*[;,?}])/g, // {col: ...}, {lit: ...}; not a type literal { col: string }
     /\{\s*fn\s*:[^{}]*\bargs\s*:/g, // {fn, args}: an Embedder ({fn, opts, modality}) has no args
     /\{\s*args\s*:[^{}]*\bfn\s*:/g,
-    /\{\s*\.\.\.[\w$.]+\s*,\s*(col|lit|fn|args)\s*:/g, // {...node, args: ...}: withArgs / colNode
+    /\{\s*\.\.\.[\w$.]+\s*,\s*(col|lit|fn|args)\s*[:,}]/g, // {...node, args: ...} or {...node, args}: withArgs / colNode
   ]
   // Not expression nodes, or not able to import the factories; each says why.
   const allowed: Record<string, string> = {

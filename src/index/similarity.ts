@@ -3,7 +3,7 @@ import { invalid, notFound } from '../errors.ts'
 import type { Embedder } from '../inference/index.ts'
 import { embedValues } from '../inference/index.ts'
 import type { ExprNode, FnNode, QuerySource, QuerySpec } from '../query/index.ts'
-import { colNode, fnNode, isCol, isFn, printExpr } from '../query/index.ts'
+import { colNode, fnNode, isCol, isFn, printExpr, withArgs } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
 import { planAnn, vectorIndexesOf } from './ann/index.ts'
 
@@ -32,7 +32,7 @@ function walk(node: ExprNode, fn: (n: FnNode) => ExprNode | undefined): ExprNode
   const replaced = fn(node)
   if (replaced) return replaced
   const args = node.args.map((a) => walk(a, fn))
-  return args.every((a, i) => a === node.args[i]) ? node : { ...node, args }
+  return args.every((a, i) => a === node.args[i]) ? node : withArgs(node, args)
 }
 
 function hasSimilarity(node: ExprNode | undefined): boolean {
