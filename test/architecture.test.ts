@@ -46,6 +46,35 @@ test('statements over the data tables are written in the data-table layer (src/c
   expect(offenders).toEqual([])
 })
 
+test('expression nodes outside src/query are built by the frozen factories (colNode, litNode, fnNode, withArgs), not as object literals', () => {
+  // A literal {col}/{lit}/{fn, args} or a spread {...node, args} skips the factories: the node is not frozen, and a
+  // shape the factories would refuse (an empty opts, a stray key) goes unnoticed until a check disagrees.
+  const NODE_LITERAL = [
+    /\{\s*(col|lit)\s*:(?!\s*(string|number|unknown)\b\s*[;,?}])/g, // {col: ...}, {lit: ...}; not a type literal { col: string }
+    /\{\s*fn\s*:[^{}]*\bargs\s*:/g, // {fn, args}: an Embedder ({fn, opts, modality}) has no args
+    /\{\s*args\s*:[^{}]*\bfn\s*:/g,
+    /\{\s*\.\.\.[\w$.]+\s*,\s*(col|lit|fn|args)\s*[:,}]/g, // {...node, args: ...} or {...node, args}: withArgs / colNode
+  ]
+  // Not expression nodes, or not able to import the factories; each says why.
+  const allowed: Record<string, string> = {
+    // The console is a browser bundle that may import only the API contract and the client, not src/query.
+    'src/console/': 'browser bundle',
+    // json-query's map of each node kind to its keys ({ col: [...], lit: [...], fn: [...] }) is not a node.
+    'src/api/json-query.ts': 'key lists',
+    // Being rewritten onto the one query builder (issue #21, item 3).
+    'src/client/remote-query.ts': 'second builder',
+  }
+  const isAllowed = (f: string) => Object.keys(allowed).some((a) => (a.endsWith('/') ? f.startsWith(a) : f === a))
+  const offenders = files('src')
+    .filter((f) => !f.startsWith('src/query/') && !isAllowed(f))
+    .flatMap((f) => {
+      // Comment lines blanked, not dropped, so the line numbers are the file's.
+      const text = readFileSync(join(ROOT, f), 'utf8').split('\n').map((l) => (/^\s*(\/\/|\*|\/\*)/.test(l) ? '' : l)).join('\n')
+      return NODE_LITERAL.flatMap((re) => [...text.matchAll(re)].map((m) => `${f}:${lineOf(text, m.index)} ${m[0].replace(/\s+/g, ' ')}`))
+    })
+  expect(offenders).toEqual([])
+})
+
 // ---- The import graph: folder boundaries (docs/ARCHITECTURE.md) ----
 // A folder is a top-level directory of src/ (src/query/nodes/ is part of src/query/); src/index.ts and src/errors.ts
 // stand alone. Other folders enter a folder through its index.ts only; folders import each other without cycles (at

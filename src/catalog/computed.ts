@@ -1,6 +1,6 @@
 import type { ColumnMd, TableMd } from './metadata.ts'
 import { invalid, notFound } from '../errors.ts'
-import { isSqlExpr, isCol, isFn, printExpr, functions } from '../query/index.ts'
+import { colNode, isSqlExpr, isCol, isFn, mapNodes, printExpr, functions, withArgs } from '../query/index.ts'
 import type { ColNode, ExprNode, ColumnBinding, Scope } from '../query/index.ts'
 import { parseType } from '../types/index.ts'
 
@@ -35,11 +35,11 @@ export function substitute(node: ExprNode, md: TableMd, seen: ReadonlySet<string
   if (isCol(node)) {
     const c = md.columns.find((x) => x.name === node.col)
     if (!c) throw notFound('COLUMN_NOT_FOUND', `unknown column '${node.col}' in ${printExpr(node)}`, { column: node.col })
-    if (node.prop || !c.computed) return node.tbl ? ({ col: node.col, ...(node.prop ? { prop: node.prop } : {}) } as ColNode) : node
+    if (node.prop || !c.computed) return node.tbl ? colNode(node.col, undefined, node.prop) : node
     if (seen.has(c.name)) throw invalid('INVALID_EXPRESSION', `computed column '${c.name}' depends on itself`)
     return substitute(c.computed.expr, md, new Set([...seen, c.name]))
   }
-  if (isFn(node)) return { ...node, args: node.args.map((a) => substitute(a, md, seen)) }
+  if (isFn(node)) return withArgs(node, node.args.map((a) => substitute(a, md, seen)))
   return node
 }
 
@@ -88,7 +88,5 @@ export class ColumnScope implements Scope {
 
 /** Drops table qualifiers from column references: stored expressions name columns of their own table only. */
 export function stripTables(node: ExprNode): ExprNode {
-  if (isCol(node)) return node.tbl ? ({ col: node.col, ...(node.prop ? { prop: node.prop } : {}) } as ColNode) : node
-  if (isFn(node)) return { ...node, args: node.args.map(stripTables) }
-  return node
+  return mapNodes(node, (n) => (isCol(n) && n.tbl ? colNode(n.col, undefined, n.prop) : n))
 }

@@ -22,7 +22,7 @@ import { refuseUnknownOptions, setRevertGuard, Table } from './table.ts'
 import * as views from './views.ts'
 import { checkIntegrity } from './check.ts'
 import type { CheckProblem } from './check.ts'
-import { toNode, isQuery, viewBaseOf } from '../query/index.ts'
+import { fnNode, toNode, isQuery, viewBaseOf } from '../query/index.ts'
 import type { Query, ExprLike } from '../query/index.ts'
 import { currentEnv, resolveEnvPath } from './environments.ts'
 import { stripTables } from './computed.ts'
@@ -43,7 +43,10 @@ const SESSION_SETTINGS: Readonly<Record<string, string>> = { ...VECTOR_SESSION_S
 export interface OpenOptions {
   /** Data dir (default: $TESSERA_HOME, else ~/.tessera). Holds the database, media and the lock file. */
   readonly home?: string
-  /** Assets for single-binary builds (the CLI passes the embedded ones). */
+  /**
+   * PGlite's run-time files, decided by the entry point and handed to the store worker (the CLI passes a binary's
+   * embedded ones as file paths: src/cli/target.ts). None: PGlite's own in node_modules.
+   */
   readonly assets?: PGliteAssets
   /** Free-form description of this process for the lock file ('tessera serve'). */
   readonly command?: string
@@ -506,7 +509,7 @@ export class Tessera {
     const baseState = this.#ctx.state(baseTable.id)
     const own = options.where === undefined ? undefined : stripTables(toNode(options.where))
     const inherited = fromQuery?.where ? stripTables(fromQuery.where) : undefined
-    const where = own && inherited ? { fn: 'and', args: [inherited, own] } : own ?? inherited
+    const where = own && inherited ? fnNode('and', [inherited, own]) : own ?? inherited
     const md = await views.viewMd(baseState, { ...(where ? { where } : {}), ...(options.iterator ? { iterator: options.iterator } : {}) }, resolveIterator)
     const { id } = await this.#createRecord(p, 'view', md)
     // The first sync fills the view with the base's current rows.

@@ -2,7 +2,7 @@ import * as v from 'valibot'
 import { invalid, TesseraError } from '../errors.ts'
 import { ColumnScope, computedPlans } from './computed.ts'
 import type { ComputedPlan } from './computed.ts'
-import { evalCells, Expr, isCol, isExprNode, printExpr, ExprNodeSchema, valueColumn, typeOf } from '../query/index.ts'
+import { evalCells, Expr, isCol, isExprNode, litNode, printExpr, ExprNodeSchema, valueColumn, typeOf } from '../query/index.ts'
 import type { CellError, ExprNode } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
 import { formatType, isAssignable, parseType, toStoreJson, valueSchema } from '../types/index.ts'
@@ -114,7 +114,7 @@ export function checkUpdateValues(md: TableMd, path: string, values: UpdateValue
     } else {
       const parsed = v.safeParse(valueSchema(type), raw)
       if (!parsed.success) throw invalid('INVALID_ARGUMENT', `update, column '${name}': ${parsed.issues[0].message} for type ${formatType(type)}`, { column: name })
-      out.set(column, { lit: toStoreJson(type, parsed.output), type: formatType({ ...type, nullable: true }) })
+      out.set(column, litNode(toStoreJson(type, parsed.output), formatType({ ...type, nullable: true })))
     }
   }
   if (out.size === 0) throw invalid('INVALID_ARGUMENT', `update of '${path}' names no columns`)

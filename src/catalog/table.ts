@@ -3,7 +3,7 @@ import { ColumnScope, computedPlans, directDependents, stripTables } from './com
 import type { ComputedPlan } from './computed.ts'
 import { inContext } from './context.ts'
 import type { ExecContext } from './context.ts'
-import { isSqlExpr, Expr, toNode, colNode, isCol, isFn, printExpr, Query, LocalExecutor, inlineUnstored, MAX_VERSION, valueColumn, containsAggregate, typeOf } from '../query/index.ts'
+import { isSqlExpr, Expr, toNode, colNode, fnNode, mapNodes, isCol, printExpr, Query, LocalExecutor, inlineUnstored, MAX_VERSION, valueColumn, containsAggregate, typeOf } from '../query/index.ts'
 import type { ExprLike, ExprNode, Joinable, SelectArg, ResultSet, JoinHow, QuerySource } from '../query/index.ts'
 import type { KeyedMutex, Driver, Queryable } from '../store/index.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
@@ -570,8 +570,8 @@ export class Table implements Joinable {
       const plans = [...named, ...cascaded.filter((p) => !named.some((n) => n.column.id === p.column.id))]
       let where = whereNode
       if (options.errorsOnly) {
-        const errs: ExprNode = { fn: 'or', args: named.map((p) => ({ col: p.column.name, prop: 'errortype' as const })).map((c) => ({ fn: 'is_not_null', args: [c] })) }
-        where = where ? { fn: 'and', args: [where, errs] } : errs
+        const errs = fnNode('or', named.map((p) => fnNode('is_not_null', [colNode(p.column.name, undefined, 'errortype')])))
+        where = where ? fnNode('and', [where, errs]) : errs
       }
       return { where, values: new Map(), recompute: plans }
     })
@@ -772,9 +772,7 @@ function checkDuplicateKeys(state: TableState, rows: readonly Row[]): void {
 }
 
 function renameRefs(node: ExprNode, from: string, to: string): ExprNode {
-  if (isCol(node)) return node.col === from ? { ...node, col: to } : node
-  if (isFn(node)) return { ...node, args: node.args.map((a) => renameRefs(a, from, to)) }
-  return node
+  return mapNodes(node, (n) => (isCol(n) && n.col === from ? colNode(to, n.tbl, n.prop) : n))
 }
 
 

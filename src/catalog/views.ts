@@ -1,7 +1,7 @@
 import { invalid, TesseraError } from '../errors.ts'
 import { ColumnScope, computedPlans } from './computed.ts'
 import type { ExprNode, CellError } from '../query/index.ts'
-import { printExpr, valueColumn, typeOf } from '../query/index.ts'
+import { colNode, fnNode, printExpr, valueColumn, typeOf } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
 import { formatType, fromStore, parseType } from '../types/index.ts'
 import type { ColumnMd, TableMd, ViewMd } from './metadata.ts'
@@ -75,7 +75,7 @@ export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: 
     // Outputs computed when read: unstored columns over the input column and the stored outputs.
     const inputName = inputColumnName(columns, baseColumns, base, spec.iterator.input)
     for (const [name, r] of Object.entries(onRead)) {
-      const expr: ExprNode = { fn: r.fn, args: r.args.map((a) => ({ col: a === 'input' ? inputName : a })) }
+      const expr = fnNode(r.fn, r.args.map((a) => colNode(a === 'input' ? inputName : a)))
       columns.push({ id: columns.length, name, type: formatType({ ...parseType(r.type), nullable: true }), addedIn: 0, computed: { expr, onError: 'abort', stored: false } })
     }
   }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { defaultHome, Tessera } from '../catalog/index.ts'
 import type { OpenOptions } from '../catalog/index.ts'
-import { embeddedAssets } from '../runtime/index.ts'
+import { embeddedAssets, embeddedStoreAssets } from '../runtime/index.ts'
 import { connect } from '../client/index.ts'
 import type { RemoteTessera } from '../client/index.ts'
 import type { OptionValues } from './command.ts'
@@ -54,13 +54,23 @@ export async function openDataDir(options: OpenOptions, say: { always?: boolean 
   const tell = say.always || process.stderr.isTTY ? err : () => undefined
   const notice = setTimeout(() => tell(`opening ${where} ...`), 1000)
   try {
-    const db = await Tessera.open(options)
+    const db = await openLocal(options)
     const ms = performance.now() - started
     if (ms >= 1000) tell(`opened ${where} in ${(ms / 1000).toFixed(1)} s`)
     return db
   } finally {
     clearTimeout(notice)
   }
+}
+
+/**
+ * Tessera.open with the store assets this entry point carries: inside the binary its embedded engine (the same
+ * paths bin/tessera.ts gave the prestarted store worker), from sources none (PGlite's own in node_modules).
+ * Every command that opens a data dir opens it through here.
+ */
+export async function openLocal(options: OpenOptions): Promise<Tessera> {
+  const assets = options.database || options.assets ? undefined : await embeddedStoreAssets()
+  return Tessera.open(assets ? { ...options, assets } : options)
 }
 
 export function isRemote(target: Target): target is RemoteTessera {

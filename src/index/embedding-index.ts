@@ -2,7 +2,7 @@ import type { ColumnMd, IfExists, IfNotExists, IndexMd, IndexMetric, TableMd, Up
 import { alreadyExists, invalid, notFound } from '../errors.ts'
 import type { Embedder } from '../inference/index.ts'
 import { withDims } from '../inference/index.ts'
-import { Expr, dataTable, MAX_VERSION, quoteIdent, valueColumn } from '../query/index.ts'
+import { colNode, Expr, dataTable, fnNode, MAX_VERSION, quoteIdent, valueColumn } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
 import { parseType } from '../types/index.ts'
 import { createRowIdIndex, isNative } from './ann/index.ts'
@@ -171,7 +171,7 @@ export function indexMdOf(checked: CheckedIndex, embed: Embedder & { opts: { dim
 }
 
 /** The vectors' expression: the embedder applied to the indexed column (or the column, when it holds vectors). */
-export const embedExpr = (embed: Embedder, column: string): Expr => (embed.fn === 'vectors' && (embed.modality as string) === 'vector' ? new Expr({ col: column }) : new Expr({ fn: embed.fn, args: [{ col: column }], opts: embed.opts }))
+export const embedExpr = (embed: Embedder, column: string): Expr => (embed.fn === 'vectors' && (embed.modality as string) === 'vector' ? new Expr(colNode(column)) : new Expr(fnNode(embed.fn, [colNode(column)], embed.opts)))
 
 /** The embedder with its dims: the given one, or the column's own vectors. */
 export const indexEmbedder = async (checked: CheckedIndex, embed: Embedder | undefined): Promise<Embedder & { opts: { dims: number } }> => (embed ? withDims(embed) : ownVectors(checked.vectorDims!))

@@ -3,7 +3,7 @@ import { invalid, notFound } from '../errors.ts'
 import type { Embedder } from '../inference/index.ts'
 import { embedValues } from '../inference/index.ts'
 import type { ExprNode, FnNode, QuerySource, QuerySpec } from '../query/index.ts'
-import { isCol, isFn, printExpr } from '../query/index.ts'
+import { colNode, fnNode, isCol, isFn, printExpr, withArgs } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
 import { exactInSlices, planAnn, vectorIndexesOf } from './ann/index.ts'
 
@@ -32,7 +32,7 @@ function walk(node: ExprNode, fn: (n: FnNode) => ExprNode | undefined): ExprNode
   const replaced = fn(node)
   if (replaced) return replaced
   const args = node.args.map((a) => walk(a, fn))
-  return args.every((a, i) => a === node.args[i]) ? node : { ...node, args }
+  return args.every((a, i) => a === node.args[i]) ? node : withArgs(node, args)
 }
 
 function hasSimilarity(node: ExprNode | undefined): boolean {
@@ -119,12 +119,12 @@ async function resolve(spec: QuerySpec, node: FnNode): Promise<Resolved> {
   const idx = pickIndex(hit.s, hit.c!.id, target.col, node.opts?.idx)
   const vector = await queryVector(idx, node.opts?.query, node)
   const valueCol = hit.s.md.columns.find((c) => c.id === idx.valueColumnId)!
-  const arg: ExprNode = { col: valueCol.name, ...(target.tbl ? { tbl: target.tbl } : {}) }
+  const arg = colNode(valueCol.name, target.tbl)
   const options = searchOptions(node)
   const opts = { vector, metric: idx.metric, dims: idx.dims, ...(options.exact ? { exact: true } : {}) }
   // The native candidates only make sense for the query's own table (the planner checks it is the only one).
   const onFrom = hit.s === spec.from
-  return { sim: { fn: 'vector_similarity', args: [arg], opts }, dist: { fn: 'vector_distance', args: [arg], opts }, idx, options: onFrom ? options : { ...options, exact: true } }
+  return { sim: fnNode('vector_similarity', [arg], opts), dist: fnNode('vector_distance', [arg], opts), idx, options: onFrom ? options : { ...options, exact: true } }
 }
 
 function pickIndex(source: QuerySource, columnId: number, column: string, name: unknown): IndexMd {

@@ -1,6 +1,6 @@
 import { invalid } from '../errors.ts'
 import type { FnNode } from '../query/index.ts'
-import { functions, t } from '../query/index.ts'
+import { colNode, fnNode, functions, litNode, t } from '../query/index.ts'
 import type { ImagePreprocess } from './image.ts'
 import { LEXICAL_DEFAULT_DIMS, LEXICAL_DEFAULT_SEED } from './lexical.ts'
 
@@ -38,12 +38,12 @@ export const embedders = {
 }
 
 export function embedderNode(e: Embedder, arg: FnNode['args'][number]): FnNode {
-  return { fn: e.fn, args: [arg], opts: e.opts }
+  return fnNode(e.fn, [arg], e.opts)
 }
 
 /** Embeds values (texts or image references) with an embedder, outside any query. */
 export async function embedValues(e: Embedder, values: readonly unknown[]): Promise<number[][]> {
-  const node = embedderNode(e, { lit: null })
+  const node = embedderNode(e, litNode(null))
   const def = functions.get(e.fn, node)
   if (!def.evalBatch) throw invalid('INVALID_ARGUMENT', `embedder function '${e.fn}' has no batch evaluation`)
   return (await def.evalBatch([values], node)) as number[][]
@@ -64,7 +64,7 @@ export async function withDims(e: Embedder): Promise<Embedder & { opts: { dims: 
  */
 function checkModality(e: Embedder): void {
   if (e.modality !== 'text' && e.modality !== 'image') throw invalid('INVALID_ARGUMENT', `embedder '${e.fn}': modality must be 'text' or 'image' (got ${JSON.stringify(e.modality)})`)
-  const node = embedderNode(e, { col: '(indexed column)' })
+  const node = embedderNode(e, colNode('(indexed column)'))
   try {
     functions.get(e.fn, node).returnType([t(e.modality === 'text' ? 'string' : 'image')], node)
   } catch (err) {

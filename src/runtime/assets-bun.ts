@@ -19,21 +19,22 @@ import { realFile } from './assets-real-file.ts'
 // The paths go through node_modules because neither package exports its dist/ files.
 
 let ort: Promise<OrtWasmPaths> | undefined
-let initdb: Promise<WebAssembly.Module> | undefined
-let pglite: Promise<PGliteAssets> | undefined
+let store: PGliteAssets | undefined
 
 export async function loadEmbeddedAssets(): Promise<EmbeddedAssets> {
   return {
-    // Compiling PGlite's 9 MB of WebAssembly is most of an existing data dir's start: only the store worker does it,
-    // from the moment it loads (src/store/pglite/worker.ts).
-    pglite() {
-      pglite ??= WebAssembly.compile(readFileSync(pgliteWasmPath)).then((pgliteWasmModule) => ({
-        pgliteWasmModule,
-        fsBundle: new Blob([readFileSync(pgliteDataPath)]),
+    // Paths, not compiled modules: compiling PGlite's 9 MB of WebAssembly is most of an existing data dir's start,
+    // and the store worker does it on its own thread from the moment it is told where (src/store/pglite/worker.ts).
+    // Its readFileSync reads the binary's /$bunfs/ files from any thread.
+    store() {
+      store ??= {
+        pgliteWasmPath,
+        initdbWasmPath,
+        fsBundlePath: pgliteDataPath,
         // PGlite streams the extension tarball from a path; Bun cannot stream from inside the binary.
         vectorBundlePath: realFile(vectorBundle, 'pgvector.tar.gz'),
-      }))
-      return pglite
+      }
+      return store
     },
     ortWasm() {
       ort ??= Promise.resolve({ wasm: realFile(ortWasmPath, 'ort-wasm-simd-threaded.wasm'), mjs: realFile(ortMjsPath, 'ort-wasm-simd-threaded.mjs') })
@@ -41,10 +42,6 @@ export async function loadEmbeddedAssets(): Promise<EmbeddedAssets> {
     },
     // build.ts sets NATIVE_ADDONS when it embeds onnxruntime-node's and sharp's native libraries (linux-x64).
     nativeAddons: feature('NATIVE_ADDONS') ? true : false,
-    initdbWasmModule() {
-      initdb ??= WebAssembly.compile(readFileSync(initdbWasmPath))
-      return initdb
-    },
     writeDatabaseTemplate,
   }
 }

@@ -13,8 +13,11 @@ export interface OrtWasmPaths {
 }
 
 export interface EmbeddedAssets {
-  /** PGlite's engine, compiled on first call (the store worker calls it as it starts), and its data files. */
-  pglite(): Promise<PGliteAssets>
+  /**
+   * PGlite's engine, initdb, data files and pgvector bundle, as paths the store reads and compiles in its own thread
+   * (the CLI passes them to Tessera.open and to the store worker it prestarts).
+   */
+  store(): PGliteAssets
   /** Copies (once) onnxruntime-web's wasm files out of the binary, where its loader can read and import them. */
   ortWasm(): Promise<OrtWasmPaths>
   /**
@@ -23,8 +26,6 @@ export interface EmbeddedAssets {
    * onnxruntime-web) and sharp is its WebAssembly build (assets-sharp-wasm.ts).
    */
   readonly nativeAddons: boolean
-  /** PGlite's initdb, compiled on first call: only a data dir with neither a database nor a template needs it. */
-  initdbWasmModule(): Promise<WebAssembly.Module>
   /**
    * Writes the binary's ready database (a freshly initialized and migrated data dir, made by build.ts) to `pgdata`
    * with Bun's native tar extraction, so a new data dir starts in well under a second instead of running initdb and
@@ -48,6 +49,15 @@ export function embeddedAssets(): Promise<EmbeddedAssets | undefined> {
   if (!isCompiledBinary()) return Promise.resolve(undefined)
   loaded ??= import('./assets-bun.ts').then((m) => m.loadEmbeddedAssets())
   return loaded
+}
+
+/**
+ * The store assets this process carries: inside a compiled binary the embedded ones (paths), from sources undefined
+ * (PGlite finds its files in node_modules). Entry points decide with this and pass the result down (bin/tessera.ts,
+ * src/cli/target.ts); the store never looks by itself.
+ */
+export function embeddedStoreAssets(): Promise<PGliteAssets | undefined> {
+  return embeddedAssets().then((assets) => assets?.store())
 }
 
 /** How this process can run ONNX models: what src/inference/ asks before importing an onnxruntime package. */

@@ -3,7 +3,7 @@ import type { Runtime } from './types.ts'
 
 export type { FileLock, LockHolder, Runtime, RunningServer, ServeOptions } from './types.ts'
 export { isAlive, readHolder } from './lock-file.ts'
-export { bundledModelFile, embeddedAssets, isCompiledBinary, onnxRuntimeEnv } from './assets.ts'
+export { bundledModelFile, embeddedAssets, embeddedStoreAssets, isCompiledBinary, onnxRuntimeEnv } from './assets.ts'
 export type { BundledModelFile, EmbeddedAssets, OnnxRuntimeEnv, OrtWasmPaths } from './assets.ts'
 
 export { detectRuntime } from './detect.ts'

@@ -1,4 +1,5 @@
-import { describeCompaction, Tessera } from '../../catalog/index.ts'
+import { describeCompaction } from '../../catalog/index.ts'
+import { openLocal } from '../target.ts'
 import type { Command } from '../command.ts'
 import { err, HOME_OPTION, out } from '../command.ts'
 import { mediaStoreOptions, MEDIA_STORE_OPTIONS } from './gc.ts'
@@ -47,7 +48,7 @@ examples:
       err('--save stores --keep-versions and/or --keep-for as the retention policy: pass at least one')
       return 2
     }
-    const db = await Tessera.open({ ...(values.home ? { home: String(values.home) } : {}), ...mediaStoreOptions(values), command: 'tessera compact' })
+    const db = await openLocal({ ...(values.home ? { home: String(values.home) } : {}), ...mediaStoreOptions(values), command: 'tessera compact' })
     try {
       const policy = { ...(keepVersions !== undefined ? { keepVersions } : {}), ...(keepFor !== undefined ? { keepFor } : {}) }
       if (values.save) {

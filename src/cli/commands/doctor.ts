@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
-import { defaultHome, Tessera } from '../../catalog/index.ts'
+import { defaultHome } from '../../catalog/index.ts'
 import { isAlive, readHolder, runtime } from '../../runtime/index.ts'
 import { SCHEMA_VERSION } from '../../store/index.ts'
 import type { Command } from '../command.ts'
 import { HOME_OPTION, out } from '../command.ts'
-import { homeOption } from '../target.ts'
+import { homeOption, openLocal } from '../target.ts'
 
 function dirSize(path: string): { bytes: number; files: number } {
   if (!existsSync(path)) return { bytes: 0, files: 0 }
@@ -56,7 +56,7 @@ examples:
     }
     if (!lock) return 0
     try {
-      const db = await Tessera.open({ home, command: 'tessera doctor' })
+      const db = await openLocal({ home, command: 'tessera doctor' })
       const r = await db.driver.query<{ kind: string; n: number }>(`select kind, count(*)::int as n from tessera.tables group by kind order by kind`)
       const v = await db.driver.query<{ value: number }>(`select value from tessera.meta where key = 'schema_version'`)
       out(`catalog: version ${v.rows[0]?.value} (this build understands ${SCHEMA_VERSION}); ${r.rows.map((x) => `${x.n} ${x.kind}s`).join(', ') || 'no tables'}`)

@@ -1,4 +1,4 @@
-import { Tessera } from '../../catalog/index.ts'
+import { openLocal } from '../target.ts'
 import type { OpenOptions } from '../../catalog/index.ts'
 import type { Command } from '../command.ts'
 import { err, HOME_OPTION, out } from '../command.ts'
@@ -43,7 +43,7 @@ examples:
       err(`--grace must be a number of seconds >= 0, got '${String(values.grace)}'`)
       return 2
     }
-    const db = await Tessera.open({ ...(values.home ? { home: String(values.home) } : {}), ...mediaStoreOptions(values), command: 'tessera gc' })
+    const db = await openLocal({ ...(values.home ? { home: String(values.home) } : {}), ...mediaStoreOptions(values), command: 'tessera gc' })
     try {
       const r = await db.gc({ ...(grace !== undefined ? { graceSeconds: grace } : {}), ...(values['dry-run'] ? { dryRun: true } : {}) })
       if (values.json) {

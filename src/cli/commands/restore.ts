@@ -1,10 +1,10 @@
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { defaultHome, Tessera } from '../../catalog/index.ts'
+import { defaultHome } from '../../catalog/index.ts'
 import type { Command } from '../command.ts'
 import { err, HOME_OPTION, out, UsageError } from '../command.ts'
 import { ticker } from '../progress.ts'
-import { homeOption } from '../target.ts'
+import { homeOption, openLocal } from '../target.ts'
 
 export const restoreCommand: Command = {
   name: 'restore',
@@ -29,12 +29,12 @@ examples:
     steps.step('loading the database')
     mkdirSync(home, { recursive: true })
     // Load the dump into the new data dir under its lock, so nothing else opens it half-restored.
-    const db0 = await Tessera.open({ home, command: 'tessera restore', restoreFrom: new Blob([readFileSync(join(from, 'pgdata.tar.gz'))]) })
+    const db0 = await openLocal({ home, command: 'tessera restore', restoreFrom: new Blob([readFileSync(join(from, 'pgdata.tar.gz'))]) })
     await db0.close()
     steps.step('copying media files')
     if (existsSync(join(from, 'media'))) cpSync(join(from, 'media'), join(home, 'media'), { recursive: true })
     steps.step('checking')
-    const db = await Tessera.open({ home, command: 'tessera restore' })
+    const db = await openLocal({ home, command: 'tessera restore' })
     try {
       const { tables, problems } = await db.check()
       steps.stop('done')

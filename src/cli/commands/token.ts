@@ -1,10 +1,9 @@
-import { Tessera } from '../../catalog/index.ts'
 import { connect } from '../../client/index.ts'
 import { parseScope, TokenStore } from '../../server/index.ts'
 import type { Command } from '../command.ts'
 import { err, JSON_OPTION, out, TARGET_HELP, TARGET_OPTIONS, UsageError } from '../command.ts'
 import { printJson, printRows } from '../format.ts'
-import { homeOption, serverToken, serverUrl } from '../target.ts'
+import { homeOption, serverToken, serverUrl, openLocal } from '../target.ts'
 
 interface TokenRow {
   readonly name: string
@@ -34,7 +33,7 @@ async function openTokens(values: Parameters<Command['run']>[0]): Promise<Tokens
     }
   }
   const home = homeOption(values)
-  const db = await Tessera.open({ ...(home ? { home } : {}), command: 'tessera token' })
+  const db = await openLocal({ ...(home ? { home } : {}), command: 'tessera token' })
   const store = new TokenStore(db.driver)
   return {
     create: (name, admin, scopes) => store.create(name, { admin, scopes: scopes.map(parseScope) }),

@@ -66,8 +66,8 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const need = spec.where ? k * annLimits.passFactor : k
   const table = spec.from.tableId
   const tail = await tailCandidates(db, spec, dist, covered)
-  const scope = (keys: Iterable<string>): ExprNode => ({ fn: 'ann_candidates', args: [], opts: { keys: `{${[...keys, ...tail.keys].join(',')}}`, after: tail.after, table } })
-  const withScope = (keys: Iterable<string>): ExprNode => (spec.where ? { fn: 'and', args: [spec.where, scope(keys)] } : scope(keys))
+  const scope = (keys: Iterable<string>): ExprNode => fnNode('ann_candidates', [], { keys: `{${[...keys, ...tail.keys].join(',')}}`, after: tail.after, table })
+  const withScope = (keys: Iterable<string>): ExprNode => (spec.where ? fnNode('and', [spec.where, scope(keys)]) : scope(keys))
   /**
    * The final statement: the listed candidates and the newer rows, in order. With exact (f32) distances only the
    * nearest k + margin candidates are listed; quantized ones list every candidate for SQL to re-rank exactly.
@@ -75,9 +75,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const ranked = (keys: string[], distance: Map<string, number>): QuerySpec => {
     if (!byIndex) return { ...spec, where: withScope(keys) }
     const top = keys.sort((a, b) => distance.get(a)! - distance.get(b)! || Number(a) - Number(b)).slice(0, k + annLimits.margin)
-    const order: ExprNode = {
-      fn: 'ann_order', args: [dist], opts: { keys: `{${top.join(',')}}`, dists: `{${top.map((key) => pgDistance(idx.metric, distance.get(key)!)).join(',')}}`, after: covered },
-    }
+    const order = fnNode('ann_order', [dist], { keys: `{${top.join(',')}}`, dists: `{${top.map((key) => pgDistance(idx.metric, distance.get(key)!)).join(',')}}`, after: covered })
     return { ...spec, where: withScope(top), orderBy: [{ expr: order, desc: false }, ...spec.orderBy.slice(1)] }
   }
   const search = async (count: number): Promise<Map<string, number>> => {
@@ -108,8 +106,8 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
       // and exact ranking costs per row, so a filter estimated at more than a quarter of exactRows over-fetches.
       const rows = await passingRows(db, spec, spec.where, annLimits.exactRows + 1)
       if (rows.length <= annLimits.exactRows) {
-        const listed: ExprNode = { fn: 'ann_candidates', args: [], opts: { keys: `{${rows.join(',')}}` } }
-        return { ...spec, where: { fn: 'and', args: [spec.where, listed] } }
+        const listed = fnNode('ann_candidates', [], { keys: `{${rows.join(',')}}` })
+        return { ...spec, where: fnNode('and', [spec.where, listed]) }
       }
     }
     // The share of candidates passing the filter near this query says how many more to fetch.
@@ -139,6 +137,6 @@ function pgDistance(metric: IndexMd['metric'], d: number): number {
 
 /** The _rowid of the current rows matching `where`, up to `cap` of them. */
 async function passingRows(db: Queryable, spec: QuerySpec, where: ExprNode, cap?: number): Promise<string[]> {
-  const probe: QuerySpec = { from: spec.from, joins: [], where, select: [{ name: 'r', expr: { fn: 'ann_rowid', args: [] } }], orderBy: [{ expr: { fn: 'ann_rowid', args: [] }, desc: false }], ...(cap ? { limit: cap } : {}) }
+  const probe: QuerySpec = { from: spec.from, joins: [], where, select: [{ name: 'r', expr: fnNode('ann_rowid', []) }], orderBy: [{ expr: fnNode('ann_rowid', []), desc: false }], ...(cap ? { limit: cap } : {}) }
   return (await executePlan(db, planQuery(probe))).rows.map((r) => String(r.r))
 }

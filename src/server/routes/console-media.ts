@@ -6,6 +6,7 @@ import { invalid, isTesseraError, notFound } from '../../errors.ts'
 import { parseDocument } from '../../iterators/index.ts'
 import type { ParsedDocument } from '../../iterators/index.ts'
 import { checkMediaFile, extensionOf, mimeForExt, resolveMedia, sniff, withMediaAccess } from '../../media/index.ts'
+import { colNode, fnNode, litNode } from '../../query/index.ts'
 import { parseType } from '../../types/index.ts'
 import { assertCanTouch } from '../tenant.ts'
 import { MediaParams } from '../../api/index.ts'
@@ -116,7 +117,7 @@ export function consoleMediaRoutes(db: Tessera) {
     if (preview !== undefined) {
       if (kind !== 'document') throw invalid('INVALID_ARGUMENT', `column '${column}' of '${t.path}' is ${info.type}: text previews are for document columns`, { column })
     }
-    const held = await t.where({ fn: 'eq', args: [{ col: column }, { lit: ref, type: info.type.replace(/\?$/, '') }] }).limit(1).count()
+    const held = await t.where(fnNode('eq', [colNode(column), litNode(ref, info.type.replace(/\?$/, ''))])).limit(1).count()
     if (held === 0) throw notFound('NOT_FOUND', `column '${column}' of '${t.path}' holds no media '${ref.slice(0, 80)}'`, { column })
     const file = await resolveMedia(ref, db.media)
     if (preview !== undefined) {

@@ -3,35 +3,30 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Extension } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
-import { embeddedAssets } from '../../runtime/index.ts'
 import type { Driver, Queryable, QueryOptions, QueryResult, StoreCapabilities } from '../types.ts'
 import { PreparedStatements } from './prepared.ts'
+import { loadAssets } from './assets.ts'
+import type { LoadedAssets, PGliteAssets } from './assets.ts'
 
 // PGlite (Postgres in wasm) on the calling thread, on a data dir or in memory. Tessera runs it inside the store
 // worker (worker.ts): a statement holds the thread that runs it, and that must never be the serving thread.
 // PGlite takes no file lock of its own; the caller (Tessera.open) holds the data dir lock before calling open().
 
-/** Assets a single binary passes in explicitly, because bundlers cannot see PGlite's runtime file loads. */
-export interface PGliteAssets {
-  readonly pgliteWasmModule?: WebAssembly.Module
-  readonly initdbWasmModule?: WebAssembly.Module
-  readonly fsBundle?: Blob
-  /** A real file path of pgvector's vector.tar.gz (Bun cannot stream a file from inside a compiled binary). */
-  readonly vectorBundlePath?: string
-}
+export type { PGliteAssets }
 
 export interface PGliteOpenOptions {
   /** A directory on disk, or undefined for an in-memory database. */
   readonly dataDir?: string
   /** A dumped data dir (dumpDataDir) to start from: tests use it to skip initdb. */
   readonly loadDataDir?: Blob
+  /** PGlite's run-time files as the entry point passes them (a single binary's); none: PGlite's own in node_modules. */
   readonly assets?: PGliteAssets
 }
 
 const DATE_OID = 1082
 
-function vectorExtension(assets?: PGliteAssets): Extension {
-  if (!assets?.vectorBundlePath) return vector as Extension
+function vectorExtension(assets: LoadedAssets): Extension {
+  if (!assets.vectorBundlePath) return vector as Extension
   const bundlePath = new URL(`file://${assets.vectorBundlePath}`)
   return { name: 'vector', setup: async (_pg: unknown, emscriptenOpts: unknown) => ({ emscriptenOpts, bundlePath }) } as Extension
 }
@@ -62,18 +57,15 @@ export class PGliteDirect extends PGliteQueryable implements Driver {
   }
 
   static async open(options: PGliteOpenOptions = {}): Promise<PGliteDirect> {
-    // Inside a compiled binary PGlite cannot find its files by path: use the ones the binary carries.
-    const embedded = options.assets ? undefined : await embeddedAssets()
-    const assets = options.assets ?? (await embedded?.pglite())
     // initdb is compiled only when it will run: not for an existing database, nor one loaded from a dump.
     const needsInitdb = !options.loadDataDir && !(options.dataDir && existsSync(join(options.dataDir, 'PG_VERSION')))
-    const initdbWasmModule = assets?.initdbWasmModule ?? (needsInitdb ? await embedded?.initdbWasmModule() : undefined)
+    const assets = await loadAssets(options.assets, needsInitdb)
     const pg = await PGlite.create({
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-      ...(assets?.pgliteWasmModule ? { pgliteWasmModule: assets.pgliteWasmModule } : {}),
-      ...(initdbWasmModule ? { initdbWasmModule } : {}),
-      ...(assets?.fsBundle ? { fsBundle: assets.fsBundle } : {}),
+      ...(assets.pgliteWasmModule ? { pgliteWasmModule: assets.pgliteWasmModule } : {}),
+      ...(assets.initdbWasmModule ? { initdbWasmModule: assets.initdbWasmModule } : {}),
+      ...(assets.fsBundle ? { fsBundle: assets.fsBundle } : {}),
       extensions: { vector: vectorExtension(assets) },
       // Dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the local time zone.
       parsers: { [DATE_OID]: (s: string) => s },

@@ -1,7 +1,8 @@
 import type { Driver, Queryable, QueryOptions, QueryResult, StoreCapabilities, TransactionOptions } from '../types.ts'
 import { StoreScheduler } from '../scheduler.ts'
 import type { StoreClass } from '../scheduler.ts'
-import type { PGliteAssets, PGliteOpenOptions } from './direct.ts'
+import type { PGliteOpenOptions } from './direct.ts'
+import type { PGliteAssets } from './assets.ts'
 import { deserializeError } from './protocol.ts'
 import { isCompiledBinary } from '../../runtime/index.ts'
 import type { WorkerRequest, WorkerResponse } from './protocol.ts'
@@ -49,14 +50,18 @@ let prestarted: WorkerLike | undefined
 
 /**
  * Starts the store worker before the data dir is opened (bin/tessera.ts, first thing for commands that open one), so
- * the worker's start and its WebAssembly compile overlap with loading everything else. The next open() takes it; an
- * unused one keeps no process alive.
+ * the worker's start and its WebAssembly compile overlap with loading everything else. `assets`: the ones the entry
+ * point will open with (the worker starts compiling their engine as soon as they are known). The next open() takes
+ * the worker; an unused one keeps no process alive.
  */
-export function prestartStoreWorker(): void {
+export function prestartStoreWorker(assets?: PGliteAssets | Promise<PGliteAssets | undefined>): void {
   // Only where a Worker can be unref'd (Bun): elsewhere an unused one would keep a failed command from exiting.
   if (prestarted || !('unref' in RuntimeWorker.prototype)) return
-  prestarted = startWorker()
-  prestarted.unref?.()
+  const worker = startWorker()
+  worker.unref?.()
+  prestarted = worker
+  // Unanswered (the worker never replies to 'prepare'); a failure to load them is reported by the open that uses them.
+  void Promise.resolve(assets).then((a) => a && worker.postMessage({ id: 0, op: 'prepare', assets: a })).catch(() => undefined)
 }
 
 class WorkerConnection {
@@ -137,12 +142,13 @@ export class PGliteDriver implements Driver {
   }
 
   static async open(options: PGliteOpenOptions = {}): Promise<PGliteDriver> {
-    // Assets are not passed across: inside a binary the worker finds the embedded ones itself (runtime/assets.ts).
     const conn = new WorkerConnection(startWorker())
     try {
-      await conn.send({ op: 'open', options: { ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}) } })
+      await conn.send({ op: 'open', options: { ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}), ...(options.assets ? { assets: options.assets } : {}) } })
     } catch (e) {
       conn.terminate()
+      // The assets cross by structured clone: a runtime that cannot clone a WebAssembly.Module refuses them here.
+      if (e instanceof Error && e.name === 'DataCloneError') throw new Error(`the store assets cannot be passed to the store worker in this runtime (${e.message}): pass them as file paths (pgliteWasmPath, initdbWasmPath, fsBundlePath)`)
       throw e
     }
     return new PGliteDriver(conn)

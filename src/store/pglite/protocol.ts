@@ -1,3 +1,5 @@
+import type { PGliteAssets } from './assets.ts'
+
 // Messages between the serving thread and the store worker (worker.ts). Plain data only: everything crosses the
 // thread boundary by structured clone.
 
@@ -6,9 +8,13 @@ export interface WorkerOpenOptions {
   readonly dataDir?: string
   /** A dumped data dir to start from (tests, restores, the binary's ready template). */
   readonly loadDataDir?: Blob
+  /** PGlite's run-time files, as the entry point passed them (paths cross everywhere; see assets.ts). */
+  readonly assets?: PGliteAssets
 }
 
 export type WorkerRequest =
+  /** Start compiling the engine before 'open' comes (prestartStoreWorker); never answered: errors surface at open. */
+  | { readonly id: number; readonly op: 'prepare'; readonly assets: PGliteAssets }
   | { readonly id: number; readonly op: 'open'; readonly options: WorkerOpenOptions }
   | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[]; readonly prepare?: boolean }
   | { readonly id: number; readonly op: 'exec'; readonly sql: string }

@@ -1,4 +1,4 @@
-import { embeddedAssets } from '../../runtime/index.ts'
+import { prepareAssets } from './assets.ts'
 import { PGliteDirect } from './direct.ts'
 import { serializeError } from './protocol.ts'
 import type { WorkerRequest, WorkerResponse } from './protocol.ts'
@@ -11,12 +11,11 @@ declare const self: { onmessage: ((ev: { data: WorkerRequest }) => void) | null;
 
 let db: PGliteDirect | undefined
 
-// Inside a binary, the embedded engine's WebAssembly compiles from the moment this thread starts, while the serving
-// thread is still loading its modules (the 'open' message finds it compiled or under way). From sources: nothing.
-void embeddedAssets().then((assets) => assets?.pglite()).catch(() => undefined)
-
 async function handle(req: WorkerRequest): Promise<unknown> {
   switch (req.op) {
+    case 'prepare':
+      prepareAssets(req.assets)
+      return null
     case 'open':
       db = await PGliteDirect.open(req.options)
       return null
@@ -48,6 +47,9 @@ let running: Promise<void> = Promise.resolve()
 
 self.onmessage = (ev) => {
   const req = ev.data
+  // The engine's WebAssembly compiles from the moment the entry point names it, while the serving thread is still
+  // loading its modules (the 'open' message finds it compiled or under way). Nobody waits for an answer.
+  if (req.op === 'prepare') return void handle(req)
   running = running.then(() => run(req))
 }
 
