@@ -57,12 +57,11 @@ test('expression nodes outside src/query are built by the frozen factories (colN
   ]
   // Not expression nodes, or not able to import the factories; each says why.
   const allowed: Record<string, string> = {
-    // The console is a browser bundle that may import only the API contract and the client, not src/query.
-    'src/console/': 'browser bundle',
     // json-query's map of each node kind to its keys ({ col: [...], lit: [...], fn: [...] }) is not a node.
     'src/api/json-query.ts': 'key lists',
-    // Being rewritten onto the one query builder (issue #21, item 3).
-    'src/client/remote-query.ts': 'second builder',
+    // The console's bundle is generated from src/console/ui (which builds nodes with the client's factories); it
+    // holds the minified client and valibot, whose code is not this rule's concern.
+    'src/console/bundle.generated.ts': 'generated',
   }
   const isAllowed = (f: string) => Object.keys(allowed).some((a) => (a.endsWith('/') ? f.startsWith(a) : f === a))
   const offenders = files('src')

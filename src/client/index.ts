@@ -2,6 +2,10 @@ export { connect, RemoteTable, RemoteTessera } from './remote.ts'
 // The one query builder: the library's Query, run over HTTP by HttpExecutor (RemoteQuery is its type here).
 export { Query } from '../query/query.ts'
 export { HttpExecutor } from './http-executor.ts'
+// The expression nodes' frozen factories: the wire form of expressions, for programs (and the console) that build
+// query JSON themselves.
+export { colNode, fnNode, litNode } from '../query/nodes/factories.ts'
+export type { ColNode, ExprNode } from '../query/nodes/types.ts'
 export type { RemoteQuery, RemoteSource } from './http-executor.ts'
 export type { ClientOptions } from './http.ts'
 export { HttpTransport, queryString, toError } from './http.ts'

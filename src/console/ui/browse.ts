@@ -4,6 +4,8 @@ import { countRows, runQuery } from './api.ts'
 import type { Result, TableInfo } from './api.ts'
 import { ERR_MSG, ERR_TYPE, Grid } from './grid.ts'
 import { ErrorBox } from './ui.ts'
+import { colNode } from '../../client/index.ts'
+import type { ColNode } from '../../client/index.ts'
 
 // Rows, one page at a time, paged by the server (offset/limit in the query), with computed-cell errors.
 
@@ -14,13 +16,13 @@ const PAGE = 25
  * `<col>#errortype` and `<col>#errormsg`, which the grid folds into that column's cells as badges. The Rows tab
  * reads pages with it and the Query tab sends (and shows) it, so both grids show the same badges.
  */
-export function selectWithErrors(info: TableInfo): Record<string, { col: string; prop?: 'errortype' | 'errormsg' }> {
-  const select: Record<string, { col: string; prop?: 'errortype' | 'errormsg' }> = {}
+export function selectWithErrors(info: TableInfo): Record<string, ColNode> {
+  const select: Record<string, ColNode> = {}
   for (const c of info.columns) {
-    select[c.name] = { col: c.name }
+    select[c.name] = colNode(c.name)
     if (c.computedWith) {
-      select[`${c.name}${ERR_TYPE}`] = { col: c.name, prop: 'errortype' }
-      select[`${c.name}${ERR_MSG}`] = { col: c.name, prop: 'errormsg' }
+      select[`${c.name}${ERR_TYPE}`] = colNode(c.name, undefined, 'errortype')
+      select[`${c.name}${ERR_MSG}`] = colNode(c.name, undefined, 'errormsg')
     }
   }
   return select

@@ -5,12 +5,13 @@ import type { ColumnInfo, QueryRequest, Result, TableInfo } from './api.ts'
 import { mediaColumnsOf, selectWithErrors } from './browse.ts'
 import { Grid } from './grid.ts'
 import { ErrorBox, JsonBlock } from './ui.ts'
+import { colNode, fnNode, litNode } from '../../client/index.ts'
 
 // A filter / order / limit builder. It produces the JSON body POST /api/v1/query takes and shows it, so what a user
 // clicks together here is what they would send from any language. Results go to the same grid as the Rows tab,
 // with the same per-cell error badges for computed columns.
 
-interface Cond { col: string; op: string; value: string }
+interface Cond { column: string; op: string; value: string }
 
 const OPS: { op: string; label: string; unary?: boolean; kinds?: string[] }[] = [
   { op: 'eq', label: '=' }, { op: 'ne', label: '≠' }, { op: 'gt', label: '>' }, { op: 'ge', label: '≥' },
@@ -30,17 +31,17 @@ export function literal(c: ColumnInfo | undefined, text: string): unknown {
   return text
 }
 
-export function buildQuery(info: TableInfo, conds: Cond[], join: 'and' | 'or', order: { col: string; desc: boolean }, limit: number): QueryRequest {
-  const preds = conds.filter((c) => c.col).map((c) => {
-    const col = { col: c.col }
+export function buildQuery(info: TableInfo, conds: Cond[], join: 'and' | 'or', order: { column: string; desc: boolean }, limit: number): QueryRequest {
+  const preds = conds.filter((c) => c.column).map((c) => {
+    const col = colNode(c.column)
     const meta = OPS.find((o) => o.op === c.op)!
-    return meta.unary ? { fn: c.op, args: [col] } : { fn: c.op, args: [col, { lit: literal(info.columns.find((x) => x.name === c.col), c.value) }] }
+    return meta.unary ? fnNode(c.op, [col]) : fnNode(c.op, [col, litNode(literal(info.columns.find((x) => x.name === c.column), c.value))])
   })
-  const where = preds.length === 0 ? undefined : preds.length === 1 ? preds[0] : { fn: join, args: preds }
+  const where = preds.length === 0 ? undefined : preds.length === 1 ? preds[0] : fnNode(join, preds)
   return {
     table: info.path,
     ...(where ? { where } : {}),
-    ...(order.col ? { orderBy: [{ expr: { col: order.col }, ...(order.desc ? { desc: true } : {}) }] } : {}),
+    ...(order.column ? { orderBy: [{ expr: colNode(order.column), ...(order.desc ? { desc: true } : {}) }] } : {}),
     limit,
     // Without a select the API returns the visible columns; a table with computed columns lists them all so that it
     // can add each computed column's errortype/errormsg for the grid's error badges. Last, so that the part the user
@@ -51,9 +52,9 @@ export function buildQuery(info: TableInfo, conds: Cond[], join: 'and' | 'or', o
 
 export function QueryView({ info }: { info: TableInfo }) {
   const first = info.columns[0]?.name ?? ''
-  const [conds, setConds] = useState<Cond[]>([{ col: first, op: 'eq', value: '' }])
+  const [conds, setConds] = useState<Cond[]>([{ column: first, op: 'eq', value: '' }])
   const [join, setJoin] = useState<'and' | 'or'>('and')
-  const [order, setOrder] = useState({ col: '', desc: false })
+  const [order, setOrder] = useState({ column: '', desc: false })
   const [limit, setLimit] = useState(50)
   const [result, setResult] = useState<Result | undefined>()
   const [error, setError] = useState<unknown>()
@@ -72,12 +73,12 @@ export function QueryView({ info }: { info: TableInfo }) {
         <fieldset>
           <legend>Filter</legend>
           ${conds.map((c, i) => {
-            const col = info.columns.find((x) => x.name === c.col)
+            const col = info.columns.find((x) => x.name === c.column)
             const ops = OPS.filter((o) => !o.kinds || o.kinds.includes(kindOf(col)))
             const unary = OPS.find((o) => o.op === c.op)?.unary
             return html`<div class="cond">
               ${i > 0 ? html`<span class="join">${join}</span>` : null}
-              <select aria-label="column" value=${c.col} onChange=${(e: Event) => set(i, { col: (e.target as HTMLSelectElement).value })}>
+              <select aria-label="column" value=${c.column} onChange=${(e: Event) => set(i, { column: (e.target as HTMLSelectElement).value })}>
                 ${info.columns.map((x) => html`<option value=${x.name}>${x.name}</option>`)}
               </select>
               <select aria-label="operator" value=${c.op} onChange=${(e: Event) => set(i, { op: (e.target as HTMLSelectElement).value })}>
@@ -88,13 +89,13 @@ export function QueryView({ info }: { info: TableInfo }) {
             </div>`
           })}
           <div class="row-actions">
-            <button type="button" onClick=${() => setConds([...conds, { col: first, op: 'eq', value: '' }])}>+ Condition</button>
+            <button type="button" onClick=${() => setConds([...conds, { column: first, op: 'eq', value: '' }])}>+ Condition</button>
             ${conds.length > 1 ? html`<label>Combine <select value=${join} onChange=${(e: Event) => setJoin((e.target as HTMLSelectElement).value as 'and' | 'or')}><option value="and">all (and)</option><option value="or">any (or)</option></select></label>` : null}
           </div>
         </fieldset>
         <fieldset class="inline">
           <legend>Order and limit</legend>
-          <label>Order by <select value=${order.col} onChange=${(e: Event) => setOrder({ ...order, col: (e.target as HTMLSelectElement).value })}>
+          <label>Order by <select value=${order.column} onChange=${(e: Event) => setOrder({ ...order, column: (e.target as HTMLSelectElement).value })}>
             <option value="">(none)</option>${info.columns.map((x) => html`<option value=${x.name}>${x.name}</option>`)}
           </select></label>
           <label><input type="checkbox" checked=${order.desc} onChange=${(e: Event) => setOrder({ ...order, desc: (e.target as HTMLInputElement).checked })} /> descending</label>
