@@ -58,6 +58,42 @@ test('insert: per-column arrays through unnest() for small batches, one JSON doc
   ])
 })
 
+test('insert: float arrays (vectors) by binary COPY into a session table joined to the document by row, where the store can', async () => {
+  const vmd: TableMd = { columns: [col(1, 'id', 'int'), col(2, 'emb', 'array<float32>[2]?'), col(3, 'm', 'array<float64>[2,1]?')], primaryKey: [1], nextColumnId: 4, mediaValidation: 'on_write' }
+  const vstate: TableState = { id: 8, path: 'vecs', kind: 'table', version: 1, md: vmd }
+  const { db, sent } = recorder([], 2)
+  const copied: { target: string; bytes: Uint8Array }[] = []
+  const withCopy: Queryable = { ...db, copyBinaryFrom: async (target, bytes) => (copied.push({ target, bytes: bytes.slice() }), 2) }
+  await insertRows(withCopy, vstate, 5, [{ id: 1, emb: [0.5, -2], m: [[1], [2]] }, { id: 2, emb: null, m: null }], new Map(), emptyCounts())
+  expect(sent).toEqual([
+    { sql: 'create temporary table if not exists "tessera_stage_rd" (_ord integer, a0 real[], a1 double precision[])' },
+    {
+      sql: 'insert into tessera_data."t8" (_v_min, c1, c2, c3) select $1::integer, x.c1, x.c2, x.c3 from (select d.*, s.a0 as c2, s.a1 as c3 from jsonb_to_recordset($2::jsonb) as d(_ord integer, c1 bigint) join "tessera_stage_rd" s on s._ord = d._ord order by d._ord) as x',
+      params: [5, '[{"_ord":0,"c1":1},{"_ord":1,"c1":2}]'],
+    },
+    { sql: 'truncate "tessera_stage_rd"' },
+  ])
+  expect(copied.map((c) => c.target)).toEqual(['"tessera_stage_rd"'])
+  // COPY's binary format: signature, flags, extension; per row the field count, then length-prefixed fields (an
+  // array: dims, null flag, element type, per dim size and lower bound, then length-prefixed elements); -1 ends.
+  const v = new DataView(copied[0]!.bytes.buffer)
+  let at = 19
+  const int = (n: 2 | 4) => ((at += n), n === 2 ? v.getInt16(at - 2) : v.getInt32(at - 4))
+  expect([int(2), int(4), int(4)]).toEqual([3, 4, 0])
+  expect([int(4), int(4), int(4), int(4), int(4), int(4)]).toEqual([36, 1, 0, 700, 2, 1])
+  expect([int(4), v.getFloat32(at), (at += 4, int(4)), v.getFloat32(at)]).toEqual([4, 0.5, 4, -2])
+  at += 4
+  expect([int(4), int(4), int(4), int(4), int(4), int(4), int(4), int(4)]).toEqual([52, 2, 0, 701, 2, 1, 1, 1])
+  expect([int(4), v.getFloat64(at), (at += 8, int(4)), v.getFloat64(at)]).toEqual([8, 1, 8, 2])
+  at += 8
+  expect([int(2), int(4), int(4), int(4), int(4), int(2)]).toEqual([3, 4, 1, -1, -1, -1])
+  expect(at).toBe(copied[0]!.bytes.length)
+  // Where the store has no binary COPY (a server store), the arrays stay in the document.
+  const plain = recorder([], 1)
+  await insertRows(plain.db, vstate, 5, [{ id: 1, emb: [0.5, -2], m: null }], new Map(), emptyCounts())
+  expect(plain.sent).toEqual([{ sql: 'insert into tessera_data."t8" (_v_min, c1, c2, c3) select $1::integer, x.c1, x.c2, x.c3 from jsonb_to_recordset($2::jsonb) as x(c1 bigint, c2 real[], c3 double precision[])', params: [5, '[{"c1":1,"c2":[0.5,-2]}]'] }])
+})
+
 test('update: ends the matching current row versions and inserts their successors, recomputing dependents', async () => {
   const { db, sent } = recorder([], 3)
   const counts = emptyCounts()
