@@ -2,11 +2,12 @@ import type { ColumnMd, IfExists, IfNotExists, IndexMd, IndexMetric, TableMd, Up
 import { alreadyExists, invalid, notFound } from '../errors.ts'
 import type { Embedder } from '../inference/index.ts'
 import { withDims } from '../inference/index.ts'
-import { Expr, dataTable, MAX_VERSION, quoteIdent, valueColumn } from '../query/index.ts'
+import { Expr, valueColumn } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
 import { parseType } from '../types/index.ts'
 import { createRowIdIndex, isNative } from './ann/index.ts'
 import { tsvectorSql, vectorCast } from './functions.ts'
+import { indexStatements } from './statements.ts'
 
 // An embedding index is a hidden computed column (the vectors, kept in sync by the computed-column machinery on
 // insert, update, delete and revert) plus an ANN index over the current rows: on the embedded store a native one
@@ -78,7 +79,7 @@ export async function createFullTextIndex(tx: Queryable, tableId: number, column
     const names = (await tx.query<{ cfgname: string }>('select cfgname from pg_ts_config order by cfgname')).rows.map((r) => r.cfgname)
     throw invalid('INVALID_ARGUMENT', `fullText: no text search configuration '${language}' on this database; it has ${names.join(', ')}`)
   }
-  await tx.exec(`create index if not exists ${quoteIdent(fullTextIndexName(tableId, columnId, language))} on ${dataTable(tableId)} using gin (${tsvectorSql(valueColumn(columnId), language)}) where _v_max = ${MAX_VERSION}`)
+  await indexStatements().createCurrentRowsIndex(tx, tableId, fullTextIndexName(tableId, columnId, language), 'gin', tsvectorSql(valueColumn(columnId), language))
 }
 
 /**
@@ -90,7 +91,7 @@ export async function createHnsw(tx: Queryable, tableId: number, idx: Pick<Index
   if (await isNative(tx)) return createRowIdIndex(tx, tableId)
   const m = idx.ann?.m, efc = idx.ann?.efConstruction
   const withSql = m !== undefined || efc !== undefined ? ` with (${[m !== undefined ? `m = ${Math.trunc(m)}` : '', efc !== undefined ? `ef_construction = ${Math.trunc(efc)}` : ''].filter(Boolean).join(', ')})` : ''
-  await tx.exec(`create index if not exists ${quoteIdent(physicalIndexName(tableId, idx))} on ${dataTable(tableId)} using hnsw (${vectorCast(valueColumn(idx.valueColumnId), idx.dims)} ${OPCLASS[idx.metric]})${withSql} where _v_max = ${MAX_VERSION}`)
+  await indexStatements().createCurrentRowsIndex(tx, tableId, physicalIndexName(tableId, idx), 'hnsw', `${vectorCast(valueColumn(idx.valueColumnId), idx.dims)} ${OPCLASS[idx.metric]}`, withSql)
 }
 
 export function listIndexes(md: TableMd): IndexInfo[] {

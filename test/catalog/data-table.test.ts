@@ -1,6 +1,6 @@
 import { expect, test } from 'bun:test'
 import {
-  countDuplicateKeys, createDataTable, deleteRows, discardUncommitted, emptyCounts, endRowsOfEndedBaseRows, insertRows, readCurrentByKey,
+  countDuplicateKeys, countVectors, createCurrentRowsIndex, createDataTable, createRowIdIndex, readVectors, rowIdsWrittenAfter, rowsEnded, deleteRows, discardUncommitted, emptyCounts, endRowsOfEndedBaseRows, insertRows, readCurrentByKey,
   undoVersionStep, updateRows,
 } from '../../src/catalog/data-table/index.ts'
 import type { ColumnMd, TableMd } from '../../src/catalog/metadata.ts'
@@ -142,4 +142,39 @@ test('views: view rows whose base row version ended in the synced range end too'
     sql: 'update tessera_data."t9" as v set _v_max = $1 where v._v_max = 2147483647 and v._v_min < $1 and v.c4 in (select b._rowid from tessera_data."t7" as b where b._v_max > 2 and b._v_max <= 4 and b._v_min <= 2)',
     params: [3],
   }])
+})
+
+test('indexes: the physical indexes over current rows, the native index\'s reads in _rowid pages, the rows written after a version', async () => {
+  const { db, sent } = recorder()
+  await createCurrentRowsIndex(db, 7, 't7_e4', 'hnsw', '(c4::vector(3)) vector_cosine_ops', ' with (m = 8)')
+  await createCurrentRowsIndex(db, 7, 't7_c2_fts_english', 'gin', "to_tsvector('english'::regconfig, c2)")
+  await createRowIdIndex(db, 7)
+  expect(sent.map((s) => s.sql)).toEqual([
+    'create index if not exists "t7_e4" on tessera_data."t7" using hnsw ((c4::vector(3)) vector_cosine_ops) with (m = 8) where _v_max = 2147483647',
+    'create index if not exists "t7_c2_fts_english" on tessera_data."t7" using gin (to_tsvector(\'english\'::regconfig, c2)) where _v_max = 2147483647',
+    'create index if not exists "t7_rowid_cur" on tessera_data."t7" (_rowid) where _v_max = 2147483647',
+  ])
+  // A page of vectors: pgvector's binary form (dims, unused, big-endian floats) as base64, decoded here.
+  const vec = Buffer.alloc(4 + 8)
+  vec.writeInt16BE(2, 0)
+  vec.writeFloatBE(0.5, 4)
+  vec.writeFloatBE(-1, 8)
+  const page = recorder([{ r: '11', v: vec.toString('base64') }, { r: 12, v: vec.toString('base64') }])
+  const got = await readVectors(page.db, 7, 4, 2, { after: 3, upTo: 9 }, 10, 2)
+  expect(page.sent).toEqual([{
+    sql: "select _rowid as r, encode(vector_send(c4::vector), 'base64') as v from tessera_data.\"t7\" where _v_max = 2147483647 and _rowid > $3 and _v_min > $1 and _v_min <= $2 and c4 is not null order by _rowid limit $4",
+    params: [3, 9, 10, 2],
+  }])
+  expect([[...got.keys], [...got.vectors], got.lastRowId]).toEqual([[11n, 12n], [0.5, -1, 0.5, -1], 12])
+  const ended = recorder([{ r: 5 }])
+  expect([...(await rowsEnded(ended.db, 7, 3, 9))]).toEqual([5n])
+  expect(ended.sent).toEqual([{
+    sql: 'select distinct d._rowid as r from tessera_data."t7" d where d._v_max > $1 and d._v_max <= $2 and d._v_max <> 2147483647 and not exists (select 1 from tessera_data."t7" c where c._v_max = 2147483647 and c._rowid = d._rowid)',
+    params: [3, 9],
+  }])
+  const count = recorder([{ n: 4 }])
+  expect(await countVectors(count.db, 7, 4, 9)).toBe(4)
+  expect(count.sent).toEqual([{ sql: 'select count(*)::int as n from tessera_data."t7" where _v_max = 2147483647 and _v_min <= $1 and c4 is not null', params: [9] }])
+  // A range on _v_min, so Postgres probes its index even without statistics.
+  expect(rowIdsWrittenAfter(7, 9)).toBe('array(select _rowid from tessera_data."t7" where _v_min > 9 and _v_min <= 2147483647 and _v_max + 0 = 2147483647)')
 })
