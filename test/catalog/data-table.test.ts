@@ -166,6 +166,19 @@ test('indexes: the physical indexes over current rows, the native index\'s reads
     params: [3, 9, 10, 2],
   }])
   expect([[...got.keys], [...got.vectors], got.lastRowId]).toEqual([[11n, 12n], [0.5, -1, 0.5, -1], 12])
+  // A build's pages are _rowid ranges up to the highest current _rowid (a page reads only its own rows).
+  const answers = [[{ m: 25 }], [{ r: 11, v: vec.toString('base64') }], [{ m: 25 }], []]
+  const build: { sql: string; params?: readonly unknown[] }[] = []
+  const pages: Queryable = { query: async <R>(sql: string, params?: readonly unknown[]) => (build.push({ sql, ...(params ? { params } : {}) }), { rows: answers.shift() as R[], affectedRows: 0 }), exec: async () => undefined }
+  const first = await readVectors(pages, 7, 4, 2, { after: -1, upTo: 9 }, 0, 20)
+  const second = await readVectors(pages, 7, 4, 2, { after: -1, upTo: 9 }, first.lastRowId, 20)
+  expect([[...first.keys], first.lastRowId, second.keys.length, second.lastRowId]).toEqual([[11n], 20, 0, -1])
+  expect(build).toEqual([
+    { sql: 'select max(_rowid) as m from tessera_data."t7" where _v_max = 2147483647' },
+    { sql: "select _rowid as r, encode(vector_send(c4::vector), 'base64') as v from tessera_data.\"t7\" where _v_max = 2147483647 and _rowid > $2 and _rowid <= $3 and _v_min + 0 <= $1 and c4 is not null order by _rowid", params: [9, 0, 20] },
+    { sql: 'select max(_rowid) as m from tessera_data."t7" where _v_max = 2147483647' },
+    { sql: "select _rowid as r, encode(vector_send(c4::vector), 'base64') as v from tessera_data.\"t7\" where _v_max = 2147483647 and _rowid > $2 and _rowid <= $3 and _v_min + 0 <= $1 and c4 is not null order by _rowid", params: [9, 20, 40] },
+  ])
   const ended = recorder([{ r: 5 }])
   expect([...(await rowsEnded(ended.db, 7, 3, 9))]).toEqual([5n])
   expect(ended.sent).toEqual([{

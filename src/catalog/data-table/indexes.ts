@@ -19,8 +19,14 @@ export async function createRowIdIndex(tx: Queryable, tableId: number): Promise<
 }
 
 /**
- * Current rows whose vector was written in versions (after, upTo], after `afterRowId`, in _rowid order (the current
- * rows' _rowid index pages through them); `after` = -1 reads every current row written up to upTo.
+ * Current rows whose vector was written in versions (after, upTo], after `afterRowId`, in _rowid order; `after` = -1
+ * reads every current row written up to upTo (a build).
+ *
+ * A build's pages are _rowid ranges of `limit` ids (up to the highest current _rowid, found through the current
+ * rows' _rowid index), so each page reads only its own rows: with `_rowid > n … order by _rowid limit k` and no
+ * statistics (PGlite never analyzes on its own) Postgres read every row after n and sorted them for each page, which
+ * made a build quadratic (100k rows: 90 s waiting for pages). `+ 0` keeps the _v_min index out of a build's pages;
+ * a catch-up (after >= 0) reads few rows, found through that index.
  *
  * The vectors come out in pgvector's binary form (vector_send: a 4-byte header, then big-endian float4s) as
  * base64: printing floats as text is most of the cost of reading them out of PGlite (measured 2-3x slower), and
@@ -28,10 +34,23 @@ export async function createRowIdIndex(tx: Queryable, tableId: number): Promise<
  */
 export async function readVectors(db: Queryable, tableId: number, valueColumnId: number, dims: number, range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<VectorPage> {
   const v = valueColumn(valueColumnId)
-  const r = await db.query<{ r: string | number; v: string }>(
-    `select _rowid as r, encode(vector_send(${v}::vector), 'base64') as v from ${dataTable(tableId)} where _v_max = ${MAX_VERSION} and _rowid > $3 and _v_min > $1 and _v_min <= $2 and ${v} is not null order by _rowid limit $4`,
-    [range.after, range.upTo, afterRowId, limit],
-  )
+  const t = dataTable(tableId)
+  let r: { rows: { r: string | number; v: string }[] }
+  let done: (rows: number) => boolean
+  if (range.after < 0) {
+    const top = Number((await db.query<{ m: string | number | null }>(`select max(_rowid) as m from ${t} where _v_max = ${MAX_VERSION}`)).rows[0]?.m ?? 0)
+    r = await db.query<{ r: string | number; v: string }>(
+      `select _rowid as r, encode(vector_send(${v}::vector), 'base64') as v from ${t} where _v_max = ${MAX_VERSION} and _rowid > $2 and _rowid <= $3 and _v_min + 0 <= $1 and ${v} is not null order by _rowid`,
+      [range.upTo, afterRowId, afterRowId + limit],
+    )
+    done = () => afterRowId + limit >= top
+  } else {
+    r = await db.query<{ r: string | number; v: string }>(
+      `select _rowid as r, encode(vector_send(${v}::vector), 'base64') as v from ${t} where _v_max = ${MAX_VERSION} and _rowid > $3 and _v_min > $1 and _v_min <= $2 and ${v} is not null order by _rowid limit $4`,
+      [range.after, range.upTo, afterRowId, limit],
+    )
+    done = (rows) => rows < limit
+  }
   const keys = new BigUint64Array(r.rows.length)
   const vectors = new Float32Array(r.rows.length * dims)
   let n = 0
@@ -44,8 +63,8 @@ export async function readVectors(db: Queryable, tableId: number, valueColumnId:
     for (let i = 0; i < dims; i++) vectors[at + i] = view.getFloat32(4 + 4 * i)
     n++
   }
-  const last = r.rows.length > 0 ? Number(r.rows[r.rows.length - 1]!.r) : afterRowId
-  return { keys: keys.subarray(0, n), vectors: vectors.subarray(0, n * dims), lastRowId: r.rows.length < limit ? -1 : last }
+  const last = range.after < 0 ? afterRowId + limit : r.rows.length > 0 ? Number(r.rows[r.rows.length - 1]!.r) : afterRowId
+  return { keys: keys.subarray(0, n), vectors: vectors.subarray(0, n * dims), lastRowId: done(r.rows.length) ? -1 : last }
 }
 
 /** Rows that stopped being current in versions (after, upTo] and have no current version now (deleted, not updated). */
