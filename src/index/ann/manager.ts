@@ -117,6 +117,11 @@ export class AnnEntry {
     return this.#closed
   }
 
+  /** A rebuild was asked for and has not started: until it does, the graph must not answer (searches are exact). */
+  get rebuildDue(): boolean {
+    return this.#rebuild
+  }
+
   /** A commit that may have ended rows (update, delete, revert, ...). */
   noteEndings(): void {
     this.#endings++
@@ -312,8 +317,10 @@ export class VectorIndexes {
     for (const idx of md?.indexes ?? []) {
       const e = this.entry(tableId, idx)
       if (kind !== 'insert' && kind !== 'create') e.noteEndings()
-      // Recomputing a column rewrites vectors in place (no new row version): only a rebuild sees that.
-      e.kick(kind === 'recompute')
+      // Recomputing a column rewrites vectors in place (no new row version): only a rebuild sees that. A revert
+      // brings back row versions whose vectors the graph may have replaced: rebuilt too, and searches are exact
+      // from now on (not from when the upkeep notices the version went back: a search in between used the graph).
+      e.kick(kind === 'recompute' || kind === 'revert')
     }
   }
 
