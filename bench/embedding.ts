@@ -26,11 +26,11 @@ const time = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
   return [r, performance.now() - t0]
 }
 
-// `npx bun bench/embedding.ts ann [N=20000] [clustered,random]`: vector search only — Tessera's native index against
-// hnswlib-node and LanceDB HNSW-SQ on the same generated 384-d vectors (random and clustered), each built in its own
-// process.
+// `npx bun bench/embedding.ts ann [N=20000] [clustered,random] [f32|f16|i8]`: vector search only — Tessera's native
+// index (with that quantization) against hnswlib-node and LanceDB HNSW-SQ on the same generated 384-d vectors (random
+// and clustered), each built in its own process.
 if (process.argv[2] === 'ann') {
-  await annComparison(Number(process.argv[3] ?? 20_000), (process.argv[4] ?? 'clustered,random').split(','))
+  await annComparison(Number(process.argv[3] ?? 20_000), (process.argv[4] ?? 'clustered,random').split(','), process.argv[5] ?? 'f32')
   process.exit(0)
 }
 // `npx bun bench/embedding.ts insert [N=50000]`: an insert into a table with a lexical index against the same
@@ -177,16 +177,16 @@ const [, textMs] = await time(() => t.orderBy(t.c.text.similarity('family house 
 console.log(`text query incl. embedding (first call, then cached): ${fmt(textMs)} ms`)
 await db.close()
 
-async function annComparison(n: number, kinds: string[]): Promise<void> {
+async function annComparison(n: number, kinds: string[], quantization: string): Promise<void> {
   const { spawnSync } = await import('node:child_process')
   const { loadavg } = await import('node:os')
   const peers = ['tessera', 'hnswlib', 'lancedb'] as const
   type Out = { buildMs: number; rssMb: number; diskMb: number; results: Record<string, { p50: number; recall: number; short: number }> }
-  console.log(`vector search, ${n} x 384, top-10, M=16 efConstruction=64 ef=40 (LanceDB: IVF_HNSW_SQ, 1 partition); load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)
+  console.log(`vector search, ${n} x 384, top-10, M=16 efConstruction=64 ef=40, Tessera ${quantization} (LanceDB: IVF_HNSW_SQ, 1 partition); load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)
   for (const kind of kinds) {
     const out: Partial<Record<(typeof peers)[number], Out>> = {}
     for (const peer of peers) {
-      const r = spawnSync(process.execPath, [join(import.meta.dir, 'lib/ann-peer.ts'), peer, String(n), kind, '384'], { encoding: 'utf8', maxBuffer: 1 << 24 })
+      const r = spawnSync(process.execPath, [join(import.meta.dir, 'lib/ann-peer.ts'), peer, String(n), kind, '384', quantization], { encoding: 'utf8', maxBuffer: 1 << 24 })
       const line = r.stdout.trim().split('\n').at(-1) ?? ''
       for (const note of r.stderr.split('\n').filter((x) => x.includes('build split'))) console.log(`  (${kind}) ${note}`)
       try {

@@ -1,11 +1,12 @@
 // One peer of the vector-search comparison (bench/embedding.ts ann): builds its index over the shared generated
 // vectors in this process alone (so RSS is its own), runs the same queries, prints one JSON line.
-// Run: npx bun bench/lib/ann-peer.ts <tessera|hnswlib|lancedb> <N> <random|clustered> <dims>
+// Run: npx bun bench/lib/ann-peer.ts <tessera|hnswlib|lancedb> <N> <random|clustered> <dims> [f32|f16|i8 (Tessera's quantization)]
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-const [peer, nArg, kind, dArg] = process.argv.slice(2)
+const [peer, nArg, kind, dArg, qArg] = process.argv.slice(2)
+const QUANTIZATION = (qArg ?? 'f32') as 'f32' | 'f16' | 'i8'
 const N = Number(nArg), D = Number(dArg), Q = 100, K = 10
 const M = 16, EFC = 64, EF = 40
 
@@ -65,14 +66,16 @@ async function tessera(): Promise<Peer> {
   console.error(`tessera: rows stored in ${((performance.now() - load0) / 1000).toFixed(1)} s (not part of build)`)
   return {
     async build() {
+      Bun.gc(true)
+      const rssBefore = process.memoryUsage().rss / 2 ** 20
       const t0 = performance.now()
-      await t.addEmbeddingIndex('emb', { name: 'e', metric: 'cosine', m: M, efConstruction: EFC, efSearch: EF })
+      await t.addEmbeddingIndex('emb', { name: 'e', metric: 'cosine', m: M, efConstruction: EFC, efSearch: EF, quantization: QUANTIZATION })
       const t1 = performance.now()
       const [entry] = vectorIndexesOf(db.driver)!.entries(t.id)
       await entry!.settled()
       // Where the build went: the index column's commit, then the native fill (reads of vectors overlap the adds).
       const fill = entry!.lastFill
-      console.error(`tessera build split: addEmbeddingIndex ${(t1 - t0).toFixed(0)} ms; native fill of ${fill?.rows} rows: waiting for vector pages ${fill?.readWaitMs.toFixed(0)} ms, adding ${fill?.addMs.toFixed(0)} ms`)
+      console.error(`tessera build split (${QUANTIZATION}): addEmbeddingIndex ${(t1 - t0).toFixed(0)} ms; native fill of ${fill?.rows} rows: waiting for vector pages ${fill?.readWaitMs.toFixed(0)} ms, adding ${fill?.addMs.toFixed(0)} ms; RSS with the rows stored, before the build: ${rssBefore.toFixed(0)} MB`)
     },
     async search(q, p) {
       const sim = t.c.emb.similarity({ vector: q })

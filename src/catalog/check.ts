@@ -64,9 +64,10 @@ async function checkIndexes(db: Queryable, id: number, md: TableMd, have: Set<st
   for (const idx of md.indexes) {
     const vectors = valueColumn(idx.valueColumnId)
     if (!md.columns.some((c) => c.id === idx.valueColumnId)) p(`index '${idx.name}' has no vectors column in the schema`)
-    if (!native && !physical.has(physicalIndexName(id, idx.valueColumnId))) p(`index '${idx.name}' has no HNSW index ${physicalIndexName(id, idx.valueColumnId)}`)
+    if (!native && !physical.has(physicalIndexName(id, idx))) p(`index '${idx.name}' has no HNSW index ${physicalIndexName(id, idx)}`)
     if (idx.fullText && !physical.has(fullTextIndexName(id, idx.columnId, idx.fullText.language))) p(`index '${idx.name}' has no full-text index ${fullTextIndexName(id, idx.columnId, idx.fullText.language)}`)
-    if (!have.has(vectors) || !have.has(valueColumn(idx.columnId))) continue
+    // An index over a column of vectors reads the column itself: no row can lack its vector.
+    if (idx.valueColumnId === idx.columnId || !have.has(vectors) || !have.has(valueColumn(idx.columnId))) continue
     const missing = await countRowsWithoutVector(db, id, idx.columnId, idx.valueColumnId)
     if (missing > 0) p(`index '${idx.name}': ${missing} current rows have a value but no vector (rebuild it: addEmbeddingIndex with ifExists: 'replace')`)
   }

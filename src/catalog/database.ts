@@ -9,7 +9,7 @@ import type { FileLock } from '../runtime/index.ts'
 import { KeyedMutex, migrate, PGliteDriver, PostgresDriver } from '../store/index.ts'
 import type { PGliteAssets, Driver } from '../store/index.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
-import { createDataTable, dropDataTable } from './data-table/index.ts'
+import { createDataTable, dropDataTable, indexStatements } from './data-table/index.ts'
 import { repairUncommittedWrites } from './data-table/index.ts'
 import type { Repair } from './data-table/index.ts'
 import * as dirs from './dirs.ts'
@@ -33,11 +33,14 @@ import { openDestinations } from './destinations.ts'
 import { assertRevertRetained, assertVersionRetained, effectivePolicy, storePolicy } from './retention.ts'
 import type { EffectiveRetention, RetentionPolicy } from './retention.ts'
 import type { GcOptions, GcReport } from '../media/index.ts'
-import { attachVectorIndexes, detachVectorIndexes, vectorIndexesAfterCommit, VECTOR_SESSION_SETTINGS } from '../index/index.ts'
+import { attachVectorIndexes, detachVectorIndexes, provideIndexStatements, vectorIndexesAfterCommit, VECTOR_SESSION_SETTINGS } from '../index/index.ts'
 import type { ProviderConfig } from '../ai/index.ts'
 import { applySessionSettings, execContext } from './context.ts'
 
 /** Session settings every store connection of a database gets (catalog/context.ts). */
+// The index layer's statements over the data tables are written in the data-table layer (it cannot import them).
+provideIndexStatements(indexStatements)
+
 const SESSION_SETTINGS: Readonly<Record<string, string>> = { ...VECTOR_SESSION_SETTINGS }
 
 export interface OpenOptions {

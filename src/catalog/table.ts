@@ -521,9 +521,11 @@ export class Table implements Joinable {
       const deps = directDependents(state.md, name)
       // An embedding index's vectors are a hidden computed column: name the index, which is what users created.
       const indexOf = (c: ColumnMd) => state.md.indexes?.find((i) => i.valueColumnId === c.id)
-      const depIndexes = deps.filter(indexOf).map((c) => indexOf(c)!.name)
+      // Indexes over a column of vectors read the column itself (no hidden column depends on it).
+      const onColumn = (state.md.indexes ?? []).filter((i) => i.columnId === column.id && i.valueColumnId === column.id).map((i) => i.name)
+      const depIndexes = [...deps.filter(indexOf).map((c) => indexOf(c)!.name), ...onColumn]
       const depColumns = deps.filter((c) => !indexOf(c)).map((c) => c.name)
-      if (deps.length > 0) {
+      if (deps.length > 0 || onColumn.length > 0) {
         const what = [
           ...(depColumns.length ? [`computed column(s) ${depColumns.map((n) => `'${n}'`).join(', ')}`] : []),
           ...(depIndexes.length ? [`embedding index(es) ${depIndexes.map((n) => `'${n}'`).join(', ')} (dropEmbeddingIndex)`] : []),
@@ -623,13 +625,17 @@ export class Table implements Joinable {
     if (!this.#ctx.db.capabilities.vector) {
       throw new TesseraError('UNAVAILABLE', `cannot index '${this.path}.${column}': the PostgreSQL server has no pgvector extension; install it on the server (Debian/Ubuntu: apt install postgresql-15-pgvector, matching the server's major version) and run CREATE EXTENSION vector in the database (or let Tessera create it on its next start)`, { column, table: this.path })
     }
-    return indexes.addEmbeddingIndex(this, column, options, (name, expr, o) => this.addComputedColumn(name, expr, o))
+    return indexes.addEmbeddingIndex(this, column, options, (name, expr, o) => this.addComputedColumn(name, expr, o), this.#alterSchema)
   }
 
   async dropEmbeddingIndex(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
     refuseUnknownOptions('dropEmbeddingIndex', options, ['ifNotExists'])
-    return indexes.dropEmbeddingIndex(this, name, options)
+    return indexes.dropEmbeddingIndex(this, name, options, this.#alterSchema)
   }
+
+  /** A change of the schema alone (an index over a column of vectors is added or dropped). */
+  readonly #alterSchema = (kind: VersionKind, apply: (tx: Queryable, state: TableState, version: number) => Promise<TableMd>): Promise<UpdateStatus> =>
+    this.#write(kind, async () => undefined, (tx, state, version) => apply(tx, state, version))
 
   listIndexes(): IndexInfo[] {
     return indexes.listIndexes(this.md)

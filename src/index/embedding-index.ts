@@ -1,19 +1,22 @@
-import type { ColumnMd, IfExists, IfNotExists, IndexMd, IndexMetric, TableMd, UpdateStatus, Table, TableState } from '../catalog/index.ts'
+import type { ColumnMd, IfExists, IfNotExists, IndexMd, IndexMetric, TableMd, UpdateStatus, Table, TableState, VersionKind } from '../catalog/index.ts'
 import { alreadyExists, invalid, notFound } from '../errors.ts'
 import type { Embedder } from '../inference/index.ts'
 import { withDims } from '../inference/index.ts'
-import { colNode, Expr, dataTable, fnNode, MAX_VERSION, quoteIdent, valueColumn } from '../query/index.ts'
+import { colNode, Expr, fnNode, valueColumn } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
 import { parseType } from '../types/index.ts'
 import { createRowIdIndex, isNative } from './ann/index.ts'
 import { tsvectorSql, vectorCast } from './functions.ts'
+import { indexStatements } from './statements.ts'
 
 // An embedding index is a hidden computed column (the vectors, kept in sync by the computed-column machinery on
 // insert, update, delete and revert) plus an ANN index over the current rows: on the embedded store a native one
 // beside PGlite (src/index/ann/, kept up after commits), on a PostgreSQL server pgvector's HNSW expression index.
-// A column that already holds vectors (array<float32>[n]) is indexed without an embedder: the hidden column is then
-// a copy of it, so both stores and every code path see the same shape. The physical
-// index lives and dies with the physical column, so reverting the version that added it removes both.
+// A column that already holds vectors (array<float32>[n]) is indexed without an embedder and without a copy: the
+// index entry names the column itself as its vectors (valueColumnId = columnId; see ownsVectorsColumn), and adding
+// or dropping it is a schema change of the catalog entry only. Copying the vectors into a hidden column was a third
+// of the build (BENCHMARKS.md). The physical index lives and dies with the physical column, so reverting the version
+// that added it removes both.
 // A text index also gets a full-text GIN index over the source column's current rows (to_tsvector with a fixed
 // configuration), so hybrid search's text side is an index scan instead of parsing every row (measured at 100k
 // rows: 1.5-2.5 s → 60 ms). Like the HNSW index it is never dropped with the index: earlier versions may use it.
@@ -57,7 +60,15 @@ export interface IndexInfo {
 const OPCLASS: Record<IndexMetric, string> = { cosine: 'vector_cosine_ops', ip: 'vector_ip_ops', l2: 'vector_l2_ops' }
 /** The hidden computed column holding an index's vectors. */
 export const hiddenIndexColumn = (index: string): string => `_idx_${index}`
-export const physicalIndexName = (tableId: number, valueColumnId: number): string => `t${tableId}_e${valueColumnId}`
+/**
+ * The pgvector HNSW index's name. An index over a column of vectors has no column of its own, so several such
+ * indexes of one column (other metrics) are told apart by their metric.
+ */
+export const physicalIndexName = (tableId: number, idx: Pick<IndexMd, 'valueColumnId' | 'metric'> & { readonly columnId?: number }): string =>
+  `t${tableId}_e${idx.valueColumnId}${idx.columnId === idx.valueColumnId ? `_${idx.metric}` : ''}`
+
+/** Whether an index keeps its vectors in a hidden column of its own (false: it indexes a column of vectors as is). */
+export const ownsVectorsColumn = (idx: Pick<IndexMd, 'columnId' | 'valueColumnId'>): boolean => idx.columnId !== idx.valueColumnId
 
 export const fullTextIndexName = (tableId: number, columnId: number, language: string): string => `t${tableId}_c${columnId}_fts_${language}`
 
@@ -68,7 +79,7 @@ export async function createFullTextIndex(tx: Queryable, tableId: number, column
     const names = (await tx.query<{ cfgname: string }>('select cfgname from pg_ts_config order by cfgname')).rows.map((r) => r.cfgname)
     throw invalid('INVALID_ARGUMENT', `fullText: no text search configuration '${language}' on this database; it has ${names.join(', ')}`)
   }
-  await tx.exec(`create index if not exists ${quoteIdent(fullTextIndexName(tableId, columnId, language))} on ${dataTable(tableId)} using gin (${tsvectorSql(valueColumn(columnId), language)}) where _v_max = ${MAX_VERSION}`)
+  await indexStatements().createCurrentRowsIndex(tx, tableId, fullTextIndexName(tableId, columnId, language), 'gin', tsvectorSql(valueColumn(columnId), language))
 }
 
 /**
@@ -76,11 +87,11 @@ export async function createFullTextIndex(tx: Queryable, tableId: number, column
  * store the native index (built after the commit) takes HNSW's place: only the _rowid b-tree its candidates are
  * fetched through is made here.
  */
-export async function createHnsw(tx: Queryable, tableId: number, idx: Pick<IndexMd, 'valueColumnId' | 'metric' | 'dims'> & { ann?: IndexMd['ann'] }): Promise<void> {
+export async function createHnsw(tx: Queryable, tableId: number, idx: Pick<IndexMd, 'valueColumnId' | 'metric' | 'dims'> & { ann?: IndexMd['ann']; columnId?: number }): Promise<void> {
   if (await isNative(tx)) return createRowIdIndex(tx, tableId)
   const m = idx.ann?.m, efc = idx.ann?.efConstruction
   const withSql = m !== undefined || efc !== undefined ? ` with (${[m !== undefined ? `m = ${Math.trunc(m)}` : '', efc !== undefined ? `ef_construction = ${Math.trunc(efc)}` : ''].filter(Boolean).join(', ')})` : ''
-  await tx.exec(`create index if not exists ${quoteIdent(physicalIndexName(tableId, idx.valueColumnId))} on ${dataTable(tableId)} using hnsw (${vectorCast(valueColumn(idx.valueColumnId), idx.dims)} ${OPCLASS[idx.metric]})${withSql} where _v_max = ${MAX_VERSION}`)
+  await indexStatements().createCurrentRowsIndex(tx, tableId, physicalIndexName(tableId, idx), 'hnsw', `${vectorCast(valueColumn(idx.valueColumnId), idx.dims)} ${OPCLASS[idx.metric]}`, withSql)
 }
 
 export function listIndexes(md: TableMd): IndexInfo[] {
@@ -95,6 +106,9 @@ type AddHidden = (name: string, expr: Expr, options: {
   hidden: true
   afterAdd: (tx: Queryable, md: TableMd, column: ColumnMd, state: TableState) => Promise<TableMd>
 }) => Promise<UpdateStatus>
+
+/** A schema change of the table (one new version) whose new schema `apply` returns, on the locked state. */
+export type AlterSchema = (kind: VersionKind, apply: (tx: Queryable, state: TableState, version: number) => Promise<TableMd>) => Promise<UpdateStatus>
 
 /** An index request checked against the table's schema, before any model runs. */
 export interface CheckedIndex {
@@ -188,13 +202,14 @@ export async function createPhysicalIndexes(tx: Queryable, tableId: number, idx:
  */
 export function withIndex(md: TableMd, idx: IndexMd): TableMd {
   const old = md.indexes?.find((i) => i.name === idx.name)
+  // An index over a column of vectors has no column of its own: the column stays as it is, with its name.
   const columns = md.columns
-    .filter((c) => c.id !== old?.valueColumnId)
-    .map((c) => (c.id === idx.valueColumnId ? { ...c, name: hiddenIndexColumn(idx.name) } : c))
+    .filter((c) => !(old && ownsVectorsColumn(old) && c.id === old.valueColumnId))
+    .map((c) => (ownsVectorsColumn(idx) && c.id === idx.valueColumnId ? { ...c, name: hiddenIndexColumn(idx.name) } : c))
   return { ...md, columns, indexes: [...(md.indexes ?? []).filter((i) => i !== old), idx] }
 }
 
-export async function addEmbeddingIndex(table: Table, column: string, options: AddEmbeddingIndexOptions, addHidden: AddHidden): Promise<UpdateStatus> {
+export async function addEmbeddingIndex(table: Table, column: string, options: AddEmbeddingIndexOptions, addHidden: AddHidden, alterSchema: AlterSchema): Promise<UpdateStatus> {
   const checked = checkEmbeddingIndex(table.md, table.path, column, options)
   if (checked.exists) {
     const mode = options.ifExists ?? 'error'
@@ -202,6 +217,20 @@ export async function addEmbeddingIndex(table: Table, column: string, options: A
     if (mode === 'error') throw alreadyExists('INDEX_ALREADY_EXISTS', `'${table.path}' already has an index '${checked.name}'; pass ifExists: 'ignore' or 'replace' (or build the new one in the background: db.jobs.startIndex)`, { index: checked.name })
   }
   const embed = await indexEmbedder(checked, options.embed)
+  if (!options.embed) {
+    // A column of vectors: the index reads it as is (no copy), so adding it is a change of the catalog entry.
+    return alterSchema('add_column', async (tx, state, version) => {
+      // Checked again on the locked state: the column may have changed and the name been taken meanwhile.
+      const again = checkEmbeddingIndex(state.md, state.path, column, options)
+      if (again.exists && (options.ifExists ?? 'error') !== 'replace') {
+        if (options.ifExists === 'ignore') return state.md
+        throw alreadyExists('INDEX_ALREADY_EXISTS', `'${state.path}' already has an index '${again.name}'`, { index: again.name })
+      }
+      const idx = indexMdOf(again, await indexEmbedder(again, undefined), { id: again.source.id, addedIn: version })
+      await createPhysicalIndexes(tx, state.id, idx)
+      return withIndex(state.md, idx)
+    })
+  }
   // Replacing: the new vectors column starts under a temporary name and the swap happens in the same version, so a
   // search never finds the index missing.
   const hiddenName = checked.exists ? `${hiddenIndexColumn(checked.name)}_new${table.md.nextColumnId}` : hiddenIndexColumn(checked.name)
@@ -216,7 +245,7 @@ export async function addEmbeddingIndex(table: Table, column: string, options: A
   })
 }
 
-export async function dropEmbeddingIndex(table: Table, name: string, options: { ifNotExists?: IfNotExists }): Promise<UpdateStatus> {
+export async function dropEmbeddingIndex(table: Table, name: string, options: { ifNotExists?: IfNotExists }, alterSchema: AlterSchema): Promise<UpdateStatus> {
   const idx = table.md.indexes?.find((i) => i.name === name)
   if (!idx) {
     if (options.ifNotExists === 'ignore') return statusOf(table)
@@ -224,7 +253,13 @@ export async function dropEmbeddingIndex(table: Table, name: string, options: { 
   }
   // Dropping the hidden column drops the index entry with it (Table.dropColumn); the physical column and HNSW
   // index stay for earlier versions, as with any dropped column, and new rows store null there.
-  return table.dropColumn(table.md.columns.find((c) => c.id === idx.valueColumnId)!.name)
+  if (ownsVectorsColumn(idx)) return table.dropColumn(table.md.columns.find((c) => c.id === idx.valueColumnId)!.name)
+  // An index over a column of vectors: only the catalog entry goes (the column is the user's).
+  return alterSchema('drop_column', async (_tx, state) => {
+    const indexes = (state.md.indexes ?? []).filter((i) => i.name !== name)
+    if (indexes.length === (state.md.indexes ?? []).length) throw notFound('INDEX_NOT_FOUND', `'${state.path}' has no index '${name}'`, { index: name })
+    return { ...state.md, indexes }
+  })
 }
 
 function firstFree(existing: readonly IndexMd[]): string {

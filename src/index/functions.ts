@@ -1,7 +1,8 @@
 import { invalid } from '../errors.ts'
 import type { IndexMetric } from '../catalog/index.ts'
 import type { FnNode } from '../query/index.ts'
-import { expectKinds, scalar, t, typeError, dataTable, MAX_VERSION } from '../query/index.ts'
+import { expectKinds, scalar, t, typeError } from '../query/index.ts'
+import { indexStatements } from './statements.ts'
 
 // SQL functions behind similarity search and full-text search. `similarity` itself is a placeholder the query
 // rewrite (similarity.ts) replaces before planning, once the query's embedding is known; what reaches SQL is
@@ -87,8 +88,7 @@ scalar({
     const listed = `${emit.param(keyList(node))}::bigint[]`
     const after = afterVersion(node)
     if (after === undefined) return `(t0._rowid = any(${listed}))`
-    // `+ 0`: only the _v_min index is probed (with the plain condition Postgres also walks every current row's _rowid).
-    const newer = `array(select _rowid from ${dataTable(node.opts!.table as number)} where _v_min > ${after} and _v_max + 0 = ${MAX_VERSION})`
+    const newer = indexStatements().rowIdsWrittenAfter(node.opts!.table as number, after)
     return `(t0._rowid = any(array_cat(${listed}, ${newer})))`
   },
   eval: (_a, node) => {

@@ -11,3 +11,5 @@ export { attachVectorIndexes, checkVectorIndexes, detachVectorIndexes, isNative,
 // What other folders import from this one (added by the barrels codemod).
 export { checkEmbeddingIndex, createPhysicalIndexes, embedExpr, fullTextIndexName, indexEmbedder, indexMdOf, withIndex } from './embedding-index.ts'
 export { searchOutputs } from './hybrid.ts'
+export { provideIndexStatements } from './statements.ts'
+export type { IndexStatements, VectorPage } from './statements.ts'

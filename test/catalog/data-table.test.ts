@@ -1,6 +1,6 @@
 import { expect, test } from 'bun:test'
 import {
-  countDuplicateKeys, createDataTable, deleteRows, discardUncommitted, emptyCounts, endRowsOfEndedBaseRows, insertRows, readCurrentByKey,
+  countDuplicateKeys, countNewerRows, countVectors, tableBlocks, createCurrentRowsIndex, createDataTable, createRowIdIndex, readVectors, rowIdsWrittenAfter, rowsEnded, deleteRows, discardUncommitted, emptyCounts, endRowsOfEndedBaseRows, insertRows, readCurrentByKey,
   undoVersionStep, updateRows,
 } from '../../src/catalog/data-table/index.ts'
 import type { ColumnMd, TableMd } from '../../src/catalog/metadata.ts'
@@ -58,6 +58,42 @@ test('insert: per-column arrays through unnest() for small batches, one JSON doc
   ])
 })
 
+test('insert: float arrays (vectors) by binary COPY into a session table joined to the document by row, where the store can', async () => {
+  const vmd: TableMd = { columns: [col(1, 'id', 'int'), col(2, 'emb', 'array<float32>[2]?'), col(3, 'm', 'array<float64>[2,1]?')], primaryKey: [1], nextColumnId: 4, mediaValidation: 'on_write' }
+  const vstate: TableState = { id: 8, path: 'vecs', kind: 'table', version: 1, md: vmd }
+  const { db, sent } = recorder([], 2)
+  const copied: { target: string; bytes: Uint8Array }[] = []
+  const withCopy: Queryable = { ...db, copyBinaryFrom: async (target, bytes) => (copied.push({ target, bytes: bytes.slice() }), 2) }
+  await insertRows(withCopy, vstate, 5, [{ id: 1, emb: [0.5, -2], m: [[1], [2]] }, { id: 2, emb: null, m: null }], new Map(), emptyCounts())
+  expect(sent).toEqual([
+    { sql: 'create temporary table if not exists "tessera_stage_rd" (_ord integer, a0 real[], a1 double precision[])' },
+    {
+      sql: 'insert into tessera_data."t8" (_v_min, c1, c2, c3) select $1::integer, x.c1, x.c2, x.c3 from (select d.*, s.a0 as c2, s.a1 as c3 from jsonb_to_recordset($2::jsonb) as d(_ord integer, c1 bigint) join "tessera_stage_rd" s on s._ord = d._ord order by d._ord) as x',
+      params: [5, '[{"_ord":0,"c1":1},{"_ord":1,"c1":2}]'],
+    },
+    { sql: 'truncate "tessera_stage_rd"' },
+  ])
+  expect(copied.map((c) => c.target)).toEqual(['"tessera_stage_rd"'])
+  // COPY's binary format: signature, flags, extension; per row the field count, then length-prefixed fields (an
+  // array: dims, null flag, element type, per dim size and lower bound, then length-prefixed elements); -1 ends.
+  const v = new DataView(copied[0]!.bytes.buffer)
+  let at = 19
+  const int = (n: 2 | 4) => ((at += n), n === 2 ? v.getInt16(at - 2) : v.getInt32(at - 4))
+  expect([int(2), int(4), int(4)]).toEqual([3, 4, 0])
+  expect([int(4), int(4), int(4), int(4), int(4), int(4)]).toEqual([36, 1, 0, 700, 2, 1])
+  expect([int(4), v.getFloat32(at), (at += 4, int(4)), v.getFloat32(at)]).toEqual([4, 0.5, 4, -2])
+  at += 4
+  expect([int(4), int(4), int(4), int(4), int(4), int(4), int(4), int(4)]).toEqual([52, 2, 0, 701, 2, 1, 1, 1])
+  expect([int(4), v.getFloat64(at), (at += 8, int(4)), v.getFloat64(at)]).toEqual([8, 1, 8, 2])
+  at += 8
+  expect([int(2), int(4), int(4), int(4), int(4), int(2)]).toEqual([3, 4, 1, -1, -1, -1])
+  expect(at).toBe(copied[0]!.bytes.length)
+  // Where the store has no binary COPY (a server store), the arrays stay in the document.
+  const plain = recorder([], 1)
+  await insertRows(plain.db, vstate, 5, [{ id: 1, emb: [0.5, -2], m: null }], new Map(), emptyCounts())
+  expect(plain.sent).toEqual([{ sql: 'insert into tessera_data."t8" (_v_min, c1, c2, c3) select $1::integer, x.c1, x.c2, x.c3 from jsonb_to_recordset($2::jsonb) as x(c1 bigint, c2 real[], c3 double precision[])', params: [5, '[{"c1":1,"c2":[0.5,-2]}]'] }])
+})
+
 test('update: ends the matching current row versions and inserts their successors, recomputing dependents', async () => {
   const { db, sent } = recorder([], 3)
   const counts = emptyCounts()
@@ -106,4 +142,59 @@ test('views: view rows whose base row version ended in the synced range end too'
     sql: 'update tessera_data."t9" as v set _v_max = $1 where v._v_max = 2147483647 and v._v_min < $1 and v.c4 in (select b._rowid from tessera_data."t7" as b where b._v_max > 2 and b._v_max <= 4 and b._v_min <= 2)',
     params: [3],
   }])
+})
+
+test('indexes: the physical indexes over current rows, the native index\'s reads in _rowid pages, the rows written after a version', async () => {
+  const { db, sent } = recorder()
+  await createCurrentRowsIndex(db, 7, 't7_e4', 'hnsw', '(c4::vector(3)) vector_cosine_ops', ' with (m = 8)')
+  await createCurrentRowsIndex(db, 7, 't7_c2_fts_english', 'gin', "to_tsvector('english'::regconfig, c2)")
+  await createRowIdIndex(db, 7)
+  expect(sent.map((s) => s.sql)).toEqual([
+    'create index if not exists "t7_e4" on tessera_data."t7" using hnsw ((c4::vector(3)) vector_cosine_ops) with (m = 8) where _v_max = 2147483647',
+    'create index if not exists "t7_c2_fts_english" on tessera_data."t7" using gin (to_tsvector(\'english\'::regconfig, c2)) where _v_max = 2147483647',
+    'create index if not exists "t7_rowid_cur" on tessera_data."t7" (_rowid) where _v_max = 2147483647',
+  ])
+  // A page of vectors: pgvector's binary form (dims, unused, big-endian floats) as base64, decoded here.
+  const vec = Buffer.alloc(4 + 8)
+  vec.writeInt16BE(2, 0)
+  vec.writeFloatBE(0.5, 4)
+  vec.writeFloatBE(-1, 8)
+  const page = recorder([{ r: '11', v: vec.toString('base64') }, { r: 12, v: vec.toString('base64') }])
+  const got = await readVectors(page.db, 7, 4, 2, { after: 3, upTo: 9 }, 10, 2)
+  expect(page.sent).toEqual([{
+    sql: "select _rowid as r, encode(vector_send(c4::vector), 'base64') as v from tessera_data.\"t7\" where _v_max = 2147483647 and _rowid > $3 and _v_min > $1 and _v_min <= $2 and c4 is not null order by _rowid limit $4",
+    params: [3, 9, 10, 2],
+  }])
+  expect([[...got.keys], [...got.vectors], got.lastRowId]).toEqual([[11n, 12n], [0.5, -1, 0.5, -1], 12])
+  // A build's pages are _rowid ranges up to the highest current _rowid (a page reads only its own rows).
+  const answers = [[{ m: 25 }], [{ r: 11, v: vec.toString('base64') }], [{ m: 25 }], []]
+  const build: { sql: string; params?: readonly unknown[] }[] = []
+  const pages: Queryable = { query: async <R>(sql: string, params?: readonly unknown[]) => (build.push({ sql, ...(params ? { params } : {}) }), { rows: answers.shift() as R[], affectedRows: 0 }), exec: async () => undefined }
+  const first = await readVectors(pages, 7, 4, 2, { after: -1, upTo: 9 }, 0, 20)
+  const second = await readVectors(pages, 7, 4, 2, { after: -1, upTo: 9 }, first.lastRowId, 20)
+  expect([[...first.keys], first.lastRowId, second.keys.length, second.lastRowId]).toEqual([[11n], 20, 0, -1])
+  expect(build).toEqual([
+    { sql: 'select max(_rowid) as m from tessera_data."t7" where _v_max = 2147483647' },
+    { sql: "select _rowid as r, encode(vector_send(c4::vector), 'base64') as v from tessera_data.\"t7\" where _v_max = 2147483647 and _rowid > $2 and _rowid <= $3 and _v_min + 0 <= $1 and c4 is not null order by _rowid", params: [9, 0, 20] },
+    { sql: 'select max(_rowid) as m from tessera_data."t7" where _v_max = 2147483647' },
+    { sql: "select _rowid as r, encode(vector_send(c4::vector), 'base64') as v from tessera_data.\"t7\" where _v_max = 2147483647 and _rowid > $2 and _rowid <= $3 and _v_min + 0 <= $1 and c4 is not null order by _rowid", params: [9, 20, 40] },
+  ])
+  const ended = recorder([{ r: 5 }])
+  expect([...(await rowsEnded(ended.db, 7, 3, 9))]).toEqual([5n])
+  expect(ended.sent).toEqual([{
+    sql: 'select distinct d._rowid as r from tessera_data."t7" d where d._v_max > $1 and d._v_max <= $2 and d._v_max <> 2147483647 and not exists (select 1 from tessera_data."t7" c where c._v_max = 2147483647 and c._rowid = d._rowid)',
+    params: [3, 9],
+  }])
+  const count = recorder([{ n: 4 }])
+  expect(await countVectors(count.db, 7, 4, 9)).toBe(4)
+  expect(count.sent).toEqual([{ sql: 'select count(*)::int as n from tessera_data."t7" where _v_max = 2147483647 and _v_min <= $1 and c4 is not null', params: [9] }])
+  // A range on _v_min, so Postgres probes its index even without statistics.
+  expect(rowIdsWrittenAfter(7, 9)).toBe('array(select _rowid from tessera_data."t7" where _v_min > 9 and _v_min <= 2147483647 and _v_max + 0 = 2147483647)')
+  // How far an index is behind (a search ranks a long tail in slices), and the heap's size in blocks (the slices).
+  const newer = recorder([{ n: 513 }])
+  expect(await countNewerRows(newer.db, 7, 9, 513)).toBe(513)
+  expect(newer.sent).toEqual([{ sql: 'select count(*)::int as n from (select 1 from tessera_data."t7" where _v_min > $1 and _v_min <= 2147483647 and _v_max + 0 = 2147483647 limit $2) as newer', params: [9, 513] }])
+  const blocks = recorder([{ blocks: 40 }])
+  expect(await tableBlocks(blocks.db, 7)).toBe(40)
+  expect(blocks.sent).toEqual([{ sql: "select (pg_relation_size($1::regclass) / current_setting('block_size')::int)::int as blocks", params: ['tessera_data."t7"'] }])
 })

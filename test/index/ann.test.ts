@@ -194,6 +194,41 @@ describe('native ANN index (embedded store)', () => {
     expect(await top()).toEqual(truth)
   })
 
+  test('a column of vectors is indexed as is: no hidden copy; drop, replace, revert and a second metric keep the column', async () => {
+    const s = await db.createTable('own_vectors', { id: 'int', emb: 'array<float32>[24]' })
+    await s.insert(vectors.slice(0, 300).map((emb, id) => ({ id, emb })))
+    const columns = s.md.columns.map((c) => c.name)
+    const before = s.version
+    await s.addEmbeddingIndex('emb', { name: 'cos' })
+    // The index names the column itself; no column was added (the copy was a third of the build).
+    expect(s.md.columns.map((c) => c.name)).toEqual(columns)
+    expect(s.md.indexes![0]).toMatchObject({ name: 'cos', columnId: s.md.columns[1]!.id, valueColumnId: s.md.columns[1]!.id })
+    await s.addEmbeddingIndex('emb', { name: 'near', metric: 'l2' })
+    await settle(db, s)
+    const q = vectors[5]!
+    const top = async (idx: string) => (await s.orderBy(s.c.emb.similarity({ vector: q }, { idx }), 'desc').limit(3).select({ id: s.c.id }).collect()).rows.map((r) => r.id)
+    expect(await top('cos')).toEqual(exactTop(q, 3, (id) => id < 300))
+    expect((await top('near'))[0]).toBe(5)
+    expect(vectorIndexesOf(db.driver)!.entries(s.id).map((e) => e.native?.size)).toEqual([300, 300])
+    // The column cannot be dropped from under its indexes; dropping an index leaves the column and the other index.
+    await expect(await rejection(s.dropColumn('emb'))).toMatchObject({ code: 'HAS_DEPENDENTS', message: expect.stringMatching(/'cos', 'near'/) })
+    await s.dropEmbeddingIndex('near')
+    expect(s.listIndexes().map((i) => i.name)).toEqual(['cos'])
+    expect(s.md.columns.map((c) => c.name)).toEqual(columns)
+    expect((await s.where(s.c.id.eq(7)).select({ emb: s.c.emb }).collect()).rows[0]!.emb).toHaveLength(24)
+    // Replaced in place with other settings: a new native index under the same name.
+    await s.addEmbeddingIndex('emb', { name: 'cos', m: 8, ifExists: 'replace' })
+    expect(s.listIndexes()).toEqual([expect.objectContaining({ name: 'cos', ann: { m: 8 } })])
+    await settle(db, s)
+    expect(vectorIndexesOf(db.driver)!.entries(s.id).map((e) => [e.settings.m, e.native?.size])).toEqual([[8, 300]])
+    expect(await top('cos')).toEqual(exactTop(q, 3, (id) => id < 300))
+    expect((await db.check()).problems).toEqual([])
+    while (s.version > before) await s.revert()
+    expect(s.listIndexes()).toEqual([])
+    expect(s.md.columns.map((c) => c.name)).toEqual(columns)
+    await db.dropTable('own_vectors')
+  })
+
   test('time travel answers exactly at an old version; revert repairs the index', async () => {
     const before = t.version
     const q = clustered()

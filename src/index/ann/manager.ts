@@ -99,11 +99,11 @@ export class AnnEntry {
     this.native = undefined
   }
 
-  dispose(): void {
+  dispose(removeFiles = true): void {
     this.#closed = true
     const native = this.native
     this.native = undefined
-    const path = this.path
+    const path = removeFiles ? this.path : undefined
     // A running build may still save: free the graph and remove the files once it has stopped.
     void (this.#task ?? Promise.resolve()).catch(() => undefined).finally(async () => {
       await this.#drop(native)
@@ -118,6 +118,11 @@ export class AnnEntry {
 
   get closed(): boolean {
     return this.#closed
+  }
+
+  /** A rebuild was asked for and has not started: until it does, the graph must not answer (searches are exact). */
+  get rebuildDue(): boolean {
+    return this.#rebuild
   }
 
   /** A commit that may have ended rows (update, delete, revert, ...). */
@@ -302,7 +307,7 @@ export class VectorIndexes {
 
   /** The entry of an index, created (and its load or build started) on first use. */
   entry(tableId: number, idx: IndexMd): AnnEntry {
-    const key = `${tableId}:${idx.valueColumnId}`
+    const key = entryKey(tableId, idx)
     let e = this.#entries.get(key)
     if (!e) {
       const path = this.#dir ? join(this.#dir, `t${tableId}-${idx.name}-c${idx.valueColumnId}.usearch`) : undefined
@@ -314,27 +319,30 @@ export class VectorIndexes {
 
   /** After a commit: bring the table's indexes along; forget indexes the table no longer has. */
   afterCommit(tableId: number, md: TableMd | undefined, kind: VersionKind | 'revert' | 'drop'): void {
-    const live = new Set((md?.indexes ?? []).map((i) => `${tableId}:${i.valueColumnId}`))
+    const live = new Set((md?.indexes ?? []).map((i) => entryKey(tableId, i)))
     for (const [key, e] of this.#entries) {
       if (e.tableId !== tableId || live.has(key)) continue
       this.#entries.delete(key)
-      e.dispose()
+      // An index replaced by one of the same name over the same column has the same files: the new one keeps them.
+      e.dispose(![...this.#entries.values()].some((x) => x.path === e.path))
     }
-    this.#removeStaleFiles(tableId, new Set((md?.indexes ?? []).map((i) => i.valueColumnId)))
+    this.#removeStaleFiles(tableId, new Set((md?.indexes ?? []).map((i) => `${i.name}:${i.valueColumnId}`)))
     for (const idx of md?.indexes ?? []) {
       const e = this.entry(tableId, idx)
       if (kind !== 'insert' && kind !== 'create') e.noteEndings()
-      // Recomputing a column rewrites vectors in place (no new row version): only a rebuild sees that.
-      e.kick(kind === 'recompute')
+      // Recomputing a column rewrites vectors in place (no new row version): only a rebuild sees that. A revert
+      // brings back row versions whose vectors the graph may have replaced: rebuilt too, and searches are exact
+      // from now on (not from when the upkeep notices the version went back: a search in between used the graph).
+      e.kick(kind === 'recompute' || kind === 'revert')
     }
   }
 
   /** Files of the table's indexes that no longer exist (dropped while not loaded, or with the table). */
-  #removeStaleFiles(tableId: number, live: Set<number>): void {
+  #removeStaleFiles(tableId: number, live: Set<string>): void {
     if (!this.#dir || !existsSync(this.#dir)) return
     for (const f of readdirSync(this.#dir)) {
-      const m = /^t(\d+)-.*-c(\d+)\.usearch/.exec(f)
-      if (m && Number(m[1]) === tableId && !live.has(Number(m[2]))) rmSync(join(this.#dir, f), { force: true })
+      const m = /^t(\d+)-(.*)-c(\d+)\.usearch/.exec(f)
+      if (m && Number(m[1]) === tableId && !live.has(`${m[2]}:${m[3]}`)) rmSync(join(this.#dir, f), { force: true })
     }
   }
 
@@ -347,6 +355,12 @@ export class VectorIndexes {
     this.#entries.clear()
   }
 }
+
+/**
+ * An index's entry: by table, name, vectors column and the version that added it, so an index replaced by one of the
+ * same name over the same column of vectors (other settings) gets a new entry.
+ */
+const entryKey = (tableId: number, idx: IndexMd): string => `${tableId}:${idx.name}:${idx.valueColumnId}:${idx.addedIn}`
 
 const managers = new WeakMap<object, VectorIndexes>()
 

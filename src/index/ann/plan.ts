@@ -52,7 +52,8 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   entry.touch()
   const native = entry.native
   const covered = entry.version
-  if (!native || covered < 0) return spec
+  // A rebuild is due (a revert or a recompute changed vectors in place): the graph may hold vectors no row has now.
+  if (!native || covered < 0 || entry.rebuildDue) return spec
   const k = spec.limit + (spec.offset ?? 0)
   const total = Math.max(native.size, 1)
   if (k === 0 || k * 4 >= total) return spec

@@ -44,6 +44,11 @@ class PGliteQueryable implements Queryable {
   async exec(sql: string): Promise<void> {
     await this.db.exec(sql)
   }
+
+  async copyBinaryFrom(target: string, payload: Uint8Array): Promise<number> {
+    const r = await this.db.query(`copy ${target} from '/dev/blob' with (format binary)`, [], { blob: new Blob([payload as BlobPart]) })
+    return r.affectedRows ?? 0
+  }
 }
 
 export class PGliteDirect extends PGliteQueryable implements Driver {

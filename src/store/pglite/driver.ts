@@ -127,6 +127,14 @@ class WorkerQueryable implements Queryable {
     const { busyMs } = await this.conn.send({ op: 'exec', sql })
     this.onBusy(busyMs)
   }
+
+  async copyBinaryFrom(target: string, payload: Uint8Array): Promise<number> {
+    // A copy of the bytes, transferred: the caller's buffer stays usable.
+    const bytes = payload.slice()
+    const { result, busyMs } = await this.conn.send({ op: 'copy', target, csv: bytes, binary: true }, [bytes.buffer as ArrayBuffer])
+    this.onBusy(busyMs)
+    return result as number
+  }
 }
 
 export class PGliteDriver implements Driver {

@@ -18,8 +18,11 @@ export type WorkerRequest =
   | { readonly id: number; readonly op: 'open'; readonly options: WorkerOpenOptions }
   | { readonly id: number; readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[]; readonly prepare?: boolean }
   | { readonly id: number; readonly op: 'exec'; readonly sql: string }
-  /** COPY … FROM '/dev/blob': `csv` is the UTF-8 payload PGlite reads as the blob (its buffer is transferred, not copied). */
-  | { readonly id: number; readonly op: 'copy'; readonly target: string; readonly csv: Uint8Array }
+  /**
+   * COPY … FROM '/dev/blob': `csv` is the payload PGlite reads as the blob (its buffer is transferred, not copied):
+   * UTF-8 CSV, or COPY's binary format when `binary`.
+   */
+  | { readonly id: number; readonly op: 'copy'; readonly target: string; readonly csv: Uint8Array; readonly binary?: boolean }
   | { readonly id: number; readonly op: 'dump' }
   | { readonly id: number; readonly op: 'close' }
 

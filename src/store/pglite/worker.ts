@@ -26,7 +26,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       await store().exec(req.sql)
       return null
     case 'copy':
-      return store().copyFrom(req.target, req.csv)
+      return req.binary ? store().copyBinaryFrom(req.target, req.csv) : store().copyFrom(req.target, req.csv)
     case 'dump':
       return store().dump()
     case 'close':
