@@ -159,13 +159,20 @@ test('indexes: the physical indexes over current rows, the native index\'s reads
   vec.writeInt16BE(2, 0)
   vec.writeFloatBE(0.5, 4)
   vec.writeFloatBE(-1, 8)
-  const page = recorder([{ r: '11', v: vec.toString('base64') }, { r: 12, v: vec.toString('base64') }])
-  const got = await readVectors(page.db, 7, 4, 2, { after: 3, upTo: 9 }, 10, 2)
-  expect(page.sent).toEqual([{
-    sql: "select _rowid as r, encode(vector_send(c4::vector), 'base64') as v from tessera_data.\"t7\" where _v_max = 2147483647 and _rowid > $3 and _v_min > $1 and _v_min <= $2 and c4 is not null order by _rowid limit $4",
-    params: [3, 9, 10, 2],
-  }])
+  // A catch-up's pages are _rowid ranges from the lowest row of the version range not read yet.
+  const catchUp: { sql: string; params?: readonly unknown[] }[] = []
+  const catchUpAnswers = [[{ lo: '11', hi: 30 }], [{ r: '11', v: vec.toString('base64') }, { r: 12, v: vec.toString('base64') }], [{ lo: null, hi: null }]]
+  const catchUpDb: Queryable = { query: async <R>(sql: string, params?: readonly unknown[]) => (catchUp.push({ sql, ...(params ? { params } : {}) }), { rows: catchUpAnswers.shift() as R[], affectedRows: 0 }), exec: async () => undefined }
+  const got = await readVectors(catchUpDb, 7, 4, 2, { after: 3, upTo: 9 }, 4, 2)
   expect([[...got.keys], [...got.vectors], got.lastRowId]).toEqual([[11n, 12n], [0.5, -1, 0.5, -1], 12])
+  const rest = await readVectors(catchUpDb, 7, 4, 2, { after: 3, upTo: 9 }, got.lastRowId, 2)
+  expect([rest.keys.length, rest.lastRowId]).toEqual([0, -1])
+  const bounds = 'select min(_rowid) as lo, max(_rowid) as hi from tessera_data."t7" where _v_min > $1 and _v_min <= $2 and _v_max + 0 = 2147483647 and _rowid > $3'
+  expect(catchUp).toEqual([
+    { sql: bounds, params: [3, 9, 4] },
+    { sql: "select _rowid as r, encode(vector_send(c4::vector), 'base64') as v from tessera_data.\"t7\" where _v_max = 2147483647 and _rowid > $3 and _rowid <= $4 and _v_min + 0 > $1 and _v_min + 0 <= $2 and c4 is not null order by _rowid", params: [3, 9, 10, 12] },
+    { sql: bounds, params: [3, 9, 12] },
+  ])
   // A build's pages are _rowid ranges up to the highest current _rowid (a page reads only its own rows).
   const answers = [[{ m: 25 }], [{ r: 11, v: vec.toString('base64') }], [{ m: 25 }], []]
   const build: { sql: string; params?: readonly unknown[] }[] = []

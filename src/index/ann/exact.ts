@@ -55,6 +55,9 @@ export async function topInSlices(db: Queryable, spec: QuerySpec, dist: FnNode):
   if (pinned === undefined) return undefined
   const keys: string[] = []
   let sliceBlocks = 8
+  // The fastest slice so far says what a block costs: a slice's time includes waiting for the store behind others'
+  // statements (a page of the index build, a write step), which says nothing about how big the next one may be.
+  let msPerBlock = Infinity
   for (let from = 0; from <= blocks; ) {
     const to = from + sliceBlocks
     const inSlice = fnNode('ann_blocks', [], { from, to })
@@ -66,11 +69,10 @@ export async function topInSlices(db: Queryable, spec: QuerySpec, dist: FnNode):
     }
     const started = performance.now()
     for (const row of (await executePlan(db, planQuery(probe))).rows) keys.push(String(row.r))
-    const took = performance.now() - started
+    msPerBlock = Math.min(msPerBlock, Math.max(performance.now() - started, 0.5) / sliceBlocks)
     from = to
-    // Size the next slice by how long this one took (the store's speed varies with the load and the row width).
-    const scale = Math.min(4, Math.max(0.25, exactStepLimits.sliceMs / Math.max(took, 1)))
-    sliceBlocks = Math.max(1, Math.min(exactStepLimits.maxSliceBlocks, Math.round(sliceBlocks * scale)))
+    // The next slice: about sliceMs of store time at the best rate seen, growing at most 4x a slice.
+    sliceBlocks = Math.max(1, Math.min(exactStepLimits.maxSliceBlocks, sliceBlocks * 4, Math.round(exactStepLimits.sliceMs / msPerBlock)))
   }
   return { keys, pinned }
 }

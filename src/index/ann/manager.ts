@@ -225,12 +225,15 @@ export class AnnEntry {
     // Pages start small and are sized by how long the last one took (~40 ms of store time each): a statement cannot
     // be preempted, and a fixed 1,024-row page of 256-d vectors took 0.4-0.9 s on a loaded 2-core machine, holding
     // every read behind it.
+    // The fastest page so far says what a row costs (a page's time includes waiting behind others' statements).
     let rows = Math.min(256, vectorPageRows(this.settings.dims))
+    let msPerRow = Infinity
     const read = (after: number) => {
       const asked = performance.now()
-      return readVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.settings.dims, range, after, rows).then((page) => {
-        const scale = Math.min(2, Math.max(0.25, PAGE_MS / Math.max(performance.now() - asked, 1)))
-        rows = Math.max(64, Math.min(vectorPageRows(this.settings.dims), Math.round(rows * scale)))
+      const asking = rows
+      return readVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.settings.dims, range, after, asking).then((page) => {
+        msPerRow = Math.min(msPerRow, Math.max(performance.now() - asked, 0.5) / asking)
+        rows = Math.max(64, Math.min(vectorPageRows(this.settings.dims), asking * 2, Math.round(PAGE_MS / msPerRow)))
         return page
       })
     }
