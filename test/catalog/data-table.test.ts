@@ -1,6 +1,6 @@
 import { expect, test } from 'bun:test'
 import {
-  countDuplicateKeys, countNewerRows, countVectors, tableBlocks, createCurrentRowsIndex, createDataTable, createRowIdIndex, readVectors, rowIdsWrittenAfter, rowsEnded, deleteRows, discardUncommitted, emptyCounts, endRowsOfEndedBaseRows, insertRows, readCurrentByKey,
+  writeJobBatch, countDuplicateKeys, countNewerRows, countVectors, tableBlocks, createCurrentRowsIndex, createDataTable, createRowIdIndex, readVectors, rowIdsWrittenAfter, rowsEnded, deleteRows, discardUncommitted, emptyCounts, endRowsOfEndedBaseRows, insertRows, readCurrentByKey,
   undoVersionStep, updateRows,
 } from '../../src/catalog/data-table/index.ts'
 import type { ColumnMd, TableMd } from '../../src/catalog/metadata.ts'
@@ -204,4 +204,36 @@ test('indexes: the physical indexes over current rows, the native index\'s reads
   const blocks = recorder([{ blocks: 40 }])
   expect(await tableBlocks(blocks.db, 7)).toBe(40)
   expect(blocks.sent).toEqual([{ sql: "select (pg_relation_size($1::regclass) / current_setting('block_size')::int)::int as blocks", params: ['tessera_data."t7"'] }])
+})
+
+test('job batches: a vector column is written by binary COPY joined to the document by row where the store can, else as a document', async () => {
+  const jmd: TableMd = {
+    columns: [col(1, 'text', 'string?'), col(2, 'emb', 'array<float32>[2]?', { computed: { expr: { fn: 'lexical_embed', args: [{ col: 'text' }], opts: { dims: 2 } }, onError: 'ignore' } })],
+    primaryKey: [], nextColumnId: 3, mediaValidation: 'on_write',
+  }
+  const jstate: TableState = { id: 9, path: 'docs', kind: 'table', version: 3, md: jmd }
+  const plan = computedPlans(jmd)[0]!
+  const rows = [{ _rowid: 1, _tid: '(0,1)', _h: 'a', text: 'x' }, { _rowid: 2, _tid: '(0,2)', _h: 'b', text: 'y' }]
+  const ts = { values: [[0.5, -1], null], errors: [null, { errortype: 'E', errormsg: 'no' }] }
+  const set = 'update tessera_data."t9" as t set c2 = x.v, c2_et = x.et, c2_em = x.em'
+  const match = "where t.ctid = x._tid::tid and t._rowid = x._rowid and t._v_max = 2147483647 and md5(row(t.c1)::text) = x._h and t.ctid >= format('(%s,0)', $1::int)::tid and t.ctid < format('(%s,0)', $2::int)::tid"
+  const { db, sent } = recorder([], 2)
+  const copied: string[] = []
+  const withCopy: Queryable = { ...db, copyBinaryFrom: async (target) => (copied.push(target), 2) }
+  await writeJobBatch(withCopy, jstate, plan, rows, ts)
+  expect(copied).toEqual(['"tessera_stage_r"'])
+  expect(sent).toEqual([
+    { sql: 'create temporary table if not exists "tessera_stage_r" (_ord integer, a0 real[])' },
+    {
+      sql: `${set} from (select d.*, s.a0 as v from jsonb_to_recordset($3::jsonb) as d(_ord integer, _rowid bigint, _tid text, _h text, et text, em text) join "tessera_stage_r" s on s._ord = d._ord order by d._ord) as x ${match}`,
+      params: [0, 1, '[{"_ord":0,"_rowid":1,"_tid":"(0,1)","_h":"a","et":null,"em":null},{"_ord":1,"_rowid":2,"_tid":"(0,2)","_h":"b","et":"E","em":"no"}]'],
+    },
+    { sql: 'truncate "tessera_stage_r"' },
+  ])
+  const plain = recorder([], 2)
+  await writeJobBatch(plain.db, jstate, plan, rows, ts)
+  expect(plain.sent).toEqual([{
+    sql: `${set}\n       from jsonb_to_recordset($3::jsonb) as x(_rowid bigint, _tid text, _h text, v real[], et text, em text)\n       ${match}`,
+    params: [0, 1, '[{"_rowid":1,"_tid":"(0,1)","_h":"a","v":[0.5,-1],"et":null,"em":null},{"_rowid":2,"_tid":"(0,2)","_h":"b","v":null,"et":"E","em":"no"}]'],
+  }])
 })

@@ -5,7 +5,7 @@ import type { CellError } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import { parseType, pgType, toStoreJson } from '../../types/index.ts'
 import type { TableState } from '../state.ts'
-import { blockRange } from './rows.ts'
+import { binaryArraySource, blockRange } from './rows.ts'
 
 // Background jobs' statements (src/catalog/jobs.ts): a job computes a hidden column batch by batch in _rowid order,
 // outside any transaction, and writes each batch in place into the current row versions it read.
@@ -47,13 +47,35 @@ export async function writeJobBatch(tx: Queryable, state: TableState, plan: Comp
   const blocks = blockRange('t', rows.map((r) => r._tid), params)
   if (ts) {
     const type = parseType(c.type)
-    const docs = rows.map((row, i) => ({
-      _rowid: row._rowid, _tid: row._tid, _h: row._h, v: toStoreJson(type, ts.values[i]), et: ts.errors[i]?.errortype ?? null, em: ts.errors[i]?.errormsg ?? null,
-    }))
+    const source = [{ name: '_rowid', pgType: 'bigint' }, { name: '_tid', pgType: 'text' }, { name: '_h', pgType: 'text' }, { name: 'v', pgType: pgType(type) }, { name: 'et', pgType: 'text' }, { name: 'em', pgType: 'text' }]
+    const cells = (row: JobBatchRow, i: number): unknown[] => [row._rowid, row._tid, row._h, toStoreJson(type, ts.values[i]), ts.errors[i]?.errortype ?? null, ts.errors[i]?.errormsg ?? null]
+    const set = `${valueColumn(c.id)} = x.v, ${errorTypeColumn(c.id)} = x.et, ${errorMsgColumn(c.id)} = x.em`
+    const match = `t.ctid = x._tid::tid and t._rowid = x._rowid and t._v_max = ${MAX_VERSION} and ${inputsHash(state, plan, 't')} = x._h${blocks}`
+    // Vectors (float arrays) in COPY's binary form on PGlite, as inserts send them (rows.ts binaryArraySource): as
+    // jsonb text, PGlite parsed each float in ~3 µs, and a rebuild's batches held the store for hundreds of ms.
+    const binary = tx.copyBinaryFrom ? binaryArraySource(source) : undefined
+    const staged = binary?.payload(rows.length)
+    if (binary && staged) {
+      const docs = rows.map((row, i) => {
+        const cell = cells(row, i)
+        if (!staged.add(i, cell)) staged.abandon()
+        return { _ord: i, _rowid: cell[0], _tid: cell[1], _h: cell[2], et: cell[4], em: cell[5] }
+      })
+      if (staged.usable) {
+        try {
+          await binary.stage(tx, staged.bytes())
+          await tx.query(`update ${dataTable(state.id)} as t set ${set} from ${binary.from(params.values.length + 1)} where ${match}`, [...params.values, JSON.stringify(docs)])
+        } finally {
+          await binary.clear(tx)
+        }
+        return
+      }
+    }
+    const docs = rows.map((row, i) => Object.fromEntries(cells(row, i).map((value, k) => [source[k]!.name, value])))
     await tx.query(
-      `update ${dataTable(state.id)} as t set ${valueColumn(c.id)} = x.v, ${errorTypeColumn(c.id)} = x.et, ${errorMsgColumn(c.id)} = x.em
-       from jsonb_to_recordset(${params.param(JSON.stringify(docs))}::jsonb) as x(_rowid bigint, _tid text, _h text, v ${pgType(type)}, et text, em text)
-       where t.ctid = x._tid::tid and t._rowid = x._rowid and t._v_max = ${MAX_VERSION} and ${inputsHash(state, plan, 't')} = x._h${blocks}`,
+      `update ${dataTable(state.id)} as t set ${set}
+       from jsonb_to_recordset(${params.param(JSON.stringify(docs))}::jsonb) as x(${source.map((col) => `${col.name} ${col.pgType}`).join(', ')})
+       where ${match}`,
       params.values,
     )
     return

@@ -428,7 +428,7 @@ const BINARY_ELEMENT: Record<string, { oid: number; width: 4 | 8 }> = { 'real[]'
  * go into a temporary table of this session (made when missing, truncated after each batch: deleted rows would stay in its heap and every later join scan them), the other columns keep
  * the jsonb document, and the two join on the row's place in the batch, in order (so _rowid follows the input).
  */
-function binaryArraySource(source: readonly SourceColumn[]) {
+export function binaryArraySource(source: readonly SourceColumn[]) {
   const staged = new Map<number, { oid: number; width: 4 | 8 }>()
   source.forEach((c, k) => BINARY_ELEMENT[c.pgType] && staged.set(k, BINARY_ELEMENT[c.pgType]!))
   if (staged.size === 0) return undefined
