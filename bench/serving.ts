@@ -78,7 +78,7 @@ interface Probes {
 function probe(pointTable: string, maxId: number, searchTable?: string): { stop: () => Promise<Probes> } {
   const worker = new Worker(new URL('./lib/prober-worker.ts', import.meta.url).href)
   const done = new Promise<Probes>((resolve, reject) => {
-    worker.onmessage = (e: MessageEvent<Probes>) => resolve(e.data)
+    worker.onmessage = (e: MessageEvent<Probes | { failed: string }>) => ('failed' in e.data ? reject(new Error(`probe failed: ${e.data.failed}`)) : resolve(e.data))
     worker.onerror = (e) => reject(new Error(`prober: ${e.message}`))
   })
   worker.postMessage({ start: { base, pointTable, maxId, ...(searchTable ? { searchTable } : {}), everyMs: PROBE_EVERY_MS } })

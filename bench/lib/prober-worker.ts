@@ -31,10 +31,12 @@ port.onmessage = async (e: MessageEvent<{ start?: Start; stop?: true }>) => {
       while (start + (k + 1) * s.everyMs < performance.now()) k++
     }
   }
-  await Promise.all([
+  // A failed probe (an error answer, a dropped connection) ends the run with the reason: thrown here, it would end
+  // this worker without an answer and leave the bench waiting forever.
+  const failed = await Promise.all([
     loop('health', () => fetch(`${s.base}/health`)),
     loop('point', () => fetch(`${s.base}/api/v1/query`, { method: 'POST', headers: json, body: JSON.stringify({ table: s.pointTable, where: { fn: 'eq', args: [{ col: 'id' }, { lit: Math.floor(rand() * s.maxId) }] } }) })),
     ...(s.searchTable ? [loop('search', () => fetch(`${s.base}/api/v1/tables/${s.searchTable}/-/search`, { method: 'POST', headers: json, body: JSON.stringify({ column: 'text', text: sentence(), k: 10 }) }))] : []),
-  ])
-  port.postMessage(out)
+  ]).then(() => undefined, (e: unknown) => String((e as Error)?.message ?? e))
+  port.postMessage(failed ? { failed } : out)
 }
