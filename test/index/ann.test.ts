@@ -162,7 +162,9 @@ describe('native ANN index (embedded store)', () => {
       const q = vectors[1234]!
       const fresh = Array.from({ length: 40 }, (_, i) => q.map((x, j) => Math.fround(x + 0.02 * Math.sin(i * 7 + j))))
       await m.insert(fresh.map((emb, i) => ({ id: 2000 + i, emb })))
-      const query = m.orderBy(m.c.emb.similarity({ vector: q }), 'desc').limit(10).select({ id: m.c.id })
+      // efSearch wide enough for an exact answer from the graph too: the index may catch up with the insert before
+      // the query is planned (then the graph ranks the new rows), and the answer must not depend on that race.
+      const query = m.orderBy(m.c.emb.similarity({ vector: q }, { efSearch: 500 }), 'desc').limit(10).select({ id: m.c.id })
       // Planned before the index caught up: the 40 new rows are more than tailInStatement, so slices ranked them
       // and the final statement lists only rows written after the version the slices read (the current one).
       const spec = JSON.stringify((await rewriteSimilarity(db.driver, query.spec)).where)
