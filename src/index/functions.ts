@@ -1,7 +1,7 @@
 import { invalid } from '../errors.ts'
 import type { IndexMetric } from '../catalog/index.ts'
 import type { FnNode } from '../query/index.ts'
-import { expectKinds, scalar, t, typeError } from '../query/index.ts'
+import { blockRangeSql, expectKinds, scalar, t, typeError } from '../query/index.ts'
 import { indexStatements } from './statements.ts'
 
 // SQL functions behind similarity search and full-text search. `similarity` itself is a placeholder the query
@@ -121,7 +121,7 @@ scalar({
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || (from as number) < 0 || (to as number) < (from as number)) throw typeError(node, 'ann_blocks() needs opts.from and opts.to (block numbers, from <= to)')
     return t('bool', false)
   },
-  sql: (_a, emit, node) => `(t0.ctid >= format('(%s,0)', ${emit.param(node.opts!.from)}::int)::tid and t0.ctid < format('(%s,0)', ${emit.param(node.opts!.to)}::int)::tid)`,
+  sql: (_a, emit, node) => `(${blockRangeSql('t0', emit.param(node.opts!.from), emit.param(node.opts!.to))})`,
   eval: (_a, node) => {
     throw invalid('INVALID_EXPRESSION', `${node.fn}() runs in SQL only`)
   },

@@ -20,6 +20,13 @@ export const errorTypeColumn = (colId: number): string => `c${colId}_et`
 export const errorMsgColumn = (colId: number): string => `c${colId}_em`
 
 /**
+ * Rows of `alias` whose address lies in blocks [from, to) (`from`/`to` are SQL for block numbers, usually $n): a TID
+ * range scan, no index needed. Block-paged reads, staged writes and sliced exact search all read a table this way.
+ */
+export const blockRangeSql = (alias: string, from: string, to: string): string =>
+  `${alias}.ctid >= format('(%s,0)', ${from}::int)::tid and ${alias}.ctid < format('(%s,0)', ${to}::int)::tid`
+
+/**
  * Rows visible at a version: the current one (undefined) or an older one (time travel). Current reads are bounded by
  * the committed version as the catalog has it in the same snapshot, because a staged write (src/catalog/commit.ts)
  * writes rows under the next version in steps before committing it: those rows stay unseen until its final step.

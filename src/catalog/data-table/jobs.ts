@@ -56,18 +56,15 @@ export async function writeJobBatch(tx: Queryable, state: TableState, plan: Comp
     const binary = tx.copyBinaryFrom ? binaryArraySource(source) : undefined
     const staged = binary?.payload(rows.length)
     if (binary && staged) {
+      // The document keeps the cells that are not staged, with each row's place in the batch to join on.
       const docs = rows.map((row, i) => {
         const cell = cells(row, i)
         if (!staged.add(i, cell)) staged.abandon()
-        return { _ord: i, _rowid: cell[0], _tid: cell[1], _h: cell[2], et: cell[4], em: cell[5] }
+        return Object.fromEntries([[binary.ord, i], ...cell.flatMap((value, k) => (binary.staged.has(k) ? [] : [[source[k]!.name, value]]))])
       })
       if (staged.usable) {
-        try {
-          await binary.stage(tx, staged.bytes())
-          await tx.query(`update ${dataTable(state.id)} as t set ${set} from ${binary.from(params.values.length + 1)} where ${match}`, [...params.values, JSON.stringify(docs)])
-        } finally {
-          await binary.clear(tx)
-        }
+        const sql = `update ${dataTable(state.id)} as t set ${set} from ${binary.from(params.values.length + 1)} where ${match}`
+        await binary.withStaged(tx, staged.bytes(), () => tx.query(sql, [...params.values, JSON.stringify(docs)]))
         return
       }
     }

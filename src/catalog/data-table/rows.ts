@@ -1,7 +1,7 @@
 import { TesseraError } from '../../errors.ts'
 import { ColumnScope, computedPlans } from '../computed.ts'
 import type { ComputedPlan } from '../computed.ts'
-import { compileExpr, dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/index.ts'
+import { blockRangeSql, compileExpr, dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/index.ts'
 import type { CellError, ExprNode } from '../../query/index.ts'
 import { translateStoreError } from '../../store/index.ts'
 import type { Queryable } from '../../store/index.ts'
@@ -172,12 +172,9 @@ export async function insertRows(
       values = [...params.values, JSON.stringify(docs)]
       if (staged?.usable) {
         try {
-          await binary!.stage(tx, staged.bytes())
-          await tx.query(sqlBinary, values)
+          await binary!.withStaged(tx, staged.bytes(), () => tx.query(sqlBinary, values))
         } catch (e) {
           throw sqlComputeError(e, state, shape.sqlPlans, start)
-        } finally {
-          await binary!.clear(tx)
         }
         continue
       }
@@ -325,7 +322,7 @@ async function readPaged<R>(db: Queryable, state: TableState, sql: string, param
   const blocks = size.rows[0]!.blocks
   const from = params.param(0)
   const to = params.param(0)
-  const paged = `${sql} and t0.ctid >= format('(%s,0)', ${from}::int)::tid and t0.ctid < format('(%s,0)', ${to}::int)::tid`
+  const paged = `${sql} and ${blockRangeSql('t0', from, to)}`
   const out: R[] = []
   for (let start = 0; start <= blocks; start += READ_PAGE_BLOCKS) {
     params.values[params.values.length - 2] = start
@@ -361,7 +358,7 @@ export function blockRange(alias: string, tids: readonly string[], params: Param
     if (block < first) first = block
     if (block > last) last = block
   }
-  return ` and ${alias}.ctid >= format('(%s,0)', ${params.param(first)}::int)::tid and ${alias}.ctid < format('(%s,0)', ${params.param(last + 1)}::int)::tid`
+  return ` and ${blockRangeSql(alias, params.param(first), params.param(last + 1))}`
 }
 
 /**
@@ -438,14 +435,19 @@ export function binaryArraySource(source: readonly SourceColumn[]) {
   const record = [`${ORD} integer`, ...source.filter((_, k) => !staged.has(k)).map((c) => `${c.name} ${c.pgType}`)]
   return {
     staged,
+    /** The document's key for a row's place in the batch. */
+    ord: ORD,
     from: (param: number) =>
       `(select d.*, ${cols.map((k, j) => `s.a${j} as ${source[k]!.name}`).join(', ')} from jsonb_to_recordset($${param}::jsonb) as d(${record.join(', ')}) join ${table} s on s.${ORD} = d.${ORD} order by d.${ORD}) as x`,
-    async stage(tx: Queryable, bytes: Uint8Array): Promise<void> {
-      await tx.exec(create)
-      await tx.copyBinaryFrom!(table, bytes)
-    },
-    async clear(tx: Queryable): Promise<void> {
-      await tx.exec(`truncate ${table}`).catch(() => undefined)
+    /** Stages the arrays (`bytes`, from payload()), runs the statement that joins them, and empties the table. */
+    async withStaged<T>(tx: Queryable, bytes: Uint8Array, run: () => Promise<T>): Promise<T> {
+      try {
+        await tx.exec(create)
+        await tx.copyBinaryFrom!(table, bytes)
+        return await run()
+      } finally {
+        await tx.exec(`truncate ${table}`).catch(() => undefined)
+      }
     },
     payload: (rows: number) => new BinaryRows(rows, cols.map((k) => ({ k, ...staged.get(k)! }))),
   }

@@ -1,6 +1,7 @@
 import { executePlan, fnNode, isSqlExpr, planQuery } from '../../query/index.ts'
 import type { ExprNode, FnNode, QuerySpec } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
+import { Pace } from './pace.ts'
 import { currentVersion, tableBlocks } from './store.ts'
 
 // An exact top-k on the embedded store, ranked a slice of the table at a time. One statement that computes the
@@ -54,11 +55,9 @@ export async function topInSlices(db: Queryable, spec: QuerySpec, dist: FnNode):
   const pinned = spec.from.version ?? (await currentVersion(db, table))
   if (pinned === undefined) return undefined
   const keys: string[] = []
-  let sliceBlocks = 8
-  // The fastest slice so far says what a block costs: a slice's time includes waiting for the store behind others'
-  // statements (a page of the index build, a write step), which says nothing about how big the next one may be.
-  let msPerBlock = Infinity
+  const pace = new Pace(8, exactStepLimits.sliceMs, { min: 1, max: exactStepLimits.maxSliceBlocks, growth: 4 })
   for (let from = 0; from <= blocks; ) {
+    const sliceBlocks = pace.size
     const to = from + sliceBlocks
     const inSlice = fnNode('ann_blocks', [], { from, to })
     const probe: QuerySpec = {
@@ -69,10 +68,8 @@ export async function topInSlices(db: Queryable, spec: QuerySpec, dist: FnNode):
     }
     const started = performance.now()
     for (const row of (await executePlan(db, planQuery(probe))).rows) keys.push(String(row.r))
-    msPerBlock = Math.min(msPerBlock, Math.max(performance.now() - started, 0.5) / sliceBlocks)
+    pace.took(sliceBlocks, performance.now() - started)
     from = to
-    // The next slice: about sliceMs of store time at the best rate seen, growing at most 4x a slice.
-    sliceBlocks = Math.max(1, Math.min(exactStepLimits.maxSliceBlocks, sliceBlocks * 4, Math.round(exactStepLimits.sliceMs / msPerBlock)))
   }
   return { keys, pinned }
 }

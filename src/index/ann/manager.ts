@@ -4,6 +4,7 @@ import type { IndexMd, TableMd, VersionKind } from '../../catalog/index.ts'
 import type { Driver } from '../../store/index.ts'
 import type { AnnSettings } from './native.ts'
 import { ANN_DEFAULTS, metaPath, NativeIndex, removeIndexFiles } from './native.ts'
+import { Pace } from './pace.ts'
 import { countVectors, currentVersion, markNative, readVectors, rowsEnded, vectorPageRows, versionStamp } from './store.ts'
 
 /** Store time a page of the build's vector reads aims at (see #addRows). */
@@ -41,6 +42,9 @@ export class AnnEntry {
   #dirty = false
   /** Commits that may have ended rows (anything but inserts), counted so a run knows whether it saw them all. */
   #endings = 0
+  /** Commits to the table, and how many of them the last finished run had seen when it started. */
+  #commits = 0
+  #seenCommits = -1
   /**
    * Every key in the native index is a current row (deleted rows' keys were removed up to the covered version and
    * no commit since could have ended a row): an unfiltered search needs no check that its candidates are live.
@@ -125,6 +129,19 @@ export class AnnEntry {
     return this.#rebuild
   }
 
+  /**
+   * The index covers every version committed so far: no row was written after its version, so a search has no tail
+   * of newer rows to rank (and needs no statement to find out).
+   */
+  get caughtUp(): boolean {
+    return this.native !== undefined && this.#seenCommits === this.#commits
+  }
+
+  /** A commit to the table. */
+  noteCommit(): void {
+    this.#commits++
+  }
+
   /** A commit that may have ended rows (update, delete, revert, ...). */
   noteEndings(): void {
     this.#endings++
@@ -133,9 +150,11 @@ export class AnnEntry {
 
   async #run(): Promise<void> {
     const endings = this.#endings
+    const commits = this.#commits
     await this.#step()
     // Nothing ended rows while this ran, and the index is at (at least) the version read at its start.
     if (this.native && endings === this.#endings) this.liveOnly = true
+    if (this.native && !this.#closed) this.#seenCommits = commits
   }
 
   async #step(): Promise<void> {
@@ -222,18 +241,15 @@ export class AnnEntry {
    * index's run side by side; this thread only passes pages along).
    */
   async #addRows(native: NativeIndex, range: { after: number; upTo: number }): Promise<void> {
-    // Pages start small and are sized by how long the last one took (~40 ms of store time each): a statement cannot
+    // Pages start small and are sized to ~40 ms of store time each at the best rate seen (pace.ts): a statement cannot
     // be preempted, and a fixed 1,024-row page of 256-d vectors took 0.4-0.9 s on a loaded 2-core machine, holding
     // every read behind it.
-    // The fastest page so far says what a row costs (a page's time includes waiting behind others' statements).
-    let rows = Math.min(256, vectorPageRows(this.settings.dims))
-    let msPerRow = Infinity
+    const pace = new Pace(Math.min(256, vectorPageRows(this.settings.dims)), PAGE_MS, { min: 64, max: vectorPageRows(this.settings.dims), growth: 2 })
     const read = (after: number) => {
       const asked = performance.now()
-      const asking = rows
-      return readVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.settings.dims, range, after, asking).then((page) => {
-        msPerRow = Math.min(msPerRow, Math.max(performance.now() - asked, 0.5) / asking)
-        rows = Math.max(64, Math.min(vectorPageRows(this.settings.dims), asking * 2, Math.round(PAGE_MS / msPerRow)))
+      const rows = pace.size
+      return readVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.settings.dims, range, after, rows).then((page) => {
+        pace.took(rows, performance.now() - asked)
         return page
       })
     }
@@ -332,6 +348,7 @@ export class VectorIndexes {
     this.#removeStaleFiles(tableId, new Set((md?.indexes ?? []).map((i) => `${i.name}:${i.valueColumnId}`)))
     for (const idx of md?.indexes ?? []) {
       const e = this.entry(tableId, idx)
+      e.noteCommit()
       if (kind !== 'insert' && kind !== 'create') e.noteEndings()
       // Recomputing a column rewrites vectors in place (no new row version): only a rebuild sees that. A revert
       // brings back row versions whose vectors the graph may have replaced: rebuilt too, and searches are exact

@@ -66,7 +66,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const query = Float32Array.from(dist.opts!.vector as number[])
   const need = spec.where ? k * annLimits.passFactor : k
   const table = spec.from.tableId
-  const tail = await tailCandidates(db, spec, dist, covered)
+  const tail = entry.caughtUp ? { keys: [], after: covered } : await tailCandidates(db, spec, dist, covered)
   const scope = (keys: Iterable<string>): ExprNode => fnNode('ann_candidates', [], { keys: `{${[...keys, ...tail.keys].join(',')}}`, after: tail.after, table })
   const withScope = (keys: Iterable<string>): ExprNode => (spec.where ? fnNode('and', [spec.where, scope(keys)]) : scope(keys))
   /**
