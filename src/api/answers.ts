@@ -27,6 +27,8 @@ export const ColumnInfoSchema = v.object({
   onError: v.optional(v.picklist(['abort', 'ignore'])),
   primaryKey: v.boolean(),
   addedIn: Count,
+  /** A scalar index serves filters on the column (addScalarIndex). */
+  indexed: v.optional(v.boolean()),
 })
 export type ColumnInfo = v.InferOutput<typeof ColumnInfoSchema>
 

@@ -91,6 +91,8 @@ export interface TableApi {
   addComputedColumn(name: string, expr: ExprLike, options?: { onError?: OnError; ifExists?: IfExists; stored?: boolean }): Promise<UpdateStatusApi>
   dropColumn(name: string, options?: { ifNotExists?: IfNotExists }): Promise<UpdateStatusApi>
   renameColumn(oldName: string, newName: string): Promise<UpdateStatusApi>
+  addScalarIndex(column: string, options?: { ifExists?: 'error' | 'ignore' }): Promise<UpdateStatusApi>
+  dropScalarIndex(column: string, options?: { ifNotExists?: IfNotExists }): Promise<UpdateStatusApi>
   recomputeColumns(names: string | readonly string[], options?: { where?: ExprLike; errorsOnly?: boolean; cascade?: boolean }): Promise<UpdateStatusApi>
   dropEmbeddingIndex(name: string, options?: { ifNotExists?: IfNotExists }): Promise<UpdateStatusApi>
 

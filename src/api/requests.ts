@@ -93,6 +93,10 @@ export const AddColumnRequestSchema = callBody({
   : { call: 'addColumn', fields: ['name', 'type'], options: ['ifExists'] }))
 export type AddColumnRequest = RequestOf<typeof AddColumnRequestSchema>
 
+/** POST /tables/{path}/-/columns/{name}/index: Table.addScalarIndex(name, options). */
+export const AddScalarIndexRequestSchema = callBody({ ifExists: v.optional(v.picklist(['error', 'ignore'])) }, call('addScalarIndex', [], ['ifExists']))
+export type AddScalarIndexRequest = RequestOf<typeof AddScalarIndexRequestSchema>
+
 export const RenameColumnRequestSchema = v.strictObject({ to: NameSchema })
 export type RenameColumnRequest = RequestOf<typeof RenameColumnRequestSchema>
 

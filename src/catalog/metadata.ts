@@ -34,6 +34,8 @@ export interface ColumnMd {
    * insert with onError: 'ignore' stores an invalid file as null plus its error (as Pixeltable does).
    */
   readonly cellErrors?: true
+  /** A scalar index over the column's current values serves filters on it (Table.addScalarIndex). */
+  readonly indexed?: true
 }
 
 export interface TableMd {

@@ -7,7 +7,7 @@ import { isSqlExpr, Expr, toNode, colNode, fnNode, mapNodes, isCol, printExpr, Q
 import type { ExprLike, ExprNode, Joinable, SelectArg, ResultSet, JoinHow, QuerySource } from '../query/index.ts'
 import type { KeyedMutex, Driver, Queryable } from '../store/index.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
-import { addPhysicalColumn, backfillRows, countCurrentRows, dropPhysicalColumn, readCurrentInputs, undoVersion, undoVersionStep } from './data-table/index.ts'
+import { addPhysicalColumn, backfillRows, countCurrentRows, dropPhysicalColumn, dropScalarIndex, readCurrentInputs, undoVersion, undoVersionStep } from './data-table/index.ts'
 import type { ColumnMd, IfExists, IfNotExists, OnError, TableMd, UpdateStatus, VersionInfo, VersionKind } from './metadata.ts'
 import { checkName } from './paths.ts'
 import type { ComputedInPlace, WriteCounts } from './rows.ts'
@@ -22,6 +22,7 @@ import { commitChange, runInSteps, toStatus } from './commit.ts'
 import type { Change } from './commit.ts'
 import { prepareInsert, withOnErrorMd } from './insert-prepare.ts'
 import { BulkLoad } from './data-table/staging.ts'
+import { scalarIndexColumn, setScalarIndex } from './scalar-index.ts'
 import { groupBySetColumns, keyOf, missingKeyError, partitionByExistingKey, pkColumns, setColumns, storedRow, updateByKey } from './upsert.ts'
 import type { Row } from './validate-rows.ts'
 import { inputColumns, validateRows, validateRowsYielding } from './validate-rows.ts'
@@ -168,6 +169,7 @@ export class Table implements Joinable {
       ...(c.computed ? { computedWith: printExpr(c.computed.expr), expr: c.computed.expr, onError: c.computed.onError } : {}),
       primaryKey: md.primaryKey.includes(c.id),
       addedIn: c.addedIn,
+      ...(c.indexed ? { indexed: true } : {}),
     }))
   }
 
@@ -515,7 +517,7 @@ export class Table implements Joinable {
       if (options.ifNotExists === 'ignore') return toStatus(this.version, emptyCounts())
       throw notFound('COLUMN_NOT_FOUND', `'${this.path}' has no column '${name}'`, { column: name })
     }
-    return this.#write('drop_column', async () => undefined, async (_tx, state) => {
+    return this.#write('drop_column', async () => undefined, async (tx, state) => {
       const column = state.md.columns.find((c) => c.name === name)!
       if (state.md.primaryKey.includes(column.id)) throw invalid('HAS_DEPENDENTS', `column '${name}' is part of the primary key of '${state.path}' and cannot be dropped`, { column: name })
       const deps = directDependents(state.md, name)
@@ -532,7 +534,9 @@ export class Table implements Joinable {
         ]
         throw invalid('HAS_DEPENDENTS', `column '${name}' is used by ${what.join(' and ')}; drop those first`, { column: name, dependents: [...depColumns, ...depIndexes] })
       }
-      // The data column stays: earlier versions still read it, and revert may bring it back.
+      // The data column stays: earlier versions still read it, and revert may bring it back. Its scalar index serves
+      // only current rows, which no longer have the column: it goes.
+      if (column.indexed) await dropScalarIndex(tx, state.id, column.id)
       const indexes = state.md.indexes?.filter((i) => i.valueColumnId !== column.id)
       return { ...state.md, columns: state.md.columns.filter((c) => c.id !== column.id), ...(indexes ? { indexes } : {}) }
     })
@@ -631,6 +635,25 @@ export class Table implements Joinable {
   async dropEmbeddingIndex(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
     refuseUnknownOptions('dropEmbeddingIndex', options, ['ifNotExists'])
     return indexes.dropEmbeddingIndex(this, name, options, this.#alterSchema)
+  }
+
+  /**
+   * A scalar index over `column`'s current values (b-tree; hash for strings), for filters that pick few rows: a
+   * similarity search filtered on the column lists those rows through it instead of reading every row. A new version
+   * records it (columns() shows `indexed: true`).
+   */
+  async addScalarIndex(column: string, options: { ifExists?: 'error' | 'ignore' } = {}): Promise<UpdateStatus> {
+    refuseUnknownOptions('addScalarIndex', options, ['ifExists'])
+    scalarIndexColumn(this.#writable().md, this.path, column)
+    if (options.ifExists === 'ignore' && this.md.columns.find((c) => c.name === column)?.indexed) return toStatus(this.version, emptyCounts())
+    return this.#alterSchema('add_column', (tx, state) => setScalarIndex(tx, state.id, state.md, state.path, column, true, options.ifExists ?? 'error'))
+  }
+
+  async dropScalarIndex(column: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
+    refuseUnknownOptions('dropScalarIndex', options, ['ifNotExists'])
+    scalarIndexColumn(this.#writable().md, this.path, column)
+    if (options.ifNotExists === 'ignore' && !this.md.columns.find((c) => c.name === column)?.indexed) return toStatus(this.version, emptyCounts())
+    return this.#alterSchema('drop_column', (tx, state) => setScalarIndex(tx, state.id, state.md, state.path, column, false, options.ifNotExists ?? 'error'))
   }
 
   /** A change of the schema alone (an index over a column of vectors is added or dropped). */

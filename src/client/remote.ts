@@ -1,7 +1,7 @@
 import type {
   AddColumnRequest, AddIndexRequest, DropParams, DropPartParams, Frozen, ListDirsParams, ListTablesParams, BatchUpdateRequest, CheckAnswer, ColumnInfo, CompactReportAnswer, CompactRequest, CreateDirRequest, CreatedAnswer,
   CreateSnapshotRequest, CreateTableRequest, CreateViewRequest, DeleteRequest, DirListAnswer, GcReportAnswer, GcRequest, HealthAnswer, HistoryAnswer,
-  IfExists, IfNotExists, IndexInfo, InsertRequest, MoveRequest, OnError, QueryAnswer, RecomputeRequest, RenameColumnRequest, RetentionAnswer,
+  IfExists, IfNotExists, IndexInfo, InsertRequest, MoveRequest, OnError, QueryAnswer, RecomputeRequest, RenameColumnRequest, AddScalarIndexRequest, RetentionAnswer,
   RetentionRequest, RevertAnswer, SchemaChangeAnswer, SearchRequest, TableApi, TableInfo, TableListAnswer, TesseraApi, UpdateRequest, UpdateStatus,
   VersionInfoApi,
 } from '../api/index.ts'
@@ -192,6 +192,14 @@ export class RemoteTable implements Joinable<RemoteSource>, TableApi {
 
   renameColumn(oldName: string, newName: string): Promise<UpdateStatus> {
     return this.#schema(this.#http.request('POST', `${this.#url('columns')}/${oldName}/rename`, { to: newName } satisfies RenameColumnRequest))
+  }
+
+  addScalarIndex(column: string, options: { ifExists?: 'error' | 'ignore' } = {}): Promise<UpdateStatus> {
+    return this.#schema(this.#http.request('POST', `${this.#url('columns')}/${column}/index`, { ...options } satisfies AddScalarIndexRequest))
+  }
+
+  dropScalarIndex(column: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
+    return this.#schema(this.#http.request('DELETE', `${this.#url('columns')}/${column}/index${queryString<typeof DropPartParams>(options)}`))
   }
 
   recomputeColumns(names: string | readonly string[], options: { where?: ExprLike; errorsOnly?: boolean; cascade?: boolean } = {}): Promise<UpdateStatus> {

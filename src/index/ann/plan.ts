@@ -1,10 +1,11 @@
 import type { IndexMd } from '../../catalog/index.ts'
-import { isSqlExpr, executePlan, fnNode, planQuery } from '../../query/index.ts'
+import { isCol, isSqlExpr, executePlan, fnNode, planQuery, someNode } from '../../query/index.ts'
 import type { ExprNode, FnNode, QuerySpec } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import { vectorIndexesOf } from './manager.ts'
 import { topInSlices } from './exact.ts'
 import { countNewerRows } from './store.ts'
+import { defaultEfSearch } from './ef.ts'
 
 // Top-k on the embedded store, per query. Exact search (pgvector distances in SQL) for time travel, when asked
 // (exact: true), while the index is not ready, and on small tables. Otherwise the native index ranks:
@@ -62,7 +63,8 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   // the candidates by pgvector's exact distance. Either way the rows written after the covered version join the
   // candidates in the same statement (ann_candidates with `after`), ranked by their exact distance.
   const byIndex = entry.settings.quantization === 'f32'
-  const efSearch = options.efSearch ?? entry.settings.efSearch
+  // The query's ef, else the one the index was created with, else one that grows with the index (ef.ts).
+  const efSearch = options.efSearch ?? idx.ann?.efSearch ?? defaultEfSearch(k, native.size)
   const query = Float32Array.from(dist.opts!.vector as number[])
   const need = spec.where ? k * annLimits.passFactor : k
   const table = spec.from.tableId
@@ -92,6 +94,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     return ranked([...distance.keys()], distance)
   }
   let fetch = Math.max(efSearch, need)
+  const listBelow = filterIndexed(spec) ? annLimits.exactRows : annLimits.exactRows / 4
   // Past a quarter of the rows, ranking them all exactly costs about as much as the candidates would.
   while (fetch * 4 < total) {
     const distance = await search(fetch)
@@ -101,10 +104,11 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     const passing = await passingRows(db, spec, withScope(distance.keys()), cap)
     if (passing.length >= cap) return spec
     if (passing.length >= need) return ranked(passing.filter((key) => distance.has(key)), distance)
-    if (spec.where && passing.length * total < fetch * (annLimits.exactRows / 4)) {
+    if (spec.where && passing.length * total < fetch * listBelow) {
       // Few candidates pass: the filter looks selective. List its rows (a bounded probe); when there are few, rank
-      // exactly just those (cheaper than a search wide enough to find k of them). Listing is a scan of the filter
-      // and exact ranking costs per row, so a filter estimated at more than a quarter of exactRows over-fetches.
+      // exactly just those (cheaper than a search wide enough to find k of them). Without a scalar index listing is a
+      // scan of the table (every row, vectors included) and exact ranking costs per row, so a filter estimated at
+      // more than a quarter of exactRows over-fetches; with one, listing reads only the filter's rows.
       const rows = await passingRows(db, spec, spec.where, annLimits.exactRows + 1)
       if (rows.length <= annLimits.exactRows) {
         const listed = fnNode('ann_candidates', [], { keys: `{${rows.join(',')}}` })
@@ -134,6 +138,15 @@ async function tailCandidates(db: Queryable, spec: QuerySpec, dist: FnNode, cove
 function pgDistance(metric: IndexMd['metric'], d: number): number {
   if (!Number.isFinite(d)) return 1e30
   return metric === 'ip' ? d - 1 : metric === 'l2' ? Math.sqrt(Math.max(d, 0)) : d
+}
+
+/**
+ * Whether the filter names a column with a scalar index (Table.addScalarIndex): Postgres then finds the filter's rows
+ * through it (a bitmap scan, even without statistics) instead of reading every row.
+ */
+function filterIndexed(spec: QuerySpec): boolean {
+  const indexed = new Set(spec.from.md.columns.filter((c) => c.indexed).map((c) => c.name))
+  return indexed.size > 0 && spec.where !== undefined && someNode(spec.where, (n) => isCol(n) && !n.prop && indexed.has(n.col))
 }
 
 /** The _rowid of the current rows matching `where`, up to `cap` of them. */

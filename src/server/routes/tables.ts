@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import type { TableInfo } from '../../api/index.ts'
 import {
   AddColumnRequestSchema, BatchUpdateRequestSchema, CreateSnapshotRequestSchema, CreateTableRequestSchema, CreateViewRequestSchema, DeleteRequestSchema,
-  DropParams, DropPartParams, HistoryAnswerSchema, InsertRequestSchema, ListTablesParams, RowsPageParams, NameSchema, RecomputeRequestSchema, RenameColumnRequestSchema, RevertAnswerSchema, SchemaChangeAnswerSchema,
+  DropParams, DropPartParams, HistoryAnswerSchema, InsertRequestSchema, ListTablesParams, RowsPageParams, NameSchema, RecomputeRequestSchema, RenameColumnRequestSchema, AddScalarIndexRequestSchema, RevertAnswerSchema, SchemaChangeAnswerSchema,
   TableInfoSchema, TableListAnswerSchema, UpdateRequestSchema, UpdateStatusSchema,
 } from '../../api/index.ts'
 import * as v from 'valibot'
@@ -51,6 +51,8 @@ export const tableDocs: OperationDoc[] = [
   { method: 'post', path: `${T}/-/columns`, summary: 'Add a column (type) or a computed column (expr)', tag: 'columns', body: AddColumnRequestSchema, success: 201, answer: SchemaChangeAnswerSchema },
   { method: 'delete', path: `${T}/-/columns/{name}`, summary: 'Drop a column', tag: 'columns', params: DropPartParams, answer: SchemaChangeAnswerSchema },
   { method: 'post', path: `${T}/-/columns/{name}/rename`, summary: 'Rename a column', tag: 'columns', body: RenameColumnRequestSchema, answer: SchemaChangeAnswerSchema },
+  { method: 'post', path: `${T}/-/columns/{name}/index`, summary: 'Add a scalar index on a column (filters on it find their rows through it)', tag: 'columns', body: AddScalarIndexRequestSchema, answer: SchemaChangeAnswerSchema },
+  { method: 'delete', path: `${T}/-/columns/{name}/index`, summary: "Drop a column's scalar index", tag: 'columns', params: DropPartParams, answer: SchemaChangeAnswerSchema },
   { method: 'post', path: `${T}/-/recompute`, summary: 'Recompute computed columns', tag: 'columns', body: RecomputeRequestSchema, answer: UpdateStatusSchema },
   { method: 'get', path: `${T}/-/history`, summary: 'Versions, newest first', tag: 'versions', answer: HistoryAnswerSchema },
   { method: 'post', path: `${T}/-/revert`, summary: 'Undo the latest version', tag: 'versions', answer: RevertAnswerSchema },
@@ -186,6 +188,21 @@ export function tableRoutes(db: Tessera) {
     const name = v.parse(NameSchema, c.req.param('name'))
     const t = await table(c, 'write')
     const status = await t.renameColumn(name, body.to)
+    return c.json({ status, table: tableInfo(t) })
+  })
+  app.post(`/tables/${TABLE}/-/columns/:name/index`, async (c) => {
+    const body = await readJson(c, AddScalarIndexRequestSchema)
+    const name = v.parse(NameSchema, c.req.param('name'))
+    const t = await table(c, 'write')
+    const status = await t.addScalarIndex(name, body.ifExists ? { ifExists: body.ifExists } : {})
+    return c.json({ status, table: tableInfo(t) })
+  })
+
+  app.delete(`/tables/${TABLE}/-/columns/:name/index`, async (c) => {
+    const name = v.parse(NameSchema, c.req.param('name'))
+    const { ifNotExists } = readParams(c, DropPartParams)
+    const t = await table(c, 'write')
+    const status = await t.dropScalarIndex(name, { ifNotExists })
     return c.json({ status, table: tableInfo(t) })
   })
   app.post(`/tables/${TABLE}/-/recompute`, async (c) => {
