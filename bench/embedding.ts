@@ -26,11 +26,11 @@ const time = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
   return [r, performance.now() - t0]
 }
 
-// `npx bun bench/embedding.ts ann [N=20000] [clustered,random] [f32|f16|i8]`: vector search only — Tessera's native
+// `npx bun bench/embedding.ts ann [N=20000] [clustered,random] [f32|f16|i8] [reps=1]`: vector search only — Tessera's native
 // index (with that quantization) against hnswlib-node and LanceDB HNSW-SQ on the same generated 384-d vectors (random
-// and clustered), each built in its own process.
+// and clustered), each built in its own process; with reps > 1 every figure is the median of that many builds.
 if (process.argv[2] === 'ann') {
-  await annComparison(Number(process.argv[3] ?? 20_000), (process.argv[4] ?? 'clustered,random').split(','), process.argv[5] ?? 'f32')
+  await annComparison(Number(process.argv[3] ?? 20_000), (process.argv[4] ?? 'clustered,random').split(','), process.argv[5] ?? 'f32', Number(process.argv[6] ?? 1))
   process.exit(0)
 }
 // `npx bun bench/embedding.ts insert [N=50000]`: an insert into a table with a lexical index against the same
@@ -177,35 +177,51 @@ const [, textMs] = await time(() => t.orderBy(t.c.text.similarity('family house 
 console.log(`text query incl. embedding (first call, then cached): ${fmt(textMs)} ms`)
 await db.close()
 
-async function annComparison(n: number, kinds: string[], quantization: string): Promise<void> {
+async function annComparison(n: number, kinds: string[], quantization: string, reps: number): Promise<void> {
   const { spawnSync } = await import('node:child_process')
   const { loadavg } = await import('node:os')
   const peers = ['tessera', 'hnswlib', 'lancedb'] as const
-  type Out = { buildMs: number; rssMb: number; diskMb: number; results: Record<string, { p50: number; recall: number; short: number }> }
-  console.log(`vector search, ${n} x 384, top-10, M=16 efConstruction=64 ef=40, Tessera ${quantization} (LanceDB: IVF_HNSW_SQ, 1 partition); load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)
+  type Result = { p50: number; recall: number; short: number }
+  type Out = { buildMs: number; rssMb: number; diskMb: number; scalarIndexMs: number; efs: { name: string; ef: number }[]; results: Record<string, Result> }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+  console.log(`vector search, ${n} x 384, top-10, M=16 efConstruction=64, Tessera ${quantization} (LanceDB: IVF_HNSW_SQ, 1 partition; filter column indexed: Tessera addScalarIndex, LanceDB btree), ${reps} rep(s), medians; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)
   for (const kind of kinds) {
-    const out: Partial<Record<(typeof peers)[number], Out>> = {}
-    for (const peer of peers) {
-      const r = spawnSync(process.execPath, [join(import.meta.dir, 'lib/ann-peer.ts'), peer, String(n), kind, '384', quantization], { encoding: 'utf8', maxBuffer: 1 << 24 })
-      const line = r.stdout.trim().split('\n').at(-1) ?? ''
-      for (const note of r.stderr.split('\n').filter((x) => x.includes('build split'))) console.log(`  (${kind}) ${note}`)
-      try {
-        out[peer] = JSON.parse(line) as Out
-      } catch {
-        console.log(`${peer} (${kind}) failed: ${r.stderr.slice(-500)}`)
+    const outs: Record<string, Out[]> = { tessera: [], hnswlib: [], lancedb: [] }
+    // Peers alternate within each repetition, so a swing of the machine's load falls on all of them.
+    for (let rep = 0; rep < reps; rep++) {
+      for (const peer of peers) {
+        const r = spawnSync(process.execPath, [join(import.meta.dir, 'lib/ann-peer.ts'), peer, String(n), kind, '384', quantization], { encoding: 'utf8', maxBuffer: 1 << 24 })
+        const line = r.stdout.trim().split('\n').at(-1) ?? ''
+        for (const note of r.stderr.split('\n').filter((x) => x.includes('build split'))) console.log(`  (${kind}, rep ${rep + 1}) ${note}`)
+        try {
+          const out = JSON.parse(line) as Out
+          outs[peer]!.push(out)
+          console.log(`  (${kind}, rep ${rep + 1}, load ${loadavg()[0]!.toFixed(1)}) ${peer}: build ${(out.buildMs / 1000).toFixed(1)} s, top-10 p50 ${out.results['default/100']!.p50.toFixed(2)} ms`)
+        } catch {
+          console.log(`${peer} (${kind}) failed: ${r.stderr.slice(-500)}`)
+        }
       }
     }
-    const t = out.tessera, h = out.hnswlib, l = out.lancedb
+    const med = (peer: string, f: (o: Out) => number): number | undefined => (outs[peer]!.length ? median(outs[peer]!.map(f)) : undefined)
     const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? (a / b).toFixed(2) : '-')
-    const row = (label: string, f: (o: Out) => number, digits = 1) =>
-      console.log(`  ${label.padEnd(26)} tessera ${t ? f(t).toFixed(digits) : '-'} | hnswlib ${h ? f(h).toFixed(digits) : '-'} | lancedb ${l ? f(l).toFixed(digits) : '-'} | tessera/hnswlib ${ratio(t && f(t), h && f(h))} | tessera/lancedb ${ratio(t && f(t), l && f(l))}`)
-    console.log(`${kind}: (load ${loadavg()[0]!.toFixed(1)})`)
+    const row = (label: string, f: (o: Out) => number, digits = 1) => {
+      const [t, h, l] = peers.map((p) => med(p, f))
+      const show = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(digits))
+      console.log(`  ${label.padEnd(34)} tessera ${show(t)} | hnswlib ${show(h)} | lancedb ${show(l)} | tessera/hnswlib ${ratio(t, h)} | tessera/lancedb ${ratio(t, l)}`)
+    }
+    const efs = outs.tessera![0]?.efs ?? outs.hnswlib![0]?.efs ?? []
+    console.log(`${kind}: (load ${loadavg()[0]!.toFixed(1)}; efSearch settings: ${efs.map((e) => `${e.name} = ${e.ef}`).join(', ')})`)
     row('build s', (o) => o.buildMs / 1000)
+    row('scalar index on cat s', (o) => (o.scalarIndexMs ?? 0) / 1000, 2)
     row('RSS after build MB', (o) => o.rssMb, 0)
     row('on disk MB', (o) => o.diskMb)
-    for (const p of ['100', '50', '10', '1']) {
-      row(`${p}% rows: p50 ms`, (o) => o.results[p]!.p50, 2)
-      row(`${p}% rows: recall@10`, (o) => o.results[p]!.recall, 3)
+    row('1% rows, no scalar index: p50 ms', (o) => o.results['noscalar/1']!.p50, 2)
+    row('1% rows, no scalar index: recall', (o) => o.results['noscalar/1']!.recall, 3)
+    for (const ef of efs) {
+      for (const p of ['100', '50', '10', '1']) {
+        row(`${ef.name} ${p}% rows: p50 ms`, (o) => o.results[`${ef.name}/${p}`]!.p50, 2)
+        row(`${ef.name} ${p}% rows: recall@10`, (o) => o.results[`${ef.name}/${p}`]!.recall, 3)
+      }
     }
   }
 }
