@@ -2,7 +2,7 @@
 // A fixed ef loses recall as the graph grows: on 384-d clustered vectors (bench/lib/ann-ef.ts, M 16, efConstruction
 // 64) ef 40 gave recall@10 0.993 at 25,000 rows, 0.972 at 50,000 and 0.915 at 100,000 (hnswlib-node: 0.992 / 0.948 /
 // 0.879), while ef 80 gave 0.978 at 100,000. So the default grows with the log of the index's size — 40 up to
-// 25,000 rows, then half of 40 more per doubling (60 at 50k, 80 at 100k, 120 at 400k, 146 at 1M) — and is at least
+// 25,000 rows, then half of 40 more per doubling (60 at 50k, 80 at 100k, 120 at 400k, 147 at 1M) — and is at least
 // twice k, so a large k still explores past its own k. The search itself stays cheap beside the statement that
 // fetches the rows (usearch at 100k: 0.50 ms at ef 40, 0.64 ms at ef 80; the statement: ~2-5 ms).
 

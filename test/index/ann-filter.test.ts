@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import type { Table } from '../../src/index.ts'
+import { Tessera } from '../../src/index.ts'
+import { annLimits, defaultEfSearch } from '../../src/index/ann/index.ts'
+import { rewriteSimilarity, vectorIndexesOf } from '../../src/index/index.ts'
+import { dataTable, MAX_VERSION, valueColumn } from '../../src/query/index.ts'
+import { memoryDb } from '../support/db.ts'
+import { rejection } from '../support/settle.ts'
+
+setDefaultTimeout(120_000)
+
+// The default efSearch rule (src/index/ann/ef.ts) and scalar indexes (Table.addScalarIndex), which let the vector
+// search planner list a selective filter's rows without reading every row.
+
+const DIMS = 24
+const N = 10_000
+let seed = 11
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+const gauss = () => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand())
+const unit = (v: number[]) => {
+  const n = Math.hypot(...v)
+  return v.map((x) => Math.fround(x / n))
+}
+const centers = Array.from({ length: 40 }, () => Array.from({ length: DIMS }, gauss))
+const clustered = () => unit(centers[Math.floor(rand() * centers.length)]!.map((c) => c + 0.35 * gauss()))
+const dot = (a: readonly number[], b: readonly number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0)
+
+test('the default efSearch is 40 up to 25,000 vectors, grows by 20 per doubling after, and is at least 2k', () => {
+  expect([1_000, 25_000, 50_000, 100_000, 400_000].map((n) => defaultEfSearch(10, n))).toEqual([40, 40, 60, 80, 120])
+  expect(defaultEfSearch(10, 1_000_000)).toBe(147)
+  expect(defaultEfSearch(50, 1_000)).toBe(100)
+  expect(defaultEfSearch(50, 100_000)).toBe(100)
+})
+
+describe('filtered vector search with a scalar index (embedded store)', () => {
+  let db: Tessera
+  let t: Table
+  const vectors: number[][] = []
+  beforeAll(async () => {
+    db = await memoryDb()
+    t = await db.createTable('vecs', { id: 'int', bucket: 'int', tag: 'string', emb: `array<float32>[${DIMS}]` }, { primaryKey: 'id' })
+    for (let i = 0; i < N; i++) vectors.push(clustered())
+    // bucket = id % 1000: "bucket < n" keeps n/10 % of the rows, independently of where a row's vector lies.
+    for (let i = 0; i < N; i += 2500) await t.insert(vectors.slice(i, i + 2500).map((emb, j) => ({ id: i + j, bucket: (i + j) % 1000, tag: `t${(i + j) % 7}`, emb })))
+    await t.addEmbeddingIndex('emb', { name: 'e', metric: 'cosine' })
+    await Promise.all(vectorIndexesOf(db.driver)!.entries(t.id).map((e) => e.settled()))
+  })
+  afterAll(() => db.close())
+
+  const exactTop = (q: number[], k: number, keep: (id: number) => boolean) =>
+    vectors.map((v, id) => [id, dot(v, q)] as const).filter(([id]) => keep(id)).sort((a, b) => b[1] - a[1]).slice(0, k).map(([id]) => id)
+  const filtered = (q: number[], k: number, maxBucket: number, efSearch?: number) =>
+    t.where(t.c.bucket.lt(maxBucket)).orderBy(t.c.emb.similarity({ vector: q }, efSearch ? { efSearch } : {}), 'desc').limit(k)
+
+  test('a search with no efSearch anywhere explores the default for its k and the index size; a query or index ef wins', async () => {
+    const native = vectorIndexesOf(db.driver)!.entries(t.id)[0]!.native!
+    const asked: number[] = []
+    const search = native.search.bind(native)
+    native.search = (query, count) => (asked.push(count), search(query, count))
+    try {
+      const q = clustered()
+      await t.orderBy(t.c.emb.similarity({ vector: q }), 'desc').limit(50).collect()
+      await t.orderBy(t.c.emb.similarity({ vector: q }, { efSearch: 70 }), 'desc').limit(50).collect()
+      // k = 50: the rule's 2k (100), not the fixed 40 nor k + margin (60).
+      expect(asked).toEqual([defaultEfSearch(50, N), 70])
+      expect(asked[0]).toBe(100)
+    } finally {
+      native.search = search
+    }
+  })
+
+  test('addScalarIndex: recorded on the column, one per column, checked types; dropScalarIndex undoes it', async () => {
+    const before = t.version
+    await expect(await rejection(t.addScalarIndex('nope'))).toMatchObject({ code: 'COLUMN_NOT_FOUND' })
+    await expect(await rejection(t.addScalarIndex('emb'))).toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await expect(await rejection(t.addScalarIndex('tag', { unknown: 1 } as never))).toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await expect(await rejection(t.dropScalarIndex('tag'))).toMatchObject({ code: 'INDEX_NOT_FOUND' })
+    await t.addScalarIndex('tag')
+    expect(t.version).toBe(before + 1)
+    expect(t.columns().find((c) => c.name === 'tag')).toMatchObject({ indexed: true })
+    expect(t.columns().find((c) => c.name === 'bucket')!.indexed).toBeUndefined()
+    await expect(await rejection(t.addScalarIndex('tag'))).toMatchObject({ code: 'INDEX_ALREADY_EXISTS' })
+    await t.addScalarIndex('tag', { ifExists: 'ignore' })
+    expect(t.version).toBe(before + 1)
+    // Text gets a hash index: a b-tree entry must fit a third of a page, so a long value would fail its insert.
+    const long = Array.from({ length: 12_000 }, () => String.fromCharCode(33 + Math.floor(rand() * 90))).join('')
+    await t.insert({ id: N, bucket: 999, tag: long, emb: clustered() })
+    expect((await t.where(t.c.tag.eq(long)).select({ id: t.c.id }).collect()).rows).toEqual([{ id: N }])
+    await t.delete({ where: t.c.id.eq(N) })
+    await t.dropScalarIndex('tag')
+    expect(t.columns().find((c) => c.name === 'tag')!.indexed).toBeUndefined()
+    const left = await db.driver.query(`select 1 from pg_indexes where schemaname = 'tessera_data' and tablename = $1 and indexname like '%_cur' and indexdef like '%hash%'`, [`t${t.id}`])
+    expect(left.rows).toHaveLength(0)
+    await t.dropScalarIndex('tag', { ifNotExists: 'ignore' })
+  })
+
+  test("a filter on an indexed column finds its rows through the index, not by reading every row", async () => {
+    const listing = `explain select _rowid from ${dataTable(t.id)} where _v_max = ${MAX_VERSION} and ${valueColumn(t.md.columns.find((c) => c.name === 'bucket')!.id)} < 10 order by _rowid`
+    const plan = async () => (await db.driver.query<{ 'QUERY PLAN': string }>(listing)).rows.map((r) => r['QUERY PLAN']).join('\n')
+    const name = `t${t.id}_c${t.md.columns.find((c) => c.name === 'bucket')!.id}_cur`
+    // Without it every current row is read and the filter checked on each (Filter: ...).
+    expect(await plan()).not.toContain(name)
+    expect(await plan()).toMatch(/Filter: \(c\d+ < 10\)/)
+    await t.addScalarIndex('bucket')
+    try {
+      // No statistics (PGlite never analyzes on its own): Postgres still takes the partial index for the filter.
+      expect(await plan()).toContain(name)
+      expect(await plan()).not.toMatch(/Filter: \(c\d+ < 10\)/)
+    } finally {
+      await t.dropScalarIndex('bucket')
+    }
+    expect(await plan()).not.toContain(name)
+  })
+
+  test('with a scalar index the planner ranks a filter of up to exactRows rows exactly; without one it over-fetches', async () => {
+    // k = 50 (the candidates must pass 2k = 100) and ef 400 over a 10% filter: about 40 of the 400 candidates pass,
+    // so the filter is estimated at ~1,000 rows (550-1,500 at 3 sigma): above exactRows / 4 (512), below exactRows.
+    expect(annLimits.exactRows).toBe(2048)
+    const q = clustered()
+    const truth = exactTop(q, 50, (id) => id % 1000 < 100)
+    const plan = async () => rewriteSimilarity(db.driver, filtered(q, 50, 100, 400).spec)
+    const orderedBy = async () => (((await plan()).orderBy[0]!.expr as { fn?: string }).fn)
+    // Without the index: the native candidates, ranked by their distances (ann_order).
+    expect(await orderedBy()).toBe('ann_order')
+    const ann = (await filtered(q, 50, 100, 400).select({ id: t.c.id }).collect()).rows.map((r) => r.id as number)
+    expect(ann).toHaveLength(50)
+    await t.addScalarIndex('bucket')
+    try {
+      // With it: the filter's rows are listed (through the index) and ranked by exact distance.
+      expect(await orderedBy()).toBe('vector_distance')
+      expect(JSON.stringify((await plan()).where)).toContain('ann_candidates')
+      const exact = (await filtered(q, 50, 100, 400).select({ id: t.c.id }).collect()).rows.map((r) => r.id as number)
+      expect(exact).toEqual(truth)
+      // A filter on another column: no index to list through, so the same filter shape over-fetches as before.
+      const other = await rewriteSimilarity(db.driver, t.where(t.c.id.lt(N / 10)).orderBy(t.c.emb.similarity({ vector: q }, { efSearch: 400 }), 'desc').limit(50).spec)
+      expect(((other.orderBy[0]!.expr as { fn?: string }).fn)).toBe('ann_order')
+    } finally {
+      await t.dropScalarIndex('bucket')
+    }
+  })
+})
+
+describe('scalar index over HTTP', () => {
+  test('POST and DELETE /tables/{path}/-/columns/{name}/index; columns show indexed', async () => {
+    const { createApp } = await import('../../src/server/app.ts')
+    const db = await memoryDb()
+    try {
+      const app = createApp(db)
+      const call = async (method: string, path: string, body?: unknown) => {
+        const res = await app.request(path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) })
+        return { status: res.status, body: (await res.json()) as any }
+      }
+      expect((await call('POST', '/api/v1/tables', { path: 'own', schema: { id: 'int', kind: 'string' } })).status).toBe(201)
+      const made = await call('POST', '/api/v1/tables/own/-/columns/kind/index', {})
+      expect(made.status).toBe(200)
+      expect(made.body.table.columns.find((c: { name: string }) => c.name === 'kind')).toMatchObject({ indexed: true })
+      expect((await call('POST', '/api/v1/tables/own/-/columns/kind/index', {})).status).toBe(409)
+      expect((await call('POST', '/api/v1/tables/own/-/columns/kind/index', { ifExists: 'ignore' })).status).toBe(200)
+      expect((await call('POST', '/api/v1/tables/own/-/columns/kind/index', { bogus: 1 })).status).toBe(400)
+      const dropped = await call('DELETE', '/api/v1/tables/own/-/columns/kind/index')
+      expect(dropped.status).toBe(200)
+      expect(dropped.body.table.columns.find((c: { name: string }) => c.name === 'kind').indexed).toBeUndefined()
+      expect((await call('DELETE', '/api/v1/tables/own/-/columns/kind/index')).status).toBe(404)
+      expect((await call('DELETE', '/api/v1/tables/own/-/columns/kind/index?ifNotExists=ignore')).status).toBe(200)
+    } finally {
+      await db.close()
+    }
+  })
+})
