@@ -59,6 +59,8 @@ export interface ColumnInfo {
   readonly onError?: OnError
   readonly primaryKey: boolean
   readonly addedIn: number
+  /** A scalar index serves filters on the column (addScalarIndex). */
+  readonly indexed?: boolean
 }
 
 export interface InsertOptions {
