@@ -189,4 +189,33 @@ export function queriesSuite(makeDb: MakeDb): void {
       expect((await h.collect()).column('extra')).toEqual([null, null, 'x'])
     })
   })
+
+  describe('scalar indexes (addScalarIndex)', () => {
+    test('filters answer the same with and without one; columns() shows it; drop and time travel still answer', async () => {
+      const t = await fx.db.createTable('q/scalar', { id: 'int', n: 'int', kind: 'string', at: 'timestamp' })
+      await t.insert(Array.from({ length: 300 }, (_, id) => ({ id, n: id % 30, kind: `k${id % 4}`, at: new Date(Date.UTC(2026, 0, 1 + (id % 20))) })))
+      const c = t.c
+      const ask = async () => [
+        (await t.where(c.n.lt(2)).select({ id: c.id }).orderBy(c.id).collect()).column('id'),
+        (await t.where(c.kind.eq('k3').and(c.n.ge(25))).select({ id: c.id }).orderBy(c.id).collect()).column('id'),
+        await t.where(c.kind.isin(['k0', 'k1']).and(c.at.lt(new Date(Date.UTC(2026, 0, 3))))).count(),
+      ]
+      const before = await ask()
+      expect(before[0]).toHaveLength(20)
+      const v0 = t.version
+      for (const col of ['n', 'kind', 'at']) await t.addScalarIndex(col)
+      expect(t.columns().filter((x) => x.indexed).map((x) => x.name)).toEqual(['n', 'kind', 'at'])
+      expect(await ask()).toEqual(before)
+      // Rows written after the index are found through it.
+      await t.insert({ id: 300, n: 1, kind: 'k3', at: new Date(Date.UTC(2026, 0, 1)) })
+      expect((await t.where(c.n.lt(2)).select({ id: c.id }).orderBy(c.id).collect()).column('id')).toEqual([...(before[0] as number[]), 300])
+      const old = await fx.db.get(`q/scalar:${v0}`)
+      expect(await old.where(old.c.n.lt(2)).count()).toBe(20)
+      await t.dropScalarIndex('kind')
+      expect(t.columns().find((x) => x.name === 'kind')!.indexed).toBeUndefined()
+      expect((await t.where(c.kind.eq('k3').and(c.n.ge(25))).count())).toBe((before[1] as number[]).length)
+      expect(await rejection(t.addScalarIndex('n'))).toMatchObject({ code: 'INDEX_ALREADY_EXISTS' })
+      expect(await rejection(t.dropScalarIndex('kind'))).toMatchObject({ code: 'INDEX_NOT_FOUND' })
+    })
+  })
 }
