@@ -134,6 +134,12 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
       // A filter on another column: no index to list through, so the same filter shape over-fetches as before.
       const other = await rewriteSimilarity(db.driver, t.where(t.c.id.lt(N / 10)).orderBy(t.c.emb.similarity({ vector: q }, { efSearch: 400 }), 'desc').limit(50).spec)
       expect(((other.orderBy[0]!.expr as { fn?: string }).fn)).toBe('ann_order')
+      // Nor under an `or` with an unindexed column: the rows would be read all the same.
+      const either = await rewriteSimilarity(db.driver, t.where(t.c.bucket.lt(100).or(t.c.id.lt(3))).orderBy(t.c.emb.similarity({ vector: q }, { efSearch: 400 }), 'desc').limit(50).spec)
+      expect(((either.orderBy[0]!.expr as { fn?: string }).fn)).toBe('ann_order')
+      // A conjunct on the indexed column is enough.
+      const both = await rewriteSimilarity(db.driver, t.where(t.c.bucket.lt(100).and(t.c.id.ge(0))).orderBy(t.c.emb.similarity({ vector: q }, { efSearch: 400 }), 'desc').limit(50).spec)
+      expect(((both.orderBy[0]!.expr as { fn?: string }).fn)).toBe('vector_distance')
     } finally {
       await t.dropScalarIndex('bucket')
     }

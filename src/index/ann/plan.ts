@@ -1,5 +1,5 @@
 import type { IndexMd } from '../../catalog/index.ts'
-import { isCol, isSqlExpr, executePlan, fnNode, planQuery, someNode } from '../../query/index.ts'
+import { isCol, isFn, isSqlExpr, executePlan, fnNode, planQuery, someNode } from '../../query/index.ts'
 import type { ExprNode, FnNode, QuerySpec } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import { vectorIndexesOf } from './manager.ts'
@@ -140,13 +140,21 @@ function pgDistance(metric: IndexMd['metric'], d: number): number {
   return metric === 'ip' ? d - 1 : metric === 'l2' ? Math.sqrt(Math.max(d, 0)) : d
 }
 
+/** Comparisons an index on their column can answer (a hash index, on strings, only eq and isin). */
+const INDEXABLE_TESTS = new Set(['eq', 'lt', 'le', 'gt', 'ge', 'isin'])
+
 /**
- * Whether the filter names a column with a scalar index (Table.addScalarIndex): Postgres then finds the filter's rows
- * through it (a bitmap scan, even without statistics) instead of reading every row.
+ * Whether one of the filter's conjuncts compares a column with a scalar index (Table.addScalarIndex) to values:
+ * Postgres then finds the filter's rows through that index (a bitmap scan, even without statistics) instead of
+ * reading every row. A column under an `or` or a function does not count: the rows would still be read.
  */
 function filterIndexed(spec: QuerySpec): boolean {
   const indexed = new Set(spec.from.md.columns.filter((c) => c.indexed).map((c) => c.name))
-  return indexed.size > 0 && spec.where !== undefined && someNode(spec.where, (n) => isCol(n) && !n.prop && indexed.has(n.col))
+  if (indexed.size === 0 || !spec.where) return false
+  const conjuncts = (n: ExprNode): ExprNode[] => (isFn(n) && n.fn === 'and' ? n.args.flatMap(conjuncts) : [n])
+  return conjuncts(spec.where).some((n) => isFn(n) && INDEXABLE_TESTS.has(n.fn)
+    && n.args.some((a) => isCol(a) && !a.prop && indexed.has(a.col))
+    && n.args.filter((a) => someNode(a, isCol)).length === 1)
 }
 
 /** The _rowid of the current rows matching `where`, up to `cap` of them. */
