@@ -92,6 +92,15 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
     const left = await db.driver.query(`select 1 from pg_indexes where schemaname = 'tessera_data' and tablename = $1 and indexname like '%_cur' and indexdef like '%hash%'`, [`t${t.id}`])
     expect(left.rows).toHaveLength(0)
     await t.dropScalarIndex('tag', { ifNotExists: 'ignore' })
+    // Dropping an indexed column drops its index (the data column stays for earlier versions; its index served only
+    // current rows).
+    const small = await db.createTable('small', { id: 'int', x: 'float' })
+    await small.addScalarIndex('x')
+    const name = `t${small.id}_c${small.md.columns.find((c) => c.name === 'x')!.id}_cur`
+    const named = async () => (await db.driver.query(`select 1 from pg_indexes where schemaname = 'tessera_data' and indexname = $1`, [name])).rows.length
+    expect(await named()).toBe(1)
+    await small.dropColumn('x')
+    expect(await named()).toBe(0)
   })
 
   test("a filter on an indexed column finds its rows through the index, not by reading every row", async () => {
