@@ -38,3 +38,18 @@ export async function setScalarIndex(tx: Queryable, tableId: number, md: TableMd
   const { indexed: _, ...plain } = c
   return { ...md, columns: md.columns.map((x) => (x.id === c.id ? (on ? { ...c, indexed: true as const } : plain) : x)) }
 }
+
+/**
+ * After a revert: the physical scalar indexes made to match the schema it brings back. Undoing a dropScalarIndex (or
+ * a dropColumn of an indexed column) marks the column indexed again, so its index is created again; undoing an
+ * addScalarIndex drops the index it made, which would otherwise slow every write for nothing.
+ */
+export async function restoreScalarIndexes(tx: Queryable, tableId: number, from: TableMd, to: TableMd): Promise<void> {
+  for (const c of to.columns) {
+    const before = from.columns.find((x) => x.id === c.id)
+    if (c.indexed && !before?.indexed) await createScalarIndex(tx, tableId, c.id, parseType(c.type).kind === 'string' ? 'hash' : 'btree')
+  }
+  for (const c of from.columns) {
+    if (c.indexed && !to.columns.find((x) => x.id === c.id)?.indexed) await dropScalarIndex(tx, tableId, c.id)
+  }
+}

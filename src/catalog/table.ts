@@ -22,7 +22,7 @@ import { commitChange, runInSteps, toStatus } from './commit.ts'
 import type { Change } from './commit.ts'
 import { prepareInsert, withOnErrorMd } from './insert-prepare.ts'
 import { BulkLoad } from './data-table/staging.ts'
-import { scalarIndexColumn, setScalarIndex } from './scalar-index.ts'
+import { restoreScalarIndexes, scalarIndexColumn, setScalarIndex } from './scalar-index.ts'
 import { groupBySetColumns, keyOf, missingKeyError, partitionByExistingKey, pkColumns, setColumns, storedRow, updateByKey } from './upsert.ts'
 import type { Row } from './validate-rows.ts'
 import { inputColumns, validateRows, validateRowsYielding } from './validate-rows.ts'
@@ -710,6 +710,7 @@ export class Table implements Joinable {
         for (const c of locked.md.columns) {
           if (c.addedIn === n && !prev.columns.some((p) => p.id === c.id)) await dropPhysicalColumn(tx, this.#id, c)
         }
+        await restoreScalarIndexes(tx, this.#id, locked.md, prev)
         return { pop: true, md: prev }
       },
       ...(staged ? { cleanup: (state: TableState) => runInSteps(this.#ctx, this.#id, (tx, limit) => undoVersionStep(tx, this.#id, state.version + 1, limit)) } : {}),

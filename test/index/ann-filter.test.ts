@@ -101,6 +101,18 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
     expect(await named()).toBe(1)
     await small.dropColumn('x')
     expect(await named()).toBe(0)
+    // A revert brings back the schema and the index with it: undoing the drop makes the index again, undoing the add
+    // removes it.
+    await small.revert()
+    expect(small.columns().find((c) => c.name === 'x')).toMatchObject({ indexed: true })
+    expect(await named()).toBe(1)
+    await small.dropScalarIndex('x')
+    expect(await named()).toBe(0)
+    await small.revert()
+    expect(await named()).toBe(1)
+    await small.revert()
+    expect(small.columns().find((c) => c.name === 'x')!.indexed).toBeUndefined()
+    expect(await named()).toBe(0)
   })
 
   test("a filter on an indexed column finds its rows through the index, not by reading every row", async () => {
