@@ -1,7 +1,7 @@
 // The native (usearch) vector index of the embedded store: upkeep after commits, persistence, query planning, check.
 export { ANN_DEFAULTS } from './native.ts'
 export type { AnnSettings, Quantization } from './native.ts'
-export { annSettings, attachVectorIndexes, detachVectorIndexes, vectorIndexesAfterCommit, vectorIndexesOf } from './manager.ts'
+export { annSettings, attachVectorIndexes, detachVectorIndexes, vectorIndexesAfterCommit, vectorIndexesOf, withPrebuiltVectorIndex } from './manager.ts'
 export type { AnnEntry, VectorIndexes } from './manager.ts'
 export { annLimits, planAnn } from './plan.ts'
 export { exactInSlices, exactStepLimits } from './exact.ts'
