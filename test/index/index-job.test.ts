@@ -137,6 +137,23 @@ describe('background embedding index build', () => {
     await t.dropEmbeddingIndex('clash')
   })
 
+  test('a job stopped while its graph is prebuilt swaps nothing and drops that entry; the old index serves on', async () => {
+    const manager = vectorIndexesOf(db.driver)!
+    const served = manager.entries(t.id).filter((e) => e.idx.name === 'lex')
+    const lex = t.md.indexes!.find((i) => i.name === 'lex')!
+    const idx = { ...lex, addedIn: lex.addedIn + 1 } // an entry of its own, over the same vectors
+    for (const stopAfter of [0, 3]) {
+      let asked = 0
+      let swapped = false
+      const out = await manager.prebuilt(t.id, idx, () => asked++ >= stopAfter, async () => (swapped = true))
+      expect(out).toBeUndefined()
+      expect(swapped).toBe(false)
+      expect(manager.prebuiltCount).toBe(0)
+      expect(manager.entries(t.id).filter((e) => e.idx.name === 'lex')).toEqual(served)
+    }
+    expect((await top('volcano lava'))[0]!.text).toContain('volcano')
+  })
+
   test('a new name adds a second index; errors name what is wrong', async () => {
     const job = await db.jobs.startIndex({ table: 'docs', column: 'text', embed: embedders.lexical({ dims: 16 }), name: 'small', fullText: false })
     await db.jobs.wait(job.id)
