@@ -5,6 +5,7 @@ export { annSettings, attachVectorIndexes, detachVectorIndexes, vectorIndexesAft
 export type { AnnEntry, VectorIndexes } from './manager.ts'
 export { annLimits, planAnn } from './plan.ts'
 export { exactInSlices, exactStepLimits } from './exact.ts'
+export { Pace } from './pace.ts'
 export type { AnnQueryOptions } from './plan.ts'
 export { checkVectorIndexes } from './check.ts'
 export { createRowIdIndex, isNative } from './store.ts'
