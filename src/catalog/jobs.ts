@@ -1,5 +1,5 @@
 import type { ColumnMd, IndexMd, OnError, TableMd, VersionKind } from './metadata.ts'
-import { checkEmbeddingIndex, createHnsw, createPhysicalIndexes, embedExpr, indexEmbedder, indexMdOf, withIndex } from '../index/index.ts'
+import { checkEmbeddingIndex, createHnsw, createPhysicalIndexes, embedExpr, indexEmbedder, indexMdOf, withIndex, withPrebuiltVectorIndex } from '../index/index.ts'
 import type { AddEmbeddingIndexOptions } from '../index/index.ts'
 import { currentMediaAccess, withMediaAccess } from '../media/index.ts'
 import type { MediaAccess } from '../media/index.ts'
@@ -107,6 +107,9 @@ export interface JobsContext {
   readonly ctx: CatalogContext
   readonly getTable: (path: string) => Promise<Table>
 }
+
+/** The index entry an index job adds: over its hidden vectors column, as of the version that added that column. */
+const jobIndex = (job: JobRow, hidden: ColumnMd): IndexMd => ({ ...job.spec.index!, valueColumnId: hidden.id, addedIn: hidden.addedIn })
 
 const SELECT_JOB = `select j.id, j.key, j.table_id, t.path, j.kind, j.column_name, j.spec, j.status, j.rows_done, j.rows_total, j.cursor, j.error, j.created_at, j.updated_at from tessera.jobs j left join tessera.tables t on t.id = j.table_id`
 
@@ -306,7 +309,7 @@ export class Jobs {
       const plan = computedPlans(state.md).find((p) => p.column.id === job.spec.columnId)
       if (!plan) throw invalid('INVALID_ARGUMENT', `the column of job ${id} was dropped from '${state.path}'`)
       const batch = await readJobBatch(this.#c.db, state, plan, job.cursor, job.spec.maxRowid, Math.min(job.spec.batchSize, limit ?? job.spec.batchSize))
-      if (batch.rows.length === 0) return this.#finish(job)
+      if (batch.rows.length === 0) return this.#finish(job, run)
       const last = Number(batch.rows.at(-1)!._rowid)
       const counts = emptyCounts()
       // Slow work (UDFs, models, services) happens here, outside any transaction and lock.
@@ -322,8 +325,22 @@ export class Jobs {
     }
   }
 
+  /**
+   * Every row has its value: an index job's native graph is built first (on the embedded store), while the old index
+   * of that name keeps serving, so that searches never fall back to exact ranking across the swap
+   * (src/index/ann/manager.ts, VectorIndexes#prebuilt); then the column is revealed. A job stopped meanwhile (cancel,
+   * close) is left as it is, to resume.
+   */
+  async #finish(job: JobRow, run: { stop: boolean }): Promise<void> {
+    if (!job.spec.index) return this.#reveal(job)
+    const state = await this.#c.ctx.refresh(job.table_id)
+    const hidden = state.md.columns.find((c) => c.id === job.spec.columnId)
+    if (!hidden) throw invalid('INVALID_ARGUMENT', `the column of job ${job.id} was dropped from '${state.path}'`)
+    await withPrebuiltVectorIndex(this.#c.db, state.id, jobIndex(job, hidden), () => run.stop, () => this.#reveal(job))
+  }
+
   /** Reveals the finished column (replacing an old one of that name) in one new table version. */
-  async #finish(job: JobRow): Promise<void> {
+  async #reveal(job: JobRow): Promise<void> {
     await this.#changeMd(job.table_id, 'add_column', async (tx, state) => {
       const hidden = state.md.columns.find((c) => c.id === job.spec.columnId)
       if (!hidden) throw invalid('INVALID_ARGUMENT', `the column of job ${job.id} was dropped from '${state.path}'`)
@@ -355,7 +372,7 @@ export class Jobs {
       throw alreadyExists('INDEX_ALREADY_EXISTS', `'${state.path}' got an index '${spec.name}' while job ${job.id} ran; cancel the job or drop that index`, { index: spec.name })
     }
     if (!state.md.columns.some((c) => c.id === spec.columnId)) throw invalid('INVALID_ARGUMENT', `the column job ${job.id} indexes was dropped from '${state.path}'`)
-    const idx: IndexMd = { ...spec, valueColumnId: hidden.id, addedIn: hidden.addedIn }
+    const idx = jobIndex(job, hidden)
     await createPhysicalIndexes(tx, state.id, idx)
     return withIndex(state.md, idx)
   }

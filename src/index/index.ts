@@ -7,7 +7,7 @@ export type { AddEmbeddingIndexOptions, IndexInfo } from './embedding-index.ts'
 export { rewriteSimilarity, VECTOR_SESSION_SETTINGS } from './similarity.ts'
 export { hybridSearch } from './hybrid.ts'
 export type { HybridSearchOptions } from './hybrid.ts'
-export { attachVectorIndexes, checkVectorIndexes, detachVectorIndexes, isNative, vectorIndexesAfterCommit, vectorIndexesOf } from './ann/index.ts'
+export { attachVectorIndexes, checkVectorIndexes, detachVectorIndexes, isNative, Pace, vectorIndexesAfterCommit, vectorIndexesOf, withPrebuiltVectorIndex } from './ann/index.ts'
 // What other folders import from this one (added by the barrels codemod).
 export { checkEmbeddingIndex, createPhysicalIndexes, embedExpr, fullTextIndexName, indexEmbedder, indexMdOf, withIndex } from './embedding-index.ts'
 export { searchOutputs } from './hybrid.ts'

@@ -80,6 +80,80 @@ describe('background embedding index build', () => {
     expect((await t.history())[0]!.kind).toBe('add_column')
   })
 
+  test('the new graph is built before the swap: searches use it from the first one after the job, not exact ranking', async () => {
+    const manager = vectorIndexesOf(db.driver)!
+    let open!: () => void
+    gate = new Promise<void>((r) => (open = r))
+    const job = await db.jobs.startIndex({ table: t, column: 'text', embed: slowEmbedder, name: 'lex', ifExists: 'replace', batchSize: 50 })
+    await t.insert({ id: 10_001, text: 'kayak paddle river kayak' }) // during the job: computes its new vector itself
+    open()
+    expect((await db.jobs.wait(job.id)).status).toBe('done')
+
+    // No waiting for upkeep: the entry that answers for the swapped-in index already has its graph (before, it was
+    // built only after the swap, and searches meanwhile ranked every row exactly).
+    const idx = t.md.indexes!.find((i) => i.name === 'lex')!
+    const entry = manager.entries(t.id).find((e) => e.idx.valueColumnId === idx.valueColumnId && e.idx.addedIn === idx.addedIn)!
+    expect(entry).toBeDefined()
+    expect(entry.native).toBeDefined()
+    expect(entry.version).toBeGreaterThanOrEqual(0)
+    expect(entry.rebuildDue).toBe(false)
+    expect(manager.prebuiltCount).toBe(0)
+    // The old index's entry is gone; a row written after the swap joins searches as a newer row.
+    expect(manager.entries(t.id).filter((e) => e.idx.name === 'lex')).toEqual([entry])
+    await t.insert({ id: 10_002, text: 'quasar nebula quasar' })
+    const spec = await rewriteSimilarity(db.driver, t.orderBy(t.c.text.similarity('kayak river'), 'desc').limit(3).spec)
+    expect(JSON.stringify(spec.where)).toContain('ann_candidates')
+    expect((await top('kayak river', 1))[0]!.id).toBe(10_001)
+    expect((await top('quasar nebula', 1))[0]!.id).toBe(10_002)
+    expect((await top('volcano lava'))[0]!.text).toContain('volcano')
+    // Upkeep then brings the graph to the table: every current row, the same answers.
+    await entry.settled()
+    const current = await db.driver.query<{ n: number }>(`select count(*)::int as n from ${dataTable(t.id)} where _v_max = ${MAX_VERSION}`)
+    expect(entry.native!.size).toBe(current.rows[0]!.n)
+    expect(entry.version).toBe(t.version)
+    expect((await top('quasar nebula', 1))[0]!.id).toBe(10_002)
+  })
+
+  test('a swap that fails after the graph was built leaves the old index serving and frees the new graph', async () => {
+    const manager = vectorIndexesOf(db.driver)!
+    let open!: () => void
+    gate = new Promise<void>((r) => (open = r))
+    const job = await db.jobs.startIndex({ table: t, column: 'text', embed: slowEmbedder, name: 'clash' })
+    // The name is taken while the job runs: its swap fails (ifExists 'error'), after the prebuilt graph is ready.
+    await t.addEmbeddingIndex('text', { embed: embedders.lexical({ dims: 16 }), name: 'clash' })
+    const served = manager.entries(t.id).find((e) => e.idx.name === 'clash')!
+    open()
+    const failed = await db.jobs.wait(job.id)
+    expect(failed.status).toBe('failed')
+    expect(failed.error).toContain("index 'clash'")
+    expect(manager.prebuiltCount).toBe(0)
+    expect(t.listIndexes().find((i) => i.name === 'clash')).toMatchObject({ dims: 16 })
+    expect(manager.entries(t.id).filter((e) => e.idx.name === 'clash')).toEqual([served])
+    await served.settled()
+    expect(served.native).toBeDefined()
+    const sim = t.c.text.similarity('chocolate cake', { idx: 'clash' })
+    expect(((await t.orderBy(sim, 'desc').limit(1).select('text').collect()).rows[0]!.text as string)).toContain('chocolate')
+    await db.jobs.cancel(job.id, { dropColumn: true })
+    await t.dropEmbeddingIndex('clash')
+  })
+
+  test('a job stopped while its graph is prebuilt swaps nothing and drops that entry; the old index serves on', async () => {
+    const manager = vectorIndexesOf(db.driver)!
+    const served = manager.entries(t.id).filter((e) => e.idx.name === 'lex')
+    const lex = t.md.indexes!.find((i) => i.name === 'lex')!
+    const idx = { ...lex, addedIn: lex.addedIn + 1 } // an entry of its own, over the same vectors
+    for (const stopAfter of [0, 3]) {
+      let asked = 0
+      let swapped = false
+      const out = await manager.prebuilt(t.id, idx, () => asked++ >= stopAfter, async () => (swapped = true))
+      expect(out).toBeUndefined()
+      expect(swapped).toBe(false)
+      expect(manager.prebuiltCount).toBe(0)
+      expect(manager.entries(t.id).filter((e) => e.idx.name === 'lex')).toEqual(served)
+    }
+    expect((await top('volcano lava'))[0]!.text).toContain('volcano')
+  })
+
   test('a new name adds a second index; errors name what is wrong', async () => {
     const job = await db.jobs.startIndex({ table: 'docs', column: 'text', embed: embedders.lexical({ dims: 16 }), name: 'small', fullText: false })
     await db.jobs.wait(job.id)

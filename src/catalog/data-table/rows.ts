@@ -3,6 +3,7 @@ import { ColumnScope, computedPlans } from '../computed.ts'
 import type { ComputedPlan } from '../computed.ts'
 import { blockRangeSql, compileExpr, dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/index.ts'
 import type { CellError, ExprNode } from '../../query/index.ts'
+import { Pace } from '../../index/index.ts'
 import { translateStoreError } from '../../store/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import { parseType, pgType, toStoreJson } from '../../types/index.ts'
@@ -310,12 +311,17 @@ export async function matchingRows(db: Queryable, state: TableState, where: Expr
   return rows.map((r) => r._tid)
 }
 
-/** Blocks one read covers (8 kB each): a page of a big table's rows is read in about a step's time. */
-const READ_PAGE_BLOCKS = 256
+/**
+ * Store time one page of readPaged aims at. Pages were a fixed 256 blocks (8 kB each): reading the row addresses of
+ * a 100k-row table for a backfill took 115-540 ms a page on a loaded 2-core machine, and point reads waited behind
+ * each one (the backfill's slowest probes).
+ */
+const READ_PAGE_MS = 30
 
 /**
  * Runs a select over the data table (alias t0, ending in its WHERE clause) block range by block range (a TID range
- * scan needs no index), so a big table is read in short statements that other callers' reads come between.
+ * scan needs no index), so a big table is read in short statements that other callers' reads come between. Ranges
+ * start small and are sized to READ_PAGE_MS at the best rate seen (Pace: a page's time includes waiting behind others).
  */
 async function readPaged<R>(db: Queryable, state: TableState, sql: string, params: ParamList): Promise<R[]> {
   const size = await db.query<{ blocks: number }>(`select (pg_relation_size($1::regclass) / current_setting('block_size')::int)::int as blocks`, [dataTable(state.id)])
@@ -324,11 +330,16 @@ async function readPaged<R>(db: Queryable, state: TableState, sql: string, param
   const to = params.param(0)
   const paged = `${sql} and ${blockRangeSql('t0', from, to)}`
   const out: R[] = []
-  for (let start = 0; start <= blocks; start += READ_PAGE_BLOCKS) {
+  const pace = new Pace(16, READ_PAGE_MS, { min: 4, max: 1024, growth: 2 })
+  for (let start = 0; start <= blocks;) {
+    const n = pace.size
     params.values[params.values.length - 2] = start
-    params.values[params.values.length - 1] = start + READ_PAGE_BLOCKS
+    params.values[params.values.length - 1] = start + n
+    const began = performance.now()
     const r = await db.query<R>(paged, params.values)
+    pace.took(n, performance.now() - began)
     for (const row of r.rows) out.push(row)
+    start += n
   }
   return out
 }

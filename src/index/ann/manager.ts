@@ -37,6 +37,8 @@ export class AnnEntry {
   #task: Promise<void> | undefined
   #again = false
   #closed = false
+  /** A prebuilt entry's job stopped (cancelled, or the process closing): its build stops as if closed. */
+  #abandoned: (() => boolean) | undefined
   #rebuild = false
   #savedAt = 0
   #dirty = false
@@ -124,6 +126,16 @@ export class AnnEntry {
     return this.#closed
   }
 
+  /** Closed, or (while prebuilt for a job) the job stopped: a build or catch-up in progress stops where it is. */
+  #stopped(): boolean {
+    return this.#closed || this.#abandoned?.() === true
+  }
+
+  /** A prebuilt entry (VectorIndexes#prebuilt): its work stops when `stop` says so, until the swap adopts it. */
+  abandonWhen(stop: (() => boolean) | undefined): void {
+    this.#abandoned = stop
+  }
+
   /** A rebuild was asked for and has not started: until it does, the graph must not answer (searches are exact). */
   get rebuildDue(): boolean {
     return this.#rebuild
@@ -154,7 +166,7 @@ export class AnnEntry {
     await this.#step()
     // Nothing ended rows while this ran, and the index is at (at least) the version read at its start.
     if (this.native && endings === this.#endings) this.liveOnly = true
-    if (this.native && !this.#closed) this.#seenCommits = commits
+    if (this.native && !this.#stopped()) this.#seenCommits = commits
   }
 
   async #step(): Promise<void> {
@@ -186,7 +198,8 @@ export class AnnEntry {
     const stamp = (await versionStamp(db, this.tableId, target))!
     await this.#addRows(this.native, { after: this.version, upTo: target })
     await this.native.remove(await rowsEnded(db, this.tableId, this.version, target))
-    if (this.#closed) return
+    // Stopped part-way, the graph may lack rows of the range: it must not claim the target version.
+    if (this.#stopped()) return
     this.version = target
     this.stamp = stamp
     this.#dirty = true
@@ -206,7 +219,7 @@ export class AnnEntry {
     if ((await versionStamp(this.owner.db, this.tableId, note.version)) !== note.stamp) return false
     const native = await NativeIndex.open(this.path, this.settings)
     if (!native) return false
-    if (this.#closed) {
+    if (this.#stopped()) {
       await this.#drop(native)
       return false
     }
@@ -224,7 +237,7 @@ export class AnnEntry {
     const stamp = (await versionStamp(db, this.tableId, target))!
     const native = await NativeIndex.create(this.settings)
     await this.#addRows(native, { after: -1, upTo: target })
-    if (this.#closed) {
+    if (this.#stopped()) {
       await this.#drop(native)
       return
     }
@@ -262,15 +275,15 @@ export class AnnEntry {
       const t1 = performance.now()
       stats.readWaitMs += t1 - t0
       stats.rows += page.keys.length
-      const more = page.lastRowId >= 0 && !this.#closed
+      const more = page.lastRowId >= 0 && !this.#stopped()
       if (more) {
         next = read(page.lastRowId)
         // Not awaited when closing meanwhile: a failure then (the store closed too) is nobody's.
         next.catch(() => undefined)
       }
-      await native.add(page.keys, page.vectors, () => this.#closed)
+      await native.add(page.keys, page.vectors, () => this.#stopped())
       stats.addMs += performance.now() - t1
-      if (!more || this.#closed) return
+      if (!more || this.#stopped()) return
     }
   }
 
@@ -318,22 +331,75 @@ export function annSettings(idx: IndexMd): AnnSettings {
 /** The native indexes of one embedded store (memory-only when it has no home). */
 export class VectorIndexes {
   readonly #entries = new Map<string, AnnEntry>()
+  /** Entries of indexes an index job is about to swap in (see prebuilt): not in any table's metadata yet. */
+  readonly #prebuilt = new Map<string, AnnEntry>()
   readonly #dir: string | undefined
 
   constructor(readonly db: Driver, home: string | undefined) {
     this.#dir = home ? join(home, 'indexes') : undefined
   }
 
-  /** The entry of an index, created (and its load or build started) on first use. */
+  /**
+   * The entry of an index, created (and its load or build started) on first use; an index job's prebuilt entry is
+   * taken over as it is (its graph serves at once and catches up with the versions committed since it was built).
+   */
   entry(tableId: number, idx: IndexMd): AnnEntry {
     const key = entryKey(tableId, idx)
     let e = this.#entries.get(key)
     if (!e) {
-      const path = this.#dir ? join(this.#dir, `t${tableId}-${idx.name}-c${idx.valueColumnId}.usearch`) : undefined
-      this.#entries.set(key, (e = new AnnEntry(this, tableId, idx, annSettings(idx), path)))
+      e = this.#prebuilt.get(key)
+      if (e) {
+        this.#prebuilt.delete(key)
+        e.abandonWhen(undefined)
+      } else {
+        e = this.#newEntry(tableId, idx)
+      }
+      this.#entries.set(key, e)
       e.kick()
     }
     return e
+  }
+
+  #newEntry(tableId: number, idx: IndexMd): AnnEntry {
+    const path = this.#dir ? join(this.#dir, `t${tableId}-${idx.name}-c${idx.valueColumnId}.usearch`) : undefined
+    return new AnnEntry(this, tableId, idx, annSettings(idx), path)
+  }
+
+  /**
+   * An index job's swap (`swap`: the commit that adds `idx` to the table), with the index's native graph built
+   * before it. Built after the swap, as any new entry is, the graph of a 100k-row table took tens of seconds, and
+   * until it covered the table every search ranked all rows exactly (block slices, 0.5-0.9 s a search) — while the
+   * old index, whose graph was complete, had just been dropped. Built first, the old index keeps serving until the
+   * swap, and the new entry (entry(), at the swap's commit hook or at the first search after it, whichever comes
+   * first) serves from its graph at once: it covers the version it was built at, and rows written since join
+   * searches as newer rows (exactly) until the usual catch-up adds them. Nothing else uses the entry before the
+   * swap; commits meanwhile are only counted (afterCommit), so that it knows which of them its graph has seen.
+   *
+   * Stopped (`stop`: the job was cancelled or the process is closing) or failed swap: the entry is freed with its
+   * files, and the old index serves as before. Returns undefined when stopped before the swap.
+   */
+  async prebuilt<T>(tableId: number, idx: IndexMd, stop: () => boolean, swap: () => Promise<T>): Promise<T | undefined> {
+    const key = entryKey(tableId, idx)
+    this.#prebuilt.get(key)?.dispose()
+    const e = this.#newEntry(tableId, idx)
+    e.abandonWhen(stop)
+    this.#prebuilt.set(key, e)
+    try {
+      // Built from the job's vectors column (or, for a job resumed after the process was killed mid-build, a graph
+      // that build saved, when its version is still the table's: loaded and caught up).
+      e.kick()
+      await e.settled()
+      if (stop()) return undefined
+      // A build that failed leaves the entry without a graph: the swap goes ahead and the entry builds again after it
+      // (as any new entry would); the graph is a derived structure, not a reason to fail the job.
+      return await swap()
+    } finally {
+      // Not adopted (stopped, or the swap failed): the old index keeps serving; free the new graph and its files.
+      if (this.#prebuilt.get(key) === e) {
+        this.#prebuilt.delete(key)
+        e.dispose()
+      }
+    }
   }
 
   /** After a commit: bring the table's indexes along; forget indexes the table no longer has. */
@@ -345,7 +411,15 @@ export class VectorIndexes {
       // An index replaced by one of the same name over the same column has the same files: the new one keeps them.
       e.dispose(![...this.#entries.values()].some((x) => x.path === e.path))
     }
-    this.#removeStaleFiles(tableId, new Set((md?.indexes ?? []).map((i) => `${i.name}:${i.valueColumnId}`)))
+    const prebuilt = [...this.#prebuilt.values()].filter((e) => e.tableId === tableId)
+    this.#removeStaleFiles(tableId, new Set([...(md?.indexes ?? []), ...prebuilt.map((e) => e.idx)].map((i) => `${i.name}:${i.valueColumnId}`)))
+    // A prebuilt entry only counts the commits (its graph's coverage is judged by them after the swap); one that
+    // changed vectors in place (recompute, revert) makes it build again before the swap.
+    for (const e of prebuilt) {
+      e.noteCommit()
+      if (kind !== 'insert' && kind !== 'create') e.noteEndings()
+      if (kind === 'recompute' || kind === 'revert') e.kick(true)
+    }
     for (const idx of md?.indexes ?? []) {
       const e = this.entry(tableId, idx)
       e.noteCommit()
@@ -371,8 +445,17 @@ export class VectorIndexes {
   }
 
   async close(): Promise<void> {
+    // A prebuilt entry's job stops first (the database stops its jobs before it detaches the indexes); any left keeps
+    // no files: the resumed job builds again.
+    for (const e of this.#prebuilt.values()) e.dispose()
+    this.#prebuilt.clear()
     await Promise.all([...this.#entries.values()].map((e) => e.close(true)))
     this.#entries.clear()
+  }
+
+  /** Prebuilt entries not swapped in yet (tests: a stopped or failed job leaves none). */
+  get prebuiltCount(): number {
+    return this.#prebuilt.size
   }
 }
 
@@ -396,6 +479,15 @@ export const vectorIndexesOf = (db: object): VectorIndexes | undefined => manage
 /** The catalog's hook after a version commits (insert, update, delete, schema change, revert). */
 export function vectorIndexesAfterCommit(db: object, tableId: number, md: TableMd | undefined, kind: VersionKind | 'revert' | 'drop'): void {
   managers.get(db)?.afterCommit(tableId, md, kind)
+}
+
+/**
+ * An index job's swap with the index's native graph built first (VectorIndexes#prebuilt); on a store without native
+ * indexes, just the swap.
+ */
+export function withPrebuiltVectorIndex<T>(db: object, tableId: number, idx: IndexMd, stop: () => boolean, swap: () => Promise<T>): Promise<T | undefined> {
+  const m = managers.get(db)
+  return m ? m.prebuilt(tableId, idx, stop, swap) : swap()
 }
 
 /** Saves every index and stops upkeep; the store closes after. */
