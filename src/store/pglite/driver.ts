@@ -84,10 +84,7 @@ class WorkerConnection {
     // A worker that dies (out of memory, a wasm abort) fails every waiting call instead of leaving it hanging.
     worker.onerror = (ev) => {
       ev.preventDefault?.()
-      this.#failed = new Error(`the embedded store's worker failed: ${ev.message || 'unknown error'}`)
-      for (const p of this.#pending.values()) p.reject(this.#failed)
-      this.#pending.clear()
-      this.#refWhileBusy()
+      this.#fail(new Error(`the embedded store's worker failed: ${ev.message || 'unknown error'}`))
     }
     this.#refWhileBusy()
   }
@@ -112,8 +109,17 @@ class WorkerConnection {
     else this.#worker.unref?.()
   }
 
+  /** Ends the worker; a call still waiting, or one made later, fails instead of waiting forever for an answer. */
   terminate(): void {
+    this.#fail(new Error('the embedded store is closed'))
     this.#worker.terminate()
+  }
+
+  #fail(error: Error): void {
+    this.#failed ??= error
+    for (const p of this.#pending.values()) p.reject(error)
+    this.#pending.clear()
+    this.#refWhileBusy()
   }
 }
 
