@@ -50,7 +50,13 @@ export class StoreScheduler {
 
   /** Runs fn when this class's turn comes: reads share the store with other reads, transactions hold it alone. */
   async run<T>(cls: StoreClass, fn: () => Promise<T>): Promise<T> {
-    await this.#acquire(cls)
+    // A read that would be granted at once (the common case of a point read) skips the waiting line and its promise.
+    if (cls === 'read' && this.#queues.read.length === 0 && this.#readMayStart(performance.now())) {
+      this.#reads++
+      this.#account('read', 0)
+    } else {
+      await this.#acquire(cls)
+    }
     const held = performance.now()
     try {
       return await fn()
@@ -103,13 +109,23 @@ export class StoreScheduler {
   #next(): Waiter | undefined {
     if (this.#exclusive) return undefined
     const now = performance.now()
-    const bg = this.#queues.background[0]
-    const w = this.#queues.write[0]
-    const aged = bg && now - bg.since >= AGING_MS.background ? this.#queues.background : w && now - w.since >= AGING_MS.write ? this.#queues.write : undefined
+    const aged = this.#aged(now)
     if (aged) return this.#reads === 0 ? aged.shift() : undefined
     if (this.#queues.read.length > 0) return this.#reads < READS_IN_FLIGHT ? this.#queues.read.shift() : undefined
     if (this.#reads > 0) return undefined
     return this.#queues.write.shift() ?? this.#queues.background.shift()
+  }
+
+  /** The queue of a transaction that has waited past its class's aging limit, if any (jobs first). */
+  #aged(now: number): Waiter[] | undefined {
+    const bg = this.#queues.background[0]
+    const w = this.#queues.write[0]
+    return bg && now - bg.since >= AGING_MS.background ? this.#queues.background : w && now - w.since >= AGING_MS.write ? this.#queues.write : undefined
+  }
+
+  /** Whether #next() would grant a read now: nothing exclusive, room in flight, no aged transaction waiting. */
+  #readMayStart(now: number): boolean {
+    return !this.#exclusive && this.#reads < READS_IN_FLIGHT && !this.#aged(now)
   }
 
   #account(cls: StoreClass, waited: number): void {

@@ -77,40 +77,49 @@ class WorkerConnection {
       const p = this.#pending.get(res.id)
       if (!p) return
       this.#pending.delete(res.id)
-      this.#refWhileBusy()
+      if (this.#pending.size === 0) this.#refWhileBusy()
       if (res.ok) p.resolve({ result: res.result, busyMs: res.busyMs })
       else p.reject(deserializeError(res.error))
     }
     // A worker that dies (out of memory, a wasm abort) fails every waiting call instead of leaving it hanging.
     worker.onerror = (ev) => {
       ev.preventDefault?.()
-      this.#failed = new Error(`the embedded store's worker failed: ${ev.message || 'unknown error'}`)
-      for (const p of this.#pending.values()) p.reject(this.#failed)
-      this.#pending.clear()
-      this.#refWhileBusy()
+      this.#fail(new Error(`the embedded store's worker failed: ${ev.message || 'unknown error'}`))
     }
     this.#refWhileBusy()
   }
 
+  /** `req`: a fresh object of the caller's, numbered here (no copy of it per call: this is every read's path). */
   send(req: RequestBody, transfer?: Transferable[]): Promise<{ result: unknown; busyMs: number }> {
     if (this.#failed) return Promise.reject(this.#failed)
-    const id = this.#nextId++
+    const msg = req as WorkerRequest & { id: number }
+    msg.id = this.#nextId++
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject })
-      this.#refWhileBusy()
-      this.#worker.postMessage({ ...req, id } as WorkerRequest, transfer)
+      this.#pending.set(msg.id, { resolve, reject })
+      if (this.#pending.size === 1) this.#refWhileBusy()
+      this.#worker.postMessage(msg, transfer)
     })
   }
 
   // An idle worker must not keep the process alive (a script that forgot close() still exits), but one with a
-  // call in flight must: otherwise a process waiting only on the store would exit mid-call.
+  // call in flight must: otherwise a process waiting only on the store would exit mid-call. Toggled only when the
+  // count of calls in flight leaves or reaches zero.
   #refWhileBusy(): void {
     if (this.#pending.size > 0) this.#worker.ref?.()
     else this.#worker.unref?.()
   }
 
+  /** Ends the worker; a call still waiting, or one made later, fails instead of waiting forever for an answer. */
   terminate(): void {
+    this.#fail(new Error('the embedded store is closed'))
     this.#worker.terminate()
+  }
+
+  #fail(error: Error): void {
+    this.#failed ??= error
+    for (const p of this.#pending.values()) p.reject(error)
+    this.#pending.clear()
+    this.#refWhileBusy()
   }
 }
 
@@ -118,7 +127,7 @@ class WorkerQueryable implements Queryable {
   constructor(protected readonly conn: WorkerConnection, protected readonly onBusy: (ms: number) => void) {}
 
   async query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
-    const { result, busyMs } = await this.conn.send({ op: 'query', sql, ...(params ? { params: [...params] } : {}), ...(options?.prepare ? { prepare: true } : {}) })
+    const { result, busyMs } = await this.conn.send(options?.prepare ? { op: 'query', sql, params, prepare: true } : { op: 'query', sql, params })
     this.onBusy(busyMs)
     return result as QueryResult<R>
   }
@@ -142,11 +151,14 @@ export class PGliteDriver implements Driver {
   readonly capabilities: StoreCapabilities = { vector: true, stagedWrites: true }
   readonly scheduler = new StoreScheduler()
   readonly #conn: WorkerConnection
+  /** Statements outside transactions: one for the driver's life (it holds no state of a call). */
+  readonly #statements: WorkerQueryable
   #busyMs = 0
   #closed = false
 
   private constructor(conn: WorkerConnection) {
     this.#conn = conn
+    this.#statements = new WorkerQueryable(conn, this.#onBusy)
   }
 
   static async open(options: PGliteOpenOptions = {}): Promise<PGliteDriver> {
@@ -172,11 +184,11 @@ export class PGliteDriver implements Driver {
   }
 
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
-    return this.scheduler.run('read', () => new WorkerQueryable(this.#conn, this.#onBusy).query<R>(sql, params, options))
+    return this.scheduler.run('read', () => this.#statements.query<R>(sql, params, options))
   }
 
   exec(sql: string): Promise<void> {
-    return this.scheduler.run('read', () => new WorkerQueryable(this.#conn, this.#onBusy).exec(sql))
+    return this.scheduler.run('read', () => this.#statements.exec(sql))
   }
 
   /** A bulk load (imports): one write-class turn of the store per call, so reads run between batches. */
