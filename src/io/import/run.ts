@@ -236,8 +236,8 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
       const column = typeof e.details?.column === 'string' ? e.details.column : undefined
       const msg = e.message.replace(/^row \d+(, column '[^']*')?(: |, )/, '')
       if (mode === 'abort') {
-        if (i !== undefined && at[i] !== undefined) throw new BadRow(at[i]!, column, msg)
-        if (rows.length === 1) throw new BadRow(at[0]!, column, msg)
+        if (i !== undefined && at[i] !== undefined) throw new BadRow(at[i]!, column, msg, undefined, e.code)
+        if (rows.length === 1) throw new BadRow(at[0]!, column, msg, undefined, e.code)
       } else if (rows.length === 1) return problem(at[0]!, column, msg)
       if (i !== undefined && i < rows.length) {
         // The failing row is known: report it and stage the rest without it.
@@ -263,7 +263,9 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     locs = []
     if (inFlight) await inFlight
     load ??= await target.bulkLoad()
-    inFlight = stage(rows, at).then(progress)
+    // Progress is reported, not awaited: a direct load holds the table until it ends (staging.ts), so a callback that
+    // waited for its own write to the same table would wait forever.
+    inFlight = stage(rows, at).then(() => void Promise.resolve(progress() as unknown).catch(() => undefined))
     inFlight.catch(() => undefined) // awaited at the next flush or at the end; never unhandled meanwhile
   }
 
