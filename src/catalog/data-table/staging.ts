@@ -111,26 +111,39 @@ export class BulkLoad {
   }
 
   /**
-   * Checks media and computes TypeScript columns for validated rows (outside any transaction), then stages them.
-   * A row-level failure throws a TesseraError whose details.row is the row's index in `rows`; nothing of the batch
-   * is staged then.
+   * Checks media, computes TypeScript columns and encodes validated rows, outside any transaction: an import prepares
+   * its next batch while the store still copies the one before (the worker had idled through this, BENCHMARKS.md
+   * issue 22 bulk). A row-level failure throws as add() does.
    */
-  async add(rows: Row[], lines: readonly number[]): Promise<void> {
+  async prepare(rows: Row[]): Promise<PreparedBatch> {
     this.#assertOpen()
     const state = { ...this.#ctx.state(this.#tableId), md: this.#md }
     const counts = emptyCounts()
     const prepared = await prepareInsert(this.#ctx.media, state, rows, this.#onError, counts)
-    if (this.#direct) return this.#addDirect(this.#direct, rows.length, sourceCells(this.#md, this.#shape.source, prepared), counts)
+    const cells = sourceCells(this.#md, this.#shape.source, prepared)
+    return { n: rows.length, counts, cells, ...(this.#ctx.db.copyFrom ? { csv: csvFields(rows.length, this.#shape.source, cells) } : {}) }
+  }
+
+  /**
+   * Checks media and computes TypeScript columns for validated rows (outside any transaction), then stages them
+   * (`ready`: the same rows' prepare(), started earlier).
+   * A row-level failure throws a TesseraError whose details.row is the row's index in `rows`; nothing of the batch
+   * is staged then.
+   */
+  async add(rows: Row[], lines: readonly number[], ready?: Promise<PreparedBatch>): Promise<void> {
+    this.#assertOpen()
+    const batch = await (ready ?? this.prepare(rows))
+    if (this.#direct) return this.#addDirect(this.#direct, batch)
     const first = this.#next
     const db = this.#ctx.db
     const columns = `${this.#staging} (_seq, _line, ${this.#shape.source.map((c) => c.name).join(', ')})`
-    const cells = sourceCells(this.#md, this.#shape.source, prepared)
+    const counts = batch.counts
     try {
       if (db.copyFrom) {
-        await db.copyFrom(columns, csvBatch(rows.length, (i) => `${first + i},${lines[i]}`, this.#shape.source, cells))
+        await db.copyFrom(columns, csvLines(batch.csv!, (i) => `${first + i},${lines[i]}`))
       } else {
         const record = [`_seq bigint`, `_line bigint`, ...this.#shape.source.map((c) => `${c.name} ${c.pgType}`)]
-        await db.query(`insert into ${columns} select * from jsonb_to_recordset($1::jsonb) as x(${record.join(', ')})`, [jsonBatch(rows.length, first, lines, this.#shape.source, cells)])
+        await db.query(`insert into ${columns} select * from jsonb_to_recordset($1::jsonb) as x(${record.join(', ')})`, [jsonBatch(rows.length, first, lines, this.#shape.source, batch.cells)])
       }
     } catch (e) {
       throw this.#rowError(e)
@@ -174,11 +187,12 @@ export class BulkLoad {
   }
 
   /** One batch COPYed into the data table under the load's version, with a block of new _rowid values. */
-  async #addDirect(direct: DirectLoad, n: number, cells: Cells, batchCounts: WriteCounts): Promise<void> {
+  async #addDirect(direct: DirectLoad, batch: PreparedBatch): Promise<void> {
+    const { n, cells, counts: batchCounts } = batch
     const { state, version, counts, rowIds } = await direct.target
     const db = this.#ctx.db
     const first = rowIds(n)
-    const payload = csvBatch(n, (i) => `${first + i},${version}`, this.#shape.source, cells)
+    const payload = csvLines(batch.csv!, (i) => `${first + i},${version}`)
     try {
       await db.copyFrom!(`${dataTable(state.id)} (_rowid, _v_min, ${this.#shape.source.map((c) => c.name).join(', ')})`, payload)
     } catch (e) {
@@ -355,6 +369,15 @@ function addCounts(into: WriteCounts, from: WriteCounts): void {
 
 type Cells = (i: number, out: unknown[]) => void
 
+/** A batch ready to be added (BulkLoad.prepare). */
+export interface PreparedBatch {
+  readonly n: number
+  readonly counts: WriteCounts
+  readonly cells: Cells
+  /** Per row, its source fields in COPY's CSV format (where the store takes COPY). */
+  readonly csv?: readonly string[]
+}
+
 /** The values of row i in source-column order, as toStoreJson gives them (the jsonb form's values). */
 function sourceCells(md: TableMd, source: readonly SourceColumn[], p: { valid: Row[]; ts: Map<number, { values: unknown[]; errors: ({ errortype: string; errormsg: string } | null)[] }>; mediaErrors?: readonly (Readonly<Record<string, { errortype: string; errormsg: string }>> | undefined)[] }): Cells {
   const byName = new Map(md.columns.map((c) => [valueColumn(c.id), c]))
@@ -390,23 +413,30 @@ function jsonBatch(n: number, first: number, lines: readonly number[], source: r
 }
 
 /**
- * One CSV line per row in COPY's CSV format: NULL is an unquoted empty field, text is always quoted (so '' stays '').
- * `lead(i)`: the fields before the source columns (the staging table's _seq and _line; the data table's _rowid and _v_min).
+ * Per row, its source columns in COPY's CSV format, each field with the comma before it: NULL is an unquoted empty
+ * field, text is always quoted (so '' stays '').
  */
-function csvBatch(n: number, lead: (i: number) => string, source: readonly SourceColumn[], cells: Cells): string {
+function csvFields(n: number, source: readonly SourceColumn[], cells: Cells): string[] {
   const encoders = source.map((c) => csvEncoder(c.pgType))
   const out: unknown[] = new Array(source.length)
   const parts: string[] = new Array(n)
   for (let i = 0; i < n; i++) {
     cells(i, out)
-    let line = lead(i)
+    let line = ''
     for (let k = 0; k < out.length; k++) {
       const v = out[k]
       line += v === null || v === undefined ? ',' : ',' + encoders[k]!(v)
     }
     parts[i] = line
   }
-  return parts.join('\n') + '\n'
+  return parts
+}
+
+/** The COPY payload: per row `lead(i)` (the staging table's _seq and _line; the data table's _rowid and _v_min), then its fields. */
+function csvLines(fields: readonly string[], lead: (i: number) => string): string {
+  let out = ''
+  for (let i = 0; i < fields.length; i++) out += lead(i) + fields[i] + '\n'
+  return out
 }
 
 const quote = (s: string): string => `"${s.includes('"') ? s.replaceAll('"', '""') : s}"`

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs'
 import type { WriteStream } from 'node:fs'
-import type { Tessera, Table, BulkLoad } from '../../catalog/index.ts'
+import type { Tessera, Table, BulkLoad, PreparedBatch } from '../../catalog/index.ts'
 import { errorOf, invalid, isTesseraError, TesseraError } from '../../errors.ts'
 import type { ErrorCode } from '../../errors.ts'
 import type { ColumnConverter } from './convert.ts'
@@ -225,10 +225,10 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   }
 
   /** Stages a batch; a row the store (or a media check, or a computed column) refuses is narrowed down and named. */
-  async function stage(rows: Record<string, unknown>[], at: number[]): Promise<void> {
+  async function stage(rows: Record<string, unknown>[], at: number[], ready?: Promise<PreparedBatch>): Promise<void> {
     if (rows.length === 0) return
     try {
-      await load!.add(rows, at)
+      await load!.add(rows, at, ready)
       rowsInserted += rows.length
     } catch (e) {
       if (!isTesseraError(e) || !ROW_LEVEL_CODES.has(e.code)) throw e
@@ -261,11 +261,14 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     const at = locs
     batch = []
     locs = []
-    if (inFlight) await inFlight
     load ??= await target.bulkLoad()
+    // Checked, computed and encoded while the store still copies the batch before.
+    const ready = load.prepare(rows)
+    ready.catch(() => undefined) // its failure is add()'s, below
+    if (inFlight) await inFlight
     // Progress is reported, not awaited: a direct load holds the table until it ends (staging.ts), so a callback that
     // waited for its own write to the same table would wait forever.
-    inFlight = stage(rows, at).then(() => void Promise.resolve(progress() as unknown).catch(() => undefined))
+    inFlight = stage(rows, at, ready).then(() => void Promise.resolve(progress() as unknown).catch(() => undefined))
     inFlight.catch(() => undefined) // awaited at the next flush or at the end; never unhandled meanwhile
   }
 
