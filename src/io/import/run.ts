@@ -378,7 +378,7 @@ function reportReplacer(_k: string, v: unknown): unknown {
 
 export type { BadRecord }
 
-/** Errors the input causes: unparsable text (csv-parse's CsvError, JSON's SyntaxError), a file that cannot be read. */
+/** Errors the input causes: unparsable text (a CsvError, JSON's SyntaxError), a file that cannot be read. */
 function isInputError(e: unknown): boolean {
   if (!(e instanceof Error)) return false
   const code = (e as { code?: unknown }).code
