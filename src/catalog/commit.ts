@@ -33,6 +33,17 @@ export interface ChangeRows<P> {
   write(tx: Queryable, state: TableState, version: number, prepared: P, counts: WriteCounts, start: number, end: number): Promise<void>
 }
 
+/**
+ * Rows whose number is known only once they are all read (an import streaming its input), on a single-connection
+ * store: `write` writes them under `version` itself, each batch in one atomic store call of about a step's time (a
+ * COPY), as they arrive, and returns when the input ends. The table's lock is held throughout, so other writes of
+ * the table wait for it; its failure is undone like a failed step. It cannot be run again, so a change that meets
+ * a schema changed meanwhile fails instead of retrying.
+ */
+export interface StreamedRows<P> {
+  write(state: TableState, version: number, prepared: P, counts: WriteCounts): Promise<void>
+}
+
 /** The final step may pop the latest version instead of adding one (revert). */
 export interface PopVersion {
   readonly pop: true
@@ -44,6 +55,8 @@ export interface Change<P> {
   /** Slow work outside any transaction; runs again when the schema it checked against changed meanwhile. */
   readonly prepare?: (state: TableState, counts: WriteCounts) => Promise<P>
   readonly rows?: ChangeRows<P>
+  /** Instead of rows: rows streamed in steps of the change's own (only where the store stages writes). */
+  readonly streamed?: StreamedRows<P>
   /** The final transaction: the new schema (or nothing: same schema), or a PopVersion. */
   readonly apply?: (tx: Queryable, locked: TableState, version: number, prepared: P, counts: WriteCounts) => Promise<TableMd | PopVersion | void>
   /**
@@ -101,12 +114,14 @@ async function commitInContext<P>(ctx: CatalogContext, tableId: number, change: 
     }
     const version = state.version + 1
     const total = change.rows?.count(prepared) ?? 0
+    if (change.streamed && ctx.db.capabilities.stagedWrites !== true) throw new Error('streamed rows need a store that stages writes')
     // A write that fits in one step needs no staging: it goes into the final transaction as it is.
-    const staged = total > FIRST_STEP_ROWS && ctx.db.capabilities.stagedWrites === true
+    const staged = change.streamed !== undefined || (total > FIRST_STEP_ROWS && ctx.db.capabilities.stagedWrites === true)
     const translate = (e: unknown) => translateStoreError(e, { table: state.path, columnNames: new Map(state.md.columns.map((c) => [valueColumn(c.id), c.name])) })
     if (staged) {
       try {
-        await writeSteps(ctx, state, version, prepared, counts, change.rows!, total, txOptions)
+        if (change.streamed) await change.streamed.write(state, version, prepared, counts)
+        else await writeSteps(ctx, state, version, prepared, counts, change.rows!, total, txOptions)
       } catch (e) {
         await discardStaged(ctx, state, version, change, prepared)
         throw translate(e)
@@ -140,7 +155,7 @@ async function commitInContext<P>(ctx: CatalogContext, tableId: number, change: 
       }, txOptions)
     } catch (e) {
       if (staged) await discardStaged(ctx, state, version, change, prepared)
-      if (e === staleSchema && attempt < 3) {
+      if (e === staleSchema && attempt < 3 && !change.streamed) {
         await ctx.refresh(tableId)
         continue
       }

@@ -11,7 +11,7 @@ export type { EffectiveRetention, RetentionPolicy } from './retention.ts'
 export { Jobs } from './jobs.ts'
 export type { JobInfo, JobStatus, StartJobOptions } from './jobs.ts'
 export { currentEnv, resolveEnvPath } from './environments.ts'
-export type { BulkLoad } from './data-table/staging.ts'
+export type { BulkLoad, PreparedBatch } from './data-table/staging.ts'
 // What other folders import from this one (added by the barrels codemod).
 export { stripTables } from './computed.ts'
 export type { TableState } from './state.ts'

@@ -109,18 +109,16 @@ describe('abort mode (default): nothing is written', () => {
   test('another writer during an import keeps its version; the failed import leaves nothing of its own', async () => {
     const before = t.version
     const p = file('race.csv', `id,name\n${csvRows(90, 93)}bad,x\n`)
-    let raced = false
+    let other: Promise<unknown> | undefined
     const e = await failure(importFile(db, 'people', p, {
       batchSize: 2,
-      onProgress: async () => {
-        if (raced) return
-        raced = true
-        await t.insert({ id: 999, name: 'other writer' })
-      },
+      onProgress: () => void (other ??= t.insert({ id: 999, name: 'other writer' })),
     }))
-    // Staged rows are in no version: the other writer committed freely, and the failure discarded the staging.
+    // The import writes under the next version and holds the table until it ends: the other writer waits for it,
+    // then commits its own version; the failure undid every row the import had written.
     expect(e.message).toContain(`line 6, column 'id'`)
     expect(e.message).toContain('nothing was imported')
+    await other
     expect(await t.where(t.c.id.ge(90)).collect().then((r) => r.column('id'))).toEqual([999])
     expect(t.version).toBe(before + 1)
     await t.delete({ where: t.c.id.ge(90) })

@@ -55,6 +55,21 @@ test('a 30k-row CSV becomes exactly one version, rows in file order', async () =
   expect(await t.count()).toBe(30_010)
 })
 
+test('on PGlite batches go straight into the data table: no staging table, _rowid in file order, the sequence moved past them', async () => {
+  const t = await db.createTable('direct', { id: 'int', name: 'string' }, { primaryKey: 'id' })
+  await t.insert({ id: -1, name: 'before' })
+  let staging = 0
+  const r = await importFile(db, 'direct', csv('direct.csv', 'id,name', people(0, 7000)), { batchSize: 2500, onProgress: async () => void (staging += await stagingTables()) })
+  expect([r.rowsInserted, r.versions]).toEqual([7000, [2]])
+  expect(staging).toBe(0)
+  await t.insert({ id: 99_999, name: 'after' })
+  const ids = await db.driver.query<{ id: number; rowid: number }>(`select c${t.md.columns.find((c) => c.name === 'id')!.id}::float8 as id, _rowid::float8 as rowid from tessera_data.t${t.id} order by _rowid`)
+  const order = ids.rows.map((x) => x.id)
+  expect(order).toEqual([-1, ...Array.from({ length: 7000 }, (_, i) => i), 99_999])
+  expect(new Set(ids.rows.map((x) => x.rowid)).size).toBe(7002)
+  expect((await db.check()).problems).toEqual([])
+})
+
 test('a bad line in the middle: abort names it and leaves nothing; skip imports the rest and reports it', async () => {
   const t = await db.createTable('mid', { id: 'int', name: 'string' }, { primaryKey: 'id' })
   await t.insert({ id: -1, name: 'existing' })

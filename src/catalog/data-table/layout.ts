@@ -1,4 +1,4 @@
-import { dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, quoteIdent, valueColumn } from '../../query/index.ts'
+import { DATA_SCHEMA, dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, quoteIdent, valueColumn } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import { dataColumnNames } from './check.ts'
 import { parseType, pgType } from '../../types/index.ts'
@@ -34,6 +34,9 @@ export async function createDataTable(tx: Queryable, id: number, md: TableMd): P
     await tx.exec(`create unique index ${quoteIdent(`t${id}_pk`)} on ${t} (${key}, _v_max)`)
   }
 }
+
+/** The sequence behind a data table's `_rowid` (bigserial's own name for it), as a regclass literal. */
+export const rowIdSequence = (id: number): string => `'${DATA_SCHEMA}.t${id}__rowid_seq'::regclass`
 
 export async function dropDataTable(tx: Queryable, id: number): Promise<void> {
   await tx.exec(`drop table if exists ${dataTable(id)}`)

@@ -3,6 +3,9 @@ import { dataTable, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../.
 import { translateStoreError } from '../../store/index.ts'
 import { parseType, toStoreJson } from '../../types/index.ts'
 import { commitChange } from '../commit.ts'
+import type { ChangeResult } from '../commit.ts'
+import type { TableState } from '../state.ts'
+import { rowIdSequence } from './layout.ts'
 import { prepareInsert, withOnErrorMd } from '../insert-prepare.ts'
 import type { OnError, TableMd, UpdateStatus } from '../metadata.ts'
 import type { InsertShape, SourceColumn, WriteCounts } from './rows.ts'
@@ -20,6 +23,13 @@ import type { Row } from '../validate-rows.ts'
 // The staging table has the columns of the insert's row source (rows.ts insertShape: input values, media cell
 // errors, TypeScript-computed values) plus _seq (the row's place in the load, dense from 0: commit steps are _seq
 // ranges) and _line (the row's place in the input, for error messages).
+//
+// Direct loads (PGlite, no SQL-computed column): moving staged rows into the versioned layout cost about twice the
+// COPY itself (BENCHMARKS.md, issue 22), so there each batch is COPYed straight into the data table under the load's
+// version, which the commit unit reserves for a streamed write (commit.ts StreamedRows) and records only at the end:
+// nothing is visible before, a failed batch's COPY leaves nothing of itself (the caller narrows it down by the line
+// COPY names and stages the rest again), and a failed or discarded load is undone like any staged write. _rowid comes
+// as one block of the table's sequence per batch. Other writes of the table wait for the load to end.
 
 let nextStaging = 0
 
@@ -31,6 +41,25 @@ export interface StagedProblem {
   readonly code: 'INVALID_ROW' | 'CONSTRAINT_VIOLATION'
 }
 
+/** What a direct load's batches write under: the version the commit unit reserved, and the commit's counts. */
+interface DirectTarget {
+  readonly state: TableState
+  readonly version: number
+  readonly counts: WriteCounts
+  /** The first of n new _rowid values. */
+  readonly rowIds: (n: number) => number
+}
+
+/** A direct load in progress: the commit unit's streamed write, waiting for the input to end. */
+interface DirectLoad {
+  /** Resolves once the commit unit holds the table's lock and reserved the version. */
+  readonly target: Promise<DirectTarget>
+  /** The commit's outcome. */
+  readonly result: Promise<ChangeResult>
+  /** Ends the streamed write: undefined commits, an error undoes it. */
+  readonly end: (error?: unknown) => void
+}
+
 export class BulkLoad {
   readonly #ctx: CatalogContext
   readonly #tableId: number
@@ -39,6 +68,7 @@ export class BulkLoad {
   readonly #shape: InsertShape
   readonly #staging: string
   readonly #counts: WriteCounts = emptyCounts()
+  #direct: DirectLoad | undefined
   #next = 0
   #closed = false
 
@@ -55,6 +85,14 @@ export class BulkLoad {
   static async open(ctx: CatalogContext, tableId: number, onError: OnError): Promise<BulkLoad> {
     const state = ctx.state(tableId)
     const db = ctx.db
+    if (db.copyFrom && db.capabilities.stagedWrites === true) {
+      const load = new BulkLoad(ctx, tableId, onError, state.md, '')
+      // COPY cannot compute: a SQL-computed column needs the staged INSERT … SELECT.
+      if (load.#shape.sqlPlans.length === 0) {
+        load.#direct = load.#startDirect()
+        return load
+      }
+    }
     // PGlite is one session: a temporary table is private to it and vanishes with it. A server store pools
     // connections, so the table must be a real one (unlogged: no WAL for rows that are copied once and dropped).
     const name = `import_${tableId}_${process.pid}_${nextStaging++}_${Math.random().toString(36).slice(2, 8)}`
@@ -73,25 +111,39 @@ export class BulkLoad {
   }
 
   /**
-   * Checks media and computes TypeScript columns for validated rows (outside any transaction), then stages them.
-   * A row-level failure throws a TesseraError whose details.row is the row's index in `rows`; nothing of the batch
-   * is staged then.
+   * Checks media, computes TypeScript columns and encodes validated rows, outside any transaction: an import prepares
+   * its next batch while the store still copies the one before (the worker had idled through this, BENCHMARKS.md
+   * issue 22 bulk). A row-level failure throws as add() does.
    */
-  async add(rows: Row[], lines: readonly number[]): Promise<void> {
+  async prepare(rows: Row[]): Promise<PreparedBatch> {
     this.#assertOpen()
     const state = { ...this.#ctx.state(this.#tableId), md: this.#md }
     const counts = emptyCounts()
     const prepared = await prepareInsert(this.#ctx.media, state, rows, this.#onError, counts)
+    const cells = sourceCells(this.#md, this.#shape.source, prepared)
+    return { n: rows.length, counts, cells, ...(this.#ctx.db.copyFrom ? { csv: csvFields(rows.length, this.#shape.source, cells) } : {}) }
+  }
+
+  /**
+   * Checks media and computes TypeScript columns for validated rows (outside any transaction), then stages them
+   * (`ready`: the same rows' prepare(), started earlier).
+   * A row-level failure throws a TesseraError whose details.row is the row's index in `rows`; nothing of the batch
+   * is staged then.
+   */
+  async add(rows: Row[], lines: readonly number[], ready?: Promise<PreparedBatch>): Promise<void> {
+    this.#assertOpen()
+    const batch = await (ready ?? this.prepare(rows))
+    if (this.#direct) return this.#addDirect(this.#direct, batch)
     const first = this.#next
     const db = this.#ctx.db
     const columns = `${this.#staging} (_seq, _line, ${this.#shape.source.map((c) => c.name).join(', ')})`
-    const cells = sourceCells(this.#md, this.#shape.source, prepared)
+    const counts = batch.counts
     try {
       if (db.copyFrom) {
-        await db.copyFrom(columns, csvBatch(rows.length, first, lines, this.#shape.source, cells))
+        await db.copyFrom(columns, csvLines(batch.csv!, (i) => `${first + i},${lines[i]}`))
       } else {
         const record = [`_seq bigint`, `_line bigint`, ...this.#shape.source.map((c) => `${c.name} ${c.pgType}`)]
-        await db.query(`insert into ${columns} select * from jsonb_to_recordset($1::jsonb) as x(${record.join(', ')})`, [jsonBatch(rows.length, first, lines, this.#shape.source, cells)])
+        await db.query(`insert into ${columns} select * from jsonb_to_recordset($1::jsonb) as x(${record.join(', ')})`, [jsonBatch(rows.length, first, lines, this.#shape.source, batch.cells)])
       }
     } catch (e) {
       throw this.#rowError(e)
@@ -100,9 +152,95 @@ export class BulkLoad {
     addCounts(this.#counts, counts)
   }
 
+  /**
+   * The commit unit's streamed write: it holds the table's lock and the next version from the first batch to the end
+   * of the input (commit or discard), and records the version once the input ended without a failure.
+   */
+  #startDirect(): DirectLoad {
+    let ready!: (t: DirectTarget) => void
+    let notReady!: (e: unknown) => void
+    const target = new Promise<DirectTarget>((resolve, reject) => ((ready = resolve), (notReady = reject)))
+    let end!: (error?: unknown) => void
+    const ended = new Promise<void>((resolve, reject) => (end = (error) => (error === undefined ? resolve() : reject(error))))
+    const result = commitChange(this.#ctx, this.#tableId, {
+      kind: 'insert',
+      prepare: async (state) => this.#assertSameShape(state),
+      streamed: {
+        write: async (state, version, _p, counts) => {
+          // _rowid values are numbered here, from one nextval() at the start, and the sequence is moved past the
+          // last one at the end: a nextval() per row cost ~0.4x of a plain COPY (BENCHMARKS.md, issue 22 bulk), and
+          // a round trip per batch waited for the import's own parsing on this thread. The table's lock keeps every
+          // other write of the table (the only other users of its sequence) out until then.
+          const seq = rowIdSequence(state.id)
+          const start = (await this.#ctx.db.query<{ first: number }>(`select nextval(${seq})::float8 as first`)).rows[0]!.first
+          let next = start
+          ready({ state, version, counts, rowIds: (n) => ((next += n), next - n) })
+          await ended
+          if (next > start + 1) await this.#ctx.db.query(`select setval(${seq}, $1::bigint)`, [next - 1])
+        },
+      },
+    })
+    // A commit that fails before its streamed write starts (a changed schema) fails every batch waiting for it.
+    result.catch(notReady)
+    target.catch(() => undefined)
+    return { target, result, end }
+  }
+
+  /** One batch COPYed into the data table under the load's version, with a block of new _rowid values. */
+  async #addDirect(direct: DirectLoad, batch: PreparedBatch): Promise<void> {
+    const { n, cells, counts: batchCounts } = batch
+    const { state, version, counts, rowIds } = await direct.target
+    const db = this.#ctx.db
+    const first = rowIds(n)
+    const payload = csvLines(batch.csv!, (i) => `${first + i},${version}`)
+    try {
+      await db.copyFrom!(`${dataTable(state.id)} (_rowid, _v_min, ${this.#shape.source.map((c) => c.name).join(', ')})`, payload)
+    } catch (e) {
+      throw await this.#directRowError(e, state, cells)
+    }
+    this.#next += n
+    counts.inserted += n
+    addCounts(counts, batchCounts)
+  }
+
+  /**
+   * A direct batch's failure as a row-level error. A key that a current row of the table has, or an earlier row of
+   * the input (written by an earlier batch, or earlier in this one, whose COPY was undone with it): named as the
+   * staged path's duplicateKeys() names it; anything else as COPY reports it.
+   */
+  async #directRowError(e: unknown, state: TableState, cells: Cells): Promise<unknown> {
+    const err = e as { code?: unknown; detail?: unknown; where?: unknown }
+    const m = typeof err.where === 'string' ? /line (\d+)/.exec(err.where) : null
+    if (err.code !== '23505' || !m || this.#md.primaryKey.length === 0) return this.#rowError(e)
+    const row = Number(m[1]) - 1
+    const out: unknown[] = new Array(this.#shape.source.length)
+    cells(row, out)
+    const params = new ParamList()
+    const match = this.#md.primaryKey.map((id) => {
+      const k = this.#shape.source.findIndex((c) => c.name === valueColumn(id))
+      return `d.${valueColumn(id)} = ${params.param(out[k])}::${this.#shape.source[k]!.pgType}`
+    })
+    const r = await this.#ctx.db.query<{ existing: boolean }>(
+      `select exists (select 1 from ${dataTable(state.id)} d where ${match.join(' and ')} and d._v_max = ${MAX_VERSION} and d._v_min <= ${params.param(state.version)}::integer) as existing`, params.values)
+    const names = this.#md.primaryKey.map((id) => this.#md.columns.find((c) => c.id === id)!.name)
+    const key = /=\((.*), \d+\) already exists/.exec(typeof err.detail === 'string' ? err.detail : '')?.[1] ?? ''
+    const why = r.rows[0]?.existing ? `'${state.path}' already has a row with this key` : 'an earlier row of the input has this key'
+    return invalid('CONSTRAINT_VIOLATION', `duplicate primary key (${names.join(', ')})=(${key}): ${why}`, { row })
+  }
+
+  #assertSameShape(state: TableState): void {
+    // The staging table has the columns of the schema it was opened with: the insert must still have that shape.
+    const now = insertShape(withOnErrorMd(state.md, this.#onError), 0, new ParamList())
+    if (JSON.stringify([now.source, now.target, now.select]) !== JSON.stringify([this.#shape.source, this.#shape.target, this.#shape.select])) {
+      throw new ConcurrencyError('CONCURRENCY_CONFLICT', `the columns of '${state.path}' changed during the import`, { table: state.path })
+    }
+  }
+
   /** Rows whose primary key another staged row (earlier in the input) or a current row of the table already has. */
   async duplicateKeys(limit = 1000): Promise<StagedProblem[]> {
     this.#assertOpen()
+    // A direct load names duplicates per batch, as COPY meets them.
+    if (this.#direct) return []
     const keys = this.#md.primaryKey.map((id) => valueColumn(id))
     if (keys.length === 0) return []
     const names = this.#md.primaryKey.map((id) => this.#md.columns.find((c) => c.id === id)!.name)
@@ -127,6 +265,7 @@ export class BulkLoad {
    */
   async firstFailingLine(): Promise<number | undefined> {
     this.#assertOpen()
+    if (this.#direct) return undefined
     const params = new ParamList()
     const shape = insertShape(withOnErrorMd(this.#md, this.#onError), 0, params)
     if (shape.sqlPlans.length === 0) return undefined
@@ -149,6 +288,7 @@ export class BulkLoad {
   /** Leaves the rows of these input places out of the load (skip mode). */
   async remove(lines: readonly number[]): Promise<void> {
     this.#assertOpen()
+    if (this.#direct) return
     if (lines.length > 0) await this.#ctx.db.query(`delete from ${this.#staging} where _line = any($1::bigint[])`, [lines])
   }
 
@@ -158,16 +298,17 @@ export class BulkLoad {
    */
   async commit(): Promise<UpdateStatus> {
     this.#assertOpen()
+    if (this.#direct) {
+      this.#closed = true
+      this.#direct.end()
+      return (await this.#direct.result).status
+    }
     const total = this.#next
     const md = withOnErrorMd(this.#md, this.#onError)
     const { status } = await commitChange(this.#ctx, this.#tableId, {
       kind: 'insert',
       prepare: async (state, counts) => {
-        // The staging table has the columns of the schema it was opened with: the insert must still have that shape.
-        const now = insertShape(withOnErrorMd(state.md, this.#onError), 0, new ParamList())
-        if (JSON.stringify([now.source, now.target, now.select]) !== JSON.stringify([this.#shape.source, this.#shape.target, this.#shape.select])) {
-          throw new ConcurrencyError('CONCURRENCY_CONFLICT', `the columns of '${state.path}' changed during the import`, { table: state.path })
-        }
+        this.#assertSameShape(state)
         addCounts(counts, this.#counts)
       },
       rows: {
@@ -191,6 +332,12 @@ export class BulkLoad {
   async discard(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    if (this.#direct) {
+      // The commit unit undoes what the batches wrote under its version, then lets go of the table.
+      this.#direct.end(new Error('the bulk load was discarded'))
+      await this.#direct.result.catch(() => undefined)
+      return
+    }
     await this.#ctx.db.exec(`drop table if exists ${this.#staging}`).catch(() => undefined)
   }
 
@@ -221,6 +368,15 @@ function addCounts(into: WriteCounts, from: WriteCounts): void {
 }
 
 type Cells = (i: number, out: unknown[]) => void
+
+/** A batch ready to be added (BulkLoad.prepare). */
+export interface PreparedBatch {
+  readonly n: number
+  readonly counts: WriteCounts
+  readonly cells: Cells
+  /** Per row, its source fields in COPY's CSV format (where the store takes COPY). */
+  readonly csv?: readonly string[]
+}
 
 /** The values of row i in source-column order, as toStoreJson gives them (the jsonb form's values). */
 function sourceCells(md: TableMd, source: readonly SourceColumn[], p: { valid: Row[]; ts: Map<number, { values: unknown[]; errors: ({ errortype: string; errormsg: string } | null)[] }>; mediaErrors?: readonly (Readonly<Record<string, { errortype: string; errormsg: string }>> | undefined)[] }): Cells {
@@ -256,21 +412,31 @@ function jsonBatch(n: number, first: number, lines: readonly number[], source: r
   return JSON.stringify(docs)
 }
 
-/** One CSV line per row in COPY's CSV format: NULL is an unquoted empty field, text is always quoted (so '' stays ''). */
-function csvBatch(n: number, first: number, lines: readonly number[], source: readonly SourceColumn[], cells: Cells): string {
+/**
+ * Per row, its source columns in COPY's CSV format, each field with the comma before it: NULL is an unquoted empty
+ * field, text is always quoted (so '' stays '').
+ */
+function csvFields(n: number, source: readonly SourceColumn[], cells: Cells): string[] {
   const encoders = source.map((c) => csvEncoder(c.pgType))
   const out: unknown[] = new Array(source.length)
   const parts: string[] = new Array(n)
   for (let i = 0; i < n; i++) {
     cells(i, out)
-    let line = `${first + i},${lines[i]}`
+    let line = ''
     for (let k = 0; k < out.length; k++) {
       const v = out[k]
       line += v === null || v === undefined ? ',' : ',' + encoders[k]!(v)
     }
     parts[i] = line
   }
-  return parts.join('\n') + '\n'
+  return parts
+}
+
+/** The COPY payload: per row `lead(i)` (the staging table's _seq and _line; the data table's _rowid and _v_min), then its fields. */
+function csvLines(fields: readonly string[], lead: (i: number) => string): string {
+  let out = ''
+  for (let i = 0; i < fields.length; i++) out += lead(i) + fields[i] + '\n'
+  return out
 }
 
 const quote = (s: string): string => `"${s.includes('"') ? s.replaceAll('"', '""') : s}"`

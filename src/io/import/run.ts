@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs'
 import type { WriteStream } from 'node:fs'
-import type { Tessera, Table, BulkLoad } from '../../catalog/index.ts'
+import type { Tessera, Table, BulkLoad, PreparedBatch } from '../../catalog/index.ts'
 import { errorOf, invalid, isTesseraError, TesseraError } from '../../errors.ts'
 import type { ErrorCode } from '../../errors.ts'
 import type { ColumnConverter } from './convert.ts'
@@ -225,10 +225,10 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   }
 
   /** Stages a batch; a row the store (or a media check, or a computed column) refuses is narrowed down and named. */
-  async function stage(rows: Record<string, unknown>[], at: number[]): Promise<void> {
+  async function stage(rows: Record<string, unknown>[], at: number[], ready?: Promise<PreparedBatch>): Promise<void> {
     if (rows.length === 0) return
     try {
-      await load!.add(rows, at)
+      await load!.add(rows, at, ready)
       rowsInserted += rows.length
     } catch (e) {
       if (!isTesseraError(e) || !ROW_LEVEL_CODES.has(e.code)) throw e
@@ -236,8 +236,8 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
       const column = typeof e.details?.column === 'string' ? e.details.column : undefined
       const msg = e.message.replace(/^row \d+(, column '[^']*')?(: |, )/, '')
       if (mode === 'abort') {
-        if (i !== undefined && at[i] !== undefined) throw new BadRow(at[i]!, column, msg)
-        if (rows.length === 1) throw new BadRow(at[0]!, column, msg)
+        if (i !== undefined && at[i] !== undefined) throw new BadRow(at[i]!, column, msg, undefined, e.code)
+        if (rows.length === 1) throw new BadRow(at[0]!, column, msg, undefined, e.code)
       } else if (rows.length === 1) return problem(at[0]!, column, msg)
       if (i !== undefined && i < rows.length) {
         // The failing row is known: report it and stage the rest without it.
@@ -261,9 +261,14 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     const at = locs
     batch = []
     locs = []
-    if (inFlight) await inFlight
     load ??= await target.bulkLoad()
-    inFlight = stage(rows, at).then(progress)
+    // Checked, computed and encoded while the store still copies the batch before.
+    const ready = load.prepare(rows)
+    ready.catch(() => undefined) // its failure is add()'s, below
+    if (inFlight) await inFlight
+    // Progress is reported, not awaited: a direct load holds the table until it ends (staging.ts), so a callback that
+    // waited for its own write to the same table would wait forever.
+    inFlight = stage(rows, at, ready).then(() => void Promise.resolve(progress() as unknown).catch(() => undefined))
     inFlight.catch(() => undefined) // awaited at the next flush or at the end; never unhandled meanwhile
   }
 
@@ -373,7 +378,7 @@ function reportReplacer(_k: string, v: unknown): unknown {
 
 export type { BadRecord }
 
-/** Errors the input causes: unparsable text (csv-parse's CsvError, JSON's SyntaxError), a file that cannot be read. */
+/** Errors the input causes: unparsable text (a CsvError, JSON's SyntaxError), a file that cannot be read. */
 function isInputError(e: unknown): boolean {
   if (!(e instanceof Error)) return false
   const code = (e as { code?: unknown }).code
