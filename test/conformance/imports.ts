@@ -1,7 +1,7 @@
 // Imports on every store (test/store/<store>.test.ts): staged through a staging table (COPY on PGlite, a
 // parameterized insert on a server), committed as ONE table version, with per-row errors naming their input line.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Tessera, TesseraError } from '../../src/index.ts'
@@ -19,7 +19,10 @@ export function importsSuite(makeDb: MakeDb): void {
   const people = (from: number, n: number) => Array.from({ length: n }, (_, k) => `${from + k},name ${from + k}`)
   const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a failure') }, (e) => e as TesseraError)
   beforeAll(async () => { db = await makeDb() })
-  afterAll(async () => { await db.close() })
+  afterAll(async () => {
+    await db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
 
   test('a CSV import is one version; a bad middle line aborts with nothing written, or is skipped and reported', async () => {
     const t = await db.createTable('imp', { id: 'int', name: 'string' }, { primaryKey: 'id' })
