@@ -68,6 +68,21 @@ export class StoreScheduler {
     }
   }
 
+  /**
+   * Resolves once nothing waits for the store and nothing holds it (close: every call made before it is answered —
+   * a close scheduled as a plain write would overtake reads still queued once it had aged past AGING_MS.write).
+   */
+  whenIdle(): Promise<void> {
+    if (this.#idle()) return Promise.resolve()
+    return new Promise((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  readonly #idleWaiters: (() => void)[] = []
+
+  #idle(): boolean {
+    return !this.#exclusive && this.#reads === 0 && this.#queues.read.length === 0 && this.#queues.write.length === 0 && this.#queues.background.length === 0
+  }
+
   /** Waiting requests per class (for /metrics and tests). */
   get waiting(): Record<StoreClass, number> {
     return { read: this.#queues.read.length, write: this.#queues.write.length, background: this.#queues.background.length }
@@ -93,7 +108,10 @@ export class StoreScheduler {
   #pump(): void {
     for (;;) {
       const next = this.#next()
-      if (!next) return
+      if (!next) {
+        if (this.#idleWaiters.length > 0 && this.#idle()) for (const resolve of this.#idleWaiters.splice(0)) resolve()
+        return
+      }
       if (next.cls === 'read') this.#reads++
       else this.#exclusive = true
       this.#account(next.cls, performance.now() - next.since)

@@ -80,3 +80,26 @@ test('a background job is never starved by a steady stream of reads and writes',
   await job
   expect(jobRan).toBe(true)
 })
+
+test('whenIdle resolves once every queued and running turn has ended (close waits for calls made before it)', async () => {
+  const s = new StoreScheduler()
+  await s.whenIdle()
+  const log: string[] = []
+  const reads = Array.from({ length: READS_IN_FLIGHT + 2 }, (_, i) => turn(s, 'read', log, `r${i}`))
+  const write = turn(s, 'write', log, 'w')
+  let idle = false
+  const whenIdle = s.whenIdle().then(() => (idle = true))
+  // past the write's aging limit, it goes before the queued reads; idle still waits for all of them
+  await new Promise((r) => setTimeout(r, AGING_MS.write + 5))
+  for (const r of reads.slice(0, READS_IN_FLIGHT)) r.release()
+  await tick()
+  expect(idle).toBe(false)
+  write.release()
+  await tick()
+  expect(idle).toBe(false)
+  for (const r of reads) r.release()
+  await Promise.all([...reads.map((r) => r.done), write.done])
+  await whenIdle
+  expect(idle).toBe(true)
+  expect(log.filter((l) => l.startsWith('end'))).toHaveLength(READS_IN_FLIGHT + 3)
+})

@@ -229,6 +229,8 @@ export class PGliteDriver implements Driver {
     if (this.#closed) return
     this.#closed = true
     try {
+      // Every call made before close() is answered first (see whenIdle), then the worker shuts the store down.
+      await this.scheduler.whenIdle()
       await this.scheduler.run('write', () => this.#conn.send({ op: 'close' }))
     } finally {
       this.#conn.terminate()
