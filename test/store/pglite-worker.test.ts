@@ -54,6 +54,10 @@ describe('the store worker hop', () => {
     expect(rows[49_999]).toEqual({ g: 50_000, s: 'y'.repeat(100) })
   })
 
+  test('new WAL segments are not zero-filled (a commit that began one wrote 16 MB through the emulated file system)', async () => {
+    expect((await driver.query<{ wal_init_zero: string }>('show wal_init_zero')).rows).toEqual([{ wal_init_zero: 'off' }])
+  })
+
   test('a transaction holds the store: reads sent meanwhile see only what it committed, after it', async () => {
     let inside!: () => void
     const started = new Promise<void>((r) => (inside = r))
