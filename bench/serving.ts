@@ -4,6 +4,7 @@
 // latencies p50/p99/max per load, the loads' own time idle vs probed, and the idle probe latencies as the baseline.
 //   npx bun bench/serving.ts [indexedRows=5000] [plainRows=400000] [rebuildRows=20000] [backfillRows=100000]
 // (the backfill size is also the update/delete load's: (e) updates every row, deletes half and reverts the delete)
+// BENCH_LOADS=d (or e.g. `a,d`): only those loads, by their letter (the idle probes run always).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir, loadavg } from 'node:os'
 import { join } from 'node:path'
@@ -137,8 +138,10 @@ const loads: Load[] = [
   } },
 ]
 
+const only = process.env.BENCH_LOADS?.split(',').map((x) => x.trim())
 const rows: string[] = []
 for (const load of loads) {
+  if (only && !only.some((x) => load.name.startsWith(`(${x})`))) continue
   const idleWrite = await load.prepare('idle')
   let t0 = performance.now()
   await idleWrite()

@@ -77,7 +77,13 @@ export class PGliteDirect extends PGliteQueryable implements Driver {
       // Postgres keeps finished WAL segments for reuse up to max_wal_size (1 GB by default): a data dir that saw many
       // updates kept ~130 MB of them, twice the data after compaction (BENCHMARKS.md). A smaller bound checkpoints
       // more often and recycles fewer segments.
-      postgresqlconf: ["max_wal_size = '64MB'", "min_wal_size = '32MB'"],
+      // On a data dir, new WAL segments are not filled with zeros: PGlite has no WAL writer or checkpointer process,
+      // so the commit that begins a segment wrote its 16 MB of zeros itself, through the emulated file system, while
+      // every reader waited (0.9-2.3 s at load 8-10, ~100 ms at load 4; off: at most 24-98 ms, same median commit;
+      // BENCHMARKS.md, issue 15 `stall`). Zero-filling only reserves the file's disk space ahead of its writes (PGlite
+      // runs with fsync off, so it buys no durability). In memory it stays on: there, off made every commit ~10 ms
+      // (p50 0.3-0.5 ms with it), which tests with many short steps pay more than the rare long commit.
+      postgresqlconf: ["max_wal_size = '64MB'", "min_wal_size = '32MB'", ...(options.dataDir ? ['wal_init_zero = off'] : [])],
     })
     await pg.exec('create extension if not exists vector')
     return new PGliteDirect(pg)
