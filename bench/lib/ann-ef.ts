@@ -4,29 +4,14 @@
 import * as u from 'usearch'
 import { HierarchicalNSW } from 'hnswlib-node'
 import { loadavg } from 'node:os'
+import { annVectors } from './ann-vectors.ts'
 
 const sizes = (process.argv[2] ?? '25000,50000,100000').split(',').map(Number)
 const kind = process.argv[3] ?? 'clustered'
 const efs = (process.argv[4] ?? '10,20,40,64,96,128,192').split(',').map(Number)
 const D = 384, Q = 100, K = 10, N = Math.max(...sizes)
 
-// The generator of ann-peer.ts, step for step (centers, then the rows, then the queries).
-let seed = 12345
-const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296)
-const gauss = () => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand())
-function normalize(v: Float32Array): Float32Array {
-  let n = 0
-  for (const x of v) n += x * x
-  n = Math.sqrt(n)
-  for (let i = 0; i < v.length; i++) v[i]! /= n
-  return v
-}
-const centers = Array.from({ length: 100 }, () => Float32Array.from({ length: D }, gauss))
-const gen = (): Float32Array => kind === 'clustered'
-  ? normalize(Float32Array.from(centers[Math.floor(rand() * centers.length)]!, (c) => c + 0.5 * gauss()))
-  : normalize(Float32Array.from({ length: D }, gauss))
-const data = Array.from({ length: N }, gen)
-const queries = Array.from({ length: Q }, gen)
+const { data, queries } = annVectors(N, D, Q, kind!)
 
 function truth(q: Float32Array, n: number): number[] {
   const scored: [number, number][] = []

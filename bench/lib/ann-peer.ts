@@ -4,6 +4,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { annVectors } from './ann-vectors.ts'
 
 const [peer, nArg, kind, dArg, qArg] = process.argv.slice(2)
 const QUANTIZATION = (qArg ?? 'f32') as 'f32' | 'f16' | 'i8'
@@ -15,23 +16,8 @@ const { defaultEfSearch } = await import('../../src/index/ann/ef.ts')
 const SETTINGS = [{ name: 'default', ef: defaultEfSearch(K, N) }, { name: 'ef40', ef: 40 }] as const
 type Ef = { readonly name: string; readonly ef: number }
 
-let seed = 12345
-const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296)
-const gauss = () => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand())
-function normalize(v: Float32Array): Float32Array {
-  let n = 0
-  for (const x of v) n += x * x
-  n = Math.sqrt(n)
-  for (let i = 0; i < v.length; i++) v[i]! /= n
-  return v
-}
-const centers = Array.from({ length: 100 }, () => Float32Array.from({ length: D }, gauss))
-const gen = (): Float32Array => kind === 'clustered'
-  ? normalize(Float32Array.from(centers[Math.floor(rand() * centers.length)]!, (c) => c + 0.5 * gauss()))
-  : normalize(Float32Array.from({ length: D }, gauss))
-const data = Array.from({ length: N }, gen)
+const { data, queries } = annVectors(N, D, Q, kind!)
 const cat = Int32Array.from({ length: N }, (_, i) => i % 100)
-const queries = Array.from({ length: Q }, gen)
 const FILTERS = [1, 10, 50] // % of rows kept: cat < p
 
 function truth(q: Float32Array, p: number): number[] {

@@ -6,6 +6,7 @@ import { rewriteSimilarity, vectorIndexesOf } from '../../src/index/index.ts'
 import { dataTable, MAX_VERSION, valueColumn } from '../../src/query/index.ts'
 import { memoryDb } from '../support/db.ts'
 import { rejection } from '../support/settle.ts'
+import { testVectors } from '../support/vectors.ts'
 
 setDefaultTimeout(120_000)
 
@@ -14,16 +15,7 @@ setDefaultTimeout(120_000)
 
 const DIMS = 24
 const N = 10_000
-let seed = 11
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
-const gauss = () => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand())
-const unit = (v: number[]) => {
-  const n = Math.hypot(...v)
-  return v.map((x) => Math.fround(x / n))
-}
-const centers = Array.from({ length: 40 }, () => Array.from({ length: DIMS }, gauss))
-const clustered = () => unit(centers[Math.floor(rand() * centers.length)]!.map((c) => c + 0.35 * gauss()))
-const dot = (a: readonly number[], b: readonly number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0)
+const { rand, clustered, dot } = testVectors(11, DIMS)
 
 test('the default efSearch is 40 up to 25,000 vectors, grows by 20 per doubling after, and is at least 2k', () => {
   expect([1_000, 25_000, 50_000, 100_000, 400_000].map((n) => defaultEfSearch(10, n))).toEqual([40, 40, 60, 80, 120])

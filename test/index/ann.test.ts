@@ -7,6 +7,7 @@ import { annLimits, exactStepLimits } from '../../src/index/ann/index.ts'
 import { rewriteSimilarity, vectorIndexesOf } from '../../src/index/index.ts'
 import { memoryDb, tempDir } from '../support/db.ts'
 import { throwing, rejection } from '../support/settle.ts'
+import { testVectors } from '../support/vectors.ts'
 
 setDefaultTimeout(120_000)
 
@@ -15,16 +16,7 @@ setDefaultTimeout(120_000)
 
 const DIMS = 24
 const N = 10_000
-let seed = 7
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
-const gauss = () => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand())
-const unit = (v: number[]) => {
-  const n = Math.hypot(...v)
-  return v.map((x) => Math.fround(x / n))
-}
-const centers = Array.from({ length: 40 }, () => Array.from({ length: DIMS }, gauss))
-const clustered = () => unit(centers[Math.floor(rand() * centers.length)]!.map((c) => c + 0.35 * gauss()))
-const dot = (a: readonly number[], b: readonly number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0)
+const { rand, unit, clustered, dot } = testVectors(7, DIMS)
 
 const settle = (db: Tessera, t: Table) => Promise.all(vectorIndexesOf(db.driver)!.entries(t.id).map((e) => e.settled()))
 
