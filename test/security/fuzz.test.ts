@@ -89,6 +89,7 @@ const VALID: Record<string, unknown> = {
   'post /api/v1/tables/{path}/-/batch-update': { rows: [{ x: 1, s: 'a' }], ifNotExists: 'ignore' },
   'post /api/v1/tables/{path}/-/columns': { name: 'c', expr: { fn: 'upper', args: [{ col: 's' }] } },
   'post /api/v1/tables/{path}/-/columns/{name}/rename': { to: 'y' },
+  'post /api/v1/tables/{path}/-/columns/{name}/index': { ifExists: 'ignore' },
   'post /api/v1/tables/{path}/-/recompute': { columns: 'up' },
   'post /api/v1/tables/{path}/-/indexes': { column: 's', embed: { fn: 'lexical_embed', modality: 'text' }, metric: 'cosine' },
   'post /api/v1/tables/{path}/-/search': { column: 's', text: 'a', k: 3, hybrid: true, language: 'english' },

@@ -58,6 +58,7 @@ const routes = (P: string, D: string, K: string): [string, string, unknown?, str
     ['GET', `${T}/-/rows`], ['POST', `${T}/-/rows`, { rows: [{ x: 1 }] }], ['PATCH', `${T}/-/rows`, { values: { x: 2 }, where: { lit: true } }],
     ['POST', `${T}/-/delete`, { all: true }], ['POST', `${T}/-/batch-update`, { rows: [{ x: 1 }] }],
     ['POST', `${T}/-/columns`, { name: 'c', type: 'int' }], ['DELETE', `${T}/-/columns/x`], ['POST', `${T}/-/columns/x/rename`, { to: 'y' }],
+    ['POST', `${T}/-/columns/x/index`, {}], ['DELETE', `${T}/-/columns/x/index`],
     ['POST', `${T}/-/recompute`, { columns: 'twice' }], ['GET', `${T}/-/history`], ['POST', `${T}/-/revert`],
     ['GET', `${T}/-/indexes`], ['POST', `${T}/-/indexes`, { column: 'x', embed: { fn: 'lexical_embed', modality: 'text' } }],
     ['DELETE', `${T}/-/indexes/idx`], ['POST', `${T}/-/search`, { column: 'x', text: 'a' }],
