@@ -7,6 +7,7 @@ import { dataTable, MAX_VERSION, valueColumn } from '../../src/query/index.ts'
 import { memoryDb } from '../support/db.ts'
 import { rejection } from '../support/settle.ts'
 import { testVectors } from '../support/vectors.ts'
+import { jsonCaller } from '../support/http.ts'
 
 setDefaultTimeout(120_000)
 
@@ -165,10 +166,7 @@ describe('scalar index over HTTP', () => {
     const db = await memoryDb()
     try {
       const app = createApp(db)
-      const call = async (method: string, path: string, body?: unknown) => {
-        const res = await app.request(path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) })
-        return { status: res.status, body: (await res.json()) as any }
-      }
+      const call = jsonCaller(app)
       expect((await call('POST', '/api/v1/tables', { path: 'own', schema: { id: 'int', kind: 'string' } })).status).toBe(201)
       const made = await call('POST', '/api/v1/tables/own/-/columns/kind/index', {})
       expect(made.status).toBe(200)

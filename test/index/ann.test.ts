@@ -8,6 +8,7 @@ import { rewriteSimilarity, vectorIndexesOf } from '../../src/index/index.ts'
 import { memoryDb, tempDir } from '../support/db.ts'
 import { throwing, rejection } from '../support/settle.ts'
 import { testVectors } from '../support/vectors.ts'
+import { jsonCaller } from '../support/http.ts'
 
 setDefaultTimeout(120_000)
 
@@ -353,10 +354,7 @@ describe('vector index over HTTP', () => {
     const db = await memoryDb()
     try {
       const app = createApp(db)
-      const call = async (method: string, path: string, body?: unknown) => {
-        const res = await app.request(path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) })
-        return { status: res.status, body: (await res.json()) as any }
-      }
+      const call = jsonCaller(app)
       expect((await call('POST', '/api/v1/tables', { path: 'own', schema: { id: 'int', emb: 'array<float32>[4]' }, primaryKey: 'id' })).status).toBe(201)
       const rows = Array.from({ length: 50 }, (_, id) => ({ id, emb: [Math.cos(id), Math.sin(id), id % 3, 1] }))
       expect((await call('POST', '/api/v1/tables/own/-/rows', { rows })).status).toBe(201)

@@ -8,6 +8,7 @@ import { udf } from '../../src/compute/udf.ts'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { memoryDb, MODELS_DIR } from '../support/db.ts'
+import { jsonCaller } from '../support/http.ts'
 
 let db: Tessera
 let app: ReturnType<typeof createApp>
@@ -19,10 +20,8 @@ beforeAll(async () => {
 })
 afterAll(async () => { await db.close() })
 
-const call = async (method: string, path: string, body?: unknown) => {
-  const res = await app.request(path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) })
-  return { status: res.status, body: await res.json() as any }
-}
+// app is made in beforeAll: the caller looks it up at each call.
+const call = jsonCaller({ request: (path, init) => app.request(path, init) })
 
 describe('HTTP API: status codes and error bodies', () => {
   test('health', async () => {
