@@ -15,6 +15,9 @@ import { isStored } from './metadata.ts'
 /** Column types with a scalar index: what a b-tree (or, for text, a hash index) can order or compare. */
 const INDEXABLE = new Set(['int', 'float', 'bool', 'string', 'timestamp', 'date', 'uuid'])
 
+/** Text gets a hash index: a b-tree entry must fit a third of a page, so a long value would fail its insert. */
+const scalarIndexMethod = (c: ColumnMd): 'btree' | 'hash' => (parseType(c.type).kind === 'string' ? 'hash' : 'btree')
+
 /** The column a scalar index is declared on, checked: it exists, is stored, and has a comparable type. */
 export function scalarIndexColumn(md: TableMd, path: string, column: string): ColumnMd {
   const c = md.columns.find((x) => x.name === column && !x.hidden)
@@ -33,7 +36,7 @@ export async function setScalarIndex(tx: Queryable, tableId: number, md: TableMd
     if (on) throw alreadyExists('INDEX_ALREADY_EXISTS', `column '${column}' of '${path}' already has a scalar index`, { column })
     throw notFound('INDEX_NOT_FOUND', `column '${column}' of '${path}' has no scalar index`, { column })
   }
-  if (on) await createScalarIndex(tx, tableId, c.id, parseType(c.type).kind === 'string' ? 'hash' : 'btree')
+  if (on) await createScalarIndex(tx, tableId, c.id, scalarIndexMethod(c))
   else await dropScalarIndex(tx, tableId, c.id)
   const { indexed: _, ...plain } = c
   return { ...md, columns: md.columns.map((x) => (x.id === c.id ? (on ? { ...c, indexed: true as const } : plain) : x)) }
@@ -47,7 +50,7 @@ export async function setScalarIndex(tx: Queryable, tableId: number, md: TableMd
 export async function restoreScalarIndexes(tx: Queryable, tableId: number, from: TableMd, to: TableMd): Promise<void> {
   for (const c of to.columns) {
     const before = from.columns.find((x) => x.id === c.id)
-    if (c.indexed && !before?.indexed) await createScalarIndex(tx, tableId, c.id, parseType(c.type).kind === 'string' ? 'hash' : 'btree')
+    if (c.indexed && !before?.indexed) await createScalarIndex(tx, tableId, c.id, scalarIndexMethod(c))
   }
   for (const c of from.columns) {
     if (c.indexed && !to.columns.find((x) => x.id === c.id)?.indexed) await dropScalarIndex(tx, tableId, c.id)
