@@ -255,6 +255,10 @@ export class Table implements Joinable {
     refuseUnknownOptions('insert', options, ['onError'])
     this.#rowsWritable()
     const onError = options.onError ?? 'abort'
+    if (list.length >= DIRECT_INSERT_MIN_ROWS && BulkLoad.loadsDirect(this.#ctx, this.#id, onError)) {
+      const status = await this.#insertByCopy(list, onError)
+      if (status) return status
+    }
     const { status } = await commitChange(this.#ctx, this.#id, {
       kind: 'insert',
       prepare: async (state, counts) => {
@@ -268,6 +272,30 @@ export class Table implements Joinable {
       },
     })
     return status
+  }
+
+  /**
+   * A big insert on a store that COPYs straight into the data table (PGlite): the rows are prepared as for any insert
+   * (validated, media checked, TypeScript columns computed, outside the table's lock), then COPYed under one
+   * not-yet-visible version by a direct bulk load, which costs the store a fraction of the jsonb statements of the
+   * staged insert (BENCHMARKS.md, issue 22). Undefined where the store or the table's columns need the staged insert,
+   * or where the table's columns changed between preparing and writing (the staged insert then prepares again).
+   */
+  async #insertByCopy(list: readonly Row[], onError: OnError): Promise<UpdateStatus | undefined> {
+    const state = this.#ctx.state(this.#id)
+    const counts = emptyCounts()
+    const checked = await validateRowsYielding(state.md, state.path, list)
+    const prepared = await prepareInsert(this.#ctx.media, state, checked, onError, counts, (valid) => checkDuplicateKeys(state, valid))
+    const load = await BulkLoad.openDirect(this.#ctx, this.#id, onError, state.md)
+    if (!load) return undefined
+    try {
+      await load.addPrepared(prepared, counts)
+      return await load.commit()
+    } catch (e) {
+      await load.discard()
+      if (e instanceof ConcurrencyError && e.code === 'CONCURRENCY_CONFLICT') return undefined
+      throw e
+    }
   }
 
   /**
@@ -787,6 +815,12 @@ function checkPredicate(state: TableState, where: ExprNode): void {
   if (t.kind !== 'bool') throw invalid('INVALID_EXPRESSION', `where needs a boolean expression, got ${t.kind} from ${printExpr(where)}`)
   if (!isSqlExpr(where)) throw invalid('INVALID_EXPRESSION', `the where of an update or delete must run in SQL: ${printExpr(where)}`)
 }
+
+/**
+ * Inserts of at least this many rows go by COPY where the store takes it (#insertByCopy); smaller ones stay one
+ * statement, where a load's own round trips (its _rowid block, the sequence moved at the end) would weigh more.
+ */
+const DIRECT_INSERT_MIN_ROWS = 2_000
 
 function checkDuplicateKeys(state: TableState, rows: readonly Row[]): void {
   if (state.md.primaryKey.length === 0) return

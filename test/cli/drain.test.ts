@@ -22,7 +22,10 @@ test('SIGTERM during a long insert: 503 for new requests, the insert commits, ex
   // The insert is in the server when the signal comes (its rows are being validated and written in steps).
   await Bun.sleep(400)
   proc.kill('SIGTERM')
-  await Bun.sleep(50)
+  // Once the server has taken the signal (its log line), every new request gets 503. Waiting for that line, not a
+  // fixed time: on a loaded machine the serving thread can be inside the insert body's JSON.parse when the signal
+  // comes, and a request that arrived meanwhile may be read before the signal's handler runs.
+  await untilOutput(proc, 'SIGTERM: draining', 10_000)
   const health = await fetch(`http://127.0.0.1:${port}/health`)
   expect(health.status).toBe(503)
   expect(await health.json()).toEqual({ status: 'draining' })
@@ -45,3 +48,20 @@ test('SIGTERM during a long insert: 503 for new requests, the insert commits, ex
     await db.close()
   }
 }, 180_000)
+
+/** Reads the server's stdout until it has printed `text` (fails after `ms`). */
+async function untilOutput(proc: ReturnType<typeof Bun.spawn>, text: string, ms: number): Promise<void> {
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
+  const deadline = setTimeout(() => void reader.cancel(), ms)
+  let output = ''
+  try {
+    while (!output.includes(text)) {
+      const { value, done } = await reader.read()
+      if (done) throw new Error(`the server's output ended without '${text}': ${output}`)
+      output += new TextDecoder().decode(value)
+    }
+  } finally {
+    clearTimeout(deadline)
+    reader.releaseLock()
+  }
+}

@@ -1,12 +1,13 @@
-import { ConcurrencyError, invalid } from '../../errors.ts'
+import { ConcurrencyError, invalid, TesseraError } from '../../errors.ts'
 import { dataTable, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/index.ts'
 import { translateStoreError } from '../../store/index.ts'
 import { parseType, toStoreJson } from '../../types/index.ts'
-import { commitChange } from '../commit.ts'
+import { commitChange, stepRows } from '../commit.ts'
 import type { ChangeResult } from '../commit.ts'
 import type { TableState } from '../state.ts'
 import { rowIdSequence } from './layout.ts'
 import { prepareInsert, withOnErrorMd } from '../insert-prepare.ts'
+import type { PreparedInsert } from '../insert-prepare.ts'
 import type { OnError, TableMd, UpdateStatus } from '../metadata.ts'
 import type { InsertShape, SourceColumn, WriteCounts } from './rows.ts'
 import { columnNameMap, emptyCounts, insertShape } from './rows.ts'
@@ -105,6 +106,55 @@ export class BulkLoad {
     return load
   }
 
+  /**
+   * A direct load for a library insert (Table.insert of many rows): undefined unless the store COPYs straight into
+   * the data table (PGlite, no SQL-computed column) and no column travels as an array (vectors have a binary path of
+   * their own in insertRows, faster than COPY's text arrays). The caller has prepared the rows already, for the
+   * table's metadata `preparedWith`; the load's commit refuses them if the columns changed since (ConcurrencyError).
+   */
+  static async openDirect(ctx: CatalogContext, tableId: number, onError: OnError, preparedWith: TableMd): Promise<BulkLoad | undefined> {
+    if (!BulkLoad.loadsDirect(ctx, tableId, onError)) return undefined
+    // The shape the rows were prepared for: the commit refuses the load if the table's columns differ by then.
+    const load = new BulkLoad(ctx, tableId, onError, preparedWith, '')
+    load.#direct = load.#startDirect()
+    return load
+  }
+
+  /** Whether openDirect would give a load for the table as it is now (asked before preparing rows for one). */
+  static loadsDirect(ctx: CatalogContext, tableId: number, onError: OnError): boolean {
+    if (!ctx.db.copyFrom || ctx.db.capabilities.stagedWrites !== true) return false
+    const shape = insertShape(withOnErrorMd(ctx.state(tableId).md, onError), 0, new ParamList())
+    return shape.sqlPlans.length === 0 && !shape.source.some((c) => c.pgType.endsWith('[]'))
+  }
+
+  /**
+   * Writes rows an insert prepared (validated, media checked, TypeScript columns computed) through a direct load, in
+   * COPYs sized to about a commit step's store time each (commit.ts STEP_TARGET_MS), so reads interleave as they do
+   * with a staged insert. `counts`: what preparing them counted (computed cells, cell errors). A row-level failure
+   * throws with details.row = the row's index in `prepared.valid`.
+   */
+  async addPrepared(prepared: PreparedInsert, counts: WriteCounts): Promise<void> {
+    this.#assertOpen()
+    if (!this.#direct) throw new Error('addPrepared needs a direct load (BulkLoad.openDirect)')
+    const cells = sourceCells(this.#md, this.#shape.source, prepared)
+    const total = prepared.valid.length
+    let size = Math.min(FIRST_DIRECT_ROWS, total)
+    for (let start = 0; start < total;) {
+      const from = start
+      const n = Math.min(size, total - from)
+      const shifted: Cells = (i, out) => cells(from + i, out)
+      const batch: PreparedBatch = { n, counts: from === 0 ? counts : emptyCounts(), cells: shifted, csv: csvFields(n, this.#shape.source, shifted) }
+      const began = performance.now()
+      try {
+        await this.#addDirect(this.#direct, batch)
+      } catch (e) {
+        throw withRowOffset(e, from)
+      }
+      size = stepRows((performance.now() - began) / n, MAX_DIRECT_ROWS)
+      start += n
+    }
+  }
+
   /** Rows staged so far. */
   get staged(): number {
     return this.#next
@@ -162,6 +212,8 @@ export class BulkLoad {
     const target = new Promise<DirectTarget>((resolve, reject) => ((ready = resolve), (notReady = reject)))
     let end!: (error?: unknown) => void
     const ended = new Promise<void>((resolve, reject) => (end = (error) => (error === undefined ? resolve() : reject(error))))
+    // Awaited only by the streamed write: a commit that failed before it started must not leave it unhandled.
+    ended.catch(() => undefined)
     const result = commitChange(this.#ctx, this.#tableId, {
       kind: 'insert',
       prepare: async (state) => this.#assertSameShape(state),
@@ -359,6 +411,18 @@ export class BulkLoad {
     const message = (t.message || String(e)).replace(/ in '[^']*'/, '')
     return invalid('INVALID_ROW', message, { row: Number(m[1]) - 1, ...(column ? { column } : {}) })
   }
+}
+
+/** A direct insert's first COPY; later ones are sized from the store time a row took (commit.ts stepRows). */
+const FIRST_DIRECT_ROWS = 1_000
+/** COPY costs a fraction of a jsonb insert per row, so its steps hold more rows than the staged insert's 5,000; the
+ * payload is encoded on the serving thread, so not too many more. */
+const MAX_DIRECT_ROWS = 10_000
+
+/** A row-level error of one COPY, renumbered from the COPY's rows to the insert's. */
+function withRowOffset(e: unknown, offset: number): unknown {
+  if (!(e instanceof TesseraError) || typeof e.details?.row !== 'number' || offset === 0) return e
+  return new TesseraError(e.code, e.message, { ...e.details, row: e.details.row + offset }, { cause: e })
 }
 
 function addCounts(into: WriteCounts, from: WriteCounts): void {
