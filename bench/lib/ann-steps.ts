@@ -63,32 +63,21 @@ if (explainArg === 'micro') {
   await t.orderBy(t.c.emb.similarity({ vector: qs[1]! }), 'desc').limit(K).select({ id: t.c.id }).collect()
   const final = steps.at(-1)!
   const sql = final.sql, params = final.params as unknown[]
-  const time = async (name: string, f: () => Promise<unknown>): Promise<void> => {
-    for (let i = 0; i < 5; i++) await f()
-    const wall: number[] = [], busy: number[] = []
-    for (let i = 0; i < 40; i++) {
+  // The final statement as this branch writes it (the query vector as text, cast in an InitPlan only if a newer row
+  // needs it) against the form before it (a parameter typed vector, parsed when bound), alternating, 60 each.
+  const before = sql.replace(/\(select concat\((\$\d+)::text\)::vector\((\d+)\)\)/, '$1::vector($2)')
+  const forms = [['before (vector parameter)', before], ['after (text, InitPlan)', sql]] as const
+  const wall: number[][] = [[], []], busy: number[][] = [[], []]
+  for (let i = 0; i < 65; i++) {
+    for (const [f, [, text]] of forms.entries()) {
       const b0 = driver.busyMs, t0 = performance.now()
-      await f()
-      wall.push(performance.now() - t0)
-      busy.push(driver.busyMs - b0)
+      await query(text, params)
+      if (i < 5) continue
+      wall[f]!.push(performance.now() - t0)
+      busy[f]!.push(driver.busyMs - b0)
     }
-    console.log(`${name}: wall ${median(wall).toFixed(2)} busy ${median(busy).toFixed(2)} ms (load ${load()})`)
   }
-  await time('select 1', () => query('select 1'))
-  const vtext = String(params[1])
-  const floats = vtext.slice(1, -1).split(',').map(Number)
-  await time('parse $1::vector(384)', () => query('select vector_dims($1::vector(384)) as n', [vtext]))
-  await time('parse $1::real[]', () => query('select cardinality($1::real[]) as n', [`{${vtext.slice(1, -1)}}`]))
-  await time('parse $1::int4[] (scaled)', () => query('select cardinality($1::int4[]) as n', [`{${floats.map((x) => Math.round(x * 2 ** 30)).join(',')}}`]))
-  await time('parse $1::int4[]::vector (scaled)', () => query('select vector_dims($1::int4[]::vector(384)) as n', [`{${floats.map((x) => Math.round(x * 2 ** 30)).join(',')}}`]))
-  await time('parse $1::bytea (hex)', () => query('select length($1::bytea) as n', [Buffer.from(Float32Array.from(floats).buffer)]))
-  await time('select length($1) of the vector text', () => query('select length($1::text) as n', [params[1]]))
-  await time('select 1 with the four params', () => query('select 1 where $1::text is not null and $2::text is not null and $3::text is not null and $4::text is not null', params))
-  await time('select 1', () => query('select 1'))
-  await time('final statement', () => query(sql, params))
-  await time('final statement, prepared', () => query(sql, params, { prepare: true }))
-  const noVector = sql.replace(/then \(\(t0\.c2::vector\(384\)\) <=> \$2::vector\(384\)\)/, 'then 0')
-  await time('final, no query vector', () => query(noVector.replace(/\$3/g, '$2').replace(/\$4/g, '$3'), [params[0], params[2], params[3]]))
+  for (const [f, [name]] of forms.entries()) console.log(`${name}: wall ${median(wall[f]!).toFixed(2)} busy ${median(busy[f]!).toFixed(2)} ms (load ${load()})`)
   const plans: number[] = [], execs: number[] = []
   for (let i = 0; i < 20; i++) {
     const r = await query(`explain analyze ${sql}`, params) as { rows: Record<string, string>[] }
@@ -108,14 +97,19 @@ for (const p of [100, 50, 10, 1]) {
     return base.orderBy(sim, 'desc').limit(K).select({ id: t.c.id }).collect()
   }
   for (const q of qs.slice(0, 5)) await run(q)
+  // CPU time of the whole process (serving thread, store worker, index worker) per query: what a search costs,
+  // which the load on a shared machine changes far less than its wall time.
+  const cpu: number[] = []
   const total: number[] = [], nat: number[] = [], stmtWall: number[] = [], stmtBusy: number[] = [], count: number[] = []
   const byLabel = new Map<string, { wall: number[]; busy: number[] }>()
   for (const q of qs) {
     steps = []
     nativeMs = 0
-    const t0 = performance.now()
+    const t0 = performance.now(), c0 = process.cpuUsage()
     await run(q)
     total.push(performance.now() - t0)
+    const c = process.cpuUsage(c0)
+    cpu.push((c.user + c.system) / 1000)
     nat.push(nativeMs)
     stmtWall.push(steps.reduce((s, x) => s + x.wall, 0))
     stmtBusy.push(steps.reduce((s, x) => s + x.busy, 0))
@@ -128,7 +122,7 @@ for (const p of [100, 50, 10, 1]) {
       byLabel.set(key, e)
     })
   }
-  console.log(`\n== ${p}% (N ${N}, ${Q} queries, load ${load()}): total p50 ${median(total).toFixed(2)} ms; native ${median(nat).toFixed(2)}; statements ${median(count)} with wall ${median(stmtWall).toFixed(2)} / store busy ${median(stmtBusy).toFixed(2)} ms; outside statements+native ${median(total.map((x, i) => x - stmtWall[i]! - nat[i]!)).toFixed(2)} ms`)
+  console.log(`\n== ${p}% (N ${N}, ${Q} queries, load ${load()}): total p50 ${median(total).toFixed(2)} ms, CPU ${median(cpu).toFixed(2)} ms; native ${median(nat).toFixed(2)}; statements ${median(count)} with wall ${median(stmtWall).toFixed(2)} / store busy ${median(stmtBusy).toFixed(2)} ms; outside statements+native ${median(total.map((x, i) => x - stmtWall[i]! - nat[i]!)).toFixed(2)} ms`)
   for (const [key, e] of byLabel) console.log(`   ${e.wall.length}x wall ${median(e.wall).toFixed(2)} busy ${median(e.busy).toFixed(2)}  ${key}`)
   if (explainArg === 'explain') {
     steps = []
