@@ -212,6 +212,34 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
       await t.dropScalarIndex('bucket')
     }
   })
+
+  // Last in this block: it adds rows to the table.
+  test('a filter remembered as listable that has grown past exactRows is searched through the index again, complete', async () => {
+    await t.addScalarIndex('bucket')
+    try {
+      const q = clustered()
+      const run = () => filtered(q, 10, 3).select({ id: t.c.id }).collect()
+      // bucket < 3: 30 rows. The first search's round finds almost none of them among its candidates and lists them;
+      // the next one lists them at once, with no native search.
+      const first = await traced(run)
+      expect(first.searches).toHaveLength(1)
+      const again = await traced(run)
+      expect(again.searches).toHaveLength(0)
+      expect(again.result.rows).toEqual(first.result.rows)
+      // 2,100 rows more in bucket 1: the filter keeps 2,130 rows now, more than exactRows lists.
+      const more = Array.from({ length: 2100 }, () => clustered())
+      const from = vectors.length
+      vectors.push(...more)
+      await t.insert(more.map((emb, j) => ({ id: from + j, bucket: 1, tag: 'new', emb })))
+      const after = await traced(run)
+      expect(after.searches.length).toBeGreaterThan(0)
+      expect(after.result.rows).toHaveLength(10)
+      const truth = exactTop(q, 10, (id) => id >= N || id % 1000 < 3)
+      expect(after.result.rows.filter((r) => truth.includes(r.id as number)).length).toBeGreaterThanOrEqual(9)
+    } finally {
+      await t.dropScalarIndex('bucket')
+    }
+  })
 })
 
 describe('scalar index over HTTP', () => {
