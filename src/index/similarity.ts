@@ -14,7 +14,8 @@ import { indexStatements } from './statements.ts'
 // vector_similarity() over the index's hidden column, and turns orderBy(similarity, 'desc') into
 // orderBy(distance, 'asc'), the form pgvector's HNSW index answers. On a PostgreSQL server a top-k runs with
 // pgvector's settings local to its own transaction (never a session SET on a pooled connection): hnsw.ef_search from
-// the query's or the index's efSearch, and iterative index scans, so a selective where still returns k rows.
+// the query's or the index's efSearch, else from the index's size (ef.ts), and iterative index scans, so a selective
+// where still returns k rows.
 
 const queryCache = new Map<string, number[]>()
 const QUERY_CACHE_MAX = 256
@@ -70,7 +71,7 @@ export async function rewriteSimilarity(db: Queryable, spec: QuerySpec): Promise
   const top = rewritten.orderBy[0]
   const byIndex = top && [...resolved.values()].find((r) => r.dist === top.expr)
   if (!byIndex) return rewritten
-  // No native index manager (a PostgreSQL server): pgvector's HNSW answers, with the query's ef_search if any.
+  // No native index manager (a PostgreSQL server): pgvector's HNSW answers, with the ef_search hnswSettings picks.
   if (!vectorIndexesOf(db)) {
     const settings = await hnswSettings(db, byIndex, rewritten)
     return settings ? { ...rewritten, storeSettings: settings } : rewritten
