@@ -5,14 +5,17 @@ import { embedValues } from '../inference/index.ts'
 import type { ExprNode, FnNode, QuerySource, QuerySpec } from '../query/index.ts'
 import { colNode, fnNode, isCol, isFn, printExpr, withArgs } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
-import { exactInSlices, planAnn, vectorIndexesOf } from './ann/index.ts'
+import { defaultEfSearch, exactInSlices, planAnn, vectorIndexesOf } from './ann/index.ts'
+import { physicalIndexName } from './embedding-index.ts'
+import { indexStatements } from './statements.ts'
 
 // col.similarity(query) names a query, not a vector: the vector needs a model run, which cannot happen inside SQL
 // planning. This rewrite runs first (QueryBackend.rewrite): it embeds each query once, replaces similarity() with
 // vector_similarity() over the index's hidden column, and turns orderBy(similarity, 'desc') into
 // orderBy(distance, 'asc'), the form pgvector's HNSW index answers. On a PostgreSQL server a top-k runs with
 // pgvector's settings local to its own transaction (never a session SET on a pooled connection): hnsw.ef_search from
-// the query's or the index's efSearch, and iterative index scans, so a selective where still returns k rows.
+// the query's or the index's efSearch, else from the index's size (ef.ts), and iterative index scans, so a selective
+// where still returns k rows.
 
 const queryCache = new Map<string, number[]>()
 const QUERY_CACHE_MAX = 256
@@ -24,8 +27,9 @@ const QUERY_CACHE_MAX = 256
  */
 export const VECTOR_SESSION_SETTINGS: Readonly<Record<string, string>> = { 'hnsw.iterative_scan': 'relaxed_order' }
 
-/** pgvector's bound on hnsw.ef_search. */
+/** pgvector's bound on hnsw.ef_search, and its default. */
 const PG_EF_SEARCH_MAX = 1000
+const PG_EF_SEARCH_DEFAULT = 40
 
 function walk(node: ExprNode, fn: (n: FnNode) => ExprNode | undefined): ExprNode {
   if (!isFn(node)) return node
@@ -67,9 +71,9 @@ export async function rewriteSimilarity(db: Queryable, spec: QuerySpec): Promise
   const top = rewritten.orderBy[0]
   const byIndex = top && [...resolved.values()].find((r) => r.dist === top.expr)
   if (!byIndex) return rewritten
-  // No native index manager (a PostgreSQL server): pgvector's HNSW answers, with the query's ef_search if any.
+  // No native index manager (a PostgreSQL server): pgvector's HNSW answers, with the ef_search hnswSettings picks.
   if (!vectorIndexesOf(db)) {
-    const settings = hnswSettings(byIndex, rewritten)
+    const settings = await hnswSettings(db, byIndex, rewritten)
     return settings ? { ...rewritten, storeSettings: settings } : rewritten
   }
   // When the index does not answer (not built yet, exact: true, time travel, a filter too wide), the exact ranking
@@ -79,18 +83,40 @@ export async function rewriteSimilarity(db: Queryable, spec: QuerySpec): Promise
 }
 
 /**
- * pgvector's settings for a top-k on a server when the query or the index names an efSearch: hnsw.ef_search (at
- * least k), with iterative scans (which every connection of the server store has on already), which keep walking
- * the graph until enough rows pass the filter (pgvector >= 0.8). Without one, the server's default ef_search.
+ * pgvector's settings for a top-k on a server: hnsw.ef_search (at least k) from the query's efSearch, else the
+ * index's, else the rule the embedded store uses (ef.ts: it grows with the index's size, here estimated from the
+ * catalog's row counts), with iterative scans (which every connection of the server store has on already), which
+ * keep walking the graph until enough rows pass the filter (pgvector >= 0.8). When the rule gives no more than
+ * pgvector's own default (40: up to 25,000 rows with k <= 20), the statement runs as is, without a transaction.
  */
-function hnswSettings(r: Resolved, spec: QuerySpec): Record<string, string | number> | undefined {
-  const ef = r.options.efSearch ?? r.idx.ann?.efSearch
-  if (ef === undefined) return undefined
+async function hnswSettings(db: Queryable, r: Resolved, spec: QuerySpec): Promise<Record<string, string | number> | undefined> {
+  if (r.options.exact) return undefined
   const k = (spec.limit ?? 0) + (spec.offset ?? 0)
+  const named = r.options.efSearch ?? r.idx.ann?.efSearch
+  const ef = named ?? defaultEfSearch(k, await indexRows(db, r.tableId, r.idx))
+  if (named === undefined && ef <= PG_EF_SEARCH_DEFAULT) return undefined
   return { 'hnsw.ef_search': Math.min(PG_EF_SEARCH_MAX, Math.max(ef, k)), 'hnsw.iterative_scan': 'relaxed_order' }
 }
 
+/** How long a server index's row estimate is reused: one catalog lookup per index every few seconds, not per query. */
+const ROW_ESTIMATE_TTL_MS = 5_000
+const rowEstimates = new WeakMap<Queryable, Map<string, { rows: number; at: number }>>()
+
+async function indexRows(db: Queryable, tableId: number, idx: IndexMd): Promise<number> {
+  const name = physicalIndexName(tableId, idx)
+  let byIndex = rowEstimates.get(db)
+  if (!byIndex) rowEstimates.set(db, (byIndex = new Map()))
+  const known = byIndex.get(name)
+  const now = Date.now()
+  if (known && now - known.at < ROW_ESTIMATE_TTL_MS) return known.rows
+  const rows = await indexStatements().estimatedRows(db, tableId, name)
+  byIndex.set(name, { rows, at: now })
+  return rows
+}
+
 interface Resolved {
+  /** The table whose index answers. */
+  readonly tableId: number
   readonly sim: FnNode
   readonly dist: FnNode
   readonly idx: IndexMd
@@ -124,7 +150,7 @@ async function resolve(spec: QuerySpec, node: FnNode): Promise<Resolved> {
   const opts = { vector, metric: idx.metric, dims: idx.dims, ...(options.exact ? { exact: true } : {}) }
   // The native candidates only make sense for the query's own table (the planner checks it is the only one).
   const onFrom = hit.s === spec.from
-  return { sim: fnNode('vector_similarity', [arg], opts), dist: fnNode('vector_distance', [arg], opts), idx, options: onFrom ? options : { ...options, exact: true } }
+  return { tableId: hit.s.tableId, sim: fnNode('vector_similarity', [arg], opts), dist: fnNode('vector_distance', [arg], opts), idx, options: onFrom ? options : { ...options, exact: true } }
 }
 
 function pickIndex(source: QuerySource, columnId: number, column: string, name: unknown): IndexMd {

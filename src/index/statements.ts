@@ -21,6 +21,7 @@ export interface IndexStatements {
   rowIdsWrittenAfter(tableId: number, after: number): string
   countNewerRows(db: Queryable, tableId: number, after: number, cap: number): Promise<number>
   tableBlocks(db: Queryable, tableId: number): Promise<number>
+  estimatedRows(db: Queryable, tableId: number, indexName: string): Promise<number>
 }
 
 let provided: IndexStatements | undefined

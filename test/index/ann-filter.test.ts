@@ -126,6 +126,60 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
     expect(await plan()).not.toContain(name)
   })
 
+  /**
+   * The statements `run` makes over the table (as the driver sees them; not the index upkeep's, which runs in the
+   * background) and the native searches, with their counts.
+   */
+  const traced = async <T>(run: () => Promise<T>): Promise<{ result: T; statements: string[]; searches: number[] }> => {
+    const native = vectorIndexesOf(db.driver)!.entries(t.id)[0]!.native!
+    const driver = db.driver as unknown as { query: (...a: unknown[]) => Promise<unknown> }
+    const [query, search] = [driver.query, native.search]
+    const statements: string[] = [], searches: number[] = []
+    driver.query = (...a: unknown[]) => {
+      if (String(a[0]).startsWith('select t0.')) statements.push(String(a[0]))
+      return query.apply(db.driver, a)
+    }
+    native.search = (q, count) => (searches.push(count), search.call(native, q, count))
+    try {
+      return { result: await run(), statements, searches }
+    } finally {
+      driver.query = query
+      native.search = search
+    }
+  }
+
+  test("a filter's next search starts as wide as the share of candidates that passed last time: one round, same rows", async () => {
+    // bucket < 97 keeps 9.7% of the rows (a filter no other test uses). k = 10 needs 20 passing candidates; the
+    // first round (ef 40 at 10,000 rows) finds ~4, so the first search takes a second, wider round.
+    const q = clustered()
+    const run = () => filtered(q, 10, 97).select({ id: t.c.id }).collect()
+    const first = await traced(run)
+    expect(first.searches.length).toBe(2)
+    expect(first.searches[0]).toBe(defaultEfSearch(10, N))
+    // Two probes of the candidates against the filter, then the final statement.
+    expect(first.statements).toHaveLength(3)
+    // The second: one search, sized by the share of the last round's candidates that passed (~10% of ~300).
+    const again = await traced(run)
+    expect(again.searches).toHaveLength(1)
+    expect(again.searches[0]!).toBeGreaterThan(first.searches[0]! * 4)
+    expect(again.statements).toHaveLength(2)
+    const truth = exactTop(q, 10, (id) => id % 1000 < 97)
+    for (const { result } of [first, again]) {
+      expect(result.rows).toHaveLength(10)
+      expect(result.rows.filter((r) => truth.includes(r.id as number)).length).toBeGreaterThanOrEqual(9)
+    }
+  })
+
+  test('the final statement of an unfiltered search binds no query vector (parsed only if rows newer than the index exist)', async () => {
+    const q = clustered()
+    const { result, statements } = await traced(() => t.orderBy(t.c.emb.similarity({ vector: q }), 'desc').limit(10).select({ id: t.c.id }).collect())
+    expect(statements).toHaveLength(1)
+    expect(statements[0]).not.toMatch(/\$\d+::vector/)
+    expect(statements[0]).toMatch(/\(select concat\(\$\d+::text\)::vector\(24\)\)/)
+    const truth = exactTop(q, 10, () => true)
+    expect(result.rows.filter((r) => truth.includes(r.id as number)).length).toBeGreaterThanOrEqual(9)
+  })
+
   test('with a scalar index the planner ranks a filter of up to exactRows rows exactly; without one it over-fetches', async () => {
     // k = 50 (the candidates must pass 2k = 100) and ef 400 over a 10% filter: about 40 of the 400 candidates pass,
     // so the filter is estimated at ~1,000 rows (550-1,500 at 3 sigma): above exactRows / 4 (512), below exactRows.
@@ -154,6 +208,34 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
       // A conjunct on the indexed column is enough.
       const both = await rewriteSimilarity(db.driver, t.where(t.c.bucket.lt(100).and(t.c.id.ge(0))).orderBy(t.c.emb.similarity({ vector: q }, { efSearch: 400 }), 'desc').limit(50).spec)
       expect(((both.orderBy[0]!.expr as { fn?: string }).fn)).toBe('vector_distance')
+    } finally {
+      await t.dropScalarIndex('bucket')
+    }
+  })
+
+  // Last in this block: it adds rows to the table.
+  test('a filter remembered as listable that has grown past exactRows is searched through the index again, complete', async () => {
+    await t.addScalarIndex('bucket')
+    try {
+      const q = clustered()
+      const run = () => filtered(q, 10, 3).select({ id: t.c.id }).collect()
+      // bucket < 3: 30 rows. The first search's round finds almost none of them among its candidates and lists them;
+      // the next one lists them at once, with no native search.
+      const first = await traced(run)
+      expect(first.searches).toHaveLength(1)
+      const again = await traced(run)
+      expect(again.searches).toHaveLength(0)
+      expect(again.result.rows).toEqual(first.result.rows)
+      // 2,100 rows more in bucket 1: the filter keeps 2,130 rows now, more than exactRows lists.
+      const more = Array.from({ length: 2100 }, () => clustered())
+      const from = vectors.length
+      vectors.push(...more)
+      await t.insert(more.map((emb, j) => ({ id: from + j, bucket: 1, tag: 'new', emb })))
+      const after = await traced(run)
+      expect(after.searches.length).toBeGreaterThan(0)
+      expect(after.result.rows).toHaveLength(10)
+      const truth = exactTop(q, 10, (id) => id >= N || id % 1000 < 3)
+      expect(after.result.rows.filter((r) => truth.includes(r.id as number)).length).toBeGreaterThanOrEqual(9)
     } finally {
       await t.dropScalarIndex('bucket')
     }

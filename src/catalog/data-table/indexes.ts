@@ -138,5 +138,19 @@ export async function tableBlocks(db: Queryable, tableId: number): Promise<numbe
   return r.rows[0]!.blocks
 }
 
+/**
+ * A cheap estimate of how many vectors an index `name` over the table holds (a PostgreSQL server's pgvector HNSW):
+ * the larger of the catalog's row counts of the index and of the table (pg_class.reltuples, kept by index builds,
+ * vacuum and analyze; -1 before any). The table's counts older row versions too, so the estimate errs high: a search
+ * then explores more candidates (recall), never fewer. No scan: one catalog lookup.
+ */
+export async function estimatedRows(db: Queryable, tableId: number, indexName: string): Promise<number> {
+  const r = await db.query<{ n: number | null }>(
+    `select greatest(0, max(reltuples))::float8 as n from pg_class where oid in (to_regclass($1), to_regclass($2))`,
+    [dataTable(tableId), `${DATA_SCHEMA}.${quoteIdent(indexName)}`],
+  )
+  return Number(r.rows[0]?.n ?? 0)
+}
+
 /** The statements above, as the index layer takes them. */
-export const indexStatements: IndexStatements = { createCurrentRowsIndex, createRowIdIndex, readVectors, rowsEnded, countVectors, rowIdsWrittenAfter, countNewerRows, tableBlocks }
+export const indexStatements: IndexStatements = { createCurrentRowsIndex, createRowIdIndex, readVectors, rowsEnded, countVectors, rowIdsWrittenAfter, countNewerRows, tableBlocks, estimatedRows }
