@@ -1,9 +1,13 @@
 // Import throughput, three loaders of the same generated CSV in one process and run, each on its own data dir:
-//   tessera : importFile (csv-parse → convert once → COPY into a staging table → one INSERT … SELECT in steps, one version)
+//   tessera : importFile (csv-records → convert once → each batch COPYed in binary straight into the data table under
+//             one streamed version, the next batch prepared while the store worker copies this one)
 //   COPY    : raw PGlite `COPY … FROM '/dev/blob'` of the whole file into a plain table (the floor)
 //   loader  : a plain csv-parse → unnest() batch loader into a plain table, in one transaction (what a user would write)
 // Reps alternate the loaders; medians are printed with the ratios, the load average, and Tessera's peak RSS growth
 // during its import (the file is streamed; COPY is handed the whole file as a Blob, which is how PGlite takes it).
+// Each loader's process CPU time (every thread: Tessera's store worker too) is printed beside its wall time: on a
+// shared, loaded machine wall time mostly measures the other sessions, CPU time what the loader itself costs. The
+// store's busy time per batch (each batch is one store step that reads wait behind, issue 15) is printed for Tessera.
 //
 //   npx bun bench/import.ts [rows=1000000] [reps=3] [batchSize=10000]
 
@@ -43,18 +47,34 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
 generate()
 console.log(`${rows.toLocaleString()} rows, ${mb(statSync(csv).size)} MB CSV, batch ${batchSize}, ${reps} reps; load ${load()}`)
 
+const cpuSeconds = (c0: NodeJS.CpuUsage) => {
+  const c = process.cpuUsage(c0)
+  return (c.user + c.system) / 1e6
+}
+const cpu = { tessera: [] as number[], copy: [] as number[], loader: [] as number[] }
+const stepMs: number[] = []
+
 async function tessera(rep: number): Promise<{ s: number; rss: number }> {
   const db = await Tessera.open({ home: join(work, `tessera_${rep}`) })
   const rssBefore = process.memoryUsage().rss
   let peak = rssBefore
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50)
+  const driver = db.driver as { busyMs?: number }
+  let busy = driver.busyMs ?? 0
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   const result = await importFile(db, 'bench', csv, {
     batchSize,
     schema: { id: 'int', name: 'string', score: 'float', flag: 'bool', ts: 'timestamp' },
-    onProgress: () => void (peak = Math.max(peak, process.memoryUsage().rss)),
+    onProgress: () => {
+      peak = Math.max(peak, process.memoryUsage().rss)
+      const now = driver.busyMs ?? 0
+      stepMs.push(now - busy)
+      busy = now
+    },
   })
   const s = (performance.now() - t0) / 1000
+  cpu.tessera.push(cpuSeconds(c0))
   clearInterval(sampler)
   if (result.rowsInserted !== rows || result.versions.length !== 1) throw new Error(`imported ${result.rowsInserted} rows in ${result.versions.length} versions`)
   await db.close()
@@ -64,9 +84,11 @@ async function tessera(rep: number): Promise<{ s: number; rss: number }> {
 async function rawCopy(rep: number): Promise<number> {
   const pg = await PGlite.create({ dataDir: join(work, `copy_${rep}`) })
   await pg.exec(`create table t (${COLUMNS})`)
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   await pg.query(`copy t (id, name, score, flag, ts) from '/dev/blob' with (format csv, header true)`, [], { blob: new Blob([readFileSync(csv)]) })
   const s = (performance.now() - t0) / 1000
+  cpu.copy.push(cpuSeconds(c0))
   await check(pg)
   await pg.close()
   return s
@@ -75,6 +97,7 @@ async function rawCopy(rep: number): Promise<number> {
 async function plainLoader(rep: number): Promise<number> {
   const pg = await PGlite.create({ dataDir: join(work, `loader_${rep}`) })
   await pg.exec(`create table t (${COLUMNS})`)
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   await pg.transaction(async (tx) => {
     const cols: unknown[][] = [[], [], [], [], []]
@@ -92,6 +115,7 @@ async function plainLoader(rep: number): Promise<number> {
     if (cols[0]!.length > 0) await flush()
   })
   const s = (performance.now() - t0) / 1000
+  cpu.loader.push(cpuSeconds(c0))
   await check(pg)
   await pg.close()
   return s
@@ -115,7 +139,7 @@ for (let r = 0; r < reps; r++) {
     } else if (k === 1) times.copy.push(await rawCopy(r))
     else times.loader.push(await plainLoader(r))
   }
-  console.log(`rep ${r + 1}: tessera ${times.tessera[r]!.toFixed(2)} s, COPY ${times.copy[r]!.toFixed(2)} s, loader ${times.loader[r]!.toFixed(2)} s, tessera RSS +${mb(rss[r]!)} MB; load ${load()}`)
+  console.log(`rep ${r + 1}: tessera ${times.tessera[r]!.toFixed(2)} s (CPU ${cpu.tessera[r]!.toFixed(2)} s), COPY ${times.copy[r]!.toFixed(2)} s (CPU ${cpu.copy[r]!.toFixed(2)} s), loader ${times.loader[r]!.toFixed(2)} s (CPU ${cpu.loader[r]!.toFixed(2)} s), tessera RSS +${mb(rss[r]!)} MB; load ${load()}`)
 }
 const rate = (s: number[]) => rows / median(s)
 console.log(`tessera importFile : ${Math.round(rate(times.tessera)).toLocaleString()} rows/s (median ${median(times.tessera).toFixed(2)} s, one version)`)
@@ -123,5 +147,10 @@ console.log(`raw PGlite COPY    : ${Math.round(rate(times.copy)).toLocaleString(
 console.log(`csv-parse → unnest : ${Math.round(rate(times.loader)).toLocaleString()} rows/s (median ${median(times.loader).toFixed(2)} s)`)
 console.log(`ratio tessera/COPY : ${(rate(times.tessera) / rate(times.copy)).toFixed(3)} (target >= 0.5)`)
 console.log(`ratio tessera/loader: ${(rate(times.tessera) / rate(times.loader)).toFixed(3)}`)
+console.log(`CPU time, medians: tessera ${median(cpu.tessera).toFixed(2)} s, COPY ${median(cpu.copy).toFixed(2)} s, loader ${median(cpu.loader).toFixed(2)} s; ratio COPY/tessera by CPU: ${(median(cpu.copy) / median(cpu.tessera)).toFixed(3)}`)
+if (stepMs.length > 0) {
+  const sorted = [...stepMs].sort((a, b) => a - b)
+  console.log(`tessera store busy per batch (${batchSize} rows): median ${sorted[sorted.length >> 1]!.toFixed(0)} ms, p90 ${sorted[Math.floor(sorted.length * 0.9)]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms`)
+}
 console.log(`tessera peak RSS growth: median +${mb(median(rss))} MB, max +${mb(Math.max(...rss))} MB (target <= 300 MB); load ${load()}`)
 rmSync(work, { recursive: true, force: true })

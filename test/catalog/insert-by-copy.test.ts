@@ -14,10 +14,17 @@ let copies = 0
 
 beforeAll(async () => {
   db = await memoryDb()
-  // Count the COPYs the store is asked for: the test of which path an insert took.
+  // Count the COPYs the store is asked for (text COPY on the driver, binary COPY inside a transaction): the test of
+  // which path an insert took.
   const driver = db.driver as Driver
   const copyFrom = driver.copyFrom!.bind(driver)
   driver.copyFrom = (target, csv) => ((copies++), copyFrom(target, csv))
+  const transaction = driver.transaction.bind(driver)
+  driver.transaction = (fn, options) => transaction((tx) => {
+    const copyBinaryFrom = tx.copyBinaryFrom?.bind(tx)
+    if (copyBinaryFrom) tx.copyBinaryFrom = (...args) => ((copies++), copyBinaryFrom(...args))
+    return fn(tx)
+  }, options)
 })
 afterAll(async () => {
   await db.close()

@@ -6,6 +6,8 @@ import { commitChange, stepRows } from '../commit.ts'
 import type { ChangeResult } from '../commit.ts'
 import type { TableState } from '../state.ts'
 import { rowIdSequence } from './layout.ts'
+import { binaryField, CellEncodingError, CopyBinaryWriter, fillLeads } from './copy-binary.ts'
+import type { BinaryField } from './copy-binary.ts'
 import { prepareInsert, withOnErrorMd } from '../insert-prepare.ts'
 import type { PreparedInsert } from '../insert-prepare.ts'
 import type { OnError, TableMd, UpdateStatus } from '../metadata.ts'
@@ -70,6 +72,8 @@ export class BulkLoad {
   readonly #staging: string
   readonly #counts: WriteCounts = emptyCounts()
   #direct: DirectLoad | undefined
+  /** A direct load's writer per source column, when every one has a binary form (COPY's binary format). */
+  #binary: readonly BinaryField[] | undefined
   #next = 0
   #closed = false
 
@@ -90,6 +94,9 @@ export class BulkLoad {
       const load = new BulkLoad(ctx, tableId, onError, state.md, '')
       // COPY cannot compute: a SQL-computed column needs the staged INSERT … SELECT.
       if (load.#shape.sqlPlans.length === 0) {
+        // Binary rows where every column has a binary writer (and PGlite takes them: its transactions copy binary).
+        const fields = load.#shape.source.map((c) => binaryField(c.pgType))
+        if (db.kind === 'pglite' && fields.every((f) => f !== undefined)) load.#binary = fields as BinaryField[]
         load.#direct = load.#startDirect()
         return load
       }
@@ -108,23 +115,37 @@ export class BulkLoad {
 
   /**
    * A direct load for a library insert (Table.insert of many rows): undefined unless the store COPYs straight into
-   * the data table (PGlite, no SQL-computed column) and no column travels as an array (vectors have a binary path of
-   * their own in insertRows, faster than COPY's text arrays). The caller has prepared the rows already, for the
-   * table's metadata `preparedWith`; the load's commit refuses them if the columns changed since (ConcurrencyError).
+   * the data table (PGlite, no SQL-computed column). The caller has prepared the rows already, for the table's
+   * metadata `preparedWith`; the load's commit refuses them if the columns changed since (ConcurrencyError).
    */
   static async openDirect(ctx: CatalogContext, tableId: number, onError: OnError, preparedWith: TableMd): Promise<BulkLoad | undefined> {
-    if (!BulkLoad.loadsDirect(ctx, tableId, onError)) return undefined
+    const fields = BulkLoad.#directFields(ctx, preparedWith, onError)
+    if (!fields) return undefined
     // The shape the rows were prepared for: the commit refuses the load if the table's columns differ by then.
     const load = new BulkLoad(ctx, tableId, onError, preparedWith, '')
+    if (fields.binary) load.#binary = fields.binary
     load.#direct = load.#startDirect()
     return load
   }
 
   /** Whether openDirect would give a load for the table as it is now (asked before preparing rows for one). */
   static loadsDirect(ctx: CatalogContext, tableId: number, onError: OnError): boolean {
-    if (!ctx.db.copyFrom || ctx.db.capabilities.stagedWrites !== true) return false
-    const shape = insertShape(withOnErrorMd(ctx.state(tableId).md, onError), 0, new ParamList())
-    return shape.sqlPlans.length === 0 && !shape.source.some((c) => c.pgType.endsWith('[]'))
+    return BulkLoad.#directFields(ctx, ctx.state(tableId).md, onError) !== undefined
+  }
+
+  /**
+   * How an insert's rows would go by COPY: in the binary format where every column has a writer, else as CSV text
+   * unless a column is an array (vectors: insertRows' own binary path beats COPY's text arrays); undefined where they
+   * cannot (no COPY, a SQL-computed column).
+   */
+  static #directFields(ctx: CatalogContext, md: TableMd, onError: OnError): { binary?: BinaryField[] } | undefined {
+    const db = ctx.db
+    if (!db.copyFrom || db.capabilities.stagedWrites !== true || db.kind !== 'pglite') return undefined
+    const shape = insertShape(withOnErrorMd(md, onError), 0, new ParamList())
+    if (shape.sqlPlans.length > 0) return undefined
+    const fields = shape.source.map((c) => binaryField(c.pgType))
+    if (fields.every((f) => f !== undefined)) return { binary: fields as BinaryField[] }
+    return shape.source.some((c) => c.pgType.endsWith('[]')) ? undefined : {}
   }
 
   /**
@@ -137,15 +158,18 @@ export class BulkLoad {
     this.#assertOpen()
     if (!this.#direct) throw new Error('addPrepared needs a direct load (BulkLoad.openDirect)')
     const cells = sourceCells(this.#md, this.#shape.source, prepared)
+    const raw = this.#binary ? sourceCells(this.#md, this.#shape.source, prepared, false) : cells
     const total = prepared.valid.length
     let size = Math.min(FIRST_DIRECT_ROWS, total)
     for (let start = 0; start < total;) {
       const from = start
       const n = Math.min(size, total - from)
       const shifted: Cells = (i, out) => cells(from + i, out)
-      const batch: PreparedBatch = { n, counts: from === 0 ? counts : emptyCounts(), cells: shifted, csv: csvFields(n, this.#shape.source, shifted) }
       const began = performance.now()
       try {
+        const batch: PreparedBatch = this.#binary
+          ? { n, counts: from === 0 ? counts : emptyCounts(), cells: shifted, binary: this.#binaryRows(n, (i, out) => raw(from + i, out)) }
+          : { n, counts: from === 0 ? counts : emptyCounts(), cells: shifted, csv: csvFields(n, this.#shape.source, shifted) }
         await this.#addDirect(this.#direct, batch)
       } catch (e) {
         throw withRowOffset(e, from)
@@ -171,7 +195,42 @@ export class BulkLoad {
     const counts = emptyCounts()
     const prepared = await prepareInsert(this.#ctx.media, state, rows, this.#onError, counts)
     const cells = sourceCells(this.#md, this.#shape.source, prepared)
+    if (this.#binary) return { n: rows.length, counts, cells, binary: this.#binaryRows(rows.length, sourceCells(this.#md, this.#shape.source, prepared, false)) }
     return { n: rows.length, counts, cells, ...(this.#ctx.db.copyFrom ? { csv: csvFields(rows.length, this.#shape.source, cells) } : {}) }
+  }
+
+  /**
+   * A direct batch in COPY's binary format: per row a placeholder _rowid and _v_min (filled in by #addDirect, once the
+   * version and the _rowid block are known), then the source columns. A value without a binary form fails its row.
+   */
+  #binaryRows(n: number, cells: Cells): BinaryBatch {
+    const writers = this.#binary!
+    const w = new CopyBinaryWriter(n * 64)
+    const at = new Int32Array(n)
+    const out: unknown[] = new Array(writers.length)
+    const fields = 2 + writers.length
+    for (let i = 0; i < n; i++) {
+      cells(i, out)
+      w.row(fields)
+      at[i] = w.length
+      w.int64(0)
+      w.int32(0)
+      for (let k = 0; k < writers.length; k++) {
+        const v = out[k]
+        if (v === null || v === undefined) {
+          w.null()
+          continue
+        }
+        try {
+          writers[k]!(w, v)
+        } catch (e) {
+          if (!(e instanceof CellEncodingError)) throw e
+          const column = columnNameMap(this.#md).get(this.#shape.source[k]!.name.replace(/_e[tm]$/, ''))
+          throw invalid('INVALID_ROW', e.message, { row: i, ...(column ? { column } : {}) })
+        }
+      }
+    }
+    return { payload: w.finish(), leads: at }
   }
 
   /**
@@ -212,7 +271,8 @@ export class BulkLoad {
     const target = new Promise<DirectTarget>((resolve, reject) => ((ready = resolve), (notReady = reject)))
     let end!: (error?: unknown) => void
     const ended = new Promise<void>((resolve, reject) => (end = (error) => (error === undefined ? resolve() : reject(error))))
-    // Awaited only by the streamed write: a commit that failed before it started must not leave it unhandled.
+    // Awaited only by the streamed write: a load that ends before it (a batch refused while it was prepared, a commit
+    // that failed before it started) must not leave it unhandled.
     ended.catch(() => undefined)
     const result = commitChange(this.#ctx, this.#tableId, {
       kind: 'insert',
@@ -244,9 +304,13 @@ export class BulkLoad {
     const { state, version, counts, rowIds } = await direct.target
     const db = this.#ctx.db
     const first = rowIds(n)
-    const payload = csvLines(batch.csv!, (i) => `${first + i},${version}`)
+    const target = `${dataTable(state.id)} (_rowid, _v_min, ${this.#shape.source.map((c) => c.name).join(', ')})`
     try {
-      await db.copyFrom!(`${dataTable(state.id)} (_rowid, _v_min, ${this.#shape.source.map((c) => c.name).join(', ')})`, payload)
+      if (batch.binary) {
+        fillLeads(batch.binary.payload, batch.binary.leads, first, version)
+        // One statement in a transaction of its own: COPY's binary form is a transaction's verb in the store contract.
+        await db.transaction((tx) => tx.copyBinaryFrom!(target, batch.binary!.payload), { lockKey: state.id })
+      } else await db.copyFrom!(target, csvLines(batch.csv!, (i) => `${first + i},${version}`))
     } catch (e) {
       throw await this.#directRowError(e, state, cells)
     }
@@ -438,12 +502,23 @@ export interface PreparedBatch {
   readonly n: number
   readonly counts: WriteCounts
   readonly cells: Cells
-  /** Per row, its source fields in COPY's CSV format (where the store takes COPY). */
+  /** Per row, its source fields in COPY's CSV format (where the store takes COPY and the rows go in as text). */
   readonly csv?: readonly string[]
+  /** The rows in COPY's binary format (a direct load whose columns all have one). */
+  readonly binary?: BinaryBatch
 }
 
-/** The values of row i in source-column order, as toStoreJson gives them (the jsonb form's values). */
-function sourceCells(md: TableMd, source: readonly SourceColumn[], p: { valid: Row[]; ts: Map<number, { values: unknown[]; errors: ({ errortype: string; errormsg: string } | null)[] }>; mediaErrors?: readonly (Readonly<Record<string, { errortype: string; errormsg: string }>> | undefined)[] }): Cells {
+interface BinaryBatch {
+  readonly payload: Uint8Array
+  /** Per row, where its _rowid field starts (the _v_min field follows). */
+  readonly leads: Int32Array
+}
+
+/**
+ * The values of row i in source-column order, as toStoreJson gives them (the jsonb form's values), or as validated
+ * (`storeJson` false: the binary writers take Dates and bytes as they are).
+ */
+function sourceCells(md: TableMd, source: readonly SourceColumn[], p: { valid: Row[]; ts: Map<number, { values: unknown[]; errors: ({ errortype: string; errormsg: string } | null)[] }>; mediaErrors?: readonly (Readonly<Record<string, { errortype: string; errormsg: string }>> | undefined)[] }, storeJson = true): Cells {
   const byName = new Map(md.columns.map((c) => [valueColumn(c.id), c]))
   const readers = source.map((s) => {
     const m = /^c(\d+)(_et|_em)?$/.exec(s.name)!
@@ -452,12 +527,12 @@ function sourceCells(md: TableMd, source: readonly SourceColumn[], p: { valid: R
     const part = m[2]
     if (column.computed) {
       const r = p.ts.get(column.id)!
-      if (!part) return (i: number) => toStoreJson(type, r.values[i])
+      if (!part) return storeJson ? (i: number) => toStoreJson(type, r.values[i]) : (i: number) => r.values[i] ?? null
       return (i: number) => (part === '_et' ? r.errors[i]?.errortype : r.errors[i]?.errormsg) ?? null
     }
     if (part) return (i: number) => { const e = p.mediaErrors?.[i]?.[column.name]; return (part === '_et' ? e?.errortype : e?.errormsg) ?? null }
     const name = column.name
-    return (i: number) => toStoreJson(type, p.valid[i]![name])
+    return storeJson ? (i: number) => toStoreJson(type, p.valid[i]![name]) : (i: number) => p.valid[i]![name] ?? null
   })
   return (i, out) => {
     for (let k = 0; k < readers.length; k++) out[k] = readers[k]!(i)

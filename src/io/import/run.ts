@@ -171,6 +171,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
       }
     }
   }
+  const convs = [...converters.values()]
   const declaredColumns = source.columns !== undefined && source.columns.every((c) => converters.has(c))
   // Columns of the table the input lacks are null (nullable ones; a required one missing fails the row).
   const absent = inputs.filter((c) => !converters.has(c.name)).map((c) => converter(c.name, c.type, source.text, options.baseDir))
@@ -202,7 +203,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
         return undefined
       }
     }
-    for (const conv of converters.values()) {
+    for (const conv of convs) {
       const raw = r.values[conv.name]
       try {
         row[conv.name] = conv.convert(raw)
@@ -255,6 +256,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
 
   // One batch is staged while the next is converted: the store copies on its own thread (PGlite's worker).
   let inFlight: Promise<void> | undefined
+  let storeBusy = false
   async function flush(): Promise<void> {
     if (batch.length === 0) return
     const rows = batch
@@ -268,12 +270,17 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     if (inFlight) await inFlight
     // Progress is reported, not awaited: a direct load holds the table until it ends (staging.ts), so a callback that
     // waited for its own write to the same table would wait forever.
+    storeBusy = true
     inFlight = stage(rows, at, ready).then(() => void Promise.resolve(progress() as unknown).catch(() => undefined))
-    inFlight.catch(() => undefined) // awaited at the next flush or at the end; never unhandled meanwhile
+    inFlight.catch(() => undefined).finally(() => (storeBusy = false)) // awaited at the next flush or at the end; never unhandled meanwhile
   }
 
   async function handle(rec: SourceRecord): Promise<void> {
     rowsRead++
+    // Records come from memory a chunk at a time (microtasks only): while the store works on a batch, its replies
+    // (a COPY's end, the statements around it) would wait for the next chunk's read. A turn of the event loop every
+    // few hundred records lets the store's next step start while this thread converts.
+    if ((rowsRead & 511) === 0 && storeBusy) await new Promise<void>((resolve) => setImmediate(resolve))
     if (isBad(rec)) return bad(rec.loc, undefined, rec.error, rec.raw)
     const row = convert(rec)
     if (!row) return
