@@ -56,7 +56,8 @@ export class PGliteDirect extends PGliteQueryable implements Driver {
   readonly capabilities: StoreCapabilities = { vector: true }
   readonly #pg: PGlite
 
-  private constructor(pg: PGlite) {
+  /** `created`: this open ran initdb (a new data dir). */
+  private constructor(pg: PGlite, readonly created: boolean) {
     super(pg, new PreparedStatements(pg))
     this.#pg = pg
   }
@@ -86,7 +87,7 @@ export class PGliteDirect extends PGliteQueryable implements Driver {
       postgresqlconf: ["max_wal_size = '64MB'", "min_wal_size = '32MB'", ...(options.dataDir ? ['wal_init_zero = off'] : [])],
     })
     await pg.exec('create extension if not exists vector')
-    return new PGliteDirect(pg)
+    return new PGliteDirect(pg, needsInitdb)
   }
 
   // PGlite's transaction() holds its own mutex, so no other statement interleaves with an open transaction.
