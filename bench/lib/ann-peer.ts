@@ -68,7 +68,7 @@ async function tessera(): Promise<Peer> {
       await entry!.settled()
       // Where the build went: the index column's commit, then the native fill (reads of vectors overlap the adds).
       const fill = entry!.lastFill
-      console.error(`tessera build split (${QUANTIZATION}): addEmbeddingIndex ${(t1 - t0).toFixed(0)} ms; native fill of ${fill?.rows} rows: waiting for vector pages ${fill?.readWaitMs.toFixed(0)} ms, adding ${fill?.addMs.toFixed(0)} ms; RSS with the rows stored, before the build: ${rssBefore.toFixed(0)} MB`)
+      console.error(`tessera build split (${QUANTIZATION}): addEmbeddingIndex ${(t1 - t0).toFixed(0)} ms; native fill of ${fill?.rows} rows: waiting for vector pages ${fill?.readWaitMs.toFixed(0)} ms, adding ${fill?.addMs.toFixed(0)} ms (in usearch ${fill?.engineMs.toFixed(0)} ms); RSS with the rows stored, before the build: ${rssBefore.toFixed(0)} MB`)
     },
     async scalarIndex() {
       await t.addScalarIndex('cat')

@@ -9,6 +9,7 @@ export type { BundledModelFile, EmbeddedAssets, OnnxRuntimeEnv, OrtWasmPaths } f
 export { detectRuntime } from './detect.ts'
 export type { RuntimeName } from './detect.ts'
 export { aliasModules } from './module-alias.ts'
+export { collectGarbage } from './gc.ts'
 export type { ModuleLoader } from './module-alias.ts'
 
 let current: Promise<Runtime> | undefined

@@ -68,6 +68,10 @@ describe('the store worker hop', () => {
     expect((await driver.query<{ wal_init_zero: string }>('show wal_init_zero')).rows).toEqual([{ wal_init_zero: 'on' }])
   })
 
+  test("the store's buffer pool is 32 MB, not Postgres's 128 MB (all of it stays resident in PGlite's memory)", async () => {
+    expect((await driver.query<{ shared_buffers: string }>('show shared_buffers')).rows).toEqual([{ shared_buffers: '32MB' }])
+  })
+
   test('a transaction holds the store: reads sent meanwhile see only what it committed, after it', async () => {
     let inside!: () => void
     const started = new Promise<void>((r) => (inside = r))

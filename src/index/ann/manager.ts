@@ -55,9 +55,9 @@ export class AnnEntry {
   lastError: unknown
   /**
    * Where the last build or catch-up spent its time (benchmarks): waiting for pages of vectors from the store, and
-   * adding them (the next page is read meanwhile).
+   * adding them (the next page is read meanwhile), of which `engineMs` inside usearch.
    */
-  lastFill: { rows: number; readWaitMs: number; addMs: number; startedAt: number } | undefined
+  lastFill: { rows: number; readWaitMs: number; addMs: number; engineMs: number; startedAt: number } | undefined
 
   constructor(readonly owner: VectorIndexes, readonly tableId: number, readonly idx: IndexMd, readonly settings: AnnSettings, readonly path: string | undefined) {}
 
@@ -266,7 +266,7 @@ export class AnnEntry {
         return page
       })
     }
-    const stats = { rows: 0, readWaitMs: 0, addMs: 0, startedAt: performance.now() }
+    const stats = { rows: 0, readWaitMs: 0, addMs: 0, engineMs: 0, startedAt: performance.now() }
     this.lastFill = stats
     let next = read(0)
     for (;;) {
@@ -281,7 +281,7 @@ export class AnnEntry {
         // Not awaited when closing meanwhile: a failure then (the store closed too) is nobody's.
         next.catch(() => undefined)
       }
-      await native.add(page.keys, page.vectors, () => this.#stopped())
+      stats.engineMs += await native.add(page.keys, page.vectors, () => this.#stopped())
       stats.addMs += performance.now() - t1
       if (!more || this.#stopped()) return
     }

@@ -158,19 +158,24 @@ export class NativeIndex {
 
   /**
    * Adds (or replaces) vectors, in requests sized by the measured rate to stay near ADD_BUDGET_MS each (with a turn
-   * of this thread's event loop between, when the engine runs here); stops early when `isCancelled`.
+   * of this thread's event loop between, when the engine runs here); stops early when `isCancelled`. Returns the
+   * milliseconds the engine spent in them (the rest of the wait is messages and queueing: 11-20% of a build's adding
+   * at load 9-12, BENCHMARKS.md issue 16 `annmem`).
    */
-  async add(keys: BigUint64Array, vectors: Float32Array, isCancelled: () => boolean = () => false): Promise<void> {
+  async add(keys: BigUint64Array, vectors: Float32Array, isCancelled: () => boolean = () => false): Promise<number> {
     const dims = this.settings.dims
+    let engineMs = 0
     for (let i = 0; i < keys.length; ) {
-      if (isCancelled()) return
+      if (isCancelled()) break
       const n = Math.min(this.#batch, keys.length - i)
       // Copies: a request crosses threads by structured clone, and views of a bigger page would clone all of it.
       const r = await this.#call({ op: 'add', id: this.#id, keys: keys.slice(i, i + n), vectors: vectors.slice(i * dims, (i + n) * dims) })
       i += n
+      engineMs += r.ms ?? 0
       this.#batch = Math.max(8, Math.min(8192, Math.round(n * (ADD_BUDGET_MS / Math.max(r.ms ?? 1, 0.5)))))
       if (this.#host instanceof InThreadHost) await new Promise((resolve) => setTimeout(resolve, 0))
     }
+    return engineMs
   }
 
   async remove(keys: BigUint64Array): Promise<void> {

@@ -56,7 +56,8 @@ export class PGliteDirect extends PGliteQueryable implements Driver {
   readonly capabilities: StoreCapabilities = { vector: true }
   readonly #pg: PGlite
 
-  private constructor(pg: PGlite) {
+  /** `created`: this open ran initdb (a new data dir). */
+  private constructor(pg: PGlite, readonly created: boolean) {
     super(pg, new PreparedStatements(pg))
     this.#pg = pg
   }
@@ -83,10 +84,15 @@ export class PGliteDirect extends PGliteQueryable implements Driver {
       // BENCHMARKS.md, issue 15 `stall`). Zero-filling only reserves the file's disk space ahead of its writes (PGlite
       // runs with fsync off, so it buys no durability). In memory it stays on: there, off made every commit ~10 ms
       // (p50 0.3-0.5 ms with it), which tests with many short steps pay more than the rare long commit.
-      postgresqlconf: ["max_wal_size = '64MB'", "min_wal_size = '32MB'", ...(options.dataDir ? ['wal_init_zero = off'] : [])],
+      // shared_buffers: 32 MB, not Postgres's 128 MB, all of which PGlite's WebAssembly memory holds resident from the
+      // start (153 MB at open; 59 MB with 32 MB). Pages beyond it are read back from the data dir's files (the OS's
+      // cache, or the in-memory file system, itself in memory): the insert and query benches at 100k showed no change
+      // told apart from the noise, and a scan of a table bigger than a quarter of the buffers goes through a small
+      // ring of them either way (BENCHMARKS.md, issue 16 `annmem`).
+      postgresqlconf: ["max_wal_size = '64MB'", "min_wal_size = '32MB'", "shared_buffers = '32MB'", ...(options.dataDir ? ['wal_init_zero = off'] : [])],
     })
     await pg.exec('create extension if not exists vector')
-    return new PGliteDirect(pg)
+    return new PGliteDirect(pg, needsInitdb)
   }
 
   // PGlite's transaction() holds its own mutex, so no other statement interleaves with an open transaction.

@@ -1,3 +1,4 @@
+import { collectGarbage } from '../../runtime/index.ts'
 import { prepareAssets } from './assets.ts'
 import { PGliteDirect } from './direct.ts'
 import { serializeError } from './protocol.ts'
@@ -18,6 +19,12 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return null
     case 'open':
       db = await PGliteDirect.open(req.options)
+      // A new data dir leaves garbage this thread would keep for its whole life: initdb's own WebAssembly memory
+      // (~165 MB) and ~200 MB of heap from loading it. Only a full collection frees it (it is old by then), and the
+      // store's own traffic rarely brings one on, so one is made now, before the first statement: ~1 s at load 11-14 in
+      // an open of 24-32 s (BENCHMARKS.md, issue 16 `annmem`: RSS after creating a store ~750 -> ~340 MB). Reopening
+      // a data dir leaves ~10 MB: no pause for that.
+      if (db.created) collectGarbage()
       return null
     case 'query': {
       return store().query(req.sql, req.params, req.prepare ? { prepare: true } : undefined)
