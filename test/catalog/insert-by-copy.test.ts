@@ -114,3 +114,13 @@ test('a column added while the rows were prepared: the insert prepares again for
   expect((await t.where(t.c.id.eq(2499)).collect()).rows).toEqual([{ id: 2499, twice: 4998, extra: null }])
   expect(await t.count()).toBe(2500)
 })
+
+test('views of the table follow a COPYed insert as one change', async () => {
+  const t = await db.createTable('based', { id: 'int', name: 'string' }, { primaryKey: 'id' })
+  const low = await db.createView('low_ids', t, { where: t.c.id.lt(100) })
+  const before = copies
+  await t.insert(Array.from({ length: 3000 }, (_, id) => ({ id, name: `n${id}` })))
+  expect(copies).toBeGreaterThan(before)
+  expect(await low.count()).toBe(100)
+  expect((await low.where(low.c.id.eq(99)).collect()).rows).toEqual([{ id: 99, name: 'n99' }])
+})
