@@ -1,7 +1,8 @@
 import { invalid } from '../errors.ts'
 import type { IndexMetric } from '../catalog/index.ts'
-import type { FnNode } from '../query/index.ts'
-import { blockRangeSql, expectKinds, scalar, t, typeError } from '../query/index.ts'
+import type { ColumnType } from '../types/index.ts'
+import type { FnNode, SqlEmitter } from '../query/index.ts'
+import { blockRangeSql, declareBoundOptions, expectKinds, optionLiteral, scalar, t, typeError } from '../query/index.ts'
 import { indexStatements } from './statements.ts'
 
 // SQL functions behind similarity search and full-text search. `similarity` itself is a placeholder the query
@@ -66,6 +67,19 @@ scalar({
 // opts.table (the table's id), every current row written after that version is a candidate too, so a search needs
 // no statement to list those first: they are listed by a subquery on the _v_min index (an OR of the two conditions
 // would make Postgres scan every current row).
+// The candidates' keys and distances and the query vector are data: each search has its own. They are bound as
+// parameters through the shape's option literals (src/query/shape.ts), so the plan cache keeps one plan and one
+// prepared statement per structure (k, filter, index column, covered version) and refills them per search.
+const KEYS_TYPE: ColumnType = t('array', false, { dtype: 'int64' })
+const DISTS_TYPE: ColumnType = t('array', false, { dtype: 'float64' })
+const bound = (emit: SqlEmitter, node: FnNode, name: string, type: ColumnType): string => {
+  const lit = optionLiteral(node, name)
+  return emit.literal ? emit.literal(lit, type) : emit.param(lit.lit, type)
+}
+declareBoundOptions('ann_candidates', ['keys'])
+declareBoundOptions('ann_order', ['keys', 'dists', 'query'])
+declareBoundOptions('ann_rank', ['keys'])
+
 const keyList = (node: FnNode): string => {
   if (typeof node.opts?.keys !== 'string' || !/^\{[0-9,]*\}$/.test(node.opts.keys)) throw typeError(node, `${node.fn}() needs opts.keys ({1,2})`)
   return node.opts.keys
@@ -85,7 +99,8 @@ scalar({
     return t('bool', false)
   },
   sql: (_a, emit, node) => {
-    const listed = `${emit.param(keyList(node))}::bigint[]`
+    keyList(node)
+    const listed = bound(emit, node, 'keys', KEYS_TYPE)
     const after = afterVersion(node)
     if (after === undefined) return `(t0._rowid = any(${listed}))`
     const newer = indexStatements().rowIdsWrittenAfter(node.opts!.table as number, after)
@@ -96,9 +111,17 @@ scalar({
   },
 })
 
+/** ann_order's query: the vector as pgvector's text ('[1,2,3]', opts.query), its metric and dimensions. */
+function orderOpts(node: FnNode): { query: string; metric: IndexMetric; dims: number } {
+  const { query, metric, dims } = node.opts ?? {}
+  if (typeof query !== 'string' || !/^\[[-0-9.e,+]*\]$/i.test(query)) throw typeError(node, 'ann_order() needs opts.query ([0.1,0.2])')
+  if (typeof dims === 'number' && query.split(',').length !== dims) throw typeError(node, `query vector has ${query.split(',').length} dimensions, the index has ${dims}`)
+  return { query, metric: metric as IndexMetric, dims: dims as number }
+}
+
 // The order of the native path's candidates: the index's own distance (opts.dists, in the order of opts.keys) for
 // the rows it holds as of version opts.after, and the exact distance between the argument (the index's column of
-// vectors) and the query (opts.vector, metric, dims: those of the vector_distance the query orders by) for rows
+// vectors) and the query (opts.query, as text, metric, dims: those of the vector_distance the query orders by) for rows
 // written after it. The query vector is parsed only if such a row exists: a parameter typed `vector` is parsed when
 // the statement is bound (384 floats: ~2 ms in WASM Postgres, more than the rest of an unfiltered search's
 // statement), so it is passed as text and cast once, on first use, in a subquery (an InitPlan runs when first
@@ -110,15 +133,15 @@ scalar({
     if (afterVersion(node) === undefined) throw typeError(node, 'ann_order() needs opts.after')
     if (typeof node.opts?.dists !== 'string' || !/^\{[-0-9.e,+]*\}$/i.test(node.opts.dists)) throw typeError(node, 'ann_order() needs opts.dists ({0.1,0.2})')
     expectKinds(node, types, 0, ['array'])
-    const { vector, dims } = vecOpts(node)
-    if (vector.length !== dims) throw typeError(node, `query vector has ${vector.length} dimensions, the index has ${dims}`)
+    const { metric, dims } = orderOpts(node)
+    if (!(metric in DISTANCE_OP) || !Number.isInteger(dims)) throw typeError(node, 'ann_order() needs opts.metric (cosine, ip or l2) and opts.dims')
     return t('float', true)
   },
   sql: ([column], emit, node) => {
-    const { vector, metric, dims } = vecOpts(node)
-    const query = `(select concat(${emit.param(`[${vector.join(',')}]`)}::text)::vector(${Math.trunc(dims)}))`
+    const { metric, dims } = orderOpts(node)
+    const query = `(select concat(${bound(emit, node, 'query', t('string'))})::vector(${Math.trunc(dims)}))`
     const exact = `(${vectorCast(column!.sql, dims)} ${DISTANCE_OP[metric]} ${query})`
-    return `(case when t0._v_min > ${afterVersion(node)} then ${exact} else (${emit.param(node.opts!.dists)}::float8[])[array_position(${emit.param(keyList(node))}::bigint[], t0._rowid)] end)`
+    return `(case when t0._v_min > ${afterVersion(node)} then ${exact} else (${bound(emit, node, 'dists', DISTS_TYPE)})[array_position(${bound(emit, node, 'keys', KEYS_TYPE)}, t0._rowid)] end)`
   },
   eval: (_a, node) => {
     throw invalid('INVALID_EXPRESSION', `${node.fn}() runs in SQL only`)
@@ -170,7 +193,7 @@ scalar({
     if (typeof node.opts?.keys !== 'string' || !/^\{[0-9,]*\}$/.test(node.opts.keys)) throw typeError(node, 'ann_rank() needs opts.keys ({1,2})')
     return t('int', true)
   },
-  sql: (_a, emit, node) => `array_position(${emit.param(node.opts!.keys)}::bigint[], t0._rowid)`,
+  sql: (_a, emit, node) => `array_position(${bound(emit, node, 'keys', KEYS_TYPE)}, t0._rowid)`,
   eval: (_a, node) => {
     throw invalid('INVALID_EXPRESSION', `${node.fn}() runs in SQL only`)
   },

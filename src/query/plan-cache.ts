@@ -17,8 +17,9 @@ import { toParam } from './sql.ts'
 // the query that planned them, and those would be the wrong ones for the next query of the shape.
 
 /**
- * Shapes longer than this carry data, not structure (a similarity query's vector, ANN candidate keys, a long isin
- * list, all in node options): each is its own shape, so keeping them would only push the hot ones out.
+ * Shapes longer than this carry data, not structure (a query vector in vector_distance's options, a long isin
+ * list): each is its own shape, so keeping them would only push the hot ones out. Options a function declares bound
+ * (shape.ts: the native index's candidates and query vector) are literals of the shape instead, refilled per call.
  */
 const MAX_SHAPE_KEY = 2048
 

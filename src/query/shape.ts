@@ -1,5 +1,5 @@
-import type { ExprNode, LitNode } from './nodes/index.ts'
-import { isCol, isLit } from './nodes/index.ts'
+import type { ExprNode, FnNode, LitNode } from './nodes/index.ts'
+import { isCol, isLit, litNode } from './nodes/index.ts'
 import { functions } from './registry.ts'
 import type { QuerySource, QuerySpec } from './spec.ts'
 
@@ -11,6 +11,33 @@ import type { QuerySource, QuerySpec } from './spec.ts'
 export interface QueryShape {
   readonly key: string
   readonly literals: readonly LitNode[]
+}
+
+/**
+ * Function options that carry data, not structure (a similarity search's query vector, the native index's candidate
+ * keys and distances): by function name, the options its SQL binds as parameters through `optionLiteral`. The shape
+ * keeps every other option and reduces these to literals, so searches with other vectors or candidates share one
+ * shape, one plan and one prepared statement. A function declares them where it is registered.
+ */
+const boundOptions = new Map<string, readonly string[]>()
+
+export function declareBoundOptions(fn: string, names: readonly string[]): void {
+  boundOptions.set(fn, Object.freeze([...names]))
+}
+
+/** Per function node, the literal standing for each bound option: the same object when the shape is taken and when the SQL is written. */
+const optionLiterals = new WeakMap<FnNode, Map<string, LitNode>>()
+
+/**
+ * The literal of a bound option of `node`: the plan cache records which parameter it fills (ParamList.literal)
+ * and refills that parameter from the next query's node.
+ */
+export function optionLiteral(node: FnNode, name: string): LitNode {
+  let byName = optionLiterals.get(node)
+  if (!byName) optionLiterals.set(node, (byName = new Map()))
+  let lit = byName.get(name)
+  if (!lit) byName.set(name, (lit = litNode(node.opts?.[name])))
+  return lit
 }
 
 /** Schemas by identity: a table's metadata object is replaced on every schema change, so a new one is a new shape. */
@@ -45,7 +72,14 @@ export function queryShape(spec: QuerySpec): QueryShape {
     }
     let s = `f${str(n.fn)}(`
     for (const a of n.args) s += `${expr(a)},`
-    return n.opts ? `${s})${str(JSON.stringify(n.opts))}` : `${s})`
+    if (!n.opts) return `${s})`
+    const bound = boundOptions.get(n.fn)
+    if (!bound) return `${s})${str(JSON.stringify(n.opts))}`
+    const fixed = Object.fromEntries(Object.entries(n.opts).filter(([k]) => !bound.includes(k)))
+    s = `${s})${str(JSON.stringify(fixed))}b`
+    for (const name of bound) s += `l${literalKind(optionLiteral(n, name))}`
+    for (const name of bound) literals.push(optionLiteral(n, name))
+    return s
   }
   const source = (s: QuerySource): string => `${s.tableId}@${s.version ?? ''}#${schemaId(s.md)}${str(s.path)}`
   let key = `F${functions.generation}|${source(spec.from)}`

@@ -3,7 +3,8 @@ import type { Table } from '../../src/index.ts'
 import { Tessera } from '../../src/index.ts'
 import { annLimits, defaultEfSearch } from '../../src/index/ann/index.ts'
 import { rewriteSimilarity, vectorIndexesOf } from '../../src/index/index.ts'
-import { dataTable, MAX_VERSION, valueColumn } from '../../src/query/index.ts'
+import { colNode, dataTable, fnNode, MAX_VERSION, planCacheFor, valueColumn } from '../../src/query/index.ts'
+import { queryShape } from '../../src/query/shape.ts'
 import { memoryDb } from '../support/db.ts'
 import { rejection } from '../support/settle.ts'
 import { testVectors } from '../support/vectors.ts'
@@ -178,6 +179,54 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
     expect(statements[0]).toMatch(/\(select concat\(\$\d+::text\)::vector\(24\)\)/)
     const truth = exactTop(q, 10, () => true)
     expect(result.rows.filter((r) => truth.includes(r.id as number)).length).toBeGreaterThanOrEqual(9)
+  })
+
+  test('searches with other vectors share one plan and one prepared statement: the candidates and the vector are bound parameters', async () => {
+    const cache = planCacheFor(db.driver)
+    const driver = db.driver as unknown as { query: (...a: unknown[]) => Promise<unknown> }
+    const query = driver.query
+    const seen: { sql: string; prepared: boolean }[] = []
+    driver.query = (...a: unknown[]) => {
+      if (String(a[0]).startsWith('select t0.')) seen.push({ sql: String(a[0]), prepared: (a[2] as { prepare?: boolean } | undefined)?.prepare === true })
+      return query.apply(db.driver, a)
+    }
+    try {
+      const run = async (maxBucket: number | undefined) => {
+        const q = clustered()
+        const base = maxBucket === undefined ? t.query() : t.where(t.c.bucket.lt(maxBucket))
+        const rows = (await base.orderBy(t.c.emb.similarity({ vector: q }), 'desc').limit(10).select({ id: t.c.id }).collect()).rows.map((r) => r.id as number)
+        const truth = exactTop(q, 10, (id) => maxBucket === undefined || id % 1000 < maxBucket)
+        expect(rows.filter((id) => truth.includes(id)).length).toBeGreaterThanOrEqual(9)
+        if (maxBucket !== undefined) expect(rows.every((id) => id % 1000 < maxBucket)).toBe(true)
+      }
+      for (const maxBucket of [undefined, 500]) {
+        await run(maxBucket)
+        const first = seen.splice(0)
+        const { hits } = cache.stats
+        // Past five runs Postgres may switch the prepared statement to a generic plan: the answers must not change.
+        for (let i = 0; i < 7; i++) await run(maxBucket)
+        const later = seen.splice(0)
+        // Each statement of the later searches (the filter's probe of the candidates, the final one) came from the
+        // cache, prepared, with the same text: the vector and the keys are not in it.
+        expect(later.length).toBeGreaterThanOrEqual(2)
+        expect(later.every((s) => s.prepared)).toBe(true)
+        expect(cache.stats.hits - hits).toBe(later.length)
+        expect(later.at(-1)!.sql).toBe(first.at(-1)!.sql)
+        expect(later.at(-1)!.sql).not.toMatch(/\{[0-9,]+\}|\[[-0-9.e,]+\]/i)
+      }
+    } finally {
+      driver.query = query
+    }
+  })
+
+  test('a bound option is data, the others structure: candidates differ within one shape, the table and the version covered do not', () => {
+    const key = (opts: Record<string, unknown>) => queryShape({ from: t.query().spec.from, joins: [], where: fnNode('ann_candidates', [], opts), orderBy: [] }).key
+    expect(key({ keys: '{1,2}', after: 3, table: t.id })).toBe(key({ keys: '{7}', after: 3, table: t.id }))
+    expect(key({ keys: '{1,2}', after: 3, table: t.id })).not.toBe(key({ keys: '{1,2}', after: 4, table: t.id }))
+    expect(key({ keys: '{1,2}', after: 3, table: t.id })).not.toBe(key({ keys: '{1,2}', after: 3, table: t.id + 1 }))
+    const order = (query: string) => queryShape({ from: t.query().spec.from, joins: [], orderBy: [{ expr: fnNode('ann_order', [colNode('emb')], { keys: '{1}', dists: '{0.5}', after: 3, query, metric: 'cosine', dims: 2 }), desc: false }] }).key
+    expect(order('[1,2]')).toBe(order('[3,4]'))
+    expect(order('[1,2]')).not.toContain('[1,2]')
   })
 
   test('with a scalar index the planner ranks a filter of up to exactRows rows exactly; without one it over-fetches', async () => {

@@ -1,5 +1,5 @@
 import type { IndexMd } from '../../catalog/index.ts'
-import { isCol, isFn, isSqlExpr, executePlan, fnNode, planQuery, printExpr, someNode } from '../../query/index.ts'
+import { isCol, isFn, isSqlExpr, executePlan, fnNode, planCacheFor, printExpr, someNode } from '../../query/index.ts'
 import type { ExprNode, FnNode, QuerySpec } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import { vectorIndexesOf } from './manager.ts'
@@ -81,7 +81,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     if (!byIndex) return { ...spec, where: withScope(keys) }
     const top = keys.sort((a, b) => distance.get(a)! - distance.get(b)! || Number(a) - Number(b)).slice(0, k + annLimits.margin)
     const { vector, metric, dims } = dist.opts!
-    const order = fnNode('ann_order', [dist.args[0]!], { keys: `{${top.join(',')}}`, dists: `{${top.map((key) => pgDistance(idx.metric, distance.get(key)!)).join(',')}}`, after: covered, vector, metric, dims })
+    const order = fnNode('ann_order', [dist.args[0]!], { keys: `{${top.join(',')}}`, dists: `{${top.map((key) => pgDistance(idx.metric, distance.get(key)!)).join(',')}}`, after: covered, query: `[${(vector as number[]).join(',')}]`, metric, dims })
     return { ...spec, where: withScope(top), orderBy: [{ expr: order, desc: false }, ...spec.orderBy.slice(1)] }
   }
   const search = async (count: number): Promise<Map<string, number>> => {
@@ -122,7 +122,9 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     const distance = await search(fetch)
     // The candidates that pass the filter (and are live), with the newer rows that pass it; a huge number of newer
     // rows (a bulk write the index has not caught up with yet) makes exact search the better plan.
-    const cap = fetch + annLimits.tailRows
+    // Rounded up to a multiple of 1024: the cap is the probe's limit, part of its shape, and the search width varies
+    // from query to query (the share a filter's last search passed), so the probe stays one cached, prepared plan.
+    const cap = Math.ceil((fetch + annLimits.tailRows) / 1024) * 1024
     const passing = await passingRows(db, spec, withScope(distance.keys()), cap)
     if (passing.length >= cap) return spec
     if (memoKey) remember(memory, memoKey, passing.length / fetch)
@@ -203,5 +205,7 @@ function filterIndexed(spec: QuerySpec): boolean {
 /** The _rowid of the current rows matching `where`, up to `cap` of them. */
 async function passingRows(db: Queryable, spec: QuerySpec, where: ExprNode, cap?: number): Promise<string[]> {
   const probe: QuerySpec = { from: spec.from, joins: [], where, select: [{ name: 'r', expr: fnNode('ann_rowid', []) }], orderBy: [{ expr: fnNode('ann_rowid', []), desc: false }], ...(cap ? { limit: cap } : {}) }
-  return (await executePlan(db, planQuery(probe))).rows.map((r) => String(r.r))
+  // Through the database's plan cache: the candidate keys are a bound parameter (functions.ts), so the probe of one
+  // filter and cap is planned once and kept prepared.
+  return (await executePlan(db, planCacheFor(db).plan(probe))).rows.map((r) => String(r.r))
 }
