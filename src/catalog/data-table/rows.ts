@@ -12,6 +12,7 @@ import { hasErrorColumns, isStored } from '../metadata.ts'
 import type { TableState } from '../state.ts'
 import type { Row } from '../validate-rows.ts'
 import { inputColumns } from '../validate-rows.ts'
+import { CopyBinaryWriter } from './copy-binary.ts'
 
 // Row versions written and ended. Every write adds row versions instead of changing rows in place: a row visible at
 // version v has _v_min <= v < _v_max. Updates end the old version (_v_max = V) and insert the new one (_v_min = V),
@@ -426,8 +427,8 @@ export async function readUpdatedRows(db: Queryable, state: TableState, where: E
 
 /** The batch document's row number, joining it to the staged arrays. */
 const ORD = '_ord'
-/** Binary element type (Postgres OID and width) of the array columns staged in binary. */
-const BINARY_ELEMENT: Record<string, { oid: number; width: 4 | 8 }> = { 'real[]': { oid: 700, width: 4 }, 'double precision[]': { oid: 701, width: 8 } }
+/** Element width of the array columns staged in binary (real: 4 bytes, double precision: 8). */
+const BINARY_ELEMENT: Record<string, { width: 4 | 8 }> = { 'real[]': { width: 4 }, 'double precision[]': { width: 8 } }
 
 /**
  * The row source of an insert whose float-array columns (vectors) travel in COPY's binary form: PGlite parses a
@@ -437,7 +438,7 @@ const BINARY_ELEMENT: Record<string, { oid: number; width: 4 | 8 }> = { 'real[]'
  * the jsonb document, and the two join on the row's place in the batch, in order (so _rowid follows the input).
  */
 export function binaryArraySource(source: readonly SourceColumn[]) {
-  const staged = new Map<number, { oid: number; width: 4 | 8 }>()
+  const staged = new Map<number, { width: 4 | 8 }>()
   source.forEach((c, k) => BINARY_ELEMENT[c.pgType] && staged.set(k, BINARY_ELEMENT[c.pgType]!))
   if (staged.size === 0) return undefined
   const cols = [...staged.keys()]
@@ -464,30 +465,25 @@ export function binaryArraySource(source: readonly SourceColumn[]) {
   }
 }
 
-/** COPY's binary format for (ord, array, array, ...) rows, grown as needed. */
+/** COPY's binary format for (ord, array, array, ...) rows (the writer imports use, copy-binary.ts). */
 class BinaryRows {
-  #buf: Uint8Array
-  #view: DataView
-  #at = 0
+  readonly #w: CopyBinaryWriter
   usable = true
 
-  constructor(rows: number, readonly cols: readonly { k: number; oid: number; width: 4 | 8 }[]) {
-    this.#buf = new Uint8Array(Math.max(1024, rows * 64))
-    this.#view = new DataView(this.#buf.buffer)
-    // Signature, flags, header extension length.
-    this.#buf.set([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00], 0)
-    this.#at = 19
+  constructor(rows: number, readonly cols: readonly { k: number; width: 4 | 8 }[]) {
+    this.#w = new CopyBinaryWriter(Math.max(1024, rows * 64))
   }
 
   /** Appends row `ord` from its source cells; false when a staged cell has no binary form here. */
   add(ord: number, cells: readonly unknown[]): boolean {
     if (!this.usable) return false
-    this.#room(2 + 8)
-    this.#view.setInt16(this.#at, 1 + this.cols.length)
-    this.#view.setInt32(this.#at + 2, 4)
-    this.#view.setInt32(this.#at + 6, ord)
-    this.#at += 10
-    for (const c of this.cols) if (!this.#array(cells[c.k], c.oid, c.width)) return false
+    this.#w.row(1 + this.cols.length)
+    this.#w.int32(ord)
+    for (const c of this.cols) {
+      const v = cells[c.k]
+      if (v === null || v === undefined) this.#w.null()
+      else if (!this.#w.floatArray(v, c.width)) return false
+    }
     return true
   }
 
@@ -496,65 +492,6 @@ class BinaryRows {
   }
 
   bytes(): Uint8Array {
-    this.#room(2)
-    this.#view.setInt16(this.#at, -1)
-    return this.#buf.subarray(0, this.#at + 2)
+    return this.#w.finish()
   }
-
-  #array(value: unknown, oid: number, width: 4 | 8): boolean {
-    if (value === null || value === undefined) {
-      this.#room(4)
-      this.#view.setInt32(this.#at, -1)
-      this.#at += 4
-      return true
-    }
-    const dims: number[] = []
-    for (let v: unknown = value; Array.isArray(v); v = v[0]) {
-      if (v.length === 0) return false
-      dims.push(v.length)
-    }
-    const count = dims.reduce((a, b) => a * b, 1)
-    const size = 12 + 8 * dims.length + count * (4 + width)
-    this.#room(4 + size)
-    const view = this.#view
-    view.setInt32(this.#at, size)
-    view.setInt32(this.#at + 4, dims.length)
-    view.setInt32(this.#at + 8, 0)
-    view.setInt32(this.#at + 12, oid)
-    let at = this.#at + 16
-    for (const d of dims) {
-      view.setInt32(at, d)
-      view.setInt32(at + 4, 1)
-      at += 8
-    }
-    const ok = writeElements(view, at, value, dims, 0, width)
-    if (ok < 0) return false
-    this.#at = ok
-    return true
-  }
-
-  #room(n: number): void {
-    if (this.#at + n <= this.#buf.length) return
-    const next = new Uint8Array(Math.max(this.#buf.length * 2, this.#at + n))
-    next.set(this.#buf.subarray(0, this.#at))
-    this.#buf = next
-    this.#view = new DataView(next.buffer)
-  }
-}
-
-/** Writes a rectangular array's numbers (row-major) at `at`; the end offset, or -1 for a cell of another shape. */
-function writeElements(view: DataView, at: number, value: unknown, dims: readonly number[], depth: number, width: 4 | 8): number {
-  if (!Array.isArray(value) || value.length !== dims[depth]) return -1
-  if (depth < dims.length - 1) {
-    for (const v of value) if ((at = writeElements(view, at, v, dims, depth + 1, width)) < 0) return -1
-    return at
-  }
-  for (const x of value) {
-    if (typeof x !== 'number') return -1
-    view.setInt32(at, width)
-    if (width === 4) view.setFloat32(at + 4, x)
-    else view.setFloat64(at + 4, x)
-    at += 4 + width
-  }
-  return at
 }
