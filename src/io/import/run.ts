@@ -86,16 +86,18 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   const mode = options.onBadRow ?? 'abort'
   const batchSize = options.batchSize ?? 10_000
   if (!Number.isInteger(batchSize) || batchSize < 1) throw invalid('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}`)
-  const it = source.records[Symbol.asyncIterator]()
+  const it = source.batches[Symbol.asyncIterator]()
   const where = (loc: number) => `${source.name}, ${source.unit} ${loc}`
 
-  // 1. sample
+  // 1. sample (whole batches are read; the records after the sampled ones wait in `sample` for the main loop)
   const sample: SourceRecord[] = []
   const sampleSize = options.sampleSize ?? 1000
   const sampler = new TypeSampler(source.text)
   const keys: string[] = []
   const seenIn = new Map<string, number>()
   let sampled = 0
+  /** Records up to the last sampled one: what the sampling looked at. */
+  let sampledUpTo = 0
   let exhausted = false
   while (sampled < sampleSize) {
     const n = await it.next()
@@ -103,17 +105,21 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
       exhausted = true
       break
     }
-    sample.push(n.value)
-    if (isBad(n.value)) continue
-    sampled++
-    sampler.add(n.value.values)
-    for (const k of Object.keys(n.value.values)) {
-      if (!seenIn.has(k)) keys.push(k)
-      seenIn.set(k, (seenIn.get(k) ?? 0) + 1)
+    for (const rec of n.value) {
+      sample.push(rec)
+      if (sampled >= sampleSize) continue
+      sampledUpTo = sample.length
+      if (isBad(rec)) continue
+      sampled++
+      sampler.add(rec.values)
+      for (const k of Object.keys(rec.values)) {
+        if (!seenIn.has(k)) keys.push(k)
+        seenIn.set(k, (seenIn.get(k) ?? 0) + 1)
+      }
     }
   }
 
-  const unreadable = sample.find(isBad)
+  const unreadable = sample.slice(0, sampledUpTo).find(isBad)
   if (unreadable && mode === 'abort') {
     throw invalid('INVALID_ROW', `${where(unreadable.loc)}: ${unreadable.error}; nothing was imported`, { file: source.name, [source.unit]: unreadable.loc })
   }
@@ -275,18 +281,25 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     inFlight.catch(() => undefined).finally(() => (storeBusy = false)) // awaited at the next flush or at the end; never unhandled meanwhile
   }
 
-  async function handle(rec: SourceRecord): Promise<void> {
-    rowsRead++
-    // Records come from memory a chunk at a time (microtasks only): while the store works on a batch, its replies
-    // (a COPY's end, the statements around it) would wait for the next chunk's read. A turn of the event loop every
-    // few hundred records lets the store's next step start while this thread converts.
-    if ((rowsRead & 511) === 0 && storeBusy) await new Promise<void>((resolve) => setImmediate(resolve))
-    if (isBad(rec)) return bad(rec.loc, undefined, rec.error, rec.raw)
-    const row = convert(rec)
-    if (!row) return
-    batch.push(row)
-    locs.push(rec.loc)
-    if (batch.length >= batchSize) await flush()
+  /** One source batch (a parsed chunk, a row group): awaits only to hand a full batch to the store, and to let the store's replies in. */
+  async function handle(recs: readonly SourceRecord[]): Promise<void> {
+    options.signal?.throwIfAborted()
+    for (const rec of recs) {
+      rowsRead++
+      // Records come from memory a chunk at a time: while the store works on a batch, its replies (a COPY's end, the
+      // statements around it) would wait for the next chunk's read. A turn of the event loop every few hundred
+      // records lets the store's next step start while this thread converts.
+      if ((rowsRead & 511) === 0 && storeBusy) await new Promise<void>((resolve) => setImmediate(resolve))
+      if (isBad(rec)) {
+        bad(rec.loc, undefined, rec.error, rec.raw)
+        continue
+      }
+      const row = convert(rec)
+      if (!row) continue
+      batch.push(row)
+      locs.push(rec.loc)
+      if (batch.length >= batchSize) await flush()
+    }
   }
 
   /** Keys only the store can see as duplicates (with existing rows, or between batches): named by line. */
@@ -329,16 +342,10 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
 
   let versions: number[]
   try {
-    for (const rec of sample) {
-      options.signal?.throwIfAborted()
-      await handle(rec)
-    }
+    await handle(sample)
     sample.length = 0
     if (!exhausted) {
-      for (let n = await it.next(); !n.done; n = await it.next()) {
-        options.signal?.throwIfAborted()
-        await handle(n.value)
-      }
+      for (let n = await it.next(); !n.done; n = await it.next()) await handle(n.value)
     }
     await flush()
     if (inFlight) await inFlight

@@ -30,8 +30,22 @@ export interface RecordSource {
   readonly types?: Readonly<Record<string, string>>
   /** Types decided from the sampled rows (a folder's path column is 'image' when every file is an image). */
   typesFor?(sample: readonly Record<string, unknown>[]): Record<string, string>
-  readonly records: AsyncIterable<SourceRecord>
+  /** The records in batches (a parsed chunk, a row group), so the import loop awaits once per batch, not per record. */
+  readonly batches: AsyncIterable<readonly SourceRecord[]>
   /** Bytes consumed so far, and the total when known, for progress bars. */
   bytesRead(): number
   readonly totalBytes?: number
+}
+
+/** Groups a per-record source (a folder walk, which awaits a stat per file anyway) into batches of up to `size`. */
+export async function* inBatches(records: AsyncIterable<SourceRecord>, size = 256): AsyncGenerator<SourceRecord[]> {
+  let batch: SourceRecord[] = []
+  for await (const r of records) {
+    batch.push(r)
+    if (batch.length >= size) {
+      yield batch
+      batch = []
+    }
+  }
+  if (batch.length > 0) yield batch
 }
