@@ -52,9 +52,7 @@ export async function csvSource(input: ByteInput, options: CsvOptions = {}): Pro
         out.push({ loc: r.line, error: `has ${record.length} fields, the header has ${cols.length}`, raw: record.join(options.delimiter ?? ',') })
         continue
       }
-      const values: Record<string, unknown> = {}
-      for (let i = 0; i < cols.length; i++) values[cols[i]!] = record[i]
-      out.push({ loc: r.line, values })
+      out.push({ loc: r.line, fields: record })
     }
     return out
   }

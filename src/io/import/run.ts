@@ -7,7 +7,7 @@ import type { ColumnConverter } from './convert.ts'
 import { ConvertError, converter, showValue } from './convert.ts'
 import { TypeSampler } from './infer.ts'
 import type { BadRecord, GoodRecord, RecordSource, SourceRecord } from './source.ts'
-import { isBad } from './source.ts'
+import { isBad, valuesOf } from './source.ts'
 
 // The import loop shared by every format: sample → decide the schema (the table's, or inferred for a new table)
 // → convert each record once (the converters check it as insert() would) → stage batches through the table's bulk
@@ -111,8 +111,9 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
       sampledUpTo = sample.length
       if (isBad(rec)) continue
       sampled++
-      sampler.add(rec.values)
-      for (const k of Object.keys(rec.values)) {
+      const values = valuesOf(rec, source.columns)
+      sampler.add(values)
+      for (const k of Object.keys(values)) {
         if (!seenIn.has(k)) keys.push(k)
         seenIn.set(k, (seenIn.get(k) ?? 0) + 1)
       }
@@ -145,7 +146,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   }
   if (table === undefined) {
     if (order.length === 0) throw invalid('INVALID_ARGUMENT', `${source.name}: no columns found (empty input?); cannot create '${tablePath}' from it`, { file: source.name })
-    const goodSample = sample.filter((r): r is GoodRecord => !isBad(r)).map((r) => r.values)
+    const goodSample = sample.filter((r): r is GoodRecord => !isBad(r)).map((r) => valuesOf(r, source.columns))
     const declared = source.typesFor?.(goodSample) ?? source.types
     const schema = declared
       ? Object.fromEntries(order.map((c) => [c, options.schema?.[c] ?? declared[c] ?? 'json?']))
@@ -180,6 +181,8 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   const convs = [...converters.values()]
   const declaredColumns = source.columns !== undefined && source.columns.every((c) => converters.has(c))
   // Columns of the table the input lacks are null (nullable ones; a required one missing fails the row).
+  // A fields record (CSV) converts field i with the converter of the header's column i.
+  const fieldConvs = declaredColumns ? source.columns!.map((c) => converters.get(c)!) : undefined
   const absent = inputs.filter((c) => !converters.has(c.name)).map((c) => converter(c.name, c.type, source.text, options.baseDir))
 
   // 3. stream, convert, stage
@@ -201,30 +204,55 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
 
   // Converted once: the values are what insert() would store, so the bulk load does not validate them again.
   function convert(r: GoodRecord): Record<string, unknown> | undefined {
+    if ('fields' in r && fieldConvs) return convertFields(r.loc, r.fields)
+    const values = valuesOf(r, source.columns)
     const row: Record<string, unknown> = {}
     // Inputs with declared columns (a CSV header, a Parquet schema) were checked against the table once, up front.
-    if (!declaredColumns) for (const key in r.values) {
+    if (!declaredColumns) for (const key in values) {
       if (!converters.has(key)) {
-        bad(r.loc, key, `unknown column '${key}'; '${path}' has: ${inputs.map((x) => x.name).join(', ')}`, r.values)
+        bad(r.loc, key, `unknown column '${key}'; '${path}' has: ${inputs.map((x) => x.name).join(', ')}`, values)
         return undefined
       }
     }
     for (const conv of convs) {
-      const raw = r.values[conv.name]
+      const raw = values[conv.name]
       try {
         row[conv.name] = conv.convert(raw)
       } catch (e) {
         if (!(e instanceof ConvertError)) throw e
-        bad(r.loc, conv.name, `${e.message}, got ${showValue(raw)}`, r.values)
+        bad(r.loc, conv.name, `${e.message}, got ${showValue(raw)}`, values)
         return undefined
       }
     }
+    return withAbsent(r, row)
+  }
+
+  /** A CSV record straight from its field array (the header's order): no object keyed by name before the row. */
+  function convertFields(loc: number, fields: readonly unknown[]): Record<string, unknown> | undefined {
+    const row: Record<string, unknown> = {}
+    const n = fieldConvs!.length
+    let i = 0
+    try {
+      for (; i < n; i++) {
+        const conv = fieldConvs![i]!
+        row[conv.name] = conv.convert(fields[i])
+      }
+    } catch (e) {
+      if (!(e instanceof ConvertError)) throw e
+      bad(loc, fieldConvs![i]!.name, `${e.message}, got ${showValue(fields[i])}`, valuesOf({ loc, fields }, source.columns))
+      return undefined
+    }
+    return absent.length === 0 ? row : withAbsent({ loc, fields }, row)
+  }
+
+  /** The table's columns the input lacks: null, or the row fails when one is required. */
+  function withAbsent(r: GoodRecord, row: Record<string, unknown>): Record<string, unknown> | undefined {
     for (const conv of absent) {
       try {
         row[conv.name] = conv.convert(undefined)
       } catch (e) {
         if (!(e instanceof ConvertError)) throw e
-        bad(r.loc, conv.name, e.message, r.values)
+        bad(r.loc, conv.name, e.message, valuesOf(r, source.columns))
         return undefined
       }
     }
