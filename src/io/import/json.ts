@@ -8,7 +8,7 @@ import type { RecordSource, SourceRecord } from './source.ts'
 
 export function jsonSource(input: ByteInput): RecordSource {
   const { chunks, bytesRead } = counted(input)
-  return { name: input.name, unit: 'line', text: false, records: scan(chunks), bytesRead, ...(input.size !== undefined ? { totalBytes: input.size } : {}) }
+  return { name: input.name, unit: 'line', text: false, batches: scan(chunks), bytesRead, ...(input.size !== undefined ? { totalBytes: input.size } : {}) }
 }
 
 function toRecord(loc: number, text: string): SourceRecord {
@@ -22,7 +22,9 @@ function toRecord(loc: number, text: string): SourceRecord {
   return { loc, values: value as Record<string, unknown> }
 }
 
-async function* scan(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<SourceRecord> {
+/** The records of each chunk as one batch. */
+async function* scan(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<SourceRecord[]> {
+  let out: SourceRecord[] = []
   const decoder = new TextDecoder()
   let mode: 'start' | 'lines' | 'array' = 'start'
   let line = 1
@@ -58,11 +60,13 @@ async function* scan(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<SourceRe
       let start = 0
       for (let nl = carry.indexOf('\n'); nl >= 0; nl = carry.indexOf('\n', start)) {
         const s = carry.slice(start, nl).trim()
-        if (s !== '') yield toRecord(line, s)
+        if (s !== '') out.push(toRecord(line, s))
         line++
         start = nl + 1
       }
       carry = carry.slice(start)
+      if (out.length > 0) yield out
+      out = []
       continue
     }
     // array mode: find the top-level element boundaries in this piece of text
@@ -78,7 +82,8 @@ async function* scan(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<SourceRe
       }
       if (c === 34) {
         if (depth === 0) {
-          yield { loc: line, error: 'expected an object in the array, found a string' }
+          out.push({ loc: line, error: 'expected an object in the array, found a string' })
+          yield out
           return
         }
         inString = true
@@ -91,27 +96,31 @@ async function* scan(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<SourceRe
         depth++
       } else if (c === 125 || c === 93) {
         if (depth === 0 && c === 93) {
-          if (/\S/.test(text.slice(i + 1))) yield { loc: line, error: 'unexpected text after the closing ]' }
+          if (/\S/.test(text.slice(i + 1))) out.push({ loc: line, error: 'unexpected text after the closing ]' })
+          if (out.length > 0) yield out
           return
         }
         depth--
         if (depth === 0) {
-          yield toRecord(elemLine, elem + text.slice(start, i + 1))
+          out.push(toRecord(elemLine, elem + text.slice(start, i + 1)))
           elem = ''
           start = i + 1
         }
       } else if (depth === 0 && c !== 44 && c !== 32 && c !== 9 && c !== 10 && c !== 13) {
-        yield { loc: line, error: `expected an object in the array, found '${text[i]}'` }
+        out.push({ loc: line, error: `expected an object in the array, found '${text[i]}'` })
+        yield out
         return
       }
     }
     if (depth > 0) elem += text.slice(start)
+    if (out.length > 0) yield out
+    out = []
   }
   if (mode === 'lines') {
     const s = (carry + decoder.decode()).trim()
-    if (s !== '') yield toRecord(line, s)
+    if (s !== '') yield [toRecord(line, s)]
   } else if (mode === 'array') {
-    yield { loc: line, error: depth > 0 ? 'the file ends inside an object (truncated?)' : 'the file ends before the closing ]' }
+    yield [{ loc: line, error: depth > 0 ? 'the file ends inside an object (truncated?)' : 'the file ends before the closing ]' }]
   }
 }
 

@@ -3,6 +3,7 @@ import { join, relative, sep } from 'node:path'
 import type { MediaKind } from '../../types/index.ts'
 import { globToRegExp } from './glob.ts'
 import type { RecordSource, SourceRecord } from './source.ts'
+import { inBatches } from './source.ts'
 
 // A folder of media files as rows: one per file, with its absolute path (a media reference), size, modification
 // time and media type by extension. Files are walked lazily in sorted order, so a huge folder streams like a file.
@@ -61,5 +62,5 @@ export function mediaFolderSource(root: string, options: MediaFolderOptions = {}
     const only = kinds.size === 1 ? [...kinds][0] : undefined
     return typeof only === 'string' ? { ...types, path: only } : types
   }
-  return { name: root, unit: 'row', text: false, columns: [...MEDIA_COLUMNS], types, typesFor, records: records(), bytesRead: () => files }
+  return { name: root, unit: 'row', text: false, columns: [...MEDIA_COLUMNS], types, typesFor, batches: inBatches(records()), bytesRead: () => files }
 }

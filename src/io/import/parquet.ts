@@ -88,7 +88,7 @@ export async function parquetSource(input: ParquetInput): Promise<RecordSource> 
   let done = 0
   const total = Number(metadata.num_rows)
 
-  async function* records(): AsyncGenerator<SourceRecord> {
+  async function* batches(): AsyncGenerator<SourceRecord[]> {
     let rowStart = 0
     for (const [g, rg] of metadata.row_groups.entries()) {
       const rowEnd = rowStart + Number(rg.num_rows)
@@ -98,15 +98,16 @@ export async function parquetSource(input: ParquetInput): Promise<RecordSource> 
       } catch (e) {
         throw invalid('INVALID_ARGUMENT', `${input.name}, row group ${g} (rows ${rowStart + 1}–${rowEnd}): cannot decode: ${(e as Error).message}`, { file: input.name, row: rowStart + 1 })
       }
-      for (let i = 0; i < rows.length; i++) yield { loc: rowStart + i + 1, values: rows[i]! }
+      const start = rowStart
       done = rowEnd
       rowStart = rowEnd
+      yield rows.map((values, i) => ({ loc: start + i + 1, values }))
     }
   }
 
   // Progress in bytes is approximated by rows, since row groups are read by byte range.
   const size = input.buffer.byteLength
-  return { name: input.name, unit: 'row', text: false, columns, types, records: records(), bytesRead: () => (total ? Math.round((done / total) * size) : size), totalBytes: size }
+  return { name: input.name, unit: 'row', text: false, columns, types, batches: batches(), bytesRead: () => (total ? Math.round((done / total) * size) : size), totalBytes: size }
 }
 
 /** The Tessera column type for a top-level Parquet column. */

@@ -7,7 +7,7 @@ import type { ColumnConverter } from './convert.ts'
 import { ConvertError, converter, showValue } from './convert.ts'
 import { TypeSampler } from './infer.ts'
 import type { BadRecord, GoodRecord, RecordSource, SourceRecord } from './source.ts'
-import { isBad } from './source.ts'
+import { isBad, valuesOf } from './source.ts'
 
 // The import loop shared by every format: sample → decide the schema (the table's, or inferred for a new table)
 // → convert each record once (the converters check it as insert() would) → stage batches through the table's bulk
@@ -86,16 +86,18 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   const mode = options.onBadRow ?? 'abort'
   const batchSize = options.batchSize ?? 10_000
   if (!Number.isInteger(batchSize) || batchSize < 1) throw invalid('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}`)
-  const it = source.records[Symbol.asyncIterator]()
+  const it = source.batches[Symbol.asyncIterator]()
   const where = (loc: number) => `${source.name}, ${source.unit} ${loc}`
 
-  // 1. sample
+  // 1. sample (whole batches are read; the records after the sampled ones wait in `sample` for the main loop)
   const sample: SourceRecord[] = []
   const sampleSize = options.sampleSize ?? 1000
   const sampler = new TypeSampler(source.text)
   const keys: string[] = []
   const seenIn = new Map<string, number>()
   let sampled = 0
+  /** Records up to the last sampled one: what the sampling looked at. */
+  let sampledUpTo = 0
   let exhausted = false
   while (sampled < sampleSize) {
     const n = await it.next()
@@ -103,17 +105,22 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
       exhausted = true
       break
     }
-    sample.push(n.value)
-    if (isBad(n.value)) continue
-    sampled++
-    sampler.add(n.value.values)
-    for (const k of Object.keys(n.value.values)) {
-      if (!seenIn.has(k)) keys.push(k)
-      seenIn.set(k, (seenIn.get(k) ?? 0) + 1)
+    for (const rec of n.value) {
+      sample.push(rec)
+      if (sampled >= sampleSize) continue
+      sampledUpTo = sample.length
+      if (isBad(rec)) continue
+      sampled++
+      const values = valuesOf(rec, source.columns)
+      sampler.add(values)
+      for (const k of Object.keys(values)) {
+        if (!seenIn.has(k)) keys.push(k)
+        seenIn.set(k, (seenIn.get(k) ?? 0) + 1)
+      }
     }
   }
 
-  const unreadable = sample.find(isBad)
+  const unreadable = sample.slice(0, sampledUpTo).find(isBad)
   if (unreadable && mode === 'abort') {
     throw invalid('INVALID_ROW', `${where(unreadable.loc)}: ${unreadable.error}; nothing was imported`, { file: source.name, [source.unit]: unreadable.loc })
   }
@@ -139,7 +146,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   }
   if (table === undefined) {
     if (order.length === 0) throw invalid('INVALID_ARGUMENT', `${source.name}: no columns found (empty input?); cannot create '${tablePath}' from it`, { file: source.name })
-    const goodSample = sample.filter((r): r is GoodRecord => !isBad(r)).map((r) => r.values)
+    const goodSample = sample.filter((r): r is GoodRecord => !isBad(r)).map((r) => valuesOf(r, source.columns))
     const declared = source.typesFor?.(goodSample) ?? source.types
     const schema = declared
       ? Object.fromEntries(order.map((c) => [c, options.schema?.[c] ?? declared[c] ?? 'json?']))
@@ -174,6 +181,8 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   const convs = [...converters.values()]
   const declaredColumns = source.columns !== undefined && source.columns.every((c) => converters.has(c))
   // Columns of the table the input lacks are null (nullable ones; a required one missing fails the row).
+  // A fields record (CSV) converts field i with the converter of the header's column i.
+  const fieldConvs = declaredColumns ? source.columns!.map((c) => converters.get(c)!) : undefined
   const absent = inputs.filter((c) => !converters.has(c.name)).map((c) => converter(c.name, c.type, source.text, options.baseDir))
 
   // 3. stream, convert, stage
@@ -195,30 +204,55 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
 
   // Converted once: the values are what insert() would store, so the bulk load does not validate them again.
   function convert(r: GoodRecord): Record<string, unknown> | undefined {
+    if ('fields' in r && fieldConvs) return convertFields(r.loc, r.fields)
+    const values = valuesOf(r, source.columns)
     const row: Record<string, unknown> = {}
     // Inputs with declared columns (a CSV header, a Parquet schema) were checked against the table once, up front.
-    if (!declaredColumns) for (const key in r.values) {
+    if (!declaredColumns) for (const key in values) {
       if (!converters.has(key)) {
-        bad(r.loc, key, `unknown column '${key}'; '${path}' has: ${inputs.map((x) => x.name).join(', ')}`, r.values)
+        bad(r.loc, key, `unknown column '${key}'; '${path}' has: ${inputs.map((x) => x.name).join(', ')}`, values)
         return undefined
       }
     }
     for (const conv of convs) {
-      const raw = r.values[conv.name]
+      const raw = values[conv.name]
       try {
         row[conv.name] = conv.convert(raw)
       } catch (e) {
         if (!(e instanceof ConvertError)) throw e
-        bad(r.loc, conv.name, `${e.message}, got ${showValue(raw)}`, r.values)
+        bad(r.loc, conv.name, `${e.message}, got ${showValue(raw)}`, values)
         return undefined
       }
     }
+    return withAbsent(r, row)
+  }
+
+  /** A CSV record straight from its field array (the header's order): no object keyed by name before the row. */
+  function convertFields(loc: number, fields: readonly unknown[]): Record<string, unknown> | undefined {
+    const row: Record<string, unknown> = {}
+    const n = fieldConvs!.length
+    let i = 0
+    try {
+      for (; i < n; i++) {
+        const conv = fieldConvs![i]!
+        row[conv.name] = conv.convert(fields[i])
+      }
+    } catch (e) {
+      if (!(e instanceof ConvertError)) throw e
+      bad(loc, fieldConvs![i]!.name, `${e.message}, got ${showValue(fields[i])}`, valuesOf({ loc, fields }, source.columns))
+      return undefined
+    }
+    return absent.length === 0 ? row : withAbsent({ loc, fields }, row)
+  }
+
+  /** The table's columns the input lacks: null, or the row fails when one is required. */
+  function withAbsent(r: GoodRecord, row: Record<string, unknown>): Record<string, unknown> | undefined {
     for (const conv of absent) {
       try {
         row[conv.name] = conv.convert(undefined)
       } catch (e) {
         if (!(e instanceof ConvertError)) throw e
-        bad(r.loc, conv.name, e.message, r.values)
+        bad(r.loc, conv.name, e.message, valuesOf(r, source.columns))
         return undefined
       }
     }
@@ -275,18 +309,25 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     inFlight.catch(() => undefined).finally(() => (storeBusy = false)) // awaited at the next flush or at the end; never unhandled meanwhile
   }
 
-  async function handle(rec: SourceRecord): Promise<void> {
-    rowsRead++
-    // Records come from memory a chunk at a time (microtasks only): while the store works on a batch, its replies
-    // (a COPY's end, the statements around it) would wait for the next chunk's read. A turn of the event loop every
-    // few hundred records lets the store's next step start while this thread converts.
-    if ((rowsRead & 511) === 0 && storeBusy) await new Promise<void>((resolve) => setImmediate(resolve))
-    if (isBad(rec)) return bad(rec.loc, undefined, rec.error, rec.raw)
-    const row = convert(rec)
-    if (!row) return
-    batch.push(row)
-    locs.push(rec.loc)
-    if (batch.length >= batchSize) await flush()
+  /** One source batch (a parsed chunk, a row group): awaits only to hand a full batch to the store, and to let the store's replies in. */
+  async function handle(recs: readonly SourceRecord[]): Promise<void> {
+    options.signal?.throwIfAborted()
+    for (const rec of recs) {
+      rowsRead++
+      // Records come from memory a chunk at a time: while the store works on a batch, its replies (a COPY's end, the
+      // statements around it) would wait for the next chunk's read. A turn of the event loop every few hundred
+      // records lets the store's next step start while this thread converts.
+      if ((rowsRead & 511) === 0 && storeBusy) await new Promise<void>((resolve) => setImmediate(resolve))
+      if (isBad(rec)) {
+        bad(rec.loc, undefined, rec.error, rec.raw)
+        continue
+      }
+      const row = convert(rec)
+      if (!row) continue
+      batch.push(row)
+      locs.push(rec.loc)
+      if (batch.length >= batchSize) await flush()
+    }
   }
 
   /** Keys only the store can see as duplicates (with existing rows, or between batches): named by line. */
@@ -329,16 +370,10 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
 
   let versions: number[]
   try {
-    for (const rec of sample) {
-      options.signal?.throwIfAborted()
-      await handle(rec)
-    }
+    await handle(sample)
     sample.length = 0
     if (!exhausted) {
-      for (let n = await it.next(); !n.done; n = await it.next()) {
-        options.signal?.throwIfAborted()
-        await handle(n.value)
-      }
+      for (let n = await it.next(); !n.done; n = await it.next()) await handle(n.value)
     }
     await flush()
     if (inFlight) await inFlight

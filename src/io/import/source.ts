@@ -1,10 +1,19 @@
 // What every import format produces: records with their place in the input (line for text formats, row for
 // Parquet and folders), so errors and the skip report can point at the exact spot.
 
-export interface GoodRecord {
+/** A record keyed by column name (JSON, Parquet, folders). */
+export interface ValuesRecord {
   readonly loc: number
   readonly values: Record<string, unknown>
 }
+
+/** A record as its fields in `RecordSource.columns` order (CSV/TSV): no object keyed by name per record. */
+export interface FieldsRecord {
+  readonly loc: number
+  readonly fields: readonly unknown[]
+}
+
+export type GoodRecord = ValuesRecord | FieldsRecord
 
 /** A record the format itself could not read (a bad quote, a JSON line that does not parse). */
 export interface BadRecord {
@@ -16,6 +25,14 @@ export interface BadRecord {
 export type SourceRecord = GoodRecord | BadRecord
 
 export const isBad = (r: SourceRecord): r is BadRecord => 'error' in r
+
+/** A good record keyed by column name (for sampling and reports); `columns`: the source's, for a fields record. */
+export function valuesOf(r: GoodRecord, columns: readonly string[] | undefined): Record<string, unknown> {
+  if ('values' in r) return r.values
+  const values: Record<string, unknown> = {}
+  for (let i = 0; i < r.fields.length; i++) values[columns?.[i] ?? `column_${i + 1}`] = r.fields[i]
+  return values
+}
 
 export interface RecordSource {
   /** The input's name in messages: a file path, or what the caller calls an upload. */
@@ -30,8 +47,22 @@ export interface RecordSource {
   readonly types?: Readonly<Record<string, string>>
   /** Types decided from the sampled rows (a folder's path column is 'image' when every file is an image). */
   typesFor?(sample: readonly Record<string, unknown>[]): Record<string, string>
-  readonly records: AsyncIterable<SourceRecord>
+  /** The records in batches (a parsed chunk, a row group), so the import loop awaits once per batch, not per record. */
+  readonly batches: AsyncIterable<readonly SourceRecord[]>
   /** Bytes consumed so far, and the total when known, for progress bars. */
   bytesRead(): number
   readonly totalBytes?: number
+}
+
+/** Groups a per-record source (a folder walk, which awaits a stat per file anyway) into batches of up to `size`. */
+export async function* inBatches(records: AsyncIterable<SourceRecord>, size = 256): AsyncGenerator<SourceRecord[]> {
+  let batch: SourceRecord[] = []
+  for await (const r of records) {
+    batch.push(r)
+    if (batch.length >= size) {
+      yield batch
+      batch = []
+    }
+  }
+  if (batch.length > 0) yield batch
 }
