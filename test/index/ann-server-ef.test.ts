@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { PGlite } from '@electric-sql/pglite'
-import { vector } from '@electric-sql/pglite-pgvector'
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import type { Table } from '../../src/index.ts'
 import { embedders, Tessera } from '../../src/index.ts'
 import { defaultEfSearch } from '../../src/index/ann/index.ts'
+import { pgvectorServer } from '../support/pgvector-server.ts'
 
 // On a PostgreSQL server, a top-k without an efSearch on the query or the index explores as many candidates as the
 // embedded store's rule gives for the index's size (src/index/ann/ef.ts), from the catalog's row estimate, instead of
@@ -13,18 +11,14 @@ import { defaultEfSearch } from '../../src/index/ann/index.ts'
 // vacuum or analyze of a big table would leave it.
 
 describe('hnsw.ef_search from the index size on a server store', () => {
-  let pg: PGlite
-  let server: PGLiteSocketServer
+  let wire: Awaited<ReturnType<typeof pgvectorServer>>
   let db: Tessera
   const tables: Record<string, Table> = {}
   const sent: string[] = []
 
   beforeAll(async () => {
-    pg = await PGlite.create({ extensions: { vector } })
-    const port = 20000 + Math.floor(Math.random() * 20000)
-    server = new PGLiteSocketServer({ db: pg, port, host: '127.0.0.1', maxConnections: 100 })
-    await server.start()
-    db = await Tessera.open({ database: `postgres://postgres@127.0.0.1:${port}/postgres` })
+    wire = await pgvectorServer()
+    db = await Tessera.open({ database: wire.url })
     for (const name of ['small', 'big']) {
       const t = await db.createTable(name, { id: 'int', text: 'string' }, { primaryKey: 'id' })
       await t.insert(Array.from({ length: 60 }, (_, i) => ({ id: i, text: `note ${i} about ${['lava', 'cake', 'orbit'][i % 3]}` })))
@@ -40,8 +34,7 @@ describe('hnsw.ef_search from the index size on a server store', () => {
   }, 60_000)
   afterAll(async () => {
     await db?.close()
-    await server?.stop()
-    await pg?.close()
+    await wire?.stop()
   })
 
   const top = async (t: Table, k: number, efSearch?: number): Promise<string> => {

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { PGlite } from '@electric-sql/pglite'
-import { vector } from '@electric-sql/pglite-pgvector'
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import type { Table } from '../../src/index.ts'
 import { embedders, Tessera } from '../../src/index.ts'
 import { createApp } from '../../src/server/app.ts'
 import postgres from 'postgres'
 import { dropCreatedDatabases, PG_URL, pgSkipReason, serverDb } from './pg-support.ts'
+import { pgvectorServer } from '../support/pgvector-server.ts'
 
 // Vector features over the server driver: PGlite with pgvector behind the PostgreSQL wire protocol
 // (@electric-sql/pglite-socket on 127.0.0.1) stands in for a server with pgvector installed. A server without
@@ -15,24 +13,19 @@ import { dropCreatedDatabases, PG_URL, pgSkipReason, serverDb } from './pg-suppo
 const TOPICS = ['piano concerto orchestra', 'football match goal', 'volcano eruption lava', 'chocolate cake recipe', 'rocket launch orbit']
 
 describe('pgvector over the postgres driver (pglite-socket)', () => {
-  let pg: PGlite
-  let server: PGLiteSocketServer
+  let wire: Awaited<ReturnType<typeof pgvectorServer>>
   let db: Tessera
   let docs: Table
   beforeAll(async () => {
-    pg = await PGlite.create({ extensions: { vector } })
-    const port = 20000 + Math.floor(Math.random() * 20000)
-    server = new PGLiteSocketServer({ db: pg, port, host: '127.0.0.1', maxConnections: 100 })
-    await server.start()
-    db = await Tessera.open({ database: `postgres://postgres@127.0.0.1:${port}/postgres` })
+    wire = await pgvectorServer()
+    db = await Tessera.open({ database: wire.url })
     docs = await db.createTable('docs', { id: 'int', text: 'string', cat: 'int' }, { primaryKey: 'id' })
     await docs.insert(Array.from({ length: 100 }, (_, i) => ({ id: i, text: `${TOPICS[i % 5]} note ${i}`, cat: i % 10 })))
     await docs.addEmbeddingIndex('text', { embed: embedders.lexical({ dims: 64 }), metric: 'cosine', name: 'lex' })
   }, 60_000)
   afterAll(async () => {
     await db?.close()
-    await server?.stop()
-    await pg?.close()
+    await wire?.stop()
   })
 
   test('capability detected; similarity search ranks the matching topic first', async () => {
