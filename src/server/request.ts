@@ -3,6 +3,7 @@ import * as v from 'valibot'
 import { EXPR_LIMITS, exprLimitIssue } from '../api/index.ts'
 import type { ParamSpec, ParamSpecs, ParamValue, ParamValues } from '../api/index.ts'
 import { errorOf, invalid } from '../errors.ts'
+import { DepthExceeded, parseJsonStream } from './json-body.ts'
 
 // The one request layer: every route reads its body, query parameters and path parameters through these helpers,
 // so what reaches the engine has been checked against a schema with bounds (the request schemas of the API contract,
@@ -61,32 +62,40 @@ const isJsonType = (type: string | undefined): boolean => {
 
 /**
  * The request body as parsed JSON: an empty body is `undefined`; a non-empty one must be sent as application/json
- * (a cross-site form or text/plain POST cannot be), parse, and nest at most MAX_JSON_DEPTH levels.
+ * (a cross-site form or text/plain POST cannot be), parse, and nest at most MAX_JSON_DEPTH levels. A big body (or one
+ * of unknown length) is read, scanned and parsed in slices (json-body.ts), so other requests get the thread between.
  */
 export async function readJsonValue(c: Context): Promise<unknown> {
+  const mustBeJson = () => {
+    if (!isJsonType(c.req.header('content-type'))) {
+      throw errorOf('UNSUPPORTED_MEDIA_TYPE', `send the request body as JSON with 'content-type: application/json' (got '${(c.req.header('content-type') ?? 'none').slice(0, 60)}')`)
+    }
+  }
+  const declared = Number(c.req.header('content-length') ?? Number.NaN)
+  const body = c.req.raw.body
+  if (body && !(declared <= SMALL_BODY_BYTES)) {
+    try {
+      return await parseJsonStream(body, { maxDepth: MAX_JSON_DEPTH, onContent: mustBeJson })
+    } catch (e) {
+      if (e instanceof DepthExceeded) throw tooDeep()
+      throw e
+    }
+  }
   const text = await c.req.text()
   if (text.trim() === '') return undefined
-  if (!isJsonType(c.req.header('content-type'))) {
-    throw errorOf('UNSUPPORTED_MEDIA_TYPE', `send the request body as JSON with 'content-type: application/json' (got '${(c.req.header('content-type') ?? 'none').slice(0, 60)}')`)
-  }
-  if (jsonTextNestsDeeper(text, MAX_JSON_DEPTH)) throw invalid('INVALID_ARGUMENT', `request body nests deeper than ${MAX_JSON_DEPTH} levels (limit; expressions may nest ${EXPR_LIMITS.depth} calls deep)`, { limit: MAX_JSON_DEPTH })
-  // A big body costs milliseconds to scan and to parse: other requests (a /health probe) get the thread in between,
-  // instead of waiting for the scan, the parse and the first validation slice back to back.
-  const big = text.length > BIG_BODY_CHARS
-  if (big) await nextTurn()
-  let body: unknown
+  mustBeJson()
+  if (jsonTextNestsDeeper(text, MAX_JSON_DEPTH)) throw tooDeep()
   try {
-    body = JSON.parse(text)
+    return JSON.parse(text)
   } catch (e) {
     throw invalid('INVALID_ARGUMENT', `request body is not valid JSON: ${(e as Error).message}`)
   }
-  if (big) await nextTurn()
-  return body
 }
 
-/** Bodies above this many characters (~5 ms to parse) let other requests in before and after their parse. */
-const BIG_BODY_CHARS = 512 * 1024
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+const tooDeep = () => invalid('INVALID_ARGUMENT', `request body nests deeper than ${MAX_JSON_DEPTH} levels (limit; expressions may nest ${EXPR_LIMITS.depth} calls deep)`, { limit: MAX_JSON_DEPTH })
+
+/** Bodies up to this many bytes (a few ms to parse) are read whole and parsed in one call: the common, small case. */
+const SMALL_BODY_BYTES = 256 * 1024
 
 /** A JSON object body (an empty body is `{}`), validated by `schema`. */
 export async function readJson<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {
