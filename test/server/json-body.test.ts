@@ -170,3 +170,41 @@ test('over HTTP: a big insert body of unknown length and one with a length both 
     await db.close()
   }
 })
+
+test('an answer of many rows is written in slices: the same text as one JSON.stringify, other work runs between', async () => {
+  const db = await memoryDb()
+  try {
+    const t = await db.createTable('a', { id: 'int', name: 'string', data: 'binary?', meta: 'json?' }, { primaryKey: 'id' })
+    await t.insert(Array.from({ length: 6_500 }, (_, i) => ({ id: i, name: `n "${i}" é`, data: i % 3 === 0 ? new Uint8Array([i % 256, 1]) : null, meta: i % 2 ? { k: [i] } : null })))
+    const app = createApp(db)
+    for (const [path, init] of [
+      ['/api/v1/query', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ table: 'a', orderBy: [{ expr: { col: 'id' } }] }) }],
+      ['/api/v1/tables/a/-/rows?limit=5000&offset=100', {}],
+    ] as const) {
+      const res = await app.request(path, init)
+      expect(res.status).toBe(200)
+      let turns = 0
+      let running = true
+      const tick = () => {
+        if (!running) return
+        turns++
+        setImmediate(tick)
+      }
+      setImmediate(tick)
+      const text = await res.text()
+      running = false
+      const body = JSON.parse(text) as { rows: { id: number; data: string | null }[]; columns?: unknown }
+      expect(text).toBe(JSON.stringify(body))
+      expect(body.rows.length).toBe(path.includes('limit') ? 5_000 : 6_500)
+      const first = body.rows[0]!
+      expect(first.data).toBe(first.id % 3 === 0 ? Buffer.from([first.id % 256, 1]).toString('base64') : null)
+      // Slices of 1,000 rows, a turn of the event loop before each.
+      expect(turns).toBeGreaterThanOrEqual(5)
+    }
+    const paged = JSON.parse(await (await app.request('/api/v1/tables/a/-/rows?limit=5000&offset=100')).text()) as Record<string, unknown>
+    expect(Object.keys(paged)).toContain('total')
+    expect([paged.total, paged.offset, paged.limit]).toEqual([6_500, 100, 5_000])
+  } finally {
+    await db.close()
+  }
+})
