@@ -22,10 +22,21 @@ function vecOpts(node: FnNode): { vector: number[]; metric: IndexMetric; dims: n
 /** The SQL of the index expression and of the distance a query orders by: the two must match textually. */
 export const vectorCast = (sql: string, dims: number): string => `(${sql}::vector(${Math.trunc(dims)}))`
 
-function distanceSql(node: FnNode, colSql: string, param: (v: unknown) => string): string {
+/** A bound option's parameter: the literal the shape holds for it, refilled per query by the plan cache. */
+const bound = (emit: SqlEmitter, node: FnNode, name: string, type: ColumnType): string => {
+  const lit = optionLiteral(node, name)
+  return emit.literal ? emit.literal(lit, type) : emit.param(lit.lit, type)
+}
+// The query vector is data, not structure: a bound option (src/query/shape.ts), so searches with other vectors share
+// one shape, plan and prepared statement (a search that selects its score has vector_similarity in its select list:
+// with the vector in the shape, every such search was planned and prepared anew). It is bound as a float4 array and
+// cast to pgvector's type in SQL; the shape keeps the vector's length, which the dimension check below depends on.
+const VECTOR_PARAM_TYPE: ColumnType = t('array', false, { dtype: 'float32' })
+
+function distanceSql(node: FnNode, colSql: string, emit: SqlEmitter): string {
   const { vector, metric, dims } = vecOpts(node)
   if (vector.length !== dims) throw typeError(node, `query vector has ${vector.length} dimensions, the index has ${dims}`)
-  const sql = `(${vectorCast(colSql, dims)} ${DISTANCE_OP[metric]} ${param(`[${vector.join(',')}]`)}::vector(${dims}))`
+  const sql = `(${vectorCast(colSql, dims)} ${DISTANCE_OP[metric]} (${bound(emit, node, 'vector', VECTOR_PARAM_TYPE)}::vector(${dims})))`
   // exact: an expression no HNSW index matches, so a PostgreSQL server ranks every row instead of scanning the graph.
   return node.opts?.exact === true ? `(${sql} + 0)` : sql
 }
@@ -43,7 +54,7 @@ function distanceTs(node: FnNode, v: readonly number[]): number {
 scalar({
   name: 'vector_distance', minArgs: 1, maxArgs: 1, deterministic: true,
   returnType: (types, node) => (expectKinds(node, types, 0, ['array']), vecOpts(node), t('float', true)),
-  sql: ([a], emit, node) => distanceSql(node, a!.sql, (v) => emit.param(v)),
+  sql: ([a], emit, node) => distanceSql(node, a!.sql, emit),
   eval: ([a], node) => distanceTs(node, a as number[]),
 })
 
@@ -52,7 +63,7 @@ scalar({
   name: 'vector_similarity', minArgs: 1, maxArgs: 1, deterministic: true,
   returnType: (types, node) => (expectKinds(node, types, 0, ['array']), vecOpts(node), t('float', true)),
   sql: ([a], emit, node) => {
-    const d = distanceSql(node, a!.sql, (v) => emit.param(v))
+    const d = distanceSql(node, a!.sql, emit)
     return vecOpts(node).metric === 'cosine' ? `(1 - ${d})` : `(-${d})`
   },
   eval: ([a], node) => {
@@ -72,10 +83,8 @@ scalar({
 // prepared statement per structure (k, filter, index column, covered version) and refills them per search.
 const KEYS_TYPE: ColumnType = t('array', false, { dtype: 'int64' })
 const DISTS_TYPE: ColumnType = t('array', false, { dtype: 'float64' })
-const bound = (emit: SqlEmitter, node: FnNode, name: string, type: ColumnType): string => {
-  const lit = optionLiteral(node, name)
-  return emit.literal ? emit.literal(lit, type) : emit.param(lit.lit, type)
-}
+declareBoundOptions('vector_distance', ['vector'])
+declareBoundOptions('vector_similarity', ['vector'])
 declareBoundOptions('ann_candidates', ['keys'])
 declareBoundOptions('ann_order', ['keys', 'dists', 'query'])
 declareBoundOptions('ann_rank', ['keys'])

@@ -77,7 +77,12 @@ export function queryShape(spec: QuerySpec): QueryShape {
     if (!bound) return `${s})${str(JSON.stringify(n.opts))}`
     const fixed = Object.fromEntries(Object.entries(n.opts).filter(([k]) => !bound.includes(k)))
     s = `${s})${str(JSON.stringify(fixed))}b`
-    for (const name of bound) s += `l${literalKind(optionLiteral(n, name))}`
+    // An array's length stays in the shape: SQL may depend on it (a query vector's dimensions are checked against
+    // the index's when the statement is written, and a refilled plan is not checked again).
+    for (const name of bound) {
+      const lit = optionLiteral(n, name)
+      s += `l${literalKind(lit)}${Array.isArray(lit.lit) ? `#${lit.lit.length}` : ''}`
+    }
     for (const name of bound) literals.push(optionLiteral(n, name))
     return s
   }
