@@ -219,6 +219,28 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
     }
   })
 
+
+  test('a search that selects its score shares one plan too: the vector of vector_similarity is bound, its length is structure', async () => {
+    const cache = planCacheFor(db.driver)
+    const search = (q: number[]) => t.orderBy(t.c.emb.similarity({ vector: q }), 'desc').limit(10)
+      .select({ id: t.c.id, score: t.c.emb.similarity({ vector: q }) }).collect()
+    const first = clustered()
+    const firstRows = (await search(first)).rows
+    const { hits, misses } = cache.stats
+    for (let i = 0; i < 4; i++) {
+      const q = clustered()
+      const rows = (await search(q)).rows
+      // The score is this query's, not the first one's: the bound vector was refilled.
+      const best = rows[0]!
+      const dot = q.reduce((s, x, j) => s + x * vectors[(best.id as number)]![j]!, 0)
+      expect(best.score as number).toBeCloseTo(dot / (Math.hypot(...q) * Math.hypot(...vectors[best.id as number]!)), 4)
+    }
+    expect(cache.stats.misses).toBe(misses)
+    expect(cache.stats.hits).toBeGreaterThan(hits)
+    expect(firstRows).toHaveLength(10)
+    // A vector of another length is another shape, and is refused by name.
+    await expect(search(first.slice(1))).rejects.toThrow(/24 finite numbers/)
+  })
   test('a bound option is data, the others structure: candidates differ within one shape, the table and the version covered do not', () => {
     const key = (opts: Record<string, unknown>) => queryShape({ from: t.query().spec.from, joins: [], where: fnNode('ann_candidates', [], opts), orderBy: [] }).key
     expect(key({ keys: '{1,2}', after: 3, table: t.id })).toBe(key({ keys: '{7}', after: 3, table: t.id }))
