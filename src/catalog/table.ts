@@ -286,7 +286,7 @@ export class Table implements Joinable {
     const counts = emptyCounts()
     const checked = await validateRowsYielding(state.md, state.path, list)
     const prepared = await prepareInsert(this.#ctx.media, state, checked, onError, counts, (valid) => checkDuplicateKeys(state, valid))
-    const load = await BulkLoad.openDirect(this.#ctx, this.#id, onError, state.md)
+    const load = BulkLoad.openDirect(this.#ctx, this.#id, onError, state.md, prepared.valid.length)
     if (!load) return undefined
     try {
       await load.addPrepared(prepared, counts)
