@@ -99,6 +99,25 @@ test('failures come in row order: a COPY refused for an earlier row wins over a 
   expect(await physicalRows(t)).toBe(1)
 })
 
+test('an invalid row fails a big insert before anything is written, and lets go of the table (its load had started)', async () => {
+  const t = await db.createTable('invalid', { id: 'int', name: 'string' }, { primaryKey: 'id' })
+  const rows: Record<string, unknown>[] = Array.from({ length: 5000 }, (_, id) => ({ id, name: `n${id}` }))
+  rows[4321] = { id: 4321, name: 7 }
+  const [copied, said] = [copies, statements.length]
+  const e = (await rejection(t.insert(rows))) as TesseraError
+  expect([e.code, e.details?.row, e.details?.column]).toEqual(['INVALID_ROW', 4321, 'name'])
+  expect(copies).toBe(copied)
+  expect(t.version).toBe(0)
+  expect(await physicalRows(t)).toBe(0)
+  // The load's _rowid block was taken while the rows were validated; the next insert numbers its rows after it.
+  expect(statements.slice(said).filter((sql) => sql.includes('_rowid_seq'))).toHaveLength(1)
+  rows[4321] = { id: 4321, name: 'fixed' }
+  const s = await t.insert(rows)
+  expect(s.version).toBe(1)
+  expect((await t.where(t.c.id.eq(4321)).collect()).rows).toEqual([{ id: 4321, name: 'fixed' }])
+  expect(await t.count()).toBe(5000)
+})
+
 test('a key an existing row has: nothing is written, the error names the row of the insert', async () => {
   const t = await db.createTable('dups', { id: 'int', name: 'string' }, { primaryKey: 'id' })
   await t.insert({ id: 9_500, name: 'existing' })
