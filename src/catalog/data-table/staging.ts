@@ -200,7 +200,9 @@ export class BulkLoad {
       const done = await copied
       if ('error' in done) throw done.error
       if (refused) throw refused.error
-      size = stepRows(done.ms / batch.n, MAX_DIRECT_ROWS)
+      // Never below the first step: on a loaded machine a COPY's time grows with the load, not with the store's work,
+      // and smaller COPYs only added round trips that each cost as much again (issue 22, branch ins10k).
+      size = Math.max(FIRST_DIRECT_ROWS, stepRows(done.ms / batch.n, MAX_DIRECT_ROWS))
       current = next
     }
   }
