@@ -21,6 +21,7 @@ import { mdAtVersion } from './state.ts'
 import { commitChange, runInSteps, toStatus } from './commit.ts'
 import type { Change } from './commit.ts'
 import { prepareInsert, withOnErrorMd } from './insert-prepare.ts'
+import type { PreparedInsert } from './insert-prepare.ts'
 import { BulkLoad } from './data-table/staging.ts'
 import { restoreScalarIndexes, scalarIndexColumn, setScalarIndex } from './scalar-index.ts'
 import { groupBySetColumns, keyOf, missingKeyError, partitionByExistingKey, pkColumns, setColumns, storedRow, updateByKey } from './upsert.ts'
@@ -284,9 +285,19 @@ export class Table implements Joinable {
   async #insertByCopy(list: readonly Row[], onError: OnError): Promise<UpdateStatus | undefined> {
     const state = this.#ctx.state(this.#id)
     const counts = emptyCounts()
-    const checked = await validateRowsYielding(state.md, state.path, list)
-    const prepared = await prepareInsert(this.#ctx.media, state, checked, onError, counts, (valid) => checkDuplicateKeys(state, valid))
-    const load = await BulkLoad.openDirect(this.#ctx, this.#id, onError, state.md)
+    // Where preparing is validating only, the load starts first: its turn of the table's lock, its version and its
+    // _rowid block come from the store while this thread validates (a round trip the first COPY waited for). Slow
+    // preparation (media checks, computed columns) must not hold the table's lock, so there it starts after.
+    const early = preparesQuickly(state.md) ? BulkLoad.openDirect(this.#ctx, this.#id, onError, state.md, list.length) : undefined
+    let prepared: PreparedInsert
+    try {
+      const checked = await validateRowsYielding(state.md, state.path, list)
+      prepared = await prepareInsert(this.#ctx.media, state, checked, onError, counts, (valid) => checkDuplicateKeys(state, valid))
+    } catch (e) {
+      await early?.discard()
+      throw e
+    }
+    const load = early ?? BulkLoad.openDirect(this.#ctx, this.#id, onError, state.md, prepared.valid.length)
     if (!load) return undefined
     try {
       await load.addPrepared(prepared, counts)
@@ -821,6 +832,11 @@ function checkPredicate(state: TableState, where: ExprNode): void {
  * statement, where a load's own round trips (its _rowid block, the sequence moved at the end) would weigh more.
  */
 const DIRECT_INSERT_MIN_ROWS = 2_000
+
+/** Whether preparing an insert's rows is validating them only: no media to check, no column to compute. */
+function preparesQuickly(md: TableMd): boolean {
+  return md.columns.every((c) => !c.computed && !isMedia(parseType(c.type)))
+}
 
 function checkDuplicateKeys(state: TableState, rows: readonly Row[]): void {
   if (state.md.primaryKey.length === 0) return

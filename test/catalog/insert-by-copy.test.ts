@@ -11,20 +11,28 @@ import { rejection } from '../support/settle.ts'
 
 let db: Tessera
 let copies = 0
+let transactions = 0
+/** Statements sent outside transactions, in order. */
+const statements: string[] = []
 
 beforeAll(async () => {
   db = await memoryDb()
-  // Count the COPYs the store is asked for (text COPY on the driver, binary COPY inside a transaction): the test of
-  // which path an insert took.
+  // Count the COPYs the store is asked for (text and binary COPY on the driver, binary COPY inside a transaction):
+  // the test of which path an insert took. Transactions and single statements are counted too: a direct load's
+  // round trips to the store.
   const driver = db.driver as Driver
   const copyFrom = driver.copyFrom!.bind(driver)
   driver.copyFrom = (target, csv) => ((copies++), copyFrom(target, csv))
+  const driverCopyBinary = driver.copyBinaryFrom?.bind(driver)
+  if (driverCopyBinary) driver.copyBinaryFrom = (target, payload) => ((copies++), driverCopyBinary(target, payload))
+  const query = driver.query.bind(driver)
+  driver.query = ((sql: string, params?: readonly unknown[], options?: object) => (statements.push(sql), query(sql, params, options))) as Driver['query']
   const transaction = driver.transaction.bind(driver)
-  driver.transaction = (fn, options) => transaction((tx) => {
+  driver.transaction = (fn, options) => ((transactions++), transaction((tx) => {
     const copyBinaryFrom = tx.copyBinaryFrom?.bind(tx)
     if (copyBinaryFrom) tx.copyBinaryFrom = (...args) => ((copies++), copyBinaryFrom(...args))
     return fn(tx)
-  }, options)
+  }, options))
 })
 afterAll(async () => {
   await db.close()
@@ -53,6 +61,61 @@ test('12,000 rows: written by COPY as one version, in insertion order, the _rowi
   await t.insert({ id: -1, name: 'last', score: 0, tags: null })
   expect(copies).toBe(small)
   expect((await t.tail(1)).rows).toEqual([{ id: -1, name: 'last', score: 0, tags: null }])
+})
+
+test('a COPYed insert takes its _rowid block in one statement and writes each COPY as one store call: one transaction in all', async () => {
+  const t = await db.createTable('trips', { id: 'int', name: 'string' }, { primaryKey: 'id' })
+  await t.insert({ id: -1, name: 'first' })
+  const [copied, txs, said] = [copies, transactions, statements.length]
+  await t.insert(Array.from({ length: 12_000 }, (_, id) => ({ id, name: `n${id}` })))
+  expect(copies - copied).toBeGreaterThan(1)
+  // The final step only: a COPY in a transaction of its own cost BEGIN and COMMIT as two more calls each.
+  expect(transactions - txs).toBe(1)
+  // nextval() and the sequence moved past the rows, once: not a second statement at the end.
+  const sequence = statements.slice(said).filter((sql) => sql.includes('_rowid_seq'))
+  expect(sequence).toHaveLength(1)
+  const seq = await db.driver.query<{ last: number; top: number }>(
+    `select (select last_value from tessera_data.t${t.id}__rowid_seq)::float8 as last, (select max(_rowid) from tessera_data.t${t.id})::float8 as top`)
+  expect(seq.rows[0]!.last).toBe(seq.rows[0]!.top)
+  await t.insert({ id: 20_000, name: 'after' })
+  expect((await t.tail(1)).rows).toEqual([{ id: 20_000, name: 'after' }])
+  expect(await t.count()).toBe(12_002)
+})
+
+test('failures come in row order: a COPY refused for an earlier row wins over a later row that cannot be encoded', async () => {
+  const t = await db.createTable('ordered', { id: 'int', day: 'date' }, { primaryKey: 'id' })
+  await t.insert({ id: 500, day: '2023-01-01' })
+  // Row 500 has the existing key (its COPY fails); row 1500's day has no binary form (February 30th) and is in a
+  // later COPY (the first holds 1,000 rows), which is encoded while the store copies the first.
+  const rows = Array.from({ length: 4000 }, (_, id) => ({ id, day: id === 1500 ? '2023-02-30' : '2023-01-05' }))
+  const e = (await rejection(t.insert(rows))) as TesseraError
+  expect(e.code).toBe('CONSTRAINT_VIOLATION')
+  expect(e.details?.row).toBe(500)
+  // Without the duplicate, the day is named at its row of the insert.
+  rows[500] = { id: 100_500, day: '2023-01-05' }
+  const d = (await rejection(t.insert(rows))) as TesseraError
+  expect([d.code, d.details?.row, d.details?.column]).toEqual(['INVALID_ROW', 1500, 'day'])
+  expect(await t.count()).toBe(1)
+  expect(await physicalRows(t)).toBe(1)
+})
+
+test('an invalid row fails a big insert before anything is written, and lets go of the table (its load had started)', async () => {
+  const t = await db.createTable('invalid', { id: 'int', name: 'string' }, { primaryKey: 'id' })
+  const rows: Record<string, unknown>[] = Array.from({ length: 5000 }, (_, id) => ({ id, name: `n${id}` }))
+  rows[4321] = { id: 4321, name: 7 }
+  const [copied, said] = [copies, statements.length]
+  const e = (await rejection(t.insert(rows))) as TesseraError
+  expect([e.code, e.details?.row, e.details?.column]).toEqual(['INVALID_ROW', 4321, 'name'])
+  expect(copies).toBe(copied)
+  expect(t.version).toBe(0)
+  expect(await physicalRows(t)).toBe(0)
+  // The load's _rowid block was taken while the rows were validated; the next insert numbers its rows after it.
+  expect(statements.slice(said).filter((sql) => sql.includes('_rowid_seq'))).toHaveLength(1)
+  rows[4321] = { id: 4321, name: 'fixed' }
+  const s = await t.insert(rows)
+  expect(s.version).toBe(1)
+  expect((await t.where(t.c.id.eq(4321)).collect()).rows).toEqual([{ id: 4321, name: 'fixed' }])
+  expect(await t.count()).toBe(5000)
 })
 
 test('a key an existing row has: nothing is written, the error names the row of the insert', async () => {

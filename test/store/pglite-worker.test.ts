@@ -86,7 +86,59 @@ describe('the store worker hop', () => {
     await tx
     expect((await read).rows).toEqual([{ n: 2 }])
   })
+
+  test("a transaction's first statement goes out behind BEGIN without waiting for its answer; a failure still undoes it all", async () => {
+    // Every message to the worker and every answer, in the order this thread saw them.
+    const seen: string[] = []
+    const proto = (globalThis.Worker as unknown as { prototype: { postMessage: (m: unknown, t?: unknown) => void } }).prototype
+    const post = proto.postMessage
+    const listening = new WeakSet<object>()
+    proto.postMessage = function (this: EventTarget, m: unknown, t?: unknown) {
+      const msg = m as { id: number; op: string; sql?: string }
+      if (!listening.has(this)) {
+        listening.add(this)
+        this.addEventListener('message', (ev) => seen.push(`answer ${(ev as MessageEvent<{ id: number }>).data.id}`))
+      }
+      seen.push(`send ${msg.id} ${msg.sql ?? msg.op}`)
+      return post.call(this, m, t)
+    }
+    try {
+      await driver.transaction((q) => q.exec(`insert into hop values (1003, 'tx')`))
+      const begin = seen.find((x) => x.endsWith(' begin'))!
+      const id = begin.split(' ')[1]
+      expect(seen.indexOf(`send ${Number(id) + 1} insert into hop values (1003, 'tx')`)).toBeLessThan(seen.indexOf(`answer ${id}`))
+      const e = await rejection(driver.transaction(async (q) => {
+        await q.exec(`insert into hop values (1004, 'tx')`)
+        await q.exec(`insert into hop values (1004, 'again')`)
+      }))
+      expect((e as { code?: string }).code).toBe('23505')
+      // A COPY outside a transaction is one message of its own.
+      const before = seen.length
+      expect(await driver.copyBinaryFrom('hop (id, v)', binaryRows([[1005, 'copied']]))).toBe(1)
+      expect(seen.slice(before).filter((x) => x.startsWith('send'))).toEqual([expect.stringMatching(/^send \d+ copy$/)])
+    } finally {
+      proto.postMessage = post
+    }
+    expect((await driver.query('select id from hop where id in (1003, 1004, 1005) order by id')).rows).toEqual([{ id: 1003 }, { id: 1005 }])
+  })
 })
+
+/** Rows (int, text) in COPY's binary format. */
+function binaryRows(rows: [number, string][]): Uint8Array {
+  // The signature PGCOPY\n\xff\r\n\0, then flags and header extension length (zero).
+  const parts: number[] = [80, 71, 67, 79, 80, 89, 10, 255, 13, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+  const int32 = (n: number) => parts.push((n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255)
+  for (const [id, v] of rows) {
+    parts.push(0, 2)
+    int32(4)
+    int32(id)
+    const text = new TextEncoder().encode(v)
+    int32(text.length)
+    parts.push(...text)
+  }
+  parts.push(255, 255)
+  return new Uint8Array(parts)
+}
 
 describe('closing the store', () => {
   test('reads in flight when close() is called are answered; calls after it fail at once', async () => {

@@ -117,14 +117,15 @@ export class BulkLoad {
    * A direct load for a library insert (Table.insert of many rows): undefined unless the store COPYs straight into
    * the data table (PGlite, no SQL-computed column). The caller has prepared the rows already, for the table's
    * metadata `preparedWith`; the load's commit refuses them if the columns changed since (ConcurrencyError).
+   * `rows`: how many the insert writes, so that their _rowid block is taken in the load's first statement.
    */
-  static async openDirect(ctx: CatalogContext, tableId: number, onError: OnError, preparedWith: TableMd): Promise<BulkLoad | undefined> {
+  static openDirect(ctx: CatalogContext, tableId: number, onError: OnError, preparedWith: TableMd, rows: number): BulkLoad | undefined {
     const fields = BulkLoad.#directFields(ctx, preparedWith, onError)
     if (!fields) return undefined
     // The shape the rows were prepared for: the commit refuses the load if the table's columns differ by then.
     const load = new BulkLoad(ctx, tableId, onError, preparedWith, '')
     if (fields.binary) load.#binary = fields.binary
-    load.#direct = load.#startDirect()
+    load.#direct = load.#startDirect(Math.max(1, rows))
     return load
   }
 
@@ -156,26 +157,53 @@ export class BulkLoad {
    */
   async addPrepared(prepared: PreparedInsert, counts: WriteCounts): Promise<void> {
     this.#assertOpen()
-    if (!this.#direct) throw new Error('addPrepared needs a direct load (BulkLoad.openDirect)')
+    const direct = this.#direct
+    if (!direct) throw new Error('addPrepared needs a direct load (BulkLoad.openDirect)')
     const cells = sourceCells(this.#md, this.#shape.source, prepared)
     const raw = this.#binary ? sourceCells(this.#md, this.#shape.source, prepared, false) : cells
     const total = prepared.valid.length
-    let size = Math.min(FIRST_DIRECT_ROWS, total)
-    for (let start = 0; start < total;) {
-      const from = start
-      const n = Math.min(size, total - from)
+    /** The COPY of up to `size` rows from `from`, encoded (a value without a binary form throws, numbered from 0). */
+    const encode = (from: number, size: number): { from: number; batch: PreparedBatch } => {
+      // A remainder under a quarter of a step goes with this one: its own COPY would cost a round trip for little.
+      const n = total - from - size < size / 4 ? total - from : size
       const shifted: Cells = (i, out) => cells(from + i, out)
-      const began = performance.now()
+      const own = from === 0 ? counts : emptyCounts()
       try {
         const batch: PreparedBatch = this.#binary
-          ? { n, counts: from === 0 ? counts : emptyCounts(), cells: shifted, binary: this.#binaryRows(n, (i, out) => raw(from + i, out)) }
-          : { n, counts: from === 0 ? counts : emptyCounts(), cells: shifted, csv: csvFields(n, this.#shape.source, shifted) }
-        await this.#addDirect(this.#direct, batch)
+          ? { n, counts: own, cells: shifted, binary: this.#binaryRows(n, (i, out) => raw(from + i, out)) }
+          : { n, counts: own, cells: shifted, csv: csvFields(n, this.#shape.source, shifted) }
+        return { from, batch }
       } catch (e) {
         throw withRowOffset(e, from)
       }
-      size = stepRows((performance.now() - began) / n, MAX_DIRECT_ROWS)
-      start += n
+    }
+    // The store copies one batch while this thread encodes the next: encoding had waited for each COPY's answer and
+    // the store for each encoding (~2 µs a row; BENCHMARKS.md, issue 22 ins10k). The next batch is sized from the
+    // last COPY answered, so steps lag one behind the measurement. Failures surface in row order: a COPY's before an
+    // encoding failure of a later batch.
+    let size = Math.min(FIRST_DIRECT_ROWS, total)
+    for (let current: ReturnType<typeof encode> | undefined = encode(0, size); current;) {
+      const { from, batch } = current
+      const copied = this.#addDirect(direct, batch).then((ms) => ({ ms }), (e: unknown) => ({ error: withRowOffset(e, from) }))
+      let next: ReturnType<typeof encode> | undefined
+      let refused: { error: unknown } | undefined
+      if (from + batch.n < total) {
+        // Encoding is synchronous: one turn of the event loop first lets the COPY's message go out (it waits only for
+        // promises: the load's start, the store's scheduler).
+        await new Promise<void>((resolve) => setImmediate(resolve))
+        try {
+          next = encode(from + batch.n, size)
+        } catch (e) {
+          refused = { error: e }
+        }
+      }
+      const done = await copied
+      if ('error' in done) throw done.error
+      if (refused) throw refused.error
+      // Never below the first step: on a loaded machine a COPY's time grows with the load, not with the store's work,
+      // and smaller COPYs only added round trips that each cost as much again (issue 22, branch ins10k).
+      size = Math.max(FIRST_DIRECT_ROWS, stepRows(done.ms / batch.n, MAX_DIRECT_ROWS))
+      current = next
     }
   }
 
@@ -242,7 +270,10 @@ export class BulkLoad {
   async add(rows: Row[], lines: readonly number[], ready?: Promise<PreparedBatch>): Promise<void> {
     this.#assertOpen()
     const batch = await (ready ?? this.prepare(rows))
-    if (this.#direct) return this.#addDirect(this.#direct, batch)
+    if (this.#direct) {
+      await this.#addDirect(this.#direct, batch)
+      return
+    }
     const first = this.#next
     const db = this.#ctx.db
     const columns = `${this.#staging} (_seq, _line, ${this.#shape.source.map((c) => c.name).join(', ')})`
@@ -263,9 +294,10 @@ export class BulkLoad {
 
   /**
    * The commit unit's streamed write: it holds the table's lock and the next version from the first batch to the end
-   * of the input (commit or discard), and records the version once the input ended without a failure.
+   * of the input (commit or discard), and records the version once the input ended without a failure. `reserve`:
+   * the rows known to come (an insert's), whose _rowid block is taken at the start; an import knows none.
    */
-  #startDirect(): DirectLoad {
+  #startDirect(reserve = 1): DirectLoad {
     let ready!: (t: DirectTarget) => void
     let notReady!: (e: unknown) => void
     const target = new Promise<DirectTarget>((resolve, reject) => ((ready = resolve), (notReady = reject)))
@@ -279,16 +311,19 @@ export class BulkLoad {
       prepare: async (state) => this.#assertSameShape(state),
       streamed: {
         write: async (state, version, _p, counts) => {
-          // _rowid values are numbered here, from one nextval() at the start, and the sequence is moved past the
-          // last one at the end: a nextval() per row cost ~0.4x of a plain COPY (BENCHMARKS.md, issue 22 bulk), and
-          // a round trip per batch waited for the import's own parsing on this thread. The table's lock keeps every
-          // other write of the table (the only other users of its sequence) out until then.
+          // _rowid values are numbered here, from one block of the sequence taken at the start (nextval() and the
+          // sequence moved past the rows known to come, in one statement), and the sequence is moved past the last
+          // one at the end if more came (an import): a nextval() per row cost ~0.4x of a plain COPY (BENCHMARKS.md,
+          // issue 22 bulk), and a round trip per batch waited for the import's own parsing on this thread. The
+          // table's lock keeps every other write of the table (the only other users of its sequence) out until then.
+          // An insert thus moves the sequence once, not twice (issue 22, branch ins10k); a failed one leaves a gap,
+          // as nextval() does.
           const seq = rowIdSequence(state.id)
-          const start = (await this.#ctx.db.query<{ first: number }>(`select nextval(${seq})::float8 as first`)).rows[0]!.first
-          let next = start
+          const last = (await this.#ctx.db.query<{ last: number }>(`select setval(${seq}, nextval(${seq}) + $1::bigint - 1)::float8 as last`, [reserve])).rows[0]!.last
+          let next = last - reserve + 1
           ready({ state, version, counts, rowIds: (n) => ((next += n), next - n) })
           await ended
-          if (next > start + 1) await this.#ctx.db.query(`select setval(${seq}, $1::bigint)`, [next - 1])
+          if (next > last + 1) await this.#ctx.db.query(`select setval(${seq}, $1::bigint)`, [next - 1])
         },
       },
     })
@@ -298,18 +333,25 @@ export class BulkLoad {
     return { target, result, end }
   }
 
-  /** One batch COPYed into the data table under the load's version, with a block of new _rowid values. */
-  async #addDirect(direct: DirectLoad, batch: PreparedBatch): Promise<void> {
+  /**
+   * One batch COPYed into the data table under the load's version, with a block of new _rowid values. Returns the
+   * COPY's milliseconds (the load's start, waited for before, not counted).
+   */
+  async #addDirect(direct: DirectLoad, batch: PreparedBatch): Promise<number> {
     const { n, cells, counts: batchCounts } = batch
     const { state, version, counts, rowIds } = await direct.target
     const db = this.#ctx.db
     const first = rowIds(n)
     const target = `${dataTable(state.id)} (_rowid, _v_min, ${this.#shape.source.map((c) => c.name).join(', ')})`
+    const began = performance.now()
     try {
       if (batch.binary) {
         fillLeads(batch.binary.payload, batch.binary.leads, first, version)
-        // One statement in a transaction of its own: COPY's binary form is a transaction's verb in the store contract.
-        await db.transaction((tx) => tx.copyBinaryFrom!(target, batch.binary!.payload), { lockKey: state.id })
+        // One statement, atomic by itself: one message to the store where it takes one outside a transaction (a
+        // transaction around it cost BEGIN and COMMIT as two more).
+        const payload = batch.binary.payload
+        if (db.copyBinaryFrom) await db.copyBinaryFrom(target, payload)
+        else await db.transaction((tx) => tx.copyBinaryFrom!(target, payload), { lockKey: state.id })
       } else await db.copyFrom!(target, csvLines(batch.csv!, (i) => `${first + i},${version}`))
     } catch (e) {
       throw await this.#directRowError(e, state, cells)
@@ -317,6 +359,7 @@ export class BulkLoad {
     this.#next += n
     counts.inserted += n
     addCounts(counts, batchCounts)
+    return performance.now() - began
   }
 
   /**
