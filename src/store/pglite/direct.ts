@@ -100,14 +100,6 @@ export class PGliteDirect extends PGliteQueryable implements Driver {
     return this.#pg.transaction((tx) => fn(new PGliteQueryable(tx)))
   }
 
-  /**
-   * A binary COPY in a transaction of its own. Not in autocommit: PGlite ran the same 10k-row binary COPYs about
-   * twice as long that way (20 batches: 0.76-1.21 s against 0.49-0.60 s in transactions; BENCHMARKS.md, issue 22 imp2).
-   */
-  async copyBinaryInTransaction(target: string, payload: Uint8Array): Promise<number> {
-    return this.#pg.transaction((tx) => new PGliteQueryable(tx).copyBinaryFrom(target, payload))
-  }
-
   /** COPY from a CSV payload, which PGlite reads as the file '/dev/blob'. */
   async copyFrom(target: string, csv: string | Uint8Array): Promise<number> {
     const r = await this.#pg.query(`copy ${target} from '/dev/blob' with (format csv)`, [], { blob: new Blob([csv as BlobPart]) })

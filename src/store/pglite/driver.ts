@@ -203,19 +203,12 @@ export class PGliteDriver implements Driver {
   }
 
   /**
-   * A binary COPY in a transaction of its own (all of its rows or none), in one write-class turn of the store and one
-   * message to the worker, which runs BEGIN, COPY and COMMIT itself: from here that took three messages, each a round
-   * trip that waited for the serving thread's next turn of its event loop, per batch of an import (BENCHMARKS.md,
-   * issue 22 imp2).
+   * A binary COPY as a statement of its own (all of its rows or none), in one write-class turn of the store and one
+   * message to the worker: inside a transaction it took three (begin, COPY, commit), each a round trip that waited
+   * for the serving thread's next turn of its event loop, per batch of an import (BENCHMARKS.md, issue 22 imp2).
    */
   copyBinaryFrom(target: string, payload: Uint8Array): Promise<number> {
-    return this.scheduler.run('write', async () => {
-      // A copy of the bytes, transferred: the caller's buffer stays usable.
-      const bytes = payload.slice()
-      const { result, busyMs } = await this.#conn.send({ op: 'copy', target, csv: bytes, binary: true, ownTransaction: true }, [bytes.buffer as ArrayBuffer])
-      this.#onBusy(busyMs)
-      return result as number
-    })
+    return this.scheduler.run('write', () => this.#statements.copyBinaryFrom(target, payload))
   }
 
   /** One transaction holds the store from BEGIN to COMMIT: nothing else interleaves, as with PGlite's own. */

@@ -20,10 +20,9 @@ export type WorkerRequest =
   | { readonly id: number; readonly op: 'exec'; readonly sql: string }
   /**
    * COPY … FROM '/dev/blob': `csv` is the payload PGlite reads as the blob (its buffer is transferred, not copied):
-   * UTF-8 CSV, or COPY's binary format when `binary`; `ownTransaction`: in a transaction of its own (BEGIN, COPY,
-   * COMMIT in the worker, one message), for a binary COPY sent outside any transaction.
+   * UTF-8 CSV, or COPY's binary format when `binary`.
    */
-  | { readonly id: number; readonly op: 'copy'; readonly target: string; readonly csv: Uint8Array; readonly binary?: boolean; readonly ownTransaction?: boolean }
+  | { readonly id: number; readonly op: 'copy'; readonly target: string; readonly csv: Uint8Array; readonly binary?: boolean }
   | { readonly id: number; readonly op: 'dump' }
   | { readonly id: number; readonly op: 'close' }
 

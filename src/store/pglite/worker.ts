@@ -33,8 +33,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       await store().exec(req.sql)
       return null
     case 'copy':
-      if (!req.binary) return store().copyFrom(req.target, req.csv)
-      return req.ownTransaction ? store().copyBinaryInTransaction(req.target, req.csv) : store().copyBinaryFrom(req.target, req.csv)
+      return req.binary ? store().copyBinaryFrom(req.target, req.csv) : store().copyFrom(req.target, req.csv)
     case 'dump':
       return store().dump()
     case 'close':
