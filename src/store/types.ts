@@ -20,7 +20,7 @@ export interface Queryable {
   exec(sql: string): Promise<void>
   /**
    * COPY `target` (a quoted table and column list) FROM a payload in COPY's binary format, in this session and inside
-   * its transaction when one is open (on a driver: a statement of its own). PGlite only: its text input functions cost microseconds a number in WASM, the
+   * its transaction when one is open. PGlite only: its text input functions cost microseconds a number in WASM, the
    * binary ones next to nothing (vectors: measured ~40x faster than a jsonb document). Absent elsewhere.
    */
   copyBinaryFrom?(target: string, payload: Uint8Array): Promise<number>

@@ -358,9 +358,8 @@ export class BulkLoad {
     try {
       if (batch.binary) {
         fillLeads(batch.binary.payload, batch.binary.leads, first, version)
-        // One statement: the driver's own binary COPY (one store message), else in a transaction of its own.
-        const payload = batch.binary.payload
-        await (db.copyBinaryFrom ? db.copyBinaryFrom(target, payload) : db.transaction((tx) => tx.copyBinaryFrom!(target, payload), { lockKey: state.id }))
+        // One statement in a transaction of its own: COPY's binary form is a transaction's verb in the store contract.
+        await db.transaction((tx) => tx.copyBinaryFrom!(target, batch.binary!.payload), { lockKey: state.id })
       } else await db.copyFrom!(target, csvLines(batch.csv!, (i) => `${first + i},${version}`))
     } catch (e) {
       throw await this.#directRowError(e, state, cells)

@@ -202,15 +202,6 @@ export class PGliteDriver implements Driver {
     })
   }
 
-  /**
-   * A binary COPY as a statement of its own (all of its rows or none), in one write-class turn of the store and one
-   * message to the worker: inside a transaction it took three (begin, COPY, commit), each a round trip that waited
-   * for the serving thread's next turn of its event loop, per batch of an import (BENCHMARKS.md, issue 22 imp2).
-   */
-  copyBinaryFrom(target: string, payload: Uint8Array): Promise<number> {
-    return this.scheduler.run('write', () => this.#statements.copyBinaryFrom(target, payload))
-  }
-
   /** One transaction holds the store from BEGIN to COMMIT: nothing else interleaves, as with PGlite's own. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const cls: StoreClass = options.priority === 'background' ? 'background' : 'write'
