@@ -228,7 +228,7 @@ const HEX_UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{
 
 /**
  * The writer for a column of Postgres type `pgType` holding validated insert values (src/types: numbers for int and
- * float, booleans, Date or ISO text for timestamps, 'YYYY-MM-DD' for dates, strings, JSON values, Uint8Array,
+ * float, booleans, Date, ISO text or epoch milliseconds for timestamps, 'YYYY-MM-DD' for dates, strings, JSON values, Uint8Array,
  * arrays of numbers); undefined where the type has no binary writer (the caller keeps COPY's CSV form).
  */
 export function binaryField(pgType: string): BinaryField | undefined {
@@ -250,7 +250,8 @@ export function binaryField(pgType: string): BinaryField | undefined {
       w.bytes(v)
     }
     case 'timestamptz': return (w, v) => {
-      const ms = v instanceof Date ? v.getTime() : Date.parse(String(v))
+      // A number is milliseconds since the epoch: what an import's cells hold (BulkLoad.prepareCells), with no Date.
+      const ms = typeof v === 'number' ? (Number.isInteger(v) ? v : NaN) : v instanceof Date ? v.getTime() : Date.parse(String(v))
       if (Number.isNaN(ms)) throw new CellEncodingError(`expected a timestamp, got ${String(v)}`)
       // Postgres' range (4713 BC to 294276 AD) holds every JS Date; its receive function checks the bound.
       w.int64Thousands(ms - PG_EPOCH_MS)

@@ -1,7 +1,8 @@
 import { ConcurrencyError, invalid, TesseraError } from '../../errors.ts'
 import { dataTable, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/index.ts'
 import { translateStoreError } from '../../store/index.ts'
-import { parseType, toStoreJson } from '../../types/index.ts'
+import { isMedia, parseType, toStoreJson } from '../../types/index.ts'
+import type { ColumnType } from '../../types/index.ts'
 import { commitChange, stepRows } from '../commit.ts'
 import type { ChangeResult } from '../commit.ts'
 import type { TableState } from '../state.ts'
@@ -74,6 +75,8 @@ export class BulkLoad {
   #direct: DirectLoad | undefined
   /** A direct load's writer per source column, when every one has a binary form (COPY's binary format). */
   #binary: readonly BinaryField[] | undefined
+  /** Per source column, the table column whose plain value it is, when a row can come as an array of cells (prepareCells). */
+  #cellColumns: readonly { readonly name: string; readonly type: ColumnType }[] | undefined
   #next = 0
   #closed = false
 
@@ -96,7 +99,10 @@ export class BulkLoad {
       if (load.#shape.sqlPlans.length === 0) {
         // Binary rows where every column has a binary writer (and PGlite takes them: its transactions copy binary).
         const fields = load.#shape.source.map((c) => binaryField(c.pgType))
-        if (db.kind === 'pglite' && fields.every((f) => f !== undefined)) load.#binary = fields as BinaryField[]
+        if (db.kind === 'pglite' && fields.every((f) => f !== undefined)) {
+          load.#binary = fields as BinaryField[]
+          load.#cellColumns = cellColumnsOf(state.md, load.#shape.source)
+        }
         load.#direct = load.#startDirect()
         return load
       }
@@ -205,6 +211,50 @@ export class BulkLoad {
       size = Math.max(FIRST_DIRECT_ROWS, stepRows(done.ms / batch.n, MAX_DIRECT_ROWS))
       current = next
     }
+  }
+
+  /**
+   * The names of the table's columns in the order prepareCells() takes a row's cells, when this load can take rows
+   * as cell arrays: a direct load in COPY's binary format where every column COPYed is an input column's plain value
+   * (no media to check, no TypeScript-computed column, no cell-error columns). Undefined otherwise: rows go through
+   * prepare().
+   */
+  get cellColumns(): readonly string[] | undefined {
+    return this.#cellColumns?.map((c) => c.name)
+  }
+
+  /**
+   * A batch of rows given as cell arrays in cellColumns() order, each cell a value as validated for insert() (null
+   * for none), or a timestamp as its milliseconds since the epoch: written straight into COPY's binary format, with no
+   * row object keyed by name and no Date per timestamp (an import's conversion, BENCHMARKS.md issue 22 imp2). A value
+   * without a binary form fails its row, as in prepare().
+   */
+  async prepareCells(rows: readonly (readonly unknown[])[]): Promise<PreparedBatch> {
+    this.#assertOpen()
+    const columns = this.#cellColumns
+    if (!columns) throw new Error('prepareCells needs a load that takes cells (cellColumns)')
+    const n = rows.length
+    const binary = this.#binaryRows(n, (i, out) => {
+      const r = rows[i]!
+      for (let k = 0; k < out.length; k++) out[k] = r[k]
+    })
+    // The stored form of row i's cells, for a failure's look-up of its key (#directRowError): a timestamp as text.
+    const cells: Cells = (i, out) => {
+      const r = rows[i]!
+      for (let k = 0; k < out.length; k++) {
+        const v = r[k]
+        const type = columns[k]!.type
+        out[k] = toStoreJson(type, type.kind === 'timestamp' && typeof v === 'number' ? new Date(v) : v)
+      }
+    }
+    return { n, counts: emptyCounts(), cells, binary }
+  }
+
+  /** Stages rows given as cell arrays (`ready`: the same rows' prepareCells(), started earlier); failures as add()'s. */
+  async addCells(rows: readonly (readonly unknown[])[], ready?: Promise<PreparedBatch>): Promise<void> {
+    this.#assertOpen()
+    const batch = await (ready ?? this.prepareCells(rows))
+    await this.#addDirect(this.#direct!, batch)
   }
 
   /** Rows staged so far. */
@@ -539,6 +589,20 @@ function addCounts(into: WriteCounts, from: WriteCounts): void {
 }
 
 type Cells = (i: number, out: unknown[]) => void
+
+/** Per source column its table column, when each is an input column's plain value (BulkLoad.cellColumns). */
+function cellColumnsOf(md: TableMd, source: readonly SourceColumn[]): { name: string; type: ColumnType }[] | undefined {
+  const byName = new Map(md.columns.map((c) => [valueColumn(c.id), c]))
+  const out: { name: string; type: ColumnType }[] = []
+  for (const s of source) {
+    const c = byName.get(s.name)
+    if (!c || c.computed) return undefined
+    const type = parseType(c.type)
+    if (isMedia(type)) return undefined
+    out.push({ name: c.name, type })
+  }
+  return out
+}
 
 /** A batch ready to be added (BulkLoad.prepare). */
 export interface PreparedBatch {

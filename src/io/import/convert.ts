@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import type { ColumnType } from '../../types/index.ts'
 import { formatType, isMedia, parseType, valueSchema } from '../../types/index.ts'
 import { isAbsolute, resolve } from 'node:path'
+import { isoTimestampMs } from './timestamp-text.ts'
 
 // Raw file values → the values Table.insert takes. Text cells (CSV/TSV) are parsed per column type first (numbers,
 // booleans, JSON for json/array columns); then the column type's own valibot schema checks and normalises them, so
@@ -12,6 +13,11 @@ export interface ColumnConverter {
   readonly type: ColumnType
   /** The value to insert, or throws a ConvertError saying what is wrong with it. */
   convert(raw: unknown): unknown
+  /**
+   * As convert(), for a load that takes cells (BulkLoad.prepareCells), not rows for insert(): a timestamp may come
+   * back as its milliseconds since the epoch (a number) instead of a Date, which that load only reads the time of.
+   */
+  cell(raw: unknown): unknown
 }
 
 export class ConvertError extends Error {}
@@ -94,7 +100,7 @@ const FAST_TEXT: Partial<Record<ColumnType['kind'], (s: string) => unknown>> = {
   },
   bool: (s) => (s === 'true' ? true : s === 'false' ? false : undefined),
   timestamp: (s) => {
-    const ms = Date.parse(s)
+    const ms = isoTimestampMs(s) ?? Date.parse(s)
     return Number.isNaN(ms) ? undefined : new Date(ms)
   },
 }
@@ -140,7 +146,11 @@ export function converter(name: string, typeSpec: string, text: boolean, baseDir
         return general(raw)
       }
     : general
-  return { name, type, convert }
+  // A timestamp cell in the common ISO form needs no Date at all on the cell path (one per cell showed in the profile).
+  const cell = fast && type.kind === 'timestamp'
+    ? (raw: unknown): unknown => (typeof raw === 'string' && raw !== '' ? isoTimestampMs(raw) : undefined) ?? convert(raw)
+    : convert
+  return { name, type, convert, cell }
 }
 
 /** A raw value shortened for an error message. */

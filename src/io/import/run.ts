@@ -134,7 +134,8 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   let rowsRead = 0
   let rowsInserted = 0
   let rowsSkipped = 0
-  let batch: Record<string, unknown>[] = []
+  /** Converted rows: objects keyed by name, or cell arrays when the load takes cells (`cellsAt`). */
+  let batch: unknown[] = []
   let locs: number[] = []
   let table: Table | undefined
   let created = false
@@ -184,6 +185,14 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   // A fields record (CSV) converts field i with the converter of the header's column i.
   const fieldConvs = declaredColumns ? source.columns!.map((c) => converters.get(c)!) : undefined
   const absent = inputs.filter((c) => !converters.has(c.name)).map((c) => converter(c.name, c.type, source.text, options.baseDir))
+  /**
+   * Where the load takes cell arrays (BulkLoad.cellColumns) and records are field arrays: per field, and per absent
+   * column, its place in the row's cells. A CSV record then converts straight into the cells the binary COPY writes:
+   * no row object keyed by name, no Date per timestamp (BENCHMARKS.md, issue 22 imp2).
+   */
+  let cellsAt: { readonly fields: Int32Array; readonly absent: Int32Array; readonly n: number } | undefined
+  /** Whether a batch went to the load (a load opened before the first batch, for its cellColumns, may get none). */
+  let used = false
 
   // 3. stream, convert, stage
 
@@ -245,6 +254,35 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     return absent.length === 0 ? row : withAbsent({ loc, fields }, row)
   }
 
+  /**
+   * A record straight into the load's cells: a CSV record's fields, or a record keyed by name (a folder walk, whose
+   * columns are declared too) read in the columns' order. The same conversions, in the same order, as convert().
+   */
+  function convertCells(rec: GoodRecord): unknown[] | undefined {
+    const at = cellsAt!
+    const fields = 'fields' in rec ? rec.fields : source.columns!.map((c) => rec.values[c])
+    const cells = new Array<unknown>(at.n)
+    const n = fieldConvs!.length
+    let i = 0
+    try {
+      for (; i < n; i++) cells[at.fields[i]!] = fieldConvs![i]!.cell(fields[i])
+    } catch (e) {
+      if (!(e instanceof ConvertError)) throw e
+      bad(rec.loc, fieldConvs![i]!.name, `${e.message}, got ${showValue(fields[i])}`, valuesOf(rec, source.columns))
+      return undefined
+    }
+    for (let a = 0; a < absent.length; a++) {
+      try {
+        cells[at.absent[a]!] = absent[a]!.cell(undefined)
+      } catch (e) {
+        if (!(e instanceof ConvertError)) throw e
+        bad(rec.loc, absent[a]!.name, e.message, valuesOf(rec, source.columns))
+        return undefined
+      }
+    }
+    return cells
+  }
+
   /** The table's columns the input lacks: null, or the row fails when one is required. */
   function withAbsent(r: GoodRecord, row: Record<string, unknown>): Record<string, unknown> | undefined {
     for (const conv of absent) {
@@ -260,10 +298,11 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   }
 
   /** Stages a batch; a row the store (or a media check, or a computed column) refuses is narrowed down and named. */
-  async function stage(rows: Record<string, unknown>[], at: number[], ready?: Promise<PreparedBatch>): Promise<void> {
+  async function stage(rows: unknown[], at: number[], ready?: Promise<PreparedBatch>): Promise<void> {
     if (rows.length === 0) return
     try {
-      await load!.add(rows, at, ready)
+      if (cellsAt) await load!.addCells(rows as unknown[][], ready)
+      else await load!.add(rows as Record<string, unknown>[], at, ready)
       rowsInserted += rows.length
     } catch (e) {
       if (!isTesseraError(e) || !ROW_LEVEL_CODES.has(e.code)) throw e
@@ -298,8 +337,9 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     batch = []
     locs = []
     load ??= await target.bulkLoad()
+    used = true
     // Checked, computed and encoded while the store still copies the batch before.
-    const ready = load.prepare(rows)
+    const ready = cellsAt ? load.prepareCells(rows as unknown[][]) : load.prepare(rows as Record<string, unknown>[])
     ready.catch(() => undefined) // its failure is add()'s, below
     if (inFlight) await inFlight
     // Progress is reported, not awaited: a direct load holds the table until it ends (staging.ts), so a callback that
@@ -322,7 +362,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
         bad(rec.loc, undefined, rec.error, rec.raw)
         continue
       }
-      const row = convert(rec)
+      const row = cellsAt ? convertCells(rec) : convert(rec)
       if (!row) continue
       batch.push(row)
       locs.push(rec.loc)
@@ -332,7 +372,10 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
 
   /** Keys only the store can see as duplicates (with existing rows, or between batches): named by line. */
   async function commit(): Promise<number[]> {
-    if (!load) return []
+    if (!load || !used) {
+      await load?.discard()
+      return []
+    }
     for (;;) {
       try {
         const st = await load.commit()
@@ -370,6 +413,20 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
 
   let versions: number[]
   try {
+    if (fieldConvs) {
+      // Opened before the first record converts, to know whether records convert straight into its cells.
+      load = await target.bulkLoad()
+      const names = load.cellColumns
+      const place = new Map(names?.map((name, k) => [name, k]))
+      // Every cell is a converted field or an absent column's null: the load's columns are exactly the inputs.
+      if (names && names.length === fieldConvs.length + absent.length && [...fieldConvs, ...absent].every((c) => place.has(c.name))) {
+        cellsAt = {
+          fields: Int32Array.from(fieldConvs, (c) => place.get(c.name)!),
+          absent: Int32Array.from(absent, (c) => place.get(c.name)!),
+          n: names.length,
+        }
+      }
+    }
     await handle(sample)
     sample.length = 0
     if (!exhausted) {
@@ -379,7 +436,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     if (inFlight) await inFlight
     options.signal?.throwIfAborted()
     versions = await commit()
-    if (load) progress()
+    if (load && used) progress()
   } catch (e) {
     const outcome = await undo()
     await closeReport(report)
