@@ -5,6 +5,7 @@ import type { LogicalSelect, LogicalSource, OrderKey } from './logical-plan.ts'
 import type { SourceScope } from './scope.ts'
 import type { ParamList } from './sql.ts'
 import { dataTable, visibleAt } from './sql.ts'
+import { containsAggregate } from './typecheck.ts'
 
 // The statement emitter: writes the one SELECT of a logical plan (logical-plan.ts). Expressions go through the
 // compiler (values as $n); tables, versions and visibility through sql.ts. Parts are compiled in a fixed order —
@@ -12,6 +13,8 @@ import { dataTable, visibleAt } from './sql.ts'
 
 const INT = { kind: 'int', nullable: false } as const
 const FLOAT = { kind: 'float', nullable: false } as const
+/** The largest limit + offset a top-N query sorts whole table rows for (topNFirst): the rows it keeps are copied twice. */
+export const TOP_N_WHOLE_ROWS = 1000
 const JOIN_SQL = { inner: 'join', left: 'left join', right: 'right join', full: 'full join', cross: 'cross join' } as const
 
 export function emitSelect(s: LogicalSelect, scope: SourceScope, params: ParamList): string {
@@ -50,5 +53,27 @@ export function emitSelect(s: LogicalSelect, scope: SourceScope, params: ParamLi
   const order = s.orderBy.length > 0 ? ` order by ${s.orderBy.map(orderKey).join(', ')}` : ''
   const limit = (s.limit !== undefined ? ` limit ${Math.max(0, Math.trunc(s.limit))}` : '') + (s.offset ? ` offset ${Math.max(0, Math.trunc(s.offset))}` : '')
 
+  if (topNFirst(s, [...columns, order])) {
+    // The select list and the sort key again over the kept rows, under the same alias: their SQL is unchanged.
+    const outerOrder = ` order by ${s.orderBy.map(orderKey).join(', ')}`
+    return `with _top as materialized (select t0.* from ${from.join(' ')} where ${where.join(' and ')}${order}${limit}) select ${columns.join(', ')} from _top as t0${outerOrder}`
+  }
   return `select${s.distinct ? ' distinct' : ''} ${columns.join(', ')} from ${from.join(' ')} where ${where.join(' and ')}${group}${order}${limit}`
+}
+
+/**
+ * A top-N query over one table (order by + a small limit) sorts whole stored rows and computes its select list over
+ * the N rows kept, not over every row scanned: Postgres copies each scanned row into the sort, and a row that is the
+ * table's own tuple (`t0.*`) is copied whole in one go, while a projected one (the outputs without _rowid and the
+ * version columns) is taken apart and built anew first. Measured on 100k rows, `orderBy(score).limit(10)`: 21.8 →
+ * 14.5 ms, raw SQL on a table without the version columns 13.5 ms (BENCHMARKS.md, issue 22). A materialized CTE,
+ * because a subquery's unused columns are pruned by the planner, which brings the projection back; big values stay
+ * TOAST pointers in the sort and are read only if an output uses them.
+ */
+function topNFirst(s: LogicalSelect, sqlAfterScan: readonly string[]): boolean {
+  if (s.orderBy.length === 0 || s.limit === undefined || s.limit + (s.offset ?? 0) > TOP_N_WHOLE_ROWS) return false
+  if (s.distinct || s.joins.length > 0 || s.groupBy.length > 0 || s.visibilityInDerivedTables) return false
+  if (s.columns.some((c) => containsAggregate(c.node)) || s.orderBy.some((k) => k.kind === 'expr' && containsAggregate(k.node))) return false
+  // System columns are not part of `t0.*`: the select list and the sort key must not read them.
+  return !sqlAfterScan.some((c) => /\bt0\.(ctid|xmin|xmax|tableoid)\b/.test(c))
 }
