@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Tessera } from '../../src/index.ts'
 import { importData } from '../../src/index.ts'
-import { civilDays } from '../../src/catalog/data-table/copy-binary.ts'
+import { civilDays } from '../../src/types/index.ts'
 import { memoryDb } from '../support/db.ts'
 
 // Imports on PGlite send their rows in COPY's binary format (src/catalog/data-table/copy-binary.ts), inserts as a

@@ -29,6 +29,23 @@ const rows = (n: number) => Array.from({ length: n }, (_, i) => ({
   nested: { deep: [[i], { x: 'é漢字🙂' }] }, empty: [], obj: {},
 }))
 
+
+/** Runs `work` and counts the turns of the event loop that ran while it did (a setImmediate chain). */
+async function countingTurns<T>(work: () => Promise<T>): Promise<[T, number]> {
+  let turns = 0
+  let running = true
+  const tick = () => {
+    if (!running) return
+    turns++
+    setImmediate(tick)
+  }
+  setImmediate(tick)
+  try {
+    return [await work(), turns]
+  } finally {
+    running = false
+  }
+}
 test('the sliced parse gives exactly what JSON.parse gives', async () => {
   const bodies: unknown[] = [
     { rows: rows(40), onError: 'ignore' },
@@ -111,31 +128,13 @@ test('the content check runs at the first non-blank character, before the rest i
 
 test('the event loop runs between slices of a big body', async () => {
   const text = JSON.stringify({ rows: rows(12_000) }) // ~2.4 MB
-  let turns = 0
-  let running = true
-  const tick = () => {
-    if (!running) return
-    turns++
-    setImmediate(tick)
-  }
-  setImmediate(tick)
-  const parsed = await parseJsonStream(streamOf(text, [1 << 20]), { maxDepth: 40 })
-  running = false
+  const [parsed, turns] = await countingTurns(() => parseJsonStream(streamOf(text, [1 << 20]), { maxDepth: 40 }))
   expect((parsed as { rows: unknown[] }).rows.length).toBe(12_000)
   // Decoding + scanning, then parsing in ~256 kB groups, a turn per ~1 MB of that work (~4.4M characters of it):
   // turns in between. A single JSON.parse of the whole text (the old way) let none in.
   expect(turns).toBeGreaterThanOrEqual(3)
   const many = JSON.stringify({ rows: rows(4000) })
-  let turns2 = 0
-  running = true
-  const tick2 = () => {
-    if (!running) return
-    turns2++
-    setImmediate(tick2)
-  }
-  setImmediate(tick2)
-  await parseJsonStream(streamOf(many, [1 << 20]), { maxDepth: 40, yieldEveryChars: 10_000, groupChars: 10_000, splitArraysOver: 10_000 })
-  running = false
+  const [, turns2] = await countingTurns(() => parseJsonStream(streamOf(many, [1 << 20]), { maxDepth: 40, yieldEveryChars: 10_000, groupChars: 10_000, splitArraysOver: 10_000 }))
   // Groups of at least 10k characters, a turn after each: about one turn per 10k characters parsed.
   expect(turns2).toBeGreaterThan(many.length / 20_000)
 })
@@ -183,16 +182,7 @@ test('an answer of many rows is written in slices: the same text as one JSON.str
     ] as const) {
       const res = await app.request(path, init)
       expect(res.status).toBe(200)
-      let turns = 0
-      let running = true
-      const tick = () => {
-        if (!running) return
-        turns++
-        setImmediate(tick)
-      }
-      setImmediate(tick)
-      const text = await res.text()
-      running = false
+      const [text, turns] = await countingTurns(() => res.text())
       const body = JSON.parse(text) as { rows: { id: number; data: string | null }[]; columns?: unknown }
       expect(text).toBe(JSON.stringify(body))
       expect(body.rows.length).toBe(path.includes('limit') ? 5_000 : 6_500)

@@ -1,4 +1,5 @@
 import { TesseraError } from '../../errors.ts'
+import { civilDays } from '../../types/index.ts'
 
 // COPY's binary format (https://www.postgresql.org/docs/current/sql-copy.html, "Binary Format"), written from the
 // values an insert holds. PGlite runs Postgres' text input functions in WASM: a number, a boolean or a timestamp given
@@ -207,20 +208,6 @@ export class CellEncodingError extends TesseraError {
   constructor(message: string) {
     super('INVALID_ROW', message)
   }
-}
-
-/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil); undefined for a day that does not exist. */
-export function civilDays(y: number, m: number, d: number): number | undefined {
-  if (m < 1 || m > 12 || d < 1) return undefined
-  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
-  const monthDays = m === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31
-  if (d > monthDays) return undefined
-  const yy = m <= 2 ? y - 1 : y
-  const era = Math.floor(yy / 400)
-  const yoe = yy - era * 400
-  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
-  return era * 146_097 + doe - 719_468
 }
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/

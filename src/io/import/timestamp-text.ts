@@ -5,6 +5,8 @@
 // every other text — no zone (local time), a day the month lacks (Date.parse rolls it over), 24:00, leap seconds,
 // a year below 1000 after a space, other spellings — which the caller hands to Date.parse.
 
+import { civilDays } from '../../types/index.ts'
+
 const MS_PER_DAY = 86_400_000
 
 /** The value of the `len` digits at s[at…], or -1 when one of them is not a digit. */
@@ -16,16 +18,6 @@ function digits(s: string, at: number, len: number): number {
     v = v * 10 + d
   }
   return v
-}
-
-/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y
-  const era = Math.floor(yy / 400)
-  const yoe = yy - era * 400
-  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
-  return era * 146_097 + doe - 719_468
 }
 
 function monthDays(y: number, m: number): number {
@@ -81,5 +73,7 @@ export function isoTimestampMs(s: string): number | undefined {
     if (oh < 0 || oh > 23 || om < 0 || om > 59) return undefined
     offsetMin = (z === 45 ? -1 : 1) * (oh * 60 + om)
   } else return undefined
-  return daysFromCivil(y, mo, d) * MS_PER_DAY + ((h * 60 + mi - offsetMin) * 60 + sec) * 1000 + ms
+  const days = civilDays(y, mo, d)
+  if (days === undefined) return undefined
+  return days * MS_PER_DAY + ((h * 60 + mi - offsetMin) * 60 + sec) * 1000 + ms
 }
