@@ -19,6 +19,8 @@ export const LEXICAL_FEATURES = 8192
 export const LEXICAL_DEFAULT_DIMS = 256
 export const LEXICAL_DEFAULT_SEED = 1729
 const NGRAM_WEIGHT = 0.5
+/** Embedding work between two yields of the thread (lexicalEmbed). */
+const YIELD_AFTER_MS = 8
 
 function fnv1a(s: string, seed: number): number {
   return fnvChars(fnvStart(seed), s, 0, s.length)
@@ -197,9 +199,15 @@ export async function lexicalEmbed(texts: readonly string[], options: LexicalOpt
       ? ((p) => (t: string) => projectSparse(t, p, seed, acc))(sparseProjection(dims, seed))
       : ((m) => (t: string) => projectDense(t, m, dims, seed, acc))(projection(dims, seed))
     const out: number[][] = []
-    // Slices of ~1,000 texts (tens of ms) with a yield between: a big insert's embedding does not hold the thread.
+    // Slices of about YIELD_AFTER_MS with a yield between, so a big insert's embedding does not hold the serving
+    // thread. By time, not by count: a slice of 1,024 texts was ~35 ms sparse but ~130 ms with the dense projection
+    // (an index created over HTTP with `opts: {}`), and point reads over HTTP waited behind it (issue 15, load (a)).
+    let sliceStart = performance.now()
     for (let i = 0; i < texts.length; i++) {
-      if (i > 0 && i % 1024 === 0) await new Promise((r) => setTimeout(r, 0))
+      if ((i & 31) === 0 && performance.now() - sliceStart > YIELD_AFTER_MS) {
+        await new Promise((r) => setTimeout(r, 0))
+        sliceStart = performance.now()
+      }
       project(texts[i]!)
       out.push(normalized(acc))
     }

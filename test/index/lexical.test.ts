@@ -40,6 +40,30 @@ describe('lexical embedder in JS', () => {
   })
 })
 
+test('a big batch yields the thread after every few milliseconds of work, whatever the projection costs a text', async () => {
+  // The dense projection costs ~35,000 multiply-adds a text: 5,000 texts are hundreds of milliseconds of work. A yield
+  // every 1,024 texts (the old rule) made 4 yields, each after 1,024 texts' work; by time (~8 ms a slice) there are
+  // dozens. The yields are counted where they happen (setTimeout with no delay).
+  const many = Array.from({ length: 5000 }, (_, i) => `${texts[i % texts.length]} w${i}`)
+  const realSetTimeout = globalThis.setTimeout
+  let yields = 0
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    if (!ms) yields++
+    return realSetTimeout(fn, ms)
+  }) as typeof setTimeout
+  let out: number[][]
+  const began = performance.now()
+  try {
+    out = await lexicalEmbed(many)
+  } finally {
+    globalThis.setTimeout = realSetTimeout
+  }
+  const ms = performance.now() - began
+  expect(out).toHaveLength(5000)
+  expect(yields).toBeGreaterThanOrEqual(Math.max(10, Math.floor(ms / 40)))
+  expect(out[4999]).toEqual((await lexicalEmbed([many[4999]!]))[0]!)
+})
+
 test('an unknown projection is refused by name', async () => {
   const { withDims } = await import('../../src/inference/index.ts')
   await expect(await throwing(withDims({ fn: 'lexical_embed', opts: { projection: 'fast' }, modality: 'text' }))).toThrow(/projection must be 'sparse' or 'dense'/)
