@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { PGliteDriver, READS_IN_FLIGHT, translateStoreError } from '../../src/store/index.ts'
 import { TesseraError } from '../../src/errors.ts'
+import { RuntimeWorker } from '../../src/store/pglite/driver.ts'
 import { rmSync } from 'node:fs'
 import { templateBlob, tempDir } from '../support/db.ts'
 import { rejection } from '../support/settle.ts'
@@ -90,7 +91,9 @@ describe('the store worker hop', () => {
   test("a transaction's first statement goes out behind BEGIN without waiting for its answer; a failure still undoes it all", async () => {
     // Every message to the worker and every answer, in the order this thread saw them.
     const seen: string[] = []
-    const proto = (globalThis.Worker as unknown as { prototype: { postMessage: (m: unknown, t?: unknown) => void } }).prototype
+    // The driver's Worker class, not the global: in a full test run onnxruntime-web's glue has replaced
+    // globalThis.Worker with node:worker_threads' by now (src/store/pglite/driver.ts, RuntimeWorker).
+    const proto = (RuntimeWorker as unknown as { prototype: { postMessage: (m: unknown, t?: unknown) => void } }).prototype
     const post = proto.postMessage
     const listening = new WeakSet<object>()
     proto.postMessage = function (this: EventTarget, m: unknown, t?: unknown) {

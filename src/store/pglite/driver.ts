@@ -30,9 +30,9 @@ interface WorkerLike {
 /**
  * The runtime's own Worker, taken when this module loads: onnxruntime-web's Emscripten glue later replaces
  * globalThis.Worker with node:worker_threads' Worker (another event API), after which a store worker started with
- * the global would never be heard from.
+ * the global would never be heard from. Exported for tests that watch the messages to the store worker.
  */
-const RuntimeWorker = globalThis.Worker
+export const RuntimeWorker = globalThis.Worker
 
 /**
  * The store worker's entry. A compiled binary carries it as an extra entrypoint of `bun build --compile` (build.ts),
