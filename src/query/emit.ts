@@ -68,11 +68,14 @@ export function emitSelect(s: LogicalSelect, scope: SourceScope, params: ParamLi
  * version columns) is taken apart and built anew first. Measured on 100k rows, `orderBy(score).limit(10)`: 21.8 →
  * 14.5 ms, raw SQL on a table without the version columns 13.5 ms (BENCHMARKS.md, issue 22). A materialized CTE,
  * because a subquery's unused columns are pruned by the planner, which brings the projection back; big values stay
- * TOAST pointers in the sort and are read only if an output uses them.
+ * TOAST pointers in the sort and are read only if an output uses them. Not for tables with an array column (below).
  */
 function topNFirst(s: LogicalSelect, sqlAfterScan: readonly string[]): boolean {
   if (s.orderBy.length === 0 || s.limit === undefined || s.limit + (s.offset ?? 0) > TOP_N_WHOLE_ROWS) return false
   if (s.distinct || s.joins.length > 0 || s.groupBy.length > 0 || s.visibilityInDerivedTables) return false
+  // A vector held in the row (1.5 kB at 384 dimensions) is copied with it: on 30k rows with one, the whole-row sort
+  // took 20.3 / 25.9 ms against 17.2 / 24.5 projected (quiet machine, BENCHMARKS.md issue 22).
+  if (s.from.arrayColumns) return false
   if (s.columns.some((c) => containsAggregate(c.node)) || s.orderBy.some((k) => k.kind === 'expr' && containsAggregate(k.node))) return false
   // System columns are not part of `t0.*`: the select list and the sort key must not read them.
   return !sqlAfterScan.some((c) => /\bt0\.(ctid|xmin|xmax|tableoid)\b/.test(c))

@@ -1,5 +1,6 @@
 import { invalid } from '../errors.ts'
 import type { ColumnType } from '../types/index.ts'
+import { parseType } from '../types/index.ts'
 import { isSqlExpr } from './compiler.ts'
 import type { ExprNode } from './nodes/index.ts'
 import { colNode, isCol, isFn, isLit, printExpr } from './nodes/index.ts'
@@ -28,6 +29,11 @@ export interface LogicalSource {
   readonly version: number | undefined
   /** The store stages updates and deletes: current reads use the two-arm visibility (sql.ts visibleAt). */
   readonly stagedWrites?: boolean
+  /**
+   * The table stores an array column (a vector: every embedding index keeps one), often a kilobyte or more held in
+   * the row itself: copying whole rows then costs more than projecting the outputs (emit.ts, topNFirst).
+   */
+  readonly arrayColumns?: boolean
 }
 
 export interface LogicalJoin extends LogicalSource {
@@ -247,7 +253,10 @@ export function logicalPlan(original: QuerySpec): LogicalPlan {
   const select: LogicalSelect = {
     distinct: spec.distinct === true,
     columns: list.columns,
-    from: { tableId: spec.from.tableId, alias: 't0', version: spec.from.version, ...(spec.from.stagedWrites ? { stagedWrites: true } : {}) },
+    from: {
+      tableId: spec.from.tableId, alias: 't0', version: spec.from.version, ...(spec.from.stagedWrites ? { stagedWrites: true } : {}),
+      ...(spec.from.md.columns.some((c) => parseType(c.type).kind === 'array') ? { arrayColumns: true } : {}),
+    },
     joins,
     visibilityInDerivedTables: spec.joins.some((j) => j.how === 'right' || j.how === 'full'),
     where,

@@ -18,7 +18,7 @@ const EXPECTED: Record<string, { sql: string; params: unknown[] }> = {
     params: [3],
   },
   'select, where, order desc, limit': {
-    sql: 'with _top as materialized (select t0.* from tessera_data."t1" as t0 where ((t0._v_max = 2147483647 and t0._v_min + 0 <= (select version from tessera.tables where id = 1)) or (t0._v_max <> 2147483647 and t0._v_max > (select version from tessera.tables where id = 1) and t0._v_min + 0 <= (select version from tessera.tables where id = 1))) and (t0.c2 > $2::bigint) and (t0.c4 is not null) order by t0.c3 desc limit 10) select t0.c0 as "_o0", (t0.c3 * $1::bigint) as "_o1" from _top as t0 order by t0.c3 desc',
+    sql: 'select t0.c0 as "_o0", (t0.c3 * $1::bigint) as "_o1" from tessera_data."t1" as t0 where ((t0._v_max = 2147483647 and t0._v_min + 0 <= (select version from tessera.tables where id = 1)) or (t0._v_max <> 2147483647 and t0._v_max > (select version from tessera.tables where id = 1) and t0._v_min + 0 <= (select version from tessera.tables where id = 1))) and (t0.c2 > $2::bigint) and (t0.c4 is not null) order by t0.c3 desc limit 10',
     params: [2, 0],
   },
   'no order: insertion order': {
@@ -26,15 +26,15 @@ const EXPECTED: Record<string, { sql: string; params: unknown[] }> = {
     params: [],
   },
   'head: insertion order and limit': {
-    sql: 'with _top as materialized (select t0.* from tessera_data."t1" as t0 where ((t0._v_max = 2147483647 and t0._v_min + 0 <= (select version from tessera.tables where id = 1)) or (t0._v_max <> 2147483647 and t0._v_max > (select version from tessera.tables where id = 1) and t0._v_min + 0 <= (select version from tessera.tables where id = 1))) order by t0._rowid asc limit 5) select t0.c0 as "_o0" from _top as t0 order by t0._rowid asc',
+    sql: 'select t0.c0 as "_o0" from tessera_data."t1" as t0 where ((t0._v_max = 2147483647 and t0._v_min + 0 <= (select version from tessera.tables where id = 1)) or (t0._v_max <> 2147483647 and t0._v_max > (select version from tessera.tables where id = 1) and t0._v_min + 0 <= (select version from tessera.tables where id = 1))) order by t0._rowid asc limit 5',
     params: [],
   },
   'tail without order: descending insertion order': {
-    sql: 'with _top as materialized (select t0.* from tessera_data."t1" as t0 where ((t0._v_max = 2147483647 and t0._v_min + 0 <= (select version from tessera.tables where id = 1)) or (t0._v_max <> 2147483647 and t0._v_max > (select version from tessera.tables where id = 1) and t0._v_min + 0 <= (select version from tessera.tables where id = 1))) order by t0._rowid desc limit 2) select t0.c0 as "_o0" from _top as t0 order by t0._rowid desc',
+    sql: 'select t0.c0 as "_o0" from tessera_data."t1" as t0 where ((t0._v_max = 2147483647 and t0._v_min + 0 <= (select version from tessera.tables where id = 1)) or (t0._v_max <> 2147483647 and t0._v_max > (select version from tessera.tables where id = 1) and t0._v_min + 0 <= (select version from tessera.tables where id = 1))) order by t0._rowid desc limit 2',
     params: [],
   },
   'offset paging: a tie-break on insertion order': {
-    sql: 'with _top as materialized (select t0.* from tessera_data."t1" as t0 where ((t0._v_max = 2147483647 and t0._v_min + 0 <= (select version from tessera.tables where id = 1)) or (t0._v_max <> 2147483647 and t0._v_max > (select version from tessera.tables where id = 1) and t0._v_min + 0 <= (select version from tessera.tables where id = 1))) order by t0.c1 asc, t0._rowid asc limit 2 offset 2) select t0.c0 as "_o0" from _top as t0 order by t0.c1 asc, t0._rowid asc',
+    sql: 'select t0.c0 as "_o0" from tessera_data."t1" as t0 where ((t0._v_max = 2147483647 and t0._v_min + 0 <= (select version from tessera.tables where id = 1)) or (t0._v_max <> 2147483647 and t0._v_max > (select version from tessera.tables where id = 1) and t0._v_min + 0 <= (select version from tessera.tables where id = 1))) order by t0.c1 asc, t0._rowid asc limit 2 offset 2',
     params: [],
   },
   'group by with aggregates': {
@@ -50,8 +50,8 @@ const EXPECTED: Record<string, { sql: string; params: unknown[] }> = {
     params: [7, 0.5],
   },
   'sample n': {
-    sql: 'with _top as materialized (select t0.* from tessera_data."t1" as t0 where ((t0._v_max = 2147483647 and t0._v_min + 0 <= (select version from tessera.tables where id = 1)) or (t0._v_max <> 2147483647 and t0._v_max > (select version from tessera.tables where id = 1) and t0._v_min + 0 <= (select version from tessera.tables where id = 1))) order by hashtextextended(t0._rowid::text, $1::bigint) limit 2) select t0.c0 as "_o0" from _top as t0 order by hashtextextended(t0._rowid::text, $2::bigint)',
-    params: [1, 1],
+    sql: 'select t0.c0 as "_o0" from tessera_data."t1" as t0 where ((t0._v_max = 2147483647 and t0._v_min + 0 <= (select version from tessera.tables where id = 1)) or (t0._v_max <> 2147483647 and t0._v_max > (select version from tessera.tables where id = 1) and t0._v_min + 0 <= (select version from tessera.tables where id = 1))) order by hashtextextended(t0._rowid::text, $1::bigint) limit 2',
+    params: [1],
   },
   'a version in the past': {
     sql: 'select t0.c0 as "_o0" from tessera_data."t1" as t0 where t0._v_min <= 1 and t0._v_max > 1 order by t0._rowid asc',
