@@ -105,6 +105,21 @@ class ShapeScanner {
   }
 }
 
+/**
+ * Whether JSON text nests arrays/objects deeper than `limit`: one pass over the characters (brackets inside strings
+ * do not count), before JSON.parse, so a 5,000-deep body never reaches the parser or a recursive walk. The same scan
+ * a big body gets while it arrives (parseJsonStream), over a small body's whole text.
+ */
+export function jsonTextNestsDeeper(text: string, limit: number): boolean {
+  try {
+    new ShapeScanner(limit).feed(text)
+    return false
+  } catch (e) {
+    if (e instanceof DepthExceeded) return true
+    throw e
+  }
+}
+
 /** The decoded body as pieces, with a cursor for slicing ranges out of them in (mostly) increasing order. */
 class Pieces {
   readonly list: string[] = []

@@ -3,7 +3,7 @@ import * as v from 'valibot'
 import { EXPR_LIMITS, exprLimitIssue } from '../api/index.ts'
 import type { ParamSpec, ParamSpecs, ParamValue, ParamValues } from '../api/index.ts'
 import { errorOf, invalid } from '../errors.ts'
-import { DepthExceeded, parseJsonStream } from './json-body.ts'
+import { DepthExceeded, jsonTextNestsDeeper, parseJsonStream } from './json-body.ts'
 
 // The one request layer: every route reads its body, query parameters and path parameters through these helpers,
 // so what reaches the engine has been checked against a schema with bounds (the request schemas of the API contract,
@@ -34,26 +34,6 @@ const tooLarge = (message: string, details?: Record<string, unknown>) => errorOf
 export { tooLarge }
 
 // ---- bodies ----
-
-/**
- * Whether JSON text nests arrays/objects deeper than `limit`: one pass over the characters (brackets inside strings
- * do not count), before JSON.parse, so a 5,000-deep body never reaches the parser or a recursive walk.
- */
-export function jsonTextNestsDeeper(text: string, limit: number): boolean {
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i)
-    if (inString) {
-      if (ch === 92) i++ // backslash: skip the escaped character
-      else if (ch === 34) inString = false
-    } else if (ch === 34) inString = true
-    else if (ch === 123 || ch === 91) {
-      if (++depth > limit) return true
-    } else if (ch === 125 || ch === 93) depth--
-  }
-  return false
-}
 
 const isJsonType = (type: string | undefined): boolean => {
   const t = (type ?? '').split(';')[0]!.trim().toLowerCase()

@@ -20,11 +20,6 @@ function digits(s: string, at: number, len: number): number {
   return v
 }
 
-function monthDays(y: number, m: number): number {
-  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28
-  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31
-}
-
 /** Milliseconds since the epoch of an ISO timestamp text with a zone, or undefined for a text of another form. */
 export function isoTimestampMs(s: string): number | undefined {
   const n = s.length
@@ -37,7 +32,10 @@ export function isoTimestampMs(s: string): number | undefined {
   const h = digits(s, 11, 2)
   const mi = digits(s, 14, 2)
   // With a space, Date.parse takes its legacy reader, which reads a year below 100 as 19xx/20xx: those stay with it.
-  if (y < 0 || (sep === 32 && y < 1000) || mo < 1 || mo > 12 || d < 1 || d > monthDays(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59) return undefined
+  if (y < 0 || (sep === 32 && y < 1000) || h < 0 || h > 23 || mi < 0 || mi > 59) return undefined
+  // Undefined for a month or day that does not exist (a digit missing reads as -1).
+  const days = civilDays(y, mo, d)
+  if (days === undefined) return undefined
   let p = 16
   let sec = 0
   let ms = 0
@@ -73,7 +71,5 @@ export function isoTimestampMs(s: string): number | undefined {
     if (oh < 0 || oh > 23 || om < 0 || om > 59) return undefined
     offsetMin = (z === 45 ? -1 : 1) * (oh * 60 + om)
   } else return undefined
-  const days = civilDays(y, mo, d)
-  if (days === undefined) return undefined
   return days * MS_PER_DAY + ((h * 60 + mi - offsetMin) * 60 + sec) * 1000 + ms
 }
