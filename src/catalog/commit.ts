@@ -1,4 +1,4 @@
-import { ConcurrencyError } from '../errors.ts'
+import { ConcurrencyError, UnavailableError } from '../errors.ts'
 import { translateStoreError } from '../store/index.ts'
 import type { Queryable } from '../store/index.ts'
 import { valueColumn } from '../query/index.ts'
@@ -101,6 +101,7 @@ export function commitLocked<P>(ctx: CatalogContext, tableId: number, change: Ch
 
 async function commitInContext<P>(ctx: CatalogContext, tableId: number, change: Change<P>): Promise<ChangeResult> {
   const txOptions = { lockKey: tableId, ...(change.background ? { priority: 'background' as const } : {}) }
+  await undoLeftovers(ctx, ctx.state(tableId))
   for (let attempt = 0; ; attempt++) {
     const state = ctx.state(tableId)
     const counts = emptyCounts()
@@ -205,11 +206,37 @@ async function writeSteps<P>(
  * Undoes what a failed staged write did under its version: its rows go, the rows it ended are current again (at open,
  * leftovers of a killed one go the same way).
  */
+/**
+ * Undo of staged writes whose own undo failed (the store failed again), by table, per database. Their rows sit under
+ * the version the table's next commit takes (nothing else writes a PGlite data dir), so that commit would make them
+ * visible: it runs the undo first and fails while it cannot. Reopening the data dir removes them too.
+ */
+const pendingUndo = new WeakMap<CatalogContext, Map<number, (tx: Queryable) => Promise<void>>>()
+
 async function discardStaged<P>(ctx: CatalogContext, state: TableState, version: number, change: Change<P>, prepared: P): Promise<void> {
-  await ctx.db.transaction(async (tx) => {
+  const undo = async (tx: Queryable) => {
     await undoVersion(tx, state.id, version)
     await change.undo?.(tx, state, prepared)
-  }).catch(() => undefined)
+  }
+  // The write's own error is what its caller gets; a failed undo is kept for the table's next commit.
+  await ctx.db.transaction(undo).catch(() => {
+    const byTable = pendingUndo.get(ctx) ?? new Map<number, (tx: Queryable) => Promise<void>>()
+    pendingUndo.set(ctx, byTable)
+    byTable.set(state.id, undo)
+  })
+}
+
+/** Runs the undo a failed write left for this table, before anything else commits on it. */
+async function undoLeftovers(ctx: CatalogContext, state: TableState): Promise<void> {
+  const undo = pendingUndo.get(ctx)?.get(state.id)
+  if (!undo) return
+  try {
+    await ctx.db.transaction(undo)
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e)
+    throw new UnavailableError('UNAVAILABLE', `'${state.path}' still holds rows of a failed write at version ${state.version + 1} that could not be removed (${reason}); it takes no writes until they are (reopening the database removes them)`, { table: state.path }, { cause: e })
+  }
+  pendingUndo.get(ctx)?.delete(state.id)
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { collectRows, getIterator } from '../../src/iterators/index.ts'
 import { decodeWav, findTool, readMedia, resolveMedia } from '../../src/media/index.ts'
-import { MODELS_DIR, tempDir } from '../support/db.ts'
+import { MODELS_DIR, modelsMissing, tempDir } from '../support/db.ts'
 import { concat, png, tones, vowelSamples } from '../media/fixtures.ts'
 import { encodeWav } from '../../src/media/index.ts'
 import { throwing } from '../support/settle.ts'
@@ -46,7 +46,7 @@ describe('tile_iterator', () => {
     expect([...last.data.subarray(0, 3)]).toEqual([255, 0, 0])
   })
 
-  test('a real photo in 256-px tiles', async () => {
+  test.skipIf(!!modelsMissing('testdata/dog.jpg'))('a real photo in 256-px tiles', async () => {
     const rows = await run('tile_iterator', join(MODELS_DIR, 'testdata/dog.jpg'), { tileSize: [256, 256] })
     expect(rows.length).toBe(9) // 768x576 → 3 x 3, the bottom row 64 px high
     expect(rows[8]!.tile_box).toEqual([512, 512, 768, 576])

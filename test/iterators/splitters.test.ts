@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { collectRows, getIterator, listIterators, sentences, splitByBudget, tokenCounter } from '../../src/iterators/index.ts'
-import { MODELS_DIR, tempDir } from '../support/db.ts'
+import { MODELS_DIR, modelsMissing, tempDir } from '../support/db.ts'
 import { pdf } from '../media/fixtures.ts'
 import { throwing } from '../support/settle.ts'
 
@@ -64,7 +64,7 @@ describe('document_splitter', () => {
     expect(splitByBudget('abcdefghij', 4, 0, (s) => s.length)).toEqual(['abcd', 'efgh', 'ij'])
   })
 
-  test('token_limit counts with a real tokenizer.json, else whitespace words', async () => {
+  test.skipIf(!!modelsMissing('bert-uncased-tokenizer/tokenizer.json'))('token_limit counts with a real tokenizer.json, else whitespace words', async () => {
     const tokDir = join(MODELS_DIR, 'bert-uncased-tokenizer')
     const counter = await tokenCounter(tokDir)
     expect(counter.count('Hello offline world!')).toBe(5)

@@ -13,6 +13,11 @@ export async function png(width: number, height: number, color = '#ff0000', opti
   return new Uint8Array(await img.png().toBuffer())
 }
 
+/** A JPEG of one colour (for tests that need a real photo format, not a particular picture). */
+export async function jpeg(width: number, height: number, color = '#3070c0'): Promise<Uint8Array> {
+  return new Uint8Array(await sharp({ create: { width, height, channels: 3, background: color } }).jpeg().toBuffer())
+}
+
 /** A minimal valid PDF, hand-written: one Helvetica text line per entry of each page. */
 export function pdf(pages: readonly (readonly string[])[]): Uint8Array {
   const objs: string[] = []

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { readdirSync } from 'node:fs'
 import type { Tessera } from '../../src/index.ts'
 import { MediaStore } from '../../src/media/index.ts'
 import { createApp } from '../../src/server/app.ts'
 import { TokenStore } from '../../src/server/tokens.ts'
-import { memoryDb, MODELS_DIR } from '../support/db.ts'
+import { memoryDb } from '../support/db.ts'
+import { jpeg } from '../media/fixtures.ts'
 
 // Issue 17, findings 5 (the open loopback mode), 8 (reads never write) and 11 (admin token from the environment,
 // /metrics behind a token, token scopes normalized at creation).
@@ -66,7 +66,7 @@ describe('finding 8: reads never write to the media store', () => {
     const app = createApp(db, { authenticate: tokens.authenticate, tokens })
     await db.createDir('imgs')
     const t = await db.createTable('imgs/pics', { img: 'image' })
-    await t.insert([{ img: new Uint8Array(readFileSync(join(MODELS_DIR, 'testdata/dog.jpg'))) }])
+    await t.insert([{ img: await jpeg(96, 64) }])
     const store = db.media.store as MediaStore
     const stored = filesUnder(store.dir)
     const cached = db.media.cache.totalBytes

@@ -7,7 +7,8 @@ import type { Tessera } from '../../src/index.ts'
 import { downloadOutbound, FileCache, internalReason, withMediaAccess } from '../../src/media/index.ts'
 import { createApp } from '../../src/server/app.ts'
 import { TokenStore } from '../../src/server/tokens.ts'
-import { memoryDb, MODELS_DIR, tempDir } from '../support/db.ts'
+import { memoryDb, tempDir } from '../support/db.ts'
+import { jpeg } from '../media/fixtures.ts'
 
 // Issue 17, findings 2 and 3: a tenant's URL must not make the server reach its own network, in any spelling of an
 // internal address, at insert, through the media route (bytes, thumbnails, text previews) or inside an expression;
@@ -23,7 +24,7 @@ let db: Tessera
 let admin: RemoteTessera
 let tenant: RemoteTessera
 const dir = tempDir('tessera-ssrf-')
-const png = readFileSync(join(MODELS_DIR, 'testdata/dog.jpg'))
+const png = Buffer.from(await jpeg(96, 64))
 
 beforeAll(async () => {
   internal = Bun.serve({

@@ -42,6 +42,31 @@ test('a write that fails in its final step leaves the table exactly as before (r
   expect(await t.count()).toBe(21_000)
 })
 
+test('when undoing a failed staged write fails too, the next write of the table removes its rows first', async () => {
+  const db = await memoryDb()
+  dbs.push(db)
+  const t = await db.createTable('t', { id: 'int', text: 'string' }, { primaryKey: 'id' })
+  await t.insert(rows(0, 1_000))
+  const before = await snapshot(db, 't')
+  // The final step fails (its version is taken behind Tessera's back), and so does the undo of the staged rows: the
+  // data table refuses deletes for now. Those rows sit under the version the next commit takes.
+  await db.driver.query(`insert into tessera.versions(table_id, version, kind, md) select id, version + 1, 'insert', md from tessera.tables where id = $1`, [t.id])
+  await db.driver.query(`create function refuse_delete() returns trigger language plpgsql as $$ begin raise exception 'deletes refused for the test'; end $$`)
+  await db.driver.query(`create trigger refuse_delete before delete on tessera_data.t${t.id} for each statement execute function refuse_delete()`)
+  expect(await t.insert(rows(1_000, 20_000)).then(() => undefined, (e: unknown) => e)).toBeInstanceOf(Error)
+  await db.driver.query(`delete from tessera.versions where table_id = $1 and version = $2`, [t.id, before.version + 1])
+  // While the undo still fails, the table takes no write, and says why.
+  const refused = await t.insert({ id: 99_999, text: 'one more' }).then(() => undefined, (e: { code?: string; message?: string }) => e)
+  expect(refused).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/'t' still holds rows of a failed write at version \d+ .*deletes refused for the test/) })
+  expect(await t.count()).toBe(1_000)
+  await db.driver.query(`drop trigger refuse_delete on tessera_data.t${t.id}`)
+  // Now the next write removes the failed write's rows before it commits under that same version.
+  expect((await t.insert({ id: 99_999, text: 'one more' })).numInserted).toBe(1)
+  expect(await t.count()).toBe(1_001)
+  expect(await snapshot(db, 't')).toEqual({ ...before, version: before.version + 1, count: 1_001, physical: before.physical + 1, history: before.history + 1 })
+  expect((await db.check()).problems).toEqual([])
+})
+
 test('a write that fails in a middle step (duplicate key) leaves nothing of its earlier steps', async () => {
   const db = await memoryDb()
   dbs.push(db)

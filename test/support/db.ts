@@ -37,3 +37,16 @@ export function tempDir(prefix = 'tessera-test-'): string {
 
 /** Test data shipped beside the checkout (models, photos); TESSERA_TEST_MODELS overrides. */
 export const MODELS_DIR = process.env.TESSERA_TEST_MODELS ?? join(import.meta.dir, '../../../shared/models')
+
+/**
+ * Why a test that needs these files under MODELS_DIR cannot run, or undefined when they are all there. The photos and
+ * models are test data kept outside the repository: a checkout without them skips those tests and says so once per
+ * file, instead of failing on a missing file.
+ */
+export function modelsMissing(...files: string[]): string | undefined {
+  const absent = files.filter((f) => !existsSync(join(MODELS_DIR, f)))
+  if (absent.length === 0) return undefined
+  const reason = `skipped: test data ${absent.join(', ')} not found under ${MODELS_DIR} (put ../shared/models beside the checkout or set TESSERA_TEST_MODELS)`
+  console.warn(reason)
+  return reason
+}
