@@ -43,6 +43,13 @@ export const IndexInfoSchema = v.object({
   embed: EmbedderInfoSchema,
   fullText: v.optional(Str),
   ann: v.optional(v.record(Str, v.unknown())),
+  /** The embedded store's native index: building (searches are exact), catching up, ready, or not loaded yet. */
+  native: v.optional(v.object({
+    state: v.picklist(['not loaded', 'building', 'catching up', 'ready']),
+    vectors: Count,
+    /** The table version the graph covers; -1 while there is none. */
+    version: v.pipe(v.number(), v.integer(), v.minValue(-1)),
+  })),
 })
 export type IndexInfo = v.InferOutput<typeof IndexInfoSchema>
 

@@ -701,8 +701,13 @@ export class Table implements Joinable {
   readonly #alterSchema = (kind: VersionKind, apply: (tx: Queryable, state: TableState, version: number) => Promise<TableMd>): Promise<UpdateStatus> =>
     this.#write(kind, async () => undefined, (tx, state, version) => apply(tx, state, version))
 
+  /**
+   * The table's embedding indexes; on the embedded store, each with its native index's status (`native`: building,
+   * catching up or ready, and the version it covers), except on a time-travel handle, which searches exactly.
+   */
   listIndexes(): IndexInfo[] {
-    return indexes.listIndexes(this.md)
+    const manager = this.#pinned ? undefined : indexes.vectorIndexesOf(this.#ctx.db)
+    return indexes.listIndexes(this.md, manager && ((idx) => manager.existing(this.#id, idx)?.status() ?? { state: 'not loaded', vectors: 0, version: -1 }))
   }
 
   /** Full-text and vector search over `options.column`, fused by reciprocal rank. */

@@ -6,6 +6,7 @@ import { colNode, Expr, fnNode, valueColumn } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
 import { parseType } from '../types/index.ts'
 import { createRowIdIndex, isNative } from './ann/index.ts'
+import type { NativeIndexStatus } from './ann/index.ts'
 import { tsvectorSql, vectorCast } from './functions.ts'
 import { indexStatements } from './statements.ts'
 
@@ -55,6 +56,8 @@ export interface IndexInfo {
   readonly fullText?: string
   /** HNSW settings given at creation (the rest are defaults). */
   readonly ann?: IndexMd['ann']
+  /** The embedded store's native index: what searches get from it now (src/index/ann/manager.ts). */
+  readonly native?: NativeIndexStatus
 }
 
 const OPCLASS: Record<IndexMetric, string> = { cosine: 'vector_cosine_ops', ip: 'vector_ip_ops', l2: 'vector_l2_ops' }
@@ -94,10 +97,11 @@ export async function createHnsw(tx: Queryable, tableId: number, idx: Pick<Index
   await indexStatements().createCurrentRowsIndex(tx, tableId, physicalIndexName(tableId, idx), 'hnsw', `${vectorCast(valueColumn(idx.valueColumnId), idx.dims)} ${OPCLASS[idx.metric]}`, withSql)
 }
 
-export function listIndexes(md: TableMd): IndexInfo[] {
+export function listIndexes(md: TableMd, nativeStatus?: (idx: IndexMd) => NativeIndexStatus): IndexInfo[] {
   return (md.indexes ?? []).map((i) => ({
     name: i.name, column: md.columns.find((c) => c.id === i.columnId)?.name ?? `#${i.columnId}`, metric: i.metric, dims: i.dims, embed: i.embed,
     ...(i.fullText ? { fullText: i.fullText.language } : {}), ...(i.ann ? { ann: i.ann } : {}),
+    ...(nativeStatus ? { native: nativeStatus(i) } : {}),
   }))
 }
 

@@ -28,7 +28,7 @@ const top = async (t: Table, q: string, k = 5, where?: Parameters<Table['where']
 
 describe('embedding index', () => {
   test('is a hidden computed column plus index metadata', () => {
-    expect(docs.listIndexes()).toEqual([{ name: 'lex', column: 'text', metric: 'cosine', dims: 64, embed: expect.objectContaining({ fn: 'lexical_embed' }), fullText: 'english' }])
+    expect(docs.listIndexes()).toEqual([{ name: 'lex', column: 'text', metric: 'cosine', dims: 64, embed: expect.objectContaining({ fn: 'lexical_embed' }), fullText: 'english', native: expect.objectContaining({ state: expect.any(String) }) }])
     expect(Object.keys(docs.schema())).toEqual(['id', 'text', 'cat'])
     const hidden = docs.md.columns.find((c) => c.hidden)!
     expect(hidden.type).toBe('array<float32>[64]?')

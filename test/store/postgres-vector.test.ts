@@ -76,6 +76,7 @@ describe('pgvector over the postgres driver (pglite-socket)', () => {
 
   test('hybrid search uses the full-text index on the server driver too', async () => {
     expect(docs.listIndexes()[0]!.fullText).toBe('english')
+    expect(docs.listIndexes()[0]!.native).toBeUndefined() // pgvector's index on the server: no native graph to report
     const rows = (await docs.hybridSearch('volcano eruption', { column: 'text', k: 3, where: docs.c.cat.lt(5) })).rows
     expect(rows).toHaveLength(3)
     for (const r of rows) expect(r).toMatchObject({ text: expect.stringContaining('volcano'), textRank: expect.any(Number) })

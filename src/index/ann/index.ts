@@ -2,7 +2,7 @@
 export { ANN_DEFAULTS } from './native.ts'
 export type { AnnSettings, Quantization } from './native.ts'
 export { annSettings, attachVectorIndexes, detachVectorIndexes, vectorIndexesAfterCommit, vectorIndexesOf, withPrebuiltVectorIndex } from './manager.ts'
-export type { AnnEntry, VectorIndexes } from './manager.ts'
+export type { AnnEntry, NativeIndexStatus, VectorIndexes } from './manager.ts'
 export { annLimits, planAnn } from './plan.ts'
 export { defaultEfSearch, EF_RULE } from './ef.ts'
 export { exactInSlices, exactStepLimits } from './exact.ts'

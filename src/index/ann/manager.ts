@@ -19,6 +19,17 @@ const PAGE_MS = 40
 // time. At open, a note naming a version the table no longer has (revert, restore of an older backup), or with a
 // different commit time (reverted and written again), or no note at all, means a rebuild; otherwise a catch-up.
 
+/**
+ * A native index as an index listing shows it (see AnnEntry#status); 'not loaded': it is loaded or built at the
+ * table's first search or write since the database opened. `vectors`: keys in the graph (deleted rows' keys stay
+ * until a rebuild); `version`: the table version it covers (-1 while none).
+ */
+export interface NativeIndexStatus {
+  readonly state: 'not loaded' | 'building' | 'catching up' | 'ready'
+  readonly vectors: number
+  readonly version: number
+}
+
 /** Saves at most this often while rows keep coming (each save writes the whole file). */
 const SAVE_EVERY_MS = 30_000
 
@@ -147,6 +158,16 @@ export class AnnEntry {
    */
   get caughtUp(): boolean {
     return this.native !== undefined && this.#seenCommits === this.#commits
+  }
+
+  /**
+   * What searches get from this index now (index listings): 'building' — no graph yet, or a rebuild is due: searches
+   * rank every row exactly; 'catching up' — the graph covers an earlier version and the rows written since are ranked
+   * exactly beside its candidates; 'ready' — the graph covers every committed version.
+   */
+  status(): NativeIndexStatus {
+    const state = !this.native || this.#rebuild ? 'building' : this.caughtUp ? 'ready' : 'catching up'
+    return { state, vectors: this.native?.size ?? 0, version: this.version }
   }
 
   /** A commit to the table. */
@@ -438,6 +459,11 @@ export class VectorIndexes {
       const m = /^t(\d+)-(.*)-c(\d+)\.usearch/.exec(f)
       if (m && Number(m[1]) === tableId && !live.has(`${m[2]}:${m[3]}`)) rmSync(join(this.#dir, f), { force: true })
     }
+  }
+
+  /** The entry of an index if it has one already (a listing does not start loading or building it). */
+  existing(tableId: number, idx: IndexMd): AnnEntry | undefined {
+    return this.#entries.get(entryKey(tableId, idx))
   }
 
   entries(tableId?: number): AnnEntry[] {
