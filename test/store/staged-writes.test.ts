@@ -23,18 +23,26 @@ async function snapshot(db: Tessera, path: string) {
   return { version: t.version, count: await t.count(), physical: physical.rows[0]!.n, history: (await t.history()).length }
 }
 
-test('a write that fails in its final step leaves the table exactly as before (rows, version, physical rows)', async () => {
+/**
+ * A 1,000-row table whose next version is taken behind Tessera's back, so that a staged write's final step (its
+ * version record) fails after every step has written its rows; `release` gives the version back.
+ */
+async function finalStepFailing() {
   const db = await memoryDb()
   dbs.push(db)
   const t = await db.createTable('t', { id: 'int', text: 'string' }, { primaryKey: 'id' })
   await t.insert(rows(0, 1_000))
   const before = await snapshot(db, 't')
-  // Behind Tessera's back, the next version is taken: the final step's version record then fails, after every
-  // step has written its rows.
   await db.driver.query(`insert into tessera.versions(table_id, version, kind, md) select id, version + 1, 'insert', md from tessera.tables where id = $1`, [t.id])
+  const release = () => db.driver.query(`delete from tessera.versions where table_id = $1 and version = $2`, [t.id, before.version + 1])
+  return { db, t, before, release }
+}
+
+test('a write that fails in its final step leaves the table exactly as before (rows, version, physical rows)', async () => {
+  const { db, t, before, release } = await finalStepFailing()
   const err = await t.insert(rows(1_000, 20_000)).then(() => undefined, (e: unknown) => e as Error)
   expect(err).toBeInstanceOf(Error)
-  await db.driver.query(`delete from tessera.versions where table_id = $1 and version = $2`, [t.id, before.version + 1])
+  await release()
   expect(await snapshot(db, 't')).toEqual(before)
   expect((await db.check()).problems).toEqual([])
   // The table takes the same write afterwards.
@@ -43,18 +51,13 @@ test('a write that fails in its final step leaves the table exactly as before (r
 })
 
 test('when undoing a failed staged write fails too, the next write of the table removes its rows first', async () => {
-  const db = await memoryDb()
-  dbs.push(db)
-  const t = await db.createTable('t', { id: 'int', text: 'string' }, { primaryKey: 'id' })
-  await t.insert(rows(0, 1_000))
-  const before = await snapshot(db, 't')
-  // The final step fails (its version is taken behind Tessera's back), and so does the undo of the staged rows: the
-  // data table refuses deletes for now. Those rows sit under the version the next commit takes.
-  await db.driver.query(`insert into tessera.versions(table_id, version, kind, md) select id, version + 1, 'insert', md from tessera.tables where id = $1`, [t.id])
+  // The final step fails, and so does the undo of the staged rows: the data table refuses deletes for now. Those rows
+  // sit under the version the next commit takes.
+  const { db, t, before, release } = await finalStepFailing()
   await db.driver.query(`create function refuse_delete() returns trigger language plpgsql as $$ begin raise exception 'deletes refused for the test'; end $$`)
   await db.driver.query(`create trigger refuse_delete before delete on tessera_data.t${t.id} for each statement execute function refuse_delete()`)
   expect(await t.insert(rows(1_000, 20_000)).then(() => undefined, (e: unknown) => e)).toBeInstanceOf(Error)
-  await db.driver.query(`delete from tessera.versions where table_id = $1 and version = $2`, [t.id, before.version + 1])
+  await release()
   // While the undo still fails, the table takes no write, and says why.
   const refused = await t.insert({ id: 99_999, text: 'one more' }).then(() => undefined, (e: { code?: string; message?: string }) => e)
   expect(refused).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/'t' still holds rows of a failed write at version \d+ .*deletes refused for the test/) })
