@@ -3,7 +3,7 @@ import { checkEmbeddingIndex, createHnsw, createPhysicalIndexes, embedExpr, inde
 import type { AddEmbeddingIndexOptions } from '../index/index.ts'
 import { currentMediaAccess, withMediaAccess } from '../media/index.ts'
 import type { MediaAccess } from '../media/index.ts'
-import { addPhysicalColumn, analyzeDataTable, currentRowStats, readJobBatch, writeJobBatch } from './data-table/index.ts'
+import { addPhysicalColumn, currentRowStats, readJobBatch, writeJobBatch } from './data-table/index.ts'
 import { computeTsColumns, emptyCounts } from './rows.ts'
 import type { TableState } from './state.ts'
 import { commitChange, stepRows } from './commit.ts'
@@ -301,7 +301,6 @@ export class Jobs {
     // Rows per batch: the job's batchSize at most, fewer when one batch's write would hold the store for longer
     // than a step (HNSW upkeep costs milliseconds a row on PGlite): a read waits for at most one such step.
     let limit: number | undefined
-    await this.#analyzeFirst(id)
     for (;;) {
       if (run.stop) return
       const job = await this.#row(id)
@@ -324,17 +323,6 @@ export class Jobs {
       }, { lockKey: state.id, priority: 'background' }))
       limit = stepRows((performance.now() - writeStarted) / batch.rows.length, job.spec.batchSize)
     }
-  }
-
-  /**
-   * On the embedded store, statistics before the first batch (a server's autovacuum keeps its own): the table's
-   * first job, a rebuild right after a bulk load, otherwise ran its batch statements on the planner's guesses. One
-   * statement of store time, taken as a background turn like a batch.
-   */
-  async #analyzeFirst(id: number): Promise<void> {
-    if (this.#c.db.kind !== 'pglite') return
-    const { table_id: tableId } = await this.#row(id)
-    await this.#c.db.transaction((tx) => analyzeDataTable(tx, tableId), { lockKey: tableId, priority: 'background' })
   }
 
   /**

@@ -35,14 +35,6 @@ export async function readJobBatch(db: Queryable, state: TableState, plan: Compu
 }
 
 /**
- * Gathers the data table's statistics for a job's batch statements. PGlite never analyzes on its own: on a table
- * never analyzed, a 50k-row index rebuild's batches ran at half the speed (40.9 s against 19.3 s analyzed first).
- */
-export async function analyzeDataTable(tx: Queryable, tableId: number): Promise<void> {
-  await tx.query(`analyze ${dataTable(tableId)}`)
-}
-
-/**
  * Writes a batch's values into the row versions it read, found by address within their blocks (a join on _rowid
  * would scan the table for every batch). A row updated or deleted since the read has a new or ended version there
  * and is skipped: an update recomputed it through its cascade. TypeScript values come in `ts` (aligned with rows);
