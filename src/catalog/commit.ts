@@ -203,16 +203,16 @@ async function writeSteps<P>(
 }
 
 /**
- * Undoes what a failed staged write did under its version: its rows go, the rows it ended are current again (at open,
- * leftovers of a killed one go the same way).
- */
-/**
  * Undo of staged writes whose own undo failed (the store failed again), by table, per database. Their rows sit under
  * the version the table's next commit takes (nothing else writes a PGlite data dir), so that commit would make them
  * visible: it runs the undo first and fails while it cannot. Reopening the data dir removes them too.
  */
 const pendingUndo = new WeakMap<CatalogContext, Map<number, (tx: Queryable) => Promise<void>>>()
 
+/**
+ * Undoes what a failed staged write did under its version: its rows go, the rows it ended are current again (at open,
+ * leftovers of a killed one go the same way).
+ */
 async function discardStaged<P>(ctx: CatalogContext, state: TableState, version: number, change: Change<P>, prepared: P): Promise<void> {
   const undo = async (tx: Queryable) => {
     await undoVersion(tx, state.id, version)

@@ -707,7 +707,7 @@ export class Table implements Joinable {
    */
   listIndexes(): IndexInfo[] {
     const manager = this.#pinned ? undefined : indexes.vectorIndexesOf(this.#ctx.db)
-    return indexes.listIndexes(this.md, manager && ((idx) => manager.existing(this.#id, idx)?.status() ?? { state: 'not loaded', vectors: 0, version: -1 }))
+    return indexes.listIndexes(this.md, manager && ((idx) => manager.statusOf(this.#id, idx)))
   }
 
   /** Full-text and vector search over `options.column`, fused by reciprocal rank. */

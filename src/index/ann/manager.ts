@@ -461,9 +461,9 @@ export class VectorIndexes {
     }
   }
 
-  /** The entry of an index if it has one already (a listing does not start loading or building it). */
-  existing(tableId: number, idx: IndexMd): AnnEntry | undefined {
-    return this.#entries.get(entryKey(tableId, idx))
+  /** An index's status for a listing, which does not start loading or building it ('not loaded' until something does). */
+  statusOf(tableId: number, idx: IndexMd): NativeIndexStatus {
+    return this.#entries.get(entryKey(tableId, idx))?.status() ?? { state: 'not loaded', vectors: 0, version: -1 }
   }
 
   entries(tableId?: number): AnnEntry[] {
