@@ -43,8 +43,26 @@ export async function dropCreatedDatabases(): Promise<void> {
   if (created.length === 0) return
   const admin = postgres(PG_URL!, { max: 1, onnotice: () => undefined })
   try {
-    for (const name of created.splice(0)) await admin.unsafe(`drop database if exists "${name}" with (force)`)
+    for (const name of created.splice(0)) await dropWhenFree(admin, name)
   } finally {
     await admin.end({ timeout: 1 })
+  }
+}
+
+/**
+ * Drops a database, waiting up to 10 s for connections of processes a test killed: the backend of a killed server's
+ * connection lingers a moment, and FORCE may not end it (42501: it belongs to another role), which failed a file's
+ * afterAll now and then.
+ */
+async function dropWhenFree(admin: postgres.Sql, name: string): Promise<void> {
+  for (let waited = 0; ; waited += 200) {
+    try {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`)
+      return
+    } catch (e) {
+      const code = (e as { code?: string }).code
+      if (waited >= 10_000 || (code !== '42501' && code !== '55006')) throw e
+      await Bun.sleep(200)
+    }
   }
 }
