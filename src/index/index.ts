@@ -12,4 +12,4 @@ export { attachVectorIndexes, checkVectorIndexes, detachVectorIndexes, isNative,
 export { checkEmbeddingIndex, createPhysicalIndexes, embedExpr, fullTextIndexName, indexEmbedder, indexMdOf, withIndex } from './embedding-index.ts'
 export { searchOutputs } from './hybrid.ts'
 export { provideIndexStatements } from './statements.ts'
-export type { IndexStatements, VectorPage } from './statements.ts'
+export type { ColumnValuesPage, IndexStatements, VectorPage } from './statements.ts'

@@ -12,10 +12,19 @@ export interface VectorPage {
   readonly lastRowId: number
 }
 
+/** A page of column values read for the native index's filters: keys (_rowid) and each row's values, in order. */
+export interface ColumnValuesPage {
+  readonly keys: readonly number[]
+  readonly values: readonly (readonly unknown[])[]
+  /** The last _rowid read, or -1 when this was the last page. */
+  readonly lastRowId: number
+}
+
 export interface IndexStatements {
   createCurrentRowsIndex(tx: Queryable, tableId: number, name: string, using: 'hnsw' | 'gin', expression: string, withSql?: string): Promise<void>
   createRowIdIndex(tx: Queryable, tableId: number): Promise<void>
   readVectors(db: Queryable, tableId: number, valueColumnId: number, dims: number, range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<VectorPage>
+  readColumnValues(db: Queryable, tableId: number, columnIds: readonly number[], range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<ColumnValuesPage>
   rowsEnded(db: Queryable, tableId: number, after: number, upTo: number): Promise<BigUint64Array>
   countVectors(db: Queryable, tableId: number, valueColumnId: number, version: number): Promise<number>
   rowIdsWrittenAfter(tableId: number, after: number): string

@@ -1,6 +1,6 @@
 import { DATA_SCHEMA, dataTable, MAX_VERSION, quoteIdent, valueColumn } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
-import type { IndexStatements, VectorPage } from '../../index/index.ts'
+import type { ColumnValuesPage, IndexStatements, VectorPage } from '../../index/index.ts'
 
 // The statements over the data tables that embedding indexes (src/index/) need: the physical indexes' DDL (pgvector
 // HNSW, full-text GIN, the current rows' _rowid b-tree), the native index's reads (its vectors in _rowid pages, the
@@ -96,6 +96,34 @@ export async function readVectors(db: Queryable, tableId: number, valueColumnId:
   return { keys: keys.subarray(0, n), vectors: vectors.subarray(0, n * dims), lastRowId: done(r.rows.length) ? -1 : last }
 }
 
+/**
+ * The values of some columns of the current rows written in versions (after, upTo], by _rowid pages as readVectors
+ * pages its vectors (`after` = -1: every current row written up to upTo), for the native index's copy of the columns
+ * its filters test (src/index/ann/filter-values.ts). Rows without a vector are read too: they are never candidates.
+ */
+export async function readColumnValues(db: Queryable, tableId: number, columnIds: readonly number[], range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<ColumnValuesPage> {
+  const t = dataTable(tableId)
+  const outputs = columnIds.map((id, i) => `${valueColumn(id)} as v${i}`).join(', ')
+  const versions = range.after < 0 ? '_v_min + 0 <= $1' : '_v_min + 0 > $4 and _v_min + 0 <= $1'
+  const bounds = (await db.query<{ lo: string | number | null; hi: string | number | null }>(
+    range.after < 0
+      ? `select min(_rowid) as lo, max(_rowid) as hi from ${t} where _v_max = ${MAX_VERSION} and _rowid > $1`
+      : `select min(_rowid) as lo, max(_rowid) as hi from ${t} where _v_min > $1 and _v_min <= $2 and _v_max + 0 = ${MAX_VERSION} and _rowid > $3`,
+    range.after < 0 ? [afterRowId] : [range.after, range.upTo, afterRowId],
+  )).rows[0]
+  if (bounds?.lo === null || bounds?.lo === undefined) return { keys: [], values: [], lastRowId: -1 }
+  const from = Number(bounds.lo) - 1
+  const r = await db.query<Record<string, unknown>>(
+    `select _rowid as r, ${outputs} from ${t} where _v_max = ${MAX_VERSION} and _rowid > $2 and _rowid <= $3 and ${versions}`,
+    range.after < 0 ? [range.upTo, from, from + limit] : [range.upTo, from, from + limit, range.after],
+  )
+  return {
+    keys: r.rows.map((row) => Number(row.r)),
+    values: r.rows.map((row) => columnIds.map((_, i) => row[`v${i}`] ?? null)),
+    lastRowId: from + limit >= Number(bounds.hi) ? -1 : from + limit,
+  }
+}
+
 /** Rows that stopped being current in versions (after, upTo] and have no current version now (deleted, not updated). */
 export async function rowsEnded(db: Queryable, tableId: number, after: number, upTo: number): Promise<BigUint64Array> {
   const t = dataTable(tableId)
@@ -153,4 +181,4 @@ export async function estimatedRows(db: Queryable, tableId: number, indexName: s
 }
 
 /** The statements above, as the index layer takes them. */
-export const indexStatements: IndexStatements = { createCurrentRowsIndex, createRowIdIndex, readVectors, rowsEnded, countVectors, rowIdsWrittenAfter, countNewerRows, tableBlocks, estimatedRows }
+export const indexStatements: IndexStatements = { createCurrentRowsIndex, createRowIdIndex, readVectors, readColumnValues, rowsEnded, countVectors, rowIdsWrittenAfter, countNewerRows, tableBlocks, estimatedRows }

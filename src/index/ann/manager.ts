@@ -5,7 +5,9 @@ import type { Driver } from '../../store/index.ts'
 import type { AnnSettings } from './native.ts'
 import { ANN_DEFAULTS, metaPath, NativeIndex, removeIndexFiles } from './native.ts'
 import { Pace } from './pace.ts'
-import { countVectors, currentVersion, markNative, readVectors, rowsEnded, vectorPageRows, versionStamp } from './store.ts'
+import { countVectors, currentVersion, markNative, readColumnValues, readVectors, rowsEnded, vectorPageRows, versionStamp } from './store.ts'
+import { FilterValues } from './filter-values.ts'
+import type { ColumnMd } from '../../catalog/index.ts'
 
 /** Store time a page of the build's vector reads aims at (see #addRows). */
 const PAGE_MS = 40
@@ -64,6 +66,8 @@ export class AnnEntry {
    */
   liveOnly = false
   lastError: unknown
+  /** Copies of the columns filtered searches test, kept at the graph's version (filter-values.ts). */
+  readonly filterValues = new FilterValues()
   /**
    * Where the last build or catch-up spent its time (benchmarks): waiting for pages of vectors from the store, and
    * adding them (the next page is read meanwhile), of which `engineMs` inside usearch.
@@ -170,6 +174,14 @@ export class AnnEntry {
     return { state, vectors: this.native?.size ?? 0, version: this.version }
   }
 
+  /**
+   * A filtered search tests these columns: copy them (in the background, by the upkeep) so the next searches judge
+   * their candidates without a probe statement.
+   */
+  wantFilterValues(columns: readonly ColumnMd[]): void {
+    if (this.filterValues.want(columns, Math.max(this.native?.size ?? 0, 1))) this.kick()
+  }
+
   /** A commit to the table. */
   noteCommit(): void {
     this.#commits++
@@ -184,10 +196,13 @@ export class AnnEntry {
   async #run(): Promise<void> {
     const endings = this.#endings
     const commits = this.#commits
+    const from = this.version
     await this.#step()
     // Nothing ended rows while this ran, and the index is at (at least) the version read at its start.
     if (this.native && endings === this.#endings) this.liveOnly = true
     if (this.native && !this.#stopped()) this.#seenCommits = commits
+    // The column copies follow the graph; searches use them only once they reach its version, and probe till then.
+    if (this.native && !this.#stopped()) await this.#copyFilterValues(from)
   }
 
   async #step(): Promise<void> {
@@ -248,10 +263,13 @@ export class AnnEntry {
     this.version = note.version
     this.stamp = note.stamp
     this.#savedAt = Date.now()
+    this.filterValues.clear()
     return true
   }
 
   async #build(): Promise<void> {
+    // A new graph from nothing (first build, rebuild after a revert or a recompute): the copies start again with it.
+    this.filterValues.clear()
     const db = this.owner.db
     const target = await currentVersion(db, this.tableId)
     if (target === undefined) return
@@ -306,6 +324,42 @@ export class AnnEntry {
       stats.addMs += performance.now() - t1
       if (!more || this.#stopped()) return
     }
+  }
+
+  /**
+   * Brings the column copies to the graph's version: those at `from` (the version before this run) read the rows
+   * written since, the others (new, or the graph was built again) read every current row, by _rowid pages sized like
+   * the vector pages. Until a copy reaches the graph's version, searches probe the store.
+   */
+  async #copyFilterValues(from: number): Promise<void> {
+    const to = this.version
+    if (to < 0) return
+    const { stale } = this.filterValues.split(to)
+    if (stale.length === 0) return
+    const atFrom = new Set(this.filterValues.split(from).current)
+    const extend = stale.filter((n) => atFrom.has(n))
+    const whole = stale.filter((n) => !atFrom.has(n))
+    if (extend.length > 0) await this.#readColumns(extend, { after: from, upTo: to })
+    if (whole.length > 0) {
+      this.filterValues.reset(whole)
+      await this.#readColumns(whole, { after: -1, upTo: to })
+    }
+  }
+
+  async #readColumns(names: readonly string[], range: { after: number; upTo: number }): Promise<void> {
+    const ids = this.filterValues.columnIds(names)
+    const pace = new Pace(1024, PAGE_MS, { min: 256, max: 65_536, growth: 2 })
+    for (let after = 0; ;) {
+      if (this.#stopped()) return
+      const rows = pace.size
+      const t0 = performance.now()
+      const page = await readColumnValues(this.owner.db, this.tableId, ids, range, after, rows)
+      pace.took(rows, performance.now() - t0)
+      this.filterValues.put(names, page.keys, page.values)
+      if (page.lastRowId < 0) break
+      after = page.lastRowId
+    }
+    if (!this.#stopped()) this.filterValues.reached(names, range.upTo)
   }
 
   async #save(): Promise<void> {

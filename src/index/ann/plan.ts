@@ -1,8 +1,10 @@
-import type { IndexMd } from '../../catalog/index.ts'
+import type { ColumnMd, IndexMd } from '../../catalog/index.ts'
 import { isCol, isFn, isSqlExpr, executePlan, fnNode, planCacheFor, printExpr, someNode } from '../../query/index.ts'
 import type { ExprNode, FnNode, QuerySpec } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import { vectorIndexesOf } from './manager.ts'
+import type { AnnEntry } from './manager.ts'
+import { FilterValues } from './filter-values.ts'
 import { topInSlices } from './exact.ts'
 import { countNewerRows } from './store.ts'
 import { defaultEfSearch } from './ef.ts'
@@ -117,16 +119,24 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   }
   let fetch = Math.max(efSearch, need, memo?.share ? Math.ceil((need * 1.5) / memo.share) : 0)
   if (fetch * 4 >= total) fetch = Math.max(efSearch, need)
+  // The columns the filter tests, when the index's copy of them can judge it (filter-values.ts): asked for now, used
+  // once the copy is at the graph's version.
+  const judgedBy = spec.where ? FilterValues.columnsOf(spec.where, spec.from.md) : undefined
+  if (judgedBy) entry.wantFilterValues(judgedBy)
   // Past a quarter of the rows, ranking them all exactly costs about as much as the candidates would.
   while (fetch * 4 < total) {
     const distance = await search(fetch)
-    // The candidates that pass the filter (and are live), with the newer rows that pass it; a huge number of newer
-    // rows (a bulk write the index has not caught up with yet) makes exact search the better plan.
-    // Rounded up to a multiple of 1024: the cap is the probe's limit, part of its shape, and the search width varies
-    // from query to query (the share a filter's last search passed), so the probe stays one cached, prepared plan.
-    const cap = Math.ceil((fetch + annLimits.tailRows) / 1024) * 1024
-    const passing = await passingRows(db, spec, withScope(distance.keys()), cap)
-    if (passing.length >= cap) return spec
+    let passing = passingHere(entry, spec.where, judgedBy, [...distance.keys()])
+    if (!passing) {
+      // The candidates that pass the filter (and are live), with the newer rows that pass it; a huge number of newer
+      // rows (a bulk write the index has not caught up with yet) makes exact search the better plan.
+      // Rounded up to a multiple of 1024: the cap is the probe's limit, part of its shape, and the search width
+      // varies from query to query (the share a filter's last search passed), so the probe stays one cached,
+      // prepared plan.
+      const cap = Math.ceil((fetch + annLimits.tailRows) / 1024) * 1024
+      passing = await passingRows(db, spec, withScope(distance.keys()), cap)
+      if (passing.length >= cap) return spec
+    }
     if (memoKey) remember(memory, memoKey, passing.length / fetch)
     if (passing.length >= need) return ranked(passing.filter((key) => distance.has(key)), distance)
     if (spec.where && passing.length * total < fetch * listBelow) {
@@ -200,6 +210,17 @@ function filterIndexed(spec: QuerySpec): boolean {
   return conjuncts(spec.where).some((n) => isFn(n) && INDEXABLE_TESTS.has(n.fn)
     && n.args.some((a) => isCol(a) && !a.prop && indexed.has(a.col))
     && n.args.filter((a) => someNode(a, isCol)).length === 1)
+}
+
+/**
+ * The candidates that pass the filter, judged from the index's copy of the filter's columns without a statement:
+ * only while the graph covers every commit (no newer rows, whose values the copy lacks) and holds only live rows (a
+ * deleted row's key would pass here and be dropped by the final statement, leaving fewer than k). Undefined
+ * otherwise, or while the copy is not at the graph's version: the store is probed.
+ */
+function passingHere(entry: AnnEntry, where: ExprNode | undefined, columns: readonly ColumnMd[] | undefined, keys: string[]): string[] | undefined {
+  if (!where || !columns || !entry.caughtUp || !entry.liveOnly) return undefined
+  return entry.filterValues.passing(where, columns, keys, entry.version)
 }
 
 /** The _rowid of the current rows matching `where`, up to `cap` of them. */

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../store/index.ts'
 import { indexStatements } from '../statements.ts'
-import type { VectorPage } from '../statements.ts'
+import type { ColumnValuesPage, VectorPage } from '../statements.ts'
 
 // What the native index needs from the store: its vectors by row in _rowid pages, the rows ended in a range of
 // versions and a count (statements over the data table, written in the catalog's data-table layer:
@@ -19,6 +19,10 @@ export const vectorPageRows = (dims: number): number => Math.max(64, Math.min(81
  */
 export const readVectors = (db: Queryable, tableId: number, valueColumnId: number, dims: number, range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<VectorPage> =>
   indexStatements().readVectors(db, tableId, valueColumnId, dims, range, afterRowId, limit)
+
+/** Values of some columns of the current rows written in versions (after, upTo], by _rowid pages (filter-values.ts). */
+export const readColumnValues = (db: Queryable, tableId: number, columnIds: readonly number[], range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<ColumnValuesPage> =>
+  indexStatements().readColumnValues(db, tableId, columnIds, range, afterRowId, limit)
 
 /**
  * Rows that stopped being current in versions (after, upTo] and have no current version now (deleted, not updated):
