@@ -21,8 +21,11 @@ const NULL_TESTS = new Set(['is_null', 'is_not_null'])
 type Kind = 'int' | 'float' | 'bool' | 'string'
 const KINDS = new Set<string>(['int', 'float', 'bool', 'string'])
 
-/** At most this many values (rows × columns) per index: a copy bigger than that is not kept. */
-export const FILTER_VALUES_MAX = 4_000_000
+/**
+ * At most this many values (rows × columns) per index, ~70 bytes each in a Map (~7 MB per 100k-row int column, ~10 MB
+ * of short strings): a bigger copy is not kept.
+ */
+export const FILTER_VALUES_MAX = 2_000_000
 /** Columns per index. */
 const COLUMNS_MAX = 4
 
