@@ -30,7 +30,6 @@ export const FILTER_VALUES_MAX = 2_000_000
 const COLUMNS_MAX = 4
 
 interface CopiedColumn {
-  readonly id: number
   readonly kind: Kind
   /** _rowid → value (null: SQL NULL); a key missing was not written up to `version` (or not current then). */
   readonly values: Map<number, unknown>
@@ -41,7 +40,8 @@ interface CopiedColumn {
 }
 
 export class FilterValues {
-  readonly #columns = new Map<string, CopiedColumn>()
+  /** By column id (a renamed column keeps its copy; a dropped one's is let go in retain). */
+  readonly #columns = new Map<number, CopiedColumn>()
 
   /**
    * The stored columns `where` (over the one table of `md`) tests, when every test is one this copy can judge
@@ -88,29 +88,31 @@ export class FilterValues {
 
   /** Asks for copies of these columns (loaded by the index's upkeep); false when the copy would be too big. */
   want(columns: readonly ColumnMd[], rows: number): boolean {
-    const missing = columns.filter((c) => !this.#columns.has(c.name))
+    const missing = columns.filter((c) => !this.#columns.has(c.id))
     if (missing.length === 0) return false
     if (this.#columns.size + missing.length > COLUMNS_MAX || (this.#columns.size + missing.length) * rows > FILTER_VALUES_MAX) return false
-    for (const c of missing) this.#columns.set(c.name, { id: c.id, kind: parseType(c.type).kind as Kind, values: new Map(), version: -1, unusable: false })
+    for (const c of missing) this.#columns.set(c.id, { kind: parseType(c.type).kind as Kind, values: new Map(), version: -1, unusable: false })
     return true
   }
 
+  /** Lets go of the copies of columns the table no longer has (dropped): nothing reads them again. */
+  retain(columns: readonly ColumnMd[]): void {
+    const live = new Set(columns.filter((c) => !c.computed).map((c) => c.id))
+    for (const id of this.#columns.keys()) if (!live.has(id)) this.#columns.delete(id)
+  }
+
   /** The copied columns at `version` (to extend) and those that need a whole load. */
-  split(version: number): { current: string[]; stale: string[] } {
-    const current: string[] = []
-    const stale: string[] = []
-    for (const [name, c] of this.#columns) (c.version === version && version >= 0 ? current : stale).push(name)
+  split(version: number): { current: number[]; stale: number[] } {
+    const current: number[] = []
+    const stale: number[] = []
+    for (const [id, c] of this.#columns) (c.version === version && version >= 0 ? current : stale).push(id)
     return { current, stale }
   }
 
-  columnIds(names: readonly string[]): number[] {
-    return names.map((n) => this.#columns.get(n)!.id)
-  }
-
   /** Starts a whole load of these columns: what they held is dropped. */
-  reset(names: readonly string[]): void {
-    for (const n of names) {
-      const c = this.#columns.get(n)
+  reset(ids: readonly number[]): void {
+    for (const id of ids) {
+      const c = this.#columns.get(id)
       if (!c) continue
       c.values.clear()
       c.version = -1
@@ -119,9 +121,11 @@ export class FilterValues {
   }
 
   /** Rows read for these columns (a page of a load or of a catch-up). */
-  put(names: readonly string[], keys: readonly number[], values: readonly (readonly unknown[])[]): void {
-    names.forEach((name, i) => {
-      const c = this.#columns.get(name)!
+  put(ids: readonly number[], keys: readonly number[], values: readonly (readonly unknown[])[]): void {
+    ids.forEach((id, i) => {
+      // Dropped meanwhile (retain): the page is not needed.
+      const c = this.#columns.get(id)
+      if (!c) return
       keys.forEach((key, r) => {
         const v = normalize(values[r]![i], c.kind)
         if (v === undefined) c.unusable = true
@@ -131,9 +135,9 @@ export class FilterValues {
   }
 
   /** The columns now hold every current row of `version`. */
-  reached(names: readonly string[], version: number): void {
-    for (const n of names) {
-      const c = this.#columns.get(n)
+  reached(ids: readonly number[], version: number): void {
+    for (const id of ids) {
+      const c = this.#columns.get(id)
       if (c) c.version = version
     }
   }
@@ -154,7 +158,7 @@ export class FilterValues {
   passing(where: ExprNode, columns: readonly ColumnMd[], keys: readonly string[], version: number): string[] | undefined {
     const copies = new Map<string, CopiedColumn>()
     for (const c of columns) {
-      const copy = this.#columns.get(c.name)
+      const copy = this.#columns.get(c.id)
       if (!copy || copy.version !== version || copy.unusable) return undefined
       copies.set(c.name, copy)
     }

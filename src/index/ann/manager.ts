@@ -346,8 +346,7 @@ export class AnnEntry {
     }
   }
 
-  async #readColumns(names: readonly string[], range: { after: number; upTo: number }): Promise<void> {
-    const ids = this.filterValues.columnIds(names)
+  async #readColumns(ids: readonly number[], range: { after: number; upTo: number }): Promise<void> {
     const pace = new Pace(1024, PAGE_MS, { min: 256, max: 65_536, growth: 2 })
     for (let after = 0; ;) {
       if (this.#stopped()) return
@@ -355,11 +354,11 @@ export class AnnEntry {
       const t0 = performance.now()
       const page = await readColumnValues(this.owner.db, this.tableId, ids, range, after, rows)
       pace.took(rows, performance.now() - t0)
-      this.filterValues.put(names, page.keys, page.values)
+      this.filterValues.put(ids, page.keys, page.values)
       if (page.lastRowId < 0) break
       after = page.lastRowId
     }
-    if (!this.#stopped()) this.filterValues.reached(names, range.upTo)
+    if (!this.#stopped()) this.filterValues.reached(ids, range.upTo)
   }
 
   async #save(): Promise<void> {
@@ -497,6 +496,7 @@ export class VectorIndexes {
     }
     for (const idx of md?.indexes ?? []) {
       const e = this.entry(tableId, idx)
+      e.filterValues.retain(md!.columns)
       e.noteCommit()
       if (kind !== 'insert' && kind !== 'create') e.noteEndings()
       // Recomputing a column rewrites vectors in place (no new row version): only a rebuild sees that. A revert
