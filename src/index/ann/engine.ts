@@ -43,11 +43,41 @@ export interface EngineReply {
 type Usearch = typeof import('usearch')
 type UIndex = import('usearch').Index
 
+// A cosine index holds unit vectors and is searched by inner product: for unit vectors 1 − dot is the cosine
+// distance, and usearch's inner product skips the two norms its cosine computes per comparison — at 100,000 × 384
+// (f32, M 16) a search at ef 80 took 0.43–0.49 ms against 0.63, and the build 16 s against 17–20 (BENCHMARKS.md,
+// issue 16, tenth session). Scaling never changes a cosine, so answers are the same; an index saved before (usearch
+// keeps its metric in the file) still searches by cosine, now with unit vectors, until it is rebuilt. i8 keeps
+// usearch's cosine (its int8 kernels are tuned for it); its vectors are made unit too, which is the range its
+// quantization expects.
 const METRIC: Record<IndexMetric, string> = { cosine: 'cos', ip: 'ip', l2: 'l2sq' }
+
+/** The metric usearch computes for these settings. */
+function engineMetric(settings: AnnSettings): string {
+  return settings.metric === 'cosine' && settings.quantization !== 'i8' ? 'ip' : METRIC[settings.metric]
+}
+
+/** Scales each row of `vectors` (dims wide) to length 1, in place; a zero row stays zero. */
+export function normalizeRows(vectors: Float32Array, dims: number): Float32Array {
+  for (let at = 0; at + dims <= vectors.length; at += dims) {
+    let sum = 0
+    for (let i = at; i < at + dims; i++) sum += vectors[i]! * vectors[i]!
+    if (sum === 0 || !Number.isFinite(sum)) continue
+    const scale = 1 / Math.sqrt(sum)
+    for (let i = at; i < at + dims; i++) vectors[i]! *= scale
+  }
+  return vectors
+}
+
+interface Open {
+  readonly index: UIndex
+  /** Cosine: vectors and queries are scaled to unit length before usearch sees them. */
+  readonly unit: boolean
+}
 
 /** One set of indexes; `usearch` is the loaded module (imported by the caller, so loading it can fail there). */
 export class Engine {
-  readonly #indexes = new Map<number, UIndex>()
+  readonly #indexes = new Map<number, Open>()
 
   constructor(readonly usearch: Usearch) {}
 
@@ -56,7 +86,7 @@ export class Engine {
       case 'ping':
         return { size: 0 }
       case 'create':
-        this.#indexes.set(req.id, this.#make(req.settings))
+        this.#indexes.set(req.id, { index: this.#make(req.settings), unit: req.settings.metric === 'cosine' })
         return { size: 0 }
       case 'load': {
         const index = this.#make(req.settings)
@@ -66,14 +96,14 @@ export class Engine {
           return { size: 0, loaded: false }
         }
         if (index.dimensions() !== req.settings.dims) return { size: 0, loaded: false }
-        this.#indexes.set(req.id, index)
+        this.#indexes.set(req.id, { index, unit: req.settings.metric === 'cosine' })
         return { size: Number(index.size()), loaded: true }
       }
       case 'drop':
         this.#indexes.delete(req.id)
         return { size: 0 }
     }
-    const index = this.#get(req.id)
+    const { index, unit } = this.#get(req.id)
     switch (req.op) {
       case 'add': {
         const t0 = performance.now()
@@ -82,7 +112,8 @@ export class Engine {
         const present = this.#contains(index, req.keys)
         const stale = req.keys.filter((_, i) => present[i])
         if (stale.length > 0) index.remove(stale)
-        if (req.keys.length > 0) index.add(req.keys, req.vectors, 0)
+        // The request's vectors are the engine's own (a structured clone, or the caller's slice of its page).
+        if (req.keys.length > 0) index.add(req.keys, unit ? normalizeRows(req.vectors, Number(index.dimensions())) : req.vectors, 0)
         return { size: Number(index.size()), ms: performance.now() - t0 }
       }
       case 'remove':
@@ -92,7 +123,8 @@ export class Engine {
         const size = Number(index.size())
         if (size === 0 || req.count < 1) return { size, keys: new BigUint64Array(0), distances: new Float32Array(0) }
         // usearch explores max(count, expansion_search) candidates: a query's own ef is asked as a count.
-        const m = index.search(req.query, Math.min(req.count, size), 1)
+        const query = unit ? normalizeRows(Float32Array.from(req.query), req.query.length) : req.query
+        const m = index.search(query, Math.min(req.count, size), 1)
         return { size, keys: BigUint64Array.from(m.keys), distances: Float32Array.from(m.distances) }
       }
       case 'contains':
@@ -105,12 +137,12 @@ export class Engine {
 
   #make(settings: AnnSettings): UIndex {
     return new this.usearch.Index({
-      dimensions: settings.dims, metric: METRIC[settings.metric] as never, quantization: settings.quantization as never,
+      dimensions: settings.dims, metric: engineMetric(settings) as never, quantization: settings.quantization as never,
       connectivity: settings.m, expansion_add: settings.efConstruction, expansion_search: settings.efSearch, multi: false,
     })
   }
 
-  #get(id: number): UIndex {
+  #get(id: number): Open {
     const x = this.#indexes.get(id)
     if (!x) throw new Error(`native index #${id} is not open`)
     return x
