@@ -45,10 +45,10 @@ describe('hnsw.ef_search from the index size on a server store', () => {
     return sent.join('; ')
   }
 
-  test('a big index gets the rule\'s ef (80 at 100,000 rows), local to the statement\'s transaction', async () => {
-    expect(defaultEfSearch(10, 100_000)).toBe(80)
+  test('a big index gets the rule\'s ef (90 at 100,000 rows), local to the statement\'s transaction', async () => {
+    expect(defaultEfSearch(10, 100_000)).toBe(90)
     const settings = await top(tables.big!, 10)
-    expect(settings).toContain("set local hnsw.ef_search = '80'")
+    expect(settings).toContain("set local hnsw.ef_search = '90'")
     expect(settings).toContain("set local hnsw.iterative_scan = 'relaxed_order'")
     const after = await db.driver.query<{ ef: string }>("select current_setting('hnsw.ef_search') as ef")
     expect(after.rows[0]).toEqual({ ef: '40' })

@@ -119,7 +119,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     if (listed) return listed
     memory.delete(memoKey!)
   }
-  let fetch = Math.max(efSearch, need, memo?.share ? Math.ceil((need * 1.5) / memo.share) : 0)
+  let fetch = Math.max(efSearch, need, memo?.share ? Math.max(Math.ceil((need * 1.5) / memo.share), filteredDepth(efSearch, memo.share)) : 0)
   if (fetch * 4 >= total) fetch = Math.max(efSearch, need)
   // The columns the filter tests, when the index's copy of them can judge it (filter-values.ts): asked for now, used
   // once the copy is at the graph's version.
@@ -139,8 +139,17 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
       passing = await passingRows(db, spec, withScope(distance.keys()), cap)
       if (passing.length >= cap) return spec
     }
-    if (memoKey) remember(memory, memoKey, passing.length / fetch)
-    if (passing.length >= need) return ranked(passing.filter((key) => distance.has(key)), distance)
+    const share = passing.length / fetch
+    if (memoKey) remember(memory, memoKey, share)
+    if (passing.length >= need) {
+      // Enough candidates pass, but a filter's k-th row sits deeper in the index's order than the k-th row of all:
+      // once, search as deep as filteredDepth asks (the next search with this filter starts there).
+      const depth = filteredDepth(efSearch, share)
+      // (Unfiltered, the probe only drops ended rows; a few candidates short of the depth are not worth a round.)
+      if (!spec.where || fetch * 1.25 >= depth || depth * 4 >= total) return ranked(passing.filter((key) => distance.has(key)), distance)
+      fetch = depth
+      continue
+    }
     if (spec.where && passing.length * total < fetch * listBelow) {
       // Few candidates pass: the filter looks selective. List its rows (a bounded probe); when there are few, rank
       // exactly just those (cheaper than a search wide enough to find k of them). Without a scalar index listing is a
@@ -153,6 +162,18 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     fetch = Math.max(fetch * 2, Math.ceil((need * 1.5 * fetch) / Math.max(passing.length, 1)))
   }
   return spec
+}
+
+/**
+ * How many candidates a filtered search explores when a share `share` of them passes its filter: efSearch divided
+ * by the square root of the share. The filter's k nearest rows lie about 1/share times as deep in the index's order
+ * as the k nearest of all, and a search's recall falls with that depth: at 100,000 × 384 (clustered, ef 80) a 50%
+ * filter had recall@10 0.936 where the unfiltered search had 0.953; at ef 113 (80 / √0.5) 0.973 (BENCHMARKS.md,
+ * issue 16, tenth session). The square root, not the share itself: selective filters already search wide to find
+ * k passing rows (need × 1.5 / share), and 1/share would make a 10% filter explore 800.
+ */
+function filteredDepth(efSearch: number, share: number): number {
+  return share >= 1 ? efSearch : Math.ceil(efSearch / Math.sqrt(Math.max(share, 1e-6)))
 }
 
 /**
