@@ -313,31 +313,22 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
   })
 
   test('a filter passing half the candidates explores efSearch / sqrt(share): once on its first search, then from the start', async () => {
-    const native = vectorIndexesOf(db.driver)!.entries(t.id)[0]!.native!
-    const asked: number[] = []
-    const search = native.search.bind(native)
-    native.search = (query, count) => (asked.push(count), search(query, count))
-    try {
-      // bucket < 499 keeps half the rows (a filter no other test uses: no memory of an earlier search). Last in this
-      // block: it draws query vectors from the shared generator, which the tests above depend on. (Recall is the
-      // recall test's; here, how deep the searches go.)
-      const ef = defaultEfSearch(10, N)
-      for (let i = 0; i < 3; i++) {
-        const q = clustered()
-        asked.length = 0
-        const got = (await filtered(q, 10, 499).select({ bucket: t.c.bucket }).collect()).rows.map((r) => r.bucket as number)
-        expect(got).toHaveLength(10)
-        expect(got.every((bucket) => bucket < 499)).toBe(true)
-        // The first search finds enough passing rows at ef, then searches once as deep as the share asks (ef / √0.5
-        // ≈ 1.41 ef, give or take the share near this query); later searches of this filter start at least that
-        // deep (the share is remembered; need × 1.5 / share can ask for more), in one search.
-        if (i === 0) expect(asked).toEqual([ef, expect.any(Number)])
-        else expect(asked).toHaveLength(1)
-        expect(asked.at(-1)!).toBeGreaterThan(ef * 1.1)
-        expect(asked.at(-1)!).toBeLessThan(ef * 2.5)
-      }
-    } finally {
-      native.search = search
+    // bucket < 499 keeps half the rows (a filter no other test uses: no memory of an earlier search). Last in this
+    // block: it draws query vectors from the shared generator, which the tests above depend on. (Recall is the
+    // recall test's; here, how deep the searches go.)
+    const ef = defaultEfSearch(10, N)
+    for (let i = 0; i < 3; i++) {
+      const q = clustered()
+      const { result, searches } = await traced(() => filtered(q, 10, 499).select({ bucket: t.c.bucket }).collect())
+      expect(result.rows).toHaveLength(10)
+      expect(result.rows.every((r) => (r.bucket as number) < 499)).toBe(true)
+      // The first search finds enough passing rows at ef, then searches once as deep as the share asks (ef / √0.5
+      // ≈ 1.41 ef, give or take the share near this query); later searches of this filter start at least that
+      // deep (the share is remembered; need × 1.5 / share can ask for more), in one search.
+      if (i === 0) expect(searches).toEqual([ef, expect.any(Number)])
+      else expect(searches).toHaveLength(1)
+      expect(searches.at(-1)!).toBeGreaterThan(ef * 1.1)
+      expect(searches.at(-1)!).toBeLessThan(ef * 2.5)
     }
   })
 })
