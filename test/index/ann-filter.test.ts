@@ -331,6 +331,39 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
       expect(searches.at(-1)!).toBeLessThan(ef * 2.5)
     }
   })
+
+  test('one unlucky round does not make a filter list its rows from then on: a listing leaves the counted share', async () => {
+    // bucket >= 920 keeps 800 rows (8%; the rows an earlier test added are in bucket 1): without a scalar index that
+    // is above the listing bound (a quarter of exactRows), so its searches over-fetch from the index. One search is made to see almost no passing candidates
+    // (its candidates cut to 3): that query lists the filter's rows (a scan), and the next ones go back to the index.
+    expect(t.columns().find((c) => c.name === 'bucket')!.indexed).toBeUndefined()
+    const native = vectorIndexesOf(db.driver)!.entries(t.id)[0]!.native!
+    const search = native.search
+    native.search = async (q, count) => {
+      const r = await search.call(native, q, count)
+      return { keys: r.keys.slice(0, 3), distances: r.distances.slice(0, 3) }
+    }
+    const q = clustered()
+    const run = () => t.where(t.c.bucket.ge(920)).orderBy(t.c.emb.similarity({ vector: q }), 'desc').limit(10).select({ id: t.c.id }).collect()
+    let unlucky
+    try {
+      unlucky = await traced(run)
+    } finally {
+      native.search = search
+    }
+    // One round of (cut) candidates, then the listing probe and the exact ranking of the listed rows.
+    expect(unlucky.searches).toHaveLength(1)
+    expect(unlucky.statements.length).toBeGreaterThanOrEqual(2)
+    const truth = exactTop(q, 10, (id) => id < N && id % 1000 >= 920)
+    for (let i = 0; i < 3; i++) {
+      // From the index again (before the fix the sampled share, ~0, had every later search list the rows: no
+      // native search at all).
+      const next = await traced(run)
+      expect(next.searches.length).toBeGreaterThanOrEqual(1)
+      expect(next.searches[0]!).toBeGreaterThan(100)
+      expect(next.result.rows.filter((r) => truth.includes(r.id as number)).length).toBeGreaterThanOrEqual(8)
+    }
+  })
 })
 
 describe('scalar index over HTTP', () => {

@@ -101,19 +101,22 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     return ranked([...distance.keys()], distance)
   }
   const listBelow = filterIndexed(spec) ? annLimits.exactRows : annLimits.exactRows / 4
+  const memory = filterMemoryOf(manager)
+  const memoKey = spec.where ? `${table}|${printExpr(spec.where)}` : undefined
+  const memo = memoKey ? memory.get(memoKey) : undefined
   /** The filter's rows ranked exactly when there are at most exactRows of them (a bounded probe lists them). */
   const listedExactly = async (): Promise<QuerySpec | undefined> => {
     const rows = await passingRows(db, spec, spec.where!, annLimits.exactRows + 1)
     if (rows.length > annLimits.exactRows) return undefined
+    // The filter's share of the rows, counted: what the next search starts from (not the sampled share that led
+    // here, which may have been an unlucky round).
+    if (memoKey) remember(memory, memoKey, rows.length / total, 'counted')
     const listed = fnNode('ann_candidates', [], { keys: `{${rows.join(',')}}` })
     return { ...spec, where: fnNode('and', [spec.where!, listed]) }
   }
   // What the last search with this filter found (filterMemory): the share of its candidates that passed estimates
   // the filter's rows. Few: they are listed at once (the decision the loop below would reach after a round); more:
   // the first search is as wide as that share asks, not one round that finds too few.
-  const memory = filterMemoryOf(manager)
-  const memoKey = spec.where ? `${table}|${printExpr(spec.where)}` : undefined
-  const memo = memoKey ? memory.get(memoKey) : undefined
   if (memo && memo.share * total < listBelow) {
     const listed = await listedExactly()
     if (listed) return listed
@@ -140,7 +143,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
       if (passing.length >= cap) return spec
     }
     const share = passing.length / fetch
-    if (memoKey) remember(memory, memoKey, share)
+    if (memoKey) remember(memory, memoKey, share, 'sampled')
     if (passing.length >= need) {
       // Enough candidates pass, but a filter's k-th row sits deeper in the index's order than the k-th row of all:
       // once, search as deep as filteredDepth asks (the next search with this filter starts there).
@@ -182,6 +185,10 @@ function filteredDepth(efSearch: number, share: number): number {
  * probe statement per query (a 10% filter: a first round of 80 candidates found ~8 of the 20 needed; a 1% filter:
  * a round found none before listing). Only where to start: every search still checks what it found, so a stale
  * entry costs a round, never a row. Bounded; the oldest entry goes first.
+ * A round's share is a sample (the candidates near one query), so it is averaged with the one before: one unlucky
+ * round (a 1% filter whose 2,608 candidates held 12 passing rows, 0.46%) would otherwise make the next searches list
+ * the filter's rows — a scan of the table without a scalar index, ~100 ms at 100,000 rows — and a listing leaves the
+ * counted share, so the searches after it go back to the index.
  */
 type FilterMemory = Map<string, { readonly share: number }>
 const filterMemories = new WeakMap<object, FilterMemory>()
@@ -193,9 +200,10 @@ function filterMemoryOf(manager: object): FilterMemory {
   return memory
 }
 
-function remember(memory: FilterMemory, key: string, share: number): void {
+function remember(memory: FilterMemory, key: string, share: number, how: 'sampled' | 'counted'): void {
+  const before = memory.get(key)
   memory.delete(key)
-  memory.set(key, { share })
+  memory.set(key, { share: how === 'sampled' && before ? (before.share + share) / 2 : share })
   if (memory.size > FILTER_MEMORY_MAX) memory.delete(memory.keys().next().value!)
 }
 
