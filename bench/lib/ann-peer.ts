@@ -16,15 +16,9 @@ const { defaultEfSearch } = await import('../../src/index/ann/ef.ts')
 const SETTINGS = [{ name: 'default', ef: defaultEfSearch(K, N) }, { name: 'ef40', ef: 40 }] as const
 type Ef = { readonly name: string; readonly ef: number }
 
-// WARM more queries after the measured ones (the stream is fixed by its seed, so the measured queries stay the same):
-// each measurement first runs those, not measured. Tessera's store is WebAssembly Postgres, whose code the runtime
-// compiles to its faster tiers only after it has run a while (a 20-row fetch: 0.65 ms of store time a statement over
-// a fresh process's first 600 statements, 0.15-0.19 ms over the next 1,800), so a few warm-up queries measured its
-// start, not its steady state. Other queries than the measured ones, so no peer finds the measured answers' pages already cached.
-const WARM = 200
-const { data, queries: generated } = annVectors(N, D, Q + WARM, kind!)
-const queries = generated.slice(0, Q)
-const warmQueries = generated.slice(Q)
+// Each measurement first runs 200 other queries, not measured (ann-vectors.ts: a few measured Tessera's WebAssembly
+// store at its start, not its steady speed).
+const { data, queries, warmQueries } = annVectors(N, D, Q, kind!, 200)
 const cat = Int32Array.from({ length: N }, (_, i) => i % 100)
 const FILTERS = [1, 10, 50] // % of rows kept: cat < p
 
@@ -154,7 +148,7 @@ const want = new Map<number, number[][]>()
 for (const p of [100, ...FILTERS]) want.set(p, queries.map((q) => truth(q, p)))
 async function measure(p: number, ef: Ef): Promise<Result> {
   // Queries first, not measured (other than the measured ones): the first of a kind plans its statements, and every
-  // peer's code is warm (WARM above).
+  // peer's code is warm.
   for (const q of warmQueries) await impl.search(q, p, ef)
   const lat: number[] = []
   let hits = 0, short = 0

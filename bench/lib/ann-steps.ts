@@ -26,15 +26,9 @@ if (mode === 'build') {
   await db.close()
   process.exit(0)
 }
-// The annVectors stream is fixed by its seed: the queries come after the N rows, so those are generated again;
-// WARM more after them warm each case up. PGlite's WebAssembly runs at its steady speed only after some hundreds of
-// statements (a 20-row fetch: 0.65 ms of store time a statement over a fresh process's first 600, 0.15-0.19 ms
-// after): measured without a warm-up, a search's statement looked twice its cost (BENCHMARKS.md, issue 16, tenth
-// session).
-const WARM = 500
-const { queries: generated } = annVectors(N, D, Q + WARM, kind)
-const qs = generated.slice(0, Q)
-const warmQueries = generated.slice(Q)
+// The annVectors stream is fixed by its seed: the queries come after the N rows, so those are generated again, with
+// 500 more that warm each case up (measured without a warm-up, a search's statement looked twice its cost).
+const { queries: qs, warmQueries } = annVectors(N, D, Q, kind, 500)
 const t = await db.getTable('v')
 const manager = vectorIndexesOf(db.driver)!
 // The first search attaches the index (loaded from disk, then caught up).

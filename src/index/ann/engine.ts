@@ -69,9 +69,12 @@ export function normalizeRows(vectors: Float32Array, dims: number): Float32Array
   return vectors
 }
 
+/** A cosine index's vectors and queries are scaled to unit length before usearch sees them (any quantization). */
+const holdsUnitVectors = (settings: AnnSettings): boolean => settings.metric === 'cosine'
+
 interface Open {
   readonly index: UIndex
-  /** Cosine: vectors and queries are scaled to unit length before usearch sees them. */
+  /** holdsUnitVectors of its settings. */
   readonly unit: boolean
 }
 
@@ -86,7 +89,7 @@ export class Engine {
       case 'ping':
         return { size: 0 }
       case 'create':
-        this.#indexes.set(req.id, { index: this.#make(req.settings), unit: req.settings.metric === 'cosine' })
+        this.#indexes.set(req.id, { index: this.#make(req.settings), unit: holdsUnitVectors(req.settings) })
         return { size: 0 }
       case 'load': {
         const index = this.#make(req.settings)
@@ -96,7 +99,7 @@ export class Engine {
           return { size: 0, loaded: false }
         }
         if (index.dimensions() !== req.settings.dims) return { size: 0, loaded: false }
-        this.#indexes.set(req.id, { index, unit: req.settings.metric === 'cosine' })
+        this.#indexes.set(req.id, { index, unit: holdsUnitVectors(req.settings) })
         return { size: Number(index.size()), loaded: true }
       }
       case 'drop':
