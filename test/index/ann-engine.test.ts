@@ -50,10 +50,13 @@ async function checkAnswers(engine: Engine, id: number, rows: Float32Array): Pro
   for (let q = 0; q < 20; q++) {
     const query = queries.slice(q * DIMS, (q + 1) * DIMS)
     const before = Float32Array.from(query)
-    const reply = engine.handle({ op: 'search', id, query, count: 10 })
+    // The search width asked as the count, as plan.ts asks it (usearch explores max(count, expansion_search)): asked
+    // for 10, one query over a multi-threaded build's graph of these near-uniform directions found 8 of the true 10
+    // in a CI run.
+    const reply = engine.handle({ op: 'search', id, query, count: 100 })
     // The caller's query is not scaled in place (plan.ts joins it into the final statement).
     expect(query).toEqual(before)
-    const got = Array.from(reply.keys!, Number)
+    const got = Array.from(reply.keys!.subarray(0, 10), Number)
     const want = exactTop(rows, query, 10)
     expect(got.filter((k) => want.includes(k)).length).toBeGreaterThanOrEqual(9)
     // The index's distance is the cosine distance (what plan.ts hands SQL as the exact order of f32 candidates).
