@@ -128,7 +128,8 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   if (memo && memo.share * total < listBelow) {
     // Counted at the version the index still covers, with nothing written since: the count still holds, so the
     // ranking statement runs without listing the rows first (100,000 rows, a 1% filter: the listing was 2.8 of the
-    // 9 ms of store time a search took, and ranking listed keys cost more than finding the rows by the filter).
+    // 9 ms of store time a search took, and ranking the listed keys cost more than finding the rows by the filter:
+    // 6.4 against 5.8 ms of store time, alternated; BENCHMARKS.md, issue 16, eleventh session).
     if (indexed && memo.countedAt === covered && entry.caughtUp) return inOneStatement(spec)
     const listed = await listedExactly()
     if (listed) return listed
