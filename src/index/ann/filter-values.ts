@@ -191,9 +191,15 @@ function compile(node: ExprNode, copies: ReadonlyMap<string, CopiedColumn>): (ro
   const def = functions.get(fn.fn, fn)
   const args = fn.args.map((a) => compile(a, copies))
   const evaluate = def.eval!
+  const nullSafe = def.nullSafe === true
+  // A plain loop, not map + some: this runs once per candidate and operator (3,000 candidates for a 1% filter).
   return (rowId) => {
-    const values = args.map((a) => a(rowId))
-    if (!def.nullSafe && values.some((v) => v === null || v === undefined)) return null
+    const values = new Array<unknown>(args.length)
+    for (let i = 0; i < args.length; i++) {
+      const v = args[i]!(rowId)
+      if (!nullSafe && (v === null || v === undefined)) return null
+      values[i] = v
+    }
     return evaluate(values, fn)
   }
 }
