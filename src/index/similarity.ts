@@ -78,8 +78,7 @@ export async function rewriteSimilarity(db: Queryable, spec: QuerySpec): Promise
   }
   // When the index does not answer (not built yet, exact: true, time travel, a filter too wide), the exact ranking
   // runs a slice of the table per statement, so reads waiting on the store come in between.
-  const planned = await planAnn(db, rewritten, byIndex.idx, byIndex.dist, byIndex.options)
-  return planned === rewritten ? exactInSlices(db, rewritten, byIndex.dist) : planned
+  return (await planAnn(db, rewritten, byIndex.idx, byIndex.dist, byIndex.options)) ?? exactInSlices(db, rewritten, byIndex.dist)
 }
 
 /**

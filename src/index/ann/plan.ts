@@ -44,25 +44,27 @@ export interface AnnQueryOptions {
 }
 
 /**
- * Adds the native index's candidates to a resolved top-k spec when that is the better plan; returns the spec
- * unchanged (exact search in SQL, which the caller runs a slice of the table at a time) otherwise, or a copy of it
- * to be ranked in one statement (inOneStatement). `dist` is the vector_distance node the spec orders by.
+ * The plan of a resolved top-k spec on the embedded store: the spec with the native index's candidates added when
+ * that is the better plan; the spec itself, ranked exactly in one statement, for a selective filter that a scalar
+ * index finds (its rows were counted: at most exactRows); undefined when the caller should rank the whole table
+ * exactly, a slice of it at a time (exactInSlices — not for the selective filter: its rows lie in every slice, and
+ * each slice's statement would find them all again). `dist` is the vector_distance node the spec orders by.
  */
-export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist: FnNode, options: AnnQueryOptions): Promise<QuerySpec> {
+export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist: FnNode, options: AnnQueryOptions): Promise<QuerySpec | undefined> {
   const manager = vectorIndexesOf(db)
-  if (!manager || options.exact) return spec
+  if (!manager || options.exact) return undefined
   const first = spec.orderBy[0]
-  if (first?.expr !== dist || first.desc || spec.limit === undefined || spec.joins.length > 0 || spec.groupBy?.length || spec.distinct || spec.sample) return spec
-  if (spec.from.version !== undefined || (spec.where && !isSqlExpr(spec.where))) return spec
+  if (first?.expr !== dist || first.desc || spec.limit === undefined || spec.joins.length > 0 || spec.groupBy?.length || spec.distinct || spec.sample) return undefined
+  if (spec.from.version !== undefined || (spec.where && !isSqlExpr(spec.where))) return undefined
   const entry = manager.entry(spec.from.tableId, idx)
   entry.touch()
   const native = entry.native
   const covered = entry.version
   // A rebuild is due (a revert or a recompute changed vectors in place): the graph may hold vectors no row has now.
-  if (!native || covered < 0 || entry.rebuildDue) return spec
+  if (!native || covered < 0 || entry.rebuildDue) return undefined
   const k = spec.limit + (spec.offset ?? 0)
   const total = Math.max(native.size, 1)
-  if (k === 0 || k * 4 >= total) return spec
+  if (k === 0 || k * 4 >= total) return undefined
 
   // f32 distances from the index are exact: SQL orders the candidates by them. Quantized ones are not: SQL re-ranks
   // the candidates by pgvector's exact distance. Either way the rows written after the covered version join the
@@ -108,8 +110,8 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const memo = memoKey ? memory.get(memoKey) : undefined
   /**
    * The filter's rows ranked exactly when there are at most exactRows of them (a bounded probe lists them). With a
-   * scalar index the filter itself finds them again in the ranking statement (inOneStatement); without one, the
-   * listed keys do (finding them by the filter would read the table once more).
+   * scalar index the filter itself finds them again in the ranking statement (the spec itself, in one statement);
+   * without one, the listed keys do (finding them by the filter would read the table once more).
    */
   const listedExactly = async (): Promise<QuerySpec | undefined> => {
     const rows = await passingRows(db, spec, spec.where!, annLimits.exactRows + 1)
@@ -118,7 +120,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     // here, which may have been an unlucky round). Counted while the index covered every commit, it stays the
     // filter's exact count for as long as nothing is written (caughtUp at the same version).
     if (memoKey) remember(memory, memoKey, rows.length / total, 'counted', entry.caughtUp ? covered : undefined)
-    if (indexed) return inOneStatement(spec)
+    if (indexed) return spec
     const listed = fnNode('ann_candidates', [], { keys: `{${rows.join(',')}}` })
     return { ...spec, where: fnNode('and', [spec.where!, listed]) }
   }
@@ -130,7 +132,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     // ranking statement runs without listing the rows first (100,000 rows, a 1% filter: the listing was 2.8 of the
     // 9 ms of store time a search took, and ranking the listed keys cost more than finding the rows by the filter:
     // 6.4 against 5.8 ms of store time, alternated; BENCHMARKS.md, issue 16, eleventh session).
-    if (indexed && memo.countedAt === covered && entry.caughtUp) return inOneStatement(spec)
+    if (indexed && memo.countedAt === covered && entry.caughtUp) return spec
     const listed = await listedExactly()
     if (listed) return listed
     memory.delete(memoKey!)
@@ -153,7 +155,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
       // prepared plan.
       const cap = Math.ceil((fetch + annLimits.tailRows) / 1024) * 1024
       passing = await passingRows(db, spec, withScope(distance.keys()), cap)
-      if (passing.length >= cap) return spec
+      if (passing.length >= cap) return undefined
     }
     const share = passing.length / fetch
     if (memoKey) remember(memory, memoKey, share, 'sampled')
@@ -177,7 +179,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     // The share of candidates passing the filter near this query says how many more to fetch.
     fetch = Math.max(fetch * 2, Math.ceil((need * 1.5 * fetch) / Math.max(passing.length, 1)))
   }
-  return spec
+  return undefined
 }
 
 /**
@@ -219,16 +221,6 @@ function remember(memory: FilterMemory, key: string, share: number, how: 'sample
   memory.delete(key)
   memory.set(key, how === 'sampled' ? { share: before ? (before.share + share) / 2 : share } : { share, ...(countedAt === undefined ? {} : { countedAt }) })
   if (memory.size > FILTER_MEMORY_MAX) memory.delete(memory.keys().next().value!)
-}
-
-/**
- * The spec ranked exactly in one statement, its filter finding its rows through a scalar index: for a filter whose
- * rows were counted (at most exactRows), so the statement is short. A copy, because the caller ranks the spec it
- * passed in, when it comes back unchanged, a slice of the table at a time (exactInSlices): a selective filter's rows
- * lie in every slice, and each slice's statement would find them all again.
- */
-function inOneStatement(spec: QuerySpec): QuerySpec {
-  return { ...spec }
 }
 
 /**
