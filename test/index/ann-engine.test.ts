@@ -50,10 +50,10 @@ async function checkAnswers(engine: Engine, id: number, rows: Float32Array): Pro
   for (let q = 0; q < 20; q++) {
     const query = queries.slice(q * DIMS, (q + 1) * DIMS)
     const before = Float32Array.from(query)
-    // The search width asked as the count, as plan.ts asks it (usearch explores max(count, expansion_search)): asked
-    // for 10, one query over a multi-threaded build's graph of these near-uniform directions found 8 of the true 10
-    // in a CI run.
-    const reply = engine.handle({ op: 'search', id, query, count: 100 })
+    // Every row asked for (usearch explores max(count, expansion_search)), so the graph's search cannot miss: asked
+    // for 10, and then for 100, one query over a multi-threaded build's graph of these near-uniform directions found
+    // 8 of the true 10 in CI runs. What is checked is the order and the distances the metric gives, not HNSW recall.
+    const reply = engine.handle({ op: 'search', id, query, count: rows.length / DIMS })
     // The caller's query is not scaled in place (plan.ts joins it into the final statement).
     expect(query).toEqual(before)
     const got = Array.from(reply.keys!.subarray(0, 10), Number)
