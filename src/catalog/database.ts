@@ -144,7 +144,7 @@ export class Tessera {
     const cacheSettings = { cacheDir: join(mediaHome, 'cache-s3'), ...(mediaCacheBytes !== undefined ? { cacheMaxBytes: mediaCacheBytes } : {}) }
     this.media = mediaStore ? { ...env, store: openMediaStore(mediaStore, cacheSettings) } : mediaDir ? { ...env, store: new MediaStore(resolve(mediaDir)) } : env
     this.#unregisterMedia = registerMediaEnv(this.media)
-    attachVectorIndexes(db, home)
+    attachVectorIndexes(db, home, (tableId) => this.#locks.held(tableId))
     this.#ctx = {
       db,
       media: this.media,

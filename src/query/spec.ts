@@ -1,5 +1,6 @@
 import type { TableMd } from '../catalog/index.ts'
 import type { ExprNode } from './nodes/index.ts'
+import type { ResultColumn } from './results.ts'
 
 /**
  * A table as the query builder knows it: its path and the version it is read at (undefined = current). That is all
@@ -63,4 +64,10 @@ export interface QuerySpec<S extends SourceRef = QuerySource> {
   readonly insertionOrder?: 'asc' | 'desc'
   /** Settings the statement runs under, local to its transaction (pgvector's hnsw.ef_search for a top-k). */
   readonly storeSettings?: Readonly<Record<string, string | number>>
+  /**
+   * The result, when a rewrite answered the query without the store (a top-k the native index and its copy of the
+   * returned columns answer: src/index/ann/plan.ts); collect() returns it and runs no statement. The rest of the spec
+   * still plans to a statement with the same rows, for whatever else runs it (count()).
+   */
+  readonly answered?: { readonly columns: readonly ResultColumn[]; readonly rows: readonly Record<string, unknown>[] }
 }

@@ -28,6 +28,11 @@ export class Mutex {
 export class KeyedMutex<K> {
   readonly #locks = new Map<K, Mutex>()
 
+  /** Whether work holds or waits for this key's mutex now (a table being written: its commit may be under way). */
+  held(key: K): boolean {
+    return this.#locks.has(key)
+  }
+
   async run<T>(key: K, fn: () => Promise<T>): Promise<T> {
     let m = this.#locks.get(key)
     if (!m) this.#locks.set(key, (m = new Mutex()))

@@ -194,7 +194,9 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
       const run = async (maxBucket: number | undefined) => {
         const q = clustered()
         const base = maxBucket === undefined ? t.query() : t.where(t.c.bucket.lt(maxBucket))
-        const rows = (await base.orderBy(t.c.emb.similarity({ vector: q }), 'desc').limit(10).select({ id: t.c.id }).collect()).rows.map((r) => r.id as number)
+        // An expression besides the id: the final statement runs (a search returning only copied columns is answered
+        // from the index without one, ann-answer.test.ts).
+        const rows = (await base.orderBy(t.c.emb.similarity({ vector: q }), 'desc').limit(10).select({ id: t.c.id, twice: t.c.bucket.mul(2) }).collect()).rows.map((r) => r.id as number)
         const truth = exactTop(q, 10, (id) => maxBucket === undefined || id % 1000 < maxBucket)
         expect(rows.filter((id) => truth.includes(id)).length).toBeGreaterThanOrEqual(9)
         if (maxBucket !== undefined) expect(rows.every((id) => id % 1000 < maxBucket)).toBe(true)

@@ -3,11 +3,12 @@ import { functions, isCol, isFn, isLit } from '../../query/index.ts'
 import type { ExprNode, FnNode } from '../../query/index.ts'
 import { parseType } from '../../types/index.ts'
 
-// A native index's copy of the columns its searches filter on, by _rowid, kept at the version its graph covers.
-// With it a filtered search judges its candidates here instead of sending them to the store: that probe statement
-// read each candidate's heap page (the rows carry their vectors inline, so the table is far bigger than the store's
-// buffer pool and most of those reads went to the files), 4 ms of a 7 ms search at 10% of 100k rows. The final
-// statement still applies the filter, so this copy decides which candidates are listed, never what is returned.
+// A native index's copy of the columns its searches filter on or return, by _rowid, kept at the version its graph
+// covers. With it a filtered search judges its candidates here instead of sending them to the store: that probe
+// statement read each candidate's heap page (the rows carry their vectors inline, so the table is far bigger than the
+// store's buffer pool and most of those reads went to the files), 4 ms of a 7 ms search at 10% of 100k rows. A
+// search that returns only copied columns is answered from the index and this copy with no statement at all, while
+// they cover every commit (plan.ts); otherwise the final statement applies the filter and reads the rows.
 //
 // Only filters this code evaluates exactly as Postgres does: comparisons of a stored (not computed) int, float or
 // bool column with a literal of the same type, equality and in-lists on strings, null tests, and/or/not. Anything
@@ -28,6 +29,11 @@ const KINDS = new Set<string>(['int', 'float', 'bool', 'string'])
 export const FILTER_VALUES_MAX = 2_000_000
 /** Columns per index. */
 const COLUMNS_MAX = 4
+/**
+ * Characters of one string column's copy: a column of long texts (documents, not names or tags) is not kept, and
+ * searches returning or filtering on it go through the store.
+ */
+export const STRING_CHARS_MAX = 8_000_000
 
 interface CopiedColumn {
   readonly kind: Kind
@@ -37,6 +43,10 @@ interface CopiedColumn {
   version: number
   /** A value this code cannot compare as Postgres does (NaN, an integer beyond 2^53): the column is not used. */
   unusable: boolean
+  /** Characters held (string columns). */
+  chars: number
+  /** Past STRING_CHARS_MAX: not copied (and not loaded again) for as long as the index lives. */
+  oversized: boolean
 }
 
 export class FilterValues {
@@ -49,15 +59,7 @@ export class FilterValues {
    */
   static columnsOf(where: ExprNode, md: TableMd): ColumnMd[] | undefined {
     const used = new Map<string, ColumnMd>()
-    const column = (n: ExprNode): { md: ColumnMd; kind: Kind } | undefined => {
-      // `tbl` can only name the one table: a search the native index answers has no joins (plan.ts).
-      if (!isCol(n) || n.prop) return undefined
-      const c = md.columns.find((x) => x.name === n.col)
-      if (!c || c.computed || c.hidden) return undefined
-      const kind = parseType(c.type).kind
-      if (!KINDS.has(kind)) return undefined
-      return { md: c, kind: kind as Kind }
-    }
+    const column = (n: ExprNode) => copyable(n, md)
     const literalFits = (lit: unknown, kind: Kind): boolean =>
       lit === null || (kind === 'int' ? Number.isSafeInteger(lit) : kind === 'float' ? typeof lit === 'number' && Number.isFinite(lit) : kind === 'bool' ? typeof lit === 'boolean' : typeof lit === 'string')
     const judgeable = (n: ExprNode): boolean => {
@@ -86,12 +88,27 @@ export class FilterValues {
     return judgeable(where) && used.size > 0 ? [...used.values()] : undefined
   }
 
+  /**
+   * The stored columns a select list returns, when it returns nothing else (each item a column of a kind this copy
+   * keeps): such a search can be answered from the index and the copy alone.
+   */
+  static columnsReturned(select: readonly { readonly expr: ExprNode }[] | undefined, md: TableMd): ColumnMd[] | undefined {
+    if (!select || select.length === 0) return undefined
+    const columns: ColumnMd[] = []
+    for (const item of select) {
+      const c = copyable(item.expr, md)
+      if (!c) return undefined
+      if (!columns.includes(c.md)) columns.push(c.md)
+    }
+    return columns
+  }
+
   /** Asks for copies of these columns (loaded by the index's upkeep); false when the copy would be too big. */
   want(columns: readonly ColumnMd[], rows: number): boolean {
     const missing = columns.filter((c) => !this.#columns.has(c.id))
     if (missing.length === 0) return false
     if (this.#columns.size + missing.length > COLUMNS_MAX || (this.#columns.size + missing.length) * rows > FILTER_VALUES_MAX) return false
-    for (const c of missing) this.#columns.set(c.id, { kind: parseType(c.type).kind as Kind, values: new Map(), version: -1, unusable: false })
+    for (const c of missing) this.#columns.set(c.id, { kind: parseType(c.type).kind as Kind, values: new Map(), version: -1, unusable: false, chars: 0, oversized: false })
     return true
   }
 
@@ -105,7 +122,7 @@ export class FilterValues {
   split(version: number): { current: number[]; stale: number[] } {
     const current: number[] = []
     const stale: number[] = []
-    for (const [id, c] of this.#columns) (c.version === version && version >= 0 ? current : stale).push(id)
+    for (const [id, c] of this.#columns) if (!c.oversized) (c.version === version && version >= 0 ? current : stale).push(id)
     return { current, stale }
   }
 
@@ -117,6 +134,7 @@ export class FilterValues {
       c.values.clear()
       c.version = -1
       c.unusable = false
+      c.chars = 0
     }
   }
 
@@ -125,12 +143,17 @@ export class FilterValues {
     ids.forEach((id, i) => {
       // Dropped meanwhile (retain): the page is not needed.
       const c = this.#columns.get(id)
-      if (!c) return
+      if (!c || c.oversized) return
       keys.forEach((key, r) => {
         const v = normalize(values[r]![i], c.kind)
         if (v === undefined) c.unusable = true
+        if (typeof v === 'string') c.chars += v.length
         c.values.set(key, v ?? null)
       })
+      if (c.chars > STRING_CHARS_MAX) {
+        c.oversized = c.unusable = true
+        c.values.clear()
+      }
     })
   }
 
@@ -142,12 +165,13 @@ export class FilterValues {
     }
   }
 
-  /** Drops every copy (a rebuild: the graph starts again from nothing). */
+  /** Drops every copy (a rebuild: the graph starts again from nothing); an oversized column stays uncopied. */
   clear(): void {
     for (const c of this.#columns.values()) {
       c.values.clear()
       c.version = -1
-      c.unusable = false
+      c.unusable = c.oversized
+      c.chars = 0
     }
   }
 
@@ -168,12 +192,44 @@ export class FilterValues {
     return keys.filter((_, i) => test(rowIds[i]!) === true)
   }
 
+  /**
+   * The values of these columns for these rows (numeric _rowid) at `version`, a column's values per entry, as the
+   * query's results hold them (int and float as numbers, bool, string, null); undefined when a column is not copied
+   * at that version or a row is missing from it.
+   */
+  values(columns: readonly ColumnMd[], rowIds: readonly number[], version: number): unknown[][] | undefined {
+    const out: unknown[][] = []
+    for (const c of columns) {
+      const copy = this.#columns.get(c.id)
+      if (!copy || copy.version !== version || copy.unusable) return undefined
+      const values = new Array<unknown>(rowIds.length)
+      for (let i = 0; i < rowIds.length; i++) {
+        const v = copy.values.get(rowIds[i]!)
+        if (v === undefined) return undefined
+        values[i] = v
+      }
+      out.push(values)
+    }
+    return out
+  }
+
   /** Values held (tests, benchmarks). */
   get size(): number {
     let n = 0
     for (const c of this.#columns.values()) n += c.values.size
     return n
   }
+}
+
+/** A column node naming a stored (not computed) column of a kind this copy keeps. */
+function copyable(n: ExprNode, md: TableMd): { md: ColumnMd; kind: Kind } | undefined {
+  // `tbl` can only name the one table: a search the native index answers has no joins (plan.ts).
+  if (!isCol(n) || n.prop) return undefined
+  const c = md.columns.find((x) => x.name === n.col)
+  if (!c || c.computed || c.hidden) return undefined
+  const kind = parseType(c.type).kind
+  if (!KINDS.has(kind)) return undefined
+  return { md: c, kind: kind as Kind }
 }
 
 /**

@@ -409,7 +409,12 @@ export class VectorIndexes {
   readonly #prebuilt = new Map<string, AnnEntry>()
   readonly #dir: string | undefined
 
-  constructor(readonly db: Driver, home: string | undefined) {
+  /**
+   * `writing(tableId)`: whether a write to the table may be under way (its lock is held or waited for). A commit
+   * becomes visible in the store before its hook (afterCommit) runs here, so only while no write is under way does
+   * "the index covers every commit" (caughtUp) hold for what a reader of the store would see.
+   */
+  constructor(readonly db: Driver, home: string | undefined, readonly writing: (tableId: number) => boolean) {
     this.#dir = home ? join(home, 'indexes') : undefined
   }
 
@@ -547,10 +552,13 @@ const entryKey = (tableId: number, idx: IndexMd): string => `${tableId}:${idx.na
 
 const managers = new WeakMap<object, VectorIndexes>()
 
-/** Attaches native indexes to an embedded store; `home` persists them under <home>/indexes/. */
-export function attachVectorIndexes(db: Driver, home: string | undefined): void {
+/**
+ * Attaches native indexes to an embedded store; `home` persists them under <home>/indexes/. `writing` tells whether a
+ * write to a table may be under way (the catalog's table locks).
+ */
+export function attachVectorIndexes(db: Driver, home: string | undefined, writing: (tableId: number) => boolean): void {
   if (db.kind !== 'pglite' || managers.has(db)) return
-  managers.set(db, new VectorIndexes(db, home))
+  managers.set(db, new VectorIndexes(db, home, writing))
   void markNative(db).catch(() => undefined)
 }
 

@@ -5,6 +5,7 @@ import type { Queryable } from '../../store/index.ts'
 import { vectorIndexesOf } from './manager.ts'
 import type { AnnEntry } from './manager.ts'
 import { FilterValues } from './filter-values.ts'
+import { answerFromIndex } from './answer.ts'
 import { topInSlices } from './exact.ts'
 import { countNewerRows } from './store.ts'
 import { defaultEfSearch } from './ef.ts'
@@ -74,6 +75,10 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const efSearch = options.efSearch ?? idx.ann?.efSearch ?? defaultEfSearch(k, native.size)
   const query = Float32Array.from(dist.opts!.vector as number[])
   const need = spec.where ? k * annLimits.passFactor : k
+  // Only columns the index can keep a copy of returned, ranked by the index alone: answered without a statement once
+  // the copy is loaded (answer.ts), the copy asked for now.
+  const returned = byIndex && spec.orderBy.length === 1 ? FilterValues.columnsReturned(spec.select, spec.from.md) : undefined
+  if (returned) entry.wantFilterValues(returned)
   const table = spec.from.tableId
   const tail = entry.caughtUp ? { keys: [], after: covered } : await tailCandidates(db, spec, dist, covered)
   const scope = (keys: Iterable<string>): ExprNode => fnNode('ann_candidates', [], { keys: `{${[...keys, ...tail.keys].join(',')}}`, after: tail.after, table })
@@ -89,7 +94,9 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     // The query vector's text from its float32 copy (what pgvector parses it to anyway): joining the option's own
     // array (frozen with the query node) took ~80 µs a search, the typed array ~10.
     const order = fnNode('ann_order', [dist.args[0]!], { keys: `{${top.join(',')}}`, dists: `{${top.map((key) => pgDistance(idx.metric, distance.get(key)!)).join(',')}}`, after: covered, query: `[${query.join(',')}]`, metric, dims })
-    return { ...spec, where: withScope(top), orderBy: [{ expr: order, desc: false }, ...spec.orderBy.slice(1)] }
+    const final: QuerySpec = { ...spec, where: withScope(top), orderBy: [{ expr: order, desc: false }, ...spec.orderBy.slice(1)] }
+    const answered = answerFromIndex(entry, spec, returned, top, covered)
+    return answered ? { ...final, answered } : final
   }
   const search = async (count: number): Promise<Map<string, number>> => {
     const found = await native.search(query, count)
