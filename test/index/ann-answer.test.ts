@@ -156,6 +156,22 @@ describe('a top-k answered from the native index and its copy of the returned co
     expect(past.statements.length).toBeGreaterThanOrEqual(1)
   })
 
+  test('a quantized index (f16) is not answered alone: its distances are not exact, so SQL re-ranks the candidates', async () => {
+    const small = await db.createTable('answers_f16', { id: 'int', emb: `array<float32>[${DIMS}]` })
+    await small.insert(rows.slice(0, 3_000).map((r) => ({ id: r.id, emb: r.emb })))
+    await small.addEmbeddingIndex('emb', { name: 'h', metric: 'cosine', quantization: 'f16' })
+    const e = vectorIndexesOf(db.driver)!.entries(small.id)[0]!
+    await e.settled()
+    const run = (q: number[]) => traced(() => small.orderBy(small.c.emb.similarity({ vector: q }), 'desc').limit(10).select({ id: small.c.id }).collect())
+    await run(clustered())
+    await e.settled()
+    const q = clustered()
+    const r = await run(q)
+    expect(r.statements.length).toBeGreaterThanOrEqual(1)
+    const truth = exactTop(q, 10, (x) => x.id < 3_000)
+    expect(r.ids.filter((id) => truth.includes(id)).length).toBeGreaterThanOrEqual(9)
+  })
+
   test('a string column of long texts is not copied: searches returning it go through the store', () => {
     const copy = new FilterValues()
     const md = t.md

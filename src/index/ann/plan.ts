@@ -90,13 +90,15 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const ranked = (keys: string[], distance: Map<string, number>): QuerySpec => {
     if (!byIndex) return { ...spec, where: withScope(keys) }
     const top = keys.sort((a, b) => distance.get(a)! - distance.get(b)! || Number(a) - Number(b)).slice(0, k + annLimits.margin)
+    // Answered here, the spec only has to name the same rows (the candidates, ranked by their exact distance): the
+    // order's texts below are not built.
+    const answered = answerFromIndex(entry, spec, returned, top, covered)
+    if (answered) return { ...spec, where: withScope(top), answered }
     const { metric, dims } = dist.opts!
     // The query vector's text from its float32 copy (what pgvector parses it to anyway): joining the option's own
     // array (frozen with the query node) took ~80 µs a search, the typed array ~10.
     const order = fnNode('ann_order', [dist.args[0]!], { keys: `{${top.join(',')}}`, dists: `{${top.map((key) => pgDistance(idx.metric, distance.get(key)!)).join(',')}}`, after: covered, query: `[${query.join(',')}]`, metric, dims })
-    const final: QuerySpec = { ...spec, where: withScope(top), orderBy: [{ expr: order, desc: false }, ...spec.orderBy.slice(1)] }
-    const answered = answerFromIndex(entry, spec, returned, top, covered)
-    return answered ? { ...final, answered } : final
+    return { ...spec, where: withScope(top), orderBy: [{ expr: order, desc: false }, ...spec.orderBy.slice(1)] }
   }
   const search = async (count: number): Promise<Map<string, number>> => {
     const found = await native.search(query, count)
