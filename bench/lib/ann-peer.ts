@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { annVectors } from './ann-vectors.ts'
+import { HNSWLIB_MISSING, loadHnswlib } from './hnswlib.ts'
 
 const [peer, nArg, kind, dArg, qArg] = process.argv.slice(2)
 const QUANTIZATION = (qArg ?? 'f32') as 'f32' | 'f16' | 'i8'
@@ -89,7 +90,8 @@ async function tessera(): Promise<Peer> {
 }
 
 async function hnswlib(): Promise<Peer> {
-  const { HierarchicalNSW } = await import('hnswlib-node')
+  const HierarchicalNSW = await loadHnswlib()
+  if (!HierarchicalNSW) throw new Error(HNSWLIB_MISSING)
   const dir = tempDir()
   const index = new HierarchicalNSW('cosine', D)
   return {

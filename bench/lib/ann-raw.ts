@@ -1,7 +1,13 @@
 // The libraries alone, no Tessera: usearch 2.26.2 against hnswlib-node on the same vectors, the measurement behind
 // the choice of usearch for the native index (README, Vector index). Run: npx bun bench/lib/ann-raw.ts
 import * as u from 'usearch'
-import { HierarchicalNSW } from 'hnswlib-node'
+import { HNSWLIB_MISSING, loadHnswlib } from './hnswlib.ts'
+
+const HierarchicalNSW = await loadHnswlib()
+if (!HierarchicalNSW) {
+  console.error(`${HNSWLIB_MISSING}: this comparison needs it`)
+  process.exit(1)
+}
 
 const N = 20000, D = 384
 let seed = 1
