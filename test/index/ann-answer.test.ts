@@ -172,13 +172,31 @@ describe('a top-k answered from the native index and its copy of the returned co
     expect(r.ids.filter((id) => truth.includes(id)).length).toBeGreaterThanOrEqual(9)
   })
 
+  test('a filter\'s columns come first: columns only returned give way to them when the copy is full', () => {
+    const copy = new FilterValues()
+    const [id, bucket, tag, score] = ['id', 'bucket', 'tag', 'score'].map((n) => t.md.columns.find((c) => c.name === n)!)
+    expect(copy.want([id!, tag!, score!], 100, 'returned')).toBe(true)
+    copy.put([id!.id, tag!.id, score!.id], [0], [[1, 'a', 0.5]])
+    copy.reached([id!.id, tag!.id, score!.id], 1)
+    // A returned column does not push out what is held: the fourth fits, a fifth would not.
+    expect(copy.want([bucket!], 100, 'returned')).toBe(true)
+    const emb = { ...bucket!, id: 9_999, name: 'other' }
+    expect(copy.want([emb], 100, 'returned')).toBe(false)
+    // A filter column gets a slot: a column only returned is let go.
+    expect(copy.want([emb], 100, 'filter')).toBe(true)
+    const held = [id!, tag!, score!, bucket!].filter((c) => copy.split(1).current.includes(c.id) || copy.split(1).stale.includes(c.id))
+    expect(held).toHaveLength(3)
+    // The values cap counts rows: four columns of 600,000 rows would pass 2 million values.
+    expect(new FilterValues().want([id!, tag!, score!, bucket!], 600_000, 'filter')).toBe(false)
+  })
+
   test('a string column of long texts is not copied: searches returning it go through the store', () => {
     const copy = new FilterValues()
     const md = t.md
     const tag = md.columns.find((c) => c.name === 'tag')!
     expect(FilterValues.columnsReturned([{ expr: t.c.tag.node }], md)).toEqual([tag])
     expect(FilterValues.columnsReturned([{ expr: t.c.emb.node }], md)).toBeUndefined()
-    expect(copy.want([tag], 100)).toBe(true)
+    expect(copy.want([tag], 100, 'returned')).toBe(true)
     const long = 'x'.repeat(1_000_000)
     const keys = Array.from({ length: Math.ceil(STRING_CHARS_MAX / long.length) + 1 }, (_, i) => i)
     copy.put([tag.id], keys, keys.map(() => [long]))
@@ -190,7 +208,7 @@ describe('a top-k answered from the native index and its copy of the returned co
     copy.clear()
     expect(copy.split(2).stale).toEqual([])
     const short = new FilterValues()
-    short.want([tag], 100)
+    short.want([tag], 100, 'returned')
     short.put([tag.id], [0, 1], [['a'], [null]])
     short.reached([tag.id], 1)
     expect(short.values([tag], [1, 0], 1)).toEqual([[null, 'a']])

@@ -47,6 +47,8 @@ interface CopiedColumn {
   chars: number
   /** Past STRING_CHARS_MAX: not copied (and not loaded again) for as long as the index lives. */
   oversized: boolean
+  /** A filter tests it (else it is only returned by searches, and gives way to a filter's column). */
+  filters: boolean
 }
 
 export class FilterValues {
@@ -103,12 +105,26 @@ export class FilterValues {
     return columns
   }
 
-  /** Asks for copies of these columns (loaded by the index's upkeep); false when the copy would be too big. */
-  want(columns: readonly ColumnMd[], rows: number): boolean {
+  /**
+   * Asks for copies of these columns (loaded by the index's upkeep); false when nothing new is to be loaded (held
+   * already, or the copy would be too big). A filter's columns come first: they save a probe statement per search,
+   * a returned column only the final one; so to make room for a filter's, columns only ever returned are let go.
+   */
+  want(columns: readonly ColumnMd[], rows: number, use: 'filter' | 'returned'): boolean {
+    if (use === 'filter') {
+      for (const c of columns) {
+        const held = this.#columns.get(c.id)
+        if (held) held.filters = true
+      }
+    }
     const missing = columns.filter((c) => !this.#columns.has(c.id))
     if (missing.length === 0) return false
-    if (this.#columns.size + missing.length > COLUMNS_MAX || (this.#columns.size + missing.length) * rows > FILTER_VALUES_MAX) return false
-    for (const c of missing) this.#columns.set(c.id, { kind: parseType(c.type).kind as Kind, values: new Map(), version: -1, unusable: false, chars: 0, oversized: false })
+    const fits = (): boolean => this.#columns.size + missing.length <= COLUMNS_MAX && (this.#columns.size + missing.length) * rows <= FILTER_VALUES_MAX
+    if (!fits() && use === 'filter') {
+      for (const [id, c] of this.#columns) if (!c.filters && !fits()) this.#columns.delete(id)
+    }
+    if (!fits()) return false
+    for (const c of missing) this.#columns.set(c.id, { kind: parseType(c.type).kind as Kind, values: new Map(), version: -1, unusable: false, chars: 0, oversized: false, filters: use === 'filter' })
     return true
   }
 

@@ -175,11 +175,11 @@ export class AnnEntry {
   }
 
   /**
-   * A filtered search tests these columns: copy them (in the background, by the upkeep) so the next searches judge
-   * their candidates without a probe statement.
+   * A search tests these columns in its filter, or returns only them: copy them (in the background, by the upkeep)
+   * so the next searches judge their candidates without a probe statement, or answer without a statement at all.
    */
-  wantFilterValues(columns: readonly ColumnMd[]): void {
-    if (this.filterValues.want(columns, Math.max(this.native?.size ?? 0, 1))) this.kick()
+  wantFilterValues(columns: readonly ColumnMd[], use: 'filter' | 'returned'): void {
+    if (this.filterValues.want(columns, Math.max(this.native?.size ?? 0, 1), use)) this.kick()
   }
 
   /** A commit to the table. */

@@ -78,7 +78,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   // Only columns the index can keep a copy of returned, ranked by the index alone: answered without a statement once
   // the copy is loaded (answer.ts), the copy asked for now.
   const returned = byIndex && spec.orderBy.length === 1 ? FilterValues.columnsReturned(spec.select, spec.from.md) : undefined
-  if (returned) entry.wantFilterValues(returned)
+  if (returned) entry.wantFilterValues(returned, 'returned')
   const table = spec.from.tableId
   const tail = entry.caughtUp ? { keys: [], after: covered } : await tailCandidates(db, spec, dist, covered)
   const scope = (keys: Iterable<string>): ExprNode => fnNode('ann_candidates', [], { keys: `{${[...keys, ...tail.keys].join(',')}}`, after: tail.after, table })
@@ -151,7 +151,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   // The columns the filter tests, when the index's copy of them can judge it (filter-values.ts): asked for now, used
   // once the copy is at the graph's version.
   const judgedBy = spec.where ? FilterValues.columnsOf(spec.where, spec.from.md) : undefined
-  if (judgedBy) entry.wantFilterValues(judgedBy)
+  if (judgedBy) entry.wantFilterValues(judgedBy, 'filter')
   // Past a quarter of the rows, ranking them all exactly costs about as much as the candidates would.
   while (fetch * 4 < total) {
     const distance = await search(fetch)
