@@ -5,6 +5,8 @@ import { vectorIndexesOf } from '../../src/index/index.ts'
 import { FilterValues, STRING_CHARS_MAX } from '../../src/index/ann/filter-values.ts'
 import { memoryDb } from '../support/db.ts'
 import { testVectors } from '../support/vectors.ts'
+import { annRows, annTable, exactTopIds, traceStatements } from '../support/ann-rows.ts'
+import type { AnnRow as Row } from '../support/ann-rows.ts'
 
 setDefaultTimeout(120_000)
 
@@ -17,8 +19,6 @@ const DIMS = 24
 const N = 6_000
 const { clustered, dot } = testVectors(41, DIMS)
 
-interface Row { id: number; bucket: number; tag: string; score: number | null; emb: number[] }
-
 describe('a top-k answered from the native index and its copy of the returned columns', () => {
   let db: Tessera
   let t: Table
@@ -28,32 +28,16 @@ describe('a top-k answered from the native index and its copy of the returned co
 
   beforeAll(async () => {
     db = await memoryDb()
-    t = await db.createTable('answers', { id: 'int', bucket: 'int', tag: 'string', score: 'float?', emb: `array<float32>[${DIMS}]` }, { primaryKey: 'id' })
-    for (let i = 0; i < N; i++) rows.push({ id: i, bucket: i % 1000, tag: `t${i % 7}`, score: i % 5 === 0 ? null : (i % 97) / 97, emb: clustered() })
-    await t.insert(rows as unknown as Record<string, unknown>[])
-    await t.addEmbeddingIndex('emb', { name: 'e', metric: 'cosine' })
-    await settled()
+    rows.push(...annRows(N, clustered))
+    t = await annTable(db, 'answers', DIMS, rows)
   })
   afterAll(() => db.close())
 
-  const exactTop = (q: number[], k: number, keep: (r: Row) => boolean = () => true) =>
-    rows.filter(keep).map((r) => [r.id, dot(r.emb, q)] as const).sort((a, b) => b[1] - a[1]).slice(0, k).map(([id]) => id)
-
-  /** Statements over the table's rows the search makes (not the index upkeep's), and its result. */
+  const exactTop = (q: number[], k: number, keep?: (r: Row) => boolean) => exactTopIds(rows, dot, q, k, keep)
+  /** The search's result (columns, rows, ids) and the statements over the table's rows it ran. */
   const traced = async (run: () => Promise<{ columns: readonly unknown[]; rows: readonly Record<string, unknown>[] }>) => {
-    const driver = db.driver as unknown as { query: (...a: unknown[]) => Promise<unknown> }
-    const query = driver.query
-    const statements: string[] = []
-    driver.query = (...a: unknown[]) => {
-      if (/^(with _top as materialized \()?select t0\./.test(String(a[0]))) statements.push(String(a[0]))
-      return query.apply(db.driver, a)
-    }
-    try {
-      const r = await run()
-      return { columns: r.columns, rows: r.rows, ids: r.rows.map((x) => x.id as number), statements }
-    } finally {
-      driver.query = query
-    }
+    const { result, statements } = await traceStatements(db, run)
+    return { columns: result.columns, rows: result.rows, ids: result.rows.map((x) => x.id as number), statements }
   }
   type Where = ReturnType<typeof t.c.bucket.lt>
   /** The top 10 returning id, tag and score (all copied), or (withSim) the similarity too, which only SQL gives. */

@@ -6,6 +6,8 @@ import { FilterValues } from '../../src/index/ann/filter-values.ts'
 import type { ExprNode } from '../../src/query/index.ts'
 import { memoryDb } from '../support/db.ts'
 import { testVectors } from '../support/vectors.ts'
+import { annRows, annTable, exactTopIds, traceStatements } from '../support/ann-rows.ts'
+import type { AnnRow as Row } from '../support/ann-rows.ts'
 
 setDefaultTimeout(120_000)
 
@@ -18,8 +20,6 @@ const DIMS = 24
 const N = 6_000
 const { clustered, dot } = testVectors(23, DIMS)
 
-interface Row { id: number; bucket: number; tag: string; score: number | null; emb: number[] }
-
 describe('filtered search judged from the index copy of the filter columns', () => {
   let db: Tessera
   let t: Table
@@ -29,33 +29,16 @@ describe('filtered search judged from the index copy of the filter columns', () 
 
   beforeAll(async () => {
     db = await memoryDb()
-    t = await db.createTable('fv', { id: 'int', bucket: 'int', tag: 'string', score: 'float?', emb: `array<float32>[${DIMS}]` }, { primaryKey: 'id' })
-    for (let i = 0; i < N; i++) rows.push({ id: i, bucket: i % 1000, tag: `t${i % 7}`, score: i % 5 === 0 ? null : (i % 97) / 97, emb: clustered() })
-    await t.insert(rows as unknown as Record<string, unknown>[])
-    await t.addComputedColumn('double_bucket', t.c.bucket.mul(2))
-    await t.addEmbeddingIndex('emb', { name: 'e', metric: 'cosine' })
-    await settled()
+    rows.push(...annRows(N, clustered))
+    t = await annTable(db, 'fv', DIMS, rows, (x) => x.addComputedColumn('double_bucket', x.c.bucket.mul(2)))
   })
   afterAll(() => db.close())
 
-  /** The exact top k of the current rows passing `keep`, by cosine (the vectors are unit length). */
-  const exactTop = (q: number[], k: number, keep: (r: Row) => boolean) =>
-    rows.filter(keep).map((r) => [r.id, dot(r.emb, q)] as const).sort((a, b) => b[1] - a[1]).slice(0, k).map(([id]) => id)
-
-  /** Statements over the table's rows a search makes (not the index upkeep's), and the search's ids. */
+  const exactTop = (q: number[], k: number, keep: (r: Row) => boolean) => exactTopIds(rows, dot, q, k, keep)
+  /** The search's ids and the statements over the table's rows it ran. */
   const traced = async (run: () => Promise<{ rows: readonly Record<string, unknown>[] }>): Promise<{ ids: number[]; statements: string[] }> => {
-    const driver = db.driver as unknown as { query: (...a: unknown[]) => Promise<unknown> }
-    const query = driver.query
-    const statements: string[] = []
-    driver.query = (...a: unknown[]) => {
-      if (/^(with _top as materialized \()?select t0\./.test(String(a[0]))) statements.push(String(a[0]))
-      return query.apply(db.driver, a)
-    }
-    try {
-      return { ids: (await run()).rows.map((r) => r.id as number), statements }
-    } finally {
-      driver.query = query
-    }
+    const { result, statements } = await traceStatements(db, run)
+    return { ids: result.rows.map((r) => r.id as number), statements }
   }
   // The score is selected so that the final statement runs: a search returning only copied columns is answered from
   // the index with no statement at all (ann-answer.test.ts), which would hide whether the filter was judged here.
