@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import type { Table } from '../../src/index.ts'
 import { Tessera } from '../../src/index.ts'
 import { vectorIndexesOf } from '../../src/index/index.ts'
-import { FilterValues, STRING_CHARS_MAX } from '../../src/index/ann/filter-values.ts'
+import { ColumnCopies, STRING_CHARS_MAX } from '../../src/index/ann/column-copies.ts'
 import { memoryDb } from '../support/db.ts'
 import { testVectors } from '../support/vectors.ts'
 import { annRows, annTable, exactTopIds, traceStatements } from '../support/ann-rows.ts'
@@ -157,7 +157,7 @@ describe('a top-k answered from the native index and its copy of the returned co
   })
 
   test('a filter\'s columns come first: columns only returned give way to them when the copy is full', () => {
-    const copy = new FilterValues()
+    const copy = new ColumnCopies()
     const [id, bucket, tag, score] = ['id', 'bucket', 'tag', 'score'].map((n) => t.md.columns.find((c) => c.name === n)!)
     expect(copy.want([id!, tag!, score!], 100, 'returned')).toBe(true)
     copy.put([id!.id, tag!.id, score!.id], [0], [[1, 'a', 0.5]])
@@ -171,15 +171,15 @@ describe('a top-k answered from the native index and its copy of the returned co
     const held = [id!, tag!, score!, bucket!].filter((c) => copy.split(1).current.includes(c.id) || copy.split(1).stale.includes(c.id))
     expect(held).toHaveLength(3)
     // The values cap counts rows: four columns of 600,000 rows would pass 2 million values.
-    expect(new FilterValues().want([id!, tag!, score!, bucket!], 600_000, 'filter')).toBe(false)
+    expect(new ColumnCopies().want([id!, tag!, score!, bucket!], 600_000, 'filter')).toBe(false)
   })
 
   test('a string column of long texts is not copied: searches returning it go through the store', () => {
-    const copy = new FilterValues()
+    const copy = new ColumnCopies()
     const md = t.md
     const tag = md.columns.find((c) => c.name === 'tag')!
-    expect(FilterValues.columnsReturned([{ expr: t.c.tag.node }], md)).toEqual([tag])
-    expect(FilterValues.columnsReturned([{ expr: t.c.emb.node }], md)).toBeUndefined()
+    expect(ColumnCopies.columnsReturned([{ expr: t.c.tag.node }], md)).toEqual([tag])
+    expect(ColumnCopies.columnsReturned([{ expr: t.c.emb.node }], md)).toBeUndefined()
     expect(copy.want([tag], 100, 'returned')).toBe(true)
     const long = 'x'.repeat(1_000_000)
     const keys = Array.from({ length: Math.ceil(STRING_CHARS_MAX / long.length) + 1 }, (_, i) => i)
@@ -191,7 +191,7 @@ describe('a top-k answered from the native index and its copy of the returned co
     expect(copy.split(2).stale).toEqual([])
     copy.clear()
     expect(copy.split(2).stale).toEqual([])
-    const short = new FilterValues()
+    const short = new ColumnCopies()
     short.want([tag], 100, 'returned')
     short.put([tag.id], [0, 1], [['a'], [null]])
     short.reached([tag.id], 1)

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import type { Table } from '../../src/index.ts'
 import { Tessera } from '../../src/index.ts'
 import { vectorIndexesOf } from '../../src/index/index.ts'
-import { FilterValues } from '../../src/index/ann/filter-values.ts'
+import { ColumnCopies } from '../../src/index/ann/column-copies.ts'
 import type { ExprNode } from '../../src/query/index.ts'
 import { memoryDb } from '../support/db.ts'
 import { testVectors } from '../support/vectors.ts'
@@ -12,7 +12,7 @@ import type { AnnRow as Row } from '../support/ann-rows.ts'
 setDefaultTimeout(120_000)
 
 // A filtered vector search on the embedded store judges its candidates from the native index's copy of the filter's
-// columns (src/index/ann/filter-values.ts) instead of a probe statement, once that copy is at the graph's version:
+// columns (src/index/ann/column-copies.ts) instead of a probe statement, once that copy is at the graph's version:
 // the answers must be those of the probe (the filter applied to the rows as they are now), through updates, deletes,
 // nulls and a revert.
 
@@ -57,7 +57,7 @@ describe('filtered search judged from the index copy of the filter columns', () 
     // The first search asked for the copy and probed the store meanwhile (a probe, then the final statement).
     expect(first.statements.length).toBeGreaterThanOrEqual(2)
     await settled()
-    expect(entry().filterValues.size).toBe(N)
+    expect(entry().columnCopies.size).toBe(N)
     for (let i = 0; i < 5; i++) {
       const qi = i === 0 ? q : clustered()
       const { ids, statements } = await search(qi, t.c.bucket.lt(300))
@@ -93,8 +93,8 @@ describe('filtered search judged from the index copy of the filter columns', () 
   test('filters the copy cannot judge exactly go through the store: computed columns, string order, a fraction on an int column', async () => {
     const md = t.md
     const reject: ExprNode[] = [t.c.double_bucket.lt(300).node, t.c.tag.lt('t3').node, t.c.bucket.lt(10.5).node, t.c.bucket.lt(t.c.id).node]
-    for (const where of reject) expect(FilterValues.columnsOf(where, md)).toBeUndefined()
-    expect(FilterValues.columnsOf(t.c.bucket.lt(10).and(t.c.tag.eq('t1')).node, md)!.map((c) => c.name).sort()).toEqual(['bucket', 'tag'])
+    for (const where of reject) expect(ColumnCopies.columnsOf(where, md)).toBeUndefined()
+    expect(ColumnCopies.columnsOf(t.c.bucket.lt(10).and(t.c.tag.eq('t1')).node, md)!.map((c) => c.name).sort()).toEqual(['bucket', 'tag'])
     const q = clustered()
     const { ids, statements } = await search(q, t.c.double_bucket.lt(200))
     expect(statements.length).toBeGreaterThanOrEqual(2)
@@ -154,17 +154,17 @@ describe('filtered search judged from the index copy of the filter columns', () 
   test('a renamed column keeps its copy; a dropped one is let go, and filtered searches go on', async () => {
     await search(clustered(), t.c.score.gt(0.5))
     await settled()
-    const held = entry().filterValues.size
+    const held = entry().columnCopies.size
     await t.renameColumn('score', 'score2')
     await settled()
     const q = clustered()
     const renamed = await search(q, t.c.score2.gt(0.5))
     expect(renamed.statements).toHaveLength(1)
     expectNear(renamed.ids, exactTop(q, 10, (r) => r.score !== null && r.score > 0.5))
-    expect(entry().filterValues.size).toBe(held)
+    expect(entry().columnCopies.size).toBe(held)
     await t.dropColumn('tag')
     await settled()
-    expect(entry().filterValues.size).toBeLessThan(held)
+    expect(entry().columnCopies.size).toBeLessThan(held)
     expect(entry().lastError).toBeUndefined()
     const after = await search(q, t.c.bucket.lt(300))
     expect(after.statements).toHaveLength(1)

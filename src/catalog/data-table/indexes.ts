@@ -99,7 +99,7 @@ export async function readVectors(db: Queryable, tableId: number, valueColumnId:
 /**
  * The values of some columns of the current rows written in versions (after, upTo], by _rowid pages as readVectors
  * pages its vectors (`after` = -1: every current row written up to upTo), for the native index's copy of the columns
- * its filters test (src/index/ann/filter-values.ts). Rows without a vector are read too: they are never candidates.
+ * its filters test (src/index/ann/column-copies.ts). Rows without a vector are read too: they are never candidates.
  */
 export async function readColumnValues(db: Queryable, tableId: number, columnIds: readonly number[], range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<ColumnValuesPage> {
   const t = dataTable(tableId)

@@ -5,7 +5,7 @@ import { formatType, parseType } from '../../types/index.ts'
 import type { AnnEntry } from './manager.ts'
 
 // A top-k answered by the native index alone: when the search returns only columns the index keeps a copy of
-// (filter-values.ts), the rows its ranking names are read from that copy and no statement runs. On the embedded store
+// (column-copies.ts), the rows its ranking names are read from that copy and no statement runs. On the embedded store
 // a statement is a round trip to the store's worker thread plus planning and execution in WebAssembly Postgres: at
 // 100,000 rows it was ~1.1 ms of store time and ~1.5 ms of wall of an unfiltered top-10's ~3.4 ms (BENCHMARKS.md,
 // issue 16, twelfth session). It is only the same answer as the statement's while the graph and the copy hold every
@@ -25,7 +25,7 @@ export function answerFromIndex(entry: AnnEntry, spec: QuerySpec, returned: read
   if (!entry.caughtUp || !entry.liveOnly || entry.version !== covered || entry.owner.writing(entry.tableId)) return undefined
   const offset = spec.offset ?? 0
   const keys = ranked.slice(offset, offset + spec.limit).map(Number)
-  const values = entry.filterValues.values(returned, keys, covered)
+  const values = entry.columnCopies.values(returned, keys, covered)
   if (!values) return undefined
   const select = spec.select
   // Each output's column among `returned` (columnsReturned listed every selected column once, aliases included).

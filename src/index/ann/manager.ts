@@ -6,7 +6,7 @@ import type { AnnSettings } from './native.ts'
 import { ANN_DEFAULTS, metaPath, NativeIndex, removeIndexFiles } from './native.ts'
 import { Pace } from './pace.ts'
 import { countVectors, currentVersion, markNative, readColumnValues, readVectors, rowsEnded, vectorPageRows, versionStamp } from './store.ts'
-import { FilterValues } from './filter-values.ts'
+import { ColumnCopies } from './column-copies.ts'
 import type { ColumnMd } from '../../catalog/index.ts'
 
 /** Store time a page of the build's vector reads aims at (see #addRows). */
@@ -66,8 +66,8 @@ export class AnnEntry {
    */
   liveOnly = false
   lastError: unknown
-  /** Copies of the columns filtered searches test, kept at the graph's version (filter-values.ts). */
-  readonly filterValues = new FilterValues()
+  /** Copies of the columns searches filter on or return, kept at the graph's version (column-copies.ts). */
+  readonly columnCopies = new ColumnCopies()
   /**
    * Where the last build or catch-up spent its time (benchmarks): waiting for pages of vectors from the store, and
    * adding them (the next page is read meanwhile), of which `engineMs` inside usearch.
@@ -178,8 +178,8 @@ export class AnnEntry {
    * A search tests these columns in its filter, or returns only them: copy them (in the background, by the upkeep)
    * so the next searches judge their candidates without a probe statement, or answer without a statement at all.
    */
-  wantFilterValues(columns: readonly ColumnMd[], use: 'filter' | 'returned'): void {
-    if (this.filterValues.want(columns, Math.max(this.native?.size ?? 0, 1), use)) this.kick()
+  wantColumnCopies(columns: readonly ColumnMd[], use: 'filter' | 'returned'): void {
+    if (this.columnCopies.want(columns, Math.max(this.native?.size ?? 0, 1), use)) this.kick()
   }
 
   /** A commit to the table. */
@@ -202,7 +202,7 @@ export class AnnEntry {
     if (this.native && endings === this.#endings) this.liveOnly = true
     if (this.native && !this.#stopped()) this.#seenCommits = commits
     // The column copies follow the graph; searches use them only once they reach its version, and probe till then.
-    if (this.native && !this.#stopped()) await this.#copyFilterValues(from)
+    if (this.native && !this.#stopped()) await this.#copyColumns(from)
   }
 
   async #step(): Promise<void> {
@@ -263,13 +263,13 @@ export class AnnEntry {
     this.version = note.version
     this.stamp = note.stamp
     this.#savedAt = Date.now()
-    this.filterValues.clear()
+    this.columnCopies.clear()
     return true
   }
 
   async #build(): Promise<void> {
     // A new graph from nothing (first build, rebuild after a revert or a recompute): the copies start again with it.
-    this.filterValues.clear()
+    this.columnCopies.clear()
     const db = this.owner.db
     const target = await currentVersion(db, this.tableId)
     if (target === undefined) return
@@ -331,17 +331,17 @@ export class AnnEntry {
    * written since, the others (new, or the graph was built again) read every current row, by _rowid pages sized like
    * the vector pages. Until a copy reaches the graph's version, searches probe the store.
    */
-  async #copyFilterValues(from: number): Promise<void> {
+  async #copyColumns(from: number): Promise<void> {
     const to = this.version
     if (to < 0) return
-    const { stale } = this.filterValues.split(to)
+    const { stale } = this.columnCopies.split(to)
     if (stale.length === 0) return
-    const atFrom = new Set(this.filterValues.split(from).current)
+    const atFrom = new Set(this.columnCopies.split(from).current)
     const extend = stale.filter((n) => atFrom.has(n))
     const whole = stale.filter((n) => !atFrom.has(n))
     if (extend.length > 0) await this.#readColumns(extend, { after: from, upTo: to })
     if (whole.length > 0) {
-      this.filterValues.reset(whole)
+      this.columnCopies.reset(whole)
       await this.#readColumns(whole, { after: -1, upTo: to })
     }
   }
@@ -354,11 +354,11 @@ export class AnnEntry {
       const t0 = performance.now()
       const page = await readColumnValues(this.owner.db, this.tableId, ids, range, after, rows)
       pace.took(rows, performance.now() - t0)
-      this.filterValues.put(ids, page.keys, page.values)
+      this.columnCopies.put(ids, page.keys, page.values)
       if (page.lastRowId < 0) break
       after = page.lastRowId
     }
-    if (!this.#stopped()) this.filterValues.reached(ids, range.upTo)
+    if (!this.#stopped()) this.columnCopies.reached(ids, range.upTo)
   }
 
   async #save(): Promise<void> {
@@ -501,7 +501,7 @@ export class VectorIndexes {
     }
     for (const idx of md?.indexes ?? []) {
       const e = this.entry(tableId, idx)
-      e.filterValues.retain(md!.columns)
+      e.columnCopies.retain(md!.columns)
       e.noteCommit()
       if (kind !== 'insert' && kind !== 'create') e.noteEndings()
       // Recomputing a column rewrites vectors in place (no new row version): only a rebuild sees that. A revert

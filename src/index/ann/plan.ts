@@ -4,7 +4,7 @@ import type { ExprNode, FnNode, QuerySpec } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import { vectorIndexesOf } from './manager.ts'
 import type { AnnEntry } from './manager.ts'
-import { FilterValues } from './filter-values.ts'
+import { ColumnCopies } from './column-copies.ts'
 import { answerFromIndex } from './answer.ts'
 import { topInSlices } from './exact.ts'
 import { countNewerRows } from './store.ts'
@@ -77,8 +77,8 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const need = spec.where ? k * annLimits.passFactor : k
   // Only columns the index can keep a copy of returned, ranked by the index alone: answered without a statement once
   // the copy is loaded (answer.ts), the copy asked for now.
-  const returned = byIndex && spec.orderBy.length === 1 ? FilterValues.columnsReturned(spec.select, spec.from.md) : undefined
-  if (returned) entry.wantFilterValues(returned, 'returned')
+  const returned = byIndex && spec.orderBy.length === 1 ? ColumnCopies.columnsReturned(spec.select, spec.from.md) : undefined
+  if (returned) entry.wantColumnCopies(returned, 'returned')
   const table = spec.from.tableId
   const tail = entry.caughtUp ? { keys: [], after: covered } : await tailCandidates(db, spec, dist, covered)
   const scope = (keys: Iterable<string>): ExprNode => fnNode('ann_candidates', [], { keys: `{${[...keys, ...tail.keys].join(',')}}`, after: tail.after, table })
@@ -148,10 +148,10 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   }
   let fetch = Math.max(efSearch, need, memo?.share ? Math.max(Math.ceil((need * 1.5) / memo.share), filteredDepth(efSearch, memo.share)) : 0)
   if (fetch * 4 >= total) fetch = Math.max(efSearch, need)
-  // The columns the filter tests, when the index's copy of them can judge it (filter-values.ts): asked for now, used
+  // The columns the filter tests, when the index's copy of them can judge it (column-copies.ts): asked for now, used
   // once the copy is at the graph's version.
-  const judgedBy = spec.where ? FilterValues.columnsOf(spec.where, spec.from.md) : undefined
-  if (judgedBy) entry.wantFilterValues(judgedBy, 'filter')
+  const judgedBy = spec.where ? ColumnCopies.columnsOf(spec.where, spec.from.md) : undefined
+  if (judgedBy) entry.wantColumnCopies(judgedBy, 'filter')
   // Past a quarter of the rows, ranking them all exactly costs about as much as the candidates would.
   while (fetch * 4 < total) {
     const distance = await search(fetch)
@@ -276,7 +276,7 @@ function filterIndexed(spec: QuerySpec): boolean {
  */
 function passingHere(entry: AnnEntry, where: ExprNode | undefined, columns: readonly ColumnMd[] | undefined, keys: string[]): string[] | undefined {
   if (!where || !columns || !entry.caughtUp || !entry.liveOnly) return undefined
-  return entry.filterValues.passing(where, columns, keys, entry.version)
+  return entry.columnCopies.passing(where, columns, keys, entry.version)
 }
 
 /** The _rowid of the current rows matching `where`, up to `cap` of them. */

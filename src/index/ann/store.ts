@@ -20,7 +20,7 @@ export const vectorPageRows = (dims: number): number => Math.max(64, Math.min(81
 export const readVectors = (db: Queryable, tableId: number, valueColumnId: number, dims: number, range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<VectorPage> =>
   indexStatements().readVectors(db, tableId, valueColumnId, dims, range, afterRowId, limit)
 
-/** Values of some columns of the current rows written in versions (after, upTo], by _rowid pages (filter-values.ts). */
+/** Values of some columns of the current rows written in versions (after, upTo], by _rowid pages (column-copies.ts). */
 export const readColumnValues = (db: Queryable, tableId: number, columnIds: readonly number[], range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<ColumnValuesPage> =>
   indexStatements().readColumnValues(db, tableId, columnIds, range, afterRowId, limit)
 

@@ -26,7 +26,7 @@ const KINDS = new Set<string>(['int', 'float', 'bool', 'string'])
  * At most this many values (rows × columns) per index, ~70 bytes each in a Map (~7 MB per 100k-row int column, ~10 MB
  * of short strings): a bigger copy is not kept.
  */
-export const FILTER_VALUES_MAX = 2_000_000
+export const COPIED_VALUES_MAX = 2_000_000
 /** Columns per index. */
 const COLUMNS_MAX = 4
 /**
@@ -51,7 +51,7 @@ interface CopiedColumn {
   filters: boolean
 }
 
-export class FilterValues {
+export class ColumnCopies {
   /** By column id (a renamed column keeps its copy; a dropped one's is let go in retain). */
   readonly #columns = new Map<number, CopiedColumn>()
 
@@ -119,7 +119,7 @@ export class FilterValues {
     }
     const missing = columns.filter((c) => !this.#columns.has(c.id))
     if (missing.length === 0) return false
-    const fits = (): boolean => this.#columns.size + missing.length <= COLUMNS_MAX && (this.#columns.size + missing.length) * rows <= FILTER_VALUES_MAX
+    const fits = (): boolean => this.#columns.size + missing.length <= COLUMNS_MAX && (this.#columns.size + missing.length) * rows <= COPIED_VALUES_MAX
     if (!fits() && use === 'filter') {
       for (const [id, c] of this.#columns) if (!c.filters && !fits()) this.#columns.delete(id)
     }
