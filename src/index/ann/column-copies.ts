@@ -198,8 +198,8 @@ export class ColumnCopies {
   passing(where: ExprNode, columns: readonly ColumnMd[], keys: readonly string[], version: number): string[] | undefined {
     const copies = new Map<string, CopiedColumn>()
     for (const c of columns) {
-      const copy = this.#columns.get(c.id)
-      if (!copy || copy.version !== version || copy.unusable) return undefined
+      const copy = this.#usable(c, version)
+      if (!copy) return undefined
       copies.set(c.name, copy)
     }
     const rowIds = keys.map(Number)
@@ -216,8 +216,8 @@ export class ColumnCopies {
   values(columns: readonly ColumnMd[], rowIds: readonly number[], version: number): unknown[][] | undefined {
     const out: unknown[][] = []
     for (const c of columns) {
-      const copy = this.#columns.get(c.id)
-      if (!copy || copy.version !== version || copy.unusable) return undefined
+      const copy = this.#usable(c, version)
+      if (!copy) return undefined
       const values = new Array<unknown>(rowIds.length)
       for (let i = 0; i < rowIds.length; i++) {
         const v = copy.values.get(rowIds[i]!)
@@ -227,6 +227,12 @@ export class ColumnCopies {
       out.push(values)
     }
     return out
+  }
+
+  /** A column's copy when it holds every current row of `version` and every value is one this code can use. */
+  #usable(column: ColumnMd, version: number): CopiedColumn | undefined {
+    const copy = this.#columns.get(column.id)
+    return copy && copy.version === version && !copy.unusable ? copy : undefined
   }
 
   /** Values held (tests, benchmarks). */
