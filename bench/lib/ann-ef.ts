@@ -2,15 +2,11 @@
 // on the vectors bench/lib/ann-peer.ts generates (the same seed): the measurement behind the default efSearch rule
 // (src/index/ann/ef.ts). Run: npx bun bench/lib/ann-ef.ts [sizes=25000,50000,100000] [clustered|random] [efs=10,20,40,64,96,128,192]
 import * as u from 'usearch'
-import { HNSWLIB_MISSING, loadHnswlib } from './hnswlib.ts'
+import { hnswlibOrExit } from './hnswlib.ts'
 import { loadavg } from 'node:os'
 import { annVectors } from './ann-vectors.ts'
 
-const HierarchicalNSW = await loadHnswlib()
-if (!HierarchicalNSW) {
-  console.error(`${HNSWLIB_MISSING}: this comparison needs it`)
-  process.exit(1)
-}
+const HierarchicalNSW = await hnswlibOrExit('this comparison needs it')
 
 const sizes = (process.argv[2] ?? '25000,50000,100000').split(',').map(Number)
 const kind = process.argv[3] ?? 'clustered'

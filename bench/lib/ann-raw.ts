@@ -1,13 +1,9 @@
 // The libraries alone, no Tessera: usearch 2.26.2 against hnswlib-node on the same vectors, the measurement behind
 // the choice of usearch for the native index (README, Vector index). Run: npx bun bench/lib/ann-raw.ts
 import * as u from 'usearch'
-import { HNSWLIB_MISSING, loadHnswlib } from './hnswlib.ts'
+import { hnswlibOrExit } from './hnswlib.ts'
 
-const HierarchicalNSW = await loadHnswlib()
-if (!HierarchicalNSW) {
-  console.error(`${HNSWLIB_MISSING}: this comparison needs it`)
-  process.exit(1)
-}
+const HierarchicalNSW = await hnswlibOrExit('this comparison needs it')
 
 const N = 20000, D = 384
 let seed = 1

@@ -12,15 +12,16 @@ export interface HnswIndex {
 }
 export type HnswIndexClass = new (space: 'cosine' | 'ip' | 'l2', dims: number) => HnswIndex
 
-export const HNSWLIB_MISSING = 'hnswlib-node is not installed (an optional dependency: it needs a C++ compiler and Node headers at install)'
+const MISSING = 'hnswlib-node is not installed (an optional dependency: it needs a C++ compiler and Node headers at install)'
 
-/** hnswlib-node's index class, or undefined when the package is not installed. */
-export async function loadHnswlib(): Promise<HnswIndexClass | undefined> {
+/** hnswlib-node's index class; without the package, says so on stderr (with `why`, if given) and exits. */
+export async function hnswlibOrExit(why?: string): Promise<HnswIndexClass> {
   // A name in a variable: the type checker does not need the package either.
   const name = 'hnswlib-node'
   try {
     return ((await import(name)) as { HierarchicalNSW: HnswIndexClass }).HierarchicalNSW
   } catch {
-    return undefined
+    console.error(why ? `${MISSING}: ${why}` : MISSING)
+    process.exit(1)
   }
 }
