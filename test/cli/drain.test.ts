@@ -19,13 +19,17 @@ test('SIGTERM during a long insert: 503 for new requests, the insert commits, ex
 
   const rows = Array.from({ length: 100_000 }, (_, i) => ({ id: i, text: `row ${i} with some words in it` }))
   const insert = fetch(`${base}/tables/big/-/rows`, { method: 'POST', headers: json, body: JSON.stringify({ rows }) })
-  // The insert is in the server when the signal comes (its rows are being validated and written in steps).
-  await Bun.sleep(400)
+  // The signal comes once the insert is in the server (the in-flight gauge counts it beside the /metrics request that
+  // reads it), not after a fixed time: on a fast machine a fixed wait can outlast the whole insert, on a slow one it can
+  // end before the body has been sent.
+  await untilInFlight(port, 2, 30_000)
   proc.kill('SIGTERM')
   // Once the server has taken the signal (its log line), every new request gets 503. Waiting for that line, not a
   // fixed time: on a loaded machine the serving thread can be inside the insert body's JSON.parse when the signal
   // comes, and a request that arrived meanwhile may be read before the signal's handler runs.
-  await untilOutput(proc, 'SIGTERM: draining', 10_000)
+  const line = await untilOutput(proc, 'in-flight request(s)', 10_000)
+  expect(line).toContain('SIGTERM: draining')
+  expect(line).toMatch(/for 1 in-flight request/)
   const health = await fetch(`http://127.0.0.1:${port}/health`)
   expect(health.status).toBe(503)
   expect(await health.json()).toEqual({ status: 'draining' })
@@ -49,8 +53,20 @@ test('SIGTERM during a long insert: 503 for new requests, the insert commits, ex
   }
 }, 180_000)
 
-/** Reads the server's stdout until it has printed `text` (fails after `ms`). */
-async function untilOutput(proc: ReturnType<typeof Bun.spawn>, text: string, ms: number): Promise<void> {
+/** Polls /metrics until `count` requests are in flight (the polling request is one of them); fails after `ms`. */
+async function untilInFlight(port: number, count: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    const inFlight = Number(/^tessera_http_requests_in_flight (\d+)$/m.exec(text)?.[1])
+    if (inFlight >= count) return
+    if (Date.now() > deadline) throw new Error(`${count} requests were never in flight (last: ${inFlight})`)
+    await Bun.sleep(10)
+  }
+}
+
+/** Reads the server's stdout until it has printed `text`, and returns what it printed (fails after `ms`). */
+async function untilOutput(proc: ReturnType<typeof Bun.spawn>, text: string, ms: number): Promise<string> {
   const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
   const deadline = setTimeout(() => void reader.cancel(), ms)
   let output = ''
@@ -64,4 +80,5 @@ async function untilOutput(proc: ReturnType<typeof Bun.spawn>, text: string, ms:
     clearTimeout(deadline)
     reader.releaseLock()
   }
+  return output
 }
