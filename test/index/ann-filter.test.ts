@@ -26,6 +26,19 @@ test('the default efSearch is 40 up to 25,000 vectors, grows by 25 per doubling 
   expect(defaultEfSearch(50, 100_000)).toBe(100)
 })
 
+/**
+ * A query from `next` whose exact `depth` nearest of `vectors` hold between `min` and `max` rows that `keep`: a
+ * filter's share among a search's first candidates, away from the edges where the planner decides differently.
+ */
+function queryNear(vectors: readonly number[][], next: () => number[], depth: number, keep: (id: number) => boolean, min: number, max: number): number[] {
+  for (;;) {
+    const q = next()
+    const near = vectors.map((v, id) => [id, dot(v, q)] as const).sort((a, b) => b[1] - a[1]).slice(0, depth)
+    const passing = near.filter(([id]) => keep(id)).length
+    if (passing >= min && passing <= max) return q
+  }
+}
+
 describe('filtered vector search with a scalar index (embedded store)', () => {
   let db: Tessera
   let t: Table
@@ -43,6 +56,12 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
 
   const exactTop = (q: number[], k: number, keep: (id: number) => boolean) =>
     vectors.map((v, id) => [id, dot(v, q)] as const).filter(([id]) => keep(id)).sort((a, b) => b[1] - a[1]).slice(0, k).map(([id]) => id)
+  /**
+   * Waits for the graph to take in the rows earlier tests added: rows newer than the graph join every round's
+   * candidates and its passing share (a search with them in flight counts differently from one without).
+   */
+  const settled = () => Promise.all(vectorIndexesOf(db.driver)!.entries(t.id).map((e) => e.settled()))
+  const queryWithPassingNear = (depth: number, keep: (id: number) => boolean, min: number, max: number) => queryNear(vectors, clustered, depth, keep, min, max)
   const filtered = (q: number[], k: number, maxBucket: number, efSearch?: number) =>
     t.where(t.c.bucket.lt(maxBucket)).orderBy(t.c.emb.similarity({ vector: q }, efSearch ? { efSearch } : {}), 'desc').limit(k)
 
@@ -151,8 +170,12 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
 
   test("a filter's next search starts as wide as the share of candidates that passed last time: one round, same rows", async () => {
     // bucket < 97 keeps 9.7% of the rows (a filter no other test uses). k = 10 needs 20 passing candidates; the
-    // first round (ef 40 at 10,000 rows) finds ~4, so the first search takes a second, wider round.
-    const q = clustered()
+    // first round (ef 40 at 10,000 rows) finds ~4, so the first search takes a second, wider round. Fewer than 3 would
+    // make the filter look selective enough to list its rows at once (one search): the query is one whose exact 40
+    // nearest hold 5 to 8 passing rows, so that an approximate first round (the graph differs from build to build)
+    // stays clear of that edge (a random query had 2 in a CI run).
+    const q = queryWithPassingNear(40, (id) => id % 1000 < 97, 5, 8)
+    await settled()
     const run = () => filtered(q, 10, 97).select({ id: t.c.id }).collect()
     const first = await traced(run)
     expect(first.searches.length).toBe(2)
@@ -354,8 +377,12 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
     // block: it draws query vectors from the shared generator, which the tests above depend on. (Recall is the
     // recall test's; here, how deep the searches go.)
     const ef = defaultEfSearch(10, N)
+    await settled()
     for (let i = 0; i < 3; i++) {
-      const q = clustered()
+      // A query whose exact 40 nearest hold 18 to 22 passing rows: a first round passing 26 of 40 (0.64) would already
+      // be as deep as the share asks (40 / √0.64 = 50 = 1.25 × 40), and a random query near the edge made that
+      // happen in some builds of the graph.
+      const q = queryWithPassingNear(ef, (id) => id % 1000 < 499, 18, 22)
       const { result, searches } = await traced(() => filtered(q, 10, 499).select({ bucket: t.c.bucket }).collect())
       expect(result.rows).toHaveLength(10)
       expect(result.rows.every((r) => (r.bucket as number) < 499)).toBe(true)
@@ -399,6 +426,55 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
       expect(next.searches.length).toBeGreaterThanOrEqual(1)
       expect(next.searches[0]!).toBeGreaterThan(100)
       expect(next.result.rows.filter((r) => truth.includes(r.id as number)).length).toBeGreaterThanOrEqual(8)
+    }
+  })
+})
+
+describe('a filtered search while the graph catches up with a write', () => {
+  test("rows newer than the graph count toward k, not toward the filter's share: the search goes as deep as the graph's own share asks", async () => {
+    const db = await memoryDb()
+    try {
+      const gen = testVectors(23, DIMS)
+      const t = await db.createTable('pending', { id: 'int', bucket: 'int', emb: `array<float32>[${DIMS}]` }, { primaryKey: 'id' })
+      const vectors = Array.from({ length: N }, () => gen.clustered())
+      await t.insert(vectors.map((emb, id) => ({ id, bucket: id % 1000, emb })))
+      await t.addEmbeddingIndex('emb', { name: 'e', metric: 'cosine' })
+      const entry = vectorIndexesOf(db.driver)!.entries(t.id)[0]!
+      await entry.settled()
+      const native = entry.native!
+      // The catch-up after the next insert waits at its first add until released: its rows stay newer than the graph.
+      let release!: () => void
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      const add = native.add
+      native.add = async (...a) => (await gate, add.apply(native, a))
+      const searches: number[] = []
+      const search = native.search
+      native.search = (q, count) => (searches.push(count), search.call(native, q, count))
+      try {
+        // 400 new rows, every one passing the filter (bucket 1), fewer than the final statement ranks itself.
+        const more = Array.from({ length: 400 }, () => gen.clustered())
+        await t.insert(more.map((emb, j) => ({ id: N + j, bucket: 1, emb })))
+        expect(entry.caughtUp).toBe(false)
+        // A query whose exact 40 nearest old rows hold 18 to 22 of the filter's (about half): a first round passes
+        // about 20 of its 40 candidates, so the share (0.5) asks for a second round 40 / √0.5 ≈ 57 deep. Counting
+        // the 400 pending rows as passing candidates made the share 10 and the search stop at its first round.
+        const q = queryNear(vectors, gen.clustered, 40, (id) => id % 1000 < 499, 18, 22)
+        const { rows } = await t.where(t.c.bucket.lt(499)).orderBy(t.c.emb.similarity({ vector: q }), 'desc').limit(10).select({ id: t.c.id }).collect()
+        const ef = defaultEfSearch(10, N)
+        expect(searches[0]).toBe(ef)
+        expect(searches).toHaveLength(2)
+        expect(searches[1]!).toBeGreaterThan(ef * 1.1)
+        const all = [...vectors, ...more]
+        const truth = all.map((v, id) => [id, dot(v, q)] as const).filter(([id]) => id >= N || id % 1000 < 499).sort((a, b) => b[1] - a[1]).slice(0, 10).map(([id]) => id)
+        expect(rows.filter((r) => truth.includes(r.id as number)).length).toBeGreaterThanOrEqual(9)
+      } finally {
+        release()
+        native.search = search
+        await entry.settled()
+      }
+      expect(entry.caughtUp).toBe(true)
+    } finally {
+      await db.close()
     }
   })
 })

@@ -166,7 +166,11 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
       passing = await passingRows(db, spec, withScope(distance.keys()), cap)
       if (passing.length >= cap) return undefined
     }
-    const share = passing.length / fetch
+    // The filter's share among the graph's candidates only: rows newer than the graph (a write it has not caught up
+    // with) join `passing` unsearched, so counting them would make the filter look less selective than it is and
+    // the next search shallower than it needs (a 50% filter with 2,100 new passing rows pending: one round at ef,
+    // where the share asked for a second one 1.4 times as deep).
+    const share = passing.filter((key) => distance.has(key)).length / fetch
     if (memoKey) remember(memory, memoKey, share, 'sampled')
     if (passing.length >= need) {
       // Enough candidates pass, but a filter's k-th row sits deeper in the index's order than the k-th row of all:
@@ -177,7 +181,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
       fetch = depth
       continue
     }
-    if (spec.where && passing.length * total < fetch * listBelow) {
+    if (spec.where && share * total < listBelow) {
       // Few candidates pass: the filter looks selective. List its rows (a bounded probe); when there are few, rank
       // exactly just those (cheaper than a search wide enough to find k of them). Without a scalar index listing is a
       // scan of the table (every row, vectors included) and exact ranking costs per row, so a filter estimated at
