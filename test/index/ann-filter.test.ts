@@ -9,6 +9,7 @@ import { memoryDb } from '../support/db.ts'
 import { rejection } from '../support/settle.ts'
 import { testVectors } from '../support/vectors.ts'
 import { jsonCaller } from '../support/http.ts'
+import { traceStatements } from '../support/ann-rows.ts'
 
 setDefaultTimeout(120_000)
 
@@ -26,6 +27,11 @@ test('the default efSearch is 40 up to 25,000 vectors, grows by 25 per doubling 
   expect(defaultEfSearch(50, 100_000)).toBe(100)
 })
 
+/** The ids (positions in `vectors`) of the exact `k` nearest to q that `keep`, by cosine (the vectors are unit length). */
+function nearestIds(vectors: readonly number[][], q: number[], k: number, keep: (id: number) => boolean = () => true): number[] {
+  return vectors.map((v, id) => [id, dot(v, q)] as const).filter(([id]) => keep(id)).sort((a, b) => b[1] - a[1]).slice(0, k).map(([id]) => id)
+}
+
 /**
  * A query from `next` whose exact `depth` nearest of `vectors` hold between `min` and `max` rows that `keep`: a
  * filter's share among a search's first candidates, away from the edges where the planner decides differently.
@@ -33,8 +39,7 @@ test('the default efSearch is 40 up to 25,000 vectors, grows by 25 per doubling 
 function queryNear(vectors: readonly number[][], next: () => number[], depth: number, keep: (id: number) => boolean, min: number, max: number): number[] {
   for (;;) {
     const q = next()
-    const near = vectors.map((v, id) => [id, dot(v, q)] as const).sort((a, b) => b[1] - a[1]).slice(0, depth)
-    const passing = near.filter(([id]) => keep(id)).length
+    const passing = nearestIds(vectors, q, depth).filter(keep).length
     if (passing >= min && passing <= max) return q
   }
 }
@@ -54,8 +59,7 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
   })
   afterAll(() => db.close())
 
-  const exactTop = (q: number[], k: number, keep: (id: number) => boolean) =>
-    vectors.map((v, id) => [id, dot(v, q)] as const).filter(([id]) => keep(id)).sort((a, b) => b[1] - a[1]).slice(0, k).map(([id]) => id)
+  const exactTop = (q: number[], k: number, keep: (id: number) => boolean) => nearestIds(vectors, q, k, keep)
   /**
    * Waits for the graph to take in the rows earlier tests added: rows newer than the graph join every round's
    * candidates and its passing share (a search with them in flight counts differently from one without).
@@ -152,18 +156,12 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
    */
   const traced = async <T>(run: () => Promise<T>): Promise<{ result: T; statements: string[]; searches: number[] }> => {
     const native = vectorIndexesOf(db.driver)!.entries(t.id)[0]!.native!
-    const driver = db.driver as unknown as { query: (...a: unknown[]) => Promise<unknown> }
-    const [query, search] = [driver.query, native.search]
-    const statements: string[] = [], searches: number[] = []
-    driver.query = (...a: unknown[]) => {
-      if (/^(with _top as materialized \()?select t0\./.test(String(a[0]))) statements.push(String(a[0]))
-      return query.apply(db.driver, a)
-    }
+    const search = native.search
+    const searches: number[] = []
     native.search = (q, count) => (searches.push(count), search.call(native, q, count))
     try {
-      return { result: await run(), statements, searches }
+      return { ...(await traceStatements(db, run)), searches }
     } finally {
-      driver.query = query
       native.search = search
     }
   }
@@ -464,8 +462,7 @@ describe('a filtered search while the graph catches up with a write', () => {
         expect(searches[0]).toBe(ef)
         expect(searches).toHaveLength(2)
         expect(searches[1]!).toBeGreaterThan(ef * 1.1)
-        const all = [...vectors, ...more]
-        const truth = all.map((v, id) => [id, dot(v, q)] as const).filter(([id]) => id >= N || id % 1000 < 499).sort((a, b) => b[1] - a[1]).slice(0, 10).map(([id]) => id)
+        const truth = nearestIds([...vectors, ...more], q, 10, (id) => id >= N || id % 1000 < 499)
         expect(rows.filter((r) => truth.includes(r.id as number)).length).toBeGreaterThanOrEqual(9)
       } finally {
         release()

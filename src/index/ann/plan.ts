@@ -170,14 +170,15 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     // with) join `passing` unsearched, so counting them would make the filter look less selective than it is and
     // the next search shallower than it needs (a 50% filter with 2,100 new passing rows pending: one round at ef,
     // where the share asked for a second one 1.4 times as deep).
-    const share = passing.filter((key) => distance.has(key)).length / fetch
+    const searched = passing.filter((key) => distance.has(key))
+    const share = searched.length / fetch
     if (memoKey) remember(memory, memoKey, share, 'sampled')
     if (passing.length >= need) {
       // Enough candidates pass, but a filter's k-th row sits deeper in the index's order than the k-th row of all:
       // once, search as deep as filteredDepth asks (the next search with this filter starts there).
       const depth = filteredDepth(efSearch, share)
       // (Unfiltered, the probe only drops ended rows; a few candidates short of the depth are not worth a round.)
-      if (!spec.where || fetch * 1.25 >= depth || depth * 4 >= total) return ranked(passing.filter((key) => distance.has(key)), distance)
+      if (!spec.where || fetch * 1.25 >= depth || depth * 4 >= total) return ranked(searched, distance)
       fetch = depth
       continue
     }
