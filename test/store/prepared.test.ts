@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { PGlite } from '@electric-sql/pglite'
 import { PGliteDriver } from '../../src/store/index.ts'
 import { PreparedStatements } from '../../src/store/pglite/prepared.ts'
+import { float4ArrayBinary } from '../../src/store/pglite/binary-params.ts'
 import { templateBlob } from '../support/db.ts'
 import { rejection } from '../support/settle.ts'
 
@@ -66,6 +67,72 @@ describe('PreparedStatements (in-thread PGlite)', () => {
     const ps = new PreparedStatements(pg)
     const r = await ps.query('update t set name = name where id <= $1', [4])
     expect(r.affectedRows).toBe(4)
+  })
+})
+
+describe('float4[] parameters in binary (a search\'s query vector)', () => {
+  let pg: PGlite
+  beforeAll(async () => {
+    pg = await PGlite.create()
+  })
+  afterAll(() => pg.close())
+
+  const vector = (n: number, at: (i: number) => number): number[] => Array.from({ length: n }, (_, i) => at(i))
+  /** Postgres's own text of the stored array, through the binary path (prepared) and the text path (query()). */
+  const both = async (value: unknown) => {
+    const sql = 'select $1::real[]::text as t'
+    const prepared = await new PreparedStatements(pg).query<{ t: string }>(sql, [value]).then((r) => r.rows[0]!.t, (e: Error & { code?: string }) => `error ${e.code}`)
+    const text = await pg.query<{ t: string }>(sql, [value]).then((r) => r.rows[0]!.t, (e: Error & { code?: string }) => `error ${e.code}`)
+    return { prepared, text }
+  }
+
+  test('a query vector is sent in binary and stores exactly what its text form stores', async () => {
+    const values = vector(384, (i) => Math.sin(i * 0.37) / 7 + (i % 5 === 0 ? 1e-30 : 0))
+    expect(float4ArrayBinary(values)).toBeInstanceOf(Uint8Array)
+    const { prepared, text } = await both(values)
+    expect(prepared).toBe(text)
+    expect(prepared.split(',').length).toBe(384)
+  })
+
+  test('special values agree with the text form: NaN, infinities, -0, a subnormal', async () => {
+    const values = vector(32, (i) => i / 3)
+    values[1] = NaN
+    values[2] = Infinity
+    values[3] = -Infinity
+    values[4] = -0
+    values[5] = 1e-40
+    expect(float4ArrayBinary(values)).toBeInstanceOf(Uint8Array)
+    const { prepared, text } = await both(values)
+    expect(prepared).toBe(text)
+  })
+
+  test('a value float4 cannot hold is refused as the text form refuses it (it is sent as text)', async () => {
+    for (const bad of [1e39, -1e39, 1e-50]) {
+      const values = vector(32, (i) => i)
+      values[7] = bad
+      expect(float4ArrayBinary(values)).toBeUndefined()
+      const { prepared, text } = await both(values)
+      expect(prepared).toBe('error 22003')
+      expect(text).toBe(prepared)
+    }
+  })
+
+  test('arrays that are not flat numbers, and short ones, go as text', async () => {
+    expect(float4ArrayBinary([1, 2, 3])).toBeUndefined()
+    expect(float4ArrayBinary([...vector(20, (i) => i), null])).toBeUndefined()
+    expect(float4ArrayBinary(vector(20, (i) => i).map(String))).toBeUndefined()
+    expect(float4ArrayBinary('{1,2,3}')).toBeUndefined()
+    const withNull = [...vector(20, (i) => i), null]
+    const { prepared, text } = await both(withNull)
+    expect(prepared).toBe(text)
+    expect(prepared).toContain('NULL')
+  })
+
+  test('an empty array and a long one', async () => {
+    expect(await both([])).toEqual({ prepared: '{}', text: '{}' })
+    const long = vector(4096, (i) => i * 0.25)
+    const { prepared, text } = await both(long)
+    expect(prepared).toBe(text)
   })
 })
 

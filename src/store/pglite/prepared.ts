@@ -1,6 +1,7 @@
 import { parse, protocol } from '@electric-sql/pglite'
 import type { PGlite } from '@electric-sql/pglite'
 import type { QueryResult } from '../types.ts'
+import { FLOAT4_ARRAY_OID, float4ArrayBinary } from './binary-params.ts'
 
 // Named prepared statements on PGlite, through its extended-protocol entry (execProtocol). PGlite's own query()
 // parses and plans every call under the unnamed statement, in six calls into wasm (parse, describe, bind, describe,
@@ -95,11 +96,18 @@ export class PreparedStatements {
 
   async #run<R>(s: Statement, params: readonly unknown[]): Promise<QueryResult<R>> {
     const serializers = this.#pg.serializers
-    const values = new Array<string | null>(params.length)
+    const values = new Array<string | Uint8Array | null>(params.length)
     for (let i = 0; i < params.length; i++) {
       const v = params[i]
-      const serializer = serializers[s.paramTypes[i]!]
-      values[i] = v === null || v === undefined ? null : serializer ? serializer(v) : String(v)
+      const type = s.paramTypes[i]!
+      if (v === null || v === undefined) {
+        values[i] = null
+        continue
+      }
+      // A float4[] (a search's query vector) goes in binary when that stores the same values (binary-params.ts).
+      const binary = type === FLOAT4_ARRAY_OID ? float4ArrayBinary(v) : undefined
+      const serializer = serializers[type]
+      values[i] = binary ?? (serializer ? serializer(v) : String(v))
     }
     const r = await this.#pg.execProtocol(concat([serialize.bind({ statement: s.name, values }), tail()]))
     const result = parse.parseResults(r.messages, this.#pg.parsers)[0]
