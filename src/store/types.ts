@@ -24,6 +24,12 @@ export interface Queryable {
    * binary ones next to nothing (vectors: measured ~40x faster than a jsonb document). Absent elsewhere.
    */
   copyBinaryFrom?(target: string, payload: Uint8Array): Promise<number>
+  /**
+   * The rows of `select` (a query without parameters) in COPY's binary format (COPY (select) TO). PGlite only: its
+   * output functions print numbers as text in WASM, and the text is parsed again here; binary output is bytes as they
+   * are (a native index's vectors: ~2.5x less CPU to read out, BENCHMARKS.md issue 16). Absent elsewhere.
+   */
+  copyBinaryTo?(select: string): Promise<Uint8Array>
 }
 
 export interface StoreCapabilities {

@@ -1,6 +1,7 @@
 import { DATA_SCHEMA, dataTable, MAX_VERSION, quoteIdent, valueColumn } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import type { ColumnValuesPage, IndexStatements, VectorPage } from '../../index/index.ts'
+import { copyFloat4Bytes, forEachCopyRow, swapFloat4s } from './copy-binary-read.ts'
 
 // The statements over the data tables that embedding indexes (src/index/) need: the physical indexes' DDL (pgvector
 // HNSW, full-text GIN, the current rows' _rowid b-tree), the native index's reads (its vectors in _rowid pages, the
@@ -47,39 +48,47 @@ export async function dropScalarIndex(tx: Queryable, tableId: number, columnId: 
  * made a build quadratic (100k rows: 90 s waiting for pages). `+ 0` keeps the _v_min index out of a build's pages;
  * a catch-up (after >= 0) reads few rows, found through that index.
  *
- * The vectors come out in pgvector's binary form (vector_send: a 4-byte header, then big-endian float4s) as
- * base64: printing floats as text is most of the cost of reading them out of PGlite (measured 2-3x slower), and
- * base64 decodes natively here.
+ * The vectors come out in pgvector's binary form (vector_send: a 4-byte header, then big-endian float4s): printing
+ * floats as text is most of the cost of reading them out of PGlite (measured 2-3x slower). Where the store can
+ * (copyBinaryTo, PGlite), through COPY's binary output, bytes as they are; elsewhere as base64 text. Reading 100,000
+ * vectors of 384: 1.7-1.9 s of process CPU against 2.3-4.0 s as base64 rows, whose decoding took 1.0-1.2 s of the
+ * serving thread (BENCHMARKS.md, issue 16, fourteenth session).
  */
 export async function readVectors(db: Queryable, tableId: number, valueColumnId: number, dims: number, range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<VectorPage> {
   const v = valueColumn(valueColumnId)
   const t = dataTable(tableId)
-  let r: { rows: { r: string | number; v: string }[] }
-  let done: (rows: number) => boolean
   if (range.after < 0) {
     const top = Number((await db.query<{ m: string | number | null }>(`select max(_rowid) as m from ${t} where _v_max = ${MAX_VERSION}`)).rows[0]?.m ?? 0)
-    r = await db.query<{ r: string | number; v: string }>(
-      `select _rowid as r, encode(vector_send(${v}::vector), 'base64') as v from ${t} where _v_max = ${MAX_VERSION} and _rowid > $2 and _rowid <= $3 and _v_min + 0 <= $1 and ${v} is not null order by _rowid`,
-      [range.upTo, afterRowId, afterRowId + limit],
-    )
-    done = () => afterRowId + limit >= top
-  } else {
-    // A catch-up's pages are _rowid ranges too, from the lowest row of the range not read yet: with `order by _rowid
-    // limit k` each page sorted every row of the range (a 20,000-row insert: ~110 ms a page, whatever its size).
-    const bounds = (await db.query<{ lo: string | number | null; hi: string | number | null }>(
-      `select min(_rowid) as lo, max(_rowid) as hi from ${t} where _v_min > $1 and _v_min <= $2 and _v_max + 0 = ${MAX_VERSION} and _rowid > $3`,
-      [range.after, range.upTo, afterRowId],
-    )).rows[0]
-    if (bounds?.lo === null || bounds?.lo === undefined) return { keys: new BigUint64Array(0), vectors: new Float32Array(0), lastRowId: -1 }
-    const from = Number(bounds.lo) - 1
-    const top = Number(bounds.hi)
-    r = await db.query<{ r: string | number; v: string }>(
-      `select _rowid as r, encode(vector_send(${v}::vector), 'base64') as v from ${t} where _v_max = ${MAX_VERSION} and _rowid > $3 and _rowid <= $4 and _v_min + 0 > $1 and _v_min + 0 <= $2 and ${v} is not null order by _rowid`,
-      [range.after, range.upTo, from, from + limit],
-    )
-    afterRowId = from
-    done = () => from + limit >= top
+    const page = await vectorRows(db, t, v, dims, (value) => `_v_max = ${MAX_VERSION} and _rowid > ${value(afterRowId)} and _rowid <= ${value(afterRowId + limit)} and _v_min + 0 <= ${value(range.upTo)}`)
+    return { ...page, lastRowId: afterRowId + limit >= top ? -1 : afterRowId + limit }
   }
+  // A catch-up's pages are _rowid ranges too, from the lowest row of the range not read yet: with `order by _rowid
+  // limit k` each page sorted every row of the range (a 20,000-row insert: ~110 ms a page, whatever its size).
+  const bounds = (await db.query<{ lo: string | number | null; hi: string | number | null }>(
+    `select min(_rowid) as lo, max(_rowid) as hi from ${t} where _v_min > $1 and _v_min <= $2 and _v_max + 0 = ${MAX_VERSION} and _rowid > $3`,
+    [range.after, range.upTo, afterRowId],
+  )).rows[0]
+  if (bounds?.lo === null || bounds?.lo === undefined) return { keys: new BigUint64Array(0), vectors: new Float32Array(0), lastRowId: -1 }
+  const from = Number(bounds.lo) - 1
+  const top = Number(bounds.hi)
+  const page = await vectorRows(db, t, v, dims, (value) => `_v_max = ${MAX_VERSION} and _rowid > ${value(from)} and _rowid <= ${value(from + limit)} and _v_min + 0 > ${value(range.after)} and _v_min + 0 <= ${value(range.upTo)}`)
+  return { ...page, lastRowId: from + limit >= top ? -1 : from + limit }
+}
+
+/**
+ * The _rowid and vector of the rows `where` selects (its integers placed by `value`: inline for COPY, which takes no
+ * parameters, else as parameters), in _rowid order; a row whose vector has another dimension count is left out.
+ */
+async function vectorRows(db: Queryable, t: string, v: string, dims: number, where: (value: (n: number) => string) => string): Promise<{ keys: BigUint64Array; vectors: Float32Array }> {
+  if (db.copyBinaryTo) {
+    const payload = await db.copyBinaryTo(`select _rowid, vector_send(${v}::vector) from ${t} where ${where(sqlInteger)} and ${v} is not null order by _rowid`)
+    return decodeVectorRows(payload, dims)
+  }
+  const params: number[] = []
+  const r = await db.query<{ r: string | number; v: string }>(
+    `select _rowid as r, encode(vector_send(${v}::vector), 'base64') as v from ${t} where ${where((n) => `$${params.push(n)}`)} and ${v} is not null order by _rowid`,
+    params,
+  )
   const keys = new BigUint64Array(r.rows.length)
   const vectors = new Float32Array(r.rows.length * dims)
   let n = 0
@@ -92,8 +101,32 @@ export async function readVectors(db: Queryable, tableId: number, valueColumnId:
     for (let i = 0; i < dims; i++) vectors[at + i] = view.getFloat32(4 + 4 * i)
     n++
   }
-  const last = afterRowId + limit
-  return { keys: keys.subarray(0, n), vectors: vectors.subarray(0, n * dims), lastRowId: done(r.rows.length) ? -1 : last }
+  return { keys: keys.subarray(0, n), vectors: vectors.subarray(0, n * dims) }
+}
+
+/** Rows of (_rowid int8, vector_send bytes) in COPY's binary format, as a page's keys and row-major vectors. */
+function decodeVectorRows(payload: Uint8Array, dims: number): { keys: BigUint64Array; vectors: Float32Array } {
+  // Sized for the most rows the payload can hold (each row at least a vector's bytes), trimmed after.
+  const most = Math.floor(payload.byteLength / (4 * dims + 4))
+  const keys = new BigUint64Array(most)
+  const vectors = new Float32Array(most * dims)
+  let n = 0
+  forEachCopyRow(payload, 2, (view, f) => {
+    const at = f.at[1]!
+    if (f.length[0] !== 8 || f.length[1] !== 4 + 4 * dims || view.getInt16(at) !== dims) return
+    keys[n] = view.getBigUint64(f.at[0]!)
+    copyFloat4Bytes(payload, at + 4, dims, vectors, n * dims)
+    n++
+  })
+  const out = vectors.subarray(0, n * dims)
+  swapFloat4s(out)
+  return { keys: keys.subarray(0, n), vectors: out }
+}
+
+/** An integer written into SQL text (COPY's query takes no parameters): only ever a safe integer of Tessera's own. */
+function sqlInteger(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new Error(`not an integer for SQL: ${n}`)
+  return String(n)
 }
 
 /**

@@ -49,6 +49,12 @@ class PGliteQueryable implements Queryable {
     const r = await this.db.query(`copy ${target} from '/dev/blob' with (format binary)`, [], { blob: new Blob([payload as BlobPart]) })
     return r.affectedRows ?? 0
   }
+
+  async copyBinaryTo(select: string): Promise<Uint8Array> {
+    const r = await this.db.query(`copy (${select}) to '/dev/blob' with (format binary)`)
+    if (!r.blob) throw new Error('COPY TO returned no payload')
+    return new Uint8Array(await r.blob.arrayBuffer())
+  }
 }
 
 export class PGliteDirect extends PGliteQueryable implements Driver {

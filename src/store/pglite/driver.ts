@@ -144,6 +144,12 @@ class WorkerQueryable implements Queryable {
     this.onBusy(busyMs)
     return result as number
   }
+
+  async copyBinaryTo(select: string): Promise<Uint8Array> {
+    const { result, busyMs } = await this.conn.send({ op: 'copyOut', select })
+    this.onBusy(busyMs)
+    return result as Uint8Array
+  }
 }
 
 export class PGliteDriver implements Driver {
@@ -208,6 +214,11 @@ export class PGliteDriver implements Driver {
    */
   copyBinaryFrom(target: string, payload: Uint8Array): Promise<number> {
     return this.scheduler.run('write', () => this.#statements.copyBinaryFrom(target, payload))
+  }
+
+  /** A read (one statement), scheduled as reads are: COPY (select) TO, its rows in COPY's binary format. */
+  copyBinaryTo(select: string): Promise<Uint8Array> {
+    return this.scheduler.run('read', () => this.#statements.copyBinaryTo(select))
   }
 
   /** One transaction holds the store from BEGIN to COMMIT: nothing else interleaves, as with PGlite's own. */

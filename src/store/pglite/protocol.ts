@@ -23,6 +23,8 @@ export type WorkerRequest =
    * UTF-8 CSV, or COPY's binary format when `binary`.
    */
   | { readonly id: number; readonly op: 'copy'; readonly target: string; readonly csv: Uint8Array; readonly binary?: boolean }
+  /** COPY (select) TO '/dev/blob' in the binary format: answered with the payload's bytes (transferred, not copied). */
+  | { readonly id: number; readonly op: 'copyOut'; readonly select: string }
   | { readonly id: number; readonly op: 'dump' }
   | { readonly id: number; readonly op: 'close' }
 

@@ -8,7 +8,7 @@ import type { WorkerRequest, WorkerResponse } from './protocol.ts'
 // and may send a few reads before the first is answered (scheduler.ts READS_IN_FLIGHT); they run here one after
 // another, in the order they came, each answered with how long it took.
 
-declare const self: { onmessage: ((ev: { data: WorkerRequest }) => void) | null; postMessage(m: WorkerResponse): void; close(): void }
+declare const self: { onmessage: ((ev: { data: WorkerRequest }) => void) | null; postMessage(m: WorkerResponse, transfer?: Transferable[]): void; close(): void }
 
 let db: PGliteDirect | undefined
 
@@ -34,6 +34,8 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return null
     case 'copy':
       return req.binary ? store().copyBinaryFrom(req.target, req.csv) : store().copyFrom(req.target, req.csv)
+    case 'copyOut':
+      return store().copyBinaryTo(req.select)
     case 'dump':
       return store().dump()
     case 'close':
@@ -66,7 +68,9 @@ async function run(req: WorkerRequest): Promise<void> {
   try {
     const result = await handle(req)
     try {
-      self.postMessage({ id: req.id, ok: true, result, busyMs: performance.now() - started })
+      // A payload of bytes (COPY TO) is handed over, not copied: it is the worker's own, made for this answer.
+      const transfer = result instanceof Uint8Array ? [result.buffer as ArrayBuffer] : undefined
+      self.postMessage({ id: req.id, ok: true, result, busyMs: performance.now() - started }, transfer)
     } catch (e) {
       // A value that cannot cross threads must still answer the caller, or it would wait forever.
       fail(e)
