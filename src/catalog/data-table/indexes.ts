@@ -51,8 +51,8 @@ export async function dropScalarIndex(tx: Queryable, tableId: number, columnId: 
  * The vectors come out in pgvector's binary form (vector_send: a 4-byte header, then big-endian float4s): printing
  * floats as text is most of the cost of reading them out of PGlite (measured 2-3x slower). Where the store can
  * (copyBinaryTo, PGlite), through COPY's binary output, bytes as they are; elsewhere as base64 text. Reading 100,000
- * vectors of 384: 1.7-1.9 s of process CPU against 2.3-4.0 s as base64 rows, whose decoding took 1.0-1.2 s of the
- * serving thread (BENCHMARKS.md, issue 16, fourteenth session).
+ * vectors of 384 through the store worker: 1.6-2.6 s and 1.9-3.7 s of process CPU, against 3.8-4.4 s and 4.4-5.3 s
+ * as base64 rows, whose decoding (~1 s of it) ran on the serving thread (BENCHMARKS.md, issue 16, fourteenth session).
  */
 export async function readVectors(db: Queryable, tableId: number, valueColumnId: number, dims: number, range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<VectorPage> {
   const v = valueColumn(valueColumnId)
