@@ -33,10 +33,18 @@ const bound = (emit: SqlEmitter, node: FnNode, name: string, type: ColumnType): 
 // cast to pgvector's type in SQL; the shape keeps the vector's length, which the dimension check below depends on.
 const VECTOR_PARAM_TYPE: ColumnType = t('array', false, { dtype: 'float32' })
 
+// The query vector's cast sits in a scalar subquery, which Postgres runs once per execution (an InitPlan). Written
+// inline, `$1::real[]::vector(n)` is folded to a constant only in a custom plan: a prepared statement switches to its
+// generic plan after five executions, and there the cast ran again for every row ranked (~2 µs a row of 384 in WASM,
+// a third of a 1%-filter search over 100,000 rows; BENCHMARKS.md). pgvector's HNSW index still serves an order by
+// against a subquery on a PostgreSQL server (its README's nearest-neighbours-of-a-row query has this form).
+const queryVectorSql = (emit: SqlEmitter, node: FnNode, dims: number): string =>
+  `(select ${bound(emit, node, 'vector', VECTOR_PARAM_TYPE)}::vector(${dims}))`
+
 function distanceSql(node: FnNode, colSql: string, emit: SqlEmitter): string {
   const { vector, metric, dims } = vecOpts(node)
   if (vector.length !== dims) throw typeError(node, `query vector has ${vector.length} dimensions, the index has ${dims}`)
-  const sql = `(${vectorCast(colSql, dims)} ${DISTANCE_OP[metric]} (${bound(emit, node, 'vector', VECTOR_PARAM_TYPE)}::vector(${dims})))`
+  const sql = `(${vectorCast(colSql, dims)} ${DISTANCE_OP[metric]} ${queryVectorSql(emit, node, dims)})`
   // exact: an expression no HNSW index matches, so a PostgreSQL server ranks every row instead of scanning the graph.
   return node.opts?.exact === true ? `(${sql} + 0)` : sql
 }
