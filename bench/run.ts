@@ -8,7 +8,7 @@ import { queryCase } from './cases/query.ts'
 import { versionsCase } from './cases/versions.ts'
 import { BenchEnv } from './lib/env.ts'
 import type { BenchCase, Measurement } from './lib/harness.ts'
-import { fmtSize, header, line, machine, scaling } from './lib/report.ts'
+import { fmtSize, header, line, loadText, machine, scaling } from './lib/report.ts'
 
 // Tessera's performance baseline. Every case measures Tessera and its baseline in the same process and run.
 //   bun bench/run.ts                  all cases at 10k and 100k rows
@@ -39,11 +39,11 @@ export async function runBench(options: RunOptions = {}): Promise<Measurement[]>
       for (const size of sizes) {
         if (c.maxSize !== undefined && size > c.maxSize) continue
         const reps = options.reps ?? (size >= 1_000_000 ? 1 : 3)
-        const t0 = performance.now()
+        const t0 = performance.now(), loadBefore = loadText()
         const ms = await c.run({ env, size, reps, log: (msg) => print(`  ${c.name} ${fmtSize(size)}: ${msg}`) })
         await env.closeOpen()
         for (const m of ms) print(line(m))
-        print(`  (${c.name} ${fmtSize(size)} took ${((performance.now() - t0) / 1000).toFixed(1)} s)`)
+        print(`  (${c.name} ${fmtSize(size)} took ${((performance.now() - t0) / 1000).toFixed(1)} s; load ${loadBefore} before, ${loadText()} after)`)
         results.push(...ms)
       }
     }
@@ -66,9 +66,9 @@ if (import.meta.main) {
     ? process.env.BENCH_SIZES.split(',').map(Number)
     : [10_000, 100_000, ...(process.env.BENCH_LARGE ? [1_000_000] : [])]
   const m = machine()
-  console.log(`Tessera bench: ${m.date}, ${m.nproc} CPUs (${m.cpu}), bun ${m.bun}, sizes ${sizes.map(fmtSize).join('/')}`)
+  console.log(`Tessera bench: ${m.date}, ${m.nproc} CPUs (${m.cpu}), bun ${m.bun}, sizes ${sizes.map(fmtSize).join('/')}, load ${m.load}`)
   const t0 = performance.now()
   const results = await runBench({ cases, sizes, ...(process.env.BENCH_REPS ? { reps: Number(process.env.BENCH_REPS) } : {}) })
-  console.log(`\ntotal ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+  console.log(`\ntotal ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${loadText()} at the end`)
   if (json) writeFileSync(json, JSON.stringify({ machine: m, sizes, results }, null, 2))
 }

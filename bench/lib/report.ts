@@ -1,14 +1,22 @@
 import { readFileSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import type { Measurement } from './harness.ts'
 import { meetsTarget, ratio } from './harness.ts'
 
-export function machine(): { nproc: number; cpu: string; date: string; bun: string } {
+export function machine(): { nproc: number; cpu: string; date: string; bun: string; load: string } {
   let cpu = 'unknown'
   try {
     cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpu
   } catch { /* not Linux */ }
-  return { nproc: availableParallelism(), cpu, date: new Date().toISOString(), bun: typeof Bun !== 'undefined' ? Bun.version : process.version }
+  return { nproc: availableParallelism(), cpu, date: new Date().toISOString(), bun: typeof Bun !== 'undefined' ? Bun.version : process.version, load: loadText() }
+}
+
+/**
+ * The 1, 5 and 15-minute load averages, as `uptime` prints them. Every ratio here is taken in one run, but a loaded
+ * shared machine still moves them (thread wake-ups cost more), so each run says what the machine was doing.
+ */
+export function loadText(): string {
+  return loadavg().map((x) => x.toFixed(2)).join(' ')
 }
 
 export function fmtSize(n: number): string {

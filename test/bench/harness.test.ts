@@ -22,6 +22,18 @@ test('every bench case runs at 200 rows and reports Tessera, baseline and ratio'
   }
 }, 240_000)
 
+// BENCHMARKS.md keeps the machine's load beside each run (issue 22): npm run bench prints it in its header, beside
+// each case's time and at the end.
+test('npm run bench prints the load beside the run and each case', async () => {
+  const proc = Bun.spawn([process.execPath, 'bench/run.ts', 'query'], { cwd: `${import.meta.dir}/../..`, env: { ...process.env, BENCH_SIZES: '200', BENCH_REPS: '1', BENCH_READS: 'point' }, stdout: 'pipe', stderr: 'pipe' })
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  expect(code, err).toBe(0)
+  const load = String.raw`\d+\.\d\d \d+\.\d\d \d+\.\d\d`
+  expect(out).toMatch(new RegExp(`^Tessera bench: .*, load ${load}$`, 'm'))
+  expect(out).toMatch(new RegExp(`\\(query 200 took [0-9.]+ s; load ${load} before, ${load} after\\)`))
+  expect(out).toMatch(new RegExp(`^total \\d+ s, load ${load} at the end$`, 'm'))
+}, 120_000)
+
 test('an unknown case name is refused with the list of cases', async () => {
   await expect(await throwing(runBench({ cases: ['nope'], sizes: [200], quiet: true }))).toThrow(/unknown bench case\(s\): nope; cases are: insert, computed/)
 })
