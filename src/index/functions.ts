@@ -34,10 +34,11 @@ const bound = (emit: SqlEmitter, node: FnNode, name: string, type: ColumnType): 
 const VECTOR_PARAM_TYPE: ColumnType = t('array', false, { dtype: 'float32' })
 
 // The query vector's cast sits in a scalar subquery, which Postgres runs once per execution (an InitPlan). Written
-// inline, `$1::real[]::vector(n)` is folded to a constant only in a custom plan: a prepared statement switches to its
-// generic plan after five executions, and there the cast ran again for every row ranked (~2 µs a row of 384 in WASM,
-// a third of a 1%-filter search over 100,000 rows; BENCHMARKS.md). pgvector's HNSW index still serves an order by
-// against a subquery on a PostgreSQL server (its README's nearest-neighbours-of-a-row query has this form).
+// inline, `$1::real[]::vector(n)` is folded to a constant only in a custom plan: a kept statement may switch to its
+// generic plan when its estimates allow, and there the cast ran again for every row ranked (1.4–2.2 µs a row of 384
+// in WASM, over a quarter of a 1%-filter search over 100,000 rows; the searches measured re-plan on each call, so
+// they did not pay it; BENCHMARKS.md, fifteenth session). pgvector's HNSW index still serves an order by against a
+// subquery on a PostgreSQL server (its README's nearest-neighbours-of-a-row query has this form).
 const queryVectorSql = (emit: SqlEmitter, node: FnNode, dims: number): string =>
   `(select ${bound(emit, node, 'vector', VECTOR_PARAM_TYPE)}::vector(${dims}))`
 
