@@ -3,6 +3,7 @@
 // SQL on the same PGlite and exact (brute-force) search for latency and recall@10.
 import { join } from 'node:path'
 import { Tessera, embedders } from '../src/index.ts'
+import { defaultQuantization } from '../src/index/ann/index.ts'
 import { embedValues } from '../src/inference/index.ts'
 import { imageEmbed, preprocessImage } from '../src/inference/image.ts'
 import { lexicalFeatures, lexicalModel } from '../src/inference/lexical.ts'
@@ -26,11 +27,11 @@ const time = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
   return [r, performance.now() - t0]
 }
 
-// `npx bun bench/embedding.ts ann [N=20000] [clustered,random] [f32|f16|i8] [reps=1]`: vector search only — Tessera's native
-// index (with that quantization) against hnswlib-node and LanceDB HNSW-SQ on the same generated 384-d vectors (random
+// `npx bun bench/embedding.ts ann [N=20000] [clustered,random] [default|f32|f16|i8] [reps=1]`: vector search only — Tessera's
+// native index (with that quantization; default: none named, so cosine's default, f16) against hnswlib-node and LanceDB HNSW-SQ on the same generated 384-d vectors (random
 // and clustered), each built in its own process; with reps > 1 every figure is the median of that many builds.
 if (process.argv[2] === 'ann') {
-  await annComparison(Number(process.argv[3] ?? 20_000), (process.argv[4] ?? 'clustered,random').split(','), process.argv[5] ?? 'f32', Number(process.argv[6] ?? 1))
+  await annComparison(Number(process.argv[3] ?? 20_000), (process.argv[4] ?? 'clustered,random').split(','), process.argv[5] ?? 'default', Number(process.argv[6] ?? 1))
   process.exit(0)
 }
 // `npx bun bench/embedding.ts insert [N=50000]`: an insert into a table with a lexical index against the same
@@ -184,7 +185,7 @@ async function annComparison(n: number, kinds: string[], quantization: string, r
   type Result = { p50: number; recall: number; short: number }
   type Out = { buildMs: number; rssMb: number; diskMb: number; scalarIndexMs: number; efs: { name: string; ef: number }[]; results: Record<string, Result> }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-  console.log(`vector search, ${n} x 384, top-10, M=16 efConstruction=64, Tessera ${quantization} (LanceDB: IVF_HNSW_SQ, 1 partition; filter column indexed: Tessera addScalarIndex, LanceDB btree), ${reps} rep(s), medians; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)
+  console.log(`vector search, ${n} x 384, top-10, M=16 efConstruction=64, Tessera ${quantization === 'default' ? `default quantization (${defaultQuantization('cosine')})` : quantization} (LanceDB: IVF_HNSW_SQ, 1 partition; filter column indexed: Tessera addScalarIndex, LanceDB btree), ${reps} rep(s), medians; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)
   for (const kind of kinds) {
     const outs: Record<string, Out[]> = { tessera: [], hnswlib: [], lancedb: [] }
     // Peers alternate within each repetition, so a swing of the machine's load falls on all of them.

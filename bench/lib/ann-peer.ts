@@ -8,7 +8,8 @@ import { annVectors } from './ann-vectors.ts'
 import { hnswlibOrExit } from './hnswlib.ts'
 
 const [peer, nArg, kind, dArg, qArg] = process.argv.slice(2)
-const QUANTIZATION = (qArg ?? 'f32') as 'f32' | 'f16' | 'i8'
+// 'default': the index names none, so Tessera's default for cosine applies (f16, src/index/ann/native.ts).
+const QUANTIZATION = (qArg ?? 'default') as 'default' | 'f32' | 'f16' | 'i8'
 const N = Number(nArg), D = Number(dArg), Q = 100, K = 10
 const M = 16, EFC = 64
 // Two settings of efSearch, every peer at each: Tessera's default for this size (ef.ts; the peers are given the same
@@ -65,13 +66,13 @@ async function tessera(): Promise<Peer> {
       Bun.gc(true)
       const rssBefore = process.memoryUsage().rss / 2 ** 20
       const t0 = performance.now()
-      await t.addEmbeddingIndex('emb', { name: 'e', metric: 'cosine', m: M, efConstruction: EFC, quantization: QUANTIZATION })
+      await t.addEmbeddingIndex('emb', { name: 'e', metric: 'cosine', m: M, efConstruction: EFC, ...(QUANTIZATION === 'default' ? {} : { quantization: QUANTIZATION }) })
       const t1 = performance.now()
       const [entry] = vectorIndexesOf(db.driver)!.entries(t.id)
       await entry!.settled()
       // Where the build went: the index column's commit, then the native fill (reads of vectors overlap the adds).
       const fill = entry!.lastFill
-      console.error(`tessera build split (${QUANTIZATION}): addEmbeddingIndex ${(t1 - t0).toFixed(0)} ms; native fill of ${fill?.rows} rows: waiting for vector pages ${fill?.readWaitMs.toFixed(0)} ms, adding ${fill?.addMs.toFixed(0)} ms (in usearch ${fill?.engineMs.toFixed(0)} ms); RSS with the rows stored, before the build: ${rssBefore.toFixed(0)} MB`)
+      console.error(`tessera build split (${entry!.native?.settings.quantization}): addEmbeddingIndex ${(t1 - t0).toFixed(0)} ms; native fill of ${fill?.rows} rows: waiting for vector pages ${fill?.readWaitMs.toFixed(0)} ms, adding ${fill?.addMs.toFixed(0)} ms (in usearch ${fill?.engineMs.toFixed(0)} ms); RSS with the rows stored, before the build: ${rssBefore.toFixed(0)} MB`)
     },
     async scalarIndex() {
       await t.addScalarIndex('cat')

@@ -1,7 +1,8 @@
 // Where one similarity search's time goes on the embedded store (issue 16): every store statement a top-10 issues
 // (wall time at the driver, store busy time inside the worker, the rest = the worker hop and scheduling), the native
 // search, and the query's total, over many queries against one table built once and kept on disk.
-// Run: npx bun bench/lib/ann-steps.ts build <N> <random|clustered> <home>   (once: rows, the index, the scalar index)
+// Run: npx bun bench/lib/ann-steps.ts build <N> <random|clustered> <home>   (once: rows, the index, the scalar index;
+//        QUANTIZATION=f16|i8 in the environment builds the index with that quantization, f32 without)
 //      npx bun bench/lib/ann-steps.ts query <N> <random|clustered> <home> [queries] [explain]
 import { readFileSync } from 'node:fs'
 import { annVectors } from './ann-vectors.ts'
@@ -19,7 +20,8 @@ if (mode === 'build') {
   const t = await db.createTable('v', { id: 'int', cat: 'int', emb: `array<float32>[${D}]` })
   for (let i = 0; i < N; i += 1000) await t.insert(data.slice(i, i + 1000).map((v, j) => ({ id: i + j, cat: (i + j) % 100, emb: Array.from(v) })))
   const t0 = performance.now()
-  await t.addEmbeddingIndex('emb', { name: 'e', metric: 'cosine', m: 16, efConstruction: 64 })
+  const quantization = process.env.QUANTIZATION as 'f32' | 'f16' | 'i8' | undefined
+  await t.addEmbeddingIndex('emb', { name: 'e', metric: 'cosine', m: 16, efConstruction: 64, ...(quantization ? { quantization } : {}) })
   await vectorIndexesOf(db.driver)!.entries(t.id)[0]!.settled()
   await t.addScalarIndex('cat')
   console.log(`built ${N} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s (load ${load()})`)

@@ -32,7 +32,11 @@ export interface AddEmbeddingIndexOptions {
   readonly efConstruction?: number
   /** Candidates explored per search unless a query says otherwise (default 40; pgvector's hnsw.ef_search). */
   readonly efSearch?: number
-  /** How the embedded store's native index keeps vectors: 'f32' (default), 'f16' or 'i8' (cosine only). Answers are ranked by exact distances either way. */
+  /**
+   * How the embedded store's native index keeps vectors: 'f32', 'f16' or 'i8' (cosine only); default f16 for cosine,
+   * f32 for ip and l2. Scores returned are exact either way; f16 orders rows by distances within 1e-4 of exact, i8's
+   * candidates are re-ranked exactly.
+   */
   readonly quantization?: 'f32' | 'f16' | 'i8'
 
   readonly name?: string

@@ -140,10 +140,44 @@ describe('a top-k answered from the native index and its copy of the returned co
     expect(past.statements.length).toBeGreaterThanOrEqual(1)
   })
 
-  test('a quantized index (f16) is not answered alone: its distances are not exact, so SQL re-ranks the candidates', async () => {
+  test('an f16 index is answered alone, in the order its statement gives; the scores returned are exact, in order within f16\'s error', async () => {
     const small = await db.createTable('answers_f16', { id: 'int', emb: `array<float32>[${DIMS}]` })
     await small.insert(rows.slice(0, 3_000).map((r) => ({ id: r.id, emb: r.emb })))
     await small.addEmbeddingIndex('emb', { name: 'h', metric: 'cosine', quantization: 'f16' })
+    const e = vectorIndexesOf(db.driver)!.entries(small.id)[0]!
+    await e.settled()
+    expect(e.native!.settings.quantization).toBe('f16')
+    const ids = (q: number[]) => traced(() => small.orderBy(small.c.emb.similarity({ vector: q }), 'desc').limit(10).select({ id: small.c.id }).collect())
+    const scored = (q: number[]) => traced(() => {
+      const sim = small.c.emb.similarity({ vector: q })
+      return small.orderBy(sim, 'desc').limit(10).select({ id: small.c.id, sim }).collect()
+    })
+    await ids(clustered())
+    await e.settled()
+    const norm = (v: number[]) => Math.sqrt(dot(v, v))
+    for (let i = 0; i < 5; i++) {
+      const q = clustered()
+      const truth = exactTop(q, 10, (x) => x.id < 3_000)
+      const alone = await ids(q)
+      expect(alone.statements).toHaveLength(0)
+      expect(alone.ids.filter((id) => truth.includes(id)).length).toBeGreaterThanOrEqual(9)
+      const withSim = await scored(q)
+      expect(withSim.statements.length).toBeGreaterThanOrEqual(1)
+      expect(withSim.ids).toEqual(alone.ids)
+      const sims = withSim.rows.map((r) => r.sim as number)
+      for (const [j, r] of withSim.rows.entries()) {
+        const emb = rows.find((x) => x.id === r.id)!.emb
+        expect(sims[j]!).toBeCloseTo(dot(q, emb) / (norm(q) * norm(emb)), 4)
+        // Ordered by f16 distances: an exact score may exceed the one before it by f16's error at most.
+        if (j > 0) expect(sims[j]! - sims[j - 1]!).toBeLessThan(2e-4)
+      }
+    }
+  })
+
+  test('an i8 index is not answered alone: its distances are too coarse to pick the rows, so SQL re-ranks every candidate', async () => {
+    const small = await db.createTable('answers_i8', { id: 'int', emb: `array<float32>[${DIMS}]` })
+    await small.insert(rows.slice(0, 3_000).map((r) => ({ id: r.id, emb: r.emb })))
+    await small.addEmbeddingIndex('emb', { name: 'b', metric: 'cosine', quantization: 'i8' })
     const e = vectorIndexesOf(db.driver)!.entries(small.id)[0]!
     await e.settled()
     const run = (q: number[]) => traced(() => small.orderBy(small.c.emb.similarity({ vector: q }), 'desc').limit(10).select({ id: small.c.id }).collect())

@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import type { Table } from '../../src/index.ts'
 import { embedders, Tessera } from '../../src/index.ts'
 import { annLimits, exactStepLimits } from '../../src/index/ann/index.ts'
+import { Engine } from '../../src/index/ann/engine.ts'
+import { readVectors } from '../../src/index/ann/store.ts'
 import { rewriteSimilarity, vectorIndexesOf } from '../../src/index/index.ts'
 import { memoryDb, tempDir } from '../support/db.ts'
 import { throwing, rejection } from '../support/settle.ts'
@@ -345,6 +347,78 @@ describe('native index on disk', () => {
     await db.dropTable('docs')
     await db.close()
     expect(readdirSync(dir)).toEqual([])
+  })
+})
+
+describe('default quantization', () => {
+  test('a cosine index naming none holds f16 vectors, ip and l2 f32; one saved as f32 before that default is loaded as it is until rebuilt', async () => {
+    const home = tempDir()
+    let db = await Tessera.open({ home })
+    let t = await db.createTable('vecs', { id: 'int', emb: 'array<float32>[24]' })
+    const rows = Array.from({ length: 2_000 }, (_, id) => ({ id, emb: clustered() }))
+    await t.insert(rows)
+    await t.addEmbeddingIndex('emb', { name: 'c' })
+    await t.addEmbeddingIndex('emb', { name: 'p', metric: 'ip' })
+    await t.addEmbeddingIndex('emb', { name: 'd', metric: 'l2' })
+    await settle(db, t)
+    const graphs = () => Object.fromEntries(vectorIndexesOf(db.driver)!.entries(t.id).map((e) => [e.idx.name, e.native?.settings.quantization]))
+    expect(graphs()).toEqual({ c: 'f16', p: 'f32', d: 'f32' })
+    // The catalog records no quantization: the default applies when a graph is built.
+    expect(t.listIndexes().map((i) => i.ann?.quantization)).toEqual([undefined, undefined, undefined])
+
+    // The cosine index as an earlier release saved it: the same rows in an f32 graph, its note naming f32.
+    const entry = vectorIndexesOf(db.driver)!.entries(t.id).find((e) => e.idx.name === 'c')!
+    const file = entry.path!
+    const note = JSON.parse(readFileSync(`${file}.json`, 'utf8'))
+    const page = await readVectors(db.driver, t.id, entry.idx.valueColumnId, 24, { after: -1, upTo: entry.version }, -1, 10_000)
+    expect(page.keys.length).toBe(rows.length)
+    await db.close()
+    const engine = new Engine(await import('usearch'))
+    const f32 = { ...note.settings, quantization: 'f32' }
+    engine.handle({ op: 'create', id: 1, settings: f32 })
+    engine.handle({ op: 'add', id: 1, keys: page.keys, vectors: page.vectors })
+    engine.handle({ op: 'save', id: 1, path: file })
+    writeFileSync(`${file}.json`, JSON.stringify({ ...note, settings: f32 }))
+    const savedAt = statSync(file).mtimeMs
+
+    db = await Tessera.open({ home })
+    t = await db.getTable('vecs')
+    const q = clustered()
+    const exact = rows.map((r) => [r.id, dot(r.emb, q)] as const).sort((a, b) => b[1] - a[1]).slice(0, 10).map(([id]) => id)
+    const top = async () => (await t.orderBy(t.c.emb.similarity({ vector: q }, { idx: 'c' }), 'desc').limit(10).select({ id: t.c.id }).collect()).rows.map((r) => r.id as number)
+    await top()
+    await settle(db, t)
+    // Loaded, not rebuilt: the f32 graph serves (its note still names f32, its file was not written again).
+    expect(graphs().c).toBe('f32')
+    expect(statSync(file).mtimeMs).toBe(savedAt)
+    expect((await top()).filter((id) => exact.includes(id)).length).toBeGreaterThanOrEqual(9)
+    expect((await db.check()).problems).toEqual([])
+    // A rebuild (after a revert) takes today's default.
+    await t.insert([{ id: 5_000, emb: clustered() }])
+    await settle(db, t)
+    await t.revert()
+    await settle(db, t)
+    expect(graphs().c).toBe('f16')
+    expect(JSON.parse(readFileSync(`${file}.json`, 'utf8')).settings.quantization).toBe('f16')
+    expect((await top()).filter((id) => exact.includes(id)).length).toBeGreaterThanOrEqual(9)
+    await db.close()
+
+    // An index that names its quantization is never served by a graph of another: a saved f16 graph is rebuilt as f32.
+    db = await Tessera.open({ home })
+    t = await db.getTable('vecs')
+    await t.addEmbeddingIndex('emb', { name: 'x', quantization: 'f32' })
+    await settle(db, t)
+    const x = vectorIndexesOf(db.driver)!.entries(t.id).find((e) => e.idx.name === 'x')!
+    const xNote = JSON.parse(readFileSync(`${x.path!}.json`, 'utf8'))
+    await db.close()
+    writeFileSync(`${x.path!}.json`, JSON.stringify({ ...xNote, settings: { ...xNote.settings, quantization: 'f16' } }))
+    db = await Tessera.open({ home })
+    t = await db.getTable('vecs')
+    await t.orderBy(t.c.emb.similarity({ vector: q }, { idx: 'x' }), 'desc').limit(10).select({ id: t.c.id }).collect()
+    await settle(db, t)
+    expect(graphs().x).toBe('f32')
+    expect(JSON.parse(readFileSync(`${x.path!}.json`, 'utf8')).settings.quantization).toBe('f32')
+    await db.close()
   })
 })
 

@@ -14,7 +14,8 @@ import type { AnnEntry } from './manager.ts'
 //   no newer rows to rank exactly, no ended row among the candidates;
 // - no write to the table is under way: a commit is visible in the store before its hook tells the index, so a
 //   search in between would miss its rows while a plain read already saw them;
-// - f32 vectors (the caller's check): the index's distances are exact, the order the statement would use.
+// - f32 or f16 vectors (the caller's check): the statement orders the candidates by the same distances (f32 exact,
+//   f16 within 1e-4 of exact: plan.ts); i8 ones are re-ranked by SQL.
 
 /**
  * The rows of `spec` (select of `returned` columns only) from `ranked` (the candidates' _rowid, nearest first, all

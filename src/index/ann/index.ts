@@ -1,5 +1,5 @@
 // The native (usearch) vector index of the embedded store: upkeep after commits, persistence, query planning, check.
-export { ANN_DEFAULTS } from './native.ts'
+export { ANN_DEFAULTS, defaultQuantization } from './native.ts'
 export type { AnnSettings, Quantization } from './native.ts'
 export { annSettings, attachVectorIndexes, detachVectorIndexes, vectorIndexesAfterCommit, vectorIndexesOf, withPrebuiltVectorIndex } from './manager.ts'
 export type { AnnEntry, NativeIndexStatus, VectorIndexes } from './manager.ts'

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { IndexMd, TableMd, VersionKind } from '../../catalog/index.ts'
 import type { Driver } from '../../store/index.ts'
 import type { AnnSettings } from './native.ts'
-import { ANN_DEFAULTS, metaPath, NativeIndex, removeIndexFiles } from './native.ts'
+import { ANN_DEFAULTS, defaultQuantization, metaPath, NativeIndex, removeIndexFiles } from './native.ts'
 import { Pace } from './pace.ts'
 import { countVectors, currentVersion, markNative, readColumnValues, readVectors, rowsEnded, vectorPageRows, versionStamp } from './store.ts'
 import { ColumnCopies } from './column-copies.ts'
@@ -251,9 +251,9 @@ export class AnnEntry {
     } catch {
       return false
     }
-    if (note.format !== 1 || JSON.stringify(note.settings) !== JSON.stringify(this.settings)) return false
+    if (note.format !== 1 || !this.#canOpen(note.settings)) return false
     if ((await versionStamp(this.owner.db, this.tableId, note.version)) !== note.stamp) return false
-    const native = await NativeIndex.open(this.path, this.settings)
+    const native = await NativeIndex.open(this.path, note.settings)
     if (!native) return false
     if (this.#stopped()) {
       await this.#drop(native)
@@ -265,6 +265,17 @@ export class AnnEntry {
     this.#savedAt = Date.now()
     this.columnCopies.clear()
     return true
+  }
+
+  /**
+   * Whether a graph saved with `saved` settings serves this index: the same settings, or, where the index names no
+   * quantization, the same but for it. An index saved under an earlier default (f32 for cosine before 2026-12-04)
+   * keeps its vectors' form until it is rebuilt rather than being rebuilt at the first open after an upgrade (a
+   * million vectors: minutes of exact searches meanwhile); a rebuild takes today's default.
+   */
+  #canOpen(saved: AnnSettings): boolean {
+    if (JSON.stringify(saved) === JSON.stringify(this.settings)) return true
+    return this.idx.ann?.quantization === undefined && JSON.stringify({ ...saved, quantization: this.settings.quantization }) === JSON.stringify(this.settings)
   }
 
   async #build(): Promise<void> {
@@ -364,7 +375,7 @@ export class AnnEntry {
   async #save(): Promise<void> {
     if (!this.path || !this.native) return
     await this.native.save(this.path)
-    const note: Note = { format: 1, version: this.version, stamp: this.stamp, settings: this.settings }
+    const note: Note = { format: 1, version: this.version, stamp: this.stamp, settings: this.native.settings }
     writeFileSync(`${metaPath(this.path)}.tmp`, JSON.stringify(note))
     renameSync(`${metaPath(this.path)}.tmp`, metaPath(this.path))
     // Written after the index: a crash in between leaves an older note with a newer index, which holds every row
@@ -394,11 +405,12 @@ export class AnnEntry {
   }
 }
 
+/** The settings a graph of `idx` is built with: the index's own, else the defaults (quantization by metric). */
 export function annSettings(idx: IndexMd): AnnSettings {
   const a = idx.ann ?? {}
   return {
     metric: idx.metric, dims: idx.dims, m: a.m ?? ANN_DEFAULTS.m, efConstruction: a.efConstruction ?? ANN_DEFAULTS.efConstruction,
-    efSearch: a.efSearch ?? ANN_DEFAULTS.efSearch, quantization: a.quantization ?? ANN_DEFAULTS.quantization,
+    efSearch: a.efSearch ?? ANN_DEFAULTS.efSearch, quantization: a.quantization ?? defaultQuantization(idx.metric),
   }
 }
 

@@ -18,9 +18,13 @@ import { defaultEfSearch } from './ef.ts'
 // Rows written after the version the index covers join the candidates in the final statement (a subquery on the
 // _v_min index lists them) and are ranked there by their exact distance, so an unfiltered search is one index search
 // and one statement. With f32 vectors the index's distances are exact, so SQL orders the candidates by them (the
-// query vector is parsed in SQL only when a newer row needs its distance: ann_order); quantized indexes (f16, i8)
-// have SQL re-rank the candidates by exact distance. A filter's next search starts from the share of candidates
-// that passed its last one (filterMemory): listed at once when few rows pass, else one search that wide.
+// query vector is parsed in SQL only when a newer row needs its distance: ann_order). f16 distances are within 1e-4
+// of exact (384-d unit vectors: mean 1.2-1.9e-5, max 0.6-1.0e-4; BENCHMARKS.md, issue 16, sixteenth session) and are
+// used the same way, so a search answered from the index alone and its statement give the same order; rows whose
+// exact distances differ by less than that may come in the order of their f16 ones (scores returned are exact). i8
+// distances are far off (recall@10 0.76 unranked at 100,000 rows): SQL re-ranks every candidate by exact distance.
+// A filter's next search starts from the share of candidates that passed its last one (filterMemory): listed at once
+// when few rows pass, else one search that wide.
 
 export const annLimits = {
   /** A filter matching at most this many rows has them ranked exactly (listed once) instead of over-fetching. */
@@ -67,10 +71,13 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const total = Math.max(native.size, 1)
   if (k === 0 || k * 4 >= total) return undefined
 
-  // f32 distances from the index are exact: SQL orders the candidates by them. Quantized ones are not: SQL re-ranks
-  // the candidates by pgvector's exact distance. Either way the rows written after the covered version join the
-  // candidates in the same statement (ann_candidates with `after`), ranked by their exact distance.
-  const byIndex = entry.settings.quantization === 'f32'
+  // f32 distances from the index are exact, f16 ones within 1e-4: SQL orders the candidates by them. i8 ones are too
+  // coarse: SQL re-ranks every candidate by pgvector's exact distance. Either way the rows written after the covered
+  // version join the candidates in the same statement (ann_candidates with `after`), ranked by their exact distance.
+  // The searched graph's quantization (an index saved under an earlier default keeps its form until rebuilt:
+  // manager.ts).
+  const quantization = native.settings.quantization
+  const byIndex = quantization !== 'i8'
   // The query's ef, else the one the index was created with, else one that grows with the index (ef.ts).
   const efSearch = options.efSearch ?? idx.ann?.efSearch ?? defaultEfSearch(k, native.size)
   const query = Float32Array.from(dist.opts!.vector as number[])
@@ -84,8 +91,8 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const scope = (keys: Iterable<string>): ExprNode => fnNode('ann_candidates', [], { keys: `{${[...keys, ...tail.keys].join(',')}}`, after: tail.after, table })
   const withScope = (keys: Iterable<string>): ExprNode => (spec.where ? fnNode('and', [spec.where, scope(keys)]) : scope(keys))
   /**
-   * The final statement: the listed candidates and the newer rows, in order. With exact (f32) distances only the
-   * nearest k + margin candidates are listed; quantized ones list every candidate for SQL to re-rank exactly.
+   * The final statement: the listed candidates and the newer rows, in order. By f32 or f16 distances only the
+   * nearest k + margin candidates are listed; i8 lists every candidate for SQL to re-rank exactly.
    */
   const ranked = (keys: string[], distance: Map<string, number>): QuerySpec => {
     if (!byIndex) return { ...spec, where: withScope(keys) }
