@@ -140,14 +140,20 @@ describe('a top-k answered from the native index and its copy of the returned co
     expect(past.statements.length).toBeGreaterThanOrEqual(1)
   })
 
-  test('an f16 index is answered alone, in the order its statement gives; the scores returned are exact, in order within f16\'s error', async () => {
-    const small = await db.createTable('answers_f16', { id: 'int', emb: `array<float32>[${DIMS}]` })
+  /** A 3,000-row table with a cosine index of that quantization, settled, and its top-10 returning only ids. */
+  const quantized = async (quantization: 'f16' | 'i8') => {
+    const small = await db.createTable(`answers_${quantization}`, { id: 'int', emb: `array<float32>[${DIMS}]` })
     await small.insert(rows.slice(0, 3_000).map((r) => ({ id: r.id, emb: r.emb })))
-    await small.addEmbeddingIndex('emb', { name: 'h', metric: 'cosine', quantization: 'f16' })
+    await small.addEmbeddingIndex('emb', { name: 'h', metric: 'cosine', quantization })
     const e = vectorIndexesOf(db.driver)!.entries(small.id)[0]!
     await e.settled()
-    expect(e.native!.settings.quantization).toBe('f16')
     const ids = (q: number[]) => traced(() => small.orderBy(small.c.emb.similarity({ vector: q }), 'desc').limit(10).select({ id: small.c.id }).collect())
+    return { small, e, ids }
+  }
+
+  test('an f16 index is answered alone, in the order its statement gives; the scores returned are exact, in order within f16\'s error', async () => {
+    const { small, e, ids } = await quantized('f16')
+    expect(e.native!.settings.quantization).toBe('f16')
     const scored = (q: number[]) => traced(() => {
       const sim = small.c.emb.similarity({ vector: q })
       return small.orderBy(sim, 'desc').limit(10).select({ id: small.c.id, sim }).collect()
@@ -175,12 +181,7 @@ describe('a top-k answered from the native index and its copy of the returned co
   })
 
   test('an i8 index is not answered alone: its distances are too coarse to pick the rows, so SQL re-ranks every candidate', async () => {
-    const small = await db.createTable('answers_i8', { id: 'int', emb: `array<float32>[${DIMS}]` })
-    await small.insert(rows.slice(0, 3_000).map((r) => ({ id: r.id, emb: r.emb })))
-    await small.addEmbeddingIndex('emb', { name: 'b', metric: 'cosine', quantization: 'i8' })
-    const e = vectorIndexesOf(db.driver)!.entries(small.id)[0]!
-    await e.settled()
-    const run = (q: number[]) => traced(() => small.orderBy(small.c.emb.similarity({ vector: q }), 'desc').limit(10).select({ id: small.c.id }).collect())
+    const { e, ids: run } = await quantized('i8')
     await run(clustered())
     await e.settled()
     const q = clustered()
