@@ -15,10 +15,11 @@ export const ANN_DEFAULTS = { m: 16, efConstruction: 64, efSearch: 40 } as const
 
 /**
  * The quantization of an index that names none. Cosine: f16. Its vectors are unit length, well inside f16's range,
- * and at 100,000 × 384 f16 against f32 (usearch alone, ef 90, one run each) searched in 0.29 against 0.48 ms, built in
- * 10 against 17 s, at the same recall@10 (0.983 against 0.974 clustered), with half the memory and disk for vectors;
- * its distances are within 1e-4 of exact, and results' scores are computed exactly anyway (plan.ts). Inner product and
- * L2: f32, since their vectors may lie past f16's range (65,504) or lose precision beside large components.
+ * and at 100,000 × 384 f16 against f32 (usearch alone, ef 90; bench/lib/ann-quantization.ts, two runs) searched in
+ * 0.29–0.36 against 0.48–0.49 ms, built in 10–13 against 16–17 s, at the same recall@10 (0.977–0.983 against
+ * 0.974–0.979 clustered), with half the memory and disk for vectors; its distances are within 1e-4 of exact, and
+ * results' scores are computed exactly anyway (plan.ts). Inner product and L2: f32, since their vectors may lie past
+ * f16's range (65,504) or lose precision beside large components.
  */
 export const defaultQuantization = (metric: AnnSettings['metric']): Quantization => (metric === 'cosine' ? 'f16' : 'f32')
 
