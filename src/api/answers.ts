@@ -49,6 +49,8 @@ export const IndexInfoSchema = v.object({
     vectors: Count,
     /** The table version the graph covers; -1 while there is none. */
     version: v.pipe(v.number(), v.integer(), v.minValue(-1)),
+    /** How the graph holds its vectors (f16: cosine's default), while there is one. */
+    quantization: v.optional(v.picklist(['f32', 'f16', 'i8'])),
   })),
 })
 export type IndexInfo = v.InferOutput<typeof IndexInfoSchema>

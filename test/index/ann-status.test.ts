@@ -26,13 +26,13 @@ test('building, then ready with every vector; a write makes it catch up; over HT
   expect(t.listIndexes()[0]!.native).toEqual({ state: 'building', vectors: 0, version: -1 })
   const entry = vectorIndexesOf(db.driver)!.entries(t.id)[0]!
   await entry.settled()
-  expect(t.listIndexes()[0]!.native).toEqual({ state: 'ready', vectors: 3_000, version: t.version })
+  expect(t.listIndexes()[0]!.native).toEqual({ state: 'ready', vectors: 3_000, version: t.version, quantization: 'f32' })
   await t.insert(vectors(3_000, 10))
   expect(t.listIndexes()[0]!.native).toMatchObject({ state: 'catching up', vectors: 3_000, version: t.version - 1 })
   await entry.settled()
-  expect(t.listIndexes()[0]!.native).toEqual({ state: 'ready', vectors: 3_010, version: t.version })
+  expect(t.listIndexes()[0]!.native).toEqual({ state: 'ready', vectors: 3_010, version: t.version, quantization: 'f32' })
   const call = jsonCaller(createApp(db))
-  expect((await call('GET', '/api/v1/tables/pts/-/indexes')).body.indexes[0].native).toEqual({ state: 'ready', vectors: 3_010, version: t.version })
+  expect((await call('GET', '/api/v1/tables/pts/-/indexes')).body.indexes[0].native).toEqual({ state: 'ready', vectors: 3_010, version: t.version, quantization: 'f32' })
   // A time-travel handle searches exactly: its listing has no native status.
   expect((await db.getTable(`pts:${t.version - 1}`)).listIndexes()[0]!.native).toBeUndefined()
 })
@@ -52,5 +52,5 @@ test('after an open the index is not loaded until the first search; then it is l
   const sim = again.c.emb.similarity({ vector: [1, 0, 0, 1] })
   expect((await again.orderBy(sim, 'desc').limit(1).select({ id: again.c.id }).collect()).rows).toEqual([{ id: 0 }])
   await vectorIndexesOf(db.driver)!.entries(again.id)[0]!.settled()
-  expect(again.listIndexes()[0]!.native).toEqual({ state: 'ready', vectors: 500, version: again.version })
+  expect(again.listIndexes()[0]!.native).toEqual({ state: 'ready', vectors: 500, version: again.version, quantization: 'f32' })
 })

@@ -392,8 +392,10 @@ describe('default quantization', () => {
     const top = async () => (await t.orderBy(t.c.emb.similarity({ vector: q }, { idx: 'c' }), 'desc').limit(10).select({ id: t.c.id }).collect()).rows.map((r) => r.id as number)
     await top()
     await settle(db, t)
-    // Loaded, not rebuilt: the f32 graph serves (its note still names f32, its file was not written again).
+    // Loaded, not rebuilt: the f32 graph serves (its note still names f32, its file was not written again), and the
+    // listing says so.
     expect(graphs().c).toBe('f32')
+    expect(t.listIndexes().find((i) => i.name === 'c')!.native).toMatchObject({ state: 'ready', quantization: 'f32' })
     expect(statSync(file).mtimeMs).toBe(savedAt)
     expect((await top()).filter((id) => exact.includes(id)).length).toBeGreaterThanOrEqual(9)
     expect((await db.check()).problems).toEqual([])
@@ -403,6 +405,7 @@ describe('default quantization', () => {
     await t.revert()
     await settle(db, t)
     expect(graphs().c).toBe('f16')
+    expect(t.listIndexes().find((i) => i.name === 'c')!.native).toMatchObject({ state: 'ready', quantization: 'f16' })
     expect(JSON.parse(readFileSync(`${file}.json`, 'utf8')).settings.quantization).toBe('f16')
     expect((await top()).filter((id) => exact.includes(id)).length).toBeGreaterThanOrEqual(9)
     await db.close()

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { join } from 'node:path'
 import type { IndexMd, TableMd, VersionKind } from '../../catalog/index.ts'
 import type { Driver } from '../../store/index.ts'
-import type { AnnSettings } from './native.ts'
+import type { AnnSettings, Quantization } from './native.ts'
 import { ANN_DEFAULTS, defaultQuantization, metaPath, NativeIndex, removeIndexFiles } from './native.ts'
 import { Pace } from './pace.ts'
 import { countVectors, currentVersion, markNative, readColumnValues, readVectors, rowsEnded, vectorPageRows, versionStamp } from './store.ts'
@@ -30,6 +30,11 @@ export interface NativeIndexStatus {
   readonly state: 'not loaded' | 'building' | 'catching up' | 'ready'
   readonly vectors: number
   readonly version: number
+  /**
+   * How the graph holds its vectors, while there is one: the index's own setting, else its metric's default — or, for
+   * an index saved before f16 became cosine's default, f32 until it is rebuilt (#canOpen).
+   */
+  readonly quantization?: Quantization
 }
 
 /** Saves at most this often while rows keep coming (each save writes the whole file). */
@@ -171,7 +176,7 @@ export class AnnEntry {
    */
   status(): NativeIndexStatus {
     const state = !this.native || this.#rebuild ? 'building' : this.caughtUp ? 'ready' : 'catching up'
-    return { state, vectors: this.native?.size ?? 0, version: this.version }
+    return { state, vectors: this.native?.size ?? 0, version: this.version, ...(this.native ? { quantization: this.native.settings.quantization } : {}) }
   }
 
   /**
