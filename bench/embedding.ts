@@ -27,9 +27,10 @@ const time = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
   return [r, performance.now() - t0]
 }
 
-// `npx bun bench/embedding.ts ann [N=20000] [clustered,random] [default|f32|f16|i8] [reps=1]`: vector search only — Tessera's
-// native index (with that quantization; default: none named, so cosine's default, f16) against hnswlib-node and LanceDB HNSW-SQ on the same generated 384-d vectors (random
-// and clustered), each built in its own process; with reps > 1 every figure is the median of that many builds.
+// `npx bun bench/embedding.ts ann [N=20000] [clustered,random] [default|f32|f16|i8] [reps=1]`: vector search only —
+// Tessera's native index (with that quantization; default: none named, so cosine's default, f16) against hnswlib-node
+// and LanceDB HNSW-SQ on the same generated 384-d vectors (random and clustered), each built in its own process; with
+// reps > 1 every figure is the median of that many builds.
 if (process.argv[2] === 'ann') {
   await annComparison(Number(process.argv[3] ?? 20_000), (process.argv[4] ?? 'clustered,random').split(','), process.argv[5] ?? 'default', Number(process.argv[6] ?? 1))
   process.exit(0)

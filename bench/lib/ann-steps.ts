@@ -2,7 +2,8 @@
 // (wall time at the driver, store busy time inside the worker, the rest = the worker hop and scheduling), the native
 // search, and the query's total, over many queries against one table built once and kept on disk.
 // Run: npx bun bench/lib/ann-steps.ts build <N> <random|clustered> <home>   (once: rows, the index, the scalar index;
-//        QUANTIZATION=f16|i8 in the environment builds the index with that quantization, f32 without)
+//        QUANTIZATION=f32|f16|i8 in the environment builds the index with that quantization; without, the
+//        cosine default, f16)
 //      npx bun bench/lib/ann-steps.ts query <N> <random|clustered> <home> [queries] [explain]
 import { readFileSync } from 'node:fs'
 import { annVectors } from './ann-vectors.ts'

@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { ERROR_CODES } from '../errors.ts'
 import { ExprNodeSchema } from '../query/index.ts'
+import { QuantizationSchema } from './request-pieces.ts'
 
 // What the HTTP API answers, as valibot schemas: the server's answers are built to these shapes (test/server checks
 // them), /openapi.json describes them, and the client and the console take their types from them. Browser-safe:
@@ -50,7 +51,7 @@ export const IndexInfoSchema = v.object({
     /** The table version the graph covers; -1 while there is none. */
     version: v.pipe(v.number(), v.integer(), v.minValue(-1)),
     /** How the graph holds its vectors (f16: cosine's default), while there is one. */
-    quantization: v.optional(v.picklist(['f32', 'f16', 'i8'])),
+    quantization: v.optional(QuantizationSchema),
   })),
 })
 export type IndexInfo = v.InferOutput<typeof IndexInfoSchema>

@@ -54,6 +54,8 @@ export const IfExistsSchema = v.picklist(['error', 'ignore', 'replace', 'replace
 export const IfNotExistsSchema = v.picklist(['error', 'ignore'])
 export const OnErrorSchema = v.picklist(['abort', 'ignore'])
 export const MetricSchema = v.picklist(['cosine', 'ip', 'l2'])
+/** How the embedded store's native index holds vectors (an index's setting, and its listing's native status). */
+export const QuantizationSchema = v.picklist(['f32', 'f16', 'i8'])
 /** An expression's JSON form, within the size limits above (depth, width, nodes). */
 export const ExprSchema = limitedExpr(ExprNodeSchema)
 

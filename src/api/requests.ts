@@ -2,7 +2,7 @@ import * as v from 'valibot'
 import { JsonQuerySchema } from './json-query.ts'
 import {
   BoolOption, call, callBody, EmbedderSchema, ExprSchema, IfExistsSchema, LanguageSchema, MetricSchema, NameSchema, OnErrorSchema,
-  PathSchema, RowsSchema, ScopeSchema, TypeSchema, VersionedPathSchema,
+  PathSchema, QuantizationSchema, RowsSchema, ScopeSchema, TypeSchema, VersionedPathSchema,
 } from './request-pieces.ts'
 import type { Frozen } from './contract.ts'
 
@@ -115,7 +115,7 @@ const HNSW_KNOBS = {
   m: v.optional(v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(100))),
   efConstruction: v.optional(v.pipe(v.number(), v.integer(), v.minValue(4), v.maxValue(1000))),
   efSearch: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
-  quantization: v.optional(v.picklist(['f32', 'f16', 'i8'])),
+  quantization: v.optional(QuantizationSchema),
 }
 
 export const AddIndexRequestSchema = v.strictObject({

@@ -76,8 +76,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   // version join the candidates in the same statement (ann_candidates with `after`), ranked by their exact distance.
   // The searched graph's quantization (an index saved under an earlier default keeps its form until rebuilt:
   // manager.ts).
-  const quantization = native.settings.quantization
-  const byIndex = quantization !== 'i8'
+  const byIndex = native.settings.quantization !== 'i8'
   // The query's ef, else the one the index was created with, else one that grows with the index (ef.ts).
   const efSearch = options.efSearch ?? idx.ann?.efSearch ?? defaultEfSearch(k, native.size)
   const query = Float32Array.from(dist.opts!.vector as number[])
