@@ -84,6 +84,9 @@ export function redactForeignNames(p: Principal | undefined, err: TesseraError):
   if (!p || p.admin || !err.details) return err
   const named = PATH_KEYS.flatMap((k) => {
     const x = err.details![k]
+    // A request's own field path (`limit`, `where`, `select.y`) is in details.path too, in front of the message (the
+    // client strips it there: src/client/http-executor.ts); shaped like a root-level table path, it is no name.
+    if (k === 'path' && typeof x === 'string' && err.message.startsWith(`${x}: `)) return []
     return typeof x === 'string' ? [x] : Array.isArray(x) ? x.filter((y): y is string => typeof y === 'string') : []
   })
   const foreign = named.some((path) => /^[A-Za-z_][\w/]*(?::\d+)?$/.test(path) && !canAccess(p, path.replace(/:\d+$/, ''), 'read'))

@@ -114,6 +114,21 @@ describe('the tenant matrix', () => {
     expect((await call('u2', 'GET', `/api/v1/jobs/${jobKey}`)).status).toBe(200)
   })
 
+  test("a tenant's mistakes on its own table keep their message (a request field path is not another tenant's name)", async () => {
+    // details.path holds the request's field (`limit`, `where`, `table`), shaped like a root-level table path.
+    const cases: [unknown, string][] = [
+      [{ table: 'user_1/t', limit: -1 }, 'limit: '],
+      [{ table: 'user_1/t', where: { col: 'nope' } }, "unknown column 'nope'"],
+      [{ table: 'user_1/t:99' }, 'has no version 99'],
+      [{ table: 'user_1/t', head: -2 }, 'head'],
+    ]
+    for (const [body, says] of cases) {
+      const r = await call('u1', 'POST', '/api/v1/query', body)
+      expect([body, r.status >= 400 && r.status < 500, r.text]).toEqual([body, true, expect.stringContaining(says)])
+      expect(r.text).not.toContain("outside this token's scope")
+    }
+  })
+
   test('a reader reads its scope and writes nothing; listings show only what a token may see', async () => {
     expect((await call('r1', 'GET', '/api/v1/tables/user_1/t/-/rows')).status).toBe(200)
     expect((await call('r1', 'POST', '/api/v1/tables/user_1/t/-/rows', { rows: [{ x: 3 }] })).status).toBe(403)
