@@ -1,8 +1,10 @@
 import type { ColumnMd, TableMd } from './metadata.ts'
 import { invalid, notFound } from '../errors.ts'
 import { colNode, isSqlExpr, isCol, isFn, mapNodes, printExpr, functions, withArgs } from '../query/index.ts'
-import type { ColNode, ExprNode, ColumnBinding, Scope } from '../query/index.ts'
+import type { ColNode, ExprNode, ColumnBinding, QuerySpec, Scope } from '../query/index.ts'
 import { parseType } from '../types/index.ts'
+import { stricterLimits } from '../media/index.ts'
+import type { AuthorLimits } from '../media/index.ts'
 
 // The computed-column graph. A computed column's expression may name earlier columns, computed or not; inlining the
 // computed ones ("substitution") gives an expression over stored input columns only, which SQL or TypeScript can
@@ -16,6 +18,8 @@ export interface ComputedPlan {
   readonly mode: 'sql' | 'ts'
   /** Names of the input columns it reads. */
   readonly inputs: ReadonlySet<string>
+  /** The stricter of the limits of its column's author and of every computed column it inlines (author-limits.ts). */
+  readonly limits?: AuthorLimits
 }
 
 export function columnRefs(node: ExprNode, out = new Set<string>()): Set<string> {
@@ -49,8 +53,39 @@ export function computedPlans(md: TableMd): ComputedPlan[] {
     const expr = substitute(column.computed!.expr, md, new Set([column.name]))
     const sqlOk = isSqlExpr(expr) && !hasProp(expr)
     const mode = sqlOk && (column.computed!.onError === 'abort' || !canEvalInTs(expr)) ? 'sql' : 'ts'
-    return { column, expr, mode, inputs: columnRefs(expr) }
+    const limits = authorLimitsOf(column, md)
+    return { column, expr, mode, inputs: columnRefs(expr), ...(limits ? { limits } : {}) }
   })
+}
+
+/** The stricter of the limits of `column`'s author and of the authors of the computed columns it reads. */
+function authorLimitsOf(column: ColumnMd, md: TableMd, seen: ReadonlySet<string> = new Set()): AuthorLimits | undefined {
+  if (!column.computed) return undefined
+  let limits = column.computed.limits
+  for (const name of columnRefs(column.computed.expr)) {
+    const c = md.columns.find((x) => x.name === name)
+    if (c?.computed && !seen.has(name)) limits = stricterLimits(limits, authorLimitsOf(c, md, new Set([...seen, column.name])))
+  }
+  return limits
+}
+
+/**
+ * The limits a query runs its media reads under when it reads unstored computed columns defined by restricted callers
+ * (computed when read, whoever reads): the stricter of their authors' limits, and what to call them in an error;
+ * undefined when it reads none.
+ */
+export function unstoredLimits(spec: QuerySpec): { limits: AuthorLimits; what: string } | undefined {
+  const sources = [spec.from, ...spec.joins.map((j) => j.source)]
+  const limited = sources.flatMap((s) => s.md.columns.filter((c) => c.computed?.stored === false && c.computed.limits))
+  if (limited.length === 0) return undefined
+  // Without a select list every visible column is read.
+  const named = new Set<string>()
+  const exprs = [spec.where, ...(spec.select ?? []).map((x) => x.expr), ...spec.orderBy.map((o) => o.expr), ...(spec.groupBy ?? []), ...spec.joins.map((j) => j.on)]
+  for (const e of exprs) if (e) columnRefs(e, named)
+  const read = limited.filter((c) => (spec.select === undefined && !c.hidden) || named.has(c.name))
+  if (read.length === 0) return undefined
+  const limits = read.reduce<AuthorLimits | undefined>((l, c) => stricterLimits(l, c.computed!.limits), undefined)!
+  return { limits, what: read.length === 1 ? `column '${read[0]!.name}'` : `columns ${read.map((c) => `'${c.name}'`).join(', ')}` }
 }
 
 /** Computed columns to recompute when `changed` columns change: those reading any of them (cascade). */

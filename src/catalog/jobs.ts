@@ -1,7 +1,7 @@
 import type { ColumnMd, IndexMd, OnError, TableMd, VersionKind } from './metadata.ts'
 import { checkEmbeddingIndex, createHnsw, createPhysicalIndexes, embedExpr, indexEmbedder, indexMdOf, withIndex, withPrebuiltVectorIndex } from '../index/index.ts'
 import type { AddEmbeddingIndexOptions } from '../index/index.ts'
-import { currentMediaAccess, withMediaAccess } from '../media/index.ts'
+import { currentAuthorLimits, currentMediaAccess, withMediaAccess } from '../media/index.ts'
 import type { MediaAccess } from '../media/index.ts'
 import { addPhysicalColumn, currentRowStats, readJobBatch, writeJobBatch } from './data-table/index.ts'
 import { computeTsColumns, emptyCounts } from './rows.ts'
@@ -181,6 +181,7 @@ export class Jobs {
   }): Promise<JobInfo> {
     const batchSize = Math.max(1, Math.floor(job.batchSize ?? 1000))
     const access = currentMediaAccess()
+    const limits = currentAuthorLimits()
     let jobId = 0
     await this.#changeMd(table.id, 'add_column', async (tx, state, version) => {
       job.check(state)
@@ -193,7 +194,8 @@ export class Jobs {
       jobId = Number(r.rows[0]!.id)
       const column: ColumnMd = {
         id: state.md.nextColumnId, name: job.hiddenName(jobId), type: formatType({ ...type, nullable: true }), addedIn: version,
-        computed: { expr: job.node, onError: job.onError }, hidden: true,
+        // The job runs with its requester's access; the column keeps a restricted requester's limits afterwards.
+        computed: { expr: job.node, onError: job.onError, ...(limits ? { limits } : {}) }, hidden: true,
       }
       const spec: JobSpec = {
         columnId: column.id, hiddenName: column.name, onError: job.onError, ifExists: job.ifExists, batchSize, maxRowid: stats.maxRowId,

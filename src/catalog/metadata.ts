@@ -1,3 +1,4 @@
+import type { AuthorLimits } from '../media/index.ts'
 import type { ExprNode } from '../query/index.ts'
 
 // What the catalog stores about a table (tessera.tables.md, and a copy per version in tessera.versions.md).
@@ -13,6 +14,11 @@ export interface ComputedMd {
   readonly onError: OnError
   /** false: nothing is stored; the value is computed from the expression whenever the column is read. */
   readonly stored?: false
+  /**
+   * Set when a restricted caller (a scoped token) defined the column: its media reads never exceed what that caller
+   * could reach, whoever writes or reads the rows later (src/media/author-limits.ts).
+   */
+  readonly limits?: AuthorLimits
 }
 
 export interface ColumnMd {

@@ -1,5 +1,5 @@
 import { alreadyExists, ConcurrencyError, invalid, notFound, TesseraError } from '../errors.ts'
-import { ColumnScope, computedPlans, directDependents, stripTables } from './computed.ts'
+import { ColumnScope, computedPlans, directDependents, stripTables, unstoredLimits } from './computed.ts'
 import type { ComputedPlan } from './computed.ts'
 import { inContext } from './context.ts'
 import type { ExecContext } from './context.ts'
@@ -29,7 +29,7 @@ import type { Row } from './validate-rows.ts'
 import { inputColumns, validateRows, validateRowsYielding } from './validate-rows.ts'
 import * as indexes from '../index/index.ts'
 import type { AddEmbeddingIndexOptions, HybridSearchOptions, IndexInfo } from '../index/index.ts'
-import { validateMediaRows } from '../media/index.ts'
+import { currentAuthorLimits, validateMediaRows, withAuthorLimits } from '../media/index.ts'
 import { checkDestination, recordDestination } from './destinations.ts'
 import type { MediaEnv } from '../media/index.ts'
 
@@ -206,7 +206,11 @@ export class Table implements Joinable {
         delete: (where: ExprNode | undefined) => this.#delete(where),
       }),
       rewrite: (spec) => indexes.rewriteSimilarity(this.#ctx.db, spec),
-      run: (fn) => inContext(this.#ctx.exec, fn),
+      // Unstored computed columns are computed for whoever reads: within their authors' limits.
+      run: (fn, spec) => {
+        const read = spec && unstoredLimits(spec)
+        return inContext(this.#ctx.exec, read ? () => withAuthorLimits(read.limits, read.what, fn) : fn)
+      },
     })
     return new Query(this.#queries, { from: this.querySource(), joins: [], orderBy: [] })
   }
@@ -496,6 +500,8 @@ export class Table implements Joinable {
     if (!stored && options.hidden) throw invalid('INVALID_ARGUMENT', 'an index column must be stored')
     const node = stripTables(toNode(expr))
     const destination = options.destination === undefined ? undefined : checkDestination(options.destination)
+    // A scoped token's expression keeps its limits for every later writer and reader (src/media/author-limits.ts).
+    const limits = currentAuthorLimits()
     // The column as it will be added, from a given state (the same in prepare and in the final step: the commit unit
     // re-checks that the schema did not change in between).
     const define = (state: TableState, version: number) => {
@@ -503,7 +509,7 @@ export class Table implements Joinable {
       const type = typeOf(node, scope)
       if (containsAggregate(node)) throw invalid('INVALID_EXPRESSION', `a computed column cannot aggregate: ${printExpr(node)}`)
       const column: ColumnMd = {
-        id: state.md.nextColumnId, name, type: formatType({ ...type, nullable: true }), addedIn: version, computed: { expr: node, onError, ...(stored ? {} : { stored: false as const }) },
+        id: state.md.nextColumnId, name, type: formatType({ ...type, nullable: true }), addedIn: version, computed: { expr: node, onError, ...(stored ? {} : { stored: false as const }), ...(limits ? { limits } : {}) },
         ...(options.hidden ? { hidden: true } : {}),
         // Known before the final step: values computed ahead of it are written to the destination already.
         ...(destination ? { destination } : {}),

@@ -23,8 +23,11 @@ export interface QueryBackend {
   delete?(where: ExprNode | undefined): Promise<UpdateStatusApi>
   /** Async work a query needs before SQL planning (embedding a similarity() query); returns the spec to plan. */
   rewrite?(spec: QuerySpec): Promise<QuerySpec>
-  /** Runs a query's work (rewrite, statement, evaluation) in its database's execution context (catalog/context.ts). */
-  run?<R>(fn: () => Promise<R>): Promise<R>
+  /**
+   * Runs a query's work (rewrite, statement, evaluation) in its database's execution context (catalog/context.ts);
+   * `spec`: the query it runs, when there is one.
+   */
+  run?<R>(fn: () => Promise<R>, spec?: QuerySpec): Promise<R>
   /** Plans by shape for this database; by default the one kept for `db` (plan-cache.ts). */
   readonly planCache?: PlanCache
 }
@@ -42,11 +45,11 @@ export class LocalExecutor implements QueryExecutor<QuerySource> {
   }
 
   collect(spec: QuerySpec): Promise<ResultSet> {
-    return this.#backend.run ? this.#backend.run(() => this.#collect(spec)) : this.#collect(spec)
+    return this.#backend.run ? this.#backend.run(() => this.#collect(spec), spec) : this.#collect(spec)
   }
 
   count(spec: QuerySpec): Promise<number> {
-    return this.#backend.run ? this.#backend.run(() => this.#count(spec)) : this.#count(spec)
+    return this.#backend.run ? this.#backend.run(() => this.#count(spec), spec) : this.#count(spec)
   }
 
   currentVersion(source: QuerySource): Promise<number> {

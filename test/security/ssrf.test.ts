@@ -137,6 +137,39 @@ describe('every spelling of an internal address is refused', () => {
   })
 })
 
+describe("a tenant's stored expression keeps the tenant's limits, whoever writes or reads", () => {
+  // Found by exploratory testing: a tenant's computed column that builds a URL to the server's own network was refused
+  // for the tenant's own inserts but fetched for an admin's, and the tenant read the answer back.
+  test('stored and unstored columns, admin and in-process writers and readers', async () => {
+    const path = 'user_1/deputy'
+    await tenant.createTable(path, { id: 'int', text: 'string?' })
+    const url = { fn: 'concat', args: [{ lit: `http://127.0.0.1:${internal.port}/dog.jpg?` }, { col: 'text' }] }
+    const add = (body: unknown) => tenant.http.request('POST', `/api/v1/tables/${path}/-/columns`, body)
+    await add({ name: 'w', expr: { fn: 'image_width', args: [url] }, onError: 'ignore' })
+    await add({ name: 'shout', expr: { fn: 'upper', args: [{ col: 'text' }] }, onError: 'ignore' })
+    await add({ name: 'w_read', expr: { fn: 'image_width', args: [url] }, stored: false })
+    const before = asked
+    const refused = await outcome(admin.http.request('POST', `/api/v1/tables/${path}/-/rows`, { rows: [{ id: 1, text: 'by_admin' }] }))
+    expect(refused).toContain("column 'w', defined by token 'u1', may not have the server fetch")
+    await admin.http.request('POST', `/api/v1/tables/${path}/-/rows`, { rows: [{ id: 1, text: 'by_admin' }], onError: 'ignore' })
+    await (await db.getTable(path)).insert([{ id: 2, text: 'in_process' }], { onError: 'ignore' })
+    const rows = (await tenant.http.request<{ rows: Record<string, unknown>[] }>('POST', '/api/v1/query', {
+      table: path, select: { id: { col: 'id' }, w: { col: 'w' }, err: { col: 'w', prop: 'errormsg' }, shout: { col: 'shout' } }, orderBy: [{ expr: { col: 'id' } }],
+    })).rows
+    expect(rows.map((r) => [r.id, r.w, r.shout])).toEqual([[1, null, 'BY_ADMIN'], [2, null, 'IN_PROCESS']])
+    for (const r of rows) expect(String(r.err)).toContain("column 'w', defined by token 'u1', may not have the server fetch")
+    // The unstored column is computed for its reader: an admin's read and an in-process one stay within u1's limits.
+    const adminRead = await outcome(admin.http.request('POST', '/api/v1/query', { table: path, select: { w: { col: 'w_read' } } }))
+    expect(adminRead).toContain("defined by token 'u1', may not have the server fetch")
+    expect(await outcome((await db.getTable(path)).select({ w: (await db.getTable(path)).c.w_read }).collect())).toContain('FORBIDDEN')
+    expect(asked).toBe(before)
+    // The control: the admin's own expression reaches the same server.
+    const own = await admin.http.request<{ rows: Record<string, unknown>[] }>('POST', '/api/v1/query', { table: path, select: { w: { fn: 'image_width', args: [url] } }, limit: 1 })
+    expect(own.rows[0]!.w).toBe(96)
+    expect(asked).toBe(before + 1)
+  })
+})
+
 describe('the outbound fetcher', () => {
   // 127.0.0.1 plays a public host; everything else internal is internal.
   const publicLoopback = (a: string) => (a === '127.0.0.1' ? undefined : internalReason(a))
