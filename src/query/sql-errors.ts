@@ -8,18 +8,19 @@ import type { QuerySpec } from './spec.ts'
 // Postgres reports a bad cast or regex without saying which expression caused it; this names the expression, so a
 // query fails the same way whether the expression ran in SQL or in TypeScript.
 
-function fnNodes(spec: QuerySpec): FnNode[] {
+function fnNodesOf(exprs: readonly (ExprNode | undefined)[]): FnNode[] {
   const out: FnNode[] = []
   const walk = (n: ExprNode): void => {
     if (!isFn(n)) return
     out.push(n)
     n.args.forEach(walk)
   }
-  for (const n of [spec.where, ...(spec.select ?? []).map((s) => s.expr), ...spec.orderBy.map((o) => o.expr), ...(spec.groupBy ?? []), ...spec.joins.map((j) => j.on)]) {
-    if (n) walk(n)
-  }
+  for (const n of exprs) if (n) walk(n)
   return out
 }
+
+const specExprs = (spec: QuerySpec): (ExprNode | undefined)[] =>
+  [spec.where, ...(spec.select ?? []).map((s) => s.expr), ...spec.orderBy.map((o) => o.expr), ...(spec.groupBy ?? []), ...spec.joins.map((j) => j.on)]
 
 const pgTypeOf = (spec: unknown): string | undefined => {
   try {
@@ -33,17 +34,10 @@ export function translateQueryError(e: unknown, spec: QuerySpec): unknown {
   const err = e as { code?: unknown; message?: unknown }
   if (!err || typeof err.code !== 'string' || typeof err.message !== 'string') return e
   const table = spec.from.path
-  // 22P02 invalid_text_representation, 22007/22008 datetime format/overflow, 22003 out of range.
-  const bad = /^invalid input syntax for type ([\w ]+?): "(.*)"$/.exec(err.message) ?? /^(?:date\/time field value out of range|value .* is out of range for type ([\w ]+?)): "?(.*?)"?$/.exec(err.message)
-  if (bad && err.code.startsWith('22')) {
-    const casts = fnNodes(spec).filter((n) => n.fn === 'astype' && (!bad[1] || pgTypeOf(n.opts?.type) === bad[1]))
-    if (casts.length > 0) {
-      const where = casts.map(printExpr).join(' or ')
-      return invalid('INVALID_EXPRESSION', `cannot cast ${JSON.stringify(bad[2])} to ${String(casts[0]!.opts?.type)} in ${where}`, { expression: where, table })
-    }
-  }
+  const cast = castFailure(e, specExprs(spec))
+  if (cast) return invalid('INVALID_EXPRESSION', cast.message, { expression: cast.expression, table })
   if (err.code === '2201B') {
-    const regexes = fnNodes(spec).filter((n) => n.fn === 'match' || n.fn === 'regex_replace')
+    const regexes = fnNodesOf(specExprs(spec)).filter((n) => n.fn === 'match' || n.fn === 'regex_replace')
     const where = regexes.map(printExpr).join(' or ')
     return invalid('INVALID_EXPRESSION', `${err.message}${where ? ` in ${where}` : ''}`, { expression: where, table })
   }
@@ -55,4 +49,21 @@ export function translateQueryError(e: unknown, spec: QuerySpec): unknown {
     return invalid('INVALID_ARGUMENT', `distinct() rows can only be ordered by selected outputs; ${what} is not one: select it too, or order by an output`, { expression: what, table })
   }
   return translateStoreError(e, { table })
+}
+
+/**
+ * A store error from a cast that failed (a value that is not of the target type), said in terms of the astype() calls
+ * among `exprs` that can have caused it: `cannot cast "x" to int in astype(s, type="int")`; undefined for any other
+ * error. Computed columns' statements name their expressions the same way (src/catalog/data-table/rows.ts).
+ */
+export function castFailure(e: unknown, exprs: readonly (ExprNode | undefined)[]): { message: string; expression: string } | undefined {
+  const err = e as { code?: unknown; message?: unknown }
+  if (!err || typeof err.code !== 'string' || typeof err.message !== 'string' || !err.code.startsWith('22')) return undefined
+  // 22P02 invalid_text_representation, 22007/22008 datetime format/overflow, 22003 out of range.
+  const bad = /^invalid input syntax for type ([\w ]+?): "(.*)"$/.exec(err.message) ?? /^(?:date\/time field value out of range|value .* is out of range for type ([\w ]+?)): "?(.*?)"?$/.exec(err.message)
+  if (!bad) return undefined
+  const casts = fnNodesOf(exprs).filter((n) => n.fn === 'astype' && (!bad[1] || pgTypeOf(n.opts?.type) === bad[1]))
+  if (casts.length === 0) return undefined
+  const expression = casts.map(printExpr).join(' or ')
+  return { message: `cannot cast ${JSON.stringify(bad[2])} to ${String(casts[0]!.opts?.type)} in ${expression}`, expression }
 }

@@ -1,7 +1,7 @@
 import { TesseraError } from '../../errors.ts'
 import { ColumnScope, computedPlans } from '../computed.ts'
 import type { ComputedPlan } from '../computed.ts'
-import { blockRangeSql, compileExpr, dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/index.ts'
+import { blockRangeSql, castFailure, compileExpr, dataTable, errorMsgColumn, errorTypeColumn, evalCells, isCol, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/index.ts'
 import type { CellError, ExprNode } from '../../query/index.ts'
 import { Pace } from '../../index/index.ts'
 import { translateStoreError } from '../../store/index.ts'
@@ -176,7 +176,7 @@ export async function insertRows(
         try {
           await binary!.withStaged(tx, staged.bytes(), () => tx.query(sqlBinary, values))
         } catch (e) {
-          throw sqlComputeError(e, state, shape.sqlPlans, start)
+          throw await sqlComputeError(e, state, shape.sqlPlans, { rows: rows.slice(start, end), start })
         }
         continue
       }
@@ -184,7 +184,7 @@ export async function insertRows(
     try {
       await tx.query(useUnnest ? sqlUnnest : sqlJson, values)
     } catch (e) {
-      throw sqlComputeError(e, state, shape.sqlPlans, start)
+      throw await sqlComputeError(e, state, shape.sqlPlans, { rows: rows.slice(start, end), start })
     }
   }
   counts.inserted += to - from
@@ -198,12 +198,31 @@ const UNNEST_TYPES = new Set(['bigint', 'text', 'double precision', 'boolean', '
 export const UNNEST_MAX_ROWS = 2000
 
 
-function sqlComputeError(e: unknown, state: TableState, sqlPlans: readonly ComputedPlan[], batchStart: number): unknown {
+/**
+ * A computed column's statement failed (a cast of a value that is not of its type, say): the error says which column
+ * and, when the rows are at hand (an insert's batch), which row — found by computing the failed statement's SQL-mode
+ * expressions in TypeScript over that batch (pure expressions, no side effects; only on failure). Otherwise the
+ * column and its expression, and the value the store named.
+ */
+async function sqlComputeError(e: unknown, state: TableState, sqlPlans: readonly ComputedPlan[], batch?: { rows: readonly Row[]; start: number }): Promise<unknown> {
   const t = translateStoreError(e, { table: state.path, columnNames: columnNameMap(state.md) })
-  if (t instanceof TesseraError && t.code === 'INVALID_ARGUMENT' && sqlPlans.length > 0) {
-    return new TesseraError('COMPUTATION_FAILED', `${t.message} (while computing ${sqlPlans.map((p) => `'${p.column.name}'`).join(', ')} for rows from ${batchStart}; use onError: 'ignore' to keep such rows with a per-cell error)`, { table: state.path })
+  if (!(t instanceof TesseraError && t.code === 'INVALID_ARGUMENT' && sqlPlans.length > 0)) return t
+  const fix = 'nothing was written (use onError: \'ignore\' to store the error per cell instead)'
+  if (batch) {
+    for (const p of sqlPlans) {
+      const found = await evalCells(p.expr, batch.rows, (n) => (isCol(n) && !n.prop ? n.col : undefined)).catch(() => undefined)
+      const i = found?.errors.findIndex((x) => x !== null) ?? -1
+      if (i < 0) continue
+      const row = batch.start + i
+      return new TesseraError('COMPUTATION_FAILED', `row ${row}, computed column '${p.column.name}' of '${state.path}': ${found!.errors[i]!.errormsg}; ${fix}`, { row, column: p.column.name, table: state.path })
+    }
   }
-  return t
+  const cast = castFailure(e, sqlPlans.map((p) => p.expr))
+  const names = sqlPlans.map((p) => `'${p.column.name}'`).join(', ')
+  const at = batch ? ` for rows from ${batch.start}` : ''
+  return new TesseraError('COMPUTATION_FAILED', `computed column${sqlPlans.length > 1 ? 's' : ''} ${names} of '${state.path}'${at}: ${cast?.message ?? t.message}; ${fix}`, {
+    table: state.path, ...(sqlPlans.length === 1 ? { column: sqlPlans[0]!.column.name } : {}), ...(cast ? { expression: cast.expression } : {}),
+  })
 }
 
 /**
@@ -253,7 +272,7 @@ export async function updateRows(
     counts.updated += r.affectedRows
     counts.computed += r.affectedRows * recompute.filter((p) => p.mode === 'sql').length
   } catch (e) {
-    throw sqlComputeError(e, state, recompute.filter((p) => p.mode === 'sql'), 0)
+    throw await sqlComputeError(e, state, recompute.filter((p) => p.mode === 'sql'))
   }
   return recompute.filter((p) => p.mode === 'ts')
 }
@@ -381,8 +400,12 @@ export async function backfillRows(tx: Queryable, target: TableState, plan: Comp
   const params = new ParamList()
   const scope = new ColumnScope(target.md, (c) => `t0.${valueColumn(c.id)}`)
   const set = `${valueColumn(plan.column.id)} = ${compileExpr(plan.expr, scope, params)}`
-  const r = await tx.query(`update ${dataTable(target.id)} as t0 set ${set} where t0._v_max = ${MAX_VERSION}${onlyRowVersions('t0', tids, params)}`, params.values)
-  return r.affectedRows
+  try {
+    const r = await tx.query(`update ${dataTable(target.id)} as t0 set ${set} where t0._v_max = ${MAX_VERSION}${onlyRowVersions('t0', tids, params)}`, params.values)
+    return r.affectedRows
+  } catch (e) {
+    throw await sqlComputeError(e, target, [plan])
+  }
 }
 
 /** The current rows' row version address, _rowid and the inputs of `plan` by name (a TypeScript-mode backfill). */
