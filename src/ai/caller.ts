@@ -28,6 +28,8 @@ export function requireCallerRead(paths: readonly string[], what: string): void 
   const caller = current.getStore()
   if (!caller) return
   for (const path of paths) {
-    if (!caller.canRead(path)) throw new TesseraError('FORBIDDEN', `${caller.name} has no read access to '${path}', which ${what} reads`, { path, access: 'read' })
+    // The table is not named: it lies outside the caller's scopes (another tenant's, perhaps), and this message may
+    // be stored in a cell the caller reads (a computed column's per-cell error) or reach it past the HTTP redaction.
+    if (!caller.canRead(path)) throw new TesseraError('FORBIDDEN', `${caller.name} has no read access to a table ${what} reads`, { access: 'read' })
   }
 }

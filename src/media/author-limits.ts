@@ -52,7 +52,8 @@ export function withAuthorLimits<T>(limits: AuthorLimits | undefined, what: stri
     localRoots: commonRoots(current?.localRoots ?? 'any', limits.localRoots),
     // In-process work (no access) may reach anything; the author's limit still holds.
     privateUrls: (current ? !!current.privateUrls : true) && limits.privateUrls,
-    who: `${what}, defined by ${limits.who},`,
+    // The author's own work (a backfill it started) is refused in its own name; anyone else's names the column too.
+    who: current?.who === limits.who ? limits.who : `${what}, defined by ${limits.who},`,
     ...(current?.readOnly ? { readOnly: true } : {}),
   }
   return withMediaAccess(access, fn)

@@ -113,7 +113,7 @@ function contextSuite(store: string, makeDb: MakeDb) {
     expect(denied.status).toBe(403)
     // The answer names nothing of what the token may not see (the tenant boundary, src/server/tenant.ts).
     const message = ((await denied.json()) as { error: { message: string } }).error.message
-    expect(message).toContain("outside this token's scope")
+    expect(message).toContain('has no read access to a table retrieval function')
     expect(message).not.toContain('kb/docs')
   }), CONTEXT_TIMEOUT)
 

@@ -117,13 +117,22 @@ describe('MCP endpoint', () => {
     const desc = await call(c, 'describe_table', { table: 'kb/docs' })
     expect(desc.isError).toBe(true)
     // What a token may not read answers like a missing table (the tenant boundary): no existence oracle.
-    expect(desc.content[0]!.text).toContain("TABLE_NOT_FOUND: table 'kb/docs' does not exist")
+    // As over HTTP, the answer names nothing outside the token's scope (tenant.ts), whether the table exists or not.
+    expect(desc.content[0]!.text).toBe("TABLE_NOT_FOUND: this request touches objects outside this token's scope")
+    expect((await call(c, 'describe_table', { table: 'kb/none' })).content[0]!.text).toBe(desc.content[0]!.text)
     expect((await call(c, 'query', { query: { table: 'kb/docs' } })).isError).toBe(true)
     expect((await call(c, 'similarity_search', { table: 'kb/docs', column: 'text', text: 'lava' })).isError).toBe(true)
     expect((await call(c, 'insert', { table: 'kb/docs', rows: [{ id: 9, text: 'x' }] })).isError).toBe(true)
     const viaFunction = await call(c, 'mcp_kb_search', { word: 'lava' })
     expect(viaFunction.isError).toBe(true)
-    expect(viaFunction.content[0]!.text).toContain("no read access to 'kb/docs'")
+    // Nor does the refusal name the table the function reads (another tenant's, perhaps).
+    expect(viaFunction.content[0]!.text).toContain('no read access to a table retrieval function')
+    expect(viaFunction.content[0]!.text).not.toContain('kb/docs')
+    // A dir outside the token's scopes lists as a missing one, whether it exists or not.
+    const foreignDir = await call(c, 'list_tables', { dir: 'kb' })
+    const missingDir = await call(c, 'list_tables', { dir: 'nothere' })
+    expect([foreignDir.isError, missingDir.isError]).toEqual([true, true])
+    expect(foreignDir.content[0]!.text.replace("'kb'", 'D')).toBe(missingDir.content[0]!.text.replace("'nothere'", 'D'))
     expect(json(await call(c, 'insert', { table: 'user_1/notes', rows: [{ id: 2, note: 'mine' }] })).inserted).toBe(1)
     expect(await docs.count()).toBe(3)
   })

@@ -8,6 +8,8 @@ import type { RetrievalFunction } from '../../ai/index.ts'
 import { callerOf } from '../routes/declared.ts'
 import type { AuthEnv, Principal } from '../auth.ts'
 import { jsonReplacer } from '../json.ts'
+import { redactForeignNames } from '../tenant.ts'
+import { TesseraError } from '../../errors.ts'
 import { allTools } from './tools.ts'
 import type { McpTool } from './tools.ts'
 
@@ -42,9 +44,11 @@ function mcpServer(tools: readonly McpTool[], principal: Principal, version: str
         ...(result && typeof result === 'object' ? { structuredContent: Array.isArray(result) ? { rows: JSON.parse(text) } : JSON.parse(text) } : {}),
       }
     } catch (e) {
-      // A tool failure is a result the agent can read and act on, not a protocol error.
-      const code = (e as { code?: string }).code
-      return { isError: true, content: [{ type: 'text' as const, text: `${code ? `${code}: ` : ''}${(e as Error).message ?? String(e)}` }] }
+      // A tool failure is a result the agent can read and act on, not a protocol error; like an HTTP error it never
+      // names another tenant's objects (tenant.ts).
+      const err = e instanceof TesseraError ? redactForeignNames(principal, e) : e
+      const code = (err as { code?: string }).code
+      return { isError: true, content: [{ type: 'text' as const, text: `${code ? `${code}: ` : ''}${(err as Error).message ?? String(err)}` }] }
     }
   })
   return server

@@ -10,7 +10,7 @@ import {
 } from '../../api/index.ts'
 import { canAccess } from '../auth.ts'
 import { checkQueryLimits } from '../request.ts'
-import { assertCanTouch } from '../tenant.ts'
+import { assertCanList, assertCanTouch } from '../tenant.ts'
 import type { Principal } from '../auth.ts'
 
 // The tools the MCP endpoint offers: the catalog (list, describe), queries in the HTTP API's JSON form, similarity and
@@ -56,7 +56,11 @@ export function builtinTools(db: Tessera): McpTool[] {
   return [
     tool('list_tables', 'List the tables (and views) the token may read, optionally under a directory.',
       ListTablesToolSchema,
-      async ({ dir }, p) => (await db.listTables(dir, { recursive: true })).filter((t) => canAccess(p, t, 'read'))),
+      async ({ dir }, p) => {
+        // As GET /tables?dir=: a dir outside the token's scopes answers as a missing one, whether it exists or not.
+        if (dir !== undefined) assertCanList(p, parsePath(dir, { allowRoot: true }).path)
+        return (await db.listTables(dir, { recursive: true })).filter((t) => canAccess(p, t, 'read'))
+      }),
     tool('describe_table', 'Columns with their types (computed columns with their expressions), embedding indexes and the row count of a table.',
       DescribeTableToolSchema,
       async ({ table: path }, p) => {
