@@ -1,7 +1,7 @@
 import type { ColumnMd, IfExists, IfNotExists, IndexMd, IndexMetric, TableMd, UpdateStatus, Table, TableState, VersionKind } from '../catalog/index.ts'
 import { alreadyExists, invalid, notFound } from '../errors.ts'
 import type { Embedder } from '../inference/index.ts'
-import { withDims } from '../inference/index.ts'
+import { checkEmbedder, withDims } from '../inference/index.ts'
 import { colNode, Expr, fnNode, valueColumn } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
 import { parseType } from '../types/index.ts'
@@ -150,6 +150,9 @@ export function checkEmbeddingIndex(md: TableMd, path: string, column: string, o
     if (options.fullText) throw invalid('INVALID_ARGUMENT', `fullText needs a text column and embedder; '${column}' holds vectors`, { column })
   } else {
     if (typeof options.embed.fn !== 'string') throw invalid('INVALID_ARGUMENT', `addEmbeddingIndex('${column}'): embed must be an embedder such as embedders.lexical()`)
+    // Its options are stored with the index and rebuild every vector: an unknown name or a value the embedder cannot
+    // take is refused here, before the ifExists answer and before any model runs (library, HTTP and jobs alike).
+    checkEmbedder(options.embed)
     const fits = options.embed.modality === 'text' ? kind === 'string' : ['image', 'string', 'binary'].includes(kind)
     if (!fits) throw invalid('INVALID_ARGUMENT', `a ${options.embed.modality} embedder cannot index column '${column}' of type ${source.type}${kind === 'array' ? ' (a column of vectors is indexed without embed)' : ''}`, { column })
   }

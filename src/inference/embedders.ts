@@ -1,6 +1,7 @@
 import { invalid } from '../errors.ts'
 import type { FnNode } from '../query/index.ts'
 import { colNode, fnNode, functions, litNode, t } from '../query/index.ts'
+import { EMBEDDER_OPTIONS } from './functions.ts'
 import type { ImagePreprocess } from './image.ts'
 import { LEXICAL_DEFAULT_DIMS, LEXICAL_DEFAULT_SEED } from './lexical.ts'
 
@@ -21,6 +22,8 @@ export const embedders = {
    * fast sparse projection; `projection: 'dense'` gives the vectors of indexes made before it (lexical.ts).
    */
   lexical(options: { dims?: number; seed?: number; projection?: 'dense' | 'sparse' } = {}): Embedder {
+    // It copies the options it knows into opts: any other name would be dropped without a word, so it is refused.
+    refuseUnknown('embedders.lexical', options, EMBEDDER_OPTIONS.lexical_embed!.names)
     const projection = options.projection ?? 'sparse'
     return {
       fn: 'lexical_embed', modality: 'text',
@@ -51,11 +54,39 @@ export async function embedValues(e: Embedder, values: readonly unknown[]): Prom
 
 /** The embedder with its output size filled in (measured on a probe input when the options do not say). */
 export async function withDims(e: Embedder): Promise<Embedder & { opts: { dims: number } }> {
-  checkModality(e)
+  checkEmbedder(e)
   if (typeof e.opts.dims === 'number') return e as Embedder & { opts: { dims: number } }
   const probe = e.modality === 'text' ? 'probe' : await probeImage()
   const [v] = await embedValues(e, [probe])
   return { ...e, opts: { ...e.opts, dims: v!.length } }
+}
+
+/**
+ * Checks an embedder for a new index before anything runs it: a built-in embedder function's option names and values
+ * (EMBEDDER_OPTIONS, the same check its type check makes in queries), then its modality. An embedder of another
+ * function (a UDF) has options only it knows; its own type check sees them.
+ */
+export function checkEmbedder(e: Embedder): void {
+  if (e === null || typeof e !== 'object' || typeof e.fn !== 'string') throw invalid('INVALID_ARGUMENT', `embed must be an embedder such as embedders.lexical(), got ${JSON.stringify(e)}`)
+  const opts: unknown = e.opts ?? {}
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw invalid('INVALID_ARGUMENT', `embedder '${e.fn}': opts must be an object of options, got ${JSON.stringify(opts)}`)
+  const spec = EMBEDDER_OPTIONS[e.fn]
+  if (spec) {
+    refuseUnknown(`embedder '${e.fn}'`, opts, spec.names)
+    const issue = spec.issue?.(opts as Record<string, unknown>)
+    if (issue) throw invalid('INVALID_ARGUMENT', `embedder '${e.fn}': ${issue.message}`, { option: issue.option })
+  }
+  checkModality(e)
+}
+
+/**
+ * Names an options object has that `known` does not, refused in the words the library's calls use (as
+ * refuseUnknownOptions in src/catalog/table.ts, which this folder cannot import: src/catalog imports src/index, which
+ * imports this one).
+ */
+function refuseUnknown(what: string, options: object, known: readonly string[]): void {
+  const unknown = Object.keys(options).filter((k) => !known.includes(k) && (options as Record<string, unknown>)[k] !== undefined)
+  if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `${what}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes ${known.map((k) => `'${k}'`).join(', ')}`, { option: unknown[0] })
 }
 
 /**

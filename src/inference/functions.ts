@@ -1,6 +1,7 @@
 import { expectKinds, scalar, t, typeError } from '../query/index.ts'
 import type { FnNode } from '../query/index.ts'
 import type { ColumnType } from '../types/index.ts'
+import { LEXICAL_MAX_DIMS } from './lexical.ts'
 
 // Model functions for computed columns and queries. Each runs in TypeScript in batches (evalBatch) and imports its
 // engine on first call, so registering them costs nothing at startup. Options travel in the node's opts.
@@ -17,11 +18,45 @@ function modelOpt(node: FnNode): string {
   return model
 }
 
+/** A value as a message shows it (JSON.stringify throws on a bigint, which a library caller can pass). */
+const shown = (x: unknown): string => (typeof x === 'bigint' ? `${x}n` : JSON.stringify(x) ?? String(x))
+
+/** The options an embedder function takes: their names, and the first option whose value is wrong (and why). */
+export interface EmbedderOptionSpec {
+  readonly names: readonly string[]
+  readonly issue?: (opts: Readonly<Record<string, unknown>>) => { readonly option: string; readonly message: string } | undefined
+}
+
+/**
+ * The built-in embedder functions' options. A new embedding index refuses any other name (embedders.ts,
+ * checkEmbedder): an embedder's opts are stored with the index and rebuild its vectors, so a misspelt option would
+ * otherwise be kept and ignored for good. Queries are not refused other names: an index stored before this check
+ * may hold one, and its computed column is type-checked with the same function at every write.
+ * embed_image's are its model, dims, output and normalize and ImagePreprocess's fields (image.ts).
+ */
+export const EMBEDDER_OPTIONS: Readonly<Record<string, EmbedderOptionSpec>> = {
+  lexical_embed: {
+    names: ['dims', 'seed', 'projection'],
+    // Checked here, where queries and indexes both meet them, before the engine allocates a projection for them
+    // (LEXICAL_FEATURES × dims floats per (dims, seed) pair: lexical.ts, LEXICAL_MAX_DIMS).
+    issue: ({ dims, seed, projection }) => {
+      if (projection !== undefined && projection !== 'sparse' && projection !== 'dense') return { option: 'projection', message: `opts.projection must be 'sparse' or 'dense', got ${shown(projection)}` }
+      if (dims !== undefined && (!Number.isInteger(dims) || (dims as number) < 1 || (dims as number) > LEXICAL_MAX_DIMS)) {
+        return { option: 'dims', message: `opts.dims must be an integer from 1 to ${LEXICAL_MAX_DIMS} (pgvector's HNSW limit), got ${shown(dims)}` }
+      }
+      if (seed !== undefined && !Number.isSafeInteger(seed)) return { option: 'seed', message: `opts.seed must be a safe integer, got ${shown(seed)}` }
+      return undefined
+    },
+  },
+  embed_text: { names: ['model', 'dims', 'maxLength'] },
+  embed_image: { names: ['model', 'dims', 'output', 'normalize', 'size', 'fit', 'scale', 'mean', 'std', 'layout', 'channels'] },
+}
+
 scalar({
   name: 'lexical_embed', minArgs: 1, maxArgs: 1, deterministic: true,
   returnType: (types, node) => {
-    const projection = node.opts?.projection
-    if (projection !== undefined && projection !== 'sparse' && projection !== 'dense') throw typeError(node, `lexical_embed() opts.projection must be 'sparse' or 'dense'`)
+    const issue = EMBEDDER_OPTIONS.lexical_embed!.issue!(node.opts ?? {})
+    if (issue) throw typeError(node, `lexical_embed() ${issue.message}`)
     return (expectKinds(node, types, 0, ['string']), vectorType(node, types[0]!.nullable))
   },
   evalBatch: async ([texts], node) => {

@@ -1,7 +1,7 @@
 // Local inference: ONNX sessions and providers, model sources, tokenizers, embedders, OCR.
 import './functions.ts'
 
-export { embedders, embedValues, withDims } from './embedders.ts'
+export { checkEmbedder, embedders, embedValues, withDims } from './embedders.ts'
 export type { Embedder } from './embedders.ts'
 export { defaultProvider, getSession, tensor } from './runtime.ts'
 export type { Provider } from './runtime.ts'

@@ -164,14 +164,26 @@ export function seededRandom(seed: number): () => number {
 
 /** Standard normal samples (Box-Muller) from a seeded PRNG. */
 export function gaussianMatrix(n: number, seed: number, scale = 1): Float32Array {
-  const rand = seededRandom(seed)
   const out = new Float32Array(n)
-  for (let i = 0; i < n; i += 2) {
-    const u = Math.max(rand(), 1e-12)
-    const v = rand()
-    const r = Math.sqrt(-2 * Math.log(u)) * scale
-    out[i] = r * Math.cos(2 * Math.PI * v)
-    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v)
-  }
+  gaussianFiller(seed, scale)(out, 0, n)
   return out
+}
+
+/**
+ * gaussianMatrix's samples a range at a time: each call continues the same sequence from where the last stopped, so
+ * filling [0, a), [a, b), ... in turn gives gaussianMatrix's array exactly. A caller building a large matrix can then
+ * yield the thread between ranges (lexical.ts). Ranges start at even offsets (samples come in Box-Muller pairs).
+ */
+export function gaussianFiller(seed: number, scale = 1): (out: Float32Array, from: number, to: number) => void {
+  const rand = seededRandom(seed)
+  return (out, from, to) => {
+    const n = out.length
+    for (let i = from; i < to; i += 2) {
+      const u = Math.max(rand(), 1e-12)
+      const v = rand()
+      const r = Math.sqrt(-2 * Math.log(u)) * scale
+      out[i] = r * Math.cos(2 * Math.PI * v)
+      if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v)
+    }
+  }
 }
