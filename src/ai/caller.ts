@@ -11,6 +11,11 @@ export interface Caller {
   /** Names the caller in errors ('token tenant1'). */
   readonly name: string
   canRead(tablePath: string): boolean
+  /**
+   * The table path prefixes it may read (its scopes); absent: every table. What a computed column it defines keeps,
+   * so the column reads no more for a later writer than its author could (src/catalog/author.ts).
+   */
+  readonly readable?: readonly string[]
 }
 
 const current = new AsyncLocalStorage<Caller>()

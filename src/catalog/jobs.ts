@@ -1,7 +1,8 @@
 import type { ColumnMd, IndexMd, OnError, TableMd, VersionKind } from './metadata.ts'
 import { checkEmbeddingIndex, createHnsw, createPhysicalIndexes, embedExpr, indexEmbedder, indexMdOf, withIndex, withPrebuiltVectorIndex } from '../index/index.ts'
 import type { AddEmbeddingIndexOptions } from '../index/index.ts'
-import { currentAuthorLimits, currentMediaAccess, withMediaAccess } from '../media/index.ts'
+import { currentMediaAccess, withMediaAccess } from '../media/index.ts'
+import { currentColumnAuthor } from './author.ts'
 import type { MediaAccess } from '../media/index.ts'
 import { addPhysicalColumn, currentRowStats, readJobBatch, writeJobBatch } from './data-table/index.ts'
 import { computeTsColumns, emptyCounts } from './rows.ts'
@@ -181,7 +182,7 @@ export class Jobs {
   }): Promise<JobInfo> {
     const batchSize = Math.max(1, Math.floor(job.batchSize ?? 1000))
     const access = currentMediaAccess()
-    const limits = currentAuthorLimits()
+    const limits = currentColumnAuthor()
     let jobId = 0
     await this.#changeMd(table.id, 'add_column', async (tx, state, version) => {
       job.check(state)

@@ -10,7 +10,8 @@ import type { ColumnMd, TableMd } from './metadata.ts'
 import type { TableState } from './state.ts'
 import type { Row } from './validate-rows.ts'
 import { inputColumns } from './validate-rows.ts'
-import { withAuthorLimits, withMediaDestination } from '../media/index.ts'
+import { withMediaDestination } from '../media/index.ts'
+import { withColumnAuthor } from './author.ts'
 import { readUpdatedRows } from './data-table/index.ts'
 import type { ComputedInPlace, WriteCounts } from './data-table/index.ts'
 
@@ -56,7 +57,7 @@ export async function computeTsColumns(
       const part = rows.length <= chunk && start === 0 ? rows : rows.slice(start, start + chunk)
       // Media a column produces go to its destination store when it has one (Pixeltable's destination=); its media
       // reads stay within what its author could reach.
-      const cells = await withAuthorLimits(p.limits, `column '${p.column.name}'`, () => withMediaDestination(p.column.destination, () => evalCells(p.expr, part, leaves)))
+      const cells = await withColumnAuthor(p.limits, `column '${p.column.name}'`, () => withMediaDestination(p.column.destination, () => evalCells(p.expr, part, leaves)))
       for (let i = 0; i < cells.values.length; i++) {
         let value = cells.values[i]
         let error = cells.errors[i] ?? null

@@ -29,7 +29,8 @@ import type { Row } from './validate-rows.ts'
 import { inputColumns, validateRows, validateRowsYielding } from './validate-rows.ts'
 import * as indexes from '../index/index.ts'
 import type { AddEmbeddingIndexOptions, HybridSearchOptions, IndexInfo } from '../index/index.ts'
-import { currentAuthorLimits, validateMediaRows, withAuthorLimits } from '../media/index.ts'
+import { validateMediaRows } from '../media/index.ts'
+import { currentColumnAuthor, withColumnAuthor } from './author.ts'
 import { checkDestination, recordDestination } from './destinations.ts'
 import type { MediaEnv } from '../media/index.ts'
 
@@ -209,7 +210,7 @@ export class Table implements Joinable {
       // Unstored computed columns are computed for whoever reads: within their authors' limits.
       run: (fn, spec) => {
         const read = spec && unstoredLimits(spec)
-        return inContext(this.#ctx.exec, read ? () => withAuthorLimits(read.limits, read.what, fn) : fn)
+        return inContext(this.#ctx.exec, read ? () => withColumnAuthor(read.limits, read.what, fn) : fn)
       },
     })
     return new Query(this.#queries, { from: this.querySource(), joins: [], orderBy: [] })
@@ -501,7 +502,7 @@ export class Table implements Joinable {
     const node = stripTables(toNode(expr))
     const destination = options.destination === undefined ? undefined : checkDestination(options.destination)
     // A scoped token's expression keeps its limits for every later writer and reader (src/media/author-limits.ts).
-    const limits = currentAuthorLimits()
+    const limits = currentColumnAuthor()
     // The column as it will be added, from a given state (the same in prepare and in the final step: the commit unit
     // re-checks that the schema did not change in between).
     const define = (state: TableState, version: number) => {

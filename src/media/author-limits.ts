@@ -17,6 +17,12 @@ export interface AuthorLimits {
   readonly localRoots: 'any' | readonly string[]
   /** Whether the author's URLs could reach loopback, private and link-local addresses. */
   readonly privateUrls: boolean
+  /**
+   * The table path prefixes the author could read (its token's scopes); absent: every table. Not a media rule: kept
+   * here so one record says what the author could reach; the catalog enforces it for the tables a function reads
+   * (src/catalog/author.ts).
+   */
+  readonly readable?: readonly string[]
 }
 
 /** The limits of the current caller when it is restricted in any way (a scoped token); undefined otherwise. */
@@ -35,10 +41,20 @@ function commonRoots(a: 'any' | readonly string[], b: 'any' | readonly string[])
   return [...new Set([...a.filter((x) => b.some((r) => inside(x, r))), ...b.filter((x) => a.some((r) => inside(x, r)))])]
 }
 
+/** Whether a table path lies under a scope prefix ('' covers every path), as token scopes are matched. */
+export const pathUnder = (path: string, prefix: string): boolean => prefix === '' || path === prefix || path.startsWith(`${prefix}/`)
+
+/** Prefixes readable under both lists (absent: every table). */
+function commonPrefixes(a: readonly string[] | undefined, b: readonly string[] | undefined): readonly string[] | undefined {
+  if (!a || !b) return a ?? b
+  return [...new Set([...a.filter((x) => b.some((r) => pathUnder(x, r))), ...b.filter((x) => a.some((r) => pathUnder(x, r)))])]
+}
+
 /** The stricter of two authors' limits (a column whose expression inlines another author's column). */
 export function stricterLimits(a: AuthorLimits | undefined, b: AuthorLimits | undefined): AuthorLimits | undefined {
   if (!a || !b) return a ?? b
-  return { who: a.who === b.who ? a.who : `${a.who} and ${b.who}`, localRoots: commonRoots(a.localRoots, b.localRoots), privateUrls: a.privateUrls && b.privateUrls }
+  const readable = commonPrefixes(a.readable, b.readable)
+  return { who: a.who === b.who ? a.who : `${a.who} and ${b.who}`, localRoots: commonRoots(a.localRoots, b.localRoots), privateUrls: a.privateUrls && b.privateUrls, ...(readable ? { readable } : {}) }
 }
 
 /**

@@ -117,6 +117,39 @@ function contextSuite(store: string, makeDb: MakeDb) {
     expect(message).not.toContain('kb/docs')
   }), CONTEXT_TIMEOUT)
 
+  test("a column a scoped token defines reads no more for a later writer than its author could", withFixture(async ({ db }) => {
+    // Found by exploratory testing: alice's column calling a function over kb/docs (not hers) was refused for her own
+    // inserts but filled from kb/docs when an admin inserted, and alice read the rows back.
+    await db.createDir('user_1')
+    await db.createTable('user_1/asks', { id: 'int', topic: 'string', k: 'int' })
+    const tokens = new TokenStore(db.driver)
+    const admin = await tokens.create('root', { admin: true })
+    const alice = await tokens.create('alice', { scopes: [{ prefix: 'user_1', access: 'write' }] })
+    const app = createApp(db, { authenticate: tokens.authenticate, tokens })
+    const post = async (token: string, path: string, body: unknown) => {
+      const r = await app.request(path, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } })
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> }
+    }
+    const hits = { fn: name, args: [{ col: 'topic' }, { col: 'k' }] }
+    expect((await post(alice, '/api/v1/tables/user_1/asks/-/columns', { name: 'hits', expr: hits, onError: 'ignore' })).status).toBeLessThan(300)
+    expect((await post(alice, '/api/v1/tables/user_1/asks/-/columns', { name: 'hits_read', expr: hits, stored: false })).status).toBeLessThan(300)
+    expect((await post(admin, '/api/v1/tables/user_1/asks/-/rows', { rows: [{ id: 1, topic: 'volcano', k: 2 }], onError: 'ignore' })).status).toBeLessThan(300)
+    await (await db.getTable('user_1/asks')).insert([{ id: 2, topic: 'ocean', k: 1 }], { onError: 'ignore' })
+    const read = await post(alice, '/api/v1/query', { table: 'user_1/asks', select: { id: { col: 'id' }, hits: { col: 'hits' }, err: { col: 'hits', prop: 'errormsg' } }, orderBy: [{ expr: { col: 'id' } }] })
+    const rows = read.body.rows as { id: number; hits: unknown; err: string }[]
+    expect(rows.map((r) => [r.id, r.hits])).toEqual([[1, null], [2, null]])
+    for (const r of rows) {
+      expect(r.err).toContain("column 'hits', defined by token 'alice', has no read access to a table")
+      expect(r.err).not.toContain('kb/docs')
+    }
+    // The unstored column is computed for its reader: an admin's read stays within alice's reach too.
+    const adminRead = await post(admin, '/api/v1/query', { table: 'user_1/asks', select: { hits: { col: 'hits_read' } } })
+    expect(adminRead.status).toBe(403)
+    // The control: the admin's own expression reads kb/docs.
+    const own = await post(admin, '/api/v1/query', { table: 'user_1/asks', select: { hits: hits }, orderBy: [{ expr: { col: 'id' } }] })
+    expect((own.body.rows as { hits: unknown }[]).map((r) => ids(r.hits))).toEqual([[4, 2], [3]])
+  }), CONTEXT_TIMEOUT)
+
   test('as a tool: described with a JSON schema, called by invokeTools', withFixture(async ({ qs, search }) => {
     const [spec] = tools([search])
     expect(spec).toEqual({

@@ -22,7 +22,9 @@ import type { OperationDoc } from '../openapi.ts'
 const MAX_ROWS = 10_000
 
 /** The principal as src/ai checks it when a retrieval function reads tables on a request's behalf. */
-export const callerOf = (p: Principal): Caller => ({ name: `token '${p.name}'`, canRead: (path) => canAccess(p, path, 'read') })
+export const callerOf = (p: Principal): Caller => ({
+  name: `token '${p.name}'`, canRead: (path) => canAccess(p, path, 'read'), ...(p.admin ? {} : { readable: p.scopes.map((s) => s.prefix) }),
+})
 
 export function declaredRouteDocs(routes: readonly DeclaredRoute[]): OperationDoc[] {
   return routes.map((r) => ({
