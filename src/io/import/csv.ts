@@ -7,17 +7,20 @@ import type { RecordSource, SourceRecord } from './source.ts'
 
 // CSV and TSV, parsed chunk by chunk (csv-records.ts): records with the line each ends on. The first record is the
 // header. Structural problems (a bad quote, a wrong field count) become bad records, so skip mode can report them and
-// go on; in abort mode the first one ends the input.
+// go on; in abort mode the first one ends the input. A record past the length limit throws (RecordTooLong): where it
+// ends is unknown, so no mode can go on after it.
 
 export interface CsvOptions {
   readonly delimiter?: string
   /** Keep going after a record that cannot be read (skip mode). */
   readonly skipBad?: boolean
+  /** The longest record, in characters (default MAX_RECORD_CHARS); a longer one fails the input, skip mode too. */
+  readonly maxRecordChars?: number
 }
 
 export async function csvSource(input: ByteInput, options: CsvOptions = {}): Promise<RecordSource> {
   const { chunks, bytesRead } = counted(input)
-  const parser = new CsvRecords(options.delimiter ?? ',')
+  const parser = new CsvRecords(options.delimiter ?? ',', { maxRecordChars: options.maxRecordChars })
   let header: string[] | undefined
   /** The input ended early (a bad record in abort mode, or before the header was read). */
   let stopped = false

@@ -1,14 +1,24 @@
 import type { ByteInput } from './bytes.ts'
 import { counted } from './bytes.ts'
+import { JsonLines } from './json-lines.ts'
+import { MAX_RECORD_CHARS, PendingText, RecordTooLong } from './record-limit.ts'
 import type { RecordSource, SourceRecord } from './source.ts'
 
-// JSON Lines (one object per line) and JSON arrays of objects, both streamed: the array form is split into its
-// top-level elements by a small scanner that tracks strings and nesting, so each element is parsed on its own and
-// the file is never held whole. A '.json' file whose first character is '{' is read as JSON Lines.
+// JSON Lines (one object per line, split by json-lines.ts) and JSON arrays of objects, both streamed: the array form
+// is split into its top-level elements by a small scanner that tracks strings and nesting, so each element is
+// parsed on its own and the file is never held whole. A '.json' file whose first character is '{' is read as JSON
+// Lines. A line or an element is held until its end (as pieces, each character scanned once), up to
+// maxRecordChars: a longer one fails the input with RecordTooLong.
 
-export function jsonSource(input: ByteInput): RecordSource {
+export interface JsonOptions {
+  /** The longest line or array element, in characters (default MAX_RECORD_CHARS). */
+  readonly maxRecordChars?: number
+}
+
+export function jsonSource(input: ByteInput, options: JsonOptions = {}): RecordSource {
   const { chunks, bytesRead } = counted(input)
-  return { name: input.name, unit: 'line', text: false, batches: scan(chunks), bytesRead, ...(input.size !== undefined ? { totalBytes: input.size } : {}) }
+  const batches = scan(chunks, options.maxRecordChars ?? MAX_RECORD_CHARS)
+  return { name: input.name, unit: 'line', text: false, batches, bytesRead, ...(input.size !== undefined ? { totalBytes: input.size } : {}) }
 }
 
 function toRecord(loc: number, text: string): SourceRecord {
@@ -23,19 +33,23 @@ function toRecord(loc: number, text: string): SourceRecord {
 }
 
 /** The records of each chunk as one batch. */
-async function* scan(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<SourceRecord[]> {
+async function* scan(chunks: AsyncIterable<Uint8Array>, max: number): AsyncGenerator<SourceRecord[]> {
   let out: SourceRecord[] = []
   const decoder = new TextDecoder()
   let mode: 'start' | 'lines' | 'array' = 'start'
   let line = 1
-  // JSON Lines state
-  let carry = ''
+  let lines: JsonLines | undefined
   // array state
   let depth = 0
   let inString = false
   let escaped = false
-  let elem = ''
+  /** The element in progress's text from earlier chunks. */
+  const elem = new PendingText()
   let elemLine = 0
+  /** Throws when the element in progress, `length` characters so far, is past the limit. */
+  const bound = (length: number): void => {
+    if (length > max) throw new RecordTooLong(elemLine, max, `the array element starting on line ${elemLine}`, inString ? 'it is still inside a string, so an unclosed quote (") is the likely cause' : undefined)
+  }
 
   for await (const chunk of chunks) {
     let text = decoder.decode(chunk, { stream: true })
@@ -45,26 +59,18 @@ async function* scan(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<SourceRe
         line += countLines(text, 0, text.length)
         continue
       }
-      line += countLines(text, 0, i)
       if (text[i] === '[') {
+        line += countLines(text, 0, i)
         mode = 'array'
         text = text.slice(i + 1)
       } else {
+        // Fed from this chunk's start: its blank lines before the first record are counted there.
         mode = 'lines'
-        carry = '\n'.repeat(line - 1)
-        line = 1
+        lines = new JsonLines(line, max)
       }
     }
-    if (mode === 'lines') {
-      carry += text
-      let start = 0
-      for (let nl = carry.indexOf('\n'); nl >= 0; nl = carry.indexOf('\n', start)) {
-        const s = carry.slice(start, nl).trim()
-        if (s !== '') out.push(toRecord(line, s))
-        line++
-        start = nl + 1
-      }
-      carry = carry.slice(start)
+    if (lines) {
+      for (const l of lines.feed(text)) out.push(toRecord(l.line, l.text))
       if (out.length > 0) yield out
       out = []
       continue
@@ -89,7 +95,7 @@ async function* scan(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<SourceRe
         inString = true
       } else if (c === 123 || c === 91) {
         if (depth === 0) {
-          elem = ''
+          elem.clear()
           start = i
           elemLine = line
         }
@@ -102,8 +108,8 @@ async function* scan(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<SourceRe
         }
         depth--
         if (depth === 0) {
-          out.push(toRecord(elemLine, elem + text.slice(start, i + 1)))
-          elem = ''
+          bound(elem.length + (i + 1 - start))
+          out.push(toRecord(elemLine, elem.take(text.slice(start, i + 1))))
           start = i + 1
         }
       } else if (depth === 0 && c !== 44 && c !== 32 && c !== 9 && c !== 10 && c !== 13) {
@@ -112,13 +118,16 @@ async function* scan(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<SourceRe
         return
       }
     }
-    if (depth > 0) elem += text.slice(start)
+    if (depth > 0) {
+      elem.add(text.slice(start))
+      bound(elem.length)
+    }
     if (out.length > 0) yield out
     out = []
   }
-  if (mode === 'lines') {
-    const s = (carry + decoder.decode()).trim()
-    if (s !== '') yield [toRecord(line, s)]
+  if (lines) {
+    const last = lines.feed(decoder.decode(), true).map((l) => toRecord(l.line, l.text))
+    if (last.length > 0) yield last
   } else if (mode === 'array') {
     yield [{ loc: line, error: depth > 0 ? 'the file ends inside an object (truncated?)' : 'the file ends before the closing ]' }]
   }

@@ -6,6 +6,7 @@ import type { ErrorCode } from '../../errors.ts'
 import type { ColumnConverter } from './convert.ts'
 import { ConvertError, converter, showValue } from './convert.ts'
 import { TypeSampler } from './infer.ts'
+import { RecordTooLong } from './record-limit.ts'
 import type { BadRecord, GoodRecord, RecordSource, SourceRecord } from './source.ts'
 import { isBad, valuesOf } from './source.ts'
 
@@ -89,6 +90,20 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   const it = source.batches[Symbol.asyncIterator]()
   const where = (loc: number) => `${source.name}, ${source.unit} ${loc}`
 
+  /** What a failed import throws: the place in the input, what went wrong, then `outcome` (what became of the table). */
+  function failure(e: unknown, outcome: string): TesseraError {
+    if (e instanceof BadRow) {
+      return invalid(e.code, `${where(e.loc)}${e.column ? `, column '${e.column}'` : ''}: ${e.message}; ${outcome}`, {
+        file: source.name, [source.unit]: e.loc, ...(e.column ? { column: e.column } : {}),
+      })
+    }
+    if (e instanceof RecordTooLong) return invalid('INVALID_ROW', `${where(e.line)}: ${e.message}; ${outcome}`, { file: source.name, [source.unit]: e.line, limit: e.limit })
+    if (isTesseraError(e)) return errorOf(e.code, `${e.message}; ${outcome}`, { ...e.details, file: source.name }, { cause: e })
+    if (isInputError(e)) return invalid('INVALID_ARGUMENT', `${source.name}: ${(e as Error).message}; ${outcome}`, { file: source.name })
+    // Anything else is a bug in the import, not in the user's file: a 500 with the cause kept for the log.
+    return errorOf('INTERNAL', `${source.name}: import failed: ${(e as Error)?.message ?? String(e)}; ${outcome}`, { file: source.name }, { cause: e })
+  }
+
   // 1. sample (whole batches are read; the records after the sampled ones wait in `sample` for the main loop)
   const sample: SourceRecord[] = []
   const sampleSize = options.sampleSize ?? 1000
@@ -99,25 +114,31 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   /** Records up to the last sampled one: what the sampling looked at. */
   let sampledUpTo = 0
   let exhausted = false
-  while (sampled < sampleSize) {
-    const n = await it.next()
-    if (n.done) {
-      exhausted = true
-      break
-    }
-    for (const rec of n.value) {
-      sample.push(rec)
-      if (sampled >= sampleSize) continue
-      sampledUpTo = sample.length
-      if (isBad(rec)) continue
-      sampled++
-      const values = valuesOf(rec, source.columns)
-      sampler.add(values)
-      for (const k of Object.keys(values)) {
-        if (!seenIn.has(k)) keys.push(k)
-        seenIn.set(k, (seenIn.get(k) ?? 0) + 1)
+  try {
+    while (sampled < sampleSize) {
+      const n = await it.next()
+      if (n.done) {
+        exhausted = true
+        break
+      }
+      for (const rec of n.value) {
+        sample.push(rec)
+        if (sampled >= sampleSize) continue
+        sampledUpTo = sample.length
+        if (isBad(rec)) continue
+        sampled++
+        const values = valuesOf(rec, source.columns)
+        sampler.add(values)
+        for (const k of Object.keys(values)) {
+          if (!seenIn.has(k)) keys.push(k)
+          seenIn.set(k, (seenIn.get(k) ?? 0) + 1)
+        }
       }
     }
+  } catch (e) {
+    // Reading the input failed before anything was written (a record past the limit, an upload cut short): the
+    // same errors as later on, rather than the reader's own, which the server would answer as its own bug (500).
+    throw failure(e, 'nothing was imported')
   }
 
   const unreadable = sample.slice(0, sampledUpTo).find(isBad)
@@ -440,15 +461,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   } catch (e) {
     const outcome = await undo()
     await closeReport(report)
-    if (e instanceof BadRow) {
-      throw invalid(e.code, `${where(e.loc)}${e.column ? `, column '${e.column}'` : ''}: ${e.message}; ${outcome}`, {
-        file: source.name, [source.unit]: e.loc, ...(e.column ? { column: e.column } : {}),
-      })
-    }
-    if (isTesseraError(e)) throw errorOf(e.code, `${e.message}; ${outcome}`, { ...e.details, file: source.name }, { cause: e })
-    if (isInputError(e)) throw invalid('INVALID_ARGUMENT', `${source.name}: ${(e as Error).message}; ${outcome}`, { file: source.name })
-    // Anything else is a bug in the import, not in the user's file: a 500 with the cause kept for the log.
-    throw errorOf('INTERNAL', `${source.name}: import failed: ${(e as Error)?.message ?? String(e)}; ${outcome}`, { file: source.name }, { cause: e })
+    throw failure(e, outcome)
   }
   await closeReport(report)
   return {
