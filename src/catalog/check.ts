@@ -14,7 +14,13 @@ export interface CheckProblem {
   readonly problem: string
 }
 
-export async function checkIntegrity(db: Queryable): Promise<{ tables: number; problems: CheckProblem[] }> {
+/**
+ * Whether a view found behind its base really is (not merely following it at this moment), and why if known;
+ * without it, every view behind its base is reported.
+ */
+export type ViewBehind = (viewId: number, baseId: number) => Promise<{ readonly behind: boolean; readonly reason?: string }>
+
+export async function checkIntegrity(db: Queryable, viewBehind?: ViewBehind): Promise<{ tables: number; problems: CheckProblem[] }> {
   const problems: CheckProblem[] = []
   const tables = await db.query<{ id: number; path: string; kind: TableKind; version: number; md: TableMd }>(`select id, path, kind, version, md from tessera.tables order by path`)
   const byId = new Map(tables.rows.map((t) => [Number(t.id), t]))
@@ -33,6 +39,11 @@ export async function checkIntegrity(db: Queryable): Promise<{ tables: number; p
       const base = byId.get(t.md.view.baseId)
       if (!base) p(`view of a table that no longer exists (#${t.md.view.baseId})`)
       else if (t.md.view.syncedBaseVersion > base.version) p(`view reflects base version ${t.md.view.syncedBaseVersion} but '${base.path}' is at ${base.version}`)
+      else if (t.md.view.syncedBaseVersion < base.version) {
+        // A sync that failed after its base committed: the view serves the rows of an older base version.
+        const r = viewBehind ? await viewBehind(id, Number(base.id)) : { behind: true }
+        if (r.behind) p(`view has not followed '${base.path}' since its version ${t.md.view.syncedBaseVersion} (it is at ${base.version})${r.reason ? `: ${r.reason}` : ''}; opening the view retries`)
+      }
     }
     const have = new Set(await dataColumnNames(db, id))
     if (have.size === 0) {

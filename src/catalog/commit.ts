@@ -150,6 +150,8 @@ async function commitInContext<P>(ctx: CatalogContext, tableId: number, change: 
           return
         }
         const newMd = out ?? locked.md
+        // A change of columns its views could not follow is refused before it commits (src/catalog/views.ts).
+        if (newMd.columns !== locked.md.columns) await ctx.checkFollowers?.(tx, locked, newMd)
         if (counts.inserted + counts.updated + counts.deleted === 0 && newMd === locked.md) return
         await commitVersion(tx, tableId, v, change.kind as VersionKind, newMd, { inserted: counts.inserted, updated: counts.updated, deleted: counts.deleted, errors: counts.excs })
         committed = { ...locked, version: v, md: newMd }

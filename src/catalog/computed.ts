@@ -88,9 +88,21 @@ export function unstoredLimits(spec: QuerySpec): { limits: AuthorLimits; what: s
   return { limits, what: read.length === 1 ? `column '${read[0]!.name}'` : `columns ${read.map((c) => `'${c.name}'`).join(', ')}` }
 }
 
-/** Computed columns to recompute when `changed` columns change: those reading any of them (cascade). */
+/**
+ * Computed columns to recompute when `changed` columns change: those reading any of them (cascade), directly or
+ * through other computed columns. A plan's inputs are the stored columns of its inlined expression, which names no
+ * computed column: a changed computed column (recomputeColumns) is found through the columns that name it, transitively.
+ */
 export function dependentPlans(md: TableMd, changed: ReadonlySet<string>): ComputedPlan[] {
-  return computedPlans(md).filter((p) => [...p.inputs].some((n) => changed.has(n)))
+  const reached = new Set(changed)
+  for (let grew = true; grew;) {
+    grew = false
+    for (const c of md.columns) {
+      if (!c.computed || reached.has(c.name)) continue
+      if ([...columnRefs(c.computed.expr)].some((n) => reached.has(n))) (reached.add(c.name), (grew = true))
+    }
+  }
+  return computedPlans(md).filter((p) => (reached.has(p.column.name) && !changed.has(p.column.name)) || [...p.inputs].some((n) => changed.has(n)))
 }
 
 function hasProp(node: ExprNode): boolean {
@@ -119,6 +131,12 @@ export class ColumnScope implements Scope {
     }
     return { sql: this.#sqlFor(c), type: parseType(c.type), key: c.name }
   }
+}
+
+/** Column references renamed by `names` (old → new), all at once: a swap of two names stays a swap. */
+export function renameColumnRefs(node: ExprNode, names: ReadonlyMap<string, string>): ExprNode {
+  if (names.size === 0) return node
+  return mapNodes(node, (n) => (isCol(n) && names.has(n.col) ? colNode(names.get(n.col)!, n.tbl, n.prop) : n))
 }
 
 /** Drops table qualifiers from column references: stored expressions name columns of their own table only. */

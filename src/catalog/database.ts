@@ -16,9 +16,9 @@ import * as dirs from './dirs.ts'
 import type { ColumnMd, IfExists, IfNotExists, MediaValidation, TableKind, TableMd } from './metadata.ts'
 import { checkName, parsePath } from './paths.ts'
 import type { TableState } from './state.ts'
-import { commitVersion, loadTableByPath, mdAtVersion } from './state.ts'
+import { commitVersion, loadTableById, loadTableByPath, mdAtVersion } from './state.ts'
 import type { CatalogContext } from './table.ts'
-import { refuseUnknownOptions, setRevertGuard, Table } from './table.ts'
+import { refuseUnknownOptions, revertLatest, setRevertGuard, Table } from './table.ts'
 import * as views from './views.ts'
 import { checkIntegrity } from './check.ts'
 import type { CheckProblem } from './check.ts'
@@ -133,6 +133,8 @@ export class Tessera {
   /** Compactions and media collections run one at a time. */
   #lifecycle: Promise<unknown> = Promise.resolve()
   #schedule: CompactionSchedule | undefined
+  /** Why a view last failed to follow its base in this process (check() says it), until it follows again. */
+  readonly #lagging = new Map<number, string>()
 
   private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined, mediaCacheBytes?: number, mediaDir?: string, mediaStore?: string, providers?: OpenOptions['providers']) {
     this.#db = db
@@ -168,6 +170,7 @@ export class Tessera {
         return s
       },
       afterChange: (state, kind) => (vectorIndexesAfterCommit(db, state.id, state.md, kind), this.#followBase(state, kind)),
+      checkFollowers: (tx, locked, after) => views.assertFollowable(tx, locked, after),
     }
   }
 
@@ -285,7 +288,14 @@ export class Tessera {
 
   /** Verifies the catalog against the stored data; an empty problem list means the data dir is consistent. */
   async check(): Promise<{ tables: number; problems: CheckProblem[]; media: GcReport; repaired: Repair[] }> {
-    const r = await checkIntegrity(this.#db)
+    // A view found behind its base may be following it right now in this process: it is a problem only if it is
+    // still behind once its base's lock (under which views follow) is free.
+    const r = await checkIntegrity(this.#db, (view, base) => this.#locks.run(base, async () => {
+      const v = await loadTableById(this.#db, view)
+      const b = await loadTableById(this.#db, base)
+      const reason = this.#lagging.get(view)
+      return { behind: v !== undefined && b !== undefined && v.md.view!.syncedBaseVersion < b.version, ...(reason ? { reason } : {}) }
+    }))
     // Orphans are garbage, not damage (gc removes them); a file rows refer to but the store lacks is a problem.
     const media = await this.#serialized(() => collectMedia(this.#db, this.media.store, { dryRun: true }))
     const problems = [...r.problems, ...media.missing.slice(0, 100).map((ref) => ({ table: '(media)', problem: `${ref} is referenced by rows but missing from the media store` }))]
@@ -533,16 +543,26 @@ export class Tessera {
     return this.#handle(await this.#createRecord(p, 'snapshot', md))
   }
 
-  /** After a committed change of `state`, its views follow (and their views, recursively). */
+  /**
+   * After a committed change of `state`, its views follow (and their views, recursively). The change has committed,
+   * so a view that fails to follow (a computed column of its own failing on a new row, an iterator failing on a
+   * document) does not fail it, nor stop the other views: that view stays at the base version it reflects, catches
+   * up on a later base change or when it is opened (getTable, which then reports why it cannot), and check() lists
+   * it. Schema changes a view could not follow are refused before the base commits (views.assertFollowable).
+   */
   async #followBase(state: TableState, kind: string): Promise<void> {
     const deps = (await views.dependentsOf(this.#db, state.id)).filter((d) => d.kind === 'view')
     for (const d of deps) {
       this.#states.set(d.id, d)
-      if (kind === 'revert' && d.md.view!.syncedBaseVersion > state.version) {
-        await new Table(this.#ctx, d.id).revert()
-        continue
+      try {
+        // A base revert is mirrored by reverting the view's sync of the popped version (not refused as a user's
+        // revert of a view's sync is: here the base went back first).
+        if (kind === 'revert' && d.md.view!.syncedBaseVersion > state.version) await revertLatest(this.#ctx, d.id)
+        else await this.#syncView(d.id, state)
+      } catch (e) {
+        this.#lagging.set(d.id, e instanceof Error ? e.message : String(e))
+        await this.#ctx.refresh(d.id).catch(() => undefined)
       }
-      await this.#syncView(d.id, state)
     }
   }
 
@@ -558,6 +578,7 @@ export class Tessera {
       const view = await this.#ctx.refresh(viewId)
       return views.syncView(this.#ctx, view, base, resolveIterator)
     })
+    this.#lagging.delete(viewId)
     if (next) await this.#followBase(next, 'sync')
   }
 

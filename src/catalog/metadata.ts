@@ -87,6 +87,11 @@ export interface ViewMd {
   readonly iterator?: { readonly name: string; readonly input: string; readonly inputColumn?: string; readonly args: Readonly<Record<string, unknown>> }
   /** View column id → base column id, for the base columns the view carries. */
   readonly baseColumns: readonly (readonly [number, number])[]
+  /**
+   * View column id → base column id, for base columns computed when read (stored: false), which the view computes
+   * from the columns it carries; so that they follow renames and drops of the base (absent in views made before).
+   */
+  readonly baseUnstored?: readonly (readonly [number, number])[]
   /** The base version the view's rows reflect. */
   readonly syncedBaseVersion: number
 }

@@ -27,6 +27,11 @@ export async function loadTableByPath(db: Queryable, path: string): Promise<Tabl
   return r.rows[0] ? toState(r.rows[0]) : undefined
 }
 
+export async function loadTableById(db: Queryable, id: number): Promise<TableState | undefined> {
+  const r = await db.query<TableRow>(`select id, path, kind, version, md from tessera.tables where id = $1`, [id])
+  return r.rows[0] ? toState(r.rows[0]) : undefined
+}
+
 /** Locks the table's catalog row for the rest of the transaction and returns its committed state. */
 export async function lockTableRow(tx: Queryable, id: number, path: string): Promise<TableState> {
   const r = await tx.query<TableRow>(`select id, path, kind, version, md from tessera.tables where id = $1 for update`, [id])

@@ -7,7 +7,7 @@ import { isSqlExpr, Expr, toNode, colNode, fnNode, mapNodes, isCol, printExpr, Q
 import type { ExprLike, ExprNode, Joinable, SelectArg, ResultSet, JoinHow, QuerySource } from '../query/index.ts'
 import type { KeyedMutex, Driver, Queryable } from '../store/index.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
-import { addPhysicalColumn, backfillRows, countCurrentRows, dropPhysicalColumn, dropScalarIndex, readCurrentInputs, undoVersion, undoVersionStep } from './data-table/index.ts'
+import { addPhysicalColumn, backfillRows, countCurrentRows, dropPhysicalColumn, dropScalarIndex, latestVersionKind, readCurrentInputs, undoVersion, undoVersionStep } from './data-table/index.ts'
 import type { ColumnMd, IfExists, IfNotExists, OnError, TableMd, UpdateStatus, VersionInfo, VersionKind } from './metadata.ts'
 import { checkName } from './paths.ts'
 import type { ComputedInPlace, WriteCounts } from './rows.ts'
@@ -45,8 +45,16 @@ export interface CatalogContext {
   setState(state: TableState): void
   /** Re-reads a table's state from the store (another process changed it, or a transaction rolled back). */
   refresh(id: number): Promise<TableState>
-  /** Called after a committed change, so dependents (views, indexes, jobs) can follow. */
+  /**
+   * Called after a committed change, so dependents (views, indexes, jobs) can follow. The change has committed: a
+   * dependent that cannot follow is left behind (and reported), never failing the change.
+   */
   afterChange?(state: TableState, kind: VersionKind | 'revert'): Promise<void>
+  /**
+   * Called in the final transaction of a change of a table's columns (`locked`: the table before it): throws, naming
+   * the view, when a view over the table could not follow the new schema, so that nothing commits.
+   */
+  checkFollowers?(tx: Queryable, locked: TableState, after: TableMd): Promise<void>
   /** Where uploaded media bytes go and remote media is cached; media cells are normalized (and checked) with it. */
   readonly media?: MediaEnv
   /** The database's execution context: writes (commit.ts), queries and jobs run inside it (catalog/context.ts). */
@@ -568,6 +576,8 @@ export class Table implements Joinable {
     return this.#write('drop_column', async () => undefined, async (tx, state) => {
       const column = state.md.columns.find((c) => c.name === name)!
       if (state.md.primaryKey.includes(column.id)) throw invalid('HAS_DEPENDENTS', `column '${name}' is part of the primary key of '${state.path}' and cannot be dropped`, { column: name })
+      const iterator = state.md.view?.iterator
+      if (iterator && (iterator.inputColumn ?? iterator.input) === name) throw invalid('HAS_DEPENDENTS', `column '${name}' is the input of the iterator of view '${state.path}' and cannot be dropped`, { column: name })
       const deps = directDependents(state.md, name)
       // An embedding index's vectors are a hidden computed column: name the index, which is what users created.
       const indexOf = (c: ColumnMd) => state.md.indexes?.find((i) => i.valueColumnId === c.id)
@@ -601,7 +611,10 @@ export class Table implements Joinable {
         const renamed = c.id === column.id ? { ...c, name: newName } : c
         return c.computed ? { ...renamed, computed: { ...c.computed, expr: renameRefs(c.computed.expr, oldName, newName) } } : renamed
       })
-      return { ...state.md, columns }
+      // A view's iterator reads its input from the view's column of that name.
+      const view = state.md.view
+      const iterator = view?.iterator && (view.iterator.inputColumn ?? view.iterator.input) === oldName ? { ...view.iterator, inputColumn: newName } : undefined
+      return { ...state.md, columns, ...(view && iterator ? { view: { ...view, iterator } } : {}) }
     })
   }
 
@@ -742,31 +755,15 @@ export class Table implements Joinable {
    * not pop a version another writer committed in between); otherwise CONCURRENCY_CONFLICT and nothing changes.
    */
   async revert(options: { expectVersion?: number } = {}): Promise<{ version: number }> {
-    this.#writable()
-    // On a store that stages writes, the final step only pops the version: readers bounded by the committed version
-    // stop seeing its rows and see the rows it ended again at once (src/query/sql.ts visibleAt); the rows themselves
-    // are put back in steps after it, under the table's lock.
-    const staged = this.#ctx.db.capabilities.stagedWrites === true
-    const { committed } = await commitChange(this.#ctx, this.#id, {
-      kind: 'revert',
-      apply: async (tx, locked) => {
-        const n = locked.version
-        if (n === 0) throw invalid('INVALID_ARGUMENT', `'${locked.path}' is at version 0 (its creation), which cannot be reverted; drop the table instead`)
-        if (options.expectVersion !== undefined && n !== options.expectVersion) {
-          throw new ConcurrencyError('CONCURRENCY_CONFLICT', `'${locked.path}' is at version ${n}, not ${options.expectVersion}: another write came after it, so it was not reverted`, { version: n, expected: options.expectVersion })
-        }
-        await assertRevertable?.(tx, locked)
-        if (!staged) await undoVersion(tx, this.#id, n)
-        const prev = await mdAtVersion(tx, this.#id, locked.path, n - 1)
-        for (const c of locked.md.columns) {
-          if (c.addedIn === n && !prev.columns.some((p) => p.id === c.id)) await dropPhysicalColumn(tx, this.#id, c)
-        }
-        await restoreScalarIndexes(tx, this.#id, locked.md, prev)
-        return { pop: true, md: prev }
-      },
-      ...(staged ? { cleanup: (state: TableState) => runInSteps(this.#ctx, this.#id, (tx, limit) => undoVersionStep(tx, this.#id, state.version + 1, limit)) } : {}),
-    })
-    return { version: committed!.version }
+    const state = this.#writable()
+    // A view's version that follows its base (a sync) is undone by reverting the base, which the view mirrors;
+    // undone on the view alone, the view would lose rows its base still has. Its own changes (a computed column it
+    // added, a rename) are its to revert.
+    const base = state.md.view ? await this.#ctx.refresh(state.md.view.baseId).catch(() => undefined) : undefined
+    return revertLatest(this.#ctx, this.#id, options, state.md.view ? (kind) => {
+      if (kind !== 'sync') return
+      throw invalid('READ_ONLY', `'${state.path}' is a view: its latest version follows its base${base ? ` '${base.path}'` : ''}, so revert the base instead (the view follows); a view's own changes, such as a computed column added to it, can be reverted on the view`, { view: state.path, ...(base ? { table: base.path } : {}) })
+    } : undefined)
   }
 
   toString(): string {
@@ -813,6 +810,39 @@ interface Backfill {
   readonly computed?: ComputedInPlace
 }
 
+
+/**
+ * Undoes the latest version of a table (Table.revert; a view mirroring its base's revert, src/catalog/database.ts):
+ * its rows disappear, the rows it ended come back, its schema change is undone. `refuseKind` sees the kind of the
+ * version to undo and may refuse it.
+ */
+export async function revertLatest(ctx: CatalogContext, id: number, options: { expectVersion?: number } = {}, refuseKind?: (kind: string | undefined) => void): Promise<{ version: number }> {
+  // On a store that stages writes, the final step only pops the version: readers bounded by the committed version
+  // stop seeing its rows and see the rows it ended again at once (src/query/sql.ts visibleAt); the rows themselves
+  // are put back in steps after it, under the table's lock.
+  const staged = ctx.db.capabilities.stagedWrites === true
+  const { committed } = await commitChange(ctx, id, {
+    kind: 'revert',
+    apply: async (tx, locked) => {
+      const n = locked.version
+      if (n === 0) throw invalid('INVALID_ARGUMENT', `'${locked.path}' is at version 0 (its creation), which cannot be reverted; drop the table instead`)
+      if (options.expectVersion !== undefined && n !== options.expectVersion) {
+        throw new ConcurrencyError('CONCURRENCY_CONFLICT', `'${locked.path}' is at version ${n}, not ${options.expectVersion}: another write came after it, so it was not reverted`, { version: n, expected: options.expectVersion })
+      }
+      refuseKind?.(await latestVersionKind(tx, id))
+      await assertRevertable?.(tx, locked)
+      if (!staged) await undoVersion(tx, id, n)
+      const prev = await mdAtVersion(tx, id, locked.path, n - 1)
+      for (const c of locked.md.columns) {
+        if (c.addedIn === n && !prev.columns.some((p) => p.id === c.id)) await dropPhysicalColumn(tx, id, c)
+      }
+      await restoreScalarIndexes(tx, id, locked.md, prev)
+      return { pop: true, md: prev }
+    },
+    ...(staged ? { cleanup: (state: TableState) => runInSteps(ctx, id, (tx, limit) => undoVersionStep(tx, id, state.version + 1, limit)) } : {}),
+  })
+  return { version: committed!.version }
+}
 
 /** Hook for snapshots (revert must not pass a version a snapshot pins); set by the views/snapshots module. */
 export let assertRevertable: ((tx: Queryable, state: TableState) => Promise<void>) | undefined

@@ -1,5 +1,5 @@
-import { invalid, TesseraError } from '../errors.ts'
-import { ColumnScope, computedPlans } from './computed.ts'
+import { alreadyExists, invalid } from '../errors.ts'
+import { ColumnScope, columnRefs, computedPlans, directDependents, renameColumnRefs } from './computed.ts'
 import type { ExprNode, CellError } from '../query/index.ts'
 import { colNode, fnNode, printExpr, valueColumn, typeOf } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
@@ -8,9 +8,10 @@ import type { ColumnMd, TableMd, ViewMd } from './metadata.ts'
 import { computeTsColumns, insertRows } from './rows.ts'
 import type { WriteCounts } from './rows.ts'
 import { commitLocked } from './commit.ts'
-import { endRowsOfEndedBaseRows, endRowVersions, readEnteringBaseRows, viewRowsOfEndedBaseRows } from './data-table/index.ts'
+import { addPhysicalColumn, dropPhysicalColumn, dropScalarIndex, endRowsOfEndedBaseRows, endRowVersions, fillCarriedColumns, latestVersionKind, readEnteringBaseRows, viewRowsOfEndedBaseRows } from './data-table/index.ts'
 import type { CatalogContext } from './table.ts'
 import type { TableState } from './state.ts'
+import { mdAtVersion } from './state.ts'
 import type { Row } from './validate-rows.ts'
 
 // Views follow their base table. A view stores its own rows (the base columns it carries, iterator outputs, its own
@@ -18,6 +19,10 @@ import type { Row } from './validate-rows.ts'
 // After every base change, the delta between the base version the view reflects and the current one is applied:
 // base row versions that ended leave the view, new current ones enter it (filtered, expanded by the iterator,
 // computed). Each sync is one view version, so a base revert can be mirrored by reverting that view version.
+// Schema changes of the base are followed by the same sync (followBaseSchema): added base columns are carried, renames
+// are applied to the view's columns, where and computed columns, and dropped ones leave the view. A base change the
+// view could not follow (dropping a column its where uses) is refused before the base commits (assertFollowable):
+// once the base has committed, its sync must not fail on the schema.
 
 export const BASE_ROWID = '_base_rowid'
 
@@ -47,11 +52,13 @@ export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: 
   }
   const columns: ColumnMd[] = []
   const baseColumns: [number, number][] = []
+  const baseUnstored: [number, number][] = []
   for (const c of base.md.columns.filter((x) => !x.hidden)) {
     const id = columns.length
     // An unstored base column stays unstored here: the same definition over the carried columns.
     if (c.computed?.stored === false) {
       columns.push({ id, name: c.name, type: c.type, addedIn: 0, computed: c.computed })
+      baseUnstored.push([id, c.id])
       continue
     }
     columns.push({ id, name: c.name, type: formatType({ ...parseType(c.type), nullable: true }), addedIn: 0 })
@@ -85,6 +92,7 @@ export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: 
     ...(spec.where ? { where: spec.where } : {}),
     ...(spec.iterator ? { iterator: { name: spec.iterator.name, input: spec.iterator.input, inputColumn: inputColumnName(columns, baseColumns, base, spec.iterator.input), args: spec.iterator.args ?? {} } } : {}),
     baseColumns,
+    baseUnstored,
     syncedBaseVersion: -1,
   }
   return { columns, primaryKey: [], nextColumnId: columns.length, mediaValidation: 'on_read', view }
@@ -99,7 +107,8 @@ function inputColumnName(columns: readonly ColumnMd[], baseColumns: readonly (re
 
 /** Reads the base rows that entered between two base versions (current at `to`), as view input rows. */
 async function enteringRows(db: Queryable, base: TableState, view: TableState, from: number, to: number): Promise<Row[]> {
-  const vmd = view.md.view!
+  // A carried column the view dropped (dropColumn on the view) keeps its pair, which is read no more.
+  const vmd = { ...view.md.view!, baseColumns: view.md.view!.baseColumns.filter(([vid]) => view.md.columns.some((c) => c.id === vid)) }
   const r = await readEnteringBaseRows(db, base, vmd, from, to)
   return r.map((row) => {
     const out: Row = { [BASE_ROWID]: row._rid }
@@ -147,32 +156,198 @@ export async function syncView(ctx: CatalogContext, view: TableState, base: Tabl
   if (from >= to) return undefined
   const staged = ctx.db.capabilities.stagedWrites === true
   const baseRowId = (md: TableMd) => valueColumn(md.columns.find((c) => c.name === BASE_ROWID)!.id)
+  // The base's schema when the view last followed it: the names its where and iterator input are written in.
+  const before = from < 0 ? base.md : await mdAtVersion(ctx.db, base.id, base.path, from)
+  const follow = (state: TableState, version: number) => followBaseSchema(state, base.path, before, base.md, version)
   const { committed } = await commitLocked(ctx, view.id, {
     kind: 'sync',
     // Slow work (iterators, TypeScript-computed columns) happens before any write, in bounded batches. On a store
     // that stages writes, the view rows that leave are listed too and ended in steps after the entering ones.
     prepare: async (state, counts) => {
-      const { rows: entering, ts } = await expandAndCompute(await enteringRows(ctx.db, base, state, from, to), state, resolveIterator, counts)
+      // Entering rows are read, expanded and computed with the view's schema as it follows the base's.
+      const followed = follow(state, state.version + 1)
+      const target = { ...state, md: followed.md }
+      const { rows: entering, ts } = await expandAndCompute(await enteringRows(ctx.db, base, target, from, to), target, resolveIterator, counts)
       const leaving = staged ? await viewRowsOfEndedBaseRows(ctx.db, state.id, baseRowId(state.md), base.id, from, to) : undefined
-      return { entering, ts, leaving }
+      return { entering, ts, leaving, followed }
     },
     rows: {
       count: (p) => p.entering.length + (p.leaving?.length ?? 0),
       write: async (tx, state, version, p, counts, start, end) => {
         const n = p.entering.length
-        if (start < n) await insertRows(tx, state, version, p.entering, p.ts, counts, undefined, undefined, start, Math.min(end, n))
+        // Columns the view gains get their data columns before the first rows that carry them.
+        if (start === 0) for (const c of p.followed.added) await addPhysicalColumn(tx, state.id, c, { ifNotExists: true })
+        if (start < n) await insertRows(tx, { ...state, md: p.followed.md }, version, p.entering, p.ts, counts, undefined, undefined, start, Math.min(end, n))
         if (end > n) counts.deleted += await endRowVersions(tx, state.id, version, p.leaving!.slice(Math.max(0, start - n), end - n))
       },
+    },
+    undo: async (tx, state, p) => {
+      for (const c of p.followed.added) await dropPhysicalColumn(tx, state.id, c)
     },
     apply: async (tx, locked, version, p, counts) => {
       // Base row versions that ended in (from, to] and existed at `from` leave the view.
       if (!p.leaving) counts.deleted += await endRowsOfEndedBaseRows(tx, locked.id, baseRowId(locked.md), base.id, from, to, version)
-      return { ...locked.md, view: { ...locked.md.view!, syncedBaseVersion: to } }
+      const followed = follow(locked, version)
+      for (const c of followed.added) await addPhysicalColumn(tx, locked.id, c, { ifNotExists: true })
+      // Rows already in the view get the base's values of the columns it gains (a computed column the base just
+      // backfilled, say), in place: no earlier view version has those columns.
+      const pairs = followed.md.view!.baseColumns.filter(([vid]) => followed.added.some((c) => c.id === vid))
+      await fillCarriedColumns(tx, locked.id, baseRowId(locked.md), base.id, pairs, to, version)
+      // As in dropColumn: the data column stays for earlier versions; a scalar index serves current rows only.
+      for (const c of followed.dropped) if (c.indexed) await dropScalarIndex(tx, locked.id, c.id)
+      return { ...followed.md, view: { ...followed.md.view!, syncedBaseVersion: to } }
     },
   })
   return committed
 }
 
+/** A view's schema after its base's changed from `before` to `after` (followBaseSchema). */
+export interface FollowedSchema {
+  readonly md: TableMd
+  /** Stored columns the view gains: it carries them from the base. */
+  readonly added: readonly ColumnMd[]
+  /** Columns the view loses with the base's. */
+  readonly dropped: readonly ColumnMd[]
+}
+
+/**
+ * The view's schema once it follows its base's schema change from `before` (the base's schema at the view's last
+ * sync) to `after`, as of view version `version`:
+ * - a base column added (or shown: a job's finished column) is carried, under its name, or base_<name> where the view
+ *   has a column of that name of its own (as for iterator outputs at creation); values come from the base;
+ * - a renamed base column is renamed in the view (unless the view renamed it itself), in its where, its iterator
+ *   input and its computed columns' expressions;
+ * - a dropped (or replaced) base column leaves the view; refused, naming the view, while the view's where, iterator
+ *   or own computed columns and indexes use it: their rows could not be kept right without it.
+ * Pure: the same inputs give the same schema (the check before a base commit and the sync agree).
+ */
+export function followBaseSchema(view: Pick<TableState, 'path' | 'md'>, basePath: string, before: TableMd, after: TableMd, version: number): FollowedSchema {
+  const vmd = view.md.view!
+  const visible = (md: TableMd) => new Map(md.columns.filter((c) => !c.hidden).map((c) => [c.id, c]))
+  const was = visible(before)
+  const now = visible(after)
+  const afterById = new Map(after.columns.map((c) => [c.id, c]))
+  // Base names as the view's where and iterator input know them → the base's names now.
+  const baseNames = new Map<string, string>()
+  for (const c of before.columns) {
+    const n = afterById.get(c.id)
+    if (n && n.name !== c.name) baseNames.set(c.name, n.name)
+  }
+  const gone = [...was.values()].filter((c) => !now.has(c.id))
+  const come = [...now.values()].filter((c) => !was.has(c.id))
+  if (baseNames.size === 0 && gone.length === 0 && come.length === 0) return { md: view.md, added: [], dropped: [] }
+
+  let carried = [...vmd.baseColumns]
+  let unstored = [...(vmd.baseUnstored ?? [])]
+  const viewColumnOf = (baseId: number) => {
+    const pair = carried.find(([, b]) => b === baseId) ?? unstored.find(([, b]) => b === baseId)
+    return pair && view.md.columns.find((c) => c.id === pair[0])
+  }
+
+  // Drops first: they free names that added columns may take (a job replacing a column by one of the same name).
+  const dropped: ColumnMd[] = []
+  const whereRefs = vmd.where ? columnRefs(vmd.where) : new Set<string>()
+  for (const c of gone) {
+    const refuse = (how: string, extra: Record<string, unknown> = {}) =>
+      invalid('HAS_DEPENDENTS', `column '${c.name}' of '${basePath}' cannot be dropped or replaced: view '${view.path}' ${how}`, { view: view.path, column: c.name, ...extra })
+    if (whereRefs.has(c.name)) throw refuse(`filters on it (where ${printExpr(vmd.where!)}); drop the view first`)
+    const vc = viewColumnOf(c.id)
+    if (vmd.iterator && (vmd.iterator.input === c.name || (vc && vmd.iterator.inputColumn === vc.name))) throw refuse(`expands it (its ${vmd.iterator.name} iterator's input); drop the view first`)
+    if (!vc) continue
+    const deps = directDependents(view.md, vc.name).filter((d) => d.id !== vc.id)
+    const indexNames = (view.md.indexes ?? []).filter((i) => i.columnId === vc.id || deps.some((d) => d.id === i.valueColumnId)).map((i) => i.name)
+    const depColumns = deps.filter((d) => !(view.md.indexes ?? []).some((i) => i.valueColumnId === d.id)).map((d) => d.name)
+    if (depColumns.length > 0 || indexNames.length > 0) {
+      const what = [
+        ...(depColumns.length ? [`computed column(s) ${depColumns.map((n) => `'${n}'`).join(', ')}`] : []),
+        ...(indexNames.length ? [`embedding index(es) ${indexNames.map((n) => `'${n}'`).join(', ')}`] : []),
+      ]
+      throw refuse(`uses it in its ${what.join(' and ')}; drop those from the view first`, { dependents: [...depColumns, ...indexNames] })
+    }
+    dropped.push(vc)
+  }
+  carried = carried.filter(([vid]) => !dropped.some((d) => d.id === vid))
+  unstored = unstored.filter(([vid]) => !dropped.some((d) => d.id === vid))
+  let columns = view.md.columns.filter((c) => !dropped.some((d) => d.id === c.id))
+
+  // Renames: a view column named after its base column (or base_<name>) takes the new name, or base_<new name>
+  // where the view has a column of that name of its own.
+  const renamedIds = new Map<number, string>()
+  for (const [vid, bid] of [...carried, ...unstored]) {
+    const old = before.columns.find((c) => c.id === bid)
+    const vc = columns.find((c) => c.id === vid)
+    const next = old && baseNames.get(old.name)
+    if (vc && next && (vc.name === old.name || vc.name === `base_${old.name}`)) renamedIds.set(vid, next)
+  }
+  const taken = new Set(columns.filter((c) => !renamedIds.has(c.id)).map((c) => c.name))
+  const freeName = (name: string, what: string) => {
+    const pick = [name, `base_${name}`].find((n) => !taken.has(n))
+    if (!pick) throw alreadyExists('COLUMN_ALREADY_EXISTS', `${what}: view '${view.path}' has columns '${name}' and 'base_${name}' of its own; rename one of them in the view first`, { view: view.path, column: name })
+    taken.add(pick)
+    return pick
+  }
+  const viewNames = new Map<string, string>()
+  for (const [vid, name] of renamedIds) {
+    const vc = columns.find((c) => c.id === vid)!
+    const pick = freeName(name, `column '${name}' of '${basePath}' cannot be carried under its new name`)
+    if (pick !== vc.name) viewNames.set(vc.name, pick)
+  }
+  columns = columns.map((c) => {
+    const name = viewNames.get(c.name) ?? c.name
+    const computed = c.computed && { ...c.computed, expr: renameColumnRefs(c.computed.expr, viewNames) }
+    return { ...c, name, ...(computed ? { computed } : {}) }
+  })
+
+  // Additions: carried from now on, after the columns the view has.
+  const added: ColumnMd[] = []
+  let next = view.md.nextColumnId
+  // An unstored base column is computed over the view's columns: its expression names them as the view does.
+  const inView = new Map<string, string>()
+  for (const [vid, bid] of carried) {
+    const b = afterById.get(bid)
+    const vc = columns.find((c) => c.id === vid)
+    if (b && vc && b.name !== vc.name) inView.set(b.name, vc.name)
+  }
+  for (const c of come) {
+    const id = next++
+    const name = freeName(c.name, `'${basePath}' gets a column '${c.name}' that its view cannot carry`)
+    const column: ColumnMd = c.computed?.stored === false
+      ? { id, name, type: c.type, addedIn: version, computed: { ...c.computed, expr: renameColumnRefs(c.computed.expr, inView) } }
+      : { id, name, type: formatType({ ...parseType(c.type), nullable: true }), addedIn: version }
+    // Shown before the view's hidden _base_rowid, as at creation.
+    columns.splice(columns.findIndex((x) => x.name === BASE_ROWID), 0, column)
+    if (column.computed) {
+      unstored.push([id, c.id])
+      continue
+    }
+    carried.push([id, c.id])
+    added.push(column)
+  }
+
+  const where = vmd.where && renameColumnRefs(vmd.where, baseNames)
+  const iterator = vmd.iterator && {
+    ...vmd.iterator,
+    input: baseNames.get(vmd.iterator.input) ?? vmd.iterator.input,
+    ...(vmd.iterator.inputColumn ? { inputColumn: viewNames.get(vmd.iterator.inputColumn) ?? vmd.iterator.inputColumn } : {}),
+  }
+  const view2: ViewMd = { ...vmd, ...(where ? { where } : {}), ...(iterator ? { iterator } : {}), baseColumns: carried, ...(vmd.baseUnstored || unstored.length ? { baseUnstored: unstored } : {}) }
+  return { md: { ...view.md, columns, nextColumnId: next, view: view2 }, added, dropped }
+}
+
+/**
+ * Checked in the final transaction of a change of `table`'s columns, before it commits: every view over it (and
+ * every view over those) can follow the new schema `after`. A change a view could not follow is refused here, naming
+ * the view, instead of committing and failing the view's sync after it.
+ */
+export async function assertFollowable(tx: Queryable, table: TableState, after: TableMd): Promise<void> {
+  for (const d of await dependentsOf(tx, table.id)) {
+    if (!d.md.view) continue
+    const synced = d.md.view.syncedBaseVersion
+    const before = synced < 0 || synced >= table.version ? table.md : await mdAtVersion(tx, table.id, table.path, synced)
+    const next = followBaseSchema(d, table.path, before, after, d.version + 1)
+    if (next.md !== d.md) await assertFollowable(tx, d, next.md)
+  }
+}
 
 /** Views and snapshots over a table (its dependents), newest first. */
 export async function dependentsOf(db: Queryable, baseId: number): Promise<TableState[]> {
@@ -193,9 +368,9 @@ export async function assertBaseRevertable(tx: Queryable, state: TableState): Pr
       throw invalid('HAS_DEPENDENTS', `version ${state.version} of '${state.path}' is pinned by snapshot '${d.path}'; drop the snapshot before reverting past it`, { snapshot: d.path })
     }
     if (d.md.view && d.md.view.syncedBaseVersion >= state.version) {
-      const last = await tx.query<{ kind: string }>(`select kind from tessera.versions where table_id = $1 order by version desc limit 1`, [d.id])
-      if (last.rows[0]?.kind !== 'sync') {
-        throw invalid('HAS_DEPENDENTS', `view '${d.path}' changed after following version ${state.version} of '${state.path}' (its latest version is a ${last.rows[0]?.kind}); revert the view first`, { view: d.path })
+      const last = await latestVersionKind(tx, d.id)
+      if (last !== 'sync') {
+        throw invalid('HAS_DEPENDENTS', `view '${d.path}' changed after following version ${state.version} of '${state.path}' (its latest version is a ${last}); revert the view first`, { view: d.path })
       }
     }
   }

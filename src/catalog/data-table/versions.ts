@@ -6,6 +6,12 @@ import type { Driver, Queryable } from '../../store/index.ts'
 // discarding the rows of a write that never committed, and clearing what a killed write left behind.
 // A row version is visible at version v when _v_min <= v < _v_max; the current ones have _v_max = MAX_VERSION.
 
+/** The kind of a table's latest version ('sync' for a view following its base), from the catalog's history. */
+export async function latestVersionKind(db: Queryable, tableId: number): Promise<string | undefined> {
+  const r = await db.query<{ kind: string }>(`select kind from tessera.versions where table_id = $1 order by version desc limit 1`, [tableId])
+  return r.rows[0]?.kind
+}
+
 /** Undoes version `version`: its rows disappear and the rows it ended are current again (revert). */
 export async function undoVersion(tx: Queryable, tableId: number, version: number): Promise<void> {
   const t = dataTable(tableId)

@@ -48,3 +48,19 @@ export async function endRowsOfEndedBaseRows(tx: Queryable, viewId: number, base
   )
   return ended.affectedRows
 }
+
+/**
+ * Fills the carried columns a view gains in a sync (`pairs`: view column id → base column id) for its current rows
+ * from before `version`, in place (no version reads these data columns before it), from the base row version current
+ * at `to`. Rows entering in the sync itself carry them already.
+ */
+export async function fillCarriedColumns(tx: Queryable, viewId: number, baseRowIdColumn: string, baseId: number, pairs: readonly (readonly [number, number])[], to: number, version: number): Promise<number> {
+  if (pairs.length === 0) return 0
+  const sets = pairs.map(([vid, bid]) => `${valueColumn(vid)} = b.${valueColumn(bid)}`).join(', ')
+  const r = await tx.query(
+    `update ${dataTable(viewId)} as v set ${sets} from ${dataTable(baseId)} as b where b._rowid = v.${baseRowIdColumn} ` +
+    `and b._v_min <= ${Math.trunc(to)} and b._v_max > ${Math.trunc(to)} and v._v_max = ${MAX_VERSION} and v._v_min < $1`,
+    [version],
+  )
+  return r.affectedRows
+}
