@@ -3,6 +3,8 @@ import type { Tessera } from '../catalog/index.ts'
 import { invalid, TesseraError } from '../errors.ts'
 import { Expr, ExprNodeSchema, inInsertionOrder, isFn, printExpr, SourceScope, containsAggregate, typeOf, inlineUnstored } from '../query/index.ts'
 import type { ExprNode, Query, QuerySource } from '../query/index.ts'
+import { checkNotReserved, reservedNameProblem } from '../types/index.ts'
+import { nameRecord } from './request-pieces.ts'
 
 // The JSON form of a query, as the HTTP API takes it. queryFromJson builds the very Query the library builds, so
 // `queryFromJson(db, q.toJSON())` runs the same query; errors name the JSON path of the part that is wrong.
@@ -14,7 +16,7 @@ export const JsonQuerySchema = v.strictObject({
   table: v.pipe(v.string(), v.minLength(1)),
   select: v.optional(v.union([
     v.array(v.strictObject({ name: v.pipe(v.string(), v.minLength(1)), expr: ExprNodeSchema })),
-    v.record(v.pipe(v.string(), v.minLength(1)), ExprNodeSchema),
+    nameRecord(v.pipe(v.string(), v.minLength(1)), ExprNodeSchema, 'output name'),
   ], 'expected [{"name": ..., "expr": ...}] or {"name": expr}')),
   where: v.optional(ExprNodeSchema),
   orderBy: v.optional(v.array(v.strictObject({ expr: ExprNodeSchema, desc: v.optional(v.boolean()) }))),
@@ -161,7 +163,8 @@ export function fastJsonQuery(b: unknown): JsonQuery | undefined {
     if (Array.isArray(b.select)) {
       const items = []
       for (const it of b.select) {
-        if (!isPlain(it) || typeof it.name !== 'string' || it.name === '' || !onlyKeys(it, SELECT_KEYS)) return undefined
+        // A reserved output name ('__proto__') is left to the schema and queryFromJson, which refuse it.
+        if (!isPlain(it) || typeof it.name !== 'string' || it.name === '' || reservedNameProblem(it.name) || !onlyKeys(it, SELECT_KEYS)) return undefined
         const expr = fastNode(it.expr)
         if (!expr) return undefined
         items.push({ name: it.name, expr })
@@ -170,7 +173,8 @@ export function fastJsonQuery(b: unknown): JsonQuery | undefined {
     } else if (isPlain(b.select)) {
       const rec: Record<string, ExprNode> = {}
       for (const [name, e] of Object.entries(b.select)) {
-        const expr = name !== '' ? fastNode(e) : undefined
+        // rec['__proto__'] = … would set rec's prototype: a reserved name is left to the schema, which refuses it.
+        const expr = name !== '' && !reservedNameProblem(name) ? fastNode(e) : undefined
         if (!expr) return undefined
         rec[name] = expr
       }
@@ -301,6 +305,12 @@ export async function queryFromJson(db: Tessera, body: unknown): Promise<Query> 
       : Object.entries(j.select).map(([name, expr]) => ({ name, expr, path: `select${keyPath(name)}`, exprPath: `select${keyPath(name)}` }))
     const seen = new Set<string>()
     for (const it of items) {
+      // An output named '__proto__' would be lost from every answer row (a plain object); see src/types/names.ts.
+      try {
+        checkNotReserved(it.name, 'output name')
+      } catch (e) {
+        throw atPath(e, it.path)
+      }
       if (seen.has(it.name)) throw invalid('INVALID_ARGUMENT', `${it.path}: output name '${it.name}' is used twice`, { path: it.path })
       seen.add(it.name)
       check(it.expr, scope, it.exprPath, sources)

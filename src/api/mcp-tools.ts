@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { nameRecord } from './request-pieces.ts'
 
 // What the MCP endpoint's built-in tools take (POST /mcp, tools/call), as valibot schemas with their bounds: the
 // server validates each call's arguments with these before anything runs, and tools/list publishes them as JSON
@@ -19,7 +20,8 @@ export const SimilaritySearchToolSchema = v.strictObject({ table: Path, column: 
 export const HybridSearchToolSchema = v.strictObject({ table: Path, column: Column, text: SearchText, k: K })
 export const InsertToolSchema = v.strictObject({
   table: Path,
-  rows: v.pipe(v.array(v.record(v.string(), v.unknown())), v.minLength(1), v.maxLength(MCP_MAX_ROWS)),
+  // nameRecord: a row's '__proto__' key is refused, not dropped without a word as valibot's record drops it.
+  rows: v.pipe(v.array(nameRecord(v.string(), v.unknown(), 'column name')), v.minLength(1), v.maxLength(MCP_MAX_ROWS)),
   onError: v.optional(v.picklist(['abort', 'ignore']), 'abort'),
 })
 export type ListTablesToolArgs = v.InferInput<typeof ListTablesToolSchema>

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { checkName, parsePath } from '../catalog/index.ts'
 import { ExprNodeSchema } from '../query/index.ts'
-import { parseType } from '../types/index.ts'
+import { checkNotReserved, parseType, RESERVED_NAMES } from '../types/index.ts'
 
 // The bounded building blocks of the request schemas (requests.ts): names and paths through the catalog's own checks,
 // expressions within size limits, rows, column types, embedders. Each is a valibot schema built once at load.
@@ -16,8 +16,28 @@ const catalogCheck = (fn: (s: string) => unknown) => v.check<string>((s) => {
   return true
 })
 
-/** A column, index or other object name: the catalog's one name check. */
-export const NameSchema = v.pipe(v.string(), v.maxLength(256), catalogCheck((s) => checkName(s, 'name')))
+/**
+ * A column, index or other object name: the catalog's one name check, and no reserved name (src/types/names.ts:
+ * '__proto__', 'constructor', 'prototype', which a plain object or valibot does not keep as a key).
+ */
+export const NameSchema = v.pipe(v.string(), v.maxLength(256), catalogCheck((s) => checkNotReserved(checkName(s, 'name'), 'name')))
+
+/**
+ * A record keyed by names (a table's schema, update values, select outputs). valibot's record skips the reserved keys
+ * without a word, before its key schema sees them: a table created with a '__proto__' column was created without it.
+ * Such a key is refused first, as NameSchema refuses it (INVALID_NAME). Typed as the record it reads.
+ */
+export function nameRecord<K extends v.GenericSchema<string, string>, V extends v.GenericSchema>(key: K, value: V, what = 'name') {
+  const record = v.record(key, value)
+  return v.pipe(
+    v.unknown(),
+    v.check<unknown>((x) => {
+      if (x !== null && typeof x === 'object') for (const k of RESERVED_NAMES) if (Object.hasOwn(x, k)) checkNotReserved(k, what)
+      return true
+    }),
+    record,
+  ) as unknown as typeof record
+}
 /** A dir or table path ('a/b'). */
 export const PathSchema = v.pipe(v.string(), v.maxLength(4096), catalogCheck((s) => parsePath(s)))
 /** A table path that may name a version ('a/b:3'). */

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { JsonQuerySchema } from './json-query.ts'
 import {
-  BoolOption, call, callBody, EmbedderSchema, ExprSchema, IfExistsSchema, LanguageSchema, MetricSchema, NameSchema, OnErrorSchema,
+  BoolOption, call, callBody, EmbedderSchema, ExprSchema, IfExistsSchema, LanguageSchema, MetricSchema, NameSchema, nameRecord, OnErrorSchema,
   PathSchema, QuantizationSchema, RowsSchema, ScopeSchema, TypeSchema, VersionedPathSchema,
 } from './request-pieces.ts'
 import type { Frozen } from './contract.ts'
@@ -30,7 +30,7 @@ export type MoveRequest = RequestOf<typeof MoveRequestSchema>
 
 export const CreateTableRequestSchema = callBody({
   path: PathSchema,
-  schema: v.pipe(v.record(NameSchema, TypeSchema), v.check((s) => Object.keys(s).length <= 1000, 'a table has at most 1000 columns (limit)')),
+  schema: v.pipe(nameRecord(NameSchema, TypeSchema, 'column name'), v.check((s) => Object.keys(s).length <= 1000, 'a table has at most 1000 columns (limit)')),
   primaryKey: v.optional(v.union([NameSchema, v.pipe(v.array(NameSchema), v.maxLength(32))])),
   ifExists: v.optional(IfExistsSchema),
   comment: v.optional(v.pipe(v.string(), v.maxLength(10_000))),
@@ -42,7 +42,7 @@ export type CreateTableRequest = RequestOf<typeof CreateTableRequestSchema>
 export const IteratorRequestSchema = v.strictObject({
   name: v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_.]{0,127}$/, 'an iterator name is letters, digits, _ and .')),
   input: NameSchema,
-  args: v.optional(v.record(NameSchema, v.unknown())),
+  args: v.optional(nameRecord(NameSchema, v.unknown(), 'argument name')),
 })
 export type IteratorRequest = RequestOf<typeof IteratorRequestSchema>
 
@@ -64,7 +64,7 @@ export type CreateSnapshotRequest = RequestOf<typeof CreateSnapshotRequestSchema
 export const InsertRequestSchema = callBody({ rows: RowsSchema, onError: v.optional(OnErrorSchema) }, call('insert', ['rows'], ['onError']))
 export type InsertRequest = RequestOf<typeof InsertRequestSchema>
 
-export const UpdateRequestSchema = callBody({ values: v.record(NameSchema, v.unknown()), where: v.optional(ExprSchema), cascade: v.optional(v.boolean()) }, call('update', ['values'], ['where', 'cascade']))
+export const UpdateRequestSchema = callBody({ values: nameRecord(NameSchema, v.unknown(), 'column name'), where: v.optional(ExprSchema), cascade: v.optional(v.boolean()) }, call('update', ['values'], ['where', 'cascade']))
 export type UpdateRequest = RequestOf<typeof UpdateRequestSchema>
 
 // Deleting every row must be explicit: an empty body (a client that forgot its filter) is refused.

@@ -1,4 +1,5 @@
 import { invalid } from '../errors.ts'
+import { checkNotReserved } from '../types/index.ts'
 
 // Paths name dirs and tables: 'prod_app/docs'. A ':N' suffix names a version of a table ('prod_app/docs:3').
 
@@ -9,7 +10,10 @@ export function checkName(name: string, what = 'name'): string {
   if (typeof name !== 'string' || !NAME_RE.test(name) || name.length > MAX_NAME) {
     throw invalid('INVALID_NAME', `invalid ${what} ${JSON.stringify(name)}: use letters, digits and _, starting with a letter or _, at most ${MAX_NAME} characters`, { name })
   }
-  return name
+  // '__proto__', 'constructor', 'prototype' pass the pattern but lose data as keys of plain objects (src/types/names.ts).
+  // Checked for column names only: table and dir paths are also looked up by this check, and an existing table so
+  // named must stay reachable (to be renamed or dropped).
+  return what === 'column name' ? checkNotReserved(name, what) : name
 }
 
 export interface ParsedPath {

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { invalid } from '../errors.ts'
 import type { ColumnType } from '../types/index.ts'
-import { formatType, parseType, valueSchema } from '../types/index.ts'
+import { formatType, isStorableText, parseType, valueSchema } from '../types/index.ts'
 import type { ColumnMd, TableMd } from './metadata.ts'
 
 // Checks rows against a table's schema before anything is written: one bad row rejects the whole batch, and the
@@ -24,10 +24,11 @@ export function inputColumns(md: TableMd): InputColumn[] {
 }
 
 // Mirrors src/types/validate.ts: a value passing one of these passes its schema with the output equal to the input
-// (v.string(); int: a safe integer number; float: v.number() rejects only NaN; v.boolean()). Anything else still
-// goes through valibot, which also words the error. valibot per cell was ~40% of a scalar bulk insert's JS time.
+// (string: text the store holds; int: a safe integer number; float: v.number() rejects only NaN; v.boolean()).
+// Anything else still goes through valibot, which also words the error. valibot per cell was ~40% of a scalar bulk
+// insert's JS time.
 const CANONICAL: Partial<Record<ColumnType['kind'], (x: unknown) => boolean>> = {
-  string: (x) => typeof x === 'string',
+  string: (x) => typeof x === 'string' && isStorableText(x),
   int: (x) => Number.isSafeInteger(x),
   float: (x) => typeof x === 'number' && !Number.isNaN(x),
   bool: (x) => typeof x === 'boolean',
@@ -73,6 +74,12 @@ export async function validateRowsYielding(md: TableMd, path: string, rows: unkn
 function rowValidator(md: TableMd, path: string, rows: unknown, options: ValidateOptions): { count: number; row: (i: number) => Row } {
   if (!Array.isArray(rows)) throw invalid('INVALID_ROW', `rows for '${path}' must be an array of objects`)
   const cols = inputColumns(md)
+  // A column named '__proto__' (added before such names were refused) cannot be written: assigning that key of a row
+  // object sets its prototype, so the store got "[object Object]" (or, for a row without it, the same). Refused
+  // whole, saying what to do, rather than storing that.
+  if (rows.length > 0 && cols.some((c) => c.column.name === '__proto__')) {
+    throw invalid('INVALID_ROW', `column '__proto__' of '${path}' cannot be written: the name is reserved (a row object cannot hold it as a key, so its values would be lost); rename the column (renameColumn) first`, { column: '__proto__' })
+  }
   const byName = new Map(cols.map((c) => [c.column.name, c]))
   const row = (i: number): Row => {
     const row = rows[i]

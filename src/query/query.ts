@@ -108,6 +108,11 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>, 
       else if (a instanceof Expr) items.push({ name: defaultName(a.node, taken), expr: a.node })
       else if (a && typeof a === 'object' && !Array.isArray(a) && !(a instanceof Date) && !isExprNode(a)) {
         for (const [name, e] of Object.entries(a)) {
+          // A result row is a plain object: an output named so would be lost from it (src/types/names.ts; this module
+          // stays browser-safe, so the three names are spelt here rather than imported from types/).
+          if (name === '__proto__' || name === 'constructor' || name === 'prototype') {
+            throw invalid('INVALID_NAME', `select(): invalid output name ${JSON.stringify(name)}: a reserved name (a JavaScript object, such as a row or a request body, cannot hold it as an ordinary key, so its values would be lost); choose another name`)
+          }
           if (taken.has(name)) throw invalid('INVALID_ARGUMENT', `select(): output name '${name}' is used twice`)
           taken.add(name)
           items.push({ name, expr: typeof e === 'string' ? colNode(e) : toNode(e as ExprLike) })

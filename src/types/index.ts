@@ -1,4 +1,6 @@
 export * from './column-type.ts'
 export { pgType, toStoreJson, fromStore } from './pg.ts'
 export { valueSchema } from './validate.ts'
-export { civilDays } from './civil-days.ts'
+export { calendarDayProblem, civilDays, MIN_TIMESTAMP_MS, rolledOverDayProblem, timestampRangeProblem, timestampTextMs } from './civil-days.ts'
+export { isStorableText, textProblem } from './text.ts'
+export { checkNotReserved, RESERVED_NAMES, reservedNameProblem } from './names.ts'

@@ -82,15 +82,19 @@ test('a COPYed insert takes its _rowid block in one statement and writes each CO
   expect(await t.count()).toBe(12_002)
 })
 
-test('failures come in row order: a COPY refused for an earlier row wins over a later row that cannot be encoded', async () => {
+test('a value no row may hold is refused before any COPY; a COPY refused for a row names it', async () => {
   const t = await db.createTable('ordered', { id: 'int', day: 'date' }, { primaryKey: 'id' })
   await t.insert({ id: 500, day: '2023-01-01' })
-  // Row 500 has the existing key (its COPY fails); row 1500's day has no binary form (February 30th) and is in a
-  // later COPY (the first holds 1,000 rows), which is encoded while the store copies the first.
+  // Row 500 has the existing key (its COPY would fail); row 1500's day does not exist (February 30th): validation
+  // refuses it before anything is copied (it once passed validation and failed only when its batch was encoded).
   const rows = Array.from({ length: 4000 }, (_, id) => ({ id, day: id === 1500 ? '2023-02-30' : '2023-01-05' }))
   const e = (await rejection(t.insert(rows))) as TesseraError
-  expect(e.code).toBe('CONSTRAINT_VIOLATION')
-  expect(e.details?.row).toBe(500)
+  expect([e.code, e.details?.row, e.details?.column]).toEqual(['INVALID_ROW', 1500, 'day'])
+  // Without the impossible day, the duplicate key is named at its row.
+  rows[1500] = { id: 1500, day: '2023-01-05' }
+  const dup = (await rejection(t.insert(rows))) as TesseraError
+  expect([dup.code, dup.details?.row]).toEqual(['CONSTRAINT_VIOLATION', 500])
+  rows[1500] = { id: 1500, day: '2023-02-30' }
   // Without the duplicate, the day is named at its row of the insert.
   rows[500] = { id: 100_500, day: '2023-01-05' }
   const d = (await rejection(t.insert(rows))) as TesseraError

@@ -9,12 +9,18 @@ import { intOption } from '../format.ts'
 import { progressBar } from '../progress.ts'
 import { openHome } from '../target.ts'
 
+/** --format's names, as the help lists them, and the library's format each stands for. */
+const FORMATS: Readonly<Record<string, ImportFormat>> = Object.freeze({
+  csv: 'csv', tsv: 'tsv', json: 'json', jsonl: 'jsonl', parquet: 'parquet', folder: 'media', media: 'media',
+})
+
 const HELP = `Streams the file: CSV/TSV, JSON (an array), JSONL, Parquet, or a folder of media files (one row per file, with
 its path). A missing table is created from the file's inferred types (--type overrides one column). A bad row fails
 the whole import and nothing stays written, unless --skip-bad-rows writes them to --report instead.
 
 options:
-  --format F         csv|tsv|json|jsonl|parquet|folder (default: from the file name)
+  --format F         csv|tsv|json|jsonl|parquet|folder (default: from the file name; folder, also spelt media:
+                     a folder of media files, the default for a folder)
   --type COL:TYPE    a column's type when creating the table, e.g. photo:image, at:timestamp (repeatable)
   --primary-key C    the primary key column(s) of a new table, comma-separated
   --skip-bad-rows    skip rows that do not fit, listing them in --report FILE
@@ -41,6 +47,11 @@ export const importCommand: Command = {
   async run(values, positionals) {
     const [file, table] = positionals
     if (!file || !table) throw new UsageError('give the file (or folder) and the table to import into')
+    // Checked before the data dir opens, as wrong usage (exit 2): an unknown name used to import the file as CSV.
+    const format = values.format === undefined ? undefined : String(values.format)
+    if (format !== undefined && !Object.hasOwn(FORMATS, format)) {
+      throw new UsageError(`unknown --format '${format}'; use one of ${Object.keys(FORMATS).join(', ')} (folder and media: a folder of media files)`)
+    }
     const schema: Record<string, string> = {}
     for (const t of (values.type as string[] | undefined) ?? []) {
       const i = t.indexOf(':')
@@ -59,7 +70,7 @@ export const importCommand: Command = {
       const parent = dirname(table.replace(/:\d+$/, ''))
       if (values.parents && parent !== '.') await db.createDir(parent, { parents: true, ifExists: 'ignore' })
       const r = await importFile(db, table, file, {
-        ...(values.format ? { format: values.format as ImportFormat } : {}),
+        ...(format !== undefined ? { format: FORMATS[format]! } : {}),
         ...(Object.keys(schema).length ? { schema } : {}),
         ...(values['primary-key'] ? { primaryKey: String(values['primary-key']).split(',') } : {}),
         ...(values['skip-bad-rows'] ? { onBadRow: 'skip' as const } : {}),

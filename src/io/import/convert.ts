@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import type { ColumnType } from '../../types/index.ts'
-import { formatType, isMedia, parseType, valueSchema } from '../../types/index.ts'
+import { formatType, isMedia, isStorableText, MIN_TIMESTAMP_MS, parseType, timestampTextMs, valueSchema } from '../../types/index.ts'
 import { isAbsolute, resolve } from 'node:path'
 import { isoTimestampMs } from './timestamp-text.ts'
 
@@ -80,7 +80,7 @@ function plainInteger(s: string): number | undefined {
 
 // Mirrors src/catalog/validate-rows.ts: values these accept pass their valibot schema unchanged.
 const CANONICAL: Partial<Record<ColumnType['kind'], (x: unknown) => boolean>> = {
-  string: (x) => typeof x === 'string',
+  string: (x) => typeof x === 'string' && isStorableText(x),
   int: (x) => Number.isSafeInteger(x),
   float: (x) => typeof x === 'number' && !Number.isNaN(x),
   bool: (x) => typeof x === 'boolean',
@@ -88,11 +88,12 @@ const CANONICAL: Partial<Record<ColumnType['kind'], (x: unknown) => boolean>> = 
 
 /**
  * Readers for the common text of plain types, the values the general rule would return for it (CANONICAL's forms,
- * a timestamp Date.parse reads); undefined sends the cell to the general rule. Per cell they skip the null and
- * media checks, the type switch and the schema lookups (BENCHMARKS.md, issue 22 impjs).
+ * a timestamp Date.parse reads, a day the month lacks excepted); undefined sends the cell to the general rule. Per
+ * cell they skip the null and media checks, the type switch and the schema lookups (BENCHMARKS.md, issue 22 impjs).
  */
 const FAST_TEXT: Partial<Record<ColumnType['kind'], (s: string) => unknown>> = {
-  string: (s) => s,
+  // Text the store cannot hold (U+0000, a lone surrogate) goes to the general rule, whose schema names what is wrong.
+  string: (s) => (isStorableText(s) ? s : undefined),
   int: plainInteger,
   float: (s) => {
     const n = Number(s)
@@ -100,8 +101,10 @@ const FAST_TEXT: Partial<Record<ColumnType['kind'], (s: string) => unknown>> = {
   },
   bool: (s) => (s === 'true' ? true : s === 'false' ? false : undefined),
   timestamp: (s) => {
-    const ms = isoTimestampMs(s) ?? Date.parse(s)
-    return Number.isNaN(ms) ? undefined : new Date(ms)
+    // isoTimestampMs leaves a day the month lacks to this fallback, which refuses it (Date.parse rolls it over); a
+    // time before year 1 goes to the general rule, whose schema refuses it.
+    const ms = isoTimestampMs(s) ?? timestampTextMs(s)
+    return Number.isNaN(ms) || ms < MIN_TIMESTAMP_MS ? undefined : new Date(ms)
   },
 }
 
@@ -117,6 +120,9 @@ export function converter(name: string, typeSpec: string, text: boolean, baseDir
     if (x === undefined || (text && x === '' && !TEXT_KINDS.has(type.kind))) x = null
     else if (text && typeof x === 'string') x = fromText(type, x)
     else if (type.kind === 'int' && typeof x === 'bigint') x = Number(x)
+    // JSON and JSON Lines export write a float's infinities (and NaN) as text, JSON having no spelling for them:
+    // read back what export writes (NaN then meets the schema's refusal, as a CSV 'NaN' cell does).
+    else if (type.kind === 'float' && typeof x === 'string' && Object.hasOwn(NON_FINITE, x)) x = NON_FINITE[x]
     else if (type.kind === 'json' && x instanceof Date) x = x.toISOString()
     if (media && typeof x === 'string' && x !== '' && !isAbsolute(x) && !/^[a-z][a-z0-9+.-]*:/i.test(x)) x = resolve(baseDir!, x)
     if (x === null) {
@@ -125,12 +131,16 @@ export function converter(name: string, typeSpec: string, text: boolean, baseDir
     }
     // Values already in the form the schema returns unchanged skip valibot (as insert() does for bulk rows).
     if (canonical?.(x)) return x
-    // A timestamp text: what the schema's string branch does (Date.parse, then a Date), without its union.
+    // A timestamp text: what the schema's string branch does (Date.parse, then a Date), without its union; a text
+    // it refuses (a day the month lacks included) goes on to the schema, which says why.
     if (type.kind === 'timestamp' && typeof x === 'string') {
-      const ms = Date.parse(x)
-      if (!Number.isNaN(ms)) return new Date(ms)
+      const ms = timestampTextMs(x)
+      if (ms >= MIN_TIMESTAMP_MS) return new Date(ms)
     }
-    const parsed = v.safeParse(schema, x)
+    let parsed = v.safeParse(schema, x)
+    // Parquet reads int64 values as BigInt, in lists and structs too; a json column takes them as numbers where they
+    // are exact. Only a refused value is looked through, so other values pay nothing for it.
+    if (!parsed.success && type.kind === 'json' && hasBigInt(x, 0)) parsed = v.safeParse(schema, bigIntsToNumbers(x))
     if (!parsed.success) throw new ConvertError(`${parsed.issues[0].message} for type ${formatType(type)}`)
     return parsed.output
   }
@@ -148,17 +158,43 @@ export function converter(name: string, typeSpec: string, text: boolean, baseDir
     : general
   // A timestamp cell in the common ISO form needs no Date at all on the cell path (one per cell showed in the profile).
   const cell = fast && type.kind === 'timestamp'
-    ? (raw: unknown): unknown => (typeof raw === 'string' && raw !== '' ? isoTimestampMs(raw) : undefined) ?? convert(raw)
+    ? (raw: unknown): unknown => {
+        const ms = typeof raw === 'string' && raw !== '' ? isoTimestampMs(raw) : undefined
+        return ms !== undefined && ms >= MIN_TIMESTAMP_MS ? ms : convert(raw)
+      }
     : convert
   return { name, type, convert, cell }
 }
 
-/** A raw value shortened for an error message. */
+const NON_FINITE: Record<string, number> = { Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY, NaN: Number.NaN }
+
+function hasBigInt(x: unknown, depth: number): boolean {
+  if (typeof x === 'bigint') return true
+  if (x === null || typeof x !== 'object' || depth > 64) return false
+  return Object.values(x).some((e) => hasBigInt(e, depth + 1))
+}
+
+/** `x` with its BigInts as numbers; a ConvertError for one beyond ±2^53, which no JSON number holds exactly. */
+function bigIntsToNumbers(x: unknown): unknown {
+  if (typeof x === 'bigint') {
+    const n = Number(x)
+    if (!Number.isSafeInteger(n)) throw new ConvertError(`integer ${x} is beyond ±2^53, where JSON numbers are not exact`)
+    return n
+  }
+  if (Array.isArray(x)) return x.map(bigIntsToNumbers)
+  if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
+    return Object.fromEntries(Object.entries(x).map(([k, e]) => [k, bigIntsToNumbers(e)]))
+  }
+  return x
+}
+
+/** A raw value shortened for an error message: numbers as JavaScript writes them (NaN, Infinity), BigInt-safe. */
 export function showValue(x: unknown): string {
   if (x === null || x === undefined) return String(x)
   if (typeof x === 'string') return JSON.stringify(x.length > 40 ? x.slice(0, 40) + '…' : x)
-  if (typeof x === 'bigint') return String(x)
+  if (typeof x === 'bigint' || typeof x === 'number') return String(x)
   if (x instanceof Uint8Array) return `<${x.length} bytes>`
-  const s = JSON.stringify(x) ?? String(x)
+  // Parquet's int64 values are BigInt within lists and structs too: JSON.stringify alone throws on them.
+  const s = JSON.stringify(x, (_k, e: unknown) => (typeof e === 'bigint' ? String(e) : e)) ?? String(x)
   return s.length > 40 ? s.slice(0, 40) + '…' : s
 }

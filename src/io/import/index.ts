@@ -16,7 +16,9 @@ import type { RecordSource } from './source.ts'
 // Public import entry points: importFile for a path (file or media folder), importData for a body an HTTP route
 // or a caller already holds (a ReadableStream upload, bytes). Both stream; neither reads a whole file.
 
-export type ImportFormat = 'csv' | 'tsv' | 'json' | 'jsonl' | 'parquet' | 'media'
+/** The formats importFile takes; 'media' is a folder of media files (the CLI's --format folder). */
+const IMPORT_FORMATS = ['csv', 'tsv', 'json', 'jsonl', 'parquet', 'media'] as const
+export type ImportFormat = (typeof IMPORT_FORMATS)[number]
 
 export interface ImportOptions extends ImportRunOptions {
   /** Default: from the file extension (a directory is 'media'). */
@@ -40,7 +42,9 @@ const EXTENSIONS: Record<string, ImportFormat> = {
 export function formatOf(path: string): ImportFormat | undefined {
   const base = path.replace(/\.(gz)$/i, '')
   const dot = base.lastIndexOf('.')
-  return dot < 0 ? undefined : EXTENSIONS[base.slice(dot + 1).toLowerCase()]
+  const ext = base.slice(dot + 1).toLowerCase()
+  // Own keys only: a file named 'x.constructor' has no format (the prototype's would have reached the CSV reader).
+  return dot < 0 || !Object.hasOwn(EXTENSIONS, ext) ? undefined : EXTENSIONS[ext]
 }
 
 /**
@@ -48,6 +52,11 @@ export function formatOf(path: string): ImportFormat | undefined {
  * table from inferred types when it does not exist. All or nothing unless onBadRow is 'skip'.
  */
 export async function importFile(db: Tessera, tablePath: string, file: string, options: ImportOptions = {}): Promise<ImportResult> {
+  // A format given from outside TypeScript (a CLI flag, a JSON option) may be any string: one not listed is refused,
+  // where it used to reach the CSV reader and import whatever that made of the file.
+  if (options.format !== undefined && !(IMPORT_FORMATS as readonly unknown[]).includes(options.format)) {
+    throw invalid('INVALID_ARGUMENT', `unknown import format ${JSON.stringify(String(options.format))}; use one of ${IMPORT_FORMATS.join(', ')} ('media' for a folder of media files)`, { file })
+  }
   let isDir: boolean
   try {
     isDir = statSync(file).isDirectory()
@@ -75,7 +84,8 @@ export async function importData(db: Tessera, tablePath: string, body: ImportBod
     const bytes = body instanceof Uint8Array ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : undefined
     return withParquet(await parquetBody(input, bytes), (src) => runImport(db, tablePath, src, options))
   }
-  if (!(options.format in { csv: 1, tsv: 1, json: 1, jsonl: 1 })) {
+  // Not `in` an object literal: that also holds 'constructor', 'toString' and the other prototype keys.
+  if (!(['csv', 'tsv', 'json', 'jsonl'] as unknown[]).includes(options.format)) {
     throw invalid('INVALID_ARGUMENT', `unknown import format '${String(options.format)}'; use csv, tsv, json, jsonl or parquet`)
   }
   return runImport(db, tablePath, await textSource(input, options.format, options), options)
