@@ -1,3 +1,4 @@
+import { invalid } from '../errors.ts'
 import type { ExprNode } from './nodes/index.ts'
 import { colNode, fnNode, isCol, isExprNode, litNode, printExpr } from './nodes/index.ts'
 
@@ -8,7 +9,10 @@ export type ExprLike = Expr | ExprNode | string | number | boolean | null | Date
 
 export function toNode(x: ExprLike | undefined): ExprNode {
   if (x instanceof Expr) return x.node
-  if (x === undefined) return litNode(null)
+  // undefined is never a value here: it is what a misspelt member gives (`t.c.j['k']` on an Expr, `row.missing`), and
+  // taking it as null made an always-null computed column or a where that matches nothing, silently. A null is
+  // written null (or lit(null)).
+  if (x === undefined) throw invalid('INVALID_EXPRESSION', "an expression or a value is required, got undefined (a property that does not exist, such as t.c.j['k'] where t.c.j.get('k') was meant? write null for a null value)")
   // A JSON-form node ({ col: 'id' }) is an expression, not a JSON literal; wrap such a value in lit() to mean the data.
   if (isExprNode(x)) return x
   return litNode(x)

@@ -1,6 +1,7 @@
 import { toJsonSchema } from '@valibot/to-json-schema'
 import * as v from 'valibot'
 import { invalid } from '../errors.ts'
+import { sameJson } from './canonical.ts'
 import type { RetrievalFunction } from '../ai/index.ts'
 import type { Query } from '../query/index.ts'
 import type { ColumnType } from '../types/index.ts'
@@ -48,6 +49,14 @@ export interface RouteSignature {
   readonly result?: unknown
 }
 
+/** The table route.insert is given: the setup's table (or a library table), whose primary key it checks when known. */
+export interface RouteTable {
+  readonly path: string
+  /** The primary key's columns; undefined when not known (a table a plan has not created). */
+  primaryKey?(): readonly string[] | undefined
+  columns?(): readonly { readonly name: string; readonly primaryKey: boolean }[]
+}
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
 const PATH = /^(\/[a-z0-9][a-z0-9_-]{0,63}){1,4}$/
@@ -77,8 +86,14 @@ export class RouteSet {
    * POST {path} with a row (or {rows: [...]}) inserts into the table. `params` (a valibot object schema) checks each
    * row; `returns` lists columns (computed ones, say) sent back for the inserted rows, which needs a primary key.
    */
-  insert(path: string, table: string | { readonly path: string }, options: { params?: Params; returns?: readonly string[]; description?: string } = {}): void {
+  insert(path: string, table: string | RouteTable, options: { params?: Params; returns?: readonly string[]; description?: string } = {}): void {
     const tablePath = typeof table === 'string' ? this.#qualify(table) : table.path
+    // Refused here, where the setup names the table, rather than at the first request: the server would insert the
+    // rows and only then find it cannot read them back. A table given by path is checked by the server instead.
+    const pk = typeof table === 'string' ? undefined : table.primaryKey?.() ?? table.columns?.().filter((c) => c.primaryKey).map((c) => c.name)
+    if (options.returns?.length && pk?.length === 0) {
+      throw invalid('INVALID_ARGUMENT', `route '${path}': returns needs a primary key on ${tablePath} (the inserted rows are read back by it), and it has none: give the table a primaryKey or leave returns out`, { route: path })
+    }
     this.#add({ kind: 'insert', path, table: tablePath, ...options })
   }
 
@@ -141,7 +156,8 @@ export function diffRoutes(served: readonly RouteSignature[], declared: readonly
   for (const d of declared) {
     const s = byPath.get(d.path)
     if (!s) changes.push(`add route ${describeRoute(d)}`)
-    else if (JSON.stringify(s) !== JSON.stringify(d)) changes.push(`change route ${describeRoute(s)} → ${describeRoute(d)}`)
+    // By content: the served signature crossed JSON and another build, so its keys need not come in the same order.
+    else if (!sameJson(s, d)) changes.push(`change route ${describeRoute(s)} → ${describeRoute(d)}`)
     byPath.delete(d.path)
   }
   for (const s of byPath.values()) changes.push(`remove route ${describeRoute(s)}`)

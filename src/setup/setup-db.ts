@@ -1,12 +1,24 @@
 import type { AddIndexRequest, CreateTableRequest, IteratorRequest, StartJobRequest, TableApi, TesseraApi } from '../api/index.ts'
-import type { ExprLike } from '../query/index.ts'
+import type { ExprLike, ExprNode } from '../query/index.ts'
 import { Expr, toNode, colNode, printExpr } from '../query/index.ts'
 import { stripTables, resolveEnvPath } from '../catalog/index.ts'
 import * as valibot from 'valibot'
 import { invalid } from '../errors.ts'
+import { sameJson } from './canonical.ts'
 import { RouteSet } from './routes.ts'
 
 const show = (e: ExprLike): string => printExpr(stripTables(toNode(e)))
+
+/**
+ * Whether an existing computed column is defined by `expr`. By structure, not by printed text: the stored expression
+ * comes back from the catalog with its options' keys in another order (and a Date literal as its ISO text), which
+ * printed differently and made every apply drop and recompute the column. A target that reports no expression tree
+ * (an older server) is compared by printed text, as before.
+ */
+function sameExpr(current: { readonly computedWith?: string; readonly expr?: unknown }, expr: ExprLike): boolean {
+  if (current.expr !== undefined) return sameJson(stripTables(current.expr as ExprNode), stripTables(toNode(expr)))
+  return current.computedWith === show(expr)
+}
 
 // What a setup file sees as `db`: the catalog calls a deploy script makes, each of which first looks at what exists
 // and says what it would change. With plan: true nothing is changed; otherwise the change is made. So
@@ -107,7 +119,7 @@ export class SetupDb {
       return new SetupTable(this, t, p)
     }
     this.changes.push(`create table ${p} (${Object.entries(schema).map(([n, t]) => `${n} ${t}`).join(', ')})`)
-    if (this.planning) return new SetupTable(this, undefined, p, schema)
+    if (this.planning) return new SetupTable(this, undefined, p, schema, options.primaryKey === undefined ? [] : [options.primaryKey].flat())
     return new SetupTable(this, await this.#target.createTable(p, schema, { ...options, ifExists: 'ignore' }), p)
   }
 
@@ -133,11 +145,20 @@ export class SetupTable {
   readonly target: SetupTargetTable | undefined
   readonly path: string
 
-  constructor(db: SetupDb, target: SetupTargetTable | undefined, path: string, plannedSchema: Record<string, string> = {}) {
+  readonly #plannedKey: readonly string[] | undefined
+
+  constructor(db: SetupDb, target: SetupTargetTable | undefined, path: string, plannedSchema: Record<string, string> = {}, plannedKey?: readonly string[]) {
     this.#db = db
     this.target = target
     this.path = path
     this.#planned = { ...plannedSchema }
+    this.#plannedKey = plannedKey
+  }
+
+  /** The primary key's columns: the table's, or the one a plan would create it with; undefined when not known. */
+  primaryKey(): readonly string[] | undefined {
+    const columns = this.target?.columns?.()
+    return columns ? columns.filter((c) => c.primaryKey).map((c) => c.name) : this.#plannedKey
   }
 
   schema(): Record<string, string> {
@@ -165,10 +186,12 @@ export class SetupTable {
 
   /** ifExists 'replace' recomputes when the expression (or onError) changed; the default keeps an existing column. */
   async addComputedColumn(name: string, expr: ExprLike, options: { onError?: 'abort' | 'ignore'; ifExists?: 'ignore' | 'replace' } = {}): Promise<void> {
+    // Refused before anything is compared: an existing column would otherwise hide the mistake until the next deploy.
+    if (expr === undefined) throw invalid('INVALID_EXPRESSION', `addComputedColumn('${name}') on ${this.path}: the expression is undefined (a property that does not exist, such as t.c.j['k'] where t.c.j.get('k') was meant?)`, { column: name })
     const exists = name in this.schema()
     if (exists && options.ifExists !== 'replace') return
     const current = this.target?.columns?.().find((c) => c.name === name)
-    if (current && current.computedWith === show(expr) && (current.onError ?? 'abort') === (options.onError ?? 'abort')) return
+    if (current && sameExpr(current, expr) && (current.onError ?? 'abort') === (options.onError ?? 'abort')) return
     const rows = await this.#rows()
     this.#planned[name] = 'computed'
     this.#db.changes.push(`${exists ? 'replace' : 'add'} computed column ${this.path}.${name} = ${show(expr)}${rows ? ` (backfill of ${rows} rows)` : ''}`)
@@ -223,7 +246,8 @@ const describe = (embed: ExistingIndex['embed'] | undefined): string => (embed ?
 function sameIndex(found: ExistingIndex, wanted: IndexOptions): boolean {
   const embed = wanted.embed
   if (!embed || embed.fn !== found.embed?.fn) return false
-  for (const [k, v] of Object.entries(embed.opts ?? {})) if (JSON.stringify(found.embed?.opts?.[k]) !== JSON.stringify(v)) return false
+  // By content: an option that is an object comes back from the catalog with its keys in another order.
+  for (const [k, v] of Object.entries(embed.opts ?? {})) if (!sameJson(found.embed?.opts?.[k], v)) return false
   if ((wanted.metric ?? 'cosine') !== (found.metric ?? 'cosine')) return false
   if (wanted.fullText !== undefined && (wanted.fullText || undefined) !== found.fullText) return false
   return true

@@ -49,13 +49,15 @@ type ChunkChoice = { index?: number; delta?: { role?: string; content?: string |
 
 /** Chat completion chunks → the response a non-streaming call returns (content joined, tool calls by index). */
 export async function assembleChatStream(events: AsyncIterable<{ data: unknown }>): Promise<ChatCompletion> {
-  let head: Record<string, unknown> = {}
+  const head: Record<string, unknown> = { object: 'chat.completion' }
   let usage: unknown
   const choices = new Map<number, { role: string; content: string | null; tool_calls: Map<number, { id: string; type: string; function: { name: string; arguments: string } }>; finish_reason: unknown }>()
   for await (const { data } of events) {
     const chunk = data as { id?: string; created?: number; model?: string; choices?: ChunkChoice[]; usage?: unknown; error?: { message?: string } }
     if (chunk.error) throw new Error(`stream error: ${chunk.error.message ?? JSON.stringify(chunk.error)}`)
-    head = { id: chunk.id ?? head.id, object: 'chat.completion', created: chunk.created ?? head.created, model: chunk.model ?? head.model }
+    // Only the fields a chunk sent: compatible servers (some llama.cpp and vLLM builds) leave out `created` or `model`,
+    // and an undefined field is not JSON, so the stored response would be refused and the cell would fail.
+    for (const k of ['id', 'created', 'model'] as const) if (chunk[k] !== undefined && chunk[k] !== null) head[k] = chunk[k]
     if (chunk.usage) usage = chunk.usage
     for (const c of chunk.choices ?? []) {
       const i = c.index ?? 0

@@ -10,6 +10,7 @@ import { err, HOME_OPTION, out } from '../command.ts'
 import { intOption } from '../format.ts'
 import { freshStart, homeOption, openDataDir } from '../target.ts'
 import { VERSION } from '../version.ts'
+import { abortableProviderRequests, exitNow, failedByShutdown } from './serve-shutdown.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
@@ -20,7 +21,8 @@ export const serveCommand: Command = {
   options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true }, 'media-allow-private': { type: 'boolean' }, 'media-store': { type: 'string' }, 'compact-every': { type: 'string' }, setup: { type: 'string' }, 'drain-timeout': { type: 'string' }, 'metrics-public': { type: 'boolean' }, 'max-body-bytes': { type: 'string' }, 'max-insert-rows': { type: 'string' }, 'max-answer-rows': { type: 'string' } },
   help: `Serves the HTTP API (/api/v1), the web console (/), /openapi.json, /metrics and /health. The data dir is locked
 while it runs (one process per data dir); SIGTERM/SIGINT: new requests get 503 at once, in-flight ones finish
-(up to --drain-timeout), then the data dir is closed.
+(up to --drain-timeout), background jobs stop (their provider calls are cut off; they continue at the next start),
+the data dir is closed and the process exits 0.
 Settings: flags > TESSERA_* environment > <home>/tessera.json (or --config) > defaults.
 
 options:
@@ -97,9 +99,13 @@ examples:
       metricsPublic: Boolean(values['metrics-public'] ?? process.env.TESSERA_METRICS_PUBLIC === '1'),
       limits: requestLimitsFrom(values),
     })
+    // Installed before any job runs (the resumed ones below included), so every provider request can be cut off.
+    const providerRequests = abortableProviderRequests()
     // Background jobs a crash or stop interrupted continue where they stopped (their batches are committed). Only on
     // the embedded store: with several processes on one PostgreSQL, 'interrupted' may mean running elsewhere.
-    const interrupted = db.driver.kind === 'pglite' ? (await db.jobs.list()).filter((j) => j.status === 'interrupted') : []
+    // A job a previous server's shutdown cut off in the middle of a provider call, with onError 'abort', is recorded
+    // as failed by that cut, not by its data: it continues too.
+    const interrupted = db.driver.kind === 'pglite' ? (await db.jobs.list()).filter((j) => j.status === 'interrupted' || failedByShutdown(j)) : []
     for (const job of interrupted) {
       await db.jobs.resume(job.id).then(
         () => out(`resumed job ${job.id} (${job.table}.${job.column}: ${job.rowsDone}/${job.rowsTotal} rows done)`),
@@ -117,13 +123,32 @@ examples:
       const stop = async (signal: string) => {
         out(`${signal}: draining (new requests get 503), waiting up to ${drainSeconds} s for ${drain.inflight} in-flight request(s)`)
         const drained = await drain.start(drainSeconds * 1000)
-        if (!drained) err(`drain timeout: ${drain.inflight} request(s) still running are cut off; an unfinished write leaves nothing visible`)
-        // Closing waits for the store's current step; past the drain timeout nothing more is waited for.
-        const closed = Promise.allSettled([server.stop(), db.close()])
-        if (!drained || !(await Promise.race([closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 5_000).unref?.())]))) {
+        if (!drained) {
+          // Past the drain timeout nothing more is waited for: the requests still running (and the provider calls
+          // they wait on) would otherwise hold the process until they end. A write cut off here is removed at the
+          // next open. Their provider calls are not aborted first: a cell failing with onError 'ignore' could then
+          // be written as an error before the process ends.
+          err(`drain timeout: ${drain.inflight} request(s) still running are cut off; an unfinished write leaves nothing visible; exiting`)
+          out('stopped')
+          return exitNow(0)
+        }
+        // Every request has finished, so what still waits on a provider is a background job, whose batch in flight is
+        // dropped by close() and computed again when the job resumes at the next start. Its loops are told to stop
+        // first (synchronously), then their provider requests are aborted: the store closes now, not after the
+        // slowest model's answer.
+        const jobsStopped = db.jobs.stopAll()
+        providerRequests.abort()
+        // Closing waits for the store's current step, for up to 5 s.
+        const closed = Promise.allSettled([server.stop(), jobsStopped, db.close()])
+        if (!(await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000).unref?.())]))) {
           err('closing did not finish in time; exiting')
+          out('stopped')
+          return exitNow(0)
         }
         out('stopped')
+        // Closed: the process ends when run() returns, unless a handle outlives the store (a provider request's
+        // retry timer); it is not waited for.
+        setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref?.()
         resolve()
       }
       process.once('SIGINT', () => void stop('SIGINT'))

@@ -2,8 +2,9 @@
 // with a zone, `YYYY-MM-DD[T ]HH:MM[:SS[.fff…]](Z|±HH:MM|±HHMM)`. An import's conversion spent about a third of its
 // time in Date.parse and the Date it fed (BENCHMARKS.md, issue 22 imp2); this reads the digits by hand. It returns
 // exactly what Date.parse returns for the text (test/io/timestamp-text.test.ts compares them), and undefined for
-// every other text — no zone (local time), a day the month lacks (Date.parse rolls it over), 24:00, leap seconds,
-// a year below 1000 after a space, other spellings — which the caller hands to Date.parse.
+// every other text — no zone (local time), a day the month lacks, 24:00, leap seconds, a year below 1000 after a
+// space, other spellings — which the caller hands to timestampTextMs (src/types): Date.parse, except that a day the
+// month lacks, which Date.parse rolls over into the next month, is refused.
 
 import { civilDays } from '../../types/index.ts'
 

@@ -5,7 +5,7 @@ import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
 import { plainRows, tablesRead, withCaller } from '../../ai/index.ts'
 import type { Caller } from '../../ai/index.ts'
-import { invalid } from '../../errors.ts'
+import { errorOf, invalid } from '../../errors.ts'
 import { or } from '../../query/index.ts'
 import type { DeclaredRoute, RouteContext } from '../../setup/index.ts'
 import { canAccess } from '../auth.ts'
@@ -34,13 +34,28 @@ export function declaredRouteDocs(routes: readonly DeclaredRoute[]): OperationDo
   }))
 }
 
+/** What a value is, for a message that must not show the value itself (a route's result can hold anything). */
+const kindOf = (x: unknown): string => (x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x === 'object' ? 'an object' : `a ${typeof x}`)
+
+/**
+ * A result that does not match the route's declared schema is the route's bug, not the caller's: an INTERNAL error
+ * (500), as any bug is, but a TesseraError whose message names the route, the field and what was expected, so the
+ * answer says what is wrong instead of "see the server log". It shows what the schema expected and the kind of value
+ * found, never the value (valibot's own message quotes it, and a result can hold what the schema meant to keep out).
+ */
 function checkResult(route: DeclaredRoute, schema: v.GenericSchema | undefined, value: unknown, what: string): void {
   if (!schema) return
   const r = v.safeParse(schema, value)
   if (!r.success) {
     const issue = r.issues[0]
     const field = issue.path?.map((p) => String(p.key)).join('.')
-    throw new Error(`route ${route.path}: ${what}${field ? ` field '${field}'` : ''} does not match its declared result: ${issue.message}`)
+    // valibot reports a missing object key as the object's issue, expecting the key's name: say "missing" instead.
+    const mismatch = issue.kind === 'schema' && issue.input === undefined
+      ? 'missing (the route gave nothing there)'
+      : issue.kind === 'schema'
+      ? `expected ${issue.expected ?? issue.type}, got ${kindOf(issue.input)}`
+      : `its ${issue.type.replaceAll('_', ' ')} check failed${issue.expected ? ` (expected ${issue.expected})` : ''}`
+    throw errorOf('INTERNAL', `route ${route.path}: ${what}${field ? ` field '${field}'` : ''} does not match its declared result: ${mismatch} (a bug in the route, not in the request)`, { route: route.path, ...(field ? { field } : {}) })
   }
 }
 
@@ -69,10 +84,17 @@ async function insert(c: Context<AuthEnv>, db: Tessera, route: Extract<DeclaredR
     return p.output as Record<string, unknown>
   }) : rows
   const t = await db.getTable(route.table)
+  // What `returns` needs is checked before the insert: failing after it would answer an error for rows that were
+  // written. route.insert refuses a table without a primary key when it sees the table; this covers a route declared
+  // by path, and a table changed since (a returned column dropped). The route is at fault, not the request: INTERNAL.
+  const pk = t.columns().filter((col) => col.primaryKey).map((col) => col.name)
+  if (route.returns?.length) {
+    if (pk.length === 0) throw errorOf('INTERNAL', `route ${route.path}: returns needs a primary key on ${route.table} to read the inserted rows back, and it has none; nothing was inserted (declare the route without returns, or give the table a primary key)`, { route: route.path })
+    const missing = route.returns.filter((n) => !(n in t.schema()))
+    if (missing.length) throw errorOf('INTERNAL', `route ${route.path}: returns names ${missing.map((n) => `'${n}'`).join(', ')}, which ${route.table} does not have; nothing was inserted`, { route: route.path })
+  }
   const st = await t.insert(checked)
   if (!route.returns?.length) return c.json({ inserted: st.numInserted, version: st.version })
-  const pk = t.columns().filter((col) => col.primaryKey).map((col) => col.name)
-  if (pk.length === 0) throw new Error(`route ${route.path}: returns needs a primary key on ${route.table}`)
   const match = or(...checked.map((r) => pk.map((k) => t.col(k).eq(r[k] as never)).reduce((a, b) => a.and(b))))
   const back = await t.where(match).select(Object.fromEntries([...pk, ...route.returns].map((n) => [n, t.col(n)]))).collect()
   return sendJson(c, { inserted: st.numInserted, version: st.version, rows: plainRows(back.rows) })
