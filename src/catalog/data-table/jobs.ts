@@ -35,53 +35,70 @@ export async function readJobBatch(db: Queryable, state: TableState, plan: Compu
 }
 
 /**
- * Writes a batch's values into the row versions it read, found by address within their blocks (a join on _rowid
- * would scan the table for every batch). A row updated or deleted since the read has a new or ended version there
- * and is skipped: an update recomputed it through its cascade. TypeScript values come in `ts` (aligned with rows);
- * an SQL-mode column is computed in the statement.
+ * Writes a batch's values into the current row versions it read. Rows are found by address within their blocks first
+ * (a join on _rowid alone would scan the table for every batch); a row whose version moved since the read (another
+ * job's write, or an update of columns that are not this column's inputs, writes a new tuple) is found again by
+ * _rowid among the current versions, and still only where its inputs are unchanged: a row whose inputs were updated
+ * or that was deleted since the read is skipped, since the update recomputed it through its cascade. TypeScript
+ * values come in `ts` (aligned with rows); an SQL-mode column is computed in the statement.
  */
 export async function writeJobBatch(tx: Queryable, state: TableState, plan: ComputedPlan, rows: readonly JobBatchRow[], ts?: { values: unknown[]; errors: (CellError | null)[] }): Promise<void> {
   if (rows.length === 0) return
+  const write = ts ? writeTsValues : writeSqlValues
+  const written = await write(tx, state, plan, rows.map((row, i) => ({ row, i })), ts, true)
+  const moved = rows.flatMap((row, i) => (written.has(String(row._rowid)) ? [] : [{ row, i }]))
+  if (moved.length > 0) await write(tx, state, plan, moved, ts, false)
+}
+
+type BatchItem = { row: JobBatchRow; i: number }
+type TsValues = { values: unknown[]; errors: (CellError | null)[] }
+
+/** The _rowids an update statement wrote (its `returning t._rowid`). */
+const rowIds = (r: { rows: { _rowid: unknown }[] }): Set<string> => new Set(r.rows.map((x) => String(x._rowid)))
+
+/** Writes TypeScript-computed values: `byAddress` matches each read row version by ctid, else by _rowid. */
+async function writeTsValues(tx: Queryable, state: TableState, plan: ComputedPlan, items: readonly BatchItem[], tsValues: TsValues | undefined, byAddress: boolean): Promise<Set<string>> {
+  const ts = tsValues!
   const c = plan.column
   const params = new ParamList()
-  const blocks = blockRange('t', rows.map((r) => r._tid), params)
-  if (ts) {
-    const type = parseType(c.type)
-    const source = [{ name: '_rowid', pgType: 'bigint' }, { name: '_tid', pgType: 'text' }, { name: '_h', pgType: 'text' }, { name: 'v', pgType: pgType(type) }, { name: 'et', pgType: 'text' }, { name: 'em', pgType: 'text' }]
-    const cells = (row: JobBatchRow, i: number): unknown[] => [row._rowid, row._tid, row._h, toStoreJson(type, ts.values[i]), ts.errors[i]?.errortype ?? null, ts.errors[i]?.errormsg ?? null]
-    const set = `${valueColumn(c.id)} = x.v, ${errorTypeColumn(c.id)} = x.et, ${errorMsgColumn(c.id)} = x.em`
-    const match = `t.ctid = x._tid::tid and t._rowid = x._rowid and t._v_max = ${MAX_VERSION} and ${inputsHash(state, plan, 't')} = x._h${blocks}`
-    // Vectors (float arrays) in COPY's binary form on PGlite, as inserts send them (rows.ts binaryArraySource): as
-    // jsonb text, PGlite parsed each float in ~3 µs, and a rebuild's batches held the store for hundreds of ms.
-    const binary = tx.copyBinaryFrom ? binaryArraySource(source) : undefined
-    const staged = binary?.payload(rows.length)
-    if (binary && staged) {
-      // The document keeps the cells that are not staged, with each row's place in the batch to join on.
-      const docs = rows.map((row, i) => {
-        const cell = cells(row, i)
-        if (!staged.add(i, cell)) staged.abandon()
-        return Object.fromEntries([[binary.ord, i], ...cell.flatMap((value, k) => (binary.staged.has(k) ? [] : [[source[k]!.name, value]]))])
-      })
-      if (staged.usable) {
-        const sql = `update ${dataTable(state.id)} as t set ${set} from ${binary.from(params.values.length + 1)} where ${match}`
-        await binary.withStaged(tx, staged.bytes(), () => tx.query(sql, [...params.values, JSON.stringify(docs)]))
-        return
-      }
+  const type = parseType(c.type)
+  const source = [{ name: '_rowid', pgType: 'bigint' }, { name: '_tid', pgType: 'text' }, { name: '_h', pgType: 'text' }, { name: 'v', pgType: pgType(type) }, { name: 'et', pgType: 'text' }, { name: 'em', pgType: 'text' }]
+  const cells = ({ row, i }: BatchItem): unknown[] => [row._rowid, row._tid, row._h, toStoreJson(type, ts.values[i]), ts.errors[i]?.errortype ?? null, ts.errors[i]?.errormsg ?? null]
+  const set = `${valueColumn(c.id)} = x.v, ${errorTypeColumn(c.id)} = x.et, ${errorMsgColumn(c.id)} = x.em`
+  const address = byAddress ? `t.ctid = x._tid::tid${blockRange('t', items.map((x) => x.row._tid), params)} and ` : ''
+  const match = `${address}t._rowid = x._rowid and t._v_max = ${MAX_VERSION} and ${inputsHash(state, plan, 't')} = x._h`
+  // Vectors (float arrays) in COPY's binary form on PGlite, as inserts send them (rows.ts binaryArraySource): as
+  // jsonb text, PGlite parsed each float in ~3 µs, and a rebuild's batches held the store for hundreds of ms.
+  const binary = tx.copyBinaryFrom ? binaryArraySource(source) : undefined
+  const staged = binary?.payload(items.length)
+  if (binary && staged) {
+    // The document keeps the cells that are not staged, with each row's place in the batch to join on.
+    const docs = items.map((item, ord) => {
+      const cell = cells(item)
+      if (!staged.add(ord, cell)) staged.abandon()
+      return Object.fromEntries([[binary.ord, ord], ...cell.flatMap((value, k) => (binary.staged.has(k) ? [] : [[source[k]!.name, value]]))])
+    })
+    if (staged.usable) {
+      const sql = `update ${dataTable(state.id)} as t set ${set} from ${binary.from(params.values.length + 1)} where ${match} returning t._rowid`
+      return rowIds(await binary.withStaged(tx, staged.bytes(), () => tx.query<{ _rowid: unknown }>(sql, [...params.values, JSON.stringify(docs)])))
     }
-    const docs = rows.map((row, i) => Object.fromEntries(cells(row, i).map((value, k) => [source[k]!.name, value])))
-    await tx.query(
-      `update ${dataTable(state.id)} as t set ${set}
-       from jsonb_to_recordset(${params.param(JSON.stringify(docs))}::jsonb) as x(${source.map((col) => `${col.name} ${col.pgType}`).join(', ')})
-       where ${match}`,
-      params.values,
-    )
-    return
   }
-  const scope = new ColumnScope(state.md, (col) => `t.${valueColumn(col.id)}`)
-  const set = `${valueColumn(c.id)} = ${compileExpr(plan.expr, scope, params)}`
-  await tx.query(
+  const docs = items.map((item) => Object.fromEntries(cells(item).map((value, k) => [source[k]!.name, value])))
+  return rowIds(await tx.query<{ _rowid: unknown }>(
     `update ${dataTable(state.id)} as t set ${set}
-     where t._v_max = ${MAX_VERSION} and t._rowid between ${params.param(Number(rows[0]!._rowid))}::bigint and ${params.param(Number(rows.at(-1)!._rowid))}::bigint${blocks}`,
+     from jsonb_to_recordset(${params.param(JSON.stringify(docs))}::jsonb) as x(${source.map((col) => `${col.name} ${col.pgType}`).join(', ')})
+     where ${match} returning t._rowid`,
     params.values,
-  )
+  ))
+}
+
+/** Computes an SQL-mode column in the statement, over the batch's _rowid range within its blocks, or its _rowids. */
+async function writeSqlValues(tx: Queryable, state: TableState, plan: ComputedPlan, items: readonly BatchItem[], _ts: TsValues | undefined, byAddress: boolean): Promise<Set<string>> {
+  const params = new ParamList()
+  const scope = new ColumnScope(state.md, (col) => `t.${valueColumn(col.id)}`)
+  const set = `${valueColumn(plan.column.id)} = ${compileExpr(plan.expr, scope, params)}`
+  const which = byAddress
+    ? `t._rowid between ${params.param(Number(items[0]!.row._rowid))}::bigint and ${params.param(Number(items.at(-1)!.row._rowid))}::bigint${blockRange('t', items.map((x) => x.row._tid), params)}`
+    : `t._rowid = any(${params.param(items.map((x) => Number(x.row._rowid)))}::bigint[])`
+  return rowIds(await tx.query<{ _rowid: unknown }>(`update ${dataTable(state.id)} as t set ${set} where t._v_max = ${MAX_VERSION} and ${which} returning t._rowid`, params.values))
 }
