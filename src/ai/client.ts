@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { CallPolicy, RetryOptions } from '../compute/index.ts'
 import { runChunks, RateLimiter, Semaphore, checkResponse, TransientError } from '../compute/index.ts'
-import { expectKinds } from '../query/index.ts'
+import { expectKinds, RowFailure } from '../query/index.ts'
 import type { ColumnType } from '../types/index.ts'
 import { modelOf } from './common.ts'
 import { TesseraError } from '../errors.ts'
@@ -104,7 +104,9 @@ export class ProviderClient {
 
   /** One request per row, under this provider's concurrency, rate limit and retries. */
   perRow<R>(inputs: readonly unknown[], fn: (i: number) => Promise<R>): Promise<R[]> {
-    return runChunks(inputs.map((_, i) => i), 1, this.policy, async ([i]) => [await fn(i!)])
+    // A row that fails (after its retries) is that row's failure alone: the other rows' answers are kept, not asked
+    // again (src/query/evaluator.ts, RowFailure).
+    return runChunks<number, R | RowFailure>(inputs.map((_, i) => i), 1, this.policy, async ([i]) => [await fn(i!)], (e) => [new RowFailure(e)]) as Promise<R[]>
   }
 
   /** The server's key goes to whatever base URL is used: a scoped token may not choose one (it could collect the key). */

@@ -7,17 +7,24 @@ import { stricterLimits } from '../media/index.ts'
 import type { AuthorLimits } from '../media/index.ts'
 
 // The computed-column graph. A computed column's expression may name earlier columns, computed or not; inlining the
-// computed ones ("substitution") gives an expression over stored input columns only, which SQL or TypeScript can
-// evaluate for a new or updated row in one pass.
+// computed ones ("substitution") gives an expression over stored columns, which SQL or TypeScript can evaluate for a
+// new or updated row in one pass. A computed column that calls TypeScript itself (a UDF, a model, a provider) is not
+// inlined: its dependents read its value, computed before them in the same write or stored, since a second call would
+// cost again and could answer differently (an LLM column read by two others was called three times a row).
 
 export interface ComputedPlan {
   readonly column: ColumnMd
-  /** The expression with every computed column inlined: it reads input columns only. */
+  /** The expression with computed columns inlined, except those it `reads`: it names stored columns only. */
   readonly expr: ExprNode
   /** 'sql': computed inside the INSERT/UPDATE statement; 'ts': evaluated in TypeScript (UDFs, per-cell errors). */
   readonly mode: 'sql' | 'ts'
-  /** Names of the input columns it reads. */
+  /** Names of the columns it reads: input columns, and the computed columns in `reads`. */
   readonly inputs: ReadonlySet<string>
+  /**
+   * Computed columns it reads by value rather than inlining (they call TypeScript, see isReadByValue): computed
+   * before it when the same write computes them, else read as stored with their errors (readValueColumns).
+   */
+  readonly reads: ReadonlySet<string>
   /** The stricter of the limits of its column's author and of every computed column it inlines (author-limits.ts). */
   readonly limits?: AuthorLimits
 }
@@ -34,28 +41,77 @@ function canEvalInTs(node: ExprNode): boolean {
   return (def.eval !== undefined || def.evalBatch !== undefined) && node.args.every(canEvalInTs)
 }
 
-/** Inlines computed columns; refuses cycles and references to unknown columns. */
-export function substitute(node: ExprNode, md: TableMd, seen: ReadonlySet<string> = new Set()): ExprNode {
+/**
+ * Inlines computed columns, except those `byValue` keeps as references (read as values); refuses cycles and
+ * references to unknown columns.
+ */
+export function substitute(node: ExprNode, md: TableMd, seen: ReadonlySet<string> = new Set(), byValue: (c: ColumnMd) => boolean = () => false): ExprNode {
   if (isCol(node)) {
     const c = md.columns.find((x) => x.name === node.col)
     if (!c) throw notFound('COLUMN_NOT_FOUND', `unknown column '${node.col}' in ${printExpr(node)}`, { column: node.col })
     if (node.prop || !c.computed) return node.tbl ? colNode(node.col, undefined, node.prop) : node
     if (seen.has(c.name)) throw invalid('INVALID_EXPRESSION', `computed column '${c.name}' depends on itself`)
-    return substitute(c.computed.expr, md, new Set([...seen, c.name]))
+    if (byValue(c)) return node.tbl ? colNode(node.col) : node
+    return substitute(c.computed.expr, md, new Set([...seen, c.name]), byValue)
   }
-  if (isFn(node)) return withArgs(node, node.args.map((a) => substitute(a, md, seen)))
+  if (isFn(node)) return withArgs(node, node.args.map((a) => substitute(a, md, seen, byValue)))
   return node
 }
 
+/**
+ * Whether dependents read `c`'s value instead of inlining its expression: a stored computed column whose own
+ * expression (its by-value references aside) needs TypeScript. Inlining stays for SQL-expressible columns: computing
+ * them again is cheap and gives the same answer, and it lets SQL compute a chain in one statement.
+ */
+function isReadByValue(c: ColumnMd, md: TableMd, memo: Map<string, boolean>, seen: ReadonlySet<string> = new Set()): boolean {
+  if (!c.computed || c.computed.stored === false) return false
+  const known = memo.get(c.name)
+  if (known !== undefined) return known
+  const next = new Set([...seen, c.name])
+  const own = substitute(c.computed.expr, md, next, (d) => !next.has(d.name) && isReadByValue(d, md, memo, next))
+  const byValue = !isSqlExpr(own)
+  memo.set(c.name, byValue)
+  return byValue
+}
+
 export function computedPlans(md: TableMd): ComputedPlan[] {
+  const memo = new Map<string, boolean>()
+  const byValue = (c: ColumnMd) => isReadByValue(c, md, memo)
   // Columns with stored: false are computed when read (src/query/planner.ts), never written.
-  return md.columns.filter((c) => c.computed && c.computed.stored !== false).map((column) => {
-    const expr = substitute(column.computed!.expr, md, new Set([column.name]))
-    const sqlOk = isSqlExpr(expr) && !hasProp(expr)
+  const plans = md.columns.filter((c) => c.computed && c.computed.stored !== false).map((column): ComputedPlan => {
+    const partial = substitute(column.computed!.expr, md, new Set([column.name]), byValue)
+    const reads = new Set([...columnRefs(partial)].filter((n) => md.columns.some((c) => c.name === n && c.computed)))
+    // A column reading another by value is computed in TypeScript after it; one whose functions have no TypeScript
+    // form falls back to inlining (and computes again what it reads).
+    const expr = reads.size > 0 && !canEvalInTs(partial) ? substitute(column.computed!.expr, md, new Set([column.name])) : partial
+    const read = expr === partial ? reads : new Set<string>()
+    const sqlOk = read.size === 0 && isSqlExpr(expr) && !hasProp(expr)
     const mode = sqlOk && (column.computed!.onError === 'abort' || !canEvalInTs(expr)) ? 'sql' : 'ts'
     const limits = authorLimitsOf(column, md)
-    return { column, expr, mode, inputs: columnRefs(expr), ...(limits ? { limits } : {}) }
+    return { column, expr, mode, inputs: columnRefs(expr), reads: read, ...(limits ? { limits } : {}) }
   })
+  return inReadOrder(plans)
+}
+
+/** The computed columns `plans` read by value (ComputedPlan.reads), to read as stored beside their inputs. */
+export function readByValue(md: TableMd, plans: readonly ComputedPlan[]): ColumnMd[] {
+  const names = new Set(plans.flatMap((p) => [...p.reads]))
+  return md.columns.filter((c) => names.has(c.name))
+}
+
+/** The row keys of a by-value read's stored error (its value is under its name): readers add them beside the value. */
+export const readErrorKeys = (name: string): { errortype: string; errormsg: string } => ({ errortype: `${name}:errortype`, errormsg: `${name}:errormsg` })
+
+/** Plans ordered so that a plan comes after the plans of the columns it reads by value (a replaced column moves last). */
+function inReadOrder(plans: readonly ComputedPlan[]): ComputedPlan[] {
+  const pending = new Map(plans.map((p) => [p.column.name, p]))
+  const out: ComputedPlan[] = []
+  while (pending.size > 0) {
+    const ready = [...pending.values()].filter((p) => [...p.reads].every((n) => !pending.has(n)))
+    // Cycles are refused when a column is defined; should one appear, keep the stored order rather than loop.
+    for (const p of ready.length > 0 ? ready : [...pending.values()]) (out.push(p), pending.delete(p.column.name))
+  }
+  return out
 }
 
 /** The stricter of the limits of `column`'s author and of the authors of the computed columns it reads. */

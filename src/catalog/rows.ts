@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { invalid, TesseraError } from '../errors.ts'
-import { ColumnScope, computedPlans } from './computed.ts'
+import { ColumnScope, computedPlans, readByValue, readErrorKeys } from './computed.ts'
 import type { ComputedPlan } from './computed.ts'
 import { evalCells, Expr, isCol, isExprNode, litNode, printExpr, ExprNodeSchema, valueColumn, typeOf } from '../query/index.ts'
 import type { CellError, ExprNode } from '../query/index.ts'
@@ -30,7 +30,11 @@ const FIRST_CHUNK_ROWS = 64
 const MAX_CHUNK_ROWS = 4096
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-/** Evaluates the TypeScript-computed columns for rows keyed by input column name. Runs outside any transaction. */
+/**
+ * Evaluates the TypeScript-computed columns for rows keyed by input column name. Runs outside any transaction. A plan
+ * that reads another column by value (ComputedPlan.reads) gets the value computed here before it, else the stored one
+ * the row carries; where that value is an error, so is the plan's cell, and its function is not called for the row.
+ */
 export async function computeTsColumns(
   plans: readonly ComputedPlan[],
   rows: readonly Row[],
@@ -38,47 +42,10 @@ export async function computeTsColumns(
   counts: WriteCounts,
 ): Promise<Map<number, { values: unknown[]; errors: (CellError | null)[] }>> {
   const out = new Map<number, { values: unknown[]; errors: (CellError | null)[] }>()
-  const leaves = (node: ExprNode) => (isCol(node) && !node.prop ? node.col : undefined)
+  const byName = new Map<string, { values: unknown[]; errors: (CellError | null)[] }>()
   for (const p of plans) {
     if (p.mode !== 'ts') continue
-    const type = parseType(p.column.type)
-    const schema = valueSchema({ ...type, nullable: true })
-    const values: unknown[] = []
-    const errors: (CellError | null)[] = []
-    // In chunks sized to a few ms, with the event loop let through between them: this runs on the serving thread,
-    // and 5,000 rows of a lexical embedding plus the check of each vector held /health for 150-280 ms at a time.
-    let chunk = FIRST_CHUNK_ROWS
-    for (let start = 0; start < rows.length; ) {
-      const started = performance.now()
-      // Whether the event loop got a turn during the chunk: then the function waited on something (a remote model, a
-      // worker) and the time was not this thread's, so the chunk grows instead of shrinking to tiny remote batches.
-      let turned = false
-      setImmediate(() => (turned = true))
-      const part = rows.length <= chunk && start === 0 ? rows : rows.slice(start, start + chunk)
-      // Media a column produces go to its destination store when it has one (Pixeltable's destination=); its media
-      // reads stay within what its author could reach.
-      const cells = await withColumnAuthor(p.limits, `column '${p.column.name}'`, () => withMediaDestination(p.column.destination, () => evalCells(p.expr, part, leaves)))
-      for (let i = 0; i < cells.values.length; i++) {
-        let value = cells.values[i]
-        let error = cells.errors[i] ?? null
-        if (!error) {
-          const parsed = v.safeParse(schema, value)
-          if (parsed.success) value = parsed.output
-          else {
-            error = { errortype: 'TypeError', errormsg: `${printExpr(p.expr)} returned ${JSON.stringify(value)?.slice(0, 60)}, not ${formatType(type)}: ${parsed.issues[0].message}` }
-            value = null
-          }
-        }
-        values.push(value)
-        errors.push(error)
-      }
-      start += part.length
-      // With onError 'abort' the first failing chunk is enough: the write is refused whatever the rest computes.
-      if (start >= rows.length || (p.column.computed!.onError === 'abort' && cells.errors.some((e) => e !== null))) break
-      const took = turned ? 0 : performance.now() - started
-      chunk = Math.max(16, Math.min(MAX_CHUNK_ROWS, Math.round(chunk * Math.min(4, Math.max(0.25, CHUNK_MS / Math.max(took, 0.5))))))
-      await nextTurn()
-    }
+    const { values, errors } = p.reads.size === 0 ? await evalPlan(p, rows) : await evalReadingValues(p, rows, byName)
     const failed = errors.findIndex((e) => e !== null)
     if (failed >= 0 && p.column.computed!.onError === 'abort') {
       throw new TesseraError('COMPUTATION_FAILED', `row ${failed}, computed column '${p.column.name}' of '${path}': ${errors[failed]!.errortype}: ${errors[failed]!.errormsg}; nothing was written (use onError: 'ignore' to store the error per cell instead)`, { row: failed, column: p.column.name })
@@ -88,8 +55,78 @@ export async function computeTsColumns(
     counts.excs += n
     if (n > 0) counts.colsWithExcs.add(p.column.name)
     out.set(p.column.id, { values, errors })
+    byName.set(p.column.name, { values, errors })
   }
   return out
+}
+
+/**
+ * A plan that reads columns by value: each row gets those values (computed in this pass, or stored on the row with
+ * their errors), and only the rows where none of them is an error are evaluated; the others carry the first error.
+ */
+async function evalReadingValues(p: ComputedPlan, rows: readonly Row[], computed: ReadonlyMap<string, { values: unknown[]; errors: (CellError | null)[] }>): Promise<{ values: unknown[]; errors: (CellError | null)[] }> {
+  const values: unknown[] = new Array(rows.length).fill(null)
+  const errors: (CellError | null)[] = new Array(rows.length).fill(null)
+  const evaluated: number[] = []
+  const inputs: Row[] = []
+  rows.forEach((row, i) => {
+    const input: Row = { ...row }
+    for (const name of p.reads) {
+      const fresh = computed.get(name)
+      const keys = readErrorKeys(name)
+      const error = fresh ? fresh.errors[i] : row[keys.errortype] != null ? { errortype: String(row[keys.errortype]), errormsg: String(row[keys.errormsg] ?? '') } : null
+      if (fresh) input[name] = fresh.values[i]
+      if (error && !errors[i]) errors[i] = { errortype: error.errortype, errormsg: `column '${name}' failed: ${error.errormsg}` }
+    }
+    if (!errors[i]) (evaluated.push(i), inputs.push(input))
+  })
+  const cells = await evalPlan(p, inputs)
+  evaluated.forEach((i, k) => ((values[i] = cells.values[k]), (errors[i] = cells.errors[k] ?? null)))
+  return { values, errors }
+}
+
+/** Evaluates one plan over rows, in chunks that let the event loop through, and checks each value against its type. */
+async function evalPlan(p: ComputedPlan, rows: readonly Row[]): Promise<{ values: unknown[]; errors: (CellError | null)[] }> {
+  const leaves = (node: ExprNode) => (isCol(node) && !node.prop ? node.col : undefined)
+  const type = parseType(p.column.type)
+  const schema = valueSchema({ ...type, nullable: true })
+  const values: unknown[] = []
+  const errors: (CellError | null)[] = []
+  // In chunks sized to a few ms, with the event loop let through between them: this runs on the serving thread,
+  // and 5,000 rows of a lexical embedding plus the check of each vector held /health for 150-280 ms at a time.
+  let chunk = FIRST_CHUNK_ROWS
+  for (let start = 0; start < rows.length; ) {
+    const started = performance.now()
+    // Whether the event loop got a turn during the chunk: then the function waited on something (a remote model, a
+    // worker) and the time was not this thread's, so the chunk grows instead of shrinking to tiny remote batches.
+    let turned = false
+    setImmediate(() => (turned = true))
+    const part = rows.length <= chunk && start === 0 ? rows : rows.slice(start, start + chunk)
+    // Media a column produces go to its destination store when it has one (Pixeltable's destination=); its media
+    // reads stay within what its author could reach.
+    const cells = await withColumnAuthor(p.limits, `column '${p.column.name}'`, () => withMediaDestination(p.column.destination, () => evalCells(p.expr, part, leaves)))
+    for (let i = 0; i < cells.values.length; i++) {
+      let value = cells.values[i]
+      let error = cells.errors[i] ?? null
+      if (!error) {
+        const parsed = v.safeParse(schema, value)
+        if (parsed.success) value = parsed.output
+        else {
+          error = { errortype: 'TypeError', errormsg: `${printExpr(p.expr)} returned ${JSON.stringify(value)?.slice(0, 60)}, not ${formatType(type)}: ${parsed.issues[0].message}` }
+          value = null
+        }
+      }
+      values.push(value)
+      errors.push(error)
+    }
+    start += part.length
+    // With onError 'abort' the first failing chunk is enough: the write is refused whatever the rest computes.
+    if (start >= rows.length || (p.column.computed!.onError === 'abort' && cells.errors.some((e) => e !== null))) break
+    const took = turned ? 0 : performance.now() - started
+    chunk = Math.max(16, Math.min(MAX_CHUNK_ROWS, Math.round(chunk * Math.min(4, Math.max(0.25, CHUNK_MS / Math.max(took, 0.5))))))
+    await nextTurn()
+  }
+  return { values, errors }
 }
 
 export type UpdateValues = Record<string, unknown>
@@ -131,9 +168,13 @@ export { dependentPlans } from './computed.ts'
 /** Computes plans for rows (with _rowid and input values by name). Runs outside any transaction. */
 export async function computeInPlace(state: TableState, rows: readonly Row[], plans: readonly ComputedPlan[], counts: WriteCounts): Promise<ComputedInPlace> {
   const inputs = inputColumns(state.md)
+  // Columns the plans read by value, with their stored errors (readValueColumns): a plan whose read column is not
+  // recomputed here takes them from the row.
+  const reads = readByValue(state.md, plans).flatMap((c) => [c.name, ...Object.values(readErrorKeys(c.name))])
   const decoded = rows.map((row) => {
     const o: Row = { _rowid: row._rowid }
     for (const c of inputs) o[c.column.name] = row[c.column.name]
+    for (const key of reads) if (key in row) o[key] = row[key]
     return o
   })
   return { rows: decoded, values: await computeTsColumns(plans, decoded, state.path, counts) }
@@ -150,6 +191,6 @@ export async function precomputeUpdate(
 ): Promise<(ComputedInPlace & { readonly tids: readonly string[] }) | undefined> {
   const tsPlans = plans.filter((p) => p.mode === 'ts')
   if (tsPlans.length === 0) return undefined
-  const rows = await readUpdatedRows(db, state, where, values)
+  const rows = await readUpdatedRows(db, state, where, values, tsPlans)
   return { ...(await computeInPlace(state, rows, tsPlans, counts)), tids: rows.map((r) => r._tid) }
 }

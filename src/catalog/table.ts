@@ -1,5 +1,5 @@
 import { alreadyExists, ConcurrencyError, invalid, notFound, TesseraError } from '../errors.ts'
-import { ColumnScope, computedPlans, directDependents, stripTables, unstoredLimits } from './computed.ts'
+import { ColumnScope, computedPlans, directDependents, readByValue, stripTables, unstoredLimits } from './computed.ts'
 import type { ComputedPlan } from './computed.ts'
 import { inContext } from './context.ts'
 import type { ExecContext } from './context.ts'
@@ -440,7 +440,7 @@ export class Table implements Joinable {
         const partial = await mediaRows(this.#ctx, state, validateRows(state.md, state.path, rows, { partial: true, required: pk }))
         checkDuplicateKeys(state, partial)
         const tsPlans = cascade ? computedPlans(state.md).filter((p) => p.mode === 'ts') : []
-        const { existing, missing, current } = await partitionByExistingKey(this.#ctx.db, state, partial, tsPlans.length > 0 ? inputColumns(state.md).map((c) => c.column) : [])
+        const { existing, missing, current } = await partitionByExistingKey(this.#ctx.db, state, partial, tsPlans.length > 0 ? [...inputColumns(state.md).map((c) => c.column), ...readByValue(state.md, tsPlans)] : [])
         if (missing.length > 0 && ifNotExists === 'error') throw missingKeyError(state, missing[0]!)
         const inserts = ifNotExists === 'insert' ? await mediaRows(this.#ctx, state, validateRows(state.md, state.path, missing.map((m) => rows[partial.indexOf(m)]!))) : []
         const ts = await computeTsColumns(computedPlans(state.md), inserts, state.path, counts)
@@ -574,7 +574,12 @@ export class Table implements Joinable {
       throw notFound('COLUMN_NOT_FOUND', `'${this.path}' has no column '${name}'`, { column: name })
     }
     return this.#write('drop_column', async () => undefined, async (tx, state) => {
-      const column = state.md.columns.find((c) => c.name === name)!
+      // Checked again on the locked state: a concurrent drop or rename may have taken it meanwhile.
+      const column = state.md.columns.find((c) => c.name === name)
+      if (!column) {
+        if (options.ifNotExists === 'ignore') return state.md
+        throw notFound('COLUMN_NOT_FOUND', `'${state.path}' has no column '${name}'`, { column: name })
+      }
       if (state.md.primaryKey.includes(column.id)) throw invalid('HAS_DEPENDENTS', `column '${name}' is part of the primary key of '${state.path}' and cannot be dropped`, { column: name })
       const iterator = state.md.view?.iterator
       if (iterator && (iterator.inputColumn ?? iterator.input) === name) throw invalid('HAS_DEPENDENTS', `column '${name}' is the input of the iterator of view '${state.path}' and cannot be dropped`, { column: name })
@@ -651,8 +656,10 @@ export class Table implements Joinable {
     apply: (tx: Queryable, state: TableState, version: number, counts: WriteCounts, prepared: P) => Promise<TableMd>,
     prepare?: (state: TableState, counts: WriteCounts) => Promise<P>,
     staged?: Pick<Change<P>, 'rows' | 'undo'>,
+    replaceRounds = 0,
   ): Promise<UpdateStatus> {
     this.#writable()
+    if (replaceRounds > 0) await this.#ctx.refresh(this.#id)
     const existing = this.md.columns.find((c) => c.name === name)
     if (existing) {
       const mode = ifExists ?? 'error'
@@ -662,23 +669,35 @@ export class Table implements Joinable {
       if (deps.length > 0 && mode === 'replace') {
         throw invalid('HAS_DEPENDENTS', `column '${name}' is used by ${deps.map((d) => `'${d.name}'`).join(', ')}; use ifExists: 'replace_force' to drop them too`, { column: name })
       }
-      for (const d of deps) await this.dropColumn(d.name)
-      await this.dropColumn(name)
+      // A concurrent replace may drop them first: what is gone is what this wanted.
+      for (const d of deps) await this.dropColumn(d.name, { ifNotExists: 'ignore' })
+      await this.dropColumn(name, { ifNotExists: 'ignore' })
     }
-    const { status } = await commitChange<P>(this.#ctx, this.#id, {
-      kind,
-      ...(prepare ? { prepare, readsRows: (p: P) => p !== undefined } : {}),
-      ...staged,
-      apply: async (tx, state, version, prepared, counts) => {
-        // Checked again on the locked state: a concurrent writer (here or in another process) may have added it.
-        if (state.md.columns.some((c) => c.name === name)) {
-          if (ifExists === 'ignore') return state.md
-          throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' already has a column '${name}'`, { column: name })
-        }
-        return apply(tx, state, version, counts, prepared)
-      },
-    })
-    return status
+    try {
+      const { status } = await commitChange<P>(this.#ctx, this.#id, {
+        kind,
+        ...(prepare ? { prepare, readsRows: (p: P) => p !== undefined } : {}),
+        ...staged,
+        apply: async (tx, state, version, prepared, counts) => {
+          // Checked again on the locked state: a concurrent writer (here or in another process) may have added it.
+          if (state.md.columns.some((c) => c.name === name)) {
+            if (ifExists === 'ignore') return state.md
+            if (ifExists === 'replace' || ifExists === 'replace_force') throw new ReplaceRaced()
+            throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' already has a column '${name}'`, { column: name })
+          }
+          return apply(tx, state, version, counts, prepared)
+        },
+      })
+      return status
+    } catch (e) {
+      // A concurrent add of the same name landed between this replace's drop and its add: replace that one too, as a
+      // replace run after it would (the last replace wins). Bounded: each round, some other writer made progress.
+      if (!(e instanceof ReplaceRaced) || replaceRounds >= MAX_REPLACE_ROUNDS) {
+        if (e instanceof ReplaceRaced) throw new ConcurrencyError('CONCURRENCY_CONFLICT', `column '${name}' of '${this.path}' was added again by concurrent writers ${MAX_REPLACE_ROUNDS} times while this replace ran; try again`, { column: name })
+        throw e
+      }
+      return this.#schemaChange(kind, name, ifExists, apply, prepare, staged, replaceRounds + 1)
+    }
   }
 
   // ---------------------------------------------------------------- embedding indexes (src/index/)
@@ -783,7 +802,9 @@ async function precomputeByKey(state: TableState, rows: readonly Row[], current:
     const start = existing.length
     existing.push(...group)
     const changed = setColumns(state, group[0]!)
-    const plans = tsPlans.filter((p) => changed.some((c) => p.inputs.has(c.name)))
+    // The cascade: plans reading a set column, directly or through the columns they read by value.
+    const cascade = new Set(dependentPlans(state.md, new Set(changed.map((c) => c.name))).map((p) => p.column.id))
+    const plans = tsPlans.filter((p) => cascade.has(p.column.id))
     if (plans.length === 0) continue
     const after = group.map((r) => ({ ...storedRow(state, current, r), ...Object.fromEntries(changed.map((c) => [c.name, r[c.name]])) }))
     segments.push({ start, end: existing.length, computed: await computeInPlace(state, after, plans, counts) })
@@ -851,6 +872,10 @@ export function setRevertGuard(fn: (tx: Queryable, state: TableState) => Promise
 }
 
 /** An option is never silently ignored: names a call does not take are refused, with the ones it does. */
+/** A replace found its column added again by a concurrent writer after dropping it (Table#schemaChange retries). */
+class ReplaceRaced extends Error {}
+const MAX_REPLACE_ROUNDS = 5
+
 export function refuseUnknownOptions(call: string, options: object | undefined, known: readonly string[]): void {
   if (!options || typeof options !== 'object') return
   const unknown = Object.keys(options).filter((k) => !known.includes(k) && (options as Record<string, unknown>)[k] !== undefined)

@@ -14,9 +14,10 @@ export interface CallPolicy {
 
 /**
  * Calls `call` once per chunk of `size` items and returns the results in input order. All chunks settle before a
- * failure is reported, so no call is left running unobserved.
+ * failure is reported, so no call is left running unobserved. With `onChunkFailure`, a chunk that failed (after its
+ * retries) answers what it returns for its items instead (per-row functions: a RowFailure for that row alone).
  */
-export async function runChunks<T, R>(items: readonly T[], size: number, policy: CallPolicy, call: (chunk: T[]) => Promise<readonly R[]>): Promise<R[]> {
+export async function runChunks<T, R>(items: readonly T[], size: number, policy: CallPolicy, call: (chunk: T[]) => Promise<readonly R[]>, onChunkFailure?: (error: unknown, chunk: T[]) => readonly R[]): Promise<R[]> {
   const chunks: T[][] = []
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size))
   const once = async (chunk: T[]): Promise<readonly R[]> => {
@@ -33,6 +34,7 @@ export async function runChunks<T, R>(items: readonly T[], size: number, policy:
     return policy.semaphore ? policy.semaphore.run(retried) : retried()
   }
   const settled = await Promise.allSettled(chunks.map(once))
+  if (onChunkFailure) return settled.flatMap((s, k) => [...(s.status === 'fulfilled' ? s.value : onChunkFailure(s.reason, chunks[k]!))])
   const failed = settled.find((s) => s.status === 'rejected')
   if (failed) throw (failed as PromiseRejectedResult).reason
   return settled.flatMap((s) => [...(s as PromiseFulfilledResult<readonly R[]>).value])

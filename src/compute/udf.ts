@@ -1,5 +1,5 @@
 import { invalid } from '../errors.ts'
-import { Expr, toNode, fnNode, functions, typeError } from '../query/index.ts'
+import { Expr, toNode, fnNode, functions, RowFailure, typeError } from '../query/index.ts'
 import type { ExprLike, FnNode, FunctionDef } from '../query/index.ts'
 import type { ColumnType } from '../types/index.ts'
 import { formatType, isAssignable, parseType } from '../types/index.ts'
@@ -93,13 +93,20 @@ export function udf(options: UdfOptions): Udf {
       const n = columns[0]?.length ?? 0
       const rows = Array.from({ length: n }, (_, i) => i)
       if (batched) return runChunks(rows, size, policy, async (idx) => fn(...columns.map((c) => idx.map((i) => c[i]))) as Promise<unknown[]>)
+      // Row by row, a row that fails is that row's failure alone: the others keep their values (src/query/evaluator.ts).
       if (!policy.semaphore && !policy.limiter && !policy.retries) {
         // The common case: no throttling, so call in order without per-row promises' bookkeeping.
         const out = new Array<unknown>(n)
-        for (let i = 0; i < n; i++) out[i] = await fn(...columns.map((c) => c[i]))
+        for (let i = 0; i < n; i++) {
+          try {
+            out[i] = await fn(...columns.map((c) => c[i]))
+          } catch (e) {
+            out[i] = new RowFailure(e)
+          }
+        }
         return out
       }
-      return runChunks(rows, 1, policy, async ([i]) => [await fn(...columns.map((c) => c[i!]))])
+      return runChunks(rows, 1, policy, async ([i]) => [await fn(...columns.map((c) => c[i!]))], (e) => [new RowFailure(e)])
     },
     deterministic: options.deterministic ?? true,
     ...(options.nullSafe ? { nullSafe: true } : {}),

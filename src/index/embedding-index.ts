@@ -1,5 +1,5 @@
 import type { ColumnMd, IfExists, IfNotExists, IndexMd, IndexMetric, TableMd, UpdateStatus, Table, TableState, VersionKind } from '../catalog/index.ts'
-import { alreadyExists, invalid, notFound } from '../errors.ts'
+import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
 import type { Embedder } from '../inference/index.ts'
 import { checkEmbedder, withDims } from '../inference/index.ts'
 import { colNode, Expr, fnNode, valueColumn } from '../query/index.ts'
@@ -245,7 +245,7 @@ export async function addEmbeddingIndex(table: Table, column: string, options: A
   // Replacing: the new vectors column starts under a temporary name and the swap happens in the same version, so a
   // search never finds the index missing.
   const hiddenName = checked.exists ? `${hiddenIndexColumn(checked.name)}_new${table.md.nextColumnId}` : hiddenIndexColumn(checked.name)
-  return addHidden(hiddenName, embedExpr(embed, column), {
+  const added = addHidden(hiddenName, embedExpr(embed, column), {
     onError: options.onError ?? 'abort',
     hidden: true,
     afterAdd: async (tx, newMd, valueCol, state) => {
@@ -253,6 +253,13 @@ export async function addEmbeddingIndex(table: Table, column: string, options: A
       await createPhysicalIndexes(tx, state.id, idx)
       return withIndex(newMd, idx)
     },
+  })
+  // A concurrent add of the same index took the hidden column's name between the check above and this add: answer
+  // as if it had come first (the hidden column's name is not the user's to see).
+  return added.catch((e) => {
+    if (!(e instanceof TesseraError && e.code === 'COLUMN_ALREADY_EXISTS')) throw e
+    if (options.ifExists === 'ignore') return statusOf(table)
+    throw alreadyExists('INDEX_ALREADY_EXISTS', `'${table.path}' already has an index '${checked.name}'; pass ifExists: 'ignore' or 'replace' (or build the new one in the background: db.jobs.startIndex)`, { index: checked.name })
   })
 }
 
@@ -264,7 +271,14 @@ export async function dropEmbeddingIndex(table: Table, name: string, options: { 
   }
   // Dropping the hidden column drops the index entry with it (Table.dropColumn); the physical column and HNSW
   // index stay for earlier versions, as with any dropped column, and new rows store null there.
-  if (ownsVectorsColumn(idx)) return table.dropColumn(table.md.columns.find((c) => c.id === idx.valueColumnId)!.name)
+  if (ownsVectorsColumn(idx)) {
+    // A concurrent drop of the same index may take the column first: then this index is not found, as it would be
+    // after that drop (never the hidden column's name).
+    return table.dropColumn(table.md.columns.find((c) => c.id === idx.valueColumnId)!.name, { ifNotExists: options.ifNotExists ?? 'error' }).catch((e) => {
+      if (e instanceof TesseraError && e.code === 'COLUMN_NOT_FOUND') throw notFound('INDEX_NOT_FOUND', `'${table.path}' has no index '${name}'`, { index: name })
+      throw e
+    })
+  }
   // An index over a column of vectors: only the catalog entry goes (the column is the user's).
   return alterSchema('drop_column', async (_tx, state) => {
     const indexes = (state.md.indexes ?? []).filter((i) => i.name !== name)

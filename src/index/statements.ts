@@ -26,6 +26,7 @@ export interface IndexStatements {
   readVectors(db: Queryable, tableId: number, valueColumnId: number, dims: number, range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<VectorPage>
   readColumnValues(db: Queryable, tableId: number, columnIds: readonly number[], range: { after: number; upTo: number }, afterRowId: number, limit: number): Promise<ColumnValuesPage>
   rowsEnded(db: Queryable, tableId: number, after: number, upTo: number): Promise<BigUint64Array>
+  rowsWithoutVector(db: Queryable, tableId: number, valueColumnId: number, after: number, upTo: number): Promise<BigUint64Array>
   countVectors(db: Queryable, tableId: number, valueColumnId: number, version: number): Promise<number>
   rowIdsWrittenAfter(tableId: number, after: number): string
   countNewerRows(db: Queryable, tableId: number, after: number, cap: number): Promise<number>

@@ -16,30 +16,72 @@ export type Leaves = ReadonlyMap<ExprNode, string> | ((node: ExprNode) => string
 const leafKey = (leaves: Leaves, node: ExprNode): string | undefined =>
   typeof leaves === 'function' ? leaves(node) : leaves.get(node)
 
-export async function evalBatch(node: ExprNode, rows: readonly Row[], leaves: Leaves): Promise<unknown[]> {
+/**
+ * A row's failure within a batch: a function that calls row by row (a plain UDF, a provider, a built-in's eval)
+ * returns it for the row that failed instead of failing the batch, so the other rows keep their values and are not
+ * called again (a sampled LLM would answer them differently the second time). It passes through the functions that
+ * read it, uncalled for that row; evalBatch throws the first one, evalCells stores each as its row's error.
+ */
+export class RowFailure {
+  constructor(readonly error: unknown, public expression?: string) {}
+}
+
+/** The error a failure is reported as: the function's own TesseraError, or COMPUTATION_FAILED naming the expression. */
+function failureError(f: RowFailure): TesseraError {
+  if (f.error instanceof TesseraError) return f.error
+  const message = (f.error as Error)?.message ?? f.error
+  return new TesseraError('COMPUTATION_FAILED', `${f.expression ?? 'an expression'} failed: ${message}`, f.expression ? { expression: f.expression } : {}, { cause: f.error })
+}
+
+/** Evaluates `node` over rows; a value may be a RowFailure for a row whose evaluation failed on its own. */
+async function evalValues(node: ExprNode, rows: readonly Row[], leaves: Leaves): Promise<unknown[]> {
   const leaf = leafKey(leaves, node)
   if (leaf !== undefined) return rows.map((r) => r[leaf] ?? null)
   if (isLit(node)) return rows.map(() => node.lit)
   if (isCol(node)) throw new Error(`internal: column ${printExpr(node)} was not fetched`)
   const def = functions.get(node.fn, node)
-  const argColumns = await Promise.all(node.args.map((a) => evalBatch(a, rows, leaves)))
-  // Rows with a null argument yield null without calling the function (unless it handles nulls itself).
-  const live = def.nullSafe ? rows.map((_, i) => i) : rows.map((_, i) => i).filter((i) => !argColumns.some((c) => isNullish(c[i])))
+  const argColumns = await Promise.all(node.args.map((a) => evalValues(a, rows, leaves)))
   const out: unknown[] = new Array(rows.length).fill(null)
+  // Rows with a failed argument carry its failure; rows with a null argument yield null without calling the
+  // function (unless it handles nulls itself).
+  const live: number[] = []
+  for (let i = 0; i < rows.length; i++) {
+    const failed = argColumns.find((c) => c[i] instanceof RowFailure)
+    if (failed) out[i] = failed[i]
+    else if (def.nullSafe || !argColumns.some((c) => isNullish(c[i]))) live.push(i)
+  }
   if (live.length === 0) return out
+  const expression = () => printExpr(node)
   try {
     if (def.evalBatch) {
       const results = await def.evalBatch(argColumns.map((c) => live.map((i) => c[i])), node)
-      live.forEach((i, k) => (out[i] = results[k] ?? null))
+      live.forEach((i, k) => {
+        const r = results[k]
+        if (r instanceof RowFailure) r.expression ??= expression()
+        out[i] = r ?? null
+      })
     } else if (def.eval) {
-      for (const i of live) out[i] = def.eval(argColumns.map((c) => c[i]), node) ?? null
+      for (const i of live) {
+        try {
+          out[i] = def.eval(argColumns.map((c) => c[i]), node) ?? null
+        } catch (e) {
+          out[i] = new RowFailure(e, expression())
+        }
+      }
     } else {
       throw invalid('INVALID_EXPRESSION', `${node.fn}() can only run inside the database (${printExpr(node)})`)
     }
   } catch (e) {
-    if (e instanceof TesseraError) throw e
-    throw new TesseraError('COMPUTATION_FAILED', `${printExpr(node)} failed: ${(e as Error).message ?? e}`, { expression: printExpr(node) }, { cause: e })
+    throw failureError(new RowFailure(e, expression()))
   }
+  return out
+}
+
+/** Evaluates `node` over rows; any row's failure fails the batch. */
+export async function evalBatch(node: ExprNode, rows: readonly Row[], leaves: Leaves): Promise<unknown[]> {
+  const out = await evalValues(node, rows, leaves)
+  const failed = out.find((x) => x instanceof RowFailure)
+  if (failed) throw failureError(failed as RowFailure)
   return out
 }
 
@@ -48,13 +90,21 @@ export interface CellError {
   readonly errormsg: string
 }
 
+/** A cell's error: the function's own error (its name and message), not the wrapper naming the expression. */
+function cellError(e: unknown): CellError {
+  const cause = e instanceof TesseraError && e.cause instanceof Error ? e.cause : (e as Error)
+  return { errortype: cause?.name ?? 'Error', errormsg: String(cause?.message ?? e) }
+}
+
 /**
  * Like evalBatch, but a failure becomes a per-cell error instead of failing the batch: when the batch fails, rows are
  * retried one by one so only the rows that really fail carry an error (on_error 'ignore').
  */
 export async function evalCells(node: ExprNode, rows: readonly Row[], leaves: Leaves): Promise<{ values: unknown[]; errors: (CellError | null)[] }> {
   try {
-    return { values: await evalBatch(node, rows, leaves), errors: rows.map(() => null) }
+    const out = await evalValues(node, rows, leaves)
+    const errors = out.map((x) => (x instanceof RowFailure ? cellError(failureError(x)) : null))
+    return { values: out.map((x) => (x instanceof RowFailure ? null : x)), errors }
   } catch {
     const values: unknown[] = []
     const errors: (CellError | null)[] = []
@@ -63,9 +113,8 @@ export async function evalCells(node: ExprNode, rows: readonly Row[], leaves: Le
         values.push((await evalBatch(node, [row], leaves))[0] ?? null)
         errors.push(null)
       } catch (e) {
-        const cause = e instanceof TesseraError && e.cause instanceof Error ? e.cause : (e as Error)
         values.push(null)
-        errors.push({ errortype: cause?.name ?? 'Error', errormsg: String(cause?.message ?? e) })
+        errors.push(cellError(e))
       }
     }
     return { values, errors }

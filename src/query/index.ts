@@ -12,7 +12,7 @@ export type { FunctionDef, AggregateImpl } from './registry.ts'
 // What other folders import from this one (added by the barrels codemod).
 export { compareValues, sortCompare, valuesEqual } from './compare.ts'
 export { compileExpr, isSqlExpr } from './compiler.ts'
-export { evalCells } from './evaluator.ts'
+export { evalCells, RowFailure } from './evaluator.ts'
 export { castFailure } from './sql-errors.ts'
 export type { CellError } from './evaluator.ts'
 export { executePlan } from './executor.ts'

@@ -91,6 +91,31 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
   return body as Record<string, unknown>
 }
 
+// ---- row values ----
+
+/**
+ * Refuses a number JSON cannot carry in rows read from a request body (insert, batch update: `row i, column 'c'`) or
+ * in an update's values (`update, column 'c'`). JSON.parse reads a literal beyond the float range (1e309, -1e309) as
+ * ±Infinity: a float column (double precision) stores that, but every JSON answer writes it as null, so the row read
+ * back changed without a word. The HTTP API carries finite numbers only, as its client already refuses to send
+ * others (src/client/remote.ts); the library keeps taking infinities in float columns, where they read back as stored.
+ * Only top-level cells are looked at: a non-finite number inside an array or json value is refused by the column's
+ * own type check.
+ */
+export function refuseNonFiniteNumbers(rows: readonly Record<string, unknown>[], options: { update?: boolean } = {}): void {
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!
+    for (const k in row) {
+      const x = row[k]
+      // x - x is 0 for every finite number, NaN for ±Infinity (JSON.parse gives no NaN): one test in the common case.
+      if (typeof x !== 'number' || x - x === 0) continue
+      const what = `a number beyond ±${Number.MAX_VALUE} reads as ${x}, which JSON answers cannot carry (it would read back as null); the HTTP API takes finite numbers only`
+      if (options.update) throw invalid('INVALID_ROW', `update, column '${k}': ${what}`, { column: k })
+      throw invalid('INVALID_ROW', `row ${i}, column '${k}': ${what}`, { row: i, column: k })
+    }
+  }
+}
+
 // ---- query bodies ----
 
 /** Throws a 400 naming the limit when a query body's expressions or select list are too large. */

@@ -237,8 +237,9 @@ test('job batches: a vector column is written by binary COPY joined to the docum
   const rows = [{ _rowid: 1, _tid: '(0,1)', _h: 'a', text: 'x' }, { _rowid: 2, _tid: '(0,2)', _h: 'b', text: 'y' }]
   const ts = { values: [[0.5, -1], null], errors: [null, { errortype: 'E', errormsg: 'no' }] }
   const set = 'update tessera_data."t9" as t set c2 = x.v, c2_et = x.et, c2_em = x.em'
-  const match = "where t.ctid = x._tid::tid and t._rowid = x._rowid and t._v_max = 2147483647 and md5(row(t.c1)::text) = x._h and t.ctid >= format('(%s,0)', $1::int)::tid and t.ctid < format('(%s,0)', $2::int)::tid"
-  const { db, sent } = recorder([], 2)
+  const match = "where t.ctid = x._tid::tid and t.ctid >= format('(%s,0)', $1::int)::tid and t.ctid < format('(%s,0)', $2::int)::tid and t._rowid = x._rowid and t._v_max = 2147483647 and md5(row(t.c1)::text) = x._h"
+  const written = [{ _rowid: 1 }, { _rowid: 2 }]
+  const { db, sent } = recorder(written, 2)
   const copied: string[] = []
   const withCopy: Queryable = { ...db, copyBinaryFrom: async (target) => (copied.push(target), 2) }
   await writeJobBatch(withCopy, jstate, plan, rows, ts)
@@ -246,15 +247,38 @@ test('job batches: a vector column is written by binary COPY joined to the docum
   expect(sent).toEqual([
     { sql: 'create temporary table if not exists "tessera_stage_r" (_ord integer, a0 real[])' },
     {
-      sql: `${set} from (select d.*, s.a0 as v from jsonb_to_recordset($3::jsonb) as d(_ord integer, _rowid bigint, _tid text, _h text, et text, em text) join "tessera_stage_r" s on s._ord = d._ord order by d._ord) as x ${match}`,
+      sql: `${set} from (select d.*, s.a0 as v from jsonb_to_recordset($3::jsonb) as d(_ord integer, _rowid bigint, _tid text, _h text, et text, em text) join "tessera_stage_r" s on s._ord = d._ord order by d._ord) as x ${match} returning t._rowid`,
       params: [0, 1, '[{"_ord":0,"_rowid":1,"_tid":"(0,1)","_h":"a","et":null,"em":null},{"_ord":1,"_rowid":2,"_tid":"(0,2)","_h":"b","et":"E","em":"no"}]'],
     },
     { sql: 'truncate "tessera_stage_r"' },
   ])
-  const plain = recorder([], 2)
+  const plain = recorder(written, 2)
   await writeJobBatch(plain.db, jstate, plan, rows, ts)
   expect(plain.sent).toEqual([{
-    sql: `${set}\n       from jsonb_to_recordset($3::jsonb) as x(_rowid bigint, _tid text, _h text, v real[], et text, em text)\n       ${match}`,
+    sql: `${set}\n     from jsonb_to_recordset($3::jsonb) as x(_rowid bigint, _tid text, _h text, v real[], et text, em text)\n     ${match} returning t._rowid`,
     params: [0, 1, '[{"_rowid":1,"_tid":"(0,1)","_h":"a","v":[0.5,-1],"et":null,"em":null},{"_rowid":2,"_tid":"(0,2)","_h":"b","v":null,"et":"E","em":"no"}]'],
   }])
+})
+
+test('job batches: rows whose version moved since the read (another write) are found again by _rowid, inputs unchanged', async () => {
+  const jmd: TableMd = {
+    columns: [col(1, 'text', 'string?'), col(2, 'n', 'int?', { computed: { expr: { fn: 'test_len', args: [{ col: 'text' }] }, onError: 'ignore' } })],
+    primaryKey: [], nextColumnId: 3, mediaValidation: 'on_write',
+  }
+  const jstate: TableState = { id: 9, path: 'docs', kind: 'table', version: 3, md: jmd }
+  const plan = { ...computedPlans({ ...jmd, columns: [jmd.columns[0]!] }).at(0), column: jmd.columns[1]!, expr: { col: 'text' }, mode: 'ts' as const, inputs: new Set(['text']), reads: new Set<string>() }
+  const rows = [{ _rowid: 1, _tid: '(0,1)', _h: 'a', text: 'x' }, { _rowid: 2, _tid: '(0,2)', _h: 'b', text: 'yy' }]
+  const ts = { values: [1, 2], errors: [null, null] }
+  // The first statement (by address) writes row 1 only: row 2's tuple moved.
+  const sent: { sql: string; params?: readonly unknown[] }[] = []
+  const db: Queryable = {
+    query: async <R>(sql: string, params?: readonly unknown[]) => (sent.push({ sql, ...(params ? { params } : {}) }), { rows: (sent.length === 1 ? [{ _rowid: 1 }] : [{ _rowid: 2 }]) as R[], affectedRows: 1 }),
+    exec: async (sql: string) => void sent.push({ sql }),
+  }
+  await writeJobBatch(db, jstate, plan, rows, ts)
+  expect(sent).toHaveLength(2)
+  expect(sent[0]!.sql).toContain('t.ctid = x._tid::tid')
+  expect(sent[1]!.sql).not.toContain('ctid')
+  expect(sent[1]!.sql).toContain('t._rowid = x._rowid and t._v_max = 2147483647 and md5(row(t.c1)::text) = x._h returning t._rowid')
+  expect(sent[1]!.params).toEqual(['[{"_rowid":2,"_tid":"(0,2)","_h":"b","v":2,"et":null,"em":null}]'])
 })

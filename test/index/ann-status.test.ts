@@ -54,3 +54,29 @@ test('after an open the index is not loaded until the first search; then it is l
   await vectorIndexesOf(db.driver)!.entries(again.id)[0]!.settled()
   expect(again.listIndexes()[0]!.native).toEqual({ state: 'ready', vectors: 500, version: again.version, quantization: 'f32' })
 })
+
+test('vectors counts the rows a search can find: a row updated to null, or deleted, leaves the count; set again, it returns', async () => {
+  const db = await memoryDb()
+  dbs.push(db)
+  const t = await db.createTable('nulls', { id: 'int', emb: 'array<float32>[4]?' }, { primaryKey: 'id' })
+  await t.insert(vectors(0, 5))
+  await t.addEmbeddingIndex('emb', { name: 'e', metric: 'l2' })
+  const entry = vectorIndexesOf(db.driver)!.entries(t.id)[0]!
+  const vectorsNow = async () => {
+    await entry.settled()
+    return t.listIndexes()[0]!.native
+  }
+  expect(await vectorsNow()).toEqual({ state: 'ready', vectors: 5, version: t.version, quantization: 'f32' })
+  // An update keeps the row (and its key in the graph): its earlier vector stayed there and was still counted.
+  await t.update({ emb: null }, { where: t.c.id.eq(2) })
+  expect(await vectorsNow()).toEqual({ state: 'ready', vectors: 4, version: t.version, quantization: 'f32' })
+  await t.batchUpdate([{ id: 4, emb: null }])
+  expect((await vectorsNow())!.vectors).toBe(3)
+  await t.delete({ where: t.c.id.eq(3) })
+  expect((await vectorsNow())!.vectors).toBe(2)
+  await t.update({ emb: [1, 0, 0, 1] }, { where: t.c.id.eq(2) })
+  expect((await vectorsNow())!.vectors).toBe(3)
+  // As many as the rows that hold a vector, over HTTP too.
+  expect(await t.where(t.c.emb.isNotNull()).count()).toBe(3)
+  expect((await jsonCaller(createApp(db))('GET', '/api/v1/tables/nulls/-/indexes')).body.indexes[0].native.vectors).toBe(3)
+})

@@ -167,6 +167,20 @@ export async function rowsEnded(db: Queryable, tableId: number, after: number, u
   return BigUint64Array.from(r.rows, (x) => BigInt(x.r))
 }
 
+/**
+ * Current rows written in versions (after, upTo] that have no vector (set to null by an update, or an embedding that
+ * failed). An update keeps the row's _rowid, and rowsEnded leaves out rows that are still current, so without these
+ * the row's earlier vector stayed in the native index under its key: counted in the listing, though not searchable.
+ * Found as readVectors' catch-up finds its rows (the _v_min index; `+ 0` keeps the _v_max condition off it).
+ */
+export async function rowsWithoutVector(db: Queryable, tableId: number, valueColumnId: number, after: number, upTo: number): Promise<BigUint64Array> {
+  const r = await db.query<{ r: string | number }>(
+    `select _rowid as r from ${dataTable(tableId)} where _v_min > $1 and _v_min <= $2 and _v_max + 0 = ${MAX_VERSION} and ${valueColumn(valueColumnId)} is null`,
+    [after, upTo],
+  )
+  return BigUint64Array.from(r.rows, (x) => BigInt(x.r))
+}
+
 /** Current rows with a vector written up to `version` (what a complete index of that version holds). */
 export async function countVectors(db: Queryable, tableId: number, valueColumnId: number, version: number): Promise<number> {
   const r = await db.query<{ n: number }>(`select count(*)::int as n from ${dataTable(tableId)} where _v_max = ${MAX_VERSION} and _v_min <= $1 and ${valueColumn(valueColumnId)} is not null`, [version])
@@ -214,4 +228,4 @@ export async function estimatedRows(db: Queryable, tableId: number, indexName: s
 }
 
 /** The statements above, as the index layer takes them. */
-export const indexStatements: IndexStatements = { createCurrentRowsIndex, createRowIdIndex, readVectors, readColumnValues, rowsEnded, countVectors, rowIdsWrittenAfter, countNewerRows, tableBlocks, estimatedRows }
+export const indexStatements: IndexStatements = { createCurrentRowsIndex, createRowIdIndex, readVectors, readColumnValues, rowsEnded, rowsWithoutVector, countVectors, rowIdsWrittenAfter, countNewerRows, tableBlocks, estimatedRows }

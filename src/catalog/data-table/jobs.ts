@@ -5,7 +5,7 @@ import type { CellError } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import { parseType, pgType, toStoreJson } from '../../types/index.ts'
 import type { TableState } from '../state.ts'
-import { binaryArraySource, blockRange } from './rows.ts'
+import { binaryArraySource, blockRange, readColumnsSql } from './rows.ts'
 
 // Background jobs' statements (src/catalog/jobs.ts): a job computes a hidden column batch by batch in _rowid order,
 // outside any transaction, and writes each batch in place into the current row versions it read.
@@ -27,7 +27,7 @@ const inputsHash = (state: TableState, plan: ComputedPlan, alias: string): strin
 export async function readJobBatch(db: Queryable, state: TableState, plan: ComputedPlan, cursor: number, maxRowId: number, limit: number): Promise<{ rows: JobBatchRow[] }> {
   const inputs = state.md.columns.filter((c) => plan.inputs.has(c.name))
   const r = await db.query<JobBatchRow>(
-    `select t._rowid, t.ctid::text as _tid, ${inputsHash(state, plan, 't')} as _h${inputs.map((c) => `, t.${valueColumn(c.id)} as ${quoteIdent(c.name)}`).join('')} from ${dataTable(state.id)} as t
+    `select t._rowid, t.ctid::text as _tid, ${inputsHash(state, plan, 't')} as _h${readColumnsSql('t', inputs).map((sql) => `, ${sql}`).join('')} from ${dataTable(state.id)} as t
      where t._v_max = ${MAX_VERSION} and t._rowid > $1 and t._rowid <= $2 order by t._rowid limit $3`,
     [cursor, maxRowId, limit],
   )

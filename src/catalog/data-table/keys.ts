@@ -7,7 +7,7 @@ import { hasErrorColumns, isStored } from '../metadata.ts'
 import type { ColumnMd } from '../metadata.ts'
 import type { TableState } from '../state.ts'
 import type { Row } from '../validate-rows.ts'
-import { INSERT_BATCH } from './rows.ts'
+import { INSERT_BATCH, readColumnsSql } from './rows.ts'
 import type { WriteCounts } from './rows.ts'
 
 // Statements by primary key (Pixeltable's batch_update): rows are found through the key index (key columns, _v_max),
@@ -47,7 +47,7 @@ export async function readCurrentByKey(db: Queryable, state: TableState, rows: r
   const read = [...pk, ...columns.filter((c) => !pk.includes(c))]
   const rec = pk.map((c) => `${valueColumn(c.id)} ${pgType(parseType(c.type))}`).join(', ')
   const on = pk.map((c) => `t.${valueColumn(c.id)} = x.${valueColumn(c.id)}`).join(' and ')
-  const sql = `select t._rowid, ${read.map((c) => `t.${valueColumn(c.id)} as ${quoteIdent(c.name)}`).join(', ')} from ${dataTable(state.id)} as t join jsonb_to_recordset($1::jsonb) as x(${rec}) on ${on} where t._v_max = ${MAX_VERSION}`
+  const sql = `select t._rowid, ${readColumnsSql('t', read).join(', ')} from ${dataTable(state.id)} as t join jsonb_to_recordset($1::jsonb) as x(${rec}) on ${on} where t._v_max = ${MAX_VERSION}`
   const out: Row[] = []
   for (let start = 0; start < rows.length; start += INSERT_BATCH) {
     const docs = rows.slice(start, start + INSERT_BATCH).map((r) => Object.fromEntries(pk.map((c) => [valueColumn(c.id), toStoreJson(parseType(c.type), r[c.name])])))

@@ -1,5 +1,5 @@
 import { TesseraError } from '../../errors.ts'
-import { ColumnScope, computedPlans } from '../computed.ts'
+import { ColumnScope, computedPlans, readByValue, readErrorKeys } from '../computed.ts'
 import type { ComputedPlan } from '../computed.ts'
 import { blockRangeSql, castFailure, compileExpr, dataTable, errorMsgColumn, errorTypeColumn, evalCells, isCol, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/index.ts'
 import type { CellError, ExprNode } from '../../query/index.ts'
@@ -408,10 +408,23 @@ export async function backfillRows(tx: Queryable, target: TableState, plan: Comp
   }
 }
 
+/**
+ * The select list reading `columns` by name, for computing plans from: a computed column (one a plan reads by value,
+ * ComputedPlan.reads) comes with its stored error beside it, under readErrorKeys, so that its dependents carry it.
+ */
+export function readColumnsSql(alias: string, columns: readonly ColumnMd[]): string[] {
+  return columns.flatMap((c) => {
+    const value = `${alias}.${valueColumn(c.id)} as ${quoteIdent(c.name)}`
+    if (!c.computed || !hasErrorColumns(c)) return [value]
+    const keys = readErrorKeys(c.name)
+    return [value, `${alias}.${errorTypeColumn(c.id)} as ${quoteIdent(keys.errortype)}`, `${alias}.${errorMsgColumn(c.id)} as ${quoteIdent(keys.errormsg)}`]
+  })
+}
+
 /** The current rows' row version address, _rowid and the inputs of `plan` by name (a TypeScript-mode backfill). */
 export async function readCurrentInputs(db: Queryable, state: TableState, plan: ComputedPlan): Promise<(Row & { _tid: string })[]> {
   const inputs = state.md.columns.filter((c) => plan.inputs.has(c.name))
-  const cols = ['t0.ctid::text as _tid', 't0._rowid', ...inputs.map((c) => `t0.${valueColumn(c.id)} as ${quoteIdent(c.name)}`)]
+  const cols = ['t0.ctid::text as _tid', 't0._rowid', ...readColumnsSql('t0', inputs)]
   return readPaged<Row & { _tid: string }>(db, state, `select ${cols.join(', ')} from ${dataTable(state.id)} as t0 where t0._v_max = ${MAX_VERSION}`, new ParamList())
 }
 
@@ -435,13 +448,15 @@ export async function deleteRows(tx: Queryable, state: TableState, version: numb
  * The rows an update will change as they will be after it: _rowid, the row version's ctid, and the input columns
  * by name with the set values applied. Read in block pages (see readPaged), outside any transaction.
  */
-export async function readUpdatedRows(db: Queryable, state: TableState, where: ExprNode | undefined, values: Map<ColumnMd, ExprNode>): Promise<(Row & { _tid: string })[]> {
+export async function readUpdatedRows(db: Queryable, state: TableState, where: ExprNode | undefined, values: Map<ColumnMd, ExprNode>, plans: readonly ComputedPlan[]): Promise<(Row & { _tid: string })[]> {
   const params = new ParamList()
   const scope = new ColumnScope(state.md, (c) => `t0.${valueColumn(c.id)}`)
   const cols = inputColumns(state.md).map((c) => {
     const set = [...values].find(([col]) => col.id === c.column.id)
     return `${set ? `(${compileExpr(set[1], scope, params)})` : `t0.${valueColumn(c.column.id)}`} as ${quoteIdent(c.column.name)}`
   })
+  // Computed columns that TypeScript plans read by value are read as stored (an update cannot set them).
+  cols.push(...readColumnsSql('t0', readByValue(state.md, plans)))
   const whereSql = where ? ` and ${compileExpr(where, scope, params)}` : ''
   return readPaged<Row & { _tid: string }>(db, state, `select t0.ctid::text as _tid, t0._rowid, ${cols.join(', ')} from ${dataTable(state.id)} as t0 where t0._v_max = ${MAX_VERSION}${whereSql}`, params)
 }

@@ -5,7 +5,7 @@ import type { Driver } from '../../store/index.ts'
 import type { AnnSettings, Quantization } from './native.ts'
 import { ANN_DEFAULTS, defaultQuantization, metaPath, NativeIndex, removeIndexFiles } from './native.ts'
 import { Pace } from './pace.ts'
-import { countVectors, currentVersion, markNative, readColumnValues, readVectors, rowsEnded, vectorPageRows, versionStamp } from './store.ts'
+import { countVectors, currentVersion, markNative, readColumnValues, readVectors, rowsEnded, rowsWithoutVector, vectorPageRows, versionStamp } from './store.ts'
 import { ColumnCopies } from './column-copies.ts'
 import type { ColumnMd } from '../../catalog/index.ts'
 
@@ -23,8 +23,9 @@ const PAGE_MS = 40
 
 /**
  * A native index as an index listing shows it (see AnnEntry#status); 'not loaded': it is loaded or built at the
- * table's first search or write since the database opened. `vectors`: keys in the graph (deleted rows' keys stay
- * until a rebuild); `version`: the table version it covers (-1 while none).
+ * table's first search or write since the database opened. `vectors`: keys in the graph, one per row with a
+ * vector at `version` (a row deleted or set to null since leaves at the next catch-up); `version`: the table version
+ * it covers (-1 while none).
  */
 export interface NativeIndexStatus {
   readonly state: 'not loaded' | 'building' | 'catching up' | 'ready'
@@ -239,6 +240,8 @@ export class AnnEntry {
     const stamp = (await versionStamp(db, this.tableId, target))!
     await this.#addRows(this.native, { after: this.version, upTo: target })
     await this.native.remove(await rowsEnded(db, this.tableId, this.version, target))
+    // A row still current but without a vector now (updated to null) keeps its key: its earlier vector goes too.
+    await this.native.remove(await rowsWithoutVector(db, this.tableId, this.idx.valueColumnId, this.version, target))
     // Stopped part-way, the graph may lack rows of the range: it must not claim the target version.
     if (this.#stopped()) return
     this.version = target

@@ -30,6 +30,13 @@ export const readColumnValues = (db: Queryable, tableId: number, columnIds: read
  */
 export const rowsEnded = (db: Queryable, tableId: number, after: number, upTo: number): Promise<BigUint64Array> => indexStatements().rowsEnded(db, tableId, after, upTo)
 
+/**
+ * Current rows written in versions (after, upTo] without a vector (updated to null): their keys leave the native
+ * index too, as an update keeps the row's key and rowsEnded leaves it out.
+ */
+export const rowsWithoutVector = (db: Queryable, tableId: number, valueColumnId: number, after: number, upTo: number): Promise<BigUint64Array> =>
+  indexStatements().rowsWithoutVector(db, tableId, valueColumnId, after, upTo)
+
 /** Current rows with a vector written up to `version` (what a complete index of that version holds). */
 export const countVectors = (db: Queryable, tableId: number, valueColumnId: number, version: number): Promise<number> =>
   indexStatements().countVectors(db, tableId, valueColumnId, version)

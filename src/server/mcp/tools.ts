@@ -9,7 +9,7 @@ import {
   SimilaritySearchToolSchema,
 } from '../../api/index.ts'
 import { canAccess } from '../auth.ts'
-import { checkQueryLimits } from '../request.ts'
+import { checkQueryLimits, refuseNonFiniteNumbers } from '../request.ts'
 import { assertCanList, assertCanTouch } from '../tenant.ts'
 import type { Principal } from '../auth.ts'
 
@@ -102,6 +102,7 @@ export function builtinTools(db: Tessera): McpTool[] {
       InsertToolSchema,
       async ({ table: path, rows, onError }, p) => {
         const t = await table(path, p, 'write')
+        refuseNonFiniteNumbers(rows)
         const st = await t.insert(rows, { onError })
         return { inserted: st.numInserted, version: st.version, errors: st.numExcs, columnsWithErrors: st.colsWithExcs }
       }),

@@ -12,6 +12,7 @@ import { canAccess } from '../auth.ts'
 import { assertCanTouch } from '../tenant.ts'
 import type { AuthEnv, Principal } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
+import { refuseNonFiniteNumbers } from '../request.ts'
 import type { OperationDoc } from '../openapi.ts'
 
 // Serves the routes a setup file declares (route.insert / route.query / route.call) at POST /api/v1/app/<path>,
@@ -83,6 +84,7 @@ async function insert(c: Context<AuthEnv>, db: Tessera, route: Extract<DeclaredR
     }
     return p.output as Record<string, unknown>
   }) : rows
+  refuseNonFiniteNumbers(checked)
   const t = await db.getTable(route.table)
   // What `returns` needs is checked before the insert: failing after it would answer an error for rows that were
   // written. route.insert refuses a table without a primary key when it sees the table; this covers a route declared

@@ -12,7 +12,7 @@ import { Expr } from '../../query/index.ts'
 import type { Access, AuthEnv } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { readParam, readParams, tooLarge } from '../request.ts'
+import { readParam, readParams, refuseNonFiniteNumbers, tooLarge } from '../request.ts'
 import { queryFromRequest } from './query.ts'
 import { assertCanList, assertCanTouch, assertDependentsWritable, visibleOnly } from '../tenant.ts'
 
@@ -139,12 +139,14 @@ export function tableRoutes(db: Tessera) {
     const body = await readJson(c, InsertRequestSchema)
     checkRowCount(c, body.rows)
     const t = await table(c, 'write')
+    refuseNonFiniteNumbers(body.rows)
     return c.json(await t.insert(body.rows, body.onError ? { onError: body.onError } : {}), 201)
   })
 
   app.patch(`/tables/${TABLE}/-/rows`, async (c) => {
     const body = await readJson(c, UpdateRequestSchema)
     const t = await table(c, 'write')
+    refuseNonFiniteNumbers([body.values], { update: true })
     return c.json(await t.update(body.values, { ...(body.where ? { where: new Expr(body.where) } : {}), cascade: body.cascade ?? true }))
   })
 
@@ -158,6 +160,7 @@ export function tableRoutes(db: Tessera) {
     const body = await readJson(c, BatchUpdateRequestSchema)
     checkRowCount(c, body.rows)
     const t = await table(c, 'write')
+    refuseNonFiniteNumbers(body.rows)
     return c.json(await t.batchUpdate(body.rows, { ifNotExists: body.ifNotExists ?? 'error', cascade: body.cascade ?? true }))
   })
 
