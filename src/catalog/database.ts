@@ -90,8 +90,8 @@ export interface CreateTableOptions {
   readonly mediaValidation?: MediaValidation
 }
 
-setRevertGuard(async (tx, state) => {
-  await views.assertBaseRevertable(tx, state)
+setRevertGuard(async (tx, state, prev) => {
+  await views.assertBaseRevertable(tx, state, prev)
   await assertRevertRetained(tx, state)
 })
 
@@ -135,6 +135,8 @@ export class Tessera {
   #schedule: CompactionSchedule | undefined
   /** Why a view last failed to follow its base in this process (check() says it), until it follows again. */
   readonly #lagging = new Map<number, string>()
+  /** Paths of tables recently dropped, by id (#forget), for the errors of handles that outlived them. */
+  readonly #droppedPaths = new Map<number, string>()
 
   private constructor(db: Driver, lock: FileLock | undefined, home: string | undefined, mediaCacheBytes?: number, mediaDir?: string, mediaStore?: string, providers?: OpenOptions['providers']) {
     this.#db = db
@@ -154,7 +156,7 @@ export class Tessera {
       locks: this.#locks,
       state: (id) => {
         const s = this.#states.get(id)
-        if (!s) throw notFound('TABLE_NOT_FOUND', `table #${id} was dropped`, { id })
+        if (!s) throw this.#dropped(id)
         return s
       },
       setState: (s) => void this.#states.set(s.id, s),
@@ -162,8 +164,8 @@ export class Tessera {
         const r = await db.query<TableState & { id: number }>(`select id, path, kind, version, md from tessera.tables where id = $1`, [id])
         const row = r.rows[0]
         if (!row) {
-          this.#states.delete(id)
-          throw notFound('TABLE_NOT_FOUND', `table #${id} was dropped`, { id })
+          this.#forget(id)
+          throw this.#dropped(id)
         }
         const s: TableState = { id: Number(row.id), path: row.path, kind: row.kind, version: row.version, md: row.md }
         this.#states.set(s.id, s)
@@ -406,7 +408,25 @@ export class Tessera {
   }
 
   #forgetUnder(path: string): void {
-    for (const [id, s] of this.#states) if (s.path === path || s.path.startsWith(`${path}/`)) this.#states.delete(id)
+    for (const [id, s] of this.#states) if (s.path === path || s.path.startsWith(`${path}/`)) this.#forget(id)
+  }
+
+  /** Drops a table's cached state, keeping its path: a handle resolved before the drop names the table by it. */
+  #forget(id: number, path = this.#states.get(id)?.path): void {
+    this.#states.delete(id)
+    if (path === undefined) return
+    this.#droppedPaths.delete(id)
+    this.#droppedPaths.set(id, path)
+    // Ids are never reused; the most recent drops are the ones a request in flight can still meet.
+    if (this.#droppedPaths.size > 1000) this.#droppedPaths.delete(this.#droppedPaths.keys().next().value!)
+  }
+
+  /** The error for a handle whose table was dropped after it was resolved: named by path, never by internal id. */
+  #dropped(id: number): TesseraError {
+    const path = this.#droppedPaths.get(id)
+    return path !== undefined
+      ? notFound('TABLE_NOT_FOUND', `table '${path}' was dropped`, { path })
+      : notFound('TABLE_NOT_FOUND', 'the table was dropped')
   }
 
   // ---------------------------------------------------------------- tables
@@ -441,8 +461,14 @@ export class Tessera {
     }
     const existing = await this.#existing(p, ifExists)
     if (existing) return existing
-    const state = await this.#createRecord(p, 'table', md)
-    return this.#handle(state)
+    try {
+      return this.#handle(await this.#createRecord(p, 'table', md))
+    } catch (e) {
+      // Created by someone else since #existing looked: 'ignore' returns that table, as if it had been there first.
+      const raced = ifExists === 'ignore' && e instanceof TesseraError && e.code === 'TABLE_ALREADY_EXISTS' ? await this.#existing(p, 'ignore') : undefined
+      if (raced) return raced
+      throw e
+    }
   }
 
   /** A table by path; 'path:N' gives a read-only handle on version N (time travel). */
@@ -497,6 +523,7 @@ export class Tessera {
       }
       await drop(state)
     })
+    for (const [i, id] of droppedIds.entries()) this.#forget(id, dropped[i])
     for (const d of dropped) this.#forgetUnder(d)
     for (const id of droppedIds) vectorIndexesAfterCommit(this.#db, id, undefined, 'drop')
   }

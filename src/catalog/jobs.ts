@@ -112,6 +112,13 @@ export interface JobsContext {
 /** The index entry an index job adds: over its hidden vectors column, as of the version that added that column. */
 const jobIndex = (job: JobRow, hidden: ColumnMd): IndexMd => ({ ...job.spec.index!, valueColumnId: hidden.id, addedIn: hidden.addedIn })
 
+/**
+ * A job as users know it, by what it does: job ids differ between the library (a number) and the HTTP API (a key), so
+ * messages that outlive the call (a failed job's error) name neither.
+ */
+const jobName = (job: Pick<JobRow, 'column_name' | 'spec'>): string =>
+  job.spec.index ? `background job building index '${job.spec.index.name}' on column '${job.column_name}'` : `background job computing column '${job.column_name}'`
+
 const SELECT_JOB = `select j.id, j.key, j.table_id, t.path, j.kind, j.column_name, j.spec, j.status, j.rows_done, j.rows_total, j.cursor, j.error, j.created_at, j.updated_at from tessera.jobs j left join tessera.tables t on t.id = j.table_id`
 
 export class Jobs {
@@ -258,7 +265,7 @@ export class Jobs {
       }
       const state = await this.#c.ctx.refresh(row.table_id)
       if (!state.md.columns.some((c) => c.id === row.spec.columnId)) {
-        throw invalid('INVALID_ARGUMENT', `job ${row.id} cannot resume: its column was dropped (cancelled with dropColumn, or by hand); start a new job`, { job: row.id })
+        throw invalid('INVALID_ARGUMENT', `the ${jobName(row)} of '${state.path}' cannot resume: its partial column was dropped (cancelled with dropColumn); start a new job`, { table: state.path, column: row.column_name })
       }
       await this.#c.db.query(`update tessera.jobs set status = 'running', error = null, updated_at = now() where id = $1`, [row.id])
       this.#launch(row.id, row.spec.access)
@@ -277,7 +284,7 @@ export class Jobs {
 
   async #row(id: number): Promise<JobRow> {
     const r = await this.#c.db.query<JobRow>(`${SELECT_JOB} where j.id = $1`, [id])
-    if (!r.rows[0]) throw notFound('JOB_NOT_FOUND', `no job ${id}; db.jobs.list() shows the jobs there are`, { job: id })
+    if (!r.rows[0]) throw notFound('JOB_NOT_FOUND', `no job ${id} (a job goes with its table when that is dropped); db.jobs.list() shows the jobs there are`, { job: id })
     return r.rows[0]
   }
 
@@ -310,7 +317,7 @@ export class Jobs {
       if (job.status !== 'running') return
       const state = await this.#c.ctx.refresh(job.table_id)
       const plan = computedPlans(state.md).find((p) => p.column.id === job.spec.columnId)
-      if (!plan) throw invalid('INVALID_ARGUMENT', `the column of job ${id} was dropped from '${state.path}'`)
+      if (!plan) throw invalid('INVALID_ARGUMENT', `the partial column of the ${jobName(job)} was dropped from '${state.path}'; start a new job`, { table: state.path, column: job.column_name })
       const batch = await readJobBatch(this.#c.db, state, plan, job.cursor, job.spec.maxRowid, Math.min(job.spec.batchSize, limit ?? job.spec.batchSize))
       if (batch.rows.length === 0) return this.#finish(job, run)
       const last = Number(batch.rows.at(-1)!._rowid)
@@ -338,7 +345,7 @@ export class Jobs {
     if (!job.spec.index) return this.#reveal(job)
     const state = await this.#c.ctx.refresh(job.table_id)
     const hidden = state.md.columns.find((c) => c.id === job.spec.columnId)
-    if (!hidden) throw invalid('INVALID_ARGUMENT', `the column of job ${job.id} was dropped from '${state.path}'`)
+    if (!hidden) throw invalid('INVALID_ARGUMENT', `the partial column of the ${jobName(job)} was dropped from '${state.path}'; start a new job`, { table: state.path, column: job.column_name })
     await withPrebuiltVectorIndex(this.#c.db, state.id, jobIndex(job, hidden), () => run.stop, () => this.#reveal(job))
   }
 
@@ -346,7 +353,7 @@ export class Jobs {
   async #reveal(job: JobRow): Promise<void> {
     await this.#changeMd(job.table_id, 'add_column', async (tx, state) => {
       const hidden = state.md.columns.find((c) => c.id === job.spec.columnId)
-      if (!hidden) throw invalid('INVALID_ARGUMENT', `the column of job ${job.id} was dropped from '${state.path}'`)
+      if (!hidden) throw invalid('INVALID_ARGUMENT', `the partial column of the ${jobName(job)} was dropped from '${state.path}'; start a new job`, { table: state.path, column: job.column_name })
       if (job.spec.index) {
         await tx.query(`update tessera.jobs set status = 'done', updated_at = now() where id = $1`, [job.id])
         return this.#swapInIndex(tx, state, job, hidden)
@@ -354,10 +361,10 @@ export class Jobs {
       const old = state.md.columns.find((c) => c.name === job.column_name && !c.hidden)
       let columns = state.md.columns
       if (old) {
-        if (job.spec.ifExists !== 'replace') throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' got a column '${job.column_name}' while job ${job.id} ran; cancel the job or drop that column`, { column: job.column_name })
+        if (job.spec.ifExists !== 'replace') throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' got a column '${job.column_name}' while the ${jobName(job)} ran; cancel the job or drop that column`, { column: job.column_name })
         if (state.md.primaryKey.includes(old.id)) throw invalid('HAS_DEPENDENTS', `column '${old.name}' is part of the primary key of '${state.path}' and cannot be replaced`, { column: old.name })
         const deps = directDependents(state.md, old.name).filter((d) => d.id !== hidden.id)
-        if (deps.length > 0) throw invalid('HAS_DEPENDENTS', `column '${old.name}' is used by computed column(s) ${deps.map((d) => `'${d.name}'`).join(', ')}; drop those before job ${job.id} can replace it, then resume it`, { column: old.name })
+        if (deps.length > 0) throw invalid('HAS_DEPENDENTS', `column '${old.name}' is used by computed column(s) ${deps.map((d) => `'${d.name}'`).join(', ')}; drop those before the ${jobName(job)} can replace it, then resume it`, { column: old.name })
         // As in dropColumn, the old data column stays for earlier versions.
         columns = columns.filter((c) => c.id !== old.id)
       }
@@ -372,9 +379,9 @@ export class Jobs {
     const spec = job.spec.index!
     const old = state.md.indexes?.find((i) => i.name === spec.name)
     if (old && job.spec.ifExists !== 'replace') {
-      throw alreadyExists('INDEX_ALREADY_EXISTS', `'${state.path}' got an index '${spec.name}' while job ${job.id} ran; cancel the job or drop that index`, { index: spec.name })
+      throw alreadyExists('INDEX_ALREADY_EXISTS', `'${state.path}' got an index '${spec.name}' while the ${jobName(job)} ran; cancel the job or drop that index`, { index: spec.name })
     }
-    if (!state.md.columns.some((c) => c.id === spec.columnId)) throw invalid('INVALID_ARGUMENT', `the column job ${job.id} indexes was dropped from '${state.path}'`)
+    if (!state.md.columns.some((c) => c.id === spec.columnId)) throw invalid('INVALID_ARGUMENT', `column '${job.column_name}', which the ${jobName(job)} indexes, was dropped from '${state.path}'`)
     const idx = jobIndex(job, hidden)
     await createPhysicalIndexes(tx, state.id, idx)
     return withIndex(state.md, idx)

@@ -7,7 +7,7 @@ import { isSqlExpr, Expr, toNode, colNode, fnNode, mapNodes, isCol, printExpr, Q
 import type { ExprLike, ExprNode, Joinable, SelectArg, ResultSet, JoinHow, QuerySource } from '../query/index.ts'
 import type { KeyedMutex, Driver, Queryable } from '../store/index.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
-import { addPhysicalColumn, backfillRows, countCurrentRows, dropPhysicalColumn, dropScalarIndex, latestVersionKind, readCurrentInputs, undoVersion, undoVersionStep } from './data-table/index.ts'
+import { addPhysicalColumn, backfillRows, countCurrentRows, dropPhysicalColumn, dropScalarIndex, latestVersionKind, readCurrentInputs, runningJobColumns, undoVersion, undoVersionStep } from './data-table/index.ts'
 import type { ColumnMd, IfExists, IfNotExists, OnError, TableMd, UpdateStatus, VersionInfo, VersionKind } from './metadata.ts'
 import { checkName } from './paths.ts'
 import type { ComputedInPlace, WriteCounts } from './rows.ts'
@@ -507,6 +507,9 @@ export class Table implements Joinable {
     const stored = options.stored ?? true
     if (typeof stored !== 'boolean') throw invalid('INVALID_ARGUMENT', `addComputedColumn: stored must be true or false, got ${JSON.stringify(options.stored)}`, { column: name })
     if (!stored && options.hidden) throw invalid('INVALID_ARGUMENT', 'an index column must be stored')
+    // An unstored column is computed by each read, where a failing row fails the read: there is no cell to keep an
+    // error in, so onError: 'ignore' would be silently ignored.
+    if (!stored && options.onError === 'ignore') throw invalid('INVALID_ARGUMENT', `addComputedColumn '${name}': onError: 'ignore' needs a stored column (stored: false computes on every read, and a failing row fails that read); store it, or make the expression handle the failing rows`, { column: name })
     const node = stripTables(toNode(expr))
     const destination = options.destination === undefined ? undefined : checkDestination(options.destination)
     // A scoped token's expression keeps its limits for every later writer and reader (src/media/author-limits.ts).
@@ -589,13 +592,18 @@ export class Table implements Joinable {
       // Indexes over a column of vectors read the column itself (no hidden column depends on it).
       const onColumn = (state.md.indexes ?? []).filter((i) => i.columnId === column.id && i.valueColumnId === column.id).map((i) => i.name)
       const depIndexes = [...deps.filter(indexOf).map((c) => indexOf(c)!.name), ...onColumn]
-      const depColumns = deps.filter((c) => !indexOf(c)).map((c) => c.name)
+      // A running job computes its column hidden: name the job (what the user started), not that column.
+      const jobs = deps.some((c) => c.hidden && !indexOf(c)) ? await runningJobColumns(tx, state.id) : []
+      const jobOf = (c: ColumnMd) => jobs.find((j) => j.columnId === c.id)
+      const depJobs = deps.filter(jobOf).map((c) => jobOf(c)!.column)
+      const depColumns = deps.filter((c) => !indexOf(c) && !jobOf(c)).map((c) => c.name)
       if (deps.length > 0 || onColumn.length > 0) {
         const what = [
+          ...(depJobs.length ? [`the running background job(s) computing column(s) ${depJobs.map((n) => `'${n}'`).join(', ')} (cancel them first: db.jobs.cancel, or POST /api/v1/jobs/{id}/cancel)`] : []),
           ...(depColumns.length ? [`computed column(s) ${depColumns.map((n) => `'${n}'`).join(', ')}`] : []),
           ...(depIndexes.length ? [`embedding index(es) ${depIndexes.map((n) => `'${n}'`).join(', ')} (dropEmbeddingIndex)`] : []),
         ]
-        throw invalid('HAS_DEPENDENTS', `column '${name}' is used by ${what.join(' and ')}; drop those first`, { column: name, dependents: [...depColumns, ...depIndexes] })
+        throw invalid('HAS_DEPENDENTS', `column '${name}' is used by ${what.join(' and ')}${depColumns.length || depIndexes.length ? '; drop those first' : ''}`, { column: name, dependents: [...depJobs, ...depColumns, ...depIndexes] })
       }
       // The data column stays: earlier versions still read it, and revert may bring it back. Its scalar index serves
       // only current rows, which no longer have the column: it goes.
@@ -851,9 +859,10 @@ export async function revertLatest(ctx: CatalogContext, id: number, options: { e
         throw new ConcurrencyError('CONCURRENCY_CONFLICT', `'${locked.path}' is at version ${n}, not ${options.expectVersion}: another write came after it, so it was not reverted`, { version: n, expected: options.expectVersion })
       }
       refuseKind?.(await latestVersionKind(tx, id))
-      await assertRevertable?.(tx, locked)
-      if (!staged) await undoVersion(tx, id, n)
       const prev = await mdAtVersion(tx, id, locked.path, n - 1)
+      await refuseRevertUnderJob(tx, locked, prev)
+      await assertRevertable?.(tx, locked, prev)
+      if (!staged) await undoVersion(tx, id, n)
       for (const c of locked.md.columns) {
         if (c.addedIn === n && !prev.columns.some((p) => p.id === c.id)) await dropPhysicalColumn(tx, id, c)
       }
@@ -865,17 +874,32 @@ export async function revertLatest(ctx: CatalogContext, id: number, options: { e
   return { version: committed!.version }
 }
 
-/** Hook for snapshots (revert must not pass a version a snapshot pins); set by the views/snapshots module. */
-export let assertRevertable: ((tx: Queryable, state: TableState) => Promise<void>) | undefined
-export function setRevertGuard(fn: (tx: Queryable, state: TableState) => Promise<void>): void {
+/**
+ * Hook for snapshots and views (revert must not pass a version a snapshot pins, nor undo a schema a view was created
+ * on); set by the views/snapshots module. `prev` is the schema the revert goes back to.
+ */
+export let assertRevertable: ((tx: Queryable, state: TableState, prev: TableMd) => Promise<void>) | undefined
+export function setRevertGuard(fn: (tx: Queryable, state: TableState, prev: TableMd) => Promise<void>): void {
   assertRevertable = fn
 }
 
-/** An option is never silently ignored: names a call does not take are refused, with the ones it does. */
+/**
+ * A background job computes its column hidden, added by a version of its own: reverting that version would pull the
+ * column from under the job (it failed with Postgres's "column … does not exist"). Cancel the job instead.
+ */
+async function refuseRevertUnderJob(tx: Queryable, locked: TableState, prev: TableMd): Promise<void> {
+  const removed = new Set(locked.md.columns.filter((c) => !prev.columns.some((p) => p.id === c.id)).map((c) => c.id))
+  if (removed.size === 0) return
+  const job = (await runningJobColumns(tx, locked.id)).find((j) => removed.has(j.columnId))
+  if (!job) return
+  throw new ConcurrencyError('CONCURRENCY_CONFLICT', `the latest version of '${locked.path}' added the column a running background job computes ('${job.column}'); cancel the job first (db.jobs.cancel, or DELETE /api/v1/jobs/…), which drops its partial column`, { column: job.column })
+}
+
 /** A replace found its column added again by a concurrent writer after dropping it (Table#schemaChange retries). */
 class ReplaceRaced extends Error {}
 const MAX_REPLACE_ROUNDS = 5
 
+/** An option is never silently ignored: names a call does not take are refused, with the ones it does. */
 export function refuseUnknownOptions(call: string, options: object | undefined, known: readonly string[]): void {
   if (!options || typeof options !== 'object') return
   const unknown = Object.keys(options).filter((k) => !known.includes(k) && (options as Record<string, unknown>)[k] !== undefined)

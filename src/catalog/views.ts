@@ -362,7 +362,8 @@ export async function dependentsOf(db: Queryable, baseId: number): Promise<Table
  * Checked before a revert pops version `state.version`: no snapshot may pin it, and no view may have changes of its
  * own after following it (those would be lost silently).
  */
-export async function assertBaseRevertable(tx: Queryable, state: TableState): Promise<void> {
+export async function assertBaseRevertable(tx: Queryable, state: TableState, prev: TableMd): Promise<void> {
+  const schemaChanges = columnsDiffer(state.md, prev)
   for (const d of await dependentsOf(tx, state.id)) {
     if (d.md.snapshot && d.md.snapshot.version >= state.version) {
       throw invalid('HAS_DEPENDENTS', `version ${state.version} of '${state.path}' is pinned by snapshot '${d.path}'; drop the snapshot before reverting past it`, { snapshot: d.path })
@@ -372,6 +373,17 @@ export async function assertBaseRevertable(tx: Queryable, state: TableState): Pr
       if (last !== 'sync') {
         throw invalid('HAS_DEPENDENTS', `view '${d.path}' changed after following version ${state.version} of '${state.path}' (its latest version is a ${last}); revert the view first`, { view: d.path })
       }
+      // The view mirrors the revert by undoing its sync; undoing its first sync leaves it as created, on the schema
+      // this revert takes away (its where, or a carried column, named a column that no longer exists).
+      if (schemaChanges && d.version <= 1) {
+        throw invalid('HAS_DEPENDENTS', `view '${d.path}' was created on the schema that this revert of '${state.path}' undoes (version ${state.version}); drop the view first, or drop the column instead of reverting (views follow a drop)`, { view: d.path })
+      }
     }
   }
+}
+
+/** Whether two schemas differ in their visible columns (ids, names, types). */
+function columnsDiffer(a: TableMd, b: TableMd): boolean {
+  const key = (md: TableMd) => JSON.stringify(md.columns.filter((c) => !c.hidden).map((c) => [c.id, c.name, c.type]))
+  return key(a) !== key(b)
 }

@@ -237,15 +237,35 @@ function language(node: FnNode): string {
 export const tsvectorSql = (columnSql: string, lang: string): string => `to_tsvector('${lang}'::regconfig, ${columnSql})`
 const tsquerySql = (querySql: string, lang: string): string => `websearch_to_tsquery('${lang}'::regconfig, ${querySql})`
 
+/**
+ * The most words a full-text query searches for. websearch_to_tsquery makes one node per word, and PGlite (wasm,
+ * whose stack check does not catch deep trees) held the store for minutes on 20,000 words, lost matches at 10,000
+ * and damaged memory ("bad buffer ID" on the next statement); 5,000 took 2.3 s. A search box needs far fewer.
+ */
+export const MAX_QUERY_WORDS = 1_000
+
+/** Counts a full-text query's words (whitespace-separated) and refuses one past MAX_QUERY_WORDS. */
+export function checkQueryWords(what: string, query: string): void {
+  let words = 0
+  for (const _ of query.matchAll(/\S+/g)) if (++words > MAX_QUERY_WORDS) break
+  if (words > MAX_QUERY_WORDS) throw invalid('INVALID_ARGUMENT', `${what}: the full-text query has more than ${MAX_QUERY_WORDS} words (${query.length} characters); shorten it`, { limit: MAX_QUERY_WORDS })
+}
+
+/** A literal query is checked when the expression is typed, before any SQL runs. */
+function checkQueryArg(node: FnNode): void {
+  const q = node.args[1]
+  if (q && 'lit' in q && typeof q.lit === 'string') checkQueryWords(`${node.fn}()`, q.lit)
+}
+
 scalar({
   name: 'fts_match', minArgs: 2, maxArgs: 2, deterministic: true,
-  returnType: (types, node) => (expectKinds(node, types, 0, ['string']), expectKinds(node, types, 1, ['string']), language(node), t('bool', true)),
+  returnType: (types, node) => (expectKinds(node, types, 0, ['string']), expectKinds(node, types, 1, ['string']), language(node), checkQueryArg(node), t('bool', true)),
   sql: ([a, q], _e, node) => `(${tsvectorSql(a!.sql, language(node))} @@ ${tsquerySql(q!.sql, language(node))})`,
 })
 
 scalar({
   name: 'fts_rank', minArgs: 2, maxArgs: 2, deterministic: true,
-  returnType: (types, node) => (expectKinds(node, types, 0, ['string']), expectKinds(node, types, 1, ['string']), language(node), t('float', true)),
+  returnType: (types, node) => (expectKinds(node, types, 0, ['string']), expectKinds(node, types, 1, ['string']), language(node), checkQueryArg(node), t('float', true)),
   sql: ([a, q], _e, node) => `ts_rank_cd(${tsvectorSql(a!.sql, language(node))}, ${tsquerySql(q!.sql, language(node))})::double precision`,
 })
 

@@ -2,6 +2,7 @@ import type { Table } from '../catalog/index.ts'
 import { invalid } from '../errors.ts'
 import type { ExprLike, Expr } from '../query/index.ts'
 import { call, ResultSet } from '../query/index.ts'
+import { checkQueryWords } from './functions.ts'
 
 // Hybrid search: Postgres full-text ranking and vector similarity, each taking its own top candidates, fused by
 // reciprocal rank (score = Σ 1 / (rrfK + rank)), which needs no score calibration between the two.
@@ -37,6 +38,7 @@ export function searchOutputs(table: Table, withErrors = false): Record<string, 
 
 export async function hybridSearch(table: Table, query: string, options: HybridSearchOptions): Promise<ResultSet> {
   if (typeof query !== 'string' || query.trim() === '') throw invalid('INVALID_ARGUMENT', 'hybridSearch() needs a non-empty query string')
+  checkQueryWords('hybridSearch()', query)
   const k = options.k ?? 10
   const n = options.candidates ?? Math.max(k * 4, 20)
   const rrfK = options.rrfK ?? 60

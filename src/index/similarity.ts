@@ -172,9 +172,11 @@ async function queryVector(idx: IndexMd, query: unknown, node: FnNode): Promise<
   if (Array.isArray(query) || ArrayBuffer.isView(query) && !(query instanceof Uint8Array)) vector = Array.from(query as ArrayLike<number>)
   else if (q && typeof q === 'object' && 'vector' in q) vector = Array.from(q.vector as ArrayLike<number>)
   if (vector) {
-    if (vector.length !== idx.dims || vector.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
-      throw invalid('INVALID_ARGUMENT', `similarity(): the query vector must have ${idx.dims} finite numbers for index '${idx.name}', got ${vector.length}`, { index: idx.name })
+    if (vector.length !== idx.dims) {
+      throw invalid('INVALID_ARGUMENT', `similarity(): the query vector must have ${idx.dims} numbers for index '${idx.name}', got ${vector.length}`, { index: idx.name })
     }
+    const bad = vector.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x))
+    if (bad >= 0) throw invalid('INVALID_ARGUMENT', `similarity(): element ${bad} of the query vector is ${typeof vector[bad] === 'string' ? JSON.stringify(vector[bad]) : String(vector[bad])}, not a finite number (index '${idx.name}')`, { index: idx.name, element: bad })
     return vector
   }
   if (typeof query === 'string') [value, modality] = [query, 'text']

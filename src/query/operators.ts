@@ -218,10 +218,20 @@ scalar({
   },
 })
 
+// Kinds stored as text (strings and media references) and json convert to and from every kind: their casts can only
+// fail on a value. Between the other kinds Postgres has only these casts (bool → int and float go through integer,
+// below); any other pair is refused when the expression is typed, instead of failing in the store.
+const TEXT_KINDS = new Set(['string', 'image', 'video', 'audio', 'document', 'json'])
+const CASTS: Readonly<Record<string, readonly string[]>> = {
+  int: ['float', 'bool'], float: ['int', 'bool'], bool: ['int', 'float'], timestamp: ['date'], date: ['timestamp'], array: ['array'],
+}
+
 scalar({
   name: 'astype', minArgs: 1, maxArgs: 1,
   returnType: ([a], node) => {
     const target = parseType(String(node.opts?.type ?? ''))
+    const castable = a!.kind === target.kind || TEXT_KINDS.has(a!.kind) || TEXT_KINDS.has(target.kind) || (CASTS[a!.kind] ?? []).includes(target.kind)
+    if (!castable) throw typeError(node, `cannot cast ${formatType({ ...a!, nullable: false })} to ${formatType({ ...target, nullable: false })}`)
     return { ...target, nullable: a!.nullable || target.nullable }
   },
   sql: ([a], _e, node) => {
@@ -230,6 +240,8 @@ scalar({
     if (target.kind === 'json') return `to_jsonb(${a!.sql})`
     // Postgres has no bigint/double → boolean cast; Python's bool(x) is x != 0.
     if (target.kind === 'bool' && isNumeric(a!.type)) return `(${a!.sql} <> 0)`
+    // Postgres casts boolean only to integer (not bigint or double): true → 1, false → 0, as Python's int(True).
+    if (a!.type.kind === 'bool' && isNumeric(target)) return `(${a!.sql})::integer::${pgType(target)}`
     return `(${a!.sql})::${pgType(target)}`
   },
   eval: ([a], node) => castValue(a, parseType(String(node.opts!.type)), node),

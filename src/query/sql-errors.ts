@@ -1,5 +1,5 @@
 import { invalid } from '../errors.ts'
-import { translateStoreError } from '../store/index.ts'
+import { missingDataTableId, translateStoreError } from '../store/index.ts'
 import { parseType, pgType } from '../types/index.ts'
 import type { ExprNode, FnNode } from './nodes/index.ts'
 import { isFn, printExpr } from './nodes/index.ts'
@@ -33,7 +33,9 @@ const pgTypeOf = (spec: unknown): string | undefined => {
 export function translateQueryError(e: unknown, spec: QuerySpec): unknown {
   const err = e as { code?: unknown; message?: unknown }
   if (!err || typeof err.code !== 'string' || typeof err.message !== 'string') return e
-  const table = spec.from.path
+  // A table dropped while the query ran is named by the path the query used for it (a join's, if it was that one).
+  const dropped = missingDataTableId(e)
+  const table = (dropped !== undefined ? spec.joins.find((j) => j.source.tableId === dropped)?.source.path : undefined) ?? spec.from.path
   const cast = castFailure(e, specExprs(spec))
   if (cast) return invalid('INVALID_EXPRESSION', cast.message, { expression: cast.expression, table })
   if (err.code === '2201B') {

@@ -1,4 +1,4 @@
-import { TesseraError, invalid } from '../errors.ts'
+import { TesseraError, invalid, notFound } from '../errors.ts'
 
 // Postgres errors that users cause (duplicate keys, bad casts) become TesseraErrors; everything else stays internal.
 
@@ -29,7 +29,26 @@ export function translateStoreError(e: unknown, context: { table?: string; colum
   }
   if (err.code === '23502') return invalid('CONSTRAINT_VIOLATION', `a required value is missing${where}: ${rename(err.message ?? '')}`, { table: context.table })
   if (err.code.startsWith('22')) return invalid('INVALID_ARGUMENT', `bad value${where}: ${rename(err.message ?? '')}`, { table: context.table, sqlstate: err.code })
+  // A table dropped between resolving its handle and running a statement on it: its data relation is gone.
+  if (missingDataTableId(err) !== undefined) {
+    return context.table
+      ? notFound('TABLE_NOT_FOUND', `table '${context.table}' was dropped`, { path: context.table })
+      : notFound('TABLE_NOT_FOUND', 'a table this request used was dropped while it ran')
+  }
+  // 42846 cannot_coerce: no cast between two types (the type checker refuses the casts it knows of first).
+  if (err.code === '42846') return invalid('INVALID_EXPRESSION', `no such cast${where}: ${rename(err.message ?? '')}`, { table: context.table })
   if (err.code === '42883' || err.code === '42804') return invalid('INVALID_EXPRESSION', `expression does not apply to these types${where}: ${rename(err.message ?? '')}`, { table: context.table })
   if (err.code === '40001' || err.code === '40P01') return new TesseraError('CONCURRENCY_CONFLICT', `concurrent change${where}: ${err.message}`, { table: context.table })
   return e
+}
+
+/**
+ * The table id whose data relation (tessera_data.t<id>, or its row id sequence t<id>__rowid_seq: see
+ * src/catalog/data-table/layout.ts) a "relation does not exist" error names, if it names one.
+ */
+export function missingDataTableId(e: unknown): number | undefined {
+  const err = e as PgError
+  if (!err || err.code !== '42P01') return undefined
+  const m = /relation "tessera_data\.t(\d+)(?:__rowid_seq)?" does not exist/.exec(err.message ?? '')
+  return m ? Number(m[1]) : undefined
 }

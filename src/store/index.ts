@@ -9,4 +9,4 @@ export type { PGliteAssets, PGliteOpenOptions } from './pglite/driver.ts'
 export { PostgresDriver } from './postgres/driver.ts'
 export type { PostgresOpenOptions } from './postgres/driver.ts'
 // What other folders import from this one (added by the barrels codemod).
-export { translateStoreError } from './errors.ts'
+export { missingDataTableId, translateStoreError } from './errors.ts'

@@ -23,3 +23,12 @@ test('dirs, tables, snapshots, columns and indexes refuse option names they do n
   expect(await db.listTables('d')).toEqual(['d/t'])
   expect(t.schema()).toEqual({ id: 'int', text: 'string' })
 })
+
+test("onError: 'ignore' on an unstored computed column is refused: a read has no cell to keep the error in", async () => {
+  const t = await db.createTable('unstored_on_error', { x: 'int' })
+  const e = (await rejection(t.addComputedColumn('z', t.c.x.add(1), { stored: false, onError: 'ignore' }))) as Error
+  expect(e.message).toContain("onError: 'ignore' needs a stored column")
+  expect(Object.keys(t.schema())).toEqual(['x'])
+  await t.addComputedColumn('z', t.c.x.add(1), { stored: false })
+  expect(Object.keys(t.schema())).toEqual(['x', 'z'])
+})

@@ -113,6 +113,9 @@ export function operatorsSuite(makeDb: MakeDb): void {
     ['int to float', (c) => c.i.astype('float'), [7, -7, 0, N, 3]],
     ['float to int (rounds)', (c) => c.f.astype('int'), [2, N, -2, 0, 10]],
     ['int to bool', (c) => c.i.astype('bool'), [true, true, false, N, true]],
+    // Postgres casts boolean to integer only (not bigint or double precision): as Python's int(True), float(False)
+    ['bool to int', (c) => c.b.astype('int'), [1, 0, N, 1, 0]],
+    ['bool to float', (c) => c.b.astype('float'), [1, 0, N, 1, 0]],
     ['json to int', (c) => c.j.path('n').astype('int'), [5, 2, N, N, N]],
     ['string to int', (c) => c.i.astype('string').astype('int').add(1), [8, -6, 1, N, 4]],
     // conditionals
@@ -168,6 +171,15 @@ export function operatorsSuite(makeDb: MakeDb): void {
         const err = await q.collect().then(() => undefined, (x) => x)
         expect(err?.code).toBe('INVALID_EXPRESSION')
         expect(err?.message).toMatch(/^cannot cast "Hello World" to int in astype\((ts_id\()?q\/t\.s\)?, type="int"\)$/)
+      }
+    })
+    test('a cast no value can make (date → int, bool → timestamp) is refused before it runs, naming the expression', async () => {
+      for (const [e, what] of [[fx.t.c.d.astype('int'), 'date to int'], [fx.t.c.b.astype('timestamp'), 'bool to timestamp']] as const) {
+        for (const q of [fx.t.select({ v: e }), fx.t.select({ v: tsOnly(e) })]) {
+          const err = await q.collect().then(() => undefined, (x) => x)
+          expect(err?.code).toBe('INVALID_EXPRESSION')
+          expect(err?.message).toContain(`cannot cast ${what} in astype(`)
+        }
       }
     })
     test('string → bool', async () => {

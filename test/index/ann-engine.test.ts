@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { Engine, normalizeRows } from '../../src/index/ann/engine.ts'
 import type { AnnSettings } from '../../src/index/ann/engine.ts'
+import { fileCheck } from '../../src/index/ann/file-check.ts'
 import { tempDir } from '../support/db.ts'
 
 // The engine behind the native index (engine.ts), driven directly on this thread: a cosine index stores unit
@@ -93,7 +94,7 @@ describe('native index engine', () => {
     const path = join(tempDir(), 'old.usearch')
     old.save(path)
     const engine = new Engine(usearch)
-    expect(engine.handle({ op: 'load', id: 2, settings, path }).loaded).toBe(true)
+    expect(engine.handle({ op: 'load', id: 2, settings, path, file: fileCheck(path) }).loaded).toBe(true)
     await checkAnswers(engine, 2, rows)
     // Rows added after the load (unit vectors, into the cosine graph) rank with the others.
     const more = scaledRows(12, 100)

@@ -262,7 +262,7 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
     expect(cache.stats.hits).toBeGreaterThan(hits)
     expect(firstRows).toHaveLength(10)
     // A vector of another length is another shape, and is refused by name.
-    expect(((await rejection(search(first.slice(1)))) as Error).message).toMatch(/24 finite numbers/)
+    expect(((await rejection(search(first.slice(1)))) as Error).message).toMatch(/must have 24 numbers/)
   })
   test('a bound option is data, the others structure: candidates differ within one shape, the table and the version covered do not', () => {
     const key = (opts: Record<string, unknown>) => queryShape({ from: t.query().spec.from, joins: [], where: fnNode('ann_candidates', [], opts), orderBy: [] }).key

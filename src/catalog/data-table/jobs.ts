@@ -16,6 +16,12 @@ export async function currentRowStats(db: Queryable, tableId: number): Promise<{
   return { count: r.rows[0]!.n, maxRowId: Number(r.rows[0]!.m ?? 0) }
 }
 
+/** The columns running jobs compute on a table (a revert must not remove them from under a job). */
+export async function runningJobColumns(db: Queryable, tableId: number): Promise<{ columnId: number; column: string }[]> {
+  const r = await db.query<{ c: number | string | null; name: string }>(`select (spec->>'columnId')::int as c, column_name as name from tessera.jobs where table_id = $1 and status = 'running'`, [tableId])
+  return r.rows.filter((x) => x.c !== null).map((x) => ({ columnId: Number(x.c), column: x.name }))
+}
+
 /** A row of a job's batch: _rowid, its row version's address (_tid), a hash of its inputs (_h), the inputs by name. */
 export type JobBatchRow = Record<string, unknown> & { _rowid: number | string; _tid: string; _h: string }
 

@@ -9,7 +9,9 @@ export const checkCommand: Command = {
   summary: 'verify a data dir or a running server: catalog, versions, data tables, row versions, keys (exit 1 on problems)',
   usage: 'tessera check [--json] [--home DIR [--media-dir DIR | --media-store s3://bucket/prefix] | --url URL --token ADMIN_TOKEN]',
   options: { ...TARGET_OPTIONS, ...JSON_OPTION, ...MEDIA_STORE_OPTIONS },
-  help: `Read-only. On a server it needs an admin token (GET /api/v1/admin/check). Exit code 1 when problems are found.
+  help: `Read-only for the data. On a server it needs an admin token (GET /api/v1/admin/check). Exit code 1 when problems
+are found. A native vector index (derived data under <home>/indexes/) whose file failed verification, or that lacks
+vectors, is reported and rebuilt from the table, and saved before check returns: the next check finds it whole.
 
 options:
   --json             {"tables": n, "problems": [{"table", "problem"}], "media": {...}, "repaired": [...]}

@@ -1,4 +1,8 @@
 import type { IndexMetric } from '../../catalog/index.ts'
+import { fileCheck, verifyFile } from './file-check.ts'
+import type { FileCheck } from './file-check.ts'
+
+export type { FileCheck } from './file-check.ts'
 
 // The usearch indexes of this process, driven by plain-data requests: the same code runs in the index worker
 // (engine-worker.ts), so that builds, loads and saves never hold the serving thread, or on the calling thread where
@@ -20,7 +24,11 @@ export interface AnnSettings {
 export type EngineRequest =
   | { readonly op: 'ping' }
   | { readonly op: 'create'; readonly id: number; readonly settings: AnnSettings }
-  | { readonly op: 'load'; readonly id: number; readonly settings: AnnSettings; readonly path: string }
+  /**
+   * `file`: the length and CRC-32 the file had when it was saved (its note's). The file is verified against it before
+   * usearch reads it: usearch trusts its files, and a damaged one crashes the process at a later search.
+   */
+  | { readonly op: 'load'; readonly id: number; readonly settings: AnnSettings; readonly path: string; readonly file: FileCheck }
   | { readonly op: 'add'; readonly id: number; readonly keys: BigUint64Array; readonly vectors: Float32Array }
   | { readonly op: 'remove'; readonly id: number; readonly keys: BigUint64Array }
   | { readonly op: 'search'; readonly id: number; readonly query: Float32Array; readonly count: number }
@@ -36,8 +44,12 @@ export interface EngineReply {
   readonly present?: boolean[]
   /** add: milliseconds usearch took (the caller sizes the next batch by it). */
   readonly ms?: number
-  /** load: false when the file was missing, unreadable or of other dimensions. */
+  /** load: false when the file was missing, failed verification, was unreadable or of other dimensions. */
   readonly loaded?: boolean
+  /** load, when not loaded: why, said of the file ('failed verification and was not loaded: ...', 'was not loaded: ...'). */
+  readonly problem?: string
+  /** save: the length and CRC-32 of the file written (for its note). */
+  readonly file?: FileCheck
 }
 
 type Usearch = typeof import('usearch')
@@ -92,13 +104,16 @@ export class Engine {
         this.#indexes.set(req.id, { index: this.#make(req.settings), unit: holdsUnitVectors(req.settings) })
         return { size: 0 }
       case 'load': {
+        // Never an unverified file: usearch would read whatever is there.
+        const failed = verifyFile(req.path, req.file)
+        if (failed) return { size: 0, loaded: false, problem: `failed verification and was not loaded: ${failed}` }
         const index = this.#make(req.settings)
         try {
           index.load(req.path)
-        } catch {
-          return { size: 0, loaded: false }
+        } catch (e) {
+          return { size: 0, loaded: false, problem: `was not loaded: usearch could not read it (${e instanceof Error ? e.message : String(e)})` }
         }
-        if (index.dimensions() !== req.settings.dims) return { size: 0, loaded: false }
+        if (index.dimensions() !== req.settings.dims) return { size: 0, loaded: false, problem: `was not loaded: it holds ${index.dimensions()}-dimensional vectors, not ${req.settings.dims}` }
         this.#indexes.set(req.id, { index, unit: holdsUnitVectors(req.settings) })
         return { size: Number(index.size()), loaded: true }
       }
@@ -134,7 +149,8 @@ export class Engine {
         return { size: Number(index.size()), present: this.#contains(index, req.keys) }
       case 'save':
         index.save(req.path)
-        return { size: Number(index.size()) }
+        // Summed as written (read back from the page cache): what a load verifies.
+        return { size: Number(index.size()), file: fileCheck(req.path) }
     }
   }
 

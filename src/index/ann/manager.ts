@@ -1,12 +1,13 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import type { IndexMd, TableMd, VersionKind } from '../../catalog/index.ts'
 import type { Driver } from '../../store/index.ts'
-import type { AnnSettings, Quantization } from './native.ts'
+import type { AnnSettings, FileCheck, Quantization } from './native.ts'
 import { ANN_DEFAULTS, defaultQuantization, metaPath, NativeIndex, removeIndexFiles } from './native.ts'
 import { Pace } from './pace.ts'
 import { countVectors, currentVersion, markNative, readColumnValues, readVectors, rowsEnded, rowsWithoutVector, vectorPageRows, versionStamp } from './store.ts'
 import { ColumnCopies } from './column-copies.ts'
+import { isFileCheck } from './file-check.ts'
 import type { ColumnMd } from '../../catalog/index.ts'
 
 /** Store time a page of the build's vector reads aims at (see #addRows). */
@@ -18,8 +19,12 @@ const PAGE_MS = 40
 // builds or catches up. Everything here runs in the background: commits only note the new version.
 //
 // On disk (<home>/indexes/): the usearch file and a JSON note of the version it covers, with that version's commit
-// time. At open, a note naming a version the table no longer has (revert, restore of an older backup), or with a
-// different commit time (reverted and written again), or no note at all, means a rebuild; otherwise a catch-up.
+// time and the file's length and CRC-32. At open, a note naming a version the table no longer has (revert, restore
+// of an older backup), or with a different commit time (reverted and written again), or no note at all, means a
+// rebuild; otherwise a catch-up. The file is verified against its note before usearch reads it (file-check.ts): a
+// damaged file crashed the process at a later search, so one that fails is never loaded, but rebuilt from the table
+// (searches are exact meanwhile) and reported by `tessera check`. A note of format 1 (saved before notes recorded
+// the checksum) cannot vouch for its file: that index is rebuilt once, at its first use after the upgrade.
 
 /**
  * A native index as an index listing shows it (see AnnEntry#status); 'not loaded': it is loaded or built at the
@@ -42,10 +47,12 @@ export interface NativeIndexStatus {
 const SAVE_EVERY_MS = 30_000
 
 interface Note {
-  readonly format: 1
+  readonly format: 2
   readonly version: number
   readonly stamp: string
   readonly settings: AnnSettings
+  /** The usearch file's length and CRC-32 as saved: verified before it is loaded. */
+  readonly file: FileCheck
 }
 
 export class AnnEntry {
@@ -72,6 +79,12 @@ export class AnnEntry {
    */
   liveOnly = false
   lastError: unknown
+  /**
+   * Why the saved file was not loaded, when its note vouched for it but it failed verification (damaged, truncated,
+   * missing) or usearch refused it: the index was rebuilt from the table instead. The next `tessera check` reports it
+   * (problems()).
+   */
+  discarded: string | undefined
   /** Copies of the columns searches filter on or return, kept at the graph's version (column-copies.ts). */
   readonly columnCopies = new ColumnCopies()
   /**
@@ -253,16 +266,33 @@ export class AnnEntry {
   /** A saved index whose note still names a version of this table as it is. */
   async #load(): Promise<boolean> {
     if (!this.path || !existsSync(metaPath(this.path))) return false
+    const file = basename(this.path)
     let note: Note
     try {
       note = JSON.parse(readFileSync(metaPath(this.path), 'utf8')) as Note
-    } catch {
+    } catch (e) {
+      // Notes are written whole (a temporary file renamed): one that does not parse was damaged on disk.
+      this.discarded = `its file ${file} was not loaded, as its note cannot be read (${e instanceof Error ? e.message : String(e)})`
       return false
     }
-    if (note.format !== 1 || !this.#canOpen(note.settings)) return false
+    if (typeof note !== 'object' || note === null) {
+      this.discarded = `its file ${file} was not loaded, as its note cannot be read (it holds ${JSON.stringify(note)})`
+      return false
+    }
+    // Format 1 (before checksums) or a later one: nothing here can verify the file, so it is rebuilt (once).
+    if (note.format !== 2) return false
+    if (!isFileCheck(note.file)) {
+      this.discarded = `its file ${file} was not loaded, as its note records no valid length and checksum`
+      return false
+    }
+    if (!this.#canOpen(note.settings)) return false
     if ((await versionStamp(this.owner.db, this.tableId, note.version)) !== note.stamp) return false
-    const native = await NativeIndex.open(this.path, note.settings)
-    if (!native) return false
+    const opened = await NativeIndex.open(this.path, note.settings, note.file)
+    if ('problem' in opened) {
+      this.discarded = `its file ${file} ${opened.problem}`
+      return false
+    }
+    const native = opened.index
     if (this.#stopped()) {
       await this.#drop(native)
       return false
@@ -382,23 +412,39 @@ export class AnnEntry {
 
   async #save(): Promise<void> {
     if (!this.path || !this.native) return
-    await this.native.save(this.path)
-    const note: Note = { format: 1, version: this.version, stamp: this.stamp, settings: this.native.settings }
+    const file = await this.native.save(this.path)
+    const note: Note = { format: 2, version: this.version, stamp: this.stamp, settings: this.native.settings, file }
     writeFileSync(`${metaPath(this.path)}.tmp`, JSON.stringify(note))
     renameSync(`${metaPath(this.path)}.tmp`, metaPath(this.path))
-    // Written after the index: a crash in between leaves an older note with a newer index, which holds every row
-    // of the older version too (a superset), so a catch-up from the older version is still right.
+    // Written after the index: a crash in between leaves an older note with a newer index, whose checksum the note
+    // does not record: it fails verification at the next open and is rebuilt (never loaded unverified).
     this.#savedAt = Date.now()
     this.#dirty = false
   }
 
-  /** Problems `tessera check` reports: the index misses rows of the version it says it covers. */
+  /**
+   * Problems `tessera check` reports: the saved file failed verification (it was rebuilt instead of loaded), or the
+   * graph misses rows of the version it says it covers. Waits for a running load or build first; a graph found
+   * incomplete is rebuilt and saved before this returns, so the repair the problem names has happened (its note is
+   * removed first: a process stopped mid-rebuild rebuilds at its next open rather than load the incomplete file).
+   */
   async problems(): Promise<string[]> {
     await this.settled()
-    if (!this.native) return this.lastError ? [`native index '${this.idx.name}' failed to build: ${String((this.lastError as Error).message ?? this.lastError)}`] : []
+    const name = `native index '${this.idx.name}'`
     const out: string[] = []
+    const failed = () => String((this.lastError as Error | undefined)?.message ?? this.lastError)
+    if (this.discarded) {
+      out.push(`${name}: ${this.discarded}; ${this.native ? `rebuilt from the table (version ${this.version})` : this.lastError ? `its rebuild failed: ${failed()}` : 'it is rebuilt at its next use'}`)
+      // Reported once the repair is done (a server's later checks find the index whole), until then at every check.
+      if (this.native) this.discarded = undefined
+    }
+    if (!this.native) {
+      if (this.lastError && !this.discarded) out.push(`${name} failed to build: ${failed()}`)
+      return out
+    }
+    const found: string[] = []
     const stamp = await versionStamp(this.owner.db, this.tableId, this.version)
-    if (stamp !== this.stamp) out.push(`native index '${this.idx.name}' covers version ${this.version}, which the table no longer has as it was (it is rebuilt)`)
+    if (stamp !== this.stamp) found.push(`${name} covers version ${this.version}, which the table no longer has as it was`)
     const expected = await countVectors(this.owner.db, this.tableId, this.idx.valueColumnId, this.version)
     let have = 0
     let after = 0
@@ -407,8 +453,14 @@ export class AnnEntry {
       have += (await this.native.contains(page.keys)).filter(Boolean).length
       after = page.lastRowId
     } while (after >= 0)
-    if (have < expected) out.push(`native index '${this.idx.name}' lacks ${expected - have} of the ${expected} vectors of version ${this.version} (it is rebuilt)`)
-    if (out.length > 0) this.kick(true)
+    if (have < expected) found.push(`${name} lacks ${expected - have} of the ${expected} vectors of version ${this.version}`)
+    if (found.length === 0) return out
+    if (this.path) rmSync(metaPath(this.path), { force: true })
+    this.lastError = undefined
+    this.kick(true)
+    await this.settled()
+    const outcome = this.native && !this.#rebuild ? `rebuilt from the table (version ${this.version})` : this.lastError ? `its rebuild failed: ${failed()}` : 'it is rebuilt at the next open'
+    for (const f of found) out.push(`${f} (${outcome})`)
     return out
   }
 }

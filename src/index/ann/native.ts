@@ -2,14 +2,14 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { isCompiledBinary } from '../../runtime/index.ts'
 import { Engine } from './engine.ts'
-import type { AnnSettings, EngineReply, EngineRequest, Quantization } from './engine.ts'
+import type { AnnSettings, EngineReply, EngineRequest, FileCheck, Quantization } from './engine.ts'
 
 // The native HNSW graphs: usearch (C++, prebuilt for linux/macOS/windows, the library DuckDB's vector search uses),
 // owned by one index worker per process (engine-worker.ts), so that bulk adds (with usearch's own threads), loads
 // and saves never hold the serving thread; a search costs one message each way. Where no worker can start, the same
 // engine runs on this thread and adds are sized to stay near a time budget per call.
 
-export type { AnnSettings, Quantization } from './engine.ts'
+export type { AnnSettings, FileCheck, Quantization } from './engine.ts'
 
 export const ANN_DEFAULTS = { m: 16, efConstruction: 64, efSearch: 40 } as const
 
@@ -146,14 +146,17 @@ export class NativeIndex {
     return ix
   }
 
-  /** Loads a saved index; undefined when the file is missing, unreadable or of other dimensions (the caller rebuilds). */
-  static async open(path: string, settings: AnnSettings): Promise<NativeIndex | undefined> {
+  /**
+   * Loads a saved index once the file matches `file` (its length and CRC-32 when saved: see file-check.ts); else
+   * why not (missing, damaged, unreadable, of other dimensions), and the caller rebuilds.
+   */
+  static async open(path: string, settings: AnnSettings, file: FileCheck): Promise<{ readonly index: NativeIndex } | { readonly problem: string }> {
     const h = await engineHost()
     const ix = new NativeIndex(h, nextId++, settings)
-    const r = await h.call({ op: 'load', id: ix.#id, settings, path })
-    if (!r.loaded) return undefined
+    const r = await h.call({ op: 'load', id: ix.#id, settings, path, file })
+    if (!r.loaded) return { problem: r.problem ?? 'was not loaded' }
     ix.#size = r.size
-    return ix
+    return { index: ix }
   }
 
   get size(): number {
@@ -205,12 +208,16 @@ export class NativeIndex {
     return (await this.#call({ op: 'contains', id: this.#id, keys })).present!
   }
 
-  /** Writes to `path` through a temporary file, so a crash leaves the old file or the new one, never half of one. */
-  async save(path: string): Promise<void> {
+  /**
+   * Writes to `path` through a temporary file, so a crash leaves the old file or the new one, never half of one.
+   * Returns the new file's length and CRC-32, which its note records (a load verifies them).
+   */
+  async save(path: string): Promise<FileCheck> {
     mkdirSync(dirname(path), { recursive: true })
     const tmp = `${path}.tmp`
-    await this.#call({ op: 'save', id: this.#id, path: tmp })
+    const r = await this.#call({ op: 'save', id: this.#id, path: tmp })
     renameSync(tmp, path)
+    return r.file!
   }
 
   /** Frees the graph (the object must not be used after). */

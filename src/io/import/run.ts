@@ -160,21 +160,29 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   let locs: number[] = []
   let table: Table | undefined
   let created = false
-  try {
-    table = await db.getTable(tablePath)
-  } catch (e) {
-    if (!isTesseraError(e) || e.code !== 'TABLE_NOT_FOUND') throw e
-    if (options.createTable === false) throw e
-  }
-  if (table === undefined) {
+  // Looked up, then created: another import (or createTable) may create the table in between. Then this import goes
+  // into that table, exactly as if it had run after the other one (its columns and types decide, and a mismatch fails
+  // as an import into any existing table does); it only tries again if that table is gone again meanwhile.
+  for (let attempt = 1; table === undefined; attempt++) {
+    try {
+      table = await db.getTable(tablePath)
+      break
+    } catch (e) {
+      if (!isTesseraError(e) || e.code !== 'TABLE_NOT_FOUND') throw e
+      if (options.createTable === false) throw e
+    }
     if (order.length === 0) throw invalid('INVALID_ARGUMENT', `${source.name}: no columns found (empty input?); cannot create '${tablePath}' from it`, { file: source.name })
     const goodSample = sample.filter((r): r is GoodRecord => !isBad(r)).map((r) => valuesOf(r, source.columns))
     const declared = source.typesFor?.(goodSample) ?? source.types
     const schema = declared
       ? Object.fromEntries(order.map((c) => [c, options.schema?.[c] ?? declared[c] ?? 'json?']))
       : sampler.schema(order, seenIn, sampled, options.schema)
-    table = await db.createTable(tablePath, schema, options.primaryKey === undefined ? {} : { primaryKey: options.primaryKey })
-    created = true
+    try {
+      table = await db.createTable(tablePath, schema, options.primaryKey === undefined ? {} : { primaryKey: options.primaryKey })
+      created = true
+    } catch (e) {
+      if (!isTesseraError(e) || e.code !== 'TABLE_ALREADY_EXISTS' || attempt >= 3) throw e
+    }
   }
   const target = table
   const path = target.path // read once: after an undo drops a created table, the handle no longer answers

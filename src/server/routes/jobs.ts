@@ -3,7 +3,7 @@ import { streamSSE } from 'hono/streaming'
 import { CancelJobParams, JobEventsParams, JobInfoSchema, JobListAnswerSchema, StartJobRequestSchema } from '../../api/index.ts'
 import type { Tessera, JobInfo } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
-import { invalid, notFound } from '../../errors.ts'
+import { invalid, isTesseraError, notFound } from '../../errors.ts'
 import { Expr } from '../../query/index.ts'
 import { canAccess } from '../auth.ts'
 import type { AuthEnv } from '../auth.ts'
@@ -30,6 +30,24 @@ const ENDED = new Set(['done', 'failed', 'cancelled'])
 export function wireJob(info: JobInfo) {
   const { key, id: _id, ...rest } = info
   return { id: key, ...rest }
+}
+
+/** A job whose row went with its table: what the API last knew of it, ended as cancelled, with the reason. */
+function goneWithTable(info: JobInfo): JobInfo {
+  return { ...info, status: 'cancelled', error: `table '${info.table}' was dropped`, updatedAt: new Date() }
+}
+
+/**
+ * The job was found, then its table was dropped before `work` ran: the library's error names the job by its internal
+ * id, which the API never shows; the API names it by its table and column.
+ */
+async function vanished<T>(info: JobInfo, work: Promise<T>): Promise<T> {
+  try {
+    return await work
+  } catch (e) {
+    if (!isTesseraError(e) || e.code !== 'JOB_NOT_FOUND') throw e
+    throw notFound('JOB_NOT_FOUND', `the job ${info.index ? `building index '${info.index}' on` : 'computing'} column '${info.column}' of '${info.table}' is gone: table '${info.table}' was dropped`, { table: info.table, column: info.column })
+  }
 }
 
 export function jobRoutes(db: Tessera) {
@@ -70,12 +88,24 @@ export function jobRoutes(db: Tessera) {
   app.get('/jobs/:id', async (c) => c.json(wireJob(await job(c.req.param('id'), c.var.principal, 'read'))))
 
   app.get('/jobs/:id/events', async (c) => {
-    const { id } = await job(c.req.param('id'), c.var.principal, 'read')
+    let known = await job(c.req.param('id'), c.var.principal, 'read')
+    const { id } = known
     const interval = readParams(c, JobEventsParams).intervalMs
     return streamSSE(c, async (s) => {
       let last = ''
       for (;;) {
-        const info = await db.jobs.get(id)
+        let info: JobInfo
+        try {
+          info = await db.jobs.get(id)
+        } catch (e) {
+          // A job goes with its table (the catalog removes its row): the stream still ends with an end event,
+          // saying the job was cancelled and why, instead of stopping after a last 'running'.
+          if (!isTesseraError(e) || e.code !== 'JOB_NOT_FOUND') throw e
+          last = JSON.stringify(wireJob(goneWithTable(known)))
+          await s.writeSSE({ event: 'progress', data: last })
+          break
+        }
+        known = info
         const data = JSON.stringify(wireJob(info))
         if (data !== last) await s.writeSSE({ event: 'progress', data })
         last = data
@@ -87,13 +117,13 @@ export function jobRoutes(db: Tessera) {
   })
 
   app.post('/jobs/:id/cancel', async (c) => {
-    const { id } = await job(c.req.param('id'), c.var.principal, 'write')
-    return c.json(wireJob(await db.jobs.cancel(id, { dropColumn: readParams(c, CancelJobParams).dropColumn ?? false })))
+    const info = await job(c.req.param('id'), c.var.principal, 'write')
+    return c.json(wireJob(await vanished(info, db.jobs.cancel(info.id, { dropColumn: readParams(c, CancelJobParams).dropColumn ?? false }))))
   })
 
   app.post('/jobs/:id/resume', async (c) => {
-    const { id } = await job(c.req.param('id'), c.var.principal, 'write')
-    return c.json({ jobs: (await db.jobs.resume(id)).map(wireJob) })
+    const info = await job(c.req.param('id'), c.var.principal, 'write')
+    return c.json({ jobs: (await vanished(info, db.jobs.resume(info.id))).map(wireJob) })
   })
   return app
 }
