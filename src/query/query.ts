@@ -171,18 +171,20 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>, 
     return this.#executor.collect(this.#spec) as Promise<ResultSet<T>>
   }
 
-  /** The first n rows in insertion order (or the query's order). */
+  /** The first n rows of the query's result, in insertion order (or the query's order), within its offset and limit. */
   head(n = 10): Promise<ResultSet<T>> {
     rowCount('head n', n)
-    return this.#with({ limit: n, insertionOrder: 'asc' }).collect()
+    return this.#with({ limit: Math.min(n, this.#spec.limit ?? n), insertionOrder: 'asc' }).collect()
   }
 
-  /** The last n rows in insertion order, oldest first. */
+  /** The last n rows of the query's result (within its offset and limit), in insertion order (or the query's order). */
   async tail(n = 10): Promise<ResultSet<T>> {
     rowCount('tail n', n)
-    if (this.#spec.orderBy.length > 0) {
-      const total = await this.count()
-      return this.#with({ offset: Math.max(0, total - n), limit: n }).collect()
+    const windowed = this.#spec.offset !== undefined || this.#spec.limit !== undefined
+    if (this.#spec.orderBy.length > 0 || windowed) {
+      // The result's size (count() applies offset and limit); its last n rows start that far past the offset.
+      const size = await this.count()
+      return this.#with({ offset: (this.#spec.offset ?? 0) + Math.max(0, size - n), limit: Math.min(n, size), insertionOrder: 'asc' }).collect()
     }
     const r = await this.#with({ limit: n, insertionOrder: 'desc' }).collect()
     return new ResultSet<T>(r.columns, [...r.rows].reverse())
