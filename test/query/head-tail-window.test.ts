@@ -14,7 +14,7 @@ beforeAll(async () => {
 })
 afterAll(() => db.close())
 
-const ids = (r: { rows: Record<string, unknown>[] }) => r.rows.map((x) => x.id)
+const ids = (r: { rows: readonly Record<string, unknown>[] }) => r.rows.map((x) => x.id)
 
 test('tail within offset and limit, with and without an order', async () => {
   expect(ids(await t.query().limit(3).tail(2))).toEqual([1, 2])
