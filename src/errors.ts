@@ -138,6 +138,17 @@ export const alreadyExists = (code: ErrorCode, message: string, details?: Record
 export const invalid = (code: ErrorCode, message: string, details?: Record<string, unknown>) => errorOf(code, message, details)
 export const conflict = (code: ErrorCode, message: string, details?: Record<string, unknown>) => errorOf(code, message, details)
 
+/**
+ * An option is never silently ignored: names an options object has that `known` does not are refused, with the names
+ * the call takes. Here, beside the errors, so that every folder can use it (the catalog, and the embedders the catalog
+ * imports through src/index).
+ */
+export function refuseUnknownOptions(call: string, options: object | undefined, known: readonly string[]): void {
+  if (!options || typeof options !== 'object') return
+  const unknown = Object.keys(options).filter((k) => !known.includes(k) && (options as Record<string, unknown>)[k] !== undefined)
+  if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `${call}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes ${known.map((k) => `'${k}'`).join(', ')}`, { option: unknown[0] })
+}
+
 export function isTesseraError(e: unknown): e is TesseraError {
   return e instanceof TesseraError
 }

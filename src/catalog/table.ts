@@ -1,4 +1,4 @@
-import { alreadyExists, ConcurrencyError, invalid, notFound, TesseraError } from '../errors.ts'
+import { alreadyExists, ConcurrencyError, invalid, notFound, refuseUnknownOptions, TesseraError } from '../errors.ts'
 import { ColumnScope, computedPlans, directDependents, readByValue, stripTables, unstoredLimits } from './computed.ts'
 import type { ComputedPlan } from './computed.ts'
 import { inContext } from './context.ts'
@@ -899,12 +899,7 @@ async function refuseRevertUnderJob(tx: Queryable, locked: TableState, prev: Tab
 class ReplaceRaced extends Error {}
 const MAX_REPLACE_ROUNDS = 5
 
-/** An option is never silently ignored: names a call does not take are refused, with the ones it does. */
-export function refuseUnknownOptions(call: string, options: object | undefined, known: readonly string[]): void {
-  if (!options || typeof options !== 'object') return
-  const unknown = Object.keys(options).filter((k) => !known.includes(k) && (options as Record<string, unknown>)[k] !== undefined)
-  if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `${call}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes ${known.map((k) => `'${k}'`).join(', ')}`, { option: unknown[0] })
-}
+export { refuseUnknownOptions }
 
 /** Media cells become canonical refs (uploads stored, files checked per mediaValidation), outside any transaction. */
 function mediaRows(ctx: CatalogContext, state: TableState, rows: Row[]): Promise<Row[]> | Row[] {

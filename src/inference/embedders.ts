@@ -1,4 +1,4 @@
-import { invalid } from '../errors.ts'
+import { invalid, refuseUnknownOptions } from '../errors.ts'
 import type { FnNode } from '../query/index.ts'
 import { colNode, fnNode, functions, litNode, t } from '../query/index.ts'
 import { EMBEDDER_OPTIONS } from './functions.ts'
@@ -23,7 +23,7 @@ export const embedders = {
    */
   lexical(options: { dims?: number; seed?: number; projection?: 'dense' | 'sparse' } = {}): Embedder {
     // It copies the options it knows into opts: any other name would be dropped without a word, so it is refused.
-    refuseUnknown('embedders.lexical', options, EMBEDDER_OPTIONS.lexical_embed!.names)
+    refuseUnknownOptions('embedders.lexical', options, EMBEDDER_OPTIONS.lexical_embed!.names)
     const projection = options.projection ?? 'sparse'
     return {
       fn: 'lexical_embed', modality: 'text',
@@ -72,21 +72,11 @@ export function checkEmbedder(e: Embedder): void {
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw invalid('INVALID_ARGUMENT', `embedder '${e.fn}': opts must be an object of options, got ${JSON.stringify(opts)}`)
   const spec = EMBEDDER_OPTIONS[e.fn]
   if (spec) {
-    refuseUnknown(`embedder '${e.fn}'`, opts, spec.names)
+    refuseUnknownOptions(`embedder '${e.fn}'`, opts, spec.names)
     const issue = spec.issue?.(opts as Record<string, unknown>)
     if (issue) throw invalid('INVALID_ARGUMENT', `embedder '${e.fn}': ${issue.message}`, { option: issue.option })
   }
   checkModality(e)
-}
-
-/**
- * Names an options object has that `known` does not, refused in the words the library's calls use (as
- * refuseUnknownOptions in src/catalog/table.ts, which this folder cannot import: src/catalog imports src/index, which
- * imports this one).
- */
-function refuseUnknown(what: string, options: object, known: readonly string[]): void {
-  const unknown = Object.keys(options).filter((k) => !known.includes(k) && (options as Record<string, unknown>)[k] !== undefined)
-  if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `${what}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes ${known.map((k) => `'${k}'`).join(', ')}`, { option: unknown[0] })
 }
 
 /**
