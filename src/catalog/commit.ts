@@ -1,6 +1,6 @@
 import { ConcurrencyError, UnavailableError } from '../errors.ts'
 import { translateStoreError } from '../store/index.ts'
-import type { Queryable } from '../store/index.ts'
+import type { Driver, Queryable, TransactionOptions } from '../store/index.ts'
 import { valueColumn } from '../query/index.ts'
 import { inContext } from './context.ts'
 import { undoVersion } from './data-table/index.ts'
@@ -177,19 +177,37 @@ export function stepRows(msPerRow: number, max: number): number {
 }
 
 /**
- * Runs `step` in transactions of about STEP_TARGET_MS each until it changes nothing: it is given how many rows to
- * change and returns how many it changed.
+ * Runs `step` in transactions of about STEP_TARGET_MS of store time each until it changes nothing: it is given how
+ * many rows to change and returns how many it changed.
  */
 export async function runInSteps(ctx: CatalogContext, tableId: number, step: (tx: Queryable, limit: number) => Promise<number>): Promise<void> {
   for (let size = FIRST_STEP_ROWS; ;) {
-    const began = performance.now()
-    const n = await ctx.db.transaction((tx) => step(tx, size), { lockKey: tableId })
+    const { result: n, heldMs } = await heldTransaction(ctx.db, (tx) => step(tx, size), { lockKey: tableId })
     if (n === 0) return
-    size = stepRows((performance.now() - began) / n, MAX_STEP_ROWS)
+    size = stepRows(heldMs / n, MAX_STEP_ROWS)
   }
 }
 
-/** Writes rows [0, total) in transactions of about STEP_TARGET_MS each, sized from the time per row so far. */
+/**
+ * Runs fn in one transaction and measures the store time it held: from the moment its callback starts (the store is
+ * its own then: on PGlite the scheduler granted its turn; on a server store the connection and the table's lock are
+ * taken) to its commit. A step is sized from this, never from the time it waited for its turn: under a steady read
+ * load every step of a write waits at least the scheduler's aging limit (src/store/scheduler.ts AGING_MS) plus the
+ * reads in flight, and counting that wait as time per row shrank the steps toward one row, each paying the whole
+ * wait again (a 20,000-row update under 8 clients' reads took ~85 s instead of ~1 s). The end is taken where the
+ * transaction's promise resolves, which follows its commit within the same turn of the event loop (microtasks only).
+ */
+export async function heldTransaction<T>(db: Driver, fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<{ result: T; heldMs: number }> {
+  let began: number | undefined
+  const result = await db.transaction((tx) => {
+    began = performance.now()
+    return fn(tx)
+  }, options)
+  const end = performance.now()
+  return { result, heldMs: end - (began ?? end) }
+}
+
+/** Writes rows [0, total) in transactions of about STEP_TARGET_MS each, sized from the store time per row so far. */
 async function writeSteps<P>(
   ctx: CatalogContext, state: TableState, version: number, prepared: P, counts: WriteCounts, rows: ChangeRows<P>, total: number,
   txOptions: { lockKey: number; priority?: 'background' },
@@ -197,9 +215,9 @@ async function writeSteps<P>(
   let size = Math.min(FIRST_STEP_ROWS, total)
   for (let start = 0; start < total;) {
     const end = Math.min(total, start + size)
-    const began = performance.now()
-    await ctx.db.transaction((tx) => rows.write(tx, state, version, prepared, counts, start, end), txOptions)
-    size = stepRows((performance.now() - began) / (end - start), MAX_STEP_ROWS)
+    // Sized from the store time the step held, not from the wait for its turn behind reads (heldTransaction).
+    const { heldMs } = await heldTransaction(ctx.db, (tx) => rows.write(tx, state, version, prepared, counts, start, end), txOptions)
+    size = stepRows(heldMs / (end - start), MAX_STEP_ROWS)
     start = end
   }
 }

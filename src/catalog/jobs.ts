@@ -326,8 +326,11 @@ export class Jobs {
       const ts = plan.mode === 'ts' ? (await computeTsColumns([plan], batch.rows, state.path, counts)).get(plan.column.id)! : undefined
       if (run.stop) return
       // A batch waits behind foreground writes on the embedded store, but is never starved (src/store/scheduler.ts).
-      const writeStarted = performance.now()
+      // Sized from the store time the batch held (from its transaction's start), never from its wait for the table's
+      // lock or for its turn behind reads and writes: counting that shrank batches toward one row (commit.ts).
+      let writeStarted = 0
       await this.#c.ctx.locks.run(state.id, () => this.#c.db.transaction(async (tx) => {
+        writeStarted = performance.now()
         await writeJobBatch(tx, state, plan, batch.rows, ts)
         await tx.query(`update tessera.jobs set cursor = $2, rows_done = rows_done + $3, updated_at = now() where id = $1`, [id, last, batch.rows.length])
       }, { lockKey: state.id, priority: 'background' }))

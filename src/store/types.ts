@@ -23,13 +23,22 @@ export interface Queryable {
    * its transaction when one is open. PGlite only: its text input functions cost microseconds a number in WASM, the
    * binary ones next to nothing (vectors: measured ~40x faster than a jsonb document). Absent elsewhere.
    */
-  copyBinaryFrom?(target: string, payload: Uint8Array): Promise<number>
+  copyBinaryFrom?(target: string, payload: Uint8Array, options?: CopyOptions): Promise<number>
   /**
    * The rows of `select` (a query without parameters) in COPY's binary format (COPY (select) TO). PGlite only: its
    * output functions print numbers as text in WASM, and the text is parsed again here; binary output is bytes as they
    * are (a native index's vectors: ~2.5x less CPU to read out, BENCHMARKS.md issue 16). Absent elsewhere.
    */
   copyBinaryTo?(select: string): Promise<Uint8Array>
+}
+
+export interface CopyOptions {
+  /**
+   * Called with the milliseconds a COPY run as its own store call held the store: from its turn to its answer, not
+   * the time it waited for that turn behind reads (a bulk load sizes its next COPY from this). Inside a transaction
+   * it is not called: the transaction's caller measures the store time it holds.
+   */
+  readonly onHeld?: (ms: number) => void
 }
 
 export interface StoreCapabilities {
@@ -74,6 +83,6 @@ export interface Driver extends Queryable {
    * format (unquoted empty field = NULL). Returns the rows loaded. Runs outside any transaction (its own statement).
    * Absent where the store has no safe COPY path (the server store: callers fall back to a parameterized insert).
    */
-  copyFrom?(target: string, csv: string): Promise<number>
+  copyFrom?(target: string, csv: string, options?: CopyOptions): Promise<number>
   close(): Promise<void>
 }

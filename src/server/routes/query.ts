@@ -13,11 +13,13 @@ import { jsonReplacer, readJsonObject, sendRows } from '../json.ts'
 import { checkQueryLimits, readParam, tooLarge } from '../request.ts'
 import { assertCanTouch } from '../tenant.ts'
 import { TABLE } from './tables.ts'
+import { bulkReads } from '../../store/index.ts'
 
 // Queries in the JSON expression form. `Accept: application/x-ndjson` streams rows one JSON line each (pinned at
-// the version current when the stream starts), so a large result never has to fit in memory on either side. A
-// failure before the first row is an ordinary error response; after it, the status is sent already, so the stream
-// ends with one line {"$error": {code, message}} (no column name starts with '$'), never a silent truncation.
+// the version current when the stream starts; its pages read as bulk reads, after interactive reads and writes), so a
+// large result never has to fit in memory on either side. A failure before the first row is an ordinary error
+// response; after it, the status is sent already, so the stream ends with one line {"$error": {code, message}} (no
+// column name starts with '$'), never a silent truncation.
 // A plain JSON answer holds at most maxAnswerRows rows; larger results are streamed or paged.
 
 export const queryDocs: OperationDoc[] = [
@@ -66,9 +68,12 @@ export function queryRoutes(db: Tessera) {
     if ((c.req.header('accept') ?? '').includes('application/x-ndjson')) {
       c.header('content-type', 'application/x-ndjson; charset=utf-8')
       const rows = query.stream({ batchSize })[Symbol.asyncIterator]()
-      const first = await rows.next()
+      // Each page is a bulk read (src/store/scheduler.ts): interactive reads, writes and jobs go before the next one,
+      // so a long stream holds up neither (a page over a big table can take as long as reading the whole table).
+      const next = () => bulkReads(() => rows.next())
+      const first = await next()
       return stream(c, async (s) => {
-        for (let r = first; !r.done; r = await rows.next()) await s.write(JSON.stringify(r.value, jsonReplacer) + '\n')
+        for (let r = first; !r.done; r = await next()) await s.write(JSON.stringify(r.value, jsonReplacer) + '\n')
       }, async (e, s) => {
         await s.write(JSON.stringify({ $error: errorPayload(e) }) + '\n')
       })

@@ -1,5 +1,5 @@
-import type { Driver, Queryable, QueryOptions, QueryResult, StoreCapabilities, TransactionOptions } from '../types.ts'
-import { StoreScheduler } from '../scheduler.ts'
+import type { CopyOptions, Driver, Queryable, QueryOptions, QueryResult, StoreCapabilities, TransactionOptions } from '../types.ts'
+import { readClass, StoreScheduler } from '../scheduler.ts'
 import type { StoreClass } from '../scheduler.ts'
 import type { PGliteOpenOptions } from './direct.ts'
 import type { PGliteAssets } from './assets.ts'
@@ -152,6 +152,15 @@ class WorkerQueryable implements Queryable {
   }
 }
 
+/** Runs a store call that has its turn, reporting the time it held the store to options.onHeld. */
+async function held<T>(options: CopyOptions | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!options?.onHeld) return fn()
+  const began = performance.now()
+  const result = await fn()
+  options.onHeld(performance.now() - began)
+  return result
+}
+
 export class PGliteDriver implements Driver {
   readonly kind = 'pglite' as const
   readonly capabilities: StoreCapabilities = { vector: true, stagedWrites: true }
@@ -190,7 +199,8 @@ export class PGliteDriver implements Driver {
   }
 
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
-    return this.scheduler.run('read', () => this.#statements.query<R>(sql, params, options))
+    // A read, or a page of a long one (a streamed query: bulkReads), which lets interactive reads and writes go first.
+    return this.scheduler.run(readClass(), () => this.#statements.query<R>(sql, params, options))
   }
 
   exec(sql: string): Promise<void> {
@@ -198,27 +208,27 @@ export class PGliteDriver implements Driver {
   }
 
   /** A bulk load (imports): one write-class turn of the store per call, so reads run between batches. */
-  copyFrom(target: string, csv: string): Promise<number> {
-    return this.scheduler.run('write', async () => {
+  copyFrom(target: string, csv: string, options?: CopyOptions): Promise<number> {
+    return this.scheduler.run('write', () => held(options, async () => {
       // Bytes, transferred: a string payload would be copied across threads (postMessage showed in the import profile).
       const bytes = new TextEncoder().encode(csv)
       const { result, busyMs } = await this.#conn.send({ op: 'copy', target, csv: bytes }, [bytes.buffer as ArrayBuffer])
       this.#onBusy(busyMs)
       return result as number
-    })
+    }))
   }
 
   /**
    * COPY in the binary format as one statement of its own (atomic by itself), in one write-class turn: one message to
    * the worker, where a transaction around it cost three (BEGIN, COPY, COMMIT: a direct load's batches, issue 22).
    */
-  copyBinaryFrom(target: string, payload: Uint8Array): Promise<number> {
-    return this.scheduler.run('write', () => this.#statements.copyBinaryFrom(target, payload))
+  copyBinaryFrom(target: string, payload: Uint8Array, options?: CopyOptions): Promise<number> {
+    return this.scheduler.run('write', () => held(options, () => this.#statements.copyBinaryFrom(target, payload)))
   }
 
   /** A read (one statement), scheduled as reads are: COPY (select) TO, its rows in COPY's binary format. */
   copyBinaryTo(select: string): Promise<Uint8Array> {
-    return this.scheduler.run('read', () => this.#statements.copyBinaryTo(select))
+    return this.scheduler.run(readClass(), () => this.#statements.copyBinaryTo(select))
   }
 
   /** One transaction holds the store from BEGIN to COMMIT: nothing else interleaves, as with PGlite's own. */
