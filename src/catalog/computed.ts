@@ -29,6 +29,14 @@ export interface ComputedPlan {
   readonly limits?: AuthorLimits
 }
 
+/** Columns an expression reads by value: its references other than .errortype/.errormsg. */
+export function valueRefs(node: ExprNode, out = new Set<string>()): Set<string> {
+  if (isCol(node)) {
+    if (!node.prop) out.add(node.col)
+  } else if (isFn(node)) node.args.forEach((a) => valueRefs(a, out))
+  return out
+}
+
 export function columnRefs(node: ExprNode, out = new Set<string>()): Set<string> {
   if (isCol(node)) out.add(node.col)
   else if (isFn(node)) node.args.forEach((a) => columnRefs(a, out))

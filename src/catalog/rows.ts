@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { invalid, TesseraError } from '../errors.ts'
-import { ColumnScope, computedPlans, readByValue, readErrorKeys } from './computed.ts'
+import { ColumnScope, computedPlans, readByValue, readErrorKeys, valueRefs } from './computed.ts'
 import type { ComputedPlan } from './computed.ts'
 import { evalCells, Expr, isCol, isExprNode, litNode, printExpr, ExprNodeSchema, valueColumn, typeOf } from '../query/index.ts'
 import type { CellError, ExprNode } from '../query/index.ts'
@@ -61,22 +61,28 @@ export async function computeTsColumns(
 }
 
 /**
- * A plan that reads columns by value: each row gets those values (computed in this pass, or stored on the row with
- * their errors), and only the rows where none of them is an error are evaluated; the others carry the first error.
+ * A plan that reads computed columns (ComputedPlan.reads): each row gets their values and errors (computed in this
+ * pass, or stored on the row). Where a column it reads by value is an error, the row carries that error and is not
+ * evaluated; a column it reads only through .errortype/.errormsg is what the plan looks at, so its error stays data.
  */
 async function evalReadingValues(p: ComputedPlan, rows: readonly Row[], computed: ReadonlyMap<string, { values: unknown[]; errors: (CellError | null)[] }>): Promise<{ values: unknown[]; errors: (CellError | null)[] }> {
   const values: unknown[] = new Array(rows.length).fill(null)
   const errors: (CellError | null)[] = new Array(rows.length).fill(null)
   const evaluated: number[] = []
   const inputs: Row[] = []
+  const byValue = valueRefs(p.expr)
   rows.forEach((row, i) => {
     const input: Row = { ...row }
     for (const name of p.reads) {
       const fresh = computed.get(name)
       const keys = readErrorKeys(name)
-      const error = fresh ? fresh.errors[i] : row[keys.errortype] != null ? { errortype: String(row[keys.errortype]), errormsg: String(row[keys.errormsg] ?? '') } : null
-      if (fresh) input[name] = fresh.values[i]
-      if (error && !errors[i]) errors[i] = { errortype: error.errortype, errormsg: `column '${name}' failed: ${error.errormsg}` }
+      if (fresh) {
+        input[name] = fresh.values[i]
+        input[keys.errortype] = fresh.errors[i]?.errortype ?? null
+        input[keys.errormsg] = fresh.errors[i]?.errormsg ?? null
+      }
+      const error = input[keys.errortype] != null ? { errortype: String(input[keys.errortype]), errormsg: String(input[keys.errormsg] ?? '') } : null
+      if (error && byValue.has(name) && !errors[i]) errors[i] = { errortype: error.errortype, errormsg: `column '${name}' failed: ${error.errormsg}` }
     }
     if (!errors[i]) (evaluated.push(i), inputs.push(input))
   })
@@ -87,7 +93,8 @@ async function evalReadingValues(p: ComputedPlan, rows: readonly Row[], computed
 
 /** Evaluates one plan over rows, in chunks that let the event loop through, and checks each value against its type. */
 async function evalPlan(p: ComputedPlan, rows: readonly Row[]): Promise<{ values: unknown[]; errors: (CellError | null)[] }> {
-  const leaves = (node: ExprNode) => (isCol(node) && !node.prop ? node.col : undefined)
+  // A computed column's .errortype/.errormsg it reads come beside the column's value (readErrorKeys).
+  const leaves = (node: ExprNode) => (!isCol(node) ? undefined : !node.prop ? node.col : p.reads.has(node.col) ? readErrorKeys(node.col)[node.prop] : undefined)
   const type = parseType(p.column.type)
   const schema = valueSchema({ ...type, nullable: true })
   const values: unknown[] = []

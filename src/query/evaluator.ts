@@ -103,7 +103,7 @@ function cellError(e: unknown): CellError {
 export async function evalCells(node: ExprNode, rows: readonly Row[], leaves: Leaves): Promise<{ values: unknown[]; errors: (CellError | null)[] }> {
   try {
     const out = await evalValues(node, rows, leaves)
-    const errors = out.map((x) => (x instanceof RowFailure ? cellError(failureError(x)) : null))
+    const errors = out.map((x) => (x instanceof RowFailure ? cellError(x.error) : null))
     return { values: out.map((x) => (x instanceof RowFailure ? null : x)), errors }
   } catch {
     const values: unknown[] = []

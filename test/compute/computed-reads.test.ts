@@ -89,6 +89,12 @@ describe('computed columns reading a TypeScript-computed column', () => {
     expect(c[0]).toMatchObject({ c: 'OK#1', cm: null })
     expect(String(c[1]!.cm)).toContain("column 'a' failed")
 
+    // A column that reads only its error (.errormsg) sees the error as data, on insert and on a later add.
+    await t.addComputedColumn('why', t.c.a.errormsg.concat('!'), { onError: 'ignore' })
+    await t.insert([{ id: 3, text: 'bad' }, { id: 4, text: 'fine' }], { onError: 'ignore' })
+    const why = (await t.select({ id: t.c.id, why: t.c.why, we: t.c.why.errormsg }).orderBy(t.c.id).collect()).rows
+    expect(why.map((r) => [r.id, r.why, r.we])).toEqual([[1, null, null], [2, 'the model refused!', null], [3, 'the model refused!', null], [4, null, null]])
+
     // With onError 'abort' the write that would store such a value is refused, naming both columns.
     const refused = await t.addComputedColumn('d', counted(t.c.a), { onError: 'abort' }).then(() => undefined, (e: Error) => e)
     expect(refused?.message).toContain("column 'a' failed: the model refused")
