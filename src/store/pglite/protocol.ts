@@ -41,13 +41,34 @@ export type WorkerResponse =
   | { readonly id: number; readonly ok: false; readonly error: SerializedError; readonly busyMs: number }
 
 export function serializeError(e: unknown): SerializedError {
-  if (!(e instanceof Error)) return { message: String(e), fields: {} }
+  if (!(e instanceof Error)) return serializeThrownValue(e)
   const fields: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(e)) {
     if (v === undefined || typeof v === 'function' || (typeof v === 'object' && v !== null && !Array.isArray(v))) continue
     fields[k] = v
   }
   return { message: e.message, name: e.name, fields }
+}
+
+/**
+ * Something thrown that is not an Error: the WebAssembly engine throws its own objects (an `ExitStatus` with a message
+ * and status when Postgres exits). Their message and name are kept; `String()` of them would say "[object Object]".
+ */
+function serializeThrownValue(e: unknown): SerializedError {
+  if (typeof e !== 'object' || e === null) return { message: String(e), fields: {} }
+  const o = e as Record<string, unknown>
+  const fields: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(o)) if (k !== 'message' && k !== 'name' && (typeof v === 'string' || typeof v === 'number')) fields[k] = v
+  const name = typeof o.name === 'string' ? o.name : undefined
+  let message = typeof o.message === 'string' ? o.message : undefined
+  if (message === undefined) {
+    try {
+      message = `a non-Error value was thrown: ${JSON.stringify(e).slice(0, 500)}`
+    } catch {
+      message = `a non-Error value was thrown (${Object.prototype.toString.call(e)})`
+    }
+  }
+  return { message, ...(name ? { name } : {}), fields }
 }
 
 export function deserializeError(s: SerializedError): Error {
