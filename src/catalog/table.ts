@@ -7,7 +7,7 @@ import { isSqlExpr, Expr, toNode, colNode, fnNode, mapNodes, isCol, printExpr, Q
 import type { ExprLike, ExprNode, Joinable, SelectArg, ResultSet, JoinHow, QuerySource } from '../query/index.ts'
 import type { KeyedMutex, Driver, Queryable } from '../store/index.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
-import { addPhysicalColumn, backfillRows, countCurrentRows, dropPhysicalColumn, dropScalarIndex, latestVersionKind, readCurrentInputs, runningJobColumns, undoVersion, undoVersionStep } from './data-table/index.ts'
+import { addPhysicalColumn, backfillRows, countCurrentRows, dropPhysicalColumn, dropScalarIndex, latestVersionKind, readCurrentInputs, runningJobColumns, undoVersion, undoVersionStep, versionStamp } from './data-table/index.ts'
 import type { ColumnMd, IfExists, IfNotExists, OnError, TableMd, UpdateStatus, VersionInfo, VersionKind } from './metadata.ts'
 import { checkName } from './paths.ts'
 import type { ComputedInPlace, WriteCounts } from './rows.ts'
@@ -210,6 +210,7 @@ export class Table implements Joinable {
       db: this.#ctx.db,
       // Any table of this database: a stream pins each table it reads at that table's own current version.
       currentVersion: async (tableId) => (await this.#ctx.refresh(tableId)).version,
+      versionStamp: (tableId, version) => versionStamp(this.#ctx.db, tableId, version),
       ...(this.isReadOnly ? {} : {
         update: (where: ExprNode | undefined, values: Record<string, unknown>) => this.#update(values, where, true),
         delete: (where: ExprNode | undefined) => this.#delete(where),

@@ -9,6 +9,7 @@ import type { PlanCache } from './plan-cache.ts'
 import type { QueryExecutor } from './query.ts'
 import { ResultSet } from './results.ts'
 import { translateQueryError } from './sql-errors.ts'
+import { conflict } from '../errors.ts'
 import type { QuerySource, QuerySpec } from './spec.ts'
 
 // The in-process executor of the one query builder (query.ts): plans by shape (plan-cache.ts), rewrites similarity
@@ -19,6 +20,8 @@ export interface QueryBackend {
   readonly db: Queryable
   /** The current version of a table of this database (stream() pins every table it reads). */
   currentVersion(tableId: number): Promise<number>
+  /** What tells one commit of a version from another that took its number after a revert; undefined: no such version. */
+  versionStamp?(tableId: number, version: number): Promise<string | undefined>
   update?(where: ExprNode | undefined, values: Record<string, unknown>): Promise<UpdateStatusApi>
   delete?(where: ExprNode | undefined): Promise<UpdateStatusApi>
   /** Async work a query needs before SQL planning (embedding a similarity() query); returns the spec to plan. */
@@ -36,12 +39,14 @@ export class LocalExecutor implements QueryExecutor<QuerySource> {
   readonly #backend: QueryBackend
   readonly update?: (spec: QuerySpec, values: Record<string, unknown>) => Promise<UpdateStatusApi>
   readonly delete?: (spec: QuerySpec) => Promise<UpdateStatusApi>
+  readonly watchVersion?: (source: QuerySource, version: number) => Promise<() => Promise<void>>
 
   constructor(backend: QueryBackend) {
     this.#backend = backend
-    const { update, delete: del } = backend
+    const { update, delete: del, versionStamp } = backend
     if (update) this.update = (spec, values) => update(spec.where, values)
     if (del) this.delete = (spec) => del(spec.where)
+    if (versionStamp) this.watchVersion = (source, version) => LocalExecutor.#watchVersion(() => versionStamp(source.tableId, version), source, version)
   }
 
   collect(spec: QuerySpec): Promise<ResultSet> {
@@ -54,6 +59,14 @@ export class LocalExecutor implements QueryExecutor<QuerySource> {
 
   currentVersion(source: QuerySource): Promise<number> {
     return this.#backend.currentVersion(source.tableId)
+  }
+
+  static async #watchVersion(stampOf: () => Promise<string | undefined>, source: QuerySource, version: number): Promise<() => Promise<void>> {
+    const pinned = await stampOf()
+    return async () => {
+      if ((await stampOf()) === pinned) return
+      throw conflict('CONCURRENCY_CONFLICT', `version ${version} of '${source.path}' was reverted while a stream read it: its other rows are gone (the number may be a newer write's now); start the stream again`, { path: source.path, version })
+    }
   }
 
   async #rewritten(spec: QuerySpec): Promise<QuerySpec> {

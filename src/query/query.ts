@@ -19,6 +19,12 @@ export interface QueryExecutor<S extends SourceRef = QuerySource> {
   count(spec: QuerySpec<S>): Promise<number>
   /** The version of a table current now: stream() pins each table it reads there. */
   currentVersion(source: S): Promise<number>
+  /**
+   * For stream(): a check, run after each page, that version `version` of the table is still the one the stream
+   * started on. A revert frees a version's number and the next write takes it again, so without it a stream would go
+   * on with another version's rows. The check rejects when the version changed; absent where it cannot be told.
+   */
+  watchVersion?(source: S, version: number): Promise<() => Promise<void>>
   /** Absent where rows cannot be written (a past version, a snapshot). */
   update?(spec: QuerySpec<S>, values: Record<string, unknown>): Promise<UpdateStatusApi>
   delete?(spec: QuerySpec<S>): Promise<UpdateStatusApi>
@@ -200,13 +206,20 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>, 
 
   /**
    * Streams the result in pages without holding it all in memory. Every table read is pinned at its version current
-   * when the stream starts, so concurrent writes never make it skip or repeat rows.
+   * when the stream starts, so concurrent writes never make it skip or repeat rows. Where the executor can tell, a
+   * pinned version reverted (and its number taken by a new write) fails the stream with CONCURRENCY_CONFLICT before
+   * the first row of another version.
    */
   async *stream(options: { batchSize?: number } = {}): AsyncGenerator<T> {
     const batchSize = options.batchSize ?? 1000
     // A page size of 0 (or less, or a fraction) would step the offset by nothing and loop forever.
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw invalid('INVALID_ARGUMENT', `stream batchSize must be a positive integer, got ${batchSize}`)
-    const pin = async (source: S): Promise<S> => (source.version !== undefined ? source : { ...source, version: await this.#executor.currentVersion(source) })
+    const checks: (() => Promise<void>)[] = []
+    const pin = async (source: S): Promise<S> => {
+      const version = source.version ?? (await this.#executor.currentVersion(source))
+      if (this.#executor.watchVersion) checks.push(await this.#executor.watchVersion(source, version))
+      return source.version !== undefined ? source : { ...source, version }
+    }
     const from = await pin(this.#spec.from)
     // Versions count per table: each joined table is pinned at its own current version.
     const joins: JoinItem<S>[] = []
@@ -215,6 +228,8 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>, 
     const end = this.#spec.limit === undefined ? Infinity : (this.#spec.offset ?? 0) + this.#spec.limit
     for (let offset = this.#spec.offset ?? 0; offset < end; offset += batchSize) {
       const page = await pinned.#with({ offset, limit: Math.min(batchSize, end - offset) }).collect()
+      // After the read: a version unchanged now was unchanged when the page was read (a reverted one never returns).
+      for (const check of checks) await check()
       yield* page.rows
       if (page.rows.length < batchSize) return
     }

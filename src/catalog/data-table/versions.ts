@@ -12,6 +12,15 @@ export async function latestVersionKind(db: Queryable, tableId: number): Promise
   return r.rows[0]?.kind
 }
 
+/**
+ * What tells one commit of a version from another that took its number after a revert (its commit time, to the
+ * microsecond, as text); undefined when the table has no such version.
+ */
+export async function versionStamp(db: Queryable, tableId: number, version: number): Promise<string | undefined> {
+  const r = await db.query<{ s: string }>(`select created_at::text as s from tessera.versions where table_id = $1 and version = $2`, [tableId, version])
+  return r.rows[0]?.s
+}
+
 /** Undoes version `version`: its rows disappear and the rows it ended are current again (revert). */
 export async function undoVersion(tx: Queryable, tableId: number, version: number): Promise<void> {
   const t = dataTable(tableId)
