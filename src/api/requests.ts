@@ -137,6 +137,8 @@ export const SearchRequestSchema = v.strictObject({
   text: v.optional(v.pipe(v.string(), v.maxLength(100_000))),
   /** An image as a data: URL or plain base64. */
   image: v.optional(v.string()),
+  /** A query vector, as many numbers as the index's dimensions (indexes over vector columns take only this). */
+  vector: v.optional(v.pipe(v.array(v.number()), v.minLength(1), v.maxLength(16_000))),
   idx: v.optional(NameSchema),
   k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
   /** Candidates the approximate search explores, or exact: true to rank every row. */

@@ -154,13 +154,17 @@ async function resolve(spec: QuerySpec, node: FnNode): Promise<Resolved> {
 
 function pickIndex(source: QuerySource, columnId: number, column: string, name: unknown): IndexMd {
   const onColumn = (source.md.indexes ?? []).filter((i) => i.columnId === columnId)
+  // A past version (time travel, a snapshot) has the indexes it had then: one added later is not there to search.
+  const past = source.version !== undefined
+  const where = past ? `'${source.path}' at version ${source.version}` : `'${source.path}'`
+  const remedy = past ? `an index added after version ${source.version} serves only later versions: search the current table` : `add one with addEmbeddingIndex('${column}', { embed })`
   if (name !== undefined) {
     const idx = onColumn.find((i) => i.name === name)
-    if (!idx) throw notFound('INDEX_NOT_FOUND', `column '${column}' of '${source.path}' has no index '${String(name)}'; its indexes are: ${onColumn.map((i) => i.name).join(', ') || '(none)'}`, { index: name, column })
+    if (!idx) throw notFound('INDEX_NOT_FOUND', `column '${column}' of ${where} has no index '${String(name)}'; its indexes are: ${onColumn.map((i) => i.name).join(', ') || `(none: ${remedy})`}`, { index: name, column, ...(past ? { version: source.version } : {}) })
     return idx
   }
-  if (onColumn.length === 0) throw notFound('INDEX_NOT_FOUND', `column '${column}' of '${source.path}' has no embedding index; add one with addEmbeddingIndex('${column}', { embed })`, { column })
-  if (onColumn.length > 1) throw invalid('INVALID_ARGUMENT', `column '${column}' of '${source.path}' has several indexes (${onColumn.map((i) => i.name).join(', ')}); pick one with similarity(query, { idx })`, { column })
+  if (onColumn.length === 0) throw notFound('INDEX_NOT_FOUND', `column '${column}' of ${where} has no embedding index; ${remedy}`, { column, ...(past ? { version: source.version } : {}) })
+  if (onColumn.length > 1) throw invalid('INVALID_ARGUMENT', `column '${column}' of ${where} has several indexes (${onColumn.map((i) => i.name).join(', ')}); pick one with similarity(query, { idx })`, { column })
   return onColumn[0]!
 }
 

@@ -19,7 +19,7 @@ export const indexDocs: OperationDoc[] = [
   { method: 'get', path: '/api/v1/tables/{path}/-/indexes', summary: "A table's embedding indexes", tag: 'search', answer: IndexListAnswerSchema },
   { method: 'post', path: '/api/v1/tables/{path}/-/indexes', summary: 'Add an embedding index (an embedder as data, e.g. {"fn":"lexical_embed","opts":{},"modality":"text"})', tag: 'search', body: AddIndexRequestSchema, success: 201, answer: SchemaChangeAnswerSchema },
   { method: 'delete', path: '/api/v1/tables/{path}/-/indexes/{name}', summary: 'Drop an embedding index', tag: 'search', params: DropPartParams, answer: SchemaChangeAnswerSchema },
-  { method: 'post', path: '/api/v1/tables/{path}/-/search', summary: 'Similarity search by text or image (data: URL or base64), optionally hybrid with full text', tag: 'search', body: SearchRequestSchema, answer: QueryAnswerSchema },
+  { method: 'post', path: '/api/v1/tables/{path}/-/search', summary: 'Similarity search by text, image (data: URL or base64) or vector, optionally hybrid with full text', tag: 'search', body: SearchRequestSchema, answer: QueryAnswerSchema },
 ]
 
 function imageBytes(s: string): Uint8Array {
@@ -55,11 +55,12 @@ export function indexRoutes(db: Tessera) {
   app.post(`/tables/${TABLE}/-/search`, async (c) => {
     const body = await readJson(c, SearchRequestSchema)
     const t = await table(c, 'read')
-    if ((body.text === undefined) === (body.image === undefined)) throw invalid('INVALID_ARGUMENT', 'give exactly one of text or image to search by')
+    const given = (['text', 'image', 'vector'] as const).filter((key) => body[key] !== undefined)
+    if (given.length !== 1) throw invalid('INVALID_ARGUMENT', `give exactly one of text, image or vector to search by${given.length ? `, not ${given.join(' and ')}` : ''}`)
     const k = body.k ?? 10
     const where = body.where ? new Expr(body.where) : undefined
     if (body.hybrid) {
-      if (body.text === undefined) throw invalid('INVALID_ARGUMENT', 'hybrid search takes a text query, not an image')
+      if (body.text === undefined) throw invalid('INVALID_ARGUMENT', `hybrid search takes a text query, not ${body.image !== undefined ? 'an image' : 'a vector'}`)
       const { column, idx, candidates, language, rrfK } = body
       const rs = await t.hybridSearch(body.text, {
         column, k, ...(idx ? { idx } : {}), ...(where ? { where } : {}),
@@ -68,7 +69,7 @@ export function indexRoutes(db: Tessera) {
       })
       return sendJson(c, rs.toJSON())
     }
-    const query = body.text !== undefined ? body.text : { image: imageBytes(body.image!) }
+    const query = body.text ?? (body.vector ? { vector: body.vector } : { image: imageBytes(body.image!) })
     const sim = t.col(body.column).similarity(query, { ...(body.idx ? { idx: body.idx } : {}), ...(body.efSearch ? { efSearch: body.efSearch } : {}), ...(body.exact !== undefined ? { exact: body.exact } : {}) })
     const q = (where ? t.where(where) : t.query()).orderBy(sim, 'desc').limit(k).select({ ...searchOutputs(t, body.errors), score: sim })
     return sendJson(c, (await q.collect()).toJSON())
