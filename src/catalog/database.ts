@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
@@ -135,6 +136,8 @@ export class Tessera {
   #schedule: CompactionSchedule | undefined
   /** Why a view last failed to follow its base in this process (check() says it), until it follows again. */
   readonly #lagging = new Map<number, string>()
+  /** The temporary media folder of a database without a home, removed at close(). */
+  readonly #ownMediaHome: string | undefined
   /** Paths of tables recently dropped, by id (#forget), for the errors of handles that outlived them. */
   readonly #droppedPaths = new Map<number, string>()
 
@@ -144,6 +147,8 @@ export class Tessera {
     this.home = home
     // Nothing is created on disk until media is first stored or fetched.
     const mediaHome = home ?? join(tmpdir(), `tessera-mem-${process.pid}-${Math.random().toString(36).slice(2)}`)
+    // An in-memory database's media live only as long as it does: close() removes them.
+    if (home === undefined) this.#ownMediaHome = mediaHome
     const env = createMediaEnv(mediaHome, mediaCacheBytes !== undefined ? { cacheMaxBytes: mediaCacheBytes } : {})
     const cacheSettings = { cacheDir: join(mediaHome, 'cache-s3'), ...(mediaCacheBytes !== undefined ? { cacheMaxBytes: mediaCacheBytes } : {}) }
     this.media = mediaStore ? { ...env, store: openMediaStore(mediaStore, cacheSettings) } : mediaDir ? { ...env, store: new MediaStore(resolve(mediaDir)) } : env
@@ -286,6 +291,7 @@ export class Tessera {
     await detachVectorIndexes(this.#db)
     await this.#db.close()
     await this.#lock?.release()
+    if (this.#ownMediaHome) await rm(this.#ownMediaHome, { recursive: true, force: true })
   }
 
   /** Verifies the catalog against the stored data; an empty problem list means the data dir is consistent. */

@@ -1,6 +1,7 @@
 import { expect, test } from 'bun:test'
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import sharp from 'sharp'
 import { tempDir } from '../support/db.ts'
 import { cliIn } from './run-in.ts'
 
@@ -14,7 +15,8 @@ const cli = (...args: string[]) => cliIn(folder, [...args, '--home', home])
 test('--format: an unknown name is exit 2 naming the accepted ones; folder (or media) imports a folder', async () => {
   writeFileSync(join(folder, 'people.csv'), 'id,name\n1,ann\n')
   mkdirSync(join(folder, 'imgs'))
-  copyFileSync(join(import.meta.dir, '../../test-artifacts/app/chat.png'), join(folder, 'imgs', 'chat.png'))
+  // An image of its own (the test once copied one another test file writes, and failed when run alone).
+  writeFileSync(join(folder, 'imgs', 'chat.png'), await sharp({ create: { width: 3, height: 2, channels: 3, background: '#0af' } }).png().toBuffer())
 
   const help = await cli('import', '--help')
   const listed = /--format F\s+([a-z|]+)/.exec(help.stdout)?.[1]?.split('|')

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Tessera } from '../../src/index.ts'
@@ -30,10 +30,7 @@ export async function memoryDb(): Promise<Tessera> {
   return Tessera.memory(await templateBlob())
 }
 
-/** A fresh temporary directory for a data dir or files. */
-export function tempDir(prefix = 'tessera-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix))
-}
+export { tempDir } from './temp-dirs.ts'
 
 /** Test data shipped beside the checkout (models, photos); TESSERA_TEST_MODELS overrides. */
 export const MODELS_DIR = process.env.TESSERA_TEST_MODELS ?? join(import.meta.dir, '../../../shared/models')
