@@ -1,6 +1,6 @@
 import { currentCaller, withCaller } from '../ai/index.ts'
 import type { Caller } from '../ai/index.ts'
-import { currentAuthorLimits, pathUnder, withAuthorLimits } from '../media/index.ts'
+import { commonPrefixes, currentAuthorLimits, pathUnder, withAuthorLimits } from '../media/index.ts'
 import type { AuthorLimits } from '../media/index.ts'
 
 // The author of a stored expression (a computed column, an index) and what it could reach, kept with it: the media
@@ -31,7 +31,7 @@ export function withColumnAuthor<T>(limits: AuthorLimits | undefined, what: stri
     // The author's own work is refused in its own name; anyone else's names the column too.
     name: current?.name === limits.who ? limits.who : `${what}, defined by ${limits.who},`,
     canRead: (path) => (current ? current.canRead(path) : true) && readable.some((prefix) => pathUnder(path, prefix)),
-    readable: current?.readable ? current.readable.filter((x) => readable.some((r) => pathUnder(x, r))) : readable,
+    readable: commonPrefixes(current?.readable, readable)!,
   }
   return withCaller(caller, run)
 }

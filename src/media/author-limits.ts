@@ -34,20 +34,28 @@ export function currentAuthorLimits(): AuthorLimits | undefined {
 
 const inside = (dir: string, root: string): boolean => dir === root || dir.startsWith(root.endsWith(sep) ? root : root + sep)
 
-/** Directories readable under both lists: each directory of one that lies inside a directory of the other. */
+/**
+ * What two lists of scopes both cover: each entry of one that lies within an entry of the other (['a'] and ['a/b']
+ * share 'a/b'), from both sides, since either list may hold the narrower entry.
+ */
+function commonScopes(a: readonly string[], b: readonly string[], within: (x: string, scope: string) => boolean): string[] {
+  return [...new Set([...a.filter((x) => b.some((r) => within(x, r))), ...b.filter((x) => a.some((r) => within(x, r)))])]
+}
+
+/** Directories readable under both lists. */
 function commonRoots(a: 'any' | readonly string[], b: 'any' | readonly string[]): 'any' | readonly string[] {
   if (a === 'any') return b
   if (b === 'any') return a
-  return [...new Set([...a.filter((x) => b.some((r) => inside(x, r))), ...b.filter((x) => a.some((r) => inside(x, r)))])]
+  return commonScopes(a, b, inside)
 }
 
 /** Whether a table path lies under a scope prefix ('' covers every path), as token scopes are matched. */
 export const pathUnder = (path: string, prefix: string): boolean => prefix === '' || path === prefix || path.startsWith(`${prefix}/`)
 
-/** Prefixes readable under both lists (absent: every table). */
-function commonPrefixes(a: readonly string[] | undefined, b: readonly string[] | undefined): readonly string[] | undefined {
+/** Table path prefixes readable under both lists (absent: every table). */
+export function commonPrefixes(a: readonly string[] | undefined, b: readonly string[] | undefined): readonly string[] | undefined {
   if (!a || !b) return a ?? b
-  return [...new Set([...a.filter((x) => b.some((r) => pathUnder(x, r))), ...b.filter((x) => a.some((r) => pathUnder(x, r)))])]
+  return commonScopes(a, b, pathUnder)
 }
 
 /** The stricter of two authors' limits (a column whose expression inlines another author's column). */
