@@ -1,6 +1,6 @@
 import type { ColumnMd, TableMd } from './metadata.ts'
 import { invalid, notFound } from '../errors.ts'
-import { colNode, isSqlExpr, isCol, isFn, mapNodes, printExpr, functions, withArgs } from '../query/index.ts'
+import { colNode, isSqlExpr, isCol, isFn, mapNodes, printExpr, functions, specExpressions, withArgs } from '../query/index.ts'
 import type { ColNode, ExprNode, ColumnBinding, QuerySpec, Scope } from '../query/index.ts'
 import { parseType } from '../types/index.ts'
 import { stricterLimits } from '../media/index.ts'
@@ -144,8 +144,7 @@ export function unstoredLimits(spec: QuerySpec): { limits: AuthorLimits; what: s
   if (limited.length === 0) return undefined
   // Without a select list every visible column is read.
   const named = new Set<string>()
-  const exprs = [spec.where, ...(spec.select ?? []).map((x) => x.expr), ...spec.orderBy.map((o) => o.expr), ...(spec.groupBy ?? []), ...spec.joins.map((j) => j.on)]
-  for (const e of exprs) if (e) columnRefs(e, named)
+  for (const e of specExpressions(spec)) if (e) columnRefs(e, named)
   const read = limited.filter((c) => (spec.select === undefined && !c.hidden) || named.has(c.name))
   if (read.length === 0) return undefined
   const limits = read.reduce<AuthorLimits | undefined>((l, c) => stricterLimits(l, c.computed!.limits), undefined)!

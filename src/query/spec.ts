@@ -71,3 +71,7 @@ export interface QuerySpec<S extends SourceRef = QuerySource> {
    */
   readonly answered?: { readonly columns: readonly ResultColumn[]; readonly rows: readonly Record<string, unknown>[] }
 }
+
+/** Every expression a query holds (where, outputs, order and group keys, join conditions): what it may read. */
+export const specExpressions = (spec: QuerySpec): (ExprNode | undefined)[] =>
+  [spec.where, ...(spec.select ?? []).map((s) => s.expr), ...spec.orderBy.map((o) => o.expr), ...(spec.groupBy ?? []), ...spec.joins.map((j) => j.on)]

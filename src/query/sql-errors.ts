@@ -3,6 +3,7 @@ import { missingDataTableId, translateStoreError } from '../store/index.ts'
 import { parseType, pgType } from '../types/index.ts'
 import type { ExprNode, FnNode } from './nodes/index.ts'
 import { isFn, printExpr } from './nodes/index.ts'
+import { specExpressions } from './spec.ts'
 import type { QuerySpec } from './spec.ts'
 
 // Postgres reports a bad cast or regex without saying which expression caused it; this names the expression, so a
@@ -19,9 +20,6 @@ function fnNodesOf(exprs: readonly (ExprNode | undefined)[]): FnNode[] {
   return out
 }
 
-const specExprs = (spec: QuerySpec): (ExprNode | undefined)[] =>
-  [spec.where, ...(spec.select ?? []).map((s) => s.expr), ...spec.orderBy.map((o) => o.expr), ...(spec.groupBy ?? []), ...spec.joins.map((j) => j.on)]
-
 const pgTypeOf = (spec: unknown): string | undefined => {
   try {
     return pgType(parseType(String(spec)))
@@ -36,10 +34,10 @@ export function translateQueryError(e: unknown, spec: QuerySpec): unknown {
   // A table dropped while the query ran is named by the path the query used for it (a join's, if it was that one).
   const dropped = missingDataTableId(e)
   const table = (dropped !== undefined ? spec.joins.find((j) => j.source.tableId === dropped)?.source.path : undefined) ?? spec.from.path
-  const cast = castFailure(e, specExprs(spec))
+  const cast = castFailure(e, specExpressions(spec))
   if (cast) return invalid('INVALID_EXPRESSION', cast.message, { expression: cast.expression, table })
   if (err.code === '2201B') {
-    const regexes = fnNodesOf(specExprs(spec)).filter((n) => n.fn === 'match' || n.fn === 'regex_replace')
+    const regexes = fnNodesOf(specExpressions(spec)).filter((n) => n.fn === 'match' || n.fn === 'regex_replace')
     const where = regexes.map(printExpr).join(' or ')
     return invalid('INVALID_EXPRESSION', `${err.message}${where ? ` in ${where}` : ''}`, { expression: where, table })
   }
