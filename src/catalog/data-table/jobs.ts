@@ -50,10 +50,10 @@ export async function readJobBatch(db: Queryable, state: TableState, plan: Compu
  */
 export async function writeJobBatch(tx: Queryable, state: TableState, plan: ComputedPlan, rows: readonly JobBatchRow[], ts?: { values: unknown[]; errors: (CellError | null)[] }): Promise<void> {
   if (rows.length === 0) return
-  const write = ts ? writeTsValues : writeSqlValues
-  const written = await write(tx, state, plan, rows.map((row, i) => ({ row, i })), ts, true)
+  const write = (items: readonly BatchItem[], byAddress: boolean) => (ts ? writeTsValues(tx, state, plan, items, ts, byAddress) : writeSqlValues(tx, state, plan, items, byAddress))
+  const written = await write(rows.map((row, i) => ({ row, i })), true)
   const moved = rows.flatMap((row, i) => (written.has(String(row._rowid)) ? [] : [{ row, i }]))
-  if (moved.length > 0) await write(tx, state, plan, moved, ts, false)
+  if (moved.length > 0) await write(moved, false)
 }
 
 type BatchItem = { row: JobBatchRow; i: number }
@@ -63,8 +63,7 @@ type TsValues = { values: unknown[]; errors: (CellError | null)[] }
 const rowIds = (r: { rows: { _rowid: unknown }[] }): Set<string> => new Set(r.rows.map((x) => String(x._rowid)))
 
 /** Writes TypeScript-computed values: `byAddress` matches each read row version by ctid, else by _rowid. */
-async function writeTsValues(tx: Queryable, state: TableState, plan: ComputedPlan, items: readonly BatchItem[], tsValues: TsValues | undefined, byAddress: boolean): Promise<Set<string>> {
-  const ts = tsValues!
+async function writeTsValues(tx: Queryable, state: TableState, plan: ComputedPlan, items: readonly BatchItem[], ts: TsValues, byAddress: boolean): Promise<Set<string>> {
   const c = plan.column
   const params = new ParamList()
   const type = parseType(c.type)
@@ -99,7 +98,7 @@ async function writeTsValues(tx: Queryable, state: TableState, plan: ComputedPla
 }
 
 /** Computes an SQL-mode column in the statement, over the batch's _rowid range within its blocks, or its _rowids. */
-async function writeSqlValues(tx: Queryable, state: TableState, plan: ComputedPlan, items: readonly BatchItem[], _ts: TsValues | undefined, byAddress: boolean): Promise<Set<string>> {
+async function writeSqlValues(tx: Queryable, state: TableState, plan: ComputedPlan, items: readonly BatchItem[], byAddress: boolean): Promise<Set<string>> {
   const params = new ParamList()
   const scope = new ColumnScope(state.md, (col) => `t.${valueColumn(col.id)}`)
   const set = `${valueColumn(plan.column.id)} = ${compileExpr(plan.expr, scope, params)}`
