@@ -15,6 +15,8 @@ const INT = { kind: 'int', nullable: false } as const
 const FLOAT = { kind: 'float', nullable: false } as const
 /** The largest limit + offset a top-N query sorts whole table rows for (topNFirst): the rows it keeps are copied twice. */
 export const TOP_N_WHOLE_ROWS = 1000
+/** The select-list key of each row's _rowid in a keyset page (QuerySpec.keyset). */
+export const KEYSET_ROWID = '_rowid'
 const JOIN_SQL = { inner: 'join', left: 'left join', right: 'right join', full: 'full join', cross: 'cross join' } as const
 
 export function emitSelect(s: LogicalSelect, scope: SourceScope, params: ParamList): string {
@@ -23,10 +25,12 @@ export function emitSelect(s: LogicalSelect, scope: SourceScope, params: ParamLi
     derived ? `(select * from ${dataTable(t.tableId)} as ${t.alias} where ${visibleAt(t.alias, t.version, t.tableId, t.stagedWrites)}) as ${t.alias}` : `${dataTable(t.tableId)} as ${t.alias}`
 
   const columns = s.columns.map((c) => `${compileExpr(c.node, scope, params)} as "${c.key}"`)
+  if (s.keyset) columns.push(`t0._rowid as "${KEYSET_ROWID}"`)
   if (columns.length === 0) columns.push('1 as "_none"')
 
   const where = derived ? ['true'] : [visibleAt(s.from.alias, s.from.version, s.from.tableId, s.from.stagedWrites)]
   for (const c of s.where) where.push(compileExpr(c, scope, params))
+  if (s.keyset?.after !== undefined) where.push(`t0._rowid > ${params.param(s.keyset.after)}::bigint`)
   if (s.sampleFraction) {
     where.push(`(abs(hashtextextended(t0._rowid::text, ${params.param(s.sampleFraction.seed, INT)})) / 9223372036854775807.0) < ${params.param(s.sampleFraction.fraction, FLOAT)}`)
   }

@@ -1,6 +1,7 @@
 import type { Queryable } from '../store/index.ts'
 import { formatType, fromStore } from '../types/index.ts'
 import { evalBatch, type Row } from './evaluator.ts'
+import { KEYSET_ROWID } from './emit.ts'
 import type { Plan } from './planner.ts'
 import type { ResultColumn } from './results.ts'
 import { groupInTs } from './ts-group.ts'
@@ -12,6 +13,8 @@ import { sortByKeys, tsPage } from './ts-order.ts'
 export interface ExecutedRows {
   readonly columns: ResultColumn[]
   readonly rows: Record<string, unknown>[]
+  /** A keyset page's last row's _rowid (QuerySpec.keyset), where the next page starts after; absent: no rows. */
+  readonly lastRowid?: string
 }
 
 export async function executePlan(db: Queryable, plan: Plan): Promise<ExecutedRows> {
@@ -39,7 +42,8 @@ export async function executePlan(db: Queryable, plan: Plan): Promise<ExecutedRo
     }
     out[i] = o
   }
-  return { columns: plan.outputs.map((p) => ({ name: p.name, type: formatType(p.type) })), rows: out }
+  const last = rows.at(-1)?.[KEYSET_ROWID]
+  return { columns: plan.outputs.map((p) => ({ name: p.name, type: formatType(p.type) })), rows: out, ...(last !== undefined && last !== null ? { lastRowid: String(last) } : {}) }
 }
 
 /**

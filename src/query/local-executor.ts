@@ -74,11 +74,20 @@ export class LocalExecutor implements QueryExecutor<QuerySource> {
   }
 
   async #collect(query: QuerySpec): Promise<ResultSet> {
+    return (await this.#page(query)).result
+  }
+
+  keysetPage(spec: QuerySpec, after: string | undefined): Promise<{ result: ResultSet; lastRowid?: string }> {
+    const page = { ...spec, keyset: after === undefined ? {} : { after } }
+    return this.#backend.run ? this.#backend.run(() => this.#page(page), page) : this.#page(page)
+  }
+
+  async #page(query: QuerySpec): Promise<{ result: ResultSet; lastRowid?: string }> {
     const spec = await this.#rewritten(query)
-    if (spec.answered) return new ResultSet(spec.answered.columns, spec.answered.rows)
+    if (spec.answered) return { result: new ResultSet(spec.answered.columns, spec.answered.rows) }
     const plans = this.#backend.planCache ?? planCacheFor(this.#backend.db)
-    const { columns, rows } = await executePlan(this.#backend.db, plans.plan(spec)).catch((e) => Promise.reject(translateQueryError(e, spec)))
-    return new ResultSet(columns, rows)
+    const { columns, rows, lastRowid } = await executePlan(this.#backend.db, plans.plan(spec)).catch((e) => Promise.reject(translateQueryError(e, spec)))
+    return { result: new ResultSet(columns, rows), ...(lastRowid !== undefined ? { lastRowid } : {}) }
   }
 
   async #count(query: QuerySpec): Promise<number> {

@@ -6,6 +6,7 @@ import type { ExprNode } from './nodes/index.ts'
 import { colNode, isCol, isFn, isLit, printExpr } from './nodes/index.ts'
 import { functions } from './registry.ts'
 import { SourceScope } from './scope.ts'
+import { keysetEligible } from './spec.ts'
 import type { JoinHow, QuerySpec } from './spec.ts'
 import { containsAggregate, typeOf } from './typecheck.ts'
 import { inlineUnstored, inlineUnstoredSpec } from './unstored.ts'
@@ -68,6 +69,8 @@ export interface LogicalSelect {
   readonly orderBy: readonly OrderKey[]
   readonly limit?: number
   readonly offset?: number
+  /** Keyset paging (QuerySpec.keyset): rows after this _rowid (absent: from the first), each with its _rowid. */
+  readonly keyset?: { readonly after?: string }
 }
 
 export interface LogicalPlan {
@@ -150,6 +153,8 @@ class SelectList {
 }
 
 export function logicalPlan(original: QuerySpec): LogicalPlan {
+  // The caller (stream()) checks; a keyset over another order would skip rows.
+  if (original.keyset && !keysetEligible(original)) throw new Error('internal: keyset paging needs one table in insertion order')
   const spec = inlineUnstoredSpec(original)
   const sources = [{ source: spec.from, alias: 't0' }, ...spec.joins.map((j, i) => ({ source: j.source, alias: `t${i + 1}` }))]
   const scope = new SourceScope(sources)
@@ -265,6 +270,7 @@ export function logicalPlan(original: QuerySpec): LogicalPlan {
     orderBy,
     ...(!tsPaging && limit !== undefined && Number.isFinite(limit) ? { limit } : {}),
     ...(!tsPaging && spec.offset ? { offset: spec.offset } : {}),
+    ...(spec.keyset ? { keyset: spec.keyset } : {}),
   }
   const tsLimit = tsPaging ? { ...(limit !== undefined ? { limit } : {}), ...(spec.offset ? { offset: spec.offset } : {}) } : undefined
   return { select, outputs, leaves: list.leaves, tsWhere, tsOrder, ...(tsLimit ? { tsLimit } : {}), ...(tsGrouped ? { tsGroupBy: spec.groupBy ?? [] } : {}), scope }

@@ -44,9 +44,9 @@ export class PlanCache {
   }
 
   plan(spec: QuerySpec): Plan {
-    // Pages of a stream differ only in their offset, which is part of the SQL text: each would be a new shape, and
-    // a long stream would push every hot shape out. Paged reads are planned per call, as before.
-    if (spec.offset) return planQuery(spec)
+    // Pages of a stream differ only in their offset (part of the SQL text) or where they start: each would be a new
+    // shape, and a long stream would push every hot shape out. Paged reads are planned per call, as before.
+    if (spec.offset || spec.keyset) return planQuery(spec)
     // Store settings (a top-k's hnsw.ef_search) are not part of the shape: such plans are made per call.
     if (spec.storeSettings) return planQuery(spec)
     // A group key with a literal is matched to equal outputs by value (emit.ts): two queries of one shape may differ

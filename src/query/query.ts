@@ -7,7 +7,7 @@ import { colNode, fnNode, isExprNode } from './nodes/index.ts'
 import { defaultName } from './output-names.ts'
 import { ResultSet } from './results.ts'
 import type { JoinHow, JoinItem, OrderItem, QuerySource, QuerySpec, SampleSpec, SelectItem, SourceRef } from './spec.ts'
-import { JOIN_HOWS } from './spec.ts'
+import { JOIN_HOWS, keysetEligible } from './spec.ts'
 
 // The one query builder, for the library and the HTTP client alike. It checks arguments, names outputs and builds
 // the spec; an executor runs it: the local planner (local-executor.ts) or POST /api/v1/query of the spec's JSON form
@@ -25,6 +25,11 @@ export interface QueryExecutor<S extends SourceRef = QuerySource> {
    * on with another version's rows. The check rejects when the version changed; absent where it cannot be told.
    */
   watchVersion?(source: S, version: number): Promise<() => Promise<void>>
+  /**
+   * For stream(): one page of a query in insertion order (keysetEligible), starting after the row whose _rowid is
+   * `after`; returns the page and its last row's _rowid. Absent: stream() pages by offset.
+   */
+  keysetPage?(spec: QuerySpec<S>, after: string | undefined): Promise<{ readonly result: ResultSet; readonly lastRowid?: string }>
   /** Absent where rows cannot be written (a past version, a snapshot). */
   update?(spec: QuerySpec<S>, values: Record<string, unknown>): Promise<UpdateStatusApi>
   delete?(spec: QuerySpec<S>): Promise<UpdateStatusApi>
@@ -226,11 +231,31 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>, 
     for (const j of this.#spec.joins) joins.push({ ...j, source: await pin(j.source) })
     const pinned = this.#with({ from, joins, insertionOrder: this.#spec.insertionOrder ?? 'asc' })
     const end = this.#spec.limit === undefined ? Infinity : (this.#spec.offset ?? 0) + this.#spec.limit
-    for (let offset = this.#spec.offset ?? 0; offset < end; offset += batchSize) {
-      const page = await pinned.#with({ offset, limit: Math.min(batchSize, end - offset) }).collect()
+    const pages = this.#executor.keysetPage && keysetEligible(pinned.#spec) ? pinned.#keysetPages(batchSize, end) : pinned.#offsetPages(batchSize, end)
+    for await (const rows of pages) {
       // After the read: a version unchanged now was unchanged when the page was read (a reverted one never returns).
       for (const check of checks) await check()
-      yield* page.rows
+      yield* rows
+    }
+  }
+
+  /** Pages after the last row's _rowid: each reads the rows after it, not all the rows before it (an OFFSET). */
+  async *#keysetPages(batchSize: number, end: number): AsyncGenerator<readonly T[]> {
+    let after: string | undefined
+    for (let read = 0; read < end;) {
+      const limit = Math.min(batchSize, end - read)
+      const page = await this.#executor.keysetPage!({ ...this.#spec, limit }, after)
+      yield page.result.rows as T[]
+      if (page.result.rows.length < limit || page.lastRowid === undefined) return
+      read += page.result.rows.length
+      after = page.lastRowid
+    }
+  }
+
+  async *#offsetPages(batchSize: number, end: number): AsyncGenerator<readonly T[]> {
+    for (let offset = this.#spec.offset ?? 0; offset < end; offset += batchSize) {
+      const page = await this.#with({ offset, limit: Math.min(batchSize, end - offset) }).collect()
+      yield page.rows
       if (page.rows.length < batchSize) return
     }
   }

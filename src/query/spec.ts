@@ -62,6 +62,12 @@ export interface QuerySpec<S extends SourceRef = QuerySource> {
   readonly sample?: SampleSpec
   /** head()/tail(): order by insertion when no orderBy is given. */
   readonly insertionOrder?: 'asc' | 'desc'
+  /**
+   * A page of stream() by insertion order (keysetEligible): only rows inserted after the row whose _rowid is `after`,
+   * and the statement returns each row's _rowid for the next page. An OFFSET made every page sort all the rows
+   * before it; this reads them and keeps none. Never in the JSON form: pages over HTTP use offsets.
+   */
+  readonly keyset?: { readonly after?: string }
   /** Settings the statement runs under, local to its transaction (pgvector's hnsw.ef_search for a top-k). */
   readonly storeSettings?: Readonly<Record<string, string | number>>
   /**
@@ -71,6 +77,13 @@ export interface QuerySpec<S extends SourceRef = QuerySource> {
    */
   readonly answered?: { readonly columns: readonly ResultColumn[]; readonly rows: readonly Record<string, unknown>[] }
 }
+
+/**
+ * Whether stream() can page `spec` by insertion order, after the last row's _rowid: one table, rows in insertion
+ * order (no order, grouping, distinct or sample), no offset of its own.
+ */
+export const keysetEligible = (spec: QuerySpec<SourceRef>): boolean =>
+  spec.joins.length === 0 && spec.orderBy.length === 0 && !spec.groupBy?.length && !spec.distinct && !spec.sample && !spec.offset && (spec.insertionOrder ?? 'asc') === 'asc'
 
 /** Every expression a query holds (where, outputs, order and group keys, join conditions): what it may read. */
 export const specExpressions = (spec: QuerySpec): (ExprNode | undefined)[] =>

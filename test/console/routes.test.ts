@@ -209,7 +209,7 @@ describe('indexes and search routes', () => {
   test('bad requests are 4xx naming the problem', async () => {
     const both = await post('/api/v1/tables/shop/items/-/search', { column: 'name' })
     expect(both.status).toBe(400)
-    expect(((await both.json()) as { error: { message: string } }).error.message).toContain('exactly one of text or image')
+    expect(((await both.json()) as { error: { message: string } }).error.message).toContain('exactly one of text, image or vector')
     const wrongModality = await post('/api/v1/tables/shop/items/-/search', { column: 'name', image: dataUrl(await squarePng('#0d0')) })
     expect(wrongModality.status).toBe(400)
     expect((await post('/api/v1/tables/shop/items/-/search', { column: 'name', text: 'x' }, other)).status).toBe(404)

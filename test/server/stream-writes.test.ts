@@ -16,7 +16,7 @@ const BATCH = 500
 
 let db: Tessera
 let app: ReturnType<typeof createApp>
-/** Stream pages (statements with an OFFSET: the update reads by block range) answered so far. */
+/** Stream pages (statements returning each row's _rowid for the next page) answered so far. */
 let pages = 0
 
 beforeAll(async () => {
@@ -28,7 +28,7 @@ beforeAll(async () => {
   const query = driver.query.bind(driver)
   driver.query = (async (sql: string, params?: readonly unknown[], options?: object) => {
     const r = await query(sql, params, options)
-    if (/\boffset\b/i.test(sql)) pages++
+    if (/ as "_rowid"/.test(sql)) pages++
     return r
   }) as Driver['query']
 })
