@@ -210,7 +210,8 @@ export class Table implements Joinable {
       db: this.#ctx.db,
       // Any table of this database: a stream pins each table it reads at that table's own current version.
       currentVersion: async (tableId) => (await this.#ctx.refresh(tableId)).version,
-      versionStamp: (tableId, version) => versionStamp(this.#ctx.db, tableId, version),
+      // A version gone because its table was dropped is that table's 404 (refresh throws it), not a revert.
+      versionStamp: async (tableId, version) => (await versionStamp(this.#ctx.db, tableId, version)) ?? (await this.#ctx.refresh(tableId), undefined),
       ...(this.isReadOnly ? {} : {
         update: (where: ExprNode | undefined, values: Record<string, unknown>) => this.#update(values, where, true),
         delete: (where: ExprNode | undefined) => this.#delete(where),

@@ -135,3 +135,14 @@ test('views and snapshots stream whole while their base is written (no false ala
   expect(e.code).toBe('CONCURRENCY_CONFLICT')
   expect(e.message).toContain(`of 'based_view' was reverted`)
 })
+
+test('a table dropped while a stream reads it ends the stream with its 404, not a revert', async () => {
+  const t = await tableOf('dropped_midway', 2500)
+  const it = t.query().stream({ batchSize: 1000 })[Symbol.asyncIterator]()
+  await it.next()
+  await db.dropTable('dropped_midway')
+  const e = await failureOf((async () => { while (!(await it.next()).done); })())
+  expect(e.code).toBe('TABLE_NOT_FOUND')
+  expect(e.message).not.toContain('reverted')
+  expect(e.message).toContain('dropped_midway')
+})
