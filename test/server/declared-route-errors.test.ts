@@ -23,6 +23,7 @@ const setup = defineSetup(async (s) => {
   // By path, the setup cannot see the table: the server checks before inserting.
   s.route.insert('/bypath', 'nopk', { returns: ['text'] })
   s.route.insert('/gone', 'keyed', { returns: ['nosuch'] })
+  s.route.insert('/plain', 'keyed')
   s.route.call('/badresult', vb.object({}), async () => ({ x: 1 }), { result: vb.object({ y: vb.string() }) })
   s.route.call('/secret', vb.object({}), async () => ({ y: 'sk-SECRET-123' }), { result: vb.object({ y: vb.literal('ok') }) })
   s.route.call('/short', vb.object({}), async () => ({ y: 'ab' }), { result: vb.object({ y: vb.pipe(vb.string(), vb.minLength(3)) }) })
@@ -106,5 +107,24 @@ describe("a result that does not match the route's result schema", () => {
     const r = await post('/rows', {})
     expect(r.status).toBe(500)
     expect(((await r.json()) as ErrorBody).error.message).toContain("route /rows: row 0 field 'id' does not match its declared result: expected string, got a number")
+  })
+})
+
+describe('an insert route given a body that is not rows', () => {
+  test('a JSON array, or rows that are not objects, is a 400 saying what to send (not "unknown column \'0\'")', async () => {
+    for (const [body, says] of [
+      [[{ id: 5, text: 'five' }], 'the body is a JSON array'],
+      [{ rows: [{ id: 6, text: 'six' }, 7] }, 'row 1 is a number, not an object'],
+      [{ rows: [null] }, 'row 0 is null, not an object'],
+      [{ rows: [[1, 'x']] }, 'row 0 is an array, not an object'],
+    ] as const) {
+      const r = await post('/plain', body)
+      expect(r.status).toBe(400)
+      const e = ((await r.json()) as ErrorBody).error
+      expect(e.message).toContain(says)
+      expect(e.message).toContain('send one row as a JSON object, or {"rows": [...]}')
+    }
+    expect((await (await db.getTable('keyed')).count())).toBe(1)
+    expect((await post('/plain', { rows: [{ id: 8, text: 'eight' }] })).status).toBe(200)
   })
 })

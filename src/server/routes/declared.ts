@@ -12,7 +12,7 @@ import { canAccess } from '../auth.ts'
 import { assertCanTouch } from '../tenant.ts'
 import type { AuthEnv, Principal } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
-import { refuseNonFiniteNumbers } from '../request.ts'
+import { readJsonValue, refuseNonFiniteNumbers } from '../request.ts'
 import type { OperationDoc } from '../openapi.ts'
 
 // Serves the routes a setup file declares (route.insert / route.query / route.call) at POST /api/v1/app/<path>,
@@ -73,9 +73,15 @@ function context(db: Tessera, route: DeclaredRoute, principal: Principal): Route
 
 async function insert(c: Context<AuthEnv>, db: Tessera, route: Extract<DeclaredRoute, { kind: 'insert' }>): Promise<Response> {
   assertCanTouch(c.var.principal, route.table, 'write')
-  const body = await readJson(c, v.record(v.string(), v.unknown()))
+  const shape = `send one row as a JSON object, or {"rows": [...]} with 1 to ${MAX_ROWS} of them`
+  // A JSON array would pass a record schema as a row of columns named '0', '1', …
+  const raw = await readJsonValue(c)
+  if (Array.isArray(raw)) throw invalid('INVALID_ARGUMENT', `route ${route.path}: the body is a JSON array; ${shape}`)
+  const body = v.parse(v.record(v.string(), v.unknown()), raw ?? {})
   const rows = (Array.isArray(body.rows) ? body.rows : [body]) as Record<string, unknown>[]
   if (rows.length === 0 || rows.length > MAX_ROWS) throw invalid('INVALID_ARGUMENT', `route ${route.path}: send 1 to ${MAX_ROWS} rows`)
+  const notObject = rows.findIndex((r) => typeof r !== 'object' || r === null || Array.isArray(r))
+  if (notObject >= 0) throw invalid('INVALID_ROW', `route ${route.path}: row ${notObject} is ${rows[notObject] === null ? 'null' : Array.isArray(rows[notObject]) ? 'an array' : `a ${typeof rows[notObject]}`}, not an object; ${shape}`, { row: notObject })
   const checked = route.params ? rows.map((r, i) => {
     const p = v.safeParse(route.params!, r)
     if (!p.success) {
