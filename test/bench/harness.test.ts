@@ -51,3 +51,5 @@ test('bench/index-job.ts runs at a tiny size and prints its ratio', () => runsAt
 // It embeds photos with the MobileNet model of the test data beside the checkout: skipped, saying why, without it.
 const embeddingBenchData = ['mobilenetv2/mobilenetv2-12-int8.onnx', ...['dog', 'eagle', 'giraffe', 'horses', 'person', 'kite', 'scream'].map((n) => `testdata/${n}.jpg`)]
 test.skipIf(!!modelsMissing(...embeddingBenchData))('bench/embedding.ts runs at a tiny size and prints its ratio', () => runsAtTinySize('bench/embedding.ts', ['300'], /hybrid search .* tessera\/raw p50 ratio \d/), 240_000)
+
+test('bench/stream.ts runs at a tiny size and prints its ratios', () => runsAtTinySize('bench/stream.ts', ['2000', '300', '1'], /x collect, [\d.]+x keyset/), 120_000)
