@@ -1,5 +1,7 @@
 import { invalid } from '../errors.ts'
-import { checkNotReserved } from '../types/index.ts'
+// names.ts, not types/index.ts: the HTTP client imports these rules, and the rest of types/ converts values for the
+// server (Buffer); the client must stay browser-safe (src/client/urls.ts, test/client/dist.test.ts).
+import { checkNotReserved } from '../types/names.ts'
 
 // Paths name dirs and tables: 'prod_app/docs'. A ':N' suffix names a version of a table ('prod_app/docs:3').
 
@@ -32,6 +34,8 @@ export function parsePath(input: string, options: { allowVersion?: boolean; allo
     if (!options.allowVersion) throw invalid('INVALID_NAME', `a version (':${v}') is not allowed in path '${input}' here`)
     if (!/^\d+$/.test(v)) throw invalid('INVALID_NAME', `bad version ':${v}' in path '${input}'; expected 'name:N'`)
     version = Number(v)
+    // Versions are Postgres integers: a number past them names no version (and would come back rounded).
+    if (version > 2_147_483_647) throw invalid('INVALID_NAME', `bad version ':${v}' in path '${input}': versions are numbered from 0 to 2147483647`)
     s = s.slice(0, colon)
   }
   if (s === '') {
