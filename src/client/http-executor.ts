@@ -10,6 +10,7 @@ import type { QuerySpec, SourceRef } from '../query/spec.ts'
 import { parseType } from '../types/column-type.ts'
 import { base64ToBytes, bytesToBase64 } from './base64.ts'
 import type { HttpTransport } from './http.ts'
+import { tableUrl } from './urls.ts'
 
 // The executor of the one query builder (src/query/query.ts) over HTTP: POST /api/v1/query with the spec's JSON form
 // (src/api/json-query.ts reads it into the very same Query on the server), writes through the table routes. Values
@@ -64,20 +65,20 @@ export class HttpExecutor implements QueryExecutor<RemoteSource> {
   }
 
   async currentVersion(source: RemoteSource): Promise<number> {
-    return (await this.#http.request<TableInfo>('GET', `/api/v1/tables/${source.path}`)).version
+    return (await this.#http.request<TableInfo>('GET', tableUrl(source.path))).version
   }
 
   async #update(spec: QuerySpec<RemoteSource>, values: Record<string, unknown>): Promise<UpdateStatus> {
     const { table, where } = specToJson(spec)
     const wire = this.#owner ? this.#owner.wireValues(values) : values
-    const s = await this.#http.request<UpdateStatus>('PATCH', `/api/v1/tables/${table}/-/rows`, { values: encodeValues(wire), ...(where ? { where: wireNode(where) } : {}) })
+    const s = await this.#http.request<UpdateStatus>('PATCH', `${tableUrl(table, { allowVersion: true })}/-/rows`, { values: encodeValues(wire), ...(where ? { where: wireNode(where) } : {}) })
     this.#owner?.onStatus(s)
     return s
   }
 
   async #delete(spec: QuerySpec<RemoteSource>): Promise<UpdateStatus> {
     const { table, where } = specToJson(spec)
-    const s = await this.#http.request<UpdateStatus>('POST', `/api/v1/tables/${table}/-/delete`, where ? { where: wireNode(where) } : { all: true })
+    const s = await this.#http.request<UpdateStatus>('POST', `${tableUrl(table, { allowVersion: true })}/-/delete`, where ? { where: wireNode(where) } : { all: true })
     this.#owner?.onStatus(s)
     return s
   }

@@ -77,4 +77,5 @@ export function queryString<P extends ParamSpecs>(values: { readonly [K in keyof
   return q.size ? `?${q}` : ''
 }
 
+/** A checked path for a URL: each segment percent-encoded, the '/' kept (the table routes read them as segments; urls.ts). */
 export const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')

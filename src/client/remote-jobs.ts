@@ -3,6 +3,7 @@ import type { ExprLike } from '../query/expr.ts'
 import { toNode } from '../query/expr.ts'
 import type { HttpTransport } from './http.ts'
 import { queryString } from './http.ts'
+import { jobIdSegment } from './urls.ts'
 
 // db.jobs over HTTP: the same methods and JobInfo objects as the in-process Jobs (src/catalog/jobs.ts). A job runs in
 // the server process, so wait() follows it until it ends rather than until a local loop stops. Bodies and answers
@@ -46,7 +47,7 @@ export class RemoteJobs {
   }
 
   async get(id: string): Promise<RemoteJobInfo> {
-    return revive(await this.#http.request<WireJob>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`))
+    return revive(await this.#http.request<WireJob>('GET', `/api/v1/jobs/${jobIdSegment(id)}`))
   }
 
   /** Resolves when the job is no longer running (done, failed, cancelled, or interrupted by a server stop). */
@@ -59,14 +60,14 @@ export class RemoteJobs {
   }
 
   async cancel(id: string, options: { dropColumn?: boolean } = {}): Promise<RemoteJobInfo> {
-    return revive(await this.#http.request<WireJob>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/cancel${queryString<typeof CancelJobParams>(options)}`))
+    return revive(await this.#http.request<WireJob>('POST', `/api/v1/jobs/${jobIdSegment(id)}/cancel${queryString<typeof CancelJobParams>(options)}`))
   }
 
   /** Continues interrupted, cancelled or failed jobs (all of those this token may change when no id is given). */
   async resume(id?: string): Promise<RemoteJobInfo[]> {
     const ids = id !== undefined ? [id] : (await this.list()).filter((j) => j.status !== 'done' && j.status !== 'running').map((j) => j.id)
     const out: RemoteJobInfo[] = []
-    for (const i of ids) out.push(...(await this.#http.request<JobListAnswer>('POST', `/api/v1/jobs/${encodeURIComponent(i)}/resume`)).jobs.map(revive))
+    for (const i of ids) out.push(...(await this.#http.request<JobListAnswer>('POST', `/api/v1/jobs/${jobIdSegment(i)}/resume`)).jobs.map(revive))
     return out
   }
 }

@@ -13,6 +13,7 @@ import { ResultSet } from '../query/results.ts'
 import type { ClientOptions } from './http.ts'
 import { HttpTransport, queryString } from './http.ts'
 import { RemoteJobs } from './remote-jobs.ts'
+import { dirUrl, nameSegment, tableUrl } from './urls.ts'
 import { bytesToDataUrl, encodeValues, HttpExecutor, reviveRows } from './http-executor.ts'
 import type { QueryOwner, RemoteQuery, RemoteSource } from './http-executor.ts'
 import { Query } from '../query/query.ts'
@@ -79,12 +80,12 @@ export class RemoteTable implements Joinable<RemoteSource>, TableApi {
   }
 
   #url(action: string): string {
-    return `/api/v1/tables/${this.#info.path}/-/${action}`
+    return `${tableUrl(this.#info.path, { allowVersion: true })}/-/${action}`
   }
 
   /** Re-reads the table's schema and version from the server. */
   async refresh(): Promise<this> {
-    this.#info = await this.#http.request<TableInfo>('GET', `/api/v1/tables/${this.#info.path}`)
+    this.#info = await this.#http.request<TableInfo>('GET', tableUrl(this.#info.path, { allowVersion: true }))
     return this
   }
 
@@ -187,19 +188,19 @@ export class RemoteTable implements Joinable<RemoteSource>, TableApi {
   }
 
   dropColumn(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
-    return this.#schema(this.#http.request('DELETE', `${this.#url('columns')}/${name}${queryString<typeof DropPartParams>(options)}`))
+    return this.#schema(this.#http.request('DELETE', `${this.#url('columns')}/${nameSegment(name)}${queryString<typeof DropPartParams>(options)}`))
   }
 
   renameColumn(oldName: string, newName: string): Promise<UpdateStatus> {
-    return this.#schema(this.#http.request('POST', `${this.#url('columns')}/${oldName}/rename`, { to: newName } satisfies RenameColumnRequest))
+    return this.#schema(this.#http.request('POST', `${this.#url('columns')}/${nameSegment(oldName)}/rename`, { to: newName } satisfies RenameColumnRequest))
   }
 
   addScalarIndex(column: string, options: { ifExists?: 'error' | 'ignore' } = {}): Promise<UpdateStatus> {
-    return this.#schema(this.#http.request('POST', `${this.#url('columns')}/${column}/index`, { ...options } satisfies AddScalarIndexRequest))
+    return this.#schema(this.#http.request('POST', `${this.#url('columns')}/${nameSegment(column)}/index`, { ...options } satisfies AddScalarIndexRequest))
   }
 
   dropScalarIndex(column: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
-    return this.#schema(this.#http.request('DELETE', `${this.#url('columns')}/${column}/index${queryString<typeof DropPartParams>(options)}`))
+    return this.#schema(this.#http.request('DELETE', `${this.#url('columns')}/${nameSegment(column)}/index${queryString<typeof DropPartParams>(options)}`))
   }
 
   recomputeColumns(names: string | readonly string[], options: { where?: ExprLike; errorsOnly?: boolean; cascade?: boolean } = {}): Promise<UpdateStatus> {
@@ -218,7 +219,7 @@ export class RemoteTable implements Joinable<RemoteSource>, TableApi {
   }
 
   dropEmbeddingIndex(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
-    return this.#schema(this.#http.request('DELETE', `${this.#url('indexes')}/${name}${queryString<typeof DropPartParams>(options)}`))
+    return this.#schema(this.#http.request('DELETE', `${this.#url('indexes')}/${nameSegment(name)}${queryString<typeof DropPartParams>(options)}`))
   }
 
   /** Full text and vectors fused by reciprocal rank, as Table.hybridSearch. */
@@ -288,7 +289,7 @@ export class RemoteTessera implements TesseraApi<RemoteTable> {
   }
 
   async dropDir(path: string, options: { force?: boolean; ifNotExists?: IfNotExists } = {}): Promise<void> {
-    await this.#http.request('DELETE', `/api/v1/dirs/${path}${queryString<typeof DropParams>(options)}`)
+    await this.#http.request('DELETE', `${dirUrl(path)}${queryString<typeof DropParams>(options)}`)
   }
 
   async listDirs(path = '', options: { recursive?: boolean } = {}): Promise<string[]> {
@@ -313,7 +314,7 @@ export class RemoteTessera implements TesseraApi<RemoteTable> {
   }
 
   async getTable(path: string): Promise<RemoteTable> {
-    return this.#handle(await this.#http.request<TableInfo>('GET', `/api/v1/tables/${path}`))
+    return this.#handle(await this.#http.request<TableInfo>('GET', tableUrl(path, { allowVersion: true })))
   }
 
   get(path: string): Promise<RemoteTable> { return this.getTable(path) }
@@ -333,7 +334,7 @@ export class RemoteTessera implements TesseraApi<RemoteTable> {
   }
 
   async dropTable(path: string, options: { force?: boolean; ifNotExists?: IfNotExists } = {}): Promise<void> {
-    await this.#http.request('DELETE', `/api/v1/tables/${path}${queryString<typeof DropParams>(options)}`)
+    await this.#http.request('DELETE', `${tableUrl(path)}${queryString<typeof DropParams>(options)}`)
   }
 
   #handle(info: TableInfo): RemoteTable {

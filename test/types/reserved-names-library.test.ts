@@ -4,7 +4,7 @@ import { memoryDb } from '../support/db.ts'
 import { rejection } from '../support/settle.ts'
 
 // '__proto__', 'constructor' and 'prototype' as column and output names in the library: refused by the
-// catalog's name check (src/catalog/paths.ts checkName) and select(), where a '__proto__' column used to store
+// catalog's name check (src/types/paths.ts checkName) and select(), where a '__proto__' column used to store
 // "[object Object]" and an output named so came back missing from every row.
 
 let db: Tessera
