@@ -10,7 +10,9 @@ import { nameRecord } from './request-pieces.ts'
 // `queryFromJson(db, q.toJSON())` runs the same query; errors name the JSON path of the part that is wrong.
 
 const Int0 = v.pipe(v.number(), v.integer(), v.minValue(0))
-const Seed = v.optional(v.pipe(v.number(), v.integer()))
+// Within ±2^53 (what a JSON number holds exactly): a larger seed reached the store's bigint parameter as 1e+300,
+// which it refused naming no part of the query.
+const Seed = v.optional(v.pipe(v.number(), v.safeInteger('expected an integer within ±2^53')))
 
 export const JsonQuerySchema = v.strictObject({
   table: v.pipe(v.string(), v.minLength(1)),
@@ -240,7 +242,11 @@ export function parseJsonQuery(body: unknown): JsonQuery {
 function atPath(e: unknown, path: string): unknown {
   if (!(e instanceof TesseraError)) return e
   const Ctor = e.constructor as new (code: TesseraError['code'], message: string, details?: Record<string, unknown>) => TesseraError
-  return new Ctor(e.code, `${path}: ${e.message}`, { ...e.details, path })
+  // details.path becomes the JSON path; a table path it held moves to details.table, where the server's tenant
+  // redaction (src/server/tenant.ts) still sees it (an error about another tenant's table, a view's base, lost it).
+  const original = e.details?.path
+  const table = typeof original === 'string' && original !== path && e.details?.table === undefined ? { table: original } : {}
+  return new Ctor(e.code, `${path}: ${e.message}`, { ...e.details, ...table, path })
 }
 
 /**

@@ -264,7 +264,7 @@ async function undoLeftovers(ctx: CatalogContext, state: TableState): Promise<vo
  * the state a change just committed has them as built (comparing JSON text made the first write after every schema
  * change fail its final check and write everything a second time).
  */
-function sameMd(a: TableMd, b: TableMd): boolean {
+export function sameMd(a: TableMd, b: TableMd): boolean {
   return a === b || canonicalJson(a) === canonicalJson(b)
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { isTesseraError, notFound } from '../errors.ts'
 import { sweepMedia } from '../media/index.ts'
 import type { GcOptions, GcReport, MediaBackend } from '../media/index.ts'
+import { missingDataTableId } from '../store/index.ts'
 import type { Driver } from '../store/index.ts'
 import {
   checkpoint, collectStoreRefs, countRowVersions, countUnseen, deleteUnseenBatch, dropUnreadColumns, readableColumnIds, tableBytes, vacuumTable,
@@ -96,8 +97,9 @@ export async function compactDatabase(ctx: CompactContext, options: CompactOptio
       if (r.vacuum === 'full') anyFull = true
       tables.push(r)
     } catch (e) {
-      // Dropped while compaction ran: nothing left to compact.
-      if (isTesseraError(e) && e.code === 'TABLE_NOT_FOUND') continue
+      // Dropped while compaction ran: nothing left to compact. Found at the catalog row (TABLE_NOT_FOUND), or after
+      // it, between two delete batches or before the vacuum, as its data table gone (the store's 42P01 naming it).
+      if ((isTesseraError(e) && e.code === 'TABLE_NOT_FOUND') || missingDataTableId(e) === id) continue
       throw e
     }
   }

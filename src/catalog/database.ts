@@ -2,13 +2,13 @@ import { mkdirSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
+import { alreadyExists, ConcurrencyError, invalid, notFound, TesseraError } from '../errors.ts'
 import { createMediaEnv, MediaStore, openMediaStore, registerMediaEnv } from '../media/index.ts'
 import type { MediaEnv } from '../media/index.ts'
 import { readHolder, runtime } from '../runtime/index.ts'
 import type { FileLock } from '../runtime/index.ts'
 import { KeyedMutex, migrate, PGliteDriver, PostgresDriver } from '../store/index.ts'
-import type { PGliteAssets, Driver } from '../store/index.ts'
+import type { PGliteAssets, Driver, Queryable } from '../store/index.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
 import { createDataTable, dropDataTable, indexStatements } from './data-table/index.ts'
 import { repairUncommittedWrites } from './data-table/index.ts'
@@ -17,7 +17,8 @@ import * as dirs from './dirs.ts'
 import type { ColumnMd, IfExists, IfNotExists, MediaValidation, TableKind, TableMd } from './metadata.ts'
 import { checkName, parsePath } from './paths.ts'
 import type { TableState } from './state.ts'
-import { commitVersion, loadTableById, loadTableByPath, mdAtVersion } from './state.ts'
+import { commitVersion, loadTableById, loadTableByPath, lockTableRow, mdAtVersion } from './state.ts'
+import { sameMd } from './commit.ts'
 import type { CatalogContext } from './table.ts'
 import { refuseUnknownOptions, revertLatest, setRevertGuard, Table } from './table.ts'
 import * as views from './views.ts'
@@ -95,6 +96,9 @@ setRevertGuard(async (tx, state, prev) => {
   await views.assertBaseRevertable(tx, state, prev)
   await assertRevertRetained(tx, state)
 })
+
+/** A view's base whose schema changed between building the view and recording it (#createDependent). */
+const staleBase = new Error('stale base schema')
 
 /** NOTIFY channel of catalog changes (a trigger on tessera.tables, see store/migrations.ts). */
 const CATALOG_CHANNEL = 'tessera_catalog'
@@ -517,6 +521,9 @@ export class Tessera {
         throw notFound('TABLE_NOT_FOUND', `table '${p}' does not exist`, { path: p })
       }
       const drop = async (s: TableState): Promise<void> => {
+        // Its catalog row is locked before its dependents are listed: a view or snapshot being created over it locks
+        // that row too (#createDependent), so it is either listed here or finds the table gone, never left over it.
+        await lockTableRow(tx, s.id, s.path)
         const deps = await views.dependentsOf(tx, s.id)
         if (deps.length > 0 && !options.force) {
           throw invalid('HAS_DEPENDENTS', `'${s.path}' has dependents ${deps.map((d) => `'${d.path}'`).join(', ')}; drop them first or pass force: true`, { dependents: deps.map((d) => d.path) })
@@ -552,14 +559,17 @@ export class Tessera {
     if (baseTable.pinnedVersion !== undefined || baseTable.md.snapshot) throw invalid('INVALID_ARGUMENT', `a view needs a live base table, not '${baseTable.path}' at a fixed version; use createSnapshot for that`)
     const existing = await this.#existing(p, options.ifExists ?? 'error')
     if (existing) return existing
-    const baseState = this.#ctx.state(baseTable.id)
     const own = options.where === undefined ? undefined : stripTables(toNode(options.where))
     const inherited = fromQuery?.where ? stripTables(fromQuery.where) : undefined
     const where = own && inherited ? fnNode('and', [inherited, own]) : own ?? inherited
-    const md = await views.viewMd(baseState, { ...(where ? { where } : {}), ...(options.iterator ? { iterator: options.iterator } : {}) }, resolveIterator)
-    const { id } = await this.#createRecord(p, 'view', md)
-    // The first sync fills the view with the base's current rows.
-    await this.#locks.run(baseTable.id, () => this.#syncView(id, this.#ctx.state(baseTable.id)))
+    const spec = { ...(where ? { where } : {}), ...(options.iterator ? { iterator: options.iterator } : {}) }
+    // Under the base's lock, as its schema changes run: the view is made on the schema its creation commits against.
+    const id = await this.#locks.run(baseTable.id, async () => {
+      const { id } = await this.#createDependent(p, 'view', baseTable.id, (base) => views.viewMd(base, spec, resolveIterator))
+      // The first sync fills the view with the base's current rows.
+      await this.#syncView(id, this.#ctx.state(baseTable.id))
+      return id
+    })
     return new Table(this.#ctx, id)
   }
 
@@ -573,7 +583,8 @@ export class Tessera {
     const source = baseTable.querySource()
     const version = source.version ?? baseTable.version
     const md: TableMd = { ...source.md, snapshot: { baseId: source.tableId, version } }
-    return this.#handle(await this.#createRecord(p, 'snapshot', md))
+    // The snapshot reads its base's rows: it is recorded only while the base still exists (#createDependent).
+    return this.#handle(await this.#createDependent(p, 'snapshot', source.tableId, async () => md, { sameSchema: false }))
   }
 
   /**
@@ -625,9 +636,37 @@ export class Tessera {
     return undefined
   }
 
+  /**
+   * A view or snapshot over table `baseId`, recorded in a transaction that first locks the base's catalog row, as
+   * dropTable does before it lists a table's dependents: a drop racing this either lists the new dependent (and drops
+   * it with force, or refuses) or has dropped the base before, and then nothing is created. Before, an orphan was
+   * left: listed, unreadable, over a table that no longer existed. `make` builds the metadata from the base's state;
+   * with sameSchema (a view's columns are the base's), a base schema another process changed in between makes it
+   * build again from the new one.
+   */
+  async #createDependent(p: string, kind: 'view' | 'snapshot', baseId: number, make: (base: TableState) => Promise<TableMd>, options: { sameSchema?: boolean } = {}): Promise<TableState> {
+    for (let attempt = 0; ; attempt++) {
+      const base = await this.#ctx.refresh(baseId)
+      const md = await make(base)
+      const hold = async (tx: Queryable) => {
+        const locked = await lockTableRow(tx, baseId, base.path).catch((e) => {
+          throw e instanceof TesseraError && e.code === 'TABLE_NOT_FOUND' ? notFound('TABLE_NOT_FOUND', `table '${base.path}' was dropped`, { path: base.path }) : e
+        })
+        if (options.sameSchema !== false && !sameMd(locked.md, base.md)) throw staleBase
+      }
+      try {
+        return await this.#createRecord(p, kind, md, hold)
+      } catch (e) {
+        if (e !== staleBase) throw e
+        if (attempt >= 2) throw new ConcurrencyError('CONCURRENCY_CONFLICT', `the schema of '${base.path}' kept changing while '${p}' was created over it; try again`, { path: base.path })
+      }
+    }
+  }
+
   /** The catalog row, the data table (snapshots have none: they read their base) and version 0, in one transaction. */
-  async #createRecord(p: string, kind: TableKind, md: TableMd): Promise<TableState> {
+  async #createRecord(p: string, kind: TableKind, md: TableMd, before?: (tx: Queryable) => Promise<void>): Promise<TableState> {
     const state = await this.#db.transaction(async (tx) => {
+      await before?.(tx)
       if (await dirs.dirExists(tx, p)) throw alreadyExists('PATH_ALREADY_EXISTS', `'${p}' is a directory`, { path: p })
       await dirs.requireParentDir(tx, p, 'table')
       const r = await tx.query<{ id: number }>(`insert into tessera.tables(path, kind, version, md) values ($1, $2, 0, $3::jsonb) returning id`, [p, kind, JSON.stringify(md)])

@@ -6,6 +6,7 @@ import { evalCells, Expr, isCol, isExprNode, litNode, printExpr, ExprNodeSchema,
 import type { CellError, ExprNode } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
 import { formatType, isAssignable, parseType, toStoreJson, valueSchema } from '../types/index.ts'
+import type { ColumnType } from '../types/index.ts'
 import type { ColumnMd, TableMd } from './metadata.ts'
 import type { TableState } from './state.ts'
 import type { Row } from './validate-rows.ts'
@@ -160,11 +161,20 @@ export function checkUpdateValues(md: TableMd, path: string, values: UpdateValue
     } else {
       const parsed = v.safeParse(valueSchema(type), raw)
       if (!parsed.success) throw invalid('INVALID_ARGUMENT', `update, column '${name}': ${parsed.issues[0].message} for type ${formatType(type)}`, { column: name })
-      out.set(column, litNode(toStoreJson(type, parsed.output), formatType({ ...type, nullable: true })))
+      out.set(column, litNode(updateParam(type, parsed.output), formatType({ ...type, nullable: true })))
     }
   }
   if (out.size === 0) throw invalid('INVALID_ARGUMENT', `update of '${path}' names no columns`)
   return out
+}
+
+/**
+ * A checked update value as the literal the update statement takes as a typed parameter ($n::bytea, $n::real[]).
+ * toStoreJson is the form values take inside an insert's jsonb document; bytes there are '\x…' hex text, which a
+ * bytea parameter refuses ('Invalid input for bytea type'): a parameter takes the bytes themselves.
+ */
+function updateParam(type: ColumnType, value: unknown): unknown {
+  return type.kind === 'binary' && value instanceof Uint8Array ? value : toStoreJson(type, value)
 }
 
 /** Update values that are expression JSON: the one node check (isExprNode), as in the builder; other JSON stays a value. */

@@ -7,7 +7,7 @@ import { isSqlExpr, Expr, toNode, colNode, fnNode, mapNodes, isCol, printExpr, Q
 import type { ExprLike, ExprNode, Joinable, SelectArg, ResultSet, JoinHow, QuerySource } from '../query/index.ts'
 import type { KeyedMutex, Driver, Queryable } from '../store/index.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
-import { addPhysicalColumn, backfillRows, countCurrentRows, dropPhysicalColumn, dropScalarIndex, latestVersionKind, readCurrentInputs, runningJobColumns, undoVersion, undoVersionStep, versionStamp } from './data-table/index.ts'
+import { addPhysicalColumn, backfillRows, countCurrentRows, dropPhysicalColumn, dropScalarIndex, holdTableRow, latestVersionKind, readCurrentInputs, runningJobColumns, undoVersion, undoVersionStep, versionStamp } from './data-table/index.ts'
 import type { ColumnMd, IfExists, IfNotExists, OnError, TableMd, UpdateStatus, VersionInfo, VersionKind } from './metadata.ts'
 import { checkName } from './paths.ts'
 import type { ComputedInPlace, WriteCounts } from './rows.ts'
@@ -871,7 +871,8 @@ export async function revertLatest(ctx: CatalogContext, id: number, options: { e
       await restoreScalarIndexes(tx, id, locked.md, prev)
       return { pop: true, md: prev }
     },
-    ...(staged ? { cleanup: (state: TableState) => runInSteps(ctx, id, (tx, limit) => undoVersionStep(tx, id, state.version + 1, limit)) } : {}),
+    // The revert has committed; a drop of the table between two steps of this cleanup leaves nothing to clean.
+    ...(staged ? { cleanup: (state: TableState) => runInSteps(ctx, id, async (tx, limit) => ((await holdTableRow(tx, id)) ? undoVersionStep(tx, id, state.version + 1, limit) : 0)) } : {}),
   })
   return { version: committed!.version }
 }

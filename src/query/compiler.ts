@@ -1,6 +1,7 @@
 import type { ColumnType } from '../types/index.ts'
 import type { ExprNode, LitNode } from './nodes/index.ts'
 import { isCol, isLit } from './nodes/index.ts'
+import { checkCoercedLiterals, coercedLiteralTypes } from './literals.ts'
 import { functions } from './registry.ts'
 import type { SqlEmitter } from './registry.ts'
 import { quoteIdent } from './sql.ts'
@@ -35,24 +36,18 @@ export function compileExpr(node: ExprNode, scope: Scope, emit: SqlEmitter): str
   const def = functions.get(node.fn, node)
   if (!def.sql) throw new Error(`internal: ${node.fn} has no SQL form`)
   const types = node.args.map((a) => typeOf(a, scope))
-  const target = def.coerceLiterals ? types.find((t, i) => !isLit(node.args[i]!) && t.kind !== 'json') : undefined
+  // Checked here too, not only by typeOf: callers compile expressions (a view's where, an update's values) whose
+  // root was never type-checked as a whole.
+  const coerced = def.coerceLiterals ? coercedLiteralTypes(node, types) : []
+  checkCoercedLiterals(node, coerced)
   const args = node.args.map((a, i) => {
-    if (target && isLit(a) && !a.type && a.lit !== null) {
-      const coerced = coercedLiteralType(litType(a), target)
-      if (coerced) return { sql: literal(emit, a, coerced), type: coerced }
-    }
+    const as = coerced[i]
+    if (as && isLit(a)) return { sql: literal(emit, a, as), type: as }
     return { sql: compileExpr(a, scope, emit), type: types[i]! }
   })
   return def.sql(args, emit, node)
 }
 
 const literal = (emit: SqlEmitter, node: LitNode, type: ColumnType): string => (emit.literal ? emit.literal(node, type) : emit.param(node.lit, type))
-
-/** A string literal compared with a date/timestamp/uuid column is read as that type; an int literal as a float. */
-function coercedLiteralType(lit: ColumnType, target: ColumnType): ColumnType | undefined {
-  if (lit.kind === 'string' && ['timestamp', 'date', 'uuid'].includes(target.kind)) return { kind: target.kind, nullable: false }
-  if (lit.kind === 'int' && target.kind === 'float') return { kind: 'float', nullable: false }
-  return undefined
-}
 
 export { quoteIdent }

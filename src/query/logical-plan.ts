@@ -96,13 +96,34 @@ function conjuncts(node: ExprNode): ExprNode[] {
  * `upper(s)` grouped by `s` is fine, a bare `id` is not. Said here, naming the output, rather than by Postgres.
  */
 function checkGroupedOutputs(items: readonly { name: string; expr: ExprNode }[], groupBy: readonly ExprNode[]): void {
-  const key = (n: ExprNode): string => JSON.stringify(n, (k, v) => (k === 'tbl' ? undefined : v))
-  const keys = new Set(groupBy.map(key))
-  const allowed = (n: ExprNode): boolean => keys.has(key(n)) || containsAggregate(n) || (isFn(n) ? n.args.every(allowed) : !isCol(n))
+  const allowed = groupedExpression(groupBy)
   for (const it of items) {
     if (!allowed(it.expr)) {
       throw invalid('INVALID_EXPRESSION', `output '${it.name}' (${printExpr(it.expr)}) must be an aggregate or one of the group_by expressions${groupBy.length ? ` (${groupBy.map(printExpr).join(', ')})` : ''}`, { expression: printExpr(it.expr) })
     }
+  }
+}
+
+/** A test for expressions a grouped query can compute per group: aggregates, group_by expressions, and what is built from them. */
+function groupedExpression(groupBy: readonly ExprNode[]): (n: ExprNode) => boolean {
+  const key = (n: ExprNode): string => JSON.stringify(n, (k, v) => (k === 'tbl' ? undefined : v))
+  const keys = new Set(groupBy.map(key))
+  const allowed = (n: ExprNode): boolean => keys.has(key(n)) || containsAggregate(n) || (isFn(n) ? n.args.every(allowed) : !isCol(n))
+  return allowed
+}
+
+/**
+ * Order keys follow the outputs' rule: in a grouped query, per-group expressions only; elsewhere, no aggregate (there
+ * are no groups to aggregate over). Postgres refused both with 42803, which reached HTTP clients as a 500.
+ */
+function checkOrderKeys(order: readonly { expr: ExprNode }[], grouped: boolean, groupBy: readonly ExprNode[]): void {
+  const allowed = grouped ? groupedExpression(groupBy) : (n: ExprNode) => !containsAggregate(n)
+  for (const o of order) {
+    if (allowed(o.expr)) continue
+    const expression = printExpr(o.expr)
+    throw invalid('INVALID_EXPRESSION', grouped
+      ? `order_by ${expression} must be an aggregate or one of the group_by expressions${groupBy.length ? ` (${groupBy.map(printExpr).join(', ')})` : ''}`
+      : `order_by ${expression} aggregates, but the query has no groups: add a group_by, or aggregate in select`, { expression })
   }
 }
 
@@ -228,6 +249,8 @@ export function logicalPlan(original: QuerySpec): LogicalPlan {
 
   // Order: SQL unless some key needs TypeScript, then everything sorts in TS.
   const order = spec.orderBy
+  for (const o of order) typeOf(o.expr, scope)
+  checkOrderKeys(order, grouped, spec.groupBy ?? [])
   const tsOrderNeeded = tsGrouped || order.some((o) => !isSqlExpr(o.expr))
   const tsOrder: { node: ExprNode; desc: boolean }[] = []
   const orderBy: OrderKey[] = []

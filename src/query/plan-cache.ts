@@ -1,5 +1,6 @@
 import type { ExprNode, LitNode } from './nodes/index.ts'
 import { someNode } from './nodes/index.ts'
+import { literalProblem } from './literals.ts'
 import { litType } from './typecheck.ts'
 import type { Plan } from './planner.ts'
 import { planQuery } from './planner.ts'
@@ -59,7 +60,9 @@ export class PlanCache {
       this.#hits++
       this.#plans.delete(shape.key)
       this.#plans.set(shape.key, cached)
-      return refill(cached, shape.literals)
+      // A literal the cached plan cannot take (not a value of the type it is read as) is planned afresh, so it is
+      // refused as the first query of the shape would be: naming the expression it sits in.
+      return refill(cached, shape.literals) ?? planQuery(spec)
     }
     this.#misses++
     const slots = slotsOf(shape.literals)
@@ -92,15 +95,20 @@ function slotsOf(literals: readonly LitNode[]): Map<LitNode, number> | undefined
 const runsInSql = (p: Plan): boolean =>
   p.tsWhere.length === 0 && p.tsOrder.length === 0 && p.tsGroupBy === undefined && p.tsLimit === undefined && p.leaves.size === 0 && p.outputs.every((o) => o.sqlKey !== undefined)
 
-function refill(cached: CachedPlan, literals: readonly LitNode[]): Plan {
+/**
+ * The cached plan with the parameters of `literals`; undefined when one of them is not a value of the type its
+ * parameter takes (a typed literal's own, or the column type a compared string is read as): planning the query
+ * again says which and where.
+ */
+function refill(cached: CachedPlan, literals: readonly LitNode[]): Plan | undefined {
   const params = cached.plan.params.slice()
   const { sources } = cached
   for (let i = 0; i < sources.length; i++) {
     const s = sources[i]
     if (s === undefined) continue
     const node = literals[s.slot]!
-    // A typed literal ('timestamp' on a string) is checked when planned; a cached plan checks it the same way.
-    if (node.type !== undefined) litType(node)
+    // Untyped literals of their own kind (the shape fixes it) need no check; typed and coerced ones do.
+    if (s.type && (node.type !== undefined || s.type.kind !== litType(node).kind) && literalProblem(node.lit, s.type) !== undefined) return undefined
     params[i] = toParam(node.lit, s.type)
   }
   return { ...cached.plan, params }

@@ -164,6 +164,8 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>, 
     if ((n === undefined) === (fraction === undefined)) throw invalid('INVALID_ARGUMENT', 'sample() needs exactly one of n or fraction')
     if (n !== undefined) rowCount('sample n', n)
     if (fraction !== undefined && !(fraction >= 0 && fraction <= 1)) throw invalid('INVALID_ARGUMENT', `sample fraction must be in [0, 1], got ${fraction}`)
+    // The seed is a bigint parameter of the statement: a fraction or 1e300 failed in the store, naming nothing.
+    if (!Number.isSafeInteger(seed)) throw invalid('INVALID_ARGUMENT', `sample seed must be an integer within ±2^53, got ${seed}`, { option: 'seed' })
     const sample: SampleSpec = { ...(n !== undefined ? { n } : {}), ...(fraction !== undefined ? { fraction } : {}), seed }
     return this.#with({ sample })
   }

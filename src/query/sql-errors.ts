@@ -1,4 +1,4 @@
-import { invalid } from '../errors.ts'
+import { conflict, invalid } from '../errors.ts'
 import { missingDataTableId, translateStoreError } from '../store/index.ts'
 import { parseType, pgType } from '../types/index.ts'
 import type { ExprNode, FnNode } from './nodes/index.ts'
@@ -34,6 +34,8 @@ export function translateQueryError(e: unknown, spec: QuerySpec): unknown {
   // A table dropped while the query ran is named by the path the query used for it (a join's, if it was that one).
   const dropped = missingDataTableId(e)
   const table = (dropped !== undefined ? spec.joins.find((j) => j.source.tableId === dropped)?.source.path : undefined) ?? spec.from.path
+  const changed = columnsChangedTable(e, spec)
+  if (changed !== undefined) return conflict('CONCURRENCY_CONFLICT', `'${changed}' changed its columns while this query ran; run it again`, { table: changed })
   const cast = castFailure(e, specExpressions(spec))
   if (cast) return invalid('INVALID_EXPRESSION', cast.message, { expression: cast.expression, table })
   if (err.code === '2201B') {
@@ -49,6 +51,25 @@ export function translateQueryError(e: unknown, spec: QuerySpec): unknown {
     return invalid('INVALID_ARGUMENT', `distinct() rows can only be ordered by selected outputs; ${what} is not one: select it too, or order by an output`, { expression: what, table })
   }
   return translateStoreError(e, { table })
+}
+
+/**
+ * The path of the table whose data column (c<id>, or its _et/_em error columns) an undefined-column error (42703)
+ * names, when the query was planned with that column: the table's columns changed between planning and the
+ * statement (a revert dropped a column just added, with its physical column). A retry plans against the new schema,
+ * so this is the retryable conflict, not an internal error. Undefined for any other error.
+ */
+function columnsChangedTable(e: unknown, spec: QuerySpec): string | undefined {
+  const err = e as { code?: unknown; message?: unknown }
+  if (err.code !== '42703' || typeof err.message !== 'string') return undefined
+  // Postgres writes a qualified reference unquoted (column t0.c2 does not exist), a bare one quoted ("c2").
+  const m = /^column "?(?:(t\d+)\.)?c(\d+)(?:_et|_em)?"? does not exist/.exec(err.message)
+  if (!m) return undefined
+  // Aliases as the planner gives them (logical-plan.ts): t0 the main table, t1.. the joined ones in order.
+  const sources = [spec.from, ...spec.joins.map((j) => j.source)]
+  const candidates = m[1] !== undefined ? [sources[Number(m[1].slice(1))]] : sources
+  const id = Number(m[2])
+  return candidates.find((s) => s?.md.columns.some((c) => c.id === id))?.path
 }
 
 /**

@@ -47,11 +47,17 @@ export function visibleAt(alias: string, version: number | undefined, tableId: n
   return `${alias}._v_min <= ${v} and ${alias}._v_max > ${v}`
 }
 
+/**
+ * A literal's value as the store's parameter of `type`. Literals are checked against their type before they get here
+ * (src/query/literals.ts); this only converts the forms JSON carries: a timestamp's text to a Date, bytes' base64
+ * text to bytes (a bytea parameter takes bytes only: text failed with 'Invalid input for bytea type').
+ */
 export function toParam(value: unknown, type?: ColumnType): unknown {
   if (value === null || value === undefined) return null
   if (type?.kind === 'json') return JSON.stringify(value)
   if (type?.kind === 'timestamp' && typeof value === 'string') return new Date(value)
   if (type?.kind === 'date' && value instanceof Date) return value.toISOString().slice(0, 10)
+  if (type?.kind === 'binary' && typeof value === 'string') return new Uint8Array(Buffer.from(value, 'base64'))
   return value
 }
 

@@ -3,6 +3,7 @@ import type { ColumnType } from '../types/index.ts'
 import { parseType } from '../types/index.ts'
 import type { ColNode, ExprNode, LitNode } from './nodes/index.ts'
 import { colNode, isCol, isFn, isLit, printExpr, someNode } from './nodes/index.ts'
+import { checkCoercedLiterals, checkLiteral, coercedLiteralTypes } from './literals.ts'
 import { functions } from './registry.ts'
 
 /** What a column reference means in the query being compiled: its SQL (alias.column) and its type. */
@@ -24,9 +25,7 @@ const STRING_T: ColumnType = Object.freeze({ kind: 'string', nullable: true })
 export function litType(node: LitNode): ColumnType {
   if (node.type) {
     const t = parseType(node.type)
-    if ((t.kind === 'timestamp' || t.kind === 'date') && typeof node.lit === 'string' && Number.isNaN(Date.parse(node.lit))) {
-      throw invalid('INVALID_EXPRESSION', `'${node.lit.slice(0, 40)}' is not a ${t.kind} (use ISO 8601, e.g. '2026-12-02T10:00:00Z')`, { expression: printExpr(node) })
-    }
+    checkLiteral(node, t)
     return t
   }
   const v = node.lit
@@ -60,7 +59,10 @@ export function typeOf(node: ExprNode, scope: Scope): ColumnType {
   if (def.kind === 'aggregate' && node.args.some(containsAggregate)) {
     throw invalid('INVALID_EXPRESSION', `aggregates cannot be nested: ${printExpr(node)}`, { expression: printExpr(node) })
   }
-  return def.returnType(node.args.map((a) => typeOf(a, scope)), node)
+  const types = node.args.map((a) => typeOf(a, scope))
+  const type = def.returnType(types, node)
+  if (def.coerceLiterals) checkCoercedLiterals(node, coercedLiteralTypes(node, types))
+  return type
 }
 
 export function containsAggregate(node: ExprNode): boolean {

@@ -29,6 +29,17 @@ export async function undoVersion(tx: Queryable, tableId: number, version: numbe
 }
 
 /**
+ * Holds the table's catalog row against a drop until the transaction ends (dropTable locks the row FOR UPDATE before
+ * it drops the data table; FOR KEY SHARE leaves the table's own commits free); false when the table is gone. Work
+ * that runs on after a commit, in steps of its own (a staged revert's cleanup), checks this in every step: a table
+ * dropped between two steps has nothing left to clean, and its data table is gone.
+ */
+export async function holdTableRow(tx: Queryable, tableId: number): Promise<boolean> {
+  const r = await tx.query(`select 1 from tessera.tables where id = $1 for key share`, [tableId])
+  return r.rows.length > 0
+}
+
+/**
  * One step of undoing a version that is no longer committed (a staged revert popped it): up to `limit` of its rows
  * are removed, and once none is left, up to `limit` of the rows it ended are current again (in that order: a row's
  * key may not be current twice). Returns the row versions changed; 0 when the version is gone.
