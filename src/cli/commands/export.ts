@@ -34,7 +34,8 @@ examples:
       const query = await queryFromJson(db, { ...spec, table })
       const r = await exportQuery(query, target, {
         ...(values.format ? { format: values.format as ExportFormat } : {}),
-        ...(values.media === 'copy' ? { media: 'copy' as const } : {}),
+        // media:// refs (uploaded bytes, data: URLs, computed media) are copied from this data dir's media store.
+        ...(values.media === 'copy' ? { media: 'copy' as const, mediaEnv: db.media } : {}),
         onProgress: (p) => bar.update(`${p.rows} rows`),
       })
       bar.done(`done`)

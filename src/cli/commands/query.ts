@@ -1,7 +1,9 @@
 import { queryFromJson } from '../../api/index.ts'
+import { toError } from '../../client/index.ts'
+import { exportQuery } from '../../io/index.ts'
 import type { Command } from '../command.ts'
 import { JSON_OPTION, out, TARGET_HELP, TARGET_OPTIONS, UsageError } from '../command.ts'
-import { intOption, parseJsonOption, printJson, printRows, toJsonText } from '../format.ts'
+import { intOption, parseJsonOption, printJson, printRows } from '../format.ts'
 import { isRemote, withTarget } from '../target.ts'
 
 // `tessera query`: the HTTP API's JSON query (POST /api/v1/query) from the shell, on a data dir or a server.
@@ -53,6 +55,20 @@ examples:
     // One row more than shown tells whether the table display left rows out.
     const body = { ...spec, table, ...(limit !== undefined ? { limit: display ? limit + 1 : limit } : {}) }
 
+    // Rows as JSONL or CSV are streamed page by page (the way to read a big result, README says), written by
+    // export's own writers: the same cells as `tessera export`, so null and "" differ in CSV and it imports back.
+    if ((values.jsonl || values.csv) && !values.count && !values.json) {
+      const format = values.jsonl ? 'jsonl' : 'csv'
+      await withTarget(values, 'tessera query', async (db) => {
+        if (!isRemote(db)) return void (await exportQuery(await queryFromJson(db, body), stdoutStream(), { format }))
+        // A server streams the same export (POST /api/v1/export), pinned at one version.
+        const res = await db.http.raw('POST', `/api/v1/export?format=${format}`, body)
+        if (!res.ok) throw toError(res.status, await res.json().catch(() => undefined))
+        if (res.body) await res.body.pipeTo(stdoutStream())
+      })
+      return
+    }
+
     const answer = await withTarget(values, 'tessera query', async (db): Promise<Answer | number> => {
       if (isRemote(db)) {
         if (values.count) return (await db.http.request<{ count: number }>('POST', '/api/v1/query', { ...body, count: true })).count
@@ -64,23 +80,21 @@ examples:
     })
     if (typeof answer === 'number') return out(String(answer))
     if (values.json) return printJson(answer)
-    if (values.jsonl) {
-      for (const row of answer.rows) out(toJsonText(row))
-      return
-    }
     const columns = answer.columns.map((c) => c.name)
-    if (values.csv) {
-      const field = (x: unknown) => {
-        const s = x === null || x === undefined ? '' : typeof x === 'object' && !(x instanceof Date) ? toJsonText(x) : x instanceof Date ? x.toISOString() : String(x)
-        return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
-      }
-      out(columns.map(field).join(','))
-      for (const row of answer.rows) out(columns.map((c) => field(row[c])).join(','))
-      return
-    }
     const more = limit !== undefined && answer.rows.length > limit
     const rows = more ? answer.rows.slice(0, limit) : answer.rows
     printRows(rows, columns)
     out(`(${rows.length} row${rows.length === 1 ? '' : 's'}${more ? `; more match: --limit N shows more, --count counts them` : ''})`)
   },
+}
+
+/** Standard output as a WritableStream that waits for 'drain': a big result is written as fast as it is read, not buffered. */
+function stdoutStream(): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    write: (chunk) => new Promise<void>((resolve, reject) => {
+      const ok = process.stdout.write(chunk, (e) => (e ? reject(e) : undefined))
+      if (ok) resolve()
+      else process.stdout.once('drain', resolve)
+    }),
+  })
 }

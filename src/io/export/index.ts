@@ -1,7 +1,10 @@
-import { copyFile, mkdir } from 'node:fs/promises'
+import { existsSync, statSync } from 'node:fs'
+import { copyFile, mkdir, rm } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { invalid } from '../../errors.ts'
+import { currentMediaEnv, parseMediaRef, resolveMedia } from '../../media/index.ts'
+import type { MediaEnv } from '../../media/index.ts'
 import type { Query } from '../../query/index.ts'
 import type { ColumnType } from '../../types/index.ts'
 import { formatType, isMedia, parseType } from '../../types/index.ts'
@@ -30,8 +33,13 @@ export interface ExportOptions {
   readonly media?: 'path' | 'copy'
   /** Where copies go (default: '<export file name>_media' beside a file target; required for a stream target). */
   readonly mediaDir?: string
-  /** Turns a stored reference into a local file to copy (media-store refs); default: local paths and file:// URLs. */
+  /**
+   * Turns a stored reference into a local file to copy; undefined leaves it to the default: local paths, file://
+   * URLs, and refs of a media store (media://: uploaded bytes, data: URLs, computed media) from `mediaEnv`.
+   */
   readonly resolveMedia?: (ref: string) => string | undefined | Promise<string | undefined>
+  /** The media stores whose refs are copied (default: the open databases' ones, as queries resolve them). */
+  readonly mediaEnv?: MediaEnv
   readonly onProgress?: (p: ExportProgress) => void
   readonly signal?: AbortSignal
 }
@@ -68,11 +76,14 @@ export async function exportQuery(source: Exportable, target: string | WritableS
     if (!mediaDir) throw invalid('INVALID_ARGUMENT', `media: 'copy' to a stream needs mediaDir`)
     mediaDir = resolve(mediaDir)
   }
+  // Checked before anything is written: the file itself is opened lazily, so a missing folder used to surface only
+  // at the first write, after media had been copied beside it.
+  if (isFile) checkFolder(dirname(resolve(target)), `cannot export to '${target}'`)
   const query = toQuery(source)
   const columns = (await query.limit(0).collect()).columns.map((c) => ({ name: c.name, type: parseType(c.type) }))
   const sink = isFile ? fileSink(target) : streamSink(target)
+  const media = mediaDir ? new MediaCopier(mediaDir, isFile ? dirname(resolve(target)) : undefined, options.resolveMedia, options.mediaEnv) : undefined
   try {
-    const media = mediaDir ? new MediaCopier(mediaDir, isFile ? dirname(resolve(target)) : undefined, options.resolveMedia) : undefined
     const rows = await writeAll(query, columns, format, sink, media, options)
     await sink.close()
     return {
@@ -81,8 +92,15 @@ export async function exportQuery(source: Exportable, target: string | WritableS
     }
   } catch (e) {
     await sink.abort(e)
+    // A failed export leaves nothing behind: not its partial file, and not the media copies it made.
+    await media?.undo().catch(() => undefined)
     throw e
   }
+}
+
+function checkFolder(dir: string, what: string): void {
+  if (!existsSync(dir)) throw invalid('INVALID_ARGUMENT', `${what}: folder '${dir}' does not exist (create it first)`, { path: dir })
+  if (!statSync(dir).isDirectory()) throw invalid('INVALID_ARGUMENT', `${what}: '${dir}' is not a folder`, { path: dir })
 }
 
 /** The export as a ReadableStream (an HTTP response body); errors surface as a stream error. */
@@ -129,15 +147,21 @@ class MediaCopier {
   readonly #dir: string
   readonly #relativeTo: string | undefined
   readonly #resolve: ((ref: string) => string | undefined | Promise<string | undefined>) | undefined
+  readonly #env: MediaEnv | undefined
   readonly #done = new Map<string, string>()
   readonly #names = new Set<string>()
+  /** Whether the folder was there before this export (undo then removes only the copies, not the folder). */
+  readonly #existed: boolean
+  readonly #files: string[] = []
   copied = 0
   notCopied = 0
 
-  constructor(dir: string, relativeTo: string | undefined, resolveRef: ExportOptions['resolveMedia']) {
+  constructor(dir: string, relativeTo: string | undefined, resolveRef: ExportOptions['resolveMedia'], env: MediaEnv | undefined) {
     this.#dir = dir
     this.#relativeTo = relativeTo
     this.#resolve = resolveRef
+    this.#env = env
+    this.#existed = existsSync(dir)
   }
 
   async copy(ref: unknown, column: string): Promise<unknown> {
@@ -145,7 +169,7 @@ class MediaCopier {
     const key = `${column}\u0000${ref}`
     const prior = this.#done.get(key)
     if (prior) return prior
-    const local = (await this.#resolve?.(ref)) ?? localPath(ref)
+    const local = (await this.#resolve?.(ref)) ?? localPath(ref) ?? (await storedFile(ref, this.#env))
     if (!local) {
       this.notCopied++
       return ref
@@ -156,11 +180,18 @@ class MediaCopier {
     for (let i = 1; this.#names.has(`${column}/${name}`); i++) name = `${i}_${basename(local)}`
     this.#names.add(`${column}/${name}`)
     const dest = join(folder, name)
+    this.#files.push(dest)
     await copyFile(local, dest)
     this.copied++
     const cell = this.#relativeTo ? relative(this.#relativeTo, dest).split('\\').join('/') : dest
     this.#done.set(key, cell)
     return cell
+  }
+
+  /** Removes what this export copied: the whole folder when the export made it, else the copied files. */
+  async undo(): Promise<void> {
+    if (!this.#existed) await rm(this.#dir, { recursive: true, force: true })
+    else for (const f of this.#files) await rm(f, { force: true })
   }
 }
 
@@ -168,4 +199,14 @@ function localPath(ref: string): string | undefined {
   if (/^file:\/\//i.test(ref)) return fileURLToPath(ref)
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(ref)) return undefined
   return isAbsolute(ref) ? ref : resolve(ref)
+}
+
+/**
+ * The local file of a media-store ref (media://<sha256>.<ext>: uploaded bytes, a data: URL stored on insert, a
+ * computed image), from the store that holds it; undefined for anything else (an http(s) URL is written as it is).
+ * A store ref whose bytes are gone fails the export naming the ref, as a missing local file does.
+ */
+async function storedFile(ref: string, env: MediaEnv | undefined): Promise<string | undefined> {
+  if (parseMediaRef(ref)?.kind !== 'store') return undefined
+  return resolveMedia(ref, env ?? currentMediaEnv())
 }

@@ -26,7 +26,7 @@ const TEXT_KINDS = new Set(['string', 'binary', 'json'])
 const TRUE = new Set(['true', 't', 'yes', 'y', '1'])
 const FALSE = new Set(['false', 'f', 'no', 'n', '0'])
 
-function fromText(t: ColumnType, s: string): unknown {
+function fromText(t: ColumnType, s: string, name: string): unknown {
   switch (t.kind) {
     case 'int': {
       // Plain digits (the common cell) are read without a regex or a trimmed copy (a third of an import's
@@ -34,7 +34,7 @@ function fromText(t: ColumnType, s: string): unknown {
       const n = plainInteger(s)
       if (n !== undefined) return n
       if (!/^\s*[+-]?\d+\s*$/.test(s)) throw new ConvertError('expected an integer')
-      return Number(s)
+      return beyondSafe(Number(s), s.trim(), name)
     }
     case 'float': {
       const n = Number(s)
@@ -62,6 +62,15 @@ function fromText(t: ColumnType, s: string): unknown {
     }
     default: return s
   }
+}
+
+/**
+ * `n`, or a ConvertError when the integer `digits` is beyond ±2^53, where a number is not exact: an int column cannot
+ * hold it, and the way out is a text column, which the message names.
+ */
+function beyondSafe(n: number, digits: string, column: string): number {
+  if (Number.isSafeInteger(n)) return n
+  throw new ConvertError(`integer ${digits} is beyond ±2^53, which an int column cannot hold exactly (import '${column}' as text into a new table: --type ${column}:string, or schema { ${column}: 'string' })`)
 }
 
 /** An optional '-' then 1 to 15 digits, as a number (exact below 2^53); undefined for any other text. */
@@ -118,8 +127,11 @@ export function converter(name: string, typeSpec: string, text: boolean, baseDir
     let x = raw
     // A missing field is null; an empty text cell is null unless the column holds text ('""' in CSV).
     if (x === undefined || (text && x === '' && !TEXT_KINDS.has(type.kind))) x = null
-    else if (text && typeof x === 'string') x = fromText(type, x)
-    else if (type.kind === 'int' && typeof x === 'bigint') x = Number(x)
+    else if (text && typeof x === 'string') x = fromText(type, x, name)
+    else if (typeof x === 'bigint' && type.kind === 'int') x = beyondSafe(Number(x), String(x), name)
+    else if (typeof x === 'bigint' && type.kind === 'float') x = Number(x)
+    // An integer too long for a number (Parquet int64, a JSON literal beyond ±2^53) into a text column: its digits.
+    else if (typeof x === 'bigint' && type.kind === 'string') x = String(x)
     // JSON and JSON Lines export write a float's infinities (and NaN) as text, JSON having no spelling for them:
     // read back what export writes (NaN then meets the schema's refusal, as a CSV 'NaN' cell does).
     else if (type.kind === 'float' && typeof x === 'string' && Object.hasOwn(NON_FINITE, x)) x = NON_FINITE[x]
@@ -188,13 +200,5 @@ function bigIntsToNumbers(x: unknown): unknown {
   return x
 }
 
-/** A raw value shortened for an error message: numbers as JavaScript writes them (NaN, Infinity), BigInt-safe. */
-export function showValue(x: unknown): string {
-  if (x === null || x === undefined) return String(x)
-  if (typeof x === 'string') return JSON.stringify(x.length > 40 ? x.slice(0, 40) + '…' : x)
-  if (typeof x === 'bigint' || typeof x === 'number') return String(x)
-  if (x instanceof Uint8Array) return `<${x.length} bytes>`
-  // Parquet's int64 values are BigInt within lists and structs too: JSON.stringify alone throws on them.
-  const s = JSON.stringify(x, (_k, e: unknown) => (typeof e === 'bigint' ? String(e) : e)) ?? String(x)
-  return s.length > 40 ? s.slice(0, 40) + '…' : s
-}
+// Error previews of raw values live in show.ts (bounded for any value); re-exported for existing callers.
+export { showValue } from './show.ts'

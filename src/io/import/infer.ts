@@ -3,7 +3,10 @@ import { formatType, parseType } from '../../types/index.ts'
 
 // Column types from a sample of rows. Text formats (CSV/TSV) give strings, so each value is classified by what it
 // parses as; JSON gives typed values, whose strings are only checked for timestamps, dates and UUIDs (a JSON "123"
-// stays a string). The widest kind seen wins (int < float < string; anything mixed falls back to string or json).
+// stays a string). The widest kind seen wins (int < float < string). Mixed kinds: CSV text falls back to string
+// (any cell is text); JSON values of different kinds (1 then "two", true then 0) widen to json, which holds each
+// value as it is — a string column would refuse the number. An integer beyond ±2^53 (CSV digits, or a JSON
+// literal the reader kept as a BigInt) makes the column string: a float column would round it silently.
 
 type Kind = 'null' | 'int' | 'float' | 'bool' | 'timestamp' | 'date' | 'uuid' | 'json' | 'string'
 
@@ -16,7 +19,7 @@ const BOOL_WORDS = new Set(['true', 'false'])
 
 export function classifyText(s: string): Kind {
   if (s === '') return 'null'
-  if (INT_RE.test(s)) return Number.isSafeInteger(Number(s)) ? 'int' : 'float'
+  if (INT_RE.test(s)) return Number.isSafeInteger(Number(s)) ? 'int' : 'string'
   if (FLOAT_RE.test(s)) return 'float'
   if (BOOL_WORDS.has(s.toLowerCase())) return 'bool'
   if (DATE_RE.test(s) && !Number.isNaN(Date.parse(s))) return 'date'
@@ -36,7 +39,7 @@ export function classifyText(s: string): Kind {
 
 export function classifyValue(x: unknown): Kind {
   if (x === null || x === undefined) return 'null'
-  if (typeof x === 'bigint') return 'int'
+  if (typeof x === 'bigint') return Number.isSafeInteger(Number(x)) ? 'int' : 'string'
   if (typeof x === 'number') return Number.isSafeInteger(x) ? 'int' : 'float'
   if (typeof x === 'boolean') return 'bool'
   if (x instanceof Date) return 'timestamp'
@@ -50,17 +53,25 @@ export function classifyValue(x: unknown): Kind {
   return 'json'
 }
 
-function widen(a: Kind, b: Kind): Kind {
+/** JSON's own kinds of value: two different ones in a column can only both be held as json. */
+const TYPED = new Set<Kind>(['int', 'float', 'bool', 'json'])
+
+/** `text`: the values are CSV/TSV cells, where anything mixed is text; else typed values (JSON, Parquet). */
+export function widen(a: Kind, b: Kind, text: boolean): Kind {
   if (a === b || b === 'null') return a
   if (a === 'null') return b
   if ((a === 'int' && b === 'float') || (a === 'float' && b === 'int')) return 'float'
   if ((a === 'date' && b === 'timestamp') || (a === 'timestamp' && b === 'date')) return 'timestamp'
   if (a === 'json' || b === 'json') return 'json'
+  // A typed value (number, boolean) with a string, or a number with a boolean: json keeps each as it came.
+  // (A string beside strings of other shapes — a date, a UUID — is still a string column.)
+  if (!text && (TYPED.has(a) || TYPED.has(b))) return 'json'
   return 'string'
 }
 
 /** Accumulates what each column's sampled values look like. */
 export class TypeSampler {
+  // Maps, not objects: a column named __proto__ (a JSON key like any other) is then an ordinary entry.
   readonly #kinds = new Map<string, Kind>()
   readonly #nulls = new Set<string>()
   readonly #text: boolean
@@ -74,7 +85,7 @@ export class TypeSampler {
     for (const [name, value] of Object.entries(row)) {
       const k = this.#text && typeof value === 'string' ? classifyText(value) : classifyValue(value)
       if (k === 'null') this.#nulls.add(name)
-      this.#kinds.set(name, widen(this.#kinds.get(name) ?? 'null', k))
+      this.#kinds.set(name, widen(this.#kinds.get(name) ?? 'null', k, this.#text))
     }
   }
 
@@ -83,9 +94,10 @@ export class TypeSampler {
    * empty values is a nullable string; `override` replaces inferred types by name.
    */
   schema(columns: readonly string[], seenIn: ReadonlyMap<string, number>, sampled: number, override: Readonly<Record<string, string>> = {}): Record<string, string> {
-    const out: Record<string, string> = {}
+    // Without a prototype, so a column named __proto__ is written as a key rather than setting the prototype.
+    const out: Record<string, string> = Object.create(null)
     for (const name of columns) {
-      if (override[name] !== undefined) {
+      if (Object.hasOwn(override, name)) {
         out[name] = formatType(parseType(override[name]))
         continue
       }

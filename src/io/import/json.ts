@@ -24,12 +24,27 @@ export function jsonSource(input: ByteInput, options: JsonOptions = {}): RecordS
 function toRecord(loc: number, text: string): SourceRecord {
   let value: unknown
   try {
-    value = JSON.parse(text)
+    value = LONG_DIGITS.test(text) ? JSON.parse(text, exactIntegers) : JSON.parse(text)
   } catch (e) {
     return { loc, error: `not valid JSON: ${(e as Error).message}`, raw: text.length > 200 ? text.slice(0, 200) + '…' : text }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { loc, error: 'expected a JSON object (one row)', raw: text.slice(0, 200) }
   return { loc, values: value as Record<string, unknown> }
+}
+
+// JSON.parse rounds an integer literal beyond ±2^53 (9007199254740993 becomes ...992) without a word. Such a
+// literal is kept as a BigInt instead, from its source text (JSON.parse's source text access, which Bun and current
+// V8 pass to a reviver), so the import never stores a rounded number: inference makes its column a string of the
+// exact digits, an int or json column refuses it naming the line, a float column takes the nearest float as it
+// would for any number. Only a text with 16 digits in a row can hold such a literal, so the reviver (several times
+// slower than a plain parse) runs only for those lines.
+const LONG_DIGITS = /\d{16}/
+const INTEGER_LITERAL = /^-?\d+$/
+
+function exactIntegers(this: unknown, _key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value !== 'number' || Number.isSafeInteger(value) || !Number.isInteger(value)) return value
+  const source = context?.source
+  return source !== undefined && INTEGER_LITERAL.test(source) ? BigInt(source) : value
 }
 
 /** The records of each chunk as one batch. */

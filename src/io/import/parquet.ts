@@ -124,12 +124,14 @@ export function parquetType(node: SchemaTree): string {
     }
     return `json${opt}`
   }
+  // Logical types hyparquet decodes to numbers whatever bytes hold them: a half float (2 fixed bytes) and a decimal
+  // (in fixed or variable bytes too) arrive as numbers, which a binary column would refuse.
+  if (lt === 'FLOAT16' || ct === 'DECIMAL' || lt === 'DECIMAL') return `float${opt}`
   switch (e.type) {
     case 'BOOLEAN': return `bool${opt}`
     case 'INT32': case 'INT64':
       if (ct === 'DATE' || lt === 'DATE') return `date${opt}`
       if (ct === 'TIMESTAMP_MILLIS' || ct === 'TIMESTAMP_MICROS' || lt === 'TIMESTAMP') return `timestamp${opt}`
-      if (ct === 'DECIMAL' || lt === 'DECIMAL') return `float${opt}`
       return `int${opt}`
     case 'INT96': return `timestamp${opt}`
     case 'FLOAT': case 'DOUBLE': return `float${opt}`
@@ -157,6 +159,8 @@ function leafDtype(leaf: SchemaTree): string | undefined {
     case 'INT32': return leaf.element.converted_type ? undefined : 'int32'
     case 'INT64': return leaf.element.converted_type ? undefined : 'int64'
     case 'BOOLEAN': return 'bool'
+    // A half float is exact as a float32 (hyparquet decodes it to a number).
+    case 'FIXED_LEN_BYTE_ARRAY': return leaf.element.logical_type?.type === 'FLOAT16' ? 'float32' : undefined
     default: return undefined
   }
 }

@@ -7,6 +7,8 @@ import type { ColumnConverter } from './convert.ts'
 import { ConvertError, converter, showValue } from './convert.ts'
 import { TypeSampler } from './infer.ts'
 import { RecordTooLong } from './record-limit.ts'
+import { badColumnName } from './names.ts'
+import { reportLine } from './show.ts'
 import type { BadRecord, GoodRecord, RecordSource, SourceRecord } from './source.ts'
 import { isBad, valuesOf } from './source.ts'
 
@@ -175,12 +177,15 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     const goodSample = sample.filter((r): r is GoodRecord => !isBad(r)).map((r) => valuesOf(r, source.columns))
     const declared = source.typesFor?.(goodSample) ?? source.types
     const schema = declared
-      ? Object.fromEntries(order.map((c) => [c, options.schema?.[c] ?? declared[c] ?? 'json?']))
+      ? Object.fromEntries(order.map((c) => [c, (options.schema && Object.hasOwn(options.schema, c) ? options.schema[c] : undefined) ?? (Object.hasOwn(declared, c) ? declared[c] : undefined) ?? 'json?']))
       : sampler.schema(order, seenIn, sampled, options.schema)
     try {
       table = await db.createTable(tablePath, schema, options.primaryKey === undefined ? {} : { primaryKey: options.primaryKey })
       created = true
     } catch (e) {
+      if (isTesseraError(e) && e.code === 'INVALID_NAME' && typeof e.details?.name === 'string' && order.includes(e.details.name)) {
+        throw badColumnName(source.name, source.columns ? 'header' : 'input', e.details.name, e.message, tablePath)
+      }
       if (!isTesseraError(e) || e.code !== 'TABLE_ALREADY_EXISTS' || attempt >= 3) throw e
     }
   }
@@ -231,7 +236,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     if (problems.length < 100) problems.push(p)
     if (options.reportFile) {
       report ??= createWriteStream(options.reportFile)
-      report.write(JSON.stringify({ ...p, ...(record !== undefined ? { record } : {}) }, reportReplacer) + '\n')
+      report.write(reportLine(p, record) + '\n')
     }
   }
 
@@ -488,12 +493,6 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
 function closeReport(report: WriteStream | undefined): Promise<void> {
   if (!report) return Promise.resolve()
   return new Promise((resolve, reject) => report.end((e?: Error | null) => (e ? reject(e) : resolve())))
-}
-
-function reportReplacer(_k: string, v: unknown): unknown {
-  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : String(v)
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64')
-  return v
 }
 
 export type { BadRecord }

@@ -29,7 +29,8 @@ export const isBad = (r: SourceRecord): r is BadRecord => 'error' in r
 /** A good record keyed by column name (for sampling and reports); `columns`: the source's, for a fields record. */
 export function valuesOf(r: GoodRecord, columns: readonly string[] | undefined): Record<string, unknown> {
   if ('values' in r) return r.values
-  const values: Record<string, unknown> = {}
+  // No prototype: a header named __proto__ is then a key like the others (it would set the prototype of a {}).
+  const values: Record<string, unknown> = Object.create(null)
   for (let i = 0; i < r.fields.length; i++) values[columns?.[i] ?? `column_${i + 1}`] = r.fields[i]
   return values
 }
