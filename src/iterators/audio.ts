@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises'
 import { currentMediaEnv, decodeWav, encodeWav, requireTool, resolveMedia, runTool, sniff } from '../media/index.ts'
 import type { DecodedAudio } from '../media/index.ts'
 import type { IteratorRow } from './registry.ts'
-import { checkOptions, optionError, registerIterator } from './registry.ts'
+import { optionError, registerIterator } from './registry.ts'
+import { finiteNumber, nonNegativeNumber, oneOf, positiveNumber, readOptions, refuseOutside } from './options.ts'
 import { VadStream, VAD_FRAME, VAD_RATE } from './vad.ts'
 import { openAudioStream, SampleWindow, StreamResampler } from './audio-stream.ts'
 
@@ -120,12 +121,17 @@ async function silenceSegments(ref: string, o: AudioSplitterOptions): Promise<{ 
  * minChunkDurationSec.
  */
 async function* fixedChunks(ref: string, o: AudioSplitterOptions): AsyncGenerator<{ a: number; b: number; rate: number; channels: Float32Array[] }> {
-  const len = o.chunkDurationSec ?? 30
+  const len = o.chunkDurationSec ?? DEFAULT_CHUNK_SEC
   const overlap = o.overlapSec ?? 0
-  if (!(len > 0) || overlap < 0 || overlap >= len) throw optionError('audio_splitter', 'chunkDurationSec must be > 0 and overlapSec in [0, chunkDurationSec)')
   const minLen = o.minChunkDurationSec ?? 0
   const audio = await openAudioStream(ref)
   const rate = audio.sampleRate
+  // Chunk k starts at round(k * step * rate): a step under one sample would start thousands of empty or repeated
+  // chunks per sample, which for a tiny step is a loop that practically never ends.
+  if (!((len - overlap) * rate >= 1)) {
+    audio.close()
+    throw optionError(NAME, `chunkDurationSec - overlapSec must be at least one sample (${1 / rate} s at ${rate} Hz), got ${len - overlap} s`)
+  }
   const range = (k: number): [number, number] => [Math.round(k * (len - overlap) * rate), Math.round((k * (len - overlap) + len) * rate)]
   const win = new SampleWindow(audio.channelCount)
   let k = 0
@@ -178,19 +184,45 @@ async function* segmentChunks(ref: string, segs: readonly [number, number][]): A
   for (; i < ranges.length; i++) yield { a: ranges[i]![0], b: Math.min(ranges[i]![1], win.end), rate, channels: win.view(ranges[i]![0], ranges[i]![1]) }
 }
 
-const AUDIO_OPTIONS = ['mode', 'chunkDurationSec', 'overlapSec', 'minChunkDurationSec', 'detector', 'threshold', 'minSilenceSec', 'minSegmentSec', 'padSec']
+const NAME = 'audio_splitter'
+const DEFAULT_CHUNK_SEC = 30
+const FIXED_OPTIONS = ['chunkDurationSec', 'overlapSec', 'minChunkDurationSec']
+const SILENCE_OPTIONS = ['detector', 'threshold', 'minSilenceSec', 'minSegmentSec', 'padSec']
+const RULES = {
+  mode: oneOf('fixed', 'silence'),
+  chunkDurationSec: positiveNumber,
+  overlapSec: nonNegativeNumber,
+  minChunkDurationSec: nonNegativeNumber,
+  detector: oneOf('vad', 'energy'),
+  threshold: finiteNumber,
+  minSilenceSec: nonNegativeNumber,
+  minSegmentSec: nonNegativeNumber,
+  padSec: nonNegativeNumber,
+}
+
+/** Types and ranges per option, then the combinations: overlap within the chunk, options of the mode in use. */
+export function checkAudioOptions(options: unknown): void {
+  const o = readOptions<AudioSplitterOptions>(NAME, options, RULES)
+  if ((o.mode ?? 'fixed') === 'fixed') {
+    refuseOutside(NAME, o as Record<string, unknown>, SILENCE_OPTIONS, "with mode: 'silence'")
+    const len = o.chunkDurationSec ?? DEFAULT_CHUNK_SEC
+    if ((o.overlapSec ?? 0) >= len) throw optionError(NAME, `overlapSec must be smaller than chunkDurationSec (${len}), got ${o.overlapSec}`)
+  } else {
+    refuseOutside(NAME, o as Record<string, unknown>, FIXED_OPTIONS, "with mode: 'fixed'")
+    // The VAD's threshold is a speech probability; the energy detector's is a level in dBFS.
+    if ((o.detector ?? 'vad') === 'vad' && o.threshold !== undefined && !(o.threshold >= 0 && o.threshold <= 1)) throw optionError(NAME, `threshold must be a speech probability from 0 to 1 with detector 'vad', got ${o.threshold}`)
+  }
+}
 
 export const audioSplitter = registerIterator<AudioSplitterOptions>({
-  name: 'audio_splitter',
+  name: NAME,
   input: 'audio',
   outputs: { audio_chunk: 'audio', start_time_sec: 'float', end_time_sec: 'float' },
-  options: AUDIO_OPTIONS,
+  options: Object.keys(RULES),
+  check: checkAudioOptions,
   async *run(input, options = {}): AsyncIterable<IteratorRow> {
-    checkOptions('audio_splitter', options, AUDIO_OPTIONS)
-    if (typeof input !== 'string') throw optionError('audio_splitter', `input must be an audio reference, got ${typeof input}`)
-    const mode = options.mode ?? 'fixed'
-    if (mode !== 'fixed' && mode !== 'silence') throw optionError('audio_splitter', `mode must be 'fixed' or 'silence', got ${JSON.stringify(mode)}`)
-    const chunks = mode === 'fixed' ? fixedChunks(input, options) : segmentChunks(input, (await silenceSegments(input, options)).segs)
+    if (typeof input !== 'string') throw optionError(NAME, `input must be an audio reference, got ${typeof input}`)
+    const chunks = (options.mode ?? 'fixed') === 'fixed' ? fixedChunks(input, options) : segmentChunks(input, (await silenceSegments(input, options)).segs)
     const store = currentMediaEnv().store
     let pos = 0
     for await (const { a, b, rate, channels } of chunks) {

@@ -1,7 +1,8 @@
 import type { Block } from './document-parse.ts'
 import { streamDocument } from './document-parse.ts'
 import type { IteratorRow } from './registry.ts'
-import { checkOptions, optionError, registerIterator } from './registry.ts'
+import { optionError, registerIterator } from './registry.ts'
+import { nonEmptyString, nonNegativeInt, positiveInt, readOptions, refuseOutside, stringList } from './options.ts'
 import { charCost, sentences, splitByBudget, tokenCost } from './text.ts'
 import { tokenCounter } from './tokens.ts'
 
@@ -75,24 +76,40 @@ export function groupBlocks(blocks: readonly Block[], seps: ReadonlySet<Separato
   return units
 }
 
-const DOC_OPTIONS = ['separators', 'limit', 'overlap', 'tokenizer', 'metadata']
+const NAME = 'document_splitter'
+const METADATA = ['title', 'heading', 'page']
+const RULES = { separators: stringList, limit: positiveInt, overlap: nonNegativeInt, tokenizer: nonEmptyString, metadata: stringList }
+
+const metadataNames = (m: DocumentSplitterOptions['metadata']): string[] => (typeof m === 'string' ? m.split(',').map((s) => s.trim()).filter(Boolean) : [...(m ?? METADATA)])
+
+/** Types and ranges, separator and metadata names, and limit/overlap/tokenizer only where a limit separator uses them. */
+export function checkDocumentOptions(options: unknown): void {
+  const o = readOptions<DocumentSplitterOptions>(NAME, options, RULES)
+  const seps = parseSeparators(NAME, o.separators)
+  if (seps.has('char_limit') || seps.has('token_limit')) {
+    if (o.limit === undefined) throw optionError(NAME, 'char_limit/token_limit need a positive limit')
+    if ((o.overlap ?? 0) >= o.limit) throw optionError(NAME, `overlap must be >= 0 and below limit (${o.limit}), got ${o.overlap}`)
+  } else {
+    refuseOutside(NAME, o as Record<string, unknown>, ['limit', 'overlap'], "with separator 'char_limit' or 'token_limit'")
+  }
+  if (!seps.has('token_limit')) refuseOutside(NAME, o as Record<string, unknown>, ['tokenizer'], "with separator 'token_limit'")
+  const unknown = metadataNames(o.metadata).filter((m) => !METADATA.includes(m))
+  if (unknown.length > 0) throw optionError(NAME, `unknown metadata ${unknown.map((m) => `'${m}'`).join(', ')}; use ${METADATA.join(', ')}`)
+}
 
 export const documentSplitter = registerIterator<DocumentSplitterOptions>({
-  name: 'document_splitter',
+  name: NAME,
   input: 'document',
   outputs: { text: 'string', title: 'string?', heading: 'json?', page: 'int?' },
-  options: DOC_OPTIONS,
+  options: Object.keys(RULES),
+  check: checkDocumentOptions,
   async *run(input, options = {}): AsyncIterable<IteratorRow> {
-    const name = 'document_splitter'
-    checkOptions(name, options, DOC_OPTIONS)
-    if (typeof input !== 'string') throw optionError(name, `input must be a document reference, got ${typeof input}`)
-    const seps = parseSeparators(name, options.separators)
+    if (typeof input !== 'string') throw optionError(NAME, `input must be a document reference, got ${typeof input}`)
+    const seps = parseSeparators(NAME, options.separators)
     const limited = seps.has('char_limit') || seps.has('token_limit')
     const limit = options.limit
     const overlap = options.overlap ?? 0
-    if (limited && (typeof limit !== 'number' || limit < 1)) throw optionError(name, 'char_limit/token_limit need a positive limit')
-    if (overlap < 0 || (limit !== undefined && overlap >= limit)) throw optionError(name, 'overlap must be >= 0 and below limit')
-    const meta = new Set(typeof options.metadata === 'string' ? options.metadata.split(',').map((s) => s.trim()) : options.metadata ?? ['title', 'heading', 'page'])
+    const meta = new Set(metadataNames(options.metadata))
     const doc = await streamDocument(input)
     const cost = seps.has('token_limit') ? tokenCost(await tokenCounter(options.tokenizer)) : charCost
     let pos = 0

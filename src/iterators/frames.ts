@@ -1,7 +1,8 @@
 import { currentMediaEnv, requireTool, resolveMedia, runTool, streamTool } from '../media/index.ts'
 import { splitPngStream } from './png-stream.ts'
 import type { IteratorRow, OnReadColumn } from './registry.ts'
-import { checkOptions, optionError, registerIterator } from './registry.ts'
+import { optionError, registerIterator } from './registry.ts'
+import { boolean, positiveInt, positiveNumber, readOptions } from './options.ts'
 
 // frame_iterator: a video into frames via ffmpeg (a system tool; a clear UNAVAILABLE error when it is missing).
 // fps samples at a rate; numFrames picks that many frames evenly over the duration; keyframesOnly takes the key
@@ -22,25 +23,26 @@ export interface FrameOptions {
   readonly stored?: boolean
 }
 
-const OPTIONS = ['fps', 'numFrames', 'keyframesOnly', 'stored'] as const
 const NAME = 'frame_iterator'
+const RULES = { fps: positiveNumber, numFrames: positiveInt, keyframesOnly: boolean, stored: boolean }
+
+/** Types and ranges, then the sampling modes, which are exclusive. */
+export function checkFrameOptions(options: unknown): void {
+  const { fps, numFrames, keyframesOnly } = readOptions<FrameOptions>(NAME, options, RULES)
+  if (fps !== undefined && numFrames !== undefined) throw optionError(NAME, 'give fps or numFrames, not both')
+  if (keyframesOnly && (fps !== undefined || numFrames !== undefined)) throw optionError(NAME, 'keyframesOnly takes the key frames as they are; it cannot be combined with fps or numFrames')
+}
 
 export const frameIterator = registerIterator<FrameOptions>({
   name: NAME,
   input: 'video',
   outputs: { frame: 'image', frame_idx: 'int', pos_msec: 'float' },
-  options: OPTIONS,
+  options: Object.keys(RULES),
+  check: checkFrameOptions,
   onRead: (options): Record<string, OnReadColumn> => (options?.stored === false ? { frame: { type: 'image', fn: 'video_frame', args: ['input', 'pos_msec'] } } : {}),
   async *run(input, options = {}): AsyncIterable<IteratorRow> {
-    checkOptions(NAME, options, OPTIONS)
     if (typeof input !== 'string') throw optionError(NAME, `input must be a video reference, got ${typeof input}`)
     const { fps, numFrames, keyframesOnly = false, stored = true } = options
-    if (fps !== undefined && numFrames !== undefined) throw optionError(NAME, 'give fps or numFrames, not both')
-    if (fps !== undefined && !(typeof fps === 'number' && fps > 0 && Number.isFinite(fps))) throw optionError(NAME, `fps must be a positive number, got ${JSON.stringify(fps)}`)
-    if (numFrames !== undefined && !(Number.isInteger(numFrames) && numFrames > 0)) throw optionError(NAME, `numFrames must be a positive integer, got ${JSON.stringify(numFrames)}`)
-    if (typeof keyframesOnly !== 'boolean') throw optionError(NAME, `keyframesOnly must be true or false, got ${JSON.stringify(keyframesOnly)}`)
-    if (typeof stored !== 'boolean') throw optionError(NAME, `stored must be true or false, got ${JSON.stringify(stored)}`)
-    if (keyframesOnly && (fps !== undefined || numFrames !== undefined)) throw optionError(NAME, 'keyframesOnly takes the key frames as they are; it cannot be combined with fps or numFrames')
     const ffmpeg = requireTool('ffmpeg', 'frame_iterator (video frames)')
     const file = await resolveMedia(input)
     let step: number | undefined = fps === undefined ? undefined : 1 / fps

@@ -20,6 +20,11 @@ export interface IteratorDef<O = Record<string, unknown>> {
    * function over 'input' (the view's input column) and other outputs by name. run() does not yield them.
    */
   onRead?(options: O | undefined): Readonly<Record<string, OnReadColumn>>
+  /**
+   * Checks the options' names, types and ranges, throwing INVALID_ARGUMENT that names the option (see options.ts).
+   * registerIterator runs it when a view is made and before run() yields a row, so run() may trust its options.
+   */
+  check?(options: unknown): void
 }
 
 export interface OnReadColumn {
@@ -32,8 +37,31 @@ const defs = new Map<string, IteratorDef<never>>()
 
 export function registerIterator<O>(def: IteratorDef<O>, options: { replace?: boolean } = {}): IteratorDef<O> {
   if (defs.has(def.name) && !options.replace) throw invalid('INVALID_ARGUMENT', `iterator '${def.name}' is already registered`)
-  defs.set(def.name, def as IteratorDef<never>)
-  return def
+  const checked = withCheck(def)
+  defs.set(def.name, checked as IteratorDef<never>)
+  return checked
+}
+
+/**
+ * The iterator with its option check run first. The catalog calls onRead(args) when it makes a view (src/catalog/
+ * views.ts viewMd), before any base row is expanded, so checking there refuses a bad option at createView even over
+ * an empty base table, and over HTTP as a 400, instead of at the first insert (or, for a step that never advances,
+ * never). run() checks again for callers that run an iterator directly.
+ */
+function withCheck<O>(def: IteratorDef<O>): IteratorDef<O> {
+  const check = def.check
+  if (!check) return def
+  return {
+    ...def,
+    async *run(input, options) {
+      check(options)
+      yield* def.run(input, options)
+    },
+    onRead(options) {
+      check(options)
+      return def.onRead?.(options) ?? {}
+    },
+  }
 }
 
 export function getIterator(name: string): IteratorDef {
