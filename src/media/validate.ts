@@ -6,7 +6,9 @@ import type { MediaEnv } from './env.ts'
 import { resolveMedia, short } from './env.ts'
 import { findTool, runTool } from './ffmpeg.ts'
 import { extensionOf, formatMediaRef, parseMediaRef } from './refs.ts'
-import { extForMime, isText, sniff } from './sniff.ts'
+import { dataUrlBytes } from './data-url.ts'
+import { imageEndPresent } from './image-end.ts'
+import { isText, sniff } from './sniff.ts'
 import { flacDuration, wavInfo } from './wav.ts'
 
 // Media validation: a value given for an image/video/audio/document column becomes one canonical text reference
@@ -42,7 +44,12 @@ export async function validateMediaValue(kind: MediaKind, value: unknown, ctx: M
     throw new TesseraError(code, `${where}${msg}`, { ...(ctx.row !== undefined ? { row: ctx.row } : {}), ...(ctx.column ? { column: ctx.column } : {}) }, cause ? { cause } : undefined)
   }
   const onWrite = (ctx.mode ?? 'on_write') === 'on_write'
-  const uploaded = uploadedBytes(value)
+  let uploaded: ReturnType<typeof uploadedBytes>
+  try {
+    uploaded = uploadedBytes(value)
+  } catch (e) {
+    return fail((e as Error).message, e)
+  }
   if (uploaded) {
     const found = sniff(uploaded.bytes.subarray(0, HEAD_BYTES))
     const ext = found?.ext ?? uploaded.ext ?? (kind === 'document' && isText(uploaded.bytes) ? 'txt' : '')
@@ -101,6 +108,16 @@ export async function checkMediaFile(kind: MediaKind, file: string): Promise<Med
         throw invalid('INVALID_MEDIA', `sharp cannot decode it (${(e as Error).message})`)
       }
       if (!m.width || !m.height) throw invalid('INVALID_MEDIA', 'image has no dimensions')
+      // metadata() reads only the header: a file cut short passed. Its end marker is read (cheap); where it is missing
+      // or the format has none, the pixels are decoded, shrunk on load where the format allows (JPEG's DCT scaling),
+      // with sharp's default strictness, the one every later read (thumbnail, width, embedding) uses.
+      if ((await imageEndPresent(file, m.format ?? '')) !== true) {
+        try {
+          await sharp(file).resize(64, 64, { fit: 'inside' }).raw().toBuffer()
+        } catch (e) {
+          throw invalid('INVALID_MEDIA', `truncated or corrupt: sharp cannot decode its pixels (${(e as Error).message})`)
+        }
+      }
       return { format: m.format ?? found?.ext ?? 'unknown', width: m.width, height: m.height }
     }
     case 'audio': {
@@ -165,16 +182,11 @@ async function readHead(file: string): Promise<Uint8Array> {
   }
 }
 
-/** Bytes given directly (Uint8Array, ArrayBuffer, Node Buffer) or as a data: URL (base64 over HTTP). */
+/** Bytes given directly (Uint8Array, ArrayBuffer, Node Buffer) or as a data: URL (RFC 2397; base64 over HTTP). */
 export function uploadedBytes(value: unknown): { bytes: Uint8Array; ext?: string } | undefined {
   if (value instanceof Uint8Array) return { bytes: value }
   if (value instanceof ArrayBuffer) return { bytes: new Uint8Array(value) }
-  if (typeof value === 'string' && value.startsWith('data:')) {
-    const m = /^data:([^;,]*)(;base64)?,(.*)$/s.exec(value)
-    if (!m) return undefined
-    const bytes = m[2] ? new Uint8Array(Buffer.from(m[3]!, 'base64')) : new TextEncoder().encode(decodeURIComponent(m[3]!))
-    const ext = m[1] ? extForMime(m[1]) : undefined
-    return ext ? { bytes, ext } : { bytes }
-  }
+  // A malformed data: URL throws INVALID_MEDIA (dataUrlBytes): it is no path or URL to fall back on either.
+  if (typeof value === 'string' && /^data:/i.test(value)) return dataUrlBytes(value)
   return undefined
 }

@@ -1,3 +1,5 @@
+import { isoTextMs } from './timestamp-text.ts'
+
 /**
  * Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil); undefined for a day that does not
  * exist. Shared by the COPY binary writer (dates) and the import's timestamp reader.
@@ -62,13 +64,36 @@ export function rolledOverDayProblem(s: string, ms: number): string | undefined 
   return calendarDayProblem(new Date(ms).getUTCFullYear(), m, d)
 }
 
+// A zone in a text Date.parse's legacy reader reads: Z or an offset right after the time, or a zone's name (UT, UTC,
+// GMT, and the US zones it knows). Without one it reads the machine's local time, which is replaced by UTC below.
+const HAS_ZONE = /\d[zZ]\b|\b(?:UTC?|GMT|[ECMP][SD]T)\b|\d:\d\d(?::\d\d(?:\.\d+)?)?\s*[+-]\d/i
+
 /**
- * Date.parse for a timestamp text, NaN where it reads none, and NaN too for a day the month lacks, which Date.parse
- * would roll over into the next month (the data would change silently).
+ * Milliseconds of a timestamp text, NaN where it reads none, and NaN too for a day the month lacks, which Date.parse
+ * would roll over into the next month (the data would change silently). A text without a zone is UTC, as a date alone
+ * is ('2024-01-15 10:00:00' and '2024-01-15' are both UTC): Date.parse read it in the server's time zone, so one file
+ * imported on two machines stored different instants. ISO and Postgres forms are read exactly (isoTextMs, which
+ * also keeps '0050-06-15 12:00:00' in year 50); other spellings ('Jan 15 2024 10:00') go to Date.parse with ' GMT'
+ * added when they name no zone.
  */
 export function timestampTextMs(s: string): number {
-  const ms = Date.parse(s)
+  const ms = readTimestampText(s)
   return Number.isNaN(ms) || rolledOverDayProblem(s, ms) !== undefined ? Number.NaN : ms
+}
+
+/**
+ * Timestamp text as milliseconds (NaN: unreadable), zone-less text as UTC, without timestampTextMs's check of a day
+ * the month lacks: inserts check that themselves, to say so (src/types/validate.ts).
+ */
+export function readTimestampText(s: string): number {
+  const exact = isoTextMs(s)
+  // An ISO form with impossible fields (February 30) goes on to Date.parse, which rolls it over: the caller's
+  // rollover check then names the day the month lacks instead of a generic refusal.
+  if (exact !== undefined && !Number.isNaN(exact)) return exact
+  const ms = Date.parse(s)
+  if (Number.isNaN(ms) || HAS_ZONE.test(s)) return ms
+  const utc = Date.parse(`${s} GMT`)
+  return Number.isNaN(utc) ? ms : utc
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { calendarDayProblem, rolledOverDayProblem, timestampRangeProblem } from './civil-days.ts'
+import { calendarDayProblem, readTimestampText, rolledOverDayProblem, timestampRangeProblem } from './civil-days.ts'
 import type { ArrayDtype, ColumnType } from './column-type.ts'
 import { formatType } from './column-type.ts'
 import { isStorableText, textProblem } from './text.ts'
@@ -25,7 +25,8 @@ const timestampSchema = v.pipe(
       problem = Number.isNaN(ms) ? 'invalid Date' : timestampRangeProblem(ms)
       if (!problem) return x
     } else if (typeof x === 'string') {
-      const ms = Date.parse(x)
+      // Not Date.parse: it reads zone-less text in the server's time zone, and years below 100 as 19xx.
+      const ms = readTimestampText(x)
       problem = Number.isNaN(ms) ? problem : rolledOverDayProblem(x, ms) ?? timestampRangeProblem(ms)
       if (!problem) return new Date(ms)
     }

@@ -7,6 +7,7 @@ import type { Driver, Queryable, QueryOptions, QueryResult, StoreCapabilities } 
 import { PreparedStatements } from './prepared.ts'
 import { loadAssets } from './assets.ts'
 import type { LoadedAssets, PGliteAssets } from './assets.ts'
+import { pgTimestamp } from '../../types/index.ts'
 
 // PGlite (Postgres in wasm) on the calling thread, on a data dir or in memory. Tessera runs it inside the store
 // worker (worker.ts): a statement holds the thread that runs it, and that must never be the serving thread.
@@ -24,6 +25,8 @@ export interface PGliteOpenOptions {
 }
 
 const DATE_OID = 1082
+const TIMESTAMP_OID = 1114
+const TIMESTAMPTZ_OID = 1184
 
 function vectorExtension(assets: LoadedAssets): Extension {
   if (!assets.vectorBundlePath) return vector as Extension
@@ -80,7 +83,9 @@ export class PGliteDirect extends PGliteQueryable implements Driver {
       ...(assets.fsBundle ? { fsBundle: assets.fsBundle } : {}),
       extensions: { vector: vectorExtension(assets) },
       // Dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the local time zone.
-      parsers: { [DATE_OID]: (s: string) => s },
+      // Timestamps are read exactly: PGlite's own parser is `new Date(text)`, whose legacy reader took the year of
+      // '0050-06-15 12:00:00+00' as 1950 (years 1-99 read back shifted; the stored value was right).
+      parsers: { [DATE_OID]: (s: string) => s, [TIMESTAMPTZ_OID]: pgTimestamp, [TIMESTAMP_OID]: pgTimestamp },
       // Postgres keeps finished WAL segments for reuse up to max_wal_size (1 GB by default): a data dir that saw many
       // updates kept ~130 MB of them, twice the data after compaction (BENCHMARKS.md). A smaller bound checkpoints
       // more often and recycles fewer segments.
