@@ -372,14 +372,17 @@ export class Tessera {
   async createDir(path: string, options: dirs.CreateDirOptions = {}): Promise<{ created: boolean }> {
     refuseUnknownOptions('createDir', options, ['ifExists', 'parents'])
     path = this.#envPath(path)
-    const created = await this.#db.transaction((tx) => dirs.createDir(tx, path, options, (p) => this.#dropContents(tx, p)))
+    const dropped: TableState[] = []
+    const created = await this.#db.transaction((tx) => dirs.createDir(tx, path, options, (p) => this.#dropContents(tx, p, dropped)))
     if (options.ifExists === 'replace' || options.ifExists === 'replace_force') this.#forgetUnder(parsePath(path).path)
+    this.#afterDrops(dropped)
     return { created }
   }
 
   async dropDir(path: string, options: dirs.DropDirOptions = {}): Promise<void> {
     refuseUnknownOptions('dropDir', options, ['force', 'ifNotExists'])
     const p = parsePath(this.#envPath(path)).path
+    const dropped: TableState[] = []
     await this.#db.transaction(async (tx) => {
       if (!(await dirs.dirExists(tx, p))) {
         if (options.ifNotExists === 'ignore') return
@@ -388,10 +391,11 @@ export class Tessera {
       if ((await dirs.listChildren(tx, p)) > 0 && !options.force) {
         throw invalid('DIR_NOT_EMPTY', `directory '${p}' is not empty; pass force: true to drop it with everything in it`, { path: p })
       }
-      await this.#dropContents(tx, p)
+      await this.#dropContents(tx, p, dropped)
       await tx.query(`delete from tessera.dirs where path = $1`, [p])
     })
     this.#forgetUnder(p)
+    this.#afterDrops(dropped)
   }
 
   listDirs(path = '', options: dirs.ListOptions = {}): Promise<string[]> {
@@ -408,11 +412,16 @@ export class Tessera {
     for (const s of [...this.#states.values()]) await this.#ctx.refresh(s.id).catch(() => undefined)
   }
 
-  async #dropContents(tx: import('../store/index.ts').Queryable, path: string): Promise<void> {
+  /**
+   * Drops every table under `path` as dropTable(force) does: with its views and snapshots, also those outside the dir
+   * (they were left over a table that no longer existed), and their native indexes (#afterDrops, after the commit).
+   */
+  async #dropContents(tx: Queryable, path: string, dropped: TableState[]): Promise<void> {
+    // Newest first: a view or snapshot inside the dir goes before its base, so each base finds only outside ones.
     const r = await tx.query<{ id: number }>(`select id from tessera.tables where starts_with(path, $1) order by id desc`, [`${path}/`])
     for (const { id } of r.rows) {
-      await dropDataTable(tx, Number(id))
-      await tx.query(`delete from tessera.tables where id = $1`, [id])
+      const s = await loadTableById(tx, Number(id))
+      if (s) await this.#dropTableIn(tx, s, true, dropped)
     }
     await tx.query(`delete from tessera.dirs where starts_with(path, $1)`, [`${path}/`])
   }
@@ -512,33 +521,41 @@ export class Tessera {
   async dropTable(path: string, options: { ifNotExists?: IfNotExists; force?: boolean } = {}): Promise<void> {
     refuseUnknownOptions('dropTable', options, ['ifNotExists', 'force'])
     const p = parsePath(this.#envPath(path)).path
-    const dropped: string[] = []
-    const droppedIds: number[] = []
+    const dropped: TableState[] = []
     await this.#db.transaction(async (tx) => {
       const state = await loadTableByPath(tx, p)
       if (!state) {
         if (options.ifNotExists === 'ignore') return
         throw notFound('TABLE_NOT_FOUND', `table '${p}' does not exist`, { path: p })
       }
-      const drop = async (s: TableState): Promise<void> => {
-        // Its catalog row is locked before its dependents are listed: a view or snapshot being created over it locks
-        // that row too (#createDependent), so it is either listed here or finds the table gone, never left over it.
-        await lockTableRow(tx, s.id, s.path)
-        const deps = await views.dependentsOf(tx, s.id)
-        if (deps.length > 0 && !options.force) {
-          throw invalid('HAS_DEPENDENTS', `'${s.path}' has dependents ${deps.map((d) => `'${d.path}'`).join(', ')}; drop them first or pass force: true`, { dependents: deps.map((d) => d.path) })
-        }
-        for (const d of deps) await drop(d)
-        if (s.kind !== 'snapshot') await dropDataTable(tx, s.id)
-        await tx.query(`delete from tessera.tables where id = $1`, [s.id])
-        dropped.push(s.path)
-        droppedIds.push(s.id)
-      }
-      await drop(state)
+      await this.#dropTableIn(tx, state, options.force === true, dropped)
     })
-    for (const [i, id] of droppedIds.entries()) this.#forget(id, dropped[i])
-    for (const d of dropped) this.#forgetUnder(d)
-    for (const id of droppedIds) vectorIndexesAfterCommit(this.#db, id, undefined, 'drop')
+    this.#afterDrops(dropped)
+  }
+
+  /**
+   * Drops a table in `tx`, with its views and snapshots (transitively, wherever they are) when `force`; else refuses
+   * if it has any. Adds what it dropped to `dropped` (dependents first), for #afterDrops once `tx` commits.
+   */
+  async #dropTableIn(tx: Queryable, s: TableState, force: boolean, dropped: TableState[]): Promise<void> {
+    // Its catalog row is locked before its dependents are listed: a view or snapshot being created over it locks
+    // that row too (#createDependent), so it is either listed here or finds the table gone, never left over it.
+    await lockTableRow(tx, s.id, s.path)
+    const deps = await views.dependentsOf(tx, s.id)
+    if (deps.length > 0 && !force) {
+      throw invalid('HAS_DEPENDENTS', `'${s.path}' has dependents ${deps.map((d) => `'${d.path}'`).join(', ')}; drop them first or pass force: true`, { dependents: deps.map((d) => d.path) })
+    }
+    for (const d of deps) await this.#dropTableIn(tx, d, force, dropped)
+    if (s.kind !== 'snapshot') await dropDataTable(tx, s.id)
+    await tx.query(`delete from tessera.tables where id = $1`, [s.id])
+    dropped.push(s)
+  }
+
+  /** After a drop commits: cached states forgotten, native indexes closed and their files removed. */
+  #afterDrops(dropped: readonly TableState[]): void {
+    for (const s of dropped) this.#forget(s.id, s.path)
+    for (const s of dropped) this.#forgetUnder(s.path)
+    for (const s of dropped) vectorIndexesAfterCommit(this.#db, s.id, undefined, 'drop')
   }
 
   // ---------------------------------------------------------------- views and snapshots
