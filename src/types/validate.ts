@@ -68,6 +68,8 @@ const binarySchema = v.union([
 ], 'expected bytes (Uint8Array, or base64 text over JSON)')
 
 const JSON_EXPECTED = 'expected a JSON value (objects, arrays, strings, finite numbers, booleans, null)'
+/** How deep json cells may nest: checking and storing them recurses, so a cell cannot be made to exhaust the stack. */
+const MAX_JSON_DEPTH = 64
 
 /**
  * True for a JSON value the store holds: jsonb has no U+0000 and no lone surrogate, in a string or a key. On the
@@ -78,7 +80,7 @@ function isJsonValue(x: unknown, depth: number): boolean {
   if (typeof x === 'string') return isStorableText(x)
   if (typeof x === 'number') return Number.isFinite(x)
   if (x === null || typeof x === 'boolean') return true
-  if (typeof x !== 'object' || depth > 64) return false
+  if (typeof x !== 'object' || depth > MAX_JSON_DEPTH) return false
   if (Array.isArray(x)) {
     for (let i = 0; i < x.length; i++) if (!isJsonValue(x[i], depth + 1)) return false
     return true
@@ -96,7 +98,8 @@ function isJsonValue(x: unknown, depth: number): boolean {
 /** For a value isJsonValue refuses: what in it is text the store cannot hold, or undefined for another problem. */
 function jsonProblem(x: unknown, depth: number): string | undefined {
   if (typeof x === 'string') return isStorableText(x) ? undefined : `a string in it ${textProblem(x)}`
-  if (x === null || typeof x !== 'object' || depth > 64) return undefined
+  if (x !== null && typeof x === 'object' && depth > MAX_JSON_DEPTH) return `expected a JSON value nested at most ${MAX_JSON_DEPTH} levels deep (objects and arrays within each other; this one goes deeper)`
+  if (x === null || typeof x !== 'object') return undefined
   for (const [k, e] of Object.entries(x)) {
     if (!isStorableText(k)) return `a key in it ${textProblem(k)}`
     const p = jsonProblem(e, depth + 1)

@@ -158,6 +158,13 @@ describe('text the store can hold', () => {
     expect(check('json', ok)).toEqual(ok)
   })
 
+  test('json values nest at most 64 levels, and one nested deeper is refused saying so', () => {
+    const nested = (levels: number): unknown => { let v: unknown = 1; for (let i = 0; i < levels; i++) v = i % 2 ? { k: v } : [v]; return v }
+    expect(check('json', nested(65))).toEqual(nested(65))
+    expect(check('json', nested(66))).toBe('refused: expected a JSON value nested at most 64 levels deep (objects and arrays within each other; this one goes deeper)')
+    expect(check('json', nested(10_000))).toMatch(/nested at most 64 levels deep/)
+  })
+
   test('media references are text too', () => {
     expect(check('image', '/tmp/a\u0000.png')).toMatch(/^refused: contains U\+0000/)
   })
