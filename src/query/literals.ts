@@ -53,7 +53,8 @@ export function coercedLiteralTypes(node: FnNode, types: readonly ColumnType[]):
   return node.args.map((a, i) => (target && isLit(a) && !a.type && a.lit !== null ? coercedLiteralType(types[i]!, target) : undefined))
 }
 
-function coercedLiteralType(lit: ColumnType, target: ColumnType): ColumnType | undefined {
+/** The type a literal of type `lit` is read as beside `target` (coercedLiteralTypes), or undefined: its own. */
+export function coercedLiteralType(lit: ColumnType, target: ColumnType): ColumnType | undefined {
   if (lit.kind === 'string' && (target.kind === 'timestamp' || target.kind === 'date' || target.kind === 'uuid')) return { kind: target.kind, nullable: false }
   if (lit.kind === 'int' && target.kind === 'float') return { kind: 'float', nullable: false }
   return undefined

@@ -1,6 +1,6 @@
 import type { ExprNode, LitNode } from './nodes/index.ts'
 import { someNode } from './nodes/index.ts'
-import { literalProblem } from './literals.ts'
+import { coercedLiteralType, literalProblem } from './literals.ts'
 import { litType } from './typecheck.ts'
 import type { Plan } from './planner.ts'
 import { planQuery } from './planner.ts'
@@ -107,8 +107,9 @@ function refill(cached: CachedPlan, literals: readonly LitNode[]): Plan | undefi
     const s = sources[i]
     if (s === undefined) continue
     const node = literals[s.slot]!
-    // Untyped literals of their own kind (the shape fixes it) need no check; typed and coerced ones do.
-    if (s.type && (node.type !== undefined || s.type.kind !== litType(node).kind) && literalProblem(node.lit, s.type) !== undefined) return undefined
+    // Typed literals and those read as another type (a string compared with a timestamp) are checked; others (their
+    // own kind, or bound options a function passes as text, such as a native index's candidate keys) need none.
+    if (s.type && (node.type !== undefined || coercedLiteralType(litType(node), s.type) !== undefined) && literalProblem(node.lit, s.type) !== undefined) return undefined
     params[i] = toParam(node.lit, s.type)
   }
   return { ...cached.plan, params }
