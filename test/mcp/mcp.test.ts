@@ -109,6 +109,12 @@ describe('MCP endpoint', () => {
     const tooDeep = await call(c, 'query', { query: { table: 'kb/docs', select: { x: deep } } })
     expect(tooDeep.isError).toBe(true)
     expect(tooDeep.content[0]!.text).toContain('select.x: nests deeper than 64 calls (limit)')
+    // A limit that is not a row count is refused naming it (a string one was replaced by the cap: every row came back).
+    for (const limit of ['5', true, -5, 1.5]) {
+      const r = await call(c, 'query', { query: { table: 'kb/docs', limit } })
+      expect({ limit, isError: r.isError }).toEqual({ limit, isError: true })
+      expect(r.content[0]!.text).toContain('limit')
+    }
   })
 
   test('scoped like the HTTP API: a tenant sees and writes only its prefix, including through retrieval functions', async () => {

@@ -78,7 +78,9 @@ export function builtinTools(db: Tessera): McpTool[] {
         checkQueryLimits(query)
         const tables = [query.table, ...(Array.isArray(query.joins) ? query.joins.map((j: { table?: unknown }) => j?.table) : [])]
         for (const t of tables) if (typeof t === 'string') assertCanTouch(p, parsePath(t, { allowVersion: true }).path, 'read')
-        const limit = typeof query.limit === 'number' ? Math.min(query.limit, MAX_ROWS) : MAX_ROWS
+        // A limit that is not a number goes to the query reader as it is, which refuses it naming 'limit' (replaced by
+        // the cap, "5" returned every row up to it).
+        const limit = query.limit === undefined ? MAX_ROWS : typeof query.limit === 'number' ? Math.min(query.limit, MAX_ROWS) : query.limit
         const q = await queryFromJson(db, { ...query, limit })
         return plainRows((await q.collect()).rows)
       }),
