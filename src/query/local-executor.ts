@@ -9,6 +9,7 @@ import type { PlanCache } from './plan-cache.ts'
 import type { QueryExecutor } from './query.ts'
 import { ResultSet } from './results.ts'
 import { translateQueryError } from './sql-errors.ts'
+import { containsAggregate } from './typecheck.ts'
 import { conflict } from '../errors.ts'
 import type { QuerySource, QuerySpec } from './spec.ts'
 
@@ -91,7 +92,9 @@ export class LocalExecutor implements QueryExecutor<QuerySource> {
   }
 
   async #count(query: QuerySpec): Promise<number> {
-    const grouped = (query.groupBy?.length ?? 0) > 0 || query.distinct
+    // Grouped rows are counted as the query returns them: an aggregate select without group_by is one row (it was
+    // counted as the rows it aggregates).
+    const grouped = (query.groupBy?.length ?? 0) > 0 || query.distinct || (query.select ?? []).some((i) => containsAggregate(i.expr))
     const spec = await this.#rewritten(query)
     const plan = planQuery(grouped ? spec : { ...spec, select: [{ name: 'n', expr: litNode(1) }], orderBy: [] })
     if (plan.tsWhere.length > 0 || grouped || query.limit !== undefined || query.sample?.n !== undefined) {
