@@ -1,9 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { createHash } from 'node:crypto'
 import type { CallPolicy, RetryOptions } from '../compute/index.ts'
 import { runChunks, RateLimiter, Semaphore, checkResponse, TransientError } from '../compute/index.ts'
 import { expectKinds, RowFailure } from '../query/index.ts'
 import type { ColumnType } from '../types/index.ts'
-import { modelOf } from './common.ts'
+import { listedEvents, modelOf, serverSentEvents } from './common.ts'
+import type { SseEvent } from './common.ts'
+import { refuseRedirect, scrubUrl, shownUrl } from './endpoint.ts'
+import { isTimeout, readFailure, readJson } from './reading.ts'
 import { TesseraError } from '../errors.ts'
 import { restrictedCaller } from '../media/index.ts'
 import type { FnNode } from '../query/index.ts'
@@ -13,7 +17,8 @@ import { sendOutbound } from './outbound.ts'
 // The client core every provider module shares: where requests go (base URL and key from configure(), else the
 // environment), how they are throttled (concurrency, optional rate limit, the adaptive gate fed by the provider's
 // rate-limit headers) and retried (408/429/5xx and network errors, with backoff honouring retry-after). Keys are never
-// stored in expressions, so the catalog holds no secret, and error messages name the endpoint, never the key.
+// stored in expressions, so the catalog holds no secret, and error messages name the endpoint (shownUrl: no userinfo
+// or query string), never the key.
 
 export interface ProviderConfig {
   readonly baseUrl?: string
@@ -58,7 +63,10 @@ export class ProviderClient {
   readonly spec: ProviderSpec
   #config: ProviderConfig = {}
   #policy: CallPolicy
-  readonly gate = new AdaptiveGate()
+  // One adaptive gate per (base URL, key): a budget spent is that account's on that server, so one database's pause
+  // must not hold another database's calls to another server with another key (withProviderConfigs). Keyed by a hash
+  // so the map holds no key.
+  #gates = new Map<string, AdaptiveGate>()
 
   constructor(spec: ProviderSpec) {
     this.spec = spec
@@ -126,33 +134,88 @@ export class ProviderClient {
     return this.config.apiKey ?? this.#env(this.spec.apiKeyEnv, 'API_KEY')
   }
 
+  /** Per request, reading the body included (default 120 s). */
+  get timeoutMs(): number {
+    return this.config.timeoutMs ?? 120_000
+  }
+
+  /** How messages name a request: `POST <url>` without credentials or query string. */
+  where(node: FnNode | undefined, path: string): string {
+    return `POST ${shownUrl(`${this.baseUrl(node)}${path}`)}`
+  }
+
+  /** The base URL as messages may show it. */
+  shownBaseUrl(node?: FnNode): string {
+    return shownUrl(this.baseUrl(node))
+  }
+
+  /** The rate-limit gate of requests to `baseUrl` with `key`. */
+  gateFor(baseUrl: string, key: string | undefined): AdaptiveGate {
+    const id = `${baseUrl}\n${key === undefined ? '' : createHash('sha256').update(key).digest('base64')}`
+    let gate = this.#gates.get(id)
+    if (!gate) {
+      // Gates that hold nothing are forgotten once many (base URLs from opts.baseUrl) have been seen.
+      if (this.#gates.size >= 256) for (const [k, g] of this.#gates) if (g.heldForMs === 0) this.#gates.delete(k)
+      this.#gates.set(id, (gate = new AdaptiveGate()))
+    }
+    return gate
+  }
+
+  /** The gate of the settings in force (the running database's base URL and key); for tests and diagnostics. */
+  get gate(): AdaptiveGate {
+    return this.gateFor(this.baseUrl(), this.apiKey())
+  }
+
   /** One POST, gated by the provider's rate-limit state; failures become TransientError (retried) or HttpError. */
   async request(node: FnNode | undefined, path: string, body: unknown): Promise<Response> {
     const key = this.apiKey()
-    const url = `${this.baseUrl(node)}${path}`
-    await this.gate.wait()
+    const base = this.baseUrl(node)
+    const url = `${base}${path}`
+    const where = `POST ${shownUrl(url)}`
+    const gate = this.gateFor(base, key)
+    await gate.wait()
     let res: Response
     try {
       res = await sendOutbound(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...this.spec.fixedHeaders, ...(key ? this.spec.authHeaders(key) : {}), ...this.config.headers },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.config.timeoutMs ?? 120_000),
+        redirect: 'manual', // see refuseRedirect: the key goes to the base URL only
+        signal: AbortSignal.timeout(this.timeoutMs),
       })
     } catch (e) {
       // Timeouts and refused connections are worth a retry; the message names the endpoint, never the key.
-      throw new TransientError(`POST ${url} failed: ${(e as Error).message ?? e}`, { cause: e })
+      const why = isTimeout(e) ? `no response within ${this.timeoutMs} ms (timeoutMs)` : scrubUrl(String((e as Error)?.message ?? e), url)
+      throw new TransientError(`${where} failed: ${why}`, { cause: e })
     }
-    this.gate.note(res.headers, res.status)
-    return checkResponse(res, `POST ${url}`)
+    gate.note(res.headers, res.status)
+    refuseRedirect(res, url, where)
+    return checkResponse(res, where)
   }
 
+  /** One POST whose answer is a JSON object (or list). */
   async post(node: FnNode | undefined, path: string, body: unknown): Promise<unknown> {
     const res = await this.request(node, path, body)
+    return readJson(res, this.where(node, path), this.timeoutMs)
+  }
+
+  /**
+   * One POST asking for a stream, assembled into the answer a plain call returns. A server that answered plain JSON
+   * instead (a proxy or compatible server ignoring `stream`) is taken at its word: an object is that answer, a list
+   * is the stream's chunks.
+   */
+  async stream<R>(node: FnNode | undefined, path: string, body: unknown, assemble: (events: AsyncIterable<SseEvent>, where: string) => Promise<R>): Promise<R> {
+    const res = await this.request(node, path, body)
+    const where = this.where(node, path)
+    const type = res.headers.get('content-type') ?? ''
+    if (/json/i.test(type) && !/event-stream/i.test(type)) {
+      const value = await readJson(res, where, this.timeoutMs)
+      return Array.isArray(value) ? assemble(listedEvents(value), where) : (value as R)
+    }
     try {
-      return await res.json()
+      return await assemble(serverSentEvents(res, where), where)
     } catch (e) {
-      throw new Error(`POST ${this.baseUrl(node)}${path}: the response is not JSON (${(e as Error).message})`)
+      throw readFailure(e, where, this.timeoutMs, 'the stream')
     }
   }
 }

@@ -52,13 +52,38 @@ function mimeOf(bytes: Uint8Array): string {
   return s.ext === 'jpg' ? 'image/jpeg' : `image/${s.ext}`
 }
 
-/** Server-sent events from a streaming response: {event, data} per message, `data` parsed as JSON ([DONE] ends). */
-export async function* serverSentEvents(res: Response): AsyncGenerator<{ event: string; data: unknown }> {
+/** One server-sent event; `done` marks OpenAI's `data: [DONE]`, the stream's own end marker. */
+export interface SseEvent {
+  readonly event: string
+  readonly data: unknown
+  readonly done?: true
+}
+
+/**
+ * Server-sent events from a streaming response: {event, data} per message, `data` parsed as JSON; `[DONE]` is passed
+ * on as {done: true} and ends it (an assembler tells a finished stream from one cut short by its end markers).
+ * `where` names the endpoint in errors.
+ */
+export async function* serverSentEvents(res: Response, where = 'the stream'): AsyncGenerator<SseEvent> {
   if (!res.body) return
   // maxBufferSize bounds what one unterminated event may hold, so a misbehaving server cannot grow it without end.
   const events = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream({ onError: 'terminate', maxBufferSize: 16 * 1024 * 1024 }))
   for await (const e of events as unknown as AsyncIterable<EventSourceMessage>) {
-    if (e.data === '[DONE]') return
-    yield { event: e.event ?? 'message', data: JSON.parse(e.data) }
+    if (e.data === '[DONE]') {
+      yield { event: e.event ?? 'message', data: null, done: true }
+      return
+    }
+    let data: unknown
+    try {
+      data = JSON.parse(e.data)
+    } catch (error) {
+      throw new Error(`${where}: the stream sent an event whose data is not JSON (${(error as Error).message}): ${JSON.stringify(e.data.slice(0, 120))}`)
+    }
+    yield { event: e.event ?? 'message', data }
   }
+}
+
+/** A stream answered as a JSON list of its chunks (Gemini without alt=sse), as the events a stream would carry. */
+export async function* listedEvents(chunks: readonly unknown[]): AsyncGenerator<SseEvent> {
+  for (const data of chunks) yield { event: 'message', data }
 }

@@ -2,8 +2,9 @@ import { sleep } from '../compute/index.ts'
 
 // Adaptive limits: providers say how much budget is left (x-ratelimit-remaining-requests / -tokens with a reset
 // time, Anthropic's anthropic-ratelimit-*-remaining / -reset) and how long to back off (retry-after). One gate per
-// provider client holds every new request until the provider's window reopens, so a 429 on one row pauses the
-// other rows in flight instead of letting each of them hit the limit too.
+// (base URL, key) of a provider client (ProviderClient.gateFor) holds every new request to that account until its
+// window reopens, so a 429 on one row pauses the other rows in flight instead of letting each of them hit the limit
+// too, and leaves other accounts' calls alone.
 
 /** '1s', '6m0s', '20ms', '1h2m3.5s' (OpenAI), seconds ('2', '0.5'), or an RFC 3339 time (Anthropic) → ms from now. */
 export function parseResetMs(value: string | null | undefined, now = Date.now()): number | undefined {

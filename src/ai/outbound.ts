@@ -10,6 +10,10 @@ export function setOutboundFetch(fn: OutboundFetch): void {
   outbound = fn
 }
 
+/**
+ * Sends a provider request. Redirects are never followed, whatever the caller asked: a followed redirect carries the
+ * request's headers, the API key among them, to another host (ProviderClient.request reports a 3xx as an error).
+ */
 export function sendOutbound(url: string, init: RequestInit): Promise<Response> {
-  return outbound(url, init)
+  return outbound(url, { ...init, redirect: 'manual' })
 }

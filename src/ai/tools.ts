@@ -1,5 +1,5 @@
 import { invalid } from '../errors.ts'
-import { call, fnNode, litNode, functions, scalar, t } from '../query/index.ts'
+import { call, fnNode, litNode, functions, RowFailure, scalar, t } from '../query/index.ts'
 import type { Expr, ExprLike, FnNode } from '../query/index.ts'
 import { parseType } from '../types/index.ts'
 import type { ColumnType } from '../types/index.ts'
@@ -104,18 +104,32 @@ export function responseFormat(r: unknown): ResponseFormat | undefined {
   return undefined
 }
 
+const describe = (x: unknown): string => `${Array.isArray(x) ? 'a list' : x === null ? 'null' : typeof x === 'object' ? 'an object' : `a ${typeof x}`} ${JSON.stringify(x)?.slice(0, 80)}`
+
+/**
+ * The list of objects at `path` of a response (absent: none). Compatible servers do not always keep to the wire
+ * format (tool_calls as an object keyed by index...); such a response is refused by name, not read half-way.
+ */
+function objectsAt(value: unknown, path: string): Json[] {
+  if (value === undefined || value === null) return []
+  if (!Array.isArray(value)) throw new TypeError(`the response's ${path} is not a list: got ${describe(value)}`)
+  const bad = value.findIndex((x) => !x || typeof x !== 'object' || Array.isArray(x))
+  if (bad >= 0) throw new TypeError(`the response's ${path}[${bad}] is not an object: got ${describe(value[bad])}`)
+  return value
+}
+
 /** The tool calls in a chat completion, Responses object, Anthropic message or Gemini response. */
 export function toolCallsOf(response: unknown): ToolCall[] {
   const r = response as Json
   switch (responseFormat(r)) {
     case 'openai-chat':
-      return (r.choices[0]?.message?.tool_calls ?? []).map((c: Json) => ({ id: String(c.id), name: String(c.function?.name), args: parseArgs(c.function?.arguments) }))
+      return objectsAt(r.choices[0]?.message?.tool_calls, 'choices[0].message.tool_calls').map((c: Json) => ({ id: String(c.id), name: String(c.function?.name), args: parseArgs(c.function?.arguments) }))
     case 'openai-responses':
-      return r.output.filter((o: Json) => o.type === 'function_call').map((o: Json) => ({ id: String(o.call_id), name: String(o.name), args: parseArgs(o.arguments) }))
+      return objectsAt(r.output, 'output').filter((o: Json) => o.type === 'function_call').map((o: Json) => ({ id: String(o.call_id), name: String(o.name), args: parseArgs(o.arguments) }))
     case 'anthropic':
-      return r.content.filter((b: Json) => b.type === 'tool_use').map((b: Json) => ({ id: String(b.id), name: String(b.name), args: parseArgs(b.input) }))
+      return objectsAt(r.content, 'content').filter((b: Json) => b.type === 'tool_use').map((b: Json) => ({ id: String(b.id), name: String(b.name), args: parseArgs(b.input) }))
     case 'gemini':
-      return (r.candidates[0]?.content?.parts ?? []).filter((p: Json) => p.functionCall).map((p: Json, i: number) => ({ id: String(p.functionCall.id ?? `${p.functionCall.name}_${i}`), name: String(p.functionCall.name), args: parseArgs(p.functionCall.args) }))
+      return objectsAt(r.candidates[0]?.content?.parts, 'candidates[0].content.parts').filter((p: Json) => p.functionCall && typeof p.functionCall === 'object').map((p: Json, i: number) => ({ id: String(p.functionCall.id ?? `${p.functionCall.name}_${i}`), name: String(p.functionCall.name), args: parseArgs(p.functionCall.args) }))
     default:
       return []
   }
@@ -154,7 +168,13 @@ export async function runTool(spec: ToolSpec, callArgs: Record<string, unknown>)
   const def = functions.get(spec.fn)
   const node = fnNode(spec.fn, values.map((v) => litNode(v)))
   if (!def.nullSafe && values.some((v) => v === null)) return null
-  if (def.evalBatch) return (await def.evalBatch(values.map((v) => [v]), node))[0]
+  if (def.evalBatch) {
+    // UDFs and provider functions report a row's failure as a RowFailure value, not by throwing (so a batch keeps its
+    // other rows): for a tool that is the call's error, which the LLM gets to see.
+    const [result] = await def.evalBatch(values.map((v) => [v]), node)
+    if (result instanceof RowFailure) throw result.error instanceof Error ? result.error : new Error(String(result.error))
+    return result
+  }
   if (def.eval) return def.eval(values, node)
   throw new Error(`function ${spec.fn} cannot be called as a tool`)
 }
@@ -164,22 +184,40 @@ scalar({
   returnType: (_types, node) => (specsOf(node), t('json', true)),
   evalBatch: async ([responses], node) => {
     const specs = new Map(specsOf(node).map((s) => [s.name, s]))
+    // Rows run at once, and a row's tools may have side effects (send an email): a row that fails is that row's
+    // failure alone (a RowFailure, as providers report theirs), never a thrown error, which would fail the batch after
+    // the other rows' tools ran and have them run again when the batch is retried row by row.
     return Promise.all(responses!.map(async (response) => {
-      const results: ToolResult[] = []
-      for (const c of toolCallsOf(response)) {
-        const spec = specs.get(c.name)
-        try {
-          if (!spec) throw new Error(`no tool named '${c.name}' (tools: ${[...specs.keys()].join(', ')})`)
-          if (BAD_ARGS in c.args) throw new Error(`the arguments are not a JSON object: ${String(c.args[BAD_ARGS]).slice(0, 200)}`)
-          results.push({ ...c, result: await runTool(spec, c.args) })
-        } catch (e) {
-          results.push({ ...c, error: (e as Error).message ?? String(e) })
-        }
+      try {
+        return await invokeRow(specs, response)
+      } catch (e) {
+        return new RowFailure(e)
       }
-      return results
     }))
   },
 })
+
+/** Runs one response's tool calls in order; a call that fails is reported in its result, not thrown. */
+async function invokeRow(specs: ReadonlyMap<string, ToolSpec>, response: unknown): Promise<ToolResult[]> {
+  let calls: ToolCall[]
+  try {
+    calls = toolCallsOf(response)
+  } catch (e) {
+    throw new TypeError(`invokeTools(): cannot read the tool calls: ${(e as Error).message ?? e}`, { cause: e })
+  }
+  const results: ToolResult[] = []
+  for (const c of calls) {
+    const spec = specs.get(c.name)
+    try {
+      if (!spec) throw new Error(`no tool named '${c.name}' (tools: ${[...specs.keys()].join(', ')})`)
+      if (BAD_ARGS in c.args) throw new Error(`the arguments are not a JSON object: ${String(c.args[BAD_ARGS]).slice(0, 200)}`)
+      results.push({ ...c, result: await runTool(spec, c.args) })
+    } catch (e) {
+      results.push({ ...c, error: (e as Error)?.message ?? String(e) })
+    }
+  }
+  return results
+}
 
 const asText = (r: ToolResult): string => JSON.stringify(r.error !== undefined ? { error: r.error } : r.result ?? null)
 

@@ -4,7 +4,8 @@ import type { AddEmbeddingIndexOptions } from '../index/index.ts'
 import { currentMediaAccess, withMediaAccess } from '../media/index.ts'
 import { currentColumnAuthor } from './author.ts'
 import type { MediaAccess } from '../media/index.ts'
-import { addPhysicalColumn, currentRowStats, readJobBatch, writeJobBatch } from './data-table/index.ts'
+import { addPhysicalColumn, currentRowStats, jobIsRunning, readJobBatch, writeJobBatch } from './data-table/index.ts'
+import type { JobBatchRow } from './data-table/index.ts'
 import { computeTsColumns, emptyCounts } from './rows.ts'
 import type { TableState } from './state.ts'
 import { commitChange, stepRows } from './commit.ts'
@@ -15,7 +16,10 @@ import { toNode, printExpr, valueColumn, containsAggregate, typeOf } from '../qu
 import type { ExprLike, ExprNode } from '../query/index.ts'
 import type { Driver, Queryable } from '../store/index.ts'
 import { formatType } from '../types/index.ts'
+import { withStopSignal } from '../compute/index.ts'
+import type { CellError } from '../query/index.ts'
 import { ColumnScope, computedPlans, directDependents, stripTables } from './computed.ts'
+import type { ComputedPlan } from './computed.ts'
 
 // Background jobs: long backfills of a new computed column (re-embedding a table with a new model) that run in
 // batches outside long transactions. The job adds the column hidden, computes rows in order of _rowid, and writes each
@@ -119,12 +123,40 @@ const jobIndex = (job: JobRow, hidden: ColumnMd): IndexMd => ({ ...job.spec.inde
 const jobName = (job: Pick<JobRow, 'column_name' | 'spec'>): string =>
   job.spec.index ? `background job building index '${job.spec.index.name}' on column '${job.column_name}'` : `background job computing column '${job.column_name}'`
 
+/**
+ * A job's loop in this process. Aborting its controller stops it (cancel, close, a drop of its table): calls not yet
+ * made are not made (src/compute/stop.ts), and the rows computed so far are written before the loop ends.
+ */
+interface JobRun {
+  readonly controller: AbortController
+  done: Promise<void>
+}
+
+/** The abort reason when the job's table (and with it the job's row) is gone: there is nothing left to write to. */
+const GONE = 'the job\'s table was dropped'
+
+const stopped = (run: JobRun): boolean => run.controller.signal.aborted
+
+/** How often a computing batch looks for a drop of its table (the cached state; the store every 10th time). */
+const WATCH_MS = 100
+
+/**
+ * How many leading rows of a stopped batch were computed: up to the first row whose call was not made (STOPPED) or
+ * failed. Only that prefix is written, since the job's cursor says every row up to it is done. A failure is left out
+ * too: in a stopped batch it may be the stop's own doing (a shutdown aborts the provider requests in flight), and a
+ * cell must never keep the cut as its error; a genuine failure is met again when the job resumes.
+ */
+function computedPrefix(ts: { errors: readonly (CellError | null)[] }): number {
+  const at = ts.errors.findIndex((e) => e !== null && e !== undefined)
+  return at < 0 ? ts.errors.length : at
+}
+
 const SELECT_JOB = `select j.id, j.key, j.table_id, t.path, j.kind, j.column_name, j.spec, j.status, j.rows_done, j.rows_total, j.cursor, j.error, j.created_at, j.updated_at from tessera.jobs j left join tessera.tables t on t.id = j.table_id`
 
 export class Jobs {
   readonly #c: JobsContext
-  /** Jobs this process is running: a stop flag and the loop's promise. */
-  readonly #running = new Map<number, { stop: boolean; done: Promise<void> }>()
+  /** Jobs this process is running: their stop controller and the loop's promise. */
+  readonly #running = new Map<number, JobRun>()
 
   constructor(c: JobsContext) {
     this.#c = c
@@ -234,14 +266,15 @@ export class Jobs {
   }
 
   /**
-   * Stops a job after the batch in flight; progress is kept, so resume(id) can continue it. With dropColumn, the
+   * Stops a job: calls to UDFs and models not yet made are not made, those in flight finish, and the rows computed so
+   * far are written; progress is kept, so resume(id) computes only the rest. With dropColumn, the
    * partly computed hidden column is removed instead (a new table version) and the job cannot be resumed.
    */
   async cancel(id: number, options: { dropColumn?: boolean } = {}): Promise<JobInfo> {
     const row = await this.#row(id)
     const run = this.#running.get(id)
     if (run) {
-      run.stop = true
+      run.controller.abort()
       await run.done
     }
     if (row.status === 'running' || row.status === 'failed' || row.status === 'cancelled') {
@@ -276,7 +309,7 @@ export class Jobs {
 
   /** Stops every loop of this process without changing job status (close(); after reopen they show 'interrupted'). */
   async stopAll(): Promise<void> {
-    for (const run of this.#running.values()) run.stop = true
+    for (const run of this.#running.values()) run.controller.abort()
     await Promise.all([...this.#running.values()].map((r) => r.done))
   }
 
@@ -298,7 +331,7 @@ export class Jobs {
 
   /** Runs a job's loop in this process, in its database's context, under the media access of whoever started it. */
   #launch(id: number, access: MediaAccess | undefined): void {
-    const run = { stop: false, done: Promise.resolve() }
+    const run: JobRun = { controller: new AbortController(), done: Promise.resolve() }
     const loop = () => inContext(this.#c.ctx.exec, () => this.#loop(id, run))
     run.done = (access ? withMediaAccess(access, loop) : loop()).catch(async (e) => {
       const msg = e instanceof TesseraError ? e.message : `${(e as Error).name ?? 'Error'}: ${(e as Error).message ?? e}`
@@ -307,12 +340,12 @@ export class Jobs {
     this.#running.set(id, run)
   }
 
-  async #loop(id: number, run: { stop: boolean }): Promise<void> {
+  async #loop(id: number, run: JobRun): Promise<void> {
     // Rows per batch: the job's batchSize at most, fewer when one batch's write would hold the store for longer
     // than a step (HNSW upkeep costs milliseconds a row on PGlite): a read waits for at most one such step.
     let limit: number | undefined
     for (;;) {
-      if (run.stop) return
+      if (stopped(run)) return
       const job = await this.#row(id)
       if (job.status !== 'running') return
       const state = await this.#c.ctx.refresh(job.table_id)
@@ -320,22 +353,74 @@ export class Jobs {
       if (!plan) throw invalid('INVALID_ARGUMENT', `the partial column of the ${jobName(job)} was dropped from '${state.path}'; start a new job`, { table: state.path, column: job.column_name })
       const batch = await readJobBatch(this.#c.db, state, plan, job.cursor, job.spec.maxRowid, Math.min(job.spec.batchSize, limit ?? job.spec.batchSize))
       if (batch.rows.length === 0) return this.#finish(job, run)
-      const last = Number(batch.rows.at(-1)!._rowid)
-      const counts = emptyCounts()
       // Slow work (UDFs, models, services) happens here, outside any transaction and lock.
-      const ts = plan.mode === 'ts' ? (await computeTsColumns([plan], batch.rows, state.path, counts)).get(plan.column.id)! : undefined
-      if (run.stop) return
+      let ts = plan.mode === 'ts' ? await this.#compute(job, state, plan, batch.rows, run) : undefined
+      let rows = batch.rows
+      if (stopped(run)) {
+        // Stopped mid-batch: the answers already paid for are kept (a resume asks only for the rest), unless the
+        // table is gone. An SQL-mode batch computes in its write statement, so nothing of it was done yet.
+        if (!ts || run.controller.signal.reason === GONE) return
+        rows = rows.slice(0, computedPrefix(ts))
+        ts = { values: ts.values.slice(0, rows.length), errors: ts.errors.slice(0, rows.length) }
+        if (rows.length === 0) return
+      }
+      const last = Number(rows.at(-1)!._rowid)
       // A batch waits behind foreground writes on the embedded store, but is never starved (src/store/scheduler.ts).
       // Sized from the store time the batch held (from its transaction's start), never from its wait for the table's
       // lock or for its turn behind reads and writes: counting that shrank batches toward one row (commit.ts).
       let writeStarted = 0
       await this.#c.ctx.locks.run(state.id, () => this.#c.db.transaction(async (tx) => {
         writeStarted = performance.now()
-        await writeJobBatch(tx, state, plan, batch.rows, ts)
-        await tx.query(`update tessera.jobs set cursor = $2, rows_done = rows_done + $3, updated_at = now() where id = $1`, [id, last, batch.rows.length])
+        await writeJobBatch(tx, state, plan, rows, ts)
+        await tx.query(`update tessera.jobs set cursor = $2, rows_done = rows_done + $3, updated_at = now() where id = $1`, [id, last, rows.length])
       }, { lockKey: state.id, priority: 'background' }))
-      limit = stepRows((performance.now() - writeStarted) / batch.rows.length, job.spec.batchSize)
+      limit = stepRows((performance.now() - writeStarted) / rows.length, job.spec.batchSize)
     }
+  }
+
+  /**
+   * Computes a batch's TypeScript values under the run's stop signal, watching meanwhile for a drop of the table
+   * (which stops the job too: its requests would be paid for a table that is gone). A stop in an onError 'abort'
+   * column fails the evaluation (a not-made call is an error there): then nothing of the batch is kept.
+   */
+  async #compute(job: JobRow, state: TableState, plan: ComputedPlan, rows: readonly JobBatchRow[], run: JobRun): Promise<{ values: unknown[]; errors: (CellError | null)[] } | undefined> {
+    const unwatch = this.#watch(job, run)
+    try {
+      const computed = await withStopSignal(run.controller.signal, () => computeTsColumns([plan], rows, state.path, emptyCounts()))
+      return computed.get(plan.column.id)!
+    } catch (e) {
+      if (stopped(run)) return undefined
+      throw e
+    } finally {
+      unwatch()
+    }
+  }
+
+  /**
+   * Stops `run` when its job's row is gone (its table was dropped, here or by another process) or no longer running
+   * (cancelled by another process). A drop here shows at once in the cached state, which is read often; the store is
+   * asked then, and every second anyway. Returns the function that ends the watch.
+   */
+  #watch(job: JobRow, run: JobRun): () => void {
+    let ticks = 0
+    let asking = false
+    const suspect = (): boolean => {
+      try {
+        return !this.#c.ctx.state(job.table_id).md.columns.some((c) => c.id === job.spec.columnId)
+      } catch {
+        return true
+      }
+    }
+    const timer = setInterval(() => {
+      ticks++
+      if (asking || stopped(run) || (ticks % 10 !== 0 && !suspect())) return
+      asking = true
+      jobIsRunning(this.#c.db, job.id)
+        .then((state) => state !== 'running' && run.controller.abort(state === 'gone' ? GONE : undefined), () => undefined)
+        .finally(() => (asking = false))
+    }, WATCH_MS)
+    timer.unref?.()
+    return () => clearInterval(timer)
   }
 
   /**
@@ -344,12 +429,12 @@ export class Jobs {
    * (src/index/ann/manager.ts, VectorIndexes#prebuilt); then the column is revealed. A job stopped meanwhile (cancel,
    * close) is left as it is, to resume.
    */
-  async #finish(job: JobRow, run: { stop: boolean }): Promise<void> {
+  async #finish(job: JobRow, run: JobRun): Promise<void> {
     if (!job.spec.index) return this.#reveal(job)
     const state = await this.#c.ctx.refresh(job.table_id)
     const hidden = state.md.columns.find((c) => c.id === job.spec.columnId)
     if (!hidden) throw invalid('INVALID_ARGUMENT', `the partial column of the ${jobName(job)} was dropped from '${state.path}'; start a new job`, { table: state.path, column: job.column_name })
-    await withPrebuiltVectorIndex(this.#c.db, state.id, jobIndex(job, hidden), () => run.stop, () => this.#reveal(job))
+    await withPrebuiltVectorIndex(this.#c.db, state.id, jobIndex(job, hidden), () => stopped(run), () => this.#reveal(job))
   }
 
   /** Reveals the finished column (replacing an old one of that name) in one new table version. */

@@ -1,4 +1,5 @@
 import { sleep } from './retry.ts'
+import { StoppedError, stoppable } from './stop.ts'
 
 // Process-wide throttles for UDFs that call services: a token bucket for requests per second and a semaphore for
 // requests in flight. One instance per function definition, so every column and query using it shares the budget.
@@ -17,11 +18,14 @@ export class RateLimiter {
     this.#tokens = burst
   }
 
-  /** Resolves when one more call may start. Callers are served in arrival order. */
-  acquire(): Promise<void> {
-    const turn = this.#queue.then(() => this.#take())
+  /**
+   * Resolves when one more call may start. Callers are served in arrival order. A caller whose `signal` fired leaves
+   * at once (StoppedError), and its turn takes no token: a cancelled job's queued calls do not hold back the others.
+   */
+  acquire(signal?: AbortSignal): Promise<void> {
+    const turn = this.#queue.then(() => (signal?.aborted ? undefined : this.#take()))
     this.#queue = turn
-    return turn
+    return stoppable(signal, turn)
   }
 
   async #take(): Promise<void> {
@@ -48,14 +52,43 @@ export class Semaphore {
     this.#max = Math.floor(max)
   }
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.#max) await new Promise<void>((r) => this.#waiting.push(r))
-    this.#active++
+  /** Runs `fn` once a slot is free; a caller whose `signal` fires while it waits leaves the queue (StoppedError). */
+  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    await this.#enter(signal)
     try {
       return await fn()
     } finally {
-      this.#active--
-      this.#waiting.shift()?.()
+      this.#leave()
     }
+  }
+
+  #enter(signal: AbortSignal | undefined): Promise<void> {
+    if (this.#active < this.#max) {
+      this.#active++
+      return Promise.resolve()
+    }
+    if (signal?.aborted) return Promise.reject(new StoppedError())
+    return new Promise<void>((resolve, reject) => {
+      // A slot is handed over to a waiter (#leave): once woken, a waiter owns it, so a stop only takes out a waiter
+      // still queued, and no slot is lost or given twice.
+      const stop = () => {
+        const at = this.#waiting.indexOf(wake)
+        if (at < 0) return
+        this.#waiting.splice(at, 1)
+        reject(new StoppedError())
+      }
+      const wake = () => {
+        signal?.removeEventListener('abort', stop)
+        resolve()
+      }
+      signal?.addEventListener('abort', stop, { once: true })
+      this.#waiting.push(wake)
+    })
+  }
+
+  #leave(): void {
+    const next = this.#waiting.shift()
+    if (next) next()
+    else this.#active--
   }
 }

@@ -1,3 +1,5 @@
+import { StoppedError } from './stop.ts'
+
 // Retries for calls to services and models. Only transient failures are retried (rate limits, server errors, network
 // errors): a 400 means the request is wrong and retrying it would only burn quota.
 
@@ -74,7 +76,16 @@ function parseRetryAfter(h: string | null): number | undefined {
   return Number.isNaN(t) ? undefined : Math.max(0, t - Date.now())
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+/** Waits `ms`; with a `signal`, a stop ends the wait at once (StoppedError) and clears its timer. */
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> => {
+  if (!signal) return new Promise((r) => setTimeout(r, ms))
+  if (signal.aborted) return Promise.reject(new StoppedError())
+  return new Promise((resolve, reject) => {
+    const stop = () => (clearTimeout(timer), reject(new StoppedError()))
+    const timer = setTimeout(() => (signal.removeEventListener('abort', stop), resolve()), ms)
+    signal.addEventListener('abort', stop, { once: true })
+  })
+}
 
 /** Exponential backoff with full jitter: a random wait in [0, min(cap, base * 2^attempt)]. */
 export function backoffDelay(attempt: number, options: RetryOptions = {}): number {
@@ -83,8 +94,11 @@ export function backoffDelay(attempt: number, options: RetryOptions = {}): numbe
   return Math.random() * Math.min(cap, base * 2 ** attempt)
 }
 
-/** Runs `fn`, retrying transient failures with backoff; the last error is rethrown unchanged. */
-export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+/**
+ * Runs `fn`, retrying transient failures with backoff; the last error is rethrown unchanged. A stop (`signal`) during
+ * a backoff ends it with StoppedError instead of trying again.
+ */
+export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}, signal?: AbortSignal): Promise<T> {
   const max = options.max ?? 3
   for (let attempt = 0; ; attempt++) {
     try {
@@ -92,7 +106,7 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
     } catch (e) {
       if (attempt >= max || !isTransient(e)) throw e
       const hint = e instanceof TransientError ? e.retryAfterMs : undefined
-      await sleep(Math.min(options.maxBackoffMs ?? 30_000, Math.max(hint ?? 0, backoffDelay(attempt, options))))
+      await sleep(Math.min(options.maxBackoffMs ?? 30_000, Math.max(hint ?? 0, backoffDelay(attempt, options))), signal)
     }
   }
 }

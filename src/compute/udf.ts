@@ -6,6 +6,7 @@ import { formatType, isAssignable, parseType } from '../types/index.ts'
 import { runChunks } from './calls.ts'
 import type { CallPolicy } from './calls.ts'
 import { RateLimiter, Semaphore } from './rate-limit.ts'
+import { StoppedError, stopSignal } from './stop.ts'
 import type { RetryOptions } from './retry.ts'
 
 // User-defined functions written in TypeScript. `udf()` registers a FunctionDef in the process-wide registry under its
@@ -95,9 +96,15 @@ export function udf(options: UdfOptions): Udf {
       if (batched) return runChunks(rows, size, policy, async (idx) => fn(...columns.map((c) => idx.map((i) => c[i]))) as Promise<unknown[]>)
       // Row by row, a row that fails is that row's failure alone: the others keep their values (src/query/evaluator.ts).
       if (!policy.semaphore && !policy.limiter && !policy.retries) {
-        // The common case: no throttling, so call in order without per-row promises' bookkeeping.
+        // The common case: no throttling, so call in order without per-row promises' bookkeeping. Under a stop
+        // signal (a cancelled job), the rows not called yet are not done (src/compute/stop.ts).
+        const signal = stopSignal()
         const out = new Array<unknown>(n)
         for (let i = 0; i < n; i++) {
+          if (signal?.aborted) {
+            out.fill(new RowFailure(new StoppedError()), i)
+            break
+          }
           try {
             out[i] = await fn(...columns.map((c) => c[i]))
           } catch (e) {

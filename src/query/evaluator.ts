@@ -33,14 +33,20 @@ function failureError(f: RowFailure): TesseraError {
   return new TesseraError('COMPUTATION_FAILED', `${f.expression ?? 'an expression'} failed: ${message}`, f.expression ? { expression: f.expression } : {}, { cause: f.error })
 }
 
-/** Evaluates `node` over rows; a value may be a RowFailure for a row whose evaluation failed on its own. */
-async function evalValues(node: ExprNode, rows: readonly Row[], leaves: Leaves): Promise<unknown[]> {
+/**
+ * Evaluates `node` over rows; a value may be a RowFailure for a row whose evaluation failed on its own. With `perRow`
+ * (evalCells), a function whose batch call fails is called again row by row with the argument values already
+ * computed, so only the rows that really fail carry an error, and the functions inside its arguments (a model, a
+ * remote UDF) are not called again: each is called once per row (a sampled LLM would answer differently, and is paid
+ * twice). Without it, the batch's failure is thrown.
+ */
+async function evalValues(node: ExprNode, rows: readonly Row[], leaves: Leaves, perRow: boolean): Promise<unknown[]> {
   const leaf = leafKey(leaves, node)
   if (leaf !== undefined) return rows.map((r) => r[leaf] ?? null)
   if (isLit(node)) return rows.map(() => node.lit)
   if (isCol(node)) throw new Error(`internal: column ${printExpr(node)} was not fetched`)
   const def = functions.get(node.fn, node)
-  const argColumns = await Promise.all(node.args.map((a) => evalValues(a, rows, leaves)))
+  const argColumns = await Promise.all(node.args.map((a) => evalValues(a, rows, leaves, perRow)))
   const out: unknown[] = new Array(rows.length).fill(null)
   // Rows with a failed argument carry its failure; rows with a null argument yield null without calling the
   // function (unless it handles nulls itself).
@@ -52,14 +58,14 @@ async function evalValues(node: ExprNode, rows: readonly Row[], leaves: Leaves):
   }
   if (live.length === 0) return out
   const expression = () => printExpr(node)
+  const place = (rowsAt: readonly number[], results: readonly unknown[]) => rowsAt.forEach((i, k) => {
+    const r = results[k]
+    if (r instanceof RowFailure) r.expression ??= expression()
+    out[i] = r ?? null
+  })
   try {
     if (def.evalBatch) {
-      const results = await def.evalBatch(argColumns.map((c) => live.map((i) => c[i])), node)
-      live.forEach((i, k) => {
-        const r = results[k]
-        if (r instanceof RowFailure) r.expression ??= expression()
-        out[i] = r ?? null
-      })
+      place(live, await def.evalBatch(argColumns.map((c) => live.map((i) => c[i])), node))
     } else if (def.eval) {
       for (const i of live) {
         try {
@@ -72,14 +78,26 @@ async function evalValues(node: ExprNode, rows: readonly Row[], leaves: Leaves):
       throw invalid('INVALID_EXPRESSION', `${node.fn}() can only run inside the database (${printExpr(node)})`)
     }
   } catch (e) {
-    throw failureError(new RowFailure(e, expression()))
+    if (!perRow) throw failureError(new RowFailure(e, expression()))
+    if (!def.evalBatch || live.length === 1) {
+      for (const i of live) out[i] = new RowFailure(e, expression())
+      return out
+    }
+    // The batch failed as a whole (a batched UDF throws for one bad input): which rows fail is only known row by row.
+    for (const i of live) {
+      try {
+        place([i], await def.evalBatch(argColumns.map((c) => [c[i]]), node))
+      } catch (rowError) {
+        out[i] = new RowFailure(rowError, expression())
+      }
+    }
   }
   return out
 }
 
 /** Evaluates `node` over rows; any row's failure fails the batch. */
 export async function evalBatch(node: ExprNode, rows: readonly Row[], leaves: Leaves): Promise<unknown[]> {
-  const out = await evalValues(node, rows, leaves)
+  const out = await evalValues(node, rows, leaves, false)
   const failed = out.find((x) => x instanceof RowFailure)
   if (failed) throw failureError(failed as RowFailure)
   return out
@@ -97,26 +115,19 @@ function cellError(e: unknown): CellError {
 }
 
 /**
- * Like evalBatch, but a failure becomes a per-cell error instead of failing the batch: when the batch fails, rows are
- * retried one by one so only the rows that really fail carry an error (on_error 'ignore').
+ * Like evalBatch, but a failure becomes a per-cell error instead of failing the batch (on_error 'ignore'): a function
+ * whose batch fails is retried row by row over its already computed arguments (evalValues), so only the rows that
+ * really fail carry an error and no inner call is made twice.
  */
 export async function evalCells(node: ExprNode, rows: readonly Row[], leaves: Leaves): Promise<{ values: unknown[]; errors: (CellError | null)[] }> {
+  let out: unknown[]
   try {
-    const out = await evalValues(node, rows, leaves)
-    const errors = out.map((x) => (x instanceof RowFailure ? cellError(x.error) : null))
-    return { values: out.map((x) => (x instanceof RowFailure ? null : x)), errors }
-  } catch {
-    const values: unknown[] = []
-    const errors: (CellError | null)[] = []
-    for (const row of rows) {
-      try {
-        values.push((await evalBatch(node, [row], leaves))[0] ?? null)
-        errors.push(null)
-      } catch (e) {
-        values.push(null)
-        errors.push(cellError(e))
-      }
-    }
-    return { values, errors }
+    out = await evalValues(node, rows, leaves, true)
+  } catch (e) {
+    // Only what no row could evaluate gets here (an unknown function, a column not fetched): every row's error.
+    const error = cellError(e)
+    return { values: rows.map(() => null), errors: rows.map(() => error) }
   }
+  const errors = out.map((x) => (x instanceof RowFailure ? cellError(x.error) : null))
+  return { values: out.map((x) => (x instanceof RowFailure ? null : x)), errors }
 }

@@ -1,10 +1,11 @@
+import { TransientError } from '../../compute/index.ts'
 import { call, expectKinds, scalar, t } from '../../query/index.ts'
 import type { Expr, ExprLike, FnNode } from '../../query/index.ts'
 import type { ColumnType } from '../../types/index.ts'
 import type { ProviderConfig } from '../client.ts'
 import { ProviderClient } from '../client.ts'
-import { encodeImage, messagesOf, modelOf, passThrough, serverSentEvents } from '../common.ts'
-import type { Message } from '../common.ts'
+import { encodeImage, messagesOf, modelOf, passThrough } from '../common.ts'
+import type { Message, SseEvent } from '../common.ts'
 import { anthropicTool, convertTools } from '../tool-specs.ts'
 import type { ToolSpec } from '../tool-specs.ts'
 
@@ -47,7 +48,7 @@ async function send(node: FnNode, messages: Message[]): Promise<AnthropicMessage
     ...passThrough(node, ['max_tokens']),
   }
   if (node.opts?.stream !== true) return (await client.post(node, '/messages', body)) as AnthropicMessage
-  return assembleMessageStream(serverSentEvents(await client.request(node, '/messages', { ...body, stream: true })))
+  return client.stream(node, '/messages', { ...body, stream: true }, assembleMessageStream)
 }
 
 type StreamEvent = {
@@ -56,31 +57,56 @@ type StreamEvent = {
   usage?: Record<string, unknown>; error?: { message?: string }
 }
 
-/** message_start, content_block_start/delta/stop, message_delta, message_stop → the message a plain call returns. */
-export async function assembleMessageStream(events: AsyncIterable<{ data: unknown }>): Promise<AnthropicMessage> {
+/**
+ * message_start, content_block_start/delta/stop, message_delta, message_stop → the message a plain call returns. A
+ * stream without its message_stop was cut off: its partial message is not the answer (a transient failure, retried
+ * like a reset). `where` names the endpoint in errors.
+ */
+export async function assembleMessageStream(events: AsyncIterable<Pick<SseEvent, 'data' | 'done'>>, where = 'the stream'): Promise<AnthropicMessage> {
   let message: AnthropicMessage = {}
   const blocks: Record<string, unknown>[] = []
   const partialJson = new Map<number, string>()
-  for await (const { data } of events) {
+  let stopped = false
+  // A delta or stop names its block by index; one never started means the stream is not the Messages API's.
+  const block = (e: StreamEvent): Record<string, unknown> => {
+    const b = blocks[e.index ?? 0]
+    if (!b) throw new Error(`${where}: the stream sent ${e.type} for content block ${e.index ?? 0} before its content_block_start`)
+    return b
+  }
+  for await (const { data, done } of events) {
+    if (done) break // not Anthropic's framing, but a compatible server may end with [DONE] after message_stop
+    if (!data || typeof data !== 'object') throw new Error(`${where}: the stream sent ${JSON.stringify(data)?.slice(0, 80)}, not a Messages API event`)
     const e = data as StreamEvent
-    if (e.type === 'error') throw new Error(`stream error: ${e.error?.message ?? JSON.stringify(e.error)}`)
+    if (e.type === 'error') throw new Error(`${where}: the stream reported an error: ${e.error?.message ?? JSON.stringify(e.error)}`)
     if (e.type === 'message_start' && e.message) message = { ...e.message }
     else if (e.type === 'content_block_start' && e.content_block) blocks[e.index ?? blocks.length] = { ...e.content_block }
     else if (e.type === 'content_block_delta' && e.delta) {
-      const b = blocks[e.index ?? 0]!
+      const b = block(e)
       if (e.delta.type === 'text_delta') b.text = String(b.text ?? '') + (e.delta.text ?? '')
       else if (e.delta.type === 'thinking_delta') b.thinking = String(b.thinking ?? '') + (e.delta.thinking ?? '')
       else if (e.delta.type === 'input_json_delta') partialJson.set(e.index ?? 0, (partialJson.get(e.index ?? 0) ?? '') + (e.delta.partial_json ?? ''))
     } else if (e.type === 'content_block_stop') {
+      const b = block(e)
       const json = partialJson.get(e.index ?? 0)
-      if (json !== undefined) blocks[e.index ?? 0]!.input = json === '' ? {} : JSON.parse(json)
+      if (json !== undefined) b.input = json === '' ? {} : parseToolInput(json, e.index ?? 0, where)
+    } else if (e.type === 'message_stop') {
+      stopped = true
     } else if (e.type === 'message_delta') {
       message = { ...message, ...e.delta, usage: { ...(message.usage as object), ...e.usage } }
       delete (message as Record<string, unknown>).type
       message.type = 'message'
     }
   }
+  if (!stopped) throw new TransientError(`${where}: the stream ended early (no message_stop); the partial message was not kept`)
   return { ...message, content: blocks as AnthropicMessage['content'] }
+}
+
+function parseToolInput(json: string, index: number, where: string): unknown {
+  try {
+    return JSON.parse(json)
+  } catch (e) {
+    throw new Error(`${where}: the tool_use input of content block ${index} is not JSON (${(e as Error).message}): ${JSON.stringify(json.slice(0, 120))}`)
+  }
 }
 
 const firstText = (m: AnthropicMessage): string | null => (m.content?.find((b) => b.type === 'text')?.text ?? null)

@@ -1,10 +1,11 @@
-import { runChunks } from '../../compute/index.ts'
+import { runChunks, TransientError } from '../../compute/index.ts'
 import { call, expectKinds, scalar, t, typeError } from '../../query/index.ts'
 import type { Expr, ExprLike, FnNode } from '../../query/index.ts'
 import type { ColumnType } from '../../types/index.ts'
 import type { ProviderConfig } from '../client.ts'
 import { ProviderClient } from '../client.ts'
-import { encodeImage, modelOf, passThrough, serverSentEvents } from '../common.ts'
+import { encodeImage, modelOf, passThrough } from '../common.ts'
+import type { SseEvent } from '../common.ts'
 import { convertTools, geminiDeclaration } from '../tool-specs.ts'
 import type { ToolSpec } from '../tool-specs.ts'
 
@@ -62,23 +63,33 @@ async function generate(node: FnNode, contents: Content[]): Promise<unknown> {
   const system = typeof node.opts?.system === 'string' ? { systemInstruction: { parts: [{ text: node.opts.system }] } } : {}
   const body = { contents, ...system, ...(tools ? { tools } : {}), ...passThrough(node) }
   if (node.opts?.stream !== true) return client.post(node, `${modelPath(model)}:generateContent`, body)
-  return assembleGeminiStream(serverSentEvents(await client.request(node, `${modelPath(model)}:streamGenerateContent?alt=sse`, body)))
+  return client.stream(node, `${modelPath(model)}:streamGenerateContent?alt=sse`, body, assembleGeminiStream)
 }
 
 type Part = { text?: string; [k: string]: unknown }
-type StreamChunk = { candidates?: { content?: { role?: string; parts?: Part[] }; finishReason?: string; [k: string]: unknown }[]; usageMetadata?: unknown; modelVersion?: string; error?: { message?: string } }
+type StreamChunk = { candidates?: { content?: { role?: string; parts?: Part[] }; finishReason?: string; [k: string]: unknown }[]; usageMetadata?: unknown; modelVersion?: string; promptFeedback?: { blockReason?: string }; error?: { message?: string } }
 
-/** streamGenerateContent chunks → one response: consecutive text parts joined, other parts (functionCall) kept. */
-export async function assembleGeminiStream(events: AsyncIterable<{ data: unknown }>): Promise<unknown> {
+/**
+ * streamGenerateContent chunks → one response: consecutive text parts joined, other parts (functionCall) kept. The
+ * last chunk of a finished stream carries the candidate's finishReason (or, for a blocked prompt, promptFeedback's
+ * blockReason); a stream without either was cut off, and its partial answer is not the answer (a transient failure,
+ * retried like a reset). `where` names the endpoint in errors.
+ */
+export async function assembleGeminiStream(events: AsyncIterable<Pick<SseEvent, 'data' | 'done'>>, where = 'the stream'): Promise<unknown> {
   const parts: Part[] = []
   let last: StreamChunk = {}
   let candidate: Record<string, unknown> = {}
-  for await (const { data } of events) {
+  let finished = false
+  for await (const { data, done } of events) {
+    if (done) break
+    if (!data || typeof data !== 'object' || Array.isArray(data)) throw new Error(`${where}: the stream sent ${JSON.stringify(data)?.slice(0, 80)}, not a GenerateContentResponse chunk`)
     const chunk = data as StreamChunk
-    if (chunk.error) throw new Error(`stream error: ${chunk.error.message ?? JSON.stringify(chunk.error)}`)
+    if (chunk.error) throw new Error(`${where}: the stream reported an error: ${chunk.error.message ?? JSON.stringify(chunk.error)}`)
     last = { ...last, ...chunk }
+    if (chunk.promptFeedback?.blockReason) finished = true
     const c = chunk.candidates?.[0]
     if (!c) continue
+    if (c.finishReason) finished = true
     const { content, ...rest } = c
     candidate = { ...candidate, ...rest }
     for (const p of content?.parts ?? []) {
@@ -87,6 +98,7 @@ export async function assembleGeminiStream(events: AsyncIterable<{ data: unknown
       else parts.push({ ...p })
     }
   }
+  if (!finished) throw new TransientError(`${where}: the stream ended early (no finishReason); the partial answer was not kept`)
   const { candidates: _c, ...head } = last
   return { ...head, candidates: [{ ...candidate, content: { role: 'model', parts } }] }
 }
@@ -137,9 +149,10 @@ scalar({
     return runChunks(texts as string[], client.config.embeddingBatchSize ?? 64, client.policy, async (chunk) => {
       const requests = chunk.map((text) => ({ model: name, content: { parts: [{ text }] }, ...taskType, ...(dimensions ? { outputDimensionality: dimensions } : {}) }))
       const r = (await client.post(node, `/${name}:batchEmbedContents`, { requests })) as { embeddings?: { values: number[] }[] }
-      const out = r.embeddings ?? []
-      if (out.length !== chunk.length) throw new Error(`embeddings from ${client.baseUrl(node)}: ${out.length} vectors for ${chunk.length} texts`)
-      for (const e of out) if (dimensions && e.values.length !== dimensions) throw new Error(`embeddings from ${client.baseUrl(node)} have ${e.values.length} dimensions, expected ${dimensions}`)
+      if (!Array.isArray(r.embeddings) || !r.embeddings.every((e) => Array.isArray(e?.values))) throw new Error(`embeddings from ${client.shownBaseUrl(node)}: the response has no embeddings[].values lists: ${JSON.stringify(r).slice(0, 160)}`)
+      const out = r.embeddings
+      if (out.length !== chunk.length) throw new Error(`embeddings from ${client.shownBaseUrl(node)}: ${out.length} vectors for ${chunk.length} texts`)
+      for (const e of out) if (dimensions && e.values.length !== dimensions) throw new Error(`embeddings from ${client.shownBaseUrl(node)} have ${e.values.length} dimensions, expected ${dimensions}`)
       return out.map((e) => e.values)
     })
   },

@@ -1,9 +1,10 @@
-import { runChunks } from '../../compute/index.ts'
+import { runChunks, TransientError } from '../../compute/index.ts'
 import { call, expectKinds, scalar, t, typeError } from '../../query/index.ts'
 import type { Expr, ExprLike, FnNode } from '../../query/index.ts'
 import type { ProviderConfig, ProviderSpec } from '../client.ts'
 import { ProviderClient } from '../client.ts'
-import { encodeImage, messagesOf, modelOf, passThrough, serverSentEvents } from '../common.ts'
+import { encodeImage, messagesOf, modelOf, passThrough } from '../common.ts'
+import type { SseEvent } from '../common.ts'
 import { convertTools, openAIChatTool, openAIResponsesTool } from '../tool-specs.ts'
 import type { ToolSpec } from '../tool-specs.ts'
 
@@ -40,21 +41,32 @@ async function chatCompletion(client: ProviderClient, node: FnNode, messages: un
   const tools = convertTools(node.opts?.tools, openAIChatTool)
   const body = { model: modelOf(node, 'gpt-4o-mini'), messages, ...(tools ? { tools } : {}), ...passThrough(node) }
   if (node.opts?.stream !== true) return (await client.post(node, '/chat/completions', body)) as ChatCompletion
-  const res = await client.request(node, '/chat/completions', { ...body, stream: true, stream_options: { include_usage: true } })
-  return assembleChatStream(serverSentEvents(res))
+  return client.stream(node, '/chat/completions', { ...body, stream: true, stream_options: { include_usage: true } }, assembleChatStream)
 }
 
 type ToolCallDelta = { index?: number; id?: string; type?: string; function?: { name?: string; arguments?: string } }
 type ChunkChoice = { index?: number; delta?: { role?: string; content?: string | null; refusal?: string | null; tool_calls?: ToolCallDelta[] }; finish_reason?: string | null }
 
-/** Chat completion chunks → the response a non-streaming call returns (content joined, tool calls by index). */
-export async function assembleChatStream(events: AsyncIterable<{ data: unknown }>): Promise<ChatCompletion> {
+/**
+ * Chat completion chunks → the response a non-streaming call returns (content joined, tool calls by index). A stream
+ * is finished when it says so: `data: [DONE]`, or a finish_reason on every choice (servers that leave out [DONE]).
+ * One that just stops was cut off (a dropped connection, a proxy's limit) and its partial answer must not be stored
+ * as the answer: that is a transient failure, retried like a reset. `where` names the endpoint in errors.
+ */
+export async function assembleChatStream(events: AsyncIterable<Pick<SseEvent, 'data' | 'done'>>, where = 'the stream'): Promise<ChatCompletion> {
   const head: Record<string, unknown> = { object: 'chat.completion' }
   let usage: unknown
   const choices = new Map<number, { role: string; content: string | null; tool_calls: Map<number, { id: string; type: string; function: { name: string; arguments: string } }>; finish_reason: unknown }>()
-  for await (const { data } of events) {
+  let done = false
+  for await (const { data, done: marker } of events) {
+    if (marker) {
+      done = true
+      break
+    }
+    if (!data || typeof data !== 'object') throw new Error(`${where}: the stream sent ${JSON.stringify(data)?.slice(0, 80)}, not a chat completion chunk`)
     const chunk = data as { id?: string; created?: number; model?: string; choices?: ChunkChoice[]; usage?: unknown; error?: { message?: string } }
-    if (chunk.error) throw new Error(`stream error: ${chunk.error.message ?? JSON.stringify(chunk.error)}`)
+    if (chunk.error) throw new Error(`${where}: the stream reported an error: ${chunk.error.message ?? JSON.stringify(chunk.error)}`)
+    if (chunk.choices !== undefined && !Array.isArray(chunk.choices)) throw new Error(`${where}: the stream sent a chunk whose choices is not a list: ${JSON.stringify(chunk).slice(0, 120)}`)
     // Only the fields a chunk sent: compatible servers (some llama.cpp and vLLM builds) leave out `created` or `model`,
     // and an undefined field is not JSON, so the stored response would be refused and the cell would fail.
     for (const k of ['id', 'created', 'model'] as const) if (chunk[k] !== undefined && chunk[k] !== null) head[k] = chunk[k]
@@ -77,6 +89,8 @@ export async function assembleChatStream(events: AsyncIterable<{ data: unknown }
       if (c.finish_reason) choice.finish_reason = c.finish_reason
     }
   }
+  const finished = choices.size > 0 && [...choices.values()].every((c) => c.finish_reason)
+  if (!done && !finished) throw new TransientError(`${where}: the stream ended early (no finish_reason and no [DONE]); the partial answer was not kept`)
   return {
     ...head,
     choices: [...choices.entries()].sort(([a], [b]) => a - b).map(([index, c]) => ({
@@ -90,7 +104,7 @@ export async function assembleChatStream(events: AsyncIterable<{ data: unknown }
 
 function firstContent(r: ChatCompletion, client: ProviderClient, node: FnNode): string | null {
   const content = r.choices?.[0]?.message?.content
-  if (content === undefined) throw new Error(`chat completion from ${client.baseUrl(node)} has no choices[0].message.content`)
+  if (content === undefined) throw new Error(`chat completion from ${client.shownBaseUrl(node)} has no choices[0].message.content: ${JSON.stringify(r).slice(0, 160)}`)
   return content as string | null
 }
 
@@ -149,10 +163,11 @@ export function registerOpenAIFunctions(client: ProviderClient, options: { respo
       const dimensions = dimensionsOf(node)
       return runChunks(texts as string[], client.config.embeddingBatchSize ?? 64, client.policy, async (chunk) => {
         const r = (await client.post(node, '/embeddings', { model, input: chunk, ...(dimensions ? { dimensions } : {}), ...passThrough(node) })) as { data?: { index?: number; embedding: number[] }[] }
-        const data = [...(r.data ?? [])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
-        if (data.length !== chunk.length) throw new Error(`embeddings from ${client.baseUrl(node)}: ${data.length} vectors for ${chunk.length} texts`)
+        if (!Array.isArray(r.data) || !r.data.every((d) => Array.isArray(d?.embedding))) throw new Error(`embeddings from ${client.shownBaseUrl(node)}: the response has no data[].embedding lists: ${JSON.stringify(r).slice(0, 160)}`)
+        const data = [...r.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
+        if (data.length !== chunk.length) throw new Error(`embeddings from ${client.shownBaseUrl(node)}: ${data.length} vectors for ${chunk.length} texts`)
         for (const d of data) {
-          if (dimensions && d.embedding.length !== dimensions) throw new Error(`embeddings from ${client.baseUrl(node)} have ${d.embedding.length} dimensions, expected ${dimensions}`)
+          if (dimensions && d.embedding.length !== dimensions) throw new Error(`embeddings from ${client.shownBaseUrl(node)} have ${d.embedding.length} dimensions, expected ${dimensions}`)
         }
         return data.map((d) => d.embedding)
       })

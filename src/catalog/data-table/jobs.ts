@@ -16,6 +16,15 @@ export async function currentRowStats(db: Queryable, tableId: number): Promise<{
   return { count: r.rows[0]!.n, maxRowId: Number(r.rows[0]!.m ?? 0) }
 }
 
+/**
+ * Whether a job still runs as the store says: 'gone' when its row went with its dropped table, 'ended' when it was
+ * cancelled (by another process) or otherwise stopped. A computing job asks, so that it stops paying for calls.
+ */
+export async function jobIsRunning(db: Queryable, jobId: number): Promise<'running' | 'ended' | 'gone'> {
+  const r = await db.query<{ status: string }>(`select status from tessera.jobs where id = $1`, [jobId])
+  return !r.rows[0] ? 'gone' : r.rows[0].status === 'running' ? 'running' : 'ended'
+}
+
 /** The columns running jobs compute on a table (a revert must not remove them from under a job). */
 export async function runningJobColumns(db: Queryable, tableId: number): Promise<{ columnId: number; column: string }[]> {
   const r = await db.query<{ c: number | string | null; name: string }>(`select (spec->>'columnId')::int as c, column_name as name from tessera.jobs where table_id = $1 and status = 'running'`, [tableId])

@@ -27,7 +27,9 @@ export function abortableProviderRequests(): { abort(): void } {
   setOutboundFetch(async (url, init) => {
     if (shutdown.signal.aborted) return cutOff()
     try {
-      return await fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, shutdown.signal]) : shutdown.signal })
+      // redirect: 'manual' as src/ai/outbound.ts asks, restated so this fetch cannot carry a key elsewhere if it is
+      // ever installed around another caller.
+      return await fetch(url, { ...init, redirect: 'manual', signal: init.signal ? AbortSignal.any([init.signal, shutdown.signal]) : shutdown.signal })
     } catch (e) {
       if (shutdown.signal.aborted) return cutOff()
       throw e
