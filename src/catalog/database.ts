@@ -617,9 +617,14 @@ export class Tessera {
       this.#states.set(d.id, d)
       try {
         // A base revert is mirrored by reverting the view's sync of the popped version (not refused as a user's
-        // revert of a view's sync is: here the base went back first).
-        if (kind === 'revert' && d.md.view!.syncedBaseVersion > state.version) await revertLatest(this.#ctx, d.id)
-        else await this.#syncView(d.id, state)
+        // revert of a view's sync is: here the base went back first) when that sync took in the popped version
+        // alone; one that took in several (the view's first, or a catch-up) is undone by a new version that goes
+        // back to the base's current rows (views.syncView's undo), as popping it would lose the others. The revert
+        // guard (views.assertBaseRevertable) checked the whole chain of views before the base committed.
+        if (kind === 'revert' && d.md.view!.syncedBaseVersion > state.version) {
+          if (await views.mirrorsByPop(this.#db, d, state.version)) await revertLatest(this.#ctx, d.id)
+          else await this.#syncView(d.id, state, { undo: true })
+        } else await this.#syncView(d.id, state)
       } catch (e) {
         this.#lagging.set(d.id, e instanceof Error ? e.message : String(e))
         await this.#ctx.refresh(d.id).catch(() => undefined)
@@ -634,10 +639,10 @@ export class Tessera {
     if (base.version > view.md.view!.syncedBaseVersion) await this.#locks.run(baseId, () => this.#syncView(view.id, this.#ctx.state(baseId)))
   }
 
-  async #syncView(viewId: number, base: TableState): Promise<void> {
+  async #syncView(viewId: number, base: TableState, options: { undo?: boolean } = {}): Promise<void> {
     const next = await this.#locks.run(viewId, async () => {
       const view = await this.#ctx.refresh(viewId)
-      return views.syncView(this.#ctx, view, base, resolveIterator)
+      return views.syncView(this.#ctx, view, base, resolveIterator, options)
     })
     this.#lagging.delete(viewId)
     if (next) await this.#followBase(next, 'sync')

@@ -8,11 +8,16 @@ import type { ColumnMd, TableMd, ViewMd } from './metadata.ts'
 import { computeTsColumns, insertRows } from './rows.ts'
 import type { WriteCounts } from './rows.ts'
 import { commitLocked } from './commit.ts'
-import { addPhysicalColumn, dropPhysicalColumn, dropScalarIndex, endRowsOfEndedBaseRows, endRowVersions, fillCarriedColumns, latestVersionKind, readEnteringBaseRows, viewRowsOfEndedBaseRows } from './data-table/index.ts'
+import { addPhysicalColumn, dropPhysicalColumn, dropScalarIndex, endRowsOfEndedBaseRows, endRowVersions, fillCarriedColumns, latestVersionKind, readEnteringBaseRows, readLeavingViewRows, viewRowsOfEndedBaseRows } from './data-table/index.ts'
+import type { ViewDelta } from './data-table/index.ts'
+import { isStored } from './metadata.ts'
+import { computeKeeping, LeavingRows, viewRowKey } from './views-keep.ts'
+import type { TsValues } from './views-keep.ts'
 import type { CatalogContext } from './table.ts'
 import type { TableState } from './state.ts'
 import { mdAtVersion } from './state.ts'
 import type { Row } from './validate-rows.ts'
+import { assertRevertRetained } from './retention.ts'
 
 // Views follow their base table. A view stores its own rows (the base columns it carries, iterator outputs, its own
 // computed columns) in its own data table, with a hidden _base_rowid naming the base row each came from.
@@ -105,11 +110,11 @@ function inputColumnName(columns: readonly ColumnMd[], baseColumns: readonly (re
   return columns.find((c) => c.id === viewId)!.name
 }
 
-/** Reads the base rows that entered between two base versions (current at `to`), as view input rows. */
-async function enteringRows(db: Queryable, base: TableState, view: TableState, from: number, to: number): Promise<Row[]> {
+/** Reads the base rows that enter the view in a delta (current at its `to`), as view input rows. */
+async function enteringRows(db: Queryable, base: TableState, view: TableState, delta: ViewDelta): Promise<Row[]> {
   // A carried column the view dropped (dropColumn on the view) keeps its pair, which is read no more.
   const vmd = { ...view.md.view!, baseColumns: view.md.view!.baseColumns.filter(([vid]) => view.md.columns.some((c) => c.id === vid)) }
-  const r = await readEnteringBaseRows(db, base, vmd, from, to)
+  const r = await readEnteringBaseRows(db, base, vmd, delta)
   return r.map((row) => {
     const out: Row = { [BASE_ROWID]: row._rid }
     for (const [vid, bid] of vmd.baseColumns) {
@@ -124,41 +129,71 @@ async function enteringRows(db: Queryable, base: TableState, view: TableState, f
 /**
  * Expands entering rows through the view's iterator (pos 0..n-1 per base row) and computes the view's TypeScript
  * columns, batch by batch (src/iterators/expand.ts), so computed values are made for a bounded number of rows at a time.
+ * A row entering in place of a leaving one keeps its _rowid and the computed values whose inputs did not change
+ * (views-keep.ts).
  */
-async function expandAndCompute(rows: Row[], view: TableState, resolveIterator: IteratorResolver, counts: WriteCounts): Promise<{ rows: Row[]; ts: Map<number, { values: unknown[]; errors: (CellError | null)[] }> }> {
+async function expandAndCompute(rows: Row[], view: TableState, leaving: LeavingRows, resolveIterator: IteratorResolver, counts: WriteCounts): Promise<{ rows: Row[]; ts: TsValues; rowIds: (number | undefined)[] }> {
   const plans = computedPlans(view.md)
   const spec = view.md.view!.iterator
-  if (!spec) return { rows, ts: await computeTsColumns(plans, rows, view.path, counts) }
+  if (!spec) return { rows, ...(await computeKeeping(plans, rows, leaving, view.path, counts)) }
   const it = await resolveIterator(spec.name)
   const { expandInBatches } = await import('../iterators/index.ts')
   const out: Row[] = []
-  const ts = new Map<number, { values: unknown[]; errors: (CellError | null)[] }>()
+  const ts: TsValues = new Map()
+  const rowIds: (number | undefined)[] = []
   const opts = { input: spec.inputColumn ?? spec.input, args: spec.args, rowId: (r: Row) => r[BASE_ROWID], view: view.path, iterator: spec.name }
   for await (const batch of expandInBatches(it as never, rows, opts)) {
-    for (const [id, r] of await computeTsColumns(plans, batch, view.path, counts)) {
+    const computed = await computeKeeping(plans, batch, leaving, view.path, counts)
+    for (const [id, r] of computed.ts) {
       const acc = ts.get(id) ?? { values: [], errors: [] }
       for (let i = 0; i < r.values.length; i++) (acc.values.push(r.values[i]), acc.errors.push(r.errors[i] ?? null))
       ts.set(id, acc)
     }
+    for (const id of computed.rowIds) rowIds.push(id)
     for (const r of batch) out.push(r)
   }
-  return { rows: out, ts }
+  return { rows: out, ts, rowIds }
+}
+
+/**
+ * Entering rows in the order they are written: first those that keep the _rowid of the row they replace, then new
+ * ones (which get theirs from the sequence), each with its slice of the computed values.
+ */
+function splitByIdentity(rows: readonly Row[], ts: TsValues, rowIds: readonly (number | undefined)[]): { kept: WriteGroup; fresh: WriteGroup } {
+  const pick = (want: boolean): WriteGroup => {
+    const idx = rows.flatMap((_, i) => ((rowIds[i] !== undefined) === want ? [i] : []))
+    const values: TsValues = new Map([...ts].map(([id, r]) => [id, { values: idx.map((i) => r.values[i]), errors: idx.map((i) => r.errors[i] ?? null) }]))
+    return { rows: idx.map((i) => rows[i]!), ts: values, ...(want ? { rowIds: idx.map((i) => rowIds[i]!) } : {}) }
+  }
+  return { kept: pick(true), fresh: pick(false) }
+}
+
+interface WriteGroup {
+  readonly rows: Row[]
+  readonly ts: TsValues
+  readonly rowIds?: number[]
 }
 
 /**
  * Brings a view up to its base's current version, as one view version through the commit unit. Call with the view's
  * lock held; base row versions are read by version range, so a base write in progress stays unseen.
+ * With `undo` (a base revert the view cannot mirror by popping its latest sync, because that sync covered several
+ * base versions: its first, or a catch-up), the view instead goes back to the base's current version in a new
+ * version: the rows its latest sync touched, and those of base rows changed since the base version before it, are
+ * replaced by their base rows' current versions (data-table/views.ts). The revert guard (assertBaseRevertable) lets
+ * this happen only for a revert that changed no columns, so the view's schema stays.
  * Returns the view's new state, or undefined when it was already in step.
  */
-export async function syncView(ctx: CatalogContext, view: TableState, base: TableState, resolveIterator: IteratorResolver): Promise<TableState | undefined> {
-  const from = view.md.view!.syncedBaseVersion
-  const to = base.version
-  if (from >= to) return undefined
+export async function syncView(ctx: CatalogContext, view: TableState, base: TableState, resolveIterator: IteratorResolver, options: { undo?: boolean } = {}): Promise<TableState | undefined> {
+  const baseRowIdColumn = valueColumn(view.md.columns.find((c) => c.name === BASE_ROWID)!.id)
+  const delta = options.undo ? await undoDelta(ctx.db, view, base, baseRowIdColumn) : { from: view.md.view!.syncedBaseVersion, to: base.version, viewId: view.id, baseRowIdColumn }
+  const { from, to } = delta
+  if (!options.undo && from >= to) return undefined
   const staged = ctx.db.capabilities.stagedWrites === true
-  const baseRowId = (md: TableMd) => valueColumn(md.columns.find((c) => c.name === BASE_ROWID)!.id)
   // The base's schema when the view last followed it: the names its where and iterator input are written in.
-  const before = from < 0 ? base.md : await mdAtVersion(ctx.db, base.id, base.path, from)
+  const before = options.undo || from < 0 ? base.md : await mdAtVersion(ctx.db, base.id, base.path, from)
   const follow = (state: TableState, version: number) => followBaseSchema(state, base.path, before, base.md, version)
+  const iterated = view.md.view!.iterator !== undefined
   const { committed } = await commitLocked(ctx, view.id, {
     kind: 'sync',
     // Slow work (iterators, TypeScript-computed columns) happens before any write, in bounded batches. On a store
@@ -167,17 +202,22 @@ export async function syncView(ctx: CatalogContext, view: TableState, base: Tabl
       // Entering rows are read, expanded and computed with the view's schema as it follows the base's.
       const followed = follow(state, state.version + 1)
       const target = { ...state, md: followed.md }
-      const { rows: entering, ts } = await expandAndCompute(await enteringRows(ctx.db, base, target, from, to), target, resolveIterator, counts)
-      const leaving = staged ? await viewRowsOfEndedBaseRows(ctx.db, state.id, baseRowId(state.md), base.id, from, to) : undefined
-      return { entering, ts, leaving, followed }
+      const old = new LeavingRows(state.md, await readLeavingViewRows(ctx.db, base.id, delta, state.md.columns.filter(isStored)), viewRowKey(BASE_ROWID, iterated))
+      const computed = await expandAndCompute(await enteringRows(ctx.db, base, target, delta), target, old, resolveIterator, counts)
+      const { kept, fresh } = splitByIdentity(computed.rows, computed.ts, computed.rowIds)
+      const leaving = staged ? await viewRowsOfEndedBaseRows(ctx.db, base.id, delta) : undefined
+      return { kept, fresh, leaving, followed }
     },
     rows: {
-      count: (p) => p.entering.length + (p.leaving?.length ?? 0),
+      count: (p) => p.kept.rows.length + p.fresh.rows.length + (p.leaving?.length ?? 0),
       write: async (tx, state, version, p, counts, start, end) => {
-        const n = p.entering.length
+        const k = p.kept.rows.length
+        const n = k + p.fresh.rows.length
+        const target = { ...state, md: p.followed.md }
         // Columns the view gains get their data columns before the first rows that carry them.
         if (start === 0) for (const c of p.followed.added) await addPhysicalColumn(tx, state.id, c, { ifNotExists: true })
-        if (start < n) await insertRows(tx, { ...state, md: p.followed.md }, version, p.entering, p.ts, counts, undefined, undefined, start, Math.min(end, n))
+        if (start < k) await insertRows(tx, target, version, p.kept.rows, p.kept.ts, counts, p.kept.rowIds, undefined, start, Math.min(end, k))
+        if (end > k && start < n) await insertRows(tx, target, version, p.fresh.rows, p.fresh.ts, counts, undefined, undefined, Math.max(0, start - k), Math.min(end, n) - k)
         if (end > n) counts.deleted += await endRowVersions(tx, state.id, version, p.leaving!.slice(Math.max(0, start - n), end - n))
       },
     },
@@ -185,20 +225,33 @@ export async function syncView(ctx: CatalogContext, view: TableState, base: Tabl
       for (const c of p.followed.added) await dropPhysicalColumn(tx, state.id, c)
     },
     apply: async (tx, locked, version, p, counts) => {
-      // Base row versions that ended in (from, to] and existed at `from` leave the view.
-      if (!p.leaving) counts.deleted += await endRowsOfEndedBaseRows(tx, locked.id, baseRowId(locked.md), base.id, from, to, version)
+      // The view rows of base rows that changed in the delta leave (those written under `version` stay).
+      if (!p.leaving) counts.deleted += await endRowsOfEndedBaseRows(tx, base.id, delta, version)
       const followed = follow(locked, version)
       for (const c of followed.added) await addPhysicalColumn(tx, locked.id, c, { ifNotExists: true })
       // Rows already in the view get the base's values of the columns it gains (a computed column the base just
       // backfilled, say), in place: no earlier view version has those columns.
       const pairs = followed.md.view!.baseColumns.filter(([vid]) => followed.added.some((c) => c.id === vid))
-      await fillCarriedColumns(tx, locked.id, baseRowId(locked.md), base.id, pairs, to, version)
+      await fillCarriedColumns(tx, locked.id, baseRowIdColumn, base.id, pairs, to, version)
       // As in dropColumn: the data column stays for earlier versions; a scalar index serves current rows only.
       for (const c of followed.dropped) if (c.indexed) await dropScalarIndex(tx, locked.id, c.id)
       return { ...followed.md, view: { ...followed.md.view!, syncedBaseVersion: to } }
     },
   })
   return committed
+}
+
+/**
+ * The delta that takes a view whose latest sync reflects a base version now reverted back to the base's current
+ * version: from the base version the view reflected before that sync.
+ */
+async function undoDelta(db: Queryable, view: TableState, base: TableState, baseRowIdColumn: string): Promise<ViewDelta> {
+  const last = await latestVersionKind(db, view.id)
+  if (last !== 'sync' || view.md.view!.syncedBaseVersion <= base.version) {
+    throw invalid('HAS_DEPENDENTS', `view '${view.path}' cannot follow the revert of '${base.path}': its latest version is a ${last ?? 'creation'} reflecting version ${view.md.view!.syncedBaseVersion}`, { view: view.path })
+  }
+  const prev = await mdAtVersion(db, view.id, view.path, view.version - 1)
+  return { from: prev.view!.syncedBaseVersion, to: base.version, undoViewVersion: view.version, viewId: view.id, baseRowIdColumn }
 }
 
 /** A view's schema after its base's changed from `before` to `after` (followBaseSchema). */
@@ -359,27 +412,48 @@ export async function dependentsOf(db: Queryable, baseId: number): Promise<Table
 }
 
 /**
- * Checked before a revert pops version `state.version`: no snapshot may pin it, and no view may have changes of its
- * own after following it (those would be lost silently).
+ * Checked before a revert pops version `state.version`, for the whole chain of views over it, since a view left
+ * unable to follow after the base committed would stay broken: no snapshot may pin a version a revert pops, no view
+ * may have changes of its own after following it (those would be lost silently), and each view must be able to follow:
+ * - a view whose latest sync took in exactly the popped version pops that sync too (mirrorsByPop), and its own views
+ *   are checked the same way against that pop (and its retention, as a revert of the view is);
+ * - a view whose latest sync took in several base versions at once (its first sync, or a catch-up) goes back in a
+ *   new version instead (syncView's undo), which can only replace rows: refused when the popped version changed
+ *   columns, since the view would keep the ones the revert takes away (or lose ones its schema was made on).
+ * `root` is the table the user reverts, named in the errors.
  */
-export async function assertBaseRevertable(tx: Queryable, state: TableState, prev: TableMd): Promise<void> {
+export async function assertBaseRevertable(tx: Queryable, state: TableState, prev: TableMd, root: string = state.path): Promise<void> {
   const schemaChanges = columnsDiffer(state.md, prev)
+  const via = state.path === root ? '' : ` (through '${state.path}', which follows the revert of '${root}')`
   for (const d of await dependentsOf(tx, state.id)) {
     if (d.md.snapshot && d.md.snapshot.version >= state.version) {
-      throw invalid('HAS_DEPENDENTS', `version ${state.version} of '${state.path}' is pinned by snapshot '${d.path}'; drop the snapshot before reverting past it`, { snapshot: d.path })
+      throw invalid('HAS_DEPENDENTS', `version ${state.version} of '${state.path}' is pinned by snapshot '${d.path}'${via}; drop the snapshot before reverting past it`, { snapshot: d.path })
     }
-    if (d.md.view && d.md.view.syncedBaseVersion >= state.version) {
-      const last = await latestVersionKind(tx, d.id)
-      if (last !== 'sync') {
-        throw invalid('HAS_DEPENDENTS', `view '${d.path}' changed after following version ${state.version} of '${state.path}' (its latest version is a ${last}); revert the view first`, { view: d.path })
-      }
-      // The view mirrors the revert by undoing its sync; undoing its first sync leaves it as created, on the schema
-      // this revert takes away (its where, or a carried column, named a column that no longer exists).
-      if (schemaChanges && d.version <= 1) {
-        throw invalid('HAS_DEPENDENTS', `view '${d.path}' was created on the schema that this revert of '${state.path}' undoes (version ${state.version}); drop the view first, or drop the column instead of reverting (views follow a drop)`, { view: d.path })
-      }
+    if (!d.md.view || d.md.view.syncedBaseVersion < state.version) continue
+    const last = await latestVersionKind(tx, d.id)
+    if (last !== 'sync') {
+      throw invalid('HAS_DEPENDENTS', `view '${d.path}' changed after following version ${state.version} of '${state.path}'${via} (its latest version is a ${last}); revert the view first`, { view: d.path })
+    }
+    const dPrev = await mdAtVersion(tx, d.id, d.path, d.version - 1)
+    if (dPrev.view!.syncedBaseVersion === state.version - 1) {
+      await assertRevertRetained(tx, d)
+      await assertBaseRevertable(tx, d, dPrev, root)
+      continue
+    }
+    if (schemaChanges) {
+      throw invalid('HAS_DEPENDENTS', `view '${d.path}' cannot follow this revert of '${root}': it took in versions up to ${state.version} of '${state.path}' in one sync (it was created or caught up after them), so it cannot undo version ${state.version} alone, and that version changed the columns of '${state.path}'${state.path === root ? '' : ` (which follows the revert of '${root}')`}; drop '${d.path}' first, or drop the column instead of reverting (views follow a drop)`, { view: d.path, table: root })
     }
   }
+}
+
+/**
+ * How a view follows a revert of its base to `baseVersion`: by popping its latest sync when that sync took in exactly
+ * the popped base version (the view's version before it reflects `baseVersion`), else by an undoing sync.
+ */
+export async function mirrorsByPop(db: Queryable, view: TableState, baseVersion: number): Promise<boolean> {
+  if (view.version < 1) return false
+  const prev = await mdAtVersion(db, view.id, view.path, view.version - 1)
+  return prev.view!.syncedBaseVersion === baseVersion
 }
 
 /** Whether two schemas differ in their visible columns (ids, names, types). */

@@ -138,7 +138,7 @@ test('versions: a popped version is undone a step at a time (its rows first, the
 
 test('views: view rows whose base row version ended in the synced range end too', async () => {
   const { db, sent } = recorder([], 0)
-  await endRowsOfEndedBaseRows(db, 9, 'c4', 7, 2, 4, 3)
+  await endRowsOfEndedBaseRows(db, 7, { from: 2, to: 4, viewId: 9, baseRowIdColumn: 'c4' }, 3)
   expect(sent).toEqual([{
     sql: 'update tessera_data."t9" as v set _v_max = $1 where v._v_max = 2147483647 and v._v_min < $1 and v.c4 in (select b._rowid from tessera_data."t7" as b where b._v_max > 2 and b._v_max <= 4 and b._v_min <= 2)',
     params: [3],

@@ -1,23 +1,59 @@
 import { ColumnScope } from '../computed.ts'
 import { compileExpr, dataTable, MAX_VERSION, ParamList, valueColumn } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
-import type { ViewMd } from '../metadata.ts'
+import type { ColumnMd, ViewMd } from '../metadata.ts'
+import { readColumnsSql } from './rows.ts'
 import type { TableState } from '../state.ts'
 import type { Row } from '../validate-rows.ts'
 
 // View deltas: a view follows its base by version ranges. Base row versions that became current in (from, to] enter
 // the view; those that stopped being current in (from, to] and existed at `from` leave it. Reading by version range
 // keeps a base write in progress (its rows are under a version after `to`) out of the view.
+// A base revert that the view cannot mirror by popping its latest sync (that sync covered several base versions) is
+// followed by an undoing delta instead: the base rows that sync touched (the view rows it wrote or ended) and the base
+// rows that changed since the base version before it leave and, as current at `to`, enter again.
+
+/** The base versions a view sync covers. */
+export interface ViewDelta {
+  /** The base version the view reflects before the sync (for an undoing delta: the one before its latest sync). */
+  readonly from: number
+  /** The base version it reflects after. */
+  readonly to: number
+  /** An undoing delta (a base revert): the view version of the sync whose base versions past `to` are gone. */
+  readonly undoViewVersion?: number
+  /** The view's data table and its _base_rowid column (read by an undoing delta). */
+  readonly viewId: number
+  readonly baseRowIdColumn: string
+}
+
+const int = (n: number) => Math.trunc(n)
+
+/** The base rows (_rowid) whose view rows a delta replaces: a subquery. */
+function changedBaseRows(baseId: number, d: ViewDelta): string {
+  if (d.undoViewVersion === undefined) return endedBaseRows(baseId, d.from, d.to)
+  // The view rows its latest sync wrote or ended, and the base rows that became current since `from` (a row that
+  // entered the base in (from, to] and was ended only by the reverted version is current again, and enters).
+  const v = int(d.undoViewVersion)
+  return `(select v2.${d.baseRowIdColumn} from ${dataTable(d.viewId)} as v2 where v2._v_min = ${v} or v2._v_max = ${v} ` +
+    `union select b2._rowid from ${dataTable(baseId)} as b2 where b2._v_min > ${int(d.from)} and b2._v_min <= ${int(d.to)})`
+}
+
+/** The condition on base rows `b` entering the view in a delta (current at `to` in any case). */
+function enteringCondition(baseId: number, d: ViewDelta): string[] {
+  const current = [`b._v_min <= ${int(d.to)}`, `b._v_max > ${int(d.to)}`]
+  if (d.undoViewVersion === undefined) return [`b._v_min > ${int(d.from)}`, ...current]
+  return [...current, `b._rowid in ${changedBaseRows(baseId, d)}`]
+}
 
 /**
- * The base rows that entered between two base versions and are current at `to`, passing the view's filter: `_rid`
- * (the base _rowid) and each base column the view copies as "v<view column id>", in _rowid order.
+ * The base rows that entered in a delta and are current at its `to`, passing the view's filter: `_rid` (the base
+ * _rowid) and each base column the view copies as "v<view column id>", in _rowid order.
  */
-export async function readEnteringBaseRows(db: Queryable, base: TableState, view: ViewMd, from: number, to: number): Promise<Row[]> {
+export async function readEnteringBaseRows(db: Queryable, base: TableState, view: ViewMd, delta: ViewDelta): Promise<Row[]> {
   const baseScope = new ColumnScope(base.md, (c) => `b.${valueColumn(c.id)}`)
   const params = new ParamList()
   const cols = view.baseColumns.map(([vid, bid]) => `b.${valueColumn(bid)} as "v${vid}"`)
-  const where = [`b._v_min > ${Math.trunc(from)}`, `b._v_min <= ${Math.trunc(to)}`, `b._v_max > ${Math.trunc(to)}`]
+  const where = enteringCondition(base.id, delta)
   if (view.where) where.push(compileExpr(view.where, baseScope, params))
   const r = await db.query<Row>(`select b._rowid as "_rid", ${cols.join(', ')} from ${dataTable(base.id)} as b where ${where.join(' and ')} order by b._rowid`, params.values)
   return r.rows
@@ -25,25 +61,38 @@ export async function readEnteringBaseRows(db: Queryable, base: TableState, view
 
 /** The base rows (_rowid) whose version current at `from` ended in (from, to]: their view rows leave. */
 const endedBaseRows = (baseId: number, from: number, to: number): string =>
-  `(select b._rowid from ${dataTable(baseId)} as b where b._v_max > ${Math.trunc(from)} and b._v_max <= ${Math.trunc(to)} and b._v_min <= ${Math.trunc(from)})`
+  `(select b._rowid from ${dataTable(baseId)} as b where b._v_max > ${int(from)} and b._v_max <= ${int(to)} and b._v_min <= ${int(from)})`
 
-/** The current view rows whose base row version ended in (from, to] and existed at `from`, by row version address. */
-export async function viewRowsOfEndedBaseRows(db: Queryable, viewId: number, baseRowIdColumn: string, baseId: number, from: number, to: number): Promise<string[]> {
+/** The current view rows that leave in a delta, by row version address. */
+export async function viewRowsOfEndedBaseRows(db: Queryable, baseId: number, delta: ViewDelta): Promise<string[]> {
   const r = await db.query<{ t: string }>(
-    `select v.ctid::text as t from ${dataTable(viewId)} as v where v._v_max = ${MAX_VERSION} and v.${baseRowIdColumn} in ` +
-    `${endedBaseRows(baseId, from, to)} order by v.ctid`,
+    `select v.ctid::text as t from ${dataTable(delta.viewId)} as v where v._v_max = ${MAX_VERSION} and v.${delta.baseRowIdColumn} in ` +
+    `${changedBaseRows(baseId, delta)} order by v.ctid`,
   )
   return r.rows.map((x) => x.t)
 }
 
 /**
- * Ends (as of `version`) the view rows whose base row version ended in (from, to] and existed at `from`. Rows written
- * under `version` itself are the entering ones (a staged sync writes them first): they stay. Returns how many ended.
+ * The current view rows that leave in a delta, with `_rowid` and `columns` by name (a computed column with its stored
+ * error, readColumnsSql): a row that enters again from the same base row keeps its _rowid, and its computed values
+ * where their inputs are unchanged.
  */
-export async function endRowsOfEndedBaseRows(tx: Queryable, viewId: number, baseRowIdColumn: string, baseId: number, from: number, to: number, version: number): Promise<number> {
+export async function readLeavingViewRows(db: Queryable, baseId: number, delta: ViewDelta, columns: readonly ColumnMd[]): Promise<Row[]> {
+  const cols = ['v._rowid as "_rowid"', ...readColumnsSql('v', columns)]
+  const r = await db.query<Row>(
+    `select ${cols.join(', ')} from ${dataTable(delta.viewId)} as v where v._v_max = ${MAX_VERSION} and v.${delta.baseRowIdColumn} in ${changedBaseRows(baseId, delta)}`,
+  )
+  return r.rows
+}
+
+/**
+ * Ends (as of `version`) the view rows that leave in a delta. Rows written under `version` itself are the entering
+ * ones (a staged sync writes them first): they stay. Returns how many ended.
+ */
+export async function endRowsOfEndedBaseRows(tx: Queryable, baseId: number, delta: ViewDelta, version: number): Promise<number> {
   const ended = await tx.query(
-    `update ${dataTable(viewId)} as v set _v_max = $1 where v._v_max = ${MAX_VERSION} and v._v_min < $1 and v.${baseRowIdColumn} in ` +
-    endedBaseRows(baseId, from, to),
+    `update ${dataTable(delta.viewId)} as v set _v_max = $1 where v._v_max = ${MAX_VERSION} and v._v_min < $1 and v.${delta.baseRowIdColumn} in ` +
+    changedBaseRows(baseId, delta),
     [version],
   )
   return ended.affectedRows
