@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { invalid, notFound } from '../errors.ts'
+import { removeAtExit } from '../runtime/index.ts'
 import { checkLocalRead, checkRemoteFetch } from './access.ts'
 import { FileCache } from './cache.ts'
 import { activeDestination, destinationStores } from './destination.ts'
@@ -69,8 +70,15 @@ export function withMediaEnv<T>(env: MediaEnv, fn: () => Promise<T>): Promise<T>
  */
 export function currentMediaEnv(): MediaEnv {
   const dest = activeDestination()
-  const env = scoped.getStore() ?? registered[registered.length - 1] ?? (fallback ??= createMediaEnv(mkdtempSync(join(tmpdir(), 'tessera-media-'))))
+  const env = scoped.getStore() ?? registered[registered.length - 1] ?? (fallback ??= createFallbackEnv())
   return dest ? { ...env, store: dest } : env
+}
+
+/** The process's media environment while no database is open: in a temp folder removed when the process exits. */
+function createFallbackEnv(): MediaEnv {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-media-'))
+  removeAtExit(dir)
+  return createMediaEnv(dir)
 }
 
 /**

@@ -10,6 +10,7 @@ export { detectRuntime } from './detect.ts'
 export type { RuntimeName } from './detect.ts'
 export { aliasModules } from './module-alias.ts'
 export { collectGarbage } from './gc.ts'
+export { removeAtExit, removeAtExitNow } from './exit.ts'
 export type { ModuleLoader } from './module-alias.ts'
 
 let current: Promise<Runtime> | undefined
