@@ -32,6 +32,8 @@ export interface IndexStatements {
   countNewerRows(db: Queryable, tableId: number, after: number, cap: number): Promise<number>
   tableBlocks(db: Queryable, tableId: number): Promise<number>
   estimatedRows(db: Queryable, tableId: number, indexName: string): Promise<number>
+  /** The commit time of a table version as text (what tells it from a later version of the same number), or undefined. */
+  versionStamp(db: Queryable, tableId: number, version: number): Promise<string | undefined>
 }
 
 let provided: IndexStatements | undefined

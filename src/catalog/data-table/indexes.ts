@@ -2,6 +2,7 @@ import { DATA_SCHEMA, dataTable, MAX_VERSION, quoteIdent, valueColumn } from '..
 import type { Queryable } from '../../store/index.ts'
 import type { ColumnValuesPage, IndexStatements, VectorPage } from '../../index/index.ts'
 import { copyFloat4Bytes, forEachCopyRow, swapFloat4s } from './copy-binary-read.ts'
+import { versionStamp } from './versions.ts'
 
 // The statements over the data tables that embedding indexes (src/index/) need: the physical indexes' DDL (pgvector
 // HNSW, full-text GIN, the current rows' _rowid b-tree), the native index's reads (its vectors in _rowid pages, the
@@ -228,4 +229,4 @@ export async function estimatedRows(db: Queryable, tableId: number, indexName: s
 }
 
 /** The statements above, as the index layer takes them. */
-export const indexStatements: IndexStatements = { createCurrentRowsIndex, createRowIdIndex, readVectors, readColumnValues, rowsEnded, rowsWithoutVector, countVectors, rowIdsWrittenAfter, countNewerRows, tableBlocks, estimatedRows }
+export const indexStatements: IndexStatements = { createCurrentRowsIndex, createRowIdIndex, readVectors, readColumnValues, rowsEnded, rowsWithoutVector, countVectors, rowIdsWrittenAfter, countNewerRows, tableBlocks, estimatedRows, versionStamp }

@@ -44,11 +44,8 @@ export const countVectors = (db: Queryable, tableId: number, valueColumnId: numb
 /** The b-tree the query's candidate predicate (_rowid = any(...)) probes; created with an index on the embedded store. */
 export const createRowIdIndex = (tx: Queryable, tableId: number): Promise<void> => indexStatements().createRowIdIndex(tx, tableId)
 
-/** The commit time of a table version as text, or undefined when that version does not exist. */
-export async function versionStamp(db: Queryable, tableId: number, version: number): Promise<string | undefined> {
-  const r = await db.query<{ s: string }>(`select created_at::text as s from tessera.versions where table_id = $1 and version = $2`, [tableId, version])
-  return r.rows[0]?.s
-}
+/** The commit time of a table version as text, or undefined when that version does not exist (the catalog's own, as streams use it). */
+export const versionStamp = (db: Queryable, tableId: number, version: number): Promise<string | undefined> => indexStatements().versionStamp(db, tableId, version)
 
 export async function currentVersion(db: Queryable, tableId: number): Promise<number | undefined> {
   const r = await db.query<{ version: number }>(`select version from tessera.tables where id = $1`, [tableId])
