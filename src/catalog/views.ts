@@ -1,5 +1,5 @@
 import { alreadyExists, invalid } from '../errors.ts'
-import { ColumnScope, columnRefs, computedPlans, directDependents, renameColumnRefs } from './computed.ts'
+import { ColumnScope, columnRefs, computedPlans, directDependents, readErrorKeys, renameColumnRefs } from './computed.ts'
 import type { ExprNode, CellError } from '../query/index.ts'
 import { colNode, fnNode, printExpr, valueColumn, typeOf } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
@@ -10,7 +10,7 @@ import type { WriteCounts } from './rows.ts'
 import { commitLocked } from './commit.ts'
 import { addPhysicalColumn, dropPhysicalColumn, dropScalarIndex, endRowsOfEndedBaseRows, endRowVersions, fillCarriedColumns, latestVersionKind, readEnteringBaseRows, readLeavingViewRows, viewRowsOfEndedBaseRows } from './data-table/index.ts'
 import type { ViewDelta } from './data-table/index.ts'
-import { isStored } from './metadata.ts'
+import { hasErrorColumns, isStored } from './metadata.ts'
 import { computeKeeping, LeavingRows, viewRowKey } from './views-keep.ts'
 import type { TsValues } from './views-keep.ts'
 import type { CatalogContext } from './table.ts'
@@ -66,7 +66,7 @@ export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: 
       baseUnstored.push([id, c.id])
       continue
     }
-    columns.push({ id, name: c.name, type: formatType({ ...parseType(c.type), nullable: true }), addedIn: 0 })
+    columns.push(carriedColumn(c, id, c.name, 0))
     baseColumns.push([id, c.id])
   }
   if (spec.iterator) {
@@ -103,6 +103,39 @@ export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: 
   return { columns, primaryKey: [], nextColumnId: columns.length, mediaValidation: 'on_read', view }
 }
 
+/**
+ * The view column that carries base column `c`: nullable, and with the base's per-cell errors where the base stores
+ * them (a computed column's, a media column's), so that `v.c.x.errortype` answers as `t.c.x.errortype` does. Views
+ * made before carried no errors: their columns keep refusing errortype (no cellErrors) until the view is made again.
+ */
+function carriedColumn(c: ColumnMd, id: number, name: string, addedIn: number): ColumnMd {
+  return { id, name, type: formatType({ ...parseType(c.type), nullable: true }), addedIn, ...(hasErrorColumns(c) ? { cellErrors: true as const } : {}) }
+}
+
+/** The view columns (ids) of `pairs` that carry their base column's per-cell errors. */
+function carryingErrors(columns: readonly ColumnMd[], base: TableMd, pairs: readonly (readonly [number, number])[]): Set<number> {
+  const ids = new Set<number>()
+  for (const [vid, bid] of pairs) {
+    const vc = columns.find((c) => c.id === vid)
+    const bc = base.columns.find((c) => c.id === bid)
+    if (vc?.cellErrors && bc && hasErrorColumns(bc)) ids.add(vid)
+  }
+  return ids
+}
+
+/** Per row, the carried cells' errors that enteringRows put on it (readErrorKeys), as insertRows takes them. */
+function carriedErrors(rows: readonly Row[], md: TableMd): (Record<string, CellError> | undefined)[] {
+  const names = md.columns.filter((c) => c.cellErrors && !c.computed).map((c) => c.name)
+  return rows.map((row) => {
+    let out: Record<string, CellError> | undefined
+    for (const name of names) {
+      const keys = readErrorKeys(name)
+      if (row[keys.errortype] != null) (out ??= {})[name] = { errortype: String(row[keys.errortype]), errormsg: String(row[keys.errormsg] ?? '') }
+    }
+    return out
+  })
+}
+
 /** The view column carrying the iterator's input (renamed base_<name> when an output took its name). */
 function inputColumnName(columns: readonly ColumnMd[], baseColumns: readonly (readonly [number, number])[], base: TableState, input: string): string {
   const baseId = base.md.columns.find((c) => c.name === input)!.id
@@ -114,13 +147,20 @@ function inputColumnName(columns: readonly ColumnMd[], baseColumns: readonly (re
 async function enteringRows(db: Queryable, base: TableState, view: TableState, delta: ViewDelta): Promise<Row[]> {
   // A carried column the view dropped (dropColumn on the view) keeps its pair, which is read no more.
   const vmd = { ...view.md.view!, baseColumns: view.md.view!.baseColumns.filter(([vid]) => view.md.columns.some((c) => c.id === vid)) }
-  const r = await readEnteringBaseRows(db, base, vmd, delta)
+  const withErrors = carryingErrors(view.md.columns, base.md, vmd.baseColumns)
+  const r = await readEnteringBaseRows(db, base, vmd, delta, withErrors)
   return r.map((row) => {
     const out: Row = { [BASE_ROWID]: row._rid }
     for (const [vid, bid] of vmd.baseColumns) {
       const vc = view.md.columns.find((c) => c.id === vid)!
       const bc = base.md.columns.find((c) => c.id === bid)
       out[vc.name] = bc ? fromStore(parseType(bc.type), row[`v${vid}`]) : null
+      // The cell's error rides on the row beside its value, under the keys computed columns read errors by.
+      if (withErrors.has(vid)) {
+        const keys = readErrorKeys(vc.name)
+        out[keys.errortype] = row[`et${vid}`] ?? null
+        out[keys.errormsg] = row[`em${vid}`] ?? null
+      }
     }
     return out
   })
@@ -206,7 +246,8 @@ export async function syncView(ctx: CatalogContext, view: TableState, base: Tabl
       const computed = await expandAndCompute(await enteringRows(ctx.db, base, target, delta), target, old, resolveIterator, counts)
       const { kept, fresh } = splitByIdentity(computed.rows, computed.ts, computed.rowIds)
       const leaving = staged ? await viewRowsOfEndedBaseRows(ctx.db, base.id, delta) : undefined
-      return { kept, fresh, leaving, followed }
+      const errors = { kept: carriedErrors(kept.rows, target.md), fresh: carriedErrors(fresh.rows, target.md) }
+      return { kept, fresh, errors, leaving, followed }
     },
     rows: {
       count: (p) => p.kept.rows.length + p.fresh.rows.length + (p.leaving?.length ?? 0),
@@ -216,8 +257,8 @@ export async function syncView(ctx: CatalogContext, view: TableState, base: Tabl
         const target = { ...state, md: p.followed.md }
         // Columns the view gains get their data columns before the first rows that carry them.
         if (start === 0) for (const c of p.followed.added) await addPhysicalColumn(tx, state.id, c, { ifNotExists: true })
-        if (start < k) await insertRows(tx, target, version, p.kept.rows, p.kept.ts, counts, p.kept.rowIds, undefined, start, Math.min(end, k))
-        if (end > k && start < n) await insertRows(tx, target, version, p.fresh.rows, p.fresh.ts, counts, undefined, undefined, Math.max(0, start - k), Math.min(end, n) - k)
+        if (start < k) await insertRows(tx, target, version, p.kept.rows, p.kept.ts, counts, p.kept.rowIds, p.errors.kept, start, Math.min(end, k))
+        if (end > k && start < n) await insertRows(tx, target, version, p.fresh.rows, p.fresh.ts, counts, undefined, p.errors.fresh, Math.max(0, start - k), Math.min(end, n) - k)
         if (end > n) counts.deleted += await endRowVersions(tx, state.id, version, p.leaving!.slice(Math.max(0, start - n), end - n))
       },
     },
@@ -232,7 +273,7 @@ export async function syncView(ctx: CatalogContext, view: TableState, base: Tabl
       // Rows already in the view get the base's values of the columns it gains (a computed column the base just
       // backfilled, say), in place: no earlier view version has those columns.
       const pairs = followed.md.view!.baseColumns.filter(([vid]) => followed.added.some((c) => c.id === vid))
-      await fillCarriedColumns(tx, locked.id, baseRowIdColumn, base.id, pairs, to, version)
+      await fillCarriedColumns(tx, locked.id, baseRowIdColumn, base.id, pairs, to, version, carryingErrors(followed.md.columns, base.md, pairs))
       // As in dropColumn: the data column stays for earlier versions; a scalar index serves current rows only.
       for (const c of followed.dropped) if (c.indexed) await dropScalarIndex(tx, locked.id, c.id)
       return { ...followed.md, view: { ...followed.md.view!, syncedBaseVersion: to } }
@@ -366,7 +407,7 @@ export function followBaseSchema(view: Pick<TableState, 'path' | 'md'>, basePath
     const name = freeName(c.name, `'${basePath}' gets a column '${c.name}' that its view cannot carry`)
     const column: ColumnMd = c.computed?.stored === false
       ? { id, name, type: c.type, addedIn: version, computed: { ...c.computed, expr: renameColumnRefs(c.computed.expr, inView) } }
-      : { id, name, type: formatType({ ...parseType(c.type), nullable: true }), addedIn: version }
+      : carriedColumn(c, id, name, version)
     // Shown before the view's hidden _base_rowid, as at creation.
     columns.splice(columns.findIndex((x) => x.name === BASE_ROWID), 0, column)
     if (column.computed) {

@@ -1,5 +1,5 @@
 import { ColumnScope } from '../computed.ts'
-import { compileExpr, dataTable, MAX_VERSION, ParamList, valueColumn } from '../../query/index.ts'
+import { compileExpr, dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, valueColumn } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import type { ColumnMd, ViewMd } from '../metadata.ts'
 import { readColumnsSql } from './rows.ts'
@@ -47,12 +47,16 @@ function enteringCondition(baseId: number, d: ViewDelta): string[] {
 
 /**
  * The base rows that entered in a delta and are current at its `to`, passing the view's filter: `_rid` (the base
- * _rowid) and each base column the view copies as "v<view column id>", in _rowid order.
+ * _rowid) and each base column the view copies as "v<view column id>", in _rowid order; for the view columns in
+ * `withErrors` (carried with the base column's per-cell errors), its errortype and errormsg as "et<id>" and "em<id>".
  */
-export async function readEnteringBaseRows(db: Queryable, base: TableState, view: ViewMd, delta: ViewDelta): Promise<Row[]> {
+export async function readEnteringBaseRows(db: Queryable, base: TableState, view: ViewMd, delta: ViewDelta, withErrors: ReadonlySet<number> = new Set()): Promise<Row[]> {
   const baseScope = new ColumnScope(base.md, (c) => `b.${valueColumn(c.id)}`)
   const params = new ParamList()
-  const cols = view.baseColumns.map(([vid, bid]) => `b.${valueColumn(bid)} as "v${vid}"`)
+  const cols = view.baseColumns.flatMap(([vid, bid]) => [
+    `b.${valueColumn(bid)} as "v${vid}"`,
+    ...(withErrors.has(vid) ? [`b.${errorTypeColumn(bid)} as "et${vid}"`, `b.${errorMsgColumn(bid)} as "em${vid}"`] : []),
+  ])
   const where = enteringCondition(base.id, delta)
   if (view.where) where.push(compileExpr(view.where, baseScope, params))
   const r = await db.query<Row>(`select b._rowid as "_rid", ${cols.join(', ')} from ${dataTable(base.id)} as b where ${where.join(' and ')} order by b._rowid`, params.values)
@@ -101,11 +105,15 @@ export async function endRowsOfEndedBaseRows(tx: Queryable, baseId: number, delt
 /**
  * Fills the carried columns a view gains in a sync (`pairs`: view column id → base column id) for its current rows
  * from before `version`, in place (no version reads these data columns before it), from the base row version current
- * at `to`. Rows entering in the sync itself carry them already.
+ * at `to`, with their per-cell errors for the view columns in `withErrors`. Rows entering in the sync itself carry
+ * them already.
  */
-export async function fillCarriedColumns(tx: Queryable, viewId: number, baseRowIdColumn: string, baseId: number, pairs: readonly (readonly [number, number])[], to: number, version: number): Promise<number> {
+export async function fillCarriedColumns(tx: Queryable, viewId: number, baseRowIdColumn: string, baseId: number, pairs: readonly (readonly [number, number])[], to: number, version: number, withErrors: ReadonlySet<number> = new Set()): Promise<number> {
   if (pairs.length === 0) return 0
-  const sets = pairs.map(([vid, bid]) => `${valueColumn(vid)} = b.${valueColumn(bid)}`).join(', ')
+  const sets = pairs.flatMap(([vid, bid]) => [
+    `${valueColumn(vid)} = b.${valueColumn(bid)}`,
+    ...(withErrors.has(vid) ? [`${errorTypeColumn(vid)} = b.${errorTypeColumn(bid)}`, `${errorMsgColumn(vid)} = b.${errorMsgColumn(bid)}`] : []),
+  ]).join(', ')
   const r = await tx.query(
     `update ${dataTable(viewId)} as v set ${sets} from ${dataTable(baseId)} as b where b._rowid = v.${baseRowIdColumn} ` +
     `and b._v_min <= ${Math.trunc(to)} and b._v_max > ${Math.trunc(to)} and v._v_max = ${MAX_VERSION} and v._v_min < $1`,
