@@ -204,6 +204,16 @@ export class Table implements Joinable {
     return { path: this.path, tableId: this.#id, md: this.md, version: this.#pinned?.version, ...(this.#ctx.db.capabilities.stagedWrites ? { stagedWrites: true } : {}) }
   }
 
+  /**
+   * What tells the commit this handle reads (its pinned version, else the current one) from another that took the
+   * same number after a revert: the version's commit time, as the catalog keeps it. Undefined when that version is
+   * gone (reverted since). Streams compare it after every page (the HTTP server for its client: server/).
+   */
+  async versionStamp(): Promise<string | undefined> {
+    const source = this.querySource()
+    return versionStamp(this.#ctx.db, source.tableId, source.version ?? this.version)
+  }
+
   query(): Query {
     // One executor per handle: what it holds (connection, read-only or not, context) never changes for a handle.
     this.#queries ??= new LocalExecutor({

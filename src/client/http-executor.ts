@@ -10,12 +10,14 @@ import type { QuerySpec, SourceRef } from '../query/spec.ts'
 import { parseType } from '../types/column-type.ts'
 import { base64ToBytes, bytesToBase64 } from './base64.ts'
 import type { HttpTransport } from './http.ts'
+import { StreamPins } from './stream-pins.ts'
 import { tableUrl } from './urls.ts'
 
 // The executor of the one query builder (src/query/query.ts) over HTTP: POST /api/v1/query with the spec's JSON form
 // (src/api/json-query.ts reads it into the very same Query on the server), writes through the table routes. Values
 // come back as JSON and are revived by column type (timestamps → Date, binary → Uint8Array). stream() is the
-// builder's: pages of POST /query, each table pinned at its version when the stream starts.
+// builder's: pages of POST /query, each table pinned at its version when the stream starts and checked after each
+// page by its commit stamp (stream-pins.ts), so a revert or a drop fails the stream as it does in process.
 
 /** A table as the client's queries know it: its path, and the version it is read at (undefined = current). */
 export type RemoteSource = SourceRef
@@ -33,6 +35,7 @@ export interface QueryOwner {
 export class HttpExecutor implements QueryExecutor<RemoteSource> {
   readonly #http: HttpTransport
   readonly #owner: QueryOwner | undefined
+  readonly #pins: StreamPins
   readonly update?: (spec: QuerySpec<RemoteSource>, values: Record<string, unknown>) => Promise<UpdateStatus>
   readonly delete?: (spec: QuerySpec<RemoteSource>) => Promise<UpdateStatus>
 
@@ -40,6 +43,7 @@ export class HttpExecutor implements QueryExecutor<RemoteSource> {
   constructor(http: HttpTransport, options: { owner?: QueryOwner; writable?: boolean } = {}) {
     this.#http = http
     this.#owner = options.owner
+    this.#pins = new StreamPins(http)
     if (options.writable !== false) {
       this.update = (spec, values) => this.#update(spec, values)
       this.delete = (spec) => this.#delete(spec)
@@ -56,7 +60,8 @@ export class HttpExecutor implements QueryExecutor<RemoteSource> {
   }
 
   async collect(spec: QuerySpec<RemoteSource>): Promise<ResultSet> {
-    const r = await this.#post<QueryAnswer>(spec)
+    // A stream's page of a version reverted or dropped since fails here, before the stream's check: say which.
+    const r = await this.#post<QueryAnswer>(spec).catch(async (e: unknown) => Promise.reject(await this.#pins.explain(spec, e)))
     return new ResultSet(r.columns, reviveRows(r.columns, r.rows))
   }
 
@@ -66,6 +71,10 @@ export class HttpExecutor implements QueryExecutor<RemoteSource> {
 
   async currentVersion(source: RemoteSource): Promise<number> {
     return (await this.#http.request<TableInfo>('GET', tableUrl(source.path))).version
+  }
+
+  watchVersion(source: RemoteSource, version: number): Promise<() => Promise<void>> {
+    return this.#pins.watch(source, version)
   }
 
   async #update(spec: QuerySpec<RemoteSource>, values: Record<string, unknown>): Promise<UpdateStatus> {

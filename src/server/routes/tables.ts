@@ -9,12 +9,14 @@ import * as v from 'valibot'
 import type { Table, Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
 import { Expr } from '../../query/index.ts'
+import { notFound } from '../../errors.ts'
 import type { Access, AuthEnv } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
 import { readParam, readParams, refuseNonFiniteNumbers, tooLarge } from '../request.ts'
 import { queryFromRequest } from './query.ts'
 import { assertCanList, assertCanTouch, assertDependentsWritable, visibleOnly } from '../tenant.ts'
+import { STAMP_HEADER, stampedTable, TableInfoParams, versionStamp } from '../version-stamps.ts'
 
 // Tables, rows, columns and versions. A table path may contain '/', so actions follow a '/-/' separator:
 // /api/v1/tables/prod_app/docs/-/rows. Names never contain '-', so the separator is unambiguous.
@@ -39,7 +41,7 @@ const T = '/api/v1/tables/{path}'
 export const tableDocs: OperationDoc[] = [
   { method: 'get', path: '/api/v1/tables', summary: 'List tables in a dir', tag: 'tables', params: ListTablesParams, answer: TableListAnswerSchema },
   { method: 'post', path: '/api/v1/tables', summary: 'Create a table', tag: 'tables', body: CreateTableRequestSchema, success: 201, answer: TableInfoSchema },
-  { method: 'get', path: T, summary: "A table's schema and version ('path:N' for a past version)", tag: 'tables', answer: TableInfoSchema },
+  { method: 'get', path: T, summary: `A table's schema and version ('path:N' for a past version, answered with a ${STAMP_HEADER} header; with ?stamp=<that header>, 409 CONCURRENCY_CONFLICT once version N was reverted, 404 TABLE_NOT_FOUND once the table was dropped)`, tag: 'tables', params: TableInfoParams, answer: TableInfoSchema },
   { method: 'post', path: '/api/v1/views', summary: 'Create a view (where filter and/or iterator) over a table', tag: 'tables', body: CreateViewRequestSchema, success: 201, answer: TableInfoSchema },
   { method: 'post', path: '/api/v1/snapshots', summary: "Create a read-only snapshot of a table ('base:N' for a version)", tag: 'tables', body: CreateSnapshotRequestSchema, success: 201, answer: TableInfoSchema },
   { method: 'delete', path: T, summary: 'Drop a table (force drops its views and snapshots)', tag: 'tables', params: DropParams },
@@ -87,7 +89,25 @@ export function tableRoutes(db: Tessera) {
     return c.json(tableInfo(t), before.includes(t.path) ? 200 : 201)
   })
 
-  app.get(`/tables/${TABLE}`, async (c) => c.json(tableInfo(await table(c, 'read'))))
+  app.get(`/tables/${TABLE}`, async (c) => {
+    const { stamp } = readParams(c, TableInfoParams)
+    if (stamp !== undefined) {
+      // A stream's check after a page (version-stamps.ts): the table's info while version N is still that commit.
+      const raw = c.req.param('path')
+      assertCanTouch(c.var.principal, parsePath(raw, { allowVersion: true }).path, 'read')
+      const t = await stampedTable(db, raw, stamp)
+      c.header(STAMP_HEADER, stamp)
+      return c.json(tableInfo(t))
+    }
+    const t = await table(c, 'read')
+    // A pinned version's stamp, for a stream that pins it to send back after each page.
+    if (t.pinnedVersion !== undefined) {
+      const s = await versionStamp(t)
+      if (s === undefined) throw notFound('VERSION_NOT_FOUND', `table '${t.path}' has no version ${t.pinnedVersion} any more (reverted or dropped just now)`, { path: t.path, version: t.pinnedVersion })
+      c.header(STAMP_HEADER, s)
+    }
+    return c.json(tableInfo(t))
+  })
 
   app.post('/views', async (c) => {
     const body = await readJson(c, CreateViewRequestSchema)
