@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { createHash } from 'node:crypto'
 import type { CallPolicy, RetryOptions } from '../compute/index.ts'
-import { runChunks, RateLimiter, Semaphore, checkResponse, TransientError } from '../compute/index.ts'
+import { runChunks, RateLimiter, Semaphore, checkResponse, stopSignal, throwIfStopped, TransientError } from '../compute/index.ts'
 import { expectKinds, RowFailure } from '../query/index.ts'
 import type { ColumnType } from '../types/index.ts'
 import { listedEvents, modelOf, serverSentEvents } from './common.ts'
@@ -13,6 +13,7 @@ import { restrictedCaller } from '../media/index.ts'
 import type { FnNode } from '../query/index.ts'
 import { AdaptiveGate } from './limits.ts'
 import { sendOutbound } from './outbound.ts'
+import { requestAbort, stoppedInFlight } from './abort.ts'
 
 // The client core every provider module shares: where requests go (base URL and key from configure(), else the
 // environment), how they are throttled (concurrency, optional rate limit, the adaptive gate fed by the provider's
@@ -166,37 +167,57 @@ export class ProviderClient {
     return this.gateFor(this.baseUrl(), this.apiKey())
   }
 
-  /** One POST, gated by the provider's rate-limit state; failures become TransientError (retried) or HttpError. */
-  async request(node: FnNode | undefined, path: string, body: unknown): Promise<Response> {
+  /**
+   * One POST, gated by the provider's rate-limit state, whose answer `read` takes (the body included, under the same
+   * timeout and stop). Failures become TransientError (retried) or HttpError.
+   *
+   * Under a stop signal (src/compute/stop.ts: a background job being cancelled, closed, or its table dropped), the
+   * request is aborted where it is (waiting at the gate, waiting for headers, reading the body) and fails with
+   * StoppedError: its row is not done, neither a result nor an error, so a resumed job asks again; and a stop is not
+   * a failure worth a retry, so no backoff is slept out after it (withRetry rethrows it at once).
+   */
+  async #exchange<R>(node: FnNode | undefined, path: string, body: unknown, read: (res: Response, where: string) => Promise<R>): Promise<R> {
+    // Read where the call is set up, in the job's async context (as runChunks does), and used for this whole exchange.
+    const stop = stopSignal()
     const key = this.apiKey()
     const base = this.baseUrl(node)
     const url = `${base}${path}`
     const where = `POST ${shownUrl(url)}`
     const gate = this.gateFor(base, key)
-    await gate.wait()
-    let res: Response
+    await gate.wait(stop)
+    throwIfStopped(stop)
+    const abort = requestAbort(this.timeoutMs, stop)
     try {
-      res = await sendOutbound(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...this.spec.fixedHeaders, ...(key ? this.spec.authHeaders(key) : {}), ...this.config.headers },
-        body: JSON.stringify(body),
-        redirect: 'manual', // see refuseRedirect: the key goes to the base URL only
-        signal: AbortSignal.timeout(this.timeoutMs),
-      })
+      let res: Response
+      try {
+        res = await sendOutbound(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...this.spec.fixedHeaders, ...(key ? this.spec.authHeaders(key) : {}), ...this.config.headers },
+          body: JSON.stringify(body),
+          redirect: 'manual', // see refuseRedirect: the key goes to the base URL only
+          signal: abort.signal,
+        })
+      } catch (e) {
+        if (stop?.aborted) throw e // reported as a stop below
+        // Timeouts and refused connections are worth a retry; the message names the endpoint, never the key.
+        const why = isTimeout(e) ? `no response within ${this.timeoutMs} ms (timeoutMs)` : scrubUrl(String((e as Error)?.message ?? e), url)
+        throw new TransientError(`${where} failed: ${why}`, { cause: e })
+      }
+      gate.note(res.headers, res.status)
+      refuseRedirect(res, url, where)
+      return await read(await checkResponse(res, where), where)
     } catch (e) {
-      // Timeouts and refused connections are worth a retry; the message names the endpoint, never the key.
-      const why = isTimeout(e) ? `no response within ${this.timeoutMs} ms (timeoutMs)` : scrubUrl(String((e as Error)?.message ?? e), url)
-      throw new TransientError(`${where} failed: ${why}`, { cause: e })
+      // Whatever the cut made of the request (an AbortError, a body read failed, a stream ended early), it was the
+      // stop's doing: the cell must not keep it as its error.
+      throw stop?.aborted ? stoppedInFlight() : e
+    } finally {
+      abort.release()
     }
-    gate.note(res.headers, res.status)
-    refuseRedirect(res, url, where)
-    return checkResponse(res, where)
   }
 
   /** One POST whose answer is a JSON object (or list). */
-  async post(node: FnNode | undefined, path: string, body: unknown): Promise<unknown> {
-    const res = await this.request(node, path, body)
-    return readJson(res, this.where(node, path), this.timeoutMs)
+  post(node: FnNode | undefined, path: string, body: unknown): Promise<unknown> {
+    return this.#exchange(node, path, body, (res, where) => readJson(res, where, this.timeoutMs))
   }
 
   /**
@@ -204,19 +225,19 @@ export class ProviderClient {
    * instead (a proxy or compatible server ignoring `stream`) is taken at its word: an object is that answer, a list
    * is the stream's chunks.
    */
-  async stream<R>(node: FnNode | undefined, path: string, body: unknown, assemble: (events: AsyncIterable<SseEvent>, where: string) => Promise<R>): Promise<R> {
-    const res = await this.request(node, path, body)
-    const where = this.where(node, path)
-    const type = res.headers.get('content-type') ?? ''
-    if (/json/i.test(type) && !/event-stream/i.test(type)) {
-      const value = await readJson(res, where, this.timeoutMs)
-      return Array.isArray(value) ? assemble(listedEvents(value), where) : (value as R)
-    }
-    try {
-      return await assemble(serverSentEvents(res, where), where)
-    } catch (e) {
-      throw readFailure(e, where, this.timeoutMs, 'the stream')
-    }
+  stream<R>(node: FnNode | undefined, path: string, body: unknown, assemble: (events: AsyncIterable<SseEvent>, where: string) => Promise<R>): Promise<R> {
+    return this.#exchange(node, path, body, async (res, where) => {
+      const type = res.headers.get('content-type') ?? ''
+      if (/json/i.test(type) && !/event-stream/i.test(type)) {
+        const value = await readJson(res, where, this.timeoutMs)
+        return Array.isArray(value) ? assemble(listedEvents(value), where) : (value as R)
+      }
+      try {
+        return await assemble(serverSentEvents(res, where), where)
+      } catch (e) {
+        throw readFailure(e, where, this.timeoutMs, 'the stream')
+      }
+    })
   }
 }
 

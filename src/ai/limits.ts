@@ -53,9 +53,12 @@ export class AdaptiveGate {
     this.maxHoldMs = maxHoldMs
   }
 
-  /** Resolves when new requests may start. */
-  async wait(): Promise<void> {
-    for (let now = Date.now(); now < this.#openAt; now = Date.now()) await sleep(this.#openAt - now)
+  /**
+   * Resolves when new requests may start. A stop (`signal`: the job the request belongs to was cancelled) ends the
+   * wait at once with StoppedError: a cancelled job does not sit out a provider's pause (up to maxHoldMs).
+   */
+  async wait(signal?: AbortSignal): Promise<void> {
+    for (let now = Date.now(); now < this.#openAt; now = Date.now()) await sleep(this.#openAt - now, signal)
   }
 
   note(headers: Headers, status: number): void {

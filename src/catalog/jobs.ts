@@ -266,8 +266,9 @@ export class Jobs {
   }
 
   /**
-   * Stops a job: calls to UDFs and models not yet made are not made, those in flight finish, and the rows computed so
-   * far are written; progress is kept, so resume(id) computes only the rest. With dropColumn, the
+   * Stops a job: calls to UDFs and models not yet made are not made, provider requests in flight are aborted (a
+   * UDF's own call in flight finishes), and the rows computed before the first one not computed are written; progress
+   * is kept, so resume(id) computes only the rest. With dropColumn, the
    * partly computed hidden column is removed instead (a new table version) and the job cannot be resumed.
    */
   async cancel(id: number, options: { dropColumn?: boolean } = {}): Promise<JobInfo> {
@@ -380,8 +381,8 @@ export class Jobs {
 
   /**
    * Computes a batch's TypeScript values under the run's stop signal, watching meanwhile for a drop of the table
-   * (which stops the job too: its requests would be paid for a table that is gone). A stop in an onError 'abort'
-   * column fails the evaluation (a not-made call is an error there): then nothing of the batch is kept.
+   * (which stops the job too: its requests would be paid for a table that is gone). A stopped row does not fail an
+   * onError 'abort' column (computeTsColumns): its batch keeps the rows computed before it, as any column's does.
    */
   async #compute(job: JobRow, state: TableState, plan: ComputedPlan, rows: readonly JobBatchRow[], run: JobRun): Promise<{ values: unknown[]; errors: (CellError | null)[] } | undefined> {
     const unwatch = this.#watch(job, run)

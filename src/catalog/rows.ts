@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { invalid, TesseraError } from '../errors.ts'
+import { STOPPED } from '../compute/index.ts'
 import { ColumnScope, computedPlans, readByValue, readErrorKeys, valueRefs } from './computed.ts'
 import type { ComputedPlan } from './computed.ts'
 import { evalCells, Expr, isCol, isExprNode, litNode, printExpr, ExprNodeSchema, valueColumn, typeOf } from '../query/index.ts'
@@ -48,7 +49,10 @@ export async function computeTsColumns(
     if (p.mode !== 'ts') continue
     const { values, errors } = p.reads.size === 0 ? await evalPlan(p, rows) : await evalReadingValues(p, rows, byName)
     const failed = errors.findIndex((e) => e !== null)
-    if (failed >= 0 && p.column.computed!.onError === 'abort') {
+    // A row left uncomputed because its job was stopped (cancelled, its table dropped: src/compute/stop.ts) is no
+    // failure of the column: the job keeps the rows computed before it, as for onError 'ignore', and computes the
+    // rest when resumed. Only jobs run under a stop signal, so other writes never meet one.
+    if (failed >= 0 && p.column.computed!.onError === 'abort' && errors[failed]!.errortype !== STOPPED) {
       throw new TesseraError('COMPUTATION_FAILED', `row ${failed}, computed column '${p.column.name}' of '${path}': ${errors[failed]!.errortype}: ${errors[failed]!.errormsg}; nothing was written (use onError: 'ignore' to store the error per cell instead)`, { row: failed, column: p.column.name })
     }
     const n = errors.filter((e) => e !== null).length

@@ -21,8 +21,9 @@ export interface CallPolicy {
  *
  * Under a stop signal (src/compute/stop.ts: a background job being cancelled), a chunk not yet started when it fires
  * is never called: each of its items answers a RowFailure(StoppedError), while the chunks that were answered keep
- * their results, so the caller can keep what it paid for. Calls in flight finish (or abort, when their function
- * passes stopSignal() on to its requests).
+ * their results, so the caller can keep what it paid for. Calls in flight finish, or abort when their function passes
+ * stopSignal() on to its requests (the provider client does: a call it cut off fails with StoppedError, so its items
+ * answer RowFailure(StoppedError) too, and a retry's backoff or a rate-limit wait ends at the stop).
  */
 export async function runChunks<T, R>(items: readonly T[], size: number, policy: CallPolicy, call: (chunk: T[]) => Promise<readonly R[]>, onChunkFailure?: (error: unknown, chunk: T[]) => readonly R[]): Promise<R[]> {
   // Read here, in the caller's context: the chunks' callbacks run when a shared semaphore lets them, in whichever

@@ -23,13 +23,19 @@ export class RateLimiter {
    * at once (StoppedError), and its turn takes no token: a cancelled job's queued calls do not hold back the others.
    */
   acquire(signal?: AbortSignal): Promise<void> {
-    const turn = this.#queue.then(() => (signal?.aborted ? undefined : this.#take()))
+    const turn = this.#queue.then(() => this.#take(signal))
     this.#queue = turn
     return stoppable(signal, turn)
   }
 
-  async #take(): Promise<void> {
+  /**
+   * Takes a token, waiting for one to come. A stop ends the wait too (not only the caller's, which stoppable ends):
+   * the callers queued behind a stopped one get their turn at once instead of after its refill. Never rejects, so
+   * the queue's chain stays fulfilled.
+   */
+  async #take(signal: AbortSignal | undefined): Promise<void> {
     for (;;) {
+      if (signal?.aborted) return
       const now = performance.now()
       this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#last) / 1000) * this.#perSecond)
       this.#last = now
@@ -37,7 +43,7 @@ export class RateLimiter {
         this.#tokens -= 1
         return
       }
-      await sleep(((1 - this.#tokens) / this.#perSecond) * 1000)
+      await sleep(((1 - this.#tokens) / this.#perSecond) * 1000, signal).catch(() => undefined)
     }
   }
 }

@@ -4,7 +4,9 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 // evaluation under one, so that a cancel, a close or a drop of its table stops the calls to UDFs and models that have
 // not started yet, while the calls already answered keep their values (the job writes them). It travels ambiently,
 // since the evaluation between the job and the calls (computed-column planning, the expression evaluator, providers)
-// has no parameter for it; providers can pass stopSignal() on to fetch() to abort requests in flight too.
+// has no parameter for it. The provider client (src/ai/client.ts) passes it on to its requests, so a stop also aborts
+// the provider calls in flight (their rows stay not done, like the calls never made) instead of waiting for them. A
+// user's UDF is not handed it (stopSignal() is not in the public surface): its calls in flight finish.
 
 /** The errortype a stopped row's cell error has (evalCells names a cell's error by its error's name). */
 export const STOPPED = 'StoppedError'
