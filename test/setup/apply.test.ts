@@ -125,6 +125,9 @@ export default defineSetup(async (db) => {
       const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited])
       return { out, code }
     }
+    // --plan reads a data dir that exists (it creates none).
+    const init = Bun.spawn([process.execPath, bin, 'init', '--home', join(dir, 'data')], { stdout: 'ignore', stderr: 'ignore' })
+    expect(await init.exited).toBe(0)
     const plan = await run('--plan')
     expect(plan.out).toContain('would create table app/t (id int, name string)')
     expect(plan.out).toContain('plan: changes above would be made')
