@@ -153,7 +153,7 @@ describe('one contract for requests: the routes validate with src/api/requests.t
       const tt = await db.getTable('c_setup')
       await tt.addEmbeddingIndex('text', { name: 'lex', ifExists: 'replace', background: true })
     }, client))
-    expect((e as Error).message).toContain('background: true rebuilds with an embedder')
+    expect((e as Error).message).toContain("addEmbeddingIndex('text') needs embed")
     expect((await client.jobs.list()).length).toBe(before)
   })
 })
