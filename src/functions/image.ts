@@ -70,13 +70,56 @@ imageFn('image_mode', 'string', async (ref) => {
   return ({ 1: 'L', 2: 'LA', 3: 'RGB', 4: 'RGBA' } as Record<number, string>)[m.channels ?? 3] ?? 'RGB'
 })
 
+// Output size bounds: a function whose output size the caller picks (resize, rotation) would otherwise make sharp
+// fill any size up to its own 100,000,000 px per side (a 20000x20000 resize of a 1x1 image took 25.8 s of CPU per
+// row, from a read-only query). A result may be at most 16384 px per side (sharp's default input limit, so it can be
+// read back) and 50 megapixels in all, or else no larger than its source (shrinking or turning a big photo by a right
+// angle stays allowed; a source is itself bounded by sharp's input limit of 268 megapixels).
+export const MAX_OUTPUT_SIDE = 16384
+export const MAX_OUTPUT_PIXELS = 50_000_000
+
+/** Refuses an output side that is not a whole number of pixels (sharp takes nothing else). */
+function checkSide(node: FnNode, what: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw typeError(node, `${node.fn}() ${what} must be a positive whole number of pixels, got ${JSON.stringify(v)}`)
+}
+
+/** Refuses an output of width x height past the limits that is also larger than its source. */
+function checkOutputSize(node: FnNode, out: { width: number; height: number }, src: { width: number; height: number }): void {
+  const { width, height } = out
+  const withinSource = width * height <= src.width * src.height && Math.max(width, height) <= Math.max(src.width, src.height)
+  if (withinSource) return
+  if (Math.max(width, height) > MAX_OUTPUT_SIDE) throw typeError(node, `${node.fn}() would make a ${width}x${height} image from a ${src.width}x${src.height} one: over the limit of ${MAX_OUTPUT_SIDE} pixels per side`)
+  if (width * height > MAX_OUTPUT_PIXELS) throw typeError(node, `${node.fn}() would make a ${width}x${height} image from a ${src.width}x${src.height} one: over the limit of ${MAX_OUTPUT_PIXELS.toLocaleString('en-US')} pixels`)
+}
+
+/** The size sharp's resize gives an image of src size for the requested width/height and fit. */
+export function resizedSize(src: { width: number; height: number }, w: number | undefined, h: number | undefined, fit: string): { width: number; height: number } {
+  const sw = Math.max(1, src.width)
+  const sh = Math.max(1, src.height)
+  if (w !== undefined && h === undefined) return { width: w, height: Math.max(1, Math.round((w * sh) / sw)) }
+  if (h !== undefined && w === undefined) return { width: Math.max(1, Math.round((h * sw) / sh)), height: h }
+  if (w === undefined || h === undefined) return { width: sw, height: sh }
+  if (fit !== 'inside' && fit !== 'outside') return { width: w, height: h }
+  const scale = fit === 'inside' ? Math.min(w / sw, h / sh) : Math.max(w / sw, h / sh)
+  return { width: Math.max(1, Math.round(sw * scale)), height: Math.max(1, Math.round(sh * scale)) }
+}
+
+const FITS = ['fill', 'cover', 'contain', 'inside', 'outside']
+
 imageFn('image_resize', 'image', async (ref, node) => {
   const w = node.opts?.width as number | undefined
   const h = node.opts?.height as number | undefined
   const fit = (node.opts?.fit as 'fill' | 'cover' | 'contain' | 'inside' | 'outside' | undefined) ?? (w && h ? 'fill' : 'inside')
+  // One dimension (or fit 'outside') leaves the other to the image's aspect ratio: checked against the real size.
+  const src = await size(ref)
+  checkOutputSize(node, resizedSize(src, w, h, fit), src)
   return storeImage((await openImage(ref)).rotate().resize(w ?? null, h ?? null, { fit }), await sourceFormat(ref))
 }, (node) => {
-  if (typeof node.opts?.width !== 'number' && typeof node.opts?.height !== 'number') throw typeError(node, 'image_resize() needs opts.width and/or opts.height')
+  const { width, height, fit } = node.opts ?? {}
+  if (width === undefined && height === undefined) throw typeError(node, 'image_resize() needs opts.width and/or opts.height')
+  if (width !== undefined) checkSide(node, 'width', width)
+  if (height !== undefined) checkSide(node, 'height', height)
+  if (fit !== undefined && !FITS.includes(String(fit))) throw typeError(node, `image_resize() fit must be one of ${FITS.join(', ')}, got ${JSON.stringify(fit)}`)
 })
 
 // crop takes a PIL box [left, top, right, bottom], or left/top/width/height.
@@ -97,7 +140,20 @@ imageFn('image_crop', 'image', async (ref, node) => {
   if (b.width <= 0 || b.height <= 0) throw typeError(node, 'image_crop() needs a box with positive width and height')
 })
 
+/** The bounding box of a w x h image turned by `degrees` (what sharp's rotate makes). */
+export function rotatedSize(w: number, h: number, degrees: number): { width: number; height: number } {
+  const a = (degrees * Math.PI) / 180
+  const c = Math.abs(Math.cos(a))
+  const s = Math.abs(Math.sin(a))
+  // Multiples of 90 degrees exactly (cos/sin are not exactly 0 there).
+  if (degrees % 90 === 0) return (degrees / 90) % 2 === 0 ? { width: w, height: h } : { width: h, height: w }
+  return { width: Math.ceil(w * c + h * s), height: Math.ceil(w * s + h * c) }
+}
+
 imageFn('image_rotate', 'image', async (ref, node) => {
+  // Turning by other than a right angle grows the canvas (up to twice the pixels at 45 degrees).
+  const src = await size(ref)
+  checkOutputSize(node, rotatedSize(src.width, src.height, num(node, 'angle')), src)
   const img = (await openImage(ref)).rotate()
   const upright = (await loadSharp())(await img.toBuffer())
   return storeImage(upright.rotate(-num(node, 'angle'), { background: { r: 0, g: 0, b: 0, alpha: 0 } }), await sourceFormat(ref))
@@ -125,6 +181,8 @@ imageFn('image_thumbnail', 'string', async (ref, node) => {
   const s = num(node, 'size', 128)
   const bytes = await (await openImage(ref)).rotate().resize(s, s, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toBuffer()
   return `data:image/webp;base64,${bytes.toString('base64')}`
+}, (node) => {
+  if (node.opts?.size !== undefined) checkSide(node, 'size', node.opts.size)
 })
 
 /** Expression helpers: `image.width(docs.c.photo)`, `image.resize(docs.c.photo, { width: 64 })`. */

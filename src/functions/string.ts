@@ -1,8 +1,10 @@
 import { expectKinds, scalar, t, typeError } from '../query/index.ts'
 import type { FnNode } from '../query/index.ts'
+import { checkReplacePattern, RegexSyntaxError, userRegex } from './regex.ts'
+import type { UserRegex } from './regex.ts'
 
-// String methods. Regexes use Postgres POSIX syntax in SQL and JavaScript syntax in TypeScript; the common subset
-// (classes, anchors, quantifiers, groups) behaves the same in both.
+// String methods. match and regex_replace take a user pattern: Postgres regexes in SQL, RE2 (linear time) in
+// TypeScript, both held to the syntax they read alike (src/functions/regex.ts).
 
 const STR = ['string']
 const TEXTLIKE = ['string', 'image', 'video', 'audio', 'document']
@@ -70,12 +72,20 @@ function regexFlags(node: FnNode): { caseInsensitive: boolean } {
 function checkRegex(node: FnNode): string {
   const pattern = node.opts?.pattern
   if (typeof pattern !== 'string') throw typeError(node, `${node.fn}() needs opts.pattern, a regular expression string`)
-  try {
-    new RegExp(pattern)
-  } catch (e) {
-    throw typeError(node, `invalid regular expression ${JSON.stringify(pattern)}: ${(e as Error).message}`)
-  }
+  compiled(node, pattern)
   return pattern
+}
+/** The pattern checked and compiled for TypeScript; refused the same way whichever side would run it. */
+function compiled(node: FnNode, pattern = node.opts?.pattern as string): UserRegex {
+  try {
+    const re = userRegex(pattern, regexFlags(node).caseInsensitive)
+    if (node.fn === 'regex_replace') checkReplacePattern(re)
+    return re
+  } catch (e) {
+    if (!(e instanceof RegexSyntaxError)) throw e
+    const shown = pattern.length > 80 ? `${JSON.stringify(pattern.slice(0, 80))}...` : JSON.stringify(pattern)
+    throw typeError(node, `${node.fn}() cannot use the regular expression ${shown}: ${e.message}`)
+  }
 }
 
 /** regex search anywhere in the string (Python re.search). */
@@ -83,13 +93,13 @@ scalar({
   name: 'match', minArgs: 1, maxArgs: 1,
   returnType: (types, node) => (expectKinds(node, types, 0, TEXTLIKE), checkRegex(node), t('bool', types[0]!.nullable)),
   sql: ([a], emit, node) => `(${a!.sql} ${regexFlags(node).caseInsensitive ? '~*' : '~'} ${emit.param(checkRegex(node))})`,
-  eval: ([a], node) => new RegExp(checkRegex(node), regexFlags(node).caseInsensitive ? 'i' : '').test(a as string),
+  eval: ([a], node) => compiled(node).test(a as string),
 })
 scalar({
   name: 'regex_replace', minArgs: 2, maxArgs: 2,
   returnType: (types, node) => (expectKinds(node, types, 0, STR), expectKinds(node, types, 1, STR), checkRegex(node), t('string', types[0]!.nullable)),
   sql: ([a, b], emit, node) => `regexp_replace(${a!.sql}, ${emit.param(checkRegex(node))}, ${b!.sql}, ${emit.param(regexFlags(node).caseInsensitive ? 'gi' : 'g')})`,
-  eval: ([a, b], node) => (a as string).replace(new RegExp(checkRegex(node), regexFlags(node).caseInsensitive ? 'gi' : 'g'), (b as string).replace(/\\(\d)/g, '$$$1')),
+  eval: ([a, b], node) => compiled(node).replaceAll(a as string, b as string),
 })
 
 // substr(start, end) with Python slice semantics: 0-based, end exclusive, negatives count from the end.

@@ -54,6 +54,12 @@ class MarkdownBlocks {
   constructor(readonly emit: (b: Block) => void, readonly markdown = true) {}
 
   write(text: string): void {
+    // A piece without a line break only lengthens the held line (one long line arriving in many pieces is not
+    // split again at each piece).
+    if (!text.includes('\n')) {
+      this.#partial += text
+      return
+    }
     const lines = (this.#partial + text).split(/\r?\n/)
     this.#partial = lines.pop() ?? ''
     for (const line of lines) this.#line(line)
@@ -72,18 +78,43 @@ class MarkdownBlocks {
 
   #line(line: string): void {
     if (this.markdown && /^\s*(```|~~~)/.test(line)) this.#fence = !this.#fence
-    const m = this.#fence || !this.markdown ? null : /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line)
-    if (m) {
+    const h = this.#fence || !this.markdown ? undefined : atxHeading(line)
+    if (h) {
       this.#flush()
-      const level = m[1]!.length
-      this.#heading = withHeading(this.#heading, level, m[2]!)
-      if (level === 1 && this.title === undefined) this.title = m[2]!
+      this.#heading = withHeading(this.#heading, h.level, h.text)
+      if (h.level === 1 && this.title === undefined) this.title = h.text
       return
     }
     // A blank line ends paragraphs (paragraphs() would split there anyway): nothing before it is held.
     if (/^[ \t]*$/.test(line) && !this.#fence) this.#flush()
     else this.#buf.push(line)
   }
+}
+
+// JavaScript's \s, one character at a time (a one-character test cannot backtrack).
+const SPACE = /\s/
+const isSpace = (c: string): boolean => SPACE.test(c)
+// What `.` does not match: a heading's text never holds one.
+const isLineEnd = (c: string): boolean => c === '\n' || c === '\r' || c === '\u2028' || c === '\u2029'
+
+/**
+ * An ATX heading line ('## Setup ##'): 1-6 '#', whitespace, the text, then optional closing '#'s and whitespace.
+ * The same answers as /^(#{1,6})\s+(.*?)\s*#*\s*$/ gave, by scanning the line once: that regex backtracked in
+ * cubic time on '# a' + many spaces + 'a' (10,000 spaces did not finish), on the serving thread.
+ */
+export function atxHeading(line: string): { level: number; text: string } | undefined {
+  let level = 0
+  while (level < line.length && line[level] === '#') level++
+  if (level < 1 || level > 6 || level >= line.length || !isSpace(line[level]!)) return undefined
+  let start = level
+  while (start < line.length && isSpace(line[start]!)) start++
+  // The longest tail of the form whitespace* '#'* whitespace*, from the right; the text is what precedes it.
+  let end = line.length
+  while (end > start && isSpace(line[end - 1]!)) end--
+  while (end > start && line[end - 1] === '#') end--
+  while (end > start && isSpace(line[end - 1]!)) end--
+  for (let i = start; i < end; i++) if (isLineEnd(line[i]!)) return undefined
+  return { level, text: line.slice(start, end) }
 }
 
 const BLOCK_TAGS = new Set(['p', 'div', 'li', 'pre', 'blockquote', 'td', 'th', 'tr', 'section', 'article', 'br', 'dt', 'dd', 'figcaption', 'table', 'ul', 'ol'])

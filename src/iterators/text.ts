@@ -8,17 +8,40 @@ export function paragraphs(text: string): string[] {
 }
 
 const ABBREV = /\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|vs|etc|e\.g|i\.e|Fig|No)\.$/i
+const INITIAL = /(^|\s)[A-Z]\.$/
+// Both tests look at a candidate's end only: its last TAIL characters decide them (the longest abbreviation, 'Prof.',
+// and the character before it fit), so a long run of abbreviations is not re-read whole at each one.
+const TAIL = 8
+const SENTENCE_END = new Set(['.', '!', '?'])
+const CLOSING = new Set(['"', "'", ')', ']'])
+const SPACE = /\s/
+const isSpace = (c: string): boolean => SPACE.test(c)
 
-/** Sentences: split after . ! ? (and their closing quotes/brackets) followed by whitespace, not after common abbreviations. */
+/**
+ * Sentences: split after . ! ? (and their closing quotes/brackets) followed by whitespace, not after common
+ * abbreviations. A scan with the matches /[.!?]+["')\]]*(?=\s+|$)/g gave; that regex went back over a run of
+ * punctuation from every position in it (quadratic: 400,000 dots then 'x' took minutes).
+ */
 export function sentences(text: string): string[] {
   const out: string[] = []
-  const re = /[.!?]+["')\]]*(?=\s+|$)/g
   let start = 0
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const end = m.index + m[0].length
-    const candidate = text.slice(start, end)
-    if (ABBREV.test(candidate) || /(^|\s)[A-Z]\.$/.test(candidate)) continue
-    if (candidate.trim()) out.push(candidate.trim())
+  let i = 0
+  while (i < text.length) {
+    if (!SENTENCE_END.has(text[i]!)) {
+      i++
+      continue
+    }
+    // A match can only end after the whole punctuation run and its closing characters, where whitespace or the
+    // end of the text follows; if it does not end there, no position inside the run starts one either.
+    let end = i
+    while (end < text.length && SENTENCE_END.has(text[end]!)) end++
+    while (end < text.length && CLOSING.has(text[end]!)) end++
+    i = end
+    if (end < text.length && !isSpace(text[end]!)) continue
+    const tail = text.slice(Math.max(start, end - TAIL), end)
+    if (ABBREV.test(tail) || INITIAL.test(tail)) continue
+    const candidate = text.slice(start, end).trim()
+    if (candidate) out.push(candidate)
     start = end
   }
   const rest = text.slice(start).trim()
