@@ -92,7 +92,15 @@ export const ResultColumnSchema = v.object({ name: Str, type: Str })
 export type ResultColumn = v.InferOutput<typeof ResultColumnSchema>
 
 /** A query's rows as JSON: timestamps as ISO strings, bytes as base64 (the client revives both by column type). */
-export const QueryAnswerSchema = v.object({ columns: v.array(ResultColumnSchema), rows: v.array(v.record(Str, v.unknown())) })
+export const QueryAnswerSchema = v.object({
+  columns: v.array(ResultColumnSchema),
+  rows: v.array(v.record(Str, v.unknown())),
+  /**
+   * A keyset page (the request's keyset) that filled its limit: send this back as the next request's keyset for the
+   * rows after it. Absent: no rows follow this page.
+   */
+  keyset: v.optional(v.object({ after: Str })),
+})
 export type QueryAnswer = v.InferOutput<typeof QueryAnswerSchema>
 
 export const CountAnswerSchema = v.object({ count: Count })

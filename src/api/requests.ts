@@ -158,12 +158,45 @@ export type SearchRequest = RequestOf<typeof SearchRequestSchema>
 
 // ---- queries ----
 
+/** The largest row position (_rowid, a Postgres bigint): 19 digits. */
+const MAX_ROW_POSITION = '9223372036854775807'
+const AFTER_EXPECTED = 'expected a row position as an answer\'s keyset.after gives it: a string of digits, at most 9223372036854775807'
+
 /**
- * The query's JSON form (json-query.ts) plus head or tail: the first or last n rows in insertion order, as
- * Query.head()/tail(). The query routes check the size limits first and read the query with the query's own reader
- * (which names the JSON path of what is wrong); this schema is what /openapi.json and the client's types say.
+ * A keyset page's position: the row the page starts after, as the previous page's answer gave it (keyset.after). It
+ * only moves where the page starts within the rows of the query sent with it; it names no table and reads nothing
+ * that query could not read.
  */
-export const QueryRequestSchema = v.object({ ...JsonQuerySchema.entries, head: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))), tail: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))) })
+export const KeysetAfterSchema = v.pipe(
+  v.string(AFTER_EXPECTED),
+  v.maxLength(MAX_ROW_POSITION.length, AFTER_EXPECTED),
+  v.regex(/^(0|[1-9][0-9]*)$/, AFTER_EXPECTED),
+  v.check((s) => s.length < MAX_ROW_POSITION.length || s <= MAX_ROW_POSITION, AFTER_EXPECTED),
+)
+
+/**
+ * Keyset paging, what the HTTP client's stream() sends for a query over one table in insertion order (no orderBy,
+ * groupBy, distinct, sample, offset or joins): `{}` for the first page, then the previous answer's `keyset` as it came
+ * ({"after": position}). Each page reads the rows after the last one returned instead of skipping `offset` rows.
+ */
+export const KeysetRequestSchema = v.strictObject(
+  { after: v.optional(KeysetAfterSchema) },
+  'expected {} (the first page) or {"after": position} (the previous answer\'s keyset)',
+)
+export type KeysetRequest = RequestOf<typeof KeysetRequestSchema>
+
+/**
+ * The query's JSON form (json-query.ts) plus head or tail (the first or last n rows in insertion order, as
+ * Query.head()/tail()) or keyset (a page after a row position: the answer says where the next page starts). The query
+ * routes check the size limits first and read the query with the query's own reader (which names the JSON path of what
+ * is wrong); this schema is what /openapi.json and the client's types say.
+ */
+export const QueryRequestSchema = v.object({
+  ...JsonQuerySchema.entries,
+  head: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  tail: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  keyset: v.optional(KeysetRequestSchema),
+})
 export type QueryRequest = RequestOf<typeof QueryRequestSchema>
 
 // ---- background jobs ----

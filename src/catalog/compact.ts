@@ -6,12 +6,14 @@ import { sweepMedia } from '../media/index.ts'
 import type { GcOptions, GcReport, MediaBackend } from '../media/index.ts'
 import { missingDataTableId } from '../store/index.ts'
 import type { Driver } from '../store/index.ts'
+import type { PendingRemoval } from './data-table/index.ts'
 import {
   checkpoint, collectStoreRefs, countRowVersions, countUnseen, deleteUnseenBatch, dropUnreadColumns, readableColumnIds, tableBytes, vacuumTable,
 } from './data-table/index.ts'
 import type { TableKind, TableMd } from './metadata.ts'
-import { planRetention } from './retention.ts'
-import type { RetentionOverride } from './retention.ts'
+import { normalizePolicy, planRetention } from './retention.ts'
+import { readHoldsOf } from './read-holds.ts'
+import type { RetentionOverride, RetentionPolicy } from './retention.ts'
 import { parsePath } from './paths.ts'
 import { lockTableRow } from './state.ts'
 import type { TableRow } from './state.ts'
@@ -33,6 +35,11 @@ export interface CompactOptions extends RetentionOverride, GcOptions {
   readonly media?: boolean
   /** Row versions per delete statement (default 5,000). */
   readonly batchSize?: number
+  /**
+   * This run's database default policy, for the tables without one of their own (keepVersions/keepFor override every
+   * table's): what setRetention(policy) and then compact() would do, without storing it (`compact --save --dry-run`).
+   */
+  readonly defaultRetention?: RetentionPolicy
 }
 
 export interface TableCompaction {
@@ -41,6 +48,12 @@ export interface TableCompaction {
   /** The oldest version whose rows remain (earlier ones: only those in keptVersions). */
   readonly oldestVersion: number
   readonly keptVersions: readonly number[]
+  /**
+   * The oldest version streams in flight in this process were reading (Query.stream(), NDJSON answers, exports),
+   * where it kept versions the retention rules would have removed: every version from it stayed; a later
+   * compaction removes them once the streams are done. Absent when no read held anything back.
+   */
+  readonly heldForReads?: number
   readonly rowVersionsRemoved: number
   readonly columnsDropped: readonly string[]
   readonly bytesBefore: number
@@ -77,6 +90,7 @@ export async function compactDatabase(ctx: CompactContext, options: CompactOptio
   const { db } = ctx
   const dryRun = options.dryRun === true
   const batch = options.batchSize ?? COMPACT_BATCH
+  if (options.defaultRetention) normalizePolicy(options.defaultRetention, 'defaultRetention')
   const all = (await db.query<TableRow>(`select id, path, kind, version, md from tessera.tables where kind <> 'snapshot' order by id`)).rows
   let targets = all
   if (options.tables) {
@@ -89,6 +103,8 @@ export async function compactDatabase(ctx: CompactContext, options: CompactOptio
   }
   const dataDirBytesBefore = ctx.dataDir ? await dirBytes(ctx.dataDir) : undefined
   const tables: TableCompaction[] = []
+  // A dry run removes nothing: its media count leaves out what the plans would remove, as the real run would.
+  const pending = new Map<number, PendingRemoval>()
   let anyFull = false
   for (const row of targets) {
     const id = Number(row.id)
@@ -96,6 +112,7 @@ export async function compactDatabase(ctx: CompactContext, options: CompactOptio
       const r = await compactTable(db, id, row.path, options, batch, dryRun)
       if (r.vacuum === 'full') anyFull = true
       tables.push(r)
+      if (dryRun) pending.set(id, { retained: { oldest: r.oldestVersion, kept: r.keptVersions }, columns: r.columnsDropped })
     } catch (e) {
       // Dropped while compaction ran: nothing left to compact. Found at the catalog row (TABLE_NOT_FOUND), or after
       // it, between two delete batches or before the vacuum, as its data table gone (the store's 42P01 naming it).
@@ -106,7 +123,7 @@ export async function compactDatabase(ctx: CompactContext, options: CompactOptio
   // A rewrite writes the whole table to the log once more; a checkpoint lets the store recycle those segments.
   if (anyFull && db.kind === 'pglite') await checkpoint(db)
   let media: GcReport | undefined
-  if (options.media !== false) media = await collectMedia(db, ctx.store, options)
+  if (options.media !== false) media = await collectMedia(db, ctx.store, options, dryRun ? pending : undefined)
   const rowVersionsRemoved = tables.reduce((a, t) => a + t.rowVersionsRemoved, 0)
   const bytesFreed = tables.reduce((a, t) => a + Math.max(0, t.bytesBefore - t.bytesAfter), 0)
   return {
@@ -123,13 +140,20 @@ async function compactTable(db: Driver, id: number, path: string, options: Compa
   const plan = await db.transaction(async (tx) => {
     const state = await lockTableRow(tx, id, path)
     const override = { ...(options.keepVersions !== undefined ? { keepVersions: options.keepVersions } : {}), ...(options.keepFor !== undefined ? { keepFor: options.keepFor } : {}) }
-    const p = await planRetention(tx, state, override, { record: !dryRun })
+    // Read after the row is locked: a stream that pins the table from now on pins its current version, which stays.
+    const held = readHoldsOf(db).oldest(id)?.version
+    const p = await planRetention(tx, state, override, {
+      record: !dryRun, ...(held !== undefined ? { held } : {}), ...(options.defaultRetention ? { databaseDefault: options.defaultRetention } : {}),
+    })
     const readable = await readableColumnIds(tx, id, p.retained, state.md)
     const columnsDropped = await dropUnreadColumns(tx, id, readable, dryRun)
     return { ...p, version: state.version, columnsDropped }
   }, { lockKey: id })
   const bytesBefore = await tableBytes(db, id)
-  const base = { path, version: plan.version, oldestVersion: plan.retained.oldest, keptVersions: plan.retained.kept, columnsDropped: plan.columnsDropped, bytesBefore }
+  const base = {
+    path, version: plan.version, oldestVersion: plan.retained.oldest, keptVersions: plan.retained.kept,
+    ...(plan.heldForReads !== undefined ? { heldForReads: plan.heldForReads } : {}), columnsDropped: plan.columnsDropped, bytesBefore,
+  }
   if (dryRun) return { ...base, rowVersionsRemoved: await countUnseen(db, id, plan.retained), bytesAfter: bytesBefore, vacuum: 'none' }
   const total = await countRowVersions(db, id)
   let removed = 0
@@ -152,11 +176,12 @@ async function compactTable(db: Driver, id: number, path: string, options: Compa
 /**
  * Mark (every store ref a remaining row version holds) and sweep (each store's other objects): the database's store
  * and the destinations of computed media columns. A ref is missing when no store that could hold it does.
+ * `pending`: a dry run's compaction plans (collectStoreRefs), whose removals count as done.
  */
-export async function collectMedia(db: Driver, store: MediaBackend, options: GcOptions = {}): Promise<GcReport> {
+export async function collectMedia(db: Driver, store: MediaBackend, options: GcOptions = {}, pending?: ReadonlyMap<number, PendingRemoval>): Promise<GcReport> {
   const stores = [store]
   for (const s of (await openDestinations(db)).stores) if (!stores.includes(s) && !stores.some((x) => sameStore(x, s))) stores.push(s)
-  const referenced = await collectStoreRefs(db, [...new Set(stores.map((s) => s.refPrefix))])
+  const referenced = await collectStoreRefs(db, [...new Set(stores.map((s) => s.refPrefix))], pending)
   const reports = [] as GcReport[]
   for (const s of stores) reports.push(await sweepMedia(s, referenced, options))
   if (reports.length === 1) return reports[0]!
@@ -219,6 +244,8 @@ export function describeCompaction(r: CompactReport): string {
   const parts = [`${r.dryRun ? 'would remove' : 'removed'} ${r.rowVersionsRemoved} row versions in ${r.tables.filter((t) => t.rowVersionsRemoved > 0).length} of ${r.tables.length} tables`]
   if (!r.dryRun) parts.push(`tables shrank by ${mb(r.bytesFreed)}`)
   if (r.dataDirBytesBefore !== undefined && !r.dryRun) parts.push(`data dir ${mb(r.dataDirBytesBefore)} → ${mb(r.dataDirBytesAfter!)}`)
+  const held = r.tables.filter((t) => t.heldForReads !== undefined)
+  if (held.length) parts.push(`${held.length} ${held.length === 1 ? 'table keeps' : 'tables keep'} older versions streams in flight read (${held.map((t) => `${t.path} from ${t.heldForReads}`).slice(0, 5).join(', ')}${held.length > 5 ? ', …' : ''}): a later run removes them`)
   if (r.media) parts.push(r.dryRun ? `${r.media.orphans} media files (${mb(r.media.orphanBytes)}) would be deleted` : `${r.media.deleted} media files deleted (${mb(r.media.bytesFreed)})`)
   return `${parts.join('; ')} (${r.ms} ms)`
 }

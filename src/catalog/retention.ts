@@ -78,13 +78,17 @@ export async function storePolicy(db: Queryable, tableId: number | undefined, po
   }
 }
 
-/** The policy that applies to a table (its own, else the database default), or the database default. */
-export async function effectivePolicy(db: Queryable, tableId?: number): Promise<EffectiveRetention> {
+/**
+ * The policy that applies to a table (its own, else the database default), or the database default. `databaseDefault`:
+ * this one instead of the stored default (what a compaction would do with it saved: a dry run of `compact --save`).
+ */
+export async function effectivePolicy(db: Queryable, tableId?: number, databaseDefault?: RetentionPolicy): Promise<EffectiveRetention> {
   if (tableId !== undefined) {
     const r = await db.query<{ keep_versions: number | null; keep_seconds: string | number | null }>(`select keep_versions, keep_seconds from tessera.retention where table_id = $1`, [tableId])
     const row = r.rows[0]
     if (row) return { ...(row.keep_versions !== null ? { keepVersions: row.keep_versions } : {}), ...(row.keep_seconds !== null ? { keepSeconds: Number(row.keep_seconds) } : {}), source: 'table' }
   }
+  if (databaseDefault) return { ...normalizePolicy(databaseDefault, 'defaultRetention'), source: 'database' }
   const d = await db.query<{ value: { keepVersions?: number; keepSeconds?: number } }>(`select value from tessera.meta where key = 'retention'`)
   const v = d.rows[0]?.value
   return v ? { ...v, source: 'database' } : { source: 'none' }
@@ -121,13 +125,15 @@ export interface RetentionOverride {
 /**
  * Decides, on the locked catalog row of `state`, which versions keep their rows, and records it in tessera.compacted
  * before any row goes (so a revert or time travel started afterwards is refused instead of reading half a version);
- * record: false only computes it (dry runs). Returns the decision and the previous one.
+ * record: false only computes it (dry runs). databaseDefault: this run's database default (effectivePolicy). held:
+ * the oldest version reads in flight in this process still read (read-holds.ts): every version from it is kept, and
+ * `heldForReads` says so where that kept more than the rules. Returns the decision and the previous one.
  */
-export async function planRetention(tx: Queryable, state: TableState, override?: RetentionOverride, options: { record?: boolean } = {}): Promise<{ retained: RetainedVersions; previous: RetainedVersions; policy: EffectiveRetention }> {
+export async function planRetention(tx: Queryable, state: TableState, override?: RetentionOverride, options: { record?: boolean; held?: number; databaseDefault?: RetentionPolicy } = {}): Promise<{ retained: RetainedVersions; previous: RetainedVersions; policy: EffectiveRetention; heldForReads?: number }> {
   const previous = await retainedVersions(tx, state.id)
   const policy: EffectiveRetention = override && (override.keepVersions !== undefined || override.keepFor !== undefined)
     ? { ...normalizePolicy(override, 'compact'), source: 'table' }
-    : await effectivePolicy(tx, state.id)
+    : await effectivePolicy(tx, state.id, options.databaseDefault)
   const current = state.version
   let oldest = previous.oldest
   if (policy.keepVersions !== undefined || policy.keepSeconds !== undefined) {
@@ -148,6 +154,15 @@ export async function planRetention(tx: Queryable, state: TableState, override?:
     if (d.md.view && d.md.view.syncedBaseVersion >= 0) oldest = Math.min(oldest, d.md.view.syncedBaseVersion)
   }
   oldest = Math.min(Math.max(oldest, previous.oldest), current)
+  // A stream reads its version page by page: the rows it has yet to read stay until it is done.
+  let heldForReads: number | undefined
+  if (options.held !== undefined && options.held < oldest) {
+    const held = Math.max(options.held, previous.oldest)
+    if (held < oldest) {
+      oldest = held
+      heldForReads = held
+    }
+  }
   const kept = [...new Set(snapshots.filter((v) => v < oldest))].sort((a, b) => a - b)
   const retained = { oldest, kept }
   if (options.record !== false && (oldest !== previous.oldest || kept.join() !== previous.kept.join())) {
@@ -156,5 +171,5 @@ export async function planRetention(tx: Queryable, state: TableState, override?:
       [state.id, oldest, kept],
     )
   }
-  return { retained, previous, policy }
+  return { retained, previous, policy, ...(heldForReads !== undefined ? { heldForReads } : {}) }
 }

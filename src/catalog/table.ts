@@ -32,6 +32,8 @@ import type { AddEmbeddingIndexOptions, HybridSearchOptions, IndexInfo } from '.
 import { validateMediaRows } from '../media/index.ts'
 import { currentColumnAuthor, withColumnAuthor } from './author.ts'
 import { checkDestination, recordDestination } from './destinations.ts'
+import { readHoldsOf } from './read-holds.ts'
+import { isRetained, retainedVersions } from './retention.ts'
 import type { MediaEnv } from '../media/index.ts'
 
 /** What a Table handle needs from the database it belongs to. */
@@ -222,6 +224,9 @@ export class Table implements Joinable {
       currentVersion: async (tableId) => (await this.#ctx.refresh(tableId)).version,
       // A version gone because its table was dropped is that table's 404 (refresh throws it), not a revert.
       versionStamp: async (tableId, version) => (await versionStamp(this.#ctx.db, tableId, version)) ?? (await this.#ctx.refresh(tableId), undefined),
+      // Compaction in this process keeps what a stream holds (read-holds.ts); another process's is told after a page.
+      holdVersion: (tableId, version) => readHoldsOf(this.#ctx.db).hold(tableId, version),
+      versionRetained: async (tableId, version) => isRetained(await retainedVersions(this.#ctx.db, tableId), version),
       ...(this.isReadOnly ? {} : {
         update: (where: ExprNode | undefined, values: Record<string, unknown>) => this.#update(values, where, true),
         delete: (where: ExprNode | undefined) => this.#delete(where),

@@ -1,7 +1,7 @@
 import type { QueryAnswer, ResultColumn, TableInfo, UpdateStatus } from '../api/index.ts'
 import { errorOf, TesseraError } from '../errors.ts'
 import { Expr } from '../query/expr.ts'
-import type { Query, QueryExecutor } from '../query/query.ts'
+import type { KeysetPage, Query, QueryExecutor } from '../query/query.ts'
 import { specToJson } from '../query/query.ts'
 import { ResultSet } from '../query/results.ts'
 import type { QuerySpec, SourceRef } from '../query/spec.ts'
@@ -17,7 +17,9 @@ import { tableUrl } from './urls.ts'
 // (src/api/json-query.ts reads it into the very same Query on the server), writes through the table routes. Values
 // come back as JSON and are revived by column type (timestamps → Date, binary → Uint8Array). stream() is the
 // builder's: pages of POST /query, each table pinned at its version when the stream starts and checked after each
-// page by its commit stamp (stream-pins.ts), so a revert or a drop fails the stream as it does in process.
+// page by its commit stamp (stream-pins.ts), so a revert or a drop fails the stream as it does in process. A query
+// over one table in insertion order pages by keyset, as in process: each page's request carries the `keyset` the
+// previous answer gave (the row it ended at), so the server reads the rows after it instead of skipping an offset.
 
 /** A table as the client's queries know it: its path, and the version it is read at (undefined = current). */
 export type RemoteSource = SourceRef
@@ -63,6 +65,14 @@ export class HttpExecutor implements QueryExecutor<RemoteSource> {
     // A stream's page of a version reverted or dropped since fails here, before the stream's check: say which.
     const r = await this.#post<QueryAnswer>(spec).catch(async (e: unknown) => Promise.reject(await this.#pins.explain(spec, e)))
     return new ResultSet(r.columns, reviveRows(r.columns, r.rows))
+  }
+
+  /** QueryExecutor.keysetPage: POST /query with `keyset` ({} first, then {"after": …} as the last answer gave it). */
+  async keysetPage(spec: QuerySpec<RemoteSource>, after: string | undefined): Promise<KeysetPage> {
+    const keyset = after === undefined ? {} : { after }
+    const r = await this.#post<QueryAnswer>(spec, { keyset }).catch(async (e: unknown) => Promise.reject(await this.#pins.explain(spec, e)))
+    // No keyset in the answer: the page was the last (the builder stops there).
+    return { result: new ResultSet(r.columns, reviveRows(r.columns, r.rows)), ...(r.keyset ? { lastRowid: r.keyset.after } : {}) }
   }
 
   async count(spec: QuerySpec<RemoteSource>): Promise<number> {

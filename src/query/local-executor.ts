@@ -6,11 +6,11 @@ import { litNode } from './nodes/index.ts'
 import { planQuery } from './planner.ts'
 import { planCacheFor } from './plan-cache.ts'
 import type { PlanCache } from './plan-cache.ts'
-import type { QueryExecutor } from './query.ts'
+import type { QueryExecutor, VersionWatch } from './query.ts'
 import { ResultSet } from './results.ts'
 import { translateQueryError } from './sql-errors.ts'
 import { containsAggregate } from './typecheck.ts'
-import { conflict } from '../errors.ts'
+import { conflict, notFound } from '../errors.ts'
 import type { QuerySource, QuerySpec } from './spec.ts'
 
 // The in-process executor of the one query builder (query.ts): plans by shape (plan-cache.ts), rewrites similarity
@@ -23,6 +23,13 @@ export interface QueryBackend {
   currentVersion(tableId: number): Promise<number>
   /** What tells one commit of a version from another that took its number after a revert; undefined: no such version. */
   versionStamp?(tableId: number, version: number): Promise<string | undefined>
+  /**
+   * Holds version `version` of a table against compaction in this process while a stream reads it (renewed after
+   * each page, released when the stream ends).
+   */
+  holdVersion?(tableId: number, version: number): { renew(): void; release(): void }
+  /** Whether compaction left the rows of version `version` of a table (false: removed, by another process). */
+  versionRetained?(tableId: number, version: number): Promise<boolean>
   update?(where: ExprNode | undefined, values: Record<string, unknown>): Promise<UpdateStatusApi>
   delete?(where: ExprNode | undefined): Promise<UpdateStatusApi>
   /** Async work a query needs before SQL planning (embedding a similarity() query); returns the spec to plan. */
@@ -40,14 +47,14 @@ export class LocalExecutor implements QueryExecutor<QuerySource> {
   readonly #backend: QueryBackend
   readonly update?: (spec: QuerySpec, values: Record<string, unknown>) => Promise<UpdateStatusApi>
   readonly delete?: (spec: QuerySpec) => Promise<UpdateStatusApi>
-  readonly watchVersion?: (source: QuerySource, version: number) => Promise<() => Promise<void>>
+  readonly watchVersion?: (source: QuerySource, version: number) => Promise<VersionWatch>
 
   constructor(backend: QueryBackend) {
     this.#backend = backend
-    const { update, delete: del, versionStamp } = backend
+    const { update, delete: del, versionStamp, holdVersion, versionRetained } = backend
     if (update) this.update = (spec, values) => update(spec.where, values)
     if (del) this.delete = (spec) => del(spec.where)
-    if (versionStamp) this.watchVersion = (source, version) => LocalExecutor.#watchVersion(() => versionStamp(source.tableId, version), source, version)
+    if (versionStamp || holdVersion || versionRetained) this.watchVersion = (source, version) => this.#watchVersion(source, version)
   }
 
   collect(spec: QuerySpec): Promise<ResultSet> {
@@ -62,11 +69,30 @@ export class LocalExecutor implements QueryExecutor<QuerySource> {
     return this.#backend.currentVersion(source.tableId)
   }
 
-  static async #watchVersion(stampOf: () => Promise<string | undefined>, source: QuerySource, version: number): Promise<() => Promise<void>> {
-    const pinned = await stampOf()
-    return async () => {
-      if ((await stampOf()) === pinned) return
-      throw conflict('CONCURRENCY_CONFLICT', `version ${version} of '${source.path}' was reverted while a stream read it: its other rows are gone (the number may be a newer write's now); start the stream again`, { path: source.path, version })
+  /**
+   * The version is held (against compaction in this process) before its stamp is read; after each page the hold is
+   * renewed and the version checked: reverted (its stamp changed), or its rows removed by a compaction that did not
+   * see the hold (another process on the same store). Both are told after the page is read, and compaction records
+   * its decision before it removes a row: a page read before it is whole, one read after is never returned.
+   */
+  async #watchVersion(source: QuerySource, version: number): Promise<VersionWatch> {
+    const { versionStamp, holdVersion, versionRetained } = this.#backend
+    const hold = holdVersion?.(source.tableId, version)
+    try {
+      const pinned = versionStamp ? await versionStamp(source.tableId, version) : undefined
+      const check = async () => {
+        hold?.renew()
+        if (versionStamp && (await versionStamp(source.tableId, version)) !== pinned) {
+          throw conflict('CONCURRENCY_CONFLICT', `version ${version} of '${source.path}' was reverted while a stream read it: its other rows are gone (the number may be a newer write's now); start the stream again`, { path: source.path, version })
+        }
+        if (versionRetained && !(await versionRetained(source.tableId, version))) {
+          throw notFound('VERSION_NOT_FOUND', `version ${version} of '${source.path}' was removed by compaction while a stream read it (another process compacted the table): its other rows are gone; start the stream again to read the current version`, { path: source.path, version })
+        }
+      }
+      return hold ? Object.assign(check, { release: hold.release }) : check
+    } catch (e) {
+      hold?.release()
+      throw e
     }
   }
 

@@ -23,17 +23,22 @@ export interface QueryExecutor<S extends SourceRef = QuerySource> {
    * For stream(): a check, run after each page, that version `version` of the table is still the one the stream
    * started on. A revert frees a version's number and the next write takes it again, so without it a stream would go
    * on with another version's rows. The check rejects when the version changed; absent where it cannot be told.
+   * Where the executor can, the watch also holds the version against compaction while the stream reads it: stream()
+   * calls its release when it ends, fails or is closed.
    */
-  watchVersion?(source: S, version: number): Promise<() => Promise<void>>
+  watchVersion?(source: S, version: number): Promise<VersionWatch>
   /**
    * For stream(): one page of a query in insertion order (keysetEligible), starting after the row whose _rowid is
    * `after`; returns the page and its last row's _rowid. Absent: stream() pages by offset.
    */
-  keysetPage?(spec: QuerySpec<S>, after: string | undefined): Promise<{ readonly result: ResultSet; readonly lastRowid?: string }>
+  keysetPage?(spec: QuerySpec<S>, after: string | undefined): Promise<KeysetPage>
   /** Absent where rows cannot be written (a past version, a snapshot). */
   update?(spec: QuerySpec<S>, values: Record<string, unknown>): Promise<UpdateStatusApi>
   delete?(spec: QuerySpec<S>): Promise<UpdateStatusApi>
 }
+
+/** QueryExecutor.watchVersion's check after each page, with the release of the version's hold where it holds one. */
+export type VersionWatch = (() => Promise<void>) & { readonly release?: () => void }
 
 /** Anything that can be joined: a table handle exposes its source (the library's by id, the client's by path). */
 export interface Joinable<S extends SourceRef = QuerySource> {
@@ -79,6 +84,14 @@ export function specToJson(s: QuerySpec<SourceRef>): QueryJson {
 
 // Module-private: lets the JSON reader set what no builder method sets (insertionOrder), without a public method.
 let patchSpec: <T extends Record<string, unknown>, S extends SourceRef>(q: Query<T, S>, patch: Partial<QuerySpec<S>>) => Query<T, S>
+// Module-private: one keyset page of a query through its executor (keysetPageOf), for POST /query's keyset pages.
+let runKeysetPage: <S extends SourceRef>(q: Query<Record<string, unknown>, S>, after: string | undefined) => Promise<KeysetPage> | undefined
+
+/** One page of stream()'s keyset paging (QueryExecutor.keysetPage): its rows and its last row's _rowid. */
+export interface KeysetPage {
+  readonly result: ResultSet
+  readonly lastRowid?: string
+}
 
 /**
  * An immutable query builder: each method returns a new Query. Nothing runs until collect(), head(), tail(),
@@ -87,6 +100,7 @@ let patchSpec: <T extends Record<string, unknown>, S extends SourceRef>(q: Query
 export class Query<T extends Record<string, unknown> = Record<string, unknown>, S extends SourceRef = QuerySource> {
   static {
     patchSpec = (q, patch) => q.#with(patch)
+    runKeysetPage = (q, after) => q.#executor.keysetPage?.(q.#spec, after)
   }
 
   readonly #spec: QuerySpec<S>
@@ -215,29 +229,35 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>, 
    * Streams the result in pages without holding it all in memory. Every table read is pinned at its version current
    * when the stream starts, so concurrent writes never make it skip or repeat rows. Where the executor can tell, a
    * pinned version reverted (and its number taken by a new write) fails the stream with CONCURRENCY_CONFLICT before
-   * the first row of another version.
+   * the first row of another version. In process, the pinned versions are held against compaction until the stream
+   * ends or is closed; one compacted anyway (by another process) fails the stream with VERSION_NOT_FOUND.
    */
   async *stream(options: { batchSize?: number } = {}): AsyncGenerator<T> {
     const batchSize = options.batchSize ?? 1000
     // A page size of 0 (or less, or a fraction) would step the offset by nothing and loop forever.
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw invalid('INVALID_ARGUMENT', `stream batchSize must be a positive integer, got ${batchSize}`)
-    const checks: (() => Promise<void>)[] = []
+    const checks: VersionWatch[] = []
     const pin = async (source: S): Promise<S> => {
       const version = source.version ?? (await this.#executor.currentVersion(source))
       if (this.#executor.watchVersion) checks.push(await this.#executor.watchVersion(source, version))
       return source.version !== undefined ? source : { ...source, version }
     }
-    const from = await pin(this.#spec.from)
-    // Versions count per table: each joined table is pinned at its own current version.
-    const joins: JoinItem<S>[] = []
-    for (const j of this.#spec.joins) joins.push({ ...j, source: await pin(j.source) })
-    const pinned = this.#with({ from, joins, insertionOrder: this.#spec.insertionOrder ?? 'asc' })
-    const end = this.#spec.limit === undefined ? Infinity : (this.#spec.offset ?? 0) + this.#spec.limit
-    const pages = this.#executor.keysetPage && keysetEligible(pinned.#spec) ? pinned.#keysetPages(batchSize, end) : pinned.#offsetPages(batchSize, end)
-    for await (const rows of pages) {
-      // After the read: a version unchanged now was unchanged when the page was read (a reverted one never returns).
-      for (const check of checks) await check()
-      yield* rows
+    try {
+      const from = await pin(this.#spec.from)
+      // Versions count per table: each joined table is pinned at its own current version.
+      const joins: JoinItem<S>[] = []
+      for (const j of this.#spec.joins) joins.push({ ...j, source: await pin(j.source) })
+      const pinned = this.#with({ from, joins, insertionOrder: this.#spec.insertionOrder ?? 'asc' })
+      const end = this.#spec.limit === undefined ? Infinity : (this.#spec.offset ?? 0) + this.#spec.limit
+      const pages = this.#executor.keysetPage && keysetEligible(pinned.#spec) ? pinned.#keysetPages(batchSize, end) : pinned.#offsetPages(batchSize, end)
+      for await (const rows of pages) {
+        // After the read: a version unchanged now was unchanged when the page was read (a reverted one never returns).
+        for (const check of checks) await check()
+        yield* rows
+      }
+    } finally {
+      // Ended, failed or closed (return()): compaction may remove what only these versions saw.
+      for (const check of checks) check.release?.()
     }
   }
 
@@ -282,6 +302,16 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>, 
 /** The query ordered by insertion where its orderBy leaves rows tied: the JSON form's insertionOrder (json-query.ts). */
 export function inInsertionOrder<T extends Record<string, unknown>, S extends SourceRef>(q: Query<T, S>, order: 'asc' | 'desc'): Query<T, S> {
   return patchSpec(q, { insertionOrder: order } as Partial<QuerySpec<S>>)
+}
+
+/**
+ * One page of `q` in insertion order after the row whose _rowid is `after` (from the first row when undefined), as
+ * stream() reads it, with the page's last row's _rowid: how POST /api/v1/query answers the keyset pages of the HTTP
+ * client's stream(). The caller checks keysetEligible first; undefined where the executor cannot page so.
+ */
+export function keysetPageOf<T extends Record<string, unknown>, S extends SourceRef>(q: Query<T, S>, after: string | undefined): Promise<KeysetPage> | undefined {
+  if (!keysetEligible(q.spec)) throw new Error('internal: keyset paging needs one table in insertion order')
+  return runKeysetPage(q as unknown as Query<Record<string, unknown>, S>, after)
 }
 
 /**

@@ -65,7 +65,8 @@ export interface QuerySpec<S extends SourceRef = QuerySource> {
   /**
    * A page of stream() by insertion order (keysetEligible): only rows inserted after the row whose _rowid is `after`,
    * and the statement returns each row's _rowid for the next page. An OFFSET made every page sort all the rows
-   * before it; this reads them and keeps none. Never in the JSON form: pages over HTTP use offsets.
+   * before it; this reads them and keeps none. Over HTTP the request's `keyset` says the same (POST /api/v1/query,
+   * src/server/routes/query.ts), and the answer's `keyset` where the next page starts.
    */
   readonly keyset?: { readonly after?: string }
   /** Settings the statement runs under, local to its transaction (pgvector's hnsw.ef_search for a top-k). */

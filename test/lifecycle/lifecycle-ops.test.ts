@@ -104,5 +104,5 @@ test('tessera compact: --dry-run, --save stores the policy, then compacts and re
   }
   const bad = await runCli('compact', '--home', home, '--keep-versions', 'x')
   expect(bad.code).toBe(2)
-  expect(bad.stderr).toContain('keepVersions must be an integer >= 1')
+  expect(bad.stderr).toContain("--keep-versions must be an integer >= 1 (1 keeps only the current version), got 'x'")
 })

@@ -9,9 +9,12 @@ import type { RetainedVersions } from '../retention.ts'
 // The SQL compaction and media collection run over the data tables (tessera_data.t<id>), in one place. A row version
 // [_v_min, _v_max) is needed while some retained version v has _v_min <= v < _v_max; current rows always are.
 
-/** Row versions no retained version can see: ended at or before `oldest`, and visible at no kept version. */
-function unseenPredicate(): string {
-  return `_v_max <> ${MAX_VERSION} and _v_max <= $1 and not exists (select 1 from unnest($2::integer[]) as k(v) where _v_min <= k.v and _v_max > k.v)`
+/**
+ * Row versions no retained version can see: ended at or before `oldest`, and visible at no kept version; `oldest`
+ * and `kept` are parameters $first and $first+1.
+ */
+function unseenPredicate(first = 1): string {
+  return `_v_max <> ${MAX_VERSION} and _v_max <= $${first} and not exists (select 1 from unnest($${first + 1}::integer[]) as k(v) where _v_min <= k.v and _v_max > k.v)`
 }
 
 /** Deletes up to `limit` unseen row versions (one short statement); returns how many went. */
@@ -74,12 +77,21 @@ export async function readableColumnIds(db: Queryable, tableId: number, r: Retai
   return ids
 }
 
+/** What a compaction would remove from a table, not yet removed (a dry run): its unseen row versions and columns. */
+export interface PendingRemoval {
+  readonly retained: RetainedVersions
+  /** Physical columns it would drop (dropUnreadColumns' names). */
+  readonly columns: readonly string[]
+}
+
 /**
  * Every store reference (refs starting with one of `prefixes`, e.g. 'media://') held by any row version of any data
  * table, in media-typed columns of any schema the table ever had. What compaction removed is no longer here, so this
  * is exactly what retained versions, snapshots (they read their base's rows) and written job batches refer to.
+ * `pending` (a dry run's plans, by table id): the refs only the row versions and columns it would remove hold are
+ * left out, as the real run would leave them.
  */
-export async function collectStoreRefs(db: Queryable, prefixes: readonly string[]): Promise<Set<string>> {
+export async function collectStoreRefs(db: Queryable, prefixes: readonly string[], pending?: ReadonlyMap<number, PendingRemoval>): Promise<Set<string>> {
   const refs = new Set<string>()
   if (prefixes.length === 0) return refs
   const tables = await db.query<{ id: number }>(`select id from tessera.tables where kind <> 'snapshot' order by id`)
@@ -88,10 +100,15 @@ export async function collectStoreRefs(db: Queryable, prefixes: readonly string[
     const cols = await db.query<{ id: number; type: string }>(
       `select distinct (c->>'id')::int as id, c->>'type' as type from tessera.versions v, jsonb_array_elements(v.md->'columns') c where v.table_id = $1`, [tableId])
     const physical = new Set(await dataColumnNames(db, tableId))
-    const mediaCols = [...new Set(cols.rows.filter((c) => isMediaType(c.type)).map((c) => valueColumn(Number(c.id))))].filter((n) => physical.has(n))
+    const removal = pending?.get(tableId)
+    const mediaCols = [...new Set(cols.rows.filter((c) => isMediaType(c.type)).map((c) => valueColumn(Number(c.id))))]
+      .filter((n) => physical.has(n) && !removal?.columns.includes(n))
     for (const col of mediaCols) {
       const like = prefixes.map((_, i) => `${col} like $${i + 1}`).join(' or ')
-      const res = await db.query<{ r: string }>(`select distinct ${col} as r from ${dataTable(tableId)} where ${like}`, prefixes.map((p) => `${p.replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_')}%`))
+      const params: unknown[] = prefixes.map((p) => `${p.replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_')}%`)
+      const kept = removal ? ` and not (${unseenPredicate(params.length + 1)})` : ''
+      if (removal) params.push(removal.retained.oldest, [...removal.retained.kept])
+      const res = await db.query<{ r: string }>(`select distinct ${col} as r from ${dataTable(tableId)} where (${like})${kept}`, params)
       for (const row of res.rows) refs.add(row.r)
     }
   }

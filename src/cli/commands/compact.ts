@@ -1,4 +1,4 @@
-import { describeCompaction } from '../../catalog/index.ts'
+import { describeCompaction, parseDuration } from '../../catalog/index.ts'
 import { openLocal } from '../target.ts'
 import type { Command } from '../command.ts'
 import { err, HOME_OPTION, out } from '../command.ts'
@@ -36,9 +36,29 @@ examples:
     full: { type: 'boolean' }, 'no-full': { type: 'boolean' }, 'no-media': { type: 'boolean' }, grace: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' },
   },
   async run(values) {
-    const keepVersions = values['keep-versions'] === undefined ? undefined : Number(values['keep-versions'])
-    const keepFor = values['keep-for'] === undefined ? undefined : /^\d+$/.test(String(values['keep-for'])) ? Number(values['keep-for']) : String(values['keep-for'])
-    const grace = values.grace === undefined ? undefined : Number(values.grace)
+    // Wrong usage (exit 2) is told before the data dir is opened, quoting what was given.
+    const quoted = (v: unknown) => `'${String(v).slice(0, 40)}'`
+    const rawKeep = values['keep-versions']
+    const keepVersions = rawKeep === undefined ? undefined : /^\s*\d{1,10}\s*$/.test(String(rawKeep)) ? Number(rawKeep) : NaN
+    if (keepVersions !== undefined && !(keepVersions >= 1 && keepVersions <= 2 ** 31 - 1)) {
+      err(`--keep-versions must be an integer >= 1 (1 keeps only the current version), got ${quoted(rawKeep)}`)
+      return 2
+    }
+    const rawFor = values['keep-for']
+    const keepFor = rawFor === undefined ? undefined : /^\d+$/.test(String(rawFor)) ? Number(rawFor) : String(rawFor)
+    if (keepFor !== undefined) {
+      try {
+        parseDuration(keepFor, '--keep-for')
+      } catch {
+        err(`--keep-for must be seconds or a duration like 90s, 15m, 12h, 7d, 2w; got ${quoted(rawFor)}`)
+        return 2
+      }
+    }
+    const grace = values.grace === undefined ? undefined : /^\s*\d+(\.\d+)?\s*$/.test(String(values.grace)) ? Number(values.grace) : NaN
+    if (grace !== undefined && !Number.isFinite(grace)) {
+      err(`--grace must be a number of seconds >= 0, got ${quoted(values.grace)}`)
+      return 2
+    }
     const tables = values.table as string[] | undefined
     if (values.full && values['no-full']) {
       err('pass either --full or --no-full')
@@ -48,34 +68,41 @@ examples:
       err('--save stores --keep-versions and/or --keep-for as the retention policy: pass at least one')
       return 2
     }
+    const dryRun = values['dry-run'] === true
+    // Failures from here on (a table that does not exist, the data dir in use) are the CLI's (src/cli/errors.ts).
     const db = await openLocal({ ...(values.home ? { home: String(values.home) } : {}), ...mediaStoreOptions(values), command: 'tessera compact' })
     try {
       const policy = { ...(keepVersions !== undefined ? { keepVersions } : {}), ...(keepFor !== undefined ? { keepFor } : {}) }
-      if (values.save) {
+      const savedFor = tables ? tables.join(', ') : 'the database (tables without a policy of their own)'
+      // Saved, a database default applies to the tables without a policy of their own, a table's to that table:
+      // a dry run plans with it so, and stores nothing.
+      let rules: { keepVersions?: number; keepFor?: number | string; defaultRetention?: typeof policy } = policy
+      if (values.save && !dryRun) {
         for (const t of tables ?? [undefined]) await db.setRetention(policy, t)
-        out(`retention saved for ${tables ? tables.join(', ') : 'the database (tables without a policy of their own)'}`)
+        if (!values.json) out(`retention saved for ${savedFor}`)
+        rules = {}
+      } else if (values.save) {
+        if (!values.json) out(`retention would be saved for ${savedFor} (dry run: nothing saved)`)
+        if (!tables) rules = { defaultRetention: policy }
       }
       const report = await db.compact({
-        ...(values.save ? {} : policy),
+        ...rules,
         ...(tables ? { tables } : {}),
         ...(values.full ? { full: true } : values['no-full'] ? { full: false } : {}),
         ...(values['no-media'] ? { media: false } : {}),
         ...(grace !== undefined ? { graceSeconds: grace } : {}),
-        ...(values['dry-run'] ? { dryRun: true } : {}),
+        ...(dryRun ? { dryRun: true } : {}),
       })
       if (values.json) out(JSON.stringify(report, null, 2))
       else {
         for (const t of report.tables) {
           if (t.rowVersionsRemoved === 0 && t.columnsDropped.length === 0) continue
-          const kept = t.keptVersions.length ? ` + ${t.keptVersions.join(', ')} (snapshots)` : ''
+          const kept = `${t.keptVersions.length ? ` + ${t.keptVersions.join(', ')} (snapshots)` : ''}${t.heldForReads !== undefined ? ` (from ${t.heldForReads} for streams in flight)` : ''}`
           out(`${t.path}: versions ${t.oldestVersion}..${t.version}${kept} kept, ${t.rowVersionsRemoved} row versions ${report.dryRun ? 'to remove' : 'removed'}${t.columnsDropped.length ? `, ${t.columnsDropped.length} dropped columns' data` : ''}${report.dryRun ? '' : `, ${(t.bytesBefore / 1048576).toFixed(1)} → ${(t.bytesAfter / 1048576).toFixed(1)} MB (${t.vacuum} vacuum)`}`)
         }
         out(describeCompaction(report))
       }
       return 0
-    } catch (e) {
-      err((e as Error).message)
-      return 2
     } finally {
       await db.close()
     }
