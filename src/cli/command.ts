@@ -18,11 +18,27 @@ export interface Command {
 }
 
 export const HOME_OPTION = { home: { type: 'string', short: 'd' } } as const
+/**
+ * Where the store and its media are, as `tessera serve` takes them: a PostgreSQL server instead of the data dir's
+ * embedded one (--database, $TESSERA_DATABASE_URL), and the media folder or bucket (--media-dir, $TESSERA_MEDIA_DIR;
+ * --media-store, $TESSERA_MEDIA_STORE). Every command that opens the store takes them (src/cli/target.ts).
+ */
+export const STORE_OPTIONS = { database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-store': { type: 'string' } } as const
+/** A data dir (--home, with the store options) opened in this process. */
+export const DATA_DIR_OPTIONS = { ...HOME_OPTION, ...STORE_OPTIONS } as const
 /** A data dir (--home) or a running server (--url with --token, or TESSERA_URL / TESSERA_TOKEN). */
-export const TARGET_OPTIONS = { ...HOME_OPTION, url: { type: 'string' }, token: { type: 'string' } } as const
+export const TARGET_OPTIONS = { ...DATA_DIR_OPTIONS, url: { type: 'string' }, token: { type: 'string' } } as const
 export const JSON_OPTION = { json: { type: 'boolean' } } as const
 
-export const TARGET_HELP = `  -d, --home DIR     the data dir (default $TESSERA_HOME, else ~/.tessera); it must not be open in another process
+/** The --help lines of STORE_OPTIONS. */
+export const STORE_HELP = `  --database URL     a PostgreSQL server instead of the data dir's database ($TESSERA_DATABASE_URL), as serve's
+  --media-dir DIR    where media files are, when not <home>/media ($TESSERA_MEDIA_DIR)
+  --media-store S    or an s3://bucket/prefix (or a folder) holding them ($TESSERA_MEDIA_STORE)`
+
+export const DATA_DIR_HELP = `  -d, --home DIR     the data dir (default $TESSERA_HOME, else ~/.tessera); it must not be open in another process
+${STORE_HELP}`
+
+export const TARGET_HELP = `${DATA_DIR_HELP}
   --url URL          a running server instead (default $TESSERA_URL), e.g. http://127.0.0.1:8080
   --token T          its API token (default $TESSERA_TOKEN)`
 
@@ -36,6 +52,14 @@ export const USAGE = 2
 /** Thrown for wrong usage: main prints the message and the command's usage line, and exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError'
+}
+
+/** A failure the CLI explains in its own words (one line, no stack trace hint), with its exit code (default 1). */
+export class CliError extends Error {
+  override readonly name = 'CliError'
+  constructor(message: string, readonly exitCode = 1, options?: { cause?: unknown }) {
+    super(message, options)
+  }
 }
 
 export const out = (line = ''): void => void process.stdout.write(line + '\n')

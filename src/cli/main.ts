@@ -67,7 +67,7 @@ async function dispatch(argv: string[]): Promise<number> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw e
     if (process.env.TESSERA_DEBUG === '1') console.error(e)
-    const failure = describeFailure(e)
+    const failure = describeFailure(e, cmd.name)
     err(`error: ${failure.message}`)
     if (failure.showUsage) err(`usage: ${cmd.usage}`)
     return failure.exitCode

@@ -6,7 +6,7 @@ import { embeddedAssets, embeddedStoreAssets } from '../runtime/index.ts'
 import { connect } from '../client/index.ts'
 import type { RemoteTessera } from '../client/index.ts'
 import type { OptionValues } from './command.ts'
-import { err, UsageError } from './command.ts'
+import { CliError, err, UsageError } from './command.ts'
 
 // What most commands work on: a data dir opened in this process (--home), or a running server over HTTP (--url,
 // with --token). The client has the library's interface, so one command body serves both.
@@ -30,17 +30,92 @@ export function homeOption(values: OptionValues): string | undefined {
   return home
 }
 
-/** `extra`: open options for a data dir (env namespace, media store); a server has its own. */
-export async function openTarget(values: OptionValues, command: string, extra: Partial<OpenOptions> = {}): Promise<Target> {
-  const url = serverUrl(values)
+/** Redacts the password of a database URL (postgres://user:***@host/db), for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^/?#]*@/i, '$1:***@')
+}
+
+/**
+ * The store settings every command that opens a database takes, as `tessera serve` does: flags, else TESSERA_*
+ * environment. --database (TESSERA_DATABASE_URL) opens a PostgreSQL server instead of the data dir's embedded
+ * database; --media-dir (TESSERA_MEDIA_DIR) or --media-store (TESSERA_MEDIA_STORE) say where media files are.
+ */
+export function storeOptions(values: OptionValues): Pick<OpenOptions, 'database' | 'mediaDir' | 'mediaStore'> {
+  const database = (values.database as string | undefined) ?? (process.env.TESSERA_DATABASE_URL || undefined)
+  return { ...(database ? { database } : {}), ...mediaStoreOptions(values) }
+}
+
+/** Where media files are (--media-dir / TESSERA_MEDIA_DIR, --media-store / TESSERA_MEDIA_STORE): the same as serve. */
+export function mediaStoreOptions(values: Record<string, unknown>): Pick<OpenOptions, 'mediaDir' | 'mediaStore'> {
+  const dirFlag = values['media-dir'] as string | undefined
+  const storeFlag = values['media-store'] as string | undefined
+  if (dirFlag !== undefined && storeFlag !== undefined) throw new UsageError('pass either --media-dir or --media-store, not both')
+  if (dirFlag !== undefined) return { mediaDir: dirFlag }
+  if (storeFlag !== undefined) return { mediaStore: storeFlag }
+  const mediaDir = process.env.TESSERA_MEDIA_DIR || undefined
+  const mediaStore = process.env.TESSERA_MEDIA_STORE || undefined
+  return { ...(mediaDir ? { mediaDir } : {}), ...(mediaStore ? { mediaStore } : {}) }
+}
+
+/**
+ * A running server (--url, TESSERA_URL) or undefined: this process opens the store itself. A flag beats the
+ * environment; --url with --database (or both variables and no flag) is refused rather than guessed.
+ */
+export function remoteUrl(values: OptionValues): string | undefined {
+  if (values.url !== undefined) {
+    if (values.database !== undefined) throw new UsageError('pass either --url (a running server) or --database (a PostgreSQL server this command opens), not both')
+    for (const flag of ['media-dir', 'media-store'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} is for a data dir or --database; a server (--url) has its own media settings`)
+    }
+    return values.url as string
+  }
+  if (values.database !== undefined) return undefined
+  const url = process.env.TESSERA_URL || undefined
+  if (url !== undefined && process.env.TESSERA_DATABASE_URL) {
+    throw new UsageError('both TESSERA_URL (a running server) and TESSERA_DATABASE_URL (a database) are set: pass --url or --database to say which, or unset one')
+  }
+  return url
+}
+
+/** Options of openTarget / openHome. */
+export interface OpenHow {
+  /** Open options for a data dir (env namespace); a server has its own. */
+  readonly extra?: Partial<OpenOptions>
+  /**
+   * Refuse a data dir that holds no database instead of creating one (read-only commands: a mistyped --home must
+   * not answer "0 tables" from a new empty dir).
+   */
+  readonly mustExist?: boolean
+}
+
+export async function openTarget(values: OptionValues, command: string, how: OpenHow = {}): Promise<Target> {
+  const url = remoteUrl(values)
   if (url !== undefined) {
     if (values.home !== undefined) throw new UsageError('pass either --home (a data dir) or --url (a server), not both')
     if (!/^https?:\/\//.test(url)) throw new UsageError(`--url must start with http:// or https://, got '${url}'`)
     const token = serverToken(values)
     return connect(url, token ? { token } : {})
   }
+  return openHome(values, command, how)
+}
+
+/**
+ * Opens the store in this process: the data dir (--home), or the PostgreSQL server of --database /
+ * TESSERA_DATABASE_URL, with the media settings of serve (commands that work on files: backup, import, export).
+ */
+export async function openHome(values: OptionValues, command: string, how: OpenHow = {}): Promise<Tessera> {
   const home = homeOption(values)
-  return openDataDir({ ...extra, ...(home ? { home } : {}), command, ...(await freshStart(home)) })
+  const store = storeOptions(values)
+  if (!store.database && how.mustExist) assertDataDir(home)
+  return openDataDir({ ...how.extra, ...(home ? { home } : {}), ...store, command, ...(store.database ? {} : await freshStart(home)) })
+}
+
+/** Refuses a data dir that does not exist, or holds no database, instead of creating an empty one. */
+export function assertDataDir(home: string | undefined): void {
+  const dir = resolve(home ?? defaultHome())
+  const where = home !== undefined ? (process.env.TESSERA_HOME && home === process.env.TESSERA_HOME ? ' (TESSERA_HOME)' : ' (--home)') : ` (the default${process.env.TESSERA_HOME ? ', TESSERA_HOME' : ''})`
+  if (!existsSync(dir)) throw new CliError(`data dir ${dir}${where} does not exist: check the path, or create it with 'tessera init --home ${dir}'`)
+  if (!existsSync(join(dir, 'pgdata'))) throw new CliError(`${dir}${where} is not a Tessera data dir (it has no pgdata/): check the path, or create one with 'tessera init --home ${dir}'`)
 }
 
 /**
@@ -54,7 +129,9 @@ export async function openDataDir(options: OpenOptions, say: { always?: boolean 
   const tell = say.always || process.stderr.isTTY ? err : () => undefined
   const notice = setTimeout(() => tell(`opening ${where} ...`), 1000)
   try {
-    const db = await openLocal(options)
+    const db = await openLocal(options).catch((e: unknown) => {
+      throw options.database ? databaseOpenFailure(e, options.database) : e
+    })
     const ms = performance.now() - started
     if (ms >= 1000) tell(`opened ${where} in ${(ms / 1000).toFixed(1)} s`)
     return db
@@ -78,19 +155,13 @@ export function isRemote(target: Target): target is RemoteTessera {
 }
 
 /** Runs `fn` on the target and closes it afterwards (the data dir's lock is released even when fn fails). */
-export async function withTarget<T>(values: OptionValues, command: string, fn: (db: Target) => Promise<T>, extra: Partial<OpenOptions> = {}): Promise<T> {
-  const db = await openTarget(values, command, extra)
+export async function withTarget<T>(values: OptionValues, command: string, fn: (db: Target) => Promise<T>, how: OpenHow = {}): Promise<T> {
+  const db = await openTarget(values, command, how)
   try {
     return await fn(db)
   } finally {
     await db.close()
   }
-}
-
-/** Opens the data dir (--home) in this process, for commands that work on files (backup, import, export). */
-export async function openHome(values: OptionValues, command: string): Promise<Tessera> {
-  const home = homeOption(values)
-  return openDataDir({ ...(home ? { home } : {}), command, ...(await freshStart(home)) })
 }
 
 /**
@@ -110,3 +181,25 @@ export async function freshStart(home: string | undefined): Promise<{ restoreFro
   err(`initializing a new data dir at ${dir} (a few seconds, once)`)
   return {}
 }
+
+/** Network failures that mean the database server was not reached (postgres.js and the runtime's socket codes). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'CONNECT_TIMEOUT', 'ConnectionRefused', 'FailedToOpenSocket', 'ConnectionClosed'])
+
+/**
+ * A database server that did not open, said in one line naming it (password hidden) and where the URL came from:
+ * exit 4 when it cannot be reached, 1 when it refused (authentication, a missing database, a bad URL).
+ */
+export function databaseOpenFailure(e: unknown, database: string): CliError {
+  const error = e as { code?: string; message?: string; cause?: { code?: string } }
+  const shown = redactUrl(database)
+  const password = /^[a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:([^/?#]*)@/i.exec(database)?.[1]
+  const clean = (m: string) => (password ? m.split(password).join('***') : m)
+  const code = error?.code ?? error?.cause?.code
+  const reason = clean(error?.message ?? String(e))
+  if (code && UNREACHABLE.has(code)) {
+    return new CliError(`cannot reach the database server ${shown} (--database or TESSERA_DATABASE_URL): ${code === 'ECONNREFUSED' || code === 'ConnectionRefused' ? 'connection refused' : reason}; is PostgreSQL running there?`, EXIT_UNREACHABLE, { cause: e })
+  }
+  return new CliError(`cannot open the database server ${shown} (--database or TESSERA_DATABASE_URL): ${reason}`, 1, { cause: e })
+}
+
+const EXIT_UNREACHABLE = 4

@@ -1,6 +1,7 @@
 import { dlopen, FFIType } from 'bun:ffi'
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs'
 import { describeHolder } from './lock-file.ts'
+import { internalError } from './serve-error.ts'
 import type { FileLock, LockHolder, RunningServer, Runtime, ServeOptions } from './types.ts'
 
 const LOCK_EX = 2
@@ -41,7 +42,13 @@ export const bunRuntime: Runtime = {
   },
 
   async serve(fetch, options: ServeOptions): Promise<RunningServer> {
-    const server = Bun.serve({ fetch, port: options.port, hostname: options.hostname, idleTimeout: 120 })
+    const server = Bun.serve({
+      fetch, port: options.port, hostname: options.hostname, idleTimeout: 120,
+      // Never Bun's development error page (HTML with source and the server's paths): whatever escapes the app is
+      // answered as the API answers a bug, and logged.
+      development: false,
+      error: (e) => internalError(e),
+    })
     return {
       port: server.port ?? options.port,
       hostname: options.hostname,

@@ -1,4 +1,5 @@
 import { describeHolder } from './lock-file.ts'
+import { internalError } from './serve-error.ts'
 import type { FileLock, LockHolder, RunningServer, Runtime, ServeOptions } from './types.ts'
 
 // Only the Deno calls this adapter makes (the rest of the code base never sees the Deno global).
@@ -16,7 +17,7 @@ interface DenoServer {
 }
 declare const Deno: {
   open(path: string, options: { read?: boolean; write?: boolean; create?: boolean }): Promise<DenoFsFile>
-  serve(options: { port: number; hostname: string; onListen?: () => void }, handler: (req: Request) => Response | Promise<Response>): DenoServer
+  serve(options: { port: number; hostname: string; onListen?: () => void; onError?: (e: unknown) => Response | Promise<Response> }, handler: (req: Request) => Response | Promise<Response>): DenoServer
 }
 
 export const denoRuntime: Runtime = {
@@ -44,7 +45,7 @@ export const denoRuntime: Runtime = {
   },
 
   async serve(fetch, options: ServeOptions): Promise<RunningServer> {
-    const server = Deno.serve({ port: options.port, hostname: options.hostname, onListen: () => {} }, fetch)
+    const server = Deno.serve({ port: options.port, hostname: options.hostname, onListen: () => {}, onError: internalError }, fetch)
     return {
       port: server.addr.port,
       hostname: options.hostname,

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http'
 import { TesseraError } from '../errors.ts'
+import { internalError } from './serve-error.ts'
 import type { FileLock, LockHolder, RunningServer, Runtime, ServeOptions } from './types.ts'
 
 // Node has no flock binding without a compiled addon (and Tessera installs none), and a lock that Bun's and Deno's
@@ -23,7 +24,8 @@ export const nodeRuntime: Runtime = {
       const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await new Response(req as unknown as ReadableStream).arrayBuffer()
       const headers = new Headers()
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v)
-      const response = await fetch(new Request(`http://${req.headers.host ?? 'localhost'}${req.url}`, { method: req.method, headers, body }))
+      const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url}`, { method: req.method, headers, body })
+      const response = await Promise.resolve().then(() => fetch(request)).catch(internalError)
       res.writeHead(response.status, Object.fromEntries(response.headers))
       res.end(new Uint8Array(await response.arrayBuffer()))
     })

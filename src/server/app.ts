@@ -75,6 +75,16 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
 
   const metrics = new Metrics()
   app.use(metrics.middleware())
+  // Hono hands only Errors to onError: anything else thrown (a declared route's `throw { x: 1 }`) would escape the app
+  // to the runtime's own error page, unlogged. Made an Error here, inside the log and the metrics, it is answered and
+  // logged as any bug is.
+  app.use(async (_c, next) => {
+    try {
+      await next()
+    } catch (e) {
+      throw e instanceof Error ? e : new Error(`a handler threw ${e === null ? 'null' : typeof e}, not an Error`, { cause: e })
+    }
+  })
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version ?? 'dev' }))
   // Metrics name routes and load, so they need an admin token unless the operator made them public.
   if (!options.metricsPublic) {

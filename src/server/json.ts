@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import { streamedBody } from './drain.ts'
 
 export { readJson, readJsonObject } from './request.ts'
 
@@ -55,7 +56,8 @@ export function slicedJson(data: Record<string, unknown> & { rows: unknown[] }, 
   const after = keys.slice(at + 1).map(member).filter((m) => m !== undefined)
   const rows = data.rows
   let next = 0
-  return new ReadableStream<Uint8Array>({
+  // Marked streamed: on SIGTERM the drain waits until it has been sent (src/server/drain.ts).
+  return streamedBody(new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(encoder.encode(`{${before.map((m) => `${m},`).join('')}"rows":[`))
     },
@@ -71,5 +73,5 @@ export function slicedJson(data: Record<string, unknown> & { rows: unknown[] }, 
         controller.close()
       }
     },
-  })
+  }))
 }

@@ -194,8 +194,33 @@ export function readParam<P extends ParamSpec>(c: Ctx, name: string, spec: P): P
   }
 }
 
-/** Every parameter of a route's set (src/api/params.ts), read and checked. */
-export function readParams<P extends ParamSpecs>(c: Ctx, specs: P): ParamValues<P> {
+/** Taken by every route: the API token, for what cannot send an Authorization header (an EventSource, an <img>). */
+const EVERY_ROUTE = ['token']
+
+/** The request's query string, for the check of its names. */
+type AllCtx = { req: { query(): Record<string, string> } }
+
+const normalName = (s: string): string => s.toLowerCase().replace(/[-_]/g, '')
+
+/**
+ * Refuses a query parameter the route does not take (its set, src/api/params.ts), naming it and the parameter it
+ * looks like (primary_key → primaryKey): an unknown one is never silently ignored (an import with ?primary_key=id
+ * created a table without a primary key).
+ */
+export function refuseUnknownParams(c: AllCtx, specs: ParamSpecs): void {
+  for (const name of Object.keys(c.req.query())) {
+    if (Object.hasOwn(specs, name) || EVERY_ROUTE.includes(name)) continue
+    const known = Object.keys(specs)
+    const like = known.find((k) => normalName(k) === normalName(name))
+    const shownName = name.length > 40 ? `${name.slice(0, 40)}…` : name
+    const takes = known.length ? `this route takes ${known.join(', ')}` : 'this route takes none'
+    throw invalid('INVALID_ARGUMENT', `unknown query parameter '${shownName}'${like ? `; did you mean '${like}'?` : ''} (${takes})`, { parameter: shownName })
+  }
+}
+
+/** Every parameter of a route's set (src/api/params.ts), read and checked; one not in the set is refused. */
+export function readParams<P extends ParamSpecs>(c: Ctx & AllCtx, specs: P): ParamValues<P> {
+  refuseUnknownParams(c, specs)
   const out: Record<string, unknown> = {}
   for (const [name, spec] of Object.entries(specs)) out[name] = readParam(c, name, spec)
   return out as ParamValues<P>

@@ -130,7 +130,7 @@ describe('errors: one line with the fix, documented exit codes', () => {
     [['ls', '--home', BIN], 2, 'is a file, not a directory'],
     [['frobnicate'], 2, "unknown command 'frobnicate'"],
     [['ls', '--bogus'], 2, "Unknown option '--bogus'"],
-    [['describe', 'nope/missing', '--home', join(folder, 'e3')], 1, 'nope'],
+    [['describe', 'nope/missing', '--home', join(folder, 'e3')], 1, 'e3 (--home) does not exist'],
     [['completion', 'tcsh'], 2, 'bash, zsh or fish'],
   ])('tessera %p → exit %p', async (args, code, message) => {
     const r = await cli(...args)

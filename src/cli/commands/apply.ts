@@ -31,7 +31,7 @@ examples:
     const file = positionals[0]
     if (!file) throw new UsageError('name the setup file')
     const env = (values.env as string | undefined) ?? process.env.TESSERA_ENV
-    const db = await openTarget(values, 'tessera apply', env ? { env } : {})
+    const db = await openTarget(values, 'tessera apply', { extra: env ? { env } : {}, mustExist: values.plan === true })
     const steps = ticker(`${values.plan ? 'plan' : 'apply'} ${file}`)
     try {
       steps.step('running the setup')

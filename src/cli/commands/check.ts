@@ -2,27 +2,25 @@ import type { Command } from '../command.ts'
 import { err, JSON_OPTION, out, TARGET_HELP, TARGET_OPTIONS } from '../command.ts'
 import { printJson } from '../format.ts'
 import { withTarget } from '../target.ts'
-import { mediaStoreOptions, MEDIA_STORE_OPTIONS } from './gc.ts'
 
 export const checkCommand: Command = {
   name: 'check',
   summary: 'verify a data dir or a running server: catalog, versions, data tables, row versions, keys (exit 1 on problems)',
   usage: 'tessera check [--json] [--home DIR [--media-dir DIR | --media-store s3://bucket/prefix] | --url URL --token ADMIN_TOKEN]',
-  options: { ...TARGET_OPTIONS, ...JSON_OPTION, ...MEDIA_STORE_OPTIONS },
+  options: { ...TARGET_OPTIONS, ...JSON_OPTION },
   help: `Read-only for the data. On a server it needs an admin token (GET /api/v1/admin/check). Exit code 1 when problems
 are found. A native vector index (derived data under <home>/indexes/) whose file failed verification, or that lacks
 vectors, is reported and rebuilt from the table, and saved before check returns: the next check finds it whole.
 
 options:
   --json             {"tables": n, "problems": [{"table", "problem"}], "media": {...}, "repaired": [...]}
-  --media-dir DIR, --media-store s3://B/P   where the data dir's media live, when not <home>/media
 ${TARGET_HELP}
 
 examples:
   tessera check --home ./data
   tessera check --url http://127.0.0.1:8080 --token $ADMIN_TOKEN`,
   async run(values) {
-    const { tables, problems, media, repaired } = (await withTarget(values, 'tessera check', (db) => db.check(), mediaStoreOptions(values))) as CheckReport
+    const { tables, problems, media, repaired } = (await withTarget(values, 'tessera check', (db) => db.check(), { mustExist: true })) as CheckReport
     if (values.json) printJson({ tables, problems, ...(media ? { media } : {}), ...(repaired ? { repaired } : {}) })
     else {
       // Writes killed before their final step leave rows under a version never committed: opening removed them.

@@ -1,8 +1,7 @@
 import { describeCompaction, parseDuration } from '../../catalog/index.ts'
-import { openLocal } from '../target.ts'
+import { openHome } from '../target.ts'
 import type { Command } from '../command.ts'
-import { err, HOME_OPTION, out } from '../command.ts'
-import { mediaStoreOptions, MEDIA_STORE_OPTIONS } from './gc.ts'
+import { DATA_DIR_OPTIONS, err, out, STORE_HELP } from '../command.ts'
 
 // `tessera compact`: removes row versions no retained version can see (retention policies, or --keep-versions /
 // --keep-for for this run; --save stores them as the policy), vacuums and collects unreferenced media.
@@ -10,13 +9,14 @@ import { mediaStoreOptions, MEDIA_STORE_OPTIONS } from './gc.ts'
 export const compactCommand: Command = {
   name: 'compact',
   summary: 'remove row versions outside the retention policy, vacuum, and delete unreferenced media',
-  usage: 'tessera compact [--home DIR] [--keep-versions N] [--keep-for 7d] [--table PATH]… [--save] [--full | --no-full] [--no-media] [--grace SECONDS] [--dry-run] [--json]',
+  usage: 'tessera compact [--home DIR] [--database URL] [--media-dir DIR | --media-store s3://bucket/prefix] [--keep-versions N] [--keep-for 7d] [--table PATH]… [--save] [--full | --no-full] [--no-media] [--grace SECONDS] [--dry-run] [--json]',
   help: `Removes the row versions no retained version can see (the retention policies, or --keep-versions/--keep-for for
 this run), vacuums, and deletes media files no remaining row refers to. History stays as metadata; time travel to a
 removed version fails naming the oldest retained one. Stop the server first, or use POST /api/v1/admin/compact.
 
 options:
   -d, --home DIR          the data dir (default $TESSERA_HOME, else ~/.tessera)
+${STORE_HELP}
   --keep-versions N       keep the last N versions of each table (this run; --save stores it as the default policy)
   --keep-for 7d           keep versions newer than this (s, m, h, d)
   --table PATH            only these tables (repeatable)
@@ -31,7 +31,7 @@ examples:
   tessera compact --home ./data --keep-versions 1 --dry-run
   tessera compact --home ./data --keep-for 30d --save`,
   options: {
-    ...HOME_OPTION, ...MEDIA_STORE_OPTIONS,
+    ...DATA_DIR_OPTIONS,
     'keep-versions': { type: 'string' }, 'keep-for': { type: 'string' }, table: { type: 'string', multiple: true }, save: { type: 'boolean' },
     full: { type: 'boolean' }, 'no-full': { type: 'boolean' }, 'no-media': { type: 'boolean' }, grace: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' },
   },
@@ -70,7 +70,9 @@ examples:
     }
     const dryRun = values['dry-run'] === true
     // Failures from here on (a table that does not exist, the data dir in use) are the CLI's (src/cli/errors.ts).
-    const db = await openLocal({ ...(values.home ? { home: String(values.home) } : {}), ...mediaStoreOptions(values), command: 'tessera compact' })
+    // The database and media of serve (--database / TESSERA_DATABASE_URL, --media-dir / TESSERA_MEDIA_DIR): an empty
+    // local store opened by mistake would find every shared media file unreferenced and delete it.
+    const db = await openHome(values, 'tessera compact', { mustExist: true })
     try {
       const policy = { ...(keepVersions !== undefined ? { keepVersions } : {}), ...(keepFor !== undefined ? { keepFor } : {}) }
       const savedFor = tables ? tables.join(', ') : 'the database (tables without a policy of their own)'

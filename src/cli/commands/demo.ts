@@ -1,6 +1,7 @@
+import { connect } from 'node:net'
 import { createDemo } from '../demo-data.ts'
 import type { Command } from '../command.ts'
-import { HOME_OPTION, out } from '../command.ts'
+import { DATA_DIR_HELP, DATA_DIR_OPTIONS, out } from '../command.ts'
 import { intOption } from '../format.ts'
 import { ticker } from '../progress.ts'
 import { homeOption, openHome } from '../target.ts'
@@ -13,12 +14,12 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: 'create a small demo dir and serve the web console on it',
   usage: 'tessera demo [--home DIR] [--port 8080] [--reset] [--no-serve]',
-  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, reset: { type: 'boolean' }, 'no-serve': { type: 'boolean' } },
+  options: { ...DATA_DIR_OPTIONS, port: { type: 'string', short: 'p' }, reset: { type: 'boolean' }, 'no-serve': { type: 'boolean' } },
   help: `Creates demo/... tables (generated images and texts, computed columns, embedding indexes) in the data dir, then
 serves the web console on 127.0.0.1. Use a separate data dir: the demo tables are not for production.
 
 options:
-  -d, --home DIR     the data dir (default $TESSERA_HOME, else ~/.tessera)
+${DATA_DIR_HELP}
   -p, --port N       the console's port (default 8080)
   --reset            drop and recreate the demo tables
   --no-serve         create the tables only
@@ -38,11 +39,35 @@ examples:
       ? `created ${demo.tables.join(', ')} in ${db.home} (${((performance.now() - started) / 1000).toFixed(1)} s)`
       : `${demo.tables.join(', ')} already exist in ${db.home} (--reset recreates them)`)
     await db.close()
-    out(`web console: http://127.0.0.1:${port}/#/t/${demo.tables[0]}`)
+    const consoleUrl = (p: string | number) => `http://127.0.0.1:${p}/#/t/${demo.tables[0]}`
     if (values['no-serve']) {
+      out(`web console, once served: ${consoleUrl(port)}`)
       out(`start it with: tessera serve${home ? ` --home ${home}` : ''} --port ${port}`)
       return 0
     }
-    return serveCommand.run({ ...(home ? { home } : {}), port, host: '127.0.0.1' }, [])
+    // The same store settings: serve reads the TESSERA_* variables itself, the flags are handed on.
+    const store = Object.fromEntries((['database', 'media-dir', 'media-store'] as const).filter((k) => values[k] !== undefined).map((k) => [k, values[k]]))
+    let stopped = false
+    const serving = serveCommand.run({ ...(home ? { home } : {}), ...store, port, host: '127.0.0.1' }, []).finally(() => { stopped = true })
+    // The console's address once the server answers, not before (a click on it then finds a server).
+    if (port !== '0') {
+      void (async () => {
+        while (!stopped) {
+          const up = await listening(Number(port))
+          if (up && !stopped) return out(`web console: ${consoleUrl(port)}`)
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      })()
+    } else out(`web console: at the address serve prints once listening, path /#/t/${demo.tables[0]}`)
+    return serving
   },
+}
+
+/** Whether something accepts connections on the port (a TCP connect: no request for the server's log). */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('error', () => { socket.destroy(); resolve(false) })
+  })
 }

@@ -26,7 +26,7 @@ examples:
         columns: t.columns().map((c) => ({ name: c.name, type: c.type, computedWith: c.computedWith ?? null, primaryKey: c.primaryKey })),
         indexes: t.listIndexes(),
       }
-    })
+    }, { mustExist: true })
     if (values.json) return printJson(info)
     out(`${info.path}  version ${info.version}, ${info.rows} rows${info.readOnly ? ', read-only' : ''}${info.primaryKey.length ? `, primary key (${info.primaryKey.join(', ')})` : ''}`)
     out('')

@@ -19,7 +19,7 @@ examples:
   tessera dirs prod_app -r --json
   tessera dirs --url http://127.0.0.1:8080 --token $TOKEN`,
   async run(values, positionals) {
-    const dirs = await withTarget(values, 'tessera dirs', (db) => db.listDirs(positionals[0] ?? '', { recursive: values.recursive === true }))
+    const dirs = await withTarget(values, 'tessera dirs', (db) => db.listDirs(positionals[0] ?? '', { recursive: values.recursive === true }), { mustExist: true })
     if (values.json) printJson(dirs)
     else for (const d of dirs) out(d)
   },

@@ -5,8 +5,9 @@ import { defaultHome } from '../../catalog/index.ts'
 import { isAlive, readHolder, runtime } from '../../runtime/index.ts'
 import { SCHEMA_VERSION } from '../../store/index.ts'
 import type { Command } from '../command.ts'
-import { HOME_OPTION, out } from '../command.ts'
-import { homeOption, openLocal } from '../target.ts'
+import type { Tessera } from '../../catalog/index.ts'
+import { DATA_DIR_HELP, DATA_DIR_OPTIONS, out } from '../command.ts'
+import { homeOption, mediaStoreOptions, openDataDir, openLocal, redactUrl, storeOptions } from '../target.ts'
 
 function dirSize(path: string): { bytes: number; files: number } {
   if (!existsSync(path)) return { bytes: 0, files: 0 }
@@ -25,17 +26,35 @@ const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`
 export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'explain a data dir: who holds its lock, what it contains, whether it opens',
-  usage: 'tessera doctor [--home DIR]',
-  options: { ...HOME_OPTION },
+  usage: 'tessera doctor [--home DIR] [--database URL] [--media-dir DIR]',
+  options: { ...DATA_DIR_OPTIONS },
   help: `Safe beside a running server: it only reads the lock file and sizes then, and opens the dir only when free.
 
 options:
-  -d, --home DIR     the data dir (default $TESSERA_HOME, else ~/.tessera)
+${DATA_DIR_HELP}
 
 examples:
   tessera doctor --home /data`,
   async run(values) {
     const home = resolve(homeOption(values) ?? defaultHome())
+    const { database } = storeOptions(values)
+    const media = mediaStoreOptions(values)
+    // On a PostgreSQL server (--database, TESSERA_DATABASE_URL) there is no data dir lock or pgdata/: the server.
+    if (database) {
+      out(`database: ${redactUrl(database)} (--database or TESSERA_DATABASE_URL); media: ${media.mediaStore ?? resolve(media.mediaDir ?? join(home, 'media'))}`)
+      try {
+        const db = await openDataDir({ home, database, ...media, command: 'tessera doctor' })
+        try {
+          await describeCatalog(db)
+        } finally {
+          await db.close()
+        }
+      } catch (e) {
+        out(`open: FAILED: ${(e as Error).message}`)
+        return 1
+      }
+      return 0
+    }
     out(`data dir: ${home}${existsSync(home) ? '' : ' (does not exist yet: `tessera init` creates it)'}`)
     if (!existsSync(home)) return 0
     const lockPath = join(home, '.lock')
@@ -54,19 +73,35 @@ examples:
       const s = dirSize(join(home, sub))
       out(`${sub}: ${mb(s.bytes)} in ${s.files} files`)
     }
+    if (media.mediaDir || media.mediaStore) {
+      const elsewhere = media.mediaStore ?? resolve(media.mediaDir!)
+      if (/^s3:/i.test(elsewhere)) out(`media store: ${elsewhere}`)
+      else {
+        const s = dirSize(elsewhere)
+        out(`media (${elsewhere}, from --media-dir/--media-store or TESSERA_MEDIA_DIR/STORE): ${mb(s.bytes)} in ${s.files} files`)
+      }
+    }
     if (!lock) return 0
     try {
-      const db = await openLocal({ home, command: 'tessera doctor' })
-      const r = await db.driver.query<{ kind: string; n: number }>(`select kind, count(*)::int as n from tessera.tables group by kind order by kind`)
-      const v = await db.driver.query<{ value: number }>(`select value from tessera.meta where key = 'schema_version'`)
-      out(`catalog: version ${v.rows[0]?.value} (this build understands ${SCHEMA_VERSION}); ${r.rows.map((x) => `${x.n} ${x.kind}s`).join(', ') || 'no tables'}`)
-      const { problems } = await db.check()
-      out(problems.length === 0 ? 'integrity: ok' : `integrity: ${problems.length} problems (run tessera check for details)`)
-      await db.close()
+      const db = await openLocal({ home, ...media, command: 'tessera doctor' })
+      try {
+        await describeCatalog(db)
+      } finally {
+        await db.close()
+      }
     } catch (e) {
       out(`open: FAILED: ${(e as Error).message}`)
       return 1
     }
     return 0
   },
+}
+
+/** The catalog's version and contents, and the integrity check's verdict. */
+async function describeCatalog(db: Tessera): Promise<void> {
+  const r = await db.driver.query<{ kind: string; n: number }>(`select kind, count(*)::int as n from tessera.tables group by kind order by kind`)
+  const v = await db.driver.query<{ value: number }>(`select value from tessera.meta where key = 'schema_version'`)
+  out(`catalog: version ${v.rows[0]?.value} (this build understands ${SCHEMA_VERSION}); ${r.rows.map((x) => `${x.n} ${x.kind}s`).join(', ') || 'no tables'}`)
+  const { problems } = await db.check()
+  out(problems.length === 0 ? 'integrity: ok' : `integrity: ${problems.length} problems (run tessera check for details)`)
 }

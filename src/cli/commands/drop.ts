@@ -1,7 +1,10 @@
 import { NotFoundError } from '../../errors.ts'
 import type { Command } from '../command.ts'
 import { out, TARGET_HELP, TARGET_OPTIONS, UsageError } from '../command.ts'
+import { tableKind } from '../table-kind.ts'
 import { withTarget } from '../target.ts'
+
+const parentOf = (path: string) => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '')
 
 export const dropCommand: Command = {
   name: 'drop',
@@ -25,18 +28,20 @@ examples:
     const force = values.force === true
     const ifNotExists = values['if-exists'] ? 'ignore' as const : 'error' as const
     const what = await withTarget(values, 'tessera drop', async (db) => {
-      // One path is either a table or a dir: try the table first.
-      const isTable = await db.getTable(path).then(() => true, (e) => {
-        if (e instanceof NotFoundError) return false
+      // One path is either a table (a view, a snapshot) or a dir: try the table first.
+      const table = await db.getTable(path).then((t) => t, (e) => {
+        if (e instanceof NotFoundError) return undefined
         throw e
       })
-      if (isTable) {
+      if (table) {
+        const { kind } = await tableKind(db, table)
         await db.dropTable(path, { force })
-        return 'table'
+        return kind
       }
+      if (ifNotExists === 'ignore' && !(await db.listDirs(parentOf(path)).then((dirs) => dirs.includes(path), () => false))) return undefined
       await db.dropDir(path, { force, ifNotExists })
       return 'dir'
-    })
-    out(`dropped ${what} ${path}`)
+    }, { mustExist: !values['if-exists'] })
+    out(what ? `dropped ${what} ${path}` : `${path} does not exist: nothing dropped (--if-exists)`)
   },
 }

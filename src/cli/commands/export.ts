@@ -2,7 +2,7 @@ import { exportQuery } from '../../io/index.ts'
 import type { ExportFormat } from '../../io/index.ts'
 import { queryFromJson } from '../../api/index.ts'
 import type { Command } from '../command.ts'
-import { HOME_OPTION, out, UsageError } from '../command.ts'
+import { DATA_DIR_OPTIONS, out, STORE_HELP, UsageError } from '../command.ts'
 import { parseJsonOption } from '../format.ts'
 import { progressBar } from '../progress.ts'
 import { openHome } from '../target.ts'
@@ -18,17 +18,18 @@ options:
   --format F         jsonl|csv|parquet
   --media copy       copy media files into a folder beside OUT and write relative paths
   -d, --home DIR     the data dir (a running server: POST /api/v1/export)
+${STORE_HELP}
 
 examples:
   tessera export app/people people.parquet
   tessera export app/docs:3 v3.jsonl
   tessera export app/people adults.csv --query '{"where": {"fn": "ge", "args": [{"col": "age"}, {"lit": 18}]}}'`,
-  options: { ...HOME_OPTION, query: { type: 'string' }, format: { type: 'string' }, media: { type: 'string' } },
+  options: { ...DATA_DIR_OPTIONS, query: { type: 'string' }, format: { type: 'string' }, media: { type: 'string' } },
   async run(values, positionals) {
     const [table, target] = positionals
     if (!table || !target) throw new UsageError('give the table and the output file')
     const spec = values.query ? parseJsonOption('--query', String(values.query)) : {}
-    const db = await openHome(values, 'tessera export')
+    const db = await openHome(values, 'tessera export', { mustExist: true })
     const bar = progressBar(`export ${table} → ${target}`)
     try {
       const query = await queryFromJson(db, { ...spec, table })

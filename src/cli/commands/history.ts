@@ -20,7 +20,8 @@ examples:
   async run(values, positionals) {
     const path = positionals[0]
     if (!path) throw new UsageError('name the table')
-    const versions = await withTarget(values, 'tessera history', async (db) => (await db.getTable(path)).history())
+    if (/:\d+$/.test(path)) throw new UsageError(`history lists every version of a table: name it without ':${path.slice(path.lastIndexOf(':') + 1)}' (tessera query ${path} reads that version)`)
+    const versions = await withTarget(values, 'tessera history', async (db) => (await db.getTable(path)).history(), { mustExist: true })
     if (values.json) return printJson(versions)
     printRows(versions.map((v) => ({ ...v, createdAt: new Date(v.createdAt).toISOString(), columns: Object.keys(v.schema).length })),
       ['version', 'createdAt', 'kind', 'inserted', 'updated', 'deleted', 'errors', 'columns'])

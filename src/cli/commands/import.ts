@@ -4,7 +4,7 @@ import { TesseraError } from '../../errors.ts'
 import { importFile } from '../../io/index.ts'
 import type { ImportFormat } from '../../io/index.ts'
 import type { Command } from '../command.ts'
-import { HOME_OPTION, out, UsageError } from '../command.ts'
+import { DATA_DIR_OPTIONS, out, STORE_HELP, UsageError } from '../command.ts'
 import { intOption } from '../format.ts'
 import { progressBar } from '../progress.ts'
 import { openHome } from '../target.ts'
@@ -29,6 +29,7 @@ options:
   -p, --parents      create the table's dirs when missing
   -d, --home DIR     the data dir (not open in another process: import into a running server with
                      POST /api/v1/tables/{path}/-/import)
+${STORE_HELP}
 
 examples:
   tessera import people.csv app/people --primary-key id -p
@@ -41,7 +42,7 @@ export const importCommand: Command = {
   usage: 'tessera import FILE|FOLDER TABLE [--format csv] [--type col:type ...] [--primary-key id] [--skip-bad-rows --report bad.jsonl] [--glob "**/*.jpg"] [-p] [--home DIR]',
   help: HELP,
   options: {
-    ...HOME_OPTION, format: { type: 'string' }, type: { type: 'string', multiple: true }, 'primary-key': { type: 'string' },
+    ...DATA_DIR_OPTIONS, format: { type: 'string' }, type: { type: 'string', multiple: true }, 'primary-key': { type: 'string' },
     'skip-bad-rows': { type: 'boolean' }, report: { type: 'string' }, glob: { type: 'string' }, 'batch-size': { type: 'string' }, parents: { type: 'boolean', short: 'p' },
   },
   async run(values, positionals) {
@@ -58,6 +59,9 @@ export const importCommand: Command = {
       if (i <= 0) throw new UsageError(`--type takes column:type, got '${t}'`)
       schema[t.slice(0, i)] = t.slice(i + 1)
     }
+    if (values.report !== undefined && !values['skip-bad-rows']) {
+      throw new UsageError('--report lists the rows --skip-bad-rows skips: pass both (without --skip-bad-rows a bad row fails the import and nothing is written)')
+    }
     let totalBytes: number | undefined
     try {
       const st = statSync(file)
@@ -71,7 +75,7 @@ export const importCommand: Command = {
       if (values.parents && parent !== '.') await db.createDir(parent, { parents: true, ifExists: 'ignore' })
       const r = await importFile(db, table, file, {
         ...(format !== undefined ? { format: FORMATS[format]! } : {}),
-        ...(Object.keys(schema).length ? { schema } : {}),
+        ...(Object.keys(schema).length ? { schema, strictSchema: true } : {}),
         ...(values['primary-key'] ? { primaryKey: String(values['primary-key']).split(',') } : {}),
         ...(values['skip-bad-rows'] ? { onBadRow: 'skip' as const } : {}),
         ...(values.report ? { reportFile: String(values.report) } : {}),
@@ -83,6 +87,9 @@ export const importCommand: Command = {
       out(JSON.stringify({ table: r.table, rowsInserted: r.rowsInserted, rowsSkipped: r.rowsSkipped, created: r.created }))
       return 0
     } catch (e) {
+      if (e instanceof TesseraError && e.details?.schema === true && typeof e.details.column === 'string') {
+        throw new TesseraError(e.code, `--type ${e.details.column}:${schema[e.details.column]}: ${e.message}`, e.details)
+      }
       if (e instanceof TesseraError && e.code === 'DIR_NOT_FOUND') throw new TesseraError(e.code, `${e.message.replace(/; create it first or pass parents: true$/, '')}: pass --parents (-p) to create it, or 'tessera mkdir'`)
       throw e
     } finally {

@@ -18,7 +18,7 @@ examples:
   async run(values, positionals) {
     const [from, to] = positionals
     if (!from || !to) throw new UsageError('give the path to move and its new path')
-    await withTarget(values, 'tessera mv', (db) => db.move(from, to))
+    await withTarget(values, 'tessera mv', (db) => db.move(from, to), { mustExist: true })
     out(`moved ${from} → ${to}`)
   },
 }

@@ -24,7 +24,7 @@ export const queryCommand: Command = {
     limit: { type: 'string', short: 'n' }, query: { type: 'string', short: 'q' },
   },
   help: `The query is the JSON body of POST /api/v1/query without "table": "where", "select", "orderBy", "groupBy",
-"limit", "offset", "distinct", "sample", "joins". Expressions are {"col": name}, {"lit": value},
+"limit", "offset", "distinct", "sample", "joins", and "head" or "tail" (the first or last n rows in insertion order). Expressions are {"col": name}, {"lit": value},
 {"fn": name, "args": [...]}.
 
 options:
@@ -40,6 +40,7 @@ examples:
   tessera query app/docs
   tessera query app/docs '{"where": {"fn": "gt", "args": [{"col": "id"}, {"lit": 10}]}, "select": {"id": {"col": "id"}}}'
   tessera query app/docs:3 --count
+  tessera query app/docs '{"tail": 3}'
   tessera query app/docs --jsonl --url http://127.0.0.1:8080 --token $TOKEN > docs.jsonl`,
   async run(values, positionals) {
     const [table, inline, ...extra] = positionals
@@ -47,10 +48,14 @@ examples:
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}' (quote the JSON query as one argument)`)
     if (inline !== undefined && values.query !== undefined) throw new UsageError('give the query either as an argument or with --query, not both')
     const text = inline ?? (values.query as string | undefined)
-    const spec = text === undefined ? {} : parseJsonOption('the query', text)
+    const { head, tail, ...spec } = text === undefined ? {} : parseJsonOption('the query', text)
     if ('table' in spec && spec.table !== table) throw new UsageError('the table is the first argument; leave "table" out of the JSON')
+    // "head"/"tail": the first or last n rows in insertion order (Query.head/tail), as POST /api/v1/query takes them.
+    const ends = endsOf(head, tail)
+    if (ends && values.count) throw new UsageError(`"${ends.key}" picks rows to show; --count counts all matching rows: leave one out`)
+    if (ends && (values.jsonl || values.csv)) throw new UsageError(`"${ends.key}" answers as the table display or --json; --jsonl/--csv stream the query ("limit" bounds them)`)
     const machine = values.json || values.jsonl || values.csv
-    const display = !machine && !values.count
+    const display = !machine && !values.count && !ends
     const limit = intOption('--limit', values.limit as string | undefined, 0, MAX_LIMIT) ?? (typeof spec.limit === 'number' ? spec.limit : display ? 20 : undefined)
     // One row more than shown tells whether the table display left rows out.
     const body = { ...spec, table, ...(limit !== undefined ? { limit: display ? limit + 1 : limit } : {}) }
@@ -65,19 +70,21 @@ examples:
         const res = await db.http.raw('POST', `/api/v1/export?format=${format}`, body)
         if (!res.ok) throw toError(res.status, await res.json().catch(() => undefined))
         if (res.body) await res.body.pipeTo(stdoutStream())
-      })
+      }, { mustExist: true })
       return
     }
 
     const answer = await withTarget(values, 'tessera query', async (db): Promise<Answer | number> => {
       if (isRemote(db)) {
+        if (ends) return db.http.request<Answer>('POST', '/api/v1/query', { ...body, [ends.key]: ends.n })
         if (values.count) return (await db.http.request<{ count: number }>('POST', '/api/v1/query', { ...body, count: true })).count
         return db.http.request<Answer>('POST', '/api/v1/query', body)
       }
       const query = await queryFromJson(db, body)
+      if (ends) return (await (ends.key === 'head' ? query.head(ends.n) : query.tail(ends.n))).toJSON()
       if (values.count) return query.count()
       return (await query.collect()).toJSON()
-    })
+    }, { mustExist: true })
     if (typeof answer === 'number') return out(String(answer))
     if (values.json) return printJson(answer)
     const columns = answer.columns.map((c) => c.name)
@@ -86,6 +93,15 @@ examples:
     printRows(rows, columns)
     out(`(${rows.length} row${rows.length === 1 ? '' : 's'}${more ? `; more match: --limit N shows more, --count counts them` : ''})`)
   },
+}
+
+/** The query's "head" or "tail" (at most one): a row count. */
+function endsOf(head: unknown, tail: unknown): { key: 'head' | 'tail'; n: number } | undefined {
+  if (head === undefined && tail === undefined) return undefined
+  if (head !== undefined && tail !== undefined) throw new UsageError('give "head" or "tail" in the query, not both')
+  const [key, n] = head !== undefined ? ['head', head] as const : ['tail', tail] as const
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_LIMIT) throw new UsageError(`"${key}" must be a row count from 0 to ${MAX_LIMIT}, got ${JSON.stringify(n)}`)
+  return { key, n }
 }
 
 /** Standard output as a WritableStream that waits for 'drain': a big result is written as fast as it is read, not buffered. */

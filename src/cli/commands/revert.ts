@@ -18,7 +18,7 @@ examples:
   async run(values, positionals) {
     const path = positionals[0]
     if (!path) throw new UsageError('name the table to revert')
-    const { version } = await withTarget(values, 'tessera revert', async (db) => (await db.getTable(path)).revert())
+    const { version } = await withTarget(values, 'tessera revert', async (db) => (await db.getTable(path)).revert(), { mustExist: true })
     out(`reverted ${path}: now at version ${version}`)
   },
 }

@@ -2,17 +2,31 @@ import { resolve } from 'node:path'
 import { defaultHome, parseDuration } from '../../catalog/index.ts'
 import { readConfigFile, resolveServerConfig } from '../config.ts'
 import { runtime } from '../../runtime/index.ts'
+import { TesseraError } from '../../errors.ts'
 import { createApp, Drain, requestLimitsFrom, TokenStore } from '../../server/index.ts'
 import { loadRoutes } from '../../setup/index.ts'
 import type { SetupTarget } from '../../setup/index.ts'
 import type { Command } from '../command.ts'
-import { err, HOME_OPTION, out } from '../command.ts'
+import { err, HOME_OPTION, out, UsageError } from '../command.ts'
 import { intOption } from '../format.ts'
 import { freshStart, homeOption, openDataDir } from '../target.ts'
 import { VERSION } from '../version.ts'
 import { abortableProviderRequests, exitNow, failedByShutdown } from './serve-shutdown.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
+
+/** A setting that cannot be read (a bad number or duration) is wrong usage: exit 2 with the usage line. */
+function usage<T>(read: () => T): T {
+  try {
+    return read()
+  } catch (e) {
+    if (e instanceof TesseraError && e.code === 'INVALID_ARGUMENT') throw new UsageError(e.message)
+    throw e
+  }
+}
+
+/** Seconds from '90', '90s', '15m', …; `what` names the flag (and the variable, when the value came from it). */
+const duration = (text: string, what: string): number => usage(() => parseDuration(/^\d+$/.test(text) ? Number(text) : text, what))
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -60,10 +74,12 @@ examples:
     const mediaStore = (values['media-store'] as string | undefined) ?? process.env.TESSERA_MEDIA_STORE
     // Background compaction (retention policies, plain VACUUM, media GC) every interval: '1h', '30m', seconds.
     const compactEvery = (values['compact-every'] as string | undefined) ?? process.env.TESSERA_COMPACT_EVERY
-    const compactSeconds = compactEvery ? parseDuration(/^\d+$/.test(compactEvery) ? Number(compactEvery) : compactEvery, '--compact-every') : undefined
+    const compactSeconds = compactEvery ? duration(compactEvery, values['compact-every'] === undefined ? '--compact-every (TESSERA_COMPACT_EVERY)' : '--compact-every') : undefined
     // SIGTERM: refuse new requests at once, let those in flight finish for up to this long, then close the store.
     const drainEvery = (values['drain-timeout'] as string | undefined) ?? process.env.TESSERA_DRAIN_TIMEOUT ?? '30s'
-    const drainSeconds = parseDuration(/^\d+$/.test(drainEvery) ? Number(drainEvery) : drainEvery, '--drain-timeout')
+    const drainSeconds = duration(drainEvery, values['drain-timeout'] === undefined && process.env.TESSERA_DRAIN_TIMEOUT !== undefined ? '--drain-timeout (TESSERA_DRAIN_TIMEOUT)' : '--drain-timeout')
+    // Read before the data dir is opened (which can take seconds): a bad number is wrong usage, said at once.
+    const limits = usage(() => requestLimitsFrom(values))
     const db = await openDataDir({ home, command: `tessera serve :${port}`, ...(database ? { database } : (await freshStart(home))), ...(mediaDir ? { mediaDir } : {}), ...(mediaStore ? { mediaStore } : {}), ...(config.mediaCacheBytes !== undefined ? { mediaCacheBytes: config.mediaCacheBytes } : {}) }, { always: true })
     const tokens = new TokenStore(db.driver)
     // TESSERA_ADMIN_TOKEN bootstraps an admin token in containers, where no one runs `tessera token create`.
@@ -97,7 +113,7 @@ examples:
       mediaRoots: config.mediaRoots,
       mediaAllowPrivate: config.mediaAllowPrivate,
       metricsPublic: Boolean(values['metrics-public'] ?? process.env.TESSERA_METRICS_PUBLIC === '1'),
-      limits: requestLimitsFrom(values),
+      limits,
     })
     // Installed before any job runs (the resumed ones below included), so every provider request can be cut off.
     const providerRequests = abortableProviderRequests()
@@ -129,6 +145,8 @@ examples:
           // next open. Their provider calls are not aborted first: a cell failing with onError 'ignore' could then
           // be written as an error before the process ends.
           err(`drain timeout: ${drain.inflight} request(s) still running are cut off; an unfinished write leaves nothing visible; exiting`)
+          // A stream still being sent ends with a retryable error record (UNAVAILABLE), not with the connection.
+          await drain.cutOff()
           out('stopped')
           return exitNow(0)
         }

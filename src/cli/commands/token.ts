@@ -3,7 +3,7 @@ import { parseScope, TokenStore } from '../../server/index.ts'
 import type { Command } from '../command.ts'
 import { err, JSON_OPTION, out, TARGET_HELP, TARGET_OPTIONS, UsageError } from '../command.ts'
 import { printJson, printRows } from '../format.ts'
-import { homeOption, serverToken, serverUrl, openLocal } from '../target.ts'
+import { openHome, remoteUrl, serverToken } from '../target.ts'
 
 interface TokenRow {
   readonly name: string
@@ -20,8 +20,8 @@ interface Tokens {
   close(): Promise<void>
 }
 
-async function openTokens(values: Parameters<Command['run']>[0]): Promise<Tokens> {
-  const url = serverUrl(values)
+async function openTokens(values: Parameters<Command['run']>[0], mustExist: boolean): Promise<Tokens> {
+  const url = remoteUrl(values)
   if (url !== undefined) {
     const token = serverToken(values)
     const http = connect(url, token ? { token } : {}).http
@@ -32,8 +32,7 @@ async function openTokens(values: Parameters<Command['run']>[0]): Promise<Tokens
       close: async () => {},
     }
   }
-  const home = homeOption(values)
-  const db = await openLocal({ ...(home ? { home } : {}), command: 'tessera token' })
+  const db = await openHome(values, 'tessera token', { mustExist })
   const store = new TokenStore(db.driver)
   return {
     create: (name, admin, scopes) => store.create(name, { admin, scopes: scopes.map(parseScope) }),
@@ -67,7 +66,7 @@ examples:
     const valid = (action === 'create' || action === 'revoke') ? !!name : action === 'list'
     if (!valid) throw new UsageError('expected: token create NAME, token list, or token revoke NAME')
     const scopes = (values.scope as string[] | undefined) ?? []
-    const tokens = await openTokens(values)
+    const tokens = await openTokens(values, action !== 'create')
     try {
       if (action === 'create') {
         out(await tokens.create(name!, values.admin === true, scopes))

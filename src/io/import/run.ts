@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs'
+import { closeSync, createWriteStream, existsSync, openSync, statSync, unlinkSync } from 'node:fs'
 import type { WriteStream } from 'node:fs'
 import type { Tessera, Table, BulkLoad, PreparedBatch } from '../../catalog/index.ts'
 import { errorOf, invalid, isTesseraError, TesseraError } from '../../errors.ts'
@@ -44,6 +44,8 @@ export interface ImportProblem {
 export interface ImportRunOptions {
   /** Column types overriding the inferred ones (new tables), e.g. { photo: 'image', emb: 'array<float32>[3]' }. */
   readonly schema?: Readonly<Record<string, string>>
+  /** Refuse a `schema` entry for a column the input does not have, instead of ignoring it (the CLI's --type). */
+  readonly strictSchema?: boolean
   /** Create the table from the inferred schema when it does not exist (default true). */
   readonly createTable?: boolean
   readonly primaryKey?: string | readonly string[]
@@ -89,6 +91,9 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   const mode = options.onBadRow ?? 'abort'
   const batchSize = options.batchSize ?? 10_000
   if (!Number.isInteger(batchSize) || batchSize < 1) throw invalid('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}`)
+  // The report file is checked before anything is read or written: a report that cannot be written must not be
+  // found out after the commit (the skipped rows would be lost, and running the import again would duplicate rows).
+  if (options.reportFile !== undefined) assertWritable(options.reportFile)
   const it = source.batches[Symbol.asyncIterator]()
   const where = (loc: number) => `${source.name}, ${source.unit} ${loc}`
 
@@ -150,10 +155,19 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
 
   // Formats with a header (CSV, Parquet) know their columns once the first record is read.
   const order: string[] = source.columns ? [...source.columns] : keys
+  // strictSchema (the CLI's --type): a type for a column the input does not have is a mistake (a typo, another
+  // file's column), refused rather than ignored.
+  for (const [column, type] of Object.entries(options.strictSchema ? options.schema ?? {} : {})) {
+    if (order.length > 0 && !order.includes(column)) {
+      throw invalid('INVALID_ARGUMENT', `${source.name} has no column '${column}' to give the type '${type}' (its columns: ${order.join(', ')}); nothing was imported`, { file: source.name, column, schema: true })
+    }
+  }
 
   // 2. the table
   const problems: ImportProblem[] = []
   let report: WriteStream | undefined
+  /** A write of the report that failed (a full disk): the import fails before its commit. */
+  let reportError: Error | undefined
   let rowsRead = 0
   let rowsInserted = 0
   let rowsSkipped = 0
@@ -235,7 +249,10 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     const p: ImportProblem = { file: source.name, [source.unit]: loc, ...(column ? { column } : {}), error }
     if (problems.length < 100) problems.push(p)
     if (options.reportFile) {
-      report ??= createWriteStream(options.reportFile)
+      if (!report) {
+        report = createWriteStream(options.reportFile)
+        report.on('error', (e) => { reportError ??= e })
+      }
       report.write(reportLine(p, record) + '\n')
     }
   }
@@ -469,11 +486,13 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     await flush()
     if (inFlight) await inFlight
     options.signal?.throwIfAborted()
+    if (report) await flushReport(report)
+    if (reportError) throw invalid('INVALID_ARGUMENT', `cannot write the report file ${options.reportFile}: ${reportError.message}`)
     versions = await commit()
     if (load && used) progress()
   } catch (e) {
     const outcome = await undo()
-    await closeReport(report)
+    await closeReport(report).catch(() => undefined)
     throw failure(e, outcome)
   }
   await closeReport(report)
@@ -488,6 +507,27 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     problems,
     ...(options.reportFile && report ? { reportFile: options.reportFile } : {}),
   }
+}
+
+/** Fails (nothing imported) when the report file cannot be written: a missing folder, no permission, a folder. */
+function assertWritable(file: string): void {
+  try {
+    if (existsSync(file) && statSync(file).isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' })
+    const existed = existsSync(file)
+    closeSync(openSync(file, 'a'))
+    if (!existed) unlinkSync(file)
+  } catch (e) {
+    const code = (e as { code?: string }).code
+    const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message
+    throw invalid('INVALID_ARGUMENT', `cannot write the report file ${file}: ${why}; nothing was imported`, { reportFile: file })
+  }
+}
+
+/** Waits until what was written to the report so far has reached the file (or failed: reportError says so). */
+function flushReport(report: WriteStream): Promise<void> {
+  if (report.errored || report.destroyed) return Promise.resolve()
+  // Writes complete in order: the callback of an empty write runs once every earlier line is written.
+  return new Promise((resolve) => { report.write('', () => resolve()) })
 }
 
 function closeReport(report: WriteStream | undefined): Promise<void> {

@@ -1,11 +1,12 @@
 import { Hono } from 'hono'
 import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import * as v from 'valibot'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
 import { plainRows, tablesRead, withCaller } from '../../ai/index.ts'
 import type { Caller } from '../../ai/index.ts'
-import { errorOf, invalid } from '../../errors.ts'
+import { errorOf, invalid, TesseraError } from '../../errors.ts'
 import { or } from '../../query/index.ts'
 import type { DeclaredRoute, RouteContext } from '../../setup/index.ts'
 import { canAccess } from '../auth.ts'
@@ -57,6 +58,41 @@ function checkResult(route: DeclaredRoute, schema: v.GenericSchema | undefined, 
       ? `expected ${issue.expected ?? issue.type}, got ${kindOf(issue.input)}`
       : `its ${issue.type.replaceAll('_', ' ')} check failed${issue.expected ? ` (expected ${issue.expected})` : ''}`
     throw errorOf('INTERNAL', `route ${route.path}: ${what}${field ? ` field '${field}'` : ''} does not match its declared result: ${mismatch} (a bug in the route, not in the request)`, { route: route.path, ...(field ? { field } : {}) })
+  }
+}
+
+/** What a thrown value is, for a message that must not show it. */
+const thrownKind = (x: unknown): string => (x instanceof Error ? 'an error' : x === undefined ? 'undefined, not an Error' : `${kindOf(x)}, not an Error`)
+
+/**
+ * Runs the route's own code. What it throws is the route's failure, not the request's: an INTERNAL error that names
+ * the route (the thrown value goes to the server log, never into the answer, which must not show the server's
+ * internals). The errors the API answers by their own code pass through: a TesseraError (a table the route reads is
+ * missing, a check it made itself), a valibot error, an HTTP exception.
+ */
+async function runRoute<T>(route: DeclaredRoute, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn()
+  } catch (e) {
+    throw routeFailure(route, e)
+  }
+}
+
+function routeFailure(route: DeclaredRoute, e: unknown): unknown {
+  if (e instanceof TesseraError || e instanceof v.ValiError || e instanceof HTTPException) return e
+  console.error(`route ${route.path} failed (it threw ${thrownKind(e)}):`, e)
+  return errorOf('INTERNAL', `route ${route.path} failed: it threw ${thrownKind(e)} (a bug in the route, not in the request); see the server log`, { route: route.path })
+}
+
+/** The route's result as a JSON answer; a value JSON cannot hold (a BigInt, a cycle) is the route's bug, named as such. */
+function sendResult(c: Context<AuthEnv>, route: DeclaredRoute, result: unknown): Response {
+  try {
+    return sendJson(c, result)
+  } catch (e) {
+    // JSON.stringify's own refusals are TypeErrors naming what it cannot write (never the value); anything else was
+    // thrown by the route's own toJSON.
+    if (!(e instanceof TypeError)) throw routeFailure(route, e)
+    throw errorOf('INTERNAL', `route ${route.path}: its result cannot be sent as JSON: ${e.message} (a bug in the route, not in the request)`, { route: route.path })
   }
 }
 
@@ -118,15 +154,15 @@ export function declaredRoutes(db: Tessera, routes: readonly DeclaredRoute[]) {
       const ctx = context(db, route, principal)
       return withCaller(callerOf(principal), async () => {
         if (route.kind === 'query') {
-          const q = await route.fn(params, ctx)
+          const q = await runRoute(route, () => route.fn(params, ctx))
           for (const t of tablesRead(q)) assertCanTouch(principal, t, 'read')
           const rows = plainRows((await q.limit(Math.min(q.spec.limit ?? MAX_ROWS, MAX_ROWS)).collect()).rows)
           rows.forEach((r, i) => checkResult(route, route.result, r, `row ${i}`))
           return sendJson(c, { rows })
         }
-        const result = await route.fn(params, ctx)
+        const result = await runRoute(route, () => route.fn(params, ctx))
         checkResult(route, route.result, result, 'the result')
-        return sendJson(c, result ?? null)
+        return sendResult(c, route, result ?? null)
       })
     })
   }

@@ -90,6 +90,8 @@ export function ioRoutes(db: Tessera) {
     // so an export of a big table holds up neither (a 10-row update waited 6.2 s behind one, 179 ms after).
     const done = bulkReads(() => exportQuery(query, sink, { format, batchSize })).then(() => undefined, async (e: unknown) => {
       if (!started) return e
+      // The client went away (its connection closed, so writes into the response failed): nobody to tell, and not a bug.
+      if (c.req.raw.signal.aborted) return undefined
       const record = errorRecord(format, e)
       if (record) await out.write(record).catch(() => undefined)
       await out.close().catch(() => undefined)

@@ -13,7 +13,7 @@ import { notFound } from '../../errors.ts'
 import type { Access, AuthEnv } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
-import { readParam, readParams, refuseNonFiniteNumbers, tooLarge } from '../request.ts'
+import { readParam, readParams, refuseNonFiniteNumbers, refuseUnknownParams, tooLarge } from '../request.ts'
 import { queryFromRequest } from './query.ts'
 import { assertCanList, assertCanTouch, assertDependentsWritable, visibleOnly } from '../tenant.ts'
 import { STAMP_HEADER, stampedTable, TableInfoParams, versionStamp } from '../version-stamps.ts'
@@ -143,6 +143,7 @@ export function tableRoutes(db: Tessera) {
     // The page size is also capped by this server's answer-row limit.
     const cap = c.var.limits.maxAnswerRows
     const { limit: page } = RowsPageParams
+    refuseUnknownParams(c, RowsPageParams)
     const limit = readParam(c, 'limit', { ...page, max: Math.min(page.max, cap), default: Math.min(page.default, cap) })
     const offset = readParam(c, 'offset', RowsPageParams.offset)
     const t = await table(c, 'read')
