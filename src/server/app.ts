@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import type { Tessera } from '../catalog/index.ts'
 import { bodyLimit } from 'hono/body-limit'
-import { authMiddleware, requireAdmin } from './auth.ts'
+import { authMiddleware, canAccess, optionalPrincipal, requireAdmin } from './auth.ts'
 import type { AuthEnv, AuthOptions } from './auth.ts'
 import { errorBody, toErrorResponse } from './errors.ts'
 import { Metrics } from './metrics.ts'
@@ -97,8 +97,16 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }))
   const docs: OperationDoc[] = [...dirDocs, ...tableDocs, ...queryDocs, ...tokenDocs, ...adminDocs, ...ioDocs, ...jobDocs, ...indexDocs, ...mediaDocs]
   docs.push(...mcpDocs, ...declaredRouteDocs(options.routes ?? []))
-  const routeSigs = (options.routes ?? []).map(routeSignature) // `tessera apply --plan --url` compares against these
-  app.get('/openapi.json', (c) => c.json({ ...openApiDocument(docs, options.version ?? 'dev'), 'x-tessera-routes': routeSigs }))
+  // `tessera apply --plan --url` compares a setup's routes against these. They name the tables routes write to (and
+  // their defaults): the document is open to everyone, the signatures only to a token, and only those of routes whose
+  // table it may read (a route that names no table, to any token).
+  const routeSigs = (options.routes ?? []).map(routeSignature)
+  const document = openApiDocument(docs, options.version ?? 'dev')
+  app.get('/openapi.json', async (c) => {
+    const who = await optionalPrincipal(options, c)
+    const sigs = who ? routeSigs.filter((r) => r.table === undefined || canAccess(who, r.table, 'read')) : []
+    return c.json({ ...document, 'x-tessera-routes': sigs })
+  })
 
   const api = new Hono<AuthEnv>()
   // The body limit applies to every route but the streamed import, which never holds its body in memory.

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { errorOf } from '../errors.ts'
 import type { RequestLimits } from './request.ts'
 
@@ -51,15 +51,29 @@ export interface AuthOptions {
 /** Request variables: the caller, and the request limits routes check (set by createApp). */
 export type AuthEnv = { Variables: { principal: Principal; limits: RequestLimits } }
 
+/** The bearer token a request carries (the header, else ?token= for <img> and EventSource URLs). */
+function tokenOf(c: Context): string | undefined {
+  const m = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')
+  return m?.[1]?.trim() ?? c.req.query('token')
+}
+
+/**
+ * The principal of a request on a route open to everyone (/openapi.json), which answers more to a known token:
+ * undefined without a token or with an unknown one (the route still answers, with less).
+ */
+export async function optionalPrincipal(options: AuthOptions, c: Context): Promise<Principal | undefined> {
+  if (!options.authenticate) return ANONYMOUS_ADMIN
+  const token = tokenOf(c)
+  return token ? options.authenticate(token) : undefined
+}
+
 export function authMiddleware(options: AuthOptions): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     if (!options.authenticate) {
       c.set('principal', ANONYMOUS_ADMIN)
       return next()
     }
-    const header = c.req.header('authorization') ?? ''
-    const m = /^Bearer\s+(.+)$/i.exec(header)
-    const token = m?.[1]?.trim() ?? c.req.query('token')
+    const token = tokenOf(c)
     if (!token) throw errorOf('UNAUTHORIZED', 'missing API token: send Authorization: Bearer <token>')
     const principal = await options.authenticate(token)
     if (!principal) throw errorOf('UNAUTHORIZED', 'unknown or revoked API token')

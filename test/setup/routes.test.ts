@@ -87,7 +87,15 @@ describe('declared routes', () => {
     const search = doc.paths['/api/v1/app/search'].post
     expect(search.summary).toBe('Documents containing a word')
     expect(search.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', properties: { q: { type: 'string', minLength: 1 }, k: { type: 'integer', maximum: 50 } }, required: ['q'] })
-    expect(doc['x-tessera-routes'].map((r: { path: string }) => r.path)).toEqual(['/ingest', '/search', '/stats'])
+    // The signatures name the tables routes write to: only a token that may read them gets them (/openapi.json itself
+    // is open to everyone, and its summaries name no table).
+    expect(doc['x-tessera-routes']).toEqual([])
+    expect(JSON.stringify(doc)).not.toContain('app/docs')
+    const signatures = async (token: string) => ((await (await app.request('/openapi.json', { headers: { authorization: `Bearer ${token}` } })).json()) as Record<string, any>)['x-tessera-routes'].map((r: { path: string }) => r.path)
+    expect(await signatures(admin)).toEqual(['/ingest', '/search', '/stats'])
+    // The outsider may not read app/docs: not the insert route's signature (it names the table), the others (they name none).
+    expect(await signatures(outsider)).toEqual(['/search', '/stats'])
+    expect(await signatures('tsr_unknown')).toEqual([])
   })
 
   test('apply --plan against the server: no route change for the same setup; changed, added and removed routes are listed', async () => {

@@ -31,7 +31,8 @@ export const callerOf = (p: Principal): Caller => ({
 export function declaredRouteDocs(routes: readonly DeclaredRoute[]): OperationDoc[] {
   return routes.map((r) => ({
     method: 'post' as const, path: `/api/v1/app${r.path}`, tag: 'app',
-    summary: r.description ?? (r.kind === 'insert' ? `Insert rows into ${r.table}` : r.kind === 'query' ? 'Run a declared query' : 'Call a declared function'),
+    // Not the table's name: this document is open to everyone (app.ts).
+    summary: r.description ?? (r.kind === 'insert' ? 'Insert rows (a declared insert route)' : r.kind === 'query' ? 'Run a declared query' : 'Call a declared function'),
     ...(r.kind === 'insert' ? { body: v.union([r.params ?? v.record(v.string(), v.unknown()), v.object({ rows: v.array(r.params ?? v.record(v.string(), v.unknown())) })]) } : { body: r.params }),
   }))
 }
