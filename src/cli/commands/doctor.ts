@@ -42,18 +42,7 @@ examples:
     // On a PostgreSQL server (--database, TESSERA_DATABASE_URL) there is no data dir lock or pgdata/: the server.
     if (database) {
       out(`database: ${redactUrl(database)} (--database or TESSERA_DATABASE_URL); media: ${media.mediaStore ?? resolve(media.mediaDir ?? join(home, 'media'))}`)
-      try {
-        const db = await openDataDir({ home, database, ...media, command: 'tessera doctor' })
-        try {
-          await describeCatalog(db)
-        } finally {
-          await db.close()
-        }
-      } catch (e) {
-        out(`open: FAILED: ${(e as Error).message}`)
-        return 1
-      }
-      return 0
+      return openAndDescribe(() => openDataDir({ home, database, ...media, command: 'tessera doctor' }))
     }
     out(`data dir: ${home}${existsSync(home) ? '' : ' (does not exist yet: `tessera init` creates it)'}`)
     if (!existsSync(home)) return 0
@@ -82,19 +71,24 @@ examples:
       }
     }
     if (!lock) return 0
-    try {
-      const db = await openLocal({ home, ...media, command: 'tessera doctor' })
-      try {
-        await describeCatalog(db)
-      } finally {
-        await db.close()
-      }
-    } catch (e) {
-      out(`open: FAILED: ${(e as Error).message}`)
-      return 1
-    }
-    return 0
+    return openAndDescribe(() => openLocal({ home, ...media, command: 'tessera doctor' }))
   },
+}
+
+/** Opens the store, describes its catalog and closes it; a store that does not open is the doctor's finding (1). */
+async function openAndDescribe(open: () => Promise<Tessera>): Promise<number> {
+  try {
+    const db = await open()
+    try {
+      await describeCatalog(db)
+    } finally {
+      await db.close()
+    }
+  } catch (e) {
+    out(`open: FAILED: ${(e as Error).message}`)
+    return 1
+  }
+  return 0
 }
 
 /** The catalog's version and contents, and the integrity check's verdict. */
