@@ -50,9 +50,9 @@ export async function executePlan(db: Queryable, plan: Plan): Promise<ExecutedRo
  * Runs fn with settings local to one transaction (its own, or the caller's when db is one already), so a setting
  * never outlives the statement on a pooled connection.
  */
-async function withSettings<T>(db: Queryable, settings: Readonly<Record<string, string | number>>, fn: (q: Queryable) => Promise<T>): Promise<T> {
+export async function withSettings<T>(db: Queryable, settings: Readonly<Record<string, string | number>>, fn: (q: Queryable) => Promise<T>): Promise<T> {
   const sql = Object.entries(settings).map(([name, value]) => {
-    if (!/^[a-z_]+\.[a-z_]+$/.test(name) || !/^[A-Za-z0-9_.]+$/.test(String(value))) throw new Error(`bad store setting ${name} = ${String(value)}`)
+    if (!/^([a-z_]+\.[a-z_]+|statement_timeout)$/.test(name) || !/^[A-Za-z0-9_.]+$/.test(String(value))) throw new Error(`bad store setting ${name} = ${String(value)}`)
     return `set local ${name} = '${String(value)}'`
   }).join('; ')
   const run = async (q: Queryable): Promise<T> => {

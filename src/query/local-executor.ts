@@ -4,12 +4,15 @@ import { executePlan } from './executor.ts'
 import type { ExprNode } from './nodes/index.ts'
 import { litNode } from './nodes/index.ts'
 import { planQuery } from './planner.ts'
+import type { Plan } from './planner.ts'
 import { planCacheFor } from './plan-cache.ts'
 import type { PlanCache } from './plan-cache.ts'
 import type { QueryExecutor, VersionWatch } from './query.ts'
 import { ResultSet } from './results.ts'
 import { translateQueryError } from './sql-errors.ts'
 import { containsAggregate } from './typecheck.ts'
+import { checkWorkBound, needsWorkCheck, withStatementTimeout } from './work-bound.ts'
+import { withSettings } from './executor.ts'
 import { conflict, notFound } from '../errors.ts'
 import type { QuerySource, QuerySpec } from './spec.ts'
 
@@ -113,7 +116,8 @@ export class LocalExecutor implements QueryExecutor<QuerySource> {
     const spec = await this.#rewritten(query)
     if (spec.answered) return { result: new ResultSet(spec.answered.columns, spec.answered.rows) }
     const plans = this.#backend.planCache ?? planCacheFor(this.#backend.db)
-    const { columns, rows, lastRowid } = await executePlan(this.#backend.db, plans.plan(spec)).catch((e) => Promise.reject(translateQueryError(e, spec)))
+    const plan = await this.#bounded(plans.plan(spec), spec)
+    const { columns, rows, lastRowid } = await executePlan(this.#backend.db, plan).catch((e) => Promise.reject(translateQueryError(e, spec)))
     return { result: new ResultSet(columns, rows), ...(lastRowid !== undefined ? { lastRowid } : {}) }
   }
 
@@ -122,11 +126,25 @@ export class LocalExecutor implements QueryExecutor<QuerySource> {
     // counted as the rows it aggregates).
     const grouped = (query.groupBy?.length ?? 0) > 0 || query.distinct || (query.select ?? []).some((i) => containsAggregate(i.expr))
     const spec = await this.#rewritten(query)
-    const plan = planQuery(grouped ? spec : { ...spec, select: [{ name: 'n', expr: litNode(1) }], orderBy: [] })
+    const plan = await this.#bounded(planQuery(grouped ? spec : { ...spec, select: [{ name: 'n', expr: litNode(1) }], orderBy: [] }), spec)
     if (plan.tsWhere.length > 0 || grouped || query.limit !== undefined || query.sample?.n !== undefined) {
       return (await executePlan(this.#backend.db, plan).catch((e) => Promise.reject(translateQueryError(e, spec)))).rows.length
     }
-    const r = await this.#backend.db.query<{ n: number }>(`select count(*)::int as n from (${plan.sql}) as q`, plan.params).catch((e) => Promise.reject(translateQueryError(e, spec)))
+    const db = this.#backend.db
+    const sql = `select count(*)::int as n from (${plan.sql}) as q`
+    const r = await (plan.storeSettings ? withSettings(db, plan.storeSettings, (q) => q.query<{ n: number }>(sql, plan.params)) : db.query<{ n: number }>(sql, plan.params))
+      .catch((e) => Promise.reject(translateQueryError(e, spec)))
     return r.rows[0]!.n
+  }
+
+  /**
+   * A bounded query (QuerySpec.workBound, one sent to the server) with joins: refused before it runs when the store's
+   * planner estimates a join beyond the bound, and run under the bound's statement_timeout on a PostgreSQL server.
+   * Anything else is returned as it is, with no extra statement.
+   */
+  async #bounded(plan: Plan, spec: QuerySpec): Promise<Plan> {
+    if (!needsWorkCheck(spec)) return plan
+    await checkWorkBound(this.#backend.db, plan, spec).catch((e) => Promise.reject(translateQueryError(e, spec)))
+    return withStatementTimeout(this.#backend.db, plan, spec)
   }
 }

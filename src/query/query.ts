@@ -6,7 +6,7 @@ import type { ExprNode } from './nodes/index.ts'
 import { colNode, fnNode, isExprNode } from './nodes/index.ts'
 import { defaultName } from './output-names.ts'
 import { ResultSet } from './results.ts'
-import type { JoinHow, JoinItem, OrderItem, QuerySource, QuerySpec, SampleSpec, SelectItem, SourceRef } from './spec.ts'
+import type { JoinHow, JoinItem, OrderItem, QuerySource, QuerySpec, SampleSpec, SelectItem, SourceRef, WorkBound } from './spec.ts'
 import { JOIN_HOWS, keysetEligible } from './spec.ts'
 
 // The one query builder, for the library and the HTTP client alike. It checks arguments, names outputs and builds
@@ -302,6 +302,21 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>, 
 /** The query ordered by insertion where its orderBy leaves rows tied: the JSON form's insertionOrder (json-query.ts). */
 export function inInsertionOrder<T extends Record<string, unknown>, S extends SourceRef>(q: Query<T, S>, order: 'asc' | 'desc'): Query<T, S> {
   return patchSpec(q, { insertionOrder: order } as Partial<QuerySpec<S>>)
+}
+
+/**
+ * The query, bounded: before any statement of it runs (collect, count, each page of a stream), a query with joins is
+ * planned by the store and refused (413 TOO_LARGE) when a join is estimated to produce more than bound.maxJoinRows
+ * rows. The server bounds every query a request sends (src/server/routes/query.ts, the MCP query tool); in-process
+ * callers are trusted and unbounded unless they opt in here. Single-table queries are never checked (no extra
+ * statement): their work is bounded by the table.
+ */
+export function withWorkBound<T extends Record<string, unknown>, S extends SourceRef>(q: Query<T, S>, bound: WorkBound): Query<T, S> {
+  if (!(bound.maxJoinRows >= 1)) throw invalid('INVALID_ARGUMENT', `maxJoinRows must be a positive number, got ${bound.maxJoinRows}`, { option: 'maxJoinRows' })
+  if (bound.statementTimeoutMs !== undefined && !(Number.isSafeInteger(bound.statementTimeoutMs) && bound.statementTimeoutMs >= 1)) {
+    throw invalid('INVALID_ARGUMENT', `statementTimeoutMs must be a positive integer, got ${bound.statementTimeoutMs}`, { option: 'statementTimeoutMs' })
+  }
+  return patchSpec(q, { workBound: bound } as Partial<QuerySpec<S>>)
 }
 
 /**

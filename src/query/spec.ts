@@ -39,6 +39,18 @@ export interface JoinItem<S extends SourceRef = QuerySource> {
   readonly how: JoinHow
 }
 
+/**
+ * A bound on the work an untrusted query (one sent to the server) may ask of the store, checked before its statement
+ * runs: PGlite cannot interrupt a running statement, so a query that would run for hours is refused, never started.
+ * Only queries with joins are checked (work-bound.ts): a single table's query is bounded by the table.
+ */
+export interface WorkBound {
+  /** Most rows the store's planner may estimate any join of the query to produce. */
+  readonly maxJoinRows: number
+  /** PostgreSQL server store only: the statement_timeout (ms) of a checked query's statement (PGlite has none). */
+  readonly statementTimeoutMs?: number
+}
+
 export interface SampleSpec {
   readonly n?: number
   readonly fraction?: number
@@ -71,6 +83,8 @@ export interface QuerySpec<S extends SourceRef = QuerySource> {
   readonly keyset?: { readonly after?: string }
   /** Settings the statement runs under, local to its transaction (pgvector's hnsw.ef_search for a top-k). */
   readonly storeSettings?: Readonly<Record<string, string | number>>
+  /** Set on queries built from requests (withWorkBound): the estimate is checked before the statement runs. */
+  readonly workBound?: WorkBound
   /**
    * The result, when a rewrite answered the query without the store (a top-k the native index and its copy of the
    * returned columns answer: src/index/ann/plan.ts); collect() returns it and runs no statement. The rest of the spec

@@ -1,4 +1,4 @@
-import { conflict, invalid } from '../errors.ts'
+import { conflict, errorOf, invalid } from '../errors.ts'
 import { missingDataTableId, translateStoreError } from '../store/index.ts'
 import { parseType, pgType } from '../types/index.ts'
 import type { ExprNode, FnNode } from './nodes/index.ts'
@@ -42,6 +42,11 @@ export function translateQueryError(e: unknown, spec: QuerySpec): unknown {
     const regexes = fnNodesOf(specExpressions(spec)).filter((n) => n.fn === 'match' || n.fn === 'regex_replace')
     const where = regexes.map(printExpr).join(' or ')
     return invalid('INVALID_EXPRESSION', `${err.message}${where ? ` in ${where}` : ''}`, { expression: where, table })
+  }
+  if (err.code === '57014' && spec.workBound?.statementTimeoutMs !== undefined && /statement timeout/.test(err.message)) {
+    // A request's query with joins ran past the server's bound (work-bound.ts; PostgreSQL server store only).
+    const ms = spec.workBound.statementTimeoutMs
+    return errorOf('TOO_LARGE', `this query ran longer than ${ms} ms (the server's --max-query-ms), so the store canceled it: narrow it — join on a condition that matches fewer rows, filter the joined tables with where, or join fewer tables`, { limit: ms, table })
   }
   if (err.code === '42P10' && spec.distinct) {
     // Postgres orders distinct rows only by what they hold: an order key must be one of the selected outputs.

@@ -19,12 +19,21 @@ export interface RequestLimits {
   readonly maxInsertRows: number
   /** Most rows a non-streamed query answer may hold (stream or page for more). */
   readonly maxAnswerRows: number
+  /**
+   * Most rows the store's planner may estimate a join of a request's query to produce (checked before it runs:
+   * src/query/work-bound.ts); single-table queries are not checked.
+   */
+  readonly maxJoinRows: number
+  /** PostgreSQL server store: the statement_timeout (ms) of a request's query with joins (PGlite cannot time one out). */
+  readonly maxQueryMs: number
 }
 
 export const DEFAULT_LIMITS: RequestLimits = Object.freeze({
   maxBodyBytes: 64 * 1024 * 1024,
   maxInsertRows: 100_000,
   maxAnswerRows: 100_000,
+  maxJoinRows: 50_000_000,
+  maxQueryMs: 120_000,
 })
 
 /** Any JSON body: nesting beyond this is refused before validation (expressions nest two levels per node). */
@@ -235,7 +244,7 @@ export function stringParam(c: Ctx, name: string, maxLength = 4096): string | un
 
 // ---- settings ----
 
-const LIMIT_FLAGS = { maxBodyBytes: ['max-body-bytes', 'TESSERA_MAX_BODY_BYTES'], maxInsertRows: ['max-insert-rows', 'TESSERA_MAX_INSERT_ROWS'], maxAnswerRows: ['max-answer-rows', 'TESSERA_MAX_ANSWER_ROWS'] } as const
+const LIMIT_FLAGS = { maxBodyBytes: ['max-body-bytes', 'TESSERA_MAX_BODY_BYTES'], maxInsertRows: ['max-insert-rows', 'TESSERA_MAX_INSERT_ROWS'], maxAnswerRows: ['max-answer-rows', 'TESSERA_MAX_ANSWER_ROWS'], maxJoinRows: ['max-join-rows', 'TESSERA_MAX_JOIN_ROWS'], maxQueryMs: ['max-query-ms', 'TESSERA_MAX_QUERY_MS'] } as const
 
 /** Request limits from `tessera serve` flags (--max-body-bytes N, …) or TESSERA_* variables; unset ones stay default. */
 export function requestLimitsFrom(flags: Record<string, unknown>, env: Record<string, string | undefined> = process.env): Partial<RequestLimits> {

@@ -2,4 +2,4 @@
 export { mcpDocs, mcpRoutes } from './server.ts'
 export type { McpOptions } from './server.ts'
 export { allTools, builtinTools, retrievalTool } from './tools.ts'
-export type { McpTool } from './tools.ts'
+export type { McpTool, ToolOptions } from './tools.ts'

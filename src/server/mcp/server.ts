@@ -61,7 +61,7 @@ export function mcpRoutes(db: Tessera, options: McpOptions = {}) {
   app.get('/mcp', notOffered)
   app.delete('/mcp', notOffered)
   app.post('/mcp', async (c) => {
-    const tools = allTools(db, options.functions)
+    const tools = allTools(db, options.functions, { limits: c.var.limits })
     const server = mcpServer(tools, c.var.principal, options.version ?? 'dev')
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
     await server.connect(transport)

@@ -9,7 +9,10 @@ import {
   SimilaritySearchToolSchema,
 } from '../../api/index.ts'
 import { canAccess } from '../auth.ts'
-import { checkQueryLimits, refuseNonFiniteNumbers } from '../request.ts'
+import { checkQueryLimits, DEFAULT_LIMITS, refuseNonFiniteNumbers } from '../request.ts'
+import type { RequestLimits } from '../request.ts'
+import { requestWorkBound } from '../routes/query.ts'
+import { withWorkBound } from '../../query/index.ts'
 import { assertCanList, assertCanTouch } from '../tenant.ts'
 import type { Principal } from '../auth.ts'
 
@@ -48,7 +51,13 @@ function tool<S extends v.GenericSchema>(name: string, description: string, sche
 /** A table's columns that are worth showing an LLM (vectors are long and meaningless to it). */
 const readableColumns = (schema: Record<string, string>) => Object.entries(schema).filter(([, t]) => !t.startsWith('array')).map(([n]) => n)
 
-export function builtinTools(db: Tessera): McpTool[] {
+/** The server's limits the tools apply (the query tool's work bound: src/query/work-bound.ts); default DEFAULT_LIMITS. */
+export interface ToolOptions {
+  readonly limits?: RequestLimits
+}
+
+export function builtinTools(db: Tessera, options: ToolOptions = {}): McpTool[] {
+  const bound = requestWorkBound(options.limits ?? DEFAULT_LIMITS)
   const table = async (path: string, p: Principal, access: 'read' | 'write') => {
     assertCanTouch(p, parsePath(path, { allowVersion: access === 'read' }).path, access)
     return db.getTable(path)
@@ -81,7 +90,8 @@ export function builtinTools(db: Tessera): McpTool[] {
         // A limit that is not a number goes to the query reader as it is, which refuses it naming 'limit' (replaced by
         // the cap, "5" returned every row up to it).
         const limit = query.limit === undefined ? MAX_ROWS : typeof query.limit === 'number' ? Math.min(query.limit, MAX_ROWS) : query.limit
-        const q = await queryFromJson(db, { ...query, limit })
+        // Bounded as POST /query is: a query with joins estimated beyond the server's bound is refused before it runs.
+        const q = withWorkBound(await queryFromJson(db, { ...query, limit }), bound)
         return plainRows((await q.collect()).rows)
       }),
     tool('similarity_search', 'The k rows whose column (it needs an embedding index) is most similar to a text, with their scores.',
@@ -116,8 +126,8 @@ export function retrievalTool(fn: RetrievalFunction): McpTool {
   return { name: fn.fnName, description: fn.description, inputSchema: fn.parameters, run: (args) => fn.run((args ?? {}) as Record<string, unknown>) }
 }
 
-export function allTools(db: Tessera, functions: readonly RetrievalFunction[] = retrievalFunctions()): McpTool[] {
-  const builtins = builtinTools(db)
+export function allTools(db: Tessera, functions: readonly RetrievalFunction[] = retrievalFunctions(), options: ToolOptions = {}): McpTool[] {
+  const builtins = builtinTools(db, options)
   const names = new Set(builtins.map((t) => t.name))
   return [...builtins, ...functions.filter((f) => !names.has(f.fnName)).map(retrievalTool)]
 }

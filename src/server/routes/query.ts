@@ -6,14 +6,15 @@ import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
-import { containsAggregate, keysetEligible, keysetPageOf } from '../../query/index.ts'
-import type { Query } from '../../query/index.ts'
+import { containsAggregate, keysetEligible, keysetPageOf, withWorkBound } from '../../query/index.ts'
+import type { Query, WorkBound } from '../../query/index.ts'
 import type { OperationDoc } from '../openapi.ts'
 import type { AuthEnv } from '../auth.ts'
 import { invalid } from '../../errors.ts'
 import { errorPayload } from '../errors.ts'
 import { jsonReplacer, readJsonObject, sendRows } from '../json.ts'
 import { checkQueryLimits, readParam, tooLarge } from '../request.ts'
+import type { RequestLimits } from '../request.ts'
 import { assertCanTouch } from '../tenant.ts'
 import { TABLE } from './tables.ts'
 import { bulkReads } from '../../store/index.ts'
@@ -33,12 +34,22 @@ export const queryDocs: OperationDoc[] = [
   { method: 'post', path: '/api/v1/tables/{path}/-/query', summary: 'Run a query on one table', tag: 'query', body: QueryRequestSchema, params: QueryParams, answer: QueryAnswerSchema },
 ]
 
-/** Reads, checks (size limits, the caller's read access to every table) and builds a JSON query. */
+/**
+ * The work bound of a query a request sent (src/query/work-bound.ts): a query with joins is planned first and refused
+ * when a join is estimated beyond --max-join-rows (PGlite cannot stop a statement once it runs), and on a PostgreSQL
+ * store it runs under --max-query-ms. The server's limits; in-process library queries are unbounded.
+ */
+export const requestWorkBound = (limits: RequestLimits): WorkBound => ({ maxJoinRows: limits.maxJoinRows, statementTimeoutMs: limits.maxQueryMs })
+
+/**
+ * Reads, checks (size limits, the caller's read access to every table) and builds a JSON query, bounded by the
+ * server's work bound (requestWorkBound) in every way it runs: an answer, a count, a stream's or an export's pages.
+ */
 export async function queryFromRequest(db: Tessera, c: Context<AuthEnv>, body: Record<string, unknown>): Promise<Query> {
   checkQueryLimits(body)
   const tables = [body.table, ...(Array.isArray(body.joins) ? body.joins.map((j: { table?: unknown } | null) => j?.table) : [])]
   for (const t of tables) if (typeof t === 'string') assertCanTouch(c.var.principal, parsePath(t, { allowVersion: true }).path, 'read')
-  return queryFromJson(db, body)
+  return withWorkBound(await queryFromJson(db, body), requestWorkBound(c.var.limits))
 }
 
 /** The query's rows as a JSON answer, refused beyond the row cap (checked by reading one row more than allowed). */
@@ -132,7 +143,10 @@ export function queryRoutes(db: Tessera) {
       return stream(c, async (s) => {
         try {
           // A client gone stops the reading: the rest of the table is not read for nobody.
-          for (let r = first; !r.done && !s.aborted; r = await next()) await s.write(JSON.stringify(r.value, jsonReplacer) + '\n')
+          // Checked again before reading on, so a client gone during a write never has the next page read for it.
+          for (let r = first; !r.done && !s.aborted; r = s.aborted || c.req.raw.signal.aborted ? { done: true, value: undefined } : await next()) {
+            await s.write(JSON.stringify(r.value, jsonReplacer) + '\n')
+          }
         } finally {
           // Ended, failed or abandoned: the stream's versions are released from their hold against compaction now.
           await rows.return?.(undefined)
