@@ -1,11 +1,8 @@
 import { describe, expect, test } from 'bun:test'
-import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Engine, normalizeRows } from '../../src/index/ann/engine.ts'
 import type { AnnSettings } from '../../src/index/ann/engine.ts'
 import { fileCheck } from '../../src/index/ann/file-check.ts'
-import { VectorGroups } from '../../src/index/ann/groups.ts'
-import { encodeGroups, groupsPath } from '../../src/index/ann/groups-file.ts'
 import { tempDir } from '../support/db.ts'
 
 // The engine behind the native index (engine.ts), driven directly on this thread: a cosine index stores unit
@@ -96,13 +93,8 @@ describe('native index engine', () => {
     old.add(keys, Float32Array.from(rows), 0)
     const path = join(tempDir(), 'old.usearch')
     old.save(path)
-    // Its groups file (since rows of identical vectors share a node; a note of an earlier format is rebuilt instead,
-    // but a graph kept in usearch's cosine is loaded so: i8's still is): a node per row, hashed as the engine would.
-    const groups = new VectorGroups()
-    groups.add(keys, normalizeRows(Float32Array.from(rows), DIMS), DIMS)
-    writeFileSync(groupsPath(path), encodeGroups(groups))
     const engine = new Engine(usearch)
-    expect(engine.handle({ op: 'load', id: 2, settings, path, file: fileCheck(path), groups: fileCheck(groupsPath(path)) }).loaded).toBe(true)
+    expect(engine.handle({ op: 'load', id: 2, settings, path, file: fileCheck(path) }).loaded).toBe(true)
     await checkAnswers(engine, 2, rows)
     // Rows added after the load (unit vectors, into the cosine graph) rank with the others.
     const more = scaledRows(12, 100)

@@ -4,7 +4,6 @@ import { join, relative } from 'node:path'
 import { Tessera } from '../../src/index.ts'
 import { Engine } from '../../src/index/ann/engine.ts'
 import { fileCheck } from '../../src/index/ann/file-check.ts'
-import { groupsPath } from '../../src/index/ann/groups-file.ts'
 import { readVectors } from '../../src/index/ann/store.ts'
 import { vectorIndexesOf } from '../../src/index/index.ts'
 import { runCli } from '../support/cli.ts'
@@ -110,12 +109,11 @@ const cosine = (a: number[], b: number[]): number => {
   return dot / Math.sqrt(aa * bb)
 }
 
-/** The saved note vouches for the files on disk (saved again by a rebuild, or the ones saved before). */
+/** The saved note vouches for the file on disk (it was saved again by a rebuild, or is the one saved before). */
 function expectNoteMatchesFile(file: string, note: string): void {
   const n = JSON.parse(readFileSync(note, 'utf8'))
-  expect(n.format).toBe(3)
+  expect(n.format).toBe(2)
   expect(n.file).toEqual(fileCheck(file))
-  expect(n.groups).toEqual(fileCheck(groupsPath(file)))
 }
 
 const FILE = String.raw`t\d+-vi-c\d+\.usearch`
@@ -213,38 +211,19 @@ describe('a damaged native index file is never loaded: rebuilt from the table, r
     await expectRebuilt(home, file, note, rebuilt('was not loaded, as its note records no valid length and checksum'))
   })
 
-  test('its groups file damaged (2,000 bytes flipped), or deleted', async () => {
-    for (const [damage, why] of [
-      [(f: string) => {
-        const b = readFileSync(groupsPath(f))
-        for (let i = 0; i < 2000; i++) b[(b.length >> 2) + i] ^= 0xff
-        writeFileSync(groupsPath(f), b)
-      }, String.raw`its groups file: the file's CRC-32 is [0-9a-f]{8} where its note says [0-9a-f]{8}`],
-      [(f: string) => rmSync(groupsPath(f)), 'its groups file: the file is missing'],
-    ] as const) {
-      const { home, file, note } = damaged(damage)
-      await expectRebuilt(home, file, note, rebuilt(`failed verification and was not loaded: ${why}`))
-    }
-  })
-
-  // Format 1: saved before notes had checksums; format 2: before rows of identical vectors shared a node, its graph a
-  // node per row and no groups file beside it.
-  for (const format of [1, 2]) {
-    test(`a note of format ${format} is rebuilt once, as an upgrade, not reported`, async () => {
-      const { home, file, note } = damaged((f, n) => {
-        const { file: check, groups: _groups, ...old } = JSON.parse(readFileSync(n, 'utf8'))
-        writeFileSync(n, JSON.stringify({ ...old, format, ...(format === 2 ? { file: check } : {}) }))
-        rmSync(groupsPath(f))
-      })
-      const { first, second } = await openInChild(home)
-      expectExactAnswers(first.early, first.exact)
-      expectExactAnswers(first.ann, first.exact)
-      expect(first.problems).toEqual([])
-      expectNoteMatchesFile(file, note)
-      expectExactAnswers(second.ann, second.exact)
-      expect(second.problems).toEqual([])
+  test('a note saved before notes had checksums (format 1) is rebuilt once, as an upgrade, not reported', async () => {
+    const { home, file, note } = damaged((_, n) => {
+      const { file: _check, ...old } = JSON.parse(readFileSync(n, 'utf8'))
+      writeFileSync(n, JSON.stringify({ ...old, format: 1 }))
     })
-  }
+    const { first, second } = await openInChild(home)
+    expectExactAnswers(first.early, first.exact)
+    expectExactAnswers(first.ann, first.exact)
+    expect(first.problems).toEqual([])
+    expectNoteMatchesFile(file, note)
+    expectExactAnswers(second.ann, second.exact)
+    expect(second.problems).toEqual([])
+  })
 })
 
 describe('tessera check on a data dir', () => {
@@ -268,10 +247,10 @@ describe('tessera check on a data dir', () => {
       // A graph saved without 100 of its rows, with a note that vouches for that file.
       const saved = JSON.parse(readFileSync(n, 'utf8'))
       const engine = new Engine(usearch)
-      expect(engine.handle({ op: 'load', id: 1, settings: saved.settings, path: f, file: saved.file, groups: saved.groups }).loaded).toBe(true)
+      expect(engine.handle({ op: 'load', id: 1, settings: saved.settings, path: f, file: saved.file }).loaded).toBe(true)
       engine.handle({ op: 'remove', id: 1, keys: keys.slice(0, 100) })
-      const { file: check, groups } = engine.handle({ op: 'save', id: 1, path: f })
-      writeFileSync(n, JSON.stringify({ ...saved, file: check, groups }))
+      const check = engine.handle({ op: 'save', id: 1, path: f }).file
+      writeFileSync(n, JSON.stringify({ ...saved, file: check }))
     })
     const r = await runCli('check', '--home', home, '--json')
     expect(r.code).toBe(1)
@@ -290,14 +269,12 @@ describe('the engine verifies a file before usearch reads it', () => {
     engine.handle({ op: 'create', id: 1, settings })
     engine.handle({ op: 'add', id: 1, keys: BigUint64Array.of(1n, 2n, 3n), vectors: Float32Array.of(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0) })
     const path = join(tempDir(), 'x.usearch')
-    const saved = engine.handle({ op: 'save', id: 1, path })
-    const file = saved.file!
+    const file = engine.handle({ op: 'save', id: 1, path }).file!
     expect(file).toEqual(fileCheck(path))
-    expect(saved.groups).toEqual(fileCheck(groupsPath(path)))
     expect(file.bytes).toBe(readFileSync(path).length)
     // zlib's CRC-32, as any crc32 tool computes it.
     expect(file.crc32).toBe(Bun.hash.crc32(readFileSync(path)))
-    const load = (id: number, f: typeof file, p = path) => engine.handle({ op: 'load', id, settings, path: p, file: f, groups: saved.groups! })
+    const load = (id: number, f: typeof file, p = path) => engine.handle({ op: 'load', id, settings, path: p, file: f })
     expect(load(2, file)).toMatchObject({ loaded: true, size: 3 })
     const refused = (why: string | RegExp) => ({ size: 0, loaded: false, problem: typeof why === 'string' ? `failed verification and was not loaded: ${why}` : expect.stringMatching(why) })
     expect(load(3, { ...file, bytes: file.bytes + 1 })).toEqual(refused(`the file has ${file.bytes} bytes where its note says ${file.bytes + 1}`))
@@ -306,14 +283,7 @@ describe('the engine verifies a file before usearch reads it', () => {
     expect(load(6, undefined as never)).toEqual(refused('its note records no valid length and checksum'))
     // A verified file of other dimensions (settings changed behind the note) is not taken either.
     expect(load(7, file, path)).toMatchObject({ loaded: true })
-    expect(engine.handle({ op: 'load', id: 8, settings: { ...settings, dims: 8 }, path, file, groups: saved.groups! })).toEqual({ size: 0, loaded: false, problem: 'was not loaded: it holds 4-dimensional vectors, not 8' })
-    // The groups file is verified too, and one that does not belong to the graph (another save's) is not taken.
-    expect(engine.handle({ op: 'load', id: 10, settings, path, file, groups: { ...saved.groups!, crc32: (saved.groups!.crc32 + 1) % 2 ** 32 } })).toEqual(refused(/^failed verification and was not loaded: its groups file: the file's CRC-32 is [0-9a-f]{8} where its note says [0-9a-f]{8}$/))
-    engine.handle({ op: 'remove', id: 1, keys: BigUint64Array.of(3n) })
-    const other = join(tempDir(), 'y.usearch')
-    const fewer = engine.handle({ op: 'save', id: 1, path: other })
-    writeFileSync(groupsPath(path), readFileSync(groupsPath(other)))
-    expect(engine.handle({ op: 'load', id: 11, settings, path, file, groups: fewer.groups! })).toEqual({ size: 0, loaded: false, problem: 'was not loaded: its graph holds 3 nodes where its groups file lists 2' })
+    expect(engine.handle({ op: 'load', id: 8, settings: { ...settings, dims: 8 }, path, file })).toEqual({ size: 0, loaded: false, problem: 'was not loaded: it holds 4-dimensional vectors, not 8' })
     // Refused loads open nothing: searching them is an error, not a crash.
     expect(() => engine.handle({ op: 'search', id: 4, query: Float32Array.of(1, 0, 0, 0), count: 1 })).toThrow('native index #4 is not open')
   })

@@ -317,10 +317,9 @@ describe('native index on disk', () => {
     await db.close()
     const dir = join(home, 'indexes')
     const files = readdirSync(dir).sort()
-    // The graph, its groups of rows with identical vectors (groups-file.ts) and the note vouching for both.
-    expect(files).toEqual([expect.stringMatching(/^t\d+-lex-c\d+\.usearch$/), expect.stringMatching(/^t\d+-lex-c\d+\.usearch\.groups$/), expect.stringMatching(/^t\d+-lex-c\d+\.usearch\.json$/)])
-    const note = JSON.parse(readFileSync(join(dir, files[2]!), 'utf8'))
-    expect(note).toMatchObject({ format: 3, version, settings: { metric: 'cosine', dims: 32, m: 16 }, file: { bytes: statSync(join(dir, files[0]!)).size }, groups: { bytes: statSync(join(dir, files[1]!)).size } })
+    expect(files).toEqual([expect.stringMatching(/^t\d+-lex-c\d+\.usearch$/), expect.stringMatching(/^t\d+-lex-c\d+\.usearch\.json$/)])
+    const note = JSON.parse(readFileSync(join(dir, files[1]!), 'utf8'))
+    expect(note).toMatchObject({ format: 2, version, settings: { metric: 'cosine', dims: 32, m: 16 }, file: { bytes: statSync(join(dir, files[0]!)).size } })
     const savedAt = statSync(join(dir, files[0]!)).mtimeMs
 
     // Reopened: the file is loaded as it is (no rebuild, so no new save), and a search works at once.
@@ -334,13 +333,13 @@ describe('native index on disk', () => {
     expect(statSync(join(dir, files[0]!)).mtimeMs).toBe(savedAt)
 
     // A note naming a version as it no longer is (reverted and written again): rebuilt at open, answers unchanged.
-    writeFileSync(join(dir, files[2]!), JSON.stringify({ ...note, stamp: '2000-01-01 00:00:00+00' }))
+    writeFileSync(join(dir, files[1]!), JSON.stringify({ ...note, stamp: '2000-01-01 00:00:00+00' }))
     db = await Tessera.open({ home })
     t = await db.getTable('docs')
     const answer = await top()
     await settle(db, t)
     expect(await top()).toEqual(answer)
-    expect(JSON.parse(readFileSync(join(dir, files[2]!), 'utf8')).stamp).toBe(note.stamp)
+    expect(JSON.parse(readFileSync(join(dir, files[1]!), 'utf8')).stamp).toBe(note.stamp)
     expect((await db.check()).problems).toEqual([])
     await t.dropEmbeddingIndex('lex')
     expect(existsSync(join(dir, files[0]!))).toBe(false)
@@ -383,8 +382,8 @@ describe('default quantization', () => {
     const f32 = { ...note.settings, quantization: 'f32' }
     engine.handle({ op: 'create', id: 1, settings: f32 })
     engine.handle({ op: 'add', id: 1, keys: page.keys, vectors: page.vectors })
-    const saved = engine.handle({ op: 'save', id: 1, path: file })
-    writeFileSync(`${file}.json`, JSON.stringify({ ...note, settings: f32, file: saved.file, groups: saved.groups }))
+    const saved = engine.handle({ op: 'save', id: 1, path: file }).file
+    writeFileSync(`${file}.json`, JSON.stringify({ ...note, settings: f32, file: saved }))
     const savedAt = statSync(file).mtimeMs
 
     db = await Tessera.open({ home })

@@ -1,9 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs'
 import type { IndexMetric } from '../../catalog/index.ts'
 import { fileCheck, verifyFile } from './file-check.ts'
 import type { FileCheck } from './file-check.ts'
-import { VectorGroups } from './groups.ts'
-import { decodeGroups, encodeGroups, groupsPath } from './groups-file.ts'
 
 export type { FileCheck } from './file-check.ts'
 
@@ -11,8 +8,6 @@ export type { FileCheck } from './file-check.ts'
 // (engine-worker.ts), so that builds, loads and saves never hold the serving thread, or on the calling thread where
 // no worker can start (native.ts picks). Every call into usearch is synchronous; the caller sizes add requests so
 // that one stays near a time budget, which keeps searches of other indexes waiting at most that long.
-// Rows with identical vectors share one node of the graph (groups.ts): keys in requests and replies are always rows;
-// the graph's own keys (a group's node) never leave the engine.
 
 export type Quantization = 'f32' | 'f16' | 'i8'
 
@@ -30,20 +25,18 @@ export type EngineRequest =
   | { readonly op: 'ping' }
   | { readonly op: 'create'; readonly id: number; readonly settings: AnnSettings }
   /**
-   * `file`: the length and CRC-32 the file had when it was saved (its note's); `groups`: those of its groups file
-   * (groups-file.ts, at groupsPath(path)). Both are verified before they are read: usearch trusts its files, and a
-   * damaged one crashes the process at a later search.
+   * `file`: the length and CRC-32 the file had when it was saved (its note's). The file is verified against it before
+   * usearch reads it: usearch trusts its files, and a damaged one crashes the process at a later search.
    */
-  | { readonly op: 'load'; readonly id: number; readonly settings: AnnSettings; readonly path: string; readonly file: FileCheck; readonly groups: FileCheck }
+  | { readonly op: 'load'; readonly id: number; readonly settings: AnnSettings; readonly path: string; readonly file: FileCheck }
   | { readonly op: 'add'; readonly id: number; readonly keys: BigUint64Array; readonly vectors: Float32Array }
   | { readonly op: 'remove'; readonly id: number; readonly keys: BigUint64Array }
   | { readonly op: 'search'; readonly id: number; readonly query: Float32Array; readonly count: number }
   | { readonly op: 'contains'; readonly id: number; readonly keys: BigUint64Array }
-  /** Writes the graph to `path` and its groups to groupsPath(path). */
   | { readonly op: 'save'; readonly id: number; readonly path: string }
   | { readonly op: 'drop'; readonly id: number }
 
-/** Every answer carries the index's size (rows held) after the request, so the caller's copy of it stays exact. */
+/** Every answer carries the index's size after the request, so the caller's copy of it stays exact. */
 export interface EngineReply {
   readonly size: number
   readonly keys?: BigUint64Array
@@ -57,8 +50,6 @@ export interface EngineReply {
   readonly problem?: string
   /** save: the length and CRC-32 of the file written (for its note). */
   readonly file?: FileCheck
-  /** save: those of the groups file written beside it. */
-  readonly groups?: FileCheck
 }
 
 type Usearch = typeof import('usearch')
@@ -67,9 +58,8 @@ type UIndex = import('usearch').Index
 // A cosine index holds unit vectors and is searched by inner product: for unit vectors 1 − dot is the cosine
 // distance, and usearch's inner product skips the two norms its cosine computes per comparison — at 100,000 × 384
 // (f32, M 16) a search at ef 80 took 0.43–0.49 ms against 0.63, and the build 16 s against 17–20 (BENCHMARKS.md,
-// issue 16, tenth session). Scaling never changes a cosine, so answers are the same; a file that names usearch's
-// cosine (usearch keeps its metric in the file) still searches by it, now with unit vectors (files saved before that
-// change have notes of an earlier format, and are rebuilt once since groups came: manager.ts). i8 keeps
+// issue 16, tenth session). Scaling never changes a cosine, so answers are the same; an index saved before (usearch
+// keeps its metric in the file) still searches by cosine, now with unit vectors, until it is rebuilt. i8 keeps
 // usearch's cosine (its int8 kernels are tuned for it); its vectors are made unit too, which is the range its
 // quantization expects.
 const METRIC: Record<IndexMetric, string> = { cosine: 'cos', ip: 'ip', l2: 'l2sq' }
@@ -98,8 +88,6 @@ interface Open {
   readonly index: UIndex
   /** holdsUnitVectors of its settings. */
   readonly unit: boolean
-  /** Which rows each node stands for; the source of truth for what the index holds (its `rows` is the size). */
-  readonly groups: VectorGroups
 }
 
 /** One set of indexes; `usearch` is the loaded module (imported by the caller, so loading it can fail there). */
@@ -113,20 +101,12 @@ export class Engine {
       case 'ping':
         return { size: 0 }
       case 'create':
-        this.#indexes.set(req.id, { index: this.#make(req.settings), unit: holdsUnitVectors(req.settings), groups: new VectorGroups() })
+        this.#indexes.set(req.id, { index: this.#make(req.settings), unit: holdsUnitVectors(req.settings) })
         return { size: 0 }
       case 'load': {
         // Never an unverified file: usearch would read whatever is there.
         const failed = verifyFile(req.path, req.file)
         if (failed) return { size: 0, loaded: false, problem: `failed verification and was not loaded: ${failed}` }
-        const groupsFailed = verifyFile(groupsPath(req.path), req.groups)
-        if (groupsFailed) return { size: 0, loaded: false, problem: `failed verification and was not loaded: its groups file: ${groupsFailed}` }
-        let groups: VectorGroups
-        try {
-          groups = decodeGroups(readFileSync(groupsPath(req.path)))
-        } catch (e) {
-          return { size: 0, loaded: false, problem: `was not loaded: its groups file cannot be read (${e instanceof Error ? e.message : String(e)})` }
-        }
         const index = this.#make(req.settings)
         try {
           index.load(req.path)
@@ -134,58 +114,43 @@ export class Engine {
           return { size: 0, loaded: false, problem: `was not loaded: usearch could not read it (${e instanceof Error ? e.message : String(e)})` }
         }
         if (index.dimensions() !== req.settings.dims) return { size: 0, loaded: false, problem: `was not loaded: it holds ${index.dimensions()}-dimensional vectors, not ${req.settings.dims}` }
-        if (Number(index.size()) !== groups.nodes) return { size: 0, loaded: false, problem: `was not loaded: its graph holds ${index.size()} nodes where its groups file lists ${groups.nodes}` }
-        this.#indexes.set(req.id, { index, unit: holdsUnitVectors(req.settings), groups })
-        return { size: groups.rows, loaded: true }
+        this.#indexes.set(req.id, { index, unit: holdsUnitVectors(req.settings) })
+        return { size: Number(index.size()), loaded: true }
       }
       case 'drop':
         this.#indexes.delete(req.id)
         return { size: 0 }
     }
-    const { index, unit, groups } = this.#get(req.id)
+    const { index, unit } = this.#get(req.id)
     switch (req.op) {
       case 'add': {
         const t0 = performance.now()
-        const dims = Number(index.dimensions())
-        // The request's vectors are the engine's own (a structured clone, or the caller's slice of its page). Hashed
-        // as the graph holds them (unit length for cosine), so vectors of one direction share a node too.
-        const vectors = unit ? normalizeRows(req.vectors, dims) : req.vectors
-        // A row re-added (updated, or a catch-up overlapping a build) leaves its old node first: adding a key again
-        // would keep both vectors. A vector the graph holds already joins that node's group.
-        const change = groups.add(req.keys, vectors, dims)
-        if (change.remove.length > 0) index.remove(change.remove)
-        if (change.keys.length > 0) index.add(change.keys, change.vectors, 0)
-        return { size: groups.rows, ms: performance.now() - t0 }
+        // Adding a key again would keep both vectors; a row re-added (updated, or a catch-up overlapping a build)
+        // replaces its old vector.
+        const present = this.#contains(index, req.keys)
+        const stale = req.keys.filter((_, i) => present[i])
+        if (stale.length > 0) index.remove(stale)
+        // The request's vectors are the engine's own (a structured clone, or the caller's slice of its page).
+        if (req.keys.length > 0) index.add(req.keys, unit ? normalizeRows(req.vectors, Number(index.dimensions())) : req.vectors, 0)
+        return { size: Number(index.size()), ms: performance.now() - t0 }
       }
-      case 'remove': {
-        const gone = groups.remove(req.keys)
-        if (gone.length > 0) index.remove(gone)
-        return { size: groups.rows }
-      }
+      case 'remove':
+        if (req.keys.length > 0) index.remove(req.keys)
+        return { size: Number(index.size()) }
       case 'search': {
-        const nodes = Number(index.size())
-        if (nodes === 0 || req.count < 1) return { size: groups.rows, keys: new BigUint64Array(0), distances: new Float32Array(0) }
-        // usearch explores max(count, expansion_search) candidates: a query's own ef is asked as a count. Asked for
-        // `count` nodes; a group's node stands for its rows, so the answer is the nearest `count` rows (groups.ts).
+        const size = Number(index.size())
+        if (size === 0 || req.count < 1) return { size, keys: new BigUint64Array(0), distances: new Float32Array(0) }
+        // usearch explores max(count, expansion_search) candidates: a query's own ef is asked as a count.
         const query = unit ? normalizeRows(Float32Array.from(req.query), req.query.length) : req.query
-        const m = index.search(query, Math.min(req.count, nodes), 1)
-        const rows = groups.expand(BigUint64Array.from(m.keys), Float32Array.from(m.distances), req.count)
-        return { size: groups.rows, keys: rows.keys, distances: rows.distances }
+        const m = index.search(query, Math.min(req.count, size), 1)
+        return { size, keys: BigUint64Array.from(m.keys), distances: Float32Array.from(m.distances) }
       }
-      case 'contains': {
-        // A row is held when the graph holds the node of its vector (its own, or its group's).
-        const nodeKeys = Array.from(req.keys, (k) => groups.nodeKeyOf(k))
-        const known = nodeKeys.filter((k): k is bigint => k !== undefined)
-        const inGraph = this.#contains(index, BigUint64Array.from(known))
-        let at = 0
-        return { size: groups.rows, present: nodeKeys.map((k) => k !== undefined && inGraph[at++] === true) }
-      }
-      case 'save': {
+      case 'contains':
+        return { size: Number(index.size()), present: this.#contains(index, req.keys) }
+      case 'save':
         index.save(req.path)
-        writeFileSync(groupsPath(req.path), encodeGroups(groups))
         // Summed as written (read back from the page cache): what a load verifies.
-        return { size: groups.rows, file: fileCheck(req.path), groups: fileCheck(groupsPath(req.path)) }
-      }
+        return { size: Number(index.size()), file: fileCheck(req.path) }
     }
   }
 

@@ -24,15 +24,12 @@ const PAGE_MS = 40
 // rebuild; otherwise a catch-up. The file is verified against its note before usearch reads it (file-check.ts): a
 // damaged file crashed the process at a later search, so one that fails is never loaded, but rebuilt from the table
 // (searches are exact meanwhile) and reported by `tessera check`. A note of format 1 (saved before notes recorded
-// the checksum) cannot vouch for its file: that index is rebuilt once, at its first use after the upgrade. So is one
-// of format 2: its graph holds a node per row, duplicates included, and it has no groups file (groups-file.ts), whose
-// hashes let later inserts find the node of a vector the graph already holds; format 3 records both files' checks.
+// the checksum) cannot vouch for its file: that index is rebuilt once, at its first use after the upgrade.
 
 /**
  * A native index as an index listing shows it (see AnnEntry#status); 'not loaded': it is loaded or built at the
- * table's first search or write since the database opened. `vectors`: rows the graph holds (rows with identical
- * vectors share a node, but each counts), one per row with a vector at `version` (a row deleted or set to null since
- * leaves at the next catch-up); `version`: the table version
+ * table's first search or write since the database opened. `vectors`: keys in the graph, one per row with a
+ * vector at `version` (a row deleted or set to null since leaves at the next catch-up); `version`: the table version
  * it covers (-1 while none).
  */
 export interface NativeIndexStatus {
@@ -49,18 +46,13 @@ export interface NativeIndexStatus {
 /** Saves at most this often while rows keep coming (each save writes the whole file). */
 const SAVE_EVERY_MS = 30_000
 
-/** The format of the notes (and of the pair of files they vouch for) saved now; any other is rebuilt once. */
-const NOTE_FORMAT = 3
-
 interface Note {
-  readonly format: typeof NOTE_FORMAT
+  readonly format: 2
   readonly version: number
   readonly stamp: string
   readonly settings: AnnSettings
   /** The usearch file's length and CRC-32 as saved: verified before it is loaded. */
   readonly file: FileCheck
-  /** Those of its groups file (groups-file.ts), verified likewise. */
-  readonly groups: FileCheck
 }
 
 export class AnnEntry {
@@ -287,16 +279,15 @@ export class AnnEntry {
       this.discarded = `its file ${file} was not loaded, as its note cannot be read (it holds ${JSON.stringify(note)})`
       return false
     }
-    // Format 1 (before checksums), 2 (before groups of identical vectors) or a later one: nothing here can verify or
-    // read the files as they are meant, so the index is rebuilt (once).
-    if (note.format !== NOTE_FORMAT) return false
-    if (!isFileCheck(note.file) || !isFileCheck(note.groups)) {
+    // Format 1 (before checksums) or a later one: nothing here can verify the file, so it is rebuilt (once).
+    if (note.format !== 2) return false
+    if (!isFileCheck(note.file)) {
       this.discarded = `its file ${file} was not loaded, as its note records no valid length and checksum`
       return false
     }
     if (!this.#canOpen(note.settings)) return false
     if ((await versionStamp(this.owner.db, this.tableId, note.version)) !== note.stamp) return false
-    const opened = await NativeIndex.open(this.path, note.settings, note.file, note.groups)
+    const opened = await NativeIndex.open(this.path, note.settings, note.file)
     if ('problem' in opened) {
       this.discarded = `its file ${file} ${opened.problem}`
       return false
@@ -421,8 +412,8 @@ export class AnnEntry {
 
   async #save(): Promise<void> {
     if (!this.path || !this.native) return
-    const { file, groups } = await this.native.save(this.path)
-    const note: Note = { format: NOTE_FORMAT, version: this.version, stamp: this.stamp, settings: this.native.settings, file, groups }
+    const file = await this.native.save(this.path)
+    const note: Note = { format: 2, version: this.version, stamp: this.stamp, settings: this.native.settings, file }
     writeFileSync(`${metaPath(this.path)}.tmp`, JSON.stringify(note))
     renameSync(`${metaPath(this.path)}.tmp`, metaPath(this.path))
     // Written after the index: a crash in between leaves an older note with a newer index, whose checksum the note

@@ -3,7 +3,6 @@ import { dirname } from 'node:path'
 import { isCompiledBinary } from '../../runtime/index.ts'
 import { Engine } from './engine.ts'
 import type { AnnSettings, EngineReply, EngineRequest, FileCheck, Quantization } from './engine.ts'
-import { groupsPath } from './groups-file.ts'
 
 // The native HNSW graphs: usearch (C++, prebuilt for linux/macOS/windows, the library DuckDB's vector search uses),
 // owned by one index worker per process (engine-worker.ts), so that bulk adds (with usearch's own threads), loads
@@ -126,10 +125,7 @@ export const inWorker = async (): Promise<boolean> => (await engineHost()) insta
 
 let nextId = 1
 
-/**
- * One usearch index, keyed by the table's _rowid (rows with identical vectors share a node inside the engine:
- * groups.ts). Its size, in rows, is known here after every request.
- */
+/** One usearch index, keyed by the table's _rowid. Its size is known here after every request. */
 export class NativeIndex {
   readonly #host: Host
   readonly #id: number
@@ -151,14 +147,13 @@ export class NativeIndex {
   }
 
   /**
-   * Loads a saved index once the file matches `file` and its groups file (groupsPath) matches `groups` (their lengths
-   * and CRC-32s when saved: see file-check.ts); else why not (missing, damaged, unreadable, of other dimensions), and
-   * the caller rebuilds.
+   * Loads a saved index once the file matches `file` (its length and CRC-32 when saved: see file-check.ts); else
+   * why not (missing, damaged, unreadable, of other dimensions), and the caller rebuilds.
    */
-  static async open(path: string, settings: AnnSettings, file: FileCheck, groups: FileCheck): Promise<{ readonly index: NativeIndex } | { readonly problem: string }> {
+  static async open(path: string, settings: AnnSettings, file: FileCheck): Promise<{ readonly index: NativeIndex } | { readonly problem: string }> {
     const h = await engineHost()
     const ix = new NativeIndex(h, nextId++, settings)
-    const r = await h.call({ op: 'load', id: ix.#id, settings, path, file, groups })
+    const r = await h.call({ op: 'load', id: ix.#id, settings, path, file })
     if (!r.loaded) return { problem: r.problem ?? 'was not loaded' }
     ix.#size = r.size
     return { index: ix }
@@ -214,17 +209,15 @@ export class NativeIndex {
   }
 
   /**
-   * Writes to `path` (and its groups to groupsPath(path)) through temporary files, so a crash leaves old files or new
-   * ones, never half of one; a crash between the two renames leaves a pair no note vouches for, which is rebuilt.
-   * Returns both files' lengths and CRC-32s, which the note records (a load verifies them).
+   * Writes to `path` through a temporary file, so a crash leaves the old file or the new one, never half of one.
+   * Returns the new file's length and CRC-32, which its note records (a load verifies them).
    */
-  async save(path: string): Promise<{ readonly file: FileCheck; readonly groups: FileCheck }> {
+  async save(path: string): Promise<FileCheck> {
     mkdirSync(dirname(path), { recursive: true })
     const tmp = `${path}.tmp`
     const r = await this.#call({ op: 'save', id: this.#id, path: tmp })
-    renameSync(groupsPath(tmp), groupsPath(path))
     renameSync(tmp, path)
-    return { file: r.file!, groups: r.groups! }
+    return r.file!
   }
 
   /** Frees the graph (the object must not be used after). */
@@ -234,7 +227,7 @@ export class NativeIndex {
 }
 
 export function removeIndexFiles(path: string): void {
-  for (const p of [path, `${path}.tmp`, groupsPath(path), groupsPath(`${path}.tmp`), metaPath(path)]) rmSync(p, { force: true })
+  for (const p of [path, `${path}.tmp`, metaPath(path)]) rmSync(p, { force: true })
 }
 
 export const metaPath = (path: string): string => `${path}.json`

@@ -104,10 +104,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
     // The query vector's text from its float32 copy (what pgvector parses it to anyway): joining the option's own
     // array (frozen with the query node) took ~80 µs a search, the typed array ~10.
     const order = fnNode('ann_order', [dist.args[0]!], { keys: `{${top.join(',')}}`, dists: `{${top.map((key) => pgDistance(idx.metric, distance.get(key)!)).join(',')}}`, after: covered, query: `[${query.join(',')}]`, metric, dims })
-    // Ties (rows of one vector share its distance: groups.ts) in row order, as `top` was cut and as the exact
-    // statement orders them (its tie-break after vector_distance), so pages over ties neither repeat nor skip rows.
-    const tieBreak = { expr: fnNode('ann_rowid', []), desc: false }
-    return { ...spec, where: withScope(top), orderBy: [{ expr: order, desc: false }, ...spec.orderBy.slice(1), tieBreak] }
+    return { ...spec, where: withScope(top), orderBy: [{ expr: order, desc: false }, ...spec.orderBy.slice(1)] }
   }
   const search = async (count: number): Promise<Map<string, number>> => {
     const found = await native.search(query, count)
