@@ -51,6 +51,8 @@ test('the same on every route that reads a set of query parameters', async () =>
   await refused('GET', '/api/v1/tables/t/-/rows?limit=5&bogus=1')
   await refused('DELETE', '/api/v1/tables/t?bogus=1')
   await refused('GET', '/api/v1/tables/t/-/media?column=text&ref=x&bogus=1')
+  await refused('POST', '/api/v1/query?batchSize=10&bogus=1', JSON.stringify({ table: 't' }))
+  await refused('POST', '/api/v1/tables/t/-/query?bogus=1', JSON.stringify({}))
   expect(await db.listTables('')).toContain('t') // the refused drop dropped nothing
 })
 

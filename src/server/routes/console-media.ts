@@ -11,7 +11,7 @@ import { parseType } from '../../types/index.ts'
 import { assertCanTouch } from '../tenant.ts'
 import { MediaParams } from '../../api/index.ts'
 import type { DocumentPreview } from '../../api/index.ts'
-import { readParam, refuseUnknownParams } from '../request.ts'
+import { readParams } from '../request.ts'
 import type { AuthEnv } from '../auth.ts'
 import type { OperationDoc } from '../openapi.ts'
 import { TABLE } from './tables.ts'
@@ -103,11 +103,7 @@ export function consoleMediaRoutes(db: Tessera) {
   app.get(`/tables/${TABLE}/-/media`, async (c) => {
     const raw = c.req.param('path')
     // The token parameter is read by the auth layer.
-    refuseUnknownParams(c, MediaParams)
-    const column = readParam(c, 'column', MediaParams.column) ?? ''
-    const ref = readParam(c, 'ref', MediaParams.ref) ?? ''
-    const w = readParam(c, 'w', MediaParams.w)
-    const preview = readParam(c, 'preview', MediaParams.preview)
+    const { column = '', ref = '', w, preview } = readParams(c, MediaParams)
     assertCanTouch(c.var.principal, parsePath(raw, { allowVersion: true }).path, 'read')
     const t = await db.getTable(raw)
     const info = t.columns().find((x) => x.name === column)

@@ -13,7 +13,7 @@ import type { AuthEnv } from '../auth.ts'
 import { invalid } from '../../errors.ts'
 import { errorPayload } from '../errors.ts'
 import { jsonReplacer, readJsonObject, sendRows } from '../json.ts'
-import { checkQueryLimits, readParam, tooLarge } from '../request.ts'
+import { checkQueryLimits, readParams, tooLarge } from '../request.ts'
 import type { RequestLimits } from '../request.ts'
 import { assertCanTouch } from '../tenant.ts'
 import { TABLE } from './tables.ts'
@@ -119,7 +119,7 @@ export function queryRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
 
   const run = async (c: Context<AuthEnv>, request: Record<string, unknown>) => {
-    const batchSize = readParam(c, 'batchSize', QueryParams.batchSize)
+    const { batchSize } = readParams(c, QueryParams)
     // head/tail (n rows in insertion order, as Query.head/tail) and keyset (a page after a row position) are read
     // here; the rest is the query's JSON form.
     const { head, tail, keyset: keysetBody, ...body } = request
