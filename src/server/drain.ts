@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { TesseraError } from '../errors.ts'
-import { errorBody } from './errors.ts'
+import { errorBody, streamErrorRecord } from './errors.ts'
 
 // Graceful shutdown. On SIGTERM the server stops taking work at once (every new request, /health included, answers
 // 503: a load balancer or Kubernetes takes the instance out of rotation), lets the requests in flight finish, and
@@ -41,9 +41,9 @@ const CUT_MESSAGE = 'the server is shutting down and its drain timeout passed be
 function cutRecord(kind: StreamKind, endsWithNewline: boolean): Uint8Array | undefined {
   const { error } = errorBody('UNAVAILABLE', CUT_MESSAGE)
   const nl = endsWithNewline ? '' : '\n'
-  // The records the routes write when a stream fails after its first byte (src/server/routes/io.ts, query.ts).
-  if (kind === 'ndjson') return new TextEncoder().encode(`${nl}${JSON.stringify({ $error: error })}\n`)
-  if (kind === 'csv') return new TextEncoder().encode(`\n$error,${error.code},"${error.message.replaceAll('"', '""')}"\n`)
+  // The records the routes write when a stream fails after its first byte (streamErrorRecord).
+  if (kind === 'ndjson') return new TextEncoder().encode(nl + streamErrorRecord('jsonl', error))
+  if (kind === 'csv') return new TextEncoder().encode(streamErrorRecord('csv', error))
   if (kind === 'sse') return new TextEncoder().encode(`${nl}event: error\ndata: ${JSON.stringify(error)}\n\n`)
   return undefined
 }

@@ -37,6 +37,19 @@ export function toErrorResponse(err: unknown, c: Context, log: (msg: string, e: 
   return c.json(errorBody('INTERNAL', 'internal error; see the server log'), 500)
 }
 
+type ErrorPayload = ReturnType<typeof errorBody>['error']
+
+const csvField = (s: string): string => `"${s.replaceAll('"', '""').replace(/[\r\n]+/g, ' ')}"`
+
+/**
+ * The record that ends a stream failing after its first byte, when its status is sent already: JSON Lines, one line
+ * {"$error": {code, message}}; CSV, a last line $error,CODE,"message". The routes (query.ts, io.ts) and the drain's
+ * cut-off (drain.ts) end their streams with it.
+ */
+export function streamErrorRecord(format: 'jsonl' | 'csv', error: ErrorPayload): string {
+  return format === 'jsonl' ? `${JSON.stringify({ $error: error })}\n` : `\n$error,${error.code},${csvField(error.message)}\n`
+}
+
 /** An error as JSON for places that cannot change the status any more (the last line of a stream). */
 export function errorPayload(err: unknown, log: (msg: string, e: unknown) => void = console.error): ReturnType<typeof errorBody>['error'] {
   if (err instanceof TesseraError) return errorBody(err.code, err.message, err.details ? { ...err.details } : undefined).error

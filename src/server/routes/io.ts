@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import * as v from 'valibot'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
-import { errorPayload } from '../errors.ts'
+import { errorPayload, streamErrorRecord } from '../errors.ts'
 import { exportQuery, importData } from '../../io/index.ts'
 import { bulkReads } from '../../store/index.ts'
 import type { ExportFormat } from '../../io/index.ts'
@@ -31,13 +31,9 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
   jsonl: 'application/x-ndjson; charset=utf-8', csv: 'text/csv; charset=utf-8', parquet: 'application/vnd.apache.parquet',
 }
 
-const csvField = (s: string): string => `"${s.replaceAll('"', '""').replace(/[\r\n]+/g, ' ')}"`
-
 function errorRecord(format: ExportFormat, e: unknown): Uint8Array | undefined {
   const err = errorPayload(e)
-  if (format === 'jsonl') return new TextEncoder().encode(`${JSON.stringify({ $error: err })}\n`)
-  if (format === 'csv') return new TextEncoder().encode(`\n$error,${err.code},${csvField(err.message)}\n`)
-  return undefined
+  return format === 'parquet' ? undefined : new TextEncoder().encode(streamErrorRecord(format, err))
 }
 
 export function ioRoutes(db: Tessera) {

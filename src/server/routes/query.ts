@@ -11,7 +11,7 @@ import type { Query, WorkBound } from '../../query/index.ts'
 import type { OperationDoc } from '../openapi.ts'
 import type { AuthEnv } from '../auth.ts'
 import { invalid } from '../../errors.ts'
-import { errorPayload } from '../errors.ts'
+import { errorPayload, streamErrorRecord } from '../errors.ts'
 import { jsonReplacer, readJsonObject, sendRows } from '../json.ts'
 import { checkQueryLimits, readParams, tooLarge } from '../request.ts'
 import type { RequestLimits } from '../request.ts'
@@ -152,7 +152,7 @@ export function queryRoutes(db: Tessera) {
           await rows.return?.(undefined)
         }
       }, async (e, s) => {
-        await s.write(JSON.stringify({ $error: errorPayload(e) }) + '\n')
+        await s.write(streamErrorRecord('jsonl', errorPayload(e)))
       })
     }
     if (body.count === true) return c.json({ count: await query.count() })
