@@ -9,7 +9,7 @@ import type { SetupTarget } from '../../setup/index.ts'
 import type { Command } from '../command.ts'
 import { err, HOME_OPTION, out, UsageError } from '../command.ts'
 import { intOption } from '../format.ts'
-import { freshStart, homeOption, openDataDir } from '../target.ts'
+import { freshStart, homeOption, openDataDir, redactUrl } from '../target.ts'
 import { VERSION } from '../version.ts'
 import { abortableProviderRequests, exitNow, failedByShutdown } from './serve-shutdown.ts'
 
@@ -135,7 +135,7 @@ examples:
       await db.close()
       throw Object.assign(e as Error, { port })
     })
-    const where = database ? database.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : db.home
+    const where = database ? redactUrl(database) : db.home
     out(`tessera ${VERSION} serving ${where} at http://${host}:${server.port} (auth: ${auth})`)
     await new Promise<void>((resolve) => {
       const stop = async (signal: string) => {
