@@ -48,6 +48,18 @@ export function visibleAt(alias: string, version: number | undefined, tableId: n
 }
 
 /**
+ * How many row versions of a table a current read may have to leave out, counted up to `cap + 1`: every ended
+ * version (_v_max not MAX, through the partial _v_max index) and every row of a staged write not yet committed
+ * (_v_min above the committed version, through the _v_min index). A top-N read that sorts the first
+ * limit + this many rows before its visibility filter keeps every visible row it needs (see emit.ts, lateVisibility).
+ */
+export function hiddenRowsBound(tableId: number, cap: number): string {
+  const t = dataTable(tableId)
+  const committed = `(select version from tessera.tables where id = ${Math.trunc(tableId)})`
+  return `select count(*)::int as n from (select 1 from ${t} where _v_max <> ${MAX_VERSION} union all select 1 from ${t} where _v_min > ${committed} limit ${Math.trunc(cap) + 1}) as hidden`
+}
+
+/**
  * A literal's value as the store's parameter of `type`. Literals are checked against their type before they get here
  * (src/query/literals.ts); this only converts the forms JSON carries: a timestamp's text to a Date, bytes' base64
  * text to bytes (a bytea parameter takes bytes only: text failed with 'Invalid input for bytea type').

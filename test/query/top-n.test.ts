@@ -3,7 +3,7 @@ import '../../src/functions/index.ts'
 import type { Query, Table, Tessera } from '../../src/index.ts'
 
 type Row = Record<string, unknown>
-import { TOP_N_WHOLE_ROWS } from '../../src/query/emit.ts'
+import { LATE_VISIBILITY_MAX_HIDDEN, TOP_N_WHOLE_ROWS } from '../../src/query/emit.ts'
 import { planQuery } from '../../src/query/planner.ts'
 import { memoryDb } from '../support/db.ts'
 
@@ -36,8 +36,9 @@ const thenId = (f: (a: Row, b: Row) => number) => (a: Row, b: Row) => f(a, b) ||
 
 describe('top-N queries: whole rows sorted, outputs over the rows kept', () => {
   test('the statement takes that form up to TOP_N_WHOLE_ROWS rows, and not past it, nor with grouping or a join', () => {
-    expect(planQuery(t.orderBy(t.c.score, 'desc').limit(10).spec).sql).toStartWith('with _top as materialized (select t0.* from ')
-    expect(planQuery(t.orderBy(t.c.score, 'desc').limit(TOP_N_WHOLE_ROWS - 10).offset(10).spec).sql).toStartWith('with _top')
+    expect(planQuery(t.orderBy(t.c.score, 'desc').limit(10).spec).sql).toStartWith('with _hidden as materialized (')
+    expect(planQuery(t.orderBy(t.c.score, 'desc').limit(10).spec).sql).toContain(', _top as materialized (select t0.* from ')
+    expect(planQuery(t.orderBy(t.c.score, 'desc').limit(TOP_N_WHOLE_ROWS - 10).offset(10).spec).sql).toStartWith('with _hidden')
     expect(planQuery(t.orderBy(t.c.score, 'desc').limit(TOP_N_WHOLE_ROWS).offset(1).spec).sql).toStartWith('select ')
     expect(planQuery(t.orderBy(t.c.score, 'desc').spec).sql).toStartWith('select ')
     expect(planQuery(t.groupBy(t.c.name).select({ name: t.c.name }).orderBy(t.c.name).limit(3).spec).sql).toStartWith('select ')
@@ -77,5 +78,37 @@ describe('top-N queries: whole rows sorted, outputs over the rows kept', () => {
     const pastTop = (await past.orderBy(past.c.score, 'desc').orderBy(past.c.id).limit(5).collect()).rows
     expect(pastTop).toEqual(await expected(past.query(), thenId(desc('score')), 0, 5))
     expect(pastTop.every((r) => (r.score as number) <= 100)).toBe(true)
+  })
+
+  test('visibility checked on the kept rows: uncommitted staged rows and ended versions stay out, below and above the bound', async () => {
+    // Rows of a staged write not yet committed (under the next version) and ended versions, all with the top scores:
+    // the sort keeps them (limit + the hidden count), the visibility filter after it must drop every one.
+    const late = await db.createTable('top_late', { id: 'int', score: 'float' }, { primaryKey: 'id' })
+    await late.insert(Array.from({ length: 2000 }, (_, i) => ({ id: i, score: (i * 7919) % 1009 })))
+    const data = `tessera_data.t${late.id}`
+    const stage = (from: number, n: number) => db.driver.query(
+      `insert into ${data} (_v_min, c0, c1) select $1, 100000 + g, 5000 + g from generate_series($2::int, $3::int) g`,
+      [late.version + 1, from, from + n - 1])
+    const check = async () => {
+      for (const [offset, limit] of [[0, 10], [5, 20], [990, 10]] as const) {
+        const got = (await late.orderBy(late.c.score, 'desc').orderBy(late.c.id).limit(limit).offset(offset).collect()).rows
+        expect(got).toEqual(await expected(late.query(), thenId(desc('score')), offset, limit))
+        expect(got.every((r) => (r.id as number) < 2000)).toBe(true)
+      }
+    }
+    await late.update({ score: 4000 }, { where: late.c.id.lt(30) }) // 30 ended versions; the new ones score high and are visible
+    await stage(0, 40)
+    await check()
+    expect((await late.orderBy(late.c.score, 'desc').limit(3).collect()).rows.map((r) => r.score)).toEqual([4000, 4000, 4000])
+    // Past the bound: the table's hidden versions outnumber LATE_VISIBILITY_MAX_HIDDEN, and every row is filtered first.
+    await stage(40, LATE_VISIBILITY_MAX_HIDDEN + 10)
+    await check()
+    await db.driver.query(`delete from ${data} where _v_min > $1`, [late.version])
+    await late.update({ score: 3000 }, { where: late.c.id.lt(LATE_VISIBILITY_MAX_HIDDEN + 10) })
+    await check()
+    // A past version reads with its own version filter, not this form.
+    const past = await db.get(`top_late:${late.version - 1}`)
+    expect(planQuery(past.orderBy(past.c.score, 'desc').limit(10).spec).sql).toStartWith('with _top as materialized (')
+    expect((await past.orderBy(past.c.score, 'desc').limit(3).collect()).rows.map((r) => r.score)).toEqual([4000, 4000, 4000])
   })
 })
