@@ -10,7 +10,7 @@ import type { FileLock } from '../runtime/index.ts'
 import { KeyedMutex, migrate, PGliteDriver, PostgresDriver } from '../store/index.ts'
 import type { PGliteAssets, Driver, Queryable } from '../store/index.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
-import { createDataTable, dropDataTable, indexStatements } from './data-table/index.ts'
+import { createDataTable, dropDataTable, heldStoreRefs, indexStatements } from './data-table/index.ts'
 import { repairUncommittedWrites } from './data-table/index.ts'
 import type { Repair } from './data-table/index.ts'
 import * as dirs from './dirs.ts'
@@ -344,6 +344,15 @@ export class Tessera {
   /** Deletes media files no row version refers to (written more than graceSeconds ago, default an hour). */
   gc(options: GcOptions = {}): Promise<GcReport> {
     return this.#serialized(() => collectMedia(this.#db, this.media.store, options))
+  }
+
+  /**
+   * Of `refs` (canonical media store refs), those a row version of a table or view under one of `under` holds (table
+   * paths or dir prefixes, as token scopes name them; '' is every path): the server refuses a scoped token's write of
+   * any other store ref (src/media/ref-gate.ts). A fixed number of statements per call, whatever the number of refs.
+   */
+  heldMediaRefs(refs: readonly string[], under: readonly string[]): Promise<Set<string>> {
+    return heldStoreRefs(this.#db, refs, under.map((p) => (p === '' ? p : this.#envPath(p))))
   }
 
   /** Compacts every intervalSeconds in the background (plain VACUUM) until close(); `tessera serve --compact-every`. */

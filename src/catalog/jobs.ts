@@ -239,7 +239,7 @@ export class Jobs {
       }
       const spec: JobSpec = {
         columnId: column.id, hiddenName: column.name, onError: job.onError, ifExists: job.ifExists, batchSize, maxRowid: stats.maxRowId,
-        ...(job.index ? { index: job.index } : {}), ...(access ? { access } : {}),
+        ...(job.index ? { index: job.index } : {}), ...(access ? { access: storedAccess(access) } : {}),
       }
       await tx.query(`update tessera.jobs set spec = $2::jsonb where id = $1`, [jobId, JSON.stringify(spec)])
       await addPhysicalColumn(tx, state.id, column)
@@ -481,4 +481,13 @@ export class Jobs {
     await this.#c.ctx.refresh(tableId)
     await commitChange(this.#c.ctx, tableId, { kind, apply: (tx, state, version) => apply(tx, state, version) })
   }
+}
+
+/**
+ * The access a job keeps for a resume after a restart, as JSON: its request's store-ref gate is left out (a function
+ * and this request's uploads; a job computes columns and writes no client-given refs).
+ */
+function storedAccess(access: MediaAccess): MediaAccess {
+  const { storeRefs: _gate, ...stored } = access
+  return stored
 }

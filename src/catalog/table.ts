@@ -404,9 +404,14 @@ export class Table implements Joinable {
   async #mediaValues(state: TableState, values: Record<string, unknown>): Promise<Record<string, unknown>> {
     const media = this.#ctx.media
     if (!media || !values || typeof values !== 'object') return values
-    const literal = Object.fromEntries(Object.entries(values).filter(([k, v]) => {
+    // A literal expression ({ lit: 'media://…', type: 'image' }) is a literal value too: unchecked, it wrote any ref
+    // (a scoped token another tenant's object: src/media/ref-gate.ts) and skipped the file check.
+    const literal = Object.fromEntries(Object.entries(values).flatMap(([k, v]) => {
       const c = state.md.columns.find((x) => x.name === k)
-      return c && !c.computed && isMedia(parseType(c.type)) && v !== null && v !== undefined && !(v instanceof Expr) && !isExprJson(v)
+      if (!c || c.computed || !isMedia(parseType(c.type)) || v === null || v === undefined) return []
+      const node = v instanceof Expr ? v.node : isExprJson(v) ? v : undefined
+      if (!node) return [[k, v]]
+      return 'lit' in node && typeof node.lit === 'string' ? [[k, node.lit]] : []
     }))
     if (Object.keys(literal).length === 0) return values
     const [checked] = await validateMediaRows(state.md, state.path, [literal], media)

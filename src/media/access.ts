@@ -23,6 +23,21 @@ export interface MediaAccess {
    * cache, never into the media store, so readers cannot grow the data dir.
    */
   readonly readOnly?: boolean
+  /**
+   * Which media store refs (media://<sha256>…) the caller may write into a cell; absent: any (admins, in-process use).
+   * Store refs are content addresses, so a hash names an object whoever stored it: a scoped token that could write any
+   * ref would learn from the write's answer whether another tenant stored those bytes, and then read them through its
+   * own table's media route. The server sets this for scoped tokens (src/server/media-refs.ts); rows.ts enforces it.
+   */
+  readonly storeRefs?: StoreRefGate
+}
+
+/** The store refs a restricted caller may reference: those a table it may read holds, and those it uploaded. */
+export interface StoreRefGate {
+  /** Of `refs` (canonical, distinct), those held by a row version of a table the caller may read. One lookup per call. */
+  held(refs: readonly string[]): Promise<ReadonlySet<string>>
+  /** Refs of bytes this request stored (uploads, data: URLs): the caller has the bytes, so naming them leaks nothing. */
+  readonly uploaded: Set<string>
 }
 
 /** Whether the current work only reads (see MediaAccess.readOnly). */

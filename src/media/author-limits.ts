@@ -79,6 +79,7 @@ export function withAuthorLimits<T>(limits: AuthorLimits | undefined, what: stri
     // The author's own work (a backfill it started) is refused in its own name; anyone else's names the column too.
     who: current?.who === limits.who ? limits.who : `${what}, defined by ${limits.who},`,
     ...(current?.readOnly ? { readOnly: true } : {}),
+    ...(current?.storeRefs ? { storeRefs: current.storeRefs } : {}),
   }
   return withMediaAccess(access, fn)
 }

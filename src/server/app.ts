@@ -16,6 +16,7 @@ import { consoleApiRoutes, consoleRoutes } from './routes/console.ts'
 import { mediaDocs } from './routes/console-media.ts'
 import { indexDocs, indexRoutes } from './routes/indexes.ts'
 import { canonicalDir, withMediaAccess } from '../media/index.ts'
+import { storeRefGate } from './media-refs.ts'
 import { queryDocs, queryRoutes } from './routes/query.ts'
 import { tableDocs, tableRoutes } from './routes/tables.ts'
 import { tokenDocs, tokenRoutes } from './routes/tokens.ts'
@@ -129,7 +130,8 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
     if (!p) return next()
     // Reads (GET, queries, searches, exports) never write: what they derive stays in the bounded cache.
     const readOnly = c.req.method === 'GET' || /\/(query|export|-\/search)$/.test(c.req.path)
-    return withMediaAccess({ localRoots: p.admin ? 'any' : roots, who: `token '${p.name}'`, privateUrls: p.admin || !!options.mediaAllowPrivate, readOnly }, () => next())
+    const storeRefs = storeRefGate(db, p)
+    return withMediaAccess({ localRoots: p.admin ? 'any' : roots, who: `token '${p.name}'`, privateUrls: p.admin || !!options.mediaAllowPrivate, readOnly, ...(storeRefs ? { storeRefs } : {}) }, () => next())
   })
   api.use((c, next) => withCaller(callerOf(c.var.principal), () => next())) // retrieval functions check the caller's scopes
   api.route('/', dirRoutes(db))

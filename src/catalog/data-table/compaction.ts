@@ -115,7 +115,8 @@ export async function collectStoreRefs(db: Queryable, prefixes: readonly string[
   return refs
 }
 
-function isMediaType(type: string): boolean {
+/** Whether a column type read from stored metadata is a media type (an unreadable one is not). */
+export function isMediaType(type: string): boolean {
   try {
     return isMedia(parseType(type))
   } catch {
