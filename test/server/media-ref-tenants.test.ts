@@ -86,6 +86,21 @@ describe("a scoped token may not write another tenant's media ref", () => {
     expect(await (await b.getTable('tenant_b/photos')).count()).toBe(1)
   })
 
+  test('MCP insert tool: refused alike', async () => {
+    const insert = async (ref: string) => {
+      const res = await app.request('/api/v1/mcp', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'insert', arguments: { table: 'tenant_b/photos', rows: [{ id: 5, photo: ref }] } } }),
+      })
+      return await res.text()
+    }
+    const foreign = await insert(foreignRef)
+    expect(foreign).toContain("row 0, column 'photo'")
+    expect(withoutRef(foreign, foreignRef)).toBe(withoutRef(await insert(missingRef), missingRef))
+    expect(await (await b.getTable('tenant_b/photos')).count()).toBe(1)
+  })
+
   test("B cannot download A's object through its own table", async () => {
     const res = await b.http.raw('GET', `/api/v1/tables/tenant_b/photos/-/media?column=photo&ref=${encodeURIComponent(foreignRef)}`)
     expect(res.status).toBe(404)
