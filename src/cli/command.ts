@@ -12,6 +12,12 @@ export interface Command {
   readonly summary: string
   readonly usage: string
   readonly options: NonNullable<ParseArgsConfig['options']>
+  /**
+   * How many arguments (non-option words) the command takes at most; one more is refused by name: a word the command
+   * never reads is a mistake the user should hear about (a path typed twice, an option without its dashes).
+   * Commands that read their own extra words (query's JSON, run's job args) leave it out.
+   */
+  readonly maxArguments?: number
   /** Options and examples for `--help` (indented lines); commands without it show usage and summary only. */
   readonly help?: string
   run(values: OptionValues, positionals: string[]): Promise<number | void>

@@ -1,6 +1,6 @@
 import '../functions/index.ts'
 import type { Command } from './command.ts'
-import { err, out, parseCommandArgs } from './command.ts'
+import { err, out, parseCommandArgs, UsageError } from './command.ts'
 import { COMMANDS } from './commands/index.ts'
 import { describeFailure, EXIT } from './errors.ts'
 import { VERSION } from './version.ts'
@@ -62,6 +62,10 @@ async function dispatch(argv: string[]): Promise<number> {
     if (values.help) {
       out(commandHelp(cmd))
       return EXIT.ok
+    }
+    if (cmd.maxArguments !== undefined && positionals.length > cmd.maxArguments) {
+      const extra = positionals[cmd.maxArguments]!
+      throw new UsageError(`unexpected argument '${extra}': 'tessera ${cmd.name}' takes ${cmd.maxArguments === 0 ? 'no arguments' : cmd.maxArguments === 1 ? 'one argument' : `${cmd.maxArguments} arguments`}`)
     }
     return (await cmd.run(values, positionals)) ?? EXIT.ok
   } catch (e) {

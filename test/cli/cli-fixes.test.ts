@@ -166,3 +166,39 @@ describe('what the output says', () => {
     expect((await ok('drop', 'v', '--home', dir))).toContain('dropped view v')
   })
 })
+
+describe('arguments and targets a command does not take', () => {
+  test('a word past the arguments a command takes is refused by name with the usage line (exit 2)', async () => {
+    const good = join(folder, 'args-backup')
+    await ok('backup', good, '--home', home)
+    for (const [args, word, takes] of [
+      [['restore', good, 'extra', '--home', join(folder, 'args-restored')], 'extra', 'one argument'],
+      [['ls', 'app', 'more', '--home', home], 'more', 'one argument'],
+      [['check', 'app', '--home', home], 'app', 'no arguments'],
+      [['mv', 'app/people', 'app/p2', 'app/p3', '--home', home], 'app/p3', '2 arguments'],
+    ] as const) {
+      const r = await cli(...args)
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain(`unexpected argument '${word}': 'tessera ${args[0]}' takes ${takes}`)
+      expect(r.stderr).toContain('usage: tessera ')
+    }
+    expect(existsSync(join(folder, 'args-restored'))).toBe(false)
+    expect(await ok('ls', 'app', '--home', home)).toContain('people')
+  })
+
+  test('restore refuses a data dir inside the backup folder; backup refuses --home beside --url', async () => {
+    const good = join(folder, 'self-backup')
+    await ok('backup', good, '--home', home)
+    for (const target of [good, join(good, 'data')]) {
+      const r = await cli('restore', good, '--home', target)
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain('is inside the backup folder')
+      expect(existsSync(join(good, 'pgdata'))).toBe(false)
+      expect(existsSync(join(good, 'data'))).toBe(false)
+    }
+    const r = await cli('backup', join(folder, 'url-backup'), '--url', 'http://127.0.0.1:9', '--home', home)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('pass either --home (a data dir) or --url (a server), not both')
+    expect(existsSync(join(folder, 'url-backup'))).toBe(false)
+  })
+})

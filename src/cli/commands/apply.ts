@@ -8,6 +8,7 @@ import { openTarget } from '../target.ts'
 export const applyCommand: Command = {
   name: 'apply',
   summary: 'apply a setup file (dirs, tables, computed columns, indexes, views) idempotently; --plan only reports',
+  maxArguments: 1,
   usage: 'tessera apply setup.ts [--plan] [--env prod] [--home DIR | --url http://host:8080 --token T]',
   options: { ...TARGET_OPTIONS, plan: { type: 'boolean' }, env: { type: 'string' } },
   help: `A setup file (kept in git like a migration) declares dirs, tables, computed columns, views and indexes; each

@@ -35,6 +35,7 @@ async function backupServer(url: string, token: string | undefined, outDir: stri
 export const backupCommand: Command = {
   name: 'backup',
   summary: 'write a consistent backup of a data dir (or of a running server with --url) to a folder',
+  maxArguments: 1,
   usage: 'tessera backup OUT_DIR [--home DIR] [--media-dir DIR | --media-store s3://bucket/prefix] | tessera backup OUT_DIR --url http://host:8080 [--token ADMIN_TOKEN]',
   options: { ...DATA_DIR_OPTIONS, url: { type: 'string' }, token: { type: 'string' } },
   help: `OUT_DIR gets pgdata.tar.gz (the database), media/ (stored media files) and manifest.json. A data dir must not
@@ -62,6 +63,7 @@ examples:
       throw new CliError('backup dumps a data dir\'s embedded database; this one is a PostgreSQL server (--database or TESSERA_DATABASE_URL): back it up with pg_dump (or the server\'s own backups) and copy its media folder')
     }
     if (url !== undefined) {
+      if (values.home !== undefined) throw new UsageError('pass either --home (a data dir) or --url (a server), not both')
       mkdirSync(outDir, { recursive: true })
       return backupServer(url, serverToken(values), outDir)
     }

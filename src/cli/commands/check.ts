@@ -6,6 +6,7 @@ import { withTarget } from '../target.ts'
 export const checkCommand: Command = {
   name: 'check',
   summary: 'verify a data dir or a running server: catalog, versions, data tables, row versions, keys (exit 1 on problems)',
+  maxArguments: 0,
   usage: 'tessera check [--json] [--home DIR [--media-dir DIR | --media-store s3://bucket/prefix] | --url URL --token ADMIN_TOKEN]',
   options: { ...TARGET_OPTIONS, ...JSON_OPTION },
   help: `Read-only for the data. On a server it needs an admin token (GET /api/v1/admin/check). Exit code 1 when problems

@@ -9,6 +9,7 @@ import { DATA_DIR_OPTIONS, err, out, STORE_HELP } from '../command.ts'
 export const compactCommand: Command = {
   name: 'compact',
   summary: 'remove row versions outside the retention policy, vacuum, and delete unreferenced media',
+  maxArguments: 0,
   usage: 'tessera compact [--home DIR] [--database URL] [--media-dir DIR | --media-store s3://bucket/prefix] [--keep-versions N] [--keep-for 7d] [--table PATH]… [--save] [--full | --no-full] [--no-media] [--grace SECONDS] [--dry-run] [--json]',
   help: `Removes the row versions no retained version can see (the retention policies, or --keep-versions/--keep-for for
 this run), vacuums, and deletes media files no remaining row refers to. History stays as metadata; time travel to a

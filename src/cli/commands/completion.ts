@@ -69,6 +69,7 @@ export function completionCommand(commands: () => readonly Command[]): Command {
   return {
     name: 'completion',
     summary: 'print a shell completion script (bash, zsh or fish)',
+    maxArguments: 1,
     usage: 'tessera completion bash|zsh|fish',
     options: {},
     help: `examples:

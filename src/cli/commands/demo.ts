@@ -13,6 +13,7 @@ import { serveCommand } from './serve.ts'
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'create a small demo dir and serve the web console on it',
+  maxArguments: 0,
   usage: 'tessera demo [--home DIR] [--port 8080] [--reset] [--no-serve]',
   options: { ...DATA_DIR_OPTIONS, port: { type: 'string', short: 'p' }, reset: { type: 'boolean' }, 'no-serve': { type: 'boolean' } },
   help: `Creates demo/... tables (generated images and texts, computed columns, embedding indexes) in the data dir, then

@@ -6,6 +6,7 @@ import { withTarget } from '../target.ts'
 export const describeCommand: Command = {
   name: 'describe',
   summary: 'show a table: columns and types, computed expressions, primary key, indexes, version, rows',
+  maxArguments: 1,
   usage: 'tessera describe TABLE[:version] [--json] [--home DIR | --url URL --token T]',
   options: { ...TARGET_OPTIONS, ...JSON_OPTION },
   help: `options:

@@ -6,6 +6,7 @@ import { withTarget } from '../target.ts'
 export const dirsCommand: Command = {
   name: 'dirs',
   summary: 'list dirs (namespaces) under a path',
+  maxArguments: 1,
   usage: 'tessera dirs [PATH] [-r] [--json] [--home DIR | --url URL --token T]',
   options: { ...TARGET_OPTIONS, ...JSON_OPTION, recursive: { type: 'boolean', short: 'r' } },
   help: `options:

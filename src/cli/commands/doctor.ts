@@ -26,6 +26,7 @@ const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`
 export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'explain a data dir: who holds its lock, what it contains, whether it opens',
+  maxArguments: 0,
   usage: 'tessera doctor [--home DIR] [--database URL] [--media-dir DIR]',
   options: { ...DATA_DIR_OPTIONS },
   help: `Safe beside a running server: it only reads the lock file and sizes then, and opens the dir only when free.

@@ -9,6 +9,7 @@ const parentOf = (path: string) => (path.includes('/') ? path.slice(0, path.last
 export const dropCommand: Command = {
   name: 'drop',
   summary: 'drop a table, view, snapshot or dir (--force: with what depends on it / what it contains)',
+  maxArguments: 1,
   usage: 'tessera drop PATH [--force] [--if-exists] [--home DIR | --url URL --token T]',
   options: { ...TARGET_OPTIONS, force: { type: 'boolean', short: 'f' }, 'if-exists': { type: 'boolean' } },
   help: `A table with views or snapshots, or a dir that is not empty, is refused unless --force (which drops them too).

@@ -14,6 +14,7 @@ const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`
 export const gcCommand: Command = {
   name: 'gc',
   summary: 'delete media files no row version refers to (--dry-run lists them)',
+  maxArguments: 0,
   usage: 'tessera gc [--home DIR] [--database URL] [--media-dir DIR | --media-store s3://bucket/prefix] [--grace SECONDS] [--dry-run] [--json]',
   help: `Deletes media files (uploads, computed media) that no row version of any table refers to any more: after drops,
 reverts, failed inserts, and deletes that compaction removed. Files younger than --grace are spared (a write may

@@ -6,6 +6,7 @@ import { withTarget } from '../target.ts'
 export const historyCommand: Command = {
   name: 'history',
   summary: "list a table's versions: what each changed (rows inserted, updated, deleted; schema changes)",
+  maxArguments: 1,
   usage: 'tessera history TABLE [--json] [--home DIR | --url URL --token T]',
   options: { ...TARGET_OPTIONS, ...JSON_OPTION },
   help: `Newest first. Read an old version with 'tessera query TABLE:N'; undo the latest with 'tessera revert TABLE'.

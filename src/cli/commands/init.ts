@@ -5,6 +5,7 @@ import { openHome, redactUrl, storeOptions } from '../target.ts'
 export const initCommand: Command = {
   name: 'init',
   summary: 'create (or check) a data dir and its catalog',
+  maxArguments: 0,
   usage: 'tessera init [--home DIR] [--database URL] [--media-dir DIR]',
   options: { ...DATA_DIR_OPTIONS },
   help: `options:

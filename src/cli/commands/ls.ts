@@ -8,6 +8,7 @@ import { withTarget } from '../target.ts'
 export const lsCommand: Command = {
   name: 'ls',
   summary: 'list the dirs and tables in a dir (-l: versions, rows, columns)',
+  maxArguments: 1,
   usage: 'tessera ls [DIR] [-r] [-l] [--json] [--home DIR | --url URL --token T]',
   options: { ...TARGET_OPTIONS, ...JSON_OPTION, recursive: { type: 'boolean', short: 'r' }, long: { type: 'boolean', short: 'l' } },
   help: `Dirs end with '/'. Tables include views and snapshots.

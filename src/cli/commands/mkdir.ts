@@ -5,6 +5,7 @@ import { withTarget } from '../target.ts'
 export const mkdirCommand: Command = {
   name: 'mkdir',
   summary: 'create a dir (namespace); -p creates missing parents and accepts an existing dir',
+  maxArguments: 1,
   usage: 'tessera mkdir PATH [-p] [--home DIR | --url URL --token T]',
   options: { ...TARGET_OPTIONS, parents: { type: 'boolean', short: 'p' } },
   help: `options:

@@ -5,6 +5,7 @@ import { withTarget } from '../target.ts'
 export const mvCommand: Command = {
   name: 'mv',
   summary: 'move or rename a table or dir',
+  maxArguments: 2,
   usage: 'tessera mv FROM TO [--home DIR | --url URL --token T]',
   options: { ...TARGET_OPTIONS },
   help: `Metadata only: no rows are copied. The target's dir must exist ('tessera mkdir -p').

@@ -1,5 +1,5 @@
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
@@ -12,6 +12,7 @@ import { homeOption, mediaStoreOptions, openLocal, storeOptions } from '../targe
 export const restoreCommand: Command = {
   name: 'restore',
   summary: 'restore a backup folder into a new (empty) data dir, then verify it',
+  maxArguments: 1,
   usage: 'tessera restore BACKUP_DIR [--home NEW_DIR] [--media-dir DIR]',
   help: `Never over live data: the target must not hold a database yet. After loading, the restored dir is checked
 (like 'tessera check'); exit code 1 when problems are found. A damaged backup (a truncated or corrupt
@@ -44,6 +45,9 @@ examples:
     if (mediaTarget === undefined && existsSync(backupMedia) && readdirSync(backupMedia).length > 0) {
       throw new CliError(`the backup's media files go into a folder, not into ${media.mediaStore}: restore with --media-dir DIR (then upload that folder to the bucket yourself)`)
     }
+    // Restored into the backup's own folder, the database and media files would be written among the backup's files.
+    const backupDir = resolve(from)
+    if (home === backupDir || home.startsWith(backupDir + sep)) throw new UsageError(`the new data dir ${home} is inside the backup folder ${backupDir}; restore into a folder of its own`)
     if (existsSync(join(home, 'pgdata'))) throw new UsageError(`${home} already has a database; restore into a new folder (never over live data)`)
     const steps = ticker(`restore ${from} → ${home}`)
     // The backup is read whole before anything is written: a truncated or corrupt tarball fails here, naming it.

@@ -5,6 +5,7 @@ import { withTarget } from '../target.ts'
 export const revertCommand: Command = {
   name: 'revert',
   summary: "undo a table's latest version (a data or schema change)",
+  maxArguments: 1,
   usage: 'tessera revert TABLE [--home DIR | --url URL --token T]',
   options: { ...TARGET_OPTIONS },
   help: `Reverting removes the latest version; run it again to go back further. Refused while a snapshot pins that

@@ -31,6 +31,7 @@ const duration = (text: string, what: string): number => usage(() => parseDurati
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the HTTP API on a data dir (default ~/.tessera)',
+  maxArguments: 0,
   usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR | --media-store s3://bucket/prefix] [--media-root DIR[,DIR…]] [--media-allow-private] [--compact-every 1h] [--setup setup.ts] [--drain-timeout 30s] [--metrics-public] [--max-body-bytes N] [--max-insert-rows N] [--max-answer-rows N] [--max-join-rows N] [--max-query-ms N]',
   options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true }, 'media-allow-private': { type: 'boolean' }, 'media-store': { type: 'string' }, 'compact-every': { type: 'string' }, setup: { type: 'string' }, 'drain-timeout': { type: 'string' }, 'metrics-public': { type: 'boolean' }, 'max-body-bytes': { type: 'string' }, 'max-insert-rows': { type: 'string' }, 'max-answer-rows': { type: 'string' }, 'max-join-rows': { type: 'string' }, 'max-query-ms': { type: 'string' } },
   help: `Serves the HTTP API (/api/v1), the web console (/), /openapi.json, /metrics and /health. The data dir is locked
