@@ -2,7 +2,7 @@ import type { ColumnMd, TableMd } from './metadata.ts'
 import { invalid, notFound } from '../errors.ts'
 import { colNode, isSqlExpr, isCol, isFn, mapNodes, printExpr, functions, specExpressions, withArgs } from '../query/index.ts'
 import type { ColNode, ExprNode, ColumnBinding, QuerySpec, Scope } from '../query/index.ts'
-import { parseType } from '../types/index.ts'
+import { isMedia, parseType } from '../types/index.ts'
 import { stricterLimits } from '../media/index.ts'
 import type { AuthorLimits } from '../media/index.ts'
 
@@ -25,6 +25,11 @@ export interface ComputedPlan {
    * before it when the same write computes them, else read as stored with their errors (readValueColumns).
    */
   readonly reads: ReadonlySet<string>
+  /**
+   * The media columns among its inputs: their values are this table's, so a scoped token computing the column may
+   * read their bytes without a lookup per row (src/media/read-gate.ts).
+   */
+  readonly mediaInputs?: ReadonlySet<string>
   /** The stricter of the limits of its column's author and of every computed column it inlines (author-limits.ts). */
   readonly limits?: AuthorLimits
 }
@@ -96,7 +101,9 @@ export function computedPlans(md: TableMd): ComputedPlan[] {
     const sqlOk = read.size === 0 && isSqlExpr(expr) && !hasProp(expr)
     const mode = sqlOk && (column.computed!.onError === 'abort' || !canEvalInTs(expr)) ? 'sql' : 'ts'
     const limits = authorLimitsOf(column, md)
-    return { column, expr, mode, inputs: columnRefs(expr), reads: read, ...(limits ? { limits } : {}) }
+    const inputs = columnRefs(expr)
+    const mediaInputs = new Set([...inputs].filter((n) => md.columns.some((c) => c.name === n && isMedia(parseType(c.type)))))
+    return { column, expr, mode, inputs, reads: read, mediaInputs, ...(limits ? { limits } : {}) }
   })
   return inReadOrder(plans)
 }

@@ -15,7 +15,8 @@ import { alreadyExists, invalid, notFound, TesseraError } from '../errors.ts'
 import { toNode, printExpr, valueColumn, containsAggregate, typeOf } from '../query/index.ts'
 import type { ExprLike, ExprNode } from '../query/index.ts'
 import type { Driver, Queryable } from '../store/index.ts'
-import { formatType } from '../types/index.ts'
+import { formatType, isMedia } from '../types/index.ts'
+import { checkDefinitionLiterals, refuseTextToMedia } from './media-exprs.ts'
 import { withStopSignal } from '../compute/index.ts'
 import type { CellError } from '../query/index.ts'
 import { ColumnScope, computedPlans, directDependents, stripTables } from './computed.ts'
@@ -222,10 +223,13 @@ export class Jobs {
     const batchSize = Math.max(1, Math.floor(job.batchSize ?? 1000))
     const access = currentMediaAccess()
     const limits = currentColumnAuthor()
+    await checkDefinitionLiterals(job.node, `column '${job.columnName}'`)
     let jobId = 0
     await this.#changeMd(table.id, 'add_column', async (tx, state, version) => {
       job.check(state)
-      const type = typeOf(job.node, new ColumnScope(state.md, (c) => `t.${valueColumn(c.id)}`))
+      const scope = new ColumnScope(state.md, (c) => `t.${valueColumn(c.id)}`)
+      const type = typeOf(job.node, scope)
+      if (isMedia(type)) refuseTextToMedia(job.node, scope, `column '${job.columnName}'`)
       const stats = await currentRowStats(tx, state.id)
       const r = await tx.query<{ id: number }>(
         `insert into tessera.jobs(table_id, kind, column_name, spec, status, rows_total) values ($1, $2, $3, '{}'::jsonb, 'running', $4) returning id`,

@@ -6,14 +6,15 @@ import type { ComputedPlan } from './computed.ts'
 import { evalCells, Expr, isCol, isExprNode, litNode, printExpr, ExprNodeSchema, valueColumn, typeOf } from '../query/index.ts'
 import type { CellError, ExprNode } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
-import { formatType, isAssignable, parseType, toStoreJson, valueSchema } from '../types/index.ts'
+import { formatType, isAssignable, isMedia, parseType, toStoreJson, valueSchema } from '../types/index.ts'
 import type { ColumnType } from '../types/index.ts'
 import type { ColumnMd, TableMd } from './metadata.ts'
 import type { TableState } from './state.ts'
 import type { Row } from './validate-rows.ts'
 import { inputColumns } from './validate-rows.ts'
-import { withMediaDestination } from '../media/index.ts'
+import { clearStoreRefs, withMediaDestination } from '../media/index.ts'
 import { withColumnAuthor } from './author.ts'
+import { refuseTextToMedia } from './media-exprs.ts'
 import { readUpdatedRows } from './data-table/index.ts'
 import type { ComputedInPlace, WriteCounts } from './data-table/index.ts'
 
@@ -102,6 +103,8 @@ async function evalPlan(p: ComputedPlan, rows: readonly Row[]): Promise<{ values
   const leaves = (node: ExprNode) => (!isCol(node) ? undefined : !node.prop ? node.col : p.reads.has(node.col) ? readErrorKeys(node.col)[node.prop] : undefined)
   const type = parseType(p.column.type)
   const schema = valueSchema({ ...type, nullable: true })
+  // The table's own media cells (checked when written) are within the caller's reach: no lookup per row.
+  for (const name of p.mediaInputs ?? []) clearStoreRefs(rows.map((r) => r[name]))
   const values: unknown[] = []
   const errors: (CellError | null)[] = []
   // In chunks sized to a few ms, with the event loop let through between them: this runs on the serving thread,
@@ -161,6 +164,7 @@ export function checkUpdateValues(md: TableMd, path: string, values: UpdateValue
       if (!isAssignable({ ...t, nullable: false }, { ...type, nullable: false }) || (t.nullable && !type.nullable && !isCol(node))) {
         throw invalid('INVALID_ARGUMENT', `update: ${printExpr(node)} has type ${formatType(t)}, column '${name}' is ${formatType(type)}`, { column: name })
       }
+      if (isMedia(type)) refuseTextToMedia(node, scope, `update, column '${name}'`)
       out.set(column, node)
     } else {
       const parsed = v.safeParse(valueSchema(type), raw)

@@ -7,6 +7,7 @@ import { isSqlExpr, Expr, toNode, colNode, fnNode, mapNodes, isCol, printExpr, Q
 import type { ExprLike, ExprNode, Joinable, SelectArg, ResultSet, JoinHow, QuerySource } from '../query/index.ts'
 import type { KeyedMutex, Driver, Queryable } from '../store/index.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
+import { checkDefinitionLiterals, refuseTextToMedia } from './media-exprs.ts'
 import { addPhysicalColumn, backfillRows, countCurrentRows, dropPhysicalColumn, dropScalarIndex, holdTableRow, latestVersionKind, readCurrentInputs, runningJobColumns, undoVersion, undoVersionStep, versionStamp } from './data-table/index.ts'
 import type { ColumnMd, IfExists, IfNotExists, OnError, TableMd, UpdateStatus, VersionInfo, VersionKind } from './metadata.ts'
 import { checkName } from './paths.ts'
@@ -363,6 +364,7 @@ export class Table implements Joinable {
     return this.#changeRows('update', async (state) => {
       if (where) checkPredicate(state, where)
       const checked = checkUpdateValues(state.md, state.path, await this.#mediaValues(state, values))
+      for (const [c, node] of checked) if (isMedia(parseType(c.type))) await checkDefinitionLiterals(node, `update, column '${c.name}'`)
       const recompute = cascade ? dependentPlans(state.md, new Set([...checked.keys()].map((c) => c.name))) : []
       return { where, values: checked, recompute }
     })
@@ -536,11 +538,13 @@ export class Table implements Joinable {
     const destination = options.destination === undefined ? undefined : checkDestination(options.destination)
     // A scoped token's expression keeps its limits for every later writer and reader (src/media/author-limits.ts).
     const limits = currentColumnAuthor()
+    await checkDefinitionLiterals(node, `computed column '${name}'`)
     // The column as it will be added, from a given state (the same in prepare and in the final step: the commit unit
     // re-checks that the schema did not change in between).
     const define = (state: TableState, version: number) => {
       const scope = new ColumnScope(state.md, (c) => `t.${valueColumn(c.id)}`)
       const type = typeOf(node, scope)
+      if (isMedia(type)) refuseTextToMedia(node, scope, `computed column '${name}'`)
       if (containsAggregate(node)) throw invalid('INVALID_EXPRESSION', `a computed column cannot aggregate: ${printExpr(node)}`)
       const column: ColumnMd = {
         id: state.md.nextColumnId, name, type: formatType({ ...type, nullable: true }), addedIn: version, computed: { expr: node, onError, ...(stored ? {} : { stored: false as const }), ...(limits ? { limits } : {}) },

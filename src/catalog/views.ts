@@ -3,7 +3,8 @@ import { ColumnScope, columnRefs, computedPlans, directDependents, readErrorKeys
 import type { ExprNode, CellError } from '../query/index.ts'
 import { colNode, fnNode, printExpr, valueColumn, typeOf } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
-import { formatType, fromStore, parseType } from '../types/index.ts'
+import { formatType, fromStore, isMedia, parseType } from '../types/index.ts'
+import { clearStoreRefs } from '../media/index.ts'
 import type { ColumnMd, TableMd, ViewMd } from './metadata.ts'
 import { computeTsColumns, insertRows } from './rows.ts'
 import type { WriteCounts } from './rows.ts'
@@ -182,6 +183,10 @@ async function expandAndCompute(rows: Row[], view: TableState, leaving: LeavingR
   const ts: TsValues = new Map()
   const rowIds: (number | undefined)[] = []
   const opts = { input: spec.inputColumn ?? spec.input, args: spec.args, rowId: (r: Row) => r[BASE_ROWID], view: view.path, iterator: spec.name }
+  // The base's media cells (checked when written) are within the caller's reach: the iterator reads them without a
+  // lookup per row (src/media/read-gate.ts).
+  const inputType = view.md.columns.find((c) => c.name === opts.input)?.type
+  if (inputType && isMedia(parseType(inputType))) clearStoreRefs(rows.map((r) => r[opts.input]))
   for await (const batch of expandInBatches(it as never, rows, opts)) {
     const computed = await computeKeeping(plans, batch, leaving, view.path, counts)
     for (const [id, r] of computed.ts) {

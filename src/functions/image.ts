@@ -1,5 +1,5 @@
 import type { Sharp } from 'sharp'
-import { currentMediaEnv, readOnlyWork, resolveMedia } from '../media/index.ts'
+import { clearStoreRefs, currentMediaEnv, readOnlyWork, resolveMedia } from '../media/index.ts'
 import type { FnNode, ExprLike } from '../query/index.ts'
 import { call, expectKinds, scalar, t, typeError } from '../query/index.ts'
 
@@ -25,7 +25,10 @@ export async function storeImage(img: Sharp, format: OutFormat = 'png'): Promise
   const bytes = new Uint8Array(await encode(img, format).toBuffer())
   const ext = format === 'jpeg' ? 'jpg' : format
   const env = currentMediaEnv()
-  return readOnlyWork() ? env.cache.putDerived(bytes, ext) : env.store.put(bytes, ext)
+  const ref = readOnlyWork() ? await env.cache.putDerived(bytes, ext) : await env.store.put(bytes, ext)
+  // Derived from bytes the caller could read: an outer function may read it back (media/read-gate.ts).
+  clearStoreRefs([ref])
+  return ref
 }
 
 type OutFormat = 'png' | 'jpeg' | 'webp'

@@ -1,4 +1,4 @@
-import { currentMediaEnv, videoFrameAt } from '../media/index.ts'
+import { clearStoreRefs, currentMediaEnv, videoFrameAt } from '../media/index.ts'
 import { expectKinds, scalar, t } from '../query/index.ts'
 
 // video_frame(video, pos_msec): the frame shown at a timestamp, as an image in the media store (content-addressed,
@@ -14,6 +14,8 @@ scalar({
     for (let i = 0; i < videos!.length; i++) {
       out.push(await currentMediaEnv().store.put(await videoFrameAt(videos![i] as string, Number(times![i])), 'png'))
     }
+    // Frames of a video the caller could read: an outer function may read them back (media/read-gate.ts).
+    clearStoreRefs(out)
     return out
   },
 })

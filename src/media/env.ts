@@ -9,6 +9,7 @@ import { checkLocalRead, checkRemoteFetch } from './access.ts'
 import { FileCache } from './cache.ts'
 import { activeDestination, destinationStores } from './destination.ts'
 import type { FileCacheOptions } from './cache.ts'
+import { checkStoreRead } from './read-gate.ts'
 import { formatMediaRef, parseMediaRef } from './refs.ts'
 import type { MediaBackend } from './store.ts'
 import { MediaStore } from './store.ts'
@@ -98,6 +99,8 @@ export async function resolveMedia(ref: string, env: MediaEnv = currentMediaEnv(
     return env.cache.get(p.url)
   }
   const canonical = formatMediaRef(p)
+  // A scoped token reads only the store refs its tables hold (read-gate.ts), decided before any store is asked.
+  await checkStoreRead(ref, canonical)
   const stores = [env.store, ...registered.map((e) => e.store).reverse(), ...(fallback ? [fallback.store] : []), ...destinationStores()]
   for (const s of stores) if (s.scheme === p.scheme && (await s.exists(canonical))) return s.path(canonical)
   // An image a read-only query derived lives in the bounded cache, not the store (reads never write).

@@ -3,6 +3,7 @@ export { canonicalDir, checkLocalRead, checkRemoteFetch, currentMediaAccess, rea
 export { downloadOutbound, internalReason, isInternalAddress, OUTBOUND_DEFAULTS, resolveTarget } from './outbound/index.ts'
 export type { OutboundOptions, OutboundResult } from './outbound/index.ts'
 export type { MediaAccess, StoreRefGate } from './access.ts'
+export { checkLiteralRefs, checkStoreRead, clearStoreRefs, unreadableRefError } from './read-gate.ts'
 export { commonPrefixes, currentAuthorLimits, pathUnder, stricterLimits, withAuthorLimits } from './author-limits.ts'
 export type { AuthorLimits } from './author-limits.ts'
 export { DEFAULT_CACHE_BYTES, FileCache } from './cache.ts'

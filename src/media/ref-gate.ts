@@ -21,12 +21,29 @@ export function isUpload(value: unknown): boolean {
   return value instanceof Uint8Array || value instanceof ArrayBuffer || (typeof value === 'string' && /^data:/i.test(value))
 }
 
-/** Of `refs`, those the caller may not write: neither uploaded by this request nor held by a table it may read. */
+/**
+ * Of `refs`, those the caller may not write: neither uploaded by this request nor held by a table it may read. Refs
+ * found held are cleared for the rest of the request (read-gate.ts), so reading them back looks nothing up again.
+ */
 export async function unheldRefs(gate: StoreRefGate, refs: Iterable<string>): Promise<Set<string>> {
-  const asked = [...new Set(refs)].filter((r) => !gate.uploaded.has(r))
+  const cleared = clearedRefs(gate)
+  const asked = [...new Set(refs)].filter((r) => !gate.uploaded.has(r) && !cleared.has(r))
   if (asked.length === 0) return new Set()
   const held = await gate.held(asked)
+  for (const r of held) cleared.add(r)
   return new Set(asked.filter((r) => !held.has(r)))
+}
+
+const cleared = new WeakMap<StoreRefGate, Set<string>>()
+
+/**
+ * The store refs one request (one gate) may use without a lookup: those found held, read from a media column of a
+ * table it queries, or derived by its own work (read-gate.ts). Kept beside the gate, which lives as long as the request.
+ */
+export function clearedRefs(gate: StoreRefGate): Set<string> {
+  let set = cleared.get(gate)
+  if (!set) cleared.set(gate, (set = new Set()))
+  return set
 }
 
 /** A media:// ref whole (at most 83 characters: the caller can tell which of its values it is); longer refs cut. */

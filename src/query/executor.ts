@@ -2,6 +2,7 @@ import type { Queryable } from '../store/index.ts'
 import { formatType, fromStore } from '../types/index.ts'
 import { evalBatch, type Row } from './evaluator.ts'
 import { KEYSET_ROWID } from './emit.ts'
+import { checkPlanLiterals, clearMediaLeaves } from './media-reads.ts'
 import type { Plan } from './planner.ts'
 import type { ResultColumn } from './results.ts'
 import { groupInTs } from './ts-group.ts'
@@ -18,8 +19,10 @@ export interface ExecutedRows {
 }
 
 export async function executePlan(db: Queryable, plan: Plan): Promise<ExecutedRows> {
+  await checkPlanLiterals(plan)
   const result = plan.storeSettings ? await withSettings(db, plan.storeSettings, (q) => q.query<Row>(plan.sql, plan.params)) : await db.query<Row>(plan.sql, plan.params, plan.prepare ? { prepare: true } : undefined)
   let rows = result.rows
+  clearMediaLeaves(plan, rows)
 
   if (plan.tsWhere.length > 0) {
     for (const cond of plan.tsWhere) {

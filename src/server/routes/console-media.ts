@@ -5,7 +5,7 @@ import { parsePath } from '../../catalog/index.ts'
 import { invalid, isTesseraError, notFound } from '../../errors.ts'
 import { parseDocument } from '../../iterators/index.ts'
 import type { ParsedDocument } from '../../iterators/index.ts'
-import { checkMediaFile, extensionOf, mimeForExt, resolveMedia, sniff, withMediaAccess } from '../../media/index.ts'
+import { checkMediaFile, clearStoreRefs, extensionOf, mimeForExt, resolveMedia, sniff, withMediaAccess } from '../../media/index.ts'
 import { colNode, fnNode, litNode } from '../../query/index.ts'
 import { parseType } from '../../types/index.ts'
 import { assertCanTouch } from '../tenant.ts'
@@ -116,6 +116,8 @@ export function consoleMediaRoutes(db: Tessera) {
     }
     const held = await t.where(fnNode('eq', [colNode(column), litNode(ref, info.type.replace(/\?$/, ''))])).limit(1).count()
     if (held === 0) throw notFound('NOT_FOUND', `column '${column}' of '${t.path}' holds no media '${ref.slice(0, 80)}'`, { column })
+    // Held by a table the caller may read: within its reach (media/read-gate.ts), no second lookup.
+    clearStoreRefs([ref])
     const file = await resolveMedia(ref, db.media)
     if (preview !== undefined) {
       const shortRef = ref.length > 80 ? `${ref.slice(0, 77)}...` : ref
