@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { MAX_VECTOR_DIMS, SEARCH_MAX_CANDIDATES, SEARCH_MAX_K } from '../index/index.ts'
 import { JsonQuerySchema } from './json-query.ts'
 import {
   BoolOption, call, callBody, EmbedderSchema, ExprSchema, IfExistsSchema, LanguageSchema, MetricSchema, NameSchema, nameRecord, OnErrorSchema,
@@ -138,9 +139,9 @@ export const SearchRequestSchema = v.strictObject({
   /** An image as a data: URL or plain base64. */
   image: v.optional(v.string()),
   /** A query vector, as many numbers as the index's dimensions (indexes over vector columns take only this). */
-  vector: v.optional(v.pipe(v.array(v.number()), v.minLength(1), v.maxLength(16_000))),
+  vector: v.optional(v.pipe(v.array(v.number()), v.minLength(1), v.maxLength(MAX_VECTOR_DIMS))),
   idx: v.optional(NameSchema),
-  k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
+  k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(SEARCH_MAX_K))),
   /** Candidates the approximate search explores, or exact: true to rank every row. */
   efSearch: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000))),
   exact: v.optional(v.boolean()),
@@ -148,7 +149,7 @@ export const SearchRequestSchema = v.strictObject({
   /** Fuse full-text ranking with the vector ranking (text queries on string columns). */
   hybrid: v.optional(v.boolean()),
   /** Hybrid only: candidates from each side, the text search configuration, the reciprocal-rank constant. */
-  candidates: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000))),
+  candidates: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(SEARCH_MAX_CANDIDATES))),
   language: v.optional(LanguageSchema),
   rrfK: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1_000_000))),
   /** Also return `<col>#errortype` and `<col>#errormsg` for each computed column. */

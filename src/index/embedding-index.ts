@@ -9,6 +9,7 @@ import { createRowIdIndex, isNative } from './ann/index.ts'
 import type { NativeIndexStatus } from './ann/index.ts'
 import { tsvectorSql, vectorCast } from './functions.ts'
 import { indexStatements } from './statements.ts'
+import { MAX_VECTOR_DIMS } from './search-limits.ts'
 
 // An embedding index is a hidden computed column (the vectors, kept in sync by the computed-column machinery on
 // insert, update, delete and revert) plus an ANN index over the current rows: on the embedded store a native one
@@ -147,6 +148,7 @@ export function checkEmbeddingIndex(md: TableMd, path: string, column: string, o
     if (vectorDims === undefined || vectorDims < 1) {
       throw invalid('INVALID_ARGUMENT', `addEmbeddingIndex('${column}') needs embed: an embedder such as embedders.lexical(), unless the column holds vectors (type array<float32>[n]; it is ${source.type})`, { column })
     }
+    checkIndexDims(column, vectorDims)
     if (options.fullText) throw invalid('INVALID_ARGUMENT', `fullText needs a text column and embedder; '${column}' holds vectors`, { column })
   } else {
     if (typeof options.embed.fn !== 'string') throw invalid('INVALID_ARGUMENT', `addEmbeddingIndex('${column}'): embed must be an embedder such as embedders.lexical()`)
@@ -199,7 +201,17 @@ export function indexMdOf(checked: CheckedIndex, embed: Embedder & { opts: { dim
 export const embedExpr = (embed: Embedder, column: string): Expr => (embed.fn === 'vectors' && (embed.modality as string) === 'vector' ? new Expr(colNode(column)) : new Expr(fnNode(embed.fn, [colNode(column)], embed.opts)))
 
 /** The embedder with its dims: the given one, or the column's own vectors. */
-export const indexEmbedder = async (checked: CheckedIndex, embed: Embedder | undefined): Promise<Embedder & { opts: { dims: number } }> => (embed ? withDims(embed) : ownVectors(checked.vectorDims!))
+export async function indexEmbedder(checked: CheckedIndex, embed: Embedder | undefined): Promise<Embedder & { opts: { dims: number } }> {
+  if (!embed) return ownVectors(checked.vectorDims!)
+  const withItsDims = await withDims(embed)
+  checkIndexDims(checked.source.name, withItsDims.opts.dims)
+  return withItsDims
+}
+
+/** An index's vectors are cast to pgvector's type, which holds MAX_VECTOR_DIMS at most (the HTTP query's bound too). */
+function checkIndexDims(column: string, dims: number): void {
+  if (dims > MAX_VECTOR_DIMS) throw invalid('INVALID_ARGUMENT', `addEmbeddingIndex('${column}'): vectors of ${dims} dimensions; an index takes at most ${MAX_VECTOR_DIMS}`, { column, limit: MAX_VECTOR_DIMS })
+}
 
 /** The physical indexes of an index entry: HNSW over its vectors, and the full-text index of a text column. */
 export async function createPhysicalIndexes(tx: Queryable, tableId: number, idx: IndexMd): Promise<void> {

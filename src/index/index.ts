@@ -11,5 +11,7 @@ export { attachVectorIndexes, checkVectorIndexes, detachVectorIndexes, isNative,
 // What other folders import from this one (added by the barrels codemod).
 export { checkEmbeddingIndex, createPhysicalIndexes, embedExpr, fullTextIndexName, indexEmbedder, indexMdOf, withIndex } from './embedding-index.ts'
 export { searchOutputs } from './hybrid.ts'
+export { freeOutputNames } from './output-names.ts'
+export { MAX_VECTOR_DIMS, SEARCH_MAX_CANDIDATES, SEARCH_MAX_K } from './search-limits.ts'
 export { provideIndexStatements } from './statements.ts'
 export type { ColumnValuesPage, IndexStatements, VectorPage } from './statements.ts'

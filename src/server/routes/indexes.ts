@@ -3,7 +3,7 @@ import * as v from 'valibot'
 import { AddIndexRequestSchema, DropPartParams, IndexListAnswerSchema, NameSchema, QueryAnswerSchema, SchemaChangeAnswerSchema, SearchRequestSchema } from '../../api/index.ts'
 import type { Tessera } from '../../catalog/index.ts'
 import { invalid } from '../../errors.ts'
-import { searchOutputs } from '../../index/index.ts'
+import { freeOutputNames, searchOutputs } from '../../index/index.ts'
 import { Expr } from '../../query/index.ts'
 import type { Access, AuthEnv } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
@@ -71,7 +71,10 @@ export function indexRoutes(db: Tessera) {
     }
     const query = body.text ?? (body.vector ? { vector: body.vector } : { image: imageBytes(body.image!) })
     const sim = t.col(body.column).similarity(query, { ...(body.idx ? { idx: body.idx } : {}), ...(body.efSearch ? { efSearch: body.efSearch } : {}), ...(body.exact !== undefined ? { exact: body.exact } : {}) })
-    const q = (where ? t.where(where) : t.query()).orderBy(sim, 'desc').limit(k).select({ ...searchOutputs(t, body.errors), score: sim })
+    // The table's own columns come back as they are: a column named score keeps it, the similarity takes a free name.
+    const visible = searchOutputs(t, body.errors)
+    const out = freeOutputNames(Object.keys(visible), ['score'])
+    const q = (where ? t.where(where) : t.query()).orderBy(sim, 'desc').limit(k).select({ ...visible, [out.score]: sim })
     return sendJson(c, (await q.collect()).toJSON())
   })
 
