@@ -36,7 +36,12 @@ export function requireTool(name: 'ffmpeg' | 'ffprobe', purpose: string): string
 }
 
 /** Runs a tool, collecting stdout as bytes; rejects with its stderr on a non-zero exit. */
-export function runTool(path: string, args: readonly string[]): Promise<Uint8Array> {
+export async function runTool(path: string, args: readonly string[]): Promise<Uint8Array> {
+  return (await runToolWithLog(path, args)).stdout
+}
+
+/** runTool, also answering the tail of stderr of a run that succeeded (ffprobe's warnings say how sure it is). */
+export function runToolWithLog(path: string, args: readonly string[]): Promise<{ stdout: Uint8Array; log: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     const out: Buffer[] = []
@@ -45,7 +50,7 @@ export function runTool(path: string, args: readonly string[]): Promise<Uint8Arr
     p.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000) })
     p.on('error', reject)
     p.on('close', (code) => {
-      if (code === 0) resolve(new Uint8Array(Buffer.concat(out)))
+      if (code === 0) resolve({ stdout: new Uint8Array(Buffer.concat(out)), log: err })
       else reject(new Error(`${path} exited with ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`))
     })
   })

@@ -4,6 +4,7 @@ import { checkLocalRead, checkRemoteFetch } from './access.ts'
 import type { MediaKind } from '../types/index.ts'
 import type { MediaEnv } from './env.ts'
 import { resolveMedia, short } from './env.ts'
+import { probeAudio } from './audio-probe.ts'
 import { findTool, runTool } from './ffmpeg.ts'
 import { extensionOf, formatMediaRef, parseMediaRef } from './refs.ts'
 import { dataUrlBytes } from './data-url.ts'
@@ -122,14 +123,19 @@ export async function checkMediaFile(kind: MediaKind, file: string): Promise<Med
     }
     case 'audio': {
       if (found?.kind !== 'audio' && !(found?.kind === 'video' && found.ext === 'mp4')) throw invalid('INVALID_MEDIA', `not a recognised audio container (wav, mp3, ogg, flac, m4a)${found ? `; it looks like ${found.kind}/${found.ext}` : ''}`)
+      // WAV is read by Tessera's own decoder, whose header check this is. Other containers: with ffprobe their
+      // streams are read too (no audio stream, unreadable or cut short: refused); without it, as for video, the
+      // container's magic bytes are all that is checked.
       if (found.ext === 'wav') {
         return { format: 'wav', durationSec: wavInfo(head, (await stat(file)).size).durationSec }
       }
+      const ffprobe = findTool('ffprobe')
+      const probed = ffprobe ? await probeAudio(ffprobe, file) : undefined
       if (found.ext === 'flac') {
         const d = flacDuration(head)
         return d === undefined ? { format: 'flac' } : { format: 'flac', durationSec: d }
       }
-      return { format: found.ext }
+      return { format: found.ext, ...(probed?.durationSec !== undefined ? { durationSec: probed.durationSec } : {}) }
     }
     case 'video': {
       if (found?.kind !== 'video') throw invalid('INVALID_MEDIA', `not a recognised video container (mp4, mov, webm, mkv, avi, ogv)${found ? `; it looks like ${found.kind}/${found.ext}` : ''}`)
