@@ -737,7 +737,7 @@ export class Table implements Joinable {
   // ---------------------------------------------------------------- embedding indexes (src/index/)
 
   /** Indexes `column` by embedding: a hidden computed column of vectors plus a pgvector HNSW index. */
-  async addEmbeddingIndex(column: string, options: AddEmbeddingIndexOptions): Promise<UpdateStatus> {
+  async addEmbeddingIndex(column: string, options: AddEmbeddingIndexOptions = {}): Promise<UpdateStatus> {
     refuseUnknownOptions('addEmbeddingIndex', options, ['embed', 'metric', 'm', 'efConstruction', 'efSearch', 'quantization', 'name', 'ifExists', 'onError', 'fullText'])
     // A PostgreSQL server may lack pgvector (PGlite always has it): say what to install instead of a SQL error.
     if (!this.#ctx.db.capabilities.vector) {

@@ -214,7 +214,7 @@ export class RemoteTable implements Joinable<RemoteSource>, TableApi {
   // embedding indexes and search (the embedder travels as data: embedders.lexical() and friends are plain objects)
   listIndexes(): IndexInfo[] { return this.#info.indexes ?? [] }
 
-  addEmbeddingIndex(column: string, options: AddEmbeddingIndexOptions): Promise<UpdateStatus> {
+  addEmbeddingIndex(column: string, options: AddEmbeddingIndexOptions = {}): Promise<UpdateStatus> {
     return this.#schema(this.#http.request('POST', this.#url('indexes'), { column, ...options } satisfies AddIndexRequest))
   }
 

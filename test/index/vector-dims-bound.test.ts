@@ -36,3 +36,11 @@ test('an index at the bound is searched over HTTP with a query vector of its dim
   const tooLong = await search([...v, 1])
   expect(tooLong.status).toBe(400)
 })
+
+test('an index over a vector column takes no options at all (every knob has its default)', async () => {
+  const t = await db.createTable('plain_vectors', { id: 'int', emb: 'array<float32>[4]' })
+  await t.insert([{ id: 1, emb: [1, 0, 0, 0] }, { id: 2, emb: [0, 1, 0, 0] }])
+  // Without the options object it failed with "undefined is not an object (evaluating 'options.metric')".
+  await t.addEmbeddingIndex('emb')
+  expect(t.listIndexes().map((i) => i.column)).toEqual(['emb'])
+})
