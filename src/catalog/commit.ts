@@ -2,6 +2,7 @@ import { ConcurrencyError, UnavailableError } from '../errors.ts'
 import { translateStoreError } from '../store/index.ts'
 import type { Driver, Queryable, TransactionOptions } from '../store/index.ts'
 import { valueColumn } from '../query/index.ts'
+import { autoAnalyzeOf } from './auto-analyze.ts'
 import { inContext } from './context.ts'
 import { undoVersion } from './data-table/index.ts'
 import type { TableMd, UpdateStatus, VersionKind } from './metadata.ts'
@@ -166,6 +167,8 @@ async function commitInContext<P>(ctx: CatalogContext, tableId: number, change: 
       throw translate(e)
     }
     if (committed) ctx.setState(committed)
+    // The planner's statistics follow the rows changed (and the columns), off this caller's path (auto-analyze.ts).
+    if (committed) autoAnalyzeOf(ctx.db).changed(tableId, counts.inserted + counts.updated + counts.deleted)
     if (committed && change.cleanup) await change.cleanup(committed)
     return { status: toStatus(committed?.version ?? state.version, counts), committed }
   }

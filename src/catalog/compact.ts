@@ -12,6 +12,7 @@ import {
 } from './data-table/index.ts'
 import type { TableKind, TableMd } from './metadata.ts'
 import { normalizePolicy, planRetention } from './retention.ts'
+import { autoAnalyzeOf } from './auto-analyze.ts'
 import { readHoldsOf } from './read-holds.ts'
 import type { RetentionOverride, RetentionPolicy } from './retention.ts'
 import { parsePath } from './paths.ts'
@@ -164,6 +165,7 @@ async function compactTable(db: Driver, id: number, path: string, options: Compa
     // Let queued reads and writes run between batches: the embedded store is one connection.
     await new Promise((r) => setTimeout(r, 0))
   }
+  autoAnalyzeOf(db).changed(id, removed)
   let vacuum: TableCompaction['vacuum'] = 'none'
   if (removed > 0 || plan.columnsDropped.length > 0) {
     const full = options.full ?? (plan.columnsDropped.length > 0 || removed >= FULL_VACUUM_SHARE * total)

@@ -38,6 +38,7 @@ import type { GcOptions, GcReport } from '../media/index.ts'
 import { attachVectorIndexes, detachVectorIndexes, provideIndexStatements, vectorIndexesAfterCommit, VECTOR_SESSION_SETTINGS } from '../index/index.ts'
 import type { ProviderConfig } from '../ai/index.ts'
 import { applySessionSettings, execContext } from './context.ts'
+import { autoAnalyzeOf } from './auto-analyze.ts'
 
 /** Session settings every store connection of a database gets (catalog/context.ts). */
 // The index layer's statements over the data tables are written in the data-table layer (it cannot import them).
@@ -293,6 +294,7 @@ export class Tessera {
     this.#unregisterMedia()
     await this.#unlisten?.().catch(() => undefined)
     await detachVectorIndexes(this.#db)
+    await autoAnalyzeOf(this.#db).stop()
     await this.#db.close()
     await this.#lock?.release()
     if (this.#ownMediaHome) await rm(this.#ownMediaHome, { recursive: true, force: true })
@@ -442,6 +444,7 @@ export class Tessera {
   /** Drops a table's cached state, keeping its path: a handle resolved before the drop names the table by it. */
   #forget(id: number, path = this.#states.get(id)?.path): void {
     this.#states.delete(id)
+    autoAnalyzeOf(this.#db).forget(id)
     if (path === undefined) return
     this.#droppedPaths.delete(id)
     this.#droppedPaths.set(id, path)

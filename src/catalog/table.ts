@@ -19,6 +19,7 @@ import {
 } from './rows.ts'
 import type { TableState } from './state.ts'
 import { mdAtVersion } from './state.ts'
+import { autoAnalyzeOf } from './auto-analyze.ts'
 import { commitChange, runInSteps, toStatus } from './commit.ts'
 import type { Change } from './commit.ts'
 import { prepareInsert, withOnErrorMd } from './insert-prepare.ts'
@@ -228,6 +229,8 @@ export class Table implements Joinable {
       // Compaction in this process keeps what a stream holds (read-holds.ts); another process's is told after a page.
       holdVersion: (tableId, version) => readHoldsOf(this.#ctx.db).hold(tableId, version),
       versionRetained: async (tableId, version) => isRetained(await retainedVersions(this.#ctx.db, tableId), version),
+      // The join bound estimates with statistics brought up to date first, joining the ANALYZE already queued.
+      refreshStatistics: (tableIds, lacking) => autoAnalyzeOf(this.#ctx.db).refresh(tableIds, lacking),
       ...(this.isReadOnly ? {} : {
         update: (where: ExprNode | undefined, values: Record<string, unknown>) => this.#update(values, where, true),
         delete: (where: ExprNode | undefined) => this.#delete(where),

@@ -44,6 +44,11 @@ export interface QueryBackend {
   run?<R>(fn: () => Promise<R>, spec?: QuerySpec): Promise<R>
   /** Plans by shape for this database; by default the one kept for `db` (plan-cache.ts). */
   readonly planCache?: PlanCache
+  /**
+   * Brings the planner's statistics of these data tables up to date before the join bound estimates with them
+   * (work-bound.ts): `lacking` have none for a column the query joins on. Without it the bound runs ANALYZE itself.
+   */
+  refreshStatistics?(tableIds: readonly number[], lacking: ReadonlySet<number>): Promise<void>
 }
 
 export class LocalExecutor implements QueryExecutor<QuerySource> {
@@ -144,7 +149,7 @@ export class LocalExecutor implements QueryExecutor<QuerySource> {
    */
   async #bounded(plan: Plan, spec: QuerySpec): Promise<Plan> {
     if (!needsWorkCheck(spec)) return plan
-    await checkWorkBound(this.#backend.db, plan, spec).catch((e) => Promise.reject(translateQueryError(e, spec)))
+    await checkWorkBound(this.#backend.db, plan, spec, this.#backend.refreshStatistics).catch((e) => Promise.reject(translateQueryError(e, spec)))
     return withStatementTimeout(this.#backend.db, plan, spec)
   }
 }

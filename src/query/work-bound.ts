@@ -3,6 +3,7 @@ import type { Queryable } from '../store/index.ts'
 import type { Plan } from './planner.ts'
 import type { QuerySpec } from './spec.ts'
 import { dataTable, visibleAt } from './sql.ts'
+import { analyzeTables, tablesLackingJoinStatistics } from './join-statistics.ts'
 
 // The work bound of an untrusted query (QuerySpec.workBound, set by withWorkBound for queries sent to the server):
 // checked before the statement runs, because PGlite cannot interrupt one that runs (WASM has no timer signal, so
@@ -11,7 +12,8 @@ import { dataTable, visibleAt } from './sql.ts'
 //
 // Only shapes that can produce more rows than their tables hold are checked: queries with joins (cross joins, and
 // joins on conditions that match many rows to many). A single table's query runs with no extra statement: its work is
-// bounded by the table, and the point query is the hot path. A checked query costs two EXPLAINs (planning only).
+// bounded by the table, and the point query is the hot path. A checked query costs two EXPLAINs (planning only) and
+// a look at pg_stats, plus an ANALYZE of a table whose statistics lack a join column or are due (join-statistics.ts).
 
 /** Join nodes of a PostgreSQL plan: their "Plan Rows" is the estimate of the rows the join produces. */
 const JOIN_NODES = new Set(['Nested Loop', 'Hash Join', 'Merge Join'])
@@ -92,12 +94,20 @@ async function explainRoot(db: Queryable, sql: string, params: readonly unknown[
 
 const rowsText = (n: number): string => (n >= 1e15 ? n.toExponential(1) : Math.round(n).toLocaleString('en-US'))
 
+/** QueryBackend.refreshStatistics: brings the statistics of the query's tables up to date (`lacking`: none for a join column). */
+export type RefreshStatistics = (tableIds: readonly number[], lacking: ReadonlySet<number>) => Promise<void>
+
 /**
  * Plans the statement (EXPLAIN, which runs nothing) and refuses the query, with 413 TOO_LARGE naming the estimate and
  * the limit, when a join is estimated to produce more rows than the bound allows. Call only when needsWorkCheck.
  */
-export async function checkWorkBound(db: Queryable, plan: Plan, spec: QuerySpec): Promise<void> {
+export async function checkWorkBound(db: Queryable, plan: Plan, spec: QuerySpec, refreshStatistics?: RefreshStatistics): Promise<void> {
   const bound = spec.workBound!
+  // An equality join estimated without statistics takes a default selectivity: too low by orders of magnitude for a
+  // join column whose values repeat (join-statistics.ts). The tables are analyzed first (under 0.1 s, once).
+  const lacking = await tablesLackingJoinStatistics(db, spec)
+  if (refreshStatistics) await refreshStatistics([spec.from.tableId, ...spec.joins.map((j) => j.source.tableId)], lacking)
+  else await analyzeTables(db, lacking)
   const root = await explainRoot(db, plan.sql, plan.params)
   const { rows, cost } = joinEstimate(root, await visibilityFactors(db, spec))
   if (rows <= bound.maxJoinRows) return

@@ -98,9 +98,8 @@ describe('the work bound of a request query', () => {
     expectRefused(await post(crossRows, { path: '/api/v1/export?format=jsonl' }))
   })
 
-  // Not covered (a known gap, the twentieth session's note): PGlite data tables have no statistics (no autovacuum,
-  // no ANALYZE), so the planner guesses an equality join keeps 1/200 of the pairs; a join on a non-key equality that
-  // keeps far more (2,000 x 2,000 rows on a two-valued column, twice: 2e9) is estimated under the bound and runs.
+  // Joins on a column whose values repeat (estimated by the planner's column statistics, which PGlite's writes now
+  // keep fresh and the bound brings up to date first): query-work-bound-statistics.test.ts.
 
   test('a normal join of two small tables still works', async () => {
     const before = explains()
