@@ -136,12 +136,13 @@ describe('filtered vector search with a scalar index (embedded store)', () => {
     const listing = `explain select _rowid from ${dataTable(t.id)} where _v_max = ${MAX_VERSION} and ${valueColumn(t.md.columns.find((c) => c.name === 'bucket')!.id)} < 10 order by _rowid`
     const plan = async () => (await db.driver.query<{ 'QUERY PLAN': string }>(listing)).rows.map((r) => r['QUERY PLAN']).join('\n')
     const name = `t${t.id}_c${t.md.columns.find((c) => c.name === 'bucket')!.id}_cur`
-    // Without it every current row is read and the filter checked on each (Filter: ...).
+    // Without it every current row is read and the filter checked on each (Filter: ..., with the version check when
+    // the table has statistics: the auto-analyze after its writes, src/catalog/auto-analyze.ts).
     expect(await plan()).not.toContain(name)
-    expect(await plan()).toMatch(/Filter: \(c\d+ < 10\)/)
+    expect(await plan()).toMatch(/Filter: \(\(?c\d+ < 10\)/)
     await t.addScalarIndex('bucket')
     try {
-      // No statistics (PGlite never analyzes on its own): Postgres still takes the partial index for the filter.
+      // Postgres takes the partial index for the filter (with the statistics the auto-analyze gathered, as without).
       expect(await plan()).toContain(name)
       expect(await plan()).not.toMatch(/Filter: \(c\d+ < 10\)/)
     } finally {
