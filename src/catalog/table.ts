@@ -21,6 +21,7 @@ import type { TableState } from './state.ts'
 import { mdAtVersion } from './state.ts'
 import { autoAnalyzeOf } from './auto-analyze.ts'
 import { commitChange, runInSteps, toStatus } from './commit.ts'
+import { dropColumnStep, dropReplaced, withoutReplaced } from './column-drop.ts'
 import type { Change } from './commit.ts'
 import { prepareInsert, withOnErrorMd } from './insert-prepare.ts'
 import type { PreparedInsert } from './insert-prepare.ts'
@@ -612,33 +613,7 @@ export class Table implements Joinable {
         if (options.ifNotExists === 'ignore') return state.md
         throw notFound('COLUMN_NOT_FOUND', `'${state.path}' has no column '${name}'`, { column: name })
       }
-      if (state.md.primaryKey.includes(column.id)) throw invalid('HAS_DEPENDENTS', `column '${name}' is part of the primary key of '${state.path}' and cannot be dropped`, { column: name })
-      const iterator = state.md.view?.iterator
-      if (iterator && (iterator.inputColumn ?? iterator.input) === name) throw invalid('HAS_DEPENDENTS', `column '${name}' is the input of the iterator of view '${state.path}' and cannot be dropped`, { column: name })
-      const deps = directDependents(state.md, name)
-      // An embedding index's vectors are a hidden computed column: name the index, which is what users created.
-      const indexOf = (c: ColumnMd) => state.md.indexes?.find((i) => i.valueColumnId === c.id)
-      // Indexes over a column of vectors read the column itself (no hidden column depends on it).
-      const onColumn = (state.md.indexes ?? []).filter((i) => i.columnId === column.id && i.valueColumnId === column.id).map((i) => i.name)
-      const depIndexes = [...deps.filter(indexOf).map((c) => indexOf(c)!.name), ...onColumn]
-      // A running job computes its column hidden: name the job (what the user started), not that column.
-      const jobs = deps.some((c) => c.hidden && !indexOf(c)) ? await runningJobColumns(tx, state.id) : []
-      const jobOf = (c: ColumnMd) => jobs.find((j) => j.columnId === c.id)
-      const depJobs = deps.filter(jobOf).map((c) => jobOf(c)!.column)
-      const depColumns = deps.filter((c) => !indexOf(c) && !jobOf(c)).map((c) => c.name)
-      if (deps.length > 0 || onColumn.length > 0) {
-        const what = [
-          ...(depJobs.length ? [`the running background job(s) computing column(s) ${depJobs.map((n) => `'${n}'`).join(', ')} (cancel them first: db.jobs.cancel, or POST /api/v1/jobs/{id}/cancel)`] : []),
-          ...(depColumns.length ? [`computed column(s) ${depColumns.map((n) => `'${n}'`).join(', ')}`] : []),
-          ...(depIndexes.length ? [`embedding index(es) ${depIndexes.map((n) => `'${n}'`).join(', ')} (dropEmbeddingIndex)`] : []),
-        ]
-        throw invalid('HAS_DEPENDENTS', `column '${name}' is used by ${what.join(' and ')}${depColumns.length || depIndexes.length ? '; drop those first' : ''}`, { column: name, dependents: [...depJobs, ...depColumns, ...depIndexes] })
-      }
-      // The data column stays: earlier versions still read it, and revert may bring it back. Its scalar index serves
-      // only current rows, which no longer have the column: it goes.
-      if (column.indexed) await dropScalarIndex(tx, state.id, column.id)
-      const indexes = state.md.indexes?.filter((i) => i.valueColumnId !== column.id)
-      return { ...state.md, columns: state.md.columns.filter((c) => c.id !== column.id), ...(indexes ? { indexes } : {}) }
+      return dropColumnStep(tx, state, state.md, column)
     })
   }
 
@@ -686,6 +661,11 @@ export class Table implements Joinable {
     })
   }
 
+  /**
+   * Adds column `name` through `apply` (and `prepare`, `staged`), in one change: a replace drops the old column (and,
+   * with 'replace_force', its dependents) in the same final transaction, so it is one version, and a replace that fails
+   * anywhere (validation, a UDF, a view that filters on the column) leaves the table as it was.
+   */
   async #schemaChange<P = undefined>(
     kind: VersionKind,
     name: string,
@@ -693,48 +673,32 @@ export class Table implements Joinable {
     apply: (tx: Queryable, state: TableState, version: number, counts: WriteCounts, prepared: P) => Promise<TableMd>,
     prepare?: (state: TableState, counts: WriteCounts) => Promise<P>,
     staged?: Pick<Change<P>, 'rows' | 'undo'>,
-    replaceRounds = 0,
   ): Promise<UpdateStatus> {
     this.#writable()
-    if (replaceRounds > 0) await this.#ctx.refresh(this.#id)
-    const existing = this.md.columns.find((c) => c.name === name)
-    if (existing) {
-      const mode = ifExists ?? 'error'
+    const mode = ifExists ?? 'error'
+    const replaces = mode === 'replace' || mode === 'replace_force'
+    if (this.md.columns.some((c) => c.name === name)) {
       if (mode === 'ignore') return toStatus(this.version, emptyCounts())
       if (mode === 'error') throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${this.path}' already has a column '${name}'; pass ifExists: 'ignore' or 'replace'`, { column: name })
-      const deps = directDependents(this.md, name)
-      if (deps.length > 0 && mode === 'replace') {
-        throw invalid('HAS_DEPENDENTS', `column '${name}' is used by ${deps.map((d) => `'${d.name}'`).join(', ')}; use ifExists: 'replace_force' to drop them too`, { column: name })
-      }
-      // A concurrent replace may drop them first: what is gone is what this wanted.
-      for (const d of deps) await this.dropColumn(d.name, { ifNotExists: 'ignore' })
-      await this.dropColumn(name, { ifNotExists: 'ignore' })
     }
-    try {
-      const { status } = await commitChange<P>(this.#ctx, this.#id, {
-        kind,
-        ...(prepare ? { prepare, readsRows: (p: P) => p !== undefined } : {}),
-        ...staged,
-        apply: async (tx, state, version, prepared, counts) => {
-          // Checked again on the locked state: a concurrent writer (here or in another process) may have added it.
-          if (state.md.columns.some((c) => c.name === name)) {
-            if (ifExists === 'ignore') return state.md
-            if (ifExists === 'replace' || ifExists === 'replace_force') throw new ReplaceRaced()
-            throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' already has a column '${name}'`, { column: name })
-          }
-          return apply(tx, state, version, counts, prepared)
-        },
-      })
-      return status
-    } catch (e) {
-      // A concurrent add of the same name landed between this replace's drop and its add: replace that one too, as a
-      // replace run after it would (the last replace wins). Bounded: each round, some other writer made progress.
-      if (!(e instanceof ReplaceRaced) || replaceRounds >= MAX_REPLACE_ROUNDS) {
-        if (e instanceof ReplaceRaced) throw new ConcurrencyError('CONCURRENCY_CONFLICT', `column '${name}' of '${this.path}' was added again by concurrent writers ${MAX_REPLACE_ROUNDS} times while this replace ran; try again`, { column: name })
-        throw e
-      }
-      return this.#schemaChange(kind, name, ifExists, apply, prepare, staged, replaceRounds + 1)
-    }
+    // prepare and the final step see the table as the replace leaves it; the commit unit makes prepare run again
+    // when the schema changed in between (a concurrent add or drop of the same name).
+    const target = (state: TableState) => (replaces ? withoutReplaced(state, name, mode) : state)
+    const { status } = await commitChange<P>(this.#ctx, this.#id, {
+      kind,
+      ...(prepare ? { prepare: (state: TableState, counts: WriteCounts) => prepare(target(state), counts), readsRows: (p: P) => p !== undefined } : {}),
+      ...staged,
+      apply: async (tx, state, version, prepared, counts) => {
+        // Checked again on the locked state: a concurrent writer (here or in another process) may have added it.
+        if (state.md.columns.some((c) => c.name === name)) {
+          if (mode === 'ignore') return state.md
+          if (!replaces) throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' already has a column '${name}'`, { column: name })
+          return apply(tx, await dropReplaced(tx, state, name, mode), version, counts, prepared)
+        }
+        return apply(tx, state, version, counts, prepared)
+      },
+    })
+    return status
   }
 
   // ---------------------------------------------------------------- embedding indexes (src/index/)
@@ -924,10 +888,6 @@ async function refuseRevertUnderJob(tx: Queryable, locked: TableState, prev: Tab
   if (!job) return
   throw new ConcurrencyError('CONCURRENCY_CONFLICT', `the latest version of '${locked.path}' added the column a running background job computes ('${job.column}'); cancel the job first (db.jobs.cancel, or DELETE /api/v1/jobs/…), which drops its partial column`, { column: job.column })
 }
-
-/** A replace found its column added again by a concurrent writer after dropping it (Table#schemaChange retries). */
-class ReplaceRaced extends Error {}
-const MAX_REPLACE_ROUNDS = 5
 
 export { refuseUnknownOptions }
 
