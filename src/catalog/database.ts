@@ -563,6 +563,21 @@ export class Tessera {
     dropped.push(s)
   }
 
+  /**
+   * Drops a view whose first sync failed. Anything made over it meanwhile keeps it (nothing is dropped with force);
+   * a drop that fails too leaves it as it is: the caller gets the sync's error, which says what was wrong.
+   */
+  async #dropUnsynced(view: TableState): Promise<void> {
+    const dropped: TableState[] = []
+    try {
+      await this.#db.transaction((tx) => this.#dropTableIn(tx, view, false, dropped))
+    } catch {
+      await this.#ctx.refresh(view.id).catch(() => undefined)
+      return
+    }
+    this.#afterDrops(dropped)
+  }
+
   /** After a drop commits: cached states forgotten, native indexes closed and their files removed. */
   #afterDrops(dropped: readonly TableState[]): void {
     for (const s of dropped) this.#forget(s.id, s.path)
@@ -594,10 +609,18 @@ export class Tessera {
     const spec = { ...(where ? { where } : {}), ...(options.iterator ? { iterator: options.iterator } : {}) }
     // Under the base's lock, as its schema changes run: the view is made on the schema its creation commits against.
     const id = await this.#locks.run(baseTable.id, async () => {
-      const { id } = await this.#createDependent(p, 'view', baseTable.id, (base) => views.viewMd(base, spec, resolveIterator))
-      // The first sync fills the view with the base's current rows.
-      await this.#syncView(id, this.#ctx.state(baseTable.id))
-      return id
+      const created = await this.#createDependent(p, 'view', baseTable.id, (base) => views.viewMd(base, spec, resolveIterator))
+      // The first sync fills the view with the base's current rows. It may be staged in steps, so it cannot share the
+      // transaction that records the view; when it fails (a filter failing on a row, an iterator's missing file), the
+      // view is dropped again: a failed createView leaves nothing behind (it left a view that could not be opened,
+      // whose path stayed taken).
+      try {
+        await this.#syncView(created.id, this.#ctx.state(baseTable.id))
+      } catch (e) {
+        await this.#dropUnsynced(created)
+        throw e
+      }
+      return created.id
     })
     return new Table(this.#ctx, id)
   }

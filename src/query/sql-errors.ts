@@ -1,4 +1,5 @@
 import { conflict, errorOf, invalid } from '../errors.ts'
+import type { TesseraError } from '../errors.ts'
 import { missingDataTableId, translateStoreError } from '../store/index.ts'
 import { parseType, pgType } from '../types/index.ts'
 import type { ExprNode, FnNode } from './nodes/index.ts'
@@ -36,13 +37,8 @@ export function translateQueryError(e: unknown, spec: QuerySpec): unknown {
   const table = (dropped !== undefined ? spec.joins.find((j) => j.source.tableId === dropped)?.source.path : undefined) ?? spec.from.path
   const changed = columnsChangedTable(e, spec)
   if (changed !== undefined) return conflict('CONCURRENCY_CONFLICT', `'${changed}' changed its columns while this query ran; run it again`, { table: changed })
-  const cast = castFailure(e, specExpressions(spec))
-  if (cast) return invalid('INVALID_EXPRESSION', cast.message, { expression: cast.expression, table })
-  if (err.code === '2201B') {
-    const regexes = fnNodesOf(specExpressions(spec)).filter((n) => n.fn === 'match' || n.fn === 'regex_replace')
-    const where = regexes.map(printExpr).join(' or ')
-    return invalid('INVALID_EXPRESSION', `${err.message}${where ? ` in ${where}` : ''}`, { expression: where, table })
-  }
+  const named = namedExprFailure(e, specExpressions(spec), table)
+  if (named) return named
   if (err.code === '57014' && spec.workBound?.statementTimeoutMs !== undefined && /statement timeout/.test(err.message)) {
     // A request's query with joins ran past the server's bound (work-bound.ts; PostgreSQL server store only).
     const ms = spec.workBound.statementTimeoutMs
@@ -56,6 +52,33 @@ export function translateQueryError(e: unknown, spec: QuerySpec): unknown {
     return invalid('INVALID_ARGUMENT', `distinct() rows can only be ordered by selected outputs; ${what} is not one: select it too, or order by an output`, { expression: what, table })
   }
   return translateStoreError(e, { table })
+}
+
+/**
+ * A store error raised by running user expressions (`exprs`: a filter, an update's values, a view's where) on `table`,
+ * said in their terms: a failed cast or regex names the expression (INVALID_EXPRESSION), another bad value (22xxx:
+ * division by zero, say) is INVALID_ARGUMENT as the store layer says it. Any other error is returned as it is, for
+ * the layers around to handle (a server store retries a transaction on its serialization failure, by its code).
+ * Every path that runs a user expression in the store translates with this, so a bad filter fails the same way in a
+ * query, an update, a delete or a view (it reached HTTP clients as a 500).
+ */
+export function translateExprError(e: unknown, exprs: readonly (ExprNode | undefined)[], table: string): unknown {
+  const err = e as { code?: unknown; message?: unknown }
+  if (!err || typeof err.code !== 'string' || typeof err.message !== 'string' || !err.code.startsWith('22')) return e
+  return namedExprFailure(e, exprs, table) ?? translateStoreError(e, { table })
+}
+
+/** The failed cast or regex among `exprs` that a store error names; undefined for any other error. */
+export function namedExprFailure(e: unknown, exprs: readonly (ExprNode | undefined)[], table: string): TesseraError | undefined {
+  const err = e as { code?: unknown; message?: unknown }
+  const cast = castFailure(e, exprs)
+  if (cast) return invalid('INVALID_EXPRESSION', cast.message, { expression: cast.expression, table })
+  if (err.code === '2201B') {
+    const regexes = fnNodesOf(exprs).filter((n) => n.fn === 'match' || n.fn === 'regex_replace')
+    const where = regexes.map(printExpr).join(' or ')
+    return invalid('INVALID_EXPRESSION', `${String(err.message)}${where ? ` in ${where}` : ''}`, { expression: where, table })
+  }
+  return undefined
 }
 
 /**

@@ -187,4 +187,31 @@ export function rowsVersionsSuite(makeDb: MakeDb): void {
       expect(s.numComputedValues).toBe(2)
     })
   })
+
+  describe('all-or-nothing schema changes and failing filters', () => {
+    test('a replace that fails leaves the table as it was; one that succeeds is one version', async () => {
+      const t = await db.createTable('rep1', { id: 'int', price: 'float', s: 'string' })
+      await t.insert([{ id: 1, price: 1.5, s: 'abc' }])
+      await t.addComputedColumn('u', t.c.s.upper())
+      expect((await err(t.addColumn('price', 'int', { ifExists: 'replace' }))).code).toBe('INVALID_TYPE')
+      expect((await err(t.addComputedColumn('u', t.c.s.astype('int'), { ifExists: 'replace' }))).code).toBe('COMPUTATION_FAILED')
+      expect(t.schema()).toEqual({ id: 'int', price: 'float', s: 'string', u: 'string?' })
+      expect(t.version).toBe(2)
+      await t.addColumn('s', 'string?', { ifExists: 'replace_force' })
+      expect(t.version).toBe(3)
+      await t.revert()
+      expect((await t.collect()).rows).toEqual([{ id: 1, price: 1.5, s: 'abc', u: 'ABC' }])
+    })
+
+    test('a filter failing on a row at run time: update and delete are INVALID_EXPRESSION, nothing written', async () => {
+      const t = await db.createTable('badf1', { id: 'int', s: 'string' })
+      await t.insert([{ id: 1, s: 'abc' }])
+      const bad = t.c.s.astype('int').gt(0)
+      for (const e of [await err(t.update({ s: 'x' }, { where: bad })), await err(t.delete({ where: bad }))]) {
+        expect(e.code).toBe('INVALID_EXPRESSION')
+        expect(e.message).toContain('cannot cast "abc" to int')
+      }
+      expect((await t.collect()).rows).toEqual([{ id: 1, s: 'abc' }])
+    })
+  })
 }

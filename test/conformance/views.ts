@@ -96,4 +96,15 @@ export function viewsSuite(makeDb: MakeDb): void {
       expect((await chunks.where(chunks.c.id.eq(2)).count())).toBe(4)
     })
   })
+
+  describe('a view that cannot be made', () => {
+    test('a filter failing on a base row: INVALID_EXPRESSION, and no view is left behind', async () => {
+      const t = await db.createTable('vbad', { id: 'int', s: 'string' })
+      await t.insert([{ id: 1, s: 'abc' }])
+      const e = await err(db.createView('vbad_v', t, { where: t.c.s.astype('int').gt(0) }))
+      expect(e.code).toBe('INVALID_EXPRESSION')
+      expect((await err(db.get('vbad_v'))).code).toBe('TABLE_NOT_FOUND')
+      expect(await (await db.createView('vbad_v', t, { where: t.c.id.gt(0) })).count()).toBe(1)
+    })
+  })
 }

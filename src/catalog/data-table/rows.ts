@@ -1,7 +1,7 @@
 import { TesseraError } from '../../errors.ts'
 import { ColumnScope, computedPlans, readByValue, readErrorKeys } from '../computed.ts'
 import type { ComputedPlan } from '../computed.ts'
-import { blockRangeSql, castFailure, compileExpr, dataTable, errorMsgColumn, errorTypeColumn, evalCells, isCol, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/index.ts'
+import { blockRangeSql, castFailure, compileExpr, namedExprFailure, dataTable, errorMsgColumn, errorTypeColumn, evalCells, isCol, MAX_VERSION, ParamList, quoteIdent, valueColumn } from '../../query/index.ts'
 import type { CellError, ExprNode } from '../../query/index.ts'
 import { Pace } from '../../index/index.ts'
 import { translateStoreError } from '../../store/index.ts'
@@ -13,6 +13,7 @@ import type { TableState } from '../state.ts'
 import type { Row } from '../validate-rows.ts'
 import { inputColumns } from '../validate-rows.ts'
 import { CopyBinaryWriter } from './copy-binary.ts'
+import { withUserExprs } from './user-exprs.ts'
 
 // Row versions written and ended. Every write adds row versions instead of changing rows in place: a row visible at
 // version v has _v_min <= v < _v_max. Updates end the old version (_v_max = V) and insert the new one (_v_min = V),
@@ -272,7 +273,8 @@ export async function updateRows(
     counts.updated += r.affectedRows
     counts.computed += r.affectedRows * recompute.filter((p) => p.mode === 'sql').length
   } catch (e) {
-    throw await sqlComputeError(e, state, recompute.filter((p) => p.mode === 'sql'))
+    // The user's own filter and values first: a computed column recomputed in the same statement is not to blame.
+    throw namedExprFailure(e, [where, ...values.values()], state.path) ?? await sqlComputeError(e, state, recompute.filter((p) => p.mode === 'sql'))
   }
   return recompute.filter((p) => p.mode === 'ts')
 }
@@ -327,7 +329,7 @@ export async function matchingRows(db: Queryable, state: TableState, where: Expr
   const params = new ParamList()
   const scope = new ColumnScope(state.md, (c) => `t0.${valueColumn(c.id)}`)
   const whereSql = where ? ` and ${compileExpr(where, scope, params)}` : ''
-  const rows = await readPaged<{ _tid: string }>(db, state, `select t0.ctid::text as _tid from ${dataTable(state.id)} as t0 where t0._v_max = ${MAX_VERSION}${whereSql}`, params)
+  const rows = await withUserExprs(state.path, [where], () => readPaged<{ _tid: string }>(db, state, `select t0.ctid::text as _tid from ${dataTable(state.id)} as t0 where t0._v_max = ${MAX_VERSION}${whereSql}`, params))
   return rows.map((r) => r._tid)
 }
 
@@ -440,7 +442,7 @@ export async function deleteRows(tx: Queryable, state: TableState, version: numb
   const params = new ParamList()
   const scope = new ColumnScope(state.md, (c) => `t0.${valueColumn(c.id)}`)
   const whereSql = (where ? ` and ${compileExpr(where, scope, params)}` : '') + onlyRowVersions('t0', rows, params)
-  const r = await tx.query(`update ${dataTable(state.id)} as t0 set _v_max = ${params.param(version)}::integer where t0._v_max = ${MAX_VERSION}${whereSql}`, params.values)
+  const r = await withUserExprs(state.path, [where], () => tx.query(`update ${dataTable(state.id)} as t0 set _v_max = ${params.param(version)}::integer where t0._v_max = ${MAX_VERSION}${whereSql}`, params.values))
   counts.deleted += r.affectedRows
 }
 
@@ -458,7 +460,7 @@ export async function readUpdatedRows(db: Queryable, state: TableState, where: E
   // Computed columns that TypeScript plans read by value are read as stored (an update cannot set them).
   cols.push(...readColumnsSql('t0', readByValue(state.md, plans)))
   const whereSql = where ? ` and ${compileExpr(where, scope, params)}` : ''
-  return readPaged<Row & { _tid: string }>(db, state, `select t0.ctid::text as _tid, t0._rowid, ${cols.join(', ')} from ${dataTable(state.id)} as t0 where t0._v_max = ${MAX_VERSION}${whereSql}`, params)
+  return withUserExprs(state.path, [where, ...values.values()], () => readPaged<Row & { _tid: string }>(db, state, `select t0.ctid::text as _tid, t0._rowid, ${cols.join(', ')} from ${dataTable(state.id)} as t0 where t0._v_max = ${MAX_VERSION}${whereSql}`, params))
 }
 
 // ---------------------------------------------------------------- float arrays in COPY's binary form

@@ -2,6 +2,7 @@ import { ColumnScope } from '../computed.ts'
 import { compileExpr, dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, valueColumn } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import type { ColumnMd, ViewMd } from '../metadata.ts'
+import { withUserExprs } from './user-exprs.ts'
 import { readColumnsSql } from './rows.ts'
 import type { TableState } from '../state.ts'
 import type { Row } from '../validate-rows.ts'
@@ -59,7 +60,7 @@ export async function readEnteringBaseRows(db: Queryable, base: TableState, view
   ])
   const where = enteringCondition(base.id, delta)
   if (view.where) where.push(compileExpr(view.where, baseScope, params))
-  const r = await db.query<Row>(`select b._rowid as "_rid", ${cols.join(', ')} from ${dataTable(base.id)} as b where ${where.join(' and ')} order by b._rowid`, params.values)
+  const r = await withUserExprs(base.path, [view.where], () => db.query<Row>(`select b._rowid as "_rid", ${cols.join(', ')} from ${dataTable(base.id)} as b where ${where.join(' and ')} order by b._rowid`, params.values))
   return r.rows
 }
 
