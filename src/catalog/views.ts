@@ -35,6 +35,8 @@ export const BASE_ROWID = '_base_rowid'
 /** An iterator: one input value → many rows. src/iterators/ provides them by name. */
 export interface ViewIterator {
   readonly outputs: Readonly<Record<string, string>>
+  /** The type of value it expands ('document', 'string', 'image', ...): its input column must be of that type. */
+  readonly input?: string
   /** Option names it takes; others are refused when the view is made. */
   readonly options?: readonly string[]
   /** Outputs computed when read instead of stored (unstored video frames): a function over 'input' and outputs. */
@@ -74,6 +76,11 @@ export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: 
     const input = base.md.columns.find((c) => c.name === spec.iterator!.input)
     if (!input) throw invalid('COLUMN_NOT_FOUND', `iterator input column '${spec.iterator.input}' is not in '${base.path}'`)
     const it = await resolveIterator(spec.iterator.name)
+    // An iterator reads its input as the type it declares: a string_splitter over a document column split the file's
+    // path, a document_splitter over a string column opened the strings as server file paths.
+    if (it.input !== undefined && parseType(input.type).kind !== parseType(it.input).kind) {
+      throw invalid('INVALID_TYPE', `iterator '${spec.iterator.name}' takes a ${it.input} input, but column '${input.name}' of '${base.path}' is ${input.type}; pick a column of type ${it.input}`, { iterator: spec.iterator.name, column: input.name, expected: it.input, actual: input.type })
+    }
     const args = spec.iterator.args ?? {}
     const unknown = it.options ? Object.keys(args).filter((k) => !it.options!.includes(k)) : []
     if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `${spec.iterator.name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes ${it.options!.map((k) => `'${k}'`).join(', ')}`, { iterator: spec.iterator.name })
