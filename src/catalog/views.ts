@@ -455,10 +455,14 @@ export async function assertFollowable(tx: Queryable, table: TableState, after: 
   }
 }
 
-/** Views and snapshots over a table (its dependents), newest first. */
+/**
+ * Views and snapshots over a table (its dependents), newest first. A snapshot of a view carries the view's metadata,
+ * view.baseId included: it depends on the view (snapshot.baseId), not on the view's base, whose revert it once
+ * blocked as a "view" that had to be reverted first.
+ */
 export async function dependentsOf(db: Queryable, baseId: number): Promise<TableState[]> {
   const r = await db.query<TableState & { id: number }>(
-    `select id, path, kind, version, md from tessera.tables where (md->'view'->>'baseId')::bigint = $1 or (md->'snapshot'->>'baseId')::bigint = $1 order by id desc`,
+    `select id, path, kind, version, md from tessera.tables where (kind = 'view' and (md->'view'->>'baseId')::bigint = $1) or (md->'snapshot'->>'baseId')::bigint = $1 order by id desc`,
     [baseId],
   )
   return r.rows.map((x) => ({ id: Number(x.id), path: x.path, kind: x.kind, version: x.version, md: x.md }))
