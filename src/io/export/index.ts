@@ -11,7 +11,7 @@ import { formatType, isMedia, parseType } from '../../types/index.ts'
 import { ParquetSinkWriter } from './parquet.ts'
 import type { Sink } from './sink.ts'
 import { fileSink, streamSink, TextBuffer } from './sink.ts'
-import { csvCell, csvHeader, jsonCell } from './text.ts'
+import { csvCell, csvHeader, jsonLine } from './text.ts'
 
 // Any query result (or a whole table) to JSON Lines, CSV or Parquet, read with Query.stream() page by page (pinned
 // at one version) and written as it goes. Media columns are written as their references, or copied into a folder
@@ -123,7 +123,7 @@ async function writeAll(query: Query, columns: { name: string; type: ColumnType 
     if (media) for (const r of page) for (const c of mediaCols) r[c] = await media.copy(r[c], c)
     if (pq) await pq.writeRows(page)
     else if (format === 'jsonl') {
-      for (const r of page) await text!.push(JSON.stringify(Object.fromEntries(columns.map((c) => [c.name, jsonCell(c.type, r[c.name])]))) + '\n')
+      for (const r of page) await text!.push(jsonLine(columns, r) + '\n')
     } else {
       for (const r of page) await text!.push(columns.map((c) => csvCell(c.type, r[c.name])).join(',') + '\n')
     }
