@@ -1,5 +1,6 @@
+import * as v from 'valibot'
 import type { ColumnType } from '../../types/index.ts'
-import { formatType, parseType } from '../../types/index.ts'
+import { formatType, parseType, valueSchema } from '../../types/index.ts'
 
 // Column types from a sample of rows. Text formats (CSV/TSV) give strings, so each value is classified by what it
 // parses as; JSON gives typed values, whose strings are only checked for timestamps, dates and UUIDs (a JSON "123"
@@ -17,13 +18,21 @@ const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const BOOL_WORDS = new Set(['true', 'false'])
 
+// A text is a date or a timestamp only when the column's converter will take it: the type's own check, which
+// refuses a day the month lacks (2024-02-30, which Date.parse rolls over into March) and year 0. Inferred from
+// Date.parse, such a text made its column a date column that then refused it, failing a valid file.
+const DATE_SCHEMA = valueSchema(parseType('date'))
+const TIMESTAMP_SCHEMA = valueSchema(parseType('timestamp'))
+const isDate = (s: string): boolean => DATE_RE.test(s) && v.is(DATE_SCHEMA, s)
+const isTimestamp = (s: string): boolean => TIMESTAMP_RE.test(s) && v.is(TIMESTAMP_SCHEMA, s)
+
 export function classifyText(s: string): Kind {
   if (s === '') return 'null'
   if (INT_RE.test(s)) return Number.isSafeInteger(Number(s)) ? 'int' : 'string'
   if (FLOAT_RE.test(s)) return 'float'
   if (BOOL_WORDS.has(s.toLowerCase())) return 'bool'
-  if (DATE_RE.test(s) && !Number.isNaN(Date.parse(s))) return 'date'
-  if (TIMESTAMP_RE.test(s) && !Number.isNaN(Date.parse(s))) return 'timestamp'
+  if (isDate(s)) return 'date'
+  if (isTimestamp(s)) return 'timestamp'
   if (UUID_RE.test(s)) return 'uuid'
   const c = s[0]
   if (c === '{' || c === '[') {
@@ -45,8 +54,8 @@ export function classifyValue(x: unknown): Kind {
   if (x instanceof Date) return 'timestamp'
   if (typeof x === 'string') {
     if (x === '') return 'string'
-    if (DATE_RE.test(x) && !Number.isNaN(Date.parse(x))) return 'date'
-    if (TIMESTAMP_RE.test(x) && !Number.isNaN(Date.parse(x))) return 'timestamp'
+    if (isDate(x)) return 'date'
+    if (isTimestamp(x)) return 'timestamp'
     if (UUID_RE.test(x)) return 'uuid'
     return 'string'
   }
