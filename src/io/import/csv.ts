@@ -41,7 +41,7 @@ export async function csvSource(input: ByteInput, options: CsvOptions = {}): Pro
         // The header is read here, not before: a later line of the same chunk may be unreadable, and that error
         // should name its line rather than look like a header problem.
         if (r.fields.length === 1 && !r.fields[0]) continue // blank lines before the header
-        header = r.fields.map((h, i) => h?.trim() || `column_${i + 1}`)
+        header = headerNames(r.fields)
         for (const h of header) {
           if (seen.has(h)) throw invalid('INVALID_ARGUMENT', `${input.name}, line 1: column '${h}' appears twice in the header`, { file: input.name, line: 1, column: h })
           seen.add(h)
@@ -79,4 +79,20 @@ export async function csvSource(input: ByteInput, options: CsvOptions = {}): Pro
       return header
     }, ...(input.size !== undefined ? { totalBytes: input.size } : {}),
   }
+}
+
+/**
+ * The header's names, trimmed; an empty one is named column_<position>, or column_<position>_2… where the header
+ * has that name already (`column_2,` used to be refused as a name appearing twice, a name the user never wrote).
+ */
+export function headerNames(fields: readonly (string | null)[]): string[] {
+  const given = fields.map((h) => h?.trim() ?? '')
+  const taken = new Set(given)
+  return given.map((h, i) => {
+    if (h) return h
+    let name = `column_${i + 1}`
+    for (let k = 2; taken.has(name); k++) name = `column_${i + 1}_${k}`
+    taken.add(name)
+    return name
+  })
 }

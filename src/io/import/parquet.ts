@@ -75,6 +75,10 @@ export async function parquetSource(input: ParquetInput): Promise<RecordSource> 
   }
   const tree = parquetSchema(metadata)
   const columns = tree.children.map((c) => c.element.name)
+  // Rows are read as objects keyed by column name, so a second column of the same name would overwrite the first
+  // in every row: refused, as a CSV header naming a column twice is.
+  const twice = columns.find((c, i) => columns.indexOf(c) !== i)
+  if (twice !== undefined) throw invalid('INVALID_ARGUMENT', `${input.name}: column '${twice}' appears twice in the Parquet schema; nothing was imported`, { file: input.name, column: twice })
   const declared = metadata.key_value_metadata?.find((kv) => kv.key === TESSERA_SCHEMA_KEY)?.value
   let types: Record<string, string> | undefined
   if (declared) {
