@@ -49,7 +49,17 @@ export const TARGET_HELP = `${DATA_DIR_HELP}
   --token T          its API token (default $TESSERA_TOKEN)`
 
 export function parseCommandArgs(cmd: Command, argv: string[]) {
-  return parseArgs({ args: argv, options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true })
+  const options: NonNullable<ParseArgsConfig['options']> = { ...cmd.options, help: { type: 'boolean', short: 'h' } }
+  const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true })
+  // parseArgs keeps the last of a repeated flag: `--primary-key id --primary-key x` imported with x alone. A flag
+  // that takes one value is refused when given twice; repeatable ones say so (multiple: true).
+  const seen = new Set<string>()
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option' || options[t.name]?.multiple || options[t.name]?.type === 'boolean') continue
+    if (seen.has(t.name)) throw new UsageError(`--${t.name} was given twice; give it once`)
+    seen.add(t.name)
+  }
+  return { values: parsed.values as OptionValues, positionals: parsed.positionals }
 }
 
 /** The exit code for wrong usage (unknown flag, missing argument). */

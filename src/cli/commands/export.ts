@@ -28,6 +28,8 @@ examples:
   async run(values, positionals) {
     const [table, target] = positionals
     if (!table || !target) throw new UsageError('give the table and the output file')
+    // Anything but 'copy' used to export without copying, without a word (--media cpoy).
+    if (values.media !== undefined && values.media !== 'copy' && values.media !== 'path') throw new UsageError(`--media takes copy (or path, the default), got '${String(values.media)}'`)
     const spec = values.query ? parseJsonOption('--query', String(values.query)) : {}
     const db = await openHome(values, 'tessera export', { mustExist: true })
     const bar = progressBar(`export ${table} → ${target}`)

@@ -56,9 +56,13 @@ export const importCommand: Command = {
     const schema: Record<string, string> = {}
     for (const t of (values.type as string[] | undefined) ?? []) {
       const i = t.indexOf(':')
-      if (i <= 0) throw new UsageError(`--type takes column:type, got '${t}'`)
-      schema[t.slice(0, i)] = t.slice(i + 1)
+      if (i <= 0 || t.slice(i + 1).trim() === '') throw new UsageError(`--type takes column:type, got '${t}'`)
+      const column = t.slice(0, i)
+      if (Object.hasOwn(schema, column)) throw new UsageError(`--type gives column '${column}' a type twice; give it once`)
+      schema[column] = t.slice(i + 1)
     }
+    const primaryKey = values['primary-key'] === undefined ? undefined : String(values['primary-key']).split(',').map((k) => k.trim())
+    if (primaryKey?.some((k) => k === '')) throw new UsageError(`--primary-key takes column names, comma-separated, got '${String(values['primary-key'])}'`)
     if (values.report !== undefined && !values['skip-bad-rows']) {
       throw new UsageError('--report lists the rows --skip-bad-rows skips: pass both (without --skip-bad-rows a bad row fails the import and nothing is written)')
     }
@@ -76,7 +80,7 @@ export const importCommand: Command = {
       const r = await importFile(db, table, file, {
         ...(format !== undefined ? { format: FORMATS[format]! } : {}),
         ...(Object.keys(schema).length ? { schema, strictSchema: true } : {}),
-        ...(values['primary-key'] ? { primaryKey: String(values['primary-key']).split(',') } : {}),
+        ...(primaryKey ? { primaryKey } : {}),
         ...(values['skip-bad-rows'] ? { onBadRow: 'skip' as const } : {}),
         ...(values.report ? { reportFile: String(values.report) } : {}),
         ...(values.glob ? { glob: String(values.glob) } : {}),

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs'
 import { copyFile, mkdir, rm } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { invalid } from '../../errors.ts'
+import { invalid, refuseUnknownOptions } from '../../errors.ts'
 import { currentMediaEnv, parseMediaRef, resolveMedia } from '../../media/index.ts'
 import type { MediaEnv } from '../../media/index.ts'
 import type { Query } from '../../query/index.ts'
@@ -54,6 +54,11 @@ export interface ExportResult {
   readonly mediaNotCopied: number
 }
 
+// Every option name, checked against ExportOptions by the compiler: one the call does not take is refused by name.
+const EXPORT_OPTIONS: Record<keyof ExportOptions, true> = {
+  format: true, batchSize: true, media: true, mediaDir: true, resolveMedia: true, mediaEnv: true, onProgress: true, signal: true,
+}
+
 /** Anything with a query: a Table or a Query. */
 export type Exportable = Query | { query(): Query }
 
@@ -66,6 +71,11 @@ export function exportFormatOf(path: string): ExportFormat | undefined {
 
 /** Writes a query's result to a file path or a WritableStream. */
 export async function exportQuery(source: Exportable, target: string | WritableStream<Uint8Array>, options: ExportOptions = {}): Promise<ExportResult> {
+  refuseUnknownOptions('exportQuery', options, Object.keys(EXPORT_OPTIONS))
+  // Anything but 'copy' used to write the refs as stored, so media: 'cpoy' exported without copying and without a word.
+  if (options.media !== undefined && options.media !== 'path' && options.media !== 'copy') {
+    throw invalid('INVALID_ARGUMENT', `exportQuery: media must be 'path' or 'copy', got ${JSON.stringify(String(options.media))}`, { option: 'media' })
+  }
   const isFile = typeof target === 'string'
   const format = options.format ?? (isFile ? exportFormatOf(target) : undefined)
   if (!format) throw invalid('INVALID_ARGUMENT', `cannot tell the export format${isFile ? ` of '${target}'` : ''}; pass format: 'jsonl' | 'csv' | 'parquet'`)

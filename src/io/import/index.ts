@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type { Tessera } from '../../catalog/index.ts'
-import { invalid } from '../../errors.ts'
+import { invalid, refuseUnknownOptions } from '../../errors.ts'
 import type { ByteInput, ImportBody } from './bytes.ts'
 import { bodyInput, fileInput } from './bytes.ts'
 import { csvSource } from './csv.ts'
@@ -35,6 +35,24 @@ export interface ImportDataOptions extends ImportOptions {
   readonly name?: string
 }
 
+// Every option name, checked against the interfaces by the compiler: an option a call does not take (primary_key for
+// primaryKey, a typo) is refused by name, as insert() and createTable() refuse theirs, never silently ignored.
+const RUN_OPTIONS: Record<keyof ImportRunOptions, true> = {
+  schema: true, strictSchema: true, createTable: true, primaryKey: true, batchSize: true, sampleSize: true, onBadRow: true,
+  reportFile: true, onProgress: true, baseDir: true, signal: true,
+}
+const FILE_OPTIONS: Record<keyof ImportOptions, true> = { ...RUN_OPTIONS, format: true, delimiter: true, glob: true }
+const DATA_OPTIONS: Record<keyof ImportDataOptions, true> = { ...FILE_OPTIONS, name: true }
+const ON_BAD_ROW = ['abort', 'skip']
+
+function checkOptions(call: string, options: ImportOptions, known: object): void {
+  refuseUnknownOptions(call, options, Object.keys(known))
+  // Any string other than 'abort' used to act as 'skip' (onBadRow: 'stop' dropped bad rows).
+  if (options.onBadRow !== undefined && !ON_BAD_ROW.includes(options.onBadRow)) {
+    throw invalid('INVALID_ARGUMENT', `${call}: onBadRow must be 'abort' or 'skip', got ${JSON.stringify(String(options.onBadRow))}`, { option: 'onBadRow' })
+  }
+}
+
 const EXTENSIONS: Record<string, ImportFormat> = {
   csv: 'csv', tsv: 'tsv', tab: 'tsv', json: 'json', jsonl: 'jsonl', ndjson: 'jsonl', parquet: 'parquet', pq: 'parquet',
 }
@@ -52,6 +70,7 @@ export function formatOf(path: string): ImportFormat | undefined {
  * table from inferred types when it does not exist. All or nothing unless onBadRow is 'skip'.
  */
 export async function importFile(db: Tessera, tablePath: string, file: string, options: ImportOptions = {}): Promise<ImportResult> {
+  checkOptions('importFile', options, FILE_OPTIONS)
   // A format given from outside TypeScript (a CLI flag, a JSON option) may be any string: one not listed is refused,
   // where it used to reach the CSV reader and import whatever that made of the file.
   if (options.format !== undefined && !(IMPORT_FORMATS as readonly unknown[]).includes(options.format)) {
@@ -79,6 +98,7 @@ export async function importFile(db: Tessera, tablePath: string, file: string, o
  * that arrive as streams are spooled to a temp file first, because Parquet is read from its footer.
  */
 export async function importData(db: Tessera, tablePath: string, body: ImportBody, options: ImportDataOptions): Promise<ImportResult> {
+  checkOptions('importData', options, DATA_OPTIONS)
   const input = bodyInput(body, options.name ?? 'upload')
   if (options.format === 'parquet') {
     const bytes = body instanceof Uint8Array ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : undefined

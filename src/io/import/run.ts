@@ -8,6 +8,7 @@ import { ConvertError, converter, showValue } from './convert.ts'
 import { TypeSampler } from './infer.ts'
 import { RecordTooLong } from './record-limit.ts'
 import { badColumnName } from './names.ts'
+import { assertMatchesTable } from './existing-table.ts'
 import { reportLine } from './show.ts'
 import type { BadRecord, GoodRecord, RecordSource, SourceRecord } from './source.ts'
 import { isBad, valuesOf } from './source.ts'
@@ -204,6 +205,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     }
   }
   const target = table
+  if (!created) assertMatchesTable(target, source.name, options)
   const path = target.path // read once: after an undo drops a created table, the handle no longer answers
   const inputs = target.columns().filter((c) => !c.computedWith)
   const byName = new Map(inputs.map((c) => [c.name, c]))
