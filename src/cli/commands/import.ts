@@ -69,7 +69,8 @@ export const importCommand: Command = {
     let totalBytes: number | undefined
     try {
       const st = statSync(file)
-      totalBytes = st.isFile() ? st.size : undefined
+      // A .gz file's size on disk is not the size of the text it holds, which progress counts.
+      totalBytes = st.isFile() && !/\.gz$/i.test(file) ? st.size : undefined
     } catch { /* importFile reports it */ }
     const batchSize = intOption('--batch-size', values['batch-size'] as string | undefined, 1, 100_000)
     const db = await openHome(values, 'tessera import')

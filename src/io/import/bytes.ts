@@ -1,4 +1,7 @@
 import { createReadStream, statSync } from 'node:fs'
+import { pipeline, Readable } from 'node:stream'
+import { createGunzip } from 'node:zlib'
+import { invalid } from '../../errors.ts'
 
 // Inputs as byte chunks: a file read in 1 MiB pieces, or an HTTP body (ReadableStream, Uint8Array, async iterable).
 // Nothing here reads a whole file into memory.
@@ -12,10 +15,35 @@ export interface ByteInput {
 }
 
 export function fileInput(path: string): ByteInput {
+  // A .gz file (formatOf reads 'x.csv.gz' as CSV) is decompressed as it streams, a piece at a time. Its size on disk
+  // is not the size of its text, so none is given (progress then counts bytes without a total).
+  if (/\.gz$/i.test(path)) {
+    statSync(path)
+    return {
+      name: path,
+      chunks: () => gunzipped(createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>, path),
+    }
+  }
   return {
     name: path,
     size: statSync(path).size,
     chunks: () => createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>,
+  }
+}
+
+/**
+ * The decompressed bytes of gzip `compressed` (a .gz file, an upload with Content-Encoding: gzip), a piece at a
+ * time; bytes that are not gzip (or cut short) fail naming the input.
+ */
+export async function* gunzipped(compressed: AsyncIterable<Uint8Array>, name: string): AsyncGenerator<Uint8Array> {
+  // pipeline, not pipe: an error of the input reaches the output too (pipe would leave it waiting).
+  const out = pipeline(Readable.from(compressed), createGunzip({ chunkSize: 1 << 20 }), () => undefined)
+  try {
+    for await (const chunk of out as AsyncIterable<Uint8Array>) yield chunk
+  } catch (e) {
+    const code = (e as { code?: string }).code
+    if (typeof code !== 'string' || !code.startsWith('Z_')) throw e
+    throw invalid('INVALID_ARGUMENT', `${name}: not readable gzip (${(e as Error).message}); a .gz file or a gzip-encoded upload is decompressed as it is read`, { file: name })
   }
 }
 

@@ -2,6 +2,7 @@ import { invalid } from '../../errors.ts'
 import type { ByteInput } from './bytes.ts'
 import { counted } from './bytes.ts'
 import { CsvRecords } from './csv-records.ts'
+import { StrictUtf8Decoder } from './utf8.ts'
 import type { CsvRecord } from './csv-records.ts'
 import type { RecordSource, SourceRecord } from './source.ts'
 
@@ -62,9 +63,9 @@ export async function csvSource(input: ByteInput, options: CsvOptions = {}): Pro
 
   /** Parsed records, a chunk's worth at a time (one await per chunk, not per record). */
   async function* batches(): AsyncGenerator<SourceRecord[]> {
-    const decoder = new TextDecoder()
+    const decoder = new StrictUtf8Decoder(input.name)
     for await (const chunk of chunks) {
-      const out = toSource(parser.feed(decoder.decode(chunk, { stream: true })))
+      const out = toSource(parser.feed(decoder.decode(chunk)))
       if (out.length > 0) yield out
       if (stopped) return
     }

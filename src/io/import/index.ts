@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path'
 import type { Tessera } from '../../catalog/index.ts'
 import { invalid, refuseUnknownOptions } from '../../errors.ts'
 import type { ByteInput, ImportBody } from './bytes.ts'
-import { bodyInput, fileInput } from './bytes.ts'
+import { bodyInput, fileInput, gunzipped } from './bytes.ts'
 import { csvSource } from './csv.ts'
 import { jsonSource } from './json.ts'
 import { mediaFolderSource } from './media-folder.ts'
@@ -33,6 +33,8 @@ export interface ImportDataOptions extends ImportOptions {
   readonly format: Exclude<ImportFormat, 'media'>
   /** What to call the input in messages and reports (default 'upload'). */
   readonly name?: string
+  /** 'gzip': the body is compressed (an HTTP upload with Content-Encoding: gzip), decompressed as it is read. */
+  readonly encoding?: 'gzip' | 'identity'
 }
 
 // Every option name, checked against the interfaces by the compiler: an option a call does not take (primary_key for
@@ -42,7 +44,7 @@ const RUN_OPTIONS: Record<keyof ImportRunOptions, true> = {
   reportFile: true, onProgress: true, baseDir: true, signal: true,
 }
 const FILE_OPTIONS: Record<keyof ImportOptions, true> = { ...RUN_OPTIONS, format: true, delimiter: true, glob: true }
-const DATA_OPTIONS: Record<keyof ImportDataOptions, true> = { ...FILE_OPTIONS, name: true }
+const DATA_OPTIONS: Record<keyof ImportDataOptions, true> = { ...FILE_OPTIONS, name: true, encoding: true }
 const ON_BAD_ROW = ['abort', 'skip']
 
 function checkOptions(call: string, options: ImportOptions, known: object): void {
@@ -89,6 +91,8 @@ export async function importFile(db: Tessera, tablePath: string, file: string, o
     return runImport(db, tablePath, mediaFolderSource(file, options.glob ? { glob: options.glob } : {}), options)
   }
   if (isDir) throw invalid('INVALID_ARGUMENT', `'${file}' is a folder; pass format: 'media' (or omit format) to import its files`, { file })
+  // Parquet is read from its footer: a compressed one is decompressed into a temp file first, as a streamed upload is.
+  if (format === 'parquet' && /\.gz$/i.test(file)) return withParquet(await parquetBody(fileInput(file)), (src) => runImport(db, tablePath, src, { baseDir: dirname(resolve(file)), ...options }))
   if (format === 'parquet') return withParquet(await parquetFile(file), (src) => runImport(db, tablePath, src, { baseDir: dirname(resolve(file)), ...options }))
   return runImport(db, tablePath, await textSource(fileInput(file), format, options), { baseDir: dirname(resolve(file)), ...options })
 }
@@ -99,9 +103,14 @@ export async function importFile(db: Tessera, tablePath: string, file: string, o
  */
 export async function importData(db: Tessera, tablePath: string, body: ImportBody, options: ImportDataOptions): Promise<ImportResult> {
   checkOptions('importData', options, DATA_OPTIONS)
-  const input = bodyInput(body, options.name ?? 'upload')
+  if (options.encoding !== undefined && options.encoding !== 'gzip' && options.encoding !== 'identity') {
+    throw invalid('INVALID_ARGUMENT', `unknown encoding ${JSON.stringify(String(options.encoding))}; an upload may be gzip-compressed, or not at all (identity)`)
+  }
+  const name = options.name ?? 'upload'
+  const sent = bodyInput(body, name)
+  const input = options.encoding === 'gzip' ? { name, chunks: () => gunzipped(sent.chunks(), name) } : sent
   if (options.format === 'parquet') {
-    const bytes = body instanceof Uint8Array ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : undefined
+    const bytes = options.encoding === 'gzip' ? undefined : body instanceof Uint8Array ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : undefined
     return withParquet(await parquetBody(input, bytes), (src) => runImport(db, tablePath, src, options))
   }
   // Not `in` an object literal: that also holds 'constructor', 'toString' and the other prototype keys.

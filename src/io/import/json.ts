@@ -1,6 +1,7 @@
 import type { ByteInput } from './bytes.ts'
 import { counted } from './bytes.ts'
 import { JsonLines } from './json-lines.ts'
+import { StrictUtf8Decoder } from './utf8.ts'
 import { MAX_RECORD_CHARS, PendingText, RecordTooLong } from './record-limit.ts'
 import type { RecordSource, SourceRecord } from './source.ts'
 
@@ -17,7 +18,7 @@ export interface JsonOptions {
 
 export function jsonSource(input: ByteInput, options: JsonOptions = {}): RecordSource {
   const { chunks, bytesRead } = counted(input)
-  const batches = scan(chunks, options.maxRecordChars ?? MAX_RECORD_CHARS)
+  const batches = scan(input.name, chunks, options.maxRecordChars ?? MAX_RECORD_CHARS)
   return { name: input.name, unit: 'line', text: false, batches, bytesRead, ...(input.size !== undefined ? { totalBytes: input.size } : {}) }
 }
 
@@ -48,9 +49,9 @@ function exactIntegers(this: unknown, _key: string, value: unknown, context?: { 
 }
 
 /** The records of each chunk as one batch. */
-async function* scan(chunks: AsyncIterable<Uint8Array>, max: number): AsyncGenerator<SourceRecord[]> {
+async function* scan(name: string, chunks: AsyncIterable<Uint8Array>, max: number): AsyncGenerator<SourceRecord[]> {
   let out: SourceRecord[] = []
-  const decoder = new TextDecoder()
+  const decoder = new StrictUtf8Decoder(name)
   let mode: 'start' | 'lines' | 'array' = 'start'
   let line = 1
   let lines: JsonLines | undefined
@@ -67,7 +68,7 @@ async function* scan(chunks: AsyncIterable<Uint8Array>, max: number): AsyncGener
   }
 
   for await (const chunk of chunks) {
-    let text = decoder.decode(chunk, { stream: true })
+    let text = decoder.decode(chunk)
     if (mode === 'start') {
       const i = text.search(/\S/)
       if (i < 0) {

@@ -48,9 +48,15 @@ export function ioRoutes(db: Tessera) {
     assertCanTouch(c.var.principal, path, 'write')
     const body = c.req.raw.body
     if (!body) return c.json({ error: { code: 'INVALID_ARGUMENT', message: 'the request body holds the file to import' } }, 400)
+    // Bun's server hands over the body as sent: a gzip-compressed upload is decompressed by the import.
+    const encoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase()
+    if (encoding !== 'identity' && encoding !== 'gzip') {
+      return c.json({ error: { code: 'INVALID_ARGUMENT', message: `Content-Encoding '${encoding}' is not read; send the file as it is or gzip-compressed` } }, 400)
+    }
     const result = await importData(db, path, body, {
       format,
       name: `upload to ${path}`,
+      ...(encoding === 'gzip' ? { encoding } : {}),
       ...(primaryKey ? { primaryKey } : {}),
       ...(onBadRow === 'skip' ? { onBadRow: 'skip' as const } : {}),
       ...(createTable === false ? { createTable: false } : {}),
