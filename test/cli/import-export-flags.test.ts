@@ -43,3 +43,13 @@ test('export --media takes copy (or path), nothing else', async () => {
   const r = await cli('export', 'a/t', join(folder, 'out.csv'), '--media', 'bogus')
   expect([r.code, r.stderr]).toEqual([2, expect.stringContaining(`--media takes copy`)])
 })
+
+test('--sample-size: the error of a record past the sample names it; with a larger sample the import infers float', async () => {
+  const rows = Array.from({ length: 1500 }, (_, i) => `${i},${i}`).join('\n')
+  writeFileSync(join(folder, 'late.csv'), `id,v\n${rows}\n1500,1.5\n`)
+  const short = await cli('import', 'late.csv', 'a/late')
+  expect(short.code).toBe(1)
+  expect(short.stderr).toContain(`the type int of 'v' was inferred from the first 1000 records`)
+  const long = await cli('import', 'late.csv', 'a/late', '--sample-size', '2000')
+  expect([long.code, long.stderr]).toEqual([0, expect.stringContaining('v float')])
+})

@@ -26,6 +26,7 @@ options:
   --skip-bad-rows    skip rows that do not fit, listing them in --report FILE
   --glob PATTERN     which files of a folder, e.g. '**/*.jpg'
   --batch-size N     rows per staged batch (default 10000; the whole import is one version)
+  --sample-size N    records read to infer a new table's columns and types (default 1000)
   -p, --parents      create the table's dirs when missing
   -d, --home DIR     the data dir (not open in another process: import into a running server with
                      POST /api/v1/tables/{path}/-/import)
@@ -43,7 +44,7 @@ export const importCommand: Command = {
   help: HELP,
   options: {
     ...DATA_DIR_OPTIONS, format: { type: 'string' }, type: { type: 'string', multiple: true }, 'primary-key': { type: 'string' },
-    'skip-bad-rows': { type: 'boolean' }, report: { type: 'string' }, glob: { type: 'string' }, 'batch-size': { type: 'string' }, parents: { type: 'boolean', short: 'p' },
+    'skip-bad-rows': { type: 'boolean' }, report: { type: 'string' }, glob: { type: 'string' }, 'batch-size': { type: 'string' }, 'sample-size': { type: 'string' }, parents: { type: 'boolean', short: 'p' },
   },
   async run(values, positionals) {
     const [file, table] = positionals
@@ -73,6 +74,7 @@ export const importCommand: Command = {
       totalBytes = st.isFile() && !/\.gz$/i.test(file) ? st.size : undefined
     } catch { /* importFile reports it */ }
     const batchSize = intOption('--batch-size', values['batch-size'] as string | undefined, 1, 100_000)
+    const sampleSize = intOption('--sample-size', values['sample-size'] as string | undefined, 1, 1_000_000)
     const db = await openHome(values, 'tessera import')
     const bar = progressBar(`import ${file} → ${table}`)
     try {
@@ -86,6 +88,7 @@ export const importCommand: Command = {
         ...(values.report ? { reportFile: String(values.report) } : {}),
         ...(values.glob ? { glob: String(values.glob) } : {}),
         ...(batchSize !== undefined ? { batchSize } : {}),
+        ...(sampleSize !== undefined ? { sampleSize } : {}),
         onProgress: (p) => bar.update(`${p.rowsInserted} rows${p.rowsSkipped ? `, ${p.rowsSkipped} skipped` : ''}`, totalBytes ? Math.min(1, p.bytesRead / totalBytes) : undefined),
       })
       bar.done(`${r.rowsInserted} rows imported${r.rowsSkipped ? `, ${r.rowsSkipped} skipped${r.reportFile ? ` (see ${r.reportFile})` : ''}` : ''}${r.created ? ` into new table (${Object.entries(r.schema).map(([k, t]) => `${k} ${t}`).join(', ')})` : ''}`)

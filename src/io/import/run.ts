@@ -9,6 +9,7 @@ import { TypeSampler } from './infer.ts'
 import { RecordTooLong } from './record-limit.ts'
 import { badColumnName } from './names.ts'
 import { assertMatchesTable } from './existing-table.ts'
+import { inferredTypeHint, unsampledColumnHint } from './sample-hint.ts'
 import { reportLine } from './show.ts'
 import type { BadRecord, GoodRecord, RecordSource, SourceRecord } from './source.ts'
 import { isBad, valuesOf } from './source.ts'
@@ -115,6 +116,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   // 1. sample (whole batches are read; the records after the sampled ones wait in `sample` for the main loop)
   const sample: SourceRecord[] = []
   const sampleSize = options.sampleSize ?? 1000
+  if (!Number.isInteger(sampleSize) || sampleSize < 1) throw invalid('INVALID_ARGUMENT', `sampleSize must be a positive integer, got ${sampleSize}`)
   const sampler = new TypeSampler(source.text)
   const keys: string[] = []
   const seenIn = new Map<string, number>()
@@ -149,6 +151,8 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     throw failure(e, 'nothing was imported')
   }
 
+  /** The input place of the last sampled record: a record after it may not fit the types inferred from the sample. */
+  const lastSampledLoc = sampledUpTo > 0 ? sample[sampledUpTo - 1]!.loc : 0
   const unreadable = sample.slice(0, sampledUpTo).find(isBad)
   if (unreadable && mode === 'abort') {
     throw invalid('INVALID_ROW', `${where(unreadable.loc)}: ${unreadable.error}; nothing was imported`, { file: source.name, [source.unit]: unreadable.loc })
@@ -177,6 +181,8 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   let locs: number[] = []
   let table: Table | undefined
   let created = false
+  /** Columns whose type the sample decided (a table this import created, no type given or declared by the file). */
+  let inferred: ReadonlySet<string> = new Set()
   // Looked up, then created: another import (or createTable) may create the table in between. Then this import goes
   // into that table, exactly as if it had run after the other one (its columns and types decide, and a mismatch fails
   // as an import into any existing table does); it only tries again if that table is gone again meanwhile.
@@ -197,6 +203,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     try {
       table = await db.createTable(tablePath, schema, options.primaryKey === undefined ? {} : { primaryKey: options.primaryKey })
       created = true
+      if (!declared) inferred = new Set(order.filter((c) => !(options.schema && Object.hasOwn(options.schema, c))))
     } catch (e) {
       if (isTesseraError(e) && e.code === 'INVALID_NAME' && typeof e.details?.name === 'string' && order.includes(e.details.name)) {
         throw badColumnName(source.name, source.columns ? 'header' : 'input', e.details.name, e.message, tablePath)
@@ -260,6 +267,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   }
 
   function bad(loc: number, column: string | undefined, message: string, record?: unknown): void {
+    if (column !== undefined && loc > lastSampledLoc && inferred.has(column)) message += inferredTypeHint(column, byName.get(column)?.type ?? '?', sampled)
     if (mode === 'abort') throw new BadRow(loc, column, message, record)
     problem(loc, column, message, record)
   }
@@ -272,7 +280,8 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     // Inputs with declared columns (a CSV header, a Parquet schema) were checked against the table once, up front.
     if (!declaredColumns) for (const key in values) {
       if (!converters.has(key)) {
-        bad(r.loc, key, `unknown column '${key}'; '${path}' has: ${inputs.map((x) => x.name).join(', ')}`, values)
+        const hint = created && !source.columns && r.loc > lastSampledLoc ? unsampledColumnHint(key, sampled) : ''
+        bad(r.loc, key, `unknown column '${key}'; '${path}' has: ${inputs.map((x) => x.name).join(', ')}${hint}`, values)
         return undefined
       }
     }
