@@ -38,6 +38,8 @@ test('exportQuery refuses an option it does not take, and a media mode it does n
   expect(e?.message).toContain(`unknown option 'batch_size'`)
   const m = await failure(exportQuery(t, join(dir, 'ex.csv'), { media: 'cpoy' } as never))
   expect(m?.message).toContain(`media must be 'path' or 'copy'`)
+  const d = await failure(exportQuery(t, join(dir, 'ex.csv'), { mediaDir: join(dir, 'm') }))
+  expect(d?.message).toContain(`without media: 'copy' nothing is copied`)
 })
 
 test('into an existing table, primaryKey and schema must say what the table is: refused naming the difference, taken when they match', async () => {

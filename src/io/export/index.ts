@@ -76,6 +76,9 @@ export async function exportQuery(source: Exportable, target: string | WritableS
   if (options.media !== undefined && options.media !== 'path' && options.media !== 'copy') {
     throw invalid('INVALID_ARGUMENT', `exportQuery: media must be 'path' or 'copy', got ${JSON.stringify(String(options.media))}`, { option: 'media' })
   }
+  if (options.mediaDir !== undefined && options.media !== 'copy') {
+    throw invalid('INVALID_ARGUMENT', `exportQuery: mediaDir is where media: 'copy' puts the copies; without media: 'copy' nothing is copied`, { option: 'mediaDir' })
+  }
   const isFile = typeof target === 'string'
   const format = options.format ?? (isFile ? exportFormatOf(target) : undefined)
   if (!format) throw invalid('INVALID_ARGUMENT', `cannot tell the export format${isFile ? ` of '${target}'` : ''}; pass format: 'jsonl' | 'csv' | 'parquet'`)
