@@ -176,6 +176,8 @@ describe('arguments and targets a command does not take', () => {
       [['ls', 'app', 'more', '--home', home], 'more', 'one argument'],
       [['check', 'app', '--home', home], 'app', 'no arguments'],
       [['mv', 'app/people', 'app/p2', 'app/p3', '--home', home], 'app/p3', '2 arguments'],
+      [['export', 'app/people', join(folder, 'p.csv'), 'p2.csv', '--home', home], 'p2.csv', '2 arguments'],
+      [['import', 'people.csv', 'app/people2', 'app/people3', '--home', home], 'app/people3', '2 arguments'],
     ] as const) {
       const r = await cli(...args)
       expect(r.code).toBe(2)

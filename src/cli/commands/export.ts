@@ -10,6 +10,7 @@ import { openHome } from '../target.ts'
 export const exportCommand: Command = {
   name: 'export',
   summary: 'export a table or query result to JSONL, CSV or Parquet (streamed)',
+  maxArguments: 2,
   usage: "tessera export TABLE[:version] OUT.(jsonl|csv|parquet) [--query '{\"where\": ...}'] [--media copy] [--home DIR]",
   help: `Streams the rows (any size) to a file; the format follows the extension unless --format says otherwise.
 

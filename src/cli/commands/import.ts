@@ -40,6 +40,7 @@ examples:
 export const importCommand: Command = {
   name: 'import',
   summary: 'import a CSV/TSV/JSON/JSONL/Parquet file or a folder of media files into a table (streamed)',
+  maxArguments: 2,
   usage: 'tessera import FILE|FOLDER TABLE [--format csv] [--type col:type ...] [--primary-key id] [--skip-bad-rows --report bad.jsonl] [--glob "**/*.jpg"] [-p] [--home DIR]',
   help: HELP,
   options: {
