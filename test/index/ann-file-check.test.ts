@@ -83,9 +83,11 @@ async function openInChild(home: string): Promise<{ first: Phase; second: Phase 
 /**
  * The answer of `exact: true`, as a graph search gives it: every row returned with its own exact score (a file whose
  * vectors were shuffled answers rows at other rows' distances), in score order (rows within f16's 1e-4 may swap), and
- * at least 9 of the true top 10. Not all 10: usearch's parallel adds can leave a node that no search reaches, at any
+ * at least 8 of the true top 10. Not all 10: usearch's parallel adds can leave a node that no search reaches, at any
  * efSearch (usearch issue #735, open in 2.26.2: 10 of 200 builds of this very table left one such node among some
- * query's true top 10, none with single-threaded adds), so a correct graph may miss one row here.
+ * query's true top 10, none with single-threaded adds; a run that rebuilt the table several times once met two in
+ * one query's top 10), so a correct graph may miss a row or two here. A damaged file's wrong answers are caught by
+ * the scores: each row's is checked against its own vector.
  */
 function expectExactAnswers(got: Hit[][], exact: Hit[][]): void {
   expect(got.length % exact.length).toBe(0)
@@ -99,7 +101,7 @@ function expectExactAnswers(got: Hit[][], exact: Hit[][]): void {
     for (const h of hits) expect(Math.abs(h.score - cosine(query, rows[h.id]!))).toBeLessThan(1e-4)
     for (let j = 1; j < 10; j++) expect(hits[j]!.score).toBeLessThanOrEqual(hits[j - 1]!.score + 2e-4)
     const ids = new Set(want.map((h) => h.id))
-    expect(hits.filter((h) => ids.has(h.id)).length).toBeGreaterThanOrEqual(9)
+    expect(hits.filter((h) => ids.has(h.id)).length).toBeGreaterThanOrEqual(8)
   })
 }
 
