@@ -39,6 +39,7 @@ import { attachVectorIndexes, detachVectorIndexes, provideIndexStatements, vecto
 import type { ProviderConfig } from '../ai/index.ts'
 import { applySessionSettings, execContext } from './context.ts'
 import { autoAnalyzeOf } from './auto-analyze.ts'
+import { assertReplaceable, replacingPath, underUserPath } from './replace.ts'
 
 /** Session settings every store connection of a database gets (catalog/context.ts). */
 // The index layer's statements over the data tables are written in the data-table layer (it cannot import them).
@@ -490,13 +491,19 @@ export class Tessera {
       columns, primaryKey, nextColumnId: columns.length, mediaValidation: options.mediaValidation ?? 'on_write',
       ...(options.comment ? { comment: options.comment } : {}),
     }
-    const existing = await this.#existing(p, ifExists)
-    if (existing) return existing
+    const { handle, replaced } = await this.#existing(p, ifExists)
+    if (handle) return handle
+    const force = ifExists === 'replace_force'
+    if (replaced) await assertReplaceable(this.#db, replaced, force)
+    // A replace drops the old table in the transaction that records the new one (src/catalog/replace.ts).
+    const dropped: TableState[] = []
     try {
-      return this.#handle(await this.#createRecord(p, 'table', md))
+      const created = await this.#createRecord(p, 'table', md, replaced ? (tx) => this.#dropReplaced(tx, p, force, dropped) : undefined)
+      this.#afterDrops(dropped)
+      return this.#handle(created)
     } catch (e) {
       // Created by someone else since #existing looked: 'ignore' returns that table, as if it had been there first.
-      const raced = ifExists === 'ignore' && e instanceof TesseraError && e.code === 'TABLE_ALREADY_EXISTS' ? await this.#existing(p, 'ignore') : undefined
+      const raced = ifExists === 'ignore' && e instanceof TesseraError && e.code === 'TABLE_ALREADY_EXISTS' ? (await this.#existing(p, 'ignore')).handle : undefined
       if (raced) return raced
       throw e
     }
@@ -601,27 +608,33 @@ export class Tessera {
     if (fromQuery && fromQuery.source.version !== undefined) throw invalid('INVALID_ARGUMENT', `a view needs a live base table, not '${fromQuery.source.path}' at a fixed version; use createSnapshot for that`)
     const baseTable = fromQuery ? await this.getTable(fromQuery.source.path) : typeof base === 'string' ? await this.getTable(base) : base as Table
     if (baseTable.pinnedVersion !== undefined || baseTable.md.snapshot) throw invalid('INVALID_ARGUMENT', `a view needs a live base table, not '${baseTable.path}' at a fixed version; use createSnapshot for that`)
-    const existing = await this.#existing(p, options.ifExists ?? 'error')
-    if (existing) return existing
+    const { handle, replaced } = await this.#existing(p, options.ifExists ?? 'error')
+    if (handle) return handle
+    const force = options.ifExists === 'replace_force'
+    if (replaced) await assertReplaceable(this.#db, replaced, force, baseTable.id)
+    // A replacing view is made and synced under a temporary path, and takes `p` (dropping the old object) only once
+    // its first sync has succeeded: a failed replace leaves the old object as it was (src/catalog/replace.ts).
+    const at = replaced ? replacingPath(p) : p
     const own = options.where === undefined ? undefined : stripTables(toNode(options.where))
     const inherited = fromQuery?.where ? stripTables(fromQuery.where) : undefined
     const where = own && inherited ? fnNode('and', [inherited, own]) : own ?? inherited
     const spec = { ...(where ? { where } : {}), ...(options.iterator ? { iterator: options.iterator } : {}) }
     // Under the base's lock, as its schema changes run: the view is made on the schema its creation commits against.
     const id = await this.#locks.run(baseTable.id, async () => {
-      const created = await this.#createDependent(p, 'view', baseTable.id, (base) => views.viewMd(base, spec, resolveIterator))
+      const created = await this.#createDependent(at, 'view', baseTable.id, (base) => views.viewMd(base, spec, resolveIterator))
       // The first sync fills the view with the base's current rows. It may be staged in steps, so it cannot share the
       // transaction that records the view; when it fails (a filter failing on a row, an iterator's missing file), the
       // view is dropped again: a failed createView leaves nothing behind (it left a view that could not be opened,
       // whose path stayed taken).
       try {
         await this.#syncView(created.id, this.#ctx.state(baseTable.id))
+        if (replaced) await this.#takePath(created.id, p, force)
       } catch (e) {
-        await this.#dropUnsynced(created)
+        await this.#dropUnsynced(this.#states.get(created.id) ?? created)
         throw e
       }
       return created.id
-    })
+    }).catch((e: unknown) => Promise.reject(replaced ? underUserPath(e, at, p) : e))
     return new Table(this.#ctx, id)
   }
 
@@ -630,13 +643,19 @@ export class Tessera {
     refuseUnknownOptions('createSnapshot', options, ['ifExists'])
     const p = parsePath(this.#envPath(path)).path
     const baseTable = typeof base === 'string' ? await this.getTable(base) : base
-    const existing = await this.#existing(p, options.ifExists ?? 'error')
-    if (existing) return existing
+    const { handle, replaced } = await this.#existing(p, options.ifExists ?? 'error')
+    if (handle) return handle
     const source = baseTable.querySource()
+    const force = options.ifExists === 'replace_force'
+    if (replaced) await assertReplaceable(this.#db, replaced, force, source.tableId)
     const version = source.version ?? baseTable.version
     const md: TableMd = { ...source.md, snapshot: { baseId: source.tableId, version } }
-    // The snapshot reads its base's rows: it is recorded only while the base still exists (#createDependent).
-    return this.#handle(await this.#createDependent(p, 'snapshot', source.tableId, async () => md, { sameSchema: false }))
+    // The snapshot reads its base's rows: it is recorded only while the base still exists (#createDependent). A
+    // replace drops the old object in the same transaction (src/catalog/replace.ts).
+    const dropped: TableState[] = []
+    const created = await this.#createDependent(p, 'snapshot', source.tableId, async () => md, { sameSchema: false, ...(replaced ? { before: (tx: Queryable) => this.#dropReplaced(tx, p, force, dropped, source.tableId) } : {}) })
+    this.#afterDrops(dropped)
+    return this.#handle(created)
   }
 
   /**
@@ -683,14 +702,42 @@ export class Tessera {
     if (next) await this.#followBase(next, 'sync')
   }
 
-  /** ifExists for tables, views and snapshots: the existing handle ('ignore'), an error, or nothing after dropping it. */
-  async #existing(p: string, ifExists: IfExists): Promise<Table | undefined> {
+  /**
+   * ifExists for tables, views and snapshots: the existing handle ('ignore'), an error, or (a replace) the object to
+   * replace, which the creation drops only in its final transaction (#dropReplaced, #takePath).
+   */
+  async #existing(p: string, ifExists: IfExists): Promise<{ handle?: Table; replaced?: TableState }> {
     const existing = await loadTableByPath(this.#db, p)
-    if (!existing) return undefined
-    if (ifExists === 'ignore') return existing.kind === 'view' ? this.getTable(p) : this.#handle(existing)
+    if (!existing) return {}
+    if (ifExists === 'ignore') return { handle: existing.kind === 'view' ? await this.getTable(p) : this.#handle(existing) }
     if (ifExists === 'error') throw alreadyExists('TABLE_ALREADY_EXISTS', `'${p}' already exists; pass ifExists: 'ignore' to use it or 'replace' to recreate it`, { path: p })
-    await this.dropTable(p, { force: ifExists === 'replace_force' })
-    return undefined
+    return { replaced: existing }
+  }
+
+  /**
+   * A replace's drop, in the transaction that makes the new object take `p`: what is at `p` now (with its dependents
+   * when `force`; refused if it has any otherwise), never `keep` (the new object's base, or the new view itself).
+   */
+  async #dropReplaced(tx: Queryable, p: string, force: boolean, dropped: TableState[], ...keep: number[]): Promise<void> {
+    // A server store may run the transaction again: what it dropped is what its last run did.
+    dropped.length = 0
+    const old = await loadTableByPath(tx, p)
+    if (!old) return
+    await this.#dropTableIn(tx, old, force, dropped)
+    const lost = dropped.find((d) => keep.includes(d.id))
+    if (lost) throw invalid('INVALID_ARGUMENT', `'${p}' cannot be replaced by an object made over '${lost.path}': the replace would drop it`, { path: p })
+  }
+
+  /** A replacing view, synced under its temporary path, takes `p`: the old object is dropped in the same transaction. */
+  async #takePath(viewId: number, p: string, force: boolean): Promise<void> {
+    const dropped: TableState[] = []
+    await this.#db.transaction(async (tx) => {
+      const view = await lockTableRow(tx, viewId, p)
+      await this.#dropReplaced(tx, p, force, dropped, viewId, view.md.view!.baseId)
+      await dirs.takeTablePath(tx, view.id, p)
+    })
+    this.#afterDrops(dropped)
+    await this.#ctx.refresh(viewId)
   }
 
   /**
@@ -701,7 +748,7 @@ export class Tessera {
    * with sameSchema (a view's columns are the base's), a base schema another process changed in between makes it
    * build again from the new one.
    */
-  async #createDependent(p: string, kind: 'view' | 'snapshot', baseId: number, make: (base: TableState) => Promise<TableMd>, options: { sameSchema?: boolean } = {}): Promise<TableState> {
+  async #createDependent(p: string, kind: 'view' | 'snapshot', baseId: number, make: (base: TableState) => Promise<TableMd>, options: { sameSchema?: boolean; before?: (tx: Queryable) => Promise<void> } = {}): Promise<TableState> {
     for (let attempt = 0; ; attempt++) {
       const base = await this.#ctx.refresh(baseId)
       const md = await make(base)
@@ -710,6 +757,7 @@ export class Tessera {
           throw e instanceof TesseraError && e.code === 'TABLE_NOT_FOUND' ? notFound('TABLE_NOT_FOUND', `table '${base.path}' was dropped`, { path: base.path }) : e
         })
         if (options.sameSchema !== false && !sameMd(locked.md, base.md)) throw staleBase
+        await options.before?.(tx)
       }
       try {
         return await this.#createRecord(p, kind, md, hold)

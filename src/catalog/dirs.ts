@@ -2,6 +2,7 @@ import { alreadyExists, invalid, notFound } from '../errors.ts'
 import type { Queryable } from '../store/index.ts'
 import type { IfExists, IfNotExists } from './metadata.ts'
 import { parentOf, parsePath } from './paths.ts'
+import { isReplacingPath } from './replacing-path.ts'
 
 // Directories are namespaces ('prod_app', 'user_42/photos'); the root '' always exists. A dir and a table never
 // share a path.
@@ -82,12 +83,20 @@ export async function listTables(db: Queryable, input = '', options: ListOptions
   const { path } = parsePath(input, { allowRoot: true })
   if (!(await dirExists(db, path))) throw notFound('DIR_NOT_FOUND', `directory '${path}' does not exist`, { path })
   const r = await db.query<{ path: string }>(`select path from tessera.tables where starts_with(path, $1) order by path`, [path === '' ? '' : `${path}/`])
-  return r.rows.map((x) => x.path).filter((p) => options.recursive || parentOf(p) === path)
+  // A view being made to replace another is not listed until it takes its path (src/catalog/replace.ts).
+  return r.rows.map((x) => x.path).filter((p) => (options.recursive || parentOf(p) === path) && !isReplacingPath(p))
 }
 
 export interface DropDirOptions {
   readonly force?: boolean
   readonly ifNotExists?: IfNotExists
+}
+
+/** Gives table `id` the free path `to`: a replacing view taking its path once synced (src/catalog/replace.ts). */
+export async function takeTablePath(db: Queryable, id: number, to: string): Promise<void> {
+  if ((await dirExists(db, to)) || (await tableExists(db, to))) throw alreadyExists('PATH_ALREADY_EXISTS', `'${to}' already exists`, { path: to })
+  await requireParentDir(db, to, 'table')
+  await db.query(`update tessera.tables set path = $2 where id = $1`, [id, to])
 }
 
 /** Moves a dir (with everything below it) or a table to a new path. */

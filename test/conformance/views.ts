@@ -106,5 +106,32 @@ export function viewsSuite(makeDb: MakeDb): void {
       expect((await err(db.get('vbad_v'))).code).toBe('TABLE_NOT_FOUND')
       expect(await (await db.createView('vbad_v', t, { where: t.c.id.gt(0) })).count()).toBe(1)
     })
+
+    test('a replace whose first sync fails leaves the old view as it was: rows, versions, its own views', async () => {
+      const t = await db.createTable('vrep', { id: 'int', s: 'string' })
+      await t.insert([{ id: 1, s: 'abc' }, { id: 2, s: '5' }])
+      const old = await db.createView('vrep_v', t, { where: t.c.id.gt(0) })
+      await old.addComputedColumn('up', old.c.s.upper())
+      await db.createView('vrep_vv', old, { where: old.c.id.eq(2) })
+      for (const ifExists of ['replace', 'replace_force'] as const) {
+        const e = await err(db.createView('vrep_v', t, { where: t.c.s.astype('int').gt(0), ifExists }))
+        // 'replace' is refused before any work (the view has a dependent), as it was; 'replace_force' fails its sync.
+        expect(e.code).toBe(ifExists === 'replace' ? 'HAS_DEPENDENTS' : 'INVALID_EXPRESSION')
+        expect(e.message).not.toContain('~replacing~')
+        const v = await db.get('vrep_v')
+        expect(v.version).toBe(2)
+        expect((await v.select('id', 'up').orderBy('id').collect()).rows).toEqual([{ id: 1, up: 'ABC' }, { id: 2, up: '5' }])
+        expect(await (await db.get('vrep_vv')).count()).toBe(1)
+        expect((await db.listTables('')).filter((p) => p.startsWith('vrep'))).toEqual(['vrep', 'vrep_v', 'vrep_vv'])
+      }
+      // A replace that succeeds is what it was: the old view and (with force) its views are gone.
+      const v = await db.createView('vrep_v', t, { where: t.c.id.eq(1), ifExists: 'replace_force' })
+      expect(await v.count()).toBe(1)
+      expect(v.version).toBe(1)
+      expect((await err(db.get('vrep_vv'))).code).toBe('TABLE_NOT_FOUND')
+      await t.insert([{ id: 1, s: 'again' }])
+      expect(await v.count()).toBe(2)
+      expect((await db.check()).problems).toEqual([])
+    })
   })
 }
