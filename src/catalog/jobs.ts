@@ -376,7 +376,7 @@ export class Jobs {
       let writeStarted = 0
       await this.#c.ctx.locks.run(state.id, () => this.#c.db.transaction(async (tx) => {
         writeStarted = performance.now()
-        await writeJobBatch(tx, state, plan, rows, ts)
+        await writeJobBatch(tx, state, plan, rows, ts, job.column_name)
         await tx.query(`update tessera.jobs set cursor = $2, rows_done = rows_done + $3, updated_at = now() where id = $1`, [id, last, rows.length])
       }, { lockKey: state.id, priority: 'background' }))
       limit = stepRows((performance.now() - writeStarted) / rows.length, job.spec.batchSize)

@@ -213,5 +213,17 @@ export function rowsVersionsSuite(makeDb: MakeDb): void {
       }
       expect((await t.collect()).rows).toEqual([{ id: 1, s: 'abc' }])
     })
+
+    test('a SQL-computed column failing on new values: batchUpdate reports what update reports, nothing written', async () => {
+      const t = await db.createTable('badc1', { id: 'int', s: 'string' }, { primaryKey: 'id' })
+      await t.insert([{ id: 1, s: '5' }])
+      await t.addComputedColumn('n', t.c.s.astype('int'))
+      const update = await err(t.update({ s: 'abc' }))
+      const batch = await err(t.batchUpdate([{ id: 1, s: 'abc' }]))
+      expect([update.code, batch.code]).toEqual(['COMPUTATION_FAILED', 'COMPUTATION_FAILED'])
+      expect(batch.message).toBe(update.message)
+      expect(batch.details).toEqual({ table: 'badc1', column: 'n', expression: 'astype(s, type="int")' })
+      expect((await t.collect()).rows).toEqual([{ id: 1, s: '5', n: 5 }])
+    })
   })
 }

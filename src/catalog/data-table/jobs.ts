@@ -5,7 +5,7 @@ import type { CellError } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import { parseType, pgType, toStoreJson } from '../../types/index.ts'
 import type { TableState } from '../state.ts'
-import { binaryArraySource, blockRange, readColumnsSql } from './rows.ts'
+import { binaryArraySource, blockRange, readColumnsSql, sqlComputeError } from './rows.ts'
 
 // Background jobs' statements (src/catalog/jobs.ts): a job computes a hidden column batch by batch in _rowid order,
 // outside any transaction, and writes each batch in place into the current row versions it read.
@@ -57,9 +57,9 @@ export async function readJobBatch(db: Queryable, state: TableState, plan: Compu
  * or that was deleted since the read is skipped, since the update recomputed it through its cascade. TypeScript
  * values come in `ts` (aligned with rows); an SQL-mode column is computed in the statement.
  */
-export async function writeJobBatch(tx: Queryable, state: TableState, plan: ComputedPlan, rows: readonly JobBatchRow[], ts?: { values: unknown[]; errors: (CellError | null)[] }): Promise<void> {
+export async function writeJobBatch(tx: Queryable, state: TableState, plan: ComputedPlan, rows: readonly JobBatchRow[], ts?: { values: unknown[]; errors: (CellError | null)[] }, columnName = plan.column.name): Promise<void> {
   if (rows.length === 0) return
-  const write = (items: readonly BatchItem[], byAddress: boolean) => (ts ? writeTsValues(tx, state, plan, items, ts, byAddress) : writeSqlValues(tx, state, plan, items, byAddress))
+  const write = (items: readonly BatchItem[], byAddress: boolean) => (ts ? writeTsValues(tx, state, plan, items, ts, byAddress) : writeSqlValues(tx, state, plan, items, byAddress, columnName))
   const written = await write(rows.map((row, i) => ({ row, i })), true)
   const moved = rows.flatMap((row, i) => (written.has(String(row._rowid)) ? [] : [{ row, i }]))
   if (moved.length > 0) await write(moved, false)
@@ -107,12 +107,17 @@ async function writeTsValues(tx: Queryable, state: TableState, plan: ComputedPla
 }
 
 /** Computes an SQL-mode column in the statement, over the batch's _rowid range within its blocks, or its _rowids. */
-async function writeSqlValues(tx: Queryable, state: TableState, plan: ComputedPlan, items: readonly BatchItem[], byAddress: boolean): Promise<Set<string>> {
+async function writeSqlValues(tx: Queryable, state: TableState, plan: ComputedPlan, items: readonly BatchItem[], byAddress: boolean, columnName: string): Promise<Set<string>> {
   const params = new ParamList()
   const scope = new ColumnScope(state.md, (col) => `t.${valueColumn(col.id)}`)
   const set = `${valueColumn(plan.column.id)} = ${compileExpr(plan.expr, scope, params)}`
   const which = byAddress
     ? `t._rowid between ${params.param(Number(items[0]!.row._rowid))}::bigint and ${params.param(Number(items.at(-1)!.row._rowid))}::bigint${blockRange('t', items.map((x) => x.row._tid), params)}`
     : `t._rowid = any(${params.param(items.map((x) => Number(x.row._rowid)))}::bigint[])`
-  return rowIds(await tx.query<{ _rowid: unknown }>(`update ${dataTable(state.id)} as t set ${set} where t._v_max = ${MAX_VERSION} and ${which} returning t._rowid`, params.values))
+  // A value the expression fails on (onError 'abort') fails the job naming the column and the expression, as an
+  // update does (the job's error was the store's raw text); named by the column the job computes, not its hidden one.
+  const shown = { ...plan, column: { ...plan.column, name: columnName } }
+  const fix = `the job stopped at this batch, its earlier batches kept (fix the rows and resume it, or start it with onError: 'ignore' to store the error per cell instead)`
+  return rowIds(await tx.query<{ _rowid: unknown }>(`update ${dataTable(state.id)} as t set ${set} where t._v_max = ${MAX_VERSION} and ${which} returning t._rowid`, params.values)
+    .catch(async (e: unknown) => Promise.reject(await sqlComputeError(e, state, [shown], undefined, fix))))
 }

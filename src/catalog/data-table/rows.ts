@@ -199,16 +199,19 @@ const UNNEST_TYPES = new Set(['bigint', 'text', 'double precision', 'boolean', '
 export const UNNEST_MAX_ROWS = 2000
 
 
+/** What a failed write of a computed column tells its caller to do (a background job says its own). */
+const WRITE_FIX = 'nothing was written (use onError: \'ignore\' to store the error per cell instead)'
+
 /**
  * A computed column's statement failed (a cast of a value that is not of its type, say): the error says which column
  * and, when the rows are at hand (an insert's batch), which row — found by computing the failed statement's SQL-mode
  * expressions in TypeScript over that batch (pure expressions, no side effects; only on failure). Otherwise the
- * column and its expression, and the value the store named.
+ * column and its expression, and the value the store named. Every statement that computes SQL-mode columns reports
+ * through here (insert, update, batchUpdate, backfills), so they all fail alike.
  */
-async function sqlComputeError(e: unknown, state: TableState, sqlPlans: readonly ComputedPlan[], batch?: { rows: readonly Row[]; start: number }): Promise<unknown> {
+export async function sqlComputeError(e: unknown, state: TableState, sqlPlans: readonly ComputedPlan[], batch?: { rows: readonly Row[]; start: number }, fix = WRITE_FIX): Promise<unknown> {
   const t = translateStoreError(e, { table: state.path, columnNames: columnNameMap(state.md) })
   if (!(t instanceof TesseraError && t.code === 'INVALID_ARGUMENT' && sqlPlans.length > 0)) return t
-  const fix = 'nothing was written (use onError: \'ignore\' to store the error per cell instead)'
   if (batch) {
     for (const p of sqlPlans) {
       const found = await evalCells(p.expr, batch.rows, (n) => (isCol(n) && !n.prop ? n.col : undefined)).catch(() => undefined)
