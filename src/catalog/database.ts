@@ -39,7 +39,7 @@ import { attachVectorIndexes, detachVectorIndexes, provideIndexStatements, vecto
 import type { ProviderConfig } from '../ai/index.ts'
 import { applySessionSettings, execContext } from './context.ts'
 import { autoAnalyzeOf } from './auto-analyze.ts'
-import { assertReplaceable, replacingPath, underUserPath } from './replace.ts'
+import { assertReplaceable, REPLACING_MARK, replacingPath, underUserPath } from './replace.ts'
 
 /** Session settings every store connection of a database gets (catalog/context.ts). */
 // The index layer's statements over the data tables are written in the data-table layer (it cannot import them).
@@ -209,6 +209,7 @@ export class Tessera {
       const repaired = await repairUncommittedWrites(db)
       const t = new Tessera(db, lock, home, options.mediaCacheBytes, options.mediaDir, options.mediaStore, options.providers)
       t.#repaired = repaired
+      await t.#dropReplacingLeftovers()
       t.#env = envOption(options)
       await openDestinations(db)
       return t
@@ -726,6 +727,23 @@ export class Tessera {
     await this.#dropTableIn(tx, old, force, dropped)
     const lost = dropped.find((d) => keep.includes(d.id))
     if (lost) throw invalid('INVALID_ARGUMENT', `'${p}' cannot be replaced by an object made over '${lost.path}': the replace would drop it`, { path: p })
+  }
+
+  /**
+   * Drops views a replace left under their temporary path when its process was killed mid-sync (nothing else can open
+   * or list them). Only at the open of a data dir: it is this process's alone, while on a server store another process
+   * may be replacing right now.
+   */
+  async #dropReplacingLeftovers(): Promise<void> {
+    const r = await this.#db.query<{ id: number }>(`select id from tessera.tables where strpos(path, $1) > 0 order by id desc`, [REPLACING_MARK])
+    for (const { id } of r.rows) {
+      const dropped: TableState[] = []
+      await this.#db.transaction(async (tx) => {
+        const s = await loadTableById(tx, Number(id))
+        if (s) await this.#dropTableIn(tx, s, true, dropped)
+      })
+      this.#afterDrops(dropped)
+    }
   }
 
   /** A replacing view, synced under its temporary path, takes `p`: the old object is dropped in the same transaction. */

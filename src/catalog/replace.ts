@@ -3,7 +3,7 @@ import type { Queryable } from '../store/index.ts'
 import type { TableState } from './state.ts'
 import * as views from './views.ts'
 
-export { isReplacingPath, replacingPath, underUserPath } from './replacing-path.ts'
+export { isReplacingPath, REPLACING_MARK, replacingPath, underUserPath } from './replacing-path.ts'
 
 // A replace of a table, view or snapshot (ifExists: 'replace' / 'replace_force') is one change: the old object (with
 // its dependents, under 'replace_force') is dropped in the transaction that makes the new one take its path, so a

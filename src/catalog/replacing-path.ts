@@ -3,7 +3,7 @@ import { TesseraError } from '../errors.ts'
 // The temporary path a view replacing another is made and synced under, until it takes its path (src/catalog/replace.ts).
 
 /** In a temporary path: not a name character (src/types/paths.ts), so no user path has it. */
-const REPLACING_MARK = '~replacing~'
+export const REPLACING_MARK = '~replacing~'
 
 /** The path a view replacing `path` is created and synced under, until it takes `path` (unique per replace). */
 export function replacingPath(path: string): string {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Tessera } from '../../src/index.ts'
+import { Tessera } from '../../src/index.ts'
 import { memoryDb } from '../support/db.ts'
 
 // A replace of a table, view or snapshot (ifExists: 'replace' / 'replace_force') drops the old object only in the
@@ -103,5 +103,30 @@ describe('table and snapshot replaces', () => {
     expect(Object.keys(n.schema())).toEqual(['a'])
     expect(await n.count()).toBe(0)
     expect(await db.listTables('')).toEqual(['t'])
+  })
+})
+
+describe('a replacing view left by a process killed mid-sync', () => {
+  test('is dropped when the data dir is opened again; the old object and the base stay', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'replace-leftover-'))
+    try {
+      db = await Tessera.open({ home })
+      const t = await db.createTable('t', { id: 'int' })
+      await t.insert([{ id: 1 }])
+      await db.createView('v', t)
+      const left = await db.createView('w', t)
+      // What a kill between the new view's creation and its taking of the path leaves: a view under its temporary path.
+      await db.driver.query(`update tessera.tables set path = 'v~replacing~x1' where id = $1`, [left.id])
+      await db.close()
+      db = await Tessera.open({ home })
+      expect(await db.listTables('')).toEqual(['t', 'v'])
+      expect((await db.driver.query(`select path from tessera.tables order by path`)).rows).toEqual([{ path: 't' }, { path: 'v' }])
+      expect((await db.check()).problems).toEqual([])
+      expect(await (await db.get('v')).count()).toBe(1)
+    } finally {
+      await db?.close()
+      db = undefined
+      rmSync(home, { recursive: true, force: true })
+    }
   })
 })
