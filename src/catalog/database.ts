@@ -281,7 +281,7 @@ export class Tessera {
 
   /** Background jobs (long backfills): start, list, get, wait, cancel, resume. */
   get jobs(): Jobs {
-    return (this.#jobs ??= new Jobs({ db: this.#db, ctx: this.#ctx, getTable: (path) => this.getTable(path) }))
+    return (this.#jobs ??= new Jobs({ db: this.#db, ctx: this.#ctx, getTable: (path) => this.getTable(path), heldMediaRefs: (refs, under) => this.heldMediaRefs(refs, under) }))
   }
 
   get closed(): boolean {

@@ -112,6 +112,8 @@ export interface JobsContext {
   readonly db: Driver
   readonly ctx: CatalogContext
   readonly getTable: (path: string) => Promise<Table>
+  /** Tessera.heldMediaRefs: which store refs the tables under some paths hold (a resumed job's ref gate). */
+  readonly heldMediaRefs: (refs: readonly string[], under: readonly string[]) => Promise<Set<string>>
 }
 
 /** The index entry an index job adds: over its hidden vectors column, as of the version that added that column. */
@@ -312,6 +314,16 @@ export class Jobs {
     return out
   }
 
+  /**
+   * A job's saved access with its store-ref gate rebuilt: a job resumed (after a restart, or after it failed) reads
+   * media refs under the same check as the request that started it (src/media/read-gate.ts), not as an admin would.
+   */
+  #withRefGate(access: MediaAccess): MediaAccess {
+    if (access.storeRefs || !access.storeRefScopes) return access
+    const scopes = access.storeRefScopes
+    return { ...access, storeRefs: { held: (refs) => this.#c.heldMediaRefs(refs, scopes), uploaded: new Set(), scopes } }
+  }
+
   /** Stops every loop of this process without changing job status (close(); after reopen they show 'interrupted'). */
   async stopAll(): Promise<void> {
     for (const run of this.#running.values()) run.controller.abort()
@@ -335,7 +347,8 @@ export class Jobs {
   }
 
   /** Runs a job's loop in this process, in its database's context, under the media access of whoever started it. */
-  #launch(id: number, access: MediaAccess | undefined): void {
+  #launch(id: number, saved: MediaAccess | undefined): void {
+    const access = saved ? this.#withRefGate(saved) : undefined
     const run: JobRun = { controller: new AbortController(), done: Promise.resolve() }
     const loop = () => inContext(this.#c.ctx.exec, () => this.#loop(id, run))
     run.done = (access ? withMediaAccess(access, loop) : loop()).catch(async (e) => {
@@ -488,10 +501,10 @@ export class Jobs {
 }
 
 /**
- * The access a job keeps for a resume after a restart, as JSON: its request's store-ref gate is left out (a function
- * and this request's uploads; a job computes columns and writes no client-given refs).
+ * The access a job keeps for a resume after a restart, as JSON: of its request's store-ref gate only the scopes it
+ * looks under (the gate itself is a function, and its uploads the request's own), from which a resume rebuilds it.
  */
 function storedAccess(access: MediaAccess): MediaAccess {
-  const { storeRefs: _gate, ...stored } = access
-  return stored
+  const { storeRefs: gate, ...stored } = access
+  return gate ? { ...stored, storeRefScopes: gate.scopes } : stored
 }

@@ -30,6 +30,12 @@ export interface MediaAccess {
    * own table's media route. The server sets this for scoped tokens (src/server/media-refs.ts); rows.ts enforces it.
    */
   readonly storeRefs?: StoreRefGate
+  /**
+   * The paths (table paths or dir prefixes) whose tables' media a restricted caller may reference: storeRefs' scopes
+   * in a form that survives as JSON, kept with a background job so that a job resumed after a restart checks the
+   * refs it reads as the request that started it did (src/catalog/jobs.ts).
+   */
+  readonly storeRefScopes?: readonly string[]
 }
 
 /** The store refs a restricted caller may reference: those a table it may read holds, and those it uploaded. */
@@ -38,6 +44,8 @@ export interface StoreRefGate {
   held(refs: readonly string[]): Promise<ReadonlySet<string>>
   /** Refs of bytes this request stored (uploads, data: URLs): the caller has the bytes, so naming them leaks nothing. */
   readonly uploaded: Set<string>
+  /** The paths (table paths or dir prefixes, '' every path) whose tables `held` looks in. */
+  readonly scopes: readonly string[]
 }
 
 /** Whether the current work only reads (see MediaAccess.readOnly). */
