@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { connect } from '../../src/client/index.ts'
 import type { RemoteTessera } from '../../src/client/index.ts'
 import type { Tessera } from '../../src/index.ts'
-import { createApp } from '../../src/server/app.ts'
-import { TokenStore } from '../../src/server/tokens.ts'
 import { memoryDb } from '../support/db.ts'
-import { jpeg } from '../media/fixtures.ts'
+import { twoTenants } from './fixtures/two-tenants.ts'
 
 // A background job started by a scoped token reads media refs under that token's check (src/media/read-gate.ts) —
 // also when it is resumed: a job keeps its requester's access as JSON, and the check is a function, so a resumed
@@ -17,17 +14,7 @@ let foreignRef: string
 
 beforeAll(async () => {
   db = await memoryDb()
-  const tokens = new TokenStore(db.driver)
-  const app = createApp(db, { authenticate: tokens.authenticate, tokens })
-  const as = (token: string) => connect('http://t', { token, fetch: async (r) => app.fetch(r) })
-  const admin = as(await tokens.create('root', { admin: true }))
-  await admin.createDir('tenant_a')
-  await admin.createDir('tenant_b')
-  const a = as(await tokens.create('a', { scopes: [{ prefix: 'tenant_a', access: 'write' }] }))
-  b = as(await tokens.create('b', { scopes: [{ prefix: 'tenant_b', access: 'write' }] }))
-  const photos = await a.createTable('tenant_a/photos', { id: 'int', photo: 'image' })
-  await photos.insert([{ id: 1, photo: await jpeg(40, 30, '#a02020') }])
-  foreignRef = (await photos.collect()).rows[0]!.photo as string
+  ;({ b, foreignRef } = await twoTenants(db))
   // B holds A's ref as text (strings are not media cells: no write check sees them), and a photo of its own.
   const mine = await b.createTable('tenant_b/notes', { id: 'int', note: 'string' })
   await mine.insert([{ id: 1, note: foreignRef }])

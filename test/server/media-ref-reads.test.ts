@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { connect } from '../../src/client/index.ts'
 import type { RemoteTessera } from '../../src/client/index.ts'
 import type { Tessera } from '../../src/index.ts'
-import { createApp } from '../../src/server/app.ts'
-import { TokenStore } from '../../src/server/tokens.ts'
 import { memoryDb } from '../support/db.ts'
 import { jpeg } from '../media/fixtures.ts'
+import { twoTenants } from './fixtures/two-tenants.ts'
 
 // The read side of the tenant boundary for media store refs (src/media/read-gate.ts). A scoped token's expression
 // that resolves a store ref to bytes (image_thumbnail over a literal, a string, a cast) gets another tenant's picture
@@ -29,17 +27,7 @@ const thumb = (arg: unknown) => ({ fn: 'image_thumbnail', args: [arg], opts: { s
 
 beforeAll(async () => {
   db = await memoryDb()
-  const tokens = new TokenStore(db.driver)
-  const app = createApp(db, { authenticate: tokens.authenticate, tokens })
-  const as = (token: string) => connect('http://t', { token, fetch: async (r) => app.fetch(r) })
-  admin = as(await tokens.create('root', { admin: true }))
-  await admin.createDir('tenant_a')
-  await admin.createDir('tenant_b')
-  const a = as(await tokens.create('a', { scopes: [{ prefix: 'tenant_a', access: 'write' }] }))
-  b = as(await tokens.create('b', { scopes: [{ prefix: 'tenant_b', access: 'write' }] }))
-  const photos = await a.createTable('tenant_a/photos', { id: 'int', photo: 'image' })
-  await photos.insert([{ id: 1, photo: await jpeg(40, 30, '#a02020') }])
-  foreignRef = (await photos.collect()).rows[0]!.photo as string
+  ;({ admin, b, foreignRef } = await twoTenants(db))
   const mine = await b.createTable('tenant_b/photos', { id: 'int', photo: 'image?', note: 'string?' })
   await mine.insert(await Promise.all([1, 2, 3, 4, 5, 6].map(async (id) => ({ id, photo: await jpeg(20 + id, 20, '#20a020'), note: id === 1 ? foreignRef : id === 2 ? missingRef : null }))))
   // Every lookup of the gate goes through here (src/server/media-refs.ts).

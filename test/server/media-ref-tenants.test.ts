@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
-import { connect } from '../../src/client/index.ts'
 import type { RemoteTessera } from '../../src/client/index.ts'
 import type { Tessera } from '../../src/index.ts'
-import { createApp } from '../../src/server/app.ts'
-import { TokenStore } from '../../src/server/tokens.ts'
+import type { createApp } from '../../src/server/app.ts'
 import { memoryDb } from '../support/db.ts'
 import { jpeg } from '../media/fixtures.ts'
+import { twoTenants } from './fixtures/two-tenants.ts'
 
 // Media is stored content-addressed (media://<sha256>.<ext>), so a hash names an object whoever uploaded it. A scoped
 // token may write a store ref only when a table it may read holds it (or the same request uploaded its bytes):
@@ -29,18 +28,7 @@ const withoutRef = (s: string, ref: string) => s.replace(ref, '<ref>')
 
 beforeAll(async () => {
   db = await memoryDb()
-  const tokens = new TokenStore(db.driver)
-  app = createApp(db, { authenticate: tokens.authenticate, tokens })
-  const as = (token: string) => connect('http://t', { token, fetch: async (r) => app.fetch(r) })
-  admin = as(await tokens.create('root', { admin: true }))
-  await admin.createDir('tenant_a')
-  await admin.createDir('tenant_b')
-  a = as(await tokens.create('a', { scopes: [{ prefix: 'tenant_a', access: 'write' }] }))
-  bToken = await tokens.create('b', { scopes: [{ prefix: 'tenant_b', access: 'write' }] })
-  b = as(bToken)
-  const photos = await a.createTable('tenant_a/photos', { id: 'int', photo: 'image' })
-  await photos.insert([{ id: 1, photo: await jpeg(40, 30, '#a02020') }])
-  foreignRef = (await photos.collect()).rows[0]!.photo as string
+  ;({ app, admin, a, b, bToken, foreignRef } = await twoTenants(db))
   expect(foreignRef).toMatch(/^media:\/\/[0-9a-f]{64}\.jpg$/)
   await b.createTable('tenant_b/photos', { id: 'int', photo: 'image' }, { primaryKey: ['id'] })
   await (await b.getTable('tenant_b/photos')).insert([{ id: 1, photo: await jpeg(40, 30, '#20a020') }])
