@@ -4,7 +4,7 @@ import type { AddEmbeddingIndexOptions } from '../index/index.ts'
 import { currentMediaAccess, withMediaAccess } from '../media/index.ts'
 import { currentColumnAuthor } from './author.ts'
 import type { MediaAccess } from '../media/index.ts'
-import { addPhysicalColumn, currentRowStats, jobIsRunning, readJobBatch, writeJobBatch } from './data-table/index.ts'
+import { addPhysicalColumn, currentRowStats, JOB_FAILURE_FIX, jobIsRunning, readJobBatch, writeJobBatch } from './data-table/index.ts'
 import type { JobBatchRow } from './data-table/index.ts'
 import { computeTsColumns, emptyCounts } from './rows.ts'
 import type { TableState } from './state.ts'
@@ -404,7 +404,7 @@ export class Jobs {
   async #compute(job: JobRow, state: TableState, plan: ComputedPlan, rows: readonly JobBatchRow[], run: JobRun): Promise<{ values: unknown[]; errors: (CellError | null)[] } | undefined> {
     const unwatch = this.#watch(job, run)
     try {
-      const computed = await withStopSignal(run.controller.signal, () => computeTsColumns([plan], rows, state.path, emptyCounts()))
+      const computed = await withStopSignal(run.controller.signal, () => computeTsColumns([plan], rows, state.path, emptyCounts(), { columnName: job.column_name, fix: JOB_FAILURE_FIX }))
       return computed.get(plan.column.id)!
     } catch (e) {
       if (stopped(run)) return undefined

@@ -43,6 +43,7 @@ export async function computeTsColumns(
   rows: readonly Row[],
   path: string,
   counts: WriteCounts,
+  job?: TsJobFailure,
 ): Promise<Map<number, { values: unknown[]; errors: (CellError | null)[] }>> {
   const out = new Map<number, { values: unknown[]; errors: (CellError | null)[] }>()
   const byName = new Map<string, { values: unknown[]; errors: (CellError | null)[] }>()
@@ -54,7 +55,9 @@ export async function computeTsColumns(
     // failure of the column: the job keeps the rows computed before it, as for onError 'ignore', and computes the
     // rest when resumed. Only jobs run under a stop signal, so other writes never meet one.
     if (failed >= 0 && p.column.computed!.onError === 'abort' && errors[failed]!.errortype !== STOPPED) {
-      throw new TesseraError('COMPUTATION_FAILED', `row ${failed}, computed column '${p.column.name}' of '${path}': ${errors[failed]!.errortype}: ${errors[failed]!.errormsg}; nothing was written (use onError: 'ignore' to store the error per cell instead)`, { row: failed, column: p.column.name })
+      const error = `${errors[failed]!.errortype}: ${errors[failed]!.errormsg}`
+      if (job) throw jobComputeError(p, job, path, error)
+      throw new TesseraError('COMPUTATION_FAILED', `row ${failed}, computed column '${p.column.name}' of '${path}': ${error}; nothing was written (use onError: 'ignore' to store the error per cell instead)`, { row: failed, column: p.column.name })
     }
     const n = errors.filter((e) => e !== null).length
     counts.computed += values.length
@@ -64,6 +67,23 @@ export async function computeTsColumns(
     byName.set(p.column.name, { values, errors })
   }
   return out
+}
+
+/** How a background job's failure on a row is told: by the column it computes, and what to do next. */
+export interface TsJobFailure {
+  /** The column the job computes; its plan's column is a hidden one (`_job1_width`) users never see. */
+  readonly columnName: string
+  readonly fix: string
+}
+
+/**
+ * A job's TypeScript-computed column failed on a row (onError 'abort'): named as a SQL-computed job's failure is
+ * (sqlComputeError), by the column the job computes and the expression. No row number: an index within the job's
+ * batch would point at no row the user can find.
+ */
+function jobComputeError(p: ComputedPlan, job: TsJobFailure, path: string, error: string): TesseraError {
+  const expression = printExpr(p.expr)
+  return new TesseraError('COMPUTATION_FAILED', `computed column '${job.columnName}' of '${path}': ${error} in ${expression}; ${job.fix}`, { table: path, column: job.columnName, expression })
 }
 
 /**

@@ -49,6 +49,9 @@ export async function readJobBatch(db: Queryable, state: TableState, plan: Compu
   return { rows: r.rows }
 }
 
+/** What a job failing on a row (onError 'abort') tells its user to do, whether its column is computed in SQL or TypeScript. */
+export const JOB_FAILURE_FIX = `the job stopped at this batch, its earlier batches kept (fix the rows and resume it, or start it with onError: 'ignore' to store the error per cell instead)`
+
 /**
  * Writes a batch's values into the current row versions it read. Rows are found by address within their blocks first
  * (a join on _rowid alone would scan the table for every batch); a row whose version moved since the read (another
@@ -117,7 +120,6 @@ async function writeSqlValues(tx: Queryable, state: TableState, plan: ComputedPl
   // A value the expression fails on (onError 'abort') fails the job naming the column and the expression, as an
   // update does (the job's error was the store's raw text); named by the column the job computes, not its hidden one.
   const shown = { ...plan, column: { ...plan.column, name: columnName } }
-  const fix = `the job stopped at this batch, its earlier batches kept (fix the rows and resume it, or start it with onError: 'ignore' to store the error per cell instead)`
   return rowIds(await tx.query<{ _rowid: unknown }>(`update ${dataTable(state.id)} as t set ${set} where t._v_max = ${MAX_VERSION} and ${which} returning t._rowid`, params.values)
-    .catch(async (e: unknown) => Promise.reject(await sqlComputeError(e, state, [shown], undefined, fix))))
+    .catch(async (e: unknown) => Promise.reject(await sqlComputeError(e, state, [shown], undefined, JOB_FAILURE_FIX))))
 }
