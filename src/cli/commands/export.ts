@@ -1,4 +1,4 @@
-import { exportQuery } from '../../io/index.ts'
+import { exportFormatOf, exportQuery } from '../../io/index.ts'
 import type { ExportFormat } from '../../io/index.ts'
 import { queryFromJson } from '../../api/index.ts'
 import type { Command } from '../command.ts'
@@ -31,13 +31,14 @@ examples:
     if (!table || !target) throw new UsageError('give the table and the output file')
     // Anything but 'copy' used to export without copying, without a word (--media cpoy).
     if (values.media !== undefined && values.media !== 'copy' && values.media !== 'path') throw new UsageError(`--media takes copy (or path, the default), got '${String(values.media)}'`)
+    const format = exportFormat(values.format, target)
     const spec = values.query ? parseJsonOption('--query', String(values.query)) : {}
     const db = await openHome(values, 'tessera export', { mustExist: true })
     const bar = progressBar(`export ${table} → ${target}`)
     try {
       const query = await queryFromJson(db, { ...spec, table })
       const r = await exportQuery(query, target, {
-        ...(values.format ? { format: values.format as ExportFormat } : {}),
+        format,
         // media:// refs (uploaded bytes, data: URLs, computed media) are copied from this data dir's media store.
         ...(values.media === 'copy' ? { media: 'copy' as const, mediaEnv: db.media } : {}),
         onProgress: (p) => bar.update(`${p.rows} rows`),
@@ -49,4 +50,21 @@ examples:
       await db.close()
     }
   },
+}
+
+const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv', 'parquet']
+
+/**
+ * The format to write, from --format or else OUT's extension, checked before the data dir opens: a format the
+ * library cannot write is wrong usage (exit 2 with the usage line), where it used to open the store and exit 1.
+ */
+function exportFormat(option: unknown, target: string): ExportFormat {
+  if (option === undefined) {
+    const format = exportFormatOf(target)
+    if (!format) throw new UsageError(`cannot tell the export format of '${target}' (.jsonl, .ndjson, .csv, .parquet or .pq); pass --format ${EXPORT_FORMATS.join('|')}`)
+    return format
+  }
+  const format = String(option)
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`unknown --format '${format}'; use one of ${EXPORT_FORMATS.join(', ')}`)
+  return format as ExportFormat
 }
