@@ -13,6 +13,7 @@ import { inferredTypeHint, unsampledColumnHint } from './sample-hint.ts'
 import { reportLine } from './show.ts'
 import type { BadRecord, GoodRecord, RecordSource, SourceRecord } from './source.ts'
 import { isBad, valuesOf } from './source.ts'
+import { formatType, parseType } from '../../types/index.ts'
 
 // The import loop shared by every format: sample → decide the schema (the table's, or inferred for a new table)
 // → convert each record once (the converters check it as insert() would) → stage batches through the table's bulk
@@ -160,13 +161,17 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
 
   // Formats with a header (CSV, Parquet) know their columns once the first record is read.
   const order: string[] = source.columns ? [...source.columns] : keys
+  const declaredLater = declaredPastSample(source.columns !== undefined, exhausted, order, options.schema)
   // strictSchema (the CLI's --type): a type for a column the input does not have is a mistake (a typo, another
-  // file's column), refused rather than ignored.
+  // file's column), refused rather than ignored. A key the sample has not seen, in keyed records (JSON, JSON Lines)
+  // longer than the sample, may still come: it is looked for in the rest of the input (unseenDeclared below).
   for (const [column, type] of Object.entries(options.strictSchema ? options.schema ?? {} : {})) {
-    if (order.length > 0 && !order.includes(column)) {
-      throw invalid('INVALID_ARGUMENT', `${source.name} has no column '${column}' to give the type '${type}' (its columns: ${order.join(', ')}); nothing was imported`, { file: source.name, column, schema: true })
+    if (order.length > 0 && !order.includes(column) && !declaredLater.includes(column)) {
+      throw noColumnForType(source.name, column, type, order)
     }
   }
+  /** Declared keys past the sample that no record has had yet; under strictSchema one left at the end fails the import. */
+  const unseenDeclared = new Set(declaredLater)
 
   // 2. the table
   const problems: ImportProblem[] = []
@@ -199,7 +204,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     const declared = source.typesFor?.(goodSample) ?? source.types
     const schema = declared
       ? Object.fromEntries(order.map((c) => [c, (options.schema && Object.hasOwn(options.schema, c) ? options.schema[c] : undefined) ?? (Object.hasOwn(declared, c) ? declared[c] : undefined) ?? 'json?']))
-      : sampler.schema(order, seenIn, sampled, options.schema)
+      : withDeclaredLater(sampler.schema(order, seenIn, sampled, options.schema), declaredLater, options.schema)
     try {
       table = await db.createTable(tablePath, schema, options.primaryKey === undefined ? {} : { primaryKey: options.primaryKey })
       created = true
@@ -213,6 +218,9 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   }
   const target = table
   if (!created) assertMatchesTable(target, source.name, options)
+  // The declared keys past the sample are the table's columns (created with them, or checked to have them above):
+  // records that have them convert them.
+  for (const c of declaredLater) if (!order.includes(c)) order.push(c)
   const path = target.path // read once: after an undo drops a created table, the handle no longer answers
   const inputs = target.columns().filter((c) => !c.computedWith)
   const byName = new Map(inputs.map((c) => [c.name, c]))
@@ -285,6 +293,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
         return undefined
       }
     }
+    if (unseenDeclared.size > 0) for (const key of unseenDeclared) if (Object.hasOwn(values, key)) unseenDeclared.delete(key)
     for (const conv of convs) {
       const raw = values[conv.name]
       try {
@@ -497,6 +506,8 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     await flush()
     if (inFlight) await inFlight
     options.signal?.throwIfAborted()
+    const [missing] = options.strictSchema ? unseenDeclared : []
+    if (missing !== undefined) throw noColumnForType(source.name, missing, options.schema![missing]!, order.filter((c) => !unseenDeclared.has(c)))
     if (report) await flushReport(report)
     if (reportError) throw invalid('INVALID_ARGUMENT', `cannot write the report file ${options.reportFile}: ${reportError.message}`)
     versions = await commit()
@@ -518,6 +529,27 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     problems,
     ...(options.reportFile && report ? { reportFile: options.reportFile } : {}),
   }
+}
+
+/**
+ * The keys `schema` declares that the sample has not seen, in keyed records (JSON, JSON Lines: no header lists the
+ * columns) that go on past the sample: the user gave their type, so a key first appearing later is a column of the
+ * table the import creates, not an unknown column. Empty when the sample read the whole input: a key it has not seen
+ * then is in no record (refused under strictSchema, ignored otherwise, as before).
+ */
+function declaredPastSample(hasHeader: boolean, exhausted: boolean, sampledKeys: readonly string[], schema: Readonly<Record<string, string>> | undefined): string[] {
+  if (hasHeader || exhausted || !schema) return []
+  return Object.keys(schema).filter((k) => !sampledKeys.includes(k))
+}
+
+/** `schema` with the declared keys past the sample added, nullable: no sampled record has them. */
+function withDeclaredLater(schema: Record<string, string>, later: readonly string[], declared: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  for (const name of later) schema[name] = formatType({ ...parseType(declared![name]!), nullable: true })
+  return schema
+}
+
+function noColumnForType(file: string, column: string, type: string, columns: readonly string[]): TesseraError {
+  return invalid('INVALID_ARGUMENT', `${file} has no column '${column}' to give the type '${type}' (its columns: ${columns.join(', ')}); nothing was imported`, { file, column, schema: true })
 }
 
 /** Fails (nothing imported) when the report file cannot be written: a missing folder, no permission, a folder. */
