@@ -127,7 +127,11 @@ export async function checkMediaFile(kind: MediaKind, file: string): Promise<Med
       // streams are read too (no audio stream, unreadable or cut short: refused); without it, as for video, the
       // container's magic bytes are all that is checked.
       if (found.ext === 'wav') {
-        return { format: 'wav', durationSec: wavInfo(head, (await stat(file)).size).durationSec }
+        const wav = wavInfo(head, (await stat(file)).size)
+        // A valid header over no audio (header only, or cut right after it) passed as 0 s: every reader got nothing.
+        // Refused here, not in wavInfo, which also reads WAVs Tessera writes itself.
+        if (wav.dataBytes === 0) throw invalid('INVALID_MEDIA', 'WAV data chunk holds no sample frame (header only, or cut short)')
+        return { format: 'wav', durationSec: wav.durationSec }
       }
       const ffprobe = findTool('ffprobe')
       const probed = ffprobe ? await probeAudio(ffprobe, file) : undefined
