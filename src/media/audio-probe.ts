@@ -1,5 +1,5 @@
 import { invalid } from '../errors.ts'
-import { runTool, runToolWithLog } from './ffmpeg.ts'
+import { runToolWithLog } from './ffmpeg.ts'
 
 // What an audio file holds, as ffprobe reads it: a container's magic bytes say nothing of its streams (an mp4 of
 // video alone passed as audio) nor of its length (an mp3 cut short passed), and every later reader (audio_splitter,
@@ -13,8 +13,13 @@ import { runTool, runToolWithLog } from './ffmpeg.ts'
 const SHORT_FRACTION = 0.1
 const SHORT_SEC = 0.5
 
-/** The tail read to find where the audio really ends (ffprobe seeks there: the rest of the file is not read). */
-const TAIL_SEC = 2
+/**
+ * Where ffprobe is asked to seek for the packets (seconds): past the end of any audio, so that it lands on the last
+ * seek point and reads only the packets from there to the end (the rest of the file is not read). One run then says
+ * both what the file declares and where its audio really ends; seeking to the declared duration less a margin took a
+ * second run, since the duration is only known from the first.
+ */
+const PAST_END_SEC = 1e9
 
 export interface ProbedAudio {
   readonly codec?: string
@@ -25,6 +30,7 @@ export interface ProbedAudio {
 interface ProbeJson {
   streams?: { codec_name?: string; duration?: string; start_time?: string }[]
   format?: { duration?: string; start_time?: string }
+  packets?: { pts_time?: string; duration_time?: string }[]
 }
 
 const seconds = (s: string | undefined): number | undefined => {
@@ -37,7 +43,10 @@ export async function probeAudio(ffprobe: string, file: string): Promise<ProbedA
   let j: ProbeJson
   let estimated: boolean
   try {
-    const { stdout, log } = await runToolWithLog(ffprobe, ['-v', 'warning', '-select_streams', 'a:0', '-show_entries', 'stream=codec_name,duration,start_time:format=duration,start_time', '-of', 'json', file])
+    const { stdout, log } = await runToolWithLog(ffprobe, [
+      '-v', 'warning', '-select_streams', 'a:0', '-read_intervals', `${PAST_END_SEC}%`,
+      '-show_entries', 'stream=codec_name,duration,start_time:format=duration,start_time:packet=pts_time,duration_time', '-of', 'json', file,
+    ])
     j = JSON.parse(new TextDecoder().decode(stdout)) as ProbeJson
     estimated = /estimating duration from bitrate/i.test(log)
   } catch (e) {
@@ -48,7 +57,7 @@ export async function probeAudio(ffprobe: string, file: string): Promise<ProbedA
   const declared = seconds(stream.duration) ?? seconds(j.format?.duration)
   const start = seconds(stream.start_time) ?? seconds(j.format?.start_time) ?? 0
   if (declared !== undefined && declared > 0 && !estimated) {
-    const end = await audioEnd(ffprobe, file, start + Math.max(0, declared - TAIL_SEC))
+    const end = audioEnd(j.packets ?? [])
     if (end === undefined || end - start < declared * (1 - SHORT_FRACTION) - SHORT_SEC) {
       const heard = end === undefined ? 'no audio packet near its end' : `audio up to ${(end - start).toFixed(2)} s`
       throw invalid('INVALID_MEDIA', `truncated: its header declares ${declared.toFixed(2)} s, the file holds ${heard}`)
@@ -57,19 +66,13 @@ export async function probeAudio(ffprobe: string, file: string): Promise<ProbedA
   return { ...(stream.codec_name ? { codec: stream.codec_name } : {}), ...(declared !== undefined && !estimated ? { durationSec: declared } : {}) }
 }
 
-/** Where the last audio packet from `from` seconds on ends (undefined when there is none there). */
-async function audioEnd(ffprobe: string, file: string, from: number): Promise<number | undefined> {
-  let out: Uint8Array
-  try {
-    out = await runTool(ffprobe, ['-v', 'error', '-select_streams', 'a:0', '-read_intervals', `${from.toFixed(3)}%`, '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', file])
-  } catch (e) {
-    throw invalid('INVALID_MEDIA', `ffprobe cannot read its audio packets (${(e as Error).message})`)
-  }
+/** Where the last of the packets read ends (undefined when there are none). */
+function audioEnd(packets: readonly { pts_time?: string; duration_time?: string }[]): number | undefined {
   let end: number | undefined
-  for (const line of new TextDecoder().decode(out).split('\n')) {
-    const [pts, dur] = line.split(',').map((x) => seconds(x?.trim()))
+  for (const p of packets) {
+    const pts = seconds(p.pts_time)
     if (pts === undefined) continue
-    end = Math.max(end ?? -Infinity, pts + (dur ?? 0))
+    end = Math.max(end ?? -Infinity, pts + (seconds(p.duration_time) ?? 0))
   }
   return end
 }
