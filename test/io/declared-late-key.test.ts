@@ -47,3 +47,22 @@ test('a declared key in no record is refused under strictSchema (short or long f
     expect(await failure(db.getTable(table))).toMatchObject({ code: 'TABLE_NOT_FOUND' })
   }
 })
+
+test("into an existing table, a column the sampled records lack is converted when a later record has it", async () => {
+  // It was refused as "unknown column 'score'; 'existing_late' has: id, score".
+  const t = await db.createTable('existing_late', { id: 'int', score: 'float?', tag: 'string?' })
+  const file = join(dir, 'existing-late.jsonl')
+  writeFileSync(file, lines(20, { id: 20, score: 7.5 }))
+  const r = await importFile(db, 'existing_late', file, { sampleSize: 5 })
+  expect(r.rowsInserted).toBe(21)
+  const rows = (await t.orderBy(t.c.id).collect()).rows
+  expect(rows[20]).toEqual({ id: 20, score: 7.5, tag: null })
+  expect(rows[0]).toEqual({ id: 0, score: null, tag: null })
+  // A value the column's type refuses names its line and column, as for a sampled column.
+  writeFileSync(file, lines(20, { id: 21, score: 'many' }))
+  const bad = await failure(importFile(db, 'existing_late', file, { sampleSize: 5 }))
+  expect(bad?.message).toMatch(/line 21, column 'score'/)
+  // A key the table does not have is still an unknown column.
+  writeFileSync(file, lines(20, { id: 22, other: 1 }))
+  expect((await failure(importFile(db, 'existing_late', file, { sampleSize: 5 })))?.message).toMatch(/unknown column 'other'/)
+})

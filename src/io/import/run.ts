@@ -250,6 +250,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   // A fields record (CSV) converts field i with the converter of the header's column i.
   const fieldConvs = declaredColumns ? source.columns!.map((c) => converters.get(c)!) : undefined
   const absent = inputs.filter((c) => !converters.has(c.name)).map((c) => converter(c.name, c.type, source.text, options.baseDir))
+  const absentNames = new Set(absent.map((c) => c.name))
   /**
    * Where the load takes cell arrays (BulkLoad.cellColumns) and records are field arrays: per field, and per absent
    * column, its place in the row's cells. A CSV record then converts straight into the cells the binary COPY writes:
@@ -287,7 +288,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     const row: Record<string, unknown> = {}
     // Inputs with declared columns (a CSV header, a Parquet schema) were checked against the table once, up front.
     if (!declaredColumns) for (const key in values) {
-      if (!converters.has(key)) {
+      if (!converters.has(key) && !absentNames.has(key)) {
         const hint = created && !source.columns && r.loc > lastSampledLoc ? unsampledColumnHint(key, sampled) : ''
         bad(r.loc, key, `unknown column '${key}'; '${path}' has: ${inputs.map((x) => x.name).join(', ')}${hint}`, values)
         return undefined
@@ -304,7 +305,7 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
         return undefined
       }
     }
-    return withAbsent(r, row)
+    return withAbsent(r, row, values)
   }
 
   /** A CSV record straight from its field array (the header's order): no object keyed by name before the row. */
@@ -354,11 +355,15 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
     return cells
   }
 
-  /** The table's columns the input lacks: null, or the row fails when one is required. */
-  function withAbsent(r: GoodRecord, row: Record<string, unknown>): Record<string, unknown> | undefined {
+  /**
+   * The table's columns the input's sample lacked: null, or the row fails when one is required — or, in a record keyed
+   * by name (`values`: JSON), converted like any other when the record has the key (an existing table's column that
+   * the sampled records did not show: it was refused as an unknown column the table has).
+   */
+  function withAbsent(r: GoodRecord, row: Record<string, unknown>, values?: Record<string, unknown>): Record<string, unknown> | undefined {
     for (const conv of absent) {
       try {
-        row[conv.name] = conv.convert(undefined)
+        row[conv.name] = conv.convert(values?.[conv.name])
       } catch (e) {
         if (!(e instanceof ConvertError)) throw e
         bad(r.loc, conv.name, e.message, valuesOf(r, source.columns))
