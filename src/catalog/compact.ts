@@ -5,7 +5,7 @@ import { isTesseraError, notFound } from '../errors.ts'
 import { sweepMedia } from '../media/index.ts'
 import type { GcOptions, GcReport, MediaBackend } from '../media/index.ts'
 import { missingDataTableId } from '../store/index.ts'
-import type { Driver } from '../store/index.ts'
+import type { Driver, KeyedMutex } from '../store/index.ts'
 import type { PendingRemoval } from './data-table/index.ts'
 import {
   checkpoint, collectStoreRefs, countRowVersions, countUnseen, deleteUnseenBatch, dropUnreadColumns, readableColumnIds, tableBytes, vacuumTable,
@@ -84,6 +84,14 @@ export interface CompactContext {
   readonly store: MediaBackend
   /** The embedded store's data dir (its size is reported). */
   readonly dataDir?: string
+  /**
+   * The tables' write locks in this process (the ones commitChange holds for a whole change). A table is compacted
+   * under its lock: a staged write collects row addresses (ctids) up front and applies them step by step, and a
+   * backfill fills a column no version records until its final step, so a compaction between two steps (VACUUM FULL
+   * rewriting the table, or the unread column dropped) lost updates, left computed cells null, doubled a view's rows,
+   * or failed the backfill with the store's raw error. Writes to that table wait for its compaction meanwhile.
+   */
+  readonly locks?: KeyedMutex<number>
 }
 
 export async function compactDatabase(ctx: CompactContext, options: CompactOptions = {}): Promise<CompactReport> {
@@ -110,7 +118,8 @@ export async function compactDatabase(ctx: CompactContext, options: CompactOptio
   for (const row of targets) {
     const id = Number(row.id)
     try {
-      const r = await compactTable(db, id, row.path, options, batch, dryRun)
+      const compact = () => compactTable(db, id, row.path, options, batch, dryRun)
+      const r = await (ctx.locks ? ctx.locks.run(id, compact) : compact())
       if (r.vacuum === 'full') anyFull = true
       tables.push(r)
       if (dryRun) pending.set(id, { retained: { oldest: r.oldestVersion, kept: r.keptVersions }, columns: r.columnsDropped })

@@ -342,7 +342,7 @@ export class Tessera {
    * time travel to a removed version fails naming the oldest retained one.
    */
   compact(options: CompactOptions = {}): Promise<CompactReport> {
-    return this.#serialized(() => compactDatabase({ db: this.#db, store: this.media.store, ...(this.#db.kind === 'pglite' && this.home ? { dataDir: join(this.home, 'pgdata') } : {}) }, options))
+    return this.#serialized(() => compactDatabase({ db: this.#db, store: this.media.store, locks: this.#locks, ...(this.#db.kind === 'pglite' && this.home ? { dataDir: join(this.home, 'pgdata') } : {}) }, options))
   }
 
   /** Deletes media files no row version refers to (written more than graceSeconds ago, default an hour). */
