@@ -29,6 +29,7 @@ import { callerOf, declaredRouteDocs, declaredRoutes } from './routes/declared.t
 import { loopbackOnly } from './loopback.ts'
 import { DEFAULT_LIMITS, tooLarge } from './request.ts'
 import type { RequestLimits } from './request.ts'
+import { bodyReadFailed } from './json-body.ts'
 
 // The HTTP API over one Tessera instance. No defaults are chosen here: bin/ picks the store, runtime and port.
 
@@ -123,7 +124,20 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
   })
   // Authentication first: nobody without a token gets a body read, not even up to the limit.
   api.use(authMiddleware(options))
-  api.use((c, next) => (c.req.path.endsWith('/-/import') ? next() : limitBody(c, next)))
+  api.use(async (c, next) => {
+    if (c.req.path.endsWith('/-/import')) return next()
+    // A body of unknown length is collected by the limit before the route runs: a failure while it reads (the client
+    // went away) is mapped as every body read's is (json-body.ts); what the route throws after is left as it is.
+    let reading = true
+    try {
+      return await limitBody(c, () => {
+        reading = false
+        return next()
+      })
+    } catch (e) {
+      throw reading ? bodyReadFailed(e) : e
+    }
+  })
   const roots = (options.mediaRoots ?? []).map(canonicalDir)
   api.use((c, next) => {
     const p = c.var.principal

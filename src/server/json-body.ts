@@ -1,4 +1,4 @@
-import { invalid } from '../errors.ts'
+import { invalid, isTesseraError } from '../errors.ts'
 
 // Big JSON request bodies, read and parsed without holding the serving thread.
 //
@@ -31,6 +31,20 @@ interface ArraySpan {
   readonly open: number
   close: number
   readonly commas: number[]
+}
+
+/**
+ * What a request body that failed while it was read becomes: the client went away in the middle of its upload (Bun
+ * fails the body's stream with a DOMException AbortError, "The connection was closed.") or the upload was otherwise
+ * cut short. That is not a bug of the server: a 400 (as the import route answers), logged as any 4xx is, never the
+ * 500 and "internal error" dump an unmapped reader error falls through to. The one place every body read maps its
+ * stream's failure (parseJsonStream, the request layer's whole-body read, the body limit's collecting read); a
+ * TesseraError (the body limit's TOO_LARGE) passes as it is.
+ */
+export function bodyReadFailed(e: unknown): Error {
+  if (isTesseraError(e)) return e
+  const why = e instanceof Error ? e.message : String(e)
+  return invalid('INVALID_ARGUMENT', `the request body was cut off before its end (${why}): the client closed the connection or the upload broke off; nothing was done`)
 }
 
 /** Thrown inside the scan when the body nests too deep (turned into the request error by the caller). */
@@ -203,7 +217,7 @@ export async function parseJsonStream(body: ReadableStream<Uint8Array>, options:
   const reader = body.getReader()
   try {
     for (;;) {
-      const { value, done } = await reader.read()
+      const { value, done } = await reader.read().catch((e: unknown) => { throw bodyReadFailed(e) })
       if (done) break
       // A body buffered whole (a chunked request the body limit collected) arrives as one chunk: decode it in slices.
       for (let at = 0; at < value.length; at += DECODE_SLICE_BYTES) {
