@@ -36,6 +36,15 @@ export interface WriteCounts {
 
 export const emptyCounts = (): WriteCounts => ({ inserted: 0, updated: 0, deleted: 0, computed: 0, excs: 0, colsWithExcs: new Set(), updatedCols: new Set() })
 
+/**
+ * Notes the columns an update changed for its status (updatedCols): the user's columns only. The cascade also
+ * recomputes hidden ones (an embedding index's vectors, the column a background job is computing), whose names
+ * ("_idx_idx0", "_job1_up") users never see.
+ */
+export function noteUpdatedCols(counts: WriteCounts, columns: Iterable<Pick<ColumnMd, 'name' | 'hidden'>>): void {
+  for (const c of columns) if (!c.hidden) counts.updatedCols.add(c.name)
+}
+
 export function columnNameMap(md: TableMd): Map<string, string> {
   return new Map(md.columns.map((c) => [valueColumn(c.id), c.name]))
 }
@@ -272,7 +281,7 @@ export async function updateRows(
   const sql = `with old as (update ${table} as t0 set _v_max = ${params.param(version)}::integer where t0._v_max = ${MAX_VERSION}${whereSql} returning t0.*) insert into ${table} (${target.join(', ')}) select ${select.join(', ')} from old`
   try {
     const r = await tx.query(sql, params.values)
-    if (r.affectedRows > 0) for (const name of [...[...values.keys()].map((c) => c.name), ...recompute.map((p) => p.column.name)]) counts.updatedCols.add(name)
+    if (r.affectedRows > 0) noteUpdatedCols(counts, [...values.keys(), ...recompute.map((p) => p.column)])
     counts.updated += r.affectedRows
     counts.computed += r.affectedRows * recompute.filter((p) => p.mode === 'sql').length
   } catch (e) {
