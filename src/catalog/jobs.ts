@@ -321,7 +321,7 @@ export class Jobs {
   #withRefGate(access: MediaAccess): MediaAccess {
     if (access.storeRefs || !access.storeRefScopes) return access
     const scopes = access.storeRefScopes
-    return { ...access, storeRefs: { held: (refs) => this.#c.heldMediaRefs(refs, scopes), uploaded: new Set(), scopes } }
+    return { ...access, storeRefs: { held: (refs) => this.#c.heldMediaRefs(refs, scopes), cleared: new Set(), scopes } }
   }
 
   /** Stops every loop of this process without changing job status (close(); after reopen they show 'interrupted'). */

@@ -42,8 +42,12 @@ export interface MediaAccess {
 export interface StoreRefGate {
   /** Of `refs` (canonical, distinct), those held by a row version of a table the caller may read. One lookup per call. */
   held(refs: readonly string[]): Promise<ReadonlySet<string>>
-  /** Refs of bytes this request stored (uploads, data: URLs): the caller has the bytes, so naming them leaks nothing. */
-  readonly uploaded: Set<string>
+  /**
+   * The refs this request may use without a lookup: bytes it stored (uploads, data: URLs: the caller has the bytes, so
+   * naming them leaks nothing), refs found held, read from a media column of a table it queries, or derived by its
+   * own work (src/media/read-gate.ts). The gate lives as long as the request.
+   */
+  readonly cleared: Set<string>
   /** The paths (table paths or dir prefixes, '' every path) whose tables `held` looks in. */
   readonly scopes: readonly string[]
 }

@@ -1,7 +1,7 @@
 import { errorOf } from '../errors.ts'
 import type { TesseraError } from '../errors.ts'
 import { currentMediaAccess } from './access.ts'
-import { clearedRefs, storeRefOf, unheldRefs } from './ref-gate.ts'
+import { shownRef, storeRefOf, unheldRefs } from './ref-gate.ts'
 
 // The read-side half of the tenant boundary for media store refs. A media function resolves a ref to bytes; under a
 // restricted caller (a scoped token: MediaAccess.storeRefs) a store ref it did not get from a table it may read would
@@ -18,8 +18,7 @@ import { clearedRefs, storeRefOf, unheldRefs } from './ref-gate.ts'
 export function clearStoreRefs(values: Iterable<unknown>): void {
   const gate = currentMediaAccess()?.storeRefs
   if (!gate) return
-  const set = clearedRefs(gate)
-  for (const v of values) if (typeof v === 'string' && v.length > 0) set.add(v)
+  for (const v of values) if (typeof v === 'string' && v.length > 0) gate.cleared.add(v)
 }
 
 /**
@@ -30,8 +29,7 @@ export async function checkStoreRead(ref: string, canonical: string): Promise<vo
   const access = currentMediaAccess()
   const gate = access?.storeRefs
   if (!gate) return
-  const set = clearedRefs(gate)
-  if (set.has(ref) || set.has(canonical) || gate.uploaded.has(canonical)) return
+  if (gate.cleared.has(ref) || gate.cleared.has(canonical)) return
   if ((await unheldRefs(gate, [canonical])).size > 0) throw unreadableRefError(canonical, access.who)
 }
 
@@ -53,13 +51,10 @@ export async function checkLiteralRefs(literals: readonly (readonly [unknown, st
   if (first) throw unreadableRefError(first[0], access.who, first[1])
 }
 
-/** A media:// ref whole; longer refs (another scheme's keys) cut. */
-const shown = (ref: string): string => (ref.length > 100 ? `${ref.slice(0, 99)}…` : ref)
-
 /** The one read refusal, the same for a ref of another tenant's object and for a ref of nothing at all. */
 export function unreadableRefError(ref: string, who: string, expression?: string): TesseraError {
   const where = expression === undefined ? '' : `${expression.length > 200 ? `${expression.slice(0, 199)}…` : expression}: `
   return errorOf('FORBIDDEN',
-    `${where}${who} may not read ${shown(ref)}: no table it may read holds that media; a scoped token may use media held by its own tables, or send the bytes (or a data: URL)`,
+    `${where}${who} may not read ${shownRef(ref)}: no table it may read holds that media; a scoped token may use media held by its own tables, or send the bytes (or a data: URL)`,
     expression === undefined ? {} : { expression })
 }

@@ -26,32 +26,19 @@ export function isUpload(value: unknown): boolean {
  * found held are cleared for the rest of the request (read-gate.ts), so reading them back looks nothing up again.
  */
 export async function unheldRefs(gate: StoreRefGate, refs: Iterable<string>): Promise<Set<string>> {
-  const cleared = clearedRefs(gate)
-  const asked = [...new Set(refs)].filter((r) => !gate.uploaded.has(r) && !cleared.has(r))
+  const asked = [...new Set(refs)].filter((r) => !gate.cleared.has(r))
   if (asked.length === 0) return new Set()
   const held = await gate.held(asked)
-  for (const r of held) cleared.add(r)
+  for (const r of held) gate.cleared.add(r)
   return new Set(asked.filter((r) => !held.has(r)))
 }
 
-const cleared = new WeakMap<StoreRefGate, Set<string>>()
-
-/**
- * The store refs one request (one gate) may use without a lookup: those found held, read from a media column of a
- * table it queries, or derived by its own work (read-gate.ts). Kept beside the gate, which lives as long as the request.
- */
-export function clearedRefs(gate: StoreRefGate): Set<string> {
-  let set = cleared.get(gate)
-  if (!set) cleared.set(gate, (set = new Set()))
-  return set
-}
-
 /** A media:// ref whole (at most 83 characters: the caller can tell which of its values it is); longer refs cut. */
-const shown = (ref: string): string => (ref.length > 100 ? `${ref.slice(0, 99)}…` : ref)
+export const shownRef = (ref: string): string => (ref.length > 100 ? `${ref.slice(0, 99)}…` : ref)
 
 /** The one refusal, the same for a ref of another tenant's object and for a ref of nothing at all. */
 export function unheldRefError(ref: string, who: string, row: number, column: string): TesseraError {
   return errorOf('FORBIDDEN',
-    `row ${row}, column '${column}': ${who} may not reference ${shown(ref)}: no table it may read holds that media; a scoped token may reference media held by its own tables, or send the bytes (or a data: URL) to upload them`,
+    `row ${row}, column '${column}': ${who} may not reference ${shownRef(ref)}: no table it may read holds that media; a scoped token may reference media held by its own tables, or send the bytes (or a data: URL) to upload them`,
     { row, column })
 }

@@ -87,7 +87,7 @@ async function checkGated(cells: readonly Cell[], gate: StoreRefGate, who: strin
   ;(await runLimited(others.map((i) => cells[i]!.check), PARALLEL)).forEach((e, k) => { results[others[k]!] = e })
   others.forEach((i) => {
     const stored = cells[i]!.result()
-    if (results[i] === undefined && isUpload(cells[i]!.value) && typeof stored === 'string') gate.uploaded.add(stored)
+    if (results[i] === undefined && isUpload(cells[i]!.value) && typeof stored === 'string') gate.cleared.add(stored)
   })
   const named = cells.flatMap((_, i) => (refs[i] === undefined ? [] : [i]))
   if (named.length === 0) return results

@@ -11,5 +11,5 @@ import type { Principal } from './auth.ts'
 export function storeRefGate(db: Tessera, p: Principal): StoreRefGate | undefined {
   if (p.admin) return undefined
   const under = p.scopes.map((s) => s.prefix)
-  return { held: (refs) => db.heldMediaRefs(refs, under), uploaded: new Set(), scopes: under }
+  return { held: (refs) => db.heldMediaRefs(refs, under), cleared: new Set(), scopes: under }
 }
