@@ -26,6 +26,9 @@ export const errorMsgColumn = (colId: number): string => `c${colId}_em`
 export const blockRangeSql = (alias: string, from: string, to: string): string =>
   `${alias}.ctid >= format('(%s,0)', ${from}::int)::tid and ${alias}.ctid < format('(%s,0)', ${to}::int)::tid`
 
+/** The table's committed version as the catalog has it in the statement's snapshot (a scalar subquery). */
+const committedVersion = (tableId: number): string => `(select version from tessera.tables where id = ${Math.trunc(tableId)})`
+
 /**
  * Rows visible at a version: the current one (undefined) or an older one (time travel). Current reads are bounded by
  * the committed version as the catalog has it in the same snapshot, because a staged write (src/catalog/commit.ts)
@@ -36,7 +39,7 @@ export const blockRangeSql = (alias: string, from: string, to: string): string =
 export function visibleAt(alias: string, version: number | undefined, tableId: number, stagedEnds = false): string {
   // `+ 0`: the bound holds for nearly every row, but with a subquery the planner cannot know that and would pick the
   // _v_min index over a selective one (the primary key, a full-text index); as an expression it stays a filter.
-  const committed = `(select version from tessera.tables where id = ${Math.trunc(tableId)})`
+  const committed = committedVersion(tableId)
   const current = `${alias}._v_max = ${MAX_VERSION} and ${alias}._v_min + 0 <= ${committed}`
   // Two arms, not `_v_max > committed`: the first keeps the partial indexes on current rows (key, full text, _rowid)
   // usable, the second is a range over the _v_max index that finds nothing unless a staged update or delete runs
@@ -55,8 +58,7 @@ export function visibleAt(alias: string, version: number | undefined, tableId: n
  */
 export function hiddenRowsBound(tableId: number, cap: number): string {
   const t = dataTable(tableId)
-  const committed = `(select version from tessera.tables where id = ${Math.trunc(tableId)})`
-  return `select count(*)::int as n from (select 1 from ${t} where _v_max <> ${MAX_VERSION} union all select 1 from ${t} where _v_min > ${committed} limit ${Math.trunc(cap) + 1}) as hidden`
+  return `select count(*)::int as n from (select 1 from ${t} where _v_max <> ${MAX_VERSION} union all select 1 from ${t} where _v_min > ${committedVersion(tableId)} limit ${Math.trunc(cap) + 1}) as hidden`
 }
 
 /**
