@@ -59,9 +59,17 @@ export function mediaStoreOptions(values: Record<string, unknown>): Pick<OpenOpt
 
 /**
  * A running server (--url, TESSERA_URL) or undefined: this process opens the store itself. A flag beats the
- * environment; --url with --database (or both variables and no flag) is refused rather than guessed.
+ * environment; --url with --database (or both variables and no flag) is refused rather than guessed, and so is a
+ * server with --home (a data dir), whichever command asks.
  */
 export function remoteUrl(values: OptionValues): string | undefined {
+  const url = chosenUrl(values)
+  if (url !== undefined && values.home !== undefined) throw new UsageError('pass either --home (a data dir) or --url (a server), not both')
+  return url
+}
+
+/** remoteUrl's choice between the flags and the environment. */
+function chosenUrl(values: OptionValues): string | undefined {
   if (values.url !== undefined) {
     if (values.database !== undefined) throw new UsageError('pass either --url (a running server) or --database (a PostgreSQL server this command opens), not both')
     for (const flag of ['media-dir', 'media-store'] as const) {
@@ -91,7 +99,6 @@ export interface OpenHow {
 export async function openTarget(values: OptionValues, command: string, how: OpenHow = {}): Promise<Target> {
   const url = remoteUrl(values)
   if (url !== undefined) {
-    if (values.home !== undefined) throw new UsageError('pass either --home (a data dir) or --url (a server), not both')
     if (!/^https?:\/\//.test(url)) throw new UsageError(`--url must start with http:// or https://, got '${url}'`)
     const token = serverToken(values)
     return connect(url, token ? { token } : {})

@@ -202,5 +202,9 @@ describe('arguments and targets a command does not take', () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('pass either --home (a data dir) or --url (a server), not both')
     expect(existsSync(join(folder, 'url-backup'))).toBe(false)
+    // Every command that may talk to a server refuses the pair the same way (token used the URL silently too).
+    const tokens = await cli('token', 'list', '--url', 'http://127.0.0.1:9', '--home', home)
+    expect(tokens.code).toBe(2)
+    expect(tokens.stderr).toContain('pass either --home (a data dir) or --url (a server), not both')
   })
 })

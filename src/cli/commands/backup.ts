@@ -63,7 +63,6 @@ examples:
       throw new CliError('backup dumps a data dir\'s embedded database; this one is a PostgreSQL server (--database or TESSERA_DATABASE_URL): back it up with pg_dump (or the server\'s own backups) and copy its media folder')
     }
     if (url !== undefined) {
-      if (values.home !== undefined) throw new UsageError('pass either --home (a data dir) or --url (a server), not both')
       mkdirSync(outDir, { recursive: true })
       return backupServer(url, serverToken(values), outDir)
     }
