@@ -1,6 +1,5 @@
 import { dataTable, DATA_SCHEMA, MAX_VERSION, valueColumn } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
-import { dataColumnNames } from './check.ts'
 import { dropDataColumnsWhere } from './layout.ts'
 import { isMedia, parseType } from '../../types/index.ts'
 import type { TableMd } from '../metadata.ts'
@@ -95,15 +94,10 @@ export async function collectStoreRefs(db: Queryable, prefixes: readonly string[
   const refs = new Set<string>()
   if (prefixes.length === 0) return refs
   const tables = await db.query<{ id: number }>(`select id from tessera.tables where kind <> 'snapshot' order by id`)
-  for (const { id } of tables.rows) {
-    const tableId = Number(id)
-    const cols = await db.query<{ id: number; type: string }>(
-      `select distinct (c->>'id')::int as id, c->>'type' as type from tessera.versions v, jsonb_array_elements(v.md->'columns') c where v.table_id = $1`, [tableId])
-    const physical = new Set(await dataColumnNames(db, tableId))
+  const media = await storedMediaColumns(db, tables.rows.map((t) => Number(t.id)))
+  for (const [tableId, cols] of media) {
     const removal = pending?.get(tableId)
-    const mediaCols = [...new Set(cols.rows.filter((c) => isMediaType(c.type)).map((c) => valueColumn(Number(c.id))))]
-      .filter((n) => physical.has(n) && !removal?.columns.includes(n))
-    for (const col of mediaCols) {
+    for (const col of cols.filter((n) => !removal?.columns.includes(n))) {
       const like = prefixes.map((_, i) => `${col} like $${i + 1}`).join(' or ')
       const params: unknown[] = prefixes.map((p) => `${p.replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_')}%`)
       const kept = removal ? ` and not (${unseenPredicate(params.length + 1)})` : ''
@@ -115,8 +109,29 @@ export async function collectStoreRefs(db: Queryable, prefixes: readonly string[
   return refs
 }
 
+/**
+ * Per table of `tableIds` (in that order), the data columns that hold media values in any schema the table ever had
+ * and still exist physically: where store refs can be. A fixed number of statements, whatever the number of tables.
+ */
+export async function storedMediaColumns(db: Queryable, tableIds: readonly number[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>(tableIds.map((id) => [id, []]))
+  if (tableIds.length === 0) return out
+  const cols = await db.query<{ t: number; id: number; type: string }>(
+    `select distinct v.table_id as t, (c->>'id')::int as id, c->>'type' as type from tessera.versions v, jsonb_array_elements(v.md->'columns') c where v.table_id = any($1::bigint[])`, [tableIds])
+  const physical = await db.query<{ t: string; c: string }>(
+    `select table_name as t, column_name as c from information_schema.columns where table_schema = '${DATA_SCHEMA}' and table_name = any($1::text[])`, [tableIds.map((id) => `t${id}`)])
+  const present = new Set(physical.rows.map((r) => `${r.t}.${r.c}`))
+  for (const c of cols.rows) {
+    const tableId = Number(c.t)
+    const col = valueColumn(Number(c.id))
+    const list = out.get(tableId)
+    if (list && isMediaType(c.type) && present.has(`t${tableId}.${col}`) && !list.includes(col)) list.push(col)
+  }
+  return out
+}
+
 /** Whether a column type read from stored metadata is a media type (an unreadable one is not). */
-export function isMediaType(type: string): boolean {
+function isMediaType(type: string): boolean {
   try {
     return isMedia(parseType(type))
   } catch {

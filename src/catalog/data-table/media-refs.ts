@@ -1,6 +1,6 @@
-import { DATA_SCHEMA, dataTable, valueColumn } from '../../query/index.ts'
+import { dataTable } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
-import { isMediaType } from './compaction.ts'
+import { storedMediaColumns } from './compaction.ts'
 
 // Which of some media store refs the tables under some paths hold: the lookup behind the write-side tenant boundary
 // for store refs (src/media/ref-gate.ts; the server asks it for a scoped token's scopes).
@@ -13,7 +13,7 @@ const SCANS_PER_STATEMENT = 200
  * (a table path, or a dir prefix; '' covers every path), in a media column of any schema the table had: current rows,
  * ended versions still retained, and written job batches, as media garbage collection counts them (collectStoreRefs).
  * Snapshots are left out: they read their base table's rows, which are looked at when the base is under `under`.
- * A fixed number of statements whatever the number of refs: the tables, their media columns, their physical columns,
+ * A fixed number of statements whatever the number of refs: the tables, their media columns (storedMediaColumns),
  * then one statement per 200 media columns matching every ref at once (a hash semi-join per column).
  * What it costs (PGlite, 2 shared cores under load): a scoped token's 10k-row insert copying 100 distinct refs of its
  * own, with 50k rows in its tables, took 180 ms (median of 6) against an admin's 146 ms; the lookup alone 26-58 ms, and
@@ -28,17 +28,8 @@ export async function heldStoreRefs(db: Queryable, refs: readonly string[], unde
     [under, under.includes('')])
   const ids = tables.rows.map((r) => Number(r.id))
   if (ids.length === 0) return held
-  const cols = await db.query<{ t: number; id: number; type: string }>(
-    `select distinct v.table_id as t, (c->>'id')::int as id, c->>'type' as type from tessera.versions v, jsonb_array_elements(v.md->'columns') c where v.table_id = any($1::bigint[])`, [ids])
-  const physical = await db.query<{ t: string; c: string }>(
-    `select table_name as t, column_name as c from information_schema.columns where table_schema = '${DATA_SCHEMA}' and table_name = any($1::text[])`, [ids.map((id) => `t${id}`)])
-  const present = new Set(physical.rows.map((r) => `${r.t}.${r.c}`))
-  const scans = [...new Set(cols.rows.filter((c) => isMediaType(c.type)).map((c) => `${Number(c.t)}:${Number(c.id)}`))].flatMap((key) => {
-    const [tableId, columnId] = key.split(':').map(Number) as [number, number]
-    const col = valueColumn(columnId)
-    if (!present.has(`t${tableId}.${col}`)) return []
-    return [`select ${col} as r from ${dataTable(tableId)} where ${col} in (select unnest($1::text[]))`]
-  })
+  const scans = [...(await storedMediaColumns(db, ids))].flatMap(([tableId, cols]) =>
+    cols.map((col) => `select ${col} as r from ${dataTable(tableId)} where ${col} in (select unnest($1::text[]))`))
   for (let i = 0; i < scans.length; i += SCANS_PER_STATEMENT) {
     const res = await db.query<{ r: string }>(`select distinct r from (${scans.slice(i, i + SCANS_PER_STATEMENT).join(' union all ')}) held`, [refs])
     for (const row of res.rows) held.add(row.r)
