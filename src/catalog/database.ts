@@ -563,7 +563,7 @@ export class Tessera {
     await lockTableRow(tx, s.id, s.path)
     const deps = await views.dependentsOf(tx, s.id)
     if (deps.length > 0 && !force) {
-      throw invalid('HAS_DEPENDENTS', `'${s.path}' has dependents ${deps.map((d) => `'${d.path}'`).join(', ')}; drop them first or pass force: true`, { dependents: deps.map((d) => d.path) })
+      throw views.hasDependentsError(s.path, deps)
     }
     for (const d of deps) await this.#dropTableIn(tx, d, force, dropped)
     if (s.kind !== 'snapshot') await dropDataTable(tx, s.id)

@@ -1,4 +1,5 @@
 import { alreadyExists, invalid } from '../errors.ts'
+import type { TesseraError } from '../errors.ts'
 import { ColumnScope, columnRefs, computedPlans, directDependents, readErrorKeys, renameColumnRefs } from './computed.ts'
 import type { ExprNode, CellError } from '../query/index.ts'
 import { colNode, fnNode, printExpr, valueColumn, typeOf } from '../query/index.ts'
@@ -453,6 +454,11 @@ export async function assertFollowable(tx: Queryable, table: TableState, after: 
     const next = followBaseSchema(d, table.path, before, after, d.version + 1)
     if (next.md !== d.md) await assertFollowable(tx, d, next.md)
   }
+}
+
+/** The refusal to drop (or replace without force) `path`, which has the views or snapshots `deps`. */
+export function hasDependentsError(path: string, deps: readonly TableState[]): TesseraError {
+  return invalid('HAS_DEPENDENTS', `'${path}' has dependents ${deps.map((d) => `'${d.path}'`).join(', ')}; drop them first or pass force: true`, { dependents: deps.map((d) => d.path) })
 }
 
 /**
