@@ -388,9 +388,19 @@ describe('default quantization', () => {
 
     db = await Tessera.open({ home })
     t = await db.getTable('vecs')
-    const q = clustered()
-    const exact = rows.map((r) => [r.id, dot(r.emb, q)] as const).sort((a, b) => b[1] - a[1]).slice(0, 10).map(([id]) => id)
-    const top = async () => (await t.orderBy(t.c.emb.similarity({ vector: q }, { idx: 'c' }), 'desc').limit(10).select({ id: t.c.id }).collect()).rows.map((r) => r.id as number)
+    // Recall is averaged over 20 queries: one query's top 10 on a graph built in parallel threads can miss two rows
+    // (a CI run met 8 of 10 once), while a graph that served wrong vectors would miss nearly all of them.
+    const queries = Array.from({ length: 20 }, () => clustered())
+    const exact = (q: number[]) => rows.map((r) => [r.id, dot(r.emb, q)] as const).sort((a, b) => b[1] - a[1]).slice(0, 10).map(([id]) => id)
+    const top = async (q = queries[0]!) => (await t.orderBy(t.c.emb.similarity({ vector: q }, { idx: 'c' }), 'desc').limit(10).select({ id: t.c.id }).collect()).rows.map((r) => r.id as number)
+    const recall = async () => {
+      let hits = 0
+      for (const q of queries) {
+        const truth = exact(q)
+        hits += (await top(q)).filter((id) => truth.includes(id)).length
+      }
+      return hits / (queries.length * 10)
+    }
     await top()
     await settle(db, t)
     // Loaded, not rebuilt: the f32 graph serves (its note still names f32, its file was not written again), and the
@@ -398,7 +408,7 @@ describe('default quantization', () => {
     expect(graphs().c).toBe('f32')
     expect(t.listIndexes().find((i) => i.name === 'c')!.native).toMatchObject({ state: 'ready', quantization: 'f32' })
     expect(statSync(file).mtimeMs).toBe(savedAt)
-    expect((await top()).filter((id) => exact.includes(id)).length).toBeGreaterThanOrEqual(9)
+    expect(await recall()).toBeGreaterThanOrEqual(0.95)
     expect((await db.check()).problems).toEqual([])
     // A rebuild (after a revert) takes today's default.
     await t.insert([{ id: 5_000, emb: clustered() }])
@@ -408,7 +418,7 @@ describe('default quantization', () => {
     expect(graphs().c).toBe('f16')
     expect(t.listIndexes().find((i) => i.name === 'c')!.native).toMatchObject({ state: 'ready', quantization: 'f16' })
     expect(JSON.parse(readFileSync(`${file}.json`, 'utf8')).settings.quantization).toBe('f16')
-    expect((await top()).filter((id) => exact.includes(id)).length).toBeGreaterThanOrEqual(9)
+    expect(await recall()).toBeGreaterThanOrEqual(0.95)
     await db.close()
 
     // An index that names its quantization is never served by a graph of another: a saved f16 graph is rebuilt as f32.
@@ -422,7 +432,7 @@ describe('default quantization', () => {
     writeFileSync(`${x.path!}.json`, JSON.stringify({ ...xNote, settings: { ...xNote.settings, quantization: 'f16' } }))
     db = await Tessera.open({ home })
     t = await db.getTable('vecs')
-    await t.orderBy(t.c.emb.similarity({ vector: q }, { idx: 'x' }), 'desc').limit(10).select({ id: t.c.id }).collect()
+    await t.orderBy(t.c.emb.similarity({ vector: queries[0]! }, { idx: 'x' }), 'desc').limit(10).select({ id: t.c.id }).collect()
     await settle(db, t)
     expect(graphs().x).toBe('f32')
     expect(JSON.parse(readFileSync(`${x.path!}.json`, 'utf8')).settings.quantization).toBe('f32')
