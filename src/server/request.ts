@@ -15,6 +15,11 @@ import { bodyReadFailed, DepthExceeded, jsonTextNestsDeeper, parseJsonStream } f
 export interface RequestLimits {
   /** Largest request body in bytes (the streamed import route is exempt: it never holds the body). */
   readonly maxBodyBytes: number
+  /**
+   * Most bytes one streamed import (POST …/-/import) may read, counted after gzip decompression: it holds no body in
+   * memory, but a gzip bomb would otherwise turn into rows or a Parquet spool file of any size.
+   */
+  readonly maxImportBytes: number
   /** Most rows one insert or batch-update request may carry. */
   readonly maxInsertRows: number
   /** Most rows a non-streamed query answer may hold (stream or page for more). */
@@ -30,6 +35,7 @@ export interface RequestLimits {
 
 export const DEFAULT_LIMITS: RequestLimits = Object.freeze({
   maxBodyBytes: 64 * 1024 * 1024,
+  maxImportBytes: 16 * 1024 ** 3,
   maxInsertRows: 100_000,
   maxAnswerRows: 100_000,
   maxJoinRows: 50_000_000,
@@ -244,7 +250,7 @@ export function stringParam(c: Ctx, name: string, maxLength = 4096): string | un
 
 // ---- settings ----
 
-const LIMIT_FLAGS = { maxBodyBytes: ['max-body-bytes', 'TESSERA_MAX_BODY_BYTES'], maxInsertRows: ['max-insert-rows', 'TESSERA_MAX_INSERT_ROWS'], maxAnswerRows: ['max-answer-rows', 'TESSERA_MAX_ANSWER_ROWS'], maxJoinRows: ['max-join-rows', 'TESSERA_MAX_JOIN_ROWS'], maxQueryMs: ['max-query-ms', 'TESSERA_MAX_QUERY_MS'] } as const
+const LIMIT_FLAGS = { maxBodyBytes: ['max-body-bytes', 'TESSERA_MAX_BODY_BYTES'], maxImportBytes: ['max-import-bytes', 'TESSERA_MAX_IMPORT_BYTES'], maxInsertRows: ['max-insert-rows', 'TESSERA_MAX_INSERT_ROWS'], maxAnswerRows: ['max-answer-rows', 'TESSERA_MAX_ANSWER_ROWS'], maxJoinRows: ['max-join-rows', 'TESSERA_MAX_JOIN_ROWS'], maxQueryMs: ['max-query-ms', 'TESSERA_MAX_QUERY_MS'] } as const
 
 /** Request limits from `tessera serve` flags (--max-body-bytes N, …) or TESSERA_* variables; unset ones stay default. */
 export function requestLimitsFrom(flags: Record<string, unknown>, env: Record<string, string | undefined> = process.env): Partial<RequestLimits> {

@@ -36,3 +36,37 @@ test('an upload that is not gzip though it says so, and an encoding not read, ar
   expect(((await b.json()) as { error: { message: string } }).error.message).toContain(`Content-Encoding 'br' is not read`)
   expect(await db.getTable('not_gz').then(() => true, () => false)).toBe(false)
 })
+
+test('an import reads at most --max-import-bytes, counted after decompression: a gzip bomb is a 413 and writes nothing', async () => {
+  const capped = createApp(db, { limits: { maxImportBytes: 1_000_000 } })
+  const send = (table: string, body: Uint8Array | string, encoding?: string, format = 'csv') =>
+    capped.request(`/api/v1/tables/${table}/-/import?format=${format}`, { method: 'POST', body: body as BodyInit, headers: encoding ? { 'content-encoding': encoding } : {} })
+  // 4 MB of CSV in ~4 kB of gzip: under the limit as sent, four times over it once decompressed.
+  const csv = 'id,name\n' + Array.from({ length: 200_000 }, (_, i) => `${i % 10},aaaaaaaaaa`).join('\n')
+  const bomb = gzipSync(csv, { level: 9 })
+  expect(bomb.byteLength).toBeLessThan(100_000)
+  const r = await send('bomb', bomb, 'gzip')
+  expect(r.status).toBe(413)
+  const err = ((await r.json()) as { error: { code: string; message: string } }).error
+  expect(err.code).toBe('TOO_LARGE')
+  expect(err.message).toContain('more than 1000000 bytes once decompressed (limit)')
+  expect(await db.getTable('bomb').then(() => true, () => false)).toBe(false)
+  // Into an existing table: its rows stay as they were.
+  await db.createTable('kept', { id: 'int', name: 'string' })
+  await (await db.getTable('kept')).insert([{ id: 1, name: 'x' }])
+  expect((await send('kept', bomb, 'gzip')).status).toBe(413)
+  expect((await (await db.getTable('kept')).count())).toBe(1)
+  // Parquet is spooled to a file before its footer is read: the spool stops at the limit too.
+  const parquet = await app.request('/api/v1/export?format=parquet', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ table: 'gz' }) })
+  const pqBytes = new Uint8Array(await parquet.arrayBuffer())
+  const tiny = createApp(db, { limits: { maxImportBytes: pqBytes.byteLength - 1 } })
+  const pq = await tiny.request('/api/v1/tables/bomb_pq/-/import?format=parquet', { method: 'POST', body: gzipSync(pqBytes), headers: { 'content-encoding': 'gzip' } })
+  expect(pq.status).toBe(413)
+  // The same bytes sent as they are: over the limit too (counted as read), under it imported whole.
+  const plain = await send('plain', csv)
+  expect(plain.status).toBe(413)
+  expect(((await plain.json()) as { error: { message: string } }).error.message).toContain('more than 1000000 bytes (limit)')
+  const small = await send('plain', csv.slice(0, 500_000).replace(/\n[^\n]*$/, ''), 'identity')
+  expect(small.status).toBe(201)
+  expect(await db.getTable('bomb_pq').then(() => true, () => false)).toBe(false)
+})

@@ -32,8 +32,8 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the HTTP API on a data dir (default ~/.tessera)',
   maxArguments: 0,
-  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR | --media-store s3://bucket/prefix] [--media-root DIR[,DIR…]] [--media-allow-private] [--compact-every 1h] [--setup setup.ts] [--drain-timeout 30s] [--metrics-public] [--max-body-bytes N] [--max-insert-rows N] [--max-answer-rows N] [--max-join-rows N] [--max-query-ms N]',
-  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true }, 'media-allow-private': { type: 'boolean' }, 'media-store': { type: 'string' }, 'compact-every': { type: 'string' }, setup: { type: 'string' }, 'drain-timeout': { type: 'string' }, 'metrics-public': { type: 'boolean' }, 'max-body-bytes': { type: 'string' }, 'max-insert-rows': { type: 'string' }, 'max-answer-rows': { type: 'string' }, 'max-join-rows': { type: 'string' }, 'max-query-ms': { type: 'string' } },
+  usage: 'tessera serve [--home DIR] [--port 8080] [--host 127.0.0.1] [--auth required|none] [--quiet] [--config FILE] [--database postgres://…] [--media-dir DIR | --media-store s3://bucket/prefix] [--media-root DIR[,DIR…]] [--media-allow-private] [--compact-every 1h] [--setup setup.ts] [--drain-timeout 30s] [--metrics-public] [--max-body-bytes N] [--max-import-bytes N] [--max-insert-rows N] [--max-answer-rows N] [--max-join-rows N] [--max-query-ms N]',
+  options: { ...HOME_OPTION, port: { type: 'string', short: 'p' }, host: { type: 'string' }, auth: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, config: { type: 'string' }, database: { type: 'string' }, 'media-dir': { type: 'string' }, 'media-root': { type: 'string', multiple: true }, 'media-allow-private': { type: 'boolean' }, 'media-store': { type: 'string' }, 'compact-every': { type: 'string' }, setup: { type: 'string' }, 'drain-timeout': { type: 'string' }, 'metrics-public': { type: 'boolean' }, 'max-body-bytes': { type: 'string' }, 'max-import-bytes': { type: 'string' }, 'max-insert-rows': { type: 'string' }, 'max-answer-rows': { type: 'string' }, 'max-join-rows': { type: 'string' }, 'max-query-ms': { type: 'string' } },
   help: `Serves the HTTP API (/api/v1), the web console (/), /openapi.json, /metrics and /health. The data dir is locked
 while it runs (one process per data dir); SIGTERM/SIGINT: new requests get 503 at once, in-flight ones finish
 (up to --drain-timeout), background jobs stop (their provider calls are cut off; they continue at the next start),
@@ -57,6 +57,7 @@ options:
   --drain-timeout 30s        on SIGTERM: new requests get 503, in-flight ones get this long ($TESSERA_DRAIN_TIMEOUT)
   --metrics-public           /metrics without a token
   --max-body-bytes N         largest request body (default 64 MB; 413 beyond)
+  --max-import-bytes N       most bytes one streamed import reads, after gzip decompression (default 16 GiB)
   --max-insert-rows N        most rows per insert request (default 100,000; larger loads: the streamed import)
   --max-answer-rows N        most rows in one JSON query answer (default 100,000; stream or page beyond)
   --max-join-rows N          most rows a request's join may be estimated to produce (default 50,000,000; refused before it runs)

@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs'
 import { pipeline, Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
-import { invalid } from '../../errors.ts'
+import { errorOf, invalid } from '../../errors.ts'
 
 // Inputs as byte chunks: a file read in 1 MiB pieces, or an HTTP body (ReadableStream, Uint8Array, async iterable).
 // Nothing here reads a whole file into memory.
@@ -80,6 +80,28 @@ export function bodyInput(body: ImportBody, name: string): ByteInput {
   const iterable = body as AsyncIterable<Uint8Array>
   return { name, chunks: () => iterable }
 }
+
+/**
+ * `input` refused once it has given more than `maxBytes` (counted as read: after decompression for a gzip upload, so
+ * a small compressed body cannot turn into rows or a Parquet spool file of any size). The import fails with
+ * TOO_LARGE and writes nothing, as any failed import does.
+ */
+export function capped(input: ByteInput, maxBytes: number, how: string): ByteInput {
+  return {
+    ...input,
+    async *chunks() {
+      let n = 0
+      for await (const c of input.chunks()) {
+        n += c.byteLength
+        if (n > maxBytes) throw overLimit(input.name, maxBytes, how)
+        yield c
+      }
+    },
+  }
+}
+
+export const overLimit = (name: string, maxBytes: number, how = '') =>
+  errorOf('TOO_LARGE', `${name}: more than ${maxBytes} bytes${how} (limit); nothing was imported`, { file: name, limit: maxBytes })
 
 /** Wraps a chunk source so progress can report bytes consumed. */
 export function counted(input: ByteInput): { chunks: AsyncIterable<Uint8Array>; bytesRead: () => number } {

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path'
 import type { Tessera } from '../../catalog/index.ts'
 import { invalid, refuseUnknownOptions } from '../../errors.ts'
 import type { ByteInput, ImportBody } from './bytes.ts'
-import { bodyInput, fileInput, gunzipped } from './bytes.ts'
+import { bodyInput, capped, fileInput, gunzipped, overLimit } from './bytes.ts'
 import { csvSource } from './csv.ts'
 import { jsonSource } from './json.ts'
 import { mediaFolderSource } from './media-folder.ts'
@@ -35,6 +35,11 @@ export interface ImportDataOptions extends ImportOptions {
   readonly name?: string
   /** 'gzip': the body is compressed (an HTTP upload with Content-Encoding: gzip), decompressed as it is read. */
   readonly encoding?: 'gzip' | 'identity'
+  /**
+   * Most bytes the body may hold, counted after decompression (a gzip upload); past it the import fails with
+   * TOO_LARGE and writes nothing. The server passes its --max-import-bytes.
+   */
+  readonly maxBytes?: number
 }
 
 // Every option name, checked against the interfaces by the compiler: an option a call does not take (primary_key for
@@ -44,7 +49,7 @@ const RUN_OPTIONS: Record<keyof ImportRunOptions, true> = {
   reportFile: true, onProgress: true, baseDir: true, signal: true,
 }
 const FILE_OPTIONS: Record<keyof ImportOptions, true> = { ...RUN_OPTIONS, format: true, delimiter: true, glob: true }
-const DATA_OPTIONS: Record<keyof ImportDataOptions, true> = { ...FILE_OPTIONS, name: true, encoding: true }
+const DATA_OPTIONS: Record<keyof ImportDataOptions, true> = { ...FILE_OPTIONS, name: true, encoding: true, maxBytes: true }
 const ON_BAD_ROW = ['abort', 'skip']
 
 function checkOptions(call: string, options: ImportOptions, known: object): void {
@@ -106,9 +111,17 @@ export async function importData(db: Tessera, tablePath: string, body: ImportBod
   if (options.encoding !== undefined && options.encoding !== 'gzip' && options.encoding !== 'identity') {
     throw invalid('INVALID_ARGUMENT', `unknown encoding ${JSON.stringify(String(options.encoding))}; an upload may be gzip-compressed, or not at all (identity)`)
   }
+  const { maxBytes } = options
+  if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes < 1)) {
+    throw invalid('INVALID_ARGUMENT', `importData: maxBytes must be a positive integer, got ${JSON.stringify(maxBytes)}`, { option: 'maxBytes' })
+  }
   const name = options.name ?? 'upload'
   const sent = bodyInput(body, name)
-  const input = options.encoding === 'gzip' ? { name, chunks: () => gunzipped(sent.chunks(), name) } : sent
+  const read = options.encoding === 'gzip' ? { name, chunks: () => gunzipped(sent.chunks(), name) } : sent
+  const input = maxBytes === undefined ? read : capped(read, maxBytes, options.encoding === 'gzip' ? ' once decompressed' : '')
+  // A body of known size over the limit is refused before a record is read (a Parquet body in memory is never
+  // streamed through the count).
+  if (maxBytes !== undefined && options.encoding !== 'gzip' && sent.size !== undefined && sent.size > maxBytes) throw overLimit(name, maxBytes)
   if (options.format === 'parquet') {
     const bytes = options.encoding === 'gzip' ? undefined : body instanceof Uint8Array ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : undefined
     return withParquet(await parquetBody(input, bytes), (src) => runImport(db, tablePath, src, options))

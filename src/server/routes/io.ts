@@ -56,6 +56,7 @@ export function ioRoutes(db: Tessera) {
     const result = await importData(db, path, body, {
       format,
       name: `upload to ${path}`,
+      maxBytes: c.var.limits.maxImportBytes,
       ...(encoding === 'gzip' ? { encoding } : {}),
       ...(primaryKey ? { primaryKey } : {}),
       ...(onBadRow === 'skip' ? { onBadRow: 'skip' as const } : {}),
