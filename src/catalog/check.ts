@@ -1,6 +1,10 @@
 import type { Queryable } from '../store/index.ts'
 import { errorMsgColumn, errorTypeColumn, valueColumn } from '../query/index.ts'
-import { countDuplicateKeys, countRowsWithoutVector, countRowVersionsOutside, dataColumnNames, physicalIndexNames } from './data-table/index.ts'
+import { compareViewRows, countDuplicateKeys, countRowsWithoutVector, countRowVersionsOutside, dataColumnNames, physicalIndexNames } from './data-table/index.ts'
+import type { ViewRowsComparison } from './data-table/index.ts'
+import { loadTableById } from './state.ts'
+import { BASE_ROWID } from './views.ts'
+import type { TableState } from './state.ts'
 import { fullTextIndexName, physicalIndexName, checkVectorIndexes, isNative } from '../index/index.ts'
 import type { TableKind, TableMd } from './metadata.ts'
 import { hasErrorColumns, isStored } from './metadata.ts'
@@ -20,7 +24,10 @@ export interface CheckProblem {
  */
 export type ViewBehind = (viewId: number, baseId: number) => Promise<{ readonly behind: boolean; readonly reason?: string }>
 
-export async function checkIntegrity(db: Queryable, viewBehind?: ViewBehind): Promise<{ tables: number; problems: CheckProblem[] }> {
+/** Runs `fn` under the lock views of base table `baseId` follow it under (no sync runs meanwhile). */
+export type UnderBaseLock = <T>(baseId: number, fn: () => Promise<T>) => Promise<T>
+
+export async function checkIntegrity(db: Queryable, viewBehind?: ViewBehind, underBaseLock?: UnderBaseLock): Promise<{ tables: number; problems: CheckProblem[] }> {
   const problems: CheckProblem[] = []
   const tables = await db.query<{ id: number; path: string; kind: TableKind; version: number; md: TableMd }>(`select id, path, kind, version, md from tessera.tables order by path`)
   const byId = new Map(tables.rows.map((t) => [Number(t.id), t]))
@@ -43,6 +50,8 @@ export async function checkIntegrity(db: Queryable, viewBehind?: ViewBehind): Pr
         // A sync that failed after its base committed: the view serves the rows of an older base version.
         const r = viewBehind ? await viewBehind(id, Number(base.id)) : { behind: true }
         if (r.behind) p(`view has not followed '${base.path}' since its version ${t.md.view.syncedBaseVersion} (it is at ${base.version})${r.reason ? `: ${r.reason}` : ''}; opening the view retries`)
+      } else {
+        for (const problem of await checkViewRows(db, id, Number(base.id), underBaseLock)) p(problem)
       }
     }
     const have = new Set(await dataColumnNames(db, id))
@@ -82,4 +91,42 @@ async function checkIndexes(db: Queryable, id: number, md: TableMd, have: Set<st
     const missing = await countRowsWithoutVector(db, id, idx.columnId, idx.valueColumnId)
     if (missing > 0) p(`index '${idx.name}': ${missing} current rows have a value but no vector (rebuild it: addEmbeddingIndex with ifExists: 'replace')`)
   }
+}
+
+/**
+ * A view that reflects its base's current version holds exactly the base rows that pass its filter (one view row each
+ * unless it has an iterator), with the carried columns' values. A difference found while a sync may be writing is
+ * looked at again under the base's lock, where no sync runs.
+ */
+async function checkViewRows(db: Queryable, viewId: number, baseId: number, underBaseLock?: UnderBaseLock): Promise<string[]> {
+  const compare = async (): Promise<string[]> => {
+    const view = await loadTableById(db, viewId)
+    const base = await loadTableById(db, baseId)
+    if (!view?.md.view || !base || view.md.view.syncedBaseVersion !== base.version) return []
+    try {
+      return describeViewDifference(base, await compareViewRows(db, base, base.version, view.id, view.version, { ...view.md.view, baseColumns: comparableColumns(view, base) }, baseRowIdColumn(view)))
+    } catch (e) {
+      return [`its filter cannot be evaluated over '${base.path}' to compare the rows: ${(e as Error).message}`]
+    }
+  }
+  const found = await compare()
+  return found.length === 0 || !underBaseLock ? found : underBaseLock(baseId, compare)
+}
+
+/** The carried column pairs whose view and base columns both still exist as stored columns. */
+function comparableColumns(view: TableState, base: TableState): (readonly [number, number])[] {
+  const stored = (s: TableState, id: number) => s.md.columns.some((c) => c.id === id && isStored(c))
+  return view.md.view!.baseColumns.filter(([vid, bid]) => stored(view, vid) && stored(base, bid))
+}
+
+const baseRowIdColumn = (view: TableState): string => valueColumn(view.md.columns.find((c) => c.name === BASE_ROWID)!.id)
+
+function describeViewDifference(base: TableState, d: ViewRowsComparison): string[] {
+  const out: string[] = []
+  const at = `'${base.path}' at version ${base.version}`
+  if (d.missing > 0) out.push(`${d.missing} rows of ${at} pass the view's filter but are not in the view`)
+  if (d.extra > 0) out.push(`${d.extra} view rows belong to no row of ${at} that passes its filter`)
+  if (d.duplicated > 0) out.push(`${d.duplicated} rows of ${at} appear more than once in the view`)
+  if (d.differing > 0) out.push(`${d.differing} view rows differ from their base row in a column carried from ${at}`)
+  return out
 }

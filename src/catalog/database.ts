@@ -311,7 +311,7 @@ export class Tessera {
       const b = await loadTableById(this.#db, base)
       const reason = this.#lagging.get(view)
       return { behind: v !== undefined && b !== undefined && v.md.view!.syncedBaseVersion < b.version, ...(reason ? { reason } : {}) }
-    }))
+    }), (base, fn) => this.#locks.run(base, fn))
     // Orphans are garbage, not damage (gc removes them); a file rows refer to but the store lacks is a problem.
     const media = await this.#serialized(() => collectMedia(this.#db, this.media.store, { dryRun: true }))
     const problems = [...r.problems, ...media.missing.slice(0, 100).map((ref) => ({ table: '(media)', problem: `${ref} is referenced by rows but missing from the media store` }))]
