@@ -51,10 +51,25 @@ function contentsOf(input: unknown, node: FnNode): Content[] {
   throw new TypeError(`${node.fn}() needs a prompt string or a list of contents, got ${JSON.stringify(input)?.slice(0, 80)}`)
 }
 
-const modelPath = (model: string) => `/${model.startsWith('models/') ? model : `models/${model}`}`
+// The model is part of the request URL (POST <base>/models/<model>:generateContent), where OpenAI and Anthropic send it
+// in the body. A name holding '/', '..' (or '%2e%2e'), '?' or '#' would move the request, the server's API key and
+// the pass-through fields with it, to another path of the provider's host (files, tunedModels, cachedContents), and a
+// scoped token chooses its expressions' options: so the name is one path segment, after an optional collection.
+const MODEL_NAME = /^(models\/|tunedModels\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+
+function geminiModel(node: FnNode, example: string): string {
+  const model = modelOf(node, example)
+  if (!MODEL_NAME.test(model)) {
+    throw typeError(node, `${node.fn}() opts.model must be a Gemini model name such as '${example}' or 'models/${example}' (letters, digits, '.', '_' and '-'), got ${JSON.stringify(model.slice(0, 80))}`)
+  }
+  return model
+}
+
+/** models/<name> or tunedModels/<name>, as the URL and batchEmbedContents' requests name it. */
+const modelName = (model: string) => (/^(models|tunedModels)\//.test(model) ? model : `models/${model}`)
 
 async function generate(node: FnNode, contents: Content[]): Promise<unknown> {
-  const model = modelOf(node, 'gemini-2.5-flash')
+  const model = modelName(geminiModel(node, 'gemini-2.5-flash'))
   const declarations = convertTools(node.opts?.tools, geminiDeclaration)
   // Tessera tools become one {functionDeclarations}; provider-native entries ({googleSearch: {}}...) pass through.
   const ours = declarations?.filter((d, i) => d !== (node.opts!.tools as unknown[])[i])
@@ -62,8 +77,8 @@ async function generate(node: FnNode, contents: Content[]): Promise<unknown> {
   const tools = declarations ? [...(ours!.length ? [{ functionDeclarations: ours }] : []), ...native!] : undefined
   const system = typeof node.opts?.system === 'string' ? { systemInstruction: { parts: [{ text: node.opts.system }] } } : {}
   const body = { contents, ...system, ...(tools ? { tools } : {}), ...passThrough(node) }
-  if (node.opts?.stream !== true) return client.post(node, `${modelPath(model)}:generateContent`, body)
-  return client.stream(node, `${modelPath(model)}:streamGenerateContent?alt=sse`, body, assembleGeminiStream)
+  if (node.opts?.stream !== true) return client.post(node, `/${model}:generateContent`, body)
+  return client.stream(node, `/${model}:streamGenerateContent?alt=sse`, body, assembleGeminiStream)
 }
 
 type Part = { text?: string; [k: string]: unknown }
@@ -103,7 +118,7 @@ export async function assembleGeminiStream(events: AsyncIterable<Pick<SseEvent, 
   return { ...head, candidates: [{ ...candidate, content: { role: 'model', parts } }] }
 }
 
-const checkPrompt = (types: readonly ColumnType[], node: FnNode) => client.checkPrompt(types, node, 'gemini-2.5-flash')
+const checkPrompt = (types: readonly ColumnType[], node: FnNode) => (client.checkPrompt(types, node, 'gemini-2.5-flash'), geminiModel(node, 'gemini-2.5-flash'))
 const rows = <R>(inputs: readonly unknown[], fn: (i: number) => Promise<R>) => client.perRow(inputs, fn)
 
 type GenerateResponse = { candidates?: { content?: { parts?: { text?: string }[] } }[] }
@@ -137,13 +152,12 @@ scalar({
   returnType: (types, node) => {
     client.checkBaseUrlOption(node)
     expectKinds(node, types, 0, ['string'])
-    modelOf(node, 'gemini-embedding-001')
+    geminiModel(node, 'gemini-embedding-001')
     const d = dimensionsOf(node)
     return { kind: 'array', dtype: 'float32', nullable: true, ...(d ? { shape: [d] } : {}) }
   },
   evalBatch: async ([texts], node) => {
-    const model = modelOf(node, 'gemini-embedding-001')
-    const name = model.startsWith('models/') ? model : `models/${model}`
+    const name = modelName(geminiModel(node, 'gemini-embedding-001'))
     const dimensions = dimensionsOf(node)
     const taskType = typeof node.opts?.taskType === 'string' ? { taskType: node.opts.taskType } : {}
     return runChunks(texts as string[], client.config.embeddingBatchSize ?? 64, client.policy, async (chunk) => {
