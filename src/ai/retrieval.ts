@@ -65,6 +65,18 @@ export function jsonSchemaOfType(type: ColumnType): JsonSchema {
   }
 }
 
+/**
+ * Refuses arguments the function does not take (values from an LLM or an MCP client). Dropped without a word, a
+ * misspelled optional one ({ topic, kk: 3 } for k) ran the call with its default and answered as if it had been asked.
+ */
+export function refuseUnknownArgs(fn: string, names: readonly string[], args: Record<string, unknown>): void {
+  const unknown = Object.keys(args).filter((k) => !names.includes(k))
+  if (unknown.length) {
+    const list = unknown.slice(0, 5).map((k) => `'${k.slice(0, 64)}'`).join(', ')
+    throw invalid('INVALID_ARGUMENT', `${fn}(): unknown argument${unknown.length > 1 ? 's' : ''} ${list}${unknown.length > 5 ? ', …' : ''}; it takes ${names.length ? names.join(', ') : 'none'}`)
+  }
+}
+
 /** Checks an argument value against a parameter type (values from an LLM or an MCP client). */
 export function checkValue(fn: string, name: string, type: ColumnType, value: unknown): unknown {
   if (value === undefined || value === null) {
@@ -94,6 +106,7 @@ export function retrievalFunction<P extends Record<string, string>>(options: Ret
     additionalProperties: false,
   }
   const build = async (args: Record<string, unknown>): Promise<Query> => {
+    refuseUnknownArgs(name, params.map((p) => p.name), args)
     const checked = Object.fromEntries(params.map((p) => [p.name, checkValue(name, p.name, p.type, args[p.name])]))
     return options.query(checked as { [K in keyof P]: any })
   }

@@ -3,7 +3,7 @@ import { call, fnNode, litNode, functions, RowFailure, scalar, t } from '../quer
 import type { Expr, ExprLike, FnNode } from '../query/index.ts'
 import { parseType } from '../types/index.ts'
 import type { ColumnType } from '../types/index.ts'
-import { checkValue, jsonSchemaOfType, jsonSchemaOfValibot } from './retrieval.ts'
+import { checkValue, jsonSchemaOfType, jsonSchemaOfValibot, refuseUnknownArgs } from './retrieval.ts'
 import type { RetrievalFunction } from './retrieval.ts'
 import { isToolSpec } from './tool-specs.ts'
 import type { JsonSchema, ToolSpec } from './tool-specs.ts'
@@ -163,6 +163,8 @@ function paramTypes(spec: ToolSpec): (ColumnType | undefined)[] {
 
 /** Runs one tool call through the function registry, as a one-row batch. */
 export async function runTool(spec: ToolSpec, callArgs: Record<string, unknown>): Promise<unknown> {
+  // The function is called with spec.args in order: any other argument would be lost, so the LLM is told instead.
+  refuseUnknownArgs(spec.name, spec.args, callArgs)
   const types = paramTypes(spec)
   const values = spec.args.map((a, i) => (types[i] ? checkValue(spec.name, a, types[i]!, callArgs[a]) : callArgs[a] ?? null))
   const def = functions.get(spec.fn)

@@ -130,7 +130,9 @@ function paramsSchema(params: RetrievalFunction['params']): Params {
     const base: v.GenericSchema = t.kind === 'string' ? v.string() : t.kind === 'int' ? v.pipe(v.number(), v.integer()) : t.kind === 'float' ? v.number() : t.kind === 'bool' ? v.boolean() : v.unknown()
     return t.nullable ? v.nullish(base) : base
   }
-  return v.object(Object.fromEntries(params.map((p) => [p.name, p.description ? v.pipe(of(p.type), v.description(p.description)) : of(p.type)])))
+  // Strict, as the function's own JSON schema says (additionalProperties: false): an unknown key is refused naming it,
+  // not stripped (a misspelled optional parameter would run the query with its default).
+  return v.strictObject(Object.fromEntries(params.map((p) => [p.name, p.description ? v.pipe(of(p.type), v.description(p.description)) : of(p.type)])))
 }
 
 export function routeSignature(r: DeclaredRoute): RouteSignature {

@@ -92,6 +92,26 @@ describe('agent pattern', () => {
     expect(() => tools([{ udf: add, description: 'a' } as never])).toThrow(/needs params/)
   })
 
+  test('an argument the tool does not take is an error entry naming it, for a UDF and a retrieval function', async () => {
+    const mul = udf({ name: 'mul_numbers', returns: 'float', params: ['float', 'float'], fn: (a: number, b: number) => a * b })
+    const docs = await db.createTable('extra_docs', { id: 'int', topic: 'string' })
+    await docs.insert([{ id: 1, topic: 'volcano' }, { id: 2, topic: 'volcano' }])
+    const byTopic = retrievalFunction({
+      name: 'agent_by_topic', description: 'Documents about a topic', params: { topic: 'string', k: 'int?' },
+      query: ({ topic, k }) => docs.where(docs.c.topic.eq(topic)).orderBy(docs.c.id).limit(k ?? 10).select({ id: docs.c.id }),
+    })
+    const toolbox = tools([byTopic, { udf: mul, description: 'Multiplies', params: { a: 'float', b: 'float' } }])
+    const t = await db.createTable('extra_calls', { id: 'int', r: 'json' })
+    const call = (name: string, args: unknown) => ({ choices: [{ message: { role: 'assistant', tool_calls: [{ id: 'x', type: 'function', function: { name, arguments: JSON.stringify(args) } }] } }] })
+    // 'limit' for k: dropped, the call ran with k's default and answered both rows as if asked for them.
+    await t.insert([{ id: 1, r: call('agent_by_topic', { topic: 'volcano', limit: 1 }) }, { id: 2, r: call('mul_numbers', { a: 2, b: 3, c: 4 }) }, { id: 3, r: call('agent_by_topic', { topic: 'volcano', k: 1 }) }])
+    const rows = (await t.select({ out: invokeTools(toolbox, t.c.r) }).orderBy(t.c.id).collect()).rows as { out: { result?: unknown; error?: string }[] }[]
+    expect(rows[0]!.out[0]).toMatchObject({ error: "agent_by_topic(): unknown argument 'limit'; it takes topic, k" })
+    expect(rows[0]!.out[0]!.result).toBeUndefined()
+    expect(rows[1]!.out[0]).toMatchObject({ error: "mul_numbers(): unknown argument 'c'; it takes a, b" })
+    expect(rows[2]!.out[0]!.result).toEqual([{ id: 1 }])
+  })
+
   test('tool calls and follow-up messages in the Anthropic, Gemini and Responses formats', () => {
     const results = [{ id: 'toolu_1', name: 'weather', args: { city: 'Oslo' }, result: { celsius: 2 } }]
     const claude = { id: 'm', type: 'message', role: 'assistant', content: [{ type: 'text', text: 'checking' }, { type: 'tool_use', id: 'toolu_1', name: 'weather', input: { city: 'Oslo' } }] }

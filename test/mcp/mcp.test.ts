@@ -117,6 +117,13 @@ describe('MCP endpoint', () => {
     }
   })
 
+  test('an argument a retrieval function does not take is refused naming it, not dropped', async () => {
+    const c = await client(admin)
+    const extra = await call(c, 'mcp_kb_search', { word: 'caves', limit: 1 })
+    expect(extra.isError).toBe(true)
+    expect(extra.content[0]!.text).toBe("INVALID_ARGUMENT: mcp_kb_search(): unknown argument 'limit'; it takes word")
+  })
+
   test('scoped like the HTTP API: a tenant sees and writes only its prefix, including through retrieval functions', async () => {
     const c = await client(tenant)
     expect(json(await call(c, 'list_tables', {}))).toEqual(['user_1/notes'])

@@ -135,6 +135,10 @@ describe('declared routes', () => {
     expect(await (await ask({ word: 'lava', k: 1 })).json()).toEqual({ rows: [{ id: 1, text: 'lava flows' }] })
     expect(((await (await ask({ word: 'lava' })).json()) as { rows: unknown[] }).rows).toHaveLength(2)
     expect((await ask({ word: 3 })).status).toBe(400)
+    // A key it does not take (k misspelled) is refused naming it, not dropped and answered with k's default.
+    const extra = await ask({ word: 'lava', limit: 1 })
+    expect(extra.status).toBe(400)
+    expect(JSON.stringify(await extra.json())).toContain('limit')
     expect((await ask({ word: 'lava' }, outsider)).status).toBe(404) // a table it may not read answers as missing
     const doc = (await (await own.request('/openapi.json')).json()) as Record<string, any>
     expect(doc.paths['/api/v1/app/by-word'].post.summary).toBe('Documents containing a word')
