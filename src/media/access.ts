@@ -59,6 +59,16 @@ export function readOnlyWork(): boolean {
 
 const current = new AsyncLocalStorage<MediaAccess>()
 
+/**
+ * Runs `fn` as read-only work under the current access: a read the server routes by something other than its path
+ * (an MCP tool call, a declared query route) derives into the bounded cache as POST /query does. Outside any access
+ * (in-process use) it runs as it is.
+ */
+export function asReadOnlyWork<T>(fn: () => T): T {
+  const access = current.getStore()
+  return access && !access.readOnly ? current.run({ ...access, readOnly: true }, fn) : fn()
+}
+
 /** Runs `fn` (and everything it awaits) under `access`. */
 export function withMediaAccess<T>(access: MediaAccess, fn: () => T): T {
   return current.run(access, fn)

@@ -1,5 +1,5 @@
 // Media references, the local media store, the remote-file cache and media validation.
-export { canonicalDir, checkLocalRead, checkRemoteFetch, currentMediaAccess, readOnlyWork, restrictedCaller, withMediaAccess } from './access.ts'
+export { asReadOnlyWork, canonicalDir, checkLocalRead, checkRemoteFetch, currentMediaAccess, readOnlyWork, restrictedCaller, withMediaAccess } from './access.ts'
 export { downloadOutbound, internalReason, isInternalAddress, OUTBOUND_DEFAULTS, resolveTarget } from './outbound/index.ts'
 export type { OutboundOptions, OutboundResult } from './outbound/index.ts'
 export type { MediaAccess, StoreRefGate } from './access.ts'

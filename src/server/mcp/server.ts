@@ -10,6 +10,7 @@ import type { AuthEnv, Principal } from '../auth.ts'
 import { jsonReplacer } from '../json.ts'
 import { redactForeignNames } from '../tenant.ts'
 import { TesseraError } from '../../errors.ts'
+import { asReadOnlyWork } from '../../media/index.ts'
 import { allTools } from './tools.ts'
 import type { McpTool } from './tools.ts'
 
@@ -37,7 +38,10 @@ function mcpServer(tools: readonly McpTool[], principal: Principal, version: str
     if (!tool) return { isError: true, content: [{ type: 'text' as const, text: `no tool named '${req.params.name}'` }] }
     try {
       // Retrieval functions check the tables they read against the caller, as inside the HTTP API.
-      const result = await withCaller(callerOf(principal), () => tool.run(req.params.arguments, principal))
+      // A read (every tool but insert) derives images into the bounded cache, never the media store, as POST /query
+      // does: all tools share one path, so app.ts cannot tell a read by it.
+      const run = () => tool.run(req.params.arguments, principal)
+      const result = await withCaller(callerOf(principal), () => (tool.writes ? run() : asReadOnlyWork(run)))
       const text = JSON.stringify(result, jsonReplacer)
       return {
         content: [{ type: 'text' as const, text }],

@@ -25,6 +25,8 @@ export interface McpTool {
   readonly name: string
   readonly description: string
   readonly inputSchema: Record<string, unknown>
+  /** The tool writes (insert); every other tool only reads, and runs as read-only work (src/media/access.ts). */
+  readonly writes?: boolean
   run(args: unknown, principal: Principal): Promise<unknown>
 }
 
@@ -33,9 +35,9 @@ function schemaOf(s: v.GenericSchema): Record<string, unknown> {
   return rest
 }
 
-function tool<S extends v.GenericSchema>(name: string, description: string, schema: S, run: (args: v.InferOutput<S>, p: Principal) => Promise<unknown>): McpTool {
+function tool<S extends v.GenericSchema>(name: string, description: string, schema: S, run: (args: v.InferOutput<S>, p: Principal) => Promise<unknown>, options: { writes?: boolean } = {}): McpTool {
   return {
-    name, description, inputSchema: schemaOf(schema),
+    name, description, inputSchema: schemaOf(schema), ...(options.writes ? { writes: true } : {}),
     run: (args, p) => {
       const parsed = v.safeParse(schema, args ?? {})
       if (!parsed.success) {
@@ -117,7 +119,7 @@ export function builtinTools(db: Tessera, options: ToolOptions = {}): McpTool[] 
         refuseNonFiniteNumbers(rows)
         const st = await t.insert(rows, { onError })
         return { inserted: st.numInserted, version: st.version, errors: st.numExcs, columnsWithErrors: st.colsWithExcs }
-      }),
+      }, { writes: true }),
   ]
 }
 

@@ -7,6 +7,7 @@ import { parsePath } from '../../catalog/index.ts'
 import { plainRows, tablesRead, withCaller } from '../../ai/index.ts'
 import type { Caller } from '../../ai/index.ts'
 import { errorOf, invalid, TesseraError } from '../../errors.ts'
+import { asReadOnlyWork } from '../../media/index.ts'
 import { or } from '../../query/index.ts'
 import type { DeclaredRoute, RouteContext } from '../../setup/index.ts'
 import { canAccess } from '../auth.ts'
@@ -155,11 +156,14 @@ export function declaredRoutes(db: Tessera, routes: readonly DeclaredRoute[]) {
       const ctx = context(db, route, principal)
       return withCaller(callerOf(principal), async () => {
         if (route.kind === 'query') {
-          const q = await runRoute(route, () => route.fn(params, ctx))
-          for (const t of tablesRead(q)) assertCanTouch(principal, t, 'read')
-          const rows = plainRows((await q.limit(Math.min(q.spec.limit ?? MAX_ROWS, MAX_ROWS)).collect()).rows)
-          rows.forEach((r, i) => checkResult(route, route.result, r, `row ${i}`))
-          return sendJson(c, { rows })
+          // A query route only reads: images it derives go to the bounded cache, as POST /query's do (src/media/access.ts).
+          return asReadOnlyWork(async () => {
+            const q = await runRoute(route, () => route.fn(params, ctx))
+            for (const t of tablesRead(q)) assertCanTouch(principal, t, 'read')
+            const rows = plainRows((await q.limit(Math.min(q.spec.limit ?? MAX_ROWS, MAX_ROWS)).collect()).rows)
+            rows.forEach((r, i) => checkResult(route, route.result, r, `row ${i}`))
+            return sendJson(c, { rows })
+          })
         }
         const result = await runRoute(route, () => route.fn(params, ctx))
         checkResult(route, route.result, result, 'the result')
