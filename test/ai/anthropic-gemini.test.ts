@@ -101,6 +101,22 @@ describe('anthropic provider', () => {
     expect(claude.seen.at(-1)!.body).toEqual({ model: 'c', max_tokens: 1024, system: 'S', messages: [{ role: 'user', content: 'hi' }] })
   })
 
+  test('a system message given as text blocks is sent as those blocks, not as "[object Object]"', async () => {
+    const blocks = [{ type: 'text', text: 'You are terse.' }, { type: 'text', text: 'Cite files.', cache_control: { type: 'ephemeral' } }]
+    await t.select({ r: anthropic.messages([{ role: 'system', content: blocks }, { role: 'user', content: 'hi' }], { model: 'c', system: 'First.' }) }).collect()
+    expect(claude.seen.at(-1)!.body.system).toEqual([{ type: 'text', text: 'First.' }, ...blocks])
+    expect(claude.seen.at(-1)!.body.messages).toEqual([{ role: 'user', content: 'hi' }])
+    // Anything else is refused naming the message, before a request.
+    const sent = claude.seen.length
+    const q = await db.createTable('sysblocks', { id: 'int', m: 'json' })
+    await q.insert([{ id: 1, m: [{ role: 'user', content: 'a' }, { role: 'system', content: [{ type: 'image', source: {} }] }] }])
+    const st = await q.addComputedColumn('r', anthropic.messages(q.c.m, { model: 'c' }), { onError: 'ignore' })
+    expect(st.numExcs).toBe(1)
+    const [row] = (await q.select({ e: q.c.r.errormsg }).collect()).rows
+    expect(row!.e).toContain(`anthropic.messages(): message 1 (role 'system') needs a string content or a list of {type: 'text', text} blocks, got {"type":"image","source":{}} at content[0]`)
+    expect(claude.seen.length).toBe(sent)
+  })
+
   test('streaming: text deltas joined, tool input assembled from input_json_delta, stop_reason and usage from message_delta', async () => {
     const rows = (await t.select({ r: anthropic.messages(t.c.q, { model: 'claude-s', stream: true }) }).collect()).rows as { r: any }[]
     expect(claude.seen.at(-1)!.body.stream).toBe(true)

@@ -35,15 +35,37 @@ const client = new ProviderClient({
 
 type AnthropicMessage = { content?: { type: string; text?: string; [k: string]: unknown }[]; [k: string]: unknown }
 
+type TextBlock = { type: 'text'; text: string; [k: string]: unknown }
+
+/**
+ * The top-level system field from opts.system and the role 'system' messages: their texts joined, or, when a message
+ * gives its content as blocks ([{type: 'text', text}], the OpenAI and Anthropic list form), the list of text blocks
+ * (their cache_control kept). String() of such a list sent the model "[object Object]" as its instructions.
+ */
+function systemOf(node: FnNode, messages: readonly Message[]): string | TextBlock[] | undefined {
+  const parts: (string | TextBlock[])[] = typeof node.opts?.system === 'string' ? [node.opts.system] : []
+  messages.forEach((m, i) => {
+    if (m.role !== 'system') return
+    if (typeof m.content === 'string') return parts.push(m.content)
+    const blocks = Array.isArray(m.content) ? m.content : [m.content]
+    const bad = blocks.findIndex((b) => !b || typeof b !== 'object' || (b as TextBlock).type !== 'text' || typeof (b as TextBlock).text !== 'string')
+    if (bad >= 0) throw new TypeError(`${node.fn}(): message ${i} (role 'system') needs a string content or a list of {type: 'text', text} blocks, got ${JSON.stringify(blocks[bad])?.slice(0, 80)}${Array.isArray(m.content) ? ` at content[${bad}]` : ''}`)
+    parts.push(blocks as TextBlock[])
+  })
+  if (parts.length === 0) return undefined
+  if (parts.every((p) => typeof p === 'string')) return parts.join('\n\n')
+  return parts.flatMap((p) => (typeof p === 'string' ? [{ type: 'text' as const, text: p }] : p))
+}
+
 async function send(node: FnNode, messages: Message[]): Promise<AnthropicMessage> {
   // System text is a top-level field here, not a message: opts.system and any role 'system' messages go there.
-  const system = [typeof node.opts?.system === 'string' ? node.opts.system : undefined, ...messages.filter((m) => m.role === 'system').map((m) => String(m.content))].filter((s) => s !== undefined)
+  const system = systemOf(node, messages)
   const tools = convertTools(node.opts?.tools, anthropicTool)
   const body = {
     model: modelOf(node, 'claude-sonnet-4-5'),
     max_tokens: typeof node.opts?.max_tokens === 'number' ? node.opts.max_tokens : 1024,
     messages: messages.filter((m) => m.role !== 'system'),
-    ...(system.length ? { system: system.join('\n\n') } : {}),
+    ...(system !== undefined ? { system } : {}),
     ...(tools ? { tools } : {}),
     ...passThrough(node, ['max_tokens']),
   }
