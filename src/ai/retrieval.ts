@@ -35,8 +35,8 @@ export interface RetrievalFunction {
   readonly parameters: JsonSchema
   /** The query for these arguments (callers check access to query.spec's tables before running it). */
   build(args: Record<string, unknown>): Promise<Query>
-  /** Runs it: the rows as plain objects. */
-  run(args: Record<string, unknown>): Promise<Record<string, unknown>[]>
+  /** Runs it: the rows as plain objects; maxRows caps them (a caller's bound on what its query's limit allows). */
+  run(args: Record<string, unknown>, options?: { readonly maxRows?: number }): Promise<Record<string, unknown>[]>
 }
 
 const declared = new Map<string, RetrievalFunction>()
@@ -110,11 +110,12 @@ export function retrievalFunction<P extends Record<string, string>>(options: Ret
     const checked = Object.fromEntries(params.map((p) => [p.name, checkValue(name, p.name, p.type, args[p.name])]))
     return options.query(checked as { [K in keyof P]: any })
   }
-  const run = async (args: Record<string, unknown>) => {
+  const run = async (args: Record<string, unknown>, options: { readonly maxRows?: number } = {}) => {
     const q = await build(args)
     // A scoped token reaches only what it may read, whether it calls this over MCP, a route or inside a query.
     requireCallerRead(tablesRead(q), `retrieval function ${name}()`)
-    return plainRows((await q.collect()).rows)
+    const { maxRows } = options
+    return plainRows((await (maxRows === undefined ? q : q.limit(Math.min(q.spec.limit ?? maxRows, maxRows))).collect()).rows)
   }
   const def: FunctionDef = {
     name, kind: 'scalar', minArgs: params.length, maxArgs: params.length, deterministic: false, nullSafe: true,

@@ -124,6 +124,21 @@ describe('MCP endpoint', () => {
     expect(extra.content[0]!.text).toBe("INVALID_ARGUMENT: mcp_kb_search(): unknown argument 'limit'; it takes word")
   })
 
+  test('a retrieval function answers at most 1000 rows, whatever k the client sends', async () => {
+    const many = await db.createTable('kb/many', { id: 'int' })
+    await many.insert(Array.from({ length: 1005 }, (_, id) => ({ id })))
+    retrievalFunction({
+      name: 'mcp_first_k', description: 'The first k ids', params: { k: 'int' },
+      query: ({ k }) => many.orderBy(many.c.id).limit(k).select({ id: many.c.id }),
+    })
+    const c = await client(admin)
+    const all = json(await call(c, 'mcp_first_k', { k: Number.MAX_SAFE_INTEGER }))
+    expect(all).toHaveLength(1000)
+    expect(all.at(-1)).toEqual({ id: 999 })
+    expect(json(await call(c, 'mcp_first_k', { k: 3 }))).toEqual([{ id: 0 }, { id: 1 }, { id: 2 }])
+    await db.dropTable('kb/many')
+  })
+
   test('scoped like the HTTP API: a tenant sees and writes only its prefix, including through retrieval functions', async () => {
     const c = await client(tenant)
     expect(json(await call(c, 'list_tables', {}))).toEqual(['user_1/notes'])

@@ -123,9 +123,12 @@ export function builtinTools(db: Tessera, options: ToolOptions = {}): McpTool[] 
   ]
 }
 
-/** A retrieval function as an MCP tool: its own name, description and argument schema. */
+/**
+ * A retrieval function as an MCP tool: its own name, description and argument schema. At most MAX_ROWS rows, as the
+ * query tool answers: the client picks the arguments, and a k the function passes to limit() is any integer.
+ */
 export function retrievalTool(fn: RetrievalFunction): McpTool {
-  return { name: fn.fnName, description: fn.description, inputSchema: fn.parameters, run: (args) => fn.run((args ?? {}) as Record<string, unknown>) }
+  return { name: fn.fnName, description: fn.description, inputSchema: fn.parameters, run: (args) => fn.run((args ?? {}) as Record<string, unknown>, { maxRows: MAX_ROWS }) }
 }
 
 export function allTools(db: Tessera, functions: readonly RetrievalFunction[] = retrievalFunctions(), options: ToolOptions = {}): McpTool[] {
