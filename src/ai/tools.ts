@@ -99,7 +99,8 @@ export function responseFormat(r: unknown): ResponseFormat | undefined {
   const x = r as Json
   if (Array.isArray(x.choices)) return 'openai-chat'
   if (Array.isArray(x.output)) return 'openai-responses'
-  if (Array.isArray(x.candidates)) return 'gemini'
+  // A Gemini prompt blocked outright has no candidates, only promptFeedback.blockReason.
+  if (Array.isArray(x.candidates) || (x.candidates === undefined && x.promptFeedback && typeof x.promptFeedback === 'object')) return 'gemini'
   if (Array.isArray(x.content)) return 'anthropic'
   return undefined
 }
@@ -129,7 +130,7 @@ export function toolCallsOf(response: unknown): ToolCall[] {
     case 'anthropic':
       return objectsAt(r.content, 'content').filter((b: Json) => b.type === 'tool_use').map((b: Json) => ({ id: String(b.id), name: String(b.name), args: parseArgs(b.input) }))
     case 'gemini':
-      return objectsAt(r.candidates[0]?.content?.parts, 'candidates[0].content.parts').filter((p: Json) => p.functionCall && typeof p.functionCall === 'object').map((p: Json, i: number) => ({ id: String(p.functionCall.id ?? `${p.functionCall.name}_${i}`), name: String(p.functionCall.name), args: parseArgs(p.functionCall.args) }))
+      return objectsAt(r.candidates?.[0]?.content?.parts, 'candidates[0].content.parts').filter((p: Json) => p.functionCall && typeof p.functionCall === 'object').map((p: Json, i: number) => ({ id: String(p.functionCall.id ?? `${p.functionCall.name}_${i}`), name: String(p.functionCall.name), args: parseArgs(p.functionCall.args) }))
     default:
       return []
   }
@@ -223,20 +224,36 @@ async function invokeRow(specs: ReadonlyMap<string, ToolSpec>, response: unknown
 
 const asText = (r: ToolResult): string => JSON.stringify(r.error !== undefined ? { error: r.error } : r.result ?? null)
 
+/**
+ * The model's turn a follow-up continues. A response without one (no choice, a Gemini candidate blocked for safety,
+ * a blocked prompt) is refused saying so: left out, the next call got a null message and said its prompt was malformed.
+ */
+function modelTurn(r: Json, format: 'openai-chat' | 'gemini'): Json {
+  const turn = format === 'openai-chat' ? r.choices[0]?.message : r.candidates?.[0]?.content
+  if (turn && typeof turn === 'object' && !Array.isArray(turn)) return turn
+  if (format === 'openai-chat') {
+    const finish = r.choices[0]?.finish_reason
+    throw new TypeError(`toolMessages(): the chat completion has no choices[0].message to continue (${r.choices.length ? `finish_reason ${JSON.stringify(finish ?? null)}` : 'choices is empty'})`)
+  }
+  const block = r.promptFeedback?.blockReason
+  const why = block ? `the prompt was blocked: ${block}` : r.candidates?.length ? `finishReason ${JSON.stringify(r.candidates[0]?.finishReason ?? null)}` : 'no candidates'
+  throw new TypeError(`toolMessages(): the Gemini response has no candidates[0].content to continue (${why})`)
+}
+
 /** The conversation that lets the LLM answer from the tool results, in the format of the response it continues. */
 export function followUp(prompt: unknown, response: unknown, results: readonly ToolResult[]): unknown[] {
   const history = typeof prompt === 'string' ? undefined : (prompt as unknown[])
   const r = response as Json
   switch (responseFormat(r)) {
     case 'openai-chat':
-      return [...(history ?? [{ role: 'user', content: prompt }]), r.choices[0].message, ...results.map((x) => ({ role: 'tool', tool_call_id: x.id, content: asText(x) }))]
+      return [...(history ?? [{ role: 'user', content: prompt }]), modelTurn(r, 'openai-chat'), ...results.map((x) => ({ role: 'tool', tool_call_id: x.id, content: asText(x) }))]
     case 'openai-responses':
       return [...(history ?? [{ role: 'user', content: prompt }]), ...r.output, ...results.map((x) => ({ type: 'function_call_output', call_id: x.id, output: asText(x) }))]
     case 'anthropic':
       return [...(history ?? [{ role: 'user', content: prompt }]), { role: 'assistant', content: r.content },
         ...(results.length ? [{ role: 'user', content: results.map((x) => ({ type: 'tool_result', tool_use_id: x.id, content: asText(x), ...(x.error !== undefined ? { is_error: true } : {}) })) }] : [])]
     case 'gemini':
-      return [...(history ?? [{ role: 'user', parts: [{ text: prompt }] }]), r.candidates[0].content,
+      return [...(history ?? [{ role: 'user', parts: [{ text: prompt }] }]), modelTurn(r, 'gemini'),
         ...(results.length ? [{ role: 'user', parts: results.map((x) => ({ functionResponse: { name: x.name, response: x.error !== undefined ? { error: x.error } : { result: x.result ?? null } } })) }] : [])]
     default:
       throw new TypeError(`toolMessages(): not a chat completion, Responses, Anthropic or Gemini response: ${JSON.stringify(response)?.slice(0, 80)}`)

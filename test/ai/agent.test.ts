@@ -112,6 +112,28 @@ describe('agent pattern', () => {
     expect(rows[2]!.out[0]!.result).toEqual([{ id: 1 }])
   })
 
+  test('a response with no turn to continue (blocked, empty) is a per-cell error saying so, not a null message', async () => {
+    const t = await db.createTable('no_turn', { id: 'int', q: 'string', r: 'json' })
+    await t.insert([
+      { id: 1, q: 'a', r: { candidates: [{ finishReason: 'SAFETY', index: 0 }] } },
+      { id: 2, q: 'b', r: { promptFeedback: { blockReason: 'PROHIBITED_CONTENT' } } },
+      { id: 3, q: 'c', r: { choices: [] } },
+      { id: 4, q: 'd', r: { choices: [{ index: 0, finish_reason: 'content_filter' }] } },
+      { id: 5, q: 'e', r: { choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'hi' } }] } },
+    ])
+    const st = await t.addComputedColumn('msgs', toolMessages(t.c.q, t.c.r, invokeTools([], t.c.r)), { onError: 'ignore' })
+    expect(st.numExcs).toBe(4)
+    const rows = (await t.select({ id: t.c.id, msgs: t.c.msgs, e: t.c.msgs.errormsg }).orderBy(t.c.id).collect()).rows
+    expect(rows.map((r) => r.e)).toEqual([
+      'toolMessages(): the Gemini response has no candidates[0].content to continue (finishReason "SAFETY")',
+      'toolMessages(): the Gemini response has no candidates[0].content to continue (the prompt was blocked: PROHIBITED_CONTENT)',
+      'toolMessages(): the chat completion has no choices[0].message to continue (choices is empty)',
+      'toolMessages(): the chat completion has no choices[0].message to continue (finish_reason "content_filter")',
+      null,
+    ])
+    expect(rows[4]!.msgs).toEqual([{ role: 'user', content: 'e' }, { role: 'assistant', content: 'hi' }])
+  })
+
   test('tool calls and follow-up messages in the Anthropic, Gemini and Responses formats', () => {
     const results = [{ id: 'toolu_1', name: 'weather', args: { city: 'Oslo' }, result: { celsius: 2 } }]
     const claude = { id: 'm', type: 'message', role: 'assistant', content: [{ type: 'text', text: 'checking' }, { type: 'tool_use', id: 'toolu_1', name: 'weather', input: { city: 'Oslo' } }] }
