@@ -5,6 +5,7 @@ import { parseType } from '../types/index.ts'
 import type { ColumnType } from '../types/index.ts'
 import { checkValue, jsonSchemaOfType, jsonSchemaOfValibot, refuseUnknownArgs } from './retrieval.ts'
 import type { RetrievalFunction } from './retrieval.ts'
+import { checkArgSchema } from './arg-schema.ts'
 import { isToolSpec } from './tool-specs.ts'
 import type { JsonSchema, ToolSpec } from './tool-specs.ts'
 
@@ -168,6 +169,12 @@ export async function runTool(spec: ToolSpec, callArgs: Record<string, unknown>)
   refuseUnknownArgs(spec.name, spec.args, callArgs)
   const types = paramTypes(spec)
   const values = spec.args.map((a, i) => (types[i] ? checkValue(spec.name, a, types[i]!, callArgs[a]) : callArgs[a] ?? null))
+  // Then the rest of what the schema the LLM was shown says (a picklist, bounds, lengths): an argument left out is
+  // null, which checkValue has judged.
+  const props = (spec.parameters.properties ?? {}) as Record<string, JsonSchema>
+  spec.args.forEach((a, i) => {
+    if (values[i] !== null) checkArgSchema(spec.name, a, props[a], values[i])
+  })
   const def = functions.get(spec.fn)
   const node = fnNode(spec.fn, values.map((v) => litNode(v)))
   if (!def.nullSafe && values.some((v) => v === null)) return null
