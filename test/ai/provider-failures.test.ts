@@ -39,6 +39,13 @@ const answers: Record<string, (req: Seen) => Response | Promise<Response>> = {
     ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'The transfer of $1' } }],
   ]),
   'anthropic-no-start': () => sse([['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'a' } }]]),
+  'anthropic-far-block': () => sse([
+    ['message_start', { type: 'message_start', message: { id: 'm1', type: 'message', role: 'assistant', content: [], stop_reason: null, usage: { input_tokens: 5 } } }],
+    ['content_block_start', { type: 'content_block_start', index: 50_000_000, content_block: { type: 'text', text: 'x' } }],
+    ['content_block_stop', { type: 'content_block_stop', index: 50_000_000 }],
+    ['message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 1 } }],
+    ['message_stop', { type: 'message_stop' }],
+  ]),
   'gemini-cut': () => sse([[undefined, { candidates: [{ content: { role: 'model', parts: [{ text: 'The transfer of $1' }] }, index: 0 }] }]]),
   'gemini-blocked': () => sse([[undefined, { promptFeedback: { blockReason: 'SAFETY' } }]]),
   'gemini-json-list': () => Response.json([
@@ -172,6 +179,12 @@ describe('malformed answers say what was wrong and where', () => {
   test('an Anthropic delta for a block never started', async () => {
     const { error } = await cell('anthropic-no-start', (p) => anthropic.messages(p, { model: 'm', stream: true }))
     expect(error).toBe(`POST ${llm.url}/v1/messages: the stream sent content_block_delta for content block 0 before its content_block_start`)
+  })
+
+  test('an Anthropic block started far past the blocks so far (a sparse list of 50,000,000 nulls was stored)', async () => {
+    const { value, error } = await cell('anthropic-far-block', (p) => anthropic.messages(p, { model: 'm', stream: true }))
+    expect(value).toBeNull()
+    expect(error).toBe(`POST ${llm.url}/v1/messages: the stream started content block 50000000 after 0 block(s); blocks start in order from 0`)
   })
 })
 

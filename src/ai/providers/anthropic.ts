@@ -101,7 +101,13 @@ export async function assembleMessageStream(events: AsyncIterable<Pick<SseEvent,
     const e = data as StreamEvent
     if (e.type === 'error') throw new Error(`${where}: the stream reported an error: ${e.error?.message ?? JSON.stringify(e.error)}`)
     if (e.type === 'message_start' && e.message) message = { ...e.message }
-    else if (e.type === 'content_block_start' && e.content_block) blocks[e.index ?? blocks.length] = { ...e.content_block }
+    else if (e.type === 'content_block_start' && e.content_block) {
+      // Blocks start in order (0, 1, 2...). A far index would make the list sparse: 50,000,000 stored as that many
+      // nulls (a 250 MB cell), a larger one a string too long to store at all.
+      const index = e.index ?? blocks.length
+      if (!Number.isInteger(index) || index < 0 || index > blocks.length) throw new Error(`${where}: the stream started content block ${JSON.stringify(index)?.slice(0, 40)} after ${blocks.length} block(s); blocks start in order from 0`)
+      blocks[index] = { ...e.content_block }
+    }
     else if (e.type === 'content_block_delta' && e.delta) {
       const b = block(e)
       if (e.delta.type === 'text_delta') b.text = String(b.text ?? '') + (e.delta.text ?? '')
