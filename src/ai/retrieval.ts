@@ -96,6 +96,11 @@ export function retrievalFunction<P extends Record<string, string>>(options: Ret
   const { name, description } = options
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name ?? '')) throw invalid('INVALID_ARGUMENT', `retrievalFunction(): name must be letters, digits and _ (a tool name), got '${name}'`)
   if (typeof options.query !== 'function') throw invalid('INVALID_ARGUMENT', `retrievalFunction '${name}' needs query, a function`)
+  // Redefining a retrieval function replaces it (a module reloaded, a test per database); any other function of that
+  // name (a built-in such as upper or contains, a UDF) would be replaced for every query in the process.
+  if (functions.has(name) && declared.get(name)?.def !== functions.get(name)) {
+    throw invalid('INVALID_ARGUMENT', `retrievalFunction(): '${name}' is already the name of a function (a built-in or a UDF); choose another name`)
+  }
   const params = Object.entries(options.params).map(([p, t]) => ({
     name: p, type: parseType(t), ...(options.paramDescriptions?.[p] ? { description: options.paramDescriptions[p] as string } : {}),
   }))

@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import type { Table, Tessera } from '../../src/index.ts'
-import { embedders } from '../../src/index.ts'
+import { embedders, udf } from '../../src/index.ts'
 import { invokeTools, openai, retrievalFunction, retrievalFunctions, tools } from '../../src/ai/index.ts'
 import type { RetrievalFunction } from '../../src/ai/index.ts'
+import { functions } from '../../src/query/index.ts'
 import { createApp } from '../../src/server/app.ts'
 import { TokenStore } from '../../src/server/tokens.ts'
 import { storeEnabled } from '../conformance/index.ts'
@@ -202,4 +203,19 @@ if (pgSkip && storeEnabled('postgres')) console.warn(pgSkip)
 test('retrieval function names must be tool names', () => {
   expect(() => retrievalFunction({ name: 'bad name', description: '', params: {}, query: () => { throw new Error() } })).toThrow(/letters, digits and _/)
   void openai
+})
+
+test("a retrieval function may not take a built-in's or a UDF's name (it replaced upper() for every query); redefining one is fine", async () => {
+  const query = () => { throw new Error('not run') }
+  const builtin = functions.get('upper')
+  const upper = await throwing(() => retrievalFunction({ name: 'upper', description: '', params: { s: 'string' }, query }))
+  expect(upper).toThrow("retrievalFunction(): 'upper' is already the name of a function (a built-in or a UDF); choose another name")
+  expect(functions.get('upper')).toBe(builtin)
+  expect(retrievalFunctions().map((f) => f.fnName)).not.toContain('upper')
+  udf({ name: 'retrieval_name_udf', returns: 'int', params: ['int'], fn: (x: number) => x })
+  expect(await throwing(() => retrievalFunction({ name: 'retrieval_name_udf', description: '', params: {}, query }))).toThrow('already the name of a function')
+  const first = retrievalFunction({ name: 'retrieval_redefined', description: 'one', params: {}, query })
+  const second = retrievalFunction({ name: 'retrieval_redefined', description: 'two', params: {}, query })
+  expect(functions.get('retrieval_redefined')).toBe(second.def)
+  expect(first.def).not.toBe(second.def)
 })
