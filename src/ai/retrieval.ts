@@ -41,6 +41,12 @@ export interface RetrievalFunction {
 
 const declared = new Map<string, RetrievalFunction>()
 
+/**
+ * The MCP endpoint's own tools (src/server/mcp/tools.ts builds them by these names). A retrieval function of one of
+ * these names could not be offered beside them: it went missing from the tool list without a word.
+ */
+export const MCP_BUILTIN_TOOLS: readonly string[] = ['list_tables', 'describe_table', 'query', 'similarity_search', 'hybrid_search', 'insert']
+
 /** Every retrieval function defined in this process (the MCP endpoint offers them as tools). */
 export function retrievalFunctions(): RetrievalFunction[] {
   return [...declared.values()]
@@ -96,6 +102,7 @@ export function retrievalFunction<P extends Record<string, string>>(options: Ret
   const { name, description } = options
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name ?? '')) throw invalid('INVALID_ARGUMENT', `retrievalFunction(): name must be letters, digits and _ (a tool name), got '${name}'`)
   if (typeof options.query !== 'function') throw invalid('INVALID_ARGUMENT', `retrievalFunction '${name}' needs query, a function`)
+  if (MCP_BUILTIN_TOOLS.includes(name)) throw invalid('INVALID_ARGUMENT', `retrievalFunction(): '${name}' is the name of a built-in MCP tool (${MCP_BUILTIN_TOOLS.join(', ')}); choose another name`)
   // Redefining a retrieval function replaces it (a module reloaded, a test per database); any other function of that
   // name (a built-in such as upper or contains, a UDF) would be replaced for every query in the process.
   if (functions.has(name) && declared.get(name)?.def !== functions.get(name)) {

@@ -3,7 +3,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { Table, Tessera } from '../../src/index.ts'
 import { embedders } from '../../src/index.ts'
-import { retrievalFunction } from '../../src/ai/index.ts'
+import { MCP_BUILTIN_TOOLS, retrievalFunction } from '../../src/ai/index.ts'
+import { builtinTools } from '../../src/server/mcp/tools.ts'
 import { createApp } from '../../src/server/app.ts'
 import { TokenStore } from '../../src/server/tokens.ts'
 import { memoryDb } from '../support/db.ts'
@@ -137,6 +138,17 @@ describe('MCP endpoint', () => {
     expect(all.at(-1)).toEqual({ id: 999 })
     expect(json(await call(c, 'mcp_first_k', { k: 3 }))).toEqual([{ id: 0 }, { id: 1 }, { id: 2 }])
     await db.dropTable('kb/many')
+  })
+
+  test("a retrieval function may not take a built-in tool's name (it went missing from the tool list)", async () => {
+    expect(builtinTools(db).map((t) => t.name)).toEqual([...MCP_BUILTIN_TOOLS])
+    for (const name of MCP_BUILTIN_TOOLS) {
+      const refused = await throwing(() => retrievalFunction({ name, description: 'd', params: {}, query: () => docs.select('id') }))
+      expect(refused).toThrow(`retrievalFunction(): '${name}' is the name of a built-in MCP tool`)
+    }
+    const { tools } = await (await client(admin)).listTools()
+    expect(tools.filter((t) => t.name === 'query')).toHaveLength(1)
+    expect(tools.find((t) => t.name === 'query')!.description).toStartWith("Run a query in Tessera's JSON form")
   })
 
   test('scoped like the HTTP API: a tenant sees and writes only its prefix, including through retrieval functions', async () => {
