@@ -11,6 +11,7 @@ import { isTimeout, readFailure, readJson } from './reading.ts'
 import { TesseraError } from '../errors.ts'
 import { restrictedCaller } from '../media/index.ts'
 import type { FnNode } from '../query/index.ts'
+import { checkProviderConfig } from './config-check.ts'
 import { AdaptiveGate } from './limits.ts'
 import { sendOutbound } from './outbound.ts'
 import { requestAbort, stoppedInFlight } from './abort.ts'
@@ -75,6 +76,7 @@ export class ProviderClient {
   }
 
   configure(options: ProviderConfig): void {
+    checkProviderConfig(`${this.spec.name}.configure()`, options)
     this.#config = { ...this.#config, ...options }
     this.#policy = buildPolicy(this.#config)
     this.#scopedPolicies = new WeakMap()

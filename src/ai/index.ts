@@ -8,6 +8,7 @@ export type { GeminiOptions, GeminiEmbeddingOptions } from './providers/gemini.t
 export { ProviderClient } from './client.ts'
 export type { ProviderConfig, ProviderSpec } from './client.ts'
 export { withProviderConfigs } from './client.ts'
+export { checkProviderConfigs } from './config-check.ts'
 export { setOutboundFetch } from './outbound.ts'
 export type { OutboundFetch } from './outbound.ts'
 export { tools, invokeTools, toolMessages, toolCallsOf, followUp, runTool } from './tools.ts'

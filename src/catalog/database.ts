@@ -37,6 +37,7 @@ import type { EffectiveRetention, RetentionPolicy } from './retention.ts'
 import type { GcOptions, GcReport } from '../media/index.ts'
 import { attachVectorIndexes, detachVectorIndexes, provideIndexStatements, vectorIndexesAfterCommit, VECTOR_SESSION_SETTINGS } from '../index/index.ts'
 import type { ProviderConfig } from '../ai/index.ts'
+import { checkProviderConfigs } from '../ai/index.ts'
 import { applySessionSettings, execContext } from './context.ts'
 import { autoAnalyzeOf } from './auto-analyze.ts'
 import { assertReplaceable, REPLACING_MARK, replacingPath, underUserPath } from './replace.ts'
@@ -189,6 +190,8 @@ export class Tessera {
 
   /** Opens (creating if needed) the data dir at `home`, holding its lock until close(). */
   static async open(options: OpenOptions = {}): Promise<Tessera> {
+    // Before anything opens: a misspelt provider setting (baseURL) would send the calls to the default endpoint.
+    checkProviderConfigs(options.providers)
     if (options.database) return Tessera.#openServer(options.database, options)
     const home = resolve(options.home ?? defaultHome())
     // A bad media store setting (no credentials, a malformed URL) fails before the data dir is opened and locked.
@@ -233,6 +236,7 @@ export class Tessera {
 
   /** Wraps an already open store (in-memory tests, the PostgreSQL driver). */
   static async fromDriver(db: Driver, options: Pick<OpenOptions, 'home' | 'mediaDir' | 'mediaCacheBytes' | 'mediaStore' | 'env' | 'providers'> = {}): Promise<Tessera> {
+    checkProviderConfigs(options.providers)
     if (db instanceof PostgresDriver) await db.withLock(MIGRATION_LOCK, () => migrate(db))
     else await migrate(db)
     await applySessionSettings(db, SESSION_SETTINGS)

@@ -3,6 +3,7 @@ import { call, expectKinds, scalar, t, typeError } from '../../query/index.ts'
 import type { Expr, ExprLike, FnNode } from '../../query/index.ts'
 import type { ProviderConfig, ProviderSpec } from '../client.ts'
 import { ProviderClient } from '../client.ts'
+import { checkProviderConfig } from '../config-check.ts'
 import { encodeImage, messagesOf, modelOf, passThrough } from '../common.ts'
 import type { SseEvent } from '../common.ts'
 import { convertTools, openAIChatTool, openAIResponsesTool } from '../tool-specs.ts'
@@ -222,6 +223,7 @@ export const openai = {
  */
 export function openAICompatible(name: string, options: { baseUrl: string } & ProviderConfig) {
   if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new TypeError(`openAICompatible(): name must be lowercase letters, digits and _, got '${name}'`)
+  checkProviderConfig(`openAICompatible('${name}')`, options)
   const client = new ProviderClient({ name, defaultBaseUrl: options.baseUrl, authHeaders: bearer })
   const { baseUrl: _b, ...config } = options
   client.configure(config)
