@@ -90,7 +90,8 @@ export function checkValue(fn: string, name: string, type: ColumnType, value: un
     throw invalid('INVALID_ARGUMENT', `${fn}(): argument '${name}' is required (${formatType(type)})`)
   }
   const ok = type.kind === 'string' ? typeof value === 'string'
-    : type.kind === 'int' ? Number.isInteger(value)
+    // A safe integer: past 2^53 a JSON number is not the integer it spells (1e20 reached limit() and the store).
+    : type.kind === 'int' ? Number.isSafeInteger(value)
     : type.kind === 'float' ? typeof value === 'number' && Number.isFinite(value)
     : type.kind === 'bool' ? typeof value === 'boolean'
     : true

@@ -137,6 +137,10 @@ describe('MCP endpoint', () => {
     expect(all).toHaveLength(1000)
     expect(all.at(-1)).toEqual({ id: 999 })
     expect(json(await call(c, 'mcp_first_k', { k: 3 }))).toEqual([{ id: 0 }, { id: 1 }, { id: 2 }])
+    // Past 2^53 a JSON number is no exact integer: refused naming the argument, not passed on to limit().
+    const huge = await call(c, 'mcp_first_k', { k: 1e20 })
+    expect(huge.isError).toBe(true)
+    expect(huge.content[0]!.text).toBe("INVALID_ARGUMENT: mcp_first_k(): argument 'k' must be int, got 100000000000000000000")
     await db.dropTable('kb/many')
   })
 
