@@ -112,13 +112,13 @@ describe('agent pattern', () => {
     expect(rows[2]!.out[0]!.result).toEqual([{ id: 1 }])
   })
 
-  test("arguments outside the tool's schema (picklist, bounds, lengths, pattern, items) are error entries; the UDF does not run", async () => {
+  test("arguments outside the tool's schema (picklist, bounds, lengths, items) are error entries; the UDF does not run", async () => {
     const ran: unknown[] = []
     const forecast = udf({ name: 'forecast_days', returns: 'json', params: ['string', 'string', 'int', 'json'], fn: (city: string, unit: string, days: number, hours: unknown) => (ran.push(city), { city, unit, days, hours }) })
     const [spec] = tools([{
       udf: forecast, description: 'Forecast',
       params: v.object({
-        city: v.pipe(v.string(), v.minLength(1), v.maxLength(20), v.regex(/^[A-Z]/)),
+        city: v.pipe(v.string(), v.minLength(1), v.maxLength(20)),
         unit: v.picklist(['c', 'f']),
         days: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(7)),
         hours: v.optional(v.array(v.pipe(v.number(), v.minValue(0), v.maxValue(23)))),
@@ -131,7 +131,7 @@ describe('agent pattern', () => {
       { id: 1, r: call(ok) },
       { id: 2, r: call({ ...ok, unit: 'kelvin' }) },
       { id: 3, r: call({ ...ok, days: 30 }) },
-      { id: 4, r: call({ ...ok, city: 'oslo' }) },
+      { id: 4, r: call({ ...ok, city: '' }) },
       { id: 5, r: call({ ...ok, city: 'A'.repeat(21) }) },
       { id: 6, r: call({ ...ok, hours: [1, 24] }) },
       { id: 7, r: call({ ...ok, days: 0 }) },
@@ -141,7 +141,7 @@ describe('agent pattern', () => {
     expect(rows.slice(1).map((r) => r.out[0]!.error)).toEqual([
       `forecast_days(): argument 'unit' must be one of "c", "f", got "kelvin"`,
       "forecast_days(): argument 'days' must be at most 7, got 30",
-      `forecast_days(): argument 'city' must match /^[A-Z]/, got "oslo"`,
+      "forecast_days(): argument 'city' must be at least 1 characters, got 0",
       "forecast_days(): argument 'city' must be at most 20 characters, got 21",
       "forecast_days(): argument 'hours[1]' must be at most 23, got 24",
       "forecast_days(): argument 'days' must be at least 1, got 0",
