@@ -259,9 +259,14 @@ export function followUp(prompt: unknown, response: unknown, results: readonly T
     case 'anthropic':
       return [...(history ?? [{ role: 'user', content: prompt }]), { role: 'assistant', content: r.content },
         ...(results.length ? [{ role: 'user', content: results.map((x) => ({ type: 'tool_result', tool_use_id: x.id, content: asText(x), ...(x.error !== undefined ? { is_error: true } : {}) })) }] : [])]
-    case 'gemini':
-      return [...(history ?? [{ role: 'user', parts: [{ text: prompt }] }]), modelTurn(r, 'gemini'),
-        ...(results.length ? [{ role: 'user', parts: results.map((x) => ({ functionResponse: { name: x.name, response: x.error !== undefined ? { error: x.error } : { result: x.result ?? null } } })) }] : [])]
+    case 'gemini': {
+      const turn = modelTurn(r, 'gemini')
+      // A functionCall that carries an id (Gemini 2.5 and later) is answered under that id, which pairs two calls of
+      // one function in a turn; calls without one are paired by order (their ids here are made up: name_index).
+      const sent = new Set((Array.isArray(turn.parts) ? turn.parts : []).map((p: Json) => p?.functionCall?.id).filter((id: unknown) => typeof id === 'string'))
+      return [...(history ?? [{ role: 'user', parts: [{ text: prompt }] }]), turn,
+        ...(results.length ? [{ role: 'user', parts: results.map((x) => ({ functionResponse: { ...(sent.has(x.id) ? { id: x.id } : {}), name: x.name, response: x.error !== undefined ? { error: x.error } : { result: x.result ?? null } } })) }] : [])]
+    }
     default:
       throw new TypeError(`toolMessages(): not a chat completion, Responses, Anthropic or Gemini response: ${JSON.stringify(response)?.slice(0, 80)}`)
   }

@@ -149,6 +149,21 @@ describe('agent pattern', () => {
     expect(ran).toEqual(['Oslo'])
   })
 
+  test('Gemini function calls that carry ids are answered under those ids (two calls of one function stay paired)', () => {
+    const gem = { candidates: [{ content: { role: 'model', parts: [
+      { functionCall: { id: 'fc_b', name: 'weather', args: { city: 'Bergen' } } },
+      { functionCall: { id: 'fc_o', name: 'weather', args: { city: 'Oslo' } } },
+    ] } }] }
+    const calls = toolCallsOf(gem)
+    expect(calls.map((c) => c.id)).toEqual(['fc_b', 'fc_o'])
+    // Results in another order than the calls: each answer names its call.
+    const results = [{ ...calls[1]!, result: { celsius: 2 } }, { ...calls[0]!, result: { celsius: 9 } }]
+    expect(followUp('weather?', gem, results).at(-1)).toEqual({ role: 'user', parts: [
+      { functionResponse: { id: 'fc_o', name: 'weather', response: { result: { celsius: 2 } } } },
+      { functionResponse: { id: 'fc_b', name: 'weather', response: { result: { celsius: 9 } } } },
+    ] })
+  })
+
   test('a response with no turn to continue (blocked, empty) is a per-cell error saying so, not a null message', async () => {
     const t = await db.createTable('no_turn', { id: 'int', q: 'string', r: 'json' })
     await t.insert([
