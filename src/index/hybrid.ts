@@ -65,6 +65,9 @@ export async function hybridSearch(table: Table, query: string, options: HybridS
   const n = options.candidates ?? Math.max(k * 4, 20)
   const rrfK = options.rrfK ?? 60
   const col = table.col(options.column)
+  // Full text reads text: another column failed inside the query it builds, naming fts_match() and not the column.
+  const type = table.schema()[options.column]
+  if (type !== undefined && !/^string\??$/.test(type)) throw invalid('INVALID_ARGUMENT', `hybridSearch(): column '${options.column}' of '${table.path}' is ${type}; hybrid search ranks a string column by full text and by its embedding index`, { column: options.column })
   const index = table.listIndexes().find((i) => i.column === options.column && (options.idx === undefined || i.name === options.idx))
   const lang = { language: options.language ?? index?.fullText ?? 'english' }
   const visible = searchOutputs(table, options.withErrors)

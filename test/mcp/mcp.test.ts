@@ -101,6 +101,10 @@ describe('MCP endpoint', () => {
     const missing = await call(c, 'mcp_kb_search', {})
     expect(missing.isError).toBe(true)
     expect(missing.content[0]!.text).toContain("argument 'word' is required")
+    // Hybrid search over a column that is not text names the column, not the fts_match() call it builds.
+    const notText = await call(c, 'hybrid_search', { table: 'kb/docs', column: 'id', text: 'lava' })
+    expect(notText.isError).toBe(true)
+    expect(notText.content[0]!.text).toBe("INVALID_ARGUMENT: hybridSearch(): column 'id' of 'kb/docs' is int; hybrid search ranks a string column by full text and by its embedding index")
     const nope = await call(c, 'describe_table', { table: 'kb/none' })
     expect(nope.isError).toBe(true)
     expect(nope.content[0]!.text).toContain('kb/none')
