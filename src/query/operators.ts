@@ -15,7 +15,7 @@ const scalar = (def: Omit<FunctionDef, 'kind'>): void => {
 }
 
 export function registerOperators(registry: FunctionRegistry): void {
-  for (const def of OPERATORS) registry.register(def, { replace: true })
+  for (const def of OPERATORS) registry.register(def, { replace: true, builtIn: true })
 }
 
 const BOOL = (nullable: boolean): ColumnType => t('bool', nullable)

@@ -47,12 +47,22 @@ export interface FunctionDef {
 
 export class FunctionRegistry {
   readonly #defs = new Map<string, FunctionDef>()
+  /** The names the product defines (operators, src/functions/): no user definition may take them over. */
+  readonly #builtIns = new Set<string>()
   #generation = 0
 
-  register(def: FunctionDef, options: { replace?: boolean } = {}): FunctionDef {
+  /**
+   * `replace`: a user definition (udf, uda, retrieval function) that may replace an earlier user definition of its
+   * name, never a built-in: one named 'upper' would have replaced upper() for every query in the process.
+   */
+  register(def: FunctionDef, options: { replace?: boolean; builtIn?: boolean } = {}): FunctionDef {
     if (this.#defs.has(def.name) && !options.replace) {
       throw invalid('INVALID_ARGUMENT', `function '${def.name}' is already registered`)
     }
+    if (!options.builtIn && this.#builtIns.has(def.name)) {
+      throw invalid('INVALID_ARGUMENT', `'${def.name}' is the name of a built-in function; give yours another name`, { function: def.name })
+    }
+    if (options.builtIn) this.#builtIns.add(def.name)
     this.#defs.set(def.name, def)
     this.#generation++
     return def
@@ -93,9 +103,9 @@ registerOperators(functions)
 export { anyNullable, expectKinds, t, typeError } from './function-helpers.ts'
 
 export function scalar(def: Omit<FunctionDef, 'kind'> & { kind?: 'scalar' }): FunctionDef {
-  return functions.register({ ...def, kind: 'scalar' })
+  return functions.register({ ...def, kind: 'scalar' }, { builtIn: true })
 }
 
 export function aggregate(def: Omit<FunctionDef, 'kind'> & { kind?: 'aggregate' }): FunctionDef {
-  return functions.register({ ...def, kind: 'aggregate' })
+  return functions.register({ ...def, kind: 'aggregate' }, { builtIn: true })
 }
