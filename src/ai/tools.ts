@@ -181,7 +181,7 @@ export async function runTool(spec: ToolSpec, callArgs: Record<string, unknown>)
   if (def.evalBatch) {
     // UDFs and provider functions report a row's failure as a RowFailure value, not by throwing (so a batch keeps its
     // other rows): for a tool that is the call's error, which the LLM gets to see.
-    const [result] = await def.evalBatch(values.map((v) => [v]), node)
+    const [result] = await def.evalBatch(values.map((v) => [v]), node, 1)
     if (result instanceof RowFailure) throw result.error instanceof Error ? result.error : new Error(String(result.error))
     return result
   }

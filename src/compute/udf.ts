@@ -90,8 +90,7 @@ export function udf(options: UdfOptions): Udf {
       checkArgs(name, params, types, node)
       return { ...returns, nullable: returns.nullable || types.some((t) => t.nullable) || !!options.nullSafe }
     },
-    evalBatch: async (columns) => {
-      const n = columns[0]?.length ?? 0
+    evalBatch: async (columns, _node, n) => {
       const rows = Array.from({ length: n }, (_, i) => i)
       if (batched) return runChunks(rows, size, policy, async (idx) => fn(...columns.map((c) => idx.map((i) => c[i]))) as Promise<unknown[]>)
       // Row by row, a row that fails is that row's failure alone: the others keep their values (src/query/evaluator.ts).

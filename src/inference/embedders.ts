@@ -49,7 +49,7 @@ export async function embedValues(e: Embedder, values: readonly unknown[]): Prom
   const node = embedderNode(e, litNode(null))
   const def = functions.get(e.fn, node)
   if (!def.evalBatch) throw invalid('INVALID_ARGUMENT', `embedder function '${e.fn}' has no batch evaluation`)
-  return (await def.evalBatch([values], node)) as number[][]
+  return (await def.evalBatch([values], node, values.length)) as number[][]
 }
 
 /** The embedder with its output size filled in (measured on a probe input when the options do not say). */

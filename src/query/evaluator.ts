@@ -65,7 +65,7 @@ async function evalValues(node: ExprNode, rows: readonly Row[], leaves: Leaves, 
   })
   try {
     if (def.evalBatch) {
-      place(live, await def.evalBatch(argColumns.map((c) => live.map((i) => c[i])), node))
+      place(live, await def.evalBatch(argColumns.map((c) => live.map((i) => c[i])), node, live.length))
     } else if (def.eval) {
       for (const i of live) {
         try {
@@ -86,7 +86,7 @@ async function evalValues(node: ExprNode, rows: readonly Row[], leaves: Leaves, 
     // The batch failed as a whole (a batched UDF throws for one bad input): which rows fail is only known row by row.
     for (const i of live) {
       try {
-        place([i], await def.evalBatch(argColumns.map((c) => [c[i]]), node))
+        place([i], await def.evalBatch(argColumns.map((c) => [c[i]]), node, 1))
       } catch (rowError) {
         out[i] = new RowFailure(rowError, expression())
       }

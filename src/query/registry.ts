@@ -35,8 +35,11 @@ export interface FunctionDef {
   sql?(args: readonly SqlArg[], emit: SqlEmitter, node: FnNode): string
   /** Row-at-a-time evaluation. Unless nullSafe, a null argument short-circuits to null. */
   eval?(args: readonly unknown[], node: FnNode): unknown
-  /** Batch evaluation (UDFs that batch, call services, or run models). Receives one array per argument. */
-  evalBatch?(argColumns: readonly (readonly unknown[])[], node: FnNode): Promise<unknown[]>
+  /**
+   * Batch evaluation (UDFs that batch, call services, or run models). Receives one array per argument, each
+   * `rowCount` long: a function without arguments learns the number of rows from it alone.
+   */
+  evalBatch?(argColumns: readonly (readonly unknown[])[], node: FnNode, rowCount: number): Promise<unknown[]>
   readonly nullSafe?: boolean
   /** Literal arguments take the type of the first non-literal argument (comparisons: date_col == '2024-01-01'). */
   readonly coerceLiterals?: boolean
