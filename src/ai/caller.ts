@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { TesseraError } from '../errors.ts'
+import { databaseOf } from '../query/index.ts'
+import type { Query } from '../query/index.ts'
 
 // The token a request runs under, for the code it reaches indirectly: a retrieval function inside a select, an
 // insert's computed column or an MCP tool call reads other tables than the one the route checked, so it checks them
@@ -16,6 +18,12 @@ export interface Caller {
    * so the column reads no more for a later writer than its author could (src/catalog/author.ts).
    */
   readonly readable?: readonly string[]
+  /**
+   * The store the server serves (Tessera.driver). Functions are process-wide: with two databases in one process, a
+   * retrieval function over the other one's tables would read them under a token of this one (its paths pass the
+   * scope check by name alone).
+   */
+  readonly database?: unknown
 }
 
 const current = new AsyncLocalStorage<Caller>()
@@ -37,4 +45,18 @@ export function requireCallerRead(paths: readonly string[], what: string): void 
     // be stored in a cell the caller reads (a computed column's per-cell error) or reach it past the HTTP redaction.
     if (!caller.canRead(path)) throw new TesseraError('FORBIDDEN', `${caller.name} has no read access to a table ${what} reads`, { access: 'read' })
   }
+}
+
+/**
+ * Throws FORBIDDEN unless the current caller (if any) may run `q`: a query of the database it is served by (when it
+ * says which) over tables it may read.
+ */
+export function requireCallerQuery(q: Query, tables: readonly string[], what: string): void {
+  const caller = current.getStore()
+  if (!caller) return
+  const database = databaseOf(q)
+  if (caller.database !== undefined && database !== undefined && database !== caller.database) {
+    throw new TesseraError('FORBIDDEN', `${what} reads a database other than the one this server serves`, { access: 'read' })
+  }
+  requireCallerRead(tables, what)
 }

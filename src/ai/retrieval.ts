@@ -4,7 +4,7 @@ import { Expr, toNode, fnNode, functions, typeError } from '../query/index.ts'
 import type { ExprLike, Query, FunctionDef } from '../query/index.ts'
 import type { ColumnType } from '../types/index.ts'
 import { formatType, isAssignable, parseType } from '../types/index.ts'
-import { requireCallerRead } from './caller.ts'
+import { requireCallerQuery } from './caller.ts'
 import type { JsonSchema } from './tool-specs.ts'
 
 // Retrieval functions (Pixeltable's @pxt.query): a named, parameterized query over tables, e.g. the top-k chunks most
@@ -126,7 +126,7 @@ export function retrievalFunction<P extends Record<string, string>>(options: Ret
   const run = async (args: Record<string, unknown>, options: { readonly maxRows?: number } = {}) => {
     const q = await build(args)
     // A scoped token reaches only what it may read, whether it calls this over MCP, a route or inside a query.
-    requireCallerRead(tablesRead(q), `retrieval function ${name}()`)
+    requireCallerQuery(q, tablesRead(q), `retrieval function ${name}()`)
     const { maxRows } = options
     return plainRows((await (maxRows === undefined ? q : q.limit(Math.min(q.spec.limit ?? maxRows, maxRows))).collect()).rows)
   }
@@ -141,8 +141,7 @@ export function retrievalFunction<P extends Record<string, string>>(options: Ret
       })
       return { kind: 'json', nullable: true }
     },
-    evalBatch: async (columns) => {
-      const n = columns[0]?.length ?? 0
+    evalBatch: async (columns, _node, n) => {
       const out: unknown[] = []
       for (let i = 0; i < n; i++) out.push(await run(Object.fromEntries(params.map((p, j) => [p.name, columns[j]![i]]))))
       return out

@@ -1,6 +1,6 @@
 export { Expr, agg, and, call, coalesce, col, ifElse, lit, not, or, toNode } from './expr.ts'
 export type { ExprLike } from './expr.ts'
-export { inInsertionOrder, keysetPageOf, Query, withWorkBound } from './query.ts'
+export { databaseOf, inInsertionOrder, keysetPageOf, Query, withWorkBound } from './query.ts'
 export type { KeysetPage, QueryExecutor, QueryJson, SelectArg } from './query.ts'
 export { LocalExecutor } from './local-executor.ts'
 export type { QueryBackend } from './local-executor.ts'

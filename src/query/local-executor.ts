@@ -56,9 +56,11 @@ export class LocalExecutor implements QueryExecutor<QuerySource> {
   readonly update?: (spec: QuerySpec, values: Record<string, unknown>) => Promise<UpdateStatusApi>
   readonly delete?: (spec: QuerySpec) => Promise<UpdateStatusApi>
   readonly watchVersion?: (source: QuerySource, version: number) => Promise<VersionWatch>
+  readonly database: Queryable
 
   constructor(backend: QueryBackend) {
     this.#backend = backend
+    this.database = backend.db
     const { update, delete: del, versionStamp, holdVersion, versionRetained } = backend
     if (update) this.update = (spec, values) => update(spec.where, values)
     if (del) this.delete = (spec) => del(spec.where)

@@ -15,6 +15,11 @@ import { JOIN_HOWS, keysetEligible } from './spec.ts'
 
 /** Runs what the builder built. S is how it knows tables: QuerySource (id, schema) locally, a path over HTTP. */
 export interface QueryExecutor<S extends SourceRef = QuerySource> {
+  /**
+   * The store this executor's queries read (in process): a server refuses a query of another database that a
+   * process-wide function (a retrieval function, a declared route) built for its token. Absent over HTTP.
+   */
+  readonly database?: unknown
   collect(spec: QuerySpec<S>): Promise<ResultSet>
   count(spec: QuerySpec<S>): Promise<number>
   /** The version of a table current now: stream() pins each table it reads there. */
@@ -84,6 +89,8 @@ export function specToJson(s: QuerySpec<SourceRef>): QueryJson {
 
 // Module-private: lets the JSON reader set what no builder method sets (insertionOrder), without a public method.
 let patchSpec: <T extends Record<string, unknown>, S extends SourceRef>(q: Query<T, S>, patch: Partial<QuerySpec<S>>) => Query<T, S>
+// Module-private: the store a query's executor reads (databaseOf).
+let executorDatabase: (q: Query<Record<string, unknown>, SourceRef>) => unknown
 // Module-private: one keyset page of a query through its executor (keysetPageOf), for POST /query's keyset pages.
 let runKeysetPage: <S extends SourceRef>(q: Query<Record<string, unknown>, S>, after: string | undefined) => Promise<KeysetPage> | undefined
 
@@ -101,6 +108,7 @@ export class Query<T extends Record<string, unknown> = Record<string, unknown>, 
   static {
     patchSpec = (q, patch) => q.#with(patch)
     runKeysetPage = (q, after) => q.#executor.keysetPage?.(q.#spec, after)
+    executorDatabase = (q) => q.#executor.database
   }
 
   readonly #spec: QuerySpec<S>
@@ -317,6 +325,11 @@ export function withWorkBound<T extends Record<string, unknown>, S extends Sourc
     throw invalid('INVALID_ARGUMENT', `statementTimeoutMs must be a positive integer, got ${bound.statementTimeoutMs}`, { option: 'statementTimeoutMs' })
   }
   return patchSpec(q, { workBound: bound } as Partial<QuerySpec<S>>)
+}
+
+/** The store `q` reads when it runs in process (QueryExecutor.database); undefined for a query over HTTP. */
+export function databaseOf<T extends Record<string, unknown>, S extends SourceRef>(q: Query<T, S>): unknown {
+  return executorDatabase(q as unknown as Query<Record<string, unknown>, SourceRef>)
 }
 
 /**

@@ -147,7 +147,7 @@ export function createApp(db: Tessera, options: AppOptions = {}) {
     const storeRefs = storeRefGate(db, p)
     return withMediaAccess({ localRoots: p.admin ? 'any' : roots, who: `token '${p.name}'`, privateUrls: p.admin || !!options.mediaAllowPrivate, readOnly, ...(storeRefs ? { storeRefs } : {}) }, () => next())
   })
-  api.use((c, next) => withCaller(callerOf(c.var.principal), () => next())) // retrieval functions check the caller's scopes
+  api.use((c, next) => withCaller(callerOf(c.var.principal, db), () => next())) // retrieval functions check the caller's scopes
   api.route('/', dirRoutes(db))
   api.route('/', tableRoutes(db))
   api.route('/', indexRoutes(db))

@@ -28,7 +28,7 @@ export interface McpOptions {
   readonly version?: string
 }
 
-function mcpServer(tools: readonly McpTool[], principal: Principal, version: string): Server {
+function mcpServer(db: Tessera, tools: readonly McpTool[], principal: Principal, version: string): Server {
   const server = new Server({ name: 'tessera', version }, { capabilities: { tools: {} } })
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema as { type: 'object' } })),
@@ -41,7 +41,7 @@ function mcpServer(tools: readonly McpTool[], principal: Principal, version: str
       // A read (every tool but insert) derives images into the bounded cache, never the media store, as POST /query
       // does: all tools share one path, so app.ts cannot tell a read by it.
       const run = () => tool.run(req.params.arguments, principal)
-      const result = await withCaller(callerOf(principal), () => (tool.writes ? run() : asReadOnlyWork(run)))
+      const result = await withCaller(callerOf(principal, db), () => (tool.writes ? run() : asReadOnlyWork(run)))
       const text = JSON.stringify(result, jsonReplacer)
       return {
         content: [{ type: 'text' as const, text }],
@@ -66,7 +66,7 @@ export function mcpRoutes(db: Tessera, options: McpOptions = {}) {
   app.delete('/mcp', notOffered)
   app.post('/mcp', async (c) => {
     const tools = allTools(db, options.functions, { limits: c.var.limits })
-    const server = mcpServer(tools, c.var.principal, options.version ?? 'dev')
+    const server = mcpServer(db, tools, c.var.principal, options.version ?? 'dev')
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
     await server.connect(transport)
     try {

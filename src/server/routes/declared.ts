@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception'
 import * as v from 'valibot'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
-import { plainRows, tablesRead, withCaller } from '../../ai/index.ts'
+import { plainRows, requireCallerQuery, tablesRead, withCaller } from '../../ai/index.ts'
 import type { Caller } from '../../ai/index.ts'
 import { errorOf, invalid, TesseraError } from '../../errors.ts'
 import { asReadOnlyWork } from '../../media/index.ts'
@@ -25,8 +25,9 @@ import type { OperationDoc } from '../openapi.ts'
 const MAX_ROWS = 10_000
 
 /** The principal as src/ai checks it when a retrieval function reads tables on a request's behalf. */
-export const callerOf = (p: Principal): Caller => ({
+export const callerOf = (p: Principal, db: Tessera): Caller => ({
   name: `token '${p.name}'`, canRead: (path) => canAccess(p, path, 'read'), ...(p.admin ? {} : { readable: p.scopes.map((s) => s.prefix) }),
+  database: db.driver,
 })
 
 export function declaredRouteDocs(routes: readonly DeclaredRoute[]): OperationDoc[] {
@@ -154,11 +155,12 @@ export function declaredRoutes(db: Tessera, routes: readonly DeclaredRoute[]) {
       const params = await readJson(c, route.params)
       const principal = c.var.principal
       const ctx = context(db, route, principal)
-      return withCaller(callerOf(principal), async () => {
+      return withCaller(callerOf(principal, db), async () => {
         if (route.kind === 'query') {
           // A query route only reads: images it derives go to the bounded cache, as POST /query's do (src/media/access.ts).
           return asReadOnlyWork(async () => {
             const q = await runRoute(route, () => route.fn(params, ctx))
+            requireCallerQuery(q, [], `route ${route.path}`)
             for (const t of tablesRead(q)) assertCanTouch(principal, t, 'read')
             const rows = plainRows((await q.limit(Math.min(q.spec.limit ?? MAX_ROWS, MAX_ROWS)).collect()).rows)
             rows.forEach((r, i) => checkResult(route, route.result, r, `row ${i}`))
