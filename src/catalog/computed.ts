@@ -213,3 +213,20 @@ export function renameColumnRefs(node: ExprNode, names: ReadonlyMap<string, stri
 export function stripTables(node: ExprNode): ExprNode {
   return mapNodes(node, (n) => (isCol(n) && n.tbl ? colNode(n.col, undefined, n.prop) : n))
 }
+
+/**
+ * An expression over the columns of the table at `path` only (a computed column, a job's, an update's values and
+ * filter, a delete's or recompute's filter, a view's filter over its base), its qualifiers dropped. A column
+ * qualified with another table is refused, as a query refuses a table it does not read (src/query/scope.ts): these
+ * expressions resolve names against the one table, so `{"col": "s", "tbl": "other"}` read this table's own 's'
+ * (an update meant to filter on another table changed the rows whose own 's' matched). A qualifier names the table
+ * as a query's does: its path, or the last part of it.
+ */
+export function ownColumns(node: ExprNode, path: string): ExprNode {
+  const own = (tbl: string) => tbl === path || tbl === path.split('/').at(-1)
+  return mapNodes(node, (n) => {
+    if (!isCol(n) || !n.tbl) return n
+    if (!own(n.tbl)) throw invalid('INVALID_EXPRESSION', `table '${n.tbl}' is not part of this expression (in ${printExpr(n)}): it reads the columns of '${path}' only`, { expression: printExpr(n) })
+    return colNode(n.col, undefined, n.prop)
+  })
+}

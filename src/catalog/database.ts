@@ -27,7 +27,7 @@ import type { CheckProblem } from './check.ts'
 import { fnNode, toNode, isQuery, viewBaseOf } from '../query/index.ts'
 import type { Query, ExprLike } from '../query/index.ts'
 import { currentEnv, resolveEnvPath } from './environments.ts'
-import { stripTables } from './computed.ts'
+import { ownColumns, stripTables } from './computed.ts'
 import { Jobs } from './jobs.ts'
 import { collectMedia, compactDatabase, CompactionSchedule } from './compact.ts'
 import type { CompactOptions, CompactReport } from './compact.ts'
@@ -620,7 +620,7 @@ export class Tessera {
     // A replacing view is made and synced under a temporary path, and takes `p` (dropping the old object) only once
     // its first sync has succeeded: a failed replace leaves the old object as it was (src/catalog/replace.ts).
     const at = replaced ? replacingPath(p) : p
-    const own = options.where === undefined ? undefined : stripTables(toNode(options.where))
+    const own = options.where === undefined ? undefined : ownColumns(toNode(options.where), baseTable.path)
     const inherited = fromQuery?.where ? stripTables(fromQuery.where) : undefined
     const where = own && inherited ? fnNode('and', [inherited, own]) : own ?? inherited
     const spec = { ...(where ? { where } : {}), ...(options.iterator ? { iterator: options.iterator } : {}) }

@@ -19,7 +19,7 @@ import { formatType, isMedia } from '../types/index.ts'
 import { checkDefinitionLiterals, refuseTextToMedia } from './media-exprs.ts'
 import { withStopSignal } from '../compute/index.ts'
 import type { CellError } from '../query/index.ts'
-import { ColumnScope, computedPlans, directDependents, stripTables } from './computed.ts'
+import { ColumnScope, computedPlans, directDependents, ownColumns } from './computed.ts'
 import type { ComputedPlan } from './computed.ts'
 
 // Background jobs: long backfills of a new computed column (re-embedding a table with a new model) that run in
@@ -169,7 +169,7 @@ export class Jobs {
   async start(options: StartJobOptions): Promise<JobInfo> {
     const table = typeof options.table === 'string' ? await this.#c.getTable(options.table) : options.table
     if (table.isReadOnly) throw invalid('READ_ONLY', `${table} is read-only`)
-    const node = stripTables(toNode(options.expr))
+    const node = ownColumns(toNode(options.expr), table.path)
     if (containsAggregate(node)) throw invalid('INVALID_EXPRESSION', `a computed column cannot aggregate: ${printExpr(node)}`)
     const ifExists = options.ifExists ?? 'error'
     return this.#create(table, {

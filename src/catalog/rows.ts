@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { invalid, TesseraError } from '../errors.ts'
 import { STOPPED } from '../compute/index.ts'
-import { ColumnScope, computedPlans, readByValue, readErrorKeys, valueRefs } from './computed.ts'
+import { ColumnScope, computedPlans, ownColumns, readByValue, readErrorKeys, valueRefs } from './computed.ts'
 import type { ComputedPlan } from './computed.ts'
 import { evalCells, Expr, isCol, isExprNode, litNode, printExpr, ExprNodeSchema, valueColumn, typeOf } from '../query/index.ts'
 import type { CellError, ExprNode } from '../query/index.ts'
@@ -178,8 +178,9 @@ export function checkUpdateValues(md: TableMd, path: string, values: UpdateValue
     // Keys identify a row across its versions (the key index and upserts rely on it), as in Pixeltable.
     if (md.primaryKey.includes(column.id)) throw invalid('INVALID_ARGUMENT', `update: '${name}' is part of the primary key of '${path}', which cannot change; delete the row and insert it with the new key`, { column: name })
     const type = parseType(column.type)
-    const node = raw instanceof Expr ? raw.node : isExprJson(raw) ? v.parse(ExprNodeSchema, raw) : undefined
-    if (node) {
+    const given = raw instanceof Expr ? raw.node : isExprJson(raw) ? v.parse(ExprNodeSchema, raw) : undefined
+    if (given) {
+      const node = ownColumns(given, path)
       const t = typeOf(node, scope)
       if (!isAssignable({ ...t, nullable: false }, { ...type, nullable: false }) || (t.nullable && !type.nullable && !isCol(node))) {
         throw invalid('INVALID_ARGUMENT', `update: ${printExpr(node)} has type ${formatType(t)}, column '${name}' is ${formatType(type)}`, { column: name })

@@ -1,5 +1,5 @@
 import { alreadyExists, ConcurrencyError, invalid, notFound, refuseUnknownOptions, TesseraError } from '../errors.ts'
-import { ColumnScope, computedPlans, readByValue, stripTables, unstoredLimits } from './computed.ts'
+import { ColumnScope, computedPlans, ownColumns, readByValue, unstoredLimits } from './computed.ts'
 import type { ComputedPlan } from './computed.ts'
 import { inContext } from './context.ts'
 import type { ExecContext } from './context.ts'
@@ -357,7 +357,7 @@ export class Table implements Joinable {
   /** Updates rows matching `where` (all rows when omitted). Values are literals or expressions over the old row. */
   async update(values: Record<string, unknown>, options: UpdateOptions = {}): Promise<UpdateStatus> {
     refuseUnknownOptions('update', options, ['where', 'cascade'])
-    return this.#update(values, options.where === undefined ? undefined : toNode(options.where), options.cascade ?? true)
+    return this.#update(values, options.where === undefined ? undefined : ownColumns(toNode(options.where), this.path), options.cascade ?? true)
   }
 
   async #update(values: Record<string, unknown>, where: ExprNode | undefined, cascade: boolean): Promise<UpdateStatus> {
@@ -426,7 +426,7 @@ export class Table implements Joinable {
 
   async delete(options: { where?: ExprLike } = {}): Promise<UpdateStatus> {
     refuseUnknownOptions('delete', options, ['where'])
-    return this.#delete(options.where === undefined ? undefined : toNode(options.where))
+    return this.#delete(options.where === undefined ? undefined : ownColumns(toNode(options.where), this.path))
   }
 
   async #delete(where: ExprNode | undefined): Promise<UpdateStatus> {
@@ -538,7 +538,7 @@ export class Table implements Joinable {
     // An unstored column is computed by each read, where a failing row fails the read: there is no cell to keep an
     // error in, so onError: 'ignore' would be silently ignored.
     if (!stored && options.onError === 'ignore') throw invalid('INVALID_ARGUMENT', `addComputedColumn '${name}': onError: 'ignore' needs a stored column (stored: false computes on every read, and a failing row fails that read); store it, or make the expression handle the failing rows`, { column: name })
-    const node = stripTables(toNode(expr))
+    const node = ownColumns(toNode(expr), this.path)
     const destination = options.destination === undefined ? undefined : checkDestination(options.destination)
     // A scoped token's expression keeps its limits for every later writer and reader (src/media/author-limits.ts).
     const limits = currentColumnAuthor()
@@ -639,7 +639,7 @@ export class Table implements Joinable {
   async recomputeColumns(names: string | readonly string[], options: RecomputeOptions = {}): Promise<UpdateStatus> {
     refuseUnknownOptions('recomputeColumns', options, ['where', 'errorsOnly', 'cascade'])
     const list = typeof names === 'string' ? [names] : [...names]
-    const whereNode = options.where === undefined ? undefined : toNode(options.where)
+    const whereNode = options.where === undefined ? undefined : ownColumns(toNode(options.where), this.path)
     this.#writable()
     return this.#changeRows('recompute', async (state) => {
       for (const n of list) {
