@@ -4,7 +4,7 @@ import type { AddEmbeddingIndexOptions } from '../index/index.ts'
 import { currentMediaAccess, withMediaAccess } from '../media/index.ts'
 import { currentColumnAuthor } from './author.ts'
 import type { MediaAccess } from '../media/index.ts'
-import { addPhysicalColumn, currentRowStats, JOB_FAILURE_FIX, jobIsRunning, readJobBatch, writeJobBatch } from './data-table/index.ts'
+import { addPhysicalColumn, currentRowStats, JOB_FAILURE_FIX, jobIsRunning, readJobBatch, runningJobMaking, writeJobBatch } from './data-table/index.ts'
 import type { JobBatchRow } from './data-table/index.ts'
 import { computeTsColumns, emptyCounts } from './rows.ts'
 import type { TableState } from './state.ts'
@@ -181,6 +181,8 @@ export class Jobs {
           throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' already has a column '${options.column}'; pass ifExists: 'replace' to compute the new one in the background and swap it in when done`, { column: options.column })
         }
       },
+      target: options.column,
+      busy: (path, key) => alreadyExists('COLUMN_ALREADY_EXISTS', `job ${key} is already computing column '${options.column}' of '${path}'; wait for it to end, or cancel it (an interrupted one: resume or cancel it) before starting another`, { column: options.column, job: key }),
     })
   }
 
@@ -205,6 +207,8 @@ export class Jobs {
           throw alreadyExists('INDEX_ALREADY_EXISTS', `'${state.path}' already has an index '${checked.name}'; pass ifExists: 'replace' to build the new one in the background and swap it in when done`, { index: checked.name })
         }
       },
+      target: checked.name,
+      busy: (path, key) => alreadyExists('INDEX_ALREADY_EXISTS', `job ${key} is already building index '${checked.name}' on '${path}'; wait for it to end, or cancel it (an interrupted one: resume or cancel it) before starting another`, { index: checked.name, job: key }),
       afterAdd: (tx, state, column) => createHnsw(tx, state.id, { valueColumnId: column.id, metric: index.metric, dims: index.dims }),
     })
   }
@@ -220,6 +224,9 @@ export class Jobs {
     batchSize: number | undefined
     index?: JobSpec['index']
     check: (state: TableState) => void
+    /** What the job makes (the column's or the index's name), and the error when another job already makes it. */
+    target: string
+    busy: (path: string, otherKey: string) => Error
     afterAdd?: (tx: Queryable, state: TableState, column: ColumnMd) => Promise<void>
   }): Promise<JobInfo> {
     const batchSize = Math.max(1, Math.floor(job.batchSize ?? 1000))
@@ -229,6 +236,10 @@ export class Jobs {
     let jobId = 0
     await this.#changeMd(table.id, 'add_column', async (tx, state, version) => {
       job.check(state)
+      // A second job making the same column (or index) would compute it all again and then fail at its last step
+      // (the first one's column exists by then), or, with ifExists 'replace', overwrite the first one's work.
+      const other = await runningJobMaking(tx, state.id, job.kind, job.target)
+      if (other !== undefined) throw job.busy(state.path, other)
       const scope = new ColumnScope(state.md, (c) => `t.${valueColumn(c.id)}`)
       const type = typeOf(job.node, scope)
       if (isMedia(type)) refuseTextToMedia(job.node, scope, `column '${job.columnName}'`)

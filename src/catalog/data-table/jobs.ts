@@ -31,6 +31,19 @@ export async function runningJobColumns(db: Queryable, tableId: number): Promise
   return r.rows.filter((x) => x.c !== null).map((x) => ({ columnId: Number(x.c), column: x.name }))
 }
 
+/**
+ * The key of a job of `kind` on the table that is still running (or was interrupted, so can be resumed) and makes
+ * `target`: a computed column job's column name, an index job's index name. Undefined when there is none.
+ */
+export async function runningJobMaking(db: Queryable, tableId: number, kind: string, target: string): Promise<string | undefined> {
+  const r = await db.query<{ key: string }>(
+    `select key from tessera.jobs where table_id = $1 and kind = $2 and status = 'running'
+       and (case when kind = 'add_embedding_index' then spec->'index'->>'name' else column_name end) = $3 limit 1`,
+    [tableId, kind, target],
+  )
+  return r.rows[0]?.key
+}
+
 /** A row of a job's batch: _rowid, its row version's address (_tid), a hash of its inputs (_h), the inputs by name. */
 export type JobBatchRow = Record<string, unknown> & { _rowid: number | string; _tid: string; _h: string }
 
