@@ -9,12 +9,13 @@ import type { Caller } from '../../ai/index.ts'
 import { errorOf, invalid, TesseraError } from '../../errors.ts'
 import { asReadOnlyWork } from '../../media/index.ts'
 import { or } from '../../query/index.ts'
+import type { Query } from '../../query/index.ts'
 import type { DeclaredRoute, RouteContext } from '../../setup/index.ts'
 import { canAccess } from '../auth.ts'
 import { assertCanTouch } from '../tenant.ts'
 import type { AuthEnv, Principal } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
-import { readJsonValue, refuseNonFiniteNumbers } from '../request.ts'
+import { readJsonValue, refuseNonFiniteNumbers, tooLarge } from '../request.ts'
 import type { OperationDoc } from '../openapi.ts'
 
 // Serves the routes a setup file declares (route.insert / route.query / route.call) at POST /api/v1/app/<path>,
@@ -22,6 +23,7 @@ import type { OperationDoc } from '../openapi.ts'
 // do. Parameters are validated with the route's valibot schema before anything runs; results are checked against
 // its result schema, so a route answers the types its OpenAPI entry promises.
 
+/** Most rows one request to a declared route carries or answers; the server's own limits can only lower it. */
 const MAX_ROWS = 10_000
 
 /** The principal as src/ai checks it when a retrieval function reads tables on a request's behalf. */
@@ -112,13 +114,16 @@ function context(db: Tessera, route: DeclaredRoute, principal: Principal): Route
 
 async function insert(c: Context<AuthEnv>, db: Tessera, route: Extract<DeclaredRoute, { kind: 'insert' }>): Promise<Response> {
   assertCanTouch(c.var.principal, route.table, 'write')
-  const shape = `send one row as a JSON object, or {"rows": [...]} with 1 to ${MAX_ROWS} of them`
+  // The server's --max-insert-rows holds here as on POST …/-/rows.
+  const max = Math.min(MAX_ROWS, c.var.limits.maxInsertRows)
+  const shape = `send one row as a JSON object, or {"rows": [...]} with 1 to ${max} of them`
   // A JSON array would pass a record schema as a row of columns named '0', '1', …
   const raw = await readJsonValue(c)
   if (Array.isArray(raw)) throw invalid('INVALID_ARGUMENT', `route ${route.path}: the body is a JSON array; ${shape}`)
   const body = v.parse(v.record(v.string(), v.unknown()), raw ?? {})
   const rows = (Array.isArray(body.rows) ? body.rows : [body]) as Record<string, unknown>[]
-  if (rows.length === 0 || rows.length > MAX_ROWS) throw invalid('INVALID_ARGUMENT', `route ${route.path}: send 1 to ${MAX_ROWS} rows`)
+  if (rows.length === 0) throw invalid('INVALID_ARGUMENT', `route ${route.path}: the body holds no rows; ${shape}`)
+  if (rows.length > max) throw tooLarge(`route ${route.path}: ${rows.length} rows in one request, more than ${max} (limit): send them in smaller requests`, { limit: max })
   const notObject = rows.findIndex((r) => typeof r !== 'object' || r === null || Array.isArray(r))
   if (notObject >= 0) throw invalid('INVALID_ROW', `route ${route.path}: row ${notObject} is ${rows[notObject] === null ? 'null' : Array.isArray(rows[notObject]) ? 'an array' : `a ${typeof rows[notObject]}`}, not an object; ${shape}`, { row: notObject })
   const checked = route.params ? rows.map((r, i) => {
@@ -147,6 +152,19 @@ async function insert(c: Context<AuthEnv>, db: Tessera, route: Extract<DeclaredR
   return sendJson(c, { inserted: st.numInserted, version: st.version, rows: plainRows(back.rows) })
 }
 
+/**
+ * A query route's rows, at most MAX_ROWS and the server's --max-answer-rows. A query that would answer more is
+ * refused (checked by reading one row more), not cut to the cap without a word: the caller could not tell a
+ * truncated answer from a whole one.
+ */
+async function answerRows(c: Context<AuthEnv>, route: DeclaredRoute, q: Query) {
+  const max = Math.min(MAX_ROWS, c.var.limits.maxAnswerRows)
+  if (q.spec.limit !== undefined && q.spec.limit <= max) return q.collect()
+  const rs = await q.limit(max + 1).collect()
+  if (rs.rows.length > max) throw tooLarge(`route ${route.path}: its query answers more than ${max} rows (the cap on one answer of a declared route); ask for fewer (a parameter the route passes to limit), or give the route's query a limit`, { limit: max })
+  return rs
+}
+
 export function declaredRoutes(db: Tessera, routes: readonly DeclaredRoute[]) {
   const app = new Hono<AuthEnv>()
   for (const route of routes) {
@@ -162,7 +180,7 @@ export function declaredRoutes(db: Tessera, routes: readonly DeclaredRoute[]) {
             const q = await runRoute(route, () => route.fn(params, ctx))
             requireCallerQuery(q, [], `route ${route.path}`)
             for (const t of tablesRead(q)) assertCanTouch(principal, t, 'read')
-            const rows = plainRows((await q.limit(Math.min(q.spec.limit ?? MAX_ROWS, MAX_ROWS)).collect()).rows)
+            const rows = plainRows((await answerRows(c, route, q)).rows)
             rows.forEach((r, i) => checkResult(route, route.result, r, `row ${i}`))
             return sendJson(c, { rows })
           })
