@@ -3,7 +3,7 @@ import { ColumnScope, computedPlans, ownColumns, readByValue, unstoredLimits } f
 import type { ComputedPlan } from './computed.ts'
 import { inContext } from './context.ts'
 import type { ExecContext } from './context.ts'
-import { isSqlExpr, Expr, toNode, colNode, fnNode, mapNodes, isCol, printExpr, Query, LocalExecutor, inlineUnstored, MAX_VERSION, valueColumn, containsAggregate, typeOf } from '../query/index.ts'
+import { isSqlExpr, Expr, toNode, colNode, fnNode, mapNodes, isCol, exprText, printExpr, Query, LocalExecutor, inlineUnstored, MAX_VERSION, valueColumn, containsAggregate, typeOf } from '../query/index.ts'
 import type { ExprLike, ExprNode, Joinable, SelectArg, ResultSet, JoinHow, QuerySource } from '../query/index.ts'
 import type { KeyedMutex, Driver, Queryable } from '../store/index.ts'
 import { formatType, isMedia, parseType } from '../types/index.ts'
@@ -183,7 +183,7 @@ export class Table implements Joinable {
     return md.columns.filter((c) => !c.hidden).map((c) => ({
       name: c.name,
       type: c.type,
-      ...(c.computed ? { computedWith: printExpr(c.computed.expr), expr: c.computed.expr, onError: c.computed.onError } : {}),
+      ...(c.computed ? { computedWith: exprText(c.computed.expr), expr: c.computed.expr, onError: c.computed.onError } : {}),
       primaryKey: md.primaryKey.includes(c.id),
       addedIn: c.addedIn,
       ...(c.indexed ? { indexed: true } : {}),

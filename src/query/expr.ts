@@ -1,6 +1,6 @@
 import { invalid } from '../errors.ts'
 import type { ExprNode } from './nodes/index.ts'
-import { colNode, fnNode, isCol, isExprNode, litNode, printExpr } from './nodes/index.ts'
+import { colNode, exprText, fnNode, isCol, isExprNode, litNode, printExpr } from './nodes/index.ts'
 
 // The expression builder users hold: `docs.c.price.mul(2).gt(10)`. Immutable: every method returns a new Expr
 // around a new frozen node, so expressions can be shared and reused freely.
@@ -119,7 +119,7 @@ export class Expr {
   }
 
   toJSON(): ExprNode { return this.node }
-  toString(): string { return printExpr(this.node) }
+  toString(): string { return exprText(this.node) }
 }
 
 export const col = (name: string, table?: string): Expr => new Expr(colNode(name, table))

@@ -1,6 +1,7 @@
 import type { ColumnType } from '../types/index.ts'
 import { commonType, formatType, isNumeric, parseType, pgType } from '../types/index.ts'
 import type { FnNode } from './nodes/index.ts'
+import { briefJson } from './nodes/index.ts'
 import { anyNullable, t, typeError } from './function-helpers.ts'
 import type { FunctionDef, FunctionRegistry, SqlArg } from './registry.ts'
 import { compareValues, valuesEqual } from './compare.ts'
@@ -252,14 +253,14 @@ function castValue(value: unknown, target: ColumnType, node: FnNode): unknown {
     case 'string': return typeof value === 'string' ? value : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value)
     case 'int': {
       // As Postgres: strings must be integer literals ('1.5', '', '0x10' fail); floats round half away from zero.
-      if (typeof value === 'string' && !/^\s*[+-]?\d+\s*$/.test(value)) throw typeError(node, `cannot cast ${JSON.stringify(value)} to int`)
+      if (typeof value === 'string' && !/^\s*[+-]?\d+\s*$/.test(value)) throw typeError(node, `cannot cast ${briefJson(value)} to int`)
       const n = Number(value)
-      if (!Number.isFinite(n)) throw typeError(node, `cannot cast ${JSON.stringify(value)} to int`)
+      if (!Number.isFinite(n)) throw typeError(node, `cannot cast ${briefJson(value)} to int`)
       return noNegZero(Math.sign(n) * Math.round(Math.abs(n)))
     }
     case 'float': {
       const n = typeof value === 'string' && value.trim() === '' ? Number.NaN : Number(value)
-      if (Number.isNaN(n) && !(typeof value === 'string' && value.trim().toLowerCase() === 'nan')) throw typeError(node, `cannot cast ${JSON.stringify(value)} to float`)
+      if (Number.isNaN(n) && !(typeof value === 'string' && value.trim().toLowerCase() === 'nan')) throw typeError(node, `cannot cast ${briefJson(value)} to float`)
       return n
     }
     case 'bool': {
@@ -267,7 +268,7 @@ function castValue(value: unknown, target: ColumnType, node: FnNode): unknown {
       const s = value.trim().toLowerCase()
       if (['true', 't', 'yes', 'y', '1', 'on'].includes(s)) return true
       if (['false', 'f', 'no', 'n', '0', 'off'].includes(s)) return false
-      throw typeError(node, `cannot cast ${JSON.stringify(value)} to bool`)
+      throw typeError(node, `cannot cast ${briefJson(value)} to bool`)
     }
     case 'timestamp': return value instanceof Date ? value : new Date(value as string)
     case 'json': return value

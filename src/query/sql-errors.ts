@@ -3,7 +3,7 @@ import type { TesseraError } from '../errors.ts'
 import { missingDataTableId, translateStoreError } from '../store/index.ts'
 import { parseType, pgType } from '../types/index.ts'
 import type { ExprNode, FnNode } from './nodes/index.ts'
-import { isFn, printExpr } from './nodes/index.ts'
+import { briefJson, isFn, printExpr } from './nodes/index.ts'
 import { specExpressions } from './spec.ts'
 import type { QuerySpec } from './spec.ts'
 
@@ -114,5 +114,5 @@ export function castFailure(e: unknown, exprs: readonly (ExprNode | undefined)[]
   const casts = fnNodesOf(exprs).filter((n) => n.fn === 'astype' && (!bad[1] || pgTypeOf(n.opts?.type) === bad[1]))
   if (casts.length === 0) return undefined
   const expression = casts.map(printExpr).join(' or ')
-  return { message: `cannot cast ${JSON.stringify(bad[2])} to ${String(casts[0]!.opts?.type)} in ${expression}`, expression }
+  return { message: `cannot cast ${briefJson(bad[2])} to ${String(casts[0]!.opts?.type)} in ${expression}`, expression }
 }

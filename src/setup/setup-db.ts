@@ -1,6 +1,6 @@
 import type { AddIndexRequest, CreateTableRequest, IteratorRequest, StartJobRequest, TableApi, TesseraApi } from '../api/index.ts'
 import type { ColNode, ColumnBinding, ExprLike, ExprNode, Scope } from '../query/index.ts'
-import { Expr, toNode, colNode, containsAggregate, printExpr, typeOf } from '../query/index.ts'
+import { Expr, toNode, colNode, containsAggregate, exprText, printExpr, typeOf } from '../query/index.ts'
 import { stripTables, resolveEnvPath } from '../catalog/index.ts'
 import { checkEmbeddingIndex } from '../index/index.ts'
 import { checkName, formatType, isMedia, parsePath, parseType } from '../types/index.ts'
@@ -9,7 +9,8 @@ import { invalid, notFound } from '../errors.ts'
 import { sameJson } from './canonical.ts'
 import { RouteSet } from './routes.ts'
 
-const show = (e: ExprLike | ExprNode): string => printExpr(stripTables(toNode(e as ExprLike)))
+// Whole: compared with a column's computedWith (exprText) where a target reports no expression tree.
+const show = (e: ExprLike | ExprNode): string => exprText(stripTables(toNode(e as ExprLike)))
 
 /**
  * Whether an existing computed column is defined by `expr`. By structure, not by printed text: the stored expression

@@ -1,5 +1,5 @@
 import type { ColumnMd, IndexMd } from '../../catalog/index.ts'
-import { isCol, isFn, isSqlExpr, executePlan, fnNode, planCacheFor, printExpr, someNode } from '../../query/index.ts'
+import { isCol, isFn, isSqlExpr, executePlan, fnNode, planCacheFor, exprText, someNode } from '../../query/index.ts'
 import type { ExprNode, FnNode, QuerySpec } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import { vectorIndexesOf } from './manager.ts'
@@ -121,7 +121,7 @@ export async function planAnn(db: Queryable, spec: QuerySpec, idx: IndexMd, dist
   const indexed = filterIndexed(spec)
   const listBelow = indexed ? annLimits.exactRows : annLimits.exactRows / 4
   const memory = filterMemoryOf(manager)
-  const memoKey = spec.where ? `${table}|${printExpr(spec.where)}` : undefined
+  const memoKey = spec.where ? `${table}|${exprText(spec.where)}` : undefined
   const memo = memoKey ? memory.get(memoKey) : undefined
   /**
    * The filter's rows ranked exactly when there are at most exactRows of them (a bounded probe lists them). With a
