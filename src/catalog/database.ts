@@ -500,10 +500,13 @@ export class Tessera {
     if (handle) return handle
     const force = ifExists === 'replace_force'
     if (replaced) await assertReplaceable(this.#db, replaced, force)
-    // A replace drops the old table in the transaction that records the new one (src/catalog/replace.ts).
+    // A replace drops the old table in the transaction that records the new one (src/catalog/replace.ts). It looks
+    // again there even when there was none above: a table another request created since is replaced too, as it
+    // would have been a moment later, not refused as 'already exists' to a request that asked to replace it.
     const dropped: TableState[] = []
+    const replacing = ifExists === 'replace' || ifExists === 'replace_force'
     try {
-      const created = await this.#createRecord(p, 'table', md, replaced ? (tx) => this.#dropReplaced(tx, p, force, dropped) : undefined)
+      const created = await this.#createRecord(p, 'table', md, replacing ? (tx) => this.#dropReplaced(tx, p, force, dropped) : undefined)
       this.#afterDrops(dropped)
       return this.#handle(created)
     } catch (e) {
