@@ -9,7 +9,7 @@ import * as v from 'valibot'
 import type { Table, Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
 import { Expr } from '../../query/index.ts'
-import { notFound } from '../../errors.ts'
+import { isTesseraError, notFound } from '../../errors.ts'
 import type { Access, AuthEnv } from '../auth.ts'
 import { readJson, sendJson } from '../json.ts'
 import type { OperationDoc } from '../openapi.ts'
@@ -67,6 +67,24 @@ export async function tableFromParam(db: Tessera, c: { req: { param(k: 'path'): 
   return db.getTable(raw)
 }
 
+type IfExists = 'error' | 'ignore' | 'replace' | 'replace_force'
+
+/**
+ * A create as the API answers it: 201 when this request made the object, 200 when ifExists 'ignore' found it there.
+ * With 'ignore' the create is tried as 'error' first, so the answer says what happened to this request: a listing of
+ * the dir before the create (the tables route) told every request racing to create one table 201, and the views and
+ * snapshots routes answered 201 for one that had long existed.
+ */
+async function createdOrFound<T>(ifExists: IfExists | undefined, create: (ifExists: IfExists | undefined) => Promise<T>): Promise<{ made: T; status: 200 | 201 }> {
+  if (ifExists !== 'ignore') return { made: await create(ifExists), status: 201 }
+  try {
+    return { made: await create('error'), status: 201 }
+  } catch (e) {
+    if (!isTesseraError(e) || e.code !== 'TABLE_ALREADY_EXISTS') throw e
+    return { made: await create('ignore'), status: 200 }
+  }
+}
+
 export function tableRoutes(db: Tessera) {
   const app = new Hono<AuthEnv>()
   const table = (c: Parameters<typeof tableFromParam>[1], access: Access) => tableFromParam(db, c, access)
@@ -83,10 +101,9 @@ export function tableRoutes(db: Tessera) {
     const body = await readJson(c, CreateTableRequestSchema)
     const path = parsePath(body.path).path
     assertCanTouch(c.var.principal, path, 'create')
-    const before = body.ifExists === 'ignore' ? await db.listTables(path.split('/').slice(0, -1).join('/')).catch(() => []) : []
-    const { path: _path, schema, ...options } = body
-    const t = await db.createTable(path, schema, options)
-    return c.json(tableInfo(t), before.includes(t.path) ? 200 : 201)
+    const { path: _path, schema, ifExists, ...options } = body
+    const { made, status } = await createdOrFound(ifExists, (how) => db.createTable(path, schema, { ...options, ...(how ? { ifExists: how } : {}) }))
+    return c.json(tableInfo(made), status)
   })
 
   app.get(`/tables/${TABLE}`, async (c) => {
@@ -114,19 +131,20 @@ export function tableRoutes(db: Tessera) {
     assertCanTouch(c.var.principal, parsePath(body.path).path, 'create')
     const base = typeof body.base === 'string' ? body.base : await queryFromRequest(db, c, body.base)
     if (typeof base === 'string') assertCanTouch(c.var.principal, parsePath(base).path, 'read')
-    const view = await db.createView(body.path, base, {
+    const { made, status } = await createdOrFound(body.ifExists, (how) => db.createView(body.path, base, {
       ...(body.where ? { where: new Expr(body.where) } : {}),
       ...(body.iterator ? { iterator: body.iterator } : {}),
-      ...(body.ifExists ? { ifExists: body.ifExists } : {}),
-    })
-    return c.json(tableInfo(view), 201)
+      ...(how ? { ifExists: how } : {}),
+    }))
+    return c.json(tableInfo(made), status)
   })
 
   app.post('/snapshots', async (c) => {
     const body = await readJson(c, CreateSnapshotRequestSchema)
     assertCanTouch(c.var.principal, parsePath(body.path).path, 'create')
     assertCanTouch(c.var.principal, parsePath(body.base, { allowVersion: true }).path, 'read')
-    return c.json(tableInfo(await db.createSnapshot(body.path, body.base, body.ifExists ? { ifExists: body.ifExists } : {})), 201)
+    const { made, status } = await createdOrFound(body.ifExists, (how) => db.createSnapshot(body.path, body.base, how ? { ifExists: how } : {}))
+    return c.json(tableInfo(made), status)
   })
 
   app.delete(`/tables/${TABLE}`, async (c) => {
