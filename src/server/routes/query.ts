@@ -126,6 +126,12 @@ export function queryRoutes(db: Tessera) {
     const ends = endsOf(c, head, tail)
     const keyset = keysetOf(keysetBody)
     const ndjson = (c.req.header('accept') ?? '').includes('application/x-ndjson')
+    // head/tail answer rows and a count answers a number: one request asks for one (head with count answered the
+    // rows, the count dropped without a word), and a count is a JSON answer, never a stream of the rows.
+    if (body.count === true && (ends || ndjson)) {
+      const other = ends ? (ends.head !== undefined ? 'head' : 'tail') : 'an NDJSON stream (Accept: application/x-ndjson)'
+      throw invalid('INVALID_ARGUMENT', `count: a count answers {"count": n}; it cannot be combined with ${other}`, { path: 'count' })
+    }
     if (keyset && (ends || body.count === true || ndjson)) {
       const other = ends ? (ends.head !== undefined ? 'head' : 'tail') : body.count === true ? 'count' : 'an NDJSON stream (which pages itself)'
       throw invalid('INVALID_ARGUMENT', `keyset: a keyset page is a JSON answer of the query's rows; it cannot be combined with ${other}`, { path: 'keyset' })
