@@ -12,6 +12,7 @@ import type { OperationDoc } from '../openapi.ts'
 import { ExportParams, ImportParams, NameSchema } from '../../api/index.ts'
 import { readParams } from '../request.ts'
 import { assertCanTouch } from '../tenant.ts'
+import { spoolUpload } from '../upload-spool.ts'
 import { queryFromRequest } from './query.ts'
 import { TABLE } from './tables.ts'
 
@@ -53,7 +54,10 @@ export function ioRoutes(db: Tessera) {
     if (encoding !== 'identity' && encoding !== 'gzip') {
       return c.json({ error: { code: 'INVALID_ARGUMENT', message: `Content-Encoding '${encoding}' is not read; send the file as it is or gzip-compressed` } }, 400)
     }
-    const result = await importData(db, path, body, {
+    // Text formats are read as they stream: spooled first, the import (and its hold on the table's writes) starts once
+    // the whole upload is here, never waiting on the client (upload-spool.ts). Parquet spools itself.
+    const spooled = format === 'parquet' ? undefined : await spoolUpload(body)
+    const result = await importData(db, path, spooled ? spooled.chunks() : body, {
       format,
       name: `upload to ${path}`,
       maxBytes: c.var.limits.maxImportBytes,
@@ -63,7 +67,7 @@ export function ioRoutes(db: Tessera) {
       ...(createTable === false ? { createTable: false } : {}),
       ...(batchSize ? { batchSize } : {}),
       signal: c.req.raw.signal,
-    })
+    }).finally(() => spooled?.remove())
     return c.json(result, 201)
   })
 
