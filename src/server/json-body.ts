@@ -1,4 +1,5 @@
 import { invalid, isTesseraError } from '../errors.ts'
+import { firstInvalidByte } from '../io/index.ts'
 
 // Big JSON request bodies, read and parsed without holding the serving thread.
 //
@@ -45,6 +46,29 @@ export function bodyReadFailed(e: unknown): Error {
   if (isTesseraError(e)) return e
   const why = e instanceof Error ? e.message : String(e)
   return invalid('INVALID_ARGUMENT', `the request body was cut off before its end (${why}): the client closed the connection or the upload broke off; nothing was done`)
+}
+
+/**
+ * A decoder of request bodies that refuses bytes that are not UTF-8. A lenient one turned them into U+FFFD without a
+ * word: a Latin-1 'é' inserted as '\uFFFD', the row stored differently from what was sent, where an import of the
+ * same bytes is refused (src/io/import/utf8.ts). `decode` throws the request's 400 naming the first bad byte it can.
+ */
+export class BodyDecoder {
+  readonly #decoder = new TextDecoder('utf-8', { fatal: true })
+  /** Bytes decoded before the current chunk. */
+  #offset = 0
+
+  decode(chunk?: Uint8Array): string {
+    try {
+      const text = chunk ? this.#decoder.decode(chunk, { stream: true }) : this.#decoder.decode()
+      this.#offset += chunk?.length ?? 0
+      return text
+    } catch {
+      const at = chunk ? firstInvalidByte(chunk) : 0
+      const where = chunk && at < chunk.length ? `at byte ${this.#offset + at} (0x${chunk[at]!.toString(16).padStart(2, '0').toUpperCase()})` : 'at its end (a character cut short)'
+      throw invalid('INVALID_ARGUMENT', `request body is not valid UTF-8 ${where}: send JSON as UTF-8 text; nothing was done`)
+    }
+  }
 }
 
 /** Thrown inside the scan when the body nests too deep (turned into the request error by the caller). */
@@ -203,7 +227,7 @@ export async function parseJsonStream(body: ReadableStream<Uint8Array>, options:
   const turns = new Turns(options.yieldEveryChars ?? 256 * 1024)
   const scanner = new ShapeScanner(options.maxDepth)
   const pieces = new Pieces()
-  const decoder = new TextDecoder()
+  const decoder = new BodyDecoder()
   const take = async (s: string) => {
     if (s.length === 0) return
     if (!scanner.contentSeen && s.trim() !== '') {
@@ -221,7 +245,7 @@ export async function parseJsonStream(body: ReadableStream<Uint8Array>, options:
       if (done) break
       // A body buffered whole (a chunked request the body limit collected) arrives as one chunk: decode it in slices.
       for (let at = 0; at < value.length; at += DECODE_SLICE_BYTES) {
-        await take(decoder.decode(value.subarray(at, Math.min(value.length, at + DECODE_SLICE_BYTES)), { stream: true }))
+        await take(decoder.decode(value.subarray(at, Math.min(value.length, at + DECODE_SLICE_BYTES))))
       }
     }
     await take(decoder.decode())

@@ -3,7 +3,7 @@ import * as v from 'valibot'
 import { EXPR_LIMITS, exprLimitIssue } from '../api/index.ts'
 import type { ParamSpec, ParamSpecs, ParamValue, ParamValues } from '../api/index.ts'
 import { errorOf, invalid } from '../errors.ts'
-import { bodyReadFailed, DepthExceeded, jsonTextNestsDeeper, parseJsonStream } from './json-body.ts'
+import { BodyDecoder, bodyReadFailed, DepthExceeded, jsonTextNestsDeeper, parseJsonStream } from './json-body.ts'
 
 // The one request layer: every route reads its body, query parameters and path parameters through these helpers,
 // so what reaches the engine has been checked against a schema with bounds (the request schemas of the API contract,
@@ -76,7 +76,9 @@ export async function readJsonValue(c: Context): Promise<unknown> {
       throw e
     }
   }
-  const text = await c.req.text().catch((e: unknown) => { throw bodyReadFailed(e) })
+  const bytes = new Uint8Array(await c.req.arrayBuffer().catch((e: unknown) => { throw bodyReadFailed(e) }))
+  const decoder = new BodyDecoder()
+  const text = decoder.decode(bytes) + decoder.decode()
   if (text.trim() === '') return undefined
   mustBeJson()
   if (jsonTextNestsDeeper(text, MAX_JSON_DEPTH)) throw tooDeep()

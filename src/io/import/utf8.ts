@@ -49,7 +49,7 @@ function countNewlines(bytes: Uint8Array, end: number): number {
  * The index of the first byte that starts no valid UTF-8 character, or bytes.length when a character is cut at the
  * end. Leading continuation bytes are skipped (the end of a character begun in the chunk before).
  */
-function firstInvalidByte(bytes: Uint8Array): number {
+export function firstInvalidByte(bytes: Uint8Array): number {
   let i = 0
   while (i < bytes.length && i < 3 && (bytes[i]! & 0xc0) === 0x80) i++
   while (i < bytes.length) {
