@@ -621,8 +621,10 @@ export class Tessera {
     const force = options.ifExists === 'replace_force'
     if (replaced) await assertReplaceable(this.#db, replaced, force, baseTable.id)
     // A replacing view is made and synced under a temporary path, and takes `p` (dropping the old object) only once
-    // its first sync has succeeded: a failed replace leaves the old object as it was (src/catalog/replace.ts).
-    const at = replaced ? replacingPath(p) : p
+    // its first sync has succeeded: a failed replace leaves the old object as it was (src/catalog/replace.ts). So it
+    // is when there was nothing to replace above: what another request made at `p` since is replaced as it takes it.
+    const replacing = options.ifExists === 'replace' || force
+    const at = replacing ? replacingPath(p) : p
     const own = options.where === undefined ? undefined : ownColumns(toNode(options.where), baseTable.path)
     const inherited = fromQuery?.where ? stripTables(fromQuery.where) : undefined
     const where = own && inherited ? fnNode('and', [inherited, own]) : own ?? inherited
@@ -636,13 +638,13 @@ export class Tessera {
       // whose path stayed taken).
       try {
         await this.#syncView(created.id, this.#ctx.state(baseTable.id))
-        if (replaced) await this.#takePath(created.id, p, force)
+        if (replacing) await this.#takePath(created.id, p, force)
       } catch (e) {
         await this.#dropUnsynced(this.#states.get(created.id) ?? created)
         throw e
       }
       return created.id
-    }).catch((e: unknown) => Promise.reject(replaced ? underUserPath(e, at, p) : e))
+    }).catch((e: unknown) => Promise.reject(replacing ? underUserPath(e, at, p) : e))
     return new Table(this.#ctx, id)
   }
 
@@ -659,9 +661,10 @@ export class Tessera {
     const version = source.version ?? baseTable.version
     const md: TableMd = { ...source.md, snapshot: { baseId: source.tableId, version } }
     // The snapshot reads its base's rows: it is recorded only while the base still exists (#createDependent). A
-    // replace drops the old object in the same transaction (src/catalog/replace.ts).
+    // replace drops the old object in the same transaction (src/catalog/replace.ts), also one made since it looked.
     const dropped: TableState[] = []
-    const created = await this.#createDependent(p, 'snapshot', source.tableId, async () => md, { sameSchema: false, ...(replaced ? { before: (tx: Queryable) => this.#dropReplaced(tx, p, force, dropped, source.tableId) } : {}) })
+    const replacing = options.ifExists === 'replace' || force
+    const created = await this.#createDependent(p, 'snapshot', source.tableId, async () => md, { sameSchema: false, ...(replacing ? { before: (tx: Queryable) => this.#dropReplaced(tx, p, force, dropped, source.tableId) } : {}) })
     this.#afterDrops(dropped)
     return this.#handle(created)
   }
