@@ -5,7 +5,8 @@ import { memoryDb } from '../support/db.ts'
 
 // A create with ifExists 'ignore' answers 201 when the request made the object and 200 when it was there already (as
 // POST /dirs does). POST /tables decided by listing the dir before creating, so requests racing to create one table
-// were all told 201 (created), and POST /views and /snapshots answered 201 for an object that had long existed.
+// were all told 201 (created), and POST /views, /snapshots and …/-/columns answered 201 for an object that had long
+// existed.
 
 let db: Tessera
 let app: ReturnType<typeof createApp>
@@ -36,4 +37,13 @@ test('a view or snapshot that exists already is a 200 with ignore; a new one a 2
     expect([route, (await post(route, body)).status]).toEqual([route, 409])
   }
   expect((await post('/tables', { path: 'base', schema: { id: 'int' }, ifExists: 'ignore' })).status).toBe(200)
+})
+
+test('a column that exists already is a 200 with ignore; a new one a 201', async () => {
+  for (const body of [{ name: 'n', type: 'int?' }, { name: 'twice', expr: { fn: 'mul', args: [{ col: 'id' }, { lit: 2 }] } }]) {
+    expect([body.name, (await post('/tables/base/-/columns', { ...body, ifExists: 'ignore' })).status]).toEqual([body.name, 201])
+    expect([body.name, (await post('/tables/base/-/columns', { ...body, ifExists: 'ignore' })).status]).toEqual([body.name, 200])
+    expect([body.name, (await post('/tables/base/-/columns', body)).status]).toEqual([body.name, 409])
+  }
+  expect(Object.keys((await db.getTable('base')).schema())).toEqual(['id', 'n', 'twice'])
 })

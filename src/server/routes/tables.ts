@@ -72,15 +72,15 @@ type IfExists = 'error' | 'ignore' | 'replace' | 'replace_force'
 /**
  * A create as the API answers it: 201 when this request made the object, 200 when ifExists 'ignore' found it there.
  * With 'ignore' the create is tried as 'error' first, so the answer says what happened to this request: a listing of
- * the dir before the create (the tables route) told every request racing to create one table 201, and the views and
- * snapshots routes answered 201 for one that had long existed.
+ * the dir before the create (the tables route) told every request racing to create one table 201, and the views,
+ * snapshots and columns routes answered 201 for one that had long existed. `exists` is the code of "it is there".
  */
-async function createdOrFound<T>(ifExists: IfExists | undefined, create: (ifExists: IfExists | undefined) => Promise<T>): Promise<{ made: T; status: 200 | 201 }> {
+async function createdOrFound<I extends IfExists, T>(ifExists: I | undefined, create: (ifExists: I | 'error' | 'ignore' | undefined) => Promise<T>, exists = 'TABLE_ALREADY_EXISTS'): Promise<{ made: T; status: 200 | 201 }> {
   if (ifExists !== 'ignore') return { made: await create(ifExists), status: 201 }
   try {
     return { made: await create('error'), status: 201 }
   } catch (e) {
-    if (!isTesseraError(e) || e.code !== 'TABLE_ALREADY_EXISTS') throw e
+    if (!isTesseraError(e) || e.code !== exists) throw e
     return { made: await create('ignore'), status: 200 }
   }
 }
@@ -207,14 +207,16 @@ export function tableRoutes(db: Tessera) {
   app.post(`/tables/${TABLE}/-/columns`, async (c) => {
     const body = await readJson(c, AddColumnRequestSchema)
     const t = await table(c, 'write')
-    const opts = body.ifExists ? { ifExists: body.ifExists } : {}
     if ((body.type === undefined) === (body.expr === undefined)) {
       return c.json({ error: { code: 'INVALID_ARGUMENT', message: 'give exactly one of type (a stored column) or expr (a computed column)' } }, 400)
     }
-    const status = body.expr
-      ? await t.addComputedColumn(body.name, new Expr(body.expr), { ...opts, ...(body.onError ? { onError: body.onError } : {}), ...(body.stored !== undefined ? { stored: body.stored } : {}) })
-      : await t.addColumn(body.name, body.type!, opts)
-    return c.json({ status, table: tableInfo(t) }, 201)
+    const { made, status } = await createdOrFound(body.ifExists, (how) => {
+      const opts = how ? { ifExists: how } : {}
+      return body.expr
+        ? t.addComputedColumn(body.name, new Expr(body.expr), { ...opts, ...(body.onError ? { onError: body.onError } : {}), ...(body.stored !== undefined ? { stored: body.stored } : {}) })
+        : t.addColumn(body.name, body.type!, opts)
+    }, 'COLUMN_ALREADY_EXISTS')
+    return c.json({ status: made, table: tableInfo(t) }, status)
   })
 
   app.delete(`/tables/${TABLE}/-/columns/:name`, async (c) => {
