@@ -70,3 +70,18 @@ test('an import reads at most --max-import-bytes, counted after decompression: a
   expect(small.status).toBe(201)
   expect(await db.getTable('bomb_pq').then(() => true, () => false)).toBe(false)
 })
+
+test('an upload that never ends is refused once it passes --max-import-bytes (the spool stops there)', async () => {
+  const capped = createApp(db, { limits: { maxImportBytes: 1_000_000 } })
+  let sent = 0
+  const row = new TextEncoder().encode('1,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n'.repeat(1000))
+  const endless = new ReadableStream<Uint8Array>({
+    start: (c) => c.enqueue(new TextEncoder().encode('id,name\n')),
+    pull: (c) => { sent += row.byteLength; c.enqueue(row) },
+  })
+  const r = await capped.request('/api/v1/tables/endless/-/import?format=csv', { method: 'POST', body: endless, duplex: 'half' } as RequestInit)
+  expect(r.status).toBe(413)
+  expect(((await r.json()) as { error: { message: string } }).error.message).toContain('more than 1000000 bytes (limit)')
+  expect(sent).toBeLessThan(2_000_000)
+  expect(await db.getTable('endless').then(() => true, () => false)).toBe(false)
+})

@@ -56,11 +56,13 @@ export function ioRoutes(db: Tessera) {
     }
     // Text formats are read as they stream: spooled first, the import (and its hold on the table's writes) starts once
     // the whole upload is here, never waiting on the client (upload-spool.ts). Parquet spools itself.
-    const spooled = format === 'parquet' ? undefined : await spoolUpload(body)
+    const name = `upload to ${path}`
+    const maxBytes = c.var.limits.maxImportBytes
+    const spooled = format === 'parquet' ? undefined : await spoolUpload(body, maxBytes, name)
     const result = await importData(db, path, spooled ? spooled.chunks() : body, {
       format,
-      name: `upload to ${path}`,
-      maxBytes: c.var.limits.maxImportBytes,
+      name,
+      maxBytes,
       ...(encoding === 'gzip' ? { encoding } : {}),
       ...(primaryKey ? { primaryKey } : {}),
       ...(onBadRow === 'skip' ? { onBadRow: 'skip' as const } : {}),
