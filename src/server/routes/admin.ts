@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { basename } from 'node:path'
 import { Hono } from 'hono'
+import { fileBody } from '../file-body.ts'
 import { CheckAnswerSchema, CompactReportSchema, CompactRequestSchema, GcReportSchema, GcRequestSchema, RetentionAnswerSchema, RetentionRequestSchema } from '../../api/index.ts'
 import { invalid } from '../../errors.ts'
 import type { Tessera } from '../../catalog/index.ts'
@@ -62,8 +63,9 @@ export function adminRoutes(db: Tessera) {
     requireAdmin(c.var.principal)
     const key = c.req.param('key')
     if (!MEDIA_KEY.test(key)) throw invalid('INVALID_ARGUMENT', `'${key}' is not a media store key (sha256 hex, optional extension)`)
-    const bytes = await db.media.store.open(`${db.media.store.scheme}://${key}`)
-    return c.body(bytes.slice().buffer, 200, { 'content-type': 'application/octet-stream' })
+    // Sent as it is read (a backup copies every file of the store through here, videos included).
+    const { body } = await fileBody(await db.media.store.path(`${db.media.store.scheme}://${key}`))
+    return c.body(body, 200, { 'content-type': 'application/octet-stream' })
   })
   return app
 }
