@@ -9,7 +9,7 @@ import {
   SimilaritySearchToolSchema,
 } from '../../api/index.ts'
 import { canAccess } from '../auth.ts'
-import { checkQueryLimits, DEFAULT_LIMITS, refuseNonFiniteNumbers } from '../request.ts'
+import { checkQueryLimits, DEFAULT_LIMITS, refuseNonFiniteNumbers, tooLarge } from '../request.ts'
 import type { RequestLimits } from '../request.ts'
 import { requestWorkBound } from '../routes/query.ts'
 import { withWorkBound } from '../../query/index.ts'
@@ -116,6 +116,9 @@ export function builtinTools(db: Tessera, options: ToolOptions = {}): McpTool[] 
       InsertToolSchema,
       async ({ table: path, rows, onError }, p) => {
         const t = await table(path, p, 'write')
+        // The server's --max-insert-rows holds here as on POST …/-/rows (the schema's own cap is 1,000 rows).
+        const max = (options.limits ?? DEFAULT_LIMITS).maxInsertRows
+        if (rows.length > max) throw tooLarge(`${rows.length} rows in one insert, more than ${max} (the server's limit): insert them in smaller calls`, { limit: max })
         refuseNonFiniteNumbers(rows)
         const st = await t.insert(rows, { onError })
         return { inserted: st.numInserted, version: st.version, errors: st.numExcs, columnsWithErrors: st.colsWithExcs }
