@@ -111,7 +111,8 @@ export async function movePath(db: Queryable, fromInput: string, toInput: string
     await db.query(`update tessera.tables set path = $2 where path = $1`, [from, to])
     return
   }
-  if (!(await dirExists(db, from))) throw notFound('DIR_NOT_FOUND', `'${from}' does not exist`, { path: from })
+  // Neither a table nor a dir: not DIR_NOT_FOUND, which told a client moving a table that a directory was missing.
+  if (!(await dirExists(db, from))) throw notFound('NOT_FOUND', `nothing to move at '${from}': no table, view, snapshot or directory has that path`, { path: from })
   const n = from.length + 1
   await db.query(`update tessera.dirs set path = $2 where path = $1`, [from, to])
   await db.query(`update tessera.dirs set path = $2 || substr(path, $3) where starts_with(path, $1)`, [`${from}/`, to, n])

@@ -53,6 +53,9 @@ export function dirsTablesSuite(makeDb: MakeDb): void {
       expect(await codeOf(db.move('m2', 'm2/inner/x'))).toBe('INVALID_ARGUMENT')
       await db.createDir('m3')
       expect(await codeOf(db.move('m3', 'm2'))).toBe('PATH_ALREADY_EXISTS')
+      // Nothing at the path: NOT_FOUND naming it (it was DIR_NOT_FOUND, for a table too).
+      const none = await db.move('m2/no_such_table', 'm2/other').then(() => undefined, (e: { code: string; message: string }) => e)
+      expect(none).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining("nothing to move at 'm2/no_such_table'") })
     })
   })
 
