@@ -1,4 +1,6 @@
 import { createReadStream } from 'node:fs'
+import { open } from 'node:fs/promises'
+import type { ByteRange } from './byte-range.ts'
 
 /** A read slice as a plain Uint8Array over its bytes (no copy). */
 const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
@@ -8,8 +10,8 @@ const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b
  * from). Read whole, a 1 GB video took 1 GB of memory for each request that played it; a client that goes away
  * stops the reading.
  */
-export async function fileBody(file: string): Promise<{ head: Uint8Array; body: ReadableStream<Uint8Array> }> {
-  const stream = createReadStream(file, { highWaterMark: 256 * 1024 })
+export async function fileBody(file: string, range?: ByteRange): Promise<{ head: Uint8Array; body: ReadableStream<Uint8Array> }> {
+  const stream = createReadStream(file, { highWaterMark: 256 * 1024, ...(range ? { start: range.start, end: range.end } : {}) })
   const slices = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>
   const first = await slices.next().catch((e: unknown) => {
     stream.destroy()
@@ -32,4 +34,16 @@ export async function fileBody(file: string): Promise<{ head: Uint8Array; body: 
     },
   }, { highWaterMark: 0 })
   return { head, body }
+}
+
+/** The first `n` bytes of a file (fewer when it is shorter): what a ranged answer sniffs its type from. */
+export async function fileHead(file: string, n: number): Promise<Uint8Array> {
+  const handle = await open(file, 'r')
+  try {
+    const buf = new Uint8Array(n)
+    const { bytesRead } = await handle.read(buf, 0, n, 0)
+    return buf.subarray(0, bytesRead)
+  } finally {
+    await handle.close()
+  }
 }

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { Hono } from 'hono'
-import { fileBody } from '../file-body.ts'
+import { byteRange } from '../byte-range.ts'
+import { fileBody, fileHead } from '../file-body.ts'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
 import { invalid, isTesseraError, notFound } from '../../errors.ts'
@@ -142,9 +143,20 @@ export function consoleMediaRoutes(db: Tessera) {
       }
       return c.body(thumb as Uint8Array<ArrayBuffer>, 200, { ...headers, 'content-type': 'image/webp' })
     }
-    const { head, body } = await fileBody(file)
-    const ext = sniff(head.subarray(0, 4096))?.ext ?? extensionOf(ref)
-    return c.body(body, 200, { ...headers, 'content-type': mimeForExt(ext) ?? 'application/octet-stream' })
+    // A Range (a video or audio element seeking) is served from a regular file; anything else gets the whole file.
+    const onDisk = await stat(file)
+    const range = onDisk.isFile() ? byteRange(c.req.header('range'), onDisk.size) : undefined
+    headers['accept-ranges'] = onDisk.isFile() ? 'bytes' : 'none'
+    if (range === 'unsatisfiable') return c.body(null, 416, { ...headers, 'content-range': `bytes */${onDisk.size}` })
+    const { head, body } = await fileBody(file, range)
+    const type = (bytes: Uint8Array) => mimeForExt(sniff(bytes.subarray(0, 4096))?.ext ?? extensionOf(ref)) ?? 'application/octet-stream'
+    if (!range) return c.body(body, 200, { ...headers, 'content-type': type(head) })
+    return c.body(body, 206, {
+      ...headers,
+      'content-type': type(range.start === 0 ? head : await fileHead(file, 4096)),
+      'content-range': `bytes ${range.start}-${range.end}/${onDisk.size}`,
+      'content-length': String(range.end - range.start + 1),
+    })
   })
 
   return app
