@@ -48,8 +48,12 @@ export interface AuthOptions {
   readonly authenticate?: Authenticator
 }
 
-/** Request variables: the caller, and the request limits routes check (set by createApp). */
-export type AuthEnv = { Variables: { principal: Principal; limits: RequestLimits } }
+/**
+ * Request variables: the caller, and the request limits routes check (set by createApp). `principalNow` asks again
+ * who the request's token is (undefined once it is revoked): a long-lived answer (a job's event stream) checks it
+ * as it goes, so a revoked token or a narrowed scope stops it.
+ */
+export type AuthEnv = { Variables: { principal: Principal; limits: RequestLimits; principalNow: () => Promise<Principal | undefined> } }
 
 /** The bearer token a request carries (the header, else ?token= for <img> and EventSource URLs). */
 function tokenOf(c: Context): string | undefined {
@@ -69,15 +73,18 @@ export async function optionalPrincipal(options: AuthOptions, c: Context): Promi
 
 export function authMiddleware(options: AuthOptions): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    if (!options.authenticate) {
+    const authenticate = options.authenticate
+    if (!authenticate) {
       c.set('principal', ANONYMOUS_ADMIN)
+      c.set('principalNow', async () => ANONYMOUS_ADMIN)
       return next()
     }
     const token = tokenOf(c)
     if (!token) throw errorOf('UNAUTHORIZED', 'missing API token: send Authorization: Bearer <token>')
-    const principal = await options.authenticate(token)
+    const principal = await authenticate(token)
     if (!principal) throw errorOf('UNAUTHORIZED', 'unknown or revoked API token')
     c.set('principal', principal)
+    c.set('principalNow', () => authenticate(token))
     return next()
   }
 }

@@ -105,6 +105,13 @@ export function jobRoutes(db: Tessera) {
           await s.writeSSE({ event: 'progress', data: last })
           break
         }
+        // The token may have been revoked, or the table moved out of its scopes, since the stream began: the stream
+        // ends there, saying so without naming the table's new path.
+        const who = await c.var.principalNow()
+        if (!who || !canAccess(who, info.table, 'read')) {
+          await s.writeSSE({ event: 'end', data: JSON.stringify({ error: { code: who ? 'FORBIDDEN' : 'UNAUTHORIZED', message: who ? `token '${who.name}' may no longer read this job's table` : 'the API token was revoked' } }) })
+          return
+        }
         known = info
         const data = JSON.stringify(wireJob(info))
         if (data !== last) await s.writeSSE({ event: 'progress', data })
