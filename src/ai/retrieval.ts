@@ -52,6 +52,12 @@ export function retrievalFunctions(): RetrievalFunction[] {
   return [...declared.values()]
 }
 
+/** The retrieval function a name calls, when the registry still holds its definition under that name. */
+export function retrievalFunctionNamed(name: string): RetrievalFunction | undefined {
+  const fn = declared.get(name)
+  return fn && functions.has(name) && functions.get(name) === fn.def ? fn : undefined
+}
+
 /** The tables a query reads: its source and joins. */
 export function tablesRead(q: Query): string[] {
   return [q.spec.from.path, ...q.spec.joins.map((j) => j.source.path)]

@@ -3,7 +3,7 @@ import { call, fnNode, litNode, functions, RowFailure, scalar, t } from '../quer
 import type { Expr, ExprLike, FnNode } from '../query/index.ts'
 import { parseType } from '../types/index.ts'
 import type { ColumnType } from '../types/index.ts'
-import { checkValue, jsonSchemaOfType, jsonSchemaOfValibot, refuseUnknownArgs } from './retrieval.ts'
+import { checkValue, jsonSchemaOfType, jsonSchemaOfValibot, refuseUnknownArgs, retrievalFunctionNamed } from './retrieval.ts'
 import type { RetrievalFunction } from './retrieval.ts'
 import { checkArgSchema } from './arg-schema.ts'
 import { isToolSpec } from './tool-specs.ts'
@@ -163,6 +163,9 @@ function paramTypes(spec: ToolSpec): (ColumnType | undefined)[] {
   })
 }
 
+/** Most rows a retrieval function called as a tool answers (as its MCP tool does: src/api/mcp-tools.ts). */
+export const TOOL_MAX_ROWS = 1000
+
 /** Runs one tool call through the function registry, as a one-row batch. */
 export async function runTool(spec: ToolSpec, callArgs: Record<string, unknown>): Promise<unknown> {
   // The function is called with spec.args in order: any other argument would be lost, so the LLM is told instead.
@@ -175,6 +178,10 @@ export async function runTool(spec: ToolSpec, callArgs: Record<string, unknown>)
   spec.args.forEach((a, i) => {
     if (values[i] !== null) checkArgSchema(spec.name, a, props[a], values[i])
   })
+  // A retrieval function answers at most TOOL_MAX_ROWS rows: the LLM picks its arguments (k = 10^9 brought the whole
+  // table into the cell and the next prompt), as an MCP client does, whose tool has the same cap.
+  const retrieval = retrievalFunctionNamed(spec.fn)
+  if (retrieval) return retrieval.run(Object.fromEntries(spec.args.map((a, i) => [a, values[i]])), { maxRows: TOOL_MAX_ROWS })
   const def = functions.get(spec.fn)
   const node = fnNode(spec.fn, values.map((v) => litNode(v)))
   if (!def.nullSafe && values.some((v) => v === null)) return null

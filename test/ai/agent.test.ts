@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import * as v from 'valibot'
 import { invokeTools, openai, retrievalFunction, toolMessages, tools, udf } from '../../src/index.ts'
 import type { Tessera } from '../../src/index.ts'
-import { followUp, toolCallsOf } from '../../src/ai/index.ts'
+import { followUp, TOOL_MAX_ROWS, toolCallsOf } from '../../src/ai/index.ts'
 import { memoryDb } from '../support/db.ts'
 import { fakeServer } from './fake-llm.ts'
 import type { FakeServer } from './fake-llm.ts'
@@ -110,6 +110,21 @@ describe('agent pattern', () => {
     expect(rows[0]!.out[0]!.result).toBeUndefined()
     expect(rows[1]!.out[0]).toMatchObject({ error: "mul_numbers(): unknown argument 'c'; it takes a, b" })
     expect(rows[2]!.out[0]!.result).toEqual([{ id: 1 }])
+  })
+
+  test('a retrieval function called as a tool answers at most TOOL_MAX_ROWS rows, whatever k the LLM asks', async () => {
+    const many = await db.createTable('tool_cap_docs', { id: 'int' })
+    await many.insert(Array.from({ length: TOOL_MAX_ROWS + 5 }, (_, id) => ({ id })))
+    const all = retrievalFunction({
+      name: 'agent_all_ids', description: 'ids', params: { k: 'int' },
+      query: ({ k }) => many.orderBy(many.c.id).limit(k).select({ id: many.c.id }),
+    })
+    const t = await db.createTable('tool_cap_calls', { id: 'int', r: 'json' })
+    await t.insert([{ id: 1, r: { choices: [{ message: { role: 'assistant', tool_calls: [{ id: 'x', type: 'function', function: { name: 'agent_all_ids', arguments: JSON.stringify({ k: 1_000_000_000 }) } }] } }] } }])
+    const [row] = (await t.select({ out: invokeTools(tools([all]), t.c.r) }).collect()).rows as { out: { result: unknown[] }[] }[]
+    expect(row!.out[0]!.result).toHaveLength(TOOL_MAX_ROWS)
+    // Called in a query by its author, it answers what its query says.
+    expect(((await t.select({ ids: all(TOOL_MAX_ROWS + 5) }).collect()).rows[0]!.ids as unknown[]).length).toBe(TOOL_MAX_ROWS + 5)
   })
 
   test("arguments outside the tool's schema (picklist, bounds, lengths, items) are error entries; the UDF does not run", async () => {
