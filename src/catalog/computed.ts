@@ -215,18 +215,20 @@ export function stripTables(node: ExprNode): ExprNode {
 }
 
 /**
- * An expression over the columns of the table at `path` only (a computed column, a job's, an update's values and
- * filter, a delete's or recompute's filter, a view's filter over its base), its qualifiers dropped. A column
- * qualified with another table is refused, as a query refuses a table it does not read (src/query/scope.ts): these
- * expressions resolve names against the one table, so `{"col": "s", "tbl": "other"}` read this table's own 's'
- * (an update meant to filter on another table changed the rows whose own 's' matched). A qualifier names the table
- * as a query's does: its path, or the last part of it.
+ * An expression over the columns of one table only (a computed column, a job's, an update's values and filter, a
+ * delete's or recompute's filter, a view's filter over its base), its qualifiers dropped. `paths`: the table's path,
+ * then its bases' when it is a view (which carries their columns: `items.c.name` in an expression of a view of
+ * items). A column qualified with any other table is refused, as a query refuses a table it does not read
+ * (src/query/scope.ts): these expressions resolve names against the one table, so `{"col": "s", "tbl": "other"}`
+ * read this table's own 's' (an update meant to filter on another table changed the rows whose own 's' matched). A
+ * qualifier names a table as a query's does: its path, or the last part of it.
  */
-export function ownColumns(node: ExprNode, path: string): ExprNode {
-  const own = (tbl: string) => tbl === path || tbl === path.split('/').at(-1)
+export function ownColumns(node: ExprNode, paths: string | readonly string[]): ExprNode {
+  const list = typeof paths === 'string' ? [paths] : paths
+  const own = (tbl: string) => list.some((path) => tbl === path || tbl === path.split('/').at(-1))
   return mapNodes(node, (n) => {
     if (!isCol(n) || !n.tbl) return n
-    if (!own(n.tbl)) throw invalid('INVALID_EXPRESSION', `table '${n.tbl}' is not part of this expression (in ${printExpr(n)}): it reads the columns of '${path}' only`, { expression: printExpr(n) })
+    if (!own(n.tbl)) throw invalid('INVALID_EXPRESSION', `table '${n.tbl}' is not part of this expression (in ${printExpr(n)}): it reads the columns of '${list[0]}' only${list.length > 1 ? ` (and those its bases ${list.slice(1).map((p) => `'${p}'`).join(', ')} give it)` : ''}`, { expression: printExpr(n) })
     return colNode(n.col, undefined, n.prop)
   })
 }

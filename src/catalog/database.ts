@@ -625,7 +625,7 @@ export class Tessera {
     // is when there was nothing to replace above: what another request made at `p` since is replaced as it takes it.
     const replacing = options.ifExists === 'replace' || force
     const at = replacing ? replacingPath(p) : p
-    const own = options.where === undefined ? undefined : ownColumns(toNode(options.where), baseTable.path)
+    const own = options.where === undefined ? undefined : ownColumns(toNode(options.where), baseTable.qualifyingPaths)
     const inherited = fromQuery?.where ? stripTables(fromQuery.where) : undefined
     const where = own && inherited ? fnNode('and', [inherited, own]) : own ?? inherited
     const spec = { ...(where ? { where } : {}), ...(options.iterator ? { iterator: options.iterator } : {}) }

@@ -167,7 +167,7 @@ async function evalPlan(p: ComputedPlan, rows: readonly Row[]): Promise<{ values
 export type UpdateValues = Record<string, unknown>
 
 /** Checks update values: literal values are validated like inserted ones, expressions must type-check and fit. */
-export function checkUpdateValues(md: TableMd, path: string, values: UpdateValues): Map<ColumnMd, ExprNode> {
+export function checkUpdateValues(md: TableMd, path: string, values: UpdateValues, qualifyingPaths: readonly string[] = [path]): Map<ColumnMd, ExprNode> {
   if (!values || typeof values !== 'object' || Array.isArray(values)) throw invalid('INVALID_ARGUMENT', `update values for '${path}' must be an object of column: value`)
   const scope = new ColumnScope(md, (c) => `old.${valueColumn(c.id)}`)
   const out = new Map<ColumnMd, ExprNode>()
@@ -180,7 +180,7 @@ export function checkUpdateValues(md: TableMd, path: string, values: UpdateValue
     const type = parseType(column.type)
     const given = raw instanceof Expr ? raw.node : isExprJson(raw) ? v.parse(ExprNodeSchema, raw) : undefined
     if (given) {
-      const node = ownColumns(given, path)
+      const node = ownColumns(given, qualifyingPaths)
       const t = typeOf(node, scope)
       if (!isAssignable({ ...t, nullable: false }, { ...type, nullable: false }) || (t.nullable && !type.nullable && !isCol(node))) {
         throw invalid('INVALID_ARGUMENT', `update: ${printExpr(node)} has type ${formatType(t)}, column '${name}' is ${formatType(type)}`, { column: name })

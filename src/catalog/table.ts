@@ -159,6 +159,25 @@ export class Table implements Joinable {
     return this.#pinned?.md ?? this.#ctx.state(this.#id).md
   }
 
+  /**
+   * @internal The paths that qualify this table's columns in its own expressions (ownColumns): its path, then for a
+   * view its bases', whose columns it carries. A base not loaded in this process ends the list.
+   */
+  get qualifyingPaths(): string[] {
+    const out = [this.path]
+    for (let md = this.md; md.view;) {
+      let base: TableState
+      try {
+        base = this.#ctx.state(md.view.baseId)
+      } catch {
+        break
+      }
+      out.push(base.path)
+      md = base.md
+    }
+    return out
+  }
+
   /** Column references: `docs.c.text.upper()`. */
   get c(): ColumnProxy {
     this.#proxy ??= new Proxy({} as ColumnProxy, {
@@ -357,7 +376,7 @@ export class Table implements Joinable {
   /** Updates rows matching `where` (all rows when omitted). Values are literals or expressions over the old row. */
   async update(values: Record<string, unknown>, options: UpdateOptions = {}): Promise<UpdateStatus> {
     refuseUnknownOptions('update', options, ['where', 'cascade'])
-    return this.#update(values, options.where === undefined ? undefined : ownColumns(toNode(options.where), this.path), options.cascade ?? true)
+    return this.#update(values, options.where === undefined ? undefined : ownColumns(toNode(options.where), this.qualifyingPaths), options.cascade ?? true)
   }
 
   async #update(values: Record<string, unknown>, where: ExprNode | undefined, cascade: boolean): Promise<UpdateStatus> {
@@ -367,7 +386,7 @@ export class Table implements Joinable {
     if (where) where = inlineUnstored(where, [this.querySource()])
     return this.#changeRows('update', async (state) => {
       if (where) checkPredicate(state, where)
-      const checked = checkUpdateValues(state.md, state.path, await this.#mediaValues(state, values))
+      const checked = checkUpdateValues(state.md, state.path, await this.#mediaValues(state, values), this.qualifyingPaths)
       for (const [c, node] of checked) if (isMedia(parseType(c.type))) await checkDefinitionLiterals(node, `update, column '${c.name}'`)
       const recompute = cascade ? dependentPlans(state.md, new Set([...checked.keys()].map((c) => c.name))) : []
       return { where, values: checked, recompute }
@@ -426,7 +445,7 @@ export class Table implements Joinable {
 
   async delete(options: { where?: ExprLike } = {}): Promise<UpdateStatus> {
     refuseUnknownOptions('delete', options, ['where'])
-    return this.#delete(options.where === undefined ? undefined : ownColumns(toNode(options.where), this.path))
+    return this.#delete(options.where === undefined ? undefined : ownColumns(toNode(options.where), this.qualifyingPaths))
   }
 
   async #delete(where: ExprNode | undefined): Promise<UpdateStatus> {
@@ -538,7 +557,7 @@ export class Table implements Joinable {
     // An unstored column is computed by each read, where a failing row fails the read: there is no cell to keep an
     // error in, so onError: 'ignore' would be silently ignored.
     if (!stored && options.onError === 'ignore') throw invalid('INVALID_ARGUMENT', `addComputedColumn '${name}': onError: 'ignore' needs a stored column (stored: false computes on every read, and a failing row fails that read); store it, or make the expression handle the failing rows`, { column: name })
-    const node = ownColumns(toNode(expr), this.path)
+    const node = ownColumns(toNode(expr), this.qualifyingPaths)
     const destination = options.destination === undefined ? undefined : checkDestination(options.destination)
     // A scoped token's expression keeps its limits for every later writer and reader (src/media/author-limits.ts).
     const limits = currentColumnAuthor()
@@ -639,7 +658,7 @@ export class Table implements Joinable {
   async recomputeColumns(names: string | readonly string[], options: RecomputeOptions = {}): Promise<UpdateStatus> {
     refuseUnknownOptions('recomputeColumns', options, ['where', 'errorsOnly', 'cascade'])
     const list = typeof names === 'string' ? [names] : [...names]
-    const whereNode = options.where === undefined ? undefined : ownColumns(toNode(options.where), this.path)
+    const whereNode = options.where === undefined ? undefined : ownColumns(toNode(options.where), this.qualifyingPaths)
     this.#writable()
     return this.#changeRows('recompute', async (state) => {
       for (const n of list) {

@@ -78,3 +78,16 @@ test('the library refuses another table\'s column the same way', async () => {
   expect([e.code, e.message]).toEqual(['INVALID_EXPRESSION', "table 'user_2/t' is not part of this expression (in user_2/t.s): it reads the columns of 'user_1/t' only"])
   expect(await mine.where(mine.c.s.eq('x')).count()).toBe(0)
 })
+
+test("a view's expressions may name its bases' columns through their handles (it carries them); another table's are refused", async () => {
+  const mine = await db.getTable('user_1/t')
+  const theirs = await db.getTable('user_2/t')
+  const view = await db.createView('user_1/v', mine, { where: mine.c.id.ge(1) })
+  // A view of the view, filtered and computed through the first table's handle.
+  const deeper = await db.createView('user_1/vv', view, { where: mine.c.id.eq(2) })
+  await deeper.addComputedColumn('low', mine.c.s.lower())
+  expect((await deeper.select('id', 'low').collect()).rows).toEqual([{ id: 2, low: 'other' }])
+  const e = await rejection(view.addComputedColumn('theirs', theirs.c.s.lower())) as { code?: string; message?: string }
+  expect(e.code).toBe('INVALID_EXPRESSION')
+  expect(e.message).toBe("table 'user_2/t' is not part of this expression (in user_2/t.s): it reads the columns of 'user_1/v' only (and those its bases 'user_1/t' give it)")
+})
