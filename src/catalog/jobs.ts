@@ -415,7 +415,7 @@ export class Jobs {
   async #compute(job: JobRow, state: TableState, plan: ComputedPlan, rows: readonly JobBatchRow[], run: JobRun): Promise<{ values: unknown[]; errors: (CellError | null)[] } | undefined> {
     const unwatch = this.#watch(job, run)
     try {
-      const computed = await withStopSignal(run.controller.signal, () => computeTsColumns([plan], rows, state.path, emptyCounts(), { columnName: job.column_name, fix: JOB_FAILURE_FIX }))
+      const computed = await withStopSignal(run.controller.signal, () => computeTsColumns([plan], rows, state.path, emptyCounts(), { job: { columnName: job.column_name, fix: JOB_FAILURE_FIX } }))
       return computed.get(plan.column.id)!
     } catch (e) {
       if (stopped(run)) return undefined

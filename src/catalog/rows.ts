@@ -16,6 +16,8 @@ import { clearStoreRefs, withMediaDestination } from '../media/index.ts'
 import { withColumnAuthor } from './author.ts'
 import { refuseTextToMedia } from './media-exprs.ts'
 import { readUpdatedRows } from './data-table/index.ts'
+import { INSERTED_ROWS, matchedRows } from './failed-rows.ts'
+import type { FailedRowNames } from './failed-rows.ts'
 import type { ComputedInPlace, WriteCounts } from './data-table/index.ts'
 
 // What a row write computes and checks before the data-table layer (src/catalog/data-table/) writes it: the values
@@ -43,7 +45,7 @@ export async function computeTsColumns(
   rows: readonly Row[],
   path: string,
   counts: WriteCounts,
-  job?: TsJobFailure,
+  failure: { readonly job?: TsJobFailure; readonly rows?: FailedRowNames } = {},
 ): Promise<Map<number, { values: unknown[]; errors: (CellError | null)[] }>> {
   const out = new Map<number, { values: unknown[]; errors: (CellError | null)[] }>()
   const byName = new Map<string, { values: unknown[]; errors: (CellError | null)[] }>()
@@ -56,8 +58,10 @@ export async function computeTsColumns(
     // rest when resumed. Only jobs run under a stop signal, so other writes never meet one.
     if (failed >= 0 && p.column.computed!.onError === 'abort' && errors[failed]!.errortype !== STOPPED) {
       const error = `${errors[failed]!.errortype}: ${errors[failed]!.errormsg}`
-      if (job) throw jobComputeError(p, job, path, error)
-      throw new TesseraError('COMPUTATION_FAILED', `row ${failed}, computed column '${p.column.name}' of '${path}': ${error}; nothing was written (use onError: 'ignore' to store the error per cell instead)`, { row: failed, column: p.column.name })
+      if (failure.job) throw jobComputeError(p, failure.job, path, error)
+      const names = failure.rows ?? INSERTED_ROWS
+      const row = names.name(failed)
+      throw new TesseraError('COMPUTATION_FAILED', `${row.text}, computed column '${p.column.name}' of '${path}': ${error}; ${names.fix}`, { ...row.details, column: p.column.name })
     }
     const n = errors.filter((e) => e !== null).length
     counts.computed += values.length
@@ -211,8 +215,11 @@ export const isExprJson = isExprNode
 
 export { dependentPlans } from './computed.ts'
 
-/** Computes plans for rows (with _rowid and input values by name). Runs outside any transaction. */
-export async function computeInPlace(state: TableState, rows: readonly Row[], plans: readonly ComputedPlan[], counts: WriteCounts): Promise<ComputedInPlace> {
+/**
+ * Computes plans for rows (with _rowid and input values by name). Runs outside any transaction. A failing row is
+ * named by `names` (by default by its key, as an update's matched rows are).
+ */
+export async function computeInPlace(state: TableState, rows: readonly Row[], plans: readonly ComputedPlan[], counts: WriteCounts, names?: FailedRowNames): Promise<ComputedInPlace> {
   const inputs = inputColumns(state.md)
   // Columns the plans read by value, with their stored errors (readValueColumns): a plan whose read column is not
   // recomputed here takes them from the row.
@@ -223,7 +230,7 @@ export async function computeInPlace(state: TableState, rows: readonly Row[], pl
     for (const key of reads) if (key in row) o[key] = row[key]
     return o
   })
-  return { rows: decoded, values: await computeTsColumns(plans, decoded, state.path, counts) }
+  return { rows: decoded, values: await computeTsColumns(plans, decoded, state.path, counts, { rows: names ?? matchedRows(state, decoded) }) }
 }
 
 /**

@@ -27,6 +27,7 @@ import { prepareInsert, withOnErrorMd } from './insert-prepare.ts'
 import type { PreparedInsert } from './insert-prepare.ts'
 import { BulkLoad } from './data-table/staging.ts'
 import { restoreScalarIndexes, scalarIndexColumn, setScalarIndex } from './scalar-index.ts'
+import { batchRows } from './failed-rows.ts'
 import { groupBySetColumns, keyOf, missingKeyError, partitionByExistingKey, pkColumns, setColumns, storedRow, updateByKey } from './upsert.ts'
 import type { Row } from './validate-rows.ts'
 import { inputColumns, validateRows, validateRowsYielding } from './validate-rows.ts'
@@ -490,8 +491,9 @@ export class Table implements Joinable {
         const { existing, missing, current } = await partitionByExistingKey(this.#ctx.db, state, partial, tsPlans.length > 0 ? [...inputColumns(state.md).map((c) => c.column), ...readByValue(state.md, tsPlans)] : [])
         if (missing.length > 0 && ifNotExists === 'error') throw missingKeyError(state, missing[0]!)
         const inserts = ifNotExists === 'insert' ? await mediaRows(this.#ctx, state, validateRows(state.md, state.path, missing.map((m) => rows[partial.indexOf(m)]!))) : []
-        const ts = await computeTsColumns(computedPlans(state.md), inserts, state.path, counts)
-        return { ...(await precomputeByKey(state, existing, current, tsPlans, counts)), inserts, ts }
+        // A failing row is named by its place in `rows`: the inserts and the regrouped updates are batches of their own.
+        const ts = await computeTsColumns(computedPlans(state.md), inserts, state.path, counts, { rows: batchRows(state, missing, (m) => partial.indexOf(m)) })
+        return { ...(await precomputeByKey(state, existing, current, tsPlans, counts, (r) => partial.indexOf(r))), inserts, ts }
       },
       // TypeScript cascades were computed from the rows as read: a change in between makes it prepare again.
       readsRows: (p) => p.segments.length > 0,
@@ -815,7 +817,9 @@ export class Table implements Joinable {
  * columns its cascade recomputes, computed from the stored rows with the new values applied (outside any
  * transaction, like precomputeUpdate). `segments` say which rows of `existing` each computed slice belongs to.
  */
-async function precomputeByKey(state: TableState, rows: readonly Row[], current: Map<string, Row>, tsPlans: readonly ComputedPlan[], counts: WriteCounts): Promise<{ existing: Row[]; segments: { start: number; end: number; computed: ComputedInPlace }[] }> {
+async function precomputeByKey(
+  state: TableState, rows: readonly Row[], current: Map<string, Row>, tsPlans: readonly ComputedPlan[], counts: WriteCounts, inputIndex: (row: Row) => number,
+): Promise<{ existing: Row[]; segments: { start: number; end: number; computed: ComputedInPlace }[] }> {
   const existing: Row[] = []
   const segments: { start: number; end: number; computed: ComputedInPlace }[] = []
   for (const group of groupBySetColumns(rows)) {
@@ -827,7 +831,7 @@ async function precomputeByKey(state: TableState, rows: readonly Row[], current:
     const plans = tsPlans.filter((p) => cascade.has(p.column.id))
     if (plans.length === 0) continue
     const after = group.map((r) => ({ ...storedRow(state, current, r), ...Object.fromEntries(changed.map((c) => [c.name, r[c.name]])) }))
-    segments.push({ start, end: existing.length, computed: await computeInPlace(state, after, plans, counts) })
+    segments.push({ start, end: existing.length, computed: await computeInPlace(state, after, plans, counts, batchRows(state, group, inputIndex)) })
   }
   return { existing, segments }
 }

@@ -7,7 +7,7 @@ import { hasErrorColumns, isStored } from '../metadata.ts'
 import type { ColumnMd } from '../metadata.ts'
 import type { TableState } from '../state.ts'
 import type { Row } from '../validate-rows.ts'
-import { INSERT_BATCH, noteUpdatedCols, readColumnsSql, sqlComputeError } from './rows.ts'
+import { INSERT_BATCH, noteUpdatedCols, readColumnsSql, sqlComputeError, UPDATE_FIX } from './rows.ts'
 import type { WriteCounts } from './rows.ts'
 
 // Statements by primary key (Pixeltable's batch_update): rows are found through the key index (key columns, _v_max),
@@ -102,7 +102,7 @@ export async function updateByKey(tx: Queryable, state: TableState, version: num
       // A recomputed column failing on the new values is COMPUTATION_FAILED naming it and its expression, as update
       // reports it (it was the store's raw error: INVALID_ARGUMENT 'bad value'). Rows are partial here (key and set
       // columns), so the failed row is not looked for: the expression's inputs are not all at hand.
-      const res = await tx.query(sql, params.values).catch(async (e: unknown) => Promise.reject(await sqlComputeError(e, state, recompute.filter((p) => p.mode === 'sql'))))
+      const res = await tx.query(sql, params.values).catch(async (e: unknown) => Promise.reject(await sqlComputeError(e, state, recompute.filter((p) => p.mode === 'sql'), undefined, UPDATE_FIX)))
       if (res.affectedRows > 0) noteUpdatedCols(counts, [...setCols, ...recompute.map((p) => p.column)])
       counts.updated += res.affectedRows
       counts.computed += res.affectedRows * recompute.filter((p) => p.mode === 'sql').length

@@ -208,8 +208,13 @@ const UNNEST_TYPES = new Set(['bigint', 'text', 'double precision', 'boolean', '
 export const UNNEST_MAX_ROWS = 2000
 
 
-/** What a failed write of a computed column tells its caller to do (a background job says its own). */
-const WRITE_FIX = 'nothing was written (use onError: \'ignore\' to store the error per cell instead)'
+/** What a failed insert of a computed column tells its caller to do (a background job says its own). */
+export const INSERT_FIX = 'nothing was written (use onError: \'ignore\' to store the error per cell instead)'
+/**
+ * What a failed update, batchUpdate, upsert or recompute tells its caller: those take no onError, so the column's own
+ * setting (addComputedColumn's onError, 'abort' by default) is what stopped them.
+ */
+export const UPDATE_FIX = 'nothing was written (the column was added with onError \'abort\', which stops a write on a failing cell; added with onError: \'ignore\', it stores the error per cell instead)'
 
 /**
  * A computed column's statement failed (a cast of a value that is not of its type, say): the error says which column
@@ -218,7 +223,7 @@ const WRITE_FIX = 'nothing was written (use onError: \'ignore\' to store the err
  * column and its expression, and the value the store named. Every statement that computes SQL-mode columns reports
  * through here (insert, update, batchUpdate, backfills), so they all fail alike.
  */
-export async function sqlComputeError(e: unknown, state: TableState, sqlPlans: readonly ComputedPlan[], batch?: { rows: readonly Row[]; start: number }, fix = WRITE_FIX): Promise<unknown> {
+export async function sqlComputeError(e: unknown, state: TableState, sqlPlans: readonly ComputedPlan[], batch?: { rows: readonly Row[]; start: number }, fix = INSERT_FIX): Promise<unknown> {
   const t = translateStoreError(e, { table: state.path, columnNames: columnNameMap(state.md) })
   if (!(t instanceof TesseraError && t.code === 'INVALID_ARGUMENT' && sqlPlans.length > 0)) return t
   if (batch) {
@@ -286,7 +291,7 @@ export async function updateRows(
     counts.computed += r.affectedRows * recompute.filter((p) => p.mode === 'sql').length
   } catch (e) {
     // The user's own filter and values first: a computed column recomputed in the same statement is not to blame.
-    throw namedExprFailure(e, [where, ...values.values()], state.path) ?? await sqlComputeError(e, state, recompute.filter((p) => p.mode === 'sql'))
+    throw namedExprFailure(e, [where, ...values.values()], state.path) ?? await sqlComputeError(e, state, recompute.filter((p) => p.mode === 'sql'), undefined, UPDATE_FIX)
   }
   return recompute.filter((p) => p.mode === 'ts')
 }
