@@ -3,7 +3,7 @@ import { invalid, TesseraError } from '../errors.ts'
 import { STOPPED } from '../compute/index.ts'
 import { ColumnScope, computedPlans, ownColumns, readByValue, readErrorKeys, valueRefs } from './computed.ts'
 import type { ComputedPlan } from './computed.ts'
-import { evalCells, Expr, isCol, isExprNode, litNode, printExpr, ExprNodeSchema, valueColumn, typeOf } from '../query/index.ts'
+import { containsAggregate, evalCells, Expr, isCol, isExprNode, litNode, printExpr, ExprNodeSchema, valueColumn, typeOf } from '../query/index.ts'
 import type { CellError, ExprNode } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
 import { formatType, isAssignable, isMedia, parseType, toStoreJson, valueSchema } from '../types/index.ts'
@@ -185,6 +185,8 @@ export function checkUpdateValues(md: TableMd, path: string, values: UpdateValue
     const given = raw instanceof Expr ? raw.node : isExprJson(raw) ? v.parse(ExprNodeSchema, raw) : undefined
     if (given) {
       const node = ownColumns(given, qualifyingPaths)
+      // Checked here, or the store refuses the statement in its own words (a 500 over HTTP).
+      if (containsAggregate(node)) throw invalid('INVALID_ARGUMENT', `update, column '${name}': a value cannot aggregate (each row's is computed from that row): ${printExpr(node)}`, { column: name })
       const t = typeOf(node, scope)
       if (!isAssignable({ ...t, nullable: false }, { ...type, nullable: false }) || (t.nullable && !type.nullable && !isCol(node))) {
         throw invalid('INVALID_ARGUMENT', `update: ${printExpr(node)} has type ${formatType(t)}, column '${name}' is ${formatType(type)}`, { column: name })

@@ -923,6 +923,8 @@ function checkPredicate(state: TableState, where: ExprNode): void {
   const scope = new ColumnScope(state.md, (c) => `t0.${valueColumn(c.id)}`)
   const t = typeOf(where, scope)
   if (t.kind !== 'bool') throw invalid('INVALID_EXPRESSION', `where needs a boolean expression, got ${t.kind} from ${printExpr(where)}`)
+  // Checked here, or the store refuses the statement in its own words (a 500 over HTTP).
+  if (containsAggregate(where)) throw invalid('INVALID_EXPRESSION', `the where of an update, delete or recompute cannot aggregate (it picks each row by itself): ${printExpr(where)}`)
   if (!isSqlExpr(where)) throw invalid('INVALID_EXPRESSION', `the where of an update or delete must run in SQL: ${printExpr(where)}`)
 }
 
