@@ -23,7 +23,7 @@ export { isReplacingPath, REPLACING_MARK, replacingPath, underUserPath } from '.
 export async function assertReplaceable(db: Queryable, old: TableState, force: boolean, baseId?: number): Promise<void> {
   const deps = await views.dependentsOf(db, old.id)
   if (deps.length > 0 && !force) {
-    throw views.hasDependentsError(old.path, deps)
+    throw views.hasDependentsError(old.path, deps, 'replace')
   }
   if (baseId === undefined) return
   if (baseId === old.id || (await dependsOn(db, baseId, old.id))) {

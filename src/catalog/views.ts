@@ -458,9 +458,14 @@ export async function assertFollowable(tx: Queryable, table: TableState, after: 
   }
 }
 
-/** The refusal to drop (or replace without force) `path`, which has the views or snapshots `deps`. */
-export function hasDependentsError(path: string, deps: readonly TableState[]): TesseraError {
-  return invalid('HAS_DEPENDENTS', `'${path}' has dependents ${deps.map((d) => `'${d.path}'`).join(', ')}; drop them first or pass force: true`, { dependents: deps.map((d) => d.path) })
+/**
+ * The refusal to drop (or replace without force) `path`, which has the views or snapshots `deps`. Its remedy is the
+ * call's own option: dropTable takes force: true, a createTable/createView/createSnapshot replace takes
+ * ifExists: 'replace_force' (and refuses a force option by name).
+ */
+export function hasDependentsError(path: string, deps: readonly TableState[], by: 'drop' | 'replace' = 'drop'): TesseraError {
+  const fix = by === 'drop' ? 'pass force: true' : "pass ifExists: 'replace_force' to drop them with it"
+  return invalid('HAS_DEPENDENTS', `'${path}' has dependents ${deps.map((d) => `'${d.path}'`).join(', ')}; drop them first or ${fix}`, { dependents: deps.map((d) => d.path) })
 }
 
 /**

@@ -97,7 +97,10 @@ describe('table and snapshot replaces', () => {
     const t = await db.createTable('t', { id: 'int' })
     await t.insert([{ id: 1 }])
     await db.createView('v', t)
-    expect((await fail(db.createTable('t', { a: 'string' }, { ifExists: 'replace' })))?.code).toBe('HAS_DEPENDENTS')
+    const refused = await fail(db.createTable('t', { a: 'string' }, { ifExists: 'replace' }))
+    expect(refused?.code).toBe('HAS_DEPENDENTS')
+    // The remedy is this call's option: it said "pass force: true", which createTable refuses as an unknown option.
+    expect(refused?.message).toBe("'t' has dependents 'v'; drop them first or pass ifExists: 'replace_force' to drop them with it")
     expect(await (await db.get('t')).count()).toBe(1)
     const n = await db.createTable('t', { a: 'string' }, { ifExists: 'replace_force' })
     expect(Object.keys(n.schema())).toEqual(['a'])
