@@ -42,7 +42,9 @@ export async function dropColumnStep(tx: Queryable, state: TableState, md: Table
 
 /**
  * The columns a replace of `name` drops, dependents first: `name` and, with 'replace_force', the computed columns
- * that use it. Refuses 'replace' when some do (nothing is dropped then).
+ * that use it, directly or through one another (a column over a dropped one cannot stay: its drop step refused it,
+ * so a replace_force of `s` under `up = upper(s)` and `up2 = up || '!'` failed). Refuses 'replace' when some do
+ * (nothing is dropped then).
  */
 export function replacedColumns(state: TableState, name: string, mode: IfExists): ColumnMd[] {
   const column = state.md.columns.find((c) => c.name === name)
@@ -51,7 +53,23 @@ export function replacedColumns(state: TableState, name: string, mode: IfExists)
   if (deps.length > 0 && mode !== 'replace_force') {
     throw invalid('HAS_DEPENDENTS', `column '${name}' is used by ${deps.map((d) => `'${d.name}'`).join(', ')}; use ifExists: 'replace_force' to drop them too`, { column: name })
   }
-  return [...deps, column]
+  return [...dependentsFirst(state.md, column), column]
+}
+
+/** Every computed column that uses `column`, directly or not, each after the columns that use it (post-order). */
+function dependentsFirst(md: TableMd, column: ColumnMd): ColumnMd[] {
+  const seen = new Set([column.id])
+  const out: ColumnMd[] = []
+  const visit = (c: ColumnMd) => {
+    for (const d of directDependents(md, c.name)) {
+      if (seen.has(d.id)) continue
+      seen.add(d.id)
+      visit(d)
+      out.push(d)
+    }
+  }
+  visit(column)
+  return out
 }
 
 /** The schema a replace adds its column to: `state` without the replaced columns (checked in the final step). */

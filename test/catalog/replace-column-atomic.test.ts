@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import type { Table, Tessera } from '../../src/index.ts'
-import { udf } from '../../src/index.ts'
+import { embedders, udf } from '../../src/index.ts'
 import { memoryDb } from '../support/db.ts'
 
 // A replace (ifExists: 'replace' / 'replace_force') drops the old column and adds the new one as one change: one
@@ -84,6 +84,26 @@ describe('replacing a column is all or nothing', () => {
     expect(await rows(t)).toEqual([{ id: 1, s: null }])
     await t.revert()
     expect(await rows(t)).toEqual([{ id: 1, s: 'a', c: 'A' }])
+  })
+
+  test('replace_force drops the computed columns over its dependents too (a chain, and an index on one of them)', async () => {
+    // It dropped only the direct dependents, whose drop step then refused ("column 'up' is used by computed
+    // column(s) 'up2'; drop those first"): a replace_force of a column under a chain of computed columns never worked.
+    db = await memoryDb()
+    const t = await db.createTable('t', { id: 'int', s: 'string' })
+    await t.insert([{ id: 1, s: 'a' }])
+    await t.addComputedColumn('up', t.c.s.upper())
+    await t.addComputedColumn('up2', t.c.up.concat('!'))
+    await t.addComputedColumn('both', t.c.up2.concat(t.c.s))
+    await t.addEmbeddingIndex('up2', { embed: embedders.lexical(), name: 'over_up2' })
+    await t.addComputedColumn('other', t.c.id.add(1))
+    const status = await t.addColumn('s', 'int?', { ifExists: 'replace_force' })
+    expect(status.version).toBe(7)
+    expect(await rows(t)).toEqual([{ id: 1, other: 2, s: null }])
+    expect(t.listIndexes()).toEqual([])
+    await t.revert()
+    expect(await rows(t)).toEqual([{ id: 1, s: 'a', up: 'A', up2: 'A!', both: 'A!a', other: 2 }])
+    expect((await t.orderBy(t.c.up2.similarity('A!'), 'desc').select('id').collect()).rows).toEqual([{ id: 1 }])
   })
 
   test("replace of a column with dependents is refused naming them, as before", async () => {
