@@ -1,5 +1,5 @@
 import { ColumnScope } from '../computed.ts'
-import { compileExpr, dataTable, errorMsgColumn, errorTypeColumn, MAX_VERSION, ParamList, valueColumn } from '../../query/index.ts'
+import { compileExpr, dataTable, errorMsgColumn, errorTypeColumn, inlineUnstored, MAX_VERSION, ParamList, valueColumn } from '../../query/index.ts'
 import type { Queryable } from '../../store/index.ts'
 import type { ColumnMd, ViewMd } from '../metadata.ts'
 import { withUserExprs } from './user-exprs.ts'
@@ -59,7 +59,10 @@ export async function readEnteringBaseRows(db: Queryable, base: TableState, view
     ...(withErrors.has(vid) ? [`b.${errorTypeColumn(bid)} as "et${vid}"`, `b.${errorMsgColumn(bid)} as "em${vid}"`] : []),
   ])
   const where = enteringCondition(base.id, delta)
-  if (view.where) where.push(compileExpr(view.where, baseScope, params))
+  // A base column computed when read (stored: false) has no data column: the filter reads its definition, as the
+  // base's own queries do (it compiled to a column that does not exist, a store error on the view's first sync).
+  const filter = view.where && inlineUnstored(view.where, [{ path: base.path, tableId: base.id, md: base.md, version: undefined }])
+  if (filter) where.push(compileExpr(filter, baseScope, params))
   const r = await withUserExprs(base.path, [view.where], () => db.query<Row>(`select b._rowid as "_rid", ${cols.join(', ')} from ${dataTable(base.id)} as b where ${where.join(' and ')} order by b._rowid`, params.values))
   return r.rows
 }
