@@ -2,7 +2,7 @@ import { alreadyExists, invalid } from '../errors.ts'
 import type { TesseraError } from '../errors.ts'
 import { ColumnScope, columnRefs, computedPlans, directDependents, readErrorKeys, renameColumnRefs } from './computed.ts'
 import type { ExprNode, CellError } from '../query/index.ts'
-import { colNode, containsAggregate, fnNode, printExpr, valueColumn, typeOf } from '../query/index.ts'
+import { colNode, containsAggregate, fnNode, inlineUnstored, isSqlExpr, printExpr, valueColumn, typeOf } from '../query/index.ts'
 import type { Queryable } from '../store/index.ts'
 import { formatType, fromStore, isMedia, parseType } from '../types/index.ts'
 import { clearStoreRefs } from '../media/index.ts'
@@ -60,6 +60,11 @@ export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: 
     if (t.kind !== 'bool') throw invalid('INVALID_EXPRESSION', `a view's where must be boolean, got ${formatType(t)} from ${printExpr(spec.where)}`)
     // Checked here, or the store refuses it on the first sync in its own words (a 500 over HTTP).
     if (containsAggregate(spec.where)) throw invalid('INVALID_EXPRESSION', `a view's where cannot aggregate (it keeps or drops each base row by itself): ${printExpr(spec.where)}`)
+    // The filter runs in the store (data-table/views.ts), with unstored base columns read by their definitions: one
+    // that calls TypeScript failed there as an internal error ("f has no SQL form").
+    if (!isSqlExpr(inlineUnstored(spec.where, [{ path: base.path, tableId: base.id, md: base.md, version: undefined }]))) {
+      throw invalid('INVALID_EXPRESSION', `a view's where must run in SQL, and ${printExpr(spec.where)} calls TypeScript (a UDF or model); store that value in a computed column of '${base.path}' and filter on it`)
+    }
   }
   const columns: ColumnMd[] = []
   const baseColumns: [number, number][] = []
