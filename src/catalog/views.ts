@@ -81,8 +81,14 @@ export async function viewMd(base: TableState, spec: ViewSpec, resolveIterator: 
     baseColumns.push([id, c.id])
   }
   if (spec.iterator) {
-    const input = base.md.columns.find((c) => c.name === spec.iterator!.input)
+    // Hidden columns (an index's vectors, a job's column) are not carried, so they are not in the view to expand.
+    const input = base.md.columns.find((c) => c.name === spec.iterator!.input && !c.hidden)
     if (!input) throw invalid('COLUMN_NOT_FOUND', `iterator input column '${spec.iterator.input}' is not in '${base.path}'`)
+    // A column computed when read has no value in the base rows a sync reads (it crashed looking for its carried
+    // column, a TypeError): refused by name.
+    if (input.computed?.stored === false) {
+      throw invalid('INVALID_ARGUMENT', `iterator input column '${input.name}' of '${base.path}' is computed when read (stored: false), so a view cannot expand it; iterate over a stored column (addComputedColumn without stored: false)`, { column: input.name, iterator: spec.iterator.name })
+    }
     const it = await resolveIterator(spec.iterator.name)
     // An iterator reads its input as the type it declares: a string_splitter over a document column split the file's
     // path, a document_splitter over a string column opened the strings as server file paths.
