@@ -28,6 +28,11 @@ export function matchedRows(state: TableState, rows: readonly Row[]): FailedRowN
   return { name: (i) => byKeyOrValues(state, rows[i]!), fix: UPDATE_FIX }
 }
 
+/** A new computed column's backfill: rows by key, as an update's; addComputedColumn takes onError itself. */
+export function backfilledRows(state: TableState, rows: readonly Row[]): FailedRowNames {
+  return { name: (i) => byKeyOrValues(state, rows[i]!), fix: INSERT_FIX }
+}
+
 /** A batchUpdate's (or upsert's) rows: by their place in its input, and their key. */
 export function batchRows(state: TableState, rows: readonly Row[], inputIndex: (row: Row) => number): FailedRowNames {
   return {
@@ -43,7 +48,8 @@ export function batchRows(state: TableState, rows: readonly Row[], inputIndex: (
 const MAX_VALUES_TEXT = 200
 
 function byKeyOrValues(state: TableState, row: Row): { text: string; details: Record<string, unknown> } {
-  if (state.md.primaryKey.length > 0) return { text: `the row with primary key ${keyOf(state, row)}`, details: { key: JSON.parse(keyOf(state, row)) as unknown } }
+  const keyed = state.md.primaryKey.length > 0 && state.md.primaryKey.every((id) => state.md.columns.find((c) => c.id === id)!.name in row)
+  if (keyed) return { text: `the row with primary key ${keyOf(state, row)}`, details: { key: JSON.parse(keyOf(state, row)) as unknown } }
   // The values the failed columns read (the rows carry those, not every column).
   const values = Object.fromEntries(inputColumns(state.md).filter((c) => c.column.name in row).map((c) => [c.column.name, row[c.column.name]]))
   const text = JSON.stringify(values, (_, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v))

@@ -27,7 +27,7 @@ import { prepareInsert, withOnErrorMd } from './insert-prepare.ts'
 import type { PreparedInsert } from './insert-prepare.ts'
 import { BulkLoad } from './data-table/staging.ts'
 import { restoreScalarIndexes, scalarIndexColumn, setScalarIndex } from './scalar-index.ts'
-import { batchRows } from './failed-rows.ts'
+import { backfilledRows, batchRows } from './failed-rows.ts'
 import { groupBySetColumns, keyOf, missingKeyError, partitionByExistingKey, pkColumns, setColumns, storedRow, updateByKey } from './upsert.ts'
 import type { Row } from './validate-rows.ts'
 import { inputColumns, validateRows, validateRowsYielding } from './validate-rows.ts'
@@ -598,7 +598,7 @@ export class Table implements Joinable {
       // does not hold the store, and one that queries this database does not wait for itself.
       if (def.plan.mode === 'ts') {
         const rows = await readCurrentInputs(this.#ctx.db, target, def.plan)
-        return { target, column: def.column, computed: await computeInPlace(target, rows, [def.plan], counts), tids: rows.map((r) => r._tid) }
+        return { target, column: def.column, computed: await computeInPlace(target, rows, [def.plan], counts, backfilledRows(target, rows)), tids: rows.map((r) => r._tid) }
       }
       return { target, column: def.column, plan: def.plan, tids: await matchingRows(this.#ctx.db, state, undefined) }
     }, {

@@ -70,6 +70,14 @@ test('in a table without a primary key, by the values the column read', async ()
   expect(e.message).toMatch(/^a row with \{[^}]*"a":"bad"[^}]*\}, computed column 'fa' of 'plain': TypeError: no suffix for bad/)
 })
 
+test("a new column's backfill names the row by its key and offers addComputedColumn's onError", async () => {
+  const plain = await db.createTable('keyed', { id: 'int', a: 'string' }, { primaryKey: 'id' })
+  await plain.insert([{ id: 10, a: 'x' }, { id: 20, a: 'bad' }])
+  const e = await failure(plain.addComputedColumn('fa', suffix(plain.c.a)))
+  expect(e.message).toStartWith("the row with primary key [20], computed column 'fa' of 'keyed': TypeError: no suffix for bad; nothing was written (use onError: 'ignore'")
+  expect((await plain.columns()).map((c) => c.name)).toEqual(['id', 'a'])
+})
+
 test('an insert still names the row by its place in the input and offers its onError', async () => {
   const e = await failure(t.insert([{ id: 7, a: 'ok' }, { id: 8, a: 'bad' }]))
   expect(e.message).toStartWith("row 1, computed column 'fa' of 't': TypeError: no suffix for bad; nothing was written (use onError: 'ignore'")

@@ -442,7 +442,8 @@ export function readColumnsSql(alias: string, columns: readonly ColumnMd[]): str
 
 /** The current rows' row version address, _rowid and the inputs of `plan` by name (a TypeScript-mode backfill). */
 export async function readCurrentInputs(db: Queryable, state: TableState, plan: ComputedPlan): Promise<(Row & { _tid: string })[]> {
-  const inputs = state.md.columns.filter((c) => plan.inputs.has(c.name))
+  // The key too: a row the plan fails on is named by it (src/catalog/failed-rows.ts).
+  const inputs = state.md.columns.filter((c) => plan.inputs.has(c.name) || state.md.primaryKey.includes(c.id))
   const cols = ['t0.ctid::text as _tid', 't0._rowid', ...readColumnsSql('t0', inputs)]
   return readPaged<Row & { _tid: string }>(db, state, `select ${cols.join(', ')} from ${dataTable(state.id)} as t0 where t0._v_max = ${MAX_VERSION}`, new ParamList())
 }
