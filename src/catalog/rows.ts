@@ -151,7 +151,7 @@ async function evalPlan(p: ComputedPlan, rows: readonly Row[]): Promise<{ values
         const parsed = v.safeParse(schema, value)
         if (parsed.success) value = parsed.output
         else {
-          error = { errortype: 'TypeError', errormsg: `${printExpr(p.expr)} returned ${JSON.stringify(value)?.slice(0, 60)}, not ${formatType(type)}: ${parsed.issues[0].message}` }
+          error = { errortype: 'TypeError', errormsg: `${printExpr(p.expr)} returned ${preview(value)}, not ${formatType(type)}: ${parsed.issues[0].message}` }
           value = null
         }
       }
@@ -166,6 +166,19 @@ async function evalPlan(p: ComputedPlan, rows: readonly Row[]): Promise<{ values
     await nextTurn()
   }
   return { values, errors }
+}
+
+/**
+ * A returned value as its error shows it. JSON.stringify throws on a cyclic object (a UDF's json answer pointing at
+ * itself) or a bigint inside one, which turned the column's per-cell error into an internal TypeError failing the
+ * whole write.
+ */
+function preview(value: unknown): string {
+  try {
+    return String(JSON.stringify(value)).slice(0, 60)
+  } catch (e) {
+    return `a value JSON cannot write (${e instanceof Error ? e.message : String(e)})`
+  }
 }
 
 export type UpdateValues = Record<string, unknown>
