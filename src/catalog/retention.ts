@@ -109,12 +109,19 @@ export async function assertVersionRetained(db: Queryable, tableId: number, path
   throw notFound('VERSION_NOT_FOUND', `version ${version} of table '${path}' was removed by compaction under its retention policy; the oldest retained version is ${r.oldest}${pinned}. Its metadata stays in history()`, { path, version, oldestRetained: r.oldest, kept: r.kept })
 }
 
-/** Revert of the latest version brings back the one before it, so that one must still have its rows. */
-export async function assertRevertRetained(tx: Queryable, state: TableState): Promise<void> {
+/**
+ * Revert of the latest version brings back the one before it, so that one must still have its rows. `root`: the
+ * table the user reverts, when `state` is a view that would follow that revert by reverting itself (the error said
+ * "cannot revert 'v'" to a caller who had reverted 't').
+ */
+export async function assertRevertRetained(tx: Queryable, state: TableState, root: string = state.path): Promise<void> {
   const r = await retainedVersions(tx, state.id)
   const target = state.version - 1
   if (isRetained(r, target)) return
-  throw invalid('INVALID_ARGUMENT', `cannot revert '${state.path}' to version ${target}: compaction removed its rows (the oldest retained version is ${r.oldest}); loosen the retention policy to keep more versions`, { path: state.path, version: target, oldestRetained: r.oldest })
+  if (root === state.path) {
+    throw invalid('INVALID_ARGUMENT', `cannot revert '${state.path}' to version ${target}: compaction removed its rows (the oldest retained version is ${r.oldest}); loosen the retention policy to keep more versions`, { path: state.path, version: target, oldestRetained: r.oldest })
+  }
+  throw invalid('INVALID_ARGUMENT', `view '${state.path}' cannot follow this revert of '${root}', which takes it back to its version ${target}: compaction removed its rows (the oldest retained version of '${state.path}' is ${r.oldest}); loosen the retention policy of '${state.path}' to keep more versions`, { path: state.path, table: root, version: target, oldestRetained: r.oldest })
 }
 
 export interface RetentionOverride {

@@ -517,7 +517,7 @@ export async function assertBaseRevertable(tx: Queryable, state: TableState, pre
     }
     const dPrev = await mdAtVersion(tx, d.id, d.path, d.version - 1)
     if (dPrev.view!.syncedBaseVersion === state.version - 1) {
-      await assertRevertRetained(tx, d)
+      await assertRevertRetained(tx, d, root)
       await assertBaseRevertable(tx, d, dPrev, root)
       continue
     }
