@@ -33,6 +33,17 @@ export function backfilledRows(state: TableState, rows: readonly Row[]): FailedR
   return { name: (i) => byKeyOrValues(state, rows[i]!), fix: INSERT_FIX }
 }
 
+/**
+ * A view's rows as its sync computes its own columns: by their values (a view has no key; the index was the row's
+ * place in the sync's batch). The base's write has committed: it is the view that did not follow, and its column's
+ * onError, not the base write's, decides.
+ */
+export function viewRows(state: TableState, rows: readonly Row[]): FailedRowNames {
+  return { name: (i) => byKeyOrValues(state, rows[i]!), fix: VIEW_FIX }
+}
+
+const VIEW_FIX = "the view did not follow this change of its base (its column was added with onError 'abort', which stops a sync on a failing cell; added with onError: 'ignore', it stores the error per cell instead)"
+
 /** A batchUpdate's (or upsert's) rows: by their place in its input, and their key. */
 export function batchRows(state: TableState, rows: readonly Row[], inputIndex: (row: Row) => number): FailedRowNames {
   return {
@@ -51,7 +62,7 @@ function byKeyOrValues(state: TableState, row: Row): { text: string; details: Re
   const keyed = state.md.primaryKey.length > 0 && state.md.primaryKey.every((id) => state.md.columns.find((c) => c.id === id)!.name in row)
   if (keyed) return { text: `the row with primary key ${keyOf(state, row)}`, details: { key: JSON.parse(keyOf(state, row)) as unknown } }
   // The values the failed columns read (the rows carry those, not every column).
-  const values = Object.fromEntries(inputColumns(state.md).filter((c) => c.column.name in row).map((c) => [c.column.name, row[c.column.name]]))
+  const values = Object.fromEntries(inputColumns(state.md).filter((c) => !c.column.hidden && c.column.name in row).map((c) => [c.column.name, row[c.column.name]]))
   const text = JSON.stringify(values, (_, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v))
   return { text: `a row with ${text.length > MAX_VALUES_TEXT ? `${text.slice(0, MAX_VALUES_TEXT)}…` : text}`, details: {} }
 }

@@ -8,6 +8,7 @@ import { isStored } from './metadata.ts'
 import { computeTsColumns } from './rows.ts'
 import type { WriteCounts } from './rows.ts'
 import type { Row } from './validate-rows.ts'
+import type { FailedRowNames } from './failed-rows.ts'
 
 // A view sync ends the view rows of base rows that changed and enters their current versions. Most such rows enter
 // again with the same values for what the view's own computed columns read (an update of a base column they do not
@@ -54,10 +55,12 @@ export function viewRowKey(baseRowId: string, iterated: boolean): (row: Row) => 
  * input of the column is the same (a computed input counts as the same only where it was kept too), and the _rowid
  * each row keeps (undefined: a new row). Plans come in read order (computedPlans): a kept value feeds the plans after.
  */
-export async function computeKeeping(plans: readonly ComputedPlan[], rows: readonly Row[], leaving: LeavingRows, path: string, counts: WriteCounts): Promise<{ ts: TsValues; rowIds: (number | undefined)[] }> {
+export async function computeKeeping(
+  plans: readonly ComputedPlan[], rows: readonly Row[], leaving: LeavingRows, path: string, counts: WriteCounts, names: (rows: readonly Row[]) => FailedRowNames,
+): Promise<{ ts: TsValues; rowIds: (number | undefined)[] }> {
   const old = rows.map((r) => leaving.get(r))
   const rowIds = old.map((o) => (o === undefined ? undefined : Number(o._rowid)))
-  if (leaving.size === 0) return { ts: await computeTsColumns(plans, rows, path, counts), rowIds }
+  if (leaving.size === 0) return { ts: await computeTsColumns(plans, rows, path, counts, { rows: names(rows) }), rowIds }
   const ts: TsValues = new Map()
   // Per row, the values decided so far by column name (with their errors), which later plans read.
   const decided = rows.map((r) => ({ ...r }))
@@ -69,7 +72,8 @@ export async function computeKeeping(plans: readonly ComputedPlan[], rows: reado
       return k ? k[i] === true : isDeepStrictEqual(r[name] ?? null, old[i]![name] ?? null)
     }))
     const todo = rows.flatMap((_, i) => (keep[i] ? [] : [i]))
-    const fresh = todo.length === 0 ? undefined : (await computeTsColumns([p], todo.map((i) => decided[i]!), path, counts)).get(p.column.id)
+    const todoRows = todo.map((i) => decided[i]!)
+    const fresh = todo.length === 0 ? undefined : (await computeTsColumns([p], todoRows, path, counts, { rows: names(todoRows) })).get(p.column.id)
     const values: unknown[] = new Array(rows.length)
     const errors: (CellError | null)[] = new Array(rows.length)
     const keys = readErrorKeys(p.column.name)

@@ -20,6 +20,7 @@ import type { TableState } from './state.ts'
 import { mdAtVersion } from './state.ts'
 import type { Row } from './validate-rows.ts'
 import { assertRevertRetained } from './retention.ts'
+import { viewRows } from './failed-rows.ts'
 
 // Views follow their base table. A view stores its own rows (the base columns it carries, iterator outputs, its own
 // computed columns) in its own data table, with a hidden _base_rowid naming the base row each came from.
@@ -197,7 +198,9 @@ async function enteringRows(db: Queryable, base: TableState, view: TableState, d
 async function expandAndCompute(rows: Row[], view: TableState, leaving: LeavingRows, resolveIterator: IteratorResolver, counts: WriteCounts): Promise<{ rows: Row[]; ts: TsValues; rowIds: (number | undefined)[] }> {
   const plans = computedPlans(view.md)
   const spec = view.md.view!.iterator
-  if (!spec) return { rows, ...(await computeKeeping(plans, rows, leaving, view.path, counts)) }
+  // A failing row is named by its values, not its place in this batch (failed-rows.ts).
+  const names = (batch: readonly Row[]) => viewRows(view, batch)
+  if (!spec) return { rows, ...(await computeKeeping(plans, rows, leaving, view.path, counts, names)) }
   const it = await resolveIterator(spec.name)
   const { expandInBatches } = await import('../iterators/index.ts')
   const out: Row[] = []
@@ -209,7 +212,7 @@ async function expandAndCompute(rows: Row[], view: TableState, leaving: LeavingR
   const inputType = view.md.columns.find((c) => c.name === opts.input)?.type
   if (inputType && isMedia(parseType(inputType))) clearStoreRefs(rows.map((r) => r[opts.input]))
   for await (const batch of expandInBatches(it as never, rows, opts)) {
-    const computed = await computeKeeping(plans, batch, leaving, view.path, counts)
+    const computed = await computeKeeping(plans, batch, leaving, view.path, counts, names)
     for (const [id, r] of computed.ts) {
       const acc = ts.get(id) ?? { values: [], errors: [] }
       for (let i = 0; i < r.values.length; i++) (acc.values.push(r.values[i]), acc.errors.push(r.errors[i] ?? null))

@@ -8,7 +8,9 @@ import { rejection } from '../support/settle.ts'
 // failed at is its place in the batch computed: an insert's input, but for an update the rows its where matched, and
 // for a batchUpdate or upsert its rows regrouped by the columns they set, then its inserts apart. Those errors said
 // "row 0" or "row 1" of the wrong batch (an upsert of [ok, bad] blamed row 0), and told the caller to pass
-// onError: 'ignore', which update, batchUpdate and upsert do not take.
+// onError: 'ignore', which update, batchUpdate and upsert do not take. A view's own column failing as the view follows
+// its base named the row's place in the sync's batch, and offered the base write's onError, which does not reach
+// the view's columns.
 
 const suffix = udf({
   name: 'suffix_or_fail', returns: 'string', params: ['string'],
@@ -83,4 +85,15 @@ test('an insert still names the row by its place in the input and offers its onE
   expect(e.message).toStartWith("row 1, computed column 'fa' of 't': TypeError: no suffix for bad; nothing was written (use onError: 'ignore'")
   expect(e.details).toMatchObject({ row: 1, column: 'fa' })
   await unchanged()
+})
+
+test("a view's own column failing on a base row names that row by its values and says the view did not follow", async () => {
+  const base = await db.createTable('vbase', { id: 'int', a: 'string' })
+  await base.insert([{ id: 1, a: 'x' }])
+  const v = await db.createView('vfollow', base)
+  await v.addComputedColumn('fa', suffix(v.c.a))
+  await base.insert([{ id: 7, a: 'fine' }, { id: 8, a: 'bad' }])
+  const e = await failure(db.getTable('vfollow'))
+  expect(e.code).toBe('COMPUTATION_FAILED')
+  expect(e.message).toStartWith(`a row with {"id":8,"a":"bad"}, computed column 'fa' of 'vfollow': TypeError: no suffix for bad; the view did not follow this change of its base (its column was added with onError 'abort'`)
 })
