@@ -180,6 +180,15 @@ export class Jobs {
         if (existing && ifExists !== 'replace') {
           throw alreadyExists('COLUMN_ALREADY_EXISTS', `'${state.path}' already has a column '${options.column}'; pass ifExists: 'replace' to compute the new one in the background and swap it in when done`, { column: options.column })
         }
+        // What the swap refuses (#swapIn), refused before the job computes every row (and pays for every model call)
+        // only to fail at its end. The swap still checks: a dependent may be added while the job runs.
+        if (existing && state.md.primaryKey.includes(existing.id)) {
+          throw invalid('HAS_DEPENDENTS', `column '${existing.name}' is part of the primary key of '${state.path}' and cannot be replaced`, { column: existing.name })
+        }
+        const deps = existing ? directDependents(state.md, existing.name) : []
+        if (deps.length > 0) {
+          throw invalid('HAS_DEPENDENTS', `column '${existing!.name}' is used by computed column(s) ${deps.map((d) => `'${d.name}'`).join(', ')}; drop those before a background job replaces it`, { column: existing!.name, dependents: deps.map((d) => d.name) })
+        }
       },
       target: options.column,
       busy: (path, key) => alreadyExists('COLUMN_ALREADY_EXISTS', `job ${key} is already computing column '${options.column}' of '${path}'; wait for it to end, or cancel it (an interrupted one: resume or cancel it) before starting another`, { column: options.column, job: key }),
