@@ -27,7 +27,7 @@ import type { CheckProblem } from './check.ts'
 import { fnNode, toNode, isQuery, viewBaseOf } from '../query/index.ts'
 import type { Query, ExprLike } from '../query/index.ts'
 import { currentEnv, resolveEnvPath } from './environments.ts'
-import { ownColumns, stripTables } from './computed.ts'
+import { ownColumns } from './computed.ts'
 import { Jobs } from './jobs.ts'
 import { collectMedia, compactDatabase, CompactionSchedule } from './compact.ts'
 import type { CompactOptions, CompactReport } from './compact.ts'
@@ -625,8 +625,9 @@ export class Tessera {
     // is when there was nothing to replace above: what another request made at `p` since is replaced as it takes it.
     const replacing = options.ifExists === 'replace' || force
     const at = replacing ? replacingPath(p) : p
-    const own = options.where === undefined ? undefined : ownColumns(toNode(options.where), baseTable.qualifyingPaths)
-    const inherited = fromQuery?.where ? stripTables(fromQuery.where) : undefined
+    const qualifying = await baseTable.qualifyingPaths()
+    const own = options.where === undefined ? undefined : ownColumns(toNode(options.where), qualifying)
+    const inherited = fromQuery?.where ? ownColumns(fromQuery.where, qualifying) : undefined
     const where = own && inherited ? fnNode('and', [inherited, own]) : own ?? inherited
     const spec = { ...(where ? { where } : {}), ...(options.iterator ? { iterator: options.iterator } : {}) }
     // Under the base's lock, as its schema changes run: the view is made on the schema its creation commits against.

@@ -169,7 +169,7 @@ export class Jobs {
   async start(options: StartJobOptions): Promise<JobInfo> {
     const table = typeof options.table === 'string' ? await this.#c.getTable(options.table) : options.table
     if (table.isReadOnly) throw invalid('READ_ONLY', `${table} is read-only`)
-    const node = ownColumns(toNode(options.expr), table.qualifyingPaths)
+    const node = ownColumns(toNode(options.expr), await table.qualifyingPaths())
     if (containsAggregate(node)) throw invalid('INVALID_EXPRESSION', `a computed column cannot aggregate: ${printExpr(node)}`)
     const ifExists = options.ifExists ?? 'error'
     return this.#create(table, {

@@ -162,21 +162,25 @@ export class Table implements Joinable {
 
   /**
    * @internal The paths that qualify this table's columns in its own expressions (ownColumns): its path, then for a
-   * view its bases', whose columns it carries. A base not loaded in this process ends the list.
+   * view its bases', whose columns it carries.
    */
-  get qualifyingPaths(): string[] {
+  async qualifyingPaths(): Promise<string[]> {
     const out = [this.path]
     for (let md = this.md; md.view;) {
-      let base: TableState
-      try {
-        base = this.#ctx.state(md.view.baseId)
-      } catch {
-        break
-      }
+      const base = await this.#tableState(md.view.baseId)
       out.push(base.path)
       md = base.md
     }
     return out
+  }
+
+  /** Another table's committed state; a base under a view opened on its own (a view of a view) may not be loaded yet. */
+  async #tableState(id: number): Promise<TableState> {
+    try {
+      return this.#ctx.state(id)
+    } catch {
+      return this.#ctx.refresh(id)
+    }
   }
 
   /** Column references: `docs.c.text.upper()`. */
@@ -218,6 +222,19 @@ export class Table implements Joinable {
   get primaryKey(): string[] {
     const md = this.md
     return md.primaryKey.map((id) => md.columns.find((c) => c.id === id)!.name)
+  }
+
+  /**
+   * The refusal to recompute a view's column carried from a computed column of its base: the base computes it (the
+   * view copies its values), so it is recomputed there and the view follows. It said "'x' is not a computed column".
+   */
+  async #carriedComputed(state: TableState, c: ColumnMd): Promise<TesseraError | undefined> {
+    const pair = state.md.view?.baseColumns.find(([vid]) => vid === c.id)
+    if (!pair) return undefined
+    const base = await this.#tableState(state.md.view!.baseId)
+    const bc = base.md.columns.find((x) => x.id === pair[1])
+    if (!bc?.computed) return undefined
+    return invalid('INVALID_ARGUMENT', `'${c.name}' of view '${state.path}' is computed by its base '${base.path}' (as '${bc.name}'); recompute it there and the view follows`, { column: c.name, table: base.path })
   }
 
   // ---------------------------------------------------------------- queries
@@ -377,7 +394,7 @@ export class Table implements Joinable {
   /** Updates rows matching `where` (all rows when omitted). Values are literals or expressions over the old row. */
   async update(values: Record<string, unknown>, options: UpdateOptions = {}): Promise<UpdateStatus> {
     refuseUnknownOptions('update', options, ['where', 'cascade'])
-    return this.#update(values, options.where === undefined ? undefined : ownColumns(toNode(options.where), this.qualifyingPaths), options.cascade ?? true)
+    return this.#update(values, options.where === undefined ? undefined : ownColumns(toNode(options.where), await this.qualifyingPaths()), options.cascade ?? true)
   }
 
   async #update(values: Record<string, unknown>, where: ExprNode | undefined, cascade: boolean): Promise<UpdateStatus> {
@@ -387,7 +404,7 @@ export class Table implements Joinable {
     if (where) where = inlineUnstored(where, [this.querySource()])
     return this.#changeRows('update', async (state) => {
       if (where) checkPredicate(state, where)
-      const checked = checkUpdateValues(state.md, state.path, await this.#mediaValues(state, values), this.qualifyingPaths)
+      const checked = checkUpdateValues(state.md, state.path, await this.#mediaValues(state, values), await this.qualifyingPaths())
       for (const [c, node] of checked) if (isMedia(parseType(c.type))) await checkDefinitionLiterals(node, `update, column '${c.name}'`)
       const recompute = cascade ? dependentPlans(state.md, new Set([...checked.keys()].map((c) => c.name))) : []
       return { where, values: checked, recompute }
@@ -446,7 +463,7 @@ export class Table implements Joinable {
 
   async delete(options: { where?: ExprLike } = {}): Promise<UpdateStatus> {
     refuseUnknownOptions('delete', options, ['where'])
-    return this.#delete(options.where === undefined ? undefined : ownColumns(toNode(options.where), this.qualifyingPaths))
+    return this.#delete(options.where === undefined ? undefined : ownColumns(toNode(options.where), await this.qualifyingPaths()))
   }
 
   async #delete(where: ExprNode | undefined): Promise<UpdateStatus> {
@@ -559,7 +576,7 @@ export class Table implements Joinable {
     // An unstored column is computed by each read, where a failing row fails the read: there is no cell to keep an
     // error in, so onError: 'ignore' would be silently ignored.
     if (!stored && options.onError === 'ignore') throw invalid('INVALID_ARGUMENT', `addComputedColumn '${name}': onError: 'ignore' needs a stored column (stored: false computes on every read, and a failing row fails that read); store it, or make the expression handle the failing rows`, { column: name })
-    const node = ownColumns(toNode(expr), this.qualifyingPaths)
+    const node = ownColumns(toNode(expr), await this.qualifyingPaths())
     const destination = options.destination === undefined ? undefined : checkDestination(options.destination)
     // A scoped token's expression keeps its limits for every later writer and reader (src/media/author-limits.ts).
     const limits = currentColumnAuthor()
@@ -660,13 +677,13 @@ export class Table implements Joinable {
   async recomputeColumns(names: string | readonly string[], options: RecomputeOptions = {}): Promise<UpdateStatus> {
     refuseUnknownOptions('recomputeColumns', options, ['where', 'errorsOnly', 'cascade'])
     const list = typeof names === 'string' ? [names] : [...names]
-    const whereNode = options.where === undefined ? undefined : ownColumns(toNode(options.where), this.qualifyingPaths)
+    const whereNode = options.where === undefined ? undefined : ownColumns(toNode(options.where), await this.qualifyingPaths())
     this.#writable()
     return this.#changeRows('recompute', async (state) => {
       for (const n of list) {
         const c = state.md.columns.find((x) => x.name === n)
         if (!c) throw notFound('COLUMN_NOT_FOUND', `'${state.path}' has no column '${n}'`, { column: n })
-        if (!c.computed) throw invalid('INVALID_ARGUMENT', `'${n}' is not a computed column`, { column: n })
+        if (!c.computed) throw (await this.#carriedComputed(state, c)) ?? invalid('INVALID_ARGUMENT', `'${n}' is not a computed column`, { column: n })
         if (c.computed.stored === false) throw invalid('INVALID_ARGUMENT', `'${n}' is not stored (stored: false): it is computed on every read, so there is nothing to recompute`, { column: n })
       }
       if (whereNode) checkPredicate(state, whereNode)

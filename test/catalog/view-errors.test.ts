@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Table, Tessera } from '../../src/index.ts'
 import { udf } from '../../src/index.ts'
 import { memoryDb } from '../support/db.ts'
+import { rejection } from '../support/settle.ts'
 
 // A view carries its base's per-cell errors: a base computed column (onError: 'ignore') that failed on a row shows
 // the same errortype and errormsg in the view, and `v.c.x.errortype` filters as `t.c.x.errortype` does. Views
@@ -87,5 +88,19 @@ describe('a view shows its base computed column\'s per-cell errors', () => {
     const v = await db.getTable('v_after')
     const e = await v.select({ et: v.c.x.errortype }).collect().then(() => undefined, (err: Error) => err)
     expect(e?.message).toContain("column 'x' has no errortype")
+  })
+})
+
+describe("a carried base computed column recomputed on the view", () => {
+  // The base computes it and the view copies its values, so the view cannot recompute it: it said "'e' is not a
+  // computed column", which the user had just seen computed (with its errors) in the view.
+  test('is refused naming the base that computes it; recomputed there, the view follows', async () => {
+    const v = await db.createView('v_recompute', t)
+    const e = (await rejection(v.recomputeColumns('e'))) as { code?: string; message: string }
+    expect(e.code).toBe('INVALID_ARGUMENT')
+    expect(e.message).toBe("'e' of view 'v_recompute' is computed by its base 't' (as 'e'); recompute it there and the view follows")
+    failOn = new Set([1])
+    await t.recomputeColumns('e')
+    expect((await cells(await db.getTable('v_recompute')))[0]).toEqual(failedCell(1))
   })
 })
