@@ -534,9 +534,13 @@ export class Table implements Joinable {
     return status
   }
 
-  /** Inserts rows, replacing the rows that already have their primary key. */
-  upsert(rows: readonly Row[]): Promise<UpdateStatus> {
-    return this.batchUpdate(rows, { ifNotExists: 'insert' })
+  /**
+   * Inserts rows, replacing the rows that already have their primary key. Takes batchUpdate's cascade; any other
+   * option is refused by name (upsert(rows, { onError: 'ignore' }) was ignored without a word).
+   */
+  async upsert(rows: readonly Row[], options: { cascade?: boolean } = {}): Promise<UpdateStatus> {
+    refuseUnknownOptions('upsert', options, ['cascade'])
+    return this.batchUpdate(rows, { ...(options.cascade !== undefined ? { cascade: options.cascade } : {}), ifNotExists: 'insert' })
   }
 
   // ---------------------------------------------------------------- schema evolution

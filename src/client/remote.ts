@@ -5,7 +5,7 @@ import type {
   RetentionRequest, RevertAnswer, SchemaChangeAnswer, SearchRequest, TableApi, TableInfo, TableListAnswer, TesseraApi, UpdateRequest, UpdateStatus,
   VersionInfoApi,
 } from '../api/index.ts'
-import { invalid, notFound } from '../errors.ts'
+import { invalid, notFound, refuseUnknownOptions } from '../errors.ts'
 import type { ExprLike } from '../query/expr.ts'
 import { Expr, toNode } from '../query/expr.ts'
 import { colNode } from '../query/nodes/index.ts'
@@ -163,8 +163,10 @@ export class RemoteTable implements Joinable<RemoteSource>, TableApi {
     return this.#status(this.#http.request('POST', this.#url('batch-update'), { rows: this.#wireRows(rows), ...options } satisfies BatchUpdateRequest))
   }
 
-  upsert(rows: readonly Row[]): Promise<UpdateStatus> {
-    return this.batchUpdate(rows, { ifNotExists: 'insert' })
+  /** As in process: batchUpdate's cascade, any other option refused by name. */
+  async upsert(rows: readonly Row[], options: { cascade?: boolean } = {}): Promise<UpdateStatus> {
+    refuseUnknownOptions('upsert', options, ['cascade'])
+    return this.batchUpdate(rows, { ...(options.cascade !== undefined ? { cascade: options.cascade } : {}), ifNotExists: 'insert' })
   }
 
   async #schema(p: Promise<SchemaChangeAnswer>): Promise<UpdateStatus> {

@@ -87,6 +87,9 @@ export function rowsVersionsSuite(makeDb: MakeDb): void {
       s = await t.upsert([{ id: 2, a: 'TWO', b: 20 }, { id: 3, a: 'three' }])
       expect(s.numUpdated).toBe(1)
       expect(s.numInserted).toBe(1)
+      // An option upsert does not take is refused by name (it was ignored), and nothing is written.
+      const refused = await err(t.upsert([{ id: 4, a: 'four' }], { onError: 'ignore' } as never))
+      expect([refused.code, refused.message]).toEqual(['INVALID_ARGUMENT', expect.stringContaining("upsert: unknown option 'onError'")])
       expect(await rowsOf(t, 'id', 'a', 'b')).toEqual([
         { id: 1, a: 'ONE', b: 1 }, { id: 2, a: 'TWO', b: 20 }, { id: 3, a: 'three', b: null },
       ])
