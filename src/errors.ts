@@ -143,11 +143,34 @@ export const conflict = (code: ErrorCode, message: string, details?: Record<stri
  * the call takes. Here, beside the errors, so that every folder can use it (the catalog, and the embedders the catalog
  * imports through src/index).
  */
-export function refuseUnknownOptions(call: string, options: object | undefined, known: readonly string[]): void {
+/**
+ * Refuses options a call does not take, by name. `known`: the option names, or for each the values it takes (`true`:
+ * any), so a value outside them is refused too: from JavaScript or JSON, `dropColumn('s', { ifNotExists: 'replace' })`
+ * dropped the column as if no option had been given.
+ */
+export function refuseUnknownOptions(call: string, options: object | undefined, known: readonly string[] | Readonly<Record<string, readonly unknown[] | true>>): void {
   if (!options || typeof options !== 'object') return
-  const unknown = Object.keys(options).filter((k) => !known.includes(k) && (options as Record<string, unknown>)[k] !== undefined)
-  if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `${call}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes ${known.map((k) => `'${k}'`).join(', ')}`, { option: unknown[0] })
+  const values = options as Record<string, unknown>
+  const names: readonly string[] = isNameList(known) ? known : Object.keys(known)
+  const unknown = Object.keys(options).filter((k) => !names.includes(k) && values[k] !== undefined)
+  if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `${call}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes ${names.map((k) => `'${k}'`).join(', ')}`, { option: unknown[0] })
+  if (isNameList(known)) return
+  for (const [name, allowed] of Object.entries(known)) {
+    const value = values[name]
+    if (value === undefined || allowed === true || allowed.includes(value)) continue
+    throw invalid('INVALID_ARGUMENT', `${call}: option '${name}' takes ${allowed.map((a) => JSON.stringify(a)).join(', ')}; got ${String(JSON.stringify(value)).slice(0, 60)}`, { option: name })
+  }
 }
+
+const isNameList = (known: readonly string[] | Readonly<Record<string, unknown>>): known is readonly string[] => Array.isArray(known)
+
+/** The values of the options most calls share, for refuseUnknownOptions. */
+export const OPTION_VALUES = {
+  ifExists: ['error', 'ignore', 'replace', 'replace_force'],
+  ifNotExists: ['error', 'ignore'],
+  onError: ['abort', 'ignore'],
+  flag: [true, false],
+} as const
 
 export function isTesseraError(e: unknown): e is TesseraError {
   return e instanceof TesseraError

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { alreadyExists, ConcurrencyError, invalid, notFound, TesseraError } from '../errors.ts'
+import { alreadyExists, ConcurrencyError, invalid, notFound, OPTION_VALUES, TesseraError } from '../errors.ts'
 import { createMediaEnv, MediaStore, openMediaStore, registerMediaEnv } from '../media/index.ts'
 import type { MediaEnv } from '../media/index.ts'
 import { readHolder, runtime } from '../runtime/index.ts'
@@ -387,7 +387,7 @@ export class Tessera {
   // ---------------------------------------------------------------- dirs
 
   async createDir(path: string, options: dirs.CreateDirOptions = {}): Promise<{ created: boolean }> {
-    refuseUnknownOptions('createDir', options, ['ifExists', 'parents'])
+    refuseUnknownOptions('createDir', options, { ifExists: OPTION_VALUES.ifExists, parents: OPTION_VALUES.flag })
     path = this.#envPath(path)
     const dropped: TableState[] = []
     const created = await this.#db.transaction((tx) => dirs.createDir(tx, path, options, (p) => this.#dropContents(tx, p, dropped)))
@@ -397,7 +397,7 @@ export class Tessera {
   }
 
   async dropDir(path: string, options: dirs.DropDirOptions = {}): Promise<void> {
-    refuseUnknownOptions('dropDir', options, ['force', 'ifNotExists'])
+    refuseUnknownOptions('dropDir', options, { force: OPTION_VALUES.flag, ifNotExists: OPTION_VALUES.ifNotExists })
     const p = parsePath(this.#envPath(path)).path
     const dropped: TableState[] = []
     await this.#db.transaction(async (tx) => {
@@ -474,7 +474,7 @@ export class Tessera {
    */
   async createTable(path: string, schema: Record<string, string>, options: CreateTableOptions = {}): Promise<Table> {
     const p = parsePath(this.#envPath(path)).path
-    refuseUnknownOptions('createTable', options, ['primaryKey', 'ifExists', 'comment', 'mediaValidation'])
+    refuseUnknownOptions('createTable', options, { primaryKey: true, ifExists: OPTION_VALUES.ifExists, comment: true, mediaValidation: ['on_write', 'on_read'] })
     const ifExists = options.ifExists ?? 'error'
     const columns: ColumnMd[] = Object.entries(schema ?? {}).map(([name, type], id) => ({
       id, name: checkName(name, 'column name'), type: formatType(parseType(type)), addedIn: 0,
@@ -546,7 +546,7 @@ export class Tessera {
 
   /** Drops a table, view or snapshot. Dependents (views, snapshots) need force: true, and are dropped with it. */
   async dropTable(path: string, options: { ifNotExists?: IfNotExists; force?: boolean } = {}): Promise<void> {
-    refuseUnknownOptions('dropTable', options, ['ifNotExists', 'force'])
+    refuseUnknownOptions('dropTable', options, { ifNotExists: OPTION_VALUES.ifNotExists, force: OPTION_VALUES.flag })
     const p = parsePath(this.#envPath(path)).path
     const dropped: TableState[] = []
     await this.#db.transaction(async (tx) => {
@@ -611,6 +611,7 @@ export class Tessera {
     // Options are never silently dropped: Pixeltable's sample= and the like are refused by name.
     const unknown = Object.keys(options ?? {}).filter((k) => !['where', 'iterator', 'ifExists'].includes(k) && (options as Record<string, unknown>)[k] !== undefined)
     if (unknown.length > 0) throw invalid('INVALID_ARGUMENT', `createView: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; it takes where, iterator and ifExists${unknown.includes('sample') ? ' (a view follows every base change, so it cannot sample; filter with where)' : ''}`, { option: unknown[0] })
+    refuseUnknownOptions('createView', options, { where: true, iterator: true, ifExists: OPTION_VALUES.ifExists })
     // A query base (t.where(...)) contributes its filter; anything else it says is refused by name.
     const fromQuery = isQuery(base) ? viewBaseOf(base) : undefined
     if (fromQuery && fromQuery.source.version !== undefined) throw invalid('INVALID_ARGUMENT', `a view needs a live base table, not '${fromQuery.source.path}' at a fixed version; use createSnapshot for that`)
@@ -651,7 +652,7 @@ export class Tessera {
 
   /** Creates a read-only snapshot of a table at its current version (or the version of a 'path:N' handle). */
   async createSnapshot(path: string, base: Table | string, options: { ifExists?: IfExists } = {}): Promise<Table> {
-    refuseUnknownOptions('createSnapshot', options, ['ifExists'])
+    refuseUnknownOptions('createSnapshot', options, { ifExists: OPTION_VALUES.ifExists })
     const p = parsePath(this.#envPath(path)).path
     const baseTable = typeof base === 'string' ? await this.getTable(base) : base
     const { handle, replaced } = await this.#existing(p, options.ifExists ?? 'error')

@@ -1,4 +1,4 @@
-import { alreadyExists, ConcurrencyError, invalid, notFound, refuseUnknownOptions, TesseraError } from '../errors.ts'
+import { alreadyExists, ConcurrencyError, invalid, notFound, OPTION_VALUES as V, refuseUnknownOptions, TesseraError } from '../errors.ts'
 import { ColumnScope, computedPlans, ownColumns, readByValue, unstoredLimits } from './computed.ts'
 import type { ComputedPlan } from './computed.ts'
 import { inContext } from './context.ts'
@@ -325,7 +325,7 @@ export class Table implements Joinable {
   /** Inserts rows (objects keyed by column name). All or nothing: a bad row rejects the batch, naming row and column. */
   async insert(rows: readonly Row[] | Row, options: InsertOptions = {}): Promise<UpdateStatus> {
     const list = Array.isArray(rows) ? rows : [rows]
-    refuseUnknownOptions('insert', options, ['onError'])
+    refuseUnknownOptions('insert', options, { onError: V.onError })
     this.#rowsWritable()
     const onError = options.onError ?? 'abort'
     if (list.length >= DIRECT_INSERT_MIN_ROWS && BulkLoad.loadsDirect(this.#ctx, this.#id, onError)) {
@@ -386,14 +386,14 @@ export class Table implements Joinable {
    * readers see only once it is complete; until then (or after discard()) the table is unchanged (staging.ts).
    */
   bulkLoad(options: InsertOptions = {}): Promise<BulkLoad> {
-    refuseUnknownOptions('bulkLoad', options, ['onError'])
+    refuseUnknownOptions('bulkLoad', options, { onError: V.onError })
     this.#rowsWritable()
     return BulkLoad.open(this.#ctx, this.#id, options.onError ?? 'abort')
   }
 
   /** Updates rows matching `where` (all rows when omitted). Values are literals or expressions over the old row. */
   async update(values: Record<string, unknown>, options: UpdateOptions = {}): Promise<UpdateStatus> {
-    refuseUnknownOptions('update', options, ['where', 'cascade'])
+    refuseUnknownOptions('update', options, { where: true, cascade: V.flag })
     return this.#update(values, options.where === undefined ? undefined : ownColumns(toNode(options.where), await this.qualifyingPaths()), options.cascade ?? true)
   }
 
@@ -493,7 +493,7 @@ export class Table implements Joinable {
    * an error, skipped, or inserted, per ifNotExists.
    */
   async batchUpdate(rows: readonly Row[], options: BatchUpdateOptions = {}): Promise<UpdateStatus> {
-    refuseUnknownOptions('batchUpdate', options, ['ifNotExists', 'cascade'])
+    refuseUnknownOptions('batchUpdate', options, { ifNotExists: ['error', 'ignore', 'insert'], cascade: V.flag })
     const ifNotExists = options.ifNotExists ?? 'error'
     const cascade = options.cascade ?? true
     this.#rowsWritable()
@@ -539,7 +539,7 @@ export class Table implements Joinable {
    * option is refused by name (upsert(rows, { onError: 'ignore' }) was ignored without a word).
    */
   async upsert(rows: readonly Row[], options: { cascade?: boolean } = {}): Promise<UpdateStatus> {
-    refuseUnknownOptions('upsert', options, ['cascade'])
+    refuseUnknownOptions('upsert', options, { cascade: V.flag })
     return this.batchUpdate(rows, { ...(options.cascade !== undefined ? { cascade: options.cascade } : {}), ifNotExists: 'insert' })
   }
 
@@ -548,7 +548,7 @@ export class Table implements Joinable {
   /** Adds a stored column. On a table with rows, the type must be nullable ('int?'): old rows get null. */
   async addColumn(name: string, type: string, options: { ifExists?: IfExists } = {}): Promise<UpdateStatus> {
     checkName(name, 'column name')
-    refuseUnknownOptions('addColumn', options, ['ifExists'])
+    refuseUnknownOptions('addColumn', options, { ifExists: V.ifExists })
     const t = parseType(type)
     return this.#schemaChange('add_column', name, options.ifExists, async (tx, state, version) => {
       if (!t.nullable && (await countCurrentRows(tx, state.id)) > 0) {
@@ -572,7 +572,7 @@ export class Table implements Joinable {
    */
   async addComputedColumn(name: string, expr: ExprLike, options: AddComputedColumnOptions = {}): Promise<UpdateStatus> {
     checkName(name, 'column name')
-    refuseUnknownOptions('addComputedColumn', options, ['onError', 'ifExists', 'stored', 'hidden', 'afterAdd', 'destination'])
+    refuseUnknownOptions('addComputedColumn', options, { onError: V.onError, ifExists: V.ifExists, stored: V.flag, hidden: V.flag, afterAdd: true, destination: true })
     const onError = options.onError ?? 'abort'
     const stored = options.stored ?? true
     if (typeof stored !== 'boolean') throw invalid('INVALID_ARGUMENT', `addComputedColumn: stored must be true or false, got ${JSON.stringify(options.stored)}`, { column: name })
@@ -641,7 +641,7 @@ export class Table implements Joinable {
   }
 
   async dropColumn(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
-    refuseUnknownOptions('dropColumn', options, ['ifNotExists'])
+    refuseUnknownOptions('dropColumn', options, { ifNotExists: V.ifNotExists })
     this.#writable()
     const existing = this.md.columns.find((c) => c.name === name)
     if (!existing) {
@@ -679,7 +679,7 @@ export class Table implements Joinable {
 
   /** Recomputes computed columns (as a new version), for rows matching `where`, or only failed cells. */
   async recomputeColumns(names: string | readonly string[], options: RecomputeOptions = {}): Promise<UpdateStatus> {
-    refuseUnknownOptions('recomputeColumns', options, ['where', 'errorsOnly', 'cascade'])
+    refuseUnknownOptions('recomputeColumns', options, { where: true, errorsOnly: V.flag, cascade: V.flag })
     const list = typeof names === 'string' ? [names] : [...names]
     const whereNode = options.where === undefined ? undefined : ownColumns(toNode(options.where), await this.qualifyingPaths())
     this.#writable()
@@ -747,7 +747,7 @@ export class Table implements Joinable {
 
   /** Indexes `column` by embedding: a hidden computed column of vectors plus a pgvector HNSW index. */
   async addEmbeddingIndex(column: string, options: AddEmbeddingIndexOptions = {}): Promise<UpdateStatus> {
-    refuseUnknownOptions('addEmbeddingIndex', options, ['embed', 'metric', 'm', 'efConstruction', 'efSearch', 'quantization', 'name', 'ifExists', 'onError', 'fullText'])
+    refuseUnknownOptions('addEmbeddingIndex', options, { embed: true, metric: true, m: true, efConstruction: true, efSearch: true, quantization: true, name: true, ifExists: ['error', 'ignore', 'replace'], onError: V.onError, fullText: true })
     // A PostgreSQL server may lack pgvector (PGlite always has it): say what to install instead of a SQL error.
     if (!this.#ctx.db.capabilities.vector) {
       throw new TesseraError('UNAVAILABLE', `cannot index '${this.path}.${column}': the PostgreSQL server has no pgvector extension; install it on the server (Debian/Ubuntu: apt install postgresql-15-pgvector, matching the server's major version) and run CREATE EXTENSION vector in the database (or let Tessera create it on its next start)`, { column, table: this.path })
@@ -756,7 +756,7 @@ export class Table implements Joinable {
   }
 
   async dropEmbeddingIndex(name: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
-    refuseUnknownOptions('dropEmbeddingIndex', options, ['ifNotExists'])
+    refuseUnknownOptions('dropEmbeddingIndex', options, { ifNotExists: V.ifNotExists })
     return indexes.dropEmbeddingIndex(this, name, options, this.#alterSchema)
   }
 
@@ -766,14 +766,14 @@ export class Table implements Joinable {
    * records it (columns() shows `indexed: true`).
    */
   async addScalarIndex(column: string, options: { ifExists?: 'error' | 'ignore' } = {}): Promise<UpdateStatus> {
-    refuseUnknownOptions('addScalarIndex', options, ['ifExists'])
+    refuseUnknownOptions('addScalarIndex', options, { ifExists: ['error', 'ignore'] })
     scalarIndexColumn(this.#writable().md, this.path, column)
     if (options.ifExists === 'ignore' && this.md.columns.find((c) => c.name === column)?.indexed) return toStatus(this.version, emptyCounts())
     return this.#alterSchema('add_column', (tx, state) => setScalarIndex(tx, state.id, state.md, state.path, column, true, options.ifExists ?? 'error'))
   }
 
   async dropScalarIndex(column: string, options: { ifNotExists?: IfNotExists } = {}): Promise<UpdateStatus> {
-    refuseUnknownOptions('dropScalarIndex', options, ['ifNotExists'])
+    refuseUnknownOptions('dropScalarIndex', options, { ifNotExists: V.ifNotExists })
     scalarIndexColumn(this.#writable().md, this.path, column)
     if (options.ifNotExists === 'ignore' && !this.md.columns.find((c) => c.name === column)?.indexed) return toStatus(this.version, emptyCounts())
     return this.#alterSchema('drop_column', (tx, state) => setScalarIndex(tx, state.id, state.md, state.path, column, false, options.ifNotExists ?? 'error'))
