@@ -185,6 +185,10 @@ export class Tessera {
       },
       afterChange: (state, kind) => (vectorIndexesAfterCommit(db, state.id, state.md, kind), this.#followBase(state, kind)),
       checkFollowers: (tx, locked, after) => views.assertFollowable(tx, locked, after),
+      // Only a view a sync left behind pays: it catches up (or the read fails with why), as getTable's open does.
+      beforeViewRead: async (viewId) => {
+        if (this.#lagging.has(viewId)) await this.#catchUp(await this.#ctx.refresh(viewId))
+      },
     }
   }
 

@@ -65,6 +65,11 @@ export interface CatalogContext {
   readonly media?: MediaEnv
   /** The database's execution context: writes (commit.ts), queries and jobs run inside it (catalog/context.ts). */
   readonly exec?: ExecContext
+  /**
+   * Called before a read of a live view: one a failed sync left behind tries to follow its base again, and the read
+   * fails with the reason if it still cannot, as opening it does (a handle taken before served the old rows silently).
+   */
+  beforeViewRead?(viewId: number): Promise<void>
 }
 
 export interface ColumnInfo {
@@ -275,7 +280,8 @@ export class Table implements Joinable {
       }),
       rewrite: (spec) => indexes.rewriteSimilarity(this.#ctx.db, spec),
       // Unstored computed columns are computed for whoever reads: within their authors' limits.
-      run: (fn, spec) => {
+      run: async (fn, spec) => {
+        if (this.#pinned === undefined && this.md.view && this.#ctx.beforeViewRead) await this.#ctx.beforeViewRead(this.#id)
         const read = spec && unstoredLimits(spec)
         return inContext(this.#ctx.exec, read ? () => withColumnAuthor(read.limits, read.what, fn) : fn)
       },
