@@ -3,7 +3,7 @@ import { streamDocument } from './document-parse.ts'
 import type { IteratorRow } from './registry.ts'
 import { optionError, registerIterator } from './registry.ts'
 import { nonEmptyString, nonNegativeInt, positiveInt, readOptions, refuseOutside, stringList } from './options.ts'
-import { charCost, sentences, splitByBudget, tokenCost } from './text.ts'
+import { budgetPieces, charCost, sentences, tokenCost } from './text.ts'
 import { tokenCounter } from './tokens.ts'
 
 // document_splitter: a document (PDF, HTML, Markdown, text) into chunks. Separators combine as in Pixeltable:
@@ -38,6 +38,18 @@ export interface Unit {
   readonly text: string
   readonly heading: Readonly<Record<string, string>>
   readonly page?: number
+  /**
+   * Where each block merged into the unit after its first starts in `text`, with its heading and page: a unit cut by
+   * a limit gives each piece those of the block it starts in (without 'heading' among the separators, a whole
+   * document is one unit, and every piece had its first heading).
+   */
+  readonly marks?: readonly Mark[]
+}
+
+interface Mark {
+  readonly at: number
+  readonly heading: Readonly<Record<string, string>>
+  readonly page?: number
 }
 
 /** groupBlocks over a stream of blocks: a unit is emitted once the block after it starts another one. */
@@ -67,13 +79,26 @@ export function groupBlocks(blocks: readonly Block[], seps: ReadonlySet<Separato
     const sameHeading = !seps.has('heading') || (last && JSON.stringify(last.heading) === JSON.stringify(b.heading))
     const samePage = !seps.has('page') || last?.page === b.page
     if (last && sameHeading && samePage) {
-      // A unit spanning pages keeps the page it starts on.
-      units[units.length - 1] = { ...last, text: `${last.text}\n\n${b.text}` }
+      // A unit spanning pages keeps the page it starts on; where each block starts is marked for a limit's pieces.
+      const mark: Mark = b.page === undefined ? { at: last.text.length + 2, heading: b.heading } : { at: last.text.length + 2, heading: b.heading, page: b.page }
+      units[units.length - 1] = { ...last, text: `${last.text}\n\n${b.text}`, marks: [...(last.marks ?? []), mark] }
     } else {
-      units.push(b.page === undefined ? { text: b.text, heading: b.heading } : { text: b.text, heading: b.heading, page: b.page })
+      // Only what a unit holds (a block may carry more); a unit carried over from the last call keeps its marks.
+      const { text, heading, page, marks } = b as Unit
+      units.push({ text, heading, ...(page === undefined ? {} : { page }), ...(marks ? { marks } : {}) })
     }
   }
   return units
+}
+
+/** The heading and page of the block a piece of `unit` starting at `start` starts in. */
+function markAt(unit: Unit, start: number): { readonly heading: Readonly<Record<string, string>>; readonly page?: number } {
+  let at: { readonly heading: Readonly<Record<string, string>>; readonly page?: number } = unit
+  for (const m of unit.marks ?? []) {
+    if (m.at > start) break
+    at = m
+  }
+  return at
 }
 
 const NAME = 'document_splitter'
@@ -114,14 +139,15 @@ export const documentSplitter = registerIterator<DocumentSplitterOptions>({
     const cost = seps.has('token_limit') ? tokenCost(await tokenCounter(options.tokenizer)) : charCost
     let pos = 0
     for await (const unit of groupBlockStream(doc.blocks, seps)) {
-      const pieces = limited ? splitByBudget(unit.text, limit!, overlap, cost) : [unit.text]
-      for (const text of pieces) {
+      const pieces = limited ? budgetPieces(unit.text, limit!, overlap, cost) : [{ text: unit.text, start: 0 }]
+      for (const { text, start } of pieces) {
+        const at = markAt(unit, start)
         yield {
           pos: pos++,
           text,
           title: meta.has('title') ? doc.title ?? null : null,
-          heading: meta.has('heading') && Object.keys(unit.heading).length > 0 ? unit.heading : null,
-          page: meta.has('page') ? unit.page ?? null : null,
+          heading: meta.has('heading') && Object.keys(at.heading).length > 0 ? at.heading : null,
+          page: meta.has('page') ? at.page ?? null : null,
         }
       }
     }

@@ -54,17 +54,22 @@ export function sentences(text: string): string[] {
  * piece after the first repeats about `overlap` of the previous one's tail. Original spacing inside a piece is kept.
  */
 export function splitByBudget(text: string, limit: number, overlap: number, cost: (s: string) => number): string[] {
+  return budgetPieces(text, limit, overlap, cost).map((p) => p.text)
+}
+
+/** splitByBudget's pieces with where each starts in `text` (document_splitter gives a piece the heading there). */
+export function budgetPieces(text: string, limit: number, overlap: number, cost: (s: string) => number): { text: string; start: number }[] {
   const words = [...text.matchAll(/\S+/g)].flatMap((m) => hardSplit(m[0], m.index!, limit, cost))
   if (words.length === 0) return []
   const wordCost = words.map((w) => cost(w.text))
   const sep = cost === charCost ? 1 : 0
-  const out: string[] = []
+  const out: { text: string; start: number }[] = []
   let i = 0
   while (i < words.length) {
     let used = wordCost[i]!
     let j = i + 1
     while (j < words.length && used + sep + wordCost[j]! <= limit) used += sep + wordCost[j++]!
-    out.push(text.slice(words[i]!.start, words[j - 1]!.start + words[j - 1]!.text.length))
+    out.push({ text: text.slice(words[i]!.start, words[j - 1]!.start + words[j - 1]!.text.length), start: words[i]!.start })
     if (j >= words.length) break
     // Step back from j while the tail stays within the overlap budget (but always move forward).
     let k = j

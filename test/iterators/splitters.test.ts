@@ -56,6 +56,21 @@ describe('document_splitter', () => {
     expect(rows.map((r) => [r.page, r.text])).toEqual([[1, 'Page one text here'], [2, 'Second page words\nmore words']])
   })
 
+  test('a limit alone: each piece has the heading (and PDF page) of the block it starts in, not the first one', async () => {
+    // Without 'heading' (or 'page') the document is one unit cut by the limit: every piece got the document's first
+    // heading (and page), a piece entirely under '## Use' said h1 Guide only.
+    const rows = await split(file('lim.md', MD), { separators: 'char_limit', limit: 30 })
+    expect(rows.map((r) => [r.text, r.heading])).toEqual([
+      ['Intro paragraph one. It has', { h1: 'Guide' }],
+      ['two sentences.\n\nInstall it.', { h1: 'Guide' }],
+      ['Configure it.\n\nRun it daily.', { h1: 'Guide', h2: 'Setup' }],
+    ])
+    const byWords = await split(file('lim2.md', MD), { separators: 'token_limit', limit: 2 })
+    expect(byWords.at(-1)).toMatchObject({ text: 'it daily.', heading: { h1: 'Guide', h2: 'Use' } })
+    const pages = await split(file('lim.pdf', pdf([['Page one text here'], ['Second page words', 'more words']])), { separators: 'char_limit', limit: 20 })
+    expect(pages.map((r) => [r.page, r.text])).toEqual([[1, 'Page one text here'], [2, 'Second page words'], [2, 'more words']])
+  })
+
   test('char_limit with overlap stays within the limit and repeats the tail', async () => {
     const text = 'alpha beta gamma delta epsilon zeta eta theta iota kappa'
     const rows = await split(file('c.txt', text), { separators: 'char_limit', limit: 20, overlap: 6 })
