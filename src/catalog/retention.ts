@@ -106,7 +106,7 @@ export async function assertVersionRetained(db: Queryable, tableId: number, path
   const r = await retainedVersions(db, tableId)
   if (isRetained(r, version)) return
   const pinned = r.kept.length ? ` (and versions ${r.kept.join(', ')}, pinned by snapshots)` : ''
-  throw notFound('VERSION_NOT_FOUND', `version ${version} of table '${path}' was removed by compaction under its retention policy; the oldest retained version is ${r.oldest}${pinned}. Its metadata stays in history()`, { path, version, oldestRetained: r.oldest, kept: r.kept })
+  throw notFound('VERSION_NOT_FOUND', `version ${version} of table '${path}' was removed by compaction (a retention policy, or compact()'s keepVersions / keepFor); the oldest retained version is ${r.oldest}${pinned}. Its metadata stays in history()`, { path, version, oldestRetained: r.oldest, kept: r.kept })
 }
 
 /**

@@ -318,7 +318,7 @@ export async function syncView(ctx: CatalogContext, view: TableState, base: Tabl
 async function undoDelta(db: Queryable, view: TableState, base: TableState, baseRowIdColumn: string): Promise<ViewDelta> {
   const last = await latestVersionKind(db, view.id)
   if (last !== 'sync' || view.md.view!.syncedBaseVersion <= base.version) {
-    throw invalid('HAS_DEPENDENTS', `view '${view.path}' cannot follow the revert of '${base.path}': its latest version is a ${last ?? 'creation'} reflecting version ${view.md.view!.syncedBaseVersion}`, { view: view.path })
+    throw invalid('HAS_DEPENDENTS', `view '${view.path}' cannot follow the revert of '${base.path}': its latest version, '${last ?? 'create'}', reflects version ${view.md.view!.syncedBaseVersion}`, { view: view.path })
   }
   const prev = await mdAtVersion(db, view.id, view.path, view.version - 1)
   return { from: prev.view!.syncedBaseVersion, to: base.version, undoViewVersion: view.version, viewId: view.id, baseRowIdColumn }
@@ -516,7 +516,7 @@ export async function assertBaseRevertable(tx: Queryable, state: TableState, pre
     if (!d.md.view || d.md.view.syncedBaseVersion < state.version) continue
     const last = await latestVersionKind(tx, d.id)
     if (last !== 'sync') {
-      throw invalid('HAS_DEPENDENTS', `view '${d.path}' changed after following version ${state.version} of '${state.path}'${via} (its latest version is a ${last}); revert the view first`, { view: d.path })
+      throw invalid('HAS_DEPENDENTS', `view '${d.path}' changed after following version ${state.version} of '${state.path}'${via} (its latest version is '${last}'); revert the view first`, { view: d.path })
     }
     const dPrev = await mdAtVersion(tx, d.id, d.path, d.version - 1)
     if (dPrev.view!.syncedBaseVersion === state.version - 1) {
