@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs'
-import { open, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { resolveMedia } from '../media/index.ts'
-import { extensionOf, isText, sniff } from '../media/index.ts'
+import { extensionOf, isText, readFileHead, sniff } from '../media/index.ts'
 import { invalid } from '../errors.ts'
 import { paragraphs } from './text.ts'
 
@@ -190,7 +190,7 @@ const READ_CHUNK = 1 << 18
  */
 export async function streamDocument(ref: string): Promise<DocumentStream> {
   const file = await resolveMedia(ref)
-  const head = await readHead(file, 1024)
+  const head = await readFileHead(file, 1024)
   const found = sniff(head)
   const ext = extensionOf(file)
   if (found?.ext === 'pdf') {
@@ -228,16 +228,6 @@ export async function streamDocument(ref: string): Promise<DocumentStream> {
   return { format, ...(title === undefined ? {} : { title }), blocks: blocks() }
 }
 
-async function readHead(file: string, n: number): Promise<Uint8Array> {
-  const fh = await open(file, 'r')
-  try {
-    const buf = new Uint8Array(n)
-    const { bytesRead } = await fh.read(buf, 0, n, 0)
-    return buf.subarray(0, bytesRead)
-  } finally {
-    await fh.close()
-  }
-}
 
 /** The file's text in pieces; invalid UTF-8 anywhere fails with the document named. */
 async function* readText(file: string, ref: string): AsyncGenerator<string> {

@@ -1,5 +1,6 @@
 // Media references, the local media store, the remote-file cache and media validation.
 export { asReadOnlyWork, canonicalDir, checkLocalRead, checkRemoteFetch, currentMediaAccess, readOnlyWork, restrictedCaller, withMediaAccess } from './access.ts'
+export { readFileHead } from './file-head.ts'
 export { downloadOutbound, internalReason, isInternalAddress, OUTBOUND_DEFAULTS, resolveTarget } from './outbound/index.ts'
 export type { OutboundOptions, OutboundResult } from './outbound/index.ts'
 export type { MediaAccess, StoreRefGate } from './access.ts'

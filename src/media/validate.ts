@@ -1,4 +1,5 @@
-import { open, readFile, stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
+import { readFileHead } from './file-head.ts'
 import { invalid, TesseraError } from '../errors.ts'
 import { checkLocalRead, checkRemoteFetch } from './access.ts'
 import type { MediaKind } from '../types/index.ts'
@@ -96,7 +97,7 @@ export async function validateMediaValue(kind: MediaKind, value: unknown, ctx: M
 
 /** Decodes enough of a local file to be sure it is the given kind; returns what was learnt. */
 export async function checkMediaFile(kind: MediaKind, file: string): Promise<MediaInfo> {
-  const head = await readHead(file)
+  const head = await readFileHead(file, HEAD_BYTES)
   const found = sniff(head)
   switch (kind) {
     case 'image': {
@@ -181,16 +182,6 @@ async function probeVideo(ffprobe: string, file: string): Promise<Partial<MediaI
   return { ...(s.width ? { width: s.width } : {}), ...(s.height ? { height: s.height } : {}), ...(j.format?.duration ? { durationSec: Number(j.format.duration) } : {}) }
 }
 
-async function readHead(file: string): Promise<Uint8Array> {
-  const fh = await open(file, 'r')
-  try {
-    const buf = new Uint8Array(HEAD_BYTES)
-    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0)
-    return buf.subarray(0, bytesRead)
-  } finally {
-    await fh.close()
-  }
-}
 
 /** Bytes given directly (Uint8Array, ArrayBuffer, Node Buffer) or as a data: URL (RFC 2397; base64 over HTTP). */
 export function uploadedBytes(value: unknown): { bytes: Uint8Array; ext?: string } | undefined {

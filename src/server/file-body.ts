@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs'
-import { open } from 'node:fs/promises'
 import type { ByteRange } from './byte-range.ts'
 
 /** A read slice as a plain Uint8Array over its bytes (no copy). */
@@ -34,16 +33,4 @@ export async function fileBody(file: string, range?: ByteRange): Promise<{ head:
     },
   }, { highWaterMark: 0 })
   return { head, body }
-}
-
-/** The first `n` bytes of a file (fewer when it is shorter): what a ranged answer sniffs its type from. */
-export async function fileHead(file: string, n: number): Promise<Uint8Array> {
-  const handle = await open(file, 'r')
-  try {
-    const buf = new Uint8Array(n)
-    const { bytesRead } = await handle.read(buf, 0, n, 0)
-    return buf.subarray(0, bytesRead)
-  } finally {
-    await handle.close()
-  }
 }

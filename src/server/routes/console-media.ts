@@ -1,13 +1,13 @@
 import { stat } from 'node:fs/promises'
 import { Hono } from 'hono'
 import { byteRange } from '../byte-range.ts'
-import { fileBody, fileHead } from '../file-body.ts'
+import { fileBody } from '../file-body.ts'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
 import { invalid, isTesseraError, notFound } from '../../errors.ts'
 import { parseDocument } from '../../iterators/index.ts'
 import type { ParsedDocument } from '../../iterators/index.ts'
-import { checkMediaFile, clearStoreRefs, extensionOf, mimeForExt, resolveMedia, sniff, withMediaAccess } from '../../media/index.ts'
+import { checkMediaFile, clearStoreRefs, extensionOf, mimeForExt, readFileHead, resolveMedia, sniff, withMediaAccess } from '../../media/index.ts'
 import { colNode, fnNode, litNode } from '../../query/index.ts'
 import { parseType } from '../../types/index.ts'
 import { assertCanTouch } from '../tenant.ts'
@@ -153,7 +153,7 @@ export function consoleMediaRoutes(db: Tessera) {
     if (!range) return c.body(body, 200, { ...headers, 'content-type': type(head) })
     return c.body(body, 206, {
       ...headers,
-      'content-type': type(range.start === 0 ? head : await fileHead(file, 4096)),
+      'content-type': type(range.start === 0 ? head : await readFileHead(file, 4096)),
       'content-range': `bytes ${range.start}-${range.end}/${onDisk.size}`,
       'content-length': String(range.end - range.start + 1),
     })
