@@ -42,10 +42,10 @@ interface ArraySpan {
  * stream's failure (parseJsonStream, the request layer's whole-body read, the body limit's collecting read); a
  * TesseraError (the body limit's TOO_LARGE) passes as it is.
  */
-export function bodyReadFailed(e: unknown): Error {
+export function bodyReadFailed(e: unknown, nothingDone = 'nothing was done'): Error {
   if (isTesseraError(e)) return e
   const why = e instanceof Error ? e.message : String(e)
-  return invalid('INVALID_ARGUMENT', `the request body was cut off before its end (${why}): the client closed the connection or the upload broke off; nothing was done`)
+  return invalid('INVALID_ARGUMENT', `the request body was cut off before its end (${why}): the client closed the connection or the upload broke off; ${nothingDone}`)
 }
 
 /**

@@ -3,6 +3,9 @@ import type { WriteStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { invalid } from '../errors.ts'
+import { MAX_RECORD_CHARS } from '../io/index.ts'
+import type { RecordWatch } from '../io/index.ts'
 import { bodyReadFailed } from './json-body.ts'
 import { tooLarge } from './request.ts'
 
@@ -17,26 +20,39 @@ export interface SpooledUpload {
   chunks(): AsyncIterable<Uint8Array>
   /** Removes the file (once the import is done with it). */
   remove(): Promise<void>
+  /**
+   * The spool stopped where `watch` found a record past the import's limit: what came is read back, and the import
+   * fails on that record by its line (had it not, the end of what came fails it: nothing of a cut upload is imported).
+   */
+  readonly cut: boolean
 }
 
 /**
  * Writes `body` to a temporary file; a body cut off before its end is the client's 400, and one of more than
  * `maxBytes` (the server's --max-import-bytes, which the import counts again after decompression) its 413: neither
- * leaves a file.
+ * leaves a file. `watch` (the upload's format's, src/io/import/record-watch.ts) sees its text as it arrives: a record
+ * past the import's limit stops the spool there (an unclosed quote fails soon, not at the end of the upload).
  */
-export async function spoolUpload(body: ReadableStream<Uint8Array>, maxBytes: number, name: string): Promise<SpooledUpload> {
+export async function spoolUpload(body: ReadableStream<Uint8Array>, maxBytes: number, name: string, watch?: RecordWatch): Promise<SpooledUpload> {
   const path = join(tmpdir(), `tessera-upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`)
   const out = createWriteStream(path)
   const remove = () => rm(path, { force: true })
   let written = 0
+  let cut = false
+  const text = new TextDecoder()
   try {
     const reader = body.getReader()
     for (;;) {
-      const { value, done } = await reader.read().catch((e: unknown) => { throw bodyReadFailed(e) })
+      const { value, done } = await reader.read().catch((e: unknown) => { throw bodyReadFailed(e, 'nothing was imported') })
       if (done) break
       written += value.byteLength
       if (written > maxBytes) throw tooLarge(`${name}: more than ${maxBytes} bytes (limit); nothing was imported`, { file: name, limit: maxBytes })
       if (!out.write(value)) await drained(out)
+      if (watch?.feed(text.decode(value, { stream: true }))) {
+        cut = true
+        await reader.cancel().catch(() => undefined)
+        break
+      }
     }
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())))
   } catch (e) {
@@ -46,7 +62,14 @@ export async function spoolUpload(body: ReadableStream<Uint8Array>, maxBytes: nu
     await remove()
     throw e
   }
-  return { chunks: () => createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>, remove }
+  const read = () => createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>
+  return { chunks: cut ? () => thenRefused(read(), name) : read, remove, cut }
+}
+
+/** The bytes of a cut spool, then the refusal the import's own parser would have made at the long record. */
+async function* thenRefused(chunks: AsyncIterable<Uint8Array>, name: string): AsyncGenerator<Uint8Array> {
+  yield* chunks
+  throw invalid('INVALID_ROW', `${name}: a record is longer than ${MAX_RECORD_CHARS} characters (the limit for one record); the upload was read no further; nothing was imported`, { file: name, limit: MAX_RECORD_CHARS })
 }
 
 /** Resolves once the file has taken what it buffered; rejects if writing it failed (a full disk), never waits forever. */

@@ -3,7 +3,7 @@ import * as v from 'valibot'
 import type { Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
 import { errorPayload, streamErrorRecord } from '../errors.ts'
-import { exportQuery, importData } from '../../io/index.ts'
+import { exportQuery, importData, recordWatch } from '../../io/index.ts'
 import { bulkReads } from '../../store/index.ts'
 import type { ExportFormat } from '../../io/index.ts'
 import type { AuthEnv } from '../auth.ts'
@@ -16,8 +16,8 @@ import { spoolUpload } from '../upload-spool.ts'
 import { queryFromRequest } from './query.ts'
 import { TABLE } from './tables.ts'
 
-// Data in and out over HTTP, streamed both ways: an upload goes into importData as it arrives (the one route the
-// body size limit does not apply to), an export is written into the response as it is read (pinned at one
+// Data in and out over HTTP, streamed both ways: an upload is spooled to a file as it arrives and imported from it
+// (the one route the body size limit does not apply to; --max-import-bytes bounds it), an export is written into the response as it is read (pinned at one
 // version). An export that fails before its first byte is an ordinary error response; one that fails later ends
 // the stream cleanly with an error record (JSON Lines: {"$error": {...}}; CSV: a last line "$error,CODE,message";
 // Parquet: the file ends without its footer, so no reader takes it for complete), never with a reset connection.
@@ -58,7 +58,8 @@ export function ioRoutes(db: Tessera) {
     // the whole upload is here, never waiting on the client (upload-spool.ts). Parquet spools itself.
     const name = `upload to ${path}`
     const maxBytes = c.var.limits.maxImportBytes
-    const spooled = format === 'parquet' ? undefined : await spoolUpload(body, maxBytes, name)
+    // A gzip upload's bytes are not its text: its records are bounded by the import alone.
+    const spooled = format === 'parquet' ? undefined : await spoolUpload(body, maxBytes, name, encoding === 'gzip' ? undefined : recordWatch(format))
     const result = await importData(db, path, spooled ? spooled.chunks() : body, {
       format,
       name,
