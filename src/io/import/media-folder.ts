@@ -1,5 +1,5 @@
 import { opendir, stat } from 'node:fs/promises'
-import { join, relative, sep } from 'node:path'
+import { join, relative, resolve, sep } from 'node:path'
 import type { MediaKind } from '../../types/index.ts'
 import { globToRegExp } from './glob.ts'
 import type { RecordSource, SourceRecord } from './source.ts'
@@ -45,9 +45,12 @@ export function mediaFolderSource(root: string, options: MediaFolderOptions = {}
       else yield full
     }
   }
+  // Absolute: a path as given ('imgs') would be stored relative to this process's working directory, which the
+  // server or a later reader of the row does not share (a media column resolves it; a string column kept it as typed).
+  const base = resolve(root)
   async function* records(): AsyncGenerator<SourceRecord> {
-    for await (const full of walk(root)) {
-      const rel = relative(root, full).split(sep).join('/')
+    for await (const full of walk(base)) {
+      const rel = relative(base, full).split(sep).join('/')
       const kind = mediaKindOf(rel)
       if (match ? !match.test(rel) : !kind) continue
       const st = await stat(full)
