@@ -131,6 +131,8 @@ export const JobInfoSchema = v.object({
   table: Str,
   column: Str,
   index: v.optional(Str),
+  /** Index jobs: what the index swapped in at the end is built with (as the index list describes an index). */
+  builds: v.optional(v.object({ metric: v.picklist(['cosine', 'ip', 'l2']), dims: Count, embed: EmbedderInfoSchema, fullText: v.optional(Str) })),
   status: v.picklist(['running', 'done', 'failed', 'cancelled', 'interrupted']),
   rowsDone: Count,
   rowsTotal: Count,

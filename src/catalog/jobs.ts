@@ -43,6 +43,11 @@ export interface JobInfo {
   readonly column: string
   /** Index jobs: the name of the embedding index being built. */
   readonly index?: string
+  /**
+   * Index jobs: what the index swapped in at the end is built with, as listIndexes() describes an index, so a caller
+   * (a setup file's apply) can tell whether a pending rebuild makes the index it wants.
+   */
+  readonly builds?: JobIndexBuild
   /** 'interrupted': the catalog says running, but no process runs it (the process stopped); resume() continues it. */
   readonly status: JobStatus
   readonly rowsDone: number
@@ -51,6 +56,18 @@ export interface JobInfo {
   readonly createdAt: Date
   readonly updatedAt: Date
 }
+
+/** The index an index job makes: its metric, dimensions, embedder and full-text configuration. */
+export interface JobIndexBuild {
+  readonly metric: IndexMd['metric']
+  readonly dims: number
+  readonly embed: IndexMd['embed']
+  readonly fullText?: string
+}
+
+const jobIndexBuild = (index: NonNullable<JobSpec['index']>): JobIndexBuild => ({
+  metric: index.metric, dims: index.dims, embed: index.embed, ...(index.fullText ? { fullText: index.fullText.language } : {}),
+})
 
 export interface StartJobOptions {
   readonly table: Table | string
@@ -361,7 +378,7 @@ export class Jobs {
   #info(row: JobRow): JobInfo {
     const status: JobStatus = row.status === 'running' && !this.#running.has(Number(row.id)) ? 'interrupted' : row.status
     return {
-      id: Number(row.id), key: row.key, kind: row.kind, table: row.path ?? `#${row.table_id}`, column: row.column_name, ...(row.spec.index ? { index: row.spec.index.name } : {}), status,
+      id: Number(row.id), key: row.key, kind: row.kind, table: row.path ?? `#${row.table_id}`, column: row.column_name, ...(row.spec.index ? { index: row.spec.index.name, builds: jobIndexBuild(row.spec.index) } : {}), status,
       rowsDone: Number(row.rows_done), rowsTotal: Number(row.rows_total), error: row.error, createdAt: row.created_at, updatedAt: row.updated_at,
     }
   }

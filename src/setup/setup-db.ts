@@ -56,7 +56,8 @@ export type SetupTarget = Pick<TesseraApi<SetupTargetTable & TableApi>, 'createD
   /** Background jobs (index rebuilds with background: true), with the options POST /api/v1/jobs takes. */
   readonly jobs?: {
     startIndex(options: IndexJobOptions): Promise<{ id: number | string }>
-    list(): Promise<readonly { id: number | string; table: string; index?: string; status: string }[]>
+    list(): Promise<readonly PendingJob[]>
+    cancel(id: number | string, options: { dropColumn?: boolean }): Promise<unknown>
   }
 }
 
@@ -64,6 +65,15 @@ export type SetupTarget = Pick<TesseraApi<SetupTargetTable & TableApi>, 'createD
 export type IndexOptions = Omit<AddIndexRequest, 'column'>
 /** A background index build as the API contract describes one (POST /api/v1/jobs with index). */
 type IndexJobOptions = Omit<StartJobRequest, 'expr' | 'index'> & NonNullable<StartJobRequest['index']>
+
+/** A background job as jobs.list() reports it; an index job says what it builds (an older server does not). */
+interface PendingJob {
+  readonly id: number | string
+  readonly table: string
+  readonly index?: string
+  readonly status: string
+  readonly builds?: Omit<ExistingIndex, 'name' | 'column'>
+}
 
 /** An index as listIndexes() reports it (the parts a setup compares). */
 interface ExistingIndex {
@@ -455,10 +465,17 @@ export class SetupTable {
       if (!sameIndex(found, column, indexOptions)) this.#db.differ(`${what}: the index ${found.name} is built with ${was}${found.column !== undefined && found.column !== column ? ` on ${found.column}` : ''}, the setup says ${wanted}; to apply it, pass ifExists: 'replace' to addEmbeddingIndex('${column}') (rebuilds the index)`)
       return
     }
+    // A background rebuild a previous apply started may still be under way (or wait for `tessera serve` to resume
+    // it): it swaps its index in when done, so the index will be what the job builds. One building what the setup
+    // says is kept; one building something else (the setup changed again, or went back to the index as it is) is
+    // cancelled, else it would replace what this apply leaves or makes.
+    const pending = found ? await this.#pendingJob(found.name) : undefined
+    if (pending && (!pending.builds || sameIndex({ ...pending.builds, name: found!.name, column }, column, indexOptions))) return
+    if (pending) {
+      this.#db.changes.push(`cancel the background rebuild of ${what} with ${describeIndexChange({ ...pending.builds!, name: found!.name }, indexOptions)[0]} (job ${pending.id})`)
+      if (!this.#db.planning) await this.#db.target.jobs!.cancel(pending.id, { dropColumn: true })
+    }
     if (found && sameIndex(found, column, indexOptions)) return
-    // A background rebuild a previous apply started is still under way (or waits for `tessera serve` to resume it).
-    const jobs = found && background ? (await this.#db.target.jobs?.list()) ?? [] : []
-    if (jobs.some((j) => j.table === this.path && j.index === found!.name && (j.status === 'running' || j.status === 'interrupted'))) return
     const rows = await this.#rows()
     if (found) {
       const [was, wanted] = describeIndexChange(found, indexOptions)
@@ -478,6 +495,12 @@ export class SetupTable {
       return
     }
     await this.target.addEmbeddingIndex(column, { ...indexOptions, ...(found ? { name: found.name } : {}), ifExists: found ? 'replace' : 'ignore' })
+  }
+
+  /** The running or interrupted job rebuilding this table's index `name`, if any. */
+  async #pendingJob(name: string): Promise<PendingJob | undefined> {
+    const jobs = (await this.#db.target.jobs?.list()) ?? []
+    return jobs.find((j) => j.table === this.path && j.index === name && (j.status === 'running' || j.status === 'interrupted'))
   }
 
   /** The catalog's checks of an index (the column, its type against the embedder, the options), over the planned schema. */
