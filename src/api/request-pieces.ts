@@ -25,12 +25,15 @@ export const NameSchema = v.pipe(v.string(), v.maxLength(256), catalogCheck((s) 
 /**
  * A record keyed by names (a table's schema, update values, select outputs). valibot's record skips the reserved keys
  * without a word, before its key schema sees them: a table created with a '__proto__' column was created without it.
- * Such a key is refused first, as NameSchema refuses it (INVALID_NAME). Typed as the record it reads.
+ * Such a key is refused first, as NameSchema refuses it (INVALID_NAME). An array is refused too: valibot's record
+ * takes one as an object keyed '0', '1', ..., so a query's select of bare expressions ([{"col": "name"}]) answered a
+ * column named '0'. Typed as the record it reads.
  */
 export function nameRecord<K extends v.GenericSchema<string, string>, V extends v.GenericSchema>(key: K, value: V, what = 'name') {
   const record = v.record(key, value)
   return v.pipe(
     v.unknown(),
+    v.check((x: unknown) => !Array.isArray(x), `expected an object keyed by ${what}, got an array`),
     v.check<unknown>((x) => {
       if (x !== null && typeof x === 'object') for (const k of RESERVED_NAMES) if (Object.hasOwn(x, k)) checkNotReserved(k, what)
       return true
