@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { errorOf, invalid, TesseraError } from '../errors.ts'
@@ -126,6 +127,10 @@ async function loadSetup(file: string): Promise<SetupFn> {
 export async function importUserModule(file: string): Promise<Record<string, unknown>> {
   // Loaded lazily: src/index.ts re-exports this module.
   const aliased = await aliasModules({ tessera: () => import('../index.ts'), 'tessera/client': () => import('../client/index.ts') })
+  // Checked first: the runtime's error for a path with nothing there ("Cannot find module … imported from
+  // src/setup/apply.ts") was reported as a compile error of the file, naming this module.
+  const found = fileKind(file)
+  if (found !== 'file') throw invalid('INVALID_ARGUMENT', found === 'folder' ? `${file} is a folder; give the TypeScript file to run` : `${file}: no such file (looked for ${resolve(file)})`, { file })
   try {
     return (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>
   } catch (e) {
@@ -136,6 +141,14 @@ export async function importUserModule(file: string): Promise<Record<string, unk
       throw invalid('INVALID_ARGUMENT', `${file} imports 'tessera', which Deno cannot bind to this Tessera outside its project: run the command with Bun (npx bun bin/tessera.ts) or the binary, or import from the checkout's src/index.ts`)
     }
     throw e
+  }
+}
+
+function fileKind(file: string): 'file' | 'folder' | 'missing' {
+  try {
+    return statSync(resolve(file)).isDirectory() ? 'folder' : 'file'
+  } catch {
+    return 'missing'
   }
 }
 
