@@ -213,11 +213,25 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
       if (isTesseraError(e) && e.code === 'INVALID_NAME' && typeof e.details?.name === 'string' && order.includes(e.details.name)) {
         throw badColumnName(source.name, source.columns ? 'header' : 'input', e.details.name, e.message, tablePath)
       }
+      const keyColumn = isTesseraError(e) && e.code === 'INVALID_ARGUMENT' ? keyColumnOf(e, options.primaryKey) : undefined
+      if (keyColumn !== undefined) throw keyProblem(keyColumn, schema[keyColumn])
       if (!isTesseraError(e) || e.code !== 'TABLE_ALREADY_EXISTS' || attempt >= 3) throw e
     }
   }
   const target = table
   if (!created) assertMatchesTable(target, source.name, options)
+
+  /**
+   * The primary key the table could not be created with, said of the input: the catalog's words ("primary key column
+   * 'age' cannot be nullable ('int?')") named neither the file nor why the column was nullable, a record without a value.
+   */
+  function keyProblem(column: string, type: string | undefined): TesseraError {
+    const outcome = `nothing was imported ('${tablePath}' was not created)`
+    if (type === undefined) return invalid('INVALID_ARGUMENT', `${source.name} has no column '${column}' for the primary key (its columns: ${order.join(', ')}); ${outcome}`, { file: source.name, column })
+    const empty = sample.slice(0, sampledUpTo).find((r) => !isBad(r) && isEmptyValue(valuesOf(r, source.columns)[column], source.text))
+    const why = empty ? `${where(empty.loc)} has no value for it, so it was inferred nullable (${type})` : `its type is nullable (${type})`
+    return invalid('INVALID_ARGUMENT', `${source.name}: the primary key column '${column}' needs a value in every record, but ${why}; ${outcome}`, { file: source.name, column, ...(empty ? { [source.unit]: empty.loc } : {}) })
+  }
   // The declared keys past the sample are the table's columns (created with them, or checked to have them above):
   // records that have them convert them.
   for (const c of declaredLater) if (!order.includes(c)) order.push(c)
@@ -552,6 +566,16 @@ function withDeclaredLater(schema: Record<string, string>, later: readonly strin
   for (const name of later) schema[name] = formatType({ ...parseType(declared![name]!), nullable: true })
   return schema
 }
+
+/** The primary key column a catalog refusal names (details.column), when it is one of the import's key columns. */
+function keyColumnOf(e: TesseraError, primaryKey: string | readonly string[] | undefined): string | undefined {
+  const keys = primaryKey === undefined ? [] : typeof primaryKey === 'string' ? [primaryKey] : primaryKey
+  const column = e.details?.column
+  return typeof column === 'string' && keys.includes(column) ? column : undefined
+}
+
+/** A record's value that the import reads as null: missing, null, or (from text) an empty cell. */
+const isEmptyValue = (x: unknown, text: boolean): boolean => x === undefined || x === null || (text && x === '')
 
 function noColumnForType(file: string, column: string, type: string, columns: readonly string[]): TesseraError {
   return invalid('INVALID_ARGUMENT', `${file} has no column '${column}' to give the type '${type}' (its columns: ${columns.join(', ')}); nothing was imported`, { file, column, schema: true })
