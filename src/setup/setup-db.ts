@@ -214,6 +214,7 @@ export class SetupDb {
         ...(keyDiffers ? [`its primary key is ${haveKey.length ? haveKey.join(', ') : '(none)'}, the setup says ${key.length ? key.join(', ') : '(none)'}`] : []),
       ]
       if (ifExists === 'replace' && (what.length > 0 || missing.length > 0)) {
+        await this.#refuseDependents(p, t as unknown as ViewDefinition)
         const rows = await t.count()
         const whatAll = [...what, ...missing.map(([name, type]) => `it has no column ${name} (${type})`)]
         this.changes.push(`replace table ${p} ${described}${key.length ? ` key ${key.join(', ')}` : ''}${rows ? `, dropping its ${rows} rows` : ''}: ${whatAll.join('; ')}`)
@@ -232,6 +233,24 @@ export class SetupDb {
     this.changes.push(`create table ${p} ${described}`)
     if (this.planning) return this.#table(new SetupTable(this, undefined, p, schema, key))
     return this.#table(new SetupTable(this, await this.#target.createTable(p, schema, { ...createOptions, ifExists: 'ignore' }), p))
+  }
+
+  /**
+   * Replacing a table drops it, which the catalog refuses while views or snapshots are over it: found while planning,
+   * so the apply changes nothing, where it used to fail half-way (after the setup's earlier changes were made). Known
+   * where the target describes its tables (the library); over --url the replace itself still refuses it.
+   */
+  async #refuseDependents(path: string, table: ViewDefinition): Promise<void> {
+    if (typeof table.id !== 'number') return
+    const dependents: string[] = []
+    for (const other of await this.#target.listTables('', { recursive: true })) {
+      if (other === path) continue
+      const md = await this.#target.getTable(other).then((o) => (o as unknown as { md?: { view?: { baseId: number }; snapshot?: { baseId: number } } }).md, () => undefined)
+      if (md?.view?.baseId === table.id || md?.snapshot?.baseId === table.id) dependents.push(other)
+    }
+    if (dependents.length === 0) return
+    const names = dependents.map((d) => `'${d}'`).join(', ')
+    throw invalid('HAS_DEPENDENTS', `table ${path}: ifExists 'replace' would drop and recreate it, but ${names} ${dependents.length === 1 ? 'is a view or snapshot' : 'are views or snapshots'} over it; drop ${dependents.length === 1 ? 'it' : 'them'} first (tessera drop PATH; the setup's createView makes a view again), or change the setup to match the table`, { table: path, dependents })
   }
 
   /**
