@@ -357,6 +357,10 @@ export class SetupTable {
   readonly open: boolean
 
   readonly #plannedKey: readonly string[] | undefined
+  /** Computed columns this setup adds or replaces, by name: what they will read once applied. */
+  readonly #plannedExprs = new Map<string, ExprNode>()
+  /** Columns this setup drops (the target still lists them while planning). */
+  readonly #dropped = new Set<string>()
 
   constructor(db: SetupDb, target: SetupTargetTable | undefined, path: string, plannedSchema: Record<string, string> = {}, plannedKey?: readonly string[], options: { open?: boolean } = {}) {
     this.#db = db
@@ -456,6 +460,8 @@ export class SetupTable {
     if (same) return
     const rows = await this.#rows()
     this.#planned[name] = type === undefined ? '' : formatType({ ...type, nullable: true })
+    this.#plannedExprs.set(name, stripTables(toNode(expr)))
+    this.#dropped.delete(name)
     this.#db.changes.push(`${exists ? 'replace' : 'add'} computed column ${this.path}.${name} = ${show(expr)}${rows ? ` (backfill of ${rows} rows)` : ''}`)
     if (!this.#db.planning && this.target) await this.target.addComputedColumn(name, expr, { ...(options.onError ? { onError: options.onError } : {}), ifExists: exists ? 'replace' : 'ignore' })
   }
@@ -516,6 +522,25 @@ export class SetupTable {
     await this.target.addEmbeddingIndex(column, { ...indexOptions, ...(found ? { name: found.name } : {}), ifExists: found ? 'replace' : 'ignore' })
   }
 
+  /**
+   * Refuses, while planning too, a drop the catalog refuses: a key column, or one that computed columns or embedding
+   * indexes read (those the setup leaves, or makes, included). Found only when applied, it failed the apply half-way,
+   * after the setup's earlier changes were made.
+   */
+  #refuseDrop(name: string): void {
+    if (this.primaryKey()?.includes(name)) throw invalid('HAS_DEPENDENTS', `dropColumn('${name}') on ${this.path}: the column is part of the primary key and cannot be dropped`, { table: this.path, column: name })
+    const exprs = new Map(this.#plannedExprs)
+    for (const c of this.target?.columns?.() ?? []) if (c.expr !== undefined && !exprs.has(c.name)) exprs.set(c.name, c.expr as ExprNode)
+    const columns = [...exprs].filter(([c, e]) => c !== name && !this.#dropped.has(c) && exprReads(e, name)).map(([c]) => c)
+    const indexes = (this.target?.listIndexes() ?? []).filter((i) => i.column === name).map((i) => i.name)
+    if (columns.length === 0 && indexes.length === 0) return
+    const what = [
+      ...(columns.length ? [`computed column(s) ${columns.map((c) => `'${c}'`).join(', ')} (drop them first: dropColumn('${columns[0]}'))`] : []),
+      ...(indexes.length ? [`embedding index(es) ${indexes.map((i) => `'${i}'`).join(', ')}`] : []),
+    ]
+    throw invalid('HAS_DEPENDENTS', `dropColumn('${name}') on ${this.path}: the column is used by ${what.join(' and ')}`, { table: this.path, column: name, dependents: [...columns, ...indexes] })
+  }
+
   /** The running or interrupted job rebuilding this table's index `name`, if any. */
   async #pendingJob(name: string): Promise<PendingJob | undefined> {
     const jobs = (await this.#db.target.jobs?.list()) ?? []
@@ -531,11 +556,21 @@ export class SetupTable {
   }
 
   async dropColumn(name: string): Promise<void> {
-    if (!(name in this.schema())) return
+    if (!(name in this.schema()) || this.#dropped.has(name)) return
+    this.#refuseDrop(name)
     this.#db.changes.push(`drop column ${this.path}.${name}`)
     delete this.#planned[name]
+    this.#plannedExprs.delete(name)
+    this.#dropped.add(name)
     if (!this.#db.planning && this.target) await this.target.dropColumn(name, { ifNotExists: 'ignore' })
   }
+}
+
+/** Whether an expression reads the column `name`. */
+function exprReads(node: ExprNode, name: string): boolean {
+  const n = node as { col?: unknown; args?: readonly ExprNode[] }
+  if (typeof n.col === 'string') return n.col === name
+  return (n.args ?? []).some((a) => exprReads(a, name))
 }
 
 const ownVectors = (embed: ExistingIndex['embed'] | undefined): boolean => !embed || (embed.fn === 'vectors' && embed.modality === 'vector')
