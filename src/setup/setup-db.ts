@@ -214,7 +214,7 @@ export class SetupDb {
         ...(keyDiffers ? [`its primary key is ${haveKey.length ? haveKey.join(', ') : '(none)'}, the setup says ${key.length ? key.join(', ') : '(none)'}`] : []),
       ]
       if (ifExists === 'replace' && (what.length > 0 || missing.length > 0)) {
-        await this.#refuseDependents(p, t as unknown as ViewDefinition)
+        await this.#refuseDependents(p, t as unknown as ViewDefinition, 'table')
         const rows = await t.count()
         const whatAll = [...what, ...missing.map(([name, type]) => `it has no column ${name} (${type})`)]
         this.changes.push(`replace table ${p} ${described}${key.length ? ` key ${key.join(', ')}` : ''}${rows ? `, dropping its ${rows} rows` : ''}: ${whatAll.join('; ')}`)
@@ -236,11 +236,11 @@ export class SetupDb {
   }
 
   /**
-   * Replacing a table drops it, which the catalog refuses while views or snapshots are over it: found while planning,
-   * so the apply changes nothing, where it used to fail half-way (after the setup's earlier changes were made). Known
-   * where the target describes its tables (the library); over --url the replace itself still refuses it.
+   * Replacing a table or view drops it, which the catalog refuses while views or snapshots are over it: found while
+   * planning, so the apply changes nothing, where it used to fail half-way (after the setup's earlier changes were
+   * made). Known where the target describes its tables (the library); over --url the replace itself still refuses it.
    */
-  async #refuseDependents(path: string, table: ViewDefinition): Promise<void> {
+  async #refuseDependents(path: string, table: ViewDefinition, kind: 'table' | 'view'): Promise<void> {
     if (typeof table.id !== 'number') return
     const dependents: string[] = []
     for (const other of await this.#target.listTables('', { recursive: true })) {
@@ -250,7 +250,7 @@ export class SetupDb {
     }
     if (dependents.length === 0) return
     const names = dependents.map((d) => `'${d}'`).join(', ')
-    throw invalid('HAS_DEPENDENTS', `table ${path}: ifExists 'replace' would drop and recreate it, but ${names} ${dependents.length === 1 ? 'is a view or snapshot' : 'are views or snapshots'} over it; drop ${dependents.length === 1 ? 'it' : 'them'} first (tessera drop PATH; the setup's createView makes a view again), or change the setup to match the table`, { table: path, dependents })
+    throw invalid('HAS_DEPENDENTS', `${kind} ${path}: ifExists 'replace' would drop and recreate it, but ${names} ${dependents.length === 1 ? 'is a view or snapshot' : 'are views or snapshots'} over it; drop ${dependents.length === 1 ? 'it' : 'them'} first (tessera drop PATH; the setup's createView makes a view again), or change the setup to match the ${kind}`, { table: path, dependents })
   }
 
   /**
@@ -276,6 +276,7 @@ export class SetupDb {
       const t = await this.#target.getTable(p)
       const what = viewDifferences(t as unknown as ViewDefinition, base, viewOptions)
       if (what.length > 0 && ifExists === 'replace') {
+        await this.#refuseDependents(p, t as unknown as ViewDefinition, 'view')
         this.changes.push(`replace ${described}: ${what.join('; ')}`)
         if (this.planning || !base.target) return planned()
         return this.#table(new SetupTable(this, await this.#createView(p, base, viewOptions, 'replace'), p))

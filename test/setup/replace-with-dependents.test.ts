@@ -6,7 +6,7 @@ import type { SetupTarget } from '../../src/setup/setup-db.ts'
 import { templateBlob, tempDir } from '../support/db.ts'
 import { rejection } from '../support/settle.ts'
 
-// createTable(..., { ifExists: 'replace' }) drops and recreates a table whose definition differs, which the catalog
+// createTable and createView with ifExists: 'replace' drop and recreate a table or view whose definition differs, which the catalog
 // refuses while a view or snapshot is over it. The plan did not know: it passed ("would replace table app/docs"), and
 // the apply then failed at the replace after the setup's earlier changes were made (a dir, a table). The plan now
 // refuses it naming the dependents, so the apply changes nothing.
@@ -48,4 +48,18 @@ test("a replace of a table with a view or snapshot over it fails the plan, namin
   expect((await applySetup(changed, target)).changed).toBe(true)
   expect(Object.keys((await db.getTable('app/docs')).schema())).toEqual(['id', 'text', 'n'])
   expect(await db.listTables('app')).toEqual(['app/docs', 'app/short'])
+})
+
+test('a replace of a view with a view over it alike', async () => {
+  const target = db as unknown as SetupTarget
+  const views = (limit: number, replace = false) => defineSetup(async (s) => {
+    await s.createDir('vw')
+    const docs = await s.createTable('vw/docs', { id: 'int' })
+    const short = await s.createView('vw/short', docs, { where: docs.c.id.lt(limit), ...(replace ? { ifExists: 'replace' as const } : {}) })
+    await s.createView('vw/shorter', short, { where: short.c.id.lt(5) })
+  })
+  await applySetup(views(10), target)
+  const e = (await rejection(applySetup(views(20, true), target, { plan: true }))) as Error & { code?: string }
+  expect(e.code).toBe('HAS_DEPENDENTS')
+  expect(e.message).toStartWith("view vw/short: ifExists 'replace' would drop and recreate it, but 'vw/shorter' is a view or snapshot over it; drop it first")
 })
