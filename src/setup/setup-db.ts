@@ -459,6 +459,14 @@ export class SetupTable {
       return
     }
     if (same) return
+    if (exists) {
+      // As the catalog refuses the replace (it would not recompute what reads the column): before anything is changed.
+      const { columns, indexes } = this.#readersOf(name)
+      const readers = [...columns.map((c) => `computed column '${c}'`), ...indexes.map((i) => `embedding index '${i}'`)]
+      if (readers.length > 0) {
+        throw invalid('HAS_DEPENDENTS', `addComputedColumn('${name}') on ${this.path} with ifExists 'replace': ${readers.join(', ')} ${readers.length === 1 ? 'reads' : 'read'} the column, and a replace does not recompute ${readers.length === 1 ? 'it' : 'them'}; drop ${readers.length === 1 ? 'it' : 'them'} first, or leave the column as it is`, { table: this.path, column: name, dependents: [...columns, ...indexes] })
+      }
+    }
     const rows = await this.#rows()
     this.#planned[name] = type === undefined ? '' : formatType({ ...type, nullable: true })
     this.#plannedExprs.set(name, stripTables(toNode(expr)))
@@ -530,16 +538,22 @@ export class SetupTable {
    */
   #refuseDrop(name: string): void {
     if (this.primaryKey()?.includes(name)) throw invalid('HAS_DEPENDENTS', `dropColumn('${name}') on ${this.path}: the column is part of the primary key and cannot be dropped`, { table: this.path, column: name })
-    const exprs = new Map(this.#plannedExprs)
-    for (const c of this.target?.columns?.() ?? []) if (c.expr !== undefined && !exprs.has(c.name)) exprs.set(c.name, c.expr as ExprNode)
-    const columns = [...exprs].filter(([c, e]) => c !== name && !this.#dropped.has(c) && exprReads(e, name)).map(([c]) => c)
-    const indexes = (this.target?.listIndexes() ?? []).filter((i) => i.column === name).map((i) => i.name)
+    const { columns, indexes } = this.#readersOf(name)
     if (columns.length === 0 && indexes.length === 0) return
     const what = [
       ...(columns.length ? [`computed column(s) ${columns.map((c) => `'${c}'`).join(', ')} (drop them first: dropColumn('${columns[0]}'))`] : []),
       ...(indexes.length ? [`embedding index(es) ${indexes.map((i) => `'${i}'`).join(', ')}`] : []),
     ]
     throw invalid('HAS_DEPENDENTS', `dropColumn('${name}') on ${this.path}: the column is used by ${what.join(' and ')}`, { table: this.path, column: name, dependents: [...columns, ...indexes] })
+  }
+
+  /** The computed columns (as the setup leaves or makes them) and embedding indexes that read the column `name`. */
+  #readersOf(name: string): { columns: string[]; indexes: string[] } {
+    const exprs = new Map(this.#plannedExprs)
+    for (const c of this.target?.columns?.() ?? []) if (c.expr !== undefined && !exprs.has(c.name)) exprs.set(c.name, c.expr as ExprNode)
+    const columns = [...exprs].filter(([c, e]) => c !== name && !this.#dropped.has(c) && exprReads(e, name)).map(([c]) => c)
+    const indexes = (this.target?.listIndexes() ?? []).filter((i) => i.column === name).map((i) => i.name)
+    return { columns, indexes }
   }
 
   /** The running or interrupted job rebuilding this table's index `name`, if any. */

@@ -10,7 +10,9 @@ import { rejection } from '../support/settle.ts'
 
 // A setup's dropColumn of a column that a computed column or an embedding index reads (or a key column) passed the
 // plan ("would drop column docs.text"); the apply then failed at the drop, after the setup's earlier changes were
-// made, and listed the failed drop among them. The plan now refuses it, naming what reads the column.
+// made, and listed the failed drop among them. The plan now refuses it, naming what reads the column. A replace of a
+// computed column that another computed column reads (addComputedColumn with ifExists: 'replace'), which the catalog
+// refuses too, alike.
 
 let db: Tessera
 beforeAll(async () => {
@@ -19,6 +21,7 @@ beforeAll(async () => {
     const docs = await s.createTable('docs', { id: 'int', text: 'string', note: 'string?' }, { primaryKey: 'id' })
     await docs.addComputedColumn('upper', docs.c.text.upper())
     await docs.addEmbeddingIndex('note', { embed: embedders.lexical({ dims: 16 }), name: 'lex' })
+    await docs.addComputedColumn('shout', docs.c.upper.lower())
   }), db as unknown as SetupTarget)
 })
 afterAll(async () => {
@@ -35,6 +38,7 @@ const dropping = (column: string, before?: string) => defineSetup(async (s) => {
 async function refusedOn(target: SetupTarget): Promise<void> {
   for (const [column, message] of [
     ['text', "dropColumn('text') on docs: the column is used by computed column(s) 'upper' (drop them first: dropColumn('upper'))"],
+    ['upper', "dropColumn('upper') on docs: the column is used by computed column(s) 'shout' (drop them first: dropColumn('shout'))"],
     ['note', "dropColumn('note') on docs: the column is used by embedding index(es) 'lex'"],
     ['id', "dropColumn('id') on docs: the column is part of the primary key and cannot be dropped"],
   ] as const) {
@@ -46,7 +50,19 @@ async function refusedOn(target: SetupTarget): Promise<void> {
   }
   expect(await db.listTables()).toEqual(['docs'])
   // Dropping what reads it first is planned in order.
-  expect((await applySetup(dropping('text', 'upper'), target, { plan: true })).changes).toEqual(['create table first (id int)', 'drop column docs.upper', 'drop column docs.text'])
+  expect((await applySetup(dropping('upper', 'shout'), target, { plan: true })).changes).toEqual(['create table first (id int)', 'drop column docs.shout', 'drop column docs.upper'])
+
+  const replacing = defineSetup(async (s) => {
+    await s.createTable('first', { id: 'int' })
+    const docs = await s.createTable('docs', { id: 'int', text: 'string', note: 'string?' }, { primaryKey: 'id' })
+    await docs.addComputedColumn('upper', docs.c.text.strip(), { ifExists: 'replace' })
+  })
+  for (const plan of [true, false]) {
+    const e = (await rejection(applySetup(replacing, target, { plan }))) as Error & { code?: string }
+    expect(e.code).toBe('HAS_DEPENDENTS')
+    expect(e.message).toStartWith("addComputedColumn('upper') on docs with ifExists 'replace': computed column 'shout' reads the column, and a replace does not recompute it")
+  }
+  expect(await db.listTables()).toEqual(['docs'])
 }
 
 test('a drop of a column something reads fails the plan, and the apply changes nothing', async () => {
