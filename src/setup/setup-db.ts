@@ -156,6 +156,20 @@ export class SetupDb {
     return this.#differences.filter((d) => d.stands?.() ?? true).map((d) => d.text)
   }
 
+  /**
+   * @internal Makes the change whose line was pushed just before: a call that fails made no change (each is one
+   * catalog change), so its line goes, and a failed apply does not list it among the changes it made.
+   */
+  async applying<T>(op: () => Promise<T>): Promise<T> {
+    const at = this.changes.length - 1
+    try {
+      return await op()
+    } catch (e) {
+      this.changes.splice(at, 1)
+      throw e
+    }
+  }
+
   /** @internal A difference the setup does not change (SetupTable reports its own). */
   differ(text: string, stands?: () => boolean): void {
     this.#differences.push(stands ? { text, stands } : { text })
@@ -190,7 +204,7 @@ export class SetupDb {
     if (options.parents === false) await this.#checkParent(p)
     for (let d = p; d; d = d.includes('/') ? d.slice(0, d.lastIndexOf('/')) : '') this.#plannedDirs.add(d)
     this.changes.push(`create dir ${p}`)
-    if (!this.planning) await this.#target.createDir(p, { ifExists: 'ignore', parents: options.parents ?? true })
+    if (!this.planning) await this.applying(() => this.#target.createDir(p, { ifExists: 'ignore', parents: options.parents ?? true }))
   }
 
   /**
@@ -219,7 +233,7 @@ export class SetupDb {
         const whatAll = [...what, ...missing.map(([name, type]) => `it has no column ${name} (${type})`)]
         this.changes.push(`replace table ${p} ${described}${key.length ? ` key ${key.join(', ')}` : ''}${rows ? `, dropping its ${rows} rows` : ''}: ${whatAll.join('; ')}`)
         if (this.planning) return this.#table(new SetupTable(this, undefined, p, schema, key))
-        return this.#table(new SetupTable(this, await this.#target.createTable(p, schema, { ...createOptions, ifExists: 'replace' }), p))
+        return this.#table(new SetupTable(this, await this.applying(() => this.#target.createTable(p, schema, { ...createOptions, ifExists: 'replace' })), p))
       }
       const table = this.#table(new SetupTable(this, t, p))
       for (const w of what) this.differ(`table ${p}: ${w}; to apply it, pass ifExists: 'replace' to createTable('${path}') (drops and recreates the table, losing its rows), or change the setup to match`)
@@ -232,7 +246,7 @@ export class SetupDb {
     await this.#checkParent(p)
     this.changes.push(`create table ${p} ${described}`)
     if (this.planning) return this.#table(new SetupTable(this, undefined, p, schema, key))
-    return this.#table(new SetupTable(this, await this.#target.createTable(p, schema, { ...createOptions, ifExists: 'ignore' }), p))
+    return this.#table(new SetupTable(this, await this.applying(() => this.#target.createTable(p, schema, { ...createOptions, ifExists: 'ignore' })), p))
   }
 
   /**
@@ -279,7 +293,7 @@ export class SetupDb {
         await this.#refuseDependents(p, t as unknown as ViewDefinition, 'view')
         this.changes.push(`replace ${described}: ${what.join('; ')}`)
         if (this.planning || !base.target) return planned()
-        return this.#table(new SetupTable(this, await this.#createView(p, base, viewOptions, 'replace'), p))
+        return this.#table(new SetupTable(this, await this.applying(() => this.#createView(p, base, viewOptions, 'replace')), p))
       }
       for (const w of what) this.differ(`view ${p}: ${w}; to apply it, pass ifExists: 'replace' to createView('${path}') (recreates the view from its base)`)
       return this.#table(new SetupTable(this, t, p))
@@ -287,7 +301,7 @@ export class SetupDb {
     await this.#checkParent(p)
     this.changes.push(`create ${described}`)
     if (this.planning || !base.target) return planned()
-    return this.#table(new SetupTable(this, await this.#createView(p, base, viewOptions, 'ignore'), p))
+    return this.#table(new SetupTable(this, await this.applying(() => this.#createView(p, base, viewOptions, 'ignore')), p))
   }
 
   #createView(p: string, base: SetupTable, options: { where?: ExprLike; iterator?: IteratorRequest }, ifExists: 'ignore' | 'replace'): Promise<SetupTargetTable> {
@@ -438,7 +452,8 @@ export class SetupTable {
     if (!t.nullable && (await this.#rows()) > 0) throw invalid('INVALID_TYPE', `column '${name}' of type ${formatType(t)} cannot be added to '${this.path}', which has rows; make it nullable ('${formatType(t)}?')`, { column: name })
     this.#planned[name] = type
     this.#db.changes.push(`add column ${this.path}.${name} ${type}`)
-    if (!this.#db.planning && this.target) await this.target.addColumn(name, type, { ifExists: 'ignore' })
+    const target = this.target
+    if (!this.#db.planning && target) await this.#db.applying(() => target.addColumn(name, type, { ifExists: 'ignore' }))
   }
 
   /** ifExists 'replace' recomputes when the expression (or onError) changed; the default keeps an existing column. */
@@ -472,7 +487,8 @@ export class SetupTable {
     this.#plannedExprs.set(name, stripTables(toNode(expr)))
     this.#dropped.delete(name)
     this.#db.changes.push(`${exists ? 'replace' : 'add'} computed column ${this.path}.${name} = ${show(expr)}${rows ? ` (backfill of ${rows} rows)` : ''}`)
-    if (!this.#db.planning && this.target) await this.target.addComputedColumn(name, expr, { ...(options.onError ? { onError: options.onError } : {}), ifExists: exists ? 'replace' : 'ignore' })
+    const target = this.target
+    if (!this.#db.planning && target) await this.#db.applying(() => target.addComputedColumn(name, expr, { ...(options.onError ? { onError: options.onError } : {}), ifExists: exists ? 'replace' : 'ignore' }))
   }
 
   #typeOfComputed(name: string, expr: ExprLike): ReturnType<typeof typeOf> | undefined {
@@ -507,7 +523,7 @@ export class SetupTable {
     if (pending && (!pending.builds || sameIndex({ ...pending.builds, name: found!.name, column }, column, indexOptions))) return
     if (pending) {
       this.#db.changes.push(`cancel the background rebuild of ${what} with ${describeIndexChange({ ...pending.builds!, name: found!.name }, indexOptions)[0]} (job ${pending.id})`)
-      if (!this.#db.planning) await this.#db.target.jobs!.cancel(pending.id, { dropColumn: true })
+      if (!this.#db.planning) await this.#db.applying(() => this.#db.target.jobs!.cancel(pending.id, { dropColumn: true }))
     }
     if (found && sameIndex(found, column, indexOptions)) return
     const rows = await this.#rows()
@@ -517,7 +533,13 @@ export class SetupTable {
     } else {
       this.#db.changes.push(`add ${what}${rows ? `: embed and index ${rows} rows` : ''}`)
     }
-    if (this.#db.planning || !this.target?.addEmbeddingIndex) return
+    const target = this.target
+    if (this.#db.planning || !target?.addEmbeddingIndex) return
+    await this.#db.applying(() => this.#addIndex(target, column, found, indexOptions, background, what))
+  }
+
+  /** Builds the index (or starts its background rebuild), as addEmbeddingIndex decided. */
+  async #addIndex(target: SetupTargetTable, column: string, found: ExistingIndex | undefined, indexOptions: IndexOptions, background: boolean | undefined, what: string): Promise<void> {
     if (found && background) {
       if (!this.#db.target.jobs) throw new Error(`background: true needs a target with jobs (db.jobs.startIndex)`)
       const { embed, name: _name, ...rest } = indexOptions
@@ -528,7 +550,7 @@ export class SetupTable {
       this.#db.changes[this.#db.changes.length - 1] += ` (job ${job.id})`
       return
     }
-    await this.target.addEmbeddingIndex(column, { ...indexOptions, ...(found ? { name: found.name } : {}), ifExists: found ? 'replace' : 'ignore' })
+    await target.addEmbeddingIndex!(column, { ...indexOptions, ...(found ? { name: found.name } : {}), ifExists: found ? 'replace' : 'ignore' })
   }
 
   /**
@@ -577,7 +599,8 @@ export class SetupTable {
     delete this.#planned[name]
     this.#plannedExprs.delete(name)
     this.#dropped.add(name)
-    if (!this.#db.planning && this.target) await this.target.dropColumn(name, { ifNotExists: 'ignore' })
+    const target = this.target
+    if (!this.#db.planning && target) await this.#db.applying(() => target.dropColumn(name, { ifNotExists: 'ignore' }))
   }
 }
 
