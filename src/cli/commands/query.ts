@@ -48,21 +48,25 @@ examples:
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}' (quote the JSON query as one argument)`)
     if (inline !== undefined && values.query !== undefined) throw new UsageError('give the query either as an argument or with --query, not both')
     const text = inline ?? (values.query as string | undefined)
-    const { head, tail, ...spec } = text === undefined ? {} : parseJsonOption('the query', text)
+    const { head, tail, count: countKey, ...spec } = text === undefined ? {} : parseJsonOption('the query', text)
+    // "count": true, as POST /api/v1/query takes it, is --count: it was ignored here (the rows shown) and, sent on to a
+    // server, answered {"count": n}, which the table display then failed to read.
+    if (countKey !== undefined && typeof countKey !== 'boolean') throw new UsageError(`"count" must be true or false, got ${JSON.stringify(countKey)}`)
+    const count = !!values.count || countKey === true
     if ('table' in spec && spec.table !== table) throw new UsageError('the table is the first argument; leave "table" out of the JSON')
     // "head"/"tail": the first or last n rows in insertion order (Query.head/tail), as POST /api/v1/query takes them.
     const ends = endsOf(head, tail)
-    if (ends && values.count) throw new UsageError(`"${ends.key}" picks rows to show; --count counts all matching rows: leave one out`)
+    if (ends && count) throw new UsageError(`"${ends.key}" picks rows to show; --count counts all matching rows: leave one out`)
     if (ends && (values.jsonl || values.csv)) throw new UsageError(`"${ends.key}" answers as the table display or --json; --jsonl/--csv stream the query ("limit" bounds them)`)
     const machine = values.json || values.jsonl || values.csv
-    const display = !machine && !values.count && !ends
+    const display = !machine && !count && !ends
     const limit = intOption('--limit', values.limit as string | undefined, 0, MAX_LIMIT) ?? (typeof spec.limit === 'number' ? spec.limit : display ? 20 : undefined)
     // One row more than shown tells whether the table display left rows out.
     const body = { ...spec, table, ...(limit !== undefined ? { limit: display ? limit + 1 : limit } : {}) }
 
     // Rows as JSONL or CSV are streamed page by page (the way to read a big result, README says), written by
     // export's own writers: the same cells as `tessera export`, so null and "" differ in CSV and it imports back.
-    if ((values.jsonl || values.csv) && !values.count && !values.json) {
+    if ((values.jsonl || values.csv) && !count && !values.json) {
       const format = values.jsonl ? 'jsonl' : 'csv'
       await withTarget(values, 'tessera query', async (db) => {
         if (!isRemote(db)) return void (await exportQuery(await queryFromJson(db, body), stdoutStream(), { format }))
@@ -77,12 +81,12 @@ examples:
     const answer = await withTarget(values, 'tessera query', async (db): Promise<Answer | number> => {
       if (isRemote(db)) {
         if (ends) return db.http.request<Answer>('POST', '/api/v1/query', { ...body, [ends.key]: ends.n })
-        if (values.count) return (await db.http.request<{ count: number }>('POST', '/api/v1/query', { ...body, count: true })).count
+        if (count) return (await db.http.request<{ count: number }>('POST', '/api/v1/query', { ...body, count: true })).count
         return db.http.request<Answer>('POST', '/api/v1/query', body)
       }
       const query = await queryFromJson(db, body)
       if (ends) return (await (ends.key === 'head' ? query.head(ends.n) : query.tail(ends.n))).toJSON()
-      if (values.count) return query.count()
+      if (count) return query.count()
       return (await query.collect()).toJSON()
     }, { mustExist: true })
     if (typeof answer === 'number') return out(String(answer))
