@@ -1,4 +1,4 @@
-import { NotFoundError } from '../../errors.ts'
+import { notFound, NotFoundError } from '../../errors.ts'
 import type { Command } from '../command.ts'
 import { out, TARGET_HELP, TARGET_OPTIONS, UsageError } from '../command.ts'
 import { tableKind } from '../table-kind.ts'
@@ -40,7 +40,12 @@ examples:
         return kind
       }
       if (ifNotExists === 'ignore' && !(await db.listDirs(parentOf(path)).then((dirs) => dirs.includes(path), () => false))) return undefined
-      await db.dropDir(path, { force, ifNotExists })
+      // Not a table, and no dir: the dir's refusal ("directory 'app/old_docs' does not exist") read as if a table
+      // could not be at that path, when the user most often meant one.
+      await db.dropDir(path, { force, ifNotExists }).catch((e: unknown) => {
+        if (e instanceof NotFoundError && e.code === 'DIR_NOT_FOUND') throw notFound('NOT_FOUND', `nothing to drop at '${path}': no table, view, snapshot or directory has that path`, { path })
+        throw e
+      })
       return 'dir'
     }, { mustExist: !values['if-exists'] })
     out(what ? `dropped ${what} ${path}` : `${path} does not exist: nothing dropped (--if-exists)`)
