@@ -158,6 +158,8 @@ export function refuseUnknownOptions(call: string, options: object | undefined, 
   for (const [name, allowed] of Object.entries(known)) {
     const value = values[name]
     if (value === undefined || allowed === true || allowed.includes(value)) continue
+    // A flag in the words the library and the HTTP API already use for one (BoolOption, src/api/request-pieces.ts).
+    if (allowed === OPTION_VALUES.flag) throw invalid('INVALID_ARGUMENT', `${call}: ${name} must be true or false, got ${String(JSON.stringify(value)).slice(0, 60)}`, { option: name })
     throw invalid('INVALID_ARGUMENT', `${call}: option '${name}' takes ${allowed.map((a) => JSON.stringify(a)).join(', ')}; got ${String(JSON.stringify(value)).slice(0, 60)}`, { option: name })
   }
 }
