@@ -194,6 +194,9 @@ export async function runImport(db: Tessera, tablePath: string, source: RecordSo
   for (let attempt = 1; table === undefined; attempt++) {
     try {
       table = await db.getTable(tablePath)
+      // Before its columns are compared with the file's: a view's mismatch was named first ("column 'name' is not in
+      // 'app/short'"), then, once the file matched, that no row can go into a view.
+      refuseReadOnlyTarget(table)
       break
     } catch (e) {
       if (!isTesseraError(e) || e.code !== 'TABLE_NOT_FOUND') throw e
@@ -614,4 +617,10 @@ function isInputError(e: unknown): boolean {
   if (!(e instanceof Error)) return false
   const code = (e as { code?: unknown }).code
   return e instanceof SyntaxError || e.name === 'CsvError' || e.name === 'AbortError' || (typeof code === 'string' && (code.startsWith('CSV_') || /^E[A-Z]+$/.test(code)))
+}
+
+/** A view or snapshot takes no imported rows (a view's follow its base; a snapshot is a fixed version). */
+function refuseReadOnlyTarget(table: Table): void {
+  if (table.md.view) throw invalid('READ_ONLY', `'${table.path}' is a view: its rows follow its base table; import into the base instead`, { table: table.path })
+  if (table.isReadOnly) throw invalid('READ_ONLY', `'${table.path}' is read-only (a snapshot or a past version); import into a table`, { table: table.path })
 }
