@@ -70,6 +70,17 @@ describe('import --report', () => {
     expect((await ok('query', 'app/people', '--count', '--home', home)).trim()).toBe('5')
   })
 
+  test('--skip-bad-rows without --report names the first skipped rows on stderr (it said how many, not why)', async () => {
+    const rows = ['id,name', '20,ok', ...Array.from({ length: 7 }, (_, i) => `bad${i},x`)].join('\n')
+    writeFileSync(join(folder, 'some-bad.csv'), `${rows}\n`)
+    const r = await cli('import', 'some-bad.csv', 'app/skips', '--type', 'id:int', '--skip-bad-rows', '--home', home)
+    expect(r.code).toBe(0)
+    expect(r.stderr).toContain('7 skipped')
+    expect(r.stderr).toContain("  skipped line 3, column 'id': ")
+    expect(r.stderr).toContain('  … 2 more; --report FILE lists every skipped row')
+    expect(r.stderr).not.toContain('skipped line 8')
+  })
+
   test('--report without --skip-bad-rows, and --type for a column the input lacks, are refused naming the flag', async () => {
     const report = await cli('import', 'people.csv', 'app/other', '--report', join(folder, 'r.jsonl'), '--home', home)
     expect(report.code).toBe(2)

@@ -4,10 +4,13 @@ import { TesseraError } from '../../errors.ts'
 import { importFile } from '../../io/index.ts'
 import type { ImportFormat } from '../../io/index.ts'
 import type { Command } from '../command.ts'
-import { DATA_DIR_OPTIONS, out, STORE_HELP, UsageError } from '../command.ts'
+import { DATA_DIR_OPTIONS, err, out, STORE_HELP, UsageError } from '../command.ts'
 import { intOption } from '../format.ts'
 import { progressBar } from '../progress.ts'
 import { openHome } from '../target.ts'
+
+/** Skipped rows named on stderr when no --report file takes them. */
+const SHOWN_PROBLEMS = 5
 
 /** --format's names, as the help lists them, and the library's format each stands for. */
 const FORMATS: Readonly<Record<string, ImportFormat>> = Object.freeze({
@@ -93,6 +96,11 @@ export const importCommand: Command = {
         onProgress: (p) => bar.update(`${p.rowsInserted} rows${p.rowsSkipped ? `, ${p.rowsSkipped} skipped` : ''}`, totalBytes ? Math.min(1, p.bytesRead / totalBytes) : undefined),
       })
       bar.done(`${r.rowsInserted} rows imported${r.rowsSkipped ? `, ${r.rowsSkipped} skipped${r.reportFile ? ` (see ${r.reportFile})` : ''}` : ''}${r.created ? ` into new table (${Object.entries(r.schema).map(([k, t]) => `${k} ${t}`).join(', ')})` : ''}`)
+      // Without --report, why rows were skipped would be said nowhere: the first few go to stderr.
+      if (r.rowsSkipped > 0 && !r.reportFile) {
+        for (const p of r.problems.slice(0, SHOWN_PROBLEMS)) err(`  skipped ${p.line !== undefined ? `line ${p.line}` : `row ${p.row ?? '?'}`}${p.column ? `, column '${p.column}'` : ''}: ${p.error}`)
+        if (r.rowsSkipped > SHOWN_PROBLEMS) err(`  … ${r.rowsSkipped - SHOWN_PROBLEMS} more; --report FILE lists every skipped row`)
+      }
       out(JSON.stringify({ table: r.table, rowsInserted: r.rowsInserted, rowsSkipped: r.rowsSkipped, created: r.created }))
       return 0
     } catch (e) {
