@@ -1,10 +1,6 @@
-import { createReadStream, createWriteStream } from 'node:fs'
-import type { WriteStream } from 'node:fs'
-import { rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { createReadStream } from 'node:fs'
 import { invalid } from '../errors.ts'
-import { MAX_RECORD_CHARS } from '../io/index.ts'
+import { MAX_RECORD_CHARS, spoolToTempFile } from '../io/index.ts'
 import type { RecordWatch } from '../io/index.ts'
 import { bodyReadFailed } from './json-body.ts'
 import { tooLarge } from './request.ts'
@@ -34,54 +30,31 @@ export interface SpooledUpload {
  * past the import's limit stops the spool there (an unclosed quote fails soon, not at the end of the upload).
  */
 export async function spoolUpload(body: ReadableStream<Uint8Array>, maxBytes: number, name: string, watch?: RecordWatch): Promise<SpooledUpload> {
-  const path = join(tmpdir(), `tessera-upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`)
-  const out = createWriteStream(path)
-  const remove = () => rm(path, { force: true })
-  let written = 0
   let cut = false
-  const text = new TextDecoder()
-  try {
+  async function* checked(): AsyncGenerator<Uint8Array> {
     const reader = body.getReader()
+    const text = new TextDecoder()
+    let written = 0
     for (;;) {
       const { value, done } = await reader.read().catch((e: unknown) => { throw bodyReadFailed(e, 'nothing was imported') })
-      if (done) break
+      if (done) return
       written += value.byteLength
       if (written > maxBytes) throw tooLarge(`${name}: more than ${maxBytes} bytes (limit); nothing was imported`, { file: name, limit: maxBytes })
-      if (!out.write(value)) await drained(out)
+      yield value
       if (watch?.feed(text.decode(value, { stream: true }))) {
         cut = true
         await reader.cancel().catch(() => undefined)
-        break
+        return
       }
     }
-    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())))
-  } catch (e) {
-    // Writes still queued fail once the stream is destroyed: their error is this failure's, not another to throw.
-    out.on('error', () => undefined)
-    out.destroy()
-    await remove()
-    throw e
   }
-  const read = () => createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>
-  return { chunks: cut ? () => thenRefused(read(), name) : read, remove, cut }
+  const file = await spoolToTempFile(checked())
+  const read = () => createReadStream(file.path, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>
+  return { chunks: cut ? () => thenRefused(read(), name) : read, remove: file.remove, cut }
 }
 
 /** The bytes of a cut spool, then the refusal the import's own parser would have made at the long record. */
 async function* thenRefused(chunks: AsyncIterable<Uint8Array>, name: string): AsyncGenerator<Uint8Array> {
   yield* chunks
   throw invalid('INVALID_ROW', `${name}: a record is longer than ${MAX_RECORD_CHARS} characters (the limit for one record); the upload was read no further; nothing was imported`, { file: name, limit: MAX_RECORD_CHARS })
-}
-
-/** Resolves once the file has taken what it buffered; rejects if writing it failed (a full disk), never waits forever. */
-function drained(out: WriteStream): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const done = (e?: Error) => {
-      out.off('drain', done)
-      out.off('error', done)
-      if (e) reject(e)
-      else resolve()
-    }
-    out.on('drain', done)
-    out.on('error', done)
-  })
 }

@@ -1,11 +1,9 @@
-import { createWriteStream } from 'node:fs'
-import { open, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { open } from 'node:fs/promises'
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet'
 import type { AsyncBuffer, FileMetaData, SchemaTree } from 'hyparquet'
 import { invalid } from '../../errors.ts'
 import type { ByteInput } from './bytes.ts'
+import { spoolToTempFile } from './spool.ts'
 import type { RecordSource, SourceRecord } from './source.ts'
 
 // Parquet one row group at a time (a row group is the unit Parquet compresses, so it is the smallest read that
@@ -50,18 +48,12 @@ export async function parquetBody(input: ByteInput, bytes?: Uint8Array): Promise
     const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
     return { name: input.name, buffer: { byteLength: buf.byteLength, slice: (s: number, e?: number) => buf.slice(s, e) }, close: async () => undefined }
   }
-  const tmp = join(tmpdir(), `tessera-upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.parquet`)
-  const out = createWriteStream(tmp)
+  const tmp = await spoolToTempFile(input.chunks(), '.parquet')
   try {
-    for await (const chunk of input.chunks()) {
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r))
-    }
-    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())))
-    const file = await parquetFile(tmp)
-    return { name: input.name, buffer: file.buffer, close: async () => { await file.close(); await rm(tmp, { force: true }) } }
+    const file = await parquetFile(tmp.path)
+    return { name: input.name, buffer: file.buffer, close: async () => { await file.close(); await tmp.remove() } }
   } catch (e) {
-    out.destroy()
-    await rm(tmp, { force: true })
+    await tmp.remove()
     throw e
   }
 }
