@@ -99,6 +99,13 @@ export async function takeTablePath(db: Queryable, id: number, to: string): Prom
   await db.query(`update tessera.tables set path = $2 where id = $1`, [id, to])
 }
 
+/**
+ * The refusal of an action on a path where no table, view, snapshot or dir is (move, the CLI's drop): not
+ * DIR_NOT_FOUND, which told a client moving or dropping a table that a directory was missing.
+ */
+export const nothingAt = (action: string, path: string) =>
+  notFound('NOT_FOUND', `nothing to ${action} at '${path}': no table, view, snapshot or directory has that path`, { path })
+
 /** Moves a dir (with everything below it) or a table to a new path. */
 export async function movePath(db: Queryable, fromInput: string, toInput: string): Promise<void> {
   const from = parsePath(fromInput).path
@@ -111,8 +118,7 @@ export async function movePath(db: Queryable, fromInput: string, toInput: string
     await db.query(`update tessera.tables set path = $2 where path = $1`, [from, to])
     return
   }
-  // Neither a table nor a dir: not DIR_NOT_FOUND, which told a client moving a table that a directory was missing.
-  if (!(await dirExists(db, from))) throw notFound('NOT_FOUND', `nothing to move at '${from}': no table, view, snapshot or directory has that path`, { path: from })
+  if (!(await dirExists(db, from))) throw nothingAt('move', from)
   const n = from.length + 1
   await db.query(`update tessera.dirs set path = $2 where path = $1`, [from, to])
   await db.query(`update tessera.dirs set path = $2 || substr(path, $3) where starts_with(path, $1)`, [`${from}/`, to, n])

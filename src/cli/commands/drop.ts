@@ -1,4 +1,5 @@
-import { notFound, NotFoundError } from '../../errors.ts'
+import { nothingAt } from '../../catalog/index.ts'
+import { NotFoundError } from '../../errors.ts'
 import type { Command } from '../command.ts'
 import { out, TARGET_HELP, TARGET_OPTIONS, UsageError } from '../command.ts'
 import { tableKind } from '../table-kind.ts'
@@ -43,7 +44,7 @@ examples:
       // Not a table, and no dir: the dir's refusal ("directory 'app/old_docs' does not exist") read as if a table
       // could not be at that path, when the user most often meant one.
       await db.dropDir(path, { force, ifNotExists }).catch((e: unknown) => {
-        if (e instanceof NotFoundError && e.code === 'DIR_NOT_FOUND') throw notFound('NOT_FOUND', `nothing to drop at '${path}': no table, view, snapshot or directory has that path`, { path })
+        if (e instanceof NotFoundError && e.code === 'DIR_NOT_FOUND') throw nothingAt('drop', path)
         throw e
       })
       return 'dir'
