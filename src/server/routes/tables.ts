@@ -6,6 +6,7 @@ import {
   TableInfoSchema, TableListAnswerSchema, UpdateRequestSchema, UpdateStatusSchema,
 } from '../../api/index.ts'
 import * as v from 'valibot'
+import type { IfExists } from '../../api/index.ts'
 import type { Table, Tessera } from '../../catalog/index.ts'
 import { parsePath } from '../../catalog/index.ts'
 import { Expr } from '../../query/index.ts'
@@ -66,8 +67,6 @@ export async function tableFromParam(db: Tessera, c: { req: { param(k: 'path'): 
   assertCanTouch(c.var.principal, parsePath(raw, { allowVersion: true }).path, access)
   return db.getTable(raw)
 }
-
-type IfExists = 'error' | 'ignore' | 'replace' | 'replace_force'
 
 /**
  * A create as the API answers it: 201 when this request made the object, 200 when ifExists 'ignore' found it there.
